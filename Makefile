@@ -1,0 +1,76 @@
+# hotlined - build, test and run.
+#
+#   make            build build/hotlined and build/hotlinectl
+#   make run        install missing packages, start the private PostgreSQL in var/, migrate, run the daemon
+#   make check      the same set-up, then every test (unit + end-to-end) under ASan/UBSan
+#   make bench      benchmarks, written to docs/performance.md
+#   make pg-stop    stop the private PostgreSQL cluster
+#   make clean
+
+PKGS      := libevent libevent_openssl libpq libconfig json-c libsystemd openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Iinclude $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+# SAN=1 builds everything with AddressSanitizer and UndefinedBehaviorSanitizer into build/san.
+ifeq ($(SAN),1)
+B        := build/san
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+else
+B        := build
+endif
+
+# The functional core: pure, no libevent, no libpq.
+CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c \
+             daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c))
+SHELL_SRC := $(filter-out $(CORE_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
+CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)
+SHELL_OBJ := $(SHELL_SRC:daemon/%.c=$(B)/obj/%.o)
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit_%)
+E2E_SRC   := $(wildcard tests/e2e/test_*.c)
+E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(B)/tests/e2e_%)
+E2E_LIB   := $(B)/obj/e2e_harness.o
+
+.PHONY: all run check unit e2e test clean pg-start pg-stop deps bench install uninstall fuzz stress
+all: $(B)/hotlined $(B)/hotlinectl
+
+$(B)/obj/%.o: daemon/%.c $(wildcard include/*.h) | $(B)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+$(E2E_LIB): tests/e2e/harness.c tests/e2e/harness.h | $(B)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+$(B)/obj $(B)/tests:
+	mkdir -p $@
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+
+e2e: all $(E2E_BIN)
+	@set -e; for t in $(E2E_BIN); do echo "== $$t"; HOTLINED_BIN=$(B)/hotlined HOTLINECTL_BIN=$(B)/hotlinectl $$t --jobs 1; done
+
+clean:
+	rm -rf build
+
+include mk/dev.mk

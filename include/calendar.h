@@ -1,0 +1,78 @@
+/*
+ * calendar.h - time zones and business-hours calendars (pure; see calendar.c, tz.c).
+ *
+ * A calendar says when the hotline counts time: a time zone, weekly opening
+ * hours, holidays (closed all day) and make-up working days (open although
+ * the weekday says closed).  An SLA clock that runs "on the calendar" only
+ * consumes time while the calendar is open.  A NULL calendar means the wall
+ * clock: every millisecond counts.
+ *
+ * Nothing here reads the system time zone or calls localtime(); zones are
+ * parsed from TZif data or POSIX TZ strings into plain structs.
+ */
+#ifndef HL_CALENDAR_H
+#define HL_CALENDAR_H
+
+#include "hotlined.h"
+
+struct hl_zone; /* opaque, tz.c */
+
+/* Load /usr/share/zoneinfo/NAME (or $TZDIR/NAME).  NULL with err filled on failure. */
+struct hl_zone *hl_zone_load(const char *name, char *err, size_t errlen);
+/* Parse TZif (v1..v4) bytes; pure. */
+struct hl_zone *hl_zone_from_tzif(const unsigned char *data, size_t len, char *err, size_t errlen);
+/* Parse a POSIX TZ string such as "CST-8" or "CET-1CEST,M3.5.0,M10.5.0/3"; pure. */
+struct hl_zone *hl_zone_from_posix(const char *tz, char *err, size_t errlen);
+void hl_zone_free(struct hl_zone *z);
+/* Seconds east of UTC in force at the instant utc_s. */
+int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
+
+/* Civil (local) day number: days since 1970-01-01 of the proleptic Gregorian calendar. */
+int32_t hl_days_from_civil(int y, int m, int d);
+void hl_civil_from_days(int32_t days, int *y, int *m, int *d);
+int hl_weekday(int32_t days); /* 0 = Sunday .. 6 = Saturday */
+
+#define HL_CAL_MAX_INTERVALS 8
+
+struct hl_interval {
+	int32_t open_min;  /* minutes after local midnight, 0..1440 */
+	int32_t close_min; /* > open_min, up to 1440 */
+};
+
+struct hl_day_hours {
+	struct hl_interval iv[HL_CAL_MAX_INTERVALS]; /* sorted, non-overlapping */
+	int n;                                        /* 0 = closed all day */
+};
+
+struct hl_calendar {
+	char name[64];
+	char zone_name[64];
+	struct hl_zone *zone;           /* owned */
+	struct hl_day_hours week[7];    /* index 0 = Sunday */
+	int32_t *holidays;              /* local day numbers, sorted, unique */
+	size_t n_holidays;
+	int32_t *workdays;              /* make-up working days, sorted, unique */
+	size_t n_workdays;
+	struct hl_day_hours workday_hours; /* hours on a make-up day */
+};
+
+void hl_calendar_free(struct hl_calendar *c); /* frees members */
+
+/* Parse "09:00-12:00,13:30-17:30" (or "" / "closed"); 0 ok, -1 bad. */
+int hl_parse_day_hours(const char *s, struct hl_day_hours *out);
+/* Parse "2026-10-01" or "2026-10-01..2026-10-07" into a day range; 0 ok, -1 bad. */
+int hl_parse_date_range(const char *s, int32_t *first, int32_t *last);
+
+/* Is the calendar open at instant t?  (NULL calendar: always.) */
+bool hl_cal_is_open(const struct hl_calendar *c, hl_ms t);
+/*
+ * The instant at which `amount` milliseconds of open time have passed after
+ * `start`.  amount 0 returns `start` if open, else the next opening.
+ * A deadline that falls exactly on a closing time is that closing time.
+ * NULL calendar: start + amount.  Returns INT64_MAX if the calendar is never open.
+ */
+hl_ms hl_cal_add(const struct hl_calendar *c, hl_ms start, int64_t amount);
+/* Open milliseconds in [a, b) (0 when b <= a).  NULL calendar: b - a. */
+int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b);
+
+#endif

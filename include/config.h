@@ -1,0 +1,89 @@
+/*
+ * config.h - the configuration file (libconfig syntax) as a plain struct.
+ *
+ * hl_config_load() reads and validates the whole file into a fresh struct;
+ * the daemon swaps it in only when it loaded cleanly, so a bad SIGHUP reload
+ * leaves the running configuration untouched.
+ */
+#ifndef HL_CONFIG_H
+#define HL_CONFIG_H
+
+#include "hotlined.h"
+#include "calendar.h"
+
+/* An SLA policy: which clocks run how long, on which calendar. */
+struct hl_policy {
+	char name[64];          /* "default" for the sla = {...} block */
+	char *category;         /* match on the case's category; NULL = any */
+	char *priority;         /* match on the case's priority; NULL = any */
+	int64_t callback_ms;    /* 0 = clock off */
+	int64_t update_ms;
+	int64_t resolution_ms;
+	int64_t survey_ms;
+	double warn_at;         /* 0 = no due-soon warnings */
+	char calendar[64];      /* "" = wall clock */
+};
+
+struct hl_config {
+	char *path;
+
+	struct {
+		char *tcp;              /* "host:port" or NULL when disabled */
+		char *unix_path;        /* NULL when disabled */
+		int unix_mode;          /* e.g. 0660 */
+		char *unix_owner, *unix_group; /* NULL = leave as created */
+		size_t max_line;        /* default 65536 */
+		int max_connections;    /* default 1024 */
+		int idle_timeout_s;     /* default 300; 0 = none */
+		int max_inflight;       /* requests in flight per connection before reading pauses; default 1024 */
+		size_t max_output;      /* bytes buffered for a slow reader before it is dropped; default 8 MiB */
+		char **tokens;          /* TCP auth tokens; n_tokens == 0 = no auth */
+		size_t n_tokens;
+		char *tls_cert, *tls_key, *tls_ca; /* NULL = plain TCP */
+	} listen;
+
+	struct {
+		char *conninfo;
+		int batch_max;          /* events per transaction; default 1000 */
+		int reconnect_max_s;    /* backoff cap; default 30 */
+	} database;
+
+	struct hl_policy sla;           /* the defaults (name "default") */
+	struct hl_policy *policies;     /* overrides, first match wins */
+	size_t n_policies;
+	struct hl_calendar *calendars;
+	size_t n_calendars;
+
+	struct { int64_t window_ms; int threshold; } repeat;
+	struct { int64_t after_ms; int max_level; } escalation;
+	struct { int transfer_limit; } alerts;   /* default 3 */
+
+	struct {
+		char **urls;
+		size_t n_urls;
+		int timeout_s;          /* default 5 */
+		int max_retries;        /* default 5 */
+	} webhooks;
+
+	struct {
+		int level;              /* syslog level 0..7; default 6 (info) */
+	} log;
+
+	struct {
+		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics and /healthz */
+	} http;
+};
+
+/*
+ * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
+ * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
+ */
+int hl_config_load(const char *path, struct hl_config *cfg, char *err, size_t errlen);
+void hl_config_free(struct hl_config *cfg);
+
+/* The policy for a case with this category and priority (either may be NULL): first match, else the defaults. */
+const struct hl_policy *hl_config_policy(const struct hl_config *cfg, const char *category, const char *priority);
+/* The calendar by name; NULL for "" or unknown. */
+const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * hotlined.h - types shared by every part of hotlined.
+ *
+ * hotlined is split into a functional core and an imperative shell.  The core
+ * (protocol.c, util.c, calendar.c, tz.c, world.c, rules.c, config.c) works on
+ * the plain structs declared here and never includes libevent or libpq, so it
+ * is unit-tested without sockets or a database.  The shell (main.c, listener.c,
+ * conn.c, store.c, clocks.c, alerts.c, http.c, migrate.c, log.c) moves bytes
+ * between sockets, timers and PostgreSQL and calls into the core.
+ *
+ * Time is an int64 count of milliseconds since the Unix epoch, UTC (hl_ms).
+ * Durations configured in seconds are converted to milliseconds at load time.
+ */
+#ifndef HOTLINED_H
+#define HOTLINED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOTLINED_VERSION "1.0.0"
+#define HL_SCHEMA_VERSION 1 /* oldest migration number the daemon needs; see migrate.c */
+
+typedef int64_t hl_ms;
+
+#define HL_ID_MAX 128    /* request id length, contract section 3 */
+#define HL_PHONE_MAX 32  /* normalized phone number incl. '+' and NUL */
+
+/* ------------------------------------------------------------------ errors */
+
+enum hl_err {
+	HL_OK = 0,
+	HL_E_BAD_JSON,
+	HL_E_BAD_REQUEST,
+	HL_E_UNKNOWN_TYPE,
+	HL_E_UNKNOWN_CASE,
+	HL_E_UNKNOWN_CALL,
+	HL_E_UNKNOWN_ALERT,
+	HL_E_TOO_LARGE,
+	HL_E_UNAVAILABLE,
+	HL_E_UNAUTHORIZED,
+	HL_E_BUSY,     /* too many connections / requests in flight */
+	HL_E_INTERNAL, /* the database refused what the rules produced; nothing stored */
+};
+
+/* "bad_json", "bad_request", ... as on the wire */
+const char *hl_err_code(enum hl_err e);
+
+struct hl_error {
+	enum hl_err code;
+	char message[256];
+};
+
+/* ------------------------------------------------------------ request types */
+
+enum hl_type {
+	HL_T_NONE = 0,
+	/* call events */
+	HL_EV_CALL_OFFERED,
+	HL_EV_CALL_ANSWERED,
+	HL_EV_CALL_ABANDONED,
+	HL_EV_VOICEMAIL_LEFT,
+	HL_EV_CALL_ENDED,
+	HL_EV_CALLBACK_ATTEMPT,
+	/* case events */
+	HL_EV_CASE_UPDATE,
+	HL_EV_CASE_TRANSFER,
+	HL_EV_CASE_RESOLVE,
+	HL_EV_CASE_CLOSE,
+	HL_EV_CASE_REOPEN,
+	HL_EV_CASE_HOLD,
+	HL_EV_CASE_RESUME,
+	HL_EV_SURVEY_RESULT,
+	/* commands */
+	HL_CMD_PING,
+	HL_CMD_CASE_GET,
+	HL_CMD_SUBSCRIBE,
+	HL_CMD_ALERT_ACK,
+	HL_CMD_STATS,
+	HL_CMD_AUTH,
+	HL_T__COUNT
+};
+
+/* "call.offered", ... ; NULL for HL_T_NONE */
+const char *hl_type_name(enum hl_type t);
+enum hl_type hl_type_from_name(const char *name);
+/* true for the events that are stored in hotline.case_events */
+bool hl_type_is_event(enum hl_type t);
+
+/*
+ * A parsed, validated request.  Strings are owned by the event (freed by
+ * hl_event_free); absent optional strings are NULL.  `line` is the request
+ * exactly as received (without the newline), stored as case_events.body.
+ */
+struct hl_event {
+	enum hl_type type;
+	char id[HL_ID_MAX + 1];
+	hl_ms at;        /* the event's `at`, or the time of receipt */
+	bool at_given;
+	hl_ms received;  /* time of receipt */
+
+	int64_t case_id;  /* 0 when absent */
+	int64_t alert_id; /* alert.ack */
+	int64_t since;    /* subscribe; 0 when absent */
+	char caller[HL_PHONE_MAX]; /* normalized; "" when absent */
+	char *call_id;
+	char *queue, *agent, *outcome, *category, *priority, *summary;
+	char *result;     /* callback.attempt: reached|no_answer|busy|failed */
+	char *note, *department, *reason, *resolution, *by, *token;
+	int caller_informed; /* -1 absent, 0 false, 1 true */
+	int confidential;    /* -1 absent, 0 false, 1 true */
+	int score;           /* survey.result 1..5; 0 when absent */
+
+	char *line;
+	size_t line_len;
+};
+
+void hl_event_free(struct hl_event *ev); /* frees the members, not ev itself */
+
+/* ------------------------------------------------------------------- cases */
+
+enum hl_status { HL_ST_OPEN = 0, HL_ST_RESOLVED, HL_ST_CLOSED };
+const char *hl_status_name(enum hl_status s);
+int hl_status_from_name(const char *name); /* -1 when unknown */
+
+enum hl_clock_kind { HL_CK_CALLBACK = 0, HL_CK_UPDATE, HL_CK_RESOLUTION, HL_CK_SURVEY, HL_CK__COUNT };
+const char *hl_clock_kind_name(enum hl_clock_kind k);
+int hl_clock_kind_from_name(const char *name); /* -1 when unknown */
+
+enum hl_clock_state {
+	HL_CS_NONE = 0, /* never armed: no row in hotline.clocks */
+	HL_CS_PENDING,
+	HL_CS_PAUSED,
+	HL_CS_MET,
+	HL_CS_BREACHED,
+	HL_CS_STOPPED,
+};
+const char *hl_clock_state_name(enum hl_clock_state s);
+int hl_clock_state_from_name(const char *name);
+
+/*
+ * One clock of one case.  `seq` grows by one every time the clock is armed
+ * or restarted; together with (case_id, kind) it names one run of the clock,
+ * and an alert is keyed on it so that each breach is alerted exactly once.
+ *
+ * Times are absolute instants.  When `calendar` is not empty the allowed time
+ * is counted in that calendar's business time, otherwise on the wall clock.
+ * While paused, due_at/warn_at keep their old values and remaining_ms /
+ * warn_remaining_ms hold what was left (in business or wall milliseconds).
+ */
+struct hl_clock {
+	enum hl_clock_state state;
+	int32_t seq;
+	hl_ms started_at;     /* start of this run (after resume: still the original start) */
+	hl_ms due_at;
+	hl_ms warn_at;        /* 0 = no warning for this run */
+	bool warned;          /* the *_due_soon alert for this run was raised */
+	int64_t allowed_ms;   /* the SLA allowed for this run */
+	hl_ms paused_at;      /* 0 unless paused */
+	int64_t remaining_ms; /* while paused */
+	int64_t warn_remaining_ms;
+	hl_ms met_at;
+	hl_ms breached_at;
+	char calendar[64];    /* "" = wall clock */
+	bool dirty;           /* changed in this batch: must be written */
+};
+
+struct hl_case {
+	int64_t id;
+	char caller[HL_PHONE_MAX];
+	enum hl_status status;
+	hl_ms opened_at;
+	hl_ms resolved_at;    /* 0 unless resolved */
+	hl_ms closed_at;      /* 0 unless closed */
+	hl_ms last_contact_at;/* last time the caller heard from us */
+	hl_ms updated_at;
+	char *category, *priority, *department, *queue, *summary, *resolution;
+	int32_t transfers;
+	int32_t reopens;
+	bool on_hold;
+	hl_ms hold_since;
+	int64_t held_ms;      /* total time spent on hold */
+	char policy[64];      /* name of the SLA policy in force ("default") */
+	struct hl_clock clocks[HL_CK__COUNT];
+	bool is_new;          /* opened in this batch */
+	bool dirty;
+};
+
+enum hl_call_state { HL_CALL_OFFERED = 0, HL_CALL_ANSWERED, HL_CALL_ABANDONED, HL_CALL_VOICEMAIL, HL_CALL_ENDED };
+const char *hl_call_state_name(enum hl_call_state s);
+int hl_call_state_from_name(const char *name);
+
+struct hl_call {
+	char *call_id;
+	int64_t case_id;
+	char caller[HL_PHONE_MAX];
+	enum hl_call_state state;
+	bool inbound;         /* always true for now; callbacks are case events */
+	hl_ms offered_at;
+	hl_ms answered_at;    /* 0 = never */
+	hl_ms ended_at;       /* 0 = not yet (abandon/voicemail also end it) */
+	char *queue, *agent, *outcome;
+	bool is_new, dirty;
+};
+
+/* What we remember of a phone number across cases (hotline.callers). */
+struct hl_caller {
+	char caller[HL_PHONE_MAX];
+	bool confidential;
+	hl_ms repeat_alerted_at;  /* `at` of the call that raised the last repeat_caller alert; 0 = never */
+	hl_ms *inbound;           /* times of its recent inbound calls, ascending */
+	size_t n_inbound, cap_inbound;
+	bool is_new, dirty;
+};
+
+/* ------------------------------------------------------------------ alerts */
+
+#define HL_ALERT_KIND_MAX 32
+
+struct hl_alert {
+	int64_t id;               /* 0 until the database assigned it */
+	char kind[HL_ALERT_KIND_MAX]; /* callback_overdue, update_due_soon, repeat_caller, ... */
+	int64_t case_id;
+	char caller[HL_PHONE_MAX];
+	bool confidential;
+	int level;                /* starts at 1 */
+	hl_ms raised_at;
+	hl_ms due_at;             /* the clock's due time, 0 when not a clock alert */
+	hl_ms escalate_at;        /* next escalation, 0 = never (due-soon, acked, max level) */
+	hl_ms acked_at;
+	char *acked_by;
+	char dedupe[128];         /* unique key: makes each breach alert exactly once */
+	char *detail;             /* short human text, may be NULL */
+	bool is_new, dirty;
+};
+
+/* ----------------------------------------------------------------- helpers */
+
+/* util.c: pure helpers */
+int hl_parse_duration(const char *s, int64_t *seconds);        /* "90s" "30m" "48h" "2d" "120" ; 0 ok, -1 bad */
+int hl_parse_time(const char *s, hl_ms *out);                   /* RFC 3339 with offset or Z; 0 ok, -1 bad */
+size_t hl_format_time(hl_ms t, char *buf, size_t len);          /* "2026-11-20T01:15:00.000Z"; needs 25 bytes */
+int hl_phone_normalize(const char *in, char *out, size_t outlen);/* 0 ok, -1 bad */
+void hl_phone_mask(const char *phone, char *out, size_t outlen);/* "+86138****0001" */
+bool hl_const_time_eq(const char *a, const char *b);
+
+#endif
