@@ -46,7 +46,13 @@ all: $(B)/hotlined $(B)/hotlinectl
 $(B)/obj/%.o: daemon/%.c $(wildcard include/*.h) | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(CORE_OBJ)
+$(B)/obj/migrations.c: mk/embed-sql.sh $(wildcard sql/*.sql) | $(B)/obj
+	sh mk/embed-sql.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@
+
+$(B)/obj/migrations.o: $(B)/obj/migrations.c include/migrations.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)

@@ -112,6 +112,14 @@ CREATE INDEX alerts_open ON hotline.alerts (id) WHERE acked_at IS NULL;
 CREATE INDEX alerts_escalate ON hotline.alerts (escalate_at) WHERE acked_at IS NULL AND escalate_at IS NOT NULL;
 CREATE INDEX alerts_case ON hotline.alerts (case_id);
 
+-- Exact conversions between timestamptz and the daemon's milliseconds since the epoch.
+CREATE FUNCTION hotline.ms(t timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT floor(extract(epoch FROM t) * 1000)::bigint $$;
+CREATE FUNCTION hotline.from_ms(ms bigint) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT 'epoch'::timestamptz + ms * interval '1 millisecond' $$;
+
 -- ISO 8601 in UTC with milliseconds, as everything on the wire.
 CREATE FUNCTION hotline.iso(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -151,7 +159,10 @@ SELECT json_strip_nulls(json_build_object(
         FROM hotline.calls l WHERE l.case_id = c.id), '[]'::json),
     'alerts', COALESCE((SELECT json_agg(hotline.alert_json(a)::json ORDER BY a.id)
         FROM hotline.alerts a WHERE a.case_id = c.id AND a.acked_at IS NULL), '[]'::json),
-    'events', (SELECT count(*) FROM hotline.case_events e WHERE e.case_id = c.id)
+    'events', COALESCE((SELECT json_agg(json_strip_nulls(json_build_object(
+            'event_id', e.event_id, 'type', e.type, 'at', hotline.iso(e.at),
+            'description', e.description)) ORDER BY e.at, e.seq)
+        FROM hotline.case_events e WHERE e.case_id = c.id), '[]'::json)
 ))::text
 FROM hotline.cases c WHERE c.id = p_id
 $$;

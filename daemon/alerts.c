@@ -1,0 +1,246 @@
+/*
+ * alerts.c - deliver committed alerts: socket subscribers and webhooks.
+ *
+ * Alerts are decided by the rules and made durable by the store (the row in
+ * hotline.alerts and NOTIFY hotline_alert are part of the batch's
+ * transaction).  Only after COMMIT does the store call alerts_deliver(), so
+ * a subscriber never sees an alert that could still roll back.
+ *
+ * Subscribers are connections that sent `subscribe`; a push is queued on
+ * each (conn_push), and a subscriber that does not read is dropped by conn.c
+ * once its output exceeds listen.max_output, so it never stalls the others.
+ *
+ * Webhooks: each alert is POSTed as JSON to every configured URL with
+ * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx)
+ * is retried with exponential backoff up to webhooks.max_retries; at most
+ * WEBHOOK_MAX_PENDING deliveries wait per process, beyond which new ones are
+ * dropped and counted.  Nothing here blocks the loop.  Only plain http:// is
+ * supported; put a local TLS proxy in front for https.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "daemon.h"
+#include "protocol.h"
+
+#define WEBHOOK_MAX_PENDING 10000
+
+struct sub {
+	LIST_ENTRY(sub) entry;
+	struct conn *conn;
+};
+
+struct delivery {
+	LIST_ENTRY(delivery) entry;
+	char *url;
+	char *body;
+	int attempt;
+	struct event *retry;
+	struct evhttp_connection *hc;
+};
+
+static LIST_HEAD(, sub) subs = LIST_HEAD_INITIALIZER(subs);
+static size_t n_subs;
+static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
+static size_t n_deliveries;
+
+size_t alerts_subscribers(void) { return n_subs; }
+
+void alerts_init(void) {}
+
+void alerts_subscribe(struct conn *c)
+{
+	struct sub *s = calloc(1, sizeof *s);
+	if (!s)
+		abort();
+	s->conn = c;
+	LIST_INSERT_HEAD(&subs, s, entry);
+	n_subs++;
+}
+
+void alerts_unsubscribe(struct conn *c)
+{
+	struct sub *s;
+	LIST_FOREACH(s, &subs, entry) {
+		if (s->conn == c) {
+			LIST_REMOVE(s, entry);
+			free(s);
+			n_subs--;
+			return;
+		}
+	}
+}
+
+static void delivery_free(struct delivery *d)
+{
+	LIST_REMOVE(d, entry);
+	n_deliveries--;
+	if (d->retry)
+		event_free(d->retry);
+	if (d->hc)
+		evhttp_connection_free(d->hc);
+	free(d->url);
+	free(d->body);
+	free(d);
+}
+
+static void delivery_send(struct delivery *d);
+
+static void delivery_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	delivery_send(arg);
+}
+
+static void delivery_failed(struct delivery *d, const char *why)
+{
+	if (d->attempt > hl->cfg->webhooks.max_retries) {
+		log_err("webhook %s: giving up after %d attempts: %s", d->url, d->attempt, why);
+		hl->stats.webhook_failed++;
+		delivery_free(d);
+		return;
+	}
+	int delay_ms = 500 << (d->attempt < 10 ? d->attempt : 10);
+	if (delay_ms > 60000)
+		delay_ms = 60000;
+	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", d->url, d->attempt, why, delay_ms);
+	if (!d->retry)
+		d->retry = evtimer_new(hl->base, delivery_retry_cb, d);
+	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+	evtimer_add(d->retry, &tv);
+}
+
+static void delivery_done_cb(struct evhttp_request *req, void *arg)
+{
+	struct delivery *d = arg;
+	int code = req ? evhttp_request_get_response_code(req) : 0;
+	if (code >= 200 && code < 300) {
+		hl->stats.webhook_sent++;
+		delivery_free(d);
+		return;
+	}
+	char why[64];
+	if (code)
+		snprintf(why, sizeof why, "HTTP %d", code);
+	else
+		snprintf(why, sizeof why, "no response");
+	delivery_failed(d, why);
+}
+
+static void delivery_send(struct delivery *d)
+{
+	struct evhttp_uri *uri = evhttp_uri_parse(d->url);
+	d->attempt++;
+	if (!uri || !evhttp_uri_get_host(uri) || (evhttp_uri_get_scheme(uri) &&
+	    strcmp(evhttp_uri_get_scheme(uri), "http") != 0)) {
+		log_err("webhook %s: not an http:// URL; dropped", d->url);
+		if (uri)
+			evhttp_uri_free(uri);
+		hl->stats.webhook_failed++;
+		delivery_free(d);
+		return;
+	}
+	const char *host = evhttp_uri_get_host(uri);
+	int port = evhttp_uri_get_port(uri);
+	const char *path = evhttp_uri_get_path(uri);
+	const char *query = evhttp_uri_get_query(uri);
+	char target[2048];
+	snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
+
+	if (d->hc)
+		evhttp_connection_free(d->hc);
+	d->hc = evhttp_connection_base_new(hl->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80));
+	struct evhttp_request *req = evhttp_request_new(delivery_done_cb, d);
+	if (!d->hc || !req) {
+		evhttp_uri_free(uri);
+		if (req)
+			evhttp_request_free(req);
+		delivery_failed(d, "out of memory");
+		return;
+	}
+	evhttp_connection_set_timeout(d->hc, hl->cfg->webhooks.timeout_s > 0 ? hl->cfg->webhooks.timeout_s : 5);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "User-Agent", "hotlined/" HOTLINED_VERSION);
+	evbuffer_add(evhttp_request_get_output_buffer(req), d->body, strlen(d->body));
+	if (evhttp_make_request(d->hc, req, EVHTTP_REQ_POST, target) != 0) {
+		/* evhttp_make_request frees req on failure */
+		evhttp_uri_free(uri);
+		delivery_failed(d, "cannot send");
+		return;
+	}
+	evhttp_uri_free(uri);
+}
+
+static void webhooks_post(const char *alert_json)
+{
+	const struct hl_config *cfg = hl->cfg;
+	for (size_t i = 0; i < cfg->webhooks.n_urls; i++) {
+		if (n_deliveries >= WEBHOOK_MAX_PENDING) {
+			hl->stats.webhook_dropped++;
+			log_err("webhook %s: %d deliveries pending; alert dropped", cfg->webhooks.urls[i],
+			        WEBHOOK_MAX_PENDING);
+			continue;
+		}
+		struct delivery *d = calloc(1, sizeof *d);
+		if (!d)
+			abort();
+		d->url = strdup(cfg->webhooks.urls[i]);
+		d->body = strdup(alert_json);
+		if (!d->url || !d->body)
+			abort();
+		LIST_INSERT_HEAD(&deliveries, d, entry);
+		n_deliveries++;
+		delivery_send(d);
+	}
+}
+
+void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
+{
+	struct sub *s, *tmp;
+	char *line = hl_push_alert(alert_json);
+	size_t len = strlen(line);
+
+	if (!escalated) {
+		static const char *const kinds[] = { "callback", "update", "resolution", "survey",
+		                                     "repeat_caller", "dissatisfied", "transfer_loop" };
+		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strncmp(kind, kinds[i], strlen(kinds[i])) == 0) {
+				hl->stats.alerts_raised[i]++;
+				break;
+			}
+	}
+	log_notice("alert: %s%s", escalated ? "escalated " : "", kind);
+	/* conn_push may drop a slow subscriber, which unlinks it: iterate safely */
+	for (s = LIST_FIRST(&subs); s; s = tmp) {
+		tmp = LIST_NEXT(s, entry);
+		conn_push(s->conn, line, len);
+		hl->stats.alerts_pushed++;
+	}
+	free(line);
+	webhooks_post(alert_json);
+}
+
+void alerts_reload(const struct hl_config *cfg)
+{
+	(void)cfg; /* URLs are read per alert; pending deliveries keep their URL */
+}
+
+void alerts_free(void)
+{
+	struct sub *s;
+	struct delivery *d;
+	while ((s = LIST_FIRST(&subs))) {
+		LIST_REMOVE(s, entry);
+		free(s);
+	}
+	n_subs = 0;
+	while ((d = LIST_FIRST(&deliveries)))
+		delivery_free(d);
+}

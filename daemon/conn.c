@@ -1,0 +1,483 @@
+/*
+ * conn.c - one client connection: framing, in-order replies, backpressure.
+ *
+ * Each connection reads newline-delimited JSON.  Every line becomes a `struct
+ * req` appended to the connection's queue, so replies leave in request order
+ * even though the store answers whole batches at once and pings answer at
+ * once: a reply is written only when every earlier request of the connection
+ * has been answered.
+ *
+ * Nothing here waits.  A connection stops being read when
+ *   - it has max_inflight requests unanswered (a pipelining client cannot
+ *     make the daemon buffer without bound),
+ *   - its unread replies exceed half of max_output (it is not reading), or
+ *   - the store's backlog is full (conn_pause_all: PostgreSQL is slower
+ *     than the input);
+ * and is read again when the reason goes away.  A client whose buffered
+ * output exceeds max_output (a stalled subscriber) is dropped with a logged
+ * reason; a line longer than max_line gets `too_large` and the connection is
+ * closed; a half-written line older than the idle timeout is dropped too
+ * (slowloris), as is a connection idle for the idle timeout.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "protocol.h"
+
+struct conn {
+	LIST_ENTRY(conn) entry;
+	TAILQ_HEAD(, req) reqs;
+	struct bufferevent *bev;
+	uint64_t id;
+	char peer[96];
+	bool is_unix;
+	bool authed;
+	bool subscriber;
+	bool closing;        /* no more input; close once output is flushed */
+	bool paused_inflight, paused_output, paused_global;
+	bool reading;        /* EV_READ currently enabled */
+	int inflight;
+	hl_ms partial_since; /* monotonic ms since a partial line is waiting; 0 = none */
+};
+
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
+static size_t n_conns;
+static uint64_t next_conn_id = 1;
+static bool global_paused;
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_free(struct conn *c, const char *why);
+static bool conn_flush(struct conn *c);
+
+size_t conn_count(void) { return n_conns; }
+
+static void conn_update_reading(struct conn *c)
+{
+	if (c->closing)
+		return;
+	bool want = !(c->paused_inflight || c->paused_output || c->paused_global);
+	if (want == c->reading)
+		return;
+	c->reading = want;
+	if (!want) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	/* complete lines may already wait in the input buffer; no socket event
+	 * will announce them, so run the read callback (deferred: never recurse) */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_set_timeouts(struct conn *c)
+{
+	int idle = hl->cfg->listen.idle_timeout_s;
+	/* subscribers only listen: they are never idle in our sense */
+	if (idle > 0 && !c->subscriber && !c->closing) {
+		struct timeval tv = { idle, 0 };
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	} else {
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	}
+}
+
+void conn_accept(int fd, int is_unix, const char *peer)
+{
+	const struct hl_config *cfg = hl->cfg;
+
+	if (hl->stopping || n_conns >= (size_t)cfg->listen.max_connections) {
+		/* a clear error line, best effort, then close */
+		char *line = hl_reply_error(NULL, HL_E_BUSY, hl->stopping ? "shutting down" : "too many connections");
+		ssize_t w = write(fd, line, strlen(line));
+		(void)w;
+		free(line);
+		close(fd);
+		hl->stats.conns_rejected++;
+		log_warn("connection from %s refused: %s", peer,
+		         hl->stopping ? "shutting down" : "too many connections");
+		return;
+	}
+
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->bev = bufferevent_socket_new(hl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		free(c);
+		close(fd);
+		return;
+	}
+	TAILQ_INIT(&c->reqs);
+	c->id = next_conn_id++;
+	c->is_unix = is_unix;
+	snprintf(c->peer, sizeof c->peer, "%s", peer);
+	/* Unix-socket peers passed the file permissions; TCP peers need a token when tokens are set. */
+	c->authed = is_unix || cfg->listen.n_tokens == 0;
+	c->paused_global = global_paused;
+	LIST_INSERT_HEAD(&conns, c, entry);
+	n_conns++;
+	hl->stats.conns_accepted++;
+
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	/* read at most a little more than one maximal line ahead */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->listen.max_line + 4096);
+	conn_set_timeouts(c);
+	conn_update_reading(c);
+	log_debug("conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
+}
+
+/* Write every finished reply at the head of the queue, in order.
+ * Returns true when the connection was freed (closed and drained, or too slow). */
+static bool conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct req *r;
+	bool close_now = false;
+
+	while ((r = TAILQ_FIRST(&c->reqs)) && r->done) {
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		if (r->reply)
+			evbuffer_add(out, r->reply, strlen(r->reply));
+		if (r->close_after)
+			close_now = true;
+		c->inflight--;
+		hl_event_free(&r->ev);
+		free(r->reply);
+		free(r);
+		if (close_now)
+			break;
+	}
+	if (close_now) {
+		/* drop whatever else was queued: the client is told why and closed */
+		while ((r = TAILQ_FIRST(&c->reqs))) {
+			TAILQ_REMOVE(&c->reqs, r, entry);
+			if (r->done) {
+				hl_event_free(&r->ev);
+				free(r->reply);
+				free(r);
+			} else {
+				r->conn = NULL; /* the store frees it */
+			}
+		}
+		c->closing = true;
+		c->reading = false;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	}
+
+	size_t pending = evbuffer_get_length(out);
+	if (pending > hl->cfg->listen.max_output) {
+		log_warn("conn %llu (%s): dropped, %zu bytes of output unread (max_output %zu)",
+		         (unsigned long long)c->id, c->peer, pending, hl->cfg->listen.max_output);
+		hl->stats.conns_dropped_slow++;
+		conn_free(c, NULL);
+		return true;
+	}
+	c->paused_output = pending > hl->cfg->listen.max_output / 2;
+	c->paused_inflight = c->inflight >= hl->cfg->listen.max_inflight;
+	conn_update_reading(c);
+	if (c->closing && pending == 0 && TAILQ_EMPTY(&c->reqs)) {
+		conn_free(c, NULL);
+		return true;
+	}
+	return false;
+}
+
+static struct req *req_new(struct conn *c)
+{
+	struct req *r = calloc(1, sizeof *r);
+	if (!r)
+		abort(); /* out of memory: nothing sensible to do in a daemon that must not lose acks */
+	r->conn = c;
+	r->started = mono_ms();
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->inflight++;
+	return r;
+}
+
+static void req_fail(struct req *r, const char *id, enum hl_err code, const char *msg)
+{
+	r->reply = hl_reply_error(id && *id ? id : NULL, code, msg);
+	r->done = true;
+	if (code == HL_E_TOO_LARGE || code == HL_E_UNAUTHORIZED)
+		r->close_after = true;
+	if ((size_t)code < sizeof hl->stats.errors / sizeof hl->stats.errors[0])
+		hl->stats.errors[code]++;
+}
+
+static void conn_handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct req *r = req_new(c);
+	struct hl_error err = {0};
+	hl->stats.requests++;
+
+	enum hl_err rc = hl_parse_request(line, len, now_ms(), &r->ev, &err);
+	if (rc != HL_OK) {
+		req_fail(r, r->ev.id, rc, err.message);
+		return;
+	}
+	if (!c->authed) {
+		if (r->ev.type == HL_CMD_AUTH) {
+			bool ok = false;
+			for (size_t i = 0; i < hl->cfg->listen.n_tokens; i++)
+				ok |= hl_const_time_eq(r->ev.token, hl->cfg->listen.tokens[i]);
+			if (ok) {
+				c->authed = true;
+				r->reply = hl_reply_ok(r->ev.id);
+				r->done = true;
+			} else {
+				log_warn("conn %llu (%s): bad token", (unsigned long long)c->id, c->peer);
+				req_fail(r, r->ev.id, HL_E_UNAUTHORIZED, "token: not accepted");
+			}
+		} else {
+			log_warn("conn %llu (%s): request before auth", (unsigned long long)c->id, c->peer);
+			req_fail(r, r->ev.id, HL_E_UNAUTHORIZED, "send {\"type\":\"auth\",\"token\":...} first");
+		}
+		return;
+	}
+	switch (r->ev.type) {
+	case HL_CMD_PING:
+	case HL_CMD_AUTH:
+		r->reply = hl_reply_ok(r->ev.id);
+		r->done = true;
+		return;
+	case HL_CMD_STATS: {
+		struct json_object *o = daemon_stats_json();
+		r->reply = hl_reply_with(r->ev.id, "stats", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		r->done = true;
+		return;
+	}
+	default:
+		if (hl->stopping) {
+			req_fail(r, r->ev.id, HL_E_UNAVAILABLE, "shutting down; retry");
+			return;
+		}
+		store_submit(r);
+		return;
+	}
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t max_line = hl->cfg->listen.max_line;
+
+	while (!c->closing) {
+		if (c->paused_inflight || c->paused_global || c->paused_output)
+			break; /* leave the rest in the socket buffer: backpressure */
+		size_t eol_len = 0;
+		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (p.pos < 0) {
+			size_t have = evbuffer_get_length(in);
+			if (have > max_line + 1) { /* +1: a '\r' that may precede the '\n' */
+				struct req *r = req_new(c);
+				req_fail(r, NULL, HL_E_TOO_LARGE, "line longer than max_line");
+				log_warn("conn %llu (%s): line over %zu bytes, closing",
+				         (unsigned long long)c->id, c->peer, max_line);
+				evbuffer_drain(in, have);
+			} else if (have > 0) {
+				if (!c->partial_since)
+					c->partial_since = mono_ms();
+				else if (hl->cfg->listen.idle_timeout_s > 0 &&
+				         mono_ms() - c->partial_since > (hl_ms)hl->cfg->listen.idle_timeout_s * 1000) {
+					log_warn("conn %llu (%s): a line took longer than the idle timeout, closing",
+					         (unsigned long long)c->id, c->peer);
+					conn_free(c, NULL);
+					return;
+				}
+			}
+			break;
+		}
+		c->partial_since = 0;
+		size_t len = (size_t)p.pos;
+		char stackbuf[4096];
+		char *line = len < sizeof stackbuf ? stackbuf : malloc(len + 1);
+		if (!line)
+			abort();
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, eol_len);
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len > max_line) {
+			struct req *r = req_new(c);
+			req_fail(r, NULL, HL_E_TOO_LARGE, "line longer than max_line");
+			log_warn("conn %llu (%s): line of %zu bytes over max_line, closing",
+			         (unsigned long long)c->id, c->peer, len);
+		} else if (len > 0) {
+			conn_handle_line(c, line, len);
+		}
+		if (line != stackbuf)
+			free(line);
+		/* flush as we go so the inflight count and pauses are accurate */
+		if (conn_flush(c))
+			return;
+	}
+	conn_flush(c);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	conn_flush(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("conn %llu (%s): idle timeout", (unsigned long long)c->id, c->peer);
+		conn_free(c, NULL);
+	} else if (what & BEV_EVENT_EOF) {
+		/* the client has sent everything: answer what is in flight, then close */
+		c->closing = true;
+		c->reading = false;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (c->subscriber) {
+			alerts_unsubscribe(c);
+			c->subscriber = false;
+		}
+		conn_flush(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, strerror(errno));
+		conn_free(c, NULL);
+	}
+}
+
+static void conn_free(struct conn *c, const char *why)
+{
+	struct req *r;
+	if (why)
+		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, why);
+	if (c->subscriber)
+		alerts_unsubscribe(c);
+	while ((r = TAILQ_FIRST(&c->reqs))) {
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		if (r->done) {
+			hl_event_free(&r->ev);
+			free(r->reply);
+			free(r);
+		} else {
+			r->conn = NULL; /* still in the store: it frees the request when done */
+		}
+	}
+	LIST_REMOVE(c, entry);
+	n_conns--;
+	bufferevent_free(c->bev);
+	log_debug("conn %llu: closed", (unsigned long long)c->id);
+	free(c);
+}
+
+void conn_complete(struct req *r, char *reply)
+{
+	struct conn *c = r->conn;
+	if (!c) {
+		hl_event_free(&r->ev);
+		free(reply);
+		free(r);
+		return;
+	}
+	r->reply = reply;
+	r->done = true;
+	if (r == TAILQ_FIRST(&c->reqs))
+		conn_flush(c);
+}
+
+void conn_set_subscriber(struct conn *c)
+{
+	if (c->subscriber || c->closing)
+		return;
+	c->subscriber = true;
+	conn_set_timeouts(c);
+	alerts_subscribe(c);
+}
+
+void conn_push(struct conn *c, const char *line, size_t len)
+{
+	if (TAILQ_EMPTY(&c->reqs)) {
+		evbuffer_add(bufferevent_get_output(c->bev), line, len);
+	} else {
+		/* replies are still pending: keep the push behind them, in order */
+		struct req *r = calloc(1, sizeof *r);
+		if (!r)
+			abort();
+		r->conn = c;
+		r->reply = malloc(len + 1);
+		if (!r->reply)
+			abort();
+		memcpy(r->reply, line, len);
+		r->reply[len] = '\0';
+		r->done = true;
+		TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+		c->inflight++;
+	}
+	conn_flush(c);
+}
+
+void conn_pause_all(void)
+{
+	struct conn *c;
+	if (global_paused)
+		return;
+	global_paused = true;
+	LIST_FOREACH(c, &conns, entry) {
+		c->paused_global = true;
+		conn_update_reading(c);
+	}
+}
+
+void conn_resume_all(void)
+{
+	struct conn *c;
+	if (!global_paused)
+		return;
+	global_paused = false;
+	LIST_FOREACH(c, &conns, entry) {
+		c->paused_global = false;
+		conn_update_reading(c);
+	}
+}
+
+void conn_shutdown_all(void)
+{
+	struct conn *c, *tmp;
+	for (c = LIST_FIRST(&conns); c; c = tmp) {
+		tmp = LIST_NEXT(c, entry);
+		c->closing = true;
+		c->reading = false;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (c->subscriber) {
+			alerts_unsubscribe(c);
+			c->subscriber = false;
+		}
+		conn_flush(c);
+	}
+}
+
+bool conn_all_drained(void) { return n_conns == 0; }
+
+void conn_close_all(void)
+{
+	struct conn *c;
+	while ((c = LIST_FIRST(&conns)))
+		conn_free(c, NULL);
+}

@@ -1,0 +1,235 @@
+/*
+ * listener.c - the event sockets: TCP and a Unix domain socket, or systemd's.
+ *
+ * With socket activation (hotlined.socket), systemd hands over already bound
+ * sockets (sd_listen_fds), so connections queue in the kernel while the
+ * daemon restarts and no softphone is ever refused.  Without it, the daemon
+ * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c.
+ *
+ * The listeners are opened once: changing listen.* needs a restart.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+
+#define MAX_LISTENERS 8
+
+static struct {
+	struct evconnlistener *l;
+	bool is_unix;
+	char *unlink_path;
+} L[MAX_LISTENERS];
+static int n_listeners;
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	char peer[96] = "unix";
+	bool is_unix = (intptr_t)arg != 0;
+	(void)l;
+	if (!is_unix && sa) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		int port = 0;
+		if (sa->sa_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)sa;
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+			port = ntohs(in->sin_port);
+		} else if (sa->sa_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+			port = ntohs(in6->sin6_port);
+		}
+		snprintf(peer, sizeof peer, "%s:%d", host, port);
+	}
+	(void)salen;
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	conn_accept(fd, is_unix, peer);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	(void)arg;
+	/* EMFILE and friends: log and keep going; the listener stays enabled */
+	log_err("accept: %s", evutil_socket_error_to_string(err));
+	(void)l;
+}
+
+static int add_listener(evutil_socket_t fd, bool is_unix, const char *unlink_path)
+{
+	if (n_listeners == MAX_LISTENERS)
+		return -1;
+	evutil_make_socket_nonblocking(fd);
+	struct evconnlistener *l = evconnlistener_new(hl->base, accept_cb, (void *)(intptr_t)is_unix,
+	                                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (!l)
+		return -1;
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	L[n_listeners].l = l;
+	L[n_listeners].is_unix = is_unix;
+	L[n_listeners].unlink_path = unlink_path ? strdup(unlink_path) : NULL;
+	n_listeners++;
+	return 0;
+}
+
+/* "host:port" or "[v6]:port" */
+static int open_tcp(const char *addr)
+{
+	char host[256];
+	const char *port;
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+		if (!end || end[1] != ':')
+			return -1;
+		snprintf(host, sizeof host, "%.*s", (int)(end - addr - 1), addr + 1);
+		port = end + 2;
+	} else {
+		const char *colon = strrchr(addr, ':');
+		if (!colon)
+			return -1;
+		snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
+		port = colon + 1;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		log_crit("listen.tcp %s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		log_crit("listen.tcp %s: %s", addr, strerror(errno));
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	if (add_listener(fd, false, NULL) != 0) {
+		close(fd);
+		return -1;
+	}
+	log_info("listening on tcp %s", addr);
+	return 0;
+}
+
+static int open_unix(const struct hl_config *cfg)
+{
+	const char *path = cfg->listen.unix_path;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_crit("listen.unix %s: path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* a stale socket from a crash: remove it only if nobody answers on it */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		log_crit("listen.unix %s: another process is listening there", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0777 & ~cfg->listen.unix_mode);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc != 0 || listen(fd, 1024) != 0) {
+		log_crit("listen.unix %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	chmod(path, (mode_t)cfg->listen.unix_mode);
+	if ((cfg->listen.unix_owner && *cfg->listen.unix_owner) || (cfg->listen.unix_group && *cfg->listen.unix_group)) {
+		uid_t uid = (uid_t)-1;
+		gid_t gid = (gid_t)-1;
+		if (cfg->listen.unix_owner && *cfg->listen.unix_owner) {
+			struct passwd *pw = getpwnam(cfg->listen.unix_owner);
+			if (!pw) {
+				log_crit("listen.unix_owner: no user %s", cfg->listen.unix_owner);
+				close(fd);
+				return -1;
+			}
+			uid = pw->pw_uid;
+		}
+		if (cfg->listen.unix_group && *cfg->listen.unix_group) {
+			struct group *gr = getgrnam(cfg->listen.unix_group);
+			if (!gr) {
+				log_crit("listen.unix_group: no group %s", cfg->listen.unix_group);
+				close(fd);
+				return -1;
+			}
+			gid = gr->gr_gid;
+		}
+		if (chown(path, uid, gid) != 0) {
+			log_crit("listen.unix %s: chown: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	if (add_listener(fd, true, path) != 0) {
+		close(fd);
+		return -1;
+	}
+	log_info("listening on unix %s (mode %04o)", path, cfg->listen.unix_mode);
+	return 0;
+}
+
+int listener_open(const struct hl_config *cfg)
+{
+	int n = sd_listen_fds(1);
+	if (n > 0) {
+		for (int i = 0; i < n; i++) {
+			int fd = SD_LISTEN_FDS_START + i;
+			bool is_unix = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0;
+			if (add_listener(fd, is_unix, NULL) != 0)
+				return -1;
+		}
+		log_info("using %d socket(s) from systemd", n);
+		return 0;
+	}
+	if (cfg->listen.tcp && *cfg->listen.tcp && open_tcp(cfg->listen.tcp) != 0)
+		return -1;
+	if (cfg->listen.unix_path && *cfg->listen.unix_path && open_unix(cfg) != 0)
+		return -1;
+	if (n_listeners == 0) {
+		log_crit("no listener configured");
+		return -1;
+	}
+	return 0;
+}
+
+void listener_close(void)
+{
+	for (int i = 0; i < n_listeners; i++) {
+		evconnlistener_free(L[i].l);
+		if (L[i].unlink_path) {
+			unlink(L[i].unlink_path);
+			free(L[i].unlink_path);
+		}
+	}
+	n_listeners = 0;
+}

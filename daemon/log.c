@@ -1,0 +1,60 @@
+/*
+ * log.c - one line per thing worth knowing, to stderr.
+ *
+ * hotlined never forks and never opens syslog: under systemd, stderr goes to
+ * the journal, and the "<N>" prefix (sd-daemon(3)) carries the syslog
+ * priority so `journalctl -p warning` works.  Callers are responsible for
+ * masking phone numbers (hl_phone_mask) before they reach a format string.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon.h"
+
+static int log_level = 6;
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+void log_init(int level) { log_level = level; }
+void log_set_level(int level) { log_level = level; }
+
+int log_level_from_name(const char *name)
+{
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return i;
+	if (strcasecmp(name, "error") == 0)
+		return 3;
+	if (strcasecmp(name, "warn") == 0)
+		return 4;
+	return -1;
+}
+
+void hl_log(int prio, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (prio > log_level)
+		return;
+	n = snprintf(buf, sizeof buf, "<%d>", prio);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* one write per line so concurrent writers never interleave mid-line */
+	size_t len = strlen(buf);
+	for (size_t i = (size_t)n; i < len; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = ' ';
+	if (len < sizeof buf - 1)
+		buf[len++] = '\n';
+	else
+		buf[sizeof buf - 2] = '\n', len = sizeof buf - 1;
+	fwrite(buf, 1, len, stderr);
+	fflush(stderr);
+}

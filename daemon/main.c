@@ -1,0 +1,319 @@
+/*
+ * main.c - start-up order, signals, reload, graceful stop.
+ *
+ * Start-up: parse the command line, load the configuration (exit 2 with
+ * FILE:LINE: KEY on error), then either --check, --migrate, or run:
+ * create the event base, the timers (clocks.c), the store (which connects to
+ * PostgreSQL in the background, checks the schema version and loads every
+ * pending clock), the listeners and the optional HTTP endpoint.  Once the
+ * database answered, systemd is told READY=1.
+ *
+ * Signals are libevent events, so their handlers run in the loop like
+ * everything else:
+ *   SIGTERM/SIGINT  stop accepting and reading, let the store finish and
+ *                   acknowledge what is in flight, flush replies, exit 0;
+ *   SIGHUP          load the configuration again; swap it in only if valid.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+
+#define STOP_GRACE_MS 15000
+
+static struct hl_daemon daemon_state;
+struct hl_daemon *hl = &daemon_state;
+
+static struct event *ev_sigterm, *ev_sigint, *ev_sighup, *ev_tick;
+static hl_ms stop_started;
+static uint64_t watchdog_usec;
+
+hl_ms now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (hl_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+hl_ms mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (hl_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void daemon_ready(void)
+{
+	if (hl->ready_notified)
+		return;
+	hl->ready_notified = true;
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	log_notice("hotlined %s ready", HOTLINED_VERSION);
+}
+
+void daemon_fatal(const char *why)
+{
+	log_crit("fatal: %s", why);
+	hl->exit_code = 1;
+	sd_notifyf(0, "STATUS=fatal: %s", why);
+	event_base_loopbreak(hl->base);
+}
+
+struct json_object *daemon_stats_json(void)
+{
+	struct hl_stats *s = &hl->stats;
+	json_object *o = json_object_new_object(), *errs = json_object_new_object(),
+	            *pend = json_object_new_object(), *raised = json_object_new_object();
+	static const char *const raised_kinds[] = { "callback", "update", "resolution", "survey",
+	                                            "repeat_caller", "dissatisfied", "transfer_loop" };
+	hl_ms up = now_ms() - s->started_at;
+
+	json_object_object_add(o, "version", json_object_new_string(HOTLINED_VERSION));
+	json_object_object_add(o, "uptime_s", json_object_new_int64(up / 1000));
+	json_object_object_add(o, "database", json_object_new_string(store_connected() ? "up" : "down"));
+	json_object_object_add(o, "connections", json_object_new_int64((int64_t)conn_count()));
+	json_object_object_add(o, "connections_accepted", json_object_new_int64((int64_t)s->conns_accepted));
+	json_object_object_add(o, "connections_rejected", json_object_new_int64((int64_t)s->conns_rejected));
+	json_object_object_add(o, "connections_dropped_slow", json_object_new_int64((int64_t)s->conns_dropped_slow));
+	json_object_object_add(o, "subscribers", json_object_new_int64((int64_t)alerts_subscribers()));
+	json_object_object_add(o, "requests", json_object_new_int64((int64_t)s->requests));
+	json_object_object_add(o, "events", json_object_new_int64((int64_t)s->events));
+	json_object_object_add(o, "events_per_s",
+	                       json_object_new_double(up > 0 ? (double)s->events * 1000.0 / (double)up : 0));
+	json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
+	for (int e = 1; e <= HL_E_INTERNAL; e++)
+		if (s->errors[e])
+			json_object_object_add(errs, hl_err_code((enum hl_err)e), json_object_new_int64((int64_t)s->errors[e]));
+	json_object_object_add(o, "errors", errs);
+	json_object_object_add(o, "queued", json_object_new_int64((int64_t)store_queued()));
+	json_object_object_add(o, "batches", json_object_new_int64((int64_t)s->batches));
+	json_object_object_add(o, "batch_items", json_object_new_int64((int64_t)s->batch_items));
+	json_object_object_add(o, "batch_size_mean",
+	                       json_object_new_double(s->batches ? (double)s->batch_items / (double)s->batches : 0));
+	json_object_object_add(o, "batch_size_max", json_object_new_int64((int64_t)s->batch_max_seen));
+	json_object_object_add(o, "batch_failures", json_object_new_int64((int64_t)s->batch_failures));
+	json_object_object_add(o, "commit_ms_mean",
+	                       json_object_new_double(s->batches ? (double)s->commit_us_total / 1000.0 / (double)s->batches : 0));
+	json_object_object_add(o, "commit_ms_max", json_object_new_double((double)s->commit_us_max / 1000.0));
+	for (int k = 0; k < HL_CK__COUNT; k++)
+		json_object_object_add(pend, hl_clock_kind_name((enum hl_clock_kind)k),
+		                       json_object_new_int64((int64_t)clocks_pending(k)));
+	json_object_object_add(pend, "escalation", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
+	json_object_object_add(o, "pending_clocks", pend);
+	json_object_object_add(o, "timer_bytes", json_object_new_int64((int64_t)clocks_memory()));
+	for (size_t i = 0; i < sizeof raised_kinds / sizeof raised_kinds[0]; i++)
+		json_object_object_add(raised, raised_kinds[i], json_object_new_int64((int64_t)s->alerts_raised[i]));
+	json_object_object_add(o, "alerts_raised", raised);
+	json_object_object_add(o, "alerts_escalated", json_object_new_int64((int64_t)s->alerts_escalated));
+	json_object_object_add(o, "alerts_pushed", json_object_new_int64((int64_t)s->alerts_pushed));
+	json_object_object_add(o, "webhooks_sent", json_object_new_int64((int64_t)s->webhook_sent));
+	json_object_object_add(o, "webhooks_failed", json_object_new_int64((int64_t)s->webhook_failed));
+	json_object_object_add(o, "webhooks_dropped", json_object_new_int64((int64_t)s->webhook_dropped));
+	json_object_object_add(o, "db_connects", json_object_new_int64((int64_t)s->db_connects));
+	json_object_object_add(o, "db_failures", json_object_new_int64((int64_t)s->db_failures));
+	return o;
+}
+
+static void begin_stop(const char *why)
+{
+	if (hl->stopping)
+		return;
+	hl->stopping = true;
+	stop_started = mono_ms();
+	log_notice("%s: stopping; finishing %zu queued item(s)", why, store_queued());
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	listener_close();
+	http_close();
+	clocks_stop();
+	conn_shutdown_all();
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what, (void)arg;
+	if (sig == SIGHUP) {
+		struct hl_config *cfg = calloc(1, sizeof *cfg);
+		char err[512];
+		sd_notify(0, "RELOADING=1");
+		if (!cfg || hl_config_load(hl->config_path, cfg, err, sizeof err) != 0) {
+			log_err("reload refused, keeping the running configuration: %s", cfg ? err : "out of memory");
+			free(cfg);
+			sd_notify(0, "READY=1\nSTATUS=reload refused");
+			return;
+		}
+		/* listeners and the database connection keep their old settings until a restart */
+		struct hl_config *old = hl->cfg;
+		hl->cfg = cfg;
+		log_set_level(cfg->log.level);
+		alerts_reload(cfg);
+		hl_config_free(old);
+		free(old);
+		log_notice("configuration reloaded from %s", hl->config_path);
+		sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
+		return;
+	}
+	begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Once a second (more often while stopping): watchdog, status, stop progress. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	static hl_ms last_status;
+	(void)fd, (void)what, (void)arg;
+	hl_ms now = mono_ms();
+	if (watchdog_usec)
+		sd_notify(0, "WATCHDOG=1");
+	if (now - last_status >= 5000 && !hl->stopping) {
+		last_status = now;
+		sd_notifyf(0, "STATUS=%zu connections, %llu events, %zu pending clocks, database %s", conn_count(),
+		           (unsigned long long)hl->stats.events, clocks_pending(-1), store_connected() ? "up" : "down");
+	}
+	if (hl->stopping) {
+		bool done = store_idle() && conn_all_drained();
+		if (done || now - stop_started > STOP_GRACE_MS) {
+			if (!done)
+				log_warn("stop: grace period over with %zu item(s) unfinished", store_queued());
+			event_base_loopbreak(hl->base);
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: hotlined -c FILE [--check | --migrate [--conninfo STR]]\n"
+	        "       hotlined --version\n"
+	        "  -c, --config FILE   configuration file (libconfig syntax)\n"
+	        "      --check         validate the configuration and exit (0 ok, 2 error)\n"
+	        "      --migrate       apply pending schema migrations and exit\n"
+	        "      --conninfo STR  with --migrate: connect with STR instead of database.conninfo\n"
+	        "                      (e.g. as the database owner, while the daemon runs as hotlined)\n"
+	        "  -V, --version       print the version\n"
+	        "Runs in the foreground and logs to stderr; SIGTERM/SIGINT stop, SIGHUP reloads.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "migrate", no_argument, NULL, 'm' },
+		{ "conninfo", required_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *conninfo = NULL;
+	bool check = false, migrate = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'k': check = true; break;
+		case 'm': migrate = true; break;
+		case 'i': conninfo = optarg; break;
+		case 'V': printf("hotlined %s\n", HOTLINED_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	struct hl_config *cfg = calloc(1, sizeof *cfg);
+	char err[512];
+	if (!cfg)
+		return 1;
+	if (hl_config_load(config_path, cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "hotlined: %s\n", err);
+		free(cfg);
+		return 2;
+	}
+	if (check) {
+		printf("%s: configuration ok\n", config_path);
+		hl_config_free(cfg);
+		free(cfg);
+		return 0;
+	}
+	if (migrate) {
+		int rc = migrate_run(conninfo ? conninfo : cfg->database.conninfo, false);
+		hl_config_free(cfg);
+		free(cfg);
+		return rc;
+	}
+
+	hl->cfg = cfg;
+	hl->config_path = config_path;
+	hl->stats.started_at = now_ms();
+	log_init(cfg->log.level);
+	signal(SIGPIPE, SIG_IGN);
+
+	hl->base = event_base_new();
+	if (!hl->base) {
+		log_crit("cannot create the event loop");
+		return 1;
+	}
+	ev_sigterm = evsignal_new(hl->base, SIGTERM, on_signal, NULL);
+	ev_sigint = evsignal_new(hl->base, SIGINT, on_signal, NULL);
+	ev_sighup = evsignal_new(hl->base, SIGHUP, on_signal, NULL);
+	ev_tick = event_new(hl->base, -1, EV_PERSIST, on_tick, NULL);
+	evsignal_add(ev_sigterm, NULL);
+	evsignal_add(ev_sigint, NULL);
+	evsignal_add(ev_sighup, NULL);
+	struct timeval tick = { 0, 200 * 1000 };
+	event_add(ev_tick, &tick);
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
+
+	alerts_init();
+	if (clocks_init() != 0 || store_init() != 0) {
+		log_crit("cannot initialise");
+		return 1;
+	}
+	if (listener_open(cfg) != 0) {
+		log_crit("cannot open the listeners");
+		hl->exit_code = 1;
+	} else if (http_open(cfg) != 0) {
+		log_crit("cannot open the HTTP listener");
+		hl->exit_code = 1;
+	} else {
+		log_notice("hotlined %s starting (pid %d)", HOTLINED_VERSION, (int)getpid());
+		event_base_dispatch(hl->base);
+	}
+
+	/* orderly teardown: everything freed so that leak checkers stay quiet */
+	listener_close();
+	http_close();
+	conn_close_all();
+	store_free();
+	alerts_free();
+	clocks_free();
+	event_free(ev_sigterm);
+	event_free(ev_sigint);
+	event_free(ev_sighup);
+	event_free(ev_tick);
+	event_base_free(hl->base);
+	hl_config_free(hl->cfg);
+	free(hl->cfg);
+	log_info("stopped");
+	return hl->exit_code;
+}

@@ -1,0 +1,116 @@
+/*
+ * migrate.c - `hotlined --migrate`: apply the embedded schema migrations in order.
+ *
+ * The SQL files sql/NNN_name.sql are compiled into the binary (see
+ * mk/embed-sql.sh), so an installed daemon always carries exactly the schema
+ * it was built for.  Each pending migration runs in its own transaction
+ * together with its row in hotline.schema_migrations, under an advisory
+ * lock so two concurrent runs cannot interleave.  A second run applies
+ * nothing.  This runs before and outside the event loop, so it uses libpq's
+ * blocking calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "daemon.h"
+#include "migrations.h"
+
+#define MIGRATE_LOCK_KEY 7370737
+
+int migrate_latest(void)
+{
+	return hl_n_migrations ? hl_migrations[hl_n_migrations - 1].version : 0;
+}
+
+static int exec_ok(PGconn *pg, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(pg, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "hotlined: %s: %s", what, PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+static bool is_applied(PGconn *pg, int version)
+{
+	char v[16];
+	snprintf(v, sizeof v, "%d", version);
+	const char *params[] = { v };
+	PGresult *r = PQexecParams(pg, "SELECT 1 FROM hotline.schema_migrations WHERE version = $1::int",
+	                           1, NULL, params, NULL, NULL, 0);
+	bool yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+	PQclear(r);
+	return yes;
+}
+
+int migrate_run(const char *conninfo, bool dry_run)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo, "hotlined-migrate", NULL };
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	int applied = 0, rc = 1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "hotlined: cannot connect to the database: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return 1;
+	}
+	PQsetNoticeProcessor(pg, NULL, NULL);
+	if (exec_ok(pg, "SELECT pg_advisory_lock(" /* session lock: held across the transactions */
+	                "7370737)", "lock") != 0)
+		goto out;
+	if (exec_ok(pg, "SET client_min_messages = warning;"
+	                "CREATE SCHEMA IF NOT EXISTS hotline;"
+	                "CREATE TABLE IF NOT EXISTS hotline.schema_migrations ("
+	                " version integer PRIMARY KEY, name text NOT NULL,"
+	                " applied_at timestamptz NOT NULL DEFAULT now())", "bookkeeping") != 0)
+		goto out;
+
+	for (size_t i = 0; i < hl_n_migrations; i++) {
+		const struct hl_migration *m = &hl_migrations[i];
+		if (is_applied(pg, m->version))
+			continue;
+		if (dry_run) {
+			printf("pending %s\n", m->name);
+			applied++;
+			continue;
+		}
+		if (exec_ok(pg, "BEGIN", m->name) != 0)
+			goto out;
+		if (exec_ok(pg, m->sql, m->name) != 0) {
+			exec_ok(pg, "ROLLBACK", "rollback");
+			fprintf(stderr, "hotlined: migration %s failed; nothing of it was applied\n", m->name);
+			goto out;
+		}
+		char v[16];
+		snprintf(v, sizeof v, "%d", m->version);
+		const char *params[] = { v, m->name };
+		PGresult *r = PQexecParams(pg, "INSERT INTO hotline.schema_migrations (version, name) VALUES ($1::int, $2)",
+		                           2, NULL, params, NULL, NULL, 0);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "hotlined: %s: %s", m->name, PQresultErrorMessage(r));
+		PQclear(r);
+		if (!ok || exec_ok(pg, "COMMIT", m->name) != 0) {
+			exec_ok(pg, "ROLLBACK", "rollback");
+			goto out;
+		}
+		printf("applied %s\n", m->name);
+		applied++;
+	}
+	if (applied == 0)
+		printf("schema up to date (version %d)\n", migrate_latest());
+	rc = 0;
+out:
+	exec_ok(pg, "SELECT pg_advisory_unlock(7370737)", "unlock");
+	PQfinish(pg);
+	(void)MIGRATE_LOCK_KEY;
+	return rc;
+}

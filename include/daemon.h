@@ -1,0 +1,165 @@
+/*
+ * daemon.h - the imperative shell: event loop, sockets, database pipeline, timers.
+ *
+ * One process, one thread, one libevent base.  Everything that waits (sockets,
+ * PostgreSQL, timers) is a libevent callback; nothing blocks the loop.  The
+ * path of a call event:
+ *
+ *   listener.c  accepts a connection            -> conn.c
+ *   conn.c      frames a line, parses it        -> protocol.c (pure)
+ *               queues a request in order       -> store.c
+ *   store.c     batches queued requests, loads what they touch from PostgreSQL,
+ *               applies the case rules           -> rules.c (pure)
+ *               writes the result and COMMITs in one pipelined round trip,
+ *               then completes the requests     -> conn.c replies in order
+ *               and hands new deadlines/alerts  -> clocks.c, alerts.c
+ *   clocks.c    one timer for the earliest deadline; when it passes, queues a
+ *               "fire" item                      -> store.c -> rules.c -> alert row
+ *   alerts.c    pushes committed alerts to subscribers and webhooks
+ */
+#ifndef HL_DAEMON_H
+#define HL_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "hotlined.h"
+#include "config.h"
+
+struct event_base;
+struct bufferevent;
+struct evbuffer;
+struct json_object;
+
+/* ---------------------------------------------------------------- log.c */
+
+void log_init(int level);
+void log_set_level(int level);
+void hl_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_crit(...)   hl_log(2, __VA_ARGS__)
+#define log_err(...)    hl_log(3, __VA_ARGS__)
+#define log_warn(...)   hl_log(4, __VA_ARGS__)
+#define log_notice(...) hl_log(5, __VA_ARGS__)
+#define log_info(...)   hl_log(6, __VA_ARGS__)
+#define log_debug(...)  hl_log(7, __VA_ARGS__)
+int log_level_from_name(const char *name); /* -1 when unknown */
+
+/* --------------------------------------------------------------- conn.c */
+
+struct conn;
+
+/* One request from a connection, from parse to reply. */
+struct req {
+	TAILQ_ENTRY(req) entry;   /* in its connection's in-order queue */
+	struct conn *conn;        /* NULL once the connection is gone */
+	struct hl_event ev;
+	char *reply;              /* set when done; written when it reaches the head */
+	bool done;
+	bool close_after;         /* close the connection once this reply is written */
+	hl_ms started;            /* monotonic ms, for latency figures */
+};
+
+void conn_accept(int fd, int is_unix, const char *peer);
+/* The store finished a request: attach the reply and write what is in order. */
+void conn_complete(struct req *r, char *reply);
+/* Make a connection a subscriber after its subscribe reply was queued. */
+void conn_set_subscriber(struct conn *c);
+/* Queue an unsolicited line (alert push); drops the connection if it is too slow. */
+void conn_push(struct conn *c, const char *line, size_t len);
+void conn_pause_all(void);  /* store backlog full: stop reading sockets */
+void conn_resume_all(void);
+void conn_shutdown_all(void); /* stop reading; close each connection once its replies are out */
+size_t conn_count(void);
+bool conn_all_drained(void);
+void conn_close_all(void);
+
+/* ----------------------------------------------------------- listener.c */
+
+int listener_open(const struct hl_config *cfg);
+void listener_close(void);
+
+/* -------------------------------------------------------------- store.c */
+
+enum item_kind { ITEM_REQ, ITEM_FIRE, ITEM_ESCALATE };
+
+int store_init(void);
+void store_free(void);
+/* Queue a request (event, case.get, subscribe, alert.ack) for the next batch. */
+void store_submit(struct req *r);
+void store_fire(int64_t case_id, enum hl_clock_kind kind, int32_t seq);
+void store_escalate(int64_t alert_id);
+bool store_ready(void);      /* connected and schema checked */
+bool store_connected(void);
+bool store_idle(void);       /* nothing queued or in flight */
+size_t store_queued(void);
+void store_stop(void);
+
+/* ------------------------------------------------------------- clocks.c */
+
+enum { TIMER_ESCALATION = HL_CK__COUNT }; /* timer kinds: 0..3 clocks, 4 escalation */
+
+int clocks_init(void);
+void clocks_free(void);
+/* Set or replace the timer of (id, kind); at == 0 removes it. */
+void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
+size_t clocks_pending(int kind); /* kind -1: all */
+size_t clocks_memory(void);      /* bytes held by the timer structures */
+void clocks_rearm(void);         /* recompute the libevent timer (after a bulk load) */
+void clocks_stop(void);
+
+/* ------------------------------------------------------------- alerts.c */
+
+void alerts_init(void);
+void alerts_free(void);
+void alerts_subscribe(struct conn *c);
+void alerts_unsubscribe(struct conn *c);
+/* A committed alert (JSON text from hotline.alert_json) to deliver. */
+void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
+size_t alerts_subscribers(void);
+void alerts_reload(const struct hl_config *cfg);
+
+/* ------------------------------------------------------------ migrate.c */
+
+int migrate_run(const char *conninfo, bool dry_run);
+int migrate_latest(void); /* highest migration version embedded in this binary */
+
+/* --------------------------------------------------------------- http.c */
+
+int http_open(const struct hl_config *cfg);
+void http_close(void);
+
+/* --------------------------------------------------------------- main.c */
+
+struct hl_stats {
+	uint64_t conns_accepted, conns_rejected, conns_dropped_slow;
+	uint64_t requests, events, duplicates, errors[16];
+	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
+	uint64_t commit_us_total, commit_us_max;
+	uint64_t alerts_raised[16], alerts_escalated, alerts_pushed;
+	uint64_t webhook_sent, webhook_failed, webhook_dropped;
+	uint64_t db_connects, db_failures;
+	hl_ms started_at;
+	uint64_t ack_latency_us_total;
+};
+
+struct hl_daemon {
+	struct event_base *base;
+	struct hl_config *cfg;
+	const char *config_path;
+	struct hl_stats stats;
+	bool stopping;
+	int exit_code;
+	bool ready_notified;
+};
+
+extern struct hl_daemon *hl;
+
+hl_ms now_ms(void);      /* wall clock, ms since the epoch */
+hl_ms mono_ms(void);     /* monotonic ms */
+uint64_t mono_us(void);
+void daemon_ready(void); /* the database answered: tell systemd READY=1 once */
+void daemon_fatal(const char *why);
+/* The stats object for the `stats` command and /metrics. */
+struct json_object *daemon_stats_json(void);
+
+#endif
