@@ -14,11 +14,26 @@
  * the line was an object with a valid "id", leaves that id in ev->id
  * (ev->id[0] == '\0' otherwise); *ev needs no freeing then beyond
  * hl_event_free, which is always safe on a zeroed or parsed event.
+ *
+ * *ev is overwritten without being read (free a previous event first).  The
+ * caller strips the '\n'; one trailing '\r' is tolerated and not stored.
+ * What is accepted is always storable as PostgreSQL jsonb: strict RFC 8259
+ * (no NaN, no single quotes, no raw control characters, strict UTF-8, paired
+ * surrogate escapes), no U+0000 anywhere ("<field>: contains NUL"), nesting
+ * at most 32 deep.  Duplicate keys: the last wins (as in jsonb).  JSON null
+ * counts as absent.  Integers must be JSON integers (42, not "42" or 42.0).
+ * Identifiers (id, call_id, agent, outcome, department, by) are 1..128 bytes
+ * without control characters; free text (queue, category, priority, summary,
+ * note, reason, resolution) at most 4096 bytes; token 1..4096 bytes.  `at` is
+ * read for events only.  Fields a type does not use are ignored (and kept in
+ * ev->line).  Error codes: HL_E_BAD_JSON, HL_E_BAD_REQUEST, HL_E_UNKNOWN_TYPE,
+ * HL_E_TOO_LARGE (len >= INT_MAX), HL_E_INTERNAL (out of memory).
  */
 enum hl_err hl_parse_request(const char *line, size_t len, hl_ms now,
                              struct hl_event *ev, struct hl_error *err);
 
-/* Replies: each returns a malloc'd string ending in "\n". */
+/* Replies: each returns a malloc'd string ending in "\n" (one line; NULL when
+ * out of memory).  Printed with JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE. */
 char *hl_reply_ok(const char *id);                                  /* {"id":..,"ok":true} */
 char *hl_reply_case(const char *id, int64_t case_id, bool duplicate);/* {"id":..,"ok":true[,"duplicate":true],"case_id":N} */
 char *hl_reply_error(const char *id /* NULL -> null */, enum hl_err code, const char *message);
