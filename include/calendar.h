@@ -26,6 +26,13 @@ struct hl_zone *hl_zone_from_posix(const char *tz, char *err, size_t errlen);
 void hl_zone_free(struct hl_zone *z);
 /* Seconds east of UTC in force at the instant utc_s. */
 int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
+/*
+ * The instant (UTC seconds) at which the zone's wall clock reads local_s
+ * (seconds since 1970-01-01T00:00 local).  A reading inside a spring-forward
+ * gap moves forward by the gap (02:30 -> the instant of 03:30); a reading that
+ * occurs twice (fall back) gives the earlier instant.  NULL zone: UTC.
+ */
+int64_t hl_zone_local_to_utc(const struct hl_zone *z, int64_t local_s);
 
 /* Civil (local) day number: days since 1970-01-01 of the proleptic Gregorian calendar. */
 int32_t hl_days_from_civil(int y, int m, int d);
@@ -58,12 +65,36 @@ struct hl_calendar {
 
 void hl_calendar_free(struct hl_calendar *c); /* frees members */
 
+/*
+ * Add the days first..last (inclusive) to a sorted, unique day array such as
+ * holidays or workdays, keeping it sorted and unique.  0 ok, -1 bad range
+ * (first > last, more than HL_CAL_MAX_DAYS days in all) or out of memory;
+ * on failure the array is unchanged.
+ */
+#define HL_CAL_MAX_DAYS 100000
+int hl_calendar_add_days(int32_t **days, size_t *n, int32_t first, int32_t last);
+/* The opening hours that apply on local day `day`: closed on a holiday, else
+ * workday_hours on a make-up working day, else week[weekday]. */
+const struct hl_day_hours *hl_cal_day_hours(const struct hl_calendar *c, int32_t day);
+/* True when some weekday, or a make-up day with workday_hours, has opening
+ * hours.  A calendar without any never opens (hl_cal_add gives INT64_MAX):
+ * the configuration should refuse it. */
+bool hl_calendar_has_hours(const struct hl_calendar *c);
+/* The calendar's local day number of instant t (UTC when c or its zone is NULL). */
+int32_t hl_cal_local_day(const struct hl_calendar *c, hl_ms t);
+
+/* hl_cal_add gives up (INT64_MAX) after this many consecutive closed days,
+ * or after HL_CAL_MAX_WALK days in all; hl_cal_between counts at most
+ * HL_CAL_MAX_WALK days after `a`. */
+#define HL_CAL_MAX_CLOSED_DAYS 3660
+#define HL_CAL_MAX_WALK 36600
+
 /* Parse "09:00-12:00,13:30-17:30" (or "" / "closed"); 0 ok, -1 bad. */
 int hl_parse_day_hours(const char *s, struct hl_day_hours *out);
 /* Parse "2026-10-01" or "2026-10-01..2026-10-07" into a day range; 0 ok, -1 bad. */
 int hl_parse_date_range(const char *s, int32_t *first, int32_t *last);
 
-/* Is the calendar open at instant t?  (NULL calendar: always.) */
+/* Is the calendar open at instant t?  Open intervals are [open, close).  (NULL calendar: always.) */
 bool hl_cal_is_open(const struct hl_calendar *c, hl_ms t);
 /*
  * The instant at which `amount` milliseconds of open time have passed after

@@ -1,0 +1,444 @@
+/*
+ * calendar.c - business-hours calendars: when does an SLA clock run?
+ *
+ * A calendar is a time zone plus opening hours per weekday, holidays (closed
+ * all day) and make-up working days (open with workday_hours although the
+ * weekday would be closed).  An SLA clock on a calendar consumes time only
+ * while the calendar is open, like RT's business hours or Zammad calendars.
+ *
+ * Design.  Opening hours are wall-clock times of the calendar's zone, per
+ * local civil day.  For each day we turn its intervals into UTC instants with
+ * hl_zone_local_to_utc(), so 09:00-17:00 on a DST-change day is still 09:00
+ * to 17:00 on the office clock (8 real hours), and a zone that changed its
+ * offset is handled by the zone data.  Every query walks these UTC intervals
+ * day by day from the day before the start instant; the walk clamps each
+ * interval to begin no earlier than the previous one ended, so intervals are
+ * ascending and never overlap even around odd zone changes.  hl_cal_add,
+ * hl_cal_between and hl_cal_is_open all use that one walk, which is what
+ * makes hl_cal_between(s, hl_cal_add(s, x)) == x hold exactly.
+ *
+ * Cost is a few binary searches per day walked, never per minute; the walk
+ * stops after HL_CAL_MAX_CLOSED_DAYS closed days in a row (a calendar that is
+ * never open gives INT64_MAX) and after HL_CAL_MAX_WALK days in all.
+ *
+ * Intervals are half-open [open, close): at the closing instant the calendar
+ * is closed, and a deadline that uses up the last open millisecond of a day
+ * is that closing instant, not the next morning.
+ *
+ * The civil-date helpers are Howard Hinnant's days_from_civil / civil_from_days
+ * (http://howardhinnant.github.io/date_algorithms.html).
+ */
+#include "calendar.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Instants beyond +-4*10^15 ms (about 126,000 years) are not walked. */
+#define CAL_LIMIT_MS INT64_C(4000000000000000)
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* ------------------------------------------------------------ civil dates */
+
+int32_t hl_days_from_civil(int y, int m, int d)
+{
+	int64_t yy = (int64_t)y - (m <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;                               /* [0, 399] */
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         /* [0, 146096] */
+	return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void hl_civil_from_days(int32_t days, int *y, int *m, int *d)
+{
+	int64_t z = (int64_t)days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
+	int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (mm <= 2));
+	*m = mm;
+	*d = dd;
+}
+
+int hl_weekday(int32_t days)
+{
+	int64_t z = days;
+	return (int)(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
+}
+
+static bool leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && leap_year(y) ? 29 : md[m - 1];
+}
+
+/* --------------------------------------------------------------- parsing */
+
+static const char *skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* "H:MM" or "HH:MM", 00:00..24:00; minutes after midnight or -1. */
+static int parse_clock(const char **pp)
+{
+	const char *p = skip_space(*pp);
+	int h = 0, nd = 0;
+	while (*p >= '0' && *p <= '9' && nd < 3) {
+		h = h * 10 + (*p++ - '0');
+		nd++;
+	}
+	if (nd < 1 || nd > 2 || *p != ':')
+		return -1;
+	p++;
+	if (!(p[0] >= '0' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9'))
+		return -1;
+	int m = (p[0] - '0') * 10 + (p[1] - '0');
+	p += 2;
+	if (h > 24 || (h == 24 && m != 0))
+		return -1;
+	*pp = skip_space(p);
+	return h * 60 + m;
+}
+
+static int cmp_interval(const void *a, const void *b)
+{
+	const struct hl_interval *x = a, *y = b;
+	return (x->open_min > y->open_min) - (x->open_min < y->open_min);
+}
+
+int hl_parse_day_hours(const char *s, struct hl_day_hours *out)
+{
+	struct hl_day_hours h;
+	memset(&h, 0, sizeof h);
+	if (!s || !out)
+		return -1;
+	const char *p = skip_space(s);
+	size_t len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len == 0 || (len == 6 && strncasecmp(p, "closed", 6) == 0)) {
+		*out = h;
+		return 0;
+	}
+	for (;;) {
+		int open = parse_clock(&p);
+		if (open < 0 || *p != '-')
+			return -1;
+		p++;
+		int close = parse_clock(&p);
+		if (close < 0 || close <= open || h.n == HL_CAL_MAX_INTERVALS)
+			return -1;
+		h.iv[h.n++] = (struct hl_interval){ open, close };
+		if (*p == '\0')
+			break;
+		if (*p != ',')
+			return -1;
+		p++;
+	}
+	/* Accept any order, but two intervals may not share a minute; touching
+	 * ones ("09:00-12:00,12:00-17:00") are merged into one. */
+	qsort(h.iv, (size_t)h.n, sizeof h.iv[0], cmp_interval);
+	int n = 1;
+	for (int i = 1; i < h.n; i++) {
+		if (h.iv[i].open_min < h.iv[n - 1].close_min)
+			return -1;
+		if (h.iv[i].open_min == h.iv[n - 1].close_min)
+			h.iv[n - 1].close_min = h.iv[i].close_min;
+		else
+			h.iv[n++] = h.iv[i];
+	}
+	h.n = n;
+	*out = h;
+	return 0;
+}
+
+/* "YYYY-MM-DD" at *pp, a real date; day number via *day, 0 ok, -1 bad. */
+static int parse_date(const char **pp, int32_t *day)
+{
+	const char *p = *pp;
+	int v[3] = { 0, 0, 0 };
+	static const int width[3] = { 4, 2, 2 };
+	for (int f = 0; f < 3; f++) {
+		for (int i = 0; i < width[f]; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return -1;
+			v[f] = v[f] * 10 + (p[i] - '0');
+		}
+		p += width[f];
+		if (f < 2 && *p++ != '-')
+			return -1;
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
+		return -1;
+	*day = hl_days_from_civil(v[0], v[1], v[2]);
+	*pp = p;
+	return 0;
+}
+
+int hl_parse_date_range(const char *s, int32_t *first, int32_t *last)
+{
+	int32_t a, b;
+	if (!s || !first || !last)
+		return -1;
+	const char *p = skip_space(s);
+	if (parse_date(&p, &a) < 0)
+		return -1;
+	b = a;
+	if (p[0] == '.' && p[1] == '.') {
+		p += 2;
+		if (parse_date(&p, &b) < 0 || b < a)
+			return -1;
+	}
+	if (*skip_space(p) != '\0')
+		return -1;
+	*first = a;
+	*last = b;
+	return 0;
+}
+
+/* ------------------------------------------------------- calendar basics */
+
+static int cmp_day(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool has_day(const int32_t *days, size_t n, int32_t day)
+{
+	return n > 0 && days && bsearch(&day, days, n, sizeof *days, cmp_day) != NULL;
+}
+
+int hl_calendar_add_days(int32_t **days, size_t *n, int32_t first, int32_t last)
+{
+	if (!days || !n || first > last || (int64_t)last - first >= HL_CAL_MAX_DAYS)
+		return -1;
+	size_t add = (size_t)((int64_t)last - first + 1);
+	if (*n + add > HL_CAL_MAX_DAYS * 2)
+		return -1;
+	int32_t *a = malloc((*n + add) * sizeof *a);
+	if (!a)
+		return -1;
+	if (*n)
+		memcpy(a, *days, *n * sizeof *a);
+	for (size_t i = 0; i < add; i++)
+		a[*n + i] = first + (int32_t)i;
+	qsort(a, *n + add, sizeof *a, cmp_day);
+	size_t m = 0;
+	for (size_t i = 0; i < *n + add; i++)
+		if (m == 0 || a[m - 1] != a[i])
+			a[m++] = a[i];
+	if (m > HL_CAL_MAX_DAYS) {
+		free(a);
+		return -1;
+	}
+	free(*days);
+	*days = a;
+	*n = m;
+	return 0;
+}
+
+void hl_calendar_free(struct hl_calendar *c)
+{
+	if (!c)
+		return;
+	hl_zone_free(c->zone);
+	free(c->holidays);
+	free(c->workdays);
+	c->zone = NULL;
+	c->holidays = c->workdays = NULL;
+	c->n_holidays = c->n_workdays = 0;
+}
+
+const struct hl_day_hours *hl_cal_day_hours(const struct hl_calendar *c, int32_t day)
+{
+	static const struct hl_day_hours closed = { .n = 0 };
+	if (has_day(c->holidays, c->n_holidays, day))
+		return &closed;
+	if (has_day(c->workdays, c->n_workdays, day))
+		return &c->workday_hours;
+	return &c->week[hl_weekday(day)];
+}
+
+bool hl_calendar_has_hours(const struct hl_calendar *c)
+{
+	if (!c)
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (c->week[i].n > 0)
+			return true;
+	return c->n_workdays > 0 && c->workday_hours.n > 0;
+}
+
+int32_t hl_cal_local_day(const struct hl_calendar *c, hl_ms t)
+{
+	int64_t s = floor_div(t, 1000);
+	int32_t off = c ? hl_zone_offset(c->zone, s) : 0;
+	return (int32_t)floor_div(s + off, 86400);
+}
+
+/* ------------------------------------------------------------ the walk */
+
+/* Iterator over the calendar's open intervals in UTC, ascending. */
+struct walk {
+	const struct hl_calendar *c;
+	int32_t day;           /* next local day to expand */
+	int32_t last_day;      /* do not expand beyond this day */
+	int32_t last_open_day; /* the last day that had open time */
+	hl_ms prev_end;        /* end of the last interval returned */
+	hl_ms open[HL_CAL_MAX_INTERVALS], close[HL_CAL_MAX_INTERVALS];
+	int n, i;
+};
+
+static void walk_init(struct walk *w, const struct hl_calendar *c, int32_t from, int32_t to)
+{
+	memset(w, 0, sizeof *w);
+	w->c = c;
+	w->day = from;
+	w->last_day = to;
+	w->last_open_day = from;
+	w->prev_end = INT64_MIN;
+}
+
+/* Expand one local day into UTC intervals (unclamped). */
+static int day_spans(const struct hl_calendar *c, int32_t day, hl_ms *open, hl_ms *close)
+{
+	const struct hl_day_hours *h = hl_cal_day_hours(c, day);
+	int64_t base = (int64_t)day * 86400;
+	int n = 0;
+	for (int i = 0; i < h->n && i < HL_CAL_MAX_INTERVALS; i++) {
+		hl_ms o = hl_zone_local_to_utc(c->zone, base + (int64_t)h->iv[i].open_min * 60) * 1000;
+		hl_ms e = hl_zone_local_to_utc(c->zone, base + (int64_t)h->iv[i].close_min * 60) * 1000;
+		if (e > o) {
+			open[n] = o;
+			close[n] = e;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Next open interval [*o, *e); false when the walk is over. */
+static bool walk_next(struct walk *w, hl_ms *o, hl_ms *e)
+{
+	for (;;) {
+		while (w->i < w->n) {
+			hl_ms lo = w->open[w->i] > w->prev_end ? w->open[w->i] : w->prev_end;
+			hl_ms hi = w->close[w->i];
+			w->i++;
+			if (hi > lo) {
+				w->prev_end = hi;
+				*o = lo;
+				*e = hi;
+				return true;
+			}
+		}
+		if (w->day > w->last_day || w->day - w->last_open_day > HL_CAL_MAX_CLOSED_DAYS)
+			return false;
+		w->n = day_spans(w->c, w->day, w->open, w->close);
+		w->i = 0;
+		if (w->n > 0)
+			w->last_open_day = w->day;
+		w->day++;
+	}
+}
+
+static bool in_range(hl_ms t)
+{
+	return t >= -CAL_LIMIT_MS && t <= CAL_LIMIT_MS;
+}
+
+bool hl_cal_is_open(const struct hl_calendar *c, hl_ms t)
+{
+	if (!c)
+		return true;
+	if (!in_range(t))
+		return false;
+	int32_t d = hl_cal_local_day(c, t);
+	struct walk w;
+	hl_ms o, e;
+	walk_init(&w, c, d - 1, d + 1);
+	while (walk_next(&w, &o, &e)) {
+		if (o > t)
+			break;
+		if (t < e)
+			return true;
+	}
+	return false;
+}
+
+hl_ms hl_cal_add(const struct hl_calendar *c, hl_ms start, int64_t amount)
+{
+	if (amount < 0)
+		amount = 0;
+	if (!c)
+		return start > INT64_MAX - amount ? INT64_MAX : start + amount;
+	if (!in_range(start))
+		return INT64_MAX;
+	int32_t d = hl_cal_local_day(c, start);
+	struct walk w;
+	hl_ms o, e;
+	walk_init(&w, c, d - 1, d + HL_CAL_MAX_WALK);
+	while (walk_next(&w, &o, &e)) {
+		if (e <= start)
+			continue;
+		hl_ms s = o > start ? o : start;
+		if (amount == 0)
+			return s;
+		if (amount <= e - s)
+			return s + amount;
+		amount -= e - s;
+	}
+	return INT64_MAX;
+}
+
+int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b)
+{
+	if (b <= a)
+		return 0;
+	if (!c) /* b - a may not fit when a is very negative */
+		return (a < 0 && b > INT64_MAX + a) ? INT64_MAX : b - a;
+	if (a < -CAL_LIMIT_MS)
+		a = -CAL_LIMIT_MS;
+	if (b > CAL_LIMIT_MS)
+		b = CAL_LIMIT_MS;
+	if (b <= a)
+		return 0;
+	int32_t d = hl_cal_local_day(c, a);
+	int32_t dl = hl_cal_local_day(c, b) + 1;
+	if (dl > d + HL_CAL_MAX_WALK)
+		dl = d + HL_CAL_MAX_WALK;
+	struct walk w;
+	hl_ms o, e;
+	int64_t sum = 0;
+	walk_init(&w, c, d - 1, dl);
+	while (walk_next(&w, &o, &e)) {
+		if (o >= b)
+			break;
+		hl_ms lo = o > a ? o : a;
+		hl_ms hi = e < b ? e : b;
+		if (hi > lo)
+			sum += hi - lo;
+	}
+	return sum;
+}
