@@ -86,4 +86,28 @@ const struct hl_policy *hl_config_policy(const struct hl_config *cfg, const char
 /* The calendar by name; NULL for "" or unknown. */
 const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const char *name);
 
+/*
+ * Additions (config.c):
+ *
+ * hl_config_load_string: as hl_config_load for text in memory (tests, fuzzing).
+ *   `name` stands for the file name in messages; `include_dir` (may be NULL)
+ *   is where @include paths are resolved.
+ * hl_config_policy_by_name: the policy a case recorded (hl_case.policy);
+ *   "" or "default" gives the defaults, NULL when no such policy (any more).
+ * hl_config_split_hostport: "127.0.0.1:7370" / "[::1]:7370" / "localhost:80"
+ *   into host (without brackets) and port 1..65535; 0 ok, -1 bad.
+ * hl_config_restart_key: the first setting that differs between two configs
+ *   and that a SIGHUP reload cannot apply (listen.*, database.*, http.listen),
+ *   e.g. "listen.tcp"; NULL when a reload can apply everything.
+ * hl_config_level_name / hl_config_level_from_name: syslog levels 0..7 <-> "emerg"
+ *   .. "debug" ("error" and "warn" are accepted too); NULL / -1 when unknown.
+ */
+int hl_config_load_string(const char *text, const char *name, const char *include_dir, struct hl_config *cfg,
+			  char *err, size_t errlen);
+const struct hl_policy *hl_config_policy_by_name(const struct hl_config *cfg, const char *name);
+int hl_config_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+const char *hl_config_restart_key(const struct hl_config *old_cfg, const struct hl_config *new_cfg);
+const char *hl_config_level_name(int level);
+int hl_config_level_from_name(const char *name);
+
 #endif
