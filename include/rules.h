@@ -24,7 +24,7 @@ struct hl_accepted {
 	char description[256];     /* one readable line: who, what, which clock changed */
 };
 
-/* An alert whose level changes or that is acknowledged in this batch. */
+/* The part of the database one batch works on (world.c). */
 struct hl_world {
 	/* Rows loaded or created; owned.  Lookups go through the index below. */
 	struct hl_case **cases;     size_t n_cases, cap_cases;
@@ -70,11 +70,26 @@ struct hl_caller *hl_world_caller(struct hl_world *w, const char *caller);
 struct hl_alert *hl_world_alert(struct hl_world *w, int64_t id);
 bool hl_world_seen(struct hl_world *w, const char *event_id, int64_t *case_id);
 
-/* Deep-copy helpers usable by the store. */
+/* Deep-copy helpers usable by the store.  Like hl_event_free, each frees the
+ * members a row owns (strings, the inbound array), not the row itself, so they
+ * work on rows built on the stack. */
 void hl_case_free(struct hl_case *c);
 void hl_call_free(struct hl_call *c);
 void hl_caller_free(struct hl_caller *c);
 void hl_alert_free(struct hl_alert *a);
+
+/* Additions (world.c). */
+/* The alert with this dedupe key (loaded or raised in this batch); NULL when absent. */
+struct hl_alert *hl_world_alert_by_dedupe(struct hl_world *w, const char *dedupe);
+/* Take the next reserved case id; false when none is left. */
+bool hl_world_take_free_id(struct hl_world *w, int64_t *id);
+/* The store, after INSERT .. RETURNING id of a new alert: number it and index it by id. */
+void hl_world_set_alert_id(struct hl_world *w, struct hl_alert *a, int64_t id);
+/* Append one accepted event (the description is copied, truncated to fit). */
+void hl_world_add_accepted(struct hl_world *w, const struct hl_event *ev, int64_t case_id,
+                           const char *description);
+/* Record an inbound call time, keeping c->inbound ascending. */
+void hl_caller_add_inbound(struct hl_caller *c, hl_ms at);
 
 struct hl_rules_env {
 	const struct hl_config *cfg;
