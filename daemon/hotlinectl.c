@@ -1,0 +1,1047 @@
+/*
+ * hotlinectl.c - the command-line client of hotlined.
+ *
+ *   hotlinectl [-c FILE] [--tcp HOST:PORT | --unix PATH] [--token T] [--timeout S] COMMAND ...
+ *
+ * Design.  A small blocking client: one socket, poll() for timeouts, a line
+ * buffer per connection.  Nothing here is shared with the daemon's event
+ * loop; it only links the core (config.c to find the socket, util.c) and
+ * json-c.  Where to connect: --unix/--tcp if given, else the configuration
+ * (-c FILE, default /etc/hotlined/hotlined.conf when it exists): its Unix
+ * socket, else its TCP address.  On TCP, when the configuration lists auth
+ * tokens (or --token / $HOTLINE_TOKEN is set), an `auth` request goes first.
+ *
+ * Commands:
+ *   send [FILE]   NDJSON from FILE or stdin, sent as is and pipelined: input
+ *                 is written while responses are read, never one at a time;
+ *                 each response line is printed as it arrives.
+ *   case ID       case.get as a readable page (--json: the raw response)
+ *   watch         subscribe and print one line per alert; reconnects with
+ *                 backoff and resumes from the last alert id seen
+ *   ack ID --by NAME, stats, ping
+ *
+ * Request ids for generated commands are "hotlinectl:<pid>:<n>".  Alert and
+ * case views show callers' numbers: this tool is for supervisors, and it
+ * writes them to stdout, never to a log.  Error messages never carry them.
+ */
+#include "config.h"
+#include "hotlined.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_CONF "/etc/hotlined/hotlined.conf"
+
+/* Exit codes (documented in usage()). */
+enum {
+	EX_OK = 0,
+	EX_REFUSED = 1,  /* a response said ok:false */
+	EX_USAGE = 2,    /* bad command line or configuration */
+	EX_CONNECT = 3,  /* cannot connect, or the connection was lost */
+	EX_PROTO = 4,    /* no response in time, or a response that is not JSON */
+};
+
+struct opts {
+	const char *conf;
+	const char *tcp;
+	const char *unix_path;
+	const char *token;
+	int timeout_ms;
+	bool json;
+	int64_t since;
+	const char *by;
+};
+
+/* The connection: fd plus the bytes read but not yet returned as lines. */
+struct link {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	bool eof;
+};
+
+static volatile sig_atomic_t stop_flag;
+static unsigned next_id;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: hotlinectl [OPTIONS] COMMAND [ARGS]\n"
+	        "\n"
+	        "commands:\n"
+	        "  send [FILE]           send NDJSON requests from FILE (or stdin) as they are, pipelined;\n"
+	        "                        print every response line as it arrives (blank lines are skipped)\n"
+	        "  case ID [--json]      show a case: status, clocks with due times, calls, events, open alerts\n"
+	        "  watch [--json] [--since N]\n"
+	        "                        follow alerts (one line each); reconnects and resumes after the last id seen\n"
+	        "  ack ID --by NAME      acknowledge alert ID\n"
+	        "  stats [--json]        the daemon's live counters\n"
+	        "  ping                  check that the daemon answers\n"
+	        "\n"
+	        "options:\n"
+	        "  -c, --config FILE     configuration to take the socket from (default %s if it exists)\n"
+	        "      --unix PATH       connect to this Unix socket\n"
+	        "      --tcp HOST:PORT   connect over TCP\n"
+	        "      --token TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the config's first token)\n"
+	        "      --timeout SECONDS how long to wait for a response (default 30)\n"
+	        "  -h, --help            this text\n"
+	        "      --version         print the version\n"
+	        "\n"
+	        "The socket is --unix/--tcp if given, else the configuration's Unix socket, else its TCP address.\n"
+	        "\n"
+	        "exit status:\n"
+	        "  0  success\n"
+	        "  1  the daemon answered ok:false (send: to at least one request)\n"
+	        "  2  bad command line or configuration\n"
+	        "  3  cannot connect, or the connection was lost\n"
+	        "  4  no response in time, or a malformed response\n",
+	        DEFAULT_CONF);
+}
+
+static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("hotlinectl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(code);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *new_id(char *buf, size_t len)
+{
+	snprintf(buf, len, "hotlinectl:%d:%u", (int)getpid(), ++next_id);
+	return buf;
+}
+
+/* ------------------------------------------------------------ connecting */
+
+/* Where to connect: filled from the options, else from the configuration. */
+struct target {
+	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char host[256];
+	char port[16];
+	char token[512];
+};
+
+static void split_hostport(const char *s, struct target *t)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		fail(EX_USAGE, "--tcp wants HOST:PORT, got '%s'", s);
+	size_t hl = (size_t)(colon - s);
+	if (s[0] == '[' && colon[-1] == ']') { /* [::1]:7370 */
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof t->host || strlen(colon + 1) >= sizeof t->port)
+		fail(EX_USAGE, "--tcp: address too long");
+	memcpy(t->host, s, hl);
+	t->host[hl] = '\0';
+	snprintf(t->port, sizeof t->port, "%s", colon + 1);
+}
+
+static void resolve_target(const struct opts *o, struct target *t)
+{
+	memset(t, 0, sizeof *t);
+	const char *env_token = getenv("HOTLINE_TOKEN");
+	if (o->token)
+		snprintf(t->token, sizeof t->token, "%s", o->token);
+	else if (env_token)
+		snprintf(t->token, sizeof t->token, "%s", env_token);
+
+	if (o->unix_path || o->tcp) {
+		if (o->unix_path) {
+			if (strlen(o->unix_path) >= sizeof t->unix_path)
+				fail(EX_USAGE, "--unix: path too long");
+			snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
+		} else {
+			split_hostport(o->tcp, t);
+		}
+		if (!o->conf)
+			return;
+	}
+	const char *path = o->conf;
+	if (!path) {
+		if (access(DEFAULT_CONF, R_OK) != 0)
+			fail(EX_USAGE, "no socket given: use --unix PATH, --tcp HOST:PORT or -c FILE (%s not found)",
+			     DEFAULT_CONF);
+		path = DEFAULT_CONF;
+	}
+	struct hl_config cfg;
+	char err[512];
+	memset(&cfg, 0, sizeof cfg);
+	if (hl_config_load(path, &cfg, err, sizeof err) != 0)
+		fail(EX_USAGE, "%s", err);
+	if (!t->token[0] && cfg.listen.n_tokens > 0)
+		snprintf(t->token, sizeof t->token, "%s", cfg.listen.tokens[0]);
+	if (!t->unix_path[0] && !t->host[0]) {
+		if (cfg.listen.unix_path && cfg.listen.unix_path[0])
+			snprintf(t->unix_path, sizeof t->unix_path, "%s", cfg.listen.unix_path);
+		else if (cfg.listen.tcp && cfg.listen.tcp[0])
+			split_hostport(cfg.listen.tcp, t);
+		else {
+			hl_config_free(&cfg);
+			fail(EX_USAGE, "%s: neither listen.unix nor listen.tcp is set", path);
+		}
+	}
+	hl_config_free(&cfg);
+}
+
+/* Returns a connected fd, or -1 with a message in err. */
+static int dial(const struct target *t, char *err, size_t errlen)
+{
+	if (t->unix_path[0]) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+			return -1;
+		}
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", t->unix_path);
+		if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+			snprintf(err, errlen, "cannot connect to %s: %s", t->unix_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+	int rc = getaddrinfo(t->host, t->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", t->host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, e = 0;
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		/* keepalive: `watch` idles for hours and must notice a dead peer */
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 }, sizeof(int));
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			e = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot connect to %s:%s: %s", t->host, t->port, strerror(e));
+	return fd;
+}
+
+/* ------------------------------------------------------------- line I/O */
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A complete line out of the buffer (malloc'd, no newline), or NULL. */
+static char *take_line(struct link *l)
+{
+	char *nl = l->len ? memchr(l->buf, '\n', l->len) : NULL;
+	if (!nl)
+		return NULL;
+	size_t n = (size_t)(nl - l->buf);
+	char *line = malloc(n + 1);
+	if (!line)
+		fail(EX_PROTO, "out of memory");
+	memcpy(line, l->buf, n);
+	line[n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')
+		line[n - 1] = '\0';
+	l->len -= n + 1;
+	memmove(l->buf, nl + 1, l->len);
+	return line;
+}
+
+/* One read() into the buffer.  1 = got bytes, 0 = EOF, -1 = error (errno). */
+static int read_some(struct link *l)
+{
+	if (l->cap - l->len < 16384) {
+		size_t cap = l->cap ? l->cap * 2 : 65536;
+		char *b = realloc(l->buf, cap);
+		if (!b)
+			fail(EX_PROTO, "out of memory");
+		l->buf = b;
+		l->cap = cap;
+	}
+	ssize_t n;
+	do
+		n = recv(l->fd, l->buf + l->len, l->cap - l->len, 0);
+	while (n < 0 && errno == EINTR && !stop_flag);
+	if (n == 0) {
+		l->eof = true;
+		return 0;
+	}
+	if (n < 0)
+		return -1;
+	l->len += (size_t)n;
+	return 1;
+}
+
+/* Next line within timeout_ms (-1 = forever).  NULL: timeout, EOF (l->eof) or a signal. */
+static char *read_line(struct link *l, int timeout_ms)
+{
+	int64_t end = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
+	for (;;) {
+		char *line = take_line(l);
+		if (line || l->eof || stop_flag)
+			return line;
+		int wait = -1;
+		if (timeout_ms >= 0) {
+			int64_t left = end - mono_ms();
+			if (left <= 0)
+				return NULL;
+			wait = (int)left;
+		}
+		struct pollfd p = { .fd = l->fd, .events = POLLIN };
+		int r = poll(&p, 1, wait);
+		if (r < 0 && errno != EINTR)
+			return NULL;
+		if (r > 0 && read_some(l) < 0) {
+			l->eof = true;
+			return NULL;
+		}
+	}
+}
+
+static void link_close(struct link *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->buf);
+	memset(l, 0, sizeof *l);
+	l->fd = -1;
+}
+
+/* Send one request object and wait for the response with that id (pushes are skipped). */
+static json_object *request(struct link *l, json_object *req, int timeout_ms)
+{
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	size_t n = strlen(text);
+	char *line = malloc(n + 2);
+	if (!line)
+		fail(EX_PROTO, "out of memory");
+	memcpy(line, text, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	int rc = write_all(l->fd, line, n + 1);
+	free(line);
+	if (rc < 0)
+		fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
+	json_object *want_id = NULL;
+	json_object_object_get_ex(req, "id", &want_id);
+	for (;;) {
+		char *resp = read_line(l, timeout_ms);
+		if (!resp) {
+			if (stop_flag)
+				exit(EX_CONNECT);
+			if (l->eof)
+				fail(EX_CONNECT, "the daemon closed the connection without answering");
+			fail(EX_PROTO, "no response within %d s", timeout_ms / 1000);
+		}
+		json_object *o = json_tokener_parse(resp);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			free(resp);
+			fail(EX_PROTO, "malformed response from the daemon");
+		}
+		free(resp);
+		json_object *id = NULL;
+		if (json_object_object_get_ex(o, "push", NULL)) { /* not ours */
+			json_object_put(o);
+			continue;
+		}
+		json_object_object_get_ex(o, "id", &id);
+		if (!want_id || !id || strcmp(json_object_get_string(id), json_object_get_string(want_id)) == 0)
+			return o;
+		json_object_put(o);
+	}
+}
+
+/* Connect and authenticate.  Returns 0, or -1 with err filled (exit code in *code). */
+static int open_link(const struct target *t, struct link *l, int timeout_ms, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof *l);
+	l->fd = dial(t, err, errlen);
+	if (l->fd < 0)
+		return -1;
+	if (t->host[0] && t->token[0]) {
+		char id[64];
+		json_object *req = json_object_new_object();
+		json_object_object_add(req, "type", json_object_new_string("auth"));
+		json_object_object_add(req, "id", json_object_new_string(new_id(id, sizeof id)));
+		json_object_object_add(req, "token", json_object_new_string(t->token));
+		json_object *r = request(l, req, timeout_ms);
+		json_object_put(req);
+		json_object *ok = NULL;
+		bool good = json_object_object_get_ex(r, "ok", &ok) && json_object_get_boolean(ok);
+		json_object_put(r);
+		if (!good) {
+			snprintf(err, errlen, "authentication refused (check the token)");
+			link_close(l);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void must_open(const struct target *t, struct link *l, int timeout_ms)
+{
+	char err[512];
+	if (open_link(t, l, timeout_ms, err, sizeof err) != 0)
+		fail(EX_CONNECT, "%s", err);
+}
+
+/* -------------------------------------------------------------- helpers */
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static bool response_ok(json_object *r)
+{
+	json_object *ok = NULL;
+	return json_object_object_get_ex(r, "ok", &ok) && json_object_get_boolean(ok);
+}
+
+/* Print "hotlinectl: CODE: message" for an ok:false response; returns EX_REFUSED. */
+static int report_error(json_object *r)
+{
+	json_object *e = NULL;
+	if (json_object_object_get_ex(r, "error", &e) && e && jstr(e, "code"))
+		fprintf(stderr, "hotlinectl: %s: %s\n", jstr(e, "code"), or_dash(jstr(e, "message")));
+	else
+		fprintf(stderr, "hotlinectl: the daemon refused the request (no error given)\n");
+	return EX_REFUSED;
+}
+
+static json_object *new_request(const char *type)
+{
+	char id[64];
+	json_object *req = json_object_new_object();
+	json_object_object_add(req, "type", json_object_new_string(type));
+	json_object_object_add(req, "id", json_object_new_string(new_id(id, sizeof id)));
+	return req;
+}
+
+static int64_t parse_id(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	long long v = s ? strtoll(s, &end, 10) : 0;
+	if (!s || errno || *end || v <= 0)
+		fail(EX_USAGE, "%s must be a positive integer, got '%s'", what, s ? s : "");
+	return v;
+}
+
+/* ----------------------------------------------------------------- send */
+
+/* Input lines waiting to be written, and what has been answered. */
+struct pipeline {
+	char *in;                 /* partial input line */
+	size_t in_len, in_cap;
+	char *out;                /* bytes to write to the socket */
+	size_t out_len, out_off, out_cap;
+	long sent, answered;
+	bool any_error;
+};
+
+static void buf_append(char **b, size_t *len, size_t *cap, const char *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 65536;
+		while (c < *len + n)
+			c *= 2;
+		char *nb = realloc(*b, c);
+		if (!nb)
+			fail(EX_PROTO, "out of memory");
+		*b = nb;
+		*cap = c;
+	}
+	memcpy(*b + *len, p, n);
+	*len += n;
+}
+
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Move complete input lines to the output buffer; at EOF also the last partial one. */
+static void queue_lines(struct pipeline *pl, bool at_eof)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < pl->in_len; i++) {
+		if (pl->in[i] != '\n')
+			continue;
+		if (!blank(pl->in + start, i - start)) {
+			buf_append(&pl->out, &pl->out_len, &pl->out_cap, pl->in + start, i - start + 1);
+			pl->sent++;
+		}
+		start = i + 1;
+	}
+	if (at_eof && start < pl->in_len && !blank(pl->in + start, pl->in_len - start)) {
+		buf_append(&pl->out, &pl->out_len, &pl->out_cap, pl->in + start, pl->in_len - start);
+		buf_append(&pl->out, &pl->out_len, &pl->out_cap, "\n", 1);
+		pl->sent++;
+		start = pl->in_len;
+	}
+	memmove(pl->in, pl->in + start, pl->in_len - start);
+	pl->in_len -= start;
+}
+
+/* A line from the daemon: print it, count it if it is a response. */
+static void on_response(struct pipeline *pl, char *line)
+{
+	puts(line);
+	json_object *o = json_tokener_parse(line);
+	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "ok", NULL)) {
+		pl->answered++;
+		if (!response_ok(o))
+			pl->any_error = true;
+	}
+	json_object_put(o);
+}
+
+static int cmd_send(const struct target *t, const struct opts *o, const char *file)
+{
+	int in = 0;
+	if (file && strcmp(file, "-") != 0) {
+		in = open(file, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			fail(EX_USAGE, "%s: %s", file, strerror(errno));
+	}
+	struct link l;
+	must_open(t, &l, o->timeout_ms);
+	struct pipeline pl = { 0 };
+	bool in_eof = false;
+	int64_t last_progress = mono_ms();
+	int rc = EX_OK;
+
+	/* Until the input is used up, written, and every request answered. */
+	while (!stop_flag && !(in_eof && pl.out_off == pl.out_len && pl.answered >= pl.sent)) {
+		struct pollfd p[2] = { { .fd = l.fd, .events = POLLIN }, { .fd = in, .events = POLLIN } };
+		if (pl.out_off < pl.out_len)
+			p[0].events |= POLLOUT;
+		/* backpressure: stop reading input while much is waiting to go out */
+		bool want_in = !in_eof && pl.out_len - pl.out_off < (1u << 20);
+		int r = poll(p, want_in ? 2 : 1, 1000);
+		if (r < 0 && errno != EINTR)
+			fail(EX_CONNECT, "poll: %s", strerror(errno));
+		if (r <= 0) {
+			if (in_eof && mono_ms() - last_progress > o->timeout_ms) {
+				fprintf(stderr, "hotlinectl: %ld of %ld requests unanswered after %d s\n",
+				        pl.sent - pl.answered, pl.sent, o->timeout_ms / 1000);
+				rc = EX_PROTO;
+				break;
+			}
+			continue;
+		}
+		if (want_in && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char chunk[65536];
+			ssize_t n = read(in, chunk, sizeof chunk);
+			if (n < 0 && errno != EINTR)
+				fail(EX_USAGE, "reading input: %s", strerror(errno));
+			if (n == 0)
+				in_eof = true;
+			if (n > 0)
+				buf_append(&pl.in, &pl.in_len, &pl.in_cap, chunk, (size_t)n);
+			queue_lines(&pl, in_eof);
+		}
+		if ((p[0].revents & POLLOUT) && pl.out_off < pl.out_len) {
+			ssize_t n = send(l.fd, pl.out + pl.out_off, pl.out_len - pl.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				pl.out_off += (size_t)n;
+				if (pl.out_off == pl.out_len)
+					pl.out_off = pl.out_len = 0;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				l.eof = true;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (read_some(&l) < 0)
+				l.eof = true;
+			char *line;
+			while ((line = take_line(&l))) {
+				on_response(&pl, line);
+				free(line);
+				last_progress = mono_ms();
+			}
+			fflush(stdout);
+		}
+		if (l.eof) {
+			if (pl.answered < pl.sent || pl.out_off < pl.out_len || !in_eof) {
+				fprintf(stderr, "hotlinectl: connection closed by the daemon; %ld of %ld requests answered\n",
+				        pl.answered, pl.sent);
+				rc = EX_CONNECT;
+			}
+			break;
+		}
+	}
+	if (in > 0)
+		close(in);
+	free(pl.in);
+	free(pl.out);
+	link_close(&l);
+	if (stop_flag && rc == EX_OK)
+		rc = EX_CONNECT;
+	if (rc == EX_OK && pl.any_error)
+		rc = EX_REFUSED;
+	return rc;
+}
+
+/* ----------------------------------------------------------------- case */
+
+static void print_clocks(json_object *clocks)
+{
+	size_t n = clocks ? json_object_array_length(clocks) : 0;
+	printf("\nClocks\n");
+	if (n == 0) {
+		printf("  (none)\n");
+		return;
+	}
+	printf("  %-11s %-9s %-25s %-25s %s\n", "KIND", "STATE", "DUE", "STARTED", "MET / BREACHED");
+	for (size_t i = 0; i < n; i++) {
+		json_object *k = json_object_array_get_idx(clocks, i);
+		const char *end = jstr(k, "met_at");
+		const char *left = jstr(k, "remaining_ms");
+		if (!end)
+			end = jstr(k, "breached_at");
+		printf("  %-11s %-9s %-25s %-25s %s", or_dash(jstr(k, "kind")), or_dash(jstr(k, "state")),
+		       or_dash(jstr(k, "due_at")), or_dash(jstr(k, "started_at")), or_dash(end));
+		if (left)
+			printf("  (%s ms left when paused)", left);
+		putchar('\n');
+	}
+}
+
+static void print_calls(json_object *calls)
+{
+	size_t n = calls ? json_object_array_length(calls) : 0;
+	printf("\nCalls\n");
+	if (n == 0) {
+		printf("  (none)\n");
+		return;
+	}
+	printf("  %-24s %-10s %-25s %-25s %-12s %s\n", "CALL", "STATE", "OFFERED", "ANSWERED", "AGENT", "OUTCOME");
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(calls, i);
+		printf("  %-24s %-10s %-25s %-25s %-12s %s\n", or_dash(jstr(c, "call_id")), or_dash(jstr(c, "state")),
+		       or_dash(jstr(c, "offered_at")), or_dash(jstr(c, "answered_at")), or_dash(jstr(c, "agent")),
+		       or_dash(jstr(c, "outcome")));
+	}
+}
+
+static void print_events(json_object *events)
+{
+	size_t n = events ? json_object_array_length(events) : 0;
+	printf("\nEvents\n");
+	if (n == 0) {
+		printf("  (none)\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(events, i);
+		printf("  %-25s %-17s %s\n", or_dash(jstr(e, "at")), or_dash(jstr(e, "type")),
+		       jstr(e, "description") ? jstr(e, "description") : or_dash(jstr(e, "event_id")));
+	}
+}
+
+static void print_alert_line(json_object *a)
+{
+	printf("%-25s #%-6s %-22s level %-2s case %-8s %s", or_dash(jstr(a, "raised_at")), or_dash(jstr(a, "id")),
+	       or_dash(jstr(a, "kind")), or_dash(jstr(a, "level")), or_dash(jstr(a, "case_id")),
+	       or_dash(jstr(a, "caller")));
+	const char *due = jstr(a, "due_at"), *detail = jstr(a, "detail");
+	if (due)
+		printf("  due %s", due);
+	if (detail)
+		printf("  %s", detail);
+	putchar('\n');
+}
+
+/* "label value" only when there is a value */
+static void print_opt(const char *label, const char *value)
+{
+	if (value)
+		printf("%s%s\n", label, value);
+}
+
+static void print_case(json_object *c)
+{
+	printf("Case %s  %s  caller %s\n", or_dash(jstr(c, "id")), or_dash(jstr(c, "status")), or_dash(jstr(c, "caller")));
+	printf("  opened      %s\n", or_dash(jstr(c, "opened_at")));
+	print_opt("  resolved    ", jstr(c, "resolved_at"));
+	print_opt("  closed      ", jstr(c, "closed_at"));
+	printf("  last contact %s\n", or_dash(jstr(c, "last_contact_at")));
+	printf("  category %s  priority %s  department %s  queue %s  policy %s\n", or_dash(jstr(c, "category")),
+	       or_dash(jstr(c, "priority")), or_dash(jstr(c, "department")), or_dash(jstr(c, "queue")),
+	       or_dash(jstr(c, "policy")));
+	json_object *hold = NULL;
+	json_object_object_get_ex(c, "on_hold", &hold);
+	printf("  transfers %s  reopens %s  on hold %s\n", or_dash(jstr(c, "transfers")), or_dash(jstr(c, "reopens")),
+	       hold && json_object_get_boolean(hold) ? "yes" : "no");
+	print_opt("  summary     ", jstr(c, "summary"));
+	print_opt("  resolution  ", jstr(c, "resolution"));
+
+	json_object *v = NULL;
+	print_clocks(json_object_object_get_ex(c, "clocks", &v) ? v : NULL);
+	print_calls(json_object_object_get_ex(c, "calls", &v) ? v : NULL);
+	print_events(json_object_object_get_ex(c, "events", &v) ? v : NULL);
+	json_object *alerts = NULL;
+	json_object_object_get_ex(c, "alerts", &alerts);
+	size_t n = alerts ? json_object_array_length(alerts) : 0;
+	printf("\nOpen alerts\n");
+	if (n == 0)
+		printf("  (none)\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("  ");
+		print_alert_line(json_object_array_get_idx(alerts, i));
+	}
+}
+
+/* case.get, ack, stats and ping share this: one request, one response. */
+static json_object *one_shot(const struct target *t, const struct opts *o, json_object *req)
+{
+	struct link l;
+	must_open(t, &l, o->timeout_ms);
+	json_object *r = request(&l, req, o->timeout_ms);
+	json_object_put(req);
+	link_close(&l);
+	return r;
+}
+
+static int cmd_case(const struct target *t, const struct opts *o, int64_t id)
+{
+	json_object *req = new_request("case.get");
+	json_object_object_add(req, "case_id", json_object_new_int64(id));
+	json_object *r = one_shot(t, o, req);
+	int rc = EX_OK;
+	if (o->json)
+		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	if (!response_ok(r))
+		rc = report_error(r);
+	else if (!o->json) {
+		json_object *c = NULL;
+		if (json_object_object_get_ex(r, "case", &c) && json_object_is_type(c, json_type_object)) {
+			print_case(c);
+		} else {
+			fprintf(stderr, "hotlinectl: response without a case object\n");
+			rc = EX_PROTO;
+		}
+	}
+	json_object_put(r);
+	return rc;
+}
+
+/* ------------------------------------------------------------ ack, stats, ping */
+
+static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
+{
+	json_object *req = new_request("alert.ack");
+	json_object_object_add(req, "alert_id", json_object_new_int64(id));
+	json_object_object_add(req, "by", json_object_new_string(o->by));
+	json_object *r = one_shot(t, o, req);
+	int rc = EX_OK;
+	if (response_ok(r))
+		printf("alert %lld acknowledged by %s\n", (long long)id, o->by);
+	else
+		rc = report_error(r);
+	json_object_put(r);
+	return rc;
+}
+
+/* Flatten nested objects into "a.b  value" lines. */
+static void print_tree(json_object *o, const char *prefix)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		char name[256];
+		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", key);
+		if (val && json_object_is_type(val, json_type_object))
+			print_tree(val, name);
+		else
+			printf("  %-36s %s\n", name, val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) : "null");
+	}
+}
+
+static int cmd_stats(const struct target *t, const struct opts *o)
+{
+	json_object *r = one_shot(t, o, new_request("stats"));
+	int rc = EX_OK;
+	json_object *s = NULL;
+	if (!response_ok(r))
+		rc = report_error(r);
+	else if (o->json)
+		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	else if (json_object_object_get_ex(r, "stats", &s) && s && json_object_is_type(s, json_type_object)) {
+		printf("stats\n");
+		print_tree(s, "");
+	} else {
+		fprintf(stderr, "hotlinectl: response without a stats object\n");
+		rc = EX_PROTO;
+	}
+	json_object_put(r);
+	return rc;
+}
+
+static int cmd_ping(const struct target *t, const struct opts *o)
+{
+	int64_t t0 = mono_ms();
+	json_object *r = one_shot(t, o, new_request("ping"));
+	int rc = EX_OK;
+	if (response_ok(r))
+		printf("ok (%lld ms)\n", (long long)(mono_ms() - t0));
+	else
+		rc = report_error(r);
+	json_object_put(r);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- watch */
+
+/* Subscribe on a fresh connection.  0 = subscribed; EX_REFUSED = the daemon said no; -1 = retry. */
+static int subscribe(const struct target *t, const struct opts *o, struct link *l, int64_t since)
+{
+	char err[512];
+	if (open_link(t, l, o->timeout_ms, err, sizeof err) != 0) {
+		fprintf(stderr, "hotlinectl: %s\n", err);
+		return -1;
+	}
+	json_object *req = new_request("subscribe");
+	if (since > 0)
+		json_object_object_add(req, "since", json_object_new_int64(since));
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	char *line = NULL;
+	if (asprintf(&line, "%s\n", text) < 0)
+		fail(EX_PROTO, "out of memory");
+	json_object_put(req);
+	int rc = write_all(l->fd, line, strlen(line));
+	free(line);
+	if (rc < 0) {
+		link_close(l);
+		return -1;
+	}
+	/* the ok comes first, before any push */
+	char *resp = read_line(l, o->timeout_ms);
+	json_object *r = resp ? json_tokener_parse(resp) : NULL;
+	free(resp);
+	if (!r) {
+		link_close(l);
+		return -1;
+	}
+	rc = response_ok(r) ? 0 : report_error(r);
+	json_object_put(r);
+	if (rc != 0)
+		link_close(l);
+	return rc;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL); /* a signal cuts it short: that is what we want */
+}
+
+static int cmd_watch(const struct target *t, const struct opts *o)
+{
+	int64_t last = o->since;
+	int backoff = 250;
+	while (!stop_flag) {
+		struct link l;
+		int rc = subscribe(t, o, &l, last);
+		if (rc == EX_REFUSED)
+			return rc;
+		if (rc != 0) {
+			fprintf(stderr, "hotlinectl: reconnecting in %d ms\n", backoff);
+			sleep_ms(backoff);
+			backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+			continue;
+		}
+		if (!o->json)
+			fprintf(stderr, "hotlinectl: watching alerts%s\n", last ? " (resumed)" : "");
+		backoff = 250;
+		char *line;
+		while ((line = read_line(&l, -1))) {
+			json_object *p = json_tokener_parse(line);
+			json_object *a = NULL;
+			if (p && json_object_object_get_ex(p, "alert", &a) && a) {
+				json_object *id = NULL;
+				if (json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
+					last = json_object_get_int64(id);
+				if (o->json)
+					puts(line);
+				else
+					print_alert_line(a);
+				fflush(stdout);
+			}
+			json_object_put(p);
+			free(line);
+		}
+		link_close(&l);
+		if (!stop_flag)
+			fprintf(stderr, "hotlinectl: connection lost; resuming after alert %lld\n", (long long)last);
+	}
+	return EX_OK;
+}
+
+/* ------------------------------------------------------------------ main */
+
+/* Global options up to the command word; returns the index of the command. */
+static int parse_global(int argc, char **argv, struct opts *o)
+{
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || strcmp(a, "-") == 0)
+			break;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(EX_OK);
+		} else if (!strcmp(a, "--version")) {
+			printf("hotlinectl %s\n", HOTLINED_VERSION);
+			exit(EX_OK);
+		} else if (i + 1 >= argc) {
+			fail(EX_USAGE, "%s: missing value (see --help)", a);
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			o->conf = argv[++i];
+		} else if (!strcmp(a, "--tcp")) {
+			o->tcp = argv[++i];
+		} else if (!strcmp(a, "--unix")) {
+			o->unix_path = argv[++i];
+		} else if (!strcmp(a, "--token")) {
+			o->token = argv[++i];
+		} else if (!strcmp(a, "--timeout")) {
+			o->timeout_ms = (int)parse_id(argv[++i], "--timeout") * 1000;
+		} else {
+			fail(EX_USAGE, "unknown option %s (see --help)", a);
+		}
+	}
+	if (o->tcp && o->unix_path)
+		fail(EX_USAGE, "give --tcp or --unix, not both");
+	return i;
+}
+
+/* Command options (--json, --since N, --by NAME) and at most one positional. */
+static const char *parse_cmd_args(int argc, char **argv, int i, struct opts *o, const char *cmd)
+{
+	const char *pos = NULL;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--since") && i + 1 < argc) {
+			errno = 0;
+			char *end;
+			long long v = strtoll(argv[++i], &end, 10);
+			if (errno || *end || v < 0)
+				fail(EX_USAGE, "--since wants an alert id, got '%s'", argv[i]);
+			o->since = v;
+		} else if (!strcmp(a, "--by") && i + 1 < argc) {
+			o->by = argv[++i];
+		} else if (a[0] == '-' && a[1]) {
+			fail(EX_USAGE, "%s: unknown option %s (see --help)", cmd, a);
+		} else if (!pos) {
+			pos = a;
+		} else {
+			fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, a);
+		}
+	}
+	return pos;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .timeout_ms = 30000 };
+	int i = parse_global(argc, argv, &o);
+	if (i >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	const char *cmd = argv[i];
+	const char *arg = parse_cmd_args(argc, argv, i + 1, &o, cmd);
+
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	bool known = !strcmp(cmd, "send") || !strcmp(cmd, "case") || !strcmp(cmd, "watch") || !strcmp(cmd, "ack") ||
+	             !strcmp(cmd, "stats") || !strcmp(cmd, "ping");
+	if (!known)
+		fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
+	if ((!strcmp(cmd, "case") || !strcmp(cmd, "ack")) && !arg)
+		fail(EX_USAGE, "%s: missing ID", cmd);
+	if (!strcmp(cmd, "ack") && (!o.by || !*o.by))
+		fail(EX_USAGE, "ack: --by NAME is required");
+	if ((!strcmp(cmd, "watch") || !strcmp(cmd, "stats") || !strcmp(cmd, "ping")) && arg)
+		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
+	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? parse_id(arg, "ID") : 0;
+
+	struct target t;
+	resolve_target(&o, &t);
+
+	if (!strcmp(cmd, "send"))
+		return cmd_send(&t, &o, arg);
+	if (!strcmp(cmd, "case"))
+		return cmd_case(&t, &o, id);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(&t, &o);
+	if (!strcmp(cmd, "ack"))
+		return cmd_ack(&t, &o, id);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(&t, &o);
+	return cmd_ping(&t, &o);
+}
