@@ -80,3 +80,5 @@ clean:
 	rm -rf build
 
 include mk/dev.mk
+include mk/install.mk
+-include mk/bench.mk

@@ -26,8 +26,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
+#include <openssl/ssl.h>
 
 #include "daemon.h"
 #include "protocol.h"
@@ -114,7 +116,18 @@ void conn_accept(int fd, int is_unix, const char *peer)
 		close(fd);
 		return;
 	}
-	c->bev = bufferevent_socket_new(hl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	SSL_CTX *tls = is_unix ? NULL : listener_tls_ctx();
+	if (tls) {
+		SSL *ssl = SSL_new(tls);
+		c->bev = ssl ? bufferevent_openssl_socket_new(hl->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                              BEV_OPT_CLOSE_ON_FREE) : NULL;
+		if (c->bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		else if (ssl)
+			SSL_free(ssl);
+	} else {
+		c->bev = bufferevent_socket_new(hl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (!c->bev) {
 		free(c);
 		close(fd);

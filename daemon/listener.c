@@ -22,6 +22,8 @@
 
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
@@ -34,6 +36,42 @@ static struct {
 	char *unlink_path;
 } L[MAX_LISTENERS];
 static int n_listeners;
+static SSL_CTX *tls_ctx; /* TCP connections speak TLS when listen.tls.cert is set */
+
+void *listener_tls_ctx(void) { return tls_ctx; }
+
+static void log_ssl_error(const char *what)
+{
+	char buf[256];
+	unsigned long e = ERR_get_error();
+	ERR_error_string_n(e, buf, sizeof buf);
+	log_crit("%s: %s", what, e ? buf : "unknown error");
+}
+
+/* TLS 1.2+ with the configured certificate; client certificates are required
+ * when listen.tls.ca is set. */
+static int tls_open(const struct hl_config *cfg)
+{
+	if (!cfg->listen.tls_cert || !*cfg->listen.tls_cert)
+		return 0;
+	tls_ctx = SSL_CTX_new(TLS_server_method());
+	if (!tls_ctx)
+		return log_ssl_error("TLS"), -1;
+	SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(tls_ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate_chain_file(tls_ctx, cfg->listen.tls_cert) != 1)
+		return log_ssl_error("listen.tls.cert"), -1;
+	const char *key = cfg->listen.tls_key && *cfg->listen.tls_key ? cfg->listen.tls_key : cfg->listen.tls_cert;
+	if (SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(tls_ctx) != 1)
+		return log_ssl_error("listen.tls.key"), -1;
+	if (cfg->listen.tls_ca && *cfg->listen.tls_ca) {
+		if (SSL_CTX_load_verify_locations(tls_ctx, cfg->listen.tls_ca, NULL) != 1)
+			return log_ssl_error("listen.tls.ca"), -1;
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	log_info("TLS on TCP connections%s", cfg->listen.tls_ca && *cfg->listen.tls_ca ? ", client certificates required" : "");
+	return 0;
+}
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
@@ -200,6 +238,8 @@ static int open_unix(const struct hl_config *cfg)
 
 int listener_open(const struct hl_config *cfg)
 {
+	if (tls_open(cfg) != 0)
+		return -1;
 	int n = sd_listen_fds(1);
 	if (n > 0) {
 		for (int i = 0; i < n; i++) {
@@ -232,4 +272,8 @@ void listener_close(void)
 		}
 	}
 	n_listeners = 0;
+	if (tls_ctx) {
+		SSL_CTX_free(tls_ctx);
+		tls_ctx = NULL;
+	}
 }

@@ -77,6 +77,7 @@ void conn_close_all(void);
 
 int listener_open(const struct hl_config *cfg);
 void listener_close(void);
+void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL */
 
 /* -------------------------------------------------------------- store.c */
 
