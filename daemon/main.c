@@ -159,6 +159,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		/* listeners and the database connection keep their old settings until a restart */
 		struct hl_config *old = hl->cfg;
+		const char *restart = hl_config_restart_key(old, cfg);
+		if (restart)
+			log_warn("reload: %s changed; it takes effect only after a restart", restart);
 		hl->cfg = cfg;
 		log_set_level(cfg->log.level);
 		alerts_reload(cfg);
