@@ -1,0 +1,253 @@
+/*
+ * test_admin.c - end-to-end tests of what administrators see in psql
+ * (CONTRACT.md section 5; sql/002_roles.sql, 003_views.sql, 004_retention.sql).
+ *
+ * A real hotlined on a fresh database is driven over its Unix socket through
+ * a small scenario (a confidential caller who abandons, is called back late,
+ * calls again, is transferred, resolved and surveyed; an ordinary caller whose
+ * callback is overdue), then every view is read as the roles administrators
+ * log in with (SET ROLE on the harness's superuser connection) and compared
+ * row by row.  The privilege tests check that hotline_admin cannot write,
+ * that the daemon's role cannot destroy, that masking holds for
+ * administrators and not for hotline_privileged, and that supervisors can
+ * acknowledge.  tests/sql/admin_test.sql covers the same ground on hand-made
+ * rows with fixed timestamps (scripts/sql-test.sh).
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(admin, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 90);
+
+#define NUM_B "+8613900000002"   /* confidential */
+#define MASK_B "+86139****0002"
+#define NUM_A "+8613800000001"   /* ordinary */
+
+/* ---------------------------------------------------------------- helpers */
+
+static int64_t event_ok(struct hl_conn *c, const char *id, const char *rest)
+{
+	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
+	cr_assert(r && hl_jbool(r, "ok"), "%s: %s", id, r ? json_object_to_json_string(r) : "no response");
+	return hl_jint(r, "case_id");   /* r belongs to the harness */
+}
+
+/* Poll until the query's integer reaches `want` (the alert timer runs on its own). */
+static void wait_for(struct hl_d *d, int64_t want, const char *q)
+{
+	for (int i = 0; i < 100; i++) {
+		if (hl_sql_int(d, "%s", q) >= want)
+			return;
+		hl_sleep_ms(100);
+	}
+	cr_assert_fail("timed out waiting for %s >= %lld", q, (long long)want);
+}
+
+/* The query's single text value (NULL -> "(null)"), compared with want. */
+static void expect_text(struct hl_d *d, const char *want, const char *q)
+{
+	char *got = hl_sql_text(d, "%s", q);
+	cr_expect_str_eq(got ? got : "(null)", want, "%s\n  got  [%s]\n  want [%s]", q, got ? got : "(null)", want);   /* got belongs to the harness */
+}
+
+/* The statement must fail with SQLSTATE `state`. */
+static void expect_refused(struct hl_d *d, const char *state, const char *q)
+{
+	PGresult *r = PQexec(d->pg, q);
+	const char *got = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	cr_expect(PQresultStatus(r) == PGRES_FATAL_ERROR && got && strcmp(got, state) == 0,
+	          "%s: want error %s, got %s %s", q, state, PQresStatus(PQresultStatus(r)), got ? got : "");
+	PQclear(r);
+}
+
+static void set_role(struct hl_d *d, const char *role)
+{
+	hl_sql(d, "SET ROLE %s", role);   /* the result belongs to the harness */
+}
+
+/* ------------------------------------------------------------ the scenario */
+
+static struct hl_e2e_opts opts = {
+	.sla = "callback = \"1s\"; update = \"0\"; survey = \"1h\"; warn_at = 0.0;",
+	.repeat_caller = "threshold = 2;",
+};
+
+/* Case 1 (B, confidential) and case 2 (A); returns with both callback alerts raised. */
+static struct hl_d *scenario(int64_t *c1, int64_t *c2)
+{
+	struct hl_d *d = hl_d_up(&opts);
+	struct hl_conn *c = hl_conn_unix(d);
+
+	*c1 = event_ok(c, "s1", "\"type\":\"call.offered\",\"call_id\":\"k1\",\"caller\":\"" NUM_B "\",\"confidential\":true");
+	event_ok(c, "s2", "\"type\":\"call.abandoned\",\"call_id\":\"k1\"");
+	wait_for(d, 1, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'");
+	char buf[256];
+	snprintf(buf, sizeof buf, "\"type\":\"callback.attempt\",\"case_id\":%lld,\"result\":\"busy\",\"agent\":\"bob\"",
+	         (long long)*c1);
+	event_ok(c, "s3", buf);
+	cr_assert_eq(event_ok(c, "s4", "\"type\":\"call.offered\",\"call_id\":\"k2\",\"caller\":\"" NUM_B "\""), *c1);
+	event_ok(c, "s5", "\"type\":\"call.answered\",\"call_id\":\"k2\",\"agent\":\"alice\"");
+	snprintf(buf, sizeof buf, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"housing\",\"agent\":\"alice\"",
+	         (long long)*c1);
+	event_ok(c, "s6", buf);
+	snprintf(buf, sizeof buf, "\"type\":\"case.resolve\",\"case_id\":%lld,\"resolution\":\"rent paid\"", (long long)*c1);
+	event_ok(c, "s7", buf);
+	snprintf(buf, sizeof buf, "\"type\":\"survey.result\",\"case_id\":%lld,\"score\":5", (long long)*c1);
+	event_ok(c, "s8", buf);
+	*c2 = event_ok(c, "s9", "\"type\":\"call.offered\",\"call_id\":\"k3\",\"caller\":\"" NUM_A "\"");
+	event_ok(c, "s10", "\"type\":\"call.abandoned\",\"call_id\":\"k3\"");
+	wait_for(d, 2, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'");
+	cr_assert_neq(*c1, *c2);
+	return d;
+}
+
+Test(admin, views_after_scenario)
+{
+	int64_t c1, c2;
+	struct hl_d *d = scenario(&c1, &c2);
+	char q[1024];
+	set_role(d, "hotline_admin");
+
+	/* a case's history: events and alerts in time order */
+	snprintf(q, sizeof q,
+	         "SELECT string_agg(CASE WHEN type LIKE 'alert.%%' THEN type || ' ' || split_part(description, ' ', 3)"
+	         " ELSE event_id || ' ' || type END, ', ') FROM hotline.case_history WHERE case_id = %lld",
+	         (long long)c1);
+	expect_text(d, "s1 call.offered, s2 call.abandoned, alert.raised callback_overdue, s3 callback.attempt, "
+	               "s4 call.offered, alert.raised repeat_caller, s5 call.answered, s6 case.transfer, "
+	               "s7 case.resolve, s8 survey.result", q);
+	snprintf(q, sizeof q, "SELECT string_agg(DISTINCT coalesce(agent, '-'), ',') FROM hotline.case_history WHERE case_id = %lld",
+	         (long long)c1);
+	expect_text(d, "-,alice,bob", q);
+	/* the confidential number never appears whole, and the masked one does */
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_history WHERE description LIKE '%%" NUM_B "%%'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.v_case_events WHERE body::text LIKE '%%" NUM_B "%%'"), 0);
+	expect_text(d, MASK_B, "SELECT body->>'caller' FROM hotline.v_case_events WHERE event_id = 's1'");
+
+	/* overdue now: only case 2 (case 1's callback was met by the answered call) */
+	snprintf(q, sizeof q, "SELECT string_agg(concat_ws('|', case_id = %lld, caller, status, state, attempts,"
+	         " alert_level, late_by > interval '0'), ';') FROM hotline.overdue_callbacks", (long long)c2);
+	expect_text(d, "t|" NUM_A "|open|breached|0|1|t", q);
+
+	/* open alerts, oldest first (all at level 1) */
+	snprintf(q, sizeof q, "SELECT string_agg(concat_ws('|', kind, level, case_id = %lld, caller), ';')"
+	         " FROM hotline.open_alerts", (long long)c1);
+	expect_text(d, "callback_overdue|1|t|" MASK_B ";repeat_caller|1|t|" MASK_B ";callback_overdue|1|f|" NUM_A, q);
+
+	/* repeat callers of the last 7 days */
+	expect_text(d, MASK_B "|t|2|1|1|{abandoned,answered}",
+	            "SELECT string_agg(concat_ws('|', caller, confidential, calls, answered, cardinality(case_ids),"
+	            " call_results), ';') FROM hotline.repeat_callers");
+
+	/* the figures of today (skipped if the scenario straddled midnight) */
+	snprintf(q, sizeof q, "SELECT count(DISTINCT hotline.local_day(opened_at)) FROM hotline.cases");
+	if (hl_sql_int(d, "%s", q) == 1) {
+		expect_text(d, "3|1|1|2|0.333|2|0|1|1|1|0|2|1|1|1|0.333|1|5.00|1.000|1",
+		            "SELECT concat_ws('|', calls_offered, calls_answered, answered_within_15s, calls_abandoned,"
+		            " answer_rate, callbacks_owed, callbacks_in_time, callbacks_late, callbacks_still_owed,"
+		            " callback_attempts, callbacks_reached, cases_opened, cases_resolved, resolved_in_time,"
+		            " repeat_calls, repeat_call_rate, surveys, mean_score, satisfied_share, transfers)"
+		            " FROM hotline.daily_figures d JOIN (SELECT DISTINCT hotline.local_day(opened_at) AS day"
+		            " FROM hotline.cases) c USING (day)");
+		expect_text(d, "alice|1|1|0|1|1|1|1; bob|0|0|1|0|0|-|0",
+		            "SELECT string_agg(concat_ws('|', agent, calls_answered, answered_within_15s, callback_attempts,"
+		            " cases_resolved, surveys, coalesce(satisfied_share::int::text, '-'), transfers), '; ' ORDER BY agent)"
+		            " FROM hotline.agent_daily");
+		expect_text(d, "(none)|1|0|1|1; housing|2|1|1|1",
+		            "SELECT string_agg(concat_ws('|', department, calls_offered, calls_answered, callbacks_owed,"
+		            " cases_opened), '; ' ORDER BY department) FROM hotline.department_daily");
+	}
+
+	/* the administrator cannot read the raw number */
+	expect_refused(d, "42501", "SELECT caller FROM hotline.cases");
+	expect_refused(d, "42501", "SELECT * FROM hotline.calls");
+	expect_refused(d, "42501", "SELECT body FROM hotline.case_events");
+
+	/* ... and hotline_privileged sees it whole */
+	set_role(d, "NONE");
+	set_role(d, "hotline_privileged");
+	snprintf(q, sizeof q, "SELECT caller FROM hotline.v_cases WHERE id = %lld", (long long)c1);
+	expect_text(d, NUM_B, q);
+	expect_text(d, NUM_B, "SELECT caller FROM hotline.repeat_callers");
+	/* (the daemon's own descriptions quote numbers masked for everyone) */
+	expect_text(d, NUM_B, "SELECT body->>'caller' FROM hotline.v_case_events WHERE event_id = 's1'");
+	set_role(d, "NONE");
+}
+
+Test(admin, privileges)
+{
+	int64_t c1, c2;
+	struct hl_d *d = scenario(&c1, &c2);
+	(void)c2;
+
+	set_role(d, "hotline_admin");
+	expect_refused(d, "42501", "INSERT INTO hotline.cases (caller, opened_at) VALUES ('+1', now())");
+	expect_refused(d, "42501", "UPDATE hotline.cases SET status = 'closed'");
+	expect_refused(d, "42501", "DELETE FROM hotline.case_events");
+	expect_refused(d, "42501", "UPDATE hotline.alerts SET acked_at = now(), acked_by = 'x'");
+	expect_refused(d, "42501", "TRUNCATE hotline.alerts");
+	expect_refused(d, "42501", "SELECT hotline.ack_alert(1, 'admin')");
+	expect_refused(d, "42501", "SELECT hotline.anonymize_closed(0)");
+	set_role(d, "NONE");
+
+	set_role(d, "hotlined");
+	expect_refused(d, "42501", "DROP TABLE hotline.case_events");
+	expect_refused(d, "42501", "ALTER TABLE hotline.cases ADD COLUMN x int");
+	expect_refused(d, "42501", "TRUNCATE hotline.case_events");
+	expect_refused(d, "42501", "DELETE FROM hotline.alerts");
+	expect_refused(d, "42501", "CREATE TABLE hotline.x (a int)");
+	set_role(d, "NONE");
+
+	/* supervisors acknowledge through hotline.ack_alert only */
+	int64_t id = hl_sql_int(d, "SELECT min(id) FROM hotline.alerts WHERE acked_at IS NULL");
+	set_role(d, "hotline_supervisor");
+	char q[256];
+	snprintf(q, sizeof q, "UPDATE hotline.alerts SET acked_at = now() WHERE id = %lld", (long long)id);
+	expect_refused(d, "42501", q);
+	snprintf(q, sizeof q, "SELECT hotline.ack_alert(%lld, 'sam')::text", (long long)id);
+	expect_text(d, "true", q);
+	expect_text(d, "false", q);
+	snprintf(q, sizeof q, "SELECT count(*)::text FROM hotline.open_alerts WHERE id = %lld", (long long)id);
+	expect_text(d, "0", q);
+	set_role(d, "NONE");
+	snprintf(q, sizeof q, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)id);
+	expect_text(d, "sam", q);
+
+	/* the daemon still works after all that */
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *r = hl_request(c, "{\"type\":\"ping\",\"id\":\"p1\"}");
+	cr_expect(hl_jbool(r, "ok"));
+}
+
+Test(admin, retention_keeps_figures)
+{
+	int64_t c1, c2;
+	struct hl_d *d = scenario(&c1, &c2);
+	struct hl_conn *c = hl_conn_unix(d);
+	char buf[128];
+	snprintf(buf, sizeof buf, "\"type\":\"case.close\",\"case_id\":%lld", (long long)c1);
+	event_ok(c, "s11", buf);
+
+	const char *figs = "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(callbacks_late),"
+	                   " sum(cases_resolved), sum(surveys), sum(transfers)) FROM hotline.daily_figures";
+	char *before = hl_sql_text(d, "%s", figs);
+	cr_assert(before);
+	/* closed just now: "more than 0 days ago" takes it, case 2 (open) is left alone */
+	cr_expect_eq(hl_sql_int(d, "SELECT hotline.anonymize_closed(0)"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT hotline.anonymize_closed(0)"), 0);
+	expect_text(d, before, figs);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE caller = '" NUM_B "'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE body::text LIKE '%%" NUM_B "%%'"
+	                           " OR description LIKE '%%rent paid%%' OR body::text LIKE '%%rent paid%%'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE dedupe_key LIKE '%%" NUM_B "%%'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.callers WHERE caller = '" NUM_B "'"), 0);
+	expect_text(d, NUM_A, "SELECT caller FROM hotline.calls WHERE call_id = 'k3'");
+
+	/* a duplicate of an anonymized case's event is still recognised */
+	json_object *r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"s1\",\"call_id\":\"k1\",\"caller\":\"" NUM_B "\"}");
+	cr_expect(hl_jbool(r, "ok") && hl_jbool(r, "duplicate"), "%s", json_object_to_json_string(r));
+	/* and the number calling again opens a new case */
+	cr_expect_neq(event_ok(c, "s12", "\"type\":\"call.offered\",\"call_id\":\"k9\",\"caller\":\"" NUM_B "\""), c1);
+}

@@ -1,0 +1,475 @@
+-- tests/sql/admin_test.sql - what administrators see: views, privileges,
+-- masking, retention.  Run by scripts/sql-test.sh on a fresh database that
+-- has every migration applied; any failed assertion raises an exception and
+-- psql (ON_ERROR_STOP) exits non-zero.
+--
+-- The scenario is written the way the daemon writes it (as the LOGIN role
+-- hotlined, so the daemon's privileges are exercised too): a fixed past day
+-- 2024-03-10 (UTC) for the figures, and rows relative to now() for the
+-- "right now" views (overdue callbacks, repeat callers in the last 7 days).
+--
+-- Numbers: A +8613800000001 (ordinary), B +8613900000002 (confidential),
+--          C +8613700000003 (ordinary).
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+SET TimeZone = 'UTC';
+
+------------------------------------------------------------------ helpers
+DROP SCHEMA IF EXISTS hltest CASCADE;
+CREATE SCHEMA hltest;
+GRANT USAGE ON SCHEMA hltest TO PUBLIC;
+
+-- Raise unless got = want (NULLs equal).
+CREATE FUNCTION hltest.eq(what text, got anyelement, want anyelement) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF got IS DISTINCT FROM want THEN
+        RAISE EXCEPTION 'FAIL %: got [%], want [%]', what, got, want;
+    END IF;
+    RAISE NOTICE 'ok %', what;
+END $$;
+
+-- Raise unless running sql fails with SQLSTATE state (default: insufficient_privilege).
+CREATE FUNCTION hltest.fails(sql text, state text DEFAULT '42501') RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        EXECUTE sql;
+    EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE = state THEN
+            RAISE NOTICE 'ok refused (%): %', state, sql;
+            RETURN;
+        END IF;
+        RAISE EXCEPTION 'FAIL [%] failed with % (%), want %', sql, SQLSTATE, SQLERRM, state;
+    END;
+    RAISE EXCEPTION 'FAIL [%] succeeded, want error %', sql, state;
+END $$;
+
+-- Rows of a query as one string: 'a|b|c;a|b|c' (NULL as '-').
+CREATE FUNCTION hltest.rows(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE r record; out text := ''; line text;
+BEGIN
+    FOR r IN EXECUTE q LOOP
+        SELECT string_agg(coalesce(value, '-'), '|' ORDER BY ord) INTO line
+        FROM json_each_text(row_to_json(r)) WITH ORDINALITY AS j(key, value, ord);
+        out := out || CASE WHEN out = '' THEN '' ELSE ';' END || line;
+    END LOOP;
+    RETURN out;
+END $$;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hltest TO PUBLIC;
+SET client_min_messages = notice;   -- each passed assertion prints 'ok ...'
+
+----------------------------------------------------------------- scenario
+-- Written as the daemon.
+SET ROLE hotlined;
+
+INSERT INTO hotline.callers (caller, confidential) VALUES
+    ('+8613800000001', false), ('+8613900000002', true), ('+8613700000003', false);
+
+-- Case 1 (A): answered in 10 s, follow-up promised, called back in time,
+-- resolved, survey 5, closed.
+INSERT INTO hotline.cases (id, caller, status, opened_at, summary)
+VALUES (1, '+8613800000001', 'open', '2024-03-10 09:00:00+00', 'pension payment missing');
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, ended_at, agent, outcome)
+VALUES ('c1', 1, '+8613800000001', 'ended', '2024-03-10 09:00:00+00', '2024-03-10 09:00:10+00',
+        '2024-03-10 09:05:00+00', 'alice', 'followup');
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+VALUES (1, 'resolution', 'pending', 1, '2024-03-10 09:00+00', '2024-03-12 09:00+00', 172800000),
+       (1, 'callback', 'pending', 1, '2024-03-10 09:05+00', '2024-03-10 09:35+00', 1800000);
+UPDATE hotline.clocks SET state = 'met', met_at = '2024-03-10 09:30+00' WHERE case_id = 1 AND kind = 'callback';
+UPDATE hotline.clocks SET state = 'met', met_at = '2024-03-10 11:00+00' WHERE case_id = 1 AND kind = 'resolution';
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms, met_at)
+VALUES (1, 'survey', 'met', 1, '2024-03-10 11:00+00', '2024-03-11 11:00+00', 86400000, '2024-03-10 12:00+00');
+UPDATE hotline.cases SET status = 'closed', resolved_at = '2024-03-10 11:00+00',
+       closed_at = '2024-03-10 13:00+00', resolution = 'paid on 12 March' WHERE id = 1;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+ ('e1', 1, 'call.offered', '2024-03-10 09:00:00+00', 'call c1 offered; case opened; resolution clock started',
+  '{"type":"call.offered","id":"e1","call_id":"c1","caller":"+8613800000001"}'),
+ ('e2', 1, 'call.answered', '2024-03-10 09:00:10+00', NULL,
+  '{"type":"call.answered","id":"e2","call_id":"c1","agent":"alice"}'),
+ ('e3', 1, 'call.ended', '2024-03-10 09:05:00+00', NULL,
+  '{"type":"call.ended","id":"e3","call_id":"c1","outcome":"followup","summary":"pension payment missing"}'),
+ ('e4', 1, 'callback.attempt', '2024-03-10 09:20:00+00', NULL,
+  '{"type":"callback.attempt","id":"e4","case_id":1,"result":"no_answer","agent":"bob"}'),
+ ('e5', 1, 'callback.attempt', '2024-03-10 09:30:00+00', 'callback by bob: reached; callback clock met',
+  '{"type":"callback.attempt","id":"e5","case_id":1,"result":"reached","agent":"bob"}'),
+ ('e6', 1, 'case.resolve', '2024-03-10 11:00:00+00', NULL,
+  '{"type":"case.resolve","id":"e6","case_id":1,"resolution":"paid on 12 March"}'),
+ ('e7', 1, 'survey.result', '2024-03-10 12:00:00+00', NULL,
+  '{"type":"survey.result","id":"e7","case_id":1,"score":5}'),
+ ('e8', 1, 'case.close', '2024-03-10 13:00:00+00', NULL, '{"type":"case.close","id":"e8","case_id":1}');
+
+-- Case 2 (B, confidential): abandoned, callback late (alert raised and
+-- acknowledged), called again 30 min later (a repeat call), transferred.
+INSERT INTO hotline.cases (id, caller, status, opened_at, department, transfers)
+VALUES (2, '+8613900000002', 'open', '2024-03-10 10:00+00', 'housing', 1);
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, ended_at, agent) VALUES
+ ('c2', 2, '+8613900000002', 'abandoned', '2024-03-10 10:00:00+00', NULL, '2024-03-10 10:01:00+00', NULL),
+ ('c3', 2, '+8613900000002', 'answered', '2024-03-10 10:30:00+00', '2024-03-10 10:30:20+00', NULL, 'alice');
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+VALUES (2, 'resolution', 'pending', 1, '2024-03-10 10:00+00', '2024-03-12 10:00+00', 172800000),
+       (2, 'callback', 'pending', 1, '2024-03-10 10:01+00', '2024-03-10 10:31+00', 1800000);
+UPDATE hotline.clocks SET state = 'breached', breached_at = '2024-03-10 10:31+00' WHERE case_id = 2 AND kind = 'callback';
+UPDATE hotline.clocks SET state = 'met', met_at = '2024-03-10 11:00+00' WHERE case_id = 2 AND kind = 'callback';
+INSERT INTO hotline.alerts (id, kind, case_id, caller, level, raised_at, due_at, acked_at, acked_by, detail, dedupe_key)
+VALUES (1, 'callback_overdue', 2, '+8613900000002', 1, '2024-03-10 10:31+00', '2024-03-10 10:31+00',
+        '2024-03-10 10:40+00', 'sup1', 'callback owed to +8613900000002 since 10:01', '2:callback:1:overdue'),
+       (2, 'repeat_caller', 2, '+8613900000002', 1, '2024-03-10 10:30+00', NULL, NULL, NULL,
+        '2 calls from +86139****0002 within 24h', 'repeat:+8613900000002:e11');
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+ ('e9', 2, 'call.offered', '2024-03-10 10:00:00+00', 'call c2 offered from +8613900000002; case opened',
+  '{"type":"call.offered","id":"e9","call_id":"c2","caller":"+8613900000002","confidential":true}'),
+ ('e10', 2, 'call.abandoned', '2024-03-10 10:01:00+00', NULL,
+  '{"type":"call.abandoned","id":"e10","call_id":"c2"}'),
+ ('e11', 2, 'call.offered', '2024-03-10 10:30:00+00', NULL,
+  '{"type":"call.offered","id":"e11","call_id":"c3","caller":"+8613900000002"}'),
+ ('e12', 2, 'call.answered', '2024-03-10 10:30:20+00', NULL,
+  '{"type":"call.answered","id":"e12","call_id":"c3","agent":"alice"}'),
+ ('e13', 2, 'case.transfer', '2024-03-10 10:45:00+00', NULL,
+  '{"type":"case.transfer","id":"e13","case_id":2,"department":"housing","reason":"rent","agent":"alice"}'),
+ ('e14', 2, 'callback.attempt', '2024-03-10 11:00:00+00', NULL,
+  '{"type":"callback.attempt","id":"e14","case_id":2,"result":"reached","agent":"bob"}');
+
+-- Case 3 (C), now: voicemail 2 h ago, one busy attempt, callback overdue by
+-- 1.5 h with an escalated alert; a second call an hour ago, abandoned.
+INSERT INTO hotline.cases (id, caller, status, opened_at)
+VALUES (3, '+8613700000003', 'open', now() - interval '2 hours');
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, ended_at) VALUES
+ ('c4', 3, '+8613700000003', 'voicemail', now() - interval '2 hours', now() - interval '119 minutes'),
+ ('c5', 3, '+8613700000003', 'abandoned', now() - interval '1 hour', now() - interval '59 minutes');
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms, breached_at)
+VALUES (3, 'callback', 'breached', 1, now() - interval '119 minutes', now() - interval '89 minutes', 1800000,
+        now() - interval '89 minutes');
+INSERT INTO hotline.alerts (id, kind, case_id, caller, level, raised_at, due_at, escalated_at, dedupe_key)
+VALUES (3, 'callback_overdue', 3, '+8613700000003', 2, now() - interval '89 minutes',
+        now() - interval '89 minutes', now() - interval '74 minutes', '3:callback:1:overdue');
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+ ('e15', 3, 'call.offered', now() - interval '2 hours', '{"type":"call.offered","id":"e15","call_id":"c4","caller":"+8613700000003"}'),
+ ('e16', 3, 'voicemail.left', now() - interval '119 minutes', '{"type":"voicemail.left","id":"e16","call_id":"c4"}'),
+ ('e17', 3, 'callback.attempt', now() - interval '110 minutes',
+  '{"type":"callback.attempt","id":"e17","case_id":3,"result":"busy","agent":"bob"}'),
+ ('e18', 3, 'call.offered', now() - interval '1 hour', '{"type":"call.offered","id":"e18","call_id":"c5","caller":"+8613700000003"}'),
+ ('e19', 3, 'call.abandoned', now() - interval '59 minutes', '{"type":"call.abandoned","id":"e19","call_id":"c5"}');
+
+-- Case 4 (B, confidential) in the last week: two answered calls.
+INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES (4, '+8613900000002', 'open', now() - interval '3 days');
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, agent) VALUES
+ ('c6', 4, '+8613900000002', 'answered', now() - interval '3 days', now() - interval '3 days' + interval '5 s', 'carol'),
+ ('c7', 4, '+8613900000002', 'answered', now() - interval '1 day', now() - interval '1 day' + interval '5 s', 'carol');
+
+-- The daemon may use its sequences and upsert (INSERT .. ON CONFLICT DO UPDATE).
+SELECT setval('hotline.cases_id_seq', 10);
+SELECT setval('hotline.alerts_id_seq', 10);
+INSERT INTO hotline.callers AS t (caller, confidential) VALUES ('+8613900000002', true)
+ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential;
+RESET ROLE;
+
+SELECT hltest.eq('clock runs recorded by the trigger', (SELECT count(*) FROM hotline.clock_runs), 6::bigint);
+SELECT hltest.eq('clock run keeps the met time',
+    (SELECT met_at FROM hotline.clock_runs WHERE case_id = 2 AND kind = 'callback' AND seq = 1),
+    '2024-03-10 11:00+00'::timestamptz);
+
+--------------------------------------------------------- views as admin
+SET ROLE hotline_admin;
+
+-- case_history: events and alert rows in time order; B masked everywhere.
+SELECT hltest.eq('case_history case 2', hltest.rows($$
+    SELECT to_char(at, 'HH24:MI:SS'), type, event_id, agent, description
+    FROM hotline.case_history WHERE case_id = 2$$),
+    '10:00:00|call.offered|e9|-|call c2 offered from +86139****0002; case opened;'
+    '10:01:00|call.abandoned|e10|-|call c2 abandoned; callback owed;'
+    '10:30:00|call.offered|e11|-|call c3 offered;'
+    '10:30:00|alert.raised|alert:2|-|alert #2 repeat_caller raised: 2 calls from +86139****0002 within 24h;'
+    '10:30:20|call.answered|e12|alice|call c3 answered by alice;'
+    '10:31:00|alert.raised|alert:1|-|alert #1 callback_overdue raised: callback owed to +86139****0002 since 10:01;'
+    '10:40:00|alert.acked|alert:1:acked|sup1|alert #1 callback_overdue acknowledged by sup1;'
+    '10:45:00|case.transfer|e13|alice|transferred to housing: rent;'
+    '11:00:00|callback.attempt|e14|bob|callback attempt by bob: reached');
+
+SELECT hltest.eq('case_history case 1 (fallbacks, ordinary number)', hltest.rows($$
+    SELECT type, agent, description FROM hotline.case_history WHERE case_id = 1$$),
+    'call.offered|-|call c1 offered; case opened; resolution clock started;'
+    'call.answered|alice|call c1 answered by alice;'
+    'call.ended|alice|call c1 ended: followup - pension payment missing;'
+    'callback.attempt|bob|callback attempt by bob: no_answer;'
+    'callback.attempt|bob|callback by bob: reached; callback clock met;'
+    'case.resolve|-|resolved: paid on 12 March;'
+    'survey.result|-|survey score 5;'
+    'case.close|-|closed');
+
+SELECT hltest.eq('case_history case 3 escalation row', hltest.rows($$
+    SELECT type, description FROM hotline.case_history WHERE case_id = 3 AND type LIKE 'alert.%'$$),
+    'alert.raised|alert #3 callback_overdue raised;alert.escalated|alert #3 callback_overdue escalated to level 2');
+
+-- overdue_callbacks: only case 3 (case 2's callback was met).
+SELECT hltest.eq('overdue_callbacks', hltest.rows($$
+    SELECT case_id, caller, status, state, attempts, last_result, alert_id, alert_level,
+           late_by BETWEEN interval '88 minutes' AND interval '91 minutes'
+    FROM hotline.overdue_callbacks$$),
+    '3|+8613700000003|open|breached|1|busy|3|2|true');
+
+-- open_alerts: the unacknowledged ones, highest level first.
+SELECT hltest.eq('open_alerts', hltest.rows($$
+    SELECT id, kind, level, case_id, caller, case_status, detail FROM hotline.open_alerts$$),
+    '3|callback_overdue|2|3|+8613700000003|open|-;'
+    '2|repeat_caller|1|2|+86139****0002|open|2 calls from +86139****0002 within 24h');
+SELECT hltest.eq('open_alerts age', (SELECT age > interval '88 minutes' FROM hotline.open_alerts WHERE id = 3), true);
+
+-- repeat_callers (last 7 days): C twice (neither answered), B twice (both answered).
+SELECT hltest.eq('repeat_callers', hltest.rows($$
+    SELECT caller, confidential, calls, answered, unanswered, case_ids::text, call_ids::text, call_results::text
+    FROM hotline.repeat_callers$$),
+    '+8613700000003|false|2|0|2|{3}|{c4,c5}|{voicemail,abandoned};'
+    '+86139****0002|true|2|2|0|{4}|{c6,c7}|{answered,answered}');
+SELECT hltest.eq('repeat_callers_between 2024-03-10', hltest.rows($$
+    SELECT caller, calls, case_ids::text, call_results::text
+    FROM hotline.repeat_callers_between('2024-03-10', '2024-03-11', 2)$$),
+    '+86139****0002|2|{2}|{abandoned,answered}');
+SELECT hltest.eq('repeat_callers_between all time, 3 calls', hltest.rows($$
+    SELECT caller, calls, case_ids::text FROM hotline.repeat_callers_between('-infinity', 'infinity', 3)$$),
+    '+86139****0002|4|{2,4}');
+SELECT hltest.eq('repeat_callers_between empty period',
+    hltest.rows($$SELECT * FROM hotline.repeat_callers_between('2024-03-11', '2024-03-10')$$), '');
+
+-- daily_figures for 2024-03-10 (UTC).
+SELECT hltest.eq('daily_figures 2024-03-10', hltest.rows($$
+    SELECT * FROM hotline.daily_figures WHERE day = '2024-03-10'$$),
+    -- day|offered|answered|15s|abandoned|voicemails|answer_rate
+    '2024-03-10|3|2|1|1|0|0.667|'
+    -- callbacks owed|in time|late|still owed|dropped|attempts|reached
+    || '2|1|1|0|0|3|2|'
+    -- cases opened|resolved|in time|repeat calls|repeat rate
+    || '2|1|1|1|0.333|'
+    -- surveys|mean|satisfied|transfers
+    || '1|5.00|1.000|1');
+SELECT hltest.eq('daily_figures today', hltest.rows($$
+    SELECT calls_offered, calls_answered, calls_abandoned, voicemails, callbacks_owed, callbacks_still_owed,
+           callback_attempts, cases_opened, repeat_calls
+    FROM hotline.daily_figures WHERE day = hotline.local_day(now() - interval '2 hours')
+      AND hotline.local_day(now() - interval '2 hours') = hotline.local_day(now() - interval '1 hour')$$),
+    CASE WHEN (now() - interval '2 hours')::date = (now() - interval '1 hour')::date
+         THEN '2|0|2|1|1|1|1|1|1' ELSE '' END);
+
+SELECT hltest.eq('agent_daily 2024-03-10', hltest.rows($$
+    SELECT * FROM hotline.agent_daily WHERE day = '2024-03-10'$$),
+    -- day|agent|answered|15s|attempts|reached|resolved|in time|surveys|mean|satisfied|transfers
+    '2024-03-10|alice|2|1|0|0|1|1|1|5.00|1.000|1;'
+    '2024-03-10|bob|0|0|3|2|0|0|0|-|-|0');
+
+SELECT hltest.eq('department_daily 2024-03-10', hltest.rows($$
+    SELECT * FROM hotline.department_daily WHERE day = '2024-03-10'$$),
+    '2024-03-10|(none)|1|1|1|0|0|1.000|1|1|0|0|0|2|1|1|1|1|0|0.000|1|5.00|1.000|0;'
+    '2024-03-10|housing|2|1|0|1|0|0.500|1|0|1|0|0|1|1|1|0|0|1|0.500|0|-|-|1');
+
+-- The reporting time zone: at UTC+8 the 2024-03-10 calls are still on the 10th,
+-- a call at 20:00 UTC would be the 11th.
+SET hotline.timezone = 'Asia/Shanghai';
+SELECT hltest.eq('local_day in hotline.timezone', hotline.local_day('2024-03-10 20:00+00'), '2024-03-11'::date);
+SELECT hltest.eq('daily_figures in Asia/Shanghai',
+    (SELECT calls_offered FROM hotline.daily_figures WHERE day = '2024-03-10'), 3::bigint);
+RESET hotline.timezone;
+SET TimeZone = 'America/New_York';
+SELECT hltest.eq('local_day falls back to TimeZone', hotline.local_day('2024-03-10 03:00+00'), '2024-03-09'::date);
+SET TimeZone = 'UTC';
+
+-- Masked base rows.
+SELECT hltest.eq('v_cases masks B only', hltest.rows($$SELECT id, caller, confidential FROM hotline.v_cases ORDER BY id$$),
+    '1|+8613800000001|false;2|+86139****0002|true;3|+8613700000003|false;4|+86139****0002|true');
+SELECT hltest.eq('v_calls', hltest.rows($$SELECT call_id, caller FROM hotline.v_calls WHERE case_id = 2 ORDER BY call_id$$),
+    'c2|+86139****0002;c3|+86139****0002');
+SELECT hltest.eq('v_case_events body', (SELECT body->>'caller' FROM hotline.v_case_events WHERE event_id = 'e9'), '+86139****0002');
+SELECT hltest.eq('v_alerts', hltest.rows($$SELECT id, caller, detail FROM hotline.v_alerts WHERE id = 1$$),
+    '1|+86139****0002|callback owed to +86139****0002 since 10:01');
+SELECT hltest.eq('v_callers', hltest.rows($$SELECT caller FROM hotline.v_callers ORDER BY caller$$),
+    '+8613700000003;+8613800000001;+86139****0002');
+RESET ROLE;
+
+------------------------------------------------ privileged see numbers whole
+SET ROLE hotline_privileged;
+SELECT hltest.eq('privileged: v_cases whole', (SELECT caller FROM hotline.v_cases WHERE id = 2), '+8613900000002');
+SELECT hltest.eq('privileged: case_history whole',
+    (SELECT description FROM hotline.case_history WHERE event_id = 'e9'), 'call c2 offered from +8613900000002; case opened');
+SELECT hltest.eq('privileged: open_alerts whole', (SELECT caller FROM hotline.open_alerts WHERE id = 2), '+8613900000002');
+SELECT hltest.eq('privileged: repeat_callers whole',
+    (SELECT caller FROM hotline.repeat_callers WHERE confidential), '+8613900000002');
+SELECT hltest.eq('privileged: base table', (SELECT caller FROM hotline.cases WHERE id = 2), '+8613900000002');
+SELECT hltest.fails('UPDATE hotline.cases SET status = ''closed'' WHERE id = 3');
+RESET ROLE;
+
+-- A superuser who SET ROLEs to an administrator is masked like one.
+SET ROLE hotline_admin;
+SELECT hltest.eq('SET ROLE masks', (SELECT caller FROM hotline.v_cases WHERE id = 2), '+86139****0002');
+RESET ROLE;
+
+---------------------------------------------------- admin is read-only
+SET ROLE hotline_admin;
+SELECT hltest.fails(q) FROM unnest(ARRAY[
+    'INSERT INTO hotline.cases (caller, opened_at) VALUES (''+1'', now())',
+    'UPDATE hotline.cases SET status = ''closed''',
+    'DELETE FROM hotline.cases',
+    'TRUNCATE hotline.cases',
+    'INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at) VALUES (''x'', 1, ''+1'', ''offered'', now())',
+    'UPDATE hotline.calls SET agent = ''x''',
+    'DELETE FROM hotline.calls',
+    'INSERT INTO hotline.case_events (event_id, type, at, body) VALUES (''x'', ''x'', now(), ''{}'')',
+    'UPDATE hotline.case_events SET description = ''x''',
+    'DELETE FROM hotline.case_events',
+    'UPDATE hotline.clocks SET state = ''met''',
+    'DELETE FROM hotline.clocks',
+    'UPDATE hotline.alerts SET acked_at = now(), acked_by = ''x''',
+    'DELETE FROM hotline.alerts',
+    'UPDATE hotline.callers SET confidential = false',
+    'DELETE FROM hotline.callers',
+    'INSERT INTO hotline.clock_runs VALUES (9, ''callback'', 1, ''met'', now(), now(), 1)',
+    'SELECT nextval(''hotline.cases_id_seq'')',
+    -- the raw numbers and bodies are not readable
+    'SELECT * FROM hotline.cases',
+    'SELECT caller FROM hotline.cases',
+    'SELECT caller FROM hotline.calls',
+    'SELECT body FROM hotline.case_events',
+    'SELECT caller FROM hotline.alerts',
+    'SELECT caller FROM hotline.callers',
+    'SELECT count(*) FROM hotline.cases WHERE caller LIKE ''+86139%''',
+    'SELECT * FROM hotline.pseudonym_key',
+    'SELECT hotline.case_json(2)',
+    'SELECT hotline.ack_alert(2, ''admin'')',
+    'SELECT hotline.anonymize_closed(0)',
+    'CREATE TABLE hotline.x (a int)',
+    'CREATE VIEW hotline.x AS SELECT 1',
+    'DROP VIEW hotline.case_history',
+    'CREATE OR REPLACE VIEW hotline.open_alerts AS SELECT 1 AS id',
+    'ALTER TABLE hotline.cases ADD COLUMN x int'
+]) AS q;
+-- views are not writable either
+SELECT hltest.fails('UPDATE hotline.v_cases SET status = ''closed''', '55000');
+SELECT hltest.fails('DELETE FROM hotline.open_alerts', '55000');
+-- but the non-phone columns and every view are readable
+SELECT hltest.eq('admin reads non-phone columns',
+    (SELECT count(*) FROM hotline.cases WHERE status = 'open'), 3::bigint);
+SELECT hltest.eq('admin reads clocks', (SELECT count(*) FROM hotline.clocks), 6::bigint);
+SELECT hltest.eq('admin reads every view', (
+    SELECT (SELECT count(*) FROM hotline.case_history) > 0 AND (SELECT count(*) FROM hotline.overdue_callbacks) = 1
+       AND (SELECT count(*) FROM hotline.open_alerts) = 2 AND (SELECT count(*) FROM hotline.repeat_callers) = 2
+       AND (SELECT count(*) FROM hotline.daily_figures) > 0 AND (SELECT count(*) FROM hotline.agent_daily) > 0
+       AND (SELECT count(*) FROM hotline.department_daily) > 0 AND (SELECT count(*) FROM hotline.v_case_events) = 19
+       AND (SELECT count(*) FROM hotline.v_callers) = 3 AND (SELECT count(*) FROM hotline.v_alerts) = 3
+       AND (SELECT count(*) FROM hotline.v_calls) = 7 AND (SELECT count(*) FROM hotline.figure_facts) > 0), true);
+-- a filter on the masked column sees the masked value only
+SELECT hltest.eq('filter on masked column', (SELECT count(*) FROM hotline.v_cases WHERE caller = '+8613900000002'), 0::bigint);
+RESET ROLE;
+
+---------------------------------------------- the daemon cannot destroy
+SET ROLE hotlined;
+SELECT hltest.fails(q) FROM unnest(ARRAY[
+    'DROP TABLE hotline.case_events',
+    'DROP SCHEMA hotline CASCADE',
+    'ALTER TABLE hotline.cases DROP COLUMN summary',
+    'ALTER TABLE hotline.alerts DISABLE TRIGGER ALL',
+    'TRUNCATE hotline.case_events',
+    'TRUNCATE hotline.alerts',
+    'DELETE FROM hotline.case_events',
+    'DELETE FROM hotline.cases WHERE id = 3',
+    'DELETE FROM hotline.alerts',
+    'DELETE FROM hotline.callers',
+    'CREATE TABLE hotline.x (a int)',
+    'CREATE INDEX x ON hotline.cases (summary)',
+    'DROP VIEW hotline.case_history',
+    'DROP FUNCTION hotline.mask_phone(text)',
+    'DROP TRIGGER clocks_record_run ON hotline.clocks',
+    'UPDATE hotline.clock_runs SET state = ''met''',
+    'SELECT * FROM hotline.pseudonym_key',
+    'SELECT hotline.ack_alert(2, ''daemon'')',
+    'SELECT hotline.anonymize_closed(0)',
+    'CALL hotline.anonymize_closed_all(0)'
+]) AS q;
+UPDATE hotline.cases SET updated_at = updated_at WHERE id = 3;
+SELECT hltest.eq('daemon reads', (SELECT caller FROM hotline.cases WHERE id = 3), '+8613700000003');
+SELECT hltest.eq('daemon builds case json', (hotline.case_json(3)::json->>'caller'), '+8613700000003');
+RESET ROLE;
+
+------------------------------------------------- supervisors acknowledge
+SET ROLE hotline_supervisor;
+SELECT hltest.fails('UPDATE hotline.alerts SET acked_at = now(), acked_by = ''sup'' WHERE id = 2');
+SELECT hltest.eq('supervisor sees masked numbers', (SELECT caller FROM hotline.open_alerts WHERE id = 2), '+86139****0002');
+SELECT hltest.eq('ack_alert acknowledges', hotline.ack_alert(2, 'sup2'), true);
+SELECT hltest.eq('ack_alert twice', hotline.ack_alert(2, 'sup3'), false);
+SELECT hltest.eq('ack_alert unknown id', hotline.ack_alert(999, 'sup2'), false);
+SELECT hltest.eq('acked alert left open_alerts', (SELECT count(*) FROM hotline.open_alerts WHERE id = 2), 0::bigint);
+SELECT hltest.eq('ack recorded in history', (SELECT agent FROM hotline.case_history WHERE event_id = 'alert:2:acked'), 'sup2');
+SELECT hltest.eq('ack without a name records the login', hotline.ack_alert(3, ''), true);
+RESET ROLE;
+SELECT hltest.eq('ack stops escalation', (SELECT escalate_at IS NULL AND acked_by = current_user FROM hotline.alerts WHERE id = 3), true);
+
+---------------------------------------------------------------- masking
+SELECT hltest.eq('mask 14', hotline.mask_phone('+8613812340001'), '+86138****0001');
+SELECT hltest.eq('mask 9', hotline.mask_phone('123456789'), '1****6789');
+SELECT hltest.eq('mask 8', hotline.mask_phone('12345678'), '******78');
+SELECT hltest.eq('mask 3', hotline.mask_phone('110'), '*10');
+SELECT hltest.eq('mask 2', hotline.mask_phone('12'), '**');
+SELECT hltest.eq('mask 1', hotline.mask_phone('1'), '*');
+SELECT hltest.eq('mask empty', hotline.mask_phone(''), '');
+SELECT hltest.eq('mask null', hotline.mask_phone(NULL), NULL::text);
+SELECT hltest.eq('mask anon', hotline.mask_phone('anon:12'), 'anon:12');
+SELECT hltest.eq('visible_caller row', (SELECT hotline.visible_caller(c) FROM hotline.callers c WHERE caller = '+8613900000002'),
+    '+8613900000002');   -- superuser is privileged
+SET ROLE hotline_admin;
+SELECT hltest.eq('visible_text two numbers', hotline.visible_text('from +8613900000002 and 13700000003, ref 123456', true),
+    'from +86139****0002 and 137****0003, ref 123456');
+SELECT hltest.eq('visible_text not confidential', hotline.visible_text('from +8613900000002', false), 'from +8613900000002');
+SELECT hltest.eq('visible_body', hotline.visible_body('{"caller":"+8613900000002","n":1}', true),
+    '{"caller":"+86139****0002","n":1}'::jsonb);
+SELECT hltest.eq('visible_body caller not a string', hotline.visible_body('{"caller":5}', true), '{"caller":5}'::jsonb);
+RESET ROLE;
+
+-------------------------------------------------------------- retention
+SELECT hltest.fails('SELECT hotline.anonymize_closed(-1)', 'P0001');
+-- case 1 closed on 2024-03-10; cases 2..4 are open and must not change.
+SELECT hltest.eq('nothing closed 10000 days ago', hotline.anonymize_closed(10000), 0);
+SELECT hltest.eq('anonymize case 1', hotline.anonymize_closed(30), 1);
+SELECT hltest.eq('idempotent', hotline.anonymize_closed(30), 0);
+SELECT hltest.eq('case 1 anonymized', hltest.rows($$SELECT caller, summary, resolution, status, opened_at FROM hotline.cases WHERE id = 1$$),
+    'anon:1|-|-|closed|2024-03-10T09:00:00+00:00');
+SELECT hltest.eq('calls anonymized', hltest.rows($$SELECT call_id, caller, agent, outcome FROM hotline.calls WHERE case_id = 1$$),
+    'c1|anon:1|alice|followup');
+SELECT hltest.eq('no number or free text left in case 1 events', (
+    SELECT count(*) FROM hotline.case_events WHERE case_id = 1
+     AND (body::text LIKE '%8613800000001%' OR coalesce(description, '') LIKE '%8613800000001%'
+          OR body::text LIKE '%pension%' OR description LIKE '%pension%' OR body::text LIKE '%March%'
+          OR description LIKE '%March%')), 0::bigint);
+SELECT hltest.eq('event ids and figures kept', hltest.rows($$
+    SELECT event_id, type, body->>'caller', body->>'score', body->>'result' FROM hotline.case_events WHERE case_id = 1 ORDER BY seq$$),
+    'e1|call.offered|anon:1|-|-;e2|call.answered|-|-|-;e3|call.ended|-|-|-;e4|callback.attempt|-|-|no_answer;'
+    'e5|callback.attempt|-|-|reached;e6|case.resolve|-|-|-;e7|survey.result|-|5|-;e8|case.close|-|-|-');
+SELECT hltest.eq('descriptions rebuilt', (SELECT description FROM hotline.case_events WHERE event_id = 'e3'), 'call c1 ended: followup');
+SELECT hltest.eq('callers row of A gone', (SELECT count(*) FROM hotline.callers WHERE caller = '+8613800000001'), 0::bigint);
+SELECT hltest.eq('open cases untouched', (SELECT count(*) FROM hotline.cases WHERE caller LIKE 'anon:%'), 1::bigint);
+SELECT hltest.eq('figures unchanged after retention', hltest.rows($$
+    SELECT calls_offered, calls_answered, callbacks_in_time, cases_resolved, surveys, mean_score
+    FROM hotline.daily_figures WHERE day = '2024-03-10'$$), '3|2|1|1|1|5.00');
+
+-- Close case 2 (B) in the past: its alerts, including the repeat_caller
+-- dedupe key that carries the number, lose the number; B's callers row stays
+-- because case 4 still uses it.
+UPDATE hotline.cases SET status = 'closed', closed_at = '2024-03-11 00:00+00' WHERE id = 2;
+SELECT hltest.eq('anonymize case 2', hotline.anonymize_closed(30, 1), 1);
+SELECT hltest.eq('alerts anonymized', hltest.rows($$SELECT id, caller, detail, dedupe_key FROM hotline.alerts WHERE case_id = 2 ORDER BY id$$),
+    '1|anon:2|-|2:callback:1:overdue;2|anon:2|-|repeat:anon:2:e11');
+SELECT hltest.eq('B still known (case 4)', (SELECT confidential FROM hotline.callers WHERE caller = '+8613900000002'), true);
+SELECT hltest.eq('no full number anywhere for case 2', (
+    SELECT count(*) FROM hotline.case_history WHERE case_id = 2 AND description LIKE '%8613900000002%'), 0::bigint);
+-- batches: close 3 and 4 long ago, anonymize one per call
+UPDATE hotline.cases SET status = 'closed', closed_at = now() - interval '40 days' WHERE id IN (3, 4);
+SELECT hltest.eq('batch of 1', hotline.anonymize_closed(30, 1), 1);
+SELECT hltest.eq('batch of 1 again', hotline.anonymize_closed(30, 1), 1);
+SELECT hltest.eq('done', hotline.anonymize_closed(30, 1), 0);
+SELECT hltest.eq('no numbers left', (SELECT count(*) FROM hotline.calls WHERE caller NOT LIKE 'anon:%'), 0::bigint);
+SELECT hltest.eq('callers emptied', (SELECT count(*) FROM hotline.callers), 0::bigint);
+SELECT hltest.eq('repeat_callers now groups by token', hltest.rows($$
+    SELECT caller, calls FROM hotline.repeat_callers_between('-infinity', 'infinity', 2) ORDER BY caller$$),
+    'anon:2|2;anon:3|2;anon:4|2');
+
+SET client_min_messages = warning;
+DROP SCHEMA hltest CASCADE;
+\echo 'admin_test.sql: all assertions passed'

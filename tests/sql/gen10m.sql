@@ -1,0 +1,76 @@
+-- tests/sql/gen10m.sql - ten million events for docs/explain.md (NOT a test; scratch databases only).
+--
+-- 1M cases, 1.5M calls, 10M case_events, 2M clocks (2,000 callbacks overdue
+-- now), 200k alerts, 300k numbers, on a database with every migration
+-- applied.  About 6 minutes on 2 cores.  Needs a superuser (it disables the
+-- clock_runs trigger during the load and fills clock_runs itself).
+
+\timing on
+SET synchronous_commit = off;
+SET maintenance_work_mem = '256MB';
+SET work_mem = '64MB';
+ALTER TABLE hotline.clocks DISABLE TRIGGER clocks_record_run;
+-- 300k numbers, 1 in 20 confidential
+INSERT INTO hotline.callers (caller, confidential, first_seen_at)
+SELECT '+86138' || lpad(n::text, 8, '0'), n % 20 = 0, '2025-01-01'
+FROM generate_series(0, 299999) n;
+-- 1M cases, one every 30 s from 2025-01-01; the last 50k still open
+INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, closed_at, department)
+SELECT i, '+86138' || lpad((i % 300000)::text, 8, '0'),
+       CASE WHEN i > 950000 THEN 'open' ELSE 'closed' END,
+       '2025-01-01'::timestamptz + i * interval '30 s',
+       CASE WHEN i <= 950000 THEN '2025-01-01'::timestamptz + i * interval '30 s' + interval '3 h' END,
+       CASE WHEN i <= 950000 THEN '2025-01-01'::timestamptz + i * interval '30 s' + interval '1 day' END,
+       (ARRAY['housing','pensions','transport','health',NULL])[1 + i % 5]
+FROM generate_series(1, 1000000) i;
+SELECT setval('hotline.cases_id_seq', 1000000);
+-- 1.5M calls: one per case, a second for every other case
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, ended_at, agent, outcome)
+SELECT 'call-' || i || '-' || k, i, '+86138' || lpad((i % 300000)::text, 8, '0'),
+       CASE WHEN k = 2 THEN 'abandoned' ELSE 'ended' END,
+       '2025-01-01'::timestamptz + i * interval '30 s' + (k - 1) * interval '10 min',
+       CASE WHEN k = 1 THEN '2025-01-01'::timestamptz + i * interval '30 s' + (i % 40) * interval '1 s' END,
+       '2025-01-01'::timestamptz + i * interval '30 s' + (k - 1) * interval '10 min' + interval '5 min',
+       CASE WHEN k = 1 THEN 'agent' || (i % 50) END, CASE WHEN k = 1 THEN 'followup' END
+FROM generate_series(1, 1000000) i, generate_series(1, 2) k
+WHERE k = 1 OR i % 2 = 0;
+-- 10M events: 10 per case, two minutes apart
+INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)
+SELECT 'sp1:' || i || ':' || k, i, t.type,
+       '2025-01-01'::timestamptz + i * interval '30 s' + k * interval '2 min',
+       '2025-01-01'::timestamptz + i * interval '30 s' + k * interval '2 min',
+       t.type || ' on case ' || i,
+       jsonb_build_object('type', t.type, 'id', 'sp1:' || i || ':' || k, 'call_id', 'call-' || i || '-1',
+                          'case_id', i, 'agent', 'agent' || (i % 50), 'result', 'no_answer')
+FROM generate_series(1, 1000000) i, generate_series(1, 10) k,
+     LATERAL (SELECT (ARRAY['call.offered','call.answered','call.ended','callback.attempt','callback.attempt',
+                            'case.update','case.transfer','case.resolve','survey.result','case.close'])[k] AS type) t;
+-- clocks: a callback and a resolution clock per case; 2000 callbacks overdue now
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms, met_at, breached_at)
+SELECT i, 'callback',
+       CASE WHEN i % 500 = 0 THEN (CASE WHEN i % 1000 = 0 THEN 'breached' ELSE 'pending' END) ELSE 'met' END, 1,
+       CASE WHEN i % 500 = 0 THEN now() - (i / 500) * interval '1 min' ELSE '2025-01-01'::timestamptz + i * interval '30 s' + interval '5 min' END,
+       CASE WHEN i % 500 = 0 THEN now() - (i / 500) * interval '1 min' + interval '30 min' - interval '31 min'
+            ELSE '2025-01-01'::timestamptz + i * interval '30 s' + interval '35 min' END,
+       1800000,
+       CASE WHEN i % 500 <> 0 THEN '2025-01-01'::timestamptz + i * interval '30 s' + interval '8 min' END,
+       CASE WHEN i % 1000 = 0 THEN now() - (i / 500) * interval '1 min' - interval '1 min' END
+FROM generate_series(1, 1000000) i;
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms, met_at)
+SELECT i, 'resolution', 'met', 1, '2025-01-01'::timestamptz + i * interval '30 s',
+       '2025-01-01'::timestamptz + i * interval '30 s' + interval '48 h', 172800000,
+       '2025-01-01'::timestamptz + i * interval '30 s' + interval '3 h'
+FROM generate_series(1, 1000000) i;
+INSERT INTO hotline.clock_runs (case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at)
+SELECT case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at FROM hotline.clocks;
+ALTER TABLE hotline.clocks ENABLE TRIGGER clocks_record_run;
+-- 200k alerts, the last 1000 open
+INSERT INTO hotline.alerts (kind, case_id, caller, level, raised_at, due_at, acked_at, acked_by, dedupe_key)
+SELECT 'callback_overdue', i, '+86138' || lpad((i % 300000)::text, 8, '0'), 1,
+       '2025-01-01'::timestamptz + i * interval '30 s' + interval '35 min',
+       '2025-01-01'::timestamptz + i * interval '30 s' + interval '35 min',
+       CASE WHEN i % 1000 <> 0 THEN '2025-01-01'::timestamptz + i * interval '30 s' + interval '40 min' END,
+       CASE WHEN i % 1000 <> 0 THEN 'sup' END, i || ':callback:1:overdue'
+FROM generate_series(5, 1000000, 5) i;
+VACUUM ANALYZE;
+SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables WHERE schemaname = 'hotline' ORDER BY 1;
