@@ -689,7 +689,7 @@ static const char SQL_W_ALERTS_NEW[] =
 	" ORDER BY r.n"
 	" ON CONFLICT (dedupe_key) DO NOTHING"
 	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a),"
-	"  pg_notify('hotline_alert', hotline.alert_json(a))";
+	"  pg_notify('hotline_alert', hotline.alert_notify_json(a))";
 
 static const char SQL_W_ALERTS_UPD[] =
 	"UPDATE hotline.alerts AS a SET"
@@ -702,7 +702,7 @@ static const char SQL_W_ALERTS_UPD[] =
 	"  acked_by text, escalated boolean, now bigint)"
 	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
 	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a), r.escalated,"
-	"  CASE WHEN r.escalated THEN pg_notify('hotline_alert', hotline.alert_json(a)) END";
+	"  CASE WHEN r.escalated THEN pg_notify('hotline_alert', hotline.alert_notify_json(a)) END";
 
 static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
 static const char SQL_REPLAY[] =
@@ -1304,7 +1304,7 @@ static void connect_poll(void)
 	event_del(S.ev_write);
 	PQsetnonblocking(S.pg, 1);
 	hl->stats.db_connects++;
-	log_info("store: connected to database %s on %s", PQdb(S.pg), PQhost(S.pg));
+	log_info("store: connected to database %s on %s as %s", PQdb(S.pg), PQhost(S.pg), PQuser(S.pg));
 	S.state = S_STARTUP;
 	S.step = S.ever_ready ? ST_DONE : ST_VERSION;
 	startup_next();

@@ -35,7 +35,7 @@ psql:
 # Rewritten every time so that it follows the checkout and pg.sh.
 dev-conf: pg-start
 	@mkdir -p $(DEV_ROOT)/var/run
-	@sed -e 's|@ROOT@|$(DEV_ROOT)|g' -e "s|@CONNINFO@|$$($(PG_SH) conninfo)|g" \
+	@sed -e 's|@ROOT@|$(DEV_ROOT)|g' -e "s|@CONNINFO@|$$($(PG_SH) conninfo-daemon)|g" \
 		$(DEV_ROOT)/conf/dev.conf.in > $(DEV_ROOT)/var/dev.conf
 	@echo "wrote var/dev.conf"
 
@@ -43,7 +43,7 @@ dev-conf: pg-start
 run: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory dev-conf
-	$(B)/hotlined -c var/dev.conf --migrate
+	$(B)/hotlined -c var/dev.conf --migrate --conninfo "$$($(PG_SH) conninfo)"
 	exec $(B)/hotlined -c var/dev.conf
 
 check: deps pg-start

@@ -5,7 +5,8 @@
 #   scripts/pg.sh stop       stop it (fast shutdown)
 #   scripts/pg.sh status     exit 0 when it is running
 #   scripts/pg.sh env        print shell exports (PGHOST.., HOTLINE_TEST_PG*, HOTLINE_CONNINFO)
-#   scripts/pg.sh conninfo   print the libpq connection string the daemon uses
+#   scripts/pg.sh conninfo   print the superuser's libpq connection string (migrations, psql)
+#   scripts/pg.sh conninfo-daemon   the daemon's: the unprivileged hotlined role
 #   scripts/pg.sh psql [ARGS]  psql into database "hotline" (or -d another)
 #
 # Layout (under the repository): var/pg/data (PGDATA), var/pg/run (the Unix
@@ -75,6 +76,8 @@ LOG=$LOGDIR/postgresql.log
 
 # The one place the daemon's connection string is made.
 conninfo() { echo "host=$RUN port=$PORT dbname=$DBNAME user=$SUPER"; }
+# the daemon's own role (created by the migrations): what var/dev.conf connects as
+daemon_conninfo() { echo "host=$RUN port=$PORT dbname=$DBNAME user=hotlined"; }
 
 is_running() { [ -f "$DATA/PG_VERSION" ] && as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
@@ -152,11 +155,12 @@ env)
 	EOF
 	;;
 conninfo) conninfo ;;
+conninfo-daemon) daemon_conninfo ;;
 psql)
 	shift
 	is_running || die "not running (scripts/pg.sh start)"
 	exec "$BIN/psql" -h "$RUN" -p "$PORT" -U "$SUPER" -d "$DBNAME" "$@" ;;
 *)
-	echo "usage: $0 start|stop|status|env|conninfo|psql [psql args]" >&2
+	echo "usage: $0 start|stop|status|env|conninfo|conninfo-daemon|psql [psql args]" >&2
 	exit 2 ;;
 esac

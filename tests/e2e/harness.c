@@ -383,7 +383,18 @@ static void write_config(struct hl_d *d, const struct hl_e2e_opts *o)
 	else
 		snprintf(tcp, sizeof tcp, "\"127.0.0.1:%d\"", d->tcp_port);
 	snprintf(unixp, sizeof unixp, "\"%s\"", d->sock);
-	snprintf(conninfo, sizeof conninfo, "\"%s\"", d->conninfo);
+	/* the daemon logs in as its own unprivileged role (created by the
+	 * migrations), as in production; --migrate uses the superuser */
+	if (o->superuser_daemon) {
+		snprintf(conninfo, sizeof conninfo, "\"%s\"", d->conninfo);
+	} else {
+		char ci[600];
+		snprintf(ci, sizeof ci, "%s", d->conninfo);
+		char *u = strstr(ci, " user=");
+		char *rest = u ? strchr(u + 1, ' ') : NULL;
+		snprintf(conninfo, sizeof conninfo, "\"%.*s user=hotlined%s\"", u ? (int)(u - ci) : (int)strlen(ci), ci,
+		         rest ? rest : "");
+	}
 
 	const char *listen[] = { "tcp", tcp, "unix", unixp, "max_line", "65536", NULL };
 	const char *database[] = { "conninfo", conninfo, NULL };
@@ -472,7 +483,7 @@ int hl_d_migrate(struct hl_d *d)
 {
 	char out[200];
 	snprintf(out, sizeof out, "%s/migrate.log", d->dir);
-	char *argv[] = { (char *)daemon_bin(), "-c", d->conf, "--migrate", NULL };
+	char *argv[] = { (char *)daemon_bin(), "-c", d->conf, "--migrate", "--conninfo", d->conninfo, NULL };
 	int rc = wait_exit(spawn(out, argv), 120000);
 	if (rc != 0)
 		print_tail("hotlined --migrate output", out, 8192);

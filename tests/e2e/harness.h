@@ -57,6 +57,7 @@ struct hl_e2e_opts {
 	const char *top;           /* appended at top level: policies, calendars, log, alerts ... */
 	bool no_tcp;               /* tcp = "" */
 	bool no_start;             /* hl_d_up: create + migrate only */
+	bool superuser_daemon;     /* connect the daemon as the superuser instead of the hotlined role */
 };
 
 /* One daemon instance and its database. */
