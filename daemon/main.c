@@ -157,11 +157,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			sd_notify(0, "READY=1\nSTATUS=reload refused");
 			return;
 		}
-		/* listeners and the database connection keep their old settings until a restart */
 		struct hl_config *old = hl->cfg;
 		const char *restart = hl_config_restart_key(old, cfg);
 		if (restart)
 			log_warn("reload: %s changed; it takes effect only after a restart", restart);
+		/* listeners, the database connection and the HTTP endpoint keep the
+		 * settings they were opened with: the running sections move into the
+		 * new configuration and the unused new ones are freed with the old */
+		struct hl_config tmp = *cfg;
+		cfg->listen = old->listen, old->listen = tmp.listen;
+		cfg->database = old->database, old->database = tmp.database;
+		cfg->http = old->http, old->http = tmp.http;
 		hl->cfg = cfg;
 		log_set_level(cfg->log.level);
 		alerts_reload(cfg);

@@ -66,7 +66,12 @@ int migrate_run(const char *conninfo, bool dry_run)
 	if (exec_ok(pg, "SELECT pg_advisory_lock(" /* session lock: held across the transactions */
 	                "7370737)", "lock") != 0)
 		goto out;
-	if (exec_ok(pg, "SET client_min_messages = warning;"
+	/* create the bookkeeping only when missing: a role without CREATE on the
+	 * database can then still be told that nothing is pending */
+	PGresult *t = PQexec(pg, "SELECT to_regclass('hotline.schema_migrations') IS NOT NULL");
+	bool have = PQresultStatus(t) == PGRES_TUPLES_OK && PQgetvalue(t, 0, 0)[0] == 't';
+	PQclear(t);
+	if (!have && exec_ok(pg, "SET client_min_messages = warning;"
 	                "CREATE SCHEMA IF NOT EXISTS hotline;"
 	                "CREATE TABLE IF NOT EXISTS hotline.schema_migrations ("
 	                " version integer PRIMARY KEY, name text NOT NULL,"

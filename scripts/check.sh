@@ -2,10 +2,15 @@
 # scripts/check.sh - run every test (unit + end-to-end) under ASan/UBSan and sum the results.
 #
 # Called by `make check` after deps and pg-start.  It runs `make -k SAN=1 unit
-# e2e` (so a failing unit suite does not hide the end-to-end results), keeps
-# the full output in var/check.log, adds up Criterion's "Synthesis" lines and
-# ends with one plain line "N passed, N failed".  Exit status: 0 only when the
-# build and every test binary succeeded and nothing failed.
+# e2e` (so a failing unit suite does not hide the end-to-end results), then the
+# packaging checks scripts/test-install.sh (make install/uninstall into a
+# DESTDIR, with the real non-sanitized build) and scripts/test-systemd.sh
+# (systemd-analyze verify/security; it skips when systemd-analyze is absent).
+# The full output goes to var/check.log.  It adds up Criterion's "Synthesis"
+# lines and the scripts' "test-X: N passed, N failed" lines and ends with one
+# plain line "N passed, N failed".  A script that fails without printing its
+# summary counts as one failure.  Exit status: 0 only when the build and every
+# test binary and script succeeded and nothing failed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,11 +40,40 @@ rm -rf "$probe"
 $MAKE --no-print-directory -k SAN=1 unit e2e 2>&1 | tee var/check.log
 rc=${PIPESTATUS[0]}
 
+# Packaging: each script prints "NAME: N passed, N failed" (or a SKIP line).
+script_passed=0
+script_failed=0
+for script in scripts/test-install.sh scripts/test-systemd.sh; do
+	name=$(basename "$script" .sh)
+	echo "== $script" | tee -a var/check.log
+	out=$(mktemp)
+	MAKE="$MAKE" sh "$script" >"$out" 2>&1
+	src=$?
+	tee -a var/check.log <"$out"
+	summary=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -n "$summary" ]; then
+		read -r p f < <(echo "$summary" | awk '{ print $2, $4 }')
+		script_passed=$((script_passed + p))
+		script_failed=$((script_failed + f))
+		if [ "$src" != 0 ] && [ "$f" = 0 ]; then
+			echo "check: $script exited $src with no failed check counted" | tee -a var/check.log
+			script_failed=$((script_failed + 1))
+		fi
+	elif [ "$src" != 0 ]; then
+		echo "check: $script exited $src without a summary; counted as 1 failed" | tee -a var/check.log
+		script_failed=$((script_failed + 1))
+	fi
+	[ "$src" = 0 ] || rc=1
+done
+
 # [====] Synthesis: Tested: 3 | Passing: 1 | Failing: 2 | Crashing: 1   (Failing includes Crashing)
 read -r passed failed < <(sed 's/\x1b\[[0-9;]*m//g' var/check.log |
 	awk '/Synthesis: Tested:/ {
 		for (i = 1; i <= NF; i++) { if ($i == "Passing:") p += $(i+1); if ($i == "Failing:") f += $(i+1) }
 	} END { print p + 0, f + 0 }')
+passed=$((passed + script_passed))
+failed=$((failed + script_failed))
 
 if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
 	echo "check: make failed (exit $rc) outside the counted tests: a build error or a test binary that died; see var/check.log"
