@@ -44,6 +44,8 @@ struct conn {
 	bool authed;
 	bool subscriber;
 	bool closing;        /* no more input; close once output is flushed */
+	bool draining;       /* the daemon is stopping: read on, answer `unavailable`, close when quiet */
+	hl_ms over_since;    /* monotonic ms since unread output is above max_output; 0 = not */
 	bool paused_inflight, paused_output, paused_global;
 	bool reading;        /* EV_READ currently enabled */
 	int inflight;
@@ -86,6 +88,8 @@ static void conn_set_timeouts(struct conn *c)
 {
 	int idle = hl->cfg->listen.idle_timeout_s;
 	/* subscribers only listen: they are never idle in our sense */
+	if (c->draining)
+		return;
 	if (idle > 0 && !c->subscriber && !c->closing) {
 		struct timeval tv = { idle, 0 };
 		bufferevent_set_timeouts(c->bev, &tv, NULL);
@@ -147,6 +151,8 @@ void conn_accept(int fd, int is_unix, const char *peer)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	/* read at most a little more than one maximal line ahead */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->listen.max_line + 4096);
+	/* the write callback runs when unread output falls to half of max_output */
+	bufferevent_setwatermark(c->bev, EV_WRITE, cfg->listen.max_output / 2, 0);
 	conn_set_timeouts(c);
 	conn_update_reading(c);
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
@@ -191,15 +197,26 @@ static bool conn_flush(struct conn *c)
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
 	}
 
-	size_t pending = evbuffer_get_length(out);
-	if (pending > hl->cfg->listen.max_output) {
-		log_warn("conn %llu (%s): dropped, %zu bytes of output unread (max_output %zu)",
-		         (unsigned long long)c->id, c->peer, pending, hl->cfg->listen.max_output);
-		hl->stats.conns_dropped_slow++;
-		conn_free(c, NULL);
-		return true;
+	/* A client that does not read is dropped: at once when its unread output
+	 * passes 4 x max_output, or when it stays above max_output for 2 s.  A
+	 * client that does read survives a burst (600 alerts at once are queued
+	 * before the loop gets to write any of them). */
+	size_t pending = evbuffer_get_length(out), max = hl->cfg->listen.max_output;
+	if (pending > max) {
+		hl_ms now = mono_ms();
+		if (!c->over_since)
+			c->over_since = now;
+		if (pending > 4 * max || now - c->over_since > 2000) {
+			log_warn("conn %llu (%s): dropped, %zu bytes of output unread (max_output %zu)",
+			         (unsigned long long)c->id, c->peer, pending, max);
+			hl->stats.conns_dropped_slow++;
+			conn_free(c, NULL);
+			return true;
+		}
+	} else {
+		c->over_since = 0;
 	}
-	c->paused_output = pending > hl->cfg->listen.max_output / 2;
+	c->paused_output = pending > max / 2;
 	c->paused_inflight = c->inflight >= hl->cfg->listen.max_inflight;
 	conn_update_reading(c);
 	if (c->closing && pending == 0 && TAILQ_EMPTY(&c->reqs)) {
@@ -356,6 +373,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->draining) {
+			/* stopping and the client has gone quiet: close once replies are out */
+			c->closing = true;
+			c->reading = false;
+			bufferevent_disable(c->bev, EV_READ);
+			bufferevent_set_timeouts(c->bev, NULL, NULL);
+			conn_flush(c);
+			return;
+		}
 		log_info("conn %llu (%s): idle timeout", (unsigned long long)c->id, c->peer);
 		conn_free(c, NULL);
 	} else if (what & BEV_EVENT_EOF) {
@@ -469,20 +495,34 @@ void conn_resume_all(void)
 	}
 }
 
+/*
+ * Graceful stop.  Lines a client sent before the stop may still sit in the
+ * socket buffer: keep reading so that each gets an answer (`unavailable`,
+ * from conn_handle_line, while what was already queued is acknowledged),
+ * and close a connection once it has been quiet for 300 ms, or at EOF.
+ * Subscribers only listen: they are closed as soon as their output is out.
+ */
 void conn_shutdown_all(void)
 {
 	struct conn *c, *tmp;
+	struct timeval quiet = { 0, 300 * 1000 };
 	for (c = LIST_FIRST(&conns); c; c = tmp) {
 		tmp = LIST_NEXT(c, entry);
-		c->closing = true;
-		c->reading = false;
-		bufferevent_disable(c->bev, EV_READ);
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (c->closing)
+			continue;
 		if (c->subscriber) {
 			alerts_unsubscribe(c);
 			c->subscriber = false;
+			c->closing = true;
+			c->reading = false;
+			bufferevent_disable(c->bev, EV_READ);
+			bufferevent_set_timeouts(c->bev, NULL, NULL);
+			conn_flush(c);
+			continue;
 		}
-		conn_flush(c);
+		c->draining = true;
+		bufferevent_set_timeouts(c->bev, &quiet, NULL);
+		conn_update_reading(c);
 	}
 }
 

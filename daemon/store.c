@@ -1192,7 +1192,11 @@ static void giveup_cb(evutil_socket_t fd, short what, void *arg)
 		if (it->kind == ITEM_REQ) {
 			TAILQ_REMOVE(&S.queue, it, entry);
 			S.n_queue--;
-			item_fail(it, HL_E_UNAVAILABLE, "database unavailable; retry later");
+			/* a batch cut off during its COMMIT may have been stored: say so */
+			item_fail(it, HL_E_UNAVAILABLE, it->retried
+			          ? "database connection lost during commit; the event may have been stored; "
+			            "resending it with the same id is safe"
+			          : "database unavailable; nothing was stored; retry later");
 		}
 	}
 	maybe_resume_input();

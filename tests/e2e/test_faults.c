@@ -1,0 +1,457 @@
+/*
+ * test_faults.c - end-to-end tests of PostgreSQL outages.
+ *
+ * These tests stop and start PostgreSQL, so they never touch the shared
+ * cluster other tests use at the same time: each test creates a throwaway
+ * cluster of its own (initdb into a temp dir, as the "postgres" user through
+ * runuser when we are root, exactly as scripts/pg.sh does), with no TCP and
+ * its own socket directory, and removes it in the suite's .fini.  The
+ * harness's daemon is pointed at it through database.conninfo; the harness
+ * still creates (and later drops) an unused database on the shared cluster,
+ * which is harmless.
+ *
+ * What is proved (docs/reliability.md):
+ *   - during an outage requests are answered `unavailable` (never ok without
+ *     a commit), the daemon keeps running and accepting, `stats` says the
+ *     database is "down";
+ *   - when PostgreSQL comes back the daemon reconnects by itself and events
+ *     are acknowledged again; no acknowledged id is lost or doubled, and the
+ *     ids that got `unavailable` can be sent again safely;
+ *   - an alert that fell due during the outage is raised once, after it;
+ *   - a daemon started while PostgreSQL is down keeps retrying and serves
+ *     once it is up.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------ a throwaway PostgreSQL */
+
+struct pgc {
+	char dir[64];        /* /tmp/hl-pgc-XXXXXX */
+	char bin[200];       /* /usr/lib/postgresql/NN/bin */
+	char conninfo[256];  /* database "hotline" on it */
+	bool running;
+};
+
+static struct pgc *the_pgc; /* at most one per test; stopped and removed by fini() */
+
+static void *scratch[16];
+static size_t n_scratch;
+
+static void *xcalloc(size_t n, size_t size)
+{
+	cr_assert_lt(n_scratch, sizeof scratch / sizeof scratch[0]);
+	void *p = calloc(n ? n : 1, size);
+	cr_assert(p, "out of memory");
+	return scratch[n_scratch++] = p;
+}
+
+/* Run a shell command built from fmt; returns its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof cmd)
+		return -1;
+	int rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* "runuser -u postgres -- " when we are root (initdb refuses root), else "". */
+static const char *as_owner(void)
+{
+	return geteuid() == 0 ? "runuser -u postgres -- " : "";
+}
+
+static void pgc_stop(struct pgc *p, const char *mode)
+{
+	if (!p->running)
+		return;
+	sh("%s%s/pg_ctl -D %s/data -m %s -w -t 60 stop >>%s/pg_ctl.log 2>&1", as_owner(), p->bin, p->dir, mode, p->dir);
+	p->running = false;
+}
+
+/* Start and wait until it accepts connections. */
+static void pgc_start(struct pgc *p)
+{
+	int rc = sh("%s%s/pg_ctl -D %s/data -l %s/postgresql.log -w -t 60 start >>%s/pg_ctl.log 2>&1", as_owner(),
+	            p->bin, p->dir, p->dir, p->dir);
+	cr_assert_eq(rc, 0, "pg_ctl start failed (see %s/postgresql.log)", p->dir);
+	p->running = true;
+}
+
+static struct pgc *pgc_create(void)
+{
+	cr_assert_null(the_pgc, "one private cluster per test");
+	struct pgc *p = calloc(1, sizeof *p);
+	cr_assert(p);
+	the_pgc = p;
+	FILE *f = popen("ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1", "r");
+	cr_assert(f);
+	if (!fgets(p->bin, sizeof p->bin, f))
+		p->bin[0] = '\0';
+	pclose(f);
+	p->bin[strcspn(p->bin, "\n")] = '\0';
+	cr_assert(p->bin[0], "no PostgreSQL server in /usr/lib/postgresql/*/bin");
+
+	snprintf(p->dir, sizeof p->dir, "/tmp/hl-pgc-XXXXXX");
+	cr_assert(mkdtemp(p->dir), "mkdtemp: %s", strerror(errno));
+	chmod(p->dir, 0755);
+	if (geteuid() == 0)
+		cr_assert_eq(sh("chown postgres:postgres %s", p->dir), 0);
+	const char *super = geteuid() == 0 ? "postgres" : (getenv("USER") ? getenv("USER") : "postgres");
+	int rc = sh("%s%s/initdb -D %s/data -E UTF8 --locale=C --auth=trust -U %s >%s/initdb.log 2>&1", as_owner(),
+	            p->bin, p->dir, super, p->dir);
+	cr_assert_eq(rc, 0, "initdb failed (see %s/initdb.log)", p->dir);
+	/* no TCP, our own socket directory; fsync off: this cluster never outlives the machine */
+	rc = sh("printf \"listen_addresses = ''\\nunix_socket_directories = '%s'\\nport = 5432\\n"
+	        "max_connections = 30\\nshared_buffers = 16MB\\nfsync = off\\nlog_min_messages = warning\\n\" "
+	        "| %stee -a %s/data/postgresql.conf >/dev/null",
+	        p->dir, as_owner(), p->dir);
+	cr_assert_eq(rc, 0);
+	pgc_start(p);
+	snprintf(p->conninfo, sizeof p->conninfo, "host=%s port=5432 user=%s dbname=hotline", p->dir, super);
+	char admin[300];
+	snprintf(admin, sizeof admin, "host=%s port=5432 user=%s dbname=postgres", p->dir, super);
+	PGconn *pg = PQconnectdb(admin);
+	bool ok = PQstatus(pg) == CONNECTION_OK;
+	if (ok) {
+		PGresult *r = PQexec(pg, "CREATE DATABASE hotline");
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	PQfinish(pg);
+	cr_assert(ok, "cannot create database hotline on the private cluster");
+	return p;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void fini(void)
+{
+	/* the daemon first (the harness), then its database server */
+	hl_e2e_cleanup();
+	if (the_pgc) {
+		pgc_stop(the_pgc, "immediate");
+		nftw(the_pgc->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(the_pgc);
+		the_pgc = NULL;
+	}
+	while (n_scratch > 0)
+		free(scratch[--n_scratch]);
+}
+
+TestSuite(faults, .init = hl_e2e_init, .fini = fini, .timeout = 150);
+
+/* A daemon on the private cluster: config written, migrated there; started unless no_start.
+ * The daemon logs in as its own role "hotlined" (created by the migrations), as in production. */
+static struct hl_d *daemon_on(struct pgc *p, const char *sla, bool no_start)
+{
+	char *db = xcalloc(512, 1);
+	char ci[300];
+	snprintf(ci, sizeof ci, "%s", p->conninfo);
+	char *u = strstr(ci, " user=");
+	cr_assert(u);
+	*u = '\0';
+	snprintf(db, 512, "conninfo = \"%s user=hotlined dbname=hotline\"; reconnect_max = \"1s\";", ci);
+	struct hl_e2e_opts o = { .database = db, .sla = sla, .no_start = true };
+	struct hl_d *d = hl_d_up(&o);
+	/* the harness migrated its own database on the shared cluster; from now
+	 * on its SQL helpers and --migrate go to the private cluster */
+	snprintf(d->conninfo, sizeof d->conninfo, "%s", p->conninfo);
+	if (d->pg) {
+		PQfinish(d->pg);
+		d->pg = NULL;
+	}
+	cr_assert_eq(hl_d_migrate(d), 0, "--migrate on the private cluster failed");
+	if (!no_start)
+		hl_d_start(d);
+	return d;
+}
+
+/* After PostgreSQL restarted, the harness's SQL connection is stale. */
+static void forget_sql_conn(struct hl_d *d)
+{
+	if (d->pg) {
+		PQfinish(d->pg);
+		d->pg = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- streams */
+
+enum { ST_NONE, ST_OK, ST_DUP, ST_UNAVAILABLE };
+
+struct stream {
+	const char *prefix;
+	int n, next;         /* capacity, next index to send */
+	int8_t *st;
+};
+
+static int index_of(const char *id, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (!id || strncmp(id, prefix, pl) != 0 || id[pl] != '-')
+		return -1;
+	char *end;
+	long i = strtol(id + pl + 1, &end, 10);
+	return *end || i < 0 ? -1 : (int)i;
+}
+
+static void send_event(struct hl_conn *c, const struct stream *s, int i)
+{
+	cr_assert_eq(hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"%s-%d\",\"call_id\":\"%s-c%d\","
+	                         "\"caller\":\"+86137%08d\"}", s->prefix, i, s->prefix, i, i % 400), 0,
+	             "send failed: the daemon closed the connection");
+}
+
+/* Send `k` new events (or resend the listed ones), read their responses.
+ * Returns the number of each status in counts[ST_*]. */
+static void round_trip(struct hl_conn *c, struct stream *s, const int *which, int k, int counts[4])
+{
+	int idx[256];
+	cr_assert_leq(k, 256);
+	for (int j = 0; j < k; j++) {
+		idx[j] = which ? which[j] : s->next++;
+		cr_assert_lt(idx[j], s->n);
+		send_event(c, s, idx[j]);
+	}
+	memset(counts, 0, 4 * sizeof *counts);
+	for (int j = 0; j < k; j++) {
+		json_object *r = hl_recv_json(c, 15000);
+		cr_assert(r, "no response (%s)", c->eof ? "connection closed" : "timeout");
+		int i = index_of(hl_jstr(r, "id"), s->prefix);
+		cr_assert_eq(i, idx[j], "responses out of order: %s", json_object_to_json_string(r));
+		int st;
+		if (hl_jbool(r, "ok")) {
+			st = hl_jbool(r, "duplicate") ? ST_DUP : ST_OK;
+		} else {
+			const char *code = hl_jstr(r, "error.code");
+			cr_assert(code && strcmp(code, "unavailable") == 0, "unexpected: %s", json_object_to_json_string(r));
+			st = ST_UNAVAILABLE;
+		}
+		/* a resend may turn unavailable into ok; an ok is never taken back */
+		if (s->st[i] != ST_OK)
+			s->st[i] = (int8_t)st;
+		counts[st]++;
+	}
+}
+
+static const char *db_state(struct hl_conn *c)
+{
+	json_object *r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
+	cr_assert(hl_jbool(r, "ok"), "stats: %s", json_object_to_json_string(r));
+	const char *s = hl_jstr(r, "stats.database");
+	return s ? s : "(none)";
+}
+
+/* rows in case_events per index */
+static void stored_counts(struct hl_d *d, const struct stream *s, int *counts)
+{
+	memset(counts, 0, (size_t)s->n * sizeof *counts);
+	PGresult *r = hl_sql(d, "SELECT event_id FROM hotline.case_events WHERE event_id LIKE '%s-%%'", s->prefix);
+	for (int k = 0; k < PQntuples(r); k++) {
+		int i = index_of(PQgetvalue(r, k, 0), s->prefix);
+		if (i >= 0 && i < s->n)
+			counts[i]++;
+	}
+}
+
+static const char *iso_now(void)
+{
+	static char s[40];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return s;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+HL_TEST(faults, postgres_outage_while_streaming)
+{
+	struct pgc *p = pgc_create();
+	struct hl_d *d = daemon_on(p, "callback = \"3s\"; update = \"0\"; resolution = \"0\"; warn_at = 0;", false);
+	struct hl_conn *c = hl_conn_unix(d), *adm = hl_conn_unix(d);
+	struct stream s = { .prefix = xcalloc(32, 1), .n = 20000 };
+	snprintf((char *)s.prefix, 32, "out%d", (int)getpid());
+	s.st = xcalloc((size_t)s.n, 1);
+	int *counts = xcalloc((size_t)s.n, sizeof *counts);
+	int n_st[4], ok_before = 0;
+
+	/* 1. normal service */
+	for (int k = 0; k < 5; k++) {
+		round_trip(c, &s, NULL, 50, n_st);
+		cr_assert_eq(n_st[ST_OK], 50, "before the outage every event is ok");
+		ok_before += n_st[ST_OK];
+	}
+	cr_assert_str_eq(db_state(adm), "up");
+	/* a callback clock that falls due in the middle of the outage */
+	json_object *r = hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"%s\",\"call_id\":\"x-1\","
+	                                "\"caller\":\"+8613600000001\",\"at\":\"%s\"}", hl_uid("ab"), iso_now());
+	cr_assert(hl_jbool(r, "ok"));
+	int64_t x_case = hl_jint(r, "case_id");
+
+	/* 2. PostgreSQL dies (immediate: no goodbye to the clients) with events on the way */
+	for (int j = 0; j < 100; j++)
+		send_event(c, &s, s.next++);
+	pgc_stop(p, "immediate");
+	int64_t t_stop = hl_now_ms();
+	int unav = 0, ok_during = 0;
+	bool saw_down = false;
+	{
+		/* the 100 sent before the stop: ok (committed before it) or unavailable */
+		for (int j = 0; j < 100; j++) {
+			json_object *x = hl_recv_json(c, 15000);
+			cr_assert(x, "no response to an event sent as PostgreSQL stopped");
+			int i = index_of(hl_jstr(x, "id"), s.prefix);
+			cr_assert(i >= 0 && i < s.n);
+			if (hl_jbool(x, "ok"))
+				s.st[i] = ST_OK, ok_during++;
+			else {
+				cr_assert_str_eq(hl_jstr(x, "error.code") ? hl_jstr(x, "error.code") : "", "unavailable");
+				s.st[i] = ST_UNAVAILABLE, unav++;
+			}
+		}
+	}
+	while (hl_now_ms() - t_stop < 6000) {
+		round_trip(c, &s, NULL, 20, n_st);
+		unav += n_st[ST_UNAVAILABLE];
+		ok_during += n_st[ST_OK];
+		saw_down |= strcmp(db_state(adm), "down") == 0;
+		cr_assert(hl_d_alive(d), "the daemon died during the outage");
+		hl_sleep_ms(100);
+	}
+	cr_assert_gt(unav, 0, "requests during the outage must be answered unavailable");
+	cr_assert(saw_down, "stats must show database \"down\" during the outage");
+	/* accepting at all times: a new connection is served (ping needs no database) */
+	struct hl_conn *fresh = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(fresh, "{\"type\":\"ping\",\"id\":\"during\"}"), "ok"));
+
+	/* 3. PostgreSQL is back: the daemon reconnects by itself */
+	pgc_start(p);
+	forget_sql_conn(d);
+	int64_t t_back = hl_now_ms();
+	bool served = false;
+	while (!served && hl_now_ms() - t_back < 20000) {
+		round_trip(c, &s, NULL, 10, n_st);
+		served = n_st[ST_OK] == 10;
+		if (!served)
+			hl_sleep_ms(200);
+	}
+	cr_assert(served, "events not acknowledged within 20 s of PostgreSQL coming back");
+	cr_log_info("outage: %d ok before, %d ok / %d unavailable during, reconnected after %lld ms", ok_before,
+	            ok_during, unav, (long long)(hl_now_ms() - t_back));
+	for (int k = 0; k < 3; k++) {
+		round_trip(c, &s, NULL, 50, n_st);
+		cr_assert_eq(n_st[ST_OK], 50, "after the outage every event is ok");
+	}
+	cr_assert_str_eq(db_state(adm), "up");
+
+	/* 4. nothing acknowledged lost or doubled; unavailable meant nothing stored */
+	stored_counts(d, &s, counts);
+	int unav_stored = 0;
+	for (int i = 0; i < s.next; i++) {
+		if (s.st[i] == ST_OK)
+			cr_assert_eq(counts[i], 1, "%s-%d acknowledged but stored %d times", s.prefix, i, counts[i]);
+		if (s.st[i] == ST_UNAVAILABLE && counts[i])
+			unav_stored++;
+	}
+	cr_expect_eq(unav_stored, 0, "%d events answered unavailable (\"nothing was stored\") were stored", unav_stored);
+
+	/* 5. the sender retries what was unavailable: ok or duplicate, and exactly one row each */
+	int retry[256], k = 0;
+	for (int i = 0; i < s.next; i++) {
+		if (s.st[i] != ST_UNAVAILABLE)
+			continue;
+		retry[k++] = i;
+		if (k == 256 || i == s.next - 1) {
+			round_trip(c, &s, retry, k, n_st);
+			cr_assert_eq(n_st[ST_OK] + n_st[ST_DUP], k, "a retried event was not accepted");
+			k = 0;
+		}
+	}
+	if (k)
+		round_trip(c, &s, retry, k, n_st);
+	stored_counts(d, &s, counts);
+	for (int i = 0; i < s.next; i++)
+		cr_assert_eq(counts[i], 1, "%s-%d stored %d times after the retries", s.prefix, i, counts[i]);
+
+	/* 6. the alert that fell due during the outage: raised once, now */
+	int64_t n_alerts = 0, end = hl_now_ms() + 5000;
+	while ((n_alerts = hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld"
+	                                 " AND kind = 'callback_overdue'", (long long)x_case)) < 1 && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(n_alerts, 1, "the callback that fell due during the outage must be alerted once");
+	hl_sleep_ms(1500);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)x_case), 1,
+	             "alerted more than once");
+	char *log = hl_d_log(d);
+	cr_expect(strstr(log, "connection lost") || strstr(log, "cannot connect"), "the outage is logged");
+}
+
+HL_TEST(faults, daemon_started_while_postgres_down)
+{
+	struct pgc *p = pgc_create();
+	struct hl_d *d = daemon_on(p, NULL, true);
+	pgc_stop(p, "fast");
+	hl_d_start(d); /* returns once the socket accepts: it does not wait for the database */
+	struct hl_conn *c = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(c, "{\"type\":\"ping\",\"id\":\"p0\"}"), "ok"), "ping without a database");
+	cr_assert_str_eq(db_state(c), "down");
+
+	struct stream s = { .prefix = "late", .n = 1000 };
+	s.st = xcalloc((size_t)s.n, 1);
+	int n_st[4];
+	int64_t t0 = hl_now_ms();
+	round_trip(c, &s, NULL, 1, n_st);
+	cr_assert_eq(n_st[ST_UNAVAILABLE], 1, "an event while the database was never reached: unavailable");
+	cr_assert_lt(hl_now_ms() - t0, 8000, "unavailable must come after about 3 s, not hang");
+	/* now it is answered at once */
+	t0 = hl_now_ms();
+	round_trip(c, &s, NULL, 5, n_st);
+	cr_assert_eq(n_st[ST_UNAVAILABLE], 5);
+	cr_expect_lt(hl_now_ms() - t0, 1500, "once given up, unavailable is immediate");
+	hl_sleep_ms(1500); /* a few reconnect attempts */
+	cr_assert(hl_d_alive(d), "the daemon must keep retrying, not exit");
+
+	pgc_start(p);
+	forget_sql_conn(d);
+	bool served = false;
+	int64_t end = hl_now_ms() + 20000;
+	while (!served && hl_now_ms() < end) {
+		round_trip(c, &s, NULL, 1, n_st);
+		served = n_st[ST_OK] == 1;
+		if (!served)
+			hl_sleep_ms(200);
+	}
+	cr_assert(served, "not serving within 20 s of PostgreSQL coming up");
+	cr_assert_str_eq(db_state(c), "up");
+	round_trip(c, &s, NULL, 20, n_st);
+	cr_assert_eq(n_st[ST_OK], 20);
+	int ok = 0;
+	for (int i = 0; i < s.next; i++)
+		ok += s.st[i] == ST_OK;
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'late-%%'"), ok,
+	             "exactly the acknowledged events are stored");
+}
