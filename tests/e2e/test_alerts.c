@@ -1,0 +1,748 @@
+/*
+ * test_alerts.c - end-to-end tests of live alerts (CONTRACT.md section 4,
+ * `subscribe` and `alert.ack`): escalation, acknowledgement, replay with
+ * `since`, exactly-once across restarts and crashes, NOTIFY hotline_alert.
+ *
+ * Design.  As in test_clocks.c, a real hotlined runs with deadlines of a
+ * second or two; a subscriber connection records every push with its
+ * arrival time, events go over another connection, and the rows in
+ * hotline.alerts are the ground truth.  Alerts that need no waiting
+ * (transfer_loop with transfer_limit = 1) are used where only ids and
+ * ordering matter; clock alerts where timing and restarts matter.
+ *
+ * The NOTIFY test holds its own libpq connection; the suite's .fini closes
+ * it before the harness cleanup, so an aborted test leaks nothing.
+ */
+#include "harness.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static PGconn *listen_pg; /* the NOTIFY test's LISTEN connection */
+
+static void alerts_fini(void)
+{
+	if (listen_pg)
+		PQfinish(listen_pg);
+	listen_pg = NULL;
+	hl_e2e_cleanup();
+}
+
+TestSuite(alerts, .init = hl_e2e_init, .fini = alerts_fini, .timeout = 60);
+
+#define LATE_MS 1500
+
+/* ---------------------------------------------------------------- helpers */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_until(int64_t wall)
+{
+	int64_t left = wall - wall_ms();
+	if (left > 0)
+		hl_sleep_ms((int)left);
+}
+
+static const char *iso_ms(int64_t ms)
+{
+	static char ring[32][40];
+	static unsigned n;
+	char *s = ring[n++ % 32];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t k = strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + k, sizeof ring[0] - k, ".%03dZ", (int)(ms % 1000));
+	return s;
+}
+
+static int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t ev(struct hl_conn *c, const char *fmt, ...)
+{
+	char rest[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	va_end(ap);
+	cr_assert(n > 0 && (size_t)n < sizeof rest);
+	const char *id = hl_uid("ev");
+	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
+	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
+	int64_t case_id = hl_jint(r, "case_id");
+	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));
+	return case_id;
+}
+
+/* A new case whose callback clock is armed at `at` (wall ms). */
+static int64_t abandoned_case(struct hl_conn *c, const char *tag, int n, int64_t at)
+{
+	return ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"%s-%d\",\"caller\":\"+86137%08d\",\"at\":\"%s\"", tag, n,
+	          n, iso_ms(at));
+}
+
+/* A new case with a transfer_loop alert at once (needs alerts.transfer_limit = 1); its alert id. */
+static int64_t transfer_loop_alert(struct hl_d *d, struct hl_conn *c, const char *tag, int n, int64_t *case_out)
+{
+	int64_t id = ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s-%d\",\"caller\":\"+86136%08d\"", tag, n, n);
+	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)id);
+	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)id);
+	if (case_out)
+		*case_out = id;
+	return hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'transfer_loop' AND case_id = %lld",
+	                  (long long)id);
+}
+
+static json_object *ack(struct hl_conn *c, int64_t alert_id, const char *by)
+{
+	return hl_requestf(c, "{\"type\":\"alert.ack\",\"id\":\"%s\",\"alert_id\":%lld,\"by\":\"%s\"}", hl_uid("ack"),
+	                   (long long)alert_id, by);
+}
+
+static int64_t alert_id_of(struct hl_d *d, const char *kind, int64_t case_id)
+{
+	return hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = '%s' AND case_id = %lld", kind,
+	                  (long long)case_id);
+}
+
+static int64_t n_alerts(struct hl_d *d, const char *kind, int64_t case_id)
+{
+	return hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = '%s' AND case_id = %lld", kind,
+	                  (long long)case_id);
+}
+
+/* --- pushes */
+
+struct push {
+	int64_t id, case_id, level;
+	int64_t t_ms; /* wall clock when it arrived */
+	char kind[40];
+};
+
+struct pushes {
+	struct push p[128];
+	int n;
+};
+
+/* since < 0: no since member. */
+static struct hl_conn *subscribe(struct hl_d *d, int64_t since)
+{
+	struct hl_conn *s = hl_conn_unix(d);
+	const char *id = hl_uid("sub");
+	json_object *r = since >= 0
+		? hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\",\"since\":%lld}", id, (long long)since)
+		: hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\"}", id);
+	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
+	cr_assert(hl_jstr(r, "id") && strcmp(hl_jstr(r, "id"), id) == 0, "subscribe answered %s",
+	          json_object_to_json_string(r));
+	return s;
+}
+
+static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
+{
+	json_object *o = hl_recv_json(s, timeout_ms < 0 ? 0 : timeout_ms);
+	if (!o)
+		return false;
+	const char *what = hl_jstr(o, "push");
+	cr_assert(what && strcmp(what, "alert") == 0 && !hl_jget(o, "ok") && !hl_jget(o, "id"),
+	          "not an alert push: %s", json_object_to_json_string(o));
+	cr_assert_lt(ps->n, 128, "too many pushes");
+	struct push *p = &ps->p[ps->n++];
+	memset(p, 0, sizeof *p);
+	p->id = hl_jint(o, "alert.id");
+	p->case_id = hl_jint(o, "alert.case_id");
+	p->level = hl_jint(o, "alert.level");
+	p->t_ms = wall_ms();
+	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
+	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
+	/* timestamps carry milliseconds: "...:SS.mmmZ" */
+	const char *ra = hl_jstr(o, "alert.raised_at");
+	size_t rl = ra ? strlen(ra) : 0;
+	cr_expect(rl >= 5 && ra[rl - 5] == '.' && ra[rl - 1] == 'Z', "raised_at without milliseconds: %s",
+	          json_object_to_json_string(o));
+	cr_assert_geq(p->level, 1, "push without level: %s", json_object_to_json_string(o));
+	return true;
+}
+
+/* A push of kind for case_id at level (0 = any) already in ps, or NULL. */
+static const struct push *find(const struct pushes *ps, const char *kind, int64_t case_id, int64_t level)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (ps->p[i].case_id == case_id && strcmp(ps->p[i].kind, kind) == 0 && (!level || ps->p[i].level == level))
+			return &ps->p[i];
+	return NULL;
+}
+
+static int count(const struct pushes *ps, const char *kind, int64_t case_id)
+{
+	int n = 0;
+	for (int i = 0; i < ps->n; i++)
+		n += ps->p[i].case_id == case_id && (!kind || strcmp(ps->p[i].kind, kind) == 0);
+	return n;
+}
+
+static const struct push *await(struct hl_conn *s, struct pushes *ps, const char *kind, int64_t case_id,
+                                int64_t level, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	const struct push *p;
+	while (!(p = find(ps, kind, case_id, level)))
+		if (!read_push(s, ps, (int)(end - hl_now_ms())))
+			return NULL;
+	return p;
+}
+
+static void collect(struct hl_conn *s, struct pushes *ps, int ms)
+{
+	int64_t end = hl_now_ms() + ms;
+	while (hl_now_ms() < end)
+		read_push(s, ps, (int)(end - hl_now_ms()));
+}
+
+/* Read pushes until none arrives for quiet_ms (the replay after subscribe). */
+static void drain(struct hl_conn *s, struct pushes *ps, int quiet_ms)
+{
+	while (read_push(s, ps, quiet_ms))
+		;
+}
+
+/* Poll the database until `sql` (a count) reaches want or timeout_ms pass; the last value. */
+static int64_t wait_count(struct hl_d *d, int64_t want, int timeout_ms, const char *sql)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	int64_t n;
+	while ((n = hl_sql_int(d, "%s", sql)) < want && hl_now_ms() < end)
+		hl_sleep_ms(50);
+	return n;
+}
+
+/* ------------------------------------------------------------ escalation */
+
+/* an unacked overdue alert goes up one level every escalation.after until
+ * max_level, pushed again each time; alert.ack stops it and records who and
+ * when (three alerts in parallel: never acked, acked at level 1, at level 2) */
+HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
+		.escalation = "after = \"1s\"; max_level = 3;" });
+	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t a = abandoned_case(c, "ack", 1, t0);
+	int64_t b = abandoned_case(c, "ack", 2, t0);
+	int64_t e = abandoned_case(c, "ack", 3, t0);
+
+	struct pushes ps = { .n = 0 };
+	const struct push *pa = await(s, &ps, "callback_overdue", a, 1, 5000);
+	cr_assert(pa, "overdue of case a not pushed");
+	int64_t alert_a = pa->id;
+	int64_t events_before = hl_sql_int(d, "SELECT count(*) FROM hotline.case_events");
+	int64_t acked_when = wall_ms();
+	json_object *r = ack(c, alert_a, "sup-ann");
+	cr_assert(hl_jbool(r, "ok"), "ack refused: %s", json_object_to_json_string(r));
+
+	/* b is acknowledged only at level 2 */
+	const struct push *pb = await(s, &ps, "callback_overdue", b, 2, 5000);
+	cr_assert(pb, "case b not escalated to level 2");
+	int64_t alert_b = pb->id;
+	r = ack(c, alert_b, "sup-bo");
+	cr_assert(hl_jbool(r, "ok"), "ack refused: %s", json_object_to_json_string(r));
+
+	/* the unacknowledged one: levels 1, 2, 3 about a second apart, same alert */
+	const struct push *l1 = await(s, &ps, "callback_overdue", e, 1, 5000);
+	const struct push *l2 = await(s, &ps, "callback_overdue", e, 2, 5000);
+	const struct push *l3 = await(s, &ps, "callback_overdue", e, 3, 5000);
+	cr_assert(l1 && l2 && l3, "case e: levels 1, 2, 3 not all pushed");
+	cr_expect_leq(l1->t_ms, t0 + 1000 + LATE_MS, "level 1 late by %lld ms", (long long)(l1->t_ms - t0 - 1000));
+	cr_expect(l1->id == l2->id && l2->id == l3->id, "escalation pushes the same alert again");
+	cr_expect(l2->t_ms - l1->t_ms >= 900 && l2->t_ms - l1->t_ms <= 1000 + LATE_MS,
+	          "level 2 %lld ms after level 1", (long long)(l2->t_ms - l1->t_ms));
+	cr_expect(l3->t_ms - l2->t_ms >= 900 && l3->t_ms - l2->t_ms <= 1000 + LATE_MS,
+	          "level 3 %lld ms after level 2", (long long)(l3->t_ms - l2->t_ms));
+	int64_t alert_e = l1->id;
+
+	collect(s, &ps, 1500);
+	cr_expect_eq(count(&ps, NULL, e), 3, "pushed at levels 1, 2, 3 and no more (max_level)");
+	cr_expect_eq(count(&ps, NULL, a), 1, "acked at level 1: never pushed again");
+	cr_expect_eq(count(&ps, NULL, b), 2, "acked at level 2: no level 3");
+	PGresult *qe = hl_sql(d, "SELECT level, escalate_at IS NULL, escalated_at IS NOT NULL, acked_at IS NULL"
+	                         " FROM hotline.alerts WHERE case_id = %lld", (long long)e);
+	cr_assert_eq(PQntuples(qe), 1, "one alert row, escalated in place");
+	cr_expect_str_eq(PQgetvalue(qe, 0, 0), "3");
+	cr_expect_str_eq(PQgetvalue(qe, 0, 1), "t", "no escalation pending at max_level");
+	cr_expect_str_eq(PQgetvalue(qe, 0, 2), "t", "escalated_at recorded");
+	cr_expect_str_eq(PQgetvalue(qe, 0, 3), "t");
+
+	PGresult *q = hl_sql(d, "SELECT level, acked_by, hotline.ms(acked_at), escalate_at IS NULL FROM hotline.alerts"
+	                        " WHERE id = %lld", (long long)alert_a);
+	cr_assert_eq(PQntuples(q), 1);
+	cr_expect_str_eq(PQgetvalue(q, 0, 0), "1");
+	cr_expect_str_eq(PQgetvalue(q, 0, 1), "sup-ann", "acked_by");
+	int64_t at = strtoll(PQgetvalue(q, 0, 2), NULL, 10);
+	cr_expect(at >= acked_when - 50 && at <= acked_when + 1000, "acked_at %+lld ms from the ack",
+	          (long long)(at - acked_when));
+	cr_expect_str_eq(PQgetvalue(q, 0, 3), "t", "no escalation pending");
+	cr_expect_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE id = %lld", (long long)alert_b), 2);
+	char *by = hl_sql_text(d, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)alert_b);
+	cr_expect(by && strcmp(by, "sup-bo") == 0, "acked_by %s", by ? by : "(null)");
+
+	/* acknowledging again: ok, nothing changes */
+	r = ack(c, alert_a, "someone-else");
+	cr_expect(hl_jbool(r, "ok"), "second ack: %s", json_object_to_json_string(r));
+	by = hl_sql_text(d, "SELECT acked_by || ' ' || hotline.ms(acked_at) FROM hotline.alerts WHERE id = %lld",
+	                 (long long)alert_a);
+	char want[96];
+	snprintf(want, sizeof want, "sup-ann %lld", (long long)at);
+	cr_expect(by && strcmp(by, want) == 0, "second ack changed the row: %s", by ? by : "(null)");
+
+	/* bad acks */
+	r = ack(c, 987654, "sup-ann");
+	cr_expect(!hl_jbool(r, "ok"), "ack of an unknown alert: %s", json_object_to_json_string(r));
+	r = hl_requestf(c, "{\"type\":\"alert.ack\",\"id\":\"ack-noby\",\"alert_id\":%lld}", (long long)alert_b);
+	cr_expect(!hl_jbool(r, "ok") && hl_jstr(r, "error.code") && strcmp(hl_jstr(r, "error.code"), "bad_request") == 0,
+	          "ack without by: %s", json_object_to_json_string(r));
+	r = hl_request(c, "{\"type\":\"alert.ack\",\"id\":\"ack-noid\",\"by\":\"x\"}");
+	cr_expect(!hl_jbool(r, "ok") && hl_jstr(r, "error.code") && strcmp(hl_jstr(r, "error.code"), "bad_request") == 0,
+	          "ack without alert_id: %s", json_object_to_json_string(r));
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), events_before,
+	             "alert.ack is a command: no case_events row");
+
+	/* the acknowledgements survive a restart: no escalation, only e is replayed */
+	hl_d_restart(d);
+	struct hl_conn *s2 = subscribe(d, -1);
+	struct pushes p2 = { .n = 0 };
+	collect(s2, &p2, 1200);
+	cr_expect(p2.n == 1 && p2.p[0].id == alert_e && p2.p[0].level == 3,
+	          "after the restart: only the open alert, at level 3, once (%d pushes)", p2.n);
+	cr_expect_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE id = %lld", (long long)alert_a), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE id = %lld", (long long)alert_b), 2);
+}
+
+/* due-soon warnings never escalate, while overdue alerts in the same config do */
+HL_TEST(alerts, due_soon_never_escalates)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"4s\"; warn_at = 0.1; update = \"0\"; resolution = \"1h\";",
+		.escalation = "after = \"1s\"; max_level = 3;" });
+	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t id = abandoned_case(c, "ds", 1, t0);         /* warn t0+400, due t0+4000 */
+	int64_t ctl = abandoned_case(c, "ds", 2, t0 - 4000); /* overdue on arrival */
+
+	struct pushes ps = { .n = 0 };
+	const struct push *soon = await(s, &ps, "callback_due_soon", id, 0, 400 + 4000);
+	cr_assert(soon, "due-soon not pushed");
+	cr_expect(soon->t_ms >= t0 + 400 - 50 && soon->t_ms <= t0 + 400 + LATE_MS, "due-soon %+lld ms from warn time",
+	          (long long)(soon->t_ms - t0 - 400));
+	/* the control escalates twice while the due-soon stays put */
+	cr_assert(await(s, &ps, "callback_overdue", ctl, 3, 5000), "control overdue not escalated to level 3");
+	sleep_until(soon->t_ms + 2100);
+	collect(s, &ps, 0);
+	cr_expect_lt(wall_ms(), t0 + 4000, "the test ran past the due time; the check below is weaker");
+	cr_expect_eq(count(&ps, NULL, id), 1, "due-soon pushed once, never escalated");
+	PGresult *q = hl_sql(d, "SELECT level, escalate_at IS NULL FROM hotline.alerts WHERE case_id = %lld"
+	                        " AND kind = 'callback_due_soon'", (long long)id);
+	cr_assert_eq(PQntuples(q), 1);
+	cr_expect_str_eq(PQgetvalue(q, 0, 0), "1");
+	cr_expect_str_eq(PQgetvalue(q, 0, 1), "t", "due-soon has no escalate_at");
+}
+
+/* ------------------------------------------------------------- subscribe */
+
+/* since = N replays the open alerts with id > N, in order, then pushes live */
+HL_TEST(alerts, subscribe_since_replays_open_then_live)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t ids[4], cases[4];
+	for (int i = 0; i < 4; i++)
+		ids[i] = transfer_loop_alert(d, c, "rp", i, &cases[i]);
+	for (int i = 1; i < 4; i++)
+		cr_assert_gt(ids[i], ids[i - 1], "alert ids ascend");
+	json_object *r = ack(c, ids[2], "sup");
+	cr_assert(hl_jbool(r, "ok"));
+
+	/* since = first: the 2nd and the 4th (the 3rd is acknowledged) */
+	struct hl_conn *s = subscribe(d, ids[0]);
+	struct pushes ps = { .n = 0 };
+	drain(s, &ps, 400);
+	cr_assert_eq(ps.n, 2, "replay of %d alerts, want 2", ps.n);
+	cr_expect_eq(ps.p[0].id, ids[1]);
+	cr_expect_eq(ps.p[1].id, ids[3]);
+	cr_expect_str_eq(ps.p[0].kind, "transfer_loop");
+	cr_expect_eq(ps.p[0].case_id, cases[1]);
+
+	/* no since: every open alert */
+	struct hl_conn *all = subscribe(d, -1);
+	struct pushes pa = { .n = 0 };
+	drain(all, &pa, 400);
+	cr_assert_eq(pa.n, 3, "replay without since: %d alerts, want 3", pa.n);
+	cr_expect(pa.p[0].id == ids[0] && pa.p[1].id == ids[1] && pa.p[2].id == ids[3], "open alerts in id order");
+
+	/* since = the newest: nothing */
+	struct hl_conn *none = subscribe(d, ids[3]);
+	struct pushes pn = { .n = 0 };
+	drain(none, &pn, 400);
+	cr_expect_eq(pn.n, 0, "nothing after the newest id");
+
+	/* then live, on every subscriber, exactly once */
+	int64_t live_case;
+	int64_t live = transfer_loop_alert(d, c, "rp", 9, &live_case);
+	struct pushes *lists[3] = { &ps, &pa, &pn };
+	struct hl_conn *subs[3] = { s, all, none };
+	for (int i = 0; i < 3; i++) {
+		const struct push *p = await(subs[i], lists[i], "transfer_loop", live_case, 0, 3000);
+		cr_assert(p, "live alert not pushed to subscriber %d", i);
+		cr_expect_eq(p->id, live);
+		collect(subs[i], lists[i], i == 0 ? 200 : 0);
+		cr_expect_eq(count(lists[i], NULL, live_case), 1, "pushed once to subscriber %d", i);
+	}
+}
+
+/* disconnect, let alerts fall due, reconnect with since = last id: exactly the missed ones */
+HL_TEST(alerts, replay_after_reconnect_misses_nothing)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };",
+		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	struct hl_conn *s = subscribe(d, -1);
+	struct pushes ps = { .n = 0 };
+	int64_t p_case;
+	transfer_loop_alert(d, c, "rc", 1, &p_case);
+	int64_t q_case = abandoned_case(c, "rc", 2, wall_ms());
+	cr_assert(await(s, &ps, "transfer_loop", p_case, 0, 3000));
+	cr_assert(await(s, &ps, "callback_overdue", q_case, 0, 5000));
+	int64_t last = 0;
+	for (int i = 0; i < ps.n; i++)
+		if (ps.p[i].id > last)
+			last = ps.p[i].id;
+	hl_conn_close(s);
+
+	/* while nobody listens: two clocks fall due and one alert is raised at once */
+	int64_t t1 = wall_ms();
+	int64_t r_case = abandoned_case(c, "rc", 3, t1);
+	int64_t s_case = abandoned_case(c, "rc", 4, t1);
+	int64_t t_case;
+	transfer_loop_alert(d, c, "rc", 5, &t_case);
+	char q[256];
+	snprintf(q, sizeof q, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue' AND case_id IN (%lld, %lld)",
+	         (long long)r_case, (long long)s_case);
+	cr_assert_eq(wait_count(d, 2, 5000, q), 2, "the clocks did not fall due");
+
+	struct hl_conn *s2 = subscribe(d, last);
+	struct pushes got = { .n = 0 };
+	drain(s2, &got, 700);
+	PGresult *want = hl_sql(d, "SELECT id, case_id FROM hotline.alerts WHERE id > %lld ORDER BY id", (long long)last);
+	cr_assert_eq(PQntuples(want), 3, "three alerts raised while away");
+	cr_assert_eq(got.n, 3, "replay has %d alerts, want exactly the 3 missed", got.n);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(got.p[i].id, strtoll(PQgetvalue(want, i, 0), NULL, 10), "replay %d in id order", i);
+		cr_expect_eq(got.p[i].case_id, strtoll(PQgetvalue(want, i, 1), NULL, 10));
+		cr_expect_gt(got.p[i].id, last, "nothing already seen is replayed");
+	}
+	cr_expect_eq(count(&got, "callback_overdue", r_case) + count(&got, "callback_overdue", s_case) +
+	             count(&got, "transfer_loop", t_case), 3);
+
+	/* and live again */
+	int64_t u_case;
+	transfer_loop_alert(d, c, "rc", 6, &u_case);
+	cr_assert(await(s2, &got, "transfer_loop", u_case, 0, 3000), "no live push after the replay");
+}
+
+/* ------------------------------------------------------- exactly once */
+
+/* clocks that fell due while the daemon was stopped are alerted once on
+ * start; one whose warning point alone passed gets its due-soon on start
+ * and its overdue at its own time */
+HL_TEST(alerts, exactly_once_across_restart)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"3s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t a = abandoned_case(c, "rs", 1, t0 - 800); /* warn t0+700, due t0+2200 */
+	int64_t b = abandoned_case(c, "rs", 2, t0 - 800);
+	int64_t w = abandoned_case(c, "rs", 3, t0);       /* warn t0+1500, due t0+3000 */
+	hl_conn_close(c);
+	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0, "SIGTERM must exit 0");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0, "stopped before anything fell due");
+
+	sleep_until(t0 + 2400);
+	int64_t started = wall_ms();
+	hl_d_start(d);
+	struct hl_conn *s = subscribe(d, -1);
+	struct pushes ps = { .n = 0 };
+	int64_t cases[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		const struct push *p = await(s, &ps, "callback_overdue", cases[i], 0, 5000);
+		cr_assert(p, "case %lld: overdue not alerted after the start", (long long)cases[i]);
+		cr_expect_leq(p->t_ms, started + 1000 + LATE_MS, "alerted %lld ms after start", (long long)(p->t_ms - started));
+	}
+	const struct push *soon = await(s, &ps, "callback_due_soon", w, 0, 5000);
+	cr_assert(soon, "the due-soon that fell while down was not raised");
+	cr_expect_leq(soon->t_ms, started + 1000 + LATE_MS);
+	const struct push *over = await(s, &ps, "callback_overdue", w, 0, 5000);
+	cr_assert(over, "no overdue for the clock due after the start");
+	cr_expect(over->t_ms >= t0 + 3000 - 50 && over->t_ms <= t0 + 3000 + LATE_MS, "overdue %+lld ms from due",
+	          (long long)(over->t_ms - t0 - 3000));
+	collect(s, &ps, 500);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(count(&ps, NULL, cases[i]), 1, "case %lld pushed once", (long long)cases[i]);
+		cr_expect_eq(n_alerts(d, "callback_overdue", cases[i]), 1, "case %lld: one overdue row", (long long)cases[i]);
+		/* docs/rules.md: when both instants passed, only the overdue is raised */
+		cr_expect_eq(n_alerts(d, "callback_due_soon", cases[i]), 0, "no due-soon after the overdue");
+		char *st = hl_sql_text(d, "SELECT state || ' ' || (breached_at = due_at) FROM hotline.clocks"
+		                          " WHERE case_id = %lld AND kind = 'callback'", (long long)cases[i]);
+		cr_expect(st && strcmp(st, "breached true") == 0, "clock: %s", st ? st : "(none)");
+	}
+	cr_expect_eq(count(&ps, NULL, w), 2);
+	cr_expect_eq(n_alerts(d, "callback_due_soon", w), 1);
+	cr_expect_eq(n_alerts(d, "callback_overdue", w), 1);
+
+	/* restart again: the open alerts are replayed once each, nothing is raised again */
+	hl_d_restart(d);
+	struct hl_conn *s2 = subscribe(d, -1);
+	struct pushes p2 = { .n = 0 };
+	collect(s2, &p2, 1000);
+	cr_expect_eq(p2.n, 4, "replay of the 4 open alerts, got %d pushes", p2.n);
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(count(&p2, NULL, cases[i]), 1, "replayed once, not raised again");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 4);
+}
+
+/* kill -9 around due times, restart: exactly one alert row per breach */
+HL_TEST(alerts, kill9_after_due_exactly_one_alert)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"1s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
+	static const int kill_after_ms[] = { 10, 120, 260 }; /* after the first due time */
+	enum { ROUNDS = 3, PER = 5 };
+	int64_t cases[ROUNDS][PER];
+	for (int round = 0; round < ROUNDS; round++) {
+		struct hl_conn *c = hl_conn_unix(d);
+		int64_t t0 = wall_ms();
+		/* due times t0 + 600 .. t0 + 1000, 100 ms apart */
+		for (int i = 0; i < PER; i++)
+			cases[round][i] = abandoned_case(c, "k9", round * 10 + i, t0 - 400 + i * 100);
+		hl_conn_close(c);
+		sleep_until(t0 + 600 + kill_after_ms[round]);
+		hl_d_kill9(d);
+		hl_d_start(d);
+		/* every clock of this round must end breached, each alerted once */
+		char q[512];
+		int n = snprintf(q, sizeof q, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback'"
+		                              " AND state = 'breached' AND case_id IN (");
+		for (int i = 0; i < PER; i++)
+			n += snprintf(q + n, sizeof q - (size_t)n, "%s%lld", i ? ", " : "", (long long)cases[round][i]);
+		snprintf(q + n, sizeof q - (size_t)n, ")");
+		cr_assert_eq(wait_count(d, PER, 6000, q), PER, "round %d: not every clock breached after the restart",
+		             round);
+	}
+	hl_sleep_ms(1000); /* let any duplicate show */
+	for (int round = 0; round < ROUNDS; round++)
+		for (int i = 0; i < PER; i++) {
+			int64_t id = cases[round][i];
+			cr_expect_eq(n_alerts(d, "callback_overdue", id), 1, "round %d case %lld: one overdue row", round,
+			             (long long)id);
+			cr_expect_leq(n_alerts(d, "callback_due_soon", id), 1, "round %d case %lld: at most one due-soon", round,
+			              (long long)id);
+		}
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM (SELECT kind, case_id FROM hotline.alerts"
+	                           " GROUP BY 1, 2 HAVING count(*) > 1) x"), 0, "one alert per breach");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"),
+	             ROUNDS * PER);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(DISTINCT dedupe_key) FROM hotline.alerts"),
+	             hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"));
+}
+
+/* ------------------------------------------------------------- NOTIFY */
+
+struct note {
+	int64_t id, case_id, level;
+	char kind[40];
+};
+
+/* Wait for one NOTIFY on listen_pg; false on timeout.  Fails on a payload that is not alert JSON. */
+static bool next_notify(struct note *out, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	for (;;) {
+		cr_assert(PQconsumeInput(listen_pg), "LISTEN connection: %s", PQerrorMessage(listen_pg));
+		PGnotify *n = PQnotifies(listen_pg);
+		if (n) {
+			char chan[64];
+			snprintf(chan, sizeof chan, "%s", n->relname);
+			json_object *o = json_tokener_parse(n->extra);
+			memset(out, 0, sizeof *out);
+			if (o) {
+				out->id = hl_jint(o, "id");
+				out->case_id = hl_jint(o, "case_id");
+				out->level = hl_jint(o, "level");
+				snprintf(out->kind, sizeof out->kind, "%s", hl_jstr(o, "kind") ? hl_jstr(o, "kind") : "");
+				json_object_put(o);
+			}
+			PQfreemem(n);
+			cr_assert_str_eq(chan, "hotline_alert");
+			cr_assert(o, "NOTIFY payload is not JSON");
+			cr_assert(out->id > 0 && out->case_id > 0 && out->kind[0], "payload lacks id, kind or case_id");
+			return true;
+		}
+		int64_t left = end - hl_now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd p = { .fd = PQsocket(listen_pg), .events = POLLIN };
+		poll(&p, 1, (int)left);
+	}
+}
+
+/* NOTIFY hotline_alert reaches a real LISTEN, payload = the alert JSON */
+HL_TEST(alerts, notify_hotline_alert_on_listen)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };",
+		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
+		.escalation = "after = \"1s\"; max_level = 2;" });
+	listen_pg = PQconnectdb(d->conninfo);
+	cr_assert(PQstatus(listen_pg) == CONNECTION_OK, "connect: %s", PQerrorMessage(listen_pg));
+	PGresult *r = PQexec(listen_pg, "LISTEN hotline_alert");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	cr_assert(ok, "LISTEN failed: %s", PQerrorMessage(listen_pg));
+
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t loop_case;
+	int64_t loop_id = transfer_loop_alert(d, c, "nt", 1, &loop_case);
+	struct note n;
+	cr_assert(next_notify(&n, 3000), "no NOTIFY for the transfer_loop alert");
+	cr_expect_eq(n.id, loop_id);
+	cr_expect_eq(n.case_id, loop_case);
+	cr_expect_str_eq(n.kind, "transfer_loop");
+	cr_expect_eq(n.level, 1);
+
+	/* a clock alert, then its escalation */
+	int64_t cb = abandoned_case(c, "nt", 2, wall_ms());
+	cr_assert(next_notify(&n, 5000), "no NOTIFY for the callback_overdue alert");
+	cr_expect_str_eq(n.kind, "callback_overdue");
+	cr_expect_eq(n.case_id, cb);
+	cr_expect_eq(n.id, alert_id_of(d, "callback_overdue", cb));
+	cr_expect_eq(n.level, 1);
+	int64_t first = n.id;
+	cr_assert(next_notify(&n, 5000), "no NOTIFY for the escalation");
+	cr_expect_eq(n.id, first);
+	cr_expect_eq(n.level, 2, "the escalation is announced with its new level");
+	cr_expect(!next_notify(&n, 1000), "unexpected NOTIFY (%s level %lld) at max_level", n.kind, (long long)n.level);
+}
+
+/* ---------------------------------------------------- more edge cases */
+
+/* after downtime an overdue alert goes up one level, then waits a full
+ * escalation.after again: counted from the last escalation, no burst */
+HL_TEST(alerts, escalation_after_restart_one_step_at_a_time)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
+		.escalation = "after = \"1s\"; max_level = 5;" });
+	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = abandoned_case(c, "er", 1, wall_ms());
+	struct pushes ps = { .n = 0 };
+	cr_assert(await(s, &ps, "callback_overdue", id, 1, 5000), "level 1 not pushed");
+	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0);
+	hl_sleep_ms(2200); /* two intervals missed */
+	int64_t started = wall_ms();
+	hl_d_start(d);
+	struct hl_conn *s2 = subscribe(d, -1);
+	struct pushes p2 = { .n = 0 };
+	const struct push *l2 = await(s2, &p2, "callback_overdue", id, 2, 5000);
+	cr_assert(l2, "not escalated after the restart");
+	cr_expect_leq(l2->t_ms, started + 1000 + LATE_MS, "level 2 %lld ms after the start",
+	              (long long)(l2->t_ms - started));
+	const struct push *l3 = await(s2, &p2, "callback_overdue", id, 3, 5000);
+	cr_assert(l3, "level 3 never came");
+	cr_expect_geq(l3->t_ms - l2->t_ms, 900, "level 3 only %lld ms after level 2: a burst",
+	              (long long)(l3->t_ms - l2->t_ms));
+	cr_expect_eq(find(&p2, "callback_overdue", id, 4), NULL, "no burst up to level 4");
+}
+
+/* many clocks due at the same instant: every one alerted within a second */
+HL_TEST(alerts, many_clocks_due_together)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"2s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
+	enum { N = 300 };
+	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	size_t cap = (size_t)N * 256, len = 0;
+	char *buf = malloc(cap);
+	cr_assert(buf);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+		                        "{\"type\":\"call.abandoned\",\"id\":\"many-%d\",\"call_id\":\"mc-%d\","
+		                        "\"caller\":\"+86135%08d\",\"at\":\"%s\"}\n", i, i, i, iso_ms(t0));
+	int rc = hl_send_raw(c, buf, len);
+	free(buf);
+	cr_assert_eq(rc, 0);
+	for (int i = 0; i < N; i++) {
+		json_object *r = hl_recv_json(c, 30000);
+		cr_assert(r && hl_jbool(r, "ok"), "response %d: %s", i, r ? json_object_to_json_string(r) : "(none)");
+	}
+	if (wall_ms() > t0 + 1800)
+		cr_skip("setup took %lld ms, too slow to test the timing on this machine", (long long)(wall_ms() - t0));
+
+	struct pushes ps = { .n = 0 };
+	int got = 0;
+	int64_t last = 0, end = hl_now_ms() + 2000 + 5000;
+	while (got < N && hl_now_ms() < end) {
+		ps.n = 0; /* only count: the buffer holds 128 */
+		if (!read_push(s, &ps, (int)(end - hl_now_ms())))
+			break;
+		got++;
+		last = ps.p[0].t_ms;
+	}
+	cr_assert_eq(got, N, "%d of %d overdue alerts pushed", got, N);
+	cr_expect_leq(last, t0 + 2000 + LATE_MS, "the last push came %lld ms after the due time",
+	              (long long)(last - t0 - 2000));
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), N);
+	int64_t worst = hl_sql_int(d, "SELECT max(hotline.ms(raised_at) - hotline.ms(due_at)) FROM hotline.alerts");
+	cr_expect_leq(worst, 1000, "an alert raised %lld ms after its due time", (long long)worst);
+	cr_expect_geq(hl_sql_int(d, "SELECT min(hotline.ms(raised_at) - hotline.ms(due_at)) FROM hotline.alerts"), 0);
+}
+
+/* an alert raised while a subscribe is in flight reaches the new subscriber
+ * exactly once: by the replay or live, never both, never neither */
+HL_TEST(alerts, subscribe_racing_a_new_alert_gets_it_once)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };" });
+	struct hl_conn *c = hl_conn_unix(d);
+	for (int i = 0; i < 8; i++) {
+		int64_t id = ev(c, "\"type\":\"call.offered\",\"call_id\":\"race-%d\",\"caller\":\"+86134%08d\"", i, i);
+		ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"a\"", (long long)id);
+		int64_t since = hl_sql_int(d, "SELECT coalesce(max(id), 0) FROM hotline.alerts");
+		struct hl_conn *s = hl_conn_unix(d);
+		/* both lines leave back to back, on two connections */
+		cr_assert_eq(hl_sendf(s, "{\"type\":\"subscribe\",\"id\":\"race-sub-%d\",\"since\":%lld}", i,
+		                      (long long)since), 0);
+		cr_assert_eq(hl_sendf(c, "{\"type\":\"case.transfer\",\"id\":\"race-t-%d\",\"case_id\":%lld,"
+		                         "\"department\":\"b\"}", i, (long long)id), 0);
+		json_object *r = hl_recv_json(c, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"), "transfer: %s", r ? json_object_to_json_string(r) : "(none)");
+		r = hl_recv_json(s, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"), "subscribe: %s", r ? json_object_to_json_string(r) : "(none)");
+		struct pushes ps = { .n = 0 };
+		drain(s, &ps, 250);
+		cr_expect_eq(count(&ps, "transfer_loop", id), 1, "round %d: the new alert reached the subscriber %d times",
+		             i, count(&ps, "transfer_loop", id));
+		cr_expect_eq(ps.n, 1, "round %d: %d pushes", i, ps.n);
+		hl_conn_close(s);
+	}
+}

@@ -1,0 +1,899 @@
+/*
+ * test_clocks.c - end-to-end tests of the follow-through clocks (CONTRACT.md
+ * section 4): callback, update, resolution and survey, and the alerts that
+ * events raise at once (dissatisfied, transfer_loop, repeat_caller), policies
+ * and business-hours calendars.
+ *
+ * Design.  Every test runs a real hotlined (see harness.h) with second-scale
+ * deadlines, keeps one subscriber connection open and drives events on a
+ * second connection.  Where a test needs several deadlines they run in
+ * parallel on separate cases, with a control case that must breach, so a
+ * "no alert" check can never pass merely because the timer is dead.
+ *
+ * Events carry explicit `at` values with millisecond precision taken from
+ * the wall clock just before sending, so the expected due times are exact
+ * (the daemon keeps milliseconds) and are compared with hotline.clocks via
+ * hotline.ms().  Timing checks allow the contract's one second plus some
+ * slack for a sanitized build on a shared machine; nothing measures speed.
+ */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TestSuite(clocks, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
+
+/* an alert must be raised within 1 s of its due time; pushes get 0.5 s more */
+#define LATE_MS 1500
+
+/* ---------------------------------------------------------------- helpers */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_until(int64_t wall)
+{
+	int64_t left = wall - wall_ms();
+	if (left > 0)
+		hl_sleep_ms((int)left);
+}
+
+/* RFC 3339 UTC with milliseconds (ring buffer, valid for 32 calls). */
+static const char *iso_ms(int64_t ms)
+{
+	static char ring[32][40];
+	static unsigned n;
+	char *s = ring[n++ % 32];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t k = strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + k, sizeof ring[0] - k, ".%03dZ", (int)(ms % 1000));
+	return s;
+}
+
+/* `,"at":"..."` for an event, or "" for ms == 0 (time of receipt). */
+static const char *at_field(int64_t ms)
+{
+	static char ring[32][64];
+	static unsigned n;
+	char *s = ring[n++ % 32];
+	if (ms == 0)
+		return "";
+	snprintf(s, sizeof ring[0], ",\"at\":\"%s\"", iso_ms(ms));
+	return s;
+}
+
+/* Send an event (the members after "id", printf-style); expect ok; its case_id. */
+static int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t ev(struct hl_conn *c, const char *fmt, ...)
+{
+	char rest[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	va_end(ap);
+	cr_assert(n > 0 && (size_t)n < sizeof rest);
+	const char *id = hl_uid("ev");
+	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
+	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
+	cr_assert(!hl_jbool(r, "duplicate"), "unexpected duplicate: %s", json_object_to_json_string(r));
+	int64_t case_id = hl_jint(r, "case_id");
+	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));
+	return case_id;
+}
+
+static int64_t offer(struct hl_conn *c, const char *call_id, const char *caller, int64_t at)
+{
+	return ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s\",\"caller\":\"%s\"%s", call_id, caller, at_field(at));
+}
+
+static int64_t call_ev(struct hl_conn *c, const char *type, const char *call_id, const char *extra, int64_t at)
+{
+	return ev(c, "\"type\":\"%s\",\"call_id\":\"%s\"%s%s", type, call_id, extra, at_field(at));
+}
+
+/* A case event; extra is "" or starts with a comma. */
+static void case_ev(struct hl_conn *c, const char *type, int64_t case_id, const char *extra, int64_t at)
+{
+	int64_t got = ev(c, "\"type\":\"%s\",\"case_id\":%lld%s%s", type, (long long)case_id, extra, at_field(at));
+	cr_assert_eq(got, case_id, "%s answered case %lld, not %lld", type, (long long)got, (long long)case_id);
+}
+
+/* --- SQL */
+
+static char *clock_state(struct hl_d *d, int64_t case_id, const char *kind)
+{
+	return hl_sql_text(d, "SELECT state FROM hotline.clocks WHERE case_id = %lld AND kind = '%s'",
+	                   (long long)case_id, kind);
+}
+
+static void expect_clock(struct hl_d *d, int64_t case_id, const char *kind, const char *state)
+{
+	char *s = clock_state(d, case_id, kind);
+	cr_assert(s && strcmp(s, state) == 0, "clock %s of case %lld: expected %s, got %s", kind,
+	          (long long)case_id, state, s ? s : "(no row)");
+}
+
+/* A timestamp column of a clock in ms since the epoch. */
+static int64_t clock_ms(struct hl_d *d, int64_t case_id, const char *kind, const char *col)
+{
+	return hl_sql_int(d, "SELECT hotline.ms(%s) FROM hotline.clocks WHERE case_id = %lld AND kind = '%s'", col,
+	                  (long long)case_id, kind);
+}
+
+static int64_t n_alerts(struct hl_d *d, const char *kind, int64_t case_id)
+{
+	return hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = '%s' AND case_id = %lld", kind,
+	                  (long long)case_id);
+}
+
+static void expect_status(struct hl_d *d, int64_t case_id, const char *status)
+{
+	char *s = hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)case_id);
+	cr_assert(s && strcmp(s, status) == 0, "case %lld: expected %s, got %s", (long long)case_id, status,
+	          s ? s : "(no row)");
+}
+
+/* --- pushes */
+
+struct push {
+	int64_t id, case_id, level;
+	int64_t t_ms; /* wall clock when it arrived */
+	char kind[40];
+	char caller[40];
+};
+
+struct pushes {
+	struct push p[128];
+	int n;
+};
+
+static struct hl_conn *subscribe(struct hl_d *d)
+{
+	struct hl_conn *s = hl_conn_unix(d);
+	json_object *r = hl_request(s, "{\"type\":\"subscribe\",\"id\":\"sub\"}");
+	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
+	return s;
+}
+
+/* One push line into ps; false on timeout.  Anything else on a subscriber fails. */
+static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
+{
+	json_object *o = hl_recv_json(s, timeout_ms < 0 ? 0 : timeout_ms);
+	if (!o)
+		return false;
+	const char *what = hl_jstr(o, "push");
+	cr_assert(what && strcmp(what, "alert") == 0 && !hl_jget(o, "ok"), "not an alert push: %s",
+	          json_object_to_json_string(o));
+	cr_assert_lt(ps->n, 128, "too many pushes");
+	struct push *p = &ps->p[ps->n++];
+	memset(p, 0, sizeof *p);
+	p->id = hl_jint(o, "alert.id");
+	p->case_id = hl_jint(o, "alert.case_id");
+	p->level = hl_jint(o, "alert.level");
+	p->t_ms = wall_ms();
+	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
+	snprintf(p->caller, sizeof p->caller, "%s", hl_jstr(o, "alert.caller") ? hl_jstr(o, "alert.caller") : "");
+	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
+	/* timestamps carry milliseconds: "...:SS.mmmZ" */
+	const char *ra = hl_jstr(o, "alert.raised_at");
+	size_t rl = ra ? strlen(ra) : 0;
+	cr_expect(rl >= 5 && ra[rl - 5] == '.' && ra[rl - 1] == 'Z', "raised_at without milliseconds: %s",
+	          json_object_to_json_string(o));
+	cr_assert(hl_jstr(o, "alert.raised_at"), "push without raised_at: %s", json_object_to_json_string(o));
+	return true;
+}
+
+/* The first push of kind for case_id already in ps, or NULL. */
+static const struct push *find(const struct pushes *ps, const char *kind, int64_t case_id)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (ps->p[i].case_id == case_id && strcmp(ps->p[i].kind, kind) == 0)
+			return &ps->p[i];
+	return NULL;
+}
+
+static int count(const struct pushes *ps, const char *kind, int64_t case_id)
+{
+	int n = 0;
+	for (int i = 0; i < ps->n; i++)
+		n += ps->p[i].case_id == case_id && (!kind || strcmp(ps->p[i].kind, kind) == 0);
+	return n;
+}
+
+/* Read pushes until one of kind for case_id is there or timeout_ms pass. */
+static const struct push *await(struct hl_conn *s, struct pushes *ps, const char *kind, int64_t case_id,
+                                int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	const struct push *p;
+	while (!(p = find(ps, kind, case_id)))
+		if (!read_push(s, ps, (int)(end - hl_now_ms())))
+			return NULL;
+	return p;
+}
+
+/* Read every push arriving within ms. */
+static void collect(struct hl_conn *s, struct pushes *ps, int ms)
+{
+	int64_t end = hl_now_ms() + ms;
+	while (hl_now_ms() < end)
+		read_push(s, ps, (int)(end - hl_now_ms()));
+}
+
+/* The push must exist and have arrived from its due time to LATE_MS after. */
+static void expect_on_time(const struct push *p, const char *what, int64_t case_id, int64_t due)
+{
+	cr_assert(p, "%s of case %lld: not pushed", what, (long long)case_id);
+	cr_expect_geq(p->t_ms, due - 50, "%s of case %lld pushed %lld ms before due", what, (long long)case_id,
+	              (long long)(due - p->t_ms));
+	cr_expect_leq(p->t_ms, due + LATE_MS, "%s of case %lld pushed %lld ms after due", what, (long long)case_id,
+	              (long long)(p->t_ms - due));
+}
+
+/* The alert row: raised from the due time to 1 s after (the daemon's own clock). */
+static void expect_row_on_time(struct hl_d *d, const char *kind, int64_t case_id, int64_t due)
+{
+	cr_assert_eq(n_alerts(d, kind, case_id), 1, "case %lld: one %s row", (long long)case_id, kind);
+	int64_t raised = hl_sql_int(d, "SELECT hotline.ms(raised_at) FROM hotline.alerts WHERE kind = '%s'"
+	                               " AND case_id = %lld", kind, (long long)case_id);
+	cr_expect(raised >= due && raised <= due + 1000, "case %lld: %s raised %+lld ms from its due time",
+	          (long long)case_id, kind, (long long)(raised - due));
+}
+
+/* ------------------------------------------------------- callback clock */
+
+/* abandoned / voicemail / followup each arm the callback clock: due-soon at
+ * warn_at of the allowance, then overdue, pushed and stored, clock breached */
+HL_TEST(clocks, callback_armed_warns_then_overdue)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+
+	int64_t a = offer(c, "cb-a", "+8613900000001", t0);
+	call_ev(c, "call.abandoned", "cb-a", "", t0);
+	int64_t b = ev(c, "\"type\":\"voicemail.left\",\"call_id\":\"cb-b\",\"caller\":\"+8613900000002\"%s",
+	               at_field(t0));
+	int64_t f = offer(c, "cb-f", "+8613900000003", t0);
+	call_ev(c, "call.answered", "cb-f", ",\"agent\":\"ann\"", t0);
+	call_ev(c, "call.ended", "cb-f", ",\"outcome\":\"followup\"", t0);
+
+	int64_t cases[3] = { a, b, f };
+	const char *callers[3] = { "+8613900000001", "+8613900000002", "+8613900000003" };
+	for (int i = 0; i < 3; i++) {
+		expect_clock(d, cases[i], "callback", "pending");
+		cr_assert_eq(clock_ms(d, cases[i], "callback", "due_at"), t0 + 2000, "due = at + sla.callback");
+		cr_assert_eq(clock_ms(d, cases[i], "callback", "warn_at"), t0 + 1000, "warn = at + warn_at * allowance");
+	}
+
+	struct pushes ps = { .n = 0 };
+	for (int i = 0; i < 3; i++)
+		await(s, &ps, "callback_overdue", cases[i], 2000 + 4000);
+	collect(s, &ps, 500); /* nothing more (escalation is 15 min away) */
+
+	for (int i = 0; i < 3; i++) {
+		const struct push *soon = find(&ps, "callback_due_soon", cases[i]);
+		const struct push *over = find(&ps, "callback_overdue", cases[i]);
+		expect_on_time(soon, "callback_due_soon", cases[i], t0 + 1000);
+		expect_on_time(over, "callback_overdue", cases[i], t0 + 2000);
+		cr_expect(soon && over && soon->id < over->id && soon->t_ms <= over->t_ms, "due-soon before overdue");
+		cr_expect_eq(count(&ps, NULL, cases[i]), 2, "case %lld: exactly two pushes", (long long)cases[i]);
+		cr_expect_eq(over->level, 1);
+		cr_expect_str_eq(over->caller, callers[i], "push carries the caller");
+
+		expect_row_on_time(d, "callback_overdue", cases[i], t0 + 2000);
+		expect_row_on_time(d, "callback_due_soon", cases[i], t0 + 1000);
+		expect_clock(d, cases[i], "callback", "breached");
+		cr_expect_eq(clock_ms(d, cases[i], "callback", "breached_at"), t0 + 2000, "breached_at = due_at");
+		cr_expect_eq(hl_sql_int(d, "SELECT hotline.ms(due_at) FROM hotline.alerts WHERE case_id = %lld"
+		                           " AND kind = 'callback_overdue'", (long long)cases[i]), t0 + 2000,
+		             "alert due_at = the clock's due time");
+		cr_expect_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE case_id = %lld"
+		                           " AND kind = 'callback_overdue'", (long long)cases[i]), 1);
+	}
+}
+
+/* an answered call or a reached attempt meets the callback: no alert at all;
+ * no_answer / busy / failed attempts leave it running to its breach */
+HL_TEST(clocks, callback_met_by_answer_or_reached_not_by_no_answer)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+
+	int64_t a = offer(c, "m-a1", "+8613900000011", t0);
+	call_ev(c, "call.abandoned", "m-a1", "", t0);
+	int64_t b = offer(c, "m-b1", "+8613900000012", t0);
+	call_ev(c, "call.abandoned", "m-b1", "", t0);
+	int64_t na = offer(c, "m-c1", "+8613900000013", t0);
+	call_ev(c, "call.abandoned", "m-c1", "", t0);
+
+	/* the caller rings again and is answered */
+	cr_assert_eq(offer(c, "m-a2", "+8613900000011", 0), a);
+	call_ev(c, "call.answered", "m-a2", ",\"agent\":\"bo\"", 0);
+	/* we call back and reach the caller */
+	case_ev(c, "callback.attempt", b, ",\"result\":\"reached\",\"agent\":\"bo\"", 0);
+	expect_clock(d, a, "callback", "met");
+	expect_clock(d, b, "callback", "met");
+	cr_expect(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND met_at IS NOT NULL"
+	                        " AND case_id IN (%lld, %lld)", (long long)a, (long long)b) == 2, "met_at set");
+	/* we call back and do not get through */
+	const char *results[] = { "no_answer", "busy", "failed", "no_answer" };
+	for (int i = 0; i < 4; i++) {
+		char extra[80];
+		snprintf(extra, sizeof extra, ",\"result\":\"%s\"", results[i]);
+		case_ev(c, "callback.attempt", na, extra, 0);
+		expect_clock(d, na, "callback", "pending");
+		cr_assert_eq(clock_ms(d, na, "callback", "due_at"), t0 + 2000, "a failed attempt does not move the due time");
+	}
+
+	struct pushes ps = { .n = 0 };
+	const struct push *p = await(s, &ps, "callback_overdue", na, 2000 + 4000);
+	expect_on_time(p, "callback_overdue after no_answer", na, t0 + 2000);
+	expect_row_on_time(d, "callback_overdue", na, t0 + 2000);
+	expect_clock(d, na, "callback", "breached");
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, NULL, a), 0, "met by an answered call: no push");
+	cr_expect_eq(count(&ps, NULL, b), 0, "met by a reached attempt: no push");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id IN (%lld, %lld)", (long long)a,
+	                        (long long)b), 0, "no alert rows for met callbacks");
+	expect_clock(d, a, "callback", "met");
+	expect_clock(d, b, "callback", "met");
+
+	/* reaching the caller late still meets the clock; the alert stays */
+	case_ev(c, "callback.attempt", na, ",\"result\":\"reached\"", 0);
+	expect_clock(d, na, "callback", "met");
+	cr_expect_eq(n_alerts(d, "callback_overdue", na), 1);
+}
+
+/* ---------------------------------------------------------- update clock */
+
+/* caller_informed and an answered call restart the update clock; a plain note does not */
+HL_TEST(clocks, update_restarted_by_contact)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t inf = offer(c, "u-a1", "+8613900000031", t0);
+	int64_t ans = offer(c, "u-b1", "+8613900000032", t0);
+	int64_t ctl = offer(c, "u-c1", "+8613900000033", t0);
+	int64_t note = offer(c, "u-d1", "+8613900000034", t0);
+	int64_t cases[4] = { inf, ans, ctl, note };
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(clock_ms(d, cases[i], "update", "due_at"), t0 + 2000, "update armed at opening");
+
+	sleep_until(t0 + 1000);
+	int64_t t1 = wall_ms();
+	case_ev(c, "case.update", inf, ",\"note\":\"told them\",\"caller_informed\":true", t1);
+	cr_assert_eq(offer(c, "u-b2", "+8613900000032", t1), ans);
+	call_ev(c, "call.answered", "u-b2", ",\"agent\":\"cy\"", t1);
+	case_ev(c, "case.update", note, ",\"note\":\"internal only\"", t1);
+
+	cr_assert_eq(clock_ms(d, inf, "update", "due_at"), t1 + 2000, "caller_informed restarts update");
+	cr_assert_eq(clock_ms(d, inf, "update", "started_at"), t1);
+	cr_assert_eq(clock_ms(d, ans, "update", "due_at"), t1 + 2000, "an answered call restarts update");
+	cr_assert_eq(clock_ms(d, note, "update", "due_at"), t0 + 2000, "a note without contact does not");
+	expect_clock(d, inf, "update", "pending");
+
+	struct pushes ps = { .n = 0 };
+	for (int i = 0; i < 4; i++)
+		await(s, &ps, "update_overdue", cases[i], (int)(t1 + 2000 + 4000 - wall_ms()));
+	expect_on_time(find(&ps, "update_overdue", ctl), "update_overdue", ctl, t0 + 2000);
+	expect_on_time(find(&ps, "update_overdue", note), "update_overdue", note, t0 + 2000);
+	expect_on_time(find(&ps, "update_overdue", inf), "update_overdue", inf, t1 + 2000);
+	expect_on_time(find(&ps, "update_overdue", ans), "update_overdue", ans, t1 + 2000);
+	expect_row_on_time(d, "update_overdue", inf, t1 + 2000);
+	expect_row_on_time(d, "update_overdue", ans, t1 + 2000);
+	for (int i = 0; i < 4; i++)
+		expect_clock(d, cases[i], "update", "breached");
+}
+
+/* hold pauses update and resolution; resume pushes both back by the hold,
+ * the due-soon warning too */
+HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "update = \"2s\"; warn_at = 0.5; callback = \"1h\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t held = offer(c, "h-a", "+8613900000041", t0);
+	int64_t ctl = offer(c, "h-b", "+8613900000042", t0);
+	int64_t old_upd = clock_ms(d, held, "update", "due_at");
+	int64_t old_warn = clock_ms(d, held, "update", "warn_at");
+	int64_t old_res = clock_ms(d, held, "resolution", "due_at");
+	cr_assert_eq(old_upd, t0 + 2000);
+	cr_assert_eq(old_warn, t0 + 1000);
+	cr_assert_eq(old_res, t0 + 3600 * 1000);
+
+	sleep_until(t0 + 300);
+	int64_t h = wall_ms();
+	case_ev(c, "case.hold", held, ",\"reason\":\"documents\"", h);
+	expect_clock(d, held, "update", "paused");
+	expect_clock(d, held, "resolution", "paused");
+	cr_expect_eq(hl_sql_int(d, "SELECT remaining_ms FROM hotline.clocks WHERE case_id = %lld AND kind = 'update'",
+	                        (long long)held), old_upd - h, "remaining_ms = time left at the hold");
+	cr_expect_eq(hl_sql_int(d, "SELECT warn_remaining_ms FROM hotline.clocks WHERE case_id = %lld"
+	                           " AND kind = 'update'", (long long)held), old_warn - h, "time left to the warning");
+
+	/* past the original due time: the control breaches, the held case does not */
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "update_overdue", ctl, 2000 + 4000), "update_overdue (control)", ctl, t0 + 2000);
+	sleep_until(t0 + 2600);
+	collect(s, &ps, 0);
+	cr_expect_eq(count(&ps, NULL, held), 0, "no alert while on hold, though warn and due times passed");
+	expect_clock(d, held, "update", "paused");
+
+	int64_t r = wall_ms();
+	case_ev(c, "case.resume", held, "", r);
+	expect_clock(d, held, "update", "pending");
+	expect_clock(d, held, "resolution", "pending");
+	int64_t new_upd = clock_ms(d, held, "update", "due_at");
+	int64_t new_warn = clock_ms(d, held, "update", "warn_at");
+	int64_t new_res = clock_ms(d, held, "resolution", "due_at");
+	cr_expect(llabs((long long)(new_upd - (old_upd + (r - h)))) <= 50,
+	          "update due: old %lld + hold %lld ms, got %+lld ms off", (long long)old_upd, (long long)(r - h),
+	          (long long)(new_upd - (old_upd + (r - h))));
+	cr_expect(llabs((long long)(new_warn - (old_warn + (r - h)))) <= 50,
+	          "update warning: old + hold %lld ms, got %+lld ms off", (long long)(r - h),
+	          (long long)(new_warn - (old_warn + (r - h))));
+	cr_expect(llabs((long long)(new_res - (old_res + (r - h)))) <= 50,
+	          "resolution due: old + hold %lld ms, got %+lld ms off", (long long)(r - h),
+	          (long long)(new_res - (old_res + (r - h))));
+	cr_expect_eq(hl_sql_int(d, "SELECT held_ms FROM hotline.cases WHERE id = %lld", (long long)held), r - h);
+
+	expect_on_time(await(s, &ps, "update_due_soon", held, (int)(new_warn + 4000 - wall_ms())),
+	               "update_due_soon after resume", held, new_warn);
+	const struct push *p = await(s, &ps, "update_overdue", held, (int)(new_upd + 4000 - wall_ms()));
+	expect_on_time(p, "update_overdue after resume", held, new_upd);
+	expect_row_on_time(d, "update_overdue", held, new_upd);
+	cr_expect_eq(count(&ps, NULL, held), 2);
+}
+
+/* ------------------------------------------------------ resolution clock */
+
+HL_TEST(clocks, resolution_met_restarted_stopped)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "resolution = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t met = offer(c, "r-a", "+8613900000051", t0);
+	int64_t reclose = offer(c, "r-b", "+8613900000052", t0);
+	int64_t reopen = offer(c, "r-c", "+8613900000053", t0);
+	int64_t closed = offer(c, "r-d", "+8613900000054", t0);
+	int64_t ctl = offer(c, "r-e", "+8613900000055", t0);
+	int64_t all[5] = { met, reclose, reopen, closed, ctl };
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(clock_ms(d, all[i], "resolution", "due_at"), t0 + 2000, "resolution due = opened_at + 2s");
+
+	case_ev(c, "case.resolve", met, ",\"resolution\":\"fixed\"", t0 + 100);
+	case_ev(c, "case.resolve", reclose, "", t0 + 100);
+	case_ev(c, "case.resolve", reopen, "", t0 + 100);
+	case_ev(c, "case.close", closed, "", t0 + 100);
+	expect_clock(d, met, "resolution", "met");
+	cr_expect_eq(clock_ms(d, met, "resolution", "met_at"), t0 + 100);
+	expect_clock(d, closed, "resolution", "stopped");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE case_id = %lld AND kind = 'survey'"
+	                           " AND state = 'pending'", (long long)met), 0, "sla.survey = 0: no survey clock");
+
+	sleep_until(t0 + 1000);
+	int64_t t1 = wall_ms();
+	case_ev(c, "case.reopen", reclose, ",\"reason\":\"not fixed\"", t1);
+	case_ev(c, "case.reopen", reopen, ",\"reason\":\"not fixed\"", t1);
+	for (int i = 0; i < 2; i++) {
+		int64_t id = i ? reopen : reclose;
+		expect_status(d, id, "open");
+		expect_clock(d, id, "resolution", "pending");
+		cr_expect_eq(clock_ms(d, id, "resolution", "started_at"), t1, "restarted from the reopen");
+		cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), t1 + 2000, "due = reopen at + 2s");
+	}
+	case_ev(c, "case.close", reclose, "", t1 + 10);
+	expect_clock(d, reclose, "resolution", "stopped");
+	expect_status(d, reclose, "closed");
+
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "resolution_overdue", ctl, 2000 + 4000), "resolution_overdue (control)", ctl,
+	               t0 + 2000);
+	const struct push *p = await(s, &ps, "resolution_overdue", reopen, (int)(t1 + 2000 + 4000 - wall_ms()));
+	expect_on_time(p, "resolution_overdue after reopen", reopen, t1 + 2000);
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, NULL, met), 0, "met by resolve: no alert");
+	cr_expect_eq(count(&ps, NULL, reclose), 0, "reopened then closed: no alert");
+	cr_expect_eq(count(&ps, NULL, closed), 0, "stopped by close: no alert");
+	cr_expect_eq(count(&ps, NULL, reopen), 1, "reopen breaches once, at its own due time");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id IN (%lld, %lld, %lld)",
+	                        (long long)met, (long long)reclose, (long long)closed), 0);
+	expect_row_on_time(d, "resolution_overdue", reopen, t1 + 2000);
+	expect_clock(d, met, "resolution", "met");
+	expect_clock(d, reopen, "resolution", "breached");
+	expect_clock(d, ctl, "resolution", "breached");
+}
+
+/* ---------------------------------------------------------- survey clock */
+
+HL_TEST(clocks, survey_armed_at_resolve_met_by_result)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "survey = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t answered = offer(c, "s-a", "+8613900000061", t0 - 5000);
+	int64_t ctl = offer(c, "s-b", "+8613900000062", t0 - 5000);
+	int64_t closed = offer(c, "s-c", "+8613900000063", t0 - 5000);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'survey' AND state = 'pending'"),
+	             0, "no survey before resolution");
+	case_ev(c, "case.resolve", answered, "", t0);
+	case_ev(c, "case.resolve", ctl, "", t0);
+	/* call.ended resolved is a resolve too */
+	cr_assert_eq(call_ev(c, "call.ended", "s-c", ",\"outcome\":\"resolved\"", t0), closed);
+	int64_t all[3] = { answered, ctl, closed };
+	for (int i = 0; i < 3; i++) {
+		expect_clock(d, all[i], "survey", "pending");
+		cr_expect_eq(clock_ms(d, all[i], "survey", "due_at"), t0 + 2000, "survey due = resolved at + sla.survey");
+	}
+	case_ev(c, "survey.result", answered, ",\"score\":4", 0);
+	expect_clock(d, answered, "survey", "met");
+	expect_status(d, answered, "resolved");
+	case_ev(c, "case.close", closed, "", 0);
+	expect_clock(d, closed, "survey", "stopped");
+
+	struct pushes ps = { .n = 0 };
+	const struct push *p = await(s, &ps, "survey_overdue", ctl, 2000 + 4000);
+	expect_on_time(p, "survey_overdue", ctl, t0 + 2000);
+	expect_row_on_time(d, "survey_overdue", ctl, t0 + 2000);
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, NULL, answered), 0, "survey met: no alert");
+	cr_expect_eq(count(&ps, NULL, closed), 0, "survey stopped by close: no alert");
+	cr_expect_eq(n_alerts(d, "survey_overdue", answered) + n_alerts(d, "survey_overdue", closed), 0);
+	expect_clock(d, ctl, "survey", "breached");
+}
+
+HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "survey = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t two = offer(c, "d-a", "+8613900000071", 0);
+	int64_t one = offer(c, "d-b", "+8613900000072", 0);
+	int64_t three = offer(c, "d-c", "+8613900000073", 0);
+	int64_t cases[3] = { two, one, three };
+	for (int i = 0; i < 3; i++)
+		case_ev(c, "case.resolve", cases[i], "", 0);
+	case_ev(c, "survey.result", two, ",\"score\":2", 0);
+	case_ev(c, "survey.result", one, ",\"score\":1", 0);
+	case_ev(c, "survey.result", three, ",\"score\":3", 0);
+
+	struct pushes ps = { .n = 0 };
+	for (int i = 0; i < 2; i++) {
+		int64_t id = cases[i];
+		cr_assert(await(s, &ps, "dissatisfied", id, 3000), "dissatisfied of case %lld not pushed", (long long)id);
+		cr_expect_eq(n_alerts(d, "dissatisfied", id), 1);
+		expect_status(d, id, "open");
+		cr_expect_eq(hl_sql_int(d, "SELECT reopens FROM hotline.cases WHERE id = %lld", (long long)id), 1);
+		expect_clock(d, id, "survey", "met");
+		expect_clock(d, id, "resolution", "pending");
+		cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld AND kind = 'dissatisfied'"
+		                           " AND level = 1 AND escalate_at IS NULL", (long long)id), 1, "never escalates");
+	}
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, NULL, three), 0, "score 3: no alert");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)three), 0);
+	expect_status(d, three, "resolved");
+	expect_clock(d, three, "survey", "met");
+	cr_expect_eq(count(&ps, "dissatisfied", two) + count(&ps, "dissatisfied", one), 2, "one push each");
+}
+
+/* ------------------------------------------------- alerts raised at once */
+
+HL_TEST(clocks, transfer_loop_after_limit)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 2; };" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t loop = offer(c, "t-a", "+8613900000081", 0);
+	int64_t ok = offer(c, "t-b", "+8613900000082", 0);
+	const char *depts[] = { "roads", "water", "roads", "parks", "water" };
+	for (int i = 0; i < 5; i++) {
+		char extra[80];
+		snprintf(extra, sizeof extra, ",\"department\":\"%s\"", depts[i]);
+		case_ev(c, "case.transfer", loop, extra, 0);
+		cr_assert_eq(n_alerts(d, "transfer_loop", loop), i >= 2 ? 1 : 0, "after transfer %d of limit 2", i + 1);
+		if (i < 2)
+			case_ev(c, "case.transfer", ok, extra, 0);
+	}
+	struct pushes ps = { .n = 0 };
+	const struct push *p = await(s, &ps, "transfer_loop", loop, 3000);
+	cr_assert(p, "transfer_loop not pushed");
+	cr_expect_str_eq(p->caller, "+8613900000081");
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, NULL, loop), 1, "one transfer_loop per case");
+	cr_expect_eq(count(&ps, NULL, ok), 0, "limit transfers exactly: no alert");
+	cr_expect_eq(n_alerts(d, "transfer_loop", ok), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT transfers FROM hotline.cases WHERE id = %lld", (long long)loop), 5);
+}
+
+HL_TEST(clocks, repeat_caller_at_threshold)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	const char *x = "+8613900000091";
+	int64_t t0 = wall_ms();
+#define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller' AND caller = '%s'", x)
+	int64_t cx = offer(c, "x-1", x, t0 - 3000);
+	cr_assert_eq(offer(c, "x-2", x, t0 - 2900), cx);
+	cr_assert_eq(N_REPEAT(), 0, "2 calls of 3");
+	/* an abandoned call the daemon has not seen counts as an inbound call */
+	cr_assert_eq(ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"x-3\",\"caller\":\"%s\"%s", x,
+	                at_field(t0 - 2800)), cx);
+	cr_assert_eq(N_REPEAT(), 1, "the 3rd call within the window raises repeat_caller");
+	/* an event about a known call is not another inbound call */
+	cr_assert_eq(offer(c, "x-3", x, t0 - 2700), cx);
+	cr_assert_eq(offer(c, "x-4", x, t0 - 2600), cx);
+	cr_assert_eq(N_REPEAT(), 1, "4th call: no new alert");
+	cr_assert_eq(offer(c, "x-5", x, t0 - 2500), cx);
+	cr_assert_eq(N_REPEAT(), 1, "5th call: no new alert (needs 3 further calls)");
+	cr_assert_eq(offer(c, "x-6", x, t0 - 2400), cx);
+	cr_assert_eq(N_REPEAT(), 2, "6th call: threshold further calls raise again");
+	cr_assert_eq(offer(c, "x-7", x, t0 - 2300), cx);
+	cr_assert_eq(N_REPEAT(), 2);
+#undef N_REPEAT
+
+	/* calls outside the window do not count */
+	int64_t cz = offer(c, "z-1", "+8613900000092", t0 - 2 * 3600 * 1000);
+	cr_assert_eq(offer(c, "z-2", "+8613900000092", t0 - 1000), cz);
+	cr_assert_eq(offer(c, "z-3", "+8613900000092", t0 - 900), cz);
+	/* two numbers never add up */
+	offer(c, "y-1", "+8613900000093", t0 - 800);
+	offer(c, "y-2", "+8613900000093", t0 - 700);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'"), 2,
+	             "only caller x crossed the threshold");
+
+	struct pushes ps = { .n = 0 };
+	collect(s, &ps, 1000);
+	cr_expect_eq(count(&ps, "repeat_caller", cx), 2, "each crossing pushed once");
+	const struct push *p = find(&ps, "repeat_caller", cx);
+	cr_expect(p && strcmp(p->caller, x) == 0, "push names the caller");
+	cr_expect_eq(ps.n, 2, "no other pushes");
+}
+
+/* ------------------------------------------------------------ policies */
+
+/* a category that selects another policy re-times the pending clocks
+ * (docs/rules.md "Policy re-evaluation"): a 1 h callback becomes 1 s,
+ * counted from when it started */
+HL_TEST(clocks, sla_policy_by_category)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"1h\"; warn_at = 0; update = \"0\"; resolution = \"1h\";"
+		       " policies = ( { name = \"complaint\"; category = \"complaint\"; callback = \"1s\"; } );" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t a0 = t0 - 300;
+
+	/* re-timed: the callback armed under the default policy */
+	int64_t re = offer(c, "p-a1", "+8613900000101", a0 - 100);
+	call_ev(c, "call.abandoned", "p-a1", "", a0);
+	cr_assert_eq(clock_ms(d, re, "callback", "due_at"), a0 + 3600 * 1000);
+	int64_t old_res = clock_ms(d, re, "resolution", "due_at");
+	int64_t old_seq = hl_sql_int(d, "SELECT seq FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                             (long long)re);
+	cr_assert_eq(offer(c, "p-a2", "+8613900000101", t0), re);
+	call_ev(c, "call.ended", "p-a2", ",\"outcome\":\"info\",\"category\":\"complaint\"", t0);
+	char *pol = hl_sql_text(d, "SELECT policy FROM hotline.cases WHERE id = %lld", (long long)re);
+	cr_assert(pol && strcmp(pol, "complaint") == 0, "policy: %s", pol ? pol : "(null)");
+	expect_clock(d, re, "callback", "pending");
+	cr_expect_eq(clock_ms(d, re, "callback", "due_at"), a0 + 1000, "1 s from when the callback started");
+	cr_expect_eq(hl_sql_int(d, "SELECT allowed_ms FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                        (long long)re), 1000);
+	cr_expect_eq(hl_sql_int(d, "SELECT seq FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                        (long long)re), old_seq + 1, "a re-timed clock is a new run");
+	cr_expect_eq(clock_ms(d, re, "resolution", "due_at"), old_res, "resolution inherited: same due time");
+
+	/* armed under the new policy from the start */
+	int64_t fresh = offer(c, "p-b1", "+8613900000102", t0);
+	call_ev(c, "call.ended", "p-b1", ",\"outcome\":\"followup\",\"category\":\"complaint\"", t0);
+	cr_expect_eq(clock_ms(d, fresh, "callback", "due_at"), t0 + 1000);
+	/* another category keeps the default */
+	int64_t other = offer(c, "p-c1", "+8613900000103", t0);
+	call_ev(c, "call.ended", "p-c1", ",\"outcome\":\"followup\",\"category\":\"water\"", t0);
+	cr_expect_eq(clock_ms(d, other, "callback", "due_at"), t0 + 3600 * 1000);
+	char *pol2 = hl_sql_text(d, "SELECT policy FROM hotline.cases WHERE id = %lld", (long long)other);
+	cr_expect(pol2 && strcmp(pol2, "default") == 0, "policy: %s", pol2 ? pol2 : "(null)");
+
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "callback_overdue", re, 5000), "callback_overdue (re-timed)", re, a0 + 1000);
+	expect_on_time(await(s, &ps, "callback_overdue", fresh, 5000), "callback_overdue (complaint)", fresh, t0 + 1000);
+	expect_row_on_time(d, "callback_overdue", re, a0 + 1000);
+	collect(s, &ps, 300);
+	cr_expect_eq(count(&ps, NULL, other), 0);
+}
+
+/* ------------------------------------------------------------ calendars */
+
+/* A calendar open only 10:00-12:00 (Asia/Shanghai) two local days from now:
+ * a 30 min callback armed now is due at 10:30 that day. */
+HL_TEST(clocks, business_hours_calendar_due_at_next_opening)
+{
+	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+	int64_t at = wall_ms();
+	time_t local = (time_t)(at / 1000) + 8 * 3600; /* Asia/Shanghai: UTC+8, no DST */
+	struct tm tm;
+	gmtime_r(&local, &tm);
+	const char *open_day = days[(tm.tm_wday + 2) % 7];
+	char top[512];
+	snprintf(top, sizeof top,
+	         "calendars = ( { name = \"office\"; timezone = \"Asia/Shanghai\"; hours = { %s = \"10:00-12:00\"; }; } );",
+	         open_day);
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = top,
+		.sla = "callback = \"30m\"; warn_at = 0.8; calendar = \"office\"; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = offer(c, "cal-1", "+8613900000111", at);
+	call_ev(c, "call.abandoned", "cal-1", "", at);
+
+	int64_t want = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
+	                             " + time '10:30') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	int64_t warn = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
+	                             " + time '10:24') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), want, "callback due %s, want %s (%s opens 10:00)",
+	             hl_sql_text(d, "SELECT hotline.iso(due_at) FROM hotline.clocks WHERE case_id = %lld"
+	                            " AND kind = 'callback'", (long long)id), iso_ms(want), open_day);
+	cr_expect_eq(clock_ms(d, id, "callback", "warn_at"), warn, "warn at 80%% of the open time");
+	char *cal = hl_sql_text(d, "SELECT calendar FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                        (long long)id);
+	cr_expect(cal && strcmp(cal, "office") == 0, "calendar %s", cal ? cal : "(null)");
+	/* the resolution clock counts 1 h of open time: 11:00 the same day */
+	int64_t res = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
+	                            " + time '11:00') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), res, "resolution due after 1 h of open time");
+	/* and nothing fires now */
+	hl_sleep_ms(300);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
+}
+
+/* ------------------------------------------------------- more edge cases */
+
+/* an event whose `at` is long past: the clock is already due on arrival and
+ * is alerted at once; when only the warning point has passed, only due-soon */
+HL_TEST(clocks, callback_already_due_on_arrival)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"30m\"; warn_at = 0.8; update = \"0\"; resolution = \"3h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	int64_t late = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-1\",\"caller\":\"+8613900000121\"%s",
+	                  at_field(t0 - 3600 * 1000));
+	int64_t warn = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-2\",\"caller\":\"+8613900000122\"%s",
+	                  at_field(t0 - 25 * 60 * 1000));
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "callback_overdue", late, 4000), "callback_overdue (due 30 min ago)", late, t0);
+	expect_on_time(await(s, &ps, "callback_due_soon", warn, 4000), "callback_due_soon (warned 1 min ago)", warn, t0);
+	collect(s, &ps, 1000);
+	cr_expect_eq(count(&ps, "callback_overdue", late), 1);
+	cr_expect_eq(count(&ps, NULL, late), 1, "only the overdue when both instants passed (docs/rules.md)");
+	cr_expect_eq(count(&ps, NULL, warn), 1, "only the due-soon: the due time is 5 min away");
+	cr_expect_eq(n_alerts(d, "callback_due_soon", late), 0);
+	expect_clock(d, late, "callback", "breached");
+	cr_expect_eq(clock_ms(d, late, "callback", "breached_at"), t0 - 1800 * 1000, "breached_at is the due time");
+	expect_clock(d, warn, "callback", "pending");
+	cr_expect_eq(hl_sql_int(d, "SELECT warned::int FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                        (long long)warn), 1);
+}
+
+/* a breached callback stays owed through another abandoned call; once met,
+ * the next abandoned call starts a new run that is alerted again */
+HL_TEST(clocks, callback_rearmed_after_met_alerts_again)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	const char *x = "+8613900000131";
+	int64_t t0 = wall_ms();
+	int64_t id = offer(c, "ra-1", x, t0);
+	call_ev(c, "call.abandoned", "ra-1", "", t0);
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "callback_overdue", id, 5000), "first callback_overdue", id, t0 + 1000);
+
+	/* still owed: another abandoned call neither re-arms nor alerts */
+	int64_t t1 = wall_ms();
+	cr_assert_eq(offer(c, "ra-2", x, t1), id);
+	call_ev(c, "call.abandoned", "ra-2", "", t1);
+	expect_clock(d, id, "callback", "breached");
+	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), t0 + 1000, "the owed callback keeps its due time");
+
+	/* reached: met; the next abandoned call is a new run */
+	case_ev(c, "callback.attempt", id, ",\"result\":\"reached\"", 0);
+	expect_clock(d, id, "callback", "met");
+	int64_t t2 = wall_ms();
+	cr_assert_eq(offer(c, "ra-3", x, t2), id);
+	call_ev(c, "call.abandoned", "ra-3", "", t2);
+	expect_clock(d, id, "callback", "pending");
+	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), t2 + 1000);
+
+	int64_t first = find(&ps, "callback_overdue", id)->id;
+	const struct push *p = NULL;
+	int64_t end = hl_now_ms() + 5000;
+	while (hl_now_ms() < end && !p) {
+		read_push(s, &ps, (int)(end - hl_now_ms()));
+		for (int i = 0; i < ps.n; i++)
+			if (ps.p[i].case_id == id && ps.p[i].id != first && !strcmp(ps.p[i].kind, "callback_overdue"))
+				p = &ps.p[i];
+	}
+	expect_on_time(p, "second callback_overdue (new run)", id, t2 + 1000);
+	collect(s, &ps, 500);
+	cr_expect_eq(count(&ps, "callback_overdue", id), 2, "one alert per breach: two runs, two alerts");
+	cr_expect_eq(n_alerts(d, "callback_overdue", id), 2);
+}
+
+/* a hold that arrives after the update clock fell due (same batch as the
+ * opening, before any timer ran) must not hide the breach */
+HL_TEST(clocks, hold_does_not_hide_a_due_clock)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
+	struct hl_conn *s = subscribe(d);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = wall_ms();
+	char buf[1024];
+	snprintf(buf, sizeof buf,
+	         "{\"type\":\"call.offered\",\"id\":\"hd-1\",\"call_id\":\"hd\",\"caller\":\"+8613900000151\",\"at\":\"%s\"}\n"
+	         "{\"type\":\"case.hold\",\"id\":\"hd-2\",\"case_id\":1,\"at\":\"%s\"}\n",
+	         iso_ms(t0 - 5000), iso_ms(t0));
+	cr_assert_eq(hl_send_raw(c, buf, strlen(buf)), 0);
+	json_object *r1 = hl_recv_json(c, HL_TIMEOUT_MS);
+	json_object *r2 = hl_recv_json(c, HL_TIMEOUT_MS);
+	cr_assert(r1 && hl_jbool(r1, "ok") && hl_jint(r1, "case_id") == 1, "offer: %s",
+	          r1 ? json_object_to_json_string(r1) : "(none)");
+	cr_assert(r2 && hl_jbool(r2, "ok"), "hold: %s", r2 ? json_object_to_json_string(r2) : "(none)");
+	struct pushes ps = { .n = 0 };
+	expect_on_time(await(s, &ps, "update_overdue", 1, 4000), "update_overdue (due before the hold)", 1, t0);
+	char *st = clock_state(d, 1, "update");
+	cr_expect(st && strcmp(st, "breached") == 0, "update clock %s", st ? st : "(none)");
+	expect_clock(d, 1, "resolution", "paused");
+}
+
+/* the inbound calls and the last crossing are remembered across a restart */
+HL_TEST(clocks, repeat_caller_state_survives_restart)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
+	struct hl_conn *c = hl_conn_unix(d);
+	const char *x = "+8613900000161";
+	int64_t t0 = wall_ms();
+#define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'")
+	offer(c, "rr-1", x, t0 - 5000);
+	offer(c, "rr-2", x, t0 - 4000);
+	hl_d_restart(d);
+	c = hl_conn_unix(d);
+	offer(c, "rr-3", x, t0 - 3000);
+	cr_assert_eq(N_REPEAT(), 1, "calls before the restart count");
+	hl_d_kill9(d);
+	hl_d_start(d);
+	c = hl_conn_unix(d);
+	offer(c, "rr-4", x, t0 - 2000);
+	offer(c, "rr-5", x, t0 - 1000);
+	cr_assert_eq(N_REPEAT(), 1, "the crossing before the crash is remembered");
+	offer(c, "rr-6", x, t0);
+	cr_assert_eq(N_REPEAT(), 2);
+#undef N_REPEAT
+}
