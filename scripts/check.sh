@@ -5,7 +5,8 @@
 # e2e` (so a failing unit suite does not hide the end-to-end results), then the
 # packaging checks scripts/test-install.sh (make install/uninstall into a
 # DESTDIR, with the real non-sanitized build) and scripts/test-systemd.sh
-# (systemd-analyze verify/security; it skips when systemd-analyze is absent).
+# (systemd-analyze verify/security; it skips when systemd-analyze is absent),
+# and scripts/sql-test.sh (the administrators' SQL assertions on fresh databases).
 # The full output goes to var/check.log.  It adds up Criterion's "Synthesis"
 # lines and the scripts' "test-X: N passed, N failed" lines and ends with one
 # plain line "N passed, N failed".  A script that fails without printing its
@@ -43,11 +44,11 @@ rc=${PIPESTATUS[0]}
 # Packaging: each script prints "NAME: N passed, N failed" (or a SKIP line).
 script_passed=0
 script_failed=0
-for script in scripts/test-install.sh scripts/test-systemd.sh; do
+for script in scripts/sql-test.sh scripts/test-install.sh scripts/test-systemd.sh; do
 	name=$(basename "$script" .sh)
 	echo "== $script" | tee -a var/check.log
 	out=$(mktemp)
-	MAKE="$MAKE" sh "$script" >"$out" 2>&1
+	MAKE="$MAKE" bash "$script" >"$out" 2>&1
 	src=$?
 	tee -a var/check.log <"$out"
 	summary=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1)

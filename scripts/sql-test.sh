@@ -29,6 +29,8 @@ cleanup() {
 trap cleanup EXIT
 
 fail=0
+npass=0
+nfail=0
 for db in "${DBS[@]}"; do
 	"${PSQL[@]}" -c "CREATE DATABASE $db" >/dev/null
 	for f in "$ROOT"/sql/[0-9][0-9][0-9]_*.sql; do
@@ -38,12 +40,16 @@ for db in "${DBS[@]}"; do
 	echo "sql-test: migrations applied to $db"
 	for t in "$ROOT"/tests/sql/*_test.sql; do
 		if "${PSQL[@]}" -d "$db" -f "$t" >"$LOGS/$db.$(basename "$t").log" 2>&1; then
-			echo "sql-test: $(basename "$t") on $db: PASS ($(grep -c 'NOTICE:  ok' "$LOGS/$db.$(basename "$t").log") assertions)"
+			n=$(grep -c 'NOTICE:  ok' "$LOGS/$db.$(basename "$t").log")
+			echo "sql-test: $(basename "$t") on $db: PASS ($n assertions)"
+			npass=$((npass + n))
 		else
+			nfail=$((nfail + 1))
 			echo "sql-test: $(basename "$t") on $db: FAIL" >&2
 			grep -E 'ERROR|FAIL' "$LOGS/$db.$(basename "$t").log" >&2 || tail -n 20 "$LOGS/$db.$(basename "$t").log" >&2
 			fail=1
 		fi
 	done
 done
+echo "sql-test: $npass passed, $nfail failed"
 exit $fail
