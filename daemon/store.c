@@ -66,7 +66,7 @@ struct item {
 
 TAILQ_HEAD(itemq, item);
 
-enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_IDLE, S_LOAD, S_WRITE };
+enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE };
 
 enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
 
@@ -103,6 +103,7 @@ static void store_kick(void);
 static void on_socket(evutil_socket_t fd, short what, void *arg);
 static void on_lost(const char *why);
 static void startup_next(void);
+static void startup_finish(void);
 static void store_write_done(void);
 
 /* ------------------------------------------------------------ utilities */
@@ -281,9 +282,17 @@ static void pipeline_begin(int n)
 	S.n_stmts = 0;
 }
 
+static int stmt_index(const char *sql);
+
+/* Every statement is prepared once per connection (see prepare_all): a batch
+ * then costs PostgreSQL no parsing or planning, only execution. */
 static void send_stmt(const char *sql, int nparams, const char *const *params)
 {
-	if (!PQsendQueryParams(S.pg, sql, nparams, NULL, params, NULL, NULL, 0)) {
+	int i = stmt_index(sql);
+	char name[16];
+	snprintf(name, sizeof name, "hl_%d", i);
+	if (i < 0 ? !PQsendQueryParams(S.pg, sql, nparams, NULL, params, NULL, NULL, 0)
+	          : !PQsendQueryPrepared(S.pg, name, nparams, params, NULL, NULL, 0)) {
 		if (!S.error)
 			S.error = strdup(PQerrorMessage(S.pg));
 	}
@@ -708,6 +717,21 @@ static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
 static const char SQL_REPLAY[] =
 	"SELECT hotline.alert_json(a) FROM hotline.alerts a WHERE a.id > $1::bigint AND a.acked_at IS NULL"
 	" ORDER BY a.id";
+
+static const char *const PREPARED[] = {
+	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
+	SQL_W_CALLERS, SQL_W_CASES, SQL_W_CALLS, SQL_W_CLOCKS, SQL_W_EVENTS,
+	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
+};
+#define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
+
+static int stmt_index(const char *sql)
+{
+	for (int i = 0; i < N_PREPARED; i++)
+		if (PREPARED[i] == sql)
+			return i;
+	return -1;
+}
 
 static json_object *case_row(const struct hl_case *c)
 {
@@ -1139,7 +1163,16 @@ static void handle_results(void)
 		if (st == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
 			/* the transaction is over: committed, or rolled back on error */
-			if (S.state == S_LOAD) {
+			if (S.state == S_PREPARE) {
+				if (S.error) {
+					log_crit("store: cannot prepare statements: %s", S.error);
+					pipeline_reset();
+					daemon_fatal("cannot prepare statements");
+				} else {
+					pipeline_reset();
+					startup_finish();
+				}
+			} else if (S.state == S_LOAD) {
 				if (S.error) {
 					char *why = strdup(S.error);
 					batch_failed(why);
@@ -1366,22 +1399,37 @@ static void startup_next(void)
 			on_lost(PQerrorMessage(S.pg));
 			return;
 		}
-		if (!S.ever_ready) {
-			clocks_rearm();
-			log_info("store: ready; %zu pending clocks, %zu escalations scheduled",
-			         clocks_pending(-1) - clocks_pending(TIMER_ESCALATION), clocks_pending(TIMER_ESCALATION));
-		} else {
-			log_notice("store: database connection restored");
+		/* prepared statements live as long as the session: again after each reconnect */
+		pipeline_begin(N_PREPARED);
+		for (int i = 0; i < N_PREPARED; i++) {
+			char name[16];
+			snprintf(name, sizeof name, "hl_%d", i);
+			if (!PQsendPrepare(S.pg, name, PREPARED[i], 0, NULL) && !S.error)
+				S.error = strdup(PQerrorMessage(S.pg));
+			S.n_stmts++;
 		}
-		S.ever_ready = true;
-		S.state = S_IDLE;
-		S.backoff_ms = 0;
-		S.gave_up = false;
-		evtimer_del(S.ev_giveup);
-		daemon_ready();
-		store_kick();
+		S.state = S_PREPARE;
+		pipeline_send();
 		return;
 	}
+}
+
+static void startup_finish(void)
+{
+	if (!S.ever_ready) {
+		clocks_rearm();
+		log_info("store: ready; %zu pending clocks, %zu escalations scheduled",
+		         clocks_pending(-1) - clocks_pending(TIMER_ESCALATION), clocks_pending(TIMER_ESCALATION));
+	} else {
+		log_notice("store: database connection restored");
+	}
+	S.ever_ready = true;
+	S.state = S_IDLE;
+	S.backoff_ms = 0;
+	S.gave_up = false;
+	evtimer_del(S.ev_giveup);
+	daemon_ready();
+	store_kick();
 }
 
 static void startup_copy(void)
@@ -1494,7 +1542,7 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 	}
 	if (S.state == S_STARTUP)
 		startup_results();
-	else if (S.state == S_LOAD || S.state == S_WRITE)
+	else if (S.state == S_PREPARE || S.state == S_LOAD || S.state == S_WRITE)
 		handle_results();
 	else {
 		/* idle: drain notices / unexpected results */
