@@ -5,7 +5,7 @@
 #
 #   $(PREFIX)/sbin/hotlined                 the daemon (section 8: run by the system)
 #   $(PREFIX)/bin/hotlinectl                the client
-#   $(PREFIX)/share/hotlined/sql/NNN_*.sql  migrations (SQLDIR; the daemon's default --sql-dir)
+#   $(PREFIX)/share/hotlined/sql/NNN_*.sql  migrations, for reading (the daemon embeds its own copy)
 #   $(PREFIX)/share/man/man{1,5,8}/         manual pages
 #   $(PREFIX)/share/doc/hotlined/           operations guide, example configuration
 #   $(PREFIX)/lib/systemd/system/           hotlined.service, hotlined.socket
