@@ -46,6 +46,7 @@
 #include "daemon.h"
 #include "protocol.h"
 #include "rules.h"
+#include "store_sql.h"
 
 #define UNAVAILABLE_AFTER_MS 3000
 #define ID_RESERVE_SPARE 0 /* reserving costs no extra round trip: take exactly what the batch may need */
@@ -314,52 +315,11 @@ static void pipeline_send(void)
 
 /* ------------------------------------------------------------ the load */
 
-static const char SQL_SEEN[] =
-	"SELECT event_id, COALESCE(case_id, 0) FROM hotline.case_events "
-	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
-static const char SQL_CASES[] =
-	"WITH ids AS ("
-	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($1::jsonb) x"
-	"  UNION SELECT l.case_id FROM hotline.calls l"
-	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
-	"  UNION SELECT (SELECT c.id FROM hotline.cases c WHERE c.caller = x AND c.status <> 'closed'"
-	"                ORDER BY c.opened_at DESC, c.id DESC LIMIT 1)"
-	"        FROM jsonb_array_elements_text($3::jsonb) x)"
-	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
-	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
-	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
-	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
-	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
-	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
-	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"
-	"   FROM hotline.clocks k WHERE k.case_id = c.id)"
-	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids WHERE id IS NOT NULL)";
 
-static const char SQL_CALLS[] =
-	"SELECT call_id, case_id, caller, state, inbound, hotline.ms(offered_at), hotline.ms(answered_at),"
-	"  hotline.ms(ended_at), queue, agent, outcome FROM hotline.calls "
-	"WHERE call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
-static const char SQL_CALLERS[] =
-	"WITH cl AS ("
-	"  SELECT x AS caller FROM jsonb_array_elements_text($1::jsonb) x"
-	"  UNION SELECT c.caller FROM hotline.cases c"
-	"        WHERE c.id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))"
-	"  UNION SELECT l.caller FROM hotline.calls l"
-	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
-	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at),"
-	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
-	"        AND l.offered_at > hotline.from_ms($4::bigint) ORDER BY l.offered_at)::text"
-	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
 
-static const char SQL_ALERTS[] =
-	"SELECT id, kind, COALESCE(case_id, 0), caller, level, hotline.ms(raised_at), hotline.ms(due_at),"
-	"  hotline.ms(escalate_at), hotline.ms(acked_at), acked_by, dedupe_key, detail FROM hotline.alerts "
-	"WHERE id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x))";
 
-static const char SQL_IDS[] =
-	"SELECT nextval('hotline.cases_id_seq') FROM generate_series(1, $1::int)";
 
 static void take_batch(void)
 {
@@ -384,6 +344,7 @@ static void start_write(void);
 static void start_load(void)
 {
 	json_object *a_events = json_object_new_array(), *a_cases = json_object_new_array(),
+	            *a_event_cases = json_object_new_array(),
 	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
 	            *a_alerts = json_object_new_array();
 	struct item *it;
@@ -407,8 +368,10 @@ static void start_load(void)
 		if (!hl_type_is_event(ev->type))
 			continue;
 		json_object_array_add(a_events, json_object_new_string(ev->id));
-		if (ev->case_id)
+		if (ev->case_id) {
 			json_object_array_add(a_cases, json_object_new_int64(ev->case_id));
+			json_object_array_add(a_event_cases, json_object_new_int64(ev->case_id));
+		}
 		if (ev->call_id)
 			json_object_array_add(a_calls, json_object_new_string(ev->call_id));
 		if (ev->caller[0])
@@ -423,6 +386,7 @@ static void start_load(void)
 	hl_ms since = min_at - hl->cfg->repeat.window_ms - 1000;
 
 	char *s_events = json_take(a_events), *s_cases = json_take(a_cases), *s_calls = json_take(a_calls),
+	     *s_event_cases = json_take(a_event_cases),
 	     *s_callers = json_take(a_callers), *s_alerts = json_take(a_alerts);
 	char b_since[24], b_n[24];
 	fmt_i64(b_since, since);
@@ -435,7 +399,9 @@ static void start_load(void)
 	const char *p_seen[] = { s_events };
 	const char *p_cases[] = { s_cases, s_calls, s_callers };
 	const char *p_calls[] = { s_calls };
-	const char *p_callers[] = { s_callers, s_cases, s_calls, b_since };
+	/* callers (and their recent calls, for repeat-caller counting) only for
+	 * events: a clock that fires needs its case, not the caller's history */
+	const char *p_callers[] = { s_callers, s_event_cases, s_calls, b_since };
 	const char *p_alerts[] = { s_alerts };
 	const char *p_ids[] = { b_n };
 	send_stmt(SQL_SEEN, 1, p_seen);
@@ -444,7 +410,7 @@ static void start_load(void)
 	send_stmt(SQL_CALLERS, 4, p_callers);
 	send_stmt(SQL_ALERTS, 1, p_alerts);
 	send_stmt(SQL_IDS, 1, p_ids);
-	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts);
+	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	S.state = S_LOAD;
 	pipeline_send();
 }
@@ -626,97 +592,13 @@ static void apply_rules(void)
 
 /* ------------------------------------------------------------ the write */
 
-static const char SQL_W_CALLERS[] =
-	"INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
-	" SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at)"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(caller text, confidential boolean, repeat_alerted_at bigint)"
-	" ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential,"
-	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at";
 
-static const char SQL_W_CASES[] =
-	"INSERT INTO hotline.cases AS t (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
-	"  updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
-	"  hold_since, held_ms, policy)"
-	" SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at), hotline.from_ms(r.resolved_at),"
-	"  hotline.from_ms(r.closed_at), hotline.from_ms(r.last_contact_at), hotline.from_ms(r.updated_at),"
-	"  r.category, r.priority, r.department, r.queue, r.summary, r.resolution, r.transfers, r.reopens,"
-	"  r.on_hold, hotline.from_ms(r.hold_since), r.held_ms, r.policy"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, caller text, status text, opened_at bigint,"
-	"  resolved_at bigint, closed_at bigint, last_contact_at bigint, updated_at bigint, category text,"
-	"  priority text, department text, queue text, summary text, resolution text, transfers int,"
-	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text)"
-	" ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,"
-	"  closed_at = EXCLUDED.closed_at, last_contact_at = EXCLUDED.last_contact_at,"
-	"  updated_at = EXCLUDED.updated_at, category = EXCLUDED.category, priority = EXCLUDED.priority,"
-	"  department = EXCLUDED.department, queue = EXCLUDED.queue, summary = EXCLUDED.summary,"
-	"  resolution = EXCLUDED.resolution, transfers = EXCLUDED.transfers, reopens = EXCLUDED.reopens,"
-	"  on_hold = EXCLUDED.on_hold, hold_since = EXCLUDED.hold_since, held_ms = EXCLUDED.held_ms,"
-	"  policy = EXCLUDED.policy";
 
-static const char SQL_W_CALLS[] =
-	"INSERT INTO hotline.calls AS t (call_id, case_id, caller, state, inbound, offered_at, answered_at,"
-	"  ended_at, queue, agent, outcome)"
-	" SELECT r.call_id, r.case_id, r.caller, r.state, r.inbound, hotline.from_ms(r.offered_at),"
-	"  hotline.from_ms(r.answered_at), hotline.from_ms(r.ended_at), r.queue, r.agent, r.outcome"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(call_id text, case_id bigint, caller text, state text,"
-	"  inbound boolean, offered_at bigint, answered_at bigint, ended_at bigint, queue text, agent text,"
-	"  outcome text)"
-	" ON CONFLICT (call_id) DO UPDATE SET state = EXCLUDED.state, answered_at = EXCLUDED.answered_at,"
-	"  ended_at = EXCLUDED.ended_at, queue = EXCLUDED.queue, agent = EXCLUDED.agent,"
-	"  outcome = EXCLUDED.outcome";
 
-static const char SQL_W_CLOCKS[] =
-	"INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
-	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
-	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at), hotline.from_ms(r.due_at),"
-	"  hotline.from_ms(r.warn_at), r.warned, r.allowed_ms, hotline.from_ms(r.paused_at), r.remaining_ms,"
-	"  r.warn_remaining_ms, hotline.from_ms(r.met_at), hotline.from_ms(r.breached_at), r.calendar"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, kind text, state text, seq int,"
-	"  started_at bigint, due_at bigint, warn_at bigint, warned boolean, allowed_ms bigint,"
-	"  paused_at bigint, remaining_ms bigint, warn_remaining_ms bigint, met_at bigint,"
-	"  breached_at bigint, calendar text)"
-	" ON CONFLICT (case_id, kind) DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq,"
-	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,"
-	"  warned = EXCLUDED.warned, allowed_ms = EXCLUDED.allowed_ms, paused_at = EXCLUDED.paused_at,"
-	"  remaining_ms = EXCLUDED.remaining_ms, warn_remaining_ms = EXCLUDED.warn_remaining_ms,"
-	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar";
 
-static const char SQL_W_EVENTS[] =
-	"INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)"
-	" SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),"
-	"  r.description, r.body::jsonb"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
-	"  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n";
 
-static const char SQL_W_ALERTS_NEW[] =
-	"INSERT INTO hotline.alerts AS a (kind, case_id, caller, level, raised_at, due_at, escalate_at,"
-	"  detail, dedupe_key)"
-	" SELECT r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
-	"  hotline.from_ms(r.due_at), hotline.from_ms(r.escalate_at), r.detail, r.dedupe_key"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(kind text, case_id bigint, caller text,"
-	"  level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int)"
-	" ORDER BY r.n"
-	" ON CONFLICT (dedupe_key) DO NOTHING"
-	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a),"
-	"  pg_notify('hotline_alert', hotline.alert_notify_json(a))";
 
-static const char SQL_W_ALERTS_UPD[] =
-	"UPDATE hotline.alerts AS a SET"
-	"  level = CASE WHEN r.escalated THEN r.level ELSE a.level END,"
-	"  escalated_at = CASE WHEN r.escalated THEN hotline.from_ms(r.now) ELSE a.escalated_at END,"
-	"  escalate_at = CASE WHEN a.acked_at IS NULL THEN hotline.from_ms(r.escalate_at) END,"
-	"  acked_at = COALESCE(a.acked_at, hotline.from_ms(r.acked_at)),"
-	"  acked_by = COALESCE(a.acked_by, r.acked_by)"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, level int, escalate_at bigint, acked_at bigint,"
-	"  acked_by text, escalated boolean, now bigint)"
-	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
-	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a), r.escalated,"
-	"  CASE WHEN r.escalated THEN pg_notify('hotline_alert', hotline.alert_notify_json(a)) END";
 
-static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
-static const char SQL_REPLAY[] =
-	"SELECT hotline.alert_json(a) FROM hotline.alerts a WHERE a.id > $1::bigint AND a.acked_at IS NULL"
-	" ORDER BY a.id";
 
 static const char *const PREPARED[] = {
 	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
@@ -851,14 +733,13 @@ static void start_write(void)
 	}
 	for (size_t i = 0; i < w->n_cases; i++) {
 		struct hl_case *c = w->cases[i];
-		bool clocks_dirty = false;
 		for (int k = 0; k < HL_CK__COUNT; k++) {
-			if (c->clocks[k].dirty && c->clocks[k].state != HL_CS_NONE) {
+			if (c->clocks[k].dirty && c->clocks[k].state != HL_CS_NONE)
 				json_object_array_add(a_clocks, clock_row(c->id, k, &c->clocks[k]));
-				clocks_dirty = true;
-			}
 		}
-		if (c->is_new || c->dirty || clocks_dirty) {
+		/* a clock's own change (a breach, say) is in hotline.clocks: the
+		 * case row is written only when the case itself changed */
+		if (c->is_new || c->dirty) {
 			c->updated_at = now;
 			json_object_array_add(a_cases, case_row(c));
 		}

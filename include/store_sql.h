@@ -1,0 +1,171 @@
+/*
+ * store_sql.h - every SQL statement the store issues, in one place.
+ *
+ * Included by daemon/store.c and by the `make bench` limit baseline
+ * (tests/bench/limit.c), so the baseline always runs exactly the daemon's
+ * statements.  Keys are passed as JSON arrays and rows as JSON arrays of
+ * objects (jsonb_to_recordset): one statement per table per batch, never one
+ * per event.  Timestamps cross as milliseconds since the epoch
+ * (hotline.ms / hotline.from_ms).  All parameters are bound, never spliced.
+ */
+#ifndef HL_STORE_SQL_H
+#define HL_STORE_SQL_H
+
+/* ---- load: what a batch touches */
+
+static const char SQL_SEEN[] =
+	"SELECT event_id, COALESCE(case_id, 0) FROM hotline.case_events "
+	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
+
+static const char SQL_CASES[] =
+	"WITH ids AS ("
+	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($1::jsonb) x"
+	"  UNION SELECT l.case_id FROM hotline.calls l"
+	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
+	"  UNION SELECT (SELECT c.id FROM hotline.cases c WHERE c.caller = x AND c.status <> 'closed'"
+	"                ORDER BY c.opened_at DESC, c.id DESC LIMIT 1)"
+	"        FROM jsonb_array_elements_text($3::jsonb) x)"
+	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
+	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
+	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
+	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
+	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
+	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
+	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"
+	"   FROM hotline.clocks k WHERE k.case_id = c.id)"
+	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids WHERE id IS NOT NULL)";
+
+static const char SQL_CALLS[] =
+	"SELECT call_id, case_id, caller, state, inbound, hotline.ms(offered_at), hotline.ms(answered_at),"
+	"  hotline.ms(ended_at), queue, agent, outcome FROM hotline.calls "
+	"WHERE call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
+
+static const char SQL_CALLERS[] =
+	"WITH cl AS ("
+	"  SELECT x AS caller FROM jsonb_array_elements_text($1::jsonb) x"
+	"  UNION SELECT c.caller FROM hotline.cases c"
+	"        WHERE c.id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))"
+	"  UNION SELECT l.caller FROM hotline.calls l"
+	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
+	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at),"
+	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
+	"        AND l.offered_at > hotline.from_ms($4::bigint) ORDER BY l.offered_at)::text"
+	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
+
+static const char SQL_ALERTS[] =
+	"SELECT id, kind, COALESCE(case_id, 0), caller, level, hotline.ms(raised_at), hotline.ms(due_at),"
+	"  hotline.ms(escalate_at), hotline.ms(acked_at), acked_by, dedupe_key, detail FROM hotline.alerts "
+	"WHERE id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x))";
+
+static const char SQL_IDS[] =
+	"SELECT nextval('hotline.cases_id_seq') FROM generate_series(1, $1::int)";
+
+/* ---- write: every row the rules changed, then COMMIT at the pipeline's Sync */
+
+static const char SQL_W_CALLERS[] =
+	"INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
+	" SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at)"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(caller text, confidential boolean, repeat_alerted_at bigint)"
+	" ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential,"
+	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at";
+
+static const char SQL_W_CASES[] =
+	"INSERT INTO hotline.cases AS t (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
+	"  updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
+	"  hold_since, held_ms, policy)"
+	" SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at), hotline.from_ms(r.resolved_at),"
+	"  hotline.from_ms(r.closed_at), hotline.from_ms(r.last_contact_at), hotline.from_ms(r.updated_at),"
+	"  r.category, r.priority, r.department, r.queue, r.summary, r.resolution, r.transfers, r.reopens,"
+	"  r.on_hold, hotline.from_ms(r.hold_since), r.held_ms, r.policy"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, caller text, status text, opened_at bigint,"
+	"  resolved_at bigint, closed_at bigint, last_contact_at bigint, updated_at bigint, category text,"
+	"  priority text, department text, queue text, summary text, resolution text, transfers int,"
+	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text)"
+	" ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,"
+	"  closed_at = EXCLUDED.closed_at, last_contact_at = EXCLUDED.last_contact_at,"
+	"  updated_at = EXCLUDED.updated_at, category = EXCLUDED.category, priority = EXCLUDED.priority,"
+	"  department = EXCLUDED.department, queue = EXCLUDED.queue, summary = EXCLUDED.summary,"
+	"  resolution = EXCLUDED.resolution, transfers = EXCLUDED.transfers, reopens = EXCLUDED.reopens,"
+	"  on_hold = EXCLUDED.on_hold, hold_since = EXCLUDED.hold_since, held_ms = EXCLUDED.held_ms,"
+	"  policy = EXCLUDED.policy";
+
+static const char SQL_W_CALLS[] =
+	"INSERT INTO hotline.calls AS t (call_id, case_id, caller, state, inbound, offered_at, answered_at,"
+	"  ended_at, queue, agent, outcome)"
+	" SELECT r.call_id, r.case_id, r.caller, r.state, r.inbound, hotline.from_ms(r.offered_at),"
+	"  hotline.from_ms(r.answered_at), hotline.from_ms(r.ended_at), r.queue, r.agent, r.outcome"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(call_id text, case_id bigint, caller text, state text,"
+	"  inbound boolean, offered_at bigint, answered_at bigint, ended_at bigint, queue text, agent text,"
+	"  outcome text)"
+	" ON CONFLICT (call_id) DO UPDATE SET state = EXCLUDED.state, answered_at = EXCLUDED.answered_at,"
+	"  ended_at = EXCLUDED.ended_at, queue = EXCLUDED.queue, agent = EXCLUDED.agent,"
+	"  outcome = EXCLUDED.outcome";
+
+/* The clock row holds the current run; hotline.clock_runs keeps every run
+ * for the daily figures, written in the same statement (set-based: a per-row
+ * trigger cost a PL/pgSQL call per clock). */
+static const char SQL_W_CLOCKS[] =
+	"WITH up AS ("
+	" INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
+	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
+	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at), hotline.from_ms(r.due_at),"
+	"  hotline.from_ms(r.warn_at), r.warned, r.allowed_ms, hotline.from_ms(r.paused_at), r.remaining_ms,"
+	"  r.warn_remaining_ms, hotline.from_ms(r.met_at), hotline.from_ms(r.breached_at), r.calendar"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, kind text, state text, seq int,"
+	"  started_at bigint, due_at bigint, warn_at bigint, warned boolean, allowed_ms bigint,"
+	"  paused_at bigint, remaining_ms bigint, warn_remaining_ms bigint, met_at bigint,"
+	"  breached_at bigint, calendar text)"
+	" ON CONFLICT (case_id, kind) DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq,"
+	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,"
+	"  warned = EXCLUDED.warned, allowed_ms = EXCLUDED.allowed_ms, paused_at = EXCLUDED.paused_at,"
+	"  remaining_ms = EXCLUDED.remaining_ms, warn_remaining_ms = EXCLUDED.warn_remaining_ms,"
+	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar"
+	" RETURNING t.case_id, t.kind, t.seq, t.state, t.started_at, t.due_at, t.allowed_ms, t.met_at, t.breached_at)"
+	" INSERT INTO hotline.clock_runs AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,"
+	"  met_at, breached_at)"
+	" SELECT * FROM up"
+	" ON CONFLICT (case_id, kind, seq) DO UPDATE SET state = EXCLUDED.state,"
+	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,"
+	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now()";
+
+static const char SQL_W_EVENTS[] =
+	"INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)"
+	" SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),"
+	"  r.description, r.body::jsonb"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
+	"  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n";
+
+static const char SQL_W_ALERTS_NEW[] =
+	"INSERT INTO hotline.alerts AS a (kind, case_id, caller, level, raised_at, due_at, escalate_at,"
+	"  detail, dedupe_key)"
+	" SELECT r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
+	"  hotline.from_ms(r.due_at), hotline.from_ms(r.escalate_at), r.detail, r.dedupe_key"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(kind text, case_id bigint, caller text,"
+	"  level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int)"
+	" ORDER BY r.n"
+	" ON CONFLICT (dedupe_key) DO NOTHING"
+	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a),"
+	"  pg_notify('hotline_alert', hotline.alert_notify_json(a))";
+
+static const char SQL_W_ALERTS_UPD[] =
+	"UPDATE hotline.alerts AS a SET"
+	"  level = CASE WHEN r.escalated THEN r.level ELSE a.level END,"
+	"  escalated_at = CASE WHEN r.escalated THEN hotline.from_ms(r.now) ELSE a.escalated_at END,"
+	"  escalate_at = CASE WHEN a.acked_at IS NULL THEN hotline.from_ms(r.escalate_at) END,"
+	"  acked_at = COALESCE(a.acked_at, hotline.from_ms(r.acked_at)),"
+	"  acked_by = COALESCE(a.acked_by, r.acked_by)"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, level int, escalate_at bigint, acked_at bigint,"
+	"  acked_by text, escalated boolean, now bigint)"
+	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
+	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a), r.escalated,"
+	"  CASE WHEN r.escalated THEN pg_notify('hotline_alert', hotline.alert_notify_json(a)) END";
+
+/* ---- reads that must see the batch's own writes */
+
+static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
+
+static const char SQL_REPLAY[] =
+	"SELECT hotline.alert_json(a) FROM hotline.alerts a WHERE a.id > $1::bigint AND a.acked_at IS NULL"
+	" ORDER BY a.id";
+
+#endif
