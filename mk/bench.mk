@@ -1,0 +1,24 @@
+# mk/bench.mk - `make bench`: benchmarks, written to docs/performance.md.
+#
+#   make bench                 every measurement (~10-15 min), docs/performance.md
+#   BENCH_QUICK=1 make bench   ~2-minute smoke run, written to var/bench/quick.md
+#
+# Builds the daemon and the two benchmark clients with the Makefile's CFLAGS
+# and LDLIBS, then runs scripts/bench.sh (its own PostgreSQL on port 5490 in
+# var/bench/pg, the daemon, pgbench and the clients).  Never part of
+# `make check`: timings are printed, not asserted.  See docs/performance.md.
+
+BENCH_B := $(B)/bench
+
+$(BENCH_B):
+	mkdir -p $@
+
+$(BENCH_B)/loadgen: tests/bench/loadgen.c | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+$(BENCH_B)/limit: tests/bench/limit.c include/store_sql.h | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit
+	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) \
+	LIMIT_BIN=$(abspath $(BENCH_B)/limit) scripts/bench.sh run

@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - run every hotlined benchmark in one go and write docs/performance.md.
+#
+#   scripts/bench.sh run        set up PostgreSQL + the daemon, measure, write docs/performance.md
+#   scripts/bench.sh pg-start   start the benchmark cluster only (var/bench/pg, port 5490)
+#   scripts/bench.sh pg-stop    stop it
+#   scripts/bench.sh psql       psql into it
+#   scripts/bench.sh render     re-render docs/performance.md from var/bench/results (no measuring)
+#   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest mix 64
+#
+# Environment: BENCH_QUICK=1 runs a ~2-minute smoke version (shorter phases,
+# 100k clocks instead of 1M, 200 connections instead of 1,000) and writes
+# docs/performance.md only when BENCH_OUT says so (default: var/bench/quick.md).
+# HOTLINED_BIN, LOADGEN_BIN, LIMIT_BIN name the binaries (mk/bench.mk sets them).
+#
+# Design.  Everything runs on one machine: PostgreSQL (its own cluster, Unix
+# socket only, fsync and synchronous_commit ON, so every acknowledgement costs
+# a real durable commit), the daemon and the load generator.  The machine is
+# shared and noisy, so each daemon figure is reported next to baselines measured
+# in the same run against the same cluster, and as a ratio:
+#   naive  pgbench, one transaction per event, the daemon's statements for it;
+#   limit  tests/bench/limit: the daemon's set-based statements for thousands
+#          of events per transaction, pipelined, from a bare libpq client.
+# Each measurement starts from a freshly truncated schema so that table and
+# index sizes are comparable between the daemon and the baselines.
+# Raw figures go to var/bench/results/*.json (one JSON object per line); the
+# report is rendered from them at the end.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PORT=5490
+BENCH=$ROOT/var/bench
+PGBASE=$BENCH/pg
+PGDATA_DIR=$PGBASE/data
+PGRUN=$PGBASE/run
+PGLOG=$PGBASE/postgresql.log
+RES=$BENCH/results
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+HOTLINED_BIN=${HOTLINED_BIN:-$ROOT/build/hotlined}
+LOADGEN_BIN=${LOADGEN_BIN:-$ROOT/build/bench/loadgen}
+LIMIT_BIN=${LIMIT_BIN:-$ROOT/build/bench/limit}
+QUICK=${BENCH_QUICK:-0}
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+say() { printf '\n== %s\n' "$*" >&2; }
+
+if [ "$(id -u)" = 0 ]; then
+	SUPER=postgres
+	as_pg() { runuser -u postgres -- "$@"; }
+else
+	SUPER=${USER:-$(id -un)}
+	as_pg() { "$@"; }
+fi
+CONNINFO="host=$PGRUN port=$PORT dbname=hotline user=$SUPER"
+psql_q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGRUN" -p "$PORT" -U "$SUPER" -d hotline "$@"; }
+
+# --------------------------------------------------------------- PostgreSQL
+
+pg_running() { [ -f "$PGDATA_DIR/PG_VERSION" ] && as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
+
+pg_start() {
+	[ -x "$BIN/initdb" ] || die "no PostgreSQL server in /usr/lib/postgresql/*/bin"
+	mkdir -p "$PGBASE" "$PGRUN"
+	[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$PGBASE"
+	if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+		as_pg "$BIN/initdb" -D "$PGDATA_DIR" -E UTF8 --locale=C --auth=trust -U "$SUPER" >"$PGBASE/initdb.log" 2>&1 ||
+			{ cat "$PGBASE/initdb.log" >&2; die "initdb failed"; }
+	fi
+	# Durable commits on purpose: the comparison is about amortising fsync.
+	as_pg tee "$PGDATA_DIR/bench.conf" >/dev/null <<-EOF
+		listen_addresses = ''
+		unix_socket_directories = '$PGRUN'
+		port = $PORT
+		max_connections = 300
+		shared_buffers = 512MB
+		fsync = on
+		synchronous_commit = on
+		full_page_writes = on
+		max_wal_size = 4GB
+		checkpoint_timeout = 30min
+		autovacuum = on
+		logging_collector = off
+		log_min_messages = warning
+	EOF
+	grep -q "^include_if_exists = 'bench.conf'" "$PGDATA_DIR/postgresql.conf" ||
+		echo "include_if_exists = 'bench.conf'" | as_pg tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
+	if ! pg_running; then
+		as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start >/dev/null ||
+			{ tail -n 30 "$PGLOG" >&2; die "pg_ctl start failed"; }
+	fi
+	"$BIN/psql" -X -q -h "$PGRUN" -p "$PORT" -U "$SUPER" -d postgres -Atc \
+		"SELECT 1 FROM pg_database WHERE datname = 'hotline'" | grep -q 1 ||
+		"$BIN/psql" -X -q -h "$PGRUN" -p "$PORT" -U "$SUPER" -d postgres -c "CREATE DATABASE hotline"
+}
+
+pg_stop() {
+	if pg_running; then as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null; fi
+}
+
+# Back to the same starting point before every phase: the tables truncated,
+# then a history of SEED closed cases (each with its call, event and met
+# clocks) and ANALYZE.  Not empty tables on purpose: with the statistics of
+# an empty table the planner picks sequential scans (the cached plans of the
+# foreign-key checks on hotline.cases among them) and every phase would
+# measure a quadratic slowdown until autovacuum's next ANALYZE instead of
+# the daemon.  No RESTART IDENTITY: ids are never reused.
+db_reset() {
+	local tables
+	tables=$(psql_q -Atc "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables
+		WHERE schemaname = 'hotline' AND tablename NOT IN ('schema_migrations', 'pseudonym_key')")
+	psql_q <<-SQL >/dev/null
+		TRUNCATE $tables CASCADE;
+		BEGIN;
+		CREATE TEMP TABLE h ON COMMIT DROP AS
+		  SELECT nextval('hotline.cases_id_seq') AS id, g, '+1$(nonce)' || g AS caller,
+		         now() - interval '10 days' + g * interval '1 s' AS t FROM generate_series(1, $SEED) g;
+		INSERT INTO hotline.callers (caller) SELECT caller FROM h;
+		INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, closed_at)
+		  SELECT id, caller, 'closed', t, t + interval '1 h', t + interval '2 h' FROM h;
+		INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, ended_at)
+		  SELECT 'h' || id, id, caller, 'ended', t, t, t + interval '5 min' FROM h;
+		INSERT INTO hotline.clocks (case_id, kind, state, started_at, due_at, allowed_ms, met_at)
+		  SELECT id, 'resolution', 'met', t, t + interval '2 days', 172800000, t + interval '1 h' FROM h;
+		INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
+		  SELECT 'h' || id, id, 'call.offered', t, jsonb_build_object('type', 'call.offered', 'id', 'h' || id) FROM h;
+		COMMIT;
+		VACUUM ANALYZE;
+		CHECKPOINT;
+	SQL
+}
+
+db_fresh() {
+	"$BIN/psql" -X -q -h "$PGRUN" -p "$PORT" -U "$SUPER" -d postgres -c "DROP DATABASE IF EXISTS hotline" -c "CREATE DATABASE hotline"
+	"$HOTLINED_BIN" -c "$CONF" --migrate >/dev/null
+}
+
+# ------------------------------------------------------------------ daemon
+
+DPID=
+DLOG=$BENCH/hotlined.log
+CONF=$BENCH/hotlined.conf
+DPORT=7390
+
+write_conf() {
+	cat >"$CONF" <<-EOF
+		# written by scripts/bench.sh
+		listen = {
+		  tcp = "127.0.0.1:$DPORT";
+		  unix = "";
+		  max_connections = 1200;
+		  max_inflight = 1024;
+		  idle_timeout = "0";
+		};
+		database = { conninfo = "$CONNINFO"; batch_max = ${BENCH_BATCH_MAX:-1000}; };
+		log = { level = "notice"; };
+	EOF
+}
+
+# Start the daemon and wait for "ready"; START_MS = the milliseconds it took.
+# (Not printed: a $(...) subshell would lose DPID.)
+daemon_start() {
+	local t0 t1 i
+	: >"$DLOG"
+	t0=$(date +%s%3N)
+	( ulimit -n 8192; exec "$HOTLINED_BIN" -c "$CONF" ) >>"$DLOG" 2>&1 &
+	DPID=$!
+	for i in $(seq 1 1200); do
+		if grep -q " ready" "$DLOG"; then
+			t1=$(date +%s%3N)
+			START_MS=$((t1 - t0))
+			return 0
+		fi
+		kill -0 "$DPID" 2>/dev/null || { cat "$DLOG" >&2; die "the daemon exited"; }
+		sleep 0.025
+	done
+	die "the daemon did not become ready in 30 s"
+}
+
+daemon_stop() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
+	DPID=
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+dstats() { "$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode stats; }
+
+trap 'daemon_stop; [ -n "${PERF_PID:-}" ] && kill -INT "$PERF_PID" 2>/dev/null; true' EXIT
+
+# ----------------------------------------------------------------- results
+
+RESULTS=$RES/results.jsonl
+# record PHASE JSON: one line of $RESULTS
+record() { printf '%s\n' "$2" | jq -c --arg p "$1" '. + {phase: $p}' >>"$RESULTS"; printf '%s %s\n' "$1" "$2" >&2; }
+
+nonce() { printf '%06d' $(( ($(date +%s%N) / 1000) % 1000000 )); }
+
+# ------------------------------------------------------------- the phases
+
+ingest() { # ingest WORKLOAD CONNS
+	db_reset
+	daemon_start
+	local out st
+	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "$WINDOW" \
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")
+	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
+	record "ingest" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
+	daemon_stop
+}
+
+# The profile: system-wide samples while 64 connections send call.offered,
+# split by process and by function (what bounds the figure).
+profile() {
+	command -v perf >/dev/null || { echo "bench.sh: no perf, no profile" >&2; return 0; }
+	db_reset
+	daemon_start
+	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns 64 --window "$WINDOW" \
+		--duration "$DUR" --warmup 1 --nonce "$(nonce)" >/dev/null &
+	local lg=$!
+	sleep 2
+	# only our processes: the daemon, this cluster's postgres processes, the load generator
+	local pm pids
+	pm=$(head -n 1 "$PGDATA_DIR/postmaster.pid")
+	pids=$(echo "$DPID" "$lg" "$pm" $(pgrep -P "$pm") | tr ' ' ',')
+	perf record -e cpu-clock -g -F 999 -p "$pids" -o "$BENCH/perf.data" -- sleep "$PROF_S" >/dev/null 2>&1 || true
+	wait "$lg" || true
+	local dpid=$DPID
+	daemon_stop
+	{
+		echo "# share of the CPU samples by process ($1, 64 connections, ${PROF_S}s; the daemon, its PostgreSQL, loadgen)"
+		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm 2>/dev/null | awk '/^ +[0-9]/ && n++ < 8'
+		echo "# hottest functions"
+		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null | awk '/^ +[0-9]/ && n++ < 25'
+		echo "# inside the daemon (self time, % of all samples)"
+		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --pid "$dpid" --sort dso,sym 2>/dev/null |
+			awk '/^ +[0-9]/ && n++ < 30'
+	} >"$RES/profile-$1.txt"
+}
+
+naive() { # naive WORKLOAD CONNS
+	db_reset
+	local pgb=$BENCH/naive_$1.pgb per=1 out tps lat j=1
+	[ "$1" = mix ] && per=6
+	[ "$2" -gt 1 ] && j=2
+	"$ROOT/tests/bench/make-naive.sh" "$1" >"$pgb"
+	out=$(pgbench -n -M simple -h "$PGRUN" -p "$PORT" -U "$SUPER" -c "$2" -j "$j" -T "$DUR" \
+		-D nonce="$(nonce)" -D now="$(date +%s%3N)" -D n=0 -f "$pgb" hotline 2>&1) ||
+		{ echo "$out" >&2; die "pgbench failed"; }
+	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+	record "naive" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \
+		'{workload: $w, conns: $c, acks_per_s: ($tps * $per), mean_tx_ms: ($lat / $per)}')"
+}
+
+limit() { # limit WORKLOAD
+	db_reset
+	record "limit" "$("$LIMIT_BIN" --conninfo "$CONNINFO" --workload "$1" --batch "${BENCH_BATCH_MAX:-1000}" \
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")"
+}
+
+openloop() { # openloop WORKLOAD RATE CONNS
+	db_reset
+	daemon_start
+	local out st
+	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$3" --rate "$2" \
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")
+	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
+	record "openloop" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
+	daemon_stop
+}
+
+# N pending clocks (cases + clocks rows), due in 30 days, never warned.
+bulk_clocks() { # bulk_clocks N CALLER_PREFIX
+	[ "$1" -gt 0 ] || return 0
+	psql_q <<-SQL >/dev/null
+		BEGIN;
+		CREATE TEMP TABLE nc ON COMMIT DROP AS
+		  SELECT nextval('hotline.cases_id_seq') AS id, g FROM generate_series(1, $1) g;
+		INSERT INTO hotline.cases (id, caller, status, opened_at)
+		  SELECT id, '$2' || g, 'open', now() FROM nc;
+		INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+		  SELECT id, 'resolution', 'pending', 1, now(), now() + interval '30 days' + g * interval '1 ms',
+		         2592000000 FROM nc;
+		COMMIT;
+		VACUUM ANALYZE hotline.cases, hotline.clocks;
+		CHECKPOINT;
+	SQL
+}
+
+# RSS, timer bytes and start time with N pending clocks.
+clocks_mem() { # clocks_mem N
+	db_reset
+	bulk_clocks "$1" "+4$(nonce)"
+	local ms st rss
+	daemon_start
+	ms=$START_MS
+	sleep 1
+	rss=$(rss_kb "$DPID")
+	st=$(dstats | jq -c '.stats | {pending: (.pending_clocks | add), timer_bytes}')
+	record "clocks" "$(jq -c -n --argjson n "$1" --argjson ms "$ms" --argjson rss "$rss" --argjson s "$st" \
+		'{clocks: $n, start_ms: $ms, rss_kb: $rss} + $s')"
+	daemon_stop
+}
+
+# Alert lateness: BIG pending clocks of which DUE fall due within one second,
+# DUE_IN seconds from now (after the daemon has started and loaded them).
+lateness() { # lateness BIG DUE DUE_IN
+	db_reset
+	bulk_clocks $(($1 - $2)) "+3$(nonce)"
+	psql_q <<-SQL >/dev/null
+		BEGIN;
+		CREATE TEMP TABLE nc ON COMMIT DROP AS
+		  SELECT nextval('hotline.cases_id_seq') AS id, g FROM generate_series(1, $2) g;
+		INSERT INTO hotline.cases (id, caller, status, opened_at) SELECT id, '+2$(nonce)' || g, 'open', now() FROM nc;
+		INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+		  SELECT id, 'callback', 'pending', 1, now(), date_trunc('second', now()) + interval '$3 s' + (g % 1000) * interval '1 ms',
+		         1800000 FROM nc;
+		COMMIT;
+	SQL
+	local ms out st
+	daemon_start
+	ms=$START_MS
+	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode lateness --expect "$2" --timeout $(($3 + 60)))
+	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
+	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
+		--argjson st "$st" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss} + $st')"
+	daemon_stop
+}
+
+conns() { # conns N
+	db_reset
+	daemon_start
+	sleep 0.5
+	record "conns" "$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode conns --conns "$1" --pid "$DPID" --hold 1 --timeout 60)"
+	daemon_stop
+}
+
+# ----------------------------------------------------------------- report
+
+machine_json() {
+	jq -c -n --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" --arg ncpu "$(nproc)" \
+		--arg mem "$(free -m | awk '/^Mem:/ { print $2 }')" --arg kernel "$(uname -r)" \
+		--arg pg "$("$BIN/postgres" --version | sed 's/.*) //')" --arg hl "$("$HOTLINED_BIN" --version | head -1)" \
+		--arg libevent "$(pkg-config --modversion libevent)" --arg libpq "$(pkg-config --modversion libpq)" \
+		--arg cc "$(${CC:-cc} --version | head -1)" --arg disk "$(findmnt -n -o SOURCE,FSTYPE --target "$PGDATA_DIR" | tr -s ' ')" \
+		--arg fsync "$FSYNC_OPS" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg quick "$QUICK" \
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		'{cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
+		  libpq: $libpq, cc: $cc, disk: $disk, fdatasync_per_s: $fsync, date: $date, quick: $quick, loadavg: $load}'
+}
+
+render() {
+	"$ROOT/tests/bench/render.sh" "$RESULTS" "$BENCH/machine.json" "$RES" "$WINDOW" "$DUR" >"$OUT"
+	echo "bench.sh: wrote $OUT" >&2
+}
+
+# -------------------------------------------------------------------- main
+
+case ${1:-run} in
+pg-start) pg_start; echo "$CONNINFO"; exit 0 ;;
+pg-stop) pg_stop; exit 0 ;;
+psql) shift; exec "$BIN/psql" -h "$PGRUN" -p "$PORT" -U "$SUPER" -d hotline "$@" ;;
+render)
+	WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-15}; OUT=${BENCH_OUT:-$ROOT/docs/performance.md}; SEED=${BENCH_SEED:-50000}
+	render; exit 0 ;;
+phase) # one phase by hand, for development: scripts/bench.sh phase ingest offered 64
+	shift; WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-5}; WARM=1; SEED=${BENCH_SEED:-50000}; PROF_S=3
+	RESULTS=$RES/phase.jsonl; mkdir -p "$RES"; pg_start; write_conf
+	[ "${BENCH_FRESH:-0}" = 1 ] && db_fresh
+	"$@"; exit 0 ;;
+run) ;;
+*) echo "usage: $0 run|render|pg-start|pg-stop|psql|phase NAME ARGS" >&2; exit 2 ;;
+esac
+
+for b in "$HOTLINED_BIN" "$LOADGEN_BIN" "$LIMIT_BIN"; do [ -x "$b" ] || die "$b missing (make bench builds it)"; done
+command -v pgbench >/dev/null || die "pgbench missing (apt-get install postgresql-client)"
+command -v jq >/dev/null || die "jq missing"
+
+if [ "$QUICK" = 1 ]; then
+	DUR=${BENCH_DURATION:-3}; WARM=1; BIG=100000; DUE=2000; NCONN=200; PROF_S=2
+	OUT=${BENCH_OUT:-$BENCH/quick.md}
+else
+	DUR=${BENCH_DURATION:-15}; WARM=2; BIG=1000000; DUE=10000; NCONN=1000; PROF_S=8
+	OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
+fi
+WINDOW=${BENCH_WINDOW:-16}
+SEED=${BENCH_SEED:-50000}
+# Other people rebuild build/hotlined while we run: measure one snapshot.
+cp "$HOTLINED_BIN" "$BENCH/hotlined.bin"
+HOTLINED_BIN=$BENCH/hotlined.bin
+T_BEGIN=$(date +%s)
+
+say "PostgreSQL (port $PORT, fsync on, synchronous_commit on)"
+pg_start
+write_conf
+db_fresh
+mkdir -p "$RES"
+: >"$RESULTS"
+FSYNC_OPS=$(cd "$BENCH" && "$BIN/pg_test_fsync" -s 1 -f "$BENCH/fsync.probe" 2>/dev/null |
+	awk '/fdatasync/ && /ops\/sec/ { print $2; exit }') || true
+rm -f "$BENCH/fsync.probe"
+machine_json >"$BENCH/machine.json"
+
+for w in offered mix; do
+	for c in 1 8 64; do
+		say "ingest $w, $c connection(s): daemon, then naive"
+		ingest "$w" "$c"
+		naive "$w" "$c"
+	done
+	say "limit $w"
+	limit "$w"
+	say "open loop $w at 2000 events/s"
+	openloop "$w" 2000 8
+done
+
+say "profile (perf) under the offered load"
+PROF_S=$PROF_S profile offered
+
+say "clocks: memory and start time"
+clocks_mem 0
+clocks_mem $((BIG / 10))
+clocks_mem "$BIG"
+say "clocks: alert lateness, $BIG pending, $DUE due within one second"
+lateness "$BIG" "$DUE" 15
+
+say "connections: $NCONN"
+conns "$NCONN"
+
+db_reset
+echo "bench.sh: all phases in $(( $(date +%s) - T_BEGIN )) s" >&2
+render
