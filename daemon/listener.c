@@ -19,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -95,6 +97,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)salen;
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
+	if (!is_unix) {
+		/* replies are small and must leave at once, not wait for Nagle */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	conn_accept(fd, is_unix, peer);
 }
 
