@@ -14,16 +14,21 @@
  * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx)
  * is retried with exponential backoff up to webhooks.max_retries; at most
  * WEBHOOK_MAX_PENDING deliveries wait per process, beyond which new ones are
- * dropped and counted.  Nothing here blocks the loop.  Only plain http:// is
- * supported; put a local TLS proxy in front for https.
+ * dropped and counted.  Nothing here blocks the loop.  Both http:// and
+ * https:// URLs are verified against the system's CA certificates
+ * (SSL_CERT_FILE / SSL_CERT_DIR override them) and the URL's host name.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
 
 #include "daemon.h"
 #include "protocol.h"
@@ -48,6 +53,20 @@ static LIST_HEAD(, sub) subs = LIST_HEAD_INITIALIZER(subs);
 static size_t n_subs;
 static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
 static size_t n_deliveries;
+static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
+
+static SSL_CTX *tls_client_ctx(void)
+{
+	if (!client_tls) {
+		client_tls = SSL_CTX_new(TLS_client_method());
+		if (!client_tls)
+			return NULL;
+		SSL_CTX_set_min_proto_version(client_tls, TLS1_2_VERSION);
+		SSL_CTX_set_default_verify_paths(client_tls);
+		SSL_CTX_set_verify(client_tls, SSL_VERIFY_PEER, NULL);
+	}
+	return client_tls;
+}
 
 size_t alerts_subscribers(void) { return n_subs; }
 
@@ -105,7 +124,8 @@ static void delivery_failed(struct delivery *d, const char *why)
 		delivery_free(d);
 		return;
 	}
-	int delay_ms = 500 << (d->attempt < 10 ? d->attempt : 10);
+	/* attempt counts the POSTs made so far: waits of 0.5 s, 1 s, 2 s, ... up to 60 s */
+	int delay_ms = 500 << (d->attempt - 1 < 10 ? d->attempt - 1 : 10);
 	if (delay_ms > 60000)
 		delay_ms = 60000;
 	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", d->url, d->attempt, why, delay_ms);
@@ -136,9 +156,10 @@ static void delivery_send(struct delivery *d)
 {
 	struct evhttp_uri *uri = evhttp_uri_parse(d->url);
 	d->attempt++;
-	if (!uri || !evhttp_uri_get_host(uri) || (evhttp_uri_get_scheme(uri) &&
-	    strcmp(evhttp_uri_get_scheme(uri), "http") != 0)) {
-		log_err("webhook %s: not an http:// URL; dropped", d->url);
+	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
+	bool tls = scheme && strcmp(scheme, "https") == 0;
+	if (!uri || !evhttp_uri_get_host(uri) || (scheme && !tls && strcmp(scheme, "http") != 0)) {
+		log_err("webhook %s: not an http:// or https:// URL; dropped", d->url);
 		if (uri)
 			evhttp_uri_free(uri);
 		hl->stats.webhook_failed++;
@@ -154,7 +175,31 @@ static void delivery_send(struct delivery *d)
 
 	if (d->hc)
 		evhttp_connection_free(d->hc);
-	d->hc = evhttp_connection_base_new(hl->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80));
+	d->hc = NULL;
+	if (tls) {
+		SSL_CTX *ctx = tls_client_ctx();
+		SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+		struct bufferevent *bev = NULL;
+		if (ssl) {
+			/* the certificate must name this host (or IP address); SNI only for names */
+			unsigned char addr[16];
+			if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
+				X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+			} else {
+				SSL_set_tlsext_host_name(ssl, host);
+				SSL_set1_host(ssl, host);
+			}
+			bev = bufferevent_openssl_socket_new(hl->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+			                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+			if (!bev)
+				SSL_free(ssl);
+		}
+		if (bev)
+			d->hc = evhttp_connection_base_bufferevent_new(hl->base, NULL, bev, host,
+			                                               (ev_uint16_t)(port > 0 ? port : 443));
+	} else {
+		d->hc = evhttp_connection_base_new(hl->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80));
+	}
 	struct evhttp_request *req = evhttp_request_new(delivery_done_cb, d);
 	if (!d->hc || !req) {
 		evhttp_uri_free(uri);
@@ -243,4 +288,8 @@ void alerts_free(void)
 	n_subs = 0;
 	while ((d = LIST_FIRST(&deliveries)))
 		delivery_free(d);
+	if (client_tls) {
+		SSL_CTX_free(client_tls);
+		client_tls = NULL;
+	}
 }

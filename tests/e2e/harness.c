@@ -965,3 +965,114 @@ void hl_e2e_cleanup(void)
 	}
 	free_kept();
 }
+
+/* ------------------------------------------- wrapped start, extra environment */
+
+extern char **environ;
+
+/* The child's environment: ours, with each "NAME=VALUE" of env replacing or
+ * adding NAME.  Built before fork, so the child does not allocate. */
+static char **build_env(const char *const *env)
+{
+	size_t n_own = 0, n_add = 0;
+	while (environ[n_own])
+		n_own++;
+	while (env && env[n_add])
+		n_add++;
+	char **out = calloc(n_own + n_add + 1, sizeof *out);
+	cr_assert(out);
+	size_t n = 0;
+	for (size_t i = 0; i < n_own; i++) {
+		size_t klen = strcspn(environ[i], "=");
+		bool replaced = false;
+		for (size_t j = 0; j < n_add && !replaced; j++)
+			replaced = strncmp(env[j], environ[i], klen) == 0 && env[j][klen] == '=';
+		if (!replaced)
+			out[n++] = environ[i];
+	}
+	for (size_t j = 0; j < n_add; j++)
+		out[n++] = (char *)env[j];
+	return out;
+}
+
+/* spawn() with extra environment entries; "@PID@" in a value becomes the child's pid. */
+static pid_t spawn_env(const char *out, char *const argv[], const char *const *env)
+{
+	static char with_pid[8][512];
+	char **envp = build_env(env);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		free(envp);
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		int k = 0;
+		for (size_t i = 0; envp[i] && k < 8; i++) {
+			char *at = strstr(envp[i], "@PID@");
+			if (!at)
+				continue;
+			snprintf(with_pid[k], sizeof with_pid[k], "%.*s%d%s", (int)(at - envp[i]), envp[i], (int)getpid(),
+			         at + 5);
+			envp[i] = with_pid[k++];
+		}
+		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		signal(SIGPIPE, SIG_DFL);
+		execve(argv[0], argv, envp);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	free(envp);
+	return pid;
+}
+
+void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const *env)
+{
+	cr_assert(d->pid == 0, "daemon already running");
+	char *argv[64];
+	size_t n = 0;
+	for (size_t i = 0; prefix && prefix[i]; i++) {
+		cr_assert(n < 60, "hl_d_start_ex: prefix too long");
+		argv[n++] = (char *)prefix[i];
+	}
+	argv[n++] = (char *)daemon_bin();
+	argv[n++] = "-c";
+	argv[n++] = d->conf;
+	argv[n] = NULL;
+	FILE *f = fopen(d->log, "a");
+	if (f) {
+		fprintf(f, "==== harness: starting");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, " %s", argv[i]);
+		fprintf(f, "\n");
+		fclose(f);
+	}
+	d->pid = spawn_env(d->log, argv, env);
+	int64_t end = hl_now_ms() + 30000;
+	for (;;) {
+		int fd = try_connect_unix(d->sock);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		int st;
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			cr_assert_fail("%s exited during start-up with status %d (log: %s)", argv[0], decode_status(st), d->log);
+		}
+		if (hl_now_ms() > end)
+			cr_assert_fail("%s did not accept on %s within 30 s (log: %s)", argv[0], d->sock, d->log);
+		hl_sleep_ms(20);
+	}
+}

@@ -122,6 +122,13 @@ void hl_d_restart(struct hl_d *d);
 bool hl_d_alive(struct hl_d *d);
 /* The daemon's log so far (malloc'd, never NULL). */
 char *hl_d_log(const struct hl_d *d);
+/* Start the daemon (again) like hl_d_start, but as `prefix... HOTLINED_BIN -c conf`
+ * (a wrapper such as systemd-socket-activate; prefix NULL = none; prefix[0] is an
+ * absolute path) with extra environment entries "NAME=VALUE" (env NULL = none).
+ * In an env value, "@PID@" becomes the daemon's pid (exec keeps the pid), as
+ * systemd sets WATCHDOG_PID.  Ready when d->sock accepts, as for hl_d_start:
+ * point d->sock at the wrapper's socket first if the daemon's own is not used. */
+void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const *env);
 
 /* ---------------------------------------------------------- connections */
 
