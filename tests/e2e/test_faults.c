@@ -164,15 +164,21 @@ TestSuite(faults, .init = hl_e2e_init, .fini = fini, .timeout = 150);
 
 /* A daemon on the private cluster: config written, migrated there; started unless no_start.
  * The daemon logs in as its own role "hotlined" (created by the migrations), as in production. */
-static struct hl_d *daemon_on(struct pgc *p, const char *sla, bool no_start)
+static struct hl_d *daemon_on_hosts(struct pgc *p, const char *sla, bool no_start, const char *dead_first)
 {
-	char *db = xcalloc(512, 1);
-	char ci[300];
-	snprintf(ci, sizeof ci, "%s", p->conninfo);
-	char *u = strstr(ci, " user=");
-	cr_assert(u);
-	*u = '\0';
-	snprintf(db, 512, "conninfo = \"%s user=hotlined dbname=hotline\"; reconnect_max = \"1s\";", ci);
+	char *db = xcalloc(768, 1);
+	if (dead_first) {
+		/* a multi-host conninfo whose first host is gone: libpq must fail over */
+		snprintf(db, 768, "conninfo = \"host=%s,%s port=5432,5432 user=hotlined dbname=hotline"
+		         " target_session_attrs=read-write\"; reconnect_max = \"1s\";", dead_first, p->dir);
+	} else {
+		char ci[300];
+		snprintf(ci, sizeof ci, "%s", p->conninfo);
+		char *u = strstr(ci, " user=");
+		cr_assert(u);
+		*u = '\0';
+		snprintf(db, 768, "conninfo = \"%s user=hotlined dbname=hotline\"; reconnect_max = \"1s\";", ci);
+	}
 	struct hl_e2e_opts o = { .database = db, .sla = sla, .no_start = true };
 	struct hl_d *d = hl_d_up(&o);
 	/* the harness migrated its own database on the shared cluster; from now
@@ -186,6 +192,11 @@ static struct hl_d *daemon_on(struct pgc *p, const char *sla, bool no_start)
 	if (!no_start)
 		hl_d_start(d);
 	return d;
+}
+
+static struct hl_d *daemon_on(struct pgc *p, const char *sla, bool no_start)
+{
+	return daemon_on_hosts(p, sla, no_start, NULL);
 }
 
 /* After PostgreSQL restarted, the harness's SQL connection is stale. */
@@ -454,4 +465,29 @@ HL_TEST(faults, daemon_started_while_postgres_down)
 		ok += s.st[i] == ST_OK;
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'late-%%'"), ok,
 	             "exactly the acknowledged events are stored");
+}
+
+/* Failover through a multi-host conninfo: the first host (a standby that is
+ * gone) refuses, libpq moves on to the next, and the daemon serves. */
+HL_TEST(faults, multi_host_conninfo_fails_over)
+{
+	struct pgc *p = pgc_create();
+	struct hl_d *d = daemon_on_hosts(p, NULL, false, "/nonexistent/hl-standby");
+	struct hl_conn *c = hl_conn_unix(d);
+	struct stream s = { .prefix = "mh", .n = 100 };
+	s.st = xcalloc((size_t)s.n, 1);
+	int n_st[4];
+	bool served = false;
+	int64_t end = hl_now_ms() + 15000;
+	while (!served && hl_now_ms() < end) {
+		round_trip(c, &s, NULL, 1, n_st);
+		served = n_st[ST_OK] == 1;
+		if (!served)
+			hl_sleep_ms(200);
+	}
+	cr_assert(served, "not serving through the second host of the conninfo");
+	cr_assert_str_eq(db_state(c), "up");
+	round_trip(c, &s, NULL, 10, n_st);
+	cr_assert_eq(n_st[ST_OK], 10);
+	cr_assert(strstr(hl_d_log(d), "connected to database hotline on ") != NULL);
 }
