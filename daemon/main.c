@@ -116,10 +116,22 @@ struct json_object *daemon_stats_json(void)
 		                       json_object_new_int64((int64_t)clocks_pending(k)));
 	json_object_object_add(pend, "escalation", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
 	json_object_object_add(o, "pending_clocks", pend);
+	json_object_object_add(o, "pending_clocks_total",
+	                       json_object_new_int64((int64_t)(clocks_pending(-1) - clocks_pending(TIMER_ESCALATION))));
 	json_object_object_add(o, "timer_bytes", json_object_new_int64((int64_t)clocks_memory()));
-	for (size_t i = 0; i < sizeof raised_kinds / sizeof raised_kinds[0]; i++)
+	uint64_t raised_total = 0;
+	for (size_t i = 0; i < sizeof raised_kinds / sizeof raised_kinds[0]; i++) {
 		json_object_object_add(raised, raised_kinds[i], json_object_new_int64((int64_t)s->alerts_raised[i]));
+		raised_total += s->alerts_raised[i];
+	}
 	json_object_object_add(o, "alerts_raised", raised);
+	/* the same figures grouped, for a reader who looks for "alerts" */
+	json_object *alerts = json_object_new_object();
+	json_object_object_add(alerts, "raised", json_object_new_int64((int64_t)raised_total));
+	json_object_object_add(alerts, "escalated", json_object_new_int64((int64_t)s->alerts_escalated));
+	json_object_object_add(alerts, "pushed", json_object_new_int64((int64_t)s->alerts_pushed));
+	json_object_object_add(alerts, "escalations_pending", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
+	json_object_object_add(o, "alerts", alerts);
 	json_object_object_add(o, "alerts_escalated", json_object_new_int64((int64_t)s->alerts_escalated));
 	json_object_object_add(o, "alerts_pushed", json_object_new_int64((int64_t)s->alerts_pushed));
 	json_object_object_add(o, "webhooks_sent", json_object_new_int64((int64_t)s->webhook_sent));
