@@ -135,8 +135,12 @@ static const char SQL_W_EVENTS[] =
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
 	"  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n";
 
+/* New alerts: inserted unless their dedupe key exists (exactly once), each
+ * rendered to JSON once; the NOTIFY payload is that text (masked when the
+ * caller is confidential).  Only rows actually inserted come back. */
 static const char SQL_W_ALERTS_NEW[] =
-	"INSERT INTO hotline.alerts AS a (kind, case_id, caller, level, raised_at, due_at, escalate_at,"
+	"WITH ins AS ("
+	" INSERT INTO hotline.alerts AS a (kind, case_id, caller, level, raised_at, due_at, escalate_at,"
 	"  detail, dedupe_key)"
 	" SELECT r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
 	"  hotline.from_ms(r.due_at), hotline.from_ms(r.escalate_at), r.detail, r.dedupe_key"
@@ -144,11 +148,14 @@ static const char SQL_W_ALERTS_NEW[] =
 	"  level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int)"
 	" ORDER BY r.n"
 	" ON CONFLICT (dedupe_key) DO NOTHING"
-	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a),"
-	"  pg_notify('hotline_alert', hotline.alert_notify_json(a))";
+	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j)"
+	" SELECT id, kind, esc, j, pg_notify('hotline_alert', hotline.notify_payload(j, caller)) FROM ins ORDER BY id";
 
+/* Acknowledgements and escalations; an escalation only if still unacknowledged
+ * and at the level the rules saw (a supervisor may have acked in SQL). */
 static const char SQL_W_ALERTS_UPD[] =
-	"UPDATE hotline.alerts AS a SET"
+	"WITH upd AS ("
+	" UPDATE hotline.alerts AS a SET"
 	"  level = CASE WHEN r.escalated THEN r.level ELSE a.level END,"
 	"  escalated_at = CASE WHEN r.escalated THEN hotline.from_ms(r.now) ELSE a.escalated_at END,"
 	"  escalate_at = CASE WHEN a.acked_at IS NULL THEN hotline.from_ms(r.escalate_at) END,"
@@ -157,8 +164,10 @@ static const char SQL_W_ALERTS_UPD[] =
 	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, level int, escalate_at bigint, acked_at bigint,"
 	"  acked_by text, escalated boolean, now bigint)"
 	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
-	" RETURNING a.id, a.kind, hotline.ms(a.escalate_at), hotline.alert_json(a), r.escalated,"
-	"  CASE WHEN r.escalated THEN pg_notify('hotline_alert', hotline.alert_notify_json(a)) END";
+	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j,"
+	"  r.escalated)"
+	" SELECT id, kind, esc, j, escalated,"
+	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END FROM upd";
 
 /* ---- reads that must see the batch's own writes */
 
