@@ -96,6 +96,7 @@ static struct {
 	uint64_t t_batch_us;
 	/* write pipeline statement indexes */
 	int w_alert_ins, w_alert_upd;
+	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
 	size_t ids_wanted;
 } S;
 
@@ -404,12 +405,24 @@ static void start_load(void)
 	const char *p_callers[] = { s_callers, s_event_cases, s_calls, b_since };
 	const char *p_alerts[] = { s_alerts };
 	const char *p_ids[] = { b_n };
-	send_stmt(SQL_SEEN, 1, p_seen);
-	send_stmt(SQL_CASES, 3, p_cases);
-	send_stmt(SQL_CALLS, 1, p_calls);
-	send_stmt(SQL_CALLERS, 4, p_callers);
-	send_stmt(SQL_ALERTS, 1, p_alerts);
-	send_stmt(SQL_IDS, 1, p_ids);
+	/* a statement with nothing to look up is not sent (a batch of fired
+	 * clocks needs only its cases); its result stays NULL */
+	bool has_events = strcmp(s_events, "[]") != 0, has_calls = strcmp(s_calls, "[]") != 0,
+	     has_callers = strcmp(s_callers, "[]") != 0, has_cases = strcmp(s_cases, "[]") != 0;
+	for (int i = 0; i < L__COUNT; i++)
+		S.load_at[i] = -1;
+	if (has_events)
+		S.load_at[L_SEEN] = S.n_stmts, send_stmt(SQL_SEEN, 1, p_seen);
+	if (has_cases || has_calls || has_callers)
+		S.load_at[L_CASES] = S.n_stmts, send_stmt(SQL_CASES, 3, p_cases);
+	if (has_calls)
+		S.load_at[L_CALLS] = S.n_stmts, send_stmt(SQL_CALLS, 1, p_calls);
+	if (has_callers || has_calls || strcmp(s_event_cases, "[]") != 0)
+		S.load_at[L_CALLERS] = S.n_stmts, send_stmt(SQL_CALLERS, 4, p_callers);
+	if (strcmp(s_alerts, "[]") != 0)
+		S.load_at[L_ALERTS] = S.n_stmts, send_stmt(SQL_ALERTS, 1, p_alerts);
+	if (S.ids_wanted > 0)
+		S.load_at[L_IDS] = S.n_stmts, send_stmt(SQL_IDS, 1, p_ids);
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	S.state = S_LOAD;
 	pipeline_send();
@@ -447,16 +460,29 @@ static void parse_clocks(struct hl_case *c, const char *json)
 	json_object_put(arr);
 }
 
+/* The rows of one load statement; an empty result when it was not sent. */
+static PGresult *empty_result;
+
+static PGresult *load_result(int which)
+{
+	PGresult **empty = &empty_result;
+	if (S.load_at[which] >= 0 && S.res[S.load_at[which]])
+		return S.res[S.load_at[which]];
+	if (!*empty)
+		*empty = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	return *empty;
+}
+
 static void fill_world(void)
 {
 	PGresult *r;
 	hl_world_reset(S.world);
 
-	r = S.res[L_SEEN];
+	r = load_result(L_SEEN);
 	for (int i = 0; i < PQntuples(r); i++)
 		hl_world_add_seen(S.world, PQgetvalue(r, i, 0), get_ms(r, i, 1));
 
-	r = S.res[L_CASES];
+	r = load_result(L_CASES);
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_case c = {0};
 		c.id = get_ms(r, i, 0);
@@ -483,7 +509,7 @@ static void fill_world(void)
 		hl_world_add_case(S.world, &c);
 	}
 
-	r = S.res[L_CALLS];
+	r = load_result(L_CALLS);
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_call c = {0};
 		c.call_id = PQgetvalue(r, i, 0);
@@ -500,7 +526,7 @@ static void fill_world(void)
 		hl_world_add_call(S.world, &c);
 	}
 
-	r = S.res[L_CALLERS];
+	r = load_result(L_CALLERS);
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_caller c = {0};
 		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 0));
@@ -538,7 +564,7 @@ static void fill_world(void)
 			free(v);
 	}
 
-	r = S.res[L_ALERTS];
+	r = load_result(L_ALERTS);
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_alert a = {0};
 		a.id = get_ms(r, i, 0);
@@ -556,7 +582,7 @@ static void fill_world(void)
 		hl_world_add_alert(S.world, &a);
 	}
 
-	r = S.res[L_IDS];
+	r = load_result(L_IDS);
 	if (PQntuples(r) > 0) {
 		size_t n = (size_t)PQntuples(r);
 		int64_t *ids = malloc(sizeof *ids * n);
@@ -1475,6 +1501,8 @@ void store_free(void)
 	S.n_queue = S.n_batch = 0;
 	pipeline_reset();
 	drop_conn();
+	PQclear(empty_result);
+	empty_result = NULL;
 	if (S.world)
 		hl_world_free(S.world);
 	S.world = NULL;
