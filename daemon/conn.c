@@ -232,7 +232,7 @@ static struct req *req_new(struct conn *c)
 	if (!r)
 		abort(); /* out of memory: nothing sensible to do in a daemon that must not lose acks */
 	r->conn = c;
-	r->started = mono_ms();
+	r->started_us = mono_us();
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->inflight++;
 	return r;

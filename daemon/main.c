@@ -111,6 +111,8 @@ struct json_object *daemon_stats_json(void)
 	json_object_object_add(o, "commit_ms_mean",
 	                       json_object_new_double(s->batches ? (double)s->commit_us_total / 1000.0 / (double)s->batches : 0));
 	json_object_object_add(o, "commit_ms_max", json_object_new_double((double)s->commit_us_max / 1000.0));
+	json_object_object_add(o, "ack_ms_mean",
+	                       json_object_new_double(s->acks ? (double)s->ack_latency_us_total / 1000.0 / (double)s->acks : 0));
 	for (int k = 0; k < HL_CK__COUNT; k++)
 		json_object_object_add(pend, hl_clock_kind_name((enum hl_clock_kind)k),
 		                       json_object_new_int64((int64_t)clocks_pending(k)));

@@ -212,7 +212,8 @@ static void maybe_resume_input(void)
 static void item_reply(struct item *it, char *reply)
 {
 	struct req *r = it->req;
-	hl->stats.ack_latency_us_total += (uint64_t)(mono_ms() - r->started) * 1000;
+	hl->stats.ack_latency_us_total += mono_us() - r->started_us;
+	hl->stats.acks++;
 	conn_complete(r, reply);
 	free(it);
 }

@@ -56,7 +56,7 @@ struct req {
 	char *reply;              /* set when done; written when it reaches the head */
 	bool done;
 	bool close_after;         /* close the connection once this reply is written */
-	hl_ms started;            /* monotonic ms, for latency figures */
+	uint64_t started_us;      /* monotonic, for latency figures */
 };
 
 void conn_accept(int fd, int is_unix, const char *peer);
@@ -140,7 +140,7 @@ struct hl_stats {
 	uint64_t webhook_sent, webhook_failed, webhook_dropped;
 	uint64_t db_connects, db_failures;
 	hl_ms started_at;
-	uint64_t ack_latency_us_total;
+	uint64_t ack_latency_us_total, acks; /* from a line read to its reply, for replies from the store */
 };
 
 struct hl_daemon {
