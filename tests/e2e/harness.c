@@ -57,6 +57,33 @@ void hl_sleep_ms(int ms)
 		;
 }
 
+int64_t hl_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hl_sleep_until(int64_t wall)
+{
+	int64_t left = wall - hl_wall_ms();
+	if (left > 0)
+		hl_sleep_ms((int)left);
+}
+
+const char *hl_iso_ms(int64_t ms)
+{
+	static char ring[32][40];
+	static unsigned n;
+	char *s = ring[n++ % 32];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t k = strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + k, sizeof ring[0] - k, ".%03dZ", (int)(ms % 1000));
+	return s;
+}
+
 int64_t hl_now_ms(void)
 {
 	struct timespec ts;

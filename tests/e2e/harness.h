@@ -175,6 +175,9 @@ char *hl_sql_text(struct hl_d *d, const char *fmt, ...) __attribute__((format(pr
 
 /* A process-unique id for requests: "<prefix>-<pid>-<n>" in a static ring buffer (valid for 64 calls). */
 const char *hl_uid(const char *prefix);
+int64_t hl_wall_ms(void);              /* wall clock, ms since the epoch (event `at` values) */
+void hl_sleep_until(int64_t wall_ms);  /* sleep until that wall-clock instant */
+const char *hl_iso_ms(int64_t wall_ms);/* "2026-11-20T01:15:00.123Z"; a ring of 32 buffers */
 void hl_sleep_ms(int ms);
 int64_t hl_now_ms(void);
 

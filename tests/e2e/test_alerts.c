@@ -38,33 +38,6 @@ TestSuite(alerts, .init = hl_e2e_init, .fini = alerts_fini, .timeout = 60);
 
 /* ---------------------------------------------------------------- helpers */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until(int64_t wall)
-{
-	int64_t left = wall - wall_ms();
-	if (left > 0)
-		hl_sleep_ms((int)left);
-}
-
-static const char *iso_ms(int64_t ms)
-{
-	static char ring[32][40];
-	static unsigned n;
-	char *s = ring[n++ % 32];
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	size_t k = strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(s + k, sizeof ring[0] - k, ".%03dZ", (int)(ms % 1000));
-	return s;
-}
-
 static int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int64_t ev(struct hl_conn *c, const char *fmt, ...)
 {
@@ -86,7 +59,7 @@ static int64_t ev(struct hl_conn *c, const char *fmt, ...)
 static int64_t abandoned_case(struct hl_conn *c, const char *tag, int n, int64_t at)
 {
 	return ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"%s-%d\",\"caller\":\"+86137%08d\",\"at\":\"%s\"", tag, n,
-	          n, iso_ms(at));
+	          n, hl_iso_ms(at));
 }
 
 /* A new case with a transfer_loop alert at once (needs alerts.transfer_limit = 1); its alert id. */
@@ -160,7 +133,7 @@ static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
 	p->id = hl_jint(o, "alert.id");
 	p->case_id = hl_jint(o, "alert.case_id");
 	p->level = hl_jint(o, "alert.level");
-	p->t_ms = wall_ms();
+	p->t_ms = hl_wall_ms();
 	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
 	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
 	/* timestamps carry milliseconds: "...:SS.mmmZ" */
@@ -236,7 +209,7 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 		.escalation = "after = \"1s\"; max_level = 3;" });
 	struct hl_conn *s = subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t a = abandoned_case(c, "ack", 1, t0);
 	int64_t b = abandoned_case(c, "ack", 2, t0);
 	int64_t e = abandoned_case(c, "ack", 3, t0);
@@ -246,7 +219,7 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 	cr_assert(pa, "overdue of case a not pushed");
 	int64_t alert_a = pa->id;
 	int64_t events_before = hl_sql_int(d, "SELECT count(*) FROM hotline.case_events");
-	int64_t acked_when = wall_ms();
+	int64_t acked_when = hl_wall_ms();
 	json_object *r = ack(c, alert_a, "sup-ann");
 	cr_assert(hl_jbool(r, "ok"), "ack refused: %s", json_object_to_json_string(r));
 
@@ -335,7 +308,7 @@ HL_TEST(alerts, due_soon_never_escalates)
 		.escalation = "after = \"1s\"; max_level = 3;" });
 	struct hl_conn *s = subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t id = abandoned_case(c, "ds", 1, t0);         /* warn t0+400, due t0+4000 */
 	int64_t ctl = abandoned_case(c, "ds", 2, t0 - 4000); /* overdue on arrival */
 
@@ -346,9 +319,9 @@ HL_TEST(alerts, due_soon_never_escalates)
 	          (long long)(soon->t_ms - t0 - 400));
 	/* the control escalates twice while the due-soon stays put */
 	cr_assert(await(s, &ps, "callback_overdue", ctl, 3, 5000), "control overdue not escalated to level 3");
-	sleep_until(soon->t_ms + 2100);
+	hl_sleep_until(soon->t_ms + 2100);
 	collect(s, &ps, 0);
-	cr_expect_lt(wall_ms(), t0 + 4000, "the test ran past the due time; the check below is weaker");
+	cr_expect_lt(hl_wall_ms(), t0 + 4000, "the test ran past the due time; the check below is weaker");
 	cr_expect_eq(count(&ps, NULL, id), 1, "due-soon pushed once, never escalated");
 	PGresult *q = hl_sql(d, "SELECT level, escalate_at IS NULL FROM hotline.alerts WHERE case_id = %lld"
 	                        " AND kind = 'callback_due_soon'", (long long)id);
@@ -419,7 +392,7 @@ HL_TEST(alerts, replay_after_reconnect_misses_nothing)
 	struct pushes ps = { .n = 0 };
 	int64_t p_case;
 	transfer_loop_alert(d, c, "rc", 1, &p_case);
-	int64_t q_case = abandoned_case(c, "rc", 2, wall_ms());
+	int64_t q_case = abandoned_case(c, "rc", 2, hl_wall_ms());
 	cr_assert(await(s, &ps, "transfer_loop", p_case, 0, 3000));
 	cr_assert(await(s, &ps, "callback_overdue", q_case, 0, 5000));
 	int64_t last = 0;
@@ -429,7 +402,7 @@ HL_TEST(alerts, replay_after_reconnect_misses_nothing)
 	hl_conn_close(s);
 
 	/* while nobody listens: two clocks fall due and one alert is raised at once */
-	int64_t t1 = wall_ms();
+	int64_t t1 = hl_wall_ms();
 	int64_t r_case = abandoned_case(c, "rc", 3, t1);
 	int64_t s_case = abandoned_case(c, "rc", 4, t1);
 	int64_t t_case;
@@ -469,7 +442,7 @@ HL_TEST(alerts, exactly_once_across_restart)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"3s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t a = abandoned_case(c, "rs", 1, t0 - 800); /* warn t0+700, due t0+2200 */
 	int64_t b = abandoned_case(c, "rs", 2, t0 - 800);
 	int64_t w = abandoned_case(c, "rs", 3, t0);       /* warn t0+1500, due t0+3000 */
@@ -477,8 +450,8 @@ HL_TEST(alerts, exactly_once_across_restart)
 	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0, "SIGTERM must exit 0");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0, "stopped before anything fell due");
 
-	sleep_until(t0 + 2400);
-	int64_t started = wall_ms();
+	hl_sleep_until(t0 + 2400);
+	int64_t started = hl_wall_ms();
 	hl_d_start(d);
 	struct hl_conn *s = subscribe(d, -1);
 	struct pushes ps = { .n = 0 };
@@ -530,12 +503,12 @@ HL_TEST(alerts, kill9_after_due_exactly_one_alert)
 	int64_t cases[ROUNDS][PER];
 	for (int round = 0; round < ROUNDS; round++) {
 		struct hl_conn *c = hl_conn_unix(d);
-		int64_t t0 = wall_ms();
+		int64_t t0 = hl_wall_ms();
 		/* due times t0 + 600 .. t0 + 1000, 100 ms apart */
 		for (int i = 0; i < PER; i++)
 			cases[round][i] = abandoned_case(c, "k9", round * 10 + i, t0 - 400 + i * 100);
 		hl_conn_close(c);
-		sleep_until(t0 + 600 + kill_after_ms[round]);
+		hl_sleep_until(t0 + 600 + kill_after_ms[round]);
 		hl_d_kill9(d);
 		hl_d_start(d);
 		/* every clock of this round must end breached, each alerted once */
@@ -629,7 +602,7 @@ HL_TEST(alerts, notify_hotline_alert_on_listen)
 	cr_expect_eq(n.level, 1);
 
 	/* a clock alert, then its escalation */
-	int64_t cb = abandoned_case(c, "nt", 2, wall_ms());
+	int64_t cb = abandoned_case(c, "nt", 2, hl_wall_ms());
 	cr_assert(next_notify(&n, 5000), "no NOTIFY for the callback_overdue alert");
 	cr_expect_str_eq(n.kind, "callback_overdue");
 	cr_expect_eq(n.case_id, cb);
@@ -653,12 +626,12 @@ HL_TEST(alerts, escalation_after_restart_one_step_at_a_time)
 		.escalation = "after = \"1s\"; max_level = 5;" });
 	struct hl_conn *s = subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = abandoned_case(c, "er", 1, wall_ms());
+	int64_t id = abandoned_case(c, "er", 1, hl_wall_ms());
 	struct pushes ps = { .n = 0 };
 	cr_assert(await(s, &ps, "callback_overdue", id, 1, 5000), "level 1 not pushed");
 	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0);
 	hl_sleep_ms(2200); /* two intervals missed */
-	int64_t started = wall_ms();
+	int64_t started = hl_wall_ms();
 	hl_d_start(d);
 	struct hl_conn *s2 = subscribe(d, -1);
 	struct pushes p2 = { .n = 0 };
@@ -681,14 +654,14 @@ HL_TEST(alerts, many_clocks_due_together)
 	enum { N = 300 };
 	struct hl_conn *s = subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	size_t cap = (size_t)N * 256, len = 0;
 	char *buf = malloc(cap);
 	cr_assert(buf);
 	for (int i = 0; i < N; i++)
 		len += (size_t)snprintf(buf + len, cap - len,
 		                        "{\"type\":\"call.abandoned\",\"id\":\"many-%d\",\"call_id\":\"mc-%d\","
-		                        "\"caller\":\"+86135%08d\",\"at\":\"%s\"}\n", i, i, i, iso_ms(t0));
+		                        "\"caller\":\"+86135%08d\",\"at\":\"%s\"}\n", i, i, i, hl_iso_ms(t0));
 	int rc = hl_send_raw(c, buf, len);
 	free(buf);
 	cr_assert_eq(rc, 0);
@@ -696,8 +669,8 @@ HL_TEST(alerts, many_clocks_due_together)
 		json_object *r = hl_recv_json(c, 30000);
 		cr_assert(r && hl_jbool(r, "ok"), "response %d: %s", i, r ? json_object_to_json_string(r) : "(none)");
 	}
-	if (wall_ms() > t0 + 1800)
-		cr_skip("setup took %lld ms, too slow to test the timing on this machine", (long long)(wall_ms() - t0));
+	if (hl_wall_ms() > t0 + 1800)
+		cr_skip("setup took %lld ms, too slow to test the timing on this machine", (long long)(hl_wall_ms() - t0));
 
 	struct pushes ps = { .n = 0 };
 	int got = 0;

@@ -31,34 +31,7 @@ TestSuite(clocks, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
 
 /* ---------------------------------------------------------------- helpers */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until(int64_t wall)
-{
-	int64_t left = wall - wall_ms();
-	if (left > 0)
-		hl_sleep_ms((int)left);
-}
-
 /* RFC 3339 UTC with milliseconds (ring buffer, valid for 32 calls). */
-static const char *iso_ms(int64_t ms)
-{
-	static char ring[32][40];
-	static unsigned n;
-	char *s = ring[n++ % 32];
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	size_t k = strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(s + k, sizeof ring[0] - k, ".%03dZ", (int)(ms % 1000));
-	return s;
-}
-
 /* `,"at":"..."` for an event, or "" for ms == 0 (time of receipt). */
 static const char *at_field(int64_t ms)
 {
@@ -67,7 +40,7 @@ static const char *at_field(int64_t ms)
 	char *s = ring[n++ % 32];
 	if (ms == 0)
 		return "";
-	snprintf(s, sizeof ring[0], ",\"at\":\"%s\"", iso_ms(ms));
+	snprintf(s, sizeof ring[0], ",\"at\":\"%s\"", hl_iso_ms(ms));
 	return s;
 }
 
@@ -179,7 +152,7 @@ static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
 	p->id = hl_jint(o, "alert.id");
 	p->case_id = hl_jint(o, "alert.case_id");
 	p->level = hl_jint(o, "alert.level");
-	p->t_ms = wall_ms();
+	p->t_ms = hl_wall_ms();
 	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
 	snprintf(p->caller, sizeof p->caller, "%s", hl_jstr(o, "alert.caller") ? hl_jstr(o, "alert.caller") : "");
 	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
@@ -259,7 +232,7 @@ HL_TEST(clocks, callback_armed_warns_then_overdue)
 		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 
 	int64_t a = offer(c, "cb-a", "+8613900000001", t0);
 	call_ev(c, "call.abandoned", "cb-a", "", t0);
@@ -312,7 +285,7 @@ HL_TEST(clocks, callback_met_by_answer_or_reached_not_by_no_answer)
 		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 
 	int64_t a = offer(c, "m-a1", "+8613900000011", t0);
 	call_ev(c, "call.abandoned", "m-a1", "", t0);
@@ -368,7 +341,7 @@ HL_TEST(clocks, update_restarted_by_contact)
 		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t inf = offer(c, "u-a1", "+8613900000031", t0);
 	int64_t ans = offer(c, "u-b1", "+8613900000032", t0);
 	int64_t ctl = offer(c, "u-c1", "+8613900000033", t0);
@@ -377,8 +350,8 @@ HL_TEST(clocks, update_restarted_by_contact)
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(clock_ms(d, cases[i], "update", "due_at"), t0 + 2000, "update armed at opening");
 
-	sleep_until(t0 + 1000);
-	int64_t t1 = wall_ms();
+	hl_sleep_until(t0 + 1000);
+	int64_t t1 = hl_wall_ms();
 	case_ev(c, "case.update", inf, ",\"note\":\"told them\",\"caller_informed\":true", t1);
 	cr_assert_eq(offer(c, "u-b2", "+8613900000032", t1), ans);
 	call_ev(c, "call.answered", "u-b2", ",\"agent\":\"cy\"", t1);
@@ -392,7 +365,7 @@ HL_TEST(clocks, update_restarted_by_contact)
 
 	struct pushes ps = { .n = 0 };
 	for (int i = 0; i < 4; i++)
-		await(s, &ps, "update_overdue", cases[i], (int)(t1 + 2000 + 4000 - wall_ms()));
+		await(s, &ps, "update_overdue", cases[i], (int)(t1 + 2000 + 4000 - hl_wall_ms()));
 	expect_on_time(find(&ps, "update_overdue", ctl), "update_overdue", ctl, t0 + 2000);
 	expect_on_time(find(&ps, "update_overdue", note), "update_overdue", note, t0 + 2000);
 	expect_on_time(find(&ps, "update_overdue", inf), "update_overdue", inf, t1 + 2000);
@@ -411,7 +384,7 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 		.sla = "update = \"2s\"; warn_at = 0.5; callback = \"1h\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t held = offer(c, "h-a", "+8613900000041", t0);
 	int64_t ctl = offer(c, "h-b", "+8613900000042", t0);
 	int64_t old_upd = clock_ms(d, held, "update", "due_at");
@@ -421,8 +394,8 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 	cr_assert_eq(old_warn, t0 + 1000);
 	cr_assert_eq(old_res, t0 + 3600 * 1000);
 
-	sleep_until(t0 + 300);
-	int64_t h = wall_ms();
+	hl_sleep_until(t0 + 300);
+	int64_t h = hl_wall_ms();
 	case_ev(c, "case.hold", held, ",\"reason\":\"documents\"", h);
 	expect_clock(d, held, "update", "paused");
 	expect_clock(d, held, "resolution", "paused");
@@ -434,12 +407,12 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 	/* past the original due time: the control breaches, the held case does not */
 	struct pushes ps = { .n = 0 };
 	expect_on_time(await(s, &ps, "update_overdue", ctl, 2000 + 4000), "update_overdue (control)", ctl, t0 + 2000);
-	sleep_until(t0 + 2600);
+	hl_sleep_until(t0 + 2600);
 	collect(s, &ps, 0);
 	cr_expect_eq(count(&ps, NULL, held), 0, "no alert while on hold, though warn and due times passed");
 	expect_clock(d, held, "update", "paused");
 
-	int64_t r = wall_ms();
+	int64_t r = hl_wall_ms();
 	case_ev(c, "case.resume", held, "", r);
 	expect_clock(d, held, "update", "pending");
 	expect_clock(d, held, "resolution", "pending");
@@ -457,9 +430,9 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 	          (long long)(new_res - (old_res + (r - h))));
 	cr_expect_eq(hl_sql_int(d, "SELECT held_ms FROM hotline.cases WHERE id = %lld", (long long)held), r - h);
 
-	expect_on_time(await(s, &ps, "update_due_soon", held, (int)(new_warn + 4000 - wall_ms())),
+	expect_on_time(await(s, &ps, "update_due_soon", held, (int)(new_warn + 4000 - hl_wall_ms())),
 	               "update_due_soon after resume", held, new_warn);
-	const struct push *p = await(s, &ps, "update_overdue", held, (int)(new_upd + 4000 - wall_ms()));
+	const struct push *p = await(s, &ps, "update_overdue", held, (int)(new_upd + 4000 - hl_wall_ms()));
 	expect_on_time(p, "update_overdue after resume", held, new_upd);
 	expect_row_on_time(d, "update_overdue", held, new_upd);
 	cr_expect_eq(count(&ps, NULL, held), 2);
@@ -473,7 +446,7 @@ HL_TEST(clocks, resolution_met_restarted_stopped)
 		.sla = "resolution = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t met = offer(c, "r-a", "+8613900000051", t0);
 	int64_t reclose = offer(c, "r-b", "+8613900000052", t0);
 	int64_t reopen = offer(c, "r-c", "+8613900000053", t0);
@@ -493,8 +466,8 @@ HL_TEST(clocks, resolution_met_restarted_stopped)
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE case_id = %lld AND kind = 'survey'"
 	                           " AND state = 'pending'", (long long)met), 0, "sla.survey = 0: no survey clock");
 
-	sleep_until(t0 + 1000);
-	int64_t t1 = wall_ms();
+	hl_sleep_until(t0 + 1000);
+	int64_t t1 = hl_wall_ms();
 	case_ev(c, "case.reopen", reclose, ",\"reason\":\"not fixed\"", t1);
 	case_ev(c, "case.reopen", reopen, ",\"reason\":\"not fixed\"", t1);
 	for (int i = 0; i < 2; i++) {
@@ -511,7 +484,7 @@ HL_TEST(clocks, resolution_met_restarted_stopped)
 	struct pushes ps = { .n = 0 };
 	expect_on_time(await(s, &ps, "resolution_overdue", ctl, 2000 + 4000), "resolution_overdue (control)", ctl,
 	               t0 + 2000);
-	const struct push *p = await(s, &ps, "resolution_overdue", reopen, (int)(t1 + 2000 + 4000 - wall_ms()));
+	const struct push *p = await(s, &ps, "resolution_overdue", reopen, (int)(t1 + 2000 + 4000 - hl_wall_ms()));
 	expect_on_time(p, "resolution_overdue after reopen", reopen, t1 + 2000);
 	collect(s, &ps, 500);
 	cr_expect_eq(count(&ps, NULL, met), 0, "met by resolve: no alert");
@@ -534,7 +507,7 @@ HL_TEST(clocks, survey_armed_at_resolve_met_by_result)
 		.sla = "survey = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t answered = offer(c, "s-a", "+8613900000061", t0 - 5000);
 	int64_t ctl = offer(c, "s-b", "+8613900000062", t0 - 5000);
 	int64_t closed = offer(c, "s-c", "+8613900000063", t0 - 5000);
@@ -636,7 +609,7 @@ HL_TEST(clocks, repeat_caller_at_threshold)
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
 	const char *x = "+8613900000091";
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 #define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller' AND caller = '%s'", x)
 	int64_t cx = offer(c, "x-1", x, t0 - 3000);
 	cr_assert_eq(offer(c, "x-2", x, t0 - 2900), cx);
@@ -687,7 +660,7 @@ HL_TEST(clocks, sla_policy_by_category)
 		       " policies = ( { name = \"complaint\"; category = \"complaint\"; callback = \"1s\"; } );" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t a0 = t0 - 300;
 
 	/* re-timed: the callback armed under the default policy */
@@ -735,7 +708,7 @@ HL_TEST(clocks, sla_policy_by_category)
 HL_TEST(clocks, business_hours_calendar_due_at_next_opening)
 {
 	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-	int64_t at = wall_ms();
+	int64_t at = hl_wall_ms();
 	time_t local = (time_t)(at / 1000) + 8 * 3600; /* Asia/Shanghai: UTC+8, no DST */
 	struct tm tm;
 	gmtime_r(&local, &tm);
@@ -751,19 +724,19 @@ HL_TEST(clocks, business_hours_calendar_due_at_next_opening)
 	call_ev(c, "call.abandoned", "cal-1", "", at);
 
 	int64_t want = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                             " + time '10:30') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	                             " + time '10:30') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
 	int64_t warn = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                             " + time '10:24') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	                             " + time '10:24') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
 	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), want, "callback due %s, want %s (%s opens 10:00)",
 	             hl_sql_text(d, "SELECT hotline.iso(due_at) FROM hotline.clocks WHERE case_id = %lld"
-	                            " AND kind = 'callback'", (long long)id), iso_ms(want), open_day);
+	                            " AND kind = 'callback'", (long long)id), hl_iso_ms(want), open_day);
 	cr_expect_eq(clock_ms(d, id, "callback", "warn_at"), warn, "warn at 80%% of the open time");
 	char *cal = hl_sql_text(d, "SELECT calendar FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
 	                        (long long)id);
 	cr_expect(cal && strcmp(cal, "office") == 0, "calendar %s", cal ? cal : "(null)");
 	/* the resolution clock counts 1 h of open time: 11:00 the same day */
 	int64_t res = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                            " + time '11:00') AT TIME ZONE 'Asia/Shanghai')", iso_ms(at));
+	                            " + time '11:00') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
 	cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), res, "resolution due after 1 h of open time");
 	/* and nothing fires now */
 	hl_sleep_ms(300);
@@ -780,7 +753,7 @@ HL_TEST(clocks, callback_already_due_on_arrival)
 		.sla = "callback = \"30m\"; warn_at = 0.8; update = \"0\"; resolution = \"3h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t late = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-1\",\"caller\":\"+8613900000121\"%s",
 	                  at_field(t0 - 3600 * 1000));
 	int64_t warn = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-2\",\"caller\":\"+8613900000122\"%s",
@@ -809,14 +782,14 @@ HL_TEST(clocks, callback_rearmed_after_met_alerts_again)
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
 	const char *x = "+8613900000131";
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	int64_t id = offer(c, "ra-1", x, t0);
 	call_ev(c, "call.abandoned", "ra-1", "", t0);
 	struct pushes ps = { .n = 0 };
 	expect_on_time(await(s, &ps, "callback_overdue", id, 5000), "first callback_overdue", id, t0 + 1000);
 
 	/* still owed: another abandoned call neither re-arms nor alerts */
-	int64_t t1 = wall_ms();
+	int64_t t1 = hl_wall_ms();
 	cr_assert_eq(offer(c, "ra-2", x, t1), id);
 	call_ev(c, "call.abandoned", "ra-2", "", t1);
 	expect_clock(d, id, "callback", "breached");
@@ -825,7 +798,7 @@ HL_TEST(clocks, callback_rearmed_after_met_alerts_again)
 	/* reached: met; the next abandoned call is a new run */
 	case_ev(c, "callback.attempt", id, ",\"result\":\"reached\"", 0);
 	expect_clock(d, id, "callback", "met");
-	int64_t t2 = wall_ms();
+	int64_t t2 = hl_wall_ms();
 	cr_assert_eq(offer(c, "ra-3", x, t2), id);
 	call_ev(c, "call.abandoned", "ra-3", "", t2);
 	expect_clock(d, id, "callback", "pending");
@@ -854,12 +827,12 @@ HL_TEST(clocks, hold_does_not_hide_a_due_clock)
 		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
 	struct hl_conn *s = subscribe(d);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 	char buf[1024];
 	snprintf(buf, sizeof buf,
 	         "{\"type\":\"call.offered\",\"id\":\"hd-1\",\"call_id\":\"hd\",\"caller\":\"+8613900000151\",\"at\":\"%s\"}\n"
 	         "{\"type\":\"case.hold\",\"id\":\"hd-2\",\"case_id\":1,\"at\":\"%s\"}\n",
-	         iso_ms(t0 - 5000), iso_ms(t0));
+	         hl_iso_ms(t0 - 5000), hl_iso_ms(t0));
 	cr_assert_eq(hl_send_raw(c, buf, strlen(buf)), 0);
 	json_object *r1 = hl_recv_json(c, HL_TIMEOUT_MS);
 	json_object *r2 = hl_recv_json(c, HL_TIMEOUT_MS);
@@ -879,7 +852,7 @@ HL_TEST(clocks, repeat_caller_state_survives_restart)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
 	struct hl_conn *c = hl_conn_unix(d);
 	const char *x = "+8613900000161";
-	int64_t t0 = wall_ms();
+	int64_t t0 = hl_wall_ms();
 #define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'")
 	offer(c, "rr-1", x, t0 - 5000);
 	offer(c, "rr-2", x, t0 - 4000);

@@ -62,23 +62,6 @@ static int scale(void)
 }
 
 /* RFC 3339 UTC with milliseconds, `delta_ms` from now. */
-static const char *iso_ms(int64_t delta_ms)
-{
-	static char ring[8][48];
-	static unsigned n;
-	char *s = ring[n++ % 8];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + delta_ms;
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char base[32];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(s, sizeof ring[0], "%s.%03dZ", base, (int)(ms % 1000));
-	return s;
-}
-
 /* One event of the stream; the caller pool makes cases grow a few calls each. */
 static size_t stream_line(char *buf, size_t len, const char *prefix, int i)
 {
@@ -298,7 +281,7 @@ static int64_t abandon(struct hl_conn *c, const char *caller, int64_t at_delta_m
 {
 	json_object *r = hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"%s\",\"call_id\":\"%s\","
 	                                "\"caller\":\"%s\",\"at\":\"%s\"}",
-	                             hl_uid("ab"), hl_uid("call"), caller, iso_ms(at_delta_ms));
+	                             hl_uid("ab"), hl_uid("call"), caller, hl_iso_ms(hl_wall_ms() + at_delta_ms));
 	cr_assert(hl_jbool(r, "ok"), "abandon: %s", json_object_to_json_string(r));
 	return hl_jint(r, "case_id");
 }
