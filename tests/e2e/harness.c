@@ -1103,3 +1103,80 @@ void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const 
 		hl_sleep_ms(20);
 	}
 }
+
+/* ------------------------------------------------------- alert pushes */
+
+struct hl_conn *hl_subscribe(struct hl_d *d, int64_t since)
+{
+	struct hl_conn *s = hl_conn_unix(d);
+	const char *id = hl_uid("sub");
+	json_object *r = since >= 0
+		? hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\",\"since\":%lld}", id, (long long)since)
+		: hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\"}", id);
+	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
+	cr_assert(hl_jstr(r, "id") && strcmp(hl_jstr(r, "id"), id) == 0, "subscribe answered %s",
+	          json_object_to_json_string(r));
+	return s;
+}
+
+bool hl_read_push(struct hl_conn *s, struct hl_pushes *ps, int timeout_ms)
+{
+	json_object *o = hl_recv_json(s, timeout_ms < 0 ? 0 : timeout_ms);
+	if (!o)
+		return false;
+	const char *what = hl_jstr(o, "push");
+	cr_assert(what && strcmp(what, "alert") == 0 && !hl_jget(o, "ok") && !hl_jget(o, "id"),
+	          "not an alert push: %s", json_object_to_json_string(o));
+	cr_assert_lt(ps->n, (int)(sizeof ps->p / sizeof ps->p[0]), "too many pushes");
+	struct hl_push *p = &ps->p[ps->n++];
+	memset(p, 0, sizeof *p);
+	p->id = hl_jint(o, "alert.id");
+	p->case_id = hl_jint(o, "alert.case_id");
+	p->level = hl_jint(o, "alert.level");
+	p->t_ms = hl_wall_ms();
+	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
+	snprintf(p->caller, sizeof p->caller, "%s", hl_jstr(o, "alert.caller") ? hl_jstr(o, "alert.caller") : "");
+	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
+	cr_assert_geq(p->level, 1, "push without level: %s", json_object_to_json_string(o));
+	/* timestamps carry milliseconds: "...:SS.mmmZ" */
+	const char *ra = hl_jstr(o, "alert.raised_at");
+	cr_assert(ra, "push without raised_at: %s", json_object_to_json_string(o));
+	size_t rl = strlen(ra);
+	cr_expect(rl >= 5 && ra[rl - 5] == '.' && ra[rl - 1] == 'Z', "raised_at without milliseconds: %s",
+	          json_object_to_json_string(o));
+	return true;
+}
+
+const struct hl_push *hl_find_push(const struct hl_pushes *ps, const char *kind, int64_t case_id, int64_t level)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (ps->p[i].case_id == case_id && strcmp(ps->p[i].kind, kind) == 0 && (!level || ps->p[i].level == level))
+			return &ps->p[i];
+	return NULL;
+}
+
+int hl_count_pushes(const struct hl_pushes *ps, const char *kind, int64_t case_id)
+{
+	int n = 0;
+	for (int i = 0; i < ps->n; i++)
+		n += ps->p[i].case_id == case_id && (!kind || strcmp(ps->p[i].kind, kind) == 0);
+	return n;
+}
+
+const struct hl_push *hl_await_push(struct hl_conn *s, struct hl_pushes *ps, const char *kind, int64_t case_id,
+                                    int64_t level, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	const struct hl_push *p;
+	while (!(p = hl_find_push(ps, kind, case_id, level)))
+		if (!hl_read_push(s, ps, (int)(end - hl_now_ms())))
+			return NULL;
+	return p;
+}
+
+void hl_collect_pushes(struct hl_conn *s, struct hl_pushes *ps, int ms)
+{
+	int64_t end = hl_now_ms() + ms;
+	while (hl_now_ms() < end)
+		hl_read_push(s, ps, (int)(end - hl_now_ms()));
+}

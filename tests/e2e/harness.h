@@ -175,6 +175,31 @@ char *hl_sql_text(struct hl_d *d, const char *fmt, ...) __attribute__((format(pr
 
 /* A process-unique id for requests: "<prefix>-<pid>-<n>" in a static ring buffer (valid for 64 calls). */
 const char *hl_uid(const char *prefix);
+/* ---- alert pushes on a subscribed connection */
+struct hl_push {
+	int64_t id, case_id, level;
+	int64_t t_ms;      /* wall clock when it arrived */
+	char kind[40];
+	char caller[40];
+};
+struct hl_pushes {
+	struct hl_push p[128];
+	int n;
+};
+/* A new Unix connection that sent `subscribe` (with `since` when since >= 0) and got ok. */
+struct hl_conn *hl_subscribe(struct hl_d *d, int64_t since);
+/* One push line into ps (checked: an alert push with id, level >= 1, raised_at in ms); false on timeout. */
+bool hl_read_push(struct hl_conn *s, struct hl_pushes *ps, int timeout_ms);
+/* A push of kind for case_id at level (0 = any) already in ps, or NULL. */
+const struct hl_push *hl_find_push(const struct hl_pushes *ps, const char *kind, int64_t case_id, int64_t level);
+/* How many pushes of kind (NULL = any) for case_id are in ps. */
+int hl_count_pushes(const struct hl_pushes *ps, const char *kind, int64_t case_id);
+/* Read pushes until one of kind for case_id at level (0 = any) is there, or NULL after timeout_ms. */
+const struct hl_push *hl_await_push(struct hl_conn *s, struct hl_pushes *ps, const char *kind, int64_t case_id,
+                                    int64_t level, int timeout_ms);
+/* Read every push arriving within ms. */
+void hl_collect_pushes(struct hl_conn *s, struct hl_pushes *ps, int ms);
+
 int64_t hl_wall_ms(void);              /* wall clock, ms since the epoch (event `at` values) */
 void hl_sleep_until(int64_t wall_ms);  /* sleep until that wall-clock instant */
 const char *hl_iso_ms(int64_t wall_ms);/* "2026-11-20T01:15:00.123Z"; a ring of 32 buffers */

@@ -94,96 +94,10 @@ static int64_t n_alerts(struct hl_d *d, const char *kind, int64_t case_id)
 
 /* --- pushes */
 
-struct push {
-	int64_t id, case_id, level;
-	int64_t t_ms; /* wall clock when it arrived */
-	char kind[40];
-};
-
-struct pushes {
-	struct push p[128];
-	int n;
-};
-
-/* since < 0: no since member. */
-static struct hl_conn *subscribe(struct hl_d *d, int64_t since)
-{
-	struct hl_conn *s = hl_conn_unix(d);
-	const char *id = hl_uid("sub");
-	json_object *r = since >= 0
-		? hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\",\"since\":%lld}", id, (long long)since)
-		: hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\"}", id);
-	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
-	cr_assert(hl_jstr(r, "id") && strcmp(hl_jstr(r, "id"), id) == 0, "subscribe answered %s",
-	          json_object_to_json_string(r));
-	return s;
-}
-
-static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
-{
-	json_object *o = hl_recv_json(s, timeout_ms < 0 ? 0 : timeout_ms);
-	if (!o)
-		return false;
-	const char *what = hl_jstr(o, "push");
-	cr_assert(what && strcmp(what, "alert") == 0 && !hl_jget(o, "ok") && !hl_jget(o, "id"),
-	          "not an alert push: %s", json_object_to_json_string(o));
-	cr_assert_lt(ps->n, 128, "too many pushes");
-	struct push *p = &ps->p[ps->n++];
-	memset(p, 0, sizeof *p);
-	p->id = hl_jint(o, "alert.id");
-	p->case_id = hl_jint(o, "alert.case_id");
-	p->level = hl_jint(o, "alert.level");
-	p->t_ms = hl_wall_ms();
-	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
-	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
-	/* timestamps carry milliseconds: "...:SS.mmmZ" */
-	const char *ra = hl_jstr(o, "alert.raised_at");
-	size_t rl = ra ? strlen(ra) : 0;
-	cr_expect(rl >= 5 && ra[rl - 5] == '.' && ra[rl - 1] == 'Z', "raised_at without milliseconds: %s",
-	          json_object_to_json_string(o));
-	cr_assert_geq(p->level, 1, "push without level: %s", json_object_to_json_string(o));
-	return true;
-}
-
-/* A push of kind for case_id at level (0 = any) already in ps, or NULL. */
-static const struct push *find(const struct pushes *ps, const char *kind, int64_t case_id, int64_t level)
-{
-	for (int i = 0; i < ps->n; i++)
-		if (ps->p[i].case_id == case_id && strcmp(ps->p[i].kind, kind) == 0 && (!level || ps->p[i].level == level))
-			return &ps->p[i];
-	return NULL;
-}
-
-static int count(const struct pushes *ps, const char *kind, int64_t case_id)
-{
-	int n = 0;
-	for (int i = 0; i < ps->n; i++)
-		n += ps->p[i].case_id == case_id && (!kind || strcmp(ps->p[i].kind, kind) == 0);
-	return n;
-}
-
-static const struct push *await(struct hl_conn *s, struct pushes *ps, const char *kind, int64_t case_id,
-                                int64_t level, int timeout_ms)
-{
-	int64_t end = hl_now_ms() + timeout_ms;
-	const struct push *p;
-	while (!(p = find(ps, kind, case_id, level)))
-		if (!read_push(s, ps, (int)(end - hl_now_ms())))
-			return NULL;
-	return p;
-}
-
-static void collect(struct hl_conn *s, struct pushes *ps, int ms)
-{
-	int64_t end = hl_now_ms() + ms;
-	while (hl_now_ms() < end)
-		read_push(s, ps, (int)(end - hl_now_ms()));
-}
-
 /* Read pushes until none arrives for quiet_ms (the replay after subscribe). */
-static void drain(struct hl_conn *s, struct pushes *ps, int quiet_ms)
+static void drain(struct hl_conn *s, struct hl_pushes *ps, int quiet_ms)
 {
-	while (read_push(s, ps, quiet_ms))
+	while (hl_read_push(s, ps, quiet_ms))
 		;
 }
 
@@ -207,15 +121,15 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
 		.escalation = "after = \"1s\"; max_level = 3;" });
-	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t a = abandoned_case(c, "ack", 1, t0);
 	int64_t b = abandoned_case(c, "ack", 2, t0);
 	int64_t e = abandoned_case(c, "ack", 3, t0);
 
-	struct pushes ps = { .n = 0 };
-	const struct push *pa = await(s, &ps, "callback_overdue", a, 1, 5000);
+	struct hl_pushes ps = { .n = 0 };
+	const struct hl_push *pa = hl_await_push(s, &ps, "callback_overdue", a, 1, 5000);
 	cr_assert(pa, "overdue of case a not pushed");
 	int64_t alert_a = pa->id;
 	int64_t events_before = hl_sql_int(d, "SELECT count(*) FROM hotline.case_events");
@@ -224,16 +138,16 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 	cr_assert(hl_jbool(r, "ok"), "ack refused: %s", json_object_to_json_string(r));
 
 	/* b is acknowledged only at level 2 */
-	const struct push *pb = await(s, &ps, "callback_overdue", b, 2, 5000);
+	const struct hl_push *pb = hl_await_push(s, &ps, "callback_overdue", b, 2, 5000);
 	cr_assert(pb, "case b not escalated to level 2");
 	int64_t alert_b = pb->id;
 	r = ack(c, alert_b, "sup-bo");
 	cr_assert(hl_jbool(r, "ok"), "ack refused: %s", json_object_to_json_string(r));
 
 	/* the unacknowledged one: levels 1, 2, 3 about a second apart, same alert */
-	const struct push *l1 = await(s, &ps, "callback_overdue", e, 1, 5000);
-	const struct push *l2 = await(s, &ps, "callback_overdue", e, 2, 5000);
-	const struct push *l3 = await(s, &ps, "callback_overdue", e, 3, 5000);
+	const struct hl_push *l1 = hl_await_push(s, &ps, "callback_overdue", e, 1, 5000);
+	const struct hl_push *l2 = hl_await_push(s, &ps, "callback_overdue", e, 2, 5000);
+	const struct hl_push *l3 = hl_await_push(s, &ps, "callback_overdue", e, 3, 5000);
 	cr_assert(l1 && l2 && l3, "case e: levels 1, 2, 3 not all pushed");
 	cr_expect_leq(l1->t_ms, t0 + 1000 + LATE_MS, "level 1 late by %lld ms", (long long)(l1->t_ms - t0 - 1000));
 	cr_expect(l1->id == l2->id && l2->id == l3->id, "escalation pushes the same alert again");
@@ -243,10 +157,10 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 	          "level 3 %lld ms after level 2", (long long)(l3->t_ms - l2->t_ms));
 	int64_t alert_e = l1->id;
 
-	collect(s, &ps, 1500);
-	cr_expect_eq(count(&ps, NULL, e), 3, "pushed at levels 1, 2, 3 and no more (max_level)");
-	cr_expect_eq(count(&ps, NULL, a), 1, "acked at level 1: never pushed again");
-	cr_expect_eq(count(&ps, NULL, b), 2, "acked at level 2: no level 3");
+	hl_collect_pushes(s, &ps, 1500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, e), 3, "pushed at levels 1, 2, 3 and no more (max_level)");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, a), 1, "acked at level 1: never pushed again");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, b), 2, "acked at level 2: no level 3");
 	PGresult *qe = hl_sql(d, "SELECT level, escalate_at IS NULL, escalated_at IS NOT NULL, acked_at IS NULL"
 	                         " FROM hotline.alerts WHERE case_id = %lld", (long long)e);
 	cr_assert_eq(PQntuples(qe), 1, "one alert row, escalated in place");
@@ -291,9 +205,9 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 
 	/* the acknowledgements survive a restart: no escalation, only e is replayed */
 	hl_d_restart(d);
-	struct hl_conn *s2 = subscribe(d, -1);
-	struct pushes p2 = { .n = 0 };
-	collect(s2, &p2, 1200);
+	struct hl_conn *s2 = hl_subscribe(d, -1);
+	struct hl_pushes p2 = { .n = 0 };
+	hl_collect_pushes(s2, &p2, 1200);
 	cr_expect(p2.n == 1 && p2.p[0].id == alert_e && p2.p[0].level == 3,
 	          "after the restart: only the open alert, at level 3, once (%d pushes)", p2.n);
 	cr_expect_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE id = %lld", (long long)alert_a), 1);
@@ -306,23 +220,23 @@ HL_TEST(alerts, due_soon_never_escalates)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"4s\"; warn_at = 0.1; update = \"0\"; resolution = \"1h\";",
 		.escalation = "after = \"1s\"; max_level = 3;" });
-	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t id = abandoned_case(c, "ds", 1, t0);         /* warn t0+400, due t0+4000 */
 	int64_t ctl = abandoned_case(c, "ds", 2, t0 - 4000); /* overdue on arrival */
 
-	struct pushes ps = { .n = 0 };
-	const struct push *soon = await(s, &ps, "callback_due_soon", id, 0, 400 + 4000);
+	struct hl_pushes ps = { .n = 0 };
+	const struct hl_push *soon = hl_await_push(s, &ps, "callback_due_soon", id, 0, 400 + 4000);
 	cr_assert(soon, "due-soon not pushed");
 	cr_expect(soon->t_ms >= t0 + 400 - 50 && soon->t_ms <= t0 + 400 + LATE_MS, "due-soon %+lld ms from warn time",
 	          (long long)(soon->t_ms - t0 - 400));
 	/* the control escalates twice while the due-soon stays put */
-	cr_assert(await(s, &ps, "callback_overdue", ctl, 3, 5000), "control overdue not escalated to level 3");
+	cr_assert(hl_await_push(s, &ps, "callback_overdue", ctl, 3, 5000), "control overdue not escalated to level 3");
 	hl_sleep_until(soon->t_ms + 2100);
-	collect(s, &ps, 0);
+	hl_collect_pushes(s, &ps, 0);
 	cr_expect_lt(hl_wall_ms(), t0 + 4000, "the test ran past the due time; the check below is weaker");
-	cr_expect_eq(count(&ps, NULL, id), 1, "due-soon pushed once, never escalated");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, id), 1, "due-soon pushed once, never escalated");
 	PGresult *q = hl_sql(d, "SELECT level, escalate_at IS NULL FROM hotline.alerts WHERE case_id = %lld"
 	                        " AND kind = 'callback_due_soon'", (long long)id);
 	cr_assert_eq(PQntuples(q), 1);
@@ -346,8 +260,8 @@ HL_TEST(alerts, subscribe_since_replays_open_then_live)
 	cr_assert(hl_jbool(r, "ok"));
 
 	/* since = first: the 2nd and the 4th (the 3rd is acknowledged) */
-	struct hl_conn *s = subscribe(d, ids[0]);
-	struct pushes ps = { .n = 0 };
+	struct hl_conn *s = hl_subscribe(d, ids[0]);
+	struct hl_pushes ps = { .n = 0 };
 	drain(s, &ps, 400);
 	cr_assert_eq(ps.n, 2, "replay of %d alerts, want 2", ps.n);
 	cr_expect_eq(ps.p[0].id, ids[1]);
@@ -356,29 +270,29 @@ HL_TEST(alerts, subscribe_since_replays_open_then_live)
 	cr_expect_eq(ps.p[0].case_id, cases[1]);
 
 	/* no since: every open alert */
-	struct hl_conn *all = subscribe(d, -1);
-	struct pushes pa = { .n = 0 };
+	struct hl_conn *all = hl_subscribe(d, -1);
+	struct hl_pushes pa = { .n = 0 };
 	drain(all, &pa, 400);
 	cr_assert_eq(pa.n, 3, "replay without since: %d alerts, want 3", pa.n);
 	cr_expect(pa.p[0].id == ids[0] && pa.p[1].id == ids[1] && pa.p[2].id == ids[3], "open alerts in id order");
 
 	/* since = the newest: nothing */
-	struct hl_conn *none = subscribe(d, ids[3]);
-	struct pushes pn = { .n = 0 };
+	struct hl_conn *none = hl_subscribe(d, ids[3]);
+	struct hl_pushes pn = { .n = 0 };
 	drain(none, &pn, 400);
 	cr_expect_eq(pn.n, 0, "nothing after the newest id");
 
 	/* then live, on every subscriber, exactly once */
 	int64_t live_case;
 	int64_t live = transfer_loop_alert(d, c, "rp", 9, &live_case);
-	struct pushes *lists[3] = { &ps, &pa, &pn };
+	struct hl_pushes *lists[3] = { &ps, &pa, &pn };
 	struct hl_conn *subs[3] = { s, all, none };
 	for (int i = 0; i < 3; i++) {
-		const struct push *p = await(subs[i], lists[i], "transfer_loop", live_case, 0, 3000);
+		const struct hl_push *p = hl_await_push(subs[i], lists[i], "transfer_loop", live_case, 0, 3000);
 		cr_assert(p, "live alert not pushed to subscriber %d", i);
 		cr_expect_eq(p->id, live);
-		collect(subs[i], lists[i], i == 0 ? 200 : 0);
-		cr_expect_eq(count(lists[i], NULL, live_case), 1, "pushed once to subscriber %d", i);
+		hl_collect_pushes(subs[i], lists[i], i == 0 ? 200 : 0);
+		cr_expect_eq(hl_count_pushes(lists[i], NULL, live_case), 1, "pushed once to subscriber %d", i);
 	}
 }
 
@@ -388,13 +302,13 @@ HL_TEST(alerts, replay_after_reconnect_misses_nothing)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };",
 		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
 	struct hl_conn *c = hl_conn_unix(d);
-	struct hl_conn *s = subscribe(d, -1);
-	struct pushes ps = { .n = 0 };
+	struct hl_conn *s = hl_subscribe(d, -1);
+	struct hl_pushes ps = { .n = 0 };
 	int64_t p_case;
 	transfer_loop_alert(d, c, "rc", 1, &p_case);
 	int64_t q_case = abandoned_case(c, "rc", 2, hl_wall_ms());
-	cr_assert(await(s, &ps, "transfer_loop", p_case, 0, 3000));
-	cr_assert(await(s, &ps, "callback_overdue", q_case, 0, 5000));
+	cr_assert(hl_await_push(s, &ps, "transfer_loop", p_case, 0, 3000));
+	cr_assert(hl_await_push(s, &ps, "callback_overdue", q_case, 0, 5000));
 	int64_t last = 0;
 	for (int i = 0; i < ps.n; i++)
 		if (ps.p[i].id > last)
@@ -412,8 +326,8 @@ HL_TEST(alerts, replay_after_reconnect_misses_nothing)
 	         (long long)r_case, (long long)s_case);
 	cr_assert_eq(wait_count(d, 2, 5000, q), 2, "the clocks did not fall due");
 
-	struct hl_conn *s2 = subscribe(d, last);
-	struct pushes got = { .n = 0 };
+	struct hl_conn *s2 = hl_subscribe(d, last);
+	struct hl_pushes got = { .n = 0 };
 	drain(s2, &got, 700);
 	PGresult *want = hl_sql(d, "SELECT id, case_id FROM hotline.alerts WHERE id > %lld ORDER BY id", (long long)last);
 	cr_assert_eq(PQntuples(want), 3, "three alerts raised while away");
@@ -423,13 +337,13 @@ HL_TEST(alerts, replay_after_reconnect_misses_nothing)
 		cr_expect_eq(got.p[i].case_id, strtoll(PQgetvalue(want, i, 1), NULL, 10));
 		cr_expect_gt(got.p[i].id, last, "nothing already seen is replayed");
 	}
-	cr_expect_eq(count(&got, "callback_overdue", r_case) + count(&got, "callback_overdue", s_case) +
-	             count(&got, "transfer_loop", t_case), 3);
+	cr_expect_eq(hl_count_pushes(&got, "callback_overdue", r_case) + hl_count_pushes(&got, "callback_overdue", s_case) +
+	             hl_count_pushes(&got, "transfer_loop", t_case), 3);
 
 	/* and live again */
 	int64_t u_case;
 	transfer_loop_alert(d, c, "rc", 6, &u_case);
-	cr_assert(await(s2, &got, "transfer_loop", u_case, 0, 3000), "no live push after the replay");
+	cr_assert(hl_await_push(s2, &got, "transfer_loop", u_case, 0, 3000), "no live push after the replay");
 }
 
 /* ------------------------------------------------------- exactly once */
@@ -453,24 +367,24 @@ HL_TEST(alerts, exactly_once_across_restart)
 	hl_sleep_until(t0 + 2400);
 	int64_t started = hl_wall_ms();
 	hl_d_start(d);
-	struct hl_conn *s = subscribe(d, -1);
-	struct pushes ps = { .n = 0 };
+	struct hl_conn *s = hl_subscribe(d, -1);
+	struct hl_pushes ps = { .n = 0 };
 	int64_t cases[2] = { a, b };
 	for (int i = 0; i < 2; i++) {
-		const struct push *p = await(s, &ps, "callback_overdue", cases[i], 0, 5000);
+		const struct hl_push *p = hl_await_push(s, &ps, "callback_overdue", cases[i], 0, 5000);
 		cr_assert(p, "case %lld: overdue not alerted after the start", (long long)cases[i]);
 		cr_expect_leq(p->t_ms, started + 1000 + LATE_MS, "alerted %lld ms after start", (long long)(p->t_ms - started));
 	}
-	const struct push *soon = await(s, &ps, "callback_due_soon", w, 0, 5000);
+	const struct hl_push *soon = hl_await_push(s, &ps, "callback_due_soon", w, 0, 5000);
 	cr_assert(soon, "the due-soon that fell while down was not raised");
 	cr_expect_leq(soon->t_ms, started + 1000 + LATE_MS);
-	const struct push *over = await(s, &ps, "callback_overdue", w, 0, 5000);
+	const struct hl_push *over = hl_await_push(s, &ps, "callback_overdue", w, 0, 5000);
 	cr_assert(over, "no overdue for the clock due after the start");
 	cr_expect(over->t_ms >= t0 + 3000 - 50 && over->t_ms <= t0 + 3000 + LATE_MS, "overdue %+lld ms from due",
 	          (long long)(over->t_ms - t0 - 3000));
-	collect(s, &ps, 500);
+	hl_collect_pushes(s, &ps, 500);
 	for (int i = 0; i < 2; i++) {
-		cr_expect_eq(count(&ps, NULL, cases[i]), 1, "case %lld pushed once", (long long)cases[i]);
+		cr_expect_eq(hl_count_pushes(&ps, NULL, cases[i]), 1, "case %lld pushed once", (long long)cases[i]);
 		cr_expect_eq(n_alerts(d, "callback_overdue", cases[i]), 1, "case %lld: one overdue row", (long long)cases[i]);
 		/* docs/rules.md: when both instants passed, only the overdue is raised */
 		cr_expect_eq(n_alerts(d, "callback_due_soon", cases[i]), 0, "no due-soon after the overdue");
@@ -478,18 +392,18 @@ HL_TEST(alerts, exactly_once_across_restart)
 		                          " WHERE case_id = %lld AND kind = 'callback'", (long long)cases[i]);
 		cr_expect(st && strcmp(st, "breached true") == 0, "clock: %s", st ? st : "(none)");
 	}
-	cr_expect_eq(count(&ps, NULL, w), 2);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, w), 2);
 	cr_expect_eq(n_alerts(d, "callback_due_soon", w), 1);
 	cr_expect_eq(n_alerts(d, "callback_overdue", w), 1);
 
 	/* restart again: the open alerts are replayed once each, nothing is raised again */
 	hl_d_restart(d);
-	struct hl_conn *s2 = subscribe(d, -1);
-	struct pushes p2 = { .n = 0 };
-	collect(s2, &p2, 1000);
+	struct hl_conn *s2 = hl_subscribe(d, -1);
+	struct hl_pushes p2 = { .n = 0 };
+	hl_collect_pushes(s2, &p2, 1000);
 	cr_expect_eq(p2.n, 4, "replay of the 4 open alerts, got %d pushes", p2.n);
 	for (int i = 0; i < 2; i++)
-		cr_expect_eq(count(&p2, NULL, cases[i]), 1, "replayed once, not raised again");
+		cr_expect_eq(hl_count_pushes(&p2, NULL, cases[i]), 1, "replayed once, not raised again");
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 4);
 }
 
@@ -624,26 +538,26 @@ HL_TEST(alerts, escalation_after_restart_one_step_at_a_time)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
 		.escalation = "after = \"1s\"; max_level = 5;" });
-	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t id = abandoned_case(c, "er", 1, hl_wall_ms());
-	struct pushes ps = { .n = 0 };
-	cr_assert(await(s, &ps, "callback_overdue", id, 1, 5000), "level 1 not pushed");
+	struct hl_pushes ps = { .n = 0 };
+	cr_assert(hl_await_push(s, &ps, "callback_overdue", id, 1, 5000), "level 1 not pushed");
 	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0);
 	hl_sleep_ms(2200); /* two intervals missed */
 	int64_t started = hl_wall_ms();
 	hl_d_start(d);
-	struct hl_conn *s2 = subscribe(d, -1);
-	struct pushes p2 = { .n = 0 };
-	const struct push *l2 = await(s2, &p2, "callback_overdue", id, 2, 5000);
+	struct hl_conn *s2 = hl_subscribe(d, -1);
+	struct hl_pushes p2 = { .n = 0 };
+	const struct hl_push *l2 = hl_await_push(s2, &p2, "callback_overdue", id, 2, 5000);
 	cr_assert(l2, "not escalated after the restart");
 	cr_expect_leq(l2->t_ms, started + 1000 + LATE_MS, "level 2 %lld ms after the start",
 	              (long long)(l2->t_ms - started));
-	const struct push *l3 = await(s2, &p2, "callback_overdue", id, 3, 5000);
+	const struct hl_push *l3 = hl_await_push(s2, &p2, "callback_overdue", id, 3, 5000);
 	cr_assert(l3, "level 3 never came");
 	cr_expect_geq(l3->t_ms - l2->t_ms, 900, "level 3 only %lld ms after level 2: a burst",
 	              (long long)(l3->t_ms - l2->t_ms));
-	cr_expect_eq(find(&p2, "callback_overdue", id, 4), NULL, "no burst up to level 4");
+	cr_expect_eq(hl_find_push(&p2, "callback_overdue", id, 4), NULL, "no burst up to level 4");
 }
 
 /* many clocks due at the same instant: every one alerted within a second */
@@ -652,7 +566,7 @@ HL_TEST(alerts, many_clocks_due_together)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"2s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
 	enum { N = 300 };
-	struct hl_conn *s = subscribe(d, -1);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	size_t cap = (size_t)N * 256, len = 0;
@@ -672,12 +586,12 @@ HL_TEST(alerts, many_clocks_due_together)
 	if (hl_wall_ms() > t0 + 1800)
 		cr_skip("setup took %lld ms, too slow to test the timing on this machine", (long long)(hl_wall_ms() - t0));
 
-	struct pushes ps = { .n = 0 };
+	struct hl_pushes ps = { .n = 0 };
 	int got = 0;
 	int64_t last = 0, end = hl_now_ms() + 2000 + 5000;
 	while (got < N && hl_now_ms() < end) {
 		ps.n = 0; /* only count: the buffer holds 128 */
-		if (!read_push(s, &ps, (int)(end - hl_now_ms())))
+		if (!hl_read_push(s, &ps, (int)(end - hl_now_ms())))
 			break;
 		got++;
 		last = ps.p[0].t_ms;
@@ -711,10 +625,10 @@ HL_TEST(alerts, subscribe_racing_a_new_alert_gets_it_once)
 		cr_assert(r && hl_jbool(r, "ok"), "transfer: %s", r ? json_object_to_json_string(r) : "(none)");
 		r = hl_recv_json(s, HL_TIMEOUT_MS);
 		cr_assert(r && hl_jbool(r, "ok"), "subscribe: %s", r ? json_object_to_json_string(r) : "(none)");
-		struct pushes ps = { .n = 0 };
+		struct hl_pushes ps = { .n = 0 };
 		drain(s, &ps, 250);
-		cr_expect_eq(count(&ps, "transfer_loop", id), 1, "round %d: the new alert reached the subscriber %d times",
-		             i, count(&ps, "transfer_loop", id));
+		cr_expect_eq(hl_count_pushes(&ps, "transfer_loop", id), 1, "round %d: the new alert reached the subscriber %d times",
+		             i, hl_count_pushes(&ps, "transfer_loop", id));
 		cr_expect_eq(ps.n, 1, "round %d: %d pushes", i, ps.n);
 		hl_conn_close(s);
 	}

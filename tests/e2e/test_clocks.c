@@ -117,93 +117,8 @@ static void expect_status(struct hl_d *d, int64_t case_id, const char *status)
 
 /* --- pushes */
 
-struct push {
-	int64_t id, case_id, level;
-	int64_t t_ms; /* wall clock when it arrived */
-	char kind[40];
-	char caller[40];
-};
-
-struct pushes {
-	struct push p[128];
-	int n;
-};
-
-static struct hl_conn *subscribe(struct hl_d *d)
-{
-	struct hl_conn *s = hl_conn_unix(d);
-	json_object *r = hl_request(s, "{\"type\":\"subscribe\",\"id\":\"sub\"}");
-	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
-	return s;
-}
-
-/* One push line into ps; false on timeout.  Anything else on a subscriber fails. */
-static bool read_push(struct hl_conn *s, struct pushes *ps, int timeout_ms)
-{
-	json_object *o = hl_recv_json(s, timeout_ms < 0 ? 0 : timeout_ms);
-	if (!o)
-		return false;
-	const char *what = hl_jstr(o, "push");
-	cr_assert(what && strcmp(what, "alert") == 0 && !hl_jget(o, "ok"), "not an alert push: %s",
-	          json_object_to_json_string(o));
-	cr_assert_lt(ps->n, 128, "too many pushes");
-	struct push *p = &ps->p[ps->n++];
-	memset(p, 0, sizeof *p);
-	p->id = hl_jint(o, "alert.id");
-	p->case_id = hl_jint(o, "alert.case_id");
-	p->level = hl_jint(o, "alert.level");
-	p->t_ms = hl_wall_ms();
-	snprintf(p->kind, sizeof p->kind, "%s", hl_jstr(o, "alert.kind") ? hl_jstr(o, "alert.kind") : "?");
-	snprintf(p->caller, sizeof p->caller, "%s", hl_jstr(o, "alert.caller") ? hl_jstr(o, "alert.caller") : "");
-	cr_assert_gt(p->id, 0, "push without alert.id: %s", json_object_to_json_string(o));
-	/* timestamps carry milliseconds: "...:SS.mmmZ" */
-	const char *ra = hl_jstr(o, "alert.raised_at");
-	size_t rl = ra ? strlen(ra) : 0;
-	cr_expect(rl >= 5 && ra[rl - 5] == '.' && ra[rl - 1] == 'Z', "raised_at without milliseconds: %s",
-	          json_object_to_json_string(o));
-	cr_assert(hl_jstr(o, "alert.raised_at"), "push without raised_at: %s", json_object_to_json_string(o));
-	return true;
-}
-
-/* The first push of kind for case_id already in ps, or NULL. */
-static const struct push *find(const struct pushes *ps, const char *kind, int64_t case_id)
-{
-	for (int i = 0; i < ps->n; i++)
-		if (ps->p[i].case_id == case_id && strcmp(ps->p[i].kind, kind) == 0)
-			return &ps->p[i];
-	return NULL;
-}
-
-static int count(const struct pushes *ps, const char *kind, int64_t case_id)
-{
-	int n = 0;
-	for (int i = 0; i < ps->n; i++)
-		n += ps->p[i].case_id == case_id && (!kind || strcmp(ps->p[i].kind, kind) == 0);
-	return n;
-}
-
-/* Read pushes until one of kind for case_id is there or timeout_ms pass. */
-static const struct push *await(struct hl_conn *s, struct pushes *ps, const char *kind, int64_t case_id,
-                                int timeout_ms)
-{
-	int64_t end = hl_now_ms() + timeout_ms;
-	const struct push *p;
-	while (!(p = find(ps, kind, case_id)))
-		if (!read_push(s, ps, (int)(end - hl_now_ms())))
-			return NULL;
-	return p;
-}
-
-/* Read every push arriving within ms. */
-static void collect(struct hl_conn *s, struct pushes *ps, int ms)
-{
-	int64_t end = hl_now_ms() + ms;
-	while (hl_now_ms() < end)
-		read_push(s, ps, (int)(end - hl_now_ms()));
-}
-
 /* The push must exist and have arrived from its due time to LATE_MS after. */
-static void expect_on_time(const struct push *p, const char *what, int64_t case_id, int64_t due)
+static void expect_on_time(const struct hl_push *p, const char *what, int64_t case_id, int64_t due)
 {
 	cr_assert(p, "%s of case %lld: not pushed", what, (long long)case_id);
 	cr_expect_geq(p->t_ms, due - 50, "%s of case %lld pushed %lld ms before due", what, (long long)case_id,
@@ -230,7 +145,7 @@ HL_TEST(clocks, callback_armed_warns_then_overdue)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 
@@ -250,18 +165,18 @@ HL_TEST(clocks, callback_armed_warns_then_overdue)
 		cr_assert_eq(clock_ms(d, cases[i], "callback", "warn_at"), t0 + 1000, "warn = at + warn_at * allowance");
 	}
 
-	struct pushes ps = { .n = 0 };
+	struct hl_pushes ps = { .n = 0 };
 	for (int i = 0; i < 3; i++)
-		await(s, &ps, "callback_overdue", cases[i], 2000 + 4000);
-	collect(s, &ps, 500); /* nothing more (escalation is 15 min away) */
+		hl_await_push(s, &ps, "callback_overdue", cases[i], 0, 2000 + 4000);
+	hl_collect_pushes(s, &ps, 500); /* nothing more (escalation is 15 min away) */
 
 	for (int i = 0; i < 3; i++) {
-		const struct push *soon = find(&ps, "callback_due_soon", cases[i]);
-		const struct push *over = find(&ps, "callback_overdue", cases[i]);
+		const struct hl_push *soon = hl_find_push(&ps, "callback_due_soon", cases[i], 0);
+		const struct hl_push *over = hl_find_push(&ps, "callback_overdue", cases[i], 0);
 		expect_on_time(soon, "callback_due_soon", cases[i], t0 + 1000);
 		expect_on_time(over, "callback_overdue", cases[i], t0 + 2000);
 		cr_expect(soon && over && soon->id < over->id && soon->t_ms <= over->t_ms, "due-soon before overdue");
-		cr_expect_eq(count(&ps, NULL, cases[i]), 2, "case %lld: exactly two pushes", (long long)cases[i]);
+		cr_expect_eq(hl_count_pushes(&ps, NULL, cases[i]), 2, "case %lld: exactly two pushes", (long long)cases[i]);
 		cr_expect_eq(over->level, 1);
 		cr_expect_str_eq(over->caller, callers[i], "push carries the caller");
 
@@ -283,7 +198,7 @@ HL_TEST(clocks, callback_met_by_answer_or_reached_not_by_no_answer)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"2s\"; warn_at = 0.5; update = \"0\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 
@@ -313,14 +228,14 @@ HL_TEST(clocks, callback_met_by_answer_or_reached_not_by_no_answer)
 		cr_assert_eq(clock_ms(d, na, "callback", "due_at"), t0 + 2000, "a failed attempt does not move the due time");
 	}
 
-	struct pushes ps = { .n = 0 };
-	const struct push *p = await(s, &ps, "callback_overdue", na, 2000 + 4000);
+	struct hl_pushes ps = { .n = 0 };
+	const struct hl_push *p = hl_await_push(s, &ps, "callback_overdue", na, 0, 2000 + 4000);
 	expect_on_time(p, "callback_overdue after no_answer", na, t0 + 2000);
 	expect_row_on_time(d, "callback_overdue", na, t0 + 2000);
 	expect_clock(d, na, "callback", "breached");
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, NULL, a), 0, "met by an answered call: no push");
-	cr_expect_eq(count(&ps, NULL, b), 0, "met by a reached attempt: no push");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, a), 0, "met by an answered call: no push");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, b), 0, "met by a reached attempt: no push");
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id IN (%lld, %lld)", (long long)a,
 	                        (long long)b), 0, "no alert rows for met callbacks");
 	expect_clock(d, a, "callback", "met");
@@ -339,7 +254,7 @@ HL_TEST(clocks, update_restarted_by_contact)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t inf = offer(c, "u-a1", "+8613900000031", t0);
@@ -363,13 +278,13 @@ HL_TEST(clocks, update_restarted_by_contact)
 	cr_assert_eq(clock_ms(d, note, "update", "due_at"), t0 + 2000, "a note without contact does not");
 	expect_clock(d, inf, "update", "pending");
 
-	struct pushes ps = { .n = 0 };
+	struct hl_pushes ps = { .n = 0 };
 	for (int i = 0; i < 4; i++)
-		await(s, &ps, "update_overdue", cases[i], (int)(t1 + 2000 + 4000 - hl_wall_ms()));
-	expect_on_time(find(&ps, "update_overdue", ctl), "update_overdue", ctl, t0 + 2000);
-	expect_on_time(find(&ps, "update_overdue", note), "update_overdue", note, t0 + 2000);
-	expect_on_time(find(&ps, "update_overdue", inf), "update_overdue", inf, t1 + 2000);
-	expect_on_time(find(&ps, "update_overdue", ans), "update_overdue", ans, t1 + 2000);
+		hl_await_push(s, &ps, "update_overdue", cases[i], 0, (int)(t1 + 2000 + 4000 - hl_wall_ms()));
+	expect_on_time(hl_find_push(&ps, "update_overdue", ctl, 0), "update_overdue", ctl, t0 + 2000);
+	expect_on_time(hl_find_push(&ps, "update_overdue", note, 0), "update_overdue", note, t0 + 2000);
+	expect_on_time(hl_find_push(&ps, "update_overdue", inf, 0), "update_overdue", inf, t1 + 2000);
+	expect_on_time(hl_find_push(&ps, "update_overdue", ans, 0), "update_overdue", ans, t1 + 2000);
 	expect_row_on_time(d, "update_overdue", inf, t1 + 2000);
 	expect_row_on_time(d, "update_overdue", ans, t1 + 2000);
 	for (int i = 0; i < 4; i++)
@@ -382,7 +297,7 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "update = \"2s\"; warn_at = 0.5; callback = \"1h\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t held = offer(c, "h-a", "+8613900000041", t0);
@@ -405,11 +320,11 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 	                           " AND kind = 'update'", (long long)held), old_warn - h, "time left to the warning");
 
 	/* past the original due time: the control breaches, the held case does not */
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "update_overdue", ctl, 2000 + 4000), "update_overdue (control)", ctl, t0 + 2000);
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "update_overdue", ctl, 0, 2000 + 4000), "update_overdue (control)", ctl, t0 + 2000);
 	hl_sleep_until(t0 + 2600);
-	collect(s, &ps, 0);
-	cr_expect_eq(count(&ps, NULL, held), 0, "no alert while on hold, though warn and due times passed");
+	hl_collect_pushes(s, &ps, 0);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, held), 0, "no alert while on hold, though warn and due times passed");
 	expect_clock(d, held, "update", "paused");
 
 	int64_t r = hl_wall_ms();
@@ -430,12 +345,12 @@ HL_TEST(clocks, update_hold_pauses_resume_pushes_back)
 	          (long long)(new_res - (old_res + (r - h))));
 	cr_expect_eq(hl_sql_int(d, "SELECT held_ms FROM hotline.cases WHERE id = %lld", (long long)held), r - h);
 
-	expect_on_time(await(s, &ps, "update_due_soon", held, (int)(new_warn + 4000 - hl_wall_ms())),
+	expect_on_time(hl_await_push(s, &ps, "update_due_soon", held, 0, (int)(new_warn + 4000 - hl_wall_ms())),
 	               "update_due_soon after resume", held, new_warn);
-	const struct push *p = await(s, &ps, "update_overdue", held, (int)(new_upd + 4000 - hl_wall_ms()));
+	const struct hl_push *p = hl_await_push(s, &ps, "update_overdue", held, 0, (int)(new_upd + 4000 - hl_wall_ms()));
 	expect_on_time(p, "update_overdue after resume", held, new_upd);
 	expect_row_on_time(d, "update_overdue", held, new_upd);
-	cr_expect_eq(count(&ps, NULL, held), 2);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, held), 2);
 }
 
 /* ------------------------------------------------------ resolution clock */
@@ -444,7 +359,7 @@ HL_TEST(clocks, resolution_met_restarted_stopped)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "resolution = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t met = offer(c, "r-a", "+8613900000051", t0);
@@ -481,16 +396,16 @@ HL_TEST(clocks, resolution_met_restarted_stopped)
 	expect_clock(d, reclose, "resolution", "stopped");
 	expect_status(d, reclose, "closed");
 
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "resolution_overdue", ctl, 2000 + 4000), "resolution_overdue (control)", ctl,
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "resolution_overdue", ctl, 0, 2000 + 4000), "resolution_overdue (control)", ctl,
 	               t0 + 2000);
-	const struct push *p = await(s, &ps, "resolution_overdue", reopen, (int)(t1 + 2000 + 4000 - hl_wall_ms()));
+	const struct hl_push *p = hl_await_push(s, &ps, "resolution_overdue", reopen, 0, (int)(t1 + 2000 + 4000 - hl_wall_ms()));
 	expect_on_time(p, "resolution_overdue after reopen", reopen, t1 + 2000);
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, NULL, met), 0, "met by resolve: no alert");
-	cr_expect_eq(count(&ps, NULL, reclose), 0, "reopened then closed: no alert");
-	cr_expect_eq(count(&ps, NULL, closed), 0, "stopped by close: no alert");
-	cr_expect_eq(count(&ps, NULL, reopen), 1, "reopen breaches once, at its own due time");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, met), 0, "met by resolve: no alert");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, reclose), 0, "reopened then closed: no alert");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, closed), 0, "stopped by close: no alert");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, reopen), 1, "reopen breaches once, at its own due time");
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id IN (%lld, %lld, %lld)",
 	                        (long long)met, (long long)reclose, (long long)closed), 0);
 	expect_row_on_time(d, "resolution_overdue", reopen, t1 + 2000);
@@ -505,7 +420,7 @@ HL_TEST(clocks, survey_armed_at_resolve_met_by_result)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "survey = \"2s\"; warn_at = 0; callback = \"1h\"; update = \"0\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t answered = offer(c, "s-a", "+8613900000061", t0 - 5000);
@@ -528,13 +443,13 @@ HL_TEST(clocks, survey_armed_at_resolve_met_by_result)
 	case_ev(c, "case.close", closed, "", 0);
 	expect_clock(d, closed, "survey", "stopped");
 
-	struct pushes ps = { .n = 0 };
-	const struct push *p = await(s, &ps, "survey_overdue", ctl, 2000 + 4000);
+	struct hl_pushes ps = { .n = 0 };
+	const struct hl_push *p = hl_await_push(s, &ps, "survey_overdue", ctl, 0, 2000 + 4000);
 	expect_on_time(p, "survey_overdue", ctl, t0 + 2000);
 	expect_row_on_time(d, "survey_overdue", ctl, t0 + 2000);
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, NULL, answered), 0, "survey met: no alert");
-	cr_expect_eq(count(&ps, NULL, closed), 0, "survey stopped by close: no alert");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, answered), 0, "survey met: no alert");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, closed), 0, "survey stopped by close: no alert");
 	cr_expect_eq(n_alerts(d, "survey_overdue", answered) + n_alerts(d, "survey_overdue", closed), 0);
 	expect_clock(d, ctl, "survey", "breached");
 }
@@ -542,7 +457,7 @@ HL_TEST(clocks, survey_armed_at_resolve_met_by_result)
 HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "survey = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t two = offer(c, "d-a", "+8613900000071", 0);
 	int64_t one = offer(c, "d-b", "+8613900000072", 0);
@@ -554,10 +469,10 @@ HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
 	case_ev(c, "survey.result", one, ",\"score\":1", 0);
 	case_ev(c, "survey.result", three, ",\"score\":3", 0);
 
-	struct pushes ps = { .n = 0 };
+	struct hl_pushes ps = { .n = 0 };
 	for (int i = 0; i < 2; i++) {
 		int64_t id = cases[i];
-		cr_assert(await(s, &ps, "dissatisfied", id, 3000), "dissatisfied of case %lld not pushed", (long long)id);
+		cr_assert(hl_await_push(s, &ps, "dissatisfied", id, 0, 3000), "dissatisfied of case %lld not pushed", (long long)id);
 		cr_expect_eq(n_alerts(d, "dissatisfied", id), 1);
 		expect_status(d, id, "open");
 		cr_expect_eq(hl_sql_int(d, "SELECT reopens FROM hotline.cases WHERE id = %lld", (long long)id), 1);
@@ -566,12 +481,12 @@ HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
 		cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld AND kind = 'dissatisfied'"
 		                           " AND level = 1 AND escalate_at IS NULL", (long long)id), 1, "never escalates");
 	}
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, NULL, three), 0, "score 3: no alert");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, three), 0, "score 3: no alert");
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)three), 0);
 	expect_status(d, three, "resolved");
 	expect_clock(d, three, "survey", "met");
-	cr_expect_eq(count(&ps, "dissatisfied", two) + count(&ps, "dissatisfied", one), 2, "one push each");
+	cr_expect_eq(hl_count_pushes(&ps, "dissatisfied", two) + hl_count_pushes(&ps, "dissatisfied", one), 2, "one push each");
 }
 
 /* ------------------------------------------------- alerts raised at once */
@@ -579,7 +494,7 @@ HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
 HL_TEST(clocks, transfer_loop_after_limit)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 2; };" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t loop = offer(c, "t-a", "+8613900000081", 0);
 	int64_t ok = offer(c, "t-b", "+8613900000082", 0);
@@ -592,13 +507,13 @@ HL_TEST(clocks, transfer_loop_after_limit)
 		if (i < 2)
 			case_ev(c, "case.transfer", ok, extra, 0);
 	}
-	struct pushes ps = { .n = 0 };
-	const struct push *p = await(s, &ps, "transfer_loop", loop, 3000);
+	struct hl_pushes ps = { .n = 0 };
+	const struct hl_push *p = hl_await_push(s, &ps, "transfer_loop", loop, 0, 3000);
 	cr_assert(p, "transfer_loop not pushed");
 	cr_expect_str_eq(p->caller, "+8613900000081");
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, NULL, loop), 1, "one transfer_loop per case");
-	cr_expect_eq(count(&ps, NULL, ok), 0, "limit transfers exactly: no alert");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, loop), 1, "one transfer_loop per case");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, ok), 0, "limit transfers exactly: no alert");
 	cr_expect_eq(n_alerts(d, "transfer_loop", ok), 0);
 	cr_expect_eq(hl_sql_int(d, "SELECT transfers FROM hotline.cases WHERE id = %lld", (long long)loop), 5);
 }
@@ -606,7 +521,7 @@ HL_TEST(clocks, transfer_loop_after_limit)
 HL_TEST(clocks, repeat_caller_at_threshold)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	const char *x = "+8613900000091";
 	int64_t t0 = hl_wall_ms();
@@ -640,10 +555,10 @@ HL_TEST(clocks, repeat_caller_at_threshold)
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'"), 2,
 	             "only caller x crossed the threshold");
 
-	struct pushes ps = { .n = 0 };
-	collect(s, &ps, 1000);
-	cr_expect_eq(count(&ps, "repeat_caller", cx), 2, "each crossing pushed once");
-	const struct push *p = find(&ps, "repeat_caller", cx);
+	struct hl_pushes ps = { .n = 0 };
+	hl_collect_pushes(s, &ps, 1000);
+	cr_expect_eq(hl_count_pushes(&ps, "repeat_caller", cx), 2, "each crossing pushed once");
+	const struct hl_push *p = hl_find_push(&ps, "repeat_caller", cx, 0);
 	cr_expect(p && strcmp(p->caller, x) == 0, "push names the caller");
 	cr_expect_eq(ps.n, 2, "no other pushes");
 }
@@ -658,7 +573,7 @@ HL_TEST(clocks, sla_policy_by_category)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"1h\"; warn_at = 0; update = \"0\"; resolution = \"1h\";"
 		       " policies = ( { name = \"complaint\"; category = \"complaint\"; callback = \"1s\"; } );" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t a0 = t0 - 300;
@@ -693,12 +608,12 @@ HL_TEST(clocks, sla_policy_by_category)
 	char *pol2 = hl_sql_text(d, "SELECT policy FROM hotline.cases WHERE id = %lld", (long long)other);
 	cr_expect(pol2 && strcmp(pol2, "default") == 0, "policy: %s", pol2 ? pol2 : "(null)");
 
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "callback_overdue", re, 5000), "callback_overdue (re-timed)", re, a0 + 1000);
-	expect_on_time(await(s, &ps, "callback_overdue", fresh, 5000), "callback_overdue (complaint)", fresh, t0 + 1000);
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "callback_overdue", re, 0, 5000), "callback_overdue (re-timed)", re, a0 + 1000);
+	expect_on_time(hl_await_push(s, &ps, "callback_overdue", fresh, 0, 5000), "callback_overdue (complaint)", fresh, t0 + 1000);
 	expect_row_on_time(d, "callback_overdue", re, a0 + 1000);
-	collect(s, &ps, 300);
-	cr_expect_eq(count(&ps, NULL, other), 0);
+	hl_collect_pushes(s, &ps, 300);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, other), 0);
 }
 
 /* ------------------------------------------------------------ calendars */
@@ -751,20 +666,20 @@ HL_TEST(clocks, callback_already_due_on_arrival)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"30m\"; warn_at = 0.8; update = \"0\"; resolution = \"3h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	int64_t late = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-1\",\"caller\":\"+8613900000121\"%s",
 	                  at_field(t0 - 3600 * 1000));
 	int64_t warn = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-2\",\"caller\":\"+8613900000122\"%s",
 	                  at_field(t0 - 25 * 60 * 1000));
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "callback_overdue", late, 4000), "callback_overdue (due 30 min ago)", late, t0);
-	expect_on_time(await(s, &ps, "callback_due_soon", warn, 4000), "callback_due_soon (warned 1 min ago)", warn, t0);
-	collect(s, &ps, 1000);
-	cr_expect_eq(count(&ps, "callback_overdue", late), 1);
-	cr_expect_eq(count(&ps, NULL, late), 1, "only the overdue when both instants passed (docs/rules.md)");
-	cr_expect_eq(count(&ps, NULL, warn), 1, "only the due-soon: the due time is 5 min away");
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "callback_overdue", late, 0, 4000), "callback_overdue (due 30 min ago)", late, t0);
+	expect_on_time(hl_await_push(s, &ps, "callback_due_soon", warn, 0, 4000), "callback_due_soon (warned 1 min ago)", warn, t0);
+	hl_collect_pushes(s, &ps, 1000);
+	cr_expect_eq(hl_count_pushes(&ps, "callback_overdue", late), 1);
+	cr_expect_eq(hl_count_pushes(&ps, NULL, late), 1, "only the overdue when both instants passed (docs/rules.md)");
+	cr_expect_eq(hl_count_pushes(&ps, NULL, warn), 1, "only the due-soon: the due time is 5 min away");
 	cr_expect_eq(n_alerts(d, "callback_due_soon", late), 0);
 	expect_clock(d, late, "callback", "breached");
 	cr_expect_eq(clock_ms(d, late, "callback", "breached_at"), t0 - 1800 * 1000, "breached_at is the due time");
@@ -779,14 +694,14 @@ HL_TEST(clocks, callback_rearmed_after_met_alerts_again)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	const char *x = "+8613900000131";
 	int64_t t0 = hl_wall_ms();
 	int64_t id = offer(c, "ra-1", x, t0);
 	call_ev(c, "call.abandoned", "ra-1", "", t0);
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "callback_overdue", id, 5000), "first callback_overdue", id, t0 + 1000);
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "callback_overdue", id, 0, 5000), "first callback_overdue", id, t0 + 1000);
 
 	/* still owed: another abandoned call neither re-arms nor alerts */
 	int64_t t1 = hl_wall_ms();
@@ -804,18 +719,18 @@ HL_TEST(clocks, callback_rearmed_after_met_alerts_again)
 	expect_clock(d, id, "callback", "pending");
 	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), t2 + 1000);
 
-	int64_t first = find(&ps, "callback_overdue", id)->id;
-	const struct push *p = NULL;
+	int64_t first = hl_find_push(&ps, "callback_overdue", id, 0)->id;
+	const struct hl_push *p = NULL;
 	int64_t end = hl_now_ms() + 5000;
 	while (hl_now_ms() < end && !p) {
-		read_push(s, &ps, (int)(end - hl_now_ms()));
+		hl_read_push(s, &ps, (int)(end - hl_now_ms()));
 		for (int i = 0; i < ps.n; i++)
 			if (ps.p[i].case_id == id && ps.p[i].id != first && !strcmp(ps.p[i].kind, "callback_overdue"))
 				p = &ps.p[i];
 	}
 	expect_on_time(p, "second callback_overdue (new run)", id, t2 + 1000);
-	collect(s, &ps, 500);
-	cr_expect_eq(count(&ps, "callback_overdue", id), 2, "one alert per breach: two runs, two alerts");
+	hl_collect_pushes(s, &ps, 500);
+	cr_expect_eq(hl_count_pushes(&ps, "callback_overdue", id), 2, "one alert per breach: two runs, two alerts");
 	cr_expect_eq(n_alerts(d, "callback_overdue", id), 2);
 }
 
@@ -825,7 +740,7 @@ HL_TEST(clocks, hold_does_not_hide_a_due_clock)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = "update = \"2s\"; warn_at = 0; callback = \"1h\"; resolution = \"1h\";" });
-	struct hl_conn *s = subscribe(d);
+	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
 	char buf[1024];
@@ -839,8 +754,8 @@ HL_TEST(clocks, hold_does_not_hide_a_due_clock)
 	cr_assert(r1 && hl_jbool(r1, "ok") && hl_jint(r1, "case_id") == 1, "offer: %s",
 	          r1 ? json_object_to_json_string(r1) : "(none)");
 	cr_assert(r2 && hl_jbool(r2, "ok"), "hold: %s", r2 ? json_object_to_json_string(r2) : "(none)");
-	struct pushes ps = { .n = 0 };
-	expect_on_time(await(s, &ps, "update_overdue", 1, 4000), "update_overdue (due before the hold)", 1, t0);
+	struct hl_pushes ps = { .n = 0 };
+	expect_on_time(hl_await_push(s, &ps, "update_overdue", 1, 0, 4000), "update_overdue (due before the hold)", 1, t0);
 	char *st = clock_state(d, 1, "update");
 	cr_expect(st && strcmp(st, "breached") == 0, "update clock %s", st ? st : "(none)");
 	expect_clock(d, 1, "resolution", "paused");
