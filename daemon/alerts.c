@@ -70,8 +70,6 @@ static SSL_CTX *tls_client_ctx(void)
 
 size_t alerts_subscribers(void) { return n_subs; }
 
-void alerts_init(void) {}
-
 void alerts_subscribe(struct conn *c)
 {
 	struct sub *s = calloc(1, sizeof *s);
@@ -270,11 +268,6 @@ void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
 	}
 	free(line);
 	webhooks_post(alert_json);
-}
-
-void alerts_reload(const struct hl_config *cfg)
-{
-	(void)cfg; /* URLs are read per alert; pending deliveries keep their URL */
 }
 
 void alerts_free(void)

@@ -32,8 +32,6 @@ struct tentry {
 	hl_ms at;
 	int32_t seq;
 	uint8_t kind;    /* 0..3 clock kind, 4 escalation */
-	uint8_t live;
-	uint16_t pad;
 	/* heap position lives in a parallel array to keep this at 24 bytes */
 };
 
@@ -196,7 +194,6 @@ static uint32_t slab_alloc(void)
 
 static void slab_release(uint32_t si)
 {
-	C.slab[si].live = 0;
 	C.slab[si].seq = (int32_t)C.free_head;
 	C.free_head = si;
 }
@@ -282,7 +279,7 @@ void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at)
 	if ((C.hash_used + 1) * 2 > C.hash_cap)
 		hash_grow();
 	uint32_t si = slab_alloc();
-	C.slab[si] = (struct tentry){ .id = id, .at = at, .seq = seq, .kind = (uint8_t)kind, .live = 1 };
+	C.slab[si] = (struct tentry){ .id = id, .at = at, .seq = seq, .kind = (uint8_t)kind };
 	slot = hash_find(id, kind, true);
 	if (*slot == 0)
 		C.hash_used++;

@@ -60,7 +60,7 @@ static bool global_paused;
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
-static void conn_free(struct conn *c, const char *why);
+static void conn_free(struct conn *c);
 static bool conn_flush(struct conn *c);
 
 size_t conn_count(void) { return n_conns; }
@@ -158,6 +158,32 @@ void conn_accept(int fd, int is_unix, const char *peer)
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
 }
 
+/* No more input: the connection closes once its output is flushed. */
+static void stop_reading(struct conn *c)
+{
+	c->closing = true;
+	c->reading = false;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+/* Forget every queued request: answered ones are freed, those still in the
+ * store are orphaned (the store frees them when it is done). */
+static void drop_reqs(struct conn *c)
+{
+	struct req *r;
+	while ((r = TAILQ_FIRST(&c->reqs))) {
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		if (r->done) {
+			hl_event_free(&r->ev);
+			free(r->reply);
+			free(r);
+		} else {
+			r->conn = NULL;
+		}
+	}
+}
+
 /* Write every finished reply at the head of the queue, in order.
  * Returns true when the connection was freed (closed and drained, or too slow). */
 static bool conn_flush(struct conn *c)
@@ -181,20 +207,8 @@ static bool conn_flush(struct conn *c)
 	}
 	if (close_now) {
 		/* drop whatever else was queued: the client is told why and closed */
-		while ((r = TAILQ_FIRST(&c->reqs))) {
-			TAILQ_REMOVE(&c->reqs, r, entry);
-			if (r->done) {
-				hl_event_free(&r->ev);
-				free(r->reply);
-				free(r);
-			} else {
-				r->conn = NULL; /* the store frees it */
-			}
-		}
-		c->closing = true;
-		c->reading = false;
-		bufferevent_disable(c->bev, EV_READ);
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		drop_reqs(c);
+		stop_reading(c);
 	}
 
 	/* A client that does not read is dropped: at once when its unread output
@@ -210,7 +224,7 @@ static bool conn_flush(struct conn *c)
 			log_warn("conn %llu (%s): dropped, %zu bytes of output unread (max_output %zu)",
 			         (unsigned long long)c->id, c->peer, pending, max);
 			hl->stats.conns_dropped_slow++;
-			conn_free(c, NULL);
+			conn_free(c);
 			return true;
 		}
 	} else {
@@ -220,7 +234,7 @@ static bool conn_flush(struct conn *c)
 	c->paused_inflight = c->inflight >= hl->cfg->listen.max_inflight;
 	conn_update_reading(c);
 	if (c->closing && pending == 0 && TAILQ_EMPTY(&c->reqs)) {
-		conn_free(c, NULL);
+		conn_free(c);
 		return true;
 	}
 	return false;
@@ -327,7 +341,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 				         mono_ms() - c->partial_since > (hl_ms)hl->cfg->listen.idle_timeout_s * 1000) {
 					log_warn("conn %llu (%s): a line took longer than the idle timeout, closing",
 					         (unsigned long long)c->id, c->peer);
-					conn_free(c, NULL);
+					conn_free(c);
 					return;
 				}
 			}
@@ -375,21 +389,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->draining) {
 			/* stopping and the client has gone quiet: close once replies are out */
-			c->closing = true;
-			c->reading = false;
-			bufferevent_disable(c->bev, EV_READ);
-			bufferevent_set_timeouts(c->bev, NULL, NULL);
+			stop_reading(c);
 			conn_flush(c);
 			return;
 		}
 		log_info("conn %llu (%s): idle timeout", (unsigned long long)c->id, c->peer);
-		conn_free(c, NULL);
+		conn_free(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* the client has sent everything: answer what is in flight, then close */
-		c->closing = true;
-		c->reading = false;
-		bufferevent_disable(c->bev, EV_READ);
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		stop_reading(c);
 		if (c->subscriber) {
 			alerts_unsubscribe(c);
 			c->subscriber = false;
@@ -397,27 +405,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_flush(c);
 	} else if (what & BEV_EVENT_ERROR) {
 		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, strerror(errno));
-		conn_free(c, NULL);
+		conn_free(c);
 	}
 }
 
-static void conn_free(struct conn *c, const char *why)
+static void conn_free(struct conn *c)
 {
-	struct req *r;
-	if (why)
-		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, why);
 	if (c->subscriber)
 		alerts_unsubscribe(c);
-	while ((r = TAILQ_FIRST(&c->reqs))) {
-		TAILQ_REMOVE(&c->reqs, r, entry);
-		if (r->done) {
-			hl_event_free(&r->ev);
-			free(r->reply);
-			free(r);
-		} else {
-			r->conn = NULL; /* still in the store: it frees the request when done */
-		}
-	}
+	drop_reqs(c);
 	LIST_REMOVE(c, entry);
 	n_conns--;
 	bufferevent_free(c->bev);
@@ -471,26 +467,14 @@ void conn_push(struct conn *c, const char *line, size_t len)
 	conn_flush(c);
 }
 
-void conn_pause_all(void)
+void conn_pause_all(bool paused)
 {
 	struct conn *c;
-	if (global_paused)
+	if (global_paused == paused)
 		return;
-	global_paused = true;
+	global_paused = paused;
 	LIST_FOREACH(c, &conns, entry) {
-		c->paused_global = true;
-		conn_update_reading(c);
-	}
-}
-
-void conn_resume_all(void)
-{
-	struct conn *c;
-	if (!global_paused)
-		return;
-	global_paused = false;
-	LIST_FOREACH(c, &conns, entry) {
-		c->paused_global = false;
+		c->paused_global = paused;
 		conn_update_reading(c);
 	}
 }
@@ -513,10 +497,7 @@ void conn_shutdown_all(void)
 		if (c->subscriber) {
 			alerts_unsubscribe(c);
 			c->subscriber = false;
-			c->closing = true;
-			c->reading = false;
-			bufferevent_disable(c->bev, EV_READ);
-			bufferevent_set_timeouts(c->bev, NULL, NULL);
+			stop_reading(c);
 			conn_flush(c);
 			continue;
 		}
@@ -532,5 +513,5 @@ void conn_close_all(void)
 {
 	struct conn *c;
 	while ((c = LIST_FIRST(&conns)))
-		conn_free(c, NULL);
+		conn_free(c);
 }

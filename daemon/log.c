@@ -9,30 +9,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "daemon.h"
 
 static int log_level = 6;
 
-static const char *const level_names[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
 void log_init(int level) { log_level = level; }
 void log_set_level(int level) { log_level = level; }
-
-int log_level_from_name(const char *name)
-{
-	for (int i = 0; i < 8; i++)
-		if (strcasecmp(name, level_names[i]) == 0)
-			return i;
-	if (strcasecmp(name, "error") == 0)
-		return 3;
-	if (strcasecmp(name, "warn") == 0)
-		return 4;
-	return -1;
-}
 
 void hl_log(int prio, const char *fmt, ...)
 {

@@ -184,7 +184,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		cfg->http = old->http, old->http = tmp.http;
 		hl->cfg = cfg;
 		log_set_level(cfg->log.level);
-		alerts_reload(cfg);
 		hl_config_free(old);
 		free(old);
 		log_notice("configuration reloaded from %s", hl->config_path);
@@ -278,7 +277,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (migrate) {
-		int rc = migrate_run(conninfo ? conninfo : cfg->database.conninfo, false);
+		int rc = migrate_run(conninfo ? conninfo : cfg->database.conninfo);
 		hl_config_free(cfg);
 		free(cfg);
 		return rc;
@@ -307,7 +306,6 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	alerts_init();
 	if (clocks_init() != 0 || store_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;

@@ -18,7 +18,7 @@
 #include "daemon.h"
 #include "migrations.h"
 
-#define MIGRATE_LOCK_KEY 7370737
+#define LOCK_KEY "7370737" /* pg_advisory_lock: one migration run at a time */
 
 int migrate_latest(void)
 {
@@ -50,7 +50,7 @@ static bool is_applied(PGconn *pg, int version)
 	return yes;
 }
 
-int migrate_run(const char *conninfo, bool dry_run)
+int migrate_run(const char *conninfo)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", NULL };
 	const char *vals[] = { conninfo, "hotlined-migrate", NULL };
@@ -63,8 +63,8 @@ int migrate_run(const char *conninfo, bool dry_run)
 		return 1;
 	}
 	PQsetNoticeProcessor(pg, NULL, NULL);
-	if (exec_ok(pg, "SELECT pg_advisory_lock(" /* session lock: held across the transactions */
-	                "7370737)", "lock") != 0)
+	/* a session lock: held across the migrations' transactions */
+	if (exec_ok(pg, "SELECT pg_advisory_lock(" LOCK_KEY ")", "lock") != 0)
 		goto out;
 	/* create the bookkeeping only when missing: a role without CREATE on the
 	 * database can then still be told that nothing is pending */
@@ -82,11 +82,6 @@ int migrate_run(const char *conninfo, bool dry_run)
 		const struct hl_migration *m = &hl_migrations[i];
 		if (is_applied(pg, m->version))
 			continue;
-		if (dry_run) {
-			printf("pending %s\n", m->name);
-			applied++;
-			continue;
-		}
 		if (exec_ok(pg, "BEGIN", m->name) != 0)
 			goto out;
 		if (exec_ok(pg, m->sql, m->name) != 0) {
@@ -114,8 +109,7 @@ int migrate_run(const char *conninfo, bool dry_run)
 		printf("schema up to date (version %d)\n", migrate_latest());
 	rc = 0;
 out:
-	exec_ok(pg, "SELECT pg_advisory_unlock(7370737)", "unlock");
+	exec_ok(pg, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "unlock");
 	PQfinish(pg);
-	(void)MIGRATE_LOCK_KEY;
 	return rc;
 }

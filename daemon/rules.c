@@ -47,19 +47,24 @@ struct text {
 	size_t len;
 };
 
-static void say(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct text *t, const char *fmt, ...)
+static void vsay(struct text *t, const char *fmt, va_list ap)
 {
 	if (t->len + 1 >= sizeof t->buf)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
-	va_end(ap);
 	if (n > 0)
 		t->len += (size_t)n;
 	if (t->len >= sizeof t->buf)
 		t->len = sizeof t->buf - 1;
+}
+
+static void say(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(t, fmt, ap);
+	va_end(ap);
 }
 
 /* Append one more clause, separated from what is there by "; ". */
@@ -68,16 +73,10 @@ static void note(struct text *t, const char *fmt, ...)
 {
 	if (t->len)
 		say(t, "; ");
-	if (t->len + 1 >= sizeof t->buf)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
+	vsay(t, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		t->len += (size_t)n;
-	if (t->len >= sizeof t->buf)
-		t->len = sizeof t->buf - 1;
 }
 
 /* "2026-11-20T01:15Z", with seconds or milliseconds only when not zero. */
@@ -414,23 +413,13 @@ static void classify(struct ctx *x, struct hl_case *c)
 
 /* ------------------------------------------------------------- alerts */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* "<prefix><event id>"; an event id too long for the key is replaced by its
  * hash (the key only has to be unique, and event ids are). */
 static void event_dedupe(char *out, size_t len, const char *prefix, const char *event_id)
 {
 	int n = snprintf(out, len, "%s%s", prefix, event_id);
 	if (n < 0 || (size_t)n >= len)
-		snprintf(out, len, "%s#%016" PRIx64, prefix, hash_str(event_id));
+		snprintf(out, len, "%s#%016" PRIx64, prefix, hl_hash_str(event_id));
 }
 
 static bool caller_confidential(struct hl_world *w, const char *caller)

@@ -49,7 +49,6 @@
 #include "store_sql.h"
 
 #define UNAVAILABLE_AFTER_MS 3000
-#define ID_RESERVE_SPARE 0 /* reserving costs no extra round trip: take exactly what the batch may need */
 
 struct item {
 	TAILQ_ENTRY(item) entry;
@@ -60,7 +59,6 @@ struct item {
 	int32_t seq;            /* FIRE: the clock run */
 	bool solo;              /* run in a batch of its own (after a failed batch) */
 	bool retried;           /* its batch was in flight when the connection was lost */
-	hl_ms queued_at;        /* monotonic */
 	struct hl_outcome out;
 	int read_stmt;          /* index of its read statement in the write pipeline, -1 none */
 };
@@ -86,7 +84,6 @@ static struct {
 	int backoff_ms;
 	bool gave_up;           /* down for longer than UNAVAILABLE_AFTER_MS */
 	bool ever_ready;
-	bool stopping;
 	bool paused_conns;
 	/* the pipeline in flight */
 	PGresult **res;
@@ -97,7 +94,6 @@ static struct {
 	/* write pipeline statement indexes */
 	int w_alert_ins, w_alert_upd;
 	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
-	size_t ids_wanted;
 } S;
 
 static void store_connect(void);
@@ -177,8 +173,14 @@ static struct item *item_new(enum item_kind kind)
 		abort();
 	it->kind = kind;
 	it->read_stmt = -1;
-	it->queued_at = mono_ms();
 	return it;
+}
+
+/* Items queued beyond which no socket is read: 8 batches, at least 4096. */
+static size_t backlog_high(void)
+{
+	size_t high = (size_t)hl->cfg->database.batch_max * 8;
+	return high < 4096 ? 4096 : high;
 }
 
 static void queue_push(struct item *it)
@@ -186,25 +188,21 @@ static void queue_push(struct item *it)
 	TAILQ_INSERT_TAIL(&S.queue, it, entry);
 	S.n_queue++;
 	/* backpressure: PostgreSQL is slower than the input; stop reading sockets */
-	size_t high = (size_t)hl->cfg->database.batch_max * 8;
-	if (high < 4096)
-		high = 4096;
+	size_t high = backlog_high();
 	if (!S.paused_conns && S.n_queue > high) {
 		S.paused_conns = true;
 		log_notice("store: %zu items queued, pausing input", S.n_queue);
-		conn_pause_all();
+		conn_pause_all(true);
 	}
 }
 
 static void maybe_resume_input(void)
 {
-	size_t high = (size_t)hl->cfg->database.batch_max * 8;
-	if (high < 4096)
-		high = 4096;
+	size_t high = backlog_high();
 	if (S.paused_conns && S.n_queue < high / 2) {
 		S.paused_conns = false;
 		log_notice("store: backlog down to %zu, resuming input", S.n_queue);
-		conn_resume_all();
+		conn_pause_all(false);
 	}
 }
 
@@ -259,7 +257,6 @@ void store_escalate(int64_t alert_id)
 	store_kick();
 }
 
-bool store_ready(void) { return S.state >= S_IDLE; }
 bool store_idle(void) { return S.n_queue == 0 && S.n_batch == 0; }
 size_t store_queued(void) { return S.n_queue + S.n_batch; }
 
@@ -394,8 +391,9 @@ static void start_load(void)
 	fmt_i64(b_since, since);
 
 	size_t have = hl_world_free_id_count(S.world);
-	S.ids_wanted = openers > have ? openers - have + ID_RESERVE_SPARE : 0;
-	fmt_i64(b_n, (int64_t)S.ids_wanted);
+	/* reserve exactly the case ids the batch may need: it costs no extra round trip */
+	size_t ids_wanted = openers > have ? openers - have : 0;
+	fmt_i64(b_n, (int64_t)ids_wanted);
 
 	pipeline_begin(L__COUNT);
 	const char *p_seen[] = { s_events };
@@ -422,7 +420,7 @@ static void start_load(void)
 		S.load_at[L_CALLERS] = S.n_stmts, send_stmt(SQL_CALLERS, 4, p_callers);
 	if (strcmp(s_alerts, "[]") != 0)
 		S.load_at[L_ALERTS] = S.n_stmts, send_stmt(SQL_ALERTS, 1, p_alerts);
-	if (S.ids_wanted > 0)
+	if (ids_wanted > 0)
 		S.load_at[L_IDS] = S.n_stmts, send_stmt(SQL_IDS, 1, p_ids);
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	S.state = S_LOAD;
@@ -533,36 +531,16 @@ static void fill_world(void)
 		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 0));
 		c.confidential = get_bool(r, i, 1);
 		c.repeat_alerted_at = get_ms(r, i, 2);
-		/* "{1,2,3}" */
-		const char *p = PQgetvalue(r, i, 3);
-		hl_ms stackv[64];
-		size_t cap = 64, n = 0;
-		hl_ms *v = stackv;
-		while (p && *p) {
-			if (*p >= '0' && *p <= '9') {
-				char *end;
-				hl_ms t = strtoll(p, &end, 10);
-				if (n == cap) {
-					hl_ms *nv = malloc(sizeof *nv * cap * 2);
-					if (!nv)
-						abort();
-					memcpy(nv, v, sizeof *v * n);
-					if (v != stackv)
-						free(v);
-					v = nv;
-					cap *= 2;
-				}
-				v[n++] = t;
-				p = end;
-			} else {
+		struct hl_caller *w = hl_world_add_caller(S.world, &c);
+		/* its recent inbound calls, "{1,2,3}", ascending */
+		for (const char *p = PQgetvalue(r, i, 3); *p;) {
+			char *end;
+			hl_ms t = strtoll(p, &end, 10);
+			if (end == p)
 				p++;
-			}
+			else
+				hl_caller_add_inbound(w, t), p = end;
 		}
-		c.inbound = v;
-		c.n_inbound = c.cap_inbound = n;
-		hl_world_add_caller(S.world, &c);
-		if (v != stackv)
-			free(v);
 	}
 
 	r = load_result(L_ALERTS);
@@ -1080,24 +1058,17 @@ static void handle_results(void)
 					pipeline_reset();
 					startup_finish();
 				}
+			} else if (S.error) {
+				/* the load or the write failed: the batch is re-run item by item */
+				char *why = strdup(S.error);
+				batch_failed(why);
+				free(why);
 			} else if (S.state == S_LOAD) {
-				if (S.error) {
-					char *why = strdup(S.error);
-					batch_failed(why);
-					free(why);
-				} else {
-					fill_world();
-					apply_rules();
-					start_write();
-				}
+				fill_world();
+				apply_rules();
+				start_write();
 			} else if (S.state == S_WRITE) {
-				if (S.error) {
-					char *why = strdup(S.error);
-					batch_failed(why);
-					free(why);
-				} else {
-					store_write_done();
-				}
+				store_write_done();
 			}
 			return;
 		}
@@ -1475,11 +1446,6 @@ int store_init(void)
 	evtimer_add(S.ev_giveup, &g);
 	store_connect();
 	return 0;
-}
-
-void store_stop(void)
-{
-	S.stopping = true;
 }
 
 void store_free(void)

@@ -447,3 +447,13 @@ bool hl_const_time_eq(const char *a, const char *b)
 		diff |= (unsigned char)(a[i] ^ b[i % lb]);
 	return diff == 0;
 }
+
+uint64_t hl_hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

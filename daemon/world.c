@@ -84,16 +84,6 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 
 /* --------------------------------------------------------- hash tables */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static uint64_t hash_int(int64_t k)
 {
 	uint64_t x = (uint64_t)k; /* splitmix64 finaliser */
@@ -139,7 +129,7 @@ static size_t str_get(const struct str_table *t, const char *key)
 {
 	if (!t->cap || !key)
 		return NONE;
-	struct str_slot *s = str_find_slot(t->slots, t->cap, key, hash_str(key));
+	struct str_slot *s = str_find_slot(t->slots, t->cap, key, hl_hash_str(key));
 	return s->key ? s->val : NONE;
 }
 
@@ -162,7 +152,7 @@ static void str_put(struct str_table *t, const char *key, size_t val)
 {
 	if ((t->n + 1) * 10 > t->cap * 7) /* keep the load under 70% */
 		str_rehash(t);
-	uint64_t h = hash_str(key);
+	uint64_t h = hl_hash_str(key);
 	struct str_slot *s = str_find_slot(t->slots, t->cap, key, h);
 	if (!s->key) {
 		s->key = key;

@@ -42,7 +42,6 @@ void hl_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 #define log_notice(...) hl_log(5, __VA_ARGS__)
 #define log_info(...)   hl_log(6, __VA_ARGS__)
 #define log_debug(...)  hl_log(7, __VA_ARGS__)
-int log_level_from_name(const char *name); /* -1 when unknown */
 
 /* --------------------------------------------------------------- conn.c */
 
@@ -66,8 +65,7 @@ void conn_complete(struct req *r, char *reply);
 void conn_set_subscriber(struct conn *c);
 /* Queue an unsolicited line (alert push); drops the connection if it is too slow. */
 void conn_push(struct conn *c, const char *line, size_t len);
-void conn_pause_all(void);  /* store backlog full: stop reading sockets */
-void conn_resume_all(void);
+void conn_pause_all(bool paused); /* store backlog full: stop (or resume) reading sockets */
 void conn_shutdown_all(void); /* stop reading; close each connection once its replies are out */
 size_t conn_count(void);
 bool conn_all_drained(void);
@@ -89,11 +87,9 @@ void store_free(void);
 void store_submit(struct req *r);
 void store_fire(int64_t case_id, enum hl_clock_kind kind, int32_t seq);
 void store_escalate(int64_t alert_id);
-bool store_ready(void);      /* connected and schema checked */
 bool store_connected(void);
 bool store_idle(void);       /* nothing queued or in flight */
 size_t store_queued(void);
-void store_stop(void);
 
 /* ------------------------------------------------------------- clocks.c */
 
@@ -110,18 +106,16 @@ void clocks_stop(void);
 
 /* ------------------------------------------------------------- alerts.c */
 
-void alerts_init(void);
 void alerts_free(void);
 void alerts_subscribe(struct conn *c);
 void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
 size_t alerts_subscribers(void);
-void alerts_reload(const struct hl_config *cfg);
 
 /* ------------------------------------------------------------ migrate.c */
 
-int migrate_run(const char *conninfo, bool dry_run);
+int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
 
 /* --------------------------------------------------------------- http.c */

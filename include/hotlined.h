@@ -19,7 +19,6 @@
 #include <stdint.h>
 
 #define HOTLINED_VERSION "1.0.0"
-#define HL_SCHEMA_VERSION 1 /* oldest migration number the daemon needs; see migrate.c */
 
 typedef int64_t hl_ms;
 
@@ -243,5 +242,6 @@ size_t hl_format_time(hl_ms t, char *buf, size_t len);          /* "2026-11-20T0
 int hl_phone_normalize(const char *in, char *out, size_t outlen);/* 0 ok, -1 bad */
 void hl_phone_mask(const char *phone, char *out, size_t outlen);/* "+86138****0001" */
 bool hl_const_time_eq(const char *a, const char *b);
+uint64_t hl_hash_str(const char *s);                            /* FNV-1a */
 
 #endif
