@@ -442,3 +442,53 @@ int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b)
 	}
 	return sum;
 }
+
+/* ------------------------------------------------------- working days */
+
+/* Closing instant of local day `day` (end of its last interval); 0 when the
+ * day has no open time of its own (closed, or a date the zone skips, whose
+ * hours land on the next day). */
+static hl_ms day_close(const struct hl_calendar *c, int32_t day)
+{
+	hl_ms open[HL_CAL_MAX_INTERVALS], close[HL_CAL_MAX_INTERVALS];
+	int n = day_spans(c, day, open, close);
+	hl_ms last = 0;
+	for (int i = 0; i < n; i++)
+		if (hl_cal_local_day(c, open[i]) == day && close[i] > last)
+			last = close[i];
+	return last;
+}
+
+hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
+{
+	if (!c || n < 0 || !in_range(start) || !hl_calendar_has_hours(c))
+		return INT64_MAX;
+	int32_t day = hl_cal_local_day(c, start);
+	int closed_run = 0;
+	if (n == 0) {
+		/* the start day counts while it is still open for business */
+		hl_ms e = day_close(c, day);
+		if (e > start)
+			return e;
+		n = 1;
+	}
+	for (;;) {
+		day++;
+		hl_ms e = day_close(c, day);
+		if (e == 0) {
+			if (++closed_run > HL_CAL_MAX_CLOSED_DAYS)
+				return INT64_MAX;
+			continue;
+		}
+		closed_run = 0;
+		if (--n == 0)
+			return e;
+	}
+}
+
+hl_ms hl_deadline(const struct hl_calendar *c, hl_ms start, int64_t span)
+{
+	if (hl_span_is_wd(span))
+		return hl_cal_workdays_end(c, start, hl_span_wd(span));
+	return hl_cal_add(c, start, span);
+}

@@ -179,6 +179,39 @@ int hl_parse_duration(const char *s, int64_t *seconds)
 	return 0;
 }
 
+/*
+ * A span: a duration in milliseconds, or "Nwd" (N working days, see
+ * hl_deadline).  Working days are kept apart from the seconds grammar because
+ * they are not a length of time: how long 3wd lasts depends on the calendar
+ * and on the day the clock starts.
+ */
+int hl_parse_span(const char *s, int64_t *span)
+{
+	if (!s || !span)
+		return -1;
+	const char *p = s;
+	while (is_space(*p))
+		p++;
+	const char *digits = p;
+	int64_t n = 0;
+	while (is_digit(*p) && n <= HL_SPAN_WD_MAX)
+		n = n * 10 + (*p++ - '0');
+	if (p > digits && p[0] == 'w' && p[1] == 'd') {
+		const char *q = p + 2;
+		while (is_space(*q))
+			q++;
+		if (*q != '\0' || n > HL_SPAN_WD_MAX)
+			return -1;
+		*span = HL_SPAN_WD(n);
+		return 0;
+	}
+	int64_t sec;
+	if (hl_parse_duration(s, &sec) != 0)
+		return -1;
+	*span = sec * 1000;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ time */
 
 #define MS_PER_DAY INT64_C(86400000)

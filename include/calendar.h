@@ -106,4 +106,21 @@ hl_ms hl_cal_add(const struct hl_calendar *c, hl_ms start, int64_t amount);
 /* Open milliseconds in [a, b) (0 when b <= a).  NULL calendar: b - a. */
 int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b);
 
+/*
+ * Working days (contract section 2).  A working day is a local day with
+ * opening hours (a holiday is not one, a make-up working day is).  "Nwd"
+ * ends at the closing time of the N-th working day after the local day the
+ * clock starts on; "0wd" ends at the closing time of the start day itself,
+ * or of the next working day when the clock starts on a closed day or at or
+ * after closing time.  The closing time of a day is the end of its last
+ * interval.  INT64_MAX when the calendar is NULL or never open.
+ */
+hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n);
+/*
+ * The due time `span` (see hl_parse_span) after `start`: N working days for
+ * HL_SPAN_WD(N), else `span` milliseconds of open time (wall-clock time for
+ * a NULL calendar).  The one place a deadline is computed from a span.
+ */
+hl_ms hl_deadline(const struct hl_calendar *c, hl_ms start, int64_t span);
+
 #endif

@@ -237,6 +237,18 @@ struct hl_alert {
 
 /* util.c: pure helpers */
 int hl_parse_duration(const char *s, int64_t *seconds);        /* "90s" "30m" "48h" "2d" "120" ; 0 ok, -1 bad */
+/*
+ * A span is a configured deadline length: either milliseconds (>= 0) or, for
+ * "Nwd", N working days of a calendar, encoded as a negative number so that
+ * a span fits wherever a millisecond duration was kept before.  Turn a span
+ * into a due time with hl_deadline() (calendar.h); never add it to a time.
+ */
+#define HL_SPAN_WD(n) (-(int64_t)(n) - 1)
+#define HL_SPAN_WD_MAX 3660
+static inline bool hl_span_is_wd(int64_t span) { return span < 0; }
+static inline int hl_span_wd(int64_t span) { return (int)(-span - 1); }
+/* hl_parse_duration's grammar in milliseconds, plus "Nwd" (0 <= N <= HL_SPAN_WD_MAX); 0 ok, -1 bad. */
+int hl_parse_span(const char *s, int64_t *span);
 int hl_parse_time(const char *s, hl_ms *out);                   /* RFC 3339 with offset or Z; 0 ok, -1 bad */
 size_t hl_format_time(hl_ms t, char *buf, size_t len);          /* "2026-11-20T01:15:00.000Z"; needs 25 bytes */
 int hl_phone_normalize(const char *in, char *out, size_t outlen);/* 0 ok, -1 bad */

@@ -742,3 +742,61 @@ Test(perf, long_walks_are_fast)
 	cr_assert_lt(secs, 5.0);
 	free_cal(c);
 }
+
+/* ------------------------------------------------ working days (Nwd) */
+
+Test(workdays, counted_after_the_start_day_across_golden_week)
+{
+	struct hl_calendar *c = make_cal("Asia/Shanghai", OFFICE_CN, GOLDEN_WEEK, MAKEUP, "09:00-17:00");
+	hl_ms wed = lt(c, 2026, 9, 30, 16, 0); /* Wednesday before the holiday */
+	assert_local(c, hl_cal_workdays_end(c, wed, 0), 2026, 9, 30, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, wed, 1), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, wed, 2), 2026, 10, 9, 17, 30);
+	/* the make-up Saturday counts, with its own hours */
+	assert_local(c, hl_cal_workdays_end(c, wed, 3), 2026, 10, 10, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, wed, 4), 2026, 10, 12, 17, 30);
+	/* through hl_deadline and a parsed span */
+	int64_t span;
+	cr_assert_eq(hl_parse_span("3wd", &span), 0);
+	assert_local(c, hl_deadline(c, wed, span), 2026, 10, 10, 17, 0);
+	free_cal(c);
+}
+
+Test(workdays, zero_wd_on_a_closed_day_or_after_closing_is_the_next_working_day)
+{
+	struct hl_calendar *c = make_cal("Asia/Shanghai", OFFICE_CN, GOLDEN_WEEK, MAKEUP, "09:00-17:00");
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 10, 3, 10, 0), 0), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 30, 17, 30), 0), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 30, 8, 0), 0), 2026, 9, 30, 17, 30);
+	/* a holiday start: 1wd is the first working day after it */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 10, 3, 10, 0), 1), 2026, 10, 8, 17, 30);
+	cr_assert_eq(hl_cal_workdays_end(NULL, 0, 1), INT64_MAX);
+	free_cal(c);
+}
+
+Test(workdays, thirteen_working_days_are_expressible)
+{
+	/* a help desk capped SLAs at 99 hours: 13 working days could not be written */
+	struct hl_calendar *c = make_cal("Asia/Shanghai", OFFICE_CN, NULL, NULL, NULL);
+	int64_t span;
+	cr_assert_eq(hl_parse_span("13wd", &span), 0);
+	cr_assert(hl_span_is_wd(span));
+	cr_assert_eq(hl_span_wd(span), 13);
+	/* Monday 2026-11-02 10:00 + 13wd = Thursday 2026-11-19 closing */
+	assert_local(c, hl_deadline(c, lt(c, 2026, 11, 2, 10, 0), span), 2026, 11, 19, 17, 30);
+	free_cal(c);
+}
+
+Test(workdays, span_grammar)
+{
+	int64_t s;
+	cr_assert_eq(hl_parse_span("90s", &s), 0);
+	cr_assert_eq(s, 90000);
+	cr_assert_eq(hl_parse_span(" 0wd ", &s), 0);
+	cr_assert_eq(s, HL_SPAN_WD(0));
+	cr_assert_eq(hl_parse_span("3 wd", &s), -1);
+	cr_assert_eq(hl_parse_span("wd", &s), -1);
+	cr_assert_eq(hl_parse_span("-1wd", &s), -1);
+	cr_assert_eq(hl_parse_span("99999wd", &s), -1);
+	cr_assert_eq(hl_parse_span("3WD", &s), -1);
+}
