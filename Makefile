@@ -11,6 +11,10 @@ PKGS      := libevent libevent_openssl libpq libconfig json-c libsystemd openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# The functional core may use libconfig and json-c only: the unit tests link
+# with nothing else, so a core file that calls libevent, libpq, OpenSSL or
+# libsystemd fails the build of the unit tests.
+CORE_LIBS  := $(shell pkg-config --libs libconfig json-c 2>/dev/null) -lm
 
 CC       ?= cc
 OPT      ?= -O2
@@ -59,7 +63,7 @@ $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 
 $(E2E_LIB): tests/e2e/harness.c tests/e2e/harness.h | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
