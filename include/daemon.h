@@ -42,6 +42,9 @@ void hl_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 #define log_notice(...) hl_log(5, __VA_ARGS__)
 #define log_info(...)   hl_log(6, __VA_ARGS__)
 #define log_debug(...)  hl_log(7, __VA_ARGS__)
+/* "what: <server_msg>" with every phone-number-like digit run masked: for any
+ * text that comes from PostgreSQL (error messages, details, connection errors). */
+void log_server_error(int prio, const char *what, const char *server_msg);
 
 /* --------------------------------------------------------------- conn.c */
 
