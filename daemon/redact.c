@@ -176,3 +176,41 @@ size_t hl_term_safe(const char *in, char *out, size_t outlen)
 		out[o] = '\0';
 	return need;
 }
+
+size_t hl_json_term_safe(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)(in ? in : "");
+	size_t need = 0, o = 0;
+	bool full = false;
+	while (*p) {
+		char esc[16];
+		const char *piece = esc;
+		size_t plen, adv = 1;
+		unsigned long cp = 0;
+		if (*p < 0x20 || *p == 0x7F) {
+			plen = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+		} else if (*p < 0x80) {
+			piece = (const char *)p;
+			plen = 1;
+		} else if ((adv = utf8_seq(p, &cp)) == 0) {
+			adv = 1;
+			plen = (size_t)snprintf(esc, sizeof esc, "\\ufffd"); /* never from a valid JSON producer */
+		} else if (shown_escaped(cp)) {
+			plen = (size_t)snprintf(esc, sizeof esc, "\\u%04lx", cp);
+		} else {
+			piece = (const char *)p;
+			plen = adv;
+		}
+		need += plen;
+		if (!full && out && o + plen < outlen) {
+			memcpy(out + o, piece, plen);
+			o += plen;
+		} else {
+			full = true;
+		}
+		p += adv;
+	}
+	if (out && outlen)
+		out[o] = '\0';
+	return need;
+}

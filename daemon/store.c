@@ -928,6 +928,8 @@ static void deliver_alerts(int stmt, bool upd)
 		bool escalated = upd ? get_bool(r, i, 4) : false;
 		if (!upd || escalated) {
 			alerts_deliver(PQgetvalue(r, i, 3), kind, escalated);
+			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
+			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
 			if (escalated)
 				hl->stats.alerts_escalated++;
 		}

@@ -115,6 +115,11 @@ void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
 size_t alerts_subscribers(void);
+/* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
+ * every URL: masked_json (a confidential caller's number masked) unless the URL
+ * has mask_confidential = false. */
+void alerts_webhooks_init(void);
+void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------------ migrate.c */
 
@@ -138,6 +143,7 @@ struct hl_stats {
 	uint64_t db_connects, db_failures;
 	hl_ms started_at;
 	uint64_t ack_latency_us_total, acks; /* from a line read to its reply, for replies from the store */
+	uint64_t accept_errors;   /* accept() failures (EMFILE...), each followed by a back-off */
 };
 
 struct hl_daemon {

@@ -3,7 +3,8 @@
  *
  * hl_redact_digits: masks every phone-number-like run in free text (a log
  *   line made of PostgreSQL's error message and detail, for instance).
- * hl_term_safe: makes server text safe to print on a terminal.
+ * hl_term_safe, hl_json_term_safe: make server text safe to print on a
+ *   terminal, as plain text or as JSON.
  */
 #ifndef HL_REDACT_H
 #define HL_REDACT_H
@@ -33,5 +34,14 @@ size_t hl_redact_digits(const char *in, char *out, size_t outlen);
  * it does not fit.  Returns the length the full result needs (without NUL).
  */
 size_t hl_term_safe(const char *in, char *out, size_t outlen);
+
+/*
+ * The same for a line of JSON text printed as JSON (hotlinectl --json, send,
+ * watch): every byte a terminal acts on becomes a \uXXXX escape, which
+ * inside a JSON string means the same character, so the line stays valid
+ * JSON with the same value.  (json-c escapes C0 itself but leaves DEL, the
+ * C1 controls and the bidi overrides raw.)  Same return and cut as above.
+ */
+size_t hl_json_term_safe(const char *in, char *out, size_t outlen);
 
 #endif
