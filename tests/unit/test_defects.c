@@ -237,3 +237,58 @@ Test(term, cut_at_a_whole_escape)
 	cr_assert_eq(need, 4);
 	cr_assert_str_eq(out, "ab");
 }
+
+/* ---------------------------------------- items 4, 9, 20: new config keys */
+
+#include "config.h"
+
+static int load(const char *text, struct hl_config *cfg, char *err, size_t errlen)
+{
+	char full[1024];
+	snprintf(full, sizeof full, "database = { conninfo = \"dbname=x\"; };\n%s", text);
+	memset(cfg, 0, sizeof *cfg);
+	return hl_config_load_string(full, "t.conf", NULL, cfg, err, errlen);
+}
+
+Test(config_keys, webhooks_mask_confidential_per_url_and_max_pending)
+{
+	struct hl_config cfg;
+	char err[512];
+	cr_assert_eq(load("webhooks = { urls = [ \"http://a/x\", \"https://b/y\" ]; };", &cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg.webhooks.n_urls, 2);
+	cr_assert(cfg.webhooks.mask_confidential[0] && cfg.webhooks.mask_confidential[1], "masked by default");
+	cr_assert_eq(cfg.webhooks.max_pending, 10000);
+	cr_assert_null(cfg.dns.nameserver);
+	hl_config_free(&cfg);
+
+	cr_assert_eq(load("webhooks = { max_pending = 5; urls = ( \"http://a/x\", { url = \"http://b/y\"; "
+	                  "mask_confidential = false; }, { url = \"http://c/z\"; } ); };\n"
+	                  "dns = { nameserver = \"127.0.0.1:5353\"; };", &cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg.webhooks.n_urls, 3);
+	cr_assert_str_eq(cfg.webhooks.urls[1], "http://b/y");
+	cr_assert(cfg.webhooks.mask_confidential[0]);
+	cr_assert_not(cfg.webhooks.mask_confidential[1]);
+	cr_assert(cfg.webhooks.mask_confidential[2]);
+	cr_assert_eq(cfg.webhooks.max_pending, 5);
+	cr_assert_str_eq(cfg.dns.nameserver, "127.0.0.1:5353");
+	hl_config_free(&cfg);
+}
+
+Test(config_keys, bad_values_name_the_key)
+{
+	struct hl_config cfg;
+	char err[512];
+	cr_assert_eq(load("webhooks = { urls = ( { url = \"http://a/\"; mask = false; } ); };", &cfg, err, sizeof err), -1);
+	cr_assert(strstr(err, "unknown key"), "%s", err);
+	cr_assert_eq(load("webhooks = { urls = ( { mask_confidential = false; } ); };", &cfg, err, sizeof err), -1);
+	cr_assert(strstr(err, "url: missing"), "%s", err);
+	cr_assert_eq(load("webhooks = { urls = ( { url = \"http://a/\"; mask_confidential = \"no\"; } ); };", &cfg, err,
+	                  sizeof err), -1);
+	cr_assert(strstr(err, "mask_confidential"), "%s", err);
+	cr_assert_eq(load("dns = { nameserver = \"resolver.example:53\"; };", &cfg, err, sizeof err), -1);
+	cr_assert(strstr(err, "dns.nameserver: bad nameserver"), "%s", err);
+	cr_assert_eq(load("webhooks = { max_pending = 0; };", &cfg, err, sizeof err), -1);
+	cr_assert(strstr(err, "max_pending"), "%s", err);
+	cr_assert_eq(load("dns = { nameserver = \"::1\"; };", &cfg, err, sizeof err), 0, "%s", err);
+	hl_config_free(&cfg);
+}
