@@ -32,7 +32,7 @@ B        := build
 endif
 
 # The functional core: pure, no libevent, no libpq.
-CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c \
+CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c daemon/redact.c \
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c))
 SHELL_SRC := $(filter-out $(CORE_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)

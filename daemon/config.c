@@ -31,6 +31,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -1046,7 +1047,9 @@ static int load_sla(const struct ld *ld, const config_setting_t *root, struct hl
 static const char *const repeat_keys[] = {"window", "threshold", NULL};
 static const char *const escalation_keys[] = {"after", "max_level", NULL};
 static const char *const alerts_keys[] = {"transfer_limit", NULL};
-static const char *const webhooks_keys[] = {"urls", "timeout", "max_retries", NULL};
+static const char *const webhooks_keys[] = {"urls", "timeout", "max_retries", "max_pending", NULL};
+static const char *const webhook_keys[] = {"url", "mask_confidential", NULL};
+static const char *const dns_keys[] = {"nameserver", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const http_keys[] = {"listen", NULL};
 
@@ -1086,30 +1089,78 @@ static int load_alerts(const struct ld *ld, const config_setting_t *root, struct
 	return get_int(ld, g, "transfer_limit", 1, 1000, &cfg->alerts.transfer_limit);
 }
 
+/*
+ * webhooks.urls: an array of URL strings, or a list whose elements are URL
+ * strings or groups { url = "..."; mask_confidential = false; } for a
+ * receiver entitled to confidential callers' numbers (masked by default).
+ */
 static int load_urls(const struct ld *ld, const config_setting_t *g, struct hl_config *cfg)
 {
-	const config_setting_t *arr;
+	const config_setting_t *arr = member(g, "urls");
 	char q[48];
-	if (get_str_list(ld, g, "urls", &arr))
-		return -1;
 	if (!arr)
 		return 0;
+	int t = config_setting_type(arr);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+		return fail_type(ld, arr, "an array of URLs [ \"...\" ] or a list ( \"...\", { url = \"...\"; } )");
 	size_t n = (size_t)config_setting_length(arr);
 	if (n == 0)
 		return 0;
 	cfg->webhooks.urls = calloc(n, sizeof *cfg->webhooks.urls);
-	if (!cfg->webhooks.urls)
+	cfg->webhooks.mask_confidential = calloc(n, sizeof *cfg->webhooks.mask_confidential);
+	if (!cfg->webhooks.urls || !cfg->webhooks.mask_confidential)
 		return fail_oom(ld, arr);
 	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(arr, (unsigned)i);
-		const char *u = config_setting_get_string(e);
+		const config_setting_t *e = config_setting_get_elem(arr, (unsigned)i), *where = e;
+		const char *u = NULL;
+		bool mask = true;
+		if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+			int b = 1;
+			if (check_keys(ld, e, webhook_keys) || get_str(ld, e, "url", &u, &where))
+				return -1;
+			if (!u)
+				return fail(ld, e, "url: missing");
+			const config_setting_t *m = member(e, "mask_confidential");
+			if (m) {
+				if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+					return fail_type(ld, m, "true or false");
+				b = config_setting_get_bool(m);
+			}
+			mask = b != 0;
+		} else if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+			u = config_setting_get_string(e);
+		} else {
+			return fail_type(ld, e, "a URL string or a group { url = \"...\"; mask_confidential = false; }");
+		}
 		if (!valid_url(u))
-			return fail(ld, e, "bad URL '%s' (use http://host/path or https://host/path)", shown(u, q, sizeof q));
-		if (set_str(ld, e, &cfg->webhooks.urls[i], u, false))
+			return fail(ld, where, "bad URL '%s' (use http://host/path or https://host/path)", shown(u, q, sizeof q));
+		if (set_str(ld, where, &cfg->webhooks.urls[i], u, false))
 			return -1;
+		cfg->webhooks.mask_confidential[i] = mask;
 		cfg->webhooks.n_urls = i + 1;
 	}
 	return 0;
+}
+
+/* dns.nameserver: "IP" or "IP:port" / "[IPv6]:port" of the resolver webhooks use instead of resolv.conf. */
+static int load_dns(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+{
+	const config_setting_t *g, *s;
+	const char *v = NULL;
+	char q[48], host[64];
+	int port;
+	unsigned char addr[16];
+	if (get_group(ld, root, "dns", dns_keys, &g) || (g && get_str(ld, g, "nameserver", &v, &s)))
+		return -1;
+	if (!g || !s || !v[0])
+		return 0;
+	bool ok = inet_pton(AF_INET, v, addr) == 1 || inet_pton(AF_INET6, v, addr) == 1 ||
+	          (hl_config_split_hostport(v, host, sizeof host, &port) == 0 &&
+	           (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1));
+	if (!ok)
+		return fail(ld, s, "bad nameserver '%s' (an IP address, optionally with :port, e.g. 127.0.0.1:53)",
+			    shown(v, q, sizeof q));
+	return set_str(ld, s, &cfg->dns.nameserver, v, true);
 }
 
 static int load_webhooks(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
@@ -1120,7 +1171,8 @@ static int load_webhooks(const struct ld *ld, const config_setting_t *root, stru
 	if (!g)
 		return 0;
 	if (load_urls(ld, g, cfg) || get_duration_int(ld, g, "timeout", 1, 300, &cfg->webhooks.timeout_s) ||
-	    get_int(ld, g, "max_retries", 0, 100, &cfg->webhooks.max_retries))
+	    get_int(ld, g, "max_retries", 0, 100, &cfg->webhooks.max_retries) ||
+	    get_int(ld, g, "max_pending", 1, 1000000, &cfg->webhooks.max_pending))
 		return -1;
 	return 0;
 }
@@ -1155,7 +1207,7 @@ static int load_http(const struct ld *ld, const config_setting_t *root, struct h
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", NULL};
+	"alerts", "webhooks", "log", "http", "dns", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1180,6 +1232,7 @@ static int set_defaults(const struct ld *ld, const config_setting_t *root, struc
 	cfg->alerts.transfer_limit = 3;
 	cfg->webhooks.timeout_s = 5;
 	cfg->webhooks.max_retries = 5;
+	cfg->webhooks.max_pending = 10000;
 	cfg->log.level = 6;
 	if (set_str(ld, root, &cfg->listen.tcp, "127.0.0.1:7370", true) ||
 	    set_str(ld, root, &cfg->listen.unix_path, "/run/hotlined/events.sock", true))
@@ -1201,7 +1254,8 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		 !load_listen(ld, root, &cfg) && !load_database(ld, root, &cfg) &&
 		 !load_calendars(ld, root, &cfg) && !load_sla(ld, root, &cfg) && !load_repeat(ld, root, &cfg) &&
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
-		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg))
+		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
+		 !load_dns(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;
@@ -1333,7 +1387,9 @@ void hl_config_free(struct hl_config *cfg)
 		hl_calendar_free(&cfg->calendars[i]);
 	free(cfg->calendars);
 	free_strv(cfg->webhooks.urls, cfg->webhooks.n_urls);
+	free(cfg->webhooks.mask_confidential);
 	free(cfg->http.listen);
+	free(cfg->dns.nameserver);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1436,5 +1492,7 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 		return "database.reconnect_max";
 	if (str_differs(a->http.listen, b->http.listen))
 		return "http.listen";
+	if (str_differs(a->dns.nameserver, b->dns.nameserver))
+		return "dns.nameserver";
 	return NULL;
 }

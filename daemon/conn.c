@@ -269,6 +269,14 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 	hl->stats.requests++;
 
 	enum hl_err rc = hl_parse_request(line, len, now_ms(), &r->ev, &err);
+	if (rc != HL_OK && !c->authed) {
+		/* An unauthenticated peer learns nothing from our parser and gets no
+		 * second try: whatever it sent, if it is not a valid auth it is
+		 * unauthorized and the connection closes, garbage or not. */
+		log_warn("conn %llu (%s): %s before auth", (unsigned long long)c->id, c->peer, hl_err_code(rc));
+		req_fail(r, r->ev.id, HL_E_UNAUTHORIZED, "send {\"type\":\"auth\",\"token\":...} first");
+		return;
+	}
 	if (rc != HL_OK) {
 		req_fail(r, r->ev.id, rc, err.message);
 		return;

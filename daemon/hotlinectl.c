@@ -23,9 +23,16 @@
  * Request ids for generated commands are "hotlinectl:<pid>:<n>".  Alert and
  * case views show callers' numbers: this tool is for supervisors, and it
  * writes them to stdout, never to a log.  Error messages never carry them.
+ *
+ * Everything the server sends is text other people typed (queue names,
+ * notes, summaries) and goes to a terminal: every string printed from a
+ * response passes hl_term_safe (jstr does it), every raw JSON line
+ * hl_json_term_safe (put_json), so an escape sequence, a CR/LF or a bidi
+ * override is shown as \e, \r\n, \u{202E} instead of acting on the screen.
  */
 #include "config.h"
 #include "hotlined.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -434,12 +441,40 @@ static void must_open(const struct target *t, struct link *l, int timeout_ms)
 
 /* -------------------------------------------------------------- helpers */
 
+/* Text made safe for a terminal, in a ring of buffers that live for the next 31 calls. */
+static const char *term_safe(const char *s)
+{
+	static char *ring[32];
+	static unsigned next;
+	size_t need = hl_term_safe(s, NULL, 0);
+	char *buf = malloc(need + 1);
+	if (!buf)
+		return "?";
+	hl_term_safe(s, buf, need + 1);
+	free(ring[next % 32]);
+	ring[next++ % 32] = buf;
+	return buf;
+}
+
+/* A member as text for printing (terminal-safe), NULL when absent or null. */
 static const char *jstr(json_object *o, const char *key)
 {
 	json_object *v = NULL;
 	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
 		return NULL;
-	return json_object_get_string(v);
+	return term_safe(json_object_get_string(v));
+}
+
+/* Print a JSON line from the daemon with what a terminal would act on escaped (still valid JSON). */
+static void put_json(const char *line)
+{
+	size_t need = hl_json_term_safe(line, NULL, 0);
+	char *buf = malloc(need + 1);
+	if (!buf)
+		return;
+	hl_json_term_safe(line, buf, need + 1);
+	puts(buf);
+	free(buf);
 }
 
 static const char *or_dash(const char *s)
@@ -545,7 +580,7 @@ static void queue_lines(struct pipeline *pl, bool at_eof)
 /* A line from the daemon: print it, count it if it is a response. */
 static void on_response(struct pipeline *pl, char *line)
 {
-	puts(line);
+	put_json(line);
 	json_object *o = json_tokener_parse(line);
 	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "ok", NULL)) {
 		pl->answered++;
@@ -770,7 +805,7 @@ static int cmd_case(const struct target *t, const struct opts *o, int64_t id)
 	json_object *r = one_shot(t, o, req);
 	int rc = EX_OK;
 	if (o->json)
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+		put_json(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
 	if (!response_ok(r))
 		rc = report_error(r);
 	else if (!o->json) {
@@ -813,7 +848,7 @@ static void print_tree(json_object *o, const char *prefix)
 		if (val && json_object_is_type(val, json_type_object))
 			print_tree(val, name);
 		else
-			printf("  %-36s %s\n", name, val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) : "null");
+			printf("  %-36s %s\n", name, term_safe(val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) : "null"));
 	}
 }
 
@@ -825,7 +860,7 @@ static int cmd_stats(const struct target *t, const struct opts *o)
 	if (!response_ok(r))
 		rc = report_error(r);
 	else if (o->json)
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+		put_json(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
 	else if (json_object_object_get_ex(r, "stats", &s) && s && json_object_is_type(s, json_type_object)) {
 		printf("stats\n");
 		print_tree(s, "");
@@ -922,7 +957,7 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 				if (json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
 					last = json_object_get_int64(id);
 				if (o->json)
-					puts(line);
+					put_json(line);
 				else
 					print_alert_line(a);
 				fflush(stdout);

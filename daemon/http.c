@@ -64,6 +64,19 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "webhooks_sent_total", "counter", "webhook deliveries", (double)s->webhook_sent);
 	metric(b, "webhooks_failed_total", "counter", "webhook deliveries given up", (double)s->webhook_failed);
 	metric(b, "db_failures_total", "counter", "database connection failures", (double)s->db_failures);
+	/* the rest of the `stats` figures, so the two never drift apart again */
+	evbuffer_add_printf(b, "# HELP hotlined_build_info version\n# TYPE hotlined_build_info gauge\n"
+	                       "hotlined_build_info{version=\"%s\"} 1\n", HOTLINED_VERSION);
+	metric(b, "uptime_seconds", "gauge", "seconds since start", (double)(now_ms() - s->started_at) / 1e3);
+	metric(b, "batch_size_max", "gauge", "largest batch", (double)s->batch_max_seen);
+	metric(b, "batch_splits_total", "counter", "failed batches bisected", (double)s->batch_splits);
+	metric(b, "ack_seconds_total", "counter", "time from a line read to its reply, summed", (double)s->ack_latency_us_total / 1e6);
+	metric(b, "acks_total", "counter", "replies from the store", (double)s->acks);
+	metric(b, "timer_bytes", "gauge", "bytes held by the timer structures", (double)clocks_memory());
+	metric(b, "alerts_pushed_total", "counter", "alert pushes to subscribers", (double)s->alerts_pushed);
+	metric(b, "webhooks_dropped_total", "counter", "webhook deliveries dropped: too many pending", (double)s->webhook_dropped);
+	metric(b, "db_connects_total", "counter", "database connections made", (double)s->db_connects);
+	metric(b, "accept_errors_total", "counter", "accept() failures (each pauses accepting)", (double)s->accept_errors);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);

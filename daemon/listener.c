@@ -7,6 +7,17 @@
  * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c.
  *
  * The listeners are opened once: changing listen.* needs a restart.
+ *
+ * When accept() fails (EMFILE/ENFILE: out of file descriptors; ENOBUFS,
+ * ENOMEM), the pending connection stays in the kernel's queue and the
+ * socket stays readable, so simply returning would make the loop call
+ * accept() again at once, forever: a million log lines a second at full
+ * CPU.  Instead, as nginx and pgbouncer do, every listener is disabled for a
+ * back-off interval (ACCEPT_BACKOFF_MIN_MS doubling to ACCEPT_BACKOFF_MAX_MS
+ * while the failures go on; reset by the next successful accept), and the
+ * failure is logged at most once per ACCEPT_LOG_EVERY_MS with the number
+ * of failures since the last report.  Connections already open are served
+ * meanwhile; closing one frees a descriptor for the next accept.
  */
 #include <errno.h>
 #include <grp.h>
@@ -22,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <openssl/err.h>
@@ -31,6 +43,9 @@
 #include "daemon.h"
 
 #define MAX_LISTENERS 8
+#define ACCEPT_BACKOFF_MIN_MS 100
+#define ACCEPT_BACKOFF_MAX_MS 1000
+#define ACCEPT_LOG_EVERY_MS 1000
 
 static struct {
 	struct evconnlistener *l;
@@ -39,6 +54,13 @@ static struct {
 } L[MAX_LISTENERS];
 static int n_listeners;
 static SSL_CTX *tls_ctx; /* TCP connections speak TLS when listen.tls.cert is set */
+
+static struct {
+	struct event *resume;   /* re-enables the listeners after a back-off */
+	int backoff_ms;         /* the current interval; 0 = accepting normally */
+	hl_ms last_log;         /* monotonic ms of the last report; 0 = never */
+	uint64_t unreported;    /* failures since the last report */
+} accept_pause;
 
 void *listener_tls_ctx(void) { return tls_ctx; }
 
@@ -95,6 +117,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		snprintf(peer, sizeof peer, "%s:%d", host, port);
 	}
 	(void)salen;
+	accept_pause.backoff_ms = 0; /* descriptors are available again */
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
 	if (!is_unix) {
@@ -105,13 +128,38 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	conn_accept(fd, is_unix, peer);
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	for (int i = 0; i < n_listeners; i++)
+		evconnlistener_enable(L[i].l);
+}
+
+/* accept() failed: pause every listener for the back-off interval, report at most once per second. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
 	int err = EVUTIL_SOCKET_ERROR();
-	(void)arg;
-	/* EMFILE and friends: log and keep going; the listener stays enabled */
-	log_err("accept: %s", evutil_socket_error_to_string(err));
-	(void)l;
+	(void)arg, (void)l;
+	hl->stats.accept_errors++;
+	accept_pause.unreported++;
+	accept_pause.backoff_ms = accept_pause.backoff_ms == 0 ? ACCEPT_BACKOFF_MIN_MS
+	                          : accept_pause.backoff_ms * 2 > ACCEPT_BACKOFF_MAX_MS ? ACCEPT_BACKOFF_MAX_MS
+	                                                                                 : accept_pause.backoff_ms * 2;
+	hl_ms now = mono_ms();
+	if (accept_pause.last_log == 0 || now - accept_pause.last_log >= ACCEPT_LOG_EVERY_MS) {
+		log_err("accept: %s (%llu failure(s) since the last report); not accepting for %d ms",
+		        evutil_socket_error_to_string(err), (unsigned long long)accept_pause.unreported,
+		        accept_pause.backoff_ms);
+		accept_pause.last_log = now;
+		accept_pause.unreported = 0;
+	}
+	for (int i = 0; i < n_listeners; i++)
+		evconnlistener_disable(L[i].l);
+	if (!accept_pause.resume)
+		accept_pause.resume = evtimer_new(hl->base, accept_resume_cb, NULL);
+	struct timeval tv = { accept_pause.backoff_ms / 1000, (accept_pause.backoff_ms % 1000) * 1000 };
+	if (!accept_pause.resume || evtimer_add(accept_pause.resume, &tv) != 0)
+		accept_resume_cb(-1, 0, NULL); /* cannot wait: keep accepting rather than go deaf */
 }
 
 static int add_listener(evutil_socket_t fd, bool is_unix, const char *unlink_path)
@@ -279,6 +327,10 @@ void listener_close(void)
 		}
 	}
 	n_listeners = 0;
+	if (accept_pause.resume) {
+		event_free(accept_pause.resume);
+		accept_pause.resume = NULL;
+	}
 	if (tls_ctx) {
 		SSL_CTX_free(tls_ctx);
 		tls_ctx = NULL;

@@ -5,12 +5,18 @@
  * the journal, and the "<N>" prefix (sd-daemon(3)) carries the syslog
  * priority so `journalctl -p warning` works.  Callers are responsible for
  * masking phone numbers (hl_phone_mask) before they reach a format string.
+ *
+ * Text we did not write ourselves cannot be masked that way: PostgreSQL's
+ * error messages quote the rows they refused ("Failing row contains (...,
+ * +8613900000003, ...)").  Every server error goes through log_server_error,
+ * which masks every phone-number-like digit run (hl_redact_digits) first.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "redact.h"
 
 static int log_level = 6;
 
@@ -40,4 +46,17 @@ void hl_log(int prio, const char *fmt, ...)
 		buf[sizeof buf - 2] = '\n', len = sizeof buf - 1;
 	fwrite(buf, 1, len, stderr);
 	fflush(stderr);
+}
+
+void log_server_error(int prio, const char *what, const char *server_msg)
+{
+	char masked[1024];
+	if (prio > log_level)
+		return;
+	hl_redact_digits(server_msg ? server_msg : "", masked, sizeof masked);
+	/* PostgreSQL ends its messages with a newline; hl_log turns inner ones into spaces */
+	size_t n = strlen(masked);
+	while (n > 0 && (masked[n - 1] == '\n' || masked[n - 1] == ' '))
+		masked[--n] = '\0';
+	hl_log(prio, "%s: %s", what, masked);
 }

@@ -141,6 +141,9 @@ struct json_object *daemon_stats_json(void)
 	json_object_object_add(o, "webhooks_dropped", json_object_new_int64((int64_t)s->webhook_dropped));
 	json_object_object_add(o, "db_connects", json_object_new_int64((int64_t)s->db_connects));
 	json_object_object_add(o, "db_failures", json_object_new_int64((int64_t)s->db_failures));
+	/* every figure here is in /metrics too (http.c; tested by defects/stats_and_metrics_agree) */
+	json_object_object_add(o, "batch_splits", json_object_new_int64((int64_t)s->batch_splits));
+	json_object_object_add(o, "accept_errors", json_object_new_int64((int64_t)s->accept_errors));
 	return o;
 }
 
@@ -310,6 +313,7 @@ int main(int argc, char **argv)
 		log_crit("cannot initialise");
 		return 1;
 	}
+	alerts_webhooks_init(); /* reads resolv.conf now, never later on the loop */
 	if (listener_open(cfg) != 0) {
 		log_crit("cannot open the listeners");
 		hl->exit_code = 1;

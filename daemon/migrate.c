@@ -17,6 +17,7 @@
 
 #include "daemon.h"
 #include "migrations.h"
+#include "redact.h"
 
 #define LOCK_KEY "7370737" /* pg_advisory_lock: one migration run at a time */
 
@@ -25,12 +26,23 @@ int migrate_latest(void)
 	return hl_n_migrations ? hl_migrations[hl_n_migrations - 1].version : 0;
 }
 
+/* A migration that fails on data quotes the row: mask numbers as the daemon's log does. */
+static void print_server_error(const char *what, const char *msg)
+{
+	size_t len = strlen(msg ? msg : "");
+	char *masked = malloc(len + 1);
+	if (masked)
+		hl_redact_digits(msg ? msg : "", masked, len + 1);
+	fprintf(stderr, "hotlined: %s: %s", what, masked ? masked : "(out of memory)");
+	free(masked);
+}
+
 static int exec_ok(PGconn *pg, const char *sql, const char *what)
 {
 	PGresult *r = PQexec(pg, sql);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		fprintf(stderr, "hotlined: %s: %s", what, PQresultErrorMessage(r));
+		print_server_error(what, PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
@@ -96,7 +108,7 @@ int migrate_run(const char *conninfo)
 		                           2, NULL, params, NULL, NULL, 0);
 		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
-			fprintf(stderr, "hotlined: %s: %s", m->name, PQresultErrorMessage(r));
+			print_server_error(m->name, PQresultErrorMessage(r));
 		PQclear(r);
 		if (!ok || exec_ok(pg, "COMMIT", m->name) != 0) {
 			exec_ok(pg, "ROLLBACK", "rollback");

@@ -28,11 +28,23 @@
  *     act on is what psql shows in body.
  *   - Integers (case_id, alert_id, since, score) must be JSON integers: 42,
  *     not "42", 42.0 or 4.2e1.  Values outside int64 are rejected.
- *   - Length limits count bytes of UTF-8 (= characters for ASCII): id and
- *     identifiers (call_id, agent, outcome, department, by) 1..128 bytes with
- *     no control characters (C0, DEL, C1); free text (queue, category,
- *     priority, summary, note, reason, resolution) at most 4096 bytes;
- *     token 1..4096 bytes, no control characters.
+ *   - Length limits count characters (Unicode code points of the valid
+ *     UTF-8), as the contract says, never bytes: id and identifiers (call_id,
+ *     agent, outcome, department, by) 1..128 characters with no control
+ *     characters (C0, DEL, C1); free text (queue, category, priority,
+ *     summary, note, reason, resolution) at most 4096 characters; token
+ *     1..4096 characters, no control characters.  (Counting bytes refused 43
+ *     Chinese characters as "more than 128 characters".)
+ *   - Every number must be one PostgreSQL's numeric (and so jsonb) can hold:
+ *     at most 16383 digits after the point and a first significant digit at
+ *     most 131071 places before it, once the exponent is applied.  A number beyond that
+ *     ("x":1e999999), in any field and at any depth, is a bad_request naming
+ *     the top-level field.  Otherwise PostgreSQL refuses the whole batch
+ *     the line lands in, long after it was parsed.
+ *   - `at` must lie between 2000-01-01T00:00:00Z and one day after the time
+ *     of receipt (HL_AT_MIN_MS, HL_AT_FUTURE_MS): earlier instants are not
+ *     plausible call times (and 1970-01-01T00:00:00Z is 0, which the rules
+ *     read as "never"), later ones would arm clocks that never fire.
  *   - The message of a bad_request names the field first: "caller: missing".
  *     It never contains a phone number, and echoes at most a short,
  *     sanitized piece of the request (the unknown type name).
@@ -54,6 +66,11 @@
 #define IDENT_MAX 128       /* id, call_id, agent, ... */
 #define TEXT_MAX 4096       /* notes, summaries, tokens */
 #define ECHO_MAX 48         /* bytes of request text echoed in a message */
+/* PostgreSQL numeric limits (src/backend/utils/adt/numeric.c): the exponent
+ * of the input, the decimal weight and the display scale. */
+#define PG_NUMERIC_EXP_LIMIT (INT_MAX / 2)
+#define PG_NUMERIC_DWEIGHT_MAX 131071
+#define PG_NUMERIC_DSCALE_MAX 16383
 #define PRINT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ------------------------------------------------------------ messages */
@@ -110,6 +127,8 @@ struct scan {
 	size_t key_len;
 	bool nul;                      /* a string decodes to one containing U+0000 */
 	char nul_field[ECHO_MAX + 4];  /* the top-level key it is under (raw) */
+	bool bignum;                   /* a number PostgreSQL's numeric cannot hold */
+	char bignum_field[ECHO_MAX + 4];
 };
 
 static bool scan_value(struct scan *sc);
@@ -271,27 +290,78 @@ static bool scan_digits(struct scan *sc)
 	return true;
 }
 
+/* The top-level field of a number PostgreSQL cannot store (first one wins). */
+static void note_bignum(struct scan *sc)
+{
+	if (sc->bignum)
+		return;
+	sc->bignum = true;
+	if (sc->depth == 0 || sc->key_len == 0)
+		strcpy(sc->bignum_field, "\"\"");
+	else
+		echo_text(sc->bignum_field, sizeof sc->bignum_field, (const char *)sc->key, sc->key_len);
+}
+
+/*
+ * Would PostgreSQL's numeric_in take this number?  Mirrors set_var_from_str
+ * and make_result (PostgreSQL 15): the exponent must lie strictly within
+ * +-INT_MAX/2; the display scale (digits after the point, exponent applied,
+ * at least 0) at most 16383, even for zero; and for a non-zero value the
+ * decimal weight (position of the first significant digit, 0 = units) at
+ * most 131071 (base-10000 weight 32767).  `first_nz` is that position
+ * before the exponent, or INT_MIN when every digit is zero.
+ */
+static bool numeric_fits(size_t frac_digits, long long first_nz, long long exponent)
+{
+	if (exponent >= PG_NUMERIC_EXP_LIMIT || exponent <= -PG_NUMERIC_EXP_LIMIT)
+		return false;
+	long long scale = (long long)frac_digits - exponent;
+	if (scale > PG_NUMERIC_DSCALE_MAX)
+		return false;
+	return first_nz == LLONG_MIN || first_nz + exponent <= PG_NUMERIC_DWEIGHT_MAX;
+}
+
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ; what follows is the caller's business */
 static bool scan_number(struct scan *sc)
 {
+	const unsigned char *mark;
+	size_t frac_digits = 0;
+	long long first_nz = LLONG_MIN, exponent = 0;
 	if (*sc->p == '-')
 		sc->p++;
 	if (sc->p < sc->end && *sc->p == '0')
 		sc->p++;
-	else if (!scan_digits(sc))
-		return false;
-	if (sc->p < sc->end && *sc->p == '.') {
-		sc->p++;
+	else {
+		mark = sc->p;
 		if (!scan_digits(sc))
 			return false;
+		first_nz = (long long)(sc->p - mark) - 1; /* no leading zeros in JSON */
+	}
+	if (sc->p < sc->end && *sc->p == '.') {
+		sc->p++;
+		mark = sc->p;
+		if (!scan_digits(sc))
+			return false;
+		frac_digits = (size_t)(sc->p - mark);
+		for (const unsigned char *d = mark; first_nz == LLONG_MIN && d < sc->p; d++)
+			if (*d != '0')
+				first_nz = -(long long)(d - mark) - 1;
 	}
 	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
 		sc->p++;
+		int sign = 1;
 		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
-			sc->p++;
+			sign = *sc->p++ == '-' ? -1 : 1;
+		mark = sc->p;
 		if (!scan_digits(sc))
 			return false;
+		for (const unsigned char *d = mark; d < sc->p; d++)
+			if (exponent <= PG_NUMERIC_EXP_LIMIT) /* saturate: anything this big is refused anyway */
+				exponent = exponent * 10 + (*d - '0');
+		exponent *= sign;
 	}
+	if (!numeric_fits(frac_digits, first_nz, exponent))
+		note_bignum(sc);
 	return true;
 }
 
@@ -534,14 +604,25 @@ static bool has_control(const char *s, size_t len)
 	return false;
 }
 
-/* A string within [min, max] bytes, optionally free of control characters. */
+/* Characters (code points) of valid UTF-8: every byte that does not continue a sequence. */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/* A string of [min, max] characters, optionally free of control characters. */
 static bool string_ok(struct json_object *v, size_t min, size_t max, bool plain)
 {
 	if (!json_object_is_type(v, json_type_string))
 		return false;
 	size_t len = (size_t)json_object_get_string_len(v);
 	const char *s = json_object_get_string(v);
-	if (len < min || len > max || memchr(s, '\0', len))
+	if (len < min || memchr(s, '\0', len))
+		return false;
+	if (len > max && utf8_chars(s, len) > max) /* bytes >= characters: count only when needed */
 		return false;
 	return !plain || !has_control(s, len);
 }
@@ -576,7 +657,7 @@ static enum hl_err take_string(struct json_object *v, const struct field *f, str
 		break;
 	default:
 		ok = string_ok(v, 0, TEXT_MAX, false);
-		why = "must be a string of at most 4096 bytes";
+		why = "must be a string of at most 4096 characters";
 		break;
 	}
 	if (!ok)
@@ -667,7 +748,7 @@ static enum hl_err take_id(struct json_object *o, struct hl_event *ev, struct hl
 	struct json_object *v = member(o, "id");
 	if (!v)
 		return fail(err, HL_E_BAD_REQUEST, "id: missing");
-	if (!string_ok(v, 1, HL_ID_MAX, true))
+	if (!string_ok(v, 1, HL_ID_MAX, true) || (size_t)json_object_get_string_len(v) > HL_ID_BYTES)
 		return fail(err, HL_E_BAD_REQUEST, "id: must be a string of 1..128 characters");
 	memcpy(ev->id, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
 	return HL_OK;
@@ -701,6 +782,9 @@ static enum hl_err take_at(struct json_object *o, struct hl_event *ev, struct hl
 	hl_ms t;
 	if (!string_ok(v, 1, 64, true) || hl_parse_time(json_object_get_string(v), &t) != 0)
 		return fail(err, HL_E_BAD_REQUEST, "at: must be an RFC 3339 timestamp with an offset or Z");
+	if (t < HL_AT_MIN_MS || t > ev->received + HL_AT_FUTURE_MS)
+		return fail(err, HL_E_BAD_REQUEST,
+		            "at: must lie between 2000-01-01T00:00:00Z and one day after the time of receipt");
 	ev->at = t;
 	ev->at_given = true;
 	return HL_OK;
@@ -714,6 +798,9 @@ static enum hl_err take_request(struct json_object *o, const struct scan *sc, st
 		return rc;
 	if (sc->nul)
 		return fail(err, HL_E_BAD_REQUEST, "%s: contains NUL", sc->nul_field);
+	if (sc->bignum)
+		return fail(err, HL_E_BAD_REQUEST, "%s: number out of range for PostgreSQL numeric",
+		            sc->bignum_field);
 	if ((rc = take_type(o, ev, err)) != HL_OK)
 		return rc;
 	if ((rc = take_fields(o, ev, err)) != HL_OK)

@@ -47,6 +47,24 @@ struct text {
 	size_t len;
 };
 
+/*
+ * The longest prefix of s[0..len) that does not end inside a UTF-8
+ * sequence.  Text is cut to fit fixed buffers in bytes; a cut through a
+ * multi-byte character is invalid UTF-8, which PostgreSQL refuses, and with
+ * it the whole batch (issue 16, item 18: a 128-character Chinese queue name).
+ */
+static size_t utf8_cut(const char *s, size_t len)
+{
+	size_t i = len, cont = 0;
+	while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--, cont++;
+	if (i == 0)
+		return len;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+	return cont < need ? i - 1 : len;
+}
+
 static void vsay(struct text *t, const char *fmt, va_list ap)
 {
 	if (t->len + 1 >= sizeof t->buf)
@@ -54,8 +72,10 @@ static void vsay(struct text *t, const char *fmt, va_list ap)
 	int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
 	if (n > 0)
 		t->len += (size_t)n;
-	if (t->len >= sizeof t->buf)
-		t->len = sizeof t->buf - 1;
+	if (t->len >= sizeof t->buf) {
+		t->len = utf8_cut(t->buf, sizeof t->buf - 1);
+		t->buf[t->len] = '\0';
+	}
 }
 
 static void say(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -866,8 +886,8 @@ static void on_transfer(struct ctx *x, struct plan *p)
 		return; /* once per case, when the limit is first exceeded */
 	char dedupe[128], detail[160];
 	snprintf(dedupe, sizeof dedupe, "transfer_loop:%" PRId64, c->id);
-	snprintf(detail, sizeof detail, "transferred %" PRId32 " times (limit %d), now to %.64s", c->transfers, limit,
-	         ev->department);
+	snprintf(detail, sizeof detail, "transferred %" PRId32 " times (limit %d), now to %.*s", c->transfers, limit,
+	         (int)utf8_cut(ev->department, strnlen(ev->department, 64)), ev->department);
 	if (raise_alert(x->w, "transfer_loop", c, c->caller, x->at, dedupe, detail))
 		note(&x->text, "transfer_loop alert");
 }

@@ -63,6 +63,8 @@ struct hl_config {
 		size_t n_urls;
 		int timeout_s;          /* default 5 */
 		int max_retries;        /* default 5 */
+		bool *mask_confidential;/* per URL (parallel to urls): mask a confidential caller's number; default true */
+		int max_pending;        /* deliveries waiting at most; beyond, new ones are dropped and counted; default 10000 */
 	} webhooks;
 
 	struct {
@@ -72,6 +74,10 @@ struct hl_config {
 	struct {
 		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics and /healthz */
 	} http;
+
+	struct {
+		char *nameserver;       /* "IP[:port]" for webhook host names; NULL = /etc/resolv.conf */
+	} dns;
 };
 
 /*
@@ -97,7 +103,7 @@ const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const 
  * hl_config_split_hostport: "127.0.0.1:7370" / "[::1]:7370" / "localhost:80"
  *   into host (without brackets) and port 1..65535; 0 ok, -1 bad.
  * hl_config_restart_key: the first setting that differs between two configs
- *   and that a SIGHUP reload cannot apply (listen.*, database.*, http.listen),
+ *   and that a SIGHUP reload cannot apply (listen.*, database.*, http.listen, dns.nameserver),
  *   e.g. "listen.tcp"; NULL when a reload can apply everything.
  * hl_config_level_name / hl_config_level_from_name: syslog levels 0..7 <-> "emerg"
  *   .. "debug" ("error" and "warn" are accepted too); NULL / -1 when unknown.

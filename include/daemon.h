@@ -42,6 +42,9 @@ void hl_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 #define log_notice(...) hl_log(5, __VA_ARGS__)
 #define log_info(...)   hl_log(6, __VA_ARGS__)
 #define log_debug(...)  hl_log(7, __VA_ARGS__)
+/* "what: <server_msg>" with every phone-number-like digit run masked: for any
+ * text that comes from PostgreSQL (error messages, details, connection errors). */
+void log_server_error(int prio, const char *what, const char *server_msg);
 
 /* --------------------------------------------------------------- conn.c */
 
@@ -112,6 +115,11 @@ void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
 size_t alerts_subscribers(void);
+/* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
+ * every URL: masked_json (a confidential caller's number masked) unless the URL
+ * has mask_confidential = false. */
+void alerts_webhooks_init(void);
+void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------------ migrate.c */
 
@@ -135,6 +143,7 @@ struct hl_stats {
 	uint64_t db_connects, db_failures;
 	hl_ms started_at;
 	uint64_t ack_latency_us_total, acks; /* from a line read to its reply, for replies from the store */
+	uint64_t accept_errors;   /* accept() failures (EMFILE...), each followed by a back-off */
 };
 
 struct hl_daemon {

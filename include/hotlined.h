@@ -22,7 +22,8 @@
 
 typedef int64_t hl_ms;
 
-#define HL_ID_MAX 128    /* request id length, contract section 3 */
+#define HL_ID_MAX 128    /* request id length in characters (code points), contract section 3 */
+#define HL_ID_BYTES (HL_ID_MAX * 4) /* the same in UTF-8 bytes, at most 4 per character */
 #define HL_PHONE_MAX 32  /* normalized phone number incl. '+' and NUL */
 
 /* ------------------------------------------------------------------ errors */
@@ -93,7 +94,7 @@ bool hl_type_is_event(enum hl_type t);
  */
 struct hl_event {
 	enum hl_type type;
-	char id[HL_ID_MAX + 1];
+	char id[HL_ID_BYTES + 1];
 	hl_ms at;        /* the event's `at`, or the time of receipt */
 	bool at_given;
 	hl_ms received;  /* time of receipt */

@@ -6,6 +6,10 @@
 
 #include "hotlined.h"
 
+/* The plausible range of an event's `at` (docs/reliability.md). */
+#define HL_AT_MIN_MS INT64_C(946684800000)      /* 2000-01-01T00:00:00Z */
+#define HL_AT_FUTURE_MS INT64_C(86400000)       /* one day after the time of receipt */
+
 /*
  * Parse and validate one request line (without its newline).  `now` is the
  * time of receipt, used when `at` is absent.  On success returns HL_OK and
@@ -22,10 +26,12 @@
  * surrogate escapes), no U+0000 anywhere ("<field>: contains NUL"), nesting
  * at most 32 deep.  Duplicate keys: the last wins (as in jsonb).  JSON null
  * counts as absent.  Integers must be JSON integers (42, not "42" or 42.0).
- * Identifiers (id, call_id, agent, outcome, department, by) are 1..128 bytes
- * without control characters; free text (queue, category, priority, summary,
- * note, reason, resolution) at most 4096 bytes; token 1..4096 bytes.  `at` is
- * read for events only.  Fields a type does not use are ignored (and kept in
+ * Identifiers (id, call_id, agent, outcome, department, by) are 1..128
+ * characters (code points) without control characters; free text (queue,
+ * category, priority, summary, note, reason, resolution) at most 4096
+ * characters; token 1..4096 characters.  Numbers must fit PostgreSQL's
+ * numeric.  `at` is read for events only and must lie in
+ * [HL_AT_MIN_MS, receipt + HL_AT_FUTURE_MS].  Fields a type does not use are ignored (and kept in
  * ev->line).  Error codes: HL_E_BAD_JSON, HL_E_BAD_REQUEST, HL_E_UNKNOWN_TYPE,
  * HL_E_TOO_LARGE (len >= INT_MAX), HL_E_INTERNAL (out of memory).
  */

@@ -149,7 +149,8 @@ static const char SQL_W_ALERTS_NEW[] =
 	" ORDER BY r.n"
 	" ON CONFLICT (dedupe_key) DO NOTHING"
 	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j)"
-	" SELECT id, kind, esc, j, pg_notify('hotline_alert', hotline.notify_payload(j, caller)) FROM ins ORDER BY id";
+	" SELECT id, kind, esc, j, pg_notify('hotline_alert', hotline.notify_payload(j, caller)),"
+	"  hotline.notify_payload(j, caller) AS masked FROM ins ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged
  * and at the level the rules saw (a supervisor may have acked in SQL). */
@@ -167,7 +168,8 @@ static const char SQL_W_ALERTS_UPD[] =
 	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j,"
 	"  r.escalated)"
 	" SELECT id, kind, esc, j, escalated,"
-	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END FROM upd";
+	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END,"
+	"  CASE WHEN escalated THEN hotline.notify_payload(j, caller) END AS masked FROM upd";
 
 /* ---- reads that must see the batch's own writes */
 

@@ -391,7 +391,7 @@ Test(errors, wrong_types)
 		   "t.conf:2: listen.tokens: expected an array of strings [ \"...\" ], got a string");
 	EXPECT_STR(BASE "listen = { tokens = [ 1 ]; };", "t.conf:2: listen.tokens.[0]: expected a string, got an integer");
 	EXPECT_STR(BASE "webhooks = { urls = ( \"http://a\", true ); };",
-		   "t.conf:2: webhooks.urls.[1]: expected a string, got a boolean");
+		   "t.conf:2: webhooks.urls.[1]: expected a URL string or a group { url = \"...\"; mask_confidential = false; }, got a boolean");
 	EXPECT_STR(BASE "listen = { max_connections = 1.0; };",
 		   "t.conf:2: listen.max_connections: expected an integer, got a number");
 	EXPECT_STR(BASE "log = \"info\";", "t.conf:2: log: expected a group { }, got a string");
