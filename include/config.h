@@ -72,6 +72,8 @@ struct hl_config {
 	struct {
 		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics and /healthz */
 	} http;
+
+	struct hl_phone_plan phone;     /* phone = { country_code; trunk_prefix; international_prefix; } */
 };
 
 /*
