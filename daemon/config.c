@@ -1204,10 +1204,52 @@ static int load_http(const struct ld *ld, const config_setting_t *root, struct h
 	return get_address(ld, g, "listen", &cfg->http.listen);
 }
 
+/* ---------------------------------------------------------------- phone */
+
+static const char *const phone_keys[] = {"country_code", "trunk_prefix", "international_prefix", NULL};
+
+/* 0..max digits (none when allow_empty) into a fixed buffer. */
+static int get_digits(const struct ld *ld, const config_setting_t *g, const char *name, size_t max, char *dst,
+		      size_t dstlen)
+{
+	const char *v = NULL;
+	const config_setting_t *where;
+	if (get_str(ld, g, name, &v, &where))
+		return -1;
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	if (n > max || n + 1 > dstlen || strspn(v, "0123456789") != n)
+		return fail(ld, where, "must be a string of at most %zu digits", max);
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/* How callers write numbers (issue 16, item 11); default: no country. */
+static int load_phone(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+{
+	const config_setting_t *g;
+	struct hl_phone_plan *p = &cfg->phone;
+	if (get_group(ld, root, "phone", phone_keys, &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (get_digits(ld, g, "country_code", 3, p->country_code, sizeof p->country_code) ||
+	    get_digits(ld, g, "trunk_prefix", 4, p->trunk_prefix, sizeof p->trunk_prefix) ||
+	    get_digits(ld, g, "international_prefix", 4, p->international_prefix, sizeof p->international_prefix))
+		return -1;
+	if (p->country_code[0] == '0')
+		return fail(ld, member(g, "country_code"), "a country calling code does not start with 0");
+	if (p->trunk_prefix[0] && p->international_prefix[0] &&
+	    strcmp(p->trunk_prefix, p->international_prefix) == 0)
+		return fail(ld, member(g, "trunk_prefix"), "must differ from international_prefix");
+	return 0;
+}
+
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", "dns", NULL};
+	"alerts", "webhooks", "log", "http", "dns", "phone", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1255,7 +1297,7 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		 !load_calendars(ld, root, &cfg) && !load_sla(ld, root, &cfg) && !load_repeat(ld, root, &cfg) &&
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
 		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
-		 !load_dns(ld, root, &cfg))
+		 !load_dns(ld, root, &cfg) && !load_phone(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;

@@ -186,6 +186,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		cfg->database = old->database, old->database = tmp.database;
 		cfg->http = old->http, old->http = tmp.http;
 		hl->cfg = cfg;
+		hl_phone_set_plan(&cfg->phone); /* callers' numbers, from the next request on */
 		log_set_level(cfg->log.level);
 		hl_config_free(old);
 		free(old);
@@ -287,6 +288,7 @@ int main(int argc, char **argv)
 	}
 
 	hl->cfg = cfg;
+	hl_phone_set_plan(&cfg->phone);
 	hl->config_path = config_path;
 	hl->stats.started_at = now_ms();
 	log_init(cfg->log.level);

@@ -683,14 +683,37 @@ static void offer(struct ctx *x, struct plan *p)
 	count_inbound(x, r, p->cs);
 }
 
+/*
+ * The update clock starts again from a contact.  During a hold the clock does
+ * not run, so the new run (seq + 1, started_at = the contact) is armed paused
+ * with its whole allowance left: case.resume then runs it from the resume,
+ * exactly as if the contact had been the last thing before the hold ended.
+ * Without this a contact during a hold was forgotten and the update fell due
+ * early after resume (issue 16, item 14).
+ */
+static void restart_update(struct ctx *x, struct hl_case *c)
+{
+	if (!is_open(c))
+		return;
+	if (!clock_arm(x, c, HL_CK_UPDATE, "restarted") || !c->on_hold)
+		return;
+	struct hl_clock *k = &c->clocks[HL_CK_UPDATE];
+	const struct hl_policy *p = policy_of(x, c);
+	k->state = HL_CS_PAUSED;
+	k->paused_at = x->at;
+	k->remaining_ms = k->allowed_ms;
+	k->warn_remaining_ms = p->warn_at > 0 ? (int64_t)((double)k->allowed_ms * p->warn_at) : 0;
+	char d[24];
+	note(&x->text, "update paused (on hold), %s left", short_dur(k->remaining_ms, d, sizeof d));
+}
+
 /* The caller heard from us: callback met, last contact, update clock restarts. */
 static void contact(struct ctx *x, struct hl_case *c)
 {
 	clock_meet(x, c, HL_CK_CALLBACK);
 	c->last_contact_at = x->at;
 	touch(x, c);
-	if (is_open(c) && !c->on_hold)
-		clock_arm(x, c, HL_CK_UPDATE, "restarted");
+	restart_update(x, c);
 }
 
 /* The caller is owed a call back, unless an earlier debt is still open. */
@@ -747,6 +770,33 @@ static void reopen(struct ctx *x, struct hl_case *c)
 	clock_arm(x, c, HL_CK_UPDATE, "restarted");
 	if (c->clocks[HL_CK_SURVEY].state == HL_CS_PENDING)
 		clock_stop(x, c, HL_CK_SURVEY);
+}
+
+/*
+ * "confidential" on any call or case event (README: "on a call or case
+ * event").  `true` marks the caller of the event's case confidential.  Only
+ * case.update, an agent's deliberate act, may lift the mark with `false`; on
+ * any other event `false` asserts nothing (a softphone that sends false does
+ * not know, and must not un-protect a caller an agent protected).  An unseen
+ * call is marked by offer() before anything quotes the number.  Runs before
+ * the event's own effects, so an alert the event raises is already masked;
+ * returns the clause for the description (appended last), or NULL.
+ */
+static const char *mark_confidential(struct ctx *x, const struct plan *p)
+{
+	const struct hl_event *ev = x->ev;
+	bool lift = ev->type == HL_EV_CASE_UPDATE && ev->confidential == 0;
+	if ((ev->confidential != 1 && !lift) || p->offer)
+		return NULL;
+	const char *number = p->cs ? p->cs->caller : p->call ? p->call->caller : NULL;
+	if (!number || !number[0])
+		return NULL;
+	struct hl_caller *r = caller_row(x->w, number);
+	if (r->confidential == !lift)
+		return NULL;
+	r->confidential = !lift;
+	r->dirty = true;
+	return r->confidential ? "caller marked confidential" : "caller no longer confidential";
 }
 
 /* ------------------------------------------------------- event handlers */
@@ -810,8 +860,17 @@ static void on_ended(struct ctx *x, struct plan *p)
 	struct hl_call *call = p->call;
 	struct hl_case *c = p->cs;
 	say(&x->text, "call %s ended (%s)", call->call_id, ev->outcome);
-	call->state = HL_CALL_ENDED;
-	call->ended_at = x->at;
+	/* An abandoned call or a voicemail already ended, unanswered: keep that
+	 * state and its end time (the figures count abandonments from them) and
+	 * record only the outcome.  Issue 16, item 13. */
+	if (call->state == HL_CALL_ABANDONED || call->state == HL_CALL_VOICEMAIL) {
+		note(&x->text, "stays %s", hl_call_state_name(call->state));
+		if (!call->ended_at)
+			call->ended_at = x->at;
+	} else {
+		call->state = HL_CALL_ENDED;
+		call->ended_at = x->at;
+	}
 	set_str(&call->outcome, ev->outcome);
 	set_str(&call->agent, ev->agent);
 	call->dirty = true;
@@ -855,21 +914,12 @@ static void on_update(struct ctx *x, struct plan *p)
 		say(&x->text, " (note)");
 	if (ev->agent)
 		say(&x->text, " by %s", ev->agent);
-	if (ev->confidential == 0 || ev->confidential == 1) {
-		struct hl_caller *r = caller_row(x->w, c->caller);
-		if (r->confidential != (ev->confidential == 1)) {
-			r->confidential = ev->confidential == 1;
-			r->dirty = true;
-			note(&x->text, "caller %s confidential", r->confidential ? "marked" : "no longer");
-		}
-	}
 	classify(x, c);
 	if (ev->caller_informed == 1) {
 		note(&x->text, "caller informed");
 		c->last_contact_at = x->at;
 		touch(x, c);
-		if (is_open(c) && !c->on_hold)
-			clock_arm(x, c, HL_CK_UPDATE, "restarted");
+		restart_update(x, c);
 	}
 }
 
@@ -1006,6 +1056,7 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 	memset(&p, 0, sizeof p);
 	if (!check(&x, &p, out))
 		return;
+	const char *marked = ev->type != HL_CMD_ALERT_ACK ? mark_confidential(&x, &p) : NULL;
 
 	switch (ev->type) {
 	case HL_EV_CALL_OFFERED: on_offered(&x, &p); break;
@@ -1028,6 +1079,8 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 		return; /* a command: not a case event, not an idempotency key */
 	default: break; /* check() refused it */
 	}
+	if (marked)
+		note(&x.text, "%s", marked);
 	out->case_id = p.cs ? p.cs->id : p.case_id;
 	hl_world_add_accepted(w, ev, out->case_id, x.text.buf);
 	hl_world_add_seen(w, ev->id, out->case_id);

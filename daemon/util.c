@@ -389,21 +389,10 @@ static bool is_phone_separator(char c)
 	return c == ' ' || c == '-' || c == '(' || c == ')' || c == '.';
 }
 
-/*
- * Digits with an optional leading '+'.  Spaces and dashes are ignored as the
- * contract says, and so are '(' ')' '.' (as in "+1 (555) 123.4567"), anywhere
- * in the number; the '+' must come before every digit and appear once.  3..20
- * digits.  Anything else (letters, other punctuation, non-ASCII digits, tabs)
- * is rejected.  Output: "+8613800000001" or "12345"; -1 leaves out = "" when
- * outlen allows.
- */
-int hl_phone_normalize(const char *in, char *out, size_t outlen)
+/* The separators removed and the characters checked: digits with an optional
+ * leading '+', 3..20 digits, into buf (NUL-terminated); -1 when malformed. */
+static int phone_compact(const char *in, char *buf, size_t buflen)
 {
-	if (out && outlen)
-		out[0] = '\0';
-	if (!in || !out)
-		return -1;
-	char buf[PHONE_MAX_DIGITS + 2];
 	size_t n = 0, digits = 0;
 	for (const char *p = in; *p; p++) {
 		if (is_phone_separator(*p))
@@ -413,18 +402,101 @@ int hl_phone_normalize(const char *in, char *out, size_t outlen)
 				return -1;
 			buf[n++] = '+';
 		} else if (is_digit(*p)) {
-			if (++digits > PHONE_MAX_DIGITS)
+			if (++digits > PHONE_MAX_DIGITS || n + 2 > buflen)
 				return -1;
 			buf[n++] = *p;
 		} else {
 			return -1;
 		}
 	}
-	if (digits < PHONE_MIN_DIGITS || n + 1 > outlen)
+	buf[n] = '\0';
+	return digits < PHONE_MIN_DIGITS ? -1 : 0;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return prefix[0] && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A national number shorter than this is a short service number (110, 12345,
+ * 95588): it cannot be dialled from abroad, so it stays as dialled, as
+ * libphonenumber keeps short numbers out of E.164. */
+#define PHONE_SHORT_MAX 6
+
+/*
+ * Digits with an optional leading '+' (spaces, dashes, '(' ')' '.' ignored
+ * anywhere; the '+' must come before every digit; 3..20 digits; anything else
+ * is refused).  Then, with a country in the plan, libphonenumber's order:
+ *   "+CC..."           already international; "+86 (0)10 ..." loses the
+ *                      trunk prefix after the plan's own country code;
+ *   "<intl>CC..."      the international prefix means '+': "0086 139..." ;
+ *   "<trunk>NSN"       a national number: "010 12345678" -> "+861012345678";
+ *   short (<= 6 digits) a service number, kept: "110", "12345";
+ *   anything else      a national number without trunk prefix (mobiles):
+ *                      "13900000077" -> "+8613900000077".
+ * A national number (after the trunk prefix) of 6 digits or fewer is kept as
+ * dialled too.  The result has at most 20 digits and is stable:
+ * hl_phone_e164(hl_phone_e164(x)) = hl_phone_e164(x).
+ */
+int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, size_t outlen)
+{
+	if (out && outlen)
+		out[0] = '\0';
+	if (!in || !out)
 		return -1;
-	memcpy(out, buf, n);
-	out[n] = '\0';
+	char buf[PHONE_MAX_DIGITS + 2], res[PHONE_MAX_DIGITS + 2 + sizeof plan->country_code];
+	if (phone_compact(in, buf, sizeof buf) != 0)
+		return -1;
+	const char *cc = plan ? plan->country_code : "";
+	int n;
+	if (!cc[0]) {
+		n = snprintf(res, sizeof res, "%s", buf);
+	} else if (buf[0] == '+') {
+		const char *rest = buf + 1;
+		size_t cl = strlen(cc);
+		if (has_prefix(rest, cc) && has_prefix(rest + cl, plan->trunk_prefix) &&
+		    strlen(rest + cl + strlen(plan->trunk_prefix)) > PHONE_SHORT_MAX)
+			n = snprintf(res, sizeof res, "+%s%s", cc, rest + cl + strlen(plan->trunk_prefix));
+		else
+			n = snprintf(res, sizeof res, "%s", buf);
+	} else if (has_prefix(buf, plan->international_prefix)) {
+		const char *rest = buf + strlen(plan->international_prefix);
+		if (strlen(rest) < PHONE_MIN_DIGITS)
+			return -1;
+		n = snprintf(res, sizeof res, "+%s", rest);
+	} else if (has_prefix(buf, plan->trunk_prefix) &&
+		   strlen(buf + strlen(plan->trunk_prefix)) > PHONE_SHORT_MAX) {
+		n = snprintf(res, sizeof res, "+%s%s", cc, buf + strlen(plan->trunk_prefix));
+	} else if (strlen(buf) <= PHONE_SHORT_MAX || has_prefix(buf, plan->trunk_prefix)) {
+		n = snprintf(res, sizeof res, "%s", buf);
+	} else {
+		n = snprintf(res, sizeof res, "+%s%s", cc, buf);
+	}
+	if (n < 0 || (size_t)n >= sizeof res || (size_t)n + 1 > outlen)
+		return -1;
+	size_t digits = (size_t)n - (res[0] == '+');
+	if (digits > PHONE_MAX_DIGITS)
+		return -1;
+	memcpy(out, res, (size_t)n + 1);
 	return 0;
+}
+
+/* The configured plan: the one piece of state in this file, written only by
+ * the main thread when the configuration is (re)loaded (hl_phone_set_plan), so
+ * that the parser, the rules and hotlinectl all normalize the same way. */
+static struct hl_phone_plan phone_plan;
+
+void hl_phone_set_plan(const struct hl_phone_plan *plan)
+{
+	if (plan)
+		phone_plan = *plan;
+	else
+		memset(&phone_plan, 0, sizeof phone_plan);
+}
+
+int hl_phone_normalize(const char *in, char *out, size_t outlen)
+{
+	return hl_phone_e164(in, &phone_plan, out, outlen);
 }
 
 /* A number of this many characters or more keeps its head (see below). */

@@ -78,6 +78,8 @@ struct hl_config {
 	struct {
 		char *nameserver;       /* "IP[:port]" for webhook host names; NULL = /etc/resolv.conf */
 	} dns;
+
+	struct hl_phone_plan phone;     /* phone = { country_code; trunk_prefix; international_prefix; } */
 };
 
 /*

@@ -252,9 +252,27 @@ static inline int hl_span_wd(int64_t span) { return (int)(-span - 1); }
 int hl_parse_span(const char *s, int64_t *span);
 int hl_parse_time(const char *s, hl_ms *out);                   /* RFC 3339 with offset or Z; 0 ok, -1 bad */
 size_t hl_format_time(hl_ms t, char *buf, size_t len);          /* "2026-11-20T01:15:00.000Z"; needs 25 bytes */
-int hl_phone_normalize(const char *in, char *out, size_t outlen);/* 0 ok, -1 bad */
+int hl_phone_normalize(const char *in, char *out, size_t outlen);/* hl_phone_e164 under the configured plan; 0 ok, -1 bad */
 void hl_phone_mask(const char *phone, char *out, size_t outlen);/* "+86138****0001" */
 bool hl_const_time_eq(const char *a, const char *b);
+
+/*
+ * How this hotline's callers write numbers (config `phone`, docs/configuration.md):
+ * the country calling code ("86"), the trunk prefix dialled before a national
+ * number ("0") and the international prefix ("00").  country_code "" = no
+ * country: numbers are kept as sent, separators removed (the v1 behaviour).
+ */
+struct hl_phone_plan {
+	char country_code[8];
+	char trunk_prefix[8];
+	char international_prefix[8];
+};
+/* util.c: the number as E.164 ("+8613900000077") under plan, or a short
+ * service number as dialled ("12345", "110"); 0 ok, -1 bad.  Pure. */
+int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, size_t outlen);
+/* The plan hl_phone_normalize uses, set when the configuration is (re)loaded;
+ * NULL = no country.  Copied. */
+void hl_phone_set_plan(const struct hl_phone_plan *plan);
 uint64_t hl_hash_str(const char *s);                            /* FNV-1a */
 
 #endif

@@ -474,6 +474,144 @@ SELECT hltest.eq('repeat_callers now groups by token', hltest.rows($$
     SELECT caller, calls FROM hotline.repeat_callers_between('-infinity', 'infinity', 2) ORDER BY caller$$),
     'anon:2|2;anon:3|2;anon:4|2');
 
+------------------------------------------- issue 16: no confidential digits
+-- A confidential caller D whose number is quoted in every free-text place,
+-- formatted every way a person writes it.  Then, as hotline_admin and as
+-- hotline_supervisor, every readable column of every relation in the schema
+-- (tables, views, and the table functions they may call) is scanned for D's
+-- digits, ignoring separators: none may show them.
+SET client_min_messages = warning;
+-- Every readable column of every relation (and set-returning function without
+-- arguments) whose value, digits only, contains `digits`: 'relation.column' list.
+CREATE FUNCTION hltest.leaks(digits text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE r record; n bigint; out text := '';
+BEGIN
+    FOR r IN
+        SELECT format('%I.%I', ns.nspname, c.relname) AS rel, a.attname AS col
+        FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE ns.nspname = 'hotline' AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+          AND has_column_privilege(current_user, c.oid, a.attnum, 'SELECT')
+        ORDER BY 1, a.attnum
+    LOOP
+        EXECUTE format('SELECT count(*) FROM %s WHERE regexp_replace(%I::text, ''[^0-9]'', '''', ''g'') LIKE %L',
+                       r.rel, r.col, '%' || digits || '%') INTO n;
+        IF n > 0 THEN
+            out := out || r.rel || '.' || r.col || ' ';
+        END IF;
+    END LOOP;
+    FOR r IN
+        SELECT p.oid::regprocedure AS fn, p.proname
+        FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace
+        WHERE ns.nspname = 'hotline' AND p.proretset AND p.pronargs = 0
+          AND has_function_privilege(current_user, p.oid, 'EXECUTE')
+    LOOP
+        EXECUTE format('SELECT count(*) FROM hotline.%I() x WHERE regexp_replace(x::text, ''[^0-9]'', '''', ''g'') LIKE %L',
+                       r.proname, '%' || digits || '%') INTO n;
+        IF n > 0 THEN
+            out := out || r.fn::text || ' ';
+        END IF;
+    END LOOP;
+    SELECT count(*) INTO n FROM hotline.repeat_callers_between('-infinity', 'infinity', 1) x
+    WHERE regexp_replace(x::text, '[^0-9]', '', 'g') LIKE '%' || digits || '%';
+    IF n > 0 THEN
+        out := out || 'repeat_callers_between ';
+    END IF;
+    RETURN out;
+END $$;
+GRANT EXECUTE ON FUNCTION hltest.leaks(text) TO PUBLIC;
+
+SET ROLE hotlined;
+INSERT INTO hotline.callers (caller, confidential) VALUES ('+8613600000009', true);
+INSERT INTO hotline.cases (id, caller, status, opened_at, summary, resolution, queue, category, priority)
+VALUES (30, '+8613600000009', 'open', now() - interval '1 hour', 'call back on 136-0000-0009',
+        'told +86 136 0000 0009', 'q 13600000009', 'cat 136 0000 0009', 'prio (136)0000-0009');
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, queue)
+VALUES ('c30', 30, '+8613600000009', 'offered', now() - interval '1 hour', '(136) 0000.0009'),
+       ('c31', 30, '+8613600000009', 'offered', now() - interval '30 minutes', NULL);
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+VALUES (30, 'update', 'pending', 1, now() - interval '1 hour', now() + interval '1 day', 86400000);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+ ('e30', 30, 'call.offered', now() - interval '1 hour', 'call c30 offered from +8613600000009; due 2026-11-20T09:31Z',
+  '{"type":"call.offered","id":"e30","call_id":"c30","caller":"+861360000----0009","note":"ring 136 0000 0009",
+    "extra":{"deep":["13600000009", 13600000009, {"x":"0086 136-0000-0009"}]}}'),
+ ('e31', 30, 'case.update', now() - interval '50 minutes', NULL,
+  '{"type":"case.update","id":"e31","case_id":30,"note":"his other phone: 136.0000.0009"}'),
+ ('e32', 30, 'case.hold', now() - interval '40 minutes', NULL,
+  '{"type":"case.hold","id":"e32","case_id":30,"reason":"call 13600000009 back"}'),
+ ('e33', NULL, 'call.offered', now() - interval '30 minutes', NULL,
+  '{"type":"call.offered","id":"e33","call_id":"c31","caller":"+8613600000009"}');
+INSERT INTO hotline.alerts (id, kind, case_id, caller, level, raised_at, detail, dedupe_key)
+VALUES (30, 'repeat_caller', 30, '+8613600000009', 1, now() - interval '30 minutes',
+        '2 calls, last from 136 0000 0009', 'repeat:+8613600000009:e33');
+RESET ROLE;
+SET client_min_messages = notice;
+
+SELECT hltest.eq('superuser sees D (the scan finds what is there)',
+    hltest.leaks('13600000009') LIKE '%hotline.v_alerts.dedupe_key%', true);
+SET ROLE hotline_admin;
+SELECT hltest.eq('admin: no column of any relation shows D''s digits', hltest.leaks('13600000009'), '');
+SELECT hltest.eq('admin: v_alerts dedupe key masked',
+    (SELECT dedupe_key FROM hotline.v_alerts WHERE id = 30), 'repeat:+86136****0009:e33');
+SELECT hltest.eq('admin: formatted caller in the body masked by digits',
+    (SELECT body->>'caller' FROM hotline.v_case_events WHERE event_id = 'e30'), '+86136****0009');
+SELECT hltest.eq('admin: note masked, rest of the text kept',
+    (SELECT body->>'note' FROM hotline.v_case_events WHERE event_id = 'e31'), 'his other phone: 136****0009');
+SELECT hltest.eq('admin: descriptions keep dates',
+    (SELECT description FROM hotline.v_case_events WHERE event_id = 'e30'),
+    'call c30 offered from +86136****0009; due 2026-11-20T09:31Z');
+SELECT hltest.eq('admin: case free text masked', hltest.rows($$
+    SELECT summary, resolution, queue FROM hotline.v_cases WHERE id = 30$$),
+    'call back on 136****0009|told +86136****0009|q 136****0009');
+SELECT hltest.fails('SELECT dedupe_key FROM hotline.alerts');
+SELECT hltest.fails('SELECT summary FROM hotline.cases');
+SELECT hltest.fails('SELECT queue FROM hotline.calls');
+RESET ROLE;
+SET ROLE hotline_supervisor;
+SELECT hltest.eq('supervisor: no column of any relation shows D''s digits', hltest.leaks('13600000009'), '');
+RESET ROLE;
+SET ROLE hotline_privileged;
+SELECT hltest.eq('privileged: dedupe key whole',
+    (SELECT dedupe_key FROM hotline.v_alerts WHERE id = 30), 'repeat:+8613600000009:e33');
+RESET ROLE;
+
+-- NOTIFY payloads (hotline_alert and, from ack_alert, hotline_alert_ack)
+SELECT hltest.eq('notify payload: no digits of D', (
+    SELECT regexp_replace(hotline.alert_notify_json(a), '[^0-9]', '', 'g') LIKE '%13600000009%'
+    FROM hotline.alerts a WHERE id = 30), false);
+SELECT hltest.eq('notify payload: caller masked, detail masked', (
+    SELECT (hotline.alert_notify_json(a)::jsonb ->> 'caller') || '|' || (hotline.alert_notify_json(a)::jsonb ->> 'detail')
+    FROM hotline.alerts a WHERE id = 30), '+86136****0009|2 calls, last from 136****0009');
+SELECT hltest.eq('ack_alert notifies through the masked payload',
+    position('alert_notify_json' IN pg_get_functiondef('hotline.ack_alert(bigint, text)'::regprocedure)) > 0, true);
+
+-- mask_text: by digits, whatever the separators
+SELECT hltest.eq('mask_text dashes', hotline.mask_text('+861390000----0003'), '+86139****0003');
+SELECT hltest.eq('mask_text spaces and parens', hotline.mask_text('x (010) 6512 3456 y'), 'x (010****3456 y');
+SELECT hltest.eq('mask_text short runs and dates kept', hotline.mask_text('case 12, 2024-03-10 10:01, ref 123456'),
+    'case 12, 2024-03-10 10:01, ref 123456');
+SELECT hltest.eq('mask_text date then number', hotline.mask_text('2024-03-10 13900000002'), '2024-03-10 139****0002');
+SELECT hltest.eq('mask_json nested', hotline.mask_json('{"a":[13900000002,"139 0000 0002",{"b":"ok 12"}],"caller":"110"}'),
+    '{"a":["139****0002","139****0002",{"b":"ok 12"}],"caller":"*10"}'::jsonb);
+
+------------------------------------- issue 16: a resolution counts once
+-- case 31 on 2024-04-01: ended resolved, resolve, ended resolved (1), reopen,
+-- resolve (2), close, ended resolved on the closed case (no), survey 1
+-- reopens it, resolve (3).
+SET ROLE hotlined;
+INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES (31, '+8613800000031', 'resolved', '2024-04-01 08:00+00');
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
+SELECT 'r' || n, 31, t, '2024-04-01 09:00+00'::timestamptz + n * interval '1 minute', b::jsonb
+FROM (VALUES (1, 'call.ended', '{"outcome":"resolved"}'), (2, 'case.resolve', '{}'),
+             (3, 'call.ended', '{"outcome":"resolved"}'), (4, 'case.reopen', '{}'), (5, 'case.resolve', '{}'),
+             (6, 'case.close', '{}'), (7, 'call.ended', '{"outcome":"resolved"}'),
+             (8, 'survey.result', '{"score":1}'), (9, 'case.resolve', '{}')) AS v (n, t, b)
+ORDER BY n;
+RESET ROLE;
+SELECT hltest.eq('cases_resolved counts transitions',
+    (SELECT cases_resolved FROM hotline.daily_figures WHERE day = '2024-04-01'), 3::bigint);
+
 SET client_min_messages = warning;
 DROP SCHEMA hltest CASCADE;
 \echo 'admin_test.sql: all assertions passed'

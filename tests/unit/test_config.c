@@ -104,6 +104,9 @@ Test(example, loads)
 	cr_assert_eq(cfg.webhooks.max_retries, 5);
 	cr_assert_eq(cfg.log.level, 6);
 	cr_assert_null(cfg.http.listen);
+	cr_assert_str_eq(cfg.phone.country_code, "86");
+	cr_assert_str_eq(cfg.phone.trunk_prefix, "0");
+	cr_assert_str_eq(cfg.phone.international_prefix, "00");
 	hl_config_free(&cfg);
 	hl_config_free(&cfg); /* freeing twice is harmless: free zeroes */
 }
@@ -723,4 +726,28 @@ Test(reload, failed_load_keeps_old)
 	cr_assert_str_eq(err, "t.conf:2: sla.policies.[1].calendar: unknown calendar 'x'");
 	cr_assert_eq(cfg.database.conninfo, conninfo);
 	hl_config_free(&cfg);
+}
+
+/* Issue 16, item 11: the phone plan. */
+Test(phone, keys_default_and_errors)
+{
+	struct hl_config cfg;
+	str_ok(BASE, &cfg);
+	cr_assert_str_eq(cfg.phone.country_code, "", "default: no country");
+	hl_config_free(&cfg);
+	str_ok(BASE "phone = { country_code = \"1\"; trunk_prefix = \"1\"; international_prefix = \"011\"; };", &cfg);
+	cr_assert_str_eq(cfg.phone.country_code, "1");
+	cr_assert_str_eq(cfg.phone.trunk_prefix, "1");
+	cr_assert_str_eq(cfg.phone.international_prefix, "011");
+	hl_config_free(&cfg);
+	EXPECT_STR(BASE "phone = { country_code = \"+86\"; };",
+		   "t.conf:2: phone.country_code: must be a string of at most 3 digits");
+	EXPECT_STR(BASE "phone = { country_code = \"8612\"; };",
+		   "t.conf:2: phone.country_code: must be a string of at most 3 digits");
+	EXPECT_STR(BASE "phone = { country_code = \"086\"; };",
+		   "t.conf:2: phone.country_code: a country calling code does not start with 0");
+	EXPECT_STR(BASE "phone = { trunk_prefix = \"00\"; international_prefix = \"00\"; };",
+		   "t.conf:2: phone.trunk_prefix: must differ from international_prefix");
+	EXPECT_STR(BASE "phone = { country_code = 86; };", "t.conf:2: phone.country_code: expected a string, got an integer");
+	EXPECT_STR(BASE "phone = { area = \"10\"; };", "t.conf:2: phone.area: unknown key");
 }

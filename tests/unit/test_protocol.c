@@ -858,3 +858,31 @@ Test(replies, from_parse_errors)
 	free(r);
 	hl_event_free(&ev);
 }
+
+/* Issue 16, item 7: README promises "confidential: true on a call or case
+ * event"; every call and case event carries it to the rules (it used to be
+ * dropped for all but call.offered/abandoned/voicemail.left). */
+Test(issue16, confidential_reaches_the_rules_on_every_event)
+{
+	static const char *const lines[] = {
+		"{\"id\":\"r1\",\"type\":\"call.answered\",\"call_id\":\"c1\",\"agent\":\"a\",\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"call.ended\",\"call_id\":\"c1\",\"outcome\":\"x\",\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"callback.attempt\",\"case_id\":1,\"result\":\"busy\",\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.update\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.transfer\",\"case_id\":1,\"department\":\"d\",\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.resolve\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.reopen\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.hold\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"case.resume\",\"case_id\":1,\"confidential\":true}",
+		"{\"id\":\"r1\",\"type\":\"survey.result\",\"case_id\":1,\"score\":3,\"confidential\":true}",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct hl_event ev;
+		expect_ok(lines[i], &ev);
+		cr_assert_eq(ev.confidential, 1, "%s", lines[i]);
+		hl_event_free(&ev);
+	}
+	expect_err("{\"id\":\"r1\",\"type\":\"case.update\",\"case_id\":1,\"confidential\":\"yes\"}", HL_E_BAD_REQUEST,
+	           "confidential: must be true or false", "r1");
+}

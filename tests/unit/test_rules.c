@@ -904,14 +904,16 @@ Test(update, caller_informed_restarts_update_clock)
 	cr_assert_eq(u->due_at, T0 + 27 * HOUR);
 	cr_assert_eq(hl_world_case(f->w, 100)->last_contact_at, T0 + 3 * HOUR);
 
-	/* on hold: contact is recorded, the paused clock stays paused */
+	/* on hold: contact is recorded and starts a new run, paused until resume
+	 * with its whole allowance (issue 16, item 14) */
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e4", 100, T0 + 4 * HOUR));
 	e = E(HL_EV_CASE_UPDATE, "e5", T0 + 5 * HOUR);
 	e.case_id = 100;
 	e.caller_informed = 1;
 	ok(apply(f, e));
 	cr_assert_eq(u->state, HL_CS_PAUSED);
-	cr_assert_eq(u->seq, 2);
+	cr_assert_eq(u->seq, 3);
+	cr_assert_eq(u->remaining_ms, 24 * HOUR);
 	cr_assert_eq(hl_world_case(f->w, 100)->last_contact_at, T0 + 5 * HOUR);
 
 	/* confidential from the agent's tool; a note on a closed case is fine */
@@ -1746,5 +1748,120 @@ Test(speed, batch_of_1000_events)
 	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_MET);
 	cr_assert_eq(f->w->n_alerts, 500, "update and resolution overdue for each case");
 	cr_assert_lt(secs, 2.0, "1000 events took %.3fs", secs);
+	fx_free(f);
+}
+
+/* ------------------------------------------------ issue 16: items 7, 13, 14 */
+
+/* Item 7: "confidential" on any call or case event marks the case's caller;
+ * only case.update lifts it. */
+Test(issue16, confidential_on_every_event)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	cr_assert_not(hl_world_caller(f->w, P1)->confidential);
+	struct hl_event e = E(HL_EV_CALL_ANSWERED, "e2", T0 + MIN);
+	e.call_id = "c-1";
+	e.agent = "a7";
+	e.confidential = 1;
+	ok(apply(f, e));
+	cr_assert(hl_world_caller(f->w, P1)->confidential, "call.answered confidential:true marks");
+	cr_assert_not_null(strstr(last_desc(f), "caller marked confidential"), "%s", last_desc(f));
+	no_full_number(last_desc(f));
+
+	/* false on a call event asserts nothing */
+	struct hl_event n = E(HL_EV_CALL_ENDED, "e3", T0 + 2 * MIN);
+	n.call_id = "c-1";
+	n.outcome = "info";
+	n.confidential = 0;
+	ok(apply(f, n));
+	cr_assert(hl_world_caller(f->w, P1)->confidential);
+
+	/* case.update false lifts, true marks again */
+	struct hl_event u = E(HL_EV_CASE_UPDATE, "e4", T0 + 3 * MIN);
+	u.case_id = 100;
+	u.confidential = 0;
+	ok(apply(f, u));
+	cr_assert_not(hl_world_caller(f->w, P1)->confidential);
+	struct hl_event u2 = E(HL_EV_CASE_UPDATE, "e5", T0 + 4 * MIN);
+	u2.case_id = 100;
+	u2.confidential = 1;
+	ok(apply(f, u2));
+	cr_assert(hl_world_caller(f->w, P1)->confidential);
+
+	/* a case event whose caller row was not loaded creates it marked, and
+	 * an alert the same event raises is already confidential */
+	ok(offered(f, "e6", "c-2", P2, T0 + 5 * MIN));
+	hl_world_case(f->w, 101)->status = HL_ST_RESOLVED;
+	struct hl_event s = E(HL_EV_SURVEY_RESULT, "e7", T0 + 6 * MIN);
+	s.case_id = 101;
+	s.score = 1;
+	s.confidential = 1;
+	ok(apply(f, s));
+	cr_assert(hl_world_caller(f->w, P2)->confidential);
+	struct hl_alert *a = find_alert(f, "dissatisfied");
+	cr_assert_not_null(a);
+	cr_assert(a->confidential, "the alert raised by the marking event is confidential");
+	fx_free(f);
+}
+
+/* Item 13: call.ended after call.abandoned / voicemail.left keeps the
+ * abandonment (state and end time); the outcome is recorded. */
+Test(issue16, ended_keeps_abandonment)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0 + 10 * SEC));
+	ok(ended(f, "e3", "c-1", "hangup", T0 + 20 * SEC));
+	struct hl_call *c = hl_world_call(f->w, "c-1");
+	cr_assert_eq(c->state, HL_CALL_ABANDONED);
+	cr_assert_eq(c->ended_at, T0 + 10 * SEC);
+	cr_assert_str_eq(c->outcome, "hangup");
+
+	ok(offered(f, "e4", "c-2", P1, T0 + MIN));
+	ok(on_call(f, HL_EV_VOICEMAIL_LEFT, "e5", "c-2", T0 + MIN + 10 * SEC));
+	ok(ended(f, "e6", "c-2", "voicemail", T0 + MIN + 20 * SEC));
+	cr_assert_eq(hl_world_call(f->w, "c-2")->state, HL_CALL_VOICEMAIL);
+
+	/* an answered call still ends as before */
+	ok(offered(f, "e7", "c-3", P1, T0 + 2 * MIN));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e8", "c-3", T0 + 2 * MIN + SEC));
+	ok(ended(f, "e9", "c-3", "info", T0 + 3 * MIN));
+	cr_assert_eq(hl_world_call(f->w, "c-3")->state, HL_CALL_ENDED);
+	fx_free(f);
+}
+
+/* Item 14: a contact during a hold is the last contact: on resume the update
+ * clock runs its whole allowance from the resume (a new run started at the
+ * contact, armed paused). */
+Test(issue16, contact_during_hold_restarts_update_on_resume)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + 20 * HOUR)); /* 4h of update left */
+	struct hl_clock *u = clk(f, 100, HL_CK_UPDATE);
+	cr_assert_eq(u->remaining_ms, 4 * HOUR);
+	ok(attempt(f, "e3", 100, "reached", T0 + 30 * HOUR));
+	cr_assert_eq(hl_world_case(f->w, 100)->last_contact_at, T0 + 30 * HOUR);
+	cr_assert_eq(u->state, HL_CS_PAUSED, "still on hold: the new run waits");
+	cr_assert_eq(u->seq, 2);
+	cr_assert_eq(u->started_at, T0 + 30 * HOUR);
+	cr_assert_eq(u->remaining_ms, 24 * HOUR);
+	cr_assert_eq(u->warn_remaining_ms, 19 * HOUR + 12 * MIN);
+	cr_assert_eq(hl_clock_next_fire(u), 0);
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e4", 100, T0 + 40 * HOUR));
+	cr_assert_eq(u->state, HL_CS_PENDING);
+	cr_assert_eq(u->due_at, T0 + 64 * HOUR, "a full allowance from the resume, not 4h");
+	cr_assert_eq(u->warn_at, T0 + 40 * HOUR + 19 * HOUR + 12 * MIN);
+
+	/* the same through case.update caller_informed */
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e5", 100, T0 + 50 * HOUR));
+	struct hl_event e = E(HL_EV_CASE_UPDATE, "e6", T0 + 51 * HOUR);
+	e.case_id = 100;
+	e.caller_informed = 1;
+	ok(apply(f, e));
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e7", 100, T0 + 52 * HOUR));
+	cr_assert_eq(u->due_at, T0 + 76 * HOUR);
+	cr_assert_eq(u->seq, 3);
 	fx_free(f);
 }

@@ -437,3 +437,101 @@ Test(const_time, eq)
 	cr_assert_not(hl_const_time_eq("x", NULL));
 	cr_assert_not(hl_const_time_eq(NULL, NULL));
 }
+
+/* ------------------------------------- phones: E.164 under a plan (item 11) */
+
+static const struct hl_phone_plan CN = {"86", "0", "00"};
+static const struct hl_phone_plan US = {"1", "1", "011"};
+static const struct hl_phone_plan UK = {"44", "0", "00"};
+
+/* hl_phone_e164 under plan must give want, and be stable on its own output. */
+static void e164(const struct hl_phone_plan *plan, const char *in, const char *want)
+{
+	char out[HL_PHONE_MAX], again[HL_PHONE_MAX];
+	cr_assert_eq(hl_phone_e164(in, plan, out, sizeof out), 0, "'%s' should normalize", in);
+	cr_assert_str_eq(out, want, "'%s' under +%s", in, plan ? plan->country_code : "-");
+	cr_assert_eq(hl_phone_e164(out, plan, again, sizeof again), 0);
+	cr_assert_str_eq(again, out, "not stable: '%s' -> '%s' -> '%s'", in, out, again);
+}
+
+static void e164_bad(const struct hl_phone_plan *plan, const char *in)
+{
+	char out[HL_PHONE_MAX] = "junk";
+	cr_assert_eq(hl_phone_e164(in, plan, out, sizeof out), -1, "'%s' should be refused", in);
+	cr_assert_str_eq(out, "");
+}
+
+Test(phone, e164_one_caller_three_forms)
+{
+	e164(&CN, "13900000077", "+8613900000077");
+	e164(&CN, "+86 139 0000 0077", "+8613900000077");
+	e164(&CN, "0086 139-0000-0077", "+8613900000077");
+	e164(&CN, "+8613900000077", "+8613900000077");
+}
+
+Test(phone, e164_china)
+{
+	/* landlines: trunk prefix 0 + area code */
+	e164(&CN, "010-12345678", "+861012345678");
+	e164(&CN, "(0571) 8888 6666", "+8657188886666");
+	e164(&CN, "+86 (0)10 1234 5678", "+861012345678"); /* "(0)" after the own code */
+	e164(&CN, "0086 10 1234 5678", "+861012345678");
+	/* short service numbers stay as dialled */
+	e164(&CN, "110", "110");
+	e164(&CN, "120", "120");
+	e164(&CN, "12345", "12345");
+	e164(&CN, "95588", "95588");
+	e164(&CN, "123456", "123456");
+	e164(&CN, "0123", "0123");      /* trunk + too short a number: kept */
+	/* other countries */
+	e164(&CN, "001 202 555 0123", "+12025550123");
+	e164(&CN, "+44 20 7946 0958", "+442079460958");
+	e164(&CN, "00852 2123 4567", "+85221234567");
+	/* a 7+ digit national number without trunk prefix is national */
+	e164(&CN, "1234567", "+861234567");
+}
+
+Test(phone, e164_other_plans)
+{
+	e164(&US, "(202) 555-0123", "+12025550123");
+	e164(&US, "1 202 555 0123", "+12025550123");
+	e164(&US, "011 44 20 7946 0958", "+442079460958");
+	e164(&US, "911", "911");
+	e164(&UK, "020 7946 0958", "+442079460958");
+	e164(&UK, "+44 (0)20 7946 0958", "+442079460958");
+	e164(&UK, "00 86 139 0000 0077", "+8613900000077");
+	e164(&UK, "999", "999");
+	/* no country: v1 behaviour, separators removed only */
+	static const struct hl_phone_plan NONE = {"", "", ""};
+	e164(&NONE, "0086 139-0000-0077", "008613900000077");
+	e164(&NONE, "13900000077", "13900000077");
+	e164(NULL, "+86 139 0000 0077", "+8613900000077");
+}
+
+Test(phone, e164_garbage)
+{
+	e164_bad(&CN, "");
+	e164_bad(&CN, "+");
+	e164_bad(&CN, "00");
+	e164_bad(&CN, "0086");             /* the international prefix and 2 digits */
+	e164_bad(&CN, "12");
+	e164_bad(&CN, "139abc0077");
+	e164_bad(&CN, "tel:+8613900000077");
+	e164_bad(&CN, "+86+139");
+	e164_bad(&CN, "12345678901234567890"); /* 20 national digits + 86 = 22 */
+	e164_bad(&CN, "123456789012345678901");
+	e164_bad(&CN, NULL);
+	char out[8];
+	cr_assert_eq(hl_phone_e164("13900000077", &CN, out, sizeof out), -1); /* no room */
+	cr_assert_str_eq(out, "");
+}
+
+/* hl_phone_normalize (the parser's) follows the configured plan. */
+Test(phone, normalize_uses_the_configured_plan)
+{
+	hl_phone_set_plan(&CN);
+	cr_assert_str_eq(norm("0086 139-0000-0077"), "+8613900000077");
+	cr_assert_str_eq(norm("13900000077"), "+8613900000077");
+	hl_phone_set_plan(NULL);
+	cr_assert_str_eq(norm("13900000077"), "13900000077");
+}

@@ -1,0 +1,210 @@
+/*
+ * test_issue16.c - end-to-end regressions for issue 16 items 3, 7, 11, 12,
+ * 13 and 15 (confidential numbers, wrong data and figures), each against the
+ * real daemon and PostgreSQL.  The pure parts (rules, phone normalization,
+ * masking in SQL) are also unit-tested in tests/unit/test_rules.c,
+ * tests/unit/test_util.c and tests/sql/admin_test.sql; here the question is
+ * whether the whole path (parser, store, rules, views, NOTIFY) holds.
+ */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TestSuite(issue16, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 90);
+
+/* ---------------------------------------------------------------- helpers */
+
+/* RFC 3339 UTC time `delta_s` seconds from now, whole seconds. */
+static const char *iso_at(int delta_s)
+{
+	static char ring[16][40];
+	static unsigned n;
+	char *s = ring[n++ % 16];
+	time_t t = time(NULL) + delta_s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return s;
+}
+
+/* Send an event and expect ok; returns its case_id. */
+static int64_t ev_ok(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t ev_ok(struct hl_conn *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	json_object *r = hl_request(c, line);
+	cr_assert(r && hl_jbool(r, "ok"), "%s -> %s", line, r ? json_object_to_json_string(r) : "no response");
+	return hl_jint(r, "case_id");
+}
+
+/* ------------------------------------------- item 15: batching independence */
+
+/*
+ * Caller P has two open cases, A (older) and B (newest): "close B" and a new
+ * call then go to A.  Sent one by one, or in one write (one batch), the
+ * result must be the same.  Before the fix the store loaded only the newest
+ * open case (B); once the batch closed it the rules saw no open case and
+ * opened a third one.
+ */
+static int64_t two_open_cases_then_close_and_call(struct hl_conn *c, const char *p, const char *number,
+                                                  bool one_write, int64_t *case_a)
+{
+	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"%s-o1\",\"call_id\":\"%s-c1\",\"caller\":\"%s\",\"at\":\"%s\"}",
+	                  p, p, number, iso_at(-600));
+	ev_ok(c, "{\"type\":\"case.close\",\"id\":\"%s-x1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, iso_at(-590));
+	int64_t b = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"%s-o2\",\"call_id\":\"%s-c2\",\"caller\":\"%s\",\"at\":\"%s\"}",
+	                  p, p, number, iso_at(-300));
+	cr_assert_neq(a, b);
+	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"%s-r1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, iso_at(-200));
+	*case_a = a;
+
+	char close_b[256], call[256];
+	snprintf(close_b, sizeof close_b, "{\"type\":\"case.close\",\"id\":\"%s-x2\",\"case_id\":%lld,\"at\":\"%s\"}", p,
+	         (long long)b, iso_at(-100));
+	snprintf(call, sizeof call, "{\"type\":\"call.offered\",\"id\":\"%s-o3\",\"call_id\":\"%s-c3\",\"caller\":\"%s\",\"at\":\"%s\"}",
+	         p, p, number, iso_at(-50));
+	if (!one_write) {
+		ev_ok(c, "%s", close_b);
+		return ev_ok(c, "%s", call);
+	}
+	char both[600];
+	int n = snprintf(both, sizeof both, "%s\n%s\n", close_b, call);
+	cr_assert_eq(hl_send_raw(c, both, (size_t)n), 0);
+	json_object *r1 = hl_recv_json(c, HL_TIMEOUT_MS), *r2 = hl_recv_json(c, HL_TIMEOUT_MS);
+	cr_assert(r1 && hl_jbool(r1, "ok") && r2 && hl_jbool(r2, "ok"), "one write: %s / %s",
+	          r1 ? json_object_to_json_string(r1) : "-", r2 ? json_object_to_json_string(r2) : "-");
+	return hl_jint(r2, "case_id");
+}
+
+HL_TEST(issue16, new_call_joins_the_same_case_however_batched)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t a1, a2;
+	int64_t apart = two_open_cases_then_close_and_call(c, "s", "+8613900000151", false, &a1);
+	int64_t together = two_open_cases_then_close_and_call(c, "t", "+8613900000152", true, &a2);
+	cr_assert_eq(apart, a1, "one by one: the call joins the older open case");
+	cr_assert_eq(together, a2, "in one write: the call joins the older open case too (got %lld, want %lld)",
+	             (long long)together, (long long)a2);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases WHERE caller = '+8613900000152'"), 2,
+	             "no third case for the batched caller");
+}
+
+/* --------------------------------------------- item 13: abandonment is kept */
+
+HL_TEST(issue16, ended_after_abandoned_keeps_the_abandonment)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000131\",\"at\":\"%s\"}", iso_at(-60));
+	ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"a1\",\"call_id\":\"k1\",\"at\":\"%s\"}", iso_at(-50));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"hangup\",\"at\":\"%s\"}", iso_at(-40));
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000132\",\"at\":\"%s\"}", iso_at(-60));
+	ev_ok(c, "{\"type\":\"voicemail.left\",\"id\":\"v2\",\"call_id\":\"k2\",\"at\":\"%s\"}", iso_at(-50));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"voicemail\",\"at\":\"%s\"}", iso_at(-40));
+	char *states = hl_sql_text(d, "SELECT string_agg(call_id || ':' || state || ':' || coalesce(outcome, '-'), ',' ORDER BY call_id)"
+	                              " FROM hotline.calls");
+	cr_assert_str_eq(states, "k1:abandoned:hangup,k2:voicemail:voicemail");
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(calls_abandoned) FROM hotline.daily_figures"), 2);
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(voicemails) FROM hotline.daily_figures"), 1);
+}
+
+/* ------------------------------------------ item 12: one resolution, once */
+
+HL_TEST(issue16, repeated_resolutions_count_once)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", iso_at(-90));
+	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n1\",\"call_id\":\"k1\",\"agent\":\"a1\",\"at\":\"%s\"}", iso_at(-89));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"resolved\",\"at\":\"%s\"}", iso_at(-80));
+	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-70));
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", iso_at(-60));
+	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n2\",\"call_id\":\"k2\",\"agent\":\"a1\",\"at\":\"%s\"}", iso_at(-59));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"resolved\",\"at\":\"%s\"}", iso_at(-50));
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.daily_figures"), 1,
+	             "ended resolved -> resolve -> ended resolved is one resolution");
+	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"x1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-40));
+	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r2\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-30));
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.daily_figures"), 2, "after a reopen it counts again");
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.agent_daily WHERE agent = 'a1'"), 2);
+}
+
+/* ------------------------------------- item 11: one caller, three forms */
+
+HL_TEST(issue16, one_caller_three_forms_one_case)
+{
+	struct hl_e2e_opts o = {
+		.top = "phone = { country_code = \"86\"; trunk_prefix = \"0\"; international_prefix = \"00\"; };",
+	};
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"13900000077\",\"at\":\"%s\"}", iso_at(-30));
+	int64_t b = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+86 139 0000 0077\",\"at\":\"%s\"}", iso_at(-20));
+	int64_t e = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o3\",\"call_id\":\"k3\",\"caller\":\"0086 139-0000-0077\",\"at\":\"%s\"}", iso_at(-10));
+	cr_assert_eq(a, b);
+	cr_assert_eq(a, e);
+	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(DISTINCT caller, ',') FROM hotline.calls"), "+8613900000077");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'"), 1,
+	             "three calls from one telephone are repeat calls");
+	/* a short service number stays as dialled */
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o4\",\"call_id\":\"k4\",\"caller\":\"12345\"}");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.callers WHERE caller = '12345'"), 1);
+}
+
+/* ------------------------- item 7: confidential on case.update and others */
+
+HL_TEST(issue16, confidential_on_case_update_and_call_events)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000171\"}");
+	ev_ok(c, "{\"type\":\"case.update\",\"id\":\"u1\",\"case_id\":%lld,\"confidential\":true}", (long long)a);
+	cr_assert_eq(hl_sql_int(d, "SELECT confidential::int FROM hotline.callers WHERE caller = '+8613900000171'"), 1,
+	             "case.update confidential:true marks the caller");
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000172\"}");
+	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n2\",\"call_id\":\"k2\",\"agent\":\"a\",\"confidential\":true}");
+	cr_assert_eq(hl_sql_int(d, "SELECT confidential::int FROM hotline.callers WHERE caller = '+8613900000172'"), 1,
+	             "call.answered confidential:true marks the caller");
+	hl_sql(d, "SET ROLE hotline_admin");
+	char *shown = hl_sql_text(d, "SELECT string_agg(caller, ',' ORDER BY id) FROM hotline.v_cases");
+	hl_sql(d, "RESET ROLE");
+	cr_assert_str_eq(shown, "+86139****0171,+86139****0172");
+}
+
+/* ----------------------------------- item 3: the ack NOTIFY is masked */
+
+HL_TEST(issue16, ack_notify_payload_is_masked)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	for (int i = 0; i < 3; i++)
+		ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o%d\",\"call_id\":\"k%d\",\"caller\":\"+8613900000181\","
+		         "\"confidential\":true,\"at\":\"%s\"}", i, i, iso_at(-30 + i));
+	int64_t alert = hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'repeat_caller'");
+	hl_sql(d, "LISTEN hotline_alert_ack");
+	cr_assert_eq(hl_sql_int(d, "SELECT hotline.ack_alert(%lld, 'sup')::int", (long long)alert), 1);
+	PGnotify *n = NULL;
+	for (int i = 0; i < 50 && !n; i++) {
+		PQconsumeInput(d->pg);
+		n = PQnotifies(d->pg);
+		if (!n)
+			hl_sleep_ms(20);
+	}
+	cr_assert_not_null(n, "no hotline_alert_ack notification");
+	char payload[1024];
+	snprintf(payload, sizeof payload, "%s", n->extra);
+	PQfreemem(n);
+	cr_assert_null(strstr(payload, "13900000181"), "full number in the ack payload: %s", payload);
+	cr_assert_not_null(strstr(payload, "+86139****0181"), "%s", payload);
+	cr_assert_not_null(strstr(payload, "\"confidential\": true") ? payload : strstr(payload, "\"confidential\":true"),
+	                   "%s", payload);
+}
