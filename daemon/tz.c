@@ -345,7 +345,7 @@ static int read_block(const unsigned char *p, const struct tzif_header *h, size_
 	for (size_t i = 0; i < h->typecnt; i++) {
 		int32_t off = (int32_t)be32(p + i * 6);
 		/* RFC 8536: utoff must not be -2^31; real zones stay within a day. */
-		if (off <= -26 * 3600 || off >= 26 * 3600 || p[i * 6 + 4] > 1 || p[i * 6 + 5] >= h->charcnt)
+		if (off <= -HL_ZONE_OFFSET_LIMIT_S || off >= HL_ZONE_OFFSET_LIMIT_S || p[i * 6 + 4] > 1 || p[i * 6 + 5] >= h->charcnt)
 			return -1;
 		z->type_off[i] = off;
 	}

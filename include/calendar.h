@@ -24,6 +24,9 @@ struct hl_zone *hl_zone_from_tzif(const unsigned char *data, size_t len, char *e
 /* Parse a POSIX TZ string such as "CST-8" or "CET-1CEST,M3.5.0,M10.5.0/3"; pure. */
 struct hl_zone *hl_zone_from_posix(const char *tz, char *err, size_t errlen);
 void hl_zone_free(struct hl_zone *z);
+/* Every offset a zone can have is strictly within +-this many seconds
+ * (TZif offsets beyond it are refused; POSIX offsets stay below 25 h). */
+#define HL_ZONE_OFFSET_LIMIT_S (26 * 3600)
 /* Seconds east of UTC in force at the instant utc_s. */
 int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
 /*

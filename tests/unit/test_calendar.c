@@ -800,3 +800,111 @@ Test(workdays, span_grammar)
 	cr_assert_eq(hl_parse_span("99999wd", &s), -1);
 	cr_assert_eq(hl_parse_span("3WD", &s), -1);
 }
+
+/* ------------------------------- skipped dates and intervals inside a gap */
+
+static const char *const FRI_SAT[7] = { "", "", "", "", "", "13:30-17:30", "09:00-17:00" };
+
+Test(skipped, apia_skipped_friday_does_not_eat_saturday)
+{
+	/* Samoa moved across the date line: Friday 2011-12-30 never happened
+	 * (Thursday 23:59:59 -10 was followed by Saturday 00:00 +14). */
+	struct hl_calendar *c = make_cal("Pacific/Apia", FRI_SAT, NULL, NULL, NULL);
+	hl_ms sat = lt(c, 2011, 12, 31, 0, 0);
+	cr_assert_eq(hl_cal_local_day(c, sat), hl_days_from_civil(2011, 12, 31));
+	/* Saturday keeps its own hours (the bug: Saturday 10:00 was closed) */
+	cr_assert(hl_cal_is_open(c, lt(c, 2011, 12, 31, 10, 0)));
+	cr_assert(hl_cal_is_open(c, lt(c, 2011, 12, 31, 9, 0)));
+	cr_assert_not(hl_cal_is_open(c, lt(c, 2011, 12, 31, 8, 59)));
+	/* the skipped Friday has no hours: they do not reappear on Saturday */
+	cr_assert_not(hl_cal_is_open(c, lt(c, 2011, 12, 31, 17, 15)));
+	cr_assert_eq(hl_cal_between(c, lt(c, 2011, 12, 29, 0, 0), lt(c, 2012, 1, 1, 0, 0)), 8 * H_MS);
+	/* a deadline across the date: Fri 23 14:00 + 12h = 3.5 + 8 (Sat 24), then Sat 31 09:30 */
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 23, 14, 0), 12 * H_MS), 2011, 12, 31, 9, 30);
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 29, 12, 0), 0), 2011, 12, 31, 9, 0);
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 29, 12, 0), 8 * H_MS), 2011, 12, 31, 17, 0);
+	/* working days: the skipped Friday is not one */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 0), 2011, 12, 31, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 1), 2011, 12, 31, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 2), 2012, 1, 6, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 24, 10, 0), 1), 2011, 12, 31, 17, 0);
+	free_cal(c);
+}
+
+Test(skipped, kiritimati_skipped_saturday_does_not_eat_sunday)
+{
+	/* Kiribati's Line Islands skipped Saturday 1994-12-31 (-10 -> +14). */
+	static const char *const SAT_SUN[7] = { "09:00-17:00", "", "", "", "", "", "13:30-17:30" };
+	struct hl_calendar *c = make_cal("Pacific/Kiritimati", SAT_SUN, NULL, NULL, NULL);
+	cr_assert(hl_cal_is_open(c, lt(c, 1995, 1, 1, 10, 0)));
+	cr_assert_not(hl_cal_is_open(c, lt(c, 1995, 1, 1, 17, 15)));
+	cr_assert_eq(hl_cal_between(c, lt(c, 1994, 12, 30, 0, 0), lt(c, 1995, 1, 2, 0, 0)), 8 * H_MS);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 1994, 12, 30, 10, 0), 1), 1995, 1, 1, 17, 0);
+	free_cal(c);
+}
+
+Test(skipped, interval_inside_a_dst_gap_does_not_delete_a_later_one)
+{
+	/* Berlin 2026-03-29: 02:00-03:00 does not exist.  02:30-02:53 moves
+	 * forward by the gap to 03:30-03:53, inside 03:00-04:00: one hour open. */
+	static const char *const SUN_GAP[7] = { "02:30-02:53,03:00-04:00", "", "", "", "", "", "" };
+	struct hl_calendar *c = make_cal("Europe/Berlin", SUN_GAP, NULL, NULL, NULL);
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 29, 0, 0), lt(c, 2026, 3, 30, 0, 0)), H_MS);
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 15))); /* 03:15 CEST */
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 0)));  /* 03:00 CEST */
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 59)));
+	cr_assert_not(hl_cal_is_open(c, utc_ms(2026, 3, 29, 2, 0)));
+	assert_local(c, hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 3, 29, 3, 0);
+	cr_assert_eq(hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), H_MS), utc_ms(2026, 3, 29, 2, 0));
+	/* a normal Sunday: 23 + 60 minutes */
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 4, 5, 0, 0), lt(c, 2026, 4, 6, 0, 0)), 83 * MIN_MS);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 29, 0, 0), 0), 2026, 3, 29, 4, 0);
+	free_cal(c);
+}
+
+Test(skipped, nuuk_saturday_gap_interval_does_not_delete_sunday_midnight)
+{
+	/* Nuuk springs forward at Saturday 23:00 -02 -> Sunday 00:00 -01, so a
+	 * Saturday interval 23:15-23:30 lands on Sunday 00:15-00:30. */
+	static const char *const NIGHT[7] = { "00:00-01:00", "", "", "", "", "", "23:15-23:30" };
+	struct hl_calendar *c = make_cal("America/Nuuk", NIGHT, NULL, NULL, NULL);
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 5))); /* Sunday 00:05 -01 */
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 28, 0, 0), lt(c, 2026, 3, 30, 0, 0)), H_MS);
+	cr_assert_eq(hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), utc_ms(2026, 3, 29, 1, 0));
+	/* the Saturday (whose hours moved past midnight) still counts as a working day */
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 0), utc_ms(2026, 3, 29, 1, 30));
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 1), utc_ms(2026, 3, 29, 2, 0));
+	free_cal(c);
+}
+
+Test(skipped, hours_wholly_inside_a_gap_that_vanish_are_not_a_working_day)
+{
+	/* Berlin Sunday 02:00-03:00 on 2026-03-29 is entirely skipped: no open
+	 * time, so that Sunday is not a working day (a week later it is). */
+	static const char *const SUN_2_3[7] = { "02:00-03:00", "", "", "", "", "", "" };
+	struct hl_calendar *c = make_cal("Europe/Berlin", SUN_2_3, NULL, NULL, NULL);
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 29, 0, 0), lt(c, 2026, 3, 30, 0, 0)), 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 4, 5, 3, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 1), 2026, 4, 5, 3, 0);
+	assert_local(c, hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 4, 5, 2, 0);
+	free_cal(c);
+}
+
+Test(prop, round_trip_across_skipped_dates_and_gaps)
+{
+	alarm(30); /* guard against hangs (criterion .timeout leaks in its runner) */
+	struct hl_calendar *c = make_cal("Pacific/Apia", FRI_SAT, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2011, 12, 10, 0, 0), 30 * DAY_MS, 7);
+	free_cal(c);
+	static const char *const SUN_GAP[7] = { "02:30-02:53,03:00-04:00", "01:00-03:00", "", "", "", "",
+						"22:00-24:00" };
+	c = make_cal("Europe/Berlin", SUN_GAP, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2026, 3, 15, 0, 0), 20 * DAY_MS, 8);
+	check_properties(c, lt(c, 2026, 10, 18, 0, 0), 15 * DAY_MS, 9);
+	free_cal(c);
+	static const char *const NIGHT[7] = { "00:00-01:00", "", "", "", "", "", "22:00-22:30,23:15-23:30" };
+	c = make_cal("America/Nuuk", NIGHT, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2026, 3, 10, 0, 0), 40 * DAY_MS, 10);
+	check_properties(c, lt(c, 2026, 10, 10, 0, 0), 40 * DAY_MS, 11);
+	free_cal(c);
+}
