@@ -548,6 +548,7 @@ hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
 	if (!c || n < 0 || !in_range(start) || !hl_calendar_has_hours(c))
 		return INT64_MAX;
 	int32_t day = hl_cal_local_day(c, start);
+	const int32_t first = day;
 	int closed_run = 0;
 	if (n == 0) {
 		/* the start day counts while it is still open for business */
@@ -557,7 +558,8 @@ hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
 		n = 1;
 	}
 	for (;;) {
-		day++;
+		if (++day - first > HL_CAL_MAX_WALK)
+			return INT64_MAX; /* as hl_cal_add: give up on absurd walks */
 		hl_ms e = day_close(c, day);
 		/* e <= start only where a zone moved its clock back by more than a
 		 * day (Apia 1892 lived 4 July twice): such a day has passed. */

@@ -116,7 +116,10 @@ int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b);
  * clock starts on; "0wd" ends at the closing time of the start day itself,
  * or of the next working day when the clock starts on a closed day or at or
  * after closing time.  The closing time of a day is the end of its last
- * interval.  INT64_MAX when the calendar is NULL or never open.
+ * interval.  A date the zone skips is not a working day, nor is a day whose
+ * hours vanish in a DST gap.  INT64_MAX when the calendar is NULL or never
+ * open, when n < 0, or when the walk would pass HL_CAL_MAX_CLOSED_DAYS closed
+ * days in a row or HL_CAL_MAX_WALK days in all.
  */
 hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n);
 /*
