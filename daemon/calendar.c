@@ -34,8 +34,9 @@
  * is closed, and a deadline that uses up the last open millisecond of a day
  * is that closing instant, not the next morning.
  *
- * The civil-date helpers are Howard Hinnant's days_from_civil / civil_from_days
- * (http://howardhinnant.github.io/date_algorithms.html).
+ * Civil-date arithmetic (day numbers, weekdays, month lengths) lives in
+ * tz.c, which needs it for POSIX rules and depends on nothing here; this
+ * file builds on tz.c, never the other way round.
  */
 #include "calendar.h"
 
@@ -52,50 +53,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
-}
-
-/* ------------------------------------------------------------ civil dates */
-
-int32_t hl_days_from_civil(int y, int m, int d)
-{
-	int64_t yy = (int64_t)y - (m <= 2);
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;                               /* [0, 399] */
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         /* [0, 146096] */
-	return (int32_t)(era * 146097 + doe - 719468);
-}
-
-void hl_civil_from_days(int32_t days, int *y, int *m, int *d)
-{
-	int64_t z = (int64_t)days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-	int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (mm <= 2));
-	*m = mm;
-	*d = dd;
-}
-
-int hl_weekday(int32_t days)
-{
-	int64_t z = days;
-	return (int)(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
-}
-
-static bool leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && leap_year(y) ? 29 : md[m - 1];
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -197,7 +154,7 @@ static int parse_date(const char **pp, int32_t *day)
 		if (f < 2 && *p++ != '-')
 			return -1;
 	}
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > hl_days_in_month(v[0], v[1]))
 		return -1;
 	*day = hl_days_from_civil(v[0], v[1], v[2]);
 	*pp = p;

@@ -37,10 +37,13 @@ int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
  */
 int64_t hl_zone_local_to_utc(const struct hl_zone *z, int64_t local_s);
 
-/* Civil (local) day number: days since 1970-01-01 of the proleptic Gregorian calendar. */
+/* Civil dates (tz.c, the one place for date arithmetic).  Civil (local) day
+ * number: days since 1970-01-01 of the proleptic Gregorian calendar. */
 int32_t hl_days_from_civil(int y, int m, int d);
 void hl_civil_from_days(int32_t days, int *y, int *m, int *d);
 int hl_weekday(int32_t days); /* 0 = Sunday .. 6 = Saturday */
+bool hl_is_leap_year(int y);
+int hl_days_in_month(int y, int m); /* 28..31; 0 when m is not 1..12 */
 
 #define HL_CAL_MAX_INTERVALS 8
 

@@ -154,6 +154,26 @@ Test(civil, round_trip_and_weekday_sequence)
 	}
 }
 
+Test(civil, leap_years_and_month_lengths)
+{
+	cr_assert(hl_is_leap_year(2024) && hl_is_leap_year(2000) && hl_is_leap_year(1600));
+	cr_assert(!hl_is_leap_year(2026) && !hl_is_leap_year(1900) && !hl_is_leap_year(2100));
+	cr_assert(hl_is_leap_year(0) && hl_is_leap_year(-4) && !hl_is_leap_year(-1));
+	cr_assert_eq(hl_days_in_month(2024, 2), 29);
+	cr_assert_eq(hl_days_in_month(2026, 2), 28);
+	cr_assert_eq(hl_days_in_month(2026, 4), 30);
+	cr_assert_eq(hl_days_in_month(2026, 12), 31);
+	cr_assert_eq(hl_days_in_month(2026, 0), 0);
+	cr_assert_eq(hl_days_in_month(2026, 13), 0);
+	/* month lengths agree with the day numbers, over four centuries */
+	for (int y = 1800; y < 2200; y++)
+		for (int m = 1; m <= 12; m++) {
+			int32_t first = hl_days_from_civil(y, m, 1);
+			int32_t next = m == 12 ? hl_days_from_civil(y + 1, 1, 1) : hl_days_from_civil(y, m + 1, 1);
+			cr_assert_eq(next - first, hl_days_in_month(y, m), "%d-%02d", y, m);
+		}
+}
+
 /* ------------------------------------------------------------ day hours */
 
 Test(parse, day_hours_good)
