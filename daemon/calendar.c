@@ -11,11 +11,20 @@
  * hl_zone_local_to_utc(), so 09:00-17:00 on a DST-change day is still 09:00
  * to 17:00 on the office clock (8 real hours), and a zone that changed its
  * offset is handled by the zone data.  Every query walks these UTC intervals
- * day by day from the day before the start instant; the walk clamps each
- * interval to begin no earlier than the previous one ended, so intervals are
- * ascending and never overlap even around odd zone changes.  hl_cal_add,
- * hl_cal_between and hl_cal_is_open all use that one walk, which is what
- * makes hl_cal_between(s, hl_cal_add(s, x)) == x hold exactly.
+ * day by day from a few days before the start instant, and the walk hands
+ * out their union in ascending, disjoint pieces.  The union matters because
+ * the mapping is not monotone: an interval wholly inside a spring-forward
+ * gap moves forward past a later one of the same day (Berlin "02:30-02:53,
+ * 03:00-04:00" is one hour, 03:00-04:00 CEST), and a closing time in a gap
+ * can move onto the next day (Nuuk).  hl_cal_add, hl_cal_between and
+ * hl_cal_is_open all use that one walk, which is what makes
+ * hl_cal_between(s, hl_cal_add(s, x)) == x hold exactly.
+ *
+ * A date the zone skips entirely (Pacific/Apia 2011-12-30, Pacific/Kiritimati
+ * 1994-12-31: no instant reads that date) has no opening hours and is not a
+ * working day.  Nobody worked the Friday Samoa did not have; moving its
+ * hours onto Saturday (what "a reading in a gap moves forward" would give)
+ * would invent a 12-hour Saturday.  The next day keeps exactly its own hours.
  *
  * Cost is a few binary searches per day walked, never per minute; the walk
  * stops after HL_CAL_MAX_CLOSED_DAYS closed days in a row (a calendar that is
@@ -25,8 +34,9 @@
  * is closed, and a deadline that uses up the last open millisecond of a day
  * is that closing instant, not the next morning.
  *
- * The civil-date helpers are Howard Hinnant's days_from_civil / civil_from_days
- * (http://howardhinnant.github.io/date_algorithms.html).
+ * Civil-date arithmetic (day numbers, weekdays, month lengths) lives in
+ * tz.c, which needs it for POSIX rules and depends on nothing here; this
+ * file builds on tz.c, never the other way round.
  */
 #include "calendar.h"
 
@@ -43,50 +53,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
-}
-
-/* ------------------------------------------------------------ civil dates */
-
-int32_t hl_days_from_civil(int y, int m, int d)
-{
-	int64_t yy = (int64_t)y - (m <= 2);
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;                               /* [0, 399] */
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         /* [0, 146096] */
-	return (int32_t)(era * 146097 + doe - 719468);
-}
-
-void hl_civil_from_days(int32_t days, int *y, int *m, int *d)
-{
-	int64_t z = (int64_t)days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-	int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (mm <= 2));
-	*m = mm;
-	*d = dd;
-}
-
-int hl_weekday(int32_t days)
-{
-	int64_t z = days;
-	return (int)(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
-}
-
-static bool leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && leap_year(y) ? 29 : md[m - 1];
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -188,7 +154,7 @@ static int parse_date(const char **pp, int32_t *day)
 		if (f < 2 && *p++ != '-')
 			return -1;
 	}
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > hl_days_in_month(v[0], v[1]))
 		return -1;
 	*day = hl_days_from_civil(v[0], v[1], v[2]);
 	*pp = p;
@@ -299,31 +265,59 @@ int32_t hl_cal_local_day(const struct hl_calendar *c, hl_ms t)
 
 /* ------------------------------------------------------------ the walk */
 
-/* Iterator over the calendar's open intervals in UTC, ascending. */
+/*
+ * The walk yields the calendar's open time as the union of its intervals,
+ * in ascending, disjoint pieces (two pieces may touch).  Day by day, each day's intervals are mapped to instants
+ * and merged into a small buffer of pending intervals; the head of the
+ * buffer is handed out once no later day can reach back to it.  Mapping is
+ * not monotone, which is why a plain "clamp to the previous end" loses time:
+ * an interval wholly inside a DST gap moves forward past a later interval of
+ * the same day, and a day's closing time can move onto the next day.
+ *
+ * A day's intervals lie within HL_ZONE_OFFSET_LIMIT_S of its local readings,
+ * so every instant of local day d or later is at least day_floor(d): once
+ * day d is next to expand, pending time before day_floor(d) is final.  Callers walk from
+ * WALK_MARGIN_DAYS before the day of interest, which covers every day whose
+ * intervals can reach it (3 days > 2 * 26 h), so the union around an
+ * instant never depends on where a walk began.
+ */
+#define WALK_MARGIN_DAYS 3
+#define WALK_BUF (8 * HL_CAL_MAX_INTERVALS)
+
 struct walk {
 	const struct hl_calendar *c;
 	int32_t day;           /* next local day to expand */
 	int32_t last_day;      /* do not expand beyond this day */
 	int32_t last_open_day; /* the last day that had open time */
-	hl_ms prev_end;        /* end of the last interval returned */
-	hl_ms open[HL_CAL_MAX_INTERVALS], close[HL_CAL_MAX_INTERVALS];
-	int n, i;
+	hl_ms open[WALK_BUF], close[WALK_BUF]; /* pending: sorted, disjoint, not touching */
+	int n;
 };
 
 static void walk_init(struct walk *w, const struct hl_calendar *c, int32_t from, int32_t to)
 {
-	memset(w, 0, sizeof *w);
 	w->c = c;
 	w->day = from;
 	w->last_day = to;
 	w->last_open_day = from;
-	w->prev_end = INT64_MIN;
+	w->n = 0;
 }
 
-/* Expand one local day into UTC intervals (unclamped). */
+/* No instant of the zone reads local day `day`: the zone skipped the whole
+ * date (Pacific/Apia 2011-12-30).  Its local midnight, moved forward by the
+ * gap, then already reads a later day. */
+static bool day_skipped(const struct hl_calendar *c, int32_t day)
+{
+	int64_t midnight = hl_zone_local_to_utc(c->zone, (int64_t)day * 86400);
+	return hl_cal_local_day(c, midnight * 1000) != day;
+}
+
+/* Expand one local day into UTC intervals, in the order of its hours (not
+ * necessarily ascending, see above).  A skipped date has none. */
 static int day_spans(const struct hl_calendar *c, int32_t day, hl_ms *open, hl_ms *close)
 {
 	const struct hl_day_hours *h = hl_cal_day_hours(c, day);
+	if (h->n == 0 || day_skipped(c, day))
+		return 0;
 	int64_t base = (int64_t)day * 86400;
 	int n = 0;
 	for (int i = 0; i < h->n && i < HL_CAL_MAX_INTERVALS; i++) {
@@ -338,26 +332,66 @@ static int day_spans(const struct hl_calendar *c, int32_t day, hl_ms *open, hl_m
 	return n;
 }
 
+/* Earliest instant any interval of local day `day` (or a later one) can have. */
+static hl_ms day_floor(int32_t day)
+{
+	return ((int64_t)day * 86400 - HL_ZONE_OFFSET_LIMIT_S) * 1000;
+}
+
+/* Merge [o, e) into the pending buffer, keeping it sorted and disjoint. */
+static void walk_merge(struct walk *w, hl_ms o, hl_ms e)
+{
+	int i = 0;
+	while (i < w->n && w->close[i] < o)
+		i++;
+	int j = i;
+	while (j < w->n && w->open[j] <= e) { /* overlaps or touches: absorb */
+		if (w->open[j] < o)
+			o = w->open[j];
+		if (w->close[j] > e)
+			e = w->close[j];
+		j++;
+	}
+	/* replace pending[i..j) by the one merged interval */
+	int tail = w->n - j;
+	memmove(&w->open[i + 1], &w->open[j], (size_t)tail * sizeof w->open[0]);
+	memmove(&w->close[i + 1], &w->close[j], (size_t)tail * sizeof w->close[0]);
+	w->open[i] = o;
+	w->close[i] = e;
+	w->n = i + 1 + tail;
+}
+
 /* Next open interval [*o, *e); false when the walk is over. */
 static bool walk_next(struct walk *w, hl_ms *o, hl_ms *e)
 {
 	for (;;) {
-		while (w->i < w->n) {
-			hl_ms lo = w->open[w->i] > w->prev_end ? w->open[w->i] : w->prev_end;
-			hl_ms hi = w->close[w->i];
-			w->i++;
-			if (hi > lo) {
-				w->prev_end = hi;
-				*o = lo;
-				*e = hi;
+		bool more = w->day <= w->last_day && w->day - w->last_open_day <= HL_CAL_MAX_CLOSED_DAYS;
+		/* Everything before day_floor(w->day) is final.  Hand out that part
+		 * of the head and keep the rest pending, so a 24/7 calendar (one
+		 * endless merged interval) still comes out a day at a time.  The
+		 * buffer holds a few days of intervals at most; the size check is
+		 * a guard that real zone data never reaches. */
+		hl_ms fin = more && w->n <= WALK_BUF - HL_CAL_MAX_INTERVALS ? day_floor(w->day) : INT64_MAX;
+		if (w->n > 0 && w->open[0] < fin) {
+			*o = w->open[0];
+			if (w->close[0] > fin) {
+				*e = fin;
+				w->open[0] = fin;
 				return true;
 			}
+			*e = w->close[0];
+			w->n--;
+			memmove(&w->open[0], &w->open[1], (size_t)w->n * sizeof w->open[0]);
+			memmove(&w->close[0], &w->close[1], (size_t)w->n * sizeof w->close[0]);
+			return true;
 		}
-		if (w->day > w->last_day || w->day - w->last_open_day > HL_CAL_MAX_CLOSED_DAYS)
+		if (!more)
 			return false;
-		w->n = day_spans(w->c, w->day, w->open, w->close);
-		w->i = 0;
-		if (w->n > 0)
+		hl_ms open[HL_CAL_MAX_INTERVALS], close[HL_CAL_MAX_INTERVALS];
+		int n = day_spans(w->c, w->day, open, close);
+		for (int i = 0; i < n; i++)
+			walk_merge(w, open[i], close[i]);
+		if (n > 0)
 			w->last_open_day = w->day;
 		w->day++;
 	}
@@ -377,7 +411,7 @@ bool hl_cal_is_open(const struct hl_calendar *c, hl_ms t)
 	int32_t d = hl_cal_local_day(c, t);
 	struct walk w;
 	hl_ms o, e;
-	walk_init(&w, c, d - 1, d + 1);
+	walk_init(&w, c, d - WALK_MARGIN_DAYS, d + WALK_MARGIN_DAYS);
 	while (walk_next(&w, &o, &e)) {
 		if (o > t)
 			break;
@@ -398,7 +432,7 @@ hl_ms hl_cal_add(const struct hl_calendar *c, hl_ms start, int64_t amount)
 	int32_t d = hl_cal_local_day(c, start);
 	struct walk w;
 	hl_ms o, e;
-	walk_init(&w, c, d - 1, d + HL_CAL_MAX_WALK);
+	walk_init(&w, c, d - WALK_MARGIN_DAYS, d + HL_CAL_MAX_WALK);
 	while (walk_next(&w, &o, &e)) {
 		if (e <= start)
 			continue;
@@ -425,13 +459,13 @@ int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b)
 	if (b <= a)
 		return 0;
 	int32_t d = hl_cal_local_day(c, a);
-	int32_t dl = hl_cal_local_day(c, b) + 1;
+	int32_t dl = hl_cal_local_day(c, b) + WALK_MARGIN_DAYS;
 	if (dl > d + HL_CAL_MAX_WALK)
 		dl = d + HL_CAL_MAX_WALK;
 	struct walk w;
 	hl_ms o, e;
 	int64_t sum = 0;
-	walk_init(&w, c, d - 1, dl);
+	walk_init(&w, c, d - WALK_MARGIN_DAYS, dl);
 	while (walk_next(&w, &o, &e)) {
 		if (o >= b)
 			break;
@@ -445,16 +479,23 @@ int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b)
 
 /* ------------------------------------------------------- working days */
 
-/* Closing instant of local day `day` (end of its last interval); 0 when the
- * day has no open time of its own (closed, or a date the zone skips, whose
- * hours land on the next day). */
+/*
+ * Closing instant of local day `day`: the end of the last of its own
+ * intervals, mapped like every other opening time (a closing time inside a
+ * DST gap moves forward by the gap, even past midnight).  0 when the day has
+ * no open time of its own: closed, a date the zone skips, or hours that
+ * vanish entirely in a gap (Berlin "02:00-03:00" on the spring-forward
+ * night).  A working day is exactly a day with a non-zero closing time, so
+ * a day counts as a working day if and only if hl_cal_add finds open time
+ * that its hours produced.
+ */
 static hl_ms day_close(const struct hl_calendar *c, int32_t day)
 {
 	hl_ms open[HL_CAL_MAX_INTERVALS], close[HL_CAL_MAX_INTERVALS];
 	int n = day_spans(c, day, open, close);
 	hl_ms last = 0;
 	for (int i = 0; i < n; i++)
-		if (hl_cal_local_day(c, open[i]) == day && close[i] > last)
+		if (close[i] > last)
 			last = close[i];
 	return last;
 }
@@ -464,6 +505,7 @@ hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
 	if (!c || n < 0 || !in_range(start) || !hl_calendar_has_hours(c))
 		return INT64_MAX;
 	int32_t day = hl_cal_local_day(c, start);
+	const int32_t first = day;
 	int closed_run = 0;
 	if (n == 0) {
 		/* the start day counts while it is still open for business */
@@ -473,9 +515,12 @@ hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
 		n = 1;
 	}
 	for (;;) {
-		day++;
+		if (++day - first > HL_CAL_MAX_WALK)
+			return INT64_MAX; /* as hl_cal_add: give up on absurd walks */
 		hl_ms e = day_close(c, day);
-		if (e == 0) {
+		/* e <= start only where a zone moved its clock back by more than a
+		 * day (Apia 1892 lived 4 July twice): such a day has passed. */
+		if (e <= start) {
 			if (++closed_run > HL_CAL_MAX_CLOSED_DAYS)
 				return INT64_MAX;
 			continue;

@@ -14,6 +14,10 @@
  *     after the last stored transition; Debian's "slim" zoneinfo stores only a
  *     few transitions, so recent years may come from the footer alone.
  *
+ * The civil-date arithmetic (day numbers, weekdays, leap years) is here too,
+ * because POSIX rules need it and calendar.c builds on this file: keeping it
+ * here means tz.c depends on nothing and calendar.c only on tz.c.
+ *
  * A zone is immutable once built; every lookup is a pure function of the
  * zone and the instant (binary search in the transition table, or evaluation
  * of the POSIX rule for the years around the instant).
@@ -81,6 +85,55 @@ static int64_t floor_div(int64_t a, int64_t b)
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
+}
+
+/* ------------------------------------------------------------ civil dates */
+
+/* Howard Hinnant's days_from_civil / civil_from_days
+ * (http://howardhinnant.github.io/date_algorithms.html): exact for every
+ * int32 day number, no tables, no loops. */
+int32_t hl_days_from_civil(int y, int m, int d)
+{
+	int64_t yy = (int64_t)y - (m <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;                               /* [0, 399] */
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         /* [0, 146096] */
+	return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void hl_civil_from_days(int32_t days, int *y, int *m, int *d)
+{
+	int64_t z = (int64_t)days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
+	int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (mm <= 2));
+	*m = mm;
+	*d = dd;
+}
+
+int hl_weekday(int32_t days)
+{
+	int64_t z = days;
+	return (int)(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
+}
+
+bool hl_is_leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int hl_days_in_month(int y, int m)
+{
+	static const int md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (m < 1 || m > 12)
+		return 0;
+	return m == 2 && hl_is_leap_year(y) ? 29 : md[m - 1];
 }
 
 /* ------------------------------------------------------ POSIX TZ strings */
@@ -210,28 +263,17 @@ static int parse_posix(const char *s, struct posix_tz *out)
 	return 0;
 }
 
-static bool is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(int y, int m)
-{
-	static const int md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && is_leap(y) ? 29 : md[m - 1];
-}
-
 /* Local day number (days since 1970-01-01) on which rule r falls in year y. */
 static int64_t rule_day(const struct posix_rule *r, int y)
 {
 	int64_t jan1 = hl_days_from_civil(y, 1, 1);
 	if (r->kind == RULE_JULIAN1) /* 1..365, February 29 never counted */
-		return jan1 + r->day - 1 + (is_leap(y) && r->day >= 60 ? 1 : 0);
+		return jan1 + r->day - 1 + (hl_is_leap_year(y) && r->day >= 60 ? 1 : 0);
 	if (r->kind == RULE_JULIAN0)
 		return jan1 + r->day;
 	int64_t first = hl_days_from_civil(y, r->month, 1);
 	int64_t d = first + (r->day - hl_weekday((int32_t)first) + 7) % 7 + 7 * (r->week - 1);
-	while (d >= first + month_days(y, r->month))
+	while (d >= first + hl_days_in_month(y, r->month))
 		d -= 7; /* week 5 = the last such weekday of the month */
 	return d;
 }
@@ -345,7 +387,7 @@ static int read_block(const unsigned char *p, const struct tzif_header *h, size_
 	for (size_t i = 0; i < h->typecnt; i++) {
 		int32_t off = (int32_t)be32(p + i * 6);
 		/* RFC 8536: utoff must not be -2^31; real zones stay within a day. */
-		if (off <= -26 * 3600 || off >= 26 * 3600 || p[i * 6 + 4] > 1 || p[i * 6 + 5] >= h->charcnt)
+		if (off <= -HL_ZONE_OFFSET_LIMIT_S || off >= HL_ZONE_OFFSET_LIMIT_S || p[i * 6 + 4] > 1 || p[i * 6 + 5] >= h->charcnt)
 			return -1;
 		z->type_off[i] = off;
 	}

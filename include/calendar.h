@@ -24,6 +24,9 @@ struct hl_zone *hl_zone_from_tzif(const unsigned char *data, size_t len, char *e
 /* Parse a POSIX TZ string such as "CST-8" or "CET-1CEST,M3.5.0,M10.5.0/3"; pure. */
 struct hl_zone *hl_zone_from_posix(const char *tz, char *err, size_t errlen);
 void hl_zone_free(struct hl_zone *z);
+/* Every offset a zone can have is strictly within +-this many seconds
+ * (TZif offsets beyond it are refused; POSIX offsets stay below 25 h). */
+#define HL_ZONE_OFFSET_LIMIT_S (26 * 3600)
 /* Seconds east of UTC in force at the instant utc_s. */
 int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
 /*
@@ -34,10 +37,13 @@ int32_t hl_zone_offset(const struct hl_zone *z, int64_t utc_s);
  */
 int64_t hl_zone_local_to_utc(const struct hl_zone *z, int64_t local_s);
 
-/* Civil (local) day number: days since 1970-01-01 of the proleptic Gregorian calendar. */
+/* Civil dates (tz.c, the one place for date arithmetic).  Civil (local) day
+ * number: days since 1970-01-01 of the proleptic Gregorian calendar. */
 int32_t hl_days_from_civil(int y, int m, int d);
 void hl_civil_from_days(int32_t days, int *y, int *m, int *d);
 int hl_weekday(int32_t days); /* 0 = Sunday .. 6 = Saturday */
+bool hl_is_leap_year(int y);
+int hl_days_in_month(int y, int m); /* 28..31; 0 when m is not 1..12 */
 
 #define HL_CAL_MAX_INTERVALS 8
 
@@ -113,7 +119,10 @@ int64_t hl_cal_between(const struct hl_calendar *c, hl_ms a, hl_ms b);
  * clock starts on; "0wd" ends at the closing time of the start day itself,
  * or of the next working day when the clock starts on a closed day or at or
  * after closing time.  The closing time of a day is the end of its last
- * interval.  INT64_MAX when the calendar is NULL or never open.
+ * interval.  A date the zone skips is not a working day, nor is a day whose
+ * hours vanish in a DST gap.  INT64_MAX when the calendar is NULL or never
+ * open, when n < 0, or when the walk would pass HL_CAL_MAX_CLOSED_DAYS closed
+ * days in a row or HL_CAL_MAX_WALK days in all.
  */
 hl_ms hl_cal_workdays_end(const struct hl_calendar *c, hl_ms start, int n);
 /*

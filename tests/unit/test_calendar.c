@@ -154,6 +154,26 @@ Test(civil, round_trip_and_weekday_sequence)
 	}
 }
 
+Test(civil, leap_years_and_month_lengths)
+{
+	cr_assert(hl_is_leap_year(2024) && hl_is_leap_year(2000) && hl_is_leap_year(1600));
+	cr_assert(!hl_is_leap_year(2026) && !hl_is_leap_year(1900) && !hl_is_leap_year(2100));
+	cr_assert(hl_is_leap_year(0) && hl_is_leap_year(-4) && !hl_is_leap_year(-1));
+	cr_assert_eq(hl_days_in_month(2024, 2), 29);
+	cr_assert_eq(hl_days_in_month(2026, 2), 28);
+	cr_assert_eq(hl_days_in_month(2026, 4), 30);
+	cr_assert_eq(hl_days_in_month(2026, 12), 31);
+	cr_assert_eq(hl_days_in_month(2026, 0), 0);
+	cr_assert_eq(hl_days_in_month(2026, 13), 0);
+	/* month lengths agree with the day numbers, over four centuries */
+	for (int y = 1800; y < 2200; y++)
+		for (int m = 1; m <= 12; m++) {
+			int32_t first = hl_days_from_civil(y, m, 1);
+			int32_t next = m == 12 ? hl_days_from_civil(y + 1, 1, 1) : hl_days_from_civil(y, m + 1, 1);
+			cr_assert_eq(next - first, hl_days_in_month(y, m), "%d-%02d", y, m);
+		}
+}
+
 /* ------------------------------------------------------------ day hours */
 
 Test(parse, day_hours_good)
@@ -799,4 +819,434 @@ Test(workdays, span_grammar)
 	cr_assert_eq(hl_parse_span("-1wd", &s), -1);
 	cr_assert_eq(hl_parse_span("99999wd", &s), -1);
 	cr_assert_eq(hl_parse_span("3WD", &s), -1);
+}
+
+/* ------------------------------- skipped dates and intervals inside a gap */
+
+static const char *const FRI_SAT[7] = { "", "", "", "", "", "13:30-17:30", "09:00-17:00" };
+
+Test(skipped, apia_skipped_friday_does_not_eat_saturday)
+{
+	/* Samoa moved across the date line: Friday 2011-12-30 never happened
+	 * (Thursday 23:59:59 -10 was followed by Saturday 00:00 +14). */
+	struct hl_calendar *c = make_cal("Pacific/Apia", FRI_SAT, NULL, NULL, NULL);
+	hl_ms sat = lt(c, 2011, 12, 31, 0, 0);
+	cr_assert_eq(hl_cal_local_day(c, sat), hl_days_from_civil(2011, 12, 31));
+	/* Saturday keeps its own hours (the bug: Saturday 10:00 was closed) */
+	cr_assert(hl_cal_is_open(c, lt(c, 2011, 12, 31, 10, 0)));
+	cr_assert(hl_cal_is_open(c, lt(c, 2011, 12, 31, 9, 0)));
+	cr_assert_not(hl_cal_is_open(c, lt(c, 2011, 12, 31, 8, 59)));
+	/* the skipped Friday has no hours: they do not reappear on Saturday */
+	cr_assert_not(hl_cal_is_open(c, lt(c, 2011, 12, 31, 17, 15)));
+	cr_assert_eq(hl_cal_between(c, lt(c, 2011, 12, 29, 0, 0), lt(c, 2012, 1, 1, 0, 0)), 8 * H_MS);
+	/* a deadline across the date: Fri 23 14:00 + 12h = 3.5 + 8 (Sat 24), then Sat 31 09:30 */
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 23, 14, 0), 12 * H_MS), 2011, 12, 31, 9, 30);
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 29, 12, 0), 0), 2011, 12, 31, 9, 0);
+	assert_local(c, hl_cal_add(c, lt(c, 2011, 12, 29, 12, 0), 8 * H_MS), 2011, 12, 31, 17, 0);
+	/* working days: the skipped Friday is not one */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 0), 2011, 12, 31, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 1), 2011, 12, 31, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 29, 10, 0), 2), 2012, 1, 6, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2011, 12, 24, 10, 0), 1), 2011, 12, 31, 17, 0);
+	free_cal(c);
+}
+
+Test(skipped, kiritimati_skipped_saturday_does_not_eat_sunday)
+{
+	/* Kiribati's Line Islands skipped Saturday 1994-12-31 (-10 -> +14). */
+	static const char *const SAT_SUN[7] = { "09:00-17:00", "", "", "", "", "", "13:30-17:30" };
+	struct hl_calendar *c = make_cal("Pacific/Kiritimati", SAT_SUN, NULL, NULL, NULL);
+	cr_assert(hl_cal_is_open(c, lt(c, 1995, 1, 1, 10, 0)));
+	cr_assert_not(hl_cal_is_open(c, lt(c, 1995, 1, 1, 17, 15)));
+	cr_assert_eq(hl_cal_between(c, lt(c, 1994, 12, 30, 0, 0), lt(c, 1995, 1, 2, 0, 0)), 8 * H_MS);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 1994, 12, 30, 10, 0), 1), 1995, 1, 1, 17, 0);
+	free_cal(c);
+}
+
+Test(skipped, interval_inside_a_dst_gap_does_not_delete_a_later_one)
+{
+	/* Berlin 2026-03-29: 02:00-03:00 does not exist.  02:30-02:53 moves
+	 * forward by the gap to 03:30-03:53, inside 03:00-04:00: one hour open. */
+	static const char *const SUN_GAP[7] = { "02:30-02:53,03:00-04:00", "", "", "", "", "", "" };
+	struct hl_calendar *c = make_cal("Europe/Berlin", SUN_GAP, NULL, NULL, NULL);
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 29, 0, 0), lt(c, 2026, 3, 30, 0, 0)), H_MS);
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 15))); /* 03:15 CEST */
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 0)));  /* 03:00 CEST */
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 59)));
+	cr_assert_not(hl_cal_is_open(c, utc_ms(2026, 3, 29, 2, 0)));
+	assert_local(c, hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 3, 29, 3, 0);
+	cr_assert_eq(hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), H_MS), utc_ms(2026, 3, 29, 2, 0));
+	/* a normal Sunday: 23 + 60 minutes */
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 4, 5, 0, 0), lt(c, 2026, 4, 6, 0, 0)), 83 * MIN_MS);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 29, 0, 0), 0), 2026, 3, 29, 4, 0);
+	free_cal(c);
+}
+
+Test(skipped, nuuk_saturday_gap_interval_does_not_delete_sunday_midnight)
+{
+	/* Nuuk springs forward at Saturday 23:00 -02 -> Sunday 00:00 -01, so a
+	 * Saturday interval 23:15-23:30 lands on Sunday 00:15-00:30. */
+	static const char *const NIGHT[7] = { "00:00-01:00", "", "", "", "", "", "23:15-23:30" };
+	struct hl_calendar *c = make_cal("America/Nuuk", NIGHT, NULL, NULL, NULL);
+	cr_assert(hl_cal_is_open(c, utc_ms(2026, 3, 29, 1, 5))); /* Sunday 00:05 -01 */
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 28, 0, 0), lt(c, 2026, 3, 30, 0, 0)), H_MS);
+	cr_assert_eq(hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), utc_ms(2026, 3, 29, 1, 0));
+	/* the Saturday (whose hours moved past midnight) still counts as a working day */
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 0), utc_ms(2026, 3, 29, 1, 30));
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 1), utc_ms(2026, 3, 29, 2, 0));
+	free_cal(c);
+}
+
+Test(skipped, hours_wholly_inside_a_gap_that_vanish_are_not_a_working_day)
+{
+	/* Berlin Sunday 02:00-03:00 on 2026-03-29 is entirely skipped: no open
+	 * time, so that Sunday is not a working day (a week later it is). */
+	static const char *const SUN_2_3[7] = { "02:00-03:00", "", "", "", "", "", "" };
+	struct hl_calendar *c = make_cal("Europe/Berlin", SUN_2_3, NULL, NULL, NULL);
+	cr_assert_eq(hl_cal_between(c, lt(c, 2026, 3, 29, 0, 0), lt(c, 2026, 3, 30, 0, 0)), 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 4, 5, 3, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 12, 0), 1), 2026, 4, 5, 3, 0);
+	assert_local(c, hl_cal_add(c, lt(c, 2026, 3, 28, 12, 0), 0), 2026, 4, 5, 2, 0);
+	free_cal(c);
+}
+
+Test(prop, round_trip_across_skipped_dates_and_gaps)
+{
+	alarm(30); /* guard against hangs (criterion .timeout leaks in its runner) */
+	struct hl_calendar *c = make_cal("Pacific/Apia", FRI_SAT, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2011, 12, 10, 0, 0), 30 * DAY_MS, 7);
+	free_cal(c);
+	static const char *const SUN_GAP[7] = { "02:30-02:53,03:00-04:00", "01:00-03:00", "", "", "", "",
+						"22:00-24:00" };
+	c = make_cal("Europe/Berlin", SUN_GAP, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2026, 3, 15, 0, 0), 20 * DAY_MS, 8);
+	check_properties(c, lt(c, 2026, 10, 18, 0, 0), 15 * DAY_MS, 9);
+	free_cal(c);
+	static const char *const NIGHT[7] = { "00:00-01:00", "", "", "", "", "", "22:00-22:30,23:15-23:30" };
+	c = make_cal("America/Nuuk", NIGHT, NULL, NULL, NULL);
+	check_properties(c, lt(c, 2026, 3, 10, 0, 0), 40 * DAY_MS, 10);
+	check_properties(c, lt(c, 2026, 10, 10, 0, 0), 40 * DAY_MS, 11);
+	free_cal(c);
+}
+
+/* ------------------------------------------ working days, the hard cases */
+
+/*
+ * National Day pattern (China's holiday office publishes one every year):
+ * Thu 2026-10-01 .. Wed 10-07 off, make-up working Sunday 09-27 before and
+ * make-up working Saturday 10-10 after.  Weekday hours have a lunch break
+ * and close at 17:30; make-up days close at 17:00, so each result says which
+ * kind of day it came from.
+ */
+static const char *const NATIONAL_DAY[] = { "2026-10-01..2026-10-07", NULL };
+static const char *const ND_MAKEUP[] = { "2026-09-27", "2026-10-10", NULL };
+#define ND_MAKEUP_HOURS "09:00-12:00,13:00-17:00"
+
+static struct hl_calendar *national_day(void)
+{
+	return make_cal("Asia/Shanghai", OFFICE_CN, NATIONAL_DAY, ND_MAKEUP, ND_MAKEUP_HOURS);
+}
+
+/* The working days after Fri 2026-09-25, as (month, day, closing hour, minute). */
+static const int ND_DAYS[][4] = {
+	{ 9, 27, 17, 0 },  /* 1: make-up Sunday */
+	{ 9, 28, 17, 30 }, /* 2 */
+	{ 9, 29, 17, 30 }, /* 3 */
+	{ 9, 30, 17, 30 }, /* 4: last day before the holiday */
+	{ 10, 8, 17, 30 }, /* 5: first day after it */
+	{ 10, 9, 17, 30 }, /* 6 */
+	{ 10, 10, 17, 0 }, /* 7: make-up Saturday */
+	{ 10, 12, 17, 30 }, /* 8 */
+	{ 10, 13, 17, 30 }, /* 9 */
+};
+
+Test(workdays, friday_afternoon_before_a_week_long_holiday)
+{
+	struct hl_calendar *c = national_day();
+	hl_ms fri = lt(c, 2026, 9, 25, 15, 0);
+	assert_local(c, hl_cal_workdays_end(c, fri, 0), 2026, 9, 25, 17, 30);
+	for (int n = 1; n <= 9; n++) {
+		const int *d = ND_DAYS[n - 1];
+		assert_local(c, hl_cal_workdays_end(c, fri, n), 2026, d[0], d[1], d[2], d[3]);
+	}
+	/* "enquiries within 3 working days": the make-up Sunday counts */
+	int64_t span;
+	cr_assert_eq(hl_parse_span("3wd", &span), 0);
+	assert_local(c, hl_deadline(c, fri, span), 2026, 9, 29, 17, 30);
+	/* 5wd jumps the whole holiday */
+	cr_assert_eq(hl_parse_span("5wd", &span), 0);
+	assert_local(c, hl_deadline(c, fri, span), 2026, 10, 8, 17, 30);
+	free_cal(c);
+}
+
+Test(workdays, dispatch_on_a_holiday)
+{
+	struct hl_calendar *c = national_day();
+	for (int day = 1; day <= 7; day++) {
+		hl_ms t = lt(c, 2026, 10, day, 10, 0);
+		/* 0wd and 1wd both end on the first working day after the holiday */
+		assert_local(c, hl_cal_workdays_end(c, t, 0), 2026, 10, 8, 17, 30);
+		assert_local(c, hl_cal_workdays_end(c, t, 1), 2026, 10, 8, 17, 30);
+		assert_local(c, hl_cal_workdays_end(c, t, 2), 2026, 10, 9, 17, 30);
+		assert_local(c, hl_cal_workdays_end(c, t, 3), 2026, 10, 10, 17, 0);
+	}
+	/* the holiday's first minute and last minute */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 10, 1, 0, 0), 0), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 10, 7, 23, 59), 1), 2026, 10, 8, 17, 30);
+	free_cal(c);
+}
+
+Test(workdays, dispatch_on_a_makeup_day)
+{
+	struct hl_calendar *c = national_day();
+	/* make-up Sunday, during its hours, in its lunch break, after closing */
+	hl_ms sun = lt(c, 2026, 9, 27, 10, 0);
+	assert_local(c, hl_cal_workdays_end(c, sun, 0), 2026, 9, 27, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, sun, 1), 2026, 9, 28, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 27, 12, 30), 0), 2026, 9, 27, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 27, 17, 0), 0), 2026, 9, 28, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 27, 17, 10), 0), 2026, 9, 28, 17, 30);
+	/* make-up Saturday after the holiday: 1wd skips the ordinary Sunday */
+	hl_ms sat = lt(c, 2026, 10, 10, 9, 0);
+	assert_local(c, hl_cal_workdays_end(c, sat, 0), 2026, 10, 10, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, sat, 1), 2026, 10, 12, 17, 30);
+	/* an ordinary Saturday is closed: 0wd is the make-up Sunday */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 26, 10, 0), 0), 2026, 9, 27, 17, 0);
+	free_cal(c);
+}
+
+Test(workdays, closing_and_opening_edges)
+{
+	struct hl_calendar *c = national_day();
+	/* after closing on the last day before the holiday */
+	hl_ms late = lt(c, 2026, 9, 30, 18, 0);
+	assert_local(c, hl_cal_workdays_end(c, late, 0), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, late, 1), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, late, 2), 2026, 10, 9, 17, 30);
+	/* exactly at closing: the day is over (intervals are [open, close)) */
+	hl_ms close = lt(c, 2026, 9, 30, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, close, 0), 2026, 10, 8, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, close, 1), 2026, 10, 8, 17, 30);
+	/* one millisecond before closing: still today */
+	assert_local(c, hl_cal_workdays_end(c, close - 1, 0), 2026, 9, 30, 17, 30);
+	assert_local(c, hl_cal_workdays_end(c, close - 1, 1), 2026, 10, 8, 17, 30);
+	/* exactly at opening, before opening, at midnight, in the lunch break */
+	static const int starts[][2] = { { 9, 0 }, { 8, 59 }, { 0, 0 }, { 12, 0 }, { 13, 29 }, { 13, 30 } };
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		hl_ms t = lt(c, 2026, 9, 30, starts[i][0], starts[i][1]);
+		assert_local(c, hl_cal_workdays_end(c, t, 0), 2026, 9, 30, 17, 30);
+		assert_local(c, hl_cal_workdays_end(c, t, 1), 2026, 10, 8, 17, 30);
+	}
+	/* the last minute of the start day, after closing */
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 29, 23, 59), 0), 2026, 9, 30, 17, 30);
+	free_cal(c);
+}
+
+Test(workdays, lunch_breaks_close_at_the_end_of_the_last_interval)
+{
+	static const char *const SPLIT[7] = { "", "08:00-10:00,10:30-12:00,14:00-18:00",
+					      "08:00-10:00,10:30-12:00,14:00-18:00",
+					      "08:00-10:00,10:30-12:00,14:00-18:00",
+					      "08:00-10:00,10:30-12:00,14:00-18:00",
+					      "08:00-10:00,10:30-12:00,14:00-18:00", "" };
+	struct hl_calendar *c = make_cal("Asia/Shanghai", SPLIT, NULL, NULL, NULL);
+	/* Monday 2026-11-23 */
+	static const int starts[][2] = { { 7, 0 }, { 10, 15 }, { 12, 0 }, { 13, 59 }, { 17, 59 } };
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++)
+		assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 11, 23, starts[i][0], starts[i][1]), 0),
+			     2026, 11, 23, 18, 0);
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 11, 23, 18, 0), 0), 2026, 11, 24, 18, 0);
+	/* the closing time is open right before, closed at */
+	hl_ms e = hl_cal_workdays_end(c, lt(c, 2026, 11, 23, 10, 15), 2);
+	assert_local(c, e, 2026, 11, 25, 18, 0);
+	cr_assert(hl_cal_is_open(c, e - 1));
+	cr_assert_not(hl_cal_is_open(c, e));
+	free_cal(c);
+}
+
+Test(workdays, across_dst_changes_closing_in_local_time)
+{
+	struct hl_calendar *c = make_cal("Europe/Berlin", WEEKDAYS_9_17, NULL, NULL, NULL);
+	/* Friday 2026-03-27 15:00 CET; the clocks go forward on Sunday */
+	hl_ms fri = lt(c, 2026, 3, 27, 15, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, fri, 0), utc_ms(2026, 3, 27, 16, 0)); /* 17:00 CET */
+	cr_assert_eq(hl_cal_workdays_end(c, fri, 1), utc_ms(2026, 3, 30, 15, 0)); /* 17:00 CEST */
+	assert_local(c, hl_cal_workdays_end(c, fri, 1), 2026, 3, 30, 17, 0);
+	assert_local(c, hl_cal_workdays_end(c, fri, 5), 2026, 4, 3, 17, 0);
+	/* ... and back on 2026-10-25 */
+	fri = lt(c, 2026, 10, 23, 15, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, fri, 0), utc_ms(2026, 10, 23, 15, 0)); /* 17:00 CEST */
+	cr_assert_eq(hl_cal_workdays_end(c, fri, 1), utc_ms(2026, 10, 26, 16, 0)); /* 17:00 CET */
+	free_cal(c);
+
+	/* a calendar open on the change day itself */
+	c = make_cal("America/New_York", EVERY_DAY_9_17, NULL, NULL, NULL);
+	hl_ms sat = lt(c, 2026, 3, 7, 10, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, sat, 0), utc_ms(2026, 3, 7, 22, 0)); /* 17:00 EST */
+	cr_assert_eq(hl_cal_workdays_end(c, sat, 1), utc_ms(2026, 3, 8, 21, 0)); /* 17:00 EDT */
+	cr_assert_eq(hl_cal_workdays_end(c, sat, 2), utc_ms(2026, 3, 9, 21, 0));
+	/* a start at the instant of the change counts on that day */
+	cr_assert_eq(hl_cal_workdays_end(c, utc_ms(2026, 3, 8, 7, 0), 0), utc_ms(2026, 3, 8, 21, 0));
+	sat = lt(c, 2026, 10, 31, 10, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, sat, 1), utc_ms(2026, 11, 1, 22, 0)); /* 17:00 EST */
+	/* the repeated hour 01:00-02:00 belongs to the Sunday, both times */
+	cr_assert_eq(hl_cal_workdays_end(c, utc_ms(2026, 11, 1, 5, 30), 0), utc_ms(2026, 11, 1, 22, 0));
+	cr_assert_eq(hl_cal_workdays_end(c, utc_ms(2026, 11, 1, 6, 30), 0), utc_ms(2026, 11, 1, 22, 0));
+	free_cal(c);
+
+	/* 24/7 across the change: a day closes at the next local midnight */
+	c = make_cal("Europe/Berlin", ALWAYS, NULL, NULL, NULL);
+	hl_ms sun = lt(c, 2026, 3, 29, 10, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, sun, 0), utc_ms(2026, 3, 29, 22, 0));
+	cr_assert_eq(hl_cal_workdays_end(c, sun, 1), utc_ms(2026, 3, 30, 22, 0));
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 3, 28, 10, 0), 1), utc_ms(2026, 3, 29, 22, 0));
+	free_cal(c);
+}
+
+Test(workdays, thirteen_and_ninety_nine_working_days)
+{
+	/* The help-desk bug: SLAs capped at 99 hours, so "complaints within 13
+	 * working days" could not be written.  13wd and 99wd are plain spans. */
+	struct hl_calendar *c = national_day();
+	hl_ms fri = lt(c, 2026, 9, 25, 15, 0);
+	int64_t span;
+	cr_assert_eq(hl_parse_span("13wd", &span), 0);
+	/* after the 9 in the table (Tue 10-13): Wed, Thu, Fri, then Monday */
+	assert_local(c, hl_deadline(c, fri, span), 2026, 10, 19, 17, 30);
+	cr_assert_eq(hl_parse_span("99wd", &span), 0);
+	cr_assert_eq(hl_span_wd(span), 99);
+	/* 99 working days after Fri 09-25: 9 in the table reach Tue 10-13, then
+	 * 90 plain weekdays = 18 weeks, Tue 2027-02-16 */
+	assert_local(c, hl_deadline(c, fri, span), 2027, 2, 16, 17, 30);
+	/* 99 hours of open time is something else entirely */
+	cr_assert_eq(hl_parse_span("99h", &span), 0);
+	cr_assert_not(hl_span_is_wd(span));
+	hl_ms h99 = hl_deadline(c, fri, span);
+	cr_assert_eq(hl_cal_between(c, fri, h99), 99 * H_MS);
+	/* the largest span is finite on an ordinary calendar */
+	cr_assert_eq(hl_parse_span("3660wd", &span), 0);
+	hl_ms far = hl_deadline(c, fri, span);
+	cr_assert_neq(far, INT64_MAX);
+	cr_assert(hl_cal_is_open(c, far - 1));
+	free_cal(c);
+}
+
+Test(workdays, never_open_and_bad_arguments)
+{
+	alarm(10); /* guard against hangs (criterion .timeout leaks in its runner) */
+	struct hl_calendar *c = make_cal("Asia/Shanghai", NEVER, NULL, NULL, "");
+	hl_ms t = utc_ms(2026, 1, 1, 0, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, t, 0), INT64_MAX);
+	cr_assert_eq(hl_cal_workdays_end(c, t, 1), INT64_MAX);
+	cr_assert_eq(hl_cal_workdays_end(c, t, 13), INT64_MAX);
+	cr_assert_eq(hl_deadline(c, t, HL_SPAN_WD(3)), INT64_MAX);
+	free_cal(c);
+	cr_assert_eq(hl_cal_workdays_end(NULL, t, 0), INT64_MAX);
+	cr_assert_eq(hl_deadline(NULL, t, HL_SPAN_WD(1)), INT64_MAX);
+	cr_assert_eq(hl_deadline(NULL, t, 5000), t + 5000);
+	c = make_cal("Asia/Shanghai", WEEKDAYS_9_17, NULL, NULL, NULL);
+	cr_assert_eq(hl_cal_workdays_end(c, t, -1), INT64_MAX);
+	cr_assert_eq(hl_cal_workdays_end(c, INT64_MAX, 1), INT64_MAX);
+	cr_assert_eq(hl_cal_workdays_end(c, INT64_MIN, 1), INT64_MAX);
+	free_cal(c);
+	/* hours exist, but only on make-up days that are all in the past */
+	c = make_cal("Asia/Shanghai", NEVER, NULL, ND_MAKEUP, ND_MAKEUP_HOURS);
+	cr_assert(hl_calendar_has_hours(c));
+	assert_local(c, hl_cal_workdays_end(c, lt(c, 2026, 9, 1, 0, 0), 2), 2026, 10, 10, 17, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, lt(c, 2026, 9, 1, 0, 0), 3), INT64_MAX);
+	free_cal(c);
+	/* one working day a month for 200 years: 3660wd gives up after
+	 * HL_CAL_MAX_WALK days instead of walking 300 years */
+	c = make_cal("Asia/Shanghai", NEVER, NULL, NULL, "09:00-10:00");
+	for (int y = 2026; y < 2226; y++)
+		for (int m = 1; m <= 12; m++) {
+			int32_t d = hl_days_from_civil(y, m, 1);
+			cr_assert_eq(hl_calendar_add_days(&c->workdays, &c->n_workdays, d, d), 0);
+		}
+	hl_ms jan = lt(c, 2026, 1, 1, 12, 0);
+	assert_local(c, hl_cal_workdays_end(c, jan, 1), 2026, 2, 1, 10, 0);
+	assert_local(c, hl_cal_workdays_end(c, jan, 1000), 2109, 5, 1, 10, 0);
+	cr_assert_eq(hl_cal_workdays_end(c, jan, 3660), INT64_MAX);
+	free_cal(c);
+}
+
+/*
+ * An independent reference for the property test: walk local days with the
+ * civil calendar, take a day as a working day when hl_cal_day_hours gives it
+ * intervals, and its closing time as the last interval's end read through
+ * the zone.  (It ignores skipped dates and hours that vanish in a gap, so it
+ * is only used on calendars without either.)
+ */
+static hl_ms ref_close(const struct hl_calendar *c, int32_t day)
+{
+	const struct hl_day_hours *h = hl_cal_day_hours(c, day);
+	if (h->n == 0)
+		return 0;
+	int64_t local = (int64_t)day * 86400 + (int64_t)h->iv[h->n - 1].close_min * 60;
+	return hl_zone_local_to_utc(c->zone, local) * 1000;
+}
+
+static hl_ms ref_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
+{
+	int64_t s = start / 1000 - (start % 1000 < 0);
+	int64_t local = s + hl_zone_offset(c->zone, s);
+	int32_t day = (int32_t)(local / 86400 - (local % 86400 < 0));
+	if (n == 0) {
+		hl_ms e = ref_close(c, day);
+		if (e > start)
+			return e;
+		n = 1;
+	}
+	for (int guard = 0; guard < 10000; guard++) {
+		hl_ms e = ref_close(c, ++day);
+		if (e && --n == 0)
+			return e;
+	}
+	return INT64_MAX;
+}
+
+static void check_workdays(const struct hl_calendar *c, hl_ms from, int64_t span, uint64_t seed)
+{
+	uint64_t x = seed;
+	for (int i = 0; i < 3000; i++) {
+		hl_ms s = from + (hl_ms)(rnd(&x) % (uint64_t)span);
+		if (i % 3 == 0)
+			s -= s % (30 * MIN_MS); /* land on openings and closings too */
+		int n = (int)(rnd(&x) % 16);
+		if (i % 5 == 0)
+			n = (int)(rnd(&x) % 2);
+		hl_ms got = hl_cal_workdays_end(c, s, n);
+		char b1[64], b2[64], b3[64];
+		hl_ms want = ref_workdays_end(c, s, n);
+		cr_assert_eq(got, want, "start %s n %d: got %s, want %s", show(c, s, b3, sizeof b3), n,
+			     show(c, got, b1, sizeof b1), show(c, want, b2, sizeof b2));
+		/* a closing time: open just before, after the start, never before 0wd */
+		cr_assert(got > s);
+		cr_assert(hl_cal_is_open(c, got - 1), "%s", show(c, got, b1, sizeof b1));
+		if (n > 0)
+			cr_assert_gt(got, hl_cal_workdays_end(c, s, n - 1) - (n == 1));
+		cr_assert_eq(hl_deadline(c, s, HL_SPAN_WD(n)), got);
+	}
+}
+
+Test(prop, workdays_match_a_simple_reference)
+{
+	alarm(60); /* guard against hangs (criterion .timeout leaks in its runner) */
+	struct hl_calendar *c = national_day();
+	check_workdays(c, lt(c, 2026, 9, 15, 0, 0), 40 * DAY_MS, 21);
+	free_cal(c);
+	c = make_cal("Europe/Berlin", WEEKDAYS_9_17, NULL, NULL, NULL);
+	check_workdays(c, lt(c, 2026, 3, 20, 0, 0), 15 * DAY_MS, 22);
+	check_workdays(c, lt(c, 2026, 10, 18, 0, 0), 15 * DAY_MS, 23);
+	free_cal(c);
+	c = make_cal("America/New_York", EVERY_DAY_9_17, NULL, NULL, NULL);
+	check_workdays(c, lt(c, 2026, 3, 1, 0, 0), 15 * DAY_MS, 24);
+	check_workdays(c, lt(c, 2026, 10, 25, 0, 0), 15 * DAY_MS, 25);
+	free_cal(c);
+	static const char *const NIGHT[7] = { "00:00-03:00,22:00-24:00", "00:00-03:00,22:00-24:00",
+					      "00:00-03:00,22:00-24:00", "", "00:00-03:00,22:00-24:00",
+					      "00:00-03:00,22:00-24:00", "00:00-03:00,22:00-24:00" };
+	c = make_cal("Europe/Berlin", NIGHT, NULL, NULL, NULL);
+	check_workdays(c, lt(c, 2026, 3, 20, 0, 0), 15 * DAY_MS, 26);
+	free_cal(c);
 }
