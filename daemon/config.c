@@ -412,7 +412,9 @@ static int get_span_ms(const struct ld *ld, const config_setting_t *grp, const c
 		       int64_t *out)
 {
 	const config_setting_t *s = member(grp, name);
-	if (s && config_setting_type(s) == CONFIG_TYPE_STRING) {
+	if (!s)
+		return 0; /* absent: keep the default (which may be working days) */
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		const char *str = config_setting_get_string(s);
 		size_t n = strlen(str);
 		int64_t span;

@@ -65,9 +65,8 @@ int hl_cfgi_load_orders(const struct ld *ld, const config_setting_t *root, struc
 	    hl_cfgi_span(ld, g, "redispatch", &cfg->orders.redispatch_ms) ||
 	    hl_cfgi_span(ld, g, "urge_after", &cfg->orders.urge_after_ms) || hl_cfgi_str(ld, g, "calendar", &cal, &s))
 		return -1;
-	if (cfg->orders.sign_ms == 0 || cfg->orders.reply_ms == 0)
-		return hl_cfgi_fail(ld, config_setting_get_member(g, cfg->orders.sign_ms == 0 ? "sign" : "reply"),
-				    "must not be 0 (an order must be signed and answered)");
+	if (cfg->orders.reply_ms == 0)
+		return hl_cfgi_fail(ld, config_setting_get_member(g, "reply"), "must not be 0 (an order must be answered)");
 	if (cfg->orders.urge_after_ms == 0)
 		return hl_cfgi_fail(ld, config_setting_get_member(g, "urge_after"), "must not be 0");
 	if (s) {
@@ -105,7 +104,7 @@ static int check_policy(const struct ld *ld, const config_setting_t *g, const co
 	int64_t spans[] = {p->callback_ms, p->update_ms, p->resolution_ms, p->survey_ms};
 	for (int i = 0; i < 4; i++) {
 		const config_setting_t *s = member(g, keys[i]);
-		if (need_calendar(ld, s ? s : at, spans[i], p->calendar[0] != '\0', "calendar"))
+		if (need_calendar(ld, s ? s : at, spans[i], p->calendar[0] != '\0', "calendar = \"...\" in this group"))
 			return -1;
 	}
 	return 0;
