@@ -38,6 +38,7 @@
 #include "calendar.h"
 #include "config.h"
 #include "rules.h"
+#include "hotspot.h"
 #include "orders.h"
 #include "rules_internal.h"
 
@@ -434,6 +435,12 @@ static void classify(struct ctx *x, struct hl_case *c)
 	if (changed) {
 		touch(x, c);
 		reevaluate(x, c);
+	}
+	if (changed || x->ev->area || x->ev->type == HL_EV_ORDER_DISPATCH) {
+		char hot[200];
+		hl_hotspot_classified(x->w, x->cfg, c, x->ev->area, x->ev->id, x->at, hot, sizeof hot);
+		if (hot[0])
+			note(&x->text, "%s", hot);
 	}
 }
 

@@ -72,7 +72,7 @@ enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE
 enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
 
 /* statements of the load pipeline, in order */
-enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L__COUNT };
+enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS, L__COUNT };
 
 static struct {
 	PGconn *pg;
@@ -347,7 +347,9 @@ static void start_load(void)
 	json_object *a_events = json_object_new_array(), *a_cases = json_object_new_array(),
 	            *a_event_cases = json_object_new_array(),
 	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
-	            *a_alerts = json_object_new_array(), *a_orders = json_object_new_array();
+	            *a_alerts = json_object_new_array(), *a_orders = json_object_new_array(),
+	            *a_cats = json_object_new_array(), *a_areas = json_object_new_array(),
+	            *a_depts = json_object_new_array();
 	struct item *it;
 	size_t openers = 0;
 	hl_ms min_at = INT64_MAX;
@@ -378,6 +380,12 @@ static void start_load(void)
 			json_object_array_add(a_cases, json_object_new_int64(ev->into));
 		if (ev->order_id)
 			json_object_array_add(a_orders, json_object_new_string(ev->order_id));
+		if (ev->category)
+			json_object_array_add(a_cats, json_object_new_string(ev->category));
+		if (ev->area)
+			json_object_array_add(a_areas, json_object_new_string(ev->area));
+		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
+			json_object_array_add(a_depts, json_object_new_string(ev->department));
 		if (ev->call_id)
 			json_object_array_add(a_calls, json_object_new_string(ev->call_id));
 		if (ev->caller[0])
@@ -412,6 +420,13 @@ static void start_load(void)
 	const char *p_alerts[] = { s_alerts };
 	const char *p_ids[] = { b_n };
 	const char *p_orders[] = { s_orders, s_cases };
+	bool hot = json_object_array_length(a_cats) + json_object_array_length(a_areas) +
+	           json_object_array_length(a_depts) > 0;
+	char *s_cats = json_take(a_cats), *s_areas = json_take(a_areas), *s_depts = json_take(a_depts);
+	char b_hot_since[24];
+	fmt_i64(b_hot_since, min_at - hl->cfg->hotspot.window_ms - 1000);
+	const char *p_hot[] = { s_cases, s_calls, s_cats, s_areas, s_depts, b_hot_since };
+	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */
 	bool has_events = strcmp(s_events, "[]") != 0, has_calls = strcmp(s_calls, "[]") != 0,
@@ -436,6 +451,11 @@ static void start_load(void)
 		S.load_at[L_ORDER_CASES] = S.n_stmts, send_stmt(SQL_ORDER_CASES, 2, p_orders);
 		S.load_at[L_ORDERS] = S.n_stmts, send_stmt(SQL_ORDERS, 2, p_orders);
 	}
+	if (hot && hl->cfg->hotspot.threshold > 0) {
+		S.load_at[L_HOTSPOT_CASES] = S.n_stmts, send_stmt(SQL_HOTSPOT_CASES, 6, p_hot);
+		S.load_at[L_HOTSPOTS] = S.n_stmts, send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
+	}
+	free(s_cats), free(s_areas), free(s_depts);
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	free(s_orders);
 	S.state = S_LOAD;
@@ -530,6 +550,7 @@ static void fill_world(void)
 	add_case_rows(load_result(L_ORDER_CASES));
 	store_orders_fill_merges(S.world, load_result(L_ORDER_CASES));
 	store_orders_fill(S.world, load_result(L_ORDERS));
+	store_hotspots_fill(S.world, load_result(L_HOTSPOT_CASES), load_result(L_HOTSPOTS));
 
 	r = load_result(L_CALLS);
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -638,6 +659,7 @@ static const char *const PREPARED[] = {
 	SQL_W_CALLERS, SQL_W_CASES, SQL_W_CALLS, SQL_W_CLOCKS, SQL_W_EVENTS,
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
 	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
+	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -822,12 +844,14 @@ static void start_write(void)
 		    (it->req->ev.type == HL_CMD_CASE_GET || it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	pipeline_begin(10 + reads);
+	pipeline_begin(12 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
 	send_rows(SQL_W_MERGES, store_merge_rows(w), NULL);
 	send_rows(SQL_W_ORDERS, store_orders_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOT_CASES, store_hotspot_case_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOTS, store_hotspot_rows(w), NULL);
 	send_rows(SQL_W_CALLS, a_calls, NULL);
 	send_rows(SQL_W_CLOCKS, a_clocks, NULL);
 	send_rows(SQL_W_EVENTS, a_events, NULL);

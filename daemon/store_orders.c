@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "daemon.h"
+#include "hotspot.h"
 #include "orders.h"
 
 static hl_ms ms_at(const PGresult *r, int row, int col)
@@ -191,4 +192,49 @@ void store_orders_refire(struct hl_world *w, int64_t id, int kind)
 	int k = kind - TIMER_ORDER_SIGN;
 	if (o && k >= 0 && k < HL_OC__COUNT && !o->clocks[k].dirty)
 		clocks_set(id, kind, o->clocks[k].seq, hl_order_next_fire(&o->clocks[k]));
+}
+
+/* ------------------------------------------------------------ hotspots */
+
+void store_hotspots_fill(struct hl_world *w, const PGresult *cases, const PGresult *keys)
+{
+	for (int i = 0; cases && i < PQntuples(cases); i++)
+		hl_world_add_hotspot_case(w, &(struct hl_hotspot_case){
+			.case_id = ms_at(cases, i, 0), .category = str_at(cases, i, 1), .area = str_at(cases, i, 2),
+			.department = str_at(cases, i, 3), .at = ms_at(cases, i, 4)});
+	for (int i = 0; keys && i < PQntuples(keys); i++)
+		hl_world_add_hotspot(w, PQgetvalue(keys, i, 0), ms_at(keys, i, 1));
+}
+
+json_object *store_hotspot_case_rows(struct hl_world *w)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < w->n_hotspot_cases; i++) {
+		const struct hl_hotspot_case *h = w->hotspot_cases[i];
+		if (!h->dirty || !h->at)
+			continue;
+		json_object *j = json_object_new_object();
+		jadd(j, "case_id", json_object_new_int64(h->case_id));
+		jadd(j, "category", jstr(h->category));
+		jadd(j, "area", jstr(h->area));
+		jadd(j, "department", jstr(h->department));
+		jadd(j, "at", json_object_new_int64(h->at));
+		json_object_array_add(arr, j);
+	}
+	return arr;
+}
+
+json_object *store_hotspot_rows(struct hl_world *w)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < w->n_hotspots; i++) {
+		const struct hl_hotspot *k = w->hotspots[i];
+		if (!k->dirty)
+			continue;
+		json_object *j = json_object_new_object();
+		jadd(j, "key", json_object_new_string(k->key));
+		jadd(j, "alerted_at", json_object_new_int64(k->alerted_at));
+		json_object_array_add(arr, j);
+	}
+	return arr;
 }

@@ -118,6 +118,9 @@ struct json_object *store_merge_rows(struct hl_world *w);
 void store_orders_timers(struct hl_world *w);
 /* a fired order timer (kind TIMER_ORDER_*) whose order did not change: set again */
 void store_orders_refire(struct hl_world *w, int64_t timer_id, int kind);
+void store_hotspots_fill(struct hl_world *w, const struct pg_result *cases, const struct pg_result *keys);
+struct json_object *store_hotspot_case_rows(struct hl_world *w);
+struct json_object *store_hotspot_rows(struct hl_world *w);
 
 /* ------------------------------------------------------------- alerts.c */
 

@@ -47,6 +47,9 @@ struct hl_world {
 	/* Work orders of the batch's cases and case merges (orders.h, order_world.c). */
 	struct hl_order **orders; size_t n_orders, cap_orders;
 	struct hl_merge *merges; size_t n_merges, cap_merges;
+	/* Hotspot keys of the batch's cases and of recent cases (hotspot.h). */
+	struct hl_hotspot_case **hotspot_cases; size_t n_hotspot_cases, cap_hotspot_cases;
+	struct hl_hotspot **hotspots; size_t n_hotspots, cap_hotspots;
 };
 
 struct hl_world *hl_world_new(void);

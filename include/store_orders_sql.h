@@ -86,6 +86,33 @@ static const char SQL_W_MERGES[] =
 	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
 
+/* Hotspots (hotspot.h): the key values of the batch's cases and of recent
+ * cases sharing a value with the batch's events; the keys alerted recently. */
+static const char SQL_HOTSPOT_CASES[] =
+	"SELECT h.case_id, h.category, h.area, h.department, hotline.ms(h.at) FROM hotline.hotspot_cases h"
+	" WHERE h.case_id IN (SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x"
+	"   UNION SELECT l.case_id FROM hotline.calls l"
+	"   WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))"
+	" OR (h.at > hotline.from_ms($6::bigint) AND ("
+	"   h.category = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))"
+	"   OR h.area = ANY (ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))"
+	"   OR h.department = ANY (ARRAY(SELECT jsonb_array_elements_text($5::jsonb)))))";
+
+static const char SQL_HOTSPOTS[] =
+	"SELECT key, hotline.ms(alerted_at) FROM hotline.hotspots WHERE alerted_at > hotline.from_ms($1::bigint)";
+
+static const char SQL_W_HOTSPOT_CASES[] =
+	"INSERT INTO hotline.hotspot_cases AS t (case_id, category, area, department, at)"
+	" SELECT r.case_id, r.category, r.area, r.department, hotline.from_ms(r.at)"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, category text, area text, department text, at bigint)"
+	" ON CONFLICT (case_id) DO UPDATE SET category = EXCLUDED.category, area = EXCLUDED.area,"
+	"  department = EXCLUDED.department, at = EXCLUDED.at";
+
+static const char SQL_W_HOTSPOTS[] =
+	"INSERT INTO hotline.hotspots AS t (key, alerted_at)"
+	" SELECT r.key, hotline.from_ms(r.alerted_at) FROM jsonb_to_recordset($1::jsonb) AS r(key text, alerted_at bigint)"
+	" ON CONFLICT (key) DO UPDATE SET alerted_at = EXCLUDED.alerted_at";
+
 /* The startup COPY's order part: (timer id, timer kind, seq, due ms) of every pending order clock. */
 #define SQL_PENDING_ORDER_CLOCKS(sign_kind, reply_kind)                                                      \
 	" UNION ALL SELECT case_id * 1024 + order_no, " #sign_kind ", sign_seq, hotline.ms(sign_due_at)"        \

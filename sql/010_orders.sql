@@ -73,6 +73,23 @@ CREATE INDEX IF NOT EXISTS orders_reply_pending ON hotline.orders (due_at) WHERE
 CREATE INDEX IF NOT EXISTS orders_dispatched_at ON hotline.orders (dispatched_at);
 CREATE INDEX IF NOT EXISTS orders_department ON hotline.orders (department, dispatched_at);
 
+-- Hotspots (热点): each case's key values, and the last alert per key (one per crossing).
+CREATE TABLE IF NOT EXISTS hotline.hotspot_cases (
+    case_id    bigint PRIMARY KEY REFERENCES hotline.cases (id),
+    category   text,
+    area       text,
+    department text,
+    at         timestamptz NOT NULL            -- when the case got its current key
+);
+CREATE INDEX IF NOT EXISTS hotspot_cases_category ON hotline.hotspot_cases (category, at);
+CREATE INDEX IF NOT EXISTS hotspot_cases_area ON hotline.hotspot_cases (area, at);
+CREATE INDEX IF NOT EXISTS hotspot_cases_department ON hotline.hotspot_cases (department, at);
+CREATE TABLE IF NOT EXISTS hotline.hotspots (
+    key        text PRIMARY KEY,                -- JSON array of the key values
+    alerted_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hotspots_alerted_at ON hotline.hotspots (alerted_at);
+
 -- An alert as pushed, NOTIFYed and sent to webhooks: now with order_id and department.
 CREATE OR REPLACE FUNCTION hotline.alert_json(a hotline.alerts) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -195,8 +212,8 @@ ORDER BY o.month, o.department;
 
 ---------------------------------------------------------------- grants
 
-GRANT SELECT, INSERT, UPDATE ON hotline.orders TO hotline_daemon;
-GRANT SELECT ON hotline.orders, hotline.v_orders, hotline.overdue_orders, hotline.department_monthly
+GRANT SELECT, INSERT, UPDATE ON hotline.orders, hotline.hotspot_cases, hotline.hotspots TO hotline_daemon;
+GRANT SELECT ON hotline.orders, hotline.hotspot_cases, hotline.hotspots, hotline.v_orders, hotline.overdue_orders, hotline.department_monthly
     TO hotline_admin;
 GRANT SELECT (merged_into) ON hotline.cases TO hotline_admin;
 GRANT SELECT (order_id, department) ON hotline.alerts TO hotline_admin;

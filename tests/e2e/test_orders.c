@@ -351,3 +351,34 @@ HL_TEST(orders, working_days_on_the_orders_calendar)
 	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.iso(due_at) FROM hotline.orders WHERE order_id = 'wo-wd0'"),
 	                 "2026-11-20T23:59:00.000Z");
 }
+
+HL_TEST(orders, hotspot_once_per_crossing)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = LONG_SLA, .top = "hotspot = { window = \"1h\"; threshold = 3; key = [ \"category\", \"area\" ]; };" });
+	struct hl_conn *s = hl_subscribe(d, -1);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t ids[7];
+	for (int i = 0; i < 7; i++) {
+		ids[i] = new_case(c, 40 + i);
+		/* category first, area later: the key is complete only with both */
+		ok(req(c, "\"type\":\"case.update\",\"case_id\":%lld,\"category\":\"water\"", (long long)ids[i]));
+		if (i == 1) /* another area: not the same key */
+			ok(req(c, "\"type\":\"case.update\",\"case_id\":%lld,\"area\":\"Chaoyang\"", (long long)ids[i]));
+		else
+			ok(req(c, "\"type\":\"case.update\",\"case_id\":%lld,\"area\":\"Haidian\"", (long long)ids[i]));
+		if (i == 3) {
+			struct hl_pushes ps = { .n = 0 };
+			cr_assert(hl_await_push(s, &ps, "hotspot", ids[3], 0, 3000), "no hotspot push on the 3rd case");
+		}
+	}
+	/* cases 0, 2, 3 crossed the threshold; 4, 5, 6 crossed it again */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot'"), 2);
+	char *detail = hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'hotspot' AND case_id = %lld",
+	                           (long long)ids[3]);
+	char want[160];
+	snprintf(want, sizeof want, "cases %lld, %lld, %lld", (long long)ids[0], (long long)ids[2], (long long)ids[3]);
+	cr_assert(strstr(detail, "[\"water\",\"Haidian\"]") && strstr(detail, want), "%s", detail);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot' AND case_id = %lld",
+	                        (long long)ids[6]), 1);
+}
