@@ -382,3 +382,29 @@ HL_TEST(orders, hotspot_once_per_crossing)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot' AND case_id = %lld",
 	                        (long long)ids[6]), 1);
 }
+
+/* hotlinectl sends the new events and shows a case's orders */
+HL_TEST(orders, hotlinectl_event_and_case)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 50);
+	const char *ctl = getenv("HOTLINECTL_BIN") ? getenv("HOTLINECTL_BIN") : "build/hotlinectl";
+	char cmd[1024], out[8192];
+	snprintf(cmd, sizeof cmd, "%s --unix %s event order.dispatch case_id=%lld department=water order_id=ctl-1 2>&1",
+	         ctl, d->sock, (long long)id);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s", out);
+	cr_assert(strstr(out, "\"order_id\":\"ctl-1\""), "%s", out);
+	snprintf(cmd, sizeof cmd, "%s --unix %s case %lld 2>&1", ctl, d->sock, (long long)id);
+	p = popen(cmd, "r");
+	cr_assert(p);
+	n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s", out);
+	cr_assert(strstr(out, "Orders") && strstr(out, "ctl-1") && strstr(out, "dispatched"), "%s", out);
+	cr_assert_str_eq(order_col(d, "department", "ctl-1"), "water");
+}
