@@ -156,6 +156,27 @@ json_object *store_orders_rows(struct hl_world *w)
 	return arr;
 }
 
+/* Orders changed in this batch whose sign / reply clock is no longer breached. */
+json_object *store_order_urge_stops(struct hl_world *w)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < w->n_orders; i++) {
+		const struct hl_order *o = w->orders[i];
+		if (o->is_new || !o->dirty)
+			continue;
+		bool sign_done = o->clocks[HL_OC_SIGN].state != HL_CS_BREACHED;
+		bool reply_done = o->clocks[HL_OC_REPLY].state != HL_CS_BREACHED;
+		if (!sign_done && !reply_done)
+			continue;
+		json_object *j = json_object_new_object();
+		jadd(j, "order_id", json_object_new_string(o->order_id));
+		jadd(j, "sign_done", json_object_new_boolean(sign_done));
+		jadd(j, "reply_done", json_object_new_boolean(reply_done));
+		json_object_array_add(arr, j);
+	}
+	return arr;
+}
+
 json_object *store_merge_rows(struct hl_world *w)
 {
 	json_object *arr = json_object_new_array();

@@ -86,6 +86,15 @@ static const char SQL_W_MERGES[] =
 	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
 
+/* An order that was answered, returned, given a new deadline or whose case
+ * closed is no longer urged: its open overdue alert stops escalating (it
+ * stays open until acknowledged).  Runs after the alert statements. */
+static const char SQL_W_ORDER_URGE_STOP[] =
+	"UPDATE hotline.alerts AS a SET escalate_at = NULL"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, sign_done boolean, reply_done boolean)"
+	" WHERE a.order_id = r.order_id AND a.acked_at IS NULL AND a.escalate_at IS NOT NULL"
+	"  AND ((a.kind = 'order_sign_overdue' AND r.sign_done) OR (a.kind = 'order_reply_overdue' AND r.reply_done))";
+
 /* Hotspots (hotspot.h): the key values of the batch's cases and of recent
  * cases sharing a value with the batch's events; the keys alerted recently. */
 static const char SQL_HOTSPOT_CASES[] =

@@ -238,7 +238,7 @@ HL_TEST(orders, sign_and_reply_overdue_carry_order_and_department)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
 		.sla = LONG_SLA, .top = "orders = { sign = \"1s\"; reply = \"2s\"; urge_after = \"1s\"; };",
-		.escalation = "after = \"1h\"; max_level = 2;" });
+		.escalation = "after = \"1h\"; max_level = 3;" });
 	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t id = new_case(c, 8);
@@ -262,9 +262,16 @@ HL_TEST(orders, sign_and_reply_overdue_carry_order_and_department)
 	cr_assert(strstr(j, "\"order_id\":\"wo-8\"") && strstr(j, "\"department\":\"gas\""), "%s", j);
 	cr_assert_str_eq(order_col(d, "sign_state", "wo-8"), "breached");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.overdue_orders WHERE department = 'gas'"), 1);
-	/* a late reply meets the clock (late) */
+	/* a late reply meets the clock (late) and ends the urging; the alert stays open */
 	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wo-8\",\"result\":\"explained\""));
 	cr_assert_str_eq(order_col(d, "reply_state", "wo-8"), "met");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT (escalate_at IS NULL AND acked_at IS NULL)::text FROM hotline.alerts"
+	                                " WHERE order_id = 'wo-8' AND kind = 'order_reply_overdue'"), "true");
+	int64_t level = hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE order_id = 'wo-8'"
+	                              " AND kind = 'order_reply_overdue'");
+	hl_sleep_ms(1500);
+	cr_assert_eq(hl_sql_int(d, "SELECT level FROM hotline.alerts WHERE order_id = 'wo-8'"
+	                           " AND kind = 'order_reply_overdue'"), level, "not urged after the reply");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.overdue_orders WHERE department = 'gas'"), 0);
 	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)id), "open",
 	                 "explained is not resolved");
