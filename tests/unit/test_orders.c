@@ -449,3 +449,19 @@ Test(orders, config_wd_needs_a_calendar_and_names_the_key)
 	cr_assert_eq(f->cfg.policies[0].redispatch_ms, 2 * HOUR, "inherited from orders.redispatch");
 	fx_free(f);
 }
+
+/* SIGHUP applies orders and hotspot like sla: no restart key */
+Test(orders, reload_applies_orders_and_hotspot)
+{
+	struct hl_config a, b;
+	char err[512];
+	cr_assert_eq(hl_config_load_string(CONF, "a.conf", NULL, &a, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(hl_config_load_string("database = { conninfo = \"dbname=x\"; };\n"
+	                                   "orders = { sign = \"4h\"; reply = \"10d\"; };\nhotspot = { threshold = 0; };",
+	                                   "b.conf", NULL, &b, err, sizeof err), 0, "%s", err);
+	cr_assert_null(hl_config_restart_key(&a, &b));
+	cr_assert_eq(b.sla.sign_ms, 4 * HOUR);
+	cr_assert_eq(b.hotspot.threshold, 0);
+	hl_config_free(&a);
+	hl_config_free(&b);
+}
