@@ -388,6 +388,17 @@ HL_TEST(orders, hotspot_once_per_crossing)
 	cr_assert(strstr(detail, "[\"water\",\"Haidian\"]") && strstr(detail, want), "%s", detail);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot' AND case_id = %lld",
 	                        (long long)ids[6]), 1);
+	/* an update without category or area keeps the case's key (its area lives in hotspot_cases) */
+	ok(req(c, "\"type\":\"case.update\",\"case_id\":%lld,\"priority\":\"high\"", (long long)ids[0]));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT area FROM hotline.hotspot_cases WHERE case_id = %lld", (long long)ids[0]),
+	                 "Haidian");
+	/* call.ended carries category and area too */
+	int64_t e = hl_jint(ok(req(c, "\"type\":\"call.offered\",\"call_id\":\"hs-end\",\"caller\":\"+8613500009999\"")),
+	                    "case_id");
+	ok(req(c, "\"type\":\"call.ended\",\"call_id\":\"hs-end\",\"outcome\":\"info\",\"category\":\"roads\","
+	          "\"area\":\"Xicheng\""));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT category || ' ' || area FROM hotline.hotspot_cases WHERE case_id = %lld",
+	                             (long long)e), "roads Xicheng");
 }
 
 /* hotlinectl sends the new events and shows a case's orders */
