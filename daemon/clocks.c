@@ -31,7 +31,7 @@ struct tentry {
 	int64_t id;      /* case id or alert id */
 	hl_ms at;
 	int32_t seq;
-	uint8_t kind;    /* 0..3 clock kind, 4 escalation */
+	uint8_t kind;    /* 0..4 clock kind, 5 escalation, 6..7 order clocks */
 	/* heap position lives in a parallel array to keep this at 24 bytes */
 };
 
@@ -45,7 +45,7 @@ static struct {
 	uint32_t *hash;      /* slab index + 1; 0 = empty; UINT32_MAX = tombstone */
 	uint32_t hash_cap;   /* power of two */
 	uint32_t hash_used;  /* live + tombstones */
-	size_t per_kind[HL_CK__COUNT + 1];
+	size_t per_kind[TIMER__COUNT];
 	struct event *timer;
 	hl_ms timer_at;
 	bool stopped;

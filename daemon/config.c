@@ -30,6 +30,7 @@
  * (secrets) are never echoed.
  */
 #include "config.h"
+#include "config_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -400,6 +401,37 @@ static int get_duration_int(const struct ld *ld, const config_setting_t *grp, co
 	if (get_duration_s(ld, grp, name, min_s, max_s, &v))
 		return -1;
 	*out_s = (int)v;
+	return 0;
+}
+
+/*
+ * A span: a duration as get_duration_ms (at most max_s), or "Nwd" working
+ * days (hl_parse_span), stored as HL_SPAN_WD(N).  Whether a calendar applies
+ * is checked once everything is loaded (config_orders.c).
+ */
+static int get_span_ms(const struct ld *ld, const config_setting_t *grp, const char *name, int64_t max_s,
+		       int64_t *out)
+{
+	const config_setting_t *s = member(grp, name);
+	if (!s)
+		return 0; /* absent: keep the default (which may be working days) */
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+		size_t n = strlen(str);
+		int64_t span;
+		char q[48];
+		if (n >= 2 && strcmp(str + n - 2, "wd") == 0) {
+			if (hl_parse_span(str, &span) != 0 || !hl_span_is_wd(span))
+				return fail(ld, s, "bad working-day span '%s' (use 0wd .. %dwd)", shown(str, q, sizeof q),
+					    HL_SPAN_WD_MAX);
+			*out = span;
+			return 0;
+		}
+	}
+	int64_t v = *out < 0 ? 0 : *out;
+	if (get_duration_ms(ld, grp, name, 0, max_s, &v))
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -926,7 +958,7 @@ static int load_calendars(const struct ld *ld, const config_setting_t *root, str
 static const char *const sla_keys[] = {"callback", "update", "resolution", "survey", "warn_at", "calendar",
 	"policies", NULL};
 static const char *const policy_keys[] = {"name", "category", "priority", "callback", "update", "resolution",
-	"survey", "warn_at", "calendar", NULL};
+	"survey", "warn_at", "calendar", "sign", "reply", "redispatch", NULL};
 
 #define SLA_MAX_S (365 * DAY_S)
 
@@ -937,10 +969,10 @@ static int load_clocks(const struct ld *ld, const config_setting_t *g, const str
 	const config_setting_t *s;
 	const char *cal = NULL;
 	char q[48];
-	if (get_duration_ms(ld, g, "callback", 0, SLA_MAX_S, &p->callback_ms) ||
-	    get_duration_ms(ld, g, "update", 0, SLA_MAX_S, &p->update_ms) ||
-	    get_duration_ms(ld, g, "resolution", 0, SLA_MAX_S, &p->resolution_ms) ||
-	    get_duration_ms(ld, g, "survey", 0, SLA_MAX_S, &p->survey_ms) ||
+	if (get_span_ms(ld, g, "callback", SLA_MAX_S, &p->callback_ms) ||
+	    get_span_ms(ld, g, "update", SLA_MAX_S, &p->update_ms) ||
+	    get_span_ms(ld, g, "resolution", SLA_MAX_S, &p->resolution_ms) ||
+	    get_span_ms(ld, g, "survey", SLA_MAX_S, &p->survey_ms) ||
 	    get_fraction(ld, g, "warn_at", &p->warn_at) || get_str(ld, g, "calendar", &cal, &s))
 		return -1;
 	if (!s)
@@ -1001,7 +1033,9 @@ static int load_policy(const struct ld *ld, const config_setting_t *g, const str
 		return -1;
 	if (!p->category && !p->priority)
 		return fail(ld, g, "a policy needs category and/or priority to match on");
-	if (load_policy_name(ld, g, cfg, p) || load_clocks(ld, g, cfg, p))
+	if (load_policy_name(ld, g, cfg, p) || load_clocks(ld, g, cfg, p) ||
+	    get_span_ms(ld, g, "sign", SLA_MAX_S, &p->sign_ms) || get_span_ms(ld, g, "reply", SLA_MAX_S, &p->reply_ms) ||
+	    get_span_ms(ld, g, "redispatch", SLA_MAX_S, &p->redispatch_ms))
 		return -1;
 	return 0;
 }
@@ -1249,7 +1283,7 @@ static int load_phone(const struct ld *ld, const config_setting_t *root, struct 
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", "dns", "phone", NULL};
+	"alerts", "webhooks", "log", "http", "dns", "phone", "orders", "hotspot", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1276,6 +1310,7 @@ static int set_defaults(const struct ld *ld, const config_setting_t *root, struc
 	cfg->webhooks.max_retries = 5;
 	cfg->webhooks.max_pending = 10000;
 	cfg->log.level = 6;
+	hl_cfgi_order_defaults(cfg);
 	if (set_str(ld, root, &cfg->listen.tcp, "127.0.0.1:7370", true) ||
 	    set_str(ld, root, &cfg->listen.unix_path, "/run/hotlined/events.sock", true))
 		return -1;
@@ -1294,10 +1329,12 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		fail_oom(ld, root);
 	else if (!check_keys(ld, root, top_keys) && !set_defaults(ld, root, &cfg) &&
 		 !load_listen(ld, root, &cfg) && !load_database(ld, root, &cfg) &&
-		 !load_calendars(ld, root, &cfg) && !load_sla(ld, root, &cfg) && !load_repeat(ld, root, &cfg) &&
+		 !load_calendars(ld, root, &cfg) && !hl_cfgi_load_orders(ld, root, &cfg) &&
+		 !load_sla(ld, root, &cfg) && !hl_cfgi_check_spans(ld, root, &cfg) && !load_repeat(ld, root, &cfg) &&
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
 		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
-		 !load_dns(ld, root, &cfg) && !load_phone(ld, root, &cfg))
+		 !load_dns(ld, root, &cfg) && !load_phone(ld, root, &cfg) &&
+		 !hl_cfgi_load_hotspot(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;
@@ -1432,6 +1469,7 @@ void hl_config_free(struct hl_config *cfg)
 	free(cfg->webhooks.mask_confidential);
 	free(cfg->http.listen);
 	free(cfg->dns.nameserver);
+	free_strv(cfg->hotspot.key, cfg->hotspot.n_key);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1537,4 +1575,54 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 	if (str_differs(a->dns.nameserver, b->dns.nameserver))
 		return "dns.nameserver";
 	return NULL;
+}
+
+/* ------------------------------------- for config_orders.c (config_internal.h) */
+
+int hl_cfgi_fail(const struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(ld, s, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hl_cfgi_group(const struct ld *ld, const config_setting_t *parent, const char *name,
+		  const char *const *known, const config_setting_t **out)
+{
+	return get_group(ld, parent, name, known, out);
+}
+
+int hl_cfgi_span(const struct ld *ld, const config_setting_t *grp, const char *name, int64_t *out)
+{
+	return get_span_ms(ld, grp, name, SLA_MAX_S, out);
+}
+
+int hl_cfgi_duration_ms(const struct ld *ld, const config_setting_t *grp, const char *name, int64_t min_s,
+			int64_t max_s, int64_t *out_ms)
+{
+	return get_duration_ms(ld, grp, name, min_s, max_s, out_ms);
+}
+
+int hl_cfgi_int(const struct ld *ld, const config_setting_t *grp, const char *name, int min, int max, int *out)
+{
+	return get_int(ld, grp, name, min, max, out);
+}
+
+int hl_cfgi_str(const struct ld *ld, const config_setting_t *grp, const char *name, const char **out,
+		const config_setting_t **where)
+{
+	return get_str(ld, grp, name, out, where);
+}
+
+int hl_cfgi_str_list(const struct ld *ld, const config_setting_t *grp, const char *name,
+		     const config_setting_t **out)
+{
+	return get_str_list(ld, grp, name, out);
+}
+
+const char *hl_cfgi_shown(const char *s, char *buf, size_t len)
+{
+	return shown(s, buf, len);
 }

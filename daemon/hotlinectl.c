@@ -96,7 +96,9 @@ static void usage(FILE *f)
 	        "commands:\n"
 	        "  send [FILE]           send NDJSON requests from FILE (or stdin) as they are, pipelined;\n"
 	        "                        print every response line as it arrives (blank lines are skipped)\n"
-	        "  case ID [--json]      show a case: status, clocks with due times, calls, events, open alerts\n"
+	        "  case ID [--json]      show a case: status, clocks with due times, orders, calls, events, open alerts\n"
+	        "  event TYPE [K=V ...]  send one event built from KEY=VALUE pairs, e.g.\n"
+	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
 	        "  watch [--json] [--since N]\n"
 	        "                        follow alerts (one line each); reconnects and resumes after the last id seen\n"
 	        "  ack ID --by NAME      acknowledge alert ID\n"
@@ -754,6 +756,25 @@ static void print_opt(const char *label, const char *value)
 		printf("%s%s\n", label, value);
 }
 
+/* Work orders (CONTRACT.md 6): department, status, deadlines, result. */
+static void print_orders(json_object *orders)
+{
+	size_t n = orders ? json_object_array_length(orders) : 0;
+	if (n == 0)
+		return;
+	printf("\nOrders\n");
+	printf("  %-20s %-14s %-19s %-25s %-25s %s\n", "order", "department", "status", "sign due / signed",
+	       "reply due / replied", "result");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(orders, i);
+		printf("  %-20s %-14s %-19s %-25s %-25s %s\n", or_dash(jstr(o, "order_id")), or_dash(jstr(o, "department")),
+		       or_dash(jstr(o, "status")), or_dash(jstr(o, "signed_at") ? jstr(o, "signed_at") : jstr(o, "sign_due_at")),
+		       or_dash(jstr(o, "replied_at") ? jstr(o, "replied_at") : jstr(o, "due_at")), or_dash(jstr(o, "result")));
+		print_opt("      returned: ", jstr(o, "return_reason"));
+		print_opt("      extension asked until ", jstr(o, "extend_until"));
+	}
+}
+
 static void print_case(json_object *c)
 {
 	printf("Case %s  %s  caller %s\n", or_dash(jstr(c, "id")), or_dash(jstr(c, "status")), or_dash(jstr(c, "caller")));
@@ -772,7 +793,9 @@ static void print_case(json_object *c)
 	print_opt("  resolution  ", jstr(c, "resolution"));
 
 	json_object *v = NULL;
+	print_opt("  merged into case ", jstr(c, "merged_into"));
 	print_clocks(json_object_object_get_ex(c, "clocks", &v) ? v : NULL);
+	print_orders(json_object_object_get_ex(c, "orders", &v) ? v : NULL);
 	print_calls(json_object_object_get_ex(c, "calls", &v) ? v : NULL);
 	print_events(json_object_object_get_ex(c, "events", &v) ? v : NULL);
 	json_object *alerts = NULL;
@@ -833,6 +856,50 @@ static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 	if (response_ok(r))
 		printf("alert %lld acknowledged by %s\n", (long long)id, o->by);
 	else
+		rc = report_error(r);
+	json_object_put(r);
+	return rc;
+}
+
+/*
+ * event TYPE [KEY=VALUE ...]: one event built from the command line, e.g.
+ *   hotlinectl event order.dispatch case_id=42 department=water due=3wd
+ * Integer fields (case_id, into, alert_id, score, since) are sent as JSON
+ * integers, true/false as booleans, everything else as strings.
+ */
+static int cmd_event(struct opts *o, int argc, char **argv)
+{
+	static const char *const ints[] = {"case_id", "into", "alert_id", "score", "since"};
+	if (argc < 1 || argv[0][0] == '-')
+		fail(EX_USAGE, "event: missing TYPE (e.g. order.dispatch)");
+	json_object *req = new_request(argv[0]);
+	for (int i = 1; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (!strcmp(argv[i], "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!eq || eq == argv[i])
+			fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
+		char key[64];
+		snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+		const char *v = eq + 1;
+		json_object *val = NULL;
+		for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !val; k++)
+			if (!strcmp(key, ints[k]))
+				val = json_object_new_int64(parse_id(v, key));
+		if (!val && (!strcmp(v, "true") || !strcmp(v, "false")))
+			val = json_object_new_boolean(!strcmp(v, "true"));
+		if (!val)
+			val = json_object_new_string(v);
+		json_object_object_add(req, key, val);
+	}
+	struct target t;
+	resolve_target(o, &t);
+	json_object *r = one_shot(&t, o, req);
+	int rc = EX_OK;
+	puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	if (!response_ok(r))
 		rc = report_error(r);
 	json_object_put(r);
 	return rc;
@@ -1046,6 +1113,10 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	const char *cmd = argv[i];
+	if (!strcmp(cmd, "event")) {
+		signal(SIGPIPE, SIG_IGN);
+		return cmd_event(&o, argc - i - 1, argv + i + 1);
+	}
 	const char *arg = parse_cmd_args(argc, argv, i + 1, &o, cmd);
 
 	signal(SIGPIPE, SIG_IGN);

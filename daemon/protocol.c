@@ -507,6 +507,7 @@ enum kind {
 	K_SCORE,  /* integer 1..5 */
 	K_BOOL,   /* true/false into an int */
 	K_RESULT, /* reached|no_answer|busy|failed */
+	K_TIME,   /* an RFC 3339 timestamp, kept as the string (order.extend until) */
 };
 
 enum field_id {
@@ -514,6 +515,7 @@ enum field_id {
 	F_SCORE, F_ALERT_ID, F_BY, F_SINCE, F_TOKEN,
 	F_QUEUE, F_CATEGORY, F_PRIORITY, F_SUMMARY, F_NOTE, F_REASON, F_RESOLUTION,
 	F_CALLER_INFORMED, F_CONFIDENTIAL,
+	F_ORDER_ID, F_ORDER_RESULT, F_INTO, F_DUE, F_UNTIL, F_AREA,
 	F__COUNT
 };
 
@@ -548,6 +550,12 @@ static const struct field fields[F__COUNT] = {
 	[F_RESOLUTION] = { "resolution", K_TEXT, EV(resolution) },
 	[F_CALLER_INFORMED] = { "caller_informed", K_BOOL, EV(caller_informed) },
 	[F_CONFIDENTIAL] = { "confidential", K_BOOL, EV(confidential) },
+	[F_ORDER_ID] = { "order_id", K_IDENT, EV(order_id) },
+	[F_ORDER_RESULT] = { "result", K_IDENT, EV(result) }, /* order.reply: checked by the order rules */
+	[F_INTO] = { "into", K_POSINT, EV(into) },
+	[F_DUE] = { "due", K_IDENT, EV(due) },
+	[F_UNTIL] = { "until", K_TIME, EV(until) },
+	[F_AREA] = { "area", K_TEXT, EV(area) },
 };
 
 #define B(f) (UINT32_C(1) << (f))
@@ -563,10 +571,10 @@ static const struct shape shapes[HL_T__COUNT] = {
 	[HL_EV_CALL_ABANDONED] = { B(F_CALL_ID), B(F_CALLER) | B(F_QUEUE) | B(F_CONFIDENTIAL) },
 	[HL_EV_VOICEMAIL_LEFT] = { B(F_CALL_ID), B(F_CALLER) | B(F_QUEUE) | B(F_CONFIDENTIAL) },
 	[HL_EV_CALL_ENDED] = { B(F_CALL_ID) | B(F_OUTCOME),
-	                       B(F_AGENT) | B(F_CATEGORY) | B(F_PRIORITY) | B(F_SUMMARY) | B(F_CONFIDENTIAL) },
+	                       B(F_AGENT) | B(F_CATEGORY) | B(F_PRIORITY) | B(F_SUMMARY) | B(F_AREA) | B(F_CONFIDENTIAL) },
 	[HL_EV_CALLBACK_ATTEMPT] = { B(F_CASE_ID) | B(F_RESULT), B(F_AGENT) | B(F_CALL_ID) | B(F_NOTE) | B(F_CONFIDENTIAL) },
 	[HL_EV_CASE_UPDATE] = { B(F_CASE_ID), B(F_NOTE) | B(F_AGENT) | B(F_CALLER_INFORMED) |
-	                                      B(F_CATEGORY) | B(F_PRIORITY) | B(F_SUMMARY) | B(F_CONFIDENTIAL) },
+	                                      B(F_CATEGORY) | B(F_PRIORITY) | B(F_SUMMARY) | B(F_AREA) | B(F_CONFIDENTIAL) },
 	[HL_EV_CASE_TRANSFER] = { B(F_CASE_ID) | B(F_DEPARTMENT), B(F_REASON) | B(F_AGENT) | B(F_CONFIDENTIAL) },
 	[HL_EV_CASE_RESOLVE] = { B(F_CASE_ID), B(F_RESOLUTION) | B(F_AGENT) | B(F_CONFIDENTIAL) },
 	[HL_EV_CASE_CLOSE] = { B(F_CASE_ID), B(F_REASON) | B(F_AGENT) | B(F_CONFIDENTIAL) },
@@ -580,6 +588,15 @@ static const struct shape shapes[HL_T__COUNT] = {
 	[HL_CMD_ALERT_ACK] = { B(F_ALERT_ID) | B(F_BY), 0 },
 	[HL_CMD_STATS] = { 0, 0 },
 	[HL_CMD_AUTH] = { B(F_TOKEN), 0 },
+	[HL_EV_ORDER_DISPATCH] = { B(F_CASE_ID) | B(F_DEPARTMENT),
+	                           B(F_ORDER_ID) | B(F_DUE) | B(F_CATEGORY) | B(F_AREA) | B(F_NOTE) | B(F_AGENT) },
+	[HL_EV_ORDER_SIGN] = { B(F_ORDER_ID), B(F_BY) | B(F_NOTE) },
+	[HL_EV_ORDER_RETURN] = { B(F_ORDER_ID) | B(F_REASON), B(F_BY) },
+	[HL_EV_ORDER_EXTEND] = { B(F_ORDER_ID) | B(F_REASON), B(F_UNTIL) | B(F_BY) },
+	[HL_EV_ORDER_EXTEND_APPROVE] = { B(F_ORDER_ID), B(F_BY) | B(F_NOTE) },
+	[HL_EV_ORDER_EXTEND_REJECT] = { B(F_ORDER_ID), B(F_REASON) | B(F_BY) },
+	[HL_EV_ORDER_REPLY] = { B(F_ORDER_ID) | B(F_ORDER_RESULT), B(F_NOTE) | B(F_BY) },
+	[HL_EV_CASE_MERGE] = { B(F_CASE_ID) | B(F_INTO), B(F_REASON) | B(F_AGENT) },
 };
 
 /* The member, absent when missing or JSON null. */
@@ -693,6 +710,12 @@ static enum hl_err take_field(struct json_object *v, const struct field *f, stru
 		return take_string(v, f, ev, err);
 	case K_RESULT:
 		return take_result(v, f, ev, err);
+	case K_TIME: {
+		hl_ms t;
+		if (!string_ok(v, 1, 64, true) || hl_parse_time(json_object_get_string(v), &t) != 0)
+			return fail(err, HL_E_BAD_REQUEST, "%s: must be an RFC 3339 timestamp with an offset or Z", f->name);
+		return take_string(v, &(struct field){ f->name, K_IDENT, f->off }, ev, err);
+	}
 	case K_PHONE:
 		if (!string_ok(v, 1, TEXT_MAX, true) ||
 		    hl_phone_normalize(json_object_get_string(v), dst, HL_PHONE_MAX) != 0)
@@ -874,7 +897,8 @@ void hl_event_free(struct hl_event *ev)
 		return;
 	char **strs[] = { &ev->call_id, &ev->queue, &ev->agent, &ev->outcome, &ev->category,
 	                  &ev->priority, &ev->summary, &ev->result, &ev->note, &ev->department,
-	                  &ev->reason, &ev->resolution, &ev->by, &ev->token, &ev->line };
+	                  &ev->reason, &ev->resolution, &ev->by, &ev->token, &ev->line,
+	                  &ev->order_id, &ev->due, &ev->until, &ev->area };
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;
@@ -925,6 +949,19 @@ char *hl_reply_case(const char *id, int64_t case_id, bool duplicate)
 	if (duplicate)
 		json_object_object_add(o, "duplicate", json_object_new_boolean(true));
 	json_object_object_add(o, "case_id", json_object_new_int64(case_id));
+	return finish(o);
+}
+
+char *hl_reply_order(const char *id, int64_t case_id, const char *order_id, bool duplicate)
+{
+	struct json_object *o = reply_head(id, true);
+	if (!o)
+		return NULL;
+	if (duplicate)
+		json_object_object_add(o, "duplicate", json_object_new_boolean(true));
+	json_object_object_add(o, "case_id", json_object_new_int64(case_id));
+	if (order_id && order_id[0])
+		json_object_object_add(o, "order_id", json_object_new_string(order_id));
 	return finish(o);
 }
 

@@ -38,6 +38,9 @@
 #include "calendar.h"
 #include "config.h"
 #include "rules.h"
+#include "hotspot.h"
+#include "orders.h"
+#include "rules_internal.h"
 
 /* ------------------------------------------------------------- text */
 
@@ -221,6 +224,7 @@ static int64_t allowed_for(const struct hl_policy *p, enum hl_clock_kind k)
 	case HL_CK_UPDATE: return p->update_ms;
 	case HL_CK_RESOLUTION: return p->resolution_ms;
 	case HL_CK_SURVEY: return p->survey_ms;
+	case HL_CK_REDISPATCH: return p->redispatch_ms;
 	default: return 0;
 	}
 }
@@ -234,6 +238,25 @@ static const struct hl_calendar *calendar_of(const struct hl_config *cfg, const 
 static int64_t nonneg(int64_t v)
 {
 	return v < 0 ? 0 : v;
+}
+
+/* The calendar name a clock of this kind counts in under policy p: the
+ * redispatch clock belongs to the work orders and uses their calendar. */
+static const char *calendar_name_for(const struct hl_config *cfg, const struct hl_policy *p, enum hl_clock_kind k)
+{
+	if (k == HL_CK_REDISPATCH)
+		return cfg->orders.calendar[0] ? cfg->orders.calendar : cfg->sla.calendar;
+	return p->calendar;
+}
+
+/* The time a span allows from `start`: itself, or for N working days the open
+ * time until their end (what due-soon warnings and hold/resume work with). */
+static int64_t span_allowed(const struct hl_calendar *cal, hl_ms start, int64_t span)
+{
+	if (!hl_span_is_wd(span))
+		return span;
+	hl_ms due = hl_deadline(cal, start, span);
+	return due == INT64_MAX ? INT64_MAX / 4 : nonneg(hl_cal_between(cal, start, due));
 }
 
 /* -------------------------------------------------------------- clocks */
@@ -291,19 +314,21 @@ static void clock_meet(struct ctx *x, struct hl_case *c, enum hl_clock_kind kind
 static bool clock_arm(struct ctx *x, struct hl_case *c, enum hl_clock_kind kind, const char *verb)
 {
 	const struct hl_policy *p = policy_of(x, c);
-	int64_t allowed = allowed_for(p, kind);
-	if (allowed <= 0) {
+	int64_t span = allowed_for(p, kind);
+	if (span == 0) {
 		clock_stop(x, c, kind);
 		return false;
 	}
-	const struct hl_calendar *cal = calendar_of(x->cfg, p->calendar);
+	const char *calname = calendar_name_for(x->cfg, p, kind);
+	const struct hl_calendar *cal = calendar_of(x->cfg, calname);
+	int64_t allowed = span_allowed(cal, x->at, span);
 	struct hl_clock *k = &c->clocks[kind];
 	k->state = HL_CS_PENDING;
 	k->seq++;
 	k->started_at = x->at;
 	k->allowed_ms = allowed;
-	snprintf(k->calendar, sizeof k->calendar, "%s", p->calendar);
-	k->due_at = hl_cal_add(cal, x->at, allowed);
+	snprintf(k->calendar, sizeof k->calendar, "%s", calname);
+	k->due_at = hl_deadline(cal, x->at, span);
 	k->warn_at = p->warn_at > 0 ? hl_cal_add(cal, x->at, (int64_t)((double)allowed * p->warn_at)) : 0;
 	k->warned = false;
 	k->paused_at = 0;
@@ -365,14 +390,16 @@ static void reevaluate_clock(struct ctx *x, struct hl_case *c, enum hl_clock_kin
 	struct hl_clock *k = &c->clocks[kind];
 	if (!clock_running(k))
 		return;
-	int64_t allowed = allowed_for(p, kind);
-	if (allowed <= 0) {
+	int64_t span = allowed_for(p, kind);
+	if (span == 0) {
 		clock_stop(x, c, kind);
 		return;
 	}
 	bool paused = k->state == HL_CS_PAUSED;
+	const char *calname = calendar_name_for(x->cfg, p, kind);
 	const struct hl_calendar *old_cal = calendar_of(x->cfg, k->calendar);
-	const struct hl_calendar *new_cal = calendar_of(x->cfg, p->calendar);
+	const struct hl_calendar *new_cal = calendar_of(x->cfg, calname);
+	int64_t allowed = span_allowed(new_cal, k->started_at, span);
 	int64_t left = paused ? k->remaining_ms : nonneg(hl_cal_between(old_cal, x->at, k->due_at));
 	int64_t consumed = nonneg(k->allowed_ms - left);
 	int64_t rem = nonneg(allowed - consumed);
@@ -380,7 +407,7 @@ static void reevaluate_clock(struct ctx *x, struct hl_case *c, enum hl_clock_kin
 
 	k->seq++;
 	k->allowed_ms = allowed;
-	snprintf(k->calendar, sizeof k->calendar, "%s", p->calendar);
+	snprintf(k->calendar, sizeof k->calendar, "%s", calname);
 	k->due_at = hl_cal_add(new_cal, x->at, rem);
 	if (wrem > 0) {
 		k->warn_at = hl_cal_add(new_cal, x->at, wrem);
@@ -428,6 +455,13 @@ static void classify(struct ctx *x, struct hl_case *c)
 	if (changed) {
 		touch(x, c);
 		reevaluate(x, c);
+	}
+	/* only these events make the store load the case's hotspot row (its area) */
+	if (x->ev->category || x->ev->area || x->ev->type == HL_EV_ORDER_DISPATCH) {
+		char hot[200];
+		hl_hotspot_classified(x->w, x->cfg, c, x->ev->area, x->ev->id, x->at, hot, sizeof hot);
+		if (hot[0])
+			note(&x->text, "%s", hot);
 	}
 }
 
@@ -754,6 +788,14 @@ static void resolve(struct ctx *x, struct hl_case *c)
 		char t[32];
 		note(&x->text, "callback still owed, due %s", short_time(cb->due_at, t, sizeof t));
 	}
+	/* every caller whose report was merged into this case is owed a call back (CONTRACT.md 6) */
+	for (size_t i = 0; i < x->w->n_merges; i++) {
+		struct hl_case *m = x->w->merges[i].into == c->id ? hl_world_case(x->w, x->w->merges[i].case_id) : NULL;
+		if (m && m->status == HL_ST_MERGED) {
+			note(&x->text, "merged case %" PRId64, m->id);
+			owe_callback(x, m);
+		}
+	}
 }
 
 static void reopen(struct ctx *x, struct hl_case *c)
@@ -966,6 +1008,7 @@ static void on_close(struct ctx *x, struct plan *p)
 	note(&x->text, "case %" PRId64 " closed", c->id);
 	for (int k = 0; k < HL_CK__COUNT; k++)
 		clock_stop(x, c, (enum hl_clock_kind)k);
+	hl_orders_case_closed(x->w, c->id, x->at);
 }
 
 static void on_reopen(struct ctx *x, struct plan *p)
@@ -1048,6 +1091,13 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 	if (ev->type != HL_CMD_ALERT_ACK && hl_world_seen(w, ev->id, &seen_case)) {
 		out->duplicate = true;
 		out->case_id = seen_case;
+		if (ev->type >= HL_EV_ORDER_DISPATCH && ev->type <= HL_EV_ORDER_REPLY)
+			hl_orders_event_order_id(ev, out->order_id, sizeof out->order_id);
+		return;
+	}
+
+	if (hl_orders_handles(ev->type)) {
+		hl_orders_apply(w, env, ev, out);
 		return;
 	}
 
@@ -1094,6 +1144,7 @@ static void clock_detail(const struct hl_clock *k, enum hl_clock_kind kind, bool
 		[HL_CK_UPDATE] = "caller last updated",
 		[HL_CK_RESOLUTION] = "case open since",
 		[HL_CK_SURVEY] = "survey call owed since",
+		[HL_CK_REDISPATCH] = "order returned, dispatch owed since",
 	};
 	char s[32], d[32];
 	snprintf(buf, len, "%s%s %s, due %s", soon ? "due soon: " : "", what[kind],
@@ -1134,6 +1185,8 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 	snprintf(dedupe, sizeof dedupe, "%" PRId64 ":%s:%" PRId32 ":overdue", c->id, name, k->seq);
 	clock_detail(k, kind, false, detail, sizeof detail);
 	struct hl_alert *a = raise_alert(w, kindbuf, c, c->caller, now, dedupe, detail);
+	if (a && kind == HL_CK_REDISPATCH)
+		hl_orders_tag_redispatch(w, c, a);
 	if (a) {
 		a->due_at = k->due_at;
 		const struct hl_config *cfg = env->cfg;
@@ -1161,6 +1214,93 @@ void hl_rules_escalate(struct hl_world *w, const struct hl_rules_env *env, int64
 	/* counted from this escalation (now), not from the missed time: after a
 	 * long downtime one escalation happens, not a burst of catch-ups */
 	a->escalate_at = (a->level < cfg->escalation.max_level && cfg->escalation.after_ms > 0)
-	                     ? env->now + cfg->escalation.after_ms : 0;
+	                     ? hl_orders_next_escalation(cfg, a, env->now) : 0;
 	a->dirty = true;
+}
+
+/* ------------------------------------------ for the order rules (rules_internal.h) */
+
+static struct ctx op_ctx(struct hl_rules_op *op)
+{
+	struct ctx x = {.w = op->w, .cfg = op->env->cfg, .now = op->env->now, .at = op->at, .ev = op->ev};
+	memcpy(x.text.buf, op->text, sizeof x.text.buf);
+	x.text.len = op->len;
+	return x;
+}
+
+static void op_done(struct hl_rules_op *op, const struct ctx *x)
+{
+	memcpy(op->text, x->text.buf, sizeof op->text);
+	op->len = x->text.len;
+}
+
+void hl_rules_op_note(struct hl_rules_op *op, const char *fmt, ...)
+{
+	struct ctx x = op_ctx(op);
+	if (x.text.len)
+		say(&x.text, "; ");
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(&x.text, fmt, ap);
+	va_end(ap);
+	op_done(op, &x);
+}
+
+void hl_rules_op_owe_callback(struct hl_rules_op *op, struct hl_case *c)
+{
+	struct ctx x = op_ctx(op);
+	owe_callback(&x, c);
+	op_done(op, &x);
+}
+
+void hl_rules_op_resolve(struct hl_rules_op *op, struct hl_case *c)
+{
+	struct ctx x = op_ctx(op);
+	resolve(&x, c);
+	op_done(op, &x);
+}
+
+bool hl_rules_op_arm(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct ctx x = op_ctx(op);
+	bool armed = clock_arm(&x, c, kind, "armed");
+	op_done(op, &x);
+	return armed;
+}
+
+void hl_rules_op_meet(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct ctx x = op_ctx(op);
+	clock_meet(&x, c, kind);
+	op_done(op, &x);
+}
+
+void hl_rules_op_stop(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct ctx x = op_ctx(op);
+	clock_stop(&x, c, kind);
+	op_done(op, &x);
+}
+
+void hl_rules_op_classify(struct hl_rules_op *op, struct hl_case *c)
+{
+	struct ctx x = op_ctx(op);
+	classify(&x, c);
+	op_done(op, &x);
+}
+
+bool hl_rules_clock_owed(const struct hl_clock *k)
+{
+	return clock_owed(k);
+}
+
+struct hl_alert *hl_rules_raise(struct hl_world *w, const char *kind, const struct hl_case *c, hl_ms raised_at,
+                                const char *dedupe, const char *detail)
+{
+	return raise_alert(w, kind, c, c ? c->caller : NULL, raised_at, dedupe, detail);
+}
+
+const char *hl_rules_short_time(hl_ms t, char *buf, size_t len)
+{
+	return short_time(t, buf, len);
 }

@@ -54,6 +54,8 @@
 #include "protocol.h"
 #include "rules.h"
 #include "store_sql.h"
+#include "orders.h"
+#include "store_orders_sql.h"
 
 #define UNAVAILABLE_AFTER_MS 3000
 
@@ -77,7 +79,7 @@ enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE
 enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
 
 /* statements of the load pipeline, in order */
-enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L__COUNT };
+enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS, L__COUNT };
 
 static struct {
 	PGconn *pg;
@@ -350,14 +352,17 @@ static void start_load(void)
 	json_object *a_events = json_object_new_array(), *a_cases = json_object_new_array(),
 	            *a_event_cases = json_object_new_array(),
 	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
-	            *a_alerts = json_object_new_array();
+	            *a_alerts = json_object_new_array(), *a_orders = json_object_new_array(),
+	            *a_cats = json_object_new_array(), *a_areas = json_object_new_array(),
+	            *a_depts = json_object_new_array();
 	struct item *it;
 	size_t openers = 0;
 	hl_ms min_at = INT64_MAX;
 
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		if (it->kind == ITEM_FIRE) {
-			json_object_array_add(a_cases, json_object_new_int64(it->id));
+			bool order_clock = it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY;
+			json_object_array_add(a_cases, json_object_new_int64(order_clock ? it->id / HL_ORDER_KEY_MUL : it->id));
 			continue;
 		}
 		if (it->kind == ITEM_ESCALATE) {
@@ -376,6 +381,16 @@ static void start_load(void)
 			json_object_array_add(a_cases, json_object_new_int64(ev->case_id));
 			json_object_array_add(a_event_cases, json_object_new_int64(ev->case_id));
 		}
+		if (ev->into)
+			json_object_array_add(a_cases, json_object_new_int64(ev->into));
+		if (ev->order_id)
+			json_object_array_add(a_orders, json_object_new_string(ev->order_id));
+		if (ev->category)
+			json_object_array_add(a_cats, json_object_new_string(ev->category));
+		if (ev->area)
+			json_object_array_add(a_areas, json_object_new_string(ev->area));
+		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
+			json_object_array_add(a_depts, json_object_new_string(ev->department));
 		if (ev->call_id)
 			json_object_array_add(a_calls, json_object_new_string(ev->call_id));
 		if (ev->caller[0])
@@ -391,7 +406,7 @@ static void start_load(void)
 
 	char *s_events = json_take(a_events), *s_cases = json_take(a_cases), *s_calls = json_take(a_calls),
 	     *s_event_cases = json_take(a_event_cases),
-	     *s_callers = json_take(a_callers), *s_alerts = json_take(a_alerts);
+	     *s_callers = json_take(a_callers), *s_alerts = json_take(a_alerts), *s_orders = json_take(a_orders);
 	char b_since[24], b_n[24];
 	fmt_i64(b_since, since);
 
@@ -409,6 +424,14 @@ static void start_load(void)
 	const char *p_callers[] = { s_callers, s_event_cases, s_calls, b_since };
 	const char *p_alerts[] = { s_alerts };
 	const char *p_ids[] = { b_n };
+	const char *p_orders[] = { s_orders, s_cases };
+	bool hot = json_object_array_length(a_cats) + json_object_array_length(a_areas) +
+	           json_object_array_length(a_depts) > 0;
+	char *s_cats = json_take(a_cats), *s_areas = json_take(a_areas), *s_depts = json_take(a_depts);
+	char b_hot_since[24];
+	fmt_i64(b_hot_since, min_at - hl->cfg->hotspot.window_ms - 1000);
+	const char *p_hot[] = { s_cases, s_calls, s_cats, s_areas, s_depts, b_hot_since };
+	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */
 	bool has_events = strcmp(s_events, "[]") != 0, has_calls = strcmp(s_calls, "[]") != 0,
@@ -427,7 +450,19 @@ static void start_load(void)
 		S.load_at[L_ALERTS] = S.n_stmts, send_stmt(SQL_ALERTS, 1, p_alerts);
 	if (ids_wanted > 0)
 		S.load_at[L_IDS] = S.n_stmts, send_stmt(SQL_IDS, 1, p_ids);
+	/* work orders: the cases reached through an order_id or merged into a
+	 * batch case, and every order of the batch's cases (store_orders.c) */
+	if (has_cases || strcmp(s_orders, "[]") != 0) {
+		S.load_at[L_ORDER_CASES] = S.n_stmts, send_stmt(SQL_ORDER_CASES, 2, p_orders);
+		S.load_at[L_ORDERS] = S.n_stmts, send_stmt(SQL_ORDERS, 2, p_orders);
+	}
+	if (hot && hl->cfg->hotspot.threshold > 0) {
+		S.load_at[L_HOTSPOT_CASES] = S.n_stmts, send_stmt(SQL_HOTSPOT_CASES, 6, p_hot);
+		S.load_at[L_HOTSPOTS] = S.n_stmts, send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
+	}
+	free(s_cats), free(s_areas), free(s_depts);
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
+	free(s_orders);
 	S.state = S_LOAD;
 	pipeline_send();
 }
@@ -477,16 +512,9 @@ static PGresult *load_result(int which)
 	return *empty;
 }
 
-static void fill_world(void)
+/* Cases as SQL_CASES (and SQL_ORDER_CASES, same first columns) return them. */
+static void add_case_rows(PGresult *r)
 {
-	PGresult *r;
-	hl_world_reset(S.world);
-
-	r = load_result(L_SEEN);
-	for (int i = 0; i < PQntuples(r); i++)
-		hl_world_add_seen(S.world, PQgetvalue(r, i, 0), get_ms(r, i, 1));
-
-	r = load_result(L_CASES);
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_case c = {0};
 		c.id = get_ms(r, i, 0);
@@ -512,6 +540,22 @@ static void fill_world(void)
 		parse_clocks(&c, get_str(r, i, 20));
 		hl_world_add_case(S.world, &c);
 	}
+}
+
+static void fill_world(void)
+{
+	PGresult *r;
+	hl_world_reset(S.world);
+
+	r = load_result(L_SEEN);
+	for (int i = 0; i < PQntuples(r); i++)
+		hl_world_add_seen(S.world, PQgetvalue(r, i, 0), get_ms(r, i, 1));
+
+	add_case_rows(load_result(L_CASES));
+	add_case_rows(load_result(L_ORDER_CASES));
+	store_orders_fill_merges(S.world, load_result(L_ORDER_CASES));
+	store_orders_fill(S.world, load_result(L_ORDERS));
+	store_hotspots_fill(S.world, load_result(L_HOTSPOT_CASES), load_result(L_HOTSPOTS));
 
 	r = load_result(L_CALLS);
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -587,7 +631,12 @@ static void apply_rules(void)
 		memset(&it->out, 0, sizeof it->out);
 		switch (it->kind) {
 		case ITEM_FIRE:
-			hl_rules_clock_fire(S.world, &env, it->id, (enum hl_clock_kind)it->clock, it->seq);
+			if (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)
+				hl_orders_clock_fire(S.world, &env, it->id / HL_ORDER_KEY_MUL,
+				                     (int32_t)(it->id % HL_ORDER_KEY_MUL),
+				                     (enum hl_order_clock)(it->clock - TIMER_ORDER_SIGN), it->seq);
+			else
+				hl_rules_clock_fire(S.world, &env, it->id, (enum hl_clock_kind)it->clock, it->seq);
 			break;
 		case ITEM_ESCALATE:
 			hl_rules_escalate(S.world, &env, it->id);
@@ -614,6 +663,8 @@ static const char *const PREPARED[] = {
 	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
 	SQL_W_CALLERS, SQL_W_CASES, SQL_W_CALLS, SQL_W_CLOCKS, SQL_W_EVENTS,
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
+	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
+	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -701,6 +752,8 @@ static json_object *alert_row(const struct hl_alert *a)
 	jadd(o, "escalate_at", jms(a->escalate_at));
 	jadd(o, "detail", jstr(a->detail));
 	jadd(o, "dedupe_key", json_object_new_string(a->dedupe));
+	jadd(o, "order_id", a->order_id[0] ? json_object_new_string(a->order_id) : NULL);
+	jadd(o, "department", a->department[0] ? json_object_new_string(a->department) : NULL);
 	return o;
 }
 
@@ -796,15 +849,20 @@ static void start_write(void)
 		    (it->req->ev.type == HL_CMD_CASE_GET || it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	pipeline_begin(8 + reads);
+	pipeline_begin(13 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
+	send_rows(SQL_W_MERGES, store_merge_rows(w), NULL);
+	send_rows(SQL_W_ORDERS, store_orders_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOT_CASES, store_hotspot_case_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOTS, store_hotspot_rows(w), NULL);
 	send_rows(SQL_W_CALLS, a_calls, NULL);
 	send_rows(SQL_W_CLOCKS, a_clocks, NULL);
 	send_rows(SQL_W_EVENTS, a_events, NULL);
 	send_rows(SQL_W_ALERTS_NEW, a_alerts, &S.w_alert_ins);
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &S.w_alert_upd);
+	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
@@ -887,7 +945,10 @@ static void reply_item(struct item *it)
 	bool dup = it->out.duplicate && !it->retried;
 	if (it->out.duplicate)
 		hl->stats.duplicates++;
-	item_reply(it, hl_reply_case(ev->id, it->out.case_id, dup));
+	if (it->out.order_id[0])
+		item_reply(it, hl_reply_order(ev->id, it->out.case_id, it->out.order_id, dup));
+	else
+		item_reply(it, hl_reply_case(ev->id, it->out.case_id, dup));
 }
 
 static void update_timers(void)
@@ -896,7 +957,9 @@ static void update_timers(void)
 	struct item *it;
 	/* a timer that fired early (or for a stale run) is set again from the clock's state */
 	TAILQ_FOREACH(it, &S.batch, entry) {
-		if (it->kind == ITEM_FIRE) {
+		if (it->kind == ITEM_FIRE && (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)) {
+			store_orders_refire(w, it->id, it->clock);
+		} else if (it->kind == ITEM_FIRE) {
 			struct hl_case *c = hl_world_case(w, it->id);
 			if (c && !c->clocks[it->clock].dirty)
 				clocks_set(it->id, it->clock, c->clocks[it->clock].seq,
@@ -913,6 +976,7 @@ static void update_timers(void)
 			if (c->clocks[k].dirty)
 				clocks_set(c->id, k, c->clocks[k].seq, hl_clock_next_fire(&c->clocks[k]));
 	}
+	store_orders_timers(w);
 }
 
 static void deliver_alerts(int stmt, bool upd)
@@ -1280,9 +1344,12 @@ static void startup_next(void)
 		startup_send("SELECT COALESCE(max(version), 0) FROM hotline.schema_migrations");
 		return;
 	case ST_CLOCKS:
-		startup_send("COPY (SELECT case_id, array_position(ARRAY['callback','update','resolution','survey'], kind) - 1,"
+		_Static_assert(TIMER_ORDER_SIGN == 6 && TIMER_ORDER_REPLY == 7, "SQL_PENDING_ORDER_CLOCKS below");
+		startup_send("COPY (SELECT case_id,"
+		             " array_position(ARRAY['callback','update','resolution','survey','redispatch'], kind) - 1,"
 		             " seq, CASE WHEN warned OR warn_at IS NULL THEN hotline.ms(due_at) ELSE hotline.ms(warn_at) END"
-		             " FROM hotline.clocks WHERE state = 'pending') TO STDOUT");
+		             " FROM hotline.clocks WHERE state = 'pending'"
+		             SQL_PENDING_ORDER_CLOCKS(6, 7) ") TO STDOUT");
 		return;
 	case ST_ESCALATIONS:
 		startup_send("SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
@@ -1336,7 +1403,7 @@ static void startup_copy(void)
 		int kind = (int)strtol(end + 1, &end, 10);
 		int32_t seq = (int32_t)strtol(end + 1, &end, 10);
 		hl_ms at = strtoll(end + 1, &end, 10);
-		if (kind >= 0 && kind < HL_CK__COUNT)
+		if (kind >= 0 && kind < TIMER__COUNT && kind != TIMER_ESCALATION)
 			clocks_set(case_id, kind, seq, at);
 		PQfreemem(buf);
 	}

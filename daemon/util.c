@@ -37,6 +37,7 @@ static const char *const err_codes[] = {
 	[HL_E_UNAUTHORIZED] = "unauthorized",
 	[HL_E_BUSY] = "busy",
 	[HL_E_INTERNAL] = "internal",
+	[HL_E_UNKNOWN_ORDER] = "unknown_order",
 };
 
 /* Out-of-range values map to "internal": a reply must always carry a code. */
@@ -69,6 +70,14 @@ static const char *const type_names[HL_T__COUNT] = {
 	[HL_CMD_ALERT_ACK] = "alert.ack",
 	[HL_CMD_STATS] = "stats",
 	[HL_CMD_AUTH] = "auth",
+	[HL_EV_ORDER_DISPATCH] = "order.dispatch",
+	[HL_EV_ORDER_SIGN] = "order.sign",
+	[HL_EV_ORDER_RETURN] = "order.return",
+	[HL_EV_ORDER_EXTEND] = "order.extend",
+	[HL_EV_ORDER_EXTEND_APPROVE] = "order.extend.approve",
+	[HL_EV_ORDER_EXTEND_REJECT] = "order.extend.reject",
+	[HL_EV_ORDER_REPLY] = "order.reply",
+	[HL_EV_CASE_MERGE] = "case.merge",
 };
 
 const char *hl_type_name(enum hl_type t)
@@ -91,7 +100,8 @@ enum hl_type hl_type_from_name(const char *name)
 
 bool hl_type_is_event(enum hl_type t)
 {
-	return t >= HL_EV_CALL_OFFERED && t <= HL_EV_SURVEY_RESULT;
+	return (t >= HL_EV_CALL_OFFERED && t <= HL_EV_SURVEY_RESULT) ||
+	       (t >= HL_EV_ORDER_DISPATCH && t <= HL_EV_CASE_MERGE);
 }
 
 /* Linear look-up in a short name table; -1 when absent. */
@@ -112,11 +122,11 @@ static const char *name_at(const char *const *names, int n, int i)
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static const char *const status_names[] = { "open", "resolved", "closed" };
+static const char *const status_names[] = { "open", "resolved", "closed", "merged" };
 const char *hl_status_name(enum hl_status s) { return name_at(status_names, COUNT(status_names), (int)s); }
 int hl_status_from_name(const char *name) { return name_index(status_names, COUNT(status_names), name); }
 
-static const char *const clock_kind_names[] = { "callback", "update", "resolution", "survey" };
+static const char *const clock_kind_names[] = { "callback", "update", "resolution", "survey", "redispatch" };
 const char *hl_clock_kind_name(enum hl_clock_kind k) { return name_at(clock_kind_names, COUNT(clock_kind_names), (int)k); }
 int hl_clock_kind_from_name(const char *name) { return name_index(clock_kind_names, COUNT(clock_kind_names), name); }
 

@@ -33,6 +33,8 @@
 #include <string.h>
 
 #include "rules.h"
+#include "hotspot.h"
+#include "orders.h"
 
 #define NONE ((size_t)-1)
 
@@ -324,6 +326,8 @@ static void drop_rows(struct hl_world *w)
 	}
 	for (size_t i = 0; i < w->n_seen; i++)
 		free(w->seen[i].event_id);
+	hl_world_orders_drop(w);
+	hl_world_hotspots_drop(w);
 	w->n_cases = w->n_calls = w->n_callers = w->n_alerts = w->n_seen = 0;
 	w->n_accepted = 0;
 
@@ -359,6 +363,8 @@ void hl_world_free(struct hl_world *w)
 	free(w->seen);
 	free(w->accepted);
 	free(w->free_ids);
+	hl_world_orders_free(w);
+	hl_world_hotspots_free(w);
 	free(w);
 }
 

@@ -22,6 +22,10 @@ struct hl_policy {
 	int64_t survey_ms;
 	double warn_at;         /* 0 = no due-soon warnings */
 	char calendar[64];      /* "" = wall clock */
+	/* Spans (hl_parse_span: ms or HL_SPAN_WD(n)); the duration fields above are spans too. */
+	int64_t sign_ms;        /* work orders: sign within this of dispatch (orders.sign) */
+	int64_t reply_ms;       /* work orders: reply within this of dispatch (orders.reply) */
+	int64_t redispatch_ms;  /* after a return: dispatch again within this (orders.redispatch) */
 };
 
 struct hl_config {
@@ -80,7 +84,25 @@ struct hl_config {
 	} dns;
 
 	struct hl_phone_plan phone;     /* phone = { country_code; trunk_prefix; international_prefix; } */
+
+	/* Work orders (CONTRACT.md 6, daemon/config_orders.c).  sign, reply and
+	 * redispatch are copied into sla (the default policy) so that policies
+	 * inherit them; the order clocks count in hl_config_orders_calendar(). */
+	struct {
+		int64_t sign_ms, reply_ms, redispatch_ms; /* spans */
+		int64_t urge_after_ms;  /* span: an overdue order is urged again every this */
+		char calendar[64];      /* "" = sla.calendar */
+	} orders;
+	struct {
+		int64_t window_ms;      /* default 1h */
+		int threshold;          /* default 10; 0 = off */
+		char **key;             /* case fields making the key: "category", "area", "department" */
+		size_t n_key;
+	} hotspot;
 };
+
+/* The calendar work-order clocks count in: orders.calendar, else sla.calendar; NULL = wall clock. */
+const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg);
 
 /*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`

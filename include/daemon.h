@@ -96,7 +96,9 @@ size_t store_queued(void);
 
 /* ------------------------------------------------------------- clocks.c */
 
-enum { TIMER_ESCALATION = HL_CK__COUNT }; /* timer kinds: 0..3 clocks, 4 escalation */
+enum { TIMER_ESCALATION = HL_CK__COUNT }; /* timer kinds: 0..4 clocks, 5 escalation */
+/* work-order clocks (orders.h): timer id = case_id * HL_ORDER_KEY_MUL + order number */
+enum { TIMER_ORDER_SIGN = HL_CK__COUNT + 1, TIMER_ORDER_REPLY = HL_CK__COUNT + 2, TIMER__COUNT };
 
 int clocks_init(void);
 void clocks_free(void);
@@ -106,6 +108,23 @@ size_t clocks_pending(int kind); /* kind -1: all */
 size_t clocks_memory(void);      /* bytes held by the timer structures */
 void clocks_rearm(void);         /* recompute the libevent timer (after a bulk load) */
 void clocks_stop(void);
+
+/* ------------------------------------------------------- store_orders.c */
+
+struct hl_world;
+struct pg_result;
+/* The work-order part of a batch (store.c calls these; see store_orders.c). */
+void store_orders_fill(struct hl_world *w, const struct pg_result *orders);
+void store_orders_fill_merges(struct hl_world *w, const struct pg_result *cases);
+struct json_object *store_orders_rows(struct hl_world *w);
+struct json_object *store_merge_rows(struct hl_world *w);
+struct json_object *store_order_urge_stops(struct hl_world *w);
+void store_orders_timers(struct hl_world *w);
+/* a fired order timer (kind TIMER_ORDER_*) whose order did not change: set again */
+void store_orders_refire(struct hl_world *w, int64_t timer_id, int kind);
+void store_hotspots_fill(struct hl_world *w, const struct pg_result *cases, const struct pg_result *keys);
+struct json_object *store_hotspot_case_rows(struct hl_world *w);
+struct json_object *store_hotspot_rows(struct hl_world *w);
 
 /* ------------------------------------------------------------- alerts.c */
 

@@ -41,6 +41,7 @@ enum hl_err {
 	HL_E_UNAUTHORIZED,
 	HL_E_BUSY,     /* too many connections / requests in flight */
 	HL_E_INTERNAL, /* the database refused what the rules produced; nothing stored */
+	HL_E_UNKNOWN_ORDER, /* an order event names an order_id never dispatched (CONTRACT.md 6) */
 };
 
 /* "bad_json", "bad_request", ... as on the wire */
@@ -78,6 +79,15 @@ enum hl_type {
 	HL_CMD_ALERT_ACK,
 	HL_CMD_STATS,
 	HL_CMD_AUTH,
+	/* work-order events (CONTRACT.md 6; daemon/orders.c) */
+	HL_EV_ORDER_DISPATCH,
+	HL_EV_ORDER_SIGN,
+	HL_EV_ORDER_RETURN,
+	HL_EV_ORDER_EXTEND,
+	HL_EV_ORDER_EXTEND_APPROVE,
+	HL_EV_ORDER_EXTEND_REJECT,
+	HL_EV_ORDER_REPLY,
+	HL_EV_CASE_MERGE,
 	HL_T__COUNT
 };
 
@@ -110,6 +120,12 @@ struct hl_event {
 	int caller_informed; /* -1 absent, 0 false, 1 true */
 	int confidential;    /* -1 absent, 0 false, 1 true */
 	int score;           /* survey.result 1..5; 0 when absent */
+	/* work orders (CONTRACT.md 6); strings NULL when absent */
+	char *order_id;      /* order.*: the sender's key; order.dispatch: optional */
+	char *due;           /* order.dispatch: reply deadline span ("3wd", "48h") */
+	char *until;         /* order.extend: RFC 3339 */
+	char *area;          /* call.ended, case.update, order.dispatch */
+	int64_t into;        /* case.merge: the main case; 0 when absent */
 
 	char *line;
 	size_t line_len;
@@ -119,11 +135,12 @@ void hl_event_free(struct hl_event *ev); /* frees the members, not ev itself */
 
 /* ------------------------------------------------------------------- cases */
 
-enum hl_status { HL_ST_OPEN = 0, HL_ST_RESOLVED, HL_ST_CLOSED };
+enum hl_status { HL_ST_OPEN = 0, HL_ST_RESOLVED, HL_ST_CLOSED, HL_ST_MERGED };
 const char *hl_status_name(enum hl_status s);
 int hl_status_from_name(const char *name); /* -1 when unknown */
 
-enum hl_clock_kind { HL_CK_CALLBACK = 0, HL_CK_UPDATE, HL_CK_RESOLUTION, HL_CK_SURVEY, HL_CK__COUNT };
+/* redispatch: after an order was returned, the hotline owes the case a new dispatch (CONTRACT.md 6) */
+enum hl_clock_kind { HL_CK_CALLBACK = 0, HL_CK_UPDATE, HL_CK_RESOLUTION, HL_CK_SURVEY, HL_CK_REDISPATCH, HL_CK__COUNT };
 const char *hl_clock_kind_name(enum hl_clock_kind k);
 int hl_clock_kind_from_name(const char *name); /* -1 when unknown */
 
@@ -232,6 +249,8 @@ struct hl_alert {
 	char dedupe[128];         /* unique key: makes each breach alert exactly once */
 	char *detail;             /* short human text, may be NULL */
 	bool is_new, dirty;
+	char order_id[HL_ID_MAX + 1];   /* order alerts: the order; "" otherwise */
+	char department[HL_ID_MAX + 1]; /* order alerts: its department; "" otherwise */
 };
 
 /* ----------------------------------------------------------------- helpers */

@@ -42,6 +42,8 @@ enum hl_err hl_parse_request(const char *line, size_t len, hl_ms now,
  * out of memory).  Printed with JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE. */
 char *hl_reply_ok(const char *id);                                  /* {"id":..,"ok":true} */
 char *hl_reply_case(const char *id, int64_t case_id, bool duplicate);/* {"id":..,"ok":true[,"duplicate":true],"case_id":N} */
+/* as hl_reply_case, plus "order_id" when order_id is not empty (order events) */
+char *hl_reply_order(const char *id, int64_t case_id, const char *order_id, bool duplicate);
 char *hl_reply_error(const char *id /* NULL -> null */, enum hl_err code, const char *message);
 /* {"id":..,"ok":true,"<key>":<json_text>} with json_text inserted verbatim (already valid JSON) */
 char *hl_reply_with(const char *id, const char *key, const char *json_text);

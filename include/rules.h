@@ -43,6 +43,13 @@ struct hl_world {
 	int64_t *free_ids; size_t n_free_ids, cap_free_ids, next_free_id;
 
 	struct hl_world_index *index; /* private to world.c */
+
+	/* Work orders of the batch's cases and case merges (orders.h, order_world.c). */
+	struct hl_order **orders; size_t n_orders, cap_orders;
+	struct hl_merge *merges; size_t n_merges, cap_merges;
+	/* Hotspot keys of the batch's cases and of recent cases (hotspot.h). */
+	struct hl_hotspot_case **hotspot_cases; size_t n_hotspot_cases, cap_hotspot_cases;
+	struct hl_hotspot **hotspots; size_t n_hotspots, cap_hotspots;
 };
 
 struct hl_world *hl_world_new(void);
@@ -101,6 +108,7 @@ struct hl_outcome {
 	char message[256];
 	int64_t case_id;          /* the case touched (0 if none) */
 	bool duplicate;
+	char order_id[HL_ID_MAX + 1]; /* order events: the order touched ("" otherwise) */
 };
 
 /* Apply one event (hl_type_is_event(ev->type)) or the alert.ack command. */

@@ -25,6 +25,10 @@
  *             first case.  The events that need a case_id (the attempt and
  *             the update) are sent once the reply that names the case came
  *             back, as a real integration would.
+ *   orders    rounds of four events on a new caller (CONTRACT.md 6):
+ *             call.offered -> order.dispatch (once the case id is back) ->
+ *             order.sign -> order.reply(resolved): the work-order events'
+ *             cost next to the v1 mix.
  *
  * Every id contains --nonce: ids are idempotency keys forever, so a rerun
  * against the same database must not collide with an earlier run.
@@ -59,7 +63,8 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-enum kind { K_OFFERED, K_ANSWERED, K_ENDED, K_ABANDONED, K_CALLBACK, K_UPDATE, K_PING, K_STATS, K_SUB };
+enum kind { K_OFFERED, K_ANSWERED, K_ENDED, K_ABANDONED, K_CALLBACK, K_UPDATE, K_PING, K_STATS, K_SUB,
+	K_DISPATCH, K_SIGN, K_REPLY };
 
 struct opts {
 	const char *tcp, *unix_path, *mode, *workload, *nonce;
@@ -271,6 +276,16 @@ static int format_event(const struct lconn *c, const struct ready *e, char *buf,
 	case K_UPDATE:
 		return snprintf(buf, n, "{\"type\":\"case.update\",\"id\":\"b%s-%d-%" PRIu64 "u\",\"case_id\":%" PRId64
 		                ",\"note\":\"documents requested\",\"caller_informed\":true}\n", nonce, i, r, e->case_id);
+	case K_DISPATCH:
+		return snprintf(buf, n, "{\"type\":\"order.dispatch\",\"id\":\"b%s-%d-%" PRIu64 "d\",\"case_id\":%" PRId64
+		                ",\"order_id\":\"w%s-%d-%" PRIu64 "\",\"department\":\"dept-%d\",\"category\":\"water\","
+		                "\"area\":\"area-%d\"}\n", nonce, i, r, e->case_id, nonce, i, r, i % 20, (int)(r % 1000));
+	case K_SIGN:
+		return snprintf(buf, n, "{\"type\":\"order.sign\",\"id\":\"b%s-%d-%" PRIu64 "s\",\"order_id\":\"w%s-%d-%" PRIu64
+		                "\",\"by\":\"clerk\"}\n", nonce, i, r, nonce, i, r);
+	case K_REPLY:
+		return snprintf(buf, n, "{\"type\":\"order.reply\",\"id\":\"b%s-%d-%" PRIu64 "r\",\"order_id\":\"w%s-%d-%" PRIu64
+		                "\",\"result\":\"resolved\",\"note\":\"done\"}\n", nonce, i, r, nonce, i, r);
 	case K_PING:
 		return snprintf(buf, n, "{\"type\":\"ping\",\"id\":\"p%d\"}\n", i);
 	case K_STATS:
@@ -433,6 +448,12 @@ static void on_reply(struct lconn *c, const char *line)
 		if (strcmp(g->o.workload, "mix") == 0 && (f.kind == K_OFFERED || f.kind == K_ABANDONED) &&
 		    json_object_object_get_ex(o, "case_id", &v))
 			rq_push(c, f.kind == K_OFFERED ? K_UPDATE : K_CALLBACK, f.round, json_object_get_int64(v));
+		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_OFFERED && json_object_object_get_ex(o, "case_id", &v))
+			rq_push(c, K_DISPATCH, f.round, json_object_get_int64(v));
+		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_DISPATCH) {
+			rq_push(c, K_SIGN, f.round, 0);
+			rq_push(c, K_REPLY, f.round, 0);
+		}
 		if (t >= g->t_start && t < g->t_end) {
 			g->acks++;
 			lat_add(g, t > f.t_us ? t - f.t_us : 0);
@@ -553,7 +574,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: loadgen (--tcp HOST:PORT | --unix PATH) [--mode ingest|conns|lateness|stats]\n"
-	        "  ingest:   [--workload offered|mix] [--conns N] [--window W] [--duration S] [--warmup S]\n"
+	        "  ingest:   [--workload offered|mix|orders] [--conns N] [--window W] [--duration S] [--warmup S]\n"
 	        "            [--rate EVENTS_PER_S (open loop)] [--nonce DIGITS]\n"
 	        "  conns:    --conns N --pid DAEMON_PID [--hold S]\n"
 	        "  lateness: --expect N [--timeout S]\n");
@@ -594,7 +615,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if ((!o->tcp) == (!o->unix_path) || o->conns < 1 || o->window < 1 || o->duration <= 0)
 		usage();
-	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0)
+	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0 && strcmp(o->workload, "orders") != 0)
 		usage();
 	if (!o->nonce) {
 		snprintf(nonce, sizeof nonce, "%06ld", (long)(time(NULL) % 1000000));

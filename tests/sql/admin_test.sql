@@ -453,6 +453,59 @@ SELECT hltest.eq('figures unchanged after retention', hltest.rows($$
     SELECT calls_offered, calls_answered, callbacks_in_time, cases_resolved, surveys, mean_score
     FROM hotline.daily_figures WHERE day = '2024-03-10'$$), '3|2|1|1|1|5.00');
 
+------------------------------------------------------------ work orders (010)
+-- Written as the daemon writes them (role hotlined), read as an administrator.
+SET ROLE hotlined;
+INSERT INTO hotline.cases (id, caller, status, opened_at, department)
+    VALUES (20, '+8613700000003', 'open', '2024-05-06 01:00+00', 'water'),
+           (21, '+8613700000003', 'merged', '2024-05-06 01:05+00', NULL);
+UPDATE hotline.cases SET merged_into = 20 WHERE id = 21;
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, signed_at,
+        replied_at, result, due_at, sign_due_at, extensions, sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('o-1', 20, 1, 'roads', 'returned', '2024-05-06 02:00+00', NULL, NULL, NULL,
+        '2024-05-09 09:00+00', '2024-05-06 04:00+00', 0, 'stopped', 1, 'stopped', 1),
+       ('o-2', 20, 2, 'water', 'replied', '2024-05-06 03:00+00', '2024-05-06 03:30+00',
+        '2024-05-08 08:00+00', 'resolved', '2024-05-09 09:00+00', '2024-05-06 05:00+00', 1, 'met', 1, 'met', 2),
+       ('o-3', 20, 3, 'gas', 'dispatched', now() - interval '3 hours', NULL, NULL, NULL,
+        now() - interval '1 hour', now() - interval '2 hours', 0, 'breached', 1, 'breached', 1),
+       ('o-4', 20, 4, 'gas', 'signed', now() - interval '1 hour', now() - interval '50 minutes', NULL, NULL,
+        now() + interval '1 day', now() + interval '1 hour', 0, 'met', 1, 'pending', 1);
+INSERT INTO hotline.alerts (kind, case_id, level, raised_at, due_at, dedupe_key, order_id, department)
+    VALUES ('order_reply_overdue', 20, 2, now() - interval '1 hour', now() - interval '1 hour', '20#3:reply:1:overdue',
+            'o-3', 'gas');
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+    ('oe1', 20, 'order.dispatch', '2024-05-06 02:00+00', 'order o-1 dispatched to roads (order 1 of case 20)',
+     '{"type":"order.dispatch"}'),
+    ('oe2', 20, 'survey.result', '2024-05-08 09:00+00', 'survey on case 20: score 4 of 5', '{"score":4}');
+RESET ROLE;
+
+SET ROLE hotline_admin;
+SELECT hltest.eq('v_orders', hltest.rows($$SELECT order_id, department, status, result FROM hotline.v_orders
+    WHERE case_id = 20 ORDER BY order_no$$), 'o-1|roads|returned|-;o-2|water|replied|resolved;o-3|gas|dispatched|-;o-4|gas|signed|-');
+SELECT hltest.eq('overdue_orders by department', hltest.rows($$SELECT department, order_id, overdue, urge_level
+    FROM hotline.overdue_orders$$), 'gas|o-3|reply|2');
+SELECT hltest.eq('department_monthly', hltest.rows($$SELECT month, department, received, signed_in_time,
+    replied_in_time, returned, extended, resolved, surveys, satisfied_share
+    FROM hotline.department_monthly WHERE month = '2024-05-01' ORDER BY department$$),
+    '2024-05-01|roads|1|0|0|1|0|0|0|-;2024-05-01|water|1|1|1|0|1|1|1|1.000');
+SELECT hltest.eq('order history line', (SELECT description FROM hotline.case_history WHERE event_id = 'oe1'),
+    'order o-1 dispatched to roads (order 1 of case 20)');
+SELECT hltest.eq('merged_into visible', (SELECT merged_into FROM hotline.cases WHERE id = 21), 20::bigint);
+SELECT hltest.eq('alert carries the order', (SELECT order_id || ' ' || department FROM hotline.alerts
+    WHERE dedupe_key = '20#3:reply:1:overdue'), 'o-3 gas');
+SELECT hltest.fails($$INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at,
+    due_at, reply_state) VALUES ('x', 20, 9, 'x', 'dispatched', now(), now(), 'pending')$$);
+RESET ROLE;
+SELECT hltest.eq('alert_json has order_id and department', (
+    SELECT (hotline.alert_json(a)::json->>'order_id') || ' ' || (hotline.alert_json(a)::json->>'department')
+    FROM hotline.alerts a WHERE dedupe_key = '20#3:reply:1:overdue'), 'o-3 gas');
+SELECT hltest.eq('case_json lists orders', (SELECT json_array_length(hotline.case_json(20)::json->'orders')), 4);
+-- out of the way of the retention checks below
+DELETE FROM hotline.alerts WHERE case_id = 20;
+DELETE FROM hotline.case_events WHERE case_id = 20;
+DELETE FROM hotline.orders WHERE case_id = 20;
+DELETE FROM hotline.cases WHERE id IN (21, 20);
+
 -- Close case 2 (B) in the past: its alerts, including the repeat_caller
 -- dedupe key that carries the number, lose the number; B's callers row stays
 -- because case 4 still uses it.

@@ -370,6 +370,14 @@ static const struct valid_case minimal[] = {
 	{ "{\"id\":\"e18\",\"type\":\"alert.ack\",\"alert_id\":7,\"by\":\"sup1\"}", HL_CMD_ALERT_ACK },
 	{ "{\"id\":\"e19\",\"type\":\"stats\"}", HL_CMD_STATS },
 	{ "{\"id\":\"e20\",\"type\":\"auth\",\"token\":\"s3cret\"}", HL_CMD_AUTH },
+	{ "{\"id\":\"e21\",\"type\":\"order.dispatch\",\"case_id\":42,\"department\":\"water\"}", HL_EV_ORDER_DISPATCH },
+	{ "{\"id\":\"e22\",\"type\":\"order.sign\",\"order_id\":\"o1\"}", HL_EV_ORDER_SIGN },
+	{ "{\"id\":\"e23\",\"type\":\"order.return\",\"order_id\":\"o1\",\"reason\":\"not ours\"}", HL_EV_ORDER_RETURN },
+	{ "{\"id\":\"e24\",\"type\":\"order.extend\",\"order_id\":\"o1\",\"reason\":\"r\"}", HL_EV_ORDER_EXTEND },
+	{ "{\"id\":\"e25\",\"type\":\"order.extend.approve\",\"order_id\":\"o1\"}", HL_EV_ORDER_EXTEND_APPROVE },
+	{ "{\"id\":\"e26\",\"type\":\"order.extend.reject\",\"order_id\":\"o1\"}", HL_EV_ORDER_EXTEND_REJECT },
+	{ "{\"id\":\"e27\",\"type\":\"order.reply\",\"order_id\":\"o1\",\"result\":\"resolved\"}", HL_EV_ORDER_REPLY },
+	{ "{\"id\":\"e28\",\"type\":\"case.merge\",\"case_id\":42,\"into\":41}", HL_EV_CASE_MERGE },
 };
 
 Test(types, every_type_minimal)

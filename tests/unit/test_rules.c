@@ -1054,7 +1054,7 @@ Test(close, stops_every_clock)
 	cr_assert_eq(c->status, HL_ST_CLOSED);
 	cr_assert_eq(c->closed_at, T0 + 26 * HOUR);
 	cr_assert_not(c->on_hold);
-	for (int k = 0; k < HL_CK__COUNT - 1; k++) {
+	for (int k = 0; k < HL_CK_SURVEY; k++) {
 		cr_assert_eq(c->clocks[k].state, HL_CS_STOPPED, "clock %d", k);
 		cr_assert_eq(hl_clock_next_fire(&c->clocks[k]), 0);
 	}

@@ -35,6 +35,8 @@ Test(names, types_round_trip)
 		"callback.attempt", "case.update", "case.transfer", "case.resolve", "case.close",
 		"case.reopen", "case.hold", "case.resume", "survey.result", "ping", "case.get",
 		"subscribe", "alert.ack", "stats", "auth",
+		"order.dispatch", "order.sign", "order.return", "order.extend", "order.extend.approve",
+		"order.extend.reject", "order.reply", "case.merge",
 	};
 	cr_assert_eq(sizeof wire / sizeof wire[0], HL_T__COUNT - 1);
 	for (int t = 1; t < HL_T__COUNT; t++) {
@@ -52,7 +54,9 @@ Test(names, types_round_trip)
 Test(names, is_event)
 {
 	for (int t = 0; t < HL_T__COUNT; t++)
-		cr_assert_eq(hl_type_is_event((enum hl_type)t), t >= HL_EV_CALL_OFFERED && t <= HL_EV_SURVEY_RESULT,
+		cr_assert_eq(hl_type_is_event((enum hl_type)t),
+		             (t >= HL_EV_CALL_OFFERED && t <= HL_EV_SURVEY_RESULT) ||
+		                 (t >= HL_EV_ORDER_DISPATCH && t <= HL_EV_CASE_MERGE),
 		             "type %d", t);
 	cr_assert(hl_type_is_event(HL_EV_SURVEY_RESULT));
 	cr_assert_not(hl_type_is_event(HL_CMD_PING));
@@ -64,13 +68,14 @@ Test(names, status_kind_state_call)
 	cr_assert_str_eq(hl_status_name(HL_ST_OPEN), "open");
 	cr_assert_str_eq(hl_status_name(HL_ST_RESOLVED), "resolved");
 	cr_assert_str_eq(hl_status_name(HL_ST_CLOSED), "closed");
-	cr_assert_null(hl_status_name((enum hl_status)3));
+	cr_assert_str_eq(hl_status_name(HL_ST_MERGED), "merged");
+	cr_assert_null(hl_status_name((enum hl_status)4));
 	cr_assert_eq(hl_status_from_name("resolved"), HL_ST_RESOLVED);
 	cr_assert_eq(hl_status_from_name("Open"), -1);
 	cr_assert_eq(hl_status_from_name(NULL), -1);
 
-	const char *kinds[] = { "callback", "update", "resolution", "survey" };
-	for (int i = 0; i < 4; i++) {
+	const char *kinds[] = { "callback", "update", "resolution", "survey", "redispatch" };
+	for (int i = 0; i < 5; i++) {
 		cr_assert_str_eq(hl_clock_kind_name((enum hl_clock_kind)i), kinds[i]);
 		cr_assert_eq(hl_clock_kind_from_name(kinds[i]), i);
 	}

@@ -1,0 +1,132 @@
+/*
+ * store_orders_sql.h - the work-order statements of the store's batch
+ * (CONTRACT.md 6), in the style of store_sql.h: keys as JSON arrays, rows as
+ * jsonb_to_recordset, one statement per table per batch.
+ *
+ * Load (same round trip as store_sql.h's loads):
+ *   SQL_ORDER_CASES  the cases an order event reaches only through its
+ *                    order_id, and the cases merged into the batch's cases
+ *                    (their callers are owed a call back when it resolves).
+ *                    Columns 0..20 are exactly SQL_CASES's; 21 is merged_into.
+ *   SQL_ORDERS       every order of every case the batch touches.
+ * Write (after hotline.cases):
+ *   SQL_W_ORDERS     new and changed orders.
+ *   SQL_W_MERGES     merged_into of newly merged cases.
+ */
+#ifndef HL_STORE_ORDERS_SQL_H
+#define HL_STORE_ORDERS_SQL_H
+
+static const char SQL_ORDER_CASES[] =
+	"WITH ids AS ("
+	"  SELECT o.case_id AS id FROM hotline.orders o"
+	"   WHERE o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	"  UNION SELECT m.id FROM hotline.cases m"
+	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)))"
+	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
+	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
+	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
+	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
+	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
+	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
+	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"
+	"   FROM hotline.clocks k WHERE k.case_id = c.id),"
+	"  c.merged_into"
+	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids)";
+
+static const char SQL_ORDERS[] =
+	"SELECT o.order_id, o.case_id, o.order_no, o.status, o.department, o.category, o.area, o.result, o.note,"
+	"  o.return_reason, o.extend_reason, o.signed_by, hotline.ms(o.dispatched_at), hotline.ms(o.signed_at),"
+	"  hotline.ms(o.returned_at), hotline.ms(o.replied_at), hotline.ms(o.due_at), hotline.ms(o.sign_due_at),"
+	"  hotline.ms(o.extend_requested_at), hotline.ms(o.extend_until), o.extensions, o.extend_rejections,"
+	"  o.sign_state, o.sign_seq, o.sign_allowed_ms, hotline.ms(o.sign_met_at), hotline.ms(o.sign_breached_at),"
+	"  o.reply_state, o.reply_seq, o.reply_allowed_ms, hotline.ms(o.reply_met_at),"
+	"  hotline.ms(o.reply_breached_at), o.calendar"
+	" FROM hotline.orders o WHERE o.case_id IN ("
+	"  SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x"
+	"  UNION SELECT p.case_id FROM hotline.orders p"
+	"   WHERE p.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	"  UNION SELECT m.id FROM hotline.cases m"
+	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)))";
+
+static const char SQL_W_ORDERS[] =
+	"INSERT INTO hotline.orders AS t (order_id, case_id, order_no, department, status, category, area,"
+	"  dispatched_at, signed_at, signed_by, returned_at, return_reason, replied_at, result, note, due_at,"
+	"  sign_due_at, extend_requested_at, extend_until, extend_reason, extensions, extend_rejections,"
+	"  sign_state, sign_seq, sign_allowed_ms, sign_met_at, sign_breached_at, reply_state, reply_seq,"
+	"  reply_allowed_ms, reply_met_at, reply_breached_at, calendar)"
+	" SELECT r.order_id, r.case_id, r.order_no, r.department, r.status, r.category, r.area,"
+	"  hotline.from_ms(r.dispatched_at), hotline.from_ms(r.signed_at), r.signed_by,"
+	"  hotline.from_ms(r.returned_at), r.return_reason, hotline.from_ms(r.replied_at), r.result, r.note,"
+	"  hotline.from_ms(r.due_at), hotline.from_ms(r.sign_due_at), hotline.from_ms(r.extend_requested_at),"
+	"  hotline.from_ms(r.extend_until), r.extend_reason, r.extensions, r.extend_rejections,"
+	"  r.sign_state, r.sign_seq, r.sign_allowed_ms, hotline.from_ms(r.sign_met_at),"
+	"  hotline.from_ms(r.sign_breached_at), r.reply_state, r.reply_seq, r.reply_allowed_ms,"
+	"  hotline.from_ms(r.reply_met_at), hotline.from_ms(r.reply_breached_at), r.calendar"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, case_id bigint, order_no int, department text,"
+	"  status text, category text, area text, dispatched_at bigint, signed_at bigint, signed_by text,"
+	"  returned_at bigint, return_reason text, replied_at bigint, result text, note text, due_at bigint,"
+	"  sign_due_at bigint, extend_requested_at bigint, extend_until bigint, extend_reason text,"
+	"  extensions int, extend_rejections int, sign_state text, sign_seq int, sign_allowed_ms bigint,"
+	"  sign_met_at bigint, sign_breached_at bigint, reply_state text, reply_seq int, reply_allowed_ms bigint,"
+	"  reply_met_at bigint, reply_breached_at bigint, calendar text)"
+	" ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, signed_at = EXCLUDED.signed_at,"
+	"  signed_by = EXCLUDED.signed_by, returned_at = EXCLUDED.returned_at,"
+	"  return_reason = EXCLUDED.return_reason, replied_at = EXCLUDED.replied_at, result = EXCLUDED.result,"
+	"  note = EXCLUDED.note, due_at = EXCLUDED.due_at, sign_due_at = EXCLUDED.sign_due_at,"
+	"  extend_requested_at = EXCLUDED.extend_requested_at, extend_until = EXCLUDED.extend_until,"
+	"  extend_reason = EXCLUDED.extend_reason, extensions = EXCLUDED.extensions,"
+	"  extend_rejections = EXCLUDED.extend_rejections, sign_state = EXCLUDED.sign_state,"
+	"  sign_seq = EXCLUDED.sign_seq, sign_allowed_ms = EXCLUDED.sign_allowed_ms,"
+	"  sign_met_at = EXCLUDED.sign_met_at, sign_breached_at = EXCLUDED.sign_breached_at,"
+	"  reply_state = EXCLUDED.reply_state, reply_seq = EXCLUDED.reply_seq,"
+	"  reply_allowed_ms = EXCLUDED.reply_allowed_ms, reply_met_at = EXCLUDED.reply_met_at,"
+	"  reply_breached_at = EXCLUDED.reply_breached_at, updated_at = now()";
+
+static const char SQL_W_MERGES[] =
+	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
+
+/* An order that was answered, returned, given a new deadline or whose case
+ * closed is no longer urged: its open overdue alert stops escalating (it
+ * stays open until acknowledged).  Runs after the alert statements. */
+static const char SQL_W_ORDER_URGE_STOP[] =
+	"UPDATE hotline.alerts AS a SET escalate_at = NULL"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, sign_done boolean, reply_done boolean)"
+	" WHERE a.order_id = r.order_id AND a.acked_at IS NULL AND a.escalate_at IS NOT NULL"
+	"  AND ((a.kind = 'order_sign_overdue' AND r.sign_done) OR (a.kind = 'order_reply_overdue' AND r.reply_done))";
+
+/* Hotspots (hotspot.h): the key values of the batch's cases and of recent
+ * cases sharing a value with the batch's events; the keys alerted recently. */
+static const char SQL_HOTSPOT_CASES[] =
+	"SELECT h.case_id, h.category, h.area, h.department, hotline.ms(h.at) FROM hotline.hotspot_cases h"
+	" WHERE h.case_id IN (SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x"
+	"   UNION SELECT l.case_id FROM hotline.calls l"
+	"   WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))"
+	" OR (h.at > hotline.from_ms($6::bigint) AND ("
+	"   h.category = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))"
+	"   OR h.area = ANY (ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))"
+	"   OR h.department = ANY (ARRAY(SELECT jsonb_array_elements_text($5::jsonb)))))";
+
+static const char SQL_HOTSPOTS[] =
+	"SELECT key, hotline.ms(alerted_at) FROM hotline.hotspots WHERE alerted_at > hotline.from_ms($1::bigint)";
+
+static const char SQL_W_HOTSPOT_CASES[] =
+	"INSERT INTO hotline.hotspot_cases AS t (case_id, category, area, department, at)"
+	" SELECT r.case_id, r.category, r.area, r.department, hotline.from_ms(r.at)"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, category text, area text, department text, at bigint)"
+	" ON CONFLICT (case_id) DO UPDATE SET category = EXCLUDED.category, area = EXCLUDED.area,"
+	"  department = EXCLUDED.department, at = EXCLUDED.at";
+
+static const char SQL_W_HOTSPOTS[] =
+	"INSERT INTO hotline.hotspots AS t (key, alerted_at)"
+	" SELECT r.key, hotline.from_ms(r.alerted_at) FROM jsonb_to_recordset($1::jsonb) AS r(key text, alerted_at bigint)"
+	" ON CONFLICT (key) DO UPDATE SET alerted_at = EXCLUDED.alerted_at";
+
+/* The startup COPY's order part: (timer id, timer kind, seq, due ms) of every pending order clock. */
+#define SQL_PENDING_ORDER_CLOCKS(sign_kind, reply_kind)                                                      \
+	" UNION ALL SELECT case_id * 1024 + order_no, " #sign_kind ", sign_seq, hotline.ms(sign_due_at)"        \
+	"  FROM hotline.orders WHERE sign_state = 'pending'"                                                   \
+	" UNION ALL SELECT case_id * 1024 + order_no, " #reply_kind ", reply_seq, hotline.ms(due_at)"           \
+	"  FROM hotline.orders WHERE reply_state = 'pending'"
+
+#endif

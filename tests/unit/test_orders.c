@@ -1,0 +1,467 @@
+/*
+ * test_orders.c - the pure work-order rules (daemon/orders.c, hotspot.c) and
+ * their configuration (config_orders.c): every order event, ordering errors
+ * that leave the world untouched, the order clocks in working days on a
+ * calendar with a week-long holiday and make-up working days (调休), the
+ * urging of overdue replies in working time, case.merge, hotspot.
+ *
+ * The configuration is loaded from text with hl_config_load_string, so the
+ * same code reads it as the daemon does.  The calendar is Asia/Shanghai,
+ * Mon-Fri 09:00-17:00, with the 2026 National Day holiday Oct 1-7 and the
+ * make-up working days Sun Sep 27 and Sat Oct 10.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "hotspot.h"
+#include "orders.h"
+#include "rules.h"
+
+#define SEC 1000LL
+#define HOUR (3600 * SEC)
+#define P1 "+8613800000001"
+
+static const char *const CONF =
+	"database = { conninfo = \"dbname=x\"; };\n"
+	"calendars = ( { name = \"office\"; timezone = \"Asia/Shanghai\";\n"
+	"  hours = { mon = \"09:00-17:00\"; tue = \"09:00-17:00\"; wed = \"09:00-17:00\";\n"
+	"            thu = \"09:00-17:00\"; fri = \"09:00-17:00\"; };\n"
+	"  holidays = [ \"2026-10-01..2026-10-07\" ]; workdays = [ \"2026-09-27\", \"2026-10-10\" ]; } );\n"
+	"sla = { callback = \"30m\"; update = \"0\"; resolution = \"13wd\"; calendar = \"office\";\n"
+	"        policies = ( { category = \"complaint\"; reply = \"13wd\"; sign = \"1h\"; } ); };\n"
+	"orders = { sign = \"2h\"; reply = \"3wd\"; redispatch = \"2h\"; urge_after = \"1wd\"; };\n"
+	"escalation = { after = \"15m\"; max_level = 3; };\n"
+	"hotspot = { window = \"1h\"; threshold = 2; };\n";
+
+struct fx {
+	struct hl_world *w;
+	struct hl_config cfg;
+	struct hl_rules_env env;
+	struct hl_event pool[256];
+	size_t n;
+	struct hl_outcome out;
+};
+
+static hl_ms T(const char *iso)
+{
+	hl_ms t;
+	cr_assert_eq(hl_parse_time(iso, &t), 0, "%s", iso);
+	return t;
+}
+
+static struct fx *fx_new(const char *conf)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	char err[512];
+	cr_assert_eq(hl_config_load_string(conf, "t.conf", NULL, &f->cfg, err, sizeof err), 0, "%s", err);
+	f->w = hl_world_new();
+	f->env.cfg = &f->cfg;
+	int64_t ids[20];
+	for (int i = 0; i < 20; i++)
+		ids[i] = 100 + i;
+	hl_world_add_free_ids(f->w, ids, 20);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->pool[i].call_id);
+	hl_world_free(f->w);
+	hl_config_free(&f->cfg);
+	free(f);
+}
+
+static struct hl_event *E(struct fx *f, enum hl_type t, hl_ms at)
+{
+	cr_assert_lt(f->n, 256);
+	struct hl_event *e = &f->pool[f->n++];
+	memset(e, 0, sizeof *e);
+	e->type = t;
+	snprintf(e->id, sizeof e->id, "e%zu", f->n);
+	e->at = e->received = at;
+	e->at_given = true;
+	e->caller_informed = e->confidential = -1;
+	return e;
+}
+
+static struct hl_outcome *apply(struct fx *f, struct hl_event *e)
+{
+	f->env.now = e->at;
+	hl_rules_apply(f->w, &f->env, e, &f->out);
+	return &f->out;
+}
+
+static void ok(const struct hl_outcome *o)
+{
+	cr_assert_eq(o->err, HL_OK, "error %d: %s", o->err, o->message);
+}
+
+static void bad(const struct hl_outcome *o, enum hl_err e, const char *needle)
+{
+	cr_assert_eq(o->err, e, "want %d got %d: %s", e, o->err, o->message);
+	cr_assert(strstr(o->message, needle), "'%s' lacks '%s'", o->message, needle);
+}
+
+static int64_t open_case(struct fx *f, const char *caller, hl_ms at)
+{
+	struct hl_event *e = E(f, HL_EV_CALL_OFFERED, at);
+	char *cid = malloc(16);
+	snprintf(cid, 16, "c%zu", f->n);
+	e->call_id = cid;
+	snprintf(e->caller, sizeof e->caller, "%s", caller);
+	ok(apply(f, e));
+	return f->out.case_id;
+}
+
+static struct hl_outcome *dispatch(struct fx *f, int64_t case_id, const char *oid, const char *dept, hl_ms at)
+{
+	struct hl_event *e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = case_id;
+	e->order_id = (char *)oid;
+	e->department = (char *)dept;
+	return apply(f, e);
+}
+
+static struct hl_outcome *order_ev(struct fx *f, enum hl_type t, const char *oid, hl_ms at)
+{
+	struct hl_event *e = E(f, t, at);
+	e->order_id = (char *)oid;
+	if (t == HL_EV_ORDER_RETURN || t == HL_EV_ORDER_EXTEND)
+		e->reason = "r";
+	if (t == HL_EV_ORDER_EXTEND)
+		e->by = "2wd";
+	if (t == HL_EV_ORDER_REPLY)
+		e->result = "resolved";
+	return apply(f, e);
+}
+
+static struct hl_alert *alert_of(struct fx *f, const char *kind)
+{
+	for (size_t i = 0; i < f->w->n_alerts; i++)
+		if (strcmp(f->w->alerts[i]->kind, kind) == 0)
+			return f->w->alerts[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Friday 16:00 before the National Day week: Sat closed, Sun 27 is a make-up
+ * working day, so 3wd = Sun 27, Mon 28, Tue 29 -> Tue 17:00; sign 2h = 1h on
+ * Friday + 1h on Sunday morning. */
+Test(orders, friday_afternoon_dispatch_counts_working_days)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-25T16:00:00+08:00");
+	int64_t id = open_case(f, P1, at - HOUR);
+	struct hl_outcome *o = dispatch(f, id, "wo-1", "water", at);
+	ok(o);
+	cr_assert_str_eq(o->order_id, "wo-1");
+	cr_assert_eq(o->case_id, id);
+	struct hl_order *w = hl_world_order(f->w, "wo-1");
+	cr_assert_eq(w->status, HL_OS_DISPATCHED);
+	cr_assert_eq(w->no, 1);
+	cr_assert_eq(w->due_at, T("2026-09-29T17:00:00+08:00"));
+	cr_assert_eq(w->sign_due_at, T("2026-09-27T10:00:00+08:00"));
+	cr_assert_eq(w->clocks[HL_OC_REPLY].state, HL_CS_PENDING);
+	cr_assert_eq(w->clocks[HL_OC_REPLY].allowed_ms, 1 * HOUR + 3 * 8 * HOUR, "open time from dispatch to due");
+	cr_assert_str_eq(hl_world_case(f->w, id)->department, "water");
+	cr_assert(strstr(f->w->accepted[f->w->n_accepted - 1].description, "order wo-1 dispatched to water"));
+	fx_free(f);
+}
+
+/* A complaint policy: reply 13wd, sign 1h.  Dispatched on a holiday: the
+ * count starts with the next working day. */
+Test(orders, policy_reply_and_dispatch_on_a_holiday)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-10-03T11:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	struct hl_event *u = E(f, HL_EV_CASE_UPDATE, at);
+	u->case_id = id;
+	u->category = "complaint";
+	ok(apply(f, u));
+	ok(dispatch(f, id, "wo-2", "housing", at));
+	struct hl_order *w = hl_world_order(f->w, "wo-2");
+	/* working days after Oct 3: 8, 9, 10 (make-up Sat), 12..16, 19..23 -> the 13th is Oct 23 */
+	cr_assert_eq(w->due_at, T("2026-10-23T17:00:00+08:00"));
+	cr_assert_eq(w->sign_due_at, T("2026-10-08T10:00:00+08:00"));
+	/* the case's resolution clock (13wd on the same calendar) has the same deadline */
+	fx_free(f);
+}
+
+Test(orders, due_overrides_and_0wd_after_closing)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T18:30:00+08:00"); /* Monday, after closing */
+	int64_t id = open_case(f, P1, at);
+	struct hl_event *e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = id;
+	e->department = "roads";
+	e->due = "0wd";
+	ok(apply(f, e));
+	cr_assert_str_eq(f->out.order_id, "wo:e2", "the daemon's order id from the event id");
+	cr_assert_eq(hl_world_order(f->w, "wo:e2")->due_at, T("2026-09-29T17:00:00+08:00"));
+	e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = id;
+	e->department = "roads";
+	e->due = "soon";
+	bad(apply(f, e), HL_E_BAD_REQUEST, "due:");
+	fx_free(f);
+}
+
+/* -------------------------------------------------------- event order */
+
+Test(orders, ordering_violations_change_nothing)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-3", "water", at));
+	ok(order_ev(f, HL_EV_ORDER_RETURN, "wo-3", at + HOUR));
+	size_t accepted = f->w->n_accepted, alerts = f->w->n_alerts;
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "wo-3", at + 2 * HOUR), HL_E_BAD_REQUEST, "is returned");
+	bad(order_ev(f, HL_EV_ORDER_REPLY, "wo-3", at + 2 * HOUR), HL_E_BAD_REQUEST, "is returned");
+	bad(order_ev(f, HL_EV_ORDER_EXTEND, "wo-3", at + 2 * HOUR), HL_E_BAD_REQUEST, "is returned");
+	bad(order_ev(f, HL_EV_ORDER_EXTEND_APPROVE, "wo-3", at + 2 * HOUR), HL_E_BAD_REQUEST, "is returned");
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "nope", at), HL_E_UNKNOWN_ORDER, "order_id: no order 'nope'");
+	bad(dispatch(f, id, "wo-3", "water", at), HL_E_BAD_REQUEST, "exists already");
+	bad(dispatch(f, 999, "wo-x", "water", at), HL_E_UNKNOWN_CASE, "case_id");
+	cr_assert_eq(f->w->n_accepted, accepted);
+	cr_assert_eq(f->w->n_alerts, alerts);
+	cr_assert_eq(hl_world_order(f->w, "wo-3")->status, HL_OS_RETURNED);
+	/* signing twice */
+	ok(dispatch(f, id, "wo-4", "gas", at));
+	ok(order_ev(f, HL_EV_ORDER_SIGN, "wo-4", at));
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "wo-4", at), HL_E_BAD_REQUEST, "is signed");
+	fx_free(f);
+}
+
+Test(orders, extension_must_come_before_the_deadline)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-5", "water", at)); /* due Thu Oct 1? no: Tue 29, Wed 30, Thu Oct 8 */
+	struct hl_order *w = hl_world_order(f->w, "wo-5");
+	cr_assert_eq(w->due_at, T("2026-10-08T17:00:00+08:00"));
+	bad(order_ev(f, HL_EV_ORDER_EXTEND, "wo-5", w->due_at), HL_E_BAD_REQUEST, "before the deadline");
+	ok(order_ev(f, HL_EV_ORDER_EXTEND, "wo-5", w->due_at - 1));
+	cr_assert_eq(w->status, HL_OS_EXTENSION_REQUESTED);
+	cr_assert_eq(w->extend_until, T("2026-10-10T17:00:00+08:00"), "2wd after the deadline: Fri 9, Sat 10 (make-up)");
+	cr_assert_eq(w->due_at, T("2026-10-08T17:00:00+08:00"), "unchanged until approved");
+	cr_assert_eq(hl_world_case(f->w, id)->clocks[HL_CK_CALLBACK].state, HL_CS_NONE);
+	ok(order_ev(f, HL_EV_ORDER_EXTEND_APPROVE, "wo-5", w->due_at));
+	cr_assert_eq(w->due_at, T("2026-10-10T17:00:00+08:00"));
+	cr_assert_eq(w->clocks[HL_OC_REPLY].seq, 2, "a new run of the reply clock");
+	cr_assert_eq(w->status, HL_OS_DISPATCHED);
+	cr_assert_eq(hl_world_case(f->w, id)->clocks[HL_CK_CALLBACK].state, HL_CS_PENDING, "the caller must be told");
+	fx_free(f);
+}
+
+Test(orders, reply_resolves_only_when_no_other_order_is_open)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-6a", "water", at));
+	ok(dispatch(f, id, "wo-6b", "roads", at));
+	ok(order_ev(f, HL_EV_ORDER_REPLY, "wo-6a", at + HOUR));
+	struct hl_case *c = hl_world_case(f->w, id);
+	cr_assert_eq(c->status, HL_ST_OPEN, "roads still has the case");
+	cr_assert_eq(c->clocks[HL_CK_CALLBACK].state, HL_CS_PENDING, "the caller is told of the first answer");
+	cr_assert_eq(hl_world_order(f->w, "wo-6a")->clocks[HL_OC_SIGN].state, HL_CS_MET, "a reply shows it was received");
+	ok(order_ev(f, HL_EV_ORDER_REPLY, "wo-6b", at + 2 * HOUR));
+	cr_assert_eq(c->status, HL_ST_RESOLVED);
+	fx_free(f);
+}
+
+/* ------------------------------------------------- return, buck passing */
+
+Test(orders, return_arms_redispatch_and_back_to_the_same_department_is_buck_passing)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "a1", "roads", at));
+	ok(order_ev(f, HL_EV_ORDER_RETURN, "a1", at + HOUR));
+	struct hl_case *c = hl_world_case(f->w, id);
+	cr_assert_eq(c->clocks[HL_CK_REDISPATCH].state, HL_CS_PENDING);
+	cr_assert_eq(c->clocks[HL_CK_REDISPATCH].due_at, at + 3 * HOUR);
+	cr_assert_eq(hl_world_order(f->w, "a1")->clocks[HL_OC_REPLY].state, HL_CS_STOPPED);
+	ok(dispatch(f, id, "b1", "water", at + 2 * HOUR));
+	cr_assert_eq(c->clocks[HL_CK_REDISPATCH].state, HL_CS_MET);
+	cr_assert_null(alert_of(f, "buck_passing"));
+	ok(order_ev(f, HL_EV_ORDER_RETURN, "b1", at + 3 * HOUR));
+	ok(dispatch(f, id, "a2", "roads", at + 4 * HOUR));
+	struct hl_alert *a = alert_of(f, "buck_passing");
+	cr_assert_not_null(a);
+	cr_assert_str_eq(a->order_id, "a2");
+	cr_assert_str_eq(a->department, "roads");
+	cr_assert(strstr(a->detail, "returned order a1"), "%s", a->detail);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------- clocks, urging */
+
+Test(orders, overdue_reply_is_urged_in_working_time)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-25T16:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-7", "water", at));
+	struct hl_order *w = hl_world_order(f->w, "wo-7");
+	f->env.now = w->due_at - 1;
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1);
+	cr_assert_null(alert_of(f, "order_reply_overdue"), "early: nothing");
+	f->env.now = w->due_at;
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1);
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1); /* twice: one alert */
+	struct hl_alert *a = alert_of(f, "order_reply_overdue");
+	cr_assert_not_null(a);
+	cr_assert_str_eq(a->order_id, "wo-7");
+	cr_assert_str_eq(a->department, "water");
+	cr_assert_eq(w->clocks[HL_OC_REPLY].state, HL_CS_BREACHED);
+	/* 催办 at Tue 29 17:00; 督办 one working day later: Wed 30 17:00, then after the holiday week */
+	cr_assert_eq(a->escalate_at, T("2026-09-30T17:00:00+08:00"));
+	a->id = 1;
+	hl_world_set_alert_id(f->w, a, 1);
+	f->env.now = a->escalate_at;
+	hl_rules_escalate(f->w, &f->env, 1);
+	cr_assert_eq(a->level, 2);
+	cr_assert_eq(a->escalate_at, T("2026-10-08T17:00:00+08:00"), "never inside the holiday");
+	fx_free(f);
+}
+
+Test(orders, sign_overdue_and_stale_timer)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-8", "gas", at));
+	f->env.now = at + 2 * HOUR;
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_SIGN, 7); /* stale seq */
+	cr_assert_null(alert_of(f, "order_sign_overdue"));
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_SIGN, 1);
+	struct hl_alert *a = alert_of(f, "order_sign_overdue");
+	cr_assert_not_null(a);
+	cr_assert_eq(a->escalate_at, at + 2 * HOUR + 15 * 60 * SEC, "escalation.after for the sign alert");
+	ok(order_ev(f, HL_EV_ORDER_SIGN, "wo-8", at + 3 * HOUR));
+	cr_assert_eq(hl_world_order(f->w, "wo-8")->clocks[HL_OC_SIGN].state, HL_CS_MET);
+	fx_free(f);
+}
+
+/* --------------------------------------------------------------- merge */
+
+Test(orders, merge_and_resolve_owes_merged_callers)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	struct hl_event *m = E(f, HL_EV_CASE_MERGE, at);
+	m->case_id = b;
+	m->into = b;
+	bad(apply(f, m), HL_E_BAD_REQUEST, "itself");
+	m = E(f, HL_EV_CASE_MERGE, at);
+	m->case_id = b;
+	m->into = a;
+	ok(apply(f, m));
+	struct hl_case *cb = hl_world_case(f->w, b);
+	cr_assert_eq(cb->status, HL_ST_MERGED);
+	cr_assert_eq(cb->clocks[HL_CK_RESOLUTION].state, HL_CS_STOPPED);
+	m = E(f, HL_EV_CASE_MERGE, at);
+	m->case_id = a;
+	m->into = b;
+	bad(apply(f, m), HL_E_BAD_REQUEST, "is merged");
+	struct hl_event *r = E(f, HL_EV_CASE_RESOLVE, at + HOUR);
+	r->case_id = a;
+	ok(apply(f, r));
+	cr_assert_eq(cb->clocks[HL_CK_CALLBACK].state, HL_CS_PENDING);
+	cr_assert(strstr(f->w->accepted[f->w->n_accepted - 1].description, "merged case"));
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------- hotspot */
+
+Test(orders, hotspot_needs_the_whole_key)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	struct hl_event *u = E(f, HL_EV_CASE_UPDATE, at);
+	u->case_id = a, u->category = "water", u->area = "Haidian";
+	ok(apply(f, u));
+	u = E(f, HL_EV_CASE_UPDATE, at + 1);
+	u->case_id = b, u->category = "water";
+	ok(apply(f, u));
+	cr_assert_null(alert_of(f, "hotspot"), "no area yet");
+	u = E(f, HL_EV_CASE_UPDATE, at + 2);
+	u->case_id = b, u->area = "Haidian";
+	ok(apply(f, u));
+	struct hl_alert *h = alert_of(f, "hotspot");
+	cr_assert_not_null(h);
+	cr_assert(strstr(h->detail, "[\"water\",\"Haidian\"]"), "%s", h->detail);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------- configuration */
+
+static void conf_error(const char *text, const char *want)
+{
+	struct hl_config cfg;
+	char err[512];
+	cr_assert_neq(hl_config_load_string(text, "x.conf", NULL, &cfg, err, sizeof err), 0, "accepted: %s", text);
+	cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
+}
+
+Test(orders, config_wd_needs_a_calendar_and_names_the_key)
+{
+	conf_error("database = { conninfo = \"x\"; };\norders = { reply = \"3wd\"; };", "x.conf:2: orders.reply: working days");
+	conf_error("database = { conninfo = \"x\"; };\nsla = { resolution = \"13wd\"; };", "x.conf:2: sla.resolution:");
+	conf_error("database = { conninfo = \"x\"; };\nsla = {\n policies = ( { category = \"a\"; reply = \"2wd\"; } ); };",
+	           "x.conf:3: sla.policies.[0].reply:");
+	conf_error("database = { conninfo = \"x\"; };\norders = { reply = \"xwd\"; };", "orders.reply: bad working-day span");
+	conf_error("database = { conninfo = \"x\"; };\nhotspot = { key = [ \"caller\" ]; };", "hotspot.key.[0]");
+	conf_error("database = { conninfo = \"x\"; };\norders = { calendar = \"nope\"; };", "orders.calendar: unknown calendar");
+	conf_error("database = { conninfo = \"x\"; };\norders = { sing = \"1h\"; };", "did you mean 'sign'");
+
+	/* defaults without a calendar: 7d and 1d of wall-clock time */
+	struct hl_config cfg;
+	char err[512];
+	cr_assert_eq(hl_config_load_string("database = { conninfo = \"x\"; };", "x.conf", NULL, &cfg, err, sizeof err), 0,
+	             "%s", err);
+	cr_assert_eq(cfg.orders.reply_ms, 7 * 24 * HOUR);
+	cr_assert_eq(cfg.sla.reply_ms, 7 * 24 * HOUR);
+	cr_assert_eq(cfg.orders.sign_ms, 2 * HOUR);
+	cr_assert_eq(cfg.orders.urge_after_ms, 24 * HOUR);
+	cr_assert_eq(cfg.hotspot.threshold, 10);
+	cr_assert_eq(cfg.hotspot.n_key, 2);
+	hl_config_free(&cfg);
+
+	/* with a calendar: the contract's 5wd; policies inherit orders.* */
+	struct fx *f = fx_new(CONF);
+	cr_assert(hl_span_is_wd(f->cfg.sla.resolution_ms) && hl_span_wd(f->cfg.sla.resolution_ms) == 13);
+	cr_assert_eq(f->cfg.policies[0].reply_ms, HL_SPAN_WD(13));
+	cr_assert_eq(f->cfg.policies[0].sign_ms, HOUR);
+	cr_assert_eq(f->cfg.policies[0].redispatch_ms, 2 * HOUR, "inherited from orders.redispatch");
+	fx_free(f);
+}
+
+/* SIGHUP applies orders and hotspot like sla: no restart key */
+Test(orders, reload_applies_orders_and_hotspot)
+{
+	struct hl_config a, b;
+	char err[512];
+	cr_assert_eq(hl_config_load_string(CONF, "a.conf", NULL, &a, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(hl_config_load_string("database = { conninfo = \"dbname=x\"; };\n"
+	                                   "orders = { sign = \"4h\"; reply = \"10d\"; };\nhotspot = { threshold = 0; };",
+	                                   "b.conf", NULL, &b, err, sizeof err), 0, "%s", err);
+	cr_assert_null(hl_config_restart_key(&a, &b));
+	cr_assert_eq(b.sla.sign_ms, 4 * HOUR);
+	cr_assert_eq(b.hotspot.threshold, 0);
+	hl_config_free(&a);
+	hl_config_free(&b);
+}
