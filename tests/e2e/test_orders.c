@@ -172,9 +172,12 @@ HL_TEST(orders, ordering_violations_store_nothing)
 	        "bad_request", "due");
 
 	/* an extension after the deadline */
-	ok(dispatch(c, id, "wo-3b", "roads"));
-	refused(req(c, "\"type\":\"order.extend\",\"order_id\":\"wo-3b\",\"by\":\"1h\",\"reason\":\"late\",\"at\":\"%s\"",
-	            hl_iso_ms(hl_wall_ms() + 30LL * 86400 * 1000)), "bad_request", "before the deadline");
+	/* dispatched two hours ago with one hour to reply: a request now comes too late
+	 * (an `at` a month ahead would be refused as implausible before the rule is reached) */
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"roads\",\"order_id\":\"wo-3b\","
+	          "\"due\":\"1h\",\"at\":\"%s\"", (long long)id, hl_iso_ms(hl_wall_ms() - 2LL * 3600 * 1000)));
+	refused(req(c, "\"type\":\"order.extend\",\"order_id\":\"wo-3b\",\"by\":\"1h\",\"reason\":\"late\""),
+	        "bad_request", "before the deadline");
 	events++;
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), events, "refused events stored nothing");
 	cr_assert_str_eq(hl_sql_text(d, "SELECT row_to_json(o)::text FROM hotline.orders o WHERE order_id = 'wo-3'"),

@@ -491,7 +491,7 @@ SELECT hltest.eq('department_monthly', hltest.rows($$SELECT month, department, r
 SELECT hltest.eq('order history line', (SELECT description FROM hotline.case_history WHERE event_id = 'oe1'),
     'order o-1 dispatched to roads (order 1 of case 20)');
 SELECT hltest.eq('merged_into visible', (SELECT merged_into FROM hotline.cases WHERE id = 21), 20::bigint);
-SELECT hltest.eq('alert carries the order', (SELECT order_id || ' ' || department FROM hotline.alerts
+SELECT hltest.eq('alert carries the order', (SELECT order_id || ' ' || department FROM hotline.v_alerts
     WHERE dedupe_key = '20#3:reply:1:overdue'), 'o-3 gas');
 SELECT hltest.fails($$INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at,
     due_at, reply_state) VALUES ('x', 20, 9, 'x', 'dispatched', now(), now(), 'pending')$$);
