@@ -124,7 +124,8 @@ HL_TEST(defects, refused_batch_is_bisected_and_error_detail_masked)
 	struct hl_d *d = hl_d_up(NULL);
 	hl_sql(d, "CREATE FUNCTION hotline.test_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
 	          "IF NEW.event_id LIKE 'poison-%%' THEN RAISE EXCEPTION 'poisoned event' USING DETAIL = "
-	          "'Failing row contains (' || NEW.event_id || ', +8613900000003, +86 139 0000 0004).'; END IF; "
+	          "'Failing row contains (' || NEW.event_id || ', +8613900000003, +86 139 0000 0004)' || chr(27) || '[2J.'; "
+	          "END IF; "
 	          "RETURN NEW; END $$");
 	hl_sql(d, "CREATE TRIGGER test_poison BEFORE INSERT ON hotline.case_events FOR EACH ROW "
 	          "EXECUTE FUNCTION hotline.test_poison()");
@@ -155,6 +156,7 @@ HL_TEST(defects, refused_batch_is_bisected_and_error_detail_masked)
 	cr_assert_null(strstr(log, "8613900000003"), "the log shows a full number");
 	cr_assert_null(strstr(log, "139 0000 0004"), "the log shows a full number");
 	cr_assert(strstr(log, "+***********03"), "the masked number is not in the log");
+	cr_assert_null(strchr(log, '\x1b'), "an escape sequence from the server reached the log");
 }
 
 /* ---------------------------------------------- items 19 and 5: at bounds */
