@@ -752,3 +752,29 @@ HL_TEST(defects, dropped_webhooks_counted_and_stats_match_metrics)
 	hl_e2e_finish();
 	receiver_stop(rc);
 }
+
+/* ------------------------------------ item 10, same class: refused floods */
+
+/* A client reconnecting in a loop past listen.max_connections gets `busy`
+ * each time, but the log reports it once a second with a count, not once
+ * per connection. */
+HL_TEST(defects, refused_connections_do_not_flood_the_log)
+{
+	struct hl_e2e_opts o = { .listen = "max_connections = 2;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *a = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(a, "{\"type\":\"ping\",\"id\":\"a\"}"), "ok"));
+	hl_sleep_ms(300); /* the harness's readiness probe is closed and forgotten by now */
+	struct hl_conn *b = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(b, "{\"type\":\"ping\",\"id\":\"b\"}"), "ok"));
+	for (int i = 0; i < 200; i++) {
+		struct hl_conn *c = hl_conn_unix(d);
+		json_object *r = hl_recv_json(c, HL_TIMEOUT_MS);
+		cr_assert(r && strcmp(hl_jstr(r, "error.code"), "busy") == 0, "connection %d was not told busy", i);
+		hl_conn_close(c);
+	}
+	cr_assert_eq(hl_jint(stats_of(a), "connections_rejected"), 200);
+	int reports = count_substr(hl_d_log(d), "refused: too many connections");
+	cr_assert_geq(reports, 1);
+	cr_assert_leq(reports, 10, "%d log lines for 200 refused connections", reports);
+}
