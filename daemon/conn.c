@@ -110,8 +110,18 @@ void conn_accept(int fd, int is_unix, const char *peer)
 		free(line);
 		close(fd);
 		hl->stats.conns_rejected++;
-		log_warn("connection from %s refused: %s", peer,
-		         hl->stopping ? "shutting down" : "too many connections");
+		/* a client reconnecting in a loop must not flood the log: once a second, with a count */
+		static hl_ms refused_logged_at;
+		static uint64_t refused_unreported;
+		refused_unreported++;
+		hl_ms now = mono_ms();
+		if (refused_logged_at == 0 || now - refused_logged_at >= 1000) {
+			log_warn("connection from %s refused: %s (%llu refused since the last report)", peer,
+			         hl->stopping ? "shutting down" : "too many connections",
+			         (unsigned long long)refused_unreported);
+			refused_logged_at = now;
+			refused_unreported = 0;
+		}
 		return;
 	}
 

@@ -107,10 +107,12 @@ int http_open(const struct hl_config *cfg)
 		host[strcspn(host, "]")] = '\0';
 	}
 	http = evhttp_new(hl->base);
-	if (!http || evhttp_bind_socket(http, host, (ev_uint16_t)atoi(colon + 1)) != 0) {
+	struct evhttp_bound_socket *bound = http ? evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)atoi(colon + 1)) : NULL;
+	if (!bound) {
 		log_crit("http.listen %s: cannot bind", addr);
 		return -1;
 	}
+	listener_guard(evhttp_bound_socket_get_listener(bound)); /* accept() back-off, as for the event sockets */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_cb(http, "/metrics", metrics_cb, NULL);
 	evhttp_set_cb(http, "/healthz", healthz_cb, NULL);

@@ -55,6 +55,10 @@ static struct {
 static int n_listeners;
 static SSL_CTX *tls_ctx; /* TCP connections speak TLS when listen.tls.cert is set */
 
+/* other listeners (the HTTP endpoint's) paused together with ours; not owned */
+static struct evconnlistener *guarded[4];
+static int n_guarded;
+
 static struct {
 	struct event *resume;   /* re-enables the listeners after a back-off */
 	int backoff_ms;         /* the current interval; 0 = accepting normally */
@@ -133,6 +137,8 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what, (void)arg;
 	for (int i = 0; i < n_listeners; i++)
 		evconnlistener_enable(L[i].l);
+	for (int i = 0; i < n_guarded; i++)
+		evconnlistener_enable(guarded[i]);
 }
 
 /* accept() failed: pause every listener for the back-off interval, report at most once per second. */
@@ -155,11 +161,22 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 	}
 	for (int i = 0; i < n_listeners; i++)
 		evconnlistener_disable(L[i].l);
+	for (int i = 0; i < n_guarded; i++)
+		evconnlistener_disable(guarded[i]);
 	if (!accept_pause.resume)
 		accept_pause.resume = evtimer_new(hl->base, accept_resume_cb, NULL);
 	struct timeval tv = { accept_pause.backoff_ms / 1000, (accept_pause.backoff_ms % 1000) * 1000 };
 	if (!accept_pause.resume || evtimer_add(accept_pause.resume, &tv) != 0)
 		accept_resume_cb(-1, 0, NULL); /* cannot wait: keep accepting rather than go deaf */
+}
+
+/* libevent's own listeners (evhttp's) log and retry at once on EMFILE: give them our back-off. */
+void listener_guard(struct evconnlistener *l)
+{
+	if (!l || n_guarded == (int)(sizeof guarded / sizeof guarded[0]))
+		return;
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	guarded[n_guarded++] = l;
 }
 
 static int add_listener(evutil_socket_t fd, bool is_unix, const char *unlink_path)
@@ -327,6 +344,7 @@ void listener_close(void)
 		}
 	}
 	n_listeners = 0;
+	n_guarded = 0;
 	if (accept_pause.resume) {
 		event_free(accept_pause.resume);
 		accept_pause.resume = NULL;

@@ -36,10 +36,19 @@ void hl_log(int prio, const char *fmt, ...)
 	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
 	va_end(ap);
 	/* one write per line so concurrent writers never interleave mid-line */
+	/* one line, and nothing a terminal would act on (the log may be followed in
+	 * one, and server messages quote client text): CR/LF become spaces, other
+	 * C0 controls, DEL and C1 controls (UTF-8 C2 80..9F) become '?' */
 	size_t len = strlen(buf);
-	for (size_t i = (size_t)n; i < len; i++)
-		if (buf[i] == '\n' || buf[i] == '\r')
+	for (size_t i = (size_t)n; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == '\n' || c == '\r')
 			buf[i] = ' ';
+		else if ((c < 0x20 && c != '\t') || c == 0x7F)
+			buf[i] = '?';
+		else if (c == 0xC2 && i + 1 < len && (unsigned char)buf[i + 1] >= 0x80 && (unsigned char)buf[i + 1] <= 0x9F)
+			buf[i] = buf[i + 1] = '?';
+	}
 	if (len < sizeof buf - 1)
 		buf[len++] = '\n';
 	else

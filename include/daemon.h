@@ -79,6 +79,9 @@ void conn_close_all(void);
 int listener_open(const struct hl_config *cfg);
 void listener_close(void);
 void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL */
+struct evconnlistener;
+/* Pause this (evhttp's) listener too when accept() fails, with the same back-off. */
+void listener_guard(struct evconnlistener *l);
 
 /* -------------------------------------------------------------- store.c */
 
