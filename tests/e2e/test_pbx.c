@@ -1,0 +1,695 @@
+/*
+ * test_pbx.c - hotline-pbx end to end: the real bridge, the real daemon, real PostgreSQL.
+ *
+ *   import_day_backfill   a generated day of last year's queue_log (every quirk,
+ *                         an Asterisk crash) imported with --backfill: the
+ *                         daemon's daily figures equal figures this test
+ *                         computes itself from the file; no alert row, no push,
+ *                         no NOTIFY; a second import changes nothing; a live
+ *                         event afterwards still alerts
+ *   follow_rotate_kill9   --follow through rename-and-create, kill -9 mid-file
+ *                         and copytruncate: every event stored exactly once
+ *   malformed_lines       garbage, cut and unknown lines are counted, never fatal
+ *   ami_transcript        a fake AMI server replays transcripts written from the
+ *                         AMI event docs; login, mapping, reconnect after a drop
+ *
+ * The expected event ids of the follow test come from the bridge's pure
+ * mapper (linked in); the expected figures of the import test come from an
+ * independent reading of the file below (figures_from_file).
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pbx.h"
+
+TestSuite(pbx, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 240);
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *pbx_bin(void)
+{
+	const char *b = getenv("HOTLINE_PBX_BIN");
+	return b && *b ? b : "build/hotline-pbx";
+}
+
+static void write_pbx_conf(struct hl_d *d, const char *extra)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/pbx.conf", d->dir);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "pbx = {\n  socket = \"%s\";\n  state_file = \"%s/pbx.state\";\n  id_prefix = \"t:\";\n"
+	           "  country_code = \"86\";\n  national_length = 11;\n  poll_ms = 50;\n  window = 64;\n%s\n};\n",
+	        d->sock, d->dir, extra ? extra : "");
+	fclose(f);
+}
+
+/* Start hotline-pbx with args after "-c conf"; output appended to dir/pbx.log. */
+static pid_t pbx_start(struct hl_d *d, const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	char conf[256], log[256];
+	snprintf(conf, sizeof conf, "%s/pbx.conf", d->dir);
+	snprintf(log, sizeof log, "%s/pbx.log", d->dir);
+	const char *argv[] = { pbx_bin(), "-c", conf, a1, a2, a3, a4, NULL };
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Exit status of the bridge, or -1 if it did not exit within timeout_ms (then killed). */
+static int pbx_wait(pid_t pid, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	for (;;) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (hl_now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		hl_sleep_ms(20);
+	}
+}
+
+/* The bridge's output so far (a static buffer: valid until the next call). */
+static const char *pbx_log_text(struct hl_d *d)
+{
+	char path[256];
+	static char buf[1 << 20];
+	snprintf(path, sizeof path, "%s/pbx.log", d->dir);
+	FILE *f = fopen(path, "r");
+	buf[0] = '\0';
+	if (!f)
+		return buf;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void gen(const char *out, const char *args)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "tests/pbx/gen-queue-log %s > %s", args, out);
+	cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+}
+
+static int64_t events_stored(struct hl_d *d)
+{
+	return hl_sql_int(d, "SELECT count(*) FROM hotline.case_events");
+}
+
+/* Wait until hotline.case_events holds n rows (or the timeout). */
+static int64_t await_events(struct hl_d *d, int64_t n, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms, have = 0;
+	while ((have = events_stored(d)) < n && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	return have;
+}
+
+/* ------------------------------------------- figures, computed independently */
+
+#define MAXCALLS 20000
+struct tcall {
+	char uid[64];
+	char who[16];  /* last 11 digits of the caller */
+	int64_t day;   /* UTC day number of ENTERQUEUE */
+	bool answered, abandoned, done, connected;
+};
+struct figures {
+	int64_t first_day;
+	int64_t offered[4], answered[4], abandoned[4], opened[4];
+};
+
+static struct tcall *tfind(struct tcall *c, int n, const char *uid)
+{
+	for (int i = n - 1; i >= 0; i--)
+		if (strcmp(c[i].uid, uid) == 0)
+			return &c[i];
+	return NULL;
+}
+
+/* The caller's identity: the last 11 digits, when the field is a number
+ * (optionally "Name" <number>); false for anonymous / empty ids. */
+static bool who_of(const char *f, char *who)
+{
+	const char *lt = strchr(f, '<');
+	char d[40];
+	size_t n = 0;
+	for (const char *p = lt ? lt + 1 : f; *p && *p != '>'; p++) {
+		if (isdigit((unsigned char)*p)) {
+			if (n < sizeof d - 1)
+				d[n++] = *p;
+		} else if (*p != '+' && *p != ' ' && *p != '-' && *p != '"')
+			return false;
+	}
+	if (n < 11)
+		return false;
+	d[n] = '\0';
+	snprintf(who, 16, "%s", d + n - 11);
+	return true;
+}
+
+static void figures_from_file(const char *path, struct figures *fg)
+{
+	static struct tcall calls[MAXCALLS];
+	int n = 0;
+	memset(fg, 0, sizeof *fg);
+	fg->first_day = -1;
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	char line[8192];
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strstr(line, "|QUEUESTART|")) { /* Asterisk restarted: calls in progress are gone */
+			for (int i = 0; i < n; i++)
+				if (!calls[i].done) {
+					if (!calls[i].connected)
+						calls[i].abandoned = true;
+					calls[i].done = true;
+				}
+			continue;
+		}
+		char *fld[16];
+		int nf = 0;
+		for (char *p = line, *s = line;; p++) {
+			if (*p == '|' || *p == '\0') {
+				bool end = *p == '\0';
+				*p = '\0';
+				if (nf < 16)
+					fld[nf++] = s;
+				s = p + 1;
+				if (end)
+					break;
+			}
+		}
+		if (nf < 5 || nf > 10 || strspn(fld[0], "0123456789.") != strlen(fld[0]) || atoll(fld[0]) < 946684800)
+			continue;
+		int64_t day = atoll(fld[0]) / 86400;
+		const char *ev = fld[4], *uid = fld[1];
+		struct tcall *c = tfind(calls, n, uid);
+		if (strcmp(ev, "ENTERQUEUE") == 0) {
+			char who[16];
+			if (nf < 7 || !who_of(fld[6], who))
+				continue;
+			cr_assert_lt(n, MAXCALLS);
+			c = &calls[n++];
+			memset(c, 0, sizeof *c);
+			snprintf(c->uid, sizeof c->uid, "%s", uid);
+			snprintf(c->who, sizeof c->who, "%s", who);
+			c->day = day;
+			if (fg->first_day < 0)
+				fg->first_day = day;
+		} else if (!c) {
+			continue;
+		} else if (strcmp(ev, "CONNECT") == 0) {
+			c->answered = c->connected = true;
+		} else if (!strcmp(ev, "ABANDON") || !strcmp(ev, "EXITWITHTIMEOUT") || !strcmp(ev, "EXITEMPTY") ||
+		           !strcmp(ev, "EXITWITHKEY")) {
+			c->abandoned = c->done = true;
+		} else if (!strcmp(ev, "COMPLETECALLER") || !strcmp(ev, "COMPLETEAGENT") || !strcmp(ev, "TRANSFER") ||
+		           !strcmp(ev, "BLINDTRANSFER") || !strcmp(ev, "ATTENDEDTRANSFER")) {
+			c->answered = c->done = true;
+		}
+	}
+	fclose(f);
+	for (int i = 0; i < n; i++) {
+		int k = (int)(calls[i].day - fg->first_day);
+		cr_assert(k >= 0 && k < 4);
+		fg->offered[k]++;
+		fg->answered[k] += calls[i].answered;
+		fg->abandoned[k] += !calls[i].answered && calls[i].abandoned;
+		bool first = true;
+		for (int j = 0; j < i && first; j++)
+			first = strcmp(calls[j].who, calls[i].who) != 0;
+		fg->opened[k] += first;
+	}
+}
+
+/* ------------------------------------------------ expected ids (pure mapper) */
+
+struct idset {
+	char **ids;
+	size_t n, cap;
+};
+
+static void collect_id(void *ctx, const struct pbx_event *ev)
+{
+	struct idset *s = ctx;
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->ids[i], ev->id) == 0)
+			return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->ids = realloc(s->ids, s->cap * sizeof *s->ids);
+	}
+	s->ids[s->n++] = strdup(ev->id);
+}
+
+static void idset_free(struct idset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ids[i]);
+	free(s->ids);
+}
+
+/* Distinct event ids the lines of `text` map to (mapper options as in write_pbx_conf). */
+static size_t expected_ids(const char *text)
+{
+	struct pbx_opts o;
+	pbx_opts_defaults(&o);
+	snprintf(o.id_prefix, sizeof o.id_prefix, "t:");
+	snprintf(o.country_code, sizeof o.country_code, "86");
+	o.national_length = 11;
+	struct pbx_ql *m = pbx_ql_new(&o);
+	struct idset s = { 0 };
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		pbx_ql_line(m, p, len, collect_id, &s, NULL, 0);
+		p += len + (nl ? 1 : 0);
+	}
+	size_t n = s.n;
+	idset_free(&s);
+	pbx_ql_free(m);
+	return n;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
+static void append(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Byte offset of the start of line number `k` (0-based) in text. */
+static size_t line_offset(const char *text, size_t k)
+{
+	const char *p = text;
+	while (k-- > 0) {
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			return strlen(text);
+		p = nl + 1;
+	}
+	return (size_t)(p - text);
+}
+
+/* ----------------------------------------------------------------- tests */
+
+HL_TEST(pbx, import_day_backfill)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	gen(ql, "--crash --calls 1200 --seed 7");
+	struct figures fg;
+	figures_from_file(ql, &fg);
+	cr_assert_gt(fg.offered[0], 1000);
+
+	/* watch every way an alert could page someone */
+	struct hl_conn *sub = hl_subscribe(d, -1);
+	PGconn *listen = PQconnectdb(d->conninfo);
+	cr_assert_eq(PQstatus(listen), CONNECTION_OK);
+	PQclear(PQexec(listen, "LISTEN hotline_alert"));
+
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 200000), 0, "hotline-pbx failed:\n%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_assert(strstr(log, " 0 rejected"), "%s", log);
+	cr_assert(strstr(log, "1 restarts"), "%s", log);
+	cr_assert_null(strstr(log, "+86138"), "a caller number in the log:\n%s", log);
+
+	hl_sql(d, "SET TimeZone = 'UTC'");
+	for (int k = 0; k < 4; k++) {
+		if (fg.offered[k] == 0)
+			continue;
+		PGresult *r = hl_sql(d,
+		                     "SELECT calls_offered, calls_answered, calls_abandoned, cases_opened "
+		                     "FROM hotline.daily_figures WHERE day = to_timestamp(%lld)::date",
+		                     (long long)((fg.first_day + k) * 86400));
+		cr_assert_eq(PQntuples(r), 1, "no figures for day %d", k);
+		cr_expect_eq(atoll(PQgetvalue(r, 0, 0)), fg.offered[k], "day %d offered", k);
+		cr_expect_eq(atoll(PQgetvalue(r, 0, 1)), fg.answered[k], "day %d answered", k);
+		cr_expect_eq(atoll(PQgetvalue(r, 0, 2)), fg.abandoned[k], "day %d abandoned", k);
+		cr_expect_eq(atoll(PQgetvalue(r, 0, 3)), fg.opened[k], "day %d cases opened", k);
+	}
+	/* calls that crossed midnight count on the day they were offered */
+	cr_expect(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE ended_at::date > offered_at::date") >= 5);
+	/* agents as channels, transfers, the restart */
+	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE agent = 'Local/8004@from-queue/n'"), 0);
+	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE outcome = 'transferred'"), 0);
+	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE body->>'backfill' = 'true'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE NOT (body ? 'backfill')"), 0);
+
+	/* breached, but nobody paged */
+	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE state = 'breached'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE state = 'pending'"), 0);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
+	struct hl_pushes ps = { 0 };
+	hl_collect_pushes(sub, &ps, 1500);
+	cr_assert_eq(ps.n, 0, "an alert was pushed during the import");
+	PQconsumeInput(listen);
+	PGnotify *nt = PQnotifies(listen);
+	cr_assert_null(nt, "NOTIFY during the import");
+
+	/* the same file again: everything is a duplicate */
+	int64_t stored = events_stored(d);
+	pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 200000), 0);
+	cr_assert_eq(events_stored(d), stored);
+
+	/* a live event still alerts */
+	int64_t t = hl_wall_ms() - 3600 * 1000;
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *r = hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"live-o\",\"call_id\":\"live\","
+	                                "\"caller\":\"+8613900000001\",\"at\":\"%s\"}", hl_iso_ms(t));
+	cr_assert(hl_jbool(r, "ok"));
+	int64_t case_id = hl_jint(r, "case_id");
+	r = hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"live-a\",\"call_id\":\"live\",\"at\":\"%s\"}",
+	                hl_iso_ms(t));
+	cr_assert(hl_jbool(r, "ok"));
+	cr_assert_not_null(hl_await_push(sub, &ps, "callback_overdue", case_id, 1, 5000));
+	int64_t end = hl_now_ms() + 5000;
+	while (!(nt = (PQconsumeInput(listen), PQnotifies(listen))) && hl_now_ms() < end)
+		hl_sleep_ms(50);
+	cr_assert_not_null(nt, "no NOTIFY for the live alert");
+	PQfreemem(nt);
+	PQfinish(listen);
+}
+
+HL_TEST(pbx, follow_rotate_kill9)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char full[256], ql[256], rotated[256];
+	snprintf(full, sizeof full, "%s/full", d->dir);
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(rotated, sizeof rotated, "%s/queue_log.1", d->dir);
+	gen(full, "--calls 500 --seed 3");
+	char *text = slurp(full);
+	size_t nlines = 0;
+	for (const char *p = text; *p; p++)
+		nlines += *p == '\n';
+	size_t cut[6];
+	for (int i = 0; i < 6; i++)
+		cut[i] = line_offset(text, nlines * (size_t)(i + 1) / 7);
+	size_t total = strlen(text);
+
+	/* part 1, then follow */
+	append(ql, text, cut[0]);
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	char *upto = strndup(text, cut[0]);
+	int64_t want = (int64_t)expected_ids(upto);
+	free(upto);
+	cr_assert_eq(await_events(d, want, 60000), want, "part 1");
+
+	/* rename-and-create: Asterisk writes a little more to the old file first */
+	cr_assert_eq(rename(ql, rotated), 0);
+	append(rotated, text + cut[0], cut[1] - cut[0]);
+	append(ql, text + cut[1], cut[2] - cut[1]);
+	upto = strndup(text, cut[2]);
+	want = (int64_t)expected_ids(upto);
+	free(upto);
+	cr_assert_eq(await_events(d, want, 60000), want, "after rename-and-create");
+
+	/* kill -9 while a big chunk is being sent */
+	append(ql, text + cut[2], cut[4] - cut[2]);
+	hl_sleep_ms(150);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	upto = strndup(text, cut[4]);
+	want = (int64_t)expected_ids(upto);
+	free(upto);
+	cr_assert_eq(await_events(d, want, 60000), want, "after kill -9");
+
+	/* copytruncate: copy, truncate, and Asterisk goes on writing at once */
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "cp %s %s && : > %s", ql, rotated, ql);
+	cr_assert_eq(system(cmd), 0);
+	append(ql, text + cut[4], total - cut[4]);
+	want = (int64_t)expected_ids(text);
+	cr_assert_eq(await_events(d, want, 60000), want, "after copytruncate");
+	hl_sleep_ms(500);
+	cr_assert_eq(events_stored(d), want, "an event stored twice?");
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_assert(strstr(log, "rotated"), "%s", log);
+	cr_assert(strstr(log, "resuming"), "%s", log);
+	cr_assert(strstr(log, "truncated"), "%s", log);
+	free(text);
+}
+
+HL_TEST(pbx, malformed_lines)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	const char *t = "1764633824|1764633824.26|hotline|NONE|ENTERQUEUE||013800010134|1\n"
+	                "garbage\n"
+	                "\n"
+	                "1764633830|1764633824.26|hotline|PJSIP/8001|CONN\n"          /* cut short */
+	                "17646338|1764633824.27|hotline|NONE|ENTERQUEUE||0138|1\n"     /* bad epoch */
+	                "1764633840|1764633824.26|hotline|PJSIP/8001|FROBNICATE|1|2\n" /* unknown event */
+	                "1764633841|NONE|hotline|NONE|ENTERQUEUE||013800010135|1\n"    /* no uniqueid */
+	                "1764633850|1764633850.1|hotline|NONE|ENTERQUEUE||anonymous|1\n"
+	                "1764633860|1764633850.1|hotline|NONE|ABANDON|1|1|10\n"
+	                "1764633900|1764633824.26|hotline|PJSIP/8001|COMPLETECALLER|6|60|1\n"
+	                "1764633910|1764633910.5|hotline|NONE|ENTERQUEUE||+8613800010136|1\n"
+	                "1764633920|1764633910.5|hotline|NONE|ENTERQ"; /* cut at the end of the file */
+	append(ql, t, strlen(t));
+	pid_t pid = pbx_start(d, "queue-log", ql, NULL, NULL);
+	cr_assert_eq(pbx_wait(pid, 60000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_assert(strstr(log, "5 malformed"), "%s", log);
+	cr_assert(strstr(log, "1 unknown"), "%s", log);
+	cr_assert(strstr(log, "2 anonymous"), "%s", log);
+	cr_assert(strstr(log, "0 rejected"), "%s", log);
+	/* offered, answered (synthesized: the CONNECT was cut), ended; and the last call offered */
+	cr_assert_eq(events_stored(d), 4);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE answered_at IS NOT NULL"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE caller = '+8613800010134'"), 1);
+}
+
+/* ------------------------------------------------------------ fake AMI */
+
+static const char *AMI_JOIN =
+	"Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nChannel: PJSIP/trunk-00000001\r\nChannelState: 6\r\n"
+	"ChannelStateDesc: Up\r\nCallerIDNum: 013800020001\r\nCallerIDName: Wang\r\nConnectedLineNum: <unknown>\r\n"
+	"ConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: from-pstn\r\nExten: 12345\r\n"
+	"Priority: 3\r\nUniqueid: 1764633824.101\r\nLinkedid: 1764633824.101\r\nQueue: hotline\r\nPosition: 1\r\n"
+	"Count: 1\r\n\r\n";
+
+static const char *const TRANSCRIPT1[] = {
+	/* call 101: answered by PJSIP/8001, completed by the caller */
+	"@JOIN",
+	"Event: AgentCalled\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nDestChannel: PJSIP/8001-00000002\r\n"
+	"DestUniqueid: 1764633826.102\r\nQueue: hotline\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nQueue: hotline\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	"Event: AgentConnect\r\nChannel: PJSIP/trunk-00000001\r\nCallerIDNum: 013800020001\r\nUniqueid: 1764633824.101\r\n"
+	"DestChannel: PJSIP/8001-00000002\r\nDestUniqueid: 1764633826.102\r\nQueue: hotline\r\nMemberName: Li\r\n"
+	"Interface: PJSIP/8001\r\nRingTime: 2\r\nHoldTime: 5\r\n\r\n",
+	"Event: AgentComplete\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nQueue: hotline\r\n"
+	"MemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 5\r\nTalkTime: 60\r\nReason: caller\r\n\r\n",
+	/* call 201: abandoned */
+	"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000003\r\nCallerIDNum: +8613800020002\r\n"
+	"Uniqueid: 1764633900.201\r\nQueue: complaints\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: QueueCallerAbandon\r\nChannel: PJSIP/trunk-00000003\r\nUniqueid: 1764633900.201\r\nQueue: complaints\r\n"
+	"Position: 1\r\nOriginalPosition: 1\r\nHoldTime: 30\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-00000003\r\nUniqueid: 1764633900.201\r\nQueue: complaints\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	NULL,
+};
+
+static const char *const TRANSCRIPT2[] = {
+	/* after a reconnect. call 301: times out of the queue (only QueueCallerLeave) */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000004\r\nCallerIDNum: 13800020003\r\n"
+	"Uniqueid: 1764634000.301\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: SIP/trunk-00000004\r\nUniqueid: 1764634000.301\r\nQueue: hotline\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	/* call 401: answered by Agent/3001, blind-transferred by the agent */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000005\r\nCallerIDNum: 008613800020004\r\n"
+	"Uniqueid: 1764634100.401\r\nQueue: consult\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: AgentConnect\r\nChannel: SIP/trunk-00000005\r\nUniqueid: 1764634100.401\r\nQueue: consult\r\n"
+	"MemberName: Agent 3001\r\nInterface: Agent/3001\r\nRingTime: 1\r\nHoldTime: 3\r\n\r\n",
+	"Event: BlindTransfer\r\nResult: Success\r\nTransfererChannel: Agent/3001\r\nTransfererUniqueid: 1764634101.402\r\n"
+	"TransfereeChannel: SIP/trunk-00000005\r\nTransfereeUniqueid: 1764634100.401\r\nIsExternal: No\r\n"
+	"Context: from-internal\r\nExtension: 8100\r\n\r\n",
+	"Event: AgentComplete\r\nChannel: SIP/trunk-00000005\r\nUniqueid: 1764634100.401\r\nQueue: consult\r\n"
+	"Interface: Agent/3001\r\nHoldTime: 3\r\nTalkTime: 40\r\nReason: transfer\r\n\r\n",
+	/* call 501: attended transfer whose AgentConnect never came (the quirk) */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000006\r\nCallerIDNum: \"Zhao\" <013800020005>\r\n"
+	"Uniqueid: 1764634200.501\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: AttendedTransfer\r\nResult: Success\r\nOrigTransfererChannel: PJSIP/8002-00000009\r\n"
+	"OrigTransfererUniqueid: 1764634201.502\r\nSecondTransfererChannel: PJSIP/8002-0000000a\r\n"
+	"SecondTransfererUniqueid: 1764634202.503\r\nDestType: Bridge\r\nTransfereeChannel: SIP/trunk-00000006\r\n"
+	"TransfereeUniqueid: 1764634200.501\r\n\r\n",
+	/* anonymous: not sent */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000007\r\nCallerIDNum: <unknown>\r\n"
+	"Uniqueid: 1764634300.601\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	NULL,
+};
+
+static void send_all(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			_exit(3);
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Accept, banner, check the login, replay a transcript. 0 ok. */
+static int ami_session(int ls, const char *const *tr, const char *secret)
+{
+	int fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		return -1;
+	send_all(fd, "Asterisk Call Manager/7.0.3\r\n");
+	char buf[4096];
+	size_t n = 0;
+	while (!strstr(buf, "\r\n\r\n") && n < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+	}
+	char want[300];
+	snprintf(want, sizeof want, "Secret: %s\r\n", secret);
+	if (!strstr(buf, "Action: Login\r\n") || !strstr(buf, "Username: hotline\r\n") || !strstr(buf, want)) {
+		send_all(fd, "Response: Error\r\nActionID: hotline-pbx-login\r\nMessage: Authentication failed\r\n\r\n");
+		close(fd);
+		return -1;
+	}
+	send_all(fd, "Response: Success\r\nActionID: hotline-pbx-login\r\nMessage: Authentication accepted\r\n\r\n");
+	send_all(fd, "Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n");
+	for (int i = 0; tr[i]; i++)
+		send_all(fd, strcmp(tr[i], "@JOIN") == 0 ? AMI_JOIN : tr[i]);
+	return fd;
+}
+
+HL_TEST(pbx, ami_transcript)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t al = sizeof a;
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	cr_assert_eq(listen(ls, 4), 0);
+	int port = ntohs(a.sin_port);
+
+	pid_t parent = getpid();
+	pid_t srv = fork();
+	cr_assert(srv >= 0);
+	if (srv == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		/* the first session refuses the login (as after a secret change on the
+		 * PBX side); the bridge must back off and try again */
+		int fd = ami_session(ls, TRANSCRIPT1, "another-secret");
+		if (fd >= 0)
+			_exit(2);
+		fd = ami_session(ls, TRANSCRIPT1, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		sleep(1);
+		close(fd); /* Asterisk restarted: the bridge must reconnect */
+		fd = ami_session(ls, TRANSCRIPT2, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(ls);
+	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	/* 101: offered, answered, ended; 201: offered, abandoned; 301: offered, abandoned (leave);
+	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended */
+	int64_t have = await_events(d, 13, 30000);
+	hl_sleep_ms(300);
+	kill(pid, SIGTERM);
+	int rc = pbx_wait(pid, 10000);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	cr_assert_eq(have, 13, "events stored: %lld\n%s", (long long)have, pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 13);
+	cr_assert_eq(rc, 0, "%s", pbx_log_text(d));
+
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633824.101' AND "
+	                           "agent = 'PJSIP/8001' AND outcome = 'completed' AND caller = '+8613800020001'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633900.201' AND "
+	                           "state = 'abandoned' AND answered_at IS NULL"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634000.301' AND "
+	                           "state = 'abandoned' AND caller = '+8613800020003'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634100.401' AND "
+	                           "agent = 'Agent/3001' AND outcome = 'transferred'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634200.501' AND "
+	                           "answered_at IS NOT NULL AND outcome = 'transferred'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND state = 'pending'"), 2);
+	const char *log = pbx_log_text(d);
+	cr_expect(strstr(log, "logged in as hotline"), "%s", log);
+	cr_expect(strstr(log, "login refused"), "%s", log);
+	cr_expect(strstr(log, "reconnecting"), "%s", log);
+	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
+}
