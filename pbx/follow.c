@@ -8,8 +8,9 @@
  * acknowledged; `--follow` looks at the file again every poll_ms:
  *
  *   rename-and-create (logrotate's default): the path names another inode.
- *     The old file is read to its end first (Asterisk may have written to it
- *     until it reopened), then the new one from offset 0.
+ *     Asterisk goes on writing to the renamed file until it reopens the path,
+ *     so the switch waits until the new file has data, reads the old one to
+ *     its end once more, and then reads the new one from offset 0.
  *   copytruncate: same inode, but smaller than our position, or its first
  *     line is no longer the one we started on (it was truncated and written
  *     again before we looked).  Read again from 0.  Lines Asterisk wrote
@@ -269,7 +270,22 @@ static void check_rotation(struct qlreader *r)
 	bool replaced = false, truncated = false;
 	if (stat(r->path, &st) == 0)
 		replaced = st.st_ino != r->ino || st.st_dev != r->dev;
-	if (!replaced) {
+	if (replaced) {
+		/* Asterisk writes to the renamed file until it reopens the path, and
+		 * to the new one only after: while the new file is empty, stay; once
+		 * it has data, what the old one got before that is read first. */
+		if (st.st_size == 0) {
+			schedule(r, r->conf->poll_ms);
+			return;
+		}
+		char chunk[CHUNK];
+		ssize_t n = read(r->fd, chunk, sizeof chunk);
+		if (n > 0) {
+			feed(r, chunk, (size_t)n);
+			schedule(r, 0);
+			return;
+		}
+	} else {
 		struct stat fst;
 		if (fstat(r->fd, &fst) == 0 && (uint64_t)fst.st_size < r->read_pos)
 			truncated = true;
