@@ -343,9 +343,28 @@ static size_t line_offset(const char *text, size_t k)
 
 /* ----------------------------------------------------------------- tests */
 
+/* Webhook deliveries attempted so far (sent or failed), from `stats`. */
+static int64_t webhook_attempts(struct hl_conn *c)
+{
+	json_object *r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
+	return hl_jint(r, "stats.webhooks_sent") + hl_jint(r, "stats.webhooks_failed");
+}
+
 HL_TEST(pbx, import_day_backfill)
 {
-	struct hl_d *d = hl_d_up(NULL);
+	/* a webhook to a port where nothing listens: every attempt counts as failed */
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in pa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t pl = sizeof pa;
+	cr_assert_eq(bind(probe, (struct sockaddr *)&pa, sizeof pa), 0);
+	getsockname(probe, (struct sockaddr *)&pa, &pl);
+	close(probe);
+	char top[256];
+	snprintf(top, sizeof top, "webhooks = { urls = [ \"http://127.0.0.1:%d/hook\" ]; timeout = \"1s\"; max_retries = 0; };",
+	         ntohs(pa.sin_port));
+	struct hl_e2e_opts o = { .top = top };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *stats = hl_conn_unix(d);
 	write_pbx_conf(d, NULL);
 	char ql[256];
 	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
@@ -399,6 +418,7 @@ HL_TEST(pbx, import_day_backfill)
 	PQconsumeInput(listen);
 	PGnotify *nt = PQnotifies(listen);
 	cr_assert_null(nt, "NOTIFY during the import");
+	cr_assert_eq(webhook_attempts(stats), 0, "a webhook was called during the import");
 
 	/* the same file again: everything is a duplicate */
 	int64_t stored = events_stored(d);
@@ -422,6 +442,10 @@ HL_TEST(pbx, import_day_backfill)
 		hl_sleep_ms(50);
 	cr_assert_not_null(nt, "no NOTIFY for the live alert");
 	PQfreemem(nt);
+	end = hl_now_ms() + 5000;
+	while (webhook_attempts(stats) == 0 && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_gt(webhook_attempts(stats), 0, "no webhook for the live alert");
 	PQfinish(listen);
 }
 
