@@ -109,6 +109,7 @@ struct pbx_call {
 	bool connected;
 	bool ended;
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected */
+	hl_ms seen_at;    /* AMI: last event about it (calls whose end we missed are forgotten) */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);

@@ -228,6 +228,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = false;
 		c->left_at = 0;
+		c->seen_at = now;
 		struct pbx_event ev;
 		memset(&ev, 0, sizeof ev);
 		ev.kind = PBX_OFFERED;
@@ -256,6 +257,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			pbx_calls_del(m->calls, uid);
 		return;
 	}
+	c->seen_at = now;
 	if (strcmp(c->queue, queue) != 0) {
 		/* the channel moved to another queue without a join we saw */
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
@@ -288,12 +290,19 @@ struct tick_ctx {
 	size_t n_gone, cap_gone;
 };
 
+/* A call whose end we never heard of (it ended while we were disconnected)
+ * is forgotten after this long without news. */
+#define FORGET_MS (12LL * 3600 * 1000)
+
 static void tick_one(void *arg, struct pbx_call *c)
 {
 	struct tick_ctx *t = arg;
-	if (!c->left_at || c->connected || c->ended || t->now - c->left_at < t->m->opts.leave_grace_ms)
+	bool gone = c->left_at && !c->connected && !c->ended && t->now - c->left_at >= t->m->opts.leave_grace_ms;
+	bool stale = t->now - c->seen_at > FORGET_MS;
+	if (!gone && !stale)
 		return;
-	emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);
+	if (gone)
+		emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);
 	if (t->n_gone == t->cap_gone) {
 		t->cap_gone = t->cap_gone ? t->cap_gone * 2 : 16;
 		t->gone = realloc(t->gone, t->cap_gone * sizeof *t->gone);

@@ -371,6 +371,17 @@ Test(ami, transfers)
 	cr_assert_eq(n_got, 6);
 }
 
+Test(ami, calls_without_news_are_forgotten)
+{
+	hl_ms t0 = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 17.6\nQueue: q1\nCallerIDNum: 13800000006\n", t0);
+	ami("Event: AgentConnect\nUniqueid: 17.6\nQueue: q1\nInterface: Agent/3001\n", t0 + 1000);
+	pbx_amimap_tick(am, t0 + 13LL * 3600 * 1000, collect, NULL);
+	cr_assert_eq(n_got, 2); /* nothing emitted for it ... */
+	ami("Event: AgentComplete\nUniqueid: 17.6\nQueue: q1\nReason: agent\n", t0 + 13LL * 3600 * 1000);
+	cr_assert_eq(n_got, 2); /* ... and it is no longer known */
+}
+
 Test(ami, responses_and_other_events_are_ignored)
 {
 	ami("Response: Success\nActionID: x\n", 1);
