@@ -159,14 +159,47 @@ static void sb_str(struct sbuf *b, const char *s)
 	sb_put(b, s, strlen(s));
 }
 
-/* A JSON string; control characters escaped, other bytes as they are (the
- * daemon checks UTF-8; a PBX writing Latin-1 queue names gets bad_json). */
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xE0) == 0xC0)
+		n = 2, min = 0x80, cp = p[0] & 0x1F;
+	else if ((p[0] & 0xF0) == 0xE0)
+		n = 3, min = 0x800, cp = p[0] & 0x0F;
+	else if ((p[0] & 0xF8) == 0xF0)
+		n = 4, min = 0x10000, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* A JSON string: control characters escaped; bytes that are not UTF-8 (a PBX
+ * writing Latin-1 queue names) become '?', since hotlined accepts only UTF-8
+ * and one such name must not make every event of the call unsendable. */
 static void sb_json(struct sbuf *b, const char *s)
 {
 	sb_put(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char esc[8];
-		if (*p == '"' || *p == '\\') {
+		size_t u = utf8_len(p);
+		if (u == 0) {
+			sb_put(b, "?", 1);
+		} else if (u > 1) {
+			sb_put(b, (const char *)p, u);
+			p += u - 1;
+		} else if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			sb_put(b, esc, 2);

@@ -143,6 +143,9 @@ static bool on_response(struct sender *s, const char *line)
 	}
 	struct item *head = TAILQ_FIRST(&s->q);
 	const char *id = jstr(o, "id", NULL);
+	const char *code = jstr(o, "error", "code");
+	if (!id && head && head->sent && code && strcmp(code, "bad_json") == 0)
+		id = head->id; /* a line hotlined could not parse has no id: it is still the head's answer */
 	if (!head || !head->sent || !id || strcmp(id, head->id) != 0) {
 		pbx_log(PBX_ERR, "response for '%s' while waiting for '%s'", id ? id : "null", head ? head->id : "nothing");
 		json_object_put(o);
@@ -155,7 +158,6 @@ static bool on_response(struct sender *s, const char *line)
 			s->st.duplicates++;
 		s->backoff_ms = BACKOFF_MIN_MS;
 	} else {
-		const char *code = jstr(o, "error", "code");
 		if (transient(code)) {
 			pbx_log(PBX_WARN, "hotlined: %s (%s); retrying", code, jstr(o, "error", "message") ?: "");
 			json_object_put(o);

@@ -268,6 +268,20 @@ Test(ql, json_line)
 	free(j);
 }
 
+Test(ql, json_is_always_utf8)
+{
+	struct pbx_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = PBX_OFFERED;
+	snprintf(ev.caller, sizeof ev.caller, "+8613800000001");
+	snprintf(ev.queue, sizeof ev.queue, "caf\xe9-\xe7\x83\xad\xe7\xba\xbf\x01"); /* Latin-1 e, UTF-8 "hot line", ^A */
+	snprintf(ev.id, sizeof ev.id, "x");
+	snprintf(ev.call_id, sizeof ev.call_id, "c");
+	char *j = pbx_event_json(&ev, false);
+	cr_assert(strstr(j, "\"queue\":\"caf?-\xe7\x83\xad\xe7\xba\xbf\\u0001\""), "%s", j);
+	free(j);
+}
+
 /* ------------------------------------------------------------------ AMI */
 
 static struct pbx_amimap *am;
