@@ -269,8 +269,8 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_UNKNOWN;
 	}
 	/* call records need a real uniqueid and queue */
-	if (strcmp(r->uid, "NONE") == 0 || !plain(r->uid, PBX_UID_MAX) || !plain(r->queue, PBX_NAME_MAX) ||
-	    strcmp(r->queue, "NONE") == 0) {
+	bool no_uid = strcmp(r->uid, "NONE") == 0 || strcmp(r->uid, "REALTIME") == 0;
+	if (no_uid || !plain(r->uid, PBX_UID_MAX) || !plain(r->queue, PBX_NAME_MAX) || strcmp(r->queue, "NONE") == 0) {
 		m->counts.malformed++;
 		say(why, why_len, "%s without a uniqueid or queue", e);
 		return PBX_LINE_MALFORMED;

@@ -206,12 +206,13 @@ Test(ql, skipped_unknown_malformed)
 	cr_assert_eq(feed("99|1.1|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED);       /* before 2000 */
 	cr_assert_eq(feed("1700000000|NONE|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED); /* no uid */
 	cr_assert_eq(feed("1700000000|1.1|q1|NONE|ENTERQUEUE"), PBX_LINE_MALFORMED);             /* no caller field */
+	cr_assert_eq(feed("1700000000|REALTIME|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED);
 	cr_assert_eq(n_got, 0);
 	const struct pbx_counts *c = pbx_ql_counts(ql);
 	cr_assert_eq(c->skipped, 4);
 	cr_assert_eq(c->unknown, 1);
-	cr_assert_eq(c->malformed, 5);
-	cr_assert_eq(c->lines, 10);
+	cr_assert_eq(c->malformed, 6);
+	cr_assert_eq(c->lines, 11);
 }
 
 Test(ql, anonymous_callers_are_not_sent)
