@@ -78,9 +78,17 @@ $(B)/tests/unit_test_pbx: tests/unit/test_pbx.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wi
 $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-# The pbx e2e test links the bridge's pure mapper (expected event ids).
-$(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
-	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+# The pbx e2e suites share tests/e2e/pbx_harness.c; test_pbx also links the
+# bridge's pure mapper (expected event ids).
+PBX_E2E_LIB := $(B)/obj/e2e_pbx_harness.o
+$(PBX_E2E_LIB): tests/e2e/pbx_harness.c tests/e2e/pbx_harness.h tests/e2e/harness.h | $(B)/obj
+	$(CC) $(CFLAGS) -Itests/e2e -c -o $@ $<
+
+$(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+$(B)/tests/e2e_test_pbx_ami: tests/e2e/test_pbx_ami.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(E2E_LIB): tests/e2e/harness.c tests/e2e/harness.h | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
