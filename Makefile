@@ -45,8 +45,15 @@ E2E_SRC   := $(wildcard tests/e2e/test_*.c)
 E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(B)/tests/e2e_%)
 E2E_LIB   := $(B)/obj/e2e_harness.o
 
+# hotline-pbx (pbx/, docs/pbx.md): its pure core and its libevent shell; it
+# links only the daemon's pure util.c, never the daemon shell.
+PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ami_map.c
+PBX_SHELL_SRC := $(filter-out $(PBX_CORE_SRC), $(wildcard pbx/*.c))
+PBX_CORE_OBJ := $(PBX_CORE_SRC:pbx/%.c=$(B)/obj/pbx_%.o) $(B)/obj/util.o
+PBX_SHELL_OBJ := $(PBX_SHELL_SRC:pbx/%.c=$(B)/obj/pbx_%.o)
+
 .PHONY: all run check unit e2e test clean pg-start pg-stop deps bench install uninstall fuzz stress
-all: $(B)/hotlined $(B)/hotlinectl
+all: $(B)/hotlined $(B)/hotlinectl $(B)/hotline-pbx
 
 $(B)/obj/%.o: daemon/%.c $(wildcard include/*.h) | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -63,8 +70,30 @@ $(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(CORE_OBJ)
 $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h) | $(B)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The pbx unit test also links the bridge's pure core.
+$(B)/tests/unit_test_pbx: tests/unit/test_pbx.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
 $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
+
+# The pbx e2e suites share tests/e2e/pbx_harness.c; test_pbx also links the
+# bridge's pure mapper (expected event ids).
+PBX_E2E_LIB := $(B)/obj/e2e_pbx_harness.o
+$(PBX_E2E_LIB): tests/e2e/pbx_harness.c tests/e2e/pbx_harness.h tests/e2e/harness.h | $(B)/obj
+	$(CC) $(CFLAGS) -Itests/e2e -c -o $@ $<
+
+$(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+$(B)/tests/e2e_test_pbx_ami: tests/e2e/test_pbx_ami.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(E2E_LIB): tests/e2e/harness.c tests/e2e/harness.h | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -80,7 +109,7 @@ unit: $(UNIT_BIN)
 	@rc=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 || rc=1; done; exit $$rc
 
 e2e: all $(E2E_BIN)
-	@rc=0; for t in $(E2E_BIN); do echo "== $$t"; HOTLINED_BIN=$(B)/hotlined HOTLINECTL_BIN=$(B)/hotlinectl $$t --jobs 1 || rc=1; done; exit $$rc
+	@rc=0; for t in $(E2E_BIN); do echo "== $$t"; HOTLINED_BIN=$(B)/hotlined HOTLINECTL_BIN=$(B)/hotlinectl HOTLINE_PBX_BIN=$(B)/hotline-pbx $$t --jobs 1 || rc=1; done; exit $$rc
 
 clean:
 	rm -rf build

@@ -813,6 +813,18 @@ static enum hl_err take_at(struct json_object *o, struct hl_event *ev, struct hl
 	return HL_OK;
 }
 
+/* `backfill` (events only): true marks a history import (CONTRACT 8, docs/rules.md). */
+static enum hl_err take_backfill(struct json_object *o, struct hl_event *ev, struct hl_error *err)
+{
+	struct json_object *v = member(o, "backfill");
+	if (!v || !hl_type_is_event(ev->type))
+		return HL_OK;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(err, HL_E_BAD_REQUEST, "backfill: must be true or false");
+	ev->backfill = json_object_get_boolean(v);
+	return HL_OK;
+}
+
 static enum hl_err take_request(struct json_object *o, const struct scan *sc, struct hl_event *ev,
                                 struct hl_error *err)
 {
@@ -828,7 +840,9 @@ static enum hl_err take_request(struct json_object *o, const struct scan *sc, st
 		return rc;
 	if ((rc = take_fields(o, ev, err)) != HL_OK)
 		return rc;
-	return take_at(o, ev, err);
+	if ((rc = take_at(o, ev, err)) != HL_OK)
+		return rc;
+	return take_backfill(o, ev, err);
 }
 
 /* ---------------------------------------------------------------- parse */

@@ -307,6 +307,29 @@ static void clock_meet(struct ctx *x, struct hl_case *c, enum hl_clock_kind kind
 }
 
 /*
+ * A history import ("backfill": true, CONTRACT 8): a deadline that had already
+ * passed when the event was received is recorded breached at its due time
+ * right here, and a passed warning point as warned, so no timer ever fires
+ * for this run: no alert row, hence no push, NOTIFY, escalation or webhook.
+ * A later event of the import can still meet the clock, and the figures
+ * compare met_at with due_at, so a callback made in time counts as in time.
+ */
+static void backfill_settle(struct ctx *x, struct hl_clock *k, enum hl_clock_kind kind)
+{
+	if (!x->ev || !x->ev->backfill || k->state != HL_CS_PENDING)
+		return;
+	if (k->warn_at && k->warn_at <= x->now)
+		k->warned = true;
+	if (k->due_at > x->now)
+		return;
+	k->state = HL_CS_BREACHED;
+	k->breached_at = k->due_at;
+	k->warned = true;
+	k->dirty = true;
+	note(&x->text, "%s already past due: breached, no alert (backfill)", hl_clock_kind_name(kind));
+}
+
+/*
  * Start a new run of a clock from `at` under the case's policy (seq + 1).
  * A policy that has this clock off (0) arms nothing, and ends a run that an
  * older configuration started.  `verb` is "armed" or "restarted" for the text.
@@ -338,6 +361,7 @@ static bool clock_arm(struct ctx *x, struct hl_case *c, enum hl_clock_kind kind,
 	touch(x, c);
 	char t[32];
 	note(&x->text, "%s %s, due %s", hl_clock_kind_name(kind), verb, short_time(k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
 	return true;
 }
 
@@ -376,6 +400,7 @@ static void clock_resume(struct ctx *x, struct hl_case *c, enum hl_clock_kind ki
 	touch(x, c);
 	char t[32];
 	note(&x->text, "%s resumed, due %s", hl_clock_kind_name(kind), short_time(k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
 }
 
 /*
@@ -424,6 +449,7 @@ static void reevaluate_clock(struct ctx *x, struct hl_case *c, enum hl_clock_kin
 	note(&x->text, "%s %s", hl_clock_kind_name(kind), paused ? "re-timed while paused" : "now due");
 	if (!paused)
 		say(&x->text, " %s", short_time(k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
 }
 
 static void reevaluate(struct ctx *x, struct hl_case *c)
@@ -539,7 +565,7 @@ static void count_inbound(struct ctx *x, struct hl_caller *r, struct hl_case *c)
 	event_dedupe(dedupe, sizeof dedupe, prefix, x->ev->id);
 	snprintf(detail, sizeof detail, "%d calls from %s within %s", count,
 	         masked(r->caller, mask, sizeof mask), short_dur(window, d, sizeof d));
-	if (raise_alert(x->w, "repeat_caller", c, r->caller, x->at, dedupe, detail))
+	if (!x->ev->backfill && raise_alert(x->w, "repeat_caller", c, r->caller, x->at, dedupe, detail))
 		note(&x->text, "repeat_caller alert (%d calls within %s)", count, d);
 	r->repeat_alerted_at = x->at;
 	r->dirty = true;
@@ -980,7 +1006,7 @@ static void on_transfer(struct ctx *x, struct plan *p)
 	snprintf(dedupe, sizeof dedupe, "transfer_loop:%" PRId64, c->id);
 	snprintf(detail, sizeof detail, "transferred %" PRId32 " times (limit %d), now to %.*s", c->transfers, limit,
 	         (int)utf8_cut(ev->department, strnlen(ev->department, 64)), ev->department);
-	if (raise_alert(x->w, "transfer_loop", c, c->caller, x->at, dedupe, detail))
+	if (!x->ev->backfill && raise_alert(x->w, "transfer_loop", c, c->caller, x->at, dedupe, detail))
 		note(&x->text, "transfer_loop alert");
 }
 
@@ -1064,7 +1090,7 @@ static void on_survey(struct ctx *x, struct plan *p)
 	char dedupe[128], detail[64];
 	event_dedupe(dedupe, sizeof dedupe, "dissatisfied:", x->ev->id);
 	snprintf(detail, sizeof detail, "survey score %d of 5", score);
-	if (raise_alert(x->w, "dissatisfied", c, c->caller, x->at, dedupe, detail))
+	if (!x->ev->backfill && raise_alert(x->w, "dissatisfied", c, c->caller, x->at, dedupe, detail))
 		note(&x->text, "dissatisfied alert");
 	if (!is_open(c))
 		reopen(x, c);

@@ -129,6 +129,10 @@ struct hl_event {
 
 	char *line;
 	size_t line_len;
+
+	/* "backfill": true: a history import (CONTRACT 8).  Deadlines already
+	 * past when it is received are recorded breached without any alert. */
+	bool backfill;
 };
 
 void hl_event_free(struct hl_event *ev); /* frees the members, not ev itself */

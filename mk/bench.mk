@@ -22,3 +22,9 @@ $(BENCH_B)/limit: tests/bench/limit.c include/store_sql.h | $(BENCH_B)
 bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit
 	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) \
 	LIMIT_BIN=$(abspath $(BENCH_B)/limit) scripts/bench.sh run
+
+# `make bench-pbx`: how fast hotline-pbx imports history (scripts/bench-pbx.sh;
+# BENCH_PBX_DAYS / BENCH_PBX_CALLS size it).  Printed, not asserted.
+.PHONY: bench-pbx
+bench-pbx: $(B)/hotlined $(B)/hotline-pbx
+	HOTLINED_BIN=$(abspath $(B)/hotlined) HOTLINE_PBX_BIN=$(abspath $(B)/hotline-pbx) scripts/bench-pbx.sh

@@ -48,11 +48,12 @@ INSTALL_DATA ?= $(INSTALL) -m 0644
 
 HOTLINED_BIN   ?= $(B)/hotlined
 HOTLINECTL_BIN ?= $(B)/hotlinectl
+HOTLINE_PBX_BIN ?= $(B)/hotline-pbx
 
 # Evaluated when a recipe runs, so sql/ files added later are picked up.
 HL_SQL_FILES  = $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 HL_MAN_PAGES := man/hotlinectl.1 man/hotlined.conf.5 man/hotlined.8
-HL_DOCS       = $(wildcard docs/operations.md README.md)
+HL_DOCS       = $(wildcard docs/operations.md README.md docs/pbx.md)
 HL_CONF_EX   ?= conf/hotlined.conf
 
 .PHONY: install uninstall install-bin install-data install-systemd install-conf
@@ -65,10 +66,11 @@ install: install-bin install-data install-systemd install-conf
 		echo "then create the database and migrate: see $(DOCDIR)/operations.md"; \
 	fi
 
-install-bin: $(HOTLINED_BIN) $(HOTLINECTL_BIN)
+install-bin: $(HOTLINED_BIN) $(HOTLINECTL_BIN) $(HOTLINE_PBX_BIN)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	$(INSTALL_PROG) $(HOTLINED_BIN) $(DESTDIR)$(SBINDIR)/hotlined
 	$(INSTALL_PROG) $(HOTLINECTL_BIN) $(DESTDIR)$(BINDIR)/hotlinectl
+	$(INSTALL_PROG) $(HOTLINE_PBX_BIN) $(DESTDIR)$(BINDIR)/hotline-pbx
 
 # sql/ must hold at least one migration: an install without them could never
 # create the schema.
@@ -78,10 +80,12 @@ install-data:
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL_DATA) $(HL_SQL_FILES) $(DESTDIR)$(SQLDIR)/
 	$(INSTALL_DATA) man/hotlinectl.1 $(DESTDIR)$(MANDIR)/man1/hotlinectl.1
+	$(INSTALL_DATA) man/hotline-pbx.1 $(DESTDIR)$(MANDIR)/man1/hotline-pbx.1
 	$(INSTALL_DATA) man/hotlined.conf.5 $(DESTDIR)$(MANDIR)/man5/hotlined.conf.5
 	$(INSTALL_DATA) man/hotlined.8 $(DESTDIR)$(MANDIR)/man8/hotlined.8
 	$(if $(HL_DOCS),$(INSTALL_DATA) $(HL_DOCS) $(DESTDIR)$(DOCDIR)/)
 	$(if $(wildcard $(HL_CONF_EX)),$(INSTALL_DATA) $(HL_CONF_EX) $(DESTDIR)$(DOCDIR)/hotlined.conf.example)
+	$(INSTALL_DATA) conf/hotline-pbx.conf $(DESTDIR)$(DOCDIR)/hotline-pbx.conf.example
 
 # The units carry /usr/local/ paths; rewrite them for this PREFIX.
 install-systemd:
@@ -90,6 +94,9 @@ install-systemd:
 		systemd/hotlined.service > $(DESTDIR)$(UNITDIR)/hotlined.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hotlined.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/hotlined.service.tmp $(DESTDIR)$(UNITDIR)/hotlined.service
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' systemd/hotline-pbx.service > $(DESTDIR)$(UNITDIR)/hotline-pbx.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hotline-pbx.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/hotline-pbx.service.tmp $(DESTDIR)$(UNITDIR)/hotline-pbx.service
 	$(INSTALL_DATA) systemd/hotlined.socket $(DESTDIR)$(UNITDIR)/hotlined.socket
 	$(INSTALL_DATA) systemd/hotlined.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/hotlined.conf
 	$(INSTALL_DATA) systemd/hotlined.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/hotlined.conf
@@ -110,7 +117,9 @@ install-conf:
 # Removes by name what install put down (not every *.sql under SQLDIR, which
 # might hold a newer release's files), then the config if it is unmodified.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/hotlined $(DESTDIR)$(BINDIR)/hotlinectl
+	rm -f $(DESTDIR)$(SBINDIR)/hotlined $(DESTDIR)$(BINDIR)/hotlinectl $(DESTDIR)$(BINDIR)/hotline-pbx
+	rm -f $(DESTDIR)$(MANDIR)/man1/hotline-pbx.1 $(DESTDIR)$(DOCDIR)/pbx.md \
+		$(DESTDIR)$(DOCDIR)/hotline-pbx.conf.example $(DESTDIR)$(UNITDIR)/hotline-pbx.service
 	rm -f $(addprefix $(DESTDIR)$(SQLDIR)/,$(notdir $(HL_SQL_FILES)))
 	rm -f $(DESTDIR)$(MANDIR)/man1/hotlinectl.1 $(DESTDIR)$(MANDIR)/man5/hotlined.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/hotlined.8

@@ -46,8 +46,10 @@ if [ $stub = 1 ]; then
 	mkdir -p "$tmp/stub"
 	printf '#!/bin/sh\necho "hotlined stub"\n' > "$tmp/stub/hotlined"
 	printf '#!/bin/sh\necho "hotlinectl stub"\n' > "$tmp/stub/hotlinectl"
-	chmod 0755 "$tmp/stub/hotlined" "$tmp/stub/hotlinectl"
-	set -- "$@" HOTLINED_BIN="$tmp/stub/hotlined" HOTLINECTL_BIN="$tmp/stub/hotlinectl"
+	printf '#!/bin/sh\necho "hotline-pbx stub"\n' > "$tmp/stub/hotline-pbx"
+	chmod 0755 "$tmp/stub/hotlined" "$tmp/stub/hotlinectl" "$tmp/stub/hotline-pbx"
+	set -- "$@" HOTLINED_BIN="$tmp/stub/hotlined" HOTLINECTL_BIN="$tmp/stub/hotlinectl" \
+		HOTLINE_PBX_BIN="$tmp/stub/hotline-pbx"
 	if [ ! -f conf/hotlined.conf ]; then
 		printf '# stub example configuration\nlisten = { tcp = "127.0.0.1:7370"; };\n' > "$tmp/stub/hotlined.conf"
 		set -- "$@" HL_CONF_EX="$tmp/stub/hotlined.conf"
@@ -106,6 +108,10 @@ run_case() { # run_case PREFIX MAKE-ARGS...
 
 	check "hotlined in sbin, 0755" has_mode "$d$p/sbin/hotlined" 755
 	check "hotlinectl in bin, 0755" has_mode "$d$p/bin/hotlinectl" 755
+	check "hotline-pbx in bin, 0755" has_mode "$d$p/bin/hotline-pbx" 755
+	check "hotline-pbx.1" has_mode "$d$p/share/man/man1/hotline-pbx.1" 644
+	check "hotline-pbx example config in doc" same conf/hotline-pbx.conf "$d$p/share/doc/hotlined/hotline-pbx.conf.example"
+	check "hotline-pbx.service runs $p/bin/hotline-pbx" execs_are "$d$p/lib/systemd/system/hotline-pbx.service" "$p/bin/hotline-pbx"
 	if [ $stub = 0 ]; then
 		check "installed hotlined --version runs" sh -c "'$d$p/sbin/hotlined' --version >/dev/null"
 	fi
@@ -171,7 +177,7 @@ run_case() { # run_case PREFIX MAKE-ARGS...
 
 # Manual pages: groff must render them without a warning.
 if command -v groff >/dev/null 2>&1; then
-	for m in man/hotlined.8 man/hotlined.conf.5 man/hotlinectl.1; do
+	for m in man/hotlined.8 man/hotlined.conf.5 man/hotlinectl.1 man/hotline-pbx.1; do
 		w=$(groff -man -ww -z "$m" 2>&1)
 		if [ -z "$w" ]; then ok; else bad "$m: groff warnings: $w"; fi
 	done

@@ -5,7 +5,9 @@
 #     insists that ExecStart= binaries exist and that Documentation= man pages
 #     resolve, so it runs on a copy of the units whose /usr/local/sbin/hotlined
 #     is rewritten to a dummy executable in a temp dir, with MANPATH pointing
-#     at this tree's man/ pages.  Any output from verify is a failure.
+#     at this tree's man/ pages.  Any output from verify is a failure.  The
+#     same for hotline-pbx.service (the Asterisk bridge), whose exposure must
+#     also stay within MAX_EXPOSURE.
 #  2. systemd-analyze security --offline=yes on the unit as shipped: the
 #     overall exposure must be 2.0 or lower ("OK" or better).  systemd >= 252
 #     has --threshold (0..100, i.e. exposure x 10); the overall line is also
@@ -65,6 +67,31 @@ if out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify "$man_opt"
 else
 	bad "systemd-analyze verify:"
 	printf '%s\n' "$out" >&2
+fi
+
+# hotline-pbx.service (the Asterisk bridge): verify, and its exposure.
+mkdir -p "$tmp/bin" "$tmp/pbx"
+printf '#!/bin/sh\nexit 0\n' > "$tmp/bin/hotline-pbx"
+chmod 0755 "$tmp/bin/hotline-pbx"
+sed "s|/usr/local/bin/hotline-pbx|$tmp/bin/hotline-pbx|g" systemd/hotline-pbx.service > "$tmp/units/hotline-pbx.service"
+[ "$man_opt" = --man=yes ] && cp man/hotline-pbx.1 "$tmp/man/man1/"
+echo "== systemd-analyze verify $man_opt hotline-pbx.service"
+if out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify "$man_opt" ./hotline-pbx.service 2>&1) &&
+	[ -z "$out" ]; then
+	ok
+else
+	bad "systemd-analyze verify hotline-pbx.service:"
+	printf '%s\n' "$out" >&2
+fi
+cp systemd/hotline-pbx.service "$tmp/pbx/hotline-pbx.service"
+pbx_overall=$(cd "$tmp/pbx" && systemd-analyze security --offline=yes --no-pager hotline-pbx.service 2>&1 |
+	grep 'Overall exposure level' | tail -n 1)
+echo "$pbx_overall"
+pbx_score=$(printf '%s\n' "$pbx_overall" | sed -n 's/.*: \([0-9][0-9.]*\) .*/\1/p')
+if [ -n "$pbx_score" ] && awk -v s="$pbx_score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
+	ok
+else
+	bad "hotline-pbx.service exposure '$pbx_score' is above $MAX_EXPOSURE"
 fi
 
 # --- 2. security ------------------------------------------------------------

@@ -1,0 +1,165 @@
+/*
+ * pbx.h - hotline-pbx: an Asterisk PBX's own records turned into hotlined events.
+ *
+ * hotline-pbx (CONTRACT section 8, docs/pbx.md) is a small libevent program
+ * beside the daemon.  Like the daemon it is split into a pure core and a
+ * shell:
+ *
+ *   core (no I/O, unit-tested in tests/unit/test_pbx.c)
+ *     pbx/pbx_event.c   caller-id normalization, event ids, the JSON line,
+ *                       the table of calls in progress
+ *     pbx/queue_log.c   one queue_log line -> zero or more events
+ *     pbx/ami_map.c     one AMI message -> zero or more events
+ *   shell
+ *     pbx/sender.c      the event-socket client: pipelined, in order, and a
+ *                       record counts as done only once hotlined acknowledged it
+ *     pbx/follow.c      reading / tailing the queue_log, rotation, state file
+ *     pbx/ami.c         the AMI TCP client (login, reconnect with backoff)
+ *     pbx/conf.c        the libconfig file (conf/hotline-pbx.conf)
+ *     pbx/main.c        command line, signals, counters
+ *
+ * Ids.  A call is the caller's channel: call_id = <id_prefix><uniqueid>.
+ * An event's id is <id_prefix><uniqueid>:<kind>:<queue>, so re-reading a line
+ * (after kill -9, a rotation, a restarted import) or receiving the same fact
+ * from the queue_log and from AMI gives the same id: hotlined answers
+ * duplicate and nothing happens twice.  The queue is the discriminator for a
+ * caller who passes through several queues on one channel.
+ */
+#ifndef HL_PBX_H
+#define HL_PBX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotlined.h"
+
+#define PBX_VERSION HOTLINED_VERSION
+#define PBX_UID_MAX 64     /* longest uniqueid accepted (Asterisk writes ~20) */
+#define PBX_NAME_MAX 128   /* queue and agent names */
+
+enum pbx_kind { PBX_OFFERED = 1, PBX_ANSWERED, PBX_ABANDONED, PBX_ENDED };
+
+/* "offered", "answered", "abandoned", "ended" (the id part) */
+const char *pbx_kind_name(enum pbx_kind k);
+
+struct pbx_event {
+	enum pbx_kind kind;
+	char id[HL_ID_MAX + 1];
+	char call_id[HL_ID_MAX + 1];
+	hl_ms at;
+	char caller[HL_PHONE_MAX];     /* offered only: normalized */
+	char queue[PBX_NAME_MAX + 1];
+	char agent[PBX_NAME_MAX + 1];  /* answered, ended */
+	char outcome[40];              /* ended */
+	bool synthesized;              /* not in the source: derived (see docs/pbx.md) */
+};
+
+/* What the mapping needs from the configuration (pbx/conf.c fills it). */
+struct pbx_opts {
+	char id_prefix[33];
+	char country_code[8];      /* "" = numbers without '+' stay as written */
+	char trunk_prefix[8];      /* "0": 0xxxx -> +<cc>xxxx */
+	char intl_prefix[8];       /* "00": 00xxxx -> +xxxx */
+	int national_length;       /* digits of a national number written without prefix (0 = off) */
+	char complete_outcome[40]; /* call.ended outcome for COMPLETECALLER/AGENT ("completed") */
+	char **queues;             /* only these queues; n_queues == 0: all */
+	size_t n_queues;
+	int64_t leave_grace_ms;    /* AMI: QueueCallerLeave without connect -> abandoned after this */
+};
+
+void pbx_opts_defaults(struct pbx_opts *o);
+
+/* Counters of what the mappers saw (per source line / AMI message). */
+struct pbx_counts {
+	uint64_t lines;        /* lines / messages read */
+	uint64_t events;       /* events derived (incl. synthesized) */
+	uint64_t synthesized;  /* events derived without a line of their own */
+	uint64_t skipped;      /* known records that map to nothing (AGENTLOGIN, RINGNOANSWER, ...) */
+	uint64_t unknown;      /* well-formed records of an event type we do not know */
+	uint64_t malformed;    /* lines we cannot read (cut short, bad fields) */
+	uint64_t anonymous;    /* calls without a usable caller id: not sent */
+	uint64_t other_queue;  /* records of queues not configured */
+	uint64_t restarts;     /* Asterisk restart markers (QUEUESTART) */
+};
+
+typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
+
+/* ------------------------------------------------------------ pbx_event.c */
+
+/* A caller id as PBXs write it ("\"Name\" <0138...>", "+86 138...", "00861...",
+ * "anonymous") -> a normalized number.  0 ok; -1 when there is no usable number. */
+int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, size_t outlen);
+
+/* Fill ev->id and ev->call_id from the uniqueid, ev->kind and ev->queue. */
+void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid);
+
+/* The request line for hotlined, "\n"-terminated (malloc'd; NULL when out of memory). */
+char *pbx_event_json(const struct pbx_event *ev, bool backfill);
+
+bool pbx_queue_wanted(const struct pbx_opts *o, const char *queue);
+
+/* Calls in progress, by uniqueid: what the record-by-record sources need to
+ * remember (the queue of a call, whether an agent answered). */
+struct pbx_call {
+	char uid[PBX_UID_MAX + 1];
+	char queue[PBX_NAME_MAX + 1];
+	char agent[PBX_NAME_MAX + 1];
+	bool anonymous;   /* offered without a number: nothing was sent */
+	bool connected;
+	bool ended;
+	hl_ms left_at;    /* AMI: left the queue, not (yet) connected */
+	hl_ms seen_at;    /* AMI: last event about it (calls whose end we missed are forgotten) */
+};
+struct pbx_calls;
+struct pbx_calls *pbx_calls_new(void);
+void pbx_calls_free(struct pbx_calls *t);
+struct pbx_call *pbx_calls_get(struct pbx_calls *t, const char *uid);
+struct pbx_call *pbx_calls_put(struct pbx_calls *t, const char *uid); /* get or create */
+void pbx_calls_del(struct pbx_calls *t, const char *uid);
+size_t pbx_calls_count(const struct pbx_calls *t);
+/* Visit every call (the callback may not add or delete). */
+void pbx_calls_each(struct pbx_calls *t, void (*fn)(void *ctx, struct pbx_call *c), void *ctx);
+void pbx_calls_clear(struct pbx_calls *t);
+
+/* ------------------------------------------------------------ queue_log.c */
+
+struct pbx_ql;
+struct pbx_ql *pbx_ql_new(const struct pbx_opts *o);
+void pbx_ql_free(struct pbx_ql *m);
+
+enum pbx_line_result { PBX_LINE_MAPPED, PBX_LINE_SKIPPED, PBX_LINE_UNKNOWN, PBX_LINE_MALFORMED };
+
+/* One line (without its newline; a trailing '\r' is ignored).  Emits the
+ * derived events in order.  `why` (may be NULL) gets a short reason for
+ * MALFORMED / UNKNOWN (static text or the event name, never a caller id). */
+enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit, void *ctx,
+                                 char *why, size_t why_len);
+const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
+/* The reader dropped a partial line it will never see completed (rotation): count it. */
+void pbx_ql_note_cut(struct pbx_ql *m);
+
+/* ------------------------------------------------------------ ami_map.c */
+
+#define PBX_AMI_MAX_HEADERS 128
+struct pbx_ami_msg {
+	size_t n;
+	struct { const char *key, *value; } h[PBX_AMI_MAX_HEADERS];
+	char *buf; /* owned copy the pointers point into */
+};
+/* Parse one AMI message ("Key: Value" lines, CRLF or LF).  0 ok, -1 bad/empty. */
+int pbx_ami_parse(const char *text, size_t len, struct pbx_ami_msg *msg);
+void pbx_ami_msg_free(struct pbx_ami_msg *msg);
+/* The value of a header (case-insensitive key), NULL when absent. */
+const char *pbx_ami_get(const struct pbx_ami_msg *msg, const char *key);
+
+struct pbx_amimap;
+struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o);
+void pbx_amimap_free(struct pbx_amimap *m);
+/* One message ("Event: ..."); `now` dates events without a Timestamp header. */
+void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx);
+/* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned. */
+void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx);
+const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
+
+#endif

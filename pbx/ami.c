@@ -1,0 +1,251 @@
+/*
+ * ami.c - hotline-pbx's Asterisk Manager Interface client.
+ *
+ * One TCP connection to HOST:PORT (bufferevent; names resolved with evdns,
+ * so nothing blocks): read the banner ("Asterisk Call Manager/x.y"), send
+ * Action: Login with the configured user and secret (Events: agent,call, the
+ * classes the queue events and transfers belong to), then read messages
+ * (blocks of "Key: Value" lines ended by an empty line) and hand each event
+ * to the pure mapper (ami_map.c), whose events go to the sender.
+ *
+ * When the connection drops or the login is refused, it reconnects after
+ * 250 ms, doubling up to 30 s, and back to 250 ms once a login succeeds.
+ * Events that happened while disconnected are not replayed by Asterisk: the
+ * queue_log is the record to import them from (the same ids, so running
+ * both loses nothing and doubles nothing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "pbx_shell.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 30000
+#define MSG_MAX 65536
+#define TICK_MS 250
+
+enum ami_state { AMI_BANNER, AMI_LOGIN, AMI_LIVE };
+
+struct amiclient {
+	struct event_base *base;
+	const struct pbx_conf *conf;
+	char host[256];
+	int port;
+	bool backfill;
+	struct pbx_amimap *map;
+	struct sender *snd;
+	struct bufferevent *bev;
+	struct evdns_base *dns;
+	struct event *retry, *tick;
+	int backoff_ms;
+	enum ami_state state;
+	char *msg;
+	size_t mlen, mcap;
+};
+
+static void connect_now(struct amiclient *a);
+
+static void drop(struct amiclient *a, const char *why)
+{
+	if (a->bev) {
+		bufferevent_free(a->bev);
+		a->bev = NULL;
+	}
+	pbx_log(PBX_WARN, "AMI %s:%d: %s; reconnecting in %d ms", a->host, a->port, why, a->backoff_ms);
+	struct timeval tv = { a->backoff_ms / 1000, (a->backoff_ms % 1000) * 1000 };
+	evtimer_add(a->retry, &tv);
+	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2;
+	a->mlen = 0;
+}
+
+static void on_event(void *ctx, const struct pbx_event *ev)
+{
+	struct amiclient *a = ctx;
+	char *line = pbx_event_json(ev, a->backfill);
+	if (!line)
+		abort();
+	sender_push(a->snd, line, ev->id, 0);
+}
+
+static void login(struct amiclient *a)
+{
+	struct evbuffer *out = bufferevent_get_output(a->bev);
+	evbuffer_add_printf(out, "Action: Login\r\nActionID: hotline-pbx-login\r\nUsername: %s\r\nSecret: %s\r\n"
+	                         "Events: agent,call\r\n\r\n", a->conf->ami_user, a->conf->ami_secret);
+	a->state = AMI_LOGIN;
+}
+
+/* One whole message.  false: the connection was dropped. */
+static bool on_message(struct amiclient *a)
+{
+	struct pbx_ami_msg msg;
+	if (pbx_ami_parse(a->msg, a->mlen, &msg) != 0)
+		return true;
+	bool alive = true;
+	if (a->state == AMI_LOGIN && pbx_ami_get(&msg, "Response")) {
+		const char *resp = pbx_ami_get(&msg, "Response");
+		if (strcasecmp(resp, "Success") == 0) {
+			a->state = AMI_LIVE;
+			a->backoff_ms = BACKOFF_MIN_MS;
+			pbx_log(PBX_INFO, "AMI %s:%d: logged in as %s", a->host, a->port, a->conf->ami_user);
+		} else {
+			const char *m = pbx_ami_get(&msg, "Message");
+			pbx_log(PBX_ERR, "AMI %s:%d: login refused: %s", a->host, a->port, m ? m : resp);
+			drop(a, "login refused");
+			alive = false;
+		}
+	} else if (a->state == AMI_LIVE) {
+		pbx_amimap_event(a->map, &msg, pbx_now_ms(), on_event, a);
+	}
+	pbx_ami_msg_free(&msg);
+	return alive;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct amiclient *a = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t n;
+	while (a->bev == bev && (line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF))) {
+		if (a->state == AMI_BANNER) {
+			bool ok = strncmp(line, "Asterisk Call Manager", 21) == 0;
+			free(line);
+			if (!ok) {
+				drop(a, "not an Asterisk Manager Interface");
+				return;
+			}
+			login(a);
+			continue;
+		}
+		if (n == 0) {
+			bool alive = a->mlen == 0 || on_message(a);
+			a->mlen = 0;
+			free(line);
+			if (!alive)
+				return;
+			continue;
+		}
+		if (a->mlen + n + 2 > MSG_MAX) {
+			free(line);
+			drop(a, "message too long");
+			return;
+		}
+		if (a->mlen + n + 2 > a->mcap) {
+			a->mcap = MSG_MAX;
+			a->msg = realloc(a->msg, a->mcap);
+			if (!a->msg)
+				abort();
+		}
+		memcpy(a->msg + a->mlen, line, n);
+		a->mlen += n;
+		a->msg[a->mlen++] = '\n';
+		free(line);
+	}
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct amiclient *a = arg;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		pbx_log(PBX_INFO, "AMI %s:%d: connected", a->host, a->port);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		drop(a, (what & BEV_EVENT_EOF) ? "connection closed" : strerror(errno));
+}
+
+static void connect_now(struct amiclient *a)
+{
+	a->state = AMI_BANNER;
+	a->mlen = 0;
+	a->bev = bufferevent_socket_new(a->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!a->bev)
+		abort();
+	bufferevent_setcb(a->bev, read_cb, NULL, event_cb, a);
+	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect_hostname(a->bev, a->dns, AF_UNSPEC, a->host, a->port) != 0) {
+		bufferevent_free(a->bev);
+		a->bev = NULL;
+		drop(a, "connect failed");
+	}
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	connect_now(arg);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct amiclient *a = arg;
+	pbx_amimap_tick(a->map, pbx_now_ms(), on_event, a);
+}
+
+struct amiclient *amiclient_new(struct event_base *base, const struct pbx_conf *c, const char *hostport,
+                                bool backfill, struct sender **sender_out)
+{
+	char host[256];
+	snprintf(host, sizeof host, "%s", hostport);
+	char *colon = strrchr(host, ':');
+	int port = colon ? atoi(colon + 1) : 0;
+	if (!colon || port <= 0 || port > 65535) {
+		pbx_log(PBX_ERR, "ami: expected HOST:PORT, got '%s'", hostport);
+		return NULL;
+	}
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') { /* [::1]:5038 */
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	struct amiclient *a = calloc(1, sizeof *a);
+	if (!a)
+		abort();
+	a->base = base;
+	a->conf = c;
+	snprintf(a->host, sizeof a->host, "%s", host);
+	a->port = port;
+	a->backfill = backfill;
+	a->backoff_ms = BACKOFF_MIN_MS;
+	a->map = pbx_amimap_new(&c->opts);
+	a->snd = sender_new(base, c, NULL, NULL);
+	*sender_out = a->snd;
+	a->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	a->retry = evtimer_new(base, retry_cb, a);
+	a->tick = event_new(base, -1, EV_PERSIST, tick_cb, a);
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	evtimer_add(a->tick, &tv);
+	connect_now(a);
+	return a;
+}
+
+void amiclient_free(struct amiclient *a)
+{
+	if (!a)
+		return;
+	if (a->bev)
+		bufferevent_free(a->bev);
+	event_free(a->retry);
+	event_free(a->tick);
+	if (a->dns)
+		evdns_base_free(a->dns, 0);
+	sender_free(a->snd);
+	pbx_amimap_free(a->map);
+	free(a->msg);
+	free(a);
+}
+
+const struct pbx_counts *amiclient_counts(const struct amiclient *a)
+{
+	return pbx_amimap_counts(a->map);
+}

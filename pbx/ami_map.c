@@ -1,0 +1,322 @@
+/*
+ * ami_map.c - Asterisk Manager Interface messages -> hotlined events (pure).
+ *
+ * The AMI events with the meaning of the queue_log records (Asterisk 12+
+ * names, docs in ../shared/fixtures/asterisk/ami_event_docs):
+ *
+ *   QueueCallerJoin     (Uniqueid, Queue, CallerIDNum)  -> call.offered
+ *   AgentConnect        (Uniqueid, Queue, Interface)    -> call.answered
+ *   QueueCallerAbandon  (Uniqueid, Queue)               -> call.abandoned
+ *   QueueCallerLeave    without AgentConnect or Abandon  -> call.abandoned
+ *                       (timeout, empty queue, key: AMI has no event of its
+ *                       own for those), once leave_grace_ms has passed
+ *                       without an AgentConnect for the call
+ *   AgentComplete       (Reason caller|agent|transfer)   -> call.ended
+ *                       (outcome complete_outcome, or "transferred")
+ *   BlindTransfer / AttendedTransfer with Result Success whose transferee
+ *                       (or a transferer) is a queue call -> call.ended "transferred"
+ *
+ * Uniqueid in the Agent* events is the caller's channel (Dest* is the
+ * member's), so ids match the queue_log ones: the same call seen through
+ * both sources is sent once.  A Timestamp header (timestampevents=yes in
+ * manager.conf) dates the event; otherwise the time of receipt does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pbx.h"
+
+/* ------------------------------------------------------------- parsing */
+
+int pbx_ami_parse(const char *text, size_t len, struct pbx_ami_msg *msg)
+{
+	memset(msg, 0, sizeof *msg);
+	msg->buf = malloc(len + 1);
+	if (!msg->buf)
+		return -1;
+	memcpy(msg->buf, text, len);
+	msg->buf[len] = '\0';
+	char *p = msg->buf, *end = msg->buf + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *eol = nl ? nl : end;
+		char *next = nl ? nl + 1 : end;
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		*eol = '\0';
+		char *colon = strchr(p, ':');
+		if (colon && colon > p && msg->n < PBX_AMI_MAX_HEADERS) {
+			*colon = '\0';
+			char *v = colon + 1;
+			while (*v == ' ')
+				v++;
+			msg->h[msg->n].key = p;
+			msg->h[msg->n].value = v;
+			msg->n++;
+		}
+		p = next;
+	}
+	if (msg->n == 0) {
+		pbx_ami_msg_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+void pbx_ami_msg_free(struct pbx_ami_msg *msg)
+{
+	free(msg->buf);
+	memset(msg, 0, sizeof *msg);
+}
+
+const char *pbx_ami_get(const struct pbx_ami_msg *msg, const char *key)
+{
+	for (size_t i = 0; i < msg->n; i++)
+		if (strcasecmp(msg->h[i].key, key) == 0)
+			return msg->h[i].value;
+	return NULL;
+}
+
+/* -------------------------------------------------------------- mapping */
+
+struct pbx_amimap {
+	struct pbx_opts opts;
+	struct pbx_calls *calls;
+	struct pbx_counts counts;
+};
+
+struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
+{
+	struct pbx_amimap *m = calloc(1, sizeof *m);
+	if (!m)
+		abort();
+	m->opts = *o;
+	m->calls = pbx_calls_new();
+	return m;
+}
+
+void pbx_amimap_free(struct pbx_amimap *m)
+{
+	if (!m)
+		return;
+	pbx_calls_free(m->calls);
+	free(m);
+}
+
+const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m)
+{
+	return &m->counts;
+}
+
+static hl_ms event_time(const struct pbx_ami_msg *msg, hl_ms now)
+{
+	const char *ts = pbx_ami_get(msg, "Timestamp");
+	if (!ts || !*ts)
+		return now;
+	char *end;
+	double v = strtod(ts, &end);
+	if (*end || v < 946684800.0 || v > 4102444800.0)
+		return now;
+	return (hl_ms)(v * 1000.0 + 0.5);
+}
+
+static void emit_ev(struct pbx_amimap *m, enum pbx_kind kind, hl_ms at, const struct pbx_call *c,
+                    const char *agent, const char *outcome, bool synth, pbx_emit_fn emit, void *ctx)
+{
+	struct pbx_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = kind;
+	ev.at = at;
+	ev.synthesized = synth;
+	snprintf(ev.queue, sizeof ev.queue, "%s", c->queue);
+	if (agent && *agent)
+		snprintf(ev.agent, sizeof ev.agent, "%s", agent);
+	if (outcome)
+		snprintf(ev.outcome, sizeof ev.outcome, "%s", outcome);
+	pbx_event_ids(&m->opts, &ev, c->uid);
+	m->counts.events++;
+	if (synth)
+		m->counts.synthesized++;
+	emit(ctx, &ev);
+}
+
+static const char *member_of(const struct pbx_ami_msg *msg)
+{
+	const char *v = pbx_ami_get(msg, "Interface");
+	if (!v || !*v)
+		v = pbx_ami_get(msg, "MemberName");
+	if (!v || !*v)
+		v = pbx_ami_get(msg, "DestChannel");
+	return v ? v : "";
+}
+
+/* The call ended after talking: answered first if we never saw it answered. */
+static void end_call(struct pbx_amimap *m, struct pbx_call *c, hl_ms at, const char *agent, const char *outcome,
+                     pbx_emit_fn emit, void *ctx)
+{
+	if (c->ended)
+		return;
+	if (!c->connected)
+		emit_ev(m, PBX_ANSWERED, at, c, agent, NULL, true, emit, ctx);
+	emit_ev(m, PBX_ENDED, at, c, agent[0] ? agent : c->agent, outcome, false, emit, ctx);
+	c->ended = true;
+}
+
+static bool ok_uid(const char *uid)
+{
+	return uid && *uid && strlen(uid) <= PBX_UID_MAX;
+}
+
+void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx)
+{
+	const char *name = pbx_ami_get(msg, "Event");
+	if (!name)
+		return; /* a response, not an event */
+	m->counts.lines++;
+	hl_ms at = event_time(msg, now);
+	const char *uid = pbx_ami_get(msg, "Uniqueid");
+	const char *queue = pbx_ami_get(msg, "Queue");
+
+	if (strcasecmp(name, "BlindTransfer") == 0 || strcasecmp(name, "AttendedTransfer") == 0) {
+		const char *result = pbx_ami_get(msg, "Result");
+		if (!result || strcasecmp(result, "Success") != 0) {
+			m->counts.skipped++;
+			return;
+		}
+		static const char *const parties[] = { "TransfereeUniqueid", "OrigTransfererUniqueid",
+		                                       "SecondTransfererUniqueid", NULL };
+		for (int i = 0; parties[i]; i++) {
+			const char *u = pbx_ami_get(msg, parties[i]);
+			struct pbx_call *c = ok_uid(u) ? pbx_calls_get(m->calls, u) : NULL;
+			if (c && !c->anonymous) {
+				/* the agent transferred the caller: the transferer channel is the agent's */
+				const char *transferee = pbx_ami_get(msg, "TransfereeUniqueid");
+				const char *agent = NULL;
+				if (transferee && strcmp(u, transferee) == 0) {
+					agent = pbx_ami_get(msg, "TransfererChannel");
+					if (!agent)
+						agent = pbx_ami_get(msg, "OrigTransfererChannel");
+				}
+				end_call(m, c, at, agent ? agent : "", "transferred", emit, ctx);
+				return;
+			}
+		}
+		m->counts.skipped++;
+		return;
+	}
+
+	bool join = strcasecmp(name, "QueueCallerJoin") == 0, connect = strcasecmp(name, "AgentConnect") == 0;
+	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0, leave = strcasecmp(name, "QueueCallerLeave") == 0;
+	bool complete = strcasecmp(name, "AgentComplete") == 0;
+	if (!join && !connect && !abandon && !leave && !complete) {
+		m->counts.skipped++; /* AgentCalled, AgentRingNoAnswer, Newchannel, ... */
+		return;
+	}
+	if (!ok_uid(uid) || !queue || !*queue || strlen(queue) > PBX_NAME_MAX) {
+		m->counts.malformed++;
+		return;
+	}
+	if (!pbx_queue_wanted(&m->opts, queue)) {
+		m->counts.other_queue++;
+		return;
+	}
+	struct pbx_call *c = pbx_calls_get(m->calls, uid);
+	if (join) {
+		c = pbx_calls_put(m->calls, uid);
+		snprintf(c->queue, sizeof c->queue, "%s", queue);
+		c->connected = c->ended = false;
+		c->left_at = 0;
+		c->seen_at = now;
+		struct pbx_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = PBX_OFFERED;
+		ev.at = at;
+		snprintf(ev.queue, sizeof ev.queue, "%s", queue);
+		if (pbx_caller_normalize(&m->opts, pbx_ami_get(msg, "CallerIDNum"), ev.caller, sizeof ev.caller) != 0) {
+			c->anonymous = true;
+			m->counts.anonymous++;
+			return;
+		}
+		c->anonymous = false;
+		pbx_event_ids(&m->opts, &ev, uid);
+		m->counts.events++;
+		emit(ctx, &ev);
+		return;
+	}
+	if (!c) {
+		/* joined before we connected: we cannot offer it (no caller id in
+		 * the later events), so it is not ours to report */
+		m->counts.skipped++;
+		return;
+	}
+	if (c->anonymous) {
+		m->counts.anonymous++;
+		if (complete || abandon)
+			pbx_calls_del(m->calls, uid);
+		return;
+	}
+	c->seen_at = now;
+	if (strcmp(c->queue, queue) != 0) {
+		/* the channel moved to another queue without a join we saw */
+		snprintf(c->queue, sizeof c->queue, "%s", queue);
+	}
+	if (connect) {
+		c->connected = true;
+		c->left_at = 0;
+		snprintf(c->agent, sizeof c->agent, "%s", member_of(msg));
+		emit_ev(m, PBX_ANSWERED, at, c, c->agent, NULL, false, emit, ctx);
+	} else if (abandon) {
+		emit_ev(m, PBX_ABANDONED, at, c, NULL, NULL, false, emit, ctx);
+		pbx_calls_del(m->calls, uid);
+	} else if (leave) {
+		if (!c->connected && !c->ended)
+			c->left_at = now; /* answered, or gone? AgentConnect may still follow */
+	} else { /* complete */
+		const char *reason = pbx_ami_get(msg, "Reason");
+		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
+		end_call(m, c, at, member_of(msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
+		pbx_calls_del(m->calls, uid);
+	}
+}
+
+struct tick_ctx {
+	struct pbx_amimap *m;
+	hl_ms now;
+	pbx_emit_fn emit;
+	void *ctx;
+	char (*gone)[PBX_UID_MAX + 1];
+	size_t n_gone, cap_gone;
+};
+
+/* A call whose end we never heard of (it ended while we were disconnected)
+ * is forgotten after this long without news. */
+#define FORGET_MS (12LL * 3600 * 1000)
+
+static void tick_one(void *arg, struct pbx_call *c)
+{
+	struct tick_ctx *t = arg;
+	bool gone = c->left_at && !c->connected && !c->ended && t->now - c->left_at >= t->m->opts.leave_grace_ms;
+	bool stale = t->now - c->seen_at > FORGET_MS;
+	if (!gone && !stale)
+		return;
+	if (gone)
+		emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);
+	if (t->n_gone == t->cap_gone) {
+		t->cap_gone = t->cap_gone ? t->cap_gone * 2 : 16;
+		t->gone = realloc(t->gone, t->cap_gone * sizeof *t->gone);
+		if (!t->gone)
+			abort();
+	}
+	snprintf(t->gone[t->n_gone++], PBX_UID_MAX + 1, "%s", c->uid);
+}
+
+void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx)
+{
+	struct tick_ctx t = { .m = m, .now = now, .emit = emit, .ctx = ctx };
+	pbx_calls_each(m->calls, tick_one, &t);
+	for (size_t i = 0; i < t.n_gone; i++)
+		pbx_calls_del(m->calls, t.gone[i]);
+	free(t.gone);
+}

@@ -1,0 +1,450 @@
+/*
+ * follow.c - reading an Asterisk queue_log to its end, or following it, for hotline-pbx.
+ *
+ * The file is read in small chunks (64 KiB) from a zero-delay libevent
+ * timer, so the sockets get their turn between chunks; while the sender has
+ * many events waiting for acknowledgements, reading pauses (backpressure).
+ * At the end of the file, `queue-log PATH` is done once every event is
+ * acknowledged; `--follow` looks at the file again every poll_ms:
+ *
+ *   rename-and-create (logrotate's default): the path names another inode.
+ *     Asterisk goes on writing to the renamed file until it reopens the path,
+ *     so the switch waits until the new file has data, reads the old one to
+ *     its end once more, and then reads the new one from offset 0.
+ *   copytruncate: same inode, but smaller than our position, or its first
+ *     line is no longer the one we started on (it was truncated and written
+ *     again before we looked).  Read again from 0.  Lines Asterisk wrote
+ *     between logrotate's copy and its truncate are lost: that is
+ *     copytruncate's own gap (docs/pbx.md recommends rename-and-create).
+ *
+ * Position and the state file.  Every event carries the offset just after
+ * its line; the sender reports them in order as hotlined acknowledges.
+ * The position written is that of the last acknowledged event (or, when
+ * nothing is in flight, the end of the last whole line read), with the
+ * file's device, inode and a hash of its first line.  It is written
+ * atomically (temp file, fsync, rename, fsync of the directory) at most
+ * every 200 ms, so after kill -9 up to 200 ms of acknowledged events are
+ * read again; their ids make hotlined answer duplicate: nothing doubles,
+ * and nothing unacknowledged was ever behind the position: nothing is lost.
+ * Before switching files the reader waits until everything in flight is
+ * acknowledged, so a position always belongs to the file it names.
+ * At start, a state naming another inode is looked for in PATH.1 (the
+ * rotated file) and that file is finished first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "pbx_shell.h"
+
+#define CHUNK 65536
+#define SAVE_MS 200
+#define SIG_BYTES 512
+
+struct qlreader {
+	struct event_base *base;
+	const struct pbx_conf *conf;
+	char path[512];
+	bool follow, backfill;
+	struct pbx_ql *map;
+	struct sender *snd;
+
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t sig;            /* hash of the first line of the file being read (0 = not yet known) */
+	uint64_t read_pos;       /* bytes read from fd */
+	uint64_t consumed_pos;   /* end of the last whole line handed to the mapper */
+	uint64_t acked_pos;      /* position of the last acknowledged event */
+	uint64_t line_end;       /* while mapping a line: the offset after it */
+	uint64_t lineno;
+	char *buf;               /* a partial line */
+	size_t blen, bcap;
+
+	struct event *tick, *save_timer;
+	bool eof, stopped, dirty, done_signalled;
+	uint64_t saved_pos;
+	ino_t saved_ino;
+	uint64_t logged_malformed;
+};
+
+static void schedule(struct qlreader *r, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(r->tick, &tv);
+}
+
+/* ----------------------------------------------------------- state file */
+
+static uint64_t committed_pos(const struct qlreader *r)
+{
+	return sender_idle(r->snd) ? r->consumed_pos : r->acked_pos;
+}
+
+static void write_state(struct qlreader *r)
+{
+	if (!r->follow || !r->conf->state_file[0] || r->fd < 0)
+		return;
+	uint64_t pos = committed_pos(r);
+	if (pos == r->saved_pos && r->ino == r->saved_ino)
+		return;
+	char tmp[600], text[160];
+	snprintf(tmp, sizeof tmp, "%s.tmp", r->conf->state_file);
+	int n = snprintf(text, sizeof text, "hotline-pbx 1 %llu %llu %llu %llu\n", (unsigned long long)r->dev,
+	                 (unsigned long long)r->ino, (unsigned long long)pos, (unsigned long long)r->sig);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+		pbx_log(PBX_ERR, "state file %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (rename(tmp, r->conf->state_file) != 0) {
+		pbx_log(PBX_ERR, "state file %s: %s", r->conf->state_file, strerror(errno));
+		return;
+	}
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", r->conf->state_file);
+	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	r->saved_pos = pos;
+	r->saved_ino = r->ino;
+}
+
+static void save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct qlreader *r = arg;
+	write_state(r);
+	struct timeval tv = { 0, SAVE_MS * 1000 };
+	evtimer_add(r->save_timer, &tv);
+}
+
+struct saved {
+	unsigned long long dev, ino, pos, sig;
+	bool ok;
+};
+
+static struct saved read_state(const char *file)
+{
+	struct saved s = { 0 };
+	FILE *f = file[0] ? fopen(file, "r") : NULL;
+	if (!f)
+		return s;
+	s.ok = fscanf(f, "hotline-pbx 1 %llu %llu %llu %llu", &s.dev, &s.ino, &s.pos, &s.sig) == 4;
+	fclose(f);
+	return s;
+}
+
+/* Hash of the first line (at most SIG_BYTES) of an open file; 0 when it has no whole line yet. */
+static uint64_t first_line_sig(int fd)
+{
+	char b[SIG_BYTES + 1];
+	ssize_t n = pread(fd, b, SIG_BYTES, 0);
+	if (n <= 0)
+		return 0;
+	char *nl = memchr(b, '\n', (size_t)n);
+	if (!nl)
+		return n == SIG_BYTES ? (b[n] = '\0', hl_hash_str(b)) : 0;
+	*nl = '\0';
+	return hl_hash_str(b) | 1; /* never 0 */
+}
+
+/* ------------------------------------------------------------- reading */
+
+static void on_event(void *ctx, const struct pbx_event *ev)
+{
+	struct qlreader *r = ctx;
+	char *line = pbx_event_json(ev, r->backfill);
+	if (!line) {
+		pbx_log(PBX_ERR, "out of memory");
+		abort();
+	}
+	sender_push(r->snd, line, ev->id, r->line_end);
+}
+
+static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t end)
+{
+	char why[128];
+	r->lineno++;
+	r->line_end = end;
+	enum pbx_line_result res = pbx_ql_line(r->map, line, len, on_event, r, why, sizeof why);
+	if ((res == PBX_LINE_MALFORMED || res == PBX_LINE_UNKNOWN) &&
+	    (r->logged_malformed++ < 20 || r->logged_malformed % 1000 == 0))
+		pbx_log(PBX_WARN, "%s line %llu (offset %llu): %s", r->path, (unsigned long long)r->lineno,
+		        (unsigned long long)(end - len - 1), why);
+	r->consumed_pos = end;
+	r->dirty = true;
+}
+
+static void feed(struct qlreader *r, const char *data, size_t n)
+{
+	uint64_t base = r->read_pos - r->blen; /* file offset of buf[0] */
+	if (r->blen + n > r->bcap) {
+		size_t cap = r->bcap ? r->bcap : CHUNK;
+		while (cap < r->blen + n)
+			cap *= 2;
+		r->buf = realloc(r->buf, cap);
+		if (!r->buf)
+			abort();
+		r->bcap = cap;
+	}
+	memcpy(r->buf + r->blen, data, n);
+	r->blen += n;
+	r->read_pos += n;
+	size_t start = 0;
+	for (;;) {
+		char *nl = memchr(r->buf + start, '\n', r->blen - start);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - (r->buf + start));
+		one_line(r, r->buf + start, len, base + start + len + 1);
+		start += len + 1;
+	}
+	memmove(r->buf, r->buf + start, r->blen - start);
+	r->blen -= start;
+}
+
+/* A partial line we will never see completed (end of an import, rotation). */
+static void drop_partial(struct qlreader *r, const char *why)
+{
+	if (r->blen == 0)
+		return;
+	if (!r->follow) {
+		/* read-to-end: a last line without newline may be whole; the mapper decides */
+		one_line(r, r->buf, r->blen, r->read_pos);
+	} else {
+		pbx_ql_note_cut(r->map);
+		pbx_log(PBX_WARN, "%s: a line cut short (%zu bytes) is dropped: %s", r->path, r->blen, why);
+		r->consumed_pos = r->read_pos;
+	}
+	r->blen = 0;
+}
+
+static int open_file(struct qlreader *r, const char *path, uint64_t pos)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	r->sig = first_line_sig(fd);
+	r->read_pos = r->consumed_pos = r->acked_pos = pos;
+	r->blen = 0;
+	r->dirty = true;
+	pbx_log(PBX_INFO, "reading %s from offset %llu", path, (unsigned long long)pos);
+	return 0;
+}
+
+static void finish_if_done(struct qlreader *r)
+{
+	if (!r->follow && r->eof && sender_idle(r->snd) && !r->done_signalled) {
+		r->done_signalled = true;
+		pbx_source_done();
+	}
+}
+
+/* At the end of the file in --follow: has it been rotated or truncated? */
+static void check_rotation(struct qlreader *r)
+{
+	struct stat st;
+	bool replaced = false, truncated = false;
+	if (stat(r->path, &st) == 0)
+		replaced = st.st_ino != r->ino || st.st_dev != r->dev;
+	if (replaced) {
+		/* Asterisk writes to the renamed file until it reopens the path, and
+		 * to the new one only after: while the new file is empty, stay; once
+		 * it has data, what the old one got before that is read first. */
+		if (st.st_size == 0) {
+			schedule(r, r->conf->poll_ms);
+			return;
+		}
+		char chunk[CHUNK];
+		ssize_t n = read(r->fd, chunk, sizeof chunk);
+		if (n > 0) {
+			feed(r, chunk, (size_t)n);
+			schedule(r, 0);
+			return;
+		}
+	} else {
+		struct stat fst;
+		if (fstat(r->fd, &fst) == 0 && (uint64_t)fst.st_size < r->read_pos)
+			truncated = true;
+		else if (r->read_pos > 0) {
+			uint64_t sig = first_line_sig(r->fd);
+			truncated = r->sig && sig != r->sig; /* truncated and written again since */
+			if (!r->sig)
+				r->sig = sig;
+		}
+	}
+	if (!replaced && !truncated) {
+		schedule(r, r->conf->poll_ms);
+		return;
+	}
+	if (!sender_idle(r->snd)) {
+		schedule(r, 20); /* positions in flight belong to this file: let them land first */
+		return;
+	}
+	drop_partial(r, replaced ? "file rotated" : "file truncated");
+	if (replaced) {
+		pbx_log(PBX_INFO, "%s was rotated (rename and create)", r->path);
+		if (open_file(r, r->path, 0) != 0) {
+			schedule(r, r->conf->poll_ms);
+			return;
+		}
+	} else {
+		pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
+		lseek(r->fd, 0, SEEK_SET);
+		r->read_pos = r->consumed_pos = r->acked_pos = 0;
+		r->sig = first_line_sig(r->fd);
+	}
+	write_state(r);
+	schedule(r, 0);
+}
+
+static void tick_cb(evutil_socket_t fd0, short what, void *arg)
+{
+	(void)fd0, (void)what;
+	struct qlreader *r = arg;
+	if (r->stopped)
+		return;
+	if (r->fd < 0) { /* --follow before the file exists */
+		if (open_file(r, r->path, 0) != 0) {
+			schedule(r, r->conf->poll_ms);
+			return;
+		}
+	}
+	if (sender_backlog(r->snd) >= (size_t)r->conf->window * 16) {
+		schedule(r, 10);
+		return;
+	}
+	char chunk[CHUNK];
+	ssize_t n = read(r->fd, chunk, sizeof chunk);
+	if (n > 0) {
+		feed(r, chunk, (size_t)n);
+		if (!r->sig && r->consumed_pos > 0)
+			r->sig = first_line_sig(r->fd);
+		schedule(r, 0);
+		return;
+	}
+	if (n < 0) {
+		pbx_log(PBX_ERR, "%s: %s", r->path, strerror(errno));
+		schedule(r, r->conf->poll_ms);
+		return;
+	}
+	if (!r->follow) {
+		drop_partial(r, "end of file");
+		r->eof = true;
+		finish_if_done(r);
+		return;
+	}
+	check_rotation(r);
+}
+
+static void on_done(void *ctx, uint64_t pos)
+{
+	struct qlreader *r = ctx;
+	r->acked_pos = pos;
+	r->dirty = true;
+	finish_if_done(r);
+}
+
+struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c, const char *path, bool follow,
+                              bool backfill, struct sender **sender_out)
+{
+	struct qlreader *r = calloc(1, sizeof *r);
+	if (!r)
+		abort();
+	r->base = base;
+	r->conf = c;
+	snprintf(r->path, sizeof r->path, "%s", path);
+	r->follow = follow;
+	r->backfill = backfill;
+	r->fd = -1;
+	r->saved_pos = UINT64_MAX;
+	r->map = pbx_ql_new(&c->opts);
+	r->snd = sender_new(base, c, on_done, r);
+	*sender_out = r->snd;
+	r->tick = evtimer_new(base, tick_cb, r);
+	r->save_timer = evtimer_new(base, save_cb, r);
+
+	if (!follow) {
+		if (open_file(r, path, 0) != 0) {
+			pbx_log(PBX_ERR, "%s: %s", path, strerror(errno));
+			qlreader_free(r);
+			*sender_out = NULL;
+			return NULL;
+		}
+	} else {
+		struct saved s = read_state(c->state_file);
+		struct stat st;
+		bool have = stat(path, &st) == 0;
+		char rotated[520];
+		snprintf(rotated, sizeof rotated, "%s.1", path);
+		struct stat rst;
+		if (s.ok && have && st.st_ino == s.ino && st.st_dev == s.dev && (uint64_t)st.st_size >= s.pos &&
+		    open_file(r, path, s.pos) == 0 && (r->sig == s.sig || s.pos == 0)) {
+			pbx_log(PBX_INFO, "resuming %s at offset %llu", path, s.pos);
+		} else if (s.ok && stat(rotated, &rst) == 0 && rst.st_ino == s.ino && rst.st_dev == s.dev &&
+		           (uint64_t)rst.st_size >= s.pos && open_file(r, rotated, s.pos) == 0) {
+			pbx_log(PBX_INFO, "%s was rotated while we were away: finishing %s from offset %llu", path,
+			        rotated, s.pos);
+		} else {
+			if (s.ok)
+				pbx_log(PBX_INFO, "state file names a file that is gone: reading %s from the start", path);
+			if (have && open_file(r, path, 0) != 0)
+				pbx_log(PBX_WARN, "%s: %s (waiting for it)", path, strerror(errno));
+		}
+		struct timeval tv = { 0, SAVE_MS * 1000 };
+		evtimer_add(r->save_timer, &tv);
+	}
+	schedule(r, 0);
+	return r;
+}
+
+void qlreader_stop(struct qlreader *r)
+{
+	r->stopped = true;
+	evtimer_del(r->tick);
+}
+
+void qlreader_free(struct qlreader *r)
+{
+	if (!r)
+		return;
+	write_state(r);
+	if (r->tick)
+		event_free(r->tick);
+	if (r->save_timer)
+		event_free(r->save_timer);
+	sender_free(r->snd);
+	pbx_ql_free(r->map);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	free(r);
+}
+
+const struct pbx_counts *qlreader_counts(const struct qlreader *r)
+{
+	return pbx_ql_counts(r->map);
+}

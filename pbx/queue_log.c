@@ -1,0 +1,457 @@
+/*
+ * queue_log.c - one Asterisk queue_log line -> hotlined events (pure).
+ *
+ * Format (Asterisk "Queue Logs"): epoch|uniqueid|queue|agent|EVENT|data...
+ * The epoch may carry microseconds ("1366720340.303267").  The mapping
+ * (docs/pbx.md has the full table):
+ *
+ *   ENTERQUEUE(url|callerid|pos[|name])   -> call.offered (caller, queue)
+ *   CONNECT(holdtime|bridged uid|ring)    -> call.answered (agent = the member channel)
+ *   ABANDON, EXITWITHTIMEOUT, EXITEMPTY,
+ *   EXITWITHKEY                           -> call.abandoned
+ *   COMPLETECALLER, COMPLETEAGENT         -> call.ended (outcome complete_outcome)
+ *   TRANSFER, BLINDTRANSFER,
+ *   ATTENDEDTRANSFER                      -> call.ended (outcome "transferred")
+ *   QUEUESTART (Asterisk restarted)       -> every call still in progress ends:
+ *                                            waiting ones abandoned, talking ones
+ *                                            ended with outcome "pbx_restart"
+ *   everything else (AGENTLOGIN, RINGNOANSWER, PAUSE, ...) is counted and skipped.
+ *
+ * A call that ends after talking (COMPLETE*, *TRANSFER) without a CONNECT
+ * seen for it gets a synthesized call.answered first, dated the end minus
+ * the logged call time: Asterisk does not always write the CONNECT of a call
+ * that is then attended-transferred (asterisk/asterisk issue 759), and a
+ * crash can cut it.  Its id is the one the CONNECT would have had, so when
+ * the CONNECT did reach hotlined (before a restart of the bridge, say) the
+ * synthesized one is a duplicate and changes nothing.
+ *
+ * Lines cut short by a crash: Asterisk appends its next line to the partial
+ * one, so one line holds the cut record and then a whole one.  A line that
+ * does not parse is searched for a second record header (epoch|uniqueid|);
+ * the part before it counts as malformed and the rest is read as a line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx.h"
+
+#define MAX_FIELDS 16
+#define MAX_LINE 4096
+#define EPOCH_MIN 946684800LL   /* 2000-01-01: hotlined refuses anything earlier */
+#define EPOCH_MAX 4102444800LL  /* 2100-01-01 */
+
+struct pbx_ql {
+	struct pbx_opts opts;
+	struct pbx_calls *calls;
+	struct pbx_counts counts;
+};
+
+struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
+{
+	struct pbx_ql *m = calloc(1, sizeof *m);
+	if (!m)
+		abort();
+	m->opts = *o;
+	m->calls = pbx_calls_new();
+	return m;
+}
+
+void pbx_ql_free(struct pbx_ql *m)
+{
+	if (!m)
+		return;
+	pbx_calls_free(m->calls);
+	free(m);
+}
+
+const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m)
+{
+	return &m->counts;
+}
+
+void pbx_ql_note_cut(struct pbx_ql *m)
+{
+	m->counts.lines++;
+	m->counts.malformed++;
+}
+
+/* "1366720340" or "1366720340.303267" -> ms; -1 when not a plausible time. */
+static hl_ms parse_epoch(const char *s)
+{
+	long long sec = 0;
+	int nd = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++nd > 11)
+			return -1;
+		sec = sec * 10 + (*p - '0');
+	}
+	if (nd == 0)
+		return -1;
+	int ms = 0, fd = 0;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++, fd++)
+			if (fd < 3)
+				ms = ms * 10 + (*p - '0');
+		for (; fd < 3; fd++)
+			ms *= 10;
+	}
+	if (*p || sec < EPOCH_MIN || sec >= EPOCH_MAX)
+		return -1;
+	return (hl_ms)sec * 1000 + ms;
+}
+
+/* Seconds as Asterisk logs durations; -1 when absent or not a number. */
+static long long parse_secs(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	long long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 100000000)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+static bool plain(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static bool is_event_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || *s == '_'))
+			return false;
+	return true;
+}
+
+static bool one_of(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static const char *const ABANDONS[] = { "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", NULL };
+static const char *const COMPLETES[] = { "COMPLETECALLER", "COMPLETEAGENT", NULL };
+static const char *const TRANSFERS[] = { "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER", NULL };
+/* Documented events that say nothing hotlined needs (and vendors' common extras). */
+static const char *const SKIPPED[] = {
+	"ADDMEMBER", "REMOVEMEMBER", "AGENTDUMP", "AGENTLOGIN", "AGENTLOGOFF", "AGENTCALLBACKLOGIN",
+	"AGENTCALLBACKLOGOFF", "CONFIGRELOAD", "RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT", "PAUSE",
+	"UNPAUSE", "PAUSEALL", "UNPAUSEALL", "PENALTY", "FULL", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL",
+	"LEAVEUNAVAIL", "CLOSED", "DID", "INFO", "AGENTCALLED", "MEMBERPAUSE", "REASON", NULL,
+};
+
+static bool known_event(const char *e)
+{
+	return strcmp(e, "QUEUESTART") == 0 || strcmp(e, "ENTERQUEUE") == 0 || strcmp(e, "CONNECT") == 0 ||
+	       one_of(e, ABANDONS) || one_of(e, COMPLETES) || one_of(e, TRANSFERS) || one_of(e, SKIPPED);
+}
+
+/* "CONN", "ENTERQ": the start of a known event name, the rest cut off by a crash. */
+static bool cut_name(const char *e)
+{
+	static const char *const *const lists[] = { ABANDONS, COMPLETES, TRANSFERS, SKIPPED };
+	static const char *const calls[] = { "ENTERQUEUE", "CONNECT", "QUEUESTART", NULL };
+	size_t n = strlen(e);
+	for (const char *const *l = calls; *l; l++)
+		if (strncmp(*l, e, n) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		for (const char *const *l = lists[i]; *l; l++)
+			if (strncmp(*l, e, n) == 0)
+				return true;
+	return false;
+}
+
+struct rec {
+	hl_ms at;
+	const char *uid, *queue, *agent, *event;
+	const char *data[MAX_FIELDS];
+	int n_data;
+};
+
+static const char *data(const struct rec *r, int i)
+{
+	return i < r->n_data ? r->data[i] : "";
+}
+
+static void say(char *why, size_t len, const char *fmt, const char *arg)
+{
+	if (why && len)
+		snprintf(why, len, fmt, arg);
+}
+
+static void emit_ev(struct pbx_ql *m, struct pbx_event *ev, const char *uid, pbx_emit_fn emit, void *ctx)
+{
+	pbx_event_ids(&m->opts, ev, uid);
+	m->counts.events++;
+	if (ev->synthesized)
+		m->counts.synthesized++;
+	emit(ctx, ev);
+}
+
+static void base_event(struct pbx_event *ev, enum pbx_kind kind, hl_ms at, const char *queue, const char *agent)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->kind = kind;
+	ev->at = at;
+	snprintf(ev->queue, sizeof ev->queue, "%s", queue);
+	if (agent && strcmp(agent, "NONE") != 0)
+		snprintf(ev->agent, sizeof ev->agent, "%s", agent);
+}
+
+struct restart_ctx {
+	struct pbx_ql *m;
+	hl_ms at;
+	pbx_emit_fn emit;
+	void *ctx;
+};
+
+static void end_on_restart(void *arg, struct pbx_call *c)
+{
+	struct restart_ctx *r = arg;
+	if (c->anonymous || c->ended)
+		return;
+	struct pbx_event ev;
+	base_event(&ev, c->connected ? PBX_ENDED : PBX_ABANDONED, r->at, c->queue, c->agent);
+	if (c->connected)
+		snprintf(ev.outcome, sizeof ev.outcome, "pbx_restart");
+	ev.synthesized = true;
+	emit_ev(r->m, &ev, c->uid, r->emit, r->ctx);
+}
+
+static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_fn emit, void *ctx, char *why,
+                                size_t why_len)
+{
+	const char *e = r->event;
+	struct pbx_event ev;
+
+	if (strcmp(e, "QUEUESTART") == 0) {
+		/* Asterisk (re)started: every call it had in its queues is gone */
+		m->counts.restarts++;
+		struct restart_ctx rc = { m, r->at, emit, ctx };
+		pbx_calls_each(m->calls, end_on_restart, &rc);
+		pbx_calls_clear(m->calls);
+		return PBX_LINE_MAPPED;
+	}
+	if (one_of(e, SKIPPED)) {
+		m->counts.skipped++;
+		return PBX_LINE_SKIPPED;
+	}
+	bool enter = strcmp(e, "ENTERQUEUE") == 0, connect = strcmp(e, "CONNECT") == 0;
+	bool abandon = one_of(e, ABANDONS), complete = one_of(e, COMPLETES), transfer = one_of(e, TRANSFERS);
+	if (!enter && !connect && !abandon && !complete && !transfer) {
+		if (cut_name(e)) {
+			m->counts.malformed++;
+			say(why, why_len, "line cut short in the event name %s", e);
+			return PBX_LINE_MALFORMED;
+		}
+		m->counts.unknown++;
+		say(why, why_len, "unknown event %s", e);
+		return PBX_LINE_UNKNOWN;
+	}
+	/* call records need a real uniqueid and queue */
+	bool no_uid = strcmp(r->uid, "NONE") == 0 || strcmp(r->uid, "REALTIME") == 0;
+	if (no_uid || !plain(r->uid, PBX_UID_MAX) || !plain(r->queue, PBX_NAME_MAX) || strcmp(r->queue, "NONE") == 0) {
+		m->counts.malformed++;
+		say(why, why_len, "%s without a uniqueid or queue", e);
+		return PBX_LINE_MALFORMED;
+	}
+	if (!pbx_queue_wanted(&m->opts, r->queue)) {
+		m->counts.other_queue++;
+		return PBX_LINE_SKIPPED;
+	}
+	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
+
+	if (enter) {
+		if (r->n_data < 2) {
+			m->counts.malformed++;
+			say(why, why_len, "%s: no caller id field", e);
+			return PBX_LINE_MALFORMED;
+		}
+		c = pbx_calls_put(m->calls, r->uid);
+		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
+		c->connected = c->ended = false;
+		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
+		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
+			c->anonymous = true; /* nobody to call back: hotlined needs a number */
+			m->counts.anonymous++;
+			return PBX_LINE_SKIPPED;
+		}
+		c->anonymous = false;
+		emit_ev(m, &ev, r->uid, emit, ctx);
+		return PBX_LINE_MAPPED;
+	}
+	if (c && c->anonymous) {
+		if (!connect)
+			pbx_calls_del(m->calls, r->uid);
+		m->counts.anonymous++;
+		return PBX_LINE_SKIPPED;
+	}
+	if (connect) {
+		base_event(&ev, PBX_ANSWERED, r->at, r->queue, r->agent);
+		if (c) {
+			c->connected = true;
+			snprintf(c->agent, sizeof c->agent, "%s", ev.agent);
+		}
+		emit_ev(m, &ev, r->uid, emit, ctx);
+		return PBX_LINE_MAPPED;
+	}
+	if (abandon) {
+		base_event(&ev, PBX_ABANDONED, r->at, r->queue, NULL);
+		pbx_calls_del(m->calls, r->uid);
+		emit_ev(m, &ev, r->uid, emit, ctx);
+		return PBX_LINE_MAPPED;
+	}
+	/* complete or transfer: the call was talking; make sure hotlined knows it was answered */
+	if (!c || !c->connected) {
+		long long talk = parse_secs(data(r, complete ? 1 : 3));
+		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, r->agent);
+		ev.synthesized = true;
+		emit_ev(m, &ev, r->uid, emit, ctx);
+	}
+	base_event(&ev, PBX_ENDED, r->at, r->queue, r->agent);
+	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
+	pbx_calls_del(m->calls, r->uid);
+	emit_ev(m, &ev, r->uid, emit, ctx);
+	return PBX_LINE_MAPPED;
+}
+
+/* Split into fields; false when the line is not a queue_log record at all. */
+static bool split(char *buf, struct rec *r)
+{
+	char *f[MAX_FIELDS + 5];
+	int n = 0;
+	f[n++] = buf;
+	for (char *p = buf; *p; p++) {
+		if (*p == '|') {
+			*p = '\0';
+			if (n == MAX_FIELDS + 5)
+				return false;
+			f[n++] = p + 1;
+		}
+	}
+	if (n < 5)
+		return false;
+	memset(r, 0, sizeof *r);
+	if ((r->at = parse_epoch(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
+		return false;
+	r->uid = f[1];
+	r->queue = f[2];
+	r->agent = f[3];
+	r->event = f[4];
+	for (int i = 5; i < n; i++)
+		r->data[r->n_data++] = f[i];
+	return true;
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Where a second record header "EPOCH|UID|" starts inside a cut line; 0 when none.
+ * The search starts after the first record's uniqueid field. */
+static size_t embedded_record(const char *s, size_t len)
+{
+	const char *second = memchr(s, '|', len);
+	second = second ? memchr(second + 1, '|', len - (size_t)(second + 1 - s)) : NULL;
+	if (!second)
+		return 0;
+	for (size_t i = (size_t)(second - s) + 1; i + 12 < len; i++) {
+		size_t j = i;
+		while (j < len && j - i < 10 && digit(s[j]))
+			j++;
+		if (j - i != 10)
+			continue;
+		if (j < len && s[j] == '.') {
+			j++;
+			while (j < len && digit(s[j]))
+				j++;
+		}
+		if (j >= len || s[j] != '|')
+			continue;
+		const char *u = s + j + 1;
+		size_t rest = len - (j + 1);
+		bool uid = (rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0);
+		if (!uid) { /* digits.digits| */
+			size_t k = 0;
+			while (k < rest && digit(u[k]))
+				k++;
+			if (k > 0 && k < rest && u[k] == '.') {
+				size_t k2 = k + 1;
+				while (k2 < rest && digit(u[k2]))
+					k2++;
+				uid = k2 > k + 1 && k2 < rest && u[k2] == '|';
+			}
+		}
+		if (uid)
+			return i;
+	}
+	return 0;
+}
+
+static enum pbx_line_result one_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
+                                     void *ctx, char *why, size_t why_len, bool may_recover)
+{
+	char buf[MAX_LINE + 1];
+	struct rec r;
+	bool ok = len <= MAX_LINE && !memchr(line, '\0', len);
+	if (ok) {
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		ok = split(buf, &r);
+	}
+	if (ok) {
+		/* a cut line merged with the next one can still split: an ENTERQUEUE
+		 * has at most 4 data fields, so more means two records in one */
+		bool suspect = r.n_data > 5 || !known_event(r.event);
+		if (!suspect || !may_recover || !embedded_record(line, len))
+			return map(m, &r, emit, ctx, why, why_len);
+	}
+	size_t at = may_recover && len <= MAX_LINE ? embedded_record(line, len) : 0;
+	m->counts.malformed++;
+	if (at) {
+		/* the cut record is lost; the whole one after it is read */
+		enum pbx_line_result rest = one_line(m, line + at, len - at, emit, ctx, why, why_len, false);
+		if (rest == PBX_LINE_MALFORMED)
+			return rest;
+		say(why, why_len, "%s", "line cut short (crash?); the record after it was read");
+		return PBX_LINE_MALFORMED;
+	}
+	say(why, why_len, "%s", len > MAX_LINE ? "line too long" : "not a queue_log record (cut short?)");
+	return PBX_LINE_MALFORMED;
+}
+
+enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit, void *ctx,
+                                 char *why, size_t why_len)
+{
+	if (why && why_len)
+		why[0] = '\0';
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	m->counts.lines++;
+	if (len == 0) { /* a blank line: nothing lost */
+		m->counts.skipped++;
+		return PBX_LINE_SKIPPED;
+	}
+	return one_line(m, line, len, emit, ctx, why, why_len, true);
+}

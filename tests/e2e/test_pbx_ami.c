@@ -1,0 +1,197 @@
+/*
+ * test_pbx_ami.c - hotline-pbx's AMI client end to end: a fake Asterisk
+ * Manager Interface in a child process replays transcripts written from the
+ * Asterisk 18 AMI event documentation (../shared/fixtures/asterisk/
+ * ami_event_docs) to the real bridge, which feeds the real daemon and
+ * PostgreSQL.  The first session refuses the login, the second replays a
+ * transcript and drops the connection (Asterisk restarting), the third
+ * replays another: login, backoff, reconnect and the mapping of every queue
+ * event (and the missing AgentConnect of an attended transfer) are checked
+ * in the stored calls.
+ */
+#include "pbx_harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(pbx_ami, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 120);
+
+
+static const char *AMI_JOIN =
+	"Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nChannel: PJSIP/trunk-00000001\r\nChannelState: 6\r\n"
+	"ChannelStateDesc: Up\r\nCallerIDNum: 013800020001\r\nCallerIDName: Wang\r\nConnectedLineNum: <unknown>\r\n"
+	"ConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: from-pstn\r\nExten: 12345\r\n"
+	"Priority: 3\r\nUniqueid: 1764633824.101\r\nLinkedid: 1764633824.101\r\nQueue: hotline\r\nPosition: 1\r\n"
+	"Count: 1\r\n\r\n";
+
+static const char *const TRANSCRIPT1[] = {
+	/* call 101: answered by PJSIP/8001, completed by the caller */
+	"@JOIN",
+	"Event: AgentCalled\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nDestChannel: PJSIP/8001-00000002\r\n"
+	"DestUniqueid: 1764633826.102\r\nQueue: hotline\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nQueue: hotline\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	"Event: AgentConnect\r\nChannel: PJSIP/trunk-00000001\r\nCallerIDNum: 013800020001\r\nUniqueid: 1764633824.101\r\n"
+	"DestChannel: PJSIP/8001-00000002\r\nDestUniqueid: 1764633826.102\r\nQueue: hotline\r\nMemberName: Li\r\n"
+	"Interface: PJSIP/8001\r\nRingTime: 2\r\nHoldTime: 5\r\n\r\n",
+	"Event: AgentComplete\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1764633824.101\r\nQueue: hotline\r\n"
+	"MemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 5\r\nTalkTime: 60\r\nReason: caller\r\n\r\n",
+	/* call 201: abandoned */
+	"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000003\r\nCallerIDNum: +8613800020002\r\n"
+	"Uniqueid: 1764633900.201\r\nQueue: complaints\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: QueueCallerAbandon\r\nChannel: PJSIP/trunk-00000003\r\nUniqueid: 1764633900.201\r\nQueue: complaints\r\n"
+	"Position: 1\r\nOriginalPosition: 1\r\nHoldTime: 30\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-00000003\r\nUniqueid: 1764633900.201\r\nQueue: complaints\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	NULL,
+};
+
+static const char *const TRANSCRIPT2[] = {
+	/* after a reconnect. call 301: times out of the queue (only QueueCallerLeave) */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000004\r\nCallerIDNum: 13800020003\r\n"
+	"Uniqueid: 1764634000.301\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: QueueCallerLeave\r\nChannel: SIP/trunk-00000004\r\nUniqueid: 1764634000.301\r\nQueue: hotline\r\n"
+	"Count: 0\r\nPosition: 1\r\n\r\n",
+	/* call 401: answered by Agent/3001, blind-transferred by the agent */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000005\r\nCallerIDNum: 008613800020004\r\n"
+	"Uniqueid: 1764634100.401\r\nQueue: consult\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: AgentConnect\r\nChannel: SIP/trunk-00000005\r\nUniqueid: 1764634100.401\r\nQueue: consult\r\n"
+	"MemberName: Agent 3001\r\nInterface: Agent/3001\r\nRingTime: 1\r\nHoldTime: 3\r\n\r\n",
+	"Event: BlindTransfer\r\nResult: Success\r\nTransfererChannel: Agent/3001\r\nTransfererUniqueid: 1764634101.402\r\n"
+	"TransfereeChannel: SIP/trunk-00000005\r\nTransfereeUniqueid: 1764634100.401\r\nIsExternal: No\r\n"
+	"Context: from-internal\r\nExtension: 8100\r\n\r\n",
+	"Event: AgentComplete\r\nChannel: SIP/trunk-00000005\r\nUniqueid: 1764634100.401\r\nQueue: consult\r\n"
+	"Interface: Agent/3001\r\nHoldTime: 3\r\nTalkTime: 40\r\nReason: transfer\r\n\r\n",
+	/* call 501: attended transfer whose AgentConnect never came (the quirk) */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000006\r\nCallerIDNum: \"Zhao\" <013800020005>\r\n"
+	"Uniqueid: 1764634200.501\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	"Event: AttendedTransfer\r\nResult: Success\r\nOrigTransfererChannel: PJSIP/8002-00000009\r\n"
+	"OrigTransfererUniqueid: 1764634201.502\r\nSecondTransfererChannel: PJSIP/8002-0000000a\r\n"
+	"SecondTransfererUniqueid: 1764634202.503\r\nDestType: Bridge\r\nTransfereeChannel: SIP/trunk-00000006\r\n"
+	"TransfereeUniqueid: 1764634200.501\r\n\r\n",
+	/* anonymous: not sent */
+	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000007\r\nCallerIDNum: <unknown>\r\n"
+	"Uniqueid: 1764634300.601\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+	NULL,
+};
+
+static void send_all(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			_exit(3);
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Accept, banner, check the login, replay a transcript. 0 ok. */
+static int ami_session(int ls, const char *const *tr, const char *secret)
+{
+	int fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		return -1;
+	send_all(fd, "Asterisk Call Manager/7.0.3\r\n");
+	char buf[4096];
+	size_t n = 0;
+	while (!strstr(buf, "\r\n\r\n") && n < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+	}
+	char want[300];
+	snprintf(want, sizeof want, "Secret: %s\r\n", secret);
+	if (!strstr(buf, "Action: Login\r\n") || !strstr(buf, "Username: hotline\r\n") || !strstr(buf, want)) {
+		send_all(fd, "Response: Error\r\nActionID: hotline-pbx-login\r\nMessage: Authentication failed\r\n\r\n");
+		close(fd);
+		return -1;
+	}
+	send_all(fd, "Response: Success\r\nActionID: hotline-pbx-login\r\nMessage: Authentication accepted\r\n\r\n");
+	send_all(fd, "Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n");
+	for (int i = 0; tr[i]; i++)
+		send_all(fd, strcmp(tr[i], "@JOIN") == 0 ? AMI_JOIN : tr[i]);
+	return fd;
+}
+
+HL_TEST(pbx_ami, transcripts)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t al = sizeof a;
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	cr_assert_eq(listen(ls, 4), 0);
+	int port = ntohs(a.sin_port);
+
+	pid_t parent = getpid();
+	pid_t srv = fork();
+	cr_assert(srv >= 0);
+	if (srv == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		/* the first session refuses the login (as after a secret change on the
+		 * PBX side); the bridge must back off and try again */
+		int fd = ami_session(ls, TRANSCRIPT1, "another-secret");
+		if (fd >= 0)
+			_exit(2);
+		fd = ami_session(ls, TRANSCRIPT1, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		sleep(1);
+		close(fd); /* Asterisk restarted: the bridge must reconnect */
+		fd = ami_session(ls, TRANSCRIPT2, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(ls);
+	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	/* 101: offered, answered, ended; 201: offered, abandoned; 301: offered, abandoned (leave);
+	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended */
+	int64_t have = await_events(d, 13, 30000);
+	hl_sleep_ms(300);
+	kill(pid, SIGTERM);
+	int rc = pbx_wait(pid, 10000);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	cr_assert_eq(have, 13, "events stored: %lld\n%s", (long long)have, pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 13);
+	cr_assert_eq(rc, 0, "%s", pbx_log_text(d));
+
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633824.101' AND "
+	                           "agent = 'PJSIP/8001' AND outcome = 'completed' AND caller = '+8613800020001'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633900.201' AND "
+	                           "state = 'abandoned' AND answered_at IS NULL"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634000.301' AND "
+	                           "state = 'abandoned' AND caller = '+8613800020003'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634100.401' AND "
+	                           "agent = 'Agent/3001' AND outcome = 'transferred'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634200.501' AND "
+	                           "answered_at IS NOT NULL AND outcome = 'transferred'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND state = 'pending'"), 2);
+	const char *log = pbx_log_text(d);
+	cr_expect(strstr(log, "logged in as hotline"), "%s", log);
+	cr_expect(strstr(log, "login refused"), "%s", log);
+	cr_expect(strstr(log, "reconnecting"), "%s", log);
+	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
+}

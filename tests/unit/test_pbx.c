@@ -1,0 +1,406 @@
+/*
+ * test_pbx.c - hotline-pbx's pure core: caller ids, queue_log lines and AMI
+ * messages -> events (pbx/pbx_event.c, pbx/queue_log.c, pbx/ami_map.c).
+ * No sockets, no files: each test feeds lines and looks at what was emitted.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx.h"
+
+static struct pbx_event got[64];
+static int n_got;
+
+static void collect(void *ctx, const struct pbx_event *ev)
+{
+	(void)ctx;
+	cr_assert_lt(n_got, 64);
+	got[n_got++] = *ev;
+}
+
+static struct pbx_opts opts(void)
+{
+	struct pbx_opts o;
+	pbx_opts_defaults(&o);
+	snprintf(o.id_prefix, sizeof o.id_prefix, "a1:");
+	snprintf(o.country_code, sizeof o.country_code, "86");
+	o.national_length = 11;
+	return o;
+}
+
+static struct pbx_ql *ql;
+
+static void ql_setup(void)
+{
+	struct pbx_opts o = opts();
+	ql = pbx_ql_new(&o);
+	n_got = 0;
+}
+
+static void ql_teardown(void)
+{
+	pbx_ql_free(ql);
+}
+
+static enum pbx_line_result feed(const char *line)
+{
+	char why[128];
+	return pbx_ql_line(ql, line, strlen(line), collect, NULL, why, sizeof why);
+}
+
+/* ------------------------------------------------------------ callers */
+
+Test(caller, forms_pbxs_write)
+{
+	struct pbx_opts o = opts();
+	char out[HL_PHONE_MAX];
+	const char *same[] = { "+8613800000001", "008613800000001", "013800000001", "13800000001",
+	                       "8613800000001", "\"Wang Wei\" <013800000001>", "+86 138-0000-0001", NULL };
+	for (int i = 0; same[i]; i++) {
+		cr_assert_eq(pbx_caller_normalize(&o, same[i], out, sizeof out), 0, "%s", same[i]);
+		cr_assert_str_eq(out, "+8613800000001", "%s", same[i]);
+	}
+	const char *none[] = { "anonymous", "", "Unknown", "<unknown>", "Restricted", "sip:100@x", NULL };
+	for (int i = 0; none[i]; i++)
+		cr_assert_eq(pbx_caller_normalize(&o, none[i], out, sizeof out), -1, "%s", none[i]);
+	/* an internal extension stays as written */
+	cr_assert_eq(pbx_caller_normalize(&o, "8001", out, sizeof out), 0);
+	cr_assert_str_eq(out, "8001");
+	/* a foreign number through the international prefix */
+	cr_assert_eq(pbx_caller_normalize(&o, "0044207946000", out, sizeof out), 0);
+	cr_assert_str_eq(out, "+44207946000");
+}
+
+Test(caller, without_country_code)
+{
+	struct pbx_opts o;
+	pbx_opts_defaults(&o);
+	char out[HL_PHONE_MAX];
+	cr_assert_eq(pbx_caller_normalize(&o, "013800000001", out, sizeof out), 0);
+	cr_assert_str_eq(out, "013800000001");
+	cr_assert_eq(pbx_caller_normalize(&o, "008613800000001", out, sizeof out), 0);
+	cr_assert_str_eq(out, "+8613800000001");
+}
+
+/* ------------------------------------------------------------ queue_log */
+
+TestSuite(ql, .init = ql_setup, .fini = ql_teardown);
+
+Test(ql, answered_call)
+{
+	cr_assert_eq(feed("1366720340|1366720340.303267|MYQUEUE|NONE|ENTERQUEUE||013800000001|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(feed("1366720345|1366720340.303267|MYQUEUE|SIP/8007|RINGNOANSWER|1000"), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed("1366720350.250000|1366720340.303267|MYQUEUE|PJSIP/8001|CONNECT|10|1366720348.5|2"),
+	             PBX_LINE_MAPPED);
+	cr_assert_eq(feed("1366720400|1366720340.303267|MYQUEUE|PJSIP/8001|COMPLETECALLER|10|50|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_str_eq(got[0].id, "a1:1366720340.303267:offered:MYQUEUE");
+	cr_assert_str_eq(got[0].call_id, "a1:1366720340.303267");
+	cr_assert_str_eq(got[0].caller, "+8613800000001");
+	cr_assert_eq(got[0].at, 1366720340000LL);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].agent, "PJSIP/8001");
+	cr_assert_eq(got[1].at, 1366720350250LL);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].outcome, "completed");
+	cr_assert_not(got[2].synthesized);
+}
+
+Test(ql, abandons)
+{
+	const char *kinds[] = { "ABANDON|1|1|6", "EXITWITHTIMEOUT|1|1|60", "EXITEMPTY|1|1|2", "EXITWITHKEY|5|1|1|9" };
+	for (int i = 0; i < 4; i++) {
+		char l[200];
+		snprintf(l, sizeof l, "1700000000|1700000000.%d|q1|NONE|ENTERQUEUE||+8613800000001|1", i);
+		feed(l);
+		snprintf(l, sizeof l, "1700000010|1700000000.%d|q1|NONE|%s", i, kinds[i]);
+		cr_assert_eq(feed(l), PBX_LINE_MAPPED);
+	}
+	cr_assert_eq(n_got, 8);
+	for (int i = 1; i < 8; i += 2)
+		cr_assert_eq(got[i].kind, PBX_ABANDONED);
+}
+
+Test(ql, attended_transfer_without_connect)
+{
+	feed("1700000000|1700000000.9|q1|NONE|ENTERQUEUE||13800000001|1");
+	cr_assert_eq(feed("1700000300|1700000000.9|q1|Agent/3001|ATTENDEDTRANSFER|BRIDGE|1700000001.1|20|280|1"),
+	             PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert(got[1].synthesized);
+	cr_assert_str_eq(got[1].agent, "Agent/3001");
+	cr_assert_eq(got[1].at, 1700000020000LL); /* end - talk time */
+	cr_assert_str_eq(got[1].id, "a1:1700000000.9:answered:q1"); /* what the CONNECT would have had */
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+	cr_assert_eq(pbx_ql_counts(ql)->synthesized, 1);
+}
+
+Test(ql, transfers_after_connect)
+{
+	feed("1700000000|1700000000.9|q1|NONE|ENTERQUEUE||13800000001|1");
+	feed("1700000010|1700000000.9|q1|Local/8004@from-queue/n|CONNECT|10|1700000001.1|2");
+	cr_assert_eq(feed("1700000090|1700000000.9|q1|Local/8004@from-queue/n|BLINDTRANSFER|8100|from-internal|10|80|1"),
+	             PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].agent, "Local/8004@from-queue/n");
+	cr_assert_str_eq(got[2].outcome, "transferred");
+}
+
+Test(ql, restart_ends_calls_in_progress)
+{
+	feed("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||13800000001|1");
+	feed("1700000000|1700000000.2|q1|NONE|ENTERQUEUE||13800000002|1");
+	feed("1700000010|1700000000.2|q1|SIP/8007|CONNECT|10|1700000001.1|2");
+	n_got = 0;
+	cr_assert_eq(feed("1700000500|NONE|NONE|NONE|QUEUESTART|"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 2);
+	int abandoned = 0, ended = 0;
+	for (int i = 0; i < n_got; i++) {
+		abandoned += got[i].kind == PBX_ABANDONED && strcmp(got[i].call_id, "a1:1700000000.1") == 0;
+		ended += got[i].kind == PBX_ENDED && strcmp(got[i].outcome, "pbx_restart") == 0;
+	}
+	cr_assert_eq(abandoned, 1);
+	cr_assert_eq(ended, 1);
+	cr_assert_eq(pbx_ql_counts(ql)->restarts, 1);
+	/* a second marker has nothing left to end */
+	n_got = 0;
+	feed("1700000600|NONE|NONE|NONE|QUEUESTART|");
+	cr_assert_eq(n_got, 0);
+}
+
+Test(ql, cut_line_merged_with_restart_marker)
+{
+	feed("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||13800000001|1");
+	n_got = 0;
+	cr_assert_eq(feed("1700000100|1700000100.7|q1|NONE|ENTERQUEUE||0131700000500|NONE|NONE|NONE|QUEUESTART|"),
+	             PBX_LINE_MALFORMED);
+	/* the cut ENTERQUEUE is lost, the restart marker after it is read */
+	cr_assert_eq(n_got, 1);
+	cr_assert_eq(got[0].kind, PBX_ABANDONED);
+	cr_assert_eq(pbx_ql_counts(ql)->restarts, 1);
+	cr_assert_eq(pbx_ql_counts(ql)->malformed, 1);
+	/* a cut in the agent field, the next record glued to it */
+	n_got = 0;
+	cr_assert_eq(feed("1700000200|1700000000.1|q1|PJS1700000210|1700000210.3|q2|NONE|ENTERQUEUE||13800000009|1"),
+	             PBX_LINE_MALFORMED);
+	cr_assert_eq(n_got, 1);
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_str_eq(got[0].call_id, "a1:1700000210.3");
+}
+
+Test(ql, skipped_unknown_malformed)
+{
+	cr_assert_eq(feed("1700000000|NONE|NONE|Agent/3001|AGENTLOGIN|Agent/3001"), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed("1700000000|NONE|q1|NONE|CONFIGRELOAD"), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed("1700000000|NONE|q1|PJSIP/8001|PAUSE|lunch"), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed(""), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed("1700000000|1.1|q1|NONE|MADEUPEVENT|x"), PBX_LINE_UNKNOWN);
+	cr_assert_eq(feed("garbage"), PBX_LINE_MALFORMED);
+	cr_assert_eq(feed("1700000000|1.1|q1|NONE|CONN"), PBX_LINE_MALFORMED);
+	cr_assert_eq(feed("99|1.1|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED);       /* before 2000 */
+	cr_assert_eq(feed("1700000000|NONE|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED); /* no uid */
+	cr_assert_eq(feed("1700000000|1.1|q1|NONE|ENTERQUEUE"), PBX_LINE_MALFORMED);             /* no caller field */
+	cr_assert_eq(feed("1700000000|REALTIME|q1|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MALFORMED);
+	cr_assert_eq(n_got, 0);
+	const struct pbx_counts *c = pbx_ql_counts(ql);
+	cr_assert_eq(c->skipped, 4);
+	cr_assert_eq(c->unknown, 1);
+	cr_assert_eq(c->malformed, 6);
+	cr_assert_eq(c->lines, 11);
+}
+
+Test(ql, anonymous_callers_are_not_sent)
+{
+	cr_assert_eq(feed("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||anonymous|1"), PBX_LINE_SKIPPED);
+	cr_assert_eq(feed("1700000009|1700000000.1|q1|NONE|ABANDON|1|1|9"), PBX_LINE_SKIPPED);
+	cr_assert_eq(n_got, 0);
+	cr_assert_eq(pbx_ql_counts(ql)->anonymous, 2);
+}
+
+Test(ql, queue_filter)
+{
+	struct pbx_opts o = opts();
+	char *qs[] = { "hotline" };
+	o.queues = qs;
+	o.n_queues = 1;
+	struct pbx_ql *m = pbx_ql_new(&o);
+	const char *l1 = "1700000000|1.1|sales|NONE|ENTERQUEUE||13800000001|1";
+	const char *l2 = "1700000000|1.2|hotline|NONE|ENTERQUEUE||13800000001|1";
+	cr_assert_eq(pbx_ql_line(m, l1, strlen(l1), collect, NULL, NULL, 0), PBX_LINE_SKIPPED);
+	cr_assert_eq(pbx_ql_line(m, l2, strlen(l2), collect, NULL, NULL, 0), PBX_LINE_MAPPED);
+	cr_assert_eq(pbx_ql_counts(m)->other_queue, 1);
+	pbx_ql_free(m);
+}
+
+Test(ql, ids_stay_within_128)
+{
+	char l[600];
+	char q[300];
+	memset(q, 'Q', sizeof q - 1);
+	q[sizeof q - 1] = '\0';
+	snprintf(l, sizeof l, "1700000000|1700000000.123456789012|%.*s|NONE|ENTERQUEUE||13800000001|1", 128, q);
+	cr_assert_eq(feed(l), PBX_LINE_MAPPED);
+	cr_assert_leq(strlen(got[0].id), HL_ID_MAX);
+	cr_assert(strstr(got[0].id, ":offered:#"));
+}
+
+Test(ql, json_line)
+{
+	struct pbx_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = PBX_ENDED;
+	ev.at = 1700000000123LL;
+	snprintf(ev.queue, sizeof ev.queue, "q\"1\\");
+	snprintf(ev.agent, sizeof ev.agent, "PJSIP/8001");
+	snprintf(ev.outcome, sizeof ev.outcome, "transferred");
+	struct pbx_opts o = opts();
+	pbx_event_ids(&o, &ev, "1700000000.1");
+	char *j = pbx_event_json(&ev, true);
+	cr_assert_str_eq(j, "{\"type\":\"call.ended\",\"id\":\"a1:1700000000.1:ended:q\\\"1\\\\\","
+	                    "\"call_id\":\"a1:1700000000.1\",\"at\":\"2023-11-14T22:13:20.123Z\","
+	                    "\"queue\":\"q\\\"1\\\\\",\"agent\":\"PJSIP/8001\",\"outcome\":\"transferred\","
+	                    "\"backfill\":true}\n");
+	free(j);
+}
+
+Test(ql, json_is_always_utf8)
+{
+	struct pbx_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = PBX_OFFERED;
+	snprintf(ev.caller, sizeof ev.caller, "+8613800000001");
+	snprintf(ev.queue, sizeof ev.queue, "caf\xe9-\xe7\x83\xad\xe7\xba\xbf\x01"); /* Latin-1 e, UTF-8 "hot line", ^A */
+	snprintf(ev.id, sizeof ev.id, "x");
+	snprintf(ev.call_id, sizeof ev.call_id, "c");
+	char *j = pbx_event_json(&ev, false);
+	cr_assert(strstr(j, "\"queue\":\"caf?-\xe7\x83\xad\xe7\xba\xbf\\u0001\""), "%s", j);
+	free(j);
+}
+
+/* ------------------------------------------------------------------ AMI */
+
+static struct pbx_amimap *am;
+
+static void ami_setup(void)
+{
+	struct pbx_opts o = opts();
+	am = pbx_amimap_new(&o);
+	n_got = 0;
+}
+
+static void ami_teardown(void)
+{
+	pbx_amimap_free(am);
+}
+
+static void ami(const char *text, hl_ms now)
+{
+	struct pbx_ami_msg m;
+	cr_assert_eq(pbx_ami_parse(text, strlen(text), &m), 0);
+	pbx_amimap_event(am, &m, now, collect, NULL);
+	pbx_ami_msg_free(&m);
+}
+
+TestSuite(ami, .init = ami_setup, .fini = ami_teardown);
+
+Test(ami, parse)
+{
+	struct pbx_ami_msg m;
+	const char *t = "Event: AgentConnect\r\nQueue: q1\r\nCallerIDName: Wang: Wei\r\nEmpty:\r\n";
+	cr_assert_eq(pbx_ami_parse(t, strlen(t), &m), 0);
+	cr_assert_str_eq(pbx_ami_get(&m, "event"), "AgentConnect");
+	cr_assert_str_eq(pbx_ami_get(&m, "CallerIDName"), "Wang: Wei");
+	cr_assert_str_eq(pbx_ami_get(&m, "Empty"), "");
+	cr_assert_null(pbx_ami_get(&m, "Missing"));
+	pbx_ami_msg_free(&m);
+}
+
+Test(ami, answered_and_completed)
+{
+	ami("Event: QueueCallerJoin\nUniqueid: 17.1\nQueue: q1\nCallerIDNum: 013800000001\nTimestamp: 1700000000.500000\n", 5);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.1\nQueue: q1\n", 1700000009000LL);
+	ami("Event: AgentConnect\nUniqueid: 17.1\nQueue: q1\nInterface: PJSIP/8001\nMemberName: Li\n", 1700000010000LL);
+	pbx_amimap_tick(am, 1700000100000LL, collect, NULL); /* connected: the leave was not an abandon */
+	ami("Event: AgentComplete\nUniqueid: 17.1\nQueue: q1\nInterface: PJSIP/8001\nReason: agent\n", 1700000090000LL);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_eq(got[0].at, 1700000000500LL);
+	cr_assert_str_eq(got[0].id, "a1:17.1:offered:q1"); /* the same id as from the queue_log */
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].agent, "PJSIP/8001");
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].outcome, "completed");
+}
+
+Test(ami, leave_without_connect_is_abandoned_after_grace)
+{
+	ami("Event: QueueCallerJoin\nUniqueid: 17.2\nQueue: q1\nCallerIDNum: 13800000002\n", 1000000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.2\nQueue: q1\n", 1700000000000LL);
+	pbx_amimap_tick(am, 1700000001000LL, collect, NULL);
+	cr_assert_eq(n_got, 1);
+	pbx_amimap_tick(am, 1700000002500LL, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, 1700000000000LL);
+	pbx_amimap_tick(am, 1700000009000LL, collect, NULL);
+	cr_assert_eq(n_got, 2);
+}
+
+Test(ami, abandon_then_leave_once)
+{
+	ami("Event: QueueCallerJoin\nUniqueid: 17.3\nQueue: q1\nCallerIDNum: 13800000003\n", 1000);
+	ami("Event: QueueCallerAbandon\nUniqueid: 17.3\nQueue: q1\nHoldTime: 9\n", 2000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.3\nQueue: q1\n", 2000);
+	pbx_amimap_tick(am, 100000, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+}
+
+Test(ami, transfers)
+{
+	ami("Event: QueueCallerJoin\nUniqueid: 17.4\nQueue: q1\nCallerIDNum: 13800000004\n", 1000);
+	ami("Event: AgentConnect\nUniqueid: 17.4\nQueue: q1\nInterface: Agent/3001\n", 2000);
+	ami("Event: BlindTransfer\nResult: Success\nTransfererChannel: Agent/3001\nTransfereeUniqueid: 17.4\n", 3000);
+	ami("Event: AgentComplete\nUniqueid: 17.4\nQueue: q1\nInterface: Agent/3001\nReason: transfer\n", 3000);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+	/* attended, AgentConnect missing: answered is synthesized */
+	ami("Event: QueueCallerJoin\nUniqueid: 17.5\nQueue: q1\nCallerIDNum: 13800000005\n", 1000);
+	ami("Event: AttendedTransfer\nResult: Success\nOrigTransfererChannel: PJSIP/8002-1\nTransfereeUniqueid: 17.5\n",
+	    4000);
+	cr_assert_eq(n_got, 6);
+	cr_assert_eq(got[4].kind, PBX_ANSWERED);
+	cr_assert(got[4].synthesized);
+	cr_assert_str_eq(got[4].agent, "PJSIP/8002-1");
+	cr_assert_eq(got[5].kind, PBX_ENDED);
+	/* failed transfers and calls we never saw join are not ours */
+	ami("Event: BlindTransfer\nResult: Fail\nTransfereeUniqueid: 17.9\n", 5000);
+	ami("Event: AgentConnect\nUniqueid: 99.9\nQueue: q1\nInterface: Agent/3001\n", 5000);
+	cr_assert_eq(n_got, 6);
+}
+
+Test(ami, calls_without_news_are_forgotten)
+{
+	hl_ms t0 = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 17.6\nQueue: q1\nCallerIDNum: 13800000006\n", t0);
+	ami("Event: AgentConnect\nUniqueid: 17.6\nQueue: q1\nInterface: Agent/3001\n", t0 + 1000);
+	pbx_amimap_tick(am, t0 + 13LL * 3600 * 1000, collect, NULL);
+	cr_assert_eq(n_got, 2); /* nothing emitted for it ... */
+	ami("Event: AgentComplete\nUniqueid: 17.6\nQueue: q1\nReason: agent\n", t0 + 13LL * 3600 * 1000);
+	cr_assert_eq(n_got, 2); /* ... and it is no longer known */
+}
+
+Test(ami, responses_and_other_events_are_ignored)
+{
+	ami("Response: Success\nActionID: x\n", 1);
+	ami("Event: FullyBooted\nStatus: Fully Booted\n", 1);
+	ami("Event: AgentCalled\nUniqueid: 1.1\nQueue: q1\n", 1);
+	cr_assert_eq(n_got, 0);
+}
