@@ -267,16 +267,18 @@ int32_t hl_cal_local_day(const struct hl_calendar *c, hl_ms t)
 
 /*
  * The walk yields the calendar's open time as the union of its intervals,
- * in ascending, disjoint pieces (two pieces may touch).  Day by day, each day's intervals are mapped to instants
- * and merged into a small buffer of pending intervals; the head of the
- * buffer is handed out once no later day can reach back to it.  Mapping is
- * not monotone, which is why a plain "clamp to the previous end" loses time:
- * an interval wholly inside a DST gap moves forward past a later interval of
- * the same day, and a day's closing time can move onto the next day.
+ * in ascending, disjoint pieces (two pieces may touch).  Day by day, each
+ * day's intervals are mapped to instants and merged into a small buffer of
+ * pending intervals; pending time is handed out once no later day can reach
+ * back to it.  Mapping is not monotone, which is why a plain "clamp to the
+ * previous end" loses time: an interval wholly inside a DST gap moves
+ * forward past a later interval of the same day, and a day's closing time
+ * can move onto the next day.
  *
- * A day's intervals lie within HL_ZONE_OFFSET_LIMIT_S of its local readings,
- * so every instant of local day d or later is at least day_floor(d): once
- * day d is next to expand, pending time before day_floor(d) is final.  Callers walk from
+ * hl_zone_local_to_utc(r) is r minus some offset of the zone, so it lies
+ * within HL_ZONE_OFFSET_LIMIT_S of r: every interval of local day d or of a
+ * later day starts at or after day_floor(d).  Once day d is next to expand,
+ * pending time before day_floor(d) is final.  Callers walk from
  * WALK_MARGIN_DAYS before the day of interest, which covers every day whose
  * intervals can reach it (3 days > 2 * 26 h), so the union around an
  * instant never depends on where a walk began.

@@ -1172,25 +1172,35 @@ Test(workdays, never_open_and_bad_arguments)
 
 /*
  * An independent reference for the property test: walk local days with the
- * civil calendar, take a day as a working day when hl_cal_day_hours gives it
- * intervals, and its closing time as the last interval's end read through
- * the zone.  (It ignores skipped dates and hours that vanish in a gap, so it
- * is only used on calendars without either.)
+ * civil calendar; a day is a working day when it exists (its midnight, read
+ * through the zone, is on that day) and one of its intervals, read through
+ * the zone, is not empty; its closing time is the latest such end.
  */
+static int32_t ref_day_of(const struct hl_calendar *c, int64_t s)
+{
+	int64_t local = s + hl_zone_offset(c->zone, s);
+	return (int32_t)(local / 86400 - (local % 86400 < 0));
+}
+
 static hl_ms ref_close(const struct hl_calendar *c, int32_t day)
 {
 	const struct hl_day_hours *h = hl_cal_day_hours(c, day);
-	if (h->n == 0)
+	int64_t base = (int64_t)day * 86400;
+	if (h->n == 0 || ref_day_of(c, hl_zone_local_to_utc(c->zone, base)) != day)
 		return 0;
-	int64_t local = (int64_t)day * 86400 + (int64_t)h->iv[h->n - 1].close_min * 60;
-	return hl_zone_local_to_utc(c->zone, local) * 1000;
+	hl_ms last = 0;
+	for (int i = 0; i < h->n; i++) {
+		hl_ms o = hl_zone_local_to_utc(c->zone, base + h->iv[i].open_min * 60) * 1000;
+		hl_ms e = hl_zone_local_to_utc(c->zone, base + h->iv[i].close_min * 60) * 1000;
+		if (e > o && e > last)
+			last = e;
+	}
+	return last;
 }
 
 static hl_ms ref_workdays_end(const struct hl_calendar *c, hl_ms start, int n)
 {
-	int64_t s = start / 1000 - (start % 1000 < 0);
-	int64_t local = s + hl_zone_offset(c->zone, s);
-	int32_t day = (int32_t)(local / 86400 - (local % 86400 < 0));
+	int32_t day = ref_day_of(c, start / 1000 - (start % 1000 < 0));
 	if (n == 0) {
 		hl_ms e = ref_close(c, day);
 		if (e > start)
@@ -1249,4 +1259,71 @@ Test(prop, workdays_match_a_simple_reference)
 	c = make_cal("Europe/Berlin", NIGHT, NULL, NULL, NULL);
 	check_workdays(c, lt(c, 2026, 3, 20, 0, 0), 15 * DAY_MS, 26);
 	free_cal(c);
+}
+
+/*
+ * The union, checked directly: the calendar is open at t exactly when some
+ * interval of some local day, read through the zone, contains t (a skipped
+ * date contributing none).  Run on zones with midnight transitions (Havana,
+ * Santiago: 00:00 -> 01:00 and back), a 30-minute DST (Lord Howe), skipped
+ * dates (Apia, Kiritimati, Kwajalein) and the usual ones, with hours packed
+ * around midnight and the small hours.
+ */
+static bool ref_is_open(const struct hl_calendar *c, hl_ms t)
+{
+	int64_t s = t / 1000 - (t % 1000 < 0);
+	int64_t local = s + hl_zone_offset(c->zone, s);
+	int32_t today = (int32_t)(local / 86400 - (local % 86400 < 0));
+	for (int32_t day = today - 3; day <= today + 3; day++) {
+		int64_t mid = hl_zone_local_to_utc(c->zone, (int64_t)day * 86400);
+		int64_t mid_local = mid + hl_zone_offset(c->zone, mid);
+		if (mid_local / 86400 - (mid_local % 86400 < 0) != day)
+			continue; /* the zone skipped this date */
+		const struct hl_day_hours *h = hl_cal_day_hours(c, day);
+		for (int i = 0; i < h->n; i++) {
+			hl_ms o = hl_zone_local_to_utc(c->zone, (int64_t)day * 86400 + h->iv[i].open_min * 60) * 1000;
+			hl_ms e = hl_zone_local_to_utc(c->zone, (int64_t)day * 86400 + h->iv[i].close_min * 60) * 1000;
+			if (o <= t && t < e)
+				return true;
+		}
+	}
+	return false;
+}
+
+Test(prop, open_time_is_the_union_of_every_days_intervals)
+{
+	alarm(120); /* guard against hangs (criterion .timeout leaks in its runner) */
+#define PACKED "00:00-00:30,00:45-01:15,02:00-02:20,02:30-03:00,22:00-23:30,23:45-24:00"
+	static const char *const NASTY[7] = { PACKED, PACKED, PACKED, "", PACKED, PACKED, "23:15-23:30" };
+#undef PACKED
+	static const struct {
+		const char *zone;
+		int y, m, d; /* a day shortly before a change */
+	} cases[] = {
+		{ "America/Havana", 2026, 3, 1 },    { "America/Havana", 2026, 10, 25 },
+		{ "America/Santiago", 2026, 4, 1 },  { "America/Santiago", 2026, 9, 1 },
+		{ "Australia/Lord_Howe", 2026, 4, 1 }, { "Australia/Lord_Howe", 2026, 9, 28 },
+		{ "Pacific/Apia", 2011, 12, 24 },    { "Pacific/Kiritimati", 1994, 12, 25 },
+		{ "Pacific/Kwajalein", 1993, 8, 15 }, { "America/Nuuk", 2026, 3, 24 },
+		{ "America/Nuuk", 2026, 10, 20 },    { "Europe/Berlin", 2026, 3, 24 },
+		{ "America/New_York", 2026, 11, 1 },
+	};
+	uint64_t x = 99;
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct hl_calendar *c = make_cal(cases[k].zone, NASTY, NULL, NULL, NULL);
+		hl_ms from = lt(c, cases[k].y, cases[k].m, cases[k].d, 0, 0);
+		for (int i = 0; i < 3000; i++) {
+			hl_ms t = from + (hl_ms)(rnd(&x) % (uint64_t)(12 * DAY_MS));
+			if (i % 2 == 0)
+				t -= t % (15 * MIN_MS); /* on interval edges */
+			if (i % 6 == 0)
+				t -= 1;
+			char b[64];
+			cr_assert_eq(hl_cal_is_open(c, t), ref_is_open(c, t), "%s at %s", cases[k].zone,
+				     show(c, t, b, sizeof b));
+		}
+		check_properties(c, from, 12 * DAY_MS, 100 + k);
+		check_workdays(c, from, 12 * DAY_MS, 200 + k);
+		free_cal(c);
+	}
 }
