@@ -486,3 +486,9 @@ Test(orders, working_days_across_dst)
 	cr_assert_eq(w->clocks[HL_OC_REPLY].allowed_ms, 9 * HOUR, "1h Friday + 8h Monday of open time");
 	fx_free(f);
 }
+
+Test(orders, config_policy_reply_must_not_be_zero)
+{
+	conf_error("database = { conninfo = \"x\"; };\nsla = { policies = (\n { category = \"a\"; reply = \"0\"; } ); };",
+	           "x.conf:3: sla.policies.[0].reply: must not be 0");
+}
