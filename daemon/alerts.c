@@ -306,7 +306,8 @@ void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
 
 	if (!escalated) {
 		static const char *const kinds[] = { "callback", "update", "resolution", "survey",
-		                                     "repeat_caller", "dissatisfied", "transfer_loop" };
+		                                     "repeat_caller", "dissatisfied", "transfer_loop",
+		                                     "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
 		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 			if (strncmp(kind, kinds[i], strlen(kinds[i])) == 0) {
 				hl->stats.alerts_raised[i]++;

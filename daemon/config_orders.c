@@ -140,6 +140,8 @@ int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, struc
 			return -1;
 		if ((s = member(g, "reply")) && need_calendar(ld, s, cfg->policies[i].reply_ms, order_cal, which))
 			return -1;
+		if (s && cfg->policies[i].reply_ms == 0)
+			return hl_cfgi_fail(ld, s, "must not be 0 (an order must be answered)");
 		if ((s = member(g, "redispatch")) &&
 		    need_calendar(ld, s, cfg->policies[i].redispatch_ms, order_cal, which))
 			return -1;

@@ -55,7 +55,8 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 		                    clocks_pending(k));
 	evbuffer_add_printf(b, "hotlined_pending_clocks{kind=\"escalation\"} %zu\n", clocks_pending(TIMER_ESCALATION));
 	static const char *const kinds[] = { "callback", "update", "resolution", "survey", "repeat_caller",
-	                                     "dissatisfied", "transfer_loop" };
+	                                     "dissatisfied", "transfer_loop",
+	                                     "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
 	evbuffer_add_printf(b, "# HELP hotlined_alerts_total alerts raised by kind\n# TYPE hotlined_alerts_total counter\n");
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		evbuffer_add_printf(b, "hotlined_alerts_total{kind=\"%s\"} %llu\n", kinds[i],

@@ -81,7 +81,8 @@ struct json_object *daemon_stats_json(void)
 	json_object *o = json_object_new_object(), *errs = json_object_new_object(),
 	            *pend = json_object_new_object(), *raised = json_object_new_object();
 	static const char *const raised_kinds[] = { "callback", "update", "resolution", "survey",
-	                                            "repeat_caller", "dissatisfied", "transfer_loop" };
+	                                            "repeat_caller", "dissatisfied", "transfer_loop",
+	                                            "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
 	hl_ms up = now_ms() - s->started_at;
 
 	json_object_object_add(o, "version", json_object_new_string(HOTLINED_VERSION));

@@ -27,10 +27,10 @@ $(FUZZ_DIR)/fuzz_protocol: tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/u
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/util.c \
 		$$(pkg-config --cflags --libs json-c)
 
-$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/util.c daemon/calendar.c daemon/tz.c \
-		$(FUZZ_HDRS) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_config.c daemon/config.c daemon/util.c daemon/calendar.c \
-		daemon/tz.c $$(pkg-config --cflags --libs libconfig json-c) -lm
+$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config_orders.c daemon/util.c \
+		daemon/calendar.c daemon/tz.c $(FUZZ_HDRS) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_config.c daemon/config.c daemon/config_orders.c daemon/util.c \
+		daemon/calendar.c daemon/tz.c $$(pkg-config --cflags --libs libconfig json-c) -lm
 
 fuzz-build: $(FUZZ_DIR)/fuzz_protocol $(FUZZ_DIR)/fuzz_config
 

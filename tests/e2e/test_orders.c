@@ -264,6 +264,9 @@ HL_TEST(orders, sign_and_reply_overdue_carry_order_and_department)
 	                         " AND kind = 'order_sign_overdue'");
 	cr_assert(strstr(j, "\"order_id\":\"wo-8\"") && strstr(j, "\"department\":\"gas\""), "%s", j);
 	cr_assert_str_eq(order_col(d, "sign_state", "wo-8"), "breached");
+	json_object *st = ok(hl_requestf(c, "{\"id\":\"%s\",\"type\":\"stats\"}", hl_uid("st")));
+	cr_assert_eq(hl_jint(st, "stats.alerts_raised.order_sign"), 1, "%s", json_object_to_json_string(st));
+	cr_assert_eq(hl_jint(st, "stats.alerts_raised.order_reply"), 2);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.overdue_orders WHERE department = 'gas'"), 1);
 	/* a late reply meets the clock (late) and ends the urging; the alert stays open */
 	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wo-8\",\"result\":\"explained\""));

@@ -465,3 +465,30 @@ Test(orders, reload_applies_orders_and_hotspot)
 	hl_config_free(&a);
 	hl_config_free(&b);
 }
+
+/* Working days across a DST change: New York falls back on Sun 2026-11-01.
+ * Friday 16:00 EDT + 1wd = Monday 17:00 EST (22:00Z, not 21:00Z); the sign
+ * clock's 2h = 1h on Friday + 1h on Monday morning. */
+Test(orders, working_days_across_dst)
+{
+	struct fx *f = fx_new(
+		"database = { conninfo = \"dbname=x\"; };\n"
+		"calendars = ( { name = \"ny\"; timezone = \"America/New_York\";\n"
+		"  hours = { mon = \"09:00-17:00\"; tue = \"09:00-17:00\"; wed = \"09:00-17:00\";\n"
+		"            thu = \"09:00-17:00\"; fri = \"09:00-17:00\"; }; } );\n"
+		"orders = { calendar = \"ny\"; reply = \"1wd\"; sign = \"2h\"; };\n");
+	hl_ms at = T("2026-10-30T16:00:00-04:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-ny", "parks", at));
+	struct hl_order *w = hl_world_order(f->w, "wo-ny");
+	cr_assert_eq(w->due_at, T("2026-11-02T22:00:00Z"));
+	cr_assert_eq(w->sign_due_at, T("2026-11-02T15:00:00Z"), "10:00 EST");
+	cr_assert_eq(w->clocks[HL_OC_REPLY].allowed_ms, 9 * HOUR, "1h Friday + 8h Monday of open time");
+	fx_free(f);
+}
+
+Test(orders, config_policy_reply_must_not_be_zero)
+{
+	conf_error("database = { conninfo = \"x\"; };\nsla = { policies = (\n { category = \"a\"; reply = \"0\"; } ); };",
+	           "x.conf:3: sla.policies.[0].reply: must not be 0");
+}
