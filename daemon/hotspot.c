@@ -176,9 +176,8 @@ static int cmp_case(const void *a, const void *b)
 }
 
 void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, const struct hl_case *c,
-                           const char *area, const char *event_id, hl_ms at, char *note, size_t notelen)
+                           const char *area, bool quiet, hl_ms at, char *note, size_t notelen)
 {
-	(void)event_id;
 	note[0] = '\0';
 	if (cfg->hotspot.threshold <= 0 || cfg->hotspot.n_key == 0)
 		return;
@@ -225,7 +224,7 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	                    window / 1000);
 	for (size_t i = 0; i < n && used > 0 && (size_t)used + 24 < sizeof detail; i++)
 		used += snprintf(detail + used, sizeof detail - (size_t)used, "%s %" PRId64, i ? "," : "", ids[i]);
-	struct hl_alert *a = hl_rules_raise(w, "hotspot", c, at, dedupe, detail);
+	struct hl_alert *a = quiet ? NULL : hl_rules_raise(w, "hotspot", c, at, dedupe, detail);
 	if (!k)
 		k = hl_world_add_hotspot(w, key, 0);
 	k->alerted_at = at;

@@ -138,6 +138,21 @@ static bool clock_owed(const struct hl_clock *k)
 	return hl_rules_clock_owed(k);
 }
 
+/*
+ * A history import ("backfill": true, CONTRACT 8): a deadline already past on
+ * receipt is recorded breached at its due time and never gets a timer, so
+ * nobody is paged for last year.  The case clocks do the same in rules.c.
+ */
+static void oclock_backfill(struct octx *x, struct hl_clock *k)
+{
+	if (!x->op.ev || !x->op.ev->backfill || k->state != HL_CS_PENDING || k->due_at > x->op.env->now)
+		return;
+	k->state = HL_CS_BREACHED;
+	k->breached_at = k->due_at;
+	k->warned = true;
+	hl_rules_op_note(&x->op, "already past due: breached, no alert (backfill)");
+}
+
 /* Start the first run of an order clock at `at`, due after `span`. */
 static void oclock_arm(struct octx *x, struct hl_clock *k, int64_t span)
 {
@@ -151,6 +166,7 @@ static void oclock_arm(struct octx *x, struct hl_clock *k, int64_t span)
 	snprintf(k->calendar, sizeof k->calendar, "%s",
 	         x->cfg->orders.calendar[0] ? x->cfg->orders.calendar : x->cfg->sla.calendar);
 	k->dirty = true;
+	oclock_backfill(x, k);
 }
 
 static void oclock_end(struct octx *x, struct hl_order *o, enum hl_order_clock kind, bool met)
@@ -371,7 +387,8 @@ static void on_dispatch(struct octx *x)
 		snprintf(dedupe, sizeof dedupe, "buck_passing:%" PRId64 "#%" PRId32, c->id, o->no);
 		snprintf(detail, sizeof detail, "case %" PRId64 " dispatched back to %.64s, which returned order %.48s (%.48s)",
 		         c->id, o->department, back->order_id, back->return_reason ? back->return_reason : "");
-		struct hl_alert *a = hl_rules_raise(x->op.w, "buck_passing", c, x->op.at, dedupe, detail);
+		struct hl_alert *a = x->op.ev->backfill ? NULL
+		                     : hl_rules_raise(x->op.w, "buck_passing", c, x->op.at, dedupe, detail);
 		if (a) {
 			tag(a, o);
 			hl_rules_op_note(&x->op, "buck_passing alert");
@@ -441,6 +458,7 @@ static void on_approve(struct octx *x)
 	k->allowed_ms = hl_cal_between(x->cal, k->started_at, o->due_at);
 	k->met_at = k->breached_at = 0;
 	k->dirty = true;
+	oclock_backfill(x, k);
 	hl_rules_op_note(&x->op, "order %s extended to %s", o->order_id, when(o->due_at, t, sizeof t));
 	if (x->cs->status != HL_ST_CLOSED) {
 		hl_rules_op_note(&x->op, "the caller must be told");

@@ -485,7 +485,7 @@ static void classify(struct ctx *x, struct hl_case *c)
 	/* only these events make the store load the case's hotspot row (its area) */
 	if (x->ev->category || x->ev->area || x->ev->type == HL_EV_ORDER_DISPATCH) {
 		char hot[200];
-		hl_hotspot_classified(x->w, x->cfg, c, x->ev->area, x->ev->id, x->at, hot, sizeof hot);
+		hl_hotspot_classified(x->w, x->cfg, c, x->ev->area, x->ev->backfill, x->at, hot, sizeof hot);
 		if (hot[0])
 			note(&x->text, "%s", hot);
 	}

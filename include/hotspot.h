@@ -39,7 +39,8 @@ void hl_world_hotspots_free(struct hl_world *w);
  * when it is the threshold-th case with that key inside the window.  Writes a
  * clause for the case history into note (may be "" when nothing happened).
  */
+/* `quiet` (a history import, "backfill": true): the crossing is counted, no alert is raised. */
 void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, const struct hl_case *c,
-                           const char *area, const char *event_id, hl_ms at, char *note, size_t notelen);
+                           const char *area, bool quiet, hl_ms at, char *note, size_t notelen);
 
 #endif

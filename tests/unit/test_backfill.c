@@ -12,6 +12,7 @@
 #include "config.h"
 #include "protocol.h"
 #include "rules.h"
+#include "orders.h"
 
 #define T0 1763629200000LL /* 2025-11-20T09:00:00Z: "last year" */
 #define NOW (T0 + 400LL * 86400000LL)
@@ -155,4 +156,42 @@ Test(backfill, protocol_parses_the_flag)
 	cr_assert_eq(hl_parse_request(l3, strlen(l3), NOW, &e, &err), HL_OK);
 	cr_assert_not(e.backfill);
 	hl_event_free(&e);
+}
+
+/* Work orders imported from history: their clocks behave as the case clocks. */
+Test(backfill, order_deadlines_past_are_breached_and_buck_passing_is_quiet)
+{
+	cfg.sla.sign_ms = 2 * HOUR;
+	cfg.sla.reply_ms = 24 * HOUR;
+	cfg.sla.redispatch_ms = 2 * HOUR;
+	cfg.orders.sign_ms = cfg.sla.sign_ms;
+	cfg.orders.reply_ms = cfg.sla.reply_ms;
+	cfg.orders.redispatch_ms = cfg.sla.redispatch_ms;
+	cfg.orders.urge_after_ms = 24 * HOUR;
+	struct hl_event *e = ev(HL_EV_CALL_OFFERED, "o1", "c1", T0, true);
+	snprintf(e->caller, sizeof e->caller, "+8613800000002");
+	struct hl_outcome o = run(e);
+
+	struct hl_event *d = ev(HL_EV_ORDER_DISPATCH, "d1", NULL, T0 + MIN, true);
+	d->case_id = o.case_id;
+	d->department = "roads";
+	d->order_id = "wo-1";
+	run(d);
+	struct hl_order *ord = hl_world_order(w, "wo-1");
+	cr_assert_not_null(ord);
+	for (int k = 0; k < HL_OC__COUNT; k++) {
+		cr_assert_eq(ord->clocks[k].state, HL_CS_BREACHED, "order clock %d", k);
+		cr_assert_eq(ord->clocks[k].breached_at, ord->clocks[k].due_at);
+	}
+	/* returned, then dispatched back to the same department: buck passing, but no page */
+	struct hl_event *r = ev(HL_EV_ORDER_RETURN, "r1", NULL, T0 + 2 * MIN, true);
+	r->order_id = "wo-1";
+	r->reason = "not ours";
+	run(r);
+	struct hl_event *d2 = ev(HL_EV_ORDER_DISPATCH, "d2", NULL, T0 + 3 * MIN, true);
+	d2->case_id = o.case_id;
+	d2->department = "roads";
+	d2->order_id = "wo-2";
+	run(d2);
+	cr_assert_eq(w->n_alerts, 0);
 }
