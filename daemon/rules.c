@@ -824,7 +824,10 @@ static void on_abandoned(struct ctx *x, struct plan *p)
 		say(&x->text, "call %s %s", p->call->call_id, vm ? "went to voicemail" : "abandoned");
 	}
 	struct hl_call *call = p->call;
-	if (call->state != HL_CALL_ENDED)
+	/* An unanswered call is abandoned whatever came first: a call.ended that
+	 * arrived before the abandonment (events out of order) must not hide it
+	 * from the figures either (the same class as issue 16, item 13). */
+	if (call->state != HL_CALL_ENDED || !call->answered_at)
 		call->state = vm ? HL_CALL_VOICEMAIL : HL_CALL_ABANDONED;
 	if (!call->ended_at)
 		call->ended_at = x->at;

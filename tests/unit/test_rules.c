@@ -1898,3 +1898,22 @@ Test(issue16, accepted_fields_are_not_dropped)
 	cr_assert_not_null(strstr(last_desc(f), "case 100 closed (duplicate)"), "%s", last_desc(f));
 	fx_free(f);
 }
+
+/* Item 13, out of order: call.ended (unanswered) before call.abandoned. */
+Test(issue16, abandoned_after_unanswered_end_is_kept)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(ended(f, "e2", "c-1", "no_answer", T0 + 10 * SEC));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e3", "c-1", T0 + 11 * SEC));
+	struct hl_call *c = hl_world_call(f->w, "c-1");
+	cr_assert_eq(c->state, HL_CALL_ABANDONED);
+	cr_assert_eq(c->ended_at, T0 + 10 * SEC);
+	/* an answered call that ended stays ended */
+	ok(offered(f, "e4", "c-2", P1, T0 + MIN));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e5", "c-2", T0 + MIN + SEC));
+	ok(ended(f, "e6", "c-2", "info", T0 + 2 * MIN));
+	ok(on_call(f, HL_EV_VOICEMAIL_LEFT, "e7", "c-2", T0 + 3 * MIN));
+	cr_assert_eq(hl_world_call(f->w, "c-2")->state, HL_CALL_ENDED);
+	fx_free(f);
+}
