@@ -576,6 +576,15 @@ SELECT hltest.eq('privileged: dedupe key whole',
     (SELECT dedupe_key FROM hotline.v_alerts WHERE id = 30), 'repeat:+8613600000009:e33');
 RESET ROLE;
 
+-- Functions that run with their owner's rights bypass the column privileges:
+-- the only one administrators or supervisors may call is ack_alert (which
+-- returns a boolean).  Every other function they may execute runs as them.
+SELECT hltest.eq('SECURITY DEFINER functions for admin/supervisor', (
+    SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
+    WHERE p.pronamespace = 'hotline'::regnamespace AND p.prosecdef
+      AND (has_function_privilege('hotline_admin', p.oid, 'EXECUTE')
+           OR has_function_privilege('hotline_supervisor', p.oid, 'EXECUTE'))), 'ack_alert');
+
 -- NOTIFY payloads (hotline_alert and, from ack_alert, hotline_alert_ack)
 SELECT hltest.eq('notify payload: no digits of D', (
     SELECT regexp_replace(hotline.alert_notify_json(a), '[^0-9]', '', 'g') LIKE '%13600000009%'
