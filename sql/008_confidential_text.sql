@@ -85,7 +85,9 @@ BEGIN
         FROM jsonb_array_elements(j) WITH ORDINALITY AS x (v, n);
         RETURN r;
     WHEN 'string' THEN
-        IF key = 'caller' THEN
+        IF key = 'caller' AND (j #>> '{}') LIKE 'anon:%' THEN
+            RETURN j;                    -- already anonymized (004)
+        ELSIF key = 'caller' THEN
             RETURN to_jsonb(hotline.mask_phone(CASE WHEN (j #>> '{}') ~ '^\s*\+' THEN '+' ELSE '' END
                                                || regexp_replace(j #>> '{}', '[^0-9]', '', 'g')));
         END IF;

@@ -601,6 +601,7 @@ SELECT hltest.eq('mask_text spaces and parens', hotline.mask_text('x (010) 6512 
 SELECT hltest.eq('mask_text short runs and dates kept', hotline.mask_text('case 12, 2024-03-10 10:01, ref 123456'),
     'case 12, 2024-03-10 10:01, ref 123456');
 SELECT hltest.eq('mask_text date then number', hotline.mask_text('2024-03-10 13900000002'), '2024-03-10 139****0002');
+SELECT hltest.eq('mask_json keeps an anonymized caller', hotline.mask_json('{"caller":"anon:12"}'), '{"caller":"anon:12"}'::jsonb);
 SELECT hltest.eq('mask_text: not a date, a number', hotline.mask_text('2024-13-45 99'), '20****4599');
 SELECT hltest.eq('mask_json nested', hotline.mask_json('{"a":[13900000002,"139 0000 0002",{"b":"ok 12"}],"caller":"110"}'),
     '{"a":["139****0002","139****0002",{"b":"ok 12"}],"caller":"*10"}'::jsonb);
