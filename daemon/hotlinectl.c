@@ -209,6 +209,7 @@ static void resolve_target(const struct opts *o, struct target *t)
 	memset(&cfg, 0, sizeof cfg);
 	if (hl_config_load(path, &cfg, err, sizeof err) != 0)
 		fail(EX_USAGE, "%s", err);
+	hl_phone_set_plan(&cfg.phone); /* any number given here normalizes as the daemon does */
 	if (!t->token[0] && cfg.listen.n_tokens > 0)
 		snprintf(t->token, sizeof t->token, "%s", cfg.listen.tokens[0]);
 	if (!t->unix_path[0] && !t->host[0]) {

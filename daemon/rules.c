@@ -857,8 +857,8 @@ static const char *mark_confidential(struct ctx *x, const struct plan *p)
 	if ((ev->confidential != 1 && !lift) || p->offer)
 		return NULL;
 	const char *number = p->cs ? p->cs->caller : p->call ? p->call->caller : NULL;
-	if (!number || !number[0])
-		return NULL;
+	if (!number || !number[0] || strncmp(number, "anon:", 5) == 0)
+		return NULL; /* an anonymized case (sql/004) has no number left to protect */
 	struct hl_caller *r = caller_row(x->w, number);
 	if (r->confidential == !lift)
 		return NULL;
@@ -892,6 +892,8 @@ static void on_answered(struct ctx *x, struct plan *p)
 	if (call->state == HL_CALL_OFFERED)
 		call->state = HL_CALL_ANSWERED;
 	set_str(&call->agent, ev->agent);
+	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
+		call->queue = dup_or_null(ev->queue);
 	call->dirty = true;
 	if (p->cs->status == HL_ST_CLOSED) {
 		note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
@@ -910,7 +912,10 @@ static void on_abandoned(struct ctx *x, struct plan *p)
 		say(&x->text, "call %s %s", p->call->call_id, vm ? "went to voicemail" : "abandoned");
 	}
 	struct hl_call *call = p->call;
-	if (call->state != HL_CALL_ENDED)
+	/* An unanswered call is abandoned whatever came first: a call.ended that
+	 * arrived before the abandonment (events out of order) must not hide it
+	 * from the figures either (the same class as issue 16, item 13). */
+	if (call->state != HL_CALL_ENDED || !call->answered_at)
 		call->state = vm ? HL_CALL_VOICEMAIL : HL_CALL_ABANDONED;
 	if (!call->ended_at)
 		call->ended_at = x->at;
@@ -963,6 +968,10 @@ static void on_attempt(struct ctx *x, struct plan *p)
 	say(&x->text, "callback attempt on case %" PRId64 ": %s", p->cs->id, ev->result);
 	if (ev->agent)
 		say(&x->text, " (by %s)", ev->agent);
+	if (ev->call_id)
+		say(&x->text, " on call %s", ev->call_id);
+	if (ev->note)
+		say(&x->text, " (note)");
 	if (p->cs->status == HL_ST_CLOSED) {
 		note(&x->text, "case is closed: recorded only");
 		return;
@@ -999,6 +1008,8 @@ static void on_transfer(struct ctx *x, struct plan *p)
 	c->transfers++;
 	touch(x, c);
 	say(&x->text, "case %" PRId64 " transferred to %s (transfer %" PRId32 ")", c->id, ev->department, c->transfers);
+	if (ev->reason)
+		say(&x->text, ": %s", ev->reason);
 	int limit = x->cfg->alerts.transfer_limit;
 	if (limit <= 0 || c->transfers != limit + 1)
 		return; /* once per case, when the limit is first exceeded */
@@ -1032,6 +1043,8 @@ static void on_close(struct ctx *x, struct plan *p)
 	c->closed_at = x->at;
 	touch(x, c);
 	note(&x->text, "case %" PRId64 " closed", c->id);
+	if (x->ev->reason)
+		say(&x->text, " (%s)", x->ev->reason);
 	for (int k = 0; k < HL_CK__COUNT; k++)
 		clock_stop(x, c, (enum hl_clock_kind)k);
 	hl_orders_case_closed(x->w, c->id, x->at);
@@ -1083,6 +1096,8 @@ static void on_survey(struct ctx *x, struct plan *p)
 	struct hl_case *c = p->cs;
 	int score = x->ev->score;
 	say(&x->text, "survey on case %" PRId64 ": score %d of 5", c->id, score);
+	if (x->ev->note)
+		say(&x->text, " (note)");
 	clock_meet(x, c, HL_CK_SURVEY);
 	touch(x, c);
 	if (score > 2)

@@ -434,19 +434,37 @@ static bool has_prefix(const char *s, const char *prefix)
 #define PHONE_SHORT_MAX 6
 
 /*
+ * "+" and the digits after it, in international form: after the plan's own
+ * country code one trunk prefix is dropped ("+86 (0)10 ..." as libphonenumber
+ * does), unless what follows is short or starts with the trunk prefix again
+ * (then the digits are the number itself).  So the result never changes when
+ * it goes through here a second time.
+ */
+static int phone_international(const char *digits, const struct hl_phone_plan *plan, char *res, size_t len)
+{
+	const char *cc = plan->country_code;
+	const char *after_cc = digits + strlen(cc);
+	const char *national = after_cc + strlen(plan->trunk_prefix);
+	if (has_prefix(digits, cc) && has_prefix(after_cc, plan->trunk_prefix) &&
+	    strlen(national) > PHONE_SHORT_MAX && !has_prefix(national, plan->trunk_prefix))
+		return snprintf(res, len, "+%s%s", cc, national);
+	return snprintf(res, len, "+%s", digits);
+}
+
+/*
  * Digits with an optional leading '+' (spaces, dashes, '(' ')' '.' ignored
  * anywhere; the '+' must come before every digit; 3..20 digits; anything else
  * is refused).  Then, with a country in the plan, libphonenumber's order:
- *   "+CC..."           already international; "+86 (0)10 ..." loses the
- *                      trunk prefix after the plan's own country code;
- *   "<intl>CC..."      the international prefix means '+': "0086 139..." ;
+ *   "+CC..."           already international (see phone_international);
+ *   "<intl>CC..."      the international prefix means '+': "0086 139...";
  *   "<trunk>NSN"       a national number: "010 12345678" -> "+861012345678";
+ *                      a national number of 6 digits or fewer after the
+ *                      trunk prefix is kept as dialled ("0123");
  *   short (<= 6 digits) a service number, kept: "110", "12345";
  *   anything else      a national number without trunk prefix (mobiles):
  *                      "13900000077" -> "+8613900000077".
- * A national number (after the trunk prefix) of 6 digits or fewer is kept as
- * dialled too.  The result has at most 20 digits and is stable:
- * hl_phone_e164(hl_phone_e164(x)) = hl_phone_e164(x).
+ * The result has at most 20 digits and is stable:
+ * hl_phone_e164(hl_phone_e164(x)) = hl_phone_e164(x) (fuzzed).
  */
 int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, size_t outlen)
 {
@@ -458,29 +476,26 @@ int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, s
 	if (phone_compact(in, buf, sizeof buf) != 0)
 		return -1;
 	const char *cc = plan ? plan->country_code : "";
+	const char *trunk = plan ? plan->trunk_prefix : "";
+	const char *national = buf + strlen(trunk);
 	int n;
 	if (!cc[0]) {
 		n = snprintf(res, sizeof res, "%s", buf);
 	} else if (buf[0] == '+') {
-		const char *rest = buf + 1;
-		size_t cl = strlen(cc);
-		if (has_prefix(rest, cc) && has_prefix(rest + cl, plan->trunk_prefix) &&
-		    strlen(rest + cl + strlen(plan->trunk_prefix)) > PHONE_SHORT_MAX)
-			n = snprintf(res, sizeof res, "+%s%s", cc, rest + cl + strlen(plan->trunk_prefix));
-		else
-			n = snprintf(res, sizeof res, "%s", buf);
+		n = phone_international(buf + 1, plan, res, sizeof res);
 	} else if (has_prefix(buf, plan->international_prefix)) {
 		const char *rest = buf + strlen(plan->international_prefix);
 		if (strlen(rest) < PHONE_MIN_DIGITS)
 			return -1;
-		n = snprintf(res, sizeof res, "+%s", rest);
-	} else if (has_prefix(buf, plan->trunk_prefix) &&
-		   strlen(buf + strlen(plan->trunk_prefix)) > PHONE_SHORT_MAX) {
-		n = snprintf(res, sizeof res, "+%s%s", cc, buf + strlen(plan->trunk_prefix));
-	} else if (strlen(buf) <= PHONE_SHORT_MAX || has_prefix(buf, plan->trunk_prefix)) {
+		n = phone_international(rest, plan, res, sizeof res);
+	} else if (has_prefix(buf, trunk) && strlen(national) <= PHONE_SHORT_MAX) {
+		n = snprintf(res, sizeof res, "%s", buf); /* "0123": too short to be national */
+	} else if (has_prefix(buf, trunk) && !has_prefix(national, trunk)) {
+		n = snprintf(res, sizeof res, "+%s%s", cc, national);
+	} else if (strlen(buf) <= PHONE_SHORT_MAX) {
 		n = snprintf(res, sizeof res, "%s", buf);
 	} else {
-		n = snprintf(res, sizeof res, "+%s%s", cc, buf);
+		n = snprintf(res, sizeof res, "+%s%s", cc, buf); /* a doubled trunk prefix is part of it */
 	}
 	if (n < 0 || (size_t)n >= sizeof res || (size_t)n + 1 > outlen)
 		return -1;

@@ -20,8 +20,9 @@
 -- '+' and 7 or more digits, with any number of spaces, dashes, dots and
 -- parentheses between them; it is shown as its digits masked by
 -- hotline.mask_phone ("+86 139-0000 0003" -> "+86139****0003").  A run that
--- begins with an ISO date (2026-11-20) keeps the date, so the daemon's
--- descriptions ("due 2026-11-20T09:31Z") stay readable.  JSON bodies are
+-- begins with a valid ISO date of 1900..2099 (2026-11-20) keeps the date,
+-- and what follows is looked at on its own, so the daemon's descriptions
+-- ("due 2026-11-20T09:31Z") stay readable.  JSON bodies are
 -- masked value by value, nested objects and arrays included, and a JSON
 -- number of 7 or more digits becomes a masked string.
 
@@ -49,7 +50,7 @@ BEGIN
         pos := strpos(rest, run);
         out := out || left(rest, pos - 1);
         rest := substr(rest, pos + length(run));
-        IF run ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN
+        IF run ~ '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' THEN
             -- a date: keep it, and look at what follows it on its own
             out := out || left(run, 10);
             rest := substr(run, 11) || rest;
@@ -84,7 +85,9 @@ BEGIN
         FROM jsonb_array_elements(j) WITH ORDINALITY AS x (v, n);
         RETURN r;
     WHEN 'string' THEN
-        IF key = 'caller' THEN
+        IF key = 'caller' AND (j #>> '{}') LIKE 'anon:%' THEN
+            RETURN j;                    -- already anonymized (004)
+        ELSIF key = 'caller' THEN
             RETURN to_jsonb(hotline.mask_phone(CASE WHEN (j #>> '{}') ~ '^\s*\+' THEN '+' ELSE '' END
                                                || regexp_replace(j #>> '{}', '[^0-9]', '', 'g')));
         END IF;

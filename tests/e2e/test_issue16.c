@@ -208,3 +208,65 @@ HL_TEST(issue16, ack_notify_payload_is_masked)
 	cr_assert_not_null(strstr(payload, "\"confidential\": true") ? payload : strstr(payload, "\"confidential\":true"),
 	                   "%s", payload);
 }
+
+/* ------------------------- item 14: a contact during a hold restarts update */
+
+HL_TEST(issue16, contact_during_hold_counts_as_last_contact)
+{
+	struct hl_e2e_opts o = { .sla = "update = \"1h\"; resolution = \"10h\";" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	/* opened 50 min ago: 10 min of update left when put on hold 40 min ago */
+	int64_t id = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000141\",\"at\":\"%s\"}",
+	                   iso_at(-3000));
+	ev_ok(c, "{\"type\":\"case.hold\",\"id\":\"h1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-2400));
+	ev_ok(c, "{\"type\":\"callback.attempt\",\"id\":\"t1\",\"case_id\":%lld,\"result\":\"reached\",\"at\":\"%s\"}",
+	      (long long)id, iso_at(-1200));
+	ev_ok(c, "{\"type\":\"case.resume\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-600));
+	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM last_contact_at - (SELECT at FROM hotline.case_events"
+	                           " WHERE event_id = 't1'))::bigint FROM hotline.cases WHERE id = %lld", (long long)id), 0);
+	/* the update clock runs a full hour from the resume, not the 10 min left before the hold */
+	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM k.due_at - e.at)::bigint FROM hotline.clocks k, hotline.case_events e"
+	                           " WHERE k.case_id = %lld AND k.kind = 'update' AND e.event_id = 'r1'", (long long)id), 3600);
+	cr_assert_eq(hl_sql_int(d, "SELECT seq FROM hotline.clocks WHERE case_id = %lld AND kind = 'update'", (long long)id), 2);
+	cr_assert_str_eq(hl_sql_text(d, "SELECT state FROM hotline.clocks WHERE case_id = %lld AND kind = 'update'", (long long)id),
+	                 "pending");
+	/* (the first run, backdated, may have warned before the hold arrived;
+	 * the run started by the contact must not have) */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE dedupe_key LIKE '%%:update:2:%%'"), 0,
+	             "no alert for the run started by the contact");
+}
+
+/* Item 15, harder: three open cases, the two newest closed in the same write
+ * as the call; the store loads only as many of the caller's open cases as
+ * the batch could close, plus one. */
+HL_TEST(issue16, two_closes_and_a_call_in_one_write)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	const char *num = "+8613900000153";
+	int64_t ids[3];
+	for (int i = 0; i < 3; i++) {
+		ids[i] = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o%d\",\"call_id\":\"k%d\",\"caller\":\"%s\",\"at\":\"%s\"}",
+		               i, i, num, iso_at(-900 + 100 * i));
+		ev_ok(c, "{\"type\":\"case.close\",\"id\":\"x%d\",\"case_id\":%lld,\"at\":\"%s\"}", i, (long long)ids[i],
+		      iso_at(-890 + 100 * i));
+	}
+	for (int i = 0; i < 3; i++)
+		ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"r%d\",\"case_id\":%lld,\"at\":\"%s\"}", i, (long long)ids[i],
+		      iso_at(-500 + 10 * i));
+	char lines[1024];
+	int n = snprintf(lines, sizeof lines,
+	                 "{\"type\":\"case.close\",\"id\":\"y2\",\"case_id\":%lld,\"at\":\"%s\"}\n"
+	                 "{\"type\":\"case.close\",\"id\":\"y1\",\"case_id\":%lld,\"at\":\"%s\"}\n"
+	                 "{\"type\":\"call.offered\",\"id\":\"o9\",\"call_id\":\"k9\",\"caller\":\"%s\",\"at\":\"%s\"}\n",
+	                 (long long)ids[2], iso_at(-100), (long long)ids[1], iso_at(-90), num, iso_at(-80));
+	cr_assert_eq(hl_send_raw(c, lines, (size_t)n), 0);
+	json_object *r = NULL;
+	for (int i = 0; i < 3; i++) {
+		r = hl_recv_json(c, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"), "%s", r ? json_object_to_json_string(r) : "no response");
+	}
+	cr_assert_eq(hl_jint(r, "case_id"), ids[0], "the call joins the oldest case, the only one still open");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases WHERE caller = '%s'", num), 3);
+}

@@ -92,6 +92,15 @@ static void fuzz_helpers(const uint8_t *data, size_t size)
 		hl_phone_mask(phone, masked, sizeof masked);
 		check(strlen(masked) == strlen(phone));
 	}
+	/* under country plans (issue 16, item 11): stable, and E.164 or short */
+	static const struct hl_phone_plan plans[] = {{"86", "0", "00"}, {"1", "1", "011"}, {"39", "", "00"}};
+	for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
+		if (hl_phone_e164(s, &plans[i], phone, sizeof phone) != 0)
+			continue;
+		check(hl_phone_e164(phone, &plans[i], again, sizeof again) == 0 && strcmp(phone, again) == 0);
+		/* short, maybe after the trunk prefix */
+		check(phone[0] == '+' || strlen(phone) <= 6 + strlen(plans[i].trunk_prefix));
+	}
 
 	int64_t secs;
 	if (hl_parse_duration(s, &secs) == 0)

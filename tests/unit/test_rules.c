@@ -1865,3 +1865,55 @@ Test(issue16, contact_during_hold_restarts_update_on_resume)
 	cr_assert_eq(u->seq, 3);
 	fx_free(f);
 }
+
+/* Item 7, the same class: optional fields the parser accepts are acted on or
+ * told in the description, never silently dropped. */
+Test(issue16, accepted_fields_are_not_dropped)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	struct hl_event a = E(HL_EV_CALL_ANSWERED, "e2", T0 + MIN);
+	a.call_id = "c-1";
+	a.agent = "a7";
+	a.queue = "complaints";
+	ok(apply(f, a));
+	cr_assert_str_eq(hl_world_call(f->w, "c-1")->queue, "complaints", "queue on call.answered");
+	struct hl_event t = E(HL_EV_CASE_TRANSFER, "e3", T0 + 2 * MIN);
+	t.case_id = 100;
+	t.department = "housing";
+	t.reason = "rent arrears";
+	ok(apply(f, t));
+	cr_assert_not_null(strstr(last_desc(f), "transferred to housing (transfer 1): rent arrears"), "%s", last_desc(f));
+	struct hl_event k = E(HL_EV_CALLBACK_ATTEMPT, "e4", T0 + 3 * MIN);
+	k.case_id = 100;
+	k.result = "busy";
+	k.call_id = "out-1";
+	k.note = "line busy";
+	ok(apply(f, k));
+	cr_assert_not_null(strstr(last_desc(f), "on call out-1 (note)"), "%s", last_desc(f));
+	struct hl_event c = E(HL_EV_CASE_CLOSE, "e5", T0 + 4 * MIN);
+	c.case_id = 100;
+	c.reason = "duplicate";
+	ok(apply(f, c));
+	cr_assert_not_null(strstr(last_desc(f), "case 100 closed (duplicate)"), "%s", last_desc(f));
+	fx_free(f);
+}
+
+/* Item 13, out of order: call.ended (unanswered) before call.abandoned. */
+Test(issue16, abandoned_after_unanswered_end_is_kept)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(ended(f, "e2", "c-1", "no_answer", T0 + 10 * SEC));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e3", "c-1", T0 + 11 * SEC));
+	struct hl_call *c = hl_world_call(f->w, "c-1");
+	cr_assert_eq(c->state, HL_CALL_ABANDONED);
+	cr_assert_eq(c->ended_at, T0 + 10 * SEC);
+	/* an answered call that ended stays ended */
+	ok(offered(f, "e4", "c-2", P1, T0 + MIN));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e5", "c-2", T0 + MIN + SEC));
+	ok(ended(f, "e6", "c-2", "info", T0 + 2 * MIN));
+	ok(on_call(f, HL_EV_VOICEMAIL_LEFT, "e7", "c-2", T0 + 3 * MIN));
+	cr_assert_eq(hl_world_call(f->w, "c-2")->state, HL_CALL_ENDED);
+	fx_free(f);
+}

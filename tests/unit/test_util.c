@@ -540,3 +540,13 @@ Test(phone, normalize_uses_the_configured_plan)
 	hl_phone_set_plan(NULL);
 	cr_assert_str_eq(norm("13900000077"), "13900000077");
 }
+
+/* Found by fuzzing: a trunk prefix doubled after the country code, or after
+ * the international prefix, must give one stable answer. */
+Test(phone, e164_doubled_trunk_prefix_is_stable)
+{
+	e164(&CN, "+860086000101", "+860086000101");
+	e164(&CN, "0086 0 10 1234 5678", "+861012345678");
+	e164(&US, "1 1 202 555 0123", "+1112025550123"); /* the second 1 is kept: stable */
+	e164(&US, "+1 1 1 202 555 0123", "+1112025550123");
+}
