@@ -225,7 +225,7 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 			}
 	}
 	log_notice("alert: %s%s", escalated ? "escalated " : "", kind);
-	subscribers_deliver(id, alert_json, masked_json);
+	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
 	webhooks_post(alert_json);
 }
 

@@ -936,6 +936,9 @@ static void deliver_alerts(int stmt, bool upd)
 			alerts_deliver(id, PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5), kind, escalated);
 			if (escalated)
 				hl->stats.alerts_escalated++;
+		} else {
+			/* acknowledged: wallboards take it off their screens */
+			subscribers_deliver(SUB_ACK, id, PQgetvalue(r, i, 3), PQgetvalue(r, i, 6));
 		}
 	}
 }

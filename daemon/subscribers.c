@@ -65,13 +65,14 @@ void subscribers_remove(struct subscriber *s)
 	free(s);
 }
 
-void subscribers_deliver(int64_t id, const char *alert_json, const char *masked_json)
+void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json)
 {
 	struct subscriber *s;
 	for (s = LIST_FIRST(&subs); s; s = next_in_delivery) {
 		next_in_delivery = LIST_NEXT(s, entry);
-		s->fn(s->owner, id, alert_json, masked_json);
-		hl->stats.alerts_pushed++;
+		s->fn(s->owner, what, id, alert_json, masked_json);
+		if (what == SUB_ALERT)
+			hl->stats.alerts_pushed++;
 	}
 	next_in_delivery = NULL;
 }
@@ -88,9 +89,12 @@ void subscribers_free(void)
 
 /* ------------------------------------------------- socket subscribers */
 
-static void conn_sub_push(void *owner, int64_t id, const char *alert_json, const char *masked_json)
+static void conn_sub_push(void *owner, enum sub_event what, int64_t id, const char *alert_json,
+                          const char *masked_json)
 {
 	(void)id, (void)masked_json; /* socket clients are trusted (Unix permissions or a token) */
+	if (what != SUB_ALERT)
+		return;               /* the contract pushes new and escalated alerts only */
 	char *line = hl_push_alert(alert_json);
 	conn_push(owner, line, strlen(line));
 	free(line);

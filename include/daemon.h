@@ -126,10 +126,12 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 
 /* One list for every alert subscriber: socket `subscribe` and SSE clients. */
 struct subscriber;
-typedef void (*subscriber_fn)(void *owner, int64_t id, const char *alert_json, const char *masked_json);
+enum sub_event { SUB_ALERT, SUB_ACK }; /* a new or escalated alert; an acknowledgement */
+typedef void (*subscriber_fn)(void *owner, enum sub_event what, int64_t id, const char *alert_json,
+                              const char *masked_json);
 struct subscriber *subscribers_add(subscriber_fn fn, void *owner);
 void subscribers_remove(struct subscriber *s); /* safe from inside its own callback */
-void subscribers_deliver(int64_t id, const char *alert_json, const char *masked_json);
+void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json);
 size_t subscribers_count(void);
 void subscribers_free(void);
 void alerts_subscribe(struct conn *c);   /* socket subscribers */
