@@ -53,7 +53,7 @@ $(B)/obj/migrations.o: $(B)/obj/migrations.c include/migrations.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The wallboard's page, script and style, embedded like the SQL (web/ keeps them as real files).
-WEB_SRC := web/wallboard.html web/wallboard.js web/wallboard.css
+WEB_SRC := web/wallboard.html web/wallboard.js web/wallboard.css web/favicon.svg
 $(B)/obj/web_assets.c: mk/embed-web.sh $(WEB_SRC) | $(B)/obj
 	sh mk/embed-web.sh $(WEB_SRC) > $@
 

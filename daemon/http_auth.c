@@ -203,6 +203,7 @@ static void session_json(struct evhttp_request *req, const struct http_principal
 	json_object_object_add(o, "name", json_object_new_string(who->name));
 	json_object_object_add(o, "role", json_object_new_string(role_names[who->role]));
 	json_object_object_add(o, "auth", json_object_new_boolean(auth_on));
+	json_object_object_add(o, "signed_in", json_object_new_boolean(true));
 	if (who->via_cookie)
 		json_object_object_add(o, "csrf", json_object_new_string(who->csrf));
 	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -253,10 +254,11 @@ void http_session(struct evhttp_request *req)
 
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
+		/* 200 either way: the page asks before it knows, and a 401 would be a console error */
 		if (http_auth(req, &who))
 			session_json(req, &who, auth_on);
 		else
-			http_send_error(req, 401, "unauthorized", "not signed in");
+			http_send_text(req, 200, "application/json", "{\"signed_in\":false,\"auth\":true}", 31);
 		return;
 	case EVHTTP_REQ_DELETE:
 		snprintf(cookie, sizeof cookie, COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", secure);

@@ -60,7 +60,7 @@ size_t sse_clients(void);
 
 /* ----------------------------------------------------------- wallboard.c */
 
-/* Serve "/", "/wallboard.js", "/wallboard.css"; false when the path is not one of them. */
+/* Serve "/" and the embedded files (/wallboard.js, /wallboard.css, /favicon.svg); false for other paths. */
 bool wallboard_serve(struct evhttp_request *req, const char *path);
 
 #endif

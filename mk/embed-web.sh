@@ -14,6 +14,7 @@ for f in "$@"; do
 	*.html) type='text/html; charset=utf-8' ;;
 	*.js)   type='text/javascript; charset=utf-8' ;;
 	*.css)  type='text/css; charset=utf-8' ;;
+	*.svg)  type='image/svg+xml' ;;
 	*)      type='application/octet-stream' ;;
 	esac
 	printf '\t{ "/%s", "%s",\n' "$name" "$type"

@@ -162,7 +162,9 @@ function started(session) {
 async function start() {
   try {
     const r = await api('/v1/session');
-    if (r.ok) started(await r.json());
+    const s = r.ok ? await r.json() : null;
+    if (s && s.signed_in) started(s);
+    else if (s) showSignin();
   } catch (e) {
     if (e.message !== 'unauthorized') setTimeout(start, 2000); /* daemon not up yet */
   }
@@ -209,10 +211,15 @@ function startStream() {
       state.retryTimer = setTimeout(async () => {
         try {
           const r = await api('/v1/session');
-          if (r.ok) {
-            state.session = await r.json();
+          const s = r.ok ? await r.json() : null;
+          if (s && s.signed_in) {
+            state.session = s;
             startStream();
             loadBoard();
+            return;
+          }
+          if (s) {
+            showSignin();
             return;
           }
         } catch (e) {
