@@ -187,12 +187,20 @@ static void pending_finish(struct pending *p)
 		if (p->evcon)
 			evhttp_connection_set_closecb(p->evcon, NULL, NULL);
 		if (p->kind == P_EVENTS) {
+			/* 503 when any event found the database unreachable: the body still
+			 * says which were stored; resending all of it is safe (ids) */
+			bool unavailable = false;
 			struct evbuffer *b = evbuffer_new();
-			for (size_t i = 0; i < p->n; i++)
+			for (size_t i = 0; i < p->n; i++) {
 				evbuffer_add(b, p->replies[i], strlen(p->replies[i]));
+				unavailable |= strstr(p->replies[i], "\"code\":\"unavailable\"") != NULL;
+			}
+			struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
 			http_common_headers(p->req);
-			evhttp_add_header(evhttp_request_get_output_headers(p->req), "Content-Type", "application/x-ndjson");
-			evhttp_send_reply(p->req, 200, "OK", b);
+			evhttp_add_header(h, "Content-Type", "application/x-ndjson");
+			if (unavailable)
+				evhttp_add_header(h, "Retry-After", "5");
+			evhttp_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
 			evbuffer_free(b);
 		} else {
 			answer_read(p);
@@ -243,7 +251,7 @@ static bool database_ok(struct evhttp_request *req)
 		http_send_error(req, 503, "unavailable", "shutting down; retry");
 		return false;
 	}
-	if (!store_connected()) {
+	if (store_unavailable()) {
 		http_send_error(req, 503, "unavailable", "database unavailable; nothing was stored; retry later");
 		return false;
 	}

@@ -17,10 +17,11 @@
  *   : hb                     a heartbeat comment every HEARTBEAT_S
  *
  * HTTP readers never see a confidential number whole (the masked form is
- * the NOTIFY one).  A client that does not read is dropped as soon as its
- * unsent output passes listen.max_output - at a push or a heartbeat - so it
- * never holds memory or stalls anybody else; the browser reconnects by
- * itself and resumes.  The heartbeat also finds clients that went away.
+ * the NOTIFY one).  A client that does not read is dropped, as a socket
+ * subscriber is, when its unsent output passes 4 x listen.max_output or stays
+ * above max_output for 2 s (checked at each push and heartbeat), so it never
+ * holds much memory or stalls anybody else; a reading client survives a
+ * burst.  The browser reconnects by itself and resumes.  The heartbeat also finds clients that went away.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct sse {
 	struct subscriber *sub;          /* NULL until the replay was sent */
 	struct req sreq;                 /* the subscribe request */
 	bool in_store;                   /* sreq not answered yet: the store holds &sreq */
+	hl_ms over_since;                /* monotonic ms since unsent output is above max_output; 0 = not */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
@@ -99,8 +101,17 @@ static bool sse_write(struct sse *s, const char *text, size_t len)
 	evhttp_send_reply_chunk(s->req, b);
 	evbuffer_free(b);
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-	size_t pending = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
-	if (pending > hl->cfg->listen.max_output) {
+	size_t pending = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0, max = hl->cfg->listen.max_output;
+	/* as for socket subscribers (conn.c): at once past 4 x max_output, or
+	 * when above max_output for 2 s; a reader survives a burst of alerts */
+	if (pending <= max) {
+		s->over_since = 0;
+		return true;
+	}
+	hl_ms now = mono_ms();
+	if (!s->over_since)
+		s->over_since = now;
+	if (pending > 4 * max || now - s->over_since > 2000) {
 		sse_drop(s, "output not read (over listen.max_output)");
 		return false;
 	}

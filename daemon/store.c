@@ -1497,3 +1497,4 @@ void store_free(void)
 }
 
 bool store_connected(void) { return S.pg && S.state >= S_IDLE; }
+bool store_unavailable(void) { return S.gave_up; }

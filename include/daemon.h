@@ -99,6 +99,7 @@ void store_submit(struct req *r);
 void store_fire(int64_t case_id, enum hl_clock_kind kind, int32_t seq);
 void store_escalate(int64_t alert_id);
 bool store_connected(void);
+bool store_unavailable(void); /* down longer than requests may wait: they are answered `unavailable` */
 bool store_idle(void);       /* nothing queued or in flight */
 size_t store_queued(void);
 
