@@ -440,7 +440,7 @@ void http_api_route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (strcmp(rest, "alerts/stream") == 0) {
-		if (!get)
+		if (cmd != EVHTTP_REQ_GET)
 			http_send_error(req, 405, "method_not_allowed", "GET");
 		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req))
 			sse_open(req, stream_since(req));

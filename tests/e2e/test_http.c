@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #define SUP "Authorization: Bearer sup-token\r\n"
 #define VIEW "Authorization: Bearer view-token\r\n"
 #define ING "Authorization: Bearer ing-token\r\n"
@@ -760,4 +763,53 @@ HL_TEST(http, sse_stalled_client_dropped)
 	json_object *st = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
 	cr_assert_eq(hl_jint(st, "stats.subscribers"), 1, "only the reading stream is left");
 	(void)stalled;
+}
+
+/* http.tls: HTTPS with listen.tls's certificate (verified by the client); plain HTTP gets nothing */
+HL_TEST(http, https_with_the_tcp_certificate)
+{
+	char *dir = keep(malloc(64));
+	snprintf(dir, 64, "/tmp/hl-http-tls-%d", (int)getpid());
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+	         "-addext subjectAltName=IP:127.0.0.1 -keyout %s/k.pem -out %s/c.pem >%s/openssl.log 2>&1", dir, dir, dir, dir);
+	cr_assert_eq(system(cmd), 0, "openssl req failed");
+	char *listen = keep(malloc(512)), *extra = keep(malloc(64));
+	snprintf(listen, 512, "tls = { cert = \"%s/c.pem\"; key = \"%s/k.pem\"; };", dir, dir);
+	snprintf(extra, 64, "tls = true;");
+	up(extra, NULL, listen);
+
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	char ca[128];
+	snprintf(ca, sizeof ca, "%s/c.pem", dir);
+	cr_assert_eq(SSL_CTX_load_verify_locations(ctx, ca, NULL), 1);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL *ssl = SSL_new(ctx);
+	X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+	int fd = tcp_connect(http_port, 0);
+	SSL_set_fd(ssl, fd);
+	int ok = SSL_connect(ssl);
+	char req[256], resp[4096] = { 0 };
+	int n = snprintf(req, sizeof req, "GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" VIEW "\r\n");
+	int got = 0;
+	if (ok == 1 && SSL_write(ssl, req, n) == n) {
+		int r;
+		while (got < (int)sizeof resp - 1 && (r = SSL_read(ssl, resp + got, (int)sizeof resp - 1 - got)) > 0)
+			got += r;
+	}
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	sock_close(fd);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(ok, 1, "TLS handshake with the listen.tls certificate");
+	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0 && strstr(resp, "overdue_callbacks"), "%s", resp);
+	/* plain HTTP on the HTTPS port: no HTTP answer */
+	int p = tcp_connect(http_port, 0);
+	send_all(p, "GET /healthz HTTP/1.0\r\n\r\n", 25);
+	struct pollfd pf = { p, POLLIN, 0 };
+	char b[64] = { 0 };
+	if (poll(&pf, 1, 3000) == 1)
+		(void)!recv(p, b, sizeof b - 1, 0);
+	cr_assert(strncmp(b, "HTTP/", 5) != 0, "plain HTTP answered on the HTTPS port: %s", b);
 }
