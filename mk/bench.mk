@@ -22,3 +22,12 @@ $(BENCH_B)/limit: tests/bench/limit.c include/store_sql.h | $(BENCH_B)
 bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit
 	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) \
 	LIMIT_BIN=$(abspath $(BENCH_B)/limit) scripts/bench.sh run
+
+# 1,000 SSE clients, alerts while ingest continues (scripts/bench-sse.sh; docs/performance.md "SSE fan-out")
+$(BENCH_B)/ssefan: tests/bench/ssefan.c | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ $<
+
+.PHONY: bench-sse
+bench-sse: $(B)/hotlined $(BENCH_B)/ssefan
+	HOTLINED_BIN=$(abspath $(B)/hotlined) SSEFAN_BIN=$(abspath $(BENCH_B)/ssefan) scripts/bench-sse.sh
+bench: bench-sse
