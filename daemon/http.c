@@ -138,6 +138,7 @@ int http_open(const struct hl_config *cfg)
 void http_close(void)
 {
 	sse_close_all();
+	http_api_free();
 	if (http) {
 		evhttp_free(http);
 		http = NULL;

@@ -15,6 +15,12 @@
  * done, i.e. after COMMIT, in request order.  Reads are single statements
  * (req.read_sql, functions of sql/011_http.sql) run in the store's pipeline.
  *
+ * The figures come from hotline.daily_figures, a report over the whole
+ * history (seconds on ten million events, docs/explain.md), and the reads
+ * share the store's one connection with the events' commits.  So the board
+ * and the figures are cached for READ_CACHE_MS: any number of wall screens
+ * cost one such query per interval, not one each.
+ *
  * A client that goes away while its requests are in the store: the
  * connection's close callback forgets the evhttp request (freeing it when
  * libevent left it to us); the store's answers are then dropped.  Events
@@ -50,6 +56,54 @@ struct pending {
 static const char READ_CASE[] = "SELECT hotline.http_case_json($1::bigint)";
 static const char READ_FIGURES[] = "SELECT hotline.http_figures_json($1::date)";
 static const char READ_BOARD[] = "SELECT hotline.http_board_json()";
+
+#define READ_CACHE_MS 30000
+#define READ_CACHE_N 8
+
+/* Recent answers of the report reads (board, figures by day). */
+static struct {
+	const char *sql;
+	char param[64];
+	char *text;
+	hl_ms at; /* monotonic */
+} cache[READ_CACHE_N];
+
+static bool cacheable(const char *sql) { return sql == READ_BOARD || sql == READ_FIGURES; }
+
+static const char *cache_get(const char *sql, const char *param)
+{
+	for (int i = 0; i < READ_CACHE_N; i++)
+		if (cache[i].text && cache[i].sql == sql && strcmp(cache[i].param, param ? param : "") == 0 &&
+		    mono_ms() - cache[i].at < READ_CACHE_MS)
+			return cache[i].text;
+	return NULL;
+}
+
+static void cache_put(const char *sql, const char *param, const char *text)
+{
+	int slot = 0;
+	for (int i = 0; i < READ_CACHE_N; i++) {
+		if (cache[i].sql == sql && strcmp(cache[i].param, param ? param : "") == 0) {
+			slot = i;
+			break;
+		}
+		if (cache[i].at < cache[slot].at)
+			slot = i; /* else the oldest */
+	}
+	free(cache[slot].text);
+	cache[slot].sql = sql;
+	snprintf(cache[slot].param, sizeof cache[slot].param, "%s", param ? param : "");
+	cache[slot].text = strdup(text);
+	cache[slot].at = mono_ms();
+}
+
+void http_api_free(void)
+{
+	for (int i = 0; i < READ_CACHE_N; i++) {
+		free(cache[i].text);
+		cache[i].text = NULL;
+	}
+}
 
 /* ------------------------------------------------------------ replies */
 
@@ -176,6 +230,8 @@ static void answer_read(struct pending *p)
 	} else if (strcmp(reply, "null") == 0) {
 		http_send_error(req, 404, p->kind == P_CASE ? "unknown_case" : "not_found", "no such object");
 	} else {
+		if (cacheable(p->reqs[0].read_sql))
+			cache_put(p->reqs[0].read_sql, p->reqs[0].read_params[0], reply);
 		http_send_text(req, 200, "application/json", reply, strlen(reply));
 	}
 	json_object_put(holder);
@@ -230,6 +286,11 @@ static struct req *pending_req(struct pending *p, size_t i)
 
 static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
 {
+	const char *hit = cacheable(sql) ? cache_get(sql, param) : NULL;
+	if (hit) {
+		http_send_text(req, 200, "application/json", hit, strlen(hit));
+		return;
+	}
 	struct pending *p = pending_new(req, kind, 1);
 	struct req *r = pending_req(p, 0);
 	r->read_sql = sql;

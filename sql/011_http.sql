@@ -44,6 +44,10 @@ $$;
 --                      the shape {department, orders: [{order_id, case_id,
 --                      due_at, late_s, ...}]}
 --   figures:           today's, as /v1/figures
+--   open_alert_ids:    the ids of every open alert (at most 10,000; `open_alerts`
+--                      counts them all), so a board drops alerts acknowledged
+--                      elsewhere (in psql, say) that no stream announced; only
+--                      ids up to max_alert_id (newer ones were raised after)
 CREATE FUNCTION hotline.http_board_json() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hotline AS $$
 SELECT json_build_object(
@@ -74,6 +78,10 @@ SELECT json_build_object(
                 WHERE a.case_id = k.case_id AND a.kind = 'callback_overdue' AND a.acked_at IS NULL
                 ORDER BY a.id DESC LIMIT 1) al ON true), '[]'::json),
     'overdue_orders', '[]'::json,
+    'open_alerts', (SELECT count(*) FROM hotline.alerts WHERE acked_at IS NULL),
+    'max_alert_id', (SELECT max(id) FROM hotline.alerts),
+    'open_alert_ids', coalesce((SELECT json_agg(o.id ORDER BY o.id) FROM (SELECT id FROM hotline.alerts
+        WHERE acked_at IS NULL ORDER BY id DESC LIMIT 10000) o), '[]'::json),
     'figures', hotline.http_figures_json(NULL)::json)::text
 $$;
 

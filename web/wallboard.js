@@ -327,6 +327,15 @@ async function loadBoard() {
     const r = await api('/v1/board');
     if (r.ok) {
       state.board = await r.json();
+      /* alerts acknowledged where no stream told us (psql): drop them */
+      const ids = state.board.open_alert_ids;
+      if (ids && ids.length === state.board.open_alerts) {
+        const open = new Set(ids);
+        let gone = false;
+        for (const id of [...state.alerts.keys()])
+          if (!open.has(id) && id <= (state.board.max_alert_id || 0)) gone = state.alerts.delete(id) || gone;
+        if (gone) renderAlerts();
+      }
       renderBoard();
     }
   } catch (e) { /* the next tick tries again */ }
