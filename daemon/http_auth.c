@@ -23,7 +23,10 @@
  * Origin header, when the browser sends one, must name this very host.
  * SameSite=Strict keeps the cookie off cross-site requests in the first
  * place.  Requests with a bearer token need none of this: browsers never add
- * that header by themselves.
+ * that header by themselves (so a softphone's own page on another origin may
+ * POST events with its token).  Without tokens (loopback only) the Origin
+ * check still applies: a foreign page must not reach 127.0.0.1 through the
+ * supervisor's browser.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +186,11 @@ static bool origin_ok(struct evhttp_request *req)
 
 bool http_check_csrf(struct evhttp_request *req, const struct http_principal *who)
 {
+	/* a bearer token is never sent by a browser on its own: nothing to forge */
+	if (!who->via_cookie && !who->any_role)
+		return true;
+	/* a cookie, or no credentials at all (loopback without tokens): a page of
+	 * another site must not be able to make the browser act */
 	if (!origin_ok(req)) {
 		http_send_error(req, 403, "forbidden", "Origin: not this host");
 		return false;

@@ -48,7 +48,8 @@ bool http_role_allows(const struct http_principal *who, int role);
 /* 401/403 answered unless `who` is authenticated with the role; returns true when allowed. */
 bool http_require(struct evhttp_request *req, struct http_principal *who, int role);
 /* For cookie sessions: the X-CSRF-Token header must match and Origin (when
- * sent) must name this host.  Answers 403 and returns false otherwise. */
+ * sent) must name this host; without tokens configured, Origin is checked
+ * too; bearer tokens need neither.  Answers 403 and returns false otherwise. */
 bool http_check_csrf(struct evhttp_request *req, const struct http_principal *who);
 /* POST /v1/session (sign in), GET /v1/session (who am I), DELETE /v1/session (sign out). */
 void http_session(struct evhttp_request *req);

@@ -62,6 +62,10 @@ HL_TEST(http, tokens_and_roles)
 	cr_assert_eq(http("POST", "/v1/alerts/1/ack", NULL, NULL)->status, 401);
 	cr_assert_eq(http("GET", "/v1/nothing", VIEW, NULL)->status, 404);
 	cr_assert_eq(http("GET", "/v1/events", ING, NULL)->status, 405);
+	/* a bearer token is not ambient: another origin may use it (a softphone's page) */
+	cr_assert_eq(http("POST", "/v1/events", ING "Origin: https://softphone.example\r\n",
+	                  "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"o1\",\"caller\":\"+8613800000009\"}")->status,
+	             200);
 	/* the page itself carries no data: it is served without a token */
 	cr_assert_eq(http("GET", "/", NULL, NULL)->status, 200);
 	cr_assert_eq(http("GET", "/healthz", NULL, NULL)->status, 200);
@@ -431,6 +435,8 @@ HL_TEST(http, no_tokens_needs_loopback)
 	int64_t a = transfer_loop(d2, 1, "+8613800000001");
 	char path[64];
 	snprintf(path, sizeof path, "/v1/alerts/%lld/ack", (long long)a);
+	/* no credentials at all: a foreign page must not act through the browser */
+	cr_assert_eq(http("POST", path, "Origin: http://evil.example\r\n", NULL)->status, 403);
 	cr_assert_eq(http("POST", path, NULL, NULL)->status, 200);
 	char *by = hl_sql_text(d2, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)a);
 	cr_assert(by && strcmp(by, "local") == 0);
