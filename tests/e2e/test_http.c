@@ -535,3 +535,28 @@ HL_TEST(http, https_with_the_tcp_certificate)
 		(void)!recv(p, b, sizeof b - 1, 0);
 	cr_assert(strncmp(b, "HTTP/", 5) != 0, "plain HTTP answered on the HTTPS port: %s", b);
 }
+
+/* an escalation comes again on the stream with the same id and the new level */
+HL_TEST(http, sse_escalation_same_id_new_level)
+{
+	http_port = free_port();
+	char *top = keep(malloc(256));
+	snprintf(top, 256, "http = { listen = \"127.0.0.1:%d\"; };", http_port);
+	hl_d_up(&(struct hl_e2e_opts){ .top = top, .sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";",
+	                               .escalation = "after = \"1s\"; max_level = 2;" });
+	wait_http();
+	struct sse *s = sse_open("/v1/alerts/stream", NULL, 0);
+	struct sse_ev ev;
+	cr_assert(!sse_next(s, &ev, 300), "no open alert yet");
+	cr_assert_eq(post_events("{\"type\":\"call.abandoned\",\"id\":\"x1\",\"call_id\":\"x1\",\"caller\":\"+8613800000001\"}")->status,
+	             200);
+	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id > 0, "overdue alert");
+	int64_t id = ev.id;
+	json_object *o = json_tokener_parse(ev.data);
+	cr_assert_eq(hl_jint(o, "level"), 1);
+	json_object_put(o);
+	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id == id, "the escalation: id %lld", (long long)ev.id);
+	o = json_tokener_parse(ev.data);
+	cr_assert_eq(hl_jint(o, "level"), 2, "%s", ev.data);
+	json_object_put(o);
+}
