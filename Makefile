@@ -64,7 +64,15 @@ $(B)/obj/migrations.c: mk/embed-sql.sh $(wildcard sql/*.sql) | $(B)/obj
 $(B)/obj/migrations.o: $(B)/obj/migrations.c include/migrations.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(CORE_OBJ)
+# The wallboard's page, script and style, embedded like the SQL (web/ keeps them as real files).
+WEB_SRC := web/wallboard.html web/wallboard.js web/wallboard.css web/favicon.svg
+$(B)/obj/web_assets.c: mk/embed-web.sh $(WEB_SRC) | $(B)/obj
+	sh mk/embed-web.sh $(WEB_SRC) > $@
+
+$(B)/obj/web_assets.o: $(B)/obj/web_assets.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(B)/obj/web_assets.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)

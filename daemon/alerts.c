@@ -6,9 +6,9 @@
  * transaction).  Only after COMMIT does the store call alerts_deliver(), so
  * a subscriber never sees an alert that could still roll back.
  *
- * Subscribers are connections that sent `subscribe`; a push is queued on
- * each (conn_push), and a subscriber that does not read is dropped by conn.c
- * once its output exceeds listen.max_output, so it never stalls the others.
+ * Subscribers (socket `subscribe` and SSE clients) are kept in one list in
+ * subscribers.c; a subscriber that does not read is dropped once its output
+ * exceeds listen.max_output, so it never stalls the others.
  *
  * Webhooks: each alert is POSTed as JSON to every configured URL with
  * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx)
@@ -46,10 +46,6 @@
 #include "daemon.h"
 #include "protocol.h"
 
-struct sub {
-	LIST_ENTRY(sub) entry;
-	struct conn *conn;
-};
 
 struct delivery {
 	LIST_ENTRY(delivery) entry;
@@ -60,8 +56,6 @@ struct delivery {
 	struct evhttp_connection *hc;
 };
 
-static LIST_HEAD(, sub) subs = LIST_HEAD_INITIALIZER(subs);
-static size_t n_subs;
 static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
 static size_t n_deliveries;
 static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
@@ -108,31 +102,6 @@ static SSL_CTX *tls_client_ctx(void)
 		SSL_CTX_set_verify(client_tls, SSL_VERIFY_PEER, NULL);
 	}
 	return client_tls;
-}
-
-size_t alerts_subscribers(void) { return n_subs; }
-
-void alerts_subscribe(struct conn *c)
-{
-	struct sub *s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
-	s->conn = c;
-	LIST_INSERT_HEAD(&subs, s, entry);
-	n_subs++;
-}
-
-void alerts_unsubscribe(struct conn *c)
-{
-	struct sub *s;
-	LIST_FOREACH(s, &subs, entry) {
-		if (s->conn == c) {
-			LIST_REMOVE(s, entry);
-			free(s);
-			n_subs--;
-			return;
-		}
-	}
 }
 
 static void delivery_free(struct delivery *d)
@@ -298,11 +267,8 @@ void alerts_webhooks_post(const char *alert_json, const char *masked_json)
 	}
 }
 
-void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
+void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json, const char *kind, bool escalated)
 {
-	struct sub *s, *tmp;
-	char *line = hl_push_alert(alert_json);
-	size_t len = strlen(line);
 
 	if (!escalated) {
 		static const char *const kinds[] = { "callback", "update", "resolution", "survey",
@@ -315,24 +281,13 @@ void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
 			}
 	}
 	log_notice("alert: %s%s", escalated ? "escalated " : "", kind);
-	/* conn_push may drop a slow subscriber, which unlinks it: iterate safely */
-	for (s = LIST_FIRST(&subs); s; s = tmp) {
-		tmp = LIST_NEXT(s, entry);
-		conn_push(s->conn, line, len);
-		hl->stats.alerts_pushed++;
-	}
-	free(line);
+	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
 }
 
 void alerts_free(void)
 {
-	struct sub *s;
 	struct delivery *d;
-	while ((s = LIST_FIRST(&subs))) {
-		LIST_REMOVE(s, entry);
-		free(s);
-	}
-	n_subs = 0;
+	subscribers_free();
 	while ((d = LIST_FIRST(&deliveries)))
 		delivery_free(d);
 	if (client_tls) {

@@ -1080,12 +1080,13 @@ static int load_sla(const struct ld *ld, const config_setting_t *root, struct hl
 
 static const char *const repeat_keys[] = {"window", "threshold", NULL};
 static const char *const escalation_keys[] = {"after", "max_level", NULL};
-static const char *const alerts_keys[] = {"transfer_limit", NULL};
+static const char *const alerts_keys[] = {"transfer_limit", "replay_max", NULL};
 static const char *const webhooks_keys[] = {"urls", "timeout", "max_retries", "max_pending", NULL};
 static const char *const webhook_keys[] = {"url", "mask_confidential", NULL};
 static const char *const dns_keys[] = {"nameserver", NULL};
 static const char *const log_keys[] = {"level", NULL};
-static const char *const http_keys[] = {"listen", NULL};
+static const char *const http_keys[] = {"listen", "tokens", "max_body", "tls", NULL};
+static const char *const http_token_keys[] = {"token", "name", "role", NULL};
 
 static int load_repeat(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1120,7 +1121,8 @@ static int load_alerts(const struct ld *ld, const config_setting_t *root, struct
 		return -1;
 	if (!g)
 		return 0;
-	return get_int(ld, g, "transfer_limit", 1, 1000, &cfg->alerts.transfer_limit);
+	return get_int(ld, g, "transfer_limit", 1, 1000, &cfg->alerts.transfer_limit) ||
+	       get_int(ld, g, "replay_max", 1, 1000000, &cfg->alerts.replay_max);
 }
 
 /*
@@ -1235,7 +1237,51 @@ static int load_http(const struct ld *ld, const config_setting_t *root, struct h
 		return -1;
 	if (!g)
 		return 0;
-	return get_address(ld, g, "listen", &cfg->http.listen);
+	const config_setting_t *list, *s;
+	if (get_address(ld, g, "listen", &cfg->http.listen) ||
+	    get_size(ld, g, "max_body", 1024, 1024 * MIB, &cfg->http.max_body) || get_group_list(ld, g, "tokens", &list))
+		return -1;
+	if ((s = member(g, "tls"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail_type(ld, s, "a boolean");
+		cfg->http.tls = config_setting_get_bool(s);
+		if (cfg->http.tls && !cfg->listen.tls_cert)
+			return fail(ld, s, "HTTPS uses listen.tls's cert and key: set them first");
+	}
+	size_t n = list ? (size_t)config_setting_length(list) : 0;
+	if (n && !(cfg->http.tokens = calloc(n, sizeof *cfg->http.tokens)))
+		return fail_oom(ld, list);
+	static const char *const roles[] = {"", "ingest", "viewer", "supervisor"};
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		struct hl_http_token *t = &cfg->http.tokens[i];
+		const char *tok = NULL, *name = NULL, *role = NULL;
+		cfg->http.n_tokens = i + 1;
+		if (check_keys(ld, e, http_token_keys) || get_str(ld, e, "token", &tok, &s))
+			return -1;
+		if (!tok || tok[0] == '\0' || strlen(tok) > 256 || has_control(tok))
+			return fail(ld, s ? s : e, "token: 1..256 bytes without control characters");
+		if (set_str(ld, s, &t->token, tok, false) || get_str(ld, e, "name", &name, &s))
+			return -1;
+		if (!name || name[0] == '\0' || strlen(name) > 128 || has_control(name))
+			return fail(ld, s ? s : e, "name: 1..128 bytes without control characters (stored as acked_by)");
+		if (set_str(ld, s, &t->name, name, false) || get_str(ld, e, "role", &role, &s))
+			return -1;
+		for (int r = HL_ROLE_INGEST; r <= HL_ROLE_SUPERVISOR && role; r++)
+			if (strcmp(role, roles[r]) == 0)
+				t->role = r;
+		if (!t->role)
+			return fail(ld, s ? s : e, "role: one of ingest, viewer, supervisor");
+	}
+	if (cfg->http.listen && cfg->http.n_tokens == 0) {
+		char host[256];
+		int port;
+		if (hl_config_split_hostport(cfg->http.listen, host, sizeof host, &port) != 0 ||
+		    !(strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0))
+			return fail(ld, member(g, "listen"), "without http.tokens the listener must be on a loopback "
+			            "address (127.0.0.1, ::1 or localhost): anyone who reaches it could ingest and acknowledge");
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- phone */
@@ -1306,6 +1352,8 @@ static int set_defaults(const struct ld *ld, const config_setting_t *root, struc
 	cfg->escalation.after_ms = 15LL * MINUTE_S * 1000;
 	cfg->escalation.max_level = 3;
 	cfg->alerts.transfer_limit = 3;
+	cfg->alerts.replay_max = 1000;
+	cfg->http.max_body = MIB;
 	cfg->webhooks.timeout_s = 5;
 	cfg->webhooks.max_retries = 5;
 	cfg->webhooks.max_pending = 10000;
@@ -1470,6 +1518,11 @@ void hl_config_free(struct hl_config *cfg)
 	free(cfg->http.listen);
 	free(cfg->dns.nameserver);
 	free_strv(cfg->hotspot.key, cfg->hotspot.n_key);
+	for (size_t i = 0; i < cfg->http.n_tokens; i++) {
+		free(cfg->http.tokens[i].token);
+		free(cfg->http.tokens[i].name);
+	}
+	free(cfg->http.tokens);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1574,6 +1627,14 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 		return "http.listen";
 	if (str_differs(a->dns.nameserver, b->dns.nameserver))
 		return "dns.nameserver";
+	if (a->http.n_tokens != b->http.n_tokens)
+		return "http.tokens";
+	for (size_t i = 0; i < a->http.n_tokens; i++)
+		if (strcmp(a->http.tokens[i].token, b->http.tokens[i].token) ||
+		    strcmp(a->http.tokens[i].name, b->http.tokens[i].name) || a->http.tokens[i].role != b->http.tokens[i].role)
+			return "http.tokens";
+	if (a->http.max_body != b->http.max_body || a->http.tls != b->http.tls)
+		return "http.max_body";
 	return NULL;
 }
 

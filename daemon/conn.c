@@ -441,6 +441,10 @@ static void conn_free(struct conn *c)
 
 void conn_complete(struct req *r, char *reply)
 {
+	if (r->on_reply) { /* an HTTP request: its owner writes the reply */
+		r->on_reply(r, reply);
+		return;
+	}
 	struct conn *c = r->conn;
 	if (!c) {
 		hl_event_free(&r->ev);

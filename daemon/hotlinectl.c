@@ -1029,6 +1029,13 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 				else
 					print_alert_line(a);
 				fflush(stdout);
+			} else if (p && json_object_object_get_ex(p, "omitted", &a) && a) {
+				/* the replay was bounded: say how many older open alerts are not shown */
+				if (o->json)
+					puts(line);
+				else
+					fprintf(stderr, "hotlinectl: %lld older open alerts not shown (see hotline.open_alerts)\n",
+					        (long long)json_object_get_int64(a));
 			}
 			json_object_put(p);
 			free(line);

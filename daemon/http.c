@@ -5,17 +5,24 @@
  * answers 200 while the database connection is up and 503 otherwise, so a
  * load balancer or systemd-style probe sees an outage.  /metrics renders the
  * same counters as the `stats` command in the Prometheus text format.
+ * Everything else (the API, the alert stream, the wallboard) is routed by
+ * http_api.c; with http.tls the listener speaks HTTPS with listen.tls's
+ * certificate and key (the TCP socket's TLS context, shared).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
+#include <openssl/ssl.h>
+
 #include "daemon.h"
+#include "http_api.h"
 
 static struct evhttp *http;
 
@@ -33,6 +40,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "up", "gauge", "1 while the database connection is up", store_connected() ? 1 : 0);
 	metric(b, "connections", "gauge", "open client connections", (double)conn_count());
 	metric(b, "subscribers", "gauge", "alert subscribers", (double)alerts_subscribers());
+	metric(b, "sse_clients", "gauge", "alert streams open on HTTP", (double)sse_clients());
 	metric(b, "connections_accepted_total", "counter", "connections accepted", (double)s->conns_accepted);
 	metric(b, "connections_rejected_total", "counter", "connections refused (limit or stopping)", (double)s->conns_rejected);
 	metric(b, "connections_dropped_slow_total", "counter", "connections dropped for not reading", (double)s->conns_dropped_slow);
@@ -93,6 +101,17 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+/* HTTPS: every accepted connection gets its own SSL on the shared context. */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	SSL *ssl = SSL_new(arg);
+	struct bufferevent *bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                                              BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (!bev && ssl)
+		SSL_free(ssl);
+	return bev;
+}
+
 int http_open(const struct hl_config *cfg)
 {
 	const char *addr = cfg->http.listen;
@@ -114,15 +133,28 @@ int http_open(const struct hl_config *cfg)
 		return -1;
 	}
 	listener_guard(evhttp_bound_socket_get_listener(bound)); /* accept() back-off, as for the event sockets */
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	evhttp_set_max_body_size(http, (ev_ssize_t)cfg->http.max_body);
+	if (cfg->http.tls) {
+		void *ctx = listener_tls_ctx();
+		if (!ctx) {
+			log_crit("http.tls: needs listen.tls and listen.tcp (their TLS context is shared)");
+			return -1;
+		}
+		evhttp_set_bevcb(http, tls_bev, ctx);
+	}
 	evhttp_set_cb(http, "/metrics", metrics_cb, NULL);
 	evhttp_set_cb(http, "/healthz", healthz_cb, NULL);
-	log_info("serving /metrics and /healthz on http://%s", addr);
+	http_api_init(http);
+	log_info("serving the wallboard, the API, /metrics and /healthz on %s://%s", cfg->http.tls ? "https" : "http",
+	         addr);
 	return 0;
 }
 
 void http_close(void)
 {
+	sse_close_all();
+	http_api_free();
 	if (http) {
 		evhttp_free(http);
 		http = NULL;

@@ -845,8 +845,8 @@ static void start_write(void)
 		}
 	}
 	TAILQ_FOREACH(it, &S.batch, entry)
-		if (it->kind == ITEM_REQ &&
-		    (it->req->ev.type == HL_CMD_CASE_GET || it->req->ev.type == HL_CMD_SUBSCRIBE))
+		if (it->kind == ITEM_REQ && (it->req->read_sql || it->req->ev.type == HL_CMD_CASE_GET ||
+		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
 	pipeline_begin(13 + reads);
@@ -867,16 +867,20 @@ static void start_write(void)
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
 			continue;
-		char b[24];
-		const char *params[1];
-		if (it->req->ev.type == HL_CMD_CASE_GET) {
+		char b[24], b2[24];
+		const char *params[2];
+		if (it->req->read_sql) {
+			it->read_stmt = S.n_stmts;
+			send_stmt(it->req->read_sql, it->req->read_nparams, it->req->read_params);
+		} else if (it->req->ev.type == HL_CMD_CASE_GET) {
 			params[0] = fmt_i64(b, it->req->ev.case_id);
 			it->read_stmt = S.n_stmts;
 			send_stmt(SQL_CASE_GET, 1, params);
 		} else if (it->req->ev.type == HL_CMD_SUBSCRIBE) {
 			params[0] = fmt_i64(b, it->req->ev.since);
+			params[1] = fmt_i64(b2, hl->cfg->alerts.replay_max);
 			it->read_stmt = S.n_stmts;
-			send_stmt(SQL_REPLAY, 1, params);
+			send_stmt(SQL_REPLAY, 2, params);
 		}
 	}
 	if (S.n_stmts == 0) {
@@ -908,28 +912,35 @@ static void reply_item(struct item *it)
 		}
 		return;
 	}
+	if (r->read_sql) {
+		PGresult *res = it->read_stmt >= 0 ? S.res[it->read_stmt] : NULL;
+		bool none = !res || PQntuples(res) == 0 || PQgetisnull(res, 0, 0);
+		char *text = strdup(none ? "null" : PQgetvalue(res, 0, 0));
+		if (!text)
+			abort();
+		item_reply(it, text);
+		return;
+	}
 	if (ev->type == HL_CMD_SUBSCRIBE) {
 		PGresult *res = it->read_stmt >= 0 ? S.res[it->read_stmt] : NULL;
-		char *ok = hl_reply_ok(ev->id);
-		size_t len = strlen(ok), cap = len + 1;
-		char *all = ok;
-		for (int i = 0; res && i < PQntuples(res); i++) {
-			char *push = hl_push_alert(PQgetvalue(res, i, 0));
-			size_t pl = strlen(push);
-			if (len + pl + 1 > cap) {
-				cap = (len + pl + 1) * 2;
-				all = realloc(all, cap);
-				if (!all)
-					abort();
-			}
-			memcpy(all + len, push, pl + 1);
-			len += pl;
-			free(push);
+		int n = res ? PQntuples(res) : 0;
+		struct replay rp = { .n = (size_t)n };
+		rp.json = calloc((size_t)n + 1, sizeof *rp.json);
+		rp.masked = calloc((size_t)n + 1, sizeof *rp.masked);
+		rp.ids = calloc((size_t)n + 1, sizeof *rp.ids);
+		if (!rp.json || !rp.masked || !rp.ids)
+			abort();
+		for (int i = 0; i < n; i++) {
+			rp.ids[i] = get_ms(res, i, 0);
+			rp.json[i] = PQgetvalue(res, i, 1);
+			rp.masked[i] = PQgetvalue(res, i, 2);
 		}
-		struct conn *c = r->conn;
-		item_reply(it, all);
-		if (c)
-			conn_set_subscriber(c);
+		rp.omitted = n > 0 ? get_ms(res, 0, 3) - n : 0;
+		hl->stats.ack_latency_us_total += mono_us() - r->started_us;
+		hl->stats.acks++;
+		free(it);
+		subscribe_replayed(r, &rp); /* registers the subscriber, then replies */
+		free(rp.json), free(rp.masked), free(rp.ids);
 		return;
 	}
 	if (it->out.err != HL_OK) {
@@ -991,11 +1002,14 @@ static void deliver_alerts(int stmt, bool upd)
 		clocks_set(id, TIMER_ESCALATION, 0, esc);
 		bool escalated = upd ? get_bool(r, i, 4) : false;
 		if (!upd || escalated) {
-			alerts_deliver(PQgetvalue(r, i, 3), kind, escalated);
+			alerts_deliver(id, PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5), kind, escalated);
 			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
 			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
 			if (escalated)
 				hl->stats.alerts_escalated++;
+		} else {
+			/* acknowledged: wallboards take it off their screens */
+			subscribers_deliver(SUB_ACK, id, PQgetvalue(r, i, 3), PQgetvalue(r, i, 6));
 		}
 	}
 }
@@ -1567,3 +1581,4 @@ void store_free(void)
 }
 
 bool store_connected(void) { return S.pg && S.state >= S_IDLE; }
+bool store_unavailable(void) { return S.gave_up; }

@@ -28,6 +28,10 @@ struct hl_policy {
 	int64_t redispatch_ms;  /* after a return: dispatch again within this (orders.redispatch) */
 };
 
+/* HTTP API roles: each includes what the ones before it may do, except
+ * that ingest may only POST events. */
+enum hl_role { HL_ROLE_INGEST = 1, HL_ROLE_VIEWER = 2, HL_ROLE_SUPERVISOR = 3 };
+
 struct hl_config {
 	char *path;
 
@@ -60,7 +64,10 @@ struct hl_config {
 
 	struct { int64_t window_ms; int threshold; } repeat;
 	struct { int64_t after_ms; int max_level; } escalation;
-	struct { int transfer_limit; } alerts;   /* default 3 */
+	struct {
+		int transfer_limit;     /* default 3 */
+		int replay_max;         /* open alerts replayed to a new subscriber; default 1000 */
+	} alerts;
 
 	struct {
 		char **urls;
@@ -76,7 +83,14 @@ struct hl_config {
 	} log;
 
 	struct {
-		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics and /healthz */
+		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics, /healthz, the API and the wallboard */
+		struct hl_http_token {
+			char *token, *name;
+			int role;       /* HL_ROLE_* */
+		} *tokens;              /* n_tokens == 0: no auth, and listen must be loopback */
+		size_t n_tokens;
+		size_t max_body;        /* bytes of a request body; default 1 MiB */
+		bool tls;               /* serve HTTPS with listen.tls's cert and key */
 	} http;
 
 	struct {

@@ -30,6 +30,7 @@ struct event_base;
 struct bufferevent;
 struct evbuffer;
 struct json_object;
+struct replay;
 
 /* ---------------------------------------------------------------- log.c */
 
@@ -59,6 +60,16 @@ struct req {
 	bool done;
 	bool close_after;         /* close the connection once this reply is written */
 	uint64_t started_us;      /* monotonic, for latency figures */
+	/* HTTP requests (conn == NULL): the store's answer goes to these instead of
+	 * a connection (conn_complete calls on_reply; subscribe calls on_replay) */
+	void (*on_reply)(struct req *r, char *reply);
+	void (*on_replay)(struct req *r, const struct replay *rp);
+	void *owner;
+	/* a read for the HTTP API: one statement whose first column of the first
+	 * row (JSON text) is the reply; "null" when there is no row */
+	const char *read_sql;
+	const char *read_params[3];
+	int read_nparams;
 };
 
 void conn_accept(int fd, int is_unix, const char *peer);
@@ -94,6 +105,7 @@ void store_submit(struct req *r);
 void store_fire(int64_t case_id, enum hl_clock_kind kind, int32_t seq);
 void store_escalate(int64_t alert_id);
 bool store_connected(void);
+bool store_unavailable(void); /* down longer than requests may wait: they are answered `unavailable` */
 bool store_idle(void);       /* nothing queued or in flight */
 size_t store_queued(void);
 
@@ -132,16 +144,42 @@ struct json_object *store_hotspot_rows(struct hl_world *w);
 /* ------------------------------------------------------------- alerts.c */
 
 void alerts_free(void);
-void alerts_subscribe(struct conn *c);
+/* A committed alert (JSON text from hotline.alert_json, and the same with a
+ * confidential caller masked, hotline.notify_payload) to deliver. */
+void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json, const char *kind, bool escalated);
+
+/* -------------------------------------------------------- subscribers.c */
+
+/* One list for every alert subscriber: socket `subscribe` and SSE clients. */
+struct subscriber;
+enum sub_event { SUB_ALERT, SUB_ACK }; /* a new or escalated alert; an acknowledgement */
+typedef void (*subscriber_fn)(void *owner, enum sub_event what, int64_t id, const char *alert_json,
+                              const char *masked_json);
+struct subscriber *subscribers_add(subscriber_fn fn, void *owner);
+void subscribers_remove(struct subscriber *s); /* safe from inside its own callback */
+void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json);
+size_t subscribers_count(void);
+void subscribers_free(void);
+void alerts_subscribe(struct conn *c);   /* socket subscribers */
 void alerts_unsubscribe(struct conn *c);
-/* A committed alert (JSON text from hotline.alert_json) to deliver. */
-void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
-size_t alerts_subscribers(void);
 /* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
  * every URL: masked_json (a confidential caller's number masked) unless the URL
  * has mask_confidential = false. */
 void alerts_webhooks_init(void);
 void alerts_webhooks_post(const char *alert_json, const char *masked_json);
+size_t alerts_subscribers(void);         /* every kind */
+
+/* The replay of a subscribe: at most alerts.replay_max of the newest open
+ * alerts with id > since, ascending; `omitted` counts the older open ones. */
+struct replay {
+	const char **json, **masked;
+	int64_t *ids;
+	size_t n;
+	int64_t omitted;
+};
+void subscribe_replayed(struct req *r, const struct replay *rp);
+/* {"push":"replay","sent":N,"omitted":K[,"first_id":F]}\n (malloc'd) */
+char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id);
 
 /* ------------------------------------------------------------ migrate.c */
 

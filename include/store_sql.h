@@ -181,14 +181,21 @@ static const char SQL_W_ALERTS_UPD[] =
 	"  r.escalated)"
 	" SELECT id, kind, esc, j, escalated,"
 	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END,"
-	"  CASE WHEN escalated THEN hotline.notify_payload(j, caller) END AS masked FROM upd";
+	"  hotline.notify_payload(j, caller) AS masked FROM upd";
 
 /* ---- reads that must see the batch's own writes */
 
 static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
 
+/* The replay of a subscribe: the newest $2 open alerts after $1, ascending,
+ * each also masked (for HTTP readers), and how many open alerts follow $1 in
+ * all (the same on every row; no row when there are none). */
 static const char SQL_REPLAY[] =
-	"SELECT hotline.alert_json(a) FROM hotline.alerts a WHERE a.id > $1::bigint AND a.acked_at IS NULL"
+	"SELECT a.id, x.j, hotline.notify_payload(x.j, a.caller),"
+	"  (SELECT count(*) FROM hotline.alerts o WHERE o.id > $1::bigint AND o.acked_at IS NULL)"
+	" FROM hotline.alerts a CROSS JOIN LATERAL (SELECT hotline.alert_json(a) AS j) x"
+	" WHERE a.id IN (SELECT o.id FROM hotline.alerts o WHERE o.id > $1::bigint AND o.acked_at IS NULL"
+	"                ORDER BY o.id DESC LIMIT $2::int)"
 	" ORDER BY a.id";
 
 #endif

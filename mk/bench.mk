@@ -28,3 +28,11 @@ bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit
 .PHONY: bench-pbx
 bench-pbx: $(B)/hotlined $(B)/hotline-pbx
 	HOTLINED_BIN=$(abspath $(B)/hotlined) HOTLINE_PBX_BIN=$(abspath $(B)/hotline-pbx) scripts/bench-pbx.sh
+# 1,000 SSE clients, alerts while ingest continues (scripts/bench-sse.sh; docs/performance.md "SSE fan-out")
+$(BENCH_B)/ssefan: tests/bench/ssefan.c | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ $<
+
+.PHONY: bench-sse
+bench-sse: $(B)/hotlined $(BENCH_B)/ssefan
+	HOTLINED_BIN=$(abspath $(B)/hotlined) SSEFAN_BIN=$(abspath $(BENCH_B)/ssefan) scripts/bench-sse.sh
+bench: bench-sse

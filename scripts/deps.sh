@@ -8,7 +8,8 @@
 set -euo pipefail
 
 PKGS=(build-essential pkg-config libevent-dev libpq-dev libconfig-dev libjson-c-dev
-      libcriterion-dev libsystemd-dev libssl-dev postgresql tzdata clang netcat-openbsd)
+      libcriterion-dev libsystemd-dev libssl-dev postgresql tzdata clang netcat-openbsd
+      chromium fonts-noto-cjk)  # chromium: the wallboard test (scripts/test-browser.sh); the font: its Chinese
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -633,3 +633,85 @@ HL_TEST(alerts, subscribe_racing_a_new_alert_gets_it_once)
 		hl_conn_close(s);
 	}
 }
+
+/* ------------------------------------------------- bounded replay (issue 16.1) */
+
+/* Subscribe on a fresh connection and check the replay: ok, then (when
+ * want_omitted > 0) a replay line, then `want_sent` alert pushes in id order
+ * ending with last_id.  Returns the connection. */
+static struct hl_conn *subscribe_bounded(struct hl_d *d, int64_t since, int64_t want_sent, int64_t want_omitted,
+                                         int64_t last_id)
+{
+	struct hl_conn *s = hl_conn_unix(d);
+	json_object *r = hl_requestf(s, "{\"type\":\"subscribe\",\"id\":\"%s\",\"since\":%lld}", hl_uid("sub"),
+	                             (long long)since);
+	cr_assert(hl_jbool(r, "ok"), "subscribe refused: %s", json_object_to_json_string(r));
+	int64_t sent = want_sent, first_id = 0;
+	if (want_omitted >= 0) {
+		json_object *info = hl_recv_json(s, HL_TIMEOUT_MS);
+		cr_assert(info && hl_jstr(info, "push") && strcmp(hl_jstr(info, "push"), "replay") == 0,
+		          "no replay line: %s", info ? json_object_to_json_string(info) : "(nothing)");
+		sent = hl_jint(info, "sent");
+		first_id = hl_jint(info, "first_id");
+		if (want_sent >= 0)
+			cr_assert_eq(sent, want_sent);
+		if (want_omitted > 0)
+			cr_assert_eq(hl_jint(info, "omitted"), want_omitted);
+		cr_assert_gt(hl_jint(info, "omitted"), 0);
+		cr_assert_gt(sent, 0, "nothing replayed: %s", json_object_to_json_string(info));
+	}
+	struct hl_pushes ps = { .n = 0 };
+	int64_t prev = 0;
+	for (int64_t i = 0; i < sent; i++) {
+		ps.n = 0;
+		cr_assert(hl_read_push(s, &ps, HL_TIMEOUT_MS), "replay ended after %lld of %lld", (long long)i,
+		          (long long)sent);
+		if (i == 0 && first_id)
+			cr_assert_eq(ps.p[0].id, first_id);
+		cr_assert_gt(ps.p[0].id, prev, "replay not in id order");
+		prev = ps.p[0].id;
+	}
+	cr_assert_eq(prev, last_id, "the replay must end with the newest open alert");
+	return s;
+}
+
+/* More open alerts than listen.max_output lets one connection buffer: the
+ * replay is cut to the newest that fit, says how many were left out, and the
+ * subscriber stays registered and alive (it used to drop its own connection
+ * and then register it: a use-after-free at the next alert). */
+HL_TEST(alerts, subscribe_replay_bounded_by_max_output)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.listen = "max_output = 65536;", .top = "alerts = { transfer_limit = 1; };" });
+	hl_sql(d, "INSERT INTO hotline.alerts (kind, caller, level, raised_at, dedupe_key, detail)"
+	          " SELECT 'repeat_caller', '+8613900000000', 1, now(), 'bulk:' || g, repeat('x', 200)"
+	          " FROM generate_series(1, 3000) g");
+	int64_t last = hl_sql_int(d, "SELECT max(id) FROM hotline.alerts");
+	struct hl_conn *s = subscribe_bounded(d, 0, -1, 0, last);
+	/* every older open alert is counted, none replayed twice */
+	struct hl_conn *s2 = subscribe_bounded(d, last - 5, 5, -1, last);
+	/* both stay subscribers: a live alert reaches them (and the daemon survives) */
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t case_id = 0;
+	int64_t live = transfer_loop_alert(d, c, "bounded", 1, &case_id);
+	struct hl_pushes ps = { .n = 0 }, ps2 = { .n = 0 };
+	const struct hl_push *p = hl_await_push(s, &ps, "transfer_loop", case_id, 0, HL_TIMEOUT_MS);
+	cr_assert(p && p->id == live, "live alert not pushed after a bounded replay");
+	p = hl_await_push(s2, &ps2, "transfer_loop", case_id, 0, HL_TIMEOUT_MS);
+	cr_assert(p && p->id == live);
+	json_object *r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
+	cr_assert(hl_jbool(r, "ok"));
+}
+
+/* alerts.replay_max bounds the replay by count: the newest N, the rest counted. */
+HL_TEST(alerts, subscribe_replay_bounded_by_replay_max)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { replay_max = 10; };" });
+	hl_sql(d, "INSERT INTO hotline.alerts (kind, caller, level, raised_at, dedupe_key)"
+	          " SELECT 'repeat_caller', '+8613900000000', 1, now(), 'bulk:' || g"
+	          " FROM generate_series(1, 250) g");
+	int64_t last = hl_sql_int(d, "SELECT max(id) FROM hotline.alerts");
+	hl_conn_close(subscribe_bounded(d, 0, 10, 240, last));
+	/* resumable: since = an id inside the window replays only what follows it */
+	hl_conn_close(subscribe_bounded(d, last - 3, 3, -1, last));
+}

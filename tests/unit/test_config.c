@@ -190,10 +190,12 @@ Test(values, all_keys_set)
 	       "sla = { callback = 1; update = \"2s\"; resolution = \"3m\"; survey = \"1d\"; warn_at = 0; };\n"
 	       "repeat_caller = { window = \"1h\"; threshold = 2; };\n"
 	       "escalation = { after = 2; max_level = 1; };\n"
-	       "alerts = { transfer_limit = 1; };\n"
+	       "alerts = { transfer_limit = 1; replay_max = 7; };\n"
 	       "webhooks = { urls = ( \"http://a.example/x\", \"https://b.example\" ); timeout = \"1m\"; max_retries = 0; };\n"
 	       "log = { level = \"debug\"; };\n"
-	       "http = { listen = \"0.0.0.0:9370\"; };\n",
+	       "http = { listen = \"0.0.0.0:9370\"; max_body = 2048; tls = true;\n"
+	       "  tokens = ( { token = \"t1\"; name = \"ann\"; role = \"supervisor\"; },\n"
+	       "             { token = \"t2\"; name = \"pbx\"; role = \"ingest\"; } ); };\n",
 	       &cfg);
 	cr_assert_str_eq(cfg.listen.tcp, "[::1]:7001");
 	cr_assert_str_eq(cfg.listen.unix_path, "/tmp/x.sock");
@@ -229,6 +231,14 @@ Test(values, all_keys_set)
 	cr_assert_eq(cfg.webhooks.max_retries, 0);
 	cr_assert_eq(cfg.log.level, 7);
 	cr_assert_str_eq(cfg.http.listen, "0.0.0.0:9370");
+	cr_assert_eq(cfg.alerts.replay_max, 7);
+	cr_assert_eq(cfg.http.max_body, 2048);
+	cr_assert(cfg.http.tls);
+	cr_assert_eq(cfg.http.n_tokens, 2);
+	cr_assert_str_eq(cfg.http.tokens[0].token, "t1");
+	cr_assert_str_eq(cfg.http.tokens[0].name, "ann");
+	cr_assert_eq(cfg.http.tokens[0].role, HL_ROLE_SUPERVISOR);
+	cr_assert_eq(cfg.http.tokens[1].role, HL_ROLE_INGEST);
 	hl_config_free(&cfg);
 }
 
@@ -342,6 +352,27 @@ Test(errors, bad_address)
 		EXPECT_STR(text, want);
 	}
 	EXPECT_STR(BASE "listen = { tcp = 7370; };", "t.conf:2: listen.tcp: expected a string, got an integer");
+}
+
+/* contract section 7: without tokens the HTTP listener must be on loopback */
+Test(errors, http_tokens)
+{
+	EXPECT_STR(BASE "http = { listen = \"0.0.0.0:9370\"; };",
+		   "t.conf:2: http.listen: without http.tokens the listener must be on a loopback address (127.0.0.1, "
+		   "::1 or localhost): anyone who reaches it could ingest and acknowledge");
+	EXPECT_STR(BASE "http = { listen = \"127.0.0.1:9370\"; tokens = ( { token = \"t\"; name = \"n\"; role = \"admin\"; } ); };",
+		   "t.conf:2: http.tokens.[0].role: role: one of ingest, viewer, supervisor");
+	EXPECT_STR(BASE "http = { listen = \"127.0.0.1:9370\"; tokens = ( { name = \"n\"; role = \"viewer\"; } ); };",
+		   "t.conf:2: http.tokens.[0]: token: 1..256 bytes without control characters");
+	EXPECT_STR(BASE "http = { listen = \"127.0.0.1:9370\"; tls = true; };",
+		   "t.conf:2: http.tls: HTTPS uses listen.tls's cert and key: set them first");
+	EXPECT_STR(BASE "alerts = { replay_max = 0; };", "t.conf:2: alerts.replay_max: 0 is out of range (1..1000000)");
+	struct hl_config cfg;
+	str_ok(BASE "http = { listen = \"[::1]:9370\"; };", &cfg);
+	cr_assert_eq(cfg.http.n_tokens, 0);
+	cr_assert_eq(cfg.http.max_body, 1024 * 1024);
+	cr_assert_eq(cfg.alerts.replay_max, 1000);
+	hl_config_free(&cfg);
 }
 
 Test(errors, bad_unix)

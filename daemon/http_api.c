@@ -1,0 +1,551 @@
+/*
+ * http_api.c - the HTTP API's router and its JSON endpoints (CONTRACT.md section 7).
+ *
+ *   POST /v1/events            one JSON event or NDJSON lines -> NDJSON, one socket reply per line
+ *   POST /v1/alerts/{id}/ack   acked_by = the authenticated name
+ *   GET  /v1/cases/{id}        the case as case.get returns it (confidential caller masked)
+ *   GET  /v1/figures?day=D     the day's figures (hotline.daily_figures), report time zone
+ *   GET  /v1/board             the wallboard's lists: overdue callbacks, overdue orders, figures
+ *   GET  /v1/alerts/stream     -> sse.c;  /v1/session -> http_auth.c;  / -> wallboard.c
+ *
+ * Nothing here touches the database directly.  Every request becomes one or
+ * more `struct req` submitted to the store exactly as the socket does
+ * (store_submit); the store's completion (req.on_reply) lands in a `struct
+ * pending`, and the HTTP answer is sent when the last of its requests is
+ * done, i.e. after COMMIT, in request order.  Reads are single statements
+ * (req.read_sql, functions of sql/011_http.sql) run in the store's pipeline.
+ *
+ * The figures come from hotline.daily_figures, a report over the whole
+ * history (seconds on ten million events, docs/explain.md), and the reads
+ * share the store's one connection with the events' commits.  So the board
+ * and the figures are cached for READ_CACHE_MS: any number of wall screens
+ * cost one such query per interval, not one each.
+ *
+ * A client that goes away while its requests are in the store: the
+ * connection's close callback forgets the evhttp request (freeing it when
+ * libevent left it to us); the store's answers are then dropped.  Events
+ * already submitted are still committed, as on the socket.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "http_api.h"
+#include "protocol.h"
+
+enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD };
+
+struct pending {
+	struct evhttp_request *req;  /* NULL once the client is gone */
+	struct evhttp_connection *evcon;
+	enum pending_kind kind;
+	struct req *reqs;            /* n requests, answered into replies[] */
+	char **replies;
+	size_t n, done;
+	bool submitting;             /* do not finish while still submitting */
+	char param[3][64];           /* read parameters: alive until the store sent them */
+	char name[130];              /* P_ACK: acked_by */
+};
+
+static const char READ_CASE[] = "SELECT hotline.http_case_json($1::bigint)";
+static const char READ_FIGURES[] = "SELECT hotline.http_figures_json($1::date)";
+static const char READ_BOARD[] = "SELECT hotline.http_board_json()";
+
+#define READ_CACHE_MS 30000
+#define READ_CACHE_N 8
+
+/* Recent answers of the report reads (board, figures by day). */
+static struct {
+	const char *sql;
+	char param[64];
+	char *text;
+	hl_ms at; /* monotonic */
+} cache[READ_CACHE_N];
+
+static bool cacheable(const char *sql) { return sql == READ_BOARD || sql == READ_FIGURES; }
+
+static const char *cache_get(const char *sql, const char *param)
+{
+	for (int i = 0; i < READ_CACHE_N; i++)
+		if (cache[i].text && cache[i].sql == sql && strcmp(cache[i].param, param ? param : "") == 0 &&
+		    mono_ms() - cache[i].at < READ_CACHE_MS)
+			return cache[i].text;
+	return NULL;
+}
+
+static void cache_put(const char *sql, const char *param, const char *text)
+{
+	int slot = 0;
+	for (int i = 0; i < READ_CACHE_N; i++) {
+		if (cache[i].sql == sql && strcmp(cache[i].param, param ? param : "") == 0) {
+			slot = i;
+			break;
+		}
+		if (cache[i].at < cache[slot].at)
+			slot = i; /* else the oldest */
+	}
+	free(cache[slot].text);
+	cache[slot].sql = sql;
+	snprintf(cache[slot].param, sizeof cache[slot].param, "%s", param ? param : "");
+	cache[slot].text = strdup(text);
+	cache[slot].at = mono_ms();
+}
+
+void http_api_free(void)
+{
+	for (int i = 0; i < READ_CACHE_N; i++) {
+		free(cache[i].text);
+		cache[i].text = NULL;
+	}
+}
+
+/* ------------------------------------------------------------ replies */
+
+void http_common_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	if (!evhttp_find_header(h, "Cache-Control"))
+		evhttp_add_header(h, "Cache-Control", "no-store");
+}
+
+void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len)
+{
+	static const struct { int code; const char *reason; } reasons[] = {
+		{ 200, "OK" }, { 303, "See Other" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 413, "Payload Too Large" },
+		{ 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+	};
+	const char *reason = "OK";
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].code == status)
+			reason = reasons[i].reason;
+	http_common_headers(req);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add(b, body, len);
+	evhttp_send_reply(req, status, reason, b);
+	evbuffer_free(b);
+}
+
+void http_send_error(struct evhttp_request *req, int status, const char *code, const char *msg)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (status == 503)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
+	http_send_text(req, status, "application/json", t, strlen(t));
+	json_object_put(o);
+}
+
+/* ------------------------------------------------------- pending work */
+
+static void pending_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct pending *p = arg;
+	(void)evcon;
+	if (p->req && !evhttp_request_get_connection(p->req))
+		evhttp_request_free(p->req); /* libevent detached it and left it to us */
+	p->req = NULL;
+}
+
+static struct pending *pending_new(struct evhttp_request *req, enum pending_kind kind, size_t n)
+{
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p)
+		abort();
+	p->req = req;
+	p->kind = kind;
+	p->n = n;
+	p->reqs = calloc(n ? n : 1, sizeof *p->reqs);
+	p->replies = calloc(n ? n : 1, sizeof *p->replies);
+	if (!p->reqs || !p->replies)
+		abort();
+	p->evcon = evhttp_request_get_connection(req);
+	if (p->evcon)
+		evhttp_connection_set_closecb(p->evcon, pending_closed, p);
+	return p;
+}
+
+static void pending_free(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		hl_event_free(&p->reqs[i].ev);
+		free(p->replies[i]);
+	}
+	free(p->reqs);
+	free(p->replies);
+	free(p);
+}
+
+/* The error code of a socket reply line, or NULL when it is ok / not an error reply. */
+static const char *reply_error(const char *reply, json_object **holder)
+{
+	*holder = json_tokener_parse(reply);
+	json_object *ok, *err, *code;
+	if (*holder && json_object_object_get_ex(*holder, "ok", &ok) && !json_object_get_boolean(ok) &&
+	    json_object_object_get_ex(*holder, "error", &err) && json_object_object_get_ex(err, "code", &code))
+		return json_object_get_string(code);
+	return NULL;
+}
+
+static void answer_read(struct pending *p)
+{
+	struct evhttp_request *req = p->req;
+	const char *reply = p->replies[0];
+	json_object *holder;
+	const char *code = reply_error(reply, &holder);
+	if (code) {
+		json_object *err = NULL, *msg = NULL;
+		json_object_object_get_ex(holder, "error", &err);
+		json_object_object_get_ex(err, "message", &msg);
+		const char *m = msg ? json_object_get_string(msg) : code;
+		if (strcmp(code, "unavailable") == 0)
+			http_send_error(req, 503, code, m);
+		else if (strcmp(code, "unknown_alert") == 0 || strcmp(code, "unknown_case") == 0)
+			http_send_error(req, 404, code, m);
+		else if (strcmp(code, "bad_request") == 0)
+			http_send_error(req, 400, code, m);
+		else
+			http_send_error(req, 500, code, m);
+	} else if (p->kind == P_ACK) {
+		char body[256];
+		int n = snprintf(body, sizeof body, "{\"ok\":true,\"alert_id\":%lld,\"acked_by\":",
+		                 (long long)p->reqs[0].ev.alert_id);
+		json_object *name = json_object_new_string(p->name);
+		snprintf(body + n, sizeof body - (size_t)n, "%s}", json_object_to_json_string(name));
+		json_object_put(name);
+		http_send_text(req, 200, "application/json", body, strlen(body));
+	} else if (strcmp(reply, "null") == 0) {
+		http_send_error(req, 404, p->kind == P_CASE ? "unknown_case" : "not_found", "no such object");
+	} else {
+		if (cacheable(p->reqs[0].read_sql))
+			cache_put(p->reqs[0].read_sql, p->reqs[0].read_params[0], reply);
+		http_send_text(req, 200, "application/json", reply, strlen(reply));
+	}
+	json_object_put(holder);
+}
+
+static void pending_finish(struct pending *p)
+{
+	if (p->req) {
+		if (p->evcon)
+			evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+		if (p->kind == P_EVENTS) {
+			/* 503 when any event found the database unreachable: the body still
+			 * says which were stored; resending all of it is safe (ids) */
+			bool unavailable = false;
+			struct evbuffer *b = evbuffer_new();
+			for (size_t i = 0; i < p->n; i++) {
+				evbuffer_add(b, p->replies[i], strlen(p->replies[i]));
+				unavailable |= strstr(p->replies[i], "\"code\":\"unavailable\"") != NULL;
+			}
+			struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
+			http_common_headers(p->req);
+			evhttp_add_header(h, "Content-Type", "application/x-ndjson");
+			if (unavailable)
+				evhttp_add_header(h, "Retry-After", "5");
+			evhttp_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
+			evbuffer_free(b);
+		} else {
+			answer_read(p);
+		}
+	}
+	pending_free(p);
+}
+
+static void pending_reply(struct req *r, char *reply)
+{
+	struct pending *p = r->owner;
+	size_t i = (size_t)(r - p->reqs);
+	p->replies[i] = reply ? reply : strdup("{\"id\":null,\"ok\":false,\"error\":{\"code\":\"internal\"}}\n");
+	p->done++;
+	if (p->done == p->n && !p->submitting)
+		pending_finish(p);
+}
+
+static struct req *pending_req(struct pending *p, size_t i)
+{
+	struct req *r = &p->reqs[i];
+	r->on_reply = pending_reply;
+	r->owner = p;
+	r->started_us = mono_us();
+	return r;
+}
+
+static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
+{
+	const char *hit = cacheable(sql) ? cache_get(sql, param) : NULL;
+	if (hit) {
+		http_send_text(req, 200, "application/json", hit, strlen(hit));
+		return;
+	}
+	struct pending *p = pending_new(req, kind, 1);
+	struct req *r = pending_req(p, 0);
+	r->read_sql = sql;
+	if (param) {
+		snprintf(p->param[0], sizeof p->param[0], "%s", param);
+		r->read_params[0] = p->param[0];
+	} else {
+		r->read_params[0] = NULL;
+	}
+	r->read_nparams = 1;
+	if (sql == READ_BOARD)
+		r->read_nparams = 0;
+	store_submit(r);
+}
+
+static bool database_ok(struct evhttp_request *req)
+{
+	if (hl->stopping) {
+		http_send_error(req, 503, "unavailable", "shutting down; retry");
+		return false;
+	}
+	if (store_unavailable()) {
+		http_send_error(req, 503, "unavailable", "database unavailable; nothing was stored; retry later");
+		return false;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------- endpoints */
+
+static void post_events(struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (len > hl->cfg->http.max_body) {
+		http_send_error(req, 413, "too_large", "body larger than http.max_body");
+		return;
+	}
+	if (!database_ok(req))
+		return;
+	char *body = malloc(len + 1);
+	if (!body)
+		abort();
+	evbuffer_copyout(in, body, len);
+	body[len] = '\0';
+	size_t n = 0;
+	for (char *s = body; s < body + len;) {
+		char *e = memchr(s, '\n', (size_t)(body + len - s));
+		size_t l = e ? (size_t)(e - s) : (size_t)(body + len - s);
+		if (l > 0 && s[l - 1] == '\r')
+			l--;
+		if (l > 0)
+			n++;
+		s += (e ? (size_t)(e - s) + 1 : l);
+		if (!e)
+			break;
+	}
+	if (n == 0) {
+		free(body);
+		http_send_error(req, 400, "bad_request", "body: no event (one JSON object, or one per line)");
+		return;
+	}
+	struct pending *p = pending_new(req, P_EVENTS, n);
+	p->submitting = true;
+	size_t i = 0;
+	hl_ms now = now_ms();
+	for (char *s = body; s < body + len && i < n;) {
+		char *e = memchr(s, '\n', (size_t)(body + len - s));
+		size_t l = e ? (size_t)(e - s) : (size_t)(body + len - s);
+		char *next = e ? e + 1 : body + len;
+		if (l > 0 && s[l - 1] == '\r')
+			l--;
+		if (l == 0) {
+			s = next;
+			continue;
+		}
+		struct req *r = pending_req(p, i++);
+		struct hl_error err = { 0 };
+		hl->stats.requests++;
+		enum hl_err rc = l > hl->cfg->listen.max_line ? HL_E_TOO_LARGE : hl_parse_request(s, l, now, &r->ev, &err);
+		if (rc == HL_E_TOO_LARGE && !err.message[0])
+			snprintf(err.message, sizeof err.message, "line longer than max_line");
+		if (rc == HL_OK && !hl_type_is_event(r->ev.type)) {
+			rc = HL_E_BAD_REQUEST;
+			snprintf(err.message, sizeof err.message, "type: only events are accepted on /v1/events");
+		}
+		if (rc != HL_OK) {
+			if ((size_t)rc < sizeof hl->stats.errors / sizeof hl->stats.errors[0])
+				hl->stats.errors[rc]++;
+			pending_reply(r, hl_reply_error(r->ev.id[0] ? r->ev.id : NULL, rc, err.message));
+		} else {
+			store_submit(r); /* may answer at once (database gone): pending_reply */
+		}
+		s = next;
+	}
+	free(body);
+	p->submitting = false;
+	if (p->done == p->n)
+		pending_finish(p);
+}
+
+static void post_ack(struct evhttp_request *req, int64_t alert_id, const struct http_principal *who)
+{
+	if (!database_ok(req))
+		return;
+	struct pending *p = pending_new(req, P_ACK, 1);
+	snprintf(p->name, sizeof p->name, "%s", who->name);
+	struct req *r = pending_req(p, 0);
+	r->ev.type = HL_CMD_ALERT_ACK;
+	snprintf(r->ev.id, sizeof r->ev.id, "http-ack");
+	r->ev.alert_id = alert_id;
+	r->ev.at = r->ev.received = now_ms();
+	r->ev.by = strdup(who->name);
+	if (!r->ev.by)
+		abort();
+	store_submit(r);
+}
+
+/* "YYYY-MM-DD" naming a real date. */
+static bool valid_day(const char *s)
+{
+	int y, m, d, n = 0;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* A positive decimal id; -1 when not one. */
+static int64_t parse_id(const char *s, size_t len)
+{
+	if (len == 0 || len > 18)
+		return -1;
+	int64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v > 0 ? v : -1;
+}
+
+static void get_figures(struct evhttp_request *req)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq q;
+	TAILQ_INIT(&q);
+	const char *day = NULL;
+	if (query && evhttp_parse_query_str(query, &q) == 0)
+		day = evhttp_find_header(&q, "day");
+	if (day && !valid_day(day)) {
+		http_send_error(req, 400, "bad_request", "day: not a date YYYY-MM-DD");
+	} else if (database_ok(req)) {
+		submit_read(req, P_FIGURES, READ_FIGURES, day);
+	}
+	evhttp_clear_headers(&q);
+}
+
+/* Last-Event-ID (EventSource's own reconnect) or ?since=N (the page's). */
+static int64_t stream_since(struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+	int64_t since = h ? parse_id(h, strlen(h)) : -1;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (since < 0 && query) {
+		struct evkeyvalq q;
+		TAILQ_INIT(&q);
+		if (evhttp_parse_query_str(query, &q) == 0 && (h = evhttp_find_header(&q, "since")))
+			since = parse_id(h, strlen(h));
+		evhttp_clear_headers(&q);
+	}
+	return since > 0 ? since : 0;
+}
+
+void http_api_route(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
+	struct http_principal who;
+	if (!path) {
+		http_send_error(req, 400, "bad_request", "bad URI");
+		return;
+	}
+	if (get && wallboard_serve(req, path))
+		return;
+	if (strcmp(path, "/v1/session") == 0) {
+		http_session(req);
+		return;
+	}
+	if (strncmp(path, "/v1/", 4) != 0) {
+		http_send_error(req, 404, "not_found", "no such path");
+		return;
+	}
+	const char *rest = path + 4;
+	if (strcmp(rest, "events") == 0) {
+		if (!post)
+			http_send_error(req, 405, "method_not_allowed", "POST");
+		else if (http_require(req, &who, HL_ROLE_INGEST) && http_check_csrf(req, &who))
+			post_events(req);
+		return;
+	}
+	if (strcmp(rest, "alerts/stream") == 0) {
+		if (cmd != EVHTTP_REQ_GET)
+			http_send_error(req, 405, "method_not_allowed", "GET");
+		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req))
+			sse_open(req, stream_since(req));
+		return;
+	}
+	if (strncmp(rest, "alerts/", 7) == 0) {
+		const char *id = rest + 7, *slash = strchr(id, '/');
+		int64_t alert_id = slash ? parse_id(id, (size_t)(slash - id)) : -1;
+		if (alert_id < 0 || strcmp(slash, "/ack") != 0)
+			http_send_error(req, 404, "not_found", "no such path (POST /v1/alerts/ID/ack)");
+		else if (!post)
+			http_send_error(req, 405, "method_not_allowed", "POST");
+		else if (http_require(req, &who, HL_ROLE_SUPERVISOR) && http_check_csrf(req, &who))
+			post_ack(req, alert_id, &who);
+		return;
+	}
+	if (strncmp(rest, "cases/", 6) == 0) {
+		int64_t case_id = parse_id(rest + 6, strlen(rest + 6));
+		char b[24];
+		if (case_id < 0)
+			http_send_error(req, 404, "not_found", "no such path (GET /v1/cases/ID)");
+		else if (!get)
+			http_send_error(req, 405, "method_not_allowed", "GET");
+		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req)) {
+			snprintf(b, sizeof b, "%lld", (long long)case_id);
+			submit_read(req, P_CASE, READ_CASE, b);
+		}
+		return;
+	}
+	if (strcmp(rest, "figures") == 0 || strcmp(rest, "board") == 0) {
+		if (!get)
+			http_send_error(req, 405, "method_not_allowed", "GET");
+		else if (http_require(req, &who, HL_ROLE_VIEWER)) {
+			if (rest[0] == 'f')
+				get_figures(req);
+			else if (database_ok(req))
+				submit_read(req, P_BOARD, READ_BOARD, NULL);
+		}
+		return;
+	}
+	http_send_error(req, 404, "not_found", "no such path");
+}
+
+void http_api_init(struct evhttp *http)
+{
+	evhttp_set_gencb(http, http_api_route, NULL);
+}

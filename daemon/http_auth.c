@@ -1,0 +1,322 @@
+/*
+ * http_auth.c - who is asking: bearer tokens, the wallboard's session cookie, CSRF.
+ *
+ * http.tokens lists { token; name; role }.  A program sends
+ * `Authorization: Bearer TOKEN`; every configured token is compared in
+ * constant time (all of them, always), so timing tells nothing about which
+ * prefix matched.  With no tokens configured the listener is on loopback
+ * (config.c refuses anything else) and every request may do everything, as
+ * "local".
+ *
+ * The wallboard signs in with a token once (POST /v1/session) and gets an
+ * HttpOnly, SameSite=Strict cookie `hl_session=IDX.EXPIRY.MAC`, where MAC is
+ * HMAC-SHA256 keyed with that token over "session:IDX:EXPIRY".  The cookie
+ * is stateless, so it survives a daemon restart (the wall screen reconnects
+ * without signing in again) and dies when the token is changed or removed,
+ * or after SESSION_TTL_S.
+ *
+ * Cross-site requests.  A cookie rides along on any request the browser
+ * makes, so state-changing requests authenticated by the cookie must also
+ * carry X-CSRF-Token, an HMAC of the cookie that only our own page can read
+ * (GET /v1/session returns it; another site can neither read it nor, being
+ * a custom header, send it without a CORS preflight we never grant), and an
+ * Origin header, when the browser sends one, must name this very host.
+ * SameSite=Strict keeps the cookie off cross-site requests in the first
+ * place.  Requests with a bearer token need none of this: browsers never add
+ * that header by themselves (so a softphone's own page on another origin may
+ * POST events with its token).  Without tokens (loopback only) the Origin
+ * check still applies: a foreign page must not reach 127.0.0.1 through the
+ * supervisor's browser.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "daemon.h"
+#include "http_api.h"
+
+#define SESSION_TTL_S (12 * 3600)
+#define COOKIE_NAME "hl_session"
+
+static const char *const role_names[] = { "", "ingest", "viewer", "supervisor" };
+
+static void hmac_hex(const char *key, const char *msg, char out[65])
+{
+	unsigned char mac[32];
+	unsigned int len = sizeof mac;
+	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), mac, &len);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+static void session_mac(size_t idx, long long expiry, char out[65])
+{
+	char msg[64];
+	snprintf(msg, sizeof msg, "session:%zu:%lld", idx, expiry);
+	hmac_hex(hl->cfg->http.tokens[idx].token, msg, out);
+}
+
+static void csrf_of(size_t idx, const char *cookie, char out[65])
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "csrf:%s", cookie);
+	hmac_hex(hl->cfg->http.tokens[idx].token, msg, out);
+}
+
+/* The value of our cookie in the Cookie header, copied into buf; false when absent. */
+static bool cookie_value(struct evhttp_request *req, char *buf, size_t len)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
+	while (h && *h) {
+		while (*h == ' ' || *h == ';')
+			h++;
+		size_t n = strcspn(h, ";");
+		if (n > strlen(COOKIE_NAME) && strncmp(h, COOKIE_NAME "=", strlen(COOKIE_NAME) + 1) == 0) {
+			size_t vl = n - strlen(COOKIE_NAME) - 1;
+			if (vl >= len)
+				return false;
+			memcpy(buf, h + strlen(COOKIE_NAME) + 1, vl);
+			buf[vl] = '\0';
+			return true;
+		}
+		h += n;
+	}
+	return false;
+}
+
+/* Index of the token equal to `tok` (every token compared, in constant time each), or -1. */
+static long token_index(const char *tok)
+{
+	long found = -1;
+	for (size_t i = 0; i < hl->cfg->http.n_tokens; i++)
+		if (hl_const_time_eq(tok, hl->cfg->http.tokens[i].token) && found < 0)
+			found = (long)i;
+	return found;
+}
+
+static void principal_of(size_t idx, struct http_principal *who)
+{
+	who->name = hl->cfg->http.tokens[idx].name;
+	who->role = hl->cfg->http.tokens[idx].role;
+}
+
+bool http_auth(struct evhttp_request *req, struct http_principal *who)
+{
+	memset(who, 0, sizeof *who);
+	if (hl->cfg->http.n_tokens == 0) {
+		who->name = "local";
+		who->role = HL_ROLE_SUPERVISOR;
+		who->any_role = true;
+		return true;
+	}
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+		const char *tok = auth + 7;
+		while (*tok == ' ')
+			tok++;
+		long i = token_index(tok);
+		if (i < 0)
+			return false;
+		principal_of((size_t)i, who);
+		return true;
+	}
+	char cookie[160];
+	if (!cookie_value(req, cookie, sizeof cookie))
+		return false;
+	size_t idx;
+	long long expiry;
+	int used = 0;
+	if (sscanf(cookie, "%zu.%lld.%n", &idx, &expiry, &used) != 2 || used == 0 || idx >= hl->cfg->http.n_tokens ||
+	    expiry < (long long)time(NULL))
+		return false;
+	char mac[65];
+	session_mac(idx, expiry, mac);
+	if (!hl_const_time_eq(cookie + used, mac))
+		return false;
+	principal_of(idx, who);
+	who->via_cookie = true;
+	csrf_of(idx, cookie, who->csrf);
+	return true;
+}
+
+bool http_role_allows(const struct http_principal *who, int role)
+{
+	if (who->any_role)
+		return true;
+	if (role == HL_ROLE_INGEST)
+		return who->role == HL_ROLE_INGEST;
+	return who->role >= role;
+}
+
+bool http_require(struct evhttp_request *req, struct http_principal *who, int role)
+{
+	if (!http_auth(req, who)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"hotlined\"");
+		http_send_error(req, 401, "unauthorized", "send Authorization: Bearer TOKEN or sign in");
+		return false;
+	}
+	if (!http_role_allows(who, role)) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "the %s role is needed", role_names[role]);
+		http_send_error(req, 403, "forbidden", msg);
+		return false;
+	}
+	return true;
+}
+
+/* Origin, when the browser sends one, must be this host (scheme://Host). */
+static bool origin_ok(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *origin = evhttp_find_header(h, "Origin");
+	if (!origin)
+		return true;
+	const char *host = evhttp_find_header(h, "Host");
+	const char *p = strstr(origin, "://");
+	return host && p && strcmp(p + 3, host) == 0;
+}
+
+bool http_check_csrf(struct evhttp_request *req, const struct http_principal *who)
+{
+	/* a bearer token is never sent by a browser on its own: nothing to forge */
+	if (!who->via_cookie && !who->any_role)
+		return true;
+	/* a cookie, or no credentials at all (loopback without tokens): a page of
+	 * another site must not be able to make the browser act */
+	if (!origin_ok(req)) {
+		http_send_error(req, 403, "forbidden", "Origin: not this host");
+		return false;
+	}
+	if (!who->via_cookie)
+		return true;
+	const char *t = evhttp_find_header(evhttp_request_get_input_headers(req), "X-CSRF-Token");
+	if (!t || !hl_const_time_eq(t, who->csrf)) {
+		http_send_error(req, 403, "forbidden", "X-CSRF-Token: missing or wrong (GET /v1/session has it)");
+		return false;
+	}
+	return true;
+}
+
+static void session_json(struct evhttp_request *req, const struct http_principal *who, bool auth_on)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(who->name));
+	json_object_object_add(o, "role", json_object_new_string(role_names[who->role]));
+	json_object_object_add(o, "auth", json_object_new_boolean(auth_on));
+	json_object_object_add(o, "signed_in", json_object_new_boolean(true));
+	if (who->via_cookie)
+		json_object_object_add(o, "csrf", json_object_new_string(who->csrf));
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	http_send_text(req, 200, "application/json", t, strlen(t));
+	json_object_put(o);
+}
+
+/* The token from a sign-in body: JSON {"token":...} or a form's token=... */
+static char *signin_token(struct evhttp_request *req, bool *is_form)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	if (n == 0 || n > 4096)
+		return NULL;
+	char *body = malloc(n + 1);
+	if (!body)
+		abort();
+	evbuffer_copyout(in, body, n);
+	body[n] = '\0';
+	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	char *tok = NULL;
+	*is_form = type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
+	if (*is_form) {
+		struct evkeyvalq q;
+		if (evhttp_parse_query_str(body, &q) == 0) {
+			const char *v = evhttp_find_header(&q, "token");
+			if (v)
+				tok = strdup(v);
+			evhttp_clear_headers(&q);
+		}
+	} else {
+		json_object *o = json_tokener_parse(body), *v;
+		if (o && json_object_object_get_ex(o, "token", &v) && json_object_is_type(v, json_type_string))
+			tok = strdup(json_object_get_string(v));
+		json_object_put(o);
+	}
+	free(body);
+	return tok;
+}
+
+void http_session(struct evhttp_request *req)
+{
+	struct http_principal who;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	bool auth_on = hl->cfg->http.n_tokens > 0;
+	const char *secure = hl->cfg->http.tls ? "; Secure" : "";
+	char cookie[300];
+
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:
+		/* 200 either way: the page asks before it knows, and a 401 would be a console error */
+		if (http_auth(req, &who))
+			session_json(req, &who, auth_on);
+		else
+			http_send_text(req, 200, "application/json", "{\"signed_in\":false,\"auth\":true}", 31);
+		return;
+	case EVHTTP_REQ_DELETE:
+		snprintf(cookie, sizeof cookie, COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", secure);
+		evhttp_add_header(out, "Set-Cookie", cookie);
+		http_send_text(req, 200, "application/json", "{\"ok\":true}", 11);
+		return;
+	case EVHTTP_REQ_POST:
+		break;
+	default:
+		http_send_error(req, 405, "method_not_allowed", "GET, POST or DELETE");
+		return;
+	}
+	if (!origin_ok(req)) {
+		http_send_error(req, 403, "forbidden", "Origin: not this host");
+		return;
+	}
+	bool is_form = false;
+	char *tok = signin_token(req, &is_form);
+	long idx = tok && auth_on ? token_index(tok) : -1;
+	free(tok);
+	if (!auth_on) {
+		http_auth(req, &who);
+		session_json(req, &who, false);
+		return;
+	}
+	if (idx < 0) {
+		log_warn("http: sign-in with a token that is not configured");
+		if (is_form) {
+			evhttp_add_header(out, "Location", "/?signin=failed");
+			http_send_text(req, 303, "text/plain", "", 0);
+		} else {
+			http_send_error(req, 401, "unauthorized", "token: not accepted");
+		}
+		return;
+	}
+	long long expiry = (long long)time(NULL) + SESSION_TTL_S;
+	char mac[65], value[128];
+	session_mac((size_t)idx, expiry, mac);
+	snprintf(value, sizeof value, "%ld.%lld.%s", idx, expiry, mac);
+	snprintf(cookie, sizeof cookie, COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", value,
+	         SESSION_TTL_S, secure);
+	evhttp_add_header(out, "Set-Cookie", cookie);
+	log_notice("http: %s signed in", hl->cfg->http.tokens[idx].name);
+	if (is_form) {
+		evhttp_add_header(out, "Location", "/");
+		http_send_text(req, 303, "text/plain", "", 0);
+		return;
+	}
+	principal_of((size_t)idx, &who);
+	who.via_cookie = true;
+	csrf_of((size_t)idx, value, who.csrf);
+	session_json(req, &who, true);
+}

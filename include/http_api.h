@@ -1,0 +1,68 @@
+/*
+ * http_api.h - the pieces of the HTTP listener (CONTRACT.md section 7).
+ *
+ *   http.c       the evhttp listener, /metrics, /healthz; hands the rest to
+ *   http_api.c   the router and the JSON endpoints (events, ack, case, figures, board)
+ *   http_auth.c  bearer tokens, the session cookie, CSRF and Origin checks
+ *   sse.c        GET /v1/alerts/stream (Server-Sent Events)
+ *   wallboard.c  GET / and its embedded assets (web/, embedded at build time)
+ */
+#ifndef HL_HTTP_API_H
+#define HL_HTTP_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct evhttp;
+struct evhttp_request;
+
+/* ------------------------------------------------------------ http_api.c */
+
+void http_api_init(struct evhttp *http);
+void http_api_free(void); /* the read cache */
+void http_api_route(struct evhttp_request *req, void *arg);
+/* A JSON error: {"error":{"code":CODE,"message":MSG}} with the HTTP status. */
+void http_send_error(struct evhttp_request *req, int status, const char *code, const char *msg);
+/* Send `body` (NUL-terminated) with the status and content type; sets the
+ * common security headers. */
+void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len);
+/* Security headers every answer carries (nosniff, no-referrer, frame-ancestors). */
+void http_common_headers(struct evhttp_request *req);
+
+/* ----------------------------------------------------------- http_auth.c */
+
+struct http_principal {
+	const char *name;   /* stored as acked_by */
+	int role;           /* HL_ROLE_*; with no tokens configured: supervisor, and ingest allowed */
+	bool any_role;      /* no tokens configured: every role */
+	bool via_cookie;    /* state-changing requests then need the CSRF token */
+	char csrf[65];      /* the session's CSRF token (via_cookie) */
+};
+
+/* Who sent this request (Bearer token or session cookie); false: nobody valid. */
+bool http_auth(struct evhttp_request *req, struct http_principal *who);
+/* true when `who` may act as `role` (ingest is separate; supervisor includes viewer). */
+bool http_role_allows(const struct http_principal *who, int role);
+/* 401/403 answered unless `who` is authenticated with the role; returns true when allowed. */
+bool http_require(struct evhttp_request *req, struct http_principal *who, int role);
+/* For cookie sessions: the X-CSRF-Token header must match and Origin (when
+ * sent) must name this host; without tokens configured, Origin is checked
+ * too; bearer tokens need neither.  Answers 403 and returns false otherwise. */
+bool http_check_csrf(struct evhttp_request *req, const struct http_principal *who);
+/* POST /v1/session (sign in), GET /v1/session (who am I), DELETE /v1/session (sign out). */
+void http_session(struct evhttp_request *req);
+
+/* ----------------------------------------------------------------- sse.c */
+
+void sse_open(struct evhttp_request *req, int64_t since);
+void sse_close_all(void);
+size_t sse_clients(void);
+
+/* ----------------------------------------------------------- wallboard.c */
+
+/* Serve "/" and the embedded files (/wallboard.js, /wallboard.css, /favicon.svg); false for other paths. */
+bool wallboard_serve(struct evhttp_request *req, const char *path);
+
+#endif
