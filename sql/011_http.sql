@@ -88,4 +88,4 @@ $$;
 REVOKE EXECUTE ON FUNCTION hotline.http_case_json(bigint), hotline.http_figures_json(date),
     hotline.http_board_json() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hotline.http_case_json(bigint), hotline.http_figures_json(date),
-    hotline.http_board_json() TO hotline_daemon, hotline_admin;
+    hotline.http_board_json() TO hotline_daemon;
