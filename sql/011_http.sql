@@ -39,10 +39,10 @@ $$;
 
 -- The wallboard's lists besides the alerts (which come over SSE):
 --   overdue_callbacks: callers owed a call back past the deadline, oldest first
---   overdue_orders:    work orders past their deadline by department; empty
---                      until work orders exist (the schema has none yet), in
---                      the shape {department, orders: [{order_id, case_id,
---                      due_at, late_s, ...}]}
+--   overdue_orders:    work orders past their sign or reply deadline
+--                      (hotline.overdue_orders), by department, most orders
+--                      first: {department, orders: [{order_id, case_id,
+--                      overdue, due_at, late_s, urge_level, ...}]}
 --   figures:           today's, as /v1/figures
 --   open_alert_ids:    the ids of every open alert (at most 10,000; `open_alerts`
 --                      counts them all), so a board drops alerts acknowledged
@@ -77,7 +77,18 @@ SELECT json_build_object(
                 SELECT a.id, a.level FROM hotline.alerts a
                 WHERE a.case_id = k.case_id AND a.kind = 'callback_overdue' AND a.acked_at IS NULL
                 ORDER BY a.id DESC LIMIT 1) al ON true), '[]'::json),
-    'overdue_orders', '[]'::json,
+    'overdue_orders', coalesce((
+        SELECT json_agg(json_build_object('department', d.department, 'orders', d.orders)
+                        ORDER BY d.n DESC, d.department)
+        FROM (SELECT coalesce(o.department, '') AS department, count(*) AS n,
+                     json_agg(json_strip_nulls(json_build_object(
+                         'order_id', o.order_id, 'case_id', o.case_id, 'status', o.status,
+                         'overdue', o.overdue, 'due_at', hotline.iso(o.due_at),
+                         'late_s', floor(extract(epoch FROM o.late_by))::bigint,
+                         'urge_level', o.urge_level, 'category', o.category, 'area', o.area))
+                         ORDER BY o.due_at) AS orders
+              FROM (SELECT * FROM hotline.overdue_orders LIMIT 500) o
+              GROUP BY coalesce(o.department, '')) d), '[]'::json),
     'open_alerts', (SELECT count(*) FROM hotline.alerts WHERE acked_at IS NULL),
     'max_alert_id', (SELECT max(id) FROM hotline.alerts),
     'open_alert_ids', coalesce((SELECT json_agg(o.id ORDER BY o.id) FROM (SELECT id FROM hotline.alerts

@@ -309,7 +309,7 @@ function renderBoard() {
   $('callbacks-count').textContent = String(cbs.length);
   $('callbacks-empty').hidden = cbs.length > 0;
 
-  /* overdue_orders: [{department, orders: [{order_id, case_id, due_at}]}]; empty until work orders exist */
+  /* overdue_orders: [{department, orders: [{order_id, case_id, overdue, due_at, late_s, urge_level}]}] */
   const depts = b.overdue_orders || [];
   let n = 0;
   $('orders-body').replaceChildren(...depts.map((d) => {

@@ -375,10 +375,18 @@ HL_TEST(http, case_and_figures)
 	json_object_put(o);
 	cr_assert_eq(http("GET", "/v1/figures?day=2026-02-30", VIEW, NULL)->status, 400);
 	cr_assert_eq(http("GET", "/v1/figures?day=yesterday", VIEW, NULL)->status, 400);
-	/* the board has its lists, orders empty until work orders exist */
+	/* the board has its lists: an order past its reply deadline is shown under its department */
+	r = post_events("{\"type\":\"order.dispatch\",\"id\":\"f4\",\"case_id\":1,\"department\":\"roads\","
+	                "\"order_id\":\"wo-f\",\"due\":\"1h\",\"at\":\"2026-03-02T11:00:00Z\"}\n");
+	cr_assert_eq(r->status, 200);
+	cr_assert(strstr(r->body, "\"ok\":true"), "%s", r->body);
 	o = jbody(http("GET", "/v1/board", VIEW, NULL));
 	cr_assert(json_object_is_type(hl_jget(o, "overdue_callbacks"), json_type_array));
-	cr_assert_eq(json_object_array_length(hl_jget(o, "overdue_orders")), 0);
+	cr_assert_eq(json_object_array_length(hl_jget(o, "overdue_orders")), 1, "%s",
+	             json_object_to_json_string(hl_jget(o, "overdue_orders")));
+	cr_assert_str_eq(hl_jstr(o, "overdue_orders.0.department"), "roads");
+	cr_assert_str_eq(hl_jstr(o, "overdue_orders.0.orders.0.order_id"), "wo-f");
+	cr_assert_str_eq(hl_jstr(o, "overdue_orders.0.orders.0.overdue"), "reply");
 	cr_assert(hl_jget(o, "figures.figures"));
 	json_object_put(o);
 }
