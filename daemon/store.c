@@ -70,7 +70,7 @@ enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE
 enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
 
 /* statements of the load pipeline, in order */
-enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L__COUNT };
+enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_LOCK, L__COUNT };
 
 static struct {
 	PGconn *pg;
@@ -91,6 +91,7 @@ static struct {
 	char *error;            /* first error of the pipeline */
 	bool copy_mode;
 	uint64_t t_batch_us;
+	bool load_open;         /* the load ran without a Sync: its transaction (and locks) go on into the write */
 	/* write pipeline statement indexes */
 	int w_alert_ins, w_alert_upd;
 	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
@@ -312,6 +313,23 @@ static void pipeline_send(void)
 		event_add(S.ev_write, NULL);
 }
 
+/* Send the load without ending its transaction: a flush request instead of a
+ * Sync, so the batch locks it took stay held through the write and its COMMIT
+ * (several daemons, see sql/016_cluster.sql and cluster.c). */
+static void pipeline_send_open(void)
+{
+	S.load_open = true;
+	if (!PQsendFlushRequest(S.pg) && !S.error)
+		S.error = strdup(PQerrorMessage(S.pg));
+	int f = PQflush(S.pg);
+	if (f < 0) {
+		on_lost(PQerrorMessage(S.pg));
+		return;
+	}
+	if (f == 1)
+		event_add(S.ev_write, NULL);
+}
+
 /* ------------------------------------------------------------ the load */
 
 
@@ -410,6 +428,8 @@ static void start_load(void)
 	     has_callers = strcmp(s_callers, "[]") != 0, has_cases = strcmp(s_cases, "[]") != 0;
 	for (int i = 0; i < L__COUNT; i++)
 		S.load_at[i] = -1;
+	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
+	S.load_at[L_LOCK] = S.n_stmts, send_stmt(SQL_LOCK_BATCH, 3, p_cases);
 	if (has_events)
 		S.load_at[L_SEEN] = S.n_stmts, send_stmt(SQL_SEEN, 1, p_seen);
 	if (has_cases || has_calls || has_callers)
@@ -424,7 +444,7 @@ static void start_load(void)
 		S.load_at[L_IDS] = S.n_stmts, send_stmt(SQL_IDS, 1, p_ids);
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	S.state = S_LOAD;
-	pipeline_send();
+	pipeline_send_open();
 }
 
 static void parse_clocks(struct hl_case *c, const char *json)
@@ -609,6 +629,7 @@ static const char *const PREPARED[] = {
 	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
 	SQL_W_CALLERS, SQL_W_CASES, SQL_W_CALLS, SQL_W_CLOCKS, SQL_W_EVENTS,
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
+	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -815,6 +836,12 @@ static void start_write(void)
 			it->read_stmt = S.n_stmts;
 			send_stmt(SQL_REPLAY, 1, params);
 		}
+	}
+	if (S.n_stmts == 0 && S.load_open) {
+		/* nothing to write: the Sync still ends the load's transaction and its locks */
+		S.state = S_WRITE;
+		pipeline_send();
+		return;
 	}
 	if (S.n_stmts == 0) {
 		/* nothing to write or read (only duplicates or rejected events) */
@@ -1031,6 +1058,20 @@ static void store_kick(void)
 		event_active(ev_kick, EV_TIMEOUT, 0);
 }
 
+/* Every result of the open load is in (no Sync yet: the transaction goes on). */
+static void load_finished(void)
+{
+	if (S.error) {
+		/* end the aborted transaction; its Sync result then fails the batch */
+		S.load_open = false;
+		pipeline_send();
+		return;
+	}
+	fill_world();
+	apply_rules();
+	start_write();
+}
+
 static void handle_results(void)
 {
 	for (;;) {
@@ -1043,11 +1084,16 @@ static void handle_results(void)
 				S.cur_stmt++;
 			else
 				return; /* nothing more pending */
+			if (S.state == S_LOAD && S.load_open && S.cur_stmt == S.n_stmts) {
+				load_finished();
+				return;
+			}
 			continue;
 		}
 		ExecStatusType st = PQresultStatus(r);
 		if (st == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
+			S.load_open = false;
 			/* the transaction is over: committed, or rolled back on error */
 			if (S.state == S_PREPARE) {
 				if (S.error) {
@@ -1173,6 +1219,7 @@ static void on_lost(const char *why)
 	S.n_batch = 0;
 	pipeline_reset();
 	hl_world_reset(S.world);
+	S.load_open = false;
 	drop_conn();
 	S.state = S_DOWN;
 	schedule_reconnect();
