@@ -270,6 +270,19 @@ void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
 	webhooks_post(alert_json);
 }
 
+void alerts_deliver_remote(const char *alert_json)
+{
+	struct sub *s, *tmp;
+	char *line = hl_push_alert(alert_json);
+	size_t len = strlen(line);
+	for (s = LIST_FIRST(&subs); s; s = tmp) {
+		tmp = LIST_NEXT(s, entry);
+		conn_push(s->conn, line, len);
+		hl->stats.alerts_pushed++;
+	}
+	free(line);
+}
+
 void alerts_free(void)
 {
 	struct sub *s;

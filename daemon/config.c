@@ -1049,6 +1049,7 @@ static const char *const alerts_keys[] = {"transfer_limit", NULL};
 static const char *const webhooks_keys[] = {"urls", "timeout", "max_retries", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const http_keys[] = {"listen", NULL};
+static const char *const cluster_keys[] = {"takeover", "slots", "name", NULL};
 
 static int load_repeat(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1152,10 +1153,42 @@ static int load_http(const struct ld *ld, const config_setting_t *root, struct h
 	return get_address(ld, g, "listen", &cfg->http.listen);
 }
 
+/* A daemon's name among its peers: it goes into application_name, so short and plain. */
+static bool valid_cluster_name(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 40)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+static int load_cluster(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+{
+	const config_setting_t *g, *s;
+	const char *v = NULL;
+	char q[48];
+	if (get_group(ld, root, "cluster", cluster_keys, &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (get_duration_ms(ld, g, "takeover", 1, 3600, &cfg->cluster.takeover_ms) ||
+	    get_int(ld, g, "slots", 1, 4096, &cfg->cluster.slots) || get_str(ld, g, "name", &v, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (!valid_cluster_name(v))
+		return fail(ld, s, "bad name '%s' (1 to 40 letters, digits, '-', '_' or '.')", shown(v, q, sizeof q));
+	return set_str(ld, s, &cfg->cluster.name, v, false);
+}
+
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", NULL};
+	"alerts", "webhooks", "log", "http", "cluster", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1181,6 +1214,8 @@ static int set_defaults(const struct ld *ld, const config_setting_t *root, struc
 	cfg->webhooks.timeout_s = 5;
 	cfg->webhooks.max_retries = 5;
 	cfg->log.level = 6;
+	cfg->cluster.takeover_ms = 5000;
+	cfg->cluster.slots = 64;
 	if (set_str(ld, root, &cfg->listen.tcp, "127.0.0.1:7370", true) ||
 	    set_str(ld, root, &cfg->listen.unix_path, "/run/hotlined/events.sock", true))
 		return -1;
@@ -1201,7 +1236,8 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		 !load_listen(ld, root, &cfg) && !load_database(ld, root, &cfg) &&
 		 !load_calendars(ld, root, &cfg) && !load_sla(ld, root, &cfg) && !load_repeat(ld, root, &cfg) &&
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
-		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg))
+		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
+		 !load_cluster(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;
@@ -1334,6 +1370,7 @@ void hl_config_free(struct hl_config *cfg)
 	free(cfg->calendars);
 	free_strv(cfg->webhooks.urls, cfg->webhooks.n_urls);
 	free(cfg->http.listen);
+	free(cfg->cluster.name);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1436,5 +1473,11 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 		return "database.reconnect_max";
 	if (str_differs(a->http.listen, b->http.listen))
 		return "http.listen";
+	if (a->cluster.slots != b->cluster.slots)
+		return "cluster.slots";
+	if (str_differs(a->cluster.name, b->cluster.name))
+		return "cluster.name";
+	if (a->cluster.takeover_ms != b->cluster.takeover_ms)
+		return "cluster.takeover";
 	return NULL;
 }

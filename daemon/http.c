@@ -64,6 +64,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "webhooks_sent_total", "counter", "webhook deliveries", (double)s->webhook_sent);
 	metric(b, "webhooks_failed_total", "counter", "webhook deliveries given up", (double)s->webhook_failed);
 	metric(b, "db_failures_total", "counter", "database connection failures", (double)s->db_failures);
+	cluster_metrics(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
@@ -75,6 +76,7 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	(void)arg;
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
+	cluster_health(b);
 	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
 	evbuffer_free(b);
 }

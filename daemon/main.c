@@ -141,6 +141,7 @@ struct json_object *daemon_stats_json(void)
 	json_object_object_add(o, "webhooks_dropped", json_object_new_int64((int64_t)s->webhook_dropped));
 	json_object_object_add(o, "db_connects", json_object_new_int64((int64_t)s->db_connects));
 	json_object_object_add(o, "db_failures", json_object_new_int64((int64_t)s->db_failures));
+	json_object_object_add(o, "cluster", cluster_stats_json());
 	return o;
 }
 
@@ -155,6 +156,7 @@ static void begin_stop(const char *why)
 	listener_close();
 	http_close();
 	clocks_stop();
+	cluster_stop();
 	conn_shutdown_all();
 }
 
@@ -306,7 +308,7 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	if (clocks_init() != 0 || store_init() != 0) {
+	if (clocks_init() != 0 || store_init() != 0 || cluster_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;
 	}
@@ -326,6 +328,7 @@ int main(int argc, char **argv)
 	http_close();
 	conn_close_all();
 	store_free();
+	cluster_free();
 	alerts_free();
 	clocks_free();
 	event_free(ev_sigterm);

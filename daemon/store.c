@@ -812,7 +812,7 @@ static void start_write(void)
 		    (it->req->ev.type == HL_CMD_CASE_GET || it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	pipeline_begin(8 + reads);
+	pipeline_begin(9 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
@@ -821,6 +821,10 @@ static void start_write(void)
 	send_rows(SQL_W_EVENTS, a_events, NULL);
 	send_rows(SQL_W_ALERTS_NEW, a_alerts, &S.w_alert_ins);
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &S.w_alert_upd);
+	/* several daemons: the owners of this batch's clocks hear of them at COMMIT */
+	json_object *notes = cluster_clock_notes(w);
+	if (notes)
+		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
@@ -1530,3 +1534,5 @@ void store_free(void)
 }
 
 bool store_connected(void) { return S.pg && S.state >= S_IDLE; }
+
+int store_backend_pid(void) { return S.pg && S.state >= S_STARTUP ? PQbackendPID(S.pg) : 0; }

@@ -72,6 +72,12 @@ struct hl_config {
 	struct {
 		char *listen;           /* "127.0.0.1:9370" or NULL: /metrics and /healthz */
 	} http;
+
+	struct {                        /* several daemons on one database (cluster.c) */
+		int64_t takeover_ms;    /* a dead daemon's clocks move within this; default 5 s */
+		int slots;              /* clock slots shared out between the daemons; default 64 */
+		char *name;             /* this daemon among its peers; NULL = "<host>-<pid>" */
+	} cluster;
 };
 
 /*

@@ -30,6 +30,7 @@ struct event_base;
 struct bufferevent;
 struct evbuffer;
 struct json_object;
+struct hl_world;
 
 /* ---------------------------------------------------------------- log.c */
 
@@ -90,6 +91,7 @@ void store_escalate(int64_t alert_id);
 bool store_connected(void);
 bool store_idle(void);       /* nothing queued or in flight */
 size_t store_queued(void);
+int store_backend_pid(void); /* the store session's server pid (0 when down): its NOTIFYs are our own */
 
 /* ------------------------------------------------------------- clocks.c */
 
@@ -112,6 +114,23 @@ void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
 size_t alerts_subscribers(void);
+/* An alert another daemon committed (JSON from hotline.alert_json): push it to
+ * our subscribers only; its raiser counted it and posted its webhooks. */
+void alerts_deliver_remote(const char *alert_json);
+
+/* ------------------------------------------------------------ cluster.c */
+
+int cluster_init(void);
+void cluster_stop(void);     /* graceful stop: hand the slots to the peers now */
+void cluster_free(void);
+/* Does this daemon run the timers of id (a case id, an alert id...)? */
+bool cluster_owns(int64_t id);
+size_t cluster_slots_owned(void);
+/* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
+struct json_object *cluster_clock_notes(const struct hl_world *w);
+struct json_object *cluster_stats_json(void);
+void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
+void cluster_health(struct evbuffer *b);   /* /healthz line */
 
 /* ------------------------------------------------------------ migrate.c */
 

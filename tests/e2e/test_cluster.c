@@ -79,3 +79,220 @@ HL_TEST(cluster, same_caller_race_opens_one_case)
 	                           " WHERE c.caller <> l.caller"), 0);
 	cr_assert_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.case_events"), 3 * CALLERS * (PER_CALLER * 2 + 1));
 }
+
+/* ------------------------------------------------------------ clocks */
+
+static const struct hl_e2e_opts fast = {
+	.sla = "callback = \"2s\"; warn_at = 0;",
+	.escalation = "after = \"2s\"; max_level = 2;",
+	.top = "cluster = { takeover = \"2s\"; };",
+};
+
+/* The daemon's `stats` object (kept by the harness). */
+static json_object *stats_of(struct hl_d *d)
+{
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *r = hl_requestf(c, "{\"type\":\"stats\",\"id\":\"%s\"}", hl_uid("st"));
+	hl_conn_close(c);
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	return hl_jget(r, "stats");
+}
+
+/* Wait until the live daemons share every slot, each with a part: true when they do. */
+static bool await_balance(struct hl_d **ds, int n, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	while (hl_now_ms() < end) {
+		int64_t sum = 0;
+		bool each = true;
+		for (int i = 0; i < n; i++) {
+			json_object *s = stats_of(ds[i]);
+			int64_t owned = hl_jint(s, "cluster.slots_owned");
+			sum += owned;
+			each = each && owned > 0 && hl_jint(s, "cluster.slots") == 64 &&
+			       (int)json_object_array_length(hl_jget(s, "cluster.peers")) == n;
+		}
+		if (sum == 64 && each)
+			return true;
+		hl_sleep_ms(100);
+	}
+	return false;
+}
+
+/* A new case whose callback clock is armed at `at` (wall ms) through c. */
+static int64_t abandoned(struct hl_conn *c, const char *tag, int n, int64_t at)
+{
+	json_object *r = hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"%s\",\"call_id\":\"%s-%d\","
+	                                "\"caller\":\"+86137%08d\",\"at\":\"%s\"}", hl_uid(tag), tag, n, n, hl_iso_ms(at));
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	return hl_jint(r, "case_id");
+}
+
+/* Each case's callback_overdue alert at levels 1 and 2, exactly once each, in ps. */
+static void expect_each_level_once(const struct hl_pushes *ps, const int64_t *cases, int n, const char *who)
+{
+	for (int i = 0; i < n; i++) {
+		int l1 = 0, l2 = 0;
+		for (int k = 0; k < ps->n; k++) {
+			const struct hl_push *p = &ps->p[k];
+			if (p->case_id != cases[i] || strcmp(p->kind, "callback_overdue") != 0)
+				continue;
+			l1 += p->level == 1;
+			l2 += p->level == 2;
+		}
+		cr_expect_eq(l1, 1, "%s: case %lld level 1 pushed %d times", who, (long long)cases[i], l1);
+		cr_expect_eq(l2, 1, "%s: case %lld level 2 pushed %d times", who, (long long)cases[i], l2);
+	}
+}
+
+#define NCASES 16
+
+static int overdue_pushes(const struct hl_pushes *ps)
+{
+	int n = 0;
+	for (int i = 0; i < ps->n; i++)
+		n += strcmp(ps->p[i].kind, "callback_overdue") == 0;
+	return n;
+}
+
+HL_TEST(cluster, alerts_once_and_fanned_out_with_every_daemon_alive)
+{
+	struct hl_d *a = hl_d_up(&fast);
+	struct hl_d *b = hl_d_up_peer(a, &fast);
+	struct hl_d *ds[] = { a, b };
+	cr_assert(await_balance(ds, 2, 15000), "the two daemons never shared the 64 slots");
+	struct hl_conn *sa = hl_subscribe(a, -1), *sb = hl_subscribe(b, -1);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+	int64_t cases[NCASES];
+	int64_t now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++)
+		cases[i] = abandoned(i % 2 ? cb : ca, "ab", i, now);
+	/* callback at +2 s, level 2 at +4 s: every push within 15 s */
+	static struct hl_pushes pa, pb;
+	memset(&pa, 0, sizeof pa), memset(&pb, 0, sizeof pb);
+	int64_t end = hl_now_ms() + 15000;
+	while (hl_now_ms() < end && (overdue_pushes(&pa) < 2 * NCASES || overdue_pushes(&pb) < 2 * NCASES)) {
+		hl_collect_pushes(sa, &pa, 100);
+		hl_collect_pushes(sb, &pb, 100);
+	}
+	hl_collect_pushes(sa, &pa, 1500); /* anything twice would arrive by now */
+	hl_collect_pushes(sb, &pb, 10);
+	expect_each_level_once(&pa, cases, NCASES, "subscriber of a");
+	expect_each_level_once(&pb, cases, NCASES, "subscriber of b");
+	cr_expect_eq(pa.n, 2 * NCASES);
+	cr_expect_eq(pb.n, 2 * NCASES);
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), NCASES);
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue' AND level = 2"),
+	             NCASES);
+	/* both daemons ran timers (the slots are spread) */
+	int64_t fa = hl_jint(stats_of(a), "alerts.raised"), fb = hl_jint(stats_of(b), "alerts.raised");
+	fprintf(stderr, "cluster: alerts raised by a: %lld, by b: %lld\n", (long long)fa, (long long)fb);
+	cr_expect_eq(fa + fb, NCASES);
+}
+
+/* Poll d's stats until it owns every slot; the milliseconds it took, or -1. */
+static int64_t await_all_slots(struct hl_d *d, int64_t since_ms, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	while (hl_now_ms() < end) {
+		if (hl_jint(stats_of(d), "cluster.slots_owned") == 64)
+			return hl_now_ms() - since_ms;
+		hl_sleep_ms(20);
+	}
+	return -1;
+}
+
+#define LOAD 400
+
+HL_TEST(cluster, kill9_of_an_owner_under_load_then_rejoin)
+{
+	struct hl_d *a = hl_d_up(&fast);
+	struct hl_d *b = hl_d_up_peer(a, &fast);
+	struct hl_d *ds[] = { a, b };
+	cr_assert(await_balance(ds, 2, 15000), "the two daemons never shared the 64 slots");
+	struct hl_conn *sb = hl_subscribe(b, -1);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+
+	/* clocks in both daemons' slots, falling due 2 s from now, while a is dead */
+	int64_t cases[NCASES];
+	int64_t now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++)
+		cases[i] = abandoned(i % 2 ? cb : ca, "k9", i, now);
+
+	/* load on a, and kill -9 it with requests in flight */
+	static char acked[LOAD];
+	memset(acked, 0, sizeof acked);
+	for (int i = 0; i < LOAD; i++)
+		hl_sendf(ca, "{\"type\":\"call.offered\",\"id\":\"load-%d\",\"call_id\":\"load-call-%d\",\"caller\":\"+4940%06d\"}",
+		         i, i, i);
+	int n_acked = 0;
+	for (int i = 0; i < LOAD / 8; i++) {
+		json_object *r = hl_recv_json(ca, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"));
+		const char *id = hl_jstr(r, "id");
+		acked[atoi(id + 5)] = 1, n_acked++;
+	}
+	int64_t killed_at = hl_now_ms();
+	hl_d_kill9(a);
+	for (;;) { /* answers already on their way before the kill count too */
+		char *line = hl_recv(ca, 200);
+		if (!line)
+			break;
+		json_object *r = json_tokener_parse(line);
+		if (r && hl_jbool(r, "ok") && hl_jstr(r, "id"))
+			acked[atoi(hl_jstr(r, "id") + 5) % LOAD] = 1, n_acked++;
+		json_object_put(r);
+	}
+	int64_t took = await_all_slots(b, killed_at, 20000);
+	cr_assert(took >= 0, "b never took a's slots");
+	fprintf(stderr, "cluster: takeover after kill -9 took %lld ms (cluster.takeover = 2s); %d of %d events acknowledged\n",
+	        (long long)took, n_acked, LOAD);
+
+	/* every acknowledged event is stored, once */
+	for (int i = 0; i < LOAD; i++)
+		if (acked[i])
+			cr_assert_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'load-%d'", i), 1,
+			             "acknowledged event load-%d is not stored once", i);
+	/* the softphone resends what was not acknowledged through b: all of it lands, once */
+	for (int i = 0; i < LOAD; i++)
+		hl_sendf(cb, "{\"type\":\"call.offered\",\"id\":\"load-%d\",\"call_id\":\"load-call-%d\",\"caller\":\"+4940%06d\"}",
+		         i, i, i);
+	for (int i = 0; i < LOAD; i++) {
+		json_object *r = hl_recv_json(cb, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"), "resend refused: %s", r ? json_object_to_json_string(r) : "timeout");
+	}
+	cr_assert_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'load-%%'"), LOAD);
+	cr_assert_eq(hl_sql_int(b, "SELECT count(DISTINCT case_id) FROM hotline.calls WHERE call_id LIKE 'load-call-%%'"), LOAD);
+
+	/* every alert of a's slots raised by b, once per level */
+	static struct hl_pushes pb;
+	memset(&pb, 0, sizeof pb);
+	int64_t end = hl_now_ms() + 20000;
+	while (hl_now_ms() < end && overdue_pushes(&pb) < 2 * NCASES)
+		hl_collect_pushes(sb, &pb, 100);
+	hl_collect_pushes(sb, &pb, 1500);
+	expect_each_level_once(&pb, cases, NCASES, "subscriber of b");
+	cr_expect_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), NCASES);
+
+	/* a comes back: it rejoins and gets its share again */
+	hl_d_start(a);
+	cr_assert(await_balance(ds, 2, 15000), "a restarted but the slots were not shared again");
+	struct hl_conn *sa = hl_subscribe(a, -1);
+	ca = hl_conn_unix(a);
+	int64_t more[NCASES];
+	now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++)
+		more[i] = abandoned(i % 2 ? cb : ca, "rejoin", 100 + i, now);
+	static struct hl_pushes pa;
+	memset(&pa, 0, sizeof pa), memset(&pb, 0, sizeof pb);
+	end = hl_now_ms() + 20000;
+	while (hl_now_ms() < end && (overdue_pushes(&pa) < 2 * NCASES || overdue_pushes(&pb) < 2 * NCASES)) {
+		hl_collect_pushes(sa, &pa, 100);
+		hl_collect_pushes(sb, &pb, 100);
+	}
+	hl_collect_pushes(sa, &pa, 1500);
+	hl_collect_pushes(sb, &pb, 10);
+	expect_each_level_once(&pa, more, NCASES, "subscriber of a after its restart");
+	expect_each_level_once(&pb, more, NCASES, "subscriber of b after a's restart");
+	cr_expect_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), 2 * NCASES);
+}

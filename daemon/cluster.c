@@ -1,0 +1,877 @@
+/*
+ * cluster.c - several daemons on one database: clock slots, peers, alert fan-out.
+ *
+ * Any number of hotlined processes may share one database (contract section
+ * 9).  Events need no coordination beyond the batch locks the store takes in
+ * each transaction (sql/016_cluster.sql).  Timers do: every pending clock and
+ * escalation must be run by exactly one live daemon.  PostgreSQL is the
+ * referee, no consensus protocol of our own:
+ *
+ *   - Timers are partitioned into cluster.slots slots by the id of what they
+ *     time: slot = id % slots (a case id for the case clocks, an alert id for
+ *     escalations; a new timer kind only needs an id).  A slot belongs to the
+ *     daemon holding a session-level advisory lock (SLOT_LOCK_CLASS, slot) on
+ *     its dedicated "cluster session", a second libpq connection in this file.
+ *     A daemon runs only the timers of the slots it holds (cluster_owns(),
+ *     checked by clocks.c when a timer falls due).
+ *   - Peers are the live cluster sessions, seen in pg_stat_activity by their
+ *     application_name "hotlined:<cluster.name>".  Every tick (takeover / 4,
+ *     at most 1 s) a daemon surveys the peers and the slot locks, computes its
+ *     fair share (slots / peers, the remainder to the first names), releases
+ *     extra slots and tries to lock free ones, so a new daemon gets its share
+ *     within a tick or two and the timer load spreads.
+ *   - A daemon that dies loses its session: at once for kill -9 (the kernel
+ *     closes the socket), within the TCP keepalive/user timeout derived from
+ *     cluster.takeover for a lost machine or network (set on both ends of the
+ *     session).  Its locks vanish with the session; the survivors lock the
+ *     slots at their next tick, load the pending clocks and escalations of
+ *     those slots from the database and, as for a restart, alert at once what
+ *     fell due meanwhile.  The unique alert dedupe key and the batch's case
+ *     lock make a late fire by a former owner harmless; they are the last line
+ *     of defence, not the mechanism.
+ *   - A clock armed through a daemon that does not own its slot is announced
+ *     inside the batch's transaction (NOTIFY hotline_clock "case kind seq at",
+ *     cluster_clock_notes()), so the owner hears of it exactly when it
+ *     commits; a new owner reads its slots from the database after locking
+ *     them, so nothing falls between the two.
+ *   - Alert fan-out: every daemon LISTENs on hotline_alert (whose payload
+ *     stays masked for other listeners).  For an alert committed by another
+ *     backend than its own store's, it fetches the alert's JSON (unmasked,
+ *     as local pushes are) and pushes it to its own subscribers, once per
+ *     (id, level); its own alerts were pushed by the store already.
+ *
+ * The session is nonblocking libpq inside libevent, one query at a time from
+ * a small queue; nothing here blocks the loop.  A lost session releases every
+ * slot at once (someone else runs them) and reconnects with backoff.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "daemon.h"
+#include "rules.h"
+
+/* Advisory lock class of the slots (016_cluster.sql uses ...289 and ...290). */
+#define SLOT_LOCK_CLASS 1212940291
+#define APP_PREFIX "hotlined:"
+#define DEDUPE_CAP 4096
+#define HL_XSTR(x) #x
+#define HL_STR(x) HL_XSTR(x)
+
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH };
+
+struct query {
+	TAILQ_ENTRY(query) entry;
+	enum q_kind kind;
+	char *param;            /* its one parameter (slot array or alert id); NULL for none */
+};
+
+static const char *const SQL[] = {
+	[Q_SURVEY] =
+		"SELECT COALESCE((SELECT string_agg(substr(application_name, length('" APP_PREFIX "') + 1), ' '"
+		"                  ORDER BY application_name) FROM pg_stat_activity"
+		"                  WHERE datname = current_database() AND application_name LIKE '" APP_PREFIX "%'), ''),"
+		" COALESCE((SELECT string_agg(l.objid::text || ':' || substr(a.application_name, length('" APP_PREFIX "') + 1), ' ')"
+		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOT_LOCK_CLASS)
+		"  AND l.objsubid = 2 AND l.pid <> pg_backend_pid()"
+		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), '')",
+	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
+	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
+	[Q_CLOCKS] =
+		"SELECT case_id, kind, seq, CASE WHEN warned OR warn_at IS NULL THEN hotline.ms(due_at)"
+		" ELSE hotline.ms(warn_at) END FROM hotline.clocks"
+		" WHERE state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
+	[Q_ESCALATIONS] =
+		"SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
+		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[])",
+	[Q_FETCH] =
+		"SELECT hotline.alert_json(a), COALESCE(hotline.ms(a.escalate_at), 0) FROM hotline.alerts a"
+		" WHERE a.id = $1::bigint",
+};
+
+enum cstate { K_DOWN, K_CONNECTING, K_READY };
+
+static struct {
+	PGconn *pg;
+	int sock;
+	struct event *ev_read, *ev_write, *ev_tick, *ev_retry;
+	enum cstate state;
+	TAILQ_HEAD(, query) queue;
+	struct query *cur;          /* in flight */
+	bool survey_queued;
+	int backoff_ms;
+	bool stopped;
+	/* settings, copied at start (a reload does not move slots under us) */
+	int n_slots;
+	hl_ms takeover_ms;
+	char name[48];
+	/* ownership */
+	bool *owned;
+	int n_owned;
+	char **last_owner;          /* per slot: the peer seen holding it, for the logs */
+	char *peers;                /* "a b c" as last seen, sorted */
+	int n_peers;
+	uint64_t slots_taken, slots_released, takeovers, remote_pushed, clock_notes;
+	/* (alert id, level) already pushed from a notification */
+	struct { int64_t id; int level; } seen[DEDUPE_CAP];
+	int seen_next;
+} K;
+
+static void k_connect(void);
+static void k_next(void);
+static void on_socket(evutil_socket_t fd, short what, void *arg);
+
+/* ------------------------------------------------------------ ownership */
+
+static int slot_of(int64_t id)
+{
+	int64_t s = id % K.n_slots;
+	return (int)(s < 0 ? -s : s);
+}
+
+bool cluster_owns(int64_t id)
+{
+	return K.owned && K.owned[slot_of(id)];
+}
+
+size_t cluster_slots_owned(void) { return (size_t)K.n_owned; }
+
+/* "0-3,7,9-12" for the logs and stats */
+static void slot_ranges(const bool *set, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int s = 0; s < K.n_slots && used + 16 < len; s++) {
+		if (!set[s])
+			continue;
+		int e = s;
+		while (e + 1 < K.n_slots && set[e + 1])
+			e++;
+		used += (size_t)snprintf(buf + used, len - used, "%s%d", used ? "," : "", s);
+		if (e > s)
+			used += (size_t)snprintf(buf + used, len - used, "-%d", e);
+		s = e;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+static void release_all(const char *why)
+{
+	if (K.n_owned > 0)
+		log_warn("cluster: releasing all %d slot(s): %s", K.n_owned, why);
+	for (int s = 0; s < K.n_slots; s++)
+		K.owned[s] = false;
+	K.n_owned = 0;
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static void enqueue(enum q_kind kind, const char *param)
+{
+	struct query *q = calloc(1, sizeof *q);
+	if (!q || (param && !(q->param = strdup(param))))
+		abort();
+	q->kind = kind;
+	TAILQ_INSERT_TAIL(&K.queue, q, entry);
+	k_next();
+}
+
+static void query_free(struct query *q)
+{
+	if (!q)
+		return;
+	free(q->param);
+	free(q);
+}
+
+static void queue_clear(void)
+{
+	struct query *q;
+	while ((q = TAILQ_FIRST(&K.queue))) {
+		TAILQ_REMOVE(&K.queue, q, entry);
+		query_free(q);
+	}
+	query_free(K.cur);
+	K.cur = NULL;
+	K.survey_queued = false;
+}
+
+/* ------------------------------------------------------ the connection */
+
+static void drop_conn(void)
+{
+	if (K.ev_read)
+		event_free(K.ev_read);
+	if (K.ev_write)
+		event_free(K.ev_write);
+	K.ev_read = K.ev_write = NULL;
+	if (K.pg)
+		PQfinish(K.pg);
+	K.pg = NULL;
+	K.sock = -1;
+}
+
+static void schedule_reconnect(void)
+{
+	if (K.stopped)
+		return;
+	int cap = (int)(K.takeover_ms > 0 ? K.takeover_ms : 5000);
+	K.backoff_ms = K.backoff_ms ? K.backoff_ms * 2 : 250;
+	if (K.backoff_ms > cap)
+		K.backoff_ms = cap;
+	struct timeval tv = { K.backoff_ms / 1000, (K.backoff_ms % 1000) * 1000 };
+	evtimer_add(K.ev_retry, &tv);
+}
+
+static void on_lost(const char *why)
+{
+	char msg[200];
+	snprintf(msg, sizeof msg, "%s", why && *why ? why : "connection lost");
+	msg[strcspn(msg, "\n")] = '\0';
+	log_err("cluster: session lost: %s", msg);
+	release_all("without a session this daemon cannot prove it still holds them");
+	free(K.peers);
+	K.peers = NULL;
+	K.n_peers = 0;
+	queue_clear();
+	drop_conn();
+	K.state = K_DOWN;
+	schedule_reconnect();
+}
+
+static void flush_out(void)
+{
+	int f = PQflush(K.pg);
+	if (f < 0)
+		on_lost(PQerrorMessage(K.pg));
+	else if (f == 1)
+		event_add(K.ev_write, NULL);
+}
+
+static void k_next(void)
+{
+	if (K.state != K_READY || K.cur || !K.pg)
+		return;
+	struct query *q = TAILQ_FIRST(&K.queue);
+	if (!q)
+		return;
+	TAILQ_REMOVE(&K.queue, q, entry);
+	K.cur = q;
+	char n[16];
+	snprintf(n, sizeof n, "%d", K.n_slots);
+	const char *params[2] = { q->param, n };
+	int np = q->kind == Q_CLOCKS || q->kind == Q_ESCALATIONS ? 2 : q->param ? 1 : 0;
+	if (!PQsendQueryParams(K.pg, SQL[q->kind], np, NULL, params, NULL, NULL, 0)) {
+		on_lost(PQerrorMessage(K.pg));
+		return;
+	}
+	flush_out();
+}
+
+/* ------------------------------------------------------- the survey */
+
+static bool dedupe_seen(int64_t id, int level)
+{
+	for (int i = 0; i < DEDUPE_CAP; i++)
+		if (K.seen[i].id == id && K.seen[i].level == level)
+			return true;
+	K.seen[K.seen_next].id = id;
+	K.seen[K.seen_next].level = level;
+	K.seen_next = (K.seen_next + 1) % DEDUPE_CAP;
+	return false;
+}
+
+static bool name_in(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, " ");
+		if (l == n && strncmp(p, name, n) == 0)
+			return true;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* Peers that joined or left since the last survey, in the log. */
+static void note_peers(const char *now_list)
+{
+	const char *before = K.peers ? K.peers : "";
+	for (int pass = 0; pass < 2; pass++) {
+		const char *from = pass ? before : now_list, *other = pass ? now_list : before;
+		for (const char *p = from; *p;) {
+			size_t l = strcspn(p, " ");
+			char nm[64];
+			snprintf(nm, sizeof nm, "%.*s", (int)(l < 63 ? l : 63), p);
+			if (!name_in(other, nm) && strcmp(nm, K.name) != 0)
+				log_notice("cluster: peer %s %s", nm, pass ? "left (its session ended)" : "joined");
+			p += l;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	free(K.peers);
+	K.peers = strdup(now_list);
+	if (!K.peers)
+		abort();
+}
+
+static void survey_done(PGresult *r)
+{
+	const char *list = PQgetvalue(r, 0, 0), *held = PQgetvalue(r, 0, 1);
+	note_peers(list);
+	int n = 0, rank = -1;
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, " ");
+		if (l == strlen(K.name) && strncmp(p, K.name, l) == 0 && rank < 0)
+			rank = n;
+		n++;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	if (rank < 0) /* our session not yet visible: count ourselves last */
+		rank = n++;
+	K.n_peers = n;
+
+	bool *taken = calloc((size_t)K.n_slots, sizeof *taken);
+	if (!taken)
+		abort();
+	for (const char *p = held; *p;) {
+		char *end;
+		long s = strtol(p, &end, 10);
+		const char *who = *end == ':' ? end + 1 : end;
+		size_t l = strcspn(who, " ");
+		if (s >= 0 && s < K.n_slots) {
+			taken[s] = true;
+			free(K.last_owner[s]);
+			K.last_owner[s] = strndup(who, l);
+		}
+		p = who + l;
+		while (*p == ' ')
+			p++;
+	}
+
+	int target = K.n_slots / n + (rank < K.n_slots % n ? 1 : 0);
+	/* each daemon prefers the slots s with s % n == rank: consecutive case ids
+	 * (a burst of new cases) then spread over every daemon */
+	char buf[512];
+	if (K.n_owned > target) {
+		/* give back the slots we do not prefer first */
+		bool *give = calloc((size_t)K.n_slots, sizeof *give);
+		if (!give)
+			abort();
+		int extra = K.n_owned - target;
+		/* pass 0: the slots we do not prefer; pass 1: the others, if still too many */
+		for (int i = 0; i < 2 * K.n_slots && extra > 0; i++) {
+			int s = K.n_slots - 1 - i % K.n_slots;
+			bool preferred = s % n == rank;
+			if (K.owned[s] && preferred == (i >= K.n_slots)) {
+				give[s] = true;
+				K.owned[s] = false;
+				K.n_owned--;
+				extra--;
+				K.slots_released++;
+			}
+		}
+		slot_ranges(give, buf, sizeof buf);
+		log_notice("cluster: releasing slot(s) %s: %d daemon(s) share %d slots, my share is %d", buf, n,
+		           K.n_slots, target);
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add_printf(b, "{");
+		bool first = true;
+		for (int s = 0; s < K.n_slots; s++)
+			if (give[s])
+				evbuffer_add_printf(b, "%s%d", first ? "" : ",", s), first = false;
+		evbuffer_add(b, "}", 2);
+		enqueue(Q_UNLOCK, (const char *)evbuffer_pullup(b, -1));
+		evbuffer_free(b);
+		free(give);
+	} else if (K.n_owned < target) {
+		struct evbuffer *b = evbuffer_new();
+		int want = target - K.n_owned, asked = 0;
+		evbuffer_add_printf(b, "{");
+		/* pass 0: the slots we prefer; pass 1: any free one */
+		for (int i = 0; i < 2 * K.n_slots && asked < want; i++) {
+			int s = i % K.n_slots;
+			bool preferred = s % n == rank;
+			if (!K.owned[s] && !taken[s] && preferred == (i < K.n_slots))
+				evbuffer_add_printf(b, "%s%d", asked++ ? "," : "", s);
+		}
+		evbuffer_add(b, "}", 2);
+		if (asked > 0)
+			enqueue(Q_LOCK, (const char *)evbuffer_pullup(b, -1));
+		evbuffer_free(b);
+	}
+	free(taken);
+}
+
+/* Slots just locked: ours from now on; read what they hold from the database. */
+static void lock_done(PGresult *r)
+{
+	int n = PQntuples(r);
+	if (n == 0)
+		return;
+	bool *got = calloc((size_t)K.n_slots, sizeof *got);
+	if (!got)
+		abort();
+	int from_gone = 0;
+	char gone[64] = "";
+	for (int i = 0; i < n; i++) {
+		int s = atoi(PQgetvalue(r, i, 0));
+		if (s < 0 || s >= K.n_slots || K.owned[s])
+			continue;
+		got[s] = true;
+		K.owned[s] = true;
+		K.n_owned++;
+		K.slots_taken++;
+		if (K.last_owner[s] && strcmp(K.last_owner[s], K.name) != 0 && !name_in(K.peers, K.last_owner[s])) {
+			from_gone++;
+			snprintf(gone, sizeof gone, "%s", K.last_owner[s]);
+		}
+	}
+	char buf[512];
+	slot_ranges(got, buf, sizeof buf);
+	if (from_gone) {
+		K.takeovers++;
+		log_notice("cluster: took over slot(s) %s from %s (its session ended); now %d of %d, %d daemon(s)", buf,
+		           gone, K.n_owned, K.n_slots, K.n_peers);
+	} else {
+		log_notice("cluster: took slot(s) %s (free); now %d of %d, %d daemon(s)", buf, K.n_owned, K.n_slots,
+		           K.n_peers);
+	}
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{");
+	bool first = true;
+	for (int s = 0; s < K.n_slots; s++)
+		if (got[s])
+			evbuffer_add_printf(b, "%s%d", first ? "" : ",", s), first = false;
+	evbuffer_add(b, "}", 2);
+	const char *arr = (const char *)evbuffer_pullup(b, -1);
+	enqueue(Q_CLOCKS, arr);
+	enqueue(Q_ESCALATIONS, arr);
+	evbuffer_free(b);
+	free(got);
+}
+
+static void clocks_loaded(PGresult *r, bool escalations)
+{
+	int n = PQntuples(r), set = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		if (!cluster_owns(id))
+			continue; /* released again meanwhile */
+		if (escalations) {
+			clocks_set(id, TIMER_ESCALATION, 0, strtoll(PQgetvalue(r, i, 1), NULL, 10));
+		} else {
+			int kind = hl_clock_kind_from_name(PQgetvalue(r, i, 1));
+			if (kind < 0 || PQgetisnull(r, i, 3))
+				continue;
+			clocks_set(id, kind, (int32_t)atoi(PQgetvalue(r, i, 2)), strtoll(PQgetvalue(r, i, 3), NULL, 10));
+		}
+		set++;
+	}
+	if (set)
+		log_info("cluster: %d pending %s loaded for the new slot(s)", set, escalations ? "escalation(s)" : "clock(s)");
+}
+
+static void fetch_done(PGresult *r)
+{
+	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0))
+		return;
+	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	alerts_deliver_remote(PQgetvalue(r, 0, 0));
+	K.remote_pushed++;
+	json_object *j = json_tokener_parse(PQgetvalue(r, 0, 0));
+	int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
+	json_object_put(j);
+	/* an alert raised through another daemon escalates on the owner of its slot */
+	if (id && cluster_owns(id) && esc)
+		clocks_set(id, TIMER_ESCALATION, 0, esc);
+}
+
+static void query_done(struct query *q, PGresult *r)
+{
+	switch (q->kind) {
+	case Q_SETUP:
+		break;
+	case Q_SURVEY:
+		K.survey_queued = false;
+		survey_done(r);
+		break;
+	case Q_LOCK:
+		lock_done(r);
+		break;
+	case Q_UNLOCK:
+		break;
+	case Q_CLOCKS:
+		clocks_loaded(r, false);
+		break;
+	case Q_ESCALATIONS:
+		clocks_loaded(r, true);
+		break;
+	case Q_FETCH:
+		fetch_done(r);
+		break;
+	}
+}
+
+/* ------------------------------------------------------- notifications */
+
+static void on_notify(PGnotify *n)
+{
+	if (n->be_pid == store_backend_pid())
+		return; /* our own store's commit: already delivered and timed locally */
+	if (strcmp(n->relname, "hotline_clock") == 0) {
+		int64_t id;
+		char kind[24];
+		int seq;
+		long long at;
+		if (sscanf(n->extra, "%" SCNd64 " %23s %d %lld", &id, kind, &seq, &at) == 4 && cluster_owns(id)) {
+			int k = hl_clock_kind_from_name(kind);
+			if (k >= 0)
+				clocks_set(id, k, seq, (hl_ms)at);
+		}
+		return;
+	}
+	if (strcmp(n->relname, "hotline_alert") == 0) {
+		json_object *j = json_tokener_parse(n->extra);
+		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
+		int level = j ? json_object_get_int(json_object_object_get(j, "level")) : 0;
+		json_object_put(j);
+		if (id > 0 && !dedupe_seen(id, level)) {
+			char b[24];
+			snprintf(b, sizeof b, "%" PRId64, id);
+			enqueue(Q_FETCH, b);
+		}
+	}
+}
+
+/* ------------------------------------------------------- the event loop */
+
+static void watch_socket(void)
+{
+	int sock = PQsocket(K.pg);
+	if (sock == K.sock && K.ev_read)
+		return;
+	if (K.ev_read)
+		event_free(K.ev_read);
+	if (K.ev_write)
+		event_free(K.ev_write);
+	K.sock = sock;
+	K.ev_read = event_new(hl->base, sock, EV_READ | EV_PERSIST, on_socket, NULL);
+	K.ev_write = event_new(hl->base, sock, EV_WRITE, on_socket, NULL);
+}
+
+static void connected(void)
+{
+	event_add(K.ev_read, NULL);
+	event_del(K.ev_write);
+	PQsetnonblocking(K.pg, 1);
+	K.state = K_READY;
+	K.backoff_ms = 0;
+	log_info("cluster: session up as %s%s (%d slots, takeover %lld ms)", APP_PREFIX, K.name, K.n_slots,
+	         (long long)K.takeover_ms);
+	/* the server drops a dead daemon's session (and its slots) within the takeover time too */
+	int idle = (int)(K.takeover_ms / 2000), count = 2;
+	char setup[400];
+	snprintf(setup, sizeof setup,
+	         "SET tcp_keepalives_idle = %d; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = %d;"
+	         " SET tcp_user_timeout = %lld; LISTEN hotline_alert; LISTEN hotline_clock",
+	         idle > 0 ? idle : 1, count, (long long)K.takeover_ms);
+	struct query *q = calloc(1, sizeof *q);
+	if (!q)
+		abort();
+	q->kind = Q_SETUP;
+	K.cur = q;
+	if (!PQsendQuery(K.pg, setup)) {
+		on_lost(PQerrorMessage(K.pg));
+		return;
+	}
+	flush_out();
+	if (K.state == K_READY && !K.survey_queued) {
+		K.survey_queued = true;
+		enqueue(Q_SURVEY, NULL);
+	}
+}
+
+static void connect_poll(void)
+{
+	PostgresPollingStatusType st = PQconnectPoll(K.pg);
+	watch_socket();
+	switch (st) {
+	case PGRES_POLLING_READING:
+		event_add(K.ev_read, NULL);
+		event_del(K.ev_write);
+		return;
+	case PGRES_POLLING_WRITING:
+		event_del(K.ev_read);
+		event_add(K.ev_write, NULL);
+		return;
+	case PGRES_POLLING_FAILED:
+		log_err("cluster: cannot connect: %s", PQerrorMessage(K.pg));
+		drop_conn();
+		K.state = K_DOWN;
+		schedule_reconnect();
+		return;
+	default:
+		connected();
+	}
+}
+
+static void on_results(void)
+{
+	while (K.pg && K.cur && !PQisBusy(K.pg)) {
+		PGresult *r = PQgetResult(K.pg);
+		if (!r) {
+			struct query *q = K.cur;
+			K.cur = NULL;
+			query_free(q);
+			k_next();
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			if (st == PGRES_TUPLES_OK)
+				query_done(K.cur, r);
+		} else {
+			char msg[200];
+			snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+			msg[strcspn(msg, "\n")] = '\0';
+			log_err("cluster: query failed: %s", msg);
+			if (K.cur->kind == Q_SURVEY)
+				K.survey_queued = false;
+		}
+		PQclear(r);
+	}
+}
+
+static void on_socket(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)arg;
+	if (K.state == K_CONNECTING) {
+		connect_poll();
+		return;
+	}
+	if (!K.pg)
+		return;
+	if (what & EV_WRITE) {
+		flush_out();
+		if (!K.pg)
+			return;
+	}
+	if (what & EV_READ) {
+		if (!PQconsumeInput(K.pg)) {
+			on_lost(PQerrorMessage(K.pg));
+			return;
+		}
+	}
+	if (PQstatus(K.pg) == CONNECTION_BAD) {
+		on_lost(PQerrorMessage(K.pg));
+		return;
+	}
+	on_results();
+	PGnotify *n;
+	while (K.pg && (n = PQnotifies(K.pg))) {
+		on_notify(n);
+		PQfreemem(n);
+	}
+	if (K.pg && !K.cur)
+		k_next();
+}
+
+static void k_connect(void)
+{
+	char app[64], keep_idle[16], keep_count[16], user_timeout[24], connect_timeout[24];
+	int idle = (int)(K.takeover_ms / 2000);
+	snprintf(app, sizeof app, "%s%s", APP_PREFIX, K.name);
+	snprintf(keep_idle, sizeof keep_idle, "%d", idle > 0 ? idle : 1);
+	snprintf(keep_count, sizeof keep_count, "%d", 2);
+	snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)K.takeover_ms);
+	snprintf(connect_timeout, sizeof connect_timeout, "%lld", (long long)(K.takeover_ms / 1000 > 2 ? K.takeover_ms / 1000 : 2));
+	/* later keys override the conninfo's: this session must carry our name and timeouts */
+	const char *keys[] = { "dbname", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+		               "keepalives_count", "tcp_user_timeout", "connect_timeout", NULL };
+	const char *vals[] = { hl->cfg->database.conninfo, app, "1", keep_idle, "1", keep_count, user_timeout,
+		               connect_timeout, NULL };
+	K.pg = PQconnectStartParams(keys, vals, 1);
+	if (!K.pg || PQstatus(K.pg) == CONNECTION_BAD) {
+		log_err("cluster: cannot start connecting: %s", K.pg ? PQerrorMessage(K.pg) : "out of memory");
+		drop_conn();
+		K.state = K_DOWN;
+		schedule_reconnect();
+		return;
+	}
+	K.state = K_CONNECTING;
+	K.sock = -1;
+	connect_poll();
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	if (!K.stopped && K.state == K_DOWN)
+		k_connect();
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	if (K.state == K_READY && !K.survey_queued) {
+		K.survey_queued = true;
+		enqueue(Q_SURVEY, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ API */
+
+int cluster_init(void)
+{
+	const struct hl_config *cfg = hl->cfg;
+	TAILQ_INIT(&K.queue);
+	K.sock = -1;
+	K.n_slots = cfg->cluster.slots > 0 ? cfg->cluster.slots : 64;
+	K.takeover_ms = cfg->cluster.takeover_ms > 0 ? cfg->cluster.takeover_ms : 5000;
+	if (cfg->cluster.name) {
+		snprintf(K.name, sizeof K.name, "%s", cfg->cluster.name);
+	} else {
+		char host[64] = "host";
+		gethostname(host, sizeof host - 1);
+		host[strcspn(host, ".")] = '\0';
+		snprintf(K.name, sizeof K.name, "%.30s-%d", host, (int)getpid());
+	}
+	K.owned = calloc((size_t)K.n_slots, sizeof *K.owned);
+	K.last_owner = calloc((size_t)K.n_slots, sizeof *K.last_owner);
+	K.ev_tick = event_new(hl->base, -1, EV_PERSIST, tick_cb, NULL);
+	K.ev_retry = evtimer_new(hl->base, retry_cb, NULL);
+	if (!K.owned || !K.last_owner || !K.ev_tick || !K.ev_retry)
+		return -1;
+	hl_ms every = K.takeover_ms / 4;
+	if (every > 1000)
+		every = 1000;
+	if (every < 100)
+		every = 100;
+	struct timeval tv = { (time_t)(every / 1000), (suseconds_t)((every % 1000) * 1000) };
+	event_add(K.ev_tick, &tv);
+	k_connect();
+	return 0;
+}
+
+/* Stopping: end the session now, so the peers take our slots while the store drains. */
+void cluster_stop(void)
+{
+	if (K.stopped)
+		return;
+	K.stopped = true;
+	if (K.n_owned > 0)
+		log_notice("cluster: stopping: handing %d slot(s) back to the peers", K.n_owned);
+	for (int s = 0; s < K.n_slots && K.owned; s++)
+		K.owned[s] = false;
+	K.n_owned = 0;
+	queue_clear();
+	drop_conn();
+	K.state = K_DOWN;
+	if (K.ev_tick)
+		event_del(K.ev_tick);
+	if (K.ev_retry)
+		event_del(K.ev_retry);
+}
+
+void cluster_free(void)
+{
+	queue_clear();
+	drop_conn();
+	if (K.ev_tick)
+		event_free(K.ev_tick);
+	if (K.ev_retry)
+		event_free(K.ev_retry);
+	for (int s = 0; K.last_owner && s < K.n_slots; s++)
+		free(K.last_owner[s]);
+	free(K.last_owner);
+	free(K.owned);
+	free(K.peers);
+	memset(&K, 0, sizeof K);
+}
+
+/* Clocks of this batch armed in slots another daemon owns, as NOTIFY payloads;
+ * NULL when there are none (a lone daemon owns every slot). */
+json_object *cluster_clock_notes(const struct hl_world *w)
+{
+	json_object *a = NULL;
+	for (size_t i = 0; i < w->n_cases; i++) {
+		const struct hl_case *c = w->cases[i];
+		if (cluster_owns(c->id))
+			continue;
+		for (int k = 0; k < HL_CK__COUNT; k++) {
+			if (!c->clocks[k].dirty)
+				continue;
+			char note[96];
+			snprintf(note, sizeof note, "%" PRId64 " %s %d %lld", c->id,
+			         hl_clock_kind_name((enum hl_clock_kind)k), (int)c->clocks[k].seq,
+			         (long long)hl_clock_next_fire(&c->clocks[k]));
+			if (!a)
+				a = json_object_new_array();
+			json_object_array_add(a, json_object_new_string(note));
+			K.clock_notes++;
+		}
+	}
+	return a;
+}
+
+json_object *cluster_stats_json(void)
+{
+	json_object *o = json_object_new_object();
+	char buf[1024];
+	slot_ranges(K.owned, buf, sizeof buf);
+	json_object_object_add(o, "name", json_object_new_string(K.name));
+	json_object_object_add(o, "session", json_object_new_string(K.state == K_READY ? "up" : "down"));
+	json_object_object_add(o, "slots", json_object_new_int(K.n_slots));
+	json_object_object_add(o, "slots_owned", json_object_new_int(K.n_owned));
+	json_object_object_add(o, "owned", json_object_new_string(buf));
+	json_object *peers = json_object_new_array();
+	for (const char *p = K.peers ? K.peers : ""; *p;) {
+		size_t l = strcspn(p, " ");
+		json_object_array_add(peers, json_object_new_string_len(p, (int)l));
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	json_object_object_add(o, "peers", peers);
+	json_object_object_add(o, "slots_taken", json_object_new_int64((int64_t)K.slots_taken));
+	json_object_object_add(o, "slots_released", json_object_new_int64((int64_t)K.slots_released));
+	json_object_object_add(o, "takeovers", json_object_new_int64((int64_t)K.takeovers));
+	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)K.remote_pushed));
+	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)K.clock_notes));
+	return o;
+}
+
+void cluster_metrics(struct evbuffer *b)
+{
+	evbuffer_add_printf(b,
+	                    "# HELP hotlined_cluster_slots clock slots shared between the daemons\n"
+	                    "# TYPE hotlined_cluster_slots gauge\nhotlined_cluster_slots %d\n"
+	                    "# HELP hotlined_cluster_slots_owned clock slots this daemon runs\n"
+	                    "# TYPE hotlined_cluster_slots_owned gauge\nhotlined_cluster_slots_owned %d\n"
+	                    "# HELP hotlined_cluster_peers live daemons seen on the database, this one included\n"
+	                    "# TYPE hotlined_cluster_peers gauge\nhotlined_cluster_peers %d\n"
+	                    "# HELP hotlined_cluster_takeovers_total slot takeovers from daemons whose session ended\n"
+	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n",
+	                    K.n_slots, K.n_owned, K.n_peers, (unsigned long long)K.takeovers);
+}
+
+void cluster_health(struct evbuffer *b)
+{
+	evbuffer_add_printf(b, "cluster %s: %d of %d slots, %d daemon(s) seen, session %s\n", K.name, K.n_owned,
+	                    K.n_slots, K.n_peers, K.state == K_READY ? "up" : "down");
+}
