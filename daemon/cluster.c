@@ -40,9 +40,10 @@
  *     as local pushes are) and pushes it to its own subscribers, once per
  *     (id, level); its own alerts were pushed by the store already.
  *
- * The session is nonblocking libpq inside libevent, one query at a time from
- * a small queue; nothing here blocks the loop.  A lost session releases every
- * slot at once (someone else runs them) and reconnects with backoff.
+ * The session is session.c's: nonblocking libpq inside libevent, one query
+ * at a time; nothing here blocks the loop.  A lost session releases every
+ * slot at once (someone else runs them) and reconnects with backoff.  The
+ * share arithmetic is pure, in slots.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,6 +58,7 @@
 
 #include "daemon.h"
 #include "rules.h"
+#include "slots.h"
 
 /* Advisory lock class of the slots (016_cluster.sql uses ...289 and ...290). */
 #define SLOT_LOCK_CLASS 1212940291
@@ -66,12 +68,6 @@
 #define HL_STR(x) HL_XSTR(x)
 
 enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH };
-
-struct query {
-	TAILQ_ENTRY(query) entry;
-	enum q_kind kind;
-	char *param;            /* its one parameter (slot array or alert id); NULL for none */
-};
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
@@ -97,17 +93,9 @@ static const char *const SQL[] = {
 		" WHERE a.id = $1::bigint",
 };
 
-enum cstate { K_DOWN, K_CONNECTING, K_READY };
-
 static struct {
-	PGconn *pg;
-	int sock;
-	struct event *ev_read, *ev_write, *ev_tick, *ev_retry;
-	enum cstate state;
-	TAILQ_HEAD(, query) queue;
-	struct query *cur;          /* in flight */
+	struct event *ev_tick;
 	bool survey_queued;
-	int backoff_ms;
 	bool stopped;
 	/* settings, copied at start (a reload does not move slots under us) */
 	int n_slots;
@@ -125,44 +113,14 @@ static struct {
 	int seen_next;
 } K;
 
-static void k_connect(void);
-static void k_next(void);
-static void on_socket(evutil_socket_t fd, short what, void *arg);
-
 /* ------------------------------------------------------------ ownership */
-
-static int slot_of(int64_t id)
-{
-	int64_t s = id % K.n_slots;
-	return (int)(s < 0 ? -s : s);
-}
 
 bool cluster_owns(int64_t id)
 {
-	return K.owned && K.owned[slot_of(id)];
+	return K.owned && K.owned[hl_slot_of(id, K.n_slots)];
 }
 
 size_t cluster_slots_owned(void) { return (size_t)K.n_owned; }
-
-/* "0-3,7,9-12" for the logs and stats */
-static void slot_ranges(const bool *set, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int s = 0; s < K.n_slots && used + 16 < len; s++) {
-		if (!set[s])
-			continue;
-		int e = s;
-		while (e + 1 < K.n_slots && set[e + 1])
-			e++;
-		used += (size_t)snprintf(buf + used, len - used, "%s%d", used ? "," : "", s);
-		if (e > s)
-			used += (size_t)snprintf(buf + used, len - used, "-%d", e);
-		s = e;
-	}
-	if (!buf[0])
-		snprintf(buf, len, "none");
-}
 
 static void release_all(const char *why)
 {
@@ -173,108 +131,11 @@ static void release_all(const char *why)
 	K.n_owned = 0;
 }
 
-/* ------------------------------------------------------------ the queue */
-
 static void enqueue(enum q_kind kind, const char *param)
 {
-	struct query *q = calloc(1, sizeof *q);
-	if (!q || (param && !(q->param = strdup(param))))
-		abort();
-	q->kind = kind;
-	TAILQ_INSERT_TAIL(&K.queue, q, entry);
-	k_next();
-}
-
-static void query_free(struct query *q)
-{
-	if (!q)
-		return;
-	free(q->param);
-	free(q);
-}
-
-static void queue_clear(void)
-{
-	struct query *q;
-	while ((q = TAILQ_FIRST(&K.queue))) {
-		TAILQ_REMOVE(&K.queue, q, entry);
-		query_free(q);
-	}
-	query_free(K.cur);
-	K.cur = NULL;
-	K.survey_queued = false;
-}
-
-/* ------------------------------------------------------ the connection */
-
-static void drop_conn(void)
-{
-	if (K.ev_read)
-		event_free(K.ev_read);
-	if (K.ev_write)
-		event_free(K.ev_write);
-	K.ev_read = K.ev_write = NULL;
-	if (K.pg)
-		PQfinish(K.pg);
-	K.pg = NULL;
-	K.sock = -1;
-}
-
-static void schedule_reconnect(void)
-{
-	if (K.stopped)
-		return;
-	int cap = (int)(K.takeover_ms > 0 ? K.takeover_ms : 5000);
-	K.backoff_ms = K.backoff_ms ? K.backoff_ms * 2 : 250;
-	if (K.backoff_ms > cap)
-		K.backoff_ms = cap;
-	struct timeval tv = { K.backoff_ms / 1000, (K.backoff_ms % 1000) * 1000 };
-	evtimer_add(K.ev_retry, &tv);
-}
-
-static void on_lost(const char *why)
-{
-	char msg[200];
-	snprintf(msg, sizeof msg, "%s", why && *why ? why : "connection lost");
-	msg[strcspn(msg, "\n")] = '\0';
-	log_err("cluster: session lost: %s", msg);
-	release_all("without a session this daemon cannot prove it still holds them");
-	free(K.peers);
-	K.peers = NULL;
-	K.n_peers = 0;
-	queue_clear();
-	drop_conn();
-	K.state = K_DOWN;
-	schedule_reconnect();
-}
-
-static void flush_out(void)
-{
-	int f = PQflush(K.pg);
-	if (f < 0)
-		on_lost(PQerrorMessage(K.pg));
-	else if (f == 1)
-		event_add(K.ev_write, NULL);
-}
-
-static void k_next(void)
-{
-	if (K.state != K_READY || K.cur || !K.pg)
-		return;
-	struct query *q = TAILQ_FIRST(&K.queue);
-	if (!q)
-		return;
-	TAILQ_REMOVE(&K.queue, q, entry);
-	K.cur = q;
 	char n[16];
 	snprintf(n, sizeof n, "%d", K.n_slots);
-	const char *params[2] = { q->param, n };
-	int np = q->kind == Q_CLOCKS || q->kind == Q_ESCALATIONS ? 2 : q->param ? 1 : 0;
-	if (!PQsendQueryParams(K.pg, SQL[q->kind], np, NULL, params, NULL, NULL, 0)) {
-		on_lost(PQerrorMessage(K.pg));
-		return;
-	}
-	flush_out();
+	session_query(kind, SQL[kind], param, kind == Q_CLOCKS || kind == Q_ESCALATIONS ? n : NULL);
 }
 
 /* ------------------------------------------------------- the survey */
@@ -290,20 +151,6 @@ static bool dedupe_seen(int64_t id, int level)
 	return false;
 }
 
-static bool name_in(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		size_t l = strcspn(p, " ");
-		if (l == n && strncmp(p, name, n) == 0)
-			return true;
-		p += l;
-		while (*p == ' ')
-			p++;
-	}
-	return false;
-}
-
 /* Peers that joined or left since the last survey, in the log. */
 static void note_peers(const char *now_list)
 {
@@ -314,7 +161,7 @@ static void note_peers(const char *now_list)
 			size_t l = strcspn(p, " ");
 			char nm[64];
 			snprintf(nm, sizeof nm, "%.*s", (int)(l < 63 ? l : 63), p);
-			if (!name_in(other, nm) && strcmp(nm, K.name) != 0)
+			if (!hl_name_in(other, nm) && strcmp(nm, K.name) != 0)
 				log_notice("cluster: peer %s %s", nm, pass ? "left (its session ended)" : "joined");
 			p += l;
 			while (*p == ' ')
@@ -331,22 +178,14 @@ static void survey_done(PGresult *r)
 {
 	const char *list = PQgetvalue(r, 0, 0), *held = PQgetvalue(r, 0, 1);
 	note_peers(list);
-	int n = 0, rank = -1;
-	for (const char *p = list; *p;) {
-		size_t l = strcspn(p, " ");
-		if (l == strlen(K.name) && strncmp(p, K.name, l) == 0 && rank < 0)
-			rank = n;
-		n++;
-		p += l;
-		while (*p == ' ')
-			p++;
-	}
+	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;
 	K.n_peers = n;
 
-	bool *taken = calloc((size_t)K.n_slots, sizeof *taken);
-	if (!taken)
+	/* "slot:holder slot:holder ..." of the other sessions */
+	bool *taken = calloc((size_t)K.n_slots, sizeof *taken), *plan = calloc((size_t)K.n_slots, sizeof *plan);
+	if (!taken || !plan)
 		abort();
 	for (const char *p = held; *p;) {
 		char *end;
@@ -362,72 +201,36 @@ static void survey_done(PGresult *r)
 		while (*p == ' ')
 			p++;
 	}
-
-	int target = K.n_slots / n + (rank < K.n_slots % n ? 1 : 0);
-	/* each daemon prefers the slots s with s % n == rank: consecutive case ids
-	 * (a burst of new cases) then spread over every daemon */
-	char buf[512];
-	if (K.n_owned > target) {
-		/* give back the slots we do not prefer first */
-		bool *give = calloc((size_t)K.n_slots, sizeof *give);
-		if (!give)
-			abort();
-		int extra = K.n_owned - target;
-		/* pass 0: the slots we do not prefer; pass 1: the others, if still too many */
-		for (int i = 0; i < 2 * K.n_slots && extra > 0; i++) {
-			int s = K.n_slots - 1 - i % K.n_slots;
-			bool preferred = s % n == rank;
-			if (K.owned[s] && preferred == (i >= K.n_slots)) {
-				give[s] = true;
-				K.owned[s] = false;
-				K.n_owned--;
-				extra--;
-				K.slots_released++;
-			}
-		}
-		slot_ranges(give, buf, sizeof buf);
-		log_notice("cluster: releasing slot(s) %s: %d daemon(s) share %d slots, my share is %d", buf, n,
-		           K.n_slots, target);
-		struct evbuffer *b = evbuffer_new();
-		evbuffer_add_printf(b, "{");
-		bool first = true;
+	int k = hl_slot_plan(K.n_slots, n, rank, K.owned, taken, plan);
+	char *arr = k ? hl_slot_array(plan, K.n_slots) : NULL;
+	if (k < 0) {
+		/* stop running them now; the lock goes when Q_UNLOCK runs */
+		char buf[512];
+		hl_slot_ranges(plan, K.n_slots, buf, sizeof buf);
 		for (int s = 0; s < K.n_slots; s++)
-			if (give[s])
-				evbuffer_add_printf(b, "%s%d", first ? "" : ",", s), first = false;
-		evbuffer_add(b, "}", 2);
-		enqueue(Q_UNLOCK, (const char *)evbuffer_pullup(b, -1));
-		evbuffer_free(b);
-		free(give);
-	} else if (K.n_owned < target) {
-		struct evbuffer *b = evbuffer_new();
-		int want = target - K.n_owned, asked = 0;
-		evbuffer_add_printf(b, "{");
-		/* pass 0: the slots we prefer; pass 1: any free one */
-		for (int i = 0; i < 2 * K.n_slots && asked < want; i++) {
-			int s = i % K.n_slots;
-			bool preferred = s % n == rank;
-			if (!K.owned[s] && !taken[s] && preferred == (i < K.n_slots))
-				evbuffer_add_printf(b, "%s%d", asked++ ? "," : "", s);
-		}
-		evbuffer_add(b, "}", 2);
-		if (asked > 0)
-			enqueue(Q_LOCK, (const char *)evbuffer_pullup(b, -1));
-		evbuffer_free(b);
+			if (plan[s])
+				K.owned[s] = false, K.n_owned--, K.slots_released++;
+		log_notice("cluster: releasing slot(s) %s: %d daemon(s) share %d slots, my share is %d", buf, n,
+		           K.n_slots, hl_slot_share(K.n_slots, n, rank));
+		enqueue(Q_UNLOCK, arr);
+	} else if (k > 0) {
+		enqueue(Q_LOCK, arr);
 	}
+	free(arr);
+	free(plan);
 	free(taken);
 }
 
 /* Slots just locked: ours from now on; read what they hold from the database. */
 static void lock_done(PGresult *r)
 {
-	int n = PQntuples(r);
+	int n = PQntuples(r), from_gone = 0;
 	if (n == 0)
 		return;
 	bool *got = calloc((size_t)K.n_slots, sizeof *got);
 	if (!got)
 		abort();
-	int from_gone = 0;
-	char gone[64] = "";
+	char gone[64] = "", buf[512];
 	for (int i = 0; i < n; i++) {
 		int s = atoi(PQgetvalue(r, i, 0));
 		if (s < 0 || s >= K.n_slots || K.owned[s])
@@ -436,13 +239,12 @@ static void lock_done(PGresult *r)
 		K.owned[s] = true;
 		K.n_owned++;
 		K.slots_taken++;
-		if (K.last_owner[s] && strcmp(K.last_owner[s], K.name) != 0 && !name_in(K.peers, K.last_owner[s])) {
+		if (K.last_owner[s] && strcmp(K.last_owner[s], K.name) != 0 && !hl_name_in(K.peers, K.last_owner[s])) {
 			from_gone++;
 			snprintf(gone, sizeof gone, "%s", K.last_owner[s]);
 		}
 	}
-	char buf[512];
-	slot_ranges(got, buf, sizeof buf);
+	hl_slot_ranges(got, K.n_slots, buf, sizeof buf);
 	if (from_gone) {
 		K.takeovers++;
 		log_notice("cluster: took over slot(s) %s from %s (its session ended); now %d of %d, %d daemon(s)", buf,
@@ -451,17 +253,10 @@ static void lock_done(PGresult *r)
 		log_notice("cluster: took slot(s) %s (free); now %d of %d, %d daemon(s)", buf, K.n_owned, K.n_slots,
 		           K.n_peers);
 	}
-	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "{");
-	bool first = true;
-	for (int s = 0; s < K.n_slots; s++)
-		if (got[s])
-			evbuffer_add_printf(b, "%s%d", first ? "" : ",", s), first = false;
-	evbuffer_add(b, "}", 2);
-	const char *arr = (const char *)evbuffer_pullup(b, -1);
+	char *arr = hl_slot_array(got, K.n_slots);
 	enqueue(Q_CLOCKS, arr);
 	enqueue(Q_ESCALATIONS, arr);
-	evbuffer_free(b);
+	free(arr);
 	free(got);
 }
 
@@ -501,9 +296,9 @@ static void fetch_done(PGresult *r)
 		clocks_set(id, TIMER_ESCALATION, 0, esc);
 }
 
-static void query_done(struct query *q, PGresult *r)
+static void on_result(int tag, PGresult *r)
 {
-	switch (q->kind) {
+	switch ((enum q_kind)tag) {
 	case Q_SETUP:
 		break;
 	case Q_SURVEY:
@@ -527,26 +322,32 @@ static void query_done(struct query *q, PGresult *r)
 	}
 }
 
+static void on_failed(int tag)
+{
+	if (tag == Q_SURVEY)
+		K.survey_queued = false;
+}
+
 /* ------------------------------------------------------- notifications */
 
-static void on_notify(PGnotify *n)
+static void on_notify(const char *channel, const char *payload, int be_pid)
 {
-	if (n->be_pid == store_backend_pid())
+	if (be_pid == store_backend_pid())
 		return; /* our own store's commit: already delivered and timed locally */
-	if (strcmp(n->relname, "hotline_clock") == 0) {
+	if (strcmp(channel, "hotline_clock") == 0) {
 		int64_t id;
 		char kind[24];
 		int seq;
 		long long at;
-		if (sscanf(n->extra, "%" SCNd64 " %23s %d %lld", &id, kind, &seq, &at) == 4 && cluster_owns(id)) {
+		if (sscanf(payload, "%" SCNd64 " %23s %d %lld", &id, kind, &seq, &at) == 4 && cluster_owns(id)) {
 			int k = hl_clock_kind_from_name(kind);
 			if (k >= 0)
 				clocks_set(id, k, seq, (hl_ms)at);
 		}
 		return;
 	}
-	if (strcmp(n->relname, "hotline_alert") == 0) {
-		json_object *j = json_tokener_parse(n->extra);
+	if (strcmp(channel, "hotline_alert") == 0) {
+		json_object *j = json_tokener_parse(payload);
 		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
 		int level = j ? json_object_get_int(json_object_object_get(j, "level")) : 0;
 		json_object_put(j);
@@ -558,177 +359,46 @@ static void on_notify(PGnotify *n)
 	}
 }
 
-/* ------------------------------------------------------- the event loop */
+/* ------------------------------------------------------- the session */
 
-static void watch_socket(void)
+static void on_ready(void)
 {
-	int sock = PQsocket(K.pg);
-	if (sock == K.sock && K.ev_read)
-		return;
-	if (K.ev_read)
-		event_free(K.ev_read);
-	if (K.ev_write)
-		event_free(K.ev_write);
-	K.sock = sock;
-	K.ev_read = event_new(hl->base, sock, EV_READ | EV_PERSIST, on_socket, NULL);
-	K.ev_write = event_new(hl->base, sock, EV_WRITE, on_socket, NULL);
-}
-
-static void connected(void)
-{
-	event_add(K.ev_read, NULL);
-	event_del(K.ev_write);
-	PQsetnonblocking(K.pg, 1);
-	K.state = K_READY;
-	K.backoff_ms = 0;
 	log_info("cluster: session up as %s%s (%d slots, takeover %lld ms)", APP_PREFIX, K.name, K.n_slots,
 	         (long long)K.takeover_ms);
 	/* the server drops a dead daemon's session (and its slots) within the takeover time too */
-	int idle = (int)(K.takeover_ms / 2000), count = 2;
-	char setup[400];
-	snprintf(setup, sizeof setup,
-	         "SET tcp_keepalives_idle = %d; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = %d;"
-	         " SET tcp_user_timeout = %lld; LISTEN hotline_alert; LISTEN hotline_clock",
-	         idle > 0 ? idle : 1, count, (long long)K.takeover_ms);
-	struct query *q = calloc(1, sizeof *q);
-	if (!q)
-		abort();
-	q->kind = Q_SETUP;
-	K.cur = q;
-	if (!PQsendQuery(K.pg, setup)) {
-		on_lost(PQerrorMessage(K.pg));
-		return;
-	}
-	flush_out();
-	if (K.state == K_READY && !K.survey_queued) {
-		K.survey_queued = true;
-		enqueue(Q_SURVEY, NULL);
-	}
-}
-
-static void connect_poll(void)
-{
-	PostgresPollingStatusType st = PQconnectPoll(K.pg);
-	watch_socket();
-	switch (st) {
-	case PGRES_POLLING_READING:
-		event_add(K.ev_read, NULL);
-		event_del(K.ev_write);
-		return;
-	case PGRES_POLLING_WRITING:
-		event_del(K.ev_read);
-		event_add(K.ev_write, NULL);
-		return;
-	case PGRES_POLLING_FAILED:
-		log_err("cluster: cannot connect: %s", PQerrorMessage(K.pg));
-		drop_conn();
-		K.state = K_DOWN;
-		schedule_reconnect();
-		return;
-	default:
-		connected();
-	}
-}
-
-static void on_results(void)
-{
-	while (K.pg && K.cur && !PQisBusy(K.pg)) {
-		PGresult *r = PQgetResult(K.pg);
-		if (!r) {
-			struct query *q = K.cur;
-			K.cur = NULL;
-			query_free(q);
-			k_next();
-			continue;
-		}
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-			if (st == PGRES_TUPLES_OK)
-				query_done(K.cur, r);
-		} else {
-			char msg[200];
-			snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
-			msg[strcspn(msg, "\n")] = '\0';
-			log_err("cluster: query failed: %s", msg);
-			if (K.cur->kind == Q_SURVEY)
-				K.survey_queued = false;
-		}
-		PQclear(r);
-	}
-}
-
-static void on_socket(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)arg;
-	if (K.state == K_CONNECTING) {
-		connect_poll();
-		return;
-	}
-	if (!K.pg)
-		return;
-	if (what & EV_WRITE) {
-		flush_out();
-		if (!K.pg)
-			return;
-	}
-	if (what & EV_READ) {
-		if (!PQconsumeInput(K.pg)) {
-			on_lost(PQerrorMessage(K.pg));
-			return;
-		}
-	}
-	if (PQstatus(K.pg) == CONNECTION_BAD) {
-		on_lost(PQerrorMessage(K.pg));
-		return;
-	}
-	on_results();
-	PGnotify *n;
-	while (K.pg && (n = PQnotifies(K.pg))) {
-		on_notify(n);
-		PQfreemem(n);
-	}
-	if (K.pg && !K.cur)
-		k_next();
-}
-
-static void k_connect(void)
-{
-	char app[64], keep_idle[16], keep_count[16], user_timeout[24], connect_timeout[24];
+	char sql[96];
 	int idle = (int)(K.takeover_ms / 2000);
-	snprintf(app, sizeof app, "%s%s", APP_PREFIX, K.name);
-	snprintf(keep_idle, sizeof keep_idle, "%d", idle > 0 ? idle : 1);
-	snprintf(keep_count, sizeof keep_count, "%d", 2);
-	snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)K.takeover_ms);
-	snprintf(connect_timeout, sizeof connect_timeout, "%lld", (long long)(K.takeover_ms / 1000 > 2 ? K.takeover_ms / 1000 : 2));
-	/* later keys override the conninfo's: this session must carry our name and timeouts */
-	const char *keys[] = { "dbname", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
-		               "keepalives_count", "tcp_user_timeout", "connect_timeout", NULL };
-	const char *vals[] = { hl->cfg->database.conninfo, app, "1", keep_idle, "1", keep_count, user_timeout,
-		               connect_timeout, NULL };
-	K.pg = PQconnectStartParams(keys, vals, 1);
-	if (!K.pg || PQstatus(K.pg) == CONNECTION_BAD) {
-		log_err("cluster: cannot start connecting: %s", K.pg ? PQerrorMessage(K.pg) : "out of memory");
-		drop_conn();
-		K.state = K_DOWN;
-		schedule_reconnect();
-		return;
-	}
-	K.state = K_CONNECTING;
-	K.sock = -1;
-	connect_poll();
+	snprintf(sql, sizeof sql, "SET tcp_keepalives_idle = %d", idle > 0 ? idle : 1);
+	session_query(Q_SETUP, sql, NULL, NULL);
+	session_query(Q_SETUP, "SET tcp_keepalives_interval = 1", NULL, NULL);
+	session_query(Q_SETUP, "SET tcp_keepalives_count = 2", NULL, NULL);
+	snprintf(sql, sizeof sql, "SET tcp_user_timeout = %lld", (long long)K.takeover_ms);
+	session_query(Q_SETUP, sql, NULL, NULL);
+	session_query(Q_SETUP, "LISTEN hotline_alert", NULL, NULL);
+	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
+	K.survey_queued = true;
+	enqueue(Q_SURVEY, NULL);
 }
 
-static void retry_cb(evutil_socket_t fd, short what, void *arg)
+static void on_lost(const char *why)
 {
-	(void)fd, (void)what, (void)arg;
-	if (!K.stopped && K.state == K_DOWN)
-		k_connect();
+	(void)why;
+	release_all("without a session this daemon cannot prove it still holds them");
+	free(K.peers);
+	K.peers = NULL;
+	K.n_peers = 0;
+	K.survey_queued = false;
 }
+
+static const struct session_ops ops = {
+	.who = "cluster", .ready = on_ready, .result = on_result, .failed = on_failed, .notify = on_notify,
+	.lost = on_lost,
+};
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
-	if (K.state == K_READY && !K.survey_queued) {
+	if (session_up() && !K.survey_queued) {
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);
 	}
@@ -739,8 +409,6 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 int cluster_init(void)
 {
 	const struct hl_config *cfg = hl->cfg;
-	TAILQ_INIT(&K.queue);
-	K.sock = -1;
 	K.n_slots = cfg->cluster.slots > 0 ? cfg->cluster.slots : 64;
 	K.takeover_ms = cfg->cluster.takeover_ms > 0 ? cfg->cluster.takeover_ms : 5000;
 	if (cfg->cluster.name) {
@@ -754,18 +422,27 @@ int cluster_init(void)
 	K.owned = calloc((size_t)K.n_slots, sizeof *K.owned);
 	K.last_owner = calloc((size_t)K.n_slots, sizeof *K.last_owner);
 	K.ev_tick = event_new(hl->base, -1, EV_PERSIST, tick_cb, NULL);
-	K.ev_retry = evtimer_new(hl->base, retry_cb, NULL);
-	if (!K.owned || !K.last_owner || !K.ev_tick || !K.ev_retry)
+	if (!K.owned || !K.last_owner || !K.ev_tick)
 		return -1;
 	hl_ms every = K.takeover_ms / 4;
-	if (every > 1000)
-		every = 1000;
-	if (every < 100)
-		every = 100;
+	every = every > 1000 ? 1000 : every < 100 ? 100 : every;
 	struct timeval tv = { (time_t)(every / 1000), (suseconds_t)((every % 1000) * 1000) };
 	event_add(K.ev_tick, &tv);
-	k_connect();
-	return 0;
+
+	/* later keys override the conninfo's: this session carries our name and
+	 * timeouts, so a peer that vanishes loses its session (and slots) quickly */
+	char app[64], keep_idle[16], user_timeout[24], connect_timeout[24];
+	int idle = (int)(K.takeover_ms / 2000);
+	snprintf(app, sizeof app, "%s%s", APP_PREFIX, K.name);
+	snprintf(keep_idle, sizeof keep_idle, "%d", idle > 0 ? idle : 1);
+	snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)K.takeover_ms);
+	snprintf(connect_timeout, sizeof connect_timeout, "%lld",
+	         (long long)(K.takeover_ms / 1000 > 2 ? K.takeover_ms / 1000 : 2));
+	const char *keys[] = { "dbname", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+		               "keepalives_count", "tcp_user_timeout", "connect_timeout", NULL };
+	const char *vals[] = { hl->cfg->database.conninfo, app, "1", keep_idle, "1", "2", user_timeout,
+		               connect_timeout, NULL };
+	return session_start(keys, vals, (int)K.takeover_ms, &ops);
 }
 
 /* Stopping: end the session now, so the peers take our slots while the store drains. */
@@ -779,23 +456,16 @@ void cluster_stop(void)
 	for (int s = 0; s < K.n_slots && K.owned; s++)
 		K.owned[s] = false;
 	K.n_owned = 0;
-	queue_clear();
-	drop_conn();
-	K.state = K_DOWN;
+	session_stop();
 	if (K.ev_tick)
 		event_del(K.ev_tick);
-	if (K.ev_retry)
-		event_del(K.ev_retry);
 }
 
 void cluster_free(void)
 {
-	queue_clear();
-	drop_conn();
+	session_free();
 	if (K.ev_tick)
 		event_free(K.ev_tick);
-	if (K.ev_retry)
-		event_free(K.ev_retry);
 	for (int s = 0; K.last_owner && s < K.n_slots; s++)
 		free(K.last_owner[s]);
 	free(K.last_owner);
@@ -833,9 +503,9 @@ json_object *cluster_stats_json(void)
 {
 	json_object *o = json_object_new_object();
 	char buf[1024];
-	slot_ranges(K.owned, buf, sizeof buf);
+	hl_slot_ranges(K.owned, K.n_slots, buf, sizeof buf);
 	json_object_object_add(o, "name", json_object_new_string(K.name));
-	json_object_object_add(o, "session", json_object_new_string(K.state == K_READY ? "up" : "down"));
+	json_object_object_add(o, "session", json_object_new_string(session_up() ? "up" : "down"));
 	json_object_object_add(o, "slots", json_object_new_int(K.n_slots));
 	json_object_object_add(o, "slots_owned", json_object_new_int(K.n_owned));
 	json_object_object_add(o, "owned", json_object_new_string(buf));
@@ -873,5 +543,5 @@ void cluster_metrics(struct evbuffer *b)
 void cluster_health(struct evbuffer *b)
 {
 	evbuffer_add_printf(b, "cluster %s: %d of %d slots, %d daemon(s) seen, session %s\n", K.name, K.n_owned,
-	                    K.n_slots, K.n_peers, K.state == K_READY ? "up" : "down");
+	                    K.n_slots, K.n_peers, session_up() ? "up" : "down");
 }

@@ -118,6 +118,26 @@ size_t alerts_subscribers(void);
  * our subscribers only; its raiser counted it and posted its webhooks. */
 void alerts_deliver_remote(const char *alert_json);
 
+/* ------------------------------------------------------------ session.c */
+
+struct pg_result;
+/* The owner of the side session (cluster.c): its callbacks. */
+struct session_ops {
+	const char *who;                                 /* log prefix */
+	void (*ready)(void);                             /* connected: queue the set-up */
+	void (*result)(int tag, struct pg_result *r);    /* rows of a query (tag from session_query) */
+	void (*failed)(int tag);                         /* a query failed (logged) */
+	void (*notify)(const char *channel, const char *payload, int be_pid);
+	void (*lost)(const char *why);                   /* the session is gone; it reconnects by itself */
+};
+int session_start(const char *const *keys, const char *const *vals, int backoff_cap_ms,
+                  const struct session_ops *ops);
+/* Queue a query with up to two text parameters (NULL = fewer). */
+void session_query(int tag, const char *sql, const char *p1, const char *p2);
+bool session_up(void);
+void session_stop(void);   /* close now, no reconnect */
+void session_free(void);
+
 /* ------------------------------------------------------------ cluster.c */
 
 int cluster_init(void);
