@@ -128,21 +128,22 @@ static int64_t abandoned(struct hl_conn *c, const char *tag, int n, int64_t at)
 	return hl_jint(r, "case_id");
 }
 
-/* Each case's callback_overdue alert at levels 1 and 2, exactly once each, in ps. */
+/* Each case's callback_overdue alert at every level 1..max_level, exactly once each, in ps. */
+static void expect_levels_once(const struct hl_pushes *ps, const int64_t *cases, int n, int max_level, const char *who)
+{
+	for (int i = 0; i < n; i++)
+		for (int level = 1; level <= max_level; level++) {
+			int seen = 0;
+			for (int k = 0; k < ps->n; k++)
+				seen += ps->p[k].case_id == cases[i] && ps->p[k].level == level &&
+				        strcmp(ps->p[k].kind, "callback_overdue") == 0;
+			cr_expect_eq(seen, 1, "%s: case %lld level %d pushed %d times", who, (long long)cases[i], level, seen);
+		}
+}
+
 static void expect_each_level_once(const struct hl_pushes *ps, const int64_t *cases, int n, const char *who)
 {
-	for (int i = 0; i < n; i++) {
-		int l1 = 0, l2 = 0;
-		for (int k = 0; k < ps->n; k++) {
-			const struct hl_push *p = &ps->p[k];
-			if (p->case_id != cases[i] || strcmp(p->kind, "callback_overdue") != 0)
-				continue;
-			l1 += p->level == 1;
-			l2 += p->level == 2;
-		}
-		cr_expect_eq(l1, 1, "%s: case %lld level 1 pushed %d times", who, (long long)cases[i], l1);
-		cr_expect_eq(l2, 1, "%s: case %lld level 2 pushed %d times", who, (long long)cases[i], l2);
-	}
+	expect_levels_once(ps, cases, n, 2, who);
 }
 
 #define NCASES 16
@@ -295,4 +296,53 @@ HL_TEST(cluster, kill9_of_an_owner_under_load_then_rejoin)
 	expect_each_level_once(&pa, more, NCASES, "subscriber of a after its restart");
 	expect_each_level_once(&pb, more, NCASES, "subscriber of b after a's restart");
 	cr_expect_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), 2 * NCASES);
+}
+
+HL_TEST(cluster, three_daemons_escalation_levels_each_pushed_once_everywhere)
+{
+	static const struct hl_e2e_opts three = {
+		.sla = "callback = \"2s\"; warn_at = 0;",
+		.escalation = "after = \"1s\"; max_level = 3;",
+		.top = "cluster = { takeover = \"2s\"; };",
+	};
+	struct hl_d *ds[3];
+	ds[0] = hl_d_up(&three);
+	ds[1] = hl_d_up_peer(ds[0], &three);
+	ds[2] = hl_d_up_peer(ds[0], &three);
+	cr_assert(await_balance(ds, 3, 15000), "the three daemons never shared the 64 slots");
+	struct hl_conn *subs[3], *cs[3];
+	for (int i = 0; i < 3; i++)
+		subs[i] = hl_subscribe(ds[i], -1), cs[i] = hl_conn_unix(ds[i]);
+	int64_t cases[NCASES], now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++)
+		cases[i] = abandoned(cs[i % 3], "three", 200 + i, now);
+	static struct hl_pushes ps[3];
+	memset(ps, 0, sizeof ps);
+	int64_t end = hl_now_ms() + 20000;
+	for (;;) {
+		bool all = true;
+		for (int i = 0; i < 3; i++) {
+			hl_collect_pushes(subs[i], &ps[i], 50);
+			all = all && overdue_pushes(&ps[i]) >= 3 * NCASES;
+		}
+		if (all || hl_now_ms() > end)
+			break;
+	}
+	for (int i = 0; i < 3; i++)
+		hl_collect_pushes(subs[i], &ps[i], 500); /* a second push of anything would be here by now */
+	for (int i = 0; i < 3; i++) {
+		char who[32];
+		snprintf(who, sizeof who, "subscriber of daemon %d", i);
+		expect_levels_once(&ps[i], cases, NCASES, 3, who);
+	}
+	cr_expect_eq(hl_sql_int(ds[0], "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue' AND level = 3"),
+	             NCASES);
+	int64_t raised = 0;
+	for (int i = 0; i < 3; i++) {
+		int64_t r = hl_jint(stats_of(ds[i]), "alerts.raised");
+		fprintf(stderr, "cluster: daemon %d raised %lld alert(s), escalated %lld\n", i, (long long)r,
+		        (long long)hl_jint(stats_of(ds[i]), "alerts.escalated"));
+		raised += r;
+	}
+	cr_expect_eq(raised, NCASES);
 }
