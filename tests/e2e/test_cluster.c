@@ -11,10 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
-TestSuite(cluster, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 120);
+static char pair_dir[64]; /* the failover test's primary/standby pair, stopped by the fini */
+
+static void cluster_fini(void)
+{
+	hl_e2e_cleanup();
+	if (pair_dir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh stop %s", pair_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not stop the pair in %s\n", pair_dir);
+		pair_dir[0] = '\0';
+	}
+}
+
+TestSuite(cluster, .init = hl_e2e_init, .fini = cluster_fini, .timeout = 120);
 
 #define CALLERS 12
 #define PER_CALLER 6 /* events per caller through EACH daemon */
@@ -345,4 +360,83 @@ HL_TEST(cluster, three_daemons_escalation_levels_each_pushed_once_everywhere)
 		raised += r;
 	}
 	cr_expect_eq(raised, NCASES);
+}
+
+/* ------------------------------------------------------------ failover */
+
+/* A primary and a synchronous standby (tests/e2e/pg_pair.sh); the daemon on a
+ * multi-host conninfo.  The primary is killed under load and the standby
+ * promoted: the daemon follows, and every event it acknowledged is there. */
+HL_TEST(cluster, failover_to_a_synchronous_standby_loses_no_acknowledged_event)
+{
+	char *dir = pair_dir, cmd[256];
+	snprintf(pair_dir, sizeof pair_dir, "/tmp/hl-pair-XXXXXX");
+	cr_assert(mkdtemp(pair_dir));
+	snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh start %s 5433 5434", dir);
+	cr_assert_eq(system(cmd), 0, "could not build the primary/standby pair (%s)", dir);
+	static const struct hl_e2e_opts nostart = { .no_start = true };
+	struct hl_d *d = hl_d_up(&nostart);
+	const char *super = getuid() == 0 ? "postgres" : getenv("USER");
+	snprintf(d->conninfo, sizeof d->conninfo,
+	         "host=%s/run,%s/run port=5433,5434 dbname=hotline user=%s target_session_attrs=read-write connect_timeout=2",
+	         dir, dir, super ? super : "postgres");
+	FILE *f = fopen(d->conf, "w");
+	cr_assert(f);
+	fprintf(f, "listen = { tcp = \"\"; unix = \"%s\"; };\n"
+	           "database = { conninfo = \"%s\"; reconnect_max = \"1s\"; };\n"
+	           "cluster = { takeover = \"2s\"; };\n", d->sock, d->conninfo);
+	fclose(f);
+	cr_assert_eq(hl_d_migrate(d), 0);
+	hl_d_start(d);
+
+	struct hl_conn *c = hl_conn_unix(d);
+	static char acked[LOAD];
+	memset(acked, 0, sizeof acked);
+	for (int i = 0; i < LOAD; i++)
+		hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"fo-%d\",\"call_id\":\"fo-call-%d\",\"caller\":\"+4941%06d\"}",
+		         i, i, i);
+	int n_acked = 0, n_unavailable = 0;
+	for (int i = 0; i < LOAD / 8; i++) {
+		json_object *r = hl_recv_json(c, HL_TIMEOUT_MS);
+		cr_assert(r && hl_jbool(r, "ok"));
+		acked[atoi(hl_jstr(r, "id") + 3)] = 1, n_acked++;
+	}
+	int64_t killed_at = hl_now_ms();
+	snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh kill-primary %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh promote %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	int64_t promoted_at = hl_now_ms(), first_ok_after = 0;
+	for (int i = LOAD / 8; i < LOAD; i++) {
+		json_object *r = hl_recv_json(c, 30000);
+		cr_assert(r, "no answer within 30 s after the failover");
+		if (hl_jbool(r, "ok")) {
+			acked[atoi(hl_jstr(r, "id") + 3)] = 1, n_acked++;
+			if (!first_ok_after && hl_now_ms() > promoted_at)
+				first_ok_after = hl_now_ms();
+		} else {
+			cr_assert_str_eq(hl_jstr(r, "error.code"), "unavailable", "%s", json_object_to_json_string(r));
+			n_unavailable++;
+		}
+	}
+	fprintf(stderr, "cluster: failover: primary killed, standby promoted after %lld ms; %d acknowledged, "
+	        "%d unavailable; first ack on the new primary %lld ms after the kill\n",
+	        (long long)(promoted_at - killed_at), n_acked, n_unavailable,
+	        (long long)(first_ok_after ? first_ok_after - killed_at : -1));
+	/* hl_sql follows the conninfo to the new primary */
+	cr_assert_eq(hl_sql_int(d, "SELECT pg_is_in_recovery()::int"), 0);
+	for (int i = 0; i < LOAD; i++)
+		if (acked[i])
+			cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'fo-%d'", i), 1,
+			             "acknowledged event fo-%d lost in the failover", i);
+	/* what was not acknowledged is sent again, and lands once */
+	for (int i = 0; i < LOAD; i++)
+		if (!acked[i])
+			hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"fo-%d\",\"call_id\":\"fo-call-%d\",\"caller\":\"+4941%06d\"}",
+			         i, i, i);
+	for (int i = 0; i < LOAD - n_acked; i++) {
+		json_object *r = hl_recv_json(c, 30000);
+		cr_assert(r && hl_jbool(r, "ok"), "resend refused: %s", r ? json_object_to_json_string(r) : "timeout");
+	}
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'fo-%%'"), LOAD);
 }
