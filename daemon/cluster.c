@@ -89,8 +89,8 @@ static const char *const SQL[] = {
 		"SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
 		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[])",
 	[Q_FETCH] =
-		"SELECT hotline.alert_json(a), COALESCE(hotline.ms(a.escalate_at), 0) FROM hotline.alerts a"
-		" WHERE a.id = $1::bigint",
+		"SELECT hotline.alert_json(a), COALESCE(hotline.ms(a.escalate_at), 0), a.id, a.level, $2::int"
+		" FROM hotline.alerts a WHERE a.id = $1::bigint",
 };
 
 static struct {
@@ -285,12 +285,13 @@ static void fetch_done(PGresult *r)
 {
 	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0))
 		return;
-	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10), id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	int level = atoi(PQgetvalue(r, 0, 3)), notified = atoi(PQgetvalue(r, 0, 4));
+	/* escalated again since the notification: what we push is that level, once */
+	if (level != notified && dedupe_seen(id, level))
+		return;
 	alerts_deliver_remote(PQgetvalue(r, 0, 0));
 	K.remote_pushed++;
-	json_object *j = json_tokener_parse(PQgetvalue(r, 0, 0));
-	int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
-	json_object_put(j);
 	/* an alert raised through another daemon escalates on the owner of its slot */
 	if (id && cluster_owns(id) && esc)
 		clocks_set(id, TIMER_ESCALATION, 0, esc);
@@ -352,9 +353,10 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 		int level = j ? json_object_get_int(json_object_object_get(j, "level")) : 0;
 		json_object_put(j);
 		if (id > 0 && !dedupe_seen(id, level)) {
-			char b[24];
+			char b[24], l[16];
 			snprintf(b, sizeof b, "%" PRId64, id);
-			enqueue(Q_FETCH, b);
+			snprintf(l, sizeof l, "%d", level);
+			session_query(Q_FETCH, SQL[Q_FETCH], b, l);
 		}
 	}
 }

@@ -22,3 +22,9 @@ $(BENCH_B)/limit: tests/bench/limit.c include/store_sql.h | $(BENCH_B)
 bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit
 	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) \
 	LIMIT_BIN=$(abspath $(BENCH_B)/limit) scripts/bench.sh run
+
+# Several daemons on one database: ingest with 1, 2, 3 daemons and the takeover
+# time over repeated kill -9 (scripts/bench-cluster.sh; var/bench/cluster.md).
+.PHONY: bench-cluster
+bench-cluster: $(B)/hotlined $(BENCH_B)/loadgen
+	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) scripts/bench-cluster.sh
