@@ -390,7 +390,8 @@ HL_TEST(cluster, failover_to_a_synchronous_standby_loses_no_acknowledged_event)
 	hl_d_start(d);
 
 	struct hl_conn *c = hl_conn_unix(d);
-	static char acked[LOAD];
+	enum { TOTAL = LOAD + LOAD / 2 }; /* the last half-LOAD is sent while the primary is dead */
+	static char acked[TOTAL];
 	memset(acked, 0, sizeof acked);
 	for (int i = 0; i < LOAD; i++)
 		hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"fo-%d\",\"call_id\":\"fo-call-%d\",\"caller\":\"+4941%06d\"}",
@@ -404,10 +405,13 @@ HL_TEST(cluster, failover_to_a_synchronous_standby_loses_no_acknowledged_event)
 	int64_t killed_at = hl_now_ms();
 	snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh kill-primary %s", dir);
 	cr_assert_eq(system(cmd), 0);
+	for (int i = LOAD; i < TOTAL; i++)
+		hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"fo-%d\",\"call_id\":\"fo-call-%d\",\"caller\":\"+4941%06d\"}",
+		         i, i, i);
 	snprintf(cmd, sizeof cmd, "tests/e2e/pg_pair.sh promote %s", dir);
 	cr_assert_eq(system(cmd), 0);
 	int64_t promoted_at = hl_now_ms(), first_ok_after = 0;
-	for (int i = LOAD / 8; i < LOAD; i++) {
+	for (int i = LOAD / 8; i < TOTAL; i++) {
 		json_object *r = hl_recv_json(c, 30000);
 		cr_assert(r, "no answer within 30 s after the failover");
 		if (hl_jbool(r, "ok")) {
@@ -425,18 +429,18 @@ HL_TEST(cluster, failover_to_a_synchronous_standby_loses_no_acknowledged_event)
 	        (long long)(first_ok_after ? first_ok_after - killed_at : -1));
 	/* hl_sql follows the conninfo to the new primary */
 	cr_assert_eq(hl_sql_int(d, "SELECT pg_is_in_recovery()::int"), 0);
-	for (int i = 0; i < LOAD; i++)
+	for (int i = 0; i < TOTAL; i++)
 		if (acked[i])
 			cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'fo-%d'", i), 1,
 			             "acknowledged event fo-%d lost in the failover", i);
 	/* what was not acknowledged is sent again, and lands once */
-	for (int i = 0; i < LOAD; i++)
+	for (int i = 0; i < TOTAL; i++)
 		if (!acked[i])
 			hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"fo-%d\",\"call_id\":\"fo-call-%d\",\"caller\":\"+4941%06d\"}",
 			         i, i, i);
-	for (int i = 0; i < LOAD - n_acked; i++) {
+	for (int i = 0; i < TOTAL - n_acked; i++) {
 		json_object *r = hl_recv_json(c, 30000);
 		cr_assert(r && hl_jbool(r, "ok"), "resend refused: %s", r ? json_object_to_json_string(r) : "timeout");
 	}
-	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'fo-%%'"), LOAD);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'fo-%%'"), TOTAL);
 }
