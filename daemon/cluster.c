@@ -111,6 +111,7 @@ static struct {
 	/* (alert id, level) already pushed from a notification */
 	struct { int64_t id; int level; } seen[DEDUPE_CAP];
 	int seen_next;
+	int loaded;                 /* rows of the slot load in progress */
 } K;
 
 /* ------------------------------------------------------------ ownership */
@@ -135,7 +136,8 @@ static void enqueue(enum q_kind kind, const char *param)
 {
 	char n[16];
 	snprintf(n, sizeof n, "%d", K.n_slots);
-	session_query(kind, SQL[kind], param, kind == Q_CLOCKS || kind == Q_ESCALATIONS ? n : NULL);
+	bool bulk = kind == Q_CLOCKS || kind == Q_ESCALATIONS; /* maybe millions of rows: one at a time */
+	session_query_rows(kind, SQL[kind], param, bulk ? n : NULL, bulk);
 }
 
 /* ------------------------------------------------------- the survey */
@@ -262,7 +264,7 @@ static void lock_done(PGresult *r)
 
 static void clocks_loaded(PGresult *r, bool escalations)
 {
-	int n = PQntuples(r), set = 0;
+	int n = PQntuples(r); /* rows come one by one; the empty last result ends the query */
 	for (int i = 0; i < n; i++) {
 		int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 		if (!cluster_owns(id))
@@ -275,10 +277,14 @@ static void clocks_loaded(PGresult *r, bool escalations)
 				continue;
 			clocks_set(id, kind, (int32_t)atoi(PQgetvalue(r, i, 2)), strtoll(PQgetvalue(r, i, 3), NULL, 10));
 		}
-		set++;
+		K.loaded++;
 	}
-	if (set)
-		log_info("cluster: %d pending %s loaded for the new slot(s)", set, escalations ? "escalation(s)" : "clock(s)");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		if (K.loaded)
+			log_info("cluster: %d pending %s loaded for the new slot(s)", K.loaded,
+			         escalations ? "escalation(s)" : "clock(s)");
+		K.loaded = 0;
+	}
 }
 
 static void fetch_done(PGresult *r)
@@ -390,6 +396,7 @@ static void on_lost(const char *why)
 	K.peers = NULL;
 	K.n_peers = 0;
 	K.survey_queued = false;
+	K.loaded = 0;
 }
 
 static const struct session_ops ops = {

@@ -27,6 +27,7 @@ struct squery {
 	char *sql;
 	char *p[2];
 	int np;
+	bool single_rows;       /* rows one by one (PQsetSingleRowMode): a big result never sits in memory */
 };
 
 enum sstate { SS_DOWN, SS_CONNECTING, SS_READY };
@@ -128,6 +129,8 @@ static void ss_next(void)
 		on_lost(PQerrorMessage(SS.pg));
 		return;
 	}
+	if (q->single_rows)
+		PQsetSingleRowMode(SS.pg);
 	flush_out();
 }
 
@@ -143,7 +146,7 @@ static void on_results(void)
 			continue;
 		}
 		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_TUPLES_OK) {
+		if (st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) {
 			SS.ops->result(SS.cur->tag, r);
 		} else if (st != PGRES_COMMAND_OK) {
 			char msg[200];
@@ -296,10 +299,16 @@ int session_start(const char *const *keys, const char *const *vals, int backoff_
 
 void session_query(int tag, const char *sql, const char *p1, const char *p2)
 {
+	session_query_rows(tag, sql, p1, p2, false);
+}
+
+void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows)
+{
 	struct squery *q = calloc(1, sizeof *q);
 	if (!q || !(q->sql = strdup(sql)))
 		abort();
 	q->tag = tag;
+	q->single_rows = single_rows;
 	const char *p[2] = { p1, p2 };
 	for (int i = 0; i < 2 && p[i]; i++, q->np++)
 		if (!(q->p[i] = strdup(p[i])))

@@ -134,6 +134,9 @@ int session_start(const char *const *keys, const char *const *vals, int backoff_
                   const struct session_ops *ops);
 /* Queue a query with up to two text parameters (NULL = fewer). */
 void session_query(int tag, const char *sql, const char *p1, const char *p2);
+/* The same; with single_rows, result() gets one row at a time, then a last,
+ * empty result (PGRES_TUPLES_OK) at the end. */
+void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows);
 bool session_up(void);
 void session_stop(void);   /* close now, no reconnect */
 void session_free(void);
