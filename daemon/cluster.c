@@ -62,6 +62,9 @@
 
 /* Advisory lock class of the slots (016_cluster.sql uses ...289 and ...290). */
 #define SLOT_LOCK_CLASS 1212940291
+/* Shared lock (class, cluster.slots) every daemon holds: peers configured with
+ * another number of slots show up in pg_locks, and the logs say so. */
+#define SLOTS_CONF_CLASS 1212940292
 #define APP_PREFIX "hotlined:"
 #define DEDUPE_CAP 4096
 #define HL_XSTR(x) #x
@@ -71,13 +74,20 @@ enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FE
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
-		"SELECT COALESCE((SELECT string_agg(substr(application_name, length('" APP_PREFIX "') + 1), ' '"
-		"                  ORDER BY application_name) FROM pg_stat_activity"
-		"                  WHERE datname = current_database() AND application_name LIKE '" APP_PREFIX "%'), ''),"
+		/* client backends only: a parallel worker carries its leader's application_name */
+		"SELECT COALESCE((SELECT string_agg(n, ' ' ORDER BY n) FROM (SELECT DISTINCT"
+		"                  substr(application_name, length('" APP_PREFIX "') + 1) n FROM pg_stat_activity"
+		"                  WHERE datname = current_database() AND backend_type = 'client backend'"
+		"                  AND application_name LIKE '" APP_PREFIX "%') p), ''),"
 		" COALESCE((SELECT string_agg(l.objid::text || ':' || substr(a.application_name, length('" APP_PREFIX "') + 1), ' ')"
 		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
 		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOT_LOCK_CLASS)
 		"  AND l.objsubid = 2 AND l.pid <> pg_backend_pid()"
+		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''),"
+		" COALESCE((SELECT string_agg(substr(a.application_name, length('" APP_PREFIX "') + 1) || ' has ' || l.objid, ', ')"
+		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOTS_CONF_CLASS)
+		"  AND l.objsubid = 2 AND l.objid <> $1::int"
 		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), '')",
 	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
 	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
@@ -112,6 +122,7 @@ static struct {
 	struct { int64_t id; int level; } seen[DEDUPE_CAP];
 	int seen_next;
 	int loaded;                 /* rows of the slot load in progress */
+	char *mismatch;             /* peers with another cluster.slots, as last logged */
 } K;
 
 /* ------------------------------------------------------------ ownership */
@@ -137,7 +148,10 @@ static void enqueue(enum q_kind kind, const char *param)
 	char n[16];
 	snprintf(n, sizeof n, "%d", K.n_slots);
 	bool bulk = kind == Q_CLOCKS || kind == Q_ESCALATIONS; /* maybe millions of rows: one at a time */
-	session_query_rows(kind, SQL[kind], param, bulk ? n : NULL, bulk);
+	if (kind == Q_SURVEY)
+		session_query(kind, SQL[kind], n, NULL);
+	else
+		session_query_rows(kind, SQL[kind], param, bulk ? n : NULL, bulk);
 }
 
 /* ------------------------------------------------------- the survey */
@@ -178,8 +192,17 @@ static void note_peers(const char *now_list)
 
 static void survey_done(PGresult *r)
 {
-	const char *list = PQgetvalue(r, 0, 0), *held = PQgetvalue(r, 0, 1);
+	const char *list = PQgetvalue(r, 0, 0), *held = PQgetvalue(r, 0, 1), *odd = PQgetvalue(r, 0, 2);
 	note_peers(list);
+	if (strcmp(odd, K.mismatch ? K.mismatch : "") != 0) {
+		if (*odd)
+			log_crit("cluster: peers disagree on cluster.slots (%s; this daemon has %d): some timers may run "
+			         "late or twice until every daemon has the same value", odd, K.n_slots);
+		else
+			log_notice("cluster: every peer has cluster.slots = %d again", K.n_slots);
+		free(K.mismatch);
+		K.mismatch = strdup(odd);
+	}
 	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;
@@ -384,6 +407,8 @@ static void on_ready(void)
 	session_query(Q_SETUP, sql, NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
+	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
 	enqueue(Q_SURVEY, NULL);
 }
@@ -480,6 +505,7 @@ void cluster_free(void)
 	free(K.last_owner);
 	free(K.owned);
 	free(K.peers);
+	free(K.mismatch);
 	memset(&K, 0, sizeof K);
 }
 
@@ -532,6 +558,7 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "takeovers", json_object_new_int64((int64_t)K.takeovers));
 	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)K.remote_pushed));
 	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)K.clock_notes));
+	json_object_object_add(o, "slots_mismatch", json_object_new_string(K.mismatch ? K.mismatch : ""));
 	return o;
 }
 
@@ -551,6 +578,7 @@ void cluster_metrics(struct evbuffer *b)
 
 void cluster_health(struct evbuffer *b)
 {
-	evbuffer_add_printf(b, "cluster %s: %d of %d slots, %d daemon(s) seen, session %s\n", K.name, K.n_owned,
-	                    K.n_slots, K.n_peers, session_up() ? "up" : "down");
+	evbuffer_add_printf(b, "cluster %s: %d of %d slots, %d daemon(s) seen, session %s%s%s\n", K.name, K.n_owned,
+	                    K.n_slots, K.n_peers, session_up() ? "up" : "down",
+	                    K.mismatch && *K.mismatch ? "; cluster.slots differs: " : "", K.mismatch ? K.mismatch : "");
 }
