@@ -444,3 +444,23 @@ HL_TEST(cluster, failover_to_a_synchronous_standby_loses_no_acknowledged_event)
 	}
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'fo-%%'"), TOTAL);
 }
+
+HL_TEST(cluster, peers_with_another_slot_count_are_reported)
+{
+	static const struct hl_e2e_opts o64 = { .top = "cluster = { takeover = \"2s\"; name = \"d64\"; };" };
+	static const struct hl_e2e_opts o32 = { .top = "cluster = { takeover = \"2s\"; name = \"d32\"; slots = 32; };" };
+	struct hl_d *a = hl_d_up(&o64);
+	struct hl_d *b = hl_d_up_peer(a, &o32);
+	int64_t end = hl_now_ms() + 15000;
+	const char *ma = "", *mb = "";
+	while (hl_now_ms() < end) {
+		ma = hl_jstr(stats_of(a), "cluster.slots_mismatch");
+		mb = hl_jstr(stats_of(b), "cluster.slots_mismatch");
+		if (ma && mb && *ma && *mb)
+			break;
+		hl_sleep_ms(100);
+	}
+	cr_assert(ma && strcmp(ma, "d32 has 32") == 0, "a reports '%s'", ma ? ma : "(null)");
+	cr_assert(mb && strcmp(mb, "d64 has 64") == 0, "b reports '%s'", mb ? mb : "(null)");
+	cr_assert(strstr(hl_d_log(a), "peers disagree on cluster.slots (d32 has 32; this daemon has 64)"));
+}
