@@ -123,6 +123,8 @@ static struct {
 	int seen_next;
 	int loaded;                 /* rows of the slot load in progress */
 	char *mismatch;             /* peers with another cluster.slots, as last logged */
+	hl_ms store_down_since;     /* monotonic ms; 0 while the store is connected */
+	bool away;                  /* left the cluster while the store is down */
 } K;
 
 /* ------------------------------------------------------------ ownership */
@@ -429,9 +431,42 @@ static const struct session_ops ops = {
 	.lost = on_lost,
 };
 
+/* A daemon whose store cannot reach the database cannot commit what its
+ * timers raise: after takeover / 2 without it, it leaves the cluster (ends its
+ * session, so the peers stop counting it and take its slots) and comes back
+ * once its store is connected again. */
+static void follow_store(void)
+{
+	hl_ms now = mono_ms();
+	if (store_connected()) {
+		K.store_down_since = 0;
+		if (K.away && !K.stopped) {
+			K.away = false;
+			log_notice("cluster: the store is connected again: rejoining");
+			session_resume();
+		}
+		return;
+	}
+	if (!K.store_down_since)
+		K.store_down_since = now;
+	if (!K.away && !K.stopped && now - K.store_down_since > K.takeover_ms / 2) {
+		K.away = true;
+		log_warn("cluster: the store has had no database connection for %lld ms: leaving the cluster so that "
+		         "the peers run its slots", (long long)(now - K.store_down_since));
+		release_all("the store cannot commit what their timers raise");
+		session_stop();
+		free(K.peers);
+		K.peers = NULL;
+		K.n_peers = 0;
+		K.survey_queued = false;
+		K.loaded = 0;
+	}
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
+	follow_store();
 	if (session_up() && !K.survey_queued) {
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);

@@ -329,6 +329,16 @@ void session_stop(void)
 		event_del(SS.ev_retry);
 }
 
+void session_resume(void)
+{
+	if (!SS.stopped)
+		return;
+	SS.stopped = false;
+	SS.backoff_ms = 0;
+	if (SS.state == SS_DOWN)
+		ss_connect();
+}
+
 void session_free(void)
 {
 	session_stop();

@@ -139,6 +139,7 @@ void session_query(int tag, const char *sql, const char *p1, const char *p2);
 void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows);
 bool session_up(void);
 void session_stop(void);   /* close now, no reconnect */
+void session_resume(void); /* connect again after session_stop */
 void session_free(void);
 
 /* ------------------------------------------------------------ cluster.c */
