@@ -40,6 +40,12 @@
  *     as local pushes are) and pushes it to its own subscribers, once per
  *     (id, level); its own alerts were pushed by the store already.
  *
+ *   - A daemon whose store has lost the database for takeover / 2 cannot
+ *     commit what its timers raise: it ends its cluster session (the peers
+ *     take its slots) and rejoins when its store is back.  Every daemon also
+ *     holds a shared lock (SLOTS_CONF_CLASS, cluster.slots), so a peer
+ *     configured with another number of slots is seen and reported.
+ *
  * The session is session.c's: nonblocking libpq inside libevent, one query
  * at a time; nothing here blocks the loop.  A lost session releases every
  * slot at once (someone else runs them) and reconnects with backoff.  The
