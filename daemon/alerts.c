@@ -284,6 +284,11 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
 }
 
+void alerts_deliver_remote(int64_t id, const char *alert_json, const char *masked_json)
+{
+	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
+}
+
 void alerts_free(void)
 {
 	struct delivery *d;

@@ -1087,6 +1087,7 @@ static const char *const dns_keys[] = {"nameserver", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const http_keys[] = {"listen", "tokens", "max_body", "tls", NULL};
 static const char *const http_token_keys[] = {"token", "name", "role", NULL};
+static const char *const cluster_keys[] = {"takeover", "slots", "name", NULL};
 
 static int load_repeat(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1326,10 +1327,42 @@ static int load_phone(const struct ld *ld, const config_setting_t *root, struct 
 	return 0;
 }
 
+/* A daemon's name among its peers: it goes into application_name, so short and plain. */
+static bool valid_cluster_name(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 40)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+static int load_cluster(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+{
+	const config_setting_t *g, *s;
+	const char *v = NULL;
+	char q[48];
+	if (get_group(ld, root, "cluster", cluster_keys, &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (get_duration_ms(ld, g, "takeover", 1, 3600, &cfg->cluster.takeover_ms) ||
+	    get_int(ld, g, "slots", 1, 4096, &cfg->cluster.slots) || get_str(ld, g, "name", &v, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (!valid_cluster_name(v))
+		return fail(ld, s, "bad name '%s' (1 to 40 letters, digits, '-', '_' or '.')", shown(v, q, sizeof q));
+	return set_str(ld, s, &cfg->cluster.name, v, false);
+}
+
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", "dns", "phone", "orders", "hotspot", NULL};
+	"alerts", "webhooks", "log", "http", "dns", "phone", "orders", "hotspot", "cluster", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1359,6 +1392,8 @@ static int set_defaults(const struct ld *ld, const config_setting_t *root, struc
 	cfg->webhooks.max_pending = 10000;
 	cfg->log.level = 6;
 	hl_cfgi_order_defaults(cfg);
+	cfg->cluster.takeover_ms = 5000;
+	cfg->cluster.slots = 64;
 	if (set_str(ld, root, &cfg->listen.tcp, "127.0.0.1:7370", true) ||
 	    set_str(ld, root, &cfg->listen.unix_path, "/run/hotlined/events.sock", true))
 		return -1;
@@ -1382,7 +1417,7 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
 		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
 		 !load_dns(ld, root, &cfg) && !load_phone(ld, root, &cfg) &&
-		 !hl_cfgi_load_hotspot(ld, root, &cfg))
+		 !hl_cfgi_load_hotspot(ld, root, &cfg) && !load_cluster(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;
@@ -1523,6 +1558,7 @@ void hl_config_free(struct hl_config *cfg)
 		free(cfg->http.tokens[i].name);
 	}
 	free(cfg->http.tokens);
+	free(cfg->cluster.name);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1635,6 +1671,12 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 			return "http.tokens";
 	if (a->http.max_body != b->http.max_body || a->http.tls != b->http.tls)
 		return "http.max_body";
+	if (a->cluster.slots != b->cluster.slots)
+		return "cluster.slots";
+	if (str_differs(a->cluster.name, b->cluster.name))
+		return "cluster.name";
+	if (a->cluster.takeover_ms != b->cluster.takeover_ms)
+		return "cluster.takeover";
 	return NULL;
 }
 

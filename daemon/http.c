@@ -86,6 +86,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "webhooks_dropped_total", "counter", "webhook deliveries dropped: too many pending", (double)s->webhook_dropped);
 	metric(b, "db_connects_total", "counter", "database connections made", (double)s->db_connects);
 	metric(b, "accept_errors_total", "counter", "accept() failures (each pauses accepting)", (double)s->accept_errors);
+	cluster_metrics(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
@@ -97,6 +98,7 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	(void)arg;
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
+	cluster_health(b);
 	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
 	evbuffer_free(b);
 }

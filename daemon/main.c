@@ -145,6 +145,7 @@ struct json_object *daemon_stats_json(void)
 	/* every figure here is in /metrics too (http.c; tested by defects/stats_and_metrics_agree) */
 	json_object_object_add(o, "batch_splits", json_object_new_int64((int64_t)s->batch_splits));
 	json_object_object_add(o, "accept_errors", json_object_new_int64((int64_t)s->accept_errors));
+	json_object_object_add(o, "cluster", cluster_stats_json());
 	return o;
 }
 
@@ -159,6 +160,7 @@ static void begin_stop(const char *why)
 	listener_close();
 	http_close();
 	clocks_stop();
+	cluster_stop();
 	conn_shutdown_all();
 }
 
@@ -312,7 +314,7 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	if (clocks_init() != 0 || store_init() != 0) {
+	if (clocks_init() != 0 || store_init() != 0 || cluster_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;
 	}
@@ -333,6 +335,7 @@ int main(int argc, char **argv)
 	http_close();
 	conn_close_all();
 	store_free();
+	cluster_free();
 	alerts_free();
 	clocks_free();
 	event_free(ev_sigterm);

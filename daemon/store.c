@@ -79,7 +79,8 @@ enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE
 enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
 
 /* statements of the load pipeline, in order */
-enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS, L__COUNT };
+enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS,
+       L_LOCK, L__COUNT };
 
 static struct {
 	PGconn *pg;
@@ -100,6 +101,7 @@ static struct {
 	char *error;            /* first error of the pipeline */
 	bool copy_mode;
 	uint64_t t_batch_us;
+	bool load_open;         /* the load ran without a Sync: its transaction (and locks) go on into the write */
 	/* write pipeline statement indexes */
 	int w_alert_ins, w_alert_upd;
 	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
@@ -321,6 +323,23 @@ static void pipeline_send(void)
 		event_add(S.ev_write, NULL);
 }
 
+/* Send the load without ending its transaction: a flush request instead of a
+ * Sync, so the batch locks it took stay held through the write and its COMMIT
+ * (several daemons, see sql/016_cluster.sql and cluster.c). */
+static void pipeline_send_open(void)
+{
+	S.load_open = true;
+	if (!PQsendFlushRequest(S.pg) && !S.error)
+		S.error = strdup(PQerrorMessage(S.pg));
+	int f = PQflush(S.pg);
+	if (f < 0) {
+		on_lost(PQerrorMessage(S.pg));
+		return;
+	}
+	if (f == 1)
+		event_add(S.ev_write, NULL);
+}
+
 /* ------------------------------------------------------------ the load */
 
 
@@ -438,6 +457,8 @@ static void start_load(void)
 	     has_callers = strcmp(s_callers, "[]") != 0, has_cases = strcmp(s_cases, "[]") != 0;
 	for (int i = 0; i < L__COUNT; i++)
 		S.load_at[i] = -1;
+	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
+	S.load_at[L_LOCK] = S.n_stmts, send_stmt(SQL_LOCK_BATCH, 3, p_cases);
 	if (has_events)
 		S.load_at[L_SEEN] = S.n_stmts, send_stmt(SQL_SEEN, 1, p_seen);
 	if (has_cases || has_calls || has_callers)
@@ -464,7 +485,7 @@ static void start_load(void)
 	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
 	free(s_orders);
 	S.state = S_LOAD;
-	pipeline_send();
+	pipeline_send_open();
 }
 
 static void parse_clocks(struct hl_case *c, const char *json)
@@ -665,6 +686,7 @@ static const char *const PREPARED[] = {
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
 	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
 	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
+	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -849,7 +871,7 @@ static void start_write(void)
 		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	pipeline_begin(13 + reads);
+	pipeline_begin(14 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
@@ -863,6 +885,10 @@ static void start_write(void)
 	send_rows(SQL_W_ALERTS_NEW, a_alerts, &S.w_alert_ins);
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &S.w_alert_upd);
 	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);
+	/* several daemons: the owners of this batch's clocks hear of them at COMMIT */
+	json_object *notes = cluster_clock_notes(w);
+	if (notes)
+		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
@@ -882,6 +908,12 @@ static void start_write(void)
 			it->read_stmt = S.n_stmts;
 			send_stmt(SQL_REPLAY, 2, params);
 		}
+	}
+	if (S.n_stmts == 0 && S.load_open) {
+		/* nothing to write: the Sync still ends the load's transaction and its locks */
+		S.state = S_WRITE;
+		pipeline_send();
+		return;
 	}
 	if (S.n_stmts == 0) {
 		/* nothing to write or read (only duplicates or rejected events) */
@@ -1124,6 +1156,20 @@ static void store_kick(void)
 		event_active(ev_kick, EV_TIMEOUT, 0);
 }
 
+/* Every result of the open load is in (no Sync yet: the transaction goes on). */
+static void load_finished(void)
+{
+	if (S.error) {
+		/* end the aborted transaction; its Sync result then fails the batch */
+		S.load_open = false;
+		pipeline_send();
+		return;
+	}
+	fill_world();
+	apply_rules();
+	start_write();
+}
+
 static void handle_results(void)
 {
 	for (;;) {
@@ -1136,11 +1182,16 @@ static void handle_results(void)
 				S.cur_stmt++;
 			else
 				return; /* nothing more pending */
+			if (S.state == S_LOAD && S.load_open && S.cur_stmt == S.n_stmts) {
+				load_finished();
+				return;
+			}
 			continue;
 		}
 		ExecStatusType st = PQresultStatus(r);
 		if (st == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
+			S.load_open = false;
 			/* the transaction is over: committed, or rolled back on error */
 			if (S.state == S_PREPARE) {
 				if (S.error) {
@@ -1266,6 +1317,7 @@ static void on_lost(const char *why)
 	S.n_batch = 0;
 	pipeline_reset();
 	hl_world_reset(S.world);
+	S.load_open = false;
 	drop_conn();
 	S.state = S_DOWN;
 	schedule_reconnect();
@@ -1582,3 +1634,5 @@ void store_free(void)
 
 bool store_connected(void) { return S.pg && S.state >= S_IDLE; }
 bool store_unavailable(void) { return S.gave_up; }
+
+int store_backend_pid(void) { return S.pg && S.state >= S_STARTUP ? PQbackendPID(S.pg) : 0; }

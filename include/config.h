@@ -113,6 +113,11 @@ struct hl_config {
 		char **key;             /* case fields making the key: "category", "area", "department" */
 		size_t n_key;
 	} hotspot;
+	struct {                        /* several daemons on one database (cluster.c) */
+		int64_t takeover_ms;    /* a dead daemon's clocks move within this; default 5 s */
+		int slots;              /* clock slots shared out between the daemons; default 64 */
+		char *name;             /* this daemon among its peers; NULL = "<host>-<pid>" */
+	} cluster;
 };
 
 /* The calendar work-order clocks count in: orders.calendar, else sla.calendar; NULL = wall clock. */

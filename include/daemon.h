@@ -31,6 +31,7 @@ struct bufferevent;
 struct evbuffer;
 struct json_object;
 struct replay;
+struct hl_world;
 
 /* ---------------------------------------------------------------- log.c */
 
@@ -108,6 +109,7 @@ bool store_connected(void);
 bool store_unavailable(void); /* down longer than requests may wait: they are answered `unavailable` */
 bool store_idle(void);       /* nothing queued or in flight */
 size_t store_queued(void);
+int store_backend_pid(void); /* the store session's server pid (0 when down): its NOTIFYs are our own */
 
 /* ------------------------------------------------------------- clocks.c */
 
@@ -180,6 +182,48 @@ struct replay {
 void subscribe_replayed(struct req *r, const struct replay *rp);
 /* {"push":"replay","sent":N,"omitted":K[,"first_id":F]}\n (malloc'd) */
 char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id);
+/* An alert another daemon committed (JSON from hotline.alert_json, and masked
+ * as hotline.notify_payload): push it to our subscribers only; its raiser
+ * counted it and posted its webhooks. */
+void alerts_deliver_remote(int64_t id, const char *alert_json, const char *masked_json);
+
+/* ------------------------------------------------------------ session.c */
+
+struct pg_result;
+/* The owner of the side session (cluster.c): its callbacks. */
+struct session_ops {
+	const char *who;                                 /* log prefix */
+	void (*ready)(void);                             /* connected: queue the set-up */
+	void (*result)(int tag, struct pg_result *r);    /* rows of a query (tag from session_query) */
+	void (*failed)(int tag);                         /* a query failed (logged) */
+	void (*notify)(const char *channel, const char *payload, int be_pid);
+	void (*lost)(const char *why);                   /* the session is gone; it reconnects by itself */
+};
+int session_start(const char *const *keys, const char *const *vals, int backoff_cap_ms,
+                  const struct session_ops *ops);
+/* Queue a query with up to two text parameters (NULL = fewer). */
+void session_query(int tag, const char *sql, const char *p1, const char *p2);
+/* The same; with single_rows, result() gets one row at a time, then a last,
+ * empty result (PGRES_TUPLES_OK) at the end. */
+void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows);
+bool session_up(void);
+void session_stop(void);   /* close now, no reconnect */
+void session_resume(void); /* connect again after session_stop */
+void session_free(void);
+
+/* ------------------------------------------------------------ cluster.c */
+
+int cluster_init(void);
+void cluster_stop(void);     /* graceful stop: hand the slots to the peers now */
+void cluster_free(void);
+/* Does this daemon run the timers of id (a case id, an alert id...)? */
+bool cluster_owns(int64_t id);
+size_t cluster_slots_owned(void);
+/* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
+struct json_object *cluster_clock_notes(const struct hl_world *w);
+struct json_object *cluster_stats_json(void);
+void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
+void cluster_health(struct evbuffer *b);   /* /healthz line */
 
 /* ------------------------------------------------------------ migrate.c */
 

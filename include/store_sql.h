@@ -198,4 +198,15 @@ static const char SQL_REPLAY[] =
 	"                ORDER BY o.id DESC LIMIT $2::int)"
 	" ORDER BY a.id";
 
+/* ---- several daemons (cluster.c, sql/016_cluster.sql) */
+
+/* First statement of every batch that loads: locks its callers, then its
+ * cases, until COMMIT (same parameters as SQL_CASES). */
+static const char SQL_LOCK_BATCH[] = "SELECT hotline.lock_batch($1::jsonb, $2::jsonb, $3::jsonb)";
+
+/* Clocks the batch armed in slots another daemon owns: announced in the
+ * batch's transaction, so the owner hears of them exactly when they commit. */
+static const char SQL_CLOCK_NOTIFY[] =
+	"SELECT count(pg_notify('hotline_clock', x)) FROM jsonb_array_elements_text($1::jsonb) x";
+
 #endif

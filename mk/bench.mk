@@ -36,3 +36,8 @@ $(BENCH_B)/ssefan: tests/bench/ssefan.c | $(BENCH_B)
 bench-sse: $(B)/hotlined $(BENCH_B)/ssefan
 	HOTLINED_BIN=$(abspath $(B)/hotlined) SSEFAN_BIN=$(abspath $(BENCH_B)/ssefan) scripts/bench-sse.sh
 bench: bench-sse
+# Several daemons on one database: ingest with 1, 2, 3 daemons and the takeover
+# time over repeated kill -9 (scripts/bench-cluster.sh; var/bench/cluster.md).
+.PHONY: bench-cluster
+bench-cluster: $(B)/hotlined $(BENCH_B)/loadgen
+	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) scripts/bench-cluster.sh

@@ -279,7 +279,7 @@ static void create_db(struct hl_d *d)
 
 static void drop_db(struct hl_d *d)
 {
-	if (!d->dbname[0])
+	if (!d->dbname[0] || d->shared_db)
 		return;
 	char ci[1024];
 	cluster_conninfo(ci, sizeof ci, "postgres");
@@ -650,6 +650,36 @@ struct hl_d *hl_d_up(const struct hl_e2e_opts *opts)
 	write_config(d, opts);
 	int rc = hl_d_migrate(d);
 	cr_assert_eq(rc, 0, "hotlined --migrate exited with %d", rc);
+	if (!opts->no_start)
+		hl_d_start(d);
+	return d;
+}
+
+struct hl_d *hl_d_up_peer(struct hl_d *first, const struct hl_e2e_opts *opts)
+{
+	static const struct hl_e2e_opts none;
+	if (!opts)
+		opts = &none;
+	int slot = -1;
+	for (int i = 0; i < MAX_DAEMONS; i++)
+		if (!daemons[i]) {
+			slot = i;
+			break;
+		}
+	cr_assert(slot >= 0, "too many daemons in one test");
+	struct hl_d *d = calloc(1, sizeof *d);
+	cr_assert(d);
+	daemons[slot] = d;
+	snprintf(d->dir, sizeof d->dir, "/tmp/hl-e2e-XXXXXX");
+	cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(d->conf, sizeof d->conf, "%s/hotlined.conf", d->dir);
+	snprintf(d->log, sizeof d->log, "%s/hotlined.log", d->dir);
+	snprintf(d->sock, sizeof d->sock, "%s/events.sock", d->dir);
+	d->tcp_port = opts->no_tcp ? 0 : free_tcp_port();
+	snprintf(d->dbname, sizeof d->dbname, "%s", first->dbname);
+	snprintf(d->conninfo, sizeof d->conninfo, "%s", first->conninfo);
+	d->shared_db = true;
+	write_config(d, opts);
 	if (!opts->no_start)
 		hl_d_start(d);
 	return d;

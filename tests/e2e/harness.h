@@ -71,6 +71,7 @@ struct hl_d {
 	char conninfo[512];        /* for the test database */
 	int tcp_port;
 	PGconn *pg;                /* lazily opened by hl_sql* */
+	bool shared_db;            /* a peer on another daemon's database: the cleanup does not drop it */
 };
 
 struct hl_conn {
@@ -129,6 +130,12 @@ char *hl_d_log(const struct hl_d *d);
  * systemd sets WATCHDOG_PID.  Ready when d->sock accepts, as for hl_d_start:
  * point d->sock at the wrapper's socket first if the daemon's own is not used. */
 void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const *env);
+
+/* A second (third...) daemon on the SAME database as `first` (several daemons,
+ * contract section 9): its own temp dir, config, sockets and log; not migrated
+ * again; the database is dropped with `first` only.  Starts it unless
+ * opts->no_start. */
+struct hl_d *hl_d_up_peer(struct hl_d *first, const struct hl_e2e_opts *opts);
 
 /* ---------------------------------------------------------- connections */
 

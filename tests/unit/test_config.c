@@ -781,4 +781,30 @@ Test(phone, keys_default_and_errors)
 		   "t.conf:2: phone.trunk_prefix: must differ from international_prefix");
 	EXPECT_STR(BASE "phone = { country_code = 86; };", "t.conf:2: phone.country_code: expected a string, got an integer");
 	EXPECT_STR(BASE "phone = { area = \"10\"; };", "t.conf:2: phone.area: unknown key");
+/* ------------------------------------------------------------ cluster */
+
+Test(cluster, defaults_values_and_errors)
+{
+	struct hl_config cfg;
+	str_ok("database = { conninfo = \"dbname=hotline\"; };", &cfg);
+	cr_assert_eq(cfg.cluster.takeover_ms, 5000);
+	cr_assert_eq(cfg.cluster.slots, 64);
+	cr_assert_null(cfg.cluster.name);
+	hl_config_free(&cfg);
+	str_ok("database = { conninfo = \"dbname=hotline\"; };\n"
+	       "cluster = { takeover = \"2s\"; slots = 256; name = \"hotline-a.1\"; };", &cfg);
+	cr_assert_eq(cfg.cluster.takeover_ms, 2000);
+	cr_assert_eq(cfg.cluster.slots, 256);
+	cr_assert_str_eq(cfg.cluster.name, "hotline-a.1");
+	struct hl_config other;
+	str_ok("database = { conninfo = \"dbname=hotline\"; };\ncluster = { slots = 64; name = \"hotline-a.1\"; takeover = \"2s\"; };",
+	       &other);
+	cr_assert_str_eq(hl_config_restart_key(&cfg, &other), "cluster.slots");
+	hl_config_free(&other);
+	hl_config_free(&cfg);
+	EXPECT_STR("database = { conninfo = \"x\"; };\ncluster = { name = \"a b\"; };",
+		   "t.conf:2: cluster.name: bad name 'a b' (1 to 40 letters, digits, '-', '_' or '.')");
+	EXPECT_STR("database = { conninfo = \"x\"; };\ncluster = { slots = 0; };",
+		   "t.conf:2: cluster.slots: 0 is out of range (1..4096)");
+	EXPECT_STR("database = { conninfo = \"x\"; };\ncluster = { peers = 2; };", "t.conf:2: cluster.peers: unknown key");
 }
