@@ -235,7 +235,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (e.at > now)
 			break;
 		clocks_set(e.id, e.kind, 0, 0); /* removes it; the store sets it again if still needed */
-		if (!cluster_owns(e.id))
+		if (!cluster_owns(timer_owner_id(e.id, e.kind)))
 			; /* another daemon runs this slot now; it reloads the timer when it takes it */
 		else if (e.kind == TIMER_ESCALATION)
 			store_escalate(e.id);

@@ -63,6 +63,7 @@
 #include <libpq-fe.h>
 
 #include "daemon.h"
+#include "orders.h"
 #include "rules.h"
 #include "slots.h"
 
@@ -100,7 +101,12 @@ static const char *const SQL[] = {
 	[Q_CLOCKS] =
 		"SELECT case_id, kind, seq, CASE WHEN warned OR warn_at IS NULL THEN hotline.ms(due_at)"
 		" ELSE hotline.ms(warn_at) END FROM hotline.clocks"
-		" WHERE state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
+		" WHERE state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])"
+		/* work-order clocks go with their case's slot (timer_owner_id) */
+		" UNION ALL SELECT case_id * 1024 + order_no, 'order_sign', sign_seq, hotline.ms(sign_due_at)"
+		"  FROM hotline.orders WHERE sign_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])"
+		" UNION ALL SELECT case_id * 1024 + order_no, 'order_reply', reply_seq, hotline.ms(due_at)"
+		"  FROM hotline.orders WHERE reply_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
 	[Q_ESCALATIONS] =
 		"SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
 		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[])",
@@ -294,18 +300,28 @@ static void lock_done(PGresult *r)
 	free(got);
 }
 
+/* The timer kind of a clock's name: a case clock, or "order_sign"/"order_reply". */
+static int timer_kind_from_name(const char *name)
+{
+	if (strcmp(name, "order_sign") == 0)
+		return TIMER_ORDER_SIGN;
+	if (strcmp(name, "order_reply") == 0)
+		return TIMER_ORDER_REPLY;
+	return hl_clock_kind_from_name(name);
+}
+
 static void clocks_loaded(PGresult *r, bool escalations)
 {
 	int n = PQntuples(r); /* rows come one by one; the empty last result ends the query */
 	for (int i = 0; i < n; i++) {
 		int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		if (!cluster_owns(id))
+		int kind = escalations ? TIMER_ESCALATION : timer_kind_from_name(PQgetvalue(r, i, 1));
+		if (kind < 0 || !cluster_owns(timer_owner_id(id, kind)))
 			continue; /* released again meanwhile */
 		if (escalations) {
 			clocks_set(id, TIMER_ESCALATION, 0, strtoll(PQgetvalue(r, i, 1), NULL, 10));
 		} else {
-			int kind = hl_clock_kind_from_name(PQgetvalue(r, i, 1));
-			if (kind < 0 || PQgetisnull(r, i, 3))
+			if (PQgetisnull(r, i, 3))
 				continue;
 			clocks_set(id, kind, (int32_t)atoi(PQgetvalue(r, i, 2)), strtoll(PQgetvalue(r, i, 3), NULL, 10));
 		}
@@ -378,9 +394,9 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 		char kind[24];
 		int seq;
 		long long at;
-		if (sscanf(payload, "%" SCNd64 " %23s %d %lld", &id, kind, &seq, &at) == 4 && cluster_owns(id)) {
-			int k = hl_clock_kind_from_name(kind);
-			if (k >= 0)
+		if (sscanf(payload, "%" SCNd64 " %23s %d %lld", &id, kind, &seq, &at) == 4) {
+			int k = timer_kind_from_name(kind);
+			if (k >= 0 && cluster_owns(timer_owner_id(id, k)))
 				clocks_set(id, k, seq, (hl_ms)at);
 		}
 		return;
@@ -567,6 +583,24 @@ json_object *cluster_clock_notes(const struct hl_world *w)
 			snprintf(note, sizeof note, "%" PRId64 " %s %d %lld", c->id,
 			         hl_clock_kind_name((enum hl_clock_kind)k), (int)c->clocks[k].seq,
 			         (long long)hl_clock_next_fire(&c->clocks[k]));
+			if (!a)
+				a = json_object_new_array();
+			json_object_array_add(a, json_object_new_string(note));
+			K.clock_notes++;
+		}
+	}
+	/* work-order clocks, in their case's slot: "timer-id order_sign|order_reply seq at" */
+	for (size_t i = 0; i < w->n_orders; i++) {
+		const struct hl_order *o = w->orders[i];
+		if (cluster_owns(o->case_id))
+			continue;
+		for (int k = 0; k < HL_OC__COUNT; k++) {
+			if (!o->clocks[k].dirty)
+				continue;
+			char note[96];
+			snprintf(note, sizeof note, "%" PRId64 " order_%s %d %lld", o->case_id * HL_ORDER_KEY_MUL + o->no,
+			         hl_order_clock_name((enum hl_order_clock)k), (int)o->clocks[k].seq,
+			         (long long)hl_order_next_fire(&o->clocks[k]));
 			if (!a)
 				a = json_object_new_array();
 			json_object_array_add(a, json_object_new_string(note));

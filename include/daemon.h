@@ -116,6 +116,12 @@ int store_backend_pid(void); /* the store session's server pid (0 when down): it
 enum { TIMER_ESCALATION = HL_CK__COUNT }; /* timer kinds: 0..4 clocks, 5 escalation */
 /* work-order clocks (orders.h): timer id = case_id * HL_ORDER_KEY_MUL + order number */
 enum { TIMER_ORDER_SIGN = HL_CK__COUNT + 1, TIMER_ORDER_REPLY = HL_CK__COUNT + 2, TIMER__COUNT };
+/* The id whose slot owns a timer (cluster.c): a case's clocks and its orders'
+ * clocks go together, so one daemon runs everything about a case. */
+static inline int64_t timer_owner_id(int64_t id, int kind)
+{
+	return kind == TIMER_ORDER_SIGN || kind == TIMER_ORDER_REPLY ? id / 1024 /* HL_ORDER_KEY_MUL */ : id;
+}
 
 int clocks_init(void);
 void clocks_free(void);

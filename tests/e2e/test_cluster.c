@@ -464,3 +464,39 @@ HL_TEST(cluster, peers_with_another_slot_count_are_reported)
 	cr_assert(mb && strcmp(mb, "d64 has 64") == 0, "b reports '%s'", mb ? mb : "(null)");
 	cr_assert(strstr(hl_d_log(a), "peers disagree on cluster.slots (d32 has 32; this daemon has 64)"));
 }
+
+/* Work-order clocks follow their case's slot: an order dispatched through one
+ * daemon whose case another daemon owns is timed there, and alerted once. */
+HL_TEST(cluster, order_clocks_run_on_the_owner_of_their_case)
+{
+	static const struct hl_e2e_opts orders_fast = {
+		.sla = "callback = \"1h\"; warn_at = 0;",
+		.top = "cluster = { takeover = \"2s\"; }; orders = { sign = \"2s\"; reply = \"1h\"; urge_after = \"1h\"; };",
+	};
+	struct hl_d *a = hl_d_up(&orders_fast);
+	struct hl_d *b = hl_d_up_peer(a, &orders_fast);
+	struct hl_d *ds[] = { a, b };
+	cr_assert(await_balance(ds, 2, 15000), "the two daemons never shared the 64 slots");
+	struct hl_conn *sb = hl_subscribe(b, -1);
+	struct hl_conn *ca = hl_conn_unix(a);
+	int64_t now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++) {
+		int64_t id = abandoned(ca, "oc", i, now);
+		json_object *r = hl_requestf(ca, "{\"type\":\"order.dispatch\",\"id\":\"%s\",\"case_id\":%lld,"
+		                                 "\"department\":\"roads\"}", hl_uid("od"), (long long)id);
+		cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	}
+	int64_t end = hl_now_ms() + 15000;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue'") < NCASES)
+		hl_sleep_ms(200);
+	static struct hl_pushes pb;
+	memset(&pb, 0, sizeof pb);
+	hl_collect_pushes(sb, &pb, 1500);
+	int pushed = 0;
+	for (int k = 0; k < pb.n; k++)
+		pushed += strcmp(pb.p[k].kind, "order_sign_overdue") == 0;
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue'"), NCASES,
+	             "every unsigned order alerted once, whichever daemon owns its case");
+	cr_expect_eq(pushed, NCASES, "a subscriber of b saw each order alert once");
+}

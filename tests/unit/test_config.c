@@ -781,6 +781,8 @@ Test(phone, keys_default_and_errors)
 		   "t.conf:2: phone.trunk_prefix: must differ from international_prefix");
 	EXPECT_STR(BASE "phone = { country_code = 86; };", "t.conf:2: phone.country_code: expected a string, got an integer");
 	EXPECT_STR(BASE "phone = { area = \"10\"; };", "t.conf:2: phone.area: unknown key");
+}
+
 /* ------------------------------------------------------------ cluster */
 
 Test(cluster, defaults_values_and_errors)
