@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 	conn_close_all();
 	store_free();
 	alerts_free();
+	webhooks_free();
 	clocks_free();
 	event_free(ev_sigterm);
 	event_free(ev_sigint);

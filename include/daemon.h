@@ -15,7 +15,8 @@
  *               and hands new deadlines/alerts  -> clocks.c, alerts.c
  *   clocks.c    one timer for the earliest deadline; when it passes, queues a
  *               "fire" item                      -> store.c -> rules.c -> alert row
- *   alerts.c    pushes committed alerts to subscribers and webhooks
+ *   alerts.c    pushes committed alerts to subscribers
+ *   webhooks.c  POSTs committed alerts to the webhook URLs
  */
 #ifndef HL_DAEMON_H
 #define HL_DAEMON_H
@@ -137,11 +138,15 @@ void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
 size_t alerts_subscribers(void);
+
+/* ----------------------------------------------------------- webhooks.c */
+
 /* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
  * every URL: masked_json (a confidential caller's number masked) unless the URL
  * has mask_confidential = false. */
 void alerts_webhooks_init(void);
 void alerts_webhooks_post(const char *alert_json, const char *masked_json);
+void webhooks_free(void);
 
 /* ------------------------------------------------------------ migrate.c */
 
