@@ -21,11 +21,18 @@
  * both texts over), unless the URL is configured with
  * mask_confidential = false (a receiver entitled to the numbers).
  *
+ * Each webhook may choose its body format (hotline, alertmanager, pagerduty),
+ * sign it (X-Hotline-Signature, X-Hotline-Timestamp), authenticate with a
+ * bearer token or its own headers; every POST names its delivery
+ * (X-Hotline-Delivery), stable across retries.  webhook_body.c renders and
+ * signs; this file sends.
+ *
  * Split out of alerts.c (which keeps the socket subscribers): one concern
  * per file.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -42,7 +49,9 @@
 struct delivery {
 	LIST_ENTRY(delivery) entry;
 	char *url;
-	char *body;
+	char *body;             /* rendered once: the same bytes on every attempt */
+	char id[64];            /* X-Hotline-Delivery: stable across retries and restarts */
+	struct hl_webhook_opts auth; /* copies of the webhook's secret, bearer and headers (a reload may free the config) */
 	int attempt;
 	struct event *retry;
 	struct evhttp_connection *hc;
@@ -106,10 +115,16 @@ static void delivery_free(struct delivery *d)
 		evhttp_connection_free(d->hc);
 	free(d->url);
 	free(d->body);
+	free(d->auth.secret);
+	free(d->auth.bearer);
+	for (size_t i = 0; i < d->auth.n_headers; i++)
+		free(d->auth.headers[i]);
+	free(d->auth.headers);
 	free(d);
 }
 
 static void delivery_send(struct delivery *d);
+static void add_auth_headers(struct evkeyvalq *h, const struct delivery *d);
 
 static void delivery_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -214,6 +229,7 @@ static void delivery_send(struct delivery *d)
 	evhttp_add_header(h, "Host", host);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "User-Agent", "hotlined/" HOTLINED_VERSION);
+	add_auth_headers(h, d);
 	evbuffer_add(evhttp_request_get_output_buffer(req), d->body, strlen(d->body));
 	if (evhttp_make_request(d->hc, req, EVHTTP_REQ_POST, target) != 0) {
 		/* evhttp_make_request frees req on failure */
@@ -222,6 +238,45 @@ static void delivery_send(struct delivery *d)
 		return;
 	}
 	evhttp_uri_free(uri);
+}
+
+/* Delivery id, signature over "<timestamp>.<body>", bearer token and the
+ * webhook's own headers (which may not replace Host or Content-Type). */
+static void add_auth_headers(struct evkeyvalq *h, const struct delivery *d)
+{
+	evhttp_add_header(h, "X-Hotline-Delivery", d->id);
+	if (d->auth.secret) {
+		char ts[24], sig[72];
+		snprintf(ts, sizeof ts, "%lld", (long long)(now_ms() / 1000));
+		webhook_sign(d->auth.secret, ts, d->body, sig);
+		evhttp_add_header(h, "X-Hotline-Timestamp", ts);
+		evhttp_add_header(h, "X-Hotline-Signature", sig);
+	}
+	if (d->auth.bearer) {
+		char v[1024];
+		snprintf(v, sizeof v, "Bearer %s", d->auth.bearer);
+		evhttp_add_header(h, "Authorization", v);
+	}
+	for (size_t i = 0; i < d->auth.n_headers; i++) {
+		char name[128];
+		const char *hv = d->auth.headers[i], *colon = strchr(hv, ':');
+		snprintf(name, sizeof name, "%.*s", (int)(colon - hv), hv);
+		if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Type") == 0 ||
+		    strcasecmp(name, "Content-Length") == 0)
+			continue;
+		for (hv = colon + 1; *hv == ' ' || *hv == '\t'; hv++)
+			;
+		evhttp_remove_header(h, name);
+		evhttp_add_header(h, name, hv);
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	char *c = s ? strdup(s) : NULL;
+	if (s && !c)
+		abort();
+	return c;
 }
 
 static void note_dropped(const char *url, int max)
@@ -249,10 +304,19 @@ void alerts_webhooks_post(const char *alert_json, const char *masked_json)
 		struct delivery *d = calloc(1, sizeof *d);
 		if (!d)
 			abort();
+		const struct hl_webhook_opts *o = cfg->webhooks.opts ? &cfg->webhooks.opts[i] : NULL;
 		d->url = strdup(cfg->webhooks.urls[i]);
-		d->body = strdup(mask && masked_json ? masked_json : alert_json);
+		d->body = webhook_body(o, d->url, mask && masked_json ? masked_json : alert_json, d->id, sizeof d->id);
 		if (!d->url || !d->body)
 			abort();
+		if (o) {
+			d->auth.secret = dup_or_null(o->secret);
+			d->auth.bearer = dup_or_null(o->bearer);
+			if (o->n_headers && !(d->auth.headers = calloc(o->n_headers, sizeof *d->auth.headers)))
+				abort();
+			for (; d->auth.n_headers < o->n_headers; d->auth.n_headers++)
+				d->auth.headers[d->auth.n_headers] = dup_or_null(o->headers[d->auth.n_headers]);
+		}
 		LIST_INSERT_HEAD(&deliveries, d, entry);
 		n_deliveries++;
 		delivery_send(d);

@@ -148,6 +148,16 @@ void alerts_webhooks_init(void);
 void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 void webhooks_free(void);
 
+/* ------------------------------------------------------- webhook_body.c */
+
+#define WEBHOOK_PAYLOAD_VERSION 1
+/* The body for webhook o (NULL = defaults) at url, from the alert's JSON text;
+ * writes the delivery id ("<alert id>.<level>.<url hash>").  Caller frees. */
+char *webhook_body(const struct hl_webhook_opts *o, const char *url, const char *alert_json, char *delivery_id,
+		   size_t id_len);
+/* "sha256=<hex>" of HMAC-SHA256(secret, "<timestamp>.<body>"). */
+void webhook_sign(const char *secret, const char *timestamp, const char *body, char out[72]);
+
 /* ------------------------------------------------------------ migrate.c */
 
 int migrate_run(const char *conninfo);
