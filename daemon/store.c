@@ -76,7 +76,7 @@ TAILQ_HEAD(itemq, item);
 
 enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE };
 
-enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
+enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_WEBHOOKS, ST_DONE };
 
 /* statements of the load pipeline, in order */
 enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS, L__COUNT };
@@ -665,6 +665,7 @@ static const char *const PREPARED[] = {
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
 	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
 	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
+	SQL_W_WEBHOOKS_DONE,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -766,10 +767,11 @@ static void send_rows(const char *sql, json_object *arr, int *index)
 		return;
 	}
 	char *p = json_take(arr);
-	const char *params[] = { p };
+	const char *params[] = { p, webhooks_urls_json() };
 	if (index)
 		*index = S.n_stmts;
-	send_stmt(sql, 1, params);
+	/* the alert statements also record the webhook deliveries ($2) */
+	send_stmt(sql, sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD ? 2 : 1, params);
 	free(p);
 }
 
@@ -849,7 +851,7 @@ static void start_write(void)
 		    (it->req->ev.type == HL_CMD_CASE_GET || it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	pipeline_begin(13 + reads);
+	pipeline_begin(14 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
@@ -863,6 +865,7 @@ static void start_write(void)
 	send_rows(SQL_W_ALERTS_NEW, a_alerts, &S.w_alert_ins);
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &S.w_alert_upd);
 	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);
+	send_rows(SQL_W_WEBHOOKS_DONE, webhooks_done_rows(), NULL);
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
@@ -1355,6 +1358,9 @@ static void startup_next(void)
 		startup_send("SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
 		             " WHERE acked_at IS NULL AND escalate_at IS NOT NULL");
 		return;
+	case ST_WEBHOOKS:
+		startup_send(SQL_WEBHOOKS_PENDING);
+		return;
 	case ST_DONE:
 		if (!PQenterPipelineMode(S.pg)) {
 			on_lost(PQerrorMessage(S.pg));
@@ -1465,6 +1471,9 @@ static void startup_results(void)
 		} else if (S.step == ST_ESCALATIONS) {
 			for (int i = 0; i < PQntuples(r); i++)
 				clocks_set(get_ms(r, i, 0), TIMER_ESCALATION, 0, get_ms(r, i, 1));
+		} else if (S.step == ST_WEBHOOKS) {
+			for (int i = 0; i < PQntuples(r); i++)
+				webhooks_resume(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 		}
 		PQclear(r);
 	}

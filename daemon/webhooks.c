@@ -27,6 +27,13 @@
  * (X-Hotline-Delivery), stable across retries.  webhook_body.c renders and
  * signs; this file sends.
  *
+ * Durable: the store writes one row per alert, level and URL into
+ * hotline.webhook_deliveries in the alert's own statement (sql/019); a row
+ * goes, with the store's next batch, once its POST got a 2xx or was given up
+ * or dropped; at start the store hands the rows left to webhooks_resume().
+ * So a delivery pending at a crash is sent again after the restart, with the
+ * same delivery id (at least once; the receiver drops repeats by the id).
+ *
  * Split out of alerts.c (which keeps the socket subscribers): one concern
  * per file.
  */
@@ -40,6 +47,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
@@ -63,6 +71,7 @@ static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
 static struct evdns_base *dns;  /* nonblocking name resolution for every webhook connection */
 static hl_ms dropped_logged_at; /* monotonic ms of the last "dropped" report */
 static uint64_t dropped_unreported;
+static json_object *done_rows; /* deliveries whose durable rows may go (webhooks_done_rows) */
 
 void alerts_webhooks_init(void)
 {
@@ -125,6 +134,7 @@ static void delivery_free(struct delivery *d)
 
 static void delivery_send(struct delivery *d);
 static void add_auth_headers(struct evkeyvalq *h, const struct delivery *d);
+static void note_done(const char *url, const char *delivery_id);
 
 static void delivery_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -137,6 +147,7 @@ static void delivery_failed(struct delivery *d, const char *why)
 	if (d->attempt > hl->cfg->webhooks.max_retries) {
 		log_err("webhook %s: giving up after %d attempts: %s", d->url, d->attempt, why);
 		hl->stats.webhook_failed++;
+		note_done(d->url, d->id);
 		delivery_free(d);
 		return;
 	}
@@ -157,6 +168,7 @@ static void delivery_done_cb(struct evhttp_request *req, void *arg)
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	if (code >= 200 && code < 300) {
 		hl->stats.webhook_sent++;
+		note_done(d->url, d->id);
 		delivery_free(d);
 		return;
 	}
@@ -176,6 +188,7 @@ static void delivery_send(struct delivery *d)
 	bool tls = scheme && strcmp(scheme, "https") == 0;
 	if (!uri || !evhttp_uri_get_host(uri) || (scheme && !tls && strcmp(scheme, "http") != 0)) {
 		log_err("webhook %s: not an http:// or https:// URL; dropped", d->url);
+		note_done(d->url, d->id);
 		if (uri)
 			evhttp_uri_free(uri);
 		hl->stats.webhook_failed++;
@@ -292,35 +305,98 @@ static void note_dropped(const char *url, int max)
 	}
 }
 
-void alerts_webhooks_post(const char *alert_json, const char *masked_json)
+/* Delivered, given up or dropped: its row in hotline.webhook_deliveries goes
+ * with the store's next batch (webhooks_done_rows). */
+static void note_done(const char *url, const char *delivery_id)
+{
+	long long alert_id;
+	int level;
+	if (sscanf(delivery_id, "%lld.%d.", &alert_id, &level) != 2)
+		return;
+	if (!done_rows)
+		done_rows = json_object_new_array();
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "alert_id", json_object_new_int64(alert_id));
+	json_object_object_add(o, "level", json_object_new_int(level));
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_array_add(done_rows, o);
+}
+
+struct json_object *webhooks_done_rows(void)
+{
+	json_object *a = done_rows ? done_rows : json_object_new_array();
+	done_rows = NULL;
+	return a;
+}
+
+const char *webhooks_urls_json(void)
+{
+	static char *text;
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < hl->cfg->webhooks.n_urls; i++)
+		json_object_array_add(a, json_object_new_string(hl->cfg->webhooks.urls[i]));
+	free(text);
+	text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(a);
+	if (!text)
+		abort();
+	return text;
+}
+
+/* POST the alert to webhook i. */
+static void post_one(size_t i, const char *alert_json, const char *masked_json)
 {
 	const struct hl_config *cfg = hl->cfg;
-	for (size_t i = 0; i < cfg->webhooks.n_urls; i++) {
-		if (n_deliveries >= (size_t)cfg->webhooks.max_pending) {
-			note_dropped(cfg->webhooks.urls[i], cfg->webhooks.max_pending);
-			continue;
-		}
-		bool mask = !cfg->webhooks.mask_confidential || cfg->webhooks.mask_confidential[i];
-		struct delivery *d = calloc(1, sizeof *d);
-		if (!d)
-			abort();
-		const struct hl_webhook_opts *o = cfg->webhooks.opts ? &cfg->webhooks.opts[i] : NULL;
-		d->url = strdup(cfg->webhooks.urls[i]);
-		d->body = webhook_body(o, d->url, mask && masked_json ? masked_json : alert_json, d->id, sizeof d->id);
-		if (!d->url || !d->body)
-			abort();
-		if (o) {
-			d->auth.secret = dup_or_null(o->secret);
-			d->auth.bearer = dup_or_null(o->bearer);
-			if (o->n_headers && !(d->auth.headers = calloc(o->n_headers, sizeof *d->auth.headers)))
-				abort();
-			for (; d->auth.n_headers < o->n_headers; d->auth.n_headers++)
-				d->auth.headers[d->auth.n_headers] = dup_or_null(o->headers[d->auth.n_headers]);
-		}
-		LIST_INSERT_HEAD(&deliveries, d, entry);
-		n_deliveries++;
-		delivery_send(d);
+	bool mask = !cfg->webhooks.mask_confidential || cfg->webhooks.mask_confidential[i];
+	const struct hl_webhook_opts *o = cfg->webhooks.opts ? &cfg->webhooks.opts[i] : NULL;
+	struct delivery *d = calloc(1, sizeof *d);
+	if (!d)
+		abort();
+	d->url = strdup(cfg->webhooks.urls[i]);
+	d->body = webhook_body(o, d->url, mask && masked_json ? masked_json : alert_json, d->id, sizeof d->id);
+	if (!d->url || !d->body)
+		abort();
+	if (n_deliveries >= (size_t)cfg->webhooks.max_pending) {
+		note_dropped(cfg->webhooks.urls[i], cfg->webhooks.max_pending);
+		note_done(d->url, d->id);
+		free(d->url);
+		free(d->body);
+		free(d);
+		return;
 	}
+	if (o) {
+		d->auth.secret = dup_or_null(o->secret);
+		d->auth.bearer = dup_or_null(o->bearer);
+		if (o->n_headers && !(d->auth.headers = calloc(o->n_headers, sizeof *d->auth.headers)))
+			abort();
+		for (; d->auth.n_headers < o->n_headers; d->auth.n_headers++)
+			d->auth.headers[d->auth.n_headers] = dup_or_null(o->headers[d->auth.n_headers]);
+	}
+	LIST_INSERT_HEAD(&deliveries, d, entry);
+	n_deliveries++;
+	delivery_send(d);
+}
+
+void alerts_webhooks_post(const char *alert_json, const char *masked_json)
+{
+	for (size_t i = 0; i < hl->cfg->webhooks.n_urls; i++)
+		post_one(i, alert_json, masked_json);
+}
+
+void webhooks_resume(const char *url, const char *alert_json, const char *masked_json)
+{
+	const struct hl_config *cfg = hl->cfg;
+	for (size_t i = 0; i < cfg->webhooks.n_urls; i++)
+		if (strcmp(cfg->webhooks.urls[i], url) == 0) {
+			log_info("webhook %s: delivery left undone before the restart, sending again", url);
+			post_one(i, alert_json, masked_json);
+			return;
+		}
+	/* no longer configured: forget it */
+	char id[64];
+	char *body = webhook_body(NULL, url, alert_json, id, sizeof id);
+	free(body);
+	note_done(url, id);
 }
 
 void webhooks_free(void)
@@ -328,6 +404,8 @@ void webhooks_free(void)
 	struct delivery *d;
 	while ((d = LIST_FIRST(&deliveries)))
 		delivery_free(d);
+	json_object_put(done_rows);
+	done_rows = NULL;
 	if (client_tls) {
 		SSL_CTX_free(client_tls);
 		client_tls = NULL;

@@ -147,6 +147,12 @@ size_t alerts_subscribers(void);
 void alerts_webhooks_init(void);
 void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 void webhooks_free(void);
+/* Durable deliveries (sql/019): the URLs as a JSON array (the alert statements'
+ * $2), the rows to delete (delivered, given up or dropped) for the next batch,
+ * and a delivery left undone before a restart. */
+const char *webhooks_urls_json(void);
+struct json_object *webhooks_done_rows(void);
+void webhooks_resume(const char *url, const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------- webhook_body.c */
 

@@ -781,3 +781,56 @@ HL_TEST(delivery, alertmanager_and_pagerduty_formats)
 	hdr(&rp, "X-Hotline-Delivery", id_pd, sizeof id_pd);
 	cr_expect(strcmp(id_am, id_pd) != 0, "two receivers share a delivery id %s", id_am);
 }
+
+/* From now on every request gets `status`. */
+static void hook_set_status(struct hook *h, int status)
+{
+	pthread_mutex_lock(&h->mu);
+	h->statuses[0] = status;
+	h->n_statuses = 1;
+	pthread_mutex_unlock(&h->mu);
+}
+
+HL_TEST(delivery, pending_delivery_survives_kill9_with_the_same_id)
+{
+	static const int seq[] = { 503, -1 };
+	struct hook *h = hook_start(seq);
+	char top[1024];
+	snprintf(top, sizeof top,
+		 "alerts = { transfer_limit = 1; };\n"
+		 "webhooks = { urls = ( { url = \"http://127.0.0.1:%d/hook\"; secret = \"k\"; } );"
+		 " timeout = \"2s\"; max_retries = 20; };\n",
+		 h->port);
+	struct hl_e2e_opts o = { .top = top };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t alert_id = transfer_loop_alert(d, c, 1, NULL);
+	cr_assert(hook_wait(h, 2, 10000), "the receiver refused, but no retry came");
+	struct hook_req r0 = hook_get(h, 0);
+	char id0[96], id[96];
+	hdr(&r0, "X-Hotline-Delivery", id0, sizeof id0);
+	cr_assert(id0[0]);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.webhook_deliveries WHERE alert_id = %lld",
+				(long long)alert_id), 1, "the pending delivery is not in hotline.webhook_deliveries");
+
+	hl_conn_close(c);
+	hl_d_kill9(d);
+	hook_set_status(h, 200);
+	int before = hook_count(h);
+	hl_d_start(d);
+	cr_assert(hook_wait(h, before + 1, 10000), "the pending delivery was not sent again after the restart");
+	struct hook_req r = hook_get(h, before);
+	hdr(&r, "X-Hotline-Delivery", id, sizeof id);
+	cr_expect_str_eq(id, id0, "the delivery id changed across the restart");
+	cr_expect_str_eq(r.body, r0.body, "the body changed across the restart");
+	cr_expect(signature_ok(&r, "k"), "the re-sent delivery is not signed");
+
+	/* delivered: its row goes with the next batch (any event), and nothing is re-sent */
+	c = hl_conn_unix(d);
+	cr_expect(wait_stat(c, "webhooks_sent", 1, 5000), "webhooks_sent never reached 1 after the restart");
+	ev(c, "\"type\":\"call.offered\",\"call_id\":\"after-restart\",\"caller\":\"+8613600000999\"");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.webhook_deliveries"), 0,
+		     "a delivered row is left in hotline.webhook_deliveries");
+	hl_sleep_ms(1000);
+	cr_expect_eq(hook_count(h), before + 1, "delivered again (%d POSTs)", hook_count(h) - before);
+}
