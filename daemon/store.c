@@ -219,8 +219,10 @@ static void maybe_resume_input(void)
 static void item_reply(struct item *it, char *reply)
 {
 	struct req *r = it->req;
-	hl->stats.ack_latency_us_total += mono_us() - r->started_us;
+	uint64_t ack_us = mono_us() - r->started_us;
+	hl->stats.ack_latency_us_total += ack_us;
 	hl->stats.acks++;
+	metrics_observe(HIST_ACK, (double)ack_us / 1e6);
 	conn_complete(r, reply);
 	free(it);
 }
@@ -995,6 +997,8 @@ static void deliver_alerts(int stmt, bool upd)
 		bool escalated = upd ? get_bool(r, i, 4) : false;
 		if (!upd || escalated) {
 			alerts_deliver(PQgetvalue(r, i, 3), kind, escalated);
+			if (!upd)
+				metrics_alert_committed(PQgetvalue(r, i, 3));
 			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
 			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
 			if (escalated)
@@ -1013,6 +1017,7 @@ static void store_write_done(void)
 	if (S.n_batch > hl->stats.batch_max_seen)
 		hl->stats.batch_max_seen = S.n_batch;
 	hl->stats.commit_us_total += us;
+	metrics_observe(HIST_COMMIT, (double)us / 1e6);
 	if (us > hl->stats.commit_us_max)
 		hl->stats.commit_us_max = us;
 

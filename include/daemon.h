@@ -169,6 +169,18 @@ void webhook_sign(const char *secret, const char *timestamp, const char *body, c
 int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
 
+/* ------------------------------------------------------------ metrics.c */
+
+/* Histograms of /metrics (seconds). */
+enum hl_hist { HIST_ACK, HIST_COMMIT, HIST_LATENESS, HIST__COUNT };
+void metrics_observe(enum hl_hist h, double seconds);
+/* A new alert committed: how late after its due_at (alert lateness). */
+void metrics_alert_committed(const char *alert_json);
+struct evbuffer;
+/* Every figure of `stats` (daemon_stats_json) in the Prometheus text format,
+ * plus the histograms and the process metrics. */
+void metrics_prometheus(struct evbuffer *b);
+
 /* --------------------------------------------------------------- http.c */
 
 int http_open(const struct hl_config *cfg);
