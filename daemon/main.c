@@ -200,7 +200,9 @@ int main(int argc, char **argv)
 	if (!cfg)
 		return 1;
 	if (hl_config_load(config_path, cfg, err, sizeof err) != 0) {
-		fprintf(stderr, "hotlined: %s\n", err);
+		/* at start-up stderr is the journal: <3> (err) so that `journalctl -p err` shows it;
+		 * --check answers a person at a terminal, without the prefix */
+		fprintf(stderr, "%shotlined: %s\n", check ? "" : "<3>", err);
 		free(cfg);
 		return 2;
 	}

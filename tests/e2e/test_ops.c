@@ -750,6 +750,18 @@ static void expect_check_error(const char *name, const char *text, int line, con
 	cr_assert(strncmp(p, rest, strlen(rest)) == 0, "%s: want 'FILE:LINE: %s:' in: %s", name, key, r.out);
 }
 
+/* Starting (not --check) on a bad file: the error reaches the journal as <3> (err). */
+Test(ops, startup_config_error_has_err_priority)
+{
+	const char *path = write_file("bad_start.conf", "database = { conninfo = \"dbname=x\"; };\nsla = { callbak = \"2s\"; };\n");
+	struct run r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "hotlined on a bad file exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0, "the start-up configuration error has no <3> prefix: %s", r.out);
+	cr_assert(strstr(r.out, "sla.callbak"), "the error does not name the key: %s", r.out);
+	r = HOTLINED("-c", path, "--check");
+	cr_assert(strncmp(r.out, "<", 1) != 0, "--check (for a person) has a priority prefix: %s", r.out);
+}
+
 Test(ops, check_accepts_a_valid_config)
 {
 	const char *path = write_file("ok.conf",
