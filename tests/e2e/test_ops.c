@@ -1296,6 +1296,28 @@ HL_TEST(ops, http_metrics_and_healthz)
 	expect_ping(c);
 }
 
+/* An abandoned call reported 5 s late with a 1 s callback deadline: the alert
+ * is committed at least 4 s after its deadline, and the histogram says so. */
+HL_TEST(ops, alert_lateness_histogram)
+{
+	int port = free_port();
+	struct hl_e2e_opts o = { .top = http_top(port), .sla = "callback = \"1s\"; warn_at = 0;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t case_id = abandoned(c, "+8613800000601", iso_at(-5));
+	int64_t end = hl_now_ms() + 5000;
+	while (hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)case_id) == 0 &&
+	       hl_now_ms() < end)
+		hl_sleep_ms(50);
+	struct http_reply h = http_get(port, "/metrics");
+	cr_assert_eq(h.status, 200);
+	cr_assert(prom_check(h.body) == NULL, "%s", prom_check(h.body));
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_count"), 1.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_bucket{le=\"1\"}"), 0.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_bucket{le=\"+Inf\"}"), 1.0, "%s", h.body);
+	cr_expect_geq(prom_value(h.body, "hotlined_alert_lateness_seconds_sum"), 3.5, "%s", h.body);
+}
+
 HL_TEST(ops, healthz_is_503_without_database)
 {
 	int port = free_port();
