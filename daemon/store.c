@@ -769,11 +769,12 @@ static void send_rows(const char *sql, json_object *arr, int *index)
 		return;
 	}
 	char *p = json_take(arr);
-	const char *params[] = { p, webhooks_urls_json() };
+	/* the alert statements also record the webhook deliveries ($2: the URLs) */
+	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
+	const char *params[] = { p, alerts ? webhooks_urls_json() : NULL };
 	if (index)
 		*index = S.n_stmts;
-	/* the alert statements also record the webhook deliveries ($2) */
-	send_stmt(sql, sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD ? 2 : 1, params);
+	send_stmt(sql, alerts ? 2 : 1, params);
 	free(p);
 }
 

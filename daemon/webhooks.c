@@ -329,18 +329,19 @@ struct json_object *webhooks_done_rows(void)
 	return a;
 }
 
+static char *urls_json; /* webhooks_urls_json()'s last answer */
+
 const char *webhooks_urls_json(void)
 {
-	static char *text;
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < hl->cfg->webhooks.n_urls; i++)
 		json_object_array_add(a, json_object_new_string(hl->cfg->webhooks.urls[i]));
-	free(text);
-	text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	free(urls_json);
+	urls_json = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(a);
-	if (!text)
+	if (!urls_json)
 		abort();
-	return text;
+	return urls_json;
 }
 
 /* POST the alert to webhook i. */
@@ -406,6 +407,8 @@ void webhooks_free(void)
 		delivery_free(d);
 	json_object_put(done_rows);
 	done_rows = NULL;
+	free(urls_json);
+	urls_json = NULL;
 	if (client_tls) {
 		SSL_CTX_free(client_tls);
 		client_tls = NULL;
