@@ -1048,7 +1048,10 @@ static void batch_failed(const char *why)
 	static uint64_t next_group;
 	struct item *it;
 	hl->stats.batch_failures++;
-	if (S.n_batch == 1) {
+	if (S.n_batch == 0) {
+		/* only delivered webhooks' rows: they are sent again after a restart (same delivery id) */
+		log_server_error(4, "store: the delivered webhooks' rows were not deleted", why);
+	} else if (S.n_batch == 1) {
 		it = TAILQ_FIRST(&S.batch);
 		TAILQ_REMOVE(&S.batch, it, entry);
 		log_server_error(3, "store: an item failed alone", why);
@@ -1105,8 +1108,14 @@ static void store_start_batch(void)
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
-	if (S.state == S_IDLE && S.n_queue > 0)
+	if (S.state == S_IDLE && S.n_queue > 0) {
 		store_start_batch();
+	} else if (S.state == S_IDLE && webhooks_done_waiting()) {
+		/* nothing queued: a transaction of its own deletes the delivered webhooks' rows */
+		S.t_batch_us = mono_us();
+		hl_world_reset(S.world);
+		start_write();
+	}
 }
 
 static struct event *ev_kick;
@@ -1115,9 +1124,11 @@ static struct event *ev_kick;
  * lands in one batch, and so completions never recurse into new batches). */
 static void store_kick(void)
 {
-	if (S.state == S_IDLE && S.n_queue > 0 && !event_pending(ev_kick, EV_TIMEOUT, NULL))
+	if (S.state == S_IDLE && (S.n_queue > 0 || webhooks_done_waiting()) && !event_pending(ev_kick, EV_TIMEOUT, NULL))
 		event_active(ev_kick, EV_TIMEOUT, 0);
 }
+
+void store_webhooks_done(void) { store_kick(); }
 
 static void handle_results(void)
 {

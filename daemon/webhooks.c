@@ -29,8 +29,9 @@
  *
  * Durable: the store writes one row per alert, level and URL into
  * hotline.webhook_deliveries in the alert's own statement (sql/019); a row
- * goes, with the store's next batch, once its POST got a 2xx or was given up
- * or dropped; at start the store hands the rows left to webhooks_resume().
+ * goes, with the store's next batch (one of its own when nothing is queued),
+ * once its POST got a 2xx or was given up or dropped; at start the store
+ * hands the rows left to webhooks_resume().
  * So a delivery pending at a crash is sent again after the restart, with the
  * same delivery id (at least once; the receiver drops repeats by the id).
  *
@@ -320,6 +321,12 @@ static void note_done(const char *url, const char *delivery_id)
 	json_object_object_add(o, "level", json_object_new_int(level));
 	json_object_object_add(o, "url", json_object_new_string(url));
 	json_object_array_add(done_rows, o);
+	store_webhooks_done();
+}
+
+bool webhooks_done_waiting(void)
+{
+	return done_rows && json_object_array_length(done_rows) > 0;
 }
 
 struct json_object *webhooks_done_rows(void)

@@ -96,6 +96,7 @@ void store_fire(int64_t case_id, enum hl_clock_kind kind, int32_t seq);
 void store_escalate(int64_t alert_id);
 bool store_connected(void);
 bool store_idle(void);       /* nothing queued or in flight */
+void store_webhooks_done(void); /* delivered webhooks' rows to delete: a transaction soon */
 size_t store_queued(void);
 
 /* ------------------------------------------------------------- clocks.c */
@@ -152,6 +153,7 @@ void webhooks_free(void);
  * and a delivery left undone before a restart. */
 const char *webhooks_urls_json(void);
 struct json_object *webhooks_done_rows(void);
+bool webhooks_done_waiting(void);
 void webhooks_resume(const char *url, const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------- webhook_body.c */
