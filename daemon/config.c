@@ -1082,7 +1082,8 @@ static const char *const repeat_keys[] = {"window", "threshold", NULL};
 static const char *const escalation_keys[] = {"after", "max_level", NULL};
 static const char *const alerts_keys[] = {"transfer_limit", "replay_max", NULL};
 static const char *const webhooks_keys[] = {"urls", "timeout", "max_retries", "max_pending", NULL};
-static const char *const webhook_keys[] = {"url", "mask_confidential", NULL};
+static const char *const webhook_keys[] = {"url", "mask_confidential", "format", "secret", "bearer", "headers",
+					    "routing_key", NULL};
 static const char *const dns_keys[] = {"nameserver", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const http_keys[] = {"listen", "tokens", "max_body", "tls", NULL};
@@ -1145,7 +1146,8 @@ static int load_urls(const struct ld *ld, const config_setting_t *g, struct hl_c
 		return 0;
 	cfg->webhooks.urls = calloc(n, sizeof *cfg->webhooks.urls);
 	cfg->webhooks.mask_confidential = calloc(n, sizeof *cfg->webhooks.mask_confidential);
-	if (!cfg->webhooks.urls || !cfg->webhooks.mask_confidential)
+	cfg->webhooks.opts = calloc(n, sizeof *cfg->webhooks.opts);
+	if (!cfg->webhooks.urls || !cfg->webhooks.mask_confidential || !cfg->webhooks.opts)
 		return fail_oom(ld, arr);
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(arr, (unsigned)i), *where = e;
@@ -1153,7 +1155,9 @@ static int load_urls(const struct ld *ld, const config_setting_t *g, struct hl_c
 		bool mask = true;
 		if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
 			int b = 1;
-			if (check_keys(ld, e, webhook_keys) || get_str(ld, e, "url", &u, &where))
+			cfg->webhooks.n_urls = i + 1; /* so that a failure frees opts[i] */
+			if (check_keys(ld, e, webhook_keys) || get_str(ld, e, "url", &u, &where) ||
+			    hl_cfgi_webhook_opts(ld, e, &cfg->webhooks.opts[i]))
 				return -1;
 			if (!u)
 				return fail(ld, e, "url: missing");
@@ -1550,6 +1554,9 @@ void hl_config_free(struct hl_config *cfg)
 	free(cfg->calendars);
 	free_strv(cfg->webhooks.urls, cfg->webhooks.n_urls);
 	free(cfg->webhooks.mask_confidential);
+	for (size_t i = 0; cfg->webhooks.opts && i < cfg->webhooks.n_urls; i++)
+		hl_cfgi_webhook_opts_free(&cfg->webhooks.opts[i]);
+	free(cfg->webhooks.opts);
 	free(cfg->http.listen);
 	free(cfg->dns.nameserver);
 	free_strv(cfg->hotspot.key, cfg->hotspot.n_key);

@@ -38,4 +38,9 @@ int hl_cfgi_load_orders(const struct ld *ld, const config_setting_t *root, struc
 int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
 int hl_cfgi_load_hotspot(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
 
+/* config_webhooks.c: format, secret, bearer, headers, routing_key of one
+ * webhooks.urls group. */
+int hl_cfgi_webhook_opts(const struct ld *ld, const config_setting_t *e, struct hl_webhook_opts *o);
+void hl_cfgi_webhook_opts_free(struct hl_webhook_opts *o);
+
 #endif

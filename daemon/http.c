@@ -3,11 +3,11 @@
  *
  * Served by libevent's evhttp on http.listen (off by default).  /healthz
  * answers 200 while the database connection is up and 503 otherwise, so a
- * load balancer or systemd-style probe sees an outage.  /metrics renders the
- * same counters as the `stats` command in the Prometheus text format.
- * Everything else (the API, the alert stream, the wallboard) is routed by
- * http_api.c; with http.tls the listener speaks HTTPS with listen.tls's
- * certificate and key (the TCP socket's TLS context, shared).
+ * load balancer or systemd-style probe sees an outage (text/plain, with a
+ * line on the cluster).  /metrics renders the figure table of metrics.c, the
+ * same as `stats`.  Everything else (the API, the alert stream, the
+ * wallboard) is routed by http_api.c; with http.tls the listener speaks HTTPS
+ * with listen.tls's certificate and key (the TCP socket's TLS context, shared).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,67 +26,11 @@
 
 static struct evhttp *http;
 
-static void metric(struct evbuffer *b, const char *name, const char *type, const char *help, double v)
-{
-	evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s %s\nhotlined_%s %.17g\n",
-	                    name, help, name, type, name, v);
-}
-
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
-	struct hl_stats *s = &hl->stats;
 	struct evbuffer *b = evbuffer_new();
 	(void)arg;
-	metric(b, "up", "gauge", "1 while the database connection is up", store_connected() ? 1 : 0);
-	metric(b, "connections", "gauge", "open client connections", (double)conn_count());
-	metric(b, "subscribers", "gauge", "alert subscribers", (double)alerts_subscribers());
-	metric(b, "sse_clients", "gauge", "alert streams open on HTTP", (double)sse_clients());
-	metric(b, "connections_accepted_total", "counter", "connections accepted", (double)s->conns_accepted);
-	metric(b, "connections_rejected_total", "counter", "connections refused (limit or stopping)", (double)s->conns_rejected);
-	metric(b, "connections_dropped_slow_total", "counter", "connections dropped for not reading", (double)s->conns_dropped_slow);
-	metric(b, "requests_total", "counter", "request lines received", (double)s->requests);
-	metric(b, "events_total", "counter", "events acknowledged", (double)s->events);
-	metric(b, "duplicates_total", "counter", "events acknowledged as duplicates", (double)s->duplicates);
-	evbuffer_add_printf(b, "# HELP hotlined_errors_total error replies by code\n# TYPE hotlined_errors_total counter\n");
-	for (int e = 1; e <= HL_E_INTERNAL; e++)
-		evbuffer_add_printf(b, "hotlined_errors_total{code=\"%s\"} %llu\n", hl_err_code((enum hl_err)e),
-		                    (unsigned long long)s->errors[e]);
-	metric(b, "queued", "gauge", "items waiting for the database", (double)store_queued());
-	metric(b, "batches_total", "counter", "transactions committed", (double)s->batches);
-	metric(b, "batch_items_total", "counter", "items in committed transactions", (double)s->batch_items);
-	metric(b, "batch_failures_total", "counter", "transactions rolled back", (double)s->batch_failures);
-	metric(b, "commit_seconds_total", "counter", "time from batch start to commit", (double)s->commit_us_total / 1e6);
-	metric(b, "commit_seconds_max", "gauge", "slowest batch", (double)s->commit_us_max / 1e6);
-	evbuffer_add_printf(b, "# HELP hotlined_pending_clocks pending deadlines by kind\n# TYPE hotlined_pending_clocks gauge\n");
-	for (int k = 0; k < HL_CK__COUNT; k++)
-		evbuffer_add_printf(b, "hotlined_pending_clocks{kind=\"%s\"} %zu\n", hl_clock_kind_name((enum hl_clock_kind)k),
-		                    clocks_pending(k));
-	evbuffer_add_printf(b, "hotlined_pending_clocks{kind=\"escalation\"} %zu\n", clocks_pending(TIMER_ESCALATION));
-	static const char *const kinds[] = { "callback", "update", "resolution", "survey", "repeat_caller",
-	                                     "dissatisfied", "transfer_loop",
-	                                     "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
-	evbuffer_add_printf(b, "# HELP hotlined_alerts_total alerts raised by kind\n# TYPE hotlined_alerts_total counter\n");
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		evbuffer_add_printf(b, "hotlined_alerts_total{kind=\"%s\"} %llu\n", kinds[i],
-		                    (unsigned long long)s->alerts_raised[i]);
-	metric(b, "alerts_escalated_total", "counter", "alert escalations", (double)s->alerts_escalated);
-	metric(b, "webhooks_sent_total", "counter", "webhook deliveries", (double)s->webhook_sent);
-	metric(b, "webhooks_failed_total", "counter", "webhook deliveries given up", (double)s->webhook_failed);
-	metric(b, "db_failures_total", "counter", "database connection failures", (double)s->db_failures);
-	/* the rest of the `stats` figures, so the two never drift apart again */
-	evbuffer_add_printf(b, "# HELP hotlined_build_info version\n# TYPE hotlined_build_info gauge\n"
-	                       "hotlined_build_info{version=\"%s\"} 1\n", HOTLINED_VERSION);
-	metric(b, "uptime_seconds", "gauge", "seconds since start", (double)(now_ms() - s->started_at) / 1e3);
-	metric(b, "batch_size_max", "gauge", "largest batch", (double)s->batch_max_seen);
-	metric(b, "batch_splits_total", "counter", "failed batches bisected", (double)s->batch_splits);
-	metric(b, "ack_seconds_total", "counter", "time from a line read to its reply, summed", (double)s->ack_latency_us_total / 1e6);
-	metric(b, "acks_total", "counter", "replies from the store", (double)s->acks);
-	metric(b, "timer_bytes", "gauge", "bytes held by the timer structures", (double)clocks_memory());
-	metric(b, "alerts_pushed_total", "counter", "alert pushes to subscribers", (double)s->alerts_pushed);
-	metric(b, "webhooks_dropped_total", "counter", "webhook deliveries dropped: too many pending", (double)s->webhook_dropped);
-	metric(b, "db_connects_total", "counter", "database connections made", (double)s->db_connects);
-	metric(b, "accept_errors_total", "counter", "accept() failures (each pauses accepting)", (double)s->accept_errors);
-	cluster_metrics(b);
+	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
@@ -99,6 +43,7 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
 	cluster_health(b);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
 	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
 	evbuffer_free(b);
 }

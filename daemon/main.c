@@ -75,79 +75,7 @@ void daemon_fatal(const char *why)
 	event_base_loopbreak(hl->base);
 }
 
-struct json_object *daemon_stats_json(void)
-{
-	struct hl_stats *s = &hl->stats;
-	json_object *o = json_object_new_object(), *errs = json_object_new_object(),
-	            *pend = json_object_new_object(), *raised = json_object_new_object();
-	static const char *const raised_kinds[] = { "callback", "update", "resolution", "survey",
-	                                            "repeat_caller", "dissatisfied", "transfer_loop",
-	                                            "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
-	hl_ms up = now_ms() - s->started_at;
-
-	json_object_object_add(o, "version", json_object_new_string(HOTLINED_VERSION));
-	json_object_object_add(o, "uptime_s", json_object_new_int64(up / 1000));
-	json_object_object_add(o, "database", json_object_new_string(store_connected() ? "up" : "down"));
-	json_object_object_add(o, "connections", json_object_new_int64((int64_t)conn_count()));
-	json_object_object_add(o, "connections_accepted", json_object_new_int64((int64_t)s->conns_accepted));
-	json_object_object_add(o, "connections_rejected", json_object_new_int64((int64_t)s->conns_rejected));
-	json_object_object_add(o, "connections_dropped_slow", json_object_new_int64((int64_t)s->conns_dropped_slow));
-	json_object_object_add(o, "subscribers", json_object_new_int64((int64_t)alerts_subscribers()));
-	json_object_object_add(o, "requests", json_object_new_int64((int64_t)s->requests));
-	json_object_object_add(o, "events", json_object_new_int64((int64_t)s->events));
-	json_object_object_add(o, "events_per_s",
-	                       json_object_new_double(up > 0 ? (double)s->events * 1000.0 / (double)up : 0));
-	json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
-	for (int e = 1; e <= HL_E_INTERNAL; e++)
-		if (s->errors[e])
-			json_object_object_add(errs, hl_err_code((enum hl_err)e), json_object_new_int64((int64_t)s->errors[e]));
-	json_object_object_add(o, "errors", errs);
-	json_object_object_add(o, "queued", json_object_new_int64((int64_t)store_queued()));
-	json_object_object_add(o, "batches", json_object_new_int64((int64_t)s->batches));
-	json_object_object_add(o, "batch_items", json_object_new_int64((int64_t)s->batch_items));
-	json_object_object_add(o, "batch_size_mean",
-	                       json_object_new_double(s->batches ? (double)s->batch_items / (double)s->batches : 0));
-	json_object_object_add(o, "batch_size_max", json_object_new_int64((int64_t)s->batch_max_seen));
-	json_object_object_add(o, "batch_failures", json_object_new_int64((int64_t)s->batch_failures));
-	json_object_object_add(o, "commit_ms_mean",
-	                       json_object_new_double(s->batches ? (double)s->commit_us_total / 1000.0 / (double)s->batches : 0));
-	json_object_object_add(o, "commit_ms_max", json_object_new_double((double)s->commit_us_max / 1000.0));
-	json_object_object_add(o, "ack_ms_mean",
-	                       json_object_new_double(s->acks ? (double)s->ack_latency_us_total / 1000.0 / (double)s->acks : 0));
-	for (int k = 0; k < HL_CK__COUNT; k++)
-		json_object_object_add(pend, hl_clock_kind_name((enum hl_clock_kind)k),
-		                       json_object_new_int64((int64_t)clocks_pending(k)));
-	json_object_object_add(pend, "escalation", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
-	json_object_object_add(o, "pending_clocks", pend);
-	json_object_object_add(o, "pending_clocks_total",
-	                       json_object_new_int64((int64_t)(clocks_pending(-1) - clocks_pending(TIMER_ESCALATION))));
-	json_object_object_add(o, "timer_bytes", json_object_new_int64((int64_t)clocks_memory()));
-	uint64_t raised_total = 0;
-	for (size_t i = 0; i < sizeof raised_kinds / sizeof raised_kinds[0]; i++) {
-		json_object_object_add(raised, raised_kinds[i], json_object_new_int64((int64_t)s->alerts_raised[i]));
-		raised_total += s->alerts_raised[i];
-	}
-	json_object_object_add(o, "alerts_raised", raised);
-	/* the same figures grouped, for a reader who looks for "alerts" */
-	json_object *alerts = json_object_new_object();
-	json_object_object_add(alerts, "raised", json_object_new_int64((int64_t)raised_total));
-	json_object_object_add(alerts, "escalated", json_object_new_int64((int64_t)s->alerts_escalated));
-	json_object_object_add(alerts, "pushed", json_object_new_int64((int64_t)s->alerts_pushed));
-	json_object_object_add(alerts, "escalations_pending", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
-	json_object_object_add(o, "alerts", alerts);
-	json_object_object_add(o, "alerts_escalated", json_object_new_int64((int64_t)s->alerts_escalated));
-	json_object_object_add(o, "alerts_pushed", json_object_new_int64((int64_t)s->alerts_pushed));
-	json_object_object_add(o, "webhooks_sent", json_object_new_int64((int64_t)s->webhook_sent));
-	json_object_object_add(o, "webhooks_failed", json_object_new_int64((int64_t)s->webhook_failed));
-	json_object_object_add(o, "webhooks_dropped", json_object_new_int64((int64_t)s->webhook_dropped));
-	json_object_object_add(o, "db_connects", json_object_new_int64((int64_t)s->db_connects));
-	json_object_object_add(o, "db_failures", json_object_new_int64((int64_t)s->db_failures));
-	/* every figure here is in /metrics too (http.c; tested by defects/stats_and_metrics_agree) */
-	json_object_object_add(o, "batch_splits", json_object_new_int64((int64_t)s->batch_splits));
-	json_object_object_add(o, "accept_errors", json_object_new_int64((int64_t)s->accept_errors));
-	json_object_object_add(o, "cluster", cluster_stats_json());
-	return o;
-}
+/* daemon_stats_json(): daemon/metrics.c renders `stats` and /metrics from one table. */
 
 static void begin_stop(const char *why)
 {
@@ -273,7 +201,9 @@ int main(int argc, char **argv)
 	if (!cfg)
 		return 1;
 	if (hl_config_load(config_path, cfg, err, sizeof err) != 0) {
-		fprintf(stderr, "hotlined: %s\n", err);
+		/* at start-up stderr is the journal: <3> (err) so that `journalctl -p err` shows it;
+		 * --check answers a person at a terminal, without the prefix */
+		fprintf(stderr, "%shotlined: %s\n", check ? "" : "<3>", err);
 		free(cfg);
 		return 2;
 	}
@@ -337,6 +267,7 @@ int main(int argc, char **argv)
 	store_free();
 	cluster_free();
 	alerts_free();
+	webhooks_free();
 	clocks_free();
 	event_free(ev_sigterm);
 	event_free(ev_sigint);

@@ -76,7 +76,7 @@ TAILQ_HEAD(itemq, item);
 
 enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE };
 
-enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_DONE };
+enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_WEBHOOKS, ST_DONE };
 
 /* statements of the load pipeline, in order */
 enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS,
@@ -221,8 +221,10 @@ static void maybe_resume_input(void)
 static void item_reply(struct item *it, char *reply)
 {
 	struct req *r = it->req;
-	hl->stats.ack_latency_us_total += mono_us() - r->started_us;
+	uint64_t ack_us = mono_us() - r->started_us;
+	hl->stats.ack_latency_us_total += ack_us;
 	hl->stats.acks++;
+	metrics_observe(HIST_ACK, (double)ack_us / 1e6);
 	conn_complete(r, reply);
 	free(it);
 }
@@ -284,12 +286,18 @@ static void pipeline_reset(void)
 	S.error = NULL;
 }
 
+/* Room for the results of up to n statements: send_stmt() refuses to go
+ * past it (a statement added to a pipeline without raising its count would
+ * otherwise write beyond S.res). */
+static int res_cap;
+
 static void pipeline_begin(int n)
 {
 	pipeline_reset();
 	S.res = calloc((size_t)n, sizeof *S.res);
 	if (!S.res)
 		abort();
+	res_cap = n;
 	S.n_stmts = 0;
 }
 
@@ -299,6 +307,10 @@ static int stmt_index(const char *sql);
  * then costs PostgreSQL no parsing or planning, only execution. */
 static void send_stmt(const char *sql, int nparams, const char *const *params)
 {
+	if (S.n_stmts >= res_cap) {
+		log_crit("store: more statements than the pipeline was sized for (%d)", res_cap);
+		abort();
+	}
 	int i = stmt_index(sql);
 	char name[16];
 	snprintf(name, sizeof name, "hl_%d", i);
@@ -687,6 +699,7 @@ static const char *const PREPARED[] = {
 	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
 	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
 	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY,
+	SQL_W_WEBHOOKS_DONE,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
@@ -788,10 +801,12 @@ static void send_rows(const char *sql, json_object *arr, int *index)
 		return;
 	}
 	char *p = json_take(arr);
-	const char *params[] = { p };
+	/* the alert statements also record the webhook deliveries ($2: the URLs) */
+	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
+	const char *params[] = { p, alerts ? webhooks_urls_json() : NULL };
 	if (index)
 		*index = S.n_stmts;
-	send_stmt(sql, 1, params);
+	send_stmt(sql, alerts ? 2 : 1, params);
 	free(p);
 }
 
@@ -871,6 +886,8 @@ static void start_write(void)
 		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
+	/* at most 14 writes (7 case tables, 5 order/hotspot tables, clock notes,
+	 * webhook deliveries done), then the reads; send_stmt() checks the room */
 	pipeline_begin(14 + reads);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
@@ -889,6 +906,7 @@ static void start_write(void)
 	json_object *notes = cluster_clock_notes(w);
 	if (notes)
 		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
+	send_rows(SQL_W_WEBHOOKS_DONE, webhooks_done_rows(), NULL);
 	TAILQ_FOREACH(it, &S.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)
@@ -1035,6 +1053,8 @@ static void deliver_alerts(int stmt, bool upd)
 		bool escalated = upd ? get_bool(r, i, 4) : false;
 		if (!upd || escalated) {
 			alerts_deliver(id, PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5), kind, escalated);
+			if (!upd)
+				metrics_alert_committed(PQgetvalue(r, i, 3));
 			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
 			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
 			if (escalated)
@@ -1056,6 +1076,7 @@ static void store_write_done(void)
 	if (S.n_batch > hl->stats.batch_max_seen)
 		hl->stats.batch_max_seen = S.n_batch;
 	hl->stats.commit_us_total += us;
+	metrics_observe(HIST_COMMIT, (double)us / 1e6);
 	if (us > hl->stats.commit_us_max)
 		hl->stats.commit_us_max = us;
 
@@ -1085,7 +1106,10 @@ static void batch_failed(const char *why)
 	static uint64_t next_group;
 	struct item *it;
 	hl->stats.batch_failures++;
-	if (S.n_batch == 1) {
+	if (S.n_batch == 0) {
+		/* only delivered webhooks' rows: they are sent again after a restart (same delivery id) */
+		log_server_error(4, "store: the delivered webhooks' rows were not deleted", why);
+	} else if (S.n_batch == 1) {
 		it = TAILQ_FIRST(&S.batch);
 		TAILQ_REMOVE(&S.batch, it, entry);
 		log_server_error(3, "store: an item failed alone", why);
@@ -1142,8 +1166,14 @@ static void store_start_batch(void)
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
-	if (S.state == S_IDLE && S.n_queue > 0)
+	if (S.state == S_IDLE && S.n_queue > 0) {
 		store_start_batch();
+	} else if (S.state == S_IDLE && webhooks_done_waiting()) {
+		/* nothing queued: a transaction of its own deletes the delivered webhooks' rows */
+		S.t_batch_us = mono_us();
+		hl_world_reset(S.world);
+		start_write();
+	}
 }
 
 static struct event *ev_kick;
@@ -1152,7 +1182,7 @@ static struct event *ev_kick;
  * lands in one batch, and so completions never recurse into new batches). */
 static void store_kick(void)
 {
-	if (S.state == S_IDLE && S.n_queue > 0 && !event_pending(ev_kick, EV_TIMEOUT, NULL))
+	if (S.state == S_IDLE && (S.n_queue > 0 || webhooks_done_waiting()) && !event_pending(ev_kick, EV_TIMEOUT, NULL))
 		event_active(ev_kick, EV_TIMEOUT, 0);
 }
 
@@ -1169,6 +1199,7 @@ static void load_finished(void)
 	apply_rules();
 	start_write();
 }
+void store_webhooks_done(void) { store_kick(); }
 
 static void handle_results(void)
 {
@@ -1421,6 +1452,9 @@ static void startup_next(void)
 		startup_send("SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
 		             " WHERE acked_at IS NULL AND escalate_at IS NOT NULL");
 		return;
+	case ST_WEBHOOKS:
+		startup_send(SQL_WEBHOOKS_PENDING);
+		return;
 	case ST_DONE:
 		if (!PQenterPipelineMode(S.pg)) {
 			on_lost(PQerrorMessage(S.pg));
@@ -1531,6 +1565,9 @@ static void startup_results(void)
 		} else if (S.step == ST_ESCALATIONS) {
 			for (int i = 0; i < PQntuples(r); i++)
 				clocks_set(get_ms(r, i, 0), TIMER_ESCALATION, 0, get_ms(r, i, 1));
+		} else if (S.step == ST_WEBHOOKS) {
+			for (int i = 0; i < PQntuples(r); i++)
+				webhooks_resume(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 		}
 		PQclear(r);
 	}

@@ -32,6 +32,18 @@ struct hl_policy {
  * that ingest may only POST events. */
 enum hl_role { HL_ROLE_INGEST = 1, HL_ROLE_VIEWER = 2, HL_ROLE_SUPERVISOR = 3 };
 
+/* One webhook's body format and authentication (daemon/config_webhooks.c). */
+enum hl_webhook_format { HL_WH_HOTLINE, HL_WH_ALERTMANAGER, HL_WH_PAGERDUTY, HL_WH__COUNT };
+struct hl_webhook_opts {
+	int format;             /* enum hl_webhook_format; default hotline */
+	char *secret;           /* HMAC-SHA256 key of X-Hotline-Signature; NULL = unsigned */
+	char *bearer;           /* Authorization: Bearer <token>; NULL = none */
+	char **headers;         /* extra "Name: value" headers */
+	size_t n_headers;
+	char *routing_key;      /* PagerDuty integration key (format pagerduty) */
+};
+const char *hl_webhook_format_name(int format);
+
 struct hl_config {
 	char *path;
 
@@ -76,6 +88,7 @@ struct hl_config {
 		int max_retries;        /* default 5 */
 		bool *mask_confidential;/* per URL (parallel to urls): mask a confidential caller's number; default true */
 		int max_pending;        /* deliveries waiting at most; beyond, new ones are dropped and counted; default 10000 */
+		struct hl_webhook_opts *opts; /* per URL (parallel to urls): format, signing, auth */
 	} webhooks;
 
 	struct {

@@ -15,7 +15,8 @@
  *               and hands new deadlines/alerts  -> clocks.c, alerts.c
  *   clocks.c    one timer for the earliest deadline; when it passes, queues a
  *               "fire" item                      -> store.c -> rules.c -> alert row
- *   alerts.c    pushes committed alerts to subscribers and webhooks
+ *   alerts.c    pushes committed alerts to subscribers
+ *   webhooks.c  POSTs committed alerts to the webhook URLs
  */
 #ifndef HL_DAEMON_H
 #define HL_DAEMON_H
@@ -108,6 +109,7 @@ void store_escalate(int64_t alert_id);
 bool store_connected(void);
 bool store_unavailable(void); /* down longer than requests may wait: they are answered `unavailable` */
 bool store_idle(void);       /* nothing queued or in flight */
+void store_webhooks_done(void); /* delivered webhooks' rows to delete: a transaction soon */
 size_t store_queued(void);
 int store_backend_pid(void); /* the store session's server pid (0 when down): its NOTIFYs are our own */
 
@@ -170,11 +172,7 @@ size_t subscribers_count(void);
 void subscribers_free(void);
 void alerts_subscribe(struct conn *c);   /* socket subscribers */
 void alerts_unsubscribe(struct conn *c);
-/* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
- * every URL: masked_json (a confidential caller's number masked) unless the URL
- * has mask_confidential = false. */
-void alerts_webhooks_init(void);
-void alerts_webhooks_post(const char *alert_json, const char *masked_json);
+
 size_t alerts_subscribers(void);         /* every kind */
 
 /* The replay of a subscribe: at most alerts.replay_max of the newest open
@@ -192,6 +190,22 @@ char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id);
  * as hotline.notify_payload): push it to our subscribers only; its raiser
  * counted it and posted its webhooks. */
 void alerts_deliver_remote(int64_t id, const char *alert_json, const char *masked_json);
+
+/* ----------------------------------------------------------- webhooks.c */
+
+/* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
+ * every URL: masked_json (a confidential caller's number masked) unless the URL
+ * has mask_confidential = false. */
+void alerts_webhooks_init(void);
+void alerts_webhooks_post(const char *alert_json, const char *masked_json);
+void webhooks_free(void);
+/* Durable deliveries (sql/019): the URLs as a JSON array (the alert statements'
+ * $2), the rows to delete (delivered, given up or dropped) for the next batch,
+ * and a delivery left undone before a restart. */
+const char *webhooks_urls_json(void);
+struct json_object *webhooks_done_rows(void);
+bool webhooks_done_waiting(void);
+void webhooks_resume(const char *url, const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------------ session.c */
 
@@ -231,10 +245,32 @@ struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
 void cluster_health(struct evbuffer *b);   /* /healthz line */
 
+/* ------------------------------------------------------- webhook_body.c */
+
+#define WEBHOOK_PAYLOAD_VERSION 1
+/* The body for webhook o (NULL = defaults) at url, from the alert's JSON text;
+ * writes the delivery id ("<alert id>.<level>.<url hash>").  Caller frees. */
+char *webhook_body(const struct hl_webhook_opts *o, const char *url, const char *alert_json, char *delivery_id,
+		   size_t id_len);
+/* "sha256=<hex>" of HMAC-SHA256(secret, "<timestamp>.<body>"). */
+void webhook_sign(const char *secret, const char *timestamp, const char *body, char out[72]);
+
 /* ------------------------------------------------------------ migrate.c */
 
 int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
+
+/* ------------------------------------------------------------ metrics.c */
+
+/* Histograms of /metrics (seconds). */
+enum hl_hist { HIST_ACK, HIST_COMMIT, HIST_LATENESS, HIST__COUNT };
+void metrics_observe(enum hl_hist h, double seconds);
+/* A new alert committed: how late after its due_at (alert lateness). */
+void metrics_alert_committed(const char *alert_json);
+struct evbuffer;
+/* Every figure of `stats` (daemon_stats_json) in the Prometheus text format,
+ * plus the histograms and the process metrics. */
+void metrics_prometheus(struct evbuffer *b);
 
 /* --------------------------------------------------------------- http.c */
 

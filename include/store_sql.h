@@ -160,7 +160,10 @@ static const char SQL_W_ALERTS_NEW[] =
 	"  order_id text, department text)"
 	" ORDER BY r.n"
 	" ON CONFLICT (dedupe_key) DO NOTHING"
-	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j)"
+	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j, a.level),"
+	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
+	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
+	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING)"
 	" SELECT id, kind, esc, j, pg_notify('hotline_alert', hotline.notify_payload(j, caller)),"
 	"  hotline.notify_payload(j, caller) AS masked FROM ins ORDER BY id";
 
@@ -178,10 +181,28 @@ static const char SQL_W_ALERTS_UPD[] =
 	"  acked_by text, escalated boolean, now bigint)"
 	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
 	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j,"
-	"  r.escalated)"
+	"  r.escalated, a.level),"
+	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
+	"  SELECT upd.id, upd.level, u FROM upd, jsonb_array_elements_text($2::jsonb) u WHERE upd.escalated"
+	"  ON CONFLICT DO NOTHING)"
 	" SELECT id, kind, esc, j, escalated,"
 	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END,"
 	"  hotline.notify_payload(j, caller) AS masked FROM upd";
+
+/* Webhook deliveries done (delivered or given up): $1 = [{alert_id, level, url}]. */
+static const char SQL_W_WEBHOOKS_DONE[] =
+	"DELETE FROM hotline.webhook_deliveries d"
+	" USING jsonb_to_recordset($1::jsonb) AS r(alert_id bigint, level int, url text)"
+	" WHERE d.alert_id = r.alert_id AND d.level = r.level AND d.url = r.url";
+
+/* At start: the deliveries left undone, rendered as at the alert's commit
+ * (a row whose alert has escalated since is superseded by the newer level's). */
+#define SQL_WEBHOOKS_PENDING \
+	"WITH stale AS (DELETE FROM hotline.webhook_deliveries d USING hotline.alerts a" \
+	" WHERE a.id = d.alert_id AND a.level <> d.level)" \
+	" SELECT d.url, hotline.alert_json(a), hotline.notify_payload(hotline.alert_json(a), a.caller)" \
+	" FROM hotline.webhook_deliveries d JOIN hotline.alerts a ON a.id = d.alert_id AND a.level = d.level" \
+	" ORDER BY d.alert_id, d.level"
 
 /* ---- reads that must see the batch's own writes */
 

@@ -7,8 +7,9 @@
 #   $(PREFIX)/bin/hotlinectl                the client
 #   $(PREFIX)/share/hotlined/sql/NNN_*.sql  migrations, for reading (the daemon embeds its own copy)
 #   $(PREFIX)/share/man/man{1,5,8}/         manual pages
-#   $(PREFIX)/share/doc/hotlined/           operations guide, example configuration
-#   $(PREFIX)/lib/systemd/system/           hotlined.service, hotlined.socket
+#   $(PREFIX)/share/doc/hotlined/           README.md, docs/*.md (the README's links), example configuration
+#   $(PREFIX)/lib/systemd/system/           hotlined.service, hotlined.socket (pkg-config's
+#                                           systemdsystemunitdir for PREFIX when known)
 #   $(PREFIX)/lib/sysusers.d/hotlined.conf  the system user
 #   $(PREFIX)/lib/tmpfiles.d/hotlined.conf  /run/hotlined, config permissions
 #   /etc/hotlined/hotlined.conf             only when absent: an admin's config is never overwritten
@@ -36,7 +37,8 @@ MANDIR      ?= $(DATADIR)/man
 DOCDIR      ?= $(DATADIR)/doc/hotlined
 SQLDIR      ?= $(DATADIR)/hotlined/sql
 LIBDIR_SD   ?= $(PREFIX)/lib
-UNITDIR     ?= $(LIBDIR_SD)/systemd/system
+# systemd's own answer for this prefix when pkg-config knows systemd, else the usual path
+UNITDIR     ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) --define-variable=rootprefix=$(PREFIX) --variable=systemdsystemunitdir systemd 2>/dev/null),$(LIBDIR_SD)/systemd/system)
 SYSUSERSDIR ?= $(LIBDIR_SD)/sysusers.d
 TMPFILESDIR ?= $(LIBDIR_SD)/tmpfiles.d
 SYSCONFDIR  ?= /etc
@@ -53,7 +55,8 @@ HOTLINE_PBX_BIN ?= $(B)/hotline-pbx
 # Evaluated when a recipe runs, so sql/ files added later are picked up.
 HL_SQL_FILES  = $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 HL_MAN_PAGES := man/hotlinectl.1 man/hotlined.conf.5 man/hotlined.8
-HL_DOCS       = $(wildcard docs/operations.md README.md docs/pbx.md)
+# every document the README links to: README.md and all of docs/ (*.md, the example rules)
+HL_DOCS       = $(wildcard README.md docs/*.md docs/*.yml docs/*.png)
 HL_CONF_EX   ?= conf/hotlined.conf
 
 .PHONY: install uninstall install-bin install-data install-systemd install-conf
@@ -123,8 +126,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SQLDIR)/,$(notdir $(HL_SQL_FILES)))
 	rm -f $(DESTDIR)$(MANDIR)/man1/hotlinectl.1 $(DESTDIR)$(MANDIR)/man5/hotlined.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/hotlined.8
-	rm -f $(DESTDIR)$(DOCDIR)/operations.md $(DESTDIR)$(DOCDIR)/README.md \
-		$(DESTDIR)$(DOCDIR)/hotlined.conf.example
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(HL_DOCS))) $(DESTDIR)$(DOCDIR)/hotlined.conf.example
 	rm -f $(DESTDIR)$(UNITDIR)/hotlined.service $(DESTDIR)$(UNITDIR)/hotlined.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/hotlined.conf $(DESTDIR)$(TMPFILESDIR)/hotlined.conf
 	@c=$(DESTDIR)$(CONFDIR)/hotlined.conf; \

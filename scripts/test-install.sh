@@ -131,6 +131,13 @@ run_case() { # run_case PREFIX MAKE-ARGS...
 	check "hotlined.conf.5" has_mode "$d$p/share/man/man5/hotlined.conf.5" 644
 	check "hotlined.8" has_mode "$d$p/share/man/man8/hotlined.8" 644
 	check "operations.md" has_mode "$d$p/share/doc/hotlined/operations.md" 644
+	for f in docs/*.md; do
+		check "$f installed" has_mode "$d$p/share/doc/hotlined/${f#docs/}" 644
+	done
+	# every document the README links to is installed beside it
+	for f in $(grep -o '](docs/[^)#]*' README.md | sed 's|^](docs/||' | sort -u); do
+		check "README's link docs/$f installed" test -f "$d$p/share/doc/hotlined/$f"
+	done
 	check "example config in doc" same "$conf_ex" "$d$p/share/doc/hotlined/hotlined.conf.example"
 
 	u=$d$p/lib/systemd/system

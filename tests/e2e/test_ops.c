@@ -750,6 +750,18 @@ static void expect_check_error(const char *name, const char *text, int line, con
 	cr_assert(strncmp(p, rest, strlen(rest)) == 0, "%s: want 'FILE:LINE: %s:' in: %s", name, key, r.out);
 }
 
+/* Starting (not --check) on a bad file: the error reaches the journal as <3> (err). */
+Test(ops, startup_config_error_has_err_priority)
+{
+	const char *path = write_file("bad_start.conf", "database = { conninfo = \"dbname=x\"; };\nsla = { callbak = \"2s\"; };\n");
+	struct run r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "hotlined on a bad file exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0, "the start-up configuration error has no <3> prefix: %s", r.out);
+	cr_assert(strstr(r.out, "sla.callbak"), "the error does not name the key: %s", r.out);
+	r = HOTLINED("-c", path, "--check");
+	cr_assert(strncmp(r.out, "<", 1) != 0, "--check (for a person) has a priority prefix: %s", r.out);
+}
+
 Test(ops, check_accepts_a_valid_config)
 {
 	const char *path = write_file("ok.conf",
@@ -1234,22 +1246,76 @@ HL_TEST(ops, http_metrics_and_healthz)
 	             "pending callback clocks:\n%s", h.body);
 	cr_assert_eq(prom_value(h.body, "hotlined_errors_total{code=\"unknown_case\"}"), 1.0,
 	             "errors by code:\n%s", h.body);
-	/* every metric is ours */
+	/* every metric is ours, or one of the standard process metrics */
 	for (const char *line = h.body; *line; line = strchr(line, '\n') + 1) {
 		if (line[0] != '#')
-			cr_assert(strncmp(line, "hotlined_", 9) == 0, "metric outside the hotlined_ namespace: %.80s", line);
+			cr_assert(strncmp(line, "hotlined_", 9) == 0 || strncmp(line, "process_", 8) == 0,
+			          "metric outside the hotlined_ and process_ namespaces: %.80s", line);
 		if (!strchr(line, '\n'))
 			break;
 	}
+	/* build info, process metrics, histograms (cumulative buckets, +Inf = count) */
+	cr_expect(strstr(h.body, "\nhotlined_build_info{version=\""), "no hotlined_build_info:\n%s", h.body);
+	cr_expect_gt(prom_value(h.body, "process_cpu_seconds_total"), -1e-9, "process_cpu_seconds_total:\n%s", h.body);
+	cr_expect_gt(prom_value(h.body, "process_resident_memory_bytes"), 1e5, "process_resident_memory_bytes:\n%s", h.body);
+	cr_expect_gt(prom_value(h.body, "process_open_fds"), 3, "process_open_fds:\n%s", h.body);
+	double started = prom_value(h.body, "process_start_time_seconds");
+	cr_expect(started > (double)(time(NULL) - 600) && started <= (double)(time(NULL) + 1),
+	          "process_start_time_seconds %f", started);
+	static const char *const hists[] = { "hotlined_ack_latency_seconds", "hotlined_commit_duration_seconds",
+	                                     "hotlined_alert_lateness_seconds" };
+	for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
+		char series[128];
+		snprintf(series, sizeof series, "# TYPE %s histogram\n", hists[i]);
+		cr_expect(strstr(h.body, series), "%s is not a histogram:\n%s", hists[i], h.body);
+		snprintf(series, sizeof series, "%s_count", hists[i]);
+		double count = prom_value(h.body, series);
+		snprintf(series, sizeof series, "%s_bucket{le=\"+Inf\"}", hists[i]);
+		cr_expect_eq(prom_value(h.body, series), count, "%s: +Inf bucket != count", hists[i]);
+		double prev = 0;
+		for (const char *p = strstr(h.body, hists[i]); p; p = strstr(p + 1, hists[i])) {
+			if (strncmp(p + strlen(hists[i]), "_bucket{", 8) != 0)
+				continue;
+			double v = atof(strchr(p, '}') + 1);
+			cr_expect_geq(v, prev, "%s buckets are not cumulative", hists[i]);
+			prev = v;
+		}
+	}
+	cr_expect_geq(prom_value(h.body, "hotlined_ack_latency_seconds_count"), 3, "acks not observed");
+	cr_expect_geq(prom_value(h.body, "hotlined_commit_duration_seconds_count"), 1, "commits not observed");
 
 	h = http_get(port, "/healthz");
 	cr_assert_eq(h.status, 200, "GET /healthz with the database up: %d %s", h.status, h.body);
+	cr_expect(strcasestr(h.head, "\r\nContent-Type: text/plain"), "Content-Type of /healthz: %s", h.head);
+	cr_expect_str_eq(h.body, "ok\n");
 
 	h = http_get(port, "/no-such-page");
 	cr_assert_eq(h.status, 404, "GET /no-such-page: %d", h.status);
 
 	/* the HTTP requests did not disturb the event socket */
 	expect_ping(c);
+}
+
+/* An abandoned call reported 5 s late with a 1 s callback deadline: the alert
+ * is committed at least 4 s after its deadline, and the histogram says so. */
+HL_TEST(ops, alert_lateness_histogram)
+{
+	int port = free_port();
+	struct hl_e2e_opts o = { .top = http_top(port), .sla = "callback = \"1s\"; warn_at = 0;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t case_id = abandoned(c, "+8613800000601", iso_at(-5));
+	int64_t end = hl_now_ms() + 5000;
+	while (hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)case_id) == 0 &&
+	       hl_now_ms() < end)
+		hl_sleep_ms(50);
+	struct http_reply h = http_get(port, "/metrics");
+	cr_assert_eq(h.status, 200);
+	cr_assert(prom_check(h.body) == NULL, "%s", prom_check(h.body));
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_count"), 1.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_bucket{le=\"1\"}"), 0.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_alert_lateness_seconds_bucket{le=\"+Inf\"}"), 1.0, "%s", h.body);
+	cr_expect_geq(prom_value(h.body, "hotlined_alert_lateness_seconds_sum"), 3.5, "%s", h.body);
 }
 
 HL_TEST(ops, healthz_is_503_without_database)

@@ -810,3 +810,41 @@ Test(cluster, defaults_values_and_errors)
 		   "t.conf:2: cluster.slots: 0 is out of range (1..4096)");
 	EXPECT_STR("database = { conninfo = \"x\"; };\ncluster = { peers = 2; };", "t.conf:2: cluster.peers: unknown key");
 }
+
+/* ------------------------------------------------- per-webhook options */
+
+Test(webhooks, format_signing_and_auth_per_url)
+{
+	struct hl_config cfg;
+	str_ok(BASE "webhooks = { urls = ( \"http://a.example/x\",\n"
+		    "  { url = \"https://b.example/y\"; format = \"alertmanager\"; secret = \"s\"; bearer = \"t\";\n"
+		    "    headers = [ \"X-Team: ops\", \"X-Env:prod\" ]; },\n"
+		    "  { url = \"https://events.pagerduty.com/v2/enqueue\"; format = \"pagerduty\"; routing_key = \"R\"; } ); };",
+	       &cfg);
+	cr_assert_eq(cfg.webhooks.n_urls, 3);
+	cr_assert_eq(cfg.webhooks.opts[0].format, HL_WH_HOTLINE);
+	cr_assert_null(cfg.webhooks.opts[0].secret);
+	cr_assert_eq(cfg.webhooks.opts[1].format, HL_WH_ALERTMANAGER);
+	cr_assert_str_eq(cfg.webhooks.opts[1].secret, "s");
+	cr_assert_str_eq(cfg.webhooks.opts[1].bearer, "t");
+	cr_assert_eq(cfg.webhooks.opts[1].n_headers, 2);
+	cr_assert_str_eq(cfg.webhooks.opts[1].headers[1], "X-Env:prod");
+	cr_assert_eq(cfg.webhooks.opts[2].format, HL_WH_PAGERDUTY);
+	cr_assert_str_eq(cfg.webhooks.opts[2].routing_key, "R");
+	cr_assert_str_eq(hl_webhook_format_name(HL_WH_PAGERDUTY), "pagerduty");
+	hl_config_free(&cfg);
+}
+
+Test(webhooks, bad_options_named)
+{
+	EXPECT_STR(BASE "webhooks = { urls = ( { url = \"http://a/x\"; format = \"slack\"; } ); };",
+		   "t.conf:2: webhooks.urls.[0].format: unknown format 'slack' (hotline, alertmanager or pagerduty)");
+	cr_assert(strstr(str_fail(BASE "webhooks = { urls = ( { url = \"http://a/x\"; format = \"pagerduty\"; } ); };"),
+			 "routing_key: missing"), "%s", err);
+	cr_assert(strstr(str_fail(BASE "webhooks = { urls = ( { url = \"http://a/x\"; headers = [ \"no colon\" ]; } ); };"),
+			 "bad header 'no colon'"), "%s", err);
+	cr_assert(strstr(str_fail(BASE "webhooks = { urls = ( { url = \"http://a/x\"; secret = \"\"; } ); };"), "empty"),
+		  "%s", err);
+	cr_assert(strstr(str_fail(BASE "webhooks = { urls = ( { url = \"http://a/x\"; bearer = 5; } ); };"), "bearer"),
+		  "%s", err);
+}

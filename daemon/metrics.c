@@ -1,0 +1,336 @@
+/*
+ * metrics.c - every figure the daemon reports, in one table, rendered both
+ * as the `stats` reply (JSON) and as /metrics (Prometheus text format).
+ *
+ * The two used to be written separately (main.c and http.c) and drifted.
+ * Now each row of FIGURES names a figure once: its `stats` key, its metric
+ * name (hotlined_<name>), its type, its help text and where its value comes
+ * from (a uint64_t of struct hl_stats by offset, or a getter), with a scale
+ * for each rendering (microseconds become ms in `stats`, seconds in
+ * /metrics).  A row without a key is only in /metrics (a total whose
+ * `stats` counterpart is a mean); a row without a name only in `stats`
+ * (the mean), and tests/e2e/test_defects.c checks that every `stats` key
+ * has its metric.  Labelled families (errors by code, clocks by kind, alerts
+ * by kind) enumerate their labels through a callback.
+ *
+ * Adding a figure = one struct hl_stats field (or a getter) and one row.
+ *
+ * Also here, rendered only when scraped: the process metrics
+ * (process_cpu_seconds_total, process_resident_memory_bytes,
+ * process_open_fds, process_start_time_seconds; small reads of /proc, no
+ * blocking worth the name) and three histograms: ack latency, commit time
+ * and alert lateness (how long after its deadline an alert was committed).
+ */
+#include <dirent.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "http_api.h"
+
+/* ------------------------------------------------------------ histograms */
+
+static const double LATENCY_BOUNDS[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+static const double LATENESS_BOUNDS[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600 };
+#define MAX_BUCKETS 16
+
+static struct hist {
+	const char *name, *help;
+	const double *bounds;
+	size_t n_bounds;
+	uint64_t buckets[MAX_BUCKETS]; /* not cumulative here; summed when rendered */
+	uint64_t count;
+	double sum;
+} hists[HIST__COUNT] = {
+	[HIST_ACK] = { "ack_latency_seconds", "time from a request line read to its reply from the store",
+		       LATENCY_BOUNDS, sizeof LATENCY_BOUNDS / sizeof LATENCY_BOUNDS[0], { 0 }, 0, 0 },
+	[HIST_COMMIT] = { "commit_duration_seconds", "time from a batch's start to its COMMIT", LATENCY_BOUNDS,
+			  sizeof LATENCY_BOUNDS / sizeof LATENCY_BOUNDS[0], { 0 }, 0, 0 },
+	[HIST_LATENESS] = { "alert_lateness_seconds", "time from an alert's deadline to its commit",
+			    LATENESS_BOUNDS, sizeof LATENESS_BOUNDS / sizeof LATENESS_BOUNDS[0], { 0 }, 0, 0 },
+};
+
+void metrics_observe(enum hl_hist h, double seconds)
+{
+	struct hist *x = &hists[h];
+	size_t i = 0;
+	while (i < x->n_bounds && seconds > x->bounds[i])
+		i++;
+	x->buckets[i]++; /* i == n_bounds: only in +Inf */
+	x->count++;
+	x->sum += seconds;
+}
+
+void metrics_alert_committed(const char *alert_json)
+{
+	const char *p = strstr(alert_json, "\"due_at\":\"");
+	struct tm tm = { 0 };
+	int ms = 0;
+	if (!p || sscanf(p + 10, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			 &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	double due = (double)timegm(&tm) + ms / 1000.0, late = (double)now_ms() / 1000.0 - due;
+	metrics_observe(HIST_LATENESS, late > 0 ? late : 0);
+}
+
+static void render_hist(struct evbuffer *b, const struct hist *x)
+{
+	uint64_t cum = 0;
+	evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s histogram\n", x->name, x->help, x->name);
+	for (size_t i = 0; i < x->n_bounds; i++) {
+		cum += x->buckets[i];
+		evbuffer_add_printf(b, "hotlined_%s_bucket{le=\"%g\"} %llu\n", x->name, x->bounds[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "hotlined_%s_bucket{le=\"+Inf\"} %llu\nhotlined_%s_sum %.17g\nhotlined_%s_count %llu\n",
+			    x->name, (unsigned long long)x->count, x->name, x->sum, x->name, (unsigned long long)x->count);
+}
+
+/* ------------------------------------------------------------- the table */
+
+static const char *const ALERT_KINDS[] = { "callback", "update", "resolution", "survey",
+					   "repeat_caller", "dissatisfied", "transfer_loop" };
+#define N_ALERT_KINDS (sizeof ALERT_KINDS / sizeof ALERT_KINDS[0])
+
+/* Labelled families: label i's value (false past the last). */
+static bool each_error(size_t i, const char **label, double *v)
+{
+	if (i + 1 > HL_E_INTERNAL)
+		return false;
+	*label = hl_err_code((enum hl_err)(i + 1));
+	*v = (double)hl->stats.errors[i + 1];
+	return true;
+}
+
+static bool each_clock(size_t i, const char **label, double *v)
+{
+	if (i > HL_CK__COUNT)
+		return false;
+	int k = i < HL_CK__COUNT ? (int)i : TIMER_ESCALATION;
+	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : "escalation";
+	*v = (double)clocks_pending(k);
+	return true;
+}
+
+static bool each_alert_kind(size_t i, const char **label, double *v)
+{
+	if (i >= N_ALERT_KINDS)
+		return false;
+	*label = ALERT_KINDS[i];
+	*v = (double)hl->stats.alerts_raised[i];
+	return true;
+}
+
+static double up_s(void) { return (double)(now_ms() - hl->stats.started_at) / 1e3; }
+static double db_up(void) { return store_connected() ? 1 : 0; }
+static double n_conns(void) { return (double)conn_count(); }
+static double n_subs(void) { return (double)alerts_subscribers(); }
+static double n_sse(void) { return (double)sse_clients(); }
+static double n_queued(void) { return (double)store_queued(); }
+static double n_timer_bytes(void) { return (double)clocks_memory(); }
+static double events_per_s(void)
+{
+	double up = up_s();
+	return up > 0 ? (double)hl->stats.events / up : 0;
+}
+static double mean(uint64_t total, uint64_t n) { return n ? (double)total / (double)n : 0; }
+static double batch_mean(void) { return mean(hl->stats.batch_items, hl->stats.batches); }
+static double commit_ms_mean(void) { return mean(hl->stats.commit_us_total, hl->stats.batches) / 1000.0; }
+static double ack_ms_mean(void) { return mean(hl->stats.ack_latency_us_total, hl->stats.acks) / 1000.0; }
+static double clocks_total(void) { return (double)(clocks_pending(-1) - clocks_pending(TIMER_ESCALATION)); }
+
+/* `stats` figures that are not numbers, or are grouped */
+static json_object *j_version(void) { return json_object_new_string(HOTLINED_VERSION); }
+static json_object *j_database(void) { return json_object_new_string(store_connected() ? "up" : "down"); }
+static json_object *j_alerts_group(void)
+{
+	/* the same figures grouped, for a reader who looks for "alerts" */
+	json_object *a = json_object_new_object();
+	uint64_t raised = 0;
+	for (size_t i = 0; i < N_ALERT_KINDS; i++)
+		raised += hl->stats.alerts_raised[i];
+	json_object_object_add(a, "raised", json_object_new_int64((int64_t)raised));
+	json_object_object_add(a, "escalated", json_object_new_int64((int64_t)hl->stats.alerts_escalated));
+	json_object_object_add(a, "pushed", json_object_new_int64((int64_t)hl->stats.alerts_pushed));
+	json_object_object_add(a, "escalations_pending", json_object_new_int64((int64_t)clocks_pending(TIMER_ESCALATION)));
+	return a;
+}
+
+#define NO_FIELD ((size_t)-1)
+#define F(field) offsetof(struct hl_stats, field)
+
+struct figure {
+	const char *key;        /* in `stats`; NULL = /metrics only */
+	const char *name;       /* hotlined_<name>; NULL = `stats` only */
+	const char *type;       /* "counter" or "gauge" */
+	const char *help;
+	size_t field;           /* a uint64_t of struct hl_stats, or NO_FIELD */
+	double (*get)(void);    /* when NO_FIELD */
+	double stats_scale;     /* 0 = 1, an integer; else a float scaled by it */
+	double metric_scale;    /* 0 = 1 */
+	bool (*each)(size_t i, const char **label, double *v); /* a labelled family */
+	const char *label;      /* its label name in /metrics */
+	bool stats_skip_zero;   /* labels with 0 left out of `stats` */
+	json_object *(*stats_json)(void); /* a `stats` value that is not a number */
+};
+
+static const struct figure FIGURES[] = {
+	{ "version", NULL, NULL, NULL, NO_FIELD, NULL, 0, 0, NULL, NULL, false, j_version },
+	{ "uptime_s", "uptime_seconds", "gauge", "seconds since start", NO_FIELD, up_s, 0, 0, NULL, NULL, false, NULL },
+	{ "database", "up", "gauge", "1 while the database connection is up", NO_FIELD, db_up, 0, 0, NULL, NULL, false, j_database },
+	{ "connections", "connections", "gauge", "open client connections", NO_FIELD, n_conns, 0, 0, NULL, NULL, false, NULL },
+	{ "connections_accepted", "connections_accepted_total", "counter", "connections accepted", F(conns_accepted), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "connections_rejected", "connections_rejected_total", "counter", "connections refused (limit or stopping)", F(conns_rejected), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "connections_dropped_slow", "connections_dropped_slow_total", "counter", "connections dropped for not reading", F(conns_dropped_slow), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "subscribers", "subscribers", "gauge", "alert subscribers", NO_FIELD, n_subs, 0, 0, NULL, NULL, false, NULL },
+	{ "sse_clients", "sse_clients", "gauge", "alert streams open on HTTP", NO_FIELD, n_sse, 0, 0, NULL, NULL, false, NULL },
+	{ "requests", "requests_total", "counter", "request lines received", F(requests), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "events", "events_total", "counter", "events acknowledged", F(events), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "events_per_s", NULL, NULL, NULL, NO_FIELD, events_per_s, 1, 0, NULL, NULL, false, NULL },
+	{ "duplicates", "duplicates_total", "counter", "events acknowledged as duplicates", F(duplicates), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "errors", "errors_total", "counter", "error replies by code", NO_FIELD, NULL, 0, 0, each_error, "code", true, NULL },
+	{ "queued", "queued", "gauge", "items waiting for the database", NO_FIELD, n_queued, 0, 0, NULL, NULL, false, NULL },
+	{ "batches", "batches_total", "counter", "transactions committed", F(batches), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batch_items", "batch_items_total", "counter", "items in committed transactions", F(batch_items), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batch_size_mean", NULL, NULL, NULL, NO_FIELD, batch_mean, 1, 0, NULL, NULL, false, NULL },
+	{ "batch_size_max", "batch_size_max", "gauge", "largest batch", F(batch_max_seen), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batch_failures", "batch_failures_total", "counter", "transactions rolled back", F(batch_failures), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "commit_ms_mean", NULL, NULL, NULL, NO_FIELD, commit_ms_mean, 1, 0, NULL, NULL, false, NULL },
+	{ NULL, "commit_seconds_total", "counter", "time from batch start to commit", F(commit_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
+	{ "commit_ms_max", "commit_seconds_max", "gauge", "slowest batch", F(commit_us_max), NULL, 1e-3, 1e-6, NULL, NULL, false, NULL },
+	{ "ack_ms_mean", NULL, NULL, NULL, NO_FIELD, ack_ms_mean, 1, 0, NULL, NULL, false, NULL },
+	{ NULL, "ack_seconds_total", "counter", "time from a line read to its reply, summed", F(ack_latency_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
+	{ NULL, "acks_total", "counter", "replies from the store", F(acks), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "pending_clocks", "pending_clocks", "gauge", "pending deadlines by kind", NO_FIELD, NULL, 0, 0, each_clock, "kind", false, NULL },
+	{ "pending_clocks_total", NULL, NULL, NULL, NO_FIELD, clocks_total, 0, 0, NULL, NULL, false, NULL },
+	{ "timer_bytes", "timer_bytes", "gauge", "bytes held by the timer structures", NO_FIELD, n_timer_bytes, 0, 0, NULL, NULL, false, NULL },
+	{ "alerts_raised", "alerts_total", "counter", "alerts raised by kind", NO_FIELD, NULL, 0, 0, each_alert_kind, "kind", false, NULL },
+	{ "alerts", NULL, NULL, NULL, NO_FIELD, NULL, 0, 0, NULL, NULL, false, j_alerts_group },
+	{ "alerts_escalated", "alerts_escalated_total", "counter", "alert escalations", F(alerts_escalated), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "alerts_pushed", "alerts_pushed_total", "counter", "alert pushes to subscribers", F(alerts_pushed), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "webhooks_sent", "webhooks_sent_total", "counter", "webhook deliveries", F(webhook_sent), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "webhooks_failed", "webhooks_failed_total", "counter", "webhook deliveries given up", F(webhook_failed), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "webhooks_dropped", "webhooks_dropped_total", "counter", "webhook deliveries dropped: too many pending", F(webhook_dropped), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "db_connects", "db_connects_total", "counter", "database connections made", F(db_connects), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "db_failures", "db_failures_total", "counter", "database connection failures", F(db_failures), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batch_splits", "batch_splits_total", "counter", "failed batches bisected", F(batch_splits), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "accept_errors", "accept_errors_total", "counter", "accept() failures (each pauses accepting)", F(accept_errors), NULL, 0, 0, NULL, NULL, false, NULL },
+	/* several daemons: a `stats` object; its /metrics lines come from cluster_metrics() */
+	{ "cluster", NULL, NULL, NULL, NO_FIELD, NULL, 0, 0, NULL, NULL, false, cluster_stats_json },
+	/* new figures: add a row here (and, for a counter, a field at the end of struct hl_stats) */
+};
+
+static double value_of(const struct figure *f)
+{
+	if (f->field != NO_FIELD)
+		return (double)*(const uint64_t *)((const char *)&hl->stats + f->field);
+	return f->get ? f->get() : 0;
+}
+
+struct json_object *daemon_stats_json(void)
+{
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < sizeof FIGURES / sizeof FIGURES[0]; i++) {
+		const struct figure *f = &FIGURES[i];
+		json_object *v;
+		if (!f->key)
+			continue;
+		if (f->stats_json) {
+			v = f->stats_json();
+		} else if (f->each) {
+			const char *label;
+			double x;
+			v = json_object_new_object();
+			for (size_t k = 0; f->each(k, &label, &x); k++)
+				if (!(f->stats_skip_zero && x == 0))
+					json_object_object_add(v, label, json_object_new_int64((int64_t)x));
+		} else if (f->stats_scale) {
+			v = json_object_new_double(value_of(f) * f->stats_scale);
+		} else {
+			v = json_object_new_int64((int64_t)value_of(f));
+		}
+		json_object_object_add(o, f->key, v);
+	}
+	return o;
+}
+
+/* ------------------------------------------------------ process metrics */
+
+static void process_metrics(struct evbuffer *b)
+{
+	char buf[1024];
+	long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long utime = 0, stime = 0, start = 0;
+	long rss = 0;
+	if (p && tck > 0 &&
+	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %*s %*s %*s %*s %*s %*s %llu %*s %ld",
+		   &utime, &stime, &start, &rss) == 4) {
+		evbuffer_add_printf(b, "# HELP process_cpu_seconds_total user and system CPU time\n"
+				       "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.17g\n",
+				    (double)(utime + stime) / (double)tck);
+		evbuffer_add_printf(b, "# HELP process_resident_memory_bytes resident set size\n"
+				       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n",
+				    (long long)rss * page);
+		/* start time: ticks after boot + the boot time (btime in /proc/stat) */
+		long long btime = 0;
+		FILE *s = fopen("/proc/stat", "r");
+		char line[256];
+		while (s && fgets(line, sizeof line, s))
+			if (sscanf(line, "btime %lld", &btime) == 1)
+				break;
+		if (s)
+			fclose(s);
+		if (btime > 0)
+			evbuffer_add_printf(b, "# HELP process_start_time_seconds start time since the Unix epoch\n"
+					       "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.17g\n",
+					    (double)btime + (double)start / (double)tck);
+	}
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		long fds = -1; /* the DIR's own descriptor */
+		while (readdir(d))
+			fds++;
+		closedir(d);
+		evbuffer_add_printf(b, "# HELP process_open_fds open file descriptors\n"
+				       "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n", fds - 2 /* . and .. */);
+	}
+}
+
+void metrics_prometheus(struct evbuffer *b)
+{
+	for (size_t i = 0; i < sizeof FIGURES / sizeof FIGURES[0]; i++) {
+		const struct figure *f = &FIGURES[i];
+		if (!f->name)
+			continue;
+		double scale = f->metric_scale ? f->metric_scale : 1;
+		evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s %s\n", f->name, f->help, f->name, f->type);
+		if (f->each) {
+			const char *label;
+			double x;
+			for (size_t k = 0; f->each(k, &label, &x); k++)
+				evbuffer_add_printf(b, "hotlined_%s{%s=\"%s\"} %.17g\n", f->name, f->label, label, x * scale);
+		} else {
+			evbuffer_add_printf(b, "hotlined_%s %.17g\n", f->name, value_of(f) * scale);
+		}
+	}
+	evbuffer_add_printf(b, "# HELP hotlined_build_info version\n# TYPE hotlined_build_info gauge\n"
+			       "hotlined_build_info{version=\"%s\"} 1\n", HOTLINED_VERSION);
+	for (int h = 0; h < HIST__COUNT; h++)
+		render_hist(b, &hists[h]);
+	cluster_metrics(b);
+	process_metrics(b);
+}
