@@ -34,7 +34,7 @@ endif
 # The functional core: pure, no libevent, no libpq.
 CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c daemon/redact.c \
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c \
-             daemon/config_orders.c daemon/orders.c daemon/order_world.c daemon/hotspot.c))
+             daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c daemon/order_world.c daemon/hotspot.c))
 SHELL_SRC := $(filter-out $(CORE_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)
 SHELL_OBJ := $(SHELL_SRC:daemon/%.c=$(B)/obj/%.o)

@@ -323,6 +323,20 @@ void alerts_deliver(const char *alert_json, const char *kind, bool escalated)
 	free(line);
 }
 
+/* An acknowledgement, after its commit: {"push":"ack","alert":{...}} to every
+ * subscriber, so that the other supervisors watching see the alert handled. */
+void alerts_deliver_ack(const char *alert_json)
+{
+	struct sub *s, *tmp;
+	char *line = hl_push_ack(alert_json);
+	size_t len = strlen(line);
+	for (s = LIST_FIRST(&subs); s; s = tmp) {
+		tmp = LIST_NEXT(s, entry);
+		conn_push(s->conn, line, len);
+	}
+	free(line);
+}
+
 void alerts_free(void)
 {
 	struct sub *s;

@@ -38,4 +38,11 @@ int hl_cfgi_load_orders(const struct ld *ld, const config_setting_t *root, struc
 int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
 int hl_cfgi_load_hotspot(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
 
+/* config_people.c: report = { timezone; }, listen.tokens (strings or
+ * { token; name; role; }) and listen.unix_supervisor*. */
+int hl_cfgi_load_report(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
+int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
+int hl_cfgi_load_unix_supervisor(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
+void hl_cfgi_free_people(struct hl_config *cfg);
+
 #endif

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "hotlined.h"
 #include "redact.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,7 @@ struct opts {
 	bool json;
 	int64_t since;
 	const char *by;
+	const char *tz;      /* --tz ZONE: render times in ZONE */
 };
 
 /* The connection: fd plus the bytes read but not yet returned as lines. */
@@ -78,6 +80,10 @@ struct link {
 	size_t len, cap;
 	bool eof;
 };
+
+/* The zone times are shown in: --tz, else the configuration's report.timezone, else UTC. */
+static struct hl_zone *show_zone;
+static char show_zone_name[64] = "UTC";
 
 static volatile sig_atomic_t stop_flag;
 static unsigned next_id;
@@ -111,6 +117,8 @@ static void usage(FILE *f)
 	        "      --tcp HOST:PORT   connect over TCP\n"
 	        "      --token TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the config's first token)\n"
 	        "      --timeout SECONDS how long to wait for a response (default 30)\n"
+	        "      --tz ZONE         show times in ZONE, e.g. Asia/Shanghai (default: the configuration's\n"
+	        "                        report.timezone, else UTC)\n"
 	        "  -h, --help            this text\n"
 	        "      --version         print the version\n"
 	        "\n"
@@ -211,6 +219,8 @@ static void resolve_target(const struct opts *o, struct target *t)
 		fail(EX_USAGE, "%s", err);
 	if (!t->token[0] && cfg.listen.n_tokens > 0)
 		snprintf(t->token, sizeof t->token, "%s", cfg.listen.tokens[0]);
+	if (!o->tz && cfg.report.timezone[0])
+		snprintf(show_zone_name, sizeof show_zone_name, "%s", cfg.report.timezone);
 	if (!t->unix_path[0] && !t->host[0]) {
 		if (cfg.listen.unix_path && cfg.listen.unix_path[0])
 			snprintf(t->unix_path, sizeof t->unix_path, "%s", cfg.listen.unix_path);
@@ -467,6 +477,16 @@ static const char *jstr(json_object *o, const char *key)
 	return term_safe(json_object_get_string(v));
 }
 
+/* A time member shown in the chosen zone with its offset ("2026-11-20 09:15:00 +08:00"); NULL when absent. */
+static const char *jtime(json_object *o, const char *key)
+{
+	const char *v = jstr(o, key);
+	if (!v)
+		return NULL;
+	char buf[HL_LOCAL_TIME_LEN + 64];
+	return term_safe(hl_time_text_local(v, show_zone, buf, sizeof buf));
+}
+
 /* Print a JSON line from the daemon with what a terminal would act on escaped (still valid JSON). */
 static void put_json(const char *line)
 {
@@ -689,15 +709,15 @@ static void print_clocks(json_object *clocks)
 		printf("  (none)\n");
 		return;
 	}
-	printf("  %-11s %-9s %-25s %-25s %s\n", "KIND", "STATE", "DUE", "STARTED", "MET / BREACHED");
+	printf("  %-11s %-9s %-26s %-26s %s\n", "KIND", "STATE", "DUE", "STARTED", "MET / BREACHED");
 	for (size_t i = 0; i < n; i++) {
 		json_object *k = json_object_array_get_idx(clocks, i);
-		const char *end = jstr(k, "met_at");
+		const char *end = jtime(k, "met_at");
 		const char *left = jstr(k, "remaining_ms");
 		if (!end)
-			end = jstr(k, "breached_at");
-		printf("  %-11s %-9s %-25s %-25s %s", or_dash(jstr(k, "kind")), or_dash(jstr(k, "state")),
-		       or_dash(jstr(k, "due_at")), or_dash(jstr(k, "started_at")), or_dash(end));
+			end = jtime(k, "breached_at");
+		printf("  %-11s %-9s %-26s %-26s %s", or_dash(jstr(k, "kind")), or_dash(jstr(k, "state")),
+		       or_dash(jtime(k, "due_at")), or_dash(jtime(k, "started_at")), or_dash(end));
 		if (left)
 			printf("  (%s ms left when paused)", left);
 		putchar('\n');
@@ -712,11 +732,11 @@ static void print_calls(json_object *calls)
 		printf("  (none)\n");
 		return;
 	}
-	printf("  %-24s %-10s %-25s %-25s %-12s %s\n", "CALL", "STATE", "OFFERED", "ANSWERED", "AGENT", "OUTCOME");
+	printf("  %-24s %-10s %-26s %-26s %-12s %s\n", "CALL", "STATE", "OFFERED", "ANSWERED", "AGENT", "OUTCOME");
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(calls, i);
-		printf("  %-24s %-10s %-25s %-25s %-12s %s\n", or_dash(jstr(c, "call_id")), or_dash(jstr(c, "state")),
-		       or_dash(jstr(c, "offered_at")), or_dash(jstr(c, "answered_at")), or_dash(jstr(c, "agent")),
+		printf("  %-24s %-10s %-26s %-26s %-12s %s\n", or_dash(jstr(c, "call_id")), or_dash(jstr(c, "state")),
+		       or_dash(jtime(c, "offered_at")), or_dash(jtime(c, "answered_at")), or_dash(jstr(c, "agent")),
 		       or_dash(jstr(c, "outcome")));
 	}
 }
@@ -731,22 +751,33 @@ static void print_events(json_object *events)
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(events, i);
-		printf("  %-25s %-17s %s\n", or_dash(jstr(e, "at")), or_dash(jstr(e, "type")),
+		printf("  %-26s %-17s %s\n", or_dash(jtime(e, "at")), or_dash(jstr(e, "type")),
 		       jstr(e, "description") ? jstr(e, "description") : or_dash(jstr(e, "event_id")));
 	}
 }
 
+/* One alert: when it happened (an escalated alert: when it escalated), what, for whom, due when. */
 static void print_alert_line(json_object *a)
 {
-	printf("%-25s #%-6s %-22s level %-2s case %-8s %s", or_dash(jstr(a, "raised_at")), or_dash(jstr(a, "id")),
+	const char *esc = jtime(a, "escalated_at");
+	printf("%-26s #%-6s %-22s level %-2s case %-8s %s", or_dash(esc ? esc : jtime(a, "raised_at")), or_dash(jstr(a, "id")),
 	       or_dash(jstr(a, "kind")), or_dash(jstr(a, "level")), or_dash(jstr(a, "case_id")),
 	       or_dash(jstr(a, "caller")));
-	const char *due = jstr(a, "due_at"), *detail = jstr(a, "detail");
+	const char *due = jtime(a, "due_at"), *detail = jstr(a, "detail");
+	if (esc)
+		printf("  escalated (raised %s)", or_dash(jtime(a, "raised_at")));
 	if (due)
 		printf("  due %s", due);
 	if (detail)
 		printf("  %s", detail);
 	putchar('\n');
+}
+
+/* An acknowledgement pushed to watchers: who took the alert, and when. */
+static void print_ack_line(json_object *a)
+{
+	printf("%-26s #%-6s %-22s acked by %s  case %s\n", or_dash(jtime(a, "acked_at")), or_dash(jstr(a, "id")),
+	       or_dash(jstr(a, "kind")), or_dash(jstr(a, "acked_by")), or_dash(jstr(a, "case_id")));
 }
 
 /* "label value" only when there is a value */
@@ -763,25 +794,25 @@ static void print_orders(json_object *orders)
 	if (n == 0)
 		return;
 	printf("\nOrders\n");
-	printf("  %-20s %-14s %-19s %-25s %-25s %s\n", "order", "department", "status", "sign due / signed",
+	printf("  %-20s %-14s %-19s %-26s %-26s %s\n", "order", "department", "status", "sign due / signed",
 	       "reply due / replied", "result");
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(orders, i);
-		printf("  %-20s %-14s %-19s %-25s %-25s %s\n", or_dash(jstr(o, "order_id")), or_dash(jstr(o, "department")),
-		       or_dash(jstr(o, "status")), or_dash(jstr(o, "signed_at") ? jstr(o, "signed_at") : jstr(o, "sign_due_at")),
-		       or_dash(jstr(o, "replied_at") ? jstr(o, "replied_at") : jstr(o, "due_at")), or_dash(jstr(o, "result")));
+		printf("  %-20s %-14s %-19s %-26s %-26s %s\n", or_dash(jstr(o, "order_id")), or_dash(jstr(o, "department")),
+		       or_dash(jstr(o, "status")), or_dash(jtime(o, "signed_at") ? jtime(o, "signed_at") : jtime(o, "sign_due_at")),
+		       or_dash(jtime(o, "replied_at") ? jtime(o, "replied_at") : jtime(o, "due_at")), or_dash(jstr(o, "result")));
 		print_opt("      returned: ", jstr(o, "return_reason"));
-		print_opt("      extension asked until ", jstr(o, "extend_until"));
+		print_opt("      extension asked until ", jtime(o, "extend_until"));
 	}
 }
 
 static void print_case(json_object *c)
 {
 	printf("Case %s  %s  caller %s\n", or_dash(jstr(c, "id")), or_dash(jstr(c, "status")), or_dash(jstr(c, "caller")));
-	printf("  opened      %s\n", or_dash(jstr(c, "opened_at")));
-	print_opt("  resolved    ", jstr(c, "resolved_at"));
-	print_opt("  closed      ", jstr(c, "closed_at"));
-	printf("  last contact %s\n", or_dash(jstr(c, "last_contact_at")));
+	printf("  opened      %s\n", or_dash(jtime(c, "opened_at")));
+	print_opt("  resolved    ", jtime(c, "resolved_at"));
+	print_opt("  closed      ", jtime(c, "closed_at"));
+	printf("  last contact %s\n", or_dash(jtime(c, "last_contact_at")));
 	printf("  category %s  priority %s  department %s  queue %s  policy %s\n", or_dash(jstr(c, "category")),
 	       or_dash(jstr(c, "priority")), or_dash(jstr(c, "department")), or_dash(jstr(c, "queue")),
 	       or_dash(jstr(c, "policy")));
@@ -1019,12 +1050,16 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 		while ((line = read_line(&l, -1))) {
 			json_object *p = json_tokener_parse(line);
 			json_object *a = NULL;
+			const char *push = jstr(p, "push");
+			bool ack = push && !strcmp(push, "ack");
 			if (p && json_object_object_get_ex(p, "alert", &a) && a) {
 				json_object *id = NULL;
-				if (json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
+				if (!ack && json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
 					last = json_object_get_int64(id);
 				if (o->json)
 					put_json(line);
+				else if (ack)
+					print_ack_line(a);
 				else
 					print_alert_line(a);
 				fflush(stdout);
@@ -1040,6 +1075,19 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ main */
+
+/* The zone times are shown in (after resolve_target, which may take it from the configuration). */
+static void load_show_zone(const struct opts *o)
+{
+	char err[256];
+	if (o->tz)
+		snprintf(show_zone_name, sizeof show_zone_name, "%s", o->tz);
+	if (!strcmp(show_zone_name, "UTC"))
+		return; /* NULL zone: UTC, also where no tz database is installed */
+	show_zone = hl_zone_load(show_zone_name, err, sizeof err);
+	if (!show_zone)
+		fail(EX_USAGE, "--tz %s: %s", show_zone_name, err);
+}
 
 /* Global options up to the command word; returns the index of the command. */
 static int parse_global(int argc, char **argv, struct opts *o)
@@ -1067,6 +1115,8 @@ static int parse_global(int argc, char **argv, struct opts *o)
 			o->token = argv[++i];
 		} else if (!strcmp(a, "--timeout")) {
 			o->timeout_ms = (int)parse_id(argv[++i], "--timeout") * 1000;
+		} else if (!strcmp(a, "--tz")) {
+			o->tz = argv[++i];
 		} else {
 			fail(EX_USAGE, "unknown option %s (see --help)", a);
 		}
@@ -1093,6 +1143,8 @@ static const char *parse_cmd_args(int argc, char **argv, int i, struct opts *o, 
 			o->since = v;
 		} else if (!strcmp(a, "--by") && i + 1 < argc) {
 			o->by = argv[++i];
+		} else if (!strcmp(a, "--tz") && i + 1 < argc) {
+			o->tz = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			fail(EX_USAGE, "%s: unknown option %s (see --help)", cmd, a);
 		} else if (!pos) {
@@ -1138,6 +1190,7 @@ int main(int argc, char **argv)
 
 	struct target t;
 	resolve_target(&o, &t);
+	load_show_zone(&o);
 
 	if (!strcmp(cmd, "send"))
 		return cmd_send(&t, &o, arg);

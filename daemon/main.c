@@ -282,6 +282,8 @@ int main(int argc, char **argv)
 	}
 	if (migrate) {
 		int rc = migrate_run(conninfo ? conninfo : cfg->database.conninfo);
+		if (rc == 0)
+			rc = migrate_report_tz(conninfo ? conninfo : cfg->database.conninfo, cfg->report.timezone);
 		hl_config_free(cfg);
 		free(cfg);
 		return rc;

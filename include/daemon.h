@@ -136,6 +136,7 @@ void alerts_subscribe(struct conn *c);
 void alerts_unsubscribe(struct conn *c);
 /* A committed alert (JSON text from hotline.alert_json) to deliver. */
 void alerts_deliver(const char *alert_json, const char *kind, bool escalated);
+void alerts_deliver_ack(const char *alert_json); /* {"push":"ack",...} to every subscriber, after commit */
 size_t alerts_subscribers(void);
 /* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
  * every URL: masked_json (a confidential caller's number masked) unless the URL
@@ -147,6 +148,7 @@ void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 
 int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
+int migrate_report_tz(const char *conninfo, const char *zone); /* hotline.set_report_timezone (017) */
 
 /* --------------------------------------------------------------- http.c */
 
