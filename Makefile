@@ -35,7 +35,8 @@ endif
 CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c daemon/redact.c \
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c \
              daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c daemon/order_world.c daemon/hotspot.c))
-SHELL_SRC := $(filter-out $(CORE_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
+CTL_SRC   := $(wildcard daemon/ctl_*.c)
+SHELL_SRC := $(filter-out $(CORE_SRC) $(CTL_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)
 SHELL_OBJ := $(SHELL_SRC:daemon/%.c=$(B)/obj/%.o)
 
@@ -60,7 +61,7 @@ $(B)/obj/migrations.o: $(B)/obj/migrations.c include/migrations.h
 $(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)
+$(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CTL_SRC:daemon/%.c=$(B)/obj/%.o) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests

@@ -1,15 +1,18 @@
 /*
  * hotlinectl.c - the command-line client of hotlined.
  *
- *   hotlinectl [-c FILE] [--tcp HOST:PORT | --unix PATH] [--token T] [--timeout S] COMMAND ...
+ *   hotlinectl [OPTIONS] COMMAND [ARGS] [OPTIONS]   (getopt_long: options anywhere)
  *
  * Design.  A small blocking client: one socket, poll() for timeouts, a line
  * buffer per connection.  Nothing here is shared with the daemon's event
  * loop; it only links the core (config.c to find the socket, util.c) and
- * json-c.  Where to connect: --unix/--tcp if given, else the configuration
- * (-c FILE, default /etc/hotlined/hotlined.conf when it exists): its Unix
- * socket, else its TCP address.  On TCP, when the configuration lists auth
- * tokens (or --token / $HOTLINE_TOKEN is set), an `auth` request goes first.
+ * json-c, plus ctl_conf.c and ctl_tls.c.  Where to connect: --unix/--tcp if
+ * given, else the configuration - a client configuration of its own
+ * (ctl_conf.c: connect, token, timezone, tls; no daemon secrets) or, for
+ * compatibility, the daemon's hotlined.conf - else /run/hotlined/events.sock.
+ * On TCP, when a token is known, an `auth` request goes first; with TLS the
+ * socket is nonblocking and all I/O goes through ctl_io_* (ctl_tls.c).
+ * Times are shown in the configured zone or --tz (timefmt.c), never $TZ.
  *
  * Commands:
  *   send [FILE]   NDJSON from FILE or stdin, sent as is and pipelined: input
@@ -31,12 +34,15 @@
  * override is shown as \e, \r\n, \u{202E} instead of acting on the screen.
  */
 #include "config.h"
+#include "ctl_conf.h"
+#include "ctl_tls.h"
 #include "hotlined.h"
 #include "redact.h"
 #include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <json-c/json.h>
 #include <netdb.h>
 #include <poll.h>
@@ -50,7 +56,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CONF "/etc/hotlined/hotlined.conf"
+#define DEFAULT_CONF "/etc/hotlined/hotlined.conf"        /* the daemon's, read for compatibility */
+#define CLIENT_CONF "/etc/hotlined/hotlinectl.conf"      /* a client configuration, no daemon secrets */
+#define USER_CONF ".config/hotlinectl.conf"              /* under $HOME */
+#define DEFAULT_SOCKET "/run/hotlined/events.sock"
 
 /* Exit codes (documented in usage()). */
 enum {
@@ -71,11 +80,13 @@ struct opts {
 	int64_t since;
 	const char *by;
 	const char *tz;      /* --tz ZONE: render times in ZONE */
+	bool tls;            /* --tls: TLS on TCP */
 };
 
 /* The connection: fd plus the bytes read but not yet returned as lines. */
 struct link {
 	int fd;
+	struct ctl_tls *tls; /* NULL: plain */
 	char *buf;
 	size_t len, cap;
 	bool eof;
@@ -97,40 +108,45 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: hotlinectl [OPTIONS] COMMAND [ARGS]\n"
+	        "usage: hotlinectl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n"
 	        "\n"
 	        "commands:\n"
 	        "  send [FILE]           send NDJSON requests from FILE (or stdin) as they are, pipelined;\n"
 	        "                        print every response line as it arrives (blank lines are skipped)\n"
-	        "  case ID [--json]      show a case: status, clocks with due times, orders, calls, events, open alerts\n"
+	        "  case ID               show a case: status, clocks with due times, orders, calls, events, open alerts\n"
 	        "  event TYPE [K=V ...]  send one event built from KEY=VALUE pairs, e.g.\n"
 	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
-	        "  watch [--json] [--since N]\n"
-	        "                        follow alerts (one line each); reconnects and resumes after the last id seen\n"
-	        "  ack ID --by NAME      acknowledge alert ID\n"
-	        "  stats [--json]        the daemon's live counters\n"
+	        "  watch                 follow alerts (one line each) and acknowledgements; reconnects and\n"
+	        "                        resumes after the last id seen\n"
+	        "  ack ID                acknowledge alert ID (by --by NAME, else the token's name)\n"
+	        "  stats                 the daemon's live counters\n"
 	        "  ping                  check that the daemon answers\n"
 	        "\n"
-	        "options:\n"
-	        "  -c, --config FILE     configuration to take the socket from (default %s if it exists)\n"
-	        "      --unix PATH       connect to this Unix socket\n"
-	        "      --tcp HOST:PORT   connect over TCP\n"
-	        "      --token TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the config's first token)\n"
-	        "      --timeout SECONDS how long to wait for a response (default 30)\n"
-	        "      --tz ZONE         show times in ZONE, e.g. Asia/Shanghai (default: the configuration's\n"
-	        "                        report.timezone, else UTC)\n"
+	        "options (anywhere on the line):\n"
+	        "  -c, --config=FILE     client configuration (connect, token, timezone, tls), or the daemon's\n"
+	        "                        hotlined.conf; default: the first of ~/%s, %s, %s\n"
+	        "      --unix=PATH       connect to this Unix socket\n"
+	        "      --tcp=HOST:PORT   connect over TCP\n"
+	        "      --tls             speak TLS on TCP (verified against the configuration's tls.ca, else the system's CAs)\n"
+	        "      --token=TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the configuration's)\n"
+	        "      --timeout=SECONDS how long to wait for a response (default 30)\n"
+	        "      --tz=ZONE         show times in ZONE, e.g. Asia/Shanghai (default: the configuration's\n"
+	        "                        timezone or report.timezone, else UTC)\n"
+	        "      --json            case, watch, stats, event: print the daemon's JSON\n"
+	        "      --since=N         watch: resume after alert N\n"
+	        "      --by=NAME         ack: who acknowledges\n"
 	        "  -h, --help            this text\n"
-	        "      --version         print the version\n"
+	        "  -V, --version         print the version\n"
 	        "\n"
-	        "The socket is --unix/--tcp if given, else the configuration's Unix socket, else its TCP address.\n"
+	        "The socket is --unix/--tcp if given, else the configuration's, else %s.\n"
 	        "\n"
 	        "exit status:\n"
 	        "  0  success\n"
 	        "  1  the daemon answered ok:false (send: to at least one request)\n"
 	        "  2  bad command line or configuration\n"
-	        "  3  cannot connect, or the connection was lost\n"
+	        "  3  cannot connect (TLS and authentication included), or the connection was lost\n"
 	        "  4  no response in time, or a malformed response\n",
-	        DEFAULT_CONF);
+	        USER_CONF, CLIENT_CONF, DEFAULT_CONF, DEFAULT_SOCKET);
 }
 
 static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -166,6 +182,8 @@ struct target {
 	char host[256];
 	char port[16];
 	char token[512];
+	bool tls;               /* TLS on TCP, verified against ca (NULL: the system's CAs) */
+	char ca[512], cert[512], key[512];
 };
 
 static void split_hostport(const char *s, struct target *t)
@@ -185,33 +203,15 @@ static void split_hostport(const char *s, struct target *t)
 	snprintf(t->port, sizeof t->port, "%s", colon + 1);
 }
 
-static void resolve_target(const struct opts *o, struct target *t)
+static void copy_opt(char *dst, size_t len, const char *v)
 {
-	memset(t, 0, sizeof *t);
-	const char *env_token = getenv("HOTLINE_TOKEN");
-	if (o->token)
-		snprintf(t->token, sizeof t->token, "%s", o->token);
-	else if (env_token)
-		snprintf(t->token, sizeof t->token, "%s", env_token);
+	if (v && !dst[0])
+		snprintf(dst, len, "%s", v);
+}
 
-	if (o->unix_path || o->tcp) {
-		if (o->unix_path) {
-			if (strlen(o->unix_path) >= sizeof t->unix_path)
-				fail(EX_USAGE, "--unix: path too long");
-			snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
-		} else {
-			split_hostport(o->tcp, t);
-		}
-		if (!o->conf)
-			return;
-	}
-	const char *path = o->conf;
-	if (!path) {
-		if (access(DEFAULT_CONF, R_OK) != 0)
-			fail(EX_USAGE, "no socket given: use --unix PATH, --tcp HOST:PORT or -c FILE (%s not found)",
-			     DEFAULT_CONF);
-		path = DEFAULT_CONF;
-	}
+/* The daemon's own hotlined.conf (-c, for compatibility): its socket, first token, report zone, TLS. */
+static void from_daemon_conf(const struct opts *o, const char *path, struct target *t)
+{
 	struct hl_config cfg;
 	char err[512];
 	memset(&cfg, 0, sizeof cfg);
@@ -231,7 +231,97 @@ static void resolve_target(const struct opts *o, struct target *t)
 			fail(EX_USAGE, "%s: neither listen.unix nor listen.tcp is set", path);
 		}
 	}
+	if (cfg.listen.tls_cert) { /* trust the listener's CA, else its own (self-signed) certificate */
+		t->tls = true;
+		copy_opt(t->ca, sizeof t->ca, cfg.listen.tls_ca ? cfg.listen.tls_ca : cfg.listen.tls_cert);
+	}
 	hl_config_free(&cfg);
+}
+
+/* A client configuration (ctl_conf.c): connect, token, timezone, tls. */
+static void from_client_conf(const struct opts *o, const char *path, struct ctl_conf *cc, struct target *t)
+{
+	if (!t->token[0] && cc->token)
+		snprintf(t->token, sizeof t->token, "%s", cc->token);
+	if (!o->tz && cc->timezone)
+		snprintf(show_zone_name, sizeof show_zone_name, "%s", cc->timezone);
+	if (!t->unix_path[0] && !t->host[0]) {
+		const char *c = cc->connect ? cc->connect : "unix:" DEFAULT_SOCKET;
+		if (!strncmp(c, "unix:", 5)) {
+			if (strlen(c + 5) >= sizeof t->unix_path)
+				fail(EX_USAGE, "%s: connect: path too long", path);
+			snprintf(t->unix_path, sizeof t->unix_path, "%s", c + 5);
+		} else {
+			split_hostport(c + 4, t);
+		}
+	}
+	if (cc->tls) {
+		t->tls = true;
+		copy_opt(t->ca, sizeof t->ca, cc->tls_ca);
+		copy_opt(t->cert, sizeof t->cert, cc->tls_cert);
+		copy_opt(t->key, sizeof t->key, cc->tls_key);
+	}
+}
+
+/* The first configuration that exists: ~/.config/hotlinectl.conf, /etc/hotlined/hotlinectl.conf,
+ * /etc/hotlined/hotlined.conf.  NULL when none does. */
+static const char *default_conf(char *buf, size_t len)
+{
+	const char *home = getenv("HOME");
+	if (home && *home) {
+		snprintf(buf, len, "%s/%s", home, USER_CONF);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	if (access(CLIENT_CONF, R_OK) == 0)
+		return CLIENT_CONF;
+	if (access(DEFAULT_CONF, R_OK) == 0)
+		return DEFAULT_CONF;
+	return NULL;
+}
+
+/*
+ * Where to connect: --unix / --tcp, else the configuration (-c FILE, else the
+ * first of default_conf()), else DEFAULT_SOCKET.  The token: --token, else
+ * $HOTLINE_TOKEN, else the configuration's.  The zone: --tz, else the
+ * configuration's (timezone, or the daemon's report.timezone), else UTC.
+ */
+static void resolve_target(const struct opts *o, struct target *t)
+{
+	memset(t, 0, sizeof *t);
+	const char *env_token = getenv("HOTLINE_TOKEN");
+	if (o->token)
+		snprintf(t->token, sizeof t->token, "%s", o->token);
+	else if (env_token)
+		snprintf(t->token, sizeof t->token, "%s", env_token);
+	t->tls = o->tls;
+
+	if (o->unix_path) {
+		if (strlen(o->unix_path) >= sizeof t->unix_path)
+			fail(EX_USAGE, "--unix: path too long");
+		snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
+	} else if (o->tcp) {
+		split_hostport(o->tcp, t);
+	}
+	char buf[4096];
+	const char *path = o->conf ? o->conf : (o->unix_path || o->tcp) ? NULL : default_conf(buf, sizeof buf);
+	if (path) {
+		struct ctl_conf cc;
+		char err[600];
+		int kind = ctl_conf_load(path, &cc, err, sizeof err);
+		if (kind < 0)
+			fail(EX_USAGE, "%s", err);
+		if (kind == 1)
+			from_daemon_conf(o, path, t);
+		else {
+			from_client_conf(o, path, &cc, t);
+			ctl_conf_free(&cc);
+		}
+	}
+	if (!t->unix_path[0] && !t->host[0])
+		snprintf(t->unix_path, sizeof t->unix_path, "%s", DEFAULT_SOCKET);
+	if (t->unix_path[0])
+		t->tls = false; /* TLS is for TCP */
 }
 
 /* Returns a connected fd, or -1 with a message in err. */
@@ -278,13 +368,23 @@ static int dial(const struct target *t, char *err, size_t errlen)
 
 /* ------------------------------------------------------------- line I/O */
 
-static int write_all(int fd, const char *p, size_t len)
+/* Write everything (waiting while the socket is full).  0, or -1 with errno. */
+static int write_all(struct link *l, const char *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = ctl_io_send(l->tls, l->fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct pollfd pf = { .fd = l->fd, .events = POLLOUT | POLLIN };
+				poll(&pf, 1, 1000);
+				continue;
+			}
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
 			return -1;
 		}
 		p += n;
@@ -325,12 +425,14 @@ static int read_some(struct link *l)
 	}
 	ssize_t n;
 	do
-		n = recv(l->fd, l->buf + l->len, l->cap - l->len, 0);
+		n = ctl_io_recv(l->tls, l->fd, l->buf + l->len, l->cap - l->len);
 	while (n < 0 && errno == EINTR && !stop_flag);
 	if (n == 0) {
 		l->eof = true;
 		return 0;
 	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1; /* nothing yet (a partial TLS record): poll again */
 	if (n < 0)
 		return -1;
 	l->len += (size_t)n;
@@ -353,7 +455,7 @@ static char *read_line(struct link *l, int timeout_ms)
 			wait = (int)left;
 		}
 		struct pollfd p = { .fd = l->fd, .events = POLLIN };
-		int r = poll(&p, 1, wait);
+		int r = ctl_io_pending(l->tls) > 0 ? 1 : poll(&p, 1, wait); /* TLS may hold decrypted bytes */
 		if (r < 0 && errno != EINTR)
 			return NULL;
 		if (r > 0 && read_some(l) < 0) {
@@ -365,6 +467,7 @@ static char *read_line(struct link *l, int timeout_ms)
 
 static void link_close(struct link *l)
 {
+	ctl_tls_free(l->tls);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->buf);
@@ -383,7 +486,7 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 	memcpy(line, text, n);
 	line[n] = '\n';
 	line[n + 1] = '\0';
-	int rc = write_all(l->fd, line, n + 1);
+	int rc = write_all(l, line, n + 1);
 	free(line);
 	if (rc < 0)
 		fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
@@ -424,6 +527,14 @@ static int open_link(const struct target *t, struct link *l, int timeout_ms, cha
 	l->fd = dial(t, err, errlen);
 	if (l->fd < 0)
 		return -1;
+	if (t->host[0] && t->tls) {
+		l->tls = ctl_tls_connect(l->fd, t->host, t->ca[0] ? t->ca : NULL, t->cert[0] ? t->cert : NULL,
+		                         t->key[0] ? t->key : NULL, err, errlen);
+		if (!l->tls) {
+			link_close(l);
+			return -1;
+		}
+	}
 	if (t->host[0] && t->token[0]) {
 		char id[64];
 		json_object *req = json_object_new_object();
@@ -634,7 +745,11 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			p[0].events |= POLLOUT;
 		/* backpressure: stop reading input while much is waiting to go out */
 		bool want_in = !in_eof && pl.out_len - pl.out_off < (1u << 20);
-		int r = poll(p, want_in ? 2 : 1, 1000);
+		int r = poll(p, want_in ? 2 : 1, ctl_io_pending(l.tls) > 0 ? 0 : 1000);
+		if (ctl_io_pending(l.tls) > 0) {
+			p[0].revents |= POLLIN;
+			r = r < 1 ? 1 : r;
+		}
 		if (r < 0 && errno != EINTR)
 			fail(EX_CONNECT, "poll: %s", strerror(errno));
 		if (r <= 0) {
@@ -658,7 +773,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			queue_lines(&pl, in_eof);
 		}
 		if ((p[0].revents & POLLOUT) && pl.out_off < pl.out_len) {
-			ssize_t n = send(l.fd, pl.out + pl.out_off, pl.out_len - pl.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t n = ctl_io_send(l.tls, l.fd, pl.out + pl.out_off, pl.out_len - pl.out_off);
 			if (n > 0) {
 				pl.out_off += (size_t)n;
 				if (pl.out_off == pl.out_len)
@@ -881,11 +996,12 @@ static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 {
 	json_object *req = new_request("alert.ack");
 	json_object_object_add(req, "alert_id", json_object_new_int64(id));
-	json_object_object_add(req, "by", json_object_new_string(o->by));
+	if (o->by) /* without --by the daemon records the token's name (roles) */
+		json_object_object_add(req, "by", json_object_new_string(o->by));
 	json_object *r = one_shot(t, o, req);
 	int rc = EX_OK;
 	if (response_ok(r))
-		printf("alert %lld acknowledged by %s\n", (long long)id, o->by);
+		printf("alert %lld acknowledged%s%s\n", (long long)id, o->by ? " by " : "", o->by ? o->by : "");
 	else
 		rc = report_error(r);
 	json_object_put(r);
@@ -1001,7 +1117,7 @@ static int subscribe(const struct target *t, const struct opts *o, struct link *
 	if (asprintf(&line, "%s\n", text) < 0)
 		fail(EX_PROTO, "out of memory");
 	json_object_put(req);
-	int rc = write_all(l->fd, line, strlen(line));
+	int rc = write_all(l, line, strlen(line));
 	free(line);
 	if (rc < 0) {
 		link_close(l);
@@ -1089,77 +1205,73 @@ static void load_show_zone(const struct opts *o)
 		fail(EX_USAGE, "--tz %s: %s", show_zone_name, err);
 }
 
-/* Global options up to the command word; returns the index of the command. */
-static int parse_global(int argc, char **argv, struct opts *o)
+/*
+ * Options anywhere on the line (getopt_long permutes): `hotlinectl case 7
+ * --json --tz Asia/Shanghai` is `hotlinectl --json --tz Asia/Shanghai case 7`.
+ * Keep this table, usage() and man/hotlinectl.1 listing the same options.
+ * Returns the index of the first non-option (the command) in the permuted argv.
+ */
+static int parse_options(int argc, char **argv, struct opts *o)
 {
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || strcmp(a, "-") == 0)
+	enum { O_UNIX = 256, O_TCP, O_TOKEN, O_TIMEOUT, O_TZ, O_TLS, O_JSON, O_SINCE, O_BY };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "unix", required_argument, NULL, O_UNIX },
+		{ "tcp", required_argument, NULL, O_TCP },
+		{ "token", required_argument, NULL, O_TOKEN },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "tz", required_argument, NULL, O_TZ },
+		{ "tls", no_argument, NULL, O_TLS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "by", required_argument, NULL, O_BY },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->conf = optarg; break;
+		case O_UNIX: o->unix_path = optarg; break;
+		case O_TCP: o->tcp = optarg; break;
+		case O_TOKEN: o->token = optarg; break;
+		case O_TIMEOUT: o->timeout_ms = (int)parse_id(optarg, "--timeout") * 1000; break;
+		case O_TZ: o->tz = optarg; break;
+		case O_TLS: o->tls = true; break;
+		case O_JSON: o->json = true; break;
+		case O_SINCE: {
+			errno = 0;
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || *end || v < 0 || !*optarg)
+				fail(EX_USAGE, "--since wants an alert id, got '%s'", optarg);
+			o->since = v;
 			break;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		}
+		case O_BY: o->by = optarg; break;
+		case 'h':
 			usage(stdout);
 			exit(EX_OK);
-		} else if (!strcmp(a, "--version")) {
+		case 'V':
 			printf("hotlinectl %s\n", HOTLINED_VERSION);
 			exit(EX_OK);
-		} else if (i + 1 >= argc) {
-			fail(EX_USAGE, "%s: missing value (see --help)", a);
-		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-			o->conf = argv[++i];
-		} else if (!strcmp(a, "--tcp")) {
-			o->tcp = argv[++i];
-		} else if (!strcmp(a, "--unix")) {
-			o->unix_path = argv[++i];
-		} else if (!strcmp(a, "--token")) {
-			o->token = argv[++i];
-		} else if (!strcmp(a, "--timeout")) {
-			o->timeout_ms = (int)parse_id(argv[++i], "--timeout") * 1000;
-		} else if (!strcmp(a, "--tz")) {
-			o->tz = argv[++i];
-		} else {
-			fail(EX_USAGE, "unknown option %s (see --help)", a);
+		case ':':
+			fail(EX_USAGE, "%s: missing value (see --help)", argv[optind - 1]);
+		default:
+			fail(EX_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
 		}
 	}
 	if (o->tcp && o->unix_path)
 		fail(EX_USAGE, "give --tcp or --unix, not both");
-	return i;
-}
-
-/* Command options (--json, --since N, --by NAME) and at most one positional. */
-static const char *parse_cmd_args(int argc, char **argv, int i, struct opts *o, const char *cmd)
-{
-	const char *pos = NULL;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "--since") && i + 1 < argc) {
-			errno = 0;
-			char *end;
-			long long v = strtoll(argv[++i], &end, 10);
-			if (errno || *end || v < 0)
-				fail(EX_USAGE, "--since wants an alert id, got '%s'", argv[i]);
-			o->since = v;
-		} else if (!strcmp(a, "--by") && i + 1 < argc) {
-			o->by = argv[++i];
-		} else if (!strcmp(a, "--tz") && i + 1 < argc) {
-			o->tz = argv[++i];
-		} else if (a[0] == '-' && a[1]) {
-			fail(EX_USAGE, "%s: unknown option %s (see --help)", cmd, a);
-		} else if (!pos) {
-			pos = a;
-		} else {
-			fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, a);
-		}
-	}
-	return pos;
+	return optind;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { .timeout_ms = 30000 };
-	int i = parse_global(argc, argv, &o);
+	int i = parse_options(argc, argv, &o);
 	if (i >= argc) {
 		usage(stderr);
 		return EX_USAGE;
@@ -1169,7 +1281,9 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		return cmd_event(&o, argc - i - 1, argv + i + 1);
 	}
-	const char *arg = parse_cmd_args(argc, argv, i + 1, &o, cmd);
+	const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+	if (i + 2 < argc)
+		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[i + 2]);
 
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1182,8 +1296,6 @@ int main(int argc, char **argv)
 		fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
 	if ((!strcmp(cmd, "case") || !strcmp(cmd, "ack")) && !arg)
 		fail(EX_USAGE, "%s: missing ID", cmd);
-	if (!strcmp(cmd, "ack") && (!o.by || !*o.by))
-		fail(EX_USAGE, "ack: --by NAME is required");
 	if ((!strcmp(cmd, "watch") || !strcmp(cmd, "stats") || !strcmp(cmd, "ping")) && arg)
 		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
 	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? parse_id(arg, "ID") : 0;

@@ -359,3 +359,96 @@ HL_TEST(people, supervisor_unix_socket)
 	hl_e2e_finish();
 	cr_assert_neq(access(sup_path, F_OK), 0, "the supervisors' socket is removed at exit");
 }
+
+/* ------------------------------------------------------- hotlinectl's own configuration */
+
+static const char *write_text(struct hl_d *d, const char *name, const char *text)
+{
+	static char path[8][256];
+	static unsigned n;
+	char *p = path[n++ % 8];
+	snprintf(p, 256, "%s/%s", d->dir, name);
+	FILE *f = fopen(p, "w");
+	cr_assert(f, "%s: %s", p, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+HL_TEST(people, hotlinectl_client_config_and_options_after_arguments)
+{
+	struct hl_e2e_opts o = { .listen = TOKENS };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	ok_event(c, "{\"type\":\"call.offered\",\"id\":\"h1\",\"call_id\":\"hc1\",\"caller\":\"+8613800000005\","
+	            "\"queue\":\"q\",\"at\":\"2026-11-20T01:15:00Z\"}");
+	char text[512];
+	snprintf(text, sizeof text, "connect = \"unix:%s\";\ntimezone = \"Asia/Shanghai\";\n", d->sock);
+	const char *unix_conf = write_text(d, "unix.conf", text);
+	struct child ch;
+	int rc = ctl(&ch, d, (const char *const[]){ "case", "1", "--config", unix_conf, NULL });
+	cr_assert_eq(rc, 0, "%s", ch.text);
+	cr_assert(strstr(ch.text, "opened      2026-11-20 09:15:00 +08:00"), "%s", ch.text);
+	rc = ctl(&ch, d, (const char *const[]){ "case", "1", "--json", "--config=", NULL });
+	cr_assert_eq(rc, 2, "empty --config=: %s", ch.text);
+	rc = ctl(&ch, d, (const char *const[]){ "case", "1", "--json", NULL });
+	(void)rc; /* whatever the default, it must not be the test's daemon */
+	rc = ctl(&ch, d, (const char *const[]){ "ping", "-c", unix_conf, "-V", NULL });
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(ch.text, "hotlinectl "), "%s", ch.text);
+
+	/* tcp with a viewer token: case works, an event is forbidden (exit 1) */
+	snprintf(text, sizeof text, "connect = \"tcp:127.0.0.1:%d\";\ntoken = \"view-token\";\n", d->tcp_port);
+	const char *tcp_conf = write_text(d, "tcp.conf", text);
+	rc = ctl(&ch, d, (const char *const[]){ "case", "1", "-c", tcp_conf, "--tz", "UTC", NULL });
+	cr_assert_eq(rc, 0, "%s", ch.text);
+	cr_assert(strstr(ch.text, "2026-11-20 01:15:00 +00:00"), "%s", ch.text);
+	rc = ctl(&ch, d, (const char *const[]){ "event", "case.update", "case_id=1", "summary=x", "-c", tcp_conf, NULL });
+	cr_assert_eq(rc, 1, "%s", ch.text);
+	cr_assert(strstr(ch.text, "forbidden"), "%s", ch.text);
+	/* a wrong token cannot connect: 3 */
+	rc = ctl(&ch, d, (const char *const[]){ "ping", "-c", tcp_conf, "--token", "nope", NULL });
+	cr_assert_eq(rc, 3, "%s", ch.text);
+	/* unknown keys are errors: 2 */
+	const char *bad = write_text(d, "bad.conf", "conect = \"unix:/x\";\n");
+	rc = ctl(&ch, d, (const char *const[]){ "ping", "-c", bad, NULL });
+	cr_assert_eq(rc, 2, "%s", ch.text);
+	cr_assert(strstr(ch.text, "conect: unknown key"), "%s", ch.text);
+}
+
+HL_TEST(people, hotlinectl_speaks_tls)
+{
+	char dir[96], cmd[1024], listen[600];
+	snprintf(dir, sizeof dir, "/tmp/hl-people-tls-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(cmd, sizeof cmd,
+	         "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+	         " -keyout %s/srv.key -out %s/srv.pem >%s/openssl.log 2>&1 &&"
+	         " openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other -keyout %s/o.key -out %s/o.pem"
+	         " >>%s/openssl.log 2>&1", dir, dir, dir, dir, dir, dir);
+	cr_assert_eq(system(cmd), 0, "openssl failed (see %s/openssl.log)", dir);
+	snprintf(listen, sizeof listen, "tls = { cert = \"%s/srv.pem\"; key = \"%s/srv.key\"; };", dir, dir);
+	struct hl_e2e_opts o = { .listen = listen };
+	struct hl_d *d = hl_d_up(&o);
+	char text[512];
+	snprintf(text, sizeof text, "connect = \"tcp:127.0.0.1:%d\";\ntls = { ca = \"%s/srv.pem\"; };\n", d->tcp_port, dir);
+	const char *good = write_text(d, "tls.conf", text);
+	struct child ch;
+	int rc = ctl(&ch, d, (const char *const[]){ "ping", "-c", good, NULL });
+	cr_assert_eq(rc, 0, "%s", ch.text);
+	/* a pipelined send over TLS */
+	const char *events = write_text(d, "ev.ndjson",
+		"{\"type\":\"call.offered\",\"id\":\"s1\",\"call_id\":\"sc1\",\"caller\":\"+8613800000006\",\"queue\":\"q\",\"at\":\"2026-11-20T01:15:00Z\"}\n"
+		"{\"type\":\"ping\",\"id\":\"s2\"}\n");
+	rc = ctl(&ch, d, (const char *const[]){ "send", events, "-c", good, NULL });
+	cr_assert_eq(rc, 0, "%s", ch.text);
+	cr_assert(strstr(ch.text, "\"id\":\"s2\""), "%s", ch.text);
+	/* an untrusted server: exit 3 */
+	snprintf(text, sizeof text, "connect = \"tcp:127.0.0.1:%d\";\ntls = { ca = \"%s/o.pem\"; };\n", d->tcp_port, dir);
+	const char *untrusted = write_text(d, "untrusted.conf", text);
+	rc = ctl(&ch, d, (const char *const[]){ "ping", "-c", untrusted, NULL });
+	cr_assert_eq(rc, 3, "%s", ch.text);
+	cr_assert(strstr(ch.text, "not trusted"), "%s", ch.text);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
