@@ -150,12 +150,14 @@ static const char *rough_dur(int64_t ms, char *buf, size_t len)
 static const char *rel_time(hl_ms from, hl_ms t, char *buf, size_t len)
 {
 	char d[48];
-	if (t == from)
+	int64_t diff = t > from ? t - from : from - t;
+	diff = (diff + 500) / 1000 * 1000; /* whole seconds: a timer a few ms late is still "now" */
+	if (diff == 0)
 		snprintf(buf, len, "now");
 	else if (t > from)
-		snprintf(buf, len, "in %s", rough_dur(t - from, d, sizeof d));
+		snprintf(buf, len, "in %s", rough_dur(diff, d, sizeof d));
 	else
-		snprintf(buf, len, "%s ago", rough_dur(from - t, d, sizeof d));
+		snprintf(buf, len, "%s ago", rough_dur(diff, d, sizeof d));
 	return buf;
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "roles.h"
 #include "timefmt.h"
+#include "../../daemon/rules_internal.h"
 
 #define NOW INT64_C(1795137300000) /* 2026-11-20T01:15:00Z */
 
@@ -141,4 +142,23 @@ Test(config_people, tokens_with_names_and_roles)
 	cr_assert(strstr(load_fail(DB "listen = { tokens = ( { token = \"a\"; role = \"viewer\"; pw = 1; } ); };"),
 	                 "unknown key"), "%s", err);
 	cr_assert(strstr(load_fail(DB "listen = { tokens = [ \"\" ]; };"), "1..256"), "%s", err);
+}
+
+/* Texts stored for people say times relative to the event (rules.c). */
+Test(texts, relative_times)
+{
+	char b[64];
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW, b, sizeof b), "now");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW + 7, b, sizeof b), "now", "a timer a few ms late");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW - 7, b, sizeof b), "now");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW + 59990, b, sizeof b), "in 1m", "rounded to whole seconds");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW + 30 * 60000, b, sizeof b), "in 30m");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW + 90000, b, sizeof b), "in 1m30s");
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW - 12 * 60000, b, sizeof b), "12m ago");
+	/* two adjacent units at most */
+	int64_t ms = ((12 * 24 + 4) * 60 + 21) * 60000LL + 43345;
+	cr_assert_str_eq(hl_rules_rel_time(NOW, NOW + ms, b, sizeof b), "in 12d4h");
+	cr_assert_str_eq(hl_rules_rough_dur(2 * 86400000LL + 300, b, sizeof b), "2d");
+	cr_assert_str_eq(hl_rules_rough_dur(300, b, sizeof b), "300ms");
+	cr_assert_str_eq(hl_rules_rough_dur(3 * 3600000LL + 60000 + 5000, b, sizeof b), "3h1m");
 }
