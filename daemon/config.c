@@ -1556,7 +1556,7 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 		return "http.listen";
 	if (str_differs(a->dns.nameserver, b->dns.nameserver))
 		return "dns.nameserver";
-	return NULL;
+	return hl_cfgi_people_restart_key(a, b); /* config_people.c */
 }
 
 /* ------------------------------------- for config_orders.c (config_internal.h) */

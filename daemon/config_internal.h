@@ -44,5 +44,6 @@ int hl_cfgi_load_report(const struct ld *ld, const config_setting_t *root, struc
 int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
 int hl_cfgi_load_unix_supervisor(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
 void hl_cfgi_free_people(struct hl_config *cfg);
+const char *hl_cfgi_people_restart_key(const struct hl_config *a, const struct hl_config *b);
 
 #endif

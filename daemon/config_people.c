@@ -194,3 +194,28 @@ void hl_cfgi_free_people(struct hl_config *cfg)
 	free(cfg->access.unix_supervisor_group);
 	memset(&cfg->access, 0, sizeof cfg->access);
 }
+
+static bool str_ne(const char *x, const char *y)
+{
+	return (!x != !y) || (x && strcmp(x, y) != 0);
+}
+
+/* What of this file's keys a SIGHUP cannot apply (the sockets and the
+ * database keep what they were opened with); NULL when nothing. */
+const char *hl_cfgi_people_restart_key(const struct hl_config *a, const struct hl_config *b)
+{
+	if (strcmp(a->report.timezone, b->report.timezone) != 0)
+		return "report.timezone";
+	if (a->listen.n_tokens == b->listen.n_tokens)
+		for (size_t i = 0; i < a->listen.n_tokens; i++)
+			if ((a->access.token_roles && b->access.token_roles &&
+			     a->access.token_roles[i] != b->access.token_roles[i]) ||
+			    (a->access.token_names && b->access.token_names &&
+			     str_ne(a->access.token_names[i], b->access.token_names[i])))
+				return "listen.tokens";
+	if (str_ne(a->access.unix_supervisor, b->access.unix_supervisor) ||
+	    a->access.unix_supervisor_mode != b->access.unix_supervisor_mode ||
+	    str_ne(a->access.unix_supervisor_group, b->access.unix_supervisor_group))
+		return "listen.unix_supervisor";
+	return NULL;
+}

@@ -6,7 +6,7 @@
  * Design.  A small blocking client: one socket, poll() for timeouts, a line
  * buffer per connection.  Nothing here is shared with the daemon's event
  * loop; it only links the core (config.c to find the socket, util.c) and
- * json-c, plus ctl_conf.c and ctl_tls.c.  Where to connect: --unix/--tcp if
+ * json-c, plus ctl_options.c (command line, target), ctl_conf.c and ctl_tls.c.  Where to connect: --unix/--tcp if
  * given, else the configuration - a client configuration of its own
  * (ctl_conf.c: connect, token, timezone, tls; no daemon secrets) or, for
  * compatibility, the daemon's hotlined.conf - else /run/hotlined/events.sock.
@@ -34,7 +34,7 @@
  * override is shown as \e, \r\n, \u{202E} instead of acting on the screen.
  */
 #include "config.h"
-#include "ctl_conf.h"
+#include "ctl.h"
 #include "ctl_tls.h"
 #include "hotlined.h"
 #include "redact.h"
@@ -56,33 +56,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CONF "/etc/hotlined/hotlined.conf"        /* the daemon's, read for compatibility */
-#define CLIENT_CONF "/etc/hotlined/hotlinectl.conf"      /* a client configuration, no daemon secrets */
-#define USER_CONF ".config/hotlinectl.conf"              /* under $HOME */
-#define DEFAULT_SOCKET "/run/hotlined/events.sock"
-
-/* Exit codes (documented in usage()). */
-enum {
-	EX_OK = 0,
-	EX_REFUSED = 1,  /* a response said ok:false */
-	EX_USAGE = 2,    /* bad command line or configuration */
-	EX_CONNECT = 3,  /* cannot connect, or the connection was lost */
-	EX_PROTO = 4,    /* no response in time, or a response that is not JSON */
-};
-
-struct opts {
-	const char *conf;
-	const char *tcp;
-	const char *unix_path;
-	const char *token;
-	int timeout_ms;
-	bool json;
-	int64_t since;
-	const char *by;
-	const char *tz;      /* --tz ZONE: render times in ZONE */
-	bool tls;            /* --tls: TLS on TCP */
-};
-
 /* The connection: fd plus the bytes read but not yet returned as lines. */
 struct link {
 	int fd;
@@ -92,10 +65,6 @@ struct link {
 	bool eof;
 };
 
-/* The zone times are shown in: --tz, else the configuration's report.timezone, else UTC. */
-static struct hl_zone *show_zone;
-static char show_zone_name[64] = "UTC";
-
 static volatile sig_atomic_t stop_flag;
 static unsigned next_id;
 
@@ -103,62 +72,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: hotlinectl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n"
-	        "\n"
-	        "commands:\n"
-	        "  send [FILE]           send NDJSON requests from FILE (or stdin) as they are, pipelined;\n"
-	        "                        print every response line as it arrives (blank lines are skipped)\n"
-	        "  case ID               show a case: status, clocks with due times, orders, calls, events, open alerts\n"
-	        "  event TYPE [K=V ...]  send one event built from KEY=VALUE pairs, e.g.\n"
-	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
-	        "  watch                 follow alerts (one line each) and acknowledgements; reconnects and\n"
-	        "                        resumes after the last id seen\n"
-	        "  ack ID                acknowledge alert ID (by --by NAME, else the token's name)\n"
-	        "  stats                 the daemon's live counters\n"
-	        "  ping                  check that the daemon answers\n"
-	        "\n"
-	        "options (anywhere on the line):\n"
-	        "  -c, --config=FILE     client configuration (connect, token, timezone, tls), or the daemon's\n"
-	        "                        hotlined.conf; default: the first of ~/%s, %s, %s\n"
-	        "      --unix=PATH       connect to this Unix socket\n"
-	        "      --tcp=HOST:PORT   connect over TCP\n"
-	        "      --tls             speak TLS on TCP (verified against the configuration's tls.ca, else the system's CAs)\n"
-	        "      --token=TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the configuration's)\n"
-	        "      --timeout=SECONDS how long to wait for a response (default 30)\n"
-	        "      --tz=ZONE         show times in ZONE, e.g. Asia/Shanghai (default: the configuration's\n"
-	        "                        timezone or report.timezone, else UTC)\n"
-	        "      --json            case, watch, stats, event: print the daemon's JSON\n"
-	        "      --since=N         watch: resume after alert N\n"
-	        "      --by=NAME         ack: who acknowledges\n"
-	        "  -h, --help            this text\n"
-	        "  -V, --version         print the version\n"
-	        "\n"
-	        "The socket is --unix/--tcp if given, else the configuration's, else %s.\n"
-	        "\n"
-	        "exit status:\n"
-	        "  0  success\n"
-	        "  1  the daemon answered ok:false (send: to at least one request)\n"
-	        "  2  bad command line or configuration\n"
-	        "  3  cannot connect (TLS and authentication included), or the connection was lost\n"
-	        "  4  no response in time, or a malformed response\n",
-	        USER_CONF, CLIENT_CONF, DEFAULT_CONF, DEFAULT_SOCKET);
-}
-
-static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("hotlinectl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(code);
 }
 
 static int64_t mono_ms(void)
@@ -175,154 +88,6 @@ static const char *new_id(char *buf, size_t len)
 }
 
 /* ------------------------------------------------------------ connecting */
-
-/* Where to connect: filled from the options, else from the configuration. */
-struct target {
-	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char host[256];
-	char port[16];
-	char token[512];
-	bool tls;               /* TLS on TCP, verified against ca (NULL: the system's CAs) */
-	char ca[512], cert[512], key[512];
-};
-
-static void split_hostport(const char *s, struct target *t)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || !colon[1])
-		fail(EX_USAGE, "--tcp wants HOST:PORT, got '%s'", s);
-	size_t hl = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') { /* [::1]:7370 */
-		s++;
-		hl -= 2;
-	}
-	if (hl >= sizeof t->host || strlen(colon + 1) >= sizeof t->port)
-		fail(EX_USAGE, "--tcp: address too long");
-	memcpy(t->host, s, hl);
-	t->host[hl] = '\0';
-	snprintf(t->port, sizeof t->port, "%s", colon + 1);
-}
-
-static void copy_opt(char *dst, size_t len, const char *v)
-{
-	if (v && !dst[0])
-		snprintf(dst, len, "%s", v);
-}
-
-/* The daemon's own hotlined.conf (-c, for compatibility): its socket, first token, report zone, TLS. */
-static void from_daemon_conf(const struct opts *o, const char *path, struct target *t)
-{
-	struct hl_config cfg;
-	char err[512];
-	memset(&cfg, 0, sizeof cfg);
-	if (hl_config_load(path, &cfg, err, sizeof err) != 0)
-		fail(EX_USAGE, "%s", err);
-	if (!t->token[0] && cfg.listen.n_tokens > 0)
-		snprintf(t->token, sizeof t->token, "%s", cfg.listen.tokens[0]);
-	if (!o->tz && cfg.report.timezone[0])
-		snprintf(show_zone_name, sizeof show_zone_name, "%s", cfg.report.timezone);
-	if (!t->unix_path[0] && !t->host[0]) {
-		if (cfg.listen.unix_path && cfg.listen.unix_path[0])
-			snprintf(t->unix_path, sizeof t->unix_path, "%s", cfg.listen.unix_path);
-		else if (cfg.listen.tcp && cfg.listen.tcp[0])
-			split_hostport(cfg.listen.tcp, t);
-		else {
-			hl_config_free(&cfg);
-			fail(EX_USAGE, "%s: neither listen.unix nor listen.tcp is set", path);
-		}
-	}
-	if (cfg.listen.tls_cert) { /* trust the listener's CA, else its own (self-signed) certificate */
-		t->tls = true;
-		copy_opt(t->ca, sizeof t->ca, cfg.listen.tls_ca ? cfg.listen.tls_ca : cfg.listen.tls_cert);
-	}
-	hl_config_free(&cfg);
-}
-
-/* A client configuration (ctl_conf.c): connect, token, timezone, tls. */
-static void from_client_conf(const struct opts *o, const char *path, struct ctl_conf *cc, struct target *t)
-{
-	if (!t->token[0] && cc->token)
-		snprintf(t->token, sizeof t->token, "%s", cc->token);
-	if (!o->tz && cc->timezone)
-		snprintf(show_zone_name, sizeof show_zone_name, "%s", cc->timezone);
-	if (!t->unix_path[0] && !t->host[0]) {
-		const char *c = cc->connect ? cc->connect : "unix:" DEFAULT_SOCKET;
-		if (!strncmp(c, "unix:", 5)) {
-			if (strlen(c + 5) >= sizeof t->unix_path)
-				fail(EX_USAGE, "%s: connect: path too long", path);
-			snprintf(t->unix_path, sizeof t->unix_path, "%s", c + 5);
-		} else {
-			split_hostport(c + 4, t);
-		}
-	}
-	if (cc->tls) {
-		t->tls = true;
-		copy_opt(t->ca, sizeof t->ca, cc->tls_ca);
-		copy_opt(t->cert, sizeof t->cert, cc->tls_cert);
-		copy_opt(t->key, sizeof t->key, cc->tls_key);
-	}
-}
-
-/* The first configuration that exists: ~/.config/hotlinectl.conf, /etc/hotlined/hotlinectl.conf,
- * /etc/hotlined/hotlined.conf.  NULL when none does. */
-static const char *default_conf(char *buf, size_t len)
-{
-	const char *home = getenv("HOME");
-	if (home && *home) {
-		snprintf(buf, len, "%s/%s", home, USER_CONF);
-		if (access(buf, R_OK) == 0)
-			return buf;
-	}
-	if (access(CLIENT_CONF, R_OK) == 0)
-		return CLIENT_CONF;
-	if (access(DEFAULT_CONF, R_OK) == 0)
-		return DEFAULT_CONF;
-	return NULL;
-}
-
-/*
- * Where to connect: --unix / --tcp, else the configuration (-c FILE, else the
- * first of default_conf()), else DEFAULT_SOCKET.  The token: --token, else
- * $HOTLINE_TOKEN, else the configuration's.  The zone: --tz, else the
- * configuration's (timezone, or the daemon's report.timezone), else UTC.
- */
-static void resolve_target(const struct opts *o, struct target *t)
-{
-	memset(t, 0, sizeof *t);
-	const char *env_token = getenv("HOTLINE_TOKEN");
-	if (o->token)
-		snprintf(t->token, sizeof t->token, "%s", o->token);
-	else if (env_token)
-		snprintf(t->token, sizeof t->token, "%s", env_token);
-	t->tls = o->tls;
-
-	if (o->unix_path) {
-		if (strlen(o->unix_path) >= sizeof t->unix_path)
-			fail(EX_USAGE, "--unix: path too long");
-		snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
-	} else if (o->tcp) {
-		split_hostport(o->tcp, t);
-	}
-	char buf[4096];
-	const char *path = o->conf ? o->conf : (o->unix_path || o->tcp) ? NULL : default_conf(buf, sizeof buf);
-	if (path) {
-		struct ctl_conf cc;
-		char err[600];
-		int kind = ctl_conf_load(path, &cc, err, sizeof err);
-		if (kind < 0)
-			fail(EX_USAGE, "%s", err);
-		if (kind == 1)
-			from_daemon_conf(o, path, t);
-		else {
-			from_client_conf(o, path, &cc, t);
-			ctl_conf_free(&cc);
-		}
-	}
-	if (!t->unix_path[0] && !t->host[0])
-		snprintf(t->unix_path, sizeof t->unix_path, "%s", DEFAULT_SOCKET);
-	if (t->unix_path[0])
-		t->tls = false; /* TLS is for TCP */
-}
 
 /* Returns a connected fd, or -1 with a message in err. */
 static int dial(const struct target *t, char *err, size_t errlen)
@@ -402,7 +167,7 @@ static char *take_line(struct link *l)
 	size_t n = (size_t)(nl - l->buf);
 	char *line = malloc(n + 1);
 	if (!line)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	memcpy(line, l->buf, n);
 	line[n] = '\0';
 	if (n > 0 && line[n - 1] == '\r')
@@ -419,7 +184,7 @@ static int read_some(struct link *l)
 		size_t cap = l->cap ? l->cap * 2 : 65536;
 		char *b = realloc(l->buf, cap);
 		if (!b)
-			fail(EX_PROTO, "out of memory");
+			ctl_fail(EX_PROTO, "out of memory");
 		l->buf = b;
 		l->cap = cap;
 	}
@@ -482,14 +247,14 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 	size_t n = strlen(text);
 	char *line = malloc(n + 2);
 	if (!line)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	memcpy(line, text, n);
 	line[n] = '\n';
 	line[n + 1] = '\0';
 	int rc = write_all(l, line, n + 1);
 	free(line);
 	if (rc < 0)
-		fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
+		ctl_fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
 	json_object *want_id = NULL;
 	json_object_object_get_ex(req, "id", &want_id);
 	for (;;) {
@@ -498,14 +263,14 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 			if (stop_flag)
 				exit(EX_CONNECT);
 			if (l->eof)
-				fail(EX_CONNECT, "the daemon closed the connection without answering");
-			fail(EX_PROTO, "no response within %d s", timeout_ms / 1000);
+				ctl_fail(EX_CONNECT, "the daemon closed the connection without answering");
+			ctl_fail(EX_PROTO, "no response within %d s", timeout_ms / 1000);
 		}
 		json_object *o = json_tokener_parse(resp);
 		if (!o || !json_object_is_type(o, json_type_object)) {
 			json_object_put(o);
 			free(resp);
-			fail(EX_PROTO, "malformed response from the daemon");
+			ctl_fail(EX_PROTO, "malformed response from the daemon");
 		}
 		free(resp);
 		json_object *id = NULL;
@@ -559,7 +324,7 @@ static void must_open(const struct target *t, struct link *l, int timeout_ms)
 {
 	char err[512];
 	if (open_link(t, l, timeout_ms, err, sizeof err) != 0)
-		fail(EX_CONNECT, "%s", err);
+		ctl_fail(EX_CONNECT, "%s", err);
 }
 
 /* -------------------------------------------------------------- helpers */
@@ -595,7 +360,7 @@ static const char *jtime(json_object *o, const char *key)
 	if (!v)
 		return NULL;
 	char buf[HL_LOCAL_TIME_LEN + 64];
-	return term_safe(hl_time_text_local(v, show_zone, buf, sizeof buf));
+	return term_safe(hl_time_text_local(v, ctl_show_zone, buf, sizeof buf));
 }
 
 /* Print a JSON line from the daemon with what a terminal would act on escaped (still valid JSON). */
@@ -641,16 +406,6 @@ static json_object *new_request(const char *type)
 	return req;
 }
 
-static int64_t parse_id(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	long long v = s ? strtoll(s, &end, 10) : 0;
-	if (!s || errno || *end || v <= 0)
-		fail(EX_USAGE, "%s must be a positive integer, got '%s'", what, s ? s : "");
-	return v;
-}
-
 /* ----------------------------------------------------------------- send */
 
 /* Input lines waiting to be written, and what has been answered. */
@@ -671,7 +426,7 @@ static void buf_append(char **b, size_t *len, size_t *cap, const char *p, size_t
 			c *= 2;
 		char *nb = realloc(*b, c);
 		if (!nb)
-			fail(EX_PROTO, "out of memory");
+			ctl_fail(EX_PROTO, "out of memory");
 		*b = nb;
 		*cap = c;
 	}
@@ -729,7 +484,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 	if (file && strcmp(file, "-") != 0) {
 		in = open(file, O_RDONLY | O_CLOEXEC);
 		if (in < 0)
-			fail(EX_USAGE, "%s: %s", file, strerror(errno));
+			ctl_fail(EX_USAGE, "%s: %s", file, strerror(errno));
 	}
 	struct link l;
 	must_open(t, &l, o->timeout_ms);
@@ -751,7 +506,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			r = r < 1 ? 1 : r;
 		}
 		if (r < 0 && errno != EINTR)
-			fail(EX_CONNECT, "poll: %s", strerror(errno));
+			ctl_fail(EX_CONNECT, "poll: %s", strerror(errno));
 		if (r <= 0) {
 			if (in_eof && mono_ms() - last_progress > o->timeout_ms) {
 				fprintf(stderr, "hotlinectl: %ld of %ld requests unanswered after %d s\n",
@@ -765,7 +520,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			char chunk[65536];
 			ssize_t n = read(in, chunk, sizeof chunk);
 			if (n < 0 && errno != EINTR)
-				fail(EX_USAGE, "reading input: %s", strerror(errno));
+				ctl_fail(EX_USAGE, "reading input: %s", strerror(errno));
 			if (n == 0)
 				in_eof = true;
 			if (n > 0)
@@ -1018,7 +773,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 {
 	static const char *const ints[] = {"case_id", "into", "alert_id", "score", "since"};
 	if (argc < 1 || argv[0][0] == '-')
-		fail(EX_USAGE, "event: missing TYPE (e.g. order.dispatch)");
+		ctl_fail(EX_USAGE, "event: missing TYPE (e.g. order.dispatch)");
 	json_object *req = new_request(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
@@ -1027,14 +782,14 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 			continue;
 		}
 		if (!eq || eq == argv[i])
-			fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
+			ctl_fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
 		char key[64];
 		snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
 		const char *v = eq + 1;
 		json_object *val = NULL;
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !val; k++)
 			if (!strcmp(key, ints[k]))
-				val = json_object_new_int64(parse_id(v, key));
+				val = json_object_new_int64(ctl_parse_id(v, key));
 		if (!val && (!strcmp(v, "true") || !strcmp(v, "false")))
 			val = json_object_new_boolean(!strcmp(v, "true"));
 		if (!val)
@@ -1042,7 +797,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 		json_object_object_add(req, key, val);
 	}
 	struct target t;
-	resolve_target(o, &t);
+	ctl_resolve_target(o, &t);
 	json_object *r = one_shot(&t, o, req);
 	int rc = EX_OK;
 	puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
@@ -1115,7 +870,7 @@ static int subscribe(const struct target *t, const struct opts *o, struct link *
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	char *line = NULL;
 	if (asprintf(&line, "%s\n", text) < 0)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	json_object_put(req);
 	int rc = write_all(l, line, strlen(line));
 	free(line);
@@ -1192,88 +947,12 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 
 /* ------------------------------------------------------------------ main */
 
-/* The zone times are shown in (after resolve_target, which may take it from the configuration). */
-static void load_show_zone(const struct opts *o)
-{
-	char err[256];
-	if (o->tz)
-		snprintf(show_zone_name, sizeof show_zone_name, "%s", o->tz);
-	if (!strcmp(show_zone_name, "UTC"))
-		return; /* NULL zone: UTC, also where no tz database is installed */
-	show_zone = hl_zone_load(show_zone_name, err, sizeof err);
-	if (!show_zone)
-		fail(EX_USAGE, "--tz %s: %s", show_zone_name, err);
-}
-
-/*
- * Options anywhere on the line (getopt_long permutes): `hotlinectl case 7
- * --json --tz Asia/Shanghai` is `hotlinectl --json --tz Asia/Shanghai case 7`.
- * Keep this table, usage() and man/hotlinectl.1 listing the same options.
- * Returns the index of the first non-option (the command) in the permuted argv.
- */
-static int parse_options(int argc, char **argv, struct opts *o)
-{
-	enum { O_UNIX = 256, O_TCP, O_TOKEN, O_TIMEOUT, O_TZ, O_TLS, O_JSON, O_SINCE, O_BY };
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "unix", required_argument, NULL, O_UNIX },
-		{ "tcp", required_argument, NULL, O_TCP },
-		{ "token", required_argument, NULL, O_TOKEN },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "tz", required_argument, NULL, O_TZ },
-		{ "tls", no_argument, NULL, O_TLS },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "since", required_argument, NULL, O_SINCE },
-		{ "by", required_argument, NULL, O_BY },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":c:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': o->conf = optarg; break;
-		case O_UNIX: o->unix_path = optarg; break;
-		case O_TCP: o->tcp = optarg; break;
-		case O_TOKEN: o->token = optarg; break;
-		case O_TIMEOUT: o->timeout_ms = (int)parse_id(optarg, "--timeout") * 1000; break;
-		case O_TZ: o->tz = optarg; break;
-		case O_TLS: o->tls = true; break;
-		case O_JSON: o->json = true; break;
-		case O_SINCE: {
-			errno = 0;
-			char *end;
-			long long v = strtoll(optarg, &end, 10);
-			if (errno || *end || v < 0 || !*optarg)
-				fail(EX_USAGE, "--since wants an alert id, got '%s'", optarg);
-			o->since = v;
-			break;
-		}
-		case O_BY: o->by = optarg; break;
-		case 'h':
-			usage(stdout);
-			exit(EX_OK);
-		case 'V':
-			printf("hotlinectl %s\n", HOTLINED_VERSION);
-			exit(EX_OK);
-		case ':':
-			fail(EX_USAGE, "%s: missing value (see --help)", argv[optind - 1]);
-		default:
-			fail(EX_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
-		}
-	}
-	if (o->tcp && o->unix_path)
-		fail(EX_USAGE, "give --tcp or --unix, not both");
-	return optind;
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o = { .timeout_ms = 30000 };
-	int i = parse_options(argc, argv, &o);
+	int i = ctl_parse_options(argc, argv, &o);
 	if (i >= argc) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EX_USAGE;
 	}
 	const char *cmd = argv[i];
@@ -1283,7 +962,7 @@ int main(int argc, char **argv)
 	}
 	const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
 	if (i + 2 < argc)
-		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[i + 2]);
+		ctl_fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[i + 2]);
 
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1293,16 +972,16 @@ int main(int argc, char **argv)
 	bool known = !strcmp(cmd, "send") || !strcmp(cmd, "case") || !strcmp(cmd, "watch") || !strcmp(cmd, "ack") ||
 	             !strcmp(cmd, "stats") || !strcmp(cmd, "ping");
 	if (!known)
-		fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
+		ctl_fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
 	if ((!strcmp(cmd, "case") || !strcmp(cmd, "ack")) && !arg)
-		fail(EX_USAGE, "%s: missing ID", cmd);
+		ctl_fail(EX_USAGE, "%s: missing ID", cmd);
 	if ((!strcmp(cmd, "watch") || !strcmp(cmd, "stats") || !strcmp(cmd, "ping")) && arg)
-		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
-	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? parse_id(arg, "ID") : 0;
+		ctl_fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
+	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? ctl_parse_id(arg, "ID") : 0;
 
 	struct target t;
-	resolve_target(&o, &t);
-	load_show_zone(&o);
+	ctl_resolve_target(&o, &t);
+	ctl_load_zone(&o);
 
 	if (!strcmp(cmd, "send"))
 		return cmd_send(&t, &o, arg);

@@ -162,3 +162,24 @@ Test(texts, relative_times)
 	cr_assert_str_eq(hl_rules_rough_dur(300, b, sizeof b), "300ms");
 	cr_assert_str_eq(hl_rules_rough_dur(3 * 3600000LL + 60000 + 5000, b, sizeof b), "3h1m");
 }
+
+Test(config_people, reload_cannot_change_roles_or_zone)
+{
+	struct hl_config a, b;
+	load_ok(DB "listen = { tokens = ( { token = \"t\"; name = \"lin\"; role = \"viewer\"; } ); };", &a);
+	load_ok(DB "listen = { tokens = ( { token = \"t\"; name = \"lin\"; role = \"supervisor\"; } ); };", &b);
+	cr_assert_str_eq(hl_config_restart_key(&a, &b), "listen.tokens");
+	hl_config_free(&b);
+	load_ok(DB "listen = { tokens = ( { token = \"t\"; name = \"lin\"; role = \"viewer\"; } ); };"
+	           "report = { timezone = \"Asia/Tokyo\"; };", &b);
+	cr_assert_str_eq(hl_config_restart_key(&a, &b), "report.timezone");
+	hl_config_free(&b);
+	load_ok(DB "listen = { tokens = ( { token = \"t\"; name = \"lin\"; role = \"viewer\"; } );"
+	           " unix_supervisor = \"/tmp/s.sock\"; };", &b);
+	cr_assert_str_eq(hl_config_restart_key(&a, &b), "listen.unix_supervisor");
+	hl_config_free(&b);
+	load_ok(DB "listen = { tokens = ( { token = \"t\"; name = \"lin\"; role = \"viewer\"; } ); };", &b);
+	cr_assert_null(hl_config_restart_key(&a, &b));
+	hl_config_free(&b);
+	hl_config_free(&a);
+}
