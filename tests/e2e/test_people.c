@@ -452,3 +452,31 @@ HL_TEST(people, hotlinectl_speaks_tls)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
+
+HL_TEST(people, reload_keeps_roles_with_their_tokens)
+{
+	struct hl_e2e_opts o = { .listen = TOKENS };
+	struct hl_d *d = hl_d_up(&o);
+	/* fewer tokens in the file: the running sockets keep theirs, with their roles */
+	FILE *f = fopen(d->conf, "r");
+	cr_assert(f);
+	static char text[65536];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	char *at = strstr(text, TOKENS);
+	cr_assert(at, "TOKENS not found in %s", d->conf);
+	static char out[65536];
+	snprintf(out, sizeof out, "%.*stokens = ( \"full-token\" );%s", (int)(at - text), text, at + strlen(TOKENS));
+	f = fopen(d->conf, "w");
+	fputs(out, f);
+	fclose(f);
+	kill(d->pid, SIGHUP);
+	int64_t end = hl_now_ms() + 5000;
+	while (hl_now_ms() < end && !strstr(hl_d_log(d), "configuration reloaded"))
+		hl_sleep_ms(50);
+	cr_assert(strstr(hl_d_log(d), "listen.tokens changed"), "%s", hl_d_log(d));
+	struct hl_conn *view = tcp_as(d, "ingest-token");
+	expect_forbidden(view, "{\"type\":\"stats\",\"id\":\"st\"}");
+	ok_event(view, offer("rl1", "rlc1"));
+}
