@@ -336,8 +336,9 @@ HL_TEST(people, token_roles_on_tcp)
 
 HL_TEST(people, supervisor_unix_socket)
 {
-	char sup_path[96], listen[200];
-	snprintf(sup_path, sizeof sup_path, "/tmp/hl-sup-%d.sock", (int)getpid());
+	char sup_dir[64] = "/tmp/hl-sup-XXXXXX", sup_path[96], listen[200];
+	cr_assert(mkdtemp(sup_dir), "mkdtemp: %s", strerror(errno));
+	snprintf(sup_path, sizeof sup_path, "%s/supervisor.sock", sup_dir);
 	snprintf(listen, sizeof listen, "unix_supervisor = \"%s\"; unix_supervisor_mode = \"0600\";", sup_path);
 	struct hl_e2e_opts o = { .listen = listen };
 	struct hl_d *d = hl_d_up(&o);
@@ -358,6 +359,7 @@ HL_TEST(people, supervisor_unix_socket)
 	cr_assert_str_eq(hl_jstr(r, "error.code"), "bad_request", "no name, no by: %s", json_object_to_json_string(r));
 	hl_e2e_finish();
 	cr_assert_neq(access(sup_path, F_OK), 0, "the supervisors' socket is removed at exit");
+	rmdir(sup_dir);
 }
 
 /* ------------------------------------------------------- hotlinectl's own configuration */
