@@ -34,8 +34,10 @@ endif
 # The functional core: pure, no libevent, no libpq.
 CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c daemon/redact.c \
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c daemon/slots.c \
-             daemon/config_orders.c daemon/orders.c daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c))
-SHELL_SRC := $(filter-out $(CORE_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
+             daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c \
+             daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c))
+CTL_SRC   := $(wildcard daemon/ctl_*.c)
+SHELL_SRC := $(filter-out $(CORE_SRC) $(CTL_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)
 SHELL_OBJ := $(SHELL_SRC:daemon/%.c=$(B)/obj/%.o)
 
@@ -75,7 +77,7 @@ $(B)/obj/web_assets.o: $(B)/obj/web_assets.c
 $(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(B)/obj/web_assets.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CORE_OBJ)
+$(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CTL_SRC:daemon/%.c=$(B)/obj/%.o) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h) | $(B)/obj

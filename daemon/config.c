@@ -624,7 +624,8 @@ static int parse_level(const char *s)
 /* -------------------------------------------------------------- listen */
 
 static const char *const listen_keys[] = {"tcp", "unix", "unix_mode", "unix_owner", "unix_group", "max_line",
-	"max_connections", "idle_timeout", "max_inflight", "max_output", "tokens", "tls", NULL};
+	"max_connections", "idle_timeout", "max_inflight", "max_output", "tokens", "tls",
+	"unix_supervisor", "unix_supervisor_mode", "unix_supervisor_group", NULL};
 static const char *const tls_keys[] = {"cert", "key", "ca", NULL};
 
 static int load_unix(const struct ld *ld, const config_setting_t *g, struct hl_config *cfg)
@@ -653,27 +654,7 @@ static int load_unix(const struct ld *ld, const config_setting_t *g, struct hl_c
 
 static int load_tokens(const struct ld *ld, const config_setting_t *g, struct hl_config *cfg)
 {
-	const config_setting_t *arr;
-	if (get_str_list(ld, g, "tokens", &arr))
-		return -1;
-	if (!arr)
-		return 0;
-	size_t n = (size_t)config_setting_length(arr);
-	if (n == 0)
-		return 0;
-	cfg->listen.tokens = calloc(n, sizeof *cfg->listen.tokens);
-	if (!cfg->listen.tokens)
-		return fail_oom(ld, arr);
-	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(arr, (unsigned)i);
-		const char *t = config_setting_get_string(e);
-		if (t[0] == '\0' || strlen(t) > 256 || has_control(t))
-			return fail(ld, e, "a token must be 1..256 bytes without control characters");
-		if (set_str(ld, e, &cfg->listen.tokens[i], t, false))
-			return -1;
-		cfg->listen.n_tokens = i + 1;
-	}
-	return 0;
+	return hl_cfgi_load_tokens(ld, g, cfg) || hl_cfgi_load_unix_supervisor(ld, g, cfg); /* config_people.c */
 }
 
 static int load_tls(const struct ld *ld, const config_setting_t *g, struct hl_config *cfg)
@@ -1366,7 +1347,7 @@ static int load_cluster(const struct ld *ld, const config_setting_t *root, struc
 /* ------------------------------------------------------------ the whole */
 
 static const char *const top_keys[] = {"listen", "database", "sla", "calendars", "repeat_caller", "escalation",
-	"alerts", "webhooks", "log", "http", "dns", "phone", "orders", "hotspot", "cluster", NULL};
+	"alerts", "webhooks", "log", "http", "dns", "phone", "orders", "hotspot", "cluster", "report", NULL};
 
 static int set_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
@@ -1421,7 +1402,8 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 		 !load_escalation(ld, root, &cfg) && !load_alerts(ld, root, &cfg) &&
 		 !load_webhooks(ld, root, &cfg) && !load_log(ld, root, &cfg) && !load_http(ld, root, &cfg) &&
 		 !load_dns(ld, root, &cfg) && !load_phone(ld, root, &cfg) &&
-		 !hl_cfgi_load_hotspot(ld, root, &cfg) && !load_cluster(ld, root, &cfg))
+		 !hl_cfgi_load_hotspot(ld, root, &cfg) && !load_cluster(ld, root, &cfg) &&
+		 !hl_cfgi_load_report(ld, root, &cfg))
 		rc = 0;
 	if (rc == 0)
 		*out = cfg;
@@ -1539,6 +1521,7 @@ void hl_config_free(struct hl_config *cfg)
 	free(cfg->listen.unix_path);
 	free(cfg->listen.unix_owner);
 	free(cfg->listen.unix_group);
+	hl_cfgi_free_people(cfg);
 	free_strv(cfg->listen.tokens, cfg->listen.n_tokens);
 	free(cfg->listen.tls_cert);
 	free(cfg->listen.tls_key);
@@ -1684,7 +1667,7 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 		return "cluster.name";
 	if (a->cluster.takeover_ms != b->cluster.takeover_ms)
 		return "cluster.takeover";
-	return NULL;
+	return hl_cfgi_people_restart_key(a, b); /* config_people.c */
 }
 
 /* ------------------------------------- for config_orders.c (config_internal.h) */

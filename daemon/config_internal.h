@@ -42,5 +42,12 @@ int hl_cfgi_load_hotspot(const struct ld *ld, const config_setting_t *root, stru
  * webhooks.urls group. */
 int hl_cfgi_webhook_opts(const struct ld *ld, const config_setting_t *e, struct hl_webhook_opts *o);
 void hl_cfgi_webhook_opts_free(struct hl_webhook_opts *o);
+/* config_people.c: report = { timezone; }, listen.tokens (strings or
+ * { token; name; role; }) and listen.unix_supervisor*. */
+int hl_cfgi_load_report(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg);
+int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
+int hl_cfgi_load_unix_supervisor(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg);
+void hl_cfgi_free_people(struct hl_config *cfg);
+const char *hl_cfgi_people_restart_key(const struct hl_config *a, const struct hl_config *b);
 
 #endif

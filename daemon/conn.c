@@ -33,6 +33,7 @@
 
 #include "daemon.h"
 #include "protocol.h"
+#include "roles.h"
 
 struct conn {
 	LIST_ENTRY(conn) entry;
@@ -50,6 +51,8 @@ struct conn {
 	bool reading;        /* EV_READ currently enabled */
 	int inflight;
 	hl_ms partial_since; /* monotonic ms since a partial line is waiting; 0 = none */
+	int role;            /* enum hl_sock_role: what this client may ask (roles.h) */
+	char name[72];       /* the token's name: acked_by when an ack names nobody; "" = none */
 };
 
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
@@ -153,6 +156,7 @@ void conn_accept(int fd, int is_unix, const char *peer)
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	/* Unix-socket peers passed the file permissions; TCP peers need a token when tokens are set. */
 	c->authed = is_unix || cfg->listen.n_tokens == 0;
+	c->role = is_unix == 2 ? HL_SR_SUPERVISOR : HL_SR_FULL; /* 2: listen.unix_supervisor */
 	c->paused_global = global_paused;
 	LIST_INSERT_HEAD(&conns, c, entry);
 	n_conns++;
@@ -272,6 +276,36 @@ static void req_fail(struct req *r, const char *id, enum hl_err code, const char
 		hl->stats.errors[code]++;
 }
 
+/* The role and name of the listen.tokens entry a client authenticated with. */
+static void conn_take_token(struct conn *c, size_t i)
+{
+	const struct hl_config *cfg = hl->cfg;
+	c->role = cfg->access.token_roles ? cfg->access.token_roles[i] : HL_SR_FULL;
+	const char *name = cfg->access.token_names ? cfg->access.token_names[i] : NULL;
+	snprintf(c->name, sizeof c->name, "%s", name ? name : "");
+}
+
+/* Roles (roles.h): a request the role may not make is `forbidden`, and the
+ * connection stays open.  An ack that names nobody is by the token's name. */
+static bool conn_may(struct conn *c, struct req *r)
+{
+	const char *type = hl_type_name(r->ev.type);
+	if (!hl_sock_role_allows(c->role, type)) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "type: a %s client may not send %s", hl_sock_role_name(c->role), type ? type : "this");
+		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, msg);
+		req_fail(r, r->ev.id, HL_E_FORBIDDEN, msg);
+		return false;
+	}
+	if (r->ev.type == HL_CMD_ALERT_ACK && !r->ev.by) {
+		if (!c->name[0] || !(r->ev.by = strdup(c->name))) {
+			req_fail(r, r->ev.id, HL_E_BAD_REQUEST, "by: missing");
+			return false;
+		}
+	}
+	return true;
+}
+
 static void conn_handle_line(struct conn *c, const char *line, size_t len)
 {
 	struct req *r = req_new(c);
@@ -295,7 +329,10 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		if (r->ev.type == HL_CMD_AUTH) {
 			bool ok = false;
 			for (size_t i = 0; i < hl->cfg->listen.n_tokens; i++)
-				ok |= hl_const_time_eq(r->ev.token, hl->cfg->listen.tokens[i]);
+				if (hl_const_time_eq(r->ev.token, hl->cfg->listen.tokens[i]) && !ok) {
+					ok = true;
+					conn_take_token(c, i);
+				}
 			if (ok) {
 				c->authed = true;
 				r->reply = hl_reply_ok(r->ev.id);
@@ -310,6 +347,8 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		}
 		return;
 	}
+	if (!conn_may(c, r))
+		return;
 	switch (r->ev.type) {
 	case HL_CMD_PING:
 	case HL_CMD_AUTH:

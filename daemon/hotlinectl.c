@@ -1,15 +1,18 @@
 /*
  * hotlinectl.c - the command-line client of hotlined.
  *
- *   hotlinectl [-c FILE] [--tcp HOST:PORT | --unix PATH] [--token T] [--timeout S] COMMAND ...
+ *   hotlinectl [OPTIONS] COMMAND [ARGS] [OPTIONS]   (getopt_long: options anywhere)
  *
  * Design.  A small blocking client: one socket, poll() for timeouts, a line
  * buffer per connection.  Nothing here is shared with the daemon's event
  * loop; it only links the core (config.c to find the socket, util.c) and
- * json-c.  Where to connect: --unix/--tcp if given, else the configuration
- * (-c FILE, default /etc/hotlined/hotlined.conf when it exists): its Unix
- * socket, else its TCP address.  On TCP, when the configuration lists auth
- * tokens (or --token / $HOTLINE_TOKEN is set), an `auth` request goes first.
+ * json-c, plus ctl_options.c (command line, target), ctl_conf.c and ctl_tls.c.  Where to connect: --unix/--tcp if
+ * given, else the configuration - a client configuration of its own
+ * (ctl_conf.c: connect, token, timezone, tls; no daemon secrets) or, for
+ * compatibility, the daemon's hotlined.conf - else /run/hotlined/events.sock.
+ * On TCP, when a token is known, an `auth` request goes first; with TLS the
+ * socket is nonblocking and all I/O goes through ctl_io_* (ctl_tls.c).
+ * Times are shown in the configured zone or --tz (timefmt.c), never $TZ.
  *
  * Commands:
  *   send [FILE]   NDJSON from FILE or stdin, sent as is and pipelined: input
@@ -31,11 +34,15 @@
  * override is shown as \e, \r\n, \u{202E} instead of acting on the screen.
  */
 #include "config.h"
+#include "ctl.h"
+#include "ctl_tls.h"
 #include "hotlined.h"
 #include "redact.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <json-c/json.h>
 #include <netdb.h>
 #include <poll.h>
@@ -49,31 +56,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CONF "/etc/hotlined/hotlined.conf"
-
-/* Exit codes (documented in usage()). */
-enum {
-	EX_OK = 0,
-	EX_REFUSED = 1,  /* a response said ok:false */
-	EX_USAGE = 2,    /* bad command line or configuration */
-	EX_CONNECT = 3,  /* cannot connect, or the connection was lost */
-	EX_PROTO = 4,    /* no response in time, or a response that is not JSON */
-};
-
-struct opts {
-	const char *conf;
-	const char *tcp;
-	const char *unix_path;
-	const char *token;
-	int timeout_ms;
-	bool json;
-	int64_t since;
-	const char *by;
-};
-
 /* The connection: fd plus the bytes read but not yet returned as lines. */
 struct link {
 	int fd;
+	struct ctl_tls *tls; /* NULL: plain */
 	char *buf;
 	size_t len, cap;
 	bool eof;
@@ -86,55 +72,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: hotlinectl [OPTIONS] COMMAND [ARGS]\n"
-	        "\n"
-	        "commands:\n"
-	        "  send [FILE]           send NDJSON requests from FILE (or stdin) as they are, pipelined;\n"
-	        "                        print every response line as it arrives (blank lines are skipped)\n"
-	        "  case ID [--json]      show a case: status, clocks with due times, orders, calls, events, open alerts\n"
-	        "  event TYPE [K=V ...]  send one event built from KEY=VALUE pairs, e.g.\n"
-	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
-	        "  watch [--json] [--since N]\n"
-	        "                        follow alerts (one line each); reconnects and resumes after the last id seen\n"
-	        "  ack ID --by NAME      acknowledge alert ID\n"
-	        "  stats [--json]        the daemon's live counters\n"
-	        "  ping                  check that the daemon answers\n"
-	        "\n"
-	        "options:\n"
-	        "  -c, --config FILE     configuration to take the socket from (default %s if it exists)\n"
-	        "      --unix PATH       connect to this Unix socket\n"
-	        "      --tcp HOST:PORT   connect over TCP\n"
-	        "      --token TOKEN     auth token for TCP (default: $HOTLINE_TOKEN, else the config's first token)\n"
-	        "      --timeout SECONDS how long to wait for a response (default 30)\n"
-	        "  -h, --help            this text\n"
-	        "      --version         print the version\n"
-	        "\n"
-	        "The socket is --unix/--tcp if given, else the configuration's Unix socket, else its TCP address.\n"
-	        "\n"
-	        "exit status:\n"
-	        "  0  success\n"
-	        "  1  the daemon answered ok:false (send: to at least one request)\n"
-	        "  2  bad command line or configuration\n"
-	        "  3  cannot connect, or the connection was lost\n"
-	        "  4  no response in time, or a malformed response\n",
-	        DEFAULT_CONF);
-}
-
-static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("hotlinectl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(code);
 }
 
 static int64_t mono_ms(void)
@@ -151,79 +88,6 @@ static const char *new_id(char *buf, size_t len)
 }
 
 /* ------------------------------------------------------------ connecting */
-
-/* Where to connect: filled from the options, else from the configuration. */
-struct target {
-	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char host[256];
-	char port[16];
-	char token[512];
-};
-
-static void split_hostport(const char *s, struct target *t)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || !colon[1])
-		fail(EX_USAGE, "--tcp wants HOST:PORT, got '%s'", s);
-	size_t hl = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') { /* [::1]:7370 */
-		s++;
-		hl -= 2;
-	}
-	if (hl >= sizeof t->host || strlen(colon + 1) >= sizeof t->port)
-		fail(EX_USAGE, "--tcp: address too long");
-	memcpy(t->host, s, hl);
-	t->host[hl] = '\0';
-	snprintf(t->port, sizeof t->port, "%s", colon + 1);
-}
-
-static void resolve_target(const struct opts *o, struct target *t)
-{
-	memset(t, 0, sizeof *t);
-	const char *env_token = getenv("HOTLINE_TOKEN");
-	if (o->token)
-		snprintf(t->token, sizeof t->token, "%s", o->token);
-	else if (env_token)
-		snprintf(t->token, sizeof t->token, "%s", env_token);
-
-	if (o->unix_path || o->tcp) {
-		if (o->unix_path) {
-			if (strlen(o->unix_path) >= sizeof t->unix_path)
-				fail(EX_USAGE, "--unix: path too long");
-			snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
-		} else {
-			split_hostport(o->tcp, t);
-		}
-		if (!o->conf)
-			return;
-	}
-	const char *path = o->conf;
-	if (!path) {
-		if (access(DEFAULT_CONF, R_OK) != 0)
-			fail(EX_USAGE, "no socket given: use --unix PATH, --tcp HOST:PORT or -c FILE (%s not found)",
-			     DEFAULT_CONF);
-		path = DEFAULT_CONF;
-	}
-	struct hl_config cfg;
-	char err[512];
-	memset(&cfg, 0, sizeof cfg);
-	if (hl_config_load(path, &cfg, err, sizeof err) != 0)
-		fail(EX_USAGE, "%s", err);
-	hl_phone_set_plan(&cfg.phone); /* any number given here normalizes as the daemon does */
-	if (!t->token[0] && cfg.listen.n_tokens > 0)
-		snprintf(t->token, sizeof t->token, "%s", cfg.listen.tokens[0]);
-	if (!t->unix_path[0] && !t->host[0]) {
-		if (cfg.listen.unix_path && cfg.listen.unix_path[0])
-			snprintf(t->unix_path, sizeof t->unix_path, "%s", cfg.listen.unix_path);
-		else if (cfg.listen.tcp && cfg.listen.tcp[0])
-			split_hostport(cfg.listen.tcp, t);
-		else {
-			hl_config_free(&cfg);
-			fail(EX_USAGE, "%s: neither listen.unix nor listen.tcp is set", path);
-		}
-	}
-	hl_config_free(&cfg);
-}
 
 /* Returns a connected fd, or -1 with a message in err. */
 static int dial(const struct target *t, char *err, size_t errlen)
@@ -269,13 +133,23 @@ static int dial(const struct target *t, char *err, size_t errlen)
 
 /* ------------------------------------------------------------- line I/O */
 
-static int write_all(int fd, const char *p, size_t len)
+/* Write everything (waiting while the socket is full).  0, or -1 with errno. */
+static int write_all(struct link *l, const char *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = ctl_io_send(l->tls, l->fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct pollfd pf = { .fd = l->fd, .events = POLLOUT | POLLIN };
+				poll(&pf, 1, 1000);
+				continue;
+			}
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
 			return -1;
 		}
 		p += n;
@@ -293,7 +167,7 @@ static char *take_line(struct link *l)
 	size_t n = (size_t)(nl - l->buf);
 	char *line = malloc(n + 1);
 	if (!line)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	memcpy(line, l->buf, n);
 	line[n] = '\0';
 	if (n > 0 && line[n - 1] == '\r')
@@ -310,18 +184,20 @@ static int read_some(struct link *l)
 		size_t cap = l->cap ? l->cap * 2 : 65536;
 		char *b = realloc(l->buf, cap);
 		if (!b)
-			fail(EX_PROTO, "out of memory");
+			ctl_fail(EX_PROTO, "out of memory");
 		l->buf = b;
 		l->cap = cap;
 	}
 	ssize_t n;
 	do
-		n = recv(l->fd, l->buf + l->len, l->cap - l->len, 0);
+		n = ctl_io_recv(l->tls, l->fd, l->buf + l->len, l->cap - l->len);
 	while (n < 0 && errno == EINTR && !stop_flag);
 	if (n == 0) {
 		l->eof = true;
 		return 0;
 	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1; /* nothing yet (a partial TLS record): poll again */
 	if (n < 0)
 		return -1;
 	l->len += (size_t)n;
@@ -344,7 +220,7 @@ static char *read_line(struct link *l, int timeout_ms)
 			wait = (int)left;
 		}
 		struct pollfd p = { .fd = l->fd, .events = POLLIN };
-		int r = poll(&p, 1, wait);
+		int r = ctl_io_pending(l->tls) > 0 ? 1 : poll(&p, 1, wait); /* TLS may hold decrypted bytes */
 		if (r < 0 && errno != EINTR)
 			return NULL;
 		if (r > 0 && read_some(l) < 0) {
@@ -356,6 +232,7 @@ static char *read_line(struct link *l, int timeout_ms)
 
 static void link_close(struct link *l)
 {
+	ctl_tls_free(l->tls);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->buf);
@@ -370,14 +247,14 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 	size_t n = strlen(text);
 	char *line = malloc(n + 2);
 	if (!line)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	memcpy(line, text, n);
 	line[n] = '\n';
 	line[n + 1] = '\0';
-	int rc = write_all(l->fd, line, n + 1);
+	int rc = write_all(l, line, n + 1);
 	free(line);
 	if (rc < 0)
-		fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
+		ctl_fail(EX_CONNECT, "connection lost while sending: %s", strerror(errno));
 	json_object *want_id = NULL;
 	json_object_object_get_ex(req, "id", &want_id);
 	for (;;) {
@@ -386,14 +263,14 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 			if (stop_flag)
 				exit(EX_CONNECT);
 			if (l->eof)
-				fail(EX_CONNECT, "the daemon closed the connection without answering");
-			fail(EX_PROTO, "no response within %d s", timeout_ms / 1000);
+				ctl_fail(EX_CONNECT, "the daemon closed the connection without answering");
+			ctl_fail(EX_PROTO, "no response within %d s", timeout_ms / 1000);
 		}
 		json_object *o = json_tokener_parse(resp);
 		if (!o || !json_object_is_type(o, json_type_object)) {
 			json_object_put(o);
 			free(resp);
-			fail(EX_PROTO, "malformed response from the daemon");
+			ctl_fail(EX_PROTO, "malformed response from the daemon");
 		}
 		free(resp);
 		json_object *id = NULL;
@@ -415,6 +292,14 @@ static int open_link(const struct target *t, struct link *l, int timeout_ms, cha
 	l->fd = dial(t, err, errlen);
 	if (l->fd < 0)
 		return -1;
+	if (t->host[0] && t->tls) {
+		l->tls = ctl_tls_connect(l->fd, t->host, t->ca[0] ? t->ca : NULL, t->cert[0] ? t->cert : NULL,
+		                         t->key[0] ? t->key : NULL, err, errlen);
+		if (!l->tls) {
+			link_close(l);
+			return -1;
+		}
+	}
 	if (t->host[0] && t->token[0]) {
 		char id[64];
 		json_object *req = json_object_new_object();
@@ -439,7 +324,7 @@ static void must_open(const struct target *t, struct link *l, int timeout_ms)
 {
 	char err[512];
 	if (open_link(t, l, timeout_ms, err, sizeof err) != 0)
-		fail(EX_CONNECT, "%s", err);
+		ctl_fail(EX_CONNECT, "%s", err);
 }
 
 /* -------------------------------------------------------------- helpers */
@@ -466,6 +351,16 @@ static const char *jstr(json_object *o, const char *key)
 	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
 		return NULL;
 	return term_safe(json_object_get_string(v));
+}
+
+/* A time member shown in the chosen zone with its offset ("2026-11-20 09:15:00 +08:00"); NULL when absent. */
+static const char *jtime(json_object *o, const char *key)
+{
+	const char *v = jstr(o, key);
+	if (!v)
+		return NULL;
+	char buf[HL_LOCAL_TIME_LEN + 64];
+	return term_safe(hl_time_text_local(v, ctl_show_zone, buf, sizeof buf));
 }
 
 /* Print a JSON line from the daemon with what a terminal would act on escaped (still valid JSON). */
@@ -511,16 +406,6 @@ static json_object *new_request(const char *type)
 	return req;
 }
 
-static int64_t parse_id(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	long long v = s ? strtoll(s, &end, 10) : 0;
-	if (!s || errno || *end || v <= 0)
-		fail(EX_USAGE, "%s must be a positive integer, got '%s'", what, s ? s : "");
-	return v;
-}
-
 /* ----------------------------------------------------------------- send */
 
 /* Input lines waiting to be written, and what has been answered. */
@@ -541,7 +426,7 @@ static void buf_append(char **b, size_t *len, size_t *cap, const char *p, size_t
 			c *= 2;
 		char *nb = realloc(*b, c);
 		if (!nb)
-			fail(EX_PROTO, "out of memory");
+			ctl_fail(EX_PROTO, "out of memory");
 		*b = nb;
 		*cap = c;
 	}
@@ -599,7 +484,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 	if (file && strcmp(file, "-") != 0) {
 		in = open(file, O_RDONLY | O_CLOEXEC);
 		if (in < 0)
-			fail(EX_USAGE, "%s: %s", file, strerror(errno));
+			ctl_fail(EX_USAGE, "%s: %s", file, strerror(errno));
 	}
 	struct link l;
 	must_open(t, &l, o->timeout_ms);
@@ -615,9 +500,13 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			p[0].events |= POLLOUT;
 		/* backpressure: stop reading input while much is waiting to go out */
 		bool want_in = !in_eof && pl.out_len - pl.out_off < (1u << 20);
-		int r = poll(p, want_in ? 2 : 1, 1000);
+		int r = poll(p, want_in ? 2 : 1, ctl_io_pending(l.tls) > 0 ? 0 : 1000);
+		if (ctl_io_pending(l.tls) > 0) {
+			p[0].revents |= POLLIN;
+			r = r < 1 ? 1 : r;
+		}
 		if (r < 0 && errno != EINTR)
-			fail(EX_CONNECT, "poll: %s", strerror(errno));
+			ctl_fail(EX_CONNECT, "poll: %s", strerror(errno));
 		if (r <= 0) {
 			if (in_eof && mono_ms() - last_progress > o->timeout_ms) {
 				fprintf(stderr, "hotlinectl: %ld of %ld requests unanswered after %d s\n",
@@ -631,7 +520,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			char chunk[65536];
 			ssize_t n = read(in, chunk, sizeof chunk);
 			if (n < 0 && errno != EINTR)
-				fail(EX_USAGE, "reading input: %s", strerror(errno));
+				ctl_fail(EX_USAGE, "reading input: %s", strerror(errno));
 			if (n == 0)
 				in_eof = true;
 			if (n > 0)
@@ -639,7 +528,7 @@ static int cmd_send(const struct target *t, const struct opts *o, const char *fi
 			queue_lines(&pl, in_eof);
 		}
 		if ((p[0].revents & POLLOUT) && pl.out_off < pl.out_len) {
-			ssize_t n = send(l.fd, pl.out + pl.out_off, pl.out_len - pl.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t n = ctl_io_send(l.tls, l.fd, pl.out + pl.out_off, pl.out_len - pl.out_off);
 			if (n > 0) {
 				pl.out_off += (size_t)n;
 				if (pl.out_off == pl.out_len)
@@ -690,15 +579,15 @@ static void print_clocks(json_object *clocks)
 		printf("  (none)\n");
 		return;
 	}
-	printf("  %-11s %-9s %-25s %-25s %s\n", "KIND", "STATE", "DUE", "STARTED", "MET / BREACHED");
+	printf("  %-11s %-9s %-26s %-26s %s\n", "KIND", "STATE", "DUE", "STARTED", "MET / BREACHED");
 	for (size_t i = 0; i < n; i++) {
 		json_object *k = json_object_array_get_idx(clocks, i);
-		const char *end = jstr(k, "met_at");
+		const char *end = jtime(k, "met_at");
 		const char *left = jstr(k, "remaining_ms");
 		if (!end)
-			end = jstr(k, "breached_at");
-		printf("  %-11s %-9s %-25s %-25s %s", or_dash(jstr(k, "kind")), or_dash(jstr(k, "state")),
-		       or_dash(jstr(k, "due_at")), or_dash(jstr(k, "started_at")), or_dash(end));
+			end = jtime(k, "breached_at");
+		printf("  %-11s %-9s %-26s %-26s %s", or_dash(jstr(k, "kind")), or_dash(jstr(k, "state")),
+		       or_dash(jtime(k, "due_at")), or_dash(jtime(k, "started_at")), or_dash(end));
 		if (left)
 			printf("  (%s ms left when paused)", left);
 		putchar('\n');
@@ -713,11 +602,11 @@ static void print_calls(json_object *calls)
 		printf("  (none)\n");
 		return;
 	}
-	printf("  %-24s %-10s %-25s %-25s %-12s %s\n", "CALL", "STATE", "OFFERED", "ANSWERED", "AGENT", "OUTCOME");
+	printf("  %-24s %-10s %-26s %-26s %-12s %s\n", "CALL", "STATE", "OFFERED", "ANSWERED", "AGENT", "OUTCOME");
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(calls, i);
-		printf("  %-24s %-10s %-25s %-25s %-12s %s\n", or_dash(jstr(c, "call_id")), or_dash(jstr(c, "state")),
-		       or_dash(jstr(c, "offered_at")), or_dash(jstr(c, "answered_at")), or_dash(jstr(c, "agent")),
+		printf("  %-24s %-10s %-26s %-26s %-12s %s\n", or_dash(jstr(c, "call_id")), or_dash(jstr(c, "state")),
+		       or_dash(jtime(c, "offered_at")), or_dash(jtime(c, "answered_at")), or_dash(jstr(c, "agent")),
 		       or_dash(jstr(c, "outcome")));
 	}
 }
@@ -732,22 +621,33 @@ static void print_events(json_object *events)
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(events, i);
-		printf("  %-25s %-17s %s\n", or_dash(jstr(e, "at")), or_dash(jstr(e, "type")),
+		printf("  %-26s %-17s %s\n", or_dash(jtime(e, "at")), or_dash(jstr(e, "type")),
 		       jstr(e, "description") ? jstr(e, "description") : or_dash(jstr(e, "event_id")));
 	}
 }
 
+/* One alert: when it happened (an escalated alert: when it escalated), what, for whom, due when. */
 static void print_alert_line(json_object *a)
 {
-	printf("%-25s #%-6s %-22s level %-2s case %-8s %s", or_dash(jstr(a, "raised_at")), or_dash(jstr(a, "id")),
+	const char *esc = jtime(a, "escalated_at");
+	printf("%-26s #%-6s %-22s level %-2s case %-8s %s", or_dash(esc ? esc : jtime(a, "raised_at")), or_dash(jstr(a, "id")),
 	       or_dash(jstr(a, "kind")), or_dash(jstr(a, "level")), or_dash(jstr(a, "case_id")),
 	       or_dash(jstr(a, "caller")));
-	const char *due = jstr(a, "due_at"), *detail = jstr(a, "detail");
+	const char *due = jtime(a, "due_at"), *detail = jstr(a, "detail");
+	if (esc)
+		printf("  escalated (raised %s)", or_dash(jtime(a, "raised_at")));
 	if (due)
 		printf("  due %s", due);
 	if (detail)
 		printf("  %s", detail);
 	putchar('\n');
+}
+
+/* An acknowledgement pushed to watchers: who took the alert, and when. */
+static void print_ack_line(json_object *a)
+{
+	printf("%-26s #%-6s %-22s acked by %s  case %s\n", or_dash(jtime(a, "acked_at")), or_dash(jstr(a, "id")),
+	       or_dash(jstr(a, "kind")), or_dash(jstr(a, "acked_by")), or_dash(jstr(a, "case_id")));
 }
 
 /* "label value" only when there is a value */
@@ -764,25 +664,25 @@ static void print_orders(json_object *orders)
 	if (n == 0)
 		return;
 	printf("\nOrders\n");
-	printf("  %-20s %-14s %-19s %-25s %-25s %s\n", "order", "department", "status", "sign due / signed",
+	printf("  %-20s %-14s %-19s %-26s %-26s %s\n", "order", "department", "status", "sign due / signed",
 	       "reply due / replied", "result");
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(orders, i);
-		printf("  %-20s %-14s %-19s %-25s %-25s %s\n", or_dash(jstr(o, "order_id")), or_dash(jstr(o, "department")),
-		       or_dash(jstr(o, "status")), or_dash(jstr(o, "signed_at") ? jstr(o, "signed_at") : jstr(o, "sign_due_at")),
-		       or_dash(jstr(o, "replied_at") ? jstr(o, "replied_at") : jstr(o, "due_at")), or_dash(jstr(o, "result")));
+		printf("  %-20s %-14s %-19s %-26s %-26s %s\n", or_dash(jstr(o, "order_id")), or_dash(jstr(o, "department")),
+		       or_dash(jstr(o, "status")), or_dash(jtime(o, "signed_at") ? jtime(o, "signed_at") : jtime(o, "sign_due_at")),
+		       or_dash(jtime(o, "replied_at") ? jtime(o, "replied_at") : jtime(o, "due_at")), or_dash(jstr(o, "result")));
 		print_opt("      returned: ", jstr(o, "return_reason"));
-		print_opt("      extension asked until ", jstr(o, "extend_until"));
+		print_opt("      extension asked until ", jtime(o, "extend_until"));
 	}
 }
 
 static void print_case(json_object *c)
 {
 	printf("Case %s  %s  caller %s\n", or_dash(jstr(c, "id")), or_dash(jstr(c, "status")), or_dash(jstr(c, "caller")));
-	printf("  opened      %s\n", or_dash(jstr(c, "opened_at")));
-	print_opt("  resolved    ", jstr(c, "resolved_at"));
-	print_opt("  closed      ", jstr(c, "closed_at"));
-	printf("  last contact %s\n", or_dash(jstr(c, "last_contact_at")));
+	printf("  opened      %s\n", or_dash(jtime(c, "opened_at")));
+	print_opt("  resolved    ", jtime(c, "resolved_at"));
+	print_opt("  closed      ", jtime(c, "closed_at"));
+	printf("  last contact %s\n", or_dash(jtime(c, "last_contact_at")));
 	printf("  category %s  priority %s  department %s  queue %s  policy %s\n", or_dash(jstr(c, "category")),
 	       or_dash(jstr(c, "priority")), or_dash(jstr(c, "department")), or_dash(jstr(c, "queue")),
 	       or_dash(jstr(c, "policy")));
@@ -851,11 +751,12 @@ static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 {
 	json_object *req = new_request("alert.ack");
 	json_object_object_add(req, "alert_id", json_object_new_int64(id));
-	json_object_object_add(req, "by", json_object_new_string(o->by));
+	if (o->by) /* without --by the daemon records the token's name (roles) */
+		json_object_object_add(req, "by", json_object_new_string(o->by));
 	json_object *r = one_shot(t, o, req);
 	int rc = EX_OK;
 	if (response_ok(r))
-		printf("alert %lld acknowledged by %s\n", (long long)id, o->by);
+		printf("alert %lld acknowledged%s%s\n", (long long)id, o->by ? " by " : "", o->by ? o->by : "");
 	else
 		rc = report_error(r);
 	json_object_put(r);
@@ -872,7 +773,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 {
 	static const char *const ints[] = {"case_id", "into", "alert_id", "score", "since"};
 	if (argc < 1 || argv[0][0] == '-')
-		fail(EX_USAGE, "event: missing TYPE (e.g. order.dispatch)");
+		ctl_fail(EX_USAGE, "event: missing TYPE (e.g. order.dispatch)");
 	json_object *req = new_request(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
@@ -881,14 +782,14 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 			continue;
 		}
 		if (!eq || eq == argv[i])
-			fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
+			ctl_fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
 		char key[64];
 		snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
 		const char *v = eq + 1;
 		json_object *val = NULL;
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !val; k++)
 			if (!strcmp(key, ints[k]))
-				val = json_object_new_int64(parse_id(v, key));
+				val = json_object_new_int64(ctl_parse_id(v, key));
 		if (!val && (!strcmp(v, "true") || !strcmp(v, "false")))
 			val = json_object_new_boolean(!strcmp(v, "true"));
 		if (!val)
@@ -896,7 +797,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 		json_object_object_add(req, key, val);
 	}
 	struct target t;
-	resolve_target(o, &t);
+	ctl_resolve_target(o, &t);
 	json_object *r = one_shot(&t, o, req);
 	int rc = EX_OK;
 	puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
@@ -969,9 +870,9 @@ static int subscribe(const struct target *t, const struct opts *o, struct link *
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	char *line = NULL;
 	if (asprintf(&line, "%s\n", text) < 0)
-		fail(EX_PROTO, "out of memory");
+		ctl_fail(EX_PROTO, "out of memory");
 	json_object_put(req);
-	int rc = write_all(l->fd, line, strlen(line));
+	int rc = write_all(l, line, strlen(line));
 	free(line);
 	if (rc < 0) {
 		link_close(l);
@@ -1020,12 +921,16 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 		while ((line = read_line(&l, -1))) {
 			json_object *p = json_tokener_parse(line);
 			json_object *a = NULL;
+			const char *push = jstr(p, "push");
+			bool ack = push && !strcmp(push, "ack");
 			if (p && json_object_object_get_ex(p, "alert", &a) && a) {
 				json_object *id = NULL;
-				if (json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
+				if (!ack && json_object_object_get_ex(a, "id", &id) && json_object_get_int64(id) > last)
 					last = json_object_get_int64(id);
 				if (o->json)
 					put_json(line);
+				else if (ack)
+					print_ack_line(a);
 				else
 					print_alert_line(a);
 				fflush(stdout);
@@ -1049,75 +954,12 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 
 /* ------------------------------------------------------------------ main */
 
-/* Global options up to the command word; returns the index of the command. */
-static int parse_global(int argc, char **argv, struct opts *o)
-{
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || strcmp(a, "-") == 0)
-			break;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			exit(EX_OK);
-		} else if (!strcmp(a, "--version")) {
-			printf("hotlinectl %s\n", HOTLINED_VERSION);
-			exit(EX_OK);
-		} else if (i + 1 >= argc) {
-			fail(EX_USAGE, "%s: missing value (see --help)", a);
-		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-			o->conf = argv[++i];
-		} else if (!strcmp(a, "--tcp")) {
-			o->tcp = argv[++i];
-		} else if (!strcmp(a, "--unix")) {
-			o->unix_path = argv[++i];
-		} else if (!strcmp(a, "--token")) {
-			o->token = argv[++i];
-		} else if (!strcmp(a, "--timeout")) {
-			o->timeout_ms = (int)parse_id(argv[++i], "--timeout") * 1000;
-		} else {
-			fail(EX_USAGE, "unknown option %s (see --help)", a);
-		}
-	}
-	if (o->tcp && o->unix_path)
-		fail(EX_USAGE, "give --tcp or --unix, not both");
-	return i;
-}
-
-/* Command options (--json, --since N, --by NAME) and at most one positional. */
-static const char *parse_cmd_args(int argc, char **argv, int i, struct opts *o, const char *cmd)
-{
-	const char *pos = NULL;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "--since") && i + 1 < argc) {
-			errno = 0;
-			char *end;
-			long long v = strtoll(argv[++i], &end, 10);
-			if (errno || *end || v < 0)
-				fail(EX_USAGE, "--since wants an alert id, got '%s'", argv[i]);
-			o->since = v;
-		} else if (!strcmp(a, "--by") && i + 1 < argc) {
-			o->by = argv[++i];
-		} else if (a[0] == '-' && a[1]) {
-			fail(EX_USAGE, "%s: unknown option %s (see --help)", cmd, a);
-		} else if (!pos) {
-			pos = a;
-		} else {
-			fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, a);
-		}
-	}
-	return pos;
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o = { .timeout_ms = 30000 };
-	int i = parse_global(argc, argv, &o);
+	int i = ctl_parse_options(argc, argv, &o);
 	if (i >= argc) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EX_USAGE;
 	}
 	const char *cmd = argv[i];
@@ -1125,7 +967,9 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		return cmd_event(&o, argc - i - 1, argv + i + 1);
 	}
-	const char *arg = parse_cmd_args(argc, argv, i + 1, &o, cmd);
+	const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+	if (i + 2 < argc)
+		ctl_fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[i + 2]);
 
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1135,17 +979,16 @@ int main(int argc, char **argv)
 	bool known = !strcmp(cmd, "send") || !strcmp(cmd, "case") || !strcmp(cmd, "watch") || !strcmp(cmd, "ack") ||
 	             !strcmp(cmd, "stats") || !strcmp(cmd, "ping");
 	if (!known)
-		fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
+		ctl_fail(EX_USAGE, "unknown command '%s' (see --help)", cmd);
 	if ((!strcmp(cmd, "case") || !strcmp(cmd, "ack")) && !arg)
-		fail(EX_USAGE, "%s: missing ID", cmd);
-	if (!strcmp(cmd, "ack") && (!o.by || !*o.by))
-		fail(EX_USAGE, "ack: --by NAME is required");
+		ctl_fail(EX_USAGE, "%s: missing ID", cmd);
 	if ((!strcmp(cmd, "watch") || !strcmp(cmd, "stats") || !strcmp(cmd, "ping")) && arg)
-		fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
-	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? parse_id(arg, "ID") : 0;
+		ctl_fail(EX_USAGE, "%s: unexpected argument '%s'", cmd, arg);
+	int64_t id = (!strcmp(cmd, "case") || !strcmp(cmd, "ack")) ? ctl_parse_id(arg, "ID") : 0;
 
 	struct target t;
-	resolve_target(&o, &t);
+	ctl_resolve_target(&o, &t);
+	ctl_load_zone(&o);
 
 	if (!strcmp(cmd, "send"))
 		return cmd_send(&t, &o, arg);

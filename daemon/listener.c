@@ -104,7 +104,8 @@ static int tls_open(const struct hl_config *cfg)
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	char peer[96] = "unix";
-	bool is_unix = (intptr_t)arg != 0;
+	int kind = (int)(intptr_t)arg;
+	bool is_unix = kind != 0;
 	(void)l;
 	if (!is_unix && sa) {
 		char host[INET6_ADDRSTRLEN] = "?";
@@ -129,7 +130,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
-	conn_accept(fd, is_unix, peer);
+	conn_accept(fd, kind, peer);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -179,12 +180,14 @@ void listener_guard(struct evconnlistener *l)
 	guarded[n_guarded++] = l;
 }
 
-static int add_listener(evutil_socket_t fd, bool is_unix, const char *unlink_path)
+/* kind: 0 TCP, 1 Unix, 2 the supervisors' Unix socket (listen.unix_supervisor); conn_accept gets it */
+static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path)
 {
+	bool is_unix = kind != 0;
 	if (n_listeners == MAX_LISTENERS)
 		return -1;
 	evutil_make_socket_nonblocking(fd);
-	struct evconnlistener *l = evconnlistener_new(hl->base, accept_cb, (void *)(intptr_t)is_unix,
+	struct evconnlistener *l = evconnlistener_new(hl->base, accept_cb, (void *)(intptr_t)kind,
 	                                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (!l)
 		return -1;
@@ -235,7 +238,7 @@ static int open_tcp(const char *addr)
 		return -1;
 	}
 	freeaddrinfo(res);
-	if (add_listener(fd, false, NULL) != 0) {
+	if (add_listener(fd, 0, NULL) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -243,12 +246,18 @@ static int open_tcp(const char *addr)
 	return 0;
 }
 
-static int open_unix(const struct hl_config *cfg)
+/* One Unix socket: listen.unix (kind 1) or listen.unix_supervisor (kind 2). */
+struct unix_spec {
+	const char *key, *path, *owner, *group;
+	int mode, kind;
+};
+
+static int open_unix(const struct unix_spec *u)
 {
-	const char *path = cfg->listen.unix_path;
+	const char *path = u->path;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sun.sun_path) {
-		log_crit("listen.unix %s: path too long", path);
+		log_crit("listen.%s %s: path too long", u->key, path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
@@ -257,54 +266,54 @@ static int open_unix(const struct hl_config *cfg)
 		return -1;
 	/* a stale socket from a crash: remove it only if nobody answers on it */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
-		log_crit("listen.unix %s: another process is listening there", path);
+		log_crit("listen.%s %s: another process is listening there", u->key, path);
 		close(fd);
 		return -1;
 	}
 	close(fd);
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	mode_t old = umask(0777 & ~cfg->listen.unix_mode);
+	mode_t old = umask(0777 & ~u->mode);
 	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old);
 	if (rc != 0 || listen(fd, 1024) != 0) {
-		log_crit("listen.unix %s: %s", path, strerror(errno));
+		log_crit("listen.%s %s: %s", u->key, path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	chmod(path, (mode_t)cfg->listen.unix_mode);
-	if ((cfg->listen.unix_owner && *cfg->listen.unix_owner) || (cfg->listen.unix_group && *cfg->listen.unix_group)) {
+	chmod(path, (mode_t)u->mode);
+	if ((u->owner && *u->owner) || (u->group && *u->group)) {
 		uid_t uid = (uid_t)-1;
 		gid_t gid = (gid_t)-1;
-		if (cfg->listen.unix_owner && *cfg->listen.unix_owner) {
-			struct passwd *pw = getpwnam(cfg->listen.unix_owner);
+		if (u->owner && *u->owner) {
+			struct passwd *pw = getpwnam(u->owner);
 			if (!pw) {
-				log_crit("listen.unix_owner: no user %s", cfg->listen.unix_owner);
+				log_crit("listen.unix_owner: no user %s", u->owner);
 				close(fd);
 				return -1;
 			}
 			uid = pw->pw_uid;
 		}
-		if (cfg->listen.unix_group && *cfg->listen.unix_group) {
-			struct group *gr = getgrnam(cfg->listen.unix_group);
+		if (u->group && *u->group) {
+			struct group *gr = getgrnam(u->group);
 			if (!gr) {
-				log_crit("listen.unix_group: no group %s", cfg->listen.unix_group);
+				log_crit("listen.unix_group: no group %s", u->group);
 				close(fd);
 				return -1;
 			}
 			gid = gr->gr_gid;
 		}
 		if (chown(path, uid, gid) != 0) {
-			log_crit("listen.unix %s: chown: %s", path, strerror(errno));
+			log_crit("listen.%s %s: chown: %s", u->key, path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 	}
-	if (add_listener(fd, true, path) != 0) {
+	if (add_listener(fd, u->kind, path) != 0) {
 		close(fd);
 		return -1;
 	}
-	log_info("listening on unix %s (mode %04o)", path, cfg->listen.unix_mode);
+	log_info("listening on unix %s (mode %04o)%s", path, u->mode, u->kind == 2 ? " for supervisors" : "");
 	return 0;
 }
 
@@ -317,7 +326,9 @@ int listener_open(const struct hl_config *cfg)
 		for (int i = 0; i < n; i++) {
 			int fd = SD_LISTEN_FDS_START + i;
 			bool is_unix = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0;
-			if (add_listener(fd, is_unix, NULL) != 0)
+			const char *sup = cfg->access.unix_supervisor;
+			bool supervisors = sup && sd_is_socket_unix(fd, SOCK_STREAM, 1, sup, 0) > 0;
+			if (add_listener(fd, supervisors ? 2 : is_unix, NULL) != 0)
 				return -1;
 		}
 		log_info("using %d socket(s) from systemd", n);
@@ -325,7 +336,15 @@ int listener_open(const struct hl_config *cfg)
 	}
 	if (cfg->listen.tcp && *cfg->listen.tcp && open_tcp(cfg->listen.tcp) != 0)
 		return -1;
-	if (cfg->listen.unix_path && *cfg->listen.unix_path && open_unix(cfg) != 0)
+	struct unix_spec main_sock = { "unix", cfg->listen.unix_path, cfg->listen.unix_owner, cfg->listen.unix_group,
+	                               cfg->listen.unix_mode, 1 };
+	struct unix_spec sup_sock = { "unix_supervisor", cfg->access.unix_supervisor, NULL,
+	                              cfg->access.unix_supervisor_group, cfg->access.unix_supervisor_mode, 2 };
+	if (!sup_sock.mode)
+		sup_sock.mode = 0660;
+	if (cfg->listen.unix_path && *cfg->listen.unix_path && open_unix(&main_sock) != 0)
+		return -1;
+	if (sup_sock.path && *sup_sock.path && open_unix(&sup_sock) != 0)
 		return -1;
 	if (n_listeners == 0) {
 		log_crit("no listener configured");

@@ -114,6 +114,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		 * new configuration and the unused new ones are freed with the old */
 		struct hl_config tmp = *cfg;
 		cfg->listen = old->listen, old->listen = tmp.listen;
+		cfg->access = old->access, old->access = tmp.access; /* parallel to listen.tokens */
 		cfg->database = old->database, old->database = tmp.database;
 		cfg->http = old->http, old->http = tmp.http;
 		hl->cfg = cfg;
@@ -215,6 +216,8 @@ int main(int argc, char **argv)
 	}
 	if (migrate) {
 		int rc = migrate_run(conninfo ? conninfo : cfg->database.conninfo);
+		if (rc == 0)
+			rc = migrate_report_tz(conninfo ? conninfo : cfg->database.conninfo, cfg->report.timezone);
 		hl_config_free(cfg);
 		free(cfg);
 		return rc;

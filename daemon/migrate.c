@@ -125,3 +125,28 @@ out:
 	PQfinish(pg);
 	return rc;
 }
+
+/* After the migrations: the database's report zone from report.timezone (017). */
+int migrate_report_tz(const char *conninfo, const char *zone)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo, "hotlined-migrate", NULL };
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "hotlined: cannot connect to the database: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return 1;
+	}
+	const char *params[] = { zone };
+	PGresult *r = PQexecParams(pg, "SELECT hotline.set_report_timezone($1)", 1, NULL, params, NULL, NULL, 0);
+	int rc = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		print_server_error("report.timezone", PQresultErrorMessage(r));
+		rc = 1;
+	} else if (PQgetvalue(r, 0, 0)[0] == 't') {
+		printf("report time zone %s\n", zone);
+	}
+	PQclear(r);
+	PQfinish(pg);
+	return rc;
+}

@@ -123,9 +123,17 @@ static void set_str(char **field, const char *value)
 	*field = dup_or_null(value);
 }
 
+/* An absolute UTC time, for error messages (the wire speaks UTC). */
 static const char *when(hl_ms t, char *buf, size_t len)
 {
-	return hl_rules_short_time(t, buf, len);
+	hl_format_time(t, buf, len);
+	return buf;
+}
+
+/* A time in a text stored for people: relative to the event ("in 3d", "2h ago"), never absolute UTC. */
+static const char *rel(hl_ms from, hl_ms t, char *buf, size_t len)
+{
+	return hl_rules_rel_time(from, t, buf, len);
 }
 
 static bool order_open(const struct hl_order *o)
@@ -370,8 +378,8 @@ static void on_dispatch(struct octx *x)
 	hl_rules_op_note(&x->op, "order %s dispatched to %s (order %" PRId32 " of case %" PRId64 ")", o->order_id,
 	                 o->department, o->no, c->id);
 	if (o->clocks[HL_OC_SIGN].state == HL_CS_PENDING)
-		hl_rules_op_note(&x->op, "sign due %s", when(o->sign_due_at, t1, sizeof t1));
-	hl_rules_op_note(&x->op, "reply due %s", when(o->due_at, t2, sizeof t2));
+		hl_rules_op_note(&x->op, "sign due %s", rel(x->op.at, o->sign_due_at, t1, sizeof t1));
+	hl_rules_op_note(&x->op, "reply due %s", rel(x->op.at, o->due_at, t2, sizeof t2));
 	if (!c->department || strcmp(c->department, o->department) != 0) {
 		free(c->department);
 		c->department = dup_or_null(o->department);
@@ -431,8 +439,8 @@ static void on_extend(struct octx *x)
 	o->extend_until = x->until;
 	set_str(&o->extend_reason, x->op.ev->reason);
 	o->dirty = true;
-	hl_rules_op_note(&x->op, "order %s: %s asks for more time until %s (%s); deadline unchanged until approved",
-	                 o->order_id, o->department, when(x->until, t, sizeof t), x->op.ev->reason);
+	hl_rules_op_note(&x->op, "order %s: %s asks for %s more time (%s); deadline unchanged until approved",
+	                 o->order_id, o->department, hl_rules_rough_dur(x->until - o->due_at, t, sizeof t), x->op.ev->reason);
 }
 
 /* After an extension request is decided: back to where the order was. */
@@ -459,7 +467,7 @@ static void on_approve(struct octx *x)
 	k->met_at = k->breached_at = 0;
 	k->dirty = true;
 	oclock_backfill(x, k);
-	hl_rules_op_note(&x->op, "order %s extended to %s", o->order_id, when(o->due_at, t, sizeof t));
+	hl_rules_op_note(&x->op, "order %s extended, now due %s", o->order_id, rel(x->op.at, o->due_at, t, sizeof t));
 	if (x->cs->status != HL_ST_CLOSED) {
 		hl_rules_op_note(&x->op, "the caller must be told");
 		hl_rules_op_owe_callback(&x->op, x->cs);
@@ -474,7 +482,7 @@ static void on_reject(struct octx *x)
 	undo_request(o);
 	hl_rules_op_note(&x->op, "order %s: extension refused%s%s; still due %s", o->order_id,
 	                 x->op.ev->reason ? ": " : "", x->op.ev->reason ? x->op.ev->reason : "",
-	                 when(o->due_at, t, sizeof t));
+	                 rel(x->op.at, o->due_at, t, sizeof t));
 }
 
 static void on_reply(struct octx *x)
@@ -581,7 +589,7 @@ void hl_orders_clock_fire(struct hl_world *w, const struct hl_rules_env *env, in
 	snprintf(kindbuf, sizeof kindbuf, "order_%s_overdue", name);
 	snprintf(dedupe, sizeof dedupe, "%" PRId64 "#%" PRId32 ":%s:%" PRId32 ":overdue", case_id, no, name, seq);
 	snprintf(detail, sizeof detail, "order %.64s to %.64s not %s, due %s", o->order_id, o->department,
-	         kind == HL_OC_SIGN ? "signed" : "answered", when(k->due_at, t, sizeof t));
+	         kind == HL_OC_SIGN ? "signed" : "answered", rel(env->now, k->due_at, t, sizeof t));
 	struct hl_alert *a = hl_rules_raise(w, kindbuf, c, env->now, dedupe, detail);
 	if (a) {
 		tag(a, o);

@@ -585,7 +585,7 @@ static const struct shape shapes[HL_T__COUNT] = {
 	[HL_CMD_PING] = { 0, 0 },
 	[HL_CMD_CASE_GET] = { B(F_CASE_ID), 0 },
 	[HL_CMD_SUBSCRIBE] = { 0, B(F_SINCE) },
-	[HL_CMD_ALERT_ACK] = { B(F_ALERT_ID) | B(F_BY), 0 },
+	[HL_CMD_ALERT_ACK] = { B(F_ALERT_ID), B(F_BY) }, /* by: conn.c defaults it to the token's name, else requires it */
 	[HL_CMD_STATS] = { 0, 0 },
 	[HL_CMD_AUTH] = { B(F_TOKEN), 0 },
 	[HL_EV_ORDER_DISPATCH] = { B(F_CASE_ID) | B(F_DEPARTMENT),
@@ -1037,4 +1037,9 @@ char *hl_reply_with(const char *id, const char *key, const char *json_text)
 char *hl_push_alert(const char *alert_json)
 {
 	return concat("{\"push\":\"alert\",\"alert\":%s}\n", alert_json ? alert_json : "null");
+}
+
+char *hl_push_ack(const char *alert_json)
+{
+	return concat("{\"push\":\"ack\",\"alert\":%s}\n", alert_json ? alert_json : "null");
 }

@@ -102,21 +102,6 @@ static void note(struct text *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "2026-11-20T01:15Z", with seconds or milliseconds only when not zero. */
-static const char *short_time(hl_ms t, char *buf, size_t len)
-{
-	size_t n = hl_format_time(t, buf, len);
-	if (n == 24 && buf[19] == '.' && buf[23] == 'Z') {
-		if (memcmp(buf + 19, ".000", 4) == 0) {
-			if (memcmp(buf + 16, ":00", 3) == 0)
-				memcpy(buf + 16, "Z", 2);
-			else
-				memcpy(buf + 19, "Z", 2);
-		}
-	}
-	return buf;
-}
-
 /* "2d", "23h20m", "90s" -> "1m30s", "1500ms": days, hours, minutes, seconds, leftover ms. */
 static const char *short_dur(int64_t ms, char *buf, size_t len)
 {
@@ -139,6 +124,40 @@ static const char *short_dur(int64_t ms, char *buf, size_t len)
 			break;
 		used += (size_t)n;
 	}
+	return buf;
+}
+
+/* A duration for people: its two largest adjacent units, "12d4h", "4h21m", "1m30s", "300ms" (floored). */
+static const char *rough_dur(int64_t ms, char *buf, size_t len)
+{
+	static const int64_t units[] = {86400000, 3600000, 60000, 1000, 1};
+	size_t i = 0;
+	while (i + 1 < sizeof units / sizeof units[0] && ms < units[i])
+		i++;
+	int64_t keep = i + 1 < sizeof units / sizeof units[0] ? units[i + 1] : 1;
+	if (i == 3)
+		keep = 1000; /* "1s", "59s": no milliseconds after whole seconds */
+	return short_dur(ms - ms % keep, buf, len);
+}
+
+/*
+ * When t is, seen from the instant `from`: "in 2h", "now", "15m ago".  Texts
+ * stored for people (history lines, alert details) say this rather than an
+ * absolute UTC time: a reader in another zone would have to convert one, and
+ * the row the text belongs to carries its own timestamp (shown in the
+ * reader's zone by hotlinectl).
+ */
+static const char *rel_time(hl_ms from, hl_ms t, char *buf, size_t len)
+{
+	char d[48];
+	int64_t diff = t > from ? t - from : from - t;
+	diff = (diff + 500) / 1000 * 1000; /* whole seconds: a timer a few ms late is still "now" */
+	if (diff == 0)
+		snprintf(buf, len, "now");
+	else if (t > from)
+		snprintf(buf, len, "in %s", rough_dur(diff, d, sizeof d));
+	else
+		snprintf(buf, len, "%s ago", rough_dur(diff, d, sizeof d));
 	return buf;
 }
 
@@ -360,7 +379,7 @@ static bool clock_arm(struct ctx *x, struct hl_case *c, enum hl_clock_kind kind,
 	k->dirty = true;
 	touch(x, c);
 	char t[32];
-	note(&x->text, "%s %s, due %s", hl_clock_kind_name(kind), verb, short_time(k->due_at, t, sizeof t));
+	note(&x->text, "%s %s, due %s", hl_clock_kind_name(kind), verb, rel_time(x->at, k->due_at, t, sizeof t));
 	backfill_settle(x, k, kind);
 	return true;
 }
@@ -399,7 +418,7 @@ static void clock_resume(struct ctx *x, struct hl_case *c, enum hl_clock_kind ki
 	k->dirty = true;
 	touch(x, c);
 	char t[32];
-	note(&x->text, "%s resumed, due %s", hl_clock_kind_name(kind), short_time(k->due_at, t, sizeof t));
+	note(&x->text, "%s resumed, due %s", hl_clock_kind_name(kind), rel_time(x->at, k->due_at, t, sizeof t));
 	backfill_settle(x, k, kind);
 }
 
@@ -448,7 +467,7 @@ static void reevaluate_clock(struct ctx *x, struct hl_case *c, enum hl_clock_kin
 	char t[32];
 	note(&x->text, "%s %s", hl_clock_kind_name(kind), paused ? "re-timed while paused" : "now due");
 	if (!paused)
-		say(&x->text, " %s", short_time(k->due_at, t, sizeof t));
+		say(&x->text, " %s", rel_time(x->at, k->due_at, t, sizeof t));
 	backfill_settle(x, k, kind);
 }
 
@@ -783,7 +802,7 @@ static void owe_callback(struct ctx *x, struct hl_case *c)
 	char t[32];
 	if (clock_owed(k))
 		note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
-		    short_time(k->due_at, t, sizeof t));
+		    rel_time(x->at, k->due_at, t, sizeof t));
 	else
 		clock_arm(x, c, HL_CK_CALLBACK, "armed");
 }
@@ -812,7 +831,7 @@ static void resolve(struct ctx *x, struct hl_case *c)
 	struct hl_clock *cb = &c->clocks[HL_CK_CALLBACK];
 	if (clock_owed(cb)) {
 		char t[32];
-		note(&x->text, "callback still owed, due %s", short_time(cb->due_at, t, sizeof t));
+		note(&x->text, "callback still owed, due %s", rel_time(x->at, cb->due_at, t, sizeof t));
 	}
 	/* every caller whose report was merged into this case is owed a call back (CONTRACT.md 6) */
 	for (size_t i = 0; i < x->w->n_merges; i++) {
@@ -1178,18 +1197,20 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 }
 
 /* The text of a clock alert: what is owed since when, and its due time. */
-static void clock_detail(const struct hl_clock *k, enum hl_clock_kind kind, bool soon, char *buf, size_t len)
+/* "callback owed for 2h, due in 30m" / "caller last updated 1d ago, due now", seen from `now`. */
+static void clock_detail(const struct hl_clock *k, enum hl_clock_kind kind, bool soon, hl_ms now, char *buf, size_t len)
 {
 	static const char *const what[] = {
-		[HL_CK_CALLBACK] = "callback owed since",
+		[HL_CK_CALLBACK] = "callback owed for",
 		[HL_CK_UPDATE] = "caller last updated",
-		[HL_CK_RESOLUTION] = "case open since",
-		[HL_CK_SURVEY] = "survey call owed since",
-		[HL_CK_REDISPATCH] = "order returned, dispatch owed since",
+		[HL_CK_RESOLUTION] = "case open for",
+		[HL_CK_SURVEY] = "survey call owed for",
+		[HL_CK_REDISPATCH] = "order returned, dispatch owed for",
 	};
-	char s[32], d[32];
-	snprintf(buf, len, "%s%s %s, due %s", soon ? "due soon: " : "", what[kind],
-	         short_time(k->started_at, s, sizeof s), short_time(k->due_at, d, sizeof d));
+	char s[48], d[48];
+	snprintf(buf, len, "%s%s %s%s, due %s", soon ? "due soon: " : "", what[kind],
+	         rough_dur(now - k->started_at, s, sizeof s), kind == HL_CK_UPDATE ? " ago" : "",
+	         rel_time(now, k->due_at, d, sizeof d));
 }
 
 void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
@@ -1211,7 +1232,7 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 	if (!k->warned && k->warn_at && k->warn_at <= now && now < k->due_at) {
 		snprintf(kindbuf, sizeof kindbuf, "%s_due_soon", name);
 		snprintf(dedupe, sizeof dedupe, "%" PRId64 ":%s:%" PRId32 ":due_soon", c->id, name, k->seq);
-		clock_detail(k, kind, true, detail, sizeof detail);
+		clock_detail(k, kind, true, now, detail, sizeof detail);
 		struct hl_alert *a = raise_alert(w, kindbuf, c, c->caller, now, dedupe, detail);
 		if (a)
 			a->due_at = k->due_at; /* escalate_at stays 0: warnings never escalate */
@@ -1224,7 +1245,7 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 
 	snprintf(kindbuf, sizeof kindbuf, "%s_overdue", name);
 	snprintf(dedupe, sizeof dedupe, "%" PRId64 ":%s:%" PRId32 ":overdue", c->id, name, k->seq);
-	clock_detail(k, kind, false, detail, sizeof detail);
+	clock_detail(k, kind, false, now, detail, sizeof detail);
 	struct hl_alert *a = raise_alert(w, kindbuf, c, c->caller, now, dedupe, detail);
 	if (a && kind == HL_CK_REDISPATCH)
 		hl_orders_tag_redispatch(w, c, a);
@@ -1341,7 +1362,12 @@ struct hl_alert *hl_rules_raise(struct hl_world *w, const char *kind, const stru
 	return raise_alert(w, kind, c, c ? c->caller : NULL, raised_at, dedupe, detail);
 }
 
-const char *hl_rules_short_time(hl_ms t, char *buf, size_t len)
+const char *hl_rules_rough_dur(int64_t ms, char *buf, size_t len)
 {
-	return short_time(t, buf, len);
+	return rough_dur(ms, buf, len);
+}
+
+const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len)
+{
+	return rel_time(from, t, buf, len);
 }

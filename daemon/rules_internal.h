@@ -29,7 +29,8 @@ void hl_rules_op_classify(struct hl_rules_op *op, struct hl_case *c);     /* cat
 bool hl_rules_clock_owed(const struct hl_clock *k); /* pending, paused or breached */
 struct hl_alert *hl_rules_raise(struct hl_world *w, const char *kind, const struct hl_case *c, hl_ms raised_at,
                                 const char *dedupe, const char *detail);
-const char *hl_rules_short_time(hl_ms t, char *buf, size_t len);
+const char *hl_rules_rough_dur(int64_t ms, char *buf, size_t len); /* "12d4h", "1m30s" */
+const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len); /* "in 2h", "now", "5m ago" */
 
 /* orders.c: a closed case's open orders stop their clocks. */
 void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at);

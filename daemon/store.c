@@ -76,7 +76,7 @@ TAILQ_HEAD(itemq, item);
 
 enum state { S_DOWN, S_CONNECTING, S_STARTUP, S_PREPARE, S_IDLE, S_LOAD, S_WRITE };
 
-enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_WEBHOOKS, ST_DONE };
+enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_WEBHOOKS, ST_REPORT_TZ, ST_DONE };
 
 /* statements of the load pipeline, in order */
 enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS,
@@ -1455,6 +1455,16 @@ static void startup_next(void)
 	case ST_WEBHOOKS:
 		startup_send(SQL_WEBHOOKS_PENDING);
 		return;
+	case ST_REPORT_TZ: { /* the figures' local days follow report.timezone (sql/017) */
+		const char *p[] = { hl->cfg->report.timezone };
+		if (!PQsendQueryParams(S.pg, "SELECT hotline.set_report_timezone($1)", 1, NULL, p, NULL, NULL, 0)) {
+			on_lost(PQerrorMessage(S.pg));
+			return;
+		}
+		if (PQflush(S.pg) == 1)
+			event_add(S.ev_write, NULL);
+		return;
+	}
 	case ST_DONE:
 		if (!PQenterPipelineMode(S.pg)) {
 			on_lost(PQerrorMessage(S.pg));
@@ -1548,6 +1558,11 @@ static void startup_results(void)
 				daemon_fatal("schema missing");
 				return;
 			}
+			if (S.step == ST_REPORT_TZ) { /* figures in another zone are no reason not to run */
+				log_server_error(4, "store: cannot set the report time zone", m);
+				PQclear(r);
+				continue;
+			}
 			log_server_error(3, "store: start-up query failed", m);
 			PQclear(r);
 			on_lost(m);
@@ -1568,6 +1583,9 @@ static void startup_results(void)
 		} else if (S.step == ST_WEBHOOKS) {
 			for (int i = 0; i < PQntuples(r); i++)
 				webhooks_resume(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+		} else if (S.step == ST_REPORT_TZ && PQgetvalue(r, 0, 0)[0] != 't') {
+			log_warn("store: report.timezone %s not set in the database (see docs/admin.md)",
+			            hl->cfg->report.timezone);
 		}
 		PQclear(r);
 	}

@@ -93,9 +93,8 @@ static void conn_sub_push(void *owner, enum sub_event what, int64_t id, const ch
                           const char *masked_json)
 {
 	(void)id, (void)masked_json; /* socket clients are trusted (Unix permissions or a token) */
-	if (what != SUB_ALERT)
-		return;               /* the contract pushes new and escalated alerts only */
-	char *line = hl_push_alert(alert_json);
+	/* new and escalated alerts, and acknowledgements so other watchers see who took it */
+	char *line = what == SUB_ACK ? hl_push_ack(alert_json) : hl_push_alert(alert_json);
 	conn_push(owner, line, strlen(line));
 	free(line);
 }

@@ -38,6 +38,7 @@ static const char *const err_codes[] = {
 	[HL_E_BUSY] = "busy",
 	[HL_E_INTERNAL] = "internal",
 	[HL_E_UNKNOWN_ORDER] = "unknown_order",
+	[HL_E_FORBIDDEN] = "forbidden",
 };
 
 /* Out-of-range values map to "internal": a reply must always carry a code. */

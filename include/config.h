@@ -131,6 +131,17 @@ struct hl_config {
 		int slots;              /* clock slots shared out between the daemons; default 64 */
 		char *name;             /* this daemon among its peers; NULL = "<host>-<pid>" */
 	} cluster;
+	/* config_people.c: the report zone, and who the socket's clients are */
+	struct {
+		char timezone[64];      /* report.timezone, else the first calendar's zone, else "UTC" */
+	} report;
+	struct {
+		char **token_names;     /* parallel to listen.tokens: { token; name; role; }; NULL = unnamed */
+		int *token_roles;       /* parallel to listen.tokens: enum hl_sock_role (roles.h); 0 = full */
+		char *unix_supervisor;  /* listen.unix_supervisor: a second Unix socket whose clients are supervisors */
+		int unix_supervisor_mode;        /* listen.unix_supervisor_mode, default 0660 */
+		char *unix_supervisor_group;     /* listen.unix_supervisor_group; NULL = leave as created */
+	} access;
 };
 
 /* The calendar work-order clocks count in: orders.calendar, else sla.calendar; NULL = wall clock. */

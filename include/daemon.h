@@ -259,6 +259,7 @@ void webhook_sign(const char *secret, const char *timestamp, const char *body, c
 
 int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
+int migrate_report_tz(const char *conninfo, const char *zone); /* hotline.set_report_timezone (017) */
 
 /* ------------------------------------------------------------ metrics.c */
 

@@ -42,6 +42,7 @@ enum hl_err {
 	HL_E_BUSY,     /* too many connections / requests in flight */
 	HL_E_INTERNAL, /* the database refused what the rules produced; nothing stored */
 	HL_E_UNKNOWN_ORDER, /* an order event names an order_id never dispatched (CONTRACT.md 6) */
+	HL_E_FORBIDDEN,     /* the connection's role may not make this request (roles.h) */
 };
 
 /* "bad_json", "bad_request", ... as on the wire */

@@ -49,5 +49,6 @@ char *hl_reply_error(const char *id /* NULL -> null */, enum hl_err code, const 
 char *hl_reply_with(const char *id, const char *key, const char *json_text);
 /* {"push":"alert","alert":<alert_json>} */
 char *hl_push_alert(const char *alert_json);
+char *hl_push_ack(const char *alert_json);   /* {"push":"ack","alert":...}: an acknowledgement, after commit */
 
 #endif

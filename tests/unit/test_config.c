@@ -422,8 +422,8 @@ Test(errors, wrong_types)
 		   "t.conf:2: sla.policies.[1]: expected a group { }, got an integer");
 	EXPECT_STR(BASE "calendars = { name = \"x\"; };", "t.conf:2: calendars: expected a list ( { ... }, ... ), got a group { }");
 	EXPECT_STR(BASE "listen = { tokens = \"abc\"; };",
-		   "t.conf:2: listen.tokens: expected an array of strings [ \"...\" ], got a string");
-	EXPECT_STR(BASE "listen = { tokens = [ 1 ]; };", "t.conf:2: listen.tokens.[0]: expected a string, got an integer");
+		   "t.conf:2: listen.tokens: must be a list of tokens: [ \"...\" ] or ( \"...\", { token; name; role; } )");
+	EXPECT_STR(BASE "listen = { tokens = [ 1 ]; };", "t.conf:2: listen.tokens.[0]: must be a string or a group { token; name; role; }");
 	EXPECT_STR(BASE "webhooks = { urls = ( \"http://a\", true ); };",
 		   "t.conf:2: webhooks.urls.[1]: expected a URL string or a group { url = \"...\"; mask_confidential = false; }, got a boolean");
 	EXPECT_STR(BASE "listen = { max_connections = 1.0; };",

@@ -353,7 +353,7 @@ Test(offered, opens_a_case_with_clocks)
 	cr_assert_not_null(strstr(d, "call c-1 offered from"), "%s", d);
 	cr_assert_not_null(strstr(d, "(queue complaints)"), "%s", d);
 	cr_assert_not_null(strstr(d, "case 100 opened"), "%s", d);
-	cr_assert_not_null(strstr(d, "resolution armed, due 2026-11-22T09:00Z"), "%s", d);
+	cr_assert_not_null(strstr(d, "resolution armed, due in 2d"), "%s", d);
 	cr_assert_not_null(strchr(d, '*'), "phone must be masked: %s", d);
 	no_full_number(d);
 	int64_t seen = 0;
@@ -545,7 +545,7 @@ Test(abandoned, arms_callback_once)
 	cr_assert_eq(cb->started_at, T0 + MIN);
 	cr_assert_eq(cb->due_at, T0 + 31 * MIN);
 	cr_assert_eq(cb->warn_at, T0 + MIN + 24 * MIN);
-	cr_assert_not_null(strstr(last_desc(f), "callback armed, due 2026-11-20T09:31Z"), "%s", last_desc(f));
+	cr_assert_not_null(strstr(last_desc(f), "callback armed, due in 30m"), "%s", last_desc(f));
 
 	/* a second abandoned call: the caller is still owed the earlier one */
 	ok(offered(f, "e3", "c-2", P1, T0 + 5 * MIN));
@@ -1385,7 +1385,7 @@ Test(fire, due_soon_then_overdue)
 	cr_assert_eq(a->escalate_at, due + 300 + 15 * MIN);
 	cr_assert_str_eq(a->caller, P1);
 	cr_assert_not_null(a->detail);
-	cr_assert_not_null(strstr(a->detail, "due 2026-11-22T09:00Z"), "%s", a->detail);
+	cr_assert_not_null(strstr(a->detail, "case open for 2d, due now"), "%s", a->detail);
 	no_full_number(a->detail);
 	cr_assert_eq(r->state, HL_CS_BREACHED);
 	cr_assert_eq(r->breached_at, due);
@@ -1448,7 +1448,7 @@ Test(fire, seconds_scale_deadlines)
 	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
 	cr_assert_eq(cb->due_at, T0 + 2500);
 	cr_assert_eq(cb->warn_at, T0 + 1500);
-	cr_assert_not_null(strstr(last_desc(f), "due 2026-11-20T09:00:02.500Z"), "%s", last_desc(f));
+	cr_assert_not_null(strstr(last_desc(f), "callback armed, due in 2s"), "%s", last_desc(f));
 	cr_assert_eq(hl_clock_next_fire(cb), T0 + 1500);
 	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 1500);
 	cr_assert_str_eq(f->w->alerts[0]->kind, "callback_due_soon");
