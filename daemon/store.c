@@ -322,10 +322,9 @@ static void send_stmt(const char *sql, int nparams, const char *const *params)
 	S.n_stmts++;
 }
 
-static void pipeline_send(void)
+/* Push what the pipeline holds to the server; the rest when the socket is writable. */
+static void pipeline_flush(void)
 {
-	if (!PQpipelineSync(S.pg) && !S.error)
-		S.error = strdup(PQerrorMessage(S.pg));
 	int f = PQflush(S.pg);
 	if (f < 0) {
 		on_lost(PQerrorMessage(S.pg));
@@ -333,6 +332,13 @@ static void pipeline_send(void)
 	}
 	if (f == 1)
 		event_add(S.ev_write, NULL);
+}
+
+static void pipeline_send(void)
+{
+	if (!PQpipelineSync(S.pg) && !S.error)
+		S.error = strdup(PQerrorMessage(S.pg));
+	pipeline_flush();
 }
 
 /* Send the load without ending its transaction: a flush request instead of a
@@ -343,22 +349,10 @@ static void pipeline_send_open(void)
 	S.load_open = true;
 	if (!PQsendFlushRequest(S.pg) && !S.error)
 		S.error = strdup(PQerrorMessage(S.pg));
-	int f = PQflush(S.pg);
-	if (f < 0) {
-		on_lost(PQerrorMessage(S.pg));
-		return;
-	}
-	if (f == 1)
-		event_add(S.ev_write, NULL);
+	pipeline_flush();
 }
 
 /* ------------------------------------------------------------ the load */
-
-
-
-
-
-
 
 static void take_batch(void)
 {
@@ -470,7 +464,8 @@ static void start_load(void)
 	for (int i = 0; i < L__COUNT; i++)
 		S.load_at[i] = -1;
 	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
-	S.load_at[L_LOCK] = S.n_stmts, send_stmt(SQL_LOCK_BATCH, 3, p_cases);
+	const char *p_lock[] = { s_cases, s_calls, s_callers, s_orders };
+	S.load_at[L_LOCK] = S.n_stmts, send_stmt(SQL_LOCK_BATCH, 4, p_lock);
 	if (has_events)
 		S.load_at[L_SEEN] = S.n_stmts, send_stmt(SQL_SEEN, 1, p_seen);
 	if (has_cases || has_calls || has_callers)

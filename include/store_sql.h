@@ -223,7 +223,7 @@ static const char SQL_REPLAY[] =
 
 /* First statement of every batch that loads: locks its callers, then its
  * cases, until COMMIT (same parameters as SQL_CASES). */
-static const char SQL_LOCK_BATCH[] = "SELECT hotline.lock_batch($1::jsonb, $2::jsonb, $3::jsonb)";
+static const char SQL_LOCK_BATCH[] = "SELECT hotline.lock_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb)";
 
 /* Clocks the batch armed in slots another daemon owns: announced in the
  * batch's transaction, so the owner hears of them exactly when they commit. */

@@ -9,9 +9,11 @@
 --   1. the callers of its events (key 1212940289, hashtext(caller)): an event
 --      that may open a case holds its caller, so two daemons can never both
 --      see "no open case" and both open one;
---   2. then the cases it names, the cases of its calls and the open cases of
---      its callers (key 1212940290, the case id): two daemons never write one
---      case from two stale copies.
+--   2. then the cases it names, the cases of its calls and of its work orders,
+--      the cases merged into its cases (a resolution arms their callbacks)
+--      and the open cases of its callers (key 1212940290, the case id): two
+--      daemons never write one case, or one of its orders, from two stale
+--      copies.
 --
 -- Callers before cases, each class in ascending order, in one statement:
 -- every transaction takes its locks in the same global order, so they cannot
@@ -21,7 +23,7 @@
 -- load pipeline (no extra round trip).  hashtext collisions only make two
 -- callers share a lock.
 
-CREATE OR REPLACE FUNCTION hotline.lock_batch(case_ids jsonb, call_ids jsonb, callers jsonb)
+CREATE OR REPLACE FUNCTION hotline.lock_batch(case_ids jsonb, call_ids jsonb, callers jsonb, order_ids jsonb)
 RETURNS int LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     k bigint;
@@ -36,6 +38,10 @@ BEGIN
             SELECT x::bigint AS id FROM jsonb_array_elements_text(case_ids) x
             UNION SELECT l.case_id FROM hotline.calls l
                   WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text(call_ids)))
+            UNION SELECT o.case_id FROM hotline.orders o
+                  WHERE o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text(order_ids)))
+            UNION SELECT m.id FROM hotline.cases m
+                  WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(case_ids) x))
             UNION SELECT c.id FROM hotline.cases c
                   WHERE c.caller = ANY (ARRAY(SELECT jsonb_array_elements_text(callers)))
                     AND c.status <> 'closed') ids
@@ -48,5 +54,5 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION hotline.lock_batch(jsonb, jsonb, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hotline.lock_batch(jsonb, jsonb, jsonb) TO hotline_daemon;
+REVOKE EXECUTE ON FUNCTION hotline.lock_batch(jsonb, jsonb, jsonb, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hotline.lock_batch(jsonb, jsonb, jsonb, jsonb) TO hotline_daemon;

@@ -500,3 +500,48 @@ HL_TEST(cluster, order_clocks_run_on_the_owner_of_their_case)
 	             "every unsigned order alerted once, whichever daemon owns its case");
 	cr_expect_eq(pushed, NCASES, "a subscriber of b saw each order alert once");
 }
+
+/* Events that name only an order (sign through one daemon, an extension
+ * request through the other, at the same moment) lock the order's case, so
+ * neither writes the order from a stale copy: both effects survive. */
+HL_TEST(cluster, order_events_through_two_daemons_lose_no_update)
+{
+	enum { ORDERS = 60 };
+	static const struct hl_e2e_opts o = {
+		.top = "cluster = { takeover = \"2s\"; }; orders = { sign = \"1h\"; reply = \"1d\"; urge_after = \"1d\"; };",
+	};
+	struct hl_d *a = hl_d_up(&o);
+	struct hl_d *b = hl_d_up_peer(a, &o);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+	int64_t now = hl_wall_ms();
+	for (int i = 0; i < ORDERS; i++) {
+		int64_t id = abandoned(ca, "or", i, now);
+		json_object *r = hl_requestf(ca, "{\"type\":\"order.dispatch\",\"id\":\"d-%d\",\"case_id\":%lld,"
+		                                 "\"department\":\"roads\",\"order_id\":\"race-%d\"}", i, (long long)id, i);
+		cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < ORDERS; i++) {
+			if (round == 0)
+				hl_sendf(ca, "{\"type\":\"order.sign\",\"id\":\"s-%d\",\"order_id\":\"race-%d\",\"by\":\"roads\"}", i, i);
+			else
+				hl_sendf(cb, "{\"type\":\"order.extend\",\"id\":\"x-%d\",\"order_id\":\"race-%d\",\"by\":\"2h\","
+				             "\"reason\":\"parts\"}", i, i);
+		}
+	}
+	/* whichever committed first, what each acknowledged must be in the row
+	 * (a sign after the extension request is refused: that is fine) */
+	int signed_ok = 0, extended_ok = 0;
+	for (int i = 0; i < ORDERS; i++) {
+		json_object *ra = hl_recv_json(ca, 20000), *rb = hl_recv_json(cb, 20000);
+		cr_assert(ra && rb, "a reply is missing");
+		signed_ok += hl_jbool(ra, "ok");
+		extended_ok += hl_jbool(rb, "ok");
+	}
+	cr_assert_gt(signed_ok + extended_ok, ORDERS, "the two daemons raced on no order");
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.orders WHERE order_id LIKE 'race-%%'"
+	                           " AND signed_at IS NOT NULL"), signed_ok, "an acknowledged sign was lost");
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.orders WHERE order_id LIKE 'race-%%'"
+	                           " AND extend_requested_at IS NOT NULL"), extended_ok,
+	             "an acknowledged extension request was lost");
+}
