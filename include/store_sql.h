@@ -57,9 +57,15 @@ static const char SQL_CALLERS[] =
 	"        WHERE c.id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))"
 	"  UNION SELECT l.caller FROM hotline.calls l"
 	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
+	/* only the calls the repeat-caller count can still see: inside the
+	 * window and after the caller's last repeat_caller alert (rules.c
+	 * count_inbound never counts a call at or before it).  At most
+	 * threshold - 1 calls per window, however many the caller made: the
+	 * cost of a number that calls all day stays flat (issue 15). */
 	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at),"
 	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
-	"        AND l.offered_at > hotline.from_ms($4::bigint) ORDER BY l.offered_at)::text"
+	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_alerted_at)"
+	"        ORDER BY l.offered_at)::text"
 	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
 
 static const char SQL_ALERTS[] =

@@ -200,12 +200,12 @@ nonce() { printf '%06d' $(( ($(date +%s%N) / 1000) % 1000000 )); }
 
 # ------------------------------------------------------------- the phases
 
-ingest() { # ingest WORKLOAD CONNS
+ingest() { # ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls)
 	db_reset
 	daemon_start
 	local out st
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "$WINDOW" \
-		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)" ${3:+--callers "$3"} ${4:+--$4})
 	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
 	record "ingest" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
 	daemon_stop

@@ -30,6 +30,14 @@
  *             order.sign -> order.reply(resolved): the work-order events'
  *             cost next to the v1 mix.
  *
+ * --callers N draws the caller of every call.offered / call.abandoned
+ * uniformly from N numbers shared by all connections (0, the default: a new
+ * caller each time); with --zipf the k-th number is drawn with probability
+ * ~ 1/k (Zipf, s = 1: the busiest number, like "withheld", makes ~6% of
+ * the calls from 50,000 numbers), so callers call again as real ones do and the repeat-
+ * caller cost can be compared with all-new callers in the same run
+ * (docs/performance.md, "Repeat callers").
+ *
  * Every id contains --nonce: ids are idempotency keys forever, so a rerun
  * against the same database must not collide with an earlier run.
  *
@@ -71,6 +79,8 @@ struct opts {
 	int conns, window, pid;
 	double duration, warmup, rate, timeout, hold;
 	long expect;
+	long callers;            /* 0: every caller new; N: drawn from N numbers */
+	bool zipf;               /* callers drawn Zipf-like rather than uniformly */
 };
 
 struct inflight {
@@ -245,6 +255,21 @@ static struct ready next_event(struct lconn *c)
 /* A caller number unique to (nonce, connection, round, which): "+9" + 18 digits. */
 static void caller_of(const struct lconn *c, uint64_t round, int which, char *buf, size_t n)
 {
+	if (c->g->o.callers > 0) {
+		/* splitmix64 of (connection, round, which): uniform over N numbers,
+		 * the same sequence for the same nonce */
+		uint64_t z = ((uint64_t)c->idx << 40) ^ (round * 2 + (uint64_t)which) ^ 0x9e3779b97f4a7c15u;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		z ^= z >> 31;
+		uint64_t k = z % (uint64_t)c->g->o.callers;
+		if (c->g->o.zipf) { /* P(k) ~ 1/(k+1): k + 1 = N^u, u uniform in [0, 1) */
+			double u = (double)(z >> 11) / 9007199254740992.0;
+			k = (uint64_t)floor(exp(u * log((double)c->g->o.callers))) - 1;
+		}
+		snprintf(buf, n, "+8%.6s%012" PRIu64, c->g->o.nonce, k);
+		return;
+	}
 	snprintf(buf, n, "+9%.6s%04d%08" PRIu64, c->g->o.nonce, c->idx % 10000, (round * 2 + (uint64_t)which) % 100000000u);
 }
 
@@ -575,7 +600,7 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: loadgen (--tcp HOST:PORT | --unix PATH) [--mode ingest|conns|lateness|stats]\n"
 	        "  ingest:   [--workload offered|mix|orders] [--conns N] [--window W] [--duration S] [--warmup S]\n"
-	        "            [--rate EVENTS_PER_S (open loop)] [--nonce DIGITS]\n"
+	        "            [--rate EVENTS_PER_S (open loop)] [--nonce DIGITS] [--callers N [--zipf]]\n"
 	        "  conns:    --conns N --pid DAEMON_PID [--hold S]\n"
 	        "  lateness: --expect N [--timeout S]\n");
 	exit(2);
@@ -588,7 +613,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{ "workload", 1, NULL, 'w' }, { "conns", 1, NULL, 'c' }, { "window", 1, NULL, 'W' },
 		{ "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'a' }, { "rate", 1, NULL, 'r' },
 		{ "nonce", 1, NULL, 'n' }, { "pid", 1, NULL, 'p' }, { "hold", 1, NULL, 'h' },
-		{ "expect", 1, NULL, 'e' }, { "timeout", 1, NULL, 'T' }, { NULL, 0, NULL, 0 },
+		{ "expect", 1, NULL, 'e' }, { "timeout", 1, NULL, 'T' },
+		{ "callers", 1, NULL, 'C' }, { "zipf", 0, NULL, 'Z' }, { NULL, 0, NULL, 0 },
 	};
 	static char nonce[16];
 	int ch;
@@ -610,6 +636,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'h': o->hold = atof(optarg); break;
 		case 'e': o->expect = atol(optarg); break;
 		case 'T': o->timeout = atof(optarg); break;
+		case 'C': o->callers = atol(optarg); break;
+		case 'Z': o->zipf = true; break;
 		default: usage();
 		}
 	}
@@ -652,11 +680,11 @@ static void print_ingest(struct gen *g)
 		sum += (double)g->lat[i];
 	printf("{\"mode\":\"ingest\",\"workload\":\"%s\",\"conns\":%d,\"window\":%d,\"rate\":%.0f,"
 	       "\"seconds\":%.1f,\"acks\":%" PRIu64 ",\"acks_per_s\":%.1f,\"errors\":%" PRIu64 ",\"duplicates\":%" PRIu64
-	       ",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f,\"conns_failed\":%d",
+	       ",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f,\"conns_failed\":%d,\"callers\":%ld,\"zipf\":%s",
 	       g->o.workload, g->o.conns, g->o.rate > 0 ? 0 : g->o.window, g->o.rate, g->o.duration, g->acks,
 	       (double)g->acks / g->o.duration, g->errors, g->dup, pct_ms(g->lat, g->n_lat, 0.50),
 	       pct_ms(g->lat, g->n_lat, 0.99), pct_ms(g->lat, g->n_lat, 0.999), pct_ms(g->lat, g->n_lat, 1.0),
-	       g->n_lat ? sum / (double)g->n_lat / 1000.0 : 0, g->n_failed);
+	       g->n_lat ? sum / (double)g->n_lat / 1000.0 : 0, g->n_failed, g->o.callers, g->o.zipf ? "true" : "false");
 	if (g->first_error[0]) {
 		json_object *s = json_object_new_string(g->first_error);
 		printf(",\"first_error\":%s", json_object_to_json_string(s));
