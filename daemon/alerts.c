@@ -22,16 +22,9 @@
 
 void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json, const char *kind, bool escalated)
 {
-	if (!escalated) {
-		static const char *const kinds[] = { "callback", "update", "resolution", "survey",
-		                                     "repeat_caller", "dissatisfied", "transfer_loop",
-		                                     "order_sign", "order_reply", "redispatch", "buck_passing", "hotspot" };
-		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-			if (strncmp(kind, kinds[i], strlen(kinds[i])) == 0) {
-				hl->stats.alerts_raised[i]++;
-				break;
-			}
-	}
+	int family = hl_alert_family_of(kind);
+	if (!escalated && family >= 0)
+		hl->stats.alerts_raised[family]++;
 	log_notice("alert: %s%s", escalated ? "escalated " : "", kind);
 	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
 }

@@ -96,9 +96,6 @@ static void render_hist(struct evbuffer *b, const struct hist *x)
 
 /* ------------------------------------------------------------- the table */
 
-static const char *const ALERT_KINDS[] = { "callback", "update", "resolution", "survey",
-					   "repeat_caller", "dissatisfied", "transfer_loop" };
-#define N_ALERT_KINDS (sizeof ALERT_KINDS / sizeof ALERT_KINDS[0])
 
 /* Labelled families: label i's value (false past the last). */
 static bool each_error(size_t i, const char **label, double *v)
@@ -122,9 +119,8 @@ static bool each_clock(size_t i, const char **label, double *v)
 
 static bool each_alert_kind(size_t i, const char **label, double *v)
 {
-	if (i >= N_ALERT_KINDS)
+	if (!(*label = hl_alert_family(i)))
 		return false;
-	*label = ALERT_KINDS[i];
 	*v = (double)hl->stats.alerts_raised[i];
 	return true;
 }
@@ -155,7 +151,7 @@ static json_object *j_alerts_group(void)
 	/* the same figures grouped, for a reader who looks for "alerts" */
 	json_object *a = json_object_new_object();
 	uint64_t raised = 0;
-	for (size_t i = 0; i < N_ALERT_KINDS; i++)
+	for (size_t i = 0; i < HL_ALERT_FAMILIES; i++)
 		raised += hl->stats.alerts_raised[i];
 	json_object_object_add(a, "raised", json_object_new_int64((int64_t)raised));
 	json_object_object_add(a, "escalated", json_object_new_int64((int64_t)hl->stats.alerts_escalated));

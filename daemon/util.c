@@ -588,3 +588,25 @@ uint64_t hl_hash_str(const char *s)
 	}
 	return h;
 }
+
+/* ---------------------------------------------------------- alert families */
+
+static const char *const ALERT_FAMILIES[HL_ALERT_FAMILIES] = {
+	"callback", "update", "resolution", "survey", "repeat_caller", "dissatisfied", "transfer_loop",
+	"order_sign", "order_reply", "redispatch", "buck_passing", "hotspot",
+};
+
+const char *hl_alert_family(size_t i)
+{
+	return i < HL_ALERT_FAMILIES ? ALERT_FAMILIES[i] : NULL;
+}
+
+int hl_alert_family_of(const char *kind)
+{
+	for (int i = 0; kind && i < HL_ALERT_FAMILIES; i++) {
+		size_t n = strlen(ALERT_FAMILIES[i]);
+		if (strncmp(kind, ALERT_FAMILIES[i], n) == 0 && (kind[n] == '\0' || kind[n] == '_'))
+			return i;
+	}
+	return -1;
+}

@@ -285,7 +285,7 @@ struct hl_stats {
 	uint64_t requests, events, duplicates, errors[16];
 	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
 	uint64_t commit_us_total, commit_us_max;
-	uint64_t alerts_raised[16], alerts_escalated, alerts_pushed;
+	uint64_t alerts_raised[HL_ALERT_FAMILIES], alerts_escalated, alerts_pushed;
 	uint64_t webhook_sent, webhook_failed, webhook_dropped;
 	uint64_t db_connects, db_failures;
 	hl_ms started_at;

@@ -258,6 +258,15 @@ struct hl_alert {
 	char department[HL_ID_MAX + 1]; /* order alerts: its department; "" otherwise */
 };
 
+/*
+ * Alert families, the one list of them: stats and /metrics count raised
+ * alerts per family, a family being the prefix of the alert's kind
+ * ("callback" counts callback_due_soon and callback_overdue).
+ */
+#define HL_ALERT_FAMILIES 12
+const char *hl_alert_family(size_t i);     /* NULL from HL_ALERT_FAMILIES on */
+int hl_alert_family_of(const char *kind);  /* its index, -1 when none */
+
 /* ----------------------------------------------------------------- helpers */
 
 /* util.c: pure helpers */

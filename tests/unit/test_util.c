@@ -550,3 +550,19 @@ Test(phone, e164_doubled_trunk_prefix_is_stable)
 	e164(&US, "1 1 202 555 0123", "+1112025550123"); /* the second 1 is kept: stable */
 	e164(&US, "+1 1 1 202 555 0123", "+1112025550123");
 }
+
+/* The one list of alert families: every kind the rules raise has one. */
+Test(alert_families, every_kind_has_its_family)
+{
+	static const char *const kinds[] = {
+		"callback_due_soon", "callback_overdue", "update_overdue", "resolution_due_soon", "survey_overdue",
+		"repeat_caller", "dissatisfied", "transfer_loop", "order_sign_overdue", "order_reply_overdue",
+		"redispatch_overdue", "redispatch_due_soon", "buck_passing", "hotspot",
+	};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		cr_assert_geq(hl_alert_family_of(kinds[i]), 0, "%s", kinds[i]);
+	cr_assert_str_eq(hl_alert_family(hl_alert_family_of("order_reply_overdue")), "order_reply");
+	cr_assert_eq(hl_alert_family_of("updates"), -1);
+	cr_assert_eq(hl_alert_family_of(NULL), -1);
+	cr_assert_null(hl_alert_family(HL_ALERT_FAMILIES));
+}
