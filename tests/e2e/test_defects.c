@@ -694,6 +694,7 @@ static const char *metric_alias(const char *key)
 		{ "pending_clocks_total", "pending_clocks" }, { "alerts_raised", "alerts" },
 		{ "alerts.raised", "alerts" },       { "alerts.escalated", "alerts_escalated" },
 		{ "alerts.pushed", "alerts_pushed" },{ "alerts.escalations_pending", "pending_clocks" },
+		{ "cluster", "cluster_slots" },      /* the cluster object: its gauges are hotlined_cluster_* */
 	};
 	for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
 		if (strcmp(alias[i][0], key) == 0)
