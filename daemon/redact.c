@@ -132,7 +132,26 @@ static bool shown_escaped(unsigned long cp)
 	return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-size_t hl_term_safe(const char *in, char *out, size_t outlen)
+/*
+ * The two ways of making text terminal-safe differ only in how an escape is
+ * spelled: readable text (hl_term_safe) names the common controls and must
+ * escape its own backslash; JSON text (hl_json_term_safe) must stay valid
+ * JSON, so everything becomes \uXXXX and a backslash is already an escape.
+ * One loop below, one table of spellings here.
+ */
+struct term_style {
+	bool escape_backslash; /* "\\" for a backslash */
+	bool named_controls;   /* \n \r \t \e for those four controls */
+	const char *control;   /* other C0 controls and DEL, given the byte */
+	const char *invalid;   /* a byte that is not valid UTF-8, given the byte */
+	const char *shown;     /* C1 controls and bidi overrides, given the code point */
+};
+
+static const struct term_style text_style = { true, true, "\\x%02X", "\\x%02X", "\\u{%04lX}" };
+/* "\ufffd" (the byte is ignored) is never needed for a valid JSON producer's output */
+static const struct term_style json_style = { false, false, "\\u%04x", "\\ufffd", "\\u%04lx" };
+
+static size_t term_safe_styled(const struct term_style *st, const char *in, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)(in ? in : "");
 	size_t need = 0, o = 0;
@@ -142,23 +161,25 @@ size_t hl_term_safe(const char *in, char *out, size_t outlen)
 		const char *piece = esc;
 		size_t plen, adv = 1;
 		unsigned long cp = 0;
-		if (*p == '\\') {
+		const char *named = NULL;
+		if (*p == '\\' && st->escape_backslash) {
 			piece = "\\\\";
 			plen = 2;
 		} else if (*p < 0x20 || *p == 0x7F) {
-			const char *named = *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : *p == '\t' ? "\\t" : *p == 0x1B ? "\\e" : NULL;
+			if (st->named_controls)
+				named = *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : *p == '\t' ? "\\t" : *p == 0x1B ? "\\e" : NULL;
 			if (named)
 				piece = named, plen = 2;
 			else
-				plen = (size_t)snprintf(esc, sizeof esc, "\\x%02X", *p);
+				plen = (size_t)snprintf(esc, sizeof esc, st->control, *p);
 		} else if (*p < 0x80) {
 			piece = (const char *)p;
 			plen = 1;
 		} else if ((adv = utf8_seq(p, &cp)) == 0) {
 			adv = 1;
-			plen = (size_t)snprintf(esc, sizeof esc, "\\x%02X", *p);
+			plen = (size_t)snprintf(esc, sizeof esc, st->invalid, *p);
 		} else if (shown_escaped(cp)) {
-			plen = (size_t)snprintf(esc, sizeof esc, "\\u{%04lX}", cp);
+			plen = (size_t)snprintf(esc, sizeof esc, st->shown, cp);
 		} else {
 			piece = (const char *)p;
 			plen = adv;
@@ -177,40 +198,12 @@ size_t hl_term_safe(const char *in, char *out, size_t outlen)
 	return need;
 }
 
+size_t hl_term_safe(const char *in, char *out, size_t outlen)
+{
+	return term_safe_styled(&text_style, in, out, outlen);
+}
+
 size_t hl_json_term_safe(const char *in, char *out, size_t outlen)
 {
-	const unsigned char *p = (const unsigned char *)(in ? in : "");
-	size_t need = 0, o = 0;
-	bool full = false;
-	while (*p) {
-		char esc[16];
-		const char *piece = esc;
-		size_t plen, adv = 1;
-		unsigned long cp = 0;
-		if (*p < 0x20 || *p == 0x7F) {
-			plen = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
-		} else if (*p < 0x80) {
-			piece = (const char *)p;
-			plen = 1;
-		} else if ((adv = utf8_seq(p, &cp)) == 0) {
-			adv = 1;
-			plen = (size_t)snprintf(esc, sizeof esc, "\\ufffd"); /* never from a valid JSON producer */
-		} else if (shown_escaped(cp)) {
-			plen = (size_t)snprintf(esc, sizeof esc, "\\u%04lx", cp);
-		} else {
-			piece = (const char *)p;
-			plen = adv;
-		}
-		need += plen;
-		if (!full && out && o + plen < outlen) {
-			memcpy(out + o, piece, plen);
-			o += plen;
-		} else {
-			full = true;
-		}
-		p += adv;
-	}
-	if (out && outlen)
-		out[o] = '\0';
-	return need;
+	return term_safe_styled(&json_style, in, out, outlen);
 }
