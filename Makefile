@@ -35,7 +35,9 @@ endif
 CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/protocol.c daemon/calendar.c daemon/redact.c \
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c daemon/slots.c \
              daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c \
-             daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c))
+             daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c \
+             daemon/rules_text.c daemon/rules_check.c daemon/rules_clocks.c daemon/rules_alerts.c \
+             daemon/protocol_scan.c daemon/protocol_reply.c))
 CTL_SRC   := $(wildcard daemon/ctl_*.c)
 SHELL_SRC := $(filter-out $(CORE_SRC) $(CTL_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)

@@ -1,10 +1,11 @@
 /*
  * protocol.c - the wire format: one JSON line in, a validated struct
- * hl_event out; reply and push lines out.  Pure: no I/O, no global state.
+ * hl_event out (reply and push lines out: protocol_reply.c).  Pure: no I/O,
+ * no global state.
  *
  * Parsing a request happens in four steps:
  *
- *   1. A strict RFC 8259 scan of the raw bytes (scan_*).  json-c, even with
+ *   1. A strict RFC 8259 scan of the raw bytes (protocol_scan.c).  json-c, even with
  *      JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8, accepts things that
  *      are not JSON and that PostgreSQL's jsonb refuses: 'single quoted'
  *      strings, NaN and Infinity, raw control characters in strings, lone
@@ -49,8 +50,7 @@
  *     It never contains a phone number, and echoes at most a short,
  *     sanitized piece of the request (the unknown type name).
  *
- * Replies are built with json-c (quoting is then always right), printed with
- * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, one line, "\n".
+ * Replies and push lines are written by protocol_reply.c.
  */
 #include "protocol.h"
 
@@ -62,16 +62,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_MAX_DEPTH 32   /* objects/arrays nested deeper are refused */
+#include "protocol_internal.h"
+
 #define IDENT_MAX 128       /* id, call_id, agent, ... */
 #define TEXT_MAX 4096       /* notes, summaries, tokens */
-#define ECHO_MAX 48         /* bytes of request text echoed in a message */
-/* PostgreSQL numeric limits (src/backend/utils/adt/numeric.c): the exponent
- * of the input, the decimal weight and the display scale. */
-#define PG_NUMERIC_EXP_LIMIT (INT_MAX / 2)
-#define PG_NUMERIC_DWEIGHT_MAX 131071
-#define PG_NUMERIC_DSCALE_MAX 16383
-#define PRINT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ------------------------------------------------------------ messages */
 
@@ -86,413 +80,6 @@ static enum hl_err fail(struct hl_error *err, enum hl_err code, const char *fmt,
 	va_end(ap);
 	err->code = code;
 	return code;
-}
-
-/*
- * Copy at most ECHO_MAX bytes of request text for a message: control
- * characters become '?', a cut never splits a UTF-8 sequence, and "..."
- * marks a cut.  The input is valid UTF-8 (the scan checked it).
- */
-static void echo_text(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	size_t n = len;
-	bool cut = false;
-	if (n > ECHO_MAX) {
-		n = ECHO_MAX;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-		cut = true;
-	}
-	if (n + 4 > dstlen)
-		n = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[o++] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-	}
-	if (cut && o + 4 <= dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-}
-
-/* ------------------------------------------------- step 1: strict scan */
-
-struct scan {
-	const unsigned char *p, *end, *start;
-	int depth;
-	const char *why;               /* first syntax error, NULL while fine */
-	const unsigned char *key;      /* raw text of the current top-level key */
-	size_t key_len;
-	bool nul;                      /* a string decodes to one containing U+0000 */
-	char nul_field[ECHO_MAX + 4];  /* the top-level key it is under (raw) */
-	bool bignum;                   /* a number PostgreSQL's numeric cannot hold */
-	char bignum_field[ECHO_MAX + 4];
-};
-
-static bool scan_value(struct scan *sc);
-
-static bool scan_fail(struct scan *sc, const char *why)
-{
-	if (!sc->why)
-		sc->why = why;
-	return false;
-}
-
-/* A structural token was expected: say so, or that the line ended first. */
-static bool scan_expected(struct scan *sc, const char *why)
-{
-	return scan_fail(sc, sc->p >= sc->end ? "unexpected end of line" : why);
-}
-
-static void skip_ws(struct scan *sc)
-{
-	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
-		sc->p++;
-}
-
-static void note_nul(struct scan *sc, const unsigned char *field, size_t len)
-{
-	if (sc->nul)
-		return;
-	sc->nul = true;
-	if (len == 0) {
-		strcpy(sc->nul_field, "\"\"");
-		return;
-	}
-	echo_text(sc->nul_field, sizeof sc->nul_field, (const char *)field, len);
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "\uXXXX" at sc->p -> the code unit, or -1. */
-static long scan_u_escape(struct scan *sc)
-{
-	if (sc->end - sc->p < 6 || sc->p[0] != '\\' || sc->p[1] != 'u')
-		return -1;
-	long v = 0;
-	for (int i = 2; i < 6; i++) {
-		int h = hex_value(sc->p[i]);
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	sc->p += 6;
-	return v;
-}
-
-/* A backslash escape; surrogates must come as a high-low pair. */
-static bool scan_escape(struct scan *sc, bool *has_nul)
-{
-	if (sc->end - sc->p < 2)
-		return scan_fail(sc, "unterminated string");
-	if (sc->p[1] != '\0' && strchr("\"\\/bfnrt", sc->p[1])) {
-		sc->p += 2;
-		return true;
-	}
-	if (sc->p[1] != 'u')
-		return scan_fail(sc, "invalid escape in string");
-	long u = scan_u_escape(sc);
-	if (u < 0)
-		return scan_fail(sc, "invalid \\u escape in string");
-	if (u == 0)
-		*has_nul = true;
-	if (u >= 0xDC00 && u <= 0xDFFF)
-		return scan_fail(sc, "unpaired surrogate in \\u escape");
-	if (u >= 0xD800 && u <= 0xDBFF) {
-		long lo = scan_u_escape(sc);
-		if (lo < 0xDC00 || lo > 0xDFFF)
-			return scan_fail(sc, "unpaired surrogate in \\u escape");
-	}
-	return true;
-}
-
-/*
- * One multi-byte UTF-8 sequence, strictly (RFC 3629): no overlong forms, no
- * surrogates, nothing above U+10FFFF.
- */
-static bool scan_utf8(struct scan *sc)
-{
-	const unsigned char *p = sc->p;
-	unsigned char c = p[0];
-	int n;
-	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 1;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		n = 2;
-		if (c == 0xE0)
-			lo = 0xA0;
-		if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 3;
-		if (c == 0xF0)
-			lo = 0x90;
-		if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return scan_fail(sc, "invalid UTF-8");
-	if (sc->end - p <= n)
-		return scan_fail(sc, "invalid UTF-8");
-	if (p[1] < lo || p[1] > hi)
-		return scan_fail(sc, "invalid UTF-8");
-	for (int i = 2; i <= n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return scan_fail(sc, "invalid UTF-8");
-	sc->p += n + 1;
-	return true;
-}
-
-/* A string at sc->p (on its opening quote). */
-static bool scan_string(struct scan *sc, bool *has_nul)
-{
-	*has_nul = false;
-	sc->p++;
-	while (sc->p < sc->end) {
-		unsigned char c = *sc->p;
-		if (c == '"') {
-			sc->p++;
-			return true;
-		}
-		if (c < 0x20)
-			return scan_fail(sc, "control character in string");
-		if (c == '\\') {
-			if (!scan_escape(sc, has_nul))
-				return false;
-		} else if (c < 0x80) {
-			sc->p++;
-		} else if (!scan_utf8(sc)) {
-			return false;
-		}
-	}
-	return scan_fail(sc, "unterminated string");
-}
-
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-
-static bool scan_digits(struct scan *sc)
-{
-	if (sc->p >= sc->end || !is_digit(*sc->p))
-		return scan_fail(sc, "invalid number");
-	while (sc->p < sc->end && is_digit(*sc->p))
-		sc->p++;
-	return true;
-}
-
-/* The top-level field of a number PostgreSQL cannot store (first one wins). */
-static void note_bignum(struct scan *sc)
-{
-	if (sc->bignum)
-		return;
-	sc->bignum = true;
-	if (sc->depth == 0 || sc->key_len == 0)
-		strcpy(sc->bignum_field, "\"\"");
-	else
-		echo_text(sc->bignum_field, sizeof sc->bignum_field, (const char *)sc->key, sc->key_len);
-}
-
-/*
- * Would PostgreSQL's numeric_in take this number?  Mirrors set_var_from_str
- * and make_result (PostgreSQL 15): the exponent must lie strictly within
- * +-INT_MAX/2; the display scale (digits after the point, exponent applied,
- * at least 0) at most 16383, even for zero; and for a non-zero value the
- * decimal weight (position of the first significant digit, 0 = units) at
- * most 131071 (base-10000 weight 32767).  `first_nz` is that position
- * before the exponent, or INT_MIN when every digit is zero.
- */
-static bool numeric_fits(size_t frac_digits, long long first_nz, long long exponent)
-{
-	if (exponent >= PG_NUMERIC_EXP_LIMIT || exponent <= -PG_NUMERIC_EXP_LIMIT)
-		return false;
-	long long scale = (long long)frac_digits - exponent;
-	if (scale > PG_NUMERIC_DSCALE_MAX)
-		return false;
-	return first_nz == LLONG_MIN || first_nz + exponent <= PG_NUMERIC_DWEIGHT_MAX;
-}
-
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ; what follows is the caller's business */
-static bool scan_number(struct scan *sc)
-{
-	const unsigned char *mark;
-	size_t frac_digits = 0;
-	long long first_nz = LLONG_MIN, exponent = 0;
-	if (*sc->p == '-')
-		sc->p++;
-	if (sc->p < sc->end && *sc->p == '0')
-		sc->p++;
-	else {
-		mark = sc->p;
-		if (!scan_digits(sc))
-			return false;
-		first_nz = (long long)(sc->p - mark) - 1; /* no leading zeros in JSON */
-	}
-	if (sc->p < sc->end && *sc->p == '.') {
-		sc->p++;
-		mark = sc->p;
-		if (!scan_digits(sc))
-			return false;
-		frac_digits = (size_t)(sc->p - mark);
-		for (const unsigned char *d = mark; first_nz == LLONG_MIN && d < sc->p; d++)
-			if (*d != '0')
-				first_nz = -(long long)(d - mark) - 1;
-	}
-	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
-		sc->p++;
-		int sign = 1;
-		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
-			sign = *sc->p++ == '-' ? -1 : 1;
-		mark = sc->p;
-		if (!scan_digits(sc))
-			return false;
-		for (const unsigned char *d = mark; d < sc->p; d++)
-			if (exponent <= PG_NUMERIC_EXP_LIMIT) /* saturate: anything this big is refused anyway */
-				exponent = exponent * 10 + (*d - '0');
-		exponent *= sign;
-	}
-	if (!numeric_fits(frac_digits, first_nz, exponent))
-		note_bignum(sc);
-	return true;
-}
-
-static bool scan_literal(struct scan *sc, const char *word)
-{
-	size_t n = strlen(word);
-	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
-		return scan_fail(sc, "unexpected character");
-	sc->p += n;
-	return true;
-}
-
-static bool scan_object(struct scan *sc)
-{
-	if (++sc->depth > JSON_MAX_DEPTH)
-		return scan_fail(sc, "nesting too deep");
-	sc->p++;
-	skip_ws(sc);
-	if (sc->p < sc->end && *sc->p == '}') {
-		sc->p++;
-		sc->depth--;
-		return true;
-	}
-	for (;;) {
-		if (sc->p >= sc->end || *sc->p != '"')
-			return scan_expected(sc, "expected a string key");
-		const unsigned char *k = sc->p + 1;
-		bool has_nul;
-		if (!scan_string(sc, &has_nul))
-			return false;
-		if (sc->depth == 1) {
-			sc->key = k;
-			sc->key_len = (size_t)(sc->p - 1 - k);
-		}
-		if (has_nul) /* a key with U+0000: name the top-level key it is or is under */
-			note_nul(sc, sc->key, sc->key_len);
-		skip_ws(sc);
-		if (sc->p >= sc->end || *sc->p != ':')
-			return scan_expected(sc, "expected ':'");
-		sc->p++;
-		if (!scan_value(sc))
-			return false;
-		skip_ws(sc);
-		if (sc->p < sc->end && *sc->p == ',') {
-			sc->p++;
-			skip_ws(sc);
-			continue;
-		}
-		if (sc->p < sc->end && *sc->p == '}') {
-			sc->p++;
-			sc->depth--;
-			return true;
-		}
-		return scan_expected(sc, "expected ',' or '}'");
-	}
-}
-
-static bool scan_array(struct scan *sc)
-{
-	if (++sc->depth > JSON_MAX_DEPTH)
-		return scan_fail(sc, "nesting too deep");
-	sc->p++;
-	skip_ws(sc);
-	if (sc->p < sc->end && *sc->p == ']') {
-		sc->p++;
-		sc->depth--;
-		return true;
-	}
-	for (;;) {
-		if (!scan_value(sc))
-			return false;
-		skip_ws(sc);
-		if (sc->p < sc->end && *sc->p == ',') {
-			sc->p++;
-			continue;
-		}
-		if (sc->p < sc->end && *sc->p == ']') {
-			sc->p++;
-			sc->depth--;
-			return true;
-		}
-		return scan_expected(sc, "expected ',' or ']'");
-	}
-}
-
-static bool scan_value(struct scan *sc)
-{
-	skip_ws(sc);
-	if (sc->p >= sc->end)
-		return scan_fail(sc, "unexpected end of line");
-	switch (*sc->p) {
-	case '{':
-		return scan_object(sc);
-	case '[':
-		return scan_array(sc);
-	case '"': {
-		bool has_nul;
-		if (!scan_string(sc, &has_nul))
-			return false;
-		if (has_nul)
-			note_nul(sc, sc->key, sc->key_len);
-		return true;
-	}
-	case 't':
-		return scan_literal(sc, "true");
-	case 'f':
-		return scan_literal(sc, "false");
-	case 'n':
-		return scan_literal(sc, "null");
-	default:
-		if (*sc->p == '-' || is_digit(*sc->p))
-			return scan_number(sc);
-		return scan_fail(sc, "unexpected character");
-	}
-}
-
-/* The whole line: one object, whitespace around it, nothing else. */
-static bool scan_line(struct scan *sc, const char *line, size_t len)
-{
-	memset(sc, 0, sizeof *sc);
-	sc->start = sc->p = (const unsigned char *)line;
-	sc->end = sc->p + len;
-	skip_ws(sc);
-	if (sc->p >= sc->end || *sc->p != '{')
-		return scan_fail(sc, "the request must be a JSON object");
-	if (!scan_object(sc))
-		return false;
-	skip_ws(sc);
-	if (sc->p != sc->end)
-		return scan_fail(sc, "trailing characters after the object");
-	return true;
 }
 
 /* ------------------------------------------------- step 3: the fields */
@@ -789,7 +376,7 @@ static enum hl_err take_type(struct json_object *o, struct hl_event *ev, struct 
 	enum hl_type t = strlen(s) == len ? hl_type_from_name(s) : HL_T_NONE;
 	if (t == HL_T_NONE) {
 		char echo[ECHO_MAX + 4];
-		echo_text(echo, sizeof echo, s, len);
+		hl_proto_echo_text(echo, sizeof echo, s, len);
 		return fail(err, HL_E_UNKNOWN_TYPE, "type: unknown type '%s'", echo);
 	}
 	ev->type = t;
@@ -825,7 +412,7 @@ static enum hl_err take_backfill(struct json_object *o, struct hl_event *ev, str
 	return HL_OK;
 }
 
-static enum hl_err take_request(struct json_object *o, const struct scan *sc, struct hl_event *ev,
+static enum hl_err take_request(struct json_object *o, const struct hl_scan *sc, struct hl_event *ev,
                                 struct hl_error *err)
 {
 	enum hl_err rc = take_id(o, ev, err);
@@ -879,8 +466,8 @@ enum hl_err hl_parse_request(const char *line, size_t len, hl_ms now, struct hl_
 	if (len >= INT_MAX)
 		return fail(err, HL_E_TOO_LARGE, "request: line too long");
 
-	struct scan sc;
-	if (!scan_line(&sc, line ? line : "", len))
+	struct hl_scan sc;
+	if (!hl_scan_line(&sc, line ? line : "", len))
 		return fail(err, HL_E_BAD_JSON, "invalid JSON at byte %zu: %s",
 		            (size_t)(sc.p - sc.start), sc.why);
 
@@ -918,128 +505,4 @@ void hl_event_free(struct hl_event *ev)
 		*strs[i] = NULL;
 	}
 	ev->line_len = 0;
-}
-
-/* ---------------------------------------------------------------- replies */
-
-/* json-c text of o plus "\n", malloc'd; consumes o. */
-static char *finish(struct json_object *o)
-{
-	if (!o)
-		return NULL;
-	size_t len;
-	const char *s = json_object_to_json_string_length(o, PRINT_FLAGS, &len);
-	char *out = s ? malloc(len + 2) : NULL;
-	if (out) {
-		memcpy(out, s, len);
-		out[len] = '\n';
-		out[len + 1] = '\0';
-	}
-	json_object_put(o);
-	return out;
-}
-
-/* {"id":<id or null>,"ok":<ok>} as a json-c object to add to. */
-static struct json_object *reply_head(const char *id, bool ok)
-{
-	struct json_object *o = json_object_new_object();
-	if (!o)
-		return NULL;
-	json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
-	json_object_object_add(o, "ok", json_object_new_boolean(ok));
-	return o;
-}
-
-char *hl_reply_ok(const char *id)
-{
-	return finish(reply_head(id, true));
-}
-
-char *hl_reply_case(const char *id, int64_t case_id, bool duplicate)
-{
-	struct json_object *o = reply_head(id, true);
-	if (!o)
-		return NULL;
-	if (duplicate)
-		json_object_object_add(o, "duplicate", json_object_new_boolean(true));
-	json_object_object_add(o, "case_id", json_object_new_int64(case_id));
-	return finish(o);
-}
-
-char *hl_reply_order(const char *id, int64_t case_id, const char *order_id, bool duplicate)
-{
-	struct json_object *o = reply_head(id, true);
-	if (!o)
-		return NULL;
-	if (duplicate)
-		json_object_object_add(o, "duplicate", json_object_new_boolean(true));
-	json_object_object_add(o, "case_id", json_object_new_int64(case_id));
-	if (order_id && order_id[0])
-		json_object_object_add(o, "order_id", json_object_new_string(order_id));
-	return finish(o);
-}
-
-char *hl_reply_error(const char *id, enum hl_err code, const char *message)
-{
-	struct json_object *o = reply_head(id, false);
-	struct json_object *e = json_object_new_object();
-	if (!o || !e) {
-		json_object_put(o);
-		json_object_put(e);
-		return NULL;
-	}
-	json_object_object_add(e, "code", json_object_new_string(hl_err_code(code)));
-	json_object_object_add(e, "message", json_object_new_string(message ? message : ""));
-	json_object_object_add(o, "error", e);
-	return finish(o);
-}
-
-/* A JSON string literal for s ("null" for NULL), malloc'd. */
-static char *quote(const char *s)
-{
-	if (!s)
-		return strdup("null");
-	struct json_object *o = json_object_new_string(s);
-	if (!o)
-		return NULL;
-	const char *q = json_object_to_json_string_ext(o, PRINT_FLAGS);
-	char *out = q ? strdup(q) : NULL;
-	json_object_put(o);
-	return out;
-}
-
-/* printf into a fresh buffer: the pieces are already valid JSON text. */
-static char *concat(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *concat(const char *fmt, ...)
-{
-	va_list ap;
-	char *out = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&out, fmt, ap) < 0)
-		out = NULL;
-	va_end(ap);
-	return out;
-}
-
-char *hl_reply_with(const char *id, const char *key, const char *json_text)
-{
-	char *qid = quote(id);
-	char *qkey = quote(key ? key : "");
-	char *out = NULL;
-	if (qid && qkey)
-		out = concat("{\"id\":%s,\"ok\":true,%s:%s}\n", qid, qkey, json_text ? json_text : "null");
-	free(qid);
-	free(qkey);
-	return out;
-}
-
-char *hl_push_alert(const char *alert_json)
-{
-	return concat("{\"push\":\"alert\",\"alert\":%s}\n", alert_json ? alert_json : "null");
-}
-
-char *hl_push_ack(const char *alert_json)
-{
-	return concat("{\"push\":\"ack\",\"alert\":%s}\n", alert_json ? alert_json : "null");
 }

@@ -23,8 +23,9 @@ FUZZ_HDRS    := $(wildcard include/*.h)
 $(FUZZ_DIR):
 	mkdir -p $@
 
-$(FUZZ_DIR)/fuzz_protocol: tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/util.c $(FUZZ_HDRS) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/util.c \
+FUZZ_PROTOCOL_SRC := daemon/protocol.c daemon/protocol_scan.c daemon/protocol_reply.c daemon/util.c
+$(FUZZ_DIR)/fuzz_protocol: tests/fuzz/fuzz_protocol.c $(FUZZ_PROTOCOL_SRC) daemon/protocol_internal.h $(FUZZ_HDRS) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_protocol.c $(FUZZ_PROTOCOL_SRC) \
 		$$(pkg-config --cflags --libs json-c)
 
 $(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config_orders.c daemon/util.c \

@@ -4,7 +4,8 @@
  *
  * Build and run (seed corpus in tests/fuzz/corpus/protocol):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE -Iinclude \
- *     tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/util.c \
+ *     tests/fuzz/fuzz_protocol.c daemon/protocol.c daemon/protocol_scan.c \
+ *     daemon/protocol_reply.c daemon/util.c \
  *     $(pkg-config --cflags --libs json-c) -o /tmp/fz
  *   /tmp/fz -max_total_time=60 tests/fuzz/corpus/protocol
  *

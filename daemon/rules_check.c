@@ -1,0 +1,141 @@
+/*
+ * rules_check.c - phase one of applying an event (pure): find everything the
+ * event names in the world and validate it, filling a struct hl_rules_plan,
+ * without touching anything.
+ *
+ * Separate from rules.c because this phase must never change the world: only
+ * when every check has passed does rules.c mutate anything, so a refused
+ * event leaves the world exactly as it found it (answered bad_request or
+ * unknown_* naming the field) and an accepted one applies completely.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rules_internal.h"
+
+static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof out->message, fmt, ap);
+	va_end(ap);
+	out->err = e;
+	return false;
+}
+
+/* ----------------------------------------------------------- checks */
+
+static bool need_case(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_outcome *out)
+{
+	if (x->ev->case_id <= 0)
+		return fail(out, HL_E_BAD_REQUEST, "case_id: missing");
+	p->cs = hl_world_case(x->w, x->ev->case_id);
+	if (!p->cs)
+		return fail(out, HL_E_UNKNOWN_CASE, "case_id: no case %" PRId64, x->ev->case_id);
+	p->case_id = p->cs->id;
+	return true;
+}
+
+static bool not_closed(const struct hl_rules_plan *p, struct hl_outcome *out)
+{
+	if (p->cs->status == HL_ST_CLOSED)
+		return fail(out, HL_E_BAD_REQUEST, "case_id: case %" PRId64 " is closed", p->cs->id);
+	return true;
+}
+
+static bool need_field(const char *value, const char *name, struct hl_outcome *out)
+{
+	if (!value || !value[0])
+		return fail(out, HL_E_BAD_REQUEST, "%s: missing", name);
+	return true;
+}
+
+/*
+ * The call an event names.  An unseen call is an error unless `may_offer` and
+ * the event carries the caller: then the event first does what call.offered
+ * does, which needs the caller's open case or a reserved id for a new one.
+ */
+static bool find_call(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_outcome *out, bool may_offer)
+{
+	const struct hl_event *ev = x->ev;
+	if (!need_field(ev->call_id, "call_id", out))
+		return false;
+	p->call = hl_world_call(x->w, ev->call_id);
+	if (p->call) {
+		p->case_id = p->call->case_id;
+		p->cs = hl_world_case(x->w, p->call->case_id);
+		if (!p->cs && ev->type != HL_EV_CALL_OFFERED)
+			return fail(out, HL_E_INTERNAL, "case_id: case %" PRId64 " of call '%.64s' is not loaded",
+			            p->call->case_id, ev->call_id);
+		return true;
+	}
+	if (!may_offer || !ev->caller[0])
+		return fail(out, HL_E_UNKNOWN_CALL, "call_id: no call '%.128s'", ev->call_id);
+	p->offer = true;
+	p->cs = hl_world_open_case_of(x->w, ev->caller);
+	if (!p->cs && hl_world_free_id_count(x->w) == 0)
+		return fail(out, HL_E_INTERNAL, "no case id reserved");
+	return true;
+}
+
+static bool check_result(const char *result, struct hl_outcome *out)
+{
+	static const char *const ok[] = {"reached", "no_answer", "busy", "failed"};
+	if (!need_field(result, "result", out))
+		return false;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strcmp(result, ok[i]) == 0)
+			return true;
+	return fail(out, HL_E_BAD_REQUEST, "result: must be reached, no_answer, busy or failed");
+}
+
+/* Phase one: find and validate everything; touches nothing. */
+bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_outcome *out)
+{
+	const struct hl_event *ev = x->ev;
+	switch (ev->type) {
+	case HL_EV_CALL_OFFERED:
+		return need_field(ev->caller, "caller", out) && find_call(x, p, out, true);
+	case HL_EV_CALL_ANSWERED:
+		return find_call(x, p, out, false);
+	case HL_EV_CALL_ABANDONED:
+	case HL_EV_VOICEMAIL_LEFT:
+		return find_call(x, p, out, true);
+	case HL_EV_CALL_ENDED:
+		return need_field(ev->outcome, "outcome", out) && find_call(x, p, out, false);
+	case HL_EV_CALLBACK_ATTEMPT:
+		return check_result(ev->result, out) && need_case(x, p, out);
+	case HL_EV_CASE_UPDATE:
+	case HL_EV_CASE_CLOSE:
+	case HL_EV_CASE_REOPEN:
+		return need_case(x, p, out);
+	case HL_EV_CASE_TRANSFER:
+		return need_field(ev->department, "department", out) && need_case(x, p, out) && not_closed(p, out);
+	case HL_EV_CASE_RESOLVE:
+	case HL_EV_CASE_HOLD:
+		return need_case(x, p, out) && not_closed(p, out);
+	case HL_EV_CASE_RESUME:
+		if (!need_case(x, p, out) || !not_closed(p, out))
+			return false;
+		if (!p->cs->on_hold)
+			return fail(out, HL_E_BAD_REQUEST, "case_id: case %" PRId64 " is not on hold", p->cs->id);
+		return true;
+	case HL_EV_SURVEY_RESULT:
+		if (ev->score < 1 || ev->score > 5)
+			return fail(out, HL_E_BAD_REQUEST, "score: must be 1..5");
+		return need_case(x, p, out);
+	case HL_CMD_ALERT_ACK:
+		if (ev->alert_id <= 0)
+			return fail(out, HL_E_BAD_REQUEST, "alert_id: missing");
+		p->alert = hl_world_alert(x->w, ev->alert_id);
+		if (!p->alert)
+			return fail(out, HL_E_UNKNOWN_ALERT, "alert_id: no alert %" PRId64, ev->alert_id);
+		p->case_id = p->alert->case_id;
+		return true;
+	default:
+		return fail(out, HL_E_UNKNOWN_TYPE, "type: not an event the rules handle");
+	}
+}

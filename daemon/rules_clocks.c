@@ -1,0 +1,275 @@
+/*
+ * rules_clocks.c - the clock state machine of a case (pure): arm, meet,
+ * stop, pause and resume a clock, re-time the running clocks when the case
+ * changes policy, settle a history import's past deadlines, and the time a
+ * clock's timer is next due.
+ *
+ * Separate from rules.c (which decides, per event, WHICH of these apply) so
+ * that the states of struct hl_clock and the calendar arithmetic of its
+ * deadlines (hl_deadline, hl_cal_add, hl_cal_between: business hours,
+ * holidays, N working days) live in one place; the work-order rules
+ * (orders.c) reach the same helpers through rules_internal.h.  Each helper
+ * appends what it did to the event's description, so hotline.case_events
+ * tells the story of every deadline.  docs/rules.md has the state diagram.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "rules_internal.h"
+
+/* ------------------------------------------------------------- policy */
+
+const struct hl_policy *hl_rules_policy_of(const struct hl_rules_ctx *x, const struct hl_case *c)
+{
+	return hl_config_policy(x->cfg, c->category, c->priority);
+}
+
+static int64_t allowed_for(const struct hl_policy *p, enum hl_clock_kind k)
+{
+	switch (k) {
+	case HL_CK_CALLBACK: return p->callback_ms;
+	case HL_CK_UPDATE: return p->update_ms;
+	case HL_CK_RESOLUTION: return p->resolution_ms;
+	case HL_CK_SURVEY: return p->survey_ms;
+	case HL_CK_REDISPATCH: return p->redispatch_ms;
+	default: return 0;
+	}
+}
+
+/* The calendar a clock counts in; NULL (wall clock) for "" or an unknown name. */
+static const struct hl_calendar *calendar_of(const struct hl_config *cfg, const char *name)
+{
+	return name && name[0] ? hl_config_calendar(cfg, name) : NULL;
+}
+
+int64_t hl_rules_nonneg(int64_t v)
+{
+	return v < 0 ? 0 : v;
+}
+
+/* The calendar name a clock of this kind counts in under policy p: the
+ * redispatch clock belongs to the work orders and uses their calendar. */
+static const char *calendar_name_for(const struct hl_config *cfg, const struct hl_policy *p, enum hl_clock_kind k)
+{
+	if (k == HL_CK_REDISPATCH)
+		return cfg->orders.calendar[0] ? cfg->orders.calendar : cfg->sla.calendar;
+	return p->calendar;
+}
+
+/* The time a span allows from `start`: itself, or for N working days the open
+ * time until their end (what due-soon warnings and hold/resume work with). */
+static int64_t span_allowed(const struct hl_calendar *cal, hl_ms start, int64_t span)
+{
+	if (!hl_span_is_wd(span))
+		return span;
+	hl_ms due = hl_deadline(cal, start, span);
+	return due == INT64_MAX ? INT64_MAX / 4 : hl_rules_nonneg(hl_cal_between(cal, start, due));
+}
+
+/* -------------------------------------------------------------- clocks */
+
+hl_ms hl_clock_next_fire(const struct hl_clock *c)
+{
+	if (!c || c->state != HL_CS_PENDING)
+		return 0;
+	return (c->warn_at && !c->warned) ? c->warn_at : c->due_at;
+}
+
+/* Pending or paused: the clock is running (or will again after a hold). */
+static bool clock_running(const struct hl_clock *k)
+{
+	return k->state == HL_CS_PENDING || k->state == HL_CS_PAUSED;
+}
+
+/* Running or breached: whatever it measures is still owed. */
+bool hl_rules_clock_owed(const struct hl_clock *k)
+{
+	return clock_running(k) || k->state == HL_CS_BREACHED;
+}
+
+void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	if (!hl_rules_clock_owed(k))
+		return;
+	k->state = HL_CS_STOPPED;
+	k->paused_at = 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	hl_rules_note(&x->text, "%s stopped", hl_clock_kind_name(kind));
+}
+
+void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	if (!hl_rules_clock_owed(k))
+		return;
+	bool late = k->state == HL_CS_BREACHED;
+	k->state = HL_CS_MET;
+	k->met_at = x->at;
+	k->paused_at = 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	hl_rules_note(&x->text, "%s met%s", hl_clock_kind_name(kind), late ? " (late)" : "");
+}
+
+/*
+ * A history import ("backfill": true, CONTRACT 8): a deadline that had already
+ * passed when the event was received is recorded breached at its due time
+ * right here, and a passed warning point as warned, so no timer ever fires
+ * for this run: no alert row, hence no push, NOTIFY, escalation or webhook.
+ * A later event of the import can still meet the clock, and the figures
+ * compare met_at with due_at, so a callback made in time counts as in time.
+ */
+static void backfill_settle(struct hl_rules_ctx *x, struct hl_clock *k, enum hl_clock_kind kind)
+{
+	if (!x->ev || !x->ev->backfill || k->state != HL_CS_PENDING)
+		return;
+	if (k->warn_at && k->warn_at <= x->now)
+		k->warned = true;
+	if (k->due_at > x->now)
+		return;
+	k->state = HL_CS_BREACHED;
+	k->breached_at = k->due_at;
+	k->warned = true;
+	k->dirty = true;
+	hl_rules_note(&x->text, "%s already past due: breached, no alert (backfill)", hl_clock_kind_name(kind));
+}
+
+/*
+ * Start a new run of a clock from `at` under the case's policy (seq + 1).
+ * A policy that has this clock off (0) arms nothing, and ends a run that an
+ * older configuration started.  `verb` is "armed" or "restarted" for the text.
+ */
+bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind, const char *verb)
+{
+	const struct hl_policy *p = hl_rules_policy_of(x, c);
+	int64_t span = allowed_for(p, kind);
+	if (span == 0) {
+		hl_rules_clock_stop(x, c, kind);
+		return false;
+	}
+	const char *calname = calendar_name_for(x->cfg, p, kind);
+	const struct hl_calendar *cal = calendar_of(x->cfg, calname);
+	int64_t allowed = span_allowed(cal, x->at, span);
+	struct hl_clock *k = &c->clocks[kind];
+	k->state = HL_CS_PENDING;
+	k->seq++;
+	k->started_at = x->at;
+	k->allowed_ms = allowed;
+	snprintf(k->calendar, sizeof k->calendar, "%s", calname);
+	k->due_at = hl_deadline(cal, x->at, span);
+	k->warn_at = p->warn_at > 0 ? hl_cal_add(cal, x->at, (int64_t)((double)allowed * p->warn_at)) : 0;
+	k->warned = false;
+	k->paused_at = 0;
+	k->remaining_ms = k->warn_remaining_ms = 0;
+	k->met_at = k->breached_at = 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	char t[32];
+	hl_rules_note(&x->text, "%s %s, due %s", hl_clock_kind_name(kind), verb, hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
+	return true;
+}
+
+/* Hold: a pending clock stops consuming time and remembers what was left.
+ * A clock already due is left pending so that its breach is still alerted. */
+void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	if (k->state != HL_CS_PENDING || k->due_at <= x->at)
+		return;
+	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	k->state = HL_CS_PAUSED;
+	k->paused_at = x->at;
+	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, x->at, k->due_at));
+	k->warn_remaining_ms = (!k->warned && k->warn_at) ? hl_rules_nonneg(hl_cal_between(cal, x->at, k->warn_at)) : 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	char d[24];
+	hl_rules_note(&x->text, "%s paused, %s left", hl_clock_kind_name(kind), hl_rules_short_dur(k->remaining_ms, d, sizeof d));
+}
+
+/* Resume: the deadline moves back by the time spent on hold, in the clock's calendar. */
+void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	if (k->state != HL_CS_PAUSED)
+		return;
+	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	k->state = HL_CS_PENDING;
+	k->due_at = hl_cal_add(cal, x->at, k->remaining_ms);
+	if (!k->warned && k->warn_at)
+		k->warn_at = hl_cal_add(cal, x->at, k->warn_remaining_ms);
+	k->paused_at = 0;
+	k->remaining_ms = k->warn_remaining_ms = 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	char t[32];
+	hl_rules_note(&x->text, "%s resumed, due %s", hl_clock_kind_name(kind), hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
+}
+
+/*
+ * The case's category or priority changed: when that selects another policy,
+ * every running clock keeps the time it has consumed and gets the new
+ * policy's allowance (and calendar) for the rest, as a new run (seq + 1) so
+ * that timers and alerts key on the new deadline.  A paused clock gets its
+ * remaining time recomputed, and due_at/warn_at as if it resumed now.
+ */
+static void reevaluate_clock(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind, const struct hl_policy *p)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	if (!clock_running(k))
+		return;
+	int64_t span = allowed_for(p, kind);
+	if (span == 0) {
+		hl_rules_clock_stop(x, c, kind);
+		return;
+	}
+	bool paused = k->state == HL_CS_PAUSED;
+	const char *calname = calendar_name_for(x->cfg, p, kind);
+	const struct hl_calendar *old_cal = calendar_of(x->cfg, k->calendar);
+	const struct hl_calendar *new_cal = calendar_of(x->cfg, calname);
+	int64_t allowed = span_allowed(new_cal, k->started_at, span);
+	int64_t left = paused ? k->remaining_ms : hl_rules_nonneg(hl_cal_between(old_cal, x->at, k->due_at));
+	int64_t consumed = hl_rules_nonneg(k->allowed_ms - left);
+	int64_t rem = hl_rules_nonneg(allowed - consumed);
+	int64_t wrem = p->warn_at > 0 ? (int64_t)((double)allowed * p->warn_at) - consumed : 0;
+
+	k->seq++;
+	k->allowed_ms = allowed;
+	snprintf(k->calendar, sizeof k->calendar, "%s", calname);
+	k->due_at = hl_cal_add(new_cal, x->at, rem);
+	if (wrem > 0) {
+		k->warn_at = hl_cal_add(new_cal, x->at, wrem);
+		k->warned = false;
+	} else {
+		k->warn_at = 0; /* the warning point of the new allowance has passed */
+	}
+	if (paused) {
+		k->remaining_ms = rem;
+		k->warn_remaining_ms = hl_rules_nonneg(wrem);
+	}
+	k->dirty = true;
+	char t[32];
+	hl_rules_note(&x->text, "%s %s", hl_clock_kind_name(kind), paused ? "re-timed while paused" : "now due");
+	if (!paused)
+		hl_rules_say(&x->text, " %s", hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
+}
+
+void hl_rules_reevaluate(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	const struct hl_policy *p = hl_rules_policy_of(x, c);
+	if (strcmp(p->name, c->policy) == 0)
+		return;
+	hl_rules_note(&x->text, "policy %s -> %s", c->policy, p->name);
+	snprintf(c->policy, sizeof c->policy, "%s", p->name);
+	hl_rules_touch(x, c);
+	for (int k = 0; k < HL_CK__COUNT; k++)
+		reevaluate_clock(x, c, (enum hl_clock_kind)k, p);
+}
