@@ -1,0 +1,277 @@
+/*
+ * store_write.c - the write: the rows a batch changed, as JSON, to PostgreSQL.
+ *
+ * The second round trip of a batch (see store.c): every row the rules changed
+ * becomes one element of a JSON array per table, written by one INSERT ..
+ * ON CONFLICT (jsonb_to_recordset) per table, plus the reads that case.get
+ * and subscribe answer with; the pipeline Sync then commits.  Separate from
+ * store.c because it is about row formats, not batch states.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "daemon.h"
+#include "protocol.h"
+#include "rules.h"
+#include "store_sql.h"
+#include "orders.h"
+#include "store_orders_sql.h"
+#include "store_internal.h"
+
+static json_object *jms(hl_ms v) { return v ? json_object_new_int64(v) : NULL; }
+static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+static void jadd(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v); /* NULL stores JSON null */
+}
+
+/* ------------------------------------------------------------ the write */
+
+
+
+
+
+
+
+
+
+static json_object *case_row(const struct hl_case *c)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, "id", json_object_new_int64(c->id));
+	jadd(o, "caller", json_object_new_string(c->caller));
+	jadd(o, "status", json_object_new_string(hl_status_name(c->status)));
+	jadd(o, "opened_at", jms(c->opened_at));
+	jadd(o, "resolved_at", jms(c->resolved_at));
+	jadd(o, "closed_at", jms(c->closed_at));
+	jadd(o, "last_contact_at", jms(c->last_contact_at));
+	jadd(o, "updated_at", jms(c->updated_at ? c->updated_at : now_ms()));
+	jadd(o, "category", jstr(c->category));
+	jadd(o, "priority", jstr(c->priority));
+	jadd(o, "department", jstr(c->department));
+	jadd(o, "queue", jstr(c->queue));
+	jadd(o, "summary", jstr(c->summary));
+	jadd(o, "resolution", jstr(c->resolution));
+	jadd(o, "transfers", json_object_new_int(c->transfers));
+	jadd(o, "reopens", json_object_new_int(c->reopens));
+	jadd(o, "on_hold", json_object_new_boolean(c->on_hold));
+	jadd(o, "hold_since", jms(c->hold_since));
+	jadd(o, "held_ms", json_object_new_int64(c->held_ms));
+	jadd(o, "policy", json_object_new_string(c->policy[0] ? c->policy : "default"));
+	return o;
+}
+
+static json_object *clock_row(int64_t case_id, int kind, const struct hl_clock *k)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, "case_id", json_object_new_int64(case_id));
+	jadd(o, "kind", json_object_new_string(hl_clock_kind_name((enum hl_clock_kind)kind)));
+	jadd(o, "state", json_object_new_string(hl_clock_state_name(k->state)));
+	jadd(o, "seq", json_object_new_int(k->seq));
+	jadd(o, "started_at", json_object_new_int64(k->started_at));
+	jadd(o, "due_at", json_object_new_int64(k->due_at));
+	jadd(o, "warn_at", jms(k->warn_at));
+	jadd(o, "warned", json_object_new_boolean(k->warned));
+	jadd(o, "allowed_ms", json_object_new_int64(k->allowed_ms));
+	jadd(o, "paused_at", jms(k->paused_at));
+	jadd(o, "remaining_ms", k->state == HL_CS_PAUSED ? json_object_new_int64(k->remaining_ms) : NULL);
+	jadd(o, "warn_remaining_ms", k->state == HL_CS_PAUSED ? json_object_new_int64(k->warn_remaining_ms) : NULL);
+	jadd(o, "met_at", jms(k->met_at));
+	jadd(o, "breached_at", jms(k->breached_at));
+	jadd(o, "calendar", json_object_new_string(k->calendar));
+	return o;
+}
+
+static json_object *call_row(const struct hl_call *c)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, "call_id", json_object_new_string(c->call_id));
+	jadd(o, "case_id", json_object_new_int64(c->case_id));
+	jadd(o, "caller", json_object_new_string(c->caller));
+	jadd(o, "state", json_object_new_string(hl_call_state_name(c->state)));
+	jadd(o, "inbound", json_object_new_boolean(c->inbound));
+	jadd(o, "offered_at", jms(c->offered_at));
+	jadd(o, "answered_at", jms(c->answered_at));
+	jadd(o, "ended_at", jms(c->ended_at));
+	jadd(o, "queue", jstr(c->queue));
+	jadd(o, "agent", jstr(c->agent));
+	jadd(o, "outcome", jstr(c->outcome));
+	return o;
+}
+
+static json_object *alert_row(const struct hl_alert *a)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, "kind", json_object_new_string(a->kind));
+	jadd(o, "case_id", json_object_new_int64(a->case_id));
+	jadd(o, "caller", a->caller[0] ? json_object_new_string(a->caller) : NULL);
+	jadd(o, "level", json_object_new_int(a->level > 0 ? a->level : 1));
+	jadd(o, "raised_at", json_object_new_int64(a->raised_at));
+	jadd(o, "due_at", jms(a->due_at));
+	jadd(o, "escalate_at", jms(a->escalate_at));
+	jadd(o, "detail", jstr(a->detail));
+	jadd(o, "dedupe_key", json_object_new_string(a->dedupe));
+	jadd(o, "order_id", a->order_id[0] ? json_object_new_string(a->order_id) : NULL);
+	jadd(o, "department", a->department[0] ? json_object_new_string(a->department) : NULL);
+	return o;
+}
+
+static void send_rows(const char *sql, json_object *arr, int *index)
+{
+	if (json_object_array_length(arr) == 0) {
+		json_object_put(arr);
+		if (index)
+			*index = -1;
+		return;
+	}
+	char *p = store_json_take(arr);
+	/* the alert statements also record the webhook deliveries ($2: the URLs) */
+	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
+	const char *params[] = { p, alerts ? webhooks_urls_json() : NULL };
+	if (index)
+		*index = store.n_stmts;
+	store_send_stmt(sql, alerts ? 2 : 1, params);
+	free(p);
+}
+
+void store_start_write(void)
+{
+	struct hl_world *w = store.world;
+	json_object *a_cases = json_object_new_array(), *a_clocks = json_object_new_array(),
+	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
+	            *a_events = json_object_new_array(), *a_alerts = json_object_new_array(),
+	            *a_upd = json_object_new_array();
+	hl_ms now = now_ms();
+	int reads = 0;
+	struct item *it;
+
+	for (size_t i = 0; i < w->n_callers; i++) {
+		struct hl_caller *c = w->callers[i];
+		if (!c->is_new && !c->dirty)
+			continue;
+		json_object *o = json_object_new_object();
+		jadd(o, "caller", json_object_new_string(c->caller));
+		jadd(o, "confidential", json_object_new_boolean(c->confidential));
+		jadd(o, "repeat_alerted_at", jms(c->repeat_alerted_at));
+		json_object_array_add(a_callers, o);
+	}
+	for (size_t i = 0; i < w->n_cases; i++) {
+		struct hl_case *c = w->cases[i];
+		for (int k = 0; k < HL_CK__COUNT; k++) {
+			if (c->clocks[k].dirty && c->clocks[k].state != HL_CS_NONE)
+				json_object_array_add(a_clocks, clock_row(c->id, k, &c->clocks[k]));
+		}
+		/* a clock's own change (a breach, say) is in hotline.clocks: the
+		 * case row is written only when the case itself changed */
+		if (c->is_new || c->dirty) {
+			c->updated_at = now;
+			json_object_array_add(a_cases, case_row(c));
+		}
+	}
+	for (size_t i = 0; i < w->n_calls; i++) {
+		struct hl_call *c = w->calls[i];
+		if (c->is_new || c->dirty)
+			json_object_array_add(a_calls, call_row(c));
+	}
+	for (size_t i = 0; i < w->n_accepted; i++) {
+		const struct hl_accepted *ac = &w->accepted[i];
+		json_object *o = json_object_new_object();
+		jadd(o, "event_id", json_object_new_string(ac->ev->id));
+		jadd(o, "case_id", json_object_new_int64(ac->case_id));
+		jadd(o, "type", json_object_new_string(hl_type_name(ac->ev->type)));
+		jadd(o, "at", json_object_new_int64(ac->ev->at));
+		jadd(o, "received_at", json_object_new_int64(ac->ev->received));
+		jadd(o, "description", ac->description[0] ? json_object_new_string(ac->description) : NULL);
+		jadd(o, "body", json_object_new_string_len(ac->ev->line, (int)ac->ev->line_len));
+		jadd(o, "n", json_object_new_int((int)i));
+		json_object_array_add(a_events, o);
+	}
+	for (size_t i = 0; i < w->n_alerts; i++) {
+		struct hl_alert *a = w->alerts[i];
+		if (a->is_new) {
+			json_object *o = alert_row(a);
+			jadd(o, "n", json_object_new_int((int)i));
+			json_object_array_add(a_alerts, o);
+		} else if (a->dirty) {
+			json_object *o = json_object_new_object();
+			bool escalated = a->acked_at == 0;
+			jadd(o, "id", json_object_new_int64(a->id));
+			jadd(o, "level", json_object_new_int(a->level));
+			jadd(o, "escalate_at", jms(a->escalate_at));
+			jadd(o, "acked_at", jms(a->acked_at));
+			jadd(o, "acked_by", jstr(a->acked_by));
+			jadd(o, "escalated", json_object_new_boolean(escalated));
+			jadd(o, "now", json_object_new_int64(now));
+			json_object_array_add(a_upd, o);
+		}
+	}
+	TAILQ_FOREACH(it, &store.batch, entry)
+		if (it->kind == ITEM_REQ && (it->req->read_sql || it->req->ev.type == HL_CMD_CASE_GET ||
+		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
+			reads++;
+
+	/* at most 14 writes (7 case tables, 5 order/hotspot tables, clock notes,
+	 * webhook deliveries done), then the reads; store_send_stmt() checks the room */
+	store_pipeline_begin(14 + reads);
+	/* parents before children: callers and cases, then calls, clocks, events, alerts */
+	send_rows(SQL_W_CALLERS, a_callers, NULL);
+	send_rows(SQL_W_CASES, a_cases, NULL);
+	send_rows(SQL_W_MERGES, store_merge_rows(w), NULL);
+	send_rows(SQL_W_ORDERS, store_orders_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOT_CASES, store_hotspot_case_rows(w), NULL);
+	send_rows(SQL_W_HOTSPOTS, store_hotspot_rows(w), NULL);
+	send_rows(SQL_W_CALLS, a_calls, NULL);
+	send_rows(SQL_W_CLOCKS, a_clocks, NULL);
+	send_rows(SQL_W_EVENTS, a_events, NULL);
+	send_rows(SQL_W_ALERTS_NEW, a_alerts, &store.w_alert_ins);
+	send_rows(SQL_W_ALERTS_UPD, a_upd, &store.w_alert_upd);
+	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);
+	/* several daemons: the owners of this batch's clocks hear of them at COMMIT */
+	json_object *notes = cluster_clock_notes(w);
+	if (notes)
+		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
+	send_rows(SQL_W_WEBHOOKS_DONE, webhooks_done_rows(), NULL);
+	TAILQ_FOREACH(it, &store.batch, entry) {
+		it->read_stmt = -1;
+		if (it->kind != ITEM_REQ)
+			continue;
+		char b[24], b2[24];
+		const char *params[2];
+		if (it->req->read_sql) {
+			it->read_stmt = store.n_stmts;
+			store_send_stmt(it->req->read_sql, it->req->read_nparams, it->req->read_params);
+		} else if (it->req->ev.type == HL_CMD_CASE_GET) {
+			params[0] = store_fmt_i64(b, it->req->ev.case_id);
+			it->read_stmt = store.n_stmts;
+			store_send_stmt(SQL_CASE_GET, 1, params);
+		} else if (it->req->ev.type == HL_CMD_SUBSCRIBE) {
+			params[0] = store_fmt_i64(b, it->req->ev.since);
+			params[1] = store_fmt_i64(b2, hl->cfg->alerts.replay_max);
+			it->read_stmt = store.n_stmts;
+			store_send_stmt(SQL_REPLAY, 2, params);
+		}
+	}
+	if (store.n_stmts == 0 && store.load_open) {
+		/* nothing to write: the Sync still ends the load's transaction and its locks */
+		store.state = S_WRITE;
+		store_pipeline_send();
+		return;
+	}
+	if (store.n_stmts == 0) {
+		/* nothing to write or read (only duplicates or rejected events) */
+		store.state = S_WRITE;
+		store_pipeline_reset();
+		store_write_done();
+		return;
+	}
+	store.state = S_WRITE;
+	store_pipeline_send();
+}
+
