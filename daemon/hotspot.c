@@ -24,24 +24,6 @@
 #include "hotspot.h"
 #include "rules_internal.h"
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		abort();
-	return q;
-}
-
-static char *xstrdup(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
-
 static struct hl_hotspot_case *find_case(struct hl_world *w, int64_t case_id)
 {
 	for (size_t i = 0; i < w->n_hotspot_cases; i++)
@@ -63,14 +45,14 @@ struct hl_hotspot_case *hl_world_add_hotspot_case(struct hl_world *w, const stru
 	struct hl_hotspot_case *have = find_case(w, h->case_id);
 	if (have)
 		return have;
-	struct hl_hotspot_case *n = xrealloc(NULL, sizeof *n);
+	struct hl_hotspot_case *n = hl_xrealloc(NULL, sizeof *n);
 	*n = *h;
-	n->category = xstrdup(h->category);
-	n->area = xstrdup(h->area);
-	n->department = xstrdup(h->department);
+	n->category = hl_xstrdup(h->category);
+	n->area = hl_xstrdup(h->area);
+	n->department = hl_xstrdup(h->department);
 	if (w->n_hotspot_cases == w->cap_hotspot_cases) {
 		w->cap_hotspot_cases = w->cap_hotspot_cases ? w->cap_hotspot_cases * 2 : 16;
-		w->hotspot_cases = xrealloc(w->hotspot_cases, w->cap_hotspot_cases * sizeof *w->hotspot_cases);
+		w->hotspot_cases = hl_xrealloc(w->hotspot_cases, w->cap_hotspot_cases * sizeof *w->hotspot_cases);
 	}
 	w->hotspot_cases[w->n_hotspot_cases++] = n;
 	return n;
@@ -81,13 +63,13 @@ struct hl_hotspot *hl_world_add_hotspot(struct hl_world *w, const char *key, hl_
 	struct hl_hotspot *have = find_key(w, key);
 	if (have)
 		return have;
-	struct hl_hotspot *n = xrealloc(NULL, sizeof *n);
-	n->key = xstrdup(key);
+	struct hl_hotspot *n = hl_xrealloc(NULL, sizeof *n);
+	n->key = hl_xstrdup(key);
 	n->alerted_at = alerted_at;
 	n->dirty = false;
 	if (w->n_hotspots == w->cap_hotspots) {
 		w->cap_hotspots = w->cap_hotspots ? w->cap_hotspots * 2 : 16;
-		w->hotspots = xrealloc(w->hotspots, w->cap_hotspots * sizeof *w->hotspots);
+		w->hotspots = hl_xrealloc(w->hotspots, w->cap_hotspots * sizeof *w->hotspots);
 	}
 	w->hotspots[w->n_hotspots++] = n;
 	return n;
@@ -191,7 +173,7 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	if (!changed)
 		return;
 	bool key_changed = !key_equal(cfg, &next, h);
-	char *cat = xstrdup(next.category), *ar = xstrdup(next.area), *dep = xstrdup(next.department);
+	char *cat = hl_xstrdup(next.category), *ar = hl_xstrdup(next.area), *dep = hl_xstrdup(next.department);
 	free(h->category), free(h->area), free(h->department);
 	h->category = cat, h->area = ar, h->department = dep;
 	h->dirty = true;

@@ -12,24 +12,6 @@
 
 #include "orders.h"
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		abort(); /* out of memory: as world.c */
-	return q;
-}
-
-static char *xstrdup(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
-
 void hl_order_free(struct hl_order *o)
 {
 	if (!o)
@@ -47,19 +29,19 @@ struct hl_order *hl_world_add_order(struct hl_world *w, const struct hl_order *o
 	struct hl_order *have = hl_world_order(w, o->order_id);
 	if (have)
 		return have;
-	struct hl_order *n = xrealloc(NULL, sizeof *n);
+	struct hl_order *n = hl_xrealloc(NULL, sizeof *n);
 	*n = *o;
-	n->department = xstrdup(o->department);
-	n->category = xstrdup(o->category);
-	n->area = xstrdup(o->area);
-	n->result = xstrdup(o->result);
-	n->note = xstrdup(o->note);
-	n->return_reason = xstrdup(o->return_reason);
-	n->extend_reason = xstrdup(o->extend_reason);
-	n->signed_by = xstrdup(o->signed_by);
+	n->department = hl_xstrdup(o->department);
+	n->category = hl_xstrdup(o->category);
+	n->area = hl_xstrdup(o->area);
+	n->result = hl_xstrdup(o->result);
+	n->note = hl_xstrdup(o->note);
+	n->return_reason = hl_xstrdup(o->return_reason);
+	n->extend_reason = hl_xstrdup(o->extend_reason);
+	n->signed_by = hl_xstrdup(o->signed_by);
 	if (w->n_orders == w->cap_orders) {
 		w->cap_orders = w->cap_orders ? w->cap_orders * 2 : 16;
-		w->orders = xrealloc(w->orders, w->cap_orders * sizeof *w->orders);
+		w->orders = hl_xrealloc(w->orders, w->cap_orders * sizeof *w->orders);
 	}
 	w->orders[w->n_orders++] = n;
 	return n;
@@ -100,7 +82,7 @@ void hl_world_add_merge(struct hl_world *w, int64_t case_id, int64_t into, bool 
 		}
 	if (w->n_merges == w->cap_merges) {
 		w->cap_merges = w->cap_merges ? w->cap_merges * 2 : 16;
-		w->merges = xrealloc(w->merges, w->cap_merges * sizeof *w->merges);
+		w->merges = hl_xrealloc(w->merges, w->cap_merges * sizeof *w->merges);
 	}
 	w->merges[w->n_merges++] = (struct hl_merge){.case_id = case_id, .into = into, .is_new = is_new};
 }

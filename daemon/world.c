@@ -56,7 +56,7 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-static void *xrealloc(void *p, size_t n)
+void *hl_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
@@ -64,7 +64,7 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-static char *xstrdup(const char *s)
+char *hl_xstrdup(const char *s)
 {
 	if (!s)
 		return NULL;
@@ -81,7 +81,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 		return arr;
 	size_t ncap = *cap ? *cap * 2 : 16;
 	*cap = ncap;
-	return xrealloc(arr, ncap * size);
+	return hl_xrealloc(arr, ncap * size);
 }
 
 /* --------------------------------------------------------- hash tables */
@@ -389,12 +389,12 @@ struct hl_case *hl_world_add_case(struct hl_world *w, const struct hl_case *c)
 
 	struct hl_case *n = xmalloc(sizeof *n);
 	*n = *c;
-	n->category = xstrdup(c->category);
-	n->priority = xstrdup(c->priority);
-	n->department = xstrdup(c->department);
-	n->queue = xstrdup(c->queue);
-	n->summary = xstrdup(c->summary);
-	n->resolution = xstrdup(c->resolution);
+	n->category = hl_xstrdup(c->category);
+	n->priority = hl_xstrdup(c->priority);
+	n->department = hl_xstrdup(c->department);
+	n->queue = hl_xstrdup(c->queue);
+	n->summary = hl_xstrdup(c->summary);
+	n->resolution = hl_xstrdup(c->resolution);
 
 	w->cases = grow(w->cases, w->n_cases, &w->cap_cases, sizeof *w->cases);
 	size_t pos = w->n_cases++;
@@ -404,7 +404,7 @@ struct hl_case *hl_world_add_case(struct hl_world *w, const struct hl_case *c)
 	/* chain it in front of the caller's other cases */
 	if (pos >= x->cap_case_next) {
 		x->cap_case_next = w->cap_cases;
-		x->case_next = xrealloc(x->case_next, x->cap_case_next * sizeof *x->case_next);
+		x->case_next = hl_xrealloc(x->case_next, x->cap_case_next * sizeof *x->case_next);
 	}
 	x->case_next[pos] = str_get(&x->caller_cases, n->caller);
 	str_put(&x->caller_cases, n->caller, pos);
@@ -420,10 +420,10 @@ struct hl_call *hl_world_add_call(struct hl_world *w, const struct hl_call *c)
 
 	struct hl_call *n = xmalloc(sizeof *n);
 	*n = *c;
-	n->call_id = xstrdup(c->call_id ? c->call_id : "");
-	n->queue = xstrdup(c->queue);
-	n->agent = xstrdup(c->agent);
-	n->outcome = xstrdup(c->outcome);
+	n->call_id = hl_xstrdup(c->call_id ? c->call_id : "");
+	n->queue = hl_xstrdup(c->queue);
+	n->agent = hl_xstrdup(c->agent);
+	n->outcome = hl_xstrdup(c->outcome);
 
 	w->calls = grow(w->calls, w->n_calls, &w->cap_calls, sizeof *w->calls);
 	size_t pos = w->n_calls++;
@@ -470,8 +470,8 @@ struct hl_alert *hl_world_add_alert(struct hl_world *w, const struct hl_alert *a
 
 	struct hl_alert *n = xmalloc(sizeof *n);
 	*n = *a;
-	n->acked_by = xstrdup(a->acked_by);
-	n->detail = xstrdup(a->detail);
+	n->acked_by = hl_xstrdup(a->acked_by);
+	n->detail = hl_xstrdup(a->detail);
 
 	w->alerts = grow(w->alerts, w->n_alerts, &w->cap_alerts, sizeof *w->alerts);
 	size_t pos = w->n_alerts++;
@@ -490,7 +490,7 @@ void hl_world_add_seen(struct hl_world *w, const char *event_id, int64_t case_id
 		return; /* the first acceptance is the one that counts */
 	w->seen = grow(w->seen, w->n_seen, &w->cap_seen, sizeof *w->seen);
 	size_t pos = w->n_seen++;
-	w->seen[pos].event_id = xstrdup(event_id);
+	w->seen[pos].event_id = hl_xstrdup(event_id);
 	w->seen[pos].case_id = case_id;
 	str_put(&x->seen, w->seen[pos].event_id, pos);
 }

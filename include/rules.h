@@ -52,6 +52,11 @@ struct hl_world {
 	struct hl_hotspot **hotspots; size_t n_hotspots, cap_hotspots;
 };
 
+/* The core's one allocation-failure policy (world.c): out of memory aborts
+ * (no I/O in the core; the supervisor logs the crash and restarts). */
+void *hl_xrealloc(void *p, size_t n);
+char *hl_xstrdup(const char *s); /* NULL stays NULL */
+
 struct hl_world *hl_world_new(void);
 void hl_world_free(struct hl_world *w);
 /* Forget everything but the unused reserved case ids (they stay for the next batch). */
