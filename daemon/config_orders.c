@@ -5,9 +5,12 @@
  *     orders  = { sign; reply; redispatch; calendar; urge_after; };
  *     hotspot = { window; threshold; key = [ ... ]; };
  *
- * orders.sign/reply/redispatch are the defaults of the default policy
- * (cfg->sla) and are loaded before sla = { }, so that sla.policies entries
- * inherit them like every other clock and may override them.
+ * The keys are rows of config_table.c; this file holds what the table
+ * cannot say: the group checks of orders and hotspot, hotspot.key (a custom
+ * row), and the working-day check.  orders.sign/reply/redispatch are the
+ * defaults of the default policy (cfg->sla) and are loaded before sla = { },
+ * so that sla.policies entries inherit them like every other clock and may
+ * override them.
  *
  * "Nwd" needs a calendar.  Spans are parsed first and checked afterwards,
  * once every calendar name is known: a case clock uses its policy's calendar,
@@ -28,22 +31,14 @@
 #define HOUR_MS (3600LL * 1000)
 #define DAY_MS (24 * HOUR_MS)
 
-static const char *const orders_keys[] = {"sign", "reply", "redispatch", "calendar", "urge_after", NULL};
-static const char *const hotspot_keys[] = {"window", "threshold", "key", NULL};
 static const char *const hotspot_fields[] = {"category", "area", "department", NULL};
 
+/* The default policy's order deadlines are the orders group's. */
 void hl_cfgi_order_defaults(struct hl_config *cfg)
 {
-	cfg->orders.sign_ms = 2 * HOUR_MS;
-	cfg->orders.reply_ms = HL_SPAN_WD(5);
-	cfg->orders.redispatch_ms = 2 * HOUR_MS;
-	cfg->orders.urge_after_ms = HL_SPAN_WD(1);
-	cfg->orders.calendar[0] = '\0';
 	cfg->sla.sign_ms = cfg->orders.sign_ms;
 	cfg->sla.reply_ms = cfg->orders.reply_ms;
 	cfg->sla.redispatch_ms = cfg->orders.redispatch_ms;
-	cfg->hotspot.window_ms = HOUR_MS;
-	cfg->hotspot.threshold = 10;
 }
 
 const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg)
@@ -52,33 +47,15 @@ const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg)
 	return hl_config_calendar(cfg, name);
 }
 
-int hl_cfgi_load_orders(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+int hl_cfgi_check_orders(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,
+			 struct hl_config *cfg)
 {
-	const config_setting_t *g, *s;
-	const char *cal = NULL;
-	char q[48];
-	if (hl_cfgi_group(ld, root, "orders", orders_keys, &g))
-		return -1;
-	if (!g)
-		return 0;
-	if (hl_cfgi_span(ld, g, "sign", &cfg->orders.sign_ms) || hl_cfgi_span(ld, g, "reply", &cfg->orders.reply_ms) ||
-	    hl_cfgi_span(ld, g, "redispatch", &cfg->orders.redispatch_ms) ||
-	    hl_cfgi_span(ld, g, "urge_after", &cfg->orders.urge_after_ms) || hl_cfgi_str(ld, g, "calendar", &cal, &s))
-		return -1;
+	(void)root;
 	if (cfg->orders.reply_ms == 0)
 		return hl_cfgi_fail(ld, config_setting_get_member(g, "reply"), "must not be 0 (an order must be answered)");
 	if (cfg->orders.urge_after_ms == 0)
 		return hl_cfgi_fail(ld, config_setting_get_member(g, "urge_after"), "must not be 0");
-	if (s) {
-		if (cal[0] && !hl_config_calendar(cfg, cal))
-			return hl_cfgi_fail(ld, s, "unknown calendar '%s'", hl_cfgi_shown(cal, q, sizeof q));
-		if (strlen(cal) >= sizeof cfg->orders.calendar)
-			return hl_cfgi_fail(ld, s, "too long");
-		snprintf(cfg->orders.calendar, sizeof cfg->orders.calendar, "%s", cal);
-	}
-	cfg->sla.sign_ms = cfg->orders.sign_ms;
-	cfg->sla.reply_ms = cfg->orders.reply_ms;
-	cfg->sla.redispatch_ms = cfg->orders.redispatch_ms;
+	hl_cfgi_order_defaults(cfg);
 	return 0;
 }
 
@@ -110,9 +87,10 @@ static int check_policy(const struct ld *ld, const config_setting_t *g, const co
 	return 0;
 }
 
-int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, const config_setting_t *sla,
+			struct hl_config *cfg)
 {
-	const config_setting_t *sla = member(root, "sla"), *orders = member(root, "orders");
+	const config_setting_t *orders = member(root, "orders");
 	const config_setting_t *list = member(sla, "policies");
 	bool order_cal = hl_config_orders_calendar(cfg) != NULL;
 	const char *which = "orders.calendar (or sla.calendar)";
@@ -161,29 +139,30 @@ int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, struc
 	return 0;
 }
 
-int hl_cfgi_load_hotspot(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+int hl_cfgi_check_hotspot(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,
+			  struct hl_config *cfg)
 {
-	const config_setting_t *g, *arr;
+	(void)root;
+	if (cfg->hotspot.threshold == 1)
+		return hl_cfgi_fail(ld, member(g, "threshold"), "1 would make every case a hotspot (use 0 for off, or >= 2)");
+	return 0;
+}
+
+/* hotspot.key: case fields, each once; default [ "category", "area" ]. */
+int hl_cfgi_load_hotspot_key(const struct ld *ld, const config_setting_t *g, const config_setting_t *s,
+			     struct hl_config *cfg)
+{
+	const config_setting_t *arr;
 	char q[48];
-	if (!cfg->hotspot.key) { /* default key = [ "category", "area" ] */
+	if (!cfg->hotspot.key) {
 		cfg->hotspot.key = calloc(2, sizeof *cfg->hotspot.key);
 		if (!cfg->hotspot.key || !(cfg->hotspot.key[0] = strdup("category")) ||
 		    !(cfg->hotspot.key[1] = strdup("area")))
-			return hl_cfgi_fail(ld, root, "out of memory");
+			return hl_cfgi_fail(ld, ld->root, "out of memory");
 		cfg->hotspot.n_key = 2;
 	}
-	if (hl_cfgi_group(ld, root, "hotspot", hotspot_keys, &g))
-		return -1;
-	if (!g)
-		return 0;
-	if (hl_cfgi_duration_ms(ld, g, "window", 1, 366LL * 86400, &cfg->hotspot.window_ms) ||
-	    hl_cfgi_int(ld, g, "threshold", 0, 1000000, &cfg->hotspot.threshold) ||
-	    hl_cfgi_str_list(ld, g, "key", &arr))
-		return -1;
-	if (cfg->hotspot.threshold == 1)
-		return hl_cfgi_fail(ld, member(g, "threshold"), "1 would make every case a hotspot (use 0 for off, or >= 2)");
-	if (!arr)
-		return 0;
+	if (!s || hl_cfgi_str_list(ld, g, "key", &arr))
+		return s ? -1 : 0;
 	size_t n = (size_t)config_setting_length(arr);
 	if (n == 0)
 		return hl_cfgi_fail(ld, arr, "must name at least one of category, area, department");

@@ -22,6 +22,10 @@
  * sit in arrays parallel to listen.tokens so that every reader of the token
  * list (hotlinectl, the reload check) keeps working unchanged.
  *
+ * http.tokens, the HTTP API's { token; name; role; } list, is here too.
+ * report.timezone, listen.tokens and http.tokens are custom rows of
+ * config_table.c; listen.unix_supervisor* are plain rows there.
+ *
  * Pure: part of the functional core (no libevent, no libpq).
  */
 #include <stdio.h>
@@ -30,8 +34,6 @@
 
 #include "config_internal.h"
 #include "roles.h"
-
-static const char *const report_keys[] = {"timezone", NULL};
 
 static bool zone_name_ok(const char *v)
 {
@@ -44,18 +46,17 @@ static bool zone_name_ok(const char *v)
 	return true;
 }
 
-int hl_cfgi_load_report(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
+int hl_cfgi_load_report_tz(const struct ld *ld, const config_setting_t *g, const config_setting_t *s,
+			   struct hl_config *cfg)
 {
-	const config_setting_t *g = NULL, *s = NULL;
 	const char *v = NULL;
+	(void)g;
 	snprintf(cfg->report.timezone, sizeof cfg->report.timezone, "%s",
 	         cfg->n_calendars > 0 && cfg->calendars[0].zone_name[0] ? cfg->calendars[0].zone_name : "UTC");
-	if (hl_cfgi_group(ld, root, "report", report_keys, &g))
-		return -1;
-	if (!g || hl_cfgi_str(ld, g, "timezone", &v, &s))
-		return g ? -1 : 0;
 	if (!s)
 		return 0;
+	if (hl_cfgi_read_str(ld, s, &v))
+		return -1;
 	char q[80], zerr[200];
 	if (!zone_name_ok(v))
 		return hl_cfgi_fail(ld, s, "'%s' is not a time zone name (e.g. \"Asia/Shanghai\", \"UTC\")",
@@ -79,7 +80,12 @@ static int token_text(const struct ld *ld, const config_setting_t *e, const char
 	return *dst ? 0 : hl_cfgi_fail(ld, e, "out of memory");
 }
 
-static const char *const token_keys[] = {"token", "name", "role", NULL};
+bool hl_cfgi_same_report_tz(const struct hl_config *a, const struct hl_config *b)
+{
+	return strcmp(a->report.timezone, b->report.timezone) == 0;
+}
+
+const char *const hl_cfgi_token_keys[] = {"token", "name", "role", NULL};
 
 /* One { token; name; role; } group. */
 static int load_token_group(const struct ld *ld, const config_setting_t *e, struct hl_config *cfg, size_t i)
@@ -90,8 +96,8 @@ static int load_token_group(const struct ld *ld, const config_setting_t *e, stru
 	for (int k = 0; k < config_setting_length(e); k++) {
 		const config_setting_t *m = config_setting_get_elem(e, (unsigned)k);
 		bool known = false;
-		for (size_t j = 0; token_keys[j]; j++)
-			known = known || !strcmp(config_setting_name(m), token_keys[j]);
+		for (size_t j = 0; hl_cfgi_token_keys[j]; j++)
+			known = known || !strcmp(config_setting_name(m), hl_cfgi_token_keys[j]);
 		if (!known)
 			return hl_cfgi_fail(ld, m, "unknown key (a token is { token; name; role; })");
 	}
@@ -121,9 +127,10 @@ static int load_token_group(const struct ld *ld, const config_setting_t *e, stru
 	return 0;
 }
 
-int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg)
+int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, const config_setting_t *arr,
+			struct hl_config *cfg)
 {
-	const config_setting_t *arr = listen ? config_setting_get_member(listen, "tokens") : NULL;
+	(void)listen;
 	if (!arr)
 		return 0;
 	int type = config_setting_type(arr);
@@ -153,37 +160,6 @@ int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *listen, str
 	return 0;
 }
 
-int hl_cfgi_load_unix_supervisor(const struct ld *ld, const config_setting_t *listen, struct hl_config *cfg)
-{
-	const config_setting_t *s;
-	const char *v = NULL;
-	cfg->access.unix_supervisor_mode = 0660;
-	if (hl_cfgi_str(ld, listen, "unix_supervisor", &v, &s))
-		return -1;
-	if (s && v[0]) {
-		if (strlen(v) >= 108)
-			return hl_cfgi_fail(ld, s, "path too long (at most 107 bytes)");
-		if (!(cfg->access.unix_supervisor = strdup(v)))
-			return hl_cfgi_fail(ld, s, "out of memory");
-	}
-	v = NULL;
-	if (hl_cfgi_str(ld, listen, "unix_supervisor_mode", &v, &s))
-		return -1;
-	if (s) {
-		char *end;
-		long m = strtol(v, &end, 8);
-		if (!v[0] || *end || m < 0 || m > 0777)
-			return hl_cfgi_fail(ld, s, "bad mode (use an octal string such as \"0660\")");
-		cfg->access.unix_supervisor_mode = (int)m;
-	}
-	v = NULL;
-	if (hl_cfgi_str(ld, listen, "unix_supervisor_group", &v, &s))
-		return -1;
-	if (s && v[0] && !(cfg->access.unix_supervisor_group = strdup(v)))
-		return hl_cfgi_fail(ld, s, "out of memory");
-	return 0;
-}
-
 void hl_cfgi_free_people(struct hl_config *cfg)
 {
 	for (size_t i = 0; cfg->access.token_names && i < cfg->listen.n_tokens; i++)
@@ -200,22 +176,73 @@ static bool str_ne(const char *x, const char *y)
 	return (!x != !y) || (x && strcmp(x, y) != 0);
 }
 
-/* What of this file's keys a SIGHUP cannot apply (the sockets and the
- * database keep what they were opened with); NULL when nothing. */
-const char *hl_cfgi_people_restart_key(const struct hl_config *a, const struct hl_config *b)
+/* The tokens, their names and their roles: the sockets keep what they were opened with. */
+bool hl_cfgi_same_tokens(const struct hl_config *a, const struct hl_config *b)
 {
-	if (strcmp(a->report.timezone, b->report.timezone) != 0)
-		return "report.timezone";
-	if (a->listen.n_tokens == b->listen.n_tokens)
-		for (size_t i = 0; i < a->listen.n_tokens; i++)
-			if ((a->access.token_roles && b->access.token_roles &&
-			     a->access.token_roles[i] != b->access.token_roles[i]) ||
-			    (a->access.token_names && b->access.token_names &&
-			     str_ne(a->access.token_names[i], b->access.token_names[i])))
-				return "listen.tokens";
-	if (str_ne(a->access.unix_supervisor, b->access.unix_supervisor) ||
-	    a->access.unix_supervisor_mode != b->access.unix_supervisor_mode ||
-	    str_ne(a->access.unix_supervisor_group, b->access.unix_supervisor_group))
-		return "listen.unix_supervisor";
-	return NULL;
+	if (a->listen.n_tokens != b->listen.n_tokens)
+		return false;
+	for (size_t i = 0; i < a->listen.n_tokens; i++)
+		if (strcmp(a->listen.tokens[i], b->listen.tokens[i]) != 0 ||
+		    (a->access.token_roles && b->access.token_roles && a->access.token_roles[i] != b->access.token_roles[i]) ||
+		    (a->access.token_names && b->access.token_names &&
+		     str_ne(a->access.token_names[i], b->access.token_names[i])))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------ http.tokens */
+
+const char *const hl_cfgi_http_token_keys[] = {"token", "name", "role", NULL};
+
+static int load_http_token(const struct ld *ld, const config_setting_t *e, struct hl_http_token *t)
+{
+	static const char *const roles[] = {"", "ingest", "viewer", "supervisor"};
+	const config_setting_t *s;
+	const char *tok = NULL, *name = NULL, *role = NULL;
+	if (hl_cfgi_check_keyv(ld, e, hl_cfgi_http_token_keys) || hl_cfgi_str(ld, e, "token", &tok, &s))
+		return -1;
+	if (!tok || tok[0] == '\0' || strlen(tok) > 256 || hl_cfgi_has_control(tok))
+		return hl_cfgi_fail(ld, s ? s : e, "token: 1..256 bytes without control characters");
+	if (hl_cfgi_set_str(ld, s, &t->token, tok, false) || hl_cfgi_str(ld, e, "name", &name, &s))
+		return -1;
+	if (!name || name[0] == '\0' || strlen(name) > 128 || hl_cfgi_has_control(name))
+		return hl_cfgi_fail(ld, s ? s : e, "name: 1..128 bytes without control characters (stored as acked_by)");
+	if (hl_cfgi_set_str(ld, s, &t->name, name, false) || hl_cfgi_str(ld, e, "role", &role, &s))
+		return -1;
+	for (int r = HL_ROLE_INGEST; r <= HL_ROLE_SUPERVISOR && role; r++)
+		if (strcmp(role, roles[r]) == 0)
+			t->role = r;
+	if (!t->role)
+		return hl_cfgi_fail(ld, s ? s : e, "role: one of ingest, viewer, supervisor");
+	return 0;
+}
+
+int hl_cfgi_load_http_tokens(const struct ld *ld, const config_setting_t *http, const config_setting_t *list,
+			     struct hl_config *cfg)
+{
+	(void)http;
+	if (!list)
+		return 0;
+	if (hl_cfgi_group_list(ld, list))
+		return -1;
+	size_t n = (size_t)config_setting_length(list);
+	if (n && !(cfg->http.tokens = calloc(n, sizeof *cfg->http.tokens)))
+		return hl_cfgi_fail(ld, list, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		cfg->http.n_tokens = i + 1; /* counted now so its strings are freed on error */
+		if (load_http_token(ld, config_setting_get_elem(list, (unsigned)i), &cfg->http.tokens[i]))
+			return -1;
+	}
+	return 0;
+}
+
+bool hl_cfgi_same_http_tokens(const struct hl_config *a, const struct hl_config *b)
+{
+	if (a->http.n_tokens != b->http.n_tokens)
+		return false;
+	for (size_t i = 0; i < a->http.n_tokens; i++)
+		if (strcmp(a->http.tokens[i].token, b->http.tokens[i].token) ||
+		    strcmp(a->http.tokens[i].name, b->http.tokens[i].name) || a->http.tokens[i].role != b->http.tokens[i].role)
+			return false;
+	return true;
 }

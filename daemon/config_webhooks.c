@@ -9,9 +9,9 @@
  *
  * format picks the body the receiver expects ("hotline", the default;
  * "alertmanager"; "pagerduty"), secret signs each body (HMAC-SHA256),
- * bearer and headers authenticate to receivers that want a token.  Kept out
- * of config.c (already big) and checked with its helpers, so messages read
- * the same ("FILE:LINE: KEY: what").
+ * bearer and headers authenticate to receivers that want a token.
+ * webhooks.urls is a custom row of config_table.c; it is read with the
+ * loader's helpers, so messages read the same ("FILE:LINE: KEY: what").
  *
  * Pure: part of the functional core (no libevent, no libpq).
  */
@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "config_internal.h"
+
+const char *const hl_cfgi_webhook_keys[] = {"url", "mask_confidential", "format", "secret", "bearer", "headers",
+					    "routing_key", NULL};
 
 static const char *const formats[] = { [HL_WH_HOTLINE] = "hotline", [HL_WH_ALERTMANAGER] = "alertmanager",
 				       [HL_WH_PAGERDUTY] = "pagerduty" };
@@ -56,7 +59,7 @@ static bool valid_header(const char *h)
 	return true;
 }
 
-int hl_cfgi_webhook_opts(const struct ld *ld, const config_setting_t *e, struct hl_webhook_opts *o)
+static int webhook_opts(const struct ld *ld, const config_setting_t *e, struct hl_webhook_opts *o)
 {
 	const char *f = NULL;
 	const config_setting_t *where = NULL, *hs = NULL;
@@ -91,6 +94,63 @@ int hl_cfgi_webhook_opts(const struct ld *ld, const config_setting_t *e, struct 
 				return hl_cfgi_fail(ld, h, "out of memory");
 			o->n_headers = i + 1;
 		}
+	}
+	return 0;
+}
+
+/*
+ * webhooks.urls: an array of URL strings, or a list whose elements are URL
+ * strings or groups { url = "..."; mask_confidential = false; } for a
+ * receiver entitled to confidential callers' numbers (masked by default).
+ */
+int hl_cfgi_load_urls(const struct ld *ld, const config_setting_t *g, const config_setting_t *arr,
+		      struct hl_config *cfg)
+{
+	char q[48];
+	(void)g;
+	if (!arr)
+		return 0;
+	int t = config_setting_type(arr);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+		return hl_cfgi_fail_type(ld, arr, "an array of URLs [ \"...\" ] or a list ( \"...\", { url = \"...\"; } )");
+	size_t n = (size_t)config_setting_length(arr);
+	if (n == 0)
+		return 0;
+	cfg->webhooks.urls = calloc(n, sizeof *cfg->webhooks.urls);
+	cfg->webhooks.mask_confidential = calloc(n, sizeof *cfg->webhooks.mask_confidential);
+	cfg->webhooks.opts = calloc(n, sizeof *cfg->webhooks.opts);
+	if (!cfg->webhooks.urls || !cfg->webhooks.mask_confidential || !cfg->webhooks.opts)
+		return hl_cfgi_fail(ld, arr, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(arr, (unsigned)i), *where = e;
+		const char *u = NULL;
+		bool mask = true;
+		if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+			int b = 1;
+			cfg->webhooks.n_urls = i + 1; /* so that a failure frees opts[i] */
+			if (hl_cfgi_check_keyv(ld, e, hl_cfgi_webhook_keys) || hl_cfgi_str(ld, e, "url", &u, &where) ||
+			    webhook_opts(ld, e, &cfg->webhooks.opts[i]))
+				return -1;
+			if (!u)
+				return hl_cfgi_fail(ld, e, "url: missing");
+			const config_setting_t *m = hl_cfgi_member(e, "mask_confidential");
+			if (m) {
+				if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+					return hl_cfgi_fail_type(ld, m, "true or false");
+				b = config_setting_get_bool(m);
+			}
+			mask = b != 0;
+		} else if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+			u = config_setting_get_string(e);
+		} else {
+			return hl_cfgi_fail_type(ld, e, "a URL string or a group { url = \"...\"; mask_confidential = false; }");
+		}
+		if (!hl_cfgi_valid_url(u))
+			return hl_cfgi_fail(ld, where, "bad URL '%s' (use http://host/path or https://host/path)", hl_cfgi_shown(u, q, sizeof q));
+		if (hl_cfgi_set_str(ld, where, &cfg->webhooks.urls[i], u, false))
+			return -1;
+		cfg->webhooks.mask_confidential[i] = mask;
+		cfg->webhooks.n_urls = i + 1;
 	}
 	return 0;
 }

@@ -28,10 +28,11 @@ $(FUZZ_DIR)/fuzz_protocol: tests/fuzz/fuzz_protocol.c $(FUZZ_PROTOCOL_SRC) daemo
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_protocol.c $(FUZZ_PROTOCOL_SRC) \
 		$$(pkg-config --cflags --libs json-c)
 
-$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config_orders.c daemon/util.c \
-		daemon/calendar.c daemon/tz.c $(FUZZ_HDRS) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_config.c daemon/config.c daemon/config_orders.c daemon/util.c \
-		daemon/calendar.c daemon/tz.c $$(pkg-config --cflags --libs libconfig json-c) -lm
+# every daemon/config*.c file, and what they call (roles.c: the socket roles of listen.tokens)
+FUZZ_CONFIG_SRC := $(wildcard daemon/config*.c) daemon/roles.c daemon/util.c daemon/calendar.c daemon/tz.c
+$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) daemon/config_internal.h $(FUZZ_HDRS) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) \
+		$$(pkg-config --cflags --libs libconfig json-c) -lm
 
 fuzz-build: $(FUZZ_DIR)/fuzz_protocol $(FUZZ_DIR)/fuzz_config
 

@@ -16,8 +16,9 @@
  *
  * Build and run (from the repository root):
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
- *     tests/fuzz/fuzz_config.c daemon/config.c daemon/util.c daemon/calendar.c daemon/tz.c \
+ *     tests/fuzz/fuzz_config.c daemon/config*.c daemon/roles.c daemon/util.c daemon/calendar.c daemon/tz.c \
  *     $(pkg-config --cflags --libs libconfig json-c) -lm -o build/fuzz_config
+ *   (or `make fuzz-build`)
  *   build/fuzz_config -max_total_time=60 -max_len=4096 tests/fuzz/corpus/config
  */
 #include <stdint.h>

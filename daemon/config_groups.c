@@ -1,0 +1,66 @@
+/*
+ * config_groups.c - the rules of hotlined.conf that span several keys of one
+ * group, which no single row of config_table.c can say: at least one event
+ * socket; a TLS certificate with its key; HTTPS only with a certificate and
+ * an HTTP listener without tokens only on loopback; a phone plan whose
+ * prefixes can be told apart.  Each is a group check (hl_cfg_group_checks),
+ * run once the group's keys are loaded, and blames the key at fault.
+ *
+ * Pure: part of the functional core (no libevent, no libpq).
+ */
+#include <string.h>
+
+#include "config_internal.h"
+
+int hl_cfgi_check_listen(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,
+			 struct hl_config *cfg)
+{
+	(void)root;
+	if (!cfg->listen.tcp && !cfg->listen.unix_path)
+		return hl_cfgi_fail(ld, g, "tcp and unix are both disabled: nothing to listen on");
+	return 0;
+}
+
+int hl_cfgi_check_tls(const struct ld *ld, const config_setting_t *root, const config_setting_t *tls,
+		      struct hl_config *cfg)
+{
+	(void)root;
+	if (!cfg->listen.tls_cert != !cfg->listen.tls_key)
+		return hl_cfgi_fail(ld, tls, "cert and key must be given together");
+	if (cfg->listen.tls_ca && !cfg->listen.tls_cert)
+		return hl_cfgi_fail(ld, tls, "ca needs cert and key");
+	return 0;
+}
+
+static bool loopback(const char *address)
+{
+	char host[256];
+	int port;
+	return hl_config_split_hostport(address, host, sizeof host, &port) == 0 &&
+	       (strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0);
+}
+
+int hl_cfgi_check_http(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,
+		       struct hl_config *cfg)
+{
+	(void)root;
+	if (cfg->http.tls && !cfg->listen.tls_cert)
+		return hl_cfgi_fail(ld, hl_cfgi_member(g, "tls"), "HTTPS uses listen.tls's cert and key: set them first");
+	if (cfg->http.listen && cfg->http.n_tokens == 0 && !loopback(cfg->http.listen))
+		return hl_cfgi_fail(ld, hl_cfgi_member(g, "listen"), "without http.tokens the listener must be on a loopback "
+				    "address (127.0.0.1, ::1 or localhost): anyone who reaches it could ingest and acknowledge");
+	return 0;
+}
+
+/* How callers write numbers (issue 16, item 11). */
+int hl_cfgi_check_phone(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,
+			struct hl_config *cfg)
+{
+	const struct hl_phone_plan *p = &cfg->phone;
+	(void)root;
+	if (p->country_code[0] == '0')
+		return hl_cfgi_fail(ld, hl_cfgi_member(g, "country_code"), "a country calling code does not start with 0");
+	if (p->trunk_prefix[0] && p->international_prefix[0] && strcmp(p->trunk_prefix, p->international_prefix) == 0)
+		return hl_cfgi_fail(ld, hl_cfgi_member(g, "trunk_prefix"), "must differ from international_prefix");
+	return 0;
+}
