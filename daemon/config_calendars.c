@@ -175,7 +175,7 @@ static int load_calendar(const struct ld *ld, const config_setting_t *cal, const
 	if (hl_cfgi_set_name(ld, s, c->name, sizeof c->name, name))
 		return -1;
 	for (size_t i = 0; i < cfg->n_calendars; i++)
-		if (strcmp(cfg->calendars[i].name, name) == 0)
+		if (&cfg->calendars[i] != c && strcmp(cfg->calendars[i].name, name) == 0)
 			return hl_cfgi_fail(ld, s, "calendar '%s' is defined twice", hl_cfgi_shown(name, q, sizeof q));
 	if (load_zone(ld, cal, c) || load_week(ld, cal, c) ||
 	    load_days(ld, cal, "holidays", &c->holidays, &c->n_holidays) ||
@@ -190,39 +190,19 @@ static int load_calendar(const struct ld *ld, const config_setting_t *cal, const
 	return 0;
 }
 
-/* A calendar being built is not in cfg yet: free what it holds by hand. */
-static void discard_calendar(struct hl_calendar *c)
+static int load_calendar_at(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
 {
-	if (c->zone)
-		hl_zone_free(c->zone);
-	free(c->holidays);
-	free(c->workdays);
-	memset(c, 0, sizeof *c);
+	return load_calendar(ld, e, cfg, &cfg->calendars[i]);
 }
 
 int hl_cfgi_load_calendars(const struct ld *ld, const config_setting_t *root, const config_setting_t *list,
 			   struct hl_config *cfg)
 {
+	void *array;
+	size_t n;
 	(void)root;
-	if (!list)
-		return 0;
-	if (hl_cfgi_group_list(ld, list))
+	if (hl_cfgi_list_of_groups(ld, list, sizeof *cfg->calendars, &array, &n))
 		return -1;
-	size_t n = (size_t)config_setting_length(list);
-	if (n == 0)
-		return 0;
-	cfg->calendars = calloc(n, sizeof *cfg->calendars);
-	if (!cfg->calendars)
-		return hl_cfgi_fail(ld, list, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct hl_calendar c;
-		memset(&c, 0, sizeof c);
-		if (load_calendar(ld, config_setting_get_elem(list, (unsigned)i), cfg, &c)) {
-			discard_calendar(&c);
-			return -1;
-		}
-		cfg->calendars[cfg->n_calendars++] = c;
-	}
-	return 0;
+	cfg->calendars = array;
+	return hl_cfgi_each(ld, list, n, &cfg->n_calendars, cfg, load_calendar_at);
 }
-

@@ -130,6 +130,12 @@ int hl_cfgi_group(const struct ld *ld, const config_setting_t *parent, const cha
 		  const char *const *known, const config_setting_t **out);
 /* A list of groups "( {..}, {..} )"; an empty [ ] or ( ) is fine too. */
 int hl_cfgi_group_list(const struct ld *ld, const config_setting_t *s);
+/* A list of groups: its n entries and a zeroed array of n elements of `size` bytes (*out NULL when none). */
+int hl_cfgi_list_of_groups(const struct ld *ld, const config_setting_t *list, size_t size, void **out, size_t *n);
+/* one() for each of the n entries of list, *count counting entry i before it is filled. */
+typedef int (*hl_cfgi_entry_fn)(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
+int hl_cfgi_each(const struct ld *ld, const config_setting_t *list, size_t n, size_t *count, struct hl_config *cfg,
+		 hl_cfgi_entry_fn one);
 /* Readers of one present setting s; *out is written only when the value is good. */
 int hl_cfgi_read_int64(const struct ld *ld, const config_setting_t *s, int64_t min, int64_t max, int64_t *out);
 int hl_cfgi_read_duration_s(const struct ld *ld, const config_setting_t *s, int64_t min_s, int64_t max_s, int64_t *out);

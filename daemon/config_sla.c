@@ -83,28 +83,22 @@ static int load_policy(const struct ld *ld, const config_setting_t *g, const str
 	return 0;
 }
 
+static int load_policy_at(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
+{
+	struct hl_policy *p = &cfg->policies[i];
+	*p = cfg->sla; /* missing keys inherit the defaults */
+	p->name[0] = '\0';
+	return load_policy(ld, e, cfg, p);
+}
+
 int hl_cfgi_load_policies(const struct ld *ld, const config_setting_t *sla, const config_setting_t *list,
 			  struct hl_config *cfg)
 {
+	void *array;
+	size_t n;
 	(void)sla;
-	if (!list)
-		return 0;
-	if (hl_cfgi_group_list(ld, list))
+	if (hl_cfgi_list_of_groups(ld, list, sizeof *cfg->policies, &array, &n))
 		return -1;
-	size_t n = (size_t)config_setting_length(list);
-	if (n == 0)
-		return 0;
-	cfg->policies = calloc(n, sizeof *cfg->policies);
-	if (!cfg->policies)
-		return hl_cfgi_fail(ld, list, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct hl_policy *p = &cfg->policies[i];
-		*p = cfg->sla; /* missing keys inherit the defaults */
-		p->name[0] = '\0';
-		cfg->n_policies = i + 1; /* counted now so its strings are freed on error */
-		if (load_policy(ld, config_setting_get_elem(list, (unsigned)i), cfg, p))
-			return -1;
-	}
-	return 0;
+	cfg->policies = array;
+	return hl_cfgi_each(ld, list, n, &cfg->n_policies, cfg, load_policy_at);
 }
-

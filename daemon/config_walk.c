@@ -66,71 +66,43 @@ static void *field(void *base, size_t base_off, const struct hl_cfg_key *k)
 	return (char *)base + (k->offset - base_off);
 }
 
+/* A whole number into a numeric field, by the row's type. */
+static void store(const struct hl_cfg_key *k, void *f, int64_t v)
+{
+	switch (k->type) {
+	case HL_CT_SIZE: *(size_t *)f = (size_t)v; break;
+	case HL_CT_MS:
+	case HL_CT_SPAN: *(int64_t *)f = v; break;
+	case HL_CT_BOOL: *(bool *)f = v != 0; break;
+	default: *(int *)f = (int)v; break; /* INT, SECONDS, MODE, ENUM */
+	}
+}
+
 int hl_cfgi_defaults(const struct ld *ld, const config_setting_t *root, struct hl_config *cfg)
 {
 	for (size_t i = 0; i < hl_cfg_n_keys; i++) {
 		const struct hl_cfg_key *k = &hl_cfg_keys[i];
 		void *f = field(cfg, 0, k);
-		switch (k->type) {
-		case HL_CT_INT:
-		case HL_CT_MODE:
-		case HL_CT_ENUM: *(int *)f = (int)k->def; break;
-		case HL_CT_SECONDS: *(int *)f = (int)(k->def / 1000); break;
-		case HL_CT_SIZE: *(size_t *)f = (size_t)k->def; break;
-		case HL_CT_MS:
-		case HL_CT_SPAN: *(int64_t *)f = k->def; break;
-		case HL_CT_FRACTION: *(double *)f = k->def_frac; break;
-		case HL_CT_BOOL: *(bool *)f = k->def != 0; break;
-		case HL_CT_STR:
+		if (k->type == HL_CT_CUSTOM)
+			continue; /* its loader knows its default */
+		if (k->type == HL_CT_FRACTION)
+			*(double *)f = k->def_frac;
+		else if (k->type == HL_CT_STR) {
 			if (hl_cfgi_set_str(ld, root, (char **)f, k->def_str, true))
 				return -1;
-			break;
-		case HL_CT_DIGITS:
-		case HL_CT_CALENDAR: memset(f, 0, k->size); break;
-		case HL_CT_CUSTOM: break; /* its loader knows its default */
-		}
+		} else if (k->type == HL_CT_DIGITS || k->type == HL_CT_CALENDAR)
+			memset(f, 0, k->size);
+		else
+			store(k, f, k->type == HL_CT_SECONDS ? k->def / 1000 : k->def);
 	}
 	return 0;
 }
 
-/* One present value of a non-custom row into its field. */
-static int read_value(const struct ld *ld, const config_setting_t *s, const struct hl_cfg_key *k, void *f)
+/* A string value of a row: checked, parsed or copied into its field. */
+static int read_string(const struct ld *ld, const config_setting_t *s, const struct hl_cfg_key *k, void *f)
 {
-	int64_t v = 0;
 	const char *str = NULL;
 	char q[48];
-	switch (k->type) {
-	case HL_CT_INT:
-		if (hl_cfgi_read_int64(ld, s, k->min, k->max, &v))
-			return -1;
-		*(int *)f = (int)v;
-		return 0;
-	case HL_CT_SIZE:
-		if (hl_cfgi_read_int64(ld, s, k->min, k->max, &v))
-			return -1;
-		*(size_t *)f = (size_t)v;
-		return 0;
-	case HL_CT_SECONDS:
-		if (hl_cfgi_read_duration_s(ld, s, k->min, k->max, &v))
-			return -1;
-		*(int *)f = (int)v;
-		return 0;
-	case HL_CT_MS:
-		if (hl_cfgi_read_duration_s(ld, s, k->min, k->max, &v))
-			return -1;
-		*(int64_t *)f = v * 1000;
-		return 0;
-	case HL_CT_SPAN: return hl_cfgi_read_span(ld, s, k->max, (int64_t *)f);
-	case HL_CT_FRACTION: return hl_cfgi_read_fraction(ld, s, (double *)f);
-	case HL_CT_BOOL:
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return hl_cfgi_fail_type(ld, s, "a boolean");
-		*(bool *)f = config_setting_get_bool(s) != 0;
-		return 0;
-	case HL_CT_CUSTOM: return 0; /* loaded by the walk */
-	default: break;
-	}
-	/* the rest are strings */
 	if (hl_cfgi_read_str(ld, s, &str))
 		return -1;
 	switch (k->type) {
@@ -154,7 +126,7 @@ static int read_value(const struct ld *ld, const config_setting_t *s, const stru
 		if (str[0] && !hl_config_calendar(ld->cfg, str))
 			return hl_cfgi_fail(ld, s, "unknown calendar '%s'", hl_cfgi_shown(str, q, sizeof q));
 		return hl_cfgi_set_name(ld, s, f, k->size, str);
-	case HL_CT_ENUM: {
+	default: { /* HL_CT_ENUM */
 		int e = k->parse(str);
 		if (e < 0)
 			return hl_cfgi_fail(ld, s, "unknown %s '%s' (use %s)", key_name(k), hl_cfgi_shown(str, q, sizeof q),
@@ -162,8 +134,34 @@ static int read_value(const struct ld *ld, const config_setting_t *s, const stru
 		*(int *)f = e;
 		return 0;
 	}
-	default: return 0;
 	}
+}
+
+/* One present value of a non-custom row into its field. */
+static int read_value(const struct ld *ld, const config_setting_t *s, const struct hl_cfg_key *k, void *f)
+{
+	int64_t v = 0;
+	int rc;
+	switch (k->type) {
+	case HL_CT_INT:
+	case HL_CT_SIZE: rc = hl_cfgi_read_int64(ld, s, k->min, k->max, &v); break;
+	case HL_CT_SECONDS:
+	case HL_CT_MS:
+		rc = hl_cfgi_read_duration_s(ld, s, k->min, k->max, &v);
+		v = k->type == HL_CT_MS ? v * 1000 : v;
+		break;
+	case HL_CT_SPAN: rc = hl_cfgi_read_span(ld, s, k->max, &v); break;
+	case HL_CT_BOOL:
+		rc = config_setting_type(s) == CONFIG_TYPE_BOOL ? 0 : hl_cfgi_fail_type(ld, s, "a boolean");
+		v = config_setting_get_bool(s);
+		break;
+	case HL_CT_FRACTION: return hl_cfgi_read_fraction(ld, s, (double *)f);
+	case HL_CT_CUSTOM: return 0; /* loaded by the walk */
+	default: return read_string(ld, s, k, f);
+	}
+	if (rc == 0)
+		store(k, f, v);
+	return rc;
 }
 
 /* The rows [first, end) of one group, from g (NULL when the group is absent). */
