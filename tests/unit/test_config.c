@@ -848,3 +848,51 @@ Test(webhooks, bad_options_named)
 	cr_assert(strstr(str_fail(BASE "webhooks = { urls = ( { url = \"http://a/x\"; bearer = 5; } ); };"), "bearer"),
 		  "%s", err);
 }
+
+/* The restart check walks the table: each restart-only row by its full name, reloadable rows never. */
+Test(reload, restart_key_from_the_table)
+{
+	static const struct {
+		const char *text, *key;
+	} cases[] = {
+		{"listen = { tls = { cert = \"/c.pem\"; key = \"/k.pem\"; }; };", "listen.tls.cert"},
+		{"listen = { tls = { cert = \"/c.pem\"; key = \"/k.pem\"; }; }; http = { tls = true; };", "listen.tls.cert"},
+		{"listen = { unix_supervisor_mode = \"0600\"; };", "listen.unix_supervisor_mode"},
+		{"listen = { idle_timeout = \"6m\"; };", "listen.idle_timeout"},
+		{"http = { max_body = 2048; };", "http.max_body"},
+		{"http = { listen = \"127.0.0.1:9370\"; tokens = ( { token = \"t\"; name = \"n\"; role = \"viewer\"; } ); };",
+		 "http.listen"},
+		{"dns = { nameserver = \"127.0.0.1:53\"; };", "dns.nameserver"},
+		{"cluster = { takeover = \"6s\"; };", "cluster.takeover"},
+		{"cluster = { name = \"a\"; };", "cluster.name"},
+		{"sla = { warn_at = 0.5; }; escalation = { max_level = 5; }; log = { level = \"debug\"; };", NULL},
+		{"webhooks = { urls = [ \"http://a/x\" ]; max_pending = 5; }; phone = { country_code = \"44\"; };", NULL},
+	};
+	struct hl_config a, b;
+	str_ok(BASE, &a);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[512];
+		snprintf(text, sizeof text, BASE "%s", cases[i].text);
+		str_ok(text, &b);
+		const char *key = hl_config_restart_key(&a, &b);
+		if (cases[i].key)
+			cr_expect(key && strcmp(key, cases[i].key) == 0, "%s: %s, want %s", cases[i].text, key ? key : "(none)",
+				  cases[i].key);
+		else
+			cr_expect_null(key, "%s: %s", cases[i].text, key);
+		hl_config_free(&b);
+	}
+	hl_config_free(&a);
+}
+
+/* A policy's clocks are read by the rows that read sla's: same bounds, same messages. */
+Test(policies, clocks_read_like_sla)
+{
+	EXPECT_STR(BASE "sla = { policies = ( { category = \"a\"; survey = \"400d\"; } ); };",
+		   "t.conf:2: sla.policies.[0].survey: 400d is out of range (0..365d)");
+	EXPECT_STR(BASE "sla = { policies = ( { category = \"a\"; calendar = 5; } ); };",
+		   "t.conf:2: sla.policies.[0].calendar: expected a string, got an integer");
+	EXPECT_STR(BASE "http = { tls = 1; };", "t.conf:2: http.tls: expected a boolean, got an integer");
+	EXPECT_STR(BASE "listen = { unix_supervisor_mode = \"0999\"; };",
+		   "t.conf:2: listen.unix_supervisor_mode: bad mode '0999' (use an octal string such as \"0660\")");
+}
