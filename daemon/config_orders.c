@@ -59,11 +59,6 @@ int hl_cfgi_check_orders(const struct ld *ld, const config_setting_t *root, cons
 	return 0;
 }
 
-static const config_setting_t *member(const config_setting_t *g, const char *name)
-{
-	return g ? config_setting_get_member(g, name) : NULL;
-}
-
 /* An explicit working-day span without a calendar: the error names the key. */
 static int need_calendar(const struct ld *ld, const config_setting_t *where, int64_t span, bool has_cal,
 			 const char *which)
@@ -80,7 +75,7 @@ static int check_policy(const struct ld *ld, const config_setting_t *g, const co
 	static const char *const keys[] = {"callback", "update", "resolution", "survey"};
 	int64_t spans[] = {p->callback_ms, p->update_ms, p->resolution_ms, p->survey_ms};
 	for (int i = 0; i < 4; i++) {
-		const config_setting_t *s = member(g, keys[i]);
+		const config_setting_t *s = hl_cfgi_member(g, keys[i]);
 		if (need_calendar(ld, s ? s : at, spans[i], p->calendar[0] != '\0', "calendar = \"...\" in this group"))
 			return -1;
 	}
@@ -90,8 +85,8 @@ static int check_policy(const struct ld *ld, const config_setting_t *g, const co
 int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, const config_setting_t *sla,
 			struct hl_config *cfg)
 {
-	const config_setting_t *orders = member(root, "orders");
-	const config_setting_t *list = member(sla, "policies");
+	const config_setting_t *orders = hl_cfgi_member(root, "orders");
+	const config_setting_t *list = hl_cfgi_member(sla, "policies");
 	bool order_cal = hl_config_orders_calendar(cfg) != NULL;
 	const char *which = "orders.calendar (or sla.calendar)";
 
@@ -107,20 +102,20 @@ int hl_cfgi_check_spans(const struct ld *ld, const config_setting_t *root, const
 	int64_t *ovals[] = {&cfg->orders.sign_ms, &cfg->orders.reply_ms, &cfg->orders.redispatch_ms,
 			    &cfg->orders.urge_after_ms};
 	for (int i = 0; i < 4; i++) {
-		const config_setting_t *s = member(orders, okeys[i]);
+		const config_setting_t *s = hl_cfgi_member(orders, okeys[i]);
 		if (s && need_calendar(ld, s, *ovals[i], order_cal, which))
 			return -1;
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++) {
 		const config_setting_t *g = list ? config_setting_get_elem(list, (unsigned)i) : NULL;
 		const config_setting_t *s;
-		if ((s = member(g, "sign")) && need_calendar(ld, s, cfg->policies[i].sign_ms, order_cal, which))
+		if ((s = hl_cfgi_member(g, "sign")) && need_calendar(ld, s, cfg->policies[i].sign_ms, order_cal, which))
 			return -1;
-		if ((s = member(g, "reply")) && need_calendar(ld, s, cfg->policies[i].reply_ms, order_cal, which))
+		if ((s = hl_cfgi_member(g, "reply")) && need_calendar(ld, s, cfg->policies[i].reply_ms, order_cal, which))
 			return -1;
 		if (s && cfg->policies[i].reply_ms == 0)
 			return hl_cfgi_fail(ld, s, "must not be 0 (an order must be answered)");
-		if ((s = member(g, "redispatch")) &&
+		if ((s = hl_cfgi_member(g, "redispatch")) &&
 		    need_calendar(ld, s, cfg->policies[i].redispatch_ms, order_cal, which))
 			return -1;
 	}
@@ -144,7 +139,7 @@ int hl_cfgi_check_hotspot(const struct ld *ld, const config_setting_t *root, con
 {
 	(void)root;
 	if (cfg->hotspot.threshold == 1)
-		return hl_cfgi_fail(ld, member(g, "threshold"), "1 would make every case a hotspot (use 0 for off, or >= 2)");
+		return hl_cfgi_fail(ld, hl_cfgi_member(g, "threshold"), "1 would make every case a hotspot (use 0 for off, or >= 2)");
 	return 0;
 }
 

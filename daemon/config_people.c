@@ -35,17 +35,6 @@
 #include "config_internal.h"
 #include "roles.h"
 
-static bool zone_name_ok(const char *v)
-{
-	if (!v[0] || strlen(v) >= 64 || v[0] == '/' || strstr(v, ".."))
-		return false;
-	for (const char *p = v; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      strchr("/_+-", *p)))
-			return false;
-	return true;
-}
-
 int hl_cfgi_load_report_tz(const struct ld *ld, const config_setting_t *g, const config_setting_t *s,
 			   struct hl_config *cfg)
 {
@@ -58,7 +47,7 @@ int hl_cfgi_load_report_tz(const struct ld *ld, const config_setting_t *g, const
 	if (hl_cfgi_read_str(ld, s, &v))
 		return -1;
 	char q[80], zerr[200];
-	if (!zone_name_ok(v))
+	if (!hl_cfgi_valid_zone_name(v) || strlen(v) >= sizeof cfg->report.timezone)
 		return hl_cfgi_fail(ld, s, "'%s' is not a time zone name (e.g. \"Asia/Shanghai\", \"UTC\")",
 		                    hl_cfgi_shown(v, q, sizeof q));
 	struct hl_zone *z = hl_zone_load(v, zerr, sizeof zerr);
