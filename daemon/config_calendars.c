@@ -190,19 +190,7 @@ static int load_calendar(const struct ld *ld, const config_setting_t *cal, const
 	return 0;
 }
 
-static int load_calendar_at(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
+int hl_cfgi_load_calendar(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
 {
 	return load_calendar(ld, e, cfg, &cfg->calendars[i]);
-}
-
-int hl_cfgi_load_calendars(const struct ld *ld, const config_setting_t *root, const config_setting_t *list,
-			   struct hl_config *cfg)
-{
-	void *array;
-	size_t n;
-	(void)root;
-	if (hl_cfgi_list_of_groups(ld, list, sizeof *cfg->calendars, &array, &n))
-		return -1;
-	cfg->calendars = array;
-	return hl_cfgi_each(ld, list, n, &cfg->n_calendars, cfg, load_calendar_at);
 }

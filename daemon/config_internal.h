@@ -55,6 +55,7 @@ enum hl_cfg_type {
 	HL_CT_DIGITS,   /* char[size]: a string of at most max digits */
 	HL_CT_CALENDAR, /* char[size]: "" or the name of a defined calendar */
 	HL_CT_ENUM,     /* int: row.parse maps the word, row.words lists them */
+	HL_CT_LIST,     /* a list of groups into an array of `size`-byte elements: row.entry loads each */
 	HL_CT_CUSTOM,   /* row.load loads it (called also when absent), row.same compares it */
 };
 
@@ -72,16 +73,20 @@ struct hl_cfg_key {
 	int64_t def;             /* numbers and bools; durations and spans in ms; modes */
 	double def_frac;         /* HL_CT_FRACTION */
 	const char *def_str;     /* HL_CT_STR, HL_CT_DIGITS, HL_CT_CALENDAR */
-	size_t offset, size;     /* where it lands in struct hl_config; size of a char[] */
+	size_t offset, size;     /* where it lands in struct hl_config; size of a char[] or a list element */
+	size_t count_offset;     /* HL_CT_LIST: where the number of elements lands */
 	/* HL_CT_STR: -1 (after hl_cfgi_fail) when v is not acceptable */
 	int (*check)(const struct ld *ld, const config_setting_t *s, const char *v);
 	/* HL_CT_ENUM: the value of a word, -1 when unknown; words for the message */
 	int (*parse)(const char *word);
 	const char *words;
-	/* HL_CT_CUSTOM: load from grp (may be NULL) / s (NULL when absent); equal in two configs */
+	/* HL_CT_CUSTOM: load from grp (may be NULL) / s (NULL when absent) */
 	int (*load)(const struct ld *ld, const config_setting_t *grp, const config_setting_t *s, struct hl_config *cfg);
+	/* HL_CT_LIST: load entry e into element i (already counted, so a failure frees it) */
+	int (*entry)(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
+	/* HL_CT_CUSTOM, HL_CT_LIST: equal in two configs (restart-only rows) */
 	bool (*same)(const struct hl_config *a, const struct hl_config *b);
-	const char *const *entries; /* HL_CT_CUSTOM lists of groups: the keys of one entry */
+	const char *const *entries; /* lists of groups: the keys of one entry */
 };
 
 /* A group's rules across its keys, run after its keys loaded (g may be NULL when `always`). */
@@ -130,12 +135,6 @@ int hl_cfgi_group(const struct ld *ld, const config_setting_t *parent, const cha
 		  const char *const *known, const config_setting_t **out);
 /* A list of groups "( {..}, {..} )"; an empty [ ] or ( ) is fine too. */
 int hl_cfgi_group_list(const struct ld *ld, const config_setting_t *s);
-/* A list of groups: its n entries and a zeroed array of n elements of `size` bytes (*out NULL when none). */
-int hl_cfgi_list_of_groups(const struct ld *ld, const config_setting_t *list, size_t size, void **out, size_t *n);
-/* one() for each of the n entries of list, *count counting entry i before it is filled. */
-typedef int (*hl_cfgi_entry_fn)(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
-int hl_cfgi_each(const struct ld *ld, const config_setting_t *list, size_t n, size_t *count, struct hl_config *cfg,
-		 hl_cfgi_entry_fn one);
 /* Readers of one present setting s; *out is written only when the value is good. */
 int hl_cfgi_read_int64(const struct ld *ld, const config_setting_t *s, int64_t min, int64_t max, int64_t *out);
 int hl_cfgi_read_duration_s(const struct ld *ld, const config_setting_t *s, int64_t min_s, int64_t max_s, int64_t *out);
@@ -171,15 +170,13 @@ int hl_cfgi_check_cluster_name(const struct ld *ld, const config_setting_t *s, c
 
 /* ------------------------------------------- custom rows and group checks */
 
-/* config_calendars.c: calendars = ( { name; timezone; hours; holidays; workdays; workday_hours; } ) */
+/* config_calendars.c: one entry of calendars = ( { name; timezone; hours; holidays; workdays; workday_hours; } ) */
 extern const char *const hl_cfgi_calendar_keys[];
-int hl_cfgi_load_calendars(const struct ld *ld, const config_setting_t *grp, const config_setting_t *s,
-			   struct hl_config *cfg);
+int hl_cfgi_load_calendar(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
 
-/* config_sla.c: sla.policies */
+/* config_sla.c: one entry of sla.policies */
 extern const char *const hl_cfgi_policy_keys[];
-int hl_cfgi_load_policies(const struct ld *ld, const config_setting_t *grp, const config_setting_t *s,
-			  struct hl_config *cfg);
+int hl_cfgi_load_policy(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
 
 /* config_orders.c: the orders group, hotspot.key, and the check that every
  * working-day span has a calendar (a group check of sla). */
@@ -208,8 +205,7 @@ bool hl_cfgi_same_report_tz(const struct hl_config *a, const struct hl_config *b
 int hl_cfgi_load_tokens(const struct ld *ld, const config_setting_t *grp, const config_setting_t *s,
 			struct hl_config *cfg);
 bool hl_cfgi_same_tokens(const struct hl_config *a, const struct hl_config *b);
-int hl_cfgi_load_http_tokens(const struct ld *ld, const config_setting_t *grp, const config_setting_t *s,
-			     struct hl_config *cfg);
+int hl_cfgi_load_http_token(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg);
 bool hl_cfgi_same_http_tokens(const struct hl_config *a, const struct hl_config *b);
 void hl_cfgi_free_people(struct hl_config *cfg);
 

@@ -206,21 +206,9 @@ static int load_http_token(const struct ld *ld, const config_setting_t *e, struc
 	return 0;
 }
 
-static int load_http_token_at(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
+int hl_cfgi_load_http_token(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
 {
 	return load_http_token(ld, e, &cfg->http.tokens[i]);
-}
-
-int hl_cfgi_load_http_tokens(const struct ld *ld, const config_setting_t *http, const config_setting_t *list,
-			     struct hl_config *cfg)
-{
-	void *array;
-	size_t n;
-	(void)http;
-	if (hl_cfgi_list_of_groups(ld, list, sizeof *cfg->http.tokens, &array, &n))
-		return -1;
-	cfg->http.tokens = array;
-	return hl_cfgi_each(ld, list, n, &cfg->http.n_tokens, cfg, load_http_token_at);
 }
 
 bool hl_cfgi_same_http_tokens(const struct hl_config *a, const struct hl_config *b)

@@ -231,31 +231,6 @@ int hl_cfgi_group_list(const struct ld *ld, const config_setting_t *s)
 	return 0;
 }
 
-int hl_cfgi_list_of_groups(const struct ld *ld, const config_setting_t *list, size_t size, void **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!list)
-		return 0;
-	if (hl_cfgi_group_list(ld, list))
-		return -1;
-	*n = (size_t)config_setting_length(list);
-	if (*n && !(*out = calloc(*n, size)))
-		return hl_cfgi_fail(ld, list, "out of memory");
-	return 0;
-}
-
-int hl_cfgi_each(const struct ld *ld, const config_setting_t *list, size_t n, size_t *count, struct hl_config *cfg,
-		 hl_cfgi_entry_fn one)
-{
-	for (size_t i = 0; i < n; i++) {
-		*count = i + 1; /* counted before it is filled, so that a failure frees what it holds */
-		if (one(ld, config_setting_get_elem(list, (unsigned)i), i, cfg))
-			return -1;
-	}
-	return 0;
-}
-
 /* -------------------------------------------------------------- values */
 
 int hl_cfgi_read_int64(const struct ld *ld, const config_setting_t *s, int64_t min, int64_t max, int64_t *out)

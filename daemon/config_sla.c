@@ -83,22 +83,10 @@ static int load_policy(const struct ld *ld, const config_setting_t *g, const str
 	return 0;
 }
 
-static int load_policy_at(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
+int hl_cfgi_load_policy(const struct ld *ld, const config_setting_t *e, size_t i, struct hl_config *cfg)
 {
 	struct hl_policy *p = &cfg->policies[i];
 	*p = cfg->sla; /* missing keys inherit the defaults */
 	p->name[0] = '\0';
 	return load_policy(ld, e, cfg, p);
-}
-
-int hl_cfgi_load_policies(const struct ld *ld, const config_setting_t *sla, const config_setting_t *list,
-			  struct hl_config *cfg)
-{
-	void *array;
-	size_t n;
-	(void)sla;
-	if (hl_cfgi_list_of_groups(ld, list, sizeof *cfg->policies, &array, &n))
-		return -1;
-	cfg->policies = array;
-	return hl_cfgi_each(ld, list, n, &cfg->n_policies, cfg, load_policy_at);
 }

@@ -8,9 +8,12 @@
  * can apply it (HL_CF_RESTART: no).  From it the generic walk (config_walk.c)
  * writes the defaults, rejects unknown keys with a "did you mean" hint, reads
  * and range-checks each value, and hl_config_restart_key() names the first
- * restart-only key that changed.  Keys with a shape of their own (calendars,
- * policies, token lists, webhook URLs) are HL_CT_CUSTOM rows whose callback
- * loads them; rules across one group's keys are in hl_cfg_group_checks.
+ * restart-only key that changed.  A list of groups (calendars, policies,
+ * http.tokens) is an HL_CT_LIST row: the walk allocates the array and its
+ * callback loads one entry.  Keys with a shape of their own (socket tokens,
+ * webhook URLs, hotspot.key, report.timezone) are HL_CT_CUSTOM rows whose
+ * callback loads them; rules across one group's keys are in
+ * hl_cfg_group_checks.
  *
  * Rows of one group stay together, in the order the groups load: calendars
  * before orders and sla (calendar names are checked), orders before sla
@@ -43,6 +46,10 @@
 #define DIGITS(p, f, n) {.path = p, .type = HL_CT_DIGITS, .max = n, .def_str = "", FIELD(f)}
 #define CALENDAR(p, f) {.path = p, .type = HL_CT_CALENDAR, .def_str = "", FIELD(f)}
 #define ENUM(p, f, d, fn, w) {.path = p, .type = HL_CT_ENUM, .def = d, .parse = fn, .words = w, FIELD(f)}
+#define LIST(p, f, n, fn, keys, eq, fl) \
+	{.path = p, .type = HL_CT_LIST, .flags = fl, .offset = offsetof(struct hl_config, f), \
+	 .size = sizeof(*((struct hl_config *)0)->f), .count_offset = offsetof(struct hl_config, n), .entry = fn, \
+	 .entries = keys, .same = eq}
 #define CUSTOM(p, ld, eq, keys, fl) {.path = p, .type = HL_CT_CUSTOM, .flags = fl, .load = ld, .same = eq, .entries = keys}
 
 #define R HL_CF_RESTART
@@ -74,7 +81,7 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	SECONDS("database.reconnect_max", database.reconnect_max_s, 1, HL_HOUR_S, MS(30), R),
 
 	/* business hours: a list of groups (config_calendars.c) */
-	CUSTOM("calendars", hl_cfgi_load_calendars, NULL, hl_cfgi_calendar_keys, 0),
+	LIST("calendars", calendars, n_calendars, hl_cfgi_load_calendar, hl_cfgi_calendar_keys, NULL, 0),
 
 	/* work orders (config_orders.c); before sla, whose policies inherit them */
 	SPAN("orders.sign", orders.sign_ms, MS(2 * HL_HOUR_S)),
@@ -90,7 +97,7 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	SPAN("sla.survey", sla.survey_ms, 0),
 	FRACTION("sla.warn_at", sla.warn_at, 0.8),
 	CALENDAR("sla.calendar", sla.calendar),
-	CUSTOM("sla.policies", hl_cfgi_load_policies, NULL, hl_cfgi_policy_keys, 0),
+	LIST("sla.policies", policies, n_policies, hl_cfgi_load_policy, hl_cfgi_policy_keys, NULL, 0),
 
 	DURATION("repeat_caller.window", repeat.window_ms, 1, 365 * HL_DAY_S, MS(24 * HL_HOUR_S), 0),
 	INT("repeat_caller.threshold", repeat.threshold, 2, 1000000, 3, 0),
@@ -110,7 +117,8 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 
 	/* the HTTP endpoint (restart) */
 	STR("http.listen", http.listen, NULL, hl_cfgi_check_address, R | E),
-	CUSTOM("http.tokens", hl_cfgi_load_http_tokens, hl_cfgi_same_http_tokens, hl_cfgi_http_token_keys, R),
+	LIST("http.tokens", http.tokens, http.n_tokens, hl_cfgi_load_http_token, hl_cfgi_http_token_keys,
+	     hl_cfgi_same_http_tokens, R),
 	SIZE("http.max_body", http.max_body, 1024, 1024 * HL_MIB, HL_MIB, R),
 	BOOL("http.tls", http.tls, false, R),
 

@@ -83,8 +83,8 @@ int hl_cfgi_defaults(const struct ld *ld, const config_setting_t *root, struct h
 	for (size_t i = 0; i < hl_cfg_n_keys; i++) {
 		const struct hl_cfg_key *k = &hl_cfg_keys[i];
 		void *f = field(cfg, 0, k);
-		if (k->type == HL_CT_CUSTOM)
-			continue; /* its loader knows its default */
+		if (k->type == HL_CT_CUSTOM || k->type == HL_CT_LIST)
+			continue; /* its loader knows its default; a list starts empty */
 		if (k->type == HL_CT_FRACTION)
 			*(double *)f = k->def_frac;
 		else if (k->type == HL_CT_STR) {
@@ -156,12 +156,36 @@ static int read_value(const struct ld *ld, const config_setting_t *s, const stru
 		v = config_setting_get_bool(s);
 		break;
 	case HL_CT_FRACTION: return hl_cfgi_read_fraction(ld, s, (double *)f);
-	case HL_CT_CUSTOM: return 0; /* loaded by the walk */
+	case HL_CT_CUSTOM:
+	case HL_CT_LIST: return 0; /* loaded by the walk */
 	default: return read_string(ld, s, k, f);
 	}
 	if (rc == 0)
 		store(k, f, v);
 	return rc;
+}
+
+/*
+ * A list of groups: a zeroed array of n elements of the row's size lands in
+ * the row's field, and each entry is loaded by the row's callback with the
+ * count already counting it, so that a failure frees what the entry holds.
+ */
+static int load_list(const struct ld *ld, const config_setting_t *s, const struct hl_cfg_key *k, struct hl_config *cfg)
+{
+	void *array = NULL;
+	size_t *count = (size_t *)((char *)cfg + k->count_offset);
+	if (hl_cfgi_group_list(ld, s))
+		return -1;
+	size_t n = (size_t)config_setting_length(s);
+	if (n && !(array = calloc(n, k->size)))
+		return hl_cfgi_fail(ld, s, "out of memory");
+	memcpy((char *)cfg + k->offset, &array, sizeof array); /* the field is a pointer to the element type */
+	for (size_t i = 0; i < n; i++) {
+		*count = i + 1;
+		if (k->entry(ld, config_setting_get_elem(s, (unsigned)i), i, cfg))
+			return -1;
+	}
+	return 0;
 }
 
 /* The rows [first, end) of one group, from g (NULL when the group is absent). */
@@ -173,6 +197,9 @@ static int load_group(const struct ld *ld, const config_setting_t *g, size_t fir
 		const config_setting_t *s = hl_cfgi_member(g, key_name(k));
 		if (k->type == HL_CT_CUSTOM) {
 			if (cfg && k->load(ld, g, s, cfg))
+				return -1;
+		} else if (k->type == HL_CT_LIST) {
+			if (cfg && s && load_list(ld, s, k, cfg))
 				return -1;
 		} else if (s) {
 			if (read_value(ld, s, k, field(base, base_off, k)))
@@ -280,7 +307,8 @@ static bool row_differs(const struct hl_cfg_key *k, const struct hl_config *a, c
 	case HL_CT_STR: return str_differs(*(char *const *)x, *(char *const *)y);
 	case HL_CT_DIGITS:
 	case HL_CT_CALENDAR: return strcmp(x, y) != 0;
-	case HL_CT_CUSTOM: return k->same && !k->same(a, b);
+	case HL_CT_CUSTOM:
+	case HL_CT_LIST: return k->same && !k->same(a, b);
 	}
 	return false;
 }

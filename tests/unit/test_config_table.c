@@ -172,7 +172,7 @@ Test(config_table, every_documented_key_exists)
 		*dot = '\0';
 		const struct hl_cfg_key *list = row(k); /* "calendars.name", "sla.policies.reply": an entry's key */
 		*dot = '.';
-		if (list && list->type == HL_CT_CUSTOM && list->entries) {
+		if (list && list->entries) {
 			cr_expect(in_list(list->entries, dot + 1), DOCS " documents %s, but %s entries have no key '%s'", k,
 				  list->path, dot + 1);
 			continue;
@@ -317,10 +317,12 @@ Test(config_table, rows_are_well_formed)
 		bool new_group = i == 0 || !same_group(&hl_cfg_keys[i - 1], k);
 		for (size_t j = 0; new_group && j < i; j++)
 			cr_expect(!same_group(&hl_cfg_keys[j], k), "the rows of %s's group are not together", k->path);
-		if (k->type == HL_CT_CUSTOM) {
+		if (k->type == HL_CT_CUSTOM)
 			cr_expect_not_null(k->load, "%s: a custom row needs a loader", k->path);
+		if (k->type == HL_CT_LIST)
+			cr_expect(k->entry && k->entries && k->size, "%s: a list needs an entry loader and its keys", k->path);
+		if (k->type == HL_CT_CUSTOM || k->type == HL_CT_LIST)
 			cr_expect(!(k->flags & HL_CF_RESTART) || k->same, "%s: restart-only needs a comparison", k->path);
-		}
 		if (k->type == HL_CT_ENUM)
 			cr_expect(k->parse && k->words, "%s: an enum needs parse and words", k->path);
 		if (k->type == HL_CT_INT || k->type == HL_CT_SIZE || k->type == HL_CT_SECONDS || k->type == HL_CT_MS) {
