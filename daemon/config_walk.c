@@ -6,8 +6,10 @@
  * through the rows group by group: it opens the group (an error when the
  * setting is not a group { }, or holds a key no row names), reads each row's
  * value by its type with the readers of config_read.c (absent keeps the
- * default; HL_CF_REQUIRED absent is "missing"), calls a custom row's loader,
- * and when the group's rows are done runs its group check.
+ * default; HL_CF_REQUIRED absent is "missing"), allocates a list row's array
+ * and loads each entry with the row's callback, calls a custom row's loader,
+ * and when the group's rows are done runs its group check.  A policy's clocks
+ * are read by sla's rows too (hl_cfgi_load_rows), with the policy as base.
  * hl_config_restart_key() compares the HL_CF_RESTART rows of two configs.
  *
  * Pure: part of the functional core (no libevent, no libpq).
@@ -17,7 +19,7 @@
 
 #include "config_internal.h"
 
-#define MAX_KNOWN 32
+#define MAX_KNOWN 64 /* names one group may hold (the top level has 16) */
 
 size_t hl_cfgi_group_len(const struct hl_cfg_key *k)
 {
