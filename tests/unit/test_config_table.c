@@ -159,6 +159,15 @@ Test(config_table, every_key_documented)
 		cr_expect(has(&keys, path), "%s is not documented: add a \"| `%s` |\" line to its section of " DOCS, path,
 			  strchr(path, '.') + 1);
 	}
+	/* a list with a section of its own (calendars, sla.policies) documents every key of an entry */
+	for (size_t i = 0; i < hl_cfg_n_keys; i++) {
+		const struct hl_cfg_key *k = &hl_cfg_keys[i];
+		for (const char *const *e = k->entries; e && *e && has(&sections, k->path); e++) {
+			char full[256];
+			snprintf(full, sizeof full, "%s.%s", k->path, *e);
+			cr_expect(has(&keys, full), "%s: the key '%s' of an entry is not in its section of " DOCS, k->path, *e);
+		}
+	}
 	drop(&keys);
 	drop(&sections);
 }
