@@ -37,7 +37,7 @@ CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/p
              daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c \
              daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c \
              daemon/rules_text.c daemon/rules_check.c daemon/rules_clocks.c daemon/rules_alerts.c \
-             daemon/protocol_scan.c daemon/protocol_reply.c))
+             daemon/protocol_scan.c daemon/protocol_reply.c daemon/batch_keys.c))
 CTL_SRC   := $(wildcard daemon/ctl_*.c)
 SHELL_SRC := $(filter-out $(CORE_SRC) $(CTL_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)

@@ -101,7 +101,7 @@ static void conn_set_timeouts(struct conn *c)
 	}
 }
 
-void conn_accept(int fd, int is_unix, const char *peer)
+void conn_accept(int fd, int is_unix, const char *peer, void *tls_ctx)
 {
 	const struct hl_config *cfg = hl->cfg;
 
@@ -133,7 +133,7 @@ void conn_accept(int fd, int is_unix, const char *peer)
 		close(fd);
 		return;
 	}
-	SSL_CTX *tls = is_unix ? NULL : listener_tls_ctx();
+	SSL_CTX *tls = tls_ctx;
 	if (tls) {
 		SSL *ssl = SSL_new(tls);
 		c->bev = ssl ? bufferevent_openssl_socket_new(hl->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,

@@ -130,7 +130,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
-	conn_accept(fd, kind, peer);
+	conn_accept(fd, kind, peer, is_unix ? NULL : tls_ctx);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)

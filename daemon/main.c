@@ -92,6 +92,19 @@ static void begin_stop(const char *why)
 	conn_shutdown_all();
 }
 
+/* A timer fell due (clocks.c): the daemon that owns its slot runs it through
+ * the store; another daemon's slot is left alone (it reloads the timer when
+ * it takes the slot, cluster.c).  Here, so that clocks.c calls nothing above it. */
+static void on_clock_due(int64_t id, int kind, int32_t seq)
+{
+	if (!cluster_owns(timer_owner_id(id, kind)))
+		return;
+	if (kind == TIMER_ESCALATION)
+		store_escalate(id);
+	else
+		store_fire(id, (enum hl_clock_kind)kind, seq);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what, (void)arg;
@@ -247,7 +260,7 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	if (clocks_init() != 0 || store_init() != 0 || cluster_init() != 0) {
+	if (clocks_init(on_clock_due) != 0 || store_init() != 0 || cluster_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;
 	}

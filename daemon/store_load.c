@@ -4,7 +4,8 @@
  * The first round trip of a batch (see store.c): one SELECT per table, its
  * keys passed as JSON arrays, sent in the batch's still-open transaction
  * (the batch lock is taken there), then the rows fill a struct hl_world and
- * the pure rules apply the batch's items to it in memory.  Separate from
+ * the pure rules apply the batch's items to it in memory.  Which keys the
+ * batch touches is decided in the core (batch_keys.c); this file sends them.  Separate from
  * store.c because building the keys and decoding rows is a concern of its
  * own (row layouts, not batch states), and to keep each file readable.
  */
@@ -24,144 +25,95 @@
 #include "orders.h"
 #include "store_orders_sql.h"
 #include "store_internal.h"
+#include "batch_keys.h"
 
 static char *get_str(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-static bool may_open_case(const struct hl_event *ev)
+/* The batch's items as the pure key collector sees them (batch_keys.c). */
+static struct hl_bk_item *batch_key_items(size_t *n)
 {
-	switch (ev->type) {
-	case HL_EV_CALL_OFFERED:
-		return true;
-	case HL_EV_CALL_ABANDONED:
-	case HL_EV_VOICEMAIL_LEFT:
-		return ev->caller[0] != '\0';
-	default:
-		return false;
+	struct hl_bk_item *items = hl_xrealloc(NULL, sizeof *items * (store.n_batch ? store.n_batch : 1));
+	struct item *it;
+	size_t i = 0;
+	TAILQ_FOREACH(it, &store.batch, entry) {
+		struct hl_bk_item *k = &items[i++];
+		k->id = it->id;
+		k->ev = it->kind == ITEM_REQ ? &it->req->ev : NULL;
+		if (it->kind == ITEM_REQ)
+			k->kind = HL_BK_REQUEST;
+		else if (it->kind == ITEM_ESCALATE)
+			k->kind = HL_BK_ESCALATION;
+		else if (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)
+			k->kind = HL_BK_ORDER_CLOCK;
+		else
+			k->kind = HL_BK_CLOCK;
 	}
+	*n = i;
+	return items;
 }
 
 void store_start_load(void)
 {
-	json_object *a_events = json_object_new_array(), *a_cases = json_object_new_array(),
-	            *a_event_cases = json_object_new_array(),
-	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
-	            *a_alerts = json_object_new_array(), *a_orders = json_object_new_array(),
-	            *a_cats = json_object_new_array(), *a_areas = json_object_new_array(),
-	            *a_depts = json_object_new_array();
-	struct item *it;
-	size_t openers = 0;
-	hl_ms min_at = INT64_MAX;
+	size_t n;
+	struct hl_bk_item *items = batch_key_items(&n);
+	struct hl_batch_keys_env env = {
+		.now = now_ms(),
+		.repeat_window_ms = hl->cfg->repeat.window_ms,
+		.hotspot_window_ms = hl->cfg->hotspot.window_ms,
+		.hotspots_on = hl->cfg->hotspot.threshold > 0,
+		.free_ids = hl_world_free_id_count(store.world),
+	};
+	struct hl_batch_keys k;
+	hl_batch_keys(items, n, &env, &k);
+	free(items);
 
-	TAILQ_FOREACH(it, &store.batch, entry) {
-		if (it->kind == ITEM_FIRE) {
-			bool order_clock = it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY;
-			json_object_array_add(a_cases, json_object_new_int64(order_clock ? it->id / HL_ORDER_KEY_MUL : it->id));
-			continue;
-		}
-		if (it->kind == ITEM_ESCALATE) {
-			json_object_array_add(a_alerts, json_object_new_int64(it->id));
-			continue;
-		}
-		const struct hl_event *ev = &it->req->ev;
-		if (ev->type == HL_CMD_ALERT_ACK) {
-			json_object_array_add(a_alerts, json_object_new_int64(ev->alert_id));
-			continue;
-		}
-		if (!hl_type_is_event(ev->type))
-			continue;
-		json_object_array_add(a_events, json_object_new_string(ev->id));
-		if (ev->case_id) {
-			json_object_array_add(a_cases, json_object_new_int64(ev->case_id));
-			json_object_array_add(a_event_cases, json_object_new_int64(ev->case_id));
-		}
-		if (ev->into)
-			json_object_array_add(a_cases, json_object_new_int64(ev->into));
-		if (ev->order_id)
-			json_object_array_add(a_orders, json_object_new_string(ev->order_id));
-		if (ev->category)
-			json_object_array_add(a_cats, json_object_new_string(ev->category));
-		if (ev->area)
-			json_object_array_add(a_areas, json_object_new_string(ev->area));
-		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
-			json_object_array_add(a_depts, json_object_new_string(ev->department));
-		if (ev->call_id)
-			json_object_array_add(a_calls, json_object_new_string(ev->call_id));
-		if (ev->caller[0])
-			json_object_array_add(a_callers, json_object_new_string(ev->caller));
-		if (may_open_case(ev))
-			openers++;
-		if (ev->at < min_at)
-			min_at = ev->at;
-	}
-	if (min_at == INT64_MAX)
-		min_at = now_ms();
-	hl_ms since = min_at - hl->cfg->repeat.window_ms - 1000;
-
-	char *s_events = store_json_take(a_events), *s_cases = store_json_take(a_cases), *s_calls = store_json_take(a_calls),
-	     *s_event_cases = store_json_take(a_event_cases),
-	     *s_callers = store_json_take(a_callers), *s_alerts = store_json_take(a_alerts), *s_orders = store_json_take(a_orders);
-	char b_since[24], b_n[24];
-	store_fmt_i64(b_since, since);
-
-	size_t have = hl_world_free_id_count(store.world);
-	/* reserve exactly the case ids the batch may need: it costs no extra round trip */
-	size_t ids_wanted = openers > have ? openers - have : 0;
-	store_fmt_i64(b_n, (int64_t)ids_wanted);
+	char b_since[24], b_n[24], b_hot_since[24];
+	store_fmt_i64(b_since, k.repeat_since);
+	store_fmt_i64(b_n, (int64_t)k.ids_wanted);
+	store_fmt_i64(b_hot_since, k.hotspot_since);
 
 	store_pipeline_begin(L__COUNT);
-	const char *p_seen[] = { s_events };
-	const char *p_cases[] = { s_cases, s_calls, s_callers };
-	const char *p_calls[] = { s_calls };
-	/* callers (and their recent calls, for repeat-caller counting) only for
-	 * events: a clock that fires needs its case, not the caller's history */
-	const char *p_callers[] = { s_callers, s_event_cases, s_calls, b_since };
-	const char *p_alerts[] = { s_alerts };
+	const char *p_seen[] = { k.events };
+	const char *p_cases[] = { k.cases, k.calls, k.callers };
+	const char *p_calls[] = { k.calls };
+	const char *p_callers[] = { k.callers, k.event_cases, k.calls, b_since };
+	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
-	const char *p_orders[] = { s_orders, s_cases };
-	bool hot = json_object_array_length(a_cats) + json_object_array_length(a_areas) +
-	           json_object_array_length(a_depts) > 0;
-	char *s_cats = store_json_take(a_cats), *s_areas = store_json_take(a_areas), *s_depts = store_json_take(a_depts);
-	char b_hot_since[24];
-	store_fmt_i64(b_hot_since, min_at - hl->cfg->hotspot.window_ms - 1000);
-	const char *p_hot[] = { s_cases, s_calls, s_cats, s_areas, s_depts, b_hot_since };
+	const char *p_orders[] = { k.orders, k.cases };
+	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */
-	bool has_events = strcmp(s_events, "[]") != 0, has_calls = strcmp(s_calls, "[]") != 0,
-	     has_callers = strcmp(s_callers, "[]") != 0, has_cases = strcmp(s_cases, "[]") != 0;
 	for (int i = 0; i < L__COUNT; i++)
 		store.load_at[i] = -1;
 	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
-	const char *p_lock[] = { s_cases, s_calls, s_callers, s_orders };
+	const char *p_lock[] = { k.cases, k.calls, k.callers, k.orders };
 	store.load_at[L_LOCK] = store.n_stmts, store_send_stmt(SQL_LOCK_BATCH, 4, p_lock);
-	if (has_events)
+	if (k.want_seen)
 		store.load_at[L_SEEN] = store.n_stmts, store_send_stmt(SQL_SEEN, 1, p_seen);
-	if (has_cases || has_calls || has_callers)
+	if (k.want_cases)
 		store.load_at[L_CASES] = store.n_stmts, store_send_stmt(SQL_CASES, 3, p_cases);
-	if (has_calls)
+	if (k.want_calls)
 		store.load_at[L_CALLS] = store.n_stmts, store_send_stmt(SQL_CALLS, 1, p_calls);
-	if (has_callers || has_calls || strcmp(s_event_cases, "[]") != 0)
+	if (k.want_callers)
 		store.load_at[L_CALLERS] = store.n_stmts, store_send_stmt(SQL_CALLERS, 4, p_callers);
-	if (strcmp(s_alerts, "[]") != 0)
+	if (k.want_alerts)
 		store.load_at[L_ALERTS] = store.n_stmts, store_send_stmt(SQL_ALERTS, 1, p_alerts);
-	if (ids_wanted > 0)
+	if (k.want_ids)
 		store.load_at[L_IDS] = store.n_stmts, store_send_stmt(SQL_IDS, 1, p_ids);
-	/* work orders: the cases reached through an order_id or merged into a
-	 * batch case, and every order of the batch's cases (store_orders.c) */
-	if (has_cases || strcmp(s_orders, "[]") != 0) {
+	/* work orders (store_orders.c) */
+	if (k.want_orders) {
 		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 2, p_orders);
 		store.load_at[L_ORDERS] = store.n_stmts, store_send_stmt(SQL_ORDERS, 2, p_orders);
 	}
-	if (hot && hl->cfg->hotspot.threshold > 0) {
+	if (k.want_hotspots) {
 		store.load_at[L_HOTSPOT_CASES] = store.n_stmts, store_send_stmt(SQL_HOTSPOT_CASES, 6, p_hot);
 		store.load_at[L_HOTSPOTS] = store.n_stmts, store_send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
 	}
-	free(s_cats), free(s_areas), free(s_depts);
-	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
-	free(s_orders);
+	hl_batch_keys_free(&k);
 	store.state = S_LOAD;
 	store_pipeline_send_open();
 }

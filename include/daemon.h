@@ -74,7 +74,8 @@ struct req {
 	int read_nparams;
 };
 
-void conn_accept(int fd, int is_unix, const char *peer);
+/* tls: the listener's SSL_CTX * when this socket speaks TLS, else NULL */
+void conn_accept(int fd, int is_unix, const char *peer, void *tls);
 /* The store finished a request: attach the reply and write what is in order. */
 void conn_complete(struct req *r, char *reply);
 /* Make a connection a subscriber after its subscribe reply was queued. */
@@ -91,7 +92,7 @@ void conn_close_all(void);
 
 int listener_open(const struct hl_config *cfg);
 void listener_close(void);
-void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL */
+void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL (for http.c) */
 struct evconnlistener;
 /* Pause this (evhttp's) listener too when accept() fails, with the same back-off. */
 void listener_guard(struct evconnlistener *l);
@@ -125,7 +126,9 @@ static inline int64_t timer_owner_id(int64_t id, int kind)
 	return kind == TIMER_ORDER_SIGN || kind == TIMER_ORDER_REPLY ? id / 1024 /* HL_ORDER_KEY_MUL */ : id;
 }
 
-int clocks_init(void);
+/* An entry whose time has come (already removed): id, its kind (TIMER_*), its run. */
+typedef void (*clocks_due_fn)(int64_t id, int kind, int32_t seq);
+int clocks_init(clocks_due_fn due);
 void clocks_free(void);
 /* Set or replace the timer of (id, kind); at == 0 removes it. */
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
