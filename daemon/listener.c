@@ -194,7 +194,7 @@ static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path)
 	evconnlistener_set_error_cb(l, accept_error_cb);
 	L[n_listeners].l = l;
 	L[n_listeners].is_unix = is_unix;
-	L[n_listeners].unlink_path = unlink_path ? strdup(unlink_path) : NULL;
+	L[n_listeners].unlink_path = unlink_path ? hl_xstrdup(unlink_path) : NULL;
 	n_listeners++;
 	return 0;
 }

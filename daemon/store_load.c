@@ -115,7 +115,7 @@ void store_start_load(void)
 	}
 	hl_batch_keys_free(&k);
 	store.state = S_LOAD;
-	store_pipeline_send_open();
+	store_pipeline_open(store_on_loaded);
 }
 
 static void parse_clocks(struct hl_case *c, const char *json)
@@ -150,6 +150,53 @@ static void parse_clocks(struct hl_case *c, const char *json)
 	json_object_put(arr);
 }
 
+/* ------------------------------------------- the columns each statement gives */
+
+#define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
+	"updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
+	"reopens", "on_hold", "hold_since", "held_ms", "policy", "clocks"
+
+static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
+static const char *const ORDER_CASE_COLS[] = { CASE_COLUMN_NAMES, "merged_into" };
+_Static_assert(sizeof CASE_COLS / sizeof *CASE_COLS == CASE__N, "a name for every enum case_col");
+
+enum { SEEN_EVENT_ID, SEEN_CASE_ID, SEEN__N };
+static const char *const SEEN_COLS[] = { "event_id", "case_id" };
+
+enum { CALL_ID, CALL_CASE_ID, CALL_CALLER, CALL_STATE, CALL_INBOUND, CALL_OFFERED_AT, CALL_ANSWERED_AT,
+       CALL_ENDED_AT, CALL_QUEUE, CALL_AGENT, CALL_OUTCOME, CALL__N };
+static const char *const CALL_COLS[] = { "call_id", "case_id", "caller", "state", "inbound", "offered_at",
+	"answered_at", "ended_at", "queue", "agent", "outcome" };
+
+enum { CALLER_NUMBER, CALLER_CONFIDENTIAL, CALLER_REPEAT_ALERTED_AT, CALLER_RECENT_CALLS, CALLER__N };
+static const char *const CALLER_COLS[] = { "caller", "confidential", "repeat_alerted_at", "recent_calls" };
+
+enum { ALERT_ID, ALERT_KIND, ALERT_CASE_ID, ALERT_CALLER, ALERT_LEVEL, ALERT_RAISED_AT, ALERT_DUE_AT,
+       ALERT_ESCALATE_AT, ALERT_ACKED_AT, ALERT_ACKED_BY, ALERT_DEDUPE_KEY, ALERT_DETAIL, ALERT__N };
+static const char *const ALERT_COLS[] = { "id", "kind", "case_id", "caller", "level", "raised_at", "due_at",
+	"escalate_at", "acked_at", "acked_by", "dedupe_key", "detail" };
+
+enum { ID_VALUE, ID__N };
+static const char *const ID_COLS[] = { "id" };
+
+#define COLUMNS(sql_, names_, n_) { .what = #sql_, .sql = sql_, .names = names_, .n = n_ }
+static struct store_columns cols_seen = COLUMNS(SQL_SEEN, SEEN_COLS, SEEN__N);
+static struct store_columns cols_cases = COLUMNS(SQL_CASES, CASE_COLS, CASE__N);
+static struct store_columns cols_calls = COLUMNS(SQL_CALLS, CALL_COLS, CALL__N);
+static struct store_columns cols_callers = COLUMNS(SQL_CALLERS, CALLER_COLS, CALLER__N);
+static struct store_columns cols_alerts = COLUMNS(SQL_ALERTS, ALERT_COLS, ALERT__N);
+static struct store_columns cols_ids = COLUMNS(SQL_IDS, ID_COLS, ID__N);
+/* store_orders_sql.h does not name its computed columns (yet): see store_columns.c */
+struct store_columns store_cols_order_cases = {
+	.what = "SQL_ORDER_CASES", .sql = SQL_ORDER_CASES, .names = ORDER_CASE_COLS, .n = CASE__N + 1,
+	.named_in_order = true,
+};
+
+struct store_columns *const store_column_maps[] = {
+	&cols_seen, &cols_cases, &cols_calls, &cols_callers, &cols_alerts, &cols_ids,
+	&store_cols_order_cases, &store_cols_orders, &store_cols_hotspot_cases, &store_cols_hotspots, NULL,
+};
+
 /* The rows of one load statement; an empty result when it was not sent. */
 PGresult *store_empty_result;
 
@@ -163,32 +210,33 @@ static PGresult *load_result(int which)
 	return *empty;
 }
 
-/* Cases as SQL_CASES (and SQL_ORDER_CASES, same first columns) return them. */
-static void add_case_rows(PGresult *r)
+/* Cases as SQL_CASES and SQL_ORDER_CASES return them. */
+static void add_case_rows(PGresult *r, const struct store_columns *m)
 {
+	const int *at = m->at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_case c = {0};
-		c.id = store_get_ms(r, i, 0);
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 1));
-		c.status = hl_status_from_name(PQgetvalue(r, i, 2));
-		c.opened_at = store_get_ms(r, i, 3);
-		c.resolved_at = store_get_ms(r, i, 4);
-		c.closed_at = store_get_ms(r, i, 5);
-		c.last_contact_at = store_get_ms(r, i, 6);
-		c.updated_at = store_get_ms(r, i, 7);
-		c.category = get_str(r, i, 8);
-		c.priority = get_str(r, i, 9);
-		c.department = get_str(r, i, 10);
-		c.queue = get_str(r, i, 11);
-		c.summary = get_str(r, i, 12);
-		c.resolution = get_str(r, i, 13);
-		c.transfers = (int32_t)store_get_ms(r, i, 14);
-		c.reopens = (int32_t)store_get_ms(r, i, 15);
-		c.on_hold = store_get_bool(r, i, 16);
-		c.hold_since = store_get_ms(r, i, 17);
-		c.held_ms = store_get_ms(r, i, 18);
-		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, 19));
-		parse_clocks(&c, get_str(r, i, 20));
+		c.id = store_get_ms(r, i, at[CASE_ID]);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CASE_CALLER]));
+		c.status = hl_status_from_name(PQgetvalue(r, i, at[CASE_STATUS]));
+		c.opened_at = store_get_ms(r, i, at[CASE_OPENED_AT]);
+		c.resolved_at = store_get_ms(r, i, at[CASE_RESOLVED_AT]);
+		c.closed_at = store_get_ms(r, i, at[CASE_CLOSED_AT]);
+		c.last_contact_at = store_get_ms(r, i, at[CASE_LAST_CONTACT_AT]);
+		c.updated_at = store_get_ms(r, i, at[CASE_UPDATED_AT]);
+		c.category = get_str(r, i, at[CASE_CATEGORY]);
+		c.priority = get_str(r, i, at[CASE_PRIORITY]);
+		c.department = get_str(r, i, at[CASE_DEPARTMENT]);
+		c.queue = get_str(r, i, at[CASE_QUEUE]);
+		c.summary = get_str(r, i, at[CASE_SUMMARY]);
+		c.resolution = get_str(r, i, at[CASE_RESOLUTION]);
+		c.transfers = (int32_t)store_get_ms(r, i, at[CASE_TRANSFERS]);
+		c.reopens = (int32_t)store_get_ms(r, i, at[CASE_REOPENS]);
+		c.on_hold = store_get_bool(r, i, at[CASE_ON_HOLD]);
+		c.hold_since = store_get_ms(r, i, at[CASE_HOLD_SINCE]);
+		c.held_ms = store_get_ms(r, i, at[CASE_HELD_MS]);
+		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, at[CASE_POLICY]));
+		parse_clocks(&c, get_str(r, i, at[CASE_CLOCKS]));
 		hl_world_add_case(store.world, &c);
 	}
 }
@@ -196,44 +244,45 @@ static void add_case_rows(PGresult *r)
 void store_fill_world(void)
 {
 	PGresult *r;
+	const int *at;
 	hl_world_reset(store.world);
 
-	r = load_result(L_SEEN);
+	r = load_result(L_SEEN), at = cols_seen.at;
 	for (int i = 0; i < PQntuples(r); i++)
-		hl_world_add_seen(store.world, PQgetvalue(r, i, 0), store_get_ms(r, i, 1));
+		hl_world_add_seen(store.world, PQgetvalue(r, i, at[SEEN_EVENT_ID]), store_get_ms(r, i, at[SEEN_CASE_ID]));
 
-	add_case_rows(load_result(L_CASES));
-	add_case_rows(load_result(L_ORDER_CASES));
+	add_case_rows(load_result(L_CASES), &cols_cases);
+	add_case_rows(load_result(L_ORDER_CASES), &store_cols_order_cases);
 	store_orders_fill_merges(store.world, load_result(L_ORDER_CASES));
 	store_orders_fill(store.world, load_result(L_ORDERS));
 	store_hotspots_fill(store.world, load_result(L_HOTSPOT_CASES), load_result(L_HOTSPOTS));
 
-	r = load_result(L_CALLS);
+	r = load_result(L_CALLS), at = cols_calls.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_call c = {0};
-		c.call_id = PQgetvalue(r, i, 0);
-		c.case_id = store_get_ms(r, i, 1);
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 2));
-		c.state = hl_call_state_from_name(PQgetvalue(r, i, 3));
-		c.inbound = store_get_bool(r, i, 4);
-		c.offered_at = store_get_ms(r, i, 5);
-		c.answered_at = store_get_ms(r, i, 6);
-		c.ended_at = store_get_ms(r, i, 7);
-		c.queue = get_str(r, i, 8);
-		c.agent = get_str(r, i, 9);
-		c.outcome = get_str(r, i, 10);
+		c.call_id = PQgetvalue(r, i, at[CALL_ID]);
+		c.case_id = store_get_ms(r, i, at[CALL_CASE_ID]);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CALL_CALLER]));
+		c.state = hl_call_state_from_name(PQgetvalue(r, i, at[CALL_STATE]));
+		c.inbound = store_get_bool(r, i, at[CALL_INBOUND]);
+		c.offered_at = store_get_ms(r, i, at[CALL_OFFERED_AT]);
+		c.answered_at = store_get_ms(r, i, at[CALL_ANSWERED_AT]);
+		c.ended_at = store_get_ms(r, i, at[CALL_ENDED_AT]);
+		c.queue = get_str(r, i, at[CALL_QUEUE]);
+		c.agent = get_str(r, i, at[CALL_AGENT]);
+		c.outcome = get_str(r, i, at[CALL_OUTCOME]);
 		hl_world_add_call(store.world, &c);
 	}
 
-	r = load_result(L_CALLERS);
+	r = load_result(L_CALLERS), at = cols_callers.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_caller c = {0};
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 0));
-		c.confidential = store_get_bool(r, i, 1);
-		c.repeat_alerted_at = store_get_ms(r, i, 2);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CALLER_NUMBER]));
+		c.confidential = store_get_bool(r, i, at[CALLER_CONFIDENTIAL]);
+		c.repeat_alerted_at = store_get_ms(r, i, at[CALLER_REPEAT_ALERTED_AT]);
 		struct hl_caller *w = hl_world_add_caller(store.world, &c);
 		/* its recent inbound calls, "{1,2,3}", ascending */
-		for (const char *p = PQgetvalue(r, i, 3); *p;) {
+		for (const char *p = PQgetvalue(r, i, at[CALLER_RECENT_CALLS]); *p;) {
 			char *end;
 			hl_ms t = strtoll(p, &end, 10);
 			if (end == p)
@@ -243,32 +292,30 @@ void store_fill_world(void)
 		}
 	}
 
-	r = load_result(L_ALERTS);
+	r = load_result(L_ALERTS), at = cols_alerts.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_alert a = {0};
-		a.id = store_get_ms(r, i, 0);
-		snprintf(a.kind, sizeof a.kind, "%s", PQgetvalue(r, i, 1));
-		a.case_id = store_get_ms(r, i, 2);
-		snprintf(a.caller, sizeof a.caller, "%s", PQgetvalue(r, i, 3));
-		a.level = (int)store_get_ms(r, i, 4);
-		a.raised_at = store_get_ms(r, i, 5);
-		a.due_at = store_get_ms(r, i, 6);
-		a.escalate_at = store_get_ms(r, i, 7);
-		a.acked_at = store_get_ms(r, i, 8);
-		a.acked_by = get_str(r, i, 9);
-		snprintf(a.dedupe, sizeof a.dedupe, "%s", PQgetvalue(r, i, 10));
-		a.detail = get_str(r, i, 11);
+		a.id = store_get_ms(r, i, at[ALERT_ID]);
+		snprintf(a.kind, sizeof a.kind, "%s", PQgetvalue(r, i, at[ALERT_KIND]));
+		a.case_id = store_get_ms(r, i, at[ALERT_CASE_ID]);
+		snprintf(a.caller, sizeof a.caller, "%s", PQgetvalue(r, i, at[ALERT_CALLER]));
+		a.level = (int)store_get_ms(r, i, at[ALERT_LEVEL]);
+		a.raised_at = store_get_ms(r, i, at[ALERT_RAISED_AT]);
+		a.due_at = store_get_ms(r, i, at[ALERT_DUE_AT]);
+		a.escalate_at = store_get_ms(r, i, at[ALERT_ESCALATE_AT]);
+		a.acked_at = store_get_ms(r, i, at[ALERT_ACKED_AT]);
+		a.acked_by = get_str(r, i, at[ALERT_ACKED_BY]);
+		snprintf(a.dedupe, sizeof a.dedupe, "%s", PQgetvalue(r, i, at[ALERT_DEDUPE_KEY]));
+		a.detail = get_str(r, i, at[ALERT_DETAIL]);
 		hl_world_add_alert(store.world, &a);
 	}
 
-	r = load_result(L_IDS);
+	r = load_result(L_IDS), at = cols_ids.at;
 	if (PQntuples(r) > 0) {
 		size_t n = (size_t)PQntuples(r);
-		int64_t *ids = malloc(sizeof *ids * n);
-		if (!ids)
-			abort();
+		int64_t *ids = hl_xrealloc(NULL, sizeof *ids * n);
 		for (size_t i = 0; i < n; i++)
-			ids[i] = store_get_ms(r, (int)i, 0);
+			ids[i] = store_get_ms(r, (int)i, at[ID_VALUE]);
 		hl_world_add_free_ids(store.world, ids, n);
 		free(ids);
 	}
