@@ -305,28 +305,39 @@ static void update_timers(void)
 	store_orders_timers(w);
 }
 
+/* The committed alerts as the alert statements return them (by name, checked
+ * at start like the load's columns: store_columns.c). */
+enum { AR_ID, AR_KIND, AR_ESCALATE_AT, AR_JSON, AR_MASKED, AR_ESCALATED, AR__N };
+static const char *const ALERT_ROW_COLS[] = { "id", "kind", "esc", "j", "masked", "escalated" };
+_Static_assert(sizeof ALERT_ROW_COLS / sizeof *ALERT_ROW_COLS == AR__N, "a name for every alert row column");
+struct store_columns store_cols_alerts_new = {
+	.what = "SQL_W_ALERTS_NEW", .sql = SQL_W_ALERTS_NEW, .names = ALERT_ROW_COLS, .n = AR_ESCALATED };
+struct store_columns store_cols_alerts_upd = {
+	.what = "SQL_W_ALERTS_UPD", .sql = SQL_W_ALERTS_UPD, .names = ALERT_ROW_COLS, .n = AR__N };
+
 static void deliver_alerts(int stmt, bool upd)
 {
 	if (stmt < 0)
 		return;
 	PGresult *r = store.res[stmt];
+	const int *at = upd ? store_cols_alerts_upd.at : store_cols_alerts_new.at;
 	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t id = store_get_ms(r, i, 0);
-		const char *kind = PQgetvalue(r, i, 1);
-		hl_ms esc = store_get_ms(r, i, 2);
-		clocks_set(id, TIMER_ESCALATION, 0, esc);
-		bool escalated = upd ? store_get_bool(r, i, 4) : false;
+		int64_t id = store_get_ms(r, i, at[AR_ID]);
+		const char *kind = PQgetvalue(r, i, at[AR_KIND]);
+		const char *json = PQgetvalue(r, i, at[AR_JSON]), *masked = PQgetvalue(r, i, at[AR_MASKED]);
+		clocks_set(id, TIMER_ESCALATION, 0, store_get_ms(r, i, at[AR_ESCALATE_AT]));
+		bool escalated = upd ? store_get_bool(r, i, at[AR_ESCALATED]) : false;
 		if (!upd || escalated) {
-			alerts_deliver(id, PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5), kind, escalated);
+			alerts_deliver(id, json, masked, kind, escalated);
 			if (!upd)
-				metrics_alert_committed(PQgetvalue(r, i, 3));
+				metrics_alert_committed(json);
 			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
-			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
+			alerts_webhooks_post(json, masked);
 			if (escalated)
 				hl->stats.alerts_escalated++;
 		} else {
 			/* acknowledged: wallboards take it off their screens */
-			subscribers_deliver(SUB_ACK, id, PQgetvalue(r, i, 3), PQgetvalue(r, i, 6));
+			subscribers_deliver(SUB_ACK, id, json, masked);
 		}
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * store_columns.c - rows read by column name, the names checked once per connection.
  *
- * Each load statement declares the columns its decoder reads, by name, in a
- * struct store_columns next to that decoder (store_load.c, store_orders.c).
+ * Each load statement (and each alert statement of the write) declares the
+ * columns its decoder reads, by name, in a struct store_columns next to that
+ * decoder (store_load.c, store_orders.c, store.c).
  * When the statements are prepared (store_conn.c), each mapped statement is
  * also described (PQsendDescribePrepared, in the same pipeline), and here
  * every name is resolved to its column number once: a statement that lacks a

@@ -84,6 +84,7 @@ struct store_columns {
 /* Every mapped statement, NULL-terminated (store_load.c). */
 extern struct store_columns *const store_column_maps[];
 extern struct store_columns store_cols_orders, store_cols_hotspot_cases, store_cols_hotspots;
+extern struct store_columns store_cols_alerts_new, store_cols_alerts_upd; /* store.c */
 /* A case row's columns (SQL_CASES; SQL_ORDER_CASES adds merged_into) */
 enum case_col { CASE_ID, CASE_CALLER, CASE_STATUS, CASE_OPENED_AT, CASE_RESOLVED_AT, CASE_CLOSED_AT,
                 CASE_LAST_CONTACT_AT, CASE_UPDATED_AT, CASE_CATEGORY, CASE_PRIORITY, CASE_DEPARTMENT, CASE_QUEUE,

@@ -194,7 +194,8 @@ struct store_columns store_cols_order_cases = {
 
 struct store_columns *const store_column_maps[] = {
 	&cols_seen, &cols_cases, &cols_calls, &cols_callers, &cols_alerts, &cols_ids,
-	&store_cols_order_cases, &store_cols_orders, &store_cols_hotspot_cases, &store_cols_hotspots, NULL,
+	&store_cols_order_cases, &store_cols_orders, &store_cols_hotspot_cases, &store_cols_hotspots,
+	&store_cols_alerts_new, &store_cols_alerts_upd, NULL,
 };
 
 /* The rows of one load statement; an empty result when it was not sent. */
