@@ -9,9 +9,11 @@
  * it in O(1).  Memory is about 24 + 4 + 8 bytes per clock plus growth slack.
  *
  * A single libevent timer is set for the heap's top.  When it fires, every
- * entry whose time has come is removed and handed to the store as a work
- * item; the store runs the rules (is that run still pending? which alert?)
- * and sets the clock's next fire time again if there is one.  Fire times are
+ * entry whose time has come is removed and handed to the "due" callback given
+ * at clocks_init (main.c: the store queues it as a work item, if this daemon
+ * owns its slot); the store runs the rules (is that run still pending? which
+ * alert?) and sets the clock's next fire time again if there is one.  The
+ * callback keeps this file below the store: clocks know times, not rules.  Fire times are
  * wall-clock milliseconds; the timer is recomputed after every change of the
  * top, so a clock set for "now" fires within milliseconds.
  *
@@ -50,6 +52,7 @@ static struct {
 	hl_ms timer_at;
 	bool stopped;
 	bool in_fire;        /* timer callback running: rearm once at its end */
+	clocks_due_fn due;   /* what to do with an entry whose time has come (main.c decides) */
 } C = { .free_head = UINT32_MAX };
 
 #define TOMB UINT32_MAX
@@ -234,13 +237,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		struct tentry e = C.slab[si];
 		if (e.at > now)
 			break;
-		clocks_set(e.id, e.kind, 0, 0); /* removes it; the store sets it again if still needed */
-		if (!cluster_owns(timer_owner_id(e.id, e.kind)))
-			; /* another daemon runs this slot now; it reloads the timer when it takes it */
-		else if (e.kind == TIMER_ESCALATION)
-			store_escalate(e.id);
-		else
-			store_fire(e.id, (enum hl_clock_kind)e.kind, e.seq);
+		clocks_set(e.id, e.kind, 0, 0); /* removes it; whoever runs it sets it again if still needed */
+		C.due(e.id, e.kind, e.seq);
 		n++;
 	}
 	C.in_fire = false;
@@ -313,8 +311,9 @@ void clocks_rearm(void)
 	rearm();
 }
 
-int clocks_init(void)
+int clocks_init(clocks_due_fn due)
 {
+	C.due = due;
 	C.timer = evtimer_new(hl->base, timer_cb, NULL);
 	return C.timer ? 0 : -1;
 }

@@ -101,7 +101,7 @@ static void conn_set_timeouts(struct conn *c)
 	}
 }
 
-void conn_accept(int fd, int is_unix, const char *peer)
+void conn_accept(int fd, int is_unix, const char *peer, void *tls_ctx)
 {
 	const struct hl_config *cfg = hl->cfg;
 
@@ -129,11 +129,9 @@ void conn_accept(int fd, int is_unix, const char *peer)
 	}
 
 	struct conn *c = calloc(1, sizeof *c);
-	if (!c) {
-		close(fd);
-		return;
-	}
-	SSL_CTX *tls = is_unix ? NULL : listener_tls_ctx();
+	if (!c)
+		abort(); /* out of memory: the daemon's one policy (daemon.h) */
+	SSL_CTX *tls = tls_ctx;
 	if (tls) {
 		SSL *ssl = SSL_new(tls);
 		c->bev = ssl ? bufferevent_openssl_socket_new(hl->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -298,10 +296,11 @@ static bool conn_may(struct conn *c, struct req *r)
 		return false;
 	}
 	if (r->ev.type == HL_CMD_ALERT_ACK && !r->ev.by) {
-		if (!c->name[0] || !(r->ev.by = strdup(c->name))) {
+		if (!c->name[0]) {
 			req_fail(r, r->ev.id, HL_E_BAD_REQUEST, "by: missing");
 			return false;
 		}
+		r->ev.by = hl_xstrdup(c->name);
 	}
 	return true;
 }
@@ -476,6 +475,29 @@ static void conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	log_debug("conn %llu: closed", (unsigned long long)c->id);
 	free(c);
+}
+
+/* The reply line for what the store answered, rendered here where the
+ * request was parsed (the store knows outcomes, not the wire format). */
+static char *render_answer(const struct req *r, const struct store_answer *a)
+{
+	const char *id = r->ev.id;
+	if (r->read_sql) /* an HTTP read: the row's JSON text is the whole answer */
+		return hl_xstrdup(a->json ? a->json : "null");
+	if (a->err != HL_OK)
+		return hl_reply_error(id, a->err, a->message);
+	if (r->ev.type == HL_CMD_CASE_GET)
+		return hl_reply_with(id, "case", a->json);
+	if (r->ev.type == HL_CMD_ALERT_ACK)
+		return hl_reply_ok(id);
+	if (a->order_id && a->order_id[0])
+		return hl_reply_order(id, a->case_id, a->order_id, a->duplicate);
+	return hl_reply_case(id, a->case_id, a->duplicate);
+}
+
+void conn_answer(struct req *r, const struct store_answer *a)
+{
+	conn_complete(r, render_answer(r, a));
 }
 
 void conn_complete(struct req *r, char *reply)

@@ -130,7 +130,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
-	conn_accept(fd, kind, peer);
+	conn_accept(fd, kind, peer, is_unix ? NULL : tls_ctx);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -194,7 +194,7 @@ static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path)
 	evconnlistener_set_error_cb(l, accept_error_cb);
 	L[n_listeners].l = l;
 	L[n_listeners].is_unix = is_unix;
-	L[n_listeners].unlink_path = unlink_path ? strdup(unlink_path) : NULL;
+	L[n_listeners].unlink_path = unlink_path ? hl_xstrdup(unlink_path) : NULL;
 	n_listeners++;
 	return 0;
 }

@@ -30,50 +30,11 @@
 
 #define STOP_GRACE_MS 15000
 
-static struct hl_daemon daemon_state;
-struct hl_daemon *hl = &daemon_state;
-
 static struct event *ev_sigterm, *ev_sigint, *ev_sighup, *ev_tick;
 static hl_ms stop_started;
 static uint64_t watchdog_usec;
 
-hl_ms now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (hl_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-hl_ms mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (hl_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void daemon_ready(void)
-{
-	if (hl->ready_notified)
-		return;
-	hl->ready_notified = true;
-	sd_notify(0, "READY=1\nSTATUS=serving");
-	log_notice("hotlined %s ready", HOTLINED_VERSION);
-}
-
-void daemon_fatal(const char *why)
-{
-	log_crit("fatal: %s", why);
-	hl->exit_code = 1;
-	sd_notifyf(0, "STATUS=fatal: %s", why);
-	event_base_loopbreak(hl->base);
-}
+/* hl, the clocks, daemon_ready and daemon_fatal: daemon/process.c. */
 
 /* daemon_stats_json(): daemon/metrics.c renders `stats` and /metrics from one table. */
 
@@ -92,15 +53,29 @@ static void begin_stop(const char *why)
 	conn_shutdown_all();
 }
 
+/* A timer fell due (clocks.c): the daemon that owns its slot runs it through
+ * the store; another daemon's slot is left alone (it reloads the timer when
+ * it takes the slot, cluster.c).  Here, so that clocks.c calls nothing above it. */
+static void on_clock_due(int64_t id, int kind, int32_t seq)
+{
+	if (!cluster_owns(timer_owner_id(id, kind)))
+		return;
+	if (kind == TIMER_ESCALATION)
+		store_escalate(id);
+	else
+		store_fire(id, (enum hl_clock_kind)kind, seq);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what, (void)arg;
 	if (sig == SIGHUP) {
-		struct hl_config *cfg = calloc(1, sizeof *cfg);
+		struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 		char err[512];
+		memset(cfg, 0, sizeof *cfg);
 		sd_notify(0, "RELOADING=1");
-		if (!cfg || hl_config_load(hl->config_path, cfg, err, sizeof err) != 0) {
-			log_err("reload refused, keeping the running configuration: %s", cfg ? err : "out of memory");
+		if (hl_config_load(hl->config_path, cfg, err, sizeof err) != 0) {
+			log_err("reload refused, keeping the running configuration: %s", err);
 			free(cfg);
 			sd_notify(0, "READY=1\nSTATUS=reload refused");
 			return;
@@ -197,10 +172,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	struct hl_config *cfg = calloc(1, sizeof *cfg);
+	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];
-	if (!cfg)
-		return 1;
+	memset(cfg, 0, sizeof *cfg);
 	if (hl_config_load(config_path, cfg, err, sizeof err) != 0) {
 		/* at start-up stderr is the journal: <3> (err) so that `journalctl -p err` shows it;
 		 * --check answers a person at a terminal, without the prefix */
@@ -247,7 +221,7 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	if (clocks_init() != 0 || store_init() != 0 || cluster_init() != 0) {
+	if (clocks_init(on_clock_due) != 0 || store_init() != 0 || cluster_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;
 	}

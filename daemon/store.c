@@ -42,9 +42,14 @@
  * UNAVAILABLE_AFTER_MS for a connection are answered `unavailable`.
  *
  * This file is the batch state machine (the queue, taking a batch, its
- * completion, the event loop) and the public store_* API; the load is in
- * store_load.c, the write in store_write.c, the connection and start-up in
- * store_conn.c, and what they share (the state `store`) in store_internal.h.
+ * completion, the event loop) and the public store_* API.  It never counts
+ * results: the pipeline (store_conn.c) calls store_on_loaded when the load's
+ * results are in and store_on_committed at the write's Sync.  Requests are
+ * answered with a plain outcome (struct store_answer) that conn.c renders.
+ * The load is in store_load.c (its keys decided by the pure batch_keys.c,
+ * its rows read by name through store_columns.c), the write in
+ * store_write.c, the connection, start-up and pipeline in store_conn.c, and
+ * what they share (the state `store`) in store_internal.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -75,10 +80,8 @@ const char *store_fmt_i64(char *buf, int64_t v)
 
 char *store_json_take(json_object *o)
 {
-	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s = hl_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
-	if (!s)
-		abort();
 	return s;
 }
 
@@ -141,15 +144,15 @@ void store_maybe_resume_input(void)
 	}
 }
 
-/* Answer a request and forget the item. */
-static void item_reply(struct item *it, char *reply)
+/* Answer a request (conn.c renders the reply) and forget the item. */
+static void item_answer(struct item *it, const struct store_answer *a)
 {
 	struct req *r = it->req;
 	uint64_t ack_us = mono_us() - r->started_us;
 	hl->stats.ack_latency_us_total += ack_us;
 	hl->stats.acks++;
 	metrics_observe(HIST_ACK, (double)ack_us / 1e6);
-	conn_complete(r, reply);
+	conn_answer(r, a); /* before free: the answer may point into the item (out.order_id) */
 	free(it);
 }
 
@@ -158,7 +161,7 @@ void store_item_fail(struct item *it, enum hl_err code, const char *msg)
 	if (it->kind == ITEM_REQ) {
 		if ((size_t)code < sizeof hl->stats.errors / sizeof hl->stats.errors[0])
 			hl->stats.errors[code]++;
-		item_reply(it, hl_reply_error(it->req->ev.id, code, msg));
+		item_answer(it, &(struct store_answer){ .err = code, .message = msg });
 	} else {
 		free(it);
 	}
@@ -197,84 +200,6 @@ void store_escalate(int64_t alert_id)
 bool store_idle(void) { return store.n_queue == 0 && store.n_batch == 0; }
 size_t store_queued(void) { return store.n_queue + store.n_batch; }
 
-/* --------------------------------------------------------- the pipeline */
-
-void store_pipeline_reset(void)
-{
-	for (int i = 0; i < store.n_stmts; i++)
-		PQclear(store.res[i]);
-	free(store.res);
-	store.res = NULL;
-	store.n_stmts = store.cur_stmt = 0;
-	free(store.error);
-	store.error = NULL;
-}
-
-/* Room for the results of up to n statements: store_send_stmt() refuses to go
- * past it (a statement added to a pipeline without raising its count would
- * otherwise write beyond store.res). */
-static int res_cap;
-
-void store_pipeline_begin(int n)
-{
-	store_pipeline_reset();
-	store.res = calloc((size_t)n, sizeof *store.res);
-	if (!store.res)
-		abort();
-	res_cap = n;
-	store.n_stmts = 0;
-}
-
-
-/* Every statement is prepared once per connection (see prepare_all): a batch
- * then costs PostgreSQL no parsing or planning, only execution. */
-void store_send_stmt(const char *sql, int nparams, const char *const *params)
-{
-	if (store.n_stmts >= res_cap) {
-		log_crit("store: more statements than the pipeline was sized for (%d)", res_cap);
-		abort();
-	}
-	int i = store_stmt_index(sql);
-	char name[16];
-	snprintf(name, sizeof name, "hl_%d", i);
-	if (i < 0 ? !PQsendQueryParams(store.pg, sql, nparams, NULL, params, NULL, NULL, 0)
-	          : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0)) {
-		if (!store.error)
-			store.error = strdup(PQerrorMessage(store.pg));
-	}
-	store.n_stmts++;
-}
-
-/* Push what the pipeline holds to the server; the rest when the socket is writable. */
-static void pipeline_flush(void)
-{
-	int f = PQflush(store.pg);
-	if (f < 0) {
-		store_on_lost(PQerrorMessage(store.pg));
-		return;
-	}
-	if (f == 1)
-		event_add(store.ev_write, NULL);
-}
-
-void store_pipeline_send(void)
-{
-	if (!PQpipelineSync(store.pg) && !store.error)
-		store.error = strdup(PQerrorMessage(store.pg));
-	pipeline_flush();
-}
-
-/* Send the load without ending its transaction: a flush request instead of a
- * Sync, so the batch locks it took stay held through the write and its COMMIT
- * (several daemons, see sql/016_cluster.sql and cluster.c). */
-void store_pipeline_send_open(void)
-{
-	store.load_open = true;
-	if (!PQsendFlushRequest(store.pg) && !store.error)
-		store.error = strdup(PQerrorMessage(store.pg));
-	pipeline_flush();
-}
-
 /* ------------------------------------------------------------ the load */
 
 static void take_batch(void)
@@ -295,40 +220,34 @@ static void take_batch(void)
 
 /* ----------------------------------------------------- batch completion */
 
+/* The outcome of a request, handed back as a plain store_answer. */
 static void reply_item(struct item *it)
 {
 	struct req *r = it->req;
 	const struct hl_event *ev = &r->ev;
+	PGresult *res = it->read_stmt >= 0 ? store.res[it->read_stmt] : NULL;
+	bool no_row = !res || PQntuples(res) == 0 || PQgetisnull(res, 0, 0);
 
+	if (r->read_sql) {
+		item_answer(it, &(struct store_answer){ .json = no_row ? NULL : PQgetvalue(res, 0, 0) });
+		return;
+	}
 	if (ev->type == HL_CMD_CASE_GET) {
-		PGresult *res = it->read_stmt >= 0 ? store.res[it->read_stmt] : NULL;
-		if (!res || PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+		if (no_row) {
 			char msg[64];
 			snprintf(msg, sizeof msg, "case_id: no case %" PRId64, ev->case_id);
 			store_item_fail(it, HL_E_UNKNOWN_CASE, msg);
 		} else {
-			item_reply(it, hl_reply_with(ev->id, "case", PQgetvalue(res, 0, 0)));
+			item_answer(it, &(struct store_answer){ .json = PQgetvalue(res, 0, 0) });
 		}
 		return;
 	}
-	if (r->read_sql) {
-		PGresult *res = it->read_stmt >= 0 ? store.res[it->read_stmt] : NULL;
-		bool none = !res || PQntuples(res) == 0 || PQgetisnull(res, 0, 0);
-		char *text = strdup(none ? "null" : PQgetvalue(res, 0, 0));
-		if (!text)
-			abort();
-		item_reply(it, text);
-		return;
-	}
 	if (ev->type == HL_CMD_SUBSCRIBE) {
-		PGresult *res = it->read_stmt >= 0 ? store.res[it->read_stmt] : NULL;
 		int n = res ? PQntuples(res) : 0;
 		struct replay rp = { .n = (size_t)n };
-		rp.json = calloc((size_t)n + 1, sizeof *rp.json);
-		rp.masked = calloc((size_t)n + 1, sizeof *rp.masked);
-		rp.ids = calloc((size_t)n + 1, sizeof *rp.ids);
-		if (!rp.json || !rp.masked || !rp.ids)
-			abort();
+		rp.json = hl_xrealloc(NULL, ((size_t)n + 1) * sizeof *rp.json);
+		rp.masked = hl_xrealloc(NULL, ((size_t)n + 1) * sizeof *rp.masked);
+		rp.ids = hl_xrealloc(NULL, ((size_t)n + 1) * sizeof *rp.ids);
 		for (int i = 0; i < n; i++) {
 			rp.ids[i] = store_get_ms(res, i, 0);
 			rp.json[i] = PQgetvalue(res, i, 1);
@@ -347,18 +266,15 @@ static void reply_item(struct item *it)
 		return;
 	}
 	if (ev->type == HL_CMD_ALERT_ACK) {
-		item_reply(it, hl_reply_ok(ev->id));
+		item_answer(it, &(struct store_answer){ .err = HL_OK });
 		return;
 	}
 	hl->stats.events++;
-	/* a retry after a lost connection that finds its own commit is not a duplicate to the sender */
-	bool dup = it->out.duplicate && !it->retried;
 	if (it->out.duplicate)
 		hl->stats.duplicates++;
-	if (it->out.order_id[0])
-		item_reply(it, hl_reply_order(ev->id, it->out.case_id, it->out.order_id, dup));
-	else
-		item_reply(it, hl_reply_case(ev->id, it->out.case_id, dup));
+	/* a retry after a lost connection that finds its own commit is not a duplicate to the sender */
+	item_answer(it, &(struct store_answer){ .case_id = it->out.case_id, .order_id = it->out.order_id,
+	                                         .duplicate = it->out.duplicate && !it->retried });
 }
 
 static void update_timers(void)
@@ -389,28 +305,39 @@ static void update_timers(void)
 	store_orders_timers(w);
 }
 
+/* The committed alerts as the alert statements return them (by name, checked
+ * at start like the load's columns: store_columns.c). */
+enum { AR_ID, AR_KIND, AR_ESCALATE_AT, AR_JSON, AR_MASKED, AR_ESCALATED, AR__N };
+static const char *const ALERT_ROW_COLS[] = { "id", "kind", "esc", "j", "masked", "escalated" };
+_Static_assert(sizeof ALERT_ROW_COLS / sizeof *ALERT_ROW_COLS == AR__N, "a name for every alert row column");
+struct store_columns store_cols_alerts_new = {
+	.what = "SQL_W_ALERTS_NEW", .sql = SQL_W_ALERTS_NEW, .names = ALERT_ROW_COLS, .n = AR_ESCALATED };
+struct store_columns store_cols_alerts_upd = {
+	.what = "SQL_W_ALERTS_UPD", .sql = SQL_W_ALERTS_UPD, .names = ALERT_ROW_COLS, .n = AR__N };
+
 static void deliver_alerts(int stmt, bool upd)
 {
 	if (stmt < 0)
 		return;
 	PGresult *r = store.res[stmt];
+	const int *at = upd ? store_cols_alerts_upd.at : store_cols_alerts_new.at;
 	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t id = store_get_ms(r, i, 0);
-		const char *kind = PQgetvalue(r, i, 1);
-		hl_ms esc = store_get_ms(r, i, 2);
-		clocks_set(id, TIMER_ESCALATION, 0, esc);
-		bool escalated = upd ? store_get_bool(r, i, 4) : false;
+		int64_t id = store_get_ms(r, i, at[AR_ID]);
+		const char *kind = PQgetvalue(r, i, at[AR_KIND]);
+		const char *json = PQgetvalue(r, i, at[AR_JSON]), *masked = PQgetvalue(r, i, at[AR_MASKED]);
+		clocks_set(id, TIMER_ESCALATION, 0, store_get_ms(r, i, at[AR_ESCALATE_AT]));
+		bool escalated = upd ? store_get_bool(r, i, at[AR_ESCALATED]) : false;
 		if (!upd || escalated) {
-			alerts_deliver(id, PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5), kind, escalated);
+			alerts_deliver(id, json, masked, kind, escalated);
 			if (!upd)
-				metrics_alert_committed(PQgetvalue(r, i, 3));
+				metrics_alert_committed(json);
 			/* webhooks get the masked text (as NOTIFY) unless a URL may see numbers */
-			alerts_webhooks_post(PQgetvalue(r, i, 3), PQgetvalue(r, i, upd ? 6 : 5));
+			alerts_webhooks_post(json, masked);
 			if (escalated)
 				hl->stats.alerts_escalated++;
 		} else {
 			/* acknowledged: wallboards take it off their screens */
-			subscribers_deliver(SUB_ACK, id, PQgetvalue(r, i, 3), PQgetvalue(r, i, 6));
+			subscribers_deliver(SUB_ACK, id, json, masked);
 		}
 	}
 }
@@ -535,81 +462,33 @@ void store_kick(void)
 		event_active(store_ev_kick, EV_TIMEOUT, 0);
 }
 
-/* Every result of the open load is in (no Sync yet: the transaction goes on). */
-static void load_finished(void)
+/* Every result of the open load is in (no Sync yet: the transaction goes on):
+ * fill the world, run the rules, send the write behind the load. */
+void store_on_loaded(PGresult *const *res, int n, const char *error)
 {
-	if (store.error) {
+	(void)res, (void)n;
+	if (error) {
 		/* end the aborted transaction; its Sync result then fails the batch */
-		store.load_open = false;
-		store_pipeline_send();
+		store_pipeline_sync(store_on_committed);
 		return;
 	}
 	store_fill_world();
 	store_apply_rules();
 	store_start_write();
 }
-void store_webhooks_done(void) { store_kick(); }
 
-void store_handle_results(void)
+/* The write's Sync: COMMIT (or the rollback of a batch that failed). */
+void store_on_committed(PGresult *const *res, int n, const char *error)
 {
-	for (;;) {
-		if (PQisBusy(store.pg))
-			return;
-		PGresult *r = PQgetResult(store.pg);
-		if (!r) {
-			/* end of one statement's results */
-			if (store.cur_stmt < store.n_stmts)
-				store.cur_stmt++;
-			else
-				return; /* nothing more pending */
-			if (store.state == S_LOAD && store.load_open && store.cur_stmt == store.n_stmts) {
-				load_finished();
-				return;
-			}
-			continue;
-		}
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			store.load_open = false;
-			/* the transaction is over: committed, or rolled back on error */
-			if (store.state == S_PREPARE) {
-				if (store.error) {
-					log_server_error(2, "store: cannot prepare statements", store.error);
-					store_pipeline_reset();
-					daemon_fatal("cannot prepare statements");
-				} else {
-					store_pipeline_reset();
-					store_startup_finish();
-				}
-			} else if (store.error) {
-				/* the load or the write failed: the batch is re-run item by item */
-				char *why = strdup(store.error);
-				batch_failed(why);
-				free(why);
-			} else if (store.state == S_LOAD) {
-				store_fill_world();
-				store_apply_rules();
-				store_start_write();
-			} else if (store.state == S_WRITE) {
-				store_write_done();
-			}
-			return;
-		}
-		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-			if (store.cur_stmt < store.n_stmts && !store.res[store.cur_stmt])
-				store.res[store.cur_stmt] = r;
-			else
-				PQclear(r);
-		} else {
-			if (!store.error && st != PGRES_PIPELINE_ABORTED) {
-				const char *m = PQresultErrorMessage(r);
-				store.error = strdup(m && *m ? m : PQresStatus(st));
-			} else if (!store.error) {
-				store.error = strdup("pipeline aborted");
-			}
-			PQclear(r);
-		}
+	(void)res, (void)n;
+	if (error) {
+		/* the load or the write failed: the batch is bisected */
+		char *why = hl_xstrdup(error);
+		batch_failed(why);
+		free(why);
+		return;
 	}
+	store_write_done();
 }
 
+void store_webhooks_done(void) { store_kick(); }

@@ -1,5 +1,6 @@
 /*
- * store_conn.c - the store's connection: connect, start up, prepare, reconnect.
+ * store_conn.c - the store's connection: connect, start up, prepare, reconnect;
+ * and the pipeline, which calls its caller back when the results are in.
  *
  * One nonblocking libpq connection (the event loop is never blocked): it is
  * polled while connecting, then the start-up steps run (schema version,
@@ -29,6 +30,8 @@
 
 static void on_socket(evutil_socket_t fd, short what, void *arg);
 static void startup_next(void);
+static void startup_finish(void);
+static void on_prepared(PGresult *const *res, int n, const char *error);
 
 static const char *const PREPARED[] = {
 	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
@@ -41,12 +44,173 @@ static const char *const PREPARED[] = {
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
 
+/* The prepared statement that runs sql, or -1.  By text, not only by
+ * pointer: the statements are `static const` in their headers, so each file
+ * that includes one has its own copy at its own address (comparing pointers
+ * alone sent every statement of store_load.c and store_write.c unprepared). */
 int store_stmt_index(const char *sql)
 {
-	for (int i = 0; i < N_PREPARED; i++)
-		if (PREPARED[i] == sql)
-			return i;
-	return -1;
+	static const char *seen_ptr[64];
+	static int seen_idx[64];
+	static int n_seen;
+	for (int k = 0; k < n_seen; k++)
+		if (seen_ptr[k] == sql)
+			return seen_idx[k];
+	int found = -1;
+	for (int i = 0; i < N_PREPARED && found < 0; i++)
+		if (PREPARED[i] == sql || strcmp(PREPARED[i], sql) == 0)
+			found = i;
+	if (n_seen < (int)(sizeof seen_ptr / sizeof *seen_ptr))
+		seen_ptr[n_seen] = sql, seen_idx[n_seen++] = found;
+	return found;
+}
+
+/* ---------------------------------------------------------- the pipeline
+ *
+ * A caller opens a pipeline for up to n statements (store_pipeline_begin),
+ * queues them (store_send_stmt), then ends it with one callback:
+ * store_pipeline_sync(done) sends a Sync, and done runs when the Sync's
+ * result arrives, so after COMMIT (or the rollback), with every statement's
+ * result or the first error; store_pipeline_open(done) sends a flush request
+ * instead, and done runs once every statement's result is in while the
+ * transaction (and its locks) go on.  The batch state machine (store.c) then
+ * only says what comes next; it never counts results.
+ */
+
+/* Room for the results of up to n statements: store_send_stmt() refuses to go
+ * past it (a statement added to a pipeline without raising its count would
+ * otherwise write beyond store.res). */
+static int res_cap;
+static store_done_fn on_done;  /* the callback of the pipeline in flight */
+static bool done_when_all_in;  /* open: call it when every result is in, not at Sync */
+
+void store_pipeline_reset(void)
+{
+	for (int i = 0; i < store.n_stmts; i++)
+		PQclear(store.res[i]);
+	free(store.res);
+	store.res = NULL;
+	store.n_stmts = store.cur_stmt = 0;
+	free(store.error);
+	store.error = NULL;
+	on_done = NULL;
+	done_when_all_in = false;
+}
+
+void store_pipeline_begin(int n)
+{
+	store_pipeline_reset();
+	store.res = hl_xrealloc(NULL, sizeof *store.res * (size_t)(n ? n : 1));
+	memset(store.res, 0, sizeof *store.res * (size_t)(n ? n : 1));
+	res_cap = n;
+	store.n_stmts = 0;
+}
+
+static void pipeline_fail(const char *msg)
+{
+	if (!store.error)
+		store.error = hl_xstrdup(msg && *msg ? msg : "pipeline error");
+}
+
+/* Every statement is prepared once per connection (see startup_next): a
+ * batch then costs PostgreSQL no parsing or planning, only execution. */
+void store_send_stmt(const char *sql, int nparams, const char *const *params)
+{
+	if (store.n_stmts >= res_cap) {
+		log_crit("store: more statements than the pipeline was sized for (%d)", res_cap);
+		abort();
+	}
+	int i = store_stmt_index(sql);
+	char name[16];
+	snprintf(name, sizeof name, "hl_%d", i);
+	if (i < 0 ? !PQsendQueryParams(store.pg, sql, nparams, NULL, params, NULL, NULL, 0)
+	          : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0))
+		pipeline_fail(PQerrorMessage(store.pg));
+	store.n_stmts++;
+}
+
+/* Push what the pipeline holds to the server; the rest when the socket is writable. */
+static void pipeline_flush(void)
+{
+	int f = PQflush(store.pg);
+	if (f < 0) {
+		store_on_lost(PQerrorMessage(store.pg));
+		return;
+	}
+	if (f == 1)
+		event_add(store.ev_write, NULL);
+}
+
+void store_pipeline_sync(store_done_fn done)
+{
+	on_done = done;
+	done_when_all_in = false;
+	store.load_open = false;
+	if (!PQpipelineSync(store.pg))
+		pipeline_fail(PQerrorMessage(store.pg));
+	pipeline_flush();
+}
+
+/* Without ending the transaction: a flush request instead of a Sync, so the
+ * batch locks the load took stay held through the write and its COMMIT
+ * (several daemons, see sql/016_cluster.sql and cluster.c). */
+void store_pipeline_open(store_done_fn done)
+{
+	on_done = done;
+	done_when_all_in = true;
+	store.load_open = true;
+	if (!PQsendFlushRequest(store.pg))
+		pipeline_fail(PQerrorMessage(store.pg));
+	pipeline_flush();
+}
+
+static void call_done(void)
+{
+	store_done_fn done = on_done;
+	on_done = NULL;
+	done_when_all_in = false;
+	if (done)
+		done(store.res, store.n_stmts, store.error);
+}
+
+/* Collect what the server sent: each statement's result, then the callback. */
+static void pipeline_results(void)
+{
+	for (;;) {
+		if (PQisBusy(store.pg))
+			return;
+		PGresult *r = PQgetResult(store.pg);
+		if (!r) {
+			/* end of one statement's results */
+			if (store.cur_stmt < store.n_stmts)
+				store.cur_stmt++;
+			else
+				return; /* nothing more pending */
+			if (done_when_all_in && store.cur_stmt == store.n_stmts) {
+				call_done();
+				return;
+			}
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			/* the transaction is over: committed, or rolled back on error */
+			store.load_open = false;
+			call_done();
+			return;
+		}
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			if (store.cur_stmt < store.n_stmts && !store.res[store.cur_stmt])
+				store.res[store.cur_stmt] = r;
+			else
+				PQclear(r);
+		} else {
+			const char *m = st == PGRES_PIPELINE_ABORTED ? "pipeline aborted" : PQresultErrorMessage(r);
+			pipeline_fail(m && *m ? m : PQresStatus(st));
+			PQclear(r);
+		}
+	}
 }
 
 /* --------------------------------------------- connection and start-up */
@@ -255,22 +419,57 @@ static void startup_next(void)
 			store_on_lost(PQerrorMessage(store.pg));
 			return;
 		}
-		/* prepared statements live as long as the session: again after each reconnect */
-		store_pipeline_begin(N_PREPARED);
+		/* prepared statements live as long as the session: again after each
+		 * reconnect; then the load statements are described, so that their
+		 * columns are found by name once (store_columns.c) */
+		store_pipeline_begin(N_PREPARED + store_columns_count());
 		for (int i = 0; i < N_PREPARED; i++) {
 			char name[16];
 			snprintf(name, sizeof name, "hl_%d", i);
-			if (!PQsendPrepare(store.pg, name, PREPARED[i], 0, NULL) && !store.error)
-				store.error = strdup(PQerrorMessage(store.pg));
+			char *text = store_columns_prepare_text(PREPARED[i]);
+			if (!PQsendPrepare(store.pg, name, text, 0, NULL) && !store.error)
+				store.error = hl_xstrdup(PQerrorMessage(store.pg));
+			free(text);
+			store.n_stmts++;
+		}
+		for (int i = 0; i < store_columns_count(); i++) {
+			char name[16];
+			snprintf(name, sizeof name, "hl_%d", store_stmt_index(store_columns_sql(i)));
+			if (!PQsendDescribePrepared(store.pg, name) && !store.error)
+				store.error = hl_xstrdup(PQerrorMessage(store.pg));
 			store.n_stmts++;
 		}
 		store.state = S_PREPARE;
-		store_pipeline_send();
+		store_pipeline_sync(on_prepared);
 		return;
 	}
 }
 
-void store_startup_finish(void)
+/* Every statement is prepared and the load statements described: find their
+ * columns by name, or stop here, at start, naming the column. */
+static void on_prepared(PGresult *const *res, int n, const char *error)
+{
+	char why[200];
+	(void)n;
+	if (error) {
+		log_server_error(2, "store: cannot prepare statements", error);
+		store_pipeline_reset();
+		daemon_fatal("cannot prepare statements");
+		return;
+	}
+	for (int i = 0; i < store_columns_count(); i++) {
+		if (!store_columns_resolve(i, res[N_PREPARED + i], why, sizeof why)) {
+			log_crit("store: %s; this hotlined does not match its own SQL", why);
+			store_pipeline_reset();
+			daemon_fatal("a load statement lacks a column");
+			return;
+		}
+	}
+	store_pipeline_reset();
+	startup_finish();
+}
+
+static void startup_finish(void)
 {
 	if (!store.ever_ready) {
 		clocks_rearm();
@@ -412,7 +611,7 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 	if (store.state == S_STARTUP)
 		startup_results();
 	else if (store.state == S_PREPARE || store.state == S_LOAD || store.state == S_WRITE)
-		store_handle_results();
+		pipeline_results();
 	else {
 		/* idle: drain notices / unexpected results */
 		PGresult *r;

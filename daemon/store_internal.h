@@ -71,6 +71,27 @@ struct store_state {
 	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
 };
 
+/* The columns a load statement's decoder reads, by name (store_columns.c). */
+#define STORE_MAX_COLS 40
+struct store_columns {
+	const char *what;            /* for the start-up error: "SQL_CASES" */
+	const char *sql;             /* the statement (its pointer identifies it) */
+	const char *const *names;    /* the columns the decoder reads */
+	int n;
+	bool named_in_order;         /* prepared as SELECT * FROM (sql) AS q(names): see store_columns.c */
+	int at[STORE_MAX_COLS];      /* names[k] is column at[k]: resolved once per connection */
+};
+/* Every mapped statement, NULL-terminated (store_load.c). */
+extern struct store_columns *const store_column_maps[];
+extern struct store_columns store_cols_orders, store_cols_hotspot_cases, store_cols_hotspots;
+extern struct store_columns store_cols_alerts_new, store_cols_alerts_upd; /* store.c */
+/* A case row's columns (SQL_CASES; SQL_ORDER_CASES adds merged_into) */
+enum case_col { CASE_ID, CASE_CALLER, CASE_STATUS, CASE_OPENED_AT, CASE_RESOLVED_AT, CASE_CLOSED_AT,
+                CASE_LAST_CONTACT_AT, CASE_UPDATED_AT, CASE_CATEGORY, CASE_PRIORITY, CASE_DEPARTMENT, CASE_QUEUE,
+                CASE_SUMMARY, CASE_RESOLUTION, CASE_TRANSFERS, CASE_REOPENS, CASE_ON_HOLD, CASE_HOLD_SINCE,
+                CASE_HELD_MS, CASE_POLICY, CASE_CLOCKS, CASE__N, CASE_MERGED_INTO = CASE__N };
+extern struct store_columns store_cols_order_cases;
+
 extern struct store_state store;
 extern struct event *store_ev_kick;
 extern PGresult *store_empty_result;
@@ -81,28 +102,36 @@ char *store_json_take(json_object *o);
 hl_ms store_get_ms(const PGresult *r, int row, int col);
 bool store_get_bool(const PGresult *r, int row, int col);
 bool store_needs_world(const struct item *it);
-/* store.c: items, the pipeline, the event loop */
+/* store.c: items, the batch state machine, the event loop */
 void store_maybe_resume_input(void);
 void store_item_fail(struct item *it, enum hl_err code, const char *msg);
-void store_pipeline_reset(void);
-void store_pipeline_begin(int n);
-void store_send_stmt(const char *sql, int nparams, const char *const *params);
-void store_pipeline_send(void);
-void store_pipeline_send_open(void);
 void store_write_done(void);
 void store_kick_cb(evutil_socket_t fd, short what, void *arg);
 void store_kick(void);
-void store_handle_results(void);
+/* the pipeline's callbacks of a batch: the load is in; the write's Sync (COMMIT) */
+void store_on_loaded(PGresult *const *res, int n, const char *error);
+void store_on_committed(PGresult *const *res, int n, const char *error);
+/* store_conn.c: the pipeline (see there) */
+typedef void (*store_done_fn)(PGresult *const *res, int n, const char *error);
+void store_pipeline_reset(void);
+void store_pipeline_begin(int n);
+void store_send_stmt(const char *sql, int nparams, const char *const *params);
+void store_pipeline_sync(store_done_fn done);  /* done runs at the Sync's result */
+void store_pipeline_open(store_done_fn done);  /* done runs when every result is in; no Sync */
 /* store_load.c */
 void store_start_load(void);
 void store_fill_world(void);
 void store_apply_rules(void);
 /* store_write.c */
 void store_start_write(void);
+/* store_columns.c */
+char *store_columns_prepare_text(const char *sql); /* malloc'd */
+int store_columns_count(void);
+const char *store_columns_sql(int i);
+bool store_columns_resolve(int i, const PGresult *described, char *why, size_t why_len);
 /* store_conn.c */
 int store_stmt_index(const char *sql);
 void store_on_lost(const char *why);
 void store_connect(void);
-void store_startup_finish(void);
 
 #endif

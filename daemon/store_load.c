@@ -4,7 +4,8 @@
  * The first round trip of a batch (see store.c): one SELECT per table, its
  * keys passed as JSON arrays, sent in the batch's still-open transaction
  * (the batch lock is taken there), then the rows fill a struct hl_world and
- * the pure rules apply the batch's items to it in memory.  Separate from
+ * the pure rules apply the batch's items to it in memory.  Which keys the
+ * batch touches is decided in the core (batch_keys.c); this file sends them.  Separate from
  * store.c because building the keys and decoding rows is a concern of its
  * own (row layouts, not batch states), and to keep each file readable.
  */
@@ -24,146 +25,97 @@
 #include "orders.h"
 #include "store_orders_sql.h"
 #include "store_internal.h"
+#include "batch_keys.h"
 
 static char *get_str(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-static bool may_open_case(const struct hl_event *ev)
+/* The batch's items as the pure key collector sees them (batch_keys.c). */
+static struct hl_bk_item *batch_key_items(size_t *n)
 {
-	switch (ev->type) {
-	case HL_EV_CALL_OFFERED:
-		return true;
-	case HL_EV_CALL_ABANDONED:
-	case HL_EV_VOICEMAIL_LEFT:
-		return ev->caller[0] != '\0';
-	default:
-		return false;
+	struct hl_bk_item *items = hl_xrealloc(NULL, sizeof *items * (store.n_batch ? store.n_batch : 1));
+	struct item *it;
+	size_t i = 0;
+	TAILQ_FOREACH(it, &store.batch, entry) {
+		struct hl_bk_item *k = &items[i++];
+		k->id = it->id;
+		k->ev = it->kind == ITEM_REQ ? &it->req->ev : NULL;
+		if (it->kind == ITEM_REQ)
+			k->kind = HL_BK_REQUEST;
+		else if (it->kind == ITEM_ESCALATE)
+			k->kind = HL_BK_ESCALATION;
+		else if (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)
+			k->kind = HL_BK_ORDER_CLOCK;
+		else
+			k->kind = HL_BK_CLOCK;
 	}
+	*n = i;
+	return items;
 }
 
 void store_start_load(void)
 {
-	json_object *a_events = json_object_new_array(), *a_cases = json_object_new_array(),
-	            *a_event_cases = json_object_new_array(),
-	            *a_calls = json_object_new_array(), *a_callers = json_object_new_array(),
-	            *a_alerts = json_object_new_array(), *a_orders = json_object_new_array(),
-	            *a_cats = json_object_new_array(), *a_areas = json_object_new_array(),
-	            *a_depts = json_object_new_array();
-	struct item *it;
-	size_t openers = 0;
-	hl_ms min_at = INT64_MAX;
+	size_t n;
+	struct hl_bk_item *items = batch_key_items(&n);
+	struct hl_batch_keys_env env = {
+		.now = now_ms(),
+		.repeat_window_ms = hl->cfg->repeat.window_ms,
+		.hotspot_window_ms = hl->cfg->hotspot.window_ms,
+		.hotspots_on = hl->cfg->hotspot.threshold > 0,
+		.free_ids = hl_world_free_id_count(store.world),
+	};
+	struct hl_batch_keys k;
+	hl_batch_keys(items, n, &env, &k);
+	free(items);
 
-	TAILQ_FOREACH(it, &store.batch, entry) {
-		if (it->kind == ITEM_FIRE) {
-			bool order_clock = it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY;
-			json_object_array_add(a_cases, json_object_new_int64(order_clock ? it->id / HL_ORDER_KEY_MUL : it->id));
-			continue;
-		}
-		if (it->kind == ITEM_ESCALATE) {
-			json_object_array_add(a_alerts, json_object_new_int64(it->id));
-			continue;
-		}
-		const struct hl_event *ev = &it->req->ev;
-		if (ev->type == HL_CMD_ALERT_ACK) {
-			json_object_array_add(a_alerts, json_object_new_int64(ev->alert_id));
-			continue;
-		}
-		if (!hl_type_is_event(ev->type))
-			continue;
-		json_object_array_add(a_events, json_object_new_string(ev->id));
-		if (ev->case_id) {
-			json_object_array_add(a_cases, json_object_new_int64(ev->case_id));
-			json_object_array_add(a_event_cases, json_object_new_int64(ev->case_id));
-		}
-		if (ev->into)
-			json_object_array_add(a_cases, json_object_new_int64(ev->into));
-		if (ev->order_id)
-			json_object_array_add(a_orders, json_object_new_string(ev->order_id));
-		if (ev->category)
-			json_object_array_add(a_cats, json_object_new_string(ev->category));
-		if (ev->area)
-			json_object_array_add(a_areas, json_object_new_string(ev->area));
-		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
-			json_object_array_add(a_depts, json_object_new_string(ev->department));
-		if (ev->call_id)
-			json_object_array_add(a_calls, json_object_new_string(ev->call_id));
-		if (ev->caller[0])
-			json_object_array_add(a_callers, json_object_new_string(ev->caller));
-		if (may_open_case(ev))
-			openers++;
-		if (ev->at < min_at)
-			min_at = ev->at;
-	}
-	if (min_at == INT64_MAX)
-		min_at = now_ms();
-	hl_ms since = min_at - hl->cfg->repeat.window_ms - 1000;
-
-	char *s_events = store_json_take(a_events), *s_cases = store_json_take(a_cases), *s_calls = store_json_take(a_calls),
-	     *s_event_cases = store_json_take(a_event_cases),
-	     *s_callers = store_json_take(a_callers), *s_alerts = store_json_take(a_alerts), *s_orders = store_json_take(a_orders);
-	char b_since[24], b_n[24];
-	store_fmt_i64(b_since, since);
-
-	size_t have = hl_world_free_id_count(store.world);
-	/* reserve exactly the case ids the batch may need: it costs no extra round trip */
-	size_t ids_wanted = openers > have ? openers - have : 0;
-	store_fmt_i64(b_n, (int64_t)ids_wanted);
+	char b_since[24], b_n[24], b_hot_since[24];
+	store_fmt_i64(b_since, k.repeat_since);
+	store_fmt_i64(b_n, (int64_t)k.ids_wanted);
+	store_fmt_i64(b_hot_since, k.hotspot_since);
 
 	store_pipeline_begin(L__COUNT);
-	const char *p_seen[] = { s_events };
-	const char *p_cases[] = { s_cases, s_calls, s_callers };
-	const char *p_calls[] = { s_calls };
-	/* callers (and their recent calls, for repeat-caller counting) only for
-	 * events: a clock that fires needs its case, not the caller's history */
-	const char *p_callers[] = { s_callers, s_event_cases, s_calls, b_since };
-	const char *p_alerts[] = { s_alerts };
+	const char *p_seen[] = { k.events };
+	const char *p_cases[] = { k.cases, k.calls, k.callers };
+	const char *p_calls[] = { k.calls };
+	const char *p_callers[] = { k.callers, k.event_cases, k.calls, b_since };
+	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
-	const char *p_orders[] = { s_orders, s_cases };
-	bool hot = json_object_array_length(a_cats) + json_object_array_length(a_areas) +
-	           json_object_array_length(a_depts) > 0;
-	char *s_cats = store_json_take(a_cats), *s_areas = store_json_take(a_areas), *s_depts = store_json_take(a_depts);
-	char b_hot_since[24];
-	store_fmt_i64(b_hot_since, min_at - hl->cfg->hotspot.window_ms - 1000);
-	const char *p_hot[] = { s_cases, s_calls, s_cats, s_areas, s_depts, b_hot_since };
+	const char *p_orders[] = { k.orders, k.cases };
+	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */
-	bool has_events = strcmp(s_events, "[]") != 0, has_calls = strcmp(s_calls, "[]") != 0,
-	     has_callers = strcmp(s_callers, "[]") != 0, has_cases = strcmp(s_cases, "[]") != 0;
 	for (int i = 0; i < L__COUNT; i++)
 		store.load_at[i] = -1;
 	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
-	const char *p_lock[] = { s_cases, s_calls, s_callers, s_orders };
+	const char *p_lock[] = { k.cases, k.calls, k.callers, k.orders };
 	store.load_at[L_LOCK] = store.n_stmts, store_send_stmt(SQL_LOCK_BATCH, 4, p_lock);
-	if (has_events)
+	if (k.want_seen)
 		store.load_at[L_SEEN] = store.n_stmts, store_send_stmt(SQL_SEEN, 1, p_seen);
-	if (has_cases || has_calls || has_callers)
+	if (k.want_cases)
 		store.load_at[L_CASES] = store.n_stmts, store_send_stmt(SQL_CASES, 3, p_cases);
-	if (has_calls)
+	if (k.want_calls)
 		store.load_at[L_CALLS] = store.n_stmts, store_send_stmt(SQL_CALLS, 1, p_calls);
-	if (has_callers || has_calls || strcmp(s_event_cases, "[]") != 0)
+	if (k.want_callers)
 		store.load_at[L_CALLERS] = store.n_stmts, store_send_stmt(SQL_CALLERS, 4, p_callers);
-	if (strcmp(s_alerts, "[]") != 0)
+	if (k.want_alerts)
 		store.load_at[L_ALERTS] = store.n_stmts, store_send_stmt(SQL_ALERTS, 1, p_alerts);
-	if (ids_wanted > 0)
+	if (k.want_ids)
 		store.load_at[L_IDS] = store.n_stmts, store_send_stmt(SQL_IDS, 1, p_ids);
-	/* work orders: the cases reached through an order_id or merged into a
-	 * batch case, and every order of the batch's cases (store_orders.c) */
-	if (has_cases || strcmp(s_orders, "[]") != 0) {
+	/* work orders (store_orders.c) */
+	if (k.want_orders) {
 		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 2, p_orders);
 		store.load_at[L_ORDERS] = store.n_stmts, store_send_stmt(SQL_ORDERS, 2, p_orders);
 	}
-	if (hot && hl->cfg->hotspot.threshold > 0) {
+	if (k.want_hotspots) {
 		store.load_at[L_HOTSPOT_CASES] = store.n_stmts, store_send_stmt(SQL_HOTSPOT_CASES, 6, p_hot);
 		store.load_at[L_HOTSPOTS] = store.n_stmts, store_send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
 	}
-	free(s_cats), free(s_areas), free(s_depts);
-	free(s_events), free(s_cases), free(s_calls), free(s_callers), free(s_alerts), free(s_event_cases);
-	free(s_orders);
+	hl_batch_keys_free(&k);
 	store.state = S_LOAD;
-	store_pipeline_send_open();
+	store_pipeline_open(store_on_loaded);
 }
 
 static void parse_clocks(struct hl_case *c, const char *json)
@@ -198,6 +150,54 @@ static void parse_clocks(struct hl_case *c, const char *json)
 	json_object_put(arr);
 }
 
+/* ------------------------------------------- the columns each statement gives */
+
+#define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
+	"updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
+	"reopens", "on_hold", "hold_since", "held_ms", "policy", "clocks"
+
+static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
+static const char *const ORDER_CASE_COLS[] = { CASE_COLUMN_NAMES, "merged_into" };
+_Static_assert(sizeof CASE_COLS / sizeof *CASE_COLS == CASE__N, "a name for every enum case_col");
+
+enum { SEEN_EVENT_ID, SEEN_CASE_ID, SEEN__N };
+static const char *const SEEN_COLS[] = { "event_id", "case_id" };
+
+enum { CALL_ID, CALL_CASE_ID, CALL_CALLER, CALL_STATE, CALL_INBOUND, CALL_OFFERED_AT, CALL_ANSWERED_AT,
+       CALL_ENDED_AT, CALL_QUEUE, CALL_AGENT, CALL_OUTCOME, CALL__N };
+static const char *const CALL_COLS[] = { "call_id", "case_id", "caller", "state", "inbound", "offered_at",
+	"answered_at", "ended_at", "queue", "agent", "outcome" };
+
+enum { CALLER_NUMBER, CALLER_CONFIDENTIAL, CALLER_REPEAT_ALERTED_AT, CALLER_RECENT_CALLS, CALLER__N };
+static const char *const CALLER_COLS[] = { "caller", "confidential", "repeat_alerted_at", "recent_calls" };
+
+enum { ALERT_ID, ALERT_KIND, ALERT_CASE_ID, ALERT_CALLER, ALERT_LEVEL, ALERT_RAISED_AT, ALERT_DUE_AT,
+       ALERT_ESCALATE_AT, ALERT_ACKED_AT, ALERT_ACKED_BY, ALERT_DEDUPE_KEY, ALERT_DETAIL, ALERT__N };
+static const char *const ALERT_COLS[] = { "id", "kind", "case_id", "caller", "level", "raised_at", "due_at",
+	"escalate_at", "acked_at", "acked_by", "dedupe_key", "detail" };
+
+enum { ID_VALUE, ID__N };
+static const char *const ID_COLS[] = { "id" };
+
+#define COLUMNS(sql_, names_, n_) { .what = #sql_, .sql = sql_, .names = names_, .n = n_ }
+static struct store_columns cols_seen = COLUMNS(SQL_SEEN, SEEN_COLS, SEEN__N);
+static struct store_columns cols_cases = COLUMNS(SQL_CASES, CASE_COLS, CASE__N);
+static struct store_columns cols_calls = COLUMNS(SQL_CALLS, CALL_COLS, CALL__N);
+static struct store_columns cols_callers = COLUMNS(SQL_CALLERS, CALLER_COLS, CALLER__N);
+static struct store_columns cols_alerts = COLUMNS(SQL_ALERTS, ALERT_COLS, ALERT__N);
+static struct store_columns cols_ids = COLUMNS(SQL_IDS, ID_COLS, ID__N);
+/* store_orders_sql.h does not name its computed columns (yet): see store_columns.c */
+struct store_columns store_cols_order_cases = {
+	.what = "SQL_ORDER_CASES", .sql = SQL_ORDER_CASES, .names = ORDER_CASE_COLS, .n = CASE__N + 1,
+	.named_in_order = true,
+};
+
+struct store_columns *const store_column_maps[] = {
+	&cols_seen, &cols_cases, &cols_calls, &cols_callers, &cols_alerts, &cols_ids,
+	&store_cols_order_cases, &store_cols_orders, &store_cols_hotspot_cases, &store_cols_hotspots,
+	&store_cols_alerts_new, &store_cols_alerts_upd, NULL,
+};
+
 /* The rows of one load statement; an empty result when it was not sent. */
 PGresult *store_empty_result;
 
@@ -211,32 +211,33 @@ static PGresult *load_result(int which)
 	return *empty;
 }
 
-/* Cases as SQL_CASES (and SQL_ORDER_CASES, same first columns) return them. */
-static void add_case_rows(PGresult *r)
+/* Cases as SQL_CASES and SQL_ORDER_CASES return them. */
+static void add_case_rows(PGresult *r, const struct store_columns *m)
 {
+	const int *at = m->at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_case c = {0};
-		c.id = store_get_ms(r, i, 0);
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 1));
-		c.status = hl_status_from_name(PQgetvalue(r, i, 2));
-		c.opened_at = store_get_ms(r, i, 3);
-		c.resolved_at = store_get_ms(r, i, 4);
-		c.closed_at = store_get_ms(r, i, 5);
-		c.last_contact_at = store_get_ms(r, i, 6);
-		c.updated_at = store_get_ms(r, i, 7);
-		c.category = get_str(r, i, 8);
-		c.priority = get_str(r, i, 9);
-		c.department = get_str(r, i, 10);
-		c.queue = get_str(r, i, 11);
-		c.summary = get_str(r, i, 12);
-		c.resolution = get_str(r, i, 13);
-		c.transfers = (int32_t)store_get_ms(r, i, 14);
-		c.reopens = (int32_t)store_get_ms(r, i, 15);
-		c.on_hold = store_get_bool(r, i, 16);
-		c.hold_since = store_get_ms(r, i, 17);
-		c.held_ms = store_get_ms(r, i, 18);
-		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, 19));
-		parse_clocks(&c, get_str(r, i, 20));
+		c.id = store_get_ms(r, i, at[CASE_ID]);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CASE_CALLER]));
+		c.status = hl_status_from_name(PQgetvalue(r, i, at[CASE_STATUS]));
+		c.opened_at = store_get_ms(r, i, at[CASE_OPENED_AT]);
+		c.resolved_at = store_get_ms(r, i, at[CASE_RESOLVED_AT]);
+		c.closed_at = store_get_ms(r, i, at[CASE_CLOSED_AT]);
+		c.last_contact_at = store_get_ms(r, i, at[CASE_LAST_CONTACT_AT]);
+		c.updated_at = store_get_ms(r, i, at[CASE_UPDATED_AT]);
+		c.category = get_str(r, i, at[CASE_CATEGORY]);
+		c.priority = get_str(r, i, at[CASE_PRIORITY]);
+		c.department = get_str(r, i, at[CASE_DEPARTMENT]);
+		c.queue = get_str(r, i, at[CASE_QUEUE]);
+		c.summary = get_str(r, i, at[CASE_SUMMARY]);
+		c.resolution = get_str(r, i, at[CASE_RESOLUTION]);
+		c.transfers = (int32_t)store_get_ms(r, i, at[CASE_TRANSFERS]);
+		c.reopens = (int32_t)store_get_ms(r, i, at[CASE_REOPENS]);
+		c.on_hold = store_get_bool(r, i, at[CASE_ON_HOLD]);
+		c.hold_since = store_get_ms(r, i, at[CASE_HOLD_SINCE]);
+		c.held_ms = store_get_ms(r, i, at[CASE_HELD_MS]);
+		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, at[CASE_POLICY]));
+		parse_clocks(&c, get_str(r, i, at[CASE_CLOCKS]));
 		hl_world_add_case(store.world, &c);
 	}
 }
@@ -244,44 +245,45 @@ static void add_case_rows(PGresult *r)
 void store_fill_world(void)
 {
 	PGresult *r;
+	const int *at;
 	hl_world_reset(store.world);
 
-	r = load_result(L_SEEN);
+	r = load_result(L_SEEN), at = cols_seen.at;
 	for (int i = 0; i < PQntuples(r); i++)
-		hl_world_add_seen(store.world, PQgetvalue(r, i, 0), store_get_ms(r, i, 1));
+		hl_world_add_seen(store.world, PQgetvalue(r, i, at[SEEN_EVENT_ID]), store_get_ms(r, i, at[SEEN_CASE_ID]));
 
-	add_case_rows(load_result(L_CASES));
-	add_case_rows(load_result(L_ORDER_CASES));
+	add_case_rows(load_result(L_CASES), &cols_cases);
+	add_case_rows(load_result(L_ORDER_CASES), &store_cols_order_cases);
 	store_orders_fill_merges(store.world, load_result(L_ORDER_CASES));
 	store_orders_fill(store.world, load_result(L_ORDERS));
 	store_hotspots_fill(store.world, load_result(L_HOTSPOT_CASES), load_result(L_HOTSPOTS));
 
-	r = load_result(L_CALLS);
+	r = load_result(L_CALLS), at = cols_calls.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_call c = {0};
-		c.call_id = PQgetvalue(r, i, 0);
-		c.case_id = store_get_ms(r, i, 1);
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 2));
-		c.state = hl_call_state_from_name(PQgetvalue(r, i, 3));
-		c.inbound = store_get_bool(r, i, 4);
-		c.offered_at = store_get_ms(r, i, 5);
-		c.answered_at = store_get_ms(r, i, 6);
-		c.ended_at = store_get_ms(r, i, 7);
-		c.queue = get_str(r, i, 8);
-		c.agent = get_str(r, i, 9);
-		c.outcome = get_str(r, i, 10);
+		c.call_id = PQgetvalue(r, i, at[CALL_ID]);
+		c.case_id = store_get_ms(r, i, at[CALL_CASE_ID]);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CALL_CALLER]));
+		c.state = hl_call_state_from_name(PQgetvalue(r, i, at[CALL_STATE]));
+		c.inbound = store_get_bool(r, i, at[CALL_INBOUND]);
+		c.offered_at = store_get_ms(r, i, at[CALL_OFFERED_AT]);
+		c.answered_at = store_get_ms(r, i, at[CALL_ANSWERED_AT]);
+		c.ended_at = store_get_ms(r, i, at[CALL_ENDED_AT]);
+		c.queue = get_str(r, i, at[CALL_QUEUE]);
+		c.agent = get_str(r, i, at[CALL_AGENT]);
+		c.outcome = get_str(r, i, at[CALL_OUTCOME]);
 		hl_world_add_call(store.world, &c);
 	}
 
-	r = load_result(L_CALLERS);
+	r = load_result(L_CALLERS), at = cols_callers.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_caller c = {0};
-		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, 0));
-		c.confidential = store_get_bool(r, i, 1);
-		c.repeat_alerted_at = store_get_ms(r, i, 2);
+		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CALLER_NUMBER]));
+		c.confidential = store_get_bool(r, i, at[CALLER_CONFIDENTIAL]);
+		c.repeat_alerted_at = store_get_ms(r, i, at[CALLER_REPEAT_ALERTED_AT]);
 		struct hl_caller *w = hl_world_add_caller(store.world, &c);
 		/* its recent inbound calls, "{1,2,3}", ascending */
-		for (const char *p = PQgetvalue(r, i, 3); *p;) {
+		for (const char *p = PQgetvalue(r, i, at[CALLER_RECENT_CALLS]); *p;) {
 			char *end;
 			hl_ms t = strtoll(p, &end, 10);
 			if (end == p)
@@ -291,32 +293,30 @@ void store_fill_world(void)
 		}
 	}
 
-	r = load_result(L_ALERTS);
+	r = load_result(L_ALERTS), at = cols_alerts.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct hl_alert a = {0};
-		a.id = store_get_ms(r, i, 0);
-		snprintf(a.kind, sizeof a.kind, "%s", PQgetvalue(r, i, 1));
-		a.case_id = store_get_ms(r, i, 2);
-		snprintf(a.caller, sizeof a.caller, "%s", PQgetvalue(r, i, 3));
-		a.level = (int)store_get_ms(r, i, 4);
-		a.raised_at = store_get_ms(r, i, 5);
-		a.due_at = store_get_ms(r, i, 6);
-		a.escalate_at = store_get_ms(r, i, 7);
-		a.acked_at = store_get_ms(r, i, 8);
-		a.acked_by = get_str(r, i, 9);
-		snprintf(a.dedupe, sizeof a.dedupe, "%s", PQgetvalue(r, i, 10));
-		a.detail = get_str(r, i, 11);
+		a.id = store_get_ms(r, i, at[ALERT_ID]);
+		snprintf(a.kind, sizeof a.kind, "%s", PQgetvalue(r, i, at[ALERT_KIND]));
+		a.case_id = store_get_ms(r, i, at[ALERT_CASE_ID]);
+		snprintf(a.caller, sizeof a.caller, "%s", PQgetvalue(r, i, at[ALERT_CALLER]));
+		a.level = (int)store_get_ms(r, i, at[ALERT_LEVEL]);
+		a.raised_at = store_get_ms(r, i, at[ALERT_RAISED_AT]);
+		a.due_at = store_get_ms(r, i, at[ALERT_DUE_AT]);
+		a.escalate_at = store_get_ms(r, i, at[ALERT_ESCALATE_AT]);
+		a.acked_at = store_get_ms(r, i, at[ALERT_ACKED_AT]);
+		a.acked_by = get_str(r, i, at[ALERT_ACKED_BY]);
+		snprintf(a.dedupe, sizeof a.dedupe, "%s", PQgetvalue(r, i, at[ALERT_DEDUPE_KEY]));
+		a.detail = get_str(r, i, at[ALERT_DETAIL]);
 		hl_world_add_alert(store.world, &a);
 	}
 
-	r = load_result(L_IDS);
+	r = load_result(L_IDS), at = cols_ids.at;
 	if (PQntuples(r) > 0) {
 		size_t n = (size_t)PQntuples(r);
-		int64_t *ids = malloc(sizeof *ids * n);
-		if (!ids)
-			abort();
+		int64_t *ids = hl_xrealloc(NULL, sizeof *ids * n);
 		for (size_t i = 0; i < n; i++)
-			ids[i] = store_get_ms(r, (int)i, 0);
+			ids[i] = store_get_ms(r, (int)i, at[ID_VALUE]);
 		hl_world_add_free_ids(store.world, ids, n);
 		free(ids);
 	}

@@ -20,6 +20,8 @@
 #include "daemon.h"
 #include "hotspot.h"
 #include "orders.h"
+#include "store_orders_sql.h"
+#include "store_internal.h"
 
 static hl_ms ms_at(const PGresult *r, int row, int col)
 {
@@ -37,50 +39,79 @@ static enum hl_clock_state state_at(const PGresult *r, int row, int col)
 	return s < 0 ? HL_CS_NONE : (enum hl_clock_state)s;
 }
 
+/* SQL_ORDERS's columns, in its order (named_in_order: see store_columns.c) */
+enum order_col { ORDER_ID, ORDER_CASE_ID, ORDER_NO, ORDER_STATUS, ORDER_DEPARTMENT, ORDER_CATEGORY, ORDER_AREA,
+                 ORDER_RESULT, ORDER_NOTE, ORDER_RETURN_REASON, ORDER_EXTEND_REASON, ORDER_SIGNED_BY,
+                 ORDER_DISPATCHED_AT, ORDER_SIGNED_AT, ORDER_RETURNED_AT, ORDER_REPLIED_AT, ORDER_DUE_AT,
+                 ORDER_SIGN_DUE_AT, ORDER_EXTEND_REQUESTED_AT, ORDER_EXTEND_UNTIL, ORDER_EXTENSIONS,
+                 ORDER_EXTEND_REJECTIONS, ORDER_SIGN_STATE, ORDER_SIGN_SEQ, ORDER_SIGN_ALLOWED_MS, ORDER_SIGN_MET_AT,
+                 ORDER_SIGN_BREACHED_AT, ORDER_REPLY_STATE, ORDER_REPLY_SEQ, ORDER_REPLY_ALLOWED_MS,
+                 ORDER_REPLY_MET_AT, ORDER_REPLY_BREACHED_AT, ORDER_CALENDAR, ORDER__N };
+static const char *const ORDER_COLS[] = { "order_id", "case_id", "order_no", "status", "department", "category",
+	"area", "result", "note", "return_reason", "extend_reason", "signed_by", "dispatched_at", "signed_at",
+	"returned_at", "replied_at", "due_at", "sign_due_at", "extend_requested_at", "extend_until", "extensions",
+	"extend_rejections", "sign_state", "sign_seq", "sign_allowed_ms", "sign_met_at", "sign_breached_at",
+	"reply_state", "reply_seq", "reply_allowed_ms", "reply_met_at", "reply_breached_at", "calendar" };
+_Static_assert(sizeof ORDER_COLS / sizeof *ORDER_COLS == ORDER__N, "a name for every enum order_col");
+
+enum { HOT_CASE_ID, HOT_CATEGORY, HOT_AREA, HOT_DEPARTMENT, HOT_AT, HOT_CASE__N };
+static const char *const HOT_CASE_COLS[] = { "case_id", "category", "area", "department", "at" };
+enum { HOT_KEY, HOT_ALERTED_AT, HOT__N };
+static const char *const HOT_COLS[] = { "key", "alerted_at" };
+
+struct store_columns store_cols_orders = {
+	.what = "SQL_ORDERS", .sql = SQL_ORDERS, .names = ORDER_COLS, .n = ORDER__N, .named_in_order = true };
+struct store_columns store_cols_hotspot_cases = {
+	.what = "SQL_HOTSPOT_CASES", .sql = SQL_HOTSPOT_CASES, .names = HOT_CASE_COLS, .n = HOT_CASE__N,
+	.named_in_order = true };
+struct store_columns store_cols_hotspots = {
+	.what = "SQL_HOTSPOTS", .sql = SQL_HOTSPOTS, .names = HOT_COLS, .n = HOT__N, .named_in_order = true };
+
 void store_orders_fill(struct hl_world *w, const PGresult *r)
 {
+	const int *at = store_cols_orders.at;
 	for (int i = 0; r && i < PQntuples(r); i++) {
 		struct hl_order o;
 		memset(&o, 0, sizeof o);
-		snprintf(o.order_id, sizeof o.order_id, "%s", PQgetvalue(r, i, 0));
-		o.case_id = ms_at(r, i, 1);
-		o.no = (int32_t)ms_at(r, i, 2);
-		int st = hl_order_status_from_name(PQgetvalue(r, i, 3));
+		snprintf(o.order_id, sizeof o.order_id, "%s", PQgetvalue(r, i, at[ORDER_ID]));
+		o.case_id = ms_at(r, i, at[ORDER_CASE_ID]);
+		o.no = (int32_t)ms_at(r, i, at[ORDER_NO]);
+		int st = hl_order_status_from_name(PQgetvalue(r, i, at[ORDER_STATUS]));
 		o.status = st < 0 ? HL_OS_DISPATCHED : (enum hl_order_status)st;
-		o.department = str_at(r, i, 4); /* deep-copied by hl_world_add_order */
-		o.category = str_at(r, i, 5);
-		o.area = str_at(r, i, 6);
-		o.result = str_at(r, i, 7);
-		o.note = str_at(r, i, 8);
-		o.return_reason = str_at(r, i, 9);
-		o.extend_reason = str_at(r, i, 10);
-		o.signed_by = str_at(r, i, 11);
-		o.dispatched_at = ms_at(r, i, 12);
-		o.signed_at = ms_at(r, i, 13);
-		o.returned_at = ms_at(r, i, 14);
-		o.replied_at = ms_at(r, i, 15);
-		o.due_at = ms_at(r, i, 16);
-		o.sign_due_at = ms_at(r, i, 17);
-		o.extend_requested_at = ms_at(r, i, 18);
-		o.extend_until = ms_at(r, i, 19);
-		o.extensions = (int32_t)ms_at(r, i, 20);
-		o.extend_rejections = (int32_t)ms_at(r, i, 21);
-		const char *cal = PQgetvalue(r, i, 32);
+		o.department = str_at(r, i, at[ORDER_DEPARTMENT]); /* deep-copied by hl_world_add_order */
+		o.category = str_at(r, i, at[ORDER_CATEGORY]);
+		o.area = str_at(r, i, at[ORDER_AREA]);
+		o.result = str_at(r, i, at[ORDER_RESULT]);
+		o.note = str_at(r, i, at[ORDER_NOTE]);
+		o.return_reason = str_at(r, i, at[ORDER_RETURN_REASON]);
+		o.extend_reason = str_at(r, i, at[ORDER_EXTEND_REASON]);
+		o.signed_by = str_at(r, i, at[ORDER_SIGNED_BY]);
+		o.dispatched_at = ms_at(r, i, at[ORDER_DISPATCHED_AT]);
+		o.signed_at = ms_at(r, i, at[ORDER_SIGNED_AT]);
+		o.returned_at = ms_at(r, i, at[ORDER_RETURNED_AT]);
+		o.replied_at = ms_at(r, i, at[ORDER_REPLIED_AT]);
+		o.due_at = ms_at(r, i, at[ORDER_DUE_AT]);
+		o.sign_due_at = ms_at(r, i, at[ORDER_SIGN_DUE_AT]);
+		o.extend_requested_at = ms_at(r, i, at[ORDER_EXTEND_REQUESTED_AT]);
+		o.extend_until = ms_at(r, i, at[ORDER_EXTEND_UNTIL]);
+		o.extensions = (int32_t)ms_at(r, i, at[ORDER_EXTENSIONS]);
+		o.extend_rejections = (int32_t)ms_at(r, i, at[ORDER_EXTEND_REJECTIONS]);
+		const char *cal = PQgetvalue(r, i, at[ORDER_CALENDAR]);
 		struct hl_clock *k = &o.clocks[HL_OC_SIGN];
-		k->state = state_at(r, i, 22);
-		k->seq = (int32_t)ms_at(r, i, 23);
-		k->allowed_ms = ms_at(r, i, 24);
-		k->met_at = ms_at(r, i, 25);
-		k->breached_at = ms_at(r, i, 26);
+		k->state = state_at(r, i, at[ORDER_SIGN_STATE]);
+		k->seq = (int32_t)ms_at(r, i, at[ORDER_SIGN_SEQ]);
+		k->allowed_ms = ms_at(r, i, at[ORDER_SIGN_ALLOWED_MS]);
+		k->met_at = ms_at(r, i, at[ORDER_SIGN_MET_AT]);
+		k->breached_at = ms_at(r, i, at[ORDER_SIGN_BREACHED_AT]);
 		k->started_at = o.dispatched_at;
 		k->due_at = o.sign_due_at;
 		snprintf(k->calendar, sizeof k->calendar, "%s", cal);
 		k = &o.clocks[HL_OC_REPLY];
-		k->state = state_at(r, i, 27);
-		k->seq = (int32_t)ms_at(r, i, 28);
-		k->allowed_ms = ms_at(r, i, 29);
-		k->met_at = ms_at(r, i, 30);
-		k->breached_at = ms_at(r, i, 31);
+		k->state = state_at(r, i, at[ORDER_REPLY_STATE]);
+		k->seq = (int32_t)ms_at(r, i, at[ORDER_REPLY_SEQ]);
+		k->allowed_ms = ms_at(r, i, at[ORDER_REPLY_ALLOWED_MS]);
+		k->met_at = ms_at(r, i, at[ORDER_REPLY_MET_AT]);
+		k->breached_at = ms_at(r, i, at[ORDER_REPLY_BREACHED_AT]);
 		k->started_at = o.dispatched_at;
 		k->due_at = o.due_at;
 		snprintf(k->calendar, sizeof k->calendar, "%s", cal);
@@ -88,12 +119,13 @@ void store_orders_fill(struct hl_world *w, const PGresult *r)
 	}
 }
 
-/* Column 21 of SQL_ORDER_CASES: the case a loaded case was merged into. */
+/* SQL_ORDER_CASES's merged_into: the case a loaded case was merged into. */
 void store_orders_fill_merges(struct hl_world *w, const PGresult *r)
 {
+	const int *at = store_cols_order_cases.at;
 	for (int i = 0; r && i < PQntuples(r); i++)
-		if (PQnfields(r) > 21 && !PQgetisnull(r, i, 21))
-			hl_world_add_merge(w, ms_at(r, i, 0), ms_at(r, i, 21), false);
+		if (PQnfields(r) > at[CASE_MERGED_INTO] && !PQgetisnull(r, i, at[CASE_MERGED_INTO]))
+			hl_world_add_merge(w, ms_at(r, i, at[CASE_ID]), ms_at(r, i, at[CASE_MERGED_INTO]), false);
 }
 
 static void jadd(json_object *o, const char *k, json_object *v)
@@ -219,12 +251,15 @@ void store_orders_refire(struct hl_world *w, int64_t id, int kind)
 
 void store_hotspots_fill(struct hl_world *w, const PGresult *cases, const PGresult *keys)
 {
+	const int *at = store_cols_hotspot_cases.at;
 	for (int i = 0; cases && i < PQntuples(cases); i++)
 		hl_world_add_hotspot_case(w, &(struct hl_hotspot_case){
-			.case_id = ms_at(cases, i, 0), .category = str_at(cases, i, 1), .area = str_at(cases, i, 2),
-			.department = str_at(cases, i, 3), .at = ms_at(cases, i, 4)});
+			.case_id = ms_at(cases, i, at[HOT_CASE_ID]), .category = str_at(cases, i, at[HOT_CATEGORY]),
+			.area = str_at(cases, i, at[HOT_AREA]), .department = str_at(cases, i, at[HOT_DEPARTMENT]),
+			.at = ms_at(cases, i, at[HOT_AT])});
+	at = store_cols_hotspots.at;
 	for (int i = 0; keys && i < PQntuples(keys); i++)
-		hl_world_add_hotspot(w, PQgetvalue(keys, i, 0), ms_at(keys, i, 1));
+		hl_world_add_hotspot(w, PQgetvalue(keys, i, at[HOT_KEY]), ms_at(keys, i, at[HOT_ALERTED_AT]));
 }
 
 json_object *store_hotspot_case_rows(struct hl_world *w)

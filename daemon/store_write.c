@@ -261,7 +261,7 @@ void store_start_write(void)
 	if (store.n_stmts == 0 && store.load_open) {
 		/* nothing to write: the Sync still ends the load's transaction and its locks */
 		store.state = S_WRITE;
-		store_pipeline_send();
+		store_pipeline_sync(store_on_committed);
 		return;
 	}
 	if (store.n_stmts == 0) {
@@ -272,6 +272,6 @@ void store_start_write(void)
 		return;
 	}
 	store.state = S_WRITE;
-	store_pipeline_send();
+	store_pipeline_sync(store_on_committed);
 }
 

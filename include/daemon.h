@@ -5,18 +5,24 @@
  * PostgreSQL, timers) is a libevent callback; nothing blocks the loop.  The
  * path of a call event:
  *
- *   listener.c  accepts a connection            -> conn.c
+ *   listener.c  accepts a connection, hands it its TLS context -> conn.c
  *   conn.c      frames a line, parses it        -> protocol.c (pure)
  *               queues a request in order       -> store.c
- *   store.c     batches queued requests, loads what they touch from PostgreSQL,
- *               applies the case rules           -> rules.c (pure)
- *               writes the result and COMMITs in one pipelined round trip,
- *               then completes the requests     -> conn.c replies in order
- *               and hands new deadlines/alerts  -> clocks.c, alerts.c
- *   clocks.c    one timer for the earliest deadline; when it passes, queues a
- *               "fire" item                      -> store.c -> rules.c -> alert row
- *   alerts.c    pushes committed alerts to subscribers
+ *   store.c     batches queued requests (the batch state machine);
+ *               store_load.c loads what they touch (keys: batch_keys.c, pure;
+ *               rows by column name: store_columns.c) and applies the rules
+ *                                                -> rules.c (pure)
+ *               store_write.c writes the result; the pipeline's Sync callback
+ *               (store_conn.c) comes after COMMIT, and the store hands each
+ *               request a plain outcome         -> conn.c renders and replies in order
+ *               and new deadlines/alerts         -> clocks.c, alerts.c
+ *   clocks.c    one timer for the earliest deadline; when it passes, calls the
+ *               due callback main.c gave it     -> store.c -> rules.c -> alert row
+ *   alerts.c    pushes committed alerts to subscribers (subscribers.c)
  *   webhooks.c  POSTs committed alerts to the webhook URLs
+ *
+ * Dependencies point down: the only two-way seam is requests and answers
+ * between conn.c (store_submit) and store.c (conn_answer).
  */
 #ifndef HL_DAEMON_H
 #define HL_DAEMON_H
@@ -26,6 +32,22 @@
 
 #include "hotlined.h"
 #include "config.h"
+#include "rules.h" /* hl_xrealloc, hl_xstrdup: the allocation policy below */
+
+/*
+ * Out of memory: one policy for the whole daemon, core and shell alike.
+ * An allocation that fails aborts the process (hl_xrealloc, hl_xstrdup and
+ * calloc/malloc checked with abort()), as Redis and most event-loop daemons
+ * do: a half-built batch, reply or timer is worse than a restart, because
+ * systemd restarts hotlined within a second and nothing acknowledged is
+ * lost (an acknowledgement follows COMMIT; an unacknowledged event is
+ * resent by its sender and its id makes the resend harmless).  No shell
+ * file answers a request with an error for want of memory, and none goes
+ * on with a NULL it could not get.  The one exception is a failure that
+ * libevent, libpq or OpenSSL report for their own objects (a connection
+ * that cannot be set up): that is handled where it is reported, by closing
+ * that one connection, because it is not ours to abort on.
+ */
 
 struct event_base;
 struct bufferevent;
@@ -74,7 +96,19 @@ struct req {
 	int read_nparams;
 };
 
-void conn_accept(int fd, int is_unix, const char *peer);
+/* tls: the listener's SSL_CTX * when this socket speaks TLS, else NULL */
+void conn_accept(int fd, int is_unix, const char *peer, void *tls);
+/* What the store hands back for a request: a plain outcome, rendered into the
+ * reply by conn_answer (conn.c), where the request was parsed. */
+struct store_answer {
+	enum hl_err err;          /* HL_OK, or the error to answer with ... */
+	const char *message;      /* ... and its message */
+	int64_t case_id;          /* an event: the case it touched */
+	const char *order_id;     /* an order event: the order ("" or NULL otherwise) */
+	bool duplicate;           /* an event already stored: no second effect */
+	const char *json;         /* case.get: the case; an HTTP read: the row (NULL = no row) */
+};
+void conn_answer(struct req *r, const struct store_answer *a);
 /* The store finished a request: attach the reply and write what is in order. */
 void conn_complete(struct req *r, char *reply);
 /* Make a connection a subscriber after its subscribe reply was queued. */
@@ -91,7 +125,7 @@ void conn_close_all(void);
 
 int listener_open(const struct hl_config *cfg);
 void listener_close(void);
-void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL */
+void *listener_tls_ctx(void); /* SSL_CTX * when TCP speaks TLS, else NULL (for http.c) */
 struct evconnlistener;
 /* Pause this (evhttp's) listener too when accept() fails, with the same back-off. */
 void listener_guard(struct evconnlistener *l);
@@ -125,7 +159,9 @@ static inline int64_t timer_owner_id(int64_t id, int kind)
 	return kind == TIMER_ORDER_SIGN || kind == TIMER_ORDER_REPLY ? id / 1024 /* HL_ORDER_KEY_MUL */ : id;
 }
 
-int clocks_init(void);
+/* An entry whose time has come (already removed): id, its kind (TIMER_*), its run. */
+typedef void (*clocks_due_fn)(int64_t id, int kind, int32_t seq);
+int clocks_init(clocks_due_fn due);
 void clocks_free(void);
 /* Set or replace the timer of (id, kind); at == 0 removes it. */
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
@@ -278,7 +314,7 @@ void metrics_prometheus(struct evbuffer *b);
 int http_open(const struct hl_config *cfg);
 void http_close(void);
 
-/* --------------------------------------------------------------- main.c */
+/* ------------------------------------------------------------ process.c */
 
 struct hl_stats {
 	uint64_t conns_accepted, conns_rejected, conns_dropped_slow;

@@ -14,7 +14,7 @@
 /* ---- load: what a batch touches */
 
 static const char SQL_SEEN[] =
-	"SELECT event_id, COALESCE(case_id, 0) FROM hotline.case_events "
+	"SELECT event_id, COALESCE(case_id, 0) AS case_id FROM hotline.case_events "
 	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
 static const char SQL_CASES[] =
@@ -35,19 +35,21 @@ static const char SQL_CASES[] =
 	"        LIMIT 1 + (SELECT count(*) FROM hotline.cases n"
 	"                   WHERE n.id = ANY (ARRAY(SELECT y::bigint FROM jsonb_array_elements_text($1::jsonb) y))"
 	"                     AND n.caller = x AND n.status <> 'closed')) o)"
-	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
-	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
+	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at) AS opened_at, hotline.ms(c.resolved_at) AS resolved_at,"
+	"  hotline.ms(c.closed_at) AS closed_at, hotline.ms(c.last_contact_at) AS last_contact_at,"
+	"  hotline.ms(c.updated_at) AS updated_at,"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
-	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
+	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since) AS hold_since, c.held_ms, c.policy,"
 	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
 	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
 	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"
-	"   FROM hotline.clocks k WHERE k.case_id = c.id)"
+	"   FROM hotline.clocks k WHERE k.case_id = c.id) AS clocks"
 	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids WHERE id IS NOT NULL)";
 
 static const char SQL_CALLS[] =
-	"SELECT call_id, case_id, caller, state, inbound, hotline.ms(offered_at), hotline.ms(answered_at),"
-	"  hotline.ms(ended_at), queue, agent, outcome FROM hotline.calls "
+	"SELECT call_id, case_id, caller, state, inbound, hotline.ms(offered_at) AS offered_at,"
+	"  hotline.ms(answered_at) AS answered_at, hotline.ms(ended_at) AS ended_at, queue, agent, outcome"
+	" FROM hotline.calls "
 	"WHERE call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
 static const char SQL_CALLERS[] =
@@ -62,19 +64,20 @@ static const char SQL_CALLERS[] =
 	 * count_inbound never counts a call at or before it).  At most
 	 * threshold - 1 calls per window, however many the caller made: the
 	 * cost of a number that calls all day stays flat (issue 15). */
-	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at),"
+	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at) AS repeat_alerted_at,"
 	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
 	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_alerted_at)"
-	"        ORDER BY l.offered_at)::text"
+	"        ORDER BY l.offered_at)::text AS recent_calls"
 	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
 
 static const char SQL_ALERTS[] =
-	"SELECT id, kind, COALESCE(case_id, 0), caller, level, hotline.ms(raised_at), hotline.ms(due_at),"
-	"  hotline.ms(escalate_at), hotline.ms(acked_at), acked_by, dedupe_key, detail FROM hotline.alerts "
+	"SELECT id, kind, COALESCE(case_id, 0) AS case_id, caller, level, hotline.ms(raised_at) AS raised_at,"
+	"  hotline.ms(due_at) AS due_at, hotline.ms(escalate_at) AS escalate_at, hotline.ms(acked_at) AS acked_at,"
+	"  acked_by, dedupe_key, detail FROM hotline.alerts "
 	"WHERE id = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x))";
 
 static const char SQL_IDS[] =
-	"SELECT nextval('hotline.cases_id_seq') FROM generate_series(1, $1::int)";
+	"SELECT nextval('hotline.cases_id_seq') AS id FROM generate_series(1, $1::int)";
 
 /* ---- write: every row the rules changed, then COMMIT at the pipeline's Sync */
 

@@ -1,0 +1,153 @@
+/*
+ * batch_keys.c - which keys a batch touches (see include/batch_keys.h).
+ *
+ * Pure: a walk over the batch's items that collects the keys each load
+ * statement needs, as the JSON arrays the statements take, and says which
+ * statements are worth sending.  It knows the load's needs (a clock that
+ * fires needs its case, an acknowledgement its alert, an event everything it
+ * names), not how the rows are fetched: that is the store's (store_load.c).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "batch_keys.h"
+#include "orders.h"
+#include "rules.h"
+
+/* May this event open a case (and so need a fresh case id)? */
+static bool may_open_case(const struct hl_event *ev)
+{
+	switch (ev->type) {
+	case HL_EV_CALL_OFFERED:
+		return true;
+	case HL_EV_CALL_ABANDONED:
+	case HL_EV_VOICEMAIL_LEFT:
+		return ev->caller[0] != '\0';
+	default:
+		return false;
+	}
+}
+
+static char *json_take(json_object *o)
+{
+	char *s = hl_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return s;
+}
+
+static void add_i64(json_object *a, int64_t v) { json_object_array_add(a, json_object_new_int64(v)); }
+static void add_str(json_object *a, const char *s) { json_object_array_add(a, json_object_new_string(s)); }
+
+void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_batch_keys_env *env,
+                   struct hl_batch_keys *out)
+{
+	json_object *events = json_object_new_array(), *cases = json_object_new_array(),
+	            *event_cases = json_object_new_array(), *calls = json_object_new_array(),
+	            *callers = json_object_new_array(), *alerts = json_object_new_array(),
+	            *orders = json_object_new_array(), *cats = json_object_new_array(),
+	            *areas = json_object_new_array(), *depts = json_object_new_array();
+	if (!events || !cases || !event_cases || !calls || !callers || !alerts || !orders || !cats || !areas || !depts)
+		abort(); /* the core's policy: out of memory is not survivable (hl_xrealloc) */
+	size_t openers = 0;
+	hl_ms earliest = INT64_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct hl_bk_item *it = &items[i];
+		if (it->kind == HL_BK_CLOCK) {
+			add_i64(cases, it->id);
+			continue;
+		}
+		if (it->kind == HL_BK_ORDER_CLOCK) {
+			add_i64(cases, it->id / HL_ORDER_KEY_MUL);
+			continue;
+		}
+		if (it->kind == HL_BK_ESCALATION) {
+			add_i64(alerts, it->id);
+			continue;
+		}
+		const struct hl_event *ev = it->ev;
+		if (ev->type == HL_CMD_ALERT_ACK) {
+			add_i64(alerts, ev->alert_id);
+			continue;
+		}
+		if (!hl_type_is_event(ev->type))
+			continue; /* case.get, subscribe, stats...: nothing to load */
+		add_str(events, ev->id);
+		if (ev->case_id) {
+			add_i64(cases, ev->case_id);
+			add_i64(event_cases, ev->case_id);
+		}
+		if (ev->into)
+			add_i64(cases, ev->into);
+		if (ev->order_id)
+			add_str(orders, ev->order_id);
+		if (ev->category)
+			add_str(cats, ev->category);
+		if (ev->area)
+			add_str(areas, ev->area);
+		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
+			add_str(depts, ev->department);
+		if (ev->call_id)
+			add_str(calls, ev->call_id);
+		if (ev->caller[0])
+			add_str(callers, ev->caller);
+		if (may_open_case(ev))
+			openers++;
+		if (ev->at < earliest)
+			earliest = ev->at;
+	}
+	if (earliest == INT64_MAX)
+		earliest = env->now;
+
+	bool has_events = json_object_array_length(events) > 0, has_cases = json_object_array_length(cases) > 0,
+	     has_calls = json_object_array_length(calls) > 0, has_callers = json_object_array_length(callers) > 0,
+	     has_event_cases = json_object_array_length(event_cases) > 0,
+	     has_alerts = json_object_array_length(alerts) > 0, has_orders = json_object_array_length(orders) > 0,
+	     has_hot_keys = json_object_array_length(cats) + json_object_array_length(areas) +
+	                    json_object_array_length(depts) > 0;
+
+	memset(out, 0, sizeof *out);
+	out->openers = openers;
+	out->earliest = earliest;
+	/* a second of slack: an event's `at` may be a little behind the calls already stored */
+	out->repeat_since = earliest - env->repeat_window_ms - 1000;
+	out->hotspot_since = earliest - env->hotspot_window_ms - 1000;
+	/* reserve exactly the case ids the batch may need: it costs no extra round trip */
+	out->ids_wanted = openers > env->free_ids ? openers - env->free_ids : 0;
+
+	out->want_seen = has_events;
+	out->want_cases = has_cases || has_calls || has_callers;
+	out->want_calls = has_calls;
+	/* callers (and their recent calls, for repeat-caller counting) only for
+	 * events: a clock that fires needs its case, not the caller's history */
+	out->want_callers = has_callers || has_calls || has_event_cases;
+	out->want_alerts = has_alerts;
+	out->want_ids = out->ids_wanted > 0;
+	/* work orders: the cases reached through an order_id or merged into a
+	 * batch case, and every order of the batch's cases */
+	out->want_orders = has_cases || has_orders;
+	out->want_hotspots = has_hot_keys && env->hotspots_on;
+
+	out->events = json_take(events);
+	out->cases = json_take(cases);
+	out->event_cases = json_take(event_cases);
+	out->calls = json_take(calls);
+	out->callers = json_take(callers);
+	out->alerts = json_take(alerts);
+	out->orders = json_take(orders);
+	out->categories = json_take(cats);
+	out->areas = json_take(areas);
+	out->departments = json_take(depts);
+}
+
+void hl_batch_keys_free(struct hl_batch_keys *k)
+{
+	if (!k)
+		return;
+	free(k->events), free(k->cases), free(k->event_cases), free(k->calls), free(k->callers);
+	free(k->alerts), free(k->orders), free(k->categories), free(k->areas), free(k->departments);
+	memset(k, 0, sizeof *k);
+}

@@ -1,0 +1,176 @@
+/*
+ * test_batch_keys.c - which keys a batch touches (batch_keys.c): the JSON
+ * arrays the load statements get, and which statements are worth sending.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch_keys.h"
+#include "orders.h"
+
+#define T0 1795165200000LL /* 2026-11-20T09:00:00Z */
+
+static const struct hl_batch_keys_env ENV = {
+	.now = T0 + 60000, .repeat_window_ms = 3600000, .hotspot_window_ms = 7200000,
+	.hotspots_on = true, .free_ids = 0,
+};
+
+static struct hl_event ev_of(enum hl_type type, const char *id, const char *caller, hl_ms at)
+{
+	struct hl_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	snprintf(ev.id, sizeof ev.id, "%s", id);
+	snprintf(ev.caller, sizeof ev.caller, "%s", caller ? caller : "");
+	ev.at = at;
+	return ev;
+}
+
+static struct hl_bk_item req(const struct hl_event *ev) { return (struct hl_bk_item){ .kind = HL_BK_REQUEST, .ev = ev }; }
+
+Test(batch_keys, empty_batch_sends_nothing_but_the_lock)
+{
+	struct hl_batch_keys k;
+	hl_batch_keys(NULL, 0, &ENV, &k);
+	cr_assert_str_eq(k.events, "[]");
+	cr_assert_str_eq(k.cases, "[]");
+	cr_assert_str_eq(k.callers, "[]");
+	cr_assert_not(k.want_seen || k.want_cases || k.want_calls || k.want_callers || k.want_alerts ||
+	              k.want_ids || k.want_orders || k.want_hotspots);
+	cr_assert_eq(k.earliest, ENV.now, "no event: the window starts from now");
+	cr_assert_eq(k.repeat_since, ENV.now - 3600000 - 1000);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, offered_call_needs_seen_cases_calls_callers_and_a_case_id)
+{
+	struct hl_event ev = ev_of(HL_EV_CALL_OFFERED, "e1", "+8613800000001", T0);
+	ev.call_id = "c-1";
+	struct hl_bk_item items[] = { req(&ev) };
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 1, &ENV, &k);
+	cr_assert_str_eq(k.events, "[\"e1\"]");
+	cr_assert_str_eq(k.calls, "[\"c-1\"]");
+	cr_assert_str_eq(k.callers, "[\"+8613800000001\"]");
+	cr_assert_str_eq(k.cases, "[]");
+	cr_assert_str_eq(k.event_cases, "[]");
+	cr_assert(k.want_seen && k.want_cases && k.want_calls && k.want_callers);
+	cr_assert_not(k.want_alerts || k.want_orders || k.want_hotspots);
+	cr_assert_eq(k.openers, 1);
+	cr_assert_eq(k.ids_wanted, 1);
+	cr_assert(k.want_ids);
+	cr_assert_eq(k.earliest, T0);
+	cr_assert_eq(k.repeat_since, T0 - 3600000 - 1000);
+	cr_assert_eq(k.hotspot_since, T0 - 7200000 - 1000);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, reserved_ids_are_used_before_new_ones)
+{
+	struct hl_event a = ev_of(HL_EV_CALL_OFFERED, "e1", "+861", T0);
+	struct hl_event b = ev_of(HL_EV_CALL_ABANDONED, "e2", "+862", T0 + 5);
+	struct hl_event c = ev_of(HL_EV_CALL_ABANDONED, "e3", NULL, T0 + 9); /* no caller: cannot open a case */
+	struct hl_bk_item items[] = { req(&a), req(&b), req(&c) };
+	struct hl_batch_keys_env env = ENV;
+	env.free_ids = 1;
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 3, &env, &k);
+	cr_assert_eq(k.openers, 2);
+	cr_assert_eq(k.ids_wanted, 1);
+	hl_batch_keys_free(&k);
+	env.free_ids = 5;
+	hl_batch_keys(items, 3, &env, &k);
+	cr_assert_eq(k.ids_wanted, 0);
+	cr_assert_not(k.want_ids);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, clocks_need_their_cases_only)
+{
+	struct hl_bk_item items[] = {
+		{ .kind = HL_BK_CLOCK, .id = 42 },
+		{ .kind = HL_BK_ORDER_CLOCK, .id = 7 * HL_ORDER_KEY_MUL + 3 },
+	};
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 2, &ENV, &k);
+	cr_assert_str_eq(k.cases, "[42,7]", "an order clock loads its case (id / HL_ORDER_KEY_MUL)");
+	cr_assert_str_eq(k.event_cases, "[]", "a clock needs no caller history");
+	cr_assert(k.want_cases && k.want_orders);
+	cr_assert_not(k.want_seen || k.want_calls || k.want_callers || k.want_ids);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, acks_and_escalations_load_alerts)
+{
+	struct hl_event ack = ev_of(HL_CMD_ALERT_ACK, "a1", NULL, T0);
+	ack.alert_id = 11;
+	struct hl_bk_item items[] = { req(&ack), { .kind = HL_BK_ESCALATION, .id = 12 } };
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 2, &ENV, &k);
+	cr_assert_str_eq(k.alerts, "[11,12]");
+	cr_assert_str_eq(k.events, "[]", "an acknowledgement is no event: no duplicate check");
+	cr_assert(k.want_alerts);
+	cr_assert_not(k.want_seen || k.want_cases);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, commands_other_than_ack_load_nothing)
+{
+	struct hl_event get = ev_of(HL_CMD_CASE_GET, "g1", NULL, T0);
+	get.case_id = 5;
+	struct hl_bk_item items[] = { req(&get) };
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 1, &ENV, &k);
+	cr_assert_str_eq(k.cases, "[]");
+	cr_assert_not(k.want_cases || k.want_seen);
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, case_events_merges_orders_and_hotspot_keys)
+{
+	struct hl_event upd = ev_of(HL_EV_CASE_UPDATE, "u1", NULL, T0 + 100);
+	upd.case_id = 9;
+	upd.category = "water";
+	upd.area = "north";
+	struct hl_event merge = ev_of(HL_EV_CASE_MERGE, "m1", NULL, T0 + 50);
+	merge.case_id = 10;
+	merge.into = 9;
+	struct hl_event disp = ev_of(HL_EV_ORDER_DISPATCH, "d1", NULL, T0 + 200);
+	disp.case_id = 9;
+	disp.order_id = "wo-1";
+	disp.department = "roads";
+	struct hl_event upd_dept = ev_of(HL_EV_CASE_UPDATE, "u2", NULL, T0 + 300);
+	upd_dept.case_id = 9;
+	upd_dept.department = "parks"; /* only a dispatch counts a department for hotspots */
+	struct hl_bk_item items[] = { req(&upd), req(&merge), req(&disp), req(&upd_dept) };
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 4, &ENV, &k);
+	cr_assert_str_eq(k.events, "[\"u1\",\"m1\",\"d1\",\"u2\"]");
+	cr_assert_str_eq(k.cases, "[9,10,9,9,9]");
+	cr_assert_str_eq(k.event_cases, "[9,10,9,9]");
+	cr_assert_str_eq(k.orders, "[\"wo-1\"]");
+	cr_assert_str_eq(k.categories, "[\"water\"]");
+	cr_assert_str_eq(k.areas, "[\"north\"]");
+	cr_assert_str_eq(k.departments, "[\"roads\"]");
+	cr_assert(k.want_callers, "a case event loads its caller's history through the case");
+	cr_assert(k.want_orders && k.want_hotspots);
+	cr_assert_eq(k.openers, 0);
+	cr_assert_eq(k.earliest, T0 + 50);
+	hl_batch_keys_free(&k);
+
+	struct hl_batch_keys_env off = ENV;
+	off.hotspots_on = false;
+	hl_batch_keys(items, 4, &off, &k);
+	cr_assert_not(k.want_hotspots, "hotspot.threshold 0: the hotspot statements are not sent");
+	hl_batch_keys_free(&k);
+}
+
+Test(batch_keys, free_is_idempotent)
+{
+	struct hl_batch_keys k;
+	hl_batch_keys(NULL, 0, &ENV, &k);
+	hl_batch_keys_free(&k);
+	hl_batch_keys_free(&k);
+	hl_batch_keys_free(NULL);
+}
