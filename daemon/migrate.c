@@ -119,6 +119,18 @@ int migrate_run(const char *conninfo)
 	}
 	if (applied == 0)
 		printf("schema up to date (version %d)\n", migrate_latest());
+	/* case_events' month partitions for the year ahead (sql/021); cron keeps
+	 * them coming (docs/operations.md), the default partition catches the rest */
+	PGresult *p = PQexec(pg, "SELECT hotline.ensure_event_partitions(12)"
+	                         " WHERE to_regprocedure('hotline.ensure_event_partitions(integer)') IS NOT NULL");
+	if (PQresultStatus(p) != PGRES_TUPLES_OK) {
+		print_server_error("event partitions", PQresultErrorMessage(p));
+		PQclear(p);
+		goto out;
+	}
+	if (PQntuples(p) == 1 && strcmp(PQgetvalue(p, 0, 0), "0") != 0)
+		printf("created %s month partition(s) of hotline.case_events\n", PQgetvalue(p, 0, 0));
+	PQclear(p);
 	rc = 0;
 out:
 	exec_ok(pg, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "unlock");

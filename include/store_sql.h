@@ -13,8 +13,10 @@
 
 /* ---- load: what a batch touches */
 
+/* the idempotency keys live in hotline.event_ids (sql/021): one global
+ * unique index, whatever the months case_events is partitioned into */
 static const char SQL_SEEN[] =
-	"SELECT event_id, COALESCE(case_id, 0) FROM hotline.case_events "
+	"SELECT event_id, COALESCE(case_id, 0) FROM hotline.event_ids "
 	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
 static const char SQL_CASES[] =
