@@ -119,29 +119,36 @@ static const char SQL_W_CALLS[] =
 	"  ended_at = EXCLUDED.ended_at, queue = EXCLUDED.queue, agent = EXCLUDED.agent,"
 	"  outcome = EXCLUDED.outcome";
 
-/* The clock row holds the current run; hotline.clock_runs keeps every run
- * for the daily figures, written in the same statement (set-based: a per-row
- * trigger cost a PL/pgSQL call per clock). */
+/* The clock row holds the current run; hotline.clock_runs_done keeps the
+ * runs a newer run replaced (sql/022), written in the same statement when a
+ * clock's seq moves on: the run as it was last written, read before the
+ * upsert (every CTE sees the same snapshot).  A run still current costs no
+ * second row (hotline.clock_runs, a view, shows it from hotline.clocks). */
 static const char SQL_W_CLOCKS[] =
-	"WITH up AS ("
-	" INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
-	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
-	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at), hotline.from_ms(r.due_at),"
-	"  hotline.from_ms(r.warn_at), r.warned, r.allowed_ms, hotline.from_ms(r.paused_at), r.remaining_ms,"
-	"  r.warn_remaining_ms, hotline.from_ms(r.met_at), hotline.from_ms(r.breached_at), r.calendar"
+	"WITH r AS ("
+	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at) AS started_at,"
+	"  hotline.from_ms(r.due_at) AS due_at, hotline.from_ms(r.warn_at) AS warn_at, r.warned, r.allowed_ms,"
+	"  hotline.from_ms(r.paused_at) AS paused_at, r.remaining_ms, r.warn_remaining_ms,"
+	"  hotline.from_ms(r.met_at) AS met_at, hotline.from_ms(r.breached_at) AS breached_at, r.calendar"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, kind text, state text, seq int,"
 	"  started_at bigint, due_at bigint, warn_at bigint, warned boolean, allowed_ms bigint,"
 	"  paused_at bigint, remaining_ms bigint, warn_remaining_ms bigint, met_at bigint,"
-	"  breached_at bigint, calendar text)"
+	"  breached_at bigint, calendar text)),"
+	" replaced AS ("
+	" SELECT k.case_id, k.kind, k.seq, k.state, k.started_at, k.due_at, k.allowed_ms, k.met_at, k.breached_at"
+	" FROM hotline.clocks k JOIN r ON k.case_id = r.case_id AND k.kind = r.kind AND k.seq <> r.seq),"
+	" up AS ("
+	" INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
+	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
+	" SELECT * FROM r"
 	" ON CONFLICT (case_id, kind) DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq,"
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,"
 	"  warned = EXCLUDED.warned, allowed_ms = EXCLUDED.allowed_ms, paused_at = EXCLUDED.paused_at,"
 	"  remaining_ms = EXCLUDED.remaining_ms, warn_remaining_ms = EXCLUDED.warn_remaining_ms,"
-	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar"
-	" RETURNING t.case_id, t.kind, t.seq, t.state, t.started_at, t.due_at, t.allowed_ms, t.met_at, t.breached_at)"
-	" INSERT INTO hotline.clock_runs AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,"
+	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar)"
+	" INSERT INTO hotline.clock_runs_done AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,"
 	"  met_at, breached_at)"
-	" SELECT * FROM up"
+	" SELECT * FROM replaced"
 	" ON CONFLICT (case_id, kind, seq) DO UPDATE SET state = EXCLUDED.state,"
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,"
 	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now()";

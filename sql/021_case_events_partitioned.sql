@@ -253,6 +253,8 @@ COMMENT ON COLUMN hotline.case_events.at IS 'When it happened (timestamptz; show
 COMMENT ON COLUMN hotline.case_events.received_at IS 'When hotlined received it.';
 COMMENT ON COLUMN hotline.case_events.description IS 'A short text for people (masked for a confidential caller).';
 COMMENT ON COLUMN hotline.case_events.body IS 'The event as received (JSON; the caller masked for a confidential caller in v_case_events).';
+COMMENT ON COLUMN hotline.event_ids.event_id IS 'The sender''s event id: a second event with it has no effect (duplicate:true).';
+COMMENT ON COLUMN hotline.event_ids.case_id IS 'The case the event was applied to (answered again to a duplicate).';
 COMMENT ON TABLE hotline.event_ids IS 'The id of every event ever accepted (the idempotency key), kept when retention drops the event.';
 
 ------------------------------------------------------ the views again

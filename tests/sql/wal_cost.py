@@ -66,8 +66,10 @@ SELECT coalesce(t.relname, c.relname, 'other'), c.relkind,
        count(DISTINCT r.start_lsn) FILTER (WHERE r.record_type <> 'CONFIRM'),
        sum(r.record_length) FILTER (WHERE m.n = 1), sum(r.fpi_length) FILTER (WHERE m.n = 1)
 FROM pg_get_wal_records_info('%s', '%s') r
-     CROSS JOIN LATERAL (SELECT x[1] AS node, row_number() OVER () AS n
-                         FROM regexp_matches(coalesce(r.block_ref, ''), 'rel \\d+/\\d+/(\\d+)', 'g') x) m
+     CROSS JOIN LATERAL (SELECT x AS node, row_number() OVER () AS n
+                         FROM regexp_matches(coalesce(r.block_ref, ''), 'rel \\d+/(\\d+)/(\\d+)', 'g') x) m0
+     CROSS JOIN LATERAL (SELECT m0.node[2] AS node, m0.n WHERE m0.node[1]::oid =
+                         (SELECT oid FROM pg_database WHERE datname = current_database())) m
      LEFT JOIN pg_class c ON c.relfilenode = m.node::oid
      LEFT JOIN pg_index i ON i.indexrelid = c.oid
      LEFT JOIN pg_class t ON t.oid = i.indrelid
