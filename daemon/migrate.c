@@ -159,6 +159,19 @@ int migrate_report_tz(const char *conninfo, const char *zone)
 		printf("report time zone %s\n", zone);
 	}
 	PQclear(r);
+	/* the figures' rollup counts local days: recount it if the zone moved (sql/023) */
+	if (rc == 0) {
+		r = PQexecParams(pg, "SELECT hotline.rebuild_figure_rollup_if_stale($1)"
+		                     " WHERE to_regprocedure('hotline.rebuild_figure_rollup_if_stale(text)') IS NOT NULL",
+		                 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			print_server_error("figure rollup", PQresultErrorMessage(r));
+			rc = 1;
+		} else if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't') {
+			printf("figures recounted in %s\n", zone);
+		}
+		PQclear(r);
+	}
 	PQfinish(pg);
 	return rc;
 }

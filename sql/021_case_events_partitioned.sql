@@ -255,6 +255,10 @@ COMMENT ON COLUMN hotline.case_events.description IS 'A short text for people (m
 COMMENT ON COLUMN hotline.case_events.body IS 'The event as received (JSON; the caller masked for a confidential caller in v_case_events).';
 COMMENT ON COLUMN hotline.event_ids.event_id IS 'The sender''s event id: a second event with it has no effect (duplicate:true).';
 COMMENT ON COLUMN hotline.event_ids.case_id IS 'The case the event was applied to (answered again to a duplicate).';
+COMMENT ON FUNCTION hotline.record_event_ids() IS 'Trigger: the ids of the events an INSERT stored, into hotline.event_ids (unique).';
+COMMENT ON FUNCTION hotline.create_event_month(timestamptz) IS 'Creates the case_events partition of the UTC month of its argument (rows moved out of the default partition).';
+COMMENT ON FUNCTION hotline.ensure_event_partitions(integer) IS 'Creates the case_events partitions of this UTC month and the next months_ahead; returns how many it made.';
+COMMENT ON FUNCTION hotline.drop_events_before(timestamptz) IS 'Retention: detaches and drops every month partition of case_events that ends at or before cutoff.';
 COMMENT ON TABLE hotline.event_ids IS 'The id of every event ever accepted (the idempotency key), kept when retention drops the event.';
 
 ------------------------------------------------------ the views again

@@ -168,6 +168,11 @@ ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential;
 -- 022) shows it with no second row; the daemon writes clock_runs_done only
 -- when a newer run replaces one (include/store_sql.h, SQL_W_CLOCKS).
 RESET ROLE;
+-- The rows above were written straight into the tables, not through the
+-- daemon's batch (hotline.figures_before/after): count the rollup (023) in
+-- this session's report zone, so the figures below are read from it.
+SELECT hotline.rebuild_figure_rollup();
+SELECT hltest.eq('figures read the rollup', (SELECT zone FROM hotline.figure_rollup_state), hotline.report_tz());
 
 SELECT hltest.eq('clock runs recorded', (SELECT count(*) FROM hotline.clock_runs), 6::bigint);
 SELECT hltest.eq('clock run keeps the met time',
@@ -666,7 +671,10 @@ SELECT hltest.eq('mask_json nested', hotline.mask_json('{"a":[13900000002,"139 0
 -- case 31 on 2024-04-01: ended resolved, resolve, ended resolved (1), reopen,
 -- resolve (2), close, ended resolved on the closed case (no), survey 1
 -- reopens it, resolve (3).
+-- Written as the daemon writes a batch: the rollup (023) follows in the same transaction.
 SET ROLE hotlined;
+BEGIN;
+SELECT hotline.figures_before('[31]', '[]', NULL);
 INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES (31, '+8613800000031', 'resolved', '2024-04-01 08:00+00');
 INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
 SELECT 'r' || n, 31, t, '2024-04-01 09:00+00'::timestamptz + n * interval '1 minute', b::jsonb
@@ -675,6 +683,8 @@ FROM (VALUES (1, 'call.ended', '{"outcome":"resolved"}'), (2, 'case.resolve', '{
              (6, 'case.close', '{}'), (7, 'call.ended', '{"outcome":"resolved"}'),
              (8, 'survey.result', '{"score":1}'), (9, 'case.resolve', '{}')) AS v (n, t, b)
 ORDER BY n;
+SELECT hotline.figures_after();
+COMMIT;
 RESET ROLE;
 SELECT hltest.eq('cases_resolved counts transitions',
     (SELECT cases_resolved FROM hotline.daily_figures WHERE day = '2024-04-01'), 3::bigint);

@@ -79,3 +79,6 @@ SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM p
 SELECT (SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i
         WHERE i.inhparent = 'hotline.case_events'::regclass) / 1e7 AS case_events_bytes_per_event,
        pg_total_relation_size('hotline.event_ids') / 1e7 AS event_ids_bytes_per_event;
+-- the figures' rollup (023), counted once from the rows above
+SELECT hotline.rebuild_figure_rollup();
+VACUUM ANALYZE hotline.figure_rollup;

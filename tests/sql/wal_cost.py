@@ -63,7 +63,7 @@ def send(events):
 
 WAL_BY_REL = """
 SELECT coalesce(t.relname, c.relname, 'other'), c.relkind,
-       count(DISTINCT r.start_lsn) FILTER (WHERE r.record_type <> 'CONFIRM'),
+       count(DISTINCT r.start_lsn) FILTER (WHERE r.record_type NOT IN ('CONFIRM', 'HEAP_CONFIRM')),
        sum(r.record_length) FILTER (WHERE m.n = 1), sum(r.fpi_length) FILTER (WHERE m.n = 1)
 FROM pg_get_wal_records_info('%s', '%s') r
      CROSS JOIN LATERAL (SELECT x AS node, row_number() OVER () AS n
