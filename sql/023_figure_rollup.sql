@@ -371,7 +371,10 @@ GRANT EXECUTE ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint), hotline.
 -- The same cells recounted from figure_facts (the views' fallback).  A
 -- PL/pgSQL function on purpose: the planner sees one cheap function scan, so
 -- a view that does not need it neither plans nor JIT-compiles the whole
--- recount (4 s of JIT at ten million events, docs/explain.md).
+-- recount (4 s of JIT at ten million events, docs/explain.md).  SECURITY
+-- DEFINER because administrators may not read figure_facts (018) while the
+-- view computing it ran with its owner's rights: it returns exactly the
+-- cells the figure views show, no number, no case.
 CREATE FUNCTION hotline.figure_cells_recount()
 RETURNS TABLE (day date, department text, agent text, calls_offered bigint, calls_answered bigint,
                answered_within_15s bigint, calls_abandoned bigint, voicemails bigint, callbacks_owed bigint,
@@ -379,7 +382,7 @@ RETURNS TABLE (day date, department text, agent text, calls_offered bigint, call
                callbacks_dropped bigint, callback_attempts bigint, callbacks_reached bigint, cases_opened bigint,
                cases_resolved bigint, resolved_in_time bigint, repeat_calls bigint, surveys bigint,
                score_sum bigint, surveys_satisfied bigint, transfers bigint)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN QUERY
     SELECT f.day, f.department, f.agent,
@@ -512,8 +515,9 @@ HAVING sum(calls_offered) + sum(callbacks_owed) + sum(callback_attempts) + sum(c
 ORDER BY day, 2;
 
 GRANT SELECT ON hotline.figure_rollup, hotline.figure_rollup_state, hotline.figure_cells TO hotline_admin;
-GRANT EXECUTE ON FUNCTION hotline.figure_facts_of(bigint[]), hotline.figure_cells_of(bigint[]),
-    hotline.figure_cells_recount() TO hotline_admin;
+REVOKE EXECUTE ON FUNCTION hotline.figure_facts_of(bigint[]), hotline.figure_cells_of(bigint[]),
+    hotline.figure_cells_recount() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hotline.figure_cells_recount() TO hotline_admin;
 COMMENT ON FUNCTION hotline.figure_cells_recount() IS 'figure_rollup''s cells recounted from figure_facts in the session''s report zone (the figure views'' fallback).';
 
 COMMENT ON TABLE hotline.figure_rollup IS 'The figures per local day, department and agent, kept exact by the daemon in the same transaction as the rows they count (023).';

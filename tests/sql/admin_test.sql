@@ -644,7 +644,9 @@ SELECT hltest.eq('SECURITY DEFINER functions for admin/supervisor', (
     SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
     WHERE p.pronamespace = 'hotline'::regnamespace AND p.prosecdef
       AND (has_function_privilege('hotline_admin', p.oid, 'EXECUTE')
-           OR has_function_privilege('hotline_supervisor', p.oid, 'EXECUTE'))), 'ack_alert');
+           OR has_function_privilege('hotline_supervisor', p.oid, 'EXECUTE'))),
+    -- figure_cells_recount (023): the figure views' fallback; only the figures' cells
+    'ack_alert,figure_cells_recount');
 
 -- NOTIFY payloads (hotline_alert and, from ack_alert, hotline_alert_ack)
 SELECT hltest.eq('notify payload: no digits of D', (
