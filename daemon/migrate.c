@@ -119,6 +119,18 @@ int migrate_run(const char *conninfo)
 	}
 	if (applied == 0)
 		printf("schema up to date (version %d)\n", migrate_latest());
+	/* case_events' month partitions for the year ahead (sql/021); cron keeps
+	 * them coming (docs/operations.md), the default partition catches the rest */
+	PGresult *p = PQexec(pg, "SELECT hotline.ensure_event_partitions(12)"
+	                         " WHERE to_regprocedure('hotline.ensure_event_partitions(integer)') IS NOT NULL");
+	if (PQresultStatus(p) != PGRES_TUPLES_OK) {
+		print_server_error("event partitions", PQresultErrorMessage(p));
+		PQclear(p);
+		goto out;
+	}
+	if (PQntuples(p) == 1 && strcmp(PQgetvalue(p, 0, 0), "0") != 0)
+		printf("created %s month partition(s) of hotline.case_events\n", PQgetvalue(p, 0, 0));
+	PQclear(p);
 	rc = 0;
 out:
 	exec_ok(pg, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "unlock");
@@ -147,6 +159,19 @@ int migrate_report_tz(const char *conninfo, const char *zone)
 		printf("report time zone %s\n", zone);
 	}
 	PQclear(r);
+	/* the figures' rollup counts local days: recount it if the zone moved (sql/023) */
+	if (rc == 0) {
+		r = PQexecParams(pg, "SELECT hotline.rebuild_figure_rollup_if_stale($1)"
+		                     " WHERE to_regprocedure('hotline.rebuild_figure_rollup_if_stale(text)') IS NOT NULL",
+		                 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			print_server_error("figure rollup", PQresultErrorMessage(r));
+			rc = 1;
+		} else if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't') {
+			printf("figures recounted in %s\n", zone);
+		}
+		PQclear(r);
+	}
 	PQfinish(pg);
 	return rc;
 }

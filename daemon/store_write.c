@@ -4,7 +4,10 @@
  * The second round trip of a batch (see store.c): every row the rules changed
  * becomes one element of a JSON array per table, written by one INSERT ..
  * ON CONFLICT (jsonb_to_recordset) per table, plus the reads that case.get
- * and subscribe answer with; the pipeline Sync then commits.  Separate from
+ * and subscribe answer with; the pipeline Sync then commits.  The figures'
+ * rollup (sql/023) is kept exact in the same transaction: the first write
+ * remembers the facts of the batch's cases, the last adds their change.
+ * Separate from
  * store.c because it is about row formats, not batch states.
  */
 #include <errno.h>
@@ -34,13 +37,33 @@ static void jadd(json_object *o, const char *k, json_object *v)
 
 /* ------------------------------------------------------------ the write */
 
-
-
-
-
-
-
-
+/* The first statement of a write that changes cases, calls, clocks or events:
+ * hotline.figures_before() with the batch's cases, the callers of the calls
+ * it writes and the earliest of those calls (see SQL_W_FIGURES_BEFORE). */
+static void send_figures_before(const struct hl_world *w)
+{
+	json_object *ids = json_object_new_array(), *callers = json_object_new_array();
+	hl_ms t_min = 0;
+	for (size_t i = 0; i < w->n_cases; i++)
+		json_object_array_add(ids, json_object_new_int64(w->cases[i]->id));
+	for (size_t i = 0; i < w->n_calls; i++) {
+		const struct hl_call *c = w->calls[i];
+		if (!(c->is_new || c->dirty) || !c->inbound || !c->offered_at)
+			continue;
+		json_object_array_add(ids, json_object_new_int64(c->case_id));
+		json_object_array_add(callers, json_object_new_string(c->caller));
+		if (!t_min || c->offered_at < t_min)
+			t_min = c->offered_at;
+	}
+	for (size_t i = 0; i < w->n_accepted; i++)
+		if (w->accepted[i].case_id)
+			json_object_array_add(ids, json_object_new_int64(w->accepted[i].case_id));
+	char *p_ids = store_json_take(ids), *p_callers = store_json_take(callers), b[24];
+	const char *params[] = { p_ids, p_callers, t_min ? store_fmt_i64(b, t_min) : NULL };
+	store_send_stmt(SQL_W_FIGURES_BEFORE, 3, params);
+	free(p_ids);
+	free(p_callers);
+}
 
 static json_object *case_row(const struct hl_case *c)
 {
@@ -65,10 +88,11 @@ static json_object *case_row(const struct hl_case *c)
 	jadd(o, "hold_since", jms(c->hold_since));
 	jadd(o, "held_ms", json_object_new_int64(c->held_ms));
 	jadd(o, "policy", json_object_new_string(c->policy[0] ? c->policy : "default"));
+	jadd(o, "new", json_object_new_boolean(c->is_new)); /* a plain INSERT (SQL_W_CASES) */
 	return o;
 }
 
-static json_object *clock_row(int64_t case_id, int kind, const struct hl_clock *k)
+static json_object *clock_row(int64_t case_id, int kind, const struct hl_clock *k, bool new_case)
 {
 	json_object *o = json_object_new_object();
 	jadd(o, "case_id", json_object_new_int64(case_id));
@@ -86,6 +110,7 @@ static json_object *clock_row(int64_t case_id, int kind, const struct hl_clock *
 	jadd(o, "met_at", jms(k->met_at));
 	jadd(o, "breached_at", jms(k->breached_at));
 	jadd(o, "calendar", json_object_new_string(k->calendar));
+	jadd(o, "new", json_object_new_boolean(new_case)); /* a new case has no clock row yet */
 	return o;
 }
 
@@ -160,13 +185,14 @@ void store_start_write(void)
 		jadd(o, "caller", json_object_new_string(c->caller));
 		jadd(o, "confidential", json_object_new_boolean(c->confidential));
 		jadd(o, "repeat_alerted_at", jms(c->repeat_alerted_at));
+		jadd(o, "new", json_object_new_boolean(c->is_new)); /* held by the batch's lock */
 		json_object_array_add(a_callers, o);
 	}
 	for (size_t i = 0; i < w->n_cases; i++) {
 		struct hl_case *c = w->cases[i];
 		for (int k = 0; k < HL_CK__COUNT; k++) {
 			if (c->clocks[k].dirty && c->clocks[k].state != HL_CS_NONE)
-				json_object_array_add(a_clocks, clock_row(c->id, k, &c->clocks[k]));
+				json_object_array_add(a_clocks, clock_row(c->id, k, &c->clocks[k], c->is_new));
 		}
 		/* a clock's own change (a breach, say) is in hotline.clocks: the
 		 * case row is written only when the case itself changed */
@@ -217,9 +243,16 @@ void store_start_write(void)
 		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
 
-	/* at most 14 writes (7 case tables, 5 order/hotspot tables, clock notes,
-	 * webhook deliveries done), then the reads; store_send_stmt() checks the room */
-	store_pipeline_begin(14 + reads);
+	/* the figures' rollup follows what the batch changes of cases, calls, clocks, events */
+	bool figures = json_object_array_length(a_cases) + json_object_array_length(a_calls) +
+	               json_object_array_length(a_clocks) + json_object_array_length(a_events) > 0;
+
+	/* at most 16 writes (7 case tables, 5 order/hotspot tables, clock notes,
+	 * webhook deliveries done, the figures before and after), then the
+	 * reads; store_send_stmt() checks the room */
+	store_pipeline_begin(16 + reads);
+	if (figures)
+		send_figures_before(w);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
 	send_rows(SQL_W_CALLERS, a_callers, NULL);
 	send_rows(SQL_W_CASES, a_cases, NULL);
@@ -238,6 +271,8 @@ void store_start_write(void)
 	if (notes)
 		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
 	send_rows(SQL_W_WEBHOOKS_DONE, webhooks_done_rows(), NULL);
+	if (figures)
+		store_send_stmt(SQL_W_FIGURES_AFTER, 0, NULL);
 	TAILQ_FOREACH(it, &store.batch, entry) {
 		it->read_stmt = -1;
 		if (it->kind != ITEM_REQ)

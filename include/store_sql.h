@@ -13,8 +13,10 @@
 
 /* ---- load: what a batch touches */
 
+/* the idempotency keys live in hotline.event_ids (sql/021): one global
+ * unique index, whatever the months case_events is partitioned into */
 static const char SQL_SEEN[] =
-	"SELECT event_id, COALESCE(case_id, 0) AS case_id FROM hotline.case_events "
+	"SELECT event_id, COALESCE(case_id, 0) AS case_id FROM hotline.event_ids "
 	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
 static const char SQL_CASES[] =
@@ -81,25 +83,45 @@ static const char SQL_IDS[] =
 
 /* ---- write: every row the rules changed, then COMMIT at the pipeline's Sync */
 
+/* Rows the batch created ("new": true) are plain INSERTs, the others
+ * upserts: a speculative insert (ON CONFLICT) writes a second WAL record per
+ * row (HEAP_CONFIRM), which a row nobody else can have created does not need
+ * (a new caller is held by the batch's lock, a new case's id comes from the
+ * sequence; sql/022, docs/explain.md).  A row without "new" is upserted. */
 static const char SQL_W_CALLERS[] =
-	"INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
-	" SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at)"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(caller text, confidential boolean, repeat_alerted_at bigint)"
+	"WITH r AS (SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at) AS repeat_alerted_at,"
+	"  coalesce(r.new, false) AS new"
+	" FROM jsonb_to_recordset($1::jsonb) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
+	"  new boolean)),"
+	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at)"
+	"  SELECT caller, confidential, repeat_alerted_at FROM r WHERE new)"
+	" INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
+	" SELECT caller, confidential, repeat_alerted_at FROM r WHERE NOT new"
 	" ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential,"
 	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at";
 
 static const char SQL_W_CASES[] =
-	"INSERT INTO hotline.cases AS t (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
-	"  updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
-	"  hold_since, held_ms, policy)"
-	" SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at), hotline.from_ms(r.resolved_at),"
-	"  hotline.from_ms(r.closed_at), hotline.from_ms(r.last_contact_at), hotline.from_ms(r.updated_at),"
+	"WITH r AS (SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at) AS opened_at,"
+	"  hotline.from_ms(r.resolved_at) AS resolved_at, hotline.from_ms(r.closed_at) AS closed_at,"
+	"  hotline.from_ms(r.last_contact_at) AS last_contact_at, hotline.from_ms(r.updated_at) AS updated_at,"
 	"  r.category, r.priority, r.department, r.queue, r.summary, r.resolution, r.transfers, r.reopens,"
-	"  r.on_hold, hotline.from_ms(r.hold_since), r.held_ms, r.policy"
+	"  r.on_hold, hotline.from_ms(r.hold_since) AS hold_since, r.held_ms, r.policy, coalesce(r.new, false) AS new"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, caller text, status text, opened_at bigint,"
 	"  resolved_at bigint, closed_at bigint, last_contact_at bigint, updated_at bigint, category text,"
 	"  priority text, department text, queue text, summary text, resolution text, transfers int,"
-	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text)"
+	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text, new boolean)),"
+	" ins AS (INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
+	"  updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
+	"  hold_since, held_ms, policy)"
+	"  SELECT id, caller, status, opened_at, resolved_at, closed_at, last_contact_at, updated_at, category,"
+	"  priority, department, queue, summary, resolution, transfers, reopens, on_hold, hold_since, held_ms,"
+	"  policy FROM r WHERE new)"
+	" INSERT INTO hotline.cases AS t (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
+	"  updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
+	"  hold_since, held_ms, policy)"
+	" SELECT id, caller, status, opened_at, resolved_at, closed_at, last_contact_at, updated_at, category,"
+	"  priority, department, queue, summary, resolution, transfers, reopens, on_hold, hold_since, held_ms,"
+	"  policy FROM r WHERE NOT new"
 	" ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,"
 	"  closed_at = EXCLUDED.closed_at, last_contact_at = EXCLUDED.last_contact_at,"
 	"  updated_at = EXCLUDED.updated_at, category = EXCLUDED.category, priority = EXCLUDED.priority,"
@@ -120,29 +142,44 @@ static const char SQL_W_CALLS[] =
 	"  ended_at = EXCLUDED.ended_at, queue = EXCLUDED.queue, agent = EXCLUDED.agent,"
 	"  outcome = EXCLUDED.outcome";
 
-/* The clock row holds the current run; hotline.clock_runs keeps every run
- * for the daily figures, written in the same statement (set-based: a per-row
- * trigger cost a PL/pgSQL call per clock). */
+/* The clock row holds the current run; hotline.clock_runs_done keeps the
+ * runs a newer run replaced (sql/022), written in the same statement when a
+ * clock's seq moves on: the run as it was last written, read before the
+ * upsert (every CTE sees the same snapshot).  A run still current costs no
+ * second row (hotline.clock_runs, a view, shows it from hotline.clocks). */
 static const char SQL_W_CLOCKS[] =
-	"WITH up AS ("
-	" INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
-	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
-	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at), hotline.from_ms(r.due_at),"
-	"  hotline.from_ms(r.warn_at), r.warned, r.allowed_ms, hotline.from_ms(r.paused_at), r.remaining_ms,"
-	"  r.warn_remaining_ms, hotline.from_ms(r.met_at), hotline.from_ms(r.breached_at), r.calendar"
+	"WITH r AS ("
+	" SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at) AS started_at,"
+	"  hotline.from_ms(r.due_at) AS due_at, hotline.from_ms(r.warn_at) AS warn_at, r.warned, r.allowed_ms,"
+	"  hotline.from_ms(r.paused_at) AS paused_at, r.remaining_ms, r.warn_remaining_ms,"
+	"  hotline.from_ms(r.met_at) AS met_at, hotline.from_ms(r.breached_at) AS breached_at, r.calendar,"
+	"  coalesce(r.new, false) AS new"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, kind text, state text, seq int,"
 	"  started_at bigint, due_at bigint, warn_at bigint, warned boolean, allowed_ms bigint,"
 	"  paused_at bigint, remaining_ms bigint, warn_remaining_ms bigint, met_at bigint,"
-	"  breached_at bigint, calendar text)"
+	"  breached_at bigint, calendar text, new boolean)),"
+	" ins AS ("
+	" INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
+	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
+	" SELECT case_id, kind, state, seq, started_at, due_at, warn_at, warned, allowed_ms, paused_at,"
+	"  remaining_ms, warn_remaining_ms, met_at, breached_at, calendar FROM r WHERE new),"
+	" replaced AS ("
+	" SELECT k.case_id, k.kind, k.seq, k.state, k.started_at, k.due_at, k.allowed_ms, k.met_at, k.breached_at"
+	" FROM hotline.clocks k JOIN r ON k.case_id = r.case_id AND k.kind = r.kind AND k.seq <> r.seq"
+	" WHERE NOT r.new),"
+	" up AS ("
+	" INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,"
+	"  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)"
+	" SELECT case_id, kind, state, seq, started_at, due_at, warn_at, warned, allowed_ms, paused_at,"
+	"  remaining_ms, warn_remaining_ms, met_at, breached_at, calendar FROM r WHERE NOT new"
 	" ON CONFLICT (case_id, kind) DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq,"
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,"
 	"  warned = EXCLUDED.warned, allowed_ms = EXCLUDED.allowed_ms, paused_at = EXCLUDED.paused_at,"
 	"  remaining_ms = EXCLUDED.remaining_ms, warn_remaining_ms = EXCLUDED.warn_remaining_ms,"
-	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar"
-	" RETURNING t.case_id, t.kind, t.seq, t.state, t.started_at, t.due_at, t.allowed_ms, t.met_at, t.breached_at)"
-	" INSERT INTO hotline.clock_runs AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,"
+	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar)"
+	" INSERT INTO hotline.clock_runs_done AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,"
 	"  met_at, breached_at)"
-	" SELECT * FROM up"
+	" SELECT * FROM replaced"
 	" ON CONFLICT (case_id, kind, seq) DO UPDATE SET state = EXCLUDED.state,"
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,"
 	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now()";
@@ -153,6 +190,15 @@ static const char SQL_W_EVENTS[] =
 	"  r.description, r.body::jsonb"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
 	"  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n";
+
+/* The figures' rollup (sql/023), exact in the batch's own transaction: the
+ * first write remembers the facts of the batch's cases ($1, JSON array of
+ * ids) and of its callers' ($2) calls offered since $3 (ms; the earliest
+ * call the batch writes: a call changes the repeat flag of the next), the
+ * last write adds (now - before) to hotline.figure_rollup in one upsert. */
+static const char SQL_W_FIGURES_BEFORE[] =
+	"SELECT hotline.figures_before($1::jsonb, $2::jsonb, $3::bigint)";
+static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
 
 /* New alerts: inserted unless their dedupe key exists (exactly once), each
  * rendered to JSON once; the NOTIFY payload is that text (masked when the

@@ -1,0 +1,195 @@
+-- tests/sql/rollup_test.sql - hotline.figure_rollup (023) equals a recount, batch after batch.
+--
+-- Run by scripts/sql-test.sh after the other tests, in the same database.
+-- Each batch is written the way the daemon writes it (store_write.c): one
+-- transaction, hotline.figures_before(cases, callers, t_min) first, the rows,
+-- hotline.figures_after() last.  After every batch the rollup must equal the
+-- figures recounted from the base rows (hotline.figure_facts), cell by cell:
+-- new calls and cases, a call offered out of order (it changes the repeat
+-- flag of the caller's next call, in another case), answers, a transfer (the
+-- case's facts move to the new department), a callback run going from
+-- pending to breached to met late, a run replaced by a new one, a
+-- resolution and a survey, a reopen.
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+SET TimeZone = 'UTC';
+SET hotline.timezone = 'Asia/Shanghai';
+
+CREATE SCHEMA IF NOT EXISTS hlroll;
+-- The recount: what rebuild_figure_rollup() would write.
+CREATE OR REPLACE VIEW hlroll.recount AS
+SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric, sum(n) AS n
+FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0;
+CREATE OR REPLACE VIEW hlroll.rolled AS
+SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n
+FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m
+WHERE m.value::text::bigint <> 0;
+
+CREATE OR REPLACE FUNCTION hlroll.check(what text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    diff text;
+BEGIN
+    SELECT string_agg(format('%s %s/%s/%s %s', side, day, department, agent, metric || '=' || n), '; ')
+    INTO diff FROM (
+        (SELECT 'recount-only' AS side, * FROM hlroll.recount EXCEPT SELECT 'recount-only', * FROM hlroll.rolled)
+        UNION ALL
+        (SELECT 'rollup-only', * FROM hlroll.rolled EXCEPT SELECT 'rollup-only', * FROM hlroll.recount)
+    ) x;
+    IF diff IS NOT NULL THEN
+        RAISE EXCEPTION 'FAIL %: rollup <> recount: %', what, diff;
+    END IF;
+    IF (SELECT zone FROM hotline.figure_rollup_state) IS DISTINCT FROM hotline.report_tz() THEN
+        RAISE EXCEPTION 'FAIL %: the rollup is not in the report zone', what;
+    END IF;
+    RAISE NOTICE 'ok %', what;
+END $$;
+
+SET client_min_messages = notice;   -- each passed check prints 'ok ...'
+
+-- The starting point: whatever earlier tests left, counted in this zone.
+SELECT hotline.rebuild_figure_rollup();
+SELECT hlroll.check('rebuild equals recount');
+
+-- Batch 1: two new cases of one caller X, their calls; a callback owed on the first.
+BEGIN;
+SELECT hotline.figures_before('[9101, 9102]', '["+8613600009999"]', hotline.ms('2024-04-29 10:00+00'));
+INSERT INTO hotline.cases (id, caller, status, opened_at, department)
+VALUES (9101, '+8613600009999', 'open', '2024-04-29 10:00+00', 'housing'),
+       (9102, '+8613600009999', 'open', '2024-05-01 20:00+00', NULL);
+INSERT INTO hotline.calls (call_id, case_id, caller, state, inbound, offered_at)
+VALUES ('rt-1', 9101, '+8613600009999', 'abandoned', true, '2024-04-29 10:00+00'),
+       ('rt-3', 9102, '+8613600009999', 'offered', true, '2024-05-01 20:00+00');
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+VALUES (9101, 'callback', 'pending', 1, '2024-05-01 10:00+00', '2024-05-01 10:30+00', 1800000);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e1', 9101, 'call.offered', '2024-04-29 10:00+00', '{"type":"call.offered","call_id":"rt-1"}'),
+    ('rt-e2', 9102, 'call.offered', '2024-05-01 20:00+00', '{"type":"call.offered","call_id":"rt-3"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 1: new cases, calls, a pending callback');
+
+-- Batch 2: a call of X offered between the two (out of order): rt-3 becomes
+-- a repeat call (its case 9102 is not in the batch's cases).
+BEGIN;
+SELECT hotline.figures_before('[9101]', '["+8613600009999"]', hotline.ms('2024-05-01 15:00+00'));
+INSERT INTO hotline.calls (call_id, case_id, caller, state, inbound, offered_at, answered_at, agent)
+VALUES ('rt-2', 9101, '+8613600009999', 'answered', true, '2024-05-01 15:00+00', '2024-05-01 15:00:10+00', 'ann');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 2: a call offered out of order moves the next call''s repeat flag');
+DO $$
+BEGIN
+    IF (SELECT sum(repeat_calls) FROM hotline.figure_rollup WHERE day = '2024-05-02') IS DISTINCT FROM 1::numeric THEN
+        RAISE EXCEPTION 'FAIL rt-3 (2024-05-02 in Asia/Shanghai) should now be a repeat call';
+    END IF;
+    RAISE NOTICE 'ok the next call became a repeat call';
+END $$;
+
+-- Batch 3: the callback run breaches; a callback attempt by bob.
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL);
+UPDATE hotline.clocks SET state = 'breached', breached_at = '2024-05-01 10:30+00' WHERE case_id = 9101 AND kind = 'callback';
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e3', 9101, 'callback.attempt', '2024-05-01 11:00+00', '{"type":"callback.attempt","agent":"bob","result":"no_answer"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 3: pending -> breached');
+
+-- Batch 4: met late, and the case is transferred (its facts change department).
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL);
+UPDATE hotline.clocks SET state = 'met', met_at = '2024-05-01 11:30+00' WHERE case_id = 9101 AND kind = 'callback';
+UPDATE hotline.cases SET department = 'roads', transfers = 1 WHERE id = 9101;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e4', 9101, 'callback.attempt', '2024-05-01 11:30+00', '{"type":"callback.attempt","agent":"bob","result":"reached"}'),
+    ('rt-e5', 9101, 'case.transfer', '2024-05-01 11:31+00', '{"type":"case.transfer","department":"roads","by":"bob"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 4: breached -> met late; transfer moves the department');
+
+-- Batch 5: a new callback run replaces the met one (the daemon keeps the old
+-- run in clock_runs_done); a resolution clock and a resolution in time.
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL);
+INSERT INTO hotline.clock_runs_done (case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at)
+SELECT case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at
+FROM hotline.clocks WHERE case_id = 9101 AND kind = 'callback';
+UPDATE hotline.clocks SET seq = 2, state = 'pending', started_at = '2024-05-02 09:00+00',
+       due_at = '2024-05-02 09:30+00', met_at = NULL, breached_at = NULL
+WHERE case_id = 9101 AND kind = 'callback';
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms, met_at)
+VALUES (9101, 'resolution', 'met', 1, '2024-05-01 10:00+00', '2024-05-03 10:00+00', 172800000, '2024-05-02 08:00+00');
+UPDATE hotline.cases SET status = 'resolved', resolved_at = '2024-05-02 08:00+00' WHERE id = 9101;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e6', 9101, 'case.resolve', '2024-05-02 08:00+00', '{"type":"case.resolve"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 5: a run replaced; a resolution in time');
+
+-- Batch 6: a low survey reopens, a second resolution counts again; the new
+-- callback run is dropped (stopped).
+BEGIN;
+SELECT hotline.figures_before('[9101, 9102]', '["+8613600009999"]', NULL);
+UPDATE hotline.clocks SET state = 'stopped' WHERE case_id = 9101 AND kind = 'callback';
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e7', 9101, 'survey.result', '2024-05-02 09:00+00', '{"type":"survey.result","score":2}'),
+    ('rt-e8', 9101, 'case.resolve', '2024-05-02 10:00+00', '{"type":"case.resolve","agent":"cy"}'),
+    ('rt-e9', 9102, 'survey.result', '2024-05-02 11:00+00', '{"type":"survey.result","score":5}');
+UPDATE hotline.calls SET state = 'answered', answered_at = '2024-05-01 20:00:30+00', agent = 'ann' WHERE call_id = 'rt-3';
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 6: reopen by survey, second resolution, run stopped, answer late');
+
+-- A batch that is rolled back leaves the rollup as it was.
+BEGIN;
+SELECT hotline.figures_before('[9102]', '[]', NULL);
+UPDATE hotline.cases SET department = 'water' WHERE id = 9102;
+SELECT hotline.figures_after();
+ROLLBACK;
+SELECT hlroll.check('a rolled back batch changes nothing');
+
+-- The check sees a change written without the rollup (control).
+DO $$
+BEGIN
+    UPDATE hotline.cases SET department = 'water' WHERE id = 9102;
+    BEGIN
+        PERFORM hlroll.check('(control)');
+    EXCEPTION WHEN raise_exception THEN
+        RAISE NOTICE 'ok a change outside a batch is seen by the check';
+        RAISE EXCEPTION USING ERRCODE = 'P0004', MESSAGE = 'undo';
+    END;
+    RAISE EXCEPTION 'FAIL the check did not see a department change';
+EXCEPTION WHEN assert_failure THEN
+    NULL;
+END $$;
+
+-- Without figures_before, figures_after does nothing.
+DO $$
+BEGIN
+    IF hotline.figures_after() <> 0 THEN
+        RAISE EXCEPTION 'FAIL figures_after without figures_before changed something';
+    END IF;
+    RAISE NOTICE 'ok figures_after alone does nothing';
+END $$;
+
+-- The views read the rollup: one day's figures equal the recount's.
+SELECT hlroll.check('final');
+DO $$
+DECLARE
+    fast jsonb;
+    slow jsonb;
+BEGIN
+    SELECT jsonb_agg(f ORDER BY day) INTO fast FROM hotline.daily_figures f WHERE day BETWEEN '2024-05-01' AND '2024-05-03';
+    DELETE FROM hotline.figure_rollup_state;          -- force the recount branch (rolled back below)
+    SELECT jsonb_agg(f ORDER BY day) INTO slow FROM hotline.daily_figures f WHERE day BETWEEN '2024-05-01' AND '2024-05-03';
+    IF fast IS DISTINCT FROM slow OR fast IS NULL THEN
+        RAISE EXCEPTION 'FAIL daily_figures from the rollup % <> recounted %', fast, slow;
+    END IF;
+    RAISE NOTICE 'ok daily_figures from the rollup equal the recount';
+    RAISE EXCEPTION USING ERRCODE = 'P0004', MESSAGE = 'undo';
+EXCEPTION WHEN assert_failure THEN
+    NULL;
+END $$;
+
+DROP SCHEMA hlroll CASCADE;
