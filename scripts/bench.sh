@@ -141,7 +141,7 @@ db_fresh() {
 DPID=
 DLOG=$BENCH/hotlined.log
 CONF=$BENCH/hotlined.conf
-DPORT=7390
+DPORT=${BENCH_DPORT:-7390}
 
 write_conf() {
 	cat >"$CONF" <<-EOF
