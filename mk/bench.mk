@@ -16,7 +16,7 @@ $(BENCH_B):
 $(BENCH_B)/loadgen: tests/bench/loadgen.c | $(BENCH_B)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-$(BENCH_B)/limit: tests/bench/limit.c include/store_sql.h | $(BENCH_B)
+$(BENCH_B)/limit: tests/bench/limit.c | $(BENCH_B)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 bench: $(B)/hotlined $(BENCH_B)/loadgen $(BENCH_B)/limit

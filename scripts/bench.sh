@@ -83,12 +83,15 @@ pg_start() {
 		autovacuum = on
 		logging_collector = off
 		log_min_messages = warning
+		log_line_prefix = '@@%p|%v|'
 	EOF
 	grep -q "^include_if_exists = 'bench.conf'" "$PGDATA_DIR/postgresql.conf" ||
 		echo "include_if_exists = 'bench.conf'" | as_pg tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
 	if ! pg_running; then
 		as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start >/dev/null ||
 			{ tail -n 30 "$PGLOG" >&2; die "pg_ctl start failed"; }
+	else
+		as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
 	fi
 	"$BIN/psql" -X -q -h "$PGRUN" -p "$PORT" -U "$SUPER" -d postgres -Atc \
 		"SELECT 1 FROM pg_database WHERE datname = 'hotline'" | grep -q 1 ||
@@ -143,7 +146,7 @@ DLOG=$BENCH/hotlined.log
 CONF=$BENCH/hotlined.conf
 DPORT=${BENCH_DPORT:-7390}
 
-write_conf() {
+write_conf() { # write_conf [MORE_CONNINFO]
 	cat >"$CONF" <<-EOF
 		# written by scripts/bench.sh
 		listen = {
@@ -153,7 +156,7 @@ write_conf() {
 		  max_inflight = 1024;
 		  idle_timeout = "0";
 		};
-		database = { conninfo = "$CONNINFO"; batch_max = ${BENCH_BATCH_MAX:-1000}; };
+		database = { conninfo = "$CONNINFO${1:+ $1}"; batch_max = ${BENCH_BATCH_MAX:-1000}; };
 		log = { level = "notice"; };
 	EOF
 }
@@ -200,14 +203,25 @@ nonce() { printf '%06d' $(( ($(date +%s%N) / 1000) % 1000000 )); }
 
 # ------------------------------------------------------------- the phases
 
-ingest() { # ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls)
-	db_reset
+# ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls).
+# INGEST_PHASE names the record (default ingest), INGEST_RESET=0 keeps the
+# database as it is, INGEST_WINDOW overrides the window, INGEST_HISTORY is
+# written into the record (the events stored before).  The daemon's CPU per
+# event comes from /proc (utime + stime over the whole run, warm-up included,
+# divided by every event acknowledged).
+ingest() {
+	[ "${INGEST_RESET:-1}" = 0 ] || db_reset
 	daemon_start
-	local out st
-	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "$WINDOW" \
+	local out st cpu0 cpu1 tck
+	tck=$(getconf CLK_TCK)
+	cpu0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "${INGEST_WINDOW:-$WINDOW}" \
 		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)" ${3:+--callers "$3"} ${4:+--$4})
-	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
-	record "ingest" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
+	cpu1=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max, events}')
+	record "${INGEST_PHASE:-ingest}" "$(jq -c -n --argjson a "$out" --argjson b "$st" --argjson h "${INGEST_HISTORY:-0}" \
+		--argjson cpu $(((cpu1 - cpu0) * 1000000 / tck)) \
+		'$a + $b + {history: $h, daemon_cpu_us: $cpu}')"
 	daemon_stop
 }
 
@@ -240,7 +254,10 @@ profile() {
 	} >"$RES/profile-$1.txt"
 }
 
-naive() { # naive WORKLOAD CONNS
+# The daemon's own statements for each event, one transaction per event
+# (pgbench): not the issue's naive design (naive_jsonb, bench-cost.sh), but
+# what the daemon's SQL would cost without batching.
+stmts() { # stmts WORKLOAD CONNS
 	db_reset
 	local pgb=$BENCH/naive_$1.pgb per=1 out tps lat j=1
 	[ "$1" = mix ] && per=6
@@ -251,14 +268,8 @@ naive() { # naive WORKLOAD CONNS
 		{ echo "$out" >&2; die "pgbench failed"; }
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
-	record "naive" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \
+	record "stmts" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \
 		'{workload: $w, conns: $c, acks_per_s: ($tps * $per), mean_tx_ms: ($lat / $per)}')"
-}
-
-limit() { # limit WORKLOAD
-	db_reset
-	record "limit" "$("$LIMIT_BIN" --conninfo "$CONNINFO" --workload "$1" --batch "${BENCH_BATCH_MAX:-1000}" \
-		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")"
 }
 
 openloop() { # openloop WORKLOAD RATE CONNS
@@ -307,7 +318,7 @@ clocks_mem() { # clocks_mem N
 
 # Alert lateness: BIG pending clocks of which DUE fall due within one second,
 # DUE_IN seconds from now (after the daemon has started and loaded them).
-lateness() { # lateness BIG DUE DUE_IN
+lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline workload runs beside
 	db_reset
 	bulk_clocks $(($1 - $2)) "+3$(nonce)"
 	psql_q <<-SQL >/dev/null
@@ -320,13 +331,21 @@ lateness() { # lateness BIG DUE DUE_IN
 		         1800000 FROM nc;
 		COMMIT;
 	SQL
-	local ms out st
+	local ms out st lg= ing='null'
 	daemon_start
 	ms=$START_MS
+	if [ "${4:-}" = ingest ]; then
+		# the headline workload at full speed beside the timers, from now until
+		# well after the clocks have fallen due
+		"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload real --conns 8 --window 64 --duration $(($3 + 5)) \
+			--warmup 0 --nonce "$(nonce)" --callers 50000 --zipf >"$BENCH/lateness-ingest.json" &
+		lg=$!
+	fi
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode lateness --expect "$2" --timeout $(($3 + 60)))
+	[ -n "$lg" ] && { wait "$lg" || true; ing=$(jq -c '{acks_per_s, errors, p99_ms}' "$BENCH/lateness-ingest.json"); }
 	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
 	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
-		--argjson st "$st" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss} + $st')"
+		--argjson st "$st" --argjson ing "$ing" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss, ingest: $ing} + $st')"
 	daemon_stop
 }
 
@@ -337,6 +356,9 @@ conns() { # conns N
 	record "conns" "$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode conns --conns "$1" --pid "$DPID" --hold 1 --timeout 60)"
 	daemon_stop
 }
+
+# The phases of issue 15 (per event type, the naive and limit baselines, history).
+. "$ROOT/scripts/bench-cost.sh"
 
 # ----------------------------------------------------------------- report
 
@@ -366,8 +388,10 @@ psql) shift; exec "$BIN/psql" -h "$PGRUN" -p "$PORT" -U "$SUPER" -d hotline "$@"
 render)
 	WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-15}; OUT=${BENCH_OUT:-$ROOT/docs/performance.md}; SEED=${BENCH_SEED:-50000}
 	render; exit 0 ;;
+snap) shift; snap "$@"; exit 0 ;;
 phase) # one phase by hand, for development: scripts/bench.sh phase ingest offered 64
 	shift; WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-5}; WARM=1; SEED=${BENCH_SEED:-50000}; PROF_S=3
+	TYPES_ROUNDS=${BENCH_TYPES_ROUNDS:-500}; CAPTURE_S=${BENCH_CAPTURE_S:-3}
 	RESULTS=$RES/phase.jsonl; mkdir -p "$RES"; pg_start; write_conf
 	[ "${BENCH_FRESH:-0}" = 1 ] && db_fresh
 	"$@"; exit 0 ;;

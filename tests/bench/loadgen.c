@@ -16,6 +16,14 @@
  *   lateness  subscribes and records, for every *_overdue push, how late it
  *             arrived after its due_at (wall clock), until --expect pushes.
  *   stats     sends {"type":"stats"} and prints the reply line.
+ *   types     the cost of each event type alone: --rounds N rounds of the
+ *             "real" workload, sent one event type at a time (a stage: every
+ *             round's call.offered, then every round's call.answered, ...),
+ *             each stage drained before the next starts, and before each
+ *             stage and after the last the shell command --between runs
+ *             with the stage's type (or "end") as its argument; bench.sh
+ *             snapshots PostgreSQL's counters and the daemon's CPU there, so
+ *             the difference between two snapshots is one type's cost.
  *
  * Workloads (--workload):
  *   offered   call.offered only, a new caller each time (a new case each time);
@@ -27,8 +35,13 @@
  *             back, as a real integration would.
  *   orders    rounds of four events on a new caller (CONTRACT.md 6):
  *             call.offered -> order.dispatch (once the case id is back) ->
- *             order.sign -> order.reply(resolved): the work-order events'
+ *             order.sign -> order.reply(explained): the work-order events'
  *             cost next to the v1 mix.
+ *   real      the headline workload: the mix and the orders together, nine
+ *             events a round: the mix's six, and on the first case
+ *             order.dispatch -> order.sign -> order.reply(explained: the case
+ *             stays open, so a repeat caller's next dispatch on it is valid).  With
+ *             --callers N --zipf the callers call again as real ones do.
  *
  * --callers N draws the caller of every call.offered / call.abandoned
  * uniformly from N numbers shared by all connections (0, the default: a new
@@ -81,6 +94,8 @@ struct opts {
 	long expect;
 	long callers;            /* 0: every caller new; N: drawn from N numbers */
 	bool zipf;               /* callers drawn Zipf-like rather than uniformly */
+	long rounds;             /* types: rounds in all (split over the connections) */
+	const char *between;     /* types: shell command run before each stage and at the end */
 };
 
 struct inflight {
@@ -107,6 +122,7 @@ struct lconn {
 	uint64_t *bl;            /* open loop: scheduled times not yet sent */
 	size_t bl_head, bl_n, bl_cap;
 	uint64_t rounds;
+	int64_t *case_x, *case_y;  /* types: the case of each round's offered / abandoned call */
 };
 
 struct gen {
@@ -127,7 +143,21 @@ struct gen {
 	int64_t rss_before_kb;
 	bool subscribed;
 	char *stats_line;
+	/* types */
+	int stage;               /* index into STAGES, -1 before the first */
+	long per_conn;           /* rounds per connection */
+	uint64_t stage_t0, stage_acks, stage_errors;
+	char *types_json;        /* the stages done so far, as JSON objects */
+	size_t types_len;
 };
+
+/* The types mode's stages, in the order their dependencies need. */
+static const struct { uint8_t kind; const char *type; } STAGES[] = {
+	{ K_OFFERED, "call.offered" }, { K_ANSWERED, "call.answered" }, { K_ENDED, "call.ended" },
+	{ K_ABANDONED, "call.abandoned" }, { K_CALLBACK, "callback.attempt" }, { K_UPDATE, "case.update" },
+	{ K_DISPATCH, "order.dispatch" }, { K_SIGN, "order.sign" }, { K_REPLY, "order.reply" },
+};
+#define N_STAGES ((int)(sizeof STAGES / sizeof STAGES[0]))
 
 /* ------------------------------------------------------------- helpers */
 
@@ -243,7 +273,7 @@ static struct ready next_event(struct lconn *c)
 	if (c->rq_n == 0) {
 		uint64_t r = c->rounds++;
 		rq_push(c, K_OFFERED, r, 0);
-		if (strcmp(c->g->o.workload, "mix") == 0) {
+		if (strcmp(c->g->o.workload, "mix") == 0 || strcmp(c->g->o.workload, "real") == 0) {
 			rq_push(c, K_ANSWERED, r, 0);
 			rq_push(c, K_ENDED, r, 0);
 			rq_push(c, K_ABANDONED, r, 0);
@@ -310,7 +340,7 @@ static int format_event(const struct lconn *c, const struct ready *e, char *buf,
 		                "\",\"by\":\"clerk\"}\n", nonce, i, r, nonce, i, r);
 	case K_REPLY:
 		return snprintf(buf, n, "{\"type\":\"order.reply\",\"id\":\"b%s-%d-%" PRIu64 "r\",\"order_id\":\"w%s-%d-%" PRIu64
-		                "\",\"result\":\"resolved\",\"note\":\"done\"}\n", nonce, i, r, nonce, i, r);
+		                "\",\"result\":\"explained\",\"note\":\"done\"}\n", nonce, i, r, nonce, i, r);
 	case K_PING:
 		return snprintf(buf, n, "{\"type\":\"ping\",\"id\":\"p%d\"}\n", i);
 	case K_STATS:
@@ -375,10 +405,11 @@ static void pump(struct lconn *c)
 	struct gen *g = c->g;
 	char buf[512];
 	bool open_loop = g->o.rate > 0;
-	/* only the ingest mode sends events; the others send their one request */
-	if (!c->up || c->dead || g->stop_sending || strcmp(g->o.mode, "ingest") != 0)
+	/* only the ingest and types modes send events; the others send their one request */
+	bool types = strcmp(g->o.mode, "types") == 0;
+	if (!c->up || c->dead || g->stop_sending || (!types && strcmp(g->o.mode, "ingest") != 0))
 		return;
-	while (c->fl_n < (size_t)g->o.window) {
+	while (c->fl_n < (size_t)g->o.window && (!types || c->rq_n > 0)) {
 		uint64_t t;
 		if (open_loop) {
 			if (c->bl_n == 0)
@@ -408,6 +439,67 @@ static bool all_drained(const struct gen *g)
 		if (g->c[i].up && !g->c[i].dead && g->c[i].fl_n > 0)
 			return false;
 	return true;
+}
+
+/* ---------------------------------------------------------- types mode */
+
+static bool types_stage_done(const struct gen *g)
+{
+	for (int i = 0; i < g->o.conns; i++)
+		if (!g->c[i].dead && (g->c[i].rq_n > 0 || g->c[i].fl_n > 0))
+			return false;
+	return true;
+}
+
+/* Run --between with ARG (the next stage's type, or "end"); the load
+ * generator waits for it, the daemon is idle meanwhile. */
+static void run_between(const struct gen *g, const char *arg)
+{
+	if (!g->o.between)
+		return;
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s %s", g->o.between, arg);
+	if (system(cmd) != 0)
+		fprintf(stderr, "loadgen: --between %s failed\n", arg);
+}
+
+/* Close the stage that just drained (its figures), then start the next one
+ * with every round's event of its type queued, or end. */
+static void types_next_stage(struct gen *g)
+{
+	uint64_t t = now_us();
+	if (g->stage >= 0) {
+		char one[256];
+		int n = snprintf(one, sizeof one, "%s{\"type\":\"%s\",\"events\":%" PRIu64 ",\"errors\":%" PRIu64
+		                 ",\"seconds\":%.3f}", g->types_len ? "," : "", STAGES[g->stage].type, g->stage_acks,
+		                 g->stage_errors, (double)(t - g->stage_t0) / 1e6);
+		g->types_json = xrealloc(g->types_json, g->types_len + (size_t)n + 1);
+		memcpy(g->types_json + g->types_len, one, (size_t)n + 1);
+		g->types_len += (size_t)n;
+	}
+	g->stage++;
+	run_between(g, g->stage < N_STAGES ? STAGES[g->stage].type : "end");
+	if (g->stage >= N_STAGES) {
+		event_base_loopbreak(g->base);
+		return;
+	}
+	g->stage_acks = g->stage_errors = 0;
+	g->stage_t0 = now_us();
+	for (int i = 0; i < g->o.conns; i++) {
+		struct lconn *c = &g->c[i];
+		if (c->dead)
+			continue;
+		for (long r = 0; r < g->per_conn; r++) {
+			uint8_t k = STAGES[g->stage].kind;
+			int64_t id = k == K_CALLBACK ? c->case_y[r] : c->case_x[r];
+			/* an event whose case never came back (an error) is skipped, not sent with case 0 */
+			if ((k == K_CALLBACK || k == K_UPDATE || k == K_DISPATCH) && id == 0)
+				continue;
+			rq_push(c, k, (uint64_t)r, id);
+		}
+	}
+	for (int i = 0; i < g->o.conns; i++)
+		pump(&g->c[i]);
 }
 
 static void on_reply(struct lconn *c, const char *line)
@@ -449,6 +541,7 @@ static void on_reply(struct lconn *c, const char *line)
 	bool ok = json_object_object_get_ex(o, "ok", &v) && json_object_get_boolean(v);
 	if (!ok) {
 		note_error(g, line);
+		g->stage_errors++;
 	} else if (f.kind == K_PING) {
 		g->pongs++;
 		if (g->pongs == g->o.conns) {
@@ -467,15 +560,21 @@ static void on_reply(struct lconn *c, const char *line)
 	} else if (f.kind == K_SUB) {
 		g->subscribed = true;
 		fprintf(stderr, "loadgen: subscribed\n");
+	} else if (strcmp(g->o.mode, "types") == 0) {
+		g->stage_acks++;
+		if ((f.kind == K_OFFERED || f.kind == K_ABANDONED) && json_object_object_get_ex(o, "case_id", &v))
+			(f.kind == K_OFFERED ? c->case_x : c->case_y)[f.round] = json_object_get_int64(v);
 	} else {
+		const char *w = g->o.workload;
+		bool mix = strcmp(w, "mix") == 0 || strcmp(w, "real") == 0;
+		bool orders = strcmp(w, "orders") == 0 || strcmp(w, "real") == 0;
 		if (json_object_object_get_ex(o, "duplicate", &v) && json_object_get_boolean(v))
 			g->dup++;
-		if (strcmp(g->o.workload, "mix") == 0 && (f.kind == K_OFFERED || f.kind == K_ABANDONED) &&
-		    json_object_object_get_ex(o, "case_id", &v))
+		if (mix && (f.kind == K_OFFERED || f.kind == K_ABANDONED) && json_object_object_get_ex(o, "case_id", &v))
 			rq_push(c, f.kind == K_OFFERED ? K_UPDATE : K_CALLBACK, f.round, json_object_get_int64(v));
-		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_OFFERED && json_object_object_get_ex(o, "case_id", &v))
+		if (orders && f.kind == K_OFFERED && json_object_object_get_ex(o, "case_id", &v))
 			rq_push(c, K_DISPATCH, f.round, json_object_get_int64(v));
-		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_DISPATCH) {
+		if (orders && f.kind == K_DISPATCH) {
 			rq_push(c, K_SIGN, f.round, 0);
 			rq_push(c, K_REPLY, f.round, 0);
 		}
@@ -485,6 +584,13 @@ static void on_reply(struct lconn *c, const char *line)
 		}
 	}
 	json_object_put(o);
+	if (strcmp(g->o.mode, "types") == 0) {
+		if (types_stage_done(g))
+			types_next_stage(g);
+		else
+			pump(c);
+		return;
+	}
 	if (t >= g->t_end && !g->stop_sending && strcmp(g->o.mode, "ingest") == 0)
 		g->stop_sending = true;
 	if (g->stop_sending && all_drained(g))
@@ -514,7 +620,10 @@ static void start_conn_work(struct lconn *c)
 		send_simple(c, K_STATS);
 	else if (strcmp(g->o.mode, "lateness") == 0)
 		send_simple(c, K_SUB);
-	else
+	else if (strcmp(g->o.mode, "types") == 0) {
+		if (g->n_up == g->o.conns && g->stage < 0)
+			types_next_stage(g);
+	} else
 		pump(c);
 }
 
@@ -601,6 +710,7 @@ static void usage(void)
 	        "usage: loadgen (--tcp HOST:PORT | --unix PATH) [--mode ingest|conns|lateness|stats]\n"
 	        "  ingest:   [--workload offered|mix|orders] [--conns N] [--window W] [--duration S] [--warmup S]\n"
 	        "            [--rate EVENTS_PER_S (open loop)] [--nonce DIGITS] [--callers N [--zipf]]\n"
+	        "  types:    --rounds N [--between CMD] [--conns N] [--window W] [--nonce DIGITS] [--callers N [--zipf]]\n"
 	        "  conns:    --conns N --pid DAEMON_PID [--hold S]\n"
 	        "  lateness: --expect N [--timeout S]\n");
 	exit(2);
@@ -614,7 +724,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{ "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'a' }, { "rate", 1, NULL, 'r' },
 		{ "nonce", 1, NULL, 'n' }, { "pid", 1, NULL, 'p' }, { "hold", 1, NULL, 'h' },
 		{ "expect", 1, NULL, 'e' }, { "timeout", 1, NULL, 'T' },
-		{ "callers", 1, NULL, 'C' }, { "zipf", 0, NULL, 'Z' }, { NULL, 0, NULL, 0 },
+		{ "callers", 1, NULL, 'C' }, { "zipf", 0, NULL, 'Z' }, { "rounds", 1, NULL, 'R' },
+		{ "between", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
 	};
 	static char nonce[16];
 	int ch;
@@ -638,12 +749,17 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'T': o->timeout = atof(optarg); break;
 		case 'C': o->callers = atol(optarg); break;
 		case 'Z': o->zipf = true; break;
+		case 'R': o->rounds = atol(optarg); break;
+		case 'B': o->between = optarg; break;
 		default: usage();
 		}
 	}
 	if ((!o->tcp) == (!o->unix_path) || o->conns < 1 || o->window < 1 || o->duration <= 0)
 		usage();
-	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0 && strcmp(o->workload, "orders") != 0)
+	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0 && strcmp(o->workload, "orders") != 0 &&
+	    strcmp(o->workload, "real") != 0)
+		usage();
+	if (strcmp(o->mode, "types") == 0 && o->rounds < 1)
 		usage();
 	if (!o->nonce) {
 		snprintf(nonce, sizeof nonce, "%06ld", (long)(time(NULL) % 1000000));
@@ -723,6 +839,16 @@ int main(int argc, char **argv)
 		return 1;
 	if (g.o.pid)
 		g.rss_before_kb = rss_kb(g.o.pid);
+	g.stage = -1;
+	if (strcmp(g.o.mode, "types") == 0) {
+		g.per_conn = (g.o.rounds + g.o.conns - 1) / g.o.conns;
+		for (int i = 0; i < g.o.conns; i++) {
+			g.c[i].case_x = calloc((size_t)g.per_conn, sizeof(int64_t));
+			g.c[i].case_y = calloc((size_t)g.per_conn, sizeof(int64_t));
+			if (!g.c[i].case_x || !g.c[i].case_y)
+				return 1;
+		}
+	}
 
 	g.t0 = now_us();
 	if (strcmp(g.o.mode, "ingest") == 0) {
@@ -756,6 +882,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(g.o.mode, "lateness") == 0) {
 		print_lateness(&g);
 		rc = g.n_lat > 0 ? 0 : 1;
+	} else if (strcmp(g.o.mode, "types") == 0) {
+		printf("{\"mode\":\"types\",\"rounds\":%ld,\"conns\":%d,\"callers\":%ld,\"zipf\":%s,\"stages\":[%s]}\n",
+		       g.per_conn * g.o.conns, g.o.conns, g.o.callers, g.o.zipf ? "true" : "false",
+		       g.types_json ? g.types_json : "");
+		rc = g.stage >= N_STAGES ? 0 : 1;
 	} else if (strcmp(g.o.mode, "stats") == 0) {
 		if (g.stats_line)
 			printf("%s\n", g.stats_line);
@@ -771,7 +902,10 @@ int main(int argc, char **argv)
 		free(g.c[i].fl);
 		free(g.c[i].rq);
 		free(g.c[i].bl);
+		free(g.c[i].case_x);
+		free(g.c[i].case_y);
 	}
+	free(g.types_json);
 	if (g.tick)
 		event_free(g.tick);
 	free(g.c);
