@@ -225,14 +225,15 @@ ingest() {
 	daemon_stop
 }
 
-# The profile: system-wide samples while 64 connections send call.offered,
-# split by process and by function (what bounds the figure).
-profile() {
+# The profile: samples of our processes under the headline load (8
+# connections x 64 in flight), split by process and by function (what bounds
+# the figure).
+profile() { # profile WORKLOAD [CALLERS [zipf]]
 	command -v perf >/dev/null || { echo "bench.sh: no perf, no profile" >&2; return 0; }
 	db_reset
 	daemon_start
-	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns 64 --window "$WINDOW" \
-		--duration "$DUR" --warmup 1 --nonce "$(nonce)" >/dev/null &
+	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns 8 --window 64 \
+		--duration "$DUR" --warmup 1 --nonce "$(nonce)" ${2:+--callers "$2"} ${3:+--$3} >/dev/null &
 	local lg=$!
 	sleep 2
 	# only our processes: the daemon, this cluster's postgres processes, the load generator
@@ -244,7 +245,7 @@ profile() {
 	local dpid=$DPID
 	daemon_stop
 	{
-		echo "# share of the CPU samples by process ($1, 64 connections, ${PROF_S}s; the daemon, its PostgreSQL, loadgen)"
+		echo "# share of the CPU samples by process ($1${2:+, callers from $2${3:+ ($3)}}, 8 connections x 64, ${PROF_S}s; the daemon, its PostgreSQL, loadgen)"
 		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm 2>/dev/null | awk '/^ +[0-9]/ && n++ < 8'
 		echo "# hottest functions"
 		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null | awk '/^ +[0-9]/ && n++ < 25'
@@ -272,12 +273,12 @@ stmts() { # stmts WORKLOAD CONNS
 		'{workload: $w, conns: $c, acks_per_s: ($tps * $per), mean_tx_ms: ($lat / $per)}')"
 }
 
-openloop() { # openloop WORKLOAD RATE CONNS
+openloop() { # openloop WORKLOAD RATE CONNS [CALLERS [zipf]]
 	db_reset
 	daemon_start
 	local out st
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$3" --rate "$2" \
-		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)" ${4:+--callers "$4"} ${5:+--$5})
 	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
 	record "openloop" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
 	daemon_stop
@@ -405,9 +406,11 @@ command -v jq >/dev/null || die "jq missing"
 
 if [ "$QUICK" = 1 ]; then
 	DUR=${BENCH_DURATION:-3}; WARM=1; BIG=100000; DUE=2000; NCONN=200; PROF_S=2
+	TYPES_ROUNDS=500; CAPTURE_S=3; HISTORY=${BENCH_HISTORY:-200000}
 	OUT=${BENCH_OUT:-$BENCH/quick.md}
 else
 	DUR=${BENCH_DURATION:-15}; WARM=2; BIG=1000000; DUE=10000; NCONN=1000; PROF_S=8
+	TYPES_ROUNDS=4000; CAPTURE_S=10; HISTORY=${BENCH_HISTORY:-10000000}
 	OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
 fi
 WINDOW=${BENCH_WINDOW:-16}
@@ -428,31 +431,50 @@ FSYNC_OPS=$(cd "$BENCH" && "$BIN/pg_test_fsync" -s 1 -f "$BENCH/fsync.probe" 2>/
 rm -f "$BENCH/fsync.probe"
 machine_json >"$BENCH/machine.json"
 
-for w in offered mix; do
-	for c in 1 8 64; do
-		say "ingest $w, $c connection(s): daemon, then naive"
-		ingest "$w" "$c"
-		naive "$w" "$c"
-	done
-	say "limit $w"
-	limit "$w"
-	say "open loop $w at 2000 events/s"
-	openloop "$w" 2000 8
-done
-
-say "profile (perf) under the offered load"
-PROF_S=$PROF_S profile offered
+H="50000 zipf"   # the headline: the real workload, callers Zipf-drawn from 50,000 numbers
+say "headline: the real workload (mix + work orders), callers from 50,000 numbers (zipf), 8 connections x 64"
+INGEST_WINDOW=64 ingest real 8 $H
+say "repeat callers: the same workload with every caller new"
+INGEST_WINDOW=64 ingest real 8
+say "call.offered alone: new callers, then zipf callers"
+INGEST_WINDOW=64 ingest offered 8
+INGEST_WINDOW=64 ingest offered 8 $H
+say "naive: pgbench, 8 clients, one jsonb insert per transaction"
+naive_jsonb 8
+say "the daemon's own statements, one transaction per event (pgbench, 8 clients)"
+stmts mix 8
+say "limit: the daemon's captured transactions replayed"
+limit_capture $H
+say "the headline workload on 1 and 64 connections (window $WINDOW)"
+ingest real 1 $H
+ingest real 64 $H
+say "open loop: the headline workload at 2000 events/s"
+openloop real 2000 8 $H
+say "each event type alone: new callers, then zipf callers ($TYPES_ROUNDS rounds)"
+types
+types $H
+say "profile (perf) under the headline load"
+PROF_S=$PROF_S profile real $H
 
 say "clocks: memory and start time"
 clocks_mem 0
 clocks_mem $((BIG / 10))
 clocks_mem "$BIG"
-say "clocks: alert lateness, $BIG pending, $DUE due within one second"
-lateness "$BIG" "$DUE" 15
+say "clocks: alert lateness, $BIG pending, $DUE due within one second, the headline ingest beside"
+lateness "$BIG" "$DUE" 15 ingest
 
 say "connections: $NCONN"
 conns "$NCONN"
 
+if [ "$HISTORY" -ge 50000000 ]; then
+	echo "bench.sh: history $HISTORY events: about $((HISTORY / 10000000 * 6)) min to generate and" \
+		"$((HISTORY / 10000000 * 5)) GB of disk ($(df -h --output=avail "$PGDATA_DIR" | tail -1) free)" >&2
+fi
+say "history: ingest empty, then with $HISTORY events stored; storage; administrator views"
+history "$HISTORY"
+
 db_reset
-echo "bench.sh: all phases in $(( $(date +%s) - T_BEGIN )) s" >&2
+T_ALL=$(( $(date +%s) - T_BEGIN ))
+echo "bench.sh: all phases in $T_ALL s" >&2
+jq -c -n --argjson s "$T_ALL" '{seconds: $s}' | { read -r l; record "total" "$l"; }
 render

@@ -12,9 +12,9 @@ benchmark cluster's log_line_prefix = '@@%p|%v|' (process id, virtual
 transaction id); this reads that log from standard input.
 
 What is kept: every "execute NAME: SQL" record (extended protocol: the
-daemon's pipeline) of the one process that ran the most prepared statements
-named hl_* (the store's connection; the daemon's other sessions are left
-out), with the parameters of its "DETAIL:  parameters: $1 = '...', ..."
+daemon's pipeline; PostgreSQL 15 logs its prepared statements as <unnamed>
+too) of the one process that executed the most statements (the store's
+connection; the daemon's other sessions are left out), with the parameters of its "DETAIL:  parameters: $1 = '...', ..."
 record, grouped by virtual transaction id: one group is one of the daemon's
 batches (load + write up to the Sync = one COMMIT), however the store
 pipelines them.
@@ -87,16 +87,14 @@ def main():
         body = text.rstrip(b"\n")
         m = re.match(rb"(?:LOG|LOCATION):\s+execute ([^:]+): (.*)$", body, re.S)
         if m:
-            name = m.group(1)
-            if name.startswith(b"hl_"):
-                count[pid] += 1
+            count[pid] += 1
             stmts.append([pid, vxid, m.group(2), []])
             continue
         m = re.match(rb"DETAIL:\s+parameters: (.*)$", body, re.S)
         if m and stmts and stmts[-1][0] == pid and not stmts[-1][3]:
             stmts[-1][3] = parse_params(m.group(1))
     if not count:
-        sys.exit("capture.py: no prepared hl_* statement in the log (log_statement off?)")
+        sys.exit("capture.py: no executed statement in the log (log_statement off?)")
     store = count.most_common(1)[0][0]
     out = sys.stdout.buffer
     n_tx = n_st = 0
