@@ -1,11 +1,13 @@
 # mk/bench.mk - `make bench`: benchmarks, written to docs/performance.md.
 #
-#   make bench                 every measurement (~10-15 min), docs/performance.md
-#   BENCH_QUICK=1 make bench   ~2-minute smoke run, written to var/bench/quick.md
+#   make bench                 every measurement (~30 min), docs/performance.md
+#   BENCH_QUICK=1 make bench   ~3-minute smoke run, written to var/bench/quick.md
+#   BENCH_HISTORY=100000000 make bench   with the opt-in 100M-event history (~1 h more, ~50 GB)
 #
 # Builds the daemon and the two benchmark clients with the Makefile's CFLAGS
 # and LDLIBS, then runs scripts/bench.sh (its own PostgreSQL on port 5490 in
-# var/bench/pg, the daemon, pgbench and the clients).  Never part of
+# var/bench/pg, the daemon, pgbench, the clients, python3 for the capture of
+# the limit baseline).  Never part of
 # `make check`: timings are printed, not asserted.  See docs/performance.md.
 
 BENCH_B := $(B)/bench

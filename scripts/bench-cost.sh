@@ -49,7 +49,7 @@ snap() {
 	    'label', '$1', 't_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
 	    'wal_lsn', pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
 	    'wal_records', (SELECT wal_records FROM pg_stat_wal), 'wal_fpi', (SELECT wal_fpi FROM pg_stat_wal),
-	    'cpu_daemon_us', $cpu_d * 1000000 / $tck, 'cpu_pg_us', $cpu_pg * 1000000 / $tck,
+	    'cpu_daemon_us', $cpu_d::bigint * 1000000 / $tck, 'cpu_pg_us', $cpu_pg::bigint * 1000000 / $tck,
 	    'tables', (SELECT json_object_agg(s.relid::regclass::text, json_build_array(s.n_tup_ins, s.n_tup_upd,
 	        s.n_tup_hot_upd, (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid)))
 	      FROM pg_stat_user_tables s WHERE s.schemaname <> 'naive'))" >>"$BENCH_SNAP_OUT"
@@ -222,12 +222,12 @@ time_views() { # time_views EVENTS
 # history EVENTS: the headline ingest on the seeded, almost empty database,
 # then EVENTS generated, their storage and views, and the same ingest on top.
 history() {
-	INGEST_PHASE=history ingest real 8 50000 zipf
+	INGEST_PHASE=history INGEST_WINDOW=64 ingest real 8 50000 zipf
 	local t0 t1
 	t0=$(date +%s)
 	gen_history "$1"
 	t1=$(date +%s)
 	record "storage" "$(storage_json | jq -c --argjson s $((t1 - t0)) '. + {gen_seconds: $s}')"
 	time_views "$1"
-	INGEST_PHASE=history INGEST_RESET=0 ingest real 8 50000 zipf
+	INGEST_PHASE=history INGEST_RESET=0 INGEST_WINDOW=64 INGEST_HISTORY=$1 ingest real 8 50000 zipf
 }

@@ -6,22 +6,37 @@
 #   scripts/bench.sh pg-stop    stop it
 #   scripts/bench.sh psql       psql into it
 #   scripts/bench.sh render     re-render docs/performance.md from var/bench/results (no measuring)
-#   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest mix 64
+#   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest real 8 50000 zipf
+#   scripts/bench.sh snap LABEL  one snapshot of the counters (loadgen --mode types runs it)
 #
-# Environment: BENCH_QUICK=1 runs a ~2-minute smoke version (shorter phases,
-# 100k clocks instead of 1M, 200 connections instead of 1,000) and writes
-# docs/performance.md only when BENCH_OUT says so (default: var/bench/quick.md).
+# Environment: BENCH_QUICK=1 runs a ~3-minute smoke version (shorter phases,
+# 100k clocks instead of 1M, 200 connections instead of 1,000, a history of
+# 200k events instead of 10M) and writes docs/performance.md only when
+# BENCH_OUT says so (default: var/bench/quick.md).  BENCH_HISTORY=N sizes the
+# history phase (100000000: the opt-in 100-million-event run, about an hour
+# and 50 GB).  BENCH_DPORT is the daemon's TCP port (parallel worktrees).
 # HOTLINED_BIN, LOADGEN_BIN, LIMIT_BIN name the binaries (mk/bench.mk sets them).
 #
 # Design.  Everything runs on one machine: PostgreSQL (its own cluster, Unix
 # socket only, fsync and synchronous_commit ON, so every acknowledgement costs
 # a real durable commit), the daemon and the load generator.  The machine is
 # shared and noisy, so each daemon figure is reported next to baselines measured
-# in the same run against the same cluster, and as a ratio:
-#   naive  pgbench, one transaction per event, the daemon's statements for it;
-#   limit  tests/bench/limit: the daemon's set-based statements for thousands
-#          of events per transaction, pipelined, from a bare libpq client.
-# Each measurement starts from a freshly truncated schema so that table and
+# in the same run against the same cluster, and as a ratio.  The headline is
+# the realistic workload of issue 15 (loadgen's `real`: the mix with work
+# orders, callers drawn Zipf-like from 50,000 numbers, 8 connections x 64),
+# and its baselines (scripts/bench-cost.sh):
+#   naive  pgbench, 8 clients, one transaction per event holding ONE jsonb
+#          insert (a user's simplest design);
+#   limit  the daemon's own transactions of a headline run, captured from
+#          the server log and replayed by tests/bench/limit.c in large
+#          transactions, pipelined, from a bare libpq client;
+#   stmts  pgbench, the daemon's statements for each event, one transaction
+#          per event (the daemon's SQL without batching).
+# Then: repeat callers against all-new callers, each event type alone (rows,
+# index entries, WAL, CPU per event), history (ingest on an empty database
+# and with 10M events stored, bytes per event, every administrator view),
+# clocks and alert lateness with ingest beside, connections.
+# Before each phase the schema is truncated and reseeded, so that table and
 # index sizes are comparable between the daemon and the baselines.
 # Raw figures go to var/bench/results/*.json (one JSON object per line); the
 # report is rendered from them at the end.
