@@ -242,7 +242,7 @@ echo "Administrator views at that size (every view of the \`hotline\` schema but
 echo
 echo "| view | what | ms | rows | query |"
 echo "|---|---|---:|---:|---|"
-q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(if .ms < 0 then "> 30,000" else (.ms | r1 | tostring) end) | \(.rows | num) | `\(.query)` |"'
+q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(if .ms < 0 then "> 30,000" elif .ms >= 1000 then (.ms | r0 | num) else (.ms | r1 | tostring) end) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
 
 cat <<'EOF'
 
