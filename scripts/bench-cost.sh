@@ -177,8 +177,9 @@ storage_json() {
 # but the masked v_* copies), each timed with EXPLAIN ANALYZE (rows are
 # produced, not sent): a view with a day column for one day and for one
 # month, one with a month column for one month, one whose name says history
-# for one case, any other as the whole list.  Best of three runs (warm);
-# one run when it takes more than 2 s, and 30 s at most (recorded as -1).
+# for one case, any other as the whole list.  Best of VIEW_RUNS (3: warm)
+# runs; one run when it takes more than 2 s, and VIEW_TIMEOUT (30) seconds
+# at most (recorded as -1).
 view_queries() {
 	local day month case_id
 	read -r day month case_id < <(psql_q -Atc "SELECT d, date_trunc('month', d)::date,
@@ -206,8 +207,8 @@ time_views() { # time_views EVENTS
 	local v what q i ms best rows
 	view_queries | while IFS=$'\t' read -r v what q; do
 		best=
-		for i in 1 2 3; do
-			ms=$(psql_q -Atc "SET statement_timeout = '30s'" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $q" 2>/dev/null |
+		for i in $(seq 1 "${VIEW_RUNS:-3}"); do
+			ms=$(psql_q -Atc "SET statement_timeout = '${VIEW_TIMEOUT:-30}s'" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $q" 2>/dev/null |
 				jq '.[0] | [."Planning Time" + ."Execution Time", .Plan."Actual Rows"]' -c) || ms='[-1,0]'
 			rows=$(jq '.[1]' <<<"$ms")
 			ms=$(jq '.[0]' <<<"$ms")

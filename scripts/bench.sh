@@ -11,7 +11,7 @@
 #
 # Environment: BENCH_QUICK=1 runs a ~3-minute smoke version (shorter phases,
 # 100k clocks instead of 1M, 200 connections instead of 1,000, a history of
-# 200k events instead of 10M) and writes docs/performance.md only when
+# 100k events instead of 10M, a seed of 10,000 cases instead of 50,000) and writes docs/performance.md only when
 # BENCH_OUT says so (default: var/bench/quick.md).  BENCH_HISTORY=N sizes the
 # history phase (100000000: the opt-in 100-million-event run, about an hour
 # and 50 GB).  BENCH_DPORT is the daemon's TCP port (parallel worktrees).
@@ -51,7 +51,10 @@ PGBASE=$BENCH/pg
 PGDATA_DIR=$PGBASE/data
 PGRUN=$PGBASE/run
 PGLOG=$PGBASE/postgresql.log
+# the figures of a full run; a BENCH_QUICK run keeps its own (var/bench/quick/),
+# so that a smoke run never overwrites what docs/performance.md was rendered from
 RES=$BENCH/results
+[ "${BENCH_QUICK:-0}" = 1 ] && RES=$BENCH/quick
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 HOTLINED_BIN=${HOTLINED_BIN:-$ROOT/build/hotlined}
 LOADGEN_BIN=${LOADGEN_BIN:-$ROOT/build/bench/loadgen}
@@ -385,13 +388,13 @@ machine_json() {
 		--arg libevent "$(pkg-config --modversion libevent)" --arg libpq "$(pkg-config --modversion libpq)" \
 		--arg cc "$(${CC:-cc} --version | head -1)" --arg disk "$(findmnt -n -o SOURCE,FSTYPE --target "$PGDATA_DIR" | tr -s ' ')" \
 		--arg fsync "$FSYNC_OPS" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg quick "$QUICK" \
-		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-		'{cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg seed "$SEED" \
+		'{seed: $seed, cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
 		  libpq: $libpq, cc: $cc, disk: $disk, fdatasync_per_s: $fsync, date: $date, quick: $quick, loadavg: $load}'
 }
 
 render() {
-	"$ROOT/tests/bench/render.sh" "$RESULTS" "$BENCH/machine.json" "$RES" "$WINDOW" "$DUR" >"$OUT"
+	"$ROOT/tests/bench/render.sh" "$RESULTS" "$RES/machine.json" "$RES" "$WINDOW" "$DUR" >"$OUT"
 	echo "bench.sh: wrote $OUT" >&2
 }
 
@@ -421,15 +424,16 @@ command -v jq >/dev/null || die "jq missing"
 
 if [ "$QUICK" = 1 ]; then
 	DUR=${BENCH_DURATION:-3}; WARM=1; BIG=100000; DUE=2000; NCONN=200; PROF_S=2
-	TYPES_ROUNDS=300; CAPTURE_S=3; HISTORY=${BENCH_HISTORY:-200000}; DUE_IN=6
+	TYPES_ROUNDS=300; CAPTURE_S=3; HISTORY=${BENCH_HISTORY:-100000}; DUE_IN=6; VIEW_RUNS=1; VIEW_TIMEOUT=5
+	SEED=${BENCH_SEED:-10000}
 	OUT=${BENCH_OUT:-$BENCH/quick.md}
 else
 	DUR=${BENCH_DURATION:-15}; WARM=2; BIG=1000000; DUE=10000; NCONN=1000; PROF_S=8
-	TYPES_ROUNDS=4000; CAPTURE_S=10; HISTORY=${BENCH_HISTORY:-10000000}; DUE_IN=15
+	TYPES_ROUNDS=4000; CAPTURE_S=10; HISTORY=${BENCH_HISTORY:-10000000}; DUE_IN=15; VIEW_RUNS=3; VIEW_TIMEOUT=30
 	OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
 fi
 WINDOW=${BENCH_WINDOW:-16}
-SEED=${BENCH_SEED:-50000}
+SEED=${SEED:-${BENCH_SEED:-50000}}
 # Other people rebuild build/hotlined while we run: measure one snapshot.
 cp "$HOTLINED_BIN" "$BENCH/hotlined.bin"
 HOTLINED_BIN=$BENCH/hotlined.bin
@@ -444,7 +448,7 @@ mkdir -p "$RES"
 FSYNC_OPS=$(cd "$BENCH" && "$BIN/pg_test_fsync" -s 1 -f "$BENCH/fsync.probe" 2>/dev/null |
 	awk '/fdatasync/ && /ops\/sec/ { print $2; exit }') || true
 rm -f "$BENCH/fsync.probe"
-machine_json >"$BENCH/machine.json"
+machine_json >"$RES/machine.json"
 
 H="50000 zipf"   # the headline: the real workload, callers Zipf-drawn from 50,000 numbers
 say "headline: the real workload (mix + work orders), callers from 50,000 numbers (zipf), 8 connections x 64"

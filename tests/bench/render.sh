@@ -65,7 +65,7 @@ All phases took $(q '(map(select(.phase == "total"))[0].seconds // 0) as $s | "\
 The realistic workload (**real**): callers drawn Zipf-like from 50,000 numbers
 (so they call again: the busiest number makes ~6 % of the calls), every event
 type including work orders, 8 connections × 64 requests in flight, on a
-database that already holds a history of 50,000 closed cases.
+database that already holds a history of $(m '.seed // "50000"') closed cases.
 
 EOF
 q -r "$DEFS"'
@@ -125,7 +125,7 @@ cat <<EOF
 | libevent / libpq | $(m .libevent) / $(m .libpq) |
 | compiler | $(m .cc), -O2 -g |
 | load average at start | $(m .loadavg) |
-| phases | ${DUR} s measured each after a warm-up; before each phase the tables are truncated, seeded with a history of 50,000 closed cases (case, call, event, clock each) and ANALYZEd |
+| phases | ${DUR} s measured each after a warm-up; before each phase the tables are truncated, seeded with a history of $(m '.seed // "50000"') closed cases (case, call, event, clock each) and ANALYZEd |
 
 Workloads (tests/bench/loadgen.c):
 - **real** (the headline): rounds of nine events on two callers: \`call.offered →
