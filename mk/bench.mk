@@ -15,8 +15,8 @@ BENCH_B := $(B)/bench
 $(BENCH_B):
 	mkdir -p $@
 
-$(BENCH_B)/loadgen: tests/bench/loadgen.c | $(BENCH_B)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+$(BENCH_B)/loadgen: tests/bench/loadgen.c tests/bench/loadgen_workload.c tests/bench/loadgen.h | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ tests/bench/loadgen.c tests/bench/loadgen_workload.c $(LDFLAGS) $(LDLIBS)
 
 $(BENCH_B)/limit: tests/bench/limit.c | $(BENCH_B)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
