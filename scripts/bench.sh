@@ -6,22 +6,37 @@
 #   scripts/bench.sh pg-stop    stop it
 #   scripts/bench.sh psql       psql into it
 #   scripts/bench.sh render     re-render docs/performance.md from var/bench/results (no measuring)
-#   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest mix 64
+#   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest real 8 50000 zipf
+#   scripts/bench.sh snap LABEL  one snapshot of the counters (loadgen --mode types runs it)
 #
-# Environment: BENCH_QUICK=1 runs a ~2-minute smoke version (shorter phases,
-# 100k clocks instead of 1M, 200 connections instead of 1,000) and writes
-# docs/performance.md only when BENCH_OUT says so (default: var/bench/quick.md).
+# Environment: BENCH_QUICK=1 runs a ~3-minute smoke version (shorter phases,
+# 100k clocks instead of 1M, 200 connections instead of 1,000, a history of
+# 100k events instead of 10M, a seed of 10,000 cases instead of 50,000) and writes docs/performance.md only when
+# BENCH_OUT says so (default: var/bench/quick.md).  BENCH_HISTORY=N sizes the
+# history phase (100000000: the opt-in 100-million-event run, about an hour
+# and 50 GB).  BENCH_DPORT is the daemon's TCP port (parallel worktrees).
 # HOTLINED_BIN, LOADGEN_BIN, LIMIT_BIN name the binaries (mk/bench.mk sets them).
 #
 # Design.  Everything runs on one machine: PostgreSQL (its own cluster, Unix
 # socket only, fsync and synchronous_commit ON, so every acknowledgement costs
 # a real durable commit), the daemon and the load generator.  The machine is
 # shared and noisy, so each daemon figure is reported next to baselines measured
-# in the same run against the same cluster, and as a ratio:
-#   naive  pgbench, one transaction per event, the daemon's statements for it;
-#   limit  tests/bench/limit: the daemon's set-based statements for thousands
-#          of events per transaction, pipelined, from a bare libpq client.
-# Each measurement starts from a freshly truncated schema so that table and
+# in the same run against the same cluster, and as a ratio.  The headline is
+# the realistic workload of issue 15 (loadgen's `real`: the mix with work
+# orders, callers drawn Zipf-like from 50,000 numbers, 8 connections x 64),
+# and its baselines (scripts/bench-cost.sh):
+#   naive  pgbench, 8 clients, one transaction per event holding ONE jsonb
+#          insert (a user's simplest design);
+#   limit  the daemon's own transactions of a headline run, captured from
+#          the server log and replayed by tests/bench/limit.c in large
+#          transactions, pipelined, from a bare libpq client;
+#   stmts  pgbench, the daemon's statements for each event, one transaction
+#          per event (the daemon's SQL without batching).
+# Then: repeat callers against all-new callers, each event type alone (rows,
+# index entries, WAL, CPU per event), history (ingest on an empty database
+# and with 10M events stored, bytes per event, every administrator view),
+# clocks and alert lateness with ingest beside, connections.
+# Before each phase the schema is truncated and reseeded, so that table and
 # index sizes are comparable between the daemon and the baselines.
 # Raw figures go to var/bench/results/*.json (one JSON object per line); the
 # report is rendered from them at the end.
@@ -36,7 +51,10 @@ PGBASE=$BENCH/pg
 PGDATA_DIR=$PGBASE/data
 PGRUN=$PGBASE/run
 PGLOG=$PGBASE/postgresql.log
+# the figures of a full run; a BENCH_QUICK run keeps its own (var/bench/quick/),
+# so that a smoke run never overwrites what docs/performance.md was rendered from
 RES=$BENCH/results
+[ "${BENCH_QUICK:-0}" = 1 ] && RES=$BENCH/quick
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 HOTLINED_BIN=${HOTLINED_BIN:-$ROOT/build/hotlined}
 LOADGEN_BIN=${LOADGEN_BIN:-$ROOT/build/bench/loadgen}
@@ -83,12 +101,15 @@ pg_start() {
 		autovacuum = on
 		logging_collector = off
 		log_min_messages = warning
+		log_line_prefix = '@@%p|%v|'
 	EOF
 	grep -q "^include_if_exists = 'bench.conf'" "$PGDATA_DIR/postgresql.conf" ||
 		echo "include_if_exists = 'bench.conf'" | as_pg tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
 	if ! pg_running; then
 		as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start >/dev/null ||
 			{ tail -n 30 "$PGLOG" >&2; die "pg_ctl start failed"; }
+	else
+		as_pg "$BIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
 	fi
 	"$BIN/psql" -X -q -h "$PGRUN" -p "$PORT" -U "$SUPER" -d postgres -Atc \
 		"SELECT 1 FROM pg_database WHERE datname = 'hotline'" | grep -q 1 ||
@@ -143,7 +164,7 @@ DLOG=$BENCH/hotlined.log
 CONF=$BENCH/hotlined.conf
 DPORT=${BENCH_DPORT:-7390}
 
-write_conf() {
+write_conf() { # write_conf [MORE_CONNINFO]
 	cat >"$CONF" <<-EOF
 		# written by scripts/bench.sh
 		listen = {
@@ -153,7 +174,7 @@ write_conf() {
 		  max_inflight = 1024;
 		  idle_timeout = "0";
 		};
-		database = { conninfo = "$CONNINFO"; batch_max = ${BENCH_BATCH_MAX:-1000}; };
+		database = { conninfo = "$CONNINFO${1:+ $1}"; batch_max = ${BENCH_BATCH_MAX:-1000}; };
 		log = { level = "notice"; };
 	EOF
 }
@@ -200,25 +221,37 @@ nonce() { printf '%06d' $(( ($(date +%s%N) / 1000) % 1000000 )); }
 
 # ------------------------------------------------------------- the phases
 
-ingest() { # ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls)
-	db_reset
+# ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls).
+# INGEST_PHASE names the record (default ingest), INGEST_RESET=0 keeps the
+# database as it is, INGEST_WINDOW overrides the window, INGEST_HISTORY is
+# written into the record (the events stored before).  The daemon's CPU per
+# event comes from /proc (utime + stime over the whole run, warm-up included,
+# divided by every event acknowledged).
+ingest() {
+	[ "${INGEST_RESET:-1}" = 0 ] || db_reset
 	daemon_start
-	local out st
-	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "$WINDOW" \
+	local out st cpu0 cpu1 tck
+	tck=$(getconf CLK_TCK)
+	cpu0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$2" --window "${INGEST_WINDOW:-$WINDOW}" \
 		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)" ${3:+--callers "$3"} ${4:+--$4})
-	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
-	record "ingest" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
+	cpu1=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max, events}')
+	record "${INGEST_PHASE:-ingest}" "$(jq -c -n --argjson a "$out" --argjson b "$st" --argjson h "${INGEST_HISTORY:-0}" \
+		--argjson cpu $(((cpu1 - cpu0) * 1000000 / tck)) \
+		'$a + $b + {history: $h, daemon_cpu_us: $cpu}')"
 	daemon_stop
 }
 
-# The profile: system-wide samples while 64 connections send call.offered,
-# split by process and by function (what bounds the figure).
-profile() {
+# The profile: samples of our processes under the headline load (8
+# connections x 64 in flight), split by process and by function (what bounds
+# the figure).
+profile() { # profile WORKLOAD [CALLERS [zipf]]
 	command -v perf >/dev/null || { echo "bench.sh: no perf, no profile" >&2; return 0; }
 	db_reset
 	daemon_start
-	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns 64 --window "$WINDOW" \
-		--duration "$DUR" --warmup 1 --nonce "$(nonce)" >/dev/null &
+	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns 8 --window 64 \
+		--duration "$DUR" --warmup 1 --nonce "$(nonce)" ${2:+--callers "$2"} ${3:+--$3} >/dev/null &
 	local lg=$!
 	sleep 2
 	# only our processes: the daemon, this cluster's postgres processes, the load generator
@@ -230,7 +263,7 @@ profile() {
 	local dpid=$DPID
 	daemon_stop
 	{
-		echo "# share of the CPU samples by process ($1, 64 connections, ${PROF_S}s; the daemon, its PostgreSQL, loadgen)"
+		echo "# share of the CPU samples by process ($1${2:+, callers from $2${3:+ ($3)}}, 8 connections x 64, ${PROF_S}s; the daemon, its PostgreSQL, loadgen)"
 		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm 2>/dev/null | awk '/^ +[0-9]/ && n++ < 8'
 		echo "# hottest functions"
 		perf report -i "$BENCH/perf.data" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null | awk '/^ +[0-9]/ && n++ < 25'
@@ -240,7 +273,10 @@ profile() {
 	} >"$RES/profile-$1.txt"
 }
 
-naive() { # naive WORKLOAD CONNS
+# The daemon's own statements for each event, one transaction per event
+# (pgbench): not the issue's naive design (naive_jsonb, bench-cost.sh), but
+# what the daemon's SQL would cost without batching.
+stmts() { # stmts WORKLOAD CONNS
 	db_reset
 	local pgb=$BENCH/naive_$1.pgb per=1 out tps lat j=1
 	[ "$1" = mix ] && per=6
@@ -251,22 +287,16 @@ naive() { # naive WORKLOAD CONNS
 		{ echo "$out" >&2; die "pgbench failed"; }
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
-	record "naive" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \
+	record "stmts" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \
 		'{workload: $w, conns: $c, acks_per_s: ($tps * $per), mean_tx_ms: ($lat / $per)}')"
 }
 
-limit() { # limit WORKLOAD
-	db_reset
-	record "limit" "$("$LIMIT_BIN" --conninfo "$CONNINFO" --workload "$1" --batch "${BENCH_BATCH_MAX:-1000}" \
-		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")"
-}
-
-openloop() { # openloop WORKLOAD RATE CONNS
+openloop() { # openloop WORKLOAD RATE CONNS [CALLERS [zipf]]
 	db_reset
 	daemon_start
 	local out st
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload "$1" --conns "$3" --rate "$2" \
-		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)")
+		--duration "$DUR" --warmup "$WARM" --nonce "$(nonce)" ${4:+--callers "$4"} ${5:+--$5})
 	st=$(dstats | jq -c '.stats | {batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
 	record "openloop" "$(jq -c -n --argjson a "$out" --argjson b "$st" '$a + $b')"
 	daemon_stop
@@ -307,7 +337,7 @@ clocks_mem() { # clocks_mem N
 
 # Alert lateness: BIG pending clocks of which DUE fall due within one second,
 # DUE_IN seconds from now (after the daemon has started and loaded them).
-lateness() { # lateness BIG DUE DUE_IN
+lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline workload runs beside
 	db_reset
 	bulk_clocks $(($1 - $2)) "+3$(nonce)"
 	psql_q <<-SQL >/dev/null
@@ -320,13 +350,21 @@ lateness() { # lateness BIG DUE DUE_IN
 		         1800000 FROM nc;
 		COMMIT;
 	SQL
-	local ms out st
+	local ms out st lg= ing='null'
 	daemon_start
 	ms=$START_MS
+	if [ "${4:-}" = ingest ]; then
+		# the headline workload at full speed beside the timers, from now until
+		# well after the clocks have fallen due
+		"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload real --conns 8 --window 64 --duration $(($3 + 5)) \
+			--warmup 0 --nonce "$(nonce)" --callers 50000 --zipf >"$BENCH/lateness-ingest.json" &
+		lg=$!
+	fi
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode lateness --expect "$2" --timeout $(($3 + 60)))
+	[ -n "$lg" ] && { wait "$lg" || true; ing=$(jq -c '{acks_per_s, errors, p99_ms}' "$BENCH/lateness-ingest.json"); }
 	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
 	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
-		--argjson st "$st" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss} + $st')"
+		--argjson st "$st" --argjson ing "$ing" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss, ingest: $ing} + $st')"
 	daemon_stop
 }
 
@@ -338,6 +376,9 @@ conns() { # conns N
 	daemon_stop
 }
 
+# The phases of issue 15 (per event type, the naive and limit baselines, history).
+. "$ROOT/scripts/bench-cost.sh"
+
 # ----------------------------------------------------------------- report
 
 machine_json() {
@@ -347,13 +388,13 @@ machine_json() {
 		--arg libevent "$(pkg-config --modversion libevent)" --arg libpq "$(pkg-config --modversion libpq)" \
 		--arg cc "$(${CC:-cc} --version | head -1)" --arg disk "$(findmnt -n -o SOURCE,FSTYPE --target "$PGDATA_DIR" | tr -s ' ')" \
 		--arg fsync "$FSYNC_OPS" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg quick "$QUICK" \
-		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-		'{cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg seed "$SEED" \
+		'{seed: $seed, cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
 		  libpq: $libpq, cc: $cc, disk: $disk, fdatasync_per_s: $fsync, date: $date, quick: $quick, loadavg: $load}'
 }
 
 render() {
-	"$ROOT/tests/bench/render.sh" "$RESULTS" "$BENCH/machine.json" "$RES" "$WINDOW" "$DUR" >"$OUT"
+	"$ROOT/tests/bench/render.sh" "$RESULTS" "$RES/machine.json" "$RES" "$WINDOW" "$DUR" >"$OUT"
 	echo "bench.sh: wrote $OUT" >&2
 }
 
@@ -366,8 +407,10 @@ psql) shift; exec "$BIN/psql" -h "$PGRUN" -p "$PORT" -U "$SUPER" -d hotline "$@"
 render)
 	WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-15}; OUT=${BENCH_OUT:-$ROOT/docs/performance.md}; SEED=${BENCH_SEED:-50000}
 	render; exit 0 ;;
+snap) shift; snap "$@"; exit 0 ;;
 phase) # one phase by hand, for development: scripts/bench.sh phase ingest offered 64
 	shift; WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-5}; WARM=1; SEED=${BENCH_SEED:-50000}; PROF_S=3
+	TYPES_ROUNDS=${BENCH_TYPES_ROUNDS:-500}; CAPTURE_S=${BENCH_CAPTURE_S:-3}
 	RESULTS=$RES/phase.jsonl; mkdir -p "$RES"; pg_start; write_conf
 	[ "${BENCH_FRESH:-0}" = 1 ] && db_fresh
 	"$@"; exit 0 ;;
@@ -381,13 +424,16 @@ command -v jq >/dev/null || die "jq missing"
 
 if [ "$QUICK" = 1 ]; then
 	DUR=${BENCH_DURATION:-3}; WARM=1; BIG=100000; DUE=2000; NCONN=200; PROF_S=2
+	TYPES_ROUNDS=300; CAPTURE_S=3; HISTORY=${BENCH_HISTORY:-100000}; DUE_IN=6; VIEW_RUNS=1; VIEW_TIMEOUT=5
+	SEED=${BENCH_SEED:-10000}
 	OUT=${BENCH_OUT:-$BENCH/quick.md}
 else
 	DUR=${BENCH_DURATION:-15}; WARM=2; BIG=1000000; DUE=10000; NCONN=1000; PROF_S=8
+	TYPES_ROUNDS=4000; CAPTURE_S=10; HISTORY=${BENCH_HISTORY:-10000000}; DUE_IN=15; VIEW_RUNS=3; VIEW_TIMEOUT=30
 	OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
 fi
 WINDOW=${BENCH_WINDOW:-16}
-SEED=${BENCH_SEED:-50000}
+SEED=${SEED:-${BENCH_SEED:-50000}}
 # Other people rebuild build/hotlined while we run: measure one snapshot.
 cp "$HOTLINED_BIN" "$BENCH/hotlined.bin"
 HOTLINED_BIN=$BENCH/hotlined.bin
@@ -402,33 +448,54 @@ mkdir -p "$RES"
 FSYNC_OPS=$(cd "$BENCH" && "$BIN/pg_test_fsync" -s 1 -f "$BENCH/fsync.probe" 2>/dev/null |
 	awk '/fdatasync/ && /ops\/sec/ { print $2; exit }') || true
 rm -f "$BENCH/fsync.probe"
-machine_json >"$BENCH/machine.json"
+machine_json >"$RES/machine.json"
 
-for w in offered mix; do
-	for c in 1 8 64; do
-		say "ingest $w, $c connection(s): daemon, then naive"
-		ingest "$w" "$c"
-		naive "$w" "$c"
-	done
-	say "limit $w"
-	limit "$w"
-	say "open loop $w at 2000 events/s"
-	openloop "$w" 2000 8
-done
-
-say "profile (perf) under the offered load"
-PROF_S=$PROF_S profile offered
+H="50000 zipf"   # the headline: the real workload, callers Zipf-drawn from 50,000 numbers
+say "headline: the real workload (mix + work orders), callers from 50,000 numbers (zipf), 8 connections x 64"
+INGEST_WINDOW=64 ingest real 8 $H
+say "repeat callers: the same workload with every caller new"
+INGEST_WINDOW=64 ingest real 8
+say "call.offered alone: new callers, then zipf callers"
+INGEST_WINDOW=64 ingest offered 8
+INGEST_WINDOW=64 ingest offered 8 $H
+say "naive: pgbench, 8 clients, one jsonb insert per transaction"
+naive_jsonb 8
+say "the daemon's own statements, one transaction per event (pgbench, 8 clients)"
+stmts mix 8
+say "limit: the daemon's captured transactions replayed"
+limit_capture $H
+if [ "$QUICK" != 1 ]; then
+	say "the headline workload on 1 and 64 connections (window $WINDOW)"
+	ingest real 1 $H
+	ingest real 64 $H
+fi
+say "open loop: the headline workload at 2000 events/s"
+openloop real 2000 8 $H
+say "each event type alone: new callers, then zipf callers ($TYPES_ROUNDS rounds)"
+types
+[ "$QUICK" = 1 ] || types $H
+say "profile (perf) under the headline load"
+PROF_S=$PROF_S profile real $H
 
 say "clocks: memory and start time"
 clocks_mem 0
 clocks_mem $((BIG / 10))
 clocks_mem "$BIG"
-say "clocks: alert lateness, $BIG pending, $DUE due within one second"
-lateness "$BIG" "$DUE" 15
+say "clocks: alert lateness, $BIG pending, $DUE due within one second, the headline ingest beside"
+lateness "$BIG" "$DUE" "$DUE_IN" ingest
 
 say "connections: $NCONN"
 conns "$NCONN"
 
+if [ "$HISTORY" -ge 50000000 ]; then
+	echo "bench.sh: history $HISTORY events: about $((HISTORY / 10000000 * 6)) min to generate and" \
+		"$((HISTORY / 10000000 * 5)) GB of disk ($(df -h --output=avail "$PGDATA_DIR" | tail -1) free)" >&2
+fi
+say "history: ingest empty, then with $HISTORY events stored; storage; administrator views"
+history "$HISTORY"
+
 db_reset
-echo "bench.sh: all phases in $(( $(date +%s) - T_BEGIN )) s" >&2
+T_ALL=$(( $(date +%s) - T_BEGIN ))
+echo "bench.sh: all phases in $T_ALL s" >&2
+jq -c -n --argjson s "$T_ALL" '{seconds: $s}' | { read -r l; record "total" "$l"; }
 render

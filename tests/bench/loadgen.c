@@ -16,6 +16,14 @@
  *   lateness  subscribes and records, for every *_overdue push, how late it
  *             arrived after its due_at (wall clock), until --expect pushes.
  *   stats     sends {"type":"stats"} and prints the reply line.
+ *   types     the cost of each event type alone: --rounds N rounds of the
+ *             "real" workload, sent one event type at a time (a stage: every
+ *             round's call.offered, then every round's call.answered, ...),
+ *             each stage drained before the next starts, and before each
+ *             stage and after the last the shell command --between runs
+ *             with the stage's type (or "end") as its argument; bench.sh
+ *             snapshots PostgreSQL's counters and the daemon's CPU there, so
+ *             the difference between two snapshots is one type's cost.
  *
  * Workloads (--workload):
  *   offered   call.offered only, a new caller each time (a new case each time);
@@ -27,8 +35,13 @@
  *             back, as a real integration would.
  *   orders    rounds of four events on a new caller (CONTRACT.md 6):
  *             call.offered -> order.dispatch (once the case id is back) ->
- *             order.sign -> order.reply(resolved): the work-order events'
+ *             order.sign -> order.reply(explained): the work-order events'
  *             cost next to the v1 mix.
+ *   real      the headline workload: the mix and the orders together, nine
+ *             events a round: the mix's six, and on the first case
+ *             order.dispatch -> order.sign -> order.reply(explained: the case
+ *             stays open, so a repeat caller's next dispatch on it is valid).  With
+ *             --callers N --zipf the callers call again as real ones do.
  *
  * --callers N draws the caller of every call.offered / call.abandoned
  * uniformly from N numbers shared by all connections (0, the default: a new
@@ -40,6 +53,10 @@
  *
  * Every id contains --nonce: ids are idempotency keys forever, so a rerun
  * against the same database must not collide with an earlier run.
+ *
+ * The events themselves (workloads, callers, request lines, the types mode's
+ * stages) are in loadgen_workload.c; the structures both files share in
+ * loadgen.h.
  *
  * Design: one thread, one libevent base, bufferevents.  Per connection a ring
  * of requests in flight (replies come back in request order, so the head of
@@ -70,68 +87,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <json-c/json.h>
-
-enum kind { K_OFFERED, K_ANSWERED, K_ENDED, K_ABANDONED, K_CALLBACK, K_UPDATE, K_PING, K_STATS, K_SUB,
-	K_DISPATCH, K_SIGN, K_REPLY };
-
-struct opts {
-	const char *tcp, *unix_path, *mode, *workload, *nonce;
-	int conns, window, pid;
-	double duration, warmup, rate, timeout, hold;
-	long expect;
-	long callers;            /* 0: every caller new; N: drawn from N numbers */
-	bool zipf;               /* callers drawn Zipf-like rather than uniformly */
-};
-
-struct inflight {
-	uint64_t t_us;   /* send time (closed loop) or scheduled time (open loop) */
-	uint64_t round;
-	uint8_t kind;
-};
-
-struct ready {
-	uint64_t round;
-	int64_t case_id;
-	uint8_t kind;
-};
-
-struct lconn {
-	struct gen *g;
-	struct bufferevent *bev;
-	int idx;
-	bool up, dead;
-	struct inflight *fl;
-	size_t fl_head, fl_n, fl_cap;
-	struct ready *rq;
-	size_t rq_head, rq_n, rq_cap;
-	uint64_t *bl;            /* open loop: scheduled times not yet sent */
-	size_t bl_head, bl_n, bl_cap;
-	uint64_t rounds;
-};
-
-struct gen {
-	struct opts o;
-	struct event_base *base;
-	struct lconn *c;
-	struct event *tick;
-	uint64_t t0, t_start, t_end, drain_end;
-	uint64_t scheduled;      /* open loop: events put on the timetable so far */
-	bool stop_sending;
-	int n_up, n_failed;
-	/* figures */
-	uint64_t *lat;
-	size_t n_lat, cap_lat;
-	uint64_t acks, errors, sent, dup;
-	char first_error[200];
-	long pongs;
-	int64_t rss_before_kb;
-	bool subscribed;
-	char *stats_line;
-};
+#include "loadgen.h"
 
 /* ------------------------------------------------------------- helpers */
 
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -145,7 +105,7 @@ static int64_t wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void *xrealloc(void *p, size_t n)
+void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n);
 	if (!q) {
@@ -212,115 +172,6 @@ static int64_t parse_iso_us(const char *s)
 	return (int64_t)timegm(&tm) * 1000000 + (int64_t)ms * 1000;
 }
 
-/* ---------------------------------------------------------- the workload */
-
-static void rq_push(struct lconn *c, uint8_t kind, uint64_t round, int64_t case_id)
-{
-	if (c->rq_n == c->rq_cap) {
-		size_t ncap = c->rq_cap ? c->rq_cap * 2 : 16;
-		struct ready *n = xrealloc(NULL, ncap * sizeof *n);
-		for (size_t i = 0; i < c->rq_n; i++)
-			n[i] = c->rq[(c->rq_head + i) % c->rq_cap];
-		free(c->rq);
-		c->rq = n;
-		c->rq_cap = ncap;
-		c->rq_head = 0;
-	}
-	c->rq[(c->rq_head + c->rq_n++) % c->rq_cap] = (struct ready){ .kind = kind, .round = round, .case_id = case_id };
-}
-
-static struct ready rq_pop(struct lconn *c)
-{
-	struct ready r = c->rq[c->rq_head];
-	c->rq_head = (c->rq_head + 1) % c->rq_cap;
-	c->rq_n--;
-	return r;
-}
-
-/* The next event of this connection: a dependent one if ready, else a new round. */
-static struct ready next_event(struct lconn *c)
-{
-	if (c->rq_n == 0) {
-		uint64_t r = c->rounds++;
-		rq_push(c, K_OFFERED, r, 0);
-		if (strcmp(c->g->o.workload, "mix") == 0) {
-			rq_push(c, K_ANSWERED, r, 0);
-			rq_push(c, K_ENDED, r, 0);
-			rq_push(c, K_ABANDONED, r, 0);
-		}
-	}
-	return rq_pop(c);
-}
-
-/* A caller number unique to (nonce, connection, round, which): "+9" + 18 digits. */
-static void caller_of(const struct lconn *c, uint64_t round, int which, char *buf, size_t n)
-{
-	if (c->g->o.callers > 0) {
-		/* splitmix64 of (connection, round, which): uniform over N numbers,
-		 * the same sequence for the same nonce */
-		uint64_t z = ((uint64_t)c->idx << 40) ^ (round * 2 + (uint64_t)which) ^ 0x9e3779b97f4a7c15u;
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-		z ^= z >> 31;
-		uint64_t k = z % (uint64_t)c->g->o.callers;
-		if (c->g->o.zipf) { /* P(k) ~ 1/(k+1): k + 1 = N^u, u uniform in [0, 1) */
-			double u = (double)(z >> 11) / 9007199254740992.0;
-			k = (uint64_t)floor(exp(u * log((double)c->g->o.callers))) - 1;
-		}
-		snprintf(buf, n, "+8%.6s%012" PRIu64, c->g->o.nonce, k);
-		return;
-	}
-	snprintf(buf, n, "+9%.6s%04d%08" PRIu64, c->g->o.nonce, c->idx % 10000, (round * 2 + (uint64_t)which) % 100000000u);
-}
-
-static int format_event(const struct lconn *c, const struct ready *e, char *buf, size_t n)
-{
-	const char *nonce = c->g->o.nonce;
-	char caller[40];
-	uint64_t r = e->round;
-	int i = c->idx;
-	switch (e->kind) {
-	case K_OFFERED:
-		caller_of(c, r, 0, caller, sizeof caller);
-		return snprintf(buf, n, "{\"type\":\"call.offered\",\"id\":\"b%s-%d-%" PRIu64 "o\",\"call_id\":\"k%s-%d-%" PRIu64
-		                "a\",\"caller\":\"%s\",\"queue\":\"bench\"}\n", nonce, i, r, nonce, i, r, caller);
-	case K_ANSWERED:
-		return snprintf(buf, n, "{\"type\":\"call.answered\",\"id\":\"b%s-%d-%" PRIu64 "n\",\"call_id\":\"k%s-%d-%" PRIu64
-		                "a\",\"agent\":\"agent-%d\"}\n", nonce, i, r, nonce, i, r, i % 50);
-	case K_ENDED:
-		return snprintf(buf, n, "{\"type\":\"call.ended\",\"id\":\"b%s-%d-%" PRIu64 "e\",\"call_id\":\"k%s-%d-%" PRIu64
-		                "a\",\"outcome\":\"followup\",\"category\":\"benefits\",\"summary\":\"asked about a payment\"}\n",
-		                nonce, i, r, nonce, i, r);
-	case K_ABANDONED:
-		caller_of(c, r, 1, caller, sizeof caller);
-		return snprintf(buf, n, "{\"type\":\"call.abandoned\",\"id\":\"b%s-%d-%" PRIu64 "x\",\"call_id\":\"k%s-%d-%" PRIu64
-		                "b\",\"caller\":\"%s\"}\n", nonce, i, r, nonce, i, r, caller);
-	case K_CALLBACK:
-		return snprintf(buf, n, "{\"type\":\"callback.attempt\",\"id\":\"b%s-%d-%" PRIu64 "c\",\"case_id\":%" PRId64
-		                ",\"result\":\"reached\",\"agent\":\"agent-%d\"}\n", nonce, i, r, e->case_id, i % 50);
-	case K_UPDATE:
-		return snprintf(buf, n, "{\"type\":\"case.update\",\"id\":\"b%s-%d-%" PRIu64 "u\",\"case_id\":%" PRId64
-		                ",\"note\":\"documents requested\",\"caller_informed\":true}\n", nonce, i, r, e->case_id);
-	case K_DISPATCH:
-		return snprintf(buf, n, "{\"type\":\"order.dispatch\",\"id\":\"b%s-%d-%" PRIu64 "d\",\"case_id\":%" PRId64
-		                ",\"order_id\":\"w%s-%d-%" PRIu64 "\",\"department\":\"dept-%d\",\"category\":\"water\","
-		                "\"area\":\"area-%d\"}\n", nonce, i, r, e->case_id, nonce, i, r, i % 20, (int)(r % 1000));
-	case K_SIGN:
-		return snprintf(buf, n, "{\"type\":\"order.sign\",\"id\":\"b%s-%d-%" PRIu64 "s\",\"order_id\":\"w%s-%d-%" PRIu64
-		                "\",\"by\":\"clerk\"}\n", nonce, i, r, nonce, i, r);
-	case K_REPLY:
-		return snprintf(buf, n, "{\"type\":\"order.reply\",\"id\":\"b%s-%d-%" PRIu64 "r\",\"order_id\":\"w%s-%d-%" PRIu64
-		                "\",\"result\":\"resolved\",\"note\":\"done\"}\n", nonce, i, r, nonce, i, r);
-	case K_PING:
-		return snprintf(buf, n, "{\"type\":\"ping\",\"id\":\"p%d\"}\n", i);
-	case K_STATS:
-		return snprintf(buf, n, "{\"type\":\"stats\",\"id\":\"s\"}\n");
-	case K_SUB:
-		return snprintf(buf, n, "{\"type\":\"subscribe\",\"id\":\"sub\"}\n");
-	}
-	return 0;
-}
-
 /* --------------------------------------------------------- connections */
 
 static void fl_push(struct lconn *c, uint8_t kind, uint64_t round, uint64_t t)
@@ -370,15 +221,16 @@ static void bl_push(struct lconn *c, uint64_t t)
 
 /* Fill the window: closed loop sends whenever there is room, open loop only
  * what the timetable has scheduled for this connection. */
-static void pump(struct lconn *c)
+void pump(struct lconn *c)
 {
 	struct gen *g = c->g;
 	char buf[512];
 	bool open_loop = g->o.rate > 0;
-	/* only the ingest mode sends events; the others send their one request */
-	if (!c->up || c->dead || g->stop_sending || strcmp(g->o.mode, "ingest") != 0)
+	/* only the ingest and types modes send events; the others send their one request */
+	bool types = strcmp(g->o.mode, "types") == 0;
+	if (!c->up || c->dead || g->stop_sending || (!types && strcmp(g->o.mode, "ingest") != 0))
 		return;
-	while (c->fl_n < (size_t)g->o.window) {
+	while (c->fl_n < (size_t)g->o.window && (!types || c->rq_n > 0)) {
 		uint64_t t;
 		if (open_loop) {
 			if (c->bl_n == 0)
@@ -449,6 +301,7 @@ static void on_reply(struct lconn *c, const char *line)
 	bool ok = json_object_object_get_ex(o, "ok", &v) && json_object_get_boolean(v);
 	if (!ok) {
 		note_error(g, line);
+		g->stage_errors++;
 	} else if (f.kind == K_PING) {
 		g->pongs++;
 		if (g->pongs == g->o.conns) {
@@ -467,15 +320,21 @@ static void on_reply(struct lconn *c, const char *line)
 	} else if (f.kind == K_SUB) {
 		g->subscribed = true;
 		fprintf(stderr, "loadgen: subscribed\n");
+	} else if (strcmp(g->o.mode, "types") == 0) {
+		g->stage_acks++;
+		if ((f.kind == K_OFFERED || f.kind == K_ABANDONED) && json_object_object_get_ex(o, "case_id", &v))
+			(f.kind == K_OFFERED ? c->case_x : c->case_y)[f.round] = json_object_get_int64(v);
 	} else {
+		const char *w = g->o.workload;
+		bool mix = strcmp(w, "mix") == 0 || strcmp(w, "real") == 0;
+		bool orders = strcmp(w, "orders") == 0 || strcmp(w, "real") == 0;
 		if (json_object_object_get_ex(o, "duplicate", &v) && json_object_get_boolean(v))
 			g->dup++;
-		if (strcmp(g->o.workload, "mix") == 0 && (f.kind == K_OFFERED || f.kind == K_ABANDONED) &&
-		    json_object_object_get_ex(o, "case_id", &v))
+		if (mix && (f.kind == K_OFFERED || f.kind == K_ABANDONED) && json_object_object_get_ex(o, "case_id", &v))
 			rq_push(c, f.kind == K_OFFERED ? K_UPDATE : K_CALLBACK, f.round, json_object_get_int64(v));
-		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_OFFERED && json_object_object_get_ex(o, "case_id", &v))
+		if (orders && f.kind == K_OFFERED && json_object_object_get_ex(o, "case_id", &v))
 			rq_push(c, K_DISPATCH, f.round, json_object_get_int64(v));
-		if (strcmp(g->o.workload, "orders") == 0 && f.kind == K_DISPATCH) {
+		if (orders && f.kind == K_DISPATCH) {
 			rq_push(c, K_SIGN, f.round, 0);
 			rq_push(c, K_REPLY, f.round, 0);
 		}
@@ -485,6 +344,13 @@ static void on_reply(struct lconn *c, const char *line)
 		}
 	}
 	json_object_put(o);
+	if (strcmp(g->o.mode, "types") == 0) {
+		if (types_stage_done(g))
+			types_next_stage(g);
+		else
+			pump(c);
+		return;
+	}
 	if (t >= g->t_end && !g->stop_sending && strcmp(g->o.mode, "ingest") == 0)
 		g->stop_sending = true;
 	if (g->stop_sending && all_drained(g))
@@ -514,7 +380,10 @@ static void start_conn_work(struct lconn *c)
 		send_simple(c, K_STATS);
 	else if (strcmp(g->o.mode, "lateness") == 0)
 		send_simple(c, K_SUB);
-	else
+	else if (strcmp(g->o.mode, "types") == 0) {
+		if (g->n_up == g->o.conns && g->stage < 0)
+			types_next_stage(g);
+	} else
 		pump(c);
 }
 
@@ -601,6 +470,7 @@ static void usage(void)
 	        "usage: loadgen (--tcp HOST:PORT | --unix PATH) [--mode ingest|conns|lateness|stats]\n"
 	        "  ingest:   [--workload offered|mix|orders] [--conns N] [--window W] [--duration S] [--warmup S]\n"
 	        "            [--rate EVENTS_PER_S (open loop)] [--nonce DIGITS] [--callers N [--zipf]]\n"
+	        "  types:    --rounds N [--between CMD] [--conns N] [--window W] [--nonce DIGITS] [--callers N [--zipf]]\n"
 	        "  conns:    --conns N --pid DAEMON_PID [--hold S]\n"
 	        "  lateness: --expect N [--timeout S]\n");
 	exit(2);
@@ -614,7 +484,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{ "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'a' }, { "rate", 1, NULL, 'r' },
 		{ "nonce", 1, NULL, 'n' }, { "pid", 1, NULL, 'p' }, { "hold", 1, NULL, 'h' },
 		{ "expect", 1, NULL, 'e' }, { "timeout", 1, NULL, 'T' },
-		{ "callers", 1, NULL, 'C' }, { "zipf", 0, NULL, 'Z' }, { NULL, 0, NULL, 0 },
+		{ "callers", 1, NULL, 'C' }, { "zipf", 0, NULL, 'Z' }, { "rounds", 1, NULL, 'R' },
+		{ "between", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
 	};
 	static char nonce[16];
 	int ch;
@@ -638,12 +509,17 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'T': o->timeout = atof(optarg); break;
 		case 'C': o->callers = atol(optarg); break;
 		case 'Z': o->zipf = true; break;
+		case 'R': o->rounds = atol(optarg); break;
+		case 'B': o->between = optarg; break;
 		default: usage();
 		}
 	}
 	if ((!o->tcp) == (!o->unix_path) || o->conns < 1 || o->window < 1 || o->duration <= 0)
 		usage();
-	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0 && strcmp(o->workload, "orders") != 0)
+	if (strcmp(o->workload, "offered") != 0 && strcmp(o->workload, "mix") != 0 && strcmp(o->workload, "orders") != 0 &&
+	    strcmp(o->workload, "real") != 0)
+		usage();
+	if (strcmp(o->mode, "types") == 0 && o->rounds < 1)
 		usage();
 	if (!o->nonce) {
 		snprintf(nonce, sizeof nonce, "%06ld", (long)(time(NULL) % 1000000));
@@ -723,6 +599,16 @@ int main(int argc, char **argv)
 		return 1;
 	if (g.o.pid)
 		g.rss_before_kb = rss_kb(g.o.pid);
+	g.stage = -1;
+	if (strcmp(g.o.mode, "types") == 0) {
+		g.per_conn = (g.o.rounds + g.o.conns - 1) / g.o.conns;
+		for (int i = 0; i < g.o.conns; i++) {
+			g.c[i].case_x = calloc((size_t)g.per_conn, sizeof(int64_t));
+			g.c[i].case_y = calloc((size_t)g.per_conn, sizeof(int64_t));
+			if (!g.c[i].case_x || !g.c[i].case_y)
+				return 1;
+		}
+	}
 
 	g.t0 = now_us();
 	if (strcmp(g.o.mode, "ingest") == 0) {
@@ -756,6 +642,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(g.o.mode, "lateness") == 0) {
 		print_lateness(&g);
 		rc = g.n_lat > 0 ? 0 : 1;
+	} else if (strcmp(g.o.mode, "types") == 0) {
+		printf("{\"mode\":\"types\",\"rounds\":%ld,\"conns\":%d,\"callers\":%ld,\"zipf\":%s,\"stages\":[%s]}\n",
+		       g.per_conn * g.o.conns, g.o.conns, g.o.callers, g.o.zipf ? "true" : "false",
+		       g.types_json ? g.types_json : "");
+		rc = types_finished(&g) ? 0 : 1;
 	} else if (strcmp(g.o.mode, "stats") == 0) {
 		if (g.stats_line)
 			printf("%s\n", g.stats_line);
@@ -771,7 +662,10 @@ int main(int argc, char **argv)
 		free(g.c[i].fl);
 		free(g.c[i].rq);
 		free(g.c[i].bl);
+		free(g.c[i].case_x);
+		free(g.c[i].case_y);
 	}
+	free(g.types_json);
 	if (g.tick)
 		event_free(g.tick);
 	free(g.c);
