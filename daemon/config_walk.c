@@ -69,7 +69,7 @@ static void *field(void *base, size_t base_off, const struct hl_cfg_key *k)
 }
 
 /* A whole number into a numeric field, by the row's type. */
-static void store(const struct hl_cfg_key *k, void *f, int64_t v)
+static void store_value(const struct hl_cfg_key *k, void *f, int64_t v)
 {
 	switch (k->type) {
 	case HL_CT_SIZE: *(size_t *)f = (size_t)v; break;
@@ -95,7 +95,7 @@ int hl_cfgi_defaults(const struct ld *ld, const config_setting_t *root, struct h
 		} else if (k->type == HL_CT_DIGITS || k->type == HL_CT_CALENDAR)
 			memset(f, 0, k->size);
 		else
-			store(k, f, k->type == HL_CT_SECONDS ? k->def / 1000 : k->def);
+			store_value(k, f, k->type == HL_CT_SECONDS ? k->def / 1000 : k->def);
 	}
 	return 0;
 }
@@ -163,7 +163,7 @@ static int read_value(const struct ld *ld, const config_setting_t *s, const stru
 	default: return read_string(ld, s, k, f);
 	}
 	if (rc == 0)
-		store(k, f, v);
+		store_value(k, f, v);
 	return rc;
 }
 

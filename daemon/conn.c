@@ -43,7 +43,7 @@ struct conn {
 	char peer[96];
 	bool is_unix;
 	bool authed;
-	bool subscriber;
+	struct subscriber *sub; /* in subscribers.c's list while subscribed */
 	bool closing;        /* no more input; close once output is flushed */
 	bool draining;       /* the daemon is stopping: read on, answer `unavailable`, close when quiet */
 	hl_ms over_since;    /* monotonic ms since unread output is above max_output; 0 = not */
@@ -64,6 +64,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_free(struct conn *c);
+static void unsubscribe(struct conn *c);
 static bool conn_flush(struct conn *c);
 
 size_t conn_count(void) { return n_conns; }
@@ -93,7 +94,7 @@ static void conn_set_timeouts(struct conn *c)
 	/* subscribers only listen: they are never idle in our sense */
 	if (c->draining)
 		return;
-	if (idle > 0 && !c->subscriber && !c->closing) {
+	if (idle > 0 && !c->sub && !c->closing) {
 		struct timeval tv = { idle, 0 };
 		bufferevent_set_timeouts(c->bev, &tv, NULL);
 	} else {
@@ -355,7 +356,7 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		r->done = true;
 		return;
 	case HL_CMD_STATS: {
-		struct json_object *o = daemon_stats_json();
+		struct json_object *o = hl->stats_json();
 		r->reply = hl_reply_with(r->ev.id, "stats", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		r->done = true;
@@ -454,10 +455,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	} else if (what & BEV_EVENT_EOF) {
 		/* the client has sent everything: answer what is in flight, then close */
 		stop_reading(c);
-		if (c->subscriber) {
-			alerts_unsubscribe(c);
-			c->subscriber = false;
-		}
+		unsubscribe(c);
 		conn_flush(c);
 	} else if (what & BEV_EVENT_ERROR) {
 		log_info("conn %llu (%s): %s", (unsigned long long)c->id, c->peer, strerror(errno));
@@ -467,8 +465,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 static void conn_free(struct conn *c)
 {
-	if (c->subscriber)
-		alerts_unsubscribe(c);
+	unsubscribe(c);
 	drop_reqs(c);
 	LIST_REMOVE(c, entry);
 	n_conns--;
@@ -519,14 +516,94 @@ void conn_complete(struct req *r, char *reply)
 		conn_flush(c);
 }
 
+/* ----------------------------------------------- socket subscribers
+ *
+ * A subscribed connection is one entry of subscribers.c's list: its push
+ * function renders the push line.  Registration happens BEFORE the reply is
+ * queued: if writing the reply drops the connection, conn_free unregisters
+ * it; nothing is touched after conn_complete, which may free the connection. */
+
+static void conn_sub_push(void *owner, enum sub_event what, int64_t id, const char *alert_json,
+                          const char *masked_json)
+{
+	(void)id, (void)masked_json; /* socket clients are trusted (Unix permissions or a token) */
+	/* new and escalated alerts, and acknowledgements so other watchers see who took it */
+	char *line = what == SUB_ACK ? hl_push_ack(alert_json) : hl_push_alert(alert_json);
+	conn_push(owner, line, strlen(line));
+	free(line);
+}
+
+static void unsubscribe(struct conn *c)
+{
+	subscribers_remove(c->sub);
+	c->sub = NULL;
+}
+
 void conn_set_subscriber(struct conn *c)
 {
-	if (c->subscriber || c->closing)
+	if (c->sub || c->closing)
 		return;
-	c->subscriber = true;
+	c->sub = subscribers_add(conn_sub_push, c);
 	conn_set_timeouts(c);
-	alerts_subscribe(c);
 }
+
+/* Append text to a growing buffer. */
+static void buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = realloc(*buf, *cap);
+		if (!*buf)
+			abort();
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* The store answered a subscribe: reply, replay and register (see the top). */
+void subscribe_replayed(struct req *r, const struct replay *rp)
+{
+	if (r->on_replay) {
+		r->on_replay(r, rp);
+		return;
+	}
+	struct conn *c = r->conn;
+	/* keep the newest alerts that fit in half of max_output */
+	size_t budget = hl->cfg->listen.max_output / 2, used = 0, first = rp->n;
+	char **lines = calloc(rp->n ? rp->n : 1, sizeof *lines);
+	if (!lines)
+		abort();
+	while (first > 0) {
+		char *line = hl_push_alert(rp->json[first - 1]);
+		size_t n = strlen(line);
+		if (used + n > budget) {
+			free(line);
+			break;
+		}
+		used += n;
+		lines[--first] = line;
+	}
+	int64_t omitted = rp->omitted + (int64_t)first;
+	char *all = hl_reply_ok(r->ev.id);
+	size_t len = strlen(all), cap = len + 1;
+	if (omitted > 0) {
+		char *info = subscribe_replay_line(rp->n - first, omitted, first < rp->n ? rp->ids[first] : 0);
+		buf_add(&all, &len, &cap, info, strlen(info));
+		free(info);
+		log_notice("subscribe: %lld older open alerts not replayed (alerts.replay_max %d, max_output %zu)",
+		           (long long)omitted, hl->cfg->alerts.replay_max, hl->cfg->listen.max_output);
+	}
+	for (size_t i = first; i < rp->n; i++) {
+		buf_add(&all, &len, &cap, lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+	if (c)
+		conn_set_subscriber(c); /* before the reply: a drop while writing it unregisters */
+	conn_complete(r, all);       /* may free c */
+}
+
 
 void conn_push(struct conn *c, const char *line, size_t len)
 {
@@ -577,9 +654,8 @@ void conn_shutdown_all(void)
 		tmp = LIST_NEXT(c, entry);
 		if (c->closing)
 			continue;
-		if (c->subscriber) {
-			alerts_unsubscribe(c);
-			c->subscriber = false;
+		if (c->sub) {
+			unsubscribe(c);
 			stop_reading(c);
 			conn_flush(c);
 			continue;

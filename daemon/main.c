@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 	hl->cfg = cfg;
 	hl_phone_set_plan(&cfg->phone);
 	hl->config_path = config_path;
+	hl->stats_json = daemon_stats_json;
 	hl->stats.started_at = now_ms();
 	log_init(cfg->log.level);
 	signal(SIGPIPE, SIG_IGN);

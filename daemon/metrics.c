@@ -128,7 +128,7 @@ static bool each_alert_kind(size_t i, const char **label, double *v)
 static double up_s(void) { return (double)(now_ms() - hl->stats.started_at) / 1e3; }
 static double db_up(void) { return store_connected() ? 1 : 0; }
 static double n_conns(void) { return (double)conn_count(); }
-static double n_subs(void) { return (double)alerts_subscribers(); }
+static double n_subs(void) { return (double)subscribers_count(); }
 static double n_sse(void) { return (double)sse_clients(); }
 static double n_queued(void) { return (double)store_queued(); }
 static double n_timer_bytes(void) { return (double)clocks_memory(); }

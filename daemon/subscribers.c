@@ -17,9 +17,9 @@
  * knows to look in psql (hotline.open_alerts) for the older ones.  A
  * reconnecting client resumes with `since` = the last id it saw.
  *
- * Registration happens BEFORE the reply is queued: if writing the reply
- * drops the connection, conn_free unregisters it; nothing is touched after
- * conn_complete, which may free the connection.
+ * This file knows no kind of reader: a subscriber is a function and its
+ * owner.  The socket side (push lines, the subscribe reply and its replay)
+ * is in conn.c, the HTTP side in sse.c; both call down into this list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,48 +87,6 @@ void subscribers_free(void)
 	n_subs = 0;
 }
 
-/* ------------------------------------------------- socket subscribers */
-
-static void conn_sub_push(void *owner, enum sub_event what, int64_t id, const char *alert_json,
-                          const char *masked_json)
-{
-	(void)id, (void)masked_json; /* socket clients are trusted (Unix permissions or a token) */
-	/* new and escalated alerts, and acknowledgements so other watchers see who took it */
-	char *line = what == SUB_ACK ? hl_push_ack(alert_json) : hl_push_alert(alert_json);
-	conn_push(owner, line, strlen(line));
-	free(line);
-}
-
-void alerts_subscribe(struct conn *c)
-{
-	subscribers_add(conn_sub_push, c);
-}
-
-void alerts_unsubscribe(struct conn *c)
-{
-	struct subscriber *s;
-	LIST_FOREACH(s, &subs, entry)
-		if (s->fn == conn_sub_push && s->owner == c) {
-			subscribers_remove(s);
-			return;
-		}
-}
-
-size_t alerts_subscribers(void) { return n_subs; }
-
-/* Append text to a growing buffer. */
-static void buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = realloc(*buf, *cap);
-		if (!*buf)
-			abort();
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
 
 char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id)
 {
@@ -148,47 +106,4 @@ char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id)
 	line[n + 1] = '\0';
 	json_object_put(o);
 	return line;
-}
-
-/* The store answered a subscribe: reply, replay and register (see the top). */
-void subscribe_replayed(struct req *r, const struct replay *rp)
-{
-	if (r->on_replay) {
-		r->on_replay(r, rp);
-		return;
-	}
-	struct conn *c = r->conn;
-	/* keep the newest alerts that fit in half of max_output */
-	size_t budget = hl->cfg->listen.max_output / 2, used = 0, first = rp->n;
-	char **lines = calloc(rp->n ? rp->n : 1, sizeof *lines);
-	if (!lines)
-		abort();
-	while (first > 0) {
-		char *line = hl_push_alert(rp->json[first - 1]);
-		size_t n = strlen(line);
-		if (used + n > budget) {
-			free(line);
-			break;
-		}
-		used += n;
-		lines[--first] = line;
-	}
-	int64_t omitted = rp->omitted + (int64_t)first;
-	char *all = hl_reply_ok(r->ev.id);
-	size_t len = strlen(all), cap = len + 1;
-	if (omitted > 0) {
-		char *info = subscribe_replay_line(rp->n - first, omitted, first < rp->n ? rp->ids[first] : 0);
-		buf_add(&all, &len, &cap, info, strlen(info));
-		free(info);
-		log_notice("subscribe: %lld older open alerts not replayed (alerts.replay_max %d, max_output %zu)",
-		           (long long)omitted, hl->cfg->alerts.replay_max, hl->cfg->listen.max_output);
-	}
-	for (size_t i = first; i < rp->n; i++) {
-		buf_add(&all, &len, &cap, lines[i], strlen(lines[i]));
-		free(lines[i]);
-	}
-	free(lines);
-	if (c)
-		conn_set_subscriber(c); /* before the reply: a drop while writing it unregisters */
-	conn_complete(r, all);       /* may free c */
 }

@@ -113,6 +113,10 @@ void conn_answer(struct req *r, const struct store_answer *a);
 void conn_complete(struct req *r, char *reply);
 /* Make a connection a subscriber after its subscribe reply was queued. */
 void conn_set_subscriber(struct conn *c);
+/* The store answered a socket subscribe: reply, replay and register
+ * (HTTP readers have r->on_replay: sse.c).  struct replay: subscribers.c. */
+struct replay;
+void subscribe_replayed(struct req *r, const struct replay *rp);
 /* Queue an unsolicited line (alert push); drops the connection if it is too slow. */
 void conn_push(struct conn *c, const char *line, size_t len);
 void conn_pause_all(bool paused); /* store backlog full: stop (or resume) reading sockets */
@@ -206,10 +210,7 @@ void subscribers_remove(struct subscriber *s); /* safe from inside its own callb
 void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json);
 size_t subscribers_count(void);
 void subscribers_free(void);
-void alerts_subscribe(struct conn *c);   /* socket subscribers */
-void alerts_unsubscribe(struct conn *c);
 
-size_t alerts_subscribers(void);         /* every kind */
 
 /* The replay of a subscribe: at most alerts.replay_max of the newest open
  * alerts with id > since, ascending; `omitted` counts the older open ones. */
@@ -219,7 +220,6 @@ struct replay {
 	size_t n;
 	int64_t omitted;
 };
-void subscribe_replayed(struct req *r, const struct replay *rp);
 /* {"push":"replay","sent":N,"omitted":K[,"first_id":F]}\n (malloc'd) */
 char *subscribe_replay_line(size_t sent, int64_t omitted, int64_t first_id);
 /* An alert another daemon committed (JSON from hotline.alert_json, and masked
@@ -337,6 +337,10 @@ struct hl_daemon {
 	bool stopping;
 	int exit_code;
 	bool ready_notified;
+	/* the `stats` figures as JSON: metrics.c renders them, main.c plugs it in,
+	 * so conn.c answers `stats` without calling up into the file that
+	 * observes it (metrics.c reads the connection count from conn.c) */
+	struct json_object *(*stats_json)(void);
 };
 
 extern struct hl_daemon *hl;
