@@ -217,16 +217,6 @@ const struct hl_policy *hl_config_policy(const struct hl_config *cfg, const char
 	return &cfg->sla;
 }
 
-const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const char *name)
-{
-	if (!name || !name[0])
-		return NULL;
-	for (size_t i = 0; i < cfg->n_calendars; i++)
-		if (strcmp(cfg->calendars[i].name, name) == 0)
-			return &cfg->calendars[i];
-	return NULL;
-}
-
 const struct hl_policy *hl_config_policy_by_name(const struct hl_config *cfg, const char *name)
 {
 	if (!name || !name[0] || strcmp(name, "default") == 0)

@@ -194,3 +194,14 @@ int hl_cfgi_load_calendar(const struct ld *ld, const config_setting_t *e, size_t
 {
 	return load_calendar(ld, e, cfg, &cfg->calendars[i]);
 }
+
+/* A calendar by name (the loader checks names against it while reading). */
+const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const char *name)
+{
+	if (!name || !name[0])
+		return NULL;
+	for (size_t i = 0; i < cfg->n_calendars; i++)
+		if (strcmp(cfg->calendars[i].name, name) == 0)
+			return &cfg->calendars[i];
+	return NULL;
+}

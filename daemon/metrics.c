@@ -18,8 +18,12 @@
  * Also here, rendered only when scraped: the process metrics
  * (process_cpu_seconds_total, process_resident_memory_bytes,
  * process_open_fds, process_start_time_seconds; small reads of /proc, no
- * blocking worth the name) and three histograms: ack latency, commit time
- * and alert lateness (how long after its deadline an alert was committed).
+ * blocking worth the name) and the histograms of histograms.c.
+ *
+ * This file only observes: it reads the other files' counts and is called
+ * by no file below it (conn.c answers `stats` through hl->stats_json, which
+ * main.c points here; http.c serves /metrics).  What the store records as
+ * it goes (latencies) lives in histograms.c, below the store.
  */
 #include <dirent.h>
 #include <stddef.h>
@@ -34,65 +38,6 @@
 
 #include "daemon.h"
 #include "http_api.h"
-
-/* ------------------------------------------------------------ histograms */
-
-static const double LATENCY_BOUNDS[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
-static const double LATENESS_BOUNDS[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600 };
-#define MAX_BUCKETS 16
-
-static struct hist {
-	const char *name, *help;
-	const double *bounds;
-	size_t n_bounds;
-	uint64_t buckets[MAX_BUCKETS]; /* not cumulative here; summed when rendered */
-	uint64_t count;
-	double sum;
-} hists[HIST__COUNT] = {
-	[HIST_ACK] = { "ack_latency_seconds", "time from a request line read to its reply from the store",
-		       LATENCY_BOUNDS, sizeof LATENCY_BOUNDS / sizeof LATENCY_BOUNDS[0], { 0 }, 0, 0 },
-	[HIST_COMMIT] = { "commit_duration_seconds", "time from a batch's start to its COMMIT", LATENCY_BOUNDS,
-			  sizeof LATENCY_BOUNDS / sizeof LATENCY_BOUNDS[0], { 0 }, 0, 0 },
-	[HIST_LATENESS] = { "alert_lateness_seconds", "time from an alert's deadline to its commit",
-			    LATENESS_BOUNDS, sizeof LATENESS_BOUNDS / sizeof LATENESS_BOUNDS[0], { 0 }, 0, 0 },
-};
-
-void metrics_observe(enum hl_hist h, double seconds)
-{
-	struct hist *x = &hists[h];
-	size_t i = 0;
-	while (i < x->n_bounds && seconds > x->bounds[i])
-		i++;
-	x->buckets[i]++; /* i == n_bounds: only in +Inf */
-	x->count++;
-	x->sum += seconds;
-}
-
-void metrics_alert_committed(const char *alert_json)
-{
-	const char *p = strstr(alert_json, "\"due_at\":\"");
-	struct tm tm = { 0 };
-	int ms = 0;
-	if (!p || sscanf(p + 10, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-			 &tm.tm_min, &tm.tm_sec, &ms) < 6)
-		return;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	double due = (double)timegm(&tm) + ms / 1000.0, late = (double)now_ms() / 1000.0 - due;
-	metrics_observe(HIST_LATENESS, late > 0 ? late : 0);
-}
-
-static void render_hist(struct evbuffer *b, const struct hist *x)
-{
-	uint64_t cum = 0;
-	evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s histogram\n", x->name, x->help, x->name);
-	for (size_t i = 0; i < x->n_bounds; i++) {
-		cum += x->buckets[i];
-		evbuffer_add_printf(b, "hotlined_%s_bucket{le=\"%g\"} %llu\n", x->name, x->bounds[i], (unsigned long long)cum);
-	}
-	evbuffer_add_printf(b, "hotlined_%s_bucket{le=\"+Inf\"} %llu\nhotlined_%s_sum %.17g\nhotlined_%s_count %llu\n",
-			    x->name, (unsigned long long)x->count, x->name, x->sum, x->name, (unsigned long long)x->count);
-}
 
 /* ------------------------------------------------------------- the table */
 
@@ -325,8 +270,7 @@ void metrics_prometheus(struct evbuffer *b)
 	}
 	evbuffer_add_printf(b, "# HELP hotlined_build_info version\n# TYPE hotlined_build_info gauge\n"
 			       "hotlined_build_info{version=\"%s\"} 1\n", HOTLINED_VERSION);
-	for (int h = 0; h < HIST__COUNT; h++)
-		render_hist(b, &hists[h]);
+	histograms_prometheus(b);
 	cluster_metrics(b);
 	process_metrics(b);
 }

@@ -297,7 +297,7 @@ int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
 int migrate_report_tz(const char *conninfo, const char *zone); /* hotline.set_report_timezone (017) */
 
-/* ------------------------------------------------------------ metrics.c */
+/* --------------------------------------------------------- histograms.c */
 
 /* Histograms of /metrics (seconds). */
 enum hl_hist { HIST_ACK, HIST_COMMIT, HIST_LATENESS, HIST__COUNT };
@@ -305,6 +305,10 @@ void metrics_observe(enum hl_hist h, double seconds);
 /* A new alert committed: how late after its due_at (alert lateness). */
 void metrics_alert_committed(const char *alert_json);
 struct evbuffer;
+void histograms_prometheus(struct evbuffer *b);
+
+/* ------------------------------------------------------------ metrics.c */
+
 /* Every figure of `stats` (daemon_stats_json) in the Prometheus text format,
  * plus the histograms and the process metrics. */
 void metrics_prometheus(struct evbuffer *b);

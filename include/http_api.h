@@ -23,6 +23,9 @@ struct evhttp_request;
 void http_api_init(struct evhttp *http);
 void http_api_free(void); /* the read cache */
 void http_api_route(struct evhttp_request *req, void *arg);
+
+/* ----------------------------------------------------------- http_reply.c */
+
 /* A JSON error: {"error":{"code":CODE,"message":MSG}} with the HTTP status. */
 void http_send_error(struct evhttp_request *req, int status, const char *code, const char *msg);
 /* Send `body` (NUL-terminated) with the status and content type; sets the
