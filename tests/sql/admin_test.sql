@@ -713,6 +713,36 @@ SELECT hltest.eq('functions without a comment', (
     WHERE n.nspname = 'hotline' AND has_function_privilege('hotline_admin', p.oid, 'EXECUTE')
       AND obj_description(p.oid, 'pg_proc') IS NULL), NULL::text);
 
+-- department_monthly (024): an order counts the case's latest survey recorded
+-- at or after its dispatch (one from before cannot be about its reply); the
+-- month is the report zone's; a month without orders has no row.
+SET ROLE hotlined;
+INSERT INTO hotline.cases (id, caller, status, opened_at, department)
+    VALUES (930, '+8613700000930', 'open', '2024-07-01 00:00+00', 'parks');
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, signed_at,
+        replied_at, result, due_at, sign_due_at, extensions, sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('o-930', 930, 1, 'parks', 'replied', '2024-07-10 10:00+00', '2024-07-10 10:30+00',
+        '2024-07-11 10:00+00', 'resolved', '2024-07-12 10:00+00', '2024-07-10 12:00+00', 0, 'met', 1, 'met', 1),
+       ('o-931', 930, 2, 'parks', 'replied', '2024-07-31 23:30+00', '2024-07-31 23:40+00',
+        '2024-08-02 10:00+00', 'resolved', '2024-08-03 10:00+00', '2024-08-01 01:00+00', 0, 'met', 1, 'met', 1);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+    ('pe1', 930, 'survey.result', '2024-07-09 09:00+00', 'survey on case 930: score 1 of 5', '{"score":1}'),
+    ('pe2', 930, 'survey.result', '2024-07-20 09:00+00', 'survey on case 930: score 5 of 5', '{"score":5}');
+RESET ROLE;
+SET ROLE hotline_admin;
+SET hotline.timezone = 'UTC';
+SELECT hltest.eq('department_monthly: survey at or after dispatch', hltest.rows($$SELECT month, received, surveys,
+    satisfied_share FROM hotline.department_monthly WHERE department = 'parks' ORDER BY month$$),
+    '2024-07-01|2|1|1.000');
+SET hotline.timezone = 'Asia/Shanghai';
+SELECT hltest.eq('department_monthly: the report zone''s month', hltest.rows($$SELECT month, received
+    FROM hotline.department_monthly WHERE department = 'parks' ORDER BY month$$),
+    '2024-07-01|1;2024-08-01|1');
+SELECT hltest.eq('department_monthly: a month without orders', (SELECT count(*) FROM hotline.department_monthly
+    WHERE month = '2024-06-01'), 0::bigint);
+RESET hotline.timezone;
+RESET ROLE;
+
 SET client_min_messages = warning;
 DROP SCHEMA hltest CASCADE;
 \echo 'admin_test.sql: all assertions passed'
