@@ -222,11 +222,11 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 
-	if (clocks_init(on_clock_due) != 0 || store_init() != 0 || cluster_init() != 0) {
+	if (clocks_init(on_clock_due) != 0 || store_init(cluster_clock_notes) != 0 || cluster_init() != 0) {
 		log_crit("cannot initialise");
 		return 1;
 	}
-	alerts_webhooks_init(); /* reads resolv.conf now, never later on the loop */
+	alerts_webhooks_init(store_webhooks_done); /* reads resolv.conf now, never later on the loop */
 	if (listener_open(cfg) != 0) {
 		log_crit("cannot open the listeners");
 		hl->exit_code = 1;

@@ -620,8 +620,9 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int store_init(void)
+int store_init(store_clock_notes_fn clock_notes)
 {
+	store.clock_notes = clock_notes;
 	TAILQ_INIT(&store.queue);
 	TAILQ_INIT(&store.batch);
 	store.sock = -1;

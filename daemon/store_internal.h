@@ -69,6 +69,7 @@ struct store_state {
 	/* write pipeline statement indexes */
 	int w_alert_ins, w_alert_upd;
 	int load_at[L__COUNT];  /* position of each load statement in the pipeline, -1 = not sent */
+	store_clock_notes_fn clock_notes; /* main.c: cluster_clock_notes */
 };
 
 /* The columns a load statement's decoder reads, by name (store_columns.c). */

@@ -267,7 +267,7 @@ void store_start_write(void)
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &store.w_alert_upd);
 	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);
 	/* several daemons: the owners of this batch's clocks hear of them at COMMIT */
-	json_object *notes = cluster_clock_notes(w);
+	json_object *notes = store.clock_notes ? store.clock_notes(w) : NULL;
 	if (notes)
 		send_rows(SQL_CLOCK_NOTIFY, notes, NULL);
 	send_rows(SQL_W_WEBHOOKS_DONE, webhooks_done_rows(), NULL);

@@ -74,9 +74,12 @@ static hl_ms dropped_logged_at; /* monotonic ms of the last "dropped" report */
 static uint64_t dropped_unreported;
 static json_object *done_rows; /* deliveries whose durable rows may go (webhooks_done_rows) */
 
-void alerts_webhooks_init(void)
+static void (*on_done)(void); /* store_webhooks_done, given by main.c */
+
+void alerts_webhooks_init(void (*done)(void))
 {
 	static bool tried;
+	on_done = done;
 	const char *ns = hl->cfg->dns.nameserver;
 	if (tried)
 		return;
@@ -321,7 +324,8 @@ static void note_done(const char *url, const char *delivery_id)
 	json_object_object_add(o, "level", json_object_new_int(level));
 	json_object_object_add(o, "url", json_object_new_string(url));
 	json_object_array_add(done_rows, o);
-	store_webhooks_done();
+	if (on_done)
+		on_done(); /* the rows go in the store's next transaction */
 }
 
 bool webhooks_done_waiting(void)

@@ -138,7 +138,11 @@ void listener_guard(struct evconnlistener *l);
 
 enum item_kind { ITEM_REQ, ITEM_FIRE, ITEM_ESCALATE };
 
-int store_init(void);
+/* With several daemons, NOTIFY payloads for a batch's clocks in slots another
+ * daemon owns (cluster_clock_notes), or NULL: given by main.c, because
+ * cluster.c sits above the store (it reads the store's session). */
+typedef struct json_object *(*store_clock_notes_fn)(const struct hl_world *w);
+int store_init(store_clock_notes_fn clock_notes);
 void store_free(void);
 /* Queue a request (event, case.get, subscribe, alert.ack) for the next batch. */
 void store_submit(struct req *r);
@@ -232,7 +236,9 @@ void alerts_deliver_remote(int64_t id, const char *alert_json, const char *maske
 /* Webhooks: the DNS resolver (at start-up; reads resolv.conf), and POST an alert to
  * every URL: masked_json (a confidential caller's number masked) unless the URL
  * has mask_confidential = false. */
-void alerts_webhooks_init(void);
+/* `done` runs when a delivery ends (delivered or given up): main.c points it
+ * at store_webhooks_done, so this file never calls up into the store. */
+void alerts_webhooks_init(void (*done)(void));
 void alerts_webhooks_post(const char *alert_json, const char *masked_json);
 void webhooks_free(void);
 /* Durable deliveries (sql/019): the URLs as a JSON array (the alert statements'
