@@ -50,6 +50,8 @@ struct hl_world {
 	/* Hotspot keys of the batch's cases and of recent cases (hotspot.h). */
 	struct hl_hotspot_case **hotspot_cases; size_t n_hotspot_cases, cap_hotspot_cases;
 	struct hl_hotspot **hotspots; size_t n_hotspots, cap_hotspots;
+	struct hl_order_index *order_index;     /* private to order_world.c */
+	struct hl_hotspot_index *hotspot_index; /* private to hotspot.c */
 };
 
 /* The core's one allocation-failure policy (world.c): out of memory aborts
