@@ -65,10 +65,8 @@ struct hl_hotspot_index {
 
 static struct hl_hotspot_index *index_of(struct hl_world *w)
 {
-	if (!w->hotspot_index) {
-		w->hotspot_index = hl_xrealloc(NULL, sizeof *w->hotspot_index);
-		memset(w->hotspot_index, 0, sizeof *w->hotspot_index);
-	}
+	if (!w->hotspot_index)
+		w->hotspot_index = hl_xcalloc(1, sizeof *w->hotspot_index);
 	return w->hotspot_index;
 }
 

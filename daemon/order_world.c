@@ -29,10 +29,8 @@ struct hl_order_index {
 
 static struct hl_order_index *order_index(struct hl_world *w)
 {
-	if (!w->order_index) {
-		w->order_index = hl_xrealloc(NULL, sizeof *w->order_index);
-		memset(w->order_index, 0, sizeof *w->order_index);
-	}
+	if (!w->order_index)
+		w->order_index = hl_xcalloc(1, sizeof *w->order_index);
 	return w->order_index;
 }
 

@@ -4,21 +4,13 @@
  * Moved out of world.c so that the work-order and hotspot rows (order_world.c,
  * hotspot.c) index their arrays with the same code instead of scanning them
  * with strcmp (which made a batch of n order events cost O(n^2)).  Pure.
- * Out of memory aborts, as everywhere in the core (hl_xrealloc).
+ * Out of memory aborts, as everywhere in the core (hl_xcalloc).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "hotlined.h"
 #include "pos_table.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort(); /* no I/O here: the supervisor logs the crash */
-	return p;
-}
+#include "rules.h"
 
 static uint64_t hash_int(int64_t k)
 {
@@ -50,7 +42,7 @@ size_t hl_str_get(const struct hl_str_table *t, const char *key)
 static void str_rehash(struct hl_str_table *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 64;
-	struct hl_str_slot *ns = xcalloc(ncap, sizeof *ns);
+	struct hl_str_slot *ns = hl_xcalloc(ncap, sizeof *ns);
 	for (size_t i = 0; i < t->cap; i++) {
 		if (!t->slots[i].key)
 			continue;
@@ -94,7 +86,7 @@ size_t hl_int_get(const struct hl_int_table *t, int64_t key)
 static void int_rehash(struct hl_int_table *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 64;
-	struct hl_int_slot *ns = xcalloc(ncap, sizeof *ns);
+	struct hl_int_slot *ns = hl_xcalloc(ncap, sizeof *ns);
 	for (size_t i = 0; i < t->cap; i++) {
 		if (t->slots[i].used)
 			*int_find_slot(ns, ncap, t->slots[i].key) = t->slots[i];

@@ -50,7 +50,7 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
-static void *xcalloc(size_t n, size_t size)
+void *hl_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
@@ -165,8 +165,8 @@ void hl_caller_add_inbound(struct hl_caller *c, hl_ms at)
 
 struct hl_world *hl_world_new(void)
 {
-	struct hl_world *w = xcalloc(1, sizeof *w);
-	w->index = xcalloc(1, sizeof *w->index);
+	struct hl_world *w = hl_xcalloc(1, sizeof *w);
+	w->index = hl_xcalloc(1, sizeof *w->index);
 	return w;
 }
 

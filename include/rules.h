@@ -58,6 +58,7 @@ struct hl_world {
  * (no I/O in the core; the supervisor logs the crash and restarts). */
 void *hl_xrealloc(void *p, size_t n);
 char *hl_xstrdup(const char *s); /* NULL stays NULL */
+void *hl_xcalloc(size_t n, size_t size); /* zeroed */
 
 struct hl_world *hl_world_new(void);
 void hl_world_free(struct hl_world *w);
