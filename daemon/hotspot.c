@@ -22,22 +22,75 @@
 
 #include "config.h"
 #include "hotspot.h"
+#include "pos_table.h"
 #include "rules_internal.h"
+
+/*
+ * The index (private, one per world, emptied with the rows): case id ->
+ * position in w->hotspot_cases, key -> position in w->hotspots, and for the
+ * count, per key a list of "memberships" (a case that got the key at `at`),
+ * sorted by `at` and linked backwards from the newest.  Counting the cases of
+ * a key inside the window walks its list back from the event's time and
+ * stops at the window's start or the key's last alert, so an event costs
+ * O(the cases it counts), not a strcmp scan of every hotspot row of the
+ * batch.  A case that changes its key is not unlinked: its old membership
+ * simply stops being its latest (latest[] per case position), and the walk
+ * skips it.  Memberships need the configured key (cfg), which the rows added
+ * by the store do not see, so the rows are taken into the lists lazily, by
+ * the first classification after they were added (`indexed`).
+ */
+struct membership {
+	size_t case_pos; /* position in w->hotspot_cases */
+	hl_ms at;        /* the case's `at` when it got the key */
+	size_t prev;     /* the membership before it in its key's list (at <= this at), or HL_NO_POS */
+};
+struct key_list {
+	char *key;   /* owned; the members_of table points at it */
+	size_t tail; /* the newest membership, or HL_NO_POS */
+};
+struct hl_hotspot_index {
+	struct hl_int_table case_pos;   /* case id -> position in w->hotspot_cases */
+	struct hl_str_table key_pos;    /* key -> position in w->hotspots */
+	struct hl_str_table members_of; /* key -> position in lists */
+	struct key_list *lists;
+	size_t n_lists, cap_lists;
+	struct membership *members;
+	size_t n_members, cap_members;
+	size_t *latest; /* per case position: its current membership, or HL_NO_POS */
+	size_t cap_latest;
+	size_t indexed; /* hotspot cases [0, indexed) have their membership */
+	size_t *found;  /* scratch for the count: positions of the counted cases */
+	size_t cap_found;
+};
+
+static struct hl_hotspot_index *index_of(struct hl_world *w)
+{
+	if (!w->hotspot_index)
+		w->hotspot_index = hl_xcalloc(1, sizeof *w->hotspot_index);
+	return w->hotspot_index;
+}
+
+/* Make room for item n of an array of `size`-byte items. */
+static void *room(void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 64;
+	while (*cap <= n)
+		*cap *= 2;
+	return hl_xrealloc(arr, *cap * size);
+}
 
 static struct hl_hotspot_case *find_case(struct hl_world *w, int64_t case_id)
 {
-	for (size_t i = 0; i < w->n_hotspot_cases; i++)
-		if (w->hotspot_cases[i]->case_id == case_id)
-			return w->hotspot_cases[i];
-	return NULL;
+	size_t pos = w->hotspot_index ? hl_int_get(&w->hotspot_index->case_pos, case_id) : HL_NO_POS;
+	return pos == HL_NO_POS ? NULL : w->hotspot_cases[pos];
 }
 
 static struct hl_hotspot *find_key(struct hl_world *w, const char *key)
 {
-	for (size_t i = 0; i < w->n_hotspots; i++)
-		if (strcmp(w->hotspots[i]->key, key) == 0)
-			return w->hotspots[i];
-	return NULL;
+	size_t pos = w->hotspot_index ? hl_str_get(&w->hotspot_index->key_pos, key) : HL_NO_POS;
+	return pos == HL_NO_POS ? NULL : w->hotspots[pos];
 }
 
 struct hl_hotspot_case *hl_world_add_hotspot_case(struct hl_world *w, const struct hl_hotspot_case *h)
@@ -55,6 +108,10 @@ struct hl_hotspot_case *hl_world_add_hotspot_case(struct hl_world *w, const stru
 		w->hotspot_cases = hl_xrealloc(w->hotspot_cases, w->cap_hotspot_cases * sizeof *w->hotspot_cases);
 	}
 	w->hotspot_cases[w->n_hotspot_cases++] = n;
+	struct hl_hotspot_index *x = index_of(w);
+	hl_int_put(&x->case_pos, n->case_id, w->n_hotspot_cases - 1);
+	x->latest = room(x->latest, w->n_hotspot_cases - 1, &x->cap_latest, sizeof *x->latest);
+	x->latest[w->n_hotspot_cases - 1] = HL_NO_POS;
 	return n;
 }
 
@@ -72,6 +129,7 @@ struct hl_hotspot *hl_world_add_hotspot(struct hl_world *w, const char *key, hl_
 		w->hotspots = hl_xrealloc(w->hotspots, w->cap_hotspots * sizeof *w->hotspots);
 	}
 	w->hotspots[w->n_hotspots++] = n;
+	hl_str_put(&index_of(w)->key_pos, n->key, w->n_hotspots - 1);
 	return n;
 }
 
@@ -88,11 +146,32 @@ void hl_world_hotspots_drop(struct hl_world *w)
 		free(w->hotspots[i]);
 	}
 	w->n_hotspot_cases = w->n_hotspots = 0;
+	struct hl_hotspot_index *x = w->hotspot_index;
+	if (!x)
+		return;
+	hl_int_clear(&x->case_pos);
+	hl_str_clear(&x->key_pos);
+	hl_str_clear(&x->members_of);
+	for (size_t i = 0; i < x->n_lists; i++)
+		free(x->lists[i].key);
+	x->n_lists = x->n_members = x->indexed = 0;
 }
 
 void hl_world_hotspots_free(struct hl_world *w)
 {
 	hl_world_hotspots_drop(w);
+	struct hl_hotspot_index *x = w->hotspot_index;
+	if (x) {
+		free(x->case_pos.slots);
+		free(x->key_pos.slots);
+		free(x->members_of.slots);
+		free(x->lists);
+		free(x->members);
+		free(x->latest);
+		free(x->found);
+		free(x);
+		w->hotspot_index = NULL;
+	}
 	free(w->hotspot_cases);
 	free(w->hotspots);
 	w->hotspot_cases = NULL;
@@ -157,15 +236,91 @@ static int cmp_case(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int cmp_pos(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Case `pos` (its `at` set) now has `key` or, with key NULL, no complete key:
+ * end its old membership and, with a key, link a new one in at its place by
+ * time (walking from the newest back: events mostly come in time order). */
+static void set_membership(struct hl_hotspot_index *x, size_t pos, hl_ms at, const char *key)
+{
+	x->latest[pos] = HL_NO_POS;
+	if (!key)
+		return;
+	size_t list = hl_str_get(&x->members_of, key);
+	if (list == HL_NO_POS) {
+		x->lists = room(x->lists, x->n_lists, &x->cap_lists, sizeof *x->lists);
+		list = x->n_lists++;
+		x->lists[list] = (struct key_list){.key = hl_xstrdup(key), .tail = HL_NO_POS};
+		hl_str_put(&x->members_of, x->lists[list].key, list);
+	}
+	x->members = room(x->members, x->n_members, &x->cap_members, sizeof *x->members);
+	size_t m = x->n_members++;
+	size_t after = HL_NO_POS, before = x->lists[list].tail;
+	while (before != HL_NO_POS && x->members[before].at > at) {
+		after = before;
+		before = x->members[before].prev;
+	}
+	x->members[m] = (struct membership){.case_pos = pos, .at = at, .prev = before};
+	if (after == HL_NO_POS)
+		x->lists[list].tail = m;
+	else
+		x->members[after].prev = m;
+	x->latest[pos] = m;
+}
+
+/* Take the rows added since the last call (the store's, new cases) into the
+ * key lists: a row counts under its key from its `at`, as in the table. */
+static void catch_up(struct hl_world *w, const struct hl_config *cfg, struct hl_hotspot_index *x)
+{
+	char key[256];
+	for (; x->indexed < w->n_hotspot_cases; x->indexed++) {
+		const struct hl_hotspot_case *o = w->hotspot_cases[x->indexed];
+		if (o->at && key_of(cfg, o, key, sizeof key))
+			set_membership(x, x->indexed, o->at, key);
+	}
+}
+
+/* The cases with h's key (`key`) counted at `at`: got it inside the window and
+ * after the key's last alert (`since`).  Their positions go to x->found, in
+ * no particular order; returns how many. */
+static size_t count_key(struct hl_world *w, const struct hl_config *cfg, struct hl_hotspot_index *x,
+                        const struct hl_hotspot_case *h, const char *key, hl_ms at, hl_ms since)
+{
+	size_t list = hl_str_get(&x->members_of, key);
+	hl_ms from = at - cfg->hotspot.window_ms > since ? at - cfg->hotspot.window_ms : since; /* exclusive */
+	size_t count = 0;
+	for (size_t m = list == HL_NO_POS ? HL_NO_POS : x->lists[list].tail; m != HL_NO_POS; m = x->members[m].prev) {
+		const struct membership *e = &x->members[m];
+		if (e->at <= from)
+			break; /* the list is sorted by time: all older ones are out too */
+		if (e->at > at || x->latest[e->case_pos] != m)
+			continue; /* later than the event, or the case has moved on */
+		if (!key_equal(cfg, w->hotspot_cases[e->case_pos], h))
+			continue; /* two keys cut to the same 255 bytes */
+		x->found = room(x->found, count, &x->cap_found, sizeof *x->found);
+		x->found[count++] = e->case_pos;
+	}
+	return count;
+}
+
 void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, const struct hl_case *c,
                            const char *area, bool quiet, hl_ms at, char *note, size_t notelen)
 {
 	note[0] = '\0';
 	if (cfg->hotspot.threshold <= 0 || cfg->hotspot.n_key == 0)
 		return;
-	struct hl_hotspot_case *h = find_case(w, c->id);
-	if (!h)
-		h = hl_world_add_hotspot_case(w, &(struct hl_hotspot_case){.case_id = c->id});
+	struct hl_hotspot_index *x = index_of(w);
+	size_t pos = hl_int_get(&x->case_pos, c->id);
+	if (pos == HL_NO_POS) {
+		hl_world_add_hotspot_case(w, &(struct hl_hotspot_case){.case_id = c->id});
+		pos = w->n_hotspot_cases - 1;
+	}
+	struct hl_hotspot_case *h = w->hotspot_cases[pos];
+	catch_up(w, cfg, x); /* before h changes: the lists must see its old key */
 	struct hl_hotspot_case next = {.case_id = c->id, .category = c->category, .department = c->department,
 	                               .area = area ? (char *)area : h->area};
 	bool changed = !same(next.category, h->category) || !same(next.area, h->area) ||
@@ -181,24 +336,24 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	if (!key_changed && h->at)
 		return; /* the same key: the case is counted once, when it got it */
 	h->at = at;
-	if (!key_of(cfg, h, key, sizeof key))
+	bool complete = key_of(cfg, h, key, sizeof key);
+	set_membership(x, pos, at, complete && at ? key : NULL);
+	if (!complete)
 		return;
 
 	struct hl_hotspot *k = find_key(w, key);
 	hl_ms since = k ? k->alerted_at : 0;
 	int64_t window = cfg->hotspot.window_ms;
-	int64_t ids[64];
-	size_t n = 0, count = 0;
-	for (size_t i = 0; i < w->n_hotspot_cases; i++) {
-		const struct hl_hotspot_case *o = w->hotspot_cases[i];
-		if (!o->at || o->at <= at - window || o->at > at || o->at <= since || !key_equal(cfg, o, h))
-			continue;
-		count++;
-		if (n < sizeof ids / sizeof ids[0])
-			ids[n++] = o->case_id;
-	}
+	size_t count = count_key(w, cfg, x, h, key, at, since);
 	if ((int64_t)count < cfg->hotspot.threshold)
 		return;
+	/* the detail names the first 64 cases in row order (as it always has), sorted by id */
+	int64_t ids[64];
+	size_t n = count < sizeof ids / sizeof ids[0] ? count : sizeof ids / sizeof ids[0];
+	if (n < count)
+		qsort(x->found, count, sizeof *x->found, cmp_pos);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = w->hotspot_cases[x->found[i]]->case_id;
 	qsort(ids, n, sizeof ids[0], cmp_case);
 	char dedupe[128], detail[480];
 	snprintf(dedupe, sizeof dedupe, "hotspot:%016" PRIx64 ":%" PRId64, hl_hash_str(key), c->id);

@@ -334,10 +334,8 @@ static bool check(struct octx *x, struct hl_outcome *out)
 /* An order of this case, returned by `department` before, other than `o`. */
 static struct hl_order *returned_by(struct hl_world *w, const struct hl_order *o)
 {
-	for (size_t i = 0; i < w->n_orders; i++) {
-		struct hl_order *p = w->orders[i];
-		if (p != o && p->case_id == o->case_id && p->status == HL_OS_RETURNED && p->department &&
-		    strcmp(p->department, o->department) == 0)
+	for (struct hl_order *p = hl_world_case_orders_first(w, o->case_id); p; p = hl_world_case_orders_next(w, p)) {
+		if (p != o && p->status == HL_OS_RETURNED && p->department && strcmp(p->department, o->department) == 0)
 			return p;
 	}
 	return NULL;
@@ -503,9 +501,8 @@ static void on_reply(struct octx *x)
 	hl_rules_op_owe_callback(&x->op, c);
 	if (strcmp(o->result, "resolved") != 0 || c->status != HL_ST_OPEN)
 		return;
-	for (size_t i = 0; i < x->op.w->n_orders; i++) {
-		struct hl_order *p = x->op.w->orders[i];
-		if (p != o && p->case_id == c->id && order_open(p)) {
+	for (struct hl_order *p = hl_world_case_orders_first(x->op.w, c->id); p; p = hl_world_case_orders_next(x->op.w, p)) {
+		if (p != o && order_open(p)) {
 			hl_rules_op_note(&x->op, "order %s still open", p->order_id);
 			return;
 		}
@@ -617,9 +614,8 @@ hl_ms hl_orders_next_escalation(const struct hl_config *cfg, const struct hl_ale
 void hl_orders_tag_redispatch(struct hl_world *w, const struct hl_case *c, struct hl_alert *a)
 {
 	const struct hl_order *last = NULL;
-	for (size_t i = 0; i < w->n_orders; i++) {
-		const struct hl_order *o = w->orders[i];
-		if (o->case_id == c->id && o->status == HL_OS_RETURNED && (!last || o->returned_at >= last->returned_at))
+	for (const struct hl_order *o = hl_world_case_orders_first(w, c->id); o; o = hl_world_case_orders_next(w, o)) {
+		if (o->status == HL_OS_RETURNED && (!last || o->returned_at >= last->returned_at))
 			last = o;
 	}
 	if (last)
@@ -629,10 +625,7 @@ void hl_orders_tag_redispatch(struct hl_world *w, const struct hl_case *c, struc
 void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at)
 {
 	(void)at;
-	for (size_t i = 0; i < w->n_orders; i++) {
-		struct hl_order *o = w->orders[i];
-		if (o->case_id != case_id)
-			continue;
+	for (struct hl_order *o = hl_world_case_orders_first(w, case_id); o; o = hl_world_case_orders_next(w, o)) {
 		for (int k = 0; k < HL_OC__COUNT; k++)
 			if (clock_owed(&o->clocks[k])) {
 				o->clocks[k].state = HL_CS_STOPPED;

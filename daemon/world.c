@@ -13,7 +13,8 @@
  *    strdup'ed, a caller's inbound array is copied), so the caller keeps
  *    ownership of what it passed in.
  *  - A private index (struct hl_world_index) makes every lookup O(1): small
- *    open-addressing hash tables with linear probing, one per key (case id,
+ *    open-addressing hash tables (pos_table.h, shared with the order and
+ *    hotspot rows) with linear probing, one per key (case id,
  *    alert id, call id, caller number, event id, alert dedupe key).  Values are
  *    positions in the world's arrays, never pointers into them, so growing an
  *    array (e.g. `seen`, which holds structs) never invalidates the index.
@@ -35,8 +36,9 @@
 #include "rules.h"
 #include "hotspot.h"
 #include "orders.h"
+#include "pos_table.h"
 
-#define NONE ((size_t)-1)
+#define NONE HL_NO_POS
 
 /* ------------------------------------------------------------- memory */
 
@@ -48,7 +50,7 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
-static void *xcalloc(size_t n, size_t size)
+void *hl_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
@@ -84,151 +86,14 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 	return hl_xrealloc(arr, ncap * size);
 }
 
-/* --------------------------------------------------------- hash tables */
-
-static uint64_t hash_int(int64_t k)
-{
-	uint64_t x = (uint64_t)k; /* splitmix64 finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-/* String key -> array position.  key == NULL marks an empty slot. */
-struct str_slot {
-	const char *key;
-	uint64_t hash;
-	size_t val;
-};
-struct str_table {
-	struct str_slot *slots;
-	size_t cap, n; /* cap is 0 or a power of two */
-};
-
-/* Integer key -> array position. */
-struct int_slot {
-	int64_t key;
-	size_t val;
-	bool used;
-};
-struct int_table {
-	struct int_slot *slots;
-	size_t cap, n;
-};
-
-static struct str_slot *str_find_slot(struct str_slot *slots, size_t cap, const char *key, uint64_t h)
-{
-	size_t i = (size_t)h & (cap - 1);
-	while (slots[i].key && (slots[i].hash != h || strcmp(slots[i].key, key) != 0))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static size_t str_get(const struct str_table *t, const char *key)
-{
-	if (!t->cap || !key)
-		return NONE;
-	struct str_slot *s = str_find_slot(t->slots, t->cap, key, hl_hash_str(key));
-	return s->key ? s->val : NONE;
-}
-
-static void str_rehash(struct str_table *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 64;
-	struct str_slot *ns = xcalloc(ncap, sizeof *ns);
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].key)
-			continue;
-		*str_find_slot(ns, ncap, t->slots[i].key, t->slots[i].hash) = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = ns;
-	t->cap = ncap;
-}
-
-/* Insert or overwrite; `key` must outlive the table entry. */
-static void str_put(struct str_table *t, const char *key, size_t val)
-{
-	if ((t->n + 1) * 10 > t->cap * 7) /* keep the load under 70% */
-		str_rehash(t);
-	uint64_t h = hl_hash_str(key);
-	struct str_slot *s = str_find_slot(t->slots, t->cap, key, h);
-	if (!s->key) {
-		s->key = key;
-		s->hash = h;
-		t->n++;
-	}
-	s->val = val;
-}
-
-static struct int_slot *int_find_slot(struct int_slot *slots, size_t cap, int64_t key)
-{
-	size_t i = (size_t)hash_int(key) & (cap - 1);
-	while (slots[i].used && slots[i].key != key)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static size_t int_get(const struct int_table *t, int64_t key)
-{
-	if (!t->cap)
-		return NONE;
-	struct int_slot *s = int_find_slot(t->slots, t->cap, key);
-	return s->used ? s->val : NONE;
-}
-
-static void int_rehash(struct int_table *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 64;
-	struct int_slot *ns = xcalloc(ncap, sizeof *ns);
-	for (size_t i = 0; i < t->cap; i++) {
-		if (t->slots[i].used)
-			*int_find_slot(ns, ncap, t->slots[i].key) = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = ns;
-	t->cap = ncap;
-}
-
-static void int_put(struct int_table *t, int64_t key, size_t val)
-{
-	if ((t->n + 1) * 10 > t->cap * 7)
-		int_rehash(t);
-	struct int_slot *s = int_find_slot(t->slots, t->cap, key);
-	if (!s->used) {
-		s->used = true;
-		s->key = key;
-		t->n++;
-	}
-	s->val = val;
-}
-
-/* Empty a table but keep its memory: a batch of the same size comes next. */
-static void str_clear(struct str_table *t)
-{
-	if (t->cap)
-		memset(t->slots, 0, t->cap * sizeof *t->slots);
-	t->n = 0;
-}
-
-static void int_clear(struct int_table *t)
-{
-	if (t->cap)
-		memset(t->slots, 0, t->cap * sizeof *t->slots);
-	t->n = 0;
-}
-
 struct hl_world_index {
-	struct int_table cases;        /* case id -> position in w->cases */
-	struct int_table alerts;       /* alert id (non-zero) -> position in w->alerts */
-	struct str_table calls;        /* call_id -> position in w->calls */
-	struct str_table callers;      /* number -> position in w->callers */
-	struct str_table seen;         /* event id -> position in w->seen */
-	struct str_table dedupe;       /* alert dedupe key -> position in w->alerts */
-	struct str_table caller_cases; /* number -> position of the last-added case of that caller */
+	struct hl_int_table cases;        /* case id -> position in w->cases */
+	struct hl_int_table alerts;       /* alert id (non-zero) -> position in w->alerts */
+	struct hl_str_table calls;        /* call_id -> position in w->calls */
+	struct hl_str_table callers;      /* number -> position in w->callers */
+	struct hl_str_table seen;         /* event id -> position in w->seen */
+	struct hl_str_table dedupe;       /* alert dedupe key -> position in w->alerts */
+	struct hl_str_table caller_cases; /* number -> position of the last-added case of that caller */
 	size_t *case_next;             /* per case position: the previous case of the same caller, or NONE */
 	size_t cap_case_next;
 };
@@ -300,8 +165,8 @@ void hl_caller_add_inbound(struct hl_caller *c, hl_ms at)
 
 struct hl_world *hl_world_new(void)
 {
-	struct hl_world *w = xcalloc(1, sizeof *w);
-	w->index = xcalloc(1, sizeof *w->index);
+	struct hl_world *w = hl_xcalloc(1, sizeof *w);
+	w->index = hl_xcalloc(1, sizeof *w->index);
 	return w;
 }
 
@@ -332,13 +197,13 @@ static void drop_rows(struct hl_world *w)
 	w->n_accepted = 0;
 
 	struct hl_world_index *x = w->index;
-	int_clear(&x->cases);
-	int_clear(&x->alerts);
-	str_clear(&x->calls);
-	str_clear(&x->callers);
-	str_clear(&x->seen);
-	str_clear(&x->dedupe);
-	str_clear(&x->caller_cases);
+	hl_int_clear(&x->cases);
+	hl_int_clear(&x->alerts);
+	hl_str_clear(&x->calls);
+	hl_str_clear(&x->callers);
+	hl_str_clear(&x->seen);
+	hl_str_clear(&x->dedupe);
+	hl_str_clear(&x->caller_cases);
 }
 
 void hl_world_free(struct hl_world *w)
@@ -383,7 +248,7 @@ void hl_world_reset(struct hl_world *w)
 struct hl_case *hl_world_add_case(struct hl_world *w, const struct hl_case *c)
 {
 	struct hl_world_index *x = w->index;
-	size_t at = int_get(&x->cases, c->id);
+	size_t at = hl_int_get(&x->cases, c->id);
 	if (at != NONE)
 		return w->cases[at];
 
@@ -399,22 +264,22 @@ struct hl_case *hl_world_add_case(struct hl_world *w, const struct hl_case *c)
 	w->cases = grow(w->cases, w->n_cases, &w->cap_cases, sizeof *w->cases);
 	size_t pos = w->n_cases++;
 	w->cases[pos] = n;
-	int_put(&x->cases, n->id, pos);
+	hl_int_put(&x->cases, n->id, pos);
 
 	/* chain it in front of the caller's other cases */
 	if (pos >= x->cap_case_next) {
 		x->cap_case_next = w->cap_cases;
 		x->case_next = hl_xrealloc(x->case_next, x->cap_case_next * sizeof *x->case_next);
 	}
-	x->case_next[pos] = str_get(&x->caller_cases, n->caller);
-	str_put(&x->caller_cases, n->caller, pos);
+	x->case_next[pos] = hl_str_get(&x->caller_cases, n->caller);
+	hl_str_put(&x->caller_cases, n->caller, pos);
 	return n;
 }
 
 struct hl_call *hl_world_add_call(struct hl_world *w, const struct hl_call *c)
 {
 	struct hl_world_index *x = w->index;
-	size_t at = str_get(&x->calls, c->call_id ? c->call_id : "");
+	size_t at = hl_str_get(&x->calls, c->call_id ? c->call_id : "");
 	if (at != NONE)
 		return w->calls[at];
 
@@ -428,14 +293,14 @@ struct hl_call *hl_world_add_call(struct hl_world *w, const struct hl_call *c)
 	w->calls = grow(w->calls, w->n_calls, &w->cap_calls, sizeof *w->calls);
 	size_t pos = w->n_calls++;
 	w->calls[pos] = n;
-	str_put(&x->calls, n->call_id, pos);
+	hl_str_put(&x->calls, n->call_id, pos);
 	return n;
 }
 
 struct hl_caller *hl_world_add_caller(struct hl_world *w, const struct hl_caller *c)
 {
 	struct hl_world_index *x = w->index;
-	size_t at = str_get(&x->callers, c->caller);
+	size_t at = hl_str_get(&x->callers, c->caller);
 	if (at != NONE)
 		return w->callers[at];
 
@@ -455,16 +320,16 @@ struct hl_caller *hl_world_add_caller(struct hl_world *w, const struct hl_caller
 	w->callers = grow(w->callers, w->n_callers, &w->cap_callers, sizeof *w->callers);
 	size_t pos = w->n_callers++;
 	w->callers[pos] = n;
-	str_put(&x->callers, n->caller, pos);
+	hl_str_put(&x->callers, n->caller, pos);
 	return n;
 }
 
 struct hl_alert *hl_world_add_alert(struct hl_world *w, const struct hl_alert *a)
 {
 	struct hl_world_index *x = w->index;
-	size_t at = a->id ? int_get(&x->alerts, a->id) : NONE;
+	size_t at = a->id ? hl_int_get(&x->alerts, a->id) : NONE;
 	if (at == NONE && a->dedupe[0])
-		at = str_get(&x->dedupe, a->dedupe);
+		at = hl_str_get(&x->dedupe, a->dedupe);
 	if (at != NONE)
 		return w->alerts[at];
 
@@ -477,22 +342,22 @@ struct hl_alert *hl_world_add_alert(struct hl_world *w, const struct hl_alert *a
 	size_t pos = w->n_alerts++;
 	w->alerts[pos] = n;
 	if (n->id)
-		int_put(&x->alerts, n->id, pos);
+		hl_int_put(&x->alerts, n->id, pos);
 	if (n->dedupe[0])
-		str_put(&x->dedupe, n->dedupe, pos);
+		hl_str_put(&x->dedupe, n->dedupe, pos);
 	return n;
 }
 
 void hl_world_add_seen(struct hl_world *w, const char *event_id, int64_t case_id)
 {
 	struct hl_world_index *x = w->index;
-	if (!event_id || str_get(&x->seen, event_id) != NONE)
+	if (!event_id || hl_str_get(&x->seen, event_id) != NONE)
 		return; /* the first acceptance is the one that counts */
 	w->seen = grow(w->seen, w->n_seen, &w->cap_seen, sizeof *w->seen);
 	size_t pos = w->n_seen++;
 	w->seen[pos].event_id = hl_xstrdup(event_id);
 	w->seen[pos].case_id = case_id;
-	str_put(&x->seen, w->seen[pos].event_id, pos);
+	hl_str_put(&x->seen, w->seen[pos].event_id, pos);
 }
 
 void hl_world_add_free_ids(struct hl_world *w, const int64_t *ids, size_t n)
@@ -520,7 +385,7 @@ bool hl_world_take_free_id(struct hl_world *w, int64_t *id)
 
 struct hl_case *hl_world_case(struct hl_world *w, int64_t id)
 {
-	size_t at = int_get(&w->index->cases, id);
+	size_t at = hl_int_get(&w->index->cases, id);
 	return at == NONE ? NULL : w->cases[at];
 }
 
@@ -530,7 +395,7 @@ struct hl_case *hl_world_open_case_of(struct hl_world *w, const char *caller)
 		return NULL;
 	struct hl_world_index *x = w->index;
 	struct hl_case *best = NULL;
-	for (size_t at = str_get(&x->caller_cases, caller); at != NONE; at = x->case_next[at]) {
+	for (size_t at = hl_str_get(&x->caller_cases, caller); at != NONE; at = x->case_next[at]) {
 		struct hl_case *c = w->cases[at];
 		if (c->status == HL_ST_CLOSED)
 			continue;
@@ -543,13 +408,13 @@ struct hl_case *hl_world_open_case_of(struct hl_world *w, const char *caller)
 
 struct hl_call *hl_world_call(struct hl_world *w, const char *call_id)
 {
-	size_t at = str_get(&w->index->calls, call_id);
+	size_t at = hl_str_get(&w->index->calls, call_id);
 	return at == NONE ? NULL : w->calls[at];
 }
 
 struct hl_caller *hl_world_caller(struct hl_world *w, const char *caller)
 {
-	size_t at = str_get(&w->index->callers, caller);
+	size_t at = hl_str_get(&w->index->callers, caller);
 	return at == NONE ? NULL : w->callers[at];
 }
 
@@ -557,19 +422,19 @@ struct hl_alert *hl_world_alert(struct hl_world *w, int64_t id)
 {
 	if (!id)
 		return NULL; /* 0 = "not yet numbered": never a key */
-	size_t at = int_get(&w->index->alerts, id);
+	size_t at = hl_int_get(&w->index->alerts, id);
 	return at == NONE ? NULL : w->alerts[at];
 }
 
 struct hl_alert *hl_world_alert_by_dedupe(struct hl_world *w, const char *dedupe)
 {
-	size_t at = str_get(&w->index->dedupe, dedupe);
+	size_t at = hl_str_get(&w->index->dedupe, dedupe);
 	return at == NONE ? NULL : w->alerts[at];
 }
 
 bool hl_world_seen(struct hl_world *w, const char *event_id, int64_t *case_id)
 {
-	size_t at = str_get(&w->index->seen, event_id);
+	size_t at = hl_str_get(&w->index->seen, event_id);
 	if (at == NONE)
 		return false;
 	if (case_id)
@@ -579,7 +444,7 @@ bool hl_world_seen(struct hl_world *w, const char *event_id, int64_t *case_id)
 
 void hl_world_set_alert_id(struct hl_world *w, struct hl_alert *a, int64_t id)
 {
-	size_t at = a->dedupe[0] ? str_get(&w->index->dedupe, a->dedupe) : NONE;
+	size_t at = a->dedupe[0] ? hl_str_get(&w->index->dedupe, a->dedupe) : NONE;
 	if (at == NONE) { /* find its position the slow way: rare, store-only */
 		for (size_t i = 0; i < w->n_alerts; i++)
 			if (w->alerts[i] == a)
@@ -587,7 +452,7 @@ void hl_world_set_alert_id(struct hl_world *w, struct hl_alert *a, int64_t id)
 	}
 	a->id = id;
 	if (at != NONE && id)
-		int_put(&w->index->alerts, id, at);
+		hl_int_put(&w->index->alerts, id, at);
 }
 
 void hl_world_add_accepted(struct hl_world *w, const struct hl_event *ev, int64_t case_id, const char *description)

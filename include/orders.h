@@ -65,6 +65,10 @@ struct hl_order *hl_world_order(struct hl_world *w, const char *order_id);
 struct hl_order *hl_world_order_no(struct hl_world *w, int64_t case_id, int32_t no);
 /* The highest order number of the case in the world (all its orders are loaded). */
 int32_t hl_world_order_max_no(struct hl_world *w, int64_t case_id);
+/* The orders of one case, in the order they were added (O(1) each):
+ * for (o = hl_world_case_orders_first(w, id); o; o = hl_world_case_orders_next(w, o)) */
+struct hl_order *hl_world_case_orders_first(struct hl_world *w, int64_t case_id);
+struct hl_order *hl_world_case_orders_next(struct hl_world *w, const struct hl_order *o);
 void hl_world_add_merge(struct hl_world *w, int64_t case_id, int64_t into, bool is_new);
 void hl_order_free(struct hl_order *o); /* members only */
 /* world.c calls these from reset/free */

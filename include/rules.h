@@ -50,12 +50,15 @@ struct hl_world {
 	/* Hotspot keys of the batch's cases and of recent cases (hotspot.h). */
 	struct hl_hotspot_case **hotspot_cases; size_t n_hotspot_cases, cap_hotspot_cases;
 	struct hl_hotspot **hotspots; size_t n_hotspots, cap_hotspots;
+	struct hl_order_index *order_index;     /* private to order_world.c */
+	struct hl_hotspot_index *hotspot_index; /* private to hotspot.c */
 };
 
 /* The core's one allocation-failure policy (world.c): out of memory aborts
  * (no I/O in the core; the supervisor logs the crash and restarts). */
 void *hl_xrealloc(void *p, size_t n);
 char *hl_xstrdup(const char *s); /* NULL stays NULL */
+void *hl_xcalloc(size_t n, size_t size); /* zeroed */
 
 struct hl_world *hl_world_new(void);
 void hl_world_free(struct hl_world *w);

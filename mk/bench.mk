@@ -43,3 +43,12 @@ bench: bench-sse
 .PHONY: bench-cluster
 bench-cluster: $(B)/hotlined $(BENCH_B)/loadgen
 	HOTLINED_BIN=$(abspath $(B)/hotlined) LOADGEN_BIN=$(abspath $(BENCH_B)/loadgen) scripts/bench-cluster.sh
+
+# `make bench-order-cost`: the pure rules' CPU per order.dispatch as a batch grows
+# (tests/bench/order_cost.c, no database).  Printed, not asserted.
+$(BENCH_B)/order_cost: tests/bench/order_cost.c $(CORE_OBJ) $(wildcard include/*.h) | $(BENCH_B)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
+
+.PHONY: bench-order-cost
+bench-order-cost: $(BENCH_B)/order_cost
+	$(BENCH_B)/order_cost

@@ -407,6 +407,92 @@ Test(orders, hotspot_needs_the_whole_key)
 	fx_free(f);
 }
 
+static struct hl_outcome *classify(struct fx *f, int64_t case_id, const char *category, const char *area, hl_ms at)
+{
+	struct hl_event *u = E(f, HL_EV_CASE_UPDATE, at);
+	u->case_id = case_id, u->category = (char *)category, u->area = (char *)area;
+	return apply(f, u);
+}
+
+/* A case that leaves a key and comes back is one case of that key, not two
+ * (the per-key lists of hotspot.c keep its old entry, which must not count). */
+Test(orders, hotspot_counts_a_case_once_when_it_moves_back)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	ok(classify(f, a, "water", "Haidian", at));
+	ok(classify(f, a, "water", "Chaoyang", at + 1));
+	ok(classify(f, a, "water", "Haidian", at + 2));
+	cr_assert_null(alert_of(f, "hotspot"), "one case, counted once");
+	ok(classify(f, b, "water", "Haidian", at + 3));
+	struct hl_alert *h = alert_of(f, "hotspot");
+	cr_assert_not_null(h);
+	char want[64];
+	snprintf(want, sizeof want, "2 cases with [\"water\",\"Haidian\"] within 3600s: cases %lld, %lld", (long long)a,
+	         (long long)b);
+	cr_assert_str_eq(h->detail, want);
+	fx_free(f);
+}
+
+/* Rows the store loads count from their own time, also when they come after
+ * an event of the batch was classified, and an event out of time order does
+ * not count a case that got the key later than it. */
+Test(orders, hotspot_counts_loaded_rows_by_their_time)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 900, .category = "water",
+	                                                          .area = "Haidian", .at = at + 10 * SEC});
+	ok(classify(f, a, "water", "Haidian", at + 5 * SEC));
+	cr_assert_null(alert_of(f, "hotspot"), "case 900 got the key after this event");
+	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 901, .category = "water",
+	                                                          .area = "Haidian", .at = at + 6 * SEC});
+	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 902, .category = "water",
+	                                                          .area = "Haidian", .at = at - 2 * HOUR});
+	ok(classify(f, b, "water", "Haidian", at + 7 * SEC));
+	struct hl_alert *h = alert_of(f, "hotspot");
+	cr_assert_not_null(h);
+	char want[96];
+	snprintf(want, sizeof want, "3 cases with [\"water\",\"Haidian\"] within 3600s: cases %lld, %lld, 901",
+	         (long long)a, (long long)b);
+	cr_assert_str_eq(h->detail, want, "902 is outside the window");
+	fx_free(f);
+}
+
+/* The orders of a case come in the order they were added, whatever other
+ * cases' orders are in between; a reset empties the index with the rows. */
+Test(orders, case_orders_in_order_and_reset)
+{
+	struct hl_world *w = hl_world_new();
+	const char *ids[] = {"wo-a1", "wo-b1", "wo-a2", "wo-b2", "wo-a3"};
+	for (int i = 0; i < 5; i++) {
+		struct hl_order o = {.case_id = i % 2 ? 8 : 7, .no = i / 2 + 1};
+		snprintf(o.order_id, sizeof o.order_id, "%s", ids[i]);
+		hl_world_add_order(w, &o);
+	}
+	const char *want[] = {"wo-a1", "wo-a2", "wo-a3"};
+	int n = 0;
+	for (struct hl_order *o = hl_world_case_orders_first(w, 7); o; o = hl_world_case_orders_next(w, o))
+		cr_assert_str_eq(o->order_id, want[n++]);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(hl_world_order_max_no(w, 7), 3);
+	cr_assert_eq(hl_world_order_max_no(w, 8), 2);
+	cr_assert_str_eq(hl_world_order_no(w, 8, 2)->order_id, "wo-b2");
+	cr_assert_null(hl_world_order_no(w, 8, 3));
+	cr_assert_null(hl_world_case_orders_first(w, 9));
+	hl_world_reset(w);
+	cr_assert_null(hl_world_order(w, "wo-a1"));
+	cr_assert_null(hl_world_order_no(w, 7, 1));
+	cr_assert_eq(hl_world_order_max_no(w, 7), 0);
+	struct hl_order o = {.case_id = 7, .no = 1};
+	snprintf(o.order_id, sizeof o.order_id, "wo-a1");
+	cr_assert_eq(hl_world_add_order(w, &o), hl_world_order(w, "wo-a1"));
+	cr_assert_eq(hl_world_case_orders_first(w, 7), hl_world_order(w, "wo-a1"));
+	hl_world_free(w);
+}
+
 /* ------------------------------------------------------- configuration */
 
 static void conf_error(const char *text, const char *want)
