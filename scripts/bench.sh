@@ -284,7 +284,7 @@ stmts() { # stmts WORKLOAD CONNS
 	"$ROOT/tests/bench/make-naive.sh" "$1" >"$pgb"
 	out=$(pgbench -n -M simple -h "$PGRUN" -p "$PORT" -U "$SUPER" -c "$2" -j "$j" -T "$DUR" \
 		-D nonce="$(nonce)" -D now="$(date +%s%3N)" -D n=0 -f "$pgb" hotline 2>&1) ||
-		{ echo "$out" >&2; die "pgbench failed"; }
+		{ echo "$out" >&2; echo "bench.sh: the stmts baseline failed (a secondary baseline: the run goes on without it)" >&2; return 0; }
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
 	record "stmts" "$(jq -c -n --arg w "$1" --argjson c "$2" --argjson tps "$tps" --argjson lat "$lat" --argjson per "$per" \

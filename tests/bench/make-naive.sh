@@ -22,7 +22,7 @@ W=${1:?usage: make-naive.sh offered|mix}
 # load ARRAY_EVENTS ARRAY_CASES ARRAY_CALLS ARRAY_CALLERS NEW_CASES [VAR]
 load() {
 	cat <<-SQL
-	SELECT event_id, COALESCE(case_id, 0) FROM hotline.case_events
+	SELECT event_id, COALESCE(case_id, 0) FROM hotline.event_ids
 	WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text('$1'::jsonb)));
 	WITH ids AS (
 	  SELECT x::bigint AS id FROM jsonb_array_elements_text('$2'::jsonb) x
@@ -125,10 +125,11 @@ clock() {
 		"$4" "$2" "$3" "$met" "$1" "$5"
 }
 
-# w_clocks ROWS_JSON  (keep in step with SQL_W_CLOCKS in include/store_sql.h)
+# w_clocks ROWS_JSON  (SQL_W_CLOCKS in include/store_sql.h for one clock whose run
+# is not replaced: the clock row only; clock_runs_done gets a row only when a
+# newer run replaces one, sql/022)
 w_clocks() {
 	cat <<-SQL
-	WITH up AS (
 	INSERT INTO hotline.clocks AS t (case_id, kind, state, seq, started_at, due_at, warn_at, warned,
 	  allowed_ms, paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar)
 	 SELECT r.case_id, r.kind, r.state, r.seq, hotline.from_ms(r.started_at), hotline.from_ms(r.due_at),
@@ -143,14 +144,7 @@ w_clocks() {
 	  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,
 	  warned = EXCLUDED.warned, allowed_ms = EXCLUDED.allowed_ms, paused_at = EXCLUDED.paused_at,
 	  remaining_ms = EXCLUDED.remaining_ms, warn_remaining_ms = EXCLUDED.warn_remaining_ms,
-	  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar
-	 RETURNING t.case_id, t.kind, t.seq, t.state, t.started_at, t.due_at, t.allowed_ms, t.met_at, t.breached_at)
-	 INSERT INTO hotline.clock_runs AS cr (case_id, kind, seq, state, started_at, due_at, allowed_ms,
-	  met_at, breached_at)
-	 SELECT * FROM up
-	 ON CONFLICT (case_id, kind, seq) DO UPDATE SET state = EXCLUDED.state,
-	  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,
-	  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now();
+	  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, calendar = EXCLUDED.calendar;
 	SQL
 }
 
