@@ -50,8 +50,12 @@ static const char *const PREPARED[] = {
  * alone sent every statement of store_load.c and store_write.c unprepared). */
 int store_stmt_index(const char *sql)
 {
-	static const char *seen_ptr[64];
-	static int seen_idx[64];
+	/* one entry per copy: every statement in each of the (at most 8) files
+	 * that include the SQL headers, so the cache never fills and a batch
+	 * never falls back to comparing texts */
+	enum { SEEN_MAX = 8 * N_PREPARED };
+	static const char *seen_ptr[SEEN_MAX];
+	static int seen_idx[SEEN_MAX];
 	static int n_seen;
 	for (int k = 0; k < n_seen; k++)
 		if (seen_ptr[k] == sql)
@@ -60,7 +64,7 @@ int store_stmt_index(const char *sql)
 	for (int i = 0; i < N_PREPARED && found < 0; i++)
 		if (PREPARED[i] == sql || strcmp(PREPARED[i], sql) == 0)
 			found = i;
-	if (n_seen < (int)(sizeof seen_ptr / sizeof *seen_ptr))
+	if (n_seen < SEEN_MAX)
 		seen_ptr[n_seen] = sql, seen_idx[n_seen++] = found;
 	return found;
 }
