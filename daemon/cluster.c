@@ -46,6 +46,10 @@
  *     holds a shared lock (SLOTS_CONF_CLASS, cluster.slots), so a peer
  *     configured with another number of slots is seen and reported.
  *
+ *   - Daily upkeep: the same session creates the coming months' event
+ *     partitions (upkeep_tick), so a daemon that runs for years keeps
+ *     retention cheap without an operator's cron job.
+ *
  * The session is session.c's: nonblocking libpq inside libevent, one query
  * at a time; nothing here blocks the loop.  A lost session releases every
  * slot at once (someone else runs them) and reconnects with backoff.  The
@@ -77,7 +81,13 @@
 #define HL_XSTR(x) #x
 #define HL_STR(x) HL_XSTR(x)
 
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH };
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_UPKEEP };
+
+/* The daily upkeep (see upkeep_tick): the event partitions of the current
+ * month and the next UPKEEP_MONTHS, as --migrate creates them. */
+#define UPKEEP_MONTHS 12
+#define UPKEEP_EVERY_MS (24 * 3600 * 1000LL)
+#define UPKEEP_RETRY_MS (3600 * 1000LL)
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
@@ -114,6 +124,7 @@ static const char *const SQL[] = {
 		"SELECT j, esc, id, level, $2::int, hotline.notify_payload(j, caller) FROM"
 		" (SELECT hotline.alert_json(a) AS j, COALESCE(hotline.ms(a.escalate_at), 0) AS esc, a.id, a.level, a.caller"
 		"  FROM hotline.alerts a WHERE a.id = $1::bigint) x",
+	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
 };
 
 static struct {
@@ -138,6 +149,9 @@ static struct {
 	char *mismatch;             /* peers with another cluster.slots, as last logged */
 	hl_ms store_down_since;     /* monotonic ms; 0 while the store is connected */
 	bool away;                  /* left the cluster while the store is down */
+	hl_ms upkeep_at;            /* monotonic ms of the next upkeep; 0: as soon as the session is up */
+	bool upkeep_queued;
+	uint64_t upkeeps, partitions_created, upkeep_failures;
 } K;
 
 /* ------------------------------------------------------------ ownership */
@@ -351,6 +365,41 @@ static void fetch_done(PGresult *r)
 		clocks_set(id, TIMER_ESCALATION, 0, esc);
 }
 
+/* ------------------------------------------------------- daily upkeep */
+
+/* hotline.case_events is partitioned by month (sql/021) and --migrate
+ * creates the next months; a daemon that runs for years without a migrate
+ * must keep them coming, or every event lands in the default partition and
+ * retention can no longer drop a month in milliseconds.  So once a day (and
+ * when the session comes up) the side session asks for the partitions of the
+ * next UPKEEP_MONTHS: nothing to do on almost every day, a CREATE TABLE once a
+ * month.  Creating a partition takes a lock on case_events that the store's
+ * inserts wait for; lock_timeout bounds that wait, so an administrator's long
+ * query on the table costs a retry an hour later, never a stalled store
+ * queued behind our lock request.  Every daemon of a cluster does it; the
+ * function is idempotent and a lost race is only a retry. */
+static void upkeep_tick(void)
+{
+	if (!session_up() || K.upkeep_queued || mono_ms() < K.upkeep_at)
+		return;
+	K.upkeep_queued = true;
+	session_query(Q_SETUP, "SET lock_timeout = '1s'", NULL, NULL);
+	session_query(Q_UPKEEP, SQL[Q_UPKEEP], NULL, NULL);
+	session_query(Q_SETUP, "RESET lock_timeout", NULL, NULL);
+}
+
+static void upkeep_done(PGresult *r)
+{
+	int made = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	K.upkeep_queued = false;
+	K.upkeep_at = mono_ms() + UPKEEP_EVERY_MS;
+	K.upkeeps++;
+	K.partitions_created += (uint64_t)(made > 0 ? made : 0);
+	if (made > 0)
+		log_notice("cluster: upkeep created %d event partition(s) (hotline.case_events, %d months ahead)", made,
+		           UPKEEP_MONTHS);
+}
+
 static void on_result(int tag, PGresult *r)
 {
 	switch ((enum q_kind)tag) {
@@ -374,6 +423,9 @@ static void on_result(int tag, PGresult *r)
 	case Q_FETCH:
 		fetch_done(r);
 		break;
+	case Q_UPKEEP:
+		upkeep_done(r);
+		break;
 	}
 }
 
@@ -381,6 +433,13 @@ static void on_failed(int tag)
 {
 	if (tag == Q_SURVEY)
 		K.survey_queued = false;
+	if (tag == Q_UPKEEP) {
+		/* session.c logged why (a lock not granted within lock_timeout, say) */
+		K.upkeep_queued = false;
+		K.upkeep_failures++;
+		K.upkeep_at = mono_ms() + UPKEEP_RETRY_MS;
+		log_warn("cluster: upkeep of the event partitions failed: trying again in an hour");
+	}
 }
 
 /* ------------------------------------------------------- notifications */
@@ -436,6 +495,8 @@ static void on_ready(void)
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
 	enqueue(Q_SURVEY, NULL);
+	K.upkeep_at = 0;
+	upkeep_tick();
 }
 
 static void on_lost(const char *why)
@@ -447,6 +508,7 @@ static void on_lost(const char *why)
 	K.n_peers = 0;
 	K.survey_queued = false;
 	K.loaded = 0;
+	K.upkeep_queued = false;
 }
 
 static const struct session_ops ops = {
@@ -494,6 +556,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);
 	}
+	upkeep_tick();
 }
 
 /* ------------------------------------------------------------------ API */
@@ -635,6 +698,9 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)K.remote_pushed));
 	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)K.clock_notes));
 	json_object_object_add(o, "slots_mismatch", json_object_new_string(K.mismatch ? K.mismatch : ""));
+	json_object_object_add(o, "upkeeps", json_object_new_int64((int64_t)K.upkeeps));
+	json_object_object_add(o, "partitions_created", json_object_new_int64((int64_t)K.partitions_created));
+	json_object_object_add(o, "upkeep_failures", json_object_new_int64((int64_t)K.upkeep_failures));
 	return o;
 }
 
@@ -648,8 +714,11 @@ void cluster_metrics(struct evbuffer *b)
 	                    "# HELP hotlined_cluster_peers live daemons seen on the database, this one included\n"
 	                    "# TYPE hotlined_cluster_peers gauge\nhotlined_cluster_peers %d\n"
 	                    "# HELP hotlined_cluster_takeovers_total slot takeovers from daemons whose session ended\n"
-	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n",
-	                    K.n_slots, K.n_owned, K.n_peers, (unsigned long long)K.takeovers);
+	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n"
+	                    "# HELP hotlined_upkeep_failures_total daily upkeeps of the event partitions that failed\n"
+	                    "# TYPE hotlined_upkeep_failures_total counter\nhotlined_upkeep_failures_total %llu\n",
+	                    K.n_slots, K.n_owned, K.n_peers, (unsigned long long)K.takeovers,
+	                    (unsigned long long)K.upkeep_failures);
 }
 
 void cluster_health(struct evbuffer *b)

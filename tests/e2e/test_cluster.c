@@ -549,3 +549,66 @@ HL_TEST(cluster, order_events_through_two_daemons_lose_no_update)
 	                           " AND extend_requested_at IS NOT NULL"), extended_ok,
 	             "an acknowledged extension request was lost");
 }
+
+/* The month partitions of hotline.case_events keep coming without a migrate
+ * (cluster.c, upkeep_tick): the side session creates a missing one when it
+ * comes up, and a lock it cannot get within lock_timeout costs a retry, never
+ * a store stalled behind its lock request. */
+static bool await_relation(struct hl_d *d, const char *name, bool present, int timeout_ms)
+{
+	int64_t end = hl_now_ms() + timeout_ms;
+	do {
+		if ((hl_sql_int(d, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		                   " WHERE n.nspname = 'hotline' AND c.relname = '%s'", name) == 1) == present)
+			return true;
+		hl_sleep_ms(100);
+	} while (hl_now_ms() < end);
+	return false;
+}
+
+HL_TEST(cluster, the_daemon_keeps_the_event_partitions_coming)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int64_t end = hl_now_ms() + 15000;
+	while (hl_jint(stats_of(d), "cluster.upkeeps") < 1 && hl_now_ms() < end)
+		hl_sleep_ms(50);
+	cr_assert_eq(hl_jint(stats_of(d), "cluster.upkeeps"), 1, "no upkeep after the start");
+	/* the month six ahead: empty, and as if the daemon had run that long since its migrate */
+	const char *ahead = hl_sql_text(d, "SELECT 'case_events_p' || to_char(date_trunc('month', now() AT TIME ZONE 'UTC')"
+	                                   " + interval '6 months', 'YYYYMM')");
+	cr_assert(await_relation(d, ahead, true, 1), "--migrate made no %s", ahead);
+	hl_sql(d, "DROP TABLE hotline.%s", ahead);
+	hl_d_restart(d);
+	cr_assert(await_relation(d, ahead, true, 15000), "the daemon did not create %s again", ahead);
+	end = hl_now_ms() + 5000;
+	while (hl_jint(stats_of(d), "cluster.partitions_created") != 1 && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(hl_jint(stats_of(d), "cluster.partitions_created"), 1);
+	cr_assert(strstr(hl_d_log(d), "upkeep created 1 event partition(s)"), "no upkeep line in the log");
+
+	/* an administrator's open transaction holds the table: the upkeep gives up after lock_timeout */
+	hl_sql(d, "DROP TABLE hotline.%s", ahead);
+	PGconn *admin = PQconnectdb(d->conninfo);
+	cr_assert_eq(PQstatus(admin), CONNECTION_OK);
+	PQclear(PQexec(admin, "BEGIN"));
+	PGresult *r = PQexec(admin, "SELECT count(*) FROM hotline.case_events");
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(admin));
+	PQclear(r);
+	hl_d_restart(d);
+	end = hl_now_ms() + 15000;
+	while (hl_jint(stats_of(d), "cluster.upkeep_failures") < 1 && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(hl_jint(stats_of(d), "cluster.upkeep_failures"), 1, "the upkeep did not give up");
+	/* the store was not left behind the upkeep's lock request */
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_now_ms();
+	json_object *ok = hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"%s\",\"call_id\":\"%s\",\"caller\":\"+4940111\"}",
+	                              hl_uid("up"), hl_uid("up-call"));
+	cr_assert(ok && hl_jbool(ok, "ok"), "%s", ok ? json_object_to_json_string(ok) : "timeout");
+	fprintf(stderr, "upkeep: an event acknowledged in %lld ms while an open transaction held case_events\n",
+	        (long long)(hl_now_ms() - t0));
+	PQclear(PQexec(admin, "COMMIT"));
+	PQfinish(admin);
+	cr_assert(strstr(hl_d_log(d), "upkeep of the event partitions failed"), "no warning in the log");
+	cr_assert(await_relation(d, ahead, false, 1), "created despite the lock");
+}
