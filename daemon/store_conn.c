@@ -125,10 +125,19 @@ void store_send_stmt(const char *sql, int nparams, const char *const *params)
 		abort();
 	}
 	int i = store_stmt_index(sql);
+	/* but a few are planned at each run (store_orders_plan_each): sent in
+	 * their prepared text (the same columns), as the unnamed statement */
+	static char *each[N_PREPARED];
+	static signed char each_known[N_PREPARED];
+	if (i >= 0 && !each_known[i]) {
+		each_known[i] = 1;
+		if (store_orders_plan_each(PREPARED[i]))
+			each[i] = store_columns_prepare_text(PREPARED[i]);
+	}
 	char name[16];
 	snprintf(name, sizeof name, "hl_%d", i);
-	if (i < 0 ? !PQsendQueryParams(store.pg, sql, nparams, NULL, params, NULL, NULL, 0)
-	          : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0))
+	if (i < 0 || each[i] ? !PQsendQueryParams(store.pg, i < 0 ? sql : each[i], nparams, NULL, params, NULL, NULL, 0)
+	                     : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0))
 		pipeline_fail(PQerrorMessage(store.pg));
 	store.n_stmts++;
 }

@@ -2,7 +2,10 @@
 #
 #   types      each event type alone on the idle cluster: rows, index entries,
 #              WAL, the daemon's and PostgreSQL's CPU per event (deltas of
-#              counters taken between loadgen's stages, see snap);
+#              counters taken between loadgen's stages, see snap;
+#              BENCH_BETWEEN names another command for between the stages,
+#              e.g. one that also saves pg_stat_statements per type: it must
+#              run `scripts/bench.sh snap LABEL` with the label it is given);
 #   naive_jsonb the NAIVE baseline of the issue: pgbench, 8 clients, one
 #              transaction per event holding ONE insert of the event as jsonb
 #              into a table with a bigserial key (a user's simplest design);
@@ -82,7 +85,7 @@ types() {
 	: >"$snaps"
 	out=$(BENCH_SNAP_OUT=$snaps BENCH_SNAP_DPID=$DPID "$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode types \
 		--rounds "$TYPES_ROUNDS" --conns 8 --window 64 --timeout 1800 --nonce "$(nonce)" \
-		--between "$ROOT/scripts/bench.sh snap" ${1:+--callers "$1"} ${2:+--$2})
+		--between "${BENCH_BETWEEN:-$ROOT/scripts/bench.sh snap}" ${1:+--callers "$1"} ${2:+--$2})
 	daemon_stop
 	jq -s "$SNAP_DIFF" "$snaps" >"$BENCH/types.json"
 	jq -c --argjson lg "$out" '.[] | . as $d | ($lg.stages | map(select(.type == $d.type))[0]) as $st |

@@ -1,0 +1,16 @@
+-- 027_order_plans.sql - hotline.lock_batch() plans its lookups at every call (issue 15).
+--
+-- Work-order events cost PostgreSQL about twice a call event (docs/
+-- performance.md section 3) although they write fewer rows.  The cause was
+-- not the work-order SQL but its cached plans: the orders table is empty
+-- when a hotline starts (and in every benchmark phase: the seeded history
+-- has no orders), so the first executions of lock_batch()'s lookup planned a
+-- sequential scan of the empty orders table, and PL/pgSQL kept that plan as
+-- its generic plan.  As orders grows, that plan compares every row of orders
+-- with every order id of the batch (`order_id = ANY (array)` is not hashed
+-- for a parameter array): O(orders x batch), 14 ms a batch of 250 at 6,000
+-- orders, until an ANALYZE happens to invalidate it.  A plan made at each
+-- call sees the table's current size and probes orders_pkey (0.3 ms of
+-- planning a batch).  The daemon's own order loads are planned at each run
+-- for the same reason (store_orders.c, store_orders_plan_each).
+ALTER FUNCTION hotline.lock_batch(jsonb, jsonb, jsonb, jsonb) SET plan_cache_mode = force_custom_plan;
