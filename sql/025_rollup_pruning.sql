@@ -223,3 +223,69 @@ COMMENT ON FUNCTION hotline.figure_cells_of(bigint[]) IS 'figure_facts_of summed
 REVOKE EXECUTE ON FUNCTION hotline.figure_facts_of(bigint[]) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.figure_facts_of(bigint[]) IS 'figure_facts of the given cases only (what the rollup maintenance recounts); reads case_events from hotline.case_events_from(ids) on (025).';
 ANALYZE hotline.case_events_early;
+
+------------------------------------------- overdue_callbacks: a plan that does not depend on an estimate
+
+-- docs/performance.md measured 1,683 ms at ten million events on the
+-- bench's generated history, docs/explain.md 34 ms on a database of the same
+-- size.  The difference is the planner's estimate of the overdue callbacks:
+-- `state IN ('pending', 'breached') AND due_at < now()` is estimated from the
+-- column statistics as if due_at did not depend on state (a pending
+-- callback is nearly always due in the future, the history's met ones in
+-- the past).  With a few thousand pending callbacks in the table (any live
+-- day; the bench's ingest left ~9,000) the estimate is ~23,000 rows instead
+-- of 2,000, and the planner hashes ALL of cases (parallel seq scan, 1 M
+-- rows, cold after a generation) instead of probing cases_pkey 2,000 times.
+-- docs/explain.md's database had no pending callback but the 1,000 overdue
+-- ones, hence 867 estimated and a nested loop.  Now the case and the caller
+-- are fetched per overdue callback by LATERAL subqueries that cannot be
+-- flattened (OFFSET 0): always index probes, whatever the estimate; the cost
+-- is the length of the list.  Same columns, names and types (CREATE OR
+-- REPLACE keeps the grants, the comments and the security barrier).
+-- The same overestimate costs the plan at ~12,800,000, far above
+-- jit_above_cost (100,000): 2.0 s of JIT compiling (measured: 202
+-- functions, "Optimization 1146 ms, Emission 675 ms") for 60 ms of work.
+-- JIT pays only for queries that scan millions of rows; every query of this
+-- database is meant to use indexes (the daemon's batches, the views), and
+-- an overestimate anywhere (a custom plan of the rollup's recount: 5.7 s)
+-- turns into seconds of compiling.  So JIT is off for this database (new
+-- sessions), when the migrating role may set it; otherwise a NOTICE says
+-- how (docs/admin.md).
+CREATE OR REPLACE VIEW hotline.overdue_callbacks WITH (security_barrier) AS
+SELECT k.case_id,
+       hotline.visible_caller(c.caller, cl.confidential) AS caller,
+       c.status, c.department, k.state,
+       k.started_at AS owed_since, k.due_at,
+       now() - k.due_at AS late_by,
+       coalesce(t.attempts, 0) AS attempts,
+       t.last_attempt_at, t.last_result,
+       al.id AS alert_id, al.level AS alert_level
+FROM hotline.clocks k
+     CROSS JOIN LATERAL (
+        SELECT c0.caller, c0.status, c0.department FROM hotline.cases c0 WHERE c0.id = k.case_id OFFSET 0
+     ) c
+     LEFT JOIN LATERAL (
+        SELECT cl0.confidential FROM hotline.callers cl0 WHERE cl0.caller = c.caller OFFSET 0
+     ) cl ON true
+     LEFT JOIN LATERAL (
+        SELECT count(*) AS attempts, max(e.at) AS last_attempt_at,
+               (array_agg(e.body->>'result' ORDER BY e.at DESC, e.seq DESC))[1] AS last_result
+        FROM hotline.case_events e
+        WHERE e.case_id = k.case_id AND e.type = 'callback.attempt' AND e.at >= k.started_at
+     ) t ON true
+     LEFT JOIN LATERAL (
+        SELECT a.id, a.level FROM hotline.alerts a
+        WHERE a.case_id = k.case_id AND a.kind = 'callback_overdue' AND a.acked_at IS NULL
+        ORDER BY a.id DESC LIMIT 1
+     ) al ON true
+WHERE k.kind = 'callback' AND k.state IN ('pending', 'breached') AND k.due_at < now()
+ORDER BY k.due_at, k.case_id;
+
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET jit = off', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'hotlined 025: could not turn JIT off for this database; as its owner: ALTER DATABASE % SET jit = off (docs/admin.md)',
+        quote_ident(current_database());
+END
+$$;
