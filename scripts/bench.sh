@@ -125,8 +125,9 @@ pg_stop() {
 
 # Back to the same starting point before every phase: the tables truncated,
 # then a history of SEED closed cases (each with its call, event and met
-# clocks), the figures' rollup counted from them, and ANALYZE.  Not empty tables on purpose: with the statistics of
-# an empty table the planner picks sequential scans (the cached plans of the
+# clocks), the figures' rollup counted from them, and ANALYZE.  Not empty
+# tables on purpose: with the statistics of an empty table the planner picks
+# sequential scans (the cached plans of the
 # foreign-key checks on hotline.cases among them) and every phase would
 # measure a quadratic slowdown until autovacuum's next ANALYZE instead of
 # the daemon.  No RESTART IDENTITY: ids are never reused.
