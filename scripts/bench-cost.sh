@@ -228,15 +228,42 @@ time_views() { # time_views EVENTS
 	done
 }
 
+# stmts_reset / stmts_record EVENTS: the daemon's statements during one
+# ingest, from pg_stat_statements (bench.sh preloads it): the eight that took
+# the most time, each with its calls, mean ms and buffers per call - what a
+# batch's commit is made of, on the empty and on the large database side by
+# side.  Skipped when the extension cannot be created.
+stmts_reset() {
+	psql_q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" \
+		>/dev/null 2>&1 || true
+}
+stmts_record() {
+	local j
+	j=$(psql_q -Atc "SELECT json_agg(x) FROM (SELECT calls, round(mean_exec_time::numeric, 2) AS mean_ms,
+	    round(total_exec_time::numeric) AS total_ms, shared_blks_hit / greatest(calls, 1) AS hit_per_call,
+	    shared_blks_read / greatest(calls, 1) AS read_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS query
+	  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+	    AND query !~* '^(TRUNCATE|VACUUM|CHECKPOINT|CREATE|DO|BEGIN|COMMIT)'
+	  ORDER BY total_exec_time DESC LIMIT 8) x" 2>/dev/null) || return 0
+	[ -n "$j" ] && record "statements" "$(jq -c -n --argjson s "$j" --argjson h "$1" '{history: $h, statements: $s}')"
+	return 0
+}
+
 # history EVENTS: the headline ingest on the seeded, almost empty database,
-# then EVENTS generated, their storage and views, and the same ingest on top.
+# then EVENTS generated, their storage and views, and the same ingest on top;
+# the statements of both ingests (stmts_record).
 history() {
-	INGEST_PHASE=history INGEST_WINDOW=64 ingest real 8 50000 zipf
+	db_reset
+	stmts_reset
+	INGEST_PHASE=history INGEST_RESET=0 INGEST_WINDOW=64 ingest real 8 50000 zipf
+	stmts_record 0
 	local t0 t1
 	t0=$(date +%s)
 	gen_history "$1"
 	t1=$(date +%s)
 	record "storage" "$(storage_json | jq -c --argjson s $((t1 - t0)) '. + {gen_seconds: $s}')"
 	time_views "$1"
+	stmts_reset
 	INGEST_PHASE=history INGEST_RESET=0 INGEST_WINDOW=64 INGEST_HISTORY=$1 ingest real 8 50000 zipf
+	stmts_record "$1"
 }

@@ -102,6 +102,9 @@ pg_start() {
 		logging_collector = off
 		log_min_messages = warning
 		log_line_prefix = '@@%p|%v|'
+		# per-statement times (docs/performance.md "what bounds each figure")
+		shared_preload_libraries = 'pg_stat_statements'
+		pg_stat_statements.track = top
 	EOF
 	grep -q "^include_if_exists = 'bench.conf'" "$PGDATA_DIR/postgresql.conf" ||
 		echo "include_if_exists = 'bench.conf'" | as_pg tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
@@ -122,8 +125,9 @@ pg_stop() {
 
 # Back to the same starting point before every phase: the tables truncated,
 # then a history of SEED closed cases (each with its call, event and met
-# clocks) and ANALYZE.  Not empty tables on purpose: with the statistics of
-# an empty table the planner picks sequential scans (the cached plans of the
+# clocks), the figures' rollup counted from them, and ANALYZE.  Not empty
+# tables on purpose: with the statistics of an empty table the planner picks
+# sequential scans (the cached plans of the
 # foreign-key checks on hotline.cases among them) and every phase would
 # measure a quadratic slowdown until autovacuum's next ANALYZE instead of
 # the daemon.  No RESTART IDENTITY: ids are never reused.
@@ -147,6 +151,14 @@ db_reset() {
 		INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
 		  SELECT 'h' || id, id, 'call.offered', t, jsonb_build_object('type', 'call.offered', 'id', 'h' || id) FROM h;
 		COMMIT;
+		-- the figures' rollup (023) counted again: TRUNCATE emptied its state,
+		-- and with no state the daemon skips its upkeep (figures_before/after
+		-- return at once), so every phase would measure ingest without it
+		DO \$\$ BEGIN
+		  IF to_regproc('hotline.rebuild_figure_rollup') IS NOT NULL THEN
+		    PERFORM hotline.rebuild_figure_rollup();
+		  END IF;
+		END \$\$;
 		VACUUM ANALYZE;
 		CHECKPOINT;
 	SQL

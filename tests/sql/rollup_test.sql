@@ -164,6 +164,42 @@ EXCEPTION WHEN assert_failure THEN
     NULL;
 END $$;
 
+-- Batch 8 (025): events dated before their case opened, months earlier (in
+-- another month partition): the recount reads case_events from
+-- case_events_from(ids) on, so the trigger must have lowered that bound.
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e-early1', 9101, 'callback.attempt', '2024-02-10 08:00+00',
+     '{"type":"callback.attempt","agent":"ann","result":"reached"}'),
+    ('rt-e-early2', 9101, 'case.transfer', '2024-03-02 08:00+00', '{"type":"case.transfer","by":"bob"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 8: events dated months before their case opened');
+DO $$
+BEGIN
+    IF (SELECT first_at FROM hotline.case_events_early WHERE case_id = 9101) <> '2024-02-10 08:00+00' THEN
+        RAISE EXCEPTION 'FAIL case_events_early does not hold the earliest event of 9101';
+    END IF;
+    IF hotline.case_events_from('{9101, 9102}') <> '2024-02-10 08:00+00' THEN
+        RAISE EXCEPTION 'FAIL case_events_from is not the earliest event';
+    END IF;
+    IF hotline.case_events_from('{-5}') IS NOT NULL THEN
+        RAISE EXCEPTION 'FAIL case_events_from of no case is not NULL';
+    END IF;
+    IF hotline.rebuild_case_events_early() < 1 THEN
+        RAISE EXCEPTION 'FAIL rebuild_case_events_early lost 9101';
+    END IF;
+    RAISE NOTICE 'ok case_events_early and case_events_from';
+END $$;
+-- and again in a later batch that names the case: the "before" must see them
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL);
+UPDATE hotline.cases SET department = 'transport' WHERE id = 9101;
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 9: a case with early events moves department');
+
 -- Without figures_before, figures_after does nothing.
 DO $$
 BEGIN
