@@ -35,6 +35,28 @@ static void jadd(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v); /* NULL stores JSON null */
 }
 
+/* The request line itself as a JSON value of the row array, not a string
+ * holding it: PostgreSQL parses the body once, with the array ($1::jsonb),
+ * instead of a second time in a ::jsonb cast (~5 us of server CPU an event).
+ * The line is valid JSON that jsonb accepts (protocol_scan.c's strict scan)
+ * and outlives the serialization (the event lives until its batch is done). */
+static int raw_line_json(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	(void)level;
+	(void)flags;
+	const struct hl_event *ev = json_object_get_userdata(jso);
+	if (!ev->line)
+		return printbuf_memappend(pb, "null", 4);
+	return printbuf_memappend(pb, ev->line, (int)ev->line_len);
+}
+
+static json_object *raw_line(const struct hl_event *ev)
+{
+	json_object *o = json_object_new_object();
+	json_object_set_serializer(o, raw_line_json, (void *)ev, NULL);
+	return o;
+}
+
 /* ------------------------------------------------------------ the write */
 
 /* The first statement of a write that changes cases, calls, clocks or events:
@@ -215,7 +237,7 @@ void store_start_write(void)
 		jadd(o, "at", json_object_new_int64(ac->ev->at));
 		jadd(o, "received_at", json_object_new_int64(ac->ev->received));
 		jadd(o, "description", ac->description[0] ? json_object_new_string(ac->description) : NULL);
-		jadd(o, "body", json_object_new_string_len(ac->ev->line, (int)ac->ev->line_len));
+		jadd(o, "body", raw_line(ac->ev));
 		jadd(o, "n", json_object_new_int((int)i));
 		json_object_array_add(a_events, o);
 	}

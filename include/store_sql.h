@@ -184,12 +184,16 @@ static const char SQL_W_CLOCKS[] =
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,"
 	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now()";
 
+/* The body is stored without its "id" and "type" (the columns; sql/026):
+ * hotline.event_body() and v_case_events show it whole.  The body comes as
+ * the request's JSON value inside the array (store_write.c), parsed once
+ * with it; event_body_pack() is inlined on the column. */
 static const char SQL_W_EVENTS[] =
 	"INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)"
 	" SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),"
-	"  r.description, r.body::jsonb"
+	"  r.description, hotline.event_body_pack(r.event_id, r.type, r.body)"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
-	"  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n";
+	"  at bigint, received_at bigint, description text, body jsonb, n int) ORDER BY r.n";
 
 /* The figures' rollup (sql/023), exact in the batch's own transaction: the
  * first write remembers the facts of the batch's cases ($1, JSON array of

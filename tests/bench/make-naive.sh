@@ -153,7 +153,7 @@ w_event() {
 	cat <<-SQL
 	INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)
 	 SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),
-	  r.description, r.body::jsonb
+	  r.description, hotline.event_body_pack(r.event_id, r.type, r.body::jsonb)
 	 FROM jsonb_to_recordset('[{"n": 0, "at": :t, "body": "$4", "type": "$3", "case_id": $2, "event_id": "$1", "description": "$5", "received_at": :t}]'::jsonb)
 	  AS r(event_id text, case_id bigint, type text,
 	  at bigint, received_at bigint, description text, body text, n int) ORDER BY r.n;

@@ -288,6 +288,16 @@ SELECT hltest.eq('v_cases masks B only', hltest.rows($$SELECT id, caller, confid
 SELECT hltest.eq('v_calls', hltest.rows($$SELECT call_id, caller FROM hotline.v_calls WHERE case_id = 2 ORDER BY call_id$$),
     'c2|+86139****0002;c3|+86139****0002');
 SELECT hltest.eq('v_case_events body', (SELECT body->>'caller' FROM hotline.v_case_events WHERE event_id = 'e9'), '+86139****0002');
+-- 026: the stored body leaves out "id" and "type" (the columns); the view puts them back
+SELECT hltest.eq('event_body_pack drops id and type',
+    hotline.event_body_pack('x1', 'call.offered', '{"id": "x1", "type": "call.offered", "caller": "+1"}'), '{"caller": "+1"}'::jsonb);
+SELECT hltest.eq('event_body_pack keeps an id that differs',
+    hotline.event_body_pack('x1', 'call.offered', '{"id": "x2", "type": "call.offered"}'), '{"id": "x2"}'::jsonb);
+SELECT hltest.eq('event_body is the body as received',
+    hotline.event_body('x1', 'call.offered', hotline.event_body_pack('x1', 'call.offered',
+        '{"id": "x1", "type": "call.offered", "caller": "+1"}')), '{"id": "x1", "type": "call.offered", "caller": "+1"}'::jsonb);
+SELECT hltest.eq('v_case_events body whole', (SELECT body->>'id' || ' ' || (body->>'type') FROM hotline.v_case_events WHERE event_id = 'e9'),
+    (SELECT event_id || ' ' || type FROM hotline.case_events WHERE event_id = 'e9'));
 SELECT hltest.eq('v_alerts', hltest.rows($$SELECT id, caller, detail FROM hotline.v_alerts WHERE id = 1$$),
     '1|+86139****0002|callback owed to +86139****0002 since 10:01');
 SELECT hltest.eq('v_callers', hltest.rows($$SELECT caller FROM hotline.v_callers ORDER BY caller$$),
