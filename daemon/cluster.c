@@ -31,7 +31,7 @@
  *     of defence, not the mechanism.
  *   - A clock armed through a daemon that does not own its slot is announced
  *     inside the batch's transaction (NOTIFY hotline_clock "case kind seq at",
- *     cluster_clock_notes()), so the owner hears of it exactly when it
+ *     cluster_clock_notes() in cluster_notes.c), so the owner hears of it exactly when it
  *     commits; a new owner reads its slots from the database after locking
  *     them, so nothing falls between the two.
  *   - Alert fan-out: every daemon LISTENs on hotline_alert (whose payload
@@ -141,7 +141,7 @@ static struct {
 	char **last_owner;          /* per slot: the peer seen holding it, for the logs */
 	char *peers;                /* "a b c" as last seen, sorted */
 	int n_peers;
-	uint64_t slots_taken, slots_released, takeovers, remote_pushed, clock_notes;
+	uint64_t slots_taken, slots_released, takeovers, remote_pushed;
 	/* (alert id, level) already pushed from a notification */
 	struct { int64_t id; int level; } seen[DEDUPE_CAP];
 	int seen_next;
@@ -630,49 +630,6 @@ void cluster_free(void)
 	memset(&K, 0, sizeof K);
 }
 
-/* Clocks of this batch armed in slots another daemon owns, as NOTIFY payloads;
- * NULL when there are none (a lone daemon owns every slot). */
-json_object *cluster_clock_notes(const struct hl_world *w)
-{
-	json_object *a = NULL;
-	for (size_t i = 0; i < w->n_cases; i++) {
-		const struct hl_case *c = w->cases[i];
-		if (cluster_owns(c->id))
-			continue;
-		for (int k = 0; k < HL_CK__COUNT; k++) {
-			if (!c->clocks[k].dirty)
-				continue;
-			char note[96];
-			snprintf(note, sizeof note, "%" PRId64 " %s %d %lld", c->id,
-			         hl_clock_kind_name((enum hl_clock_kind)k), (int)c->clocks[k].seq,
-			         (long long)hl_clock_next_fire(&c->clocks[k]));
-			if (!a)
-				a = json_object_new_array();
-			json_object_array_add(a, json_object_new_string(note));
-			K.clock_notes++;
-		}
-	}
-	/* work-order clocks, in their case's slot: "timer-id order_sign|order_reply seq at" */
-	for (size_t i = 0; i < w->n_orders; i++) {
-		const struct hl_order *o = w->orders[i];
-		if (cluster_owns(o->case_id))
-			continue;
-		for (int k = 0; k < HL_OC__COUNT; k++) {
-			if (!o->clocks[k].dirty)
-				continue;
-			char note[96];
-			snprintf(note, sizeof note, "%" PRId64 " order_%s %d %lld", o->case_id * HL_ORDER_KEY_MUL + o->no,
-			         hl_order_clock_name((enum hl_order_clock)k), (int)o->clocks[k].seq,
-			         (long long)hl_order_next_fire(&o->clocks[k]));
-			if (!a)
-				a = json_object_new_array();
-			json_object_array_add(a, json_object_new_string(note));
-			K.clock_notes++;
-		}
-	}
-	return a;
-}
-
 json_object *cluster_stats_json(void)
 {
 	json_object *o = json_object_new_object();
@@ -696,7 +653,7 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "slots_released", json_object_new_int64((int64_t)K.slots_released));
 	json_object_object_add(o, "takeovers", json_object_new_int64((int64_t)K.takeovers));
 	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)K.remote_pushed));
-	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)K.clock_notes));
+	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)cluster_clock_notes_sent()));
 	json_object_object_add(o, "slots_mismatch", json_object_new_string(K.mismatch ? K.mismatch : ""));
 	json_object_object_add(o, "upkeeps", json_object_new_int64((int64_t)K.upkeeps));
 	json_object_object_add(o, "partitions_created", json_object_new_int64((int64_t)K.partitions_created));

@@ -283,7 +283,8 @@ void cluster_free(void);
 bool cluster_owns(int64_t id);
 size_t cluster_slots_owned(void);
 /* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
-struct json_object *cluster_clock_notes(const struct hl_world *w);
+struct json_object *cluster_clock_notes(const struct hl_world *w); /* cluster_notes.c */
+uint64_t cluster_clock_notes_sent(void);
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
 void cluster_health(struct evbuffer *b);   /* /healthz line */
