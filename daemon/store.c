@@ -210,7 +210,8 @@ size_t store_queued(void) { return store.n_queue + store.n_batch; }
 
 /* ------------------------------------------------------------ the load */
 
-/* A due burst longer than this lets the queue have a batch between two of due clocks. */
+/* During a burst of due clocks the queue still gets one batch per this
+ * interval, so requests are answered (late) instead of starving. */
 #define QUEUE_STARVE_US 1000000
 
 static void take_batch(void)
@@ -221,14 +222,15 @@ static void take_batch(void)
 	/* the halves of a failed batch wait at the head of the queue, one group each */
 	struct item *head = TAILQ_FIRST(&store.queue);
 	uint64_t group = head ? head->group : 0;
-	bool starving = head && store.last_due && mono_us() - head->queued_us > QUEUE_STARVE_US;
-	store.last_due = store.n_due > 0 && group == 0 && !starving;
-	if (store.last_due) {
+	uint64_t now = mono_us();
+	bool starving = head && now - store.queue_turn_us > QUEUE_STARVE_US && now - head->queued_us > QUEUE_STARVE_US;
+	if (store.n_due > 0 && group == 0 && !starving) {
 		/* clocks that fell due first, in a batch of their own (store_due.c) */
 		store_due_take();
 		store_maybe_resume_input();
 		return;
 	}
+	store.queue_turn_us = now;
 	while ((it = TAILQ_FIRST(&store.queue)) && (int)store.n_batch < max && it->group == group) {
 		TAILQ_REMOVE(&store.queue, it, entry);
 		store.n_queue--;

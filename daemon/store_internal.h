@@ -60,7 +60,7 @@ struct store_state {
 	size_t n_queue, n_batch; /* n_queue counts both lanes */
 	size_t n_due;
 	uint64_t next_ticket;
-	bool last_due;          /* the last batch was of due clocks (the queue gets its turn: store.c) */
+	uint64_t queue_turn_us; /* when the queue last had a batch (mono_us): its turn in a due burst (store.c) */
 	struct hl_due_ahead *ahead; /* the keys of what the batch's due clocks pass, until the load is in */
 	struct hl_world *world;
 	int backoff_ms;
