@@ -2,10 +2,11 @@
  * store.c - batches, the PostgreSQL pipeline, commit -> acknowledgements.
  *
  * Group commit.  Requests that need the database (events, alert.ack,
- * case.get, subscribe) and the timers' work items (a clock fell due, an alert
- * is to be escalated) wait in one FIFO.  While no batch is in flight, up to
- * database.batch_max items are taken from it and run in two round trips on a
- * single nonblocking libpq connection in pipeline mode:
+ * case.get, subscribe) and escalations wait in one FIFO; clocks that fell due
+ * wait in a lane of their own that runs first, in batches of its own, unless
+ * a request queued before a clock may touch its case (store_due.c).  While
+ * no batch is in flight, up to database.batch_max items are taken and run in
+ * two round trips on a single nonblocking libpq connection in pipeline mode:
  *
  *   1. load:  a handful of SELECTs (one per table, keys passed as JSON
  *             arrays) fetch what the batch touches: accepted event ids,
