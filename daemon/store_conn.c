@@ -298,7 +298,14 @@ void store_on_lost(const char *why)
 	while ((it = TAILQ_LAST(&store.batch, itemq))) {
 		TAILQ_REMOVE(&store.batch, it, entry);
 		it->retried = store.state == S_WRITE || it->retried;
-		TAILQ_INSERT_HEAD(&store.queue, it, entry);
+		if (it->kind == ITEM_FIRE && it->group == 0) {
+			/* a due clock goes back to its lane: ahead of the queue's
+			 * head it would run before older events of its case unchecked */
+			TAILQ_INSERT_HEAD(&store.due, it, entry);
+			store.n_due++;
+		} else {
+			TAILQ_INSERT_HEAD(&store.queue, it, entry);
+		}
 		store.n_queue++;
 	}
 	store.n_batch = 0;
