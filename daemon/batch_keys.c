@@ -151,3 +151,86 @@ void hl_batch_keys_free(struct hl_batch_keys *k)
 	free(k->alerts), free(k->orders), free(k->categories), free(k->areas), free(k->departments);
 	memset(k, 0, sizeof *k);
 }
+
+/* ------------------------------------------------ due clocks ahead of the queue */
+
+int64_t hl_due_case(const struct hl_bk_item *it)
+{
+	if (it->kind == HL_BK_CLOCK)
+		return it->id;
+	if (it->kind == HL_BK_ORDER_CLOCK)
+		return it->id / HL_ORDER_KEY_MUL;
+	return 0;
+}
+
+bool hl_due_may_pass(const struct hl_bk_item *queued)
+{
+	if (queued->kind == HL_BK_ESCALATION)
+		return true; /* raises an alert's level: no clock, no case row */
+	if (queued->kind != HL_BK_REQUEST)
+		return false; /* another fired clock: of the same case it stays ahead */
+	/* commands read (case.get, subscribe) or touch one alert (alert.ack):
+	 * none starts, meets or stops a clock */
+	return !hl_type_is_event(queued->ev->type);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void hl_due_ahead_collect(const struct hl_bk_item *ahead, size_t n, struct hl_due_ahead *out)
+{
+	json_object *named = json_object_new_array(), *callers = json_object_new_array(),
+	            *calls = json_object_new_array(), *orders = json_object_new_array();
+	if (!named || !callers || !calls || !orders)
+		abort();
+	memset(out, 0, sizeof *out);
+	out->cases = hl_xrealloc(NULL, sizeof *out->cases * (2 * n + 1));
+	for (size_t i = 0; i < n; i++) {
+		const struct hl_bk_item *it = &ahead[i];
+		if (hl_due_may_pass(it))
+			continue;
+		int64_t c = hl_due_case(it);
+		if (c) {
+			out->cases[out->n_cases++] = c;
+			continue;
+		}
+		const struct hl_event *ev = it->ev;
+		bool keyed = false;
+		if (ev->case_id)
+			out->cases[out->n_cases++] = ev->case_id, add_i64(named, ev->case_id), keyed = true;
+		if (ev->into)
+			out->cases[out->n_cases++] = ev->into, add_i64(named, ev->into), keyed = true;
+		/* a case named here may have been merged into the due clock's case */
+		if (ev->caller[0])
+			add_str(callers, ev->caller), keyed = true;
+		if (ev->call_id)
+			add_str(calls, ev->call_id), keyed = true;
+		if (ev->order_id)
+			add_str(orders, ev->order_id), keyed = true;
+		if (!keyed)
+			out->unkeyed = true;
+	}
+	qsort(out->cases, out->n_cases, sizeof *out->cases, cmp_i64);
+	out->probe = json_object_array_length(named) + json_object_array_length(callers) +
+	             json_object_array_length(calls) + json_object_array_length(orders) > 0;
+	out->named = json_take(named);
+	out->callers = json_take(callers);
+	out->calls = json_take(calls);
+	out->orders = json_take(orders);
+}
+
+bool hl_due_ahead_names(const struct hl_due_ahead *a, int64_t case_id)
+{
+	return a->unkeyed || (a->n_cases && bsearch(&case_id, a->cases, a->n_cases, sizeof *a->cases, cmp_i64));
+}
+
+void hl_due_ahead_free(struct hl_due_ahead *a)
+{
+	if (!a)
+		return;
+	free(a->cases), free(a->named), free(a->callers), free(a->calls), free(a->orders);
+	memset(a, 0, sizeof *a);
+}

@@ -85,6 +85,8 @@ static double events_per_s(void)
 static double mean(uint64_t total, uint64_t n) { return n ? (double)total / (double)n : 0; }
 static double batch_mean(void) { return mean(hl->stats.batch_items, hl->stats.batches); }
 static double commit_ms_mean(void) { return mean(hl->stats.commit_us_total, hl->stats.batches) / 1000.0; }
+static double due_wait_ms_mean(void) { return mean(hl->stats.due_wait_us_total, hl->stats.due_fired) / 1000.0; }
+static double due_batch_ms_mean(void) { return mean(hl->stats.due_batch_us_total, hl->stats.due_fired) / 1000.0; }
 static double ack_ms_mean(void) { return mean(hl->stats.ack_latency_us_total, hl->stats.acks) / 1000.0; }
 static double clocks_total(void) { return (double)(clocks_pending(-1) - clocks_pending(TIMER_ESCALATION)); }
 
@@ -147,6 +149,14 @@ static const struct figure FIGURES[] = {
 	{ "commit_ms_mean", NULL, NULL, NULL, NO_FIELD, commit_ms_mean, 1, 0, NULL, NULL, false, NULL },
 	{ NULL, "commit_seconds_total", "counter", "time from batch start to commit", F(commit_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
 	{ "commit_ms_max", "commit_seconds_max", "gauge", "slowest batch", F(commit_us_max), NULL, 1e-3, 1e-6, NULL, NULL, false, NULL },
+	{ "due_fired", "due_fired_total", "counter", "clocks that fell due, run in a committed batch", F(due_fired), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "due_wait_ms_mean", NULL, NULL, NULL, NO_FIELD, due_wait_ms_mean, 1, 0, NULL, NULL, false, NULL },
+	{ NULL, "due_wait_seconds_total", "counter", "time due clocks waited for their batch, summed", F(due_wait_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
+	{ "due_wait_ms_max", "due_wait_seconds_max", "gauge", "longest wait of a due clock for its batch", F(due_wait_us_max), NULL, 1e-3, 1e-6, NULL, NULL, false, NULL },
+	{ "due_batch_ms_mean", NULL, NULL, NULL, NO_FIELD, due_batch_ms_mean, 1, 0, NULL, NULL, false, NULL },
+	{ NULL, "due_batch_seconds_total", "counter", "time of the batches holding due clocks, summed per clock", F(due_batch_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
+	{ "due_batch_ms_max", "due_batch_seconds_max", "gauge", "slowest batch holding a due clock", F(due_batch_us_max), NULL, 1e-3, 1e-6, NULL, NULL, false, NULL },
+	{ "due_deferred", "due_deferred_total", "counter", "due clocks sent back in line behind a request for their case", F(due_deferred), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "ack_ms_mean", NULL, NULL, NULL, NO_FIELD, ack_ms_mean, 1, 0, NULL, NULL, false, NULL },
 	{ NULL, "ack_seconds_total", "counter", "time from a line read to its reply, summed", F(ack_latency_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
 	{ NULL, "acks_total", "counter", "replies from the store", F(acks), NULL, 0, 0, NULL, NULL, false, NULL },

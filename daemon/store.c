@@ -2,10 +2,11 @@
  * store.c - batches, the PostgreSQL pipeline, commit -> acknowledgements.
  *
  * Group commit.  Requests that need the database (events, alert.ack,
- * case.get, subscribe) and the timers' work items (a clock fell due, an alert
- * is to be escalated) wait in one FIFO.  While no batch is in flight, up to
- * database.batch_max items are taken from it and run in two round trips on a
- * single nonblocking libpq connection in pipeline mode:
+ * case.get, subscribe) and escalations wait in one FIFO; clocks that fell due
+ * wait in a lane of their own that runs first, in batches of its own, unless
+ * a request queued before a clock may touch its case (store_due.c).  While
+ * no batch is in flight, up to database.batch_max items are taken and run in
+ * two round trips on a single nonblocking libpq connection in pipeline mode:
  *
  *   1. load:  a handful of SELECTs (one per table, keys passed as JSON
  *             arrays) fetch what the batch touches: accepted event ids,
@@ -111,6 +112,8 @@ static struct item *item_new(enum item_kind kind)
 		abort();
 	it->kind = kind;
 	it->read_stmt = -1;
+	it->ticket = ++store.next_ticket;
+	it->queued_us = mono_us();
 	return it;
 }
 
@@ -123,7 +126,13 @@ static size_t backlog_high(void)
 
 static void queue_push(struct item *it)
 {
-	TAILQ_INSERT_TAIL(&store.queue, it, entry);
+	if (it->kind == ITEM_FIRE) {
+		/* a clock that fell due: the due lane (store_due.c) */
+		TAILQ_INSERT_TAIL(&store.due, it, entry);
+		store.n_due++;
+	} else {
+		TAILQ_INSERT_TAIL(&store.queue, it, entry);
+	}
 	store.n_queue++;
 	/* backpressure: PostgreSQL is slower than the input; stop reading sockets */
 	size_t high = backlog_high();
@@ -202,13 +211,27 @@ size_t store_queued(void) { return store.n_queue + store.n_batch; }
 
 /* ------------------------------------------------------------ the load */
 
+/* During a burst of due clocks the queue still gets one batch per this
+ * interval, so requests are answered (late) instead of starving. */
+#define QUEUE_STARVE_US 1000000
+
 static void take_batch(void)
 {
 	struct item *it;
 	int max = hl->cfg->database.batch_max;
 	store.n_batch = 0;
 	/* the halves of a failed batch wait at the head of the queue, one group each */
-	uint64_t group = TAILQ_FIRST(&store.queue) ? TAILQ_FIRST(&store.queue)->group : 0;
+	struct item *head = TAILQ_FIRST(&store.queue);
+	uint64_t group = head ? head->group : 0;
+	uint64_t now = mono_us();
+	bool starving = head && now - store.queue_turn_us > QUEUE_STARVE_US && now - head->queued_us > QUEUE_STARVE_US;
+	if (store.n_due > 0 && group == 0 && !starving) {
+		/* clocks that fell due first, in a batch of their own (store_due.c) */
+		store_due_take();
+		store_maybe_resume_input();
+		return;
+	}
+	store.queue_turn_us = now;
 	while ((it = TAILQ_FIRST(&store.queue)) && (int)store.n_batch < max && it->group == group) {
 		TAILQ_REMOVE(&store.queue, it, entry);
 		store.n_queue--;
@@ -355,6 +378,7 @@ void store_write_done(void)
 	metrics_observe(HIST_COMMIT, (double)us / 1e6);
 	if (us > hl->stats.commit_us_max)
 		hl->stats.commit_us_max = us;
+	store_due_done(us);
 
 	update_timers();
 	if (store.n_stmts > 0) {
@@ -382,6 +406,7 @@ static void batch_failed(const char *why)
 	static uint64_t next_group;
 	struct item *it;
 	hl->stats.batch_failures++;
+	store_due_forget();
 	if (store.n_batch == 0) {
 		/* only delivered webhooks' rows: they are sent again after a restart (same delivery id) */
 		log_server_error(4, "store: the delivered webhooks' rows were not deleted", why);
@@ -472,6 +497,8 @@ void store_on_loaded(PGresult *const *res, int n, const char *error)
 		store_pipeline_sync(store_on_committed);
 		return;
 	}
+	/* due clocks that passed a request touching their case go back in line */
+	store_due_settle();
 	store_fill_world();
 	store_apply_rules();
 	store_start_write();

@@ -26,6 +26,7 @@
 #include "store_sql.h"
 #include "orders.h"
 #include "store_orders_sql.h"
+#include "store_due_sql.h"
 #include "store_internal.h"
 
 static void on_socket(evutil_socket_t fd, short what, void *arg);
@@ -39,7 +40,7 @@ static const char *const PREPARED[] = {
 	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
 	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
 	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
-	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY,
+	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY, SQL_DUE_CONFLICTS,
 	SQL_W_WEBHOOKS_DONE, SQL_W_FIGURES_BEFORE, SQL_W_FIGURES_AFTER,
 };
 #define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
@@ -300,11 +301,20 @@ void store_on_lost(const char *why)
 			*p = ' ';
 	log_server_error(3, "store: database connection lost", msg);
 	hl->stats.db_failures++;
-	/* the batch in flight goes back to the head of the queue: its ids make a retry safe */
+	/* the batch in flight goes back to the head of the queue: its ids make a retry safe
+	 * (due clocks in it are checked again against what they pass: store_due.c) */
+	store_due_forget();
 	while ((it = TAILQ_LAST(&store.batch, itemq))) {
 		TAILQ_REMOVE(&store.batch, it, entry);
 		it->retried = store.state == S_WRITE || it->retried;
-		TAILQ_INSERT_HEAD(&store.queue, it, entry);
+		if (it->kind == ITEM_FIRE && it->group == 0) {
+			/* a due clock goes back to its lane: ahead of the queue's
+			 * head it would run before older events of its case unchecked */
+			TAILQ_INSERT_HEAD(&store.due, it, entry);
+			store.n_due++;
+		} else {
+			TAILQ_INSERT_HEAD(&store.queue, it, entry);
+		}
 		store.n_queue++;
 	}
 	store.n_batch = 0;
@@ -637,6 +647,7 @@ int store_init(store_clock_notes_fn clock_notes)
 {
 	store.clock_notes = clock_notes;
 	TAILQ_INIT(&store.queue);
+	TAILQ_INIT(&store.due);
 	TAILQ_INIT(&store.batch);
 	store.sock = -1;
 	store.world = hl_world_new();
@@ -668,6 +679,7 @@ void store_free(void)
 		else
 			free(it);
 	}
+	store_due_free();
 	store.n_queue = store.n_batch = 0;
 	store_pipeline_reset();
 	drop_conn();

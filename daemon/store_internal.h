@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "daemon.h"
+#include "batch_keys.h"
 
 #define UNAVAILABLE_AFTER_MS 3000
 
@@ -34,6 +35,8 @@ struct item {
 	bool retried;           /* its batch was in flight when the connection was lost */
 	struct hl_outcome out;
 	int read_stmt;          /* index of its read statement in the write pipeline, -1 none */
+	uint64_t ticket;        /* arrival order: a due clock passes only items with a smaller ticket */
+	uint64_t queued_us;     /* when it was queued (mono_us): a due clock's wait is reported */
 };
 
 TAILQ_HEAD(itemq, item);
@@ -44,7 +47,7 @@ enum startup_step { ST_VERSION, ST_CLOCKS, ST_ESCALATIONS, ST_WEBHOOKS, ST_REPOR
 
 /* statements of the load pipeline, in order */
 enum { L_SEEN, L_CASES, L_CALLS, L_CALLERS, L_ALERTS, L_IDS, L_ORDER_CASES, L_ORDERS, L_HOTSPOT_CASES, L_HOTSPOTS,
-       L_LOCK, L__COUNT };
+       L_LOCK, L_DUE, L__COUNT };
 
 struct store_state {
 	PGconn *pg;
@@ -53,7 +56,12 @@ struct store_state {
 	enum state state;
 	enum startup_step step;
 	struct itemq queue, batch;
-	size_t n_queue, n_batch;
+	struct itemq due;       /* the due lane: clocks that fell due, run before the queue (store.c) */
+	size_t n_queue, n_batch; /* n_queue counts both lanes */
+	size_t n_due;
+	uint64_t next_ticket;
+	uint64_t queue_turn_us; /* when the queue last had a batch (mono_us): its turn in a due burst (store.c) */
+	struct hl_due_ahead *ahead; /* the keys of what the batch's due clocks pass, until the load is in */
 	struct hl_world *world;
 	int backoff_ms;
 	bool gave_up;           /* down for longer than UNAVAILABLE_AFTER_MS */
@@ -123,6 +131,14 @@ void store_pipeline_open(store_done_fn done);  /* done runs when every result is
 void store_start_load(void);
 void store_fill_world(void);
 void store_apply_rules(void);
+void store_bk_item(const struct item *it, struct hl_bk_item *k);
+/* store_due.c: the due lane */
+void store_due_take(void);   /* a batch of due clocks, when any wait */
+void store_due_probe(void);  /* in the load: what they pass, and the probe for it */
+void store_due_settle(void); /* after the load: due clocks that may not pass go back in line */
+void store_due_done(uint64_t batch_us); /* at COMMIT: their wait and batch time */
+void store_due_forget(void);
+void store_due_free(void);
 /* store_write.c */
 void store_start_write(void);
 /* store_columns.c */

@@ -32,25 +32,29 @@ static char *get_str(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-/* The batch's items as the pure key collector sees them (batch_keys.c). */
+/* An item as the pure key collector sees it (batch_keys.c). */
+void store_bk_item(const struct item *it, struct hl_bk_item *k)
+{
+	k->id = it->id;
+	k->ev = it->kind == ITEM_REQ ? &it->req->ev : NULL;
+	if (it->kind == ITEM_REQ)
+		k->kind = HL_BK_REQUEST;
+	else if (it->kind == ITEM_ESCALATE)
+		k->kind = HL_BK_ESCALATION;
+	else if (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)
+		k->kind = HL_BK_ORDER_CLOCK;
+	else
+		k->kind = HL_BK_CLOCK;
+}
+
+/* The batch's items as the pure key collector sees them. */
 static struct hl_bk_item *batch_key_items(size_t *n)
 {
 	struct hl_bk_item *items = hl_xrealloc(NULL, sizeof *items * (store.n_batch ? store.n_batch : 1));
 	struct item *it;
 	size_t i = 0;
-	TAILQ_FOREACH(it, &store.batch, entry) {
-		struct hl_bk_item *k = &items[i++];
-		k->id = it->id;
-		k->ev = it->kind == ITEM_REQ ? &it->req->ev : NULL;
-		if (it->kind == ITEM_REQ)
-			k->kind = HL_BK_REQUEST;
-		else if (it->kind == ITEM_ESCALATE)
-			k->kind = HL_BK_ESCALATION;
-		else if (it->clock == TIMER_ORDER_SIGN || it->clock == TIMER_ORDER_REPLY)
-			k->kind = HL_BK_ORDER_CLOCK;
-		else
-			k->kind = HL_BK_CLOCK;
-	}
+	TAILQ_FOREACH(it, &store.batch, entry)
+		store_bk_item(it, &items[i++]);
 	*n = i;
 	return items;
 }
@@ -114,6 +118,8 @@ void store_start_load(void)
 		store.load_at[L_HOTSPOTS] = store.n_stmts, store_send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
 	}
 	hl_batch_keys_free(&k);
+	/* due clocks ahead of requests queued before them: the probe (store_due.c) */
+	store_due_probe();
 	store.state = S_LOAD;
 	store_pipeline_open(store_on_loaded);
 }

@@ -65,4 +65,37 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
                    struct hl_batch_keys *out);
 void hl_batch_keys_free(struct hl_batch_keys *k);
 
+/*
+ * Due clocks ahead of the queue (store.c: the due lane).  A clock that fell
+ * due runs in the next batch, before requests queued earlier, unless one of
+ * those may touch its case: then the rules must see that request first (an
+ * answered call received before the deadline meets the callback; applied
+ * after the fire it would be "met (late)" with an overdue alert).  Which
+ * case a request touches is known here only when it names it (case_id,
+ * into); one reached through its caller, call or work order is known from
+ * the database, so those keys are collected for a probe (SQL_DUE_CONFLICTS)
+ * that the store sends in the batch's load.
+ */
+struct hl_due_ahead {
+	int64_t *cases;     /* sorted: cases named by the passed items (events, fired clocks) */
+	size_t n_cases;
+	char *named;        /* the same case ids as a JSON array (their merged_into, probed) */
+	char *callers, *calls, *orders; /* JSON arrays for the probe */
+	bool probe;         /* some key needs the database */
+	bool unkeyed;       /* an event that names no key at all: no due clock passes it */
+};
+
+/* The case a due item is for: a case clock's or a work-order clock's case;
+ * 0 for anything else (an escalation or a request never jumps). */
+int64_t hl_due_case(const struct hl_bk_item *it);
+/* May a due clock pass this queued item without knowing anything more?
+ * True for items that touch no case clock (ping, stats, case.get, subscribe,
+ * alert.ack, escalations); false for events and fired clocks. */
+bool hl_due_may_pass(const struct hl_bk_item *queued);
+/* Collect the keys of the n queued items that due clocks pass. */
+void hl_due_ahead_collect(const struct hl_bk_item *ahead, size_t n, struct hl_due_ahead *out);
+/* Does a passed item name case_id itself (then the clock waits, no probe needed)? */
+bool hl_due_ahead_names(const struct hl_due_ahead *a, int64_t case_id);
+void hl_due_ahead_free(struct hl_due_ahead *a);
+
 #endif

@@ -333,6 +333,8 @@ struct hl_stats {
 	uint64_t requests, events, duplicates, errors[16];
 	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
 	uint64_t commit_us_total, commit_us_max;
+	/* clocks that fell due: fired, their wait in the lanes, their batch's time; sent back in line */
+	uint64_t due_fired, due_wait_us_total, due_wait_us_max, due_batch_us_total, due_batch_us_max, due_deferred;
 	uint64_t alerts_raised[HL_ALERT_FAMILIES], alerts_escalated, alerts_pushed;
 	uint64_t webhook_sent, webhook_failed, webhook_dropped;
 	uint64_t db_connects, db_failures;

@@ -223,8 +223,9 @@ static const char SQL_W_ALERTS_NEW[] =
 	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING)"
-	" SELECT id, kind, esc, j, pg_notify('hotline_alert', hotline.notify_payload(j, caller)),"
-	"  hotline.notify_payload(j, caller) AS masked FROM ins ORDER BY id";
+	/* the masked text once per alert (it probes the caller's confidentiality): NOTIFY and the reply share it */
+	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
+	" FROM ins CROSS JOIN LATERAL (SELECT hotline.notify_payload(ins.j, ins.caller) AS masked) m ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged
  * and at the level the rules saw (a supervisor may have acked in SQL). */

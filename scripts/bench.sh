@@ -374,10 +374,55 @@ lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline wor
 	fi
 	out=$("$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --mode lateness --expect "$2" --timeout $(($3 + 60)))
 	[ -n "$lg" ] && { wait "$lg" || true; ing=$(jq -c '{acks_per_s, errors, p99_ms}' "$BENCH/lateness-ingest.json"); }
-	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max}')
+	# due_*: a due clock's wait for its batch and that batch's time (queue wait versus processing)
+	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max,
+		due_fired, due_wait_ms_mean, due_wait_ms_max, due_batch_ms_mean, due_batch_ms_max, due_deferred}')
 	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
 		--argjson st "$st" --argjson ing "$ing" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss, ingest: $ing} + $st')"
 	daemon_stop
+}
+
+# Order kept for due clocks (store_due.c), not in the full run: N callback
+# clocks fall due within one second while the headline ingest saturates the
+# daemon, and 0.3 s into that second one event per case that meets its
+# callback is sent (MODE=attempt names the case, MODE=call names only a call
+# stored for it).  A clock due 0.2 s or more after the send must not alert:
+# the daemon had its case's event before the deadline.  Prints a record and
+# fails if one did.
+due_order() { # due_order [N]
+	local n=${1:-2000} ids="$BENCH/due_order.ids" sent due0 t0 st late early
+	db_reset
+	psql_q <<-SQL >/dev/null
+		BEGIN;
+		CREATE TEMP TABLE nc ON COMMIT DROP AS SELECT nextval('hotline.cases_id_seq') AS id, g FROM generate_series(1, $n) g;
+		INSERT INTO hotline.cases (id, caller, status, opened_at) SELECT id, '+5$(nonce)' || g, 'open', now() FROM nc;
+		INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+		  SELECT id, 'callback', 'pending', 1, now(), date_trunc('second', now()) + interval '10 s' + (g % 1000) * interval '1 ms',
+		         1800000 FROM nc;
+		INSERT INTO hotline.calls (call_id, case_id, caller, state, inbound, offered_at)
+		  SELECT 'dk-' || c.id, c.id, c.caller, 'offered', true, now() FROM hotline.cases c JOIN nc ON nc.id = c.id;
+		COMMIT;
+	SQL
+	psql_q -Atc "SELECT case_id FROM hotline.clocks WHERE kind = 'callback' AND state = 'pending' ORDER BY due_at" >"$ids"
+	due0=$(psql_q -Atc "SELECT extract(epoch FROM min(due_at)) FROM hotline.clocks WHERE kind = 'callback' AND state = 'pending'")
+	daemon_start
+	"$LOADGEN_BIN" --tcp "127.0.0.1:$DPORT" --workload real --conns 8 --window 64 --duration 16 --warmup 0 \
+		--nonce "$(nonce)" --callers 50000 --zipf >"$BENCH/due_order-ingest.json" &
+	local lg=$!
+	sent=$(python3 "$ROOT/tests/bench/due_order.py" "$DPORT" "$ids" "$(echo "$due0 + 0.3" | bc)")
+	wait "$lg" || true
+	sleep 2
+	t0=$(echo "$sent" | jq -r .sent_at)
+	st=$(dstats | jq -c '.stats | {due_fired, due_deferred, due_wait_ms_mean, due_batch_ms_mean}')
+	late=$(psql_q -Atc "SELECT count(a.id) FROM hotline.clocks k JOIN hotline.alerts a ON a.case_id = k.case_id
+		AND a.kind = 'callback_overdue' WHERE k.kind = 'callback' AND k.case_id IN (SELECT x::bigint FROM unnest(string_to_array('$(paste -sd, "$ids")', ',')) x)
+		AND k.due_at > to_timestamp($t0 + 0.2)")
+	early=$(psql_q -Atc "SELECT count(*) FROM hotline.clocks k WHERE k.kind = 'callback' AND k.due_at < to_timestamp($t0)
+		AND k.case_id IN (SELECT x::bigint FROM unnest(string_to_array('$(paste -sd, "$ids")', ',')) x)")
+	record "due_order" "$(jq -c -n --argjson s "$sent" --argjson st "$st" --arg mode "${MODE:-attempt}" --argjson late "$late" \
+		--argjson early "$early" '$s + $st + {mode: $mode, due_before_send: $early, alerted_though_met_in_time: $late}')"
+	daemon_stop
+	[ "$late" = 0 ] || die "due_order: $late clocks alerted although their event came before their deadline"
 }
 
 conns() { # conns N

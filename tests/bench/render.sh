@@ -271,9 +271,9 @@ q -r '(map(select(.phase == "clocks" and .clocks == 0))[0].rss_kb // 0) as $r0 |
 echo
 echo "Alert lateness (push arrival at a subscriber minus the clock's due_at, wall clock), with the headline workload (real, zipf callers, 8 × 64) running at full speed beside the timers from the daemon's start until 5 s after the clocks fell due:"
 echo
-echo "| pending | due in the same second | alerts received | p50 ms | p99 ms | max ms | ingest beside, events/s | its p99 ms | start ms | batches | mean batch | mean batch ms |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-q -r 'map(select(.phase == "lateness"))[] | "| \(.pending) | \(.expected) | \(.alerts) | \(.p50_ms) | \(.p99_ms) | \(.max_ms) | \(.ingest.acks_per_s // 0 | round) | \(.ingest.p99_ms // "–") | \(.start_ms) | \(.batches // "–") | \((.batch_size_mean // 0) | round) | \((.commit_ms_mean // 0) | round) |"'
+echo "| pending | due in the same second | alerts received | p50 ms | p99 ms | max ms | min ms | ingest beside, events/s | its p99 ms | start ms | batches | mean batch | mean batch ms | due clock's wait for its batch, mean / max ms | its batch, mean / max ms |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+q -r 'map(select(.phase == "lateness"))[] | "| \(.pending) | \(.expected) | \(.alerts) | \(.p50_ms) | \(.p99_ms) | \(.max_ms) | \(.min_ms // "–") | \(.ingest.acks_per_s // 0 | round) | \(.ingest.p99_ms // "–") | \(.start_ms) | \(.batches // "–") | \((.batch_size_mean // 0) | round) | \((.commit_ms_mean // 0) | round) | \(if .due_wait_ms_mean then "\(.due_wait_ms_mean | round) / \(.due_wait_ms_max | round)" else "–" end) | \(if .due_batch_ms_mean then "\(.due_batch_ms_mean | round) / \(.due_batch_ms_max | round)" else "–" end) |"'
 
 cat <<'EOF'
 

@@ -695,6 +695,8 @@ static const char *metric_alias(const char *key)
 		{ "alerts.raised", "alerts" },       { "alerts.escalated", "alerts_escalated" },
 		{ "alerts.pushed", "alerts_pushed" },{ "alerts.escalations_pending", "pending_clocks" },
 		{ "cluster", "cluster_slots" },      /* the cluster object: its gauges are hotlined_cluster_* */
+		{ "due_wait_ms_mean", "due_wait_seconds" }, { "due_wait_ms_max", "due_wait_seconds_max" },
+		{ "due_batch_ms_mean", "due_batch_seconds" }, { "due_batch_ms_max", "due_batch_seconds_max" },
 	};
 	for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
 		if (strcmp(alias[i][0], key) == 0)

@@ -174,3 +174,81 @@ Test(batch_keys, free_is_idempotent)
 	hl_batch_keys_free(&k);
 	hl_batch_keys_free(NULL);
 }
+
+/* ---- due clocks ahead of the queue (store_due.c) */
+
+Test(due_ahead, the_case_of_a_due_item)
+{
+	struct hl_bk_item clock = { .kind = HL_BK_CLOCK, .id = 42 };
+	struct hl_bk_item order = { .kind = HL_BK_ORDER_CLOCK, .id = 42 * HL_ORDER_KEY_MUL + 3 };
+	struct hl_bk_item esc = { .kind = HL_BK_ESCALATION, .id = 7 };
+	cr_assert_eq(hl_due_case(&clock), 42);
+	cr_assert_eq(hl_due_case(&order), 42);
+	cr_assert_eq(hl_due_case(&esc), 0, "an escalation is no clock of a case");
+}
+
+Test(due_ahead, commands_and_escalations_are_passed_events_and_clocks_are_not)
+{
+	struct hl_event ping = ev_of(HL_CMD_PING, "p", NULL, T0), ack = ev_of(HL_CMD_ALERT_ACK, "a", NULL, T0),
+	                get = ev_of(HL_CMD_CASE_GET, "g", NULL, T0), upd = ev_of(HL_EV_CASE_UPDATE, "u", NULL, T0);
+	struct hl_bk_item esc = { .kind = HL_BK_ESCALATION, .id = 7 }, clock = { .kind = HL_BK_CLOCK, .id = 1 };
+	cr_assert(hl_due_may_pass(&(struct hl_bk_item){ .kind = HL_BK_REQUEST, .ev = &ping }));
+	cr_assert(hl_due_may_pass(&(struct hl_bk_item){ .kind = HL_BK_REQUEST, .ev = &ack }));
+	cr_assert(hl_due_may_pass(&(struct hl_bk_item){ .kind = HL_BK_REQUEST, .ev = &get }));
+	cr_assert(hl_due_may_pass(&esc));
+	cr_assert_not(hl_due_may_pass(&(struct hl_bk_item){ .kind = HL_BK_REQUEST, .ev = &upd }));
+	cr_assert_not(hl_due_may_pass(&clock), "a clock of the same case stays ahead");
+}
+
+Test(due_ahead, named_cases_block_in_the_core_the_rest_goes_to_the_probe)
+{
+	struct hl_event upd = ev_of(HL_EV_CASE_UPDATE, "u", NULL, T0);
+	upd.case_id = 10;
+	struct hl_event merge = ev_of(HL_EV_CASE_MERGE, "m", NULL, T0);
+	merge.case_id = 11, merge.into = 12;
+	struct hl_event answered = ev_of(HL_EV_CALL_ANSWERED, "n", NULL, T0);
+	answered.call_id = "k-1";
+	struct hl_event offered = ev_of(HL_EV_CALL_OFFERED, "o", "+8613800000009", T0);
+	offered.call_id = "k-2";
+	struct hl_event sign = ev_of(HL_EV_ORDER_SIGN, "s", NULL, T0);
+	sign.order_id = "w-1";
+	struct hl_event ping = ev_of(HL_CMD_PING, "p", NULL, T0);
+	struct hl_bk_item ahead[] = { req(&upd), req(&merge), req(&answered), req(&offered), req(&sign), req(&ping),
+	                              { .kind = HL_BK_ORDER_CLOCK, .id = 13 * HL_ORDER_KEY_MUL + 1 } };
+	struct hl_due_ahead a;
+	hl_due_ahead_collect(ahead, sizeof ahead / sizeof *ahead, &a);
+	cr_assert_not(a.unkeyed);
+	cr_assert(a.probe);
+	for (int64_t c = 10; c <= 13; c++)
+		cr_assert(hl_due_ahead_names(&a, c), "case %lld is named by a queued item", (long long)c);
+	cr_assert_not(hl_due_ahead_names(&a, 9));
+	cr_assert_not(hl_due_ahead_names(&a, 14));
+	cr_assert_str_eq(a.named, "[10,11,12]", "named cases are probed for merges into a due case");
+	cr_assert_str_eq(a.callers, "[\"+8613800000009\"]");
+	cr_assert_str_eq(a.calls, "[\"k-1\",\"k-2\"]");
+	cr_assert_str_eq(a.orders, "[\"w-1\"]");
+	hl_due_ahead_free(&a);
+	hl_due_ahead_free(&a);
+}
+
+Test(due_ahead, an_event_without_any_key_blocks_every_due_clock)
+{
+	struct hl_event bare = ev_of(HL_EV_CASE_UPDATE, "u", NULL, T0);
+	struct hl_bk_item ahead[] = { req(&bare) };
+	struct hl_due_ahead a;
+	hl_due_ahead_collect(ahead, 1, &a);
+	cr_assert(a.unkeyed);
+	cr_assert(hl_due_ahead_names(&a, 123));
+	hl_due_ahead_free(&a);
+}
+
+Test(due_ahead, only_commands_ahead_need_no_probe)
+{
+	struct hl_event ping = ev_of(HL_CMD_PING, "p", NULL, T0);
+	struct hl_bk_item ahead[] = { req(&ping), { .kind = HL_BK_ESCALATION, .id = 3 } };
+	struct hl_due_ahead a;
+	hl_due_ahead_collect(ahead, 2, &a);
+	cr_assert_not(a.probe || a.unkeyed);
+	cr_assert_not(hl_due_ahead_names(&a, 1));
+	hl_due_ahead_free(&a);
+}
