@@ -40,24 +40,34 @@ static const char SQL_ORDER_CASES[] =
 	"  c.merged_into"
 	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids)";
 
+#define HL_ORDER_COLS                                                                                         \
+	" o.order_id, o.case_id, o.order_no, o.status, o.department, o.category, o.area, o.result, o.note,"        \
+	"  o.return_reason, o.extend_reason, o.signed_by, hotline.ms(o.dispatched_at), hotline.ms(o.signed_at),"  \
+	"  hotline.ms(o.returned_at), hotline.ms(o.replied_at), hotline.ms(o.due_at), hotline.ms(o.sign_due_at),"  \
+	"  hotline.ms(o.extend_requested_at), hotline.ms(o.extend_until), o.extensions, o.extend_rejections,"      \
+	"  o.sign_state, o.sign_seq, o.sign_allowed_ms, hotline.ms(o.sign_met_at), hotline.ms(o.sign_breached_at),"\
+	"  o.reply_state, o.reply_seq, o.reply_allowed_ms, hotline.ms(o.reply_met_at),"                           \
+	"  hotline.ms(o.reply_breached_at), o.calendar"
+
+/* Three parts, each read through an index, never a case's replied history:
+ * the unreplied orders (orders_unreplied, sql/029), the highest-numbered
+ * order if it is replied (one step of orders_case_id_order_no_key), the
+ * batch's own orders if replied (orders_pkey: an event naming a replied
+ * order is refused naming its status).  `IN (SELECT ...)` is a hashed
+ * subplan; `= ANY (ARRAY(...))` would scan the array once per row. */
 static const char SQL_ORDERS[] =
-	"WITH k AS ("
+	"WITH k AS MATERIALIZED ("
 	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($2::jsonb) x"
 	"  UNION SELECT p.case_id FROM hotline.orders p"
 	"   WHERE p.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
 	"  UNION SELECT m.id FROM hotline.cases m"
-	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))),"
-	" n AS (SELECT k.id, (SELECT max(q.order_no) FROM hotline.orders q WHERE q.case_id = k.id) AS max_no FROM k)"
-	"SELECT o.order_id, o.case_id, o.order_no, o.status, o.department, o.category, o.area, o.result, o.note,"
-	"  o.return_reason, o.extend_reason, o.signed_by, hotline.ms(o.dispatched_at), hotline.ms(o.signed_at),"
-	"  hotline.ms(o.returned_at), hotline.ms(o.replied_at), hotline.ms(o.due_at), hotline.ms(o.sign_due_at),"
-	"  hotline.ms(o.extend_requested_at), hotline.ms(o.extend_until), o.extensions, o.extend_rejections,"
-	"  o.sign_state, o.sign_seq, o.sign_allowed_ms, hotline.ms(o.sign_met_at), hotline.ms(o.sign_breached_at),"
-	"  o.reply_state, o.reply_seq, o.reply_allowed_ms, hotline.ms(o.reply_met_at),"
-	"  hotline.ms(o.reply_breached_at), o.calendar"
-	" FROM n JOIN hotline.orders o ON o.case_id = n.id"
-	" WHERE o.status <> 'replied' OR o.order_no = n.max_no"
-	"  OR o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
+	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)))"
+	"SELECT" HL_ORDER_COLS " FROM hotline.orders o"
+	" WHERE o.case_id IN (SELECT id FROM k) AND o.replied_at IS NULL"
+	" UNION ALL SELECT" HL_ORDER_COLS " FROM k CROSS JOIN LATERAL (SELECT * FROM hotline.orders q"
+	"  WHERE q.case_id = k.id ORDER BY q.order_no DESC LIMIT 1) o WHERE o.replied_at IS NOT NULL"
+	" UNION ALL SELECT" HL_ORDER_COLS " FROM hotline.orders o"
+	" WHERE o.order_id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND o.replied_at IS NOT NULL";
 
 static const char SQL_W_ORDERS[] =
 	"INSERT INTO hotline.orders AS t (order_id, case_id, order_no, department, status, category, area,"

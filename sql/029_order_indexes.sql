@@ -20,12 +20,17 @@
 --     redundant `reply_state IN ('pending', 'breached')` and use it too.
 --     Orders of a closed case leave it (their clocks are stopped), so it
 --     holds only the orders someone still waits for.
+--   * orders_unreplied (case_id) WHERE replied_at IS NULL: the orders of a
+--     case the batch's rules can read (open and returned ones; replied_at
+--     is set by a reply only, so a sign stays HOT).  The batch loads these,
+--     not the case's whole history (store_orders_sql.h SQL_ORDERS): a
+--     repeat caller's case can hold hundreds of replied orders.
 --   * orders_department (department, dispatched_at) goes: nothing reads
 --     it (department_monthly ranges over orders_dispatched_at and groups;
 --     overdue_orders reads the owed orders; "one department's orders in a
 --     month" is that month's range of orders_dispatched_at, filtered).
 --
--- Per event (index entries): dispatch 6 -> 4, sign 5 -> 0 (HOT), reply 4 -> 3.
+-- Per event (index entries): dispatch 6 -> 5, sign 5 -> 0 (HOT), reply 4 -> 3.
 --
 -- Autovacuum: 006 gave the v1 tables (alerts among them) ANALYZE thresholds
 -- that follow a growing table closely; orders, hotspot_cases and hotspots
@@ -41,6 +46,10 @@ CREATE INDEX IF NOT EXISTS orders_reply_owed ON hotline.orders (due_at)
     WHERE reply_state IN ('pending', 'breached');
 COMMENT ON INDEX hotline.orders_reply_owed IS
     'Orders whose reply (and so perhaps sign) is owed: start-up timers, overdue_orders (029).';
+
+CREATE INDEX IF NOT EXISTS orders_unreplied ON hotline.orders (case_id) WHERE replied_at IS NULL;
+COMMENT ON INDEX hotline.orders_unreplied IS
+    'A case''s orders not replied (open or returned): what a batch loads of its cases (029).';
 
 ALTER TABLE hotline.orders SET (fillfactor = 50,
     autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.02);
