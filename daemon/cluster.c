@@ -114,7 +114,8 @@ static const char *const SQL[] = {
 		" WHERE state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])"
 		/* work-order clocks go with their case's slot (timer_owner_id) */
 		" UNION ALL SELECT case_id * 1024 + order_no, 'order_sign', sign_seq, hotline.ms(sign_due_at)"
-		"  FROM hotline.orders WHERE sign_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])"
+		"  FROM hotline.orders WHERE sign_state = 'pending' AND reply_state IN ('pending', 'breached')"
+		"  AND (case_id % $2::int)::int = ANY ($1::int[])" /* implied: reads orders_reply_owed (029) */
 		" UNION ALL SELECT case_id * 1024 + order_no, 'order_reply', reply_seq, hotline.ms(due_at)"
 		"  FROM hotline.orders WHERE reply_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
 	[Q_ESCALATIONS] =

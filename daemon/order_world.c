@@ -4,10 +4,11 @@
  * The orders live in an array of pointers, found through a private index
  * (pos_table.h, as world.c's rows): order id -> position, timer key (case id,
  * number) -> position, and per case a chain of its orders in array order, so
- * a batch of n order events costs O(n), not O(n^2) scans with strcmp.  A
- * case's orders are all loaded together, which is what the rules need ("no
- * other open order", "a department that already returned an order of this
- * case"): they walk the case's chain.  An order's id, case and number never
+ * a batch of n order events costs O(n), not O(n^2) scans with strcmp.  The
+ * store loads, per case, every order the rules can read ("no other open
+ * order", "a department that already returned an order of this case", the
+ * highest order number; not the replied ones: SQL_ORDERS): they walk the
+ * case's chain.  An order's id, case and number never
  * change once added, so the index never goes stale; it is emptied with the
  * rows when the world is reset.  Rows are deep-copied in and freed then,
  * like world.c's rows.

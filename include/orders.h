@@ -63,7 +63,8 @@ struct hl_merge {
 struct hl_order *hl_world_add_order(struct hl_world *w, const struct hl_order *o); /* deep copy; existing kept */
 struct hl_order *hl_world_order(struct hl_world *w, const char *order_id);
 struct hl_order *hl_world_order_no(struct hl_world *w, int64_t case_id, int32_t no);
-/* The highest order number of the case in the world (all its orders are loaded). */
+/* The highest order number of the case in the world (the store loads the case's
+ * highest-numbered order with its open and returned ones: store_orders_sql.h). */
 int32_t hl_world_order_max_no(struct hl_world *w, int64_t case_id);
 /* The orders of one case, in the order they were added (O(1) each):
  * for (o = hl_world_case_orders_first(w, id); o; o = hl_world_case_orders_next(w, o)) */

@@ -8,7 +8,14 @@
  *                    order_id, and the cases merged into the batch's cases
  *                    (their callers are owed a call back when it resolves).
  *                    Columns 0..20 are exactly SQL_CASES's; 21 is merged_into.
- *   SQL_ORDERS       every order of every case the batch touches.
+ *   SQL_ORDERS       of every case the batch touches, the orders the rules
+ *                    can read (orders.c): the batch's own orders by id, every
+ *                    order not replied (open ones: "still open", their clocks
+ *                    stopped when the case closes, a fired timer's order;
+ *                    returned ones: buck passing, the redispatch alert's
+ *                    tag) and the case's highest-numbered order (the next
+ *                    order_no).  A replied order is read by none of these
+ *                    rules, and a case's history is mostly replied orders.
  * Write (after hotline.cases):
  *   SQL_W_ORDERS     new and changed orders.
  *   SQL_W_MERGES     merged_into of newly merged cases.
@@ -19,9 +26,9 @@
 static const char SQL_ORDER_CASES[] =
 	"WITH ids AS ("
 	"  SELECT o.case_id AS id FROM hotline.orders o"
-	"   WHERE o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	"   WHERE o.order_id IN (SELECT jsonb_array_elements_text($1::jsonb))"
 	"  UNION SELECT m.id FROM hotline.cases m"
-	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)))"
+	"   WHERE m.merged_into IN (SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))"
 	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
 	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
@@ -33,20 +40,34 @@ static const char SQL_ORDER_CASES[] =
 	"  c.merged_into"
 	" FROM hotline.cases c WHERE c.id IN (SELECT id FROM ids)";
 
-static const char SQL_ORDERS[] =
-	"SELECT o.order_id, o.case_id, o.order_no, o.status, o.department, o.category, o.area, o.result, o.note,"
-	"  o.return_reason, o.extend_reason, o.signed_by, hotline.ms(o.dispatched_at), hotline.ms(o.signed_at),"
-	"  hotline.ms(o.returned_at), hotline.ms(o.replied_at), hotline.ms(o.due_at), hotline.ms(o.sign_due_at),"
-	"  hotline.ms(o.extend_requested_at), hotline.ms(o.extend_until), o.extensions, o.extend_rejections,"
-	"  o.sign_state, o.sign_seq, o.sign_allowed_ms, hotline.ms(o.sign_met_at), hotline.ms(o.sign_breached_at),"
-	"  o.reply_state, o.reply_seq, o.reply_allowed_ms, hotline.ms(o.reply_met_at),"
+#define HL_ORDER_COLS                                                                                         \
+	" o.order_id, o.case_id, o.order_no, o.status, o.department, o.category, o.area, o.result, o.note,"        \
+	"  o.return_reason, o.extend_reason, o.signed_by, hotline.ms(o.dispatched_at), hotline.ms(o.signed_at),"  \
+	"  hotline.ms(o.returned_at), hotline.ms(o.replied_at), hotline.ms(o.due_at), hotline.ms(o.sign_due_at),"  \
+	"  hotline.ms(o.extend_requested_at), hotline.ms(o.extend_until), o.extensions, o.extend_rejections,"      \
+	"  o.sign_state, o.sign_seq, o.sign_allowed_ms, hotline.ms(o.sign_met_at), hotline.ms(o.sign_breached_at),"\
+	"  o.reply_state, o.reply_seq, o.reply_allowed_ms, hotline.ms(o.reply_met_at),"                           \
 	"  hotline.ms(o.reply_breached_at), o.calendar"
-	" FROM hotline.orders o WHERE o.case_id IN ("
-	"  SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x"
+
+/* Three parts, each read through an index, never a case's replied history:
+ * the unreplied orders (orders_unreplied, sql/029), the highest-numbered
+ * order if it is replied (one step of orders_case_id_order_no_key), the
+ * batch's own orders if replied (orders_pkey: an event naming a replied
+ * order is refused naming its status).  `IN (SELECT ...)` is a hashed
+ * subplan; `= ANY (ARRAY(...))` would scan the array once per row. */
+static const char SQL_ORDERS[] =
+	"WITH k AS MATERIALIZED ("
+	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($2::jsonb) x"
 	"  UNION SELECT p.case_id FROM hotline.orders p"
-	"   WHERE p.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	"   WHERE p.order_id IN (SELECT jsonb_array_elements_text($1::jsonb))"
 	"  UNION SELECT m.id FROM hotline.cases m"
-	"   WHERE m.merged_into = ANY (ARRAY(SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)))";
+	"   WHERE m.merged_into IN (SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x))"
+	"SELECT" HL_ORDER_COLS " FROM hotline.orders o"
+	" WHERE o.case_id IN (SELECT id FROM k) AND o.replied_at IS NULL"
+	" UNION ALL SELECT" HL_ORDER_COLS " FROM k CROSS JOIN LATERAL (SELECT * FROM hotline.orders q"
+	"  WHERE q.case_id = k.id ORDER BY q.order_no DESC LIMIT 1) o WHERE o.replied_at IS NOT NULL"
+	" UNION ALL SELECT" HL_ORDER_COLS " FROM hotline.orders o"
+	" WHERE o.order_id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND o.replied_at IS NOT NULL";
 
 static const char SQL_W_ORDERS[] =
 	"INSERT INTO hotline.orders AS t (order_id, case_id, order_no, department, status, category, area,"
@@ -122,10 +143,11 @@ static const char SQL_W_HOTSPOTS[] =
 	" SELECT r.key, hotline.from_ms(r.alerted_at) FROM jsonb_to_recordset($1::jsonb) AS r(key text, alerted_at bigint)"
 	" ON CONFLICT (key) DO UPDATE SET alerted_at = EXCLUDED.alerted_at";
 
-/* The startup COPY's order part: (timer id, timer kind, seq, due ms) of every pending order clock. */
+/* The startup COPY's order part: (timer id, timer kind, seq, due ms) of every pending order clock.
+ * A sign owed implies a reply owed: the added condition lets it read orders_reply_owed (sql/029). */
 #define SQL_PENDING_ORDER_CLOCKS(sign_kind, reply_kind)                                                      \
 	" UNION ALL SELECT case_id * 1024 + order_no, " #sign_kind ", sign_seq, hotline.ms(sign_due_at)"        \
-	"  FROM hotline.orders WHERE sign_state = 'pending'"                                                   \
+	"  FROM hotline.orders WHERE sign_state = 'pending' AND reply_state IN ('pending', 'breached')"         \
 	" UNION ALL SELECT case_id * 1024 + order_no, " #reply_kind ", reply_seq, hotline.ms(due_at)"           \
 	"  FROM hotline.orders WHERE reply_state = 'pending'"
 

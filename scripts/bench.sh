@@ -125,9 +125,12 @@ pg_stop() {
 
 # Back to the same starting point before every phase: the tables truncated,
 # then a history of SEED closed cases (each with its call, event and met
-# clocks), the figures' rollup counted from them, and ANALYZE.  Not empty
-# tables on purpose: with the statistics of an empty table the planner picks
-# sequential scans (the cached plans of the
+# clocks; half with one replied work order, a fifth with two, ~0.9 orders a
+# case: what a running hotline's orders table holds, so order statements are
+# planned and measured against a table with statistics and history, as the
+# call tables are), the figures' rollup counted from them, and ANALYZE.  Not
+# empty tables on purpose: with the statistics of an empty table the planner
+# picks sequential scans (the cached plans of the
 # foreign-key checks on hotline.cases among them) and every phase would
 # measure a quadratic slowdown until autovacuum's next ANALYZE instead of
 # the daemon.  No RESTART IDENTITY: ids are never reused.
@@ -150,6 +153,14 @@ db_reset() {
 		  SELECT id, 'resolution', 'met', t, t + interval '2 days', 172800000, t + interval '1 h' FROM h;
 		INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
 		  SELECT 'h' || id, id, 'call.offered', t, jsonb_build_object('type', 'call.offered', 'id', 'h' || id) FROM h;
+		INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, category, area,
+		    dispatched_at, signed_at, signed_by, replied_at, result, due_at, sign_due_at,
+		    sign_state, sign_seq, sign_allowed_ms, sign_met_at, reply_state, reply_seq, reply_allowed_ms, reply_met_at)
+		  SELECT 'h' || id || '-' || n, id, n, 'dept-' || (g + n) % 20, 'replied', 'water', 'area-' || g % 1000,
+		         t + n * interval '5 min', t + n * interval '10 min', 'clerk', t + interval '1 h', 'resolved',
+		         t + interval '3 days', t + interval '1 day', 'met', 1, 86400000, t + n * interval '10 min',
+		         'met', 1, 259200000, t + interval '1 h'
+		  FROM h, generate_series(1, CASE WHEN g % 10 < 5 THEN 1 WHEN g % 10 < 7 THEN 2 ELSE 0 END) n;
 		COMMIT;
 		-- the figures' rollup (023) counted again: TRUNCATE emptied its state,
 		-- and with no state the daemon skips its upkeep (figures_before/after

@@ -432,3 +432,41 @@ HL_TEST(orders, hotlinectl_event_and_case)
 	cr_assert(strstr(out, "Orders") && strstr(out, "ctl-1") && strstr(out, "dispatched"), "%s", out);
 	cr_assert_str_eq(order_col(d, "department", "ctl-1"), "water");
 }
+
+/* A case with a long history of orders: the store loads only the orders the
+ * rules read (open and returned ones, the highest-numbered one, the batch's
+ * own; not the replied history: store_orders_sql.h SQL_ORDERS), and every
+ * rule must behave as with all of them loaded. */
+HL_TEST(orders, many_orders_in_one_case)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 21);
+	char oid[32];
+	ok(dispatch(c, id, "wm-1", "parks"));
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wm-1\",\"reason\":\"not a park\""));
+	for (int i = 2; i <= 20; i++) { /* replied, not resolved: the case stays open */
+		snprintf(oid, sizeof oid, "wm-%d", i);
+		ok(dispatch(c, id, oid, "water"));
+		ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"%s\",\"result\":\"explained\"", oid));
+	}
+	/* the next number follows the highest, a replied order */
+	ok(dispatch(c, id, "wm-21", "roads"));
+	cr_assert_str_eq(order_col(d, "order_no", "wm-21"), "21");
+	/* a department that returned an order long ago: buck passing */
+	ok(dispatch(c, id, "wm-22", "parks"));
+	cr_assert_str_eq(order_col(d, "order_no", "wm-22"), "22");
+	cr_assert_eq(n_alerts(d, "buck_passing", "wm-22"), 1);
+	/* a replied order of the history, named by the event: refused naming its status */
+	refused(req(c, "\"type\":\"order.reply\",\"order_id\":\"wm-5\",\"result\":\"resolved\""), "bad_request",
+	        "is replied");
+	/* resolved while another order is open: the case stays open */
+	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wm-21\",\"result\":\"resolved\""));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)id), "open");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE case_id = %lld"
+	                           " AND description LIKE '%%order wm-22 still open%%'", (long long)id), 1);
+	/* the last open order resolved: the case resolves */
+	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wm-22\",\"result\":\"resolved\""));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)id), "resolved");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.orders WHERE case_id = %lld", (long long)id), 22);
+}
