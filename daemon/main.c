@@ -238,6 +238,18 @@ int main(int argc, char **argv)
 		event_base_dispatch(hl->base);
 	}
 
+	/* A stop asked for again while tearing down changes nothing: block the
+	 * signals before their events are freed (freeing them restores the
+	 * default action), so a second SIGTERM - systemd's after a timeout,
+	 * an impatient operator's - cannot kill a daemon that is already
+	 * exiting cleanly, with exit status 143 instead of 0. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+
 	/* orderly teardown: everything freed so that leak checkers stay quiet */
 	listener_close();
 	http_close();
