@@ -1,4 +1,4 @@
--- tests/sql/rollup_test.sql - hotline.figure_rollup (023) equals a recount, batch after batch.
+-- tests/sql/rollup_test.sql - hotline.figure_rollup (023) and each case's stored cells (030) equal a recount, batch after batch.
 --
 -- Run by scripts/sql-test.sh after the other tests, in the same database.
 -- Each batch is written the way the daemon writes it (store_write.c): one
@@ -25,6 +25,14 @@ CREATE OR REPLACE VIEW hlroll.rolled AS
 SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n
 FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m
 WHERE m.value::text::bigint <> 0;
+-- Each case's stored cells (030) against its own recount.
+CREATE OR REPLACE VIEW hlroll.case_recount AS
+SELECT case_id, day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric, sum(n) AS n
+FROM hotline.figure_facts GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0;
+CREATE OR REPLACE VIEW hlroll.case_stored AS
+SELECT s.case_id, (c->>'d')::date AS day, c->>'dep' AS department, c->>'a' AS agent, m.key AS metric,
+       m.value::text::bigint AS n
+FROM hotline.figure_case_cells s, jsonb_array_elements(s.cells) c, jsonb_each(c->'m') m;
 
 CREATE OR REPLACE FUNCTION hlroll.check(what text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -38,6 +46,15 @@ BEGIN
     ) x;
     IF diff IS NOT NULL THEN
         RAISE EXCEPTION 'FAIL %: rollup <> recount: %', what, diff;
+    END IF;
+    SELECT string_agg(format('%s case %s %s/%s/%s %s', side, case_id, day, department, agent, metric || '=' || n), '; ')
+    INTO diff FROM (
+        (SELECT 'recount-only' AS side, * FROM hlroll.case_recount EXCEPT SELECT 'recount-only', * FROM hlroll.case_stored)
+        UNION ALL
+        (SELECT 'stored-only', * FROM hlroll.case_stored EXCEPT SELECT 'stored-only', * FROM hlroll.case_recount)
+    ) x;
+    IF diff IS NOT NULL THEN
+        RAISE EXCEPTION 'FAIL %: figure_case_cells <> recount: %', what, diff;
     END IF;
     IF (SELECT zone FROM hotline.figure_rollup_state) IS DISTINCT FROM hotline.report_tz() THEN
         RAISE EXCEPTION 'FAIL %: the rollup is not in the report zone', what;

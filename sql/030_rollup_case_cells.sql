@@ -1,0 +1,240 @@
+-- 030_rollup_case_cells.sql - the rollup counts each batch's cases once, not twice (issue 15).
+--
+-- The cost.  figures_before() and figures_after() (023, 025) recounted the
+-- facts of a batch's cases twice: before the batch's writes, to subtract
+-- them, and after, to add them.  With the rollup kept (the bench's reset no
+-- longer switches it off, 025), each recount took 41-63 ms per batch at ten
+-- million events (16,000-26,000 buffers, ~80-100 per case), and ingest on an
+-- almost empty database roughly halved.
+--
+-- The design.  Each case's current contribution to hotline.figure_rollup is
+-- stored: hotline.figure_case_cells, one row per case, its cells as JSON
+-- (the same [{"d", "dep", "a", "m": {metric: n}}] that figure_rollup_apply
+-- reads, ordered by day, department and agent, so equal contributions are
+-- equal jsonb).  Invariant: figure_rollup = the sum of every case's stored
+-- cells (rebuild_figure_rollup writes both from figure_facts).  So:
+--
+--   figures_before(case_ids, callers, t_min)  only names the set (the
+--       batch's cases and the cases of its callers' later inbound calls, as
+--       in 023); no recount.
+--   figures_after()  locks the set's stored rows (in case order), recounts
+--       the set ONCE (figure_facts_of, 025's pruning), and for the cases
+--       whose cells differ from the stored ones adds (after - stored) to the
+--       rollup (023's upsert, key order) and replaces the stored cells.  A
+--       case whose cells did not change (most cases of a repeat caller's
+--       later calls) writes nothing.
+--
+-- Why the lock.  "Before" is no longer read under the batch's own writes but
+-- from the stored row.  Two batches of different daemons can name the same
+-- case (a caller's later call); the second waits on the row lock, then its
+-- recount (a new statement, a new snapshot) and its read of the stored row
+-- both see the first's commit: no delta is counted twice.  023 had no such
+-- lock (its before and after were both its own snapshot's).
+--
+-- What changes beside the daemon.  Everything that changes the facts of a
+-- case outside the daemon (an import by hand, anonymization, retention) is
+-- not followed by the rollup, as before (docs/admin.md).  What differs: the
+-- next batch that names such a case adds the difference between its stored
+-- cells and its recount, so the rollup comes back to the recount for that
+-- case (023 added nothing: its before and after both saw the change).
+-- Retention (drop_events_before) is the one place where that shows: a case
+-- with events in a dropped month that a later batch names loses those
+-- events' figures from their days.  Anonymization's repeat_calls change
+-- (docs/admin.md) likewise.  rebuild_figure_rollup() recounts both tables.
+
+CREATE TABLE hotline.figure_case_cells (
+    case_id bigint PRIMARY KEY,
+    cells   jsonb NOT NULL
+) WITH (fillfactor = 85);   -- a case's row is replaced by each batch naming it: room for HOT updates
+COMMENT ON TABLE hotline.figure_case_cells IS 'Each case''s current contribution to hotline.figure_rollup (030): figures_after() subtracts it instead of recounting the case before a batch.';
+COMMENT ON COLUMN hotline.figure_case_cells.case_id IS 'The case.';
+COMMENT ON COLUMN hotline.figure_case_cells.cells IS 'Its facts summed into rollup cells: [{"d": day, "dep": department, "a": agent, "m": {metric: n}}], ordered by d, dep, a.';
+
+-- figure_facts_of (025) summed per case into its cells, in the order the
+-- stored rows keep.  PL/pgSQL with 025's settings for the same reasons (one
+-- generic plan per session, no JIT, the case_id btree rather than a bitmap
+-- AND with the month's BRIN).
+CREATE FUNCTION hotline.figure_case_cells_of(ids bigint[]) RETURNS TABLE (case_id bigint, cells jsonb)
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET jit = off SET enable_bitmapscan = off AS $$
+BEGIN
+    RETURN QUERY
+    SELECT g.case_id,
+           jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)
+                     ORDER BY g.day, g.department, g.agent)
+    FROM (SELECT f.case_id, f.day, f.department, f.agent, jsonb_object_agg(f.metric, f.n) AS m
+          FROM (SELECT x.case_id, x.day, coalesce(x.department, '') AS department,
+                       coalesce(x.agent, '') AS agent, x.metric, sum(x.n) AS n
+                FROM hotline.figure_facts_of(ids) x GROUP BY 1, 2, 3, 4, 5) f
+          GROUP BY 1, 2, 3, 4) g
+    GROUP BY g.case_id;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_case_cells_of(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_case_cells_of(bigint[]) IS 'figure_facts_of summed per case into rollup cells, as figure_case_cells stores them (030).';
+
+-- The batch's set, as 023 computed it; nothing is counted here any more.
+CREATE OR REPLACE FUNCTION hotline.figures_before(case_ids jsonb, callers jsonb, t_min bigint) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM hotline.figure_rollup_state) THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(DISTINCT i ORDER BY i) INTO ids FROM (
+        SELECT x::bigint AS i FROM jsonb_array_elements_text(coalesce(case_ids, '[]')) x
+        UNION ALL
+        SELECT l.case_id FROM hotline.calls l
+        WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
+          AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
+    ) u WHERE i IS NOT NULL AND i > 0;
+    PERFORM set_config('hotline.figures_ids', coalesce(array_to_string(ids, ','), ''), true);
+    RETURN coalesce(cardinality(ids), 0);
+END
+$$;
+COMMENT ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint) IS 'First write of a batch: names the cases whose facts it may change (030: no recount, their stored cells are the "before").';
+
+-- The set recounted once; (recount - stored) into the rollup for the cases
+-- that changed, and their stored cells replaced.
+CREATE OR REPLACE FUNCTION hotline.figures_after() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    zone text := (SELECT s.zone FROM hotline.figure_rollup_state s);
+    saved text := current_setting('hotline.timezone', true);
+    idtext text := current_setting('hotline.figures_ids', true);
+    ids bigint[];
+    old_cells jsonb;
+    new_cells jsonb;
+    changed integer;
+BEGIN
+    IF zone IS NULL OR idtext IS NULL OR idtext = '' THEN
+        RETURN 0;
+    END IF;
+    ids := string_to_array(idtext, ',')::bigint[];
+    -- the stored rows, locked in case order (see the header); a new case has none
+    PERFORM 1 FROM hotline.figure_case_cells s WHERE s.case_id = ANY (ids) ORDER BY s.case_id FOR NO KEY UPDATE;
+    PERFORM set_config('hotline.timezone', zone, true);
+    WITH a AS (
+        SELECT * FROM hotline.figure_case_cells_of(ids)
+    ), o AS (
+        SELECT s.case_id, s.cells FROM hotline.figure_case_cells s WHERE s.case_id = ANY (ids)
+    ), ch AS MATERIALIZED (
+        SELECT coalesce(a.case_id, o.case_id) AS case_id, o.cells AS old, a.cells AS new
+        FROM a FULL JOIN o ON o.case_id = a.case_id
+        WHERE a.cells IS DISTINCT FROM o.cells
+    ), up AS (
+        INSERT INTO hotline.figure_case_cells AS s (case_id, cells)
+        SELECT ch.case_id, ch.new FROM ch WHERE ch.new IS NOT NULL ORDER BY ch.case_id
+        ON CONFLICT (case_id) DO UPDATE SET cells = EXCLUDED.cells
+        RETURNING 1
+    ), del AS (
+        DELETE FROM hotline.figure_case_cells s USING ch
+        WHERE s.case_id = ch.case_id AND ch.new IS NULL
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT jsonb_agg(c) FROM ch, jsonb_array_elements(ch.old) c), '[]'),
+           coalesce((SELECT jsonb_agg(c) FROM ch, jsonb_array_elements(ch.new) c), '[]'),
+           (SELECT count(*) FROM up) + (SELECT count(*) FROM del)
+    INTO old_cells, new_cells, changed;
+    PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    IF changed > 0 THEN
+        PERFORM hotline.figure_rollup_apply(old_cells, -1, new_cells);
+    END IF;
+    PERFORM set_config('hotline.figures_ids', '', true);
+    RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION hotline.figures_after() IS 'Last write of a batch: recounts its cases once, adds (facts now - stored cells) to figure_rollup for those that changed and stores their cells (030).';
+
+-- Every case's cells from figure_facts in the session's zone (the caller
+-- sets hotline.timezone and holds the rollup's lock).
+CREATE FUNCTION hotline.figure_case_cells_fill() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+    n bigint;
+BEGIN
+    TRUNCATE hotline.figure_case_cells;
+    INSERT INTO hotline.figure_case_cells (case_id, cells)
+    SELECT g.case_id,
+           jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)
+                     ORDER BY g.day, g.department, g.agent)
+    FROM (SELECT f.case_id, f.day, f.department, f.agent, jsonb_object_agg(f.metric, f.n) AS m
+          FROM (SELECT x.case_id, x.day, coalesce(x.department, '') AS department,
+                       coalesce(x.agent, '') AS agent, x.metric, sum(x.n) AS n
+                FROM hotline.figure_facts x WHERE x.n <> 0 GROUP BY 1, 2, 3, 4, 5) f
+          GROUP BY 1, 2, 3, 4) g
+    GROUP BY g.case_id
+    ORDER BY g.case_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_case_cells_fill() FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_case_cells_fill() IS 'Recount hotline.figure_case_cells from figure_facts (rebuild_figure_rollup, 030).';
+
+-- 023's rebuild, now in two steps that keep the invariant by construction:
+-- every case's cells from figure_facts, then the rollup as their sum (one
+-- pass over figure_facts instead of a second recount).
+CREATE OR REPLACE FUNCTION hotline.rebuild_figure_rollup(p_zone text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+    z text := coalesce(p_zone, hotline.report_tz());
+    saved text := current_setting('hotline.timezone', true);
+    cells bigint;
+BEGIN
+    LOCK TABLE hotline.figure_rollup IN EXCLUSIVE MODE;
+    LOCK TABLE hotline.figure_case_cells IN EXCLUSIVE MODE;
+    PERFORM set_config('hotline.timezone', z, true);
+    PERFORM hotline.figure_case_cells_fill();
+    DELETE FROM hotline.figure_rollup;
+    INSERT INTO hotline.figure_rollup
+    SELECT day, department, agent,
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_offered'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_answered'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'answered_within_15s'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_abandoned'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'voicemails'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_owed'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_in_time'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_late'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_still_owed'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_dropped'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callback_attempts'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_reached'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'cases_opened'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'cases_resolved'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'resolved_in_time'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'repeat_calls'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'surveys'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'score_sum'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'surveys_satisfied'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'transfers'), 0)
+    FROM (SELECT (c->>'d')::date AS day, c->>'dep' AS department, c->>'a' AS agent, m.key AS metric,
+                 m.value::text::bigint AS n
+          FROM hotline.figure_case_cells s, jsonb_array_elements(s.cells) c, jsonb_each(c->'m') m) x
+    GROUP BY 1, 2, 3;
+    GET DIAGNOSTICS cells = ROW_COUNT;
+    INSERT INTO hotline.figure_rollup_state (zone) VALUES (z)
+    ON CONFLICT (one) DO UPDATE SET zone = EXCLUDED.zone;
+    PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    RETURN cells;
+END
+$$;
+COMMENT ON FUNCTION hotline.rebuild_figure_rollup(text) IS 'Recount figure_case_cells from the base rows in a zone (default: the report zone), and figure_rollup as their sum (030).';
+
+-- The first fill: the cases' cells in the zone the rollup was counted in,
+-- when it is kept (with no state the daemon keeps neither table).
+DO $$
+DECLARE
+    z text := (SELECT s.zone FROM hotline.figure_rollup_state s);
+    saved text := current_setting('hotline.timezone', true);
+BEGIN
+    IF z IS NOT NULL THEN
+        PERFORM set_config('hotline.timezone', z, true);
+        PERFORM hotline.figure_case_cells_fill();
+        PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    END IF;
+END
+$$;
+ANALYZE hotline.figure_case_cells;
