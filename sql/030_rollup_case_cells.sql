@@ -50,6 +50,124 @@ COMMENT ON TABLE hotline.figure_case_cells IS 'Each case''s current contribution
 COMMENT ON COLUMN hotline.figure_case_cells.case_id IS 'The case.';
 COMMENT ON COLUMN hotline.figure_case_cells.cells IS 'Its facts summed into rollup cells: [{"d": day, "dep": department, "a": agent, "m": {metric: n}}], ordered by d, dep, a.';
 
+-- figure_facts_of (025) with each base row read once.  025's version
+-- probed cases_pkey once per case in each of its four branches and twice
+-- more in case_events_from (its InitPlan, once per read of case_events),
+-- and read the cases' events twice (the resolution transitions and the
+-- facts): of the ~2,600 buffers of a recount of 64 cases, ~1,300 were those
+-- repeated probes (EXPLAIN of the generic plan, docs/explain.md).  Now the
+-- cases (with their case_events_early bound) and their events are two
+-- materialized CTEs that every branch joins.  Same rules, same rows: the
+-- events' CTE holds the union of the two type lists, each use filters its
+-- own; the lower bound on `at` is case_events_from's (an InitPlan over the
+-- cases' CTE, so the month partitions before it are pruned at run time).
+-- And a call's repeat flag is an EXISTS over the caller's inbound calls of
+-- the 24 hours before it, instead of 023's "previous call, ORDER BY
+-- offered_at DESC, call_id DESC LIMIT 1": calls_caller_offered is (caller,
+-- offered_at), so that ORDER BY fetched and sorted EVERY earlier call of
+-- the caller (13 buffers per call under the bench's Zipf callers, 4,585 of
+-- a batch's 6,094, auto_explain).  The same flag: the previous call is in
+-- the window exactly when some earlier call is, and the EXISTS stops at the
+-- first one.
+CREATE OR REPLACE FUNCTION hotline.figure_facts_of(ids bigint[])
+RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
+LANGUAGE sql STABLE AS $$
+WITH cs AS MATERIALIZED (
+    SELECT c0.id, c0.department, c0.opened_at, least(c0.opened_at, x0.first_at) AS lo
+    FROM hotline.cases c0 LEFT JOIN hotline.case_events_early x0 ON x0.case_id = c0.id
+    WHERE c0.id = ANY (ids)
+), ev AS MATERIALIZED (
+    SELECT x.seq, x.case_id, x.type, x.at, x.body FROM hotline.case_events x
+    WHERE x.case_id = ANY (ids) AND x.at >= (SELECT min(cs.lo) FROM cs)
+      AND x.type IN ('callback.attempt', 'case.resolve', 'call.ended', 'survey.result', 'case.transfer',
+                     'case.close', 'case.reopen')
+)
+-- inbound calls, by the day offered
+SELECT hotline.local_day(l.offered_at), l.case_id, l.agent, c.department, m.metric, m.n
+FROM hotline.calls l
+     JOIN cs c ON c.id = l.case_id
+     CROSS JOIN LATERAL (VALUES
+        ('calls_offered', 1),
+        ('calls_answered', (l.answered_at IS NOT NULL)::int),
+        ('answered_within_15s', coalesce(l.answered_at <= l.offered_at + interval '15 seconds', false)::int),
+        ('calls_abandoned', (l.answered_at IS NULL AND l.state IN ('abandoned', 'voicemail'))::int),
+        ('voicemails', (l.answered_at IS NULL AND l.state = 'voicemail')::int),
+        ('repeat_calls', (EXISTS (
+            SELECT 1 FROM hotline.calls p
+            WHERE p.caller = l.caller AND p.inbound
+              AND p.offered_at > l.offered_at - interval '24 hours' AND p.offered_at <= l.offered_at
+              AND (p.offered_at, p.call_id) < (l.offered_at, l.call_id)))::int)
+     ) AS m (metric, n)
+WHERE l.case_id = ANY (ids) AND l.inbound AND m.n <> 0
+UNION ALL
+-- callbacks owed, by the day they became owed
+SELECT hotline.local_day(r.started_at), r.case_id, NULL, c.department, m.metric, m.n
+FROM hotline.clock_runs r
+     JOIN cs c ON c.id = r.case_id
+     CROSS JOIN LATERAL (VALUES
+        ('callbacks_owed', 1),
+        ('callbacks_in_time', coalesce(r.met_at <= r.due_at, false)::int),
+        ('callbacks_late', coalesce(r.met_at > r.due_at, false)::int),
+        ('callbacks_still_owed', (r.met_at IS NULL AND r.state IN ('pending', 'paused', 'breached'))::int),
+        ('callbacks_dropped', (r.met_at IS NULL AND r.state = 'stopped')::int)
+     ) AS m (metric, n)
+WHERE r.case_id = ANY (ids) AND r.kind = 'callback' AND m.n <> 0
+UNION ALL
+-- cases opened
+SELECT hotline.local_day(c.opened_at), c.id, NULL, c.department, 'cases_opened', 1
+FROM cs c
+UNION ALL
+-- case events: callback attempts, resolutions, surveys, transfers
+SELECT hotline.local_day(e.at), e.case_id,
+       CASE WHEN e.type IN ('callback.attempt', 'case.transfer')
+            THEN coalesce(e.body->>'agent', e.body->>'by')
+            ELSE coalesce(e.body->>'agent',
+                          (SELECT l.agent FROM hotline.calls l
+                           WHERE l.case_id = e.case_id AND l.agent IS NOT NULL AND l.answered_at <= e.at
+                           ORDER BY l.answered_at DESC LIMIT 1)) END,
+       c.department, m.metric, m.n
+FROM (
+        SELECT e0.*, s.kind, s.prev
+        FROM ev e0
+             LEFT JOIN (
+                SELECT k.seq, k.kind, lag(k.kind) OVER (PARTITION BY k.case_id ORDER BY k.seq) AS prev
+                FROM (SELECT x.seq, x.case_id,
+                             CASE WHEN x.type = 'case.resolve'
+                                       OR (x.type = 'call.ended' AND x.body->>'outcome' = 'resolved') THEN 'R'
+                                  WHEN x.type = 'case.close' THEN 'C'
+                                  WHEN x.type = 'case.reopen'
+                                       OR (x.type = 'survey.result' AND (x.body->>'score') ~ '^[1-2]$') THEN 'O'
+                             END AS kind
+                      FROM ev x
+                      WHERE x.type IN ('case.resolve', 'call.ended', 'case.close', 'case.reopen', 'survey.result')) k
+                WHERE k.kind IS NOT NULL
+             ) s ON s.seq = e0.seq
+        WHERE e0.type IN ('callback.attempt', 'case.resolve', 'call.ended', 'survey.result', 'case.transfer')
+     ) e
+     JOIN cs c ON c.id = e.case_id
+     LEFT JOIN LATERAL (
+        SELECT r.met_at, r.due_at FROM hotline.clock_runs r
+        WHERE e.kind = 'R' AND coalesce(e.prev, 'O') = 'O'
+          AND r.case_id = e.case_id AND r.kind = 'resolution' AND r.started_at <= e.at
+        ORDER BY r.seq DESC LIMIT 1
+     ) rr ON true
+     CROSS JOIN LATERAL (VALUES
+        ('callback_attempts', (e.type = 'callback.attempt')::int),
+        ('callbacks_reached', (e.type = 'callback.attempt' AND e.body->>'result' = 'reached')::int),
+        ('cases_resolved', (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O')::int),
+        ('resolved_in_time', (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O'
+                              AND coalesce(rr.met_at <= rr.due_at, e.at <= rr.due_at, false))::int),
+        ('surveys', (e.type = 'survey.result')::int),
+        ('score_sum', CASE WHEN e.type = 'survey.result' AND (e.body->>'score') ~ '^[1-5]$'
+                           THEN (e.body->>'score')::int ELSE 0 END),
+        ('surveys_satisfied', (e.type = 'survey.result' AND (e.body->>'score') ~ '^[4-5]$')::int),
+        ('transfers', (e.type = 'case.transfer')::int)
+     ) AS m (metric, n)
+WHERE m.n <> 0
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_facts_of(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_facts_of(bigint[]) IS 'figure_facts of the given cases only (what the rollup maintenance recounts); each case and each of its events read once (030).';
+
 -- figure_facts_of (025) summed per case into its cells, in the order the
 -- stored rows keep.  PL/pgSQL with 025's settings for the same reasons (one
 -- generic plan per session, no JIT, the case_id btree rather than a bitmap
@@ -146,6 +264,81 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION hotline.figures_after() IS 'Last write of a batch: recounts its cases once, adds (facts now - stored cells) to figure_rollup for those that changed and stores their cells (030).';
+
+-- 023's upsert of (after - before) into the rollup, unchanged, but in
+-- PL/pgSQL: as a LANGUAGE sql function its statement was planned again at
+-- every batch (8 ms per call, 3 of them planning, measured with
+-- pg_stat_statements.track = all); now its plan is kept per session.
+CREATE OR REPLACE FUNCTION hotline.figure_rollup_apply(cells_a jsonb, sign integer, cells_b jsonb) RETURNS void
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $f$
+#variable_conflict use_column
+BEGIN
+    WITH cells AS (
+        SELECT (c->>'d')::date AS day, c->>'dep' AS department, c->>'a' AS agent, m.key AS metric,
+               sign * m.value::text::bigint AS n
+        FROM jsonb_array_elements(cells_a) c, jsonb_each(c->'m') m
+        UNION ALL
+        SELECT (c->>'d')::date, c->>'dep', c->>'a', m.key, m.value::text::bigint
+        FROM jsonb_array_elements(cells_b) c, jsonb_each(c->'m') m
+    ), d AS (
+        SELECT day, department, agent,
+            coalesce(sum(n) FILTER (WHERE metric = 'calls_offered'), 0) AS calls_offered,
+            coalesce(sum(n) FILTER (WHERE metric = 'calls_answered'), 0) AS calls_answered,
+            coalesce(sum(n) FILTER (WHERE metric = 'answered_within_15s'), 0) AS answered_within_15s,
+            coalesce(sum(n) FILTER (WHERE metric = 'calls_abandoned'), 0) AS calls_abandoned,
+            coalesce(sum(n) FILTER (WHERE metric = 'voicemails'), 0) AS voicemails,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_owed'), 0) AS callbacks_owed,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_in_time'), 0) AS callbacks_in_time,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_late'), 0) AS callbacks_late,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_still_owed'), 0) AS callbacks_still_owed,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_dropped'), 0) AS callbacks_dropped,
+            coalesce(sum(n) FILTER (WHERE metric = 'callback_attempts'), 0) AS callback_attempts,
+            coalesce(sum(n) FILTER (WHERE metric = 'callbacks_reached'), 0) AS callbacks_reached,
+            coalesce(sum(n) FILTER (WHERE metric = 'cases_opened'), 0) AS cases_opened,
+            coalesce(sum(n) FILTER (WHERE metric = 'cases_resolved'), 0) AS cases_resolved,
+            coalesce(sum(n) FILTER (WHERE metric = 'resolved_in_time'), 0) AS resolved_in_time,
+            coalesce(sum(n) FILTER (WHERE metric = 'repeat_calls'), 0) AS repeat_calls,
+            coalesce(sum(n) FILTER (WHERE metric = 'surveys'), 0) AS surveys,
+            coalesce(sum(n) FILTER (WHERE metric = 'score_sum'), 0) AS score_sum,
+            coalesce(sum(n) FILTER (WHERE metric = 'surveys_satisfied'), 0) AS surveys_satisfied,
+            coalesce(sum(n) FILTER (WHERE metric = 'transfers'), 0) AS transfers
+        FROM cells GROUP BY day, department, agent
+        HAVING bool_or(n <> 0) AND sum(abs(n)) > 0
+    )
+    INSERT INTO hotline.figure_rollup AS f
+    SELECT * FROM d
+    WHERE (calls_offered, calls_answered, answered_within_15s, calls_abandoned, voicemails, callbacks_owed,
+           callbacks_in_time, callbacks_late, callbacks_still_owed, callbacks_dropped, callback_attempts,
+           callbacks_reached, cases_opened, cases_resolved, resolved_in_time, repeat_calls, surveys,
+           score_sum, surveys_satisfied, transfers)
+          IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                            0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                            0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint)
+    ORDER BY day, department, agent
+    ON CONFLICT (day, department, agent) DO UPDATE SET
+        calls_offered = f.calls_offered + EXCLUDED.calls_offered,
+        calls_answered = f.calls_answered + EXCLUDED.calls_answered,
+        answered_within_15s = f.answered_within_15s + EXCLUDED.answered_within_15s,
+        calls_abandoned = f.calls_abandoned + EXCLUDED.calls_abandoned,
+        voicemails = f.voicemails + EXCLUDED.voicemails,
+        callbacks_owed = f.callbacks_owed + EXCLUDED.callbacks_owed,
+        callbacks_in_time = f.callbacks_in_time + EXCLUDED.callbacks_in_time,
+        callbacks_late = f.callbacks_late + EXCLUDED.callbacks_late,
+        callbacks_still_owed = f.callbacks_still_owed + EXCLUDED.callbacks_still_owed,
+        callbacks_dropped = f.callbacks_dropped + EXCLUDED.callbacks_dropped,
+        callback_attempts = f.callback_attempts + EXCLUDED.callback_attempts,
+        callbacks_reached = f.callbacks_reached + EXCLUDED.callbacks_reached,
+        cases_opened = f.cases_opened + EXCLUDED.cases_opened,
+        cases_resolved = f.cases_resolved + EXCLUDED.cases_resolved,
+        resolved_in_time = f.resolved_in_time + EXCLUDED.resolved_in_time,
+        repeat_calls = f.repeat_calls + EXCLUDED.repeat_calls,
+        surveys = f.surveys + EXCLUDED.surveys,
+        score_sum = f.score_sum + EXCLUDED.score_sum,
+        surveys_satisfied = f.surveys_satisfied + EXCLUDED.surveys_satisfied,
+        transfers = f.transfers + EXCLUDED.transfers;
+END
+$f$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_rollup_apply(jsonb, integer, jsonb) FROM PUBLIC;
 
 -- Every case's cells from figure_facts in the session's zone (the caller
 -- sets hotline.timezone and holds the rollup's lock).
