@@ -14,7 +14,7 @@
  *             case ids.  The rows fill a struct hl_world and the pure rules
  *             (rules.c) apply the items in order, in memory.
  *   2. write: one INSERT .. ON CONFLICT per table writes every row the rules
- *             changed (jsonb_to_recordset: one statement per table, not per
+ *             changed (json_to_recordset: one statement per table, not per
  *             event), alerts are inserted with a unique dedupe key and
  *             announced with pg_notify, reads for case.get/subscribe see the
  *             batch's own writes.  Everything up to the pipeline Sync is one

@@ -3,7 +3,7 @@
  *
  * The second round trip of a batch (see store.c): every row the rules changed
  * becomes one element of a JSON array per table, written by one INSERT ..
- * ON CONFLICT (jsonb_to_recordset) per table, plus the reads that case.get
+ * ON CONFLICT (json_to_recordset) per table, plus the reads that case.get
  * and subscribe answer with; the pipeline Sync then commits.  The figures'
  * rollup (sql/023) is kept exact in the same transaction: the first write
  * remembers the facts of the batch's cases, the last adds their change.

@@ -1,7 +1,7 @@
 /*
  * store_orders_sql.h - the work-order statements of the store's batch
  * (CONTRACT.md 6), in the style of store_sql.h: keys as JSON arrays, rows as
- * jsonb_to_recordset, one statement per table per batch.
+ * json_to_recordset, one statement per table per batch.
  *
  * Load (same round trip as store_sql.h's loads):
  *   SQL_ORDER_CASES  the cases an order event reaches only through its
@@ -83,7 +83,7 @@ static const char SQL_W_ORDERS[] =
 	"  r.sign_state, r.sign_seq, r.sign_allowed_ms, hotline.from_ms(r.sign_met_at),"
 	"  hotline.from_ms(r.sign_breached_at), r.reply_state, r.reply_seq, r.reply_allowed_ms,"
 	"  hotline.from_ms(r.reply_met_at), hotline.from_ms(r.reply_breached_at), r.calendar"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, case_id bigint, order_no int, department text,"
+	" FROM json_to_recordset($1::json) AS r(order_id text, case_id bigint, order_no int, department text,"
 	"  status text, category text, area text, dispatched_at bigint, signed_at bigint, signed_by text,"
 	"  returned_at bigint, return_reason text, replied_at bigint, result text, note text, due_at bigint,"
 	"  sign_due_at bigint, extend_requested_at bigint, extend_until bigint, extend_reason text,"
@@ -105,14 +105,14 @@ static const char SQL_W_ORDERS[] =
 
 static const char SQL_W_MERGES[] =
 	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
+	" FROM json_to_recordset($1::json) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
 
 /* An order that was answered, returned, given a new deadline or whose case
  * closed is no longer urged: its open overdue alert stops escalating (it
  * stays open until acknowledged).  Runs after the alert statements. */
 static const char SQL_W_ORDER_URGE_STOP[] =
 	"UPDATE hotline.alerts AS a SET escalate_at = NULL"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, sign_done boolean, reply_done boolean)"
+	" FROM json_to_recordset($1::json) AS r(order_id text, sign_done boolean, reply_done boolean)"
 	" WHERE a.order_id = r.order_id AND a.acked_at IS NULL AND a.escalate_at IS NOT NULL"
 	"  AND ((a.kind = 'order_sign_overdue' AND r.sign_done) OR (a.kind = 'order_reply_overdue' AND r.reply_done))";
 
@@ -134,13 +134,13 @@ static const char SQL_HOTSPOTS[] =
 static const char SQL_W_HOTSPOT_CASES[] =
 	"INSERT INTO hotline.hotspot_cases AS t (case_id, category, area, department, at)"
 	" SELECT r.case_id, r.category, r.area, r.department, hotline.from_ms(r.at)"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, category text, area text, department text, at bigint)"
+	" FROM json_to_recordset($1::json) AS r(case_id bigint, category text, area text, department text, at bigint)"
 	" ON CONFLICT (case_id) DO UPDATE SET category = EXCLUDED.category, area = EXCLUDED.area,"
 	"  department = EXCLUDED.department, at = EXCLUDED.at";
 
 static const char SQL_W_HOTSPOTS[] =
 	"INSERT INTO hotline.hotspots AS t (key, alerted_at)"
-	" SELECT r.key, hotline.from_ms(r.alerted_at) FROM jsonb_to_recordset($1::jsonb) AS r(key text, alerted_at bigint)"
+	" SELECT r.key, hotline.from_ms(r.alerted_at) FROM json_to_recordset($1::json) AS r(key text, alerted_at bigint)"
 	" ON CONFLICT (key) DO UPDATE SET alerted_at = EXCLUDED.alerted_at";
 
 /* The startup COPY's order part: (timer id, timer kind, seq, due ms) of every pending order clock.

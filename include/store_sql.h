@@ -4,8 +4,13 @@
  * Included by daemon/store.c and by the `make bench` limit baseline
  * (tests/bench/limit.c), so the baseline always runs exactly the daemon's
  * statements.  Keys are passed as JSON arrays and rows as JSON arrays of
- * objects (jsonb_to_recordset): one statement per table per batch, never one
- * per event.  Timestamps cross as milliseconds since the epoch
+ * objects: one statement per table per batch, never one per event.  Flat
+ * rows are read with json_to_recordset, not jsonb_to_recordset: the text is
+ * lexed once and each field taken as it passes, where jsonb first builds the
+ * whole binary tree and then looks every column up in it (1,000 rows of
+ * eight columns: 2.5-2.9 ms against 4.2-5.0 ms, PostgreSQL 15).  The events'
+ * insert keeps jsonb: its body is a nested value stored as jsonb, taken out
+ * of the tree without a second parse.  Timestamps cross as milliseconds since the epoch
  * (hotline.ms / hotline.from_ms).  All parameters are bound, never spliced.
  */
 #ifndef HL_STORE_SQL_H
@@ -91,7 +96,7 @@ static const char SQL_IDS[] =
 static const char SQL_W_CALLERS[] =
 	"WITH r AS (SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at) AS repeat_alerted_at,"
 	"  coalesce(r.new, false) AS new"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
+	" FROM json_to_recordset($1::json) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
 	"  new boolean)),"
 	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at)"
 	"  SELECT caller, confidential, repeat_alerted_at FROM r WHERE new)"
@@ -106,7 +111,7 @@ static const char SQL_W_CASES[] =
 	"  hotline.from_ms(r.last_contact_at) AS last_contact_at, hotline.from_ms(r.updated_at) AS updated_at,"
 	"  r.category, r.priority, r.department, r.queue, r.summary, r.resolution, r.transfers, r.reopens,"
 	"  r.on_hold, hotline.from_ms(r.hold_since) AS hold_since, r.held_ms, r.policy, coalesce(r.new, false) AS new"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, caller text, status text, opened_at bigint,"
+	" FROM json_to_recordset($1::json) AS r(id bigint, caller text, status text, opened_at bigint,"
 	"  resolved_at bigint, closed_at bigint, last_contact_at bigint, updated_at bigint, category text,"
 	"  priority text, department text, queue text, summary text, resolution text, transfers int,"
 	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text, new boolean)),"
@@ -135,7 +140,7 @@ static const char SQL_W_CALLS[] =
 	"  ended_at, queue, agent, outcome)"
 	" SELECT r.call_id, r.case_id, r.caller, r.state, r.inbound, hotline.from_ms(r.offered_at),"
 	"  hotline.from_ms(r.answered_at), hotline.from_ms(r.ended_at), r.queue, r.agent, r.outcome"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(call_id text, case_id bigint, caller text, state text,"
+	" FROM json_to_recordset($1::json) AS r(call_id text, case_id bigint, caller text, state text,"
 	"  inbound boolean, offered_at bigint, answered_at bigint, ended_at bigint, queue text, agent text,"
 	"  outcome text)"
 	" ON CONFLICT (call_id) DO UPDATE SET state = EXCLUDED.state, answered_at = EXCLUDED.answered_at,"
@@ -154,7 +159,7 @@ static const char SQL_W_CLOCKS[] =
 	"  hotline.from_ms(r.paused_at) AS paused_at, r.remaining_ms, r.warn_remaining_ms,"
 	"  hotline.from_ms(r.met_at) AS met_at, hotline.from_ms(r.breached_at) AS breached_at, r.calendar,"
 	"  coalesce(r.new, false) AS new"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(case_id bigint, kind text, state text, seq int,"
+	" FROM json_to_recordset($1::json) AS r(case_id bigint, kind text, state text, seq int,"
 	"  started_at bigint, due_at bigint, warn_at bigint, warned boolean, allowed_ms bigint,"
 	"  paused_at bigint, remaining_ms bigint, warn_remaining_ms bigint, met_at bigint,"
 	"  breached_at bigint, calendar text, new boolean)),"
@@ -214,7 +219,7 @@ static const char SQL_W_ALERTS_NEW[] =
 	" SELECT r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
 	"  hotline.from_ms(r.due_at), hotline.from_ms(r.escalate_at), r.detail, r.dedupe_key,"
 	"  r.order_id, r.department"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(kind text, case_id bigint, caller text,"
+	" FROM json_to_recordset($1::json) AS r(kind text, case_id bigint, caller text,"
 	"  level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int,"
 	"  order_id text, department text)"
 	" ORDER BY r.n"
@@ -237,7 +242,7 @@ static const char SQL_W_ALERTS_UPD[] =
 	"  escalate_at = CASE WHEN a.acked_at IS NULL THEN hotline.from_ms(r.escalate_at) END,"
 	"  acked_at = COALESCE(a.acked_at, hotline.from_ms(r.acked_at)),"
 	"  acked_by = COALESCE(a.acked_by, r.acked_by)"
-	" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, level int, escalate_at bigint, acked_at bigint,"
+	" FROM json_to_recordset($1::json) AS r(id bigint, level int, escalate_at bigint, acked_at bigint,"
 	"  acked_by text, escalated boolean, now bigint)"
 	" WHERE a.id = r.id AND (NOT r.escalated OR (a.acked_at IS NULL AND a.level = r.level - 1))"
 	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j,"
@@ -252,7 +257,7 @@ static const char SQL_W_ALERTS_UPD[] =
 /* Webhook deliveries done (delivered or given up): $1 = [{alert_id, level, url}]. */
 static const char SQL_W_WEBHOOKS_DONE[] =
 	"DELETE FROM hotline.webhook_deliveries d"
-	" USING jsonb_to_recordset($1::jsonb) AS r(alert_id bigint, level int, url text)"
+	" USING json_to_recordset($1::json) AS r(alert_id bigint, level int, url text)"
 	" WHERE d.alert_id = r.alert_id AND d.level = r.level AND d.url = r.url";
 
 /* At start: the deliveries left undone, rendered as at the alert's commit
