@@ -247,11 +247,14 @@ nonce() { printf '%06d' $(( ($(date +%s%N) / 1000) % 1000000 )); }
 # ingest WORKLOAD CONNS [CALLERS [zipf]]: callers drawn from that many numbers (repeat calls).
 # INGEST_PHASE names the record (default ingest), INGEST_RESET=0 keeps the
 # database as it is, INGEST_WINDOW overrides the window, INGEST_HISTORY is
-# written into the record (the events stored before).  The daemon's CPU per
+# written into the record (the events stored before), INGEST_ROLLUP=off empties
+# hotline.figure_rollup_state after the reset, so the daemon skips the
+# figures' rollup (what its upkeep costs is the difference).  The daemon's CPU per
 # event comes from /proc (utime + stime over the whole run, warm-up included,
 # divided by every event acknowledged).
 ingest() {
 	[ "${INGEST_RESET:-1}" = 0 ] || db_reset
+	[ "${INGEST_ROLLUP:-on}" = on ] || psql_q -c "TRUNCATE hotline.figure_rollup_state" >/dev/null
 	daemon_start
 	local out st cpu0 cpu1 tck
 	tck=$(getconf CLK_TCK)
@@ -523,6 +526,9 @@ say "headline: the real workload (mix + work orders), callers from 50,000 number
 INGEST_WINDOW=64 ingest real 8 $H
 say "repeat callers: the same workload with every caller new"
 INGEST_WINDOW=64 ingest real 8
+say "the headline without the figures' rollup (what keeping it costs)"
+INGEST_PHASE=norollup INGEST_ROLLUP=off INGEST_WINDOW=64 ingest real 8 $H
+INGEST_PHASE=norollup INGEST_ROLLUP=off INGEST_WINDOW=64 ingest real 8
 say "call.offered alone: new callers, then zipf callers"
 INGEST_WINDOW=64 ingest offered 8
 INGEST_WINDOW=64 ingest offered 8 $H

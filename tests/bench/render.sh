@@ -34,6 +34,8 @@ DEFS='
   (ing("real"; 8; 0)) as $new |
   (ing("offered"; 8; 0)) as $onew |
   (ing("offered"; 8; 50000)) as $ozipf |
+  (map(select(.phase == "norollup" and .callers == 50000))[0]) as $nr |
+  (map(select(.phase == "norollup" and .callers == 0))[0]) as $nrnew |
   (map(select(.phase == "naive_jsonb"))[0]) as $naive |
   (map(select(.phase == "limit"))[0]) as $limit |
   (map(select(.phase == "stmts"))[0]) as $stmts |
@@ -78,6 +80,8 @@ q -r "$DEFS"'
   "| **daemon ÷ limit** | **\($rl | r2)** |",
   "| the same workload with every caller new, events/s | \($new.acks_per_s | r0 | num) |",
   "| **repeat callers ÷ all new** (acks/s) | **\($rr | r2)** |",
+  "| the headline without the figures'"'"' rollup (its upkeep switched off), events/s; ÷ naive | \($nr.acks_per_s // 0 | r0 | num); \((($nr.acks_per_s // 0) / ($naive.acks_per_s // 1e-9)) | r2) |",
+  "| repeat callers ÷ all new without the rollup | \((($nr.acks_per_s // 0) / ($nrnew.acks_per_s // 1e-9)) | r2) (\($nr.acks_per_s // 0 | r0 | num) vs \($nrnew.acks_per_s // 0 | r0 | num)) |",
   "| call.offered alone: zipf callers ÷ all new | \((($ozipf.acks_per_s // 0) / ($onew.acks_per_s // 1e-9)) | r2) (\($ozipf.acks_per_s | r0 | num) vs \($onew.acks_per_s | r0 | num)) |",
   "| WAL bytes per call.offered (new callers, alone) | \($woff | r0 | num) |",
   "| daemon CPU per event (µs, headline run) | \(($head.daemon_cpu_us // 0) / ($head.events // 1e-9) | r1) |",
