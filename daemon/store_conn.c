@@ -5,7 +5,7 @@
  * One nonblocking libpq connection (the event loop is never blocked): it is
  * polled while connecting, then the start-up steps run (schema version,
  * clocks and escalations to re-arm, webhooks, report time zone), then every
- * statement is prepared once; a lost connection puts the batch back and
+ * statement is prepared once (the list: store_stmt.c); a lost connection puts the batch back and
  * reconnects with backoff, and requests waiting longer than
  * UNAVAILABLE_AFTER_MS are answered `unavailable`.  Also store_init/free.
  * Separate from store.c because the connection's life is a concern of its
@@ -26,49 +26,12 @@
 #include "store_sql.h"
 #include "orders.h"
 #include "store_orders_sql.h"
-#include "store_due_sql.h"
 #include "store_internal.h"
 
 static void on_socket(evutil_socket_t fd, short what, void *arg);
 static void startup_next(void);
 static void startup_finish(void);
 static void on_prepared(PGresult *const *res, int n, const char *error);
-
-static const char *const PREPARED[] = {
-	SQL_SEEN, SQL_CASES, SQL_CALLS, SQL_CALLERS, SQL_ALERTS, SQL_IDS,
-	SQL_W_CALLERS, SQL_W_CASES, SQL_W_CALLS, SQL_W_CLOCKS, SQL_W_EVENTS,
-	SQL_W_ALERTS_NEW, SQL_W_ALERTS_UPD, SQL_CASE_GET, SQL_REPLAY,
-	SQL_ORDER_CASES, SQL_ORDERS, SQL_W_ORDERS, SQL_W_MERGES,
-	SQL_HOTSPOT_CASES, SQL_HOTSPOTS, SQL_W_HOTSPOT_CASES, SQL_W_HOTSPOTS, SQL_W_ORDER_URGE_STOP,
-	SQL_LOCK_BATCH, SQL_CLOCK_NOTIFY, SQL_DUE_CONFLICTS,
-	SQL_W_WEBHOOKS_DONE, SQL_W_FIGURES_BEFORE, SQL_W_FIGURES_AFTER,
-};
-#define N_PREPARED ((int)(sizeof PREPARED / sizeof PREPARED[0]))
-
-/* The prepared statement that runs sql, or -1.  By text, not only by
- * pointer: the statements are `static const` in their headers, so each file
- * that includes one has its own copy at its own address (comparing pointers
- * alone sent every statement of store_load.c and store_write.c unprepared). */
-int store_stmt_index(const char *sql)
-{
-	/* one entry per copy: every statement in each of the (at most 8) files
-	 * that include the SQL headers, so the cache never fills and a batch
-	 * never falls back to comparing texts */
-	enum { SEEN_MAX = 8 * N_PREPARED };
-	static const char *seen_ptr[SEEN_MAX];
-	static int seen_idx[SEEN_MAX];
-	static int n_seen;
-	for (int k = 0; k < n_seen; k++)
-		if (seen_ptr[k] == sql)
-			return seen_idx[k];
-	int found = -1;
-	for (int i = 0; i < N_PREPARED && found < 0; i++)
-		if (PREPARED[i] == sql || strcmp(PREPARED[i], sql) == 0)
-			found = i;
-	if (n_seen < SEEN_MAX)
-		seen_ptr[n_seen] = sql, seen_idx[n_seen++] = found;
-	return found;
-}
 
 /* ---------------------------------------------------------- the pipeline
  *
@@ -126,19 +89,12 @@ void store_send_stmt(const char *sql, int nparams, const char *const *params)
 		abort();
 	}
 	int i = store_stmt_index(sql);
-	/* but a few are planned at each run (store_orders_plan_each): sent in
-	 * their prepared text (the same columns), as the unnamed statement */
-	static char *each[N_PREPARED];
-	static signed char each_known[N_PREPARED];
-	if (i >= 0 && !each_known[i]) {
-		each_known[i] = 1;
-		if (store_orders_plan_each(PREPARED[i]))
-			each[i] = store_columns_prepare_text(PREPARED[i]);
-	}
+	/* a few are planned at each run (store_stmt.c): their prepared text, as the unnamed statement */
+	const char *each = store_stmt_each_run(i);
 	char name[16];
 	snprintf(name, sizeof name, "hl_%d", i);
-	if (i < 0 || each[i] ? !PQsendQueryParams(store.pg, i < 0 ? sql : each[i], nparams, NULL, params, NULL, NULL, 0)
-	                     : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0))
+	if (i < 0 || each ? !PQsendQueryParams(store.pg, i < 0 ? sql : each, nparams, NULL, params, NULL, NULL, 0)
+	                  : !PQsendQueryPrepared(store.pg, name, nparams, params, NULL, NULL, 0))
 		pipeline_fail(PQerrorMessage(store.pg));
 	store.n_stmts++;
 }
@@ -445,11 +401,11 @@ static void startup_next(void)
 		/* prepared statements live as long as the session: again after each
 		 * reconnect; then the load statements are described, so that their
 		 * columns are found by name once (store_columns.c) */
-		store_pipeline_begin(N_PREPARED + store_columns_count());
-		for (int i = 0; i < N_PREPARED; i++) {
+		store_pipeline_begin(store_stmt_count() + store_columns_count());
+		for (int i = 0; i < store_stmt_count(); i++) {
 			char name[16];
 			snprintf(name, sizeof name, "hl_%d", i);
-			char *text = store_columns_prepare_text(PREPARED[i]);
+			char *text = store_columns_prepare_text(store_stmt_sql(i));
 			if (!PQsendPrepare(store.pg, name, text, 0, NULL) && !store.error)
 				store.error = hl_xstrdup(PQerrorMessage(store.pg));
 			free(text);
@@ -481,7 +437,7 @@ static void on_prepared(PGresult *const *res, int n, const char *error)
 		return;
 	}
 	for (int i = 0; i < store_columns_count(); i++) {
-		if (!store_columns_resolve(i, res[N_PREPARED + i], why, sizeof why)) {
+		if (!store_columns_resolve(i, res[store_stmt_count() + i], why, sizeof why)) {
 			log_crit("store: %s; this hotlined does not match its own SQL", why);
 			store_pipeline_reset();
 			daemon_fatal("a load statement lacks a column");
@@ -651,6 +607,7 @@ int store_init(store_clock_notes_fn clock_notes)
 	TAILQ_INIT(&store.batch);
 	store.sock = -1;
 	store.world = hl_world_new();
+	store_stmt_init();
 	store.ev_retry = evtimer_new(hl->base, retry_cb, NULL);
 	store.ev_giveup = evtimer_new(hl->base, giveup_cb, NULL);
 	store_ev_kick = event_new(hl->base, -1, 0, store_kick_cb, NULL);
@@ -680,6 +637,7 @@ void store_free(void)
 			free(it);
 	}
 	store_due_free();
+	store_stmt_free();
 	store.n_queue = store.n_batch = 0;
 	store_pipeline_reset();
 	drop_conn();

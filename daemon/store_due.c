@@ -36,8 +36,6 @@
 #include "store_due_sql.h"
 #include "store_internal.h"
 
-/* A batch of due clocks, when any wait (the halves of a failed batch, at the
- * head of the queue, go first: they were taken before). */
 /* Due clocks per batch (and never more than database.batch_max).  A batch
  * has a fixed cost (a dozen statements planned and bound, the lock, the
  * COMMIT): measured with 10,000 due in one second, batches of 128 took
@@ -46,6 +44,8 @@
  * alert of the batch until its COMMIT, 250-300 ms later. */
 #define DUE_BATCH_MAX 512
 
+/* A batch of due clocks, when any wait (the halves of a failed batch, at the
+ * head of the queue, go first: store.c takes them before calling this). */
 void store_due_take(void)
 {
 	struct item *it;

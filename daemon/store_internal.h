@@ -146,8 +146,14 @@ char *store_columns_prepare_text(const char *sql); /* malloc'd */
 int store_columns_count(void);
 const char *store_columns_sql(int i);
 bool store_columns_resolve(int i, const PGresult *described, char *why, size_t why_len);
+/* store_stmt.c */
+int store_stmt_count(void);
+const char *store_stmt_sql(int i);
+int store_stmt_index(const char *sql);        /* the prepared statement that runs sql, or -1 */
+const char *store_stmt_each_run(int i);       /* the text sent at each run, or NULL: it runs prepared */
+void store_stmt_init(void);
+void store_stmt_free(void);
 /* store_conn.c */
-int store_stmt_index(const char *sql);
 void store_on_lost(const char *why);
 void store_connect(void);
 

@@ -247,24 +247,6 @@ void store_orders_refire(struct hl_world *w, int64_t id, int kind)
 		clocks_set(id, kind, o->clocks[k].seq, hl_order_next_fire(&o->clocks[k]));
 }
 
-/* The loads planned at every run rather than once (store_send_stmt sends
- * them unprepared): only those whose generic plan can be catastrophic.
- * SQL_HOTSPOT_CASES filters hotspot_cases (one row per case) by `at >
- * $6`, a recent window: a generic plan cannot know that the window is a
- * sliver of the table and may scan all of it each batch, however fresh the
- * statistics.  The order loads are prepared (issue 15): a plan cached while
- * orders was empty used to compare every row with every order id of the
- * batch (`= ANY (ARRAY(...))` is not hashed), O(orders x batch) until an
- * ANALYZE; now every key list is `IN (SELECT ...)`, hashed or joined, so
- * even that plan is O(orders) and sql/029's analyze thresholds replace it
- * within about a thousand orders.  With statistics, their generic plan
- * probes orders_unreplied, orders_pkey and orders_case_id_order_no_key as
- * the custom plans did; it saves the planning of two statements a batch. */
-bool store_orders_plan_each(const char *sql)
-{
-	return sql == SQL_HOTSPOT_CASES || strcmp(sql, SQL_HOTSPOT_CASES) == 0;
-}
-
 /* ------------------------------------------------------------ hotspots */
 
 void store_hotspots_fill(struct hl_world *w, const PGresult *cases, const PGresult *keys)

@@ -184,7 +184,6 @@ struct hl_world;
 struct pg_result;
 /* The work-order part of a batch (store.c calls these; see store_orders.c). */
 void store_orders_fill(struct hl_world *w, const struct pg_result *orders);
-bool store_orders_plan_each(const char *sql); /* planned at each run, not prepared */
 void store_orders_fill_merges(struct hl_world *w, const struct pg_result *cases);
 struct json_object *store_orders_rows(struct hl_world *w);
 struct json_object *store_merge_rows(struct hl_world *w);
