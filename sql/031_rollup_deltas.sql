@@ -1,0 +1,411 @@
+-- 031_rollup_deltas.sql - the rollup follows the rows a batch writes, not the cases it names (issue 15).
+--
+-- The cost.  030 recounted every case a batch names, whole: all its calls,
+-- runs and events, to compare with the case's stored cells.  Under Zipf
+-- callers one number's open case collects hundreds of calls and thousands
+-- of events in minutes, is named by nearly every batch, and its recount
+-- alone took 20-29 ms of a batch's ~80 (docs/performance.md: 647 calls,
+-- 2,878 events).  The cost of a batch grew with the history of its cases.
+--
+-- The design.  A fact (figure_facts, 023) belongs to one source row: an
+-- inbound call, a callback run, a case (cases_opened) or an event.  What a
+-- batch can change is known before it writes:
+--
+--   * the calls it writes (their state, answer, agent), and the repeat flag
+--     of its callers' inbound calls offered at or after its earliest call
+--     (a call changes the flag of the next one, in any case; 023);
+--   * the callback runs of its cases from the current one on (a run goes
+--     from pending to met, or is replaced by a newer one);
+--   * its new events (callback attempts, transfers, resolutions, surveys),
+--     whose facts read the resolution chain before them (hotline.
+--     case_events_turns) and the case's calls and resolution run;
+--   * the existing resolutions and surveys of its cases whose answering
+--     agent or resolution run it may change: those at or after the earliest
+--     answer time or resolution-run start it touches, old or new (a
+--     resolution's agent is the last call answered before it, its run the
+--     last one started before it; an event's own row and the chain before
+--     it never change: events are only appended, in seq order);
+--   * everything of a case whose department changes (a transfer): that
+--     case is recounted whole, as 023 did (hotline.figure_facts_of).
+--
+-- So figures_before(case_ids, callers, t_min, hints) names those sources
+-- and counts their facts as they are; figures_after() counts the same
+-- sources again and adds (after - before) to the rollup.  The cost is the
+-- batch's own rows, whatever its cases hold.  The hints are what only the
+-- daemon knows before it writes (store_write.c send_figures_before):
+--
+--   {"calls": [[call_id, case_id, answered_at ms|null], ...],   the calls it writes
+--    "cases": [[case_id, department|null], ...],      the case rows it writes
+--    "res":   [[case_id, started_at ms], ...],         the resolution runs it writes
+--    "ev":    [event_id, ...],                        its events of the figures' types
+--    "ev_lo": ms, "ev_hi": ms}                        the range of those events' `at`
+--
+-- Without hints (the 3-argument form, a hand-written batch) every named case
+-- and the cases of the callers' later calls are recounted whole: exact,
+-- slower (023's way).
+--
+-- Why the lock.  "Before" and "after" are two statements; between them
+-- another daemon may commit a change to a source of this batch that is not
+-- one of its cases (a caller's later call, in another case).  Counted by
+-- both batches, that change would be added twice.  So figures_before takes
+-- a transaction advisory lock (class 1212940293, as 030) on every case whose
+-- sources it counts, in ascending order, before it counts; the other
+-- batch takes the same lock on its own cases, so their windows never
+-- overlap.  It waits holding only lock_batch's advisory locks (taken before
+-- any write), never a row lock: no cycle.  New calls of the batch's callers
+-- cannot appear meanwhile: lock_batch holds the callers (class 1212940289).
+--
+-- What this gives up: 030 brought a case changed outside the daemon back
+-- to its recount at the next batch naming it.  Now, as in 023, a change
+-- written outside the daemon (an import by hand, anonymization, retention)
+-- is not followed until rebuild_figure_rollup() (docs/admin.md).
+-- figure_case_cells goes: +0.5 kB of WAL per event and 68 bytes of storage
+-- per event (explain.md) that no longer buy anything.
+
+-- The figure-typed events by case and time: a batch's new ones (by its
+-- range of `at`, one partition as a rule) and the existing resolutions and
+-- surveys its answers and runs may change.  Only these types have an entry.
+CREATE INDEX IF NOT EXISTS case_events_figures ON hotline.case_events (case_id, at)
+    WHERE type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
+       OR (type = 'call.ended' AND body->>'outcome' = 'resolved');
+COMMENT ON INDEX hotline.case_events_figures IS 'The events that have figures (attempts, transfers, resolutions, surveys), by case and time: what the rollup re-counts (031).';
+
+-- The resolution chain: the events that resolve (R), close (C) or reopen
+-- (O) a case in figure_facts' sense, by case in seq order.  A resolution
+-- counts when the turn before it is a reopen or none: one probe backwards
+-- from the event, however many calls the case holds.
+CREATE INDEX IF NOT EXISTS case_events_turns ON hotline.case_events (case_id, seq)
+    WHERE type IN ('case.resolve', 'case.close', 'case.reopen')
+       OR (type = 'call.ended' AND body->>'outcome' = 'resolved')
+       OR (type = 'survey.result' AND (body->>'score') ~ '^[1-2]$');
+COMMENT ON INDEX hotline.case_events_turns IS 'The events that resolve, close or reopen a case in the figures'' sense, by case in seq order (031).';
+
+-- The facts of a batch's sources (see the header), as figure_facts counts
+-- them, from what figures_before() settled: the cases recounted whole, the
+-- other cases of the batch (k), the call ids, the batch's figure events and
+-- the range of their `at`; st holds the per-case bounds, s0 {case: first
+-- callback run seq} and tdep {case: ms} (see the header).
+CREATE FUNCTION hotline.figure_facts_src(full_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
+                                         lo timestamptz, hi timestamptz, st jsonb)
+RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
+LANGUAGE sql STABLE AS $$
+WITH kc AS MATERIALIZED (
+    SELECT c0.id, c0.department, c0.opened_at,
+           hotline.from_ms((st->'tdep'->>c0.id::text)::bigint) AS tdep,
+           coalesce((st->'s0'->>c0.id::text)::int, 0) AS s0
+    FROM hotline.cases c0 WHERE c0.id = ANY (k_ids)
+), ev AS MATERIALIZED (
+    -- the batch's new events
+    SELECT x.seq, x.case_id, x.type, x.at, x.body FROM hotline.case_events x
+    WHERE x.case_id = ANY (k_ids)
+      AND x.at >= lo AND x.at <= hi
+      AND (x.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
+           OR (x.type = 'call.ended' AND x.body->>'outcome' = 'resolved'))
+      AND x.event_id = ANY (ev_ids)
+    UNION ALL
+    -- existing resolutions and surveys whose agent or run the batch may change
+    SELECT x.seq, x.case_id, x.type, x.at, x.body
+    FROM kc c CROSS JOIN LATERAL (
+        SELECT x0.* FROM hotline.case_events x0
+        WHERE x0.case_id = c.id AND x0.at >= c.tdep
+          AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
+               OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
+          AND x0.type NOT IN ('callback.attempt', 'case.transfer')
+          AND NOT (x0.event_id = ANY (ev_ids))
+    ) x
+    WHERE c.tdep IS NOT NULL
+)
+-- cases recounted whole
+SELECT f.day, f.case_id, f.agent, f.department, f.metric, f.n
+FROM hotline.figure_facts_of(full_ids) f
+WHERE cardinality(full_ids) > 0
+UNION ALL
+-- inbound calls, by the day offered
+SELECT hotline.local_day(l.offered_at), l.case_id, l.agent, c.department, m.metric, m.n
+FROM hotline.calls l
+     JOIN hotline.cases c ON c.id = l.case_id
+     CROSS JOIN LATERAL (VALUES
+        ('calls_offered', 1),
+        ('calls_answered', (l.answered_at IS NOT NULL)::int),
+        ('answered_within_15s', coalesce(l.answered_at <= l.offered_at + interval '15 seconds', false)::int),
+        ('calls_abandoned', (l.answered_at IS NULL AND l.state IN ('abandoned', 'voicemail'))::int),
+        ('voicemails', (l.answered_at IS NULL AND l.state = 'voicemail')::int),
+        ('repeat_calls', (EXISTS (
+            SELECT 1 FROM hotline.calls q
+            WHERE q.caller = l.caller AND q.inbound
+              AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
+              AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)))::int)
+     ) AS m (metric, n)
+WHERE l.call_id = ANY (call_ids) AND l.inbound AND m.n <> 0
+UNION ALL
+-- callback runs from the first one the batch may change, by the day owed
+SELECT hotline.local_day(r.started_at), r.case_id, NULL, c.department, m.metric, m.n
+FROM kc c
+     JOIN hotline.clock_runs r ON r.case_id = c.id AND r.kind = 'callback' AND r.seq >= c.s0
+     CROSS JOIN LATERAL (VALUES
+        ('callbacks_owed', 1),
+        ('callbacks_in_time', coalesce(r.met_at <= r.due_at, false)::int),
+        ('callbacks_late', coalesce(r.met_at > r.due_at, false)::int),
+        ('callbacks_still_owed', (r.met_at IS NULL AND r.state IN ('pending', 'paused', 'breached'))::int),
+        ('callbacks_dropped', (r.met_at IS NULL AND r.state = 'stopped')::int)
+     ) AS m (metric, n)
+WHERE m.n <> 0
+UNION ALL
+-- the batch's cases opened
+SELECT hotline.local_day(c.opened_at), c.id, NULL, c.department, 'cases_opened', 1
+FROM kc c
+UNION ALL
+-- the events: attempts, resolutions, surveys, transfers
+SELECT hotline.local_day(e.at), e.case_id,
+       CASE WHEN e.type IN ('callback.attempt', 'case.transfer')
+            THEN coalesce(e.body->>'agent', e.body->>'by')
+            ELSE coalesce(e.body->>'agent',
+                          (SELECT l.agent FROM hotline.calls l
+                           WHERE l.case_id = e.case_id AND l.agent IS NOT NULL AND l.answered_at <= e.at
+                           ORDER BY l.answered_at DESC LIMIT 1)) END,
+       c.department, m.metric, m.n
+FROM (
+        SELECT e0.*, t.kind,
+               -- the turn before it, from the chain's index (figure_facts' lag)
+               CASE WHEN t.kind = 'R' THEN (
+                   SELECT CASE WHEN y.type = 'case.resolve' OR y.type = 'call.ended' THEN 'R'
+                               WHEN y.type = 'case.close' THEN 'C' ELSE 'O' END
+                   FROM hotline.case_events y
+                   WHERE y.case_id = e0.case_id AND y.seq < e0.seq
+                     AND (y.type IN ('case.resolve', 'case.close', 'case.reopen')
+                          OR (y.type = 'call.ended' AND y.body->>'outcome' = 'resolved')
+                          OR (y.type = 'survey.result' AND (y.body->>'score') ~ '^[1-2]$'))
+                   ORDER BY y.seq DESC LIMIT 1) END AS prev
+        FROM ev e0
+             CROSS JOIN LATERAL (SELECT CASE WHEN e0.type = 'case.resolve'
+                                                  OR (e0.type = 'call.ended' AND e0.body->>'outcome' = 'resolved')
+                                             THEN 'R' END AS kind) t
+     ) e
+     JOIN kc c ON c.id = e.case_id
+     LEFT JOIN LATERAL (
+        SELECT r.met_at, r.due_at FROM hotline.clock_runs r
+        WHERE e.kind = 'R' AND coalesce(e.prev, 'O') = 'O'
+          AND r.case_id = e.case_id AND r.kind = 'resolution' AND r.started_at <= e.at
+        ORDER BY r.seq DESC LIMIT 1
+     ) rr ON true
+     CROSS JOIN LATERAL (VALUES
+        ('callback_attempts', (e.type = 'callback.attempt')::int),
+        ('callbacks_reached', (e.type = 'callback.attempt' AND e.body->>'result' = 'reached')::int),
+        ('cases_resolved', (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O')::int),
+        ('resolved_in_time', (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O'
+                              AND coalesce(rr.met_at <= rr.due_at, e.at <= rr.due_at, false))::int),
+        ('surveys', (e.type = 'survey.result')::int),
+        ('score_sum', CASE WHEN e.type = 'survey.result' AND (e.body->>'score') ~ '^[1-5]$'
+                           THEN (e.body->>'score')::int ELSE 0 END),
+        ('surveys_satisfied', (e.type = 'survey.result' AND (e.body->>'score') ~ '^[4-5]$')::int),
+        ('transfers', (e.type = 'case.transfer')::int)
+     ) AS m (metric, n)
+WHERE m.n <> 0
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, jsonb) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them (031).';
+
+-- Those facts summed into rollup cells, as figure_rollup_apply reads them.
+-- PL/pgSQL with 025's settings (a plan kept per session, no JIT, index
+-- probes rather than bitmap ANDs).
+CREATE FUNCTION hotline.figure_cells_src(st jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET jit = off SET enable_bitmapscan = off AS $$
+DECLARE
+    full_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'full') x);
+    k_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'k') x);
+    call_ids text[] := ARRAY(SELECT x FROM jsonb_array_elements_text(st->'calls') x);
+    ev_ids text[] := ARRAY(SELECT x FROM jsonb_array_elements_text(coalesce(st->'ev', '[]')) x);
+    lo timestamptz := hotline.from_ms((st->>'lo')::bigint);
+    hi timestamptz := hotline.from_ms((st->>'hi')::bigint);
+BEGIN
+    RETURN (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
+        FROM (SELECT f.day, coalesce(f.department, '') AS department, coalesce(f.agent, '') AS agent,
+                     jsonb_object_agg(f.metric, f.n) AS m
+              FROM (SELECT x.day, x.department, x.agent, x.metric, sum(x.n) AS n
+                    FROM hotline.figure_facts_src(full_ids, k_ids, call_ids, ev_ids, lo, hi, st) x
+                    GROUP BY 1, 2, 3, 4) f
+              GROUP BY 1, 2, 3) g);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_cells_src(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_cells_src(jsonb) IS 'figure_facts_src summed into rollup cells, as JSON (031).';
+
+-- The first write of a batch: name the sources, lock their cases, count
+-- them as they are.
+CREATE FUNCTION hotline.figures_before(case_ids jsonb, callers jsonb, t_min bigint, hints jsonb) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    zone text := (SELECT s.zone FROM hotline.figure_rollup_state s);
+    saved text := current_setting('hotline.timezone', true);
+    ids bigint[];
+    full_ids bigint[];
+    k_ids bigint[];
+    call_ids text[];
+    s0 jsonb;
+    tdep jsonb;
+    st jsonb;
+    k bigint;
+BEGIN
+    IF zone IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT x::bigint), '{}') INTO ids
+    FROM jsonb_array_elements_text(coalesce(case_ids, '[]')) x WHERE x::bigint > 0;
+    IF hints IS NULL THEN
+        -- whole cases: the named ones and those of the callers' later calls
+        SELECT coalesce(array_agg(DISTINCT i), '{}') INTO full_ids FROM (
+            SELECT unnest(ids) AS i
+            UNION ALL
+            SELECT l.case_id FROM hotline.calls l
+            WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
+              AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
+        ) u WHERE i IS NOT NULL AND i > 0;
+        k_ids := '{}';
+        call_ids := '{}';
+    ELSE
+        -- a case whose department changes is recounted whole
+        SELECT coalesce(array_agg(DISTINCT c.id), '{}') INTO full_ids
+        FROM jsonb_array_elements(coalesce(hints->'cases', '[]')) h
+             JOIN hotline.cases c ON c.id = (h->>0)::bigint
+        WHERE c.department IS DISTINCT FROM (h->>1) AND c.id = ANY (ids);
+        SELECT coalesce(array_agg(i), '{}') INTO k_ids FROM unnest(ids) i WHERE NOT (i = ANY (full_ids));
+        -- (a call the batch creates is not there yet: its case comes with it)
+        SELECT coalesce(array_agg(DISTINCT u.call_id), '{}') INTO call_ids FROM (
+            SELECT h->>0 AS call_id, (h->>1)::bigint AS case_id
+            FROM jsonb_array_elements(coalesce(hints->'calls', '[]')) h
+            UNION ALL
+            SELECT l.call_id, l.case_id FROM hotline.calls l
+            WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
+              AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
+        ) u
+        WHERE NOT (u.case_id = ANY (full_ids));
+    END IF;
+    -- every case whose sources are counted, in case order (see the header)
+    FOR k IN
+        SELECT DISTINCT i % 2147483647 FROM (
+            SELECT unnest(ids) AS i UNION ALL SELECT unnest(full_ids)
+            UNION ALL SELECT l.case_id FROM hotline.calls l WHERE l.call_id = ANY (call_ids)
+        ) u WHERE i IS NOT NULL ORDER BY 1
+    LOOP
+        PERFORM pg_advisory_xact_lock(1212940293, k::int);
+    END LOOP;
+    IF hints IS NOT NULL AND cardinality(k_ids) > 0 THEN
+        -- the callback runs from the current one on
+        SELECT jsonb_object_agg(kk.case_id::text, kk.seq) INTO s0 FROM hotline.clocks kk
+        WHERE kk.case_id = ANY (k_ids) AND kk.kind = 'callback';
+        -- per case, the earliest answer or resolution-run start the batch touches, old or new
+        SELECT jsonb_object_agg(t.case_id::text, t.ms) INTO tdep FROM (
+            SELECT v.case_id, min(v.ms) AS ms FROM (
+                SELECT l.case_id, hotline.ms(l.answered_at) AS ms
+                FROM jsonb_array_elements(coalesce(hints->'calls', '[]')) h
+                     JOIN hotline.calls l ON l.call_id = h->>0
+                UNION ALL
+                SELECT (h->>1)::bigint, (h->>2)::bigint
+                FROM jsonb_array_elements(coalesce(hints->'calls', '[]')) h
+                UNION ALL
+                SELECT (h->>0)::bigint, (h->>1)::bigint FROM jsonb_array_elements(coalesce(hints->'res', '[]')) h
+                UNION ALL
+                SELECT kk.case_id, hotline.ms(kk.started_at)
+                FROM jsonb_array_elements(coalesce(hints->'res', '[]')) h
+                     JOIN hotline.clocks kk ON kk.case_id = (h->>0)::bigint AND kk.kind = 'resolution'
+            ) v WHERE v.ms IS NOT NULL AND v.case_id = ANY (k_ids)
+            GROUP BY v.case_id
+        ) t;
+    END IF;
+    st := jsonb_build_object('full', to_jsonb(full_ids), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
+                             's0', coalesce(s0, '{}'), 'tdep', coalesce(tdep, '{}'),
+                             'ev', coalesce(hints->'ev', '[]'), 'lo', hints->'ev_lo', 'hi', hints->'ev_hi');
+    PERFORM set_config('hotline.timezone', zone, true);
+    PERFORM set_config('hotline.figures_src', st::text, true);
+    PERFORM set_config('hotline.figures_before', hotline.figure_cells_src(st)::text, true);
+    PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    RETURN cardinality(ids);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint, jsonb) TO hotline_daemon;
+COMMENT ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint, jsonb) IS 'First write of a batch: names the rows whose facts it may change (hints from the daemon), locks their cases, counts them (031).';
+
+-- The 3-argument form (a batch written by hand): whole cases.
+CREATE OR REPLACE FUNCTION hotline.figures_before(case_ids jsonb, callers jsonb, t_min bigint) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT hotline.figures_before(case_ids, callers, t_min, NULL::jsonb)
+$$;
+COMMENT ON FUNCTION hotline.figures_before(jsonb, jsonb, bigint) IS 'First write of a batch written by hand: its cases and its callers'' later calls'' cases, recounted whole (031).';
+
+-- The last write: the same sources counted again, (after - before) added.
+CREATE OR REPLACE FUNCTION hotline.figures_after() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    zone text := (SELECT s.zone FROM hotline.figure_rollup_state s);
+    saved text := current_setting('hotline.timezone', true);
+    src text := current_setting('hotline.figures_src', true);
+    before_cells jsonb;
+    after_cells jsonb;
+BEGIN
+    IF zone IS NULL OR src IS NULL OR src = '' THEN
+        RETURN 0;
+    END IF;
+    before_cells := current_setting('hotline.figures_before')::jsonb;
+    PERFORM set_config('hotline.timezone', zone, true);
+    after_cells := hotline.figure_cells_src(src::jsonb);
+    PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    IF after_cells IS DISTINCT FROM before_cells THEN
+        PERFORM hotline.figure_rollup_apply(before_cells, -1, after_cells);
+    END IF;
+    PERFORM set_config('hotline.figures_src', '', true);
+    PERFORM set_config('hotline.figures_before', '', true);
+    RETURN 1;
+END
+$$;
+COMMENT ON FUNCTION hotline.figures_after() IS 'Last write of a batch: counts the rows figures_before named again and adds (after - before) to figure_rollup (031).';
+
+-- 030's stored cells go; the rebuild is the sum of figure_facts again.
+CREATE OR REPLACE FUNCTION hotline.rebuild_figure_rollup(p_zone text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+    z text := coalesce(p_zone, hotline.report_tz());
+    saved text := current_setting('hotline.timezone', true);
+    cells bigint;
+BEGIN
+    LOCK TABLE hotline.figure_rollup IN EXCLUSIVE MODE;
+    PERFORM set_config('hotline.timezone', z, true);
+    DELETE FROM hotline.figure_rollup;
+    INSERT INTO hotline.figure_rollup
+    SELECT day, coalesce(department, ''), coalesce(agent, ''),
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_offered'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_answered'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'answered_within_15s'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'calls_abandoned'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'voicemails'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_owed'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_in_time'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_late'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_still_owed'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_dropped'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callback_attempts'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'callbacks_reached'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'cases_opened'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'cases_resolved'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'resolved_in_time'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'repeat_calls'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'surveys'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'score_sum'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'surveys_satisfied'), 0),
+        coalesce(sum(n) FILTER (WHERE metric = 'transfers'), 0)
+    FROM hotline.figure_facts WHERE n <> 0
+    GROUP BY 1, 2, 3;
+    GET DIAGNOSTICS cells = ROW_COUNT;
+    INSERT INTO hotline.figure_rollup_state (zone) VALUES (z)
+    ON CONFLICT (one) DO UPDATE SET zone = EXCLUDED.zone;
+    PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
+    RETURN cells;
+END
+$$;
+COMMENT ON FUNCTION hotline.rebuild_figure_rollup(text) IS 'Recount figure_rollup from the base rows in a zone (default: the report zone) (031).';
+
+DROP FUNCTION IF EXISTS hotline.figure_case_cells_fill();
+DROP FUNCTION IF EXISTS hotline.figure_case_cells_of(bigint[]);
+DROP TABLE IF EXISTS hotline.figure_case_cells;
