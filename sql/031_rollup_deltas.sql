@@ -25,8 +25,10 @@
 --     resolution's agent is the last call answered before it, its run the
 --     last one started before it; an event's own row and the chain before
 --     it never change: events are only appended, in seq order);
---   * everything of a case whose department changes (a transfer): that
---     case is recounted whole, as 023 did (hotline.figure_facts_of).
+--   * everything of a case whose department changes (a transfer, a work
+--     order dispatched): all its calls, callback runs and events with
+--     figures, each read by its index (the events through
+--     case_events_figures, not every event the case holds).
 --
 -- So figures_before(case_ids, callers, t_min, hints) names those sources
 -- and counts their facts as they are; figures_after() counts the same
@@ -41,8 +43,8 @@
 --    "ev_lo": ms, "ev_hi": ms}                        the range of those events' `at`
 --
 -- Without hints (the 3-argument form, a hand-written batch) every named case
--- and the cases of the callers' later calls are recounted whole: exact,
--- slower (023's way).
+-- and the cases of the callers' later calls are counted whole: exact,
+-- slower (023's way).  figure_facts_of (025, 030) is no longer called.
 --
 -- Why the lock.  "Before" and "after" are two statements; between them
 -- another daemon may commit a change to a source of this batch that is not
@@ -63,9 +65,15 @@
 -- per event (explain.md) that no longer buy anything.
 
 -- The figure-typed events by case and time: a batch's new ones (by its
--- range of `at`, one partition as a rule) and the existing resolutions and
--- surveys its answers and runs may change.  Only these types have an entry.
-CREATE INDEX IF NOT EXISTS case_events_figures ON hotline.case_events (case_id, at)
+-- range of `at`, one partition as a rule), the existing resolutions and
+-- surveys its answers and runs may change, all of a case that moves.  Only
+-- these types have an entry.  Keyed on the expression case_id + 0, which
+-- the queries below name, so that no other index can serve them: the plan
+-- of figure_cells_src is kept for the session (planning it per batch costs
+-- ~30 ms, every partition of case_events), and one made while the month's
+-- partition was still empty chose case_events_case (every event of the
+-- case, 2,200 buffers for the busiest) as readily as this one.
+CREATE INDEX IF NOT EXISTS case_events_figures ON hotline.case_events ((case_id + 0), at)
     WHERE type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
        OR (type = 'call.ended' AND body->>'outcome' = 'resolved');
 COMMENT ON INDEX hotline.case_events_figures IS 'The events that have figures (attempts, transfers, resolutions, surveys), by case and time: what the rollup re-counts (031).';
@@ -81,23 +89,23 @@ CREATE INDEX IF NOT EXISTS case_events_turns ON hotline.case_events (case_id, se
 COMMENT ON INDEX hotline.case_events_turns IS 'The events that resolve, close or reopen a case in the figures'' sense, by case in seq order (031).';
 
 -- The facts of a batch's sources (see the header), as figure_facts counts
--- them, from what figures_before() settled: the cases recounted whole, the
--- other cases of the batch (k), the call ids, the batch's figure events and
+-- them, from what figures_before() settled: the cases counted whole, every
+-- case of the batch (k), the call ids, the batch's figure events and
 -- the range of their `at`; st holds the per-case bounds, s0 {case: first
 -- callback run seq} and tdep {case: ms} (see the header).
-CREATE FUNCTION hotline.figure_facts_src(full_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
+CREATE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
                                          lo timestamptz, hi timestamptz, st jsonb)
 RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
 LANGUAGE sql STABLE AS $$
 WITH kc AS MATERIALIZED (
-    SELECT c0.id, c0.department, c0.opened_at,
+    SELECT c0.id, c0.department, c0.opened_at, c0.id = ANY (whole_ids) AS whole,
            hotline.from_ms((st->'tdep'->>c0.id::text)::bigint) AS tdep,
            coalesce((st->'s0'->>c0.id::text)::int, 0) AS s0
     FROM hotline.cases c0 WHERE c0.id = ANY (k_ids)
 ), ev AS MATERIALIZED (
     -- the batch's new events
     SELECT x.seq, x.case_id, x.type, x.at, x.body FROM hotline.case_events x
-    WHERE x.case_id = ANY (k_ids)
+    WHERE (x.case_id + 0) = ANY (k_ids)
       AND x.at >= lo AND x.at <= hi
       AND (x.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
            OR (x.type = 'call.ended' AND x.body->>'outcome' = 'resolved'))
@@ -107,22 +115,33 @@ WITH kc AS MATERIALIZED (
     SELECT x.seq, x.case_id, x.type, x.at, x.body
     FROM kc c CROSS JOIN LATERAL (
         SELECT x0.* FROM hotline.case_events x0
-        WHERE x0.case_id = c.id AND x0.at >= c.tdep
+        WHERE (x0.case_id + 0) = c.id AND x0.at >= c.tdep
           AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
                OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
           AND x0.type NOT IN ('callback.attempt', 'case.transfer')
           AND NOT (x0.event_id = ANY (ev_ids))
+        OFFSET 0   -- a probe per case (flattened, the kept plan read the whole index once)
     ) x
-    WHERE c.tdep IS NOT NULL
+    WHERE c.tdep IS NOT NULL AND NOT c.whole
+    UNION ALL
+    -- every existing event with figures of a case counted whole
+    SELECT x.seq, x.case_id, x.type, x.at, x.body
+    FROM kc c CROSS JOIN LATERAL (
+        SELECT x0.* FROM hotline.case_events x0
+        WHERE (x0.case_id + 0) = c.id
+          AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
+               OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
+          AND NOT (x0.event_id = ANY (ev_ids))
+        OFFSET 0
+    ) x
+    WHERE c.whole
 )
--- cases recounted whole
-SELECT f.day, f.case_id, f.agent, f.department, f.metric, f.n
-FROM hotline.figure_facts_of(full_ids) f
-WHERE cardinality(full_ids) > 0
-UNION ALL
--- inbound calls, by the day offered
+-- inbound calls, by the day offered: the ones named, and every call of a
+-- case counted whole
 SELECT hotline.local_day(l.offered_at), l.case_id, l.agent, c.department, m.metric, m.n
-FROM hotline.calls l
+FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
+      UNION ALL
+      SELECT l0.* FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids)) l
      JOIN hotline.cases c ON c.id = l.case_id
      CROSS JOIN LATERAL (VALUES
         ('calls_offered', 1),
@@ -136,7 +155,7 @@ FROM hotline.calls l
               AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
               AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)))::int)
      ) AS m (metric, n)
-WHERE l.call_id = ANY (call_ids) AND l.inbound AND m.n <> 0
+WHERE l.inbound AND m.n <> 0
 UNION ALL
 -- callback runs from the first one the batch may change, by the day owed
 SELECT hotline.local_day(r.started_at), c.id, NULL, c.department, m.metric, m.n
@@ -228,7 +247,7 @@ LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET jit = off SET enable_bitmapscan = off
 SET enable_seqscan = off SET enable_sort = off AS $$
 DECLARE
-    full_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'full') x);
+    whole_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'whole') x);
     k_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'k') x);
     call_ids text[] := ARRAY(SELECT x FROM jsonb_array_elements_text(st->'calls') x);
     ev_ids text[] := ARRAY(SELECT x FROM jsonb_array_elements_text(coalesce(st->'ev', '[]')) x);
@@ -240,7 +259,7 @@ BEGIN
         FROM (SELECT f.day, coalesce(f.department, '') AS department, coalesce(f.agent, '') AS agent,
                      jsonb_object_agg(f.metric, f.n) AS m
               FROM (SELECT x.day, x.department, x.agent, x.metric, sum(x.n) AS n
-                    FROM hotline.figure_facts_src(full_ids, k_ids, call_ids, ev_ids, lo, hi, st) x
+                    FROM hotline.figure_facts_src(whole_ids, k_ids, call_ids, ev_ids, lo, hi, st) x
                     GROUP BY 1, 2, 3, 4) f
               GROUP BY 1, 2, 3) g);
 END
@@ -256,7 +275,7 @@ DECLARE
     zone text := (SELECT s.zone FROM hotline.figure_rollup_state s);
     saved text := current_setting('hotline.timezone', true);
     ids bigint[];
-    full_ids bigint[];
+    whole_ids bigint[];
     k_ids bigint[];
     call_ids text[];
     s0 jsonb;
@@ -271,22 +290,22 @@ BEGIN
     FROM jsonb_array_elements_text(coalesce(case_ids, '[]')) x WHERE x::bigint > 0;
     IF hints IS NULL THEN
         -- whole cases: the named ones and those of the callers' later calls
-        SELECT coalesce(array_agg(DISTINCT i), '{}') INTO full_ids FROM (
+        SELECT coalesce(array_agg(DISTINCT i), '{}') INTO whole_ids FROM (
             SELECT unnest(ids) AS i
             UNION ALL
             SELECT l.case_id FROM hotline.calls l
             WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
               AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
         ) u WHERE i IS NOT NULL AND i > 0;
-        k_ids := '{}';
+        k_ids := whole_ids;
         call_ids := '{}';
     ELSE
         -- a case whose department changes is recounted whole
-        SELECT coalesce(array_agg(DISTINCT c.id), '{}') INTO full_ids
+        SELECT coalesce(array_agg(DISTINCT c.id), '{}') INTO whole_ids
         FROM jsonb_array_elements(coalesce(hints->'cases', '[]')) h
              JOIN hotline.cases c ON c.id = (h->>0)::bigint
         WHERE c.department IS DISTINCT FROM (h->>1) AND c.id = ANY (ids);
-        SELECT coalesce(array_agg(i), '{}') INTO k_ids FROM unnest(ids) i WHERE NOT (i = ANY (full_ids));
+        k_ids := ids;
         -- (a call the batch creates is not there yet: its case comes with it)
         SELECT coalesce(array_agg(DISTINCT u.call_id), '{}') INTO call_ids FROM (
             SELECT h->>0 AS call_id, (h->>1)::bigint AS case_id
@@ -296,12 +315,12 @@ BEGIN
             WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
               AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
         ) u
-        WHERE NOT (u.case_id = ANY (full_ids));
+        WHERE NOT (u.case_id = ANY (whole_ids));
     END IF;
     -- every case whose sources are counted, in case order (see the header)
     FOR k IN
         SELECT DISTINCT i % 2147483647 FROM (
-            SELECT unnest(ids) AS i UNION ALL SELECT unnest(full_ids)
+            SELECT unnest(ids) AS i UNION ALL SELECT unnest(whole_ids)
             UNION ALL SELECT l.case_id FROM hotline.calls l WHERE l.call_id = ANY (call_ids)
         ) u WHERE i IS NOT NULL ORDER BY 1
     LOOP
@@ -310,7 +329,7 @@ BEGIN
     IF hints IS NOT NULL AND cardinality(k_ids) > 0 THEN
         -- the callback runs from the current one on
         SELECT jsonb_object_agg(kk.case_id::text, kk.seq) INTO s0 FROM hotline.clocks kk
-        WHERE kk.case_id = ANY (k_ids) AND kk.kind = 'callback';
+        WHERE kk.case_id = ANY (k_ids) AND NOT (kk.case_id = ANY (whole_ids)) AND kk.kind = 'callback';
         -- per case, the earliest answer or resolution-run start the batch touches, old or new
         SELECT jsonb_object_agg(t.case_id::text, t.ms) INTO tdep FROM (
             SELECT v.case_id, min(v.ms) AS ms FROM (
@@ -330,7 +349,7 @@ BEGIN
             GROUP BY v.case_id
         ) t;
     END IF;
-    st := jsonb_build_object('full', to_jsonb(full_ids), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
+    st := jsonb_build_object('whole', to_jsonb(whole_ids), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
                              's0', coalesce(s0, '{}'), 'tdep', coalesce(tdep, '{}'),
                              'ev', coalesce(hints->'ev', '[]'), 'lo', hints->'ev_lo', 'hi', hints->'ev_hi');
     PERFORM set_config('hotline.timezone', zone, true);
