@@ -63,8 +63,8 @@ static json_object *raw_line(const struct hl_event *ev)
  * hotline.figures_before() with the batch's cases, the callers of the calls
  * it writes and the earliest of those calls (see SQL_W_FIGURES_BEFORE), and
  * the hints that let the rollup count only the rows the batch may change
- * (sql/031's header): the calls, case rows and resolution runs it writes,
- * and its events that have figures. */
+ * (sql/031's header): the calls, case rows, resolution runs and callback
+ * clocks it writes, and its events that have figures. */
 static bool figure_event(const struct hl_event *ev)
 {
 	static const char *const types[] = { "callback.attempt", "case.transfer", "case.resolve",
@@ -79,7 +79,8 @@ static bool figure_event(const struct hl_event *ev)
 static json_object *figure_hints(const struct hl_world *w)
 {
 	json_object *h = json_object_new_object(), *calls = json_object_new_array(),
-	            *cases = json_object_new_array(), *res = json_object_new_array(), *ev = json_object_new_array();
+	            *cases = json_object_new_array(), *res = json_object_new_array(), *ev = json_object_new_array(),
+	            *cb = json_object_new_array();
 	for (size_t i = 0; i < w->n_calls; i++) {
 		const struct hl_call *c = w->calls[i];
 		if (!(c->is_new || c->dirty))
@@ -98,6 +99,8 @@ static json_object *figure_hints(const struct hl_world *w)
 			json_object_array_add(r, jstr(c->department));
 			json_object_array_add(cases, r);
 		}
+		if (c->clocks[HL_CK_CALLBACK].dirty && c->clocks[HL_CK_CALLBACK].state != HL_CS_NONE)
+			json_object_array_add(cb, json_object_new_int64(c->id));
 		const struct hl_clock *k = &c->clocks[HL_CK_RESOLUTION];
 		if (k->dirty && k->state != HL_CS_NONE) {
 			json_object *r = json_object_new_array();
@@ -121,6 +124,7 @@ static json_object *figure_hints(const struct hl_world *w)
 	jadd(h, "calls", calls);
 	jadd(h, "cases", cases);
 	jadd(h, "res", res);
+	jadd(h, "cb", cb);
 	jadd(h, "ev", ev);
 	if (json_object_array_length(ev)) {
 		jadd(h, "ev_lo", json_object_new_int64(lo));
@@ -140,6 +144,10 @@ static void send_figures_before(const struct hl_world *w)
 		if (!(c->is_new || c->dirty) || !c->inbound || !c->offered_at)
 			continue;
 		json_object_array_add(ids, json_object_new_int64(c->case_id));
+		/* only a new call changes the repeat flag of the caller's later
+		 * calls: a call's caller and offered_at are never rewritten */
+		if (!c->is_new)
+			continue;
 		json_object_array_add(callers, json_object_new_string(c->caller));
 		if (!t_min || c->offered_at < t_min)
 			t_min = c->offered_at;

@@ -14,8 +14,9 @@
 --   * the calls it writes (their state, answer, agent), and the repeat flag
 --     of its callers' inbound calls offered at or after its earliest call
 --     (a call changes the flag of the next one, in any case; 023);
---   * the callback runs of its cases from the current one on (a run goes
---     from pending to met, or is replaced by a newer one);
+--   * the callback runs, from the current one on, of the cases whose
+--     callback clock it writes (a run goes from pending to met, or is
+--     replaced by a newer one), and the cases_opened of the cases it creates;
 --   * its new events (callback attempts, transfers, resolutions, surveys),
 --     whose facts read the resolution chain before them (hotline.
 --     case_events_turns) and the case's calls and resolution run;
@@ -39,6 +40,7 @@
 --   {"calls": [[call_id, case_id, answered_at ms|null], ...],   the calls it writes
 --    "cases": [[case_id, department|null], ...],      the case rows it writes
 --    "res":   [[case_id, started_at ms], ...],         the resolution runs it writes
+--    "cb":    [case_id, ...],                         the cases whose callback clock it writes
 --    "ev":    [event_id, ...],                        its events of the figures' types
 --    "ev_lo": ms, "ev_hi": ms}                        the range of those events' `at`
 --
@@ -94,11 +96,14 @@ COMMENT ON INDEX hotline.case_events_turns IS 'The events that resolve, close or
 -- the range of their `at`; st holds the per-case bounds, s0 {case: first
 -- callback run seq} and tdep {case: ms} (see the header).
 CREATE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
-                                         lo timestamptz, hi timestamptz, st jsonb)
+                                         lo timestamptz, hi timestamptz, run_ids bigint[], new_ids bigint[],
+                                         st jsonb)
 RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
 LANGUAGE sql STABLE AS $$
 WITH kc AS MATERIALIZED (
     SELECT c0.id, c0.department, c0.opened_at, c0.id = ANY (whole_ids) AS whole,
+           c0.id = ANY (whole_ids) OR c0.id = ANY (run_ids) AS runs,
+           c0.id = ANY (whole_ids) OR c0.id = ANY (new_ids) AS opened,
            hotline.from_ms((st->'tdep'->>c0.id::text)::bigint) AS tdep,
            coalesce((st->'s0'->>c0.id::text)::int, 0) AS s0
     FROM hotline.cases c0 WHERE c0.id = ANY (k_ids)
@@ -157,9 +162,10 @@ FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
      ) AS m (metric, n)
 WHERE l.inbound AND m.n <> 0
 UNION ALL
--- callback runs from the first one the batch may change, by the day owed
+-- callback runs of the cases whose callback clock the batch writes, from
+-- the current run on, by the day owed
 SELECT hotline.local_day(r.started_at), c.id, NULL, c.department, m.metric, m.n
-FROM kc c
+FROM (SELECT * FROM kc WHERE kc.runs) c
      -- clock_runs' two halves, each probed by its key (the view joined as a
      -- whole is hashed: every clock of the database, 240 ms)
      CROSS JOIN LATERAL (
@@ -180,9 +186,9 @@ FROM kc c
      ) AS m (metric, n)
 WHERE m.n <> 0
 UNION ALL
--- the batch's cases opened
+-- the batch's new cases opened
 SELECT hotline.local_day(c.opened_at), c.id, NULL, c.department, 'cases_opened', 1
-FROM kc c
+FROM kc c WHERE c.opened
 UNION ALL
 -- the events: attempts, resolutions, surveys, transfers
 SELECT hotline.local_day(e.at), e.case_id,
@@ -231,8 +237,8 @@ FROM (
      ) AS m (metric, n)
 WHERE m.n <> 0
 $$;
-REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, jsonb) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them (031).';
+REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them (031).';
 
 -- Those facts summed into rollup cells, as figure_rollup_apply reads them.
 -- PL/pgSQL with 025's settings (a plan kept per session, no JIT, index
@@ -253,13 +259,15 @@ DECLARE
     ev_ids text[] := ARRAY(SELECT x FROM jsonb_array_elements_text(coalesce(st->'ev', '[]')) x);
     lo timestamptz := hotline.from_ms((st->>'lo')::bigint);
     hi timestamptz := hotline.from_ms((st->>'hi')::bigint);
+    run_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'cb', '[]')) x);
+    new_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'new', '[]')) x);
 BEGIN
     RETURN (
         SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
         FROM (SELECT f.day, coalesce(f.department, '') AS department, coalesce(f.agent, '') AS agent,
                      jsonb_object_agg(f.metric, f.n) AS m
               FROM (SELECT x.day, x.department, x.agent, x.metric, sum(x.n) AS n
-                    FROM hotline.figure_facts_src(whole_ids, k_ids, call_ids, ev_ids, lo, hi, st) x
+                    FROM hotline.figure_facts_src(whole_ids, k_ids, call_ids, ev_ids, lo, hi, run_ids, new_ids, st) x
                     GROUP BY 1, 2, 3, 4) f
               GROUP BY 1, 2, 3) g);
 END
@@ -278,6 +286,7 @@ DECLARE
     whole_ids bigint[];
     k_ids bigint[];
     call_ids text[];
+    new_ids bigint[] := '{}';
     s0 jsonb;
     tdep jsonb;
     st jsonb;
@@ -306,6 +315,10 @@ BEGIN
              JOIN hotline.cases c ON c.id = (h->>0)::bigint
         WHERE c.department IS DISTINCT FROM (h->>1) AND c.id = ANY (ids);
         k_ids := ids;
+        -- the cases it creates (their cases_opened; an existing case's never changes)
+        SELECT coalesce(array_agg((h->>0)::bigint), '{}') INTO new_ids
+        FROM jsonb_array_elements(coalesce(hints->'cases', '[]')) h
+        WHERE NOT EXISTS (SELECT 1 FROM hotline.cases c WHERE c.id = (h->>0)::bigint);
         -- (a call the batch creates is not there yet: its case comes with it)
         SELECT coalesce(array_agg(DISTINCT u.call_id), '{}') INTO call_ids FROM (
             SELECT h->>0 AS call_id, (h->>1)::bigint AS case_id
@@ -329,7 +342,8 @@ BEGIN
     IF hints IS NOT NULL AND cardinality(k_ids) > 0 THEN
         -- the callback runs from the current one on
         SELECT jsonb_object_agg(kk.case_id::text, kk.seq) INTO s0 FROM hotline.clocks kk
-        WHERE kk.case_id = ANY (k_ids) AND NOT (kk.case_id = ANY (whole_ids)) AND kk.kind = 'callback';
+        WHERE kk.case_id IN (SELECT x::bigint FROM jsonb_array_elements_text(coalesce(hints->'cb', '[]')) x)
+          AND NOT (kk.case_id = ANY (whole_ids)) AND kk.kind = 'callback';
         -- per case, the earliest answer or resolution-run start the batch touches, old or new
         SELECT jsonb_object_agg(t.case_id::text, t.ms) INTO tdep FROM (
             SELECT v.case_id, min(v.ms) AS ms FROM (
@@ -349,7 +363,7 @@ BEGIN
             GROUP BY v.case_id
         ) t;
     END IF;
-    st := jsonb_build_object('whole', to_jsonb(whole_ids), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
+    st := jsonb_build_object('whole', to_jsonb(whole_ids), 'new', to_jsonb(new_ids), 'cb', coalesce(hints->'cb', '[]'), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
                              's0', coalesce(s0, '{}'), 'tdep', coalesce(tdep, '{}'),
                              'ev', coalesce(hints->'ev', '[]'), 'lo', hints->'ev_lo', 'hi', hints->'ev_hi');
     PERFORM set_config('hotline.timezone', zone, true);

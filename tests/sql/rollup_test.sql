@@ -56,7 +56,7 @@ SELECT hlroll.check('rebuild equals recount');
 BEGIN;
 SELECT hotline.figures_before('[9101, 9102]', '["+8613600009999"]', hotline.ms('2024-04-29 10:00+00'),
     '{"calls": [["rt-1", 9101, null], ["rt-3", 9102, null]], "cases": [[9101, "housing"], [9102, null]],
-      "res": [], "ev": []}');
+      "res": [], "cb": [9101], "ev": []}');
 INSERT INTO hotline.cases (id, caller, status, opened_at, department)
 VALUES (9101, '+8613600009999', 'open', '2024-04-29 10:00+00', 'housing'),
        (9102, '+8613600009999', 'open', '2024-05-01 20:00+00', NULL);
@@ -94,7 +94,8 @@ END $$;
 -- Batch 3: the callback run breaches; a callback attempt by bob.
 BEGIN;
 SELECT hotline.figures_before('[9101]', '[]', NULL,
-    jsonb_build_object('calls', '[]'::jsonb, 'cases', '[]'::jsonb, 'res', '[]'::jsonb, 'ev', '["rt-e3"]'::jsonb,
+    jsonb_build_object('calls', '[]'::jsonb, 'cases', '[]'::jsonb, 'res', '[]'::jsonb, 'cb', '[9101]'::jsonb,
+                       'ev', '["rt-e3"]'::jsonb,
                        'ev_lo', hotline.ms('2024-05-01 11:00+00'), 'ev_hi', hotline.ms('2024-05-01 11:00+00')));
 UPDATE hotline.clocks SET state = 'breached', breached_at = '2024-05-01 10:30+00' WHERE case_id = 9101 AND kind = 'callback';
 INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
@@ -107,7 +108,7 @@ SELECT hlroll.check('batch 3: pending -> breached');
 BEGIN;
 SELECT hotline.figures_before('[9101]', '[]', NULL,
     jsonb_build_object('calls', '[]'::jsonb, 'cases', '[[9101, "roads"]]'::jsonb, 'res', '[]'::jsonb,
-                       'ev', '["rt-e4", "rt-e5"]'::jsonb,
+                       'cb', '[9101]'::jsonb, 'ev', '["rt-e4", "rt-e5"]'::jsonb,
                        'ev_lo', hotline.ms('2024-05-01 11:30+00'), 'ev_hi', hotline.ms('2024-05-01 11:31+00')));
 UPDATE hotline.clocks SET state = 'met', met_at = '2024-05-01 11:30+00' WHERE case_id = 9101 AND kind = 'callback';
 UPDATE hotline.cases SET department = 'roads', transfers = 1 WHERE id = 9101;
@@ -124,7 +125,7 @@ BEGIN;
 SELECT hotline.figures_before('[9101]', '[]', NULL,
     jsonb_build_object('calls', '[]'::jsonb, 'cases', '[[9101, "roads"]]'::jsonb,
                        'res', jsonb_build_array(jsonb_build_array(9101, hotline.ms('2024-05-01 10:00+00'))),
-                       'ev', '["rt-e6"]'::jsonb,
+                       'cb', '[9101]'::jsonb, 'ev', '["rt-e6"]'::jsonb,
                        'ev_lo', hotline.ms('2024-05-02 08:00+00'), 'ev_hi', hotline.ms('2024-05-02 08:00+00')));
 INSERT INTO hotline.clock_runs_done (case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at)
 SELECT case_id, kind, seq, state, started_at, due_at, allowed_ms, met_at, breached_at
@@ -146,7 +147,8 @@ SELECT hlroll.check('batch 5: a run replaced; a resolution in time');
 BEGIN;
 SELECT hotline.figures_before('[9101, 9102]', '["+8613600009999"]', NULL,
     jsonb_build_object('calls', jsonb_build_array(jsonb_build_array('rt-3', 9102, hotline.ms('2024-05-01 20:00:30+00'))),
-                       'cases', '[]'::jsonb, 'res', '[]'::jsonb, 'ev', '["rt-e7", "rt-e8", "rt-e9"]'::jsonb,
+                       'cases', '[]'::jsonb, 'res', '[]'::jsonb, 'cb', '[9101]'::jsonb,
+                       'ev', '["rt-e7", "rt-e8", "rt-e9"]'::jsonb,
                        'ev_lo', hotline.ms('2024-05-02 09:00+00'), 'ev_hi', hotline.ms('2024-05-02 11:00+00')));
 UPDATE hotline.clocks SET state = 'stopped' WHERE case_id = 9101 AND kind = 'callback';
 INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
