@@ -101,7 +101,10 @@ CREATE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], cal
 RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
 LANGUAGE sql STABLE AS $$
 WITH kc AS MATERIALIZED (
-    SELECT c0.id, c0.department, c0.opened_at, c0.id = ANY (whole_ids) AS whole,
+    SELECT c0.id,
+           -- a moving case is counted in its new department on both sides (see figures_before)
+           CASE WHEN st->'dep' ? c0.id::text THEN st->'dep'->>c0.id::text ELSE c0.department END AS department,
+           c0.opened_at, c0.id = ANY (whole_ids) AS whole,
            c0.id = ANY (whole_ids) OR c0.id = ANY (run_ids) AS runs,
            c0.id = ANY (whole_ids) OR c0.id = ANY (new_ids) AS opened,
            hotline.from_ms((st->'tdep'->>c0.id::text)::bigint) AS tdep,
@@ -275,6 +278,40 @@ $$;
 REVOKE EXECUTE ON FUNCTION hotline.figure_cells_src(jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.figure_cells_src(jsonb) IS 'figure_facts_src summed into rollup cells, as JSON (031).';
 
+-- The cases whose department the batch changes, counted whole as they are
+-- before its writes: {"old": their cells in the department they leave,
+-- "new": the same facts in the one they go to}.  Once per batch, in
+-- figures_before; the batch's own changes to those cases are counted with
+-- the others, in the new department on both sides.
+CREATE FUNCTION hotline.figure_cells_move(st jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET jit = off SET enable_bitmapscan = off
+SET enable_seqscan = off SET enable_sort = off AS $$
+DECLARE
+    ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'move') x);
+BEGIN
+    RETURN (
+        WITH f AS MATERIALIZED (
+            SELECT x.day, x.case_id, coalesce(x.department, '') AS department,
+                   coalesce(st->'dep'->>x.case_id::text, '') AS department_new,
+                   coalesce(x.agent, '') AS agent, x.metric, x.n
+            FROM hotline.figure_facts_src(ids, ids, '{}', '{}', NULL, NULL, '{}', '{}', '{}') x
+        )
+        SELECT jsonb_build_object(
+            'old', (SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
+                    FROM (SELECT h.day, h.department, h.agent, jsonb_object_agg(h.metric, h.n) AS m
+                          FROM (SELECT day, department, agent, metric, sum(n) AS n FROM f GROUP BY 1, 2, 3, 4) h
+                          GROUP BY 1, 2, 3) g),
+            'new', (SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
+                    FROM (SELECT h.day, h.department, h.agent, jsonb_object_agg(h.metric, h.n) AS m
+                          FROM (SELECT day, department_new AS department, agent, metric, sum(n) AS n
+                                FROM f GROUP BY 1, 2, 3, 4) h
+                          GROUP BY 1, 2, 3) g)));
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_cells_move(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_cells_move(jsonb) IS 'The facts of the cases a batch moves to another department, before its writes, in the old and in the new department (031).';
+
 -- The first write of a batch: name the sources, lock their cases, count
 -- them as they are.
 CREATE FUNCTION hotline.figures_before(case_ids jsonb, callers jsonb, t_min bigint, hints jsonb) RETURNS integer
@@ -287,6 +324,9 @@ DECLARE
     k_ids bigint[];
     call_ids text[];
     new_ids bigint[] := '{}';
+    move_ids bigint[] := '{}';
+    dep jsonb;
+    moved jsonb;
     s0 jsonb;
     tdep jsonb;
     st jsonb;
@@ -309,8 +349,9 @@ BEGIN
         k_ids := whole_ids;
         call_ids := '{}';
     ELSE
-        -- a case whose department changes is recounted whole
-        SELECT coalesce(array_agg(DISTINCT c.id), '{}') INTO whole_ids
+        -- the cases whose department changes: their facts move (figure_cells_move)
+        whole_ids := '{}';
+        SELECT coalesce(array_agg(c.id), '{}'), jsonb_object_agg(c.id::text, h->>1) INTO move_ids, dep
         FROM jsonb_array_elements(coalesce(hints->'cases', '[]')) h
              JOIN hotline.cases c ON c.id = (h->>0)::bigint
         WHERE c.department IS DISTINCT FROM (h->>1) AND c.id = ANY (ids);
@@ -327,13 +368,12 @@ BEGIN
             SELECT l.call_id, l.case_id FROM hotline.calls l
             WHERE t_min IS NOT NULL AND l.inbound AND l.offered_at >= hotline.from_ms(t_min)
               AND l.caller IN (SELECT jsonb_array_elements_text(coalesce(callers, '[]')))
-        ) u
-        WHERE NOT (u.case_id = ANY (whole_ids));
+        ) u;
     END IF;
     -- every case whose sources are counted, in case order (see the header)
     FOR k IN
         SELECT DISTINCT i % 2147483647 FROM (
-            SELECT unnest(ids) AS i UNION ALL SELECT unnest(whole_ids)
+            SELECT unnest(ids) AS i UNION ALL SELECT unnest(whole_ids) UNION ALL SELECT unnest(move_ids)
             UNION ALL SELECT l.case_id FROM hotline.calls l WHERE l.call_id = ANY (call_ids)
         ) u WHERE i IS NOT NULL ORDER BY 1
     LOOP
@@ -363,12 +403,18 @@ BEGIN
             GROUP BY v.case_id
         ) t;
     END IF;
-    st := jsonb_build_object('whole', to_jsonb(whole_ids), 'new', to_jsonb(new_ids), 'cb', coalesce(hints->'cb', '[]'), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
+    st := jsonb_build_object('whole', to_jsonb(whole_ids), 'new', to_jsonb(new_ids), 'cb', coalesce(hints->'cb', '[]'),
+                             'move', to_jsonb(move_ids), 'dep', coalesce(dep, '{}'), 'k', to_jsonb(k_ids), 'calls', to_jsonb(call_ids),
                              's0', coalesce(s0, '{}'), 'tdep', coalesce(tdep, '{}'),
                              'ev', coalesce(hints->'ev', '[]'), 'lo', hints->'ev_lo', 'hi', hints->'ev_hi');
     PERFORM set_config('hotline.timezone', zone, true);
     PERFORM set_config('hotline.figures_src', st::text, true);
-    PERFORM set_config('hotline.figures_before', hotline.figure_cells_src(st)::text, true);
+    IF cardinality(move_ids) > 0 THEN
+        moved := hotline.figure_cells_move(st);
+    END IF;
+    PERFORM set_config('hotline.figures_before',
+                       (hotline.figure_cells_src(st) || coalesce(moved->'old', '[]'))::text, true);
+    PERFORM set_config('hotline.figures_moved', coalesce(moved->'new', '[]')::text, true);
     PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
     RETURN cardinality(ids);
 END
@@ -399,13 +445,15 @@ BEGIN
     END IF;
     before_cells := current_setting('hotline.figures_before')::jsonb;
     PERFORM set_config('hotline.timezone', zone, true);
-    after_cells := hotline.figure_cells_src(src::jsonb);
+    after_cells := hotline.figure_cells_src(src::jsonb)
+                   || coalesce(nullif(current_setting('hotline.figures_moved', true), ''), '[]')::jsonb;
     PERFORM set_config('hotline.timezone', coalesce(saved, ''), true);
     IF after_cells IS DISTINCT FROM before_cells THEN
         PERFORM hotline.figure_rollup_apply(before_cells, -1, after_cells);
     END IF;
     PERFORM set_config('hotline.figures_src', '', true);
     PERFORM set_config('hotline.figures_before', '', true);
+    PERFORM set_config('hotline.figures_moved', '', true);
     RETURN 1;
 END
 $$;
