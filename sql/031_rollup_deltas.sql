@@ -387,9 +387,11 @@ BEGIN
         -- per case, the earliest answer or resolution-run start the batch touches, old or new
         SELECT jsonb_object_agg(t.case_id::text, t.ms) INTO tdep FROM (
             SELECT v.case_id, min(v.ms) AS ms FROM (
+                -- (a call not answered now never was: answered_at is never unset)
                 SELECT l.case_id, hotline.ms(l.answered_at) AS ms
                 FROM jsonb_array_elements(coalesce(hints->'calls', '[]')) h
                      JOIN hotline.calls l ON l.call_id = h->>0
+                WHERE h->>2 IS NOT NULL
                 UNION ALL
                 SELECT (h->>1)::bigint, (h->>2)::bigint
                 FROM jsonb_array_elements(coalesce(hints->'calls', '[]')) h
