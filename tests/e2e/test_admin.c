@@ -347,3 +347,55 @@ Test(admin, rollup_follows_the_daemon)
 	for (size_t i = 0; i < 4; i++)
 		free(three[i]);
 }
+
+/* Two daemons on one database (CONTRACT section 9) write calls of the same
+ * callers at once, dated out of order across them: each batch counts its
+ * callers' later calls in the other daemon's cases (the repeat flag) under
+ * the cases' figure locks (sql/031), so the rollup still equals the recount. */
+Test(admin, rollup_with_two_daemons)
+{
+	struct hl_d *a = hl_d_up(&opts);
+	struct hl_d *b = hl_d_up_peer(a, &opts);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+	int64_t now = hl_wall_ms();
+	char line[512];
+	enum { ROUNDS = 6, PER = 8 };
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < PER; i++) {
+			/* A's calls later than B's in each round, B's answered a round later */
+			snprintf(line, sizeof line, "{\"id\":\"ta%d-%d\",\"type\":\"call.offered\",\"call_id\":\"ca%d-%d\","
+			         "\"caller\":\"+861370000%04d\",\"at\":\"%s\"}", r, i, r, i, i % 3,
+			         hl_iso_ms(now - 600000 + r * 60000 + i * 1000 + 500));
+			cr_assert_eq(hl_send(ca, line), 0);
+			snprintf(line, sizeof line, "{\"id\":\"tb%d-%d\",\"type\":\"call.offered\",\"call_id\":\"cb%d-%d\","
+			         "\"caller\":\"+861370000%04d\",\"at\":\"%s\"}", r, i, r, i, i % 3,
+			         hl_iso_ms(now - 600000 + r * 60000 + i * 1000));
+			cr_assert_eq(hl_send(cb, line), 0);
+			if (r > 0) {
+				snprintf(line, sizeof line, "{\"id\":\"tn%d-%d\",\"type\":\"call.answered\",\"call_id\":\"cb%d-%d\","
+				         "\"agent\":\"ag%d\"}", r, i, r - 1, i, i % 2);
+				cr_assert_eq(hl_send(ca, line), 0);
+			}
+		}
+		for (int i = 0; i < PER + (r > 0 ? PER : 0); i++) {
+			json_object *x = hl_recv_json(ca, 10000);
+			cr_assert(x && hl_jbool(x, "ok"), "A: %s", x ? json_object_to_json_string(x) : "no answer");
+		}
+		for (int i = 0; i < PER; i++) {
+			json_object *x = hl_recv_json(cb, 10000);
+			cr_assert(x && hl_jbool(x, "ok"), "B: %s", x ? json_object_to_json_string(x) : "no answer");
+		}
+	}
+	const char *diff =
+		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0)"
+		" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
+		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
+	expect_text(a, "same", diff);
+	expect_text(a, "96|40", "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered)) FROM hotline.figure_rollup");
+	cr_expect_gt(hl_sql_int(a, "SELECT sum(repeat_calls) FROM hotline.figure_rollup"), 80);
+}
