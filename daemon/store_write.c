@@ -5,7 +5,7 @@
  * becomes one element of a JSON array per table, written by one INSERT ..
  * ON CONFLICT (json_to_recordset) per table, plus the reads that case.get
  * and subscribe answer with; the pipeline Sync then commits.  The figures'
- * rollup (sql/023) is kept exact in the same transaction: the first write
+ * rollup (sql/023, 031) is kept exact in the same transaction: the first write
  * remembers the facts of the batch's cases, the last adds their change.
  * Separate from
  * store.c because it is about row formats, not batch states.
@@ -61,7 +61,78 @@ static json_object *raw_line(const struct hl_event *ev)
 
 /* The first statement of a write that changes cases, calls, clocks or events:
  * hotline.figures_before() with the batch's cases, the callers of the calls
- * it writes and the earliest of those calls (see SQL_W_FIGURES_BEFORE). */
+ * it writes and the earliest of those calls (see SQL_W_FIGURES_BEFORE), and
+ * the hints that let the rollup count only the rows the batch may change
+ * (sql/031's header): the calls, case rows, resolution runs and callback
+ * clocks it writes, and its events that have figures. */
+static bool figure_event(const struct hl_event *ev)
+{
+	static const char *const types[] = { "callback.attempt", "case.transfer", "case.resolve",
+	                                     "call.ended", "survey.result" };
+	const char *t = hl_type_name(ev->type);
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(t, types[i]) == 0)
+			return true;
+	return false;
+}
+
+static json_object *figure_hints(const struct hl_world *w)
+{
+	json_object *h = json_object_new_object(), *calls = json_object_new_array(),
+	            *cases = json_object_new_array(), *res = json_object_new_array(), *ev = json_object_new_array(),
+	            *cb = json_object_new_array();
+	for (size_t i = 0; i < w->n_calls; i++) {
+		const struct hl_call *c = w->calls[i];
+		if (!(c->is_new || c->dirty))
+			continue;
+		json_object *r = json_object_new_array();
+		json_object_array_add(r, json_object_new_string(c->call_id));
+		json_object_array_add(r, json_object_new_int64(c->case_id));
+		json_object_array_add(r, jms(c->answered_at));
+		json_object_array_add(calls, r);
+	}
+	for (size_t i = 0; i < w->n_cases; i++) {
+		const struct hl_case *c = w->cases[i];
+		if (c->is_new || c->dirty) {
+			json_object *r = json_object_new_array();
+			json_object_array_add(r, json_object_new_int64(c->id));
+			json_object_array_add(r, jstr(c->department));
+			json_object_array_add(cases, r);
+		}
+		if (c->clocks[HL_CK_CALLBACK].dirty && c->clocks[HL_CK_CALLBACK].state != HL_CS_NONE)
+			json_object_array_add(cb, json_object_new_int64(c->id));
+		const struct hl_clock *k = &c->clocks[HL_CK_RESOLUTION];
+		if (k->dirty && k->state != HL_CS_NONE) {
+			json_object *r = json_object_new_array();
+			json_object_array_add(r, json_object_new_int64(c->id));
+			json_object_array_add(r, json_object_new_int64(k->started_at));
+			json_object_array_add(res, r);
+		}
+	}
+	hl_ms lo = 0, hi = 0;
+	for (size_t i = 0; i < w->n_accepted; i++) {
+		const struct hl_accepted *ac = &w->accepted[i];
+		if (!ac->case_id || !figure_event(ac->ev))
+			continue;
+		bool first = json_object_array_length(ev) == 0;
+		json_object_array_add(ev, json_object_new_string(ac->ev->id));
+		if (first || ac->ev->at < lo)
+			lo = ac->ev->at;
+		if (first || ac->ev->at > hi)
+			hi = ac->ev->at;
+	}
+	jadd(h, "calls", calls);
+	jadd(h, "cases", cases);
+	jadd(h, "res", res);
+	jadd(h, "cb", cb);
+	jadd(h, "ev", ev);
+	if (json_object_array_length(ev)) {
+		jadd(h, "ev_lo", json_object_new_int64(lo));
+		jadd(h, "ev_hi", json_object_new_int64(hi));
+	}
+	return h;
+}
+
 static void send_figures_before(const struct hl_world *w)
 {
 	json_object *ids = json_object_new_array(), *callers = json_object_new_array();
@@ -73,6 +144,10 @@ static void send_figures_before(const struct hl_world *w)
 		if (!(c->is_new || c->dirty) || !c->inbound || !c->offered_at)
 			continue;
 		json_object_array_add(ids, json_object_new_int64(c->case_id));
+		/* only a new call changes the repeat flag of the caller's later
+		 * calls: a call's caller and offered_at are never rewritten */
+		if (!c->is_new)
+			continue;
 		json_object_array_add(callers, json_object_new_string(c->caller));
 		if (!t_min || c->offered_at < t_min)
 			t_min = c->offered_at;
@@ -81,10 +156,12 @@ static void send_figures_before(const struct hl_world *w)
 		if (w->accepted[i].case_id)
 			json_object_array_add(ids, json_object_new_int64(w->accepted[i].case_id));
 	char *p_ids = store_json_take(ids), *p_callers = store_json_take(callers), b[24];
-	const char *params[] = { p_ids, p_callers, t_min ? store_fmt_i64(b, t_min) : NULL };
-	store_send_stmt(SQL_W_FIGURES_BEFORE, 3, params);
+	char *p_hints = store_json_take(figure_hints(w));
+	const char *params[] = { p_ids, p_callers, t_min ? store_fmt_i64(b, t_min) : NULL, p_hints };
+	store_send_stmt(SQL_W_FIGURES_BEFORE, 4, params);
 	free(p_ids);
 	free(p_callers);
+	free(p_hints);
 }
 
 static json_object *case_row(const struct hl_case *c)

@@ -200,13 +200,15 @@ static const char SQL_W_EVENTS[] =
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
 	"  at bigint, received_at bigint, description text, body jsonb, n int) ORDER BY r.n";
 
-/* The figures' rollup (sql/023), exact in the batch's own transaction: the
- * first write remembers the facts of the batch's cases ($1, JSON array of
- * ids) and of its callers' ($2) calls offered since $3 (ms; the earliest
- * call the batch writes: a call changes the repeat flag of the next), the
- * last write adds (now - before) to hotline.figure_rollup in one upsert. */
+/* The figures' rollup (sql/023, 031), exact in the batch's own transaction:
+ * the first write counts the facts of the rows the batch may change - its
+ * cases ($1, JSON array of ids), its callers' ($2) calls offered since $3
+ * (ms; the earliest call the batch writes: a call changes the repeat flag of
+ * the next), and what $4 names (the calls, case rows, resolution runs and
+ * figure events it writes; store_write.c figure_hints) - the last write
+ * counts them again and adds (now - before) to hotline.figure_rollup. */
 static const char SQL_W_FIGURES_BEFORE[] =
-	"SELECT hotline.figures_before($1::jsonb, $2::jsonb, $3::bigint)";
+	"SELECT hotline.figures_before($1::jsonb, $2::jsonb, $3::bigint, $4::jsonb)";
 static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
 
 /* New alerts: inserted unless their dedupe key exists (exactly once), each

@@ -251,3 +251,151 @@ Test(admin, retention_keeps_figures)
 	/* and the number calling again opens a new case */
 	cr_expect_neq(event_ok(c, "s12", "\"type\":\"call.offered\",\"call_id\":\"k9\",\"caller\":\"" NUM_B "\""), c1);
 }
+
+/* ------------------------------------------- the figures' rollup (sql/031) */
+
+/* Send lines in one go (the daemon batches them together), then read each
+ * answer; returns the case_id of each, in order. */
+static void send_batch(struct hl_conn *c, const char *const *lines, size_t n, int64_t *case_ids)
+{
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(hl_send(c, lines[i]), 0);
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = hl_recv_json(c, 10000);
+		cr_assert(r && hl_jbool(r, "ok"), "%s: %s", lines[i], r ? json_object_to_json_string(r) : "no answer");
+		if (case_ids)
+			case_ids[i] = hl_jint(r, "case_id");
+	}
+}
+
+#define LINE(buf, ...) (snprintf(buf, sizeof buf, __VA_ARGS__), strdup(buf))
+
+/* The daemon counts only the rows each batch writes (its hints to
+ * figures_before, store_write.c); after a mixed workload written in
+ * pipelined batches - repeat calls, a call offered out of order, answers,
+ * resolutions on the call and by event, a low survey, a reopen, transfers,
+ * callback attempts - the rollup must still equal the recount from the base
+ * rows, cell by cell. */
+Test(admin, rollup_follows_the_daemon)
+{
+	struct hl_d *d = hl_d_up(&opts);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms(), ids[16];
+	char b[512];
+#define AT(s) hl_iso_ms(now - (s) * 1000LL)
+	char *one[] = {
+		LINE(b, "{\"id\":\"f1\",\"type\":\"call.offered\",\"call_id\":\"fp1\",\"caller\":\"+8613700000011\",\"at\":\"%s\"}", AT(600)),
+		LINE(b, "{\"id\":\"f2\",\"type\":\"call.offered\",\"call_id\":\"fq1\",\"caller\":\"+8613700000012\",\"at\":\"%s\"}", AT(590)),
+		LINE(b, "{\"id\":\"f3\",\"type\":\"call.offered\",\"call_id\":\"fr1\",\"caller\":\"+8613700000013\",\"at\":\"%s\"}", AT(580)),
+		LINE(b, "{\"id\":\"f4\",\"type\":\"call.offered\",\"call_id\":\"fp2\",\"caller\":\"+8613700000011\",\"at\":\"%s\"}", AT(300)),
+		LINE(b, "{\"id\":\"f5\",\"type\":\"call.answered\",\"call_id\":\"fp1\",\"agent\":\"ann\",\"at\":\"%s\"}", AT(598)),
+		LINE(b, "{\"id\":\"f6\",\"type\":\"call.answered\",\"call_id\":\"fq1\",\"agent\":\"bob\",\"at\":\"%s\"}", AT(585)),
+		LINE(b, "{\"id\":\"f7\",\"type\":\"call.abandoned\",\"call_id\":\"fr1\",\"at\":\"%s\"}", AT(570)),
+	};
+	send_batch(c, (const char *const *)one, 7, ids);
+	int64_t cp = ids[0], cq = ids[1], cr = ids[2];
+	cr_assert(cp && cq && cr && cp != cq && ids[3] == cp);
+
+	char *two[] = {
+		LINE(b, "{\"id\":\"g1\",\"type\":\"call.ended\",\"call_id\":\"fp1\",\"outcome\":\"resolved\",\"at\":\"%s\"}", AT(400)),
+		LINE(b, "{\"id\":\"g2\",\"type\":\"survey.result\",\"case_id\":%lld,\"score\":2,\"at\":\"%s\"}", (long long)cp, AT(350)),
+		LINE(b, "{\"id\":\"g3\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cp, AT(340)),
+		LINE(b, "{\"id\":\"g4\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cp, AT(330)),
+		LINE(b, "{\"id\":\"g5\",\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\",\"agent\":\"bob\",\"at\":\"%s\"}",
+		     (long long)cq, AT(300)),
+		LINE(b, "{\"id\":\"g6\",\"type\":\"callback.attempt\",\"case_id\":%lld,\"agent\":\"cy\",\"result\":\"reached\",\"at\":\"%s\"}",
+		     (long long)cr, AT(200)),
+		LINE(b, "{\"id\":\"g7\",\"type\":\"call.offered\",\"call_id\":\"fp0\",\"caller\":\"+8613700000011\",\"at\":\"%s\"}", AT(700)),
+		LINE(b, "{\"id\":\"g8\",\"type\":\"call.answered\",\"call_id\":\"fp2\",\"agent\":\"dan\",\"at\":\"%s\"}", AT(290)),
+		LINE(b, "{\"id\":\"g9\",\"type\":\"call.ended\",\"call_id\":\"fp2\",\"outcome\":\"followup\",\"at\":\"%s\"}", AT(280)),
+		LINE(b, "{\"id\":\"g10\",\"type\":\"case.reopen\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cq, AT(100)),
+		LINE(b, "{\"id\":\"g11\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cq, AT(90)),
+		LINE(b, "{\"id\":\"g12\",\"type\":\"survey.result\",\"case_id\":%lld,\"score\":5,\"at\":\"%s\"}", (long long)cq, AT(80)),
+	};
+	send_batch(c, (const char *const *)two, 12, NULL);
+
+	char *three[] = {
+		LINE(b, "{\"id\":\"h1\",\"type\":\"call.offered\",\"call_id\":\"fq2\",\"caller\":\"+8613700000012\",\"at\":\"%s\"}", AT(50)),
+		LINE(b, "{\"id\":\"h2\",\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\",\"agent\":\"ann\",\"at\":\"%s\"}",
+		     (long long)cp, AT(40)),
+		LINE(b, "{\"id\":\"h3\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cr, AT(30)),
+		LINE(b, "{\"id\":\"h4\",\"type\":\"call.answered\",\"call_id\":\"fq2\",\"agent\":\"eve\",\"at\":\"%s\"}", AT(20)),
+	};
+	for (size_t i = 0; i < 4; i++)   /* one at a time: batches of one */
+		send_batch(c, (const char *const *)&three[i], 1, NULL);
+#undef AT
+
+	const char *diff =
+		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0)"
+		" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
+		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
+	cr_assert(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_rollup_state") == 1, "the rollup is not kept");
+	expect_text(d, "same", diff);
+	/* and it counted something of each kind */
+	expect_text(d, "6|4|4|3|1|2",
+	            "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(cases_resolved), sum(repeat_calls),"
+	            " sum(callback_attempts), sum(transfers)) FROM hotline.figure_rollup");
+	for (size_t i = 0; i < 7; i++)
+		free(one[i]);
+	for (size_t i = 0; i < 12; i++)
+		free(two[i]);
+	for (size_t i = 0; i < 4; i++)
+		free(three[i]);
+}
+
+/* Two daemons on one database (CONTRACT section 9) write calls of the same
+ * callers at once, dated out of order across them: each batch counts its
+ * callers' later calls in the other daemon's cases (the repeat flag) under
+ * the cases' figure locks (sql/031), so the rollup still equals the recount. */
+Test(admin, rollup_with_two_daemons)
+{
+	struct hl_d *a = hl_d_up(&opts);
+	struct hl_d *b = hl_d_up_peer(a, &opts);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+	int64_t now = hl_wall_ms();
+	char line[512];
+	enum { ROUNDS = 6, PER = 8 };
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < PER; i++) {
+			/* A's calls later than B's in each round, B's answered a round later */
+			snprintf(line, sizeof line, "{\"id\":\"ta%d-%d\",\"type\":\"call.offered\",\"call_id\":\"ca%d-%d\","
+			         "\"caller\":\"+861370000%04d\",\"at\":\"%s\"}", r, i, r, i, i % 3,
+			         hl_iso_ms(now - 600000 + r * 60000 + i * 1000 + 500));
+			cr_assert_eq(hl_send(ca, line), 0);
+			snprintf(line, sizeof line, "{\"id\":\"tb%d-%d\",\"type\":\"call.offered\",\"call_id\":\"cb%d-%d\","
+			         "\"caller\":\"+861370000%04d\",\"at\":\"%s\"}", r, i, r, i, i % 3,
+			         hl_iso_ms(now - 600000 + r * 60000 + i * 1000));
+			cr_assert_eq(hl_send(cb, line), 0);
+			if (r > 0) {
+				snprintf(line, sizeof line, "{\"id\":\"tn%d-%d\",\"type\":\"call.answered\",\"call_id\":\"cb%d-%d\","
+				         "\"agent\":\"ag%d\"}", r, i, r - 1, i, i % 2);
+				cr_assert_eq(hl_send(ca, line), 0);
+			}
+		}
+		for (int i = 0; i < PER + (r > 0 ? PER : 0); i++) {
+			json_object *x = hl_recv_json(ca, 10000);
+			cr_assert(x && hl_jbool(x, "ok"), "A: %s", x ? json_object_to_json_string(x) : "no answer");
+		}
+		for (int i = 0; i < PER; i++) {
+			json_object *x = hl_recv_json(cb, 10000);
+			cr_assert(x && hl_jbool(x, "ok"), "B: %s", x ? json_object_to_json_string(x) : "no answer");
+		}
+	}
+	const char *diff =
+		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0)"
+		" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
+		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
+	expect_text(a, "same", diff);
+	expect_text(a, "96|40", "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered)) FROM hotline.figure_rollup");
+	cr_expect_gt(hl_sql_int(a, "SELECT sum(repeat_calls) FROM hotline.figure_rollup"), 80);
+}
