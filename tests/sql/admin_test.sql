@@ -217,6 +217,17 @@ SELECT hltest.eq('overdue_callbacks', hltest.rows($$
            late_by BETWEEN interval '88 minutes' AND interval '91 minutes'
     FROM hotline.overdue_callbacks$$),
     '3|+8613700000003|open|breached|1|busy|3|2|true');
+-- an attempt dated up to a day after its receipt (protocol.c) is counted:
+-- 033 bounds the attempts by now() + 2 days to skip the months made ahead
+BEGIN;
+RESET ROLE;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+    ('e3f', 3, 'callback.attempt', now() + interval '20 hours', NULL, '{"result":"no_answer","agent":"bob"}');
+SET ROLE hotline_admin;
+SELECT hltest.eq('overdue_callbacks: an attempt dated ahead', hltest.rows($$
+    SELECT case_id, attempts, last_result FROM hotline.overdue_callbacks$$), '3|2|no_answer');
+ROLLBACK;
+SET ROLE hotline_admin;
 
 -- open_alerts: the unacknowledged ones, highest level first.
 SELECT hltest.eq('open_alerts', hltest.rows($$
