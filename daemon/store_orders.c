@@ -5,7 +5,9 @@
  * hl_order and back, and sets the order clocks' timers.  It adds no round
  * trip: the orders are loaded by the batch's load pipeline
  * (store_orders_sql.h: SQL_ORDERS, SQL_ORDER_CASES) and written by its write
- * pipeline, one statement per table, like every other row.
+ * pipeline, one statement per table, like every other row.  A batch's
+ * survey.result events also go to the orders of their cases
+ * (SQL_W_ORDER_SURVEYS): the survey an order counts is stored on it.
  *
  * Timers: an order clock's timer is (case_id * HL_ORDER_KEY_MUL + order
  * number, TIMER_ORDER_SIGN/REPLY, seq), so that a fired timer names its case
@@ -204,6 +206,27 @@ json_object *store_order_urge_stops(struct hl_world *w)
 		jadd(j, "order_id", json_object_new_string(o->order_id));
 		jadd(j, "sign_done", json_object_new_boolean(sign_done));
 		jadd(j, "reply_done", json_object_new_boolean(reply_done));
+		json_object_array_add(arr, j);
+	}
+	return arr;
+}
+
+/* The batch's survey.result events, for hotline.record_surveys() (sql/033):
+ * each order keeps the survey it counts in department_monthly, so the view
+ * reads no event.  Every accepted survey, backfilled ones too: the view
+ * counted them when it read case_events. */
+json_object *store_order_survey_rows(struct hl_world *w)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < w->n_accepted; i++) {
+		const struct hl_accepted *ac = &w->accepted[i];
+		if (ac->ev->type != HL_EV_SURVEY_RESULT || !ac->case_id)
+			continue;
+		json_object *j = json_object_new_object();
+		jadd(j, "case_id", json_object_new_int64(ac->case_id));
+		jadd(j, "at", json_object_new_int64(ac->ev->at));
+		jadd(j, "score", ac->ev->score ? json_object_new_int(ac->ev->score) : NULL);
+		jadd(j, "n", json_object_new_int((int)i));
 		json_object_array_add(arr, j);
 	}
 	return arr;

@@ -346,10 +346,10 @@ void store_start_write(void)
 	bool figures = json_object_array_length(a_cases) + json_object_array_length(a_calls) +
 	               json_object_array_length(a_clocks) + json_object_array_length(a_events) > 0;
 
-	/* at most 16 writes (7 case tables, 5 order/hotspot tables, clock notes,
-	 * webhook deliveries done, the figures before and after), then the
-	 * reads; store_send_stmt() checks the room */
-	store_pipeline_begin(16 + reads);
+	/* at most 17 writes (7 case tables, 5 order/hotspot tables, the orders'
+	 * surveys, clock notes, webhook deliveries done, the figures before and
+	 * after), then the reads; store_send_stmt() checks the room */
+	store_pipeline_begin(17 + reads);
 	if (figures)
 		send_figures_before(w);
 	/* parents before children: callers and cases, then calls, clocks, events, alerts */
@@ -362,6 +362,7 @@ void store_start_write(void)
 	send_rows(SQL_W_CALLS, a_calls, NULL);
 	send_rows(SQL_W_CLOCKS, a_clocks, NULL);
 	send_rows(SQL_W_EVENTS, a_events, NULL);
+	send_rows(SQL_W_ORDER_SURVEYS, store_order_survey_rows(w), NULL);
 	send_rows(SQL_W_ALERTS_NEW, a_alerts, &store.w_alert_ins);
 	send_rows(SQL_W_ALERTS_UPD, a_upd, &store.w_alert_upd);
 	send_rows(SQL_W_ORDER_URGE_STOP, store_order_urge_stops(w), NULL);

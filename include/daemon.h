@@ -188,6 +188,7 @@ void store_orders_fill_merges(struct hl_world *w, const struct pg_result *cases)
 struct json_object *store_orders_rows(struct hl_world *w);
 struct json_object *store_merge_rows(struct hl_world *w);
 struct json_object *store_order_urge_stops(struct hl_world *w);
+struct json_object *store_order_survey_rows(struct hl_world *w);
 void store_orders_timers(struct hl_world *w);
 /* a fired order timer (kind TIMER_ORDER_*) whose order did not change: set again */
 void store_orders_refire(struct hl_world *w, int64_t timer_id, int kind);

@@ -19,6 +19,9 @@
  * Write (after hotline.cases):
  *   SQL_W_ORDERS     new and changed orders.
  *   SQL_W_MERGES     merged_into of newly merged cases.
+ *   SQL_W_ORDER_SURVEYS  the batch's survey.result events onto their cases'
+ *                    orders (survey_at, survey_score; sql/033), only in a
+ *                    batch that holds one.
  */
 #ifndef HL_STORE_ORDERS_SQL_H
 #define HL_STORE_ORDERS_SQL_H
@@ -106,6 +109,11 @@ static const char SQL_W_ORDERS[] =
 static const char SQL_W_MERGES[] =
 	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
 	" FROM json_to_recordset($1::json) AS r(case_id bigint, merged_into bigint) WHERE c.id = r.case_id";
+
+/* After SQL_W_ORDERS (an order dispatched in the same batch is counted):
+ * hotline.record_surveys keeps on each order the case's latest survey at or
+ * after its dispatch, the one department_monthly counts. */
+static const char SQL_W_ORDER_SURVEYS[] = "SELECT hotline.record_surveys($1::jsonb)";
 
 /* An order that was answered, returned, given a new deadline or whose case
  * closed is no longer urged: its open overdue alert stops escalating (it

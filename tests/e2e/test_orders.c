@@ -125,6 +125,38 @@ HL_TEST(orders, dispatch_sign_reply_resolves_and_owes_callback)
 	cr_assert_str_eq(hl_jstr(r, "case.orders.0.status"), "replied");
 }
 
+/* sql/033: a survey.result is stored on its case's orders dispatched before
+ * it (survey_at, survey_score), by the batch that stores the event; an order
+ * dispatched after it has none; a later survey replaces it; the month's
+ * department_monthly counts the replied order's survey from the row. */
+HL_TEST(orders, survey_stored_on_its_orders)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 33);
+	ok(dispatch(c, id, "wo-s1", "parks"));
+	cr_assert_null(order_col(d, "survey_score", "wo-s1"));
+	ok(req(c, "\"type\":\"survey.result\",\"case_id\":%lld,\"score\":4", (long long)id));
+	cr_assert_str_eq(order_col(d, "survey_score", "wo-s1"), "4");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.orders o JOIN hotline.case_events e"
+	                           " ON e.case_id = o.case_id AND e.type = 'survey.result' AND e.at = o.survey_at"
+	                           " WHERE o.order_id = 'wo-s1'"), 1, "survey_at is the event's at");
+
+	ok(dispatch(c, id, "wo-s2", "parks"));
+	cr_assert_null(order_col(d, "survey_score", "wo-s2"), "dispatched after the survey");
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(surveys) FROM hotline.department_monthly WHERE department = 'parks'"), 0,
+	             "no order replied yet");
+	ok(req(c, "\"type\":\"order.sign\",\"order_id\":\"wo-s1\",\"by\":\"clerk\""));
+	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wo-s1\",\"result\":\"resolved\""));
+	cr_assert_eq(hl_sql_int(d, "SELECT sum(surveys) FROM hotline.department_monthly WHERE department = 'parks'"), 1);
+
+	ok(req(c, "\"type\":\"survey.result\",\"case_id\":%lld,\"score\":2", (long long)id));
+	cr_assert_str_eq(order_col(d, "survey_score", "wo-s1"), "2");
+	cr_assert_str_eq(order_col(d, "survey_score", "wo-s2"), "2");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT sum(surveys) || ' ' || max(satisfied_share) FROM hotline.department_monthly"
+	                                " WHERE department = 'parks'"), "1 0.000", "only the replied order counts");
+}
+
 HL_TEST(orders, duplicate_and_generated_order_id)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });

@@ -217,6 +217,17 @@ SELECT hltest.eq('overdue_callbacks', hltest.rows($$
            late_by BETWEEN interval '88 minutes' AND interval '91 minutes'
     FROM hotline.overdue_callbacks$$),
     '3|+8613700000003|open|breached|1|busy|3|2|true');
+-- an attempt dated up to a day after its receipt (protocol.c) is counted:
+-- 033 bounds the attempts by now() + 2 days to skip the months made ahead
+BEGIN;
+RESET ROLE;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+    ('e3f', 3, 'callback.attempt', now() + interval '20 hours', NULL, '{"result":"no_answer","agent":"bob"}');
+SET ROLE hotline_admin;
+SELECT hltest.eq('overdue_callbacks: an attempt dated ahead', hltest.rows($$
+    SELECT case_id, attempts, last_result FROM hotline.overdue_callbacks$$), '3|2|no_answer');
+ROLLBACK;
+SET ROLE hotline_admin;
 
 -- open_alerts: the unacknowledged ones, highest level first.
 SELECT hltest.eq('open_alerts', hltest.rows($$
@@ -495,6 +506,9 @@ INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body)
     ('oe1', 20, 'order.dispatch', '2024-05-06 02:00+00', 'order o-1 dispatched to roads (order 1 of case 20)',
      '{"type":"order.dispatch"}'),
     ('oe2', 20, 'survey.result', '2024-05-08 09:00+00', 'survey on case 20: score 4 of 5', '{"score":4}');
+-- what the daemon's batch does with a survey.result (033: store_write.c)
+SELECT hotline.record_surveys(jsonb_build_array(jsonb_build_object('case_id', 20,
+    'at', hotline.ms('2024-05-08 09:00+00'), 'score', 4, 'n', 1)));
 RESET ROLE;
 
 SET ROLE hotline_admin;
@@ -738,7 +752,30 @@ VALUES ('o-930', 930, 1, 'parks', 'replied', '2024-07-10 10:00+00', '2024-07-10 
 INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
     ('pe1', 930, 'survey.result', '2024-07-09 09:00+00', 'survey on case 930: score 1 of 5', '{"score":1}'),
     ('pe2', 930, 'survey.result', '2024-07-20 09:00+00', 'survey on case 930: score 5 of 5', '{"score":5}');
+-- the daemon's batches (033): pe2 first, then pe1 arriving late with an
+-- earlier `at`: the order keeps the latest survey, pe2, as 024's view did
+-- from the events; o-931 (dispatched after both) keeps none
+SELECT hotline.record_surveys(jsonb_build_array(jsonb_build_object('case_id', 930,
+    'at', hotline.ms('2024-07-20 09:00+00'), 'score', 5, 'n', 0)));
+SELECT hotline.record_surveys(jsonb_build_array(jsonb_build_object('case_id', 930,
+    'at', hotline.ms('2024-07-09 09:00+00'), 'score', 1, 'n', 0)));
 RESET ROLE;
+SELECT hltest.eq('record_surveys: the latest survey at or after each dispatch', hltest.rows($$SELECT order_id,
+    survey_at AT TIME ZONE 'UTC', survey_score FROM hotline.orders WHERE case_id = 930 ORDER BY order_no$$),
+    'o-930|2024-07-20T09:00:00|5;o-931|-|-');
+-- one batch with two surveys of a case: the later one (by `at`, then by its
+-- place in the batch) is kept, for the orders dispatched before it
+BEGIN;
+SET ROLE hotlined;
+SELECT hotline.record_surveys('[]'::jsonb);
+SELECT hotline.record_surveys(jsonb_build_array(
+    jsonb_build_object('case_id', 930, 'at', hotline.ms('2024-08-05 09:00+00'), 'score', 2, 'n', 3),
+    jsonb_build_object('case_id', 930, 'at', hotline.ms('2024-08-05 09:00+00'), 'score', 4, 'n', 7),
+    jsonb_build_object('case_id', 930, 'at', hotline.ms('2024-08-01 09:00+00'), 'score', 1, 'n', 9)));
+RESET ROLE;
+SELECT hltest.eq('record_surveys: one batch, two surveys', hltest.rows($$SELECT order_id, survey_score
+    FROM hotline.orders WHERE case_id = 930 ORDER BY order_no$$), 'o-930|4;o-931|4');
+ROLLBACK;
 SET ROLE hotline_admin;
 SET hotline.timezone = 'UTC';
 SELECT hltest.eq('department_monthly: survey at or after dispatch', hltest.rows($$SELECT month, received, surveys,

@@ -82,15 +82,19 @@ SELECT (SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i
        pg_total_relation_size('hotline.event_ids') / 1e7 AS event_ids_bytes_per_event;
 -- 100k work orders (one for every tenth case; 8,640 in a month), for
 -- department_monthly (024): replied two days after the case opened, one in 30
--- returned, one in 7 extended
+-- returned, one in 7 extended; each keeps its case's survey (033: the
+-- survey.result event above, 18 minutes after the case opened, after the
+-- dispatch; its body has no score), as the daemon's record_surveys would
 INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, signed_at,
-        replied_at, result, due_at, sign_due_at, extensions, sign_state, sign_seq, reply_state, reply_seq)
+        replied_at, result, due_at, sign_due_at, extensions, sign_state, sign_seq, reply_state, reply_seq,
+        survey_at, survey_score)
 SELECT 'o' || c.id, c.id, 1, c.department, CASE WHEN c.id % 30 = 0 THEN 'returned' ELSE 'replied' END,
        c.opened_at + interval '10 minutes', c.opened_at + interval '40 minutes',
        CASE WHEN c.id % 30 = 0 THEN NULL ELSE c.opened_at + interval '2 days' END,
        CASE WHEN c.id % 30 = 0 THEN NULL ELSE 'resolved' END,
        c.opened_at + interval '3 days', c.opened_at + interval '1 hour', (c.id % 7 = 0)::int, 'met', 1,
-       CASE WHEN c.id % 30 = 0 THEN 'stopped' ELSE 'met' END, 1
+       CASE WHEN c.id % 30 = 0 THEN 'stopped' ELSE 'met' END, 1,
+       c.opened_at + 9 * interval '2 min', NULL
 FROM hotline.cases c WHERE c.id % 10 = 0 AND c.department IS NOT NULL;
 ANALYZE hotline.orders;
 -- the figures' rollup (023), counted once from the rows above
