@@ -250,6 +250,22 @@ BEGIN
     RAISE NOTICE 'ok a tie of offered_at is broken by call_id';
 END $$;
 
+-- The same tie counted whole: a case moved by hand-written batch (3
+-- arguments: whole cases) and by the daemon's hints (figure_cells_move); the
+-- whole count takes the flag from the previous call in one ordered pass.
+BEGIN;
+SELECT hotline.figures_before('[9103, 9104]', '["+8613600007777"]', NULL);
+UPDATE hotline.cases SET department = 'roads' WHERE id = 9103;
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 10b: the tie counted whole');
+BEGIN;
+SELECT hotline.figures_before('[9103]', '[]', NULL, '{"calls": [], "cases": [[9103, "water"]], "res": [], "ev": []}');
+UPDATE hotline.cases SET department = 'water' WHERE id = 9103;
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 10c: the tie moved');
+
 -- Batches 11-15 (031): what only the rows a batch writes can change.
 -- Batch 11: a new case, a call answered by dan, a resolution run due at
 -- 10:05, and a resolution at 10:10 naming no agent (its agent is the last
