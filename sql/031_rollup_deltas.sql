@@ -145,32 +145,14 @@ WITH kc AS MATERIALIZED (
     WHERE c.whole
 )
 -- inbound calls, by the day offered: the ones named, and every call of a
--- case counted whole (a moving case's in its new department, as kc; a later
--- call of one of the batch's callers may be in a case the batch does not
--- name).  A named call's repeat flag is an EXISTS (030); a whole case's
--- calls take it from the previous call of their caller, in one ordered pass
--- over the caller's calls (the same flag: the previous call is in the 24
--- hours exactly when some earlier call is): a busy number's case holds
--- hundreds of calls, and a probe each cost 30-40 us.
+-- case counted whole
+-- (a moving case's in its new department, as kc; a later call of one of the
+-- batch's callers may be in a case the batch does not name)
 SELECT hotline.local_day(l.offered_at), l.case_id, l.agent,
        CASE WHEN st->'dep' ? c.id::text THEN st->'dep'->>c.id::text ELSE c.department END, m.metric, m.n
-FROM (SELECT l0.call_id, l0.case_id, l0.state, l0.offered_at, l0.answered_at, l0.agent,
-             EXISTS (SELECT 1 FROM hotline.calls q
-                     WHERE q.caller = l0.caller AND q.inbound
-                       AND q.offered_at > l0.offered_at - interval '24 hours' AND q.offered_at <= l0.offered_at
-                       AND (q.offered_at, q.call_id) < (l0.offered_at, l0.call_id)) AS rep
-      FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids) AND l0.inbound
+FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
       UNION ALL
-      SELECT w.call_id, w.case_id, w.state, w.offered_at, w.answered_at, w.agent,
-             coalesce(w.prev_at > w.offered_at - interval '24 hours', false)
-      FROM (SELECT q.call_id, q.case_id, q.state, q.offered_at, q.answered_at, q.agent,
-                   lag(q.offered_at) OVER (PARTITION BY q.caller ORDER BY q.offered_at, q.call_id) AS prev_at
-            FROM (SELECT l0.caller, min(l0.offered_at) AS lo, max(l0.offered_at) AS hi
-                  FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids) AND l0.inbound
-                  GROUP BY l0.caller) r
-                 JOIN hotline.calls q ON q.caller = r.caller AND q.inbound
-                      AND q.offered_at >= r.lo - interval '24 hours' AND q.offered_at <= r.hi) w
-      WHERE w.case_id = ANY (whole_ids)) l
+      SELECT l0.* FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids)) l
      JOIN hotline.cases c ON c.id = l.case_id
      CROSS JOIN LATERAL (VALUES
         ('calls_offered', 1),
@@ -178,9 +160,13 @@ FROM (SELECT l0.call_id, l0.case_id, l0.state, l0.offered_at, l0.answered_at, l0
         ('answered_within_15s', coalesce(l.answered_at <= l.offered_at + interval '15 seconds', false)::int),
         ('calls_abandoned', (l.answered_at IS NULL AND l.state IN ('abandoned', 'voicemail'))::int),
         ('voicemails', (l.answered_at IS NULL AND l.state = 'voicemail')::int),
-        ('repeat_calls', l.rep::int)
+        ('repeat_calls', (EXISTS (
+            SELECT 1 FROM hotline.calls q
+            WHERE q.caller = l.caller AND q.inbound
+              AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
+              AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)))::int)
      ) AS m (metric, n)
-WHERE m.n <> 0
+WHERE l.inbound AND m.n <> 0
 UNION ALL
 -- callback runs of the cases whose callback clock the batch writes, from
 -- the current run on, by the day owed
