@@ -146,7 +146,10 @@ WITH kc AS MATERIALIZED (
 )
 -- inbound calls, by the day offered: the ones named, and every call of a
 -- case counted whole
-SELECT hotline.local_day(l.offered_at), l.case_id, l.agent, c.department, m.metric, m.n
+-- (a moving case's in its new department, as kc; a later call of one of the
+-- batch's callers may be in a case the batch does not name)
+SELECT hotline.local_day(l.offered_at), l.case_id, l.agent,
+       CASE WHEN st->'dep' ? c.id::text THEN st->'dep'->>c.id::text ELSE c.department END, m.metric, m.n
 FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
       UNION ALL
       SELECT l0.* FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids)) l

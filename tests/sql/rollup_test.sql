@@ -250,6 +250,22 @@ BEGIN
     RAISE NOTICE 'ok a tie of offered_at is broken by call_id';
 END $$;
 
+-- The same tie counted whole: a case moved by hand-written batch (3
+-- arguments: whole cases) and by the daemon's hints (figure_cells_move); the
+-- whole count takes the flag from the previous call in one ordered pass.
+BEGIN;
+SELECT hotline.figures_before('[9103, 9104]', '["+8613600007777"]', NULL);
+UPDATE hotline.cases SET department = 'roads' WHERE id = 9103;
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 10b: the tie counted whole');
+BEGIN;
+SELECT hotline.figures_before('[9103]', '[]', NULL, '{"calls": [], "cases": [[9103, "water"]], "res": [], "ev": []}');
+UPDATE hotline.cases SET department = 'water' WHERE id = 9103;
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 10c: the tie moved');
+
 -- Batches 11-15 (031): what only the rows a batch writes can change.
 -- Batch 11: a new case, a call answered by dan, a resolution run due at
 -- 10:05, and a resolution at 10:10 naming no agent (its agent is the last
@@ -352,6 +368,30 @@ BEGIN
     END IF;
     RAISE NOTICE 'ok three counted resolutions';
 END $$;
+
+-- Batch 16 (031): a case moves to another department in the batch that also
+-- answers one of its calls and adds a callback attempt: the batch's own
+-- changes are counted in the new department on both sides, the rest moves.
+BEGIN;
+SELECT hotline.figures_before('[9105]', '["+8613600005555"]', hotline.ms('2024-05-04 11:00+00'),
+    '{"calls": [["rt-5c", 9105, null]], "cases": [], "res": [], "cb": [], "ev": []}');
+INSERT INTO hotline.calls (call_id, case_id, caller, state, inbound, offered_at)
+VALUES ('rt-5c', 9105, '+8613600005555', 'offered', true, '2024-05-04 11:00+00');
+SELECT hotline.figures_after();
+COMMIT;
+BEGIN;
+SELECT hotline.figures_before('[9105]', '[]', NULL,
+    jsonb_build_object('calls', jsonb_build_array(jsonb_build_array('rt-5c', 9105, hotline.ms('2024-05-04 11:00:20+00'))),
+                       'cases', '[[9105, "parks"]]'::jsonb, 'res', '[]'::jsonb, 'cb', '[]'::jsonb,
+                       'ev', '["rt-a16"]'::jsonb,
+                       'ev_lo', hotline.ms('2024-05-04 11:01+00'), 'ev_hi', hotline.ms('2024-05-04 11:01+00')));
+UPDATE hotline.calls SET state = 'answered', answered_at = '2024-05-04 11:00:20+00', agent = 'gus' WHERE call_id = 'rt-5c';
+UPDATE hotline.cases SET department = 'parks' WHERE id = 9105;
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-a16', 9105, 'callback.attempt', '2024-05-04 11:01+00', '{"agent": "gus", "result": "reached"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 16: a case moves in the batch that answers its call');
 
 -- A change written outside the daemon (an import by hand) is not followed
 -- by the rollup, even by a later batch naming the case (031: only the rows
