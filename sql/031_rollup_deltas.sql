@@ -12,8 +12,9 @@
 -- batch can change is known before it writes:
 --
 --   * the calls it writes (their state, answer, agent), and the repeat flag
---     of its callers' inbound calls offered at or after its earliest call
---     (a call changes the flag of the next one, in any case; 023);
+--     of its new calls' callers' inbound calls offered at or after the
+--     earliest new one (a new call changes the flag of the next one, in any
+--     case; 023; an existing call's caller and time are never rewritten);
 --   * the callback runs, from the current one on, of the cases whose
 --     callback clock it writes (a run goes from pending to met, or is
 --     replaced by a newer one), and the cases_opened of the cases it creates;
@@ -27,8 +28,11 @@
 --     last one started before it; an event's own row and the chain before
 --     it never change: events are only appended, in seq order);
 --   * everything of a case whose department changes (a transfer, a work
---     order dispatched): all its calls, callback runs and events with
---     figures, each read by its index (the events through
+--     order dispatched): counted whole once, as it is before the writes, in
+--     the department it leaves and the one it goes to (figure_cells_move);
+--     the batch's own changes to it are counted as for any case, in the new
+--     department on both sides.  Its calls, callback runs and events with
+--     figures are each read by an index (the events through
 --     case_events_figures, not every event the case holds).
 --
 -- So figures_before(case_ids, callers, t_min, hints) names those sources
