@@ -270,6 +270,18 @@ static void send_batch(struct hl_conn *c, const char *const *lines, size_t n, in
 
 #define LINE(buf, ...) (snprintf(buf, sizeof buf, __VA_ARGS__), strdup(buf))
 
+/* "same", or every cell where figure_rollup and the recount from the base
+ * rows (figure_facts) differ */
+static const char ROLLUP_DIFF[] =
+	"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+	"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+	" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+	"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+	"  WHERE m.value::text::bigint <> 0)"
+	" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
+	" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+	"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
+
 /* The daemon counts only the rows each batch writes (its hints to
  * figures_before, store_write.c); after a mixed workload written in
  * pipelined batches - repeat calls, a call offered out of order, answers,
@@ -325,17 +337,8 @@ Test(admin, rollup_follows_the_daemon)
 		send_batch(c, (const char *const *)&three[i], 1, NULL);
 #undef AT
 
-	const char *diff =
-		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
-		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
-		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
-		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
-		"  WHERE m.value::text::bigint <> 0)"
-		" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
-		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
-		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
 	cr_assert(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_rollup_state") == 1, "the rollup is not kept");
-	expect_text(d, "same", diff);
+	expect_text(d, "same", ROLLUP_DIFF);
 	/* and it counted something of each kind */
 	expect_text(d, "6|4|4|3|1|2",
 	            "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(cases_resolved), sum(repeat_calls),"
@@ -386,16 +389,7 @@ Test(admin, rollup_with_two_daemons)
 			cr_assert(x && hl_jbool(x, "ok"), "B: %s", x ? json_object_to_json_string(x) : "no answer");
 		}
 	}
-	const char *diff =
-		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
-		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
-		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
-		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
-		"  WHERE m.value::text::bigint <> 0)"
-		" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
-		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
-		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
-	expect_text(a, "same", diff);
+	expect_text(a, "same", ROLLUP_DIFF);
 	expect_text(a, "96|40", "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered)) FROM hotline.figure_rollup");
 	cr_expect_gt(hl_sql_int(a, "SELECT sum(repeat_calls) FROM hotline.figure_rollup"), 80);
 }
