@@ -153,7 +153,41 @@ static json_object *call_row(const struct hl_call *c)
 	return o;
 }
 
-static json_object *alert_row(const struct hl_alert *a)
+/* The alert as hotline.alert_json() renders it (sql/010: compact, nulls
+ * left out, times as hotline.iso), all but the leading id, which the
+ * sequence assigns in SQL_W_ALERTS_NEW: that statement puts "{\"id\":N,"
+ * before it.  A new alert has no escalated_at, acked_at or acked_by.  The
+ * values are the ones alert_row() writes, so the text is what alert_json()
+ * would read back from the row (sql/032). */
+static char *alert_text(const struct hl_alert *a)
+{
+	char t1[32], t2[32];
+	json_object *o = json_object_new_object();
+	jadd(o, "kind", json_object_new_string(a->kind));
+	if (a->case_id)
+		jadd(o, "case_id", json_object_new_int64(a->case_id));
+	if (a->caller[0])
+		jadd(o, "caller", json_object_new_string(a->caller));
+	jadd(o, "level", json_object_new_int(a->level > 0 ? a->level : 1));
+	hl_format_time(a->raised_at, t1, sizeof t1);
+	jadd(o, "raised_at", json_object_new_string(t1));
+	if (a->due_at) {
+		hl_format_time(a->due_at, t2, sizeof t2);
+		jadd(o, "due_at", json_object_new_string(t2));
+	}
+	if (a->detail)
+		jadd(o, "detail", json_object_new_string(a->detail));
+	if (a->order_id[0])
+		jadd(o, "order_id", json_object_new_string(a->order_id));
+	if (a->department[0])
+		jadd(o, "department", json_object_new_string(a->department));
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *out = hl_xstrdup(s + 1); /* without its "{": the id goes first */
+	json_object_put(o);
+	return out;
+}
+
+static json_object *alert_row(struct hl_world *w, const struct hl_alert *a)
 {
 	json_object *o = json_object_new_object();
 	jadd(o, "kind", json_object_new_string(a->kind));
@@ -167,6 +201,15 @@ static json_object *alert_row(const struct hl_alert *a)
 	jadd(o, "dedupe_key", json_object_new_string(a->dedupe));
 	jadd(o, "order_id", a->order_id[0] ? json_object_new_string(a->order_id) : NULL);
 	jadd(o, "department", a->department[0] ? json_object_new_string(a->department) : NULL);
+	char *j = alert_text(a);
+	jadd(o, "j", json_object_new_string(j));
+	free(j);
+	/* confidential as the batch loaded the caller; NULL (the statement
+	 * probes hotline.callers) when the batch does not hold the caller */
+	const struct hl_caller *r = a->caller[0] ? hl_world_caller(w, a->caller) : NULL;
+	jadd(o, "confidential", !a->caller[0] ? json_object_new_boolean(false)
+	                        : r          ? json_object_new_boolean(r->confidential)
+	                                     : NULL);
 	return o;
 }
 
@@ -244,7 +287,7 @@ void store_start_write(void)
 	for (size_t i = 0; i < w->n_alerts; i++) {
 		struct hl_alert *a = w->alerts[i];
 		if (a->is_new) {
-			json_object *o = alert_row(a);
+			json_object *o = alert_row(w, a);
 			jadd(o, "n", json_object_new_int((int)i));
 			json_object_array_add(a_alerts, o);
 		} else if (a->dirty) {
