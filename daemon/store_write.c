@@ -204,8 +204,9 @@ static json_object *alert_row(struct hl_world *w, const struct hl_alert *a)
 	char *j = alert_text(a);
 	jadd(o, "j", json_object_new_string(j));
 	free(j);
-	/* confidential as the batch loaded the caller; NULL (the statement
-	 * probes hotline.callers) when the batch does not hold the caller */
+	/* confidential as the batch loaded the caller; NULL when the batch
+	 * does not hold it (a batch of due clocks loads no callers): the
+	 * statement then reads hotline.callers itself, in a join */
 	const struct hl_caller *r = a->caller[0] ? hl_world_caller(w, a->caller) : NULL;
 	jadd(o, "confidential", !a->caller[0] ? json_object_new_boolean(false)
 	                        : r          ? json_object_new_boolean(r->confidential)

@@ -213,8 +213,9 @@ static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
  * daemon renders each alert's JSON (r.j: all but the id, which the sequence
  * gives here, byte for byte as hotline.alert_json; store_write.c) and says
  * whether its caller is confidential (r.confidential; NULL when the batch
- * did not load the caller: then hotline.notify_payload probes, as before):
- * no alert_json() and no callers probe per row (sql/032).  The NOTIFY
+ * did not load the caller, as a batch of due clocks does not: then it is
+ * read from hotline.callers in a join): no alert_json() and no
+ * notify_payload() per row (sql/032).  The NOTIFY
  * payload is that text, masked by hotline.notify_masked when confidential.
  * Only rows actually inserted come back, in id order. */
 static const char SQL_W_ALERTS_NEW[] =
@@ -237,11 +238,15 @@ static const char SQL_W_ALERTS_NEW[] =
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
 	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
-	"  r.confidential FROM ins JOIN r ON r.id = ins.id)"
+	/* what the daemon does not know (a batch of due clocks loads no
+	 * callers) is read here, as notify_payload() would, but in a join
+	 * instead of a function and its subquery per row */
+	"  coalesce(r.confidential, cl.confidential, false) AS confidential FROM ins JOIN r ON r.id = ins.id"
+	"  LEFT JOIN hotline.callers cl ON r.confidential IS NULL AND cl.caller = r.caller)"
 	/* the masked text once per alert: NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
-	"  WHEN t.confidential IS NULL THEN hotline.notify_payload(t.j, t.caller) ELSE t.j END AS masked) m"
+	"  ELSE t.j END AS masked) m"
 	" ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged
