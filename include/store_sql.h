@@ -267,9 +267,10 @@ static const char SQL_W_ALERTS_UPD[] =
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT upd.id, upd.level, u FROM upd, jsonb_array_elements_text($2::jsonb) u WHERE upd.escalated"
 	"  ON CONFLICT DO NOTHING)"
+	/* the masked text once per row (it probes the caller): NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, escalated,"
-	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END,"
-	"  hotline.notify_payload(j, caller) AS masked FROM upd";
+	"  CASE WHEN escalated THEN pg_notify('hotline_alert', m.masked) END, m.masked"
+	" FROM upd CROSS JOIN LATERAL (SELECT hotline.notify_payload(upd.j, upd.caller) AS masked) m";
 
 /* Webhook deliveries done (delivered or given up): $1 = [{alert_id, level, url}]. */
 static const char SQL_W_WEBHOOKS_DONE[] =
