@@ -187,7 +187,7 @@ static char *alert_text(const struct hl_alert *a)
 	return out;
 }
 
-static json_object *alert_row(struct hl_world *w, const struct hl_alert *a)
+static json_object *alert_row(const struct hl_alert *a)
 {
 	json_object *o = json_object_new_object();
 	jadd(o, "kind", json_object_new_string(a->kind));
@@ -204,13 +204,6 @@ static json_object *alert_row(struct hl_world *w, const struct hl_alert *a)
 	char *j = alert_text(a);
 	jadd(o, "j", json_object_new_string(j));
 	free(j);
-	/* confidential as the batch loaded the caller; NULL when the batch
-	 * does not hold it (a batch of due clocks loads no callers): the
-	 * statement then reads hotline.callers itself, in a join */
-	const struct hl_caller *r = a->caller[0] ? hl_world_caller(w, a->caller) : NULL;
-	jadd(o, "confidential", !a->caller[0] ? json_object_new_boolean(false)
-	                        : r          ? json_object_new_boolean(r->confidential)
-	                                     : NULL);
 	return o;
 }
 
@@ -309,7 +302,7 @@ void store_start_write(void)
 	for (size_t i = 0; i < w->n_alerts; i++) {
 		struct hl_alert *a = w->alerts[i];
 		if (a->is_new) {
-			json_object *o = alert_row(w, a);
+			json_object *o = alert_row(a);
 			jadd(o, "n", json_object_new_int((int)i));
 			json_object_array_add(a_alerts, o);
 		} else if (a->dirty) {

@@ -211,19 +211,18 @@ static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
 
 /* New alerts: inserted unless their dedupe key exists (exactly once).  The
  * daemon renders each alert's JSON (r.j: all but the id, which the sequence
- * gives here, byte for byte as hotline.alert_json; store_write.c) and says
- * whether its caller is confidential (r.confidential; NULL when the batch
- * did not load the caller, as a batch of due clocks does not: then it is
- * read from hotline.callers in a join): no alert_json() and no
- * notify_payload() per row (sql/032).  The NOTIFY
- * payload is that text, masked by hotline.notify_masked when confidential.
- * Only rows actually inserted come back, in id order. */
+ * gives here, byte for byte as hotline.alert_json; store_write.c): no
+ * alert_json() per row (sql/032).  The NOTIFY payload is that text, masked
+ * by hotline.notify_masked when the caller is confidential as
+ * hotline.callers says at this statement, the rule of notify_payload(), read
+ * in a join instead of notify_payload()'s function call and subquery per
+ * row.  Only rows actually inserted come back, in id order. */
 static const char SQL_W_ALERTS_NEW[] =
 	"WITH r AS MATERIALIZED ("
 	" SELECT nextval('hotline.alerts_id_seq') AS id, s.* FROM ("
 	"  SELECT * FROM json_to_recordset($1::json) AS r(kind text, case_id bigint, caller text,"
 	"   level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int,"
-	"   order_id text, department text, j text, confidential boolean)"
+	"   order_id text, department text, j text)"
 	"  ORDER BY r.n) s),"
 	" ins AS ("
 	" INSERT INTO hotline.alerts AS a (id, kind, case_id, caller, level, raised_at, due_at, escalate_at,"
@@ -238,11 +237,8 @@ static const char SQL_W_ALERTS_NEW[] =
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
 	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
-	/* what the daemon does not know (a batch of due clocks loads no
-	 * callers) is read here, as notify_payload() would, but in a join
-	 * instead of a function and its subquery per row */
-	"  coalesce(r.confidential, cl.confidential, false) AS confidential FROM ins JOIN r ON r.id = ins.id"
-	"  LEFT JOIN hotline.callers cl ON r.confidential IS NULL AND cl.caller = r.caller)"
+	"  coalesce(cl.confidential, false) AS confidential FROM ins JOIN r ON r.id = ins.id"
+	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller)"
 	/* the masked text once per alert: NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"

@@ -9,22 +9,23 @@
 -- which probes hotline.callers once per alert to learn whether the caller
 -- is confidential.
 --
--- The design.  The daemon already holds every field of a new alert, and,
--- when its batch loaded the caller, the caller's confidentiality (a batch
--- of events loads its callers), so it renders the alert's JSON itself,
--- byte for byte as alert_json() would (compact, nulls left out, times as
--- hotline.iso), all but the id, which the sequence assigns in the
--- statement.  The masked text for NOTIFY, webhooks and HTTP readers stays
--- in SQL, one rule for every channel: hotline.notify_masked() below is the
--- masking half of notify_payload(), called only for confidential callers'
--- alerts.  When the daemon does not hold the caller it says so (NULL: a
--- batch of due clocks loads no callers) and the statement reads
--- hotline.callers in a join, one index probe in the plan, instead of
--- notify_payload()'s function call and subquery per row (5-6 ms of 512
--- rows).  notify_payload() now calls notify_masked(), so the two cannot
--- drift apart.  Escalations, the ack
--- NOTIFY and the replay still render with alert_json() (they are not on the
--- due path).
+-- The design.  The daemon already holds every field of a new alert, so it
+-- renders the alert's JSON itself, byte for byte as alert_json() would
+-- (compact, nulls left out, times as hotline.iso), all but the id, which
+-- the sequence assigns in the statement.  The masked text for NOTIFY,
+-- webhooks and HTTP readers stays in SQL, one rule for every channel:
+-- hotline.notify_masked() below is the masking half of notify_payload(),
+-- called only for confidential callers' alerts.  Whether the caller is
+-- confidential is read as notify_payload() reads it, from hotline.callers
+-- at the insert, so a mark committed by another daemon a moment before is
+-- seen, but in a join of the statement (one index probe in its plan)
+-- instead of notify_payload()'s function call and subquery per row (5-6 ms
+-- of 512 rows).  The daemon's own idea of the caller is not trusted for
+-- this: a batch of due clocks loads no callers, and a batch that loads one
+-- holds no lock on it when it reaches it through a case.  notify_payload()
+-- now calls notify_masked(), so the two cannot drift apart.  Escalations,
+-- the ack NOTIFY and the replay still render with alert_json() (they are
+-- not on the due path).
 --
 -- One index fewer.  Every alert entered six indexes (4,150 WAL records for
 -- 512 alerts, eight per alert with the heap row and the foreign key's row

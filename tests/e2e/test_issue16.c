@@ -273,11 +273,11 @@ HL_TEST(issue16, two_closes_and_a_call_in_one_write)
 
 /* ------------- issue 15: a new alert's text is rendered by the daemon */
 
-/* The daemon renders a new alert's JSON itself and learns the caller's
- * confidentiality from its batch, not from hotline.callers (sql/032): the
- * NOTIFY text must still be byte for byte what hotline.alert_json() makes
- * of the stored row, masked by hotline.notify_payload() for a confidential
- * caller.  Both kinds of text: repeat_caller (a detail quoting the number,
+/* The daemon renders a new alert's JSON itself and the statement masks it
+ * with a join of hotline.callers, not alert_json() and notify_payload() per
+ * row (sql/032): the NOTIFY text must still be byte for byte what
+ * hotline.alert_json() makes of the stored row, masked by
+ * hotline.notify_payload() for a confidential caller.  Both kinds of text: repeat_caller (a detail quoting the number,
  * no due_at) and callback_overdue (a due_at), for a plain and a
  * confidential caller. */
 HL_TEST(issue16, new_alert_text_is_alert_json_of_its_row)
