@@ -120,7 +120,7 @@ static const char *const SQL[] = {
 		"  FROM hotline.orders WHERE reply_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
 	[Q_ESCALATIONS] =
 		"SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
-		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[])",
+		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[]) /* alerts_open (032) */",
 	[Q_FETCH] =
 		"SELECT j, esc, id, level, $2::int, hotline.notify_payload(j, caller) FROM"
 		" (SELECT hotline.alert_json(a) AS j, COALESCE(hotline.ms(a.escalate_at), 0) AS esc, a.id, a.level, a.caller"

@@ -377,6 +377,7 @@ static void startup_next(void)
 		             SQL_PENDING_ORDER_CLOCKS(6, 7) ") TO STDOUT");
 		return;
 	case ST_ESCALATIONS:
+		/* reads alerts_open, filtered (sql/032 dropped alerts_escalate) */
 		startup_send("SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
 		             " WHERE acked_at IS NULL AND escalate_at IS NOT NULL");
 		return;

@@ -211,28 +211,41 @@ static const char SQL_W_FIGURES_BEFORE[] =
 	"SELECT hotline.figures_before($1::jsonb, $2::jsonb, $3::bigint, $4::jsonb)";
 static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
 
-/* New alerts: inserted unless their dedupe key exists (exactly once), each
- * rendered to JSON once; the NOTIFY payload is that text (masked when the
- * caller is confidential).  Only rows actually inserted come back. */
+/* New alerts: inserted unless their dedupe key exists (exactly once).  The
+ * daemon renders each alert's JSON (r.j: all but the id, which the sequence
+ * gives here, byte for byte as hotline.alert_json; store_write.c): no
+ * alert_json() per row (sql/032).  The NOTIFY payload is that text, masked
+ * by hotline.notify_masked when the caller is confidential as
+ * hotline.callers says at this statement, the rule of notify_payload(), read
+ * in a join instead of notify_payload()'s function call and subquery per
+ * row.  Only rows actually inserted come back, in id order. */
 static const char SQL_W_ALERTS_NEW[] =
-	"WITH ins AS ("
-	" INSERT INTO hotline.alerts AS a (kind, case_id, caller, level, raised_at, due_at, escalate_at,"
+	"WITH r AS MATERIALIZED ("
+	" SELECT nextval('hotline.alerts_id_seq') AS id, s.* FROM ("
+	"  SELECT * FROM json_to_recordset($1::json) AS r(kind text, case_id bigint, caller text,"
+	"   level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int,"
+	"   order_id text, department text, j text)"
+	"  ORDER BY r.n) s),"
+	" ins AS ("
+	" INSERT INTO hotline.alerts AS a (id, kind, case_id, caller, level, raised_at, due_at, escalate_at,"
 	"  detail, dedupe_key, order_id, department)"
-	" SELECT r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
+	" SELECT r.id, r.kind, NULLIF(r.case_id, 0), r.caller, r.level, hotline.from_ms(r.raised_at),"
 	"  hotline.from_ms(r.due_at), hotline.from_ms(r.escalate_at), r.detail, r.dedupe_key,"
 	"  r.order_id, r.department"
-	" FROM json_to_recordset($1::json) AS r(kind text, case_id bigint, caller text,"
-	"  level int, raised_at bigint, due_at bigint, escalate_at bigint, detail text, dedupe_key text, n int,"
-	"  order_id text, department text)"
-	" ORDER BY r.n"
+	" FROM r ORDER BY r.id"
 	" ON CONFLICT (dedupe_key) DO NOTHING"
-	" RETURNING a.id, a.kind, a.caller, hotline.ms(a.escalate_at) AS esc, hotline.alert_json(a) AS j, a.level),"
+	" RETURNING a.id, a.level),"
 	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
-	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING)"
-	/* the masked text once per alert (it probes the caller's confidentiality): NOTIFY and the reply share it */
+	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
+	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
+	"  coalesce(cl.confidential, false) AS confidential FROM ins JOIN r ON r.id = ins.id"
+	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller)"
+	/* the masked text once per alert: NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
-	" FROM ins CROSS JOIN LATERAL (SELECT hotline.notify_payload(ins.j, ins.caller) AS masked) m ORDER BY id";
+	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
+	"  ELSE t.j END AS masked) m"
+	" ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged
  * and at the level the rules saw (a supervisor may have acked in SQL). */
@@ -252,9 +265,10 @@ static const char SQL_W_ALERTS_UPD[] =
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT upd.id, upd.level, u FROM upd, jsonb_array_elements_text($2::jsonb) u WHERE upd.escalated"
 	"  ON CONFLICT DO NOTHING)"
+	/* the masked text once per row (it probes the caller): NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, escalated,"
-	"  CASE WHEN escalated THEN pg_notify('hotline_alert', hotline.notify_payload(j, caller)) END,"
-	"  hotline.notify_payload(j, caller) AS masked FROM upd";
+	"  CASE WHEN escalated THEN pg_notify('hotline_alert', m.masked) END, m.masked"
+	" FROM upd CROSS JOIN LATERAL (SELECT hotline.notify_payload(upd.j, upd.caller) AS masked) m";
 
 /* Webhook deliveries done (delivered or given up): $1 = [{alert_id, level, url}]. */
 static const char SQL_W_WEBHOOKS_DONE[] =

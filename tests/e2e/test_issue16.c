@@ -270,3 +270,67 @@ HL_TEST(issue16, two_closes_and_a_call_in_one_write)
 	cr_assert_eq(hl_jint(r, "case_id"), ids[0], "the call joins the oldest case, the only one still open");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases WHERE caller = '%s'", num), 3);
 }
+
+/* ------------- issue 15: a new alert's text is rendered by the daemon */
+
+/* The daemon renders a new alert's JSON itself and the statement masks it
+ * with a join of hotline.callers, not alert_json() and notify_payload() per
+ * row (sql/032): the NOTIFY text must still be byte for byte what
+ * hotline.alert_json() makes of the stored row, masked by
+ * hotline.notify_payload() for a confidential caller.  Both kinds of text: repeat_caller (a detail quoting the number,
+ * no due_at) and callback_overdue (a due_at), for a plain and a
+ * confidential caller. */
+HL_TEST(issue16, new_alert_text_is_alert_json_of_its_row)
+{
+	struct hl_e2e_opts o = { .sla = "callback = \"1s\"; warn_at = 0; update = \"0\"; resolution = \"1h\";" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	hl_sql(d, "LISTEN hotline_alert"); /* the harness frees its results */
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 3; i++)
+			ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"t%d%d\",\"call_id\":\"tk%d%d\",\"caller\":\"+861390000019%d\"%s,"
+			         "\"at\":\"%s\"}", k, i, k, i, k, k ? ",\"confidential\":true" : "", iso_at(-30 + i));
+		ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"ta%d\",\"call_id\":\"tk%d2\",\"at\":\"%s\"}", k, k, iso_at(-1));
+	}
+	int seen = 0, confidential = 0;
+	for (int i = 0; i < 250 && seen < 4; i++) {
+		PQconsumeInput(d->pg);
+		PGnotify *n = PQnotifies(d->pg);
+		if (!n) {
+			hl_sleep_ms(20);
+			continue;
+		}
+		char payload[2048];
+		snprintf(payload, sizeof payload, "%s", n->extra);
+		PQfreemem(n);
+		json_object *j = json_tokener_parse(payload);
+		cr_assert_not_null(j, "not JSON: %s", payload);
+		long long id = (long long)hl_jint(j, "id");
+		confidential += hl_jbool(j, "confidential");
+		json_object_put(j);
+		const char *want = hl_sql_text(d, "SELECT hotline.notify_payload(hotline.alert_json(a), a.caller)"
+		                                  " FROM hotline.alerts a WHERE a.id = %lld", id);
+		cr_assert_str_eq(payload, want, "alert %lld: the NOTIFY text differs from its row's", id);
+		seen++;
+	}
+	cr_assert_eq(seen, 4, "two repeat_caller and two callback_overdue alerts");
+	cr_assert_eq(confidential, 2, "the confidential caller's two alerts are masked");
+	/* the overdue callbacks were breached by batches of timers alone, which
+	 * skip the figures' upkeep (store_write.c timers_only): the rollup and
+	 * each case's stored cells must still equal a recount */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_rollup_state"), 1, "the rollup is kept");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND state = 'breached'"), 2);
+	cr_assert_eq(hl_sql_int(d,
+		"WITH recount AS (SELECT day, coalesce(department, '') AS dep, coalesce(agent, '') AS agent, metric, sum(n) AS n"
+		"  FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key, m.value::text::bigint"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0),"
+		" cells AS (SELECT case_id, day, coalesce(department, '') AS dep, coalesce(agent, '') AS agent, metric, sum(n) AS n"
+		"  FROM hotline.figure_facts GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0),"
+		" stored AS (SELECT s.case_id, (c->>'d')::date, c->>'dep', c->>'a', m.key, m.value::text::bigint"
+		"  FROM hotline.figure_case_cells s, jsonb_array_elements(s.cells) c, jsonb_each(c->'m') m)"
+		" SELECT (SELECT count(*) FROM ((TABLE recount EXCEPT TABLE rolled) UNION ALL (TABLE rolled EXCEPT TABLE recount)) x)"
+		"  + (SELECT count(*) FROM ((TABLE cells EXCEPT TABLE stored) UNION ALL (TABLE stored EXCEPT TABLE cells)) y)"),
+		0, "the figures' rollup differs from a recount");
+}
