@@ -149,28 +149,35 @@ WITH kc AS MATERIALIZED (
     WHERE c.whole
 )
 -- inbound calls, by the day offered: the ones named, and every call of a
--- case counted whole
--- (a moving case's in its new department, as kc; a later call of one of the
--- batch's callers may be in a case the batch does not name)
-SELECT hotline.local_day(l.offered_at), l.case_id, l.agent,
-       CASE WHEN st->'dep' ? c.id::text THEN st->'dep'->>c.id::text ELSE c.department END, m.metric, m.n
-FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
-      UNION ALL
-      SELECT l0.* FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids)) l
-     JOIN hotline.cases c ON c.id = l.case_id
+-- case counted whole (a moving case's in its new department, as kc; a later
+-- call of one of the batch's callers may be in a case the batch does not
+-- name).  Summed per case, day and agent before they are turned into one
+-- row per figure: a moving busy case has hundreds of calls, and a row per
+-- call and figure cost more than the probes.
+SELECT g.day, g.case_id, g.agent, g.department, m.metric, m.n
+FROM (SELECT hotline.local_day(l.offered_at) AS day, l.case_id, l.agent,
+             CASE WHEN st->'dep' ? c.id::text THEN st->'dep'->>c.id::text ELSE c.department END AS department,
+             count(*)::int AS offered,
+             count(l.answered_at)::int AS answered,
+             count(*) FILTER (WHERE l.answered_at <= l.offered_at + interval '15 seconds')::int AS within_15s,
+             count(*) FILTER (WHERE l.answered_at IS NULL AND l.state IN ('abandoned', 'voicemail'))::int AS abandoned,
+             count(*) FILTER (WHERE l.answered_at IS NULL AND l.state = 'voicemail')::int AS voicemails,
+             count(*) FILTER (WHERE EXISTS (
+                 SELECT 1 FROM hotline.calls q
+                 WHERE q.caller = l.caller AND q.inbound
+                   AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
+                   AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)))::int AS repeats
+      FROM (SELECT l0.* FROM hotline.calls l0 WHERE l0.call_id = ANY (call_ids)
+            UNION ALL
+            SELECT l0.* FROM hotline.calls l0 WHERE l0.case_id = ANY (whole_ids)) l
+           JOIN hotline.cases c ON c.id = l.case_id
+      WHERE l.inbound
+      GROUP BY 1, 2, 3, 4) g
      CROSS JOIN LATERAL (VALUES
-        ('calls_offered', 1),
-        ('calls_answered', (l.answered_at IS NOT NULL)::int),
-        ('answered_within_15s', coalesce(l.answered_at <= l.offered_at + interval '15 seconds', false)::int),
-        ('calls_abandoned', (l.answered_at IS NULL AND l.state IN ('abandoned', 'voicemail'))::int),
-        ('voicemails', (l.answered_at IS NULL AND l.state = 'voicemail')::int),
-        ('repeat_calls', (EXISTS (
-            SELECT 1 FROM hotline.calls q
-            WHERE q.caller = l.caller AND q.inbound
-              AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
-              AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)))::int)
+        ('calls_offered', g.offered), ('calls_answered', g.answered), ('answered_within_15s', g.within_15s),
+        ('calls_abandoned', g.abandoned), ('voicemails', g.voicemails), ('repeat_calls', g.repeats)
      ) AS m (metric, n)
-WHERE l.inbound AND m.n <> 0
+WHERE m.n <> 0
 UNION ALL
 -- callback runs of the cases whose callback clock the batch writes, from
 -- the current run on, by the day owed
