@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -348,6 +350,19 @@ HL_TEST(people, supervisor_unix_socket)
 	struct stat st;
 	cr_assert_eq(stat(sup_path, &st), 0, "%s: %s", sup_path, strerror(errno));
 	cr_assert_eq(st.st_mode & 0777, 0600);
+	/* hl_d_up waits for the main socket; the daemon opens the supervisors'
+	 * right after it (bound before it listens: a connect in between is
+	 * refused), so wait for that one to answer too */
+	for (int i = 0; i < 500; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", sup_path);
+		int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+		close(fd);
+		if (rc == 0)
+			break;
+		hl_sleep_ms(10);
+	}
 	char saved[160];
 	snprintf(saved, sizeof saved, "%s", d->sock);
 	snprintf(d->sock, sizeof d->sock, "%s", sup_path);
