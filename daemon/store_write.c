@@ -6,7 +6,7 @@
  * ON CONFLICT (json_to_recordset) per table, plus the reads that case.get
  * and subscribe answer with; the pipeline Sync then commits.  The figures'
  * rollup (sql/023, 031) is kept exact in the same transaction: the first write
- * remembers the facts of the batch's cases, the last adds their change.
+ * counts the facts of the rows the batch may change, the last adds their change.
  * Separate from
  * store.c because it is about row formats, not batch states.
  */
@@ -60,20 +60,23 @@ static json_object *raw_line(const struct hl_event *ev)
 /* ------------------------------------------------------------ the write */
 
 /* The first statement of a write that changes cases, calls, clocks or events:
- * hotline.figures_before() with the batch's cases, the callers of the calls
- * it writes and the earliest of those calls (see SQL_W_FIGURES_BEFORE), and
+ * hotline.figures_before() with the batch's cases, the callers of the new
+ * calls it writes and the earliest of those (see SQL_W_FIGURES_BEFORE), and
  * the hints that let the rollup count only the rows the batch may change
  * (sql/031's header): the calls, case rows, resolution runs and callback
  * clocks it writes, and its events that have figures. */
 static bool figure_event(const struct hl_event *ev)
 {
-	static const char *const types[] = { "callback.attempt", "case.transfer", "case.resolve",
-	                                     "call.ended", "survey.result" };
-	const char *t = hl_type_name(ev->type);
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(t, types[i]) == 0)
-			return true;
-	return false;
+	switch (ev->type) {
+	case HL_EV_CALLBACK_ATTEMPT:
+	case HL_EV_CASE_TRANSFER:
+	case HL_EV_CASE_RESOLVE:
+	case HL_EV_CALL_ENDED:
+	case HL_EV_SURVEY_RESULT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static json_object *figure_hints(const struct hl_world *w)
@@ -304,13 +307,14 @@ static void send_rows(const char *sql, json_object *arr, int *index)
 
 /* Whether the batch is timers alone: case clocks that fell due and alert
  * escalations, no request.  Such a batch cannot move a figure of the rollup
- * (sql/023, 030: it counts calls, cases opened, case events and the runs of
+ * (sql/023, 031: it counts calls, cases opened, case events and the runs of
  * the callback clock by their start, due time, met_at and whether still
  * owed): a fire (hl_rules_clock_fire) only marks a pending run warned, or
  * breached with breached_at, and keeps its seq, start, due time and met_at,
  * and pending and breached are both "still owed"; an escalation changes an
  * alert.  So it skips figures_before/after, which took 30-60 ms of a due
- * batch's 90-125 ms with 512 clocks (pg_stat_statements, 1 M pending).
+ * batch's 90-125 ms with 512 clocks (030's recount; pg_stat_statements,
+ * 1 M pending).
  * Work-order timers are left out (their fires write orders and may re-arm
  * a case clock).  If the rollup ever counts a breach or a warning, this
  * must go. */

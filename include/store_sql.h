@@ -202,11 +202,12 @@ static const char SQL_W_EVENTS[] =
 
 /* The figures' rollup (sql/023, 031), exact in the batch's own transaction:
  * the first write counts the facts of the rows the batch may change - its
- * cases ($1, JSON array of ids), its callers' ($2) calls offered since $3
- * (ms; the earliest call the batch writes: a call changes the repeat flag of
- * the next), and what $4 names (the calls, case rows, resolution runs and
- * figure events it writes; store_write.c figure_hints) - the last write
- * counts them again and adds (now - before) to hotline.figure_rollup. */
+ * cases ($1, JSON array of ids), its new calls' callers' ($2) calls offered
+ * since $3 (ms; the earliest new call: a new call changes the repeat flag of
+ * the next), and what $4 names (the calls, case rows, resolution runs,
+ * callback clocks and figure events it writes; store_write.c figure_hints) -
+ * the last write counts them again and adds (now - before) to
+ * hotline.figure_rollup. */
 static const char SQL_W_FIGURES_BEFORE[] =
 	"SELECT hotline.figures_before($1::jsonb, $2::jsonb, $3::bigint, $4::jsonb)";
 static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";

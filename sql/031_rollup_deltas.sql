@@ -96,9 +96,10 @@ COMMENT ON INDEX hotline.case_events_turns IS 'The events that resolve, close or
 
 -- The facts of a batch's sources (see the header), as figure_facts counts
 -- them, from what figures_before() settled: the cases counted whole, every
--- case of the batch (k), the call ids, the batch's figure events and
--- the range of their `at`; st holds the per-case bounds, s0 {case: first
--- callback run seq} and tdep {case: ms} (see the header).
+-- case of the batch (k), the call ids, the batch's figure events and the
+-- range of their `at`, the cases whose callback runs (run_ids) and whose
+-- cases_opened (new_ids) are counted; st holds the per-case maps s0 {case:
+-- first callback run seq}, tdep {case: ms} and dep {case: new department}.
 CREATE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
                                          lo timestamptz, hi timestamptz, run_ids bigint[], new_ids bigint[],
                                          st jsonb)
