@@ -49,7 +49,7 @@
 -- The events that have figures (attempts, transfers, resolutions, surveys)
 -- and the ones that resolve, close or reopen a case (the resolution chain),
 -- by case.  The key is case_id + 0 alone, deduplicated (see the header).
-CREATE INDEX IF NOT EXISTS case_events_figs ON hotline.case_events ((case_id + 0))
+CREATE INDEX IF NOT EXISTS case_events_figs ON hotline.case_events ((case_id + 0), (date_bin('1 hour', at, '2000-01-01 00:00:00+00')))
     WHERE type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result', 'case.close', 'case.reopen')
        OR (type = 'call.ended' AND body->>'outcome' = 'resolved');
 COMMENT ON INDEX hotline.case_events_figs IS 'The events that have figures or turn a case''s resolution chain, by case (deduplicated key): what the rollup re-counts (034; 031''s case_events_figures and case_events_turns in one).';
@@ -79,6 +79,9 @@ WITH kc AS MATERIALIZED (
     -- the batch's new events
     SELECT x.seq, x.case_id, x.type, x.at, x.body FROM hotline.case_events x
     WHERE (x.case_id + 0) = ANY (k_ids)
+      -- the hours of the batch's range (the key), then its exact bounds
+      AND date_bin('1 hour', x.at, '2000-01-01 00:00:00+00') >= date_bin('1 hour', lo, '2000-01-01 00:00:00+00')
+      AND date_bin('1 hour', x.at, '2000-01-01 00:00:00+00') <= date_bin('1 hour', hi, '2000-01-01 00:00:00+00')
       AND x.at >= lo AND x.at <= hi
       AND (x.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
            OR (x.type = 'call.ended' AND x.body->>'outcome' = 'resolved'))
@@ -88,7 +91,8 @@ WITH kc AS MATERIALIZED (
     SELECT x.seq, x.case_id, x.type, x.at, x.body
     FROM kc c CROSS JOIN LATERAL (
         SELECT x0.* FROM hotline.case_events x0
-        WHERE (x0.case_id + 0) = c.id AND x0.at >= c.tdep
+        WHERE (x0.case_id + 0) = c.id
+          AND date_bin('1 hour', x0.at, '2000-01-01 00:00:00+00') >= date_bin('1 hour', c.tdep, '2000-01-01 00:00:00+00') AND x0.at >= c.tdep
           AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
                OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
           AND x0.type NOT IN ('callback.attempt', 'case.transfer')
