@@ -1,30 +1,35 @@
 -- 034_event_bytes_again.sql - bytes per stored event back under 250 (issue 15).
 --
--- Measured at ten million events (scripts/bench.sh history phase,
--- tests/sql/gen10m.sql; pg_relation_size of each index and heap over all
--- month partitions, docs/explain.md "Bytes of an event after 031"): 278
--- bytes an event, of which the heap 235, case_events_case 11, and 031's two
--- partial indexes 31 (case_events_figures 22: a (bigint, timestamptz) entry
--- for each of half the events, 44 bytes an entry at the fill that
--- interleaved inserts leave; case_events_turns 9).  Two changes:
+-- Measured at ten million events (scripts/bench.sh phase gen_history
+-- 10000000, tests/sql/gen10m.sql; pg_relation_size of the heap and of each
+-- index over all month partitions, docs/explain.md "034"): 278 bytes an
+-- event, of which the heap 235, case_events_case 11, and 031's two partial
+-- indexes 32 (case_events_figures 22: a (bigint, timestamptz) entry for
+-- each of half the events, ~44 bytes an entry at the fill interleaved
+-- inserts leave; case_events_turns 9.5).  After this migration 248: the heap
+-- 224, case_events_case 11, case_events_figs 12.6.  Two changes:
 --
---  1. One partial index instead of 031's two: case_events_figs, keyed on
---     (case_id + 0) alone, over the union of their rows (the types that have
---     figures, and the ones that turn a case's resolution chain).  A key that
---     repeats for every entry of a case is deduplicated by btree (PostgreSQL
---     13+): a case's entries are one posting list, ~6 bytes an entry.  9
---     bytes an event instead of 31 at ten million.  What it gives up: `at`
---     (the figures' queries) and `seq` (the chain's probe) are no longer in
---     the key, they are read from the heap rows of the case's entries.  The
---     queries that read it each want a case's few figure events anyway
---     (figure_facts_src: a batch's new ones, a case's resolutions at or after
---     a time, all of a moving case's); the month partitions prune by `at`
---     as before.  The chain's probe (the turn before a resolution) now reads
---     the case's entries and keeps the one of highest seq below the
---     resolution's, instead of one step back in (case_id, seq) order: a
---     sort of a case's figure events, per resolution a batch counts.  Still
---     keyed on case_id + 0, for the reason 031 gives (the plan kept for the
---     session must not pick case_events_case).
+--  1. One partial index instead of 031's two: case_events_figs, over the
+--     union of their rows (the types that have figures, and the ones that
+--     turn a case's resolution chain), keyed on (case_id + 0, the hour of
+--     `at`).  A key shared by several entries is deduplicated by btree
+--     (PostgreSQL 13+): a case's entries of one hour are one posting list,
+--     ~6 bytes an entry instead of a 28-byte tuple each.  Keyed on
+--     case_id + 0 for the reason 031 gives (the plan kept for the session
+--     must not pick case_events_case).  The hour is there so that the
+--     batch's queries stay bounded by what the batch touches, 031's point:
+--     its new events and the resolutions at or after its answers are read
+--     among the entries of their cases in the batch's hours only (a case
+--     with 3,000 callbacks in the month: 66 buffers), with the exact `at`
+--     bounds checked on the row.  (case_id + 0) alone is 9 bytes an event
+--     but reads all of a case's month at every batch naming it.
+--     What it gives up: within an hour, a busy case's figure events are all
+--     read (the headline's busiest Zipf caller: ~300 callbacks in 10 s,
+--     +1.4 ms of figures_after and +1.1 of figures_before a batch, about
+--     5 % of the batch's statements); and the chain's probe (the turn before
+--     a resolution) reads the case's entries of every hour and keeps the
+--     highest seq below the resolution's (a sort of a case's figure events
+--     per resolution counted) instead of one step back in (case_id, seq).
 --
 --  2. The month partitions made from now on store their columns in an
 --     order that wastes no alignment padding: the 8-byte fixed columns
@@ -40,7 +45,8 @@
 --     create_event_month builds the column list from the parent's catalog,
 --     so a column added to the parent later is in the months made after it.
 --     Its cost: a tuple conversion per row routed (a column map, no
---     detoasting), not measurable in the headline.
+--     detoasting).  A dump restores the months in the parent's order (the
+--     data by column name): correct, the padding back until the next month.
 --
 -- Nothing a user reads changes: same columns, same views, same figures.
 
@@ -48,18 +54,19 @@
 
 -- The events that have figures (attempts, transfers, resolutions, surveys)
 -- and the ones that resolve, close or reopen a case (the resolution chain),
--- by case.  The key is case_id + 0 alone, deduplicated (see the header).
-CREATE INDEX IF NOT EXISTS case_events_figs ON hotline.case_events ((case_id + 0), (date_bin('1 hour', at, '2000-01-01 00:00:00+00')))
+-- by case and hour (deduplicated; see the header).  date_bin over a fixed
+-- origin is immutable (no time zone): an hour is the same for every session.
+CREATE INDEX IF NOT EXISTS case_events_figs
+    ON hotline.case_events ((case_id + 0), (date_bin('1 hour', at, '2000-01-01 00:00:00+00')))
     WHERE type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result', 'case.close', 'case.reopen')
        OR (type = 'call.ended' AND body->>'outcome' = 'resolved');
-COMMENT ON INDEX hotline.case_events_figs IS 'The events that have figures or turn a case''s resolution chain, by case (deduplicated key): what the rollup re-counts (034; 031''s case_events_figures and case_events_turns in one).';
+COMMENT ON INDEX hotline.case_events_figs IS 'The events that have figures or turn a case''s resolution chain, by case and hour (deduplicated): what the rollup re-counts (034; 031''s case_events_figures and case_events_turns in one).';
 DROP INDEX IF EXISTS hotline.case_events_figures;
 DROP INDEX IF EXISTS hotline.case_events_turns;
 
--- 031's function, the chain's probe through case_events_figs (its key,
--- case_id + 0; the turn types imply the index's predicate).  The figures'
--- queries are as in 031: they name the same expression, and their type
--- lists imply the predicate; `at` is now checked on the row.
+-- 031's function, every read of case_events through case_events_figs: the
+-- queries name its key expressions (the hour as a bound implied by the exact
+-- one on `at`) and their type lists imply its predicate.
 CREATE OR REPLACE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
                                          lo timestamptz, hi timestamptz, run_ids bigint[], new_ids bigint[],
                                          st jsonb)
