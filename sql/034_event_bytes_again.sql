@@ -93,6 +93,11 @@ WITH kc AS MATERIALIZED (
       AND (x.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
            OR (x.type = 'call.ended' AND x.body->>'outcome' = 'resolved'))
       AND x.event_id = ANY (ev_ids)
+      -- only after the writes (figures_after has set hotline.figures_before):
+      -- before them the batch's events are not stored (an event id is stored
+      -- once: hotline.event_ids is unique, a batch re-sending one fails
+      -- whole), and a busy case's entries of the hour are not read for none
+      AND coalesce(current_setting('hotline.figures_before', true), '') <> ''
     UNION ALL
     -- existing resolutions and surveys whose agent or run the batch may change
     SELECT x.seq, x.case_id, x.type, x.at, x.body
