@@ -14,8 +14,10 @@
 -- hotline.rollup_case_cells_min source rows: inbound calls, callback runs,
 -- attempts, resolutions, surveys and transfers; 32 unless set) gets its
 -- facts stored, without the department: hotline.figure_case_rollup, one row
--- per (case, local day, agent, metric).  Invariant: for every case stored
--- there, its rows equal what figure_facts counts for that case.  So:
+-- per (case, local day, agent) with figure_rollup's twenty figures (a row
+-- per figure was five times the rows to update: 77 per batch, 11 kB of
+-- WAL, in the bench).  Invariant: for every case stored there, its rows
+-- equal what figure_facts counts for that case.  So:
 --
 --   * promotion: figure_cells_move counts a moving case that is not stored
 --     whole, as 031 did (once, as it is before the writes), and stores that
@@ -51,19 +53,55 @@
 -- carried its recount: neither equals the recount before the rebuild.
 
 CREATE TABLE hotline.figure_case_rollup (
-    case_id bigint NOT NULL,
-    day     date NOT NULL,
-    agent   text NOT NULL,
-    metric  text NOT NULL,
-    n       integer NOT NULL,
-    PRIMARY KEY (case_id, day, agent, metric)
-) WITH (fillfactor = 80);   -- n changes with each batch of the case: room for HOT updates
-COMMENT ON TABLE hotline.figure_case_rollup IS 'The facts of the large cases (035), without the department: a move of such a case reads them instead of recounting it. Kept by figures_before/after; emptied by rebuild_figure_rollup().';
+    case_id              bigint NOT NULL,
+    day                  date NOT NULL,
+    agent                text NOT NULL DEFAULT '',   -- '' = none
+    calls_offered        integer NOT NULL DEFAULT 0,
+    calls_answered       integer NOT NULL DEFAULT 0,
+    answered_within_15s  integer NOT NULL DEFAULT 0,
+    calls_abandoned      integer NOT NULL DEFAULT 0,
+    voicemails           integer NOT NULL DEFAULT 0,
+    callbacks_owed       integer NOT NULL DEFAULT 0,
+    callbacks_in_time    integer NOT NULL DEFAULT 0,
+    callbacks_late       integer NOT NULL DEFAULT 0,
+    callbacks_still_owed integer NOT NULL DEFAULT 0,
+    callbacks_dropped    integer NOT NULL DEFAULT 0,
+    callback_attempts    integer NOT NULL DEFAULT 0,
+    callbacks_reached    integer NOT NULL DEFAULT 0,
+    cases_opened         integer NOT NULL DEFAULT 0,
+    cases_resolved       integer NOT NULL DEFAULT 0,
+    resolved_in_time     integer NOT NULL DEFAULT 0,
+    repeat_calls         integer NOT NULL DEFAULT 0,
+    surveys              integer NOT NULL DEFAULT 0,
+    score_sum            integer NOT NULL DEFAULT 0,
+    surveys_satisfied    integer NOT NULL DEFAULT 0,
+    transfers            integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (case_id, day, agent)
+) WITH (fillfactor = 70);   -- as figure_rollup: a batch of the case adds to a row, no indexed column changes (HOT)
+COMMENT ON TABLE hotline.figure_case_rollup IS 'The facts of the large cases (035), as figure_rollup''s cells but per case instead of department: a move of such a case reads them instead of recounting it. Kept by figures_before/after; emptied by rebuild_figure_rollup().';
 COMMENT ON COLUMN hotline.figure_case_rollup.case_id IS 'The case (stored once its whole count at a move reached hotline.rollup_case_cells_min source rows).';
 COMMENT ON COLUMN hotline.figure_case_rollup.day IS 'The local day of the facts, in the rollup''s zone.';
 COMMENT ON COLUMN hotline.figure_case_rollup.agent IS 'The agent of the facts ('''' for none), as figure_rollup.agent.';
-COMMENT ON COLUMN hotline.figure_case_rollup.metric IS 'The figure (a column name of figure_rollup).';
-COMMENT ON COLUMN hotline.figure_case_rollup.n IS 'The case''s count of that figure on that day for that agent (may be 0: the rows of a stored case are never removed, so that it stays stored).';
+COMMENT ON COLUMN hotline.figure_case_rollup.calls_offered IS 'The case''s calls offered on that day for that agent, as figure_rollup.calls_offered.';
+COMMENT ON COLUMN hotline.figure_case_rollup.calls_answered IS 'The case''s calls answered on that day for that agent, as figure_rollup.calls_answered.';
+COMMENT ON COLUMN hotline.figure_case_rollup.answered_within_15s IS 'The case''s answered within 15s on that day for that agent, as figure_rollup.answered_within_15s.';
+COMMENT ON COLUMN hotline.figure_case_rollup.calls_abandoned IS 'The case''s calls abandoned on that day for that agent, as figure_rollup.calls_abandoned.';
+COMMENT ON COLUMN hotline.figure_case_rollup.voicemails IS 'The case''s voicemails on that day for that agent, as figure_rollup.voicemails.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_owed IS 'The case''s callbacks owed on that day for that agent, as figure_rollup.callbacks_owed.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_in_time IS 'The case''s callbacks in time on that day for that agent, as figure_rollup.callbacks_in_time.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_late IS 'The case''s callbacks late on that day for that agent, as figure_rollup.callbacks_late.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_still_owed IS 'The case''s callbacks still owed on that day for that agent, as figure_rollup.callbacks_still_owed.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_dropped IS 'The case''s callbacks dropped on that day for that agent, as figure_rollup.callbacks_dropped.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callback_attempts IS 'The case''s callback attempts on that day for that agent, as figure_rollup.callback_attempts.';
+COMMENT ON COLUMN hotline.figure_case_rollup.callbacks_reached IS 'The case''s callbacks reached on that day for that agent, as figure_rollup.callbacks_reached.';
+COMMENT ON COLUMN hotline.figure_case_rollup.cases_opened IS 'The case''s cases opened on that day for that agent, as figure_rollup.cases_opened.';
+COMMENT ON COLUMN hotline.figure_case_rollup.cases_resolved IS 'The case''s cases resolved on that day for that agent, as figure_rollup.cases_resolved.';
+COMMENT ON COLUMN hotline.figure_case_rollup.resolved_in_time IS 'The case''s resolved in time on that day for that agent, as figure_rollup.resolved_in_time.';
+COMMENT ON COLUMN hotline.figure_case_rollup.repeat_calls IS 'The case''s repeat calls on that day for that agent, as figure_rollup.repeat_calls.';
+COMMENT ON COLUMN hotline.figure_case_rollup.surveys IS 'The case''s surveys on that day for that agent, as figure_rollup.surveys.';
+COMMENT ON COLUMN hotline.figure_case_rollup.score_sum IS 'The case''s score sum on that day for that agent, as figure_rollup.score_sum.';
+COMMENT ON COLUMN hotline.figure_case_rollup.surveys_satisfied IS 'The case''s surveys satisfied on that day for that agent, as figure_rollup.surveys_satisfied.';
+COMMENT ON COLUMN hotline.figure_case_rollup.transfers IS 'The case''s transfers on that day for that agent, as figure_rollup.transfers.';
 GRANT SELECT ON hotline.figure_case_rollup TO hotline_admin;
 
 -- 031's cells of a batch's sources, with the facts of the stored cases
@@ -100,7 +138,7 @@ COMMENT ON FUNCTION hotline.figure_cells_src(jsonb) IS 'figure_facts_src summed 
 
 -- The cases whose department the batch changes, as they are before its
 -- writes: {"old": their cells in the department they leave, "new": the same
--- facts in the one they go to, "promote": [[case, day, agent, metric, n],
+-- facts in the one they go to, "promote": [[case, day, agent, {metric: n}],
 -- ...] the whole count of those not stored that are large}.  A stored case
 -- (st->'big') is read from its rows; the others are counted whole (031).
 CREATE OR REPLACE FUNCTION hotline.figure_cells_move(st jsonb) RETURNS jsonb
@@ -120,9 +158,10 @@ BEGIN
             FROM hotline.figure_facts_src(count_ids, count_ids, '{}', '{}', NULL, NULL, '{}', '{}', '{}') x
             GROUP BY 1, 2, 3, 4
             UNION ALL
-            SELECT r.day, r.case_id, r.agent, r.metric, r.n, true
-            FROM hotline.figure_case_rollup r
-            WHERE r.case_id = ANY (ids) AND r.case_id = ANY (big_ids) AND r.n <> 0
+            SELECT r.day, r.case_id, r.agent, m.key, m.value::text::int, true
+            FROM hotline.figure_case_rollup r,
+                 jsonb_each(to_jsonb(r) - 'case_id' - 'day' - 'agent') m
+            WHERE r.case_id = ANY (ids) AND r.case_id = ANY (big_ids) AND m.value <> '0'
         ), fd AS MATERIALIZED (
             SELECT f.day, coalesce(c.department, '') AS department,
                    coalesce(st->'dep'->>f.case_id::text, '') AS department_new, f.agent, f.metric, f.n
@@ -144,8 +183,10 @@ BEGIN
                           FROM (SELECT day, department_new AS department, agent, metric, sum(n) AS n
                                 FROM fd GROUP BY 1, 2, 3, 4) h
                           GROUP BY 1, 2, 3) g),
-            'promote', (SELECT coalesce(jsonb_agg(jsonb_build_array(f.case_id, f.day, f.agent, f.metric, f.n)), '[]')
-                        FROM f WHERE f.case_id IN (SELECT p.case_id FROM promote p))));
+            'promote', (SELECT coalesce(jsonb_agg(jsonb_build_array(g.case_id, g.day, g.agent, g.m)), '[]')
+                        FROM (SELECT f.case_id, f.day, f.agent, jsonb_object_agg(f.metric, f.n) AS m
+                              FROM f WHERE f.case_id IN (SELECT p.case_id FROM promote p)
+                              GROUP BY 1, 2, 3) g)));
 END
 $$;
 COMMENT ON FUNCTION hotline.figure_cells_move(jsonb) IS 'The facts of the cases a batch moves to another department, before its writes, in the old and in the new department; stored cases read from figure_case_rollup, the others counted whole, the large ones to store (031, 035).';
@@ -156,18 +197,46 @@ CREATE FUNCTION hotline.figure_case_rollup_apply(cells_a jsonb, cells_b jsonb) R
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $f$
 #variable_conflict use_column
 BEGIN
-    INSERT INTO hotline.figure_case_rollup AS r (case_id, day, agent, metric, n)
-    SELECT u.case_id, u.day, u.agent, u.metric, sum(u.n)::int
-    FROM (SELECT (c->>'c')::bigint AS case_id, (c->>'d')::date AS day, c->>'a' AS agent, m.key AS metric,
-                 -(m.value::text::int) AS n
-          FROM jsonb_array_elements(cells_a) c, jsonb_each(c->'m') m WHERE c ? 'c'
-          UNION ALL
-          SELECT (c->>'c')::bigint, (c->>'d')::date, c->>'a', m.key, m.value::text::int
-          FROM jsonb_array_elements(cells_b) c, jsonb_each(c->'m') m WHERE c ? 'c') u
-    GROUP BY 1, 2, 3, 4
-    HAVING sum(u.n) <> 0
-    ORDER BY 1, 2, 3, 4
-    ON CONFLICT (case_id, day, agent, metric) DO UPDATE SET n = r.n + EXCLUDED.n;
+    WITH cells AS (
+        SELECT (c->>'c')::bigint AS case_id, (c->>'d')::date AS day, c->>'a' AS agent, m.key AS metric,
+               -(m.value::text::int) AS n
+        FROM jsonb_array_elements(cells_a) c, jsonb_each(c->'m') m WHERE c ? 'c'
+        UNION ALL
+        SELECT (c->>'c')::bigint, (c->>'d')::date, c->>'a', m.key, m.value::text::int
+        FROM jsonb_array_elements(cells_b) c, jsonb_each(c->'m') m WHERE c ? 'c'
+    ), d AS (
+        SELECT u.case_id, u.day, u.agent, jsonb_object_agg(u.metric, u.n) AS m
+        FROM (SELECT case_id, day, agent, metric, sum(n)::int AS n FROM cells
+              GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0) u
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO hotline.figure_case_rollup AS r
+    SELECT p.* FROM d,
+         LATERAL jsonb_populate_record(NULL::hotline.figure_case_rollup,
+                                       '{"calls_offered": 0, "calls_answered": 0, "answered_within_15s": 0, "calls_abandoned": 0, "voicemails": 0, "callbacks_owed": 0, "callbacks_in_time": 0, "callbacks_late": 0, "callbacks_still_owed": 0, "callbacks_dropped": 0, "callback_attempts": 0, "callbacks_reached": 0, "cases_opened": 0, "cases_resolved": 0, "resolved_in_time": 0, "repeat_calls": 0, "surveys": 0, "score_sum": 0, "surveys_satisfied": 0, "transfers": 0}'::jsonb || d.m
+                                       || jsonb_build_object('case_id', d.case_id, 'day', d.day, 'agent', d.agent)) p
+    ORDER BY p.case_id, p.day, p.agent
+    ON CONFLICT (case_id, day, agent) DO UPDATE SET
+        calls_offered = r.calls_offered + EXCLUDED.calls_offered,
+        calls_answered = r.calls_answered + EXCLUDED.calls_answered,
+        answered_within_15s = r.answered_within_15s + EXCLUDED.answered_within_15s,
+        calls_abandoned = r.calls_abandoned + EXCLUDED.calls_abandoned,
+        voicemails = r.voicemails + EXCLUDED.voicemails,
+        callbacks_owed = r.callbacks_owed + EXCLUDED.callbacks_owed,
+        callbacks_in_time = r.callbacks_in_time + EXCLUDED.callbacks_in_time,
+        callbacks_late = r.callbacks_late + EXCLUDED.callbacks_late,
+        callbacks_still_owed = r.callbacks_still_owed + EXCLUDED.callbacks_still_owed,
+        callbacks_dropped = r.callbacks_dropped + EXCLUDED.callbacks_dropped,
+        callback_attempts = r.callback_attempts + EXCLUDED.callback_attempts,
+        callbacks_reached = r.callbacks_reached + EXCLUDED.callbacks_reached,
+        cases_opened = r.cases_opened + EXCLUDED.cases_opened,
+        cases_resolved = r.cases_resolved + EXCLUDED.cases_resolved,
+        resolved_in_time = r.resolved_in_time + EXCLUDED.resolved_in_time,
+        repeat_calls = r.repeat_calls + EXCLUDED.repeat_calls,
+        surveys = r.surveys + EXCLUDED.surveys,
+        score_sum = r.score_sum + EXCLUDED.score_sum,
+        surveys_satisfied = r.surveys_satisfied + EXCLUDED.surveys_satisfied,
+        transfers = r.transfers + EXCLUDED.transfers;
 END
 $f$;
 REVOKE EXECUTE ON FUNCTION hotline.figure_case_rollup_apply(jsonb, jsonb) FROM PUBLIC;
@@ -284,10 +353,12 @@ BEGIN
         IF jsonb_array_length(moved->'promote') > 0 THEN
             -- large cases counted whole: stored as they are before the writes,
             -- then followed by this batch's (after - before) like the others
-            INSERT INTO hotline.figure_case_rollup (case_id, day, agent, metric, n)
-            SELECT (p->>0)::bigint, (p->>1)::date, p->>2, p->>3, (p->>4)::int
-            FROM jsonb_array_elements(moved->'promote') p
-            ORDER BY 1, 2, 3, 4;
+            INSERT INTO hotline.figure_case_rollup
+            SELECT r.* FROM jsonb_array_elements(moved->'promote') p,
+                 LATERAL jsonb_populate_record(NULL::hotline.figure_case_rollup,
+                                               '{"calls_offered": 0, "calls_answered": 0, "answered_within_15s": 0, "calls_abandoned": 0, "voicemails": 0, "callbacks_owed": 0, "callbacks_in_time": 0, "callbacks_late": 0, "callbacks_still_owed": 0, "callbacks_dropped": 0, "callback_attempts": 0, "callbacks_reached": 0, "cases_opened": 0, "cases_resolved": 0, "resolved_in_time": 0, "repeat_calls": 0, "surveys": 0, "score_sum": 0, "surveys_satisfied": 0, "transfers": 0}'::jsonb || (p->3)
+                                               || jsonb_build_object('case_id', p->0, 'day', p->1, 'agent', p->2)) r
+            ORDER BY r.case_id, r.day, r.agent;
             big_ids := big_ids || ARRAY(SELECT DISTINCT (p->>0)::bigint FROM jsonb_array_elements(moved->'promote') p);
             st := jsonb_set(st, '{big}', to_jsonb(big_ids));
         END IF;
