@@ -148,24 +148,39 @@ SET enable_seqscan = off SET enable_sort = off AS $$
 DECLARE
     ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(st->'move') x);
     big_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'big', '[]')) x);
+    dep jsonb := coalesce(st->'dep', '{}');
     count_ids bigint[];
+    stored_ids bigint[];
     min_n integer := coalesce((st->>'big_min')::int, 32);
 BEGIN
     count_ids := ARRAY(SELECT i FROM unnest(ids) i WHERE NOT (i = ANY (big_ids)));
+    stored_ids := ARRAY(SELECT i FROM unnest(ids) i WHERE i = ANY (big_ids));
     RETURN (
+        -- each fact with the department it leaves: the whole count's own (the
+        -- case's now), a stored case's read once per case, not once per row
         WITH f AS MATERIALIZED (
-            SELECT x.day, x.case_id, coalesce(x.agent, '') AS agent, x.metric, sum(x.n)::int AS n, false AS stored
+            SELECT x.day, x.case_id, coalesce(x.department, '') AS department, coalesce(x.agent, '') AS agent,
+                   x.metric, sum(x.n)::int AS n, false AS stored
             FROM hotline.figure_facts_src(count_ids, count_ids, '{}', '{}', NULL, NULL, '{}', '{}', '{}') x
-            GROUP BY 1, 2, 3, 4
+            GROUP BY 1, 2, 3, 4, 5
             UNION ALL
-            SELECT r.day, r.case_id, r.agent, m.key, m.value::text::int, true
-            FROM hotline.figure_case_rollup r,
-                 jsonb_each(to_jsonb(r) - 'case_id' - 'day' - 'agent') m
-            WHERE r.case_id = ANY (ids) AND r.case_id = ANY (big_ids) AND m.value <> '0'
-        ), fd AS MATERIALIZED (
-            SELECT f.day, coalesce(c.department, '') AS department,
-                   coalesce(st->'dep'->>f.case_id::text, '') AS department_new, f.agent, f.metric, f.n
-            FROM f JOIN hotline.cases c ON c.id = f.case_id
+            SELECT r.day, c.id, coalesce(c.department, ''), r.agent, m.metric, m.n, true
+            FROM hotline.cases c
+                 JOIN hotline.figure_case_rollup r ON r.case_id = c.id
+                 CROSS JOIN LATERAL (VALUES ('calls_offered', r.calls_offered), ('calls_answered', r.calls_answered),
+                                    ('answered_within_15s', r.answered_within_15s),
+                                    ('calls_abandoned', r.calls_abandoned), ('voicemails', r.voicemails),
+                                    ('callbacks_owed', r.callbacks_owed), ('callbacks_in_time', r.callbacks_in_time),
+                                    ('callbacks_late', r.callbacks_late),
+                                    ('callbacks_still_owed', r.callbacks_still_owed),
+                                    ('callbacks_dropped', r.callbacks_dropped),
+                                    ('callback_attempts', r.callback_attempts),
+                                    ('callbacks_reached', r.callbacks_reached), ('cases_opened', r.cases_opened),
+                                    ('cases_resolved', r.cases_resolved), ('resolved_in_time', r.resolved_in_time),
+                                    ('repeat_calls', r.repeat_calls), ('surveys', r.surveys),
+                                    ('score_sum', r.score_sum), ('surveys_satisfied', r.surveys_satisfied),
+                                    ('transfers', r.transfers)) m (metric, n)
+            WHERE c.id = ANY (stored_ids) AND m.n <> 0
         ), promote AS (
             -- the source rows a whole count reads, roughly: what a move of it costs
             SELECT f.case_id FROM f WHERE NOT f.stored
@@ -176,12 +191,12 @@ BEGIN
         SELECT jsonb_build_object(
             'old', (SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
                     FROM (SELECT h.day, h.department, h.agent, jsonb_object_agg(h.metric, h.n) AS m
-                          FROM (SELECT day, department, agent, metric, sum(n) AS n FROM fd GROUP BY 1, 2, 3, 4) h
+                          FROM (SELECT day, department, agent, metric, sum(n) AS n FROM f GROUP BY 1, 2, 3, 4) h
                           GROUP BY 1, 2, 3) g),
             'new', (SELECT coalesce(jsonb_agg(jsonb_build_object('d', g.day, 'dep', g.department, 'a', g.agent, 'm', g.m)), '[]')
                     FROM (SELECT h.day, h.department, h.agent, jsonb_object_agg(h.metric, h.n) AS m
-                          FROM (SELECT day, department_new AS department, agent, metric, sum(n) AS n
-                                FROM fd GROUP BY 1, 2, 3, 4) h
+                          FROM (SELECT day, coalesce(dep->>case_id::text, '') AS department, agent, metric, sum(n) AS n
+                                FROM f GROUP BY 1, 2, 3, 4) h
                           GROUP BY 1, 2, 3) g),
             'promote', (SELECT coalesce(jsonb_agg(jsonb_build_array(g.case_id, g.day, g.agent, g.m)), '[]')
                         FROM (SELECT f.case_id, f.day, f.agent, jsonb_object_agg(f.metric, f.n) AS m
