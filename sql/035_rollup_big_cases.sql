@@ -166,7 +166,10 @@ BEGIN
             UNION ALL
             SELECT r.day, c.id, coalesce(c.department, ''), r.agent, m.metric, m.n, true
             FROM hotline.cases c
-                 JOIN hotline.figure_case_rollup r ON r.case_id = c.id
+                 -- a probe per case (joined, the plan kept from the first batch,
+                 -- made while the table was empty, read all of it per case)
+                 CROSS JOIN LATERAL (SELECT r0.* FROM hotline.figure_case_rollup r0
+                                     WHERE r0.case_id = c.id OFFSET 0) r
                  CROSS JOIN LATERAL (VALUES ('calls_offered', r.calls_offered), ('calls_answered', r.calls_answered),
                                     ('answered_within_15s', r.answered_within_15s),
                                     ('calls_abandoned', r.calls_abandoned), ('voicemails', r.voicemails),
@@ -257,6 +260,19 @@ $f$;
 REVOKE EXECUTE ON FUNCTION hotline.figure_case_rollup_apply(jsonb, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.figure_case_rollup_apply(jsonb, jsonb) IS 'figure_case_rollup += the stored cases'' cells ("c") of cells_b - those of cells_a (035).';
 
+-- Which of these cases are stored: a probe of the key per case, whatever
+-- plan the session keeps (an EXISTS may be hashed over the whole table).
+CREATE FUNCTION hotline.figure_cases_stored(ids bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_bitmapscan = off AS $$
+BEGIN
+    RETURN ARRAY(SELECT i FROM unnest(ids) i
+                 WHERE (SELECT r.case_id FROM hotline.figure_case_rollup r WHERE r.case_id = i LIMIT 1) IS NOT NULL);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.figure_cases_stored(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_cases_stored(bigint[]) IS 'The cases among ids that figure_case_rollup stores (035).';
+
 -- (figures_before, figures_after and rebuild_figure_rollup: 031's, with the stored cases; see the header)
 CREATE OR REPLACE FUNCTION hotline.figures_before(case_ids jsonb, callers jsonb, t_min bigint, hints jsonb) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -329,8 +345,7 @@ BEGIN
         PERFORM pg_advisory_xact_lock(1212940293, k::int);
     END LOOP;
     -- the stored ones among them (under their locks: no other batch changes them now)
-    big_ids := ARRAY(SELECT i FROM unnest(all_ids) i
-                     WHERE EXISTS (SELECT 1 FROM hotline.figure_case_rollup r WHERE r.case_id = i));
+    big_ids := hotline.figure_cases_stored(all_ids);
     IF hints IS NOT NULL AND cardinality(k_ids) > 0 THEN
         -- the callback runs from the current one on
         SELECT jsonb_object_agg(kk.case_id::text, kk.seq) INTO s0 FROM hotline.clocks kk
