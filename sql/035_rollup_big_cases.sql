@@ -295,7 +295,9 @@ DECLARE
     move_ids bigint[] := '{}';
     all_ids bigint[];
     big_ids bigint[];
-    big_min integer := coalesce(nullif(current_setting('hotline.rollup_case_cells_min', true), '')::int, 32);
+    -- (a setting that is not a number is ignored: a batch must not fail on it)
+    big_min integer := CASE WHEN current_setting('hotline.rollup_case_cells_min', true) ~ '^\s*[0-9]{1,9}\s*$'
+                            THEN current_setting('hotline.rollup_case_cells_min', true)::int ELSE 32 END;
     dep jsonb;
     moved jsonb;
     s0 jsonb;
