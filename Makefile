@@ -95,6 +95,10 @@ $(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
 $(B)/tests/unit_test_pbx: tests/unit/test_pbx.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
+# the timer structure is shell (libevent), tested without a loop: clocks.o alone
+$(B)/tests/unit_test_clocks: tests/unit/test_clocks.c $(CORE_OBJ) $(B)/obj/clocks.o $(wildcard include/*.h) | $(B)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(B)/obj/clocks.o $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
 $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 

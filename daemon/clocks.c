@@ -299,6 +299,33 @@ size_t clocks_pending(int kind)
 	return C.per_kind[kind];
 }
 
+/* How many clocks fall due at or before `at`, counted up to `cap`: the
+ * store asks it before it takes a batch of requests (store.c, the due
+ * burst ahead).  A walk from the heap's top that stops at the first entry
+ * later than `at` on each path, so it visits at most 2 * cap + 1 entries
+ * whatever the number of clocks. */
+size_t clocks_due_by(hl_ms at, size_t cap)
+{
+	uint32_t stack[2 * 64 + 2];
+	size_t n = 0, top = 0;
+	if (cap > 64)
+		cap = 64;
+	if (C.n_heap > 0)
+		stack[top++] = 0;
+	while (top > 0 && n < cap) {
+		uint32_t hi = stack[--top];
+		if (C.slab[C.heap[hi]].at > at)
+			continue;
+		n++;
+		uint32_t l = 2 * hi + 1;
+		if (l < C.n_heap)
+			stack[top++] = l;
+		if (l + 1 < C.n_heap)
+			stack[top++] = l + 1;
+	}
+	return n;
+}
+
 size_t clocks_memory(void)
 {
 	return (size_t)C.cap_slab * (sizeof *C.slab + sizeof *C.heap_pos + sizeof *C.heap) +

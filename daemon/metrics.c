@@ -157,6 +157,7 @@ static const struct figure FIGURES[] = {
 	{ NULL, "due_batch_seconds_total", "counter", "time of the batches holding due clocks, summed per clock", F(due_batch_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
 	{ "due_batch_ms_max", "due_batch_seconds_max", "gauge", "slowest batch holding a due clock", F(due_batch_us_max), NULL, 1e-3, 1e-6, NULL, NULL, false, NULL },
 	{ "due_deferred", "due_deferred_total", "counter", "due clocks sent back in line behind a request for their case", F(due_deferred), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batches_beside_due", "batches_beside_due_total", "counter", "batches of requests kept small because clocks were due or about to fall due", F(batches_beside_due), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "ack_ms_mean", NULL, NULL, NULL, NO_FIELD, ack_ms_mean, 1, 0, NULL, NULL, false, NULL },
 	{ NULL, "ack_seconds_total", "counter", "time from a line read to its reply, summed", F(ack_latency_us_total), NULL, 0, 1e-6, NULL, NULL, false, NULL },
 	{ NULL, "acks_total", "counter", "replies from the store", F(acks), NULL, 0, 0, NULL, NULL, false, NULL },

@@ -61,6 +61,8 @@ struct store_state {
 	size_t n_due;
 	uint64_t next_ticket;
 	uint64_t queue_turn_us; /* when the queue last had a batch (mono_us): its turn in a due burst (store.c) */
+	uint64_t queue_batch_us; /* running mean of a full batch of requests, load to COMMIT (store.c) */
+	bool batch_from_queue;  /* the batch in flight is requests taken without the due burst's cap */
 	struct hl_due_ahead *ahead; /* the keys of what the batch's due clocks pass, until the load is in */
 	struct hl_world *world;
 	int backoff_ms;

@@ -175,6 +175,7 @@ void clocks_free(void);
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
 size_t clocks_pending(int kind); /* kind -1: all */
 size_t clocks_memory(void);      /* bytes held by the timer structures */
+size_t clocks_due_by(hl_ms at, size_t cap); /* clocks due at or before at, counted up to cap (<= 64) */
 void clocks_rearm(void);         /* recompute the libevent timer (after a bulk load) */
 void clocks_stop(void);
 
@@ -335,6 +336,7 @@ struct hl_stats {
 	uint64_t commit_us_total, commit_us_max;
 	/* clocks that fell due: fired, their wait in the lanes, their batch's time; sent back in line */
 	uint64_t due_fired, due_wait_us_total, due_wait_us_max, due_batch_us_total, due_batch_us_max, due_deferred;
+	uint64_t batches_beside_due; /* batches of requests capped because clocks were due or about to be (store.c) */
 	uint64_t alerts_raised[HL_ALERT_FAMILIES], alerts_escalated, alerts_pushed;
 	uint64_t webhook_sent, webhook_failed, webhook_dropped;
 	uint64_t db_connects, db_failures;

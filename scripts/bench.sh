@@ -390,7 +390,7 @@ lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline wor
 	[ -n "$lg" ] && { wait "$lg" || true; ing=$(jq -c '{acks_per_s, errors, p99_ms}' "$BENCH/lateness-ingest.json"); }
 	# due_*: a due clock's wait for its batch and that batch's time (queue wait versus processing)
 	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max,
-		due_fired, due_wait_ms_mean, due_wait_ms_max, due_batch_ms_mean, due_batch_ms_max, due_deferred}')
+		due_fired, due_wait_ms_mean, due_wait_ms_max, due_batch_ms_mean, due_batch_ms_max, due_deferred, batches_beside_due}')
 	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
 		--argjson st "$st" --argjson ing "$ing" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss, ingest: $ing} + $st')"
 	daemon_stop
