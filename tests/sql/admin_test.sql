@@ -153,11 +153,13 @@ INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
  ('e18', 3, 'call.offered', now() - interval '1 hour', '{"type":"call.offered","id":"e18","call_id":"c5","caller":"+8613700000003"}'),
  ('e19', 3, 'call.abandoned', now() - interval '59 minutes', '{"type":"call.abandoned","id":"e19","call_id":"c5"}');
 
--- Case 4 (B, confidential) in the last week: two answered calls.
+-- Case 4 (B, confidential) in the last week: two answered calls. The later
+-- one is 26 hours old, never 24: at 00:00-01:00 a call a day old falls on
+-- the same date as the rows two hours old and 'daily_figures today' counted it.
 INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES (4, '+8613900000002', 'open', now() - interval '3 days');
 INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, agent) VALUES
  ('c6', 4, '+8613900000002', 'answered', now() - interval '3 days', now() - interval '3 days' + interval '5 s', 'carol'),
- ('c7', 4, '+8613900000002', 'answered', now() - interval '1 day', now() - interval '1 day' + interval '5 s', 'carol');
+ ('c7', 4, '+8613900000002', 'answered', now() - interval '26 hours', now() - interval '26 hours' + interval '5 s', 'carol');
 
 -- The daemon may use its sequences and upsert (INSERT .. ON CONFLICT DO UPDATE).
 SELECT setval('hotline.cases_id_seq', 10);
