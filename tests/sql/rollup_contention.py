@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/sql/rollup_contention.py - do batches of several daemons queue on the figures' rollup?
 
-Not a test: a measurement (docs/explain.md, "Several daemons and the
+Not a test: a measurement (docs/write-cost.md, "Several daemons and the
 rollup").  Every batch of a day ends by updating that day's rows of
 hotline.figure_rollup (sql/023), and holds their row locks until COMMIT, so
 batches of different daemons touching the same (day, department, agent)

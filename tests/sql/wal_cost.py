@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/sql/wal_cost.py - what one event costs the database, per event type.
 
-Not a test: a measurement (docs/explain.md, "Cost of an event").  Sends N
+Not a test: a measurement (docs/write-cost.md, "The cost of an event").  Sends N
 events of one type at a time to a running daemon (its Unix socket, NDJSON,
 all of them in flight at once so the daemon batches them as under load),
 waits for every acknowledgement, and reads around each phase:
