@@ -15,7 +15,9 @@
  *             (rules.c) apply the items in order, in memory.
  *   2. write: one INSERT .. ON CONFLICT per table writes every row the rules
  *             changed (json_to_recordset: one statement per table, not per
- *             event), alerts are inserted with a unique dedupe key and
+ *             event), between the rollup's figures_before (sent and pushed
+ *             first, so the server runs it while the rows are built) and
+ *             figures_after; alerts are inserted with a unique dedupe key and
  *             announced with pg_notify, reads for case.get/subscribe see the
  *             batch's own writes.  Everything up to the pipeline Sync is one
  *             implicit transaction: the Sync result arrives after COMMIT.

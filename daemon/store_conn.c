@@ -111,6 +111,18 @@ static void pipeline_flush(void)
 		event_add(store.ev_write, NULL);
 }
 
+/* Mid-pipeline: send the statements queued so far, so that PostgreSQL starts
+ * on them while the daemon builds the rest (store_start_write: the rollup's
+ * figures_before, the longest statement of a write, runs while the rows are
+ * turned into JSON).  libpq itself sends only past 64 kB in pipeline mode.
+ * A failure is not handled here, in the middle of a caller's work: the
+ * Sync's flush meets it again and reports the lost connection. */
+void store_pipeline_push(void)
+{
+	if (PQflush(store.pg) == 1)
+		event_add(store.ev_write, NULL);
+}
+
 void store_pipeline_sync(store_done_fn done)
 {
 	on_done = done;

@@ -129,6 +129,7 @@ void store_pipeline_begin(int n);
 void store_send_stmt(const char *sql, int nparams, const char *const *params);
 void store_pipeline_sync(store_done_fn done);  /* done runs at the Sync's result */
 void store_pipeline_open(store_done_fn done);  /* done runs when every result is in; no Sync */
+void store_pipeline_push(void);               /* send what is queued now; errors wait for the Sync */
 /* store_load.c */
 void store_start_load(void);
 void store_fill_world(void);
