@@ -99,7 +99,8 @@ $(B)/tests/unit_test_pbx: tests/unit/test_pbx.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wi
 $(B)/tests/unit_test_clocks: tests/unit/test_clocks.c $(CORE_OBJ) $(B)/obj/clocks.o $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(B)/obj/clocks.o $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+# tests/unit/*.h: the fixtures shared by the files of one split module (rules_fixtures.h, ...)
+$(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 
 # The pbx e2e suites share tests/e2e/pbx_harness.c; test_pbx also links the

@@ -2,7 +2,8 @@
  * test_backfill.c - "backfill": true (CONTRACT 8, docs/rules.md): a history
  * import records deadlines that were already past as breached, raises no
  * alert of any kind, and still lets later events of the import meet clocks.
- * Kept apart from test_rules.c so the two evolve independently.
+ * Kept apart from the test_rules_*.c files (and their rules_fixtures.h) so
+ * the two evolve independently.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
