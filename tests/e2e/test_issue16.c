@@ -2,7 +2,7 @@
  * test_issue16.c - end-to-end regressions for issue 16 items 3, 7, 11, 12,
  * 13 and 15 (confidential numbers, wrong data and figures), each against the
  * real daemon and PostgreSQL.  The pure parts (rules, phone normalization,
- * masking in SQL) are also unit-tested in tests/unit/test_rules.c,
+ * masking in SQL) are also unit-tested in tests/unit/test_rules_edges.c,
  * tests/unit/test_util.c and tests/sql/admin_test.sql; here the question is
  * whether the whole path (parser, store, rules, views, NOTIFY) holds.
  */
