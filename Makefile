@@ -50,7 +50,9 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit_%)
 E2E_SRC   := $(wildcard tests/e2e/test_*.c)
 E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(B)/tests/e2e_%)
-E2E_LIB   := $(B)/obj/e2e_harness.o
+# The e2e harness library: tests/e2e/harness.c and its harness_*.c parts (see harness.h).
+E2E_LIB_SRC := $(wildcard tests/e2e/harness.c tests/e2e/harness_*.c)
+E2E_LIB   := $(E2E_LIB_SRC:tests/e2e/%.c=$(B)/obj/e2e_%.o)
 
 # hotline-pbx (pbx/, docs/pbx.md): its pure core and its libevent shell; it
 # links only the daemon's pure util.c, never the daemon shell.
@@ -115,10 +117,11 @@ $(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_O
 $(B)/tests/e2e_test_pbx_ami: tests/e2e/test_pbx_ami.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(E2E_LIB): tests/e2e/harness.c tests/e2e/harness.h | $(B)/obj
+$(E2E_LIB): $(B)/obj/e2e_%.o: tests/e2e/%.c tests/e2e/harness.h tests/e2e/harness_internal.h | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+# A test file may include helpers shared by its sibling files (tests/e2e/*.h).
+$(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h tests/e2e/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/obj $(B)/tests:

@@ -9,9 +9,9 @@
  * for each rendering (microseconds become ms in `stats`, seconds in
  * /metrics).  A row without a key is only in /metrics (a total whose
  * `stats` counterpart is a mean); a row without a name only in `stats`
- * (the mean), and tests/e2e/test_defects.c checks that every `stats` key
- * has its metric.  Labelled families (errors by code, clocks by kind, alerts
- * by kind) enumerate their labels through a callback.
+ * (the mean), and tests/e2e/test_defects_webhooks.c checks that every
+ * `stats` key has its metric.  Labelled families (errors by code, clocks by
+ * kind, alerts by kind) enumerate their labels through a callback.
  *
  * Adding a figure = one struct hl_stats field (or a getter) and one row.
  *

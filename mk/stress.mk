@@ -9,7 +9,7 @@
 STRESS_SCALE  ?= 5
 STRESS_ROUNDS ?= 3
 STRESS_FUZZ   ?= 120
-STRESS_BINS   := $(B)/tests/e2e_test_durability $(B)/tests/e2e_test_faults $(B)/tests/e2e_test_limits
+STRESS_BINS   := $(B)/tests/e2e_test_durability $(B)/tests/e2e_test_faults $(B)/tests/e2e_test_limits $(B)/tests/e2e_test_access
 
 stress: deps pg-start all $(STRESS_BINS)
 	@B=$(B) MAKE="$(MAKE)" STRESS_SCALE=$(STRESS_SCALE) STRESS_ROUNDS=$(STRESS_ROUNDS) STRESS_FUZZ=$(STRESS_FUZZ) \

@@ -33,6 +33,17 @@
  * daemons, connections (hl_conn_close may close one earlier), JSON
  * responses (do NOT json_object_put them), PGresults from hl_sql (do NOT
  * PQclear them), strings from hl_recv / hl_sql_text / hl_d_log (do NOT free).
+ *
+ * Where the code is (each section below names its file; harness_internal.h
+ * is what these files share, not part of this API):
+ *
+ *   harness.c         the registry, the Criterion hooks hl_e2e_init /
+ *                     hl_e2e_finish / hl_e2e_cleanup, failure routing,
+ *                     hl_uid and the clock helpers
+ *   harness_pg.c      the test databases; hl_sql, hl_sql_int, hl_sql_text
+ *   harness_daemon.c  hl_d_*: the config file, --migrate, start, stop, peers
+ *   harness_conn.c    hl_conn_*, hl_send*, hl_recv*, hl_wait_eof, hl_request*,
+ *                     the JSON accessors hl_j*, alert pushes (hl_subscribe ...)
  */
 #ifndef HL_E2E_HARNESS_H
 #define HL_E2E_HARNESS_H
@@ -81,6 +92,8 @@ struct hl_conn {
 	bool eof;
 };
 
+/* --------------------------------------------- test lifecycle (harness.c) */
+
 /* Criterion hooks: put both on every suite (init ignores SIGPIPE, resets state). */
 void hl_e2e_init(void);
 void hl_e2e_cleanup(void);
@@ -103,7 +116,7 @@ void hl_e2e_finish(void);
 void hl_e2e_fail_abort(void);
 void hl_e2e_fail_continue(void);
 
-/* ------------------------------------------------------------- the daemon */
+/* ------------------------------------------ the daemon (harness_daemon.c) */
 
 /* Create the database and temp dir, write the config, run --migrate, start the
  * daemon and wait until its socket accepts (unless opts->no_start). */
@@ -137,7 +150,7 @@ void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const 
  * opts->no_start. */
 struct hl_d *hl_d_up_peer(struct hl_d *first, const struct hl_e2e_opts *opts);
 
-/* ---------------------------------------------------------- connections */
+/* ------------------------------------------- connections (harness_conn.c) */
 
 struct hl_conn *hl_conn_unix(struct hl_d *d);
 struct hl_conn *hl_conn_tcp(struct hl_d *d);
@@ -160,7 +173,7 @@ json_object *hl_requestf(struct hl_conn *c, const char *fmt, ...) __attribute__(
 
 #define HL_TIMEOUT_MS 10000
 
-/* ------------------------------------------------------------------ json */
+/* -------------------------------------------------- json (harness_conn.c) */
 
 /* Value at a dotted path ("error.code", "case.clocks.0.kind"); NULL when absent. */
 json_object *hl_jget(json_object *o, const char *path);
@@ -169,7 +182,7 @@ int64_t hl_jint(json_object *o, const char *path);      /* 0 when absent */
 bool hl_jbool(json_object *o, const char *path);        /* false when absent */
 bool hl_jnull(json_object *o, const char *path);        /* present and null */
 
-/* ------------------------------------------------------------------- SQL */
+/* ----------------------------------------------------- SQL (harness_pg.c) */
 
 /* Run a query on the test database; fails the test on error.  PQclear it. */
 PGresult *hl_sql(struct hl_d *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -178,11 +191,13 @@ int64_t hl_sql_int(struct hl_d *d, const char *fmt, ...) __attribute__((format(p
 /* First column of the first row as a malloc'd string; NULL for no row or NULL. */
 char *hl_sql_text(struct hl_d *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ------------------------------------------------------------------ misc */
+/* ------------------------------------------------------- misc (harness.c) */
 
 /* A process-unique id for requests: "<prefix>-<pid>-<n>" in a static ring buffer (valid for 64 calls). */
 const char *hl_uid(const char *prefix);
-/* ---- alert pushes on a subscribed connection */
+
+/* --------------- alert pushes on a subscribed connection (harness_conn.c) */
+
 struct hl_push {
 	int64_t id, case_id, level;
 	int64_t t_ms;      /* wall clock when it arrived */
@@ -206,6 +221,8 @@ const struct hl_push *hl_await_push(struct hl_conn *s, struct hl_pushes *ps, con
                                     int64_t level, int timeout_ms);
 /* Read every push arriving within ms. */
 void hl_collect_pushes(struct hl_conn *s, struct hl_pushes *ps, int ms);
+
+/* ----------------------------------------------------- clocks (harness.c) */
 
 int64_t hl_wall_ms(void);              /* wall clock, ms since the epoch (event `at` values) */
 void hl_sleep_until(int64_t wall_ms);  /* sleep until that wall-clock instant */

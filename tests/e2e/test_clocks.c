@@ -1,8 +1,11 @@
 /*
  * test_clocks.c - end-to-end tests of the follow-through clocks (CONTRACT.md
- * section 4): callback, update, resolution and survey, and the alerts that
- * events raise at once (dissatisfied, transfer_loop, repeat_caller), policies
- * and business-hours calendars.
+ * section 4): callback, update, resolution and survey (with the
+ * dissatisfied alert a low score raises), and their edge cases: a clock
+ * already due on arrival, a callback re-armed after it was met, a hold that
+ * comes after the due time.  The alerts that other events raise at once,
+ * policies and business-hours calendars are in test_clocks_rules.c (suite
+ * `clocks` as well).
  *
  * Design.  Every test runs a real hotlined (see harness.h) with second-scale
  * deadlines, keeps one subscriber connection open and drives events on a
@@ -15,127 +18,11 @@
  * (the daemon keeps milliseconds) and are compared with hotline.clocks via
  * hotline.ms().  Timing checks allow the contract's one second plus some
  * slack for a sanitized build on a shared machine; nothing measures speed.
+ * The helpers are in clocks_helpers.h.
  */
-#include "harness.h"
-
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "clocks_helpers.h"
 
 TestSuite(clocks, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
-
-/* an alert must be raised within 1 s of its due time; pushes get 0.5 s more */
-#define LATE_MS 1500
-
-/* ---------------------------------------------------------------- helpers */
-
-/* RFC 3339 UTC with milliseconds (ring buffer, valid for 32 calls). */
-/* `,"at":"..."` for an event, or "" for ms == 0 (time of receipt). */
-static const char *at_field(int64_t ms)
-{
-	static char ring[32][64];
-	static unsigned n;
-	char *s = ring[n++ % 32];
-	if (ms == 0)
-		return "";
-	snprintf(s, sizeof ring[0], ",\"at\":\"%s\"", hl_iso_ms(ms));
-	return s;
-}
-
-/* Send an event (the members after "id", printf-style); expect ok; its case_id. */
-static int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t ev(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	const char *id = hl_uid("ev");
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
-	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
-	cr_assert(!hl_jbool(r, "duplicate"), "unexpected duplicate: %s", json_object_to_json_string(r));
-	int64_t case_id = hl_jint(r, "case_id");
-	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));
-	return case_id;
-}
-
-static int64_t offer(struct hl_conn *c, const char *call_id, const char *caller, int64_t at)
-{
-	return ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s\",\"caller\":\"%s\"%s", call_id, caller, at_field(at));
-}
-
-static int64_t call_ev(struct hl_conn *c, const char *type, const char *call_id, const char *extra, int64_t at)
-{
-	return ev(c, "\"type\":\"%s\",\"call_id\":\"%s\"%s%s", type, call_id, extra, at_field(at));
-}
-
-/* A case event; extra is "" or starts with a comma. */
-static void case_ev(struct hl_conn *c, const char *type, int64_t case_id, const char *extra, int64_t at)
-{
-	int64_t got = ev(c, "\"type\":\"%s\",\"case_id\":%lld%s%s", type, (long long)case_id, extra, at_field(at));
-	cr_assert_eq(got, case_id, "%s answered case %lld, not %lld", type, (long long)got, (long long)case_id);
-}
-
-/* --- SQL */
-
-static char *clock_state(struct hl_d *d, int64_t case_id, const char *kind)
-{
-	return hl_sql_text(d, "SELECT state FROM hotline.clocks WHERE case_id = %lld AND kind = '%s'",
-	                   (long long)case_id, kind);
-}
-
-static void expect_clock(struct hl_d *d, int64_t case_id, const char *kind, const char *state)
-{
-	char *s = clock_state(d, case_id, kind);
-	cr_assert(s && strcmp(s, state) == 0, "clock %s of case %lld: expected %s, got %s", kind,
-	          (long long)case_id, state, s ? s : "(no row)");
-}
-
-/* A timestamp column of a clock in ms since the epoch. */
-static int64_t clock_ms(struct hl_d *d, int64_t case_id, const char *kind, const char *col)
-{
-	return hl_sql_int(d, "SELECT hotline.ms(%s) FROM hotline.clocks WHERE case_id = %lld AND kind = '%s'", col,
-	                  (long long)case_id, kind);
-}
-
-static int64_t n_alerts(struct hl_d *d, const char *kind, int64_t case_id)
-{
-	return hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = '%s' AND case_id = %lld", kind,
-	                  (long long)case_id);
-}
-
-static void expect_status(struct hl_d *d, int64_t case_id, const char *status)
-{
-	char *s = hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)case_id);
-	cr_assert(s && strcmp(s, status) == 0, "case %lld: expected %s, got %s", (long long)case_id, status,
-	          s ? s : "(no row)");
-}
-
-/* --- pushes */
-
-/* The push must exist and have arrived from its due time to LATE_MS after. */
-static void expect_on_time(const struct hl_push *p, const char *what, int64_t case_id, int64_t due)
-{
-	cr_assert(p, "%s of case %lld: not pushed", what, (long long)case_id);
-	cr_expect_geq(p->t_ms, due - 50, "%s of case %lld pushed %lld ms before due", what, (long long)case_id,
-	              (long long)(due - p->t_ms));
-	cr_expect_leq(p->t_ms, due + LATE_MS, "%s of case %lld pushed %lld ms after due", what, (long long)case_id,
-	              (long long)(p->t_ms - due));
-}
-
-/* The alert row: raised from the due time to 1 s after (the daemon's own clock). */
-static void expect_row_on_time(struct hl_d *d, const char *kind, int64_t case_id, int64_t due)
-{
-	cr_assert_eq(n_alerts(d, kind, case_id), 1, "case %lld: one %s row", (long long)case_id, kind);
-	int64_t raised = hl_sql_int(d, "SELECT hotline.ms(raised_at) FROM hotline.alerts WHERE kind = '%s'"
-	                               " AND case_id = %lld", kind, (long long)case_id);
-	cr_expect(raised >= due && raised <= due + 1000, "case %lld: %s raised %+lld ms from its due time",
-	          (long long)case_id, kind, (long long)(raised - due));
-}
 
 /* ------------------------------------------------------- callback clock */
 
@@ -489,175 +376,6 @@ HL_TEST(clocks, survey_low_score_reopens_dissatisfied)
 	cr_expect_eq(hl_count_pushes(&ps, "dissatisfied", two) + hl_count_pushes(&ps, "dissatisfied", one), 2, "one push each");
 }
 
-/* ------------------------------------------------- alerts raised at once */
-
-HL_TEST(clocks, transfer_loop_after_limit)
-{
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 2; };" });
-	struct hl_conn *s = hl_subscribe(d, -1);
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t loop = offer(c, "t-a", "+8613900000081", 0);
-	int64_t ok = offer(c, "t-b", "+8613900000082", 0);
-	const char *depts[] = { "roads", "water", "roads", "parks", "water" };
-	for (int i = 0; i < 5; i++) {
-		char extra[80];
-		snprintf(extra, sizeof extra, ",\"department\":\"%s\"", depts[i]);
-		case_ev(c, "case.transfer", loop, extra, 0);
-		cr_assert_eq(n_alerts(d, "transfer_loop", loop), i >= 2 ? 1 : 0, "after transfer %d of limit 2", i + 1);
-		if (i < 2)
-			case_ev(c, "case.transfer", ok, extra, 0);
-	}
-	struct hl_pushes ps = { .n = 0 };
-	const struct hl_push *p = hl_await_push(s, &ps, "transfer_loop", loop, 0, 3000);
-	cr_assert(p, "transfer_loop not pushed");
-	cr_expect_str_eq(p->caller, "+8613900000081");
-	hl_collect_pushes(s, &ps, 500);
-	cr_expect_eq(hl_count_pushes(&ps, NULL, loop), 1, "one transfer_loop per case");
-	cr_expect_eq(hl_count_pushes(&ps, NULL, ok), 0, "limit transfers exactly: no alert");
-	cr_expect_eq(n_alerts(d, "transfer_loop", ok), 0);
-	cr_expect_eq(hl_sql_int(d, "SELECT transfers FROM hotline.cases WHERE id = %lld", (long long)loop), 5);
-}
-
-HL_TEST(clocks, repeat_caller_at_threshold)
-{
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
-	struct hl_conn *s = hl_subscribe(d, -1);
-	struct hl_conn *c = hl_conn_unix(d);
-	const char *x = "+8613900000091";
-	int64_t t0 = hl_wall_ms();
-#define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller' AND caller = '%s'", x)
-	int64_t cx = offer(c, "x-1", x, t0 - 3000);
-	cr_assert_eq(offer(c, "x-2", x, t0 - 2900), cx);
-	cr_assert_eq(N_REPEAT(), 0, "2 calls of 3");
-	/* an abandoned call the daemon has not seen counts as an inbound call */
-	cr_assert_eq(ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"x-3\",\"caller\":\"%s\"%s", x,
-	                at_field(t0 - 2800)), cx);
-	cr_assert_eq(N_REPEAT(), 1, "the 3rd call within the window raises repeat_caller");
-	/* an event about a known call is not another inbound call */
-	cr_assert_eq(offer(c, "x-3", x, t0 - 2700), cx);
-	cr_assert_eq(offer(c, "x-4", x, t0 - 2600), cx);
-	cr_assert_eq(N_REPEAT(), 1, "4th call: no new alert");
-	cr_assert_eq(offer(c, "x-5", x, t0 - 2500), cx);
-	cr_assert_eq(N_REPEAT(), 1, "5th call: no new alert (needs 3 further calls)");
-	cr_assert_eq(offer(c, "x-6", x, t0 - 2400), cx);
-	cr_assert_eq(N_REPEAT(), 2, "6th call: threshold further calls raise again");
-	cr_assert_eq(offer(c, "x-7", x, t0 - 2300), cx);
-	cr_assert_eq(N_REPEAT(), 2);
-#undef N_REPEAT
-
-	/* calls outside the window do not count */
-	int64_t cz = offer(c, "z-1", "+8613900000092", t0 - 2 * 3600 * 1000);
-	cr_assert_eq(offer(c, "z-2", "+8613900000092", t0 - 1000), cz);
-	cr_assert_eq(offer(c, "z-3", "+8613900000092", t0 - 900), cz);
-	/* two numbers never add up */
-	offer(c, "y-1", "+8613900000093", t0 - 800);
-	offer(c, "y-2", "+8613900000093", t0 - 700);
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'"), 2,
-	             "only caller x crossed the threshold");
-
-	struct hl_pushes ps = { .n = 0 };
-	hl_collect_pushes(s, &ps, 1000);
-	cr_expect_eq(hl_count_pushes(&ps, "repeat_caller", cx), 2, "each crossing pushed once");
-	const struct hl_push *p = hl_find_push(&ps, "repeat_caller", cx, 0);
-	cr_expect(p && strcmp(p->caller, x) == 0, "push names the caller");
-	cr_expect_eq(ps.n, 2, "no other pushes");
-}
-
-/* ------------------------------------------------------------ policies */
-
-/* a category that selects another policy re-times the pending clocks
- * (docs/rules.md "Policy re-evaluation"): a 1 h callback becomes 1 s,
- * counted from when it started */
-HL_TEST(clocks, sla_policy_by_category)
-{
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
-		.sla = "callback = \"1h\"; warn_at = 0; update = \"0\"; resolution = \"1h\";"
-		       " policies = ( { name = \"complaint\"; category = \"complaint\"; callback = \"1s\"; } );" });
-	struct hl_conn *s = hl_subscribe(d, -1);
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t t0 = hl_wall_ms();
-	int64_t a0 = t0 - 300;
-
-	/* re-timed: the callback armed under the default policy */
-	int64_t re = offer(c, "p-a1", "+8613900000101", a0 - 100);
-	call_ev(c, "call.abandoned", "p-a1", "", a0);
-	cr_assert_eq(clock_ms(d, re, "callback", "due_at"), a0 + 3600 * 1000);
-	int64_t old_res = clock_ms(d, re, "resolution", "due_at");
-	int64_t old_seq = hl_sql_int(d, "SELECT seq FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
-	                             (long long)re);
-	cr_assert_eq(offer(c, "p-a2", "+8613900000101", t0), re);
-	call_ev(c, "call.ended", "p-a2", ",\"outcome\":\"info\",\"category\":\"complaint\"", t0);
-	char *pol = hl_sql_text(d, "SELECT policy FROM hotline.cases WHERE id = %lld", (long long)re);
-	cr_assert(pol && strcmp(pol, "complaint") == 0, "policy: %s", pol ? pol : "(null)");
-	expect_clock(d, re, "callback", "pending");
-	cr_expect_eq(clock_ms(d, re, "callback", "due_at"), a0 + 1000, "1 s from when the callback started");
-	cr_expect_eq(hl_sql_int(d, "SELECT allowed_ms FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
-	                        (long long)re), 1000);
-	cr_expect_eq(hl_sql_int(d, "SELECT seq FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
-	                        (long long)re), old_seq + 1, "a re-timed clock is a new run");
-	cr_expect_eq(clock_ms(d, re, "resolution", "due_at"), old_res, "resolution inherited: same due time");
-
-	/* armed under the new policy from the start */
-	int64_t fresh = offer(c, "p-b1", "+8613900000102", t0);
-	call_ev(c, "call.ended", "p-b1", ",\"outcome\":\"followup\",\"category\":\"complaint\"", t0);
-	cr_expect_eq(clock_ms(d, fresh, "callback", "due_at"), t0 + 1000);
-	/* another category keeps the default */
-	int64_t other = offer(c, "p-c1", "+8613900000103", t0);
-	call_ev(c, "call.ended", "p-c1", ",\"outcome\":\"followup\",\"category\":\"water\"", t0);
-	cr_expect_eq(clock_ms(d, other, "callback", "due_at"), t0 + 3600 * 1000);
-	char *pol2 = hl_sql_text(d, "SELECT policy FROM hotline.cases WHERE id = %lld", (long long)other);
-	cr_expect(pol2 && strcmp(pol2, "default") == 0, "policy: %s", pol2 ? pol2 : "(null)");
-
-	struct hl_pushes ps = { .n = 0 };
-	expect_on_time(hl_await_push(s, &ps, "callback_overdue", re, 0, 5000), "callback_overdue (re-timed)", re, a0 + 1000);
-	expect_on_time(hl_await_push(s, &ps, "callback_overdue", fresh, 0, 5000), "callback_overdue (complaint)", fresh, t0 + 1000);
-	expect_row_on_time(d, "callback_overdue", re, a0 + 1000);
-	hl_collect_pushes(s, &ps, 300);
-	cr_expect_eq(hl_count_pushes(&ps, NULL, other), 0);
-}
-
-/* ------------------------------------------------------------ calendars */
-
-/* A calendar open only 10:00-12:00 (Asia/Shanghai) two local days from now:
- * a 30 min callback armed now is due at 10:30 that day. */
-HL_TEST(clocks, business_hours_calendar_due_at_next_opening)
-{
-	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-	int64_t at = hl_wall_ms();
-	time_t local = (time_t)(at / 1000) + 8 * 3600; /* Asia/Shanghai: UTC+8, no DST */
-	struct tm tm;
-	gmtime_r(&local, &tm);
-	const char *open_day = days[(tm.tm_wday + 2) % 7];
-	char top[512];
-	snprintf(top, sizeof top,
-	         "calendars = ( { name = \"office\"; timezone = \"Asia/Shanghai\"; hours = { %s = \"10:00-12:00\"; }; } );",
-	         open_day);
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = top,
-		.sla = "callback = \"30m\"; warn_at = 0.8; calendar = \"office\"; update = \"0\"; resolution = \"1h\";" });
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "cal-1", "+8613900000111", at);
-	call_ev(c, "call.abandoned", "cal-1", "", at);
-
-	int64_t want = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                             " + time '10:30') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
-	int64_t warn = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                             " + time '10:24') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
-	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), want, "callback due %s, want %s (%s opens 10:00)",
-	             hl_sql_text(d, "SELECT hotline.iso(due_at) FROM hotline.clocks WHERE case_id = %lld"
-	                            " AND kind = 'callback'", (long long)id), hl_iso_ms(want), open_day);
-	cr_expect_eq(clock_ms(d, id, "callback", "warn_at"), warn, "warn at 80%% of the open time");
-	char *cal = hl_sql_text(d, "SELECT calendar FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
-	                        (long long)id);
-	cr_expect(cal && strcmp(cal, "office") == 0, "calendar %s", cal ? cal : "(null)");
-	/* the resolution clock counts 1 h of open time: 11:00 the same day */
-	int64_t res = hl_sql_int(d, "SELECT hotline.ms(((('%s'::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 2)"
-	                            " + time '11:00') AT TIME ZONE 'Asia/Shanghai')", hl_iso_ms(at));
-	cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), res, "resolution due after 1 h of open time");
-	/* and nothing fires now */
-	hl_sleep_ms(300);
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
-}
-
 /* ------------------------------------------------------- more edge cases */
 
 /* an event whose `at` is long past: the clock is already due on arrival and
@@ -759,29 +477,4 @@ HL_TEST(clocks, hold_does_not_hide_a_due_clock)
 	char *st = clock_state(d, 1, "update");
 	cr_expect(st && strcmp(st, "breached") == 0, "update clock %s", st ? st : "(none)");
 	expect_clock(d, 1, "resolution", "paused");
-}
-
-/* the inbound calls and the last crossing are remembered across a restart */
-HL_TEST(clocks, repeat_caller_state_survives_restart)
-{
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .repeat_caller = "window = \"1h\"; threshold = 3;" });
-	struct hl_conn *c = hl_conn_unix(d);
-	const char *x = "+8613900000161";
-	int64_t t0 = hl_wall_ms();
-#define N_REPEAT() hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'")
-	offer(c, "rr-1", x, t0 - 5000);
-	offer(c, "rr-2", x, t0 - 4000);
-	hl_d_restart(d);
-	c = hl_conn_unix(d);
-	offer(c, "rr-3", x, t0 - 3000);
-	cr_assert_eq(N_REPEAT(), 1, "calls before the restart count");
-	hl_d_kill9(d);
-	hl_d_start(d);
-	c = hl_conn_unix(d);
-	offer(c, "rr-4", x, t0 - 2000);
-	offer(c, "rr-5", x, t0 - 1000);
-	cr_assert_eq(N_REPEAT(), 1, "the crossing before the crash is remembered");
-	offer(c, "rr-6", x, t0);
-	cr_assert_eq(N_REPEAT(), 2);
-#undef N_REPEAT
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/stress/stress.sh - the long versions of the chaos tests (`make stress`).
 #
-# Runs the durability, fault and limit end-to-end binaries with HL_STRESS=N,
+# Runs the durability, fault, limit and access end-to-end binaries with HL_STRESS=N,
 # which multiplies their volumes (N x 2000 events through SIGTERM, 4 x N x 1000
 # through kill -9, N crash cycles, ...), ROUNDS times in a row, one test at a
 # time (--jobs 1: the machine is shared).  Each round gets fresh databases and,
@@ -33,7 +33,7 @@ export HOTLINED_BIN=$B/hotlined HOTLINECTL_BIN=$B/hotlinectl HL_STRESS=$SCALE
 # sanitizer builds: stop at the first report
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-BINS="$B/tests/e2e_test_durability $B/tests/e2e_test_faults $B/tests/e2e_test_limits"
+BINS="$B/tests/e2e_test_durability $B/tests/e2e_test_faults $B/tests/e2e_test_limits $B/tests/e2e_test_access"
 rc=0
 for round in $(seq 1 "$ROUNDS"); do
 	for t in $BINS; do

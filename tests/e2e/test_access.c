@@ -1,0 +1,240 @@
+/*
+ * test_access.c - end-to-end tests of the listener's access control (suite
+ * `access`; its limits are in test_limits.c).
+ *
+ * TCP tokens (the first line must be an auth with a listed token; anything
+ * else is unauthorized and closed; the Unix socket needs none), TLS
+ * (self-signed certificates made by the test with the openssl command line;
+ * the client is OpenSSL in C), plain TCP to a TLS port, and client
+ * certificates when listen.tls.ca is set.
+ *
+ * Design.  The TLS objects and the certificate directory are file-scope so
+ * that the suite's .fini (access_fini) frees them even when a test aborts,
+ * then releases the raw connections and buffers of listener_helpers.h.
+ */
+#include "listener_helpers.h"
+
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+static SSL_CTX *ssl_ctxs[4];
+static SSL *ssls[8];
+static char certdir[64]; /* certificates made by a test, removed by the .fini */
+
+/* The TLS objects and the certificates, then the raw connections and buffers (fini). */
+static void access_fini(void)
+{
+	for (size_t i = 0; i < sizeof ssls / sizeof ssls[0]; i++)
+		if (ssls[i]) {
+			SSL_free(ssls[i]);
+			ssls[i] = NULL;
+		}
+	for (size_t i = 0; i < sizeof ssl_ctxs / sizeof ssl_ctxs[0]; i++)
+		if (ssl_ctxs[i]) {
+			SSL_CTX_free(ssl_ctxs[i]);
+			ssl_ctxs[i] = NULL;
+		}
+	if (certdir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", certdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", certdir);
+		certdir[0] = '\0';
+	}
+	fini();
+}
+
+TestSuite(access, .init = hl_e2e_init, .fini = access_fini, .timeout = 90);
+
+/* ------------------------------------------------------------- access */
+
+HL_TEST(access, tcp_tokens)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\", \"other-token\" ];" };
+	struct hl_d *d = hl_d_up(&o);
+
+	struct hl_conn *a = hl_conn_tcp(d);
+	json_object *r = hl_request(a, "{\"type\":\"auth\",\"id\":\"a1\",\"token\":\"s3cret\"}");
+	cr_assert(hl_jbool(r, "ok"), "right token: %s", json_object_to_json_string(r));
+	expect_ping(a, "after-auth");
+	expect_event_served(d, a);
+
+	struct hl_conn *b = hl_conn_tcp(d);
+	expect_code(hl_request(b, "{\"type\":\"auth\",\"id\":\"a2\",\"token\":\"s3cre\"}"), "unauthorized");
+	cr_assert(hl_wait_eof(b, 5000), "wrong token: connection must be closed");
+
+	struct hl_conn *c = hl_conn_tcp(d);
+	expect_code(hl_request(c, "{\"type\":\"ping\",\"id\":\"early\"}"), "unauthorized");
+	cr_assert(hl_wait_eof(c, 5000), "request before auth: connection must be closed");
+
+	struct hl_conn *e = hl_conn_tcp(d);
+	expect_code(hl_request(e, "{\"type\":\"call.offered\",\"id\":\"sneak\",\"call_id\":\"s\",\"caller\":\"+861\"}"),
+	            "unauthorized");
+	cr_assert(hl_wait_eof(e, 5000));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'sneak'"), 0);
+
+	/* a second listed token works too; the Unix socket needs none */
+	struct hl_conn *f = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(f, "{\"type\":\"auth\",\"id\":\"a3\",\"token\":\"other-token\"}"), "ok"));
+	struct hl_conn *u = hl_conn_unix(d);
+	expect_ping(u, "unix-no-token");
+	char *log = hl_d_log(d);
+	cr_assert_null(strstr(log, "s3cre"), "a token must never be logged");
+}
+
+/* Make a key + self-signed cert (or one signed by ca) in dir; returns 0 on success. */
+static const char *make_certdir(void)
+{
+	snprintf(certdir, sizeof certdir, "/tmp/hl-certs-XXXXXX");
+	cr_assert(mkdtemp(certdir), "mkdtemp: %s", strerror(errno));
+	return certdir;
+}
+
+static int make_cert(const char *dir, const char *name, const char *ca)
+{
+	char cmd[2048];
+	if (!ca)
+		snprintf(cmd, sizeof cmd,
+		         "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=%s -keyout %s/%s.key -out %s/%s.pem"
+		         " >%s/openssl.log 2>&1", name, dir, name, dir, name, dir);
+	else
+		snprintf(cmd, sizeof cmd,
+		         "openssl req -newkey rsa:2048 -nodes -subj /CN=%s -keyout %s/%s.key -out %s/%s.csr >%s/openssl.log 2>&1"
+		         " && openssl x509 -req -days 2 -in %s/%s.csr -CA %s/%s.pem -CAkey %s/%s.key -CAcreateserial"
+		         " -out %s/%s.pem >>%s/openssl.log 2>&1",
+		         name, dir, name, dir, name, dir, dir, name, dir, ca, dir, ca, dir, name, dir);
+	int rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static SSL_CTX *client_ctx(const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	cr_assert(ctx);
+	for (size_t i = 0; i < sizeof ssl_ctxs / sizeof ssl_ctxs[0]; i++)
+		if (!ssl_ctxs[i]) {
+			ssl_ctxs[i] = ctx;
+			break;
+		}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* self-signed server: we test the channel, not PKI */
+	if (cert) {
+		cr_assert_eq(SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM), 1);
+		cr_assert_eq(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM), 1);
+	}
+	return ctx;
+}
+
+/* TLS connection to the daemon's TCP port; NULL when the handshake fails. */
+static SSL *tls_connect(struct hl_d *d, SSL_CTX *ctx)
+{
+	int fd = raw_tcp(d);
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	SSL *ssl = SSL_new(ctx);
+	cr_assert(ssl);
+	for (size_t i = 0; i < sizeof ssls / sizeof ssls[0]; i++)
+		if (!ssls[i]) {
+			ssls[i] = ssl;
+			break;
+		}
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		ERR_clear_error();
+		return NULL;
+	}
+	return ssl;
+}
+
+/* Send a ping over TLS; true when {"ok":true} for it came back. */
+static bool tls_ping(SSL *ssl, const char *id)
+{
+	char line[128], reply[512];
+	int n = snprintf(line, sizeof line, "{\"type\":\"ping\",\"id\":\"%s\"}\n", id);
+	if (SSL_write(ssl, line, n) != n) {
+		ERR_clear_error();
+		return false;
+	}
+	size_t len = 0;
+	while (len + 1 < sizeof reply) {
+		int r = SSL_read(ssl, reply + len, (int)(sizeof reply - 1 - len));
+		if (r <= 0) {
+			ERR_clear_error();
+			return false;
+		}
+		len += (size_t)r;
+		reply[len] = '\0';
+		if (strchr(reply, '\n'))
+			break;
+	}
+	return strstr(reply, "\"ok\":true") && strstr(reply, id);
+}
+
+HL_TEST(access, tls_ping_and_plain_tcp_refused)
+{
+	const char *dir = make_certdir();
+	cr_assert_eq(make_cert(dir, "server", NULL), 0, "openssl req failed (see %s/openssl.log)", dir);
+	char *listen = xcalloc(1024, 1);
+	snprintf(listen, 1024, "tls = { cert = \"%s/server.pem\"; key = \"%s/server.key\"; };", dir, dir);
+	struct hl_d *t = hl_d_up(&(struct hl_e2e_opts){ .listen = listen });
+
+	SSL_CTX *ctx = client_ctx(NULL, NULL);
+	SSL *ssl = tls_connect(t, ctx);
+	cr_assert(ssl, "TLS handshake failed");
+	cr_assert(tls_ping(ssl, "tls-1"), "ping over TLS");
+	cr_assert(tls_ping(ssl, "tls-2"), "second ping over TLS");
+
+	/* plain text to the TLS port: no JSON, closed cleanly, nothing breaks */
+	int fd = raw_tcp(t);
+	write_all(fd, "{\"type\":\"ping\",\"id\":\"plain\"}\n", 29);
+	size_t bytes;
+	char peek[64] = "";
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t r = recv(fd, peek, sizeof peek - 1, MSG_PEEK);
+	if (r > 0)
+		peek[r] = '\0';
+	cr_assert_null(strstr(peek, "\"ok\""), "plain TCP got a JSON reply from a TLS port");
+	cr_assert(drain_to_eof(fd, 5000, &bytes), "plain TCP to a TLS port must be closed");
+
+	/* TLS still works; the Unix socket never speaks TLS */
+	SSL *ssl2 = tls_connect(t, ctx);
+	cr_assert(ssl2 && tls_ping(ssl2, "tls-3"), "TLS after a plain-text client");
+	struct hl_conn *u = hl_conn_unix(t);
+	expect_ping(u, "unix-plain");
+	expect_event_served(t, u);
+}
+
+HL_TEST(access, tls_client_certificate_required_with_ca)
+{
+	const char *dir = make_certdir();
+	cr_assert_eq(make_cert(dir, "ca", NULL), 0, "CA (see %s/openssl.log)", dir);
+	cr_assert_eq(make_cert(dir, "server", NULL), 0);
+	cr_assert_eq(make_cert(dir, "client", "ca"), 0, "client cert (see %s/openssl.log)", dir);
+	cr_assert_eq(make_cert(dir, "rogue", NULL), 0);
+	char *listen = xcalloc(1024, 1);
+	snprintf(listen, 1024, "tls = { cert = \"%s/server.pem\"; key = \"%s/server.key\"; ca = \"%s/ca.pem\"; };",
+	         dir, dir, dir);
+	struct hl_d *t = hl_d_up(&(struct hl_e2e_opts){ .listen = listen });
+
+	/* no certificate: refused (at the handshake, or at the first read with TLS 1.3) */
+	SSL *anon = tls_connect(t, client_ctx(NULL, NULL));
+	cr_assert(!anon || !tls_ping(anon, "anon"), "a client without a certificate was served");
+
+	/* a certificate from another CA: refused too */
+	char cert[300], key[300];
+	snprintf(cert, sizeof cert, "%s/rogue.pem", dir);
+	snprintf(key, sizeof key, "%s/rogue.key", dir);
+	SSL *rogue = tls_connect(t, client_ctx(cert, key));
+	cr_assert(!rogue || !tls_ping(rogue, "rogue"), "a client with an unknown CA was served");
+
+	/* the CA's client: served */
+	snprintf(cert, sizeof cert, "%s/client.pem", dir);
+	snprintf(key, sizeof key, "%s/client.key", dir);
+	SSL *ok = tls_connect(t, client_ctx(cert, key));
+	cr_assert(ok, "handshake with a valid client certificate failed");
+	cr_assert(tls_ping(ok, "with-cert"), "ping with a valid client certificate");
+	cr_assert(hl_d_alive(t));
+}

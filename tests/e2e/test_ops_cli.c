@@ -1,0 +1,304 @@
+/*
+ * test_ops_cli.c - end-to-end tests of the hotlined and hotlinectl command
+ * lines (suite `ops`, shared with test_ops_reload.c, test_ops_log.c and
+ * test_ops_metrics.c: hotlined as a production service).
+ *
+ * What an administrator relies on (CONTRACT.md section 1, docs/operations.md):
+ * --version, --check with FILE:LINE: KEY errors, a configuration error at
+ * start-up that reaches the journal as err, an idempotent --migrate, refusing
+ * to run on a database without the schema or with an older one, and a
+ * hotlinectl smoke test (ping, send, case, stats, their exit codes, -c).
+ *
+ * Design.  The binaries are run with other arguments and their output is
+ * read (RUN and HOTLINED, ops_helpers.h); a daemon, where one is needed, comes
+ * from the e2e harness (harness.h).
+ */
+#include "ops_helpers.h"
+
+#include <ctype.h>
+#include <regex.h>
+
+TestSuite(ops, .init = ops_init, .fini = ops_fini, .timeout = 90);
+
+/* ======================================================== the command line */
+
+Test(ops, version_prints_the_version)
+{
+	struct run r = HOTLINED("--version");
+	cr_assert_eq(r.status, 0, "--version exited %d: %s", r.status, r.out);
+	regex_t re;
+	cr_assert_eq(regcomp(&re, "^hotlined [0-9]+\\.[0-9]+\\.[0-9]+[^\n]*\n$", REG_EXTENDED), 0);
+	int m = regexec(&re, r.out, 0, NULL, 0);
+	regfree(&re);
+	cr_assert_eq(m, 0, "--version printed '%s', want 'hotlined X.Y.Z' on one line", r.out);
+
+	/* -V is the short form; no config is needed */
+	struct run s = HOTLINED("-V");
+	cr_assert_eq(s.status, 0);
+	cr_assert_str_eq(s.out, r.out);
+	hl_e2e_finish();
+}
+
+/* --check on `text` must exit 2 and name FILE:LINE: KEY: (line -1: any number). */
+static void expect_check_error(const char *name, const char *text, int line, const char *key)
+{
+	const char *path = write_file(name, text);
+	struct run r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 2, "%s: --check exited %d, want 2: %s", name, r.status, r.out);
+	char *want = line >= 0 ? ownf("%s:%d: %s:", path, line, key) : NULL;
+	if (want) {
+		cr_assert(strstr(r.out, want), "%s: want '%s' in: %s", name, want, r.out);
+		return;
+	}
+	/* FILE:<digits>: KEY: */
+	char *prefix = ownf("%s:", path);
+	const char *p = strstr(r.out, prefix);
+	cr_assert(p, "%s: the message does not name the file: %s", name, r.out);
+	p += strlen(prefix);
+	cr_assert(isdigit((unsigned char)*p), "%s: no line number after the file: %s", name, r.out);
+	while (isdigit((unsigned char)*p))
+		p++;
+	char *rest = ownf(": %s:", key);
+	cr_assert(strncmp(p, rest, strlen(rest)) == 0, "%s: want 'FILE:LINE: %s:' in: %s", name, key, r.out);
+}
+
+/* Starting (not --check) on a bad file: the error reaches the journal as <3> (err). */
+Test(ops, startup_config_error_has_err_priority)
+{
+	const char *path = write_file("bad_start.conf", "database = { conninfo = \"dbname=x\"; };\nsla = { callbak = \"2s\"; };\n");
+	struct run r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "hotlined on a bad file exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0, "the start-up configuration error has no <3> prefix: %s", r.out);
+	cr_assert(strstr(r.out, "sla.callbak"), "the error does not name the key: %s", r.out);
+	r = HOTLINED("-c", path, "--check");
+	cr_assert(strncmp(r.out, "<", 1) != 0, "--check (for a person) has a priority prefix: %s", r.out);
+}
+
+Test(ops, check_accepts_a_valid_config)
+{
+	const char *path = write_file("ok.conf",
+	                              "# a minimal configuration: only the database is required\n"
+	                              "database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                              "sla = { callback = \"2s\"; update = \"0\"; warn_at = 0.5; };\n"
+	                              "escalation = { after = \"1s\"; max_level = 2; };\n"
+	                              "http = { listen = \"127.0.0.1:9370\"; };\n");
+	struct run r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 0, "--check of a valid file exited %d: %s", r.status, r.out);
+
+	/* the shipped example (every key) is valid too */
+	if (access("conf/hotlined.conf", R_OK) == 0) {
+		struct run ex = HOTLINED("-c", "conf/hotlined.conf", "--check");
+		cr_assert_eq(ex.status, 0, "conf/hotlined.conf: --check exited %d: %s", ex.status, ex.out);
+	}
+	hl_e2e_finish();
+}
+
+Test(ops, check_rejects_bad_configs_with_file_line_key)
+{
+	expect_check_error("unknown.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "sla = {\n"
+	                   "  callback = \"2s\";\n"
+	                   "  callbak = \"2s\";\n"
+	                   "};\n",
+	                   4, "sla.callbak");
+	expect_check_error("unknown_top.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "\n"
+	                   "metrics = { listen = \"127.0.0.1:9370\"; };\n",
+	                   3, "metrics");
+	expect_check_error("duration.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "sla = {\n"
+	                   "  update = \"0\";\n"
+	                   "  callback = \"2 weeks\";\n"
+	                   "};\n",
+	                   4, "sla.callback");
+	expect_check_error("duration_unit.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "escalation = { after = \"15x\"; };\n",
+	                   2, "escalation.after");
+	expect_check_error("address.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "listen = {\n"
+	                   "  tcp = \"127.0.0.1:70000\";\n"
+	                   "};\n",
+	                   3, "listen.tcp");
+	expect_check_error("address_noport.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "listen = { tcp = \"localhost\"; };\n",
+	                   2, "listen.tcp");
+	expect_check_error("http_address.conf",
+	                   "database = { conninfo = \"dbname=x\"; };\n"
+	                   "http = { listen = \"127.0.0.1:port\"; };\n",
+	                   2, "http.listen");
+	/* an absent key has no line of its own: docs/configuration.md gives it line 0 */
+	expect_check_error("no_conninfo.conf",
+	                   "database = {\n"
+	                   "  batch_max = 10;\n"
+	                   "};\n",
+	                   -1, "database.conninfo");
+	expect_check_error("no_database.conf", "sla = { callback = \"2s\"; };\n", -1, "database.conninfo");
+
+	/* a syntax error has no key, but still file and line */
+	const char *syn = write_file("syntax.conf", "database = { conninfo = \"dbname=x\"; };\nsla = {\n  callback = ;\n};\n");
+	struct run r = HOTLINED("-c", syn, "--check");
+	cr_assert_eq(r.status, 2, "syntax error: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:3:", syn)), "syntax error without FILE:LINE: %s", r.out);
+
+	/* a file that is not there */
+	char *missing = ownf("%s/absent.conf", scratch_dir());
+	r = HOTLINED("-c", missing, "--check");
+	cr_assert_eq(r.status, 2, "missing file: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, missing), "missing file not named: %s", r.out);
+
+	/* no -c at all, or an unknown option: usage, exit 2 */
+	r = HOTLINED("--check");
+	cr_assert_eq(r.status, 2, "--check without -c: exit %d", r.status);
+	r = HOTLINED("--frobnicate");
+	cr_assert_eq(r.status, 2, "unknown option: exit %d", r.status);
+	hl_e2e_finish();
+}
+
+HL_TEST(ops, migrate_twice_applies_nothing_the_second_time)
+{
+	struct hl_e2e_opts o = { .no_start = true };
+	struct hl_d *d = hl_d_up(&o); /* ran --migrate once on the fresh database */
+	char *first = slurp(ownf("%s/migrate.log", d->dir));
+	cr_assert(strstr(first, "applied 001_schema"), "the first --migrate did not say what it applied: %s", first);
+	int64_t versions = hl_sql_int(d, "SELECT count(*) FROM hotline.schema_migrations");
+	cr_assert_gt(versions, 0);
+
+	/* as the database owner, like the first (docs/operations.md section 2) */
+	struct run r = HOTLINED("-c", d->conf, "--migrate", "--conninfo", d->conninfo);
+	cr_assert_eq(r.status, 0, "second --migrate exited %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "schema up to date"), "second --migrate should say 'schema up to date': %s", r.out);
+	cr_assert(!strstr(r.out, "applied"), "second --migrate applied something: %s", r.out);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.schema_migrations"), versions);
+
+	/* and the daemon runs on it */
+	hl_d_start(d);
+	expect_ping(hl_conn_unix(d));
+}
+
+HL_TEST(ops, refuses_to_start_without_the_schema)
+{
+	struct hl_e2e_opts o = { .no_start = true, .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	/* an empty database, as after createdb */
+	PGresult *q = hl_sql(d, "SET client_min_messages = warning; DROP SCHEMA hotline CASCADE");
+	(void)q;
+
+	struct run r = HOTLINED("-c", d->conf);
+	cr_assert_neq(r.status, -1, "hotlined kept running on a database without the schema: %s", r.out);
+	cr_assert_neq(r.status, 0, "hotlined exited 0 on a database without the schema: %s", r.out);
+	cr_assert_lt(r.status, 128, "hotlined died of a signal (%d): %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--migrate"), "the message should tell to run --migrate: %s", r.out);
+	cr_assert(strstr(r.out, "<2>") || strstr(r.out, "<3>"), "the refusal should be logged as crit/err: %s", r.out);
+
+	/* following the advice works */
+	struct run m = HOTLINED("-c", d->conf, "--migrate", "--conninfo", d->conninfo);
+	cr_assert_eq(m.status, 0, "--migrate: %s", m.out);
+	hl_d_start(d);
+	expect_ping(hl_conn_unix(d));
+}
+
+HL_TEST(ops, refuses_to_start_on_an_older_schema)
+{
+	struct hl_e2e_opts o = { .no_start = true, .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	int64_t latest = hl_sql_int(d, "SELECT max(version) FROM hotline.schema_migrations");
+	PGresult *q = hl_sql(d, "DELETE FROM hotline.schema_migrations WHERE version = %lld", (long long)latest);
+	(void)q;
+	struct run r = HOTLINED("-c", d->conf);
+	cr_assert(r.status > 0 && r.status < 128, "hotlined on an old schema: status %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--migrate"), "the message should tell to run --migrate: %s", r.out);
+}
+
+/* ============================================================= hotlinectl */
+
+HL_TEST(ops, hotlinectl_smoke)
+{
+	struct hl_e2e_opts o = { .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	const char *ctl = ctl_bin();
+	cr_assert(access(ctl, X_OK) == 0, "HOTLINECTL_BIN %s is not executable", ctl);
+
+	struct run r = RUN(30000, ctl, "--unix", d->sock, "ping");
+	cr_assert_eq(r.status, 0, "hotlinectl ping: %d %s", r.status, r.out);
+	cr_assert(strstr(r.out, "ok"), "hotlinectl ping printed: %s", r.out);
+
+	const char *ndjson = write_file("events.ndjson",
+	                                ownf("{\"type\":\"call.offered\",\"id\":\"ctl-1\",\"call_id\":\"cc1\","
+	                                     "\"caller\":\"+8613800000601\",\"at\":\"%s\"}\n"
+	                                     "\n"
+	                                     "{\"type\":\"call.abandoned\",\"id\":\"ctl-2\",\"call_id\":\"cc1\",\"at\":\"%s\"}\r\n"
+	                                     "{\"type\":\"ping\",\"id\":\"ctl-3\"}\n",
+	                                     iso_at(-20), iso_at(-10)));
+	r = RUN(30000, ctl, "--unix", d->sock, "send", ndjson);
+	cr_assert_eq(r.status, 0, "hotlinectl send: %d %s", r.status, r.out);
+	/* one response line per request, in order */
+	char *copy = own(strdup(r.out));
+	const char *want[] = { "ctl-1", "ctl-2", "ctl-3" };
+	int n = 0;
+	int64_t case_id = 0;
+	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cr_assert_lt(n, 3, "more than 3 response lines: %s", r.out);
+		json_object *j = json_tokener_parse(line);
+		cr_assert(j, "hotlinectl send printed a line that is not JSON: %s", line);
+		bool ok = hl_jbool(j, "ok");
+		bool same = hl_jstr(j, "id") && strcmp(hl_jstr(j, "id"), want[n]) == 0;
+		if (n == 0)
+			case_id = hl_jint(j, "case_id");
+		json_object_put(j);
+		cr_assert(ok && same, "response %d: %s", n, line);
+		n++;
+	}
+	cr_assert_eq(n, 3, "want 3 response lines: %s", r.out);
+	cr_assert_gt(case_id, 0);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id IN ('ctl-1','ctl-2')"), 2);
+
+	char *id = ownf("%lld", (long long)case_id);
+	r = RUN(30000, ctl, "--unix", d->sock, "case", id);
+	cr_assert_eq(r.status, 0, "hotlinectl case: %d %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("Case %s", id)), "hotlinectl case output: %s", r.out);
+	cr_assert(strstr(r.out, "open") && strstr(r.out, "callback") && strstr(r.out, "pending"),
+	          "hotlinectl case should show the open case and its pending callback: %s", r.out);
+	r = RUN(30000, ctl, "--unix", d->sock, "case", id, "--json");
+	cr_assert_eq(r.status, 0);
+	json_object *j = json_tokener_parse(r.out);
+	cr_assert(j, "case --json is not JSON: %s", r.out);
+	json_object_put(j);
+
+	r = RUN(30000, ctl, "--unix", d->sock, "stats");
+	cr_assert_eq(r.status, 0, "hotlinectl stats: %d %s", r.status, r.out);
+	cr_assert(strstr(r.out, "events") && strstr(r.out, "connections") && strstr(r.out, "pending_clocks"),
+	          "hotlinectl stats output: %s", r.out);
+	r = RUN(30000, ctl, "--unix", d->sock, "stats", "--json");
+	cr_assert_eq(r.status, 0);
+	j = json_tokener_parse(r.out);
+	cr_assert(j, "stats --json is not JSON: %s", r.out);
+	int64_t events = hl_jint(j, "stats.events") ? hl_jint(j, "stats.events") : hl_jint(j, "events");
+	json_object_put(j);
+	cr_assert_eq(events, 2, "stats --json events: %s", r.out);
+
+	/* failures have their documented exit codes */
+	r = RUN(30000, ctl, "--unix", d->sock, "case", "999999");
+	cr_assert_eq(r.status, 1, "case of an unknown id: %d %s", r.status, r.out);
+	const char *badfile = write_file("bad.ndjson", "{\"type\":\"ping\",\"id\":\"ok-1\"}\nnot json\n");
+	r = RUN(30000, ctl, "--unix", d->sock, "send", badfile);
+	cr_assert_eq(r.status, 1, "send with a bad line: %d %s", r.status, r.out);
+	cr_assert(strstr(r.out, "bad_json"), "send with a bad line: %s", r.out);
+	char *nosock = ownf("%s/no.sock", scratch_dir());
+	r = RUN(30000, ctl, "--unix", nosock, "ping");
+	cr_assert_eq(r.status, 3, "ping on a missing socket: %d %s", r.status, r.out);
+	r = RUN(30000, ctl, "--unix", d->sock, "frobnicate");
+	cr_assert_eq(r.status, 2, "unknown command: %d %s", r.status, r.out);
+	r = RUN(30000, ctl, "--version");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "1.") || strstr(r.out, "0."), "hotlinectl --version: %s", r.out);
+
+	/* -c takes the socket from the daemon's own config */
+	r = RUN(30000, ctl, "-c", d->conf, "ping");
+	cr_assert_eq(r.status, 0, "hotlinectl -c CONF ping: %d %s", r.status, r.out);
+}
