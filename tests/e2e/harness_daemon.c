@@ -119,6 +119,24 @@ static const char *daemon_bin(void)
 	return harness_env_or("HOTLINED_BIN", "build/hotlined");
 }
 
+/* In the forked child, before exec: stdout and stderr appended to `out`,
+ * stdin from /dev/null, no other descriptor inherited (no Criterion pipes or
+ * test sockets leak into the daemon), SIGPIPE back to its default. */
+static void child_stdio(const char *out)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	for (int i = 3; i < 1024; i++)
+		close(i);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 /* fork + exec the daemon with stdout/stderr appended to `out`. */
 static pid_t spawn(const char *out, char *const argv[])
 {
@@ -130,18 +148,7 @@ static pid_t spawn(const char *out, char *const argv[])
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		/* no Criterion pipes or test sockets leak into the daemon */
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		signal(SIGPIPE, SIG_DFL);
+		child_stdio(out);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -378,17 +385,7 @@ static pid_t spawn_env(const char *out, char *const argv[], const char *const *e
 			         at + 5);
 			envp[i] = with_pid[k++];
 		}
-		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		signal(SIGPIPE, SIG_DFL);
+		child_stdio(out);
 		execve(argv[0], argv, envp);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
