@@ -59,6 +59,14 @@ static json_object *raw_line(const struct hl_event *ev)
 
 /* ------------------------------------------------------------ the write */
 
+/* What a write writes: a case or call row that is new or changed, a clock
+ * row that changed and is armed.  The row loops of store_start_write, the
+ * rollup's hints and whether the write runs the rollup at all use these, so
+ * that they cannot disagree. */
+static bool case_written(const struct hl_case *c) { return c->is_new || c->dirty; }
+static bool call_written(const struct hl_call *c) { return c->is_new || c->dirty; }
+static bool clock_written(const struct hl_clock *k) { return k->dirty && k->state != HL_CS_NONE; }
+
 /* The first statement of a write that changes cases, calls, clocks or events:
  * hotline.figures_before() with the batch's cases, the callers of the new
  * calls it writes and the earliest of those (see SQL_W_FIGURES_BEFORE), and
@@ -86,7 +94,7 @@ static json_object *figure_hints(const struct hl_world *w)
 	            *cb = json_object_new_array();
 	for (size_t i = 0; i < w->n_calls; i++) {
 		const struct hl_call *c = w->calls[i];
-		if (!(c->is_new || c->dirty))
+		if (!call_written(c))
 			continue;
 		json_object *r = json_object_new_array();
 		json_object_array_add(r, json_object_new_string(c->call_id));
@@ -96,16 +104,16 @@ static json_object *figure_hints(const struct hl_world *w)
 	}
 	for (size_t i = 0; i < w->n_cases; i++) {
 		const struct hl_case *c = w->cases[i];
-		if (c->is_new || c->dirty) {
+		if (case_written(c)) {
 			json_object *r = json_object_new_array();
 			json_object_array_add(r, json_object_new_int64(c->id));
 			json_object_array_add(r, jstr(c->department));
 			json_object_array_add(cases, r);
 		}
-		if (c->clocks[HL_CK_CALLBACK].dirty && c->clocks[HL_CK_CALLBACK].state != HL_CS_NONE)
+		if (clock_written(&c->clocks[HL_CK_CALLBACK]))
 			json_object_array_add(cb, json_object_new_int64(c->id));
 		const struct hl_clock *k = &c->clocks[HL_CK_RESOLUTION];
-		if (k->dirty && k->state != HL_CS_NONE) {
+		if (clock_written(k)) {
 			json_object *r = json_object_new_array();
 			json_object_array_add(r, json_object_new_int64(c->id));
 			json_object_array_add(r, json_object_new_int64(k->started_at));
@@ -144,7 +152,7 @@ static void send_figures_before(const struct hl_world *w)
 		json_object_array_add(ids, json_object_new_int64(w->cases[i]->id));
 	for (size_t i = 0; i < w->n_calls; i++) {
 		const struct hl_call *c = w->calls[i];
-		if (!(c->is_new || c->dirty) || !c->inbound || !c->offered_at)
+		if (!call_written(c) || !c->inbound || !c->offered_at)
 			continue;
 		json_object_array_add(ids, json_object_new_int64(c->case_id));
 		/* only a new call changes the repeat flag of the caller's later
@@ -327,26 +335,25 @@ static bool timers_only(void)
 	return true;
 }
 
-/* What decides whether a write runs the rollup, read from the world before
- * its rows are built (the same tests as the loops of store_start_write). */
-static bool batch_writes_case_or_call(const struct hl_world *w)
+/* Whether the write runs the rollup (figures_before/after): it follows what
+ * the batch changes of cases, calls, clocks and events, and a batch of
+ * timers alone changes nothing it counts (timers_only).  Read from the
+ * world before the rows are built, so figures_before can go first. */
+static bool write_runs_rollup(const struct hl_world *w)
 {
-	for (size_t i = 0; i < w->n_cases; i++)
-		if (w->cases[i]->is_new || w->cases[i]->dirty)
-			return true;
+	bool clocks = false;
+	if (w->n_accepted > 0)
+		return true;
 	for (size_t i = 0; i < w->n_calls; i++)
-		if (w->calls[i]->is_new || w->calls[i]->dirty)
+		if (call_written(w->calls[i]))
 			return true;
-	return false;
-}
-
-static bool batch_writes_clock(const struct hl_world *w)
-{
-	for (size_t i = 0; i < w->n_cases; i++)
+	for (size_t i = 0; i < w->n_cases; i++) {
+		if (case_written(w->cases[i]))
+			return true;
 		for (int k = 0; k < HL_CK__COUNT; k++)
-			if (w->cases[i]->clocks[k].dirty && w->cases[i]->clocks[k].state != HL_CS_NONE)
-				return true;
-	return false;
+			clocks |= clock_written(&w->cases[i]->clocks[k]);
+	}
+	return clocks && !timers_only();
 }
 
 void store_start_write(void)
@@ -360,14 +367,11 @@ void store_start_write(void)
 	int reads = 0;
 	struct item *it;
 
-	/* The figures' rollup follows what the batch changes of cases, calls,
-	 * clocks, events; a batch of timers alone changes nothing it counts
-	 * (timers_only).  figures_before goes first and is pushed to the server
-	 * at once: it is the longest statement of a write (12-14 ms of a ~48 ms
-	 * batch of 255 events in the bench), and PostgreSQL runs it while the
-	 * daemon turns the rows below into JSON, instead of waiting for them. */
-	bool figures = w->n_accepted > 0 || batch_writes_case_or_call(w) ||
-	               (batch_writes_clock(w) && !timers_only());
+	/* figures_before goes first and is pushed to the server at once: it is
+	 * the longest statement of a write (12-14 ms of a ~48 ms batch of 255
+	 * events in the bench), and PostgreSQL runs it while the daemon turns the
+	 * rows below into JSON, instead of waiting for them. */
+	bool figures = write_runs_rollup(w);
 	TAILQ_FOREACH(it, &store.batch, entry)
 		if (it->kind == ITEM_REQ && (it->req->read_sql || it->req->ev.type == HL_CMD_CASE_GET ||
 		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
@@ -394,19 +398,19 @@ void store_start_write(void)
 	for (size_t i = 0; i < w->n_cases; i++) {
 		struct hl_case *c = w->cases[i];
 		for (int k = 0; k < HL_CK__COUNT; k++) {
-			if (c->clocks[k].dirty && c->clocks[k].state != HL_CS_NONE)
+			if (clock_written(&c->clocks[k]))
 				json_object_array_add(a_clocks, clock_row(c->id, k, &c->clocks[k], c->is_new));
 		}
 		/* a clock's own change (a breach, say) is in hotline.clocks: the
 		 * case row is written only when the case itself changed */
-		if (c->is_new || c->dirty) {
+		if (case_written(c)) {
 			c->updated_at = now;
 			json_object_array_add(a_cases, case_row(c));
 		}
 	}
 	for (size_t i = 0; i < w->n_calls; i++) {
 		struct hl_call *c = w->calls[i];
-		if (c->is_new || c->dirty)
+		if (call_written(c))
 			json_object_array_add(a_calls, call_row(c));
 	}
 	for (size_t i = 0; i < w->n_accepted; i++) {
