@@ -193,17 +193,10 @@ int hl_d_migrate(struct hl_d *d)
 	return rc;
 }
 
-void hl_d_start(struct hl_d *d)
+/* Ready = the Unix socket accepts (ASan builds start slowly: allow 30 s);
+ * `what` (the program started) names it in a failure. */
+static void wait_ready(struct hl_d *d, const char *what)
 {
-	cr_assert(d->pid == 0, "daemon already running");
-	char *argv[] = { (char *)daemon_bin(), "-c", d->conf, NULL };
-	FILE *f = fopen(d->log, "a");
-	if (f) {
-		fprintf(f, "==== harness: starting %s -c %s\n", argv[0], d->conf);
-		fclose(f);
-	}
-	d->pid = spawn(d->log, argv);
-	/* ready = the Unix socket accepts (ASan builds start slowly: allow 30 s) */
 	int64_t end = hl_now_ms() + 30000;
 	for (;;) {
 		int fd = harness_connect_unix(d->sock);
@@ -214,12 +207,25 @@ void hl_d_start(struct hl_d *d)
 		int st;
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
 			d->pid = 0;
-			cr_assert_fail("hotlined exited during start-up with status %d (log: %s)", decode_status(st), d->log);
+			cr_assert_fail("%s exited during start-up with status %d (log: %s)", what, decode_status(st), d->log);
 		}
 		if (hl_now_ms() > end)
-			cr_assert_fail("hotlined did not accept on %s within 30 s (log: %s)", d->sock, d->log);
+			cr_assert_fail("%s did not accept on %s within 30 s (log: %s)", what, d->sock, d->log);
 		hl_sleep_ms(20);
 	}
+}
+
+void hl_d_start(struct hl_d *d)
+{
+	cr_assert(d->pid == 0, "daemon already running");
+	char *argv[] = { (char *)daemon_bin(), "-c", d->conf, NULL };
+	FILE *f = fopen(d->log, "a");
+	if (f) {
+		fprintf(f, "==== harness: starting %s -c %s\n", argv[0], d->conf);
+		fclose(f);
+	}
+	d->pid = spawn(d->log, argv);
+	wait_ready(d, argv[0]);
 }
 
 int hl_d_stop(struct hl_d *d, int sig, int timeout_ms)
@@ -416,20 +422,5 @@ void hl_d_start_ex(struct hl_d *d, const char *const *prefix, const char *const 
 		fclose(f);
 	}
 	d->pid = spawn_env(d->log, argv, env);
-	int64_t end = hl_now_ms() + 30000;
-	for (;;) {
-		int fd = harness_connect_unix(d->sock);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		int st;
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			d->pid = 0;
-			cr_assert_fail("%s exited during start-up with status %d (log: %s)", argv[0], decode_status(st), d->log);
-		}
-		if (hl_now_ms() > end)
-			cr_assert_fail("%s did not accept on %s within 30 s (log: %s)", argv[0], d->sock, d->log);
-		hl_sleep_ms(20);
-	}
+	wait_ready(d, argv[0]);
 }
