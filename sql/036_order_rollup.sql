@@ -25,12 +25,11 @@
 --
 -- The zone.  Months are local months in the report zone.  The rollup is
 -- counted in the zone of the figures' rollup (figure_rollup_state, 023),
--- and is recounted whenever that row is written: rebuild_figure_rollup()
--- (by hand, or by `hotlined --migrate` when report.timezone changes) writes
--- it at its end, and a trigger on it recounts this rollup in the same
--- transaction.  Without that row the triggers write nothing and the view
--- counts the orders (033's query), as it does for a session whose report
--- zone is another (SET hotline.timezone): exact either way.
+-- and rebuild_figure_rollup() (by hand, or by `hotlined --migrate` when
+-- report.timezone changes) now recounts both in the same transaction.
+-- Without that row the triggers write nothing, the rollup is emptied, and
+-- the view counts the orders (033's query), as it does for a session whose
+-- report zone is another (SET hotline.timezone): exact either way.
 --
 -- Several daemons.  Two batches adding to the same cells would lock them in
 -- the order of their statements, and one batch writes orders in two
@@ -42,8 +41,9 @@
 -- serialize them in the same way: docs/write-cost.md, "Several daemons and
 -- the rollup").  Every batch takes it after lock_batch's and
 -- figures_before's advisory locks and before figures_after's cells, so no
--- cycle.  A recount takes the rollup's table EXCLUSIVE: it waits for the
--- batches in flight, and the ones after it add to the recounted cells.
+-- cycle.  A recount takes the same locks in the same order (below): it
+-- waits for the batches in flight, and the ones after it add to the
+-- recounted cells.
 --
 -- Write cost: per batch that writes orders, one aggregate over its
 -- transition rows and an upsert of a few cells (one per month and
@@ -155,7 +155,7 @@ CREATE TRIGGER orders_rollup_truncate AFTER TRUNCATE ON hotline.orders
     FOR EACH STATEMENT EXECUTE FUNCTION hotline.order_rollup_follow();
 
 -- Recount the rollup from the orders in zone z (NULL: empty it).  Called
--- by the trigger below whenever the figures' zone row is written.
+-- by rebuild_figure_rollup() (below), after the figures' recount.
 CREATE FUNCTION hotline.rebuild_order_rollup(z text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -182,24 +182,51 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION hotline.rebuild_order_rollup(text) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.rebuild_order_rollup(text) IS
-    'Recounts order_rollup from the orders in the given zone (036); run by the trigger on figure_rollup_state, so rebuild_figure_rollup() recounts both.';
+    'Recounts order_rollup from the orders in the given zone, or empties it (036); rebuild_figure_rollup() runs it.';
 
-CREATE FUNCTION hotline.order_rollup_zone_follow() RETURNS trigger
+-- rebuild_figure_rollup() recounts both rollups.  035's function keeps its
+-- body under another name; the new one takes the locks in the order every
+-- batch takes them (figures_before's ROW EXCLUSIVE on figure_case_rollup
+-- first, then the orders trigger's advisory lock and cells, then
+-- figure_rollup's cells in figures_after), so a recount and a batch never
+-- wait for each other in a circle: the recount waits at its first lock for
+-- the batches past their figures_before, and the later ones wait there for
+-- it.  (A batch of timers alone writes orders without figures_before; it
+-- takes no figure lock, so it only makes the recount wait.)
+ALTER FUNCTION hotline.rebuild_figure_rollup(text) RENAME TO rebuild_figure_cells;
+COMMENT ON FUNCTION hotline.rebuild_figure_cells(text) IS
+    'Recount figure_rollup from the base rows in a zone (default: the report zone); empties figure_case_rollup (031, 035). Called by rebuild_figure_rollup() (036).';
+CREATE FUNCTION hotline.rebuild_figure_rollup(p_zone text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    cells bigint;
+BEGIN
+    LOCK TABLE hotline.figure_case_rollup IN EXCLUSIVE MODE;
+    PERFORM pg_advisory_xact_lock(1212940294, 0);
+    LOCK TABLE hotline.order_rollup IN EXCLUSIVE MODE;
+    cells := hotline.rebuild_figure_cells(p_zone);
+    PERFORM hotline.rebuild_order_rollup((SELECT s.zone FROM hotline.figure_rollup_state s));
+    RETURN cells;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hotline.rebuild_figure_rollup(text) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.rebuild_figure_rollup(text) IS
+    'Recount figure_rollup from the base rows in a zone (default: the report zone), empty figure_case_rollup, and recount order_rollup in the same zone (031, 035, 036).';
+
+-- Without the figures' zone (its row deleted by hand) there is no rollup of
+-- the orders either: the view counts the orders.
+CREATE FUNCTION hotline.order_rollup_zone_gone() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM hotline.rebuild_order_rollup(NEW.zone);
-    ELSE -- DELETE, TRUNCATE: no zone, no rollup
-        PERFORM hotline.rebuild_order_rollup(NULL);
-    END IF;
+    PERFORM hotline.rebuild_order_rollup(NULL);
     RETURN NULL;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION hotline.order_rollup_zone_follow() FROM PUBLIC;
-CREATE TRIGGER figure_rollup_state_orders AFTER INSERT OR UPDATE OR DELETE ON hotline.figure_rollup_state
-    FOR EACH ROW EXECUTE FUNCTION hotline.order_rollup_zone_follow();
+REVOKE EXECUTE ON FUNCTION hotline.order_rollup_zone_gone() FROM PUBLIC;
+CREATE TRIGGER figure_rollup_state_orders AFTER DELETE ON hotline.figure_rollup_state
+    FOR EACH STATEMENT EXECUTE FUNCTION hotline.order_rollup_zone_gone();
 CREATE TRIGGER figure_rollup_state_orders_truncate AFTER TRUNCATE ON hotline.figure_rollup_state
-    FOR EACH STATEMENT EXECUTE FUNCTION hotline.order_rollup_zone_follow();
+    FOR EACH STATEMENT EXECUTE FUNCTION hotline.order_rollup_zone_gone();
 
 -- The orders already stored, in the figures' zone if there is one.
 SELECT hotline.rebuild_order_rollup((SELECT s.zone FROM hotline.figure_rollup_state s));

@@ -193,6 +193,39 @@ SELECT hotline.rebuild_figure_rollup('Asia/Shanghai');
 SET hotline.timezone = 'Asia/Shanghai';
 SELECT hlordr.check('recounted after a time without a zone');
 
+-- A recount beside a batch in flight (a second session, through dblink):
+-- the batch holds what figures_before takes first and has written an order
+-- (the trigger's lock and cell); the recount started meanwhile waits for
+-- it instead of deadlocking, and both end with the rollup exact.
+CREATE EXTENSION IF NOT EXISTS dblink SCHEMA hlordr;
+SELECT hlordr.dblink_connect('recount', format('host=%s port=%s dbname=%s user=%s',
+    split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+    current_database(), current_user));
+BEGIN;
+LOCK TABLE hotline.figure_case_rollup IN ROW EXCLUSIVE MODE;      -- figures_before's first lock
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, due_at,
+                            sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('or-5', 9702, 3, 'or-roads', 'dispatched', '2025-06-12 03:00+00', '2025-06-15 03:00+00',
+        'pending', 1, 'pending', 1);
+SELECT hlordr.dblink_send_query('recount', 'SELECT hotline.rebuild_figure_rollup(''Asia/Shanghai'')');
+SELECT pg_sleep(0.5);
+DO $$ BEGIN
+    IF hlordr.dblink_is_busy('recount') <> 1 THEN
+        RAISE EXCEPTION 'FAIL the recount did not wait for the batch in flight';
+    END IF;
+    RAISE NOTICE 'ok the recount waits for the batch in flight';
+END $$;
+LOCK TABLE hotline.figure_rollup IN ROW EXCLUSIVE MODE;           -- figures_after's cells
+COMMIT;
+DO $$ BEGIN
+    IF (SELECT n FROM hlordr.dblink_get_result('recount') AS r(n bigint)) IS NULL THEN
+        RAISE EXCEPTION 'FAIL the recount beside a batch returned nothing';
+    END IF;
+    RAISE NOTICE 'ok a recount beside a batch in flight waits for it, no deadlock';
+END $$;
+SELECT hlordr.dblink_disconnect('recount');
+SELECT hlordr.check('after a recount beside a batch');
+
 -- TRUNCATE empties the rollup with the orders (rolled back: other tests' orders stay).
 DO $$ BEGIN
     TRUNCATE hotline.orders;
