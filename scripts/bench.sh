@@ -6,6 +6,9 @@
 #   scripts/bench.sh pg-stop    stop it
 #   scripts/bench.sh psql       psql into it
 #   scripts/bench.sh render     re-render docs/performance.md from var/bench/results (no measuring)
+#   scripts/bench.sh history-big [N]  the history phase alone at N events (100 M; make bench-history):
+#               its records go to tests/bench/history-100m.jsonl (kept in the tree: the run takes
+#               an hour), and docs/performance.md shows them beside the full run's 10 M
 #   scripts/bench.sh phase F A  run one phase function by hand (development), e.g. phase ingest real 8 50000 zipf
 #   scripts/bench.sh snap LABEL  one snapshot of the counters (loadgen --mode types runs it)
 #
@@ -485,8 +488,29 @@ phase) # one phase by hand, for development: scripts/bench.sh phase ingest offer
 	RESULTS=$RES/phase.jsonl; mkdir -p "$RES"; pg_start; write_conf
 	[ "${BENCH_FRESH:-0}" = 1 ] && db_fresh
 	"$@"; exit 0 ;;
+history-big) # the history phase alone at 100 M events (make bench-history): its records are kept in the tree
+	shift; N=${1:-100000000}; WINDOW=${BENCH_WINDOW:-16}; DUR=${BENCH_DURATION:-15}; WARM=2; SEED=${BENCH_SEED:-50000}
+	VIEW_RUNS=3; VIEW_TIMEOUT=30
+	OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
+	BIG_RESULTS=${BENCH_BIG_RESULTS:-$ROOT/tests/bench/history-100m.jsonl}
+	for b in "$HOTLINED_BIN" "$LOADGEN_BIN"; do [ -x "$b" ] || die "$b missing (make bench-history builds it)"; done
+	cp "$HOTLINED_BIN" "$BENCH/hotlined.bin"; HOTLINED_BIN=$BENCH/hotlined.bin
+	echo "bench.sh: history of $N events: about $((N / 10000000 * 5)) min to generate and" \
+		"$((N / 10000000 * 5)) GB of disk ($(df -h --output=avail "$BENCH" | tail -1) free)" >&2
+	pg_start; write_conf; db_fresh; mkdir -p "$RES"
+	RESULTS=$RES/history-big.jsonl; : >"$RESULTS"
+	T_BEGIN=$(date +%s)
+	history "$N"
+	db_reset
+	jq -c -n --argjson s $(( $(date +%s) - T_BEGIN )) '{seconds: $s}' | { read -r l; record "total" "$l"; }
+	FSYNC_OPS=; machine_json | { read -r l; record "machine" "$l"; }
+	cp "$RESULTS" "$BIG_RESULTS"
+	echo "bench.sh: kept the records in $BIG_RESULTS" >&2
+	RESULTS=$RES/results.jsonl
+	if [ -s "$RESULTS" ]; then render; else echo "bench.sh: no full run to render beside it (make bench)" >&2; fi
+	exit 0 ;;
 run) ;;
-*) echo "usage: $0 run|render|pg-start|pg-stop|psql|phase NAME ARGS" >&2; exit 2 ;;
+*) echo "usage: $0 run|render|history-big [N]|pg-start|pg-stop|psql|phase NAME ARGS" >&2; exit 2 ;;
 esac
 
 for b in "$HOTLINED_BIN" "$LOADGEN_BIN" "$LIMIT_BIN"; do [ -x "$b" ] || die "$b missing (make bench builds it)"; done

@@ -22,12 +22,15 @@ WAL_BEFORE=${BENCH_WAL_OFFERED_BEFORE:-3370}
 q() { jq -r -s "$@" "$R"; }
 m() { jq -r "$1" "$M"; }
 
-# jq definitions shared by the tables: the headline runs and the baselines.
-DEFS='
+# jq definitions shared by the tables: number formats, then the headline
+# runs and the baselines.
+FMT='
   def r0: . * 1 | round;
   def r1: . * 10 | round / 10;
   def r2: . * 100 | round / 100;
   def num: tostring | if test("^[0-9]{4,}$") then [match("[0-9]{1,3}(?=([0-9]{3})+$)|[0-9]{3}"; "g").string] | join(",") else . end;
+'
+DEFS=$FMT'
   def yes(c): if c then "yes" else "**no**" end;
   def ing(w; c; cl): map(select(.phase == "ingest" and .workload == w and .conns == c and .callers == cl and .window == 64))[0];
   (ing("real"; 8; 50000)) as $head |
@@ -113,6 +116,15 @@ q -r "$DEFS"'
   "| p99 ack ≤ 10 ms at 2,000 events/s (open loop) | \($ol | map("\(.workload): \(.p99_ms) ms") | join(", ")) | \(yes($ol | all(.p99_ms <= 10))) |",
   "| ≤ 150 bytes per pending clock | \($big.clocks | num) clocks: \((($big.rss_kb - $r0) * 1024 / $big.clocks) | r0) B RSS, \($big.timer_bytes / $big.clocks | r0) B timer | \(yes(($big.rss_kb - $r0) * 1024 / $big.clocks <= 150)) |",
   "| \($big.clocks | num) clocks loaded in ≤ 5 s | \($big.start_ms) ms | \(yes($big.start_ms <= 5000)) |"'
+# the same history targets at 100 M, from their own run (section 4)
+if [ -s "$HERE/history-100m.jsonl" ]; then
+	jq -r -s "$DEFS"'
+	  (map(select(.phase == "machine"))[0].date // "?") as $d |
+	  "| ingest with \(($hist | last).history | num) events stored within 20 % of empty (make bench-history, \($d)) | \($rh | r2) | \(yes($rh >= 0.8)) |",
+	  "| every administrator view ≤ 50 ms at \(($hist | last).history | num) events (same run) | \($views | map(select(.ms < 0 or .ms > 50)) | length) of \($views | length) slower | \(yes($views | all(.ms >= 0 and .ms <= 50))) |",
+	  "| ≤ 250 bytes per stored event with indexes at \($store.events | num) events (same run) | \($store.bytes_per_event) B (event table) | \(yes($store.bytes_per_event <= 250)) |"' \
+		"$HERE/history-100m.jsonl"
+fi
 
 cat <<EOF
 
@@ -247,6 +259,40 @@ echo
 echo "| view | what | ms | rows | query |"
 echo "|---|---|---:|---:|---|"
 q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(if .ms < 0 then "> 30,000" elif .ms >= 1000 then (.ms | r0 | num) else (.ms | r1 | tostring) end) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
+
+# The history phase at 100 M events, from its own run (make bench-history,
+# about an hour, so not part of every `make bench`): its records are kept in
+# tests/bench/history-100m.jsonl and shown beside this run's history.
+BIG=$HERE/history-100m.jsonl
+if [ -s "$BIG" ]; then
+	qb() { jq -r -s "$@" "$BIG"; }
+	BIG_M=$(qb '(map(select(.phase == "storage"))[0].events // 0) / 1e6 | round | tostring')
+	echo
+	echo "### At $BIG_M million events (a separate run)"
+	echo
+	qb -r '(map(select(.phase == "machine"))[0]) as $m | (map(select(.phase == "total"))[0].seconds) as $s |
+	  "`make bench-history`, finished \($m.date // "?") (\($m.hotlined // "?"), load \($m.loadavg // "?") at the end)\(if $s then ", \($s / 60 | floor) min in all" else "" end); its records are kept in tests/bench/history-100m.jsonl. The generator is the same, ten times larger and denser: a case every 3 s within the same year, so that the month partitions hold ten times as many events; the open cases (50,000), overdue callbacks (2,000) and open alerts (1,000) stay as many as at 10 M, since what an administrator lists does not grow with the history (scripts/bench-cost.sh `gen_history`)."'
+	qb -r 'map(select(.phase == "note"))[] | "\n\(.text)"'
+	echo
+	echo "| events stored | acks/s | p50 ms | p99 ms | mean batch | mean commit ms | daemon CPU µs/event |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	qb -r "$DEFS"'map(select(.phase == "history")) | sort_by(.history)[] | "| \(.history | num) | \(.acks_per_s | r0 | num) | \(.p50_ms) | \(.p99_ms) | \(.batch_size_mean | r1) | \(.commit_ms_mean | r1) | \(if (.events // 0) > 0 then (.daemon_cpu_us / .events | r1 | tostring) else "–" end) |"'
+	echo
+	qb -r "$DEFS"'(map(select(.phase == "history")) | sort_by(.history)) as $h |
+	  (map(select(.phase == "storage"))[0]) as $st |
+	  "Ingest with \($h | last | .history | num) events stored ÷ almost empty: **\((($h | last).acks_per_s) / (($h | first).acks_per_s) | r2)** (target ≥ 0.8; measured minutes apart on a shared machine).  Storage at \($st.events | num) events (generated in \($st.gen_seconds) s): event table \($st.event_table_bytes / 1048576 | r0 | num) MB, **\($st.bytes_per_event) bytes per event**; all tables \($st.all_tables_bytes / 1048576 | r0 | num) MB, \($st.all_bytes_per_event) bytes per event."'
+	echo
+	echo "The administrator views at both sizes (same queries, EXPLAIN ANALYZE, planning + execution, best of three):"
+	echo
+	echo "| view | what | ms at $(q '(map(select(.phase == "storage"))[0].events // 0) / 1e6 | round | tostring') M (this run) | ms at $BIG_M M | rows at $BIG_M M |"
+	echo "|---|---|---:|---:|---:|"
+	jq -r -n --slurpfile a "$R" --slurpfile b "$BIG" "$FMT"'
+	  def ms: if . == null then "–" elif . < 0 then "> 30,000" elif . >= 1000 then (r0 | num) else (r1 | tostring) end;
+	  ($a | map(select(.phase == "view"))) as $small |
+	  $b | map(select(.phase == "view"))[] | . as $v |
+	  ($small | map(select(.view == $v.view and .what == $v.what))[0].ms) as $s |
+	  "| \($v.view) | \($v.what) | \($s | ms) | \($v.ms | ms) | \(if $v.ms < 0 then "–" else ($v.rows | num) end) |"'
+fi
 
 cat <<'EOF'
 
