@@ -272,13 +272,10 @@ char *hl_d_log(const struct hl_d *d)
 	return harness_keep(harness_read_file(d->log), free);
 }
 
-struct hl_d *hl_d_up(const struct hl_e2e_opts *opts)
+/* A daemon's slot in the registry, its directory and the paths in it, its
+ * TCP port: what hl_d_up and hl_d_up_peer both start from. */
+static struct hl_d *daemon_new(const struct hl_e2e_opts *opts)
 {
-	static const struct hl_e2e_opts none;
-	if (!opts)
-		opts = &none;
-	harness_registry_init();
-
 	int slot = -1;
 	for (int i = 0; i < MAX_DAEMONS; i++)
 		if (!harness_daemons[i]) {
@@ -289,17 +286,25 @@ struct hl_d *hl_d_up(const struct hl_e2e_opts *opts)
 	struct hl_d *d = calloc(1, sizeof *d);
 	cr_assert(d);
 	harness_daemons[slot] = d;
-
-	const char *bin = daemon_bin();
-	cr_assert(access(bin, X_OK) == 0, "HOTLINED_BIN %s is not executable (make, or set HOTLINED_BIN)", bin);
-
 	snprintf(d->dir, sizeof d->dir, "/tmp/hl-e2e-XXXXXX");
 	cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
 	snprintf(d->conf, sizeof d->conf, "%s/hotlined.conf", d->dir);
 	snprintf(d->log, sizeof d->log, "%s/hotlined.log", d->dir);
 	snprintf(d->sock, sizeof d->sock, "%s/events.sock", d->dir);
 	d->tcp_port = opts->no_tcp ? 0 : free_tcp_port();
+	return d;
+}
 
+struct hl_d *hl_d_up(const struct hl_e2e_opts *opts)
+{
+	static const struct hl_e2e_opts none;
+	if (!opts)
+		opts = &none;
+	harness_registry_init();
+
+	const char *bin = daemon_bin();
+	cr_assert(access(bin, X_OK) == 0, "HOTLINED_BIN %s is not executable (make, or set HOTLINED_BIN)", bin);
+	struct hl_d *d = daemon_new(opts);
 	harness_create_db(d);
 	write_config(d, opts);
 	int rc = hl_d_migrate(d);
@@ -314,22 +319,7 @@ struct hl_d *hl_d_up_peer(struct hl_d *first, const struct hl_e2e_opts *opts)
 	static const struct hl_e2e_opts none;
 	if (!opts)
 		opts = &none;
-	int slot = -1;
-	for (int i = 0; i < MAX_DAEMONS; i++)
-		if (!harness_daemons[i]) {
-			slot = i;
-			break;
-		}
-	cr_assert(slot >= 0, "too many daemons in one test");
-	struct hl_d *d = calloc(1, sizeof *d);
-	cr_assert(d);
-	harness_daemons[slot] = d;
-	snprintf(d->dir, sizeof d->dir, "/tmp/hl-e2e-XXXXXX");
-	cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
-	snprintf(d->conf, sizeof d->conf, "%s/hotlined.conf", d->dir);
-	snprintf(d->log, sizeof d->log, "%s/hotlined.log", d->dir);
-	snprintf(d->sock, sizeof d->sock, "%s/events.sock", d->dir);
-	d->tcp_port = opts->no_tcp ? 0 : free_tcp_port();
+	struct hl_d *d = daemon_new(opts);
 	snprintf(d->dbname, sizeof d->dbname, "%s", first->dbname);
 	snprintf(d->conninfo, sizeof d->conninfo, "%s", first->conninfo);
 	d->shared_db = true;
