@@ -461,7 +461,7 @@ machine_json() {
 		--arg pg "$("$BIN/postgres" --version | sed 's/.*) //')" --arg hl "$("$HOTLINED_BIN" --version | head -1)" \
 		--arg libevent "$(pkg-config --modversion libevent)" --arg libpq "$(pkg-config --modversion libpq)" \
 		--arg cc "$(${CC:-cc} --version | head -1)" --arg disk "$(findmnt -n -o SOURCE,FSTYPE --target "$PGDATA_DIR" | tr -s ' ')" \
-		--arg fsync "$FSYNC_OPS" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg quick "$QUICK" \
+		--arg fsync "${FSYNC_OPS:-}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg quick "$QUICK" \
 		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg seed "$SEED" \
 		'{seed: $seed, cpu: $cpu, ncpu: $ncpu, mem_mb: $mem, kernel: $kernel, postgres: $pg, hotlined: $hl, libevent: $libevent,
 		  libpq: $libpq, cc: $cc, disk: $disk, fdatasync_per_s: $fsync, date: $date, quick: $quick, loadavg: $load}'
@@ -495,15 +495,14 @@ history-big) # the history phase alone at 100 M events (make bench-history): its
 	BIG_RESULTS=${BENCH_BIG_RESULTS:-$ROOT/tests/bench/history-100m.jsonl}
 	for b in "$HOTLINED_BIN" "$LOADGEN_BIN"; do [ -x "$b" ] || die "$b missing (make bench-history builds it)"; done
 	cp "$HOTLINED_BIN" "$BENCH/hotlined.bin"; HOTLINED_BIN=$BENCH/hotlined.bin
-	echo "bench.sh: history of $N events: about $((N / 10000000 * 5)) min to generate and" \
-		"$((N / 10000000 * 5)) GB of disk ($(df -h --output=avail "$BENCH" | tail -1) free)" >&2
+	history_warn "$N"
 	pg_start; write_conf; db_fresh; mkdir -p "$RES"
 	RESULTS=$RES/history-big.jsonl; : >"$RESULTS"
 	T_BEGIN=$(date +%s)
 	history "$N"
 	db_reset
 	jq -c -n --argjson s $(( $(date +%s) - T_BEGIN )) '{seconds: $s}' | { read -r l; record "total" "$l"; }
-	FSYNC_OPS=; machine_json | { read -r l; record "machine" "$l"; }
+	machine_json | { read -r l; record "machine" "$l"; }
 	cp "$RESULTS" "$BIG_RESULTS"
 	echo "bench.sh: kept the records in $BIG_RESULTS" >&2
 	RESULTS=$RES/results.jsonl
@@ -585,10 +584,7 @@ lateness "$BIG" "$DUE" "$DUE_IN" ingest
 say "connections: $NCONN"
 conns "$NCONN"
 
-if [ "$HISTORY" -ge 50000000 ]; then
-	echo "bench.sh: history $HISTORY events: about $((HISTORY / 10000000 * 6)) min to generate and" \
-		"$((HISTORY / 10000000 * 5)) GB of disk ($(df -h --output=avail "$PGDATA_DIR" | tail -1) free)" >&2
-fi
+history_warn "$HISTORY"
 say "history: ingest empty, then with $HISTORY events stored; storage; administrator views"
 history "$HISTORY"
 

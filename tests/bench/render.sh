@@ -29,6 +29,9 @@ FMT='
   def r1: . * 10 | round / 10;
   def r2: . * 100 | round / 100;
   def num: tostring | if test("^[0-9]{4,}$") then [match("[0-9]{1,3}(?=([0-9]{3})+$)|[0-9]{3}"; "g").string] | join(",") else . end;
+  def view_ms: if . == null then "–" elif . < 0 then "> 30,000" elif . >= 1000 then (r0 | num) else (r1 | tostring) end;
+  def hist_row: "| \(.history | num) | \(.acks_per_s | r0 | num) | \(.p50_ms) | \(.p99_ms) | \(.batch_size_mean | r1) | \(.commit_ms_mean | r1) | \(if (.events // 0) > 0 then (.daemon_cpu_us / .events | r1 | tostring) else "–" end) |";
+  def storage_text: "Storage at \(.events | num) events (generated in \(.gen_seconds) s): event table \(.event_table_bytes / 1048576 | r0 | num) MB, **\(.bytes_per_event) bytes per event**; all tables \(.all_tables_bytes / 1048576 | r0 | num) MB, \(.all_bytes_per_event) bytes per event.";
 '
 DEFS=$FMT'
   def yes(c): if c then "yes" else "**no**" end;
@@ -53,6 +56,10 @@ DEFS=$FMT'
   (($head.acks_per_s // 0) / ($new.acks_per_s // 1e-9)) as $rr |
   ((($hist | last).acks_per_s // 0) / (($hist | first).acks_per_s // 1e-9)) as $rh |
   (($toff.wal_bytes // 0) / ($toff.events // 1e-9)) as $woff |
+  def history_targets($note):
+    "| ingest with \(($hist | last).history | num) events stored within 20 % of empty\($note) | \($rh | r2) | \(yes($rh >= 0.8)) |",
+    "| every administrator view ≤ 50 ms at \(($hist | last).history | num) events\($note) | \($views | map(select(.ms < 0 or .ms > 50)) | length) of \($views | length) slower | \(yes($views | all(.ms >= 0 and .ms <= 50))) |",
+    "| ≤ 250 bytes per stored event with indexes at \($store.events | num) events\($note) | \($store.bytes_per_event) B (event table) | \(yes($store.bytes_per_event <= 250)) |";
 '
 
 cat <<EOF
@@ -109,20 +116,14 @@ q -r "$DEFS"'
   "| daemon ≥ 0.8 of the limit (its own transactions replayed) | \($rl | r2) | \(yes($rl >= 0.8)) |",
   "| repeat callers cost ≤ 20 % more than all-new (acks/s ratio ≥ 0.83) | \($rr | r2) | \(yes($rr >= 0.83)) |",
   "| WAL bytes per call.offered ≤ half of before ('"$WAL_BEFORE"' B) | \($woff | r0) B | \(yes($woff <= '"$WAL_BEFORE"' / 2)) |",
-  "| ingest with \(($hist | last).history | num) events stored within 20 % of empty | \($rh | r2) | \(yes($rh >= 0.8)) |",
-  "| every administrator view ≤ 50 ms at \(($hist | last).history | num) events | \($views | map(select(.ms < 0 or .ms > 50)) | length) of \($views | length) slower | \(yes($views | all(.ms >= 0 and .ms <= 50))) |",
-  "| ≤ 250 bytes per stored event with indexes | \($store.bytes_per_event) B (event table) | \(yes($store.bytes_per_event <= 250)) |",
+  history_targets(""),
   "| alert lateness p99 ≤ 100 ms with ingest at full speed beside | p99 \($lt.p99_ms) ms (\($lt.alerts)/\($lt.expected) alerts) | \(yes($lt.p99_ms <= 100 and $lt.alerts == $lt.expected)) |",
   "| p99 ack ≤ 10 ms at 2,000 events/s (open loop) | \($ol | map("\(.workload): \(.p99_ms) ms") | join(", ")) | \(yes($ol | all(.p99_ms <= 10))) |",
   "| ≤ 150 bytes per pending clock | \($big.clocks | num) clocks: \((($big.rss_kb - $r0) * 1024 / $big.clocks) | r0) B RSS, \($big.timer_bytes / $big.clocks | r0) B timer | \(yes(($big.rss_kb - $r0) * 1024 / $big.clocks <= 150)) |",
   "| \($big.clocks | num) clocks loaded in ≤ 5 s | \($big.start_ms) ms | \(yes($big.start_ms <= 5000)) |"'
 # the same history targets at 100 M, from their own run (section 4)
 if [ -s "$HERE/history-100m.jsonl" ]; then
-	jq -r -s "$DEFS"'
-	  (map(select(.phase == "machine"))[0].date // "?") as $d |
-	  "| ingest with \(($hist | last).history | num) events stored within 20 % of empty (make bench-history, \($d)) | \($rh | r2) | \(yes($rh >= 0.8)) |",
-	  "| every administrator view ≤ 50 ms at \(($hist | last).history | num) events (same run) | \($views | map(select(.ms < 0 or .ms > 50)) | length) of \($views | length) slower | \(yes($views | all(.ms >= 0 and .ms <= 50))) |",
-	  "| ≤ 250 bytes per stored event with indexes at \($store.events | num) events (same run) | \($store.bytes_per_event) B (event table) | \(yes($store.bytes_per_event <= 250)) |"' \
+	jq -r -s "$DEFS"'history_targets(" (make bench-history, \(map(select(.phase == "machine"))[0].date // "?"))")' \
 		"$HERE/history-100m.jsonl"
 fi
 
@@ -250,15 +251,15 @@ table of the database, over the events stored.
 EOF
 echo "| events stored | acks/s | p50 ms | p99 ms | mean batch | mean commit ms | daemon CPU µs/event |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
-q -r "$DEFS"'$hist[] | "| \(.history | num) | \(.acks_per_s | r0 | num) | \(.p50_ms) | \(.p99_ms) | \(.batch_size_mean | r1) | \(.commit_ms_mean | r1) | \(if (.events // 0) > 0 then (.daemon_cpu_us / .events | r1 | tostring) else "–" end) |"'
+q -r "$DEFS"'$hist[] | hist_row'
 echo
-q -r "$DEFS"'"Storage at \($store.events | num) events (generated in \($store.gen_seconds) s): event table \($store.event_table_bytes / 1048576 | r0 | num) MB, **\($store.bytes_per_event) bytes per event**; all tables \($store.all_tables_bytes / 1048576 | r0 | num) MB, \($store.all_bytes_per_event) bytes per event."'
+q -r "$DEFS"'$store | storage_text'
 echo
 echo "Administrator views at that size (every view of the \`hotline\` schema that \`hotline_admin\` may read but the masked \`v_*\` copies, found by name; EXPLAIN ANALYZE, planning + execution, best of three; 30 s at most). Target ≤ 50 ms:"
 echo
 echo "| view | what | ms | rows | query |"
 echo "|---|---|---:|---:|---|"
-q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(if .ms < 0 then "> 30,000" elif .ms >= 1000 then (.ms | r0 | num) else (.ms | r1 | tostring) end) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
+q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
 
 # The history phase at 100 M events, from its own run (make bench-history,
 # about an hour, so not part of every `make bench`): its records are kept in
@@ -276,22 +277,19 @@ if [ -s "$BIG" ]; then
 	echo
 	echo "| events stored | acks/s | p50 ms | p99 ms | mean batch | mean commit ms | daemon CPU µs/event |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|"
-	qb -r "$DEFS"'map(select(.phase == "history")) | sort_by(.history)[] | "| \(.history | num) | \(.acks_per_s | r0 | num) | \(.p50_ms) | \(.p99_ms) | \(.batch_size_mean | r1) | \(.commit_ms_mean | r1) | \(if (.events // 0) > 0 then (.daemon_cpu_us / .events | r1 | tostring) else "–" end) |"'
+	qb -r "$DEFS"'$hist[] | hist_row'
 	echo
-	qb -r "$DEFS"'(map(select(.phase == "history")) | sort_by(.history)) as $h |
-	  (map(select(.phase == "storage"))[0]) as $st |
-	  "Ingest with \($h | last | .history | num) events stored ÷ almost empty: **\((($h | last).acks_per_s) / (($h | first).acks_per_s) | r2)** (target ≥ 0.8; measured minutes apart on a shared machine).  Storage at \($st.events | num) events (generated in \($st.gen_seconds) s): event table \($st.event_table_bytes / 1048576 | r0 | num) MB, **\($st.bytes_per_event) bytes per event**; all tables \($st.all_tables_bytes / 1048576 | r0 | num) MB, \($st.all_bytes_per_event) bytes per event."'
+	qb -r "$DEFS"'"Ingest with \($hist | last | .history | num) events stored ÷ almost empty: **\($rh | r2)** (target ≥ 0.8; measured minutes apart on a shared machine).  \($store | storage_text)"'
 	echo
 	echo "The administrator views at both sizes (same queries, EXPLAIN ANALYZE, planning + execution, best of three):"
 	echo
 	echo "| view | what | ms at $(q '(map(select(.phase == "storage"))[0].events // 0) / 1e6 | round | tostring') M (this run) | ms at $BIG_M M | rows at $BIG_M M |"
 	echo "|---|---|---:|---:|---:|"
 	jq -r -n --slurpfile a "$R" --slurpfile b "$BIG" "$FMT"'
-	  def ms: if . == null then "–" elif . < 0 then "> 30,000" elif . >= 1000 then (r0 | num) else (r1 | tostring) end;
 	  ($a | map(select(.phase == "view"))) as $small |
 	  $b | map(select(.phase == "view"))[] | . as $v |
 	  ($small | map(select(.view == $v.view and .what == $v.what))[0].ms) as $s |
-	  "| \($v.view) | \($v.what) | \($s | ms) | \($v.ms | ms) | \(if $v.ms < 0 then "–" else ($v.rows | num) end) |"'
+	  "| \($v.view) | \($v.what) | \($s | view_ms) | \($v.ms | view_ms) | \(if $v.ms < 0 then "–" else ($v.rows | num) end) |"'
 fi
 
 cat <<'EOF'
