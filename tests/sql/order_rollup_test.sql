@@ -42,18 +42,29 @@ SELECT month, department, received, signed_in_time, replied_in_time, returned, e
        surveys_satisfied
 FROM hotline.order_rollup WHERE department LIKE 'or-%' AND received <> 0;
 
--- what: the step; rolled: whether the view must have read the rollup
-CREATE OR REPLACE FUNCTION hlordr.check(what text, rolled boolean DEFAULT true) RETURNS void
+-- The rows of the recount missing from relation b and those of b missing
+-- from the recount, or NULL when they are the same (whole rows compared as
+-- text: the aliases ra and rb name no column of the views compared).
+CREATE OR REPLACE FUNCTION hlordr.diff(b regclass, b_side text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     diff text;
 BEGIN
-    SELECT string_agg(format('%s %s', side, row_txt), '; ') INTO diff FROM (
-        (SELECT 'recount-only' AS side, r::text AS row_txt FROM hlordr.recount r
-         EXCEPT SELECT 'recount-only', v::text FROM hlordr.viewed v)
+    EXECUTE format('SELECT string_agg(format(''%%s %%s'', side, row_txt), ''; '') FROM (
+        (SELECT ''recount-only'' AS side, ra::text AS row_txt FROM hlordr.recount ra
+         EXCEPT SELECT ''recount-only'', rb::text FROM %1$s rb)
         UNION ALL
-        (SELECT 'view-only', v::text FROM hlordr.viewed v
-         EXCEPT SELECT 'view-only', r::text FROM hlordr.recount r)) x;
+        (SELECT %2$L, rb::text FROM %1$s rb
+         EXCEPT SELECT %2$L, ra::text FROM hlordr.recount ra)) x', b, b_side) INTO diff;
+    RETURN diff;
+END $$;
+
+-- what: the step; rolled: whether the view must have read the rollup
+CREATE OR REPLACE FUNCTION hlordr.check(what text, rolled boolean DEFAULT true) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    diff text := hlordr.diff('hlordr.viewed', 'view-only');
+BEGIN
     IF diff IS NOT NULL THEN
         RAISE EXCEPTION 'FAIL %: department_monthly <> recount: %', what, diff;
     END IF;
@@ -61,12 +72,7 @@ BEGIN
         IF (SELECT zone FROM hotline.figure_rollup_state) IS DISTINCT FROM hotline.report_tz() THEN
             RAISE EXCEPTION 'FAIL %: the view did not read the rollup (its zone is not the report zone)', what;
         END IF;
-        SELECT string_agg(format('%s %s', side, row_txt), '; ') INTO diff FROM (
-            (SELECT 'recount-only' AS side, r::text AS row_txt FROM hlordr.recount r
-             EXCEPT SELECT 'recount-only', c::text FROM hlordr.cells c)
-            UNION ALL
-            (SELECT 'rollup-only', c::text FROM hlordr.cells c
-             EXCEPT SELECT 'rollup-only', r::text FROM hlordr.recount r)) x;
+        diff := hlordr.diff('hlordr.cells', 'rollup-only');
         IF diff IS NOT NULL THEN
             RAISE EXCEPTION 'FAIL %: order_rollup <> recount: %', what, diff;
         END IF;
