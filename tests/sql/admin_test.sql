@@ -253,6 +253,18 @@ SELECT hltest.eq('repeat_callers_between all time, 3 calls', hltest.rows($$
     '+86139****0002|4|{2,4}');
 SELECT hltest.eq('repeat_callers_between empty period',
     hltest.rows($$SELECT * FROM hotline.repeat_callers_between('2024-03-11', '2024-03-10')$$), '');
+-- 037: the view groups hotline.calls by number and masks once per number;
+-- it must give what the function gives over v_calls for the same week, row
+-- for row and in order (one statement: one now()), masked as the reader.
+SELECT hltest.eq('repeat_callers = repeat_callers_between(last 7 days)', (
+    SELECT count(*) FROM (
+        (SELECT row_number() OVER () AS n, v.* FROM hotline.repeat_callers v
+         EXCEPT ALL
+         SELECT row_number() OVER (), f.* FROM hotline.repeat_callers_between(now() - interval '7 days', now(), 2) f)
+        UNION ALL
+        (SELECT row_number() OVER (), f.* FROM hotline.repeat_callers_between(now() - interval '7 days', now(), 2) f
+         EXCEPT ALL
+         SELECT row_number() OVER () AS n, v.* FROM hotline.repeat_callers v)) d), 0::bigint);
 
 -- daily_figures for 2024-03-10 (UTC).
 SELECT hltest.eq('daily_figures 2024-03-10', hltest.rows($$
@@ -325,6 +337,10 @@ SELECT hltest.eq('privileged: case_history whole',
 SELECT hltest.eq('privileged: open_alerts whole', (SELECT caller FROM hotline.open_alerts WHERE id = 2), '+8613900000002');
 SELECT hltest.eq('privileged: repeat_callers whole',
     (SELECT caller FROM hotline.repeat_callers WHERE confidential), '+8613900000002');
+SELECT hltest.eq('privileged: repeat_callers = repeat_callers_between', (
+    SELECT count(*) FROM (
+        SELECT * FROM hotline.repeat_callers
+        EXCEPT ALL SELECT * FROM hotline.repeat_callers_between(now() - interval '7 days', now(), 2)) d), 0::bigint);
 SELECT hltest.eq('privileged: base table', (SELECT caller FROM hotline.cases WHERE id = 2), '+8613900000002');
 SELECT hltest.fails('UPDATE hotline.cases SET status = ''closed'' WHERE id = 3');
 RESET ROLE;
