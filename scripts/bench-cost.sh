@@ -227,21 +227,66 @@ view_queries() {
 	done
 }
 
+# query_ms QUERY: "ms rows" of one query, EXPLAIN ANALYZE planning +
+# execution, best of VIEW_RUNS (3) runs each in a new session (an
+# administrator opening psql), one run when it takes more than 2 s,
+# VIEW_TIMEOUT (30) seconds at most (-1).
+query_ms() {
+	local i ms best= rows=0 out
+	for i in $(seq 1 "${VIEW_RUNS:-3}"); do
+		out=$(psql_q -Atc "SET statement_timeout = '${VIEW_TIMEOUT:-30}s'" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" 2>/dev/null |
+			jq '.[0] | [."Planning Time" + ."Execution Time", .Plan."Actual Rows"]' -c) || out='[-1,0]'
+		ms=$(jq '.[0]' <<<"$out")
+		if [ -z "$best" ] || awk "BEGIN { exit !($ms < $best) }"; then best=$ms; rows=$(jq '.[1]' <<<"$out"); fi
+		awk "BEGIN { exit !($ms > 2000 || $ms < 0) }" && break # slow: once is enough
+	done
+	echo "$best $rows"
+}
+
 time_views() { # time_views EVENTS
-	local v what q i ms best rows
+	local v what q ms rows
 	view_queries | while IFS=$'\t' read -r v what q; do
-		best=
-		for i in $(seq 1 "${VIEW_RUNS:-3}"); do
-			ms=$(psql_q -Atc "SET statement_timeout = '${VIEW_TIMEOUT:-30}s'" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $q" 2>/dev/null |
-				jq '.[0] | [."Planning Time" + ."Execution Time", .Plan."Actual Rows"]' -c) || ms='[-1,0]'
-			rows=$(jq '.[1]' <<<"$ms")
-			ms=$(jq '.[0]' <<<"$ms")
-			if [ -z "$best" ] || awk "BEGIN { exit !($ms < $best) }"; then best=$ms; fi
-			awk "BEGIN { exit !($ms > 2000 || $ms < 0) }" && break # slow: once is enough
-		done
-		record "view" "$(jq -c -n --arg v "$v" --arg w "$what" --arg q "$q" --argjson ms "$best" --argjson rows "$rows" \
+		read -r ms rows < <(query_ms "$q")
+		record "view" "$(jq -c -n --arg v "$v" --arg w "$what" --arg q "$q" --argjson ms "$ms" --argjson rows "$rows" \
 			--argjson ev "$1" '{view: $v, what: $w, query: $q, ms: $ms, rows: $rows, history: $ev}')"
 	done
+}
+
+# week_views EVENTS: the lists that read the last days' calls, against a
+# week of a large city's line.  The generated history has no call in the
+# last seven days, so time_views times repeat_callers on none.  Here
+# WEEK_CALLS (210,000: 30,000 a day) inbound calls of the last seven days
+# are added, from WEEK_CALLS * 5 / 7 numbers drawn log-uniformly (the k-th
+# with probability ~1/k: some call often), one in three confidential, then
+# repeat_callers and repeat_callers_between for the week are timed as
+# time_views does, and the calls and numbers are deleted again (the ingest
+# that follows meets the history alone, as before).  Measured by hand in
+# session 26 (docs/explain.md, "037").
+week_views() { # week_views EVENTS
+	local n=${WEEK_CALLS:-210000} nums pfx q ms rows
+	nums=$((n * 5 / 7)); pfx="+8617$(nonce)"
+	psql_q <<-SQL >/dev/null
+		INSERT INTO hotline.callers (caller, confidential)
+		  SELECT '$pfx' || lpad(g::text, 7, '0'), g % 3 = 0 FROM generate_series(1, $nums) g;
+		INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at, answered_at, ended_at, agent)
+		  SELECT 'wk$pfx-' || g, 0, '$pfx' || lpad(floor(exp(random() * ln($nums)))::int::text, 7, '0'),
+		         CASE WHEN g % 10 = 0 THEN 'abandoned' ELSE 'ended' END, t,
+		         CASE WHEN g % 10 <> 0 THEN t + interval '20 s' END, t + interval '5 min', 'agent' || g % 50
+		  FROM generate_series(1, $n) g, LATERAL (SELECT now() - g * interval '7 days' / ($n + 1) AS t) x;
+		VACUUM ANALYZE hotline.calls, hotline.callers;
+	SQL
+	for q in "SELECT * FROM hotline.repeat_callers" \
+		"SELECT * FROM hotline.repeat_callers_between(now() - interval '7 days', now(), 2)"; do
+		read -r ms rows < <(query_ms "$q")
+		record "view_week" "$(jq -c -n --arg v "$(sed -E 's/.*hotline\.([a-z_]+).*/\1/' <<<"$q")" --arg q "$q" \
+			--argjson ms "$ms" --argjson rows "$rows" --argjson ev "$1" --argjson n "$n" --argjson nums "$nums" \
+			'{view: $v, what: "a week of \($n) calls", query: $q, ms: $ms, rows: $rows, history: $ev, calls: $n, numbers: $nums}')"
+	done
+	psql_q <<-SQL >/dev/null
+		DELETE FROM hotline.calls WHERE call_id LIKE 'wk$pfx-%';
+		DELETE FROM hotline.callers WHERE caller LIKE '$pfx%';
+		VACUUM ANALYZE hotline.calls, hotline.callers;
+	SQL
 }
 
 # stmts_reset / stmts_record EVENTS: the daemon's statements during one
@@ -287,6 +332,7 @@ history() {
 	t1=$(date +%s)
 	record "storage" "$(storage_json | jq -c --argjson s $((t1 - t0)) '. + {gen_seconds: $s}')"
 	time_views "$1"
+	week_views "$1"
 	stmts_reset
 	INGEST_PHASE=history INGEST_RESET=0 INGEST_WINDOW=64 INGEST_HISTORY=$1 ingest real 8 50000 zipf
 	stmts_record "$1"

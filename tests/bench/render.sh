@@ -261,6 +261,19 @@ echo "| view | what | ms | rows | query |"
 echo "|---|---|---:|---:|---|"
 q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
 
+# The lists over the last days' calls with a week of a large city's line
+# added (scripts/bench-cost.sh week_views): traffic, not history, so not
+# counted in the views' target above, which is about the history.
+if [ "$(q 'map(select(.phase == "view_week")) | length')" -gt 0 ]; then
+	echo
+	q -r "$FMT"'map(select(.phase == "view_week"))[0] |
+	  "With a week of a large city'"'"'s line added for the measurement and deleted after it (\(.calls | num) inbound calls in the last seven days, \(.numbers | num) numbers drawn log-uniformly, one in three confidential; scripts/bench-cost.sh `week_views`), the lists that read the last days'"'"' calls. Traffic, not history: not counted in the target above (docs/explain.md, \"037\")."'
+	echo
+	echo "| view | what | ms | rows | query |"
+	echo "|---|---|---:|---:|---|"
+	q -r "$DEFS"'map(select(.phase == "view_week"))[] | "| \(.view) | \(.what | sub("(?<n>[0-9]+) calls"; "\(.n | tonumber | num) calls")) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
+fi
+
 # The history phase at 100 M events, from its own run (make bench-history,
 # about an hour, so not part of every `make bench`): its records are kept in
 # tests/bench/history-100m.jsonl and shown beside this run's history.
