@@ -37,7 +37,8 @@
 #          per event (the daemon's SQL without batching).
 # Then: repeat callers against all-new callers, each event type alone (rows,
 # index entries, WAL, CPU per event), history (ingest on an empty database
-# and with 10M events stored, bytes per event, every administrator view),
+# and with 10M events stored, bytes per event, every administrator view,
+# the lists over the last days' calls with a week of a large city's line),
 # clocks and alert lateness with ingest beside, connections.
 # Before each phase the schema is truncated and reseeded, so that table and
 # index sizes are comparable between the daemon and the baselines.
