@@ -30,6 +30,7 @@ FMT='
   def r2: . * 100 | round / 100;
   def num: tostring | if test("^[0-9]{4,}$") then [match("[0-9]{1,3}(?=([0-9]{3})+$)|[0-9]{3}"; "g").string] | join(",") else . end;
   def view_ms: if . == null then "–" elif . < 0 then "> 30,000" elif . >= 1000 then (r0 | num) else (r1 | tostring) end;
+  def view_row: "| \(.view) | \(.what) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |";
   def hist_row: "| \(.history | num) | \(.acks_per_s | r0 | num) | \(.p50_ms) | \(.p99_ms) | \(.batch_size_mean | r1) | \(.commit_ms_mean | r1) | \(if (.events // 0) > 0 then (.daemon_cpu_us / .events | r1 | tostring) else "–" end) |";
   def storage_text: "Storage at \(.events | num) events (generated in \(.gen_seconds) s): event table \(.event_table_bytes / 1048576 | r0 | num) MB, **\(.bytes_per_event) bytes per event**; all tables \(.all_tables_bytes / 1048576 | r0 | num) MB, \(.all_bytes_per_event) bytes per event.";
 '
@@ -259,7 +260,7 @@ echo "Administrator views at that size (every view of the \`hotline\` schema tha
 echo
 echo "| view | what | ms | rows | query |"
 echo "|---|---|---:|---:|---|"
-q -r "$DEFS"'$views[] | "| \(.view) | \(.what) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
+q -r "$DEFS"'$views[] | view_row'
 
 # The lists over the last days' calls with a week of a large city's line
 # added (scripts/bench-cost.sh week_views): traffic, not history, so not
@@ -271,7 +272,7 @@ if [ "$(q 'map(select(.phase == "view_week")) | length')" -gt 0 ]; then
 	echo
 	echo "| view | what | ms | rows | query |"
 	echo "|---|---|---:|---:|---|"
-	q -r "$DEFS"'map(select(.phase == "view_week"))[] | "| \(.view) | \(.what | sub("(?<n>[0-9]+) calls"; "\(.n | tonumber | num) calls")) | \(.ms | view_ms) | \(if .ms < 0 then "–" else (.rows | num) end) | `\(.query)` |"'
+	q -r "$DEFS"'map(select(.phase == "view_week"))[] | .what |= sub("(?<n>[0-9]+) calls"; "\(.n | tonumber | num) calls") | view_row'
 fi
 
 # The history phase at 100 M events, from its own run (make bench-history,
