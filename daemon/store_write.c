@@ -238,6 +238,7 @@ static json_object *call_row(const struct hl_call *c)
 	jadd(o, "queue", jstr(c->queue));
 	jadd(o, "agent", jstr(c->agent));
 	jadd(o, "outcome", jstr(c->outcome));
+	jadd(o, "new", json_object_new_boolean(c->is_new)); /* a plain INSERT (SQL_W_CALLS) */
 	return o;
 }
 

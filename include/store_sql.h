@@ -135,14 +135,28 @@ static const char SQL_W_CASES[] =
 	"  on_hold = EXCLUDED.on_hold, hold_since = EXCLUDED.hold_since, held_ms = EXCLUDED.held_ms,"
 	"  policy = EXCLUDED.policy";
 
+/* A call the batch created is plainly inserted like a new case (no
+ * HEAP_CONFIRM record).  Its id is not among the batch's locks, but its
+ * caller is: the same call offered twice from one number waits for the
+ * first batch and loads its row.  Offered from two numbers on two daemons at
+ * once, the second INSERT fails on calls_pkey; the batch is bisected and the
+ * retry loads the call the first committed (store.c) - where an upsert would
+ * have rewritten that call under the other case. */
 static const char SQL_W_CALLS[] =
-	"INSERT INTO hotline.calls AS t (call_id, case_id, caller, state, inbound, offered_at, answered_at,"
-	"  ended_at, queue, agent, outcome)"
-	" SELECT r.call_id, r.case_id, r.caller, r.state, r.inbound, hotline.from_ms(r.offered_at),"
-	"  hotline.from_ms(r.answered_at), hotline.from_ms(r.ended_at), r.queue, r.agent, r.outcome"
+	"WITH r AS (SELECT r.call_id, r.case_id, r.caller, r.state, r.inbound,"
+	"  hotline.from_ms(r.offered_at) AS offered_at, hotline.from_ms(r.answered_at) AS answered_at,"
+	"  hotline.from_ms(r.ended_at) AS ended_at, r.queue, r.agent, r.outcome, coalesce(r.new, false) AS new"
 	" FROM json_to_recordset($1::json) AS r(call_id text, case_id bigint, caller text, state text,"
 	"  inbound boolean, offered_at bigint, answered_at bigint, ended_at bigint, queue text, agent text,"
-	"  outcome text)"
+	"  outcome text, new boolean)),"
+	" ins AS (INSERT INTO hotline.calls (call_id, case_id, caller, state, inbound, offered_at, answered_at,"
+	"  ended_at, queue, agent, outcome)"
+	"  SELECT call_id, case_id, caller, state, inbound, offered_at, answered_at, ended_at, queue, agent,"
+	"  outcome FROM r WHERE new)"
+	" INSERT INTO hotline.calls AS t (call_id, case_id, caller, state, inbound, offered_at, answered_at,"
+	"  ended_at, queue, agent, outcome)"
+	" SELECT call_id, case_id, caller, state, inbound, offered_at, answered_at, ended_at, queue, agent,"
+	"  outcome FROM r WHERE NOT new"
 	" ON CONFLICT (call_id) DO UPDATE SET state = EXCLUDED.state, answered_at = EXCLUDED.answered_at,"
 	"  ended_at = EXCLUDED.ended_at, queue = EXCLUDED.queue, agent = EXCLUDED.agent,"
 	"  outcome = EXCLUDED.outcome";
