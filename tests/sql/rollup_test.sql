@@ -19,6 +19,12 @@ SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 SET hotline.timezone = 'Asia/Shanghai';
 
+-- the months the batches below are dated in have partitions of their own
+-- (038: the recount's probes prune the months before the cases' first
+-- event; in the default partition nothing would be pruned)
+SELECT count(hotline.create_event_month(m))
+FROM generate_series('2024-01-01'::timestamptz, '2024-06-01', '1 month') m;
+
 CREATE SCHEMA IF NOT EXISTS hlroll;
 -- The recount: what rebuild_figure_rollup() would write.
 CREATE OR REPLACE VIEW hlroll.recount AS
@@ -242,6 +248,32 @@ UPDATE hotline.cases SET department = 'transport' WHERE id = 9101;
 SELECT hotline.figures_after();
 COMMIT;
 SELECT hlroll.check('batch 9: a case with early events moves department');
+
+-- Batch 9b (038): a reopen dated before everything else of the case, in an
+-- earlier month than its first event so far, then a resolution: the reopen
+-- is the resolution's turn before (by seq), so the resolution counts.  The
+-- probe finds it only if figures_after's bound on `at` is taken after the
+-- batch's writes (case_events_early lowered by the trigger): with the bound
+-- of figures_before the month of the reopen would be pruned, the turn
+-- before would be rt-e8's resolution and the rollup would miss one.
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL,
+    jsonb_build_object('calls', '[]'::jsonb, 'cases', '[]'::jsonb, 'res', '[]'::jsonb,
+                       'ev', '["rt-e-early3", "rt-e10"]'::jsonb,
+                       'ev_lo', hotline.ms('2024-01-20 08:00+00'), 'ev_hi', hotline.ms('2024-05-20 08:00+00')));
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e-early3', 9101, 'case.reopen', '2024-01-20 08:00+00', '{"type":"case.reopen"}'),
+    ('rt-e10', 9101, 'case.resolve', '2024-05-20 08:00+00', '{"type":"case.resolve","agent":"cy"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 9b: a resolution whose turn before is dated in an earlier month');
+DO $$
+BEGIN
+    IF (SELECT sum(cases_resolved) FROM hotline.figure_rollup WHERE day = '2024-05-20') IS DISTINCT FROM 1::numeric THEN
+        RAISE EXCEPTION 'FAIL the resolution after an early reopen is not counted';
+    END IF;
+    RAISE NOTICE 'ok a turn before in an earlier month partition';
+END $$;
 
 -- Batch 10 (030): two calls of one caller offered at the same instant, in
 -- two cases: the one with the greater call_id is the repeat (the EXISTS of
