@@ -1,0 +1,24 @@
+-- 039_alerts_fkey.sql - an alert no longer locks its case (issue 15).
+--
+-- 022 dropped the foreign keys from calls, clocks, orders and hotspot_cases
+-- to cases: each inserted row's check takes a KEY SHARE lock on its case (a
+-- WAL record, a dirtied page of cases, a trigger call) although the daemon,
+-- the only writer, writes or loads the case first in the same transaction
+-- and no case is ever deleted (retention anonymizes cases, it does not
+-- remove them: 004).  Alerts kept theirs because they were rare.  They are
+-- not when clocks fall due together: 10,000 in one second is the bench's
+-- lateness phase, and a due batch is mostly its alert insert.
+--
+-- Measured on the bench cluster (scripts/bench.sh phase lateness 1000000
+-- 10000 15, no ingest beside; three interleaved pairs, the constraint
+-- dropped and added back NOT VALID between runs): microseconds of due batch
+-- per alert 116 / 157 / 152 with the key (batches of 385, 81, 98 alerts),
+-- 113 / 117 / 134 without (batches of 200, 182, 96): about a tenth less at
+-- equal batch sizes; lateness p99 127.9 / 68.6 / 76.3 ms with, 75.4 / 80.6
+-- / 61.8 ms without (the machine's noise is as large as the difference).
+-- 032 had measured the trigger alone at 2.5-4.3 ms for 512 alerts.
+--
+-- Merges and webhook deliveries keep their keys (rare, and a merge names a
+-- case the sender chose).  A case deleted by hand would now leave its
+-- alerts behind; nothing in hotlined deletes one.
+ALTER TABLE hotline.alerts DROP CONSTRAINT IF EXISTS alerts_case_id_fkey;
