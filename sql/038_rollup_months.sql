@@ -22,14 +22,20 @@
 --
 -- The fix: the callers compute hotline.case_events_from() of the cases
 -- counted (025: at or before every event of those cases, least(opened_at,
--- case_events_early.first_at)) into a PL/pgSQL variable, and the probes add
--- `at >= ev_from`.  A variable is an external parameter of the kept plan, so
--- the Append prunes the months before it when the executor starts ("Subplans
--- Removed"), not at each rescan.  Exact: the bound is at or below every event
--- the probes can find (the same argument as 025's; figures_after counts
--- after the writes, when case_events_early holds the batch's own early
--- events, and recomputes the bound).  A case that does not exist yet has no
--- row in kc, so no probe runs for it.
+-- case_events_early.first_at)) and hotline.case_events_until() (new: at or
+-- after every event of those cases) into PL/pgSQL variables, and the probes
+-- add `at >= ev_from AND at <= ev_to`.  A variable is an external parameter
+-- of the kept plan, so the Append prunes the months outside them when the
+-- executor starts ("Subplans Removed"), not at each rescan: of the past
+-- months and of the year of months made ahead (sql/021, cluster.c) only the
+-- cases' own are started.  Exact: the bounds enclose every event the probes
+-- can find.  The lower one by 025's argument; figures_after counts after
+-- the writes, when case_events_early holds the batch's own early events,
+-- and computes the bounds again.  The upper one: an event is dated at most
+-- a day after it was stored (protocol.c HL_AT_FUTURE_MS; 033 already reads
+-- overdue_callbacks' attempts so), and one dated later - written by hand -
+-- is recorded in hotline.case_events_late by the INSERT's trigger.  A case
+-- that does not exist yet has no row in kc, so no probe runs for it.
 --
 -- Two more of a batch's fixed costs, found in the same run
 -- (pg_stat_statements with track_planning, figures_before/after of a
@@ -49,11 +55,88 @@
 --
 -- Nothing a user reads changes: same figures, same rows.
 
--- 034's figure_facts_src with the bound as a tenth argument; the old
+------------------------------------------------- 1. the late-dated events
+
+-- A case's events dated more than a day after they were stored, as
+-- case_events_early (025) holds those dated before the case opened; the
+-- same statement trigger fills both.  "Stored" is the inserting
+-- transaction's now(): the bound below adds a day to clock_timestamp(),
+-- which is later than the commit of every row a query can see.
+CREATE TABLE hotline.case_events_late (
+    case_id bigint PRIMARY KEY,
+    last_at timestamptz NOT NULL
+);
+COMMENT ON TABLE hotline.case_events_late IS 'Cases that have an event dated more than a day after it was stored, and the latest such event (the upper bound of hotline.case_events_until, 038).';
+COMMENT ON COLUMN hotline.case_events_late.case_id IS 'The case.';
+COMMENT ON COLUMN hotline.case_events_late.last_at IS 'The at of its latest event dated more than a day after it was stored.';
+
+-- The rows already stored: only an event dated after now() + 1 day can lie
+-- beyond the bound of a later query, and those are in the months ahead and
+-- the default partition (pruned to them: no scan of the history).
+INSERT INTO hotline.case_events_late (case_id, last_at)
+SELECT e.case_id, max(e.at) FROM hotline.case_events e
+WHERE e.at > now() + interval '1 day' AND e.case_id IS NOT NULL
+GROUP BY e.case_id;
+
+CREATE FUNCTION hotline.rebuild_case_events_late() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM hotline.case_events_late;
+    INSERT INTO hotline.case_events_late (case_id, last_at)
+    SELECT e.case_id, max(e.at) FROM hotline.case_events e
+    WHERE e.at > now() + interval '1 day' AND e.case_id IS NOT NULL
+    GROUP BY e.case_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION hotline.rebuild_case_events_late() IS 'Recount hotline.case_events_late from case_events (after an UPDATE of case_events.at by hand, as rebuild_case_events_early).';
+REVOKE EXECUTE ON FUNCTION hotline.rebuild_case_events_late() FROM PUBLIC;
+
+-- 025's trigger function, plus the late events (a filter before the
+-- aggregate: normally no row passes it).
+CREATE OR REPLACE FUNCTION hotline.record_event_ids() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO hotline.event_ids (event_id, case_id) SELECT n.event_id, n.case_id FROM new_events n;
+    INSERT INTO hotline.case_events_early AS x (case_id, first_at)
+    SELECT m.case_id, m.lo
+    FROM (SELECT n.case_id, min(n.at) AS lo FROM new_events n WHERE n.case_id IS NOT NULL GROUP BY n.case_id) m
+    WHERE m.lo < (SELECT c.opened_at FROM hotline.cases c WHERE c.id = m.case_id)
+    ORDER BY m.case_id
+    ON CONFLICT (case_id) DO UPDATE SET first_at = EXCLUDED.first_at WHERE EXCLUDED.first_at < x.first_at;
+    INSERT INTO hotline.case_events_late AS x (case_id, last_at)
+    SELECT n.case_id, max(n.at) FROM new_events n
+    WHERE n.at > now() + interval '1 day' AND n.case_id IS NOT NULL
+    GROUP BY n.case_id ORDER BY 1
+    ON CONFLICT (case_id) DO UPDATE SET last_at = EXCLUDED.last_at WHERE EXCLUDED.last_at > x.last_at;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION hotline.record_event_ids() IS 'Trigger: the ids of the events an INSERT stored, into hotline.event_ids (unique); events dated before their case opened, into hotline.case_events_early (025); events dated more than a day after they were stored, into hotline.case_events_late (038).';
+
+-- The latest `at` the events of these cases can have: a day after now, or
+-- later for a case with late-dated events.  clock_timestamp(), not now():
+-- a transaction that began before another committed still sees its rows.
+CREATE FUNCTION hotline.case_events_until(ids bigint[]) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN greatest(clock_timestamp() + interval '1 day',
+                    (SELECT max(x.last_at) FROM hotline.case_events_late x WHERE x.case_id = ANY (ids)));
+END
+$$;
+COMMENT ON FUNCTION hotline.case_events_until(bigint[]) IS 'An upper bound of the at of every event of these cases (038): the partitions after it hold none of them.';
+REVOKE EXECUTE ON FUNCTION hotline.case_events_until(bigint[]) FROM PUBLIC;
+
+---------------------------------------------- 2. the probes, bounded both ways
+
+-- 034's figure_facts_src with the two bounds as its last arguments; the old
 -- signature is dropped below, once nothing calls it.
 CREATE FUNCTION hotline.figure_facts_src(whole_ids bigint[], k_ids bigint[], call_ids text[], ev_ids text[],
                                          lo timestamptz, hi timestamptz, run_ids bigint[], new_ids bigint[],
-                                         st jsonb, ev_from timestamptz)
+                                         st jsonb, ev_from timestamptz, ev_to timestamptz)
 RETURNS TABLE (day date, case_id bigint, agent text, department text, metric text, n integer)
 LANGUAGE sql STABLE AS $$
 WITH kc AS MATERIALIZED (
@@ -89,7 +172,7 @@ WITH kc AS MATERIALIZED (
         SELECT x0.* FROM hotline.case_events x0
         WHERE (x0.case_id + 0) = c.id
           AND date_bin('1 hour', x0.at, '2000-01-01 00:00:00+00') >= date_bin('1 hour', c.tdep, '2000-01-01 00:00:00+00') AND x0.at >= c.tdep
-          AND x0.at >= ev_from   -- (038: the months before it are not even opened)
+          AND x0.at >= ev_from AND x0.at <= ev_to   -- (038: the other months are not even opened)
           AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
                OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
           AND x0.type NOT IN ('callback.attempt', 'case.transfer')
@@ -102,7 +185,7 @@ WITH kc AS MATERIALIZED (
     SELECT x.seq, x.case_id, x.type, x.at, x.body
     FROM kc c CROSS JOIN LATERAL (
         SELECT x0.* FROM hotline.case_events x0
-        WHERE (x0.case_id + 0) = c.id AND x0.at >= ev_from
+        WHERE (x0.case_id + 0) = c.id AND x0.at >= ev_from AND x0.at <= ev_to
           AND (x0.type IN ('callback.attempt', 'case.transfer', 'case.resolve', 'survey.result')
                OR (x0.type = 'call.ended' AND x0.body->>'outcome' = 'resolved'))
           AND NOT (x0.event_id = ANY (ev_ids))
@@ -186,7 +269,7 @@ FROM (
                    SELECT CASE WHEN y.type = 'case.resolve' OR y.type = 'call.ended' THEN 'R'
                                WHEN y.type = 'case.close' THEN 'C' ELSE 'O' END
                    FROM hotline.case_events y
-                   WHERE (y.case_id + 0) = e0.case_id AND y.seq < e0.seq AND y.at >= ev_from
+                   WHERE (y.case_id + 0) = e0.case_id AND y.seq < e0.seq AND y.at >= ev_from AND y.at <= ev_to
                      AND (y.type IN ('case.resolve', 'case.close', 'case.reopen')
                           OR (y.type = 'call.ended' AND y.body->>'outcome' = 'resolved')
                           OR (y.type = 'survey.result' AND (y.body->>'score') ~ '^[1-2]$'))
@@ -218,8 +301,8 @@ FROM (
 WHERE m.n <> 0
 $$;
 
-REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz) FROM PUBLIC;
-COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them; ev_from is at or before every event of those cases (031, 034, 038).';
+REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them; every event of those cases lies between ev_from and ev_to (031, 034, 038).';
 
 -- 035's two callers, passing the bound.
 CREATE OR REPLACE FUNCTION hotline.figure_cells_src(st jsonb) RETURNS jsonb
@@ -236,9 +319,10 @@ DECLARE
     run_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'cb', '[]')) x);
     new_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'new', '[]')) x);
     big_ids bigint[] := ARRAY(SELECT x::bigint FROM jsonb_array_elements_text(coalesce(st->'big', '[]')) x);
-    -- at or before every event of the cases counted (a variable: the generic
-    -- plan prunes the months before it when the executor starts)
+    -- every event of the cases counted lies between the two (variables: the
+    -- generic plan prunes the months outside them when the executor starts)
     ev_from timestamptz := hotline.case_events_from(k_ids || whole_ids);
+    ev_to timestamptz := hotline.case_events_until(k_ids || whole_ids);
 BEGIN
     RETURN (
         SELECT coalesce(jsonb_agg(CASE WHEN g.c IS NULL
@@ -248,7 +332,7 @@ BEGIN
         FROM (SELECT f.day, f.department, f.agent, f.c, jsonb_object_agg(f.metric, f.n) AS m
               FROM (SELECT x.day, coalesce(x.department, '') AS department, coalesce(x.agent, '') AS agent,
                            CASE WHEN x.case_id = ANY (big_ids) THEN x.case_id END AS c, x.metric, sum(x.n) AS n
-                    FROM hotline.figure_facts_src(whole_ids, k_ids, call_ids, ev_ids, lo, hi, run_ids, new_ids, st, ev_from) x
+                    FROM hotline.figure_facts_src(whole_ids, k_ids, call_ids, ev_ids, lo, hi, run_ids, new_ids, st, ev_from, ev_to) x
                     GROUP BY 1, 2, 3, 4, 5) f
               GROUP BY 1, 2, 3, 4) g);
 END
@@ -268,9 +352,11 @@ DECLARE
     stored_ids bigint[];
     min_n integer := coalesce((st->>'big_min')::int, 32);
     ev_from timestamptz;
+    ev_to timestamptz;
 BEGIN
     count_ids := ARRAY(SELECT i FROM unnest(ids) i WHERE NOT (i = ANY (big_ids)));
     ev_from := hotline.case_events_from(count_ids);
+    ev_to := hotline.case_events_until(count_ids);
     stored_ids := ARRAY(SELECT i FROM unnest(ids) i WHERE i = ANY (big_ids));
     RETURN (
         -- each fact with the department it leaves: the whole count's own (the
@@ -278,7 +364,7 @@ BEGIN
         WITH f AS MATERIALIZED (
             SELECT x.day, x.case_id, coalesce(x.department, '') AS department, coalesce(x.agent, '') AS agent,
                    x.metric, sum(x.n)::int AS n, false AS stored
-            FROM hotline.figure_facts_src(count_ids, count_ids, '{}', '{}', NULL, NULL, '{}', '{}', '{}', ev_from) x
+            FROM hotline.figure_facts_src(count_ids, count_ids, '{}', '{}', NULL, NULL, '{}', '{}', '{}', ev_from, ev_to) x
             GROUP BY 1, 2, 3, 4, 5
             UNION ALL
             SELECT r.day, c.id, coalesce(c.department, ''), r.agent, m.metric, m.n, true

@@ -275,6 +275,45 @@ BEGIN
     RAISE NOTICE 'ok a turn before in an earlier month partition';
 END $$;
 
+-- Batch 9c (038): the same with a reopen dated months AFTER now, written by
+-- hand (the daemon refuses `at` more than a day after receipt): the trigger
+-- records it in case_events_late, so the probe's upper bound still reaches
+-- its month and the later resolution, whose turn before it is, counts.
+SELECT count(hotline.create_event_month(date_trunc('month', now()) + interval '5 months'));
+BEGIN;
+SELECT hotline.figures_before('[9101]', '[]', NULL,
+    jsonb_build_object('calls', '[]'::jsonb, 'cases', '[]'::jsonb, 'res', '[]'::jsonb,
+                       'ev', '["rt-e-late1", "rt-e11"]'::jsonb,
+                       'ev_lo', hotline.ms('2024-05-21 08:00+00'),
+                       'ev_hi', hotline.ms(date_trunc('month', now()) + interval '5 months 3 days')));
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e-late1', 9101, 'case.reopen', date_trunc('month', now()) + interval '5 months 3 days', '{"type":"case.reopen"}');
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body) VALUES
+    ('rt-e11', 9101, 'case.resolve', '2024-05-21 08:00+00', '{"type":"case.resolve","agent":"cy"}');
+SELECT hotline.figures_after();
+COMMIT;
+SELECT hlroll.check('batch 9c: a resolution whose turn before is dated months ahead');
+DO $$
+BEGIN
+    IF (SELECT sum(cases_resolved) FROM hotline.figure_rollup WHERE day = '2024-05-21') IS DISTINCT FROM 1::numeric THEN
+        RAISE EXCEPTION 'FAIL the resolution after a reopen dated ahead is not counted';
+    END IF;
+    IF (SELECT last_at FROM hotline.case_events_late WHERE case_id = 9101)
+       IS DISTINCT FROM date_trunc('month', now()) + interval '5 months 3 days' THEN
+        RAISE EXCEPTION 'FAIL case_events_late does not hold the late event of 9101';
+    END IF;
+    IF hotline.case_events_until('{9101}') <> date_trunc('month', now()) + interval '5 months 3 days' THEN
+        RAISE EXCEPTION 'FAIL case_events_until is not the late event';
+    END IF;
+    IF hotline.case_events_until('{-5}') < now() + interval '1 day' THEN
+        RAISE EXCEPTION 'FAIL case_events_until of no case is before a day from now';
+    END IF;
+    IF hotline.rebuild_case_events_late() <> 1 THEN
+        RAISE EXCEPTION 'FAIL rebuild_case_events_late did not find 9101 alone';
+    END IF;
+    RAISE NOTICE 'ok a turn before in a month ahead; case_events_late and case_events_until';
+END $$;
+
 -- Batch 10 (030): two calls of one caller offered at the same instant, in
 -- two cases: the one with the greater call_id is the repeat (the EXISTS of
 -- figure_facts_of must break the tie as figure_facts' lag does), and an
