@@ -70,14 +70,9 @@ COMMENT ON TABLE hotline.case_events_late IS 'Cases that have an event dated mor
 COMMENT ON COLUMN hotline.case_events_late.case_id IS 'The case.';
 COMMENT ON COLUMN hotline.case_events_late.last_at IS 'The at of its latest event dated more than a day after it was stored.';
 
--- The rows already stored: only an event dated after now() + 1 day can lie
--- beyond the bound of a later query, and those are in the months ahead and
--- the default partition (pruned to them: no scan of the history).
-INSERT INTO hotline.case_events_late (case_id, last_at)
-SELECT e.case_id, max(e.at) FROM hotline.case_events e
-WHERE e.at > now() + interval '1 day' AND e.case_id IS NOT NULL
-GROUP BY e.case_id;
-
+-- Only an event dated after now() + 1 day can lie beyond the bound of a
+-- later query, and those are in the months ahead and the default partition
+-- (pruned to them: no scan of the history).
 CREATE FUNCTION hotline.rebuild_case_events_late() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -94,6 +89,7 @@ END
 $$;
 COMMENT ON FUNCTION hotline.rebuild_case_events_late() IS 'Recount hotline.case_events_late from case_events (after an UPDATE of case_events.at by hand, as rebuild_case_events_early).';
 REVOKE EXECUTE ON FUNCTION hotline.rebuild_case_events_late() FROM PUBLIC;
+SELECT hotline.rebuild_case_events_late();   -- the rows already stored
 
 -- 025's trigger function, plus the late events (a filter before the
 -- aggregate: normally no row passes it).
