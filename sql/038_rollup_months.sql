@@ -300,7 +300,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them; every event of those cases lies between ev_from and ev_to (031, 034, 038).';
 
--- 035's two callers, passing the bound.
+-- 035's two callers, passing the bounds.
 CREATE OR REPLACE FUNCTION hotline.figure_cells_src(st jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET jit = off SET enable_bitmapscan = off
@@ -334,7 +334,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION hotline.figure_cells_src(jsonb) IS 'figure_facts_src summed into rollup cells, as JSON; the stored cases'' facts apart under "c" (031, 035; the months before the cases'' first event pruned, 038).';
+COMMENT ON FUNCTION hotline.figure_cells_src(jsonb) IS 'figure_facts_src summed into rollup cells, as JSON; the stored cases'' facts apart under "c" (031, 035; only the months of the cases'' events read, 038).';
 
 CREATE OR REPLACE FUNCTION hotline.figure_cells_move(st jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE
