@@ -15,9 +15,9 @@
 -- months at each rescan, but only after the executor has opened every
 -- month's index scan: 3 probes x 27 months at every call of a plan kept for
 -- the session.  figure_cells_src for one case, in a loop on the bench
--- cluster: 426 us a call with 27 partitions, 1,137 us with 63 (five years
--- of months): the batch's fixed cost grew with the months kept, not with
--- the batch (025 fixed the same for figure_facts_of; 031's probes came back
+-- cluster (two runs): 426 and 422 us a call with 27 partitions, 1,137 and
+-- 1,591 us with 63 (three more years of months): the batch's fixed cost
+-- grew with the months kept, not with the batch (025 fixed the same for figure_facts_of; 031's probes came back
 -- without its bound).
 --
 -- The fix: the callers compute hotline.case_events_from() of the cases
@@ -116,6 +116,9 @@ COMMENT ON FUNCTION hotline.record_event_ids() IS 'Trigger: the ids of the event
 -- The latest `at` the events of these cases can have: a day after now, or
 -- later for a case with late-dated events.  clock_timestamp(), not now():
 -- a transaction that began before another committed still sees its rows.
+-- STABLE although clock_timestamp() is not: any value from the call's own
+-- instant on is a valid bound, so one value for a whole statement is too,
+-- and a query may then prune its months with it when the executor starts.
 CREATE FUNCTION hotline.case_events_until(ids bigint[]) RETURNS timestamptz
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
