@@ -1,0 +1,92 @@
+-- tests/sql/lock_batch_test.sql - hotline.lock_batch() (sql/016, set-based in
+-- sql/040): the advisory locks a batch takes, counted and listed from
+-- pg_locks, for every way a batch reaches a case (named, through a call, a
+-- work order, a merge, a caller's open case), none for a closed case or a
+-- key named twice; and the ordering its statements rely on (an aggregate
+-- over an ordered DISTINCT subquery calls its function in key order: two
+-- batches that took their locks in different orders could deadlock).
+-- Run by scripts/sql-test.sh; any failure raises.
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS hllocktest CASCADE;
+CREATE SCHEMA hllocktest;
+
+CREATE FUNCTION hllocktest.eq(what text, got anyelement, want anyelement) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF got IS DISTINCT FROM want THEN
+        RAISE EXCEPTION 'FAIL %: got [%], want [%]', what, got, want;
+    END IF;
+    RAISE NOTICE 'ok %', what;
+END $$;
+
+-- the advisory locks this session holds, as "class:key" sorted
+CREATE FUNCTION hllocktest.held() RETURNS text LANGUAGE sql AS $$
+SELECT coalesce(string_agg(classid || ':' || objid::int, ' ' ORDER BY classid, objid::int), '')
+FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+$$;
+
+-- records the order it is called in
+CREATE TABLE hllocktest.calls (n serial, k int);
+CREATE FUNCTION hllocktest.note(k int) RETURNS void LANGUAGE sql AS $$
+INSERT INTO hllocktest.calls (k) VALUES (k)
+$$;
+
+-- (rows a failed run left behind)
+DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
+DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9907;
+INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
+    (9901, '+8613900009901', 'open', now()),      -- named
+    (9902, '+8613900009902', 'open', now()),      -- reached through its call
+    (9903, '+8613900009903', 'open', now()),      -- reached through its work order
+    (9904, '+8613900009904', 'open', now()),      -- merged into 9901
+    (9905, '+8613900009905', 'open', now()),      -- the open case of a caller of the batch
+    (9906, '+8613900009905', 'closed', now()),    -- that caller's closed case: no lock
+    (9907, '+8613900009907', 'open', now());      -- not reached
+UPDATE hotline.cases SET merged_into = 9901 WHERE id = 9904;
+INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at)
+VALUES ('lk-call-1', 9902, '+8613900009902', 'ended', now());
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, due_at, sign_due_at,
+                            sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('lk-order-1', 9903, 1, 'lk-water', 'dispatched', now(), now() + interval '3 days',
+        now() + interval '1 hour', 'pending', 1, 'pending', 1);
+
+SET client_min_messages = notice;
+
+BEGIN;
+SELECT hllocktest.eq('nothing held before', hllocktest.held(), '');
+SELECT hllocktest.eq('locks taken: 2 callers + 5 cases',
+    hotline.lock_batch('["9901", "9901"]'::jsonb, '["lk-call-1", "lk-call-unknown"]'::jsonb,
+                       '["+8613900009905", "+8613900000000", "+8613900009905"]'::jsonb, '["lk-order-1"]'::jsonb),
+    7);
+SELECT hllocktest.eq('the locks held: each caller by hashtext, each case by id',
+    hllocktest.held(),
+    (SELECT string_agg(k, ' ' ORDER BY c, i) FROM (
+        SELECT 1212940289::bigint AS c, h AS i, '1212940289:' || h AS k
+        FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['+8613900009905', '+8613900000000']) x) hs
+        UNION ALL
+        SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905]) id) l));
+COMMIT;
+SELECT hllocktest.eq('released at COMMIT', hllocktest.held(), '');
+
+BEGIN;
+SELECT hllocktest.eq('an empty batch takes no lock',
+    hotline.lock_batch('[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb), 0);
+SELECT hllocktest.eq('and holds none', hllocktest.held(), '');
+ROLLBACK;
+
+-- The shape of lock_batch()'s statements: the function is called once per
+-- row, in the subquery's order, for keys that arrive unordered and repeated.
+SELECT count(hllocktest.note(s.k))
+FROM (SELECT DISTINCT k FROM (SELECT (g * 7919) % 1009 - 500 AS k FROM generate_series(1, 3000) g) x ORDER BY 1) s;
+SELECT hllocktest.eq('called once per distinct key', (SELECT count(*) FROM hllocktest.calls), 1009::bigint);
+SELECT hllocktest.eq('called in ascending key order',
+    (SELECT count(*) FROM (SELECT k < lag(k) OVER (ORDER BY n) AS back FROM hllocktest.calls) b WHERE back), 0::bigint);
+
+SET client_min_messages = warning;
+DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
+DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9907;
+DROP SCHEMA hllocktest CASCADE;
