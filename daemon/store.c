@@ -399,6 +399,7 @@ static void deliver_alerts(int stmt, bool upd)
 			subscribers_deliver(SUB_ACK, id, json, masked);
 		}
 	}
+	alerts_log_batch();
 }
 
 void store_write_done(void)

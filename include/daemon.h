@@ -203,6 +203,8 @@ void alerts_free(void);
 /* A committed alert (JSON text from hotline.alert_json, and the same with a
  * confidential caller masked, hotline.notify_payload) to deliver. */
 void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json, const char *kind, bool escalated);
+/* One log line for the alerts delivered since the last call (store.c, per batch). */
+void alerts_log_batch(void);
 
 /* -------------------------------------------------------- subscribers.c */
 

@@ -70,6 +70,10 @@ HL_TEST(ops, log_has_priorities_and_no_full_phone_numbers)
 
 	char *log = hl_d_log(d);
 	cr_assert(strstr(log, "alert"), "the alerts were not logged at all: %s", log);
+	/* one line per batch that committed alerts, counted by kind (alerts.c) */
+	cr_assert(strstr(log, ">alerts: ") && strstr(log, " raised (") && strstr(log, "repeat_caller "),
+	          "no per-batch line of raised alerts: %s", log);
+	cr_assert(strstr(log, " escalated ("), "no line of escalated alerts: %s", log);
 	cr_assert(!strstr(log, SECRET_DIGITS), "a full caller number is in the log:\n%s", log);
 	cr_assert(!strstr(log, "139-1234-5678"), "a full caller number (as sent) is in the log:\n%s", log);
 	cr_assert(!strstr(log, "139 1234 5678"));
