@@ -126,6 +126,10 @@ void store_start_load(void)
 
 static void parse_clocks(struct hl_case *c, const char *json)
 {
+	/* the shape SQL_CASES writes, read directly (clock_list.c); json-c for
+	 * anything else */
+	if (json && hl_clock_list_parse(json, c->clocks))
+		return;
 	json_object *arr = json ? json_tokener_parse(json) : NULL;
 	if (!arr)
 		return;

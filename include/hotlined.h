@@ -187,6 +187,13 @@ struct hl_clock {
 	bool dirty;           /* changed in this batch: must be written */
 };
 
+/* clock_list.c: a case's clocks as SQL_CASES returns them (an array of
+ * [kind, state, seq, started_at, due_at, warn_at, warned, allowed_ms,
+ * paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar])
+ * into clocks[kind]; false, and clocks untouched, for any other text. */
+bool hl_clock_list_parse(const char *json, struct hl_clock clocks[HL_CK__COUNT]);
+
+
 struct hl_case {
 	int64_t id;
 	char caller[HL_PHONE_MAX];
