@@ -10,13 +10,17 @@
  * of the daemon's CPU under load (perf; docs/write-cost.md, session 28), on
  * the path between the load's results and the write.  This scanner reads
  * exactly that shape and gives up on anything else (a string with an
- * escape, a nested value, a row of another length): the caller then parses
- * the text with json-c as before, so an unexpected text costs time, never
- * a wrong clock.  Pure: no I/O, no allocation.
+ * escape, a nested value, a row of another length); hl_clock_list_read then
+ * parses the text with json-c as before (hl_clock_list_parse_json), so an
+ * unexpected text costs time, never a wrong clock.  Pure: no I/O; the
+ * scanner allocates nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "hotlined.h"
 
@@ -155,4 +159,46 @@ done:
 		return false;
 	memcpy(clocks, out, sizeof out);
 	return true;
+}
+
+/* The same text read with json-c: what the store did before the scanner, and
+ * what it still does for any text the scanner refuses.  A value of another
+ * type reads as json-c reads it (null and a missing value as 0 or ""). */
+bool hl_clock_list_parse_json(const char *json, struct hl_clock clocks[HL_CK__COUNT])
+{
+	json_object *arr = json ? json_tokener_parse(json) : NULL;
+	if (!arr)
+		return false;
+	size_t n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *k = json_object_array_get_idx(arr, i);
+		int kind = hl_clock_kind_from_name(json_object_get_string(json_object_array_get_idx(k, 0)));
+		if (kind < 0)
+			continue;
+		struct hl_clock *ck = &clocks[kind];
+#define I64(i) json_object_get_int64(json_object_array_get_idx(k, i))
+		ck->state = hl_clock_state_from_name(json_object_get_string(json_object_array_get_idx(k, 1)));
+		ck->seq = (int32_t)I64(2);
+		ck->started_at = I64(3);
+		ck->due_at = I64(4);
+		ck->warn_at = I64(5);
+		ck->warned = json_object_get_boolean(json_object_array_get_idx(k, 6));
+		ck->allowed_ms = I64(7);
+		ck->paused_at = I64(8);
+		ck->remaining_ms = I64(9);
+		ck->warn_remaining_ms = I64(10);
+		ck->met_at = I64(11);
+		ck->breached_at = I64(12);
+#undef I64
+		const char *cal = json_object_get_string(json_object_array_get_idx(k, 13));
+		snprintf(ck->calendar, sizeof ck->calendar, "%s", cal ? cal : "");
+	}
+	json_object_put(arr);
+	return true;
+}
+
+void hl_clock_list_read(const char *json, struct hl_clock clocks[HL_CK__COUNT])
+{
+	if (json && !hl_clock_list_parse(json, clocks))
+		hl_clock_list_parse_json(json, clocks);
 }

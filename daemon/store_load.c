@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "daemon.h"
@@ -124,42 +123,6 @@ void store_start_load(void)
 	store_pipeline_open(store_on_loaded);
 }
 
-static void parse_clocks(struct hl_case *c, const char *json)
-{
-	/* the shape SQL_CASES writes, read directly (clock_list.c); json-c for
-	 * anything else */
-	if (json && hl_clock_list_parse(json, c->clocks))
-		return;
-	json_object *arr = json ? json_tokener_parse(json) : NULL;
-	if (!arr)
-		return;
-	size_t n = json_object_array_length(arr);
-	for (size_t i = 0; i < n; i++) {
-		json_object *k = json_object_array_get_idx(arr, i);
-		int kind = hl_clock_kind_from_name(json_object_get_string(json_object_array_get_idx(k, 0)));
-		if (kind < 0)
-			continue;
-		struct hl_clock *ck = &c->clocks[kind];
-#define I64(i) json_object_get_int64(json_object_array_get_idx(k, i))
-		ck->state = hl_clock_state_from_name(json_object_get_string(json_object_array_get_idx(k, 1)));
-		ck->seq = (int32_t)I64(2);
-		ck->started_at = I64(3);
-		ck->due_at = I64(4);
-		ck->warn_at = I64(5);
-		ck->warned = json_object_get_boolean(json_object_array_get_idx(k, 6));
-		ck->allowed_ms = I64(7);
-		ck->paused_at = I64(8);
-		ck->remaining_ms = I64(9);
-		ck->warn_remaining_ms = I64(10);
-		ck->met_at = I64(11);
-		ck->breached_at = I64(12);
-#undef I64
-		const char *cal = json_object_get_string(json_object_array_get_idx(k, 13));
-		snprintf(ck->calendar, sizeof ck->calendar, "%s", cal ? cal : "");
-	}
-	json_object_put(arr);
-}
-
 /* ------------------------------------------- the columns each statement gives */
 
 #define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
@@ -247,7 +210,7 @@ static void add_case_rows(PGresult *r, const struct store_columns *m)
 		c.hold_since = store_get_ms(r, i, at[CASE_HOLD_SINCE]);
 		c.held_ms = store_get_ms(r, i, at[CASE_HELD_MS]);
 		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, at[CASE_POLICY]));
-		parse_clocks(&c, get_str(r, i, at[CASE_CLOCKS]));
+		hl_clock_list_read(get_str(r, i, at[CASE_CLOCKS]), c.clocks); /* clock_list.c */
 		hl_world_add_case(store.world, &c);
 	}
 }

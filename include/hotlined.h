@@ -190,8 +190,12 @@ struct hl_clock {
 /* clock_list.c: a case's clocks as SQL_CASES returns them (an array of
  * [kind, state, seq, started_at, due_at, warn_at, warned, allowed_ms,
  * paused_at, remaining_ms, warn_remaining_ms, met_at, breached_at, calendar])
- * into clocks[kind]; false, and clocks untouched, for any other text. */
+ * into clocks[kind].  _read: the scanner, else json-c (NULL: nothing);
+ * _parse: the scanner alone, false and clocks untouched for any other text;
+ * _parse_json: json-c alone, false for text that is not JSON. */
+void hl_clock_list_read(const char *json, struct hl_clock clocks[HL_CK__COUNT]);
 bool hl_clock_list_parse(const char *json, struct hl_clock clocks[HL_CK__COUNT]);
+bool hl_clock_list_parse_json(const char *json, struct hl_clock clocks[HL_CK__COUNT]);
 
 
 struct hl_case {

@@ -1,7 +1,7 @@
 /*
  * test_clock_list.c - unit tests for daemon/clock_list.c: the clocks column
  * of SQL_CASES read without json-c gives the clocks the json-c reading
- * (store_load.c before session 28, kept here as the reference) gives, for
+ * (hl_clock_list_parse_json: store_load.c's before session 28) gives, for
  * PostgreSQL's own text (json_agg of json_build_array, with and without
  * newlines), every field, nulls, an unknown kind and a long calendar; and
  * any other text is refused with the clocks left untouched (the store then
@@ -14,43 +14,12 @@
 
 #include "hotlined.h"
 
-/* store_load.c's parse_clocks as it was: the reference */
-static void reference(struct hl_clock *clocks, const char *json)
-{
-	json_object *arr = json_tokener_parse(json);
-	cr_assert_not_null(arr, "the reference needs valid JSON: %s", json);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *k = json_object_array_get_idx(arr, i);
-		int kind = hl_clock_kind_from_name(json_object_get_string(json_object_array_get_idx(k, 0)));
-		if (kind < 0)
-			continue;
-		struct hl_clock *ck = &clocks[kind];
-#define I64(i) json_object_get_int64(json_object_array_get_idx(k, i))
-		ck->state = hl_clock_state_from_name(json_object_get_string(json_object_array_get_idx(k, 1)));
-		ck->seq = (int32_t)I64(2);
-		ck->started_at = I64(3);
-		ck->due_at = I64(4);
-		ck->warn_at = I64(5);
-		ck->warned = json_object_get_boolean(json_object_array_get_idx(k, 6));
-		ck->allowed_ms = I64(7);
-		ck->paused_at = I64(8);
-		ck->remaining_ms = I64(9);
-		ck->warn_remaining_ms = I64(10);
-		ck->met_at = I64(11);
-		ck->breached_at = I64(12);
-#undef I64
-		const char *cal = json_object_get_string(json_object_array_get_idx(k, 13));
-		snprintf(ck->calendar, sizeof ck->calendar, "%s", cal ? cal : "");
-	}
-	json_object_put(arr);
-}
-
 static void same_as_reference(const char *json)
 {
 	struct hl_clock a[HL_CK__COUNT], b[HL_CK__COUNT];
 	memset(a, 0, sizeof a);
 	memset(b, 0, sizeof b);
-	reference(a, json);
+	cr_assert(hl_clock_list_parse_json(json, a), "json-c refused: %s", json);
 	cr_assert(hl_clock_list_parse(json, b), "refused: %s", json);
 	cr_assert(memcmp(a, b, sizeof a) == 0, "differs from json-c's reading: %s", json);
 }
@@ -104,4 +73,22 @@ Test(clock_list, anything_else_is_refused_and_untouched)
 		cr_assert(!hl_clock_list_parse(bad[i], c), "accepted: %s", bad[i]);
 		cr_assert(memcmp(c, before, sizeof c) == 0, "touched the clocks: %s", bad[i]);
 	}
+}
+
+Test(clock_list, read_falls_back_to_json_c)
+{
+	/* an escaped calendar name: refused by the scanner, read by json-c */
+	const char *json = "[[\"update\", \"paused\", 2, 1, 2, null, true, 3, 4, 5, 6, null, null, \"a\\\"b\"]]";
+	struct hl_clock a[HL_CK__COUNT], b[HL_CK__COUNT];
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	cr_assert(!hl_clock_list_parse(json, a));
+	hl_clock_list_read(json, a);
+	cr_assert(hl_clock_list_parse_json(json, b));
+	cr_assert(memcmp(a, b, sizeof a) == 0);
+	cr_assert_str_eq(a[HL_CK_UPDATE].calendar, "a\"b");
+	cr_assert_eq(a[HL_CK_UPDATE].state, HL_CS_PAUSED);
+	cr_assert_eq(a[HL_CK_UPDATE].remaining_ms, 5);
+	hl_clock_list_read(NULL, a); /* a case without clocks */
+	cr_assert(memcmp(a, b, sizeof a) == 0);
 }
