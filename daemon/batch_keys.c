@@ -84,11 +84,13 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			add_i64(cases, ev->into);
 		if (ev->order_id)
 			add_str(orders, ev->order_id);
-		if (ev->category)
+		/* the recent hotspot rows sharing a value the event brings, for the
+		 * fields hotspot.key is made of (only those can change a key) */
+		if (ev->category && env->hotspot_category)
 			add_str(cats, ev->category);
-		if (ev->area)
+		if (ev->area && env->hotspot_area)
 			add_str(areas, ev->area);
-		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH)
+		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH && env->hotspot_department)
 			add_str(depts, ev->department);
 		if (ev->call_id)
 			add_str(calls, ev->call_id);

@@ -58,6 +58,15 @@ static struct hl_bk_item *batch_key_items(size_t *n)
 	return items;
 }
 
+/* Is this case field part of hotspot.key? */
+static bool hotspot_key_has(const char *field)
+{
+	for (size_t i = 0; i < hl->cfg->hotspot.n_key; i++)
+		if (strcmp(hl->cfg->hotspot.key[i], field) == 0)
+			return true;
+	return false;
+}
+
 void store_start_load(void)
 {
 	size_t n;
@@ -67,6 +76,9 @@ void store_start_load(void)
 		.repeat_window_ms = hl->cfg->repeat.window_ms,
 		.hotspot_window_ms = hl->cfg->hotspot.window_ms,
 		.hotspots_on = hl->cfg->hotspot.threshold > 0,
+		.hotspot_category = hotspot_key_has("category"),
+		.hotspot_area = hotspot_key_has("area"),
+		.hotspot_department = hotspot_key_has("department"),
 		.free_ids = hl_world_free_id_count(store.world),
 	};
 	struct hl_batch_keys k;

@@ -57,6 +57,9 @@ struct hl_batch_keys_env {
 	hl_ms repeat_window_ms;  /* repeat.window */
 	hl_ms hotspot_window_ms; /* hotspot.window */
 	bool hotspots_on;        /* hotspot.threshold > 0 */
+	/* which case fields make hotspot.key: an event's value of a field that
+	 * is not in the key cannot change a case's key, so it loads nothing */
+	bool hotspot_category, hotspot_area, hotspot_department;
 	size_t free_ids;         /* case ids already reserved (hl_world_free_id_count) */
 };
 

@@ -439,6 +439,30 @@ HL_TEST(orders, hotspot_once_per_crossing)
 	                             (long long)e), "roads Xicheng");
 }
 
+/* hotspot.key = [department]: a dispatch's department makes the key, and
+ * the third dispatch to one department within the window raises one hotspot
+ * alert, each in a batch of its own (the store loads the earlier cases by
+ * department: batch_keys.c sends a field's values only when the key has it) */
+HL_TEST(orders, hotspot_by_department_key)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = LONG_SLA, .top = "hotspot = { window = \"1h\"; threshold = 3; key = [ \"department\" ]; };" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t ids[4];
+	for (int i = 0; i < 4; i++) {
+		ids[i] = new_case(c, 70 + i);
+		char oid[16];
+		snprintf(oid, sizeof oid, "hd-%d", i);
+		/* the second goes to another department: not the same key */
+		dispatch(c, ids[i], oid, i == 1 ? "roads" : "water");
+	}
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot'"), 1);
+	char *detail = hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'hotspot'");
+	char want[160];
+	snprintf(want, sizeof want, "cases %lld, %lld, %lld", (long long)ids[0], (long long)ids[2], (long long)ids[3]);
+	cr_assert(strstr(detail, "water") && strstr(detail, want), "%s", detail);
+}
+
 /* hotlinectl sends the new events and shows a case's orders */
 HL_TEST(orders, hotlinectl_event_and_case)
 {

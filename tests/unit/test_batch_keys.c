@@ -14,6 +14,7 @@
 static const struct hl_batch_keys_env ENV = {
 	.now = T0 + 60000, .repeat_window_ms = 3600000, .hotspot_window_ms = 7200000,
 	.hotspots_on = true, .free_ids = 0,
+	.hotspot_category = true, .hotspot_area = true, .hotspot_department = true,
 };
 
 static struct hl_event ev_of(enum hl_type type, const char *id, const char *caller, hl_ms at)
@@ -163,6 +164,29 @@ Test(batch_keys, case_events_merges_orders_and_hotspot_keys)
 	off.hotspots_on = false;
 	hl_batch_keys(items, 4, &off, &k);
 	cr_assert_not(k.want_hotspots, "hotspot.threshold 0: the hotspot statements are not sent");
+	hl_batch_keys_free(&k);
+
+	/* hotspot.key = [category, area] (the default): a dispatch's department
+	 * cannot change a key, so it loads no hotspot rows */
+	struct hl_batch_keys_env ca = ENV;
+	ca.hotspot_department = false;
+	hl_batch_keys(items, 4, &ca, &k);
+	cr_assert_str_eq(k.categories, "[\"water\"]");
+	cr_assert_str_eq(k.areas, "[\"north\"]");
+	cr_assert_str_eq(k.departments, "[]");
+	cr_assert(k.want_hotspots);
+	hl_batch_keys_free(&k);
+	struct hl_bk_item only_dispatch[] = { req(&disp) };
+	hl_batch_keys(only_dispatch, 1, &ca, &k);
+	cr_assert_not(k.want_hotspots, "a dispatch alone under a key without department: no hotspot statement");
+	hl_batch_keys_free(&k);
+	/* hotspot.key = [department]: categories and areas load nothing */
+	struct hl_batch_keys_env d = ENV;
+	d.hotspot_category = d.hotspot_area = false;
+	hl_batch_keys(items, 4, &d, &k);
+	cr_assert_str_eq(k.categories, "[]");
+	cr_assert_str_eq(k.areas, "[]");
+	cr_assert_str_eq(k.departments, "[\"roads\"]");
 	hl_batch_keys_free(&k);
 }
 
