@@ -92,7 +92,8 @@ void jrows_append_string(struct jrows *r, const char *s)
 	size_t plain = 0;
 	while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
 		plain++;
-	reserve(r, n + 2);
+	/* room for the worst case: every byte after the plain run as \u00xx */
+	reserve(r, plain + 6 * (n - plain) + 2);
 	r->buf[r->len++] = '"';
 	memcpy(r->buf + r->len, s, plain);
 	r->len += plain;
@@ -110,17 +111,14 @@ void jrows_append_string(struct jrows *r, const char *s)
 		default: break;
 		}
 		if (e) {
-			reserve(r, 2 + (n - i) + 1);
 			r->buf[r->len++] = '\\';
 			r->buf[r->len++] = e;
 		} else if (c < 0x20) {
-			reserve(r, 6 + (n - i) + 1);
 			memcpy(r->buf + r->len, "\\u00", 4);
 			r->len += 4;
 			r->buf[r->len++] = hex[c >> 4];
 			r->buf[r->len++] = hex[c & 0xf];
 		} else {
-			reserve(r, 1 + (n - i) + 1);
 			r->buf[r->len++] = (char)c;
 		}
 	}

@@ -399,7 +399,6 @@ static void deliver_alerts(int stmt, bool upd)
 			subscribers_deliver(SUB_ACK, id, json, masked);
 		}
 	}
-	alerts_log_batch();
 }
 
 void store_write_done(void)
@@ -425,6 +424,7 @@ void store_write_done(void)
 	if (store.n_stmts > 0) {
 		deliver_alerts(store.w_alert_ins, false);
 		deliver_alerts(store.w_alert_upd, true);
+		alerts_log_batch(); /* one line for both: raised; escalated */
 	}
 	/* answer in batch order; subscribe replies last registered after the pushes above */
 	while ((it = TAILQ_FIRST(&store.batch))) {

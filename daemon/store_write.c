@@ -283,39 +283,39 @@ static void alert_row(struct jrows *r, const struct hl_alert *a, int n)
 	jrows_end_row(r);
 }
 
+/* One statement of the write with its rows ($1, malloc'd, freed here; NULL
+ * when the batch has none: nothing is sent and *index is -1). */
+static void send_text(const char *sql, char *rows, int *index)
+{
+	if (!rows) {
+		if (index)
+			*index = -1;
+		return;
+	}
+	/* the alert statements also record the webhook deliveries ($2: the URLs) */
+	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
+	const char *params[] = { rows, alerts ? webhooks_urls_json() : NULL };
+	if (index)
+		*index = store.n_stmts;
+	store_send_stmt(sql, alerts ? 2 : 1, params);
+	free(rows);
+}
+
+/* Rows built as json-c objects (the few of the order and hotspot tables). */
 static void send_rows(const char *sql, json_object *arr, int *index)
 {
 	if (json_object_array_length(arr) == 0) {
 		json_object_put(arr);
-		if (index)
-			*index = -1;
+		send_text(sql, NULL, index);
 		return;
 	}
-	char *p = store_json_take(arr);
-	/* the alert statements also record the webhook deliveries ($2: the URLs) */
-	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
-	const char *params[] = { p, alerts ? webhooks_urls_json() : NULL };
-	if (index)
-		*index = store.n_stmts;
-	store_send_stmt(sql, alerts ? 2 : 1, params);
-	free(p);
+	send_text(sql, store_json_take(arr), index);
 }
 
-/* The same for rows written as text (json_rows.c): the hot tables. */
+/* Rows written as text (json_rows.c): the hot tables. */
 static void send_jrows(const char *sql, struct jrows *rows, int *index)
 {
-	char *p = jrows_take(rows);
-	if (!p) {
-		if (index)
-			*index = -1;
-		return;
-	}
-	bool alerts = sql == SQL_W_ALERTS_NEW || sql == SQL_W_ALERTS_UPD;
-	const char *params[] = { p, alerts ? webhooks_urls_json() : NULL };
-	if (index)
-		*index = store.n_stmts;
-	store_send_stmt(sql, alerts ? 2 : 1, params);
-	free(p);
+	send_text(sql, jrows_take(rows), index);
 }
 
 /* Whether the batch is timers alone: case clocks that fell due and alert
