@@ -38,6 +38,15 @@ static char *json_take(json_object *o)
 	return s;
 }
 
+/* A hotspot field's values as JSON text, or NULL when the key has no such field. */
+static char *key_values(json_object *values, bool in_key)
+{
+	if (in_key)
+		return json_take(values);
+	json_object_put(values);
+	return NULL;
+}
+
 static void add_i64(json_object *a, int64_t v) { json_object_array_add(a, json_object_new_int64(v)); }
 static void add_str(json_object *a, const char *s) { json_object_array_add(a, json_object_new_string(s)); }
 
@@ -51,7 +60,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	            *areas = json_object_new_array(), *depts = json_object_new_array();
 	if (!events || !cases || !event_cases || !calls || !callers || !alerts || !orders || !cats || !areas || !depts)
 		abort(); /* the core's policy: out of memory is not survivable (hl_xrealloc) */
-	size_t openers = 0;
+	size_t openers = 0, hot_events = 0;
 	hl_ms earliest = INT64_MAX;
 
 	for (size_t i = 0; i < n; i++) {
@@ -84,13 +93,21 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			add_i64(cases, ev->into);
 		if (ev->order_id)
 			add_str(orders, ev->order_id);
-		/* the recent hotspot rows sharing a value the event brings, for the
-		 * fields hotspot.key is made of (only those can change a key) */
-		if (ev->category && env->hotspot_category)
+		/* Hotspots (hotspot.c).  An event that classifies its case (rules.c:
+		 * classify) rebuilds the case's hotspot row, so it must load it,
+		 * whatever fields the key is made of.  The key it forms takes each
+		 * field from the event or from the case as it was: the load matches
+		 * the window's rows on the values collected here and the stored
+		 * values of the cases the batch reaches.  A transfer classifies
+		 * nothing, but the department it sets is the case's for a later
+		 * event of the batch. */
+		if (ev->category || ev->area || ev->type == HL_EV_ORDER_DISPATCH)
+			hot_events++;
+		if (ev->category)
 			add_str(cats, ev->category);
-		if (ev->area && env->hotspot_area)
+		if (ev->area)
 			add_str(areas, ev->area);
-		if (ev->department && ev->type == HL_EV_ORDER_DISPATCH && env->hotspot_department)
+		if (ev->department && (ev->type == HL_EV_ORDER_DISPATCH || ev->type == HL_EV_CASE_TRANSFER))
 			add_str(depts, ev->department);
 		if (ev->call_id)
 			add_str(calls, ev->call_id);
@@ -107,9 +124,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	bool has_events = json_object_array_length(events) > 0, has_cases = json_object_array_length(cases) > 0,
 	     has_calls = json_object_array_length(calls) > 0, has_callers = json_object_array_length(callers) > 0,
 	     has_event_cases = json_object_array_length(event_cases) > 0,
-	     has_alerts = json_object_array_length(alerts) > 0, has_orders = json_object_array_length(orders) > 0,
-	     has_hot_keys = json_object_array_length(cats) + json_object_array_length(areas) +
-	                    json_object_array_length(depts) > 0;
+	     has_alerts = json_object_array_length(alerts) > 0, has_orders = json_object_array_length(orders) > 0;
 
 	memset(out, 0, sizeof *out);
 	out->openers = openers;
@@ -131,7 +146,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	/* work orders: the cases reached through an order_id or merged into a
 	 * batch case, and every order of the batch's cases */
 	out->want_orders = has_cases || has_orders;
-	out->want_hotspots = has_hot_keys && env->hotspots_on;
+	out->want_hotspots = hot_events > 0 && env->hotspots_on;
 
 	out->events = json_take(events);
 	out->cases = json_take(cases);
@@ -140,9 +155,9 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	out->callers = json_take(callers);
 	out->alerts = json_take(alerts);
 	out->orders = json_take(orders);
-	out->categories = json_take(cats);
-	out->areas = json_take(areas);
-	out->departments = json_take(depts);
+	out->categories = key_values(cats, env->hotspot_category);
+	out->areas = key_values(areas, env->hotspot_area);
+	out->departments = key_values(depts, env->hotspot_department);
 }
 
 void hl_batch_keys_free(struct hl_batch_keys *k)

@@ -10,10 +10,12 @@
  * alert per crossing, as repeat_caller).  The dedupe key is the key's hash
  * and the crossing case, so a retried batch never alerts twice.
  *
- * The store loads the rows this needs in the batch's one load round trip:
- * the hotspot rows of the batch's cases, and the recent rows that share a
- * category, area or department with one the events carry (any case with the
- * same key must share the value that made the key).
+ * The store loads the rows this needs in the batch's one load round trip
+ * (SQL_HOTSPOT_CASES): the hotspot rows of every case the batch can reach,
+ * and the window's rows that match, on every field of the key, a value an
+ * event carries or a reached case holds (any key an event can form is made
+ * of those).  Every event that classifies a case loads them, even one that
+ * brings no key value: the case's row is rebuilt from the loaded one.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -98,7 +98,7 @@ void store_start_load(void)
 	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
 	const char *p_orders[] = { k.orders, k.cases };
-	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since };
+	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since, k.callers };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */
@@ -125,7 +125,7 @@ void store_start_load(void)
 		store.load_at[L_ORDERS] = store.n_stmts, store_send_stmt(SQL_ORDERS, 2, p_orders);
 	}
 	if (k.want_hotspots) {
-		store.load_at[L_HOTSPOT_CASES] = store.n_stmts, store_send_stmt(SQL_HOTSPOT_CASES, 6, p_hot);
+		store.load_at[L_HOTSPOT_CASES] = store.n_stmts, store_send_stmt(SQL_HOTSPOT_CASES, 7, p_hot);
 		store.load_at[L_HOTSPOTS] = store.n_stmts, store_send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);
 	}
 	hl_batch_keys_free(&k);

@@ -42,7 +42,10 @@ struct hl_batch_keys {
 	char *callers;      /* normalized caller numbers */
 	char *alerts;       /* alert ids: alert.ack and escalations */
 	char *orders;       /* work-order keys */
-	char *categories, *areas, *departments; /* hotspot keys */
+	/* hotspot keys: per field of hotspot.key, the values the batch's events
+	 * bring (a dispatch's or a transfer's department); NULL (not "[]") for a
+	 * field the key is not made of, which the load then does not filter on */
+	char *categories, *areas, *departments;
 	size_t openers;     /* events that may open a case (each may need a fresh case id) */
 	hl_ms earliest;     /* the earliest event `at`; `now` when the batch has no event */
 	hl_ms repeat_since; /* calls since then count for the repeat-caller rule */
@@ -57,8 +60,8 @@ struct hl_batch_keys_env {
 	hl_ms repeat_window_ms;  /* repeat.window */
 	hl_ms hotspot_window_ms; /* hotspot.window */
 	bool hotspots_on;        /* hotspot.threshold > 0 */
-	/* which case fields make hotspot.key: an event's value of a field that
-	 * is not in the key cannot change a case's key, so it loads nothing */
+	/* which case fields make hotspot.key: the load fetches the window's
+	 * cases that match a key the batch can form on every one of them */
 	bool hotspot_category, hotspot_area, hotspot_department;
 	size_t free_ids;         /* case ids already reserved (hl_world_free_id_count) */
 };

@@ -26,6 +26,8 @@
 #ifndef HL_STORE_ORDERS_SQL_H
 #define HL_STORE_ORDERS_SQL_H
 
+#include "store_sql.h" /* SQL_CALLERS_OPEN_CASES */
+
 static const char SQL_ORDER_CASES[] =
 	"WITH ids AS ("
 	"  SELECT o.case_id AS id FROM hotline.orders o"
@@ -126,15 +128,32 @@ static const char SQL_W_ORDER_URGE_STOP[] =
 
 /* Hotspots (hotspot.h): the key values of the batch's cases and of recent
  * cases sharing a value with the batch's events; the keys alerted recently. */
+/* The hotspot rows the rules can read (hotspot.c): those of every case the
+ * batch reaches (by id, through a stored call, as a caller's open case), and
+ * the window's rows whose key the batch can form.  A key's field comes from
+ * an event of the batch or from the case as stored, so a row is loaded only
+ * if, on every field of hotspot.key, its value is one of the batch's ($3,
+ * $4, $5; NULL: not a key field) or one a reached case holds.  Matching on
+ * any one field instead returned most of a busy window (1,300-1,600 rows a
+ * batch of 256 in make bench): every case of the same category. */
 static const char SQL_HOTSPOT_CASES[] =
-	"SELECT h.case_id, h.category, h.area, h.department, hotline.ms(h.at) FROM hotline.hotspot_cases h"
-	" WHERE h.case_id IN (SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x"
-	"   UNION SELECT l.case_id FROM hotline.calls l"
-	"   WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))"
-	" OR (h.at > hotline.from_ms($6::bigint) AND ("
-	"   h.category = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))"
-	"   OR h.area = ANY (ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))"
-	"   OR h.department = ANY (ARRAY(SELECT jsonb_array_elements_text($5::jsonb)))))";
+	"WITH reach AS ("
+	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($1::jsonb) x"
+	"  UNION SELECT l.case_id FROM hotline.calls l"
+	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
+	"  UNION " SQL_CALLERS_OPEN_CASES("$1", "$7") "),"
+	" own AS MATERIALIZED (SELECT h.* FROM hotline.hotspot_cases h WHERE h.case_id IN (SELECT id FROM reach)),"
+	" known AS MATERIALIZED (SELECT c.category, c.department, o.area FROM hotline.cases c"
+	"   LEFT JOIN own o ON o.case_id = c.id WHERE c.id IN (SELECT id FROM reach))"
+	"SELECT case_id, category, area, department, hotline.ms(at) AS at FROM own"
+	" UNION SELECT h.case_id, h.category, h.area, h.department, hotline.ms(h.at) FROM hotline.hotspot_cases h"
+	" WHERE h.at > hotline.from_ms($6::bigint)"
+	"  AND ($3::jsonb IS NULL OR h.category = ANY (ARRAY("
+	"        SELECT jsonb_array_elements_text($3::jsonb) UNION SELECT category FROM known)))"
+	"  AND ($4::jsonb IS NULL OR h.area = ANY (ARRAY("
+	"        SELECT jsonb_array_elements_text($4::jsonb) UNION SELECT area FROM known)))"
+	"  AND ($5::jsonb IS NULL OR h.department = ANY (ARRAY("
+	"        SELECT jsonb_array_elements_text($5::jsonb) UNION SELECT department FROM known)))";
 
 static const char SQL_HOTSPOTS[] =
 	"SELECT key, hotline.ms(alerted_at) FROM hotline.hotspots WHERE alerted_at > hotline.from_ms($1::bigint)";

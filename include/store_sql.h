@@ -24,6 +24,18 @@ static const char SQL_SEEN[] =
 	"SELECT event_id, COALESCE(case_id, 0) AS case_id FROM hotline.event_ids "
 	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
+/* The open cases of the callers in JSON array `callers` that a batch can
+ * reach (SQL_CASES's comment says why these), given the case ids it names
+ * in JSON array `cases`: one column, id.  Shared with SQL_HOTSPOT_CASES,
+ * which must see every case the rules can touch. */
+#define SQL_CALLERS_OPEN_CASES(cases, callers)                                                          \
+	"SELECT o.id FROM jsonb_array_elements_text(" callers "::jsonb) x CROSS JOIN LATERAL ("           \
+	"  SELECT c.id FROM hotline.cases c WHERE c.caller = x AND c.status <> 'closed'"                  \
+	"  ORDER BY c.opened_at DESC, c.id DESC"                                                           \
+	"  LIMIT 1 + (SELECT count(*) FROM hotline.cases n"                                                \
+	"             WHERE n.id = ANY (ARRAY(SELECT y::bigint FROM jsonb_array_elements_text(" cases "::jsonb) y))" \
+	"               AND n.caller = x AND n.status <> 'closed')) o"
+
 static const char SQL_CASES[] =
 	"WITH ids AS ("
 	"  SELECT x::bigint AS id FROM jsonb_array_elements_text($1::jsonb) x"
@@ -36,12 +48,7 @@ static const char SQL_CASES[] =
 	 * caller's open cases named in the batch need at most k + 1 of them;
 	 * a number shared by many callers (withheld, switchboard) with
 	 * thousands of open cases still loads only those. */
-	"  UNION SELECT o.id FROM jsonb_array_elements_text($3::jsonb) x CROSS JOIN LATERAL ("
-	"        SELECT c.id FROM hotline.cases c WHERE c.caller = x AND c.status <> 'closed'"
-	"        ORDER BY c.opened_at DESC, c.id DESC"
-	"        LIMIT 1 + (SELECT count(*) FROM hotline.cases n"
-	"                   WHERE n.id = ANY (ARRAY(SELECT y::bigint FROM jsonb_array_elements_text($1::jsonb) y))"
-	"                     AND n.caller = x AND n.status <> 'closed')) o)"
+	"  UNION " SQL_CALLERS_OPEN_CASES("$1", "$3") ")"
 	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at) AS opened_at, hotline.ms(c.resolved_at) AS resolved_at,"
 	"  hotline.ms(c.closed_at) AS closed_at, hotline.ms(c.last_contact_at) AS last_contact_at,"
 	"  hotline.ms(c.updated_at) AS updated_at,"

@@ -143,7 +143,7 @@ Test(batch_keys, case_events_merges_orders_and_hotspot_keys)
 	disp.department = "roads";
 	struct hl_event upd_dept = ev_of(HL_EV_CASE_UPDATE, "u2", NULL, T0 + 300);
 	upd_dept.case_id = 9;
-	upd_dept.department = "parks"; /* only a dispatch counts a department for hotspots */
+	upd_dept.department = "parks"; /* only a dispatch or a transfer sets a case's department */
 	struct hl_bk_item items[] = { req(&upd), req(&merge), req(&disp), req(&upd_dept) };
 	struct hl_batch_keys k;
 	hl_batch_keys(items, 4, &ENV, &k);
@@ -166,27 +166,48 @@ Test(batch_keys, case_events_merges_orders_and_hotspot_keys)
 	cr_assert_not(k.want_hotspots, "hotspot.threshold 0: the hotspot statements are not sent");
 	hl_batch_keys_free(&k);
 
-	/* hotspot.key = [category, area] (the default): a dispatch's department
-	 * cannot change a key, so it loads no hotspot rows */
+	/* hotspot.key = [category, area] (the default): the department is not
+	 * a key field, so the load does not filter on it (NULL, not "[]") */
 	struct hl_batch_keys_env ca = ENV;
 	ca.hotspot_department = false;
 	hl_batch_keys(items, 4, &ca, &k);
 	cr_assert_str_eq(k.categories, "[\"water\"]");
 	cr_assert_str_eq(k.areas, "[\"north\"]");
-	cr_assert_str_eq(k.departments, "[]");
+	cr_assert_null(k.departments);
 	cr_assert(k.want_hotspots);
 	hl_batch_keys_free(&k);
+	/* a dispatch classifies its case, which rebuilds the case's hotspot row:
+	 * the row must be loaded even when the dispatch brings no key value (a
+	 * batch without it wrote the row back without its area) */
 	struct hl_bk_item only_dispatch[] = { req(&disp) };
 	hl_batch_keys(only_dispatch, 1, &ca, &k);
-	cr_assert_not(k.want_hotspots, "a dispatch alone under a key without department: no hotspot statement");
-	hl_batch_keys_free(&k);
-	/* hotspot.key = [department]: categories and areas load nothing */
-	struct hl_batch_keys_env d = ENV;
-	d.hotspot_category = d.hotspot_area = false;
-	hl_batch_keys(items, 4, &d, &k);
+	cr_assert(k.want_hotspots, "a dispatch always loads its case's hotspot row");
 	cr_assert_str_eq(k.categories, "[]");
 	cr_assert_str_eq(k.areas, "[]");
-	cr_assert_str_eq(k.departments, "[\"roads\"]");
+	hl_batch_keys_free(&k);
+	/* an update with neither category nor area classifies nothing */
+	struct hl_bk_item only_dept_update[] = { req(&upd_dept) };
+	hl_batch_keys(only_dept_update, 1, &ENV, &k);
+	cr_assert_not(k.want_hotspots);
+	hl_batch_keys_free(&k);
+	/* hotspot.key = [department]: the category still loads the case's row
+	 * (it classifies the case), but no field but the department filters */
+	struct hl_batch_keys_env d = ENV;
+	d.hotspot_category = d.hotspot_area = false;
+	struct hl_event xfer = ev_of(HL_EV_CASE_TRANSFER, "t1", NULL, T0 + 400);
+	xfer.case_id = 9;
+	xfer.department = "sewers"; /* the case's department for a later event of the batch */
+	struct hl_bk_item with_transfer[] = { req(&upd), req(&merge), req(&disp), req(&upd_dept), req(&xfer) };
+	hl_batch_keys(with_transfer, 5, &d, &k);
+	cr_assert_null(k.categories);
+	cr_assert_null(k.areas);
+	cr_assert_str_eq(k.departments, "[\"roads\",\"sewers\"]");
+	cr_assert(k.want_hotspots);
+	hl_batch_keys_free(&k);
+	struct hl_bk_item only_update[] = { req(&upd) };
+	hl_batch_keys(only_update, 1, &d, &k);
+	cr_assert(k.want_hotspots, "a category classifies the case: its row is loaded under any key");
+	cr_assert_str_eq(k.departments, "[]");
 	hl_batch_keys_free(&k);
 }
 
