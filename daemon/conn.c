@@ -253,12 +253,21 @@ static bool conn_flush(struct conn *c)
 	return false;
 }
 
+/* Viewers and supervisors are not privileged: like the HTTP API's, they see a
+ * confidential caller's number masked (case.get, replay, pushes).  Full
+ * access (the main Unix socket, a plain token) sees it whole. */
+static bool conn_masked(const struct conn *c)
+{
+	return c->role == HL_SR_VIEWER || c->role == HL_SR_SUPERVISOR;
+}
+
 static struct req *req_new(struct conn *c)
 {
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
 		abort(); /* out of memory: nothing sensible to do in a daemon that must not lose acks */
 	r->conn = c;
+	r->masked = conn_masked(c);
 	r->started_us = mono_us();
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->inflight++;
@@ -526,9 +535,11 @@ void conn_complete(struct req *r, char *reply)
 static void conn_sub_push(void *owner, enum sub_event what, int64_t id, const char *alert_json,
                           const char *masked_json)
 {
-	(void)id, (void)masked_json; /* socket clients are trusted (Unix permissions or a token) */
+	(void)id;
+	/* full access is trusted (Unix permissions or a token); viewers and supervisors get the masked form */
+	const char *json = conn_masked(owner) ? masked_json : alert_json;
 	/* new and escalated alerts, and acknowledgements so other watchers see who took it */
-	char *line = what == SUB_ACK ? hl_push_ack(alert_json) : hl_push_alert(alert_json);
+	char *line = what == SUB_ACK ? hl_push_ack(json) : hl_push_alert(json);
 	conn_push(owner, line, strlen(line));
 	free(line);
 }
@@ -574,8 +585,9 @@ void subscribe_replayed(struct req *r, const struct replay *rp)
 	char **lines = calloc(rp->n ? rp->n : 1, sizeof *lines);
 	if (!lines)
 		abort();
+	const char **json = r->masked ? rp->masked : rp->json;
 	while (first > 0) {
-		char *line = hl_push_alert(rp->json[first - 1]);
+		char *line = hl_push_alert(json[first - 1]);
 		size_t n = strlen(line);
 		if (used + n > budget) {
 			free(line);

@@ -83,6 +83,7 @@ struct req {
 	char *reply;              /* set when done; written when it reaches the head */
 	bool done;
 	bool close_after;         /* close the connection once this reply is written */
+	bool masked;              /* a viewer or supervisor client: case.get with confidential numbers masked */
 	uint64_t started_us;      /* monotonic, for latency figures */
 	/* HTTP requests (conn == NULL): the store's answer goes to these instead of
 	 * a connection (conn_complete calls on_reply; subscribe calls on_replay) */

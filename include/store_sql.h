@@ -310,6 +310,8 @@ static const char SQL_W_WEBHOOKS_DONE[] =
 /* ---- reads that must see the batch's own writes */
 
 static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
+/* case.get for a viewer or supervisor socket client: the HTTP API's masked form (sql/011) */
+static const char SQL_CASE_GET_MASKED[] = "SELECT hotline.http_case_json($1::bigint)";
 
 /* The replay of a subscribe: the newest $2 open alerts after $1, ascending,
  * each also masked (for HTTP readers), and how many open alerts follow $1 in

@@ -380,6 +380,54 @@ HL_TEST(people, supervisor_unix_socket)
 	rmdir(sup_dir);
 }
 
+/* A viewer or a supervisor is not privileged: on the socket as over HTTP,
+ * a confidential caller's number reaches them masked (docs/protocol.md:
+ * "masked for every reader who is not privileged (... pushes)"), in the
+ * subscribe replay, in live pushes and in case.get.  Full access (the main
+ * Unix socket, a plain token) still sees it whole. */
+HL_TEST(people, roles_see_confidential_numbers_masked)
+{
+	struct hl_e2e_opts o = { .listen = TOKENS, .sla = overdue_setup };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *full = hl_conn_unix(d);
+	struct hl_conn *live = tcp_as(d, "view-token");
+	ok_event(live, "{\"type\":\"subscribe\",\"id\":\"s0\"}");
+	char line[400];
+	snprintf(line, sizeof line, "{\"type\":\"call.abandoned\",\"id\":\"m1\",\"call_id\":\"mc1\","
+	         "\"caller\":\"+8613912345678\",\"confidential\":true,\"at\":\"%s\"}", hl_iso_ms(hl_wall_ms()));
+	ok_event(full, line);
+	/* the callback_overdue alert, pushed live to the viewer */
+	char *push = NULL;
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_now_ms() < end && !push) {
+		char *l = hl_recv(live, 500);
+		if (l && strstr(l, "callback_overdue"))
+			push = l;
+		else
+			free(l);
+	}
+	cr_assert(push, "no callback_overdue push for the viewer");
+	cr_assert(!strstr(push, "12345678"), "a viewer's push shows the number whole: %s", push);
+	cr_assert(strstr(push, "+86139****5678"), "masked: %s", push);
+	free(push);
+	/* the replay of a supervisor's subscribe, and case.get for both roles */
+	struct hl_conn *sup = tcp_as(d, "sup-token");
+	hl_send(sup, "{\"type\":\"subscribe\",\"id\":\"s1\",\"since\":0}");
+	for (int i = 0; i < 2; i++) { /* ok, then the replayed alert */
+		char *l = hl_recv(sup, HL_TIMEOUT_MS);
+		cr_assert(l, "subscribe reply %d", i);
+		cr_assert(!strstr(l, "12345678"), "a supervisor's replay shows the number whole: %s", l);
+		free(l);
+	}
+	struct hl_conn *view = tcp_as(d, "view-token");
+	json_object *r = hl_request(view, "{\"type\":\"case.get\",\"id\":\"g1\",\"case_id\":1}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	cr_assert(!strstr(json_object_to_json_string(r), "12345678"), "viewer case.get: %s", json_object_to_json_string(r));
+	cr_assert_str_eq(hl_jstr(r, "case.caller"), "+86139****5678");
+	r = hl_request(full, "{\"type\":\"case.get\",\"id\":\"g2\",\"case_id\":1}");
+	cr_assert_str_eq(hl_jstr(r, "case.caller"), "+8613912345678", "full access sees it whole");
+}
+
 /* ------------------------------------------------------- hotlinectl's own configuration */
 
 static const char *write_text(struct hl_d *d, const char *name, const char *text)
