@@ -11,7 +11,9 @@
  *   EXITWITHKEY                           -> call.abandoned
  *   COMPLETECALLER, COMPLETEAGENT         -> call.ended (outcome complete_outcome)
  *   TRANSFER, BLINDTRANSFER,
- *   ATTENDEDTRANSFER                      -> call.ended (outcome "transferred")
+ *   ATTENDEDTRANSFER                      -> call.ended (outcome "transferred");
+ *                                            its LINK form has one field more
+ *                                            (LINK|chan1|chan2|hold|call|pos)
  *   QUEUESTART (Asterisk restarted)       -> every call still in progress ends:
  *                                            waiting ones abandoned, talking ones
  *                                            ended with outcome "pbx_restart"
@@ -323,7 +325,10 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	}
 	/* complete or transfer: the call was talking; make sure hotlined knows it was answered */
 	if (!c || !c->connected) {
-		long long talk = parse_secs(data(r, complete ? 1 : 3));
+		/* calltime: COMPLETE*(hold|call|pos), *TRANSFER(x|y|hold|call|pos), but
+		 * ATTENDEDTRANSFER LINK names two channels (LINK|chan1|chan2|hold|call|pos) */
+		int call_field = complete ? 1 : strcmp(e, "ATTENDEDTRANSFER") == 0 && strcmp(data(r, 0), "LINK") == 0 ? 4 : 3;
+		long long talk = parse_secs(data(r, call_field));
 		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, r->agent);
 		ev.synthesized = true;
 		emit_ev(m, &ev, r->uid, emit, ctx);

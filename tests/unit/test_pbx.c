@@ -140,6 +140,24 @@ Test(ql, attended_transfer_without_connect)
 	cr_assert_eq(pbx_ql_counts(ql)->synthesized, 1);
 }
 
+/* LINK carries two channel names (app_queue.c log_attended_transfer:
+ * "LINK|%s|%s" then holdtime|calltime|origposition), so its call time is
+ * the fifth data field, not the fourth (which is the hold time). */
+Test(ql, attended_transfer_link_without_connect)
+{
+	feed("1700000000|1700000000.9|q1|NONE|ENTERQUEUE||13800000001|1");
+	cr_assert_eq(feed("1700000300|1700000000.9|q1|Agent/3001|ATTENDEDTRANSFER|LINK|Local/8100@from-internal-0001;1"
+	                  "|Local/8100@from-internal-0001;2|20|280|1"),
+	             PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert(got[1].synthesized);
+	cr_assert_eq(got[1].at, 1700000020000LL, "end - talk time (280 s), not end - hold time (20 s): %lld",
+	             (long long)got[1].at);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+}
+
 Test(ql, transfers_after_connect)
 {
 	feed("1700000000|1700000000.9|q1|NONE|ENTERQUEUE||13800000001|1");
