@@ -62,6 +62,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 		abort(); /* the core's policy: out of memory is not survivable (hl_xrealloc) */
 	size_t openers = 0, hot_events = 0;
 	hl_ms earliest = INT64_MAX;
+	bool resolving_call = false; /* a call.ended that resolves the case its call_id reaches */
 
 	for (size_t i = 0; i < n; i++) {
 		const struct hl_bk_item *it = &items[i];
@@ -111,6 +112,8 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			add_str(depts, ev->department);
 		if (ev->call_id)
 			add_str(calls, ev->call_id);
+		if (ev->type == HL_EV_CALL_ENDED && ev->outcome && strcmp(ev->outcome, "resolved") == 0)
+			resolving_call = true;
 		if (ev->caller[0])
 			add_str(callers, ev->caller);
 		if (may_open_case(ev))
@@ -146,6 +149,9 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	/* work orders: the cases reached through an order_id or merged into a
 	 * batch case, and every order of the batch's cases */
 	out->want_orders = has_cases || has_orders;
+	/* ... and the cases merged into a case that a call.ended resolves
+	 * through its call_id: their callers are owed a call back */
+	out->want_order_cases = out->want_orders || resolving_call;
 	out->want_hotspots = hot_events > 0 && env->hotspots_on;
 
 	out->events = json_take(events);

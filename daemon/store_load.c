@@ -98,6 +98,7 @@ void store_start_load(void)
 	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
 	const char *p_orders[] = { k.orders, k.cases };
+	const char *p_order_cases[] = { k.orders, k.cases, k.calls };
 	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since, k.callers };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
@@ -120,10 +121,10 @@ void store_start_load(void)
 	if (k.want_ids)
 		store.load_at[L_IDS] = store.n_stmts, store_send_stmt(SQL_IDS, 1, p_ids);
 	/* work orders (store_orders.c) */
-	if (k.want_orders) {
-		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 2, p_orders);
+	if (k.want_order_cases)
+		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 3, p_order_cases);
+	if (k.want_orders)
 		store.load_at[L_ORDERS] = store.n_stmts, store_send_stmt(SQL_ORDERS, 2, p_orders);
-	}
 	if (k.want_hotspots) {
 		store.load_at[L_HOTSPOT_CASES] = store.n_stmts, store_send_stmt(SQL_HOTSPOT_CASES, 7, p_hot);
 		store.load_at[L_HOTSPOTS] = store.n_stmts, store_send_stmt(SQL_HOTSPOTS, 1, p_hot_keys);

@@ -53,6 +53,7 @@ struct hl_batch_keys {
 	size_t ids_wanted;  /* case ids to reserve: openers beyond those already reserved */
 	/* which load statements are worth sending (a statement with nothing to look up is not) */
 	bool want_seen, want_cases, want_calls, want_callers, want_alerts, want_ids, want_orders, want_hotspots;
+	bool want_order_cases; /* SQL_ORDER_CASES: want_orders, or a call.ended that resolves a case */
 };
 
 struct hl_batch_keys_env {

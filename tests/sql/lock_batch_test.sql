@@ -1,7 +1,8 @@
 -- tests/sql/lock_batch_test.sql - hotline.lock_batch() (sql/016, set-based in
 -- sql/040): the advisory locks a batch takes, counted and listed from
 -- pg_locks, for every way a batch reaches a case (named, through a call, a
--- work order, a merge, a caller's open case), none for a closed case or a
+-- work order, a merge into any of these (sql/041), a caller's open case),
+-- none for a closed case or a
 -- key named twice; and the ordering its statements rely on (an aggregate
 -- over an ordered DISTINCT subquery calls its function in key order: two
 -- batches that took their locks in different orders could deadlock).
@@ -36,7 +37,7 @@ $$;
 -- (rows a failed run left behind)
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
-DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9907;
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9909;
 INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
     (9901, '+8613900009901', 'open', now()),      -- named
     (9902, '+8613900009902', 'open', now()),      -- reached through its call
@@ -44,8 +45,12 @@ INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
     (9904, '+8613900009904', 'open', now()),      -- merged into 9901
     (9905, '+8613900009905', 'open', now()),      -- the open case of a caller of the batch
     (9906, '+8613900009905', 'closed', now()),    -- that caller's closed case: no lock
-    (9907, '+8613900009907', 'open', now());      -- not reached
+    (9907, '+8613900009907', 'open', now()),      -- not reached
+    (9908, '+8613900009908', 'merged', now()),    -- merged into 9902 (reached through its call)
+    (9909, '+8613900009909', 'merged', now());    -- merged into 9903 (reached through its order)
 UPDATE hotline.cases SET merged_into = 9901 WHERE id = 9904;
+UPDATE hotline.cases SET merged_into = 9902 WHERE id = 9908;
+UPDATE hotline.cases SET merged_into = 9903 WHERE id = 9909;
 INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at)
 VALUES ('lk-call-1', 9902, '+8613900009902', 'ended', now());
 INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, due_at, sign_due_at,
@@ -57,19 +62,22 @@ SET client_min_messages = notice;
 
 BEGIN;
 SELECT hllocktest.eq('nothing held before', hllocktest.held(), '');
-SELECT hllocktest.eq('locks taken: 2 callers + 5 cases',
+SELECT hllocktest.eq('locks taken: 2 callers + 7 cases',
     hotline.lock_batch('["9901", "9901"]'::jsonb, '["lk-call-1", "lk-call-unknown"]'::jsonb,
                        '["+8613900009905", "+8613900000000", "+8613900009905"]'::jsonb, '["lk-order-1"]'::jsonb),
-    7);
+    9);
 SELECT hllocktest.eq('the locks held: each caller by hashtext, each case by id',
     hllocktest.held(),
     (SELECT string_agg(k, ' ' ORDER BY c, i) FROM (
         SELECT 1212940289::bigint AS c, h AS i, '1212940289:' || h AS k
         FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['+8613900009905', '+8613900000000']) x) hs
         UNION ALL
-        SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905]) id) l));
+        SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905, 9908, 9909]) id) l));
 COMMIT;
 SELECT hllocktest.eq('released at COMMIT', hllocktest.held(), '');
+SELECT hllocktest.eq('lookups planned at each call (027, restored by 041)',
+    (SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE oid = 'hotline.lock_batch(jsonb, jsonb, jsonb, jsonb)'::regprocedure),
+    'plan_cache_mode=force_custom_plan');
 
 BEGIN;
 SELECT hllocktest.eq('an empty batch takes no lock',
@@ -88,5 +96,5 @@ SELECT hllocktest.eq('called in ascending key order',
 SET client_min_messages = warning;
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
-DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9907;
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9909;
 DROP SCHEMA hllocktest CASCADE;

@@ -57,13 +57,31 @@ Test(batch_keys, offered_call_needs_seen_cases_calls_callers_and_a_case_id)
 	cr_assert_str_eq(k.cases, "[]");
 	cr_assert_str_eq(k.event_cases, "[]");
 	cr_assert(k.want_seen && k.want_cases && k.want_calls && k.want_callers);
-	cr_assert_not(k.want_alerts || k.want_orders || k.want_hotspots);
+	cr_assert_not(k.want_alerts || k.want_orders || k.want_order_cases || k.want_hotspots);
 	cr_assert_eq(k.openers, 1);
 	cr_assert_eq(k.ids_wanted, 1);
 	cr_assert(k.want_ids);
 	cr_assert_eq(k.earliest, T0);
 	cr_assert_eq(k.repeat_since, T0 - 3600000 - 1000);
 	cr_assert_eq(k.hotspot_since, T0 - 7200000 - 1000);
+	hl_batch_keys_free(&k);
+}
+
+/* call.ended "resolved" resolves the case its call reaches: the cases merged
+ * into that case are loaded (their callers are owed a call back), not its orders */
+Test(batch_keys, resolving_call_loads_the_merged_cases)
+{
+	struct hl_event ev = ev_of(HL_EV_CALL_ENDED, "e1", NULL, T0), other = ev_of(HL_EV_CALL_ENDED, "e2", NULL, T0);
+	ev.call_id = "c-1", ev.outcome = "resolved";
+	other.call_id = "c-2", other.outcome = "followup";
+	struct hl_bk_item one[] = { req(&ev) }, two[] = { req(&other) };
+	struct hl_batch_keys k;
+	hl_batch_keys(one, 1, &ENV, &k);
+	cr_assert(k.want_order_cases);
+	cr_assert_not(k.want_orders);
+	hl_batch_keys_free(&k);
+	hl_batch_keys(two, 1, &ENV, &k);
+	cr_assert_not(k.want_order_cases || k.want_orders, "a followup resolves nothing");
 	hl_batch_keys_free(&k);
 }
 

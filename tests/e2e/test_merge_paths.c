@@ -1,0 +1,81 @@
+/*
+ * test_merge_paths.c - a merged case's caller is owed a call back however the
+ * case it was merged into gets resolved (CONTRACT.md 6, case.merge).
+ *
+ * Design.  test_orders.c's merge test resolves the surviving case with
+ * case.resolve, an event that names the case.  The contract's other ways to
+ * resolve a case name it only indirectly: order.reply (result "resolved",
+ * through its order_id) and call.ended (outcome "resolved", through its
+ * call_id).  A batch loads the cases merged into the cases it names by id,
+ * so these two paths must bring the merged cases in too, or their callers
+ * are silently never called back.  The clocks table is the ground truth.
+ */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(merge_paths, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
+
+#define LONG_SLA "callback = \"1h\"; update = \"0\"; resolution = \"1h\";"
+
+static json_object *ok(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_object *ok(struct hl_conn *c, const char *fmt, ...)
+{
+	char rest[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	va_end(ap);
+	cr_assert(n > 0 && (size_t)n < sizeof rest);
+	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("m"), rest);
+	cr_assert(hl_jbool(r, "ok"), "refused: %s", json_object_to_json_string(r));
+	return r;
+}
+
+static int64_t offer(struct hl_conn *c, const char *call_id, const char *caller)
+{
+	return hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"%s\",\"caller\":\"%s\"", call_id, caller), "case_id");
+}
+
+static void merge(struct hl_conn *c, int64_t id, int64_t into)
+{
+	ok(c, "\"type\":\"case.merge\",\"case_id\":%lld,\"into\":%lld", (long long)id, (long long)into);
+}
+
+static void assert_owed(struct hl_d *d, int64_t id, const char *how)
+{
+	char *st = hl_sql_text(d, "SELECT coalesce((SELECT state FROM hotline.clocks WHERE case_id = %lld"
+	                          " AND kind = 'callback'), 'none')", (long long)id);
+	cr_assert_str_eq(st, "pending", "merged case %lld: callback %s after its case was resolved by %s",
+	                 (long long)id, st, how);
+}
+
+HL_TEST(merge_paths, order_reply_resolved_owes_merged_callers)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t main_case = offer(c, "mp-1", "+8613500000101"), dup = offer(c, "mp-2", "+8613500000102");
+	merge(c, dup, main_case);
+	ok(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"order_id\":\"mp-wo\",\"department\":\"water\"",
+	   (long long)main_case);
+	ok(c, "\"type\":\"order.reply\",\"order_id\":\"mp-wo\",\"result\":\"resolved\"");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)main_case),
+	                 "resolved");
+	assert_owed(d, dup, "order.reply");
+}
+
+HL_TEST(merge_paths, call_ended_resolved_owes_merged_callers)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t main_case = offer(c, "mp-3", "+8613500000103"), dup = offer(c, "mp-4", "+8613500000104");
+	merge(c, dup, main_case);
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"mp-3\",\"agent\":\"a1\"");
+	ok(c, "\"type\":\"call.ended\",\"call_id\":\"mp-3\",\"outcome\":\"resolved\"");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)main_case),
+	                 "resolved");
+	assert_owed(d, dup, "call.ended");
+}
