@@ -8,6 +8,8 @@
  * same as `stats`.  Everything else (the API, the alert stream, the
  * wallboard) is routed by http_api.c; with http.tls the listener speaks HTTPS
  * with listen.tls's certificate and key (the TCP socket's TLS context, shared).
+ * A request's headers are limited to HTTP_MAX_HEADERS, its body to
+ * http.max_body: evhttp buffers both before any callback (or token check).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,10 @@
 #include "http_api.h"
 
 static struct evhttp *http;
+
+/* The request line and headers together: a browser's, with the session
+ * cookie, are well under 8 KiB. */
+#define HTTP_MAX_HEADERS (64 * 1024)
 
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
@@ -82,6 +88,9 @@ int http_open(const struct hl_config *cfg)
 	listener_guard(evhttp_bound_socket_get_listener(bound)); /* accept() back-off, as for the event sockets */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
 	evhttp_set_max_body_size(http, (ev_ssize_t)cfg->http.max_body);
+	/* evhttp's default is no limit: an unauthenticated client could make us
+	 * buffer an endless header (the check for a token comes after it) */
+	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
 	if (cfg->http.tls) {
 		void *ctx = listener_tls_ctx();
 		if (!ctx) {

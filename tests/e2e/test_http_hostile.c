@@ -94,3 +94,34 @@ HL_TEST(http_hostile, short_confidential_number_keeps_json_valid)
 	cr_assert_str_eq(hl_jstr(o, "caller"), "*10", "%s", r->body);
 	json_object_put(o);
 }
+
+/* an endless header from a client without a token: the daemon stops reading
+ * it (evhttp's default is to buffer it all) and still serves the others */
+HL_TEST(http_hostile, endless_header_is_cut_off)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	(void)d;
+	int fd = tcp_connect(http_port, 0);
+	const char *start = "GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+	send_all(fd, start, strlen(start));
+	char line[8200];
+	memset(line, 'a', sizeof line);
+	memcpy(line, "X-Pad: ", 7);
+	memcpy(line + sizeof line - 2, "\r\n", 2);
+	for (int i = 0; i < 512; i++) /* 4 MiB, never ending the header */
+		send_all(fd, line, sizeof line);
+	struct pollfd p = { fd, POLLIN, 0 };
+	cr_assert_eq(poll(&p, 1, 3000), 1, "4 MiB of header and the daemon is still reading it");
+	char buf[256] = "";
+	ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+	cr_assert(n <= 0 || strncmp(buf, "HTTP/1.1 4", 10) == 0, "not refused: %.*s", (int)(n > 0 ? n : 0), buf);
+	sock_close(fd);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200, "the others are still served");
+	/* a browser's header (a cookie and the usual lines) still goes through */
+	char big[3000]; /* http_client.h has room for 4 KiB of request head */
+	memset(big, 'b', sizeof big);
+	memcpy(big, VIEW "X-Big: ", strlen(VIEW) + 7);
+	memcpy(big + sizeof big - 3, "\r\n", 3);
+	struct hres *r = http("GET", "/v1/board", big, NULL);
+	cr_assert_eq(r->status, 200, "%s %s", r->head, r->body);
+}
