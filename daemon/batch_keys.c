@@ -152,6 +152,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	/* ... and the cases merged into a case that a call.ended resolves
 	 * through its call_id: their callers are owed a call back */
 	out->want_order_cases = out->want_orders || resolving_call;
+	out->resolving_call = resolving_call;
 	out->want_hotspots = hot_events > 0 && env->hotspots_on;
 
 	out->events = json_take(events);

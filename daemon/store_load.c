@@ -98,7 +98,11 @@ void store_start_load(void)
 	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
 	const char *p_orders[] = { k.orders, k.cases };
-	const char *p_order_cases[] = { k.orders, k.cases, k.calls };
+	/* the cases merged into one a call.ended resolves: found through the
+	 * batch's calls and callers, only when one does (most batches of calls
+	 * resolve nothing, and the callers' open cases are a lookup each) */
+	const char *p_order_cases[] = { k.orders, k.cases, k.resolving_call ? k.calls : "[]",
+	                                k.resolving_call ? k.callers : "[]" };
 	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since, k.callers };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
@@ -122,7 +126,7 @@ void store_start_load(void)
 		store.load_at[L_IDS] = store.n_stmts, store_send_stmt(SQL_IDS, 1, p_ids);
 	/* work orders (store_orders.c) */
 	if (k.want_order_cases)
-		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 3, p_order_cases);
+		store.load_at[L_ORDER_CASES] = store.n_stmts, store_send_stmt(SQL_ORDER_CASES, 4, p_order_cases);
 	if (k.want_orders)
 		store.load_at[L_ORDERS] = store.n_stmts, store_send_stmt(SQL_ORDERS, 2, p_orders);
 	if (k.want_hotspots) {

@@ -54,6 +54,7 @@ struct hl_batch_keys {
 	/* which load statements are worth sending (a statement with nothing to look up is not) */
 	bool want_seen, want_cases, want_calls, want_callers, want_alerts, want_ids, want_orders, want_hotspots;
 	bool want_order_cases; /* SQL_ORDER_CASES: want_orders, or a call.ended that resolves a case */
+	bool resolving_call;   /* a call.ended resolves a case it reaches by its call (or caller) */
 };
 
 struct hl_batch_keys_env {

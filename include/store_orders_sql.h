@@ -6,10 +6,13 @@
  * Load (same round trip as store_sql.h's loads):
  *   SQL_ORDER_CASES  the cases an order event reaches only through its
  *                    order_id, and the cases merged into the batch's cases,
- *                    named by id ($2) or reached through an order ($1) or a
- *                    call ($3): their callers are owed a call back when it
- *                    resolves, and order.reply and call.ended resolve a case
- *                    they do not name (sql/041 locks the same set).
+ *                    named by id ($2) or reached through an order ($1), a
+ *                    call ($3) or a caller ($4, a call offered in the same
+ *                    batch joins its caller's open case): their callers are
+ *                    owed a call back when it resolves, and order.reply and
+ *                    call.ended resolve a case they do not name (sql/041
+ *                    locks the same set).  $3 and $4 are "[]" unless a
+ *                    call.ended of the batch resolves its case.
  *                    Columns 0..20 are exactly SQL_CASES's; 21 is merged_into.
  *   SQL_ORDERS       of every case the batch touches, the orders the rules
  *                    can read (orders.c): the batch's own orders by id, every
@@ -41,7 +44,8 @@ static const char SQL_ORDER_CASES[] =
 	"   WHERE m.merged_into IN (SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x"
 	"    UNION SELECT id FROM o"
 	"    UNION SELECT l.case_id FROM hotline.calls l"
-	"     WHERE l.call_id IN (SELECT jsonb_array_elements_text($3::jsonb))))"
+	"     WHERE l.call_id IN (SELECT jsonb_array_elements_text($3::jsonb))"
+	"    UNION " SQL_CALLERS_OPEN_CASES("$2", "$4") "))"
 	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
 	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"

@@ -1,10 +1,11 @@
 -- 041_merged_lock.sql - hotline.lock_batch() also locks the cases merged into
--- the cases a batch reaches through a call or an order.
+-- the cases a batch reaches through a call, an order or a caller.
 --
 -- A case merged into another (case.merge) is owed a call back when the case
 -- it was merged into is resolved (CONTRACT.md 6).  Three events resolve a
 -- case: case.resolve names it by id, order.reply ("resolved") reaches it
--- through its order_id, call.ended ("resolved") through its call_id.  040's
+-- through its order_id, call.ended ("resolved") through its call_id, or,
+-- for a call offered in the same batch, through its caller's open case.  040's
 -- lock_batch() locked the cases merged into the batch's cases *by id* only,
 -- and the daemon loaded only those (store_orders_sql.h, SQL_ORDER_CASES), so
 -- an order reply or a call that resolved a case left every merged caller
@@ -34,13 +35,13 @@ BEGIN
                 UNION SELECT l.case_id FROM hotline.calls l
                       WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text(call_ids)))
                 UNION SELECT o.case_id FROM hotline.orders o
-                      WHERE o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text(order_ids))))
+                      WHERE o.order_id = ANY (ARRAY(SELECT jsonb_array_elements_text(order_ids)))
+                UNION SELECT c.id FROM hotline.cases c
+                      WHERE c.caller = ANY (ARRAY(SELECT jsonb_array_elements_text(callers)))
+                        AND c.status <> 'closed')
             SELECT id FROM reached
             UNION SELECT m.id FROM hotline.cases m
-                  WHERE m.merged_into = ANY (ARRAY(SELECT id FROM reached WHERE id IS NOT NULL))
-            UNION SELECT c.id FROM hotline.cases c
-                  WHERE c.caller = ANY (ARRAY(SELECT jsonb_array_elements_text(callers)))
-                    AND c.status <> 'closed') ids
+                  WHERE m.merged_into = ANY (ARRAY(SELECT id FROM reached WHERE id IS NOT NULL))) ids
         WHERE id IS NOT NULL ORDER BY 1) s;
     RETURN n_callers + n_cases;
 END

@@ -79,3 +79,31 @@ HL_TEST(merge_paths, call_ended_resolved_owes_merged_callers)
 	                 "resolved");
 	assert_owed(d, dup, "call.ended");
 }
+
+/* The caller of the surviving case calls again and the call, offered,
+ * answered and ended "resolved" in one batch, joins that case: the batch
+ * names neither the case nor a stored call, only the caller. */
+HL_TEST(merge_paths, new_call_resolving_in_one_batch_owes_merged_callers)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t main_case = offer(c, "mp-5", "+8613500000105"), dup = offer(c, "mp-6", "+8613500000106");
+	merge(c, dup, main_case);
+	ok(c, "\"type\":\"call.ended\",\"call_id\":\"mp-5\",\"outcome\":\"info\"");
+	int64_t before = hl_jint(ok(c, "\"type\":\"stats\""), "stats.batches");
+	char lines[768];
+	int n = snprintf(lines, sizeof lines,
+	                 "{\"id\":\"%s\",\"type\":\"call.offered\",\"call_id\":\"mp-7\",\"caller\":\"+8613500000105\"}\n"
+	                 "{\"id\":\"%s\",\"type\":\"call.answered\",\"call_id\":\"mp-7\",\"agent\":\"a1\"}\n"
+	                 "{\"id\":\"%s\",\"type\":\"call.ended\",\"call_id\":\"mp-7\",\"outcome\":\"resolved\"}\n",
+	                 hl_uid("m"), hl_uid("m"), hl_uid("m"));
+	cr_assert_eq(hl_send_raw(c, lines, (size_t)n), 0);
+	for (int i = 0; i < 3; i++) {
+		json_object *r = hl_recv_json(c, 10000);
+		cr_assert(r && hl_jbool(r, "ok") && hl_jint(r, "case_id") == main_case, "%s", json_object_to_json_string(r));
+	}
+	cr_assert_eq(hl_jint(ok(c, "\"type\":\"stats\""), "stats.batches") - before, 1, "one batch for the three");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)main_case),
+	                 "resolved");
+	assert_owed(d, dup, "a new call's call.ended");
+}

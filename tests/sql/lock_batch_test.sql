@@ -1,7 +1,7 @@
 -- tests/sql/lock_batch_test.sql - hotline.lock_batch() (sql/016, set-based in
 -- sql/040): the advisory locks a batch takes, counted and listed from
 -- pg_locks, for every way a batch reaches a case (named, through a call, a
--- work order, a merge into any of these (sql/041), a caller's open case),
+-- work order, a caller's open case, a merge into any of these (sql/041)),
 -- none for a closed case or a
 -- key named twice; and the ordering its statements rely on (an aggregate
 -- over an ordered DISTINCT subquery calls its function in key order: two
@@ -37,7 +37,7 @@ $$;
 -- (rows a failed run left behind)
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
-DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9909;
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9910;
 INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
     (9901, '+8613900009901', 'open', now()),      -- named
     (9902, '+8613900009902', 'open', now()),      -- reached through its call
@@ -47,10 +47,12 @@ INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
     (9906, '+8613900009905', 'closed', now()),    -- that caller's closed case: no lock
     (9907, '+8613900009907', 'open', now()),      -- not reached
     (9908, '+8613900009908', 'merged', now()),    -- merged into 9902 (reached through its call)
-    (9909, '+8613900009909', 'merged', now());    -- merged into 9903 (reached through its order)
+    (9909, '+8613900009909', 'merged', now()),    -- merged into 9903 (reached through its order)
+    (9910, '+8613900009910', 'merged', now());    -- merged into 9905 (a caller's open case)
 UPDATE hotline.cases SET merged_into = 9901 WHERE id = 9904;
 UPDATE hotline.cases SET merged_into = 9902 WHERE id = 9908;
 UPDATE hotline.cases SET merged_into = 9903 WHERE id = 9909;
+UPDATE hotline.cases SET merged_into = 9905 WHERE id = 9910;
 INSERT INTO hotline.calls (call_id, case_id, caller, state, offered_at)
 VALUES ('lk-call-1', 9902, '+8613900009902', 'ended', now());
 INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, due_at, sign_due_at,
@@ -62,17 +64,17 @@ SET client_min_messages = notice;
 
 BEGIN;
 SELECT hllocktest.eq('nothing held before', hllocktest.held(), '');
-SELECT hllocktest.eq('locks taken: 2 callers + 7 cases',
+SELECT hllocktest.eq('locks taken: 2 callers + 8 cases',
     hotline.lock_batch('["9901", "9901"]'::jsonb, '["lk-call-1", "lk-call-unknown"]'::jsonb,
                        '["+8613900009905", "+8613900000000", "+8613900009905"]'::jsonb, '["lk-order-1"]'::jsonb),
-    9);
+    10);
 SELECT hllocktest.eq('the locks held: each caller by hashtext, each case by id',
     hllocktest.held(),
     (SELECT string_agg(k, ' ' ORDER BY c, i) FROM (
         SELECT 1212940289::bigint AS c, h AS i, '1212940289:' || h AS k
         FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['+8613900009905', '+8613900000000']) x) hs
         UNION ALL
-        SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905, 9908, 9909]) id) l));
+        SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905, 9908, 9909, 9910]) id) l));
 COMMIT;
 SELECT hllocktest.eq('released at COMMIT', hllocktest.held(), '');
 SELECT hllocktest.eq('lookups planned at each call (027, restored by 041)',
@@ -96,5 +98,5 @@ SELECT hllocktest.eq('called in ascending key order',
 SET client_min_messages = warning;
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
-DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9909;
+DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9910;
 DROP SCHEMA hllocktest CASCADE;
