@@ -15,6 +15,7 @@
 
 #include "batch_keys.h"
 #include "orders.h"
+#include "pos_table.h"
 #include "rules.h"
 
 /* May this event open a case (and so need a fresh case id)? */
@@ -50,6 +51,40 @@ static char *key_values(json_object *values, bool in_key)
 static void add_i64(json_object *a, int64_t v) { json_object_array_add(a, json_object_new_int64(v)); }
 static void add_str(json_object *a, const char *s) { json_object_array_add(a, json_object_new_string(s)); }
 
+/*
+ * The call.ended events that reach their case only through their call:
+ * with a category or an area (they classify the case: hotspots) and with
+ * outcome "resolved" (they resolve it: the cases merged into it are owed a
+ * call back).  Their call ids, and the callers of those of their calls that
+ * were offered in the same batch: such a call is not stored yet, and joins
+ * its caller's open case.  Returns how many resolve.
+ */
+static size_t ended_calls(const struct hl_bk_item *items, size_t n, const struct hl_str_table *caller_of,
+                          json_object *hot_calls, json_object *hot_callers, json_object *res_calls,
+                          json_object *res_callers)
+{
+	size_t resolving = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct hl_event *ev = items[i].kind == HL_BK_REQUEST ? items[i].ev : NULL;
+		if (!ev || ev->type != HL_EV_CALL_ENDED || !ev->call_id)
+			continue;
+		size_t offered = hl_str_get(caller_of, ev->call_id);
+		const char *caller = offered != HL_NO_POS ? items[offered].ev->caller : NULL;
+		if (ev->category || ev->area) {
+			add_str(hot_calls, ev->call_id);
+			if (caller)
+				add_str(hot_callers, caller);
+		}
+		if (ev->outcome && strcmp(ev->outcome, "resolved") == 0) {
+			resolving++;
+			add_str(res_calls, ev->call_id);
+			if (caller)
+				add_str(res_callers, caller);
+		}
+	}
+	return resolving;
+}
+
 void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_batch_keys_env *env,
                    struct hl_batch_keys *out)
 {
@@ -62,7 +97,13 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 		abort(); /* the core's policy: out of memory is not survivable (hl_xrealloc) */
 	size_t openers = 0, hot_events = 0;
 	hl_ms earliest = INT64_MAX;
-	bool resolving_call = false; /* a call.ended that resolves the case its call_id reaches */
+	/* the cases a classifying event or a resolving call.ended reaches */
+	json_object *hot_cases = json_object_new_array(), *hot_calls = json_object_new_array(),
+	            *hot_callers = json_object_new_array(), *res_calls = json_object_new_array(),
+	            *res_callers = json_object_new_array();
+	if (!hot_cases || !hot_calls || !hot_callers || !res_calls || !res_callers)
+		abort();
+	struct hl_str_table caller_of = { 0 }; /* call id -> the item that offered it from a caller */
 
 	for (size_t i = 0; i < n; i++) {
 		const struct hl_bk_item *it = &items[i];
@@ -102,8 +143,11 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 		 * values of the cases the batch reaches.  A transfer classifies
 		 * nothing, but the department it sets is the case's for a later
 		 * event of the batch. */
-		if (ev->category || ev->area || ev->type == HL_EV_ORDER_DISPATCH)
+		if (ev->category || ev->area || ev->type == HL_EV_ORDER_DISPATCH) {
 			hot_events++;
+			if (ev->case_id)
+				add_i64(hot_cases, ev->case_id);
+		}
 		if (ev->category)
 			add_str(cats, ev->category);
 		if (ev->area)
@@ -112,10 +156,10 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			add_str(depts, ev->department);
 		if (ev->call_id)
 			add_str(calls, ev->call_id);
-		if (ev->type == HL_EV_CALL_ENDED && ev->outcome && strcmp(ev->outcome, "resolved") == 0)
-			resolving_call = true;
 		if (ev->caller[0])
 			add_str(callers, ev->caller);
+		if (ev->caller[0] && ev->call_id)
+			hl_str_put(&caller_of, ev->call_id, i);
 		if (may_open_case(ev))
 			openers++;
 		if (ev->at < earliest)
@@ -123,6 +167,8 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	}
 	if (earliest == INT64_MAX)
 		earliest = env->now;
+	size_t resolving = ended_calls(items, n, &caller_of, hot_calls, hot_callers, res_calls, res_callers);
+	free(caller_of.slots);
 
 	bool has_events = json_object_array_length(events) > 0, has_cases = json_object_array_length(cases) > 0,
 	     has_calls = json_object_array_length(calls) > 0, has_callers = json_object_array_length(callers) > 0,
@@ -151,8 +197,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	out->want_orders = has_cases || has_orders;
 	/* ... and the cases merged into a case that a call.ended resolves
 	 * through its call_id: their callers are owed a call back */
-	out->want_order_cases = out->want_orders || resolving_call;
-	out->resolving_call = resolving_call;
+	out->want_order_cases = out->want_orders || resolving > 0;
 	out->want_hotspots = hot_events > 0 && env->hotspots_on;
 
 	out->events = json_take(events);
@@ -162,6 +207,11 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	out->callers = json_take(callers);
 	out->alerts = json_take(alerts);
 	out->orders = json_take(orders);
+	out->hot_cases = json_take(hot_cases);
+	out->hot_calls = json_take(hot_calls);
+	out->hot_callers = json_take(hot_callers);
+	out->resolving_calls = json_take(res_calls);
+	out->resolving_callers = json_take(res_callers);
 	out->categories = key_values(cats, env->hotspot_category);
 	out->areas = key_values(areas, env->hotspot_area);
 	out->departments = key_values(depts, env->hotspot_department);
@@ -173,6 +223,7 @@ void hl_batch_keys_free(struct hl_batch_keys *k)
 		return;
 	free(k->events), free(k->cases), free(k->event_cases), free(k->calls), free(k->callers);
 	free(k->alerts), free(k->orders), free(k->categories), free(k->areas), free(k->departments);
+	free(k->hot_cases), free(k->hot_calls), free(k->hot_callers), free(k->resolving_calls), free(k->resolving_callers);
 	memset(k, 0, sizeof *k);
 }
 

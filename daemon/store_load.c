@@ -98,12 +98,9 @@ void store_start_load(void)
 	const char *p_alerts[] = { k.alerts };
 	const char *p_ids[] = { b_n };
 	const char *p_orders[] = { k.orders, k.cases };
-	/* the cases merged into one a call.ended resolves: found through the
-	 * batch's calls and callers, only when one does (most batches of calls
-	 * resolve nothing, and the callers' open cases are a lookup each) */
-	const char *p_order_cases[] = { k.orders, k.cases, k.resolving_call ? k.calls : "[]",
-	                                k.resolving_call ? k.callers : "[]" };
-	const char *p_hot[] = { k.cases, k.calls, k.categories, k.areas, k.departments, b_hot_since, k.callers };
+	const char *p_order_cases[] = { k.orders, k.cases, k.resolving_calls, k.resolving_callers };
+	const char *p_hot[] = { k.hot_cases, k.hot_calls, k.categories, k.areas, k.departments, b_hot_since,
+	                        k.hot_callers };
 	const char *p_hot_keys[] = { b_hot_since };
 	/* a statement with nothing to look up is not sent (a batch of fired
 	 * clocks needs only its cases); its result stays NULL */

@@ -46,6 +46,13 @@ struct hl_batch_keys {
 	 * bring (a dispatch's or a transfer's department); NULL (not "[]") for a
 	 * field the key is not made of, which the load then does not filter on */
 	char *categories, *areas, *departments;
+	/* the cases an event that classifies them reaches (their hotspot rows
+	 * are rebuilt): named by id, through a call, or through the caller of a
+	 * call offered in the same batch (it joins the caller's open case) */
+	char *hot_cases, *hot_calls, *hot_callers;
+	/* the calls a call.ended "resolved" ends, and the callers of those
+	 * offered in the same batch: the cases merged into theirs are loaded */
+	char *resolving_calls, *resolving_callers;
 	size_t openers;     /* events that may open a case (each may need a fresh case id) */
 	hl_ms earliest;     /* the earliest event `at`; `now` when the batch has no event */
 	hl_ms repeat_since; /* calls since then count for the repeat-caller rule */
@@ -54,7 +61,6 @@ struct hl_batch_keys {
 	/* which load statements are worth sending (a statement with nothing to look up is not) */
 	bool want_seen, want_cases, want_calls, want_callers, want_alerts, want_ids, want_orders, want_hotspots;
 	bool want_order_cases; /* SQL_ORDER_CASES: want_orders, or a call.ended that resolves a case */
-	bool resolving_call;   /* a call.ended resolves a case it reaches by its call (or caller) */
 };
 
 struct hl_batch_keys_env {

@@ -11,8 +11,9 @@
  *                    batch joins its caller's open case): their callers are
  *                    owed a call back when it resolves, and order.reply and
  *                    call.ended resolve a case they do not name (sql/041
- *                    locks the same set).  $3 and $4 are "[]" unless a
- *                    call.ended of the batch resolves its case.
+ *                    locks the same set).  $3 and $4 are only the calls a
+ *                    call.ended "resolved" ends, and the callers of those
+ *                    offered in the same batch (batch_keys.c).
  *                    Columns 0..20 are exactly SQL_CASES's; 21 is merged_into.
  *   SQL_ORDERS       of every case the batch touches, the orders the rules
  *                    can read (orders.c): the batch's own orders by id, every
@@ -140,8 +141,10 @@ static const char SQL_W_ORDER_URGE_STOP[] =
 
 /* Hotspots (hotspot.h): the key values of the batch's cases and of recent
  * cases sharing a value with the batch's events; the keys alerted recently. */
-/* The hotspot rows the rules can read (hotspot.c): those of every case the
- * batch reaches (by id, through a stored call, as a caller's open case), and
+/* The hotspot rows the rules can read (hotspot.c): those of every case an
+ * event that classifies it reaches ($1 by id, $2 through a stored call, $7
+ * as its caller's open case: batch_keys.c's hot_cases, hot_calls and
+ * hot_callers), and
  * the window's rows whose key the batch can form.  A key's field comes from
  * an event of the batch or from the case as stored, so a row is loaded only
  * if, on every field of hotspot.key, its value is one of the batch's ($3,

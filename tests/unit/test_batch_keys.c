@@ -77,11 +77,54 @@ Test(batch_keys, resolving_call_loads_the_merged_cases)
 	struct hl_bk_item one[] = { req(&ev) }, two[] = { req(&other) };
 	struct hl_batch_keys k;
 	hl_batch_keys(one, 1, &ENV, &k);
-	cr_assert(k.want_order_cases && k.resolving_call);
+	cr_assert(k.want_order_cases);
 	cr_assert_not(k.want_orders);
+	cr_assert_str_eq(k.resolving_calls, "[\"c-1\"]");
+	cr_assert_str_eq(k.resolving_callers, "[]", "a stored call: its case is found through it");
 	hl_batch_keys_free(&k);
 	hl_batch_keys(two, 1, &ENV, &k);
-	cr_assert_not(k.want_order_cases || k.want_orders || k.resolving_call, "a followup resolves nothing");
+	cr_assert_not(k.want_order_cases || k.want_orders, "a followup resolves nothing");
+	cr_assert_str_eq(k.resolving_calls, "[]");
+	hl_batch_keys_free(&k);
+	/* offered in the same batch: the call is not stored, it joins its
+	 * caller's open case, so the caller is looked up (only that caller) */
+	struct hl_event off = ev_of(HL_EV_CALL_OFFERED, "o1", "+8613900000001", T0);
+	off.call_id = "c-1";
+	struct hl_event other_off = ev_of(HL_EV_CALL_OFFERED, "o2", "+8613900000002", T0);
+	other_off.call_id = "c-9";
+	struct hl_bk_item three[] = { req(&other_off), req(&off), req(&ev) };
+	hl_batch_keys(three, 3, &ENV, &k);
+	cr_assert_str_eq(k.resolving_calls, "[\"c-1\"]");
+	cr_assert_str_eq(k.resolving_callers, "[\"+8613900000001\"]");
+	cr_assert_str_eq(k.hot_calls, "[]", "no category or area: it classifies nothing");
+	cr_assert_str_eq(k.hot_callers, "[]");
+	hl_batch_keys_free(&k);
+}
+
+/* A call.ended with a category reaches its case through its call; offered
+ * in the same batch, through its caller (the call joins the caller's open
+ * case): only those calls and callers are sent to the hotspot load. */
+Test(batch_keys, classifying_call_reaches_its_case_through_call_or_caller)
+{
+	struct hl_event off = ev_of(HL_EV_CALL_OFFERED, "o1", "+8613900000001", T0);
+	off.call_id = "c-1";
+	struct hl_event plain = ev_of(HL_EV_CALL_OFFERED, "o2", "+8613900000002", T0);
+	plain.call_id = "c-2";
+	struct hl_event end_new = ev_of(HL_EV_CALL_ENDED, "e1", NULL, T0 + 1);
+	end_new.call_id = "c-1", end_new.outcome = "info", end_new.category = "water";
+	struct hl_event end_stored = ev_of(HL_EV_CALL_ENDED, "e2", NULL, T0 + 2);
+	end_stored.call_id = "c-7", end_stored.outcome = "info", end_stored.area = "north";
+	struct hl_event end_plain = ev_of(HL_EV_CALL_ENDED, "e3", NULL, T0 + 3);
+	end_plain.call_id = "c-2", end_plain.outcome = "info";
+	struct hl_bk_item items[] = { req(&off), req(&plain), req(&end_new), req(&end_stored), req(&end_plain) };
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 5, &ENV, &k);
+	cr_assert(k.want_hotspots);
+	cr_assert_str_eq(k.hot_cases, "[]");
+	cr_assert_str_eq(k.hot_calls, "[\"c-1\",\"c-7\"]");
+	cr_assert_str_eq(k.hot_callers, "[\"+8613900000001\"]");
+	cr_assert_str_eq(k.categories, "[\"water\"]");
+	cr_assert_str_eq(k.areas, "[\"north\"]");
 	hl_batch_keys_free(&k);
 }
 
@@ -174,6 +217,10 @@ Test(batch_keys, case_events_merges_orders_and_hotspot_keys)
 	cr_assert_str_eq(k.departments, "[\"roads\"]");
 	cr_assert(k.want_callers, "a case event loads its caller's history through the case");
 	cr_assert(k.want_orders && k.want_hotspots);
+	/* only the classifying events' cases: the update's and the dispatch's
+	 * (9), not the merged case 10 nor the department-only update's */
+	cr_assert_str_eq(k.hot_cases, "[9,9]");
+	cr_assert_str_eq(k.hot_calls, "[]");
 	cr_assert_eq(k.openers, 0);
 	cr_assert_eq(k.earliest, T0 + 50);
 	hl_batch_keys_free(&k);
