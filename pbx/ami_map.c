@@ -19,7 +19,11 @@
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
  * both sources is sent once.  A Timestamp header (timestampevents=yes in
- * manager.conf) dates the event; otherwise the time of receipt does.
+ * manager.conf) dates every event, the abandon inferred from a leave too;
+ * otherwise the time of receipt does.  The leave grace itself is measured
+ * from the receipt of the leave (our clock), not from its Timestamp: a
+ * backlog read after a reconnect, or a PBX clock behind ours, must not turn
+ * a leave whose AgentConnect is still on its way into an abandon.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +231,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		c = pbx_calls_put(m->calls, uid);
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = false;
-		c->left_at = 0;
+		c->left_at = c->left_seen = 0;
 		c->seen_at = now;
 		struct pbx_event ev;
 		memset(&ev, 0, sizeof ev);
@@ -264,15 +268,21 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	}
 	if (connect) {
 		c->connected = true;
-		c->left_at = 0;
+		c->left_at = c->left_seen = 0;
 		snprintf(c->agent, sizeof c->agent, "%s", member_of(msg));
 		emit_ev(m, PBX_ANSWERED, at, c, c->agent, NULL, false, emit, ctx);
 	} else if (abandon) {
 		emit_ev(m, PBX_ABANDONED, at, c, NULL, NULL, false, emit, ctx);
 		pbx_calls_del(m->calls, uid);
 	} else if (leave) {
-		if (!c->connected && !c->ended)
-			c->left_at = now; /* answered, or gone? AgentConnect may still follow */
+		if (!c->connected && !c->ended) {
+			/* answered, or gone?  AgentConnect may still follow.  Dated
+			 * by the event; the grace runs on our clock, so that a
+			 * backlog (reconnect) whose AgentConnect is still unread
+			 * is not taken for an abandon. */
+			c->left_at = at;
+			c->left_seen = now;
+		}
 	} else { /* complete */
 		const char *reason = pbx_ami_get(msg, "Reason");
 		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
@@ -297,7 +307,7 @@ struct tick_ctx {
 static void tick_one(void *arg, struct pbx_call *c)
 {
 	struct tick_ctx *t = arg;
-	bool gone = c->left_at && !c->connected && !c->ended && t->now - c->left_at >= t->m->opts.leave_grace_ms;
+	bool gone = c->left_seen && !c->connected && !c->ended && t->now - c->left_seen >= t->m->opts.leave_grace_ms;
 	bool stale = t->now - c->seen_at > FORGET_MS;
 	if (!gone && !stale)
 		return;

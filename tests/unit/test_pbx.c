@@ -422,3 +422,47 @@ Test(ami, responses_and_other_events_are_ignored)
 	ami("Event: AgentCalled\nUniqueid: 1.1\nQueue: q1\n", 1);
 	cr_assert_eq(n_got, 0);
 }
+
+/* timestampevents=yes: every event is dated by its Timestamp, the leave too,
+ * even when it arrives late (a backlog after a reconnect); the grace before a
+ * leave counts as an abandon is still measured on our clock, so a backlog
+ * whose AgentConnect is a few reads behind is not taken for an abandon. */
+Test(ami, every_event_is_dated_by_its_timestamp)
+{
+	hl_ms late = 1700000600000LL; /* received ten minutes after the facts */
+	ami("Event: QueueCallerJoin\nTimestamp: 1700000000.250000\nUniqueid: 18.1\nQueue: q1\nCallerIDNum: 13800000011\n",
+	    late);
+	ami("Event: QueueCallerLeave\nTimestamp: 1700000030.125000\nUniqueid: 18.1\nQueue: q1\n", late);
+	pbx_amimap_tick(am, late + 1000, collect, NULL);
+	cr_assert_eq(n_got, 1, "grace counts from receipt, not from the Timestamp");
+	pbx_amimap_tick(am, late + 2500, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[0].at, 1700000000250LL);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, 1700000030125LL, "abandon dated %lld", (long long)got[1].at);
+
+	ami("Event: QueueCallerJoin\nTimestamp: 1700000100.000000\nUniqueid: 18.2\nQueue: q1\nCallerIDNum: 13800000012\n",
+	    late);
+	ami("Event: AgentConnect\nTimestamp: 1700000105.500000\nUniqueid: 18.2\nQueue: q1\nInterface: PJSIP/8001\n", late);
+	ami("Event: BlindTransfer\nTimestamp: 1700000200.000000\nResult: Success\nTransfererChannel: PJSIP/8001-1\n"
+	    "TransfereeUniqueid: 18.2\n", late);
+	ami("Event: QueueCallerJoin\nTimestamp: 1700000300.000000\nUniqueid: 18.3\nQueue: q1\nCallerIDNum: 13800000013\n",
+	    late);
+	ami("Event: QueueCallerAbandon\nTimestamp: 1700000301.000000\nUniqueid: 18.3\nQueue: q1\n", late);
+	ami("Event: QueueCallerJoin\nTimestamp: 1700000400.000000\nUniqueid: 18.4\nQueue: q1\nCallerIDNum: 13800000014\n",
+	    late);
+	ami("Event: AgentComplete\nTimestamp: 1700000460.000000\nUniqueid: 18.4\nQueue: q1\nInterface: PJSIP/8001\n"
+	    "Reason: caller\n", late);
+	cr_assert_eq(n_got, 10);
+	hl_ms want[] = { 1700000100000LL, 1700000105500LL, 1700000200000LL, 1700000300000LL,
+	                 1700000301000LL, 1700000400000LL, 1700000460000LL, 1700000460000LL };
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(got[2 + i].at, want[i], "event %d dated %lld", 2 + i, (long long)got[2 + i].at);
+	/* without a Timestamp (or with a bad one), the time of receipt */
+	ami("Event: QueueCallerJoin\nUniqueid: 18.5\nQueue: q1\nCallerIDNum: 13800000015\n", late);
+	ami("Event: QueueCallerLeave\nTimestamp: soon\nUniqueid: 18.5\nQueue: q1\n", late + 7);
+	pbx_amimap_tick(am, late + 7 + 2000, collect, NULL);
+	cr_assert_eq(n_got, 12);
+	cr_assert_eq(got[10].at, late);
+	cr_assert_eq(got[11].at, late + 7);
+}
