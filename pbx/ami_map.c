@@ -10,11 +10,21 @@
  *   QueueCallerLeave    without AgentConnect or Abandon  -> call.abandoned
  *                       (timeout, empty queue, key: AMI has no event of its
  *                       own for those), once leave_grace_ms has passed
- *                       without an AgentConnect for the call
+ *                       without an AgentConnect for the call -- unless a
+ *                       member had answered it (below)
  *   AgentComplete       (Reason caller|agent|transfer)   -> call.ended
  *                       (outcome complete_outcome, or "transferred")
  *   BlindTransfer / AttendedTransfer with Result Success whose transferee
  *                       (or a transferer) is a queue call -> call.ended "transferred"
+ *
+ * When a member answers, app_queue (try_calling) publishes DialEnd with
+ * DialStatus ANSWER, then leaves the queue, then runs the member gosub and
+ * the Queue() AGI, and only then publishes AgentConnect: a gosub (whisper,
+ * "press 1 to accept") can last longer than any grace.  So a DialEnd ANSWER
+ * for a call still in the queue marks it answering, and its leave waits for
+ * the AgentConnect with no grace; AgentDump (the member hung up during the
+ * announcement: the caller goes back to waiting) unmarks it.  A caller who
+ * hangs up meanwhile gets QueueCallerAbandon from app_queue, as ever.
  *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
@@ -211,6 +221,22 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 
+	if (strcasecmp(name, "DialEnd") == 0) { /* no Queue header: the caller's Uniqueid says */
+		const char *status = pbx_ami_get(msg, "DialStatus");
+		struct pbx_call *c = ok_uid(uid) ? pbx_calls_get(m->calls, uid) : NULL;
+		if (c && status && strcasecmp(status, "ANSWER") == 0 && !c->left_at && !c->connected && !c->ended)
+			c->answering = true;
+		m->counts.skipped++; /* it sends nothing itself */
+		return;
+	}
+	if (strcasecmp(name, "AgentDump") == 0) {
+		struct pbx_call *c = ok_uid(uid) ? pbx_calls_get(m->calls, uid) : NULL;
+		if (c && !c->left_at)
+			c->answering = false;
+		m->counts.skipped++;
+		return;
+	}
+
 	bool join = strcasecmp(name, "QueueCallerJoin") == 0, connect = strcasecmp(name, "AgentConnect") == 0;
 	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0, leave = strcasecmp(name, "QueueCallerLeave") == 0;
 	bool complete = strcasecmp(name, "AgentComplete") == 0;
@@ -230,7 +256,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	if (join) {
 		c = pbx_calls_put(m->calls, uid);
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
-		c->connected = c->ended = false;
+		c->connected = c->ended = c->answering = false;
 		c->left_at = c->left_seen = 0;
 		c->seen_at = now;
 		struct pbx_event ev;
@@ -307,7 +333,8 @@ struct tick_ctx {
 static void tick_one(void *arg, struct pbx_call *c)
 {
 	struct tick_ctx *t = arg;
-	bool gone = c->left_seen && !c->connected && !c->ended && t->now - c->left_seen >= t->m->opts.leave_grace_ms;
+	bool gone = c->left_seen && !c->connected && !c->ended && !c->answering &&
+	            t->now - c->left_seen >= t->m->opts.leave_grace_ms;
 	bool stale = t->now - c->seen_at > FORGET_MS;
 	if (!gone && !stale)
 		return;

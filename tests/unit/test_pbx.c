@@ -466,3 +466,56 @@ Test(ami, every_event_is_dated_by_its_timestamp)
 	cr_assert_eq(got[10].at, late);
 	cr_assert_eq(got[11].at, late + 7);
 }
+
+/* app_queue (try_calling) leaves the queue when the member has answered,
+ * then runs the member gosub / the Queue() AGI, and only then publishes
+ * AgentConnect: a whisper or "press 1 to accept" longer than the grace made
+ * the leave look like an abandon, and the AgentConnect and AgentComplete that
+ * followed were dropped as calls we never saw, so hotlined kept a callback
+ * owed to a caller who was served.  The DialEnd ANSWER published before the
+ * leave says a member took the call. */
+static const char *const dial_answer = "Event: DialEnd\nUniqueid: 19.1\nChannel: PJSIP/trunk-1\n"
+                                       "DestUniqueid: 19.2\nDestChannel: PJSIP/8001-2\nDialStatus: ANSWER\n";
+
+Test(ami, slow_member_gosub_is_not_an_abandon)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 19.1\nQueue: q1\nCallerIDNum: 13800000021\n", t);
+	ami("Event: AgentCalled\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\n", t + 1000);
+	ami("Event: DialEnd\nUniqueid: 19.1\nDestUniqueid: 19.3\nDialStatus: CANCEL\n", t + 4000);
+	ami(dial_answer, t + 4000);
+	ami("Event: QueueCallerLeave\nUniqueid: 19.1\nQueue: q1\nPosition: 1\nCount: 0\n", t + 4000);
+	pbx_amimap_tick(am, t + 14000, collect, NULL); /* the gosub is still running */
+	ami("Event: AgentConnect\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\n", t + 15000);
+	ami("Event: AgentComplete\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\nReason: caller\n", t + 60000);
+	pbx_amimap_tick(am, t + 70000, collect, NULL);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_eq(got[1].at, t + 15000);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+}
+
+Test(ami, agent_dump_puts_the_caller_back_in_the_queue)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 19.1\nQueue: q1\nCallerIDNum: 13800000021\n", t);
+	ami(dial_answer, t + 1000);
+	ami("Event: AgentDump\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\n", t + 2000);
+	ami("Event: QueueCallerLeave\nUniqueid: 19.1\nQueue: q1\n", t + 9000); /* exit key */
+	pbx_amimap_tick(am, t + 11000, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 9000);
+}
+
+Test(ami, a_dial_after_the_leave_does_not_hide_the_abandon)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 19.1\nQueue: q1\nCallerIDNum: 13800000021\n", t);
+	ami("Event: QueueCallerLeave\nUniqueid: 19.1\nQueue: q1\n", t + 9000);
+	ami(dial_answer, t + 9500); /* the dialplan dials on after an exit key */
+	pbx_amimap_tick(am, t + 11000, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+}
