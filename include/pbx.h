@@ -109,6 +109,7 @@ struct pbx_call {
 	bool connected;
 	bool ended;
 	bool answering;   /* AMI: a member answered (DialEnd ANSWER), AgentConnect to come */
+	bool gave_up;     /* AMI: the abandon was inferred from its leave (kept for a late AgentConnect) */
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
 	hl_ms seen_at;    /* AMI: last event about it (calls whose end we missed are forgotten) */

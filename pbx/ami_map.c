@@ -25,6 +25,10 @@
  * the AgentConnect with no grace; AgentDump (the member hung up during the
  * announcement: the caller goes back to waiting) unmarks it.  A caller who
  * hangs up meanwhile gets QueueCallerAbandon from app_queue, as ever.
+ * Should an AgentConnect still come after an inferred abandon (no DialEnd:
+ * an account without the call class), the call was kept and is reported
+ * answered and ended: hotlined's call.answered meets the callback the
+ * abandon armed, rather than leaving it to breach.
  *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
@@ -204,7 +208,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		for (int i = 0; parties[i]; i++) {
 			const char *u = pbx_ami_get(msg, parties[i]);
 			struct pbx_call *c = ok_uid(u) ? pbx_calls_get(m->calls, u) : NULL;
-			if (c && !c->anonymous) {
+			if (c && !c->anonymous && !(c->gave_up && !c->connected)) {
 				/* the agent transferred the caller: the transferer channel is the agent's */
 				const char *transferee = pbx_ami_get(msg, "TransfereeUniqueid");
 				const char *agent = NULL;
@@ -256,7 +260,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	if (join) {
 		c = pbx_calls_put(m->calls, uid);
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
-		c->connected = c->ended = c->answering = false;
+		c->connected = c->ended = c->answering = c->gave_up = false;
 		c->left_at = c->left_seen = 0;
 		c->seen_at = now;
 		struct pbx_event ev;
@@ -336,10 +340,13 @@ static void tick_one(void *arg, struct pbx_call *c)
 	bool gone = c->left_seen && !c->connected && !c->ended && !c->answering &&
 	            t->now - c->left_seen >= t->m->opts.leave_grace_ms;
 	bool stale = t->now - c->seen_at > FORGET_MS;
-	if (!gone && !stale)
-		return;
-	if (gone)
+	if (gone) {
 		emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);
+		c->left_seen = 0;
+		c->gave_up = true; /* kept until forgotten: an AgentConnect may still come */
+	}
+	if (!stale)
+		return;
 	if (t->n_gone == t->cap_gone) {
 		t->cap_gone = t->cap_gone ? t->cap_gone * 2 : 16;
 		t->gone = realloc(t->gone, t->cap_gone * sizeof *t->gone);

@@ -518,4 +518,28 @@ Test(ami, a_dial_after_the_leave_does_not_hide_the_abandon)
 	pbx_amimap_tick(am, t + 11000, collect, NULL);
 	cr_assert_eq(n_got, 2);
 	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	/* ... and whoever it reached there transfers it: not a queue call's end */
+	ami("Event: BlindTransfer\nResult: Success\nTransfererChannel: PJSIP/9000-5\nTransfereeUniqueid: 19.1\n",
+	    t + 30000);
+	cr_assert_eq(n_got, 2);
+}
+
+/* Without DialEnd (an AMI account that may not read the call class) the
+ * grace still decides; but a connect that comes after it must still reach
+ * hotlined, whose call.answered then meets the callback the abandon armed. */
+Test(ami, a_connect_after_an_inferred_abandon_is_still_sent)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 19.1\nQueue: q1\nCallerIDNum: 13800000021\n", t);
+	ami("Event: QueueCallerLeave\nUniqueid: 19.1\nQueue: q1\n", t + 4000);
+	pbx_amimap_tick(am, t + 6500, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	ami("Event: AgentConnect\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\n", t + 8000);
+	ami("Event: AgentComplete\nUniqueid: 19.1\nQueue: q1\nInterface: PJSIP/8001\nReason: agent\n", t + 60000);
+	pbx_amimap_tick(am, t + 70000, collect, NULL);
+	cr_assert_eq(n_got, 4);
+	cr_assert_eq(got[2].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[2].agent, "PJSIP/8001");
+	cr_assert_eq(got[3].kind, PBX_ENDED);
 }
