@@ -48,6 +48,17 @@
 
 /* ------------------------------------------------------------- parsing */
 
+/* "ChanVariable: NAME=value" (and "DestChanVariable", ...): one line per
+ * variable in manager.conf's channelvars for each channel of the event,
+ * before the event's own headers; never read here, so not kept, lest a long
+ * channelvars list fill the table and push Queue or Interface out. */
+static bool chan_variable(const char *key, const char *colon)
+{
+	static const char tail[] = "ChanVariable";
+	size_t n = (size_t)(colon - key), t = sizeof tail - 1;
+	return n >= t && strncasecmp(colon - t, tail, t) == 0;
+}
+
 int pbx_ami_parse(const char *text, size_t len, struct pbx_ami_msg *msg)
 {
 	memset(msg, 0, sizeof *msg);
@@ -65,7 +76,7 @@ int pbx_ami_parse(const char *text, size_t len, struct pbx_ami_msg *msg)
 			eol--;
 		*eol = '\0';
 		char *colon = strchr(p, ':');
-		if (colon && colon > p && msg->n < PBX_AMI_MAX_HEADERS) {
+		if (colon && colon > p && msg->n < PBX_AMI_MAX_HEADERS && !chan_variable(p, colon)) {
 			*colon = '\0';
 			char *v = colon + 1;
 			while (*v == ' ')

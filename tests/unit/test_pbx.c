@@ -543,3 +543,25 @@ Test(ami, a_connect_after_an_inferred_abandon_is_still_sent)
 	cr_assert_str_eq(got[2].agent, "PJSIP/8001");
 	cr_assert_eq(got[3].kind, PBX_ENDED);
 }
+
+/* manager.conf channelvars= adds a ChanVariable line per variable to each
+ * channel's headers (DestChanVariable for the member's), and the event's own
+ * headers (Queue, Interface) come after both channels: a long channelvars
+ * list must not push them past the parser's table. */
+Test(ami, channel_variables_do_not_crowd_out_the_queue)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 20.1\nQueue: q1\nCallerIDNum: 13800000031\n", t);
+	char msg[16384];
+	size_t n = (size_t)snprintf(msg, sizeof msg, "Event: AgentConnect\r\nPrivilege: agent,all\r\nUniqueid: 20.1\r\n");
+	for (int i = 0; i < 80; i++)
+		n += (size_t)snprintf(msg + n, sizeof msg - n, "ChanVariable: V%d=x\r\n", i);
+	n += (size_t)snprintf(msg + n, sizeof msg - n, "DestUniqueid: 20.2\r\n");
+	for (int i = 0; i < 80; i++)
+		n += (size_t)snprintf(msg + n, sizeof msg - n, "DestChanVariable: V%d=x\r\n", i);
+	snprintf(msg + n, sizeof msg - n, "Queue: q1\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\n");
+	ami(msg, t + 5000);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].agent, "PJSIP/8001");
+}
