@@ -8,6 +8,12 @@
  * (blocks of "Key: Value" lines ended by an empty line) and hand each event
  * to the pure mapper (ami_map.c), whose events go to the sender.
  *
+ * A message over MSG_MAX (64 KiB), or a line still unended at that size, is
+ * skipped up to the empty line that ends it (the input is drained as it
+ * comes, so memory stays bounded); the connection is kept, since dropping
+ * it would lose the events of the reconnect as well.  None of the queue
+ * events comes anywhere near that size.
+ *
  * When the connection drops or the login is refused, it reconnects after
  * 250 ms, doubling up to 30 s, and back to 250 ms once a login succeeds.
  * Events that happened while disconnected are not replayed by Asterisk: the
@@ -48,6 +54,7 @@ struct amiclient {
 	enum ami_state state;
 	char *msg;
 	size_t mlen, mcap;
+	bool skipping; /* inside a message too long to keep: wait for its end */
 };
 
 static void connect_now(struct amiclient *a);
@@ -62,6 +69,15 @@ static void drop(struct amiclient *a, const char *why)
 	struct timeval tv = { a->backoff_ms / 1000, (a->backoff_ms % 1000) * 1000 };
 	evtimer_add(a->retry, &tv);
 	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2;
+	a->mlen = 0;
+	a->skipping = false;
+}
+
+static void skip_message(struct amiclient *a)
+{
+	if (!a->skipping)
+		pbx_log(PBX_WARN, "AMI %s:%d: skipped a message longer than %d bytes", a->host, a->port, MSG_MAX);
+	a->skipping = true;
 	a->mlen = 0;
 }
 
@@ -126,17 +142,18 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			continue;
 		}
 		if (n == 0) {
-			bool alive = a->mlen == 0 || on_message(a);
+			bool alive = a->skipping || a->mlen == 0 || on_message(a);
 			a->mlen = 0;
+			a->skipping = false;
 			free(line);
 			if (!alive)
 				return;
 			continue;
 		}
-		if (a->mlen + n + 2 > MSG_MAX) {
+		if (a->skipping || a->mlen + n + 2 > MSG_MAX) {
 			free(line);
-			drop(a, "message too long");
-			return;
+			skip_message(a);
+			continue;
 		}
 		if (a->mlen + n + 2 > a->mcap) {
 			a->mcap = MSG_MAX;
@@ -148,6 +165,15 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		a->mlen += n;
 		a->msg[a->mlen++] = '\n';
 		free(line);
+	}
+	/* no end of line in sight: do not buffer an endless line */
+	if (a->bev == bev && evbuffer_get_length(in) > MSG_MAX) {
+		if (a->state == AMI_BANNER) {
+			drop(a, "not an Asterisk Manager Interface");
+			return;
+		}
+		evbuffer_drain(in, evbuffer_get_length(in));
+		skip_message(a);
 	}
 }
 
@@ -167,6 +193,7 @@ static void connect_now(struct amiclient *a)
 {
 	a->state = AMI_BANNER;
 	a->mlen = 0;
+	a->skipping = false;
 	a->bev = bufferevent_socket_new(a->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!a->bev)
 		abort();

@@ -7,7 +7,8 @@
  * transcript and drops the connection (Asterisk restarting), the third
  * replays another: login, backoff, reconnect and the mapping of every queue
  * event (and the missing AgentConnect of an attended transfer) are checked
- * in the stored calls.
+ * in the stored calls.  A fourth test sends a message and a line longer than
+ * the client's 64 KiB limit: they are skipped, the connection is kept.
  */
 #include "pbx_harness.h"
 
@@ -104,6 +105,7 @@ static int ami_session(int ls, const char *const *tr, const char *secret)
 	send_all(fd, "Asterisk Call Manager/7.0.3\r\n");
 	char buf[4096];
 	size_t n = 0;
+	buf[0] = '\0';
 	while (!strstr(buf, "\r\n\r\n") && n < sizeof buf - 1) {
 		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
 		if (r <= 0)
@@ -193,5 +195,73 @@ HL_TEST(pbx_ami, transcripts)
 	cr_expect(strstr(log, "logged in as hotline"), "%s", log);
 	cr_expect(strstr(log, "login refused"), "%s", log);
 	cr_expect(strstr(log, "reconnecting"), "%s", log);
+	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
+}
+
+/* A message over 64 KiB, and a line that does not end before 64 KiB, are
+ * skipped: the events around them still arrive, over the same connection. */
+HL_TEST(pbx_ami, oversized_messages_are_skipped)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t al = sizeof a;
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	cr_assert_eq(listen(ls, 4), 0);
+	int port = ntohs(a.sin_port);
+
+	pid_t parent = getpid();
+	pid_t srv = fork();
+	cr_assert(srv >= 0);
+	if (srv == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		static const char *const none[] = { NULL };
+		int fd = ami_session(ls, none, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		static char big[100000];
+		memset(big, 'x', sizeof big - 1);
+		/* a message of many ordinary lines, 80 KiB in all */
+		send_all(fd, "Event: VarSet\r\nUniqueid: 1764635000.700\r\n");
+		for (int i = 0; i < 800; i++)
+			send_all(fd, "Variable: SOMETHING_LONG\r\nValue: 0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+		send_all(fd, "\r\n");
+		send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020007\r\nUniqueid: 1764635000.701\r\n"
+		             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
+		             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.701\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
+		/* one header line of 100 KB, sent in pieces */
+		send_all(fd, "Event: Newexten\r\nAppData: ");
+		for (int i = 0; i < 4; i++) {
+			send_all(fd, big);
+			usleep(50000);
+		}
+		send_all(fd, "\r\nUniqueid: 1764635000.702\r\n\r\n");
+		send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020008\r\nUniqueid: 1764635000.703\r\n"
+		             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
+		             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.703\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
+		for (;;)
+			pause();
+	}
+	close(ls);
+	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	int64_t have = await_events(d, 4, 20000);
+	hl_sleep_ms(300);
+	kill(pid, SIGTERM);
+	int rc = pbx_wait(pid, 10000);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(have, 4, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_null(strstr(log, "reconnecting"), "%s", log);
+	cr_expect(strstr(log, "skipped"), "%s", log);
 	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
 }
