@@ -7,8 +7,10 @@
  * transcript and drops the connection (Asterisk restarting), the third
  * replays another: login, backoff, reconnect and the mapping of every queue
  * event (and the missing AgentConnect of an attended transfer) are checked
- * in the stored calls.  A fourth test sends a message and a line longer than
- * the client's 64 KiB limit: they are skipped, the connection is kept.
+ * in the stored calls.  Another sends a message and a line longer than the
+ * client's 64 KiB limit: they are skipped, the connection is kept.  A third
+ * puts a 3 s member gosub between QueueCallerLeave and AgentConnect, as
+ * app_queue does: no false abandon, or at least no callback left owed.
  */
 #include "pbx_harness.h"
 
@@ -264,4 +266,85 @@ HL_TEST(pbx_ami, oversized_messages_are_skipped)
 	cr_expect_null(strstr(log, "reconnecting"), "%s", log);
 	cr_expect(strstr(log, "skipped"), "%s", log);
 	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
+}
+
+/* A member gosub of 3 s between the leave and AgentConnect (app_queue's
+ * order).  701: with the DialEnd ANSWER Asterisk sends first, the call is
+ * simply answered and ended, no callback owed.  702: without it (an account
+ * that cannot read the call class) the grace infers an abandon, but the late
+ * connect still reaches hotlined and meets the callback it armed. */
+HL_TEST(pbx_ami, slow_member_gosub)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t al = sizeof a;
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	cr_assert_eq(listen(ls, 4), 0);
+	int port = ntohs(a.sin_port);
+
+	pid_t parent = getpid();
+	pid_t srv = fork();
+	cr_assert(srv >= 0);
+	if (srv == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		static const char *const none[] = { NULL };
+		int fd = ami_session(ls, none, "s3cret");
+		if (fd < 0)
+			_exit(2);
+		for (int call = 1; call <= 2; call++) {
+			char ev[1024];
+			snprintf(ev, sizeof ev,
+			         "Event: QueueCallerJoin\r\nCallerIDNum: 1380002080%d\r\nUniqueid: 1764636000.70%d\r\n"
+			         "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+			         call, call);
+			send_all(fd, ev);
+			if (call == 1)
+				send_all(fd, "Event: DialEnd\r\nChannel: PJSIP/trunk-1\r\nUniqueid: 1764636000.701\r\n"
+				             "DestChannel: PJSIP/8001-2\r\nDestUniqueid: 1764636000.711\r\nDialStatus: ANSWER\r\n\r\n");
+			snprintf(ev, sizeof ev,
+			         "Event: QueueCallerLeave\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\nPosition: 1\r\n"
+			         "Count: 0\r\n\r\n",
+			         call);
+			send_all(fd, ev);
+			sleep(3); /* the member gosub */
+			snprintf(ev, sizeof ev,
+			         "Event: AgentConnect\r\nUniqueid: 1764636000.70%d\r\nDestUniqueid: 1764636000.711\r\n"
+			         "Queue: hotline\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 5\r\n\r\n"
+			         "Event: AgentComplete\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\n"
+			         "Interface: PJSIP/8001\r\nReason: agent\r\n\r\n",
+			         call, call);
+			send_all(fd, ev);
+		}
+		for (;;)
+			pause();
+	}
+	close(ls);
+	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	/* 701: offered, answered, ended; 702: offered, abandoned, answered, ended */
+	int64_t have = await_events(d, 7, 20000);
+	hl_sleep_ms(300);
+	kill(pid, SIGTERM);
+	int rc = pbx_wait(pid, 10000);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(have, 7, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764636000.701' AND "
+	                           "state = 'ended' AND answered_at IS NOT NULL AND agent = 'PJSIP/8001'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
+	                           "WHERE c.call_id = 't:1764636000.701' AND k.kind = 'callback'"), 0);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
+	                           "WHERE c.call_id = 't:1764636000.702' AND k.kind = 'callback' AND k.state = 'met'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764636000.702' AND "
+	                           "answered_at IS NOT NULL"), 1);
 }
