@@ -22,7 +22,7 @@
  * the Queue() AGI, and only then publishes AgentConnect: a gosub (whisper,
  * "press 1 to accept") can last longer than any grace.  So a DialEnd ANSWER
  * for a call still in the queue marks it answering, and its leave waits for
- * the AgentConnect with no grace; AgentDump (the member hung up during the
+ * the AgentConnect up to a minute (ANSWERING_GRACE_MS), not leave_grace_ms; AgentDump (the member hung up during the
  * announcement: the caller goes back to waiting) unmarks it.  A caller who
  * hangs up meanwhile gets QueueCallerAbandon from app_queue, as ever.
  * Should an AgentConnect still come after an inferred abandon (no DialEnd:
@@ -344,12 +344,20 @@ struct tick_ctx {
 /* A call whose end we never heard of (it ended while we were disconnected)
  * is forgotten after this long without news. */
 #define FORGET_MS (12LL * 3600 * 1000)
+/* How long a call a member answered may wait, after leaving the queue, for
+ * its AgentConnect (the member gosub: a whisper, "press 1 to accept")
+ * before it is taken for abandoned.  Should the connect come later still,
+ * it is sent all the same (gave_up) and meets the callback. */
+#define ANSWERING_GRACE_MS (60LL * 1000)
 
 static void tick_one(void *arg, struct pbx_call *c)
 {
 	struct tick_ctx *t = arg;
-	bool gone = c->left_seen && !c->connected && !c->ended && !c->answering &&
-	            t->now - c->left_seen >= t->m->opts.leave_grace_ms;
+	/* a member answered (DialEnd ANSWER): its gosub may run long, but not
+	 * for ever; a caller whose AgentConnect never comes is still owed a
+	 * call back, a minute late rather than never */
+	int64_t grace = c->answering ? ANSWERING_GRACE_MS : t->m->opts.leave_grace_ms;
+	bool gone = c->left_seen && !c->connected && !c->ended && t->now - c->left_seen >= grace;
 	bool stale = t->now - c->seen_at > FORGET_MS;
 	if (gone) {
 		emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);

@@ -496,6 +496,22 @@ Test(ami, slow_member_gosub_is_not_an_abandon)
 	cr_assert_eq(got[2].kind, PBX_ENDED);
 }
 
+/* A member answered but its AgentConnect never comes (the gosub failed, the
+ * event was lost): the caller is not left without a call back for ever. */
+Test(ami, an_answer_that_never_connects_is_an_abandon_after_a_minute)
+{
+	hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nUniqueid: 19.1\nQueue: q1\nCallerIDNum: 13800000021\n", t);
+	ami(dial_answer, t + 4000);
+	ami("Event: QueueCallerLeave\nUniqueid: 19.1\nQueue: q1\nPosition: 1\nCount: 0\n", t + 4000);
+	pbx_amimap_tick(am, t + 63000, collect, NULL);
+	cr_assert_eq(n_got, 1, "59 s after the leave: still waiting for the connect");
+	pbx_amimap_tick(am, t + 64000, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 4000, "dated by the leave");
+}
+
 Test(ami, agent_dump_puts_the_caller_back_in_the_queue)
 {
 	hl_ms t = 1700000000000LL;
