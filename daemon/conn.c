@@ -495,7 +495,7 @@ static char *render_answer(const struct req *r, const struct store_answer *a)
 	if (r->ev.type == HL_CMD_CASE_GET)
 		return hl_reply_with(id, "case", a->json);
 	if (r->ev.type == HL_CMD_ALERT_ACK)
-		return hl_reply_ok(id);
+		return hl_reply_ack(id, a->acked_by, a->acked_at);
 	if (a->order_id && a->order_id[0])
 		return hl_reply_order(id, a->case_id, a->order_id, a->duplicate);
 	return hl_reply_case(id, a->case_id, a->duplicate);

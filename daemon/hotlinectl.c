@@ -258,8 +258,12 @@ static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 		json_object_object_add(req, "by", json_object_new_string(o->by));
 	json_object *r = ctl_one_shot(t, o, req);
 	int rc = EX_OK;
+	/* the daemon answers with the stored acknowledgement: after an earlier
+	 * one that names the first acker, not --by */
+	const char *by = ctl_jstr(r, "acked_by") ? ctl_jstr(r, "acked_by") : o->by;
 	if (ctl_response_ok(r))
-		printf("alert %lld acknowledged%s%s\n", (long long)id, o->by ? " by " : "", o->by ? o->by : "");
+		printf("alert %lld acknowledged%s%s%s%s\n", (long long)id, by ? " by " : "", by ? by : "",
+		       ctl_jstr(r, "acked_at") ? " at " : "", ctl_jstr(r, "acked_at") ? ctl_jstr(r, "acked_at") : "");
 	else
 		rc = ctl_report_error(r);
 	json_object_put(r);

@@ -2,7 +2,7 @@
  * http_api.c - the HTTP API's router and its JSON endpoints (CONTRACT.md section 7).
  *
  *   POST /v1/events            one JSON event or NDJSON lines -> NDJSON, one socket reply per line
- *   POST /v1/alerts/{id}/ack   acked_by = the authenticated name
+ *   POST /v1/alerts/{id}/ack   acked_by = the authenticated name; answered with the stored (first) ack
  *   GET  /v1/cases/{id}        the case as case.get returns it (confidential caller masked)
  *   GET  /v1/figures?day=D     the day's figures (hotline.daily_figures), report time zone
  *   GET  /v1/board             the wallboard's lists: overdue callbacks, overdue orders, figures
@@ -50,7 +50,7 @@ struct pending {
 	size_t n, done;
 	bool submitting;             /* do not finish while still submitting */
 	char param[3][64];           /* read parameters: alive until the store sent them */
-	char name[130];              /* P_ACK: acked_by */
+	char name[130];              /* P_ACK: acked_by of this request (the answer names the stored one) */
 };
 
 static const char READ_CASE[] = "SELECT hotline.http_case_json($1::bigint)";
@@ -176,13 +176,20 @@ static void answer_read(struct pending *p)
 		else
 			http_send_error(req, 500, code, m);
 	} else if (p->kind == P_ACK) {
-		char body[256];
-		int n = snprintf(body, sizeof body, "{\"ok\":true,\"alert_id\":%lld,\"acked_by\":",
-		                 (long long)p->reqs[0].ev.alert_id);
-		json_object *name = json_object_new_string(p->name);
-		snprintf(body + n, sizeof body - (size_t)n, "%s}", json_object_to_json_string(name));
-		json_object_put(name);
+		/* the acknowledgement the database keeps, as the socket's reply
+		 * carries it: after an earlier ack that is the first acker and
+		 * time, not this requester (the first ack wins) */
+		json_object *by = NULL, *at = NULL, *o = json_object_new_object();
+		json_object_object_get_ex(holder, "acked_by", &by);
+		json_object_object_get_ex(holder, "acked_at", &at);
+		json_object_object_add(o, "ok", json_object_new_boolean(true));
+		json_object_object_add(o, "alert_id", json_object_new_int64(p->reqs[0].ev.alert_id));
+		json_object_object_add(o, "acked_by", by ? json_object_get(by) : json_object_new_string(p->name));
+		if (at)
+			json_object_object_add(o, "acked_at", json_object_get(at));
+		const char *body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		http_send_text(req, 200, "application/json", body, strlen(body));
+		json_object_put(o);
 	} else if (strcmp(reply, "null") == 0) {
 		http_send_error(req, 404, p->kind == P_CASE ? "unknown_case" : "not_found", "no such object");
 	} else {

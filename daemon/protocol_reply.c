@@ -54,6 +54,18 @@ char *hl_reply_ok(const char *id)
 	return finish(reply_head(id, true));
 }
 
+char *hl_reply_ack(const char *id, const char *acked_by, const char *acked_at)
+{
+	struct json_object *o = reply_head(id, true);
+	if (!o)
+		return NULL;
+	if (acked_by)
+		json_object_object_add(o, "acked_by", json_object_new_string(acked_by));
+	if (acked_at)
+		json_object_object_add(o, "acked_at", json_object_new_string(acked_at));
+	return finish(o);
+}
+
 char *hl_reply_case(const char *id, int64_t case_id, bool duplicate)
 {
 	struct json_object *o = reply_head(id, true);

@@ -325,7 +325,10 @@ static void reply_item(struct item *it)
 		return;
 	}
 	if (ev->type == HL_CMD_ALERT_ACK) {
-		item_answer(it, &(struct store_answer){ .err = HL_OK });
+		/* what the row holds after this batch (SQL_ACK_GET): a second ack reports the first */
+		bool at = !no_row && !PQgetisnull(res, 0, 1);
+		item_answer(it, &(struct store_answer){ .err = HL_OK, .acked_by = no_row ? NULL : PQgetvalue(res, 0, 0),
+		                                         .acked_at = at ? PQgetvalue(res, 0, 1) : NULL });
 		return;
 	}
 	hl->stats.events++;

@@ -490,6 +490,10 @@ void store_start_write(void)
 			params[0] = store_fmt_i64(b, it->req->ev.case_id);
 			it->read_stmt = store.n_stmts;
 			store_send_stmt(it->req->masked ? SQL_CASE_GET_MASKED : SQL_CASE_GET, 1, params);
+		} else if (it->req->ev.type == HL_CMD_ALERT_ACK && it->out.err == HL_OK) {
+			params[0] = store_fmt_i64(b, it->req->ev.alert_id);
+			it->read_stmt = store.n_stmts;
+			store_send_stmt(SQL_ACK_GET, 1, params);
 		} else if (it->req->ev.type == HL_CMD_SUBSCRIBE) {
 			params[0] = store_fmt_i64(b, it->req->ev.since);
 			params[1] = store_fmt_i64(b2, hl->cfg->alerts.replay_max);

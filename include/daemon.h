@@ -108,6 +108,8 @@ struct store_answer {
 	const char *order_id;     /* an order event: the order ("" or NULL otherwise) */
 	bool duplicate;           /* an event already stored: no second effect */
 	const char *json;         /* case.get: the case; an HTTP read: the row (NULL = no row) */
+	const char *acked_by;     /* alert.ack: the stored acknowledgement (the first one) ... */
+	const char *acked_at;     /* ... and its time (ISO 8601); NULL when unknown */
 };
 void conn_answer(struct req *r, const struct store_answer *a);
 /* The store finished a request: attach the reply and write what is in order. */

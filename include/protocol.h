@@ -41,6 +41,8 @@ enum hl_err hl_parse_request(const char *line, size_t len, hl_ms now,
 /* Replies: each returns a malloc'd string ending in "\n" (one line; NULL when
  * out of memory).  Printed with JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE. */
 char *hl_reply_ok(const char *id);                                  /* {"id":..,"ok":true} */
+/* alert.ack: {"id":..,"ok":true,"acked_by":..,"acked_at":..}, the stored (first) acknowledgement; NULLs left out */
+char *hl_reply_ack(const char *id, const char *acked_by, const char *acked_at);
 char *hl_reply_case(const char *id, int64_t case_id, bool duplicate);/* {"id":..,"ok":true[,"duplicate":true],"case_id":N} */
 /* as hl_reply_case, plus "order_id" when order_id is not empty (order events) */
 char *hl_reply_order(const char *id, int64_t case_id, const char *order_id, bool duplicate);

@@ -312,6 +312,11 @@ static const char SQL_W_WEBHOOKS_DONE[] =
 static const char SQL_CASE_GET[] = "SELECT hotline.case_json($1::bigint)";
 /* case.get for a viewer or supervisor socket client: the HTTP API's masked form (sql/011) */
 static const char SQL_CASE_GET_MASKED[] = "SELECT hotline.http_case_json($1::bigint)";
+/* alert.ack: who acknowledged the alert and when, as stored once this batch's
+ * UPDATE ran (the first acknowledgement wins, also against a concurrent
+ * hotline.ack_alert in psql), so the reply never names a later acker */
+static const char SQL_ACK_GET[] =
+	"SELECT acked_by, hotline.iso(acked_at) AS acked_at FROM hotline.alerts WHERE id = $1::bigint";
 
 /* The replay of a subscribe: the newest $2 open alerts after $1, ascending,
  * each also masked (for HTTP readers), and how many open alerts follow $1 in

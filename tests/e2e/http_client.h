@@ -63,7 +63,8 @@ static void wait_http(void)
 	}
 }
 
-/* A daemon with the HTTP listener and one token per role (plus `extra_http` and `top`). */
+/* A daemon with the HTTP listener and one token per role, a second supervisor
+ * (bob, sup2-token), plus `extra_http` and `top`. */
 static struct hl_d *up(const char *extra_http, const char *top, const char *listen)
 {
 	http_port = free_port();
@@ -71,6 +72,7 @@ static struct hl_d *up(const char *extra_http, const char *top, const char *list
 	snprintf(t, 2048,
 	         "http = { listen = \"127.0.0.1:%d\"; %s\n"
 	         "  tokens = ( { token = \"sup-token\"; name = \"alice\"; role = \"supervisor\"; },\n"
+	         "             { token = \"sup2-token\"; name = \"bob\"; role = \"supervisor\"; },\n"
 	         "             { token = \"view-token\"; name = \"vic\"; role = \"viewer\"; },\n"
 	         "             { token = \"ing-token\"; name = \"softphone\"; role = \"ingest\"; } ); };\n%s",
 	         http_port, extra_http ? extra_http : "", top ? top : "");

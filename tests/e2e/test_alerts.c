@@ -189,9 +189,16 @@ HL_TEST(alerts, escalation_until_max_level_and_ack_stops_it)
 	char *by = hl_sql_text(d, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)alert_b);
 	cr_expect(by && strcmp(by, "sup-bo") == 0, "acked_by %s", by ? by : "(null)");
 
-	/* acknowledging again: ok, nothing changes */
+	/* acknowledging again: ok, nothing changes, and the reply names the
+	 * stored (first) acknowledgement, not the second sender */
 	r = ack(c, alert_a, "someone-else");
 	cr_expect(hl_jbool(r, "ok"), "second ack: %s", json_object_to_json_string(r));
+	cr_expect(hl_jstr(r, "acked_by") && strcmp(hl_jstr(r, "acked_by"), "sup-ann") == 0,
+	          "the second ack's reply names the first acker: %s", json_object_to_json_string(r));
+	char *first_at = hl_sql_text(d, "SELECT hotline.iso(acked_at) FROM hotline.alerts WHERE id = %lld",
+	                             (long long)alert_a);
+	cr_expect(hl_jstr(r, "acked_at") && first_at && strcmp(hl_jstr(r, "acked_at"), first_at) == 0,
+	          "and the first time (%s): %s", first_at ? first_at : "NULL", json_object_to_json_string(r));
 	by = hl_sql_text(d, "SELECT acked_by || ' ' || hotline.ms(acked_at) FROM hotline.alerts WHERE id = %lld",
 	                 (long long)alert_a);
 	char want[96];

@@ -71,6 +71,42 @@ HL_TEST(http, tokens_and_roles)
 	cr_assert_eq(http("GET", "/healthz", NULL, NULL)->status, 200);
 }
 
+/* the first acknowledgement wins, and the answer says so: a second supervisor
+ * acknowledging the same alert is told who acknowledged it first, and when
+ * (it used to be told its own name while the row kept the first) */
+HL_TEST(http, second_ack_names_the_first_acker)
+{
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
+	int64_t alert = transfer_loop(d, 1, "+8613800000071");
+	cr_assert_gt(alert, 0);
+	char path[64];
+	snprintf(path, sizeof path, "/v1/alerts/%lld/ack", (long long)alert);
+	struct hres *r = http("POST", path, SUP, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	json_object *first = jbody(r);
+	cr_assert_str_eq(hl_jstr(first, "acked_by"), "alice", "%s", r->body);
+
+	hl_sleep_ms(20); /* a later ack would have a later time */
+	r = http("POST", path, "Authorization: Bearer sup2-token\r\n", NULL);
+	cr_assert_eq(r->status, 200, "acknowledging twice is not an error: %s", r->body);
+	json_object *o = jbody(r);
+	cr_assert_str_eq(hl_jstr(o, "acked_by"), "alice", "the second ack must name the first acker: %s", r->body);
+	cr_assert_eq(hl_jint(o, "alert_id"), alert, "%s", r->body);
+	/* both answers carry the stored time of the first ack */
+	char *stored = keep(strdup(hl_sql_text(d, "SELECT hotline.iso(acked_at) FROM hotline.alerts WHERE id = %lld",
+	                                       (long long)alert)));
+	cr_assert(hl_jstr(first, "acked_at") && strcmp(hl_jstr(first, "acked_at"), stored) == 0,
+	          "first answer's acked_at %s, stored %s", hl_jstr(first, "acked_at"), stored);
+	cr_assert(hl_jstr(o, "acked_at") && strcmp(hl_jstr(o, "acked_at"), stored) == 0,
+	          "second answer's acked_at %s, stored %s", hl_jstr(o, "acked_at"), stored);
+	json_object_put(first);
+	json_object_put(o);
+	char *by = hl_sql_text(d, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)alert);
+	cr_assert(by && strcmp(by, "alice") == 0, "the row keeps the first ack: %s", by ? by : "NULL");
+	/* an unknown alert is still 404 */
+	cr_assert_eq(http("POST", "/v1/alerts/987654/ack", SUP, NULL)->status, 404);
+}
+
 /* the wallboard's sign-in: an HttpOnly SameSite=Strict cookie; the ack it
  * makes needs the session's CSRF token, and a foreign Origin is refused */
 HL_TEST(http, session_cookie_and_csrf)
