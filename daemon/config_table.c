@@ -120,6 +120,7 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	LIST("http.tokens", http.tokens, http.n_tokens, hl_cfgi_load_http_token, hl_cfgi_http_token_keys,
 	     hl_cfgi_same_http_tokens, R),
 	SIZE("http.max_body", http.max_body, 1024, 1024 * HL_MIB, HL_MIB, R),
+	SECONDS("http.request_timeout", http.request_timeout_s, 1, 300, MS(30), R),
 	BOOL("http.tls", http.tls, false, R),
 
 	STR("dns.nameserver", dns.nameserver, NULL, hl_cfgi_check_nameserver, R | E),

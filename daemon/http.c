@@ -10,6 +10,8 @@
  * with listen.tls's certificate and key (the TCP socket's TLS context, shared).
  * A request's headers are limited to HTTP_MAX_HEADERS, its body to
  * http.max_body: evhttp buffers both before any callback (or token check).
+ * A connection must deliver each request complete within
+ * http.request_timeout (http_conn.c: slow or idle clients are closed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +34,16 @@ static struct evhttp *http;
  * cookie, are well under 8 KiB. */
 #define HTTP_MAX_HEADERS (64 * 1024)
 
+/* evhttp_set_timeout: no byte read or written for this long while libevent
+ * waits for one closes the connection.  Above 4 SSE heartbeats (sse.c's
+ * HEARTBEAT_S = 15): each chunk written re-arms the read timer too. */
+#define HTTP_STALL_S 60
+
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
 	struct evbuffer *b = evbuffer_new();
 	(void)arg;
+	http_conn_request(req);
 	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -46,6 +54,7 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 {
 	struct evbuffer *b = evbuffer_new();
 	(void)arg;
+	http_conn_request(req);
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
 	cluster_health(b);
@@ -54,15 +63,18 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
-/* HTTPS: every accepted connection gets its own SSL on the shared context. */
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+/* Every accepted connection's bufferevent, so http_conn.c can watch the
+ * connection; HTTPS: its own SSL on the shared context (arg). */
+static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 {
+	if (!arg)
+		return http_conn_bev(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
 	SSL *ssl = SSL_new(arg);
 	struct bufferevent *bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                                              BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev && ssl)
 		SSL_free(ssl);
-	return bev;
+	return http_conn_bev(bev);
 }
 
 int http_open(const struct hl_config *cfg)
@@ -91,14 +103,21 @@ int http_open(const struct hl_config *cfg)
 	/* evhttp's default is no limit: an unauthenticated client could make us
 	 * buffer an endless header (the check for a token comes after it) */
 	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	/* slow or idle clients (http_conn.c): a request must come complete within
+	 * http.request_timeout of the accept or of the previous answer; and
+	 * libevent's own inactivity timeout, for a client that stops reading
+	 * (an SSE stream's heartbeat re-arms it) */
+	http_conn_init(cfg->http.request_timeout_s);
+	evhttp_set_timeout(http, HTTP_STALL_S);
+	void *ctx = NULL;
 	if (cfg->http.tls) {
-		void *ctx = listener_tls_ctx();
+		ctx = listener_tls_ctx();
 		if (!ctx) {
 			log_crit("http.tls: needs listen.tls and listen.tcp (their TLS context is shared)");
 			return -1;
 		}
-		evhttp_set_bevcb(http, tls_bev, ctx);
 	}
+	evhttp_set_bevcb(http, conn_bev, ctx);
 	evhttp_set_cb(http, "/metrics", metrics_cb, NULL);
 	evhttp_set_cb(http, "/healthz", healthz_cb, NULL);
 	http_api_init(http);

@@ -130,7 +130,7 @@ static struct pending *pending_new(struct evhttp_request *req, enum pending_kind
 		abort();
 	p->evcon = evhttp_request_get_connection(req);
 	if (p->evcon)
-		evhttp_connection_set_closecb(p->evcon, pending_closed, p);
+		http_conn_set_closecb(p->evcon, pending_closed, p);
 	return p;
 }
 
@@ -204,7 +204,7 @@ static void pending_finish(struct pending *p)
 {
 	if (p->req) {
 		if (p->evcon)
-			evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+			http_conn_set_closecb(p->evcon, NULL, NULL);
 		if (p->kind == P_EVENTS) {
 			/* 503 when any event found the database unreachable: the body still
 			 * says which were stored; resending all of it is safe (ids) */
@@ -436,6 +436,7 @@ static int64_t stream_since(struct evhttp_request *req)
 void http_api_route(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
+	http_conn_request(req); /* complete: no deadline while it is answered (a stream included) */
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);

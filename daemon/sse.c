@@ -36,6 +36,8 @@
 #include "daemon.h"
 #include "http_api.h"
 
+/* well under http.c's HTTP_STALL_S (60): every chunk written re-arms libevent's
+ * inactivity timer, so the heartbeat keeps an idle stream open */
 #define HEARTBEAT_S 15
 
 struct sse {
@@ -81,7 +83,7 @@ static void sse_closed(struct evhttp_connection *evcon, void *arg)
 static void sse_kill(struct sse *s)
 {
 	struct evhttp_connection *evcon = s->evcon;
-	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	http_conn_set_closecb(evcon, NULL, NULL);
 	sse_closed(evcon, s);          /* the request is still attached: libevent frees it */
 	evhttp_connection_free(evcon);
 }
@@ -196,7 +198,7 @@ static void sse_failed(struct req *r, char *reply)
 	}
 	evhttp_send_reply_chunk(s->req, b);
 	evbuffer_free(b);
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	http_conn_set_closecb(s->evcon, NULL, NULL);
 	evhttp_send_reply_end(s->req);
 	LIST_REMOVE(s, entry);
 	n_streams--;
@@ -228,7 +230,7 @@ void sse_open(struct evhttp_request *req, int64_t since)
 	s->evcon = evhttp_request_get_connection(req);
 	LIST_INSERT_HEAD(&streams, s, entry);
 	n_streams++;
-	evhttp_connection_set_closecb(s->evcon, sse_closed, s);
+	http_conn_set_closecb(s->evcon, sse_closed, s);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");

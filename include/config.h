@@ -103,6 +103,7 @@ struct hl_config {
 		} *tokens;              /* n_tokens == 0: no auth, and listen must be loopback */
 		size_t n_tokens;
 		size_t max_body;        /* bytes of a request body; default 1 MiB */
+		int request_timeout_s;  /* a request must arrive complete within this (from the accept or the last answer); default 30 */
 		bool tls;               /* serve HTTPS with listen.tls's cert and key */
 	} http;
 

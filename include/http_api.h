@@ -4,6 +4,7 @@
  *   http.c       the evhttp listener, /metrics, /healthz; hands the rest to
  *   http_api.c   the router and the JSON endpoints (events, ack, case, figures, board)
  *   http_auth.c  bearer tokens, the session cookie, CSRF and Origin checks
+ *   http_conn.c  each connection's deadline for a complete request (slow or idle clients)
  *   sse.c        GET /v1/alerts/stream (Server-Sent Events)
  *   wallboard.c  GET / and its embedded assets (web/, embedded at build time)
  */
@@ -17,6 +18,22 @@
 
 struct evhttp;
 struct evhttp_request;
+
+/* ----------------------------------------------------------- http_conn.c */
+
+struct bufferevent;
+struct evhttp_connection;
+
+/* The deadline of each connection's next request (http.request_timeout). */
+void http_conn_init(int request_timeout_s);
+/* For evhttp's bevcb: watch the new connection of this bufferevent
+ * (BEV_OPT_CLOSE_ON_FREE); returns bev. */
+struct bufferevent *http_conn_bev(struct bufferevent *bev);
+/* A complete request reached a callback: no deadline until its answer is out. */
+void http_conn_request(struct evhttp_request *req);
+/* The request handler's close callback (the connection's own belongs to http_conn.c). */
+void http_conn_set_closecb(struct evhttp_connection *evcon, void (*cb)(struct evhttp_connection *, void *), void *arg);
+size_t http_conn_count(void);
 
 /* ------------------------------------------------------------ http_api.c */
 

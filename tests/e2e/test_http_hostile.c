@@ -12,7 +12,11 @@
  *   - a confidential short number (a service number such as 110) must not
  *     break the case's JSON;
  *   - an unauthenticated client sending an endless header must be cut off
- *     rather than make the daemon buffer it.
+ *     rather than make the daemon buffer it;
+ *   - a client that sends half a request and then nothing, or a byte now
+ *     and then, or keeps an answered connection open, must be closed after
+ *     http.request_timeout, while an alert stream open for longer keeps
+ *     receiving alerts and other clients are served meanwhile.
  */
 #include "harness.h"
 
@@ -124,4 +128,76 @@ HL_TEST(http_hostile, endless_header_is_cut_off)
 	memcpy(big + sizeof big - 3, "\r\n", 3);
 	struct hres *r = http("GET", "/v1/board", big, NULL);
 	cr_assert_eq(r->status, 200, "%s %s", r->head, r->body);
+}
+
+/* Read and discard until the daemon closes fd; the ms from `since` to the
+ * close, or -1 when it is still open at `since + limit_ms`.  `dribble`: send
+ * one more header byte every 300 ms meanwhile (a slowloris client). */
+static int64_t closed_after(int fd, int64_t since, int limit_ms, bool dribble)
+{
+	char buf[4096];
+	for (;;) {
+		int64_t now = hl_now_ms();
+		if (now - since > limit_ms)
+			return -1;
+		if (dribble)
+			send(fd, "x", 1, MSG_NOSIGNAL);
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 300) == 1) {
+			ssize_t n = recv(fd, buf, sizeof buf, 0);
+			if (n <= 0)
+				return hl_now_ms() - since;
+		}
+	}
+}
+
+/* slow and idle clients are closed after http.request_timeout (2 s here);
+ * an SSE stream open for longer is not, and others are served meanwhile */
+HL_TEST(http_hostile, slow_and_idle_clients_are_closed_streams_are_not)
+{
+	struct hl_d *d = up("request_timeout = \"2s\";", "alerts = { transfer_limit = 1; };", NULL);
+	int64_t a1 = transfer_loop(d, 1, "+8613800000081");
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	struct sse_ev ev;
+	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id == a1, "the stream's replay: %lld", (long long)ev.id);
+	int64_t t0 = hl_now_ms();
+
+	/* half a request head, then nothing (the review's client: open for 8 minutes) */
+	int idle = tcp_connect(http_port, 0);
+	const char *half = "GET /v1/board HTTP/1.1\r\nHost: x\r\n";
+	send_all(idle, half, strlen(half));
+	/* a byte of header every 300 ms: never silent, never done */
+	int drip = tcp_connect(http_port, 0);
+	send_all(drip, "GET /v1/board HTTP/1.1\r\nX-Slow: ", 33);
+	/* a keep-alive connection after its answer */
+	int keep_alive = tcp_connect(http_port, 0);
+	char req[256];
+	int n = snprintf(req, sizeof req, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", http_port);
+	send_all(keep_alive, req, (size_t)n);
+	struct pollfd p = { keep_alive, POLLIN, 0 };
+	cr_assert_eq(poll(&p, 1, HL_TIMEOUT_MS), 1, "no answer on the keep-alive connection");
+	char buf[1024];
+	cr_assert(recv(keep_alive, buf, sizeof buf, 0) > 0);
+	int64_t t_answered = hl_now_ms();
+
+	/* others are served meanwhile */
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+
+	int64_t drip_ms = closed_after(drip, t0, 6000, true);
+	cr_assert(drip_ms >= 1500, "a dribbling client must be closed after 2 s, not at %lld ms", (long long)drip_ms);
+	int64_t idle_ms = closed_after(idle, t0, 6000, false);
+	cr_assert(idle_ms >= 1500, "half a request head: still open %lld ms later (or closed too early)",
+	          (long long)(idle_ms < 0 ? hl_now_ms() - t0 : idle_ms));
+	int64_t ka_ms = closed_after(keep_alive, t_answered, 6000, false);
+	cr_assert(ka_ms >= 1500, "an idle keep-alive connection: still open %lld ms after its answer (or closed early)",
+	          (long long)(ka_ms < 0 ? hl_now_ms() - t_answered : ka_ms));
+	sock_close(idle), sock_close(drip), sock_close(keep_alive);
+
+	/* the stream has now been open well past the 2 s: it still gets alerts */
+	int64_t left = t0 + 5000 - hl_now_ms();
+	if (left > 0)
+		hl_sleep_ms((int)left);
+	int64_t a2 = transfer_loop(d, 2, "+8613800000082");
+	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id == a2, "the stream was cut: %lld", (long long)ev.id);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200, "and the others are still served");
 }
