@@ -115,6 +115,10 @@ const char *hl_rules_rough_dur(int64_t ms, char *buf, size_t len)
 const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len)
 {
 	char d[48];
+	if (t >= HL_MS_MAX) { /* no open time ahead in the calendar (hl_ms_storable) */
+		snprintf(buf, len, "never");
+		return buf;
+	}
 	int64_t diff = t > from ? t - from : from - t;
 	diff = (diff + 500) / 1000 * 1000; /* whole seconds: a timer a few ms late is still "now" */
 	if (diff == 0)

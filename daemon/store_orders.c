@@ -167,10 +167,10 @@ json_object *store_orders_rows(struct hl_world *w)
 		jadd(j, "replied_at", jms(o->replied_at));
 		jadd(j, "result", jstr(o->result));
 		jadd(j, "note", jstr(o->note));
-		jadd(j, "due_at", json_object_new_int64(o->due_at));
-		jadd(j, "sign_due_at", s->state == HL_CS_NONE ? NULL : jms(o->sign_due_at));
+		jadd(j, "due_at", json_object_new_int64(hl_ms_storable(o->due_at)));
+		jadd(j, "sign_due_at", s->state == HL_CS_NONE ? NULL : jms(hl_ms_storable(o->sign_due_at)));
 		jadd(j, "extend_requested_at", jms(o->extend_requested_at));
-		jadd(j, "extend_until", jms(o->extend_until));
+		jadd(j, "extend_until", jms(hl_ms_storable(o->extend_until)));
 		jadd(j, "extend_reason", jstr(o->extend_reason));
 		jadd(j, "extensions", json_object_new_int(o->extensions));
 		jadd(j, "extend_rejections", json_object_new_int(o->extend_rejections));

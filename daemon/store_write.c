@@ -189,8 +189,8 @@ static void clock_row(struct jrows *r, int64_t case_id, int kind, const struct h
 	jrows_str(r, "state", hl_clock_state_name(k->state));
 	jrows_int(r, "seq", k->seq);
 	jrows_int(r, "started_at", k->started_at);
-	jrows_int(r, "due_at", k->due_at);
-	jrows_ms(r, "warn_at", k->warn_at);
+	jrows_int(r, "due_at", hl_ms_storable(k->due_at)); /* "never" (INT64_MAX) included */
+	jrows_ms(r, "warn_at", hl_ms_storable(k->warn_at));
 	jrows_bool(r, "warned", k->warned);
 	jrows_int(r, "allowed_ms", k->allowed_ms);
 	jrows_ms(r, "paused_at", k->paused_at);

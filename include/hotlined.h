@@ -22,6 +22,16 @@
 
 typedef int64_t hl_ms;
 
+/*
+ * The last instant a deadline is kept as: 9999-12-31T23:59:59.999Z, the end
+ * of what RFC 3339 can write.  A deadline that is never reached (INT64_MAX
+ * from hl_deadline: a calendar with no open time ahead) or lies beyond it is
+ * no PostgreSQL timestamp (hotline.from_ms overflows); the store writes it
+ * as this instant, which reads back as "not due in any lifetime".
+ */
+#define HL_MS_MAX INT64_C(253402300799999)
+static inline hl_ms hl_ms_storable(hl_ms t) { return t > HL_MS_MAX ? HL_MS_MAX : t; }
+
 #define HL_ID_MAX 128    /* request id length in characters (code points), contract section 3 */
 #define HL_ID_BYTES (HL_ID_MAX * 4) /* the same in UTF-8 bytes, at most 4 per character */
 #define HL_PHONE_MAX 32  /* normalized phone number incl. '+' and NUL */

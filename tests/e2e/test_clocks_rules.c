@@ -209,3 +209,35 @@ HL_TEST(clocks, business_hours_calendar_due_at_next_opening)
 	hl_sleep_ms(300);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
 }
+
+/* A calendar open only on make-up days that have all passed (the config
+ * accepts it: it has hours) gives every deadline on it "never" (INT64_MAX,
+ * docs/calendars.md), which is no PostgreSQL timestamp.  The store keeps it
+ * as the last instant RFC 3339 can write, so the call is still recorded,
+ * the clock reads back as pending and nothing ever fires.  Before, every
+ * event that armed such a clock was refused "internal" (interval out of
+ * range). */
+HL_TEST(clocks, calendar_with_no_open_time_ahead_never_falls_due)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.top = "calendars = ( { name = \"past\"; timezone = \"UTC\"; workdays = [ \"2020-01-06\" ];"
+		       " workday_hours = \"09:00-17:00\"; } );",
+		.sla = "callback = \"30m\"; update = \"0\"; resolution = \"1h\"; calendar = \"past\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t at = hl_wall_ms();
+	int64_t id = offer(c, "never-1", "+8613900000121", at);
+	call_ev(c, "call.abandoned", "never-1", "", at);
+	expect_clock(d, id, "resolution", "pending");
+	expect_clock(d, id, "callback", "pending");
+	cr_expect_str_eq(hl_sql_text(d, "SELECT hotline.iso(due_at) FROM hotline.clocks WHERE case_id = %lld"
+	                                " AND kind = 'resolution'", (long long)id), "9999-12-31T23:59:59.999Z");
+	case_ev(c, "case.hold", id, "", at + 1000);
+	case_ev(c, "case.resume", id, "", at + 2000);
+	expect_clock(d, id, "resolution", "pending");
+	hl_sleep_ms(300);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
+	/* a restart loads the clock back and still fires nothing */
+	hl_d_restart(d);
+	hl_sleep_ms(300);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
+}
