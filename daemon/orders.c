@@ -254,6 +254,8 @@ static bool check_dispatch(struct octx *x, struct hl_outcome *out)
 		return false;
 	if (x->reply_span == 0)
 		return fail(out, HL_E_BAD_REQUEST, "due: must not be 0");
+	if (ev->due && hl_deadline(x->cal, x->op.at, x->reply_span) > HL_MS_MAX)
+		return fail(out, HL_E_BAD_REQUEST, "due: the deadline would be after 9999-12-31");
 	return true;
 }
 
@@ -274,6 +276,8 @@ static bool check_extend(struct octx *x, struct hl_outcome *out)
 		if (!parse_span(x, out, ev->by, "by", &span))
 			return false;
 		x->until = hl_deadline(x->cal, x->order->due_at, span);
+		if (x->until > HL_MS_MAX)
+			return fail(out, HL_E_BAD_REQUEST, "by: the deadline would be after 9999-12-31");
 	} else {
 		return fail(out, HL_E_BAD_REQUEST, "until: missing (give until or by)");
 	}

@@ -262,6 +262,49 @@ Test(orders, extension_must_come_before_the_deadline)
 	fx_free(f);
 }
 
+/* A `due` or `by` whose deadline cannot be written (after 9999-12-31, the end
+ * of RFC 3339, or "never") is the sender's mistake: bad_request naming the
+ * field, and nothing changes.  Before, the order was accepted by the rules
+ * and refused by PostgreSQL ("internal", interval out of range). */
+Test(orders, due_or_extension_beyond_year_9999_is_refused)
+{
+	static const char *const NOCAL = "database = { conninfo = \"dbname=x\"; };\n"
+	                                 "sla = { update = \"0\"; };\n";
+	struct fx *f = fx_new(NOCAL);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	size_t accepted = f->w->n_accepted;
+	struct hl_event *e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = id;
+	e->department = "roads";
+	e->due = "200000000d";
+	bad(apply(f, e), HL_E_BAD_REQUEST, "due:");
+	e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = id;
+	e->department = "roads";
+	e->due = "9000000000000000s";
+	bad(apply(f, e), HL_E_BAD_REQUEST, "due:");
+	cr_assert_eq(f->w->n_accepted, accepted);
+	cr_assert_null(hl_world_order(f->w, "wo:e3"));
+	/* 2900000d ends in 9966: still a deadline */
+	e = E(f, HL_EV_ORDER_DISPATCH, at);
+	e->case_id = id;
+	e->department = "roads";
+	e->order_id = "wo-far";
+	e->due = "2900000d";
+	ok(apply(f, e));
+	struct hl_order *o = hl_world_order(f->w, "wo-far");
+	ok(dispatch(f, id, "wo-6", "water", at));
+	e = E(f, HL_EV_ORDER_EXTEND, at + HOUR);
+	e->order_id = "wo-6";
+	e->reason = "r";
+	e->by = "9000000000000000s";
+	bad(apply(f, e), HL_E_BAD_REQUEST, "by:");
+	cr_assert_eq(hl_world_order(f->w, "wo-6")->status, HL_OS_DISPATCHED);
+	cr_assert_lt(o->due_at, T("9999-12-31T23:59:59.999Z"));
+	fx_free(f);
+}
+
 Test(orders, reply_resolves_only_when_no_other_order_is_open)
 {
 	struct fx *f = fx_new(CONF);
