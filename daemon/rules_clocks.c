@@ -236,7 +236,8 @@ static void reevaluate_clock(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	const struct hl_calendar *new_cal = calendar_of(x->cfg, calname);
 	int64_t allowed = span_allowed(new_cal, k->started_at, span);
 	int64_t left = paused ? k->remaining_ms : hl_rules_nonneg(hl_cal_between(old_cal, x->at, k->due_at));
-	int64_t consumed = hl_rules_nonneg(k->allowed_ms - left);
+	/* a clock that was never due (no open time ahead in its calendar) has used nothing */
+	int64_t consumed = k->due_at >= HL_MS_MAX ? 0 : hl_rules_nonneg(k->allowed_ms - left);
 	int64_t rem = hl_rules_nonneg(allowed - consumed);
 	int64_t wrem = p->warn_at > 0 ? (int64_t)((double)allowed * p->warn_at) - consumed : 0;
 

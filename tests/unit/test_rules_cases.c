@@ -169,6 +169,42 @@ Test(policy, business_calendar_deadlines_and_hold)
 	fx_free(f);
 }
 
+/* A clock on a calendar with no open time ahead (open only on a make-up day
+ * long past) is never due (INT64_MAX) and has consumed nothing; a category
+ * that moves the case to a wall-clock policy gives it that policy's whole
+ * allowance.  Before, consumed = allowed - left took the "never" sentinel
+ * allowance as time used, and the clock fell due at once. */
+Test(policy, clock_that_was_never_due_keeps_its_whole_new_allowance)
+{
+	struct fx *f = fx_new();
+	struct hl_calendar past;
+	memset(&past, 0, sizeof past);
+	snprintf(past.name, sizeof past.name, "past");
+	int32_t day = hl_days_from_civil(2020, 1, 6);
+	past.workdays = &day;
+	past.n_workdays = 1;
+	past.workday_hours.iv[0].open_min = 9 * 60;
+	past.workday_hours.iv[0].close_min = 17 * 60;
+	past.workday_hours.n = 1;
+	f->cfg.calendars = &past;
+	f->cfg.n_calendars = 1;
+	snprintf(f->cfg.sla.calendar, sizeof f->cfg.sla.calendar, "past");
+	add_urgent(f); /* wall clock: policies do not inherit a calendar here */
+	ok(offered(f, "e1", "c-1", P1, T0));
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	cr_assert_eq(r->due_at, INT64_MAX, "never");
+	struct hl_event e = E(HL_EV_CALL_ENDED, "e2", T0 + HOUR);
+	e.call_id = "c-1";
+	e.outcome = "info";
+	e.category = "fraud";
+	ok(apply(f, e));
+	cr_assert_str_eq(hl_world_case(f->w, 100)->policy, "urgent");
+	cr_assert_eq(r->due_at, T0 + HOUR + 4 * HOUR, "4h from the change, got %+lld ms",
+	             (long long)(r->due_at - T0 - HOUR));
+	cr_assert_eq(r->warn_at, T0 + HOUR + 2 * HOUR);
+	fx_free(f);
+}
+
 /* --------------------------------------------------------- callback.attempt */
 
 Test(attempt, reached_meets_others_record)
