@@ -129,9 +129,9 @@ static int ami_session(int ls, const char *const *tr, const char *secret)
 	return fd;
 }
 
-HL_TEST(pbx_ami, transcripts)
+/* A listening socket on 127.0.0.1; its port in *port. */
+static int ami_listener(int *port)
 {
-	struct hl_d *d = hl_d_up(NULL);
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int one = 1;
@@ -140,8 +140,14 @@ HL_TEST(pbx_ami, transcripts)
 	socklen_t al = sizeof a;
 	getsockname(ls, (struct sockaddr *)&a, &al);
 	cr_assert_eq(listen(ls, 4), 0);
-	int port = ntohs(a.sin_port);
+	*port = ntohs(a.sin_port);
+	return ls;
+}
 
+/* A fake Asterisk in a child process: script(ls) serves the bridge on the
+ * listening socket, then the child waits to be killed (it dies with us). */
+static pid_t fake_asterisk(int ls, void (*script)(int ls))
+{
 	pid_t parent = getpid();
 	pid_t srv = fork();
 	cr_assert(srv >= 0);
@@ -149,35 +155,58 @@ HL_TEST(pbx_ami, transcripts)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		/* the first session refuses the login (as after a secret change on the
-		 * PBX side); the bridge must back off and try again */
-		int fd = ami_session(ls, TRANSCRIPT1, "another-secret");
-		if (fd >= 0)
-			_exit(2);
-		fd = ami_session(ls, TRANSCRIPT1, "s3cret");
-		if (fd < 0)
-			_exit(2);
-		sleep(1);
-		close(fd); /* Asterisk restarted: the bridge must reconnect */
-		fd = ami_session(ls, TRANSCRIPT2, "s3cret");
-		if (fd < 0)
-			_exit(2);
+		script(ls);
 		for (;;)
 			pause();
 	}
 	close(ls);
+	return srv;
+}
+
+/* Run the bridge against the fake Asterisk on port until `want` events are
+ * stored (or timeout_ms), then stop both.  Returns the events stored; the
+ * bridge's exit status in *rc. */
+static int64_t run_bridge(struct hl_d *d, int port, pid_t srv, int64_t want, int timeout_ms, int *rc)
+{
 	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
 	char hp[64];
 	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
 	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
-	/* 101: offered, answered, ended; 201: offered, abandoned; 301: offered, abandoned (leave);
-	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended */
-	int64_t have = await_events(d, 13, 30000);
+	int64_t have = await_events(d, want, timeout_ms);
 	hl_sleep_ms(300);
 	kill(pid, SIGTERM);
-	int rc = pbx_wait(pid, 10000);
+	*rc = pbx_wait(pid, 10000);
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
+	return have;
+}
+
+static void transcripts_script(int ls)
+{
+	/* the first session refuses the login (as after a secret change on the
+	 * PBX side); the bridge must back off and try again */
+	int fd = ami_session(ls, TRANSCRIPT1, "another-secret");
+	if (fd >= 0)
+		_exit(2);
+	fd = ami_session(ls, TRANSCRIPT1, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	sleep(1);
+	close(fd); /* Asterisk restarted: the bridge must reconnect */
+	fd = ami_session(ls, TRANSCRIPT2, "s3cret");
+	if (fd < 0)
+		_exit(2);
+}
+
+HL_TEST(pbx_ami, transcripts)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), transcripts_script);
+	/* 101: offered, answered, ended; 201: offered, abandoned; 301: offered, abandoned (leave);
+	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended */
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 13, 30000, &rc);
 	cr_assert_eq(have, 13, "events stored: %lld\n%s", (long long)have, pbx_log_text(d));
 	cr_assert_eq(events_stored(d), 13);
 	cr_assert_eq(rc, 0, "%s", pbx_log_text(d));
@@ -202,64 +231,41 @@ HL_TEST(pbx_ami, transcripts)
 
 /* A message over 64 KiB, and a line that does not end before 64 KiB, are
  * skipped: the events around them still arrive, over the same connection. */
+static void oversized_script(int ls)
+{
+	static const char *const none[] = { NULL };
+	int fd = ami_session(ls, none, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	static char big[100000];
+	memset(big, 'x', sizeof big - 1);
+	/* a message of many ordinary lines, 80 KiB in all */
+	send_all(fd, "Event: VarSet\r\nUniqueid: 1764635000.700\r\n");
+	for (int i = 0; i < 800; i++)
+		send_all(fd, "Variable: SOMETHING_LONG\r\nValue: 0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+	send_all(fd, "\r\n");
+	send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020007\r\nUniqueid: 1764635000.701\r\n"
+	             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
+	             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.701\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
+	/* one header line of 100 KB, sent in pieces */
+	send_all(fd, "Event: Newexten\r\nAppData: ");
+	for (int i = 0; i < 4; i++) {
+		send_all(fd, big);
+		usleep(50000);
+	}
+	send_all(fd, "\r\nUniqueid: 1764635000.702\r\n\r\n");
+	send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020008\r\nUniqueid: 1764635000.703\r\n"
+	             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
+	             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.703\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
+}
+
 HL_TEST(pbx_ami, oversized_messages_are_skipped)
 {
 	struct hl_d *d = hl_d_up(NULL);
-	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int one = 1;
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-	socklen_t al = sizeof a;
-	getsockname(ls, (struct sockaddr *)&a, &al);
-	cr_assert_eq(listen(ls, 4), 0);
-	int port = ntohs(a.sin_port);
-
-	pid_t parent = getpid();
-	pid_t srv = fork();
-	cr_assert(srv >= 0);
-	if (srv == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		static const char *const none[] = { NULL };
-		int fd = ami_session(ls, none, "s3cret");
-		if (fd < 0)
-			_exit(2);
-		static char big[100000];
-		memset(big, 'x', sizeof big - 1);
-		/* a message of many ordinary lines, 80 KiB in all */
-		send_all(fd, "Event: VarSet\r\nUniqueid: 1764635000.700\r\n");
-		for (int i = 0; i < 800; i++)
-			send_all(fd, "Variable: SOMETHING_LONG\r\nValue: 0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
-		send_all(fd, "\r\n");
-		send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020007\r\nUniqueid: 1764635000.701\r\n"
-		             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
-		             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.701\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
-		/* one header line of 100 KB, sent in pieces */
-		send_all(fd, "Event: Newexten\r\nAppData: ");
-		for (int i = 0; i < 4; i++) {
-			send_all(fd, big);
-			usleep(50000);
-		}
-		send_all(fd, "\r\nUniqueid: 1764635000.702\r\n\r\n");
-		send_all(fd, "Event: QueueCallerJoin\r\nCallerIDNum: 13800020008\r\nUniqueid: 1764635000.703\r\n"
-		             "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n"
-		             "Event: QueueCallerAbandon\r\nUniqueid: 1764635000.703\r\nQueue: hotline\r\nHoldTime: 9\r\n\r\n");
-		for (;;)
-			pause();
-	}
-	close(ls);
-	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
-	char hp[64];
-	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
-	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
-	int64_t have = await_events(d, 4, 20000);
-	hl_sleep_ms(300);
-	kill(pid, SIGTERM);
-	int rc = pbx_wait(pid, 10000);
-	kill(srv, SIGKILL);
-	waitpid(srv, NULL, 0);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), oversized_script);
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 4, 20000, &rc);
 	const char *log = pbx_log_text(d);
 	cr_assert_eq(have, 4, "events stored: %lld\n%s", (long long)have, log);
 	cr_assert_eq(rc, 0, "%s", log);
@@ -273,69 +279,46 @@ HL_TEST(pbx_ami, oversized_messages_are_skipped)
  * simply answered and ended, no callback owed.  702: without it (an account
  * that cannot read the call class) the grace infers an abandon, but the late
  * connect still reaches hotlined and meets the callback it armed. */
+static void slow_gosub_script(int ls)
+{
+	static const char *const none[] = { NULL };
+	int fd = ami_session(ls, none, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	for (int call = 1; call <= 2; call++) {
+		char ev[1024];
+		snprintf(ev, sizeof ev,
+		         "Event: QueueCallerJoin\r\nCallerIDNum: 1380002080%d\r\nUniqueid: 1764636000.70%d\r\n"
+		         "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		         call, call);
+		send_all(fd, ev);
+		if (call == 1)
+			send_all(fd, "Event: DialEnd\r\nChannel: PJSIP/trunk-1\r\nUniqueid: 1764636000.701\r\n"
+			             "DestChannel: PJSIP/8001-2\r\nDestUniqueid: 1764636000.711\r\nDialStatus: ANSWER\r\n\r\n");
+		snprintf(ev, sizeof ev,
+		         "Event: QueueCallerLeave\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\nPosition: 1\r\n"
+		         "Count: 0\r\n\r\n",
+		         call);
+		send_all(fd, ev);
+		sleep(3); /* the member gosub */
+		snprintf(ev, sizeof ev,
+		         "Event: AgentConnect\r\nUniqueid: 1764636000.70%d\r\nDestUniqueid: 1764636000.711\r\n"
+		         "Queue: hotline\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 5\r\n\r\n"
+		         "Event: AgentComplete\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\n"
+		         "Interface: PJSIP/8001\r\nReason: agent\r\n\r\n",
+		         call, call);
+		send_all(fd, ev);
+	}
+}
+
 HL_TEST(pbx_ami, slow_member_gosub)
 {
 	struct hl_d *d = hl_d_up(NULL);
-	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int one = 1;
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-	socklen_t al = sizeof a;
-	getsockname(ls, (struct sockaddr *)&a, &al);
-	cr_assert_eq(listen(ls, 4), 0);
-	int port = ntohs(a.sin_port);
-
-	pid_t parent = getpid();
-	pid_t srv = fork();
-	cr_assert(srv >= 0);
-	if (srv == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		static const char *const none[] = { NULL };
-		int fd = ami_session(ls, none, "s3cret");
-		if (fd < 0)
-			_exit(2);
-		for (int call = 1; call <= 2; call++) {
-			char ev[1024];
-			snprintf(ev, sizeof ev,
-			         "Event: QueueCallerJoin\r\nCallerIDNum: 1380002080%d\r\nUniqueid: 1764636000.70%d\r\n"
-			         "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
-			         call, call);
-			send_all(fd, ev);
-			if (call == 1)
-				send_all(fd, "Event: DialEnd\r\nChannel: PJSIP/trunk-1\r\nUniqueid: 1764636000.701\r\n"
-				             "DestChannel: PJSIP/8001-2\r\nDestUniqueid: 1764636000.711\r\nDialStatus: ANSWER\r\n\r\n");
-			snprintf(ev, sizeof ev,
-			         "Event: QueueCallerLeave\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\nPosition: 1\r\n"
-			         "Count: 0\r\n\r\n",
-			         call);
-			send_all(fd, ev);
-			sleep(3); /* the member gosub */
-			snprintf(ev, sizeof ev,
-			         "Event: AgentConnect\r\nUniqueid: 1764636000.70%d\r\nDestUniqueid: 1764636000.711\r\n"
-			         "Queue: hotline\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 5\r\n\r\n"
-			         "Event: AgentComplete\r\nUniqueid: 1764636000.70%d\r\nQueue: hotline\r\n"
-			         "Interface: PJSIP/8001\r\nReason: agent\r\n\r\n",
-			         call, call);
-			send_all(fd, ev);
-		}
-		for (;;)
-			pause();
-	}
-	close(ls);
-	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; };");
-	char hp[64];
-	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
-	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), slow_gosub_script);
 	/* 701: offered, answered, ended; 702: offered, abandoned, answered, ended */
-	int64_t have = await_events(d, 7, 20000);
-	hl_sleep_ms(300);
-	kill(pid, SIGTERM);
-	int rc = pbx_wait(pid, 10000);
-	kill(srv, SIGKILL);
-	waitpid(srv, NULL, 0);
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 7, 20000, &rc);
 	const char *log = pbx_log_text(d);
 	cr_assert_eq(have, 7, "events stored: %lld\n%s", (long long)have, log);
 	cr_assert_eq(rc, 0, "%s", log);
