@@ -10,7 +10,7 @@
  * it can form, so a row it failed to load would show as a count or a row
  * that differs from the same events sent one by one.
  */
-#include "harness.h"
+#include "orders_helpers.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,41 +18,6 @@
 #include <string.h>
 
 TestSuite(hotspots, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 90);
-
-/* ---------------------------------------------------------------- helpers */
-
-static json_object *req(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_object *req(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	return hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("h"), rest);
-}
-
-static json_object *ok(json_object *r)
-{
-	cr_assert(hl_jbool(r, "ok"), "refused: %s", json_object_to_json_string(r));
-	return r;
-}
-
-static int64_t new_case(struct hl_conn *c, int n)
-{
-	json_object *r = ok(req(c, "\"type\":\"call.offered\",\"call_id\":\"hc-%d-%s\",\"caller\":\"+86135%08d\"", n,
-	                        hl_uid("c"), n));
-	return hl_jint(r, "case_id");
-}
-
-static json_object *dispatch(struct hl_conn *c, int64_t case_id, const char *order_id, const char *dept)
-{
-	return req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"order_id\":\"%s\",\"department\":\"%s\"",
-	           (long long)case_id, order_id, dept);
-}
-
-#define LONG_SLA "callback = \"1h\"; update = \"0\"; resolution = \"1h\";"
 
 /* ------------------------------------------------------------------ rules */
 

@@ -10,7 +10,7 @@
  * ground truth; a subscriber connection checks that alerts are pushed with
  * their order_id and department.
  */
-#include "harness.h"
+#include "orders_helpers.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,46 +20,6 @@
 TestSuite(orders, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
 
 /* ---------------------------------------------------------------- helpers */
-
-static json_object *req(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_object *req(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	return hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("o"), rest);
-}
-
-static json_object *ok(json_object *r)
-{
-	cr_assert(hl_jbool(r, "ok"), "refused: %s", json_object_to_json_string(r));
-	return r;
-}
-
-static void refused(json_object *r, const char *code, const char *needle)
-{
-	cr_assert_not(hl_jbool(r, "ok"), "accepted: %s", json_object_to_json_string(r));
-	cr_assert_str_eq(hl_jstr(r, "error.code"), code, "%s", json_object_to_json_string(r));
-	if (needle)
-		cr_assert(strstr(hl_jstr(r, "error.message"), needle), "message lacks '%s': %s", needle,
-		          json_object_to_json_string(r));
-}
-
-static int64_t new_case(struct hl_conn *c, int n)
-{
-	json_object *r = ok(req(c, "\"type\":\"call.offered\",\"call_id\":\"oc-%d-%s\",\"caller\":\"+86135%08d\"", n,
-	                        hl_uid("c"), n));
-	return hl_jint(r, "case_id");
-}
-
-static json_object *dispatch(struct hl_conn *c, int64_t case_id, const char *order_id, const char *dept)
-{
-	return req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"order_id\":\"%s\",\"department\":\"%s\"",
-	           (long long)case_id, order_id, dept);
-}
 
 static char *order_col(struct hl_d *d, const char *col, const char *order_id)
 {
@@ -82,7 +42,6 @@ static int64_t wait_alerts(struct hl_d *d, const char *kind, const char *order_i
 	return n;
 }
 
-#define LONG_SLA "callback = \"1h\"; update = \"0\"; resolution = \"1h\";"
 
 /* ---------------------------------------------------------------- events */
 
