@@ -29,6 +29,12 @@
  *     fell due meanwhile.  The unique alert dedupe key and the batch's case
  *     lock make a late fire by a former owner harmless; they are the last line
  *     of defence, not the mechanism.
+ *   - A slot given back is unlocked only once the store's transaction in
+ *     flight at that moment has ended (flush_handover): that batch was built
+ *     while the slot was ours, so it announced none of its clocks, and a peer
+ *     that locked the slot and read its clocks before that COMMIT would
+ *     never hear of them, nor would we run them.  Meanwhile the slot counts
+ *     as taken in our plans, so we never lock it a second time.
  *   - A clock armed through a daemon that does not own its slot is announced
  *     inside the batch's transaction (NOTIFY hotline_clock "case kind seq at",
  *     cluster_clock_notes() in cluster_notes.c), so the owner hears of it exactly when it
@@ -139,6 +145,9 @@ static struct {
 	/* ownership */
 	bool *owned;
 	int n_owned;
+	bool *handing;              /* given back, still locked until the store's transaction ends */
+	bool handing_any;
+	uint64_t handing_mark;      /* store_txn_mark() when the last of them was given back */
 	char **last_owner;          /* per slot: the peer seen holding it, for the logs */
 	char *peers;                /* "a b c" as last seen, sorted */
 	int n_peers;
@@ -171,6 +180,29 @@ static void release_all(const char *why)
 	for (int s = 0; s < K.n_slots; s++)
 		K.owned[s] = false;
 	K.n_owned = 0;
+}
+
+static void enqueue(enum q_kind kind, const char *param);
+
+/* Unlock the slots given back once the store's transaction that was in flight
+ * when they were given back has committed or failed (see the top comment). */
+static void flush_handover(void)
+{
+	if (!K.handing_any || !store_txn_passed(K.handing_mark))
+		return;
+	char *arr = hl_slot_array(K.handing, K.n_slots);
+	enqueue(Q_UNLOCK, arr);
+	free(arr);
+	memset(K.handing, 0, (size_t)K.n_slots * sizeof *K.handing);
+	K.handing_any = false;
+}
+
+/* The session ended: every lock went with it. */
+static void forget_handover(void)
+{
+	if (K.handing)
+		memset(K.handing, 0, (size_t)K.n_slots * sizeof *K.handing);
+	K.handing_any = false;
 }
 
 static void enqueue(enum q_kind kind, const char *param)
@@ -256,6 +288,8 @@ static void survey_done(PGresult *r)
 		while (*p == ' ')
 			p++;
 	}
+	for (int s = 0; s < K.n_slots; s++)
+		taken[s] |= K.handing[s]; /* still our lock: never ask for it twice */
 	int k = hl_slot_plan(K.n_slots, n, rank, K.owned, taken, plan);
 	char *arr = k ? hl_slot_array(plan, K.n_slots) : NULL;
 	if (k < 0) {
@@ -264,10 +298,12 @@ static void survey_done(PGresult *r)
 		hl_slot_ranges(plan, K.n_slots, buf, sizeof buf);
 		for (int s = 0; s < K.n_slots; s++)
 			if (plan[s])
-				K.owned[s] = false, K.n_owned--, K.slots_released++;
+				K.owned[s] = false, K.handing[s] = true, K.n_owned--, K.slots_released++;
 		log_notice("cluster: releasing slot(s) %s: %d daemon(s) share %d slots, my share is %d", buf, n,
 		           K.n_slots, hl_slot_share(K.n_slots, n, rank));
-		enqueue(Q_UNLOCK, arr);
+		K.handing_any = true;
+		K.handing_mark = store_txn_mark();
+		flush_handover();
 	} else if (k > 0) {
 		enqueue(Q_LOCK, arr);
 	}
@@ -504,6 +540,7 @@ static void on_lost(const char *why)
 {
 	(void)why;
 	release_all("without a session this daemon cannot prove it still holds them");
+	forget_handover();
 	free(K.peers);
 	K.peers = NULL;
 	K.n_peers = 0;
@@ -541,6 +578,7 @@ static void follow_store(void)
 		         "the peers run its slots", (long long)(now - K.store_down_since));
 		release_all("the store cannot commit what their timers raise");
 		session_stop();
+		forget_handover();
 		free(K.peers);
 		K.peers = NULL;
 		K.n_peers = 0;
@@ -553,6 +591,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	follow_store();
+	flush_handover();
 	if (session_up() && !K.survey_queued) {
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);
@@ -577,8 +616,9 @@ int cluster_init(void)
 	}
 	K.owned = calloc((size_t)K.n_slots, sizeof *K.owned);
 	K.last_owner = calloc((size_t)K.n_slots, sizeof *K.last_owner);
+	K.handing = calloc((size_t)K.n_slots, sizeof *K.handing);
 	K.ev_tick = event_new(hl->base, -1, EV_PERSIST, tick_cb, NULL);
-	if (!K.owned || !K.last_owner || !K.ev_tick)
+	if (!K.owned || !K.handing || !K.last_owner || !K.ev_tick)
 		return -1;
 	hl_ms every = K.takeover_ms / 4;
 	every = every > 1000 ? 1000 : every < 100 ? 100 : every;
@@ -612,6 +652,7 @@ void cluster_stop(void)
 	for (int s = 0; s < K.n_slots && K.owned; s++)
 		K.owned[s] = false;
 	K.n_owned = 0;
+	forget_handover();
 	session_stop();
 	if (K.ev_tick)
 		event_del(K.ev_tick);
@@ -626,6 +667,7 @@ void cluster_free(void)
 		free(K.last_owner[s]);
 	free(K.last_owner);
 	free(K.owned);
+	free(K.handing);
 	free(K.peers);
 	free(K.mismatch);
 	memset(&K, 0, sizeof K);

@@ -209,6 +209,17 @@ void store_escalate(int64_t alert_id)
 }
 
 bool store_idle(void) { return store.n_queue == 0 && store.n_batch == 0; }
+
+/* Transactions started so far: a mark that cluster.c compares to know when
+ * the transaction in flight at some moment has committed or failed. */
+static uint64_t txns_started;
+
+uint64_t store_txn_mark(void) { return txns_started; }
+
+bool store_txn_passed(uint64_t mark)
+{
+	return txns_started != mark || (store.state != S_LOAD && store.state != S_WRITE);
+}
 size_t store_queued(void) { return store.n_queue + store.n_batch; }
 
 /* ------------------------------------------------------------ the load */
@@ -497,6 +508,7 @@ static void store_start_batch(void)
 	take_batch();
 	if (store.n_batch == 0)
 		return;
+	txns_started++;
 	store.t_batch_us = mono_us();
 	TAILQ_FOREACH(it, &store.batch, entry)
 		world |= store_needs_world(it);
@@ -515,6 +527,7 @@ void store_kick_cb(evutil_socket_t fd, short what, void *arg)
 		store_start_batch();
 	} else if (store.state == S_IDLE && webhooks_done_waiting()) {
 		/* nothing queued: a transaction of its own deletes the delivered webhooks' rows */
+		txns_started++;
 		store.t_batch_us = mono_us();
 		hl_world_reset(store.world);
 		store_start_write();

@@ -157,6 +157,8 @@ bool store_idle(void);       /* nothing queued or in flight */
 void store_webhooks_done(void); /* delivered webhooks' rows to delete: a transaction soon */
 size_t store_queued(void);
 int store_backend_pid(void); /* the store session's server pid (0 when down): its NOTIFYs are our own */
+uint64_t store_txn_mark(void);        /* the store's transaction in flight now (or its last one) */
+bool store_txn_passed(uint64_t mark); /* that transaction has committed or failed */
 
 /* ------------------------------------------------------------- clocks.c */
 

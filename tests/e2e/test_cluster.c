@@ -659,3 +659,57 @@ HL_TEST(cluster, the_daemon_keeps_the_event_partitions_coming)
 	cr_assert(strstr(hl_d_log(d), "upkeep of the event partitions failed"), "no warning in the log");
 	cr_assert(await_relation(d, ahead, false, 1), "created despite the lock");
 }
+
+/* A batch that was built while this daemon held every slot, and commits only
+ * after a new peer has taken half of them and read their pending clocks: its
+ * clocks in the handed-over slots are neither in the peer's read (not yet
+ * committed) nor announced to it (they were ours when the batch was built),
+ * and the daemon that armed them no longer runs them.  An administrator's
+ * SHARE lock on case_events holds the batch between its build and its COMMIT
+ * for as long as the hand-over takes.  Every callback must still be alerted. */
+HL_TEST(cluster, clocks_of_a_batch_committed_after_its_slots_were_handed_over_fire)
+{
+	struct hl_d *a = hl_d_up(&fast);
+	cr_assert(await_all_slots(a, hl_now_ms(), 15000) >= 0, "a alone never held the 64 slots");
+	struct hl_conn *ca = hl_conn_unix(a);
+	json_object *up = hl_requestf(ca, "{\"type\":\"call.offered\",\"id\":\"%s\",\"call_id\":\"ho-first\","
+	                                  "\"caller\":\"+4930999\"}", hl_uid("ho"));
+	cr_assert(up && hl_jbool(up, "ok"), "the store of a is not ready");
+	PGconn *admin = PQconnectdb(a->conninfo);
+	cr_assert_eq(PQstatus(admin), CONNECTION_OK);
+	PQclear(PQexec(admin, "BEGIN"));
+	PGresult *r = PQexec(admin, "LOCK TABLE hotline.case_events IN SHARE MODE");
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(admin));
+	PQclear(r);
+
+	/* one write, so that the NCASES events make one batch */
+	static char buf[NCASES * 256];
+	size_t len = 0;
+	int64_t now = hl_wall_ms();
+	for (int i = 0; i < NCASES; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		                        "{\"type\":\"call.abandoned\",\"id\":\"%s\",\"call_id\":\"ho-%d\","
+		                        "\"caller\":\"+86137%08d\",\"at\":\"%s\"}\n", hl_uid("ho"), i, i, hl_iso_ms(now));
+	cr_assert_eq(write(ca->fd, buf, len), (ssize_t)len);
+	hl_sleep_ms(300); /* built, and waiting for the lock */
+
+	struct hl_d *b = hl_d_up_peer(a, &fast);
+	hl_sleep_ms(2500); /* a gave half its slots back; b had time to take them and read their clocks */
+	PQclear(PQexec(admin, "COMMIT"));
+	PQfinish(admin);
+	for (int i = 0; i < NCASES; i++) {
+		json_object *a_r = hl_recv_json(ca, HL_TIMEOUT_MS);
+		cr_assert(a_r && hl_jbool(a_r, "ok"), "%s", a_r ? json_object_to_json_string(a_r) : "timeout");
+	}
+	hl_conn_close(ca);
+	struct hl_d *ds[] = { a, b };
+	cr_assert(await_balance(ds, 2, 15000), "the two daemons never shared the 64 slots");
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'") < NCASES)
+		hl_sleep_ms(200);
+	hl_sleep_ms(1000); /* and none twice */
+	cr_expect_eq(hl_sql_int(a, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), NCASES,
+	             "every callback alerted once (%lld still pending)",
+	             (long long)hl_sql_int(a, "SELECT count(*) FROM hotline.clocks WHERE state = 'pending'"));
+}
