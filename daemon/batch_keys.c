@@ -57,31 +57,43 @@ static void add_str(json_object *a, const char *s) { json_object_array_add(a, js
  * outcome "resolved" (they resolve it: the cases merged into it are owed a
  * call back).  Their call ids, and the callers of those of their calls that
  * were offered in the same batch: such a call is not stored yet, and joins
- * its caller's open case.  Returns how many resolve.
+ * its caller's open case.  The table of the batch's offered calls is built
+ * only for a batch that has such an event.  Returns how many resolve.
  */
-static size_t ended_calls(const struct hl_bk_item *items, size_t n, const struct hl_str_table *caller_of,
-                          json_object *hot_calls, json_object *hot_callers, json_object *res_calls,
-                          json_object *res_callers)
+static size_t ended_calls(const struct hl_bk_item *items, size_t n, json_object *hot_calls,
+                          json_object *hot_callers, json_object *res_calls, json_object *res_callers)
 {
+	struct hl_str_table caller_of = { 0 }; /* call id -> the item that offered it from a caller */
+	bool built = false;
 	size_t resolving = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct hl_event *ev = items[i].kind == HL_BK_REQUEST ? items[i].ev : NULL;
 		if (!ev || ev->type != HL_EV_CALL_ENDED || !ev->call_id)
 			continue;
-		size_t offered = hl_str_get(caller_of, ev->call_id);
+		bool classifies = ev->category || ev->area, resolves = ev->outcome && strcmp(ev->outcome, "resolved") == 0;
+		if (!classifies && !resolves)
+			continue;
+		for (size_t j = 0; !built && j < n; j++) {
+			const struct hl_event *o = items[j].kind == HL_BK_REQUEST ? items[j].ev : NULL;
+			if (o && o->caller[0] && o->call_id)
+				hl_str_put(&caller_of, o->call_id, j);
+		}
+		built = true;
+		size_t offered = hl_str_get(&caller_of, ev->call_id);
 		const char *caller = offered != HL_NO_POS ? items[offered].ev->caller : NULL;
-		if (ev->category || ev->area) {
+		if (classifies) {
 			add_str(hot_calls, ev->call_id);
 			if (caller)
 				add_str(hot_callers, caller);
 		}
-		if (ev->outcome && strcmp(ev->outcome, "resolved") == 0) {
+		if (resolves) {
 			resolving++;
 			add_str(res_calls, ev->call_id);
 			if (caller)
 				add_str(res_callers, caller);
 		}
 	}
+	free(caller_of.slots);
 	return resolving;
 }
 
@@ -103,7 +115,6 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	            *res_callers = json_object_new_array();
 	if (!hot_cases || !hot_calls || !hot_callers || !res_calls || !res_callers)
 		abort();
-	struct hl_str_table caller_of = { 0 }; /* call id -> the item that offered it from a caller */
 
 	for (size_t i = 0; i < n; i++) {
 		const struct hl_bk_item *it = &items[i];
@@ -158,8 +169,6 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			add_str(calls, ev->call_id);
 		if (ev->caller[0])
 			add_str(callers, ev->caller);
-		if (ev->caller[0] && ev->call_id)
-			hl_str_put(&caller_of, ev->call_id, i);
 		if (may_open_case(ev))
 			openers++;
 		if (ev->at < earliest)
@@ -167,8 +176,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	}
 	if (earliest == INT64_MAX)
 		earliest = env->now;
-	size_t resolving = ended_calls(items, n, &caller_of, hot_calls, hot_callers, res_calls, res_callers);
-	free(caller_of.slots);
+	size_t resolving = ended_calls(items, n, hot_calls, hot_callers, res_calls, res_callers);
 
 	bool has_events = json_object_array_length(events) > 0, has_cases = json_object_array_length(cases) > 0,
 	     has_calls = json_object_array_length(calls) > 0, has_callers = json_object_array_length(callers) > 0,

@@ -59,7 +59,8 @@
  * The session is session.c's: nonblocking libpq inside libevent, one query
  * at a time; nothing here blocks the loop.  A lost session releases every
  * slot at once (someone else runs them) and reconnects with backoff.  The
- * share arithmetic is pure, in slots.c.
+ * share arithmetic is pure, in slots.c; the statements are in
+ * include/cluster_sql.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -75,64 +76,12 @@
 #include "daemon.h"
 #include "orders.h"
 #include "rules.h"
+#include "cluster_sql.h"
 #include "slots.h"
 
-/* Advisory lock class of the slots (016_cluster.sql uses ...289 and ...290). */
-#define SLOT_LOCK_CLASS 1212940291
-/* Shared lock (class, cluster.slots) every daemon holds: peers configured with
- * another number of slots show up in pg_locks, and the logs say so. */
-#define SLOTS_CONF_CLASS 1212940292
-#define APP_PREFIX "hotlined:"
 #define DEDUPE_CAP 4096
-#define HL_XSTR(x) #x
-#define HL_STR(x) HL_XSTR(x)
-
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_UPKEEP };
-
-/* The daily upkeep (see upkeep_tick): the event partitions of the current
- * month and the next UPKEEP_MONTHS, as --migrate creates them. */
-#define UPKEEP_MONTHS 12
 #define UPKEEP_EVERY_MS (24 * 3600 * 1000LL)
 #define UPKEEP_RETRY_MS (3600 * 1000LL)
-
-static const char *const SQL[] = {
-	[Q_SURVEY] =
-		/* client backends only: a parallel worker carries its leader's application_name */
-		"SELECT COALESCE((SELECT string_agg(n, ' ' ORDER BY n) FROM (SELECT DISTINCT"
-		"                  substr(application_name, length('" APP_PREFIX "') + 1) n FROM pg_stat_activity"
-		"                  WHERE datname = current_database() AND backend_type = 'client backend'"
-		"                  AND application_name LIKE '" APP_PREFIX "%') p), ''),"
-		" COALESCE((SELECT string_agg(l.objid::text || ':' || substr(a.application_name, length('" APP_PREFIX "') + 1), ' ')"
-		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOT_LOCK_CLASS)
-		"  AND l.objsubid = 2 AND l.pid <> pg_backend_pid()"
-		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''),"
-		" COALESCE((SELECT string_agg(substr(a.application_name, length('" APP_PREFIX "') + 1) || ' has ' || l.objid, ', ')"
-		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOTS_CONF_CLASS)
-		"  AND l.objsubid = 2 AND l.objid <> $1::int"
-		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), '')",
-	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
-	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
-	[Q_CLOCKS] =
-		"SELECT case_id, kind, seq, CASE WHEN warned OR warn_at IS NULL THEN hotline.ms(due_at)"
-		" ELSE hotline.ms(warn_at) END FROM hotline.clocks"
-		" WHERE state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])"
-		/* work-order clocks go with their case's slot (timer_owner_id) */
-		" UNION ALL SELECT case_id * 1024 + order_no, 'order_sign', sign_seq, hotline.ms(sign_due_at)"
-		"  FROM hotline.orders WHERE sign_state = 'pending' AND reply_state IN ('pending', 'breached')"
-		"  AND (case_id % $2::int)::int = ANY ($1::int[])" /* implied: reads orders_reply_owed (029) */
-		" UNION ALL SELECT case_id * 1024 + order_no, 'order_reply', reply_seq, hotline.ms(due_at)"
-		"  FROM hotline.orders WHERE reply_state = 'pending' AND (case_id % $2::int)::int = ANY ($1::int[])",
-	[Q_ESCALATIONS] =
-		"SELECT id, hotline.ms(escalate_at) FROM hotline.alerts"
-		" WHERE acked_at IS NULL AND escalate_at IS NOT NULL AND (id % $2::int)::int = ANY ($1::int[]) /* alerts_open (032) */",
-	[Q_FETCH] =
-		"SELECT j, esc, id, level, $2::int, hotline.notify_payload(j, caller) FROM"
-		" (SELECT hotline.alert_json(a) AS j, COALESCE(hotline.ms(a.escalate_at), 0) AS esc, a.id, a.level, a.caller"
-		"  FROM hotline.alerts a WHERE a.id = $1::bigint) x",
-	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
-};
 
 static struct {
 	struct event *ev_tick;
