@@ -253,6 +253,36 @@ Test(answered, on_closed_case_records_only)
 	fx_free(f);
 }
 
+/* The caller went back into a queue on the same channel (hotline-pbx sends a
+ * second visit under the same call) and was answered there. */
+Test(answered, after_abandoned_the_call_is_answered)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0 + MIN));
+	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_PENDING);
+	ok(offered(f, "e3", "c-1", P1, T0 + 2 * MIN)); /* the second visit: nothing new */
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e4", "c-1", T0 + 3 * MIN));
+	struct hl_call *call = hl_world_call(f->w, "c-1");
+	cr_assert_eq(call->state, HL_CALL_ANSWERED);
+	cr_assert_eq(call->answered_at, T0 + 3 * MIN);
+	cr_assert_eq(call->ended_at, 0, "talking again");
+	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_MET);
+	cr_assert_not_null(strstr(last_desc(f), "no longer abandoned"), "%s", last_desc(f));
+	ok(ended(f, "e5", "c-1", "completed", T0 + 9 * MIN));
+	cr_assert_eq(call->state, HL_CALL_ENDED);
+	cr_assert_eq(call->ended_at, T0 + 9 * MIN);
+
+	/* an abandonment dated after the answer (events out of order): ended then */
+	ok(offered(f, "e6", "c-2", P1, T0 + HOUR));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e7", "c-2", T0 + HOUR + 5 * MIN));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e8", "c-2", T0 + HOUR + MIN));
+	call = hl_world_call(f->w, "c-2");
+	cr_assert_eq(call->state, HL_CALL_ENDED);
+	cr_assert_eq(call->ended_at, T0 + HOUR + 5 * MIN);
+	fx_free(f);
+}
+
 /* ------------------------------------------------------ abandoned / voicemail */
 
 Test(abandoned, arms_callback_once)
