@@ -10,6 +10,7 @@
  *                       the table of calls in progress
  *     pbx/queue_log.c   one queue_log line -> zero or more events
  *     pbx/ami_map.c     one AMI message -> zero or more events
+ *     pbx/visits.c      how many times a channel entered each queue
  *   shell
  *     pbx/sender.c      the event-socket client: pipelined, in order, and a
  *                       record counts as done only once hotlined acknowledged it
@@ -23,7 +24,8 @@
  * (after kill -9, a rotation, a restarted import) or receiving the same fact
  * from the queue_log and from AMI gives the same id: hotlined answers
  * duplicate and nothing happens twice.  The queue is the discriminator for a
- * caller who passes through several queues on one channel.
+ * caller who passes through several queues on one channel, and "#n" after it
+ * for the n-th visit of one channel to one queue (visits.c).
  */
 #ifndef HL_PBX_H
 #define HL_PBX_H
@@ -53,6 +55,7 @@ struct pbx_event {
 	char agent[PBX_NAME_MAX + 1];  /* answered, ended */
 	char outcome[40];              /* ended */
 	bool synthesized;              /* not in the source: derived (see docs/pbx.md) */
+	int visit;                     /* the channel's n-th visit to this queue (0, 1: the first) */
 };
 
 /* What the mapping needs from the configuration (pbx/conf.c fills it). */
@@ -91,7 +94,7 @@ typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
  * "anonymous") -> a normalized number.  0 ok; -1 when there is no usable number. */
 int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, size_t outlen);
 
-/* Fill ev->id and ev->call_id from the uniqueid, ev->kind and ev->queue. */
+/* Fill ev->id and ev->call_id from the uniqueid, ev->kind, ev->queue and ev->visit. */
 void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid);
 
 /* The request line for hotlined, "\n"-terminated (malloc'd; NULL when out of memory). */
@@ -124,6 +127,18 @@ size_t pbx_calls_count(const struct pbx_calls *t);
 /* Visit every call (the callback may not add or delete). */
 void pbx_calls_each(struct pbx_calls *t, void (*fn)(void *ctx, struct pbx_call *c), void *ctx);
 void pbx_calls_clear(struct pbx_calls *t);
+
+/* ------------------------------------------------------------- visits.c */
+
+/* Visits of a channel (uniqueid) to a queue, counted in record order. */
+struct pbx_visits;
+struct pbx_visits *pbx_visits_new(void);
+void pbx_visits_free(struct pbx_visits *v);
+/* An ENTERQUEUE / QueueCallerJoin at `at`: returns which visit it starts (1, 2, ...). */
+int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
+/* Another record of the channel in the queue: the visit it belongs to (1 when unknown). */
+int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
+size_t pbx_visits_count(const struct pbx_visits *v);
 
 /* ------------------------------------------------------------ queue_log.c */
 

@@ -32,7 +32,8 @@
  *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
- * both sources is sent once.  A Timestamp header (timestampevents=yes in
+ * both sources is sent once; a second QueueCallerJoin of one channel to one
+ * queue starts its visit "#2" there, as a second ENTERQUEUE does (visits.c).  A Timestamp header (timestampevents=yes in
  * manager.conf) dates every event, the abandon inferred from a leave too;
  * otherwise the time of receipt does.  The leave grace itself is measured
  * from the receipt of the leave (our clock), not from its Timestamp: a
@@ -113,6 +114,7 @@ const char *pbx_ami_get(const struct pbx_ami_msg *msg, const char *key)
 struct pbx_amimap {
 	struct pbx_opts opts;
 	struct pbx_calls *calls;
+	struct pbx_visits *visits;
 	struct pbx_counts counts;
 };
 
@@ -123,6 +125,7 @@ struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
 		abort();
 	m->opts = *o;
 	m->calls = pbx_calls_new();
+	m->visits = pbx_visits_new();
 	return m;
 }
 
@@ -131,6 +134,7 @@ void pbx_amimap_free(struct pbx_amimap *m)
 	if (!m)
 		return;
 	pbx_calls_free(m->calls);
+	pbx_visits_free(m->visits);
 	free(m);
 }
 
@@ -164,6 +168,7 @@ static void emit_ev(struct pbx_amimap *m, enum pbx_kind kind, hl_ms at, const st
 		snprintf(ev.agent, sizeof ev.agent, "%s", agent);
 	if (outcome)
 		snprintf(ev.outcome, sizeof ev.outcome, "%s", outcome);
+	ev.visit = pbx_visits_current(m->visits, c->uid, c->queue, at);
 	pbx_event_ids(&m->opts, &ev, c->uid);
 	m->counts.events++;
 	if (synth)
@@ -278,6 +283,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		memset(&ev, 0, sizeof ev);
 		ev.kind = PBX_OFFERED;
 		ev.at = at;
+		ev.visit = pbx_visits_enter(m->visits, uid, queue, at);
 		snprintf(ev.queue, sizeof ev.queue, "%s", queue);
 		if (pbx_caller_normalize(&m->opts, pbx_ami_get(msg, "CallerIDNum"), ev.caller, sizeof ev.caller) != 0) {
 			c->anonymous = true;

@@ -119,10 +119,16 @@ bool pbx_queue_wanted(const struct pbx_opts *o, const char *queue)
 void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid)
 {
 	snprintf(ev->call_id, sizeof ev->call_id, "%s%.*s", o->id_prefix, PBX_UID_MAX, uid);
-	int n = snprintf(ev->id, sizeof ev->id, "%s:%s:%s", ev->call_id, pbx_kind_name(ev->kind), ev->queue);
-	if (n < 0 || (size_t)n >= sizeof ev->id) /* a very long queue name: its hash keeps ids unique */
+	char visit[16] = ""; /* the first visit keeps the id it always had (visits.c) */
+	if (ev->visit > 1)
+		snprintf(visit, sizeof visit, "#%d", ev->visit);
+	int n = snprintf(ev->id, sizeof ev->id, "%s:%s:%s%s", ev->call_id, pbx_kind_name(ev->kind), ev->queue, visit);
+	if (n < 0 || (size_t)n >= sizeof ev->id) { /* a very long queue name: its hash keeps ids unique */
+		char qv[PBX_NAME_MAX + 16];
+		snprintf(qv, sizeof qv, "%s%s", ev->queue, visit);
 		snprintf(ev->id, sizeof ev->id, "%.100s:%s:#%016llx", ev->call_id, pbx_kind_name(ev->kind),
-		         (unsigned long long)hl_hash_str(ev->queue));
+		         (unsigned long long)hl_hash_str(qv));
+	}
 }
 
 /* ----------------------------------------------------------------- JSON */

@@ -27,6 +27,10 @@
  * the CONNECT did reach hotlined (before a restart of the bridge, say) the
  * synthesized one is a duplicate and changes nothing.
  *
+ * A channel that enters one queue again (EXITWITHKEY and back, a timeout
+ * looping into the same queue, a transfer back to it) gets "#n" in the ids of
+ * its n-th visit (visits.c), so its second answer or end is not a duplicate.
+ *
  * Lines cut short by a crash: Asterisk appends its next line to the partial
  * one, so one line holds the cut record and then a whole one.  A line that
  * does not parse is searched for a second record header (epoch|uniqueid|);
@@ -46,6 +50,7 @@
 struct pbx_ql {
 	struct pbx_opts opts;
 	struct pbx_calls *calls;
+	struct pbx_visits *visits;
 	struct pbx_counts counts;
 };
 
@@ -56,6 +61,7 @@ struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
 		abort();
 	m->opts = *o;
 	m->calls = pbx_calls_new();
+	m->visits = pbx_visits_new();
 	return m;
 }
 
@@ -64,6 +70,7 @@ void pbx_ql_free(struct pbx_ql *m)
 	if (!m)
 		return;
 	pbx_calls_free(m->calls);
+	pbx_visits_free(m->visits);
 	free(m);
 }
 
@@ -203,6 +210,8 @@ static void say(char *why, size_t len, const char *fmt, const char *arg)
 
 static void emit_ev(struct pbx_ql *m, struct pbx_event *ev, const char *uid, pbx_emit_fn emit, void *ctx)
 {
+	if (!ev->visit) /* the offer counted its visit; the rest belong to the latest one */
+		ev->visit = pbx_visits_current(m->visits, uid, ev->queue, ev->at);
 	pbx_event_ids(&m->opts, ev, uid);
 	m->counts.events++;
 	if (ev->synthesized)
@@ -293,6 +302,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
 		c->connected = c->ended = false;
 		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
+		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
 		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
 			c->anonymous = true; /* nobody to call back: hotlined needs a number */
 			m->counts.anonymous++;

@@ -11,6 +11,10 @@
  *                         followed by a rotation while the bridge is down, and
  *                         copytruncate: every event stored exactly once
  *   malformed_lines       garbage, cut and unknown lines are counted, never fatal
+ *   queue_visits          a channel back in the same queue (a key and back, a
+ *                         transfer back, an overflow and back): every record
+ *                         of every visit stored once, the call answered in its
+ *                         second visit counted answered and its callback met
  *
  * The AMI client has its own suite (test_pbx_ami.c).
  *
@@ -118,7 +122,10 @@ static void figures_from_file(const char *path, struct figures *fg)
 		int64_t day = atoll(fld[0]) / 86400;
 		const char *ev = fld[4], *uid = fld[1];
 		struct tcall *c = tfind(calls, n, uid);
-		if (strcmp(ev, "ENTERQUEUE") == 0) {
+		if (strcmp(ev, "ENTERQUEUE") == 0 && c) {
+			/* back into a queue on the same channel: the same call goes on */
+			c->done = c->connected = false;
+		} else if (strcmp(ev, "ENTERQUEUE") == 0) {
 			char who[16];
 			if (nf < 7 || !who_of(fld[6], who))
 				continue;
@@ -453,4 +460,67 @@ HL_TEST(pbx, malformed_lines)
 	cr_assert_eq(events_stored(d), 4);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE answered_at IS NOT NULL"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE caller = '+8613800010134'"), 1);
+}
+
+HL_TEST(pbx, queue_visits)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	/* .1 leaves with a key, comes back and is answered; .2 is answered,
+	 * transferred back into the queue and answered again; .3 times out to
+	 * q2, times out back to q1 and hangs up */
+	const char *t = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800020001|1\n"
+	                "1764633630|1764633600.1|q1|NONE|EXITWITHKEY|1|1|1|30\n"
+	                "1764633645|1764633600.1|q1|NONE|ENTERQUEUE||013800020001|1\n"
+	                "1764633650|1764633600.1|q1|PJSIP/8001|CONNECT|5|1764633645.2|3\n"
+	                "1764633800|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|5|150|1\n"
+	                "1764633900|1764633900.1|q1|NONE|ENTERQUEUE||013800020002|1\n"
+	                "1764633910|1764633900.1|q1|PJSIP/8001|CONNECT|10|1764633901.1|2\n"
+	                "1764634000|1764633900.1|q1|PJSIP/8001|BLINDTRANSFER|q1@queues|10|90|1\n"
+	                "1764634001|1764633900.1|q1|NONE|ENTERQUEUE||013800020002|1\n"
+	                "1764634010|1764633900.1|q1|PJSIP/8002|CONNECT|9|1764634001.3|2\n"
+	                "1764634200|1764633900.1|q1|PJSIP/8002|COMPLETEAGENT|9|190|1\n"
+	                "1764634300|1764634300.1|q1|NONE|ENTERQUEUE||013800020003|1\n"
+	                "1764634360|1764634300.1|q1|NONE|EXITWITHTIMEOUT|1|1|60\n"
+	                "1764634361|1764634300.1|q2|NONE|ENTERQUEUE||013800020003|1\n"
+	                "1764634421|1764634300.1|q2|NONE|EXITWITHTIMEOUT|1|1|60\n"
+	                "1764634422|1764634300.1|q1|NONE|ENTERQUEUE||013800020003|1\n"
+	                "1764634430|1764634300.1|q1|NONE|ABANDON|1|1|8\n";
+	append(ql, t, strlen(t));
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 60000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), " 0 rejected"), "%s", pbx_log_text(d));
+	/* one event per record, none taken for a duplicate of the visit before */
+	cr_assert_eq(events_stored(d), 17);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE '%%#2'"), 8);
+
+	/* one call each; .1 answered in its second visit, so not abandoned */
+	PGresult *r = hl_sql(d, "SELECT call_id, state, answered_at IS NOT NULL, outcome, agent FROM hotline.calls "
+	                        "ORDER BY call_id");
+	cr_assert_eq(PQntuples(r), 3);
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), "ended");
+	cr_assert_str_eq(PQgetvalue(r, 0, 2), "t");
+	cr_assert_str_eq(PQgetvalue(r, 0, 3), "completed");
+	cr_assert_str_eq(PQgetvalue(r, 1, 1), "ended");
+	cr_assert_str_eq(PQgetvalue(r, 1, 3), "completed", "the end of the second visit is the call's end");
+	cr_assert_str_eq(PQgetvalue(r, 1, 4), "PJSIP/8002");
+	cr_assert_str_eq(PQgetvalue(r, 2, 1), "abandoned");
+	cr_assert_str_eq(PQgetvalue(r, 2, 2), "f");
+	/* .1's caller was reached: the callback its first visit armed is met */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
+	                           "WHERE c.call_id = 't:1764633600.1' AND k.kind = 'callback' AND k.state = 'met'"), 1);
+	hl_sql(d, "SET TimeZone = 'UTC'");
+	r = hl_sql(d, "SELECT calls_offered, calls_answered, calls_abandoned FROM hotline.daily_figures "
+	              "WHERE day = '2025-12-02'");
+	cr_assert_eq(PQntuples(r), 1);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "3");
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), "2");
+	cr_assert_str_eq(PQgetvalue(r, 0, 2), "1");
+
+	/* read again: every id the same, nothing new */
+	pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 60000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 17);
 }

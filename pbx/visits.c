@@ -1,0 +1,193 @@
+/*
+ * visits.c - how many times a channel has entered each queue (pure).
+ *
+ * An event id is <prefix><uniqueid>:<kind>:<queue> (pbx.h), so that the same
+ * record read twice, or the same fact heard from the queue_log and from AMI,
+ * is one event.  But one channel can enter the same queue more than once: a
+ * caller who presses a key to leave (EXITWITHKEY) and is sent back, a queue
+ * whose timeout loops through an announcement into the same queue again, an
+ * agent who transfers the caller back to the queue.  Every record of the
+ * second visit used to get the first visit's id: hotlined answered
+ * `duplicate` and the second answer, abandonment or end was lost.
+ *
+ * So each (uniqueid, queue) pair counts its ENTERQUEUE / QueueCallerJoin
+ * records, and the records of the n-th visit carry "#n" after the queue when
+ * n > 1.  The count follows from the order of the records alone, so it is
+ * the same on a second reading of the log and for both sources; the first
+ * visit keeps the id it always had.
+ *
+ * A pair is kept until its channel has been quiet for a day of record time
+ * (FORGET_MS: an Asterisk uniqueid names one channel and is never reused),
+ * and at most MAX_PAIRS pairs are kept (the least recently touched go
+ * first): memory stays flat through a year-long import.  What the count
+ * cannot survive is hotline-pbx itself restarting between two visits of one
+ * channel: the table is not in the state file, so a later visit read after
+ * the restart is taken for the first one and answered `duplicate`
+ * (docs/pbx.md, "Limits").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx.h"
+
+#define FORGET_MS (24LL * 3600 * 1000)
+#define MAX_PAIRS 200000
+
+struct visit {
+	struct visit *next;              /* hash chain */
+	struct visit *older, *newer;     /* least recently touched first */
+	hl_ms last_at;
+	int count;
+	char key[PBX_UID_MAX + 1 + PBX_NAME_MAX + 1];
+};
+
+struct pbx_visits {
+	struct visit **bucket;
+	size_t n_bucket, count;
+	struct visit *oldest, *newest;
+	hl_ms now;                       /* the latest record time seen */
+};
+
+struct pbx_visits *pbx_visits_new(void)
+{
+	struct pbx_visits *v = calloc(1, sizeof *v);
+	if (!v)
+		abort();
+	v->n_bucket = 1024;
+	v->bucket = calloc(v->n_bucket, sizeof *v->bucket);
+	if (!v->bucket)
+		abort();
+	return v;
+}
+
+void pbx_visits_free(struct pbx_visits *v)
+{
+	if (!v)
+		return;
+	for (struct visit *n = v->oldest, *next; n; n = next) {
+		next = n->newer;
+		free(n);
+	}
+	free(v->bucket);
+	free(v);
+}
+
+size_t pbx_visits_count(const struct pbx_visits *v)
+{
+	return v->count;
+}
+
+/* "uid\x1fqueue": neither holds a control character (the mappers refuse them). */
+static void make_key(char *key, size_t len, const char *uid, const char *queue)
+{
+	snprintf(key, len, "%s\x1f%s", uid, queue);
+}
+
+static struct visit **slot(struct pbx_visits *v, const char *key)
+{
+	struct visit **pp = &v->bucket[hl_hash_str(key) & (v->n_bucket - 1)];
+	while (*pp && strcmp((*pp)->key, key) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void unlink_lru(struct pbx_visits *v, struct visit *n)
+{
+	if (n->older)
+		n->older->newer = n->newer;
+	else
+		v->oldest = n->newer;
+	if (n->newer)
+		n->newer->older = n->older;
+	else
+		v->newest = n->older;
+	n->older = n->newer = NULL;
+}
+
+static void append_lru(struct pbx_visits *v, struct visit *n)
+{
+	n->older = v->newest;
+	n->newer = NULL;
+	if (v->newest)
+		v->newest->newer = n;
+	else
+		v->oldest = n;
+	v->newest = n;
+}
+
+static void drop(struct pbx_visits *v, struct visit *n)
+{
+	struct visit **pp = slot(v, n->key);
+	if (*pp == n)
+		*pp = n->next;
+	unlink_lru(v, n);
+	free(n);
+	v->count--;
+}
+
+static void grow(struct pbx_visits *v)
+{
+	size_t nb = v->n_bucket * 2;
+	struct visit **b = calloc(nb, sizeof *b);
+	if (!b)
+		abort();
+	for (struct visit *n = v->oldest; n; n = n->newer) {
+		size_t h = hl_hash_str(n->key) & (nb - 1);
+		n->next = b[h];
+		b[h] = n;
+	}
+	free(v->bucket);
+	v->bucket = b;
+	v->n_bucket = nb;
+}
+
+/* Forget channels quiet for FORGET_MS of record time, and the least recently
+ * touched beyond MAX_PAIRS. */
+static void expire(struct pbx_visits *v)
+{
+	while (v->oldest && (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS))
+		drop(v, v->oldest);
+}
+
+int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
+{
+	char key[sizeof ((struct visit *)0)->key];
+	make_key(key, sizeof key, uid, queue);
+	if (at > v->now)
+		v->now = at;
+	struct visit **pp = slot(v, key), *n = *pp;
+	if (n) {
+		unlink_lru(v, n);
+	} else {
+		n = calloc(1, sizeof *n);
+		if (!n)
+			abort();
+		memcpy(n->key, key, sizeof key);
+		*pp = n;
+		v->count++;
+	}
+	n->count++;
+	n->last_at = at > n->last_at ? at : n->last_at;
+	append_lru(v, n);
+	if (v->count > v->n_bucket)
+		grow(v);
+	expire(v);
+	return n->count;
+}
+
+int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
+{
+	char key[sizeof ((struct visit *)0)->key];
+	make_key(key, sizeof key, uid, queue);
+	struct visit *n = *slot(v, key);
+	if (!n)
+		return 1; /* entered before we started reading: its first visit, as far as we know */
+	if (at > v->now)
+		v->now = at;
+	if (at > n->last_at)
+		n->last_at = at;
+	unlink_lru(v, n); /* a long call keeps its channel remembered */
+	append_lru(v, n);
+	return n->count;
+}

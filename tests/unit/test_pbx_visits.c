@@ -1,0 +1,207 @@
+/*
+ * test_pbx_visits.c - a channel that enters one queue more than once
+ * (pbx/visits.c): every visit's records get ids of their own, the same ids
+ * on a second reading and from both sources, and the first visit keeps the
+ * id it always had.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pbx.h"
+
+static struct pbx_event got[64];
+static int n_got;
+
+static void collect(void *ctx, const struct pbx_event *ev)
+{
+	(void)ctx;
+	cr_assert_lt(n_got, 64);
+	got[n_got++] = *ev;
+}
+
+static struct pbx_opts opts(void)
+{
+	struct pbx_opts o;
+	pbx_opts_defaults(&o);
+	snprintf(o.id_prefix, sizeof o.id_prefix, "a1:");
+	snprintf(o.country_code, sizeof o.country_code, "86");
+	o.national_length = 11;
+	return o;
+}
+
+static void read_log(const char *const *lines)
+{
+	struct pbx_opts o = opts();
+	struct pbx_ql *ql = pbx_ql_new(&o);
+	for (; *lines; lines++)
+		cr_assert_eq(pbx_ql_line(ql, *lines, strlen(*lines), collect, NULL, NULL, 0), PBX_LINE_MAPPED, "%s",
+		             *lines);
+	pbx_ql_free(ql);
+}
+
+static void assert_ids(const char *const *want, int n)
+{
+	cr_assert_eq(n_got, n);
+	for (int i = 0; i < n; i++) {
+		cr_assert_str_eq(got[i].id, want[i], "event %d", i);
+		cr_assert_str_eq(got[i].call_id, "a1:1700000000.7"); /* one call for hotlined */
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(got[i].id, got[j].id);
+	}
+}
+
+/* EXITWITHKEY to an IVR that sends the caller back into the queue */
+static const char *const KEY_AND_BACK[] = {
+	"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+	"1700000030|1700000000.7|q1|NONE|EXITWITHKEY|1|1|1|30",
+	"1700000045|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+	"1700000050|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000045.2|3",
+	"1700000200|1700000000.7|q1|PJSIP/8001|COMPLETECALLER|5|150|1",
+	NULL,
+};
+
+Test(visits, second_visit_to_one_queue_has_ids_of_its_own)
+{
+	n_got = 0;
+	read_log(KEY_AND_BACK);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:answered:q1#2",
+	                       "a1:1700000000.7:ended:q1#2" };
+	assert_ids(want, 5);
+	cr_assert_eq(got[2].kind, PBX_OFFERED);
+	cr_assert_str_eq(got[2].caller, "+8613800000007");
+	cr_assert_eq(got[4].kind, PBX_ENDED);
+
+	/* a second reading of the same log gives the same ids: all duplicates */
+	struct pbx_event first[5];
+	memcpy(first, got, sizeof first);
+	n_got = 0;
+	read_log(KEY_AND_BACK);
+	for (int i = 0; i < 5; i++)
+		cr_assert_str_eq(got[i].id, first[i].id);
+}
+
+Test(visits, transfer_back_to_the_queue)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000010|1700000000.7|q1|PJSIP/8001|CONNECT|10|1700000001.1|2",
+		"1700000100|1700000000.7|q1|PJSIP/8001|BLINDTRANSFER|q1@queues|10|90|1",
+		"1700000101|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000110|1700000000.7|q1|PJSIP/8002|CONNECT|9|1700000101.3|2",
+		"1700000300|1700000000.7|q1|PJSIP/8002|COMPLETEAGENT|9|190|1",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	const char *want[] = { "a1:1700000000.7:offered:q1",      "a1:1700000000.7:answered:q1",
+	                       "a1:1700000000.7:ended:q1",        "a1:1700000000.7:offered:q1#2",
+	                       "a1:1700000000.7:answered:q1#2",   "a1:1700000000.7:ended:q1#2" };
+	assert_ids(want, 6);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+	cr_assert_str_eq(got[4].agent, "PJSIP/8002");
+	cr_assert_str_eq(got[5].outcome, "completed");
+}
+
+Test(visits, overflow_to_another_queue_and_back)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000060|1700000000.7|q1|NONE|EXITWITHTIMEOUT|1|1|60",
+		"1700000061|1700000000.7|q2|NONE|ENTERQUEUE||013800000007|1",
+		"1700000121|1700000000.7|q2|NONE|EXITWITHTIMEOUT|1|1|60",
+		"1700000122|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000130|1700000000.7|q1|NONE|ABANDON|1|1|8",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q2", "a1:1700000000.7:abandoned:q2",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:abandoned:q1#2" };
+	assert_ids(want, 6);
+}
+
+Test(visits, a_crash_that_never_ended_the_call_starts_a_visit_too)
+{
+	/* a restart marker ends the first visit (synthesized), the second is new */
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000005|NONE|NONE|NONE|QUEUESTART|",
+		"1700000009|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000019|1700000000.7|q1|NONE|ABANDON|1|1|10",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:abandoned:q1#2" };
+	assert_ids(want, 4);
+	cr_assert(got[1].synthesized);
+}
+
+static void ami(struct pbx_amimap *am, const char *text, hl_ms now)
+{
+	struct pbx_ami_msg m;
+	cr_assert_eq(pbx_ami_parse(text, strlen(text), &m), 0);
+	pbx_amimap_event(am, &m, now, collect, NULL);
+	pbx_ami_msg_free(&m);
+}
+
+Test(visits, ami_counts_visits_as_the_queue_log_does)
+{
+	struct pbx_opts o = opts();
+	struct pbx_amimap *am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 1000);
+	ami(am, "Event: QueueCallerAbandon\nUniqueid: 1700000000.7\nQueue: q1\n", 2000);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 3000);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n", 4000);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: caller\n",
+	    5000);
+	pbx_amimap_free(am);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:answered:q1#2",
+	                       "a1:1700000000.7:ended:q1#2" };
+	assert_ids(want, 5);
+}
+
+Test(visits, long_queue_names_keep_visits_apart)
+{
+	char q[PBX_NAME_MAX + 1];
+	memset(q, 'q', PBX_NAME_MAX);
+	q[PBX_NAME_MAX] = '\0';
+	struct pbx_opts o = opts();
+	struct pbx_event a = { .kind = PBX_OFFERED, .visit = 1 }, b = { .kind = PBX_OFFERED, .visit = 2 };
+	snprintf(a.queue, sizeof a.queue, "%s", q);
+	snprintf(b.queue, sizeof b.queue, "%s", q);
+	pbx_event_ids(&o, &a, "1700000000.7");
+	pbx_event_ids(&o, &b, "1700000000.7");
+	cr_assert(strstr(a.id, ":offered:#"));
+	cr_assert_str_neq(a.id, b.id);
+	cr_assert_leq(strlen(b.id), HL_ID_MAX);
+}
+
+Test(visits, quiet_channels_are_forgotten_after_a_day)
+{
+	struct pbx_visits *v = pbx_visits_new();
+	const hl_ms t0 = 1700000000000LL, hour = 3600 * 1000LL;
+	cr_assert_eq(pbx_visits_enter(v, "u1", "q1", t0), 1);
+	cr_assert_eq(pbx_visits_enter(v, "u1", "q1", t0 + hour), 2);
+	cr_assert_eq(pbx_visits_current(v, "u1", "q1", t0 + 2 * hour), 2);
+	cr_assert_eq(pbx_visits_current(v, "u1", "q2", t0 + 2 * hour), 1); /* never entered: the first */
+	cr_assert_eq(pbx_visits_enter(v, "u2", "q1", t0 + 20 * hour), 1);
+	cr_assert_eq(pbx_visits_count(v), 2);
+	cr_assert_eq(pbx_visits_enter(v, "u3", "q1", t0 + 27 * hour), 1); /* u1 quiet for 25 h */
+	cr_assert_eq(pbx_visits_count(v), 2);
+	cr_assert_eq(pbx_visits_current(v, "u1", "q1", t0 + 27 * hour), 1);
+	for (int i = 0; i < 5000; i++) { /* the table grows past its first buckets */
+		char uid[32];
+		snprintf(uid, sizeof uid, "x.%d", i);
+		cr_assert_eq(pbx_visits_enter(v, uid, "q1", t0 + 27 * hour), 1);
+	}
+	cr_assert_eq(pbx_visits_enter(v, "x.42", "q1", t0 + 27 * hour), 2);
+	cr_assert_eq(pbx_visits_count(v), 5002);
+	pbx_visits_free(v);
+}
