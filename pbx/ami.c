@@ -3,8 +3,9 @@
  *
  * One TCP connection to HOST:PORT (bufferevent; names resolved with evdns,
  * so nothing blocks): read the banner ("Asterisk Call Manager/x.y"), send
- * Action: Login with the configured user and secret (Events: agent,call, the
- * classes the queue events and transfers belong to), then read messages
+ * Action: Login with the configured user and secret (Events: agent,call,system:
+ * the classes the queue events and transfers belong to, and FullyBooted's,
+ * which tells an Asterisk restart), then read messages
  * (blocks of "Key: Value" lines ended by an empty line) and hand each event
  * to the pure mapper (ami_map.c), whose events go to the sender.
  *
@@ -94,7 +95,7 @@ static void login(struct amiclient *a)
 {
 	struct evbuffer *out = bufferevent_get_output(a->bev);
 	evbuffer_add_printf(out, "Action: Login\r\nActionID: hotline-pbx-login\r\nUsername: %s\r\nSecret: %s\r\n"
-	                         "Events: agent,call\r\n\r\n", a->conf->ami_user, a->conf->ami_secret);
+	                         "Events: agent,call,system\r\n\r\n", a->conf->ami_user, a->conf->ami_secret);
 	a->state = AMI_LOGIN;
 }
 

@@ -30,6 +30,12 @@
  * answered and ended: hotlined's call.answered meets the callback the
  * abandon armed, rather than leaving it to breach.
  *
+ * Asterisk restarting (a crash says nothing of the calls it had) is seen
+ * from FullyBooted, which every login gets with the time since startup
+ * (Uptime): a later startup than the last one ends every call we knew, as
+ * the queue_log's QUEUESTART does: waiting callers abandoned (owed a call
+ * back), talking ones ended "pbx_restart".
+ *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
  * both sources is sent once; a second QueueCallerJoin of one channel to one
@@ -116,6 +122,7 @@ struct pbx_amimap {
 	struct pbx_calls *calls;
 	struct pbx_visits *visits;
 	struct pbx_counts counts;
+	hl_ms pbx_started; /* when Asterisk started, from FullyBooted's Uptime (0: not yet known) */
 };
 
 struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
@@ -198,6 +205,51 @@ static void end_call(struct pbx_amimap *m, struct pbx_call *c, hl_ms at, const c
 	c->ended = true;
 }
 
+/* Two FullyBooted more than this apart in the startup time they give mean
+ * Asterisk started again: Uptime is whole seconds read on Asterisk's clock
+ * and set against ours at receipt, and nothing restarts twice a minute. */
+#define RESTART_SLACK_MS (60LL * 1000)
+
+struct restart_ctx {
+	struct pbx_amimap *m;
+	hl_ms at;
+	pbx_emit_fn emit;
+	void *ctx;
+};
+
+static void end_on_restart(void *arg, struct pbx_call *c)
+{
+	struct restart_ctx *r = arg;
+	if (c->anonymous || c->ended)
+		return;
+	if (c->connected)
+		emit_ev(r->m, PBX_ENDED, r->at, c, c->agent, "pbx_restart", true, r->emit, r->ctx);
+	else if (!c->gave_up) /* waiting (or left, its grace still running): cut off */
+		emit_ev(r->m, PBX_ABANDONED, c->left_at ? c->left_at : r->at, c, NULL, NULL, true, r->emit, r->ctx);
+}
+
+/* FullyBooted, sent after every login (with the `system` class) and when a
+ * boot completes: AMI's QUEUESTART.  A crashed Asterisk says nothing about
+ * the calls it had, so a later startup time ends every call we knew, as
+ * QUEUESTART does in the queue_log. */
+static void fully_booted(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx)
+{
+	const char *up = pbx_ami_get(msg, "Uptime");
+	char *end = NULL;
+	long long secs = up && *up ? strtoll(up, &end, 10) : -1;
+	m->counts.skipped++;
+	if (secs < 0 || *end)
+		return; /* an old Asterisk: no Uptime, no way to tell */
+	hl_ms started = now - secs * 1000, before = m->pbx_started;
+	m->pbx_started = started;
+	if (!before || started - before <= RESTART_SLACK_MS)
+		return;
+	m->counts.restarts++;
+	struct restart_ctx rc = { m, started, emit, ctx };
+	pbx_calls_each(m->calls, end_on_restart, &rc);
+	pbx_calls_clear(m->calls);
+}
+
 static bool ok_uid(const char *uid)
 {
 	return uid && *uid && strlen(uid) <= PBX_UID_MAX;
@@ -212,6 +264,11 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	hl_ms at = event_time(msg, now);
 	const char *uid = pbx_ami_get(msg, "Uniqueid");
 	const char *queue = pbx_ami_get(msg, "Queue");
+
+	if (strcasecmp(name, "FullyBooted") == 0) {
+		fully_booted(m, msg, now, emit, ctx);
+		return;
+	}
 
 	if (strcasecmp(name, "BlindTransfer") == 0 || strcasecmp(name, "AttendedTransfer") == 0) {
 		const char *result = pbx_ami_get(msg, "Result");

@@ -10,7 +10,9 @@
  * in the stored calls.  Another sends a message and a line longer than the
  * client's 64 KiB limit: they are skipped, the connection is kept.  A third
  * puts a 3 s member gosub between QueueCallerLeave and AgentConnect, as
- * app_queue does: no false abandon, or at least no callback left owed.
+ * app_queue does: no false abandon, or at least no callback left owed.  The
+ * last crashes with calls in progress and comes back up: FullyBooted's
+ * Uptime tells the restart, and those calls end.
  */
 #include "pbx_harness.h"
 
@@ -329,5 +331,56 @@ HL_TEST(pbx_ami, slow_member_gosub)
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
 	                           "WHERE c.call_id = 't:1764636000.702' AND k.kind = 'callback' AND k.state = 'met'"), 1);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764636000.702' AND "
-	                           "answered_at IS NOT NULL"), 1);
+	                           "answered_at IS NOT NULL AND state = 'ended'"), 1, "answered after all, not abandoned");
+}
+
+/* Asterisk crashes with a caller waiting and another talking; the bridge
+ * reconnects to an Asterisk up for 5 s.  FullyBooted's Uptime tells it: the
+ * waiting caller is abandoned (owed a call back), the talk ended. */
+static void restart_script(int ls)
+{
+	static const char *const before[] = {
+		"Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 86400\r\nLastReload: 600\r\n"
+		"Status: Fully Booted\r\n\r\n",
+		"Event: QueueCallerJoin\r\nCallerIDNum: 13800020011\r\nUniqueid: 1764637000.801\r\nQueue: hotline\r\n"
+		"Position: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerJoin\r\nCallerIDNum: 13800020012\r\nUniqueid: 1764637000.802\r\nQueue: hotline\r\n"
+		"Position: 2\r\nCount: 2\r\n\r\n",
+		"Event: AgentConnect\r\nUniqueid: 1764637000.802\r\nQueue: hotline\r\nInterface: PJSIP/8001\r\n"
+		"HoldTime: 2\r\n\r\n",
+		NULL,
+	};
+	static const char *const after[] = {
+		"Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 5\r\nLastReload: 5\r\n"
+		"Status: Fully Booted\r\n\r\n",
+		NULL,
+	};
+	int fd = ami_session(ls, before, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	sleep(1);
+	close(fd); /* the crash */
+	fd = ami_session(ls, after, "s3cret");
+	if (fd < 0)
+		_exit(2);
+}
+
+HL_TEST(pbx_ami, asterisk_restart_ends_the_calls_it_had)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), restart_script);
+	/* 801: offered, abandoned at the restart; 802: offered, answered, ended */
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 5, 20000, &rc);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(have, 5, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect(strstr(log, "1 restarts"), "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764637000.801' AND "
+	                           "state = 'abandoned'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
+	                           "WHERE c.call_id = 't:1764637000.801' AND k.kind = 'callback' AND k.state = 'pending'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764637000.802' AND "
+	                           "state = 'ended' AND outcome = 'pbx_restart'"), 1);
 }

@@ -581,3 +581,38 @@ Test(ami, channel_variables_do_not_crowd_out_the_queue)
 	cr_assert_eq(got[1].kind, PBX_ANSWERED);
 	cr_assert_str_eq(got[1].agent, "PJSIP/8001");
 }
+
+/* Asterisk crashed and came back: FullyBooted's Uptime gives a later startup,
+ * and every call we knew ends as at a QUEUESTART */
+Test(ami, restart_seen_from_fully_booted)
+{
+	const hl_ms t = 1700000000000LL;
+	ami("Event: FullyBooted\nPrivilege: system,all\nUptime: 86400\nLastReload: 3600\nStatus: Fully Booted\n", t);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.7\nQueue: q1\nCallerIDNum: 13800000007\n", t + 1000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.8\nQueue: q1\nCallerIDNum: 13800000008\n", t + 2000);
+	ami("Event: AgentConnect\nUniqueid: 17.8\nQueue: q1\nInterface: PJSIP/8001\n", t + 3000);
+	cr_assert_eq(n_got, 3);
+	/* a reconnect to the same Asterisk: the same startup, give or take */
+	ami("Event: FullyBooted\nUptime: 86410\nStatus: Fully Booted\n", t + 11000);
+	cr_assert_eq(n_got, 3);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 0);
+	/* a reconnect after a crash: up for 20 s */
+	ami("Event: FullyBooted\nUptime: 20\nStatus: Fully Booted\n", t + 120000);
+	cr_assert_eq(n_got, 5);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+	for (int i = 3; i < 5; i++) {
+		cr_assert(got[i].synthesized);
+		cr_assert_eq(got[i].at, t + 100000, "dated when Asterisk started again");
+		if (got[i].kind == PBX_ABANDONED)
+			cr_assert_str_eq(got[i].id, "a1:17.7:abandoned:q1");
+		else
+			cr_assert_str_eq(got[i].outcome, "pbx_restart");
+	}
+	cr_assert_neq(got[3].kind, got[4].kind);
+	/* the calls are gone: their late events find nothing */
+	ami("Event: AgentComplete\nUniqueid: 17.8\nQueue: q1\nInterface: PJSIP/8001\nReason: agent\n", t + 130000);
+	cr_assert_eq(n_got, 5);
+	/* without Uptime (an old Asterisk) nothing can be told */
+	ami("Event: FullyBooted\nStatus: Fully Booted\n", t + 999000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+}
