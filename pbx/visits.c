@@ -19,7 +19,8 @@
  * A pair is kept until its channel has been quiet for a day of record time
  * (FORGET_MS: an Asterisk uniqueid names one channel and is never reused),
  * and at most MAX_PAIRS pairs are kept (the least recently touched go
- * first): memory stays flat through a year-long import.  What the count
+ * first; ~80 bytes each with an Asterisk uniqueid): memory stays flat
+ * through a year-long import.  What the count
  * cannot survive is hotline-pbx itself restarting between two visits of one
  * channel: the table is not in the state file, so a later visit read after
  * the restart is taken for the first one and answered `duplicate`
@@ -39,8 +40,10 @@ struct visit {
 	struct visit *older, *newer;     /* least recently touched first */
 	hl_ms last_at;
 	int count;
-	char key[PBX_UID_MAX + 1 + PBX_NAME_MAX + 1];
+	char key[];                      /* "uid\x1fqueue", allocated to its length */
 };
+
+#define KEY_MAX (PBX_UID_MAX + 1 + PBX_NAME_MAX + 1)
 
 struct pbx_visits {
 	struct visit **bucket;
@@ -152,7 +155,7 @@ static void expire(struct pbx_visits *v)
 
 int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
 {
-	char key[sizeof ((struct visit *)0)->key];
+	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
 	if (at > v->now)
 		v->now = at;
@@ -160,10 +163,11 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 	if (n) {
 		unlink_lru(v, n);
 	} else {
-		n = calloc(1, sizeof *n);
+		size_t len = strlen(key) + 1;
+		n = calloc(1, sizeof *n + len);
 		if (!n)
 			abort();
-		memcpy(n->key, key, sizeof key);
+		memcpy(n->key, key, len);
 		*pp = n;
 		v->count++;
 	}
@@ -178,7 +182,7 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 
 int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
 {
-	char key[sizeof ((struct visit *)0)->key];
+	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
 	struct visit *n = *slot(v, key);
 	if (!n)
