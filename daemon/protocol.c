@@ -42,10 +42,14 @@
  *     ("x":1e999999), in any field and at any depth, is a bad_request naming
  *     the top-level field.  Otherwise PostgreSQL refuses the whole batch
  *     the line lands in, long after it was parsed.
- *   - `at` must lie between 2000-01-01T00:00:00Z and one day after the time
+ *   - `at` must lie between 1980-01-01T00:00:00Z and one day after the time
  *     of receipt (HL_AT_MIN_MS, HL_AT_FUTURE_MS): earlier instants are not
- *     plausible call times (and 1970-01-01T00:00:00Z is 0, which the rules
- *     read as "never"), later ones would arm clocks that never fire.
+ *     plausible call times (1970-01-01T00:00:00Z is 0, which the rules read
+ *     as "never", and a time in seconds read as milliseconds lands in
+ *     January 1970), later ones would arm clocks that never fire.  The bound
+ *     was 2000; at 1980 a history import of older records (the best-known
+ *     public call-centre data, an Israeli bank's, is from 1999) is not
+ *     refused line by line.
  *   - The message of a bad_request names the field first: "caller: missing".
  *     It never contains a phone number, and echoes at most a short,
  *     sanitized piece of the request (the unknown type name).
@@ -394,7 +398,7 @@ static enum hl_err take_at(struct json_object *o, struct hl_event *ev, struct hl
 		return fail(err, HL_E_BAD_REQUEST, "at: must be an RFC 3339 timestamp with an offset or Z");
 	if (t < HL_AT_MIN_MS || t > ev->received + HL_AT_FUTURE_MS)
 		return fail(err, HL_E_BAD_REQUEST,
-		            "at: must lie between 2000-01-01T00:00:00Z and one day after the time of receipt");
+		            "at: must lie between 1980-01-01T00:00:00Z and one day after the time of receipt");
 	ev->at = t;
 	ev->at_given = true;
 	return HL_OK;

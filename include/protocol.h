@@ -7,7 +7,7 @@
 #include "hotlined.h"
 
 /* The plausible range of an event's `at` (docs/reliability.md). */
-#define HL_AT_MIN_MS INT64_C(946684800000)      /* 2000-01-01T00:00:00Z */
+#define HL_AT_MIN_MS INT64_C(315532800000)      /* 1980-01-01T00:00:00Z */
 #define HL_AT_FUTURE_MS INT64_C(86400000)       /* one day after the time of receipt */
 
 /*

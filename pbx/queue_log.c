@@ -44,7 +44,7 @@
 
 #define MAX_FIELDS 16
 #define MAX_LINE 4096
-#define EPOCH_MIN 946684800LL   /* 2000-01-01: hotlined refuses anything earlier */
+#define EPOCH_MIN 946684800LL   /* 2000-01-01: app_queue wrote no queue_log before */
 #define EPOCH_MAX 4102444800LL  /* 2100-01-01 */
 
 struct pbx_ql {

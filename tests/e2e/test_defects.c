@@ -120,7 +120,7 @@ HL_TEST(defects, implausible_at_is_bad_request_and_nothing_is_stored)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	const char *bad[] = { "1970-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "1999-12-31T23:59:59Z",
+	const char *bad[] = { "1970-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "1979-12-31T23:59:59Z",
 	                      "9999-12-31T23:59:59Z" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		json_object *r = hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"at-%zu\",\"call_id\":\"ac-%zu\","
@@ -135,6 +135,12 @@ HL_TEST(defects, implausible_at_is_bad_request_and_nothing_is_stored)
 	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
 	cr_assert_eq(hl_sql_int(d, "SELECT extract(year FROM at)::int FROM hotline.case_events WHERE event_id = 'at-old'"),
 	             2003);
+	/* and of the last century (the best-known public call-centre data is from 1999) */
+	r = hl_request(c, "{\"type\":\"call.abandoned\",\"id\":\"at-1999\",\"call_id\":\"ac-1999\","
+	                  "\"caller\":\"+97235550006\",\"at\":\"1999-03-14T09:12:00+02:00\",\"backfill\":true}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND state = 'breached' "
+	                           "AND due_at < '2000-01-01'"), 1);
 	char *log = hl_d_log(d);
 	cr_assert_null(strstr(log, "8613900000003"), "the log shows a full number");
 	cr_assert_null(strstr(log, "internal"), "an implausible at reached the database");

@@ -146,12 +146,13 @@ Test(lengths, free_text_counts_characters_not_bytes)
 
 /* ----------------------------------------------------- item 19: at */
 
-Test(at_range, outside_2000_to_one_day_ahead_is_bad_request)
+Test(at_range, outside_1980_to_one_day_ahead_is_bad_request)
 {
-	const char *m = "at: must lie between 2000-01-01T00:00:00Z and one day after the time of receipt";
+	const char *m = "at: must lie between 1980-01-01T00:00:00Z and one day after the time of receipt";
 	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1970-01-01T00:00:00Z\"}", m);
 	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"0000-01-01T00:00:00Z\"}", "at: ");
-	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1999-12-31T23:59:59.999Z\"}", m);
+	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1979-12-31T23:59:59.999Z\"}", m);
+	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1970-01-20T16:13:20Z\"}", m);
 	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"9999-12-31T23:59:59Z\"}", m);
 	expect_bad("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"2026-11-21T01:15:00.001Z\"}", m);
 	expect_bad("{\"id\":\"r1\",\"type\":\"call.offered\",\"call_id\":\"c\",\"caller\":\"13900000001\","
@@ -160,6 +161,8 @@ Test(at_range, outside_2000_to_one_day_ahead_is_bad_request)
 
 Test(at_range, history_and_clock_skew_are_accepted)
 {
+	expect_ok("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1980-01-01T00:00:00Z\"}");
+	expect_ok("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"1999-01-01T07:00:00+02:00\"}");
 	expect_ok("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"2000-01-01T00:00:00Z\"}");
 	expect_ok("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"2000-01-01T08:00:00+08:00\"}");
 	expect_ok("{\"id\":\"r1\",\"type\":\"case.close\",\"case_id\":1,\"at\":\"2011-03-11T05:46:00Z\"}");
