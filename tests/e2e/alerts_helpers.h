@@ -1,7 +1,7 @@
 /*
  * alerts_helpers.h - what test_alerts.c and test_alerts_replay.c (suite
  * `alerts`, live alerts: docs/protocol.md sections 2 and 5) share: an event
- * that must be accepted (ev), the two ways the tests raise an alert (a
+ * that must be accepted (hl_ev, in the harness), the two ways the tests raise an alert (a
  * callback clock armed by abandoned_case, an alert at once from
  * transfer_loop_alert), alert.ack (ack), and a count polled in the database
  * until it is reached (wait_count).  Static inline: each file that includes
@@ -15,36 +15,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	const char *id = hl_uid("ev");
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
-	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
-	int64_t case_id = hl_jint(r, "case_id");
-	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));
-	return case_id;
-}
-
 /* A new case whose callback clock is armed at `at` (wall ms). */
 static inline int64_t abandoned_case(struct hl_conn *c, const char *tag, int n, int64_t at)
 {
-	return ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"%s-%d\",\"caller\":\"+86137%08d\",\"at\":\"%s\"", tag, n,
+	return hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"%s-%d\",\"caller\":\"+86137%08d\",\"at\":\"%s\"", tag, n,
 	          n, hl_iso_ms(at));
 }
 
 /* A new case with a transfer_loop alert at once (needs alerts.transfer_limit = 1); its alert id. */
 static inline int64_t transfer_loop_alert(struct hl_d *d, struct hl_conn *c, const char *tag, int n, int64_t *case_out)
 {
-	int64_t id = ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s-%d\",\"caller\":\"+86136%08d\"", tag, n, n);
-	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)id);
-	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)id);
+	int64_t id = hl_ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s-%d\",\"caller\":\"+86136%08d\"", tag, n, n);
+	hl_ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)id);
+	hl_ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)id);
 	if (case_out)
 		*case_out = id;
 	return hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'transfer_loop' AND case_id = %lld",

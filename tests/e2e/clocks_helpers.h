@@ -1,6 +1,6 @@
 /*
  * clocks_helpers.h - what test_clocks.c and test_clocks_rules.c (suite
- * `clocks`) share: events with explicit `at` values (ev, offer, call_ev,
+ * `clocks`) share: events with explicit `at` values (hl_ev from the harness, offer, call_ev,
  * case_ev), the clock and alert rows (clock_state, expect_clock, clock_ms,
  * n_alerts, expect_status) and the on-time checks of pushes and rows
  * (LATE_MS, expect_on_time, expect_row_on_time).  Static inline: each file
@@ -35,39 +35,20 @@ static inline const char *at_field(int64_t ms)
 	return s;
 }
 
-/* Send an event (the members after "id", printf-style); expect ok; its case_id. */
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	const char *id = hl_uid("ev");
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
-	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
-	cr_assert(!hl_jbool(r, "duplicate"), "unexpected duplicate: %s", json_object_to_json_string(r));
-	int64_t case_id = hl_jint(r, "case_id");
-	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));
-	return case_id;
-}
-
 static inline int64_t offer(struct hl_conn *c, const char *call_id, const char *caller, int64_t at)
 {
-	return ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s\",\"caller\":\"%s\"%s", call_id, caller, at_field(at));
+	return hl_ev(c, "\"type\":\"call.offered\",\"call_id\":\"%s\",\"caller\":\"%s\"%s", call_id, caller, at_field(at));
 }
 
 static inline int64_t call_ev(struct hl_conn *c, const char *type, const char *call_id, const char *extra, int64_t at)
 {
-	return ev(c, "\"type\":\"%s\",\"call_id\":\"%s\"%s%s", type, call_id, extra, at_field(at));
+	return hl_ev(c, "\"type\":\"%s\",\"call_id\":\"%s\"%s%s", type, call_id, extra, at_field(at));
 }
 
 /* A case event; extra is "" or starts with a comma. */
 static inline void case_ev(struct hl_conn *c, const char *type, int64_t case_id, const char *extra, int64_t at)
 {
-	int64_t got = ev(c, "\"type\":\"%s\",\"case_id\":%lld%s%s", type, (long long)case_id, extra, at_field(at));
+	int64_t got = hl_ev(c, "\"type\":\"%s\",\"case_id\":%lld%s%s", type, (long long)case_id, extra, at_field(at));
 	cr_assert_eq(got, case_id, "%s answered case %lld, not %lld", type, (long long)got, (long long)case_id);
 }
 

@@ -315,29 +315,13 @@ static inline struct alert_body parse_body(const char *body)
 	return b;
 }
 
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline int64_t ev(struct hl_conn *c, const char *fmt, ...)
-{
-	char rest[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("ev"), rest);
-	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
-	int64_t case_id = hl_jint(r, "case_id");
-	cr_assert_gt(case_id, 0);
-	return case_id;
-}
-
 /* A new case with a transfer_loop alert at once (needs alerts.transfer_limit = 1);
  * returns the alert's id. */
 static inline int64_t transfer_loop_alert(struct hl_d *d, struct hl_conn *c, int n, int64_t *case_out)
 {
-	int64_t id = ev(c, "\"type\":\"call.offered\",\"call_id\":\"tl-%d\",\"caller\":\"+86136%08d\"", n, n);
-	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)id);
-	ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)id);
+	int64_t id = hl_ev(c, "\"type\":\"call.offered\",\"call_id\":\"tl-%d\",\"caller\":\"+86136%08d\"", n, n);
+	hl_ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)id);
+	hl_ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)id);
 	if (case_out)
 		*case_out = id;
 	return hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'transfer_loop' AND case_id = %lld",

@@ -1,7 +1,7 @@
 /*
  * events_helpers.h - what test_events.c and test_events_wire.c (suite
  * `events`, the event socket: docs/protocol.md section 1) share: an `at`
- * a whole number of seconds from now (iso_at), the verdicts on a response
+ * a whole number of seconds from now (hl_iso_in), the verdicts on a response
  * (expect_ok, expect_error), events that must be accepted (event_ok, offer,
  * case_event), and the rows an event id left (count_events).  Static inline:
  * each file that includes this one uses only some.
@@ -14,19 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* RFC 3339 UTC time `delta_s` seconds from now, whole seconds (exact in SQL). */
-static inline const char *iso_at(int delta_s)
-{
-	static char ring[16][40];
-	static unsigned n;
-	char *s = ring[n++ % 16];
-	time_t t = time(NULL) + delta_s;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return s;
-}
 
 static inline void expect_ok(json_object *r, const char *id)
 {

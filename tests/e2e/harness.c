@@ -82,6 +82,18 @@ const char *hl_iso_ms(int64_t ms)
 	return s;
 }
 
+const char *hl_iso_in(int delta_s)
+{
+	static char ring[16][40];
+	static unsigned n;
+	char *s = ring[n++ % 16];
+	time_t t = time(NULL) + delta_s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return s;
+}
+
 int64_t hl_now_ms(void)
 {
 	struct timespec ts;

@@ -170,6 +170,9 @@ bool hl_wait_eof(struct hl_conn *c, int timeout_ms);
 /* send + receive one JSON response (10 s timeout; fails the test on timeout). */
 json_object *hl_request(struct hl_conn *c, const char *line);
 json_object *hl_requestf(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An event that must be accepted, new: the members after "id" (printf-style;
+ * a fresh id is added); asserts ok and not duplicate; returns its case_id. */
+int64_t hl_ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define HL_TIMEOUT_MS 10000
 
@@ -227,6 +230,7 @@ void hl_collect_pushes(struct hl_conn *s, struct hl_pushes *ps, int ms);
 int64_t hl_wall_ms(void);              /* wall clock, ms since the epoch (event `at` values) */
 void hl_sleep_until(int64_t wall_ms);  /* sleep until that wall-clock instant */
 const char *hl_iso_ms(int64_t wall_ms);/* "2026-11-20T01:15:00.123Z"; a ring of 32 buffers */
+const char *hl_iso_in(int delta_s);    /* now + delta_s, whole seconds (exact in SQL): "2026-11-20T01:15:00Z" */
 void hl_sleep_ms(int ms);
 int64_t hl_now_ms(void);
 

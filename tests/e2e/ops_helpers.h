@@ -242,18 +242,6 @@ static inline struct run run_argv(const char *const argv[], int timeout_ms)
 
 /* ------------------------------------------------------------ requests */
 
-static inline const char *iso_at(int delta_s)
-{
-	static char ring[16][40];
-	static unsigned n;
-	char *s = ring[n++ % 16];
-	time_t t = time(NULL) + delta_s;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return s;
-}
-
 static inline void expect_ok(json_object *r)
 {
 	cr_assert(r);

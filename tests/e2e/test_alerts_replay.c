@@ -141,8 +141,8 @@ HL_TEST(alerts, subscribe_racing_a_new_alert_gets_it_once)
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .top = "alerts = { transfer_limit = 1; };" });
 	struct hl_conn *c = hl_conn_unix(d);
 	for (int i = 0; i < 8; i++) {
-		int64_t id = ev(c, "\"type\":\"call.offered\",\"call_id\":\"race-%d\",\"caller\":\"+86134%08d\"", i, i);
-		ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"a\"", (long long)id);
+		int64_t id = hl_ev(c, "\"type\":\"call.offered\",\"call_id\":\"race-%d\",\"caller\":\"+86134%08d\"", i, i);
+		hl_ev(c, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"a\"", (long long)id);
 		int64_t since = hl_sql_int(d, "SELECT coalesce(max(id), 0) FROM hotline.alerts");
 		struct hl_conn *s = hl_conn_unix(d);
 		/* both lines leave back to back, on two connections */

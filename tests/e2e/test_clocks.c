@@ -38,7 +38,7 @@ HL_TEST(clocks, callback_armed_warns_then_overdue)
 
 	int64_t a = offer(c, "cb-a", "+8613900000001", t0);
 	call_ev(c, "call.abandoned", "cb-a", "", t0);
-	int64_t b = ev(c, "\"type\":\"voicemail.left\",\"call_id\":\"cb-b\",\"caller\":\"+8613900000002\"%s",
+	int64_t b = hl_ev(c, "\"type\":\"voicemail.left\",\"call_id\":\"cb-b\",\"caller\":\"+8613900000002\"%s",
 	               at_field(t0));
 	int64_t f = offer(c, "cb-f", "+8613900000003", t0);
 	call_ev(c, "call.answered", "cb-f", ",\"agent\":\"ann\"", t0);
@@ -387,9 +387,9 @@ HL_TEST(clocks, callback_already_due_on_arrival)
 	struct hl_conn *s = hl_subscribe(d, -1);
 	struct hl_conn *c = hl_conn_unix(d);
 	int64_t t0 = hl_wall_ms();
-	int64_t late = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-1\",\"caller\":\"+8613900000121\"%s",
+	int64_t late = hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-1\",\"caller\":\"+8613900000121\"%s",
 	                  at_field(t0 - 3600 * 1000));
-	int64_t warn = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-2\",\"caller\":\"+8613900000122\"%s",
+	int64_t warn = hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"old-2\",\"caller\":\"+8613900000122\"%s",
 	                  at_field(t0 - 25 * 60 * 1000));
 	struct hl_pushes ps = { .n = 0 };
 	expect_on_time(hl_await_push(s, &ps, "callback_overdue", late, 0, 4000), "callback_overdue (due 30 min ago)", late, t0);

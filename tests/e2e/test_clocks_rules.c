@@ -57,7 +57,7 @@ HL_TEST(clocks, repeat_caller_at_threshold)
 	cr_assert_eq(offer(c, "x-2", x, t0 - 2900), cx);
 	cr_assert_eq(N_REPEAT(), 0, "2 calls of 3");
 	/* an abandoned call the daemon has not seen counts as an inbound call */
-	cr_assert_eq(ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"x-3\",\"caller\":\"%s\"%s", x,
+	cr_assert_eq(hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"x-3\",\"caller\":\"%s\"%s", x,
 	                at_field(t0 - 2800)), cx);
 	cr_assert_eq(N_REPEAT(), 1, "the 3rd call within the window raises repeat_caller");
 	/* an event about a known call is not another inbound call */

@@ -78,7 +78,7 @@ HL_TEST(delivery, overdue_and_escalation_posted_as_json)
 	struct hl_d *d = hl_d_up(&o);
 	struct hl_conn *c = hl_conn_unix(d);
 
-	int64_t case_id = ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"wh-1\",\"caller\":\"+8613700000001\"");
+	int64_t case_id = hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"wh-1\",\"caller\":\"+8613700000001\"");
 	cr_assert(hook_wait(h, 1, 5000), "no webhook POST within 5 s of a 1 s callback deadline");
 	struct hook_req r = hook_get(h, 0);
 	cr_expect_str_eq(r.method, "POST");
@@ -239,7 +239,7 @@ HL_TEST(delivery, closed_port_does_not_block_events)
 	for (int i = 0; i < 15; i++) {
 		int64_t ms = ping_ms(c);
 		worst = ms > worst ? ms : worst;
-		ev(sender, "\"type\":\"call.offered\",\"call_id\":\"cp-%d\",\"caller\":\"+8613500000%03d\"", i, i);
+		hl_ev(sender, "\"type\":\"call.offered\",\"call_id\":\"cp-%d\",\"caller\":\"+8613500000%03d\"", i, i);
 		hl_sleep_ms(100);
 	}
 	cr_expect_lt(worst, 200, "a ping took %lld ms while webhooks were failing", (long long)worst);

@@ -66,7 +66,7 @@ HL_TEST(events, call_offered_opens_case_and_stores_rows)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	const char *at = iso_at(-60);
+	const char *at = hl_iso_in(-60);
 	json_object *r = hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"ev-1\",\"call_id\":\"call-1\","
 	                                "\"caller\":\"+86 138-0000-0001\",\"queue\":\"general\",\"at\":\"%s\"}", at);
 	expect_ok(r, "ev-1");
@@ -101,10 +101,10 @@ HL_TEST(events, call_offered_opens_case_and_stores_rows)
 	cr_expect_str_eq(PQgetvalue(q, 0, 7), "f", "the id is stored once, in event_id");
 
 	/* a second call from the same number joins the open case */
-	int64_t again = offer(c, "call-2", "+8613800000001", iso_at(-30));
+	int64_t again = offer(c, "call-2", "+8613800000001", hl_iso_in(-30));
 	cr_assert_eq(again, case_id, "second call joins the open case");
 	/* another number opens another case */
-	int64_t other = offer(c, "call-3", "+8613800000002", iso_at(-30));
+	int64_t other = offer(c, "call-3", "+8613800000002", hl_iso_in(-30));
 	cr_assert_neq(other, case_id);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases"), 2);
 }
@@ -123,15 +123,15 @@ HL_TEST(events, call_answered_meets_callback)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t case_id = offer(c, "c1", "+8613800000010", iso_at(-120));
+	int64_t case_id = offer(c, "c1", "+8613800000010", hl_iso_in(-120));
 	char rest[256];
-	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c1\",\"at\":\"%s\"", iso_at(-100));
+	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c1\",\"at\":\"%s\"", hl_iso_in(-100));
 	cr_assert_eq(event_ok(c, "ab-1", rest), case_id);
 	expect_clock(d, case_id, "callback", "pending");
 	/* the caller calls again and is answered: the callback clock is met */
-	cr_assert_eq(offer(c, "c2", "+8613800000010", iso_at(-50)), case_id);
+	cr_assert_eq(offer(c, "c2", "+8613800000010", hl_iso_in(-50)), case_id);
 	snprintf(rest, sizeof rest, "\"type\":\"call.answered\",\"call_id\":\"c2\",\"agent\":\"alice\",\"at\":\"%s\"",
-	         iso_at(-45));
+	         hl_iso_in(-45));
 	cr_assert_eq(event_ok(c, "an-1", rest), case_id);
 	expect_clock(d, case_id, "callback", "met");
 	char *st = hl_sql_text(d, "SELECT state || '/' || agent FROM hotline.calls WHERE call_id = 'c2'");
@@ -143,8 +143,8 @@ HL_TEST(events, call_abandoned_arms_callback_clock)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\";" });
 	struct hl_conn *c = hl_conn_unix(d);
-	const char *at = iso_at(-10);
-	int64_t case_id = offer(c, "c1", "+8613800000011", iso_at(-20));
+	const char *at = hl_iso_in(-10);
+	int64_t case_id = offer(c, "c1", "+8613800000011", hl_iso_in(-20));
 	char rest[256];
 	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c1\",\"at\":\"%s\"", at);
 	cr_assert_eq(event_ok(c, "ab-1", rest), case_id);
@@ -156,8 +156,8 @@ HL_TEST(events, call_abandoned_arms_callback_clock)
 	cr_expect(st && strcmp(st, "abandoned") == 0, "call state %s", st ? st : "(none)");
 
 	/* a second abandon does not move a pending callback */
-	cr_assert_eq(offer(c, "c2", "+8613800000011", iso_at(-5)), case_id);
-	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c2\",\"at\":\"%s\"", iso_at(-4));
+	cr_assert_eq(offer(c, "c2", "+8613800000011", hl_iso_in(-5)), case_id);
+	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c2\",\"at\":\"%s\"", hl_iso_in(-4));
 	cr_assert_eq(event_ok(c, "ab-2", rest), case_id);
 	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM due_at - '%s'::timestamptz)::bigint FROM hotline.clocks"
 	                           " WHERE case_id = %lld AND kind = 'callback'", at, (long long)case_id), 1800,
@@ -170,7 +170,7 @@ HL_TEST(events, voicemail_for_unseen_call_with_caller_opens_case)
 	struct hl_conn *c = hl_conn_unix(d);
 	char rest[256];
 	snprintf(rest, sizeof rest, "\"type\":\"voicemail.left\",\"call_id\":\"vm-1\",\"caller\":\"+8613800000012\","
-	                            "\"at\":\"%s\"", iso_at(-30));
+	                            "\"at\":\"%s\"", hl_iso_in(-30));
 	int64_t case_id = event_ok(c, "vm-ev", rest);
 	expect_case_status(d, case_id, "open");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'vm-1' AND case_id = %lld",
@@ -179,7 +179,7 @@ HL_TEST(events, voicemail_for_unseen_call_with_caller_opens_case)
 
 	/* the same for call.abandoned */
 	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"ab-x\",\"caller\":\"+8613800000013\","
-	                            "\"at\":\"%s\"", iso_at(-30));
+	                            "\"at\":\"%s\"", hl_iso_in(-30));
 	int64_t case2 = event_ok(c, "ab-ev", rest);
 	cr_assert_neq(case2, case_id);
 	expect_clock(d, case2, "callback", "pending");
@@ -190,28 +190,28 @@ HL_TEST(events, call_ended_outcomes)
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
 	/* resolved on the call */
-	int64_t a = offer(c, "c1", "+8613800000020", iso_at(-100));
+	int64_t a = offer(c, "c1", "+8613800000020", hl_iso_in(-100));
 	char rest[512];
-	snprintf(rest, sizeof rest, "\"type\":\"call.answered\",\"call_id\":\"c1\",\"agent\":\"bob\",\"at\":\"%s\"", iso_at(-90));
+	snprintf(rest, sizeof rest, "\"type\":\"call.answered\",\"call_id\":\"c1\",\"agent\":\"bob\",\"at\":\"%s\"", hl_iso_in(-90));
 	event_ok(c, "an-1", rest);
 	snprintf(rest, sizeof rest, "\"type\":\"call.ended\",\"call_id\":\"c1\",\"outcome\":\"resolved\",\"category\":\"water\","
-	                            "\"priority\":\"high\",\"summary\":\"leak fixed\",\"at\":\"%s\"", iso_at(-80));
+	                            "\"priority\":\"high\",\"summary\":\"leak fixed\",\"at\":\"%s\"", hl_iso_in(-80));
 	cr_assert_eq(event_ok(c, "end-1", rest), a);
 	expect_case_status(d, a, "resolved");
 	expect_clock(d, a, "resolution", "met");
 
 	/* followup: the agent owes an answer */
-	int64_t b = offer(c, "c2", "+8613800000021", iso_at(-100));
-	snprintf(rest, sizeof rest, "\"type\":\"call.answered\",\"call_id\":\"c2\",\"agent\":\"bob\",\"at\":\"%s\"", iso_at(-90));
+	int64_t b = offer(c, "c2", "+8613800000021", hl_iso_in(-100));
+	snprintf(rest, sizeof rest, "\"type\":\"call.answered\",\"call_id\":\"c2\",\"agent\":\"bob\",\"at\":\"%s\"", hl_iso_in(-90));
 	event_ok(c, "an-2", rest);
-	snprintf(rest, sizeof rest, "\"type\":\"call.ended\",\"call_id\":\"c2\",\"outcome\":\"followup\",\"at\":\"%s\"", iso_at(-80));
+	snprintf(rest, sizeof rest, "\"type\":\"call.ended\",\"call_id\":\"c2\",\"outcome\":\"followup\",\"at\":\"%s\"", hl_iso_in(-80));
 	cr_assert_eq(event_ok(c, "end-2", rest), b);
 	expect_case_status(d, b, "open");
 	expect_clock(d, b, "callback", "pending");
 
 	/* any other outcome is recorded */
-	int64_t e = offer(c, "c3", "+8613800000022", iso_at(-100));
-	snprintf(rest, sizeof rest, "\"type\":\"call.ended\",\"call_id\":\"c3\",\"outcome\":\"wrong_number\",\"at\":\"%s\"", iso_at(-80));
+	int64_t e = offer(c, "c3", "+8613800000022", hl_iso_in(-100));
+	snprintf(rest, sizeof rest, "\"type\":\"call.ended\",\"call_id\":\"c3\",\"outcome\":\"wrong_number\",\"at\":\"%s\"", hl_iso_in(-80));
 	cr_assert_eq(event_ok(c, "end-3", rest), e);
 	char *o = hl_sql_text(d, "SELECT outcome FROM hotline.calls WHERE call_id = 'c3'");
 	cr_expect(o && strcmp(o, "wrong_number") == 0, "outcome %s", o ? o : "(none)");
@@ -222,19 +222,19 @@ HL_TEST(events, callback_attempts)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "c1", "+8613800000030", iso_at(-100));
+	int64_t id = offer(c, "c1", "+8613800000030", hl_iso_in(-100));
 	char rest[256];
-	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c1\",\"at\":\"%s\"", iso_at(-90));
+	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"c1\",\"at\":\"%s\"", hl_iso_in(-90));
 	event_ok(c, "ab", rest);
 	const char *fails[] = { "no_answer", "busy", "failed" };
 	for (int i = 0; i < 3; i++) {
 		char extra[128];
-		snprintf(extra, sizeof extra, "\"result\":\"%s\",\"agent\":\"carol\",\"at\":\"%s\"", fails[i], iso_at(-80 + i));
+		snprintf(extra, sizeof extra, "\"result\":\"%s\",\"agent\":\"carol\",\"at\":\"%s\"", fails[i], hl_iso_in(-80 + i));
 		case_event(c, "callback.attempt", id, extra);
 		expect_clock(d, id, "callback", "pending");
 	}
 	char extra[128];
-	snprintf(extra, sizeof extra, "\"result\":\"reached\",\"agent\":\"carol\",\"at\":\"%s\"", iso_at(-70));
+	snprintf(extra, sizeof extra, "\"result\":\"reached\",\"agent\":\"carol\",\"at\":\"%s\"", hl_iso_in(-70));
 	case_event(c, "callback.attempt", id, extra);
 	expect_clock(d, id, "callback", "met");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE case_id = %lld AND type = 'callback.attempt'",
@@ -247,7 +247,7 @@ HL_TEST(events, case_lifecycle)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "survey = \"1h\";" });
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "c1", "+8613800000040", iso_at(-600));
+	int64_t id = offer(c, "c1", "+8613800000040", hl_iso_in(-600));
 	expect_clock(d, id, "resolution", "pending");
 
 	case_event(c, "case.update", id, "\"note\":\"looked into it\",\"agent\":\"dan\",\"caller_informed\":true");
@@ -279,7 +279,7 @@ HL_TEST(events, case_lifecycle)
 	                        (long long)id), 0, "every clock stops on close");
 
 	/* a closed case is not joined: the next call opens a new case */
-	int64_t next = offer(c, "c2", "+8613800000040", iso_at(-1));
+	int64_t next = offer(c, "c2", "+8613800000040", hl_iso_in(-1));
 	cr_assert_neq(next, id);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE case_id = %lld", (long long)id), 8);
 }
@@ -288,11 +288,11 @@ HL_TEST(events, hold_pushes_due_time_back)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "c1", "+8613800000041", iso_at(-3600));
+	int64_t id = offer(c, "c1", "+8613800000041", hl_iso_in(-3600));
 	char extra[128];
-	snprintf(extra, sizeof extra, "\"at\":\"%s\"", iso_at(-3000));
+	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_in(-3000));
 	case_event(c, "case.hold", id, extra);
-	snprintf(extra, sizeof extra, "\"at\":\"%s\"", iso_at(-1000));
+	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_in(-1000));
 	case_event(c, "case.resume", id, extra);
 	/* 48h after opening, plus 2000 s on hold */
 	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM k.due_at - c.opened_at)::bigint FROM hotline.clocks k"
@@ -304,13 +304,13 @@ HL_TEST(events, survey_results)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "survey = \"1h\";" });
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t good = offer(c, "c1", "+8613800000050", iso_at(-600));
+	int64_t good = offer(c, "c1", "+8613800000050", hl_iso_in(-600));
 	case_event(c, "case.resolve", good, NULL);
 	case_event(c, "survey.result", good, "\"score\":5");
 	expect_clock(d, good, "survey", "met");
 	expect_case_status(d, good, "resolved");
 
-	int64_t bad = offer(c, "c2", "+8613800000051", iso_at(-600));
+	int64_t bad = offer(c, "c2", "+8613800000051", hl_iso_in(-600));
 	case_event(c, "case.resolve", bad, NULL);
 	case_event(c, "survey.result", bad, "\"score\":2");
 	expect_clock(d, bad, "survey", "met");
@@ -331,9 +331,9 @@ HL_TEST(events, case_get)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "g1", "+8613800000090", iso_at(-300));
+	int64_t id = offer(c, "g1", "+8613800000090", hl_iso_in(-300));
 	char rest[256];
-	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"g1\",\"at\":\"%s\"", iso_at(-290));
+	snprintf(rest, sizeof rest, "\"type\":\"call.abandoned\",\"call_id\":\"g1\",\"at\":\"%s\"", hl_iso_in(-290));
 	event_ok(c, "g-ab", rest);
 
 	json_object *r = hl_requestf(c, "{\"type\":\"case.get\",\"id\":\"get-1\",\"case_id\":%lld}", (long long)id);
@@ -377,7 +377,7 @@ HL_TEST(events, stats_answers_object)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	offer(c, "s1", "+8613800000100", iso_at(-1));
+	offer(c, "s1", "+8613800000100", hl_iso_in(-1));
 	json_object *r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
 	expect_ok(r, "st");
 	cr_assert(hl_jget(r, "stats") && json_object_is_type(hl_jget(r, "stats"), json_type_object),

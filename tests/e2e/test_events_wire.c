@@ -91,7 +91,7 @@ HL_TEST(events, error_codes_and_connection_stays_usable)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases"), 0);
 	r = hl_request(c, "{\"type\":\"ping\",\"id\":\"still-here\"}");
 	expect_ok(r, "still-here");
-	offer(c, "c1", "+8613800000060", iso_at(-1));
+	offer(c, "c1", "+8613800000060", hl_iso_in(-1));
 
 	/* a failed id can be used again once the request is right */
 	r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"e1\",\"call_id\":\"x\",\"caller\":\"+8613800000061\"}");

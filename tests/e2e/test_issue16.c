@@ -18,19 +18,6 @@ TestSuite(issue16, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 90);
 
 /* ---------------------------------------------------------------- helpers */
 
-/* RFC 3339 UTC time `delta_s` seconds from now, whole seconds. */
-static const char *iso_at(int delta_s)
-{
-	static char ring[16][40];
-	static unsigned n;
-	char *s = ring[n++ % 16];
-	time_t t = time(NULL) + delta_s;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof ring[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return s;
-}
-
 /* Send an event and expect ok; returns its case_id. */
 static int64_t ev_ok(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int64_t ev_ok(struct hl_conn *c, const char *fmt, ...)
@@ -58,19 +45,19 @@ static int64_t two_open_cases_then_close_and_call(struct hl_conn *c, const char 
                                                   bool one_write, int64_t *case_a)
 {
 	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"%s-o1\",\"call_id\":\"%s-c1\",\"caller\":\"%s\",\"at\":\"%s\"}",
-	                  p, p, number, iso_at(-600));
-	ev_ok(c, "{\"type\":\"case.close\",\"id\":\"%s-x1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, iso_at(-590));
+	                  p, p, number, hl_iso_in(-600));
+	ev_ok(c, "{\"type\":\"case.close\",\"id\":\"%s-x1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, hl_iso_in(-590));
 	int64_t b = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"%s-o2\",\"call_id\":\"%s-c2\",\"caller\":\"%s\",\"at\":\"%s\"}",
-	                  p, p, number, iso_at(-300));
+	                  p, p, number, hl_iso_in(-300));
 	cr_assert_neq(a, b);
-	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"%s-r1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, iso_at(-200));
+	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"%s-r1\",\"case_id\":%lld,\"at\":\"%s\"}", p, (long long)a, hl_iso_in(-200));
 	*case_a = a;
 
 	char close_b[256], call[256];
 	snprintf(close_b, sizeof close_b, "{\"type\":\"case.close\",\"id\":\"%s-x2\",\"case_id\":%lld,\"at\":\"%s\"}", p,
-	         (long long)b, iso_at(-100));
+	         (long long)b, hl_iso_in(-100));
 	snprintf(call, sizeof call, "{\"type\":\"call.offered\",\"id\":\"%s-o3\",\"call_id\":\"%s-c3\",\"caller\":\"%s\",\"at\":\"%s\"}",
-	         p, p, number, iso_at(-50));
+	         p, p, number, hl_iso_in(-50));
 	if (!one_write) {
 		ev_ok(c, "%s", close_b);
 		return ev_ok(c, "%s", call);
@@ -104,12 +91,12 @@ HL_TEST(issue16, ended_after_abandoned_keeps_the_abandonment)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000131\",\"at\":\"%s\"}", iso_at(-60));
-	ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"a1\",\"call_id\":\"k1\",\"at\":\"%s\"}", iso_at(-50));
-	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"hangup\",\"at\":\"%s\"}", iso_at(-40));
-	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000132\",\"at\":\"%s\"}", iso_at(-60));
-	ev_ok(c, "{\"type\":\"voicemail.left\",\"id\":\"v2\",\"call_id\":\"k2\",\"at\":\"%s\"}", iso_at(-50));
-	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"voicemail\",\"at\":\"%s\"}", iso_at(-40));
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000131\",\"at\":\"%s\"}", hl_iso_in(-60));
+	ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"a1\",\"call_id\":\"k1\",\"at\":\"%s\"}", hl_iso_in(-50));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"hangup\",\"at\":\"%s\"}", hl_iso_in(-40));
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000132\",\"at\":\"%s\"}", hl_iso_in(-60));
+	ev_ok(c, "{\"type\":\"voicemail.left\",\"id\":\"v2\",\"call_id\":\"k2\",\"at\":\"%s\"}", hl_iso_in(-50));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"voicemail\",\"at\":\"%s\"}", hl_iso_in(-40));
 	char *states = hl_sql_text(d, "SELECT string_agg(call_id || ':' || state || ':' || coalesce(outcome, '-'), ',' ORDER BY call_id)"
 	                              " FROM hotline.calls");
 	cr_assert_str_eq(states, "k1:abandoned:hangup,k2:voicemail:voicemail");
@@ -123,17 +110,17 @@ HL_TEST(issue16, repeated_resolutions_count_once)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", iso_at(-90));
-	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n1\",\"call_id\":\"k1\",\"agent\":\"a1\",\"at\":\"%s\"}", iso_at(-89));
-	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"resolved\",\"at\":\"%s\"}", iso_at(-80));
-	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-70));
-	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", iso_at(-60));
-	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n2\",\"call_id\":\"k2\",\"agent\":\"a1\",\"at\":\"%s\"}", iso_at(-59));
-	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"resolved\",\"at\":\"%s\"}", iso_at(-50));
+	int64_t id = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", hl_iso_in(-90));
+	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n1\",\"call_id\":\"k1\",\"agent\":\"a1\",\"at\":\"%s\"}", hl_iso_in(-89));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e1\",\"call_id\":\"k1\",\"outcome\":\"resolved\",\"at\":\"%s\"}", hl_iso_in(-80));
+	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, hl_iso_in(-70));
+	ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+8613900000121\",\"at\":\"%s\"}", hl_iso_in(-60));
+	ev_ok(c, "{\"type\":\"call.answered\",\"id\":\"n2\",\"call_id\":\"k2\",\"agent\":\"a1\",\"at\":\"%s\"}", hl_iso_in(-59));
+	ev_ok(c, "{\"type\":\"call.ended\",\"id\":\"e2\",\"call_id\":\"k2\",\"outcome\":\"resolved\",\"at\":\"%s\"}", hl_iso_in(-50));
 	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.daily_figures"), 1,
 	             "ended resolved -> resolve -> ended resolved is one resolution");
-	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"x1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-40));
-	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r2\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-30));
+	ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"x1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, hl_iso_in(-40));
+	ev_ok(c, "{\"type\":\"case.resolve\",\"id\":\"r2\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, hl_iso_in(-30));
 	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.daily_figures"), 2, "after a reopen it counts again");
 	cr_assert_eq(hl_sql_int(d, "SELECT sum(cases_resolved) FROM hotline.agent_daily WHERE agent = 'a1'"), 2);
 }
@@ -147,9 +134,9 @@ HL_TEST(issue16, one_caller_three_forms_one_case)
 	};
 	struct hl_d *d = hl_d_up(&o);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"13900000077\",\"at\":\"%s\"}", iso_at(-30));
-	int64_t b = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+86 139 0000 0077\",\"at\":\"%s\"}", iso_at(-20));
-	int64_t e = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o3\",\"call_id\":\"k3\",\"caller\":\"0086 139-0000-0077\",\"at\":\"%s\"}", iso_at(-10));
+	int64_t a = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"13900000077\",\"at\":\"%s\"}", hl_iso_in(-30));
+	int64_t b = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\",\"caller\":\"+86 139 0000 0077\",\"at\":\"%s\"}", hl_iso_in(-20));
+	int64_t e = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o3\",\"call_id\":\"k3\",\"caller\":\"0086 139-0000-0077\",\"at\":\"%s\"}", hl_iso_in(-10));
 	cr_assert_eq(a, b);
 	cr_assert_eq(a, e);
 	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(DISTINCT caller, ',') FROM hotline.calls"), "+8613900000077");
@@ -188,7 +175,7 @@ HL_TEST(issue16, ack_notify_payload_is_masked)
 	struct hl_conn *c = hl_conn_unix(d);
 	for (int i = 0; i < 3; i++)
 		ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o%d\",\"call_id\":\"k%d\",\"caller\":\"+8613900000181\","
-		         "\"confidential\":true,\"at\":\"%s\"}", i, i, iso_at(-30 + i));
+		         "\"confidential\":true,\"at\":\"%s\"}", i, i, hl_iso_in(-30 + i));
 	int64_t alert = hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'repeat_caller'");
 	hl_sql(d, "LISTEN hotline_alert_ack");
 	cr_assert_eq(hl_sql_int(d, "SELECT hotline.ack_alert(%lld, 'sup')::int", (long long)alert), 1);
@@ -218,11 +205,11 @@ HL_TEST(issue16, contact_during_hold_counts_as_last_contact)
 	struct hl_conn *c = hl_conn_unix(d);
 	/* opened 50 min ago: 10 min of update left when put on hold 40 min ago */
 	int64_t id = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\",\"caller\":\"+8613900000141\",\"at\":\"%s\"}",
-	                   iso_at(-3000));
-	ev_ok(c, "{\"type\":\"case.hold\",\"id\":\"h1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-2400));
+	                   hl_iso_in(-3000));
+	ev_ok(c, "{\"type\":\"case.hold\",\"id\":\"h1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, hl_iso_in(-2400));
 	ev_ok(c, "{\"type\":\"callback.attempt\",\"id\":\"t1\",\"case_id\":%lld,\"result\":\"reached\",\"at\":\"%s\"}",
-	      (long long)id, iso_at(-1200));
-	ev_ok(c, "{\"type\":\"case.resume\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, iso_at(-600));
+	      (long long)id, hl_iso_in(-1200));
+	ev_ok(c, "{\"type\":\"case.resume\",\"id\":\"r1\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)id, hl_iso_in(-600));
 	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM last_contact_at - (SELECT at FROM hotline.case_events"
 	                           " WHERE event_id = 't1'))::bigint FROM hotline.cases WHERE id = %lld", (long long)id), 0);
 	/* the update clock runs a full hour from the resume, not the 10 min left before the hold */
@@ -248,19 +235,19 @@ HL_TEST(issue16, two_closes_and_a_call_in_one_write)
 	int64_t ids[3];
 	for (int i = 0; i < 3; i++) {
 		ids[i] = ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"o%d\",\"call_id\":\"k%d\",\"caller\":\"%s\",\"at\":\"%s\"}",
-		               i, i, num, iso_at(-900 + 100 * i));
+		               i, i, num, hl_iso_in(-900 + 100 * i));
 		ev_ok(c, "{\"type\":\"case.close\",\"id\":\"x%d\",\"case_id\":%lld,\"at\":\"%s\"}", i, (long long)ids[i],
-		      iso_at(-890 + 100 * i));
+		      hl_iso_in(-890 + 100 * i));
 	}
 	for (int i = 0; i < 3; i++)
 		ev_ok(c, "{\"type\":\"case.reopen\",\"id\":\"r%d\",\"case_id\":%lld,\"at\":\"%s\"}", i, (long long)ids[i],
-		      iso_at(-500 + 10 * i));
+		      hl_iso_in(-500 + 10 * i));
 	char lines[1024];
 	int n = snprintf(lines, sizeof lines,
 	                 "{\"type\":\"case.close\",\"id\":\"y2\",\"case_id\":%lld,\"at\":\"%s\"}\n"
 	                 "{\"type\":\"case.close\",\"id\":\"y1\",\"case_id\":%lld,\"at\":\"%s\"}\n"
 	                 "{\"type\":\"call.offered\",\"id\":\"o9\",\"call_id\":\"k9\",\"caller\":\"%s\",\"at\":\"%s\"}\n",
-	                 (long long)ids[2], iso_at(-100), (long long)ids[1], iso_at(-90), num, iso_at(-80));
+	                 (long long)ids[2], hl_iso_in(-100), (long long)ids[1], hl_iso_in(-90), num, hl_iso_in(-80));
 	cr_assert_eq(hl_send_raw(c, lines, (size_t)n), 0);
 	json_object *r = NULL;
 	for (int i = 0; i < 3; i++) {
@@ -289,8 +276,8 @@ HL_TEST(issue16, new_alert_text_is_alert_json_of_its_row)
 	for (int k = 0; k < 2; k++) {
 		for (int i = 0; i < 3; i++)
 			ev_ok(c, "{\"type\":\"call.offered\",\"id\":\"t%d%d\",\"call_id\":\"tk%d%d\",\"caller\":\"+861390000019%d\"%s,"
-			         "\"at\":\"%s\"}", k, i, k, i, k, k ? ",\"confidential\":true" : "", iso_at(-30 + i));
-		ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"ta%d\",\"call_id\":\"tk%d2\",\"at\":\"%s\"}", k, k, iso_at(-1));
+			         "\"at\":\"%s\"}", k, i, k, i, k, k ? ",\"confidential\":true" : "", hl_iso_in(-30 + i));
+		ev_ok(c, "{\"type\":\"call.abandoned\",\"id\":\"ta%d\",\"call_id\":\"tk%d2\",\"at\":\"%s\"}", k, k, hl_iso_in(-1));
 	}
 	int seen = 0, confidential = 0;
 	for (int i = 0; i < 250 && seen < 4; i++) {

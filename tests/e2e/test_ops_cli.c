@@ -234,7 +234,7 @@ HL_TEST(ops, hotlinectl_smoke)
 	                                     "\n"
 	                                     "{\"type\":\"call.abandoned\",\"id\":\"ctl-2\",\"call_id\":\"cc1\",\"at\":\"%s\"}\r\n"
 	                                     "{\"type\":\"ping\",\"id\":\"ctl-3\"}\n",
-	                                     iso_at(-20), iso_at(-10)));
+	                                     hl_iso_in(-20), hl_iso_in(-10)));
 	r = RUN(30000, ctl, "--unix", d->sock, "send", ndjson);
 	cr_assert_eq(r.status, 0, "hotlinectl send: %d %s", r.status, r.out);
 	/* one response line per request, in order */

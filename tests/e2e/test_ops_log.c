@@ -35,13 +35,13 @@ HL_TEST(ops, log_has_priorities_and_no_full_phone_numbers)
 
 	/* the caller in several spellings, on events, errors and alerts */
 	json_object *r = hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"o1\",\"call_id\":\"k1\","
-	                                "\"caller\":\"%s\",\"at\":\"%s\"}", SECRET_CALLER, iso_at(-3));
+	                                "\"caller\":\"%s\",\"at\":\"%s\"}", SECRET_CALLER, hl_iso_in(-3));
 	expect_ok(r);
 	int64_t case_id = hl_jint(r, "case_id");
 	expect_ok(hl_requestf(c, "{\"type\":\"call.abandoned\",\"id\":\"a1\",\"call_id\":\"k1\",\"at\":\"%s\"}",
-	                      iso_at(-2)));
+	                      hl_iso_in(-2)));
 	expect_ok(hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"o2\",\"call_id\":\"k2\","
-	                         "\"caller\":\"+86%s\",\"at\":\"%s\"}", SECRET_DIGITS, iso_at(-1)));
+	                         "\"caller\":\"+86%s\",\"at\":\"%s\"}", SECRET_DIGITS, hl_iso_in(-1)));
 	expect_ok(hl_requestf(c, "{\"type\":\"voicemail.left\",\"id\":\"v1\",\"call_id\":\"k3\","
 	                         "\"caller\":\"0086-%s\"}", SECRET_DIGITS));
 	/* errors that carry the number */
@@ -99,7 +99,7 @@ HL_TEST(ops, log_level_is_honoured)
 	struct hl_d *d = hl_d_up(&o);
 	struct hl_conn *c = hl_conn_unix(d);
 	expect_ping(c);
-	abandoned(c, "+8613800000301", iso_at(-1));
+	abandoned(c, "+8613800000301", hl_iso_in(-1));
 	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0);
 	char *log = hl_d_log(d);
 	for (int p = 5; p <= 7; p++) {

@@ -442,8 +442,8 @@ HL_TEST(ops, stats_reports_live_counters)
 	struct hl_conn *sub = hl_conn_tcp(d);
 	expect_ok(hl_request(sub, "{\"type\":\"subscribe\",\"id\":\"s1\"}"));
 
-	abandoned(c, "+8613800000401", iso_at(-10));
-	abandoned(c, "+8613800000402", iso_at(-10));
+	abandoned(c, "+8613800000401", hl_iso_in(-10));
+	abandoned(c, "+8613800000402", hl_iso_in(-10));
 	expect_ok(hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"%s\",\"call_id\":\"q1\",\"caller\":\"+8613800000403\"}",
 	                      hl_uid("off")));
 
@@ -476,7 +476,7 @@ HL_TEST(ops, stats_reports_live_counters)
 
 	/* counters move: a closed subscriber and a new event */
 	hl_conn_close(sub);
-	abandoned(c, "+8613800000404", iso_at(-10));
+	abandoned(c, "+8613800000404", hl_iso_in(-10));
 	int64_t end = hl_now_ms() + 5000;
 	for (;;) {
 		r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st2\"}");
@@ -510,8 +510,8 @@ HL_TEST(ops, http_metrics_and_healthz)
 	struct hl_e2e_opts o = { .top = http_top(port) };
 	struct hl_d *d = hl_d_up(&o);
 	struct hl_conn *c = hl_conn_unix(d);
-	abandoned(c, "+8613800000501", iso_at(-10));
-	abandoned(c, "+8613800000502", iso_at(-10));
+	abandoned(c, "+8613800000501", hl_iso_in(-10));
+	abandoned(c, "+8613800000502", hl_iso_in(-10));
 	/* an error is counted too */
 	json_object *r = hl_request(c, "{\"type\":\"case.get\",\"id\":\"nope\",\"case_id\":999999}");
 	cr_assert_str_eq(hl_jstr(r, "error.code") ? hl_jstr(r, "error.code") : "(none)", "unknown_case");
@@ -588,7 +588,7 @@ HL_TEST(ops, alert_lateness_histogram)
 	struct hl_e2e_opts o = { .top = http_top(port), .sla = "callback = \"1s\"; warn_at = 0;" };
 	struct hl_d *d = hl_d_up(&o);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t case_id = abandoned(c, "+8613800000601", iso_at(-5));
+	int64_t case_id = abandoned(c, "+8613800000601", hl_iso_in(-5));
 	int64_t end = hl_now_ms() + 5000;
 	while (hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)case_id) == 0 &&
 	       hl_now_ms() < end)

@@ -27,7 +27,7 @@ HL_TEST(ops, sighup_changes_sla_for_new_clocks_and_keeps_connections)
 	struct hl_conn *c = hl_conn_unix(d);
 	struct hl_conn *t = hl_conn_tcp(d);
 
-	const char *at1 = iso_at(-5);
+	const char *at1 = hl_iso_in(-5);
 	int64_t case1 = abandoned(c, "+8613800000101", at1);
 	cr_assert_eq(callback_allowed_s(d, case1, at1), 3600, "before the reload the callback SLA is 1h");
 
@@ -36,7 +36,7 @@ HL_TEST(ops, sighup_changes_sla_for_new_clocks_and_keeps_connections)
 	cr_assert(wait_log(d, "configuration reloaded", 1, 10000), "no 'configuration reloaded' in the log");
 
 	/* the same connection arms another clock: the new SLA */
-	const char *at2 = iso_at(-1);
+	const char *at2 = hl_iso_in(-1);
 	int64_t case2 = abandoned(c, "+8613800000102", at2);
 	cr_assert_neq(case2, case1);
 	cr_assert_eq(callback_allowed_s(d, case2, at2), 2, "after the reload the callback SLA is 2s");
@@ -85,7 +85,7 @@ HL_TEST(ops, invalid_reload_is_refused_and_logged)
 	cr_assert(strstr(line_start, where), "the refusal does not name %s: %.300s", where, line_start);
 
 	/* the old configuration stays: a new clock still gets 1h */
-	const char *at = iso_at(-5);
+	const char *at = hl_iso_in(-5);
 	int64_t case1 = abandoned(c, "+8613800000201", at);
 	cr_assert_eq(callback_allowed_s(d, case1, at), 3600, "the refused reload changed the SLA");
 	cr_assert(hl_d_alive(d));
@@ -96,7 +96,7 @@ HL_TEST(ops, invalid_reload_is_refused_and_logged)
 	cr_assert(wait_log(d, "reload refused", 2, 10000), "bad duration: no second 'reload refused'");
 	cr_assert(strstr(hl_d_log(d), ownf("%s:%d: sla.callback:", d->conf, line)),
 	          "the refusal does not name FILE:LINE: sla.callback:");
-	at = iso_at(-5);
+	at = hl_iso_in(-5);
 	int64_t case2 = abandoned(c, "+8613800000202", at);
 	cr_assert_eq(callback_allowed_s(d, case2, at), 3600);
 
@@ -104,7 +104,7 @@ HL_TEST(ops, invalid_reload_is_refused_and_logged)
 	edit_file(d->conf, "callback = \"soon\";", "callback = \"2s\";");
 	cr_assert_eq(kill(d->pid, SIGHUP), 0);
 	cr_assert(wait_log(d, "configuration reloaded", 1, 10000), "the fixed file was not reloaded");
-	at = iso_at(-5);
+	at = hl_iso_in(-5);
 	int64_t case3 = abandoned(c, "+8613800000203", at);
 	cr_assert_eq(callback_allowed_s(d, case3, at), 2);
 	expect_ping(c);

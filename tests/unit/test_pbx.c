@@ -8,27 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx.h"
-
-static struct pbx_event got[64];
-static int n_got;
-
-static void collect(void *ctx, const struct pbx_event *ev)
-{
-	(void)ctx;
-	cr_assert_lt(n_got, 64);
-	got[n_got++] = *ev;
-}
-
-static struct pbx_opts opts(void)
-{
-	struct pbx_opts o;
-	pbx_opts_defaults(&o);
-	snprintf(o.id_prefix, sizeof o.id_prefix, "a1:");
-	snprintf(o.country_code, sizeof o.country_code, "86");
-	o.national_length = 11;
-	return o;
-}
+#include "pbx_fixtures.h"
 
 static struct pbx_ql *ql;
 
