@@ -175,6 +175,9 @@ Test(errors, ranges)
 	EXPECT_STR(BASE "listen = { max_line = 63; };", "t.conf:2: listen.max_line: 63 is out of range (64..16777216)");
 	EXPECT_STR(BASE "listen = { max_line = 16777217; };", "t.conf:2: listen.max_line: 16777217 is out of range (64..16777216)");
 	EXPECT_STR(BASE "listen = { max_connections = 0; };", "t.conf:2: listen.max_connections: 0 is out of range (1..1000000)");
+	EXPECT_STR(BASE "http = { max_connections = 0; };", "t.conf:2: http.max_connections: 0 is out of range (1..1000000)");
+	EXPECT_STR(BASE "http = { max_connections = 1000001; };",
+		   "t.conf:2: http.max_connections: 1000001 is out of range (1..1000000)");
 	EXPECT_STR(BASE "listen = { max_inflight = -1; };", "t.conf:2: listen.max_inflight: -1 is out of range (1..1000000)");
 	EXPECT_STR(BASE "listen = { max_output = 10000000000L; };",
 		   "t.conf:2: listen.max_output: 10000000000 is out of range (65536..1073741824)");

@@ -36,6 +36,7 @@ Test(example, loads)
 	cr_assert_eq(cfg.listen.max_inflight, 1024);
 	cr_assert_eq(cfg.listen.max_output, 8388608);
 	cr_assert_eq(cfg.listen.n_tokens, 0);
+	cr_assert_eq(cfg.http.max_connections, 1024);
 	cr_assert_null(cfg.listen.tls_cert);
 	cr_assert_null(cfg.listen.tls_key);
 	cr_assert_null(cfg.listen.tls_ca);
@@ -158,7 +159,7 @@ Test(values, all_keys_set)
 	       "alerts = { transfer_limit = 1; replay_max = 7; };\n"
 	       "webhooks = { urls = ( \"http://a.example/x\", \"https://b.example\" ); timeout = \"1m\"; max_retries = 0; };\n"
 	       "log = { level = \"debug\"; };\n"
-	       "http = { listen = \"0.0.0.0:9370\"; max_body = 2048; tls = true;\n"
+	       "http = { listen = \"0.0.0.0:9370\"; max_body = 2048; max_connections = 3; tls = true;\n"
 	       "  tokens = ( { token = \"t1\"; name = \"ann\"; role = \"supervisor\"; },\n"
 	       "             { token = \"t2\"; name = \"pbx\"; role = \"ingest\"; } ); };\n",
 	       &cfg);
@@ -198,6 +199,7 @@ Test(values, all_keys_set)
 	cr_assert_str_eq(cfg.http.listen, "0.0.0.0:9370");
 	cr_assert_eq(cfg.alerts.replay_max, 7);
 	cr_assert_eq(cfg.http.max_body, 2048);
+	cr_assert_eq(cfg.http.max_connections, 3);
 	cr_assert(cfg.http.tls);
 	cr_assert_eq(cfg.http.n_tokens, 2);
 	cr_assert_str_eq(cfg.http.tokens[0].token, "t1");
