@@ -11,7 +11,9 @@
  * A request's headers are limited to HTTP_MAX_HEADERS, its body to
  * http.max_body: evhttp buffers both before any callback (or token check).
  * A connection must deliver each request complete within
- * http.request_timeout (http_conn.c: slow or idle clients are closed).
+ * http.request_timeout (http_conn.c: slow or idle clients are closed), and
+ * at most http.max_connections are open at once (http_conn.c: the excess is
+ * refused at the accept, so idle connections cannot take every descriptor).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +66,13 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 }
 
 /* Every accepted connection's bufferevent, so http_conn.c can watch the
- * connection; HTTPS: its own SSL on the shared context (arg). */
+ * connection; HTTPS: its own SSL on the shared context (arg).  Past
+ * http.max_connections a plain one, whatever the listener speaks: the
+ * connection is refused without a TLS handshake (http_conn.c says why). */
 static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 {
+	if (!http_conn_room())
+		return http_conn_refused(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE), arg != NULL);
 	if (!arg)
 		return http_conn_bev(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
 	SSL *ssl = SSL_new(arg);
@@ -107,7 +113,7 @@ int http_open(const struct hl_config *cfg)
 	 * http.request_timeout of the accept or of the previous answer; and
 	 * libevent's own inactivity timeout, for a client that stops reading
 	 * (an SSE stream's heartbeat re-arms it) */
-	http_conn_init(cfg->http.request_timeout_s);
+	http_conn_init(cfg->http.request_timeout_s, cfg->http.max_connections);
 	evhttp_set_timeout(http, HTTP_STALL_S);
 	void *ctx = NULL;
 	if (cfg->http.tls) {

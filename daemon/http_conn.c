@@ -1,5 +1,6 @@
 /*
- * http_conn.c - the HTTP listener's connections: a deadline for each request.
+ * http_conn.c - the HTTP listener's connections: a deadline for each
+ * request, and a cap on how many are open (http.max_connections).
  *
  * evhttp (libevent 2.1) puts no timeout on an accepted connection unless
  * evhttp_set_timeout is called, so a client that sent half a request head
@@ -23,22 +24,52 @@
  *
  * How the connection is found.  evhttp 2.1 has no callback for a new
  * connection (evhttp_set_newreqcb is 2.2), but it asks http.c for each
- * connection's bufferevent (evhttp_set_bevcb); http_conn_bev takes a
- * reference on it and looks at it once the accept is done, from a 0 s timer:
- * by then evhttp has set its callbacks, whose argument is the
- * evhttp_connection.  If evhttp freed the connection meanwhile, its callbacks
- * are gone and our reference is only dropped (the bufferevent is
- * BEV_OPT_CLOSE_ON_FREE, so the socket closes then, never under a live event).
- * A connection whose request arrived before that timer ran is tracked by
- * http_conn_request instead.
+ * connection's bufferevent (evhttp_set_bevcb), synchronously, inside its
+ * accept: http_conn_bev records the connection there (counted from that
+ * moment), takes a reference on the bufferevent and looks at it once the
+ * accept is done, from a 0 s timer (adopt; libevent makes it active at
+ * once, so it runs right after evhttp's accept returns): by then evhttp has
+ * set its callbacks, whose argument is the evhttp_connection.  If evhttp freed the
+ * connection meanwhile (the client went at once), its callbacks are gone:
+ * the record is dropped with our reference (the bufferevent is
+ * BEV_OPT_CLOSE_ON_FREE, so the socket closes then, never under a live
+ * event).  A request can reach a callback before that timer runs: the
+ * record is then found by its bufferevent (http_conn_request).
+ *
+ * http.max_connections.  Every open connection - an alert stream, an idle
+ * keep-alive, one still sending its request - holds a file descriptor, and
+ * a client opening thousands would take the descriptors the event socket
+ * and PostgreSQL need.  The count is taken in the bevcb, i.e. at each accept,
+ * so a burst of connects cannot overshoot it.  Past the limit a connection
+ * is refused at once rather than left waiting:
+ *   - Not by pausing accept (evconnlistener_disable): the excess would then
+ *     wait in the kernel's backlog with no answer - a load balancer's probe
+ *     or a browser would hang until a slot frees, perhaps for as long as a
+ *     wall screen keeps its stream - and the backlog itself would fill.
+ *   - Plain HTTP: answered 503 with Retry-After and closed, the way the
+ *     event socket answers `busy` (conn.c): one non-blocking send() of a
+ *     fixed answer on a socket whose send buffer is empty, before its request
+ *     is read (HTTP allows an early error answer).  A client sees why and
+ *     when to come back, not a reset; the wallboard retries either way.
+ *   - HTTPS: closed without a word: an answer would first need a TLS
+ *     handshake, the most expensive thing a refused client could make us do.
+ *     Its bufferevent is plain (http.c), so no handshake even starts.
+ * The refused connection's bufferevent gets a read low-water mark no input
+ * reaches, so evhttp never parses a request from it (no handler runs for
+ * it, even if its request arrives before the 0 s timer that refuses it).
+ * Refused connections are counted (stats http_connections_rejected) and
+ * logged at most once a second with a count, as conn.c does.
  *
  * The connection's close callback belongs to this file; the request handlers
  * (http_api.c, sse.c) register theirs through http_conn_set_closecb, called
  * first when the connection goes away.  Connections are a list (lookups
  * happen once per request; a few thousand wall screens cost microseconds).
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -49,31 +80,52 @@
 
 struct hconn {
 	LIST_ENTRY(hconn) entry;
-	struct evhttp_connection *evcon;
+	struct bufferevent *bev;                             /* referenced until adopt() has run, then NULL */
+	struct evhttp_connection *evcon;                     /* NULL until known (adopt() or its first request) */
 	struct event *deadline;                              /* pending while waiting for a request */
 	void (*user_cb)(struct evhttp_connection *, void *); /* the request handler's close callback */
 	void *user_arg;
+	bool gone;                                           /* closed before adopt() ran: adopt() frees it */
 };
 
 static LIST_HEAD(, hconn) conns = LIST_HEAD_INITIALIZER(conns);
 static size_t n_conns;
+static size_t max_conns = 1024;
 static struct timeval request_tv = { 30, 0 };
+static const struct timeval now_tv = { 0, 0 };
+
+/* The answer to a refused plain-HTTP connection, built once (http_conn_init):
+ * the JSON error of http_send_error, the Retry-After of its other 503s. */
+static char busy[512];
+static size_t busy_len;
 
 size_t http_conn_count(void) { return n_conns; }
 
-void http_conn_init(int request_timeout_s)
+void http_conn_init(int request_timeout_s, int max_connections)
 {
 	request_tv.tv_sec = request_timeout_s > 0 ? request_timeout_s : 30;
 	request_tv.tv_usec = 0;
+	max_conns = max_connections > 0 ? (size_t)max_connections : 1024;
+	static const char body[] = "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections\"}}";
+	int n = snprintf(busy, sizeof busy,
+	                 "HTTP/1.1 503 Service Unavailable\r\n"
+	                 "Content-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\n"
+	                 "Retry-After: 5\r\n"
+	                 "Connection: close\r\n"
+	                 "Cache-Control: no-store\r\n"
+	                 "X-Content-Type-Options: nosniff\r\n"
+	                 "\r\n%s",
+	                 sizeof body - 1, body);
+	busy_len = n > 0 && (size_t)n < sizeof busy ? (size_t)n : 0;
 }
 
-static struct hconn *find(const struct evhttp_connection *evcon)
+static void unlist(struct hconn *h)
 {
-	struct hconn *h;
-	LIST_FOREACH(h, &conns, entry)
-		if (h->evcon == evcon)
-			return h;
-	return NULL;
+	LIST_REMOVE(h, entry);
+	n_conns--;
+	event_free(h->deadline);
+	h->deadline = NULL;
 }
 
 static void closed(struct evhttp_connection *evcon, void *arg)
@@ -81,10 +133,37 @@ static void closed(struct evhttp_connection *evcon, void *arg)
 	struct hconn *h = arg;
 	if (h->user_cb)
 		h->user_cb(evcon, h->user_arg);
-	LIST_REMOVE(h, entry);
-	n_conns--;
-	event_free(h->deadline);
-	free(h);
+	unlist(h);
+	if (h->bev)
+		h->gone = true; /* adopt() still holds it; it frees h */
+	else
+		free(h);
+}
+
+/* The connection became known: its close callback is ours from now on. */
+static void attach(struct hconn *h, struct evhttp_connection *evcon)
+{
+	h->evcon = evcon;
+	evhttp_connection_set_closecb(evcon, closed, h);
+}
+
+static struct hconn *find(struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = NULL;
+	struct hconn *h;
+	LIST_FOREACH(h, &conns, entry) {
+		if (h->evcon == evcon)
+			return h;
+		if (!h->evcon && h->bev) { /* accepted, not adopted yet: known by its bufferevent */
+			if (!bev)
+				bev = evhttp_connection_get_bufferevent(evcon);
+			if (h->bev == bev) {
+				attach(h, evcon);
+				return h;
+			}
+		}
+	}
+	return NULL;
 }
 
 /* No complete request within http.request_timeout: close (h is freed by closed()). */
@@ -101,53 +180,145 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	evhttp_connection_free(h->evcon);
 }
 
-static struct hconn *track(struct evhttp_connection *evcon)
+static struct hconn *record(void)
 {
 	struct hconn *h = calloc(1, sizeof *h);
 	if (!h)
-		abort();
-	h->evcon = evcon;
+		abort(); /* out of memory: the daemon's one policy (daemon.h) */
 	h->deadline = evtimer_new(hl->base, deadline_cb, h);
 	if (!h->deadline)
 		abort();
 	LIST_INSERT_HEAD(&conns, h, entry);
 	n_conns++;
-	evhttp_connection_set_closecb(evcon, closed, h);
 	return h;
 }
 
+/* A connection this file never saw accepted (its 0 s timer could not be set). */
 static struct hconn *get(struct evhttp_connection *evcon)
 {
 	struct hconn *h = find(evcon);
-	return h ? h : track(evcon);
+	if (!h)
+		attach(h = record(), evcon);
+	return h;
 }
 
 /* The accept is done: the new connection waits for its first request. */
 static void adopt(evutil_socket_t fd, short what, void *arg)
 {
-	struct bufferevent *bev = arg;
-	bufferevent_event_cb eventcb = NULL;
-	void *evcon = NULL;
+	struct hconn *h = arg;
+	struct bufferevent *bev = h->bev;
 	(void)fd, (void)what;
-	bufferevent_getcb(bev, NULL, NULL, &eventcb, &evcon);
-	/* no callbacks: evhttp has freed the connection (our reference kept the
-	 * bufferevent readable); a known one already had a request */
-	if (eventcb && evcon && !find(evcon))
-		event_add(track(evcon)->deadline, &request_tv);
+	h->bev = NULL;
+	if (h->gone) {
+		free(h); /* closed() has already taken it off the list */
+	} else if (!h->evcon) {
+		bufferevent_event_cb eventcb = NULL;
+		void *evcon = NULL;
+		bufferevent_getcb(bev, NULL, NULL, &eventcb, &evcon);
+		if (eventcb && evcon) {
+			attach(h, evcon);
+			event_add(h->deadline, &request_tv);
+		} else { /* evhttp has freed it: the client went before we looked */
+			unlist(h);
+			free(h);
+		}
+	} /* else: a request came first; no deadline while it is answered */
 	bufferevent_decref(bev);
 }
+
+bool http_conn_room(void) { return n_conns < max_conns; }
 
 struct bufferevent *http_conn_bev(struct bufferevent *bev)
 {
 	if (!bev)
 		return NULL;
+	struct hconn *h = record();
+	h->bev = bev;
 	bufferevent_incref(bev);
-	if (event_base_once(hl->base, -1, EV_TIMEOUT, adopt, bev, &(struct timeval){ 0, 0 }) != 0) {
+	if (event_base_once(hl->base, -1, EV_TIMEOUT, adopt, h, &now_tv) != 0) {
+		h->bev = NULL;
 		bufferevent_decref(bev);
+		unlist(h);
+		free(h);
 		log_warn("http: cannot watch a new connection (no deadline for it)");
 	}
 	return bev;
 }
+
+/* ------------------------------------------------ past http.max_connections */
+
+static void log_refused(struct evhttp_connection *evcon)
+{
+	/* a client reconnecting in a loop must not flood the log: once a second, with a count */
+	static hl_ms logged_at;
+	static uint64_t unreported;
+	unreported++;
+	hl_ms now = mono_ms();
+	if (logged_at != 0 && now - logged_at < 1000)
+		return;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &addr, &port);
+	log_warn("http: connection from %s:%u refused: too many connections (http.max_connections = %zu; "
+	         "%llu refused since the last report)",
+	         addr ? addr : "?", (unsigned)port, max_conns, (unsigned long long)unreported);
+	logged_at = now;
+	unreported = 0;
+}
+
+/* The accept of a refused connection is done: answer (plain HTTP) and close. */
+static void refuse(struct bufferevent *bev, bool tls)
+{
+	bufferevent_event_cb eventcb = NULL;
+	void *evcon = NULL;
+	bufferevent_getcb(bev, NULL, NULL, &eventcb, &evcon);
+	bool open = eventcb && evcon; /* else evhttp has freed it already */
+	log_refused(open ? evcon : NULL);
+	if (open) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+		/* never waits: a fresh socket's send buffer is empty, and what it
+		 * cannot take is dropped (the close then says enough) */
+		if (!tls && fd >= 0 && busy_len) {
+			ssize_t w = send(fd, busy, busy_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)w;
+		}
+		evhttp_connection_free(evcon); /* the socket closes with our reference, below */
+	}
+	bufferevent_decref(bev);
+}
+
+static void refuse_plain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	refuse(arg, false);
+}
+
+static void refuse_tls(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	refuse(arg, true);
+}
+
+struct bufferevent *http_conn_refused(struct bufferevent *bev, bool tls)
+{
+	hl->stats.http_conns_rejected++;
+	if (!bev)
+		return NULL;
+	/* evhttp's read callback runs only once this many bytes are in: never,
+	 * so no request of a refused connection reaches a handler */
+	bufferevent_setwatermark(bev, EV_READ, SIZE_MAX, 0);
+	bufferevent_incref(bev);
+	if (event_base_once(hl->base, -1, EV_TIMEOUT, tls ? refuse_tls : refuse_plain, bev, &now_tv) != 0) {
+		/* cannot come back to it: served after all, rather than held unread */
+		bufferevent_setwatermark(bev, EV_READ, 0, 0);
+		bufferevent_decref(bev);
+		log_warn("http: cannot refuse a connection past http.max_connections");
+	}
+	return bev;
+}
+
+/* ---------------------------------------------------------- requests */
 
 /* An answer was written out; on keep-alive the next request has the deadline. */
 static void answered(struct evhttp_request *req, void *arg)

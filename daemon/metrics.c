@@ -75,6 +75,7 @@ static double db_up(void) { return store_connected() ? 1 : 0; }
 static double n_conns(void) { return (double)conn_count(); }
 static double n_subs(void) { return (double)subscribers_count(); }
 static double n_sse(void) { return (double)sse_clients(); }
+static double n_http(void) { return (double)http_conn_count(); }
 static double n_queued(void) { return (double)store_queued(); }
 static double n_timer_bytes(void) { return (double)clocks_memory(); }
 static double events_per_s(void)
@@ -135,6 +136,8 @@ static const struct figure FIGURES[] = {
 	{ "connections_dropped_slow", "connections_dropped_slow_total", "counter", "connections dropped for not reading", F(conns_dropped_slow), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "subscribers", "subscribers", "gauge", "alert subscribers", NO_FIELD, n_subs, 0, 0, NULL, NULL, false, NULL },
 	{ "sse_clients", "sse_clients", "gauge", "alert streams open on HTTP", NO_FIELD, n_sse, 0, 0, NULL, NULL, false, NULL },
+	{ "http_connections", "http_connections", "gauge", "open HTTP connections, alert streams included", NO_FIELD, n_http, 0, 0, NULL, NULL, false, NULL },
+	{ "http_connections_rejected", "http_connections_rejected_total", "counter", "HTTP connections refused (http.max_connections)", F(http_conns_rejected), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "requests", "requests_total", "counter", "request lines received", F(requests), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "events", "events_total", "counter", "events acknowledged", F(events), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "events_per_s", NULL, NULL, NULL, NO_FIELD, events_per_s, 1, 0, NULL, NULL, false, NULL },

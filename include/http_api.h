@@ -4,7 +4,8 @@
  *   http.c       the evhttp listener, /metrics, /healthz; hands the rest to
  *   http_api.c   the router and the JSON endpoints (events, ack, case, figures, board)
  *   http_auth.c  bearer tokens, the session cookie, CSRF and Origin checks
- *   http_conn.c  each connection's deadline for a complete request (slow or idle clients)
+ *   http_conn.c  each connection's deadline for a complete request (slow or idle clients);
+ *                http.max_connections
  *   sse.c        GET /v1/alerts/stream (Server-Sent Events)
  *   wallboard.c  GET / and its embedded assets (web/, embedded at build time)
  */
@@ -24,11 +25,17 @@ struct evhttp_request;
 struct bufferevent;
 struct evhttp_connection;
 
-/* The deadline of each connection's next request (http.request_timeout). */
-void http_conn_init(int request_timeout_s);
-/* For evhttp's bevcb: watch the new connection of this bufferevent
- * (BEV_OPT_CLOSE_ON_FREE); returns bev. */
+/* The deadline of each connection's next request (http.request_timeout) and
+ * how many may be open at once (http.max_connections). */
+void http_conn_init(int request_timeout_s, int max_connections);
+/* For evhttp's bevcb, at each accept: true while a new connection fits under
+ * http.max_connections; it then gets http_conn_bev, else http_conn_refused. */
+bool http_conn_room(void);
+/* Watch the new connection of this bufferevent (BEV_OPT_CLOSE_ON_FREE); returns bev. */
 struct bufferevent *http_conn_bev(struct bufferevent *bev);
+/* Refuse the new connection of this plain bufferevent (BEV_OPT_CLOSE_ON_FREE)
+ * at once: 503 (tls: no answer) and closed, its request never read; returns bev. */
+struct bufferevent *http_conn_refused(struct bufferevent *bev, bool tls);
 /* A complete request reached a callback: no deadline until its answer is out. */
 void http_conn_request(struct evhttp_request *req);
 /* The request handler's close callback (the connection's own belongs to http_conn.c). */
