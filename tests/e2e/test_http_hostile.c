@@ -16,7 +16,13 @@
  *   - a client that sends half a request and then nothing, or a byte now
  *     and then, or keeps an answered connection open, must be closed after
  *     http.request_timeout, while an alert stream open for longer keeps
- *     receiving alerts and other clients are served meanwhile.
+ *     receiving alerts and other clients are served meanwhile;
+ *   - connections past http.max_connections must be refused at once (503,
+ *     closed), while the open ones - an alert stream, an idle connection,
+ *     a keep-alive one - are still served, and a slot freed by a close
+ *     must be usable again.  The daemon's own figures (`stats` over the
+ *     Unix socket, which the HTTP cap does not touch) say when it has seen
+ *     a connection open or close, so the test waits on them, not on sleeps.
  */
 #include "harness.h"
 
@@ -200,4 +206,143 @@ HL_TEST(http_hostile, slow_and_idle_clients_are_closed_streams_are_not)
 	int64_t a2 = transfer_loop(d, 2, "+8613800000082");
 	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id == a2, "the stream was cut: %lld", (long long)ev.id);
 	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200, "and the others are still served");
+}
+
+/* ------------------------------------------------- http.max_connections */
+
+/* The `stats` figure `key`, asked over the event socket. */
+static int64_t stat_of(struct hl_conn *c, const char *key)
+{
+	char path[96];
+	snprintf(path, sizeof path, "stats.%s", key);
+	return hl_jint(hl_requestf(c, "{\"type\":\"stats\",\"id\":\"%s\"}", hl_uid("st")), path);
+}
+
+/* Wait until the daemon reports `key` = want (it has seen a connection open or close). */
+static void await_stat(struct hl_conn *c, const char *key, int64_t want)
+{
+	int64_t end = hl_now_ms() + HL_TIMEOUT_MS, v;
+	while ((v = stat_of(c, key)) != want) {
+		cr_assert_lt(hl_now_ms(), end, "stats %s is %lld, never %lld", key, (long long)v, (long long)want);
+		hl_sleep_ms(20);
+	}
+}
+
+/* One keep-alive GET on an open connection; its status (the answer read
+ * whole, by its Content-Length, so the connection can carry the next one). */
+static int keep_alive_get(int fd, const char *path)
+{
+	char req[256], buf[8192];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n", path, http_port, VIEW);
+	send_all(fd, req, (size_t)n);
+	size_t len = 0;
+	int64_t end = hl_now_ms() + HL_TIMEOUT_MS;
+	for (;;) {
+		buf[len] = '\0';
+		char *sep = strstr(buf, "\r\n\r\n");
+		const char *cl = sep ? strcasestr(buf, "\r\nContent-Length:") : NULL;
+		if (sep && cl && cl < sep && len - (size_t)(sep + 4 - buf) >= strtoul(cl + 17, NULL, 10))
+			break;
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0 && poll(&p, 1, left) == 1, "no answer to GET %s on an open connection", path);
+		ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+		cr_assert_gt(r, 0, "an open connection was closed instead of answering GET %s", path);
+		len += (size_t)r;
+	}
+	int status = 0;
+	cr_assert(sscanf(buf, "HTTP/1.1 %d", &status) == 1, "%s", buf);
+	return status;
+}
+
+/* What the daemon sends on fd until it closes it; NULL if still open after timeout_ms. */
+static const char *read_to_eof(int fd, int timeout_ms)
+{
+	char *buf = keep(malloc(4096));
+	size_t len = 0;
+	int64_t end = hl_now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return NULL;
+		ssize_t r = recv(fd, buf + len, 4095 - len, 0);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		cr_assert_lt(len, 4095, "more than an error answer");
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* A transfer_loop alert raised through the event socket (the HTTP slots are
+ * all taken when it is needed); its id. */
+static int64_t transfer_loop_socket(struct hl_d *d, struct hl_conn *c)
+{
+	json_object *r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"mc-off\",\"call_id\":\"mc-c\","
+	                               "\"caller\":\"+8613800000091\"}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	int64_t case_id = hl_jint(r, "case_id");
+	const char *dept[] = { "roads", "water" };
+	for (int i = 0; i < 2; i++) {
+		r = hl_requestf(c, "{\"type\":\"case.transfer\",\"id\":\"mc-tr-%d\",\"case_id\":%lld,\"department\":\"%s\"}",
+		                i, (long long)case_id, dept[i]);
+		cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	}
+	return hl_sql_int(d, "SELECT id FROM hotline.alerts WHERE kind = 'transfer_loop' AND case_id = %lld",
+	                  (long long)case_id);
+}
+
+/* http.max_connections = 3: three open connections (a stream, an idle one, a
+ * keep-alive one), the next is answered 503 and closed at once - whether it
+ * sent its request or not - and is not counted; the three are still served;
+ * after one closes a new connection is served again */
+HL_TEST(http_hostile, max_connections_refuses_the_excess)
+{
+	struct hl_d *d = up("max_connections = 3;", "alerts = { transfer_limit = 1; };", NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	/* wait_http's probe holds a slot until the daemon has accepted it and
+	 * seen it closed; an answered request, accepted after it, orders that */
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+	await_stat(c, "http_connections", 0);
+
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	await_stat(c, "sse_clients", 1);
+	int idle = tcp_connect(http_port, 0);
+	int keep_alive = tcp_connect(http_port, 0);
+	cr_assert_eq(keep_alive_get(keep_alive, "/healthz"), 200);
+	cr_assert_eq(stat_of(c, "http_connections"), 3);
+
+	/* the fourth, silent: the daemon does not wait for its request */
+	int64_t t0 = hl_now_ms();
+	const char *a = read_to_eof(tcp_connect(http_port, 0), 5000);
+	cr_assert_not_null(a, "the connection past the limit is still open after 5 s");
+	cr_assert_lt(hl_now_ms() - t0, 2000, "refused, but only after %lld ms", (long long)(hl_now_ms() - t0));
+	cr_assert(strncmp(a, "HTTP/1.1 503 ", 13) == 0, "%s", a);
+	cr_assert(strstr(a, "\r\nRetry-After: 5\r\n") && strstr(a, "\r\nConnection: close\r\n"), "%s", a);
+	cr_assert(strstr(a, "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections\"}}"), "%s", a);
+	/* the fifth sends its request at once, as curl does: the same answer */
+	struct hres *r = http("GET", "/healthz", NULL, NULL);
+	cr_assert_eq(r->status, 503, "%s %s", r->head, r->body);
+	cr_assert_str_eq(header(r, "Retry-After"), "5");
+	cr_assert_eq(stat_of(c, "http_connections_rejected"), 2);
+	cr_assert_eq(stat_of(c, "http_connections"), 3, "a refused connection is not counted");
+
+	/* the open connections are served: the idle one's first request, the
+	 * keep-alive one's second, a new alert on the stream */
+	cr_assert_eq(keep_alive_get(idle, "/healthz"), 200);
+	cr_assert_eq(keep_alive_get(keep_alive, "/v1/board"), 200);
+	int64_t alert = transfer_loop_socket(d, c);
+	struct sse_ev ev;
+	cr_assert(sse_next(s, &ev, HL_TIMEOUT_MS) && ev.id == alert, "the stream: %lld, not alert %lld", (long long)ev.id,
+	          (long long)alert);
+
+	/* a slot freed: served again */
+	sock_close(idle);
+	await_stat(c, "http_connections", 2);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+	cr_assert_eq(stat_of(c, "http_connections_rejected"), 2);
+	cr_assert(strstr(hl_d_log(d), "http: connection from 127.0.0.1:"), "no warning in the log");
+	cr_assert(strstr(hl_d_log(d), "refused: too many connections (http.max_connections = 3;"), "%s", hl_d_log(d));
 }
