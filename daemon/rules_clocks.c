@@ -175,6 +175,25 @@ bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock
 	return true;
 }
 
+/* The calendar a paused clock counts its time left in: its own, or - when a
+ * reload removed or renamed that one - the one its policy names now (noted).
+ * Working time left counted on the wall clock would fall due days early
+ * across a weekend; the policy's calendar is what the operator meant. */
+static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	struct hl_clock *k = &c->clocks[kind];
+	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	if (cal || !k->calendar[0])
+		return cal;
+	const char *now = calendar_name_for(x->cfg, hl_rules_policy_of(x, c), kind);
+	if (strcmp(now, k->calendar) == 0)
+		return NULL; /* the policy names it still: unknown to both, the wall clock */
+	hl_rules_note(&x->text, "calendar %s is gone: %s counts in %s", k->calendar, hl_clock_kind_name(kind),
+	              now[0] ? now : "wall-clock time");
+	snprintf(k->calendar, sizeof k->calendar, "%s", now);
+	return calendar_of(x->cfg, now);
+}
+
 /* Hold: a pending clock stops consuming time and remembers what was left.
  * A clock already due is left pending so that its breach is still alerted. */
 void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
@@ -182,7 +201,7 @@ void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clo
 	struct hl_clock *k = &c->clocks[kind];
 	if (k->state != HL_CS_PENDING || k->due_at <= x->at)
 		return;
-	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	const struct hl_calendar *cal = calendar_still(x, c, kind);
 	k->state = HL_CS_PAUSED;
 	k->paused_at = x->at;
 	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, x->at, k->due_at));
@@ -199,7 +218,7 @@ void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cl
 	struct hl_clock *k = &c->clocks[kind];
 	if (k->state != HL_CS_PAUSED)
 		return;
-	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	const struct hl_calendar *cal = calendar_still(x, c, kind);
 	k->state = HL_CS_PENDING;
 	k->due_at = hl_cal_add(cal, x->at, k->remaining_ms);
 	if (!k->warned && k->warn_at)

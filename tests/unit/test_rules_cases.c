@@ -169,6 +169,40 @@ Test(policy, business_calendar_deadlines_and_hold)
 	fx_free(f);
 }
 
+/* A reload renames the calendar while a case is on hold: the clock resumes
+ * in the calendar its policy names now, not on the wall clock (12 working
+ * hours left on Friday would fall due Monday 21:00Z instead of Tuesday). */
+Test(policy, calendar_gone_at_reload_resumes_in_the_policys_calendar)
+{
+	struct fx *f = fx_new();
+	struct hl_calendar office[2];
+	memset(office, 0, sizeof office);
+	for (int i = 0; i < 2; i++) {
+		snprintf(office[i].name, sizeof office[i].name, i ? "office-hours" : "office");
+		for (int d = 1; d <= 5; d++) {
+			office[i].week[d].iv[0].open_min = 9 * 60;
+			office[i].week[d].iv[0].close_min = 17 * 60;
+			office[i].week[d].n = 1;
+		}
+	}
+	f->cfg.calendars = &office[0];
+	f->cfg.n_calendars = 1;
+	set_policy(&f->cfg.sla, "default", 30 * MIN, 0, 16 * HOUR, 0, 0);
+	snprintf(f->cfg.sla.calendar, sizeof f->cfg.sla.calendar, "office");
+	ok(offered(f, "e1", "c-1", P1, T0)); /* Friday 09:00Z */
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + 4 * HOUR));
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	cr_assert_eq(r->remaining_ms, 12 * HOUR);
+	/* SIGHUP: "office" is now called "office-hours" */
+	f->cfg.calendars = &office[1];
+	snprintf(f->cfg.sla.calendar, sizeof f->cfg.sla.calendar, "office-hours");
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 3 * 24 * HOUR));
+	cr_assert_eq(r->due_at, T0 + 4 * 24 * HOUR + 4 * HOUR, "Tuesday 13:00Z");
+	cr_assert_str_eq(r->calendar, "office-hours");
+	cr_assert_not_null(strstr(last_desc(f), "calendar office is gone"), "%s", last_desc(f));
+	fx_free(f);
+}
+
 /* A clock on a calendar with no open time ahead (open only on a make-up day
  * long past) is never due (INT64_MAX) and has consumed nothing; a category
  * that moves the case to a wall-clock policy gives it that policy's whole
