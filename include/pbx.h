@@ -139,6 +139,12 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 /* Another record of the channel in the queue: the visit it belongs to (1 when unknown). */
 int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
 size_t pbx_visits_count(const struct pbx_visits *v);
+/* Every pair touched within `window` of the latest record time, least
+ * recently touched first (what a restart needs to go on counting), and
+ * putting one back. */
+typedef void (*pbx_visit_fn)(void *ctx, const char *uid, const char *queue, int count, hl_ms last_at);
+void pbx_visits_each(const struct pbx_visits *v, hl_ms window, pbx_visit_fn fn, void *ctx);
+void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue, int count, hl_ms last_at);
 
 /* ------------------------------------------------------------ queue_log.c */
 
@@ -156,6 +162,13 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);
+/* What the mapper remembers of the lines read so far (the calls in progress,
+ * the channels' visits to queues) as text, one record per line ("c\t...",
+ * "v\t..."; malloc'd): saved with a position, it lets a restarted reader go
+ * on from there with the same ids.  pbx_ql_restore takes one such line back
+ * (without its newline); false when it is not one. */
+char *pbx_ql_state(const struct pbx_ql *m);
+bool pbx_ql_restore(struct pbx_ql *m, const char *line);
 
 /* ------------------------------------------------------------ ami_map.c */
 

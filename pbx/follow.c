@@ -19,12 +19,16 @@
  *
  * Position and the state file.  Every event carries the offset just after
  * its line; the sender reports them in order as hotlined acknowledges.
- * The position written is that of the last acknowledged event (or, when
- * nothing is in flight, the end of the last whole line read), with the
- * file's device, inode and a hash of its first line.  It is written
- * atomically (temp file, fsync, rename, fsync of the directory) at most
- * every 200 ms, so after kill -9 up to 200 ms of acknowledged events are
- * read again; their ids make hotlined answer duplicate: nothing doubles,
+ * The position written is the end of the last whole line read at a moment
+ * when nothing is in flight (every event of every line before it
+ * acknowledged), with the file's device, inode and a hash of its first
+ * line, and what the mapper remembers at that line: the calls in progress
+ * and the channels' visits to queues (a channel's second visit to a queue
+ * has ids of its own, visits.c; a reader starting with an empty memory
+ * would give it the first visit's, and hotlined would answer duplicate).
+ * It is written atomically (temp file, fsync, rename, fsync of the
+ * directory) at most every 200 ms, so after kill -9 the lines read since
+ * are read again; their ids make hotlined answer duplicate: nothing doubles,
  * and nothing unacknowledged was ever behind the position: nothing is lost.
  * Before switching files the reader waits until everything in flight is
  * acknowledged, so a position always belongs to the file it names.
@@ -83,24 +87,43 @@ static void schedule(struct qlreader *r, int ms)
 
 /* ----------------------------------------------------------- state file */
 
-static uint64_t committed_pos(const struct qlreader *r)
+static bool write_all(int fd, const char *p, size_t n)
 {
-	return sender_idle(r->snd) ? r->consumed_pos : r->acked_pos;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
 }
 
+/* The position is saved only when nothing is in flight: then every line up
+ * to it has been mapped and acknowledged and none after it has been mapped,
+ * so the mapper's memory saved with it (the calls in progress, the visits
+ * that number a channel's second time in a queue) is exactly what a reader
+ * starting there needs to give every later line the ids it would have had.
+ * While events are in flight the last such position stands; after kill -9
+ * what was read since is read again, and its ids make it duplicates. */
 static void write_state(struct qlreader *r)
 {
-	if (!r->follow || !r->conf->state_file[0] || r->fd < 0)
+	if (!r->follow || !r->conf->state_file[0] || r->fd < 0 || !sender_idle(r->snd))
 		return;
-	uint64_t pos = committed_pos(r);
+	uint64_t pos = r->consumed_pos;
 	if (pos == r->saved_pos && r->ino == r->saved_ino)
 		return;
-	char tmp[600], text[160];
+	char tmp[600], head[160];
 	snprintf(tmp, sizeof tmp, "%s.tmp", r->conf->state_file);
-	int n = snprintf(text, sizeof text, "hotline-pbx 1 %llu %llu %llu %llu\n", (unsigned long long)r->dev,
+	int n = snprintf(head, sizeof head, "hotline-pbx 2 %llu %llu %llu %llu\n", (unsigned long long)r->dev,
 	                 (unsigned long long)r->ino, (unsigned long long)pos, (unsigned long long)r->sig);
+	char *memory = pbx_ql_state(r->map);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+	bool ok = fd >= 0 && write_all(fd, head, (size_t)n) && write_all(fd, memory, strlen(memory)) && fsync(fd) == 0;
+	free(memory);
+	if (!ok) {
 		pbx_log(PBX_ERR, "state file %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -136,14 +159,31 @@ struct saved {
 	bool ok;
 };
 
-static struct saved read_state(const char *file)
+/* The position, and (version 2) the mapper's memory, given back to `map`.
+ * Version 1 (a position alone) is read as before. */
+static struct saved read_state(const char *file, struct pbx_ql *map)
 {
 	struct saved s = { 0 };
 	FILE *f = file[0] ? fopen(file, "r") : NULL;
 	if (!f)
 		return s;
-	s.ok = fscanf(f, "hotline-pbx 1 %llu %llu %llu %llu", &s.dev, &s.ino, &s.pos, &s.sig) == 4;
+	int version = 0;
+	s.ok = fscanf(f, "hotline-pbx %d %llu %llu %llu %llu", &version, &s.dev, &s.ino, &s.pos, &s.sig) == 5 &&
+	       (version == 1 || version == 2);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	size_t bad = 0;
+	if (s.ok && version == 2 && getline(&line, &cap, f) > 0) /* the rest of the first line */
+		while ((len = getline(&line, &cap, f)) > 0) {
+			if (line[len - 1] == '\n')
+				line[len - 1] = '\0';
+			bad += !pbx_ql_restore(map, line);
+		}
+	free(line);
 	fclose(f);
+	if (bad)
+		pbx_log(PBX_WARN, "state file %s: %zu line(s) not understood, skipped", file, bad);
 	return s;
 }
 
@@ -395,7 +435,7 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 			return NULL;
 		}
 	} else {
-		struct saved s = read_state(c->state_file);
+		struct saved s = read_state(c->state_file, r->map);
 		struct stat st;
 		bool have = stat(path, &st) == 0;
 		char rotated[520];

@@ -36,6 +36,7 @@
  * does not parse is searched for a second record header (epoch|uniqueid|);
  * the part before it counts as malformed and the rest is read as a line.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,4 +470,110 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 		return PBX_LINE_SKIPPED;
 	}
 	return one_line(m, line, len, emit, ctx, why, why_len, true);
+}
+
+/* ---------------------------------------------------- across restarts */
+
+/* How far back (record time) the visits saved with a position reach: a
+ * channel quiet for longer is not expected back in a queue, and the state
+ * file stays small (a busy hotline: a few thousand channels). */
+#define STATE_VISITS_MS (30LL * 60 * 1000)
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			abort();
+		if (t->p && t->len + (size_t)n < t->cap) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->len + (size_t)n + 1)
+			cap *= 2;
+		t->p = realloc(t->p, cap);
+		if (!t->p)
+			abort();
+		t->cap = cap;
+	}
+}
+
+/* An agent name as the text's field: no tab or newline inside (uniqueids
+ * and queue names never have control characters: plain() refused them). */
+static void field_of(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < outlen; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+}
+
+static void state_call(void *arg, struct pbx_call *c)
+{
+	char agent[PBX_NAME_MAX + 1];
+	field_of(c->agent, agent, sizeof agent);
+	text_add(arg, "c\t%d\t%d\t%s\t%s\t%s\n", c->connected, c->anonymous, c->uid, c->queue, agent);
+}
+
+static void state_visit(void *arg, const char *uid, const char *queue, int count, hl_ms last_at)
+{
+	text_add(arg, "v\t%d\t%lld\t%s\t%s\n", count, (long long)last_at, uid, queue);
+}
+
+char *pbx_ql_state(const struct pbx_ql *m)
+{
+	struct text t = { 0 };
+	text_add(&t, "%s", "");
+	pbx_calls_each(m->calls, state_call, &t);
+	pbx_visits_each(m->visits, STATE_VISITS_MS, state_visit, &t);
+	return t.p;
+}
+
+/* Split a tab-separated line in place into at most `max` fields; their number. */
+static int tabs(char *s, char **f, int max)
+{
+	int n = 0;
+	f[n++] = s;
+	for (char *p = s; *p && n < max; p++)
+		if (*p == '\t') {
+			*p = '\0';
+			f[n++] = p + 1;
+		}
+	return n;
+}
+
+bool pbx_ql_restore(struct pbx_ql *m, const char *line)
+{
+	char buf[1024], *f[6];
+	if (strlen(line) >= sizeof buf)
+		return false;
+	snprintf(buf, sizeof buf, "%s", line);
+	int n = tabs(buf, f, 6);
+	if (n == 6 && strcmp(f[0], "c") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {
+		struct pbx_call *c = pbx_calls_put(m->calls, f[3]);
+		c->connected = strcmp(f[1], "1") == 0;
+		c->anonymous = strcmp(f[2], "1") == 0;
+		snprintf(c->queue, sizeof c->queue, "%s", f[4]);
+		snprintf(c->agent, sizeof c->agent, "%s", f[5]);
+		return true;
+	}
+	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {
+		int count = atoi(f[1]);
+		long long at = atoll(f[2]);
+		if (count < 1 || at <= 0)
+			return false;
+		pbx_visits_restore(m->visits, f[3], f[4], count, (hl_ms)at);
+		return true;
+	}
+	return false;
 }

@@ -195,3 +195,27 @@ int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue,
 	append_lru(v, n);
 	return n->count;
 }
+
+void pbx_visits_each(const struct pbx_visits *v, hl_ms window, pbx_visit_fn fn, void *ctx)
+{
+	for (const struct visit *n = v->oldest; n; n = n->newer) { /* restored in this order, the LRU is kept */
+		if (v->now - n->last_at > window)
+			continue;
+		const char *sep = strchr(n->key, '\x1f');
+		if (!sep)
+			continue;
+		char uid[PBX_UID_MAX + 1];
+		snprintf(uid, sizeof uid, "%.*s", (int)(sep - n->key), n->key);
+		fn(ctx, uid, sep + 1, n->count, n->last_at);
+	}
+}
+
+void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue, int count, hl_ms last_at)
+{
+	if (count < 1)
+		return;
+	pbx_visits_enter(v, uid, queue, last_at);
+	char key[KEY_MAX];
+	make_key(key, sizeof key, uid, queue);
+	(*slot(v, key))->count = count;
+}

@@ -524,3 +524,43 @@ HL_TEST(pbx, queue_visits)
 	cr_assert_eq(pbx_wait(pid, 60000), 0, "%s", pbx_log_text(d));
 	cr_assert_eq(events_stored(d), 17);
 }
+
+HL_TEST(pbx, visits_across_kill9)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], state[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(state, sizeof state, "%s/pbx.state", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800030001|1\n"
+	                "1764633630|1764633600.1|q1|NONE|EXITWITHKEY|1|1|1|30\n"
+	                "1764633631|1764633631.2|q1|NONE|ENTERQUEUE||013800030002|1\n"
+	                "1764633640|1764633631.2|q1|PJSIP/8001|CONNECT|9|1764633632.9|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 4, 30000), 4, "%s", pbx_log_text(d));
+	hl_sleep_ms(700); /* nothing in flight: the position and the memory are saved */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	char *saved = slurp(state);
+	cr_assert(saved && strncmp(saved, "hotline-pbx 2 ", 14) == 0, "%s", saved ? saved : "(no state file)");
+	free(saved);
+
+	/* while the bridge is down: .1 comes back and is answered; Asterisk restarts */
+	const char *b = "1764633645|1764633600.1|q1|NONE|ENTERQUEUE||013800030001|1\n"
+	                "1764633650|1764633600.1|q1|PJSIP/8002|CONNECT|5|1764633645.3|3\n"
+	                "1764633700|1764633600.1|q1|PJSIP/8002|COMPLETECALLER|5|50|1\n"
+	                "1764633800|NONE|NONE|NONE|QUEUESTART|\n";
+	append(ql, b, strlen(b));
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 8, 30000), 8, "%s", pbx_log_text(d));
+	hl_sleep_ms(300);
+	cr_assert_eq(events_stored(d), 8);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE '%%:q1#2'"), 3);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.1' AND "
+	                           "state = 'ended' AND agent = 'PJSIP/8002'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633631.2' AND "
+	                           "state = 'ended' AND outcome = 'pbx_restart'"), 1);
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+}

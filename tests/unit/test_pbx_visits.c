@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pbx_fixtures.h"
@@ -184,4 +185,59 @@ Test(visits, quiet_channels_are_forgotten_after_a_day)
 	cr_assert_eq(pbx_visits_enter(v, "x.42", "q1", t0 + 27 * hour), 2);
 	cr_assert_eq(pbx_visits_count(v), 5002);
 	pbx_visits_free(v);
+}
+
+/* What the mapper remembers, saved with a position and given to a new
+ * mapper (hotline-pbx restarted between two visits of one channel): the
+ * rest of the log gets the ids one reading of the whole log gives. */
+Test(visits, remembered_across_a_restart)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000030|1700000000.7|q1|NONE|EXITWITHKEY|1|1|1|30",
+		"1700000031|1700000000.8|q1|NONE|ENTERQUEUE||anonymous|1",
+		"1700000032|1700000000.9|q1|NONE|ENTERQUEUE||013800000009|1",
+		"1700000033|1700000000.9|q1|PJSIP/8\x01" "001|CONNECT|1|1700000001.1|2",
+		/* the restart is here */
+		"1700000045|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000050|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000045.2|3",
+		"1700000060|1700000000.8|q1|NONE|ABANDON|1|1|29",
+		"1700000070|NONE|NONE|NONE|QUEUESTART|",
+		NULL,
+	};
+	struct pbx_opts o = opts();
+	n_got = 0;
+	struct pbx_ql *one = pbx_ql_new(&o);
+	for (int i = 0; lines[i]; i++)
+		pbx_ql_line(one, lines[i], strlen(lines[i]), collect, NULL, NULL, 0);
+	pbx_ql_free(one);
+	struct pbx_event whole[16];
+	int n_whole = n_got;
+	memcpy(whole, got, sizeof whole);
+
+	n_got = 0;
+	struct pbx_ql *before = pbx_ql_new(&o), *after = pbx_ql_new(&o);
+	int i = 0;
+	for (; i < 5; i++)
+		pbx_ql_line(before, lines[i], strlen(lines[i]), collect, NULL, NULL, 0);
+	char *memory = pbx_ql_state(before);
+	pbx_ql_free(before);
+	cr_assert(strstr(memory, "c\t1\t0\t1700000000.9\tq1\tPJSIP/8?001\n"), "%s", memory); /* no control character */
+	cr_assert(strstr(memory, "c\t0\t1\t1700000000.8\tq1\t\n"), "%s", memory);
+	cr_assert(strstr(memory, "v\t1\t1700000030000\t1700000000.7\tq1\n"), "%s", memory);
+	for (char *line = strtok(memory, "\n"); line; line = strtok(NULL, "\n"))
+		cr_assert(pbx_ql_restore(after, line), "%s", line);
+	free(memory);
+	cr_assert_not(pbx_ql_restore(after, "v\t0\t1\tu\tq"));
+	cr_assert_not(pbx_ql_restore(after, "x\tsomething"));
+	for (; lines[i]; i++)
+		pbx_ql_line(after, lines[i], strlen(lines[i]), collect, NULL, NULL, 0);
+	pbx_ql_free(after);
+
+	cr_assert_eq(n_got, n_whole);
+	for (int k = 0; k < n_got; k++)
+		cr_assert_str_eq(got[k].id, whole[k].id, "event %d", k);
+	/* the second visit, not the anonymous call's abandon, and the talk ended at the restart */
+	cr_assert(strstr(got[4].id, "offered:q1#2"), "%s", got[4].id);
+	cr_assert_str_eq(got[n_got - 1].outcome, "pbx_restart");
 }
