@@ -27,7 +27,8 @@
  * has ids of its own, visits.c; a reader starting with an empty memory
  * would give it the first visit's, and hotlined would answer duplicate).
  * It is written atomically (temp file, fsync, rename, fsync of the
- * directory) at most every 200 ms, so after kill -9 the lines read since
+ * directory) at most every 200 ms, from the timer or the moment the last
+ * event in flight is acknowledged, so after kill -9 the lines read since
  * are read again; their ids make hotlined answer duplicate: nothing doubles,
  * and nothing unacknowledged was ever behind the position: nothing is lost.
  * Before switching files the reader waits until everything in flight is
@@ -42,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -76,6 +78,7 @@ struct qlreader {
 	bool eof, stopped, dirty, done_signalled;
 	uint64_t saved_pos;
 	ino_t saved_ino;
+	int64_t saved_at;        /* monotonic ms of the last write of the state file */
 	uint64_t logged_malformed;
 };
 
@@ -86,6 +89,13 @@ static void schedule(struct qlreader *r, int ms)
 }
 
 /* ----------------------------------------------------------- state file */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static bool write_all(int fd, const char *p, size_t n)
 {
@@ -143,6 +153,7 @@ static void write_state(struct qlreader *r)
 	}
 	r->saved_pos = pos;
 	r->saved_ino = r->ino;
+	r->saved_at = mono_ms();
 }
 
 static void save_cb(evutil_socket_t fd, short what, void *arg)
@@ -405,6 +416,10 @@ static void on_done(void *ctx, uint64_t pos)
 	struct qlreader *r = ctx;
 	r->acked_pos = pos;
 	r->dirty = true;
+	/* under a steady trickle something is nearly always in flight when the
+	 * save timer fires: save at the moments nothing is, at most every SAVE_MS */
+	if (sender_idle(r->snd) && mono_ms() - r->saved_at >= SAVE_MS)
+		write_state(r);
 	finish_if_done(r);
 }
 

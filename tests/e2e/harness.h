@@ -48,6 +48,7 @@
 #ifndef HL_E2E_HARNESS_H
 #define HL_E2E_HARNESS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
@@ -170,6 +171,10 @@ bool hl_wait_eof(struct hl_conn *c, int timeout_ms);
 /* send + receive one JSON response (10 s timeout; fails the test on timeout). */
 json_object *hl_request(struct hl_conn *c, const char *line);
 json_object *hl_requestf(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A request with a fresh id (hl_uid(id_prefix)) before the members given
+ * printf-style ("\"type\":\"ping\""); its response. */
+json_object *hl_vrequest_new(struct hl_conn *c, const char *id_prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* An event that must be accepted, new: the members after "id" (printf-style;
  * a fresh id is added); asserts ok and not duplicate; returns its case_id. */
 int64_t hl_ev(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -403,17 +403,21 @@ void hl_collect_pushes(struct hl_conn *s, struct hl_pushes *ps, int ms)
 		hl_read_push(s, ps, (int)(end - hl_now_ms()));
 }
 
-int64_t hl_ev(struct hl_conn *c, const char *fmt, ...)
+json_object *hl_vrequest_new(struct hl_conn *c, const char *id_prefix, const char *fmt, va_list ap)
 {
 	char rest[2048];
+	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	cr_assert(n > 0 && (size_t)n < sizeof rest);
+	return hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid(id_prefix), rest);
+}
+
+int64_t hl_ev(struct hl_conn *c, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	json_object *r = hl_vrequest_new(c, "ev", fmt, ap);
 	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	const char *id = hl_uid("ev");
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", id, rest);
-	cr_assert(hl_jbool(r, "ok"), "event {%s} refused: %s", rest, json_object_to_json_string(r));
+	cr_assert(hl_jbool(r, "ok"), "event refused: %s", json_object_to_json_string(r));
 	cr_assert(!hl_jbool(r, "duplicate"), "unexpected duplicate: %s", json_object_to_json_string(r));
 	int64_t case_id = hl_jint(r, "case_id");
 	cr_assert_gt(case_id, 0, "no case_id in %s", json_object_to_json_string(r));

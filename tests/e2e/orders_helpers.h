@@ -20,13 +20,11 @@
 static inline json_object *req(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline json_object *req(struct hl_conn *c, const char *fmt, ...)
 {
-	char rest[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	json_object *r = hl_vrequest_new(c, "o", fmt, ap);
 	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	return hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("o"), rest);
+	return r;
 }
 
 static inline json_object *ok(json_object *r)

@@ -24,13 +24,10 @@ TestSuite(merge_paths, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 6
 static json_object *ok(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static json_object *ok(struct hl_conn *c, const char *fmt, ...)
 {
-	char rest[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(rest, sizeof rest, fmt, ap);
+	json_object *r = hl_vrequest_new(c, "m", fmt, ap);
 	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof rest);
-	json_object *r = hl_requestf(c, "{\"id\":\"%s\",%s}", hl_uid("m"), rest);
 	cr_assert(hl_jbool(r, "ok"), "refused: %s", json_object_to_json_string(r));
 	return r;
 }
