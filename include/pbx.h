@@ -51,8 +51,8 @@ struct pbx_event {
 	char call_id[HL_ID_MAX + 1];
 	hl_ms at;
 	char caller[HL_PHONE_MAX];     /* offered only: normalized */
-	char queue[PBX_NAME_MAX + 1];
-	char agent[PBX_NAME_MAX + 1];  /* answered, ended */
+	char queue[PBX_NAME_MAX * 4 + 1]; /* room for pbx_event_ids' \xHH escapes */
+	char agent[PBX_NAME_MAX * 4 + 1]; /* answered, ended */
 	char outcome[40];              /* ended */
 	bool synthesized;              /* not in the source: derived (see docs/pbx.md) */
 	int visit;                     /* the channel's n-th visit to this queue (0, 1: the first) */
@@ -94,7 +94,11 @@ typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
  * "anonymous") -> a normalized number.  0 ok; -1 when there is no usable number. */
 int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, size_t outlen);
 
-/* Fill ev->id and ev->call_id from the uniqueid, ev->kind, ev->queue and ev->visit. */
+/* Fill ev->id and ev->call_id from the uniqueid, ev->kind, ev->queue and
+ * ev->visit.  A byte that is not UTF-8 in the uniqueid, queue or agent (a
+ * PBX configured in GBK or Latin-1) is written "\xHH" first, in ev itself
+ * too, so the id is the one hotlined receives and two names that differ
+ * only there stay two. */
 void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid);
 
 /* The request line for hotlined, "\n"-terminated (malloc'd; NULL when out of memory). */

@@ -1,8 +1,8 @@
 # mk/fuzz.mk - libFuzzer targets, included by the Makefile (-include mk/fuzz.mk).
 #
-#   make fuzz                   build both targets, run each for FUZZ_SECONDS (default 60)
+#   make fuzz                   build the three targets, run each for FUZZ_SECONDS (default 60)
 #   make fuzz FUZZ_SECONDS=600  longer
-#   make fuzz-build             build only (build/fuzz/fuzz_protocol, build/fuzz/fuzz_config)
+#   make fuzz-build             build only (build/fuzz/fuzz_protocol, fuzz_config, fuzz_pbx)
 #
 # Each target runs with a scratch corpus first (build/fuzz/corpus-<name>: new
 # inputs are written there, the checked-in seeds stay clean) and the seed
@@ -34,12 +34,18 @@ $(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) daemon/conf
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) \
 		$$(pkg-config --cflags --libs libconfig json-c) -lm
 
-fuzz-build: $(FUZZ_DIR)/fuzz_protocol $(FUZZ_DIR)/fuzz_config
+# hotline-pbx's pure core: queue_log lines, AMI messages, its state lines
+FUZZ_PBX_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ami_map.c pbx/visits.c daemon/util.c
+$(FUZZ_DIR)/fuzz_pbx: tests/fuzz/fuzz_pbx.c $(FUZZ_PBX_SRC) $(FUZZ_HDRS) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_pbx.c $(FUZZ_PBX_SRC) \
+		$$(pkg-config --cflags --libs json-c)
+
+fuzz-build: $(FUZZ_DIR)/fuzz_protocol $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_pbx
 
 # protocol inputs are request lines (max_line is 64 KiB; 8 KiB finds the same
 # bugs much faster); config inputs are files (4 KiB, see fuzz_config.c).
 fuzz: fuzz-build
-	@set -e; for t in protocol:8192 config:4096; do \
+	@set -e; for t in protocol:8192 config:4096 pbx:8192; do \
 		name=$${t%%:*}; maxlen=$${t##*:}; \
 		mkdir -p $(FUZZ_DIR)/corpus-$$name; \
 		echo "== fuzz_$$name for $(FUZZ_SECONDS) s (corpus $(FUZZ_DIR)/corpus-$$name + tests/fuzz/corpus/$$name)"; \

@@ -116,15 +116,61 @@ bool pbx_queue_wanted(const struct pbx_opts *o, const char *queue)
 
 /* ------------------------------------------------------------------ ids */
 
-void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid)
+static size_t utf8_len(const unsigned char *p);
+
+/* s with every byte that does not start a valid UTF-8 sequence written as
+ * "\xHH", into out (cut at a character when it is too small). */
+static void utf8_clean(const char *s, char *out, size_t outlen)
 {
-	snprintf(ev->call_id, sizeof ev->call_id, "%s%.*s", o->id_prefix, PBX_UID_MAX, uid);
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 1 < outlen;) {
+		size_t u = utf8_len(p);
+		if (u == 0) {
+			if (n + 5 > outlen)
+				break;
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", *p++);
+		} else {
+			if (n + u + 1 > outlen)
+				break;
+			memcpy(out + n, p, u);
+			n += u, p += u;
+		}
+	}
+	out[n] = '\0';
+}
+
+static void clean_in_place(char *s, size_t cap)
+{
+	char tmp[PBX_NAME_MAX * 4 + 1];
+	utf8_clean(s, tmp, sizeof tmp < cap ? sizeof tmp : cap);
+	snprintf(s, cap, "%s", tmp);
+}
+
+void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *raw_uid)
+{
+	char uid[PBX_UID_MAX * 4 + 1];
+	utf8_clean(raw_uid, uid, sizeof uid);
+	clean_in_place(ev->queue, sizeof ev->queue);
+	clean_in_place(ev->agent, sizeof ev->agent);
+	snprintf(ev->call_id, sizeof ev->call_id, "%s%.96s", o->id_prefix, uid);
 	char visit[16] = ""; /* the first visit keeps the id it always had (visits.c) */
 	if (ev->visit > 1)
 		snprintf(visit, sizeof visit, "#%d", ev->visit);
-	int n = snprintf(ev->id, sizeof ev->id, "%s:%s:%s%s", ev->call_id, pbx_kind_name(ev->kind), ev->queue, visit);
-	if (n < 0 || (size_t)n >= sizeof ev->id) { /* a very long queue name: its hash keeps ids unique */
-		char qv[PBX_NAME_MAX + 16];
+	const char *kind = pbx_kind_name(ev->kind);
+	const char *parts[] = { ev->call_id, ":", kind, ":", ev->queue, visit };
+	size_t total = 0;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		total += strlen(parts[i]);
+	if (total < sizeof ev->id) {
+		char *w = ev->id;
+		for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+			size_t len = strlen(parts[i]);
+			memcpy(w, parts[i], len);
+			w += len;
+		}
+		*w = '\0';
+	} else { /* a very long queue name: its hash keeps ids unique */
+		char qv[sizeof ev->queue + 16];
 		snprintf(qv, sizeof qv, "%s%s", ev->queue, visit);
 		snprintf(ev->id, sizeof ev->id, "%.100s:%s:#%016llx", ev->call_id, pbx_kind_name(ev->kind),
 		         (unsigned long long)hl_hash_str(qv));
@@ -191,9 +237,12 @@ static size_t utf8_len(const unsigned char *p)
 	return n;
 }
 
-/* A JSON string: control characters escaped; bytes that are not UTF-8 (a PBX
- * writing Latin-1 queue names) become '?', since hotlined accepts only UTF-8
- * and one such name must not make every event of the call unsendable. */
+/* A JSON string: control characters escaped; bytes that are not UTF-8 become
+ * '?', since hotlined accepts only UTF-8 and one such name must not make
+ * every event of the call unsendable.  The uniqueid, queue and agent never
+ * get here so: pbx_event_ids wrote theirs as \xHH, so that the id sent is
+ * ev->id and two names that differ only in such bytes stay two (make fuzz
+ * found the '?' turning two queues into one id). */
 static void sb_json(struct sbuf *b, const char *s)
 {
 	sb_put(b, "\"", 1);

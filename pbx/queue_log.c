@@ -323,7 +323,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		base_event(&ev, PBX_ANSWERED, r->at, r->queue, r->agent);
 		if (c) {
 			c->connected = true;
-			snprintf(c->agent, sizeof c->agent, "%s", ev.agent);
+			snprintf(c->agent, sizeof c->agent, "%.*s", PBX_NAME_MAX, ev.agent);
 		}
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;

@@ -4,6 +4,7 @@
  * No sockets, no files: each test feeds lines and looks at what was emitted.
  */
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,4 +596,31 @@ Test(ami, restart_seen_from_fully_booted)
 	/* without Uptime (an old Asterisk) nothing can be told */
 	ami("Event: FullyBooted\nStatus: Fully Booted\n", t + 999000);
 	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+}
+
+/* A queue name in GBK (a PBX configured in a legacy encoding) is not UTF-8:
+ * its bytes are sent as \xHH, in the queue and the id alike, so the id
+ * hotlined receives is ev->id and two such queues stay two. */
+Test(ql, queue_names_that_are_not_utf8)
+{
+	/* "投诉" and "咨询" in GBK; some GBK pairs happen to be valid UTF-8 and stay */
+	cr_assert_eq(feed("1700000000|1700000000.1|\xcd\xb6\xcb\xdf|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(feed("1700000001|1700000000.1|\xd7\xc9\xd1\xaf|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(feed("1700000002|1700000000.1|q\xff\xfe|NONE|ENTERQUEUE||13800000001|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	cr_assert_str_eq(got[2].queue, "q\\xff\\xfe");
+	cr_assert_str_eq(got[2].id, "a1:1700000000.1:offered:q\\xff\\xfe");
+	for (int i = 0; i < 3; i++) {
+		for (int k = 0; k < i; k++)
+			cr_assert_str_neq(got[i].id, got[k].id);
+		char *j = pbx_event_json(&got[i], false);
+		json_object *o = json_tokener_parse(j), *v;
+		cr_assert(o && json_object_object_get_ex(o, "id", &v), "%s", j);
+		cr_assert_str_eq(json_object_get_string(v), got[i].id, "the id sent is the id kept");
+		json_object_put(o);
+		free(j);
+	}
+	/* UTF-8 is kept as it is */
+	cr_assert_eq(feed("1700000003|1700000000.2|投诉|NONE|ENTERQUEUE||13800000002|1"), PBX_LINE_MAPPED);
+	cr_assert_str_eq(got[3].id, "a1:1700000000.2:offered:投诉");
 }
