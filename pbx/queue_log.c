@@ -352,6 +352,18 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 }
 
 /* Split into fields; false when the line is not a queue_log record at all. */
+/* A field without the blanks around it: a log exported from a queue_log
+ * table, or written by a script, has "1266833934 | 1266833925.10 | ..." */
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
 static bool split(char *buf, struct rec *r)
 {
 	char *f[MAX_FIELDS + 5];
@@ -367,6 +379,8 @@ static bool split(char *buf, struct rec *r)
 	}
 	if (n < 5)
 		return false;
+	for (int i = 0; i < n; i++)
+		f[i] = trim(f[i]);
 	memset(r, 0, sizeof *r);
 	if ((r->at = parse_epoch(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
 		return false;

@@ -624,3 +624,15 @@ Test(ql, queue_names_that_are_not_utf8)
 	cr_assert_eq(feed("1700000003|1700000000.2|投诉|NONE|ENTERQUEUE||13800000002|1"), PBX_LINE_MAPPED);
 	cr_assert_str_eq(got[3].id, "a1:1700000000.2:offered:投诉");
 }
+
+/* Blanks around the separators (a log exported from a queue_log table, a
+ * script's own lines) are not part of the fields */
+Test(ql, blanks_around_the_fields)
+{
+	cr_assert_eq(feed("1266833905 | 1266833905.2 | 9000 | NONE | ENTERQUEUE | | 013800000001 | 1"), PBX_LINE_MAPPED);
+	cr_assert_eq(feed("1266833934 | 1266833905.2 | 9000 | NONE | ABANDON | 2 | 2 | 13"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 2);
+	cr_assert_str_eq(got[0].id, "a1:1266833905.2:offered:9000");
+	cr_assert_str_eq(got[0].caller, "+8613800000001");
+	cr_assert_str_eq(got[1].id, "a1:1266833905.2:abandoned:9000");
+}
