@@ -379,6 +379,8 @@ static bool split(char *buf, struct rec *r)
 	}
 	if (n < 5)
 		return false;
+	if (strncmp(f[0], "\xef\xbb\xbf", 3) == 0) /* a byte-order mark: a file saved by a Windows tool */
+		f[0] += 3;
 	for (int i = 0; i < n; i++)
 		f[i] = trim(f[i]);
 	memset(r, 0, sizeof *r);

@@ -635,4 +635,6 @@ Test(ql, blanks_around_the_fields)
 	cr_assert_str_eq(got[0].id, "a1:1266833905.2:offered:9000");
 	cr_assert_str_eq(got[0].caller, "+8613800000001");
 	cr_assert_str_eq(got[1].id, "a1:1266833905.2:abandoned:9000");
+	/* and a byte-order mark before the first line */
+	cr_assert_eq(feed("\xef\xbb\xbf" "1266833940|1266833940.3|9000|NONE|ENTERQUEUE||013800000003|1"), PBX_LINE_MAPPED);
 }
