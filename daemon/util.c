@@ -283,8 +283,11 @@ static bool expect(const char **p, char c)
 
 /*
  * RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
- * 't' and 'z' are accepted in lowercase (RFC 3339 5.6 allows it); a space in
- * place of 'T' is not.  The fraction has one or more digits: milliseconds
+ * 't' and 'z' are accepted in lowercase, and a space in place of 'T' (both
+ * allowed by RFC 3339 5.6: Python's str() of a datetime writes one); so are
+ * the offsets ISO 8601 also allows, +HHMM and +HH (strftime's %z writes
+ * +0800).  All are unambiguous; a time without an offset is not, and stays
+ * refused.  The fraction has one or more digits: milliseconds
  * are kept, further digits truncated (not rounded, so an instant never moves
  * into the next second).  Second 60 (a leap second) is clamped to 59.999 of
  * that minute, whatever fraction it had.  Offsets up to +-23:59; "-00:00"
@@ -304,7 +307,7 @@ int hl_parse_time(const char *s, hl_ms *out)
 	int d = fixed_digits(&p, 2);
 	if (d < 1 || d > days_in_month(y, mo))
 		return -1;
-	if (*p != 'T' && *p != 't')
+	if (*p != 'T' && *p != 't' && *p != ' ')
 		return -1;
 	p++;
 	int h = fixed_digits(&p, 2);
@@ -341,11 +344,15 @@ int hl_parse_time(const char *s, hl_ms *out)
 		int sign = *p == '-' ? -1 : 1;
 		p++;
 		int oh = fixed_digits(&p, 2);
-		if (oh < 0 || oh > 23 || !expect(&p, ':'))
+		if (oh < 0 || oh > 23)
 			return -1;
-		int om = fixed_digits(&p, 2);
-		if (om < 0 || om > 59)
-			return -1;
+		int om = 0;
+		if (*p != '\0') { /* +HH:MM or +HHMM; +HH alone ends here */
+			expect(&p, ':');
+			om = fixed_digits(&p, 2);
+			if (om < 0 || om > 59)
+				return -1;
+		}
 		off_min = sign * (oh * 60 + om);
 	} else {
 		return -1;
