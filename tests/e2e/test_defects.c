@@ -141,6 +141,8 @@ HL_TEST(defects, implausible_at_is_bad_request_and_nothing_is_stored)
 	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback' AND state = 'breached' "
 	                           "AND due_at < '2000-01-01'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT calls_abandoned FROM hotline.daily_figures WHERE day = '1999-03-14'"), 1,
+	             "the day's figures count it");
 	char *log = hl_d_log(d);
 	cr_assert_null(strstr(log, "8613900000003"), "the log shows a full number");
 	cr_assert_null(strstr(log, "internal"), "an implausible at reached the database");
