@@ -238,8 +238,8 @@ static void fully_booted(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl
 	char *end = NULL;
 	long long secs = up && *up ? strtoll(up, &end, 10) : -1;
 	m->counts.skipped++;
-	if (secs < 0 || *end)
-		return; /* an old Asterisk: no Uptime, no way to tell */
+	if (secs < 0 || *end || secs > 100LL * 366 * 86400)
+		return; /* an old Asterisk (no Uptime): no way to tell; or not a time at all */
 	hl_ms started = now - secs * 1000, before = m->pbx_started;
 	m->pbx_started = started;
 	if (!before || started - before <= RESTART_SLACK_MS)
