@@ -123,7 +123,7 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	SECONDS("http.request_timeout", http.request_timeout_s, 1, 300, MS(30), R),
 	/* restart, as listen.max_connections: the running listener keeps its
 	 * http section at SIGHUP (main.c), and a section reloads as a whole */
-	INT("http.max_connections", http.max_connections, 1, 1000000, 1024, R),
+	INT("http.max_connections", http.max_connections, 1, 1000000, 4096, R),
 	BOOL("http.tls", http.tls, false, R),
 
 	STR("dns.nameserver", dns.nameserver, NULL, hl_cfgi_check_nameserver, R | E),

@@ -227,6 +227,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	alerts_webhooks_init(store_webhooks_done); /* reads resolv.conf now, never later on the loop */
+	daemon_raise_nofile(cfg);
 	if (listener_open(cfg) != 0) {
 		log_crit("cannot open the listeners");
 		hl->exit_code = 1;

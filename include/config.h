@@ -104,7 +104,7 @@ struct hl_config {
 		size_t n_tokens;
 		size_t max_body;        /* bytes of a request body; default 1 MiB */
 		int request_timeout_s;  /* a request must arrive complete within this (from the accept or the last answer); default 30 */
-		int max_connections;    /* open HTTP connections (streams included); past it a new one is refused; default 1024 */
+		int max_connections;    /* open HTTP connections (streams included); past it a new one is refused; default 4096 */
 		bool tls;               /* serve HTTPS with listen.tls's cert and key */
 	} http;
 

@@ -374,6 +374,7 @@ hl_ms mono_ms(void);     /* monotonic ms */
 uint64_t mono_us(void);
 void daemon_ready(void); /* the database answered: tell systemd READY=1 once */
 void daemon_fatal(const char *why);
+void daemon_raise_nofile(const struct hl_config *cfg); /* soft RLIMIT_NOFILE up to what the caps need */
 /* The stats object for the `stats` command and /metrics. */
 struct json_object *daemon_stats_json(void);
 

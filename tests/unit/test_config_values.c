@@ -36,7 +36,7 @@ Test(example, loads)
 	cr_assert_eq(cfg.listen.max_inflight, 1024);
 	cr_assert_eq(cfg.listen.max_output, 8388608);
 	cr_assert_eq(cfg.listen.n_tokens, 0);
-	cr_assert_eq(cfg.http.max_connections, 1024);
+	cr_assert_eq(cfg.http.max_connections, 4096);
 	cr_assert_null(cfg.listen.tls_cert);
 	cr_assert_null(cfg.listen.tls_key);
 	cr_assert_null(cfg.listen.tls_ca);
