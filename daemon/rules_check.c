@@ -64,6 +64,12 @@ static bool find_call(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl
 	if (!need_field(ev->call_id, "call_id", out))
 		return false;
 	p->call = hl_world_call(x->w, ev->call_id);
+	/* One call_id, two numbers: a sender reusing its ids (a counter that
+	 * restarts each day, a data set whose ids repeat by month).  Taken as the
+	 * same call, the second caller would never be counted and their answer or
+	 * hang-up would land on the first caller's case; say so instead. */
+	if (p->call && may_offer && ev->caller[0] && p->call->caller[0] && strcmp(p->call->caller, ev->caller) != 0)
+		return fail(out, HL_E_BAD_REQUEST, "call_id: call '%.64s' was offered from another number", ev->call_id);
 	if (p->call) {
 		p->case_id = p->call->case_id;
 		p->cs = hl_world_case(x->w, p->call->case_id);

@@ -135,6 +135,29 @@ Test(offered, known_call_is_recorded_only)
 	fx_free(f);
 }
 
+/* A call_id reused for another number (ids that restart each day): the
+ * second caller must not vanish into the first one's call and case. */
+Test(offered, call_id_from_another_number_is_refused)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	char *before = dump(f->w);
+	struct hl_event e = E(HL_EV_CALL_OFFERED, "e2", T0 + HOUR);
+	e.call_id = "c-1";
+	snprintf(e.caller, sizeof e.caller, P2);
+	refused(f, e, HL_E_BAD_REQUEST, "call_id: call 'c-1' was offered from another number");
+	e.type = HL_EV_CALL_ABANDONED;
+	refused(f, e, HL_E_BAD_REQUEST, "call_id: call 'c-1' was offered from another number");
+	char *after = dump(f->w);
+	cr_assert_str_eq(before, after, "nothing changed");
+	/* the same number again is the same call, as before */
+	snprintf(e.caller, sizeof e.caller, P1);
+	ok(apply(f, e));
+	free(before);
+	free(after);
+	fx_free(f);
+}
+
 Test(offered, no_reserved_id)
 {
 	struct fx *f = fx_new();
