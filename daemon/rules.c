@@ -326,17 +326,11 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	call->answered_at = x->at;
 	if (call->state == HL_CALL_OFFERED) {
 		call->state = HL_CALL_ANSWERED;
-	} else if (call->state == HL_CALL_ABANDONED) {
-		/* answered after all (back into a queue on the same channel, or an
-		 * abandon inferred too early): talking, or ended at the "abandon"
-		 * when that came after the answer */
+	} else if (call->state == HL_CALL_ABANDONED) { /* answered after all: back in a queue, or inferred too early */
 		hl_rules_note(&x->text, "no longer abandoned");
-		if (call->ended_at && call->ended_at > x->at) {
-			call->state = HL_CALL_ENDED;
-		} else {
-			call->state = HL_CALL_ANSWERED;
+		call->state = call->ended_at > x->at ? HL_CALL_ENDED : HL_CALL_ANSWERED; /* a later "abandon" ended it */
+		if (call->state == HL_CALL_ANSWERED)
 			call->ended_at = 0;
-		}
 	}
 	set_str(&call->agent, ev->agent);
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
