@@ -288,11 +288,14 @@ HL_TEST(events, hold_pushes_due_time_back)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	struct hl_conn *c = hl_conn_unix(d);
-	int64_t id = offer(c, "c1", "+8613800000041", hl_iso_in(-3600));
+	/* one base second for all three times: hl_iso_in reads the clock at
+	 * each call, and a second ticking between two calls made it 2001 s */
+	const int64_t t0 = hl_wall_ms() / 1000 * 1000;
+	int64_t id = offer(c, "c1", "+8613800000041", hl_iso_ms(t0 - 3600 * 1000));
 	char extra[128];
-	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_in(-3000));
+	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_ms(t0 - 3000 * 1000));
 	case_event(c, "case.hold", id, extra);
-	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_in(-1000));
+	snprintf(extra, sizeof extra, "\"at\":\"%s\"", hl_iso_ms(t0 - 1000 * 1000));
 	case_event(c, "case.resume", id, extra);
 	/* 48h after opening, plus 2000 s on hold */
 	cr_assert_eq(hl_sql_int(d, "SELECT extract(epoch FROM k.due_at - c.opened_at)::bigint FROM hotline.clocks k"
