@@ -20,6 +20,7 @@ void pbx_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define PBX_DEBUG 7
 extern int pbx_verbosity;
 hl_ms pbx_now_ms(void);
+hl_ms pbx_mono_ms(void); /* CLOCK_MONOTONIC: intervals */
 /* The source is done (queue-log to the end): stop once the sender is idle. */
 void pbx_source_done(void);
 

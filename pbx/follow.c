@@ -43,7 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -68,7 +67,6 @@ struct qlreader {
 	uint64_t sig;            /* hash of the first line of the file being read (0 = not yet known) */
 	uint64_t read_pos;       /* bytes read from fd */
 	uint64_t consumed_pos;   /* end of the last whole line handed to the mapper */
-	uint64_t acked_pos;      /* position of the last acknowledged event */
 	uint64_t line_end;       /* while mapping a line: the offset after it */
 	uint64_t lineno;
 	char *buf;               /* a partial line */
@@ -90,12 +88,6 @@ static void schedule(struct qlreader *r, int ms)
 
 /* ----------------------------------------------------------- state file */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool write_all(int fd, const char *p, size_t n)
 {
@@ -153,7 +145,7 @@ static void write_state(struct qlreader *r)
 	}
 	r->saved_pos = pos;
 	r->saved_ino = r->ino;
-	r->saved_at = mono_ms();
+	r->saved_at = pbx_mono_ms();
 }
 
 static void save_cb(evutil_socket_t fd, short what, void *arg)
@@ -299,7 +291,7 @@ static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 	r->dev = st.st_dev;
 	r->ino = st.st_ino;
 	r->sig = first_line_sig(fd);
-	r->read_pos = r->consumed_pos = r->acked_pos = pos;
+	r->read_pos = r->consumed_pos = pos;
 	r->blen = 0;
 	r->dirty = true;
 	pbx_log(PBX_INFO, "reading %s from offset %llu", path, (unsigned long long)pos);
@@ -365,7 +357,7 @@ static void check_rotation(struct qlreader *r)
 	} else {
 		pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
 		lseek(r->fd, 0, SEEK_SET);
-		r->read_pos = r->consumed_pos = r->acked_pos = 0;
+		r->read_pos = r->consumed_pos = 0;
 		r->sig = first_line_sig(r->fd);
 	}
 	write_state(r);
@@ -414,11 +406,11 @@ static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 static void on_done(void *ctx, uint64_t pos)
 {
 	struct qlreader *r = ctx;
-	r->acked_pos = pos;
+	(void)pos; /* the position saved is the end of the lines read, once nothing is in flight */
 	r->dirty = true;
 	/* under a steady trickle something is nearly always in flight when the
 	 * save timer fires: save at the moments nothing is, at most every SAVE_MS */
-	if (sender_idle(r->snd) && mono_ms() - r->saved_at >= SAVE_MS)
+	if (sender_idle(r->snd) && pbx_mono_ms() - r->saved_at >= SAVE_MS)
 		write_state(r);
 	finish_if_done(r);
 }

@@ -56,7 +56,7 @@ hl_ms pbx_now_ms(void)
 	return (hl_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static hl_ms mono_ms(void)
+hl_ms pbx_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,7 +67,7 @@ static hl_ms mono_ms(void)
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
-	if (sender_idle(M.snd) || (M.stop_deadline && mono_ms() > M.stop_deadline)) {
+	if (sender_idle(M.snd) || (M.stop_deadline && pbx_mono_ms() > M.stop_deadline)) {
 		if (!sender_idle(M.snd))
 			pbx_log(PBX_WARN, "stopping with %zu event(s) not acknowledged (they are sent again next time)",
 			        sender_backlog(M.snd));
@@ -93,7 +93,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	pbx_log(PBX_INFO, "signal %d: finishing what is in flight", (int)sig);
 	if (M.reader)
 		qlreader_stop(M.reader);
-	M.stop_deadline = mono_ms() + 5000;
+	M.stop_deadline = pbx_mono_ms() + 5000;
 	event_active(M.drain, EV_TIMEOUT, 0);
 }
 
