@@ -176,6 +176,7 @@ static const struct figure FIGURES[] = {
 	{ "webhooks_dropped", "webhooks_dropped_total", "counter", "webhook deliveries dropped: too many pending", F(webhook_dropped), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "db_connects", "db_connects_total", "counter", "database connections made", F(db_connects), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "db_failures", "db_failures_total", "counter", "database connection failures", F(db_failures), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "db_in_doubt_held", "db_in_doubt_held_total", "counter", "requests cut off during their commit and held, not answered unavailable, until the database was back", F(in_doubt_held), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_splits", "batch_splits_total", "counter", "failed batches bisected", F(batch_splits), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "accept_errors", "accept_errors_total", "counter", "accept() failures (each pauses accepting)", F(accept_errors), NULL, 0, 0, NULL, NULL, false, NULL },
 	/* several daemons: a `stats` object; its /metrics lines come from cluster_metrics() */

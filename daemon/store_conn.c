@@ -197,26 +197,47 @@ static void pipeline_results(void)
 
 /* --------------------------------------------- connection and start-up */
 
+/* A request whose batch was cut off during its write (the COMMIT went with
+ * it) may or may not be stored, and nobody can tell until the database is
+ * back.  `unavailable` promises that nothing was stored, so it is not given
+ * that answer: it waits in the queue, is retried after the reconnect and is
+ * answered then with what really happened (its id makes the retry harmless;
+ * store.c answers the retry of a batch that did commit `ok`, not
+ * `duplicate`).  Its connection's later answers wait behind it, in order.
+ * Reads can be told the truth at once: they stored nothing. */
+static bool item_in_doubt(const struct item *it)
+{
+	const struct req *r = it->req;
+	return it->retried && !r->read_sql && r->ev.type != HL_CMD_CASE_GET && r->ev.type != HL_CMD_SUBSCRIBE;
+}
+
 static void giveup_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct item *it, *tmp;
+	size_t held = 0;
 	(void)fd, (void)what, (void)arg;
 	if (store.state >= S_STARTUP)
 		return; /* connected: loading the clocks may take a few seconds */
 	store.gave_up = true;
-	/* requests waiting for the database get `unavailable`; timer items stay queued */
+	/* requests waiting for the database get `unavailable`; timer items and
+	 * requests in doubt stay queued */
 	for (it = TAILQ_FIRST(&store.queue); it; it = tmp) {
 		tmp = TAILQ_NEXT(it, entry);
-		if (it->kind == ITEM_REQ) {
-			TAILQ_REMOVE(&store.queue, it, entry);
-			store.n_queue--;
-			/* a batch cut off during its COMMIT may have been stored: say so */
-			store_item_fail(it, HL_E_UNAVAILABLE, it->retried
-			          ? "database connection lost during commit; the event may have been stored; "
-			            "resending it with the same id is safe"
-			          : "database unavailable; nothing was stored; retry later");
+		if (it->kind != ITEM_REQ)
+			continue;
+		if (item_in_doubt(it)) {
+			held++;
+			continue;
 		}
+		TAILQ_REMOVE(&store.queue, it, entry);
+		store.n_queue--;
+		store_item_fail(it, HL_E_UNAVAILABLE, "database unavailable; nothing was stored; retry later");
 	}
+	hl->stats.in_doubt_held += held;
+	if (held)
+		log_warn("store: %zu request(s) cut off during their commit wait for the database: "
+		         "whether they were stored is known only once it is back",
+		         held);
 	store_maybe_resume_input();
 }
 

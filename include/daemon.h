@@ -351,6 +351,7 @@ struct hl_stats {
 	uint64_t ack_latency_us_total, acks; /* from a line read to its reply, for replies from the store */
 	uint64_t accept_errors;   /* accept() failures (EMFILE...), each followed by a back-off */
 	uint64_t http_conns_rejected; /* HTTP connections refused past http.max_connections (http_conn.c) */
+	uint64_t in_doubt_held;   /* requests cut off during their commit, held at a give-up until the database is back */
 };
 
 struct hl_daemon {
