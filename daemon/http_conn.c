@@ -49,8 +49,12 @@
  *   - Plain HTTP: answered 503 with Retry-After and closed, the way the
  *     event socket answers `busy` (conn.c): one non-blocking send() of a
  *     fixed answer on a socket whose send buffer is empty, before its request
- *     is read (HTTP allows an early error answer).  A client sees why and
- *     when to come back, not a reset; the wallboard retries either way.
+ *     is read (HTTP allows an early error answer); what the client sent
+ *     already is read and dropped before the close, so the close is a FIN,
+ *     not a reset that could destroy the answer unread (bytes arriving after
+ *     the close still meet a reset: a lingering close would hold the
+ *     descriptor the cap protects).  A client sees why and when to come
+ *     back; the wallboard retries either way.
  *   - HTTPS: closed without a word: an answer would first need a TLS
  *     handshake, the most expensive thing a refused client could make us do.
  *     Its bufferevent is plain (http.c), so no handshake even starts.
@@ -282,6 +286,13 @@ static void refuse(struct bufferevent *bev, bool tls)
 		if (!tls && fd >= 0 && busy_len) {
 			ssize_t w = send(fd, busy, busy_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 			(void)w;
+			/* a socket closed with unread input sends a reset, and a reset
+			 * can destroy the answer in the client's buffer before it is
+			 * read: what the client sent already (its request) is read and
+			 * dropped first, bounded, without waiting for more */
+			char sink[4096];
+			for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+				;
 		}
 		evhttp_connection_free(evcon); /* the socket closes with our reference, below */
 	}
