@@ -69,6 +69,7 @@ struct pbx_opts {
 	char **queues;             /* only these queues; n_queues == 0: all */
 	size_t n_queues;
 	int64_t leave_grace_ms;    /* AMI: QueueCallerLeave without connect -> abandoned after this */
+	char charset[32];          /* the PBX's encoding of queue and agent names ("GB18030"); "" = UTF-8 */
 };
 
 void pbx_opts_defaults(struct pbx_opts *o);
@@ -95,16 +96,31 @@ typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
 int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, size_t outlen);
 
 /* Fill ev->id and ev->call_id from the uniqueid, ev->kind, ev->queue and
- * ev->visit.  A byte that is not UTF-8 in the uniqueid, queue or agent (a
- * PBX configured in GBK or Latin-1) is written "\xHH" first, in ev itself
- * too, so the id is the one hotlined receives and two names that differ
- * only there stay two. */
+ * ev->visit.  The queue and agent are first decoded from o->charset (a PBX
+ * configured in GBK) into UTF-8, in ev itself; a byte that is not UTF-8
+ * then (or that the charset cannot decode) in the uniqueid, queue or agent
+ * is written "\xHH", so the id is the one hotlined receives and two names
+ * that differ only there stay two. */
 void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *uid);
 
 /* The request line for hotlined, "\n"-terminated (malloc'd; NULL when out of memory). */
 char *pbx_event_json(const struct pbx_event *ev, bool backfill);
 
+/* Is the queue (as the PBX wrote it: decoded from o->charset) one of o->queues? */
 bool pbx_queue_wanted(const struct pbx_opts *o, const char *queue);
+
+/* ------------------------------------------------------------ charset.c */
+
+/* A queue or agent name as the PBX wrote it, decoded from o->charset into
+ * UTF-8 (copied as it is without a charset); bytes the charset cannot
+ * decode are written "\xHH".  out is cut at a character when too small. */
+void pbx_name_decode(const struct pbx_opts *o, const char *in, char *out, size_t outlen);
+
+/* Can names be decoded from this charset ("" and the UTF-8 names: as written)? */
+bool pbx_charset_known(const char *charset);
+
+/* Release what decoding names holds (at exit: leak checkers stay quiet). */
+void pbx_charset_free(void);
 
 /* Calls in progress, by uniqueid: what the record-by-record sources need to
  * remember (the queue of a call, whether an agent answered). */

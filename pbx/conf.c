@@ -18,7 +18,7 @@
 
 static const char *const KNOWN[] = {
 	"socket", "tcp", "token", "state_file", "id_prefix", "country_code", "trunk_prefix", "intl_prefix",
-	"national_length", "complete_outcome", "queues", "window", "poll_ms", "ami", NULL,
+	"national_length", "complete_outcome", "queues", "window", "poll_ms", "ami", "charset", NULL,
 };
 
 static int bad(const char *path, const config_setting_t *s, const char *key, const char *why)
@@ -93,6 +93,7 @@ int pbx_conf_load(const char *path, struct pbx_conf *c)
 	    str(path, g, "trunk_prefix", c->opts.trunk_prefix, sizeof c->opts.trunk_prefix) ||
 	    str(path, g, "intl_prefix", c->opts.intl_prefix, sizeof c->opts.intl_prefix) ||
 	    str(path, g, "complete_outcome", c->opts.complete_outcome, sizeof c->opts.complete_outcome) ||
+	    str(path, g, "charset", c->opts.charset, sizeof c->opts.charset) ||
 	    num(path, g, "national_length", &c->opts.national_length, 0, 20) ||
 	    num(path, g, "window", &c->window, 1, 10000) || num(path, g, "poll_ms", &c->poll_ms, 10, 60000))
 		goto out;
@@ -106,6 +107,11 @@ int pbx_conf_load(const char *path, struct pbx_conf *c)
 	}
 	if (!c->opts.complete_outcome[0]) {
 		bad(path, g, "complete_outcome", "must not be empty");
+		goto out;
+	}
+	if (!pbx_charset_known(c->opts.charset)) {
+		bad(path, config_setting_get_member(g, "charset"), "charset",
+		    "not a character set iconv knows (`iconv -l` lists them; e.g. \"GB18030\")");
 		goto out;
 	}
 	for (const char *p = c->opts.country_code; *p; p++)
@@ -149,4 +155,5 @@ void pbx_conf_free(struct pbx_conf *c)
 	free(c->opts.queues);
 	c->opts.queues = NULL;
 	c->opts.n_queues = 0;
+	pbx_charset_free();
 }

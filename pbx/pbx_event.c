@@ -108,8 +108,10 @@ bool pbx_queue_wanted(const struct pbx_opts *o, const char *queue)
 {
 	if (o->n_queues == 0)
 		return true;
+	char name[PBX_NAME_MAX * 4 + 1]; /* the configured names are UTF-8 */
+	pbx_name_decode(o, queue, name, sizeof name);
 	for (size_t i = 0; i < o->n_queues; i++)
-		if (strcmp(o->queues[i], queue) == 0)
+		if (strcmp(o->queues[i], name) == 0)
 			return true;
 	return false;
 }
@@ -139,10 +141,12 @@ static void utf8_clean(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-static void clean_in_place(char *s, size_t cap)
+/* A name decoded from the PBX's charset, then made UTF-8 for certain. */
+static void clean_in_place(const struct pbx_opts *o, char *s, size_t cap)
 {
-	char tmp[PBX_NAME_MAX * 4 + 1];
-	utf8_clean(s, tmp, sizeof tmp < cap ? sizeof tmp : cap);
+	char dec[PBX_NAME_MAX * 4 + 1], tmp[PBX_NAME_MAX * 4 + 1];
+	pbx_name_decode(o, s, dec, sizeof dec);
+	utf8_clean(dec, tmp, sizeof tmp < cap ? sizeof tmp : cap);
 	snprintf(s, cap, "%s", tmp);
 }
 
@@ -150,8 +154,8 @@ void pbx_event_ids(const struct pbx_opts *o, struct pbx_event *ev, const char *r
 {
 	char uid[PBX_UID_MAX * 4 + 1];
 	utf8_clean(raw_uid, uid, sizeof uid);
-	clean_in_place(ev->queue, sizeof ev->queue);
-	clean_in_place(ev->agent, sizeof ev->agent);
+	clean_in_place(o, ev->queue, sizeof ev->queue);
+	clean_in_place(o, ev->agent, sizeof ev->agent);
 	snprintf(ev->call_id, sizeof ev->call_id, "%s%.96s", o->id_prefix, uid);
 	char visit[16] = ""; /* the first visit keeps the id it always had (visits.c) */
 	if (ev->visit > 1)

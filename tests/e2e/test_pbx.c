@@ -564,3 +564,37 @@ HL_TEST(pbx, visits_across_kill9)
 	kill(pid, SIGTERM);
 	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
 }
+
+/* A PBX that writes its queue and agent names in GBK: with charset =
+ * "GB18030" the calls are stored under 投诉 and 张伟, readable in the
+ * figures, and `queues` in the configuration (UTF-8) selects them; a
+ * charset iconv does not know is refused when the bridge starts. */
+HL_TEST(pbx, gbk_names_with_charset)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, "  charset = \"NO-SUCH-CHARSET\";");
+	char ql[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	/* 投诉 (complaints) = cd b6 cb df, 张伟 = d5 c5 ce b0, 咨询 (enquiries) = d7 c9 d1 af */
+	const char *t = "1764633600|1764633600.1|\xcd\xb6\xcb\xdf|NONE|ENTERQUEUE||013800040001|1\n"
+	                "1764633610|1764633600.1|\xcd\xb6\xcb\xdf|\xd5\xc5\xce\xb0|CONNECT|10|1764633601.1|2\n"
+	                "1764633700|1764633600.1|\xcd\xb6\xcb\xdf|\xd5\xc5\xce\xb0|COMPLETECALLER|10|90|1\n"
+	                "1764633800|1764633800.1|\xd7\xc9\xd1\xaf|NONE|ENTERQUEUE||013800040002|1\n";
+	append(ql, t, strlen(t));
+	pid_t pid = pbx_start(d, "queue-log", ql, NULL, NULL);
+	cr_assert_eq(pbx_wait(pid, 30000), 2, "an unknown charset must be refused: %s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "charset: not a character set iconv knows"), "%s", pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 0);
+
+	write_pbx_conf(d, "  charset = \"GB18030\";\n  queues = [ \"投诉\" ];");
+	pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 60000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 3, "the other queue (咨询) is not wanted: %s", pbx_log_text(d));
+	PGresult *r = hl_sql(d, "SELECT queue, agent, state FROM hotline.calls");
+	cr_assert_eq(PQntuples(r), 1);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "投诉");
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), "张伟");
+	cr_assert_str_eq(PQgetvalue(r, 0, 2), "ended");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = "
+	                           "'t:1764633600.1:offered:投诉'"), 1);
+}

@@ -9,7 +9,8 @@
  *   1: AMI messages separated by an empty line, fed to the AMI mapper with a
  *      clock that moves 700 ms per message and ticks (the leave grace);
  *   2: state lines, given to pbx_ql_restore, then queue_log lines after
- *      the first line that is exactly "--".
+ *      the first line that is exactly "--";
+ * and (first byte / 3) odd: names are decoded with charset = "GB18030".
  * On every event emitted the target checks the mapper's promises: id and
  * call_id non-empty and at most HL_ID_MAX bytes, a known kind, and a JSON
  * request line that json-c parses back to an object whose "id" is the
@@ -19,7 +20,7 @@
  *
  * Build and run (from the repository root):
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
- *     tests/fuzz/fuzz_pbx.c pbx/pbx_event.c pbx/queue_log.c pbx/ami_map.c pbx/visits.c daemon/util.c \
+ *     tests/fuzz/fuzz_pbx.c pbx/pbx_event.c pbx/queue_log.c pbx/ami_map.c pbx/visits.c pbx/charset.c daemon/util.c \
  *     $(pkg-config --cflags --libs json-c) -o build/fuzz/fuzz_pbx
  *   (or `make fuzz-build`)
  *   build/fuzz/fuzz_pbx -max_total_time=60 -max_len=8192 tests/fuzz/corpus/pbx
@@ -56,10 +57,13 @@ static void on_event(void *ctx, const struct pbx_event *ev)
 	free(line);
 }
 
+static const char *charset = ""; /* this input's pbx.charset */
+
 static struct pbx_opts options(void)
 {
 	struct pbx_opts o;
 	pbx_opts_defaults(&o);
+	snprintf(o.charset, sizeof o.charset, "%s", charset);
 	snprintf(o.country_code, sizeof o.country_code, "86");
 	o.national_length = 11;
 	return o;
@@ -137,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	const char *p = (const char *)data + 1, *end = (const char *)data + size;
+	charset = (data[0] / 3) % 2 ? "GB18030" : "";
 	switch (data[0] % 3) {
 	case 0: queue_log(p, end, false); break;
 	case 1: ami(p, end); break;

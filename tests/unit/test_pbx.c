@@ -640,3 +640,50 @@ Test(ql, blanks_around_the_fields)
 	/* and a byte-order mark before the first line */
 	cr_assert_eq(feed("\xef\xbb\xbf" "1266833940|1266833940.3|9000|NONE|ENTERQUEUE||013800000003|1"), PBX_LINE_MAPPED);
 }
+
+/* charset = "GB18030": names in the PBX's own encoding are decoded, so the
+ * figures by queue and agent read 投诉 and 张伟, not \xHH; a byte it cannot
+ * decode is still \xHH, ASCII names are untouched, and `queues` (UTF-8 in
+ * the configuration) matches the decoded name */
+Test(charset, gbk_names_are_decoded)
+{
+	struct pbx_opts o = opts();
+	snprintf(o.charset, sizeof o.charset, "GB18030");
+	char *wanted[] = { "投诉" };
+	o.queues = wanted;
+	o.n_queues = 1;
+	struct pbx_ql *q = pbx_ql_new(&o);
+	char why[128];
+	n_got = 0;
+	/* "投诉" = cd b6 cb df, "张伟" = d5 c5 ce b0, "咨询" = d7 c9 d1 af in GBK */
+	const char *lines[] = {
+		"1700000000|1700000000.1|\xcd\xb6\xcb\xdf|NONE|ENTERQUEUE||13800000001|1",
+		"1700000005|1700000000.1|\xcd\xb6\xcb\xdf|\xd5\xc5\xce\xb0|CONNECT|5|1700000000.9|2",
+		"1700000006|1700000000.2|\xd7\xc9\xd1\xaf|NONE|ENTERQUEUE||13800000002|1",
+	};
+	for (int i = 0; i < 3; i++)
+		pbx_ql_line(q, lines[i], strlen(lines[i]), collect, NULL, why, sizeof why);
+	cr_assert_eq(n_got, 2, "the other queue (咨询) is not wanted");
+	cr_assert_str_eq(got[0].queue, "投诉");
+	cr_assert_str_eq(got[0].id, "a1:1700000000.1:offered:投诉");
+	cr_assert_str_eq(got[1].agent, "张伟");
+	cr_assert_eq(pbx_ql_counts(q)->other_queue, 1);
+	pbx_ql_free(q);
+
+	char out[64];
+	/* a byte GB18030 cannot decode (0xff) stays visible as \xHH */
+	pbx_name_decode(&o, "q\xff", out, sizeof out);
+	cr_assert_str_eq(out, "q\\xff");
+	pbx_name_decode(&o, "sales", out, sizeof out);
+	cr_assert_str_eq(out, "sales");
+	/* too small: cut at a character, never inside one */
+	pbx_name_decode(&o, "\xcd\xb6\xcb\xdf", out, 5);
+	cr_assert_str_eq(out, "投");
+	/* without a charset the bytes are as before (test ql.queue_names_that_are_not_utf8) */
+	struct pbx_opts plain = opts();
+	pbx_name_decode(&plain, "\xcd\xb6", out, sizeof out);
+	cr_assert_str_eq(out, "\xcd\xb6");
+	cr_assert(pbx_charset_known("GBK") && pbx_charset_known("") && pbx_charset_known("utf-8"));
+	cr_assert(!pbx_charset_known("NO-SUCH-CHARSET"));
+	pbx_charset_free();
+}
