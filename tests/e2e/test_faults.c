@@ -486,6 +486,29 @@ HL_TEST(faults, commit_cut_off_is_answered_after_the_outage)
 	                  "\"caller\":\"+8613700000002\"}");
 	cr_assert(hl_jbool(r, "ok") && !hl_jbool(r, "duplicate"), "%s", json_object_to_json_string(r));
 	cr_assert(strstr(hl_d_log(d), "cut off during their commit"), "the held requests are logged");
+
+	/* a sender that gives up waiting and closes its connection: its event
+	 * is retried all the same (a submitted event is committed, as on a
+	 * connection that goes away in normal service), answered to nobody */
+	struct hl_conn *gone = hl_conn_unix(d);
+	cr_assert_eq(hl_sendf(gone, "{\"type\":\"call.offered\",\"id\":\"cut-4\",\"call_id\":\"slow-4\","
+	                            "\"caller\":\"+8613700000004\"}"), 0);
+	hl_sleep_ms(700);
+	pgc_stop(p, "immediate");
+	hl_sleep_ms(500);
+	hl_conn_close(gone);
+	hl_sleep_ms(3500); /* past the give-up */
+	cr_assert(hl_d_alive(d));
+	pgc_start(p);
+	forget_sql_conn(d);
+	int64_t end = hl_now_ms() + 30000, n = 0;
+	while (hl_now_ms() < end) {
+		if ((n = hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'cut-4'")) > 0)
+			break;
+		hl_sleep_ms(200);
+	}
+	cr_assert_eq(n, 1, "the held event of a closed connection was not committed after the outage");
+	cr_assert(hl_jbool(hl_request(other, "{\"type\":\"ping\",\"id\":\"after\"}"), "ok"));
 }
 
 HL_TEST(faults, daemon_started_while_postgres_down)
