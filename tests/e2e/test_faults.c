@@ -1,8 +1,8 @@
 /*
  * test_faults.c - end-to-end tests of PostgreSQL outages.
  *
- * These tests stop and start PostgreSQL, so they never touch the shared
- * cluster other tests use at the same time: each test creates a throwaway
+ * These tests stop and start PostgreSQL, so they never stop the shared
+ * cluster other tests use at the same time: each such test creates a throwaway
  * cluster of its own (initdb into a temp dir, as the "postgres" user through
  * runuser when we are root, exactly as scripts/pg.sh does), with no TCP and
  * its own socket directory, and removes it in the suite's .fini.  The
@@ -19,7 +19,11 @@
  *     ids that got `unavailable` can be sent again safely;
  *   - an alert that fell due during the outage is raised once, after it;
  *   - a daemon started while PostgreSQL is down keeps retrying and serves
- *     once it is up.
+ *     once it is up;
+ *   - a batch cut off during its COMMIT is answered after the outage, with
+ *     what happened, never `unavailable`;
+ *   - a backend terminated mid-write (on the shared cluster: nothing is
+ *     stopped) costs a reconnect and a retry, not an error.
  */
 #include "harness.h"
 
@@ -509,6 +513,45 @@ HL_TEST(faults, commit_cut_off_is_answered_after_the_outage)
 	}
 	cr_assert_eq(n, 1, "the held event of a closed connection was not committed after the outage");
 	cr_assert(hl_jbool(hl_request(other, "{\"type\":\"ping\",\"id\":\"after\"}"), "ok"));
+}
+
+/* A DBA (or a pooler, or idle_session_timeout) terminates the daemon's
+ * backend in the middle of a batch's write: the daemon reconnects by
+ * itself, runs the batch again, and the sender gets one `ok` - not an
+ * error, not `duplicate` - for an event stored exactly once.  A trigger
+ * that sleeps on one call's insert holds the batch in its write. */
+HL_TEST(faults, backend_terminated_mid_write)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	hl_sql(d, "CREATE FUNCTION public.hl_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+	          "$$BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END$$");
+	hl_sql(d, "CREATE TRIGGER hl_slow AFTER INSERT ON hotline.calls FOR EACH ROW "
+	          "WHEN (NEW.call_id LIKE 'slow-%%') EXECUTE FUNCTION public.hl_slow_insert()");
+	struct hl_conn *c = hl_conn_unix(d);
+	cr_assert_eq(hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"term-1\",\"call_id\":\"slow-1\","
+	                         "\"caller\":\"+8613700000011\"}"), 0);
+	int64_t pid = 0, end = hl_now_ms() + 5000;
+	while (!pid && hl_now_ms() < end) {
+		pid = hl_sql_int(d, "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE datname = current_database()"
+		                    " AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()");
+		if (!pid)
+			hl_sleep_ms(50);
+	}
+	cr_assert(pid, "the daemon's batch never reached the trigger");
+	cr_assert_eq(hl_sql_int(d, "SELECT pg_terminate_backend(%lld)::int", (long long)pid), 1);
+
+	json_object *r = hl_recv_json(c, 20000);
+	cr_assert(r, "no answer after the backend was terminated (%s)", c->eof ? "closed" : "timeout");
+	cr_assert(hl_jbool(r, "ok") && !hl_jbool(r, "duplicate"), "%s", json_object_to_json_string(r));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'term-1'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'slow-1'"), 1);
+	json_object *st = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
+	cr_assert_geq(hl_jint(st, "stats.db_failures"), 1, "%s", json_object_to_json_string(st));
+	cr_assert_str_eq(hl_jstr(st, "stats.database"), "up");
+	/* and service goes on */
+	r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"term-2\",\"call_id\":\"fast-2\","
+	                  "\"caller\":\"+8613700000012\"}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
 }
 
 HL_TEST(faults, daemon_started_while_postgres_down)
