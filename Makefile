@@ -127,6 +127,11 @@ $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h te
 $(B)/obj $(B)/tests:
 	mkdir -p $@
 
+# Build every test binary without running one (`make -j2 tests`): make check
+# builds in parallel first, then runs the suites one at a time.
+.PHONY: tests
+tests: all $(UNIT_BIN) $(E2E_BIN)
+
 # Every test binary runs even when an earlier one fails; the target fails if any did.
 unit: $(UNIT_BIN)
 	@rc=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 || rc=1; done; exit $$rc
