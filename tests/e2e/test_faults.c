@@ -301,6 +301,16 @@ static const char *iso_now(void)
 	return s;
 }
 
+/* A trigger that holds a batch in its write: the insert of a call whose id
+ * starts with "slow-" sleeps `seconds`, so the test can cut it off. */
+static void slow_calls(struct hl_d *d, const char *seconds)
+{
+	hl_sql(d, "CREATE FUNCTION public.hl_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+	          "$$BEGIN PERFORM pg_sleep(%s); RETURN NULL; END$$", seconds);
+	hl_sql(d, "CREATE TRIGGER hl_slow AFTER INSERT ON hotline.calls FOR EACH ROW "
+	          "WHEN (NEW.call_id LIKE 'slow-%%') EXECUTE FUNCTION public.hl_slow_insert()");
+}
+
 /* ------------------------------------------------------------------ tests */
 
 HL_TEST(faults, postgres_outage_while_streaming)
@@ -439,10 +449,7 @@ HL_TEST(faults, commit_cut_off_is_answered_after_the_outage)
 {
 	struct pgc *p = pgc_create();
 	struct hl_d *d = daemon_on(p, NULL, false);
-	hl_sql(d, "CREATE FUNCTION public.hl_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
-	          "$$BEGIN PERFORM pg_sleep(2); RETURN NULL; END$$");
-	hl_sql(d, "CREATE TRIGGER hl_slow AFTER INSERT ON hotline.calls FOR EACH ROW "
-	          "WHEN (NEW.call_id LIKE 'slow-%%') EXECUTE FUNCTION public.hl_slow_insert()");
+	slow_calls(d, "2");
 	struct hl_conn *c = hl_conn_unix(d), *other = hl_conn_unix(d), *adm = hl_conn_unix(d);
 	cr_assert(hl_jbool(hl_request(other, "{\"type\":\"call.offered\",\"id\":\"cut-0\",\"call_id\":\"fast-0\","
 	                                     "\"caller\":\"+8613700000000\"}"), "ok"));
@@ -523,10 +530,7 @@ HL_TEST(faults, commit_cut_off_is_answered_after_the_outage)
 HL_TEST(faults, backend_terminated_mid_write)
 {
 	struct hl_d *d = hl_d_up(NULL);
-	hl_sql(d, "CREATE FUNCTION public.hl_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
-	          "$$BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END$$");
-	hl_sql(d, "CREATE TRIGGER hl_slow AFTER INSERT ON hotline.calls FOR EACH ROW "
-	          "WHEN (NEW.call_id LIKE 'slow-%%') EXECUTE FUNCTION public.hl_slow_insert()");
+	slow_calls(d, "1.5");
 	struct hl_conn *c = hl_conn_unix(d);
 	cr_assert_eq(hl_sendf(c, "{\"type\":\"call.offered\",\"id\":\"term-1\",\"call_id\":\"slow-1\","
 	                         "\"caller\":\"+8613700000011\"}"), 0);
