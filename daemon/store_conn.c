@@ -204,11 +204,11 @@ static void pipeline_results(void)
  * answered then with what really happened (its id makes the retry harmless;
  * store.c answers the retry of a batch that did commit `ok`, not
  * `duplicate`).  Its connection's later answers wait behind it, in order.
- * Reads can be told the truth at once: they stored nothing. */
+ * Reads can be told the truth at once: they stored nothing.  What writes is
+ * what needs the world loaded (events, alert.ack: store_needs_world). */
 static bool item_in_doubt(const struct item *it)
 {
-	const struct req *r = it->req;
-	return it->retried && !r->read_sql && r->ev.type != HL_CMD_CASE_GET && r->ev.type != HL_CMD_SUBSCRIBE;
+	return it->retried && store_needs_world(it);
 }
 
 static void giveup_cb(evutil_socket_t fd, short what, void *arg)
