@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -43,9 +44,21 @@ int64_t ctl_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* An id is the daemon's idempotency key for all time (contract section 3):
+ * a request whose id was seen before is answered `duplicate` and does
+ * nothing.  The pid alone repeats (after a wrap, a reboot, and always in a
+ * container where hotlinectl is pid 1), so each run adds 64 random bits. */
 static const char *new_id(char *buf, size_t len)
 {
-	snprintf(buf, len, "hotlinectl:%d:%u", (int)getpid(), ++next_id);
+	static uint64_t run;
+	while (!run) {
+		if (getrandom(&run, sizeof run, 0) != (ssize_t)sizeof run) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			run = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40);
+		}
+	}
+	snprintf(buf, len, "hotlinectl:%d:%016llx:%u", (int)getpid(), (unsigned long long)run, ++next_id);
 	return buf;
 }
 

@@ -25,7 +25,8 @@
  *                 backoff and resumes from the last alert id seen
  *   ack ID --by NAME, stats, ping
  *
- * Request ids for generated commands are "hotlinectl:<pid>:<n>".  Alert and
+ * Request ids for generated commands are "hotlinectl:<pid>:<run>:<n>",
+ * <run> 64 random bits per run: a reused pid never repeats an id.  Alert and
  * case views show callers' numbers: this tool is for supervisors, and it
  * writes them to stdout, never to a log.  Error messages never carry them.
  *

@@ -382,6 +382,45 @@ HL_TEST(orders, hotlinectl_event_and_case)
 	cr_assert_str_eq(order_col(d, "department", "ctl-1"), "water");
 }
 
+static void ctl_output(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s: %s", cmd, out);
+}
+
+/* hotlinectl's ids never repeat, even when its pid does: a repeated id is
+ * answered `duplicate` and the second event silently does nothing.  Where
+ * the test may make pid namespaces (root), both runs are pid 1, as in a
+ * container whose entrypoint is hotlinectl. */
+HL_TEST(orders, hotlinectl_ids_survive_a_reused_pid)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 51);
+	const char *ctl = getenv("HOTLINECTL_BIN") ? getenv("HOTLINECTL_BIN") : "build/hotlinectl";
+	const char *ns = system("unshare -pf --mount-proc true >/dev/null 2>&1") == 0 ? "unshare -pf --mount-proc " : "";
+	char cmd[1024], out[2][4096];
+	for (int i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof cmd, "%s%s --unix %s event case.update case_id=%lld note='note %d' 2>&1", ns, ctl,
+		         d->sock, (long long)id, i);
+		ctl_output(cmd, out[i], sizeof out[i]);
+		cr_assert(!strstr(out[i], "duplicate"), "%s", out[i]);
+	}
+	cr_assert(strncmp(out[0], out[1], 40) != 0, "%s / %s", out[0], out[1]);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE case_id = %lld"
+	                           " AND type = 'case.update'", (long long)id), 2);
+	/* an id given on the command line is used: the same command again is harmless */
+	snprintf(cmd, sizeof cmd, "%s --unix %s event case.update case_id=%lld note=again id=ctl-mine 2>&1", ctl,
+	         d->sock, (long long)id);
+	ctl_output(cmd, out[0], sizeof out[0]);
+	ctl_output(cmd, out[1], sizeof out[1]);
+	cr_assert(strstr(out[0], "\"id\":\"ctl-mine\"") && !strstr(out[0], "duplicate"), "%s", out[0]);
+	cr_assert(strstr(out[1], "\"duplicate\":true"), "%s", out[1]);
+}
+
 /* A case with a long history of orders: the store loads only the orders the
  * rules read (open and returned ones, the highest-numbered one, the batch's
  * own; not the replied history: store_orders_sql.h SQL_ORDERS), and every
