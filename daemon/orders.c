@@ -441,8 +441,14 @@ static void on_extend(struct octx *x)
 	o->extend_until = x->until;
 	set_str(&o->extend_reason, x->op.ev->reason);
 	o->dirty = true;
-	hl_rules_op_note(&x->op, "order %s: %s asks for %s more time (%s); deadline unchanged until approved",
-	                 o->order_id, o->department, hl_rules_rough_dur(x->until - o->due_at, t, sizeof t), x->op.ev->reason);
+	/* what was asked, as asked: "3wd" is three working days, not the
+	 * wall-clock gap it makes across a weekend */
+	if (x->op.ev->by)
+		hl_rules_op_note(&x->op, "order %s: %s asks for %s more time, due %s if approved (%s)",
+		                 o->order_id, o->department, x->op.ev->by, rel(x->op.at, x->until, t, sizeof t), x->op.ev->reason);
+	else
+		hl_rules_op_note(&x->op, "order %s: %s asks for more time, due %s if approved (%s)",
+		                 o->order_id, o->department, rel(x->op.at, x->until, t, sizeof t), x->op.ev->reason);
 }
 
 /* After an extension request is decided: back to where the order was. */
@@ -461,8 +467,10 @@ static void on_approve(struct octx *x)
 	o->due_at = o->extend_until;
 	o->extensions++;
 	undo_request(o);
-	/* a new run of the reply clock with the new deadline (its breach, if any, was alerted) */
-	k->state = HL_CS_PENDING;
+	/* a new run of the reply clock with the new deadline (its breach, if any, was alerted);
+	 * on a closed case the order clocks stay stopped: nobody is urged about a closed case */
+	bool closed = x->cs->status == HL_ST_CLOSED;
+	k->state = closed ? HL_CS_STOPPED : HL_CS_PENDING;
 	k->seq++;
 	k->due_at = o->due_at;
 	k->allowed_ms = hl_cal_between(x->cal, k->started_at, o->due_at);
@@ -470,7 +478,9 @@ static void on_approve(struct octx *x)
 	k->dirty = true;
 	oclock_backfill(x, k);
 	hl_rules_op_note(&x->op, "order %s extended, now due %s", o->order_id, rel(x->op.at, o->due_at, t, sizeof t));
-	if (x->cs->status != HL_ST_CLOSED) {
+	if (closed)
+		hl_rules_op_note(&x->op, "case %" PRId64 " is closed: reply stays stopped", x->cs->id);
+	else {
 		hl_rules_op_note(&x->op, "the caller must be told");
 		hl_rules_op_owe_callback(&x->op, x->cs);
 	}
@@ -530,10 +540,28 @@ static void on_merge(struct octx *x)
 	c->updated_at = x->op.env->now;
 	hl_rules_op_stop(&x->op, c, HL_CK_RESOLUTION);
 	hl_rules_op_stop(&x->op, c, HL_CK_UPDATE);
+	hl_rules_op_stop(&x->op, c, HL_CK_REDISPATCH); /* a merged case is not dispatched again */
 	hl_world_add_merge(x->op.w, c->id, x->into->id, true);
-	if (x->into->status == HL_ST_RESOLVED) {
+	bool told = x->into->status == HL_ST_RESOLVED;
+	if (told) {
 		hl_rules_op_note(&x->op, "case %" PRId64 " is resolved already", x->into->id);
 		hl_rules_op_owe_callback(&x->op, c);
+	}
+	/* The cases merged into this one follow it into `into`: their callers
+	 * are owed a call back when `into` is resolved, which looks one merge
+	 * deep (rules.c resolve()).  Those of a case resolved before it was
+	 * merged were owed theirs when it was resolved. */
+	if (c->resolved_at)
+		return;
+	struct hl_world *w = x->op.w;
+	for (size_t i = 0; i < w->n_merges; i++) {
+		struct hl_case *m = w->merges[i].into == c->id ? hl_world_case(w, w->merges[i].case_id) : NULL;
+		if (!m || m->status != HL_ST_MERGED)
+			continue;
+		hl_world_add_merge(w, m->id, x->into->id, true);
+		hl_rules_op_note(&x->op, "case %" PRId64 " follows into case %" PRId64, m->id, x->into->id);
+		if (told)
+			hl_rules_op_owe_callback(&x->op, m);
 	}
 }
 
@@ -637,4 +665,46 @@ void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at)
 				o->dirty = true;
 			}
 	}
+}
+
+/*
+ * case.reopen: what close stopped and is still owed runs again.  An open
+ * order's sign and reply clocks: one that had breached before the close is
+ * breached again (its alert was raised; no second one), the others start a
+ * new run with their old deadline (the department's deadline never moved;
+ * past it, the alert comes at once).  The redispatch clock close or resolve
+ * stopped, when an order was returned and none is open: the hotline owes a
+ * dispatch again, counted from the reopen.
+ */
+void hl_orders_case_reopened(struct hl_rules_op *op, struct hl_case *c)
+{
+	bool any_open = false, any_returned = false;
+	for (struct hl_order *o = hl_world_case_orders_first(op->w, c->id); o; o = hl_world_case_orders_next(op->w, o)) {
+		any_returned = any_returned || o->status == HL_OS_RETURNED;
+		if (!order_open(o))
+			continue;
+		any_open = true;
+		for (int kind = 0; kind < HL_OC__COUNT; kind++) {
+			struct hl_clock *k = &o->clocks[kind];
+			if (k->state != HL_CS_STOPPED || (kind == HL_OC_SIGN && o->signed_at))
+				continue;
+			if (k->breached_at) {
+				k->state = HL_CS_BREACHED;
+			} else {
+				k->state = HL_CS_PENDING;
+				k->seq++;
+				if (op->ev && op->ev->backfill && k->due_at <= op->env->now) {
+					k->state = HL_CS_BREACHED;
+					k->breached_at = k->due_at;
+					k->warned = true;
+				}
+			}
+			k->dirty = true;
+			o->dirty = true;
+			hl_rules_op_note(op, "order %s %s %s", o->order_id, hl_order_clock_name((enum hl_order_clock)kind),
+			                 k->state == HL_CS_PENDING ? "restarted" : "still overdue");
+		}
+	}
+	if (!any_open && any_returned && c->clocks[HL_CK_REDISPATCH].state == HL_CS_STOPPED)
+		hl_rules_op_arm(op, c, HL_CK_REDISPATCH);
 }

@@ -243,6 +243,9 @@ static void resolve(struct hl_rules_ctx *x, struct hl_case *c)
 	hl_rules_note(&x->text, "case %" PRId64 " resolved", c->id);
 	hl_rules_clock_meet(x, c, HL_CK_RESOLUTION);
 	hl_rules_clock_stop(x, c, HL_CK_UPDATE);
+	/* a resolved case is not dispatched again (orders.c refuses it): the
+	 * dispatch a returned order made owed is owed no more */
+	hl_rules_clock_stop(x, c, HL_CK_REDISPATCH);
 	hl_rules_clock_arm(x, c, HL_CK_SURVEY, "armed");
 	struct hl_clock *cb = &c->clocks[HL_CK_CALLBACK];
 	if (hl_rules_clock_owed(cb)) {
@@ -273,6 +276,14 @@ static void reopen(struct hl_rules_ctx *x, struct hl_case *c)
 	hl_rules_clock_arm(x, c, HL_CK_UPDATE, "restarted");
 	if (c->clocks[HL_CK_SURVEY].state == HL_CS_PENDING)
 		hl_rules_clock_stop(x, c, HL_CK_SURVEY);
+	/* what close or resolve stopped that the departments still owe (orders.c) */
+	struct hl_rules_env env = {.cfg = x->cfg, .now = x->now};
+	struct hl_rules_op op = {.w = x->w, .env = &env, .ev = x->ev, .at = x->at};
+	memcpy(op.text, x->text.buf, sizeof op.text);
+	op.len = x->text.len;
+	hl_orders_case_reopened(&op, c);
+	memcpy(x->text.buf, op.text, sizeof op.text);
+	x->text.len = op.len;
 }
 
 /*

@@ -123,6 +123,8 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 		snprintf(dedupe, sizeof dedupe, "%" PRId64 ":%s:%" PRId32 ":due_soon", c->id, name, k->seq);
 		clock_detail(k, kind, true, now, detail, sizeof detail);
 		struct hl_alert *a = hl_rules_raise_alert(w, kindbuf, c, c->caller, now, dedupe, detail);
+		if (a && kind == HL_CK_REDISPATCH)
+			hl_orders_tag_redispatch(w, c, a); /* order alerts carry order_id and department (CONTRACT 6) */
 		if (a)
 			a->due_at = k->due_at; /* escalate_at stays 0: warnings never escalate */
 		k->warned = true;

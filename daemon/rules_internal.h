@@ -45,6 +45,7 @@ const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len); /* "i
 
 /* orders.c: a closed case's open orders stop their clocks. */
 void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at);
+void hl_orders_case_reopened(struct hl_rules_op *op, struct hl_case *c);
 
 /* ------------------------------------------- between the rules_*.c files */
 
