@@ -159,6 +159,22 @@ int migrate_report_tz(const char *conninfo, const char *zone)
 		printf("report time zone %s\n", zone);
 	}
 	PQclear(r);
+	/* The daemon's own role may run --migrate when nothing is pending (the
+	 * unit's upgrade step), but only the schema's owner may recount the
+	 * figures, and only it can see whether they need it: such a role says
+	 * so and succeeds. */
+	if (rc == 0) {
+		r = PQexec(pg, "SELECT to_regprocedure('hotline.rebuild_figure_rollup_if_stale(text)') IS NULL"
+		               " OR has_function_privilege('hotline.rebuild_figure_rollup_if_stale(text)', 'EXECUTE')");
+		bool may = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (!may) {
+			printf("figures not checked: after a change of report.timezone the schema's owner runs --migrate"
+			       " to recount them\n");
+			PQfinish(pg);
+			return rc;
+		}
+	}
 	/* the figures' rollup counts local days: recount it if the zone moved (sql/023) */
 	if (rc == 0) {
 		r = PQexecParams(pg, "SELECT hotline.rebuild_figure_rollup_if_stale($1)"
