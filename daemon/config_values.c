@@ -186,11 +186,16 @@ int hl_cfgi_check_nameserver(const struct ld *ld, const config_setting_t *s, con
 	return 0;
 }
 
+int (*hl_config_conninfo_check)(const char *conninfo, char *why, size_t len);
+
 /* conninfo is a secret: never echoed. */
 int hl_cfgi_check_conninfo(const struct ld *ld, const config_setting_t *s, const char *v)
 {
+	char why[160];
 	if (v[0] == '\0')
 		return hl_cfgi_fail(ld, s, "empty (use a libpq connection string such as \"dbname=hotline\")");
+	if (hl_config_conninfo_check && hl_config_conninfo_check(v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
 	return 0;
 }
 

@@ -167,10 +167,11 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!config_path || optind != argc) {
+	if (!config_path || optind != argc || (conninfo && !migrate) || (check && migrate)) {
 		usage(stderr);
 		return 2;
 	}
+	hl_config_conninfo_check = migrate_conninfo_check;
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

@@ -191,3 +191,25 @@ int migrate_report_tz(const char *conninfo, const char *zone)
 	PQfinish(pg);
 	return rc;
 }
+
+/* What PQconninfoParse refuses is refused by --check and at start-up rather
+ * than retried for ever (a misspelt key is as permanent as any other error
+ * in the file).  libpq's message names an unknown key; its other messages
+ * may quote a piece of the string, which can be a password: not repeated. */
+int migrate_conninfo_check(const char *conninfo, char *why, size_t len)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	if (opts) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	static const char unknown_key[] = "invalid connection option \"";
+	if (msg && strncmp(msg, unknown_key, sizeof unknown_key - 1) == 0)
+		snprintf(why, len, "%.*s", (int)strcspn(msg, "\n"), msg);
+	else
+		snprintf(why, len, "not a libpq connection string (key=value ... or postgresql://...)%s",
+		         msg ? "" : ": out of memory");
+	PQfreemem(msg);
+	return -1;
+}

@@ -150,6 +150,16 @@ struct hl_config {
 const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg);
 
 /*
+ * database.conninfo is checked by the daemon's shell, which links libpq (the
+ * core may not): main.c points this at a PQconninfoParse check before it
+ * loads a configuration, so --check and start-up refuse a connection string
+ * libpq would refuse, with file, line and key.  NULL (the unit tests,
+ * hotlinectl): only "not empty" is checked.  Returns 0, or -1 with `why`
+ * (never the string itself: it holds a password).
+ */
+extern int (*hl_config_conninfo_check)(const char *conninfo, char *why, size_t len);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */

@@ -312,6 +312,8 @@ void webhook_sign(const char *secret, const char *timestamp, const char *body, c
 int migrate_run(const char *conninfo);
 int migrate_latest(void); /* highest migration version embedded in this binary */
 int migrate_report_tz(const char *conninfo, const char *zone); /* hotline.set_report_timezone (017) */
+/* hl_config_conninfo_check (config.h): libpq's parse of database.conninfo. */
+int migrate_conninfo_check(const char *conninfo, char *why, size_t len);
 
 /* --------------------------------------------------------- histograms.c */
 

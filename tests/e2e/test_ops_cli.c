@@ -62,6 +62,30 @@ static void expect_check_error(const char *name, const char *text, int line, con
 	cr_assert(strncmp(p, rest, strlen(rest)) == 0, "%s: want 'FILE:LINE: %s:' in: %s", name, key, r.out);
 }
 
+/* A connection string libpq refuses is a configuration error (exit 2, which
+ * the unit does not restart on), not a connection retried for ever; libpq's
+ * own words only when they name a key: others may quote the password. */
+Test(ops, check_refuses_a_conninfo_libpq_refuses)
+{
+	const char *path = write_file("conninfo_key.conf", "database = {\n  conninfo = \"dbname=x bogus=1\";\n};\n");
+	struct run r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 2, "--check exited %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:2: database.conninfo: invalid connection option \"bogus\"", path)), "%s", r.out);
+	path = write_file("conninfo_garbled.conf", "database = {\n  conninfo = \"dbname=x s3cr3t\";\n};\n");
+	r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 2, "--check exited %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "database.conninfo: not a libpq connection string"), "%s", r.out);
+	cr_assert(!strstr(r.out, "s3cr3t"), "the string is repeated: %s", r.out);
+	r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "start exited %d: %s", r.status, r.out);
+	/* --conninfo means nothing without --migrate, --check and --migrate are two runs */
+	r = HOTLINED("-c", path, "--conninfo", "dbname=x");
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	cr_assert(strstr(r.out, "usage:"), "%s", r.out);
+	r = HOTLINED("-c", path, "--check", "--migrate");
+	cr_assert_eq(r.status, 2, "%s", r.out);
+}
+
 /* Starting (not --check) on a bad file: the error reaches the journal as <3> (err). */
 Test(ops, startup_config_error_has_err_priority)
 {
