@@ -108,10 +108,46 @@ static void principal_of(size_t idx, struct http_principal *who)
 	who->role = hl->cfg->http.tokens[idx].role;
 }
 
+/*
+ * Without tokens the listener trusts whoever reaches it on loopback.  A page
+ * of another site can still reach it through the supervisor's browser by
+ * DNS rebinding (its own name resolved to 127.0.0.1): the request is then
+ * same-origin, Origin equals Host, and the answer is readable.  The Host it
+ * sends names the other site, though, so only a loopback Host (or none, as
+ * HTTP/1.0 allows) is served.
+ */
+static bool host_is_loopback(struct evhttp_request *req)
+{
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	if (!host)
+		return true;
+	char name[256];
+	size_t n;
+	if (host[0] == '[') { /* [::1]:port */
+		n = strcspn(host + 1, "]");
+		if (host[1 + n] != ']' || n >= sizeof name)
+			return false;
+		memcpy(name, host + 1, n);
+	} else {
+		n = strcspn(host, ":");
+		if (n >= sizeof name)
+			return false;
+		memcpy(name, host, n);
+	}
+	name[n] = '\0';
+	if (strcasecmp(name, "localhost") == 0 || strcmp(name, "::1") == 0)
+		return true;
+	unsigned a, b, c, d;
+	char tail;
+	return sscanf(name, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
+}
+
 bool http_auth(struct evhttp_request *req, struct http_principal *who)
 {
 	memset(who, 0, sizeof *who);
 	if (hl->cfg->http.n_tokens == 0) {
+		if (!host_is_loopback(req))
+			return false; /* DNS rebinding: see host_is_loopback */
 		who->name = "local";
 		who->role = HL_ROLE_SUPERVISOR;
 		who->any_role = true;
@@ -288,7 +324,10 @@ void http_session(struct evhttp_request *req)
 	long idx = tok && auth_on ? token_index(tok) : -1;
 	free(tok);
 	if (!auth_on) {
-		http_auth(req, &who);
+		if (!http_auth(req, &who)) {
+			http_send_error(req, 403, "forbidden", "Host: not a loopback name");
+			return;
+		}
 		session_json(req, &who, false);
 		return;
 	}

@@ -484,6 +484,22 @@ HL_TEST(http, no_tokens_needs_loopback)
 	cr_assert_eq(http("POST", path, NULL, NULL)->status, 200);
 	char *by = hl_sql_text(d2, "SELECT acked_by FROM hotline.alerts WHERE id = %lld", (long long)a);
 	cr_assert(by && strcmp(by, "local") == 0);
+	/* DNS rebinding: a foreign page whose name now resolves to 127.0.0.1 is
+	 * same-origin to the browser, but its Host names it: refused */
+	const char *hosts[] = { "rebound.example", "127.0.0.1.rebound.example", "localhost", "[::1]", "127.0.0.2" };
+	for (int i = 0; i < 5; i++) {
+		int fd = tcp_connect(http_port, 0);
+		char req[256], buf[64] = "";
+		int n = snprintf(req, sizeof req, "GET /v1/cases/1 HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n",
+		                 hosts[i], http_port);
+		send_all(fd, req, (size_t)n);
+		struct pollfd pf = { fd, POLLIN, 0 };
+		cr_assert_eq(poll(&pf, 1, HL_TIMEOUT_MS), 1);
+		cr_assert_gt(read(fd, buf, sizeof buf - 1), 12);
+		sock_close(fd);
+		bool refused = strncmp(buf + 9, "401", 3) == 0;
+		cr_assert_eq(refused, i < 2, "Host %s: %s", hosts[i], buf);
+	}
 }
 
 /* a stream that does not read is dropped past listen.max_output; a reading one gets everything */
