@@ -462,7 +462,24 @@ static void batch_failed(const char *why)
 	struct item *it;
 	hl->stats.batch_failures++;
 	store_due_forget();
-	if (store.n_batch == 0) {
+	bool race = store.error_id_race;
+	TAILQ_FOREACH(it, &store.batch, entry)
+		race = race && !it->race_retried;
+	if (race && store.n_batch > 0) {
+		/* Another daemon committed one of the batch's event ids while this
+		 * batch was writing it (CONTRACT 9: any daemon accepts any event).
+		 * Nothing of the batch was stored; run it again as it was, once:
+		 * its load now sees the id and answers it duplicate. */
+		log_info("store: another daemon stored one of the batch's %zu event id(s) first: running it again",
+		         store.n_batch);
+		hl->stats.batch_id_races++;
+		while ((it = TAILQ_LAST(&store.batch, itemq))) {
+			TAILQ_REMOVE(&store.batch, it, entry);
+			it->race_retried = true;
+			TAILQ_INSERT_HEAD(&store.queue, it, entry);
+			store.n_queue++;
+		}
+	} else if (store.n_batch == 0) {
 		/* only delivered webhooks' rows: they are sent again after a restart (same delivery id) */
 		log_server_error(4, "store: the delivered webhooks' rows were not deleted", why);
 	} else if (store.n_batch == 1) {

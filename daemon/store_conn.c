@@ -61,6 +61,7 @@ void store_pipeline_reset(void)
 	store.n_stmts = store.cur_stmt = 0;
 	free(store.error);
 	store.error = NULL;
+	store.error_id_race = false;
 	on_done = NULL;
 	done_when_all_in = false;
 }
@@ -189,6 +190,13 @@ static void pipeline_results(void)
 				PQclear(r);
 		} else {
 			const char *m = st == PGRES_PIPELINE_ABORTED ? "pipeline aborted" : PQresultErrorMessage(r);
+			if (!store.error && st == PGRES_FATAL_ERROR) {
+				/* the same event id through two daemons at once: the unique
+				 * key waited for the other's COMMIT (store.c batch_failed) */
+				const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+				const char *key = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+				store.error_id_race = code && strcmp(code, "23505") == 0 && key && strcmp(key, "event_ids_pkey") == 0;
+			}
 			pipeline_fail(m && *m ? m : PQresStatus(st));
 			PQclear(r);
 		}
