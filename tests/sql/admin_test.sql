@@ -648,11 +648,42 @@ INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body)
 INSERT INTO hotline.alerts (id, kind, case_id, caller, level, raised_at, detail, dedupe_key)
 VALUES (30, 'repeat_caller', 30, '+8613600000009', 1, now() - interval '30 minutes',
         '2 calls, last from 136 0000 0009', 'repeat:+8613600000009:e33');
+-- 044: a work order (overdue, so overdue_orders lists it) with D in every
+-- free text, the signer's event, the case's hotspot row and an alerted key.
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, category, area,
+        dispatched_at, signed_at, signed_by, returned_at, return_reason, note, due_at, sign_due_at,
+        extend_requested_at, extend_until, extend_reason, sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('o-30', 30, 1, 'water', 'extension_requested', 'water 136-0000-0009', 'area (136) 0000 0009',
+        now() - interval '3 hours', now() - interval '170 minutes', 'clerk +86 136 0000 0009',
+        NULL, 'ask 136.0000.0009', 'told 13600000009', now() - interval '1 hour', now() - interval '2 hours',
+        now() - interval '90 minutes', now() + interval '1 day', 'caller +8613600000009 away',
+        'met', 1, 'breached', 1);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+ ('e34', 30, 'order.sign', now() - interval '170 minutes', 'order o-30 signed by clerk +86 136 0000 0009; sign met',
+  '{"type":"order.sign","id":"e34","order_id":"o-30","by":"clerk +86 136 0000 0009"}');
+INSERT INTO hotline.hotspot_cases (case_id, category, area, department, at)
+VALUES (30, 'water 136-0000-0009', 'area (136) 0000 0009', 'water', now() - interval '3 hours');
+INSERT INTO hotline.hotspots (key, alerted_at)
+VALUES ('["water 136-0000-0009","area (136) 0000 0009"]', now() - interval '3 hours');
 RESET ROLE;
 SET client_min_messages = notice;
 
 SELECT hltest.eq('superuser sees D (the scan finds what is there)',
     hltest.leaks('13600000009') LIKE '%hotline.v_alerts.dedupe_key%', true);
+SELECT hltest.eq('superuser sees D in the orders and hotspots (the scan reaches them)', (
+    SELECT array_agg(x ORDER BY x) FROM regexp_split_to_table(hltest.leaks('13600000009'), ' ') x
+    WHERE x ~ '^hotline\.(orders|v_orders|overdue_orders|hotspot_cases|v_hotspot_cases|hotspots|v_hotspots)\.'),
+    ARRAY['hotline.hotspot_cases.area', 'hotline.hotspot_cases.category', 'hotline.hotspots.key',
+          'hotline.orders.area', 'hotline.orders.category', 'hotline.orders.extend_reason',
+          'hotline.orders.note', 'hotline.orders.return_reason', 'hotline.orders.signed_by',
+          'hotline.overdue_orders.area', 'hotline.overdue_orders.category',
+          'hotline.v_hotspot_cases.area', 'hotline.v_hotspot_cases.category', 'hotline.v_hotspots.key',
+          'hotline.v_orders.area', 'hotline.v_orders.category', 'hotline.v_orders.extend_reason',
+          'hotline.v_orders.note', 'hotline.v_orders.return_reason', 'hotline.v_orders.signed_by']);
+SELECT hltest.eq('wallboard: no digits of D', regexp_replace(hotline.http_board_json(), '[^0-9]', '', 'g') LIKE '%13600000009%', false);
+SELECT hltest.eq('wallboard: the overdue order''s texts masked', (
+    SELECT o->>'category' || '|' || (o->>'area') FROM json_array_elements(hotline.http_board_json()::json->'overdue_orders') d,
+        json_array_elements(d->'orders') o WHERE o->>'order_id' = 'o-30'), 'water 136****0009|area (136****0009');
 SET ROLE hotline_admin;
 SELECT hltest.eq('admin: no column of any relation shows D''s digits', hltest.leaks('13600000009'), '');
 SELECT hltest.eq('admin: v_alerts dedupe key masked',
@@ -670,6 +701,27 @@ SELECT hltest.eq('admin: case free text masked', hltest.rows($$
 SELECT hltest.fails('SELECT dedupe_key FROM hotline.alerts');
 SELECT hltest.fails('SELECT summary FROM hotline.cases');
 SELECT hltest.fails('SELECT queue FROM hotline.calls');
+SELECT hltest.eq('admin: order free text masked', hltest.rows($$
+    SELECT category, area, signed_by, return_reason, extend_reason, note FROM hotline.v_orders WHERE order_id = 'o-30'$$),
+    'water 136****0009|area (136****0009|clerk +86136****0009|ask 136****0009|caller +86136****0009 away|told 136****0009');
+SELECT hltest.eq('admin: overdue order masked', hltest.rows($$
+    SELECT order_id, category, area, overdue FROM hotline.overdue_orders WHERE case_id = 30$$),
+    'o-30|water 136****0009|area (136****0009|reply');
+SELECT hltest.eq('admin: hotspot row and key masked', hltest.rows($$
+    SELECT h.category, h.area, k.key FROM hotline.v_hotspot_cases h, hotline.v_hotspots k WHERE h.case_id = 30$$),
+    'water 136****0009|area (136****0009|["water 136****0009","area (136****0009"]');
+SELECT hltest.eq('admin: the signer in the history masked', hltest.rows($$
+    SELECT agent, description FROM hotline.case_history WHERE event_id = 'e34'$$),
+    'clerk +86136****0009|order o-30 signed by clerk +86136****0009; sign met');
+SELECT hltest.eq('admin: the order''s other columns still readable',
+    hltest.rows($$SELECT order_id, status, reply_state FROM hotline.orders WHERE case_id = 30$$),
+    'o-30|extension_requested|breached');
+SELECT hltest.fails('SELECT * FROM hotline.orders');
+SELECT hltest.fails('SELECT note FROM hotline.orders');
+SELECT hltest.fails('SELECT signed_by FROM hotline.orders');
+SELECT hltest.fails('SELECT category FROM hotline.hotspot_cases');
+SELECT hltest.fails('SELECT key FROM hotline.hotspots');
+SELECT hltest.fails('SELECT hotline.order_json(o) FROM hotline.orders o');
 RESET ROLE;
 SET ROLE hotline_supervisor;
 SELECT hltest.eq('supervisor: no column of any relation shows D''s digits', hltest.leaks('13600000009'), '');
@@ -677,7 +729,12 @@ RESET ROLE;
 SET ROLE hotline_privileged;
 SELECT hltest.eq('privileged: dedupe key whole',
     (SELECT dedupe_key FROM hotline.v_alerts WHERE id = 30), 'repeat:+8613600000009:e33');
+SELECT hltest.eq('privileged: order texts whole', hltest.rows($$
+    SELECT v.note, v.signed_by, o.note, k.key FROM hotline.v_orders v JOIN hotline.orders o USING (order_id),
+        hotline.v_hotspots k WHERE order_id = 'o-30'$$),
+    'told 13600000009|clerk +86 136 0000 0009|told 13600000009|["water 136-0000-0009","area (136) 0000 0009"]');
 RESET ROLE;
+
 
 -- Functions that run with their owner's rights bypass the column privileges:
 -- the only one administrators or supervisors may call is ack_alert (which
@@ -699,6 +756,25 @@ SELECT hltest.eq('notify payload: caller masked, detail masked', (
     FROM hotline.alerts a WHERE id = 30), '+86136****0009|2 calls, last from 136****0009');
 SELECT hltest.eq('ack_alert notifies through the masked payload',
     position('alert_notify_json' IN pg_get_functiondef('hotline.ack_alert(bigint, text)'::regprocedure)) > 0, true);
+
+-- Retention (044): once D's case is anonymized no callers row says it was
+-- confidential, so the texts the views would show hold no number any more.
+UPDATE hotline.cases SET status = 'closed', closed_at = now() - interval '40 days' WHERE id = 30;
+SELECT hltest.eq('anonymize case 30', hotline.anonymize_closed(30, 10), 1);
+SELECT hltest.eq('D forgotten', (SELECT count(*) FROM hotline.callers WHERE caller = '+8613600000009'), 0::bigint);
+SET ROLE hotline_admin;
+SELECT hltest.eq('admin, anonymized: order texts gone or masked', hltest.rows($$
+    SELECT category, area, signed_by, return_reason, extend_reason, note FROM hotline.v_orders WHERE order_id = 'o-30'$$),
+    'water 136****0009|area (136****0009|clerk +86136****0009|-|-|-');
+SELECT hltest.eq('admin, anonymized: hotspot row and case texts masked', hltest.rows($$
+    SELECT h.category, h.area, c.category, c.priority, c.queue, l.queue
+    FROM hotline.v_hotspot_cases h JOIN hotline.v_cases c ON c.id = h.case_id
+         JOIN hotline.v_calls l ON l.case_id = c.id AND l.call_id = 'c30' WHERE h.case_id = 30$$),
+    'water 136****0009|area (136****0009|cat 136****0009|prio (136****0009|q 136****0009|(136****0009');
+SELECT hltest.eq('admin, anonymized: the signer''s event masked', hltest.rows($$
+    SELECT agent, description FROM hotline.case_history WHERE event_id = 'e34'$$),
+    'clerk +86136****0009|order.sign');
+RESET ROLE;
 
 -- mask_text: by digits, whatever the separators
 SELECT hltest.eq('mask_text dashes', hotline.mask_text('+861390000----0003'), '+86139****0003');
