@@ -92,6 +92,7 @@ struct octx {
 	char order_id[HL_ID_MAX + 1];
 	int64_t reply_span;            /* dispatch: the reply deadline's span */
 	hl_ms until;                   /* extend: the requested deadline */
+	bool resolved;                 /* reply: it resolved the case */
 };
 
 static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -522,6 +523,7 @@ static void on_reply(struct octx *x)
 		}
 	}
 	hl_rules_op_resolve(&x->op, c);
+	x->resolved = true;
 }
 
 static void on_merge(struct octx *x)
@@ -590,6 +592,9 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 	if (x.order)
 		snprintf(out->order_id, sizeof out->order_id, "%s", x.order->order_id);
 	hl_world_add_accepted(w, ev, out->case_id, x.op.text);
+	/* stored with the event for the figures (sql/045): a reply counts as
+	 * a resolution only when the rules resolved the case with it */
+	w->accepted[w->n_accepted - 1].case_resolved = x.resolved;
 	hl_world_add_seen(w, ev->id, out->case_id);
 }
 

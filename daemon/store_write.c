@@ -52,9 +52,11 @@ static bool clock_written(const struct hl_clock *k) { return k->dirty && k->stat
  * the hints that let the rollup count only the rows the batch may change
  * (sql/031's header): the calls, case rows, resolution runs and callback
  * clocks it writes, and its events that have figures. */
-static bool figure_event(const struct hl_event *ev)
+static bool figure_event(const struct hl_accepted *ac)
 {
-	switch (ev->type) {
+	switch (ac->ev->type) {
+	case HL_EV_ORDER_REPLY:
+		return ac->case_resolved; /* a resolution (sql/045) */
 	case HL_EV_CALLBACK_ATTEMPT:
 	case HL_EV_CASE_TRANSFER:
 	case HL_EV_CASE_RESOLVE:
@@ -102,7 +104,7 @@ static json_object *figure_hints(const struct hl_world *w)
 	hl_ms lo = 0, hi = 0;
 	for (size_t i = 0; i < w->n_accepted; i++) {
 		const struct hl_accepted *ac = &w->accepted[i];
-		if (!ac->case_id || !figure_event(ac->ev))
+		if (!ac->case_id || !figure_event(ac))
 			continue;
 		bool first = json_object_array_length(ev) == 0;
 		json_object_array_add(ev, json_object_new_string(ac->ev->id));
@@ -437,6 +439,8 @@ void store_start_write(void)
 		 * server CPU an event).  The line is valid JSON that jsonb accepts
 		 * (protocol_scan.c's strict scan). */
 		jrows_raw(&a_events, "body", ac->ev->line, ac->ev->line_len);
+		if (ac->case_resolved)
+			jrows_bool(&a_events, "case_resolved", true); /* into the body (SQL_W_EVENTS) */
 		jrows_int(&a_events, "n", (int64_t)i);
 		jrows_end_row(&a_events);
 	}

@@ -22,6 +22,7 @@ struct hl_accepted {
 	const struct hl_event *ev; /* borrowed: lives until the batch is done */
 	int64_t case_id;
 	char description[256];     /* one readable line: who, what, which clock changed */
+	bool case_resolved;        /* an order.reply that resolved its case (orders.c; stored in the body) */
 };
 
 /* The part of the database one batch works on (world.c). */

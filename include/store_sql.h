@@ -213,13 +213,19 @@ static const char SQL_W_CLOCKS[] =
 /* The body is stored without its "id" and "type" (the columns; sql/026):
  * hotline.event_body() and v_case_events show it whole.  The body comes as
  * the request's JSON value inside the array (store_write.c), parsed once
- * with it; event_body_pack() is inlined on the column. */
+ * with it; event_body_pack() is inlined on the column.  An order.reply's
+ * body carries "case_resolved": true when the rules resolved its case with
+ * it, what the figures count (sql/045); a sender's own key of that name is
+ * dropped. */
 static const char SQL_W_EVENTS[] =
 	"INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)"
 	" SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),"
-	"  r.description, hotline.event_body_pack(r.event_id, r.type, r.body)"
+	"  r.description, CASE WHEN r.type = 'order.reply' AND jsonb_typeof(r.body) = 'object'"
+	"   THEN (hotline.event_body_pack(r.event_id, r.type, r.body) - 'case_resolved')"
+	"    || CASE WHEN r.case_resolved THEN '{\"case_resolved\": true}'::jsonb ELSE '{}'::jsonb END"
+	"   ELSE hotline.event_body_pack(r.event_id, r.type, r.body) END"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
-	"  at bigint, received_at bigint, description text, body jsonb, n int) ORDER BY r.n";
+	"  at bigint, received_at bigint, description text, body jsonb, case_resolved boolean, n int) ORDER BY r.n";
 
 /* The figures' rollup (sql/023, 031), exact in the batch's own transaction:
  * the first write counts the facts of the rows the batch may change - its
