@@ -489,3 +489,101 @@ Test(admin, rollup_moves_stored_cases)
 		free(four[i]);
 	free(five[0]);
 }
+
+/* CONTRACT.md 6: an order.reply "resolved" resolves its case (as
+ * case.resolve) when no other order of the case is open.  The figures count
+ * such a reply as the case's resolution, exactly as a case.resolve, in the
+ * rollup each batch keeps and in the recount from the base rows (sql/045):
+ * a reply that leaves the case open (another order still open) is not one,
+ * and neither is a case.resolve on the case it resolved.  A merged case's
+ * call.ended "resolved" leaves it merged (no resolution); a case.resolve on
+ * it then resolves it (one). */
+static struct hl_e2e_opts reply_opts = {
+	.sla = "callback = \"1h\"; update = \"0\"; resolution = \"1h\"; warn_at = 0.0;",
+};
+
+Test(admin, figures_count_order_replies)
+{
+	struct hl_d *d = hl_d_up(&reply_opts);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms(), ids[4];
+	char b[512];
+	/* (seconds before now; the figures are summed over every day) */
+#define AT(s) hl_iso_ms(now - (s) * 1000LL)
+	char *one[] = {
+		LINE(b, "{\"id\":\"r1\",\"type\":\"call.offered\",\"call_id\":\"ra\",\"caller\":\"+8613600000021\",\"at\":\"%s\"}", AT(120)),
+		LINE(b, "{\"id\":\"r2\",\"type\":\"call.offered\",\"call_id\":\"rb\",\"caller\":\"+8613600000022\",\"at\":\"%s\"}", AT(120)),
+		LINE(b, "{\"id\":\"r3\",\"type\":\"call.offered\",\"call_id\":\"rc\",\"caller\":\"+8613600000023\",\"at\":\"%s\"}", AT(120)),
+		LINE(b, "{\"id\":\"r4\",\"type\":\"call.offered\",\"call_id\":\"rd\",\"caller\":\"+8613600000024\",\"at\":\"%s\"}", AT(120)),
+	};
+	send_batch(c, (const char *const *)one, 4, ids);
+	int64_t ca = ids[0], cb = ids[1], cc = ids[2], cd = ids[3];
+	cr_assert(ca && cb && cc && cd && ca != cb && cb != cc && cc != cd);
+
+	char *two[] = {
+		LINE(b, "{\"id\":\"s1\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)ca, AT(100)),
+		LINE(b, "{\"id\":\"s2\",\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"water\",\"order_id\":\"wo-b\",\"at\":\"%s\"}",
+		     (long long)cb, AT(110)),
+		LINE(b, "{\"id\":\"s3\",\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"water\",\"order_id\":\"wo-c1\",\"at\":\"%s\"}",
+		     (long long)cc, AT(110)),
+		LINE(b, "{\"id\":\"s4\",\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"roads\",\"order_id\":\"wo-c2\",\"at\":\"%s\"}",
+		     (long long)cc, AT(109)),
+	};
+	send_batch(c, (const char *const *)two, 4, NULL);
+	/* one at a time: each reply in a batch of its own, then two in one */
+	char *three[] = {
+		LINE(b, "{\"id\":\"t1\",\"type\":\"order.reply\",\"order_id\":\"wo-b\",\"result\":\"resolved\",\"at\":\"%s\"}", AT(90)),
+		/* not the last open order: the case stays open (a sender's own
+		 * case_resolved key is not the daemon's word) */
+		LINE(b, "{\"id\":\"t2\",\"type\":\"order.reply\",\"order_id\":\"wo-c1\",\"result\":\"resolved\",\"case_resolved\":true,"
+		        "\"at\":\"%s\"}", AT(85)),
+		/* resolved already: not a resolution */
+		LINE(b, "{\"id\":\"t3\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cb, AT(80)),
+	};
+	for (size_t i = 0; i < 3; i++)
+		send_batch(c, (const char *const *)&three[i], 1, NULL);
+
+	expect_text(d, "resolved|open", "SELECT concat_ws('|', (SELECT status FROM hotline.cases WHERE id = (SELECT case_id FROM"
+	            " hotline.orders WHERE order_id = 'wo-b')), (SELECT status FROM hotline.cases WHERE id = (SELECT case_id"
+	            " FROM hotline.orders WHERE order_id = 'wo-c1')))");
+	expect_text(d, "t1", "SELECT string_agg(event_id, ',' ORDER BY event_id) FROM hotline.case_events"
+	            " WHERE type = 'order.reply' AND body->>'case_resolved' = 'true'");
+	expect_text(d, "2|2", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
+	expect_text(d, "1|1", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.department_daily"
+	            " WHERE department = 'water'");
+	expect_text(d, "same", ROLLUP_DIFF);
+
+	char *four[] = {
+		/* the last open order of case C: now it is resolved */
+		LINE(b, "{\"id\":\"u1\",\"type\":\"order.reply\",\"order_id\":\"wo-c2\",\"result\":\"resolved\",\"at\":\"%s\"}", AT(70)),
+		/* D merged into B; its call resolved leaves it merged; case.resolve resolves it */
+		LINE(b, "{\"id\":\"u2\",\"type\":\"case.merge\",\"case_id\":%lld,\"into\":%lld,\"at\":\"%s\"}", (long long)cd,
+		     (long long)cb, AT(60)),
+		LINE(b, "{\"id\":\"u3\",\"type\":\"call.ended\",\"call_id\":\"rd\",\"outcome\":\"resolved\",\"at\":\"%s\"}", AT(50)),
+		LINE(b, "{\"id\":\"u4\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cd, AT(40)),
+	};
+	send_batch(c, (const char *const *)&four[0], 1, NULL);
+	send_batch(c, (const char *const *)&four[1], 2, NULL);
+#undef AT
+	expect_text(d, "merged", "SELECT status FROM hotline.cases WHERE id = (SELECT case_id FROM hotline.case_events"
+	            " WHERE event_id = 'u3')");
+	expect_text(d, "3|3", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
+	send_batch(c, (const char *const *)&four[3], 1, NULL);
+	expect_text(d, "4|4", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
+	expect_text(d, "same", ROLLUP_DIFF);
+
+	/* the rollup kept batch by batch is what a rebuild counts */
+	char *kept = strdup(hl_sql_text(d, "SELECT string_agg(f::text, ';' ORDER BY f::text) FROM hotline.figure_rollup f"));
+	hl_sql_int(d, "SELECT hotline.rebuild_figure_rollup()");
+	expect_text(d, kept, "SELECT string_agg(f::text, ';' ORDER BY f::text) FROM hotline.figure_rollup f");
+	expect_text(d, "4|4", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
+	free(kept);
+	for (size_t i = 0; i < 4; i++)
+		free(one[i]);
+	for (size_t i = 0; i < 4; i++)
+		free(two[i]);
+	for (size_t i = 0; i < 3; i++)
+		free(three[i]);
+	for (size_t i = 0; i < 4; i++)
+		free(four[i]);
+}
