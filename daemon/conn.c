@@ -17,7 +17,9 @@
  * output exceeds max_output (a stalled subscriber) is dropped with a logged
  * reason; a line longer than max_line gets `too_large` and the connection is
  * closed; a half-written line older than the idle timeout is dropped too
- * (slowloris), as is a connection idle for the idle timeout.
+ * (slowloris), as is a connection idle for the idle timeout, and one whose
+ * replies have not been read for as long (it pipelines and never reads:
+ * paused, it would never reach the max_output drop).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,8 +97,12 @@ static void conn_set_timeouts(struct conn *c)
 	if (c->draining)
 		return;
 	if (idle > 0 && !c->sub && !c->closing) {
+		/* The write timeout too: a client that pipelines and never reads
+		 * stops being read at max_output/2 (which also stops the read
+		 * timeout) and never reaches the max_output drop; its replies then
+		 * make no progress for the idle timeout, and it is closed. */
 		struct timeval tv = { idle, 0 };
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	} else {
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
 	}
@@ -459,7 +465,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_flush(c);
 			return;
 		}
-		log_info("conn %llu (%s): idle timeout", (unsigned long long)c->id, c->peer);
+		if (what & BEV_EVENT_WRITING)
+			log_info("conn %llu (%s): idle timeout: its replies have not been read for %d s",
+			         (unsigned long long)c->id, c->peer, hl->cfg->listen.idle_timeout_s);
+		else
+			log_info("conn %llu (%s): idle timeout", (unsigned long long)c->id, c->peer);
 		conn_free(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* the client has sent everything: answer what is in flight, then close */

@@ -278,6 +278,38 @@ HL_TEST(limits, pipelining_client_is_paused_and_rss_bounded)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id LIKE 'pipe-%%'"), N);
 }
 
+/* A client that pipelines and never reads is paused at max_output/2 (read
+ * timeout off, max_output drop never reached): its replies making no
+ * progress for idle_timeout closes it, so it cannot hold a connection slot
+ * for ever.  A reviewer's client held one for 35 s with idle_timeout 5 s. */
+HL_TEST(limits, pipelining_client_that_never_reads_is_closed)
+{
+	enum { N = 5000, PAD = 2048 };
+	struct hl_e2e_opts o = { .listen = "idle_timeout = \"2s\"; max_output = 65536;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *other = hl_conn_unix(d);
+	char *buf = xcalloc(PAD + 256, 1);
+	int fd = raw_unix(d);
+	int rcv = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	int sent = 0;
+	size_t off = 0, len = 0;
+	offer_until_stalled(fd, buf, PAD, N, &sent, &off, &len, 1000);
+	cr_assert_lt(sent, N, "the daemon read everything");
+	int64_t stalled = hl_now_ms(), gone = 0;
+	while (!gone && hl_now_ms() - stalled < 8000) {
+		expect_ping(other, hl_uid("meanwhile")); /* others are served */
+		if (hl_jint(stats(other), "connections") == 1)
+			gone = hl_now_ms() - stalled;
+		else
+			hl_sleep_ms(250);
+	}
+	cr_assert(gone, "a client that never reads its replies is still connected 8 s after it stalled");
+	cr_log_info("never-reading client closed %lld ms after it stalled", (long long)gone);
+	close(fd);
+}
+
 HL_TEST(limits, stalled_subscriber_dropped_others_served)
 {
 	enum { CASES = 1500 };
