@@ -92,6 +92,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		cfg->access = old->access, old->access = tmp.access; /* parallel to listen.tokens */
 		cfg->database = old->database, old->database = tmp.database;
 		cfg->http = old->http, old->http = tmp.http;
+		/* read only at start (the resolver, the cluster session, the store's
+		 * first connection): keep what is in force, so that the next reload
+		 * compares against it and nothing reads a value never applied */
+		cfg->dns = old->dns, old->dns = tmp.dns;
+		cfg->cluster = old->cluster, old->cluster = tmp.cluster;
+		cfg->report = old->report, old->report = tmp.report;
 		hl->cfg = cfg;
 		hl_phone_set_plan(&cfg->phone); /* callers' numbers, from the next request on */
 		log_set_level(cfg->log.level);

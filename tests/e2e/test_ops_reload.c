@@ -177,3 +177,21 @@ HL_TEST(ops, reload_raising_max_line_never_stalls_a_connection)
 	cr_assert(hl_jbool(r, "ok") || (code && strcmp(code, "too_large") == 0), "answer: %s",
 	          json_object_to_json_string(r));
 }
+
+/* A restart-only key changed and changed back: the second reload compares
+ * the file with what is in force, so it has nothing to warn about (before,
+ * the live configuration kept the unapplied zone and warned again). */
+HL_TEST(ops, reload_compares_restart_keys_with_what_runs)
+{
+	struct hl_e2e_opts o = { .no_tcp = true, .top = "report = { timezone = \"Asia/Shanghai\"; };" };
+	struct hl_d *d = hl_d_up(&o);
+	edit_file(d->conf, "timezone = \"Asia/Shanghai\"", "timezone = \"Europe/Paris\"");
+	cr_assert_eq(kill(d->pid, SIGHUP), 0);
+	cr_assert(wait_log(d, "configuration reloaded", 1, 10000));
+	cr_assert_eq(count_in(hl_d_log(d), "report.timezone changed"), 1, "%s", hl_d_log(d));
+	edit_file(d->conf, "timezone = \"Europe/Paris\"", "timezone = \"Asia/Shanghai\"");
+	cr_assert_eq(kill(d->pid, SIGHUP), 0);
+	cr_assert(wait_log(d, "configuration reloaded", 2, 10000));
+	cr_assert_eq(count_in(hl_d_log(d), "report.timezone changed"), 1, "%s", hl_d_log(d));
+	expect_ok(hl_request(hl_conn_unix(d), "{\"type\":\"ping\",\"id\":\"after\"}"));
+}
