@@ -96,10 +96,11 @@ static void schedule_reconnect(void)
 
 static void on_lost(const char *why)
 {
-	char msg[200];
+	char msg[200], what[64];
 	snprintf(msg, sizeof msg, "%s", why && *why ? why : "connection lost");
 	msg[strcspn(msg, "\n")] = '\0';
-	log_err("%s: session lost: %s", SS.ops->who, msg);
+	snprintf(what, sizeof what, "%s: session lost", SS.ops->who);
+	log_server_error(3, what, msg); /* log.c: a server's words are masked */
 	queue_clear();
 	drop_conn();
 	SS.state = SS_DOWN;
@@ -149,10 +150,11 @@ static void on_results(void)
 		if (st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) {
 			SS.ops->result(SS.cur->tag, r);
 		} else if (st != PGRES_COMMAND_OK) {
-			char msg[200];
+			char msg[200], what[64];
 			snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
 			msg[strcspn(msg, "\n")] = '\0';
-			log_err("%s: query failed: %s", SS.ops->who, msg);
+			snprintf(what, sizeof what, "%s: query failed", SS.ops->who);
+			log_server_error(3, what, msg);
 			SS.ops->failed(SS.cur->tag);
 		}
 		PQclear(r);
@@ -187,7 +189,11 @@ static void connect_poll(void)
 		event_add(SS.ev_write, NULL);
 		return;
 	case PGRES_POLLING_FAILED:
-		log_err("%s: cannot connect: %s", SS.ops->who, PQerrorMessage(SS.pg));
+		{
+			char what[64];
+			snprintf(what, sizeof what, "%s: cannot connect", SS.ops->who);
+			log_server_error(3, what, PQerrorMessage(SS.pg));
+		}
 		drop_conn();
 		SS.state = SS_DOWN;
 		schedule_reconnect();
@@ -240,7 +246,9 @@ static void ss_connect(void)
 {
 	SS.pg = PQconnectStartParams(SS.keys, SS.vals, 1);
 	if (!SS.pg || PQstatus(SS.pg) == CONNECTION_BAD) {
-		log_err("%s: cannot start connecting: %s", SS.ops->who, SS.pg ? PQerrorMessage(SS.pg) : "out of memory");
+		char what[64];
+		snprintf(what, sizeof what, "%s: cannot start connecting", SS.ops->who);
+		log_server_error(3, what, SS.pg ? PQerrorMessage(SS.pg) : "out of memory");
 		drop_conn();
 		SS.state = SS_DOWN;
 		schedule_reconnect();
