@@ -99,8 +99,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hotline-pbx -c FILE [--backfill] [-v] queue-log [--follow] PATH\n"
-	           "       hotline-pbx -c FILE [--backfill] [-v] ami HOST:PORT\n"
+	fprintf(f, "usage: hotline-pbx -c FILE [--backfill] [-v|-q] queue-log [--follow] PATH\n"
+	           "       hotline-pbx -c FILE [--backfill] [-v|-q] ami HOST:PORT\n"
 	           "       hotline-pbx -c FILE --check\n"
 	           "       hotline-pbx --version\n");
 }
