@@ -178,6 +178,7 @@ static const struct figure FIGURES[] = {
 	{ "db_failures", "db_failures_total", "counter", "database connection failures", F(db_failures), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "db_in_doubt_held", "db_in_doubt_held_total", "counter", "requests cut off during their commit and held, not answered unavailable, until the database was back", F(in_doubt_held), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_splits", "batch_splits_total", "counter", "failed batches bisected", F(batch_splits), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "reads_orphaned", "reads_orphaned_total", "counter", "queued reads dropped because their client had gone", F(reads_orphaned), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_id_races", "batch_id_races_total", "counter", "batches run again: another daemon stored one of their event ids first", F(batch_id_races), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "accept_errors", "accept_errors_total", "counter", "accept() failures (each pauses accepting)", F(accept_errors), NULL, 0, 0, NULL, NULL, false, NULL },
 	/* several daemons: a `stats` object; its /metrics lines come from cluster_metrics() */

@@ -343,6 +343,7 @@ struct hl_stats {
 	uint64_t requests, events, duplicates, errors[16];
 	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
 	uint64_t batch_id_races; /* batches run again: another daemon committed one of their event ids first */
+	uint64_t reads_orphaned; /* reads dropped from the queue: their client had gone */
 	uint64_t commit_us_total, commit_us_max;
 	/* clocks that fell due: fired, their wait in the lanes, their batch's time; sent back in line */
 	uint64_t due_fired, due_wait_us_total, due_wait_us_max, due_batch_us_total, due_batch_us_max, due_deferred;

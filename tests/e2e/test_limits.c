@@ -310,6 +310,41 @@ HL_TEST(limits, pipelining_client_that_never_reads_is_closed)
 	close(fd);
 }
 
+/* A client that queues many reads and leaves: its reads are dropped from the
+ * queue (nobody would get them), not run one batch after another while
+ * others' events wait behind them. */
+HL_TEST(limits, reads_of_a_client_that_left_are_dropped)
+{
+	enum { N = 400 };
+	struct hl_e2e_opts o = { .database = "batch_max = 4;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *other = hl_conn_unix(d);
+	json_object *r = hl_request(other, "{\"type\":\"call.offered\",\"id\":\"rl-0\",\"call_id\":\"rl-0\","
+	                                   "\"caller\":\"+8613800000077\"}");
+	cr_assert(hl_jbool(r, "ok"));
+	int64_t case_id = hl_jint(r, "case_id");
+	int fd = raw_unix(d);
+	char line[128];
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(line, sizeof line, "{\"type\":\"case.get\",\"id\":\"rl-get-%d\",\"case_id\":%lld}\n", i,
+		                 (long long)case_id);
+		cr_assert_eq(write(fd, line, (size_t)n), n);
+	}
+	/* one event of the leaving client: it is still stored */
+	const char *ev = "{\"type\":\"case.update\",\"id\":\"rl-upd\",\"case_id\":%lld,\"note\":\"bye\"}\n";
+	int n = snprintf(line, sizeof line, ev, (long long)case_id);
+	cr_assert_eq(write(fd, line, (size_t)n), n);
+	close(fd);
+	int64_t t0 = hl_now_ms();
+	while (hl_jint(stats(other), "queued") > 0 && hl_now_ms() - t0 < 20000)
+		hl_sleep_ms(50);
+	int64_t dropped = hl_jint(stats(other), "reads_orphaned");
+	cr_log_info("%lld of %d reads of a client that left were dropped", (long long)dropped, N);
+	cr_assert_gt(dropped, N / 2, "only %lld of %d reads dropped", (long long)dropped, N);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'rl-upd'"), 1);
+	expect_event_served(d, other);
+}
+
 HL_TEST(limits, stalled_subscriber_dropped_others_served)
 {
 	enum { CASES = 1500 };
