@@ -106,9 +106,15 @@ void store_start_load(void)
 	 * clocks needs only its cases); its result stays NULL */
 	for (int i = 0; i < L__COUNT; i++)
 		store.load_at[i] = -1;
-	/* first, the batch locks (callers, then cases), held until the write's COMMIT */
-	const char *p_lock[] = { k.cases, k.calls, k.callers, k.orders };
-	store.load_at[L_LOCK] = store.n_stmts, store_send_stmt(SQL_LOCK_BATCH, 4, p_lock);
+	/* first, the batch locks (callers, order ids, cases, then the hotspot
+	 * values of a batch that classifies: sql/046), held until the write's
+	 * COMMIT; the hotspot part is the reach and the values SQL_HOTSPOT_CASES
+	 * gets, so that no other daemon counts one of the batch's keys meanwhile */
+	const char *p_lock[] = { k.cases, k.calls, k.callers, k.orders,
+	                         k.want_hotspots ? k.hot_cases : NULL, k.want_hotspots ? k.hot_calls : NULL,
+	                         k.want_hotspots ? k.hot_callers : NULL, k.want_hotspots ? k.categories : NULL,
+	                         k.want_hotspots ? k.areas : NULL, k.want_hotspots ? k.departments : NULL };
+	store.load_at[L_LOCK] = store.n_stmts, store_send_stmt(SQL_LOCK_BATCH, 10, p_lock);
 	if (k.want_seen)
 		store.load_at[L_SEEN] = store.n_stmts, store_send_stmt(SQL_SEEN, 1, p_seen);
 	if (k.want_cases)

@@ -337,9 +337,12 @@ static const char SQL_REPLAY[] =
 
 /* ---- several daemons (cluster.c, sql/016_cluster.sql) */
 
-/* First statement of every batch that loads: locks its callers, then its
- * cases, until COMMIT (same parameters as SQL_CASES). */
-static const char SQL_LOCK_BATCH[] = "SELECT hotline.lock_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb)";
+/* First statement of every batch that loads: locks its callers, the order
+ * ids it names, its cases and, for a batch that classifies, the hotspot
+ * values it can count under, until COMMIT ($1-$3 as SQL_CASES, $4 the order
+ * ids, $5-$10 SQL_HOTSPOT_CASES's reach and values, or NULL; sql/046). */
+static const char SQL_LOCK_BATCH[] = "SELECT hotline.lock_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb,"
+	" $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb)";
 
 /* Clocks the batch armed in slots another daemon owns: announced in the
  * batch's transaction, so the owner hears of them exactly when they commit. */

@@ -3,7 +3,7 @@
 -- pg_locks, for every way a batch reaches a case (named, through a call, a
 -- work order, a caller's open case, a merge into any of these (sql/041)),
 -- none for a closed case or a
--- key named twice; and the ordering its statements rely on (an aggregate
+-- key named twice; the order ids and hotspot values of sql/046; and the ordering its statements rely on (an aggregate
 -- over an ordered DISTINCT subquery calls its function in key order: two
 -- batches that took their locks in different orders could deadlock).
 -- Run by scripts/sql-test.sh; any failure raises.
@@ -37,6 +37,7 @@ $$;
 -- (rows a failed run left behind)
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
+DELETE FROM hotline.hotspot_cases WHERE case_id BETWEEN 9901 AND 9910;
 DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9910;
 INSERT INTO hotline.cases (id, caller, status, opened_at) VALUES
     (9901, '+8613900009901', 'open', now()),      -- named
@@ -64,21 +65,59 @@ SET client_min_messages = notice;
 
 BEGIN;
 SELECT hllocktest.eq('nothing held before', hllocktest.held(), '');
-SELECT hllocktest.eq('locks taken: 2 callers + 8 cases',
+SELECT hllocktest.eq('locks taken: 2 callers + 2 order ids + 8 cases',
     hotline.lock_batch('["9901", "9901"]'::jsonb, '["lk-call-1", "lk-call-unknown"]'::jsonb,
-                       '["+8613900009905", "+8613900000000", "+8613900009905"]'::jsonb, '["lk-order-1"]'::jsonb),
-    10);
-SELECT hllocktest.eq('the locks held: each caller by hashtext, each case by id',
+                       '["+8613900009905", "+8613900000000", "+8613900009905"]'::jsonb,
+                       '["lk-order-1", "lk-order-new", "lk-order-1"]'::jsonb),
+    12);
+SELECT hllocktest.eq('the locks held: each caller and order id by hashtext (046: a new one too), each case by id',
     hllocktest.held(),
     (SELECT string_agg(k, ' ' ORDER BY c, i) FROM (
         SELECT 1212940289::bigint AS c, h AS i, '1212940289:' || h AS k
         FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['+8613900009905', '+8613900000000']) x) hs
         UNION ALL
+        SELECT 1212940295, h, '1212940295:' || h
+        FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['lk-order-1', 'lk-order-new']) x) ho
+        UNION ALL
         SELECT 1212940290, id, '1212940290:' || id FROM unnest(ARRAY[9901, 9902, 9903, 9904, 9905, 9908, 9909, 9910]) id) l));
+COMMIT;
+
+-- 046: the hotspot values of a classifying batch, of one field of the key
+-- (category when the key has it): the events' values and those of the cases
+-- its classifying events reach (named, through a call, a caller's open case)
+UPDATE hotline.cases SET category = 'lk-roads' WHERE id = 9902;
+UPDATE hotline.cases SET category = 'lk-power', department = 'lk-dept' WHERE id = 9905;
+INSERT INTO hotline.hotspot_cases (case_id, category, area, at) VALUES (9901, NULL, 'lk-haidian', now());
+BEGIN;
+SELECT hllocktest.eq('category key: 2 cases (9901, merged 9904) + 3 values',
+    hotline.lock_batch('["9901"]'::jsonb, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb,
+                       '["9901"]'::jsonb, '["lk-call-1"]'::jsonb, '["+8613900009905"]'::jsonb,
+                       '["lk-water", "", "lk-water"]'::jsonb, '[]'::jsonb, NULL),
+    5);
+SELECT hllocktest.eq('the hotspot locks: the category values by hashtext, none for an empty one',
+    (SELECT string_agg(objid::int::text, ' ' ORDER BY objid::int) FROM pg_locks
+     WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = 1212940296),
+    (SELECT string_agg(h::text, ' ' ORDER BY h)
+     FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ARRAY['lk-water', 'lk-roads', 'lk-power']) x) hs));
+ROLLBACK;
+BEGIN;
+SELECT hllocktest.eq('area key: the area of a reached case from hotspot_cases',
+    hotline.lock_batch('[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb,
+                       '["9901"]'::jsonb, '[]'::jsonb, '[]'::jsonb, NULL, '["lk-chaoyang"]'::jsonb, NULL),
+    2);
+ROLLBACK;
+BEGIN;
+SELECT hllocktest.eq('a batch that classifies nothing takes no hotspot lock',
+    hotline.lock_batch('["9901"]'::jsonb, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, NULL, NULL, NULL, NULL, NULL, NULL),
+    2);
 COMMIT;
 SELECT hllocktest.eq('released at COMMIT', hllocktest.held(), '');
 SELECT hllocktest.eq('lookups planned at each call (027, restored by 041)',
     (SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE oid = 'hotline.lock_batch(jsonb, jsonb, jsonb, jsonb)'::regprocedure),
+    'plan_cache_mode=force_custom_plan');
+SELECT hllocktest.eq('and the signature of 046 too',
+    (SELECT array_to_string(proconfig, ',') FROM pg_proc
+     WHERE oid = 'hotline.lock_batch(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb)'::regprocedure),
     'plan_cache_mode=force_custom_plan');
 
 BEGIN;
@@ -98,5 +137,6 @@ SELECT hllocktest.eq('called in ascending key order',
 SET client_min_messages = warning;
 DELETE FROM hotline.orders WHERE order_id = 'lk-order-1';
 DELETE FROM hotline.calls WHERE call_id = 'lk-call-1';
+DELETE FROM hotline.hotspot_cases WHERE case_id BETWEEN 9901 AND 9910;
 DELETE FROM hotline.cases WHERE id BETWEEN 9901 AND 9910;
 DROP SCHEMA hllocktest CASCADE;
