@@ -119,7 +119,12 @@ static const char SQL_W_ORDERS[] =
 	"  sign_met_at = EXCLUDED.sign_met_at, sign_breached_at = EXCLUDED.sign_breached_at,"
 	"  reply_state = EXCLUDED.reply_state, reply_seq = EXCLUDED.reply_seq,"
 	"  reply_allowed_ms = EXCLUDED.reply_allowed_ms, reply_met_at = EXCLUDED.reply_met_at,"
-	"  reply_breached_at = EXCLUDED.reply_breached_at, updated_at = now()";
+	"  reply_breached_at = EXCLUDED.reply_breached_at, updated_at = now()"
+	/* an order id is one case's order for good: a row of another case (a
+	 * race the batch locks did not order, or a bug) fails the batch, which
+	 * is bisected and retried, instead of being written over (sql/046) */
+	" WHERE (t.case_id = EXCLUDED.case_id AND t.order_no = EXCLUDED.order_no)"
+	"  OR hotline.order_case_kept(t.order_id, t.case_id, t.order_no, EXCLUDED.case_id, EXCLUDED.order_no)";
 
 static const char SQL_W_MERGES[] =
 	"UPDATE hotline.cases AS c SET merged_into = r.merged_into"
