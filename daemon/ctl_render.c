@@ -113,6 +113,14 @@ static void print_clocks(json_object *clocks)
 	}
 }
 
+/* case.get gives a case's newest 500 calls and events (sql/048) and how many it left out */
+static void print_omitted(json_object *c, const char *key, const char *what)
+{
+	const char *n = ctl_jstr(c, key);
+	if (n)
+		printf("  (%s older %s not shown: hotline.case_history in psql has them all)\n", n, what);
+}
+
 static void print_calls(json_object *calls)
 {
 	size_t n = calls ? json_object_array_length(calls) : 0;
@@ -217,7 +225,9 @@ void ctl_print_case(json_object *c)
 	print_clocks(json_object_object_get_ex(c, "clocks", &v) ? v : NULL);
 	print_orders(json_object_object_get_ex(c, "orders", &v) ? v : NULL);
 	print_calls(json_object_object_get_ex(c, "calls", &v) ? v : NULL);
+	print_omitted(c, "calls_omitted", "calls");
 	print_events(json_object_object_get_ex(c, "events", &v) ? v : NULL);
+	print_omitted(c, "events_omitted", "events");
 	json_object *alerts = NULL;
 	json_object_object_get_ex(c, "alerts", &alerts);
 	size_t n = alerts ? json_object_array_length(alerts) : 0;

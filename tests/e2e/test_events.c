@@ -374,6 +374,46 @@ HL_TEST(events, case_get)
 	expect_error(r, "bad_request");
 }
 
+/* A long case answers with its newest 500 events and says how many older
+ * ones it left out (sql/048): a case of years of repeat calls must not make
+ * each case.get megabytes long, and reads share the event batches. */
+HL_TEST(events, case_get_bounds_a_long_history)
+{
+	enum { UPDATES = 510 };
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = offer(c, "long1", "+8613800000091", hl_iso_in(-3000));
+	char *buf = malloc(UPDATES * 160);
+	size_t len = 0;
+	for (int i = 0; i < UPDATES; i++)
+		len += (size_t)sprintf(buf + len, "{\"type\":\"case.update\",\"id\":\"long-u%d\",\"case_id\":%lld,"
+		                       "\"note\":\"n%d\",\"at\":\"%s\"}\n", i, (long long)id, i, hl_iso_in(-2900 + i));
+	cr_assert_eq(hl_send_raw(c, buf, len), 0);
+	for (int i = 0; i < UPDATES; i++) {
+		json_object *r = hl_recv_json(c, 30000);
+		cr_assert(r && hl_jbool(r, "ok"), "update %d: %s", i, r ? json_object_to_json_string(r) : "no answer");
+	}
+	free(buf);
+	json_object *r = hl_requestf(c, "{\"type\":\"case.get\",\"id\":\"get-long\",\"case_id\":%lld}", (long long)id);
+	expect_ok(r, "get-long");
+	json_object *events = hl_jget(r, "case.events");
+	cr_assert_eq(json_object_array_length(events), 500);
+	cr_assert_eq(hl_jint(r, "case.events_omitted"), UPDATES + 1 - 500);
+	cr_assert_str_eq(hl_jstr(events, "499.event_id"), "long-u509", "the newest last");
+	cr_assert_str_eq(hl_jstr(events, "0.event_id"), "long-u10", "the oldest shown");
+	cr_assert_null(hl_jget(r, "case.calls_omitted"), "one call: nothing left out");
+	/* hotlinectl says so */
+	const char *ctl = getenv("HOTLINECTL_BIN") ? getenv("HOTLINECTL_BIN") : "build/hotlinectl";
+	char cmd[512], out[1 << 16];
+	snprintf(cmd, sizeof cmd, "%s --unix %s case %lld 2>&1", ctl, d->sock, (long long)id);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	cr_assert(strstr(out, "(11 older events not shown"), "%.300s", out);
+}
+
 /* ------------------------------------------------------------------ stats */
 
 HL_TEST(events, stats_answers_object)
