@@ -25,7 +25,10 @@
  * bad_request naming the order's status.  Order clocks count in the orders
  * calendar (orders.calendar, else sla.calendar) through hl_deadline(), so
  * "3wd" ends at the close of the third working day and the reply alert's
- * escalation (催办 -> 督办) comes every orders.urge_after of working time.
+ * escalation (催办 -> 督办) comes every orders.urge_after of working time
+ * (order_clocks.c: the clocks' timers, urging, and a case's close and
+ * reopen).  What a case rule does for an order event goes through the ops
+ * of rules_ops.c.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -137,7 +140,7 @@ static const char *rel(hl_ms from, hl_ms t, char *buf, size_t len)
 	return hl_rules_rel_time(from, t, buf, len);
 }
 
-static bool order_open(const struct hl_order *o)
+bool hl_order_open(const struct hl_order *o)
 {
 	return o->status == HL_OS_DISPATCHED || o->status == HL_OS_SIGNED || o->status == HL_OS_EXTENSION_REQUESTED;
 }
@@ -346,7 +349,7 @@ static struct hl_order *returned_by(struct hl_world *w, const struct hl_order *o
 	return NULL;
 }
 
-static void tag(struct hl_alert *a, const struct hl_order *o)
+void hl_order_tag(struct hl_alert *a, const struct hl_order *o)
 {
 	snprintf(a->order_id, sizeof a->order_id, "%s", o->order_id);
 	snprintf(a->department, sizeof a->department, "%s", o->department ? o->department : "");
@@ -401,7 +404,7 @@ static void on_dispatch(struct octx *x)
 		struct hl_alert *a = x->op.ev->backfill ? NULL
 		                     : hl_rules_raise(x->op.w, "buck_passing", c, x->op.at, dedupe, detail);
 		if (a) {
-			tag(a, o);
+			hl_order_tag(a, o);
 			hl_rules_op_note(&x->op, "buck_passing alert");
 		}
 	}
@@ -517,7 +520,7 @@ static void on_reply(struct octx *x)
 	if (strcmp(o->result, "resolved") != 0 || c->status != HL_ST_OPEN)
 		return;
 	for (struct hl_order *p = hl_world_case_orders_first(x->op.w, c->id); p; p = hl_world_case_orders_next(x->op.w, p)) {
-		if (p != o && order_open(p)) {
+		if (p != o && hl_order_open(p)) {
 			hl_rules_op_note(&x->op, "order %s still open", p->order_id);
 			return;
 		}
@@ -596,120 +599,4 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 	 * a resolution only when the rules resolved the case with it */
 	w->accepted[w->n_accepted - 1].case_resolved = x.resolved;
 	hl_world_add_seen(w, ev->id, out->case_id);
-}
-
-/* ------------------------------------------------------------- timers */
-
-hl_ms hl_order_next_fire(const struct hl_clock *k)
-{
-	return k && k->state == HL_CS_PENDING ? k->due_at : 0;
-}
-
-void hl_orders_clock_fire(struct hl_world *w, const struct hl_rules_env *env, int64_t case_id, int32_t no,
-                          enum hl_order_clock kind, int32_t seq)
-{
-	if ((int)kind < 0 || kind >= HL_OC__COUNT)
-		return;
-	struct hl_order *o = hl_world_order_no(w, case_id, no);
-	struct hl_case *c = hl_world_case(w, case_id);
-	if (!o || !c)
-		return;
-	struct hl_clock *k = &o->clocks[kind];
-	if (k->seq != seq || k->state != HL_CS_PENDING || k->due_at > env->now)
-		return; /* stale, or early: the timer is set again from the clock */
-	const struct hl_config *cfg = env->cfg;
-	char kindbuf[HL_ALERT_KIND_MAX], dedupe[128], detail[200], t[32];
-	const char *name = hl_order_clock_name(kind);
-	snprintf(kindbuf, sizeof kindbuf, "order_%s_overdue", name);
-	snprintf(dedupe, sizeof dedupe, "%" PRId64 "#%" PRId32 ":%s:%" PRId32 ":overdue", case_id, no, name, seq);
-	snprintf(detail, sizeof detail, "order %.64s to %.64s not %s, due %s", o->order_id, o->department,
-	         kind == HL_OC_SIGN ? "signed" : "answered", rel(env->now, k->due_at, t, sizeof t));
-	struct hl_alert *a = hl_rules_raise(w, kindbuf, c, env->now, dedupe, detail);
-	if (a) {
-		tag(a, o);
-		a->due_at = k->due_at;
-		if (cfg->escalation.max_level > 1)
-			a->escalate_at = hl_orders_next_escalation(cfg, a, env->now);
-	}
-	k->state = HL_CS_BREACHED;
-	k->breached_at = k->due_at;
-	k->dirty = true;
-	o->dirty = true;
-}
-
-hl_ms hl_orders_next_escalation(const struct hl_config *cfg, const struct hl_alert *a, hl_ms now)
-{
-	if (strcmp(a->kind, "order_reply_overdue") == 0) {
-		/* 催办 -> 督办: counted in the orders calendar's working time, so an
-		 * urge never fires at midnight or on a holiday */
-		hl_ms at = hl_deadline(hl_config_orders_calendar(cfg), now, cfg->orders.urge_after_ms);
-		return at == INT64_MAX ? 0 : at;
-	}
-	return cfg->escalation.after_ms > 0 ? now + cfg->escalation.after_ms : 0;
-}
-
-void hl_orders_tag_redispatch(struct hl_world *w, const struct hl_case *c, struct hl_alert *a)
-{
-	const struct hl_order *last = NULL;
-	for (const struct hl_order *o = hl_world_case_orders_first(w, c->id); o; o = hl_world_case_orders_next(w, o)) {
-		if (o->status == HL_OS_RETURNED && (!last || o->returned_at >= last->returned_at))
-			last = o;
-	}
-	if (last)
-		tag(a, last);
-}
-
-void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at)
-{
-	(void)at;
-	for (struct hl_order *o = hl_world_case_orders_first(w, case_id); o; o = hl_world_case_orders_next(w, o)) {
-		for (int k = 0; k < HL_OC__COUNT; k++)
-			if (clock_owed(&o->clocks[k])) {
-				o->clocks[k].state = HL_CS_STOPPED;
-				o->clocks[k].dirty = true;
-				o->dirty = true;
-			}
-	}
-}
-
-/*
- * case.reopen: what close stopped and is still owed runs again.  An open
- * order's sign and reply clocks: one that had breached before the close is
- * breached again (its alert was raised; no second one), the others start a
- * new run with their old deadline (the department's deadline never moved;
- * past it, the alert comes at once).  The redispatch clock close or resolve
- * stopped, when an order was returned and none is open: the hotline owes a
- * dispatch again, counted from the reopen.
- */
-void hl_orders_case_reopened(struct hl_rules_op *op, struct hl_case *c)
-{
-	bool any_open = false, any_returned = false;
-	for (struct hl_order *o = hl_world_case_orders_first(op->w, c->id); o; o = hl_world_case_orders_next(op->w, o)) {
-		any_returned = any_returned || o->status == HL_OS_RETURNED;
-		if (!order_open(o))
-			continue;
-		any_open = true;
-		for (int kind = 0; kind < HL_OC__COUNT; kind++) {
-			struct hl_clock *k = &o->clocks[kind];
-			if (k->state != HL_CS_STOPPED || (kind == HL_OC_SIGN && o->signed_at))
-				continue;
-			if (k->breached_at) {
-				k->state = HL_CS_BREACHED;
-			} else {
-				k->state = HL_CS_PENDING;
-				k->seq++;
-				if (op->ev && op->ev->backfill && k->due_at <= op->env->now) {
-					k->state = HL_CS_BREACHED;
-					k->breached_at = k->due_at;
-					k->warned = true;
-				}
-			}
-			k->dirty = true;
-			o->dirty = true;
-			hl_rules_op_note(op, "order %s %s %s", o->order_id, hl_order_clock_name((enum hl_order_clock)kind),
-			                 k->state == HL_CS_PENDING ? "restarted" : "still overdue");
-		}
-	}
-	if (!any_open && any_returned && c->clocks[HL_CK_REDISPATCH].state == HL_CS_STOPPED)
-		hl_rules_op_arm(op, c, HL_CK_REDISPATCH);
 }

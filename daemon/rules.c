@@ -79,7 +79,7 @@ static bool is_open(const struct hl_case *c)
 }
 
 /* Category/priority/summary from the event, re-choosing the policy when the class changed. */
-static void classify(struct hl_rules_ctx *x, struct hl_case *c)
+void hl_rules_classify(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	bool changed = false;
 	if (set_str(&c->category, x->ev->category)) {
@@ -212,7 +212,7 @@ static void contact(struct hl_rules_ctx *x, struct hl_case *c)
 }
 
 /* The caller is owed a call back, unless an earlier debt is still open. */
-static void owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
+void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
 	char t[32];
@@ -233,7 +233,7 @@ static void end_hold(struct hl_rules_ctx *x, struct hl_case *c)
 	hl_rules_touch(x, c);
 }
 
-static void resolve(struct hl_rules_ctx *x, struct hl_case *c)
+void hl_rules_resolve(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	end_hold(x, c);
 	c->status = HL_ST_RESOLVED;
@@ -257,7 +257,7 @@ static void resolve(struct hl_rules_ctx *x, struct hl_case *c)
 		struct hl_case *m = x->w->merges[i].into == c->id ? hl_world_case(x->w, x->w->merges[i].case_id) : NULL;
 		if (m && m->status == HL_ST_MERGED) {
 			hl_rules_note(&x->text, "merged case %" PRId64, m->id);
-			owe_callback(x, m);
+			hl_rules_owe_callback(x, m);
 		}
 	}
 }
@@ -276,14 +276,10 @@ static void reopen(struct hl_rules_ctx *x, struct hl_case *c)
 	hl_rules_clock_arm(x, c, HL_CK_UPDATE, "restarted");
 	if (c->clocks[HL_CK_SURVEY].state == HL_CS_PENDING)
 		hl_rules_clock_stop(x, c, HL_CK_SURVEY);
-	/* what close or resolve stopped that the departments still owe (orders.c) */
-	struct hl_rules_env env = {.cfg = x->cfg, .now = x->now};
-	struct hl_rules_op op = {.w = x->w, .env = &env, .ev = x->ev, .at = x->at};
-	memcpy(op.text, x->text.buf, sizeof op.text);
-	op.len = x->text.len;
-	hl_orders_case_reopened(&op, c);
-	memcpy(x->text.buf, op.text, sizeof op.text);
-	x->text.len = op.len;
+	/* what close or resolve stopped that the departments still owe (order_clocks.c) */
+	if (hl_orders_case_reopened(x->w, c->id, x->ev, x->now, &x->text) &&
+	    c->clocks[HL_CK_REDISPATCH].state == HL_CS_STOPPED)
+		hl_rules_clock_arm(x, c, HL_CK_REDISPATCH, "armed");
 }
 
 /*
@@ -376,7 +372,7 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
-	owe_callback(x, p->cs);
+	hl_rules_owe_callback(x, p->cs);
 }
 
 static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
@@ -403,14 +399,14 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", c->id);
 		return;
 	}
-	classify(x, c);
+	hl_rules_classify(x, c);
 	if (strcmp(ev->outcome, "resolved") == 0) {
 		if (is_open(c))
-			resolve(x, c);
+			hl_rules_resolve(x, c);
 		else
 			hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
 	} else if (strcmp(ev->outcome, "followup") == 0) {
-		owe_callback(x, c);
+		hl_rules_owe_callback(x, c);
 	}
 }
 
@@ -443,7 +439,7 @@ static void on_update(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_say(&x->text, " (note)");
 	if (ev->agent)
 		hl_rules_say(&x->text, " by %s", ev->agent);
-	classify(x, c);
+	hl_rules_classify(x, c);
 	if (ev->caller_informed == 1) {
 		hl_rules_note(&x->text, "caller informed");
 		c->last_contact_at = x->at;
@@ -480,7 +476,7 @@ static void on_resolve(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
 		return;
 	}
-	resolve(x, c);
+	hl_rules_resolve(x, c);
 }
 
 static void on_close(struct hl_rules_ctx *x, struct hl_rules_plan *p)
@@ -627,82 +623,4 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 	out->case_id = p.cs ? p.cs->id : p.case_id;
 	hl_world_add_accepted(w, ev, out->case_id, x.text.buf);
 	hl_world_add_seen(w, ev->id, out->case_id);
-}
-
-
-/* ------------------------------------------ for the order rules (rules_internal.h) */
-
-static struct hl_rules_ctx op_ctx(struct hl_rules_op *op)
-{
-	struct hl_rules_ctx x = {.w = op->w, .cfg = op->env->cfg, .now = op->env->now, .at = op->at, .ev = op->ev};
-	memcpy(x.text.buf, op->text, sizeof x.text.buf);
-	x.text.len = op->len;
-	return x;
-}
-
-static void op_done(struct hl_rules_op *op, const struct hl_rules_ctx *x)
-{
-	memcpy(op->text, x->text.buf, sizeof op->text);
-	op->len = x->text.len;
-}
-
-void hl_rules_op_note(struct hl_rules_op *op, const char *fmt, ...)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	if (x.text.len)
-		hl_rules_say(&x.text, "; ");
-	va_list ap;
-	va_start(ap, fmt);
-	hl_rules_vsay(&x.text, fmt, ap);
-	va_end(ap);
-	op_done(op, &x);
-}
-
-void hl_rules_op_owe_callback(struct hl_rules_op *op, struct hl_case *c)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	owe_callback(&x, c);
-	op_done(op, &x);
-}
-
-void hl_rules_op_resolve(struct hl_rules_op *op, struct hl_case *c)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	resolve(&x, c);
-	op_done(op, &x);
-}
-
-bool hl_rules_op_arm(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	bool armed = hl_rules_clock_arm(&x, c, kind, "armed");
-	op_done(op, &x);
-	return armed;
-}
-
-void hl_rules_op_meet(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	hl_rules_clock_meet(&x, c, kind);
-	op_done(op, &x);
-}
-
-void hl_rules_op_stop(struct hl_rules_op *op, struct hl_case *c, enum hl_clock_kind kind)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	hl_rules_clock_stop(&x, c, kind);
-	op_done(op, &x);
-}
-
-void hl_rules_op_classify(struct hl_rules_op *op, struct hl_case *c)
-{
-	struct hl_rules_ctx x = op_ctx(op);
-	classify(&x, c);
-	op_done(op, &x);
-}
-
-struct hl_alert *hl_rules_raise(struct hl_world *w, const char *kind, const struct hl_case *c, hl_ms raised_at,
-                                const char *dedupe, const char *detail)
-{
-	return hl_rules_raise_alert(w, kind, c, c ? c->caller : NULL, raised_at, dedupe, detail);
 }

@@ -43,9 +43,8 @@ struct hl_alert *hl_rules_raise(struct hl_world *w, const char *kind, const stru
 const char *hl_rules_rough_dur(int64_t ms, char *buf, size_t len); /* "12d4h", "1m30s" */
 const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len); /* "in 2h", "now", "5m ago" */
 
-/* orders.c: a closed case's open orders stop their clocks. */
+/* order_clocks.c: a closed case's open orders stop their clocks. */
 void hl_orders_case_closed(struct hl_world *w, int64_t case_id, hl_ms at);
-void hl_orders_case_reopened(struct hl_rules_op *op, struct hl_case *c);
 
 /* ------------------------------------------- between the rules_*.c files */
 
@@ -73,6 +72,17 @@ struct hl_rules_plan {
 	bool offer;             /* an unseen call: do what call.offered does first */
 	int64_t case_id;        /* for the outcome when cs is NULL */
 };
+
+/* order_clocks.c: a reopened case's open orders run their clocks again
+ * (noted in `text`); true when a returned order is its last word and none is
+ * open: a dispatch is owed again. */
+bool hl_orders_case_reopened(struct hl_world *w, int64_t case_id, const struct hl_event *ev, hl_ms now,
+                             struct hl_rules_text *text);
+
+/* rules.c: the case effects rules_ops.c lends the order rules */
+void hl_rules_classify(struct hl_rules_ctx *x, struct hl_case *c);     /* the event's category, priority */
+void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c); /* as call.abandoned */
+void hl_rules_resolve(struct hl_rules_ctx *x, struct hl_case *c);      /* as case.resolve */
 
 /* rules_text.c */
 size_t hl_rules_utf8_cut(const char *s, size_t len); /* longest prefix not ending inside a UTF-8 character */

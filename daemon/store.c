@@ -472,6 +472,23 @@ void store_write_done(void)
 	store_kick();
 }
 
+/* The batch back at the head of the queue, in its order.  With groups, its
+ * first `first` items become group g_first and the rest g_second (the
+ * halves of a failed batch, each then a batch of its own); without (0), the
+ * items keep theirs. */
+static void requeue_batch(size_t first, uint64_t g_first, uint64_t g_second)
+{
+	struct item *it;
+	size_t left = store.n_batch;
+	while ((it = TAILQ_LAST(&store.batch, itemq))) {
+		TAILQ_REMOVE(&store.batch, it, entry);
+		if (g_first)
+			it->group = left-- > first ? g_second : g_first;
+		TAILQ_INSERT_HEAD(&store.queue, it, entry);
+		store.n_queue++;
+	}
+}
+
 /* The batch's transaction failed: bisect it, or fail its only item. */
 static void batch_failed(const char *why)
 {
@@ -490,12 +507,9 @@ static void batch_failed(const char *why)
 		log_info("store: another daemon stored one of the batch's %zu event id(s) first: running it again",
 		         store.n_batch);
 		hl->stats.batch_id_races++;
-		while ((it = TAILQ_LAST(&store.batch, itemq))) {
-			TAILQ_REMOVE(&store.batch, it, entry);
+		TAILQ_FOREACH(it, &store.batch, entry)
 			it->race_retried = true;
-			TAILQ_INSERT_HEAD(&store.queue, it, entry);
-			store.n_queue++;
-		}
+		requeue_batch(0, 0, 0);
 	} else if (store.n_batch == 0) {
 		/* only delivered webhooks' rows: they are sent again after a restart (same delivery id) */
 		log_server_error(4, "store: the delivered webhooks' rows were not deleted", why);
@@ -515,15 +529,8 @@ static void batch_failed(const char *why)
 		         store.n_batch, first, second);
 		log_server_error(4, what, why);
 		hl->stats.batch_splits++;
-		/* back to the head of the queue in their order: the first half, then the second */
 		uint64_t g_first = ++next_group, g_second = ++next_group;
-		size_t left = store.n_batch;
-		while ((it = TAILQ_LAST(&store.batch, itemq))) {
-			TAILQ_REMOVE(&store.batch, it, entry);
-			it->group = left-- > first ? g_second : g_first;
-			TAILQ_INSERT_HEAD(&store.queue, it, entry);
-			store.n_queue++;
-		}
+		requeue_batch(first, g_first, g_second);
 	}
 	store.n_batch = 0;
 	store_pipeline_reset();

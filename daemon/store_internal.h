@@ -4,8 +4,9 @@
  * The store is one state machine over one libpq connection, split by concern
  * into store.c (the batch state machine and the public store_* API),
  * store_load.c (the load: SELECTs -> world -> rules), store_write.c (the
- * write: changed rows -> JSON -> INSERTs) and store_conn.c (connection,
- * reconnect, start-up, prepared statements).  They share one state struct,
+ * write: changed rows -> JSON -> INSERTs), store_conn.c (connection,
+ * reconnect, start-up, prepared statements) and store_pipeline.c (the
+ * statements in flight and their results).  They share one state struct,
  * `store`, and the few functions declared below; nothing here is for the
  * rest of the daemon (that is daemon.h).
  */
@@ -124,7 +125,7 @@ void store_kick(void);
 /* the pipeline's callbacks of a batch: the load is in; the write's Sync (COMMIT) */
 void store_on_loaded(PGresult *const *res, int n, const char *error);
 void store_on_committed(PGresult *const *res, int n, const char *error);
-/* store_conn.c: the pipeline (see there) */
+/* store_pipeline.c: the pipeline (see there) */
 typedef void (*store_done_fn)(PGresult *const *res, int n, const char *error);
 void store_pipeline_reset(void);
 void store_pipeline_begin(int n);
@@ -132,6 +133,7 @@ void store_send_stmt(const char *sql, int nparams, const char *const *params);
 void store_pipeline_sync(store_done_fn done);  /* done runs at the Sync's result */
 void store_pipeline_open(store_done_fn done);  /* done runs when every result is in; no Sync */
 void store_pipeline_push(void);               /* send what is queued now; errors wait for the Sync */
+void store_pipeline_results(void);            /* store_conn.c's socket callback: collect what arrived */
 /* store_load.c */
 void store_start_load(void);
 void store_fill_world(void);

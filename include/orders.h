@@ -94,5 +94,10 @@ hl_ms hl_order_next_fire(const struct hl_clock *k);
 hl_ms hl_orders_next_escalation(const struct hl_config *cfg, const struct hl_alert *a, hl_ms now);
 /* Tag an alert about case c's redispatch clock with the order that was returned last. */
 void hl_orders_tag_redispatch(struct hl_world *w, const struct hl_case *c, struct hl_alert *a);
+/* Between orders.c and order_clocks.c: an order still owed a sign or a reply
+ * (dispatched, signed, extension requested); an alert tagged with an order's
+ * id and department (CONTRACT 6: order alerts carry both). */
+bool hl_order_open(const struct hl_order *o);
+void hl_order_tag(struct hl_alert *a, const struct hl_order *o);
 
 #endif

@@ -356,6 +356,15 @@ HL_TEST(orders, working_days_on_the_orders_calendar)
 	                 "2026-11-20T23:59:00.000Z");
 }
 
+static void ctl_output(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s: %s", cmd, out);
+}
+
 /* hotlinectl sends the new events and shows a case's orders */
 HL_TEST(orders, hotlinectl_event_and_case)
 {
@@ -366,29 +375,12 @@ HL_TEST(orders, hotlinectl_event_and_case)
 	char cmd[1024], out[8192];
 	snprintf(cmd, sizeof cmd, "%s --unix %s event order.dispatch case_id=%lld department=water order_id=ctl-1 2>&1",
 	         ctl, d->sock, (long long)id);
-	FILE *p = popen(cmd, "r");
-	cr_assert(p);
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	cr_assert_eq(pclose(p), 0, "%s", out);
+	ctl_output(cmd, out, sizeof out);
 	cr_assert(strstr(out, "\"order_id\":\"ctl-1\""), "%s", out);
 	snprintf(cmd, sizeof cmd, "%s --unix %s case %lld 2>&1", ctl, d->sock, (long long)id);
-	p = popen(cmd, "r");
-	cr_assert(p);
-	n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	cr_assert_eq(pclose(p), 0, "%s", out);
+	ctl_output(cmd, out, sizeof out);
 	cr_assert(strstr(out, "Orders") && strstr(out, "ctl-1") && strstr(out, "dispatched"), "%s", out);
 	cr_assert_str_eq(order_col(d, "department", "ctl-1"), "water");
-}
-
-static void ctl_output(const char *cmd, char *out, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-	cr_assert(p);
-	size_t n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	cr_assert_eq(pclose(p), 0, "%s: %s", cmd, out);
 }
 
 /* hotlinectl's ids never repeat, even when its pid does: a repeated id is
