@@ -774,6 +774,20 @@ SELECT hltest.eq('admin, anonymized: hotspot row and case texts masked', hltest.
 SELECT hltest.eq('admin, anonymized: the signer''s event masked', hltest.rows($$
     SELECT agent, description FROM hotline.case_history WHERE event_id = 'e34'$$),
     'clerk +86136****0009|order.sign');
+-- 049: e30's body has keys hotlined does not read ("extra", nested); they
+-- are masked too, as every reader sees them once the caller is forgotten.
+SELECT hltest.eq('admin, anonymized: no body holds D', (
+    SELECT count(*) FROM hotline.v_case_events
+    WHERE case_id = 30 AND regexp_replace(body::text, '[^0-9]', '', 'g') LIKE '%13600000009%'), 0::bigint);
+SELECT hltest.eq('admin, anonymized: an unknown key masked, ids and times kept', (
+    SELECT (body -> 'extra')::text || '|' || (body ->> 'call_id') || '|' || (body ->> 'caller')
+    FROM hotline.v_case_events WHERE event_id = 'e30'),
+    '{"deep": ["136****0009", "136****0009", {"x": "0086136****0009"}]}|c30|anon:30');
+RESET ROLE;
+SET ROLE hotline_supervisor;
+SELECT hltest.eq('supervisor, anonymized: no body holds D', (
+    SELECT count(*) FROM hotline.v_case_events
+    WHERE case_id = 30 AND regexp_replace(body::text, '[^0-9]', '', 'g') LIKE '%13600000009%'), 0::bigint);
 RESET ROLE;
 
 -- mask_text: by digits, whatever the separators
