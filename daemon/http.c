@@ -15,6 +15,7 @@
  * at most http.max_connections are open at once (http_conn.c: the excess is
  * refused at the accept, so idle connections cannot take every descriptor).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,9 +99,13 @@ int http_open(const struct hl_config *cfg)
 		host[strcspn(host, "]")] = '\0';
 	}
 	http = evhttp_new(hl->base);
+	errno = 0;
 	struct evhttp_bound_socket *bound = http ? evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)atoi(colon + 1)) : NULL;
 	if (!bound) {
-		log_crit("http.listen %s: cannot bind", addr);
+		/* libevent keeps bind()'s errno across its close (bind_socket_ai);
+		 * a name that does not resolve leaves 0 */
+		int e = errno;
+		log_crit("http.listen %s: cannot listen: %s", addr, e ? strerror(e) : "the address does not resolve");
 		return -1;
 	}
 	listener_guard(evhttp_bound_socket_get_listener(bound)); /* accept() back-off, as for the event sockets */

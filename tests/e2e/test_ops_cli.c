@@ -16,7 +16,9 @@
 #include "ops_helpers.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
 #include <regex.h>
+#include <sys/socket.h>
 
 TestSuite(ops, .init = ops_init, .fini = ops_fini, .timeout = 90);
 
@@ -225,6 +227,27 @@ HL_TEST(ops, refuses_to_start_without_the_schema)
 	cr_assert_eq(m.status, 0, "--migrate: %s", m.out);
 	hl_d_start(d);
 	expect_ping(hl_conn_unix(d));
+}
+
+/* http.listen on a port another program holds: the message says why (libevent
+ * does not, but keeps bind()'s errno), and the daemon exits instead of
+ * running without its API. */
+HL_TEST(ops, http_listen_in_use_says_why)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	int port = ntohs(a.sin_port);
+	struct hl_e2e_opts o = { .no_start = true, .no_tcp = true,
+	                         .top = ownf("http = { listen = \"127.0.0.1:%d\"; };\n", port) };
+	struct hl_d *d = hl_d_up(&o);
+	struct run r = HOTLINED("-c", d->conf);
+	close(fd);
+	cr_assert(r.status > 0 && r.status < 128, "hotlined with http.listen in use: status %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("http.listen 127.0.0.1:%d: cannot listen: Address already in use", port)), "%s",
+	          r.out);
 }
 
 HL_TEST(ops, refuses_to_start_on_an_older_schema)
