@@ -51,6 +51,12 @@
 
 #define CHUNK 65536
 #define SAVE_MS 200
+/* The most of one line kept in memory.  A record is at most 4 KiB (the
+ * mapper calls anything longer malformed), so a line that grows past this
+ * is already lost; what follows, up to its newline, is only counted.  A
+ * file without newlines (a wrong path, a binary, a runaway writer) must not
+ * make the bridge buffer all of it. */
+#define LINE_KEEP 16384
 #define SIG_BYTES 512
 
 struct qlreader {
@@ -69,8 +75,9 @@ struct qlreader {
 	uint64_t consumed_pos;   /* end of the last whole line handed to the mapper */
 	uint64_t line_end;       /* while mapping a line: the offset after it */
 	uint64_t lineno;
-	char *buf;               /* a partial line */
+	char *buf;               /* a partial line (its first LINE_KEEP bytes at most) */
 	size_t blen, bcap;
+	uint64_t dropped;        /* bytes of the partial line past LINE_KEEP, read and not kept */
 
 	struct event *tick, *save_timer;
 	bool eof, stopped, dirty, done_signalled;
@@ -217,7 +224,9 @@ static void on_event(void *ctx, const struct pbx_event *ev)
 	sender_push(r->snd, line, ev->id, r->line_end);
 }
 
-static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t end)
+/* `line` holds the first len bytes of the line at file offset `at`; the
+ * reader goes on at `end` (after its newline, if it has one). */
+static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t at, uint64_t end)
 {
 	char why[128];
 	r->lineno++;
@@ -226,14 +235,15 @@ static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t 
 	if ((res == PBX_LINE_MALFORMED || res == PBX_LINE_UNKNOWN) &&
 	    (r->logged_malformed++ < 20 || r->logged_malformed % 1000 == 0))
 		pbx_log(PBX_WARN, "%s line %llu (offset %llu): %s", r->path, (unsigned long long)r->lineno,
-		        (unsigned long long)(end - len - 1), why);
+		        (unsigned long long)at, why);
 	r->consumed_pos = end;
 	r->dirty = true;
 }
 
 static void feed(struct qlreader *r, const char *data, size_t n)
 {
-	uint64_t base = r->read_pos - r->blen; /* file offset of buf[0] */
+	/* file offset of buf[0]: the dropped bytes lie inside the first line */
+	uint64_t base = r->read_pos - r->blen - r->dropped;
 	if (r->blen + n > r->bcap) {
 		size_t cap = r->bcap ? r->bcap : CHUNK;
 		while (cap < r->blen + n)
@@ -252,11 +262,17 @@ static void feed(struct qlreader *r, const char *data, size_t n)
 		if (!nl)
 			break;
 		size_t len = (size_t)(nl - (r->buf + start));
-		one_line(r, r->buf + start, len, base + start + len + 1);
+		one_line(r, r->buf + start, len, base + start, base + r->dropped + start + len + 1);
+		base += r->dropped;
+		r->dropped = 0;
 		start += len + 1;
 	}
 	memmove(r->buf, r->buf + start, r->blen - start);
 	r->blen -= start;
+	if (r->blen > LINE_KEEP) { /* keep the head (the mapper calls it too long), count the rest */
+		r->dropped += r->blen - LINE_KEEP;
+		r->blen = LINE_KEEP;
+	}
 }
 
 /* A partial line we will never see completed (end of an import, rotation). */
@@ -266,13 +282,15 @@ static void drop_partial(struct qlreader *r, const char *why)
 		return;
 	if (!r->follow) {
 		/* read-to-end: a last line without newline may be whole; the mapper decides */
-		one_line(r, r->buf, r->blen, r->read_pos);
+		one_line(r, r->buf, r->blen, r->read_pos - r->blen - r->dropped, r->read_pos);
 	} else {
 		pbx_ql_note_cut(r->map);
-		pbx_log(PBX_WARN, "%s: a line cut short (%zu bytes) is dropped: %s", r->path, r->blen, why);
+		pbx_log(PBX_WARN, "%s: a line cut short (%llu bytes) is dropped: %s", r->path,
+		        (unsigned long long)(r->blen + r->dropped), why);
 		r->consumed_pos = r->read_pos;
 	}
 	r->blen = 0;
+	r->dropped = 0;
 }
 
 static int open_file(struct qlreader *r, const char *path, uint64_t pos)
@@ -293,6 +311,7 @@ static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 	r->sig = first_line_sig(fd);
 	r->read_pos = r->consumed_pos = pos;
 	r->blen = 0;
+	r->dropped = 0;
 	r->dirty = true;
 	pbx_log(PBX_INFO, "reading %s from offset %llu", path, (unsigned long long)pos);
 	return 0;

@@ -1,0 +1,98 @@
+/*
+ * test_pbx_input.c - hotline-pbx against input no well-behaved Asterisk writes
+ * but real files and hostile testers contain (the real bridge, daemon and
+ * PostgreSQL; test_pbx.c has the everyday paths).
+ *
+ *   long_line_bounded      a line of tens of megabytes without a newline (a
+ *                          wrong path, a binary, a runaway writer) while
+ *                          following: the bridge's memory stays flat, the
+ *                          line counts as malformed and the records after it
+ *                          are read, the position ends after them
+ *
+ * Every test's name says what must hold; each was written to fail on the
+ * bridge before the fix it comes with.
+ */
+#include "pbx_harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(pbx_input, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 180);
+
+static void append(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "a");
+	cr_assert(f, "%s", path);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+/* The high-water mark of a process's resident memory, in KiB (-1: unknown). */
+static long peak_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+HL_TEST(pbx_input, long_line_bounded)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], state[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(state, sizeof state, "%s/pbx.state", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800050001|1\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 1, 30000), 1, "%s", pbx_log_text(d));
+
+	/* 96 MiB of one line, no newline yet: the bridge reads it all (a
+	 * partial line waits for its end) but must not keep it */
+	enum { MIB = 1024 * 1024, LONG = 96 };
+	char *junk = malloc(MIB);
+	cr_assert(junk);
+	memset(junk, '9', MIB);
+	memcpy(junk, "1764633601|1764633601.2|q1|NONE|ENTERQUEUE||", 45);
+	append(ql, junk, MIB);
+	memcpy(junk, "99999", 5);
+	for (int i = 1; i < LONG; i++)
+		append(ql, junk, MIB);
+	free(junk);
+	hl_sleep_ms(3000);
+	long kb = peak_rss_kb(pid);
+	cr_assert(kb > 0, "no /proc/%d/status", (int)pid);
+	cr_assert_lt(kb, 48 * 1024, "peak resident memory %ld KiB after a %d MiB line", kb, (int)LONG);
+
+	const char *b = "\n1764633700|1764633600.1|q1|NONE|ABANDON|1|1|100\n";
+	append(ql, b, strlen(b));
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_assert(strstr(log, "line too long"), "%s", log);
+	cr_assert(strstr(log, "1 malformed"), "%s", log);
+
+	/* the saved position is the end of the file: a restart reads nothing again */
+	struct stat st;
+	cr_assert_eq(stat(ql, &st), 0);
+	FILE *f = fopen(state, "r");
+	cr_assert(f, "no state file");
+	unsigned long long dev, ino, pos, sig;
+	cr_assert_eq(fscanf(f, "hotline-pbx 2 %llu %llu %llu %llu", &dev, &ino, &pos, &sig), 4);
+	fclose(f);
+	cr_assert_eq(pos, (unsigned long long)st.st_size);
+	cr_assert_eq(events_stored(d), 2);
+}
