@@ -11,6 +11,7 @@
  *     pbx/queue_log.c   one queue_log line -> zero or more events
  *     pbx/ami_map.c     one AMI message -> zero or more events
  *     pbx/visits.c      how many times a channel entered each queue
+ *     pbx/ql_time.c     a queue_log record's time (epoch, or a table's date and time)
  *   shell
  *     pbx/sender.c      the event-socket client: pipelined, in order, and a
  *                       record counts as done only once hotlined acknowledged it
@@ -167,6 +168,11 @@ void pbx_visits_each(const struct pbx_visits *v, hl_ms window, pbx_visit_fn fn, 
 void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue, int count, hl_ms last_at);
 
 /* ------------------------------------------------------------ queue_log.c */
+
+/* ql_time.c: a record's time field, "1366720340[.303267]" or (a queue_log
+ * table) "2012-07-04 07:33:23[.085718][+02:00]", local time without an
+ * offset -> ms since the epoch; -1 when it is neither, or before 2000. */
+hl_ms pbx_ql_time(const char *s);
 
 struct pbx_ql;
 struct pbx_ql *pbx_ql_new(const struct pbx_opts *o);

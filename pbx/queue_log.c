@@ -2,7 +2,8 @@
  * queue_log.c - one Asterisk queue_log line -> hotlined events (pure).
  *
  * Format (Asterisk "Queue Logs"): epoch|uniqueid|queue|agent|EVENT|data...
- * The epoch may carry microseconds ("1366720340.303267").  The mapping
+ * The epoch may carry microseconds ("1366720340.303267"); a log exported
+ * from a queue_log table has a date and time there instead (ql_time.c).  The mapping
  * (docs/pbx.md has the full table):
  *
  *   ENTERQUEUE(url|callerid|pos[|name])   -> call.offered (caller, queue)
@@ -45,8 +46,6 @@
 
 #define MAX_FIELDS 16
 #define MAX_LINE 4096
-#define EPOCH_MIN 946684800LL   /* 2000-01-01: app_queue wrote no queue_log before */
-#define EPOCH_MAX 4102444800LL  /* 2100-01-01 */
 
 struct pbx_ql {
 	struct pbx_opts opts;
@@ -84,35 +83,6 @@ void pbx_ql_note_cut(struct pbx_ql *m)
 {
 	m->counts.lines++;
 	m->counts.malformed++;
-}
-
-/* "1366720340" or "1366720340.303267" -> ms; -1 when not a plausible time. */
-static hl_ms parse_epoch(const char *s)
-{
-	long long sec = 0;
-	int nd = 0;
-	const char *p = s;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (++nd > 11)
-			return -1;
-		sec = sec * 10 + (*p - '0');
-	}
-	if (nd == 0)
-		return -1;
-	int ms = 0, fd = 0;
-	if (*p == '.') {
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++, fd++)
-			if (fd < 3)
-				ms = ms * 10 + (*p - '0');
-		for (; fd < 3; fd++)
-			ms *= 10;
-	}
-	if (*p || sec < EPOCH_MIN || sec >= EPOCH_MAX)
-		return -1;
-	return (hl_ms)sec * 1000 + ms;
 }
 
 /* Seconds as Asterisk logs durations; -1 when absent or not a number. */
@@ -384,7 +354,7 @@ static bool split(char *buf, struct rec *r)
 	for (int i = 0; i < n; i++)
 		f[i] = trim(f[i]);
 	memset(r, 0, sizeof *r);
-	if ((r->at = parse_epoch(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
+	if ((r->at = pbx_ql_time(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
 		return false;
 	r->uid = f[1];
 	r->queue = f[2];
