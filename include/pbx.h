@@ -155,8 +155,11 @@ void pbx_calls_clear(struct pbx_calls *t);
 struct pbx_visits;
 struct pbx_visits *pbx_visits_new(void);
 void pbx_visits_free(struct pbx_visits *v);
-/* An ENTERQUEUE / QueueCallerJoin at `at`: returns which visit it starts (1, 2, ...). */
+/* An ENTERQUEUE / QueueCallerJoin at `at`: returns which visit it starts (1, 2, ...);
+ * the same enter read again (same time, the channel not gone since) gives the visit it started. */
 int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
+/* The channel left the queue (abandoned, ended, transferred) at `at`. */
+void pbx_visits_leave(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
 /* Another record of the channel in the queue: the visit it belongs to (1 when unknown). */
 int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at);
 size_t pbx_visits_count(const struct pbx_visits *v);

@@ -301,6 +301,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	if (abandon) {
 		base_event(&ev, PBX_ABANDONED, r->at, r->queue, NULL);
 		pbx_calls_del(m->calls, r->uid);
+		pbx_visits_leave(m->visits, r->uid, r->queue, r->at);
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;
 	}
@@ -318,6 +319,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
 	pbx_calls_del(m->calls, r->uid);
 	emit_ev(m, &ev, r->uid, emit, ctx);
+	pbx_visits_leave(m->visits, r->uid, r->queue, r->at);
 	return PBX_LINE_MAPPED;
 }
 

@@ -16,15 +16,17 @@
  * the same on a second reading of the log and for both sources; the first
  * visit keeps the id it always had.
  *
+ * The same ENTERQUEUE read twice (a duplicated line, a log concatenated with
+ * itself) is not a new visit: see pbx_visits_enter.
+ *
  * A pair is kept until its channel has been quiet for a day of record time
  * (FORGET_MS: an Asterisk uniqueid names one channel and is never reused),
  * and at most MAX_PAIRS pairs are kept (the least recently touched go
  * first; ~80 bytes each with an Asterisk uniqueid): memory stays flat
- * through a year-long import.  What the count
- * cannot survive is hotline-pbx itself restarting between two visits of one
- * channel: the table is not in the state file, so a later visit read after
- * the restart is taken for the first one and answered `duplicate`
- * (docs/pbx.md, "Limits").
+ * through a year-long import.  --follow saves the pairs of the last 30
+ * minutes with its position (queue_log.c), so a restart between two visits
+ * of one channel keeps the count; a channel back after longer and a restart
+ * is taken for a first visit (docs/pbx.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,8 @@ struct visit {
 	struct visit *next;              /* hash chain */
 	struct visit *older, *newer;     /* least recently touched first */
 	hl_ms last_at;
+	hl_ms entered_at;                /* the latest visit's enter (0: unknown, restored) */
+	bool left;                       /* ... and the channel left the queue since */
 	int count;
 	char key[];                      /* "uid\x1fqueue", allocated to its length */
 };
@@ -171,7 +175,18 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 		*pp = n;
 		v->count++;
 	}
-	n->count++;
+	/* The same enter read twice (a line duplicated in the file, a log read
+	 * again after its calls were already read in this run) is the visit it
+	 * was, not the next one: a channel cannot enter again at the very time it
+	 * entered while still in the queue, nor at a time before records it had
+	 * after that enter.  (A visit left and entered again within the same
+	 * second, by a dialplan looping straight back, still counts as new.) */
+	bool again = at > 0 && at == n->entered_at && (!n->left || at < n->last_at);
+	if (!again) {
+		n->count++;
+		n->entered_at = at;
+		n->left = false;
+	}
 	n->last_at = at > n->last_at ? at : n->last_at;
 	append_lru(v, n);
 	if (v->count > v->n_bucket)
@@ -196,6 +211,18 @@ int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue,
 	return n->count;
 }
 
+void pbx_visits_leave(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
+{
+	char key[KEY_MAX];
+	make_key(key, sizeof key, uid, queue);
+	struct visit *n = *slot(v, key);
+	if (!n)
+		return;
+	n->left = true;
+	if (at > n->last_at)
+		n->last_at = at;
+}
+
 void pbx_visits_each(const struct pbx_visits *v, hl_ms window, pbx_visit_fn fn, void *ctx)
 {
 	for (const struct visit *n = v->oldest; n; n = n->newer) { /* restored in this order, the LRU is kept */
@@ -217,5 +244,7 @@ void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue
 	pbx_visits_enter(v, uid, queue, last_at);
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
-	(*slot(v, key))->count = count;
+	struct visit *n = *slot(v, key);
+	n->count = count;
+	n->entered_at = 0; /* not saved: a re-read of that enter cannot be told */
 }

@@ -122,6 +122,49 @@ Test(visits, a_crash_that_never_ended_the_call_starts_a_visit_too)
 	cr_assert(got[1].synthesized);
 }
 
+/* A duplicated line, and a log that holds its records twice (two exports
+ * concatenated): the records read again are the visit they were, so every
+ * id repeats and hotlined answers duplicate; before, the repeated
+ * ENTERQUEUE started a visit "#2" and all that followed was stored twice. */
+Test(visits, a_record_read_twice_is_the_same_visit)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000010|1700000000.7|q1|NONE|ABANDON|1|1|10",
+		"1700000020|1700000020.8|q1|NONE|ENTERQUEUE||013800000008|1",
+		"1700000025|1700000020.8|q1|PJSIP/8001|CONNECT|5|1700000025.1|2",
+		"1700000080|1700000020.8|q1|PJSIP/8001|COMPLETECALLER|5|55|1",
+		"1700000020|1700000020.8|q1|NONE|ENTERQUEUE||013800000008|1",
+		"1700000025|1700000020.8|q1|PJSIP/8001|CONNECT|5|1700000025.1|2",
+		"1700000080|1700000020.8|q1|PJSIP/8001|COMPLETECALLER|5|55|1",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	cr_assert_eq(n_got, 9);
+	for (int i = 0; i < n_got; i++)
+		cr_assert_null(strchr(got[i].id, '#'), "event %d: %s", i, got[i].id);
+	cr_assert_str_eq(got[2].id, "a1:1700000000.7:abandoned:q1");
+	cr_assert_str_eq(got[6].id, got[3].id);
+	cr_assert_str_eq(got[8].id, "a1:1700000020.8:ended:q1");
+
+	/* left and back within the same second (a dialplan looping straight
+	 * back into the queue): a new visit all the same */
+	const char *const loop[] = {
+		"1700000100|1700000100.9|q1|NONE|ENTERQUEUE||013800000009|1",
+		"1700000100|1700000100.9|q1|NONE|EXITEMPTY|1|1|0",
+		"1700000100|1700000100.9|q1|NONE|ENTERQUEUE||013800000009|1",
+		"1700000130|1700000100.9|q1|NONE|ABANDON|1|1|30",
+		NULL,
+	};
+	n_got = 0;
+	read_log(loop);
+	cr_assert_eq(n_got, 4);
+	cr_assert_str_eq(got[2].id, "a1:1700000100.9:offered:q1#2");
+	cr_assert_str_eq(got[3].id, "a1:1700000100.9:abandoned:q1#2");
+}
+
 static void ami(struct pbx_amimap *am, const char *text, hl_ms now)
 {
 	struct pbx_ami_msg m;
@@ -182,7 +225,7 @@ Test(visits, quiet_channels_are_forgotten_after_a_day)
 		snprintf(uid, sizeof uid, "x.%d", i);
 		cr_assert_eq(pbx_visits_enter(v, uid, "q1", t0 + 27 * hour), 1);
 	}
-	cr_assert_eq(pbx_visits_enter(v, "x.42", "q1", t0 + 27 * hour), 2);
+	cr_assert_eq(pbx_visits_enter(v, "x.42", "q1", t0 + 27 * hour + 1000), 2);
 	cr_assert_eq(pbx_visits_count(v), 5002);
 	pbx_visits_free(v);
 }
