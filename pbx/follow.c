@@ -33,9 +33,10 @@
  * and nothing unacknowledged was ever behind the position: nothing is lost.
  * Before switching files the reader waits until everything in flight is
  * acknowledged, so a position always belongs to the file it names.
- * At start, a state naming another inode is looked for in PATH.1 (the
- * rotated file) and that file is finished first.
+ * At start, a state naming another inode is looked for beside PATH (PATH.1,
+ * PATH-20251202 with dateext: find_rotated) and that file is finished first.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -434,6 +435,36 @@ static void on_done(void *ctx, uint64_t pos)
 	finish_if_done(r);
 }
 
+/* The file a state names, renamed beside PATH while the bridge was away:
+ * PATH.1 (logrotate's default), PATH-20251202 (dateext, the default of
+ * RHEL-based distributions such as FreePBX's and Issabel's), PATH.2 after
+ * two rotations; any name that starts with PATH's and is that inode.  A
+ * compressed one is another inode: not found, and the lines it got after
+ * the position are lost (logged). */
+static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen)
+{
+	char d[512], b[512];
+	snprintf(d, sizeof d, "%s", path);
+	snprintf(b, sizeof b, "%s", path);
+	const char *dir = dirname(d), *base = basename(b);
+	size_t blen = strlen(base);
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dh))) {
+		if (strncmp(e->d_name, base, blen) != 0 || !e->d_name[blen])
+			continue;
+		struct stat st;
+		snprintf(out, outlen, "%s/%s", dir, e->d_name);
+		found = stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == s->ino && st.st_dev == s->dev &&
+		        (uint64_t)st.st_size >= s->pos;
+	}
+	closedir(dh);
+	return found;
+}
+
 struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c, const char *path, bool follow,
                               bool backfill, struct sender **sender_out)
 {
@@ -464,19 +495,17 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 		struct saved s = read_state(c->state_file, r->map);
 		struct stat st;
 		bool have = stat(path, &st) == 0;
-		char rotated[520];
-		snprintf(rotated, sizeof rotated, "%s.1", path);
-		struct stat rst;
+		char rotated[1024];
 		if (s.ok && have && st.st_ino == s.ino && st.st_dev == s.dev && (uint64_t)st.st_size >= s.pos &&
 		    open_file(r, path, s.pos) == 0 && (r->sig == s.sig || s.pos == 0)) {
 			pbx_log(PBX_INFO, "resuming %s at offset %llu", path, s.pos);
-		} else if (s.ok && stat(rotated, &rst) == 0 && rst.st_ino == s.ino && rst.st_dev == s.dev &&
-		           (uint64_t)rst.st_size >= s.pos && open_file(r, rotated, s.pos) == 0) {
+		} else if (s.ok && find_rotated(path, &s, rotated, sizeof rotated) && open_file(r, rotated, s.pos) == 0) {
 			pbx_log(PBX_INFO, "%s was rotated while we were away: finishing %s from offset %llu", path,
 			        rotated, s.pos);
 		} else {
-			if (s.ok)
-				pbx_log(PBX_INFO, "state file names a file that is gone: reading %s from the start", path);
+			if (s.ok) /* what the old file got after the position is not read: say so */
+				pbx_log(PBX_WARN, "state file names a file that is gone (inode %llu, offset %llu; "
+				        "rotated and compressed?): reading %s from the start", s.ino, s.pos, path);
 			if (have && open_file(r, path, 0) != 0)
 				pbx_log(PBX_WARN, "%s: %s (waiting for it)", path, strerror(errno));
 		}

@@ -8,6 +8,11 @@
  *                          following: the bridge's memory stays flat, the
  *                          line counts as malformed and the records after it
  *                          are read, the position ends after them
+ *   rotated_dateext_while_down  the bridge stopped, Asterisk wrote more, and
+ *                          logrotate renamed the file with dateext
+ *                          (queue_log-20251202, RHEL-based FreePBX and Issabel):
+ *                          the old file is finished from the saved position
+ *                          before the new one, nothing lost
  *
  * Every test's name says what must hold; each was written to fail on the
  * bridge before the fix it comes with.
@@ -95,4 +100,37 @@ HL_TEST(pbx_input, long_line_bounded)
 	fclose(f);
 	cr_assert_eq(pos, (unsigned long long)st.st_size);
 	cr_assert_eq(events_stored(d), 2);
+}
+
+HL_TEST(pbx_input, rotated_dateext_while_down)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], old[300];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(old, sizeof old, "%s-20251202", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800060001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+
+	/* while the bridge is down: the call ends, another waits, then rotation */
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800060002|1\n";
+	append(ql, b, strlen(b));
+	cr_assert_eq(rename(ql, old), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "queue_log-20251202 from offset"), "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
 }
