@@ -65,6 +65,8 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 void qlreader_stop(struct qlreader *r);   /* stop reading; state kept */
 void qlreader_free(struct qlreader *r);   /* writes the state one last time */
 const struct pbx_counts *qlreader_counts(const struct qlreader *r);
+/* An import (without --follow) that stopped because the file could not be read. */
+bool qlreader_failed(const struct qlreader *r);
 
 /* -------------------------------------------------------------- ami.c */
 

@@ -82,6 +82,9 @@ struct qlreader {
 
 	struct event *tick, *save_timer;
 	bool eof, stopped, dirty, done_signalled;
+	bool failed;             /* an import that could not read its file: exit 1 */
+	int last_errno;          /* the read error last logged, and when (not every poll_ms) */
+	int64_t errno_logged_at;
 	uint64_t saved_pos;
 	ino_t saved_ino;
 	int64_t saved_at;        /* monotonic ms of the last write of the state file */
@@ -300,8 +303,11 @@ static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) || lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+		/* a directory opens, but every read fails: an import would never end */
+		int e = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : errno;
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	if (r->fd >= 0)
@@ -410,10 +416,23 @@ static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 		return;
 	}
 	if (n < 0) {
-		pbx_log(PBX_ERR, "%s: %s", r->path, strerror(errno));
+		int e = errno;
+		if (!r->follow) { /* an import ends: what could be read was read, the rest cannot */
+			pbx_log(PBX_ERR, "%s: %s (at offset %llu); giving up", r->path, strerror(e),
+			        (unsigned long long)r->read_pos);
+			r->failed = r->eof = true;
+			finish_if_done(r);
+			return;
+		}
+		if (e != r->last_errno || pbx_mono_ms() - r->errno_logged_at >= 60000) {
+			pbx_log(PBX_ERR, "%s: %s (trying again every %d ms)", r->path, strerror(e), r->conf->poll_ms);
+			r->last_errno = e;
+			r->errno_logged_at = pbx_mono_ms();
+		}
 		schedule(r, r->conf->poll_ms);
 		return;
 	}
+	r->last_errno = 0;
 	if (!r->follow) {
 		drop_partial(r, "end of file");
 		r->eof = true;
@@ -537,6 +556,11 @@ void qlreader_free(struct qlreader *r)
 		close(r->fd);
 	free(r->buf);
 	free(r);
+}
+
+bool qlreader_failed(const struct qlreader *r)
+{
+	return r && r->failed;
 }
 
 const struct pbx_counts *qlreader_counts(const struct qlreader *r)

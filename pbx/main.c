@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		event_base_dispatch(M.base);
 		summary(M.reader ? qlreader_counts(M.reader) : amiclient_counts(M.ami));
-		if (!sender_idle(M.snd))
+		if (!sender_idle(M.snd) || qlreader_failed(M.reader))
 			rc = 1;
 	}
 	qlreader_free(M.reader);

@@ -13,6 +13,8 @@
  *                          (queue_log-20251202, RHEL-based FreePBX and Issabel):
  *                          the old file is finished from the saved position
  *                          before the new one, nothing lost
+ *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
+ *                          the reason, instead of retrying forever
  *
  * Every test's name says what must hold; each was written to fail on the
  * bridge before the fix it comes with.
@@ -133,4 +135,13 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
+}
+
+HL_TEST(pbx_input, import_of_a_directory)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	pid_t pid = pbx_start(d, "queue-log", d->dir, NULL, NULL);
+	cr_assert_eq(pbx_wait(pid, 5000), 1, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "Is a directory"), "%s", pbx_log_text(d));
 }
