@@ -303,7 +303,8 @@ static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) || lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+	/* no seek to 0: a pipe (zcat queue_log.gz | hotline-pbx queue-log /dev/stdin) cannot */
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) || (pos > 0 && lseek(fd, (off_t)pos, SEEK_SET) < 0)) {
 		/* a directory opens, but every read fails: an import would never end */
 		int e = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : errno;
 		close(fd);

@@ -15,6 +15,8 @@
  *                          before the new one, nothing lost
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
  *                          the reason, instead of retrying forever
+ *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
+ *                          (here a FIFO): read to its end, exit 0
  *
  * Every test's name says what must hold; each was written to fail on the
  * bridge before the fix it comes with.
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,4 +147,22 @@ HL_TEST(pbx_input, import_of_a_directory)
 	pid_t pid = pbx_start(d, "queue-log", d->dir, NULL, NULL);
 	cr_assert_eq(pbx_wait(pid, 5000), 1, "%s", pbx_log_text(d));
 	cr_assert(strstr(pbx_log_text(d), "Is a directory"), "%s", pbx_log_text(d));
+}
+
+HL_TEST(pbx_input, import_from_a_pipe)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char fifo[256];
+	snprintf(fifo, sizeof fifo, "%s/queue_log.fifo", d->dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", fifo, NULL);
+	int fd = open(fifo, O_WRONLY); /* waits for the bridge to open it */
+	cr_assert(fd >= 0);
+	const char *t = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800070001|1\n"
+	                "1764633610|1764633600.1|q1|NONE|ABANDON|1|1|10\n";
+	cr_assert_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+	close(fd);
+	cr_assert_eq(pbx_wait(pid, 30000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 2, "%s", pbx_log_text(d));
 }
