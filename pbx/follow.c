@@ -88,6 +88,7 @@ struct qlreader {
 	uint64_t saved_pos;
 	ino_t saved_ino;
 	int64_t saved_at;        /* monotonic ms of the last write of the state file */
+	int64_t state_err_at;    /* ... and of the last failure logged (once a minute, not every save) */
 	uint64_t logged_malformed;
 };
 
@@ -136,17 +137,19 @@ static void write_state(struct qlreader *r)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	bool ok = fd >= 0 && write_all(fd, head, (size_t)n) && write_all(fd, memory, strlen(memory)) && fsync(fd) == 0;
 	free(memory);
-	if (!ok) {
-		pbx_log(PBX_ERR, "state file %s: %s", tmp, strerror(errno));
+	if (!ok || rename(tmp, r->conf->state_file) != 0) {
+		/* (a full disk): retried at every save, said once a minute */
+		int e = errno;
 		if (fd >= 0)
 			close(fd);
+		if (!r->state_err_at || pbx_mono_ms() - r->state_err_at >= 60000) {
+			pbx_log(PBX_ERR, "state file %s: %s (the position is not saved)", r->conf->state_file, strerror(e));
+			r->state_err_at = pbx_mono_ms();
+		}
 		return;
 	}
 	close(fd);
-	if (rename(tmp, r->conf->state_file) != 0) {
-		pbx_log(PBX_ERR, "state file %s: %s", r->conf->state_file, strerror(errno));
-		return;
-	}
+	r->state_err_at = 0;
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s", r->conf->state_file);
 	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -512,6 +515,18 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 			return NULL;
 		}
 	} else {
+		/* --follow keeps its position there: one that cannot be written
+		 * would be found out only after a restart read everything again */
+		char tmp[600];
+		snprintf(tmp, sizeof tmp, "%s.tmp", c->state_file);
+		int probe = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		if (probe < 0) {
+			pbx_log(PBX_ERR, "state file %s: %s (--follow must be able to write it)", tmp, strerror(errno));
+			qlreader_free(r);
+			*sender_out = NULL;
+			return NULL;
+		}
+		close(probe);
 		struct saved s = read_state(c->state_file, r->map);
 		struct stat st;
 		bool have = stat(path, &st) == 0;

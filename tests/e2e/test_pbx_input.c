@@ -17,6 +17,10 @@
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
  *                          (here a FIFO): read to its end, exit 0
+ *   state_file_unwritable  --follow with a state file in a directory that does
+ *                          not exist exits 1 at once, saying so, instead of
+ *                          running without ever saving its position (and
+ *                          logging the failure five times a second)
  *
  * Every test's name says what must hold; each was written to fail on the
  * bridge before the fix it comes with.
@@ -165,4 +169,23 @@ HL_TEST(pbx_input, import_from_a_pipe)
 	close(fd);
 	cr_assert_eq(pbx_wait(pid, 30000), 0, "%s", pbx_log_text(d));
 	cr_assert_eq(events_stored(d), 2, "%s", pbx_log_text(d));
+}
+
+HL_TEST(pbx_input, state_file_unwritable)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	char conf[256], ql[256];
+	snprintf(conf, sizeof conf, "%s/pbx.conf", d->dir);
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert(f);
+	fprintf(f, "pbx = {\n  socket = \"%s\";\n  state_file = \"%s/no-such-dir/pbx.state\";\n"
+	           "  id_prefix = \"t:\";\n  poll_ms = 50;\n};\n", d->sock, d->dir);
+	fclose(f);
+	const char *t = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800080001|1\n";
+	append(ql, t, strlen(t));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(pbx_wait(pid, 5000), 1, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "no-such-dir/pbx.state.tmp: No such file or directory"), "%s",
+	          pbx_log_text(d));
 }
