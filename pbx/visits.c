@@ -150,19 +150,36 @@ static void grow(struct pbx_visits *v)
 }
 
 /* Forget channels quiet for FORGET_MS of record time, and the least recently
- * touched beyond MAX_PAIRS. */
+ * touched beyond MAX_PAIRS.  (Least recently touched first: the loop stops
+ * at the first pair to keep.) */
 static void expire(struct pbx_visits *v)
 {
-	while (v->oldest && (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS))
+	/* (a pair touched by a record dated far ahead of the others goes too) */
+	while (v->oldest && (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS ||
+	                     v->oldest->last_at - v->now > FORGET_MS))
 		drop(v, v->oldest);
+}
+
+/* The record time goes on to `at`.  It is the time of the record being read,
+ * not the latest ever seen: one record dated years ahead (a PBX clock set
+ * wrong for a while, a hostile line) used to become "now" for the rest of
+ * the run, and every channel was forgotten the moment it was entered, so
+ * every later second visit was taken for a first one and lost as a
+ * duplicate.  And a jump of more than FORGET_MS forgets nothing by itself:
+ * the next record decides (after a quiet weekend it is as late; after a
+ * stray line it is back at the real time). */
+static bool advance(struct pbx_visits *v, hl_ms at)
+{
+	bool leap = v->now && at - v->now > FORGET_MS;
+	v->now = at;
+	return !leap;
 }
 
 int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, hl_ms at)
 {
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
-	if (at > v->now)
-		v->now = at;
+	bool may_expire = advance(v, at);
 	struct visit **pp = slot(v, key), *n = *pp;
 	if (n) {
 		unlink_lru(v, n);
@@ -191,7 +208,11 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 	append_lru(v, n);
 	if (v->count > v->n_bucket)
 		grow(v);
-	expire(v);
+	if (may_expire)
+		expire(v);
+	else
+		while (v->count > MAX_PAIRS)
+			drop(v, v->oldest);
 	return n->count;
 }
 
@@ -202,8 +223,7 @@ int pbx_visits_current(struct pbx_visits *v, const char *uid, const char *queue,
 	struct visit *n = *slot(v, key);
 	if (!n)
 		return 1; /* entered before we started reading: its first visit, as far as we know */
-	if (at > v->now)
-		v->now = at;
+	advance(v, at);
 	if (at > n->last_at)
 		n->last_at = at;
 	unlink_lru(v, n); /* a long call keeps its channel remembered */

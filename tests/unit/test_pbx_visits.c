@@ -230,6 +230,32 @@ Test(visits, quiet_channels_are_forgotten_after_a_day)
 	pbx_visits_free(v);
 }
 
+/* One record dated decades ahead (a PBX clock set wrong for a while, a
+ * hostile line): before, it became the record time for the rest of the
+ * run, every channel was forgotten as soon as it entered, and every later
+ * second visit was numbered as a first one (its records lost as duplicates). */
+Test(visits, a_record_dated_years_ahead_forgets_nothing)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000030|1700000000.7|q1|NONE|EXITWITHKEY|1|1|1|30",
+		"2900000000|1700000031.1|q1|NONE|ENTERQUEUE||013800000011|1",
+		"1700000040|1700000040.2|q1|NONE|ENTERQUEUE||013800000012|1",
+		"1700000045|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000050|1700000040.2|q1|NONE|ABANDON|1|1|10",
+		"1700000060|1700000040.2|q1|NONE|ENTERQUEUE||013800000012|1",
+		"1700000070|1700000040.2|q1|PJSIP/8001|CONNECT|10|1700000061.1|2",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	cr_assert_eq(n_got, 8);
+	cr_assert_str_eq(got[4].id, "a1:1700000000.7:offered:q1#2");
+	cr_assert_str_eq(got[5].id, "a1:1700000040.2:abandoned:q1");
+	cr_assert_str_eq(got[6].id, "a1:1700000040.2:offered:q1#2");
+	cr_assert_str_eq(got[7].id, "a1:1700000040.2:answered:q1#2");
+}
+
 /* What the mapper remembers, saved with a position and given to a new
  * mapper (hotline-pbx restarted between two visits of one channel): the
  * rest of the log gets the ids one reading of the whole log gives. */
