@@ -219,10 +219,14 @@ void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cl
 	if (k->state != HL_CS_PAUSED)
 		return;
 	const struct hl_calendar *cal = calendar_still(x, c, kind);
+	/* A resume dated before its hold (a late or skewed event) resumes from
+	 * the hold: remaining_ms was counted from there, and counting it from
+	 * an earlier instant would take the difference off the caller's time. */
+	hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
 	k->state = HL_CS_PENDING;
-	k->due_at = hl_cal_add(cal, x->at, k->remaining_ms);
+	k->due_at = hl_cal_add(cal, from, k->remaining_ms);
 	if (!k->warned && k->warn_at)
-		k->warn_at = hl_cal_add(cal, x->at, k->warn_remaining_ms);
+		k->warn_at = hl_cal_add(cal, from, k->warn_remaining_ms);
 	k->paused_at = 0;
 	k->remaining_ms = k->warn_remaining_ms = 0;
 	k->dirty = true;
