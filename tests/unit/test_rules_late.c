@@ -143,3 +143,29 @@ Test(late, answer_of_an_abandoned_call_still_meets_its_callback)
 	cr_assert_eq(hl_world_call(f->w, "c-1")->state, HL_CALL_ENDED);
 	fx_free(f);
 }
+
+/* Three calls from one number within 20 minutes (threshold 3, window 24h),
+ * delivered 09:20, 09:00, 09:10: the third one delivered completes the
+ * crossing, one repeat_caller alert.  Counting only the window ending at
+ * the late call's own `at` saw two calls each time and never alerted. */
+Test(late, repeat_caller_counts_calls_delivered_out_of_order)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0 + 20 * MIN));
+	ok(offered(f, "e2", "c-2", P1, T0));
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 0);
+	ok(offered(f, "e3", "c-3", P1, T0 + 10 * MIN));
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 1, "three calls in 20 minutes, no alert");
+	struct hl_caller *r = hl_world_caller(f->w, P1);
+	cr_assert_eq(r->repeat_alerted_at, T0 + 20 * MIN, "the crossing is the window's last call");
+	/* one alert per crossing: a fourth late call inside it raises nothing */
+	ok(offered(f, "e4", "c-4", P1, T0 + 5 * MIN));
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 1);
+	/* a late call whose windows stay below the threshold raises nothing
+	 * (a window: at - window < c <= at) */
+	ok(offered(f, "e5", "c-5", P2, T0 + 30 * HOUR));
+	ok(offered(f, "e6", "c-6", P2, T0));
+	ok(offered(f, "e7", "c-7", P2, T0 + 6 * HOUR));
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 1);
+	fx_free(f);
+}
