@@ -291,6 +291,24 @@ static bool check_extend(struct octx *x, struct hl_outcome *out)
 	return true;
 }
 
+/*
+ * order.sign: a dispatched order; also one whose extension request is
+ * pending and that was not signed yet (asking for time does not stop a
+ * department signing), and a replied, unsigned order when the sign is dated
+ * at or before the reply: the sign came first and was delivered late.
+ * Refusing it would count the order as never signed in the monthly figures.
+ */
+static bool check_sign(struct octx *x, struct hl_outcome *out)
+{
+	if (!need_order(x, out))
+		return false;
+	const struct hl_order *o = x->order;
+	if (!o->signed_at && (o->status == HL_OS_EXTENSION_REQUESTED ||
+	                      (o->status == HL_OS_REPLIED && x->op.at <= o->replied_at)))
+		return true;
+	return need_status(x, out, M(HL_OS_DISPATCHED), "sign");
+}
+
 static bool check_reply(struct octx *x, struct hl_outcome *out)
 {
 	static const char *const results[] = {"resolved", "explained", "unresolved"};
@@ -324,7 +342,7 @@ static bool check(struct octx *x, struct hl_outcome *out)
 {
 	switch (x->op.ev->type) {
 	case HL_EV_ORDER_DISPATCH: return check_dispatch(x, out);
-	case HL_EV_ORDER_SIGN: return need_order(x, out) && need_status(x, out, M(HL_OS_DISPATCHED), "sign");
+	case HL_EV_ORDER_SIGN: return check_sign(x, out);
 	case HL_EV_ORDER_RETURN: return need_order(x, out) && need_status(x, out, OPEN_MASK, "return it");
 	case HL_EV_ORDER_EXTEND: return check_extend(x, out);
 	case HL_EV_ORDER_EXTEND_APPROVE:
@@ -413,11 +431,22 @@ static void on_dispatch(struct octx *x)
 static void on_sign(struct octx *x)
 {
 	struct hl_order *o = x->order;
-	o->status = HL_OS_SIGNED;
+	if (o->status == HL_OS_DISPATCHED)
+		o->status = HL_OS_SIGNED; /* extension_requested stays; undo_request then goes back to signed */
 	o->signed_at = x->op.at;
 	set_str(&o->signed_by, x->op.ev->by);
 	o->dirty = true;
 	hl_rules_op_note(&x->op, "order %s signed by %s", o->order_id, x->op.ev->by ? x->op.ev->by : o->department);
+	struct hl_clock *k = &o->clocks[HL_OC_SIGN];
+	if (o->status == HL_OS_REPLIED) {
+		/* the reply met the sign clock; it was met when the order was signed */
+		hl_rules_op_note(&x->op, "before its reply (delivered late)");
+		if (k->state == HL_CS_MET && k->met_at > x->op.at) {
+			k->met_at = x->op.at;
+			k->dirty = true;
+		}
+		return;
+	}
 	oclock_end(x, o, HL_OC_SIGN, true);
 }
 

@@ -202,13 +202,42 @@ static void restart_update(struct hl_rules_ctx *x, struct hl_case *c)
 	hl_rules_note(&x->text, "update paused (on hold), %s left", hl_rules_short_dur(k->remaining_ms, d, sizeof d));
 }
 
-/* The caller heard from us: callback met, last contact, update clock restarts. */
-static void contact(struct hl_rules_ctx *x, struct hl_case *c)
+/*
+ * A contact (the caller reached, or told) at x->at: the last contact moves to
+ * it and the update clock restarts from it, unless the event is late, i.e.
+ * dated before the last contact already recorded or before the update run
+ * began (a reopen): restarting from an older instant would pull the deadline
+ * back and raise an update_overdue nobody earned.  Events are applied at
+ * their `at` (CONTRACT 3), and a PBX or an agent's tool may deliver them out
+ * of order.
+ */
+static void caller_heard(struct hl_rules_ctx *x, struct hl_case *c)
 {
-	hl_rules_clock_meet(x, c, HL_CK_CALLBACK);
-	c->last_contact_at = x->at;
-	hl_rules_touch(x, c);
-	restart_update(x, c);
+	const struct hl_clock *u = &c->clocks[HL_CK_UPDATE];
+	bool late = x->at < c->last_contact_at || (u->seq > 0 && x->at < u->started_at);
+	if (x->at > c->last_contact_at) {
+		c->last_contact_at = x->at;
+		hl_rules_touch(x, c);
+	}
+	if (late && is_open(c))
+		hl_rules_note(&x->text, "contact older than the update clock's run: update unchanged");
+	else
+		restart_update(x, c);
+}
+
+/* The caller heard from us: callback met, last contact, update clock restarts.
+ * A contact dated before the callback was owed (its run's started_at: the
+ * caller abandoned again afterwards) does not meet it, unless `undo`: the
+ * answer of a call reported abandoned, whose abandonment (perhaps dated
+ * after the answer, PBX inference) is what made the call back owed. */
+static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
+{
+	const struct hl_clock *cb = &c->clocks[HL_CK_CALLBACK];
+	if (!undo && hl_rules_clock_owed(cb) && x->at < cb->started_at)
+		hl_rules_note(&x->text, "callback still owed (owed since after this contact)");
+	else
+		hl_rules_clock_meet(x, c, HL_CK_CALLBACK);
+	caller_heard(x, c);
 }
 
 /* The caller is owed a call back, unless an earlier debt is still open. */
@@ -331,6 +360,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	call->answered_at = x->at;
+	bool undo = call->state == HL_CALL_ABANDONED;
 	if (call->state == HL_CALL_OFFERED) {
 		call->state = HL_CALL_ANSWERED;
 	} else if (call->state == HL_CALL_ABANDONED) { /* answered after all: back in a queue, or inferred too early */
@@ -347,7 +377,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
-	contact(x, p->cs);
+	contact(x, p->cs, undo);
 }
 
 static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
@@ -370,6 +400,12 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	call->dirty = true;
 	if (p->cs->status == HL_ST_CLOSED) {
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
+		return;
+	}
+	/* Late: the caller was reached after this abandonment (their next call
+	 * was answered, and its events came first).  Nobody owes a call back. */
+	if (x->at < p->cs->last_contact_at) {
+		hl_rules_note(&x->text, "caller reached since: no callback owed");
 		return;
 	}
 	hl_rules_owe_callback(x, p->cs);
@@ -425,7 +461,7 @@ static void on_attempt(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	if (strcmp(ev->result, "reached") == 0)
-		contact(x, p->cs);
+		contact(x, p->cs, false);
 	else if (hl_rules_clock_owed(&p->cs->clocks[HL_CK_CALLBACK]))
 		hl_rules_note(&x->text, "callback still owed");
 }
@@ -442,9 +478,7 @@ static void on_update(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	hl_rules_classify(x, c);
 	if (ev->caller_informed == 1) {
 		hl_rules_note(&x->text, "caller informed");
-		c->last_contact_at = x->at;
-		hl_rules_touch(x, c);
-		restart_update(x, c);
+		caller_heard(x, c);
 	}
 }
 

@@ -56,20 +56,43 @@ struct hl_alert *hl_rules_raise_alert(struct hl_world *w, const char *kind, cons
 	return hl_world_add_alert(w, &a);
 }
 
-/* One more inbound call from r: the `threshold`-th inside the window since the
- * last alert raises repeat_caller. */
+/* Inbound calls of r in the window (end - window, end] after its last alert. */
+static int calls_in_window(const struct hl_caller *r, hl_ms end, int64_t window)
+{
+	int count = 0;
+	for (size_t i = 0; i < r->n_inbound; i++) {
+		hl_ms t = r->inbound[i];
+		if (t > end - window && t <= end && t > r->repeat_alerted_at)
+			count++;
+	}
+	return count;
+}
+
+/*
+ * One more inbound call from r: the `threshold`-th inside the window since the
+ * last alert raises repeat_caller.  The windows the call at x->at belongs to
+ * end at it or at a later call less than a window after it: a call delivered
+ * late (out of order of `at`) can complete a window that ends at a call
+ * already counted, and counting only the window ending at x->at would miss
+ * that crossing.  The first such window that reaches the threshold is the
+ * crossing; repeat_alerted_at moves to its end.  In order (no later call),
+ * this is the window ending at x->at alone.
+ */
 void hl_rules_count_inbound(struct hl_rules_ctx *x, struct hl_caller *r, struct hl_case *c)
 {
 	hl_caller_add_inbound(r, x->at);
 	int threshold = x->cfg->repeat.threshold;
 	int64_t window = x->cfg->repeat.window_ms;
-	if (threshold <= 0 || window <= 0)
+	if (threshold <= 0 || window <= 0 || x->at <= r->repeat_alerted_at)
 		return;
 	int count = 0;
-	for (size_t i = 0; i < r->n_inbound; i++) {
-		hl_ms t = r->inbound[i];
-		if (t > x->at - window && t <= x->at && t > r->repeat_alerted_at)
-			count++;
+	hl_ms end = 0;
+	for (size_t i = 0; i < r->n_inbound && count < threshold; i++) {
+		hl_ms u = r->inbound[i];
+		if (u < x->at || u - window >= x->at || (i + 1 < r->n_inbound && r->inbound[i + 1] == u))
+			continue; /* not a window with this call in it, or not its last call */
+		count = calls_in_window(r, u, window);
+		end = u;
 	}
 	if (count < threshold)
 		return;
@@ -81,7 +104,7 @@ void hl_rules_count_inbound(struct hl_rules_ctx *x, struct hl_caller *r, struct 
 	         hl_rules_masked(r->caller, mask, sizeof mask), hl_rules_short_dur(window, d, sizeof d));
 	if (!x->ev->backfill && hl_rules_raise_alert(x->w, "repeat_caller", c, r->caller, x->at, dedupe, detail))
 		hl_rules_note(&x->text, "repeat_caller alert (%d calls within %s)", count, d);
-	r->repeat_alerted_at = x->at;
+	r->repeat_alerted_at = end;
 	r->dirty = true;
 }
 

@@ -219,10 +219,14 @@ void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cl
 	if (k->state != HL_CS_PAUSED)
 		return;
 	const struct hl_calendar *cal = calendar_still(x, c, kind);
+	/* A resume dated before its hold (a late or skewed event) resumes from
+	 * the hold: remaining_ms was counted from there, and counting it from
+	 * an earlier instant would take the difference off the caller's time. */
+	hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
 	k->state = HL_CS_PENDING;
-	k->due_at = hl_cal_add(cal, x->at, k->remaining_ms);
+	k->due_at = hl_cal_add(cal, from, k->remaining_ms);
 	if (!k->warned && k->warn_at)
-		k->warn_at = hl_cal_add(cal, x->at, k->warn_remaining_ms);
+		k->warn_at = hl_cal_add(cal, from, k->warn_remaining_ms);
 	k->paused_at = 0;
 	k->remaining_ms = k->warn_remaining_ms = 0;
 	k->dirty = true;
@@ -259,17 +263,35 @@ static void reevaluate_clock(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	int64_t consumed = k->due_at >= HL_MS_MAX ? 0 : hl_rules_nonneg(k->allowed_ms - left);
 	int64_t rem = hl_rules_nonneg(allowed - consumed);
 	int64_t wrem = p->warn_at > 0 ? (int64_t)((double)allowed * p->warn_at) - consumed : 0;
+	/* Never paused in this run: it has consumed exactly the old calendar's
+	 * open time since it started, hence the new calendar's too.  Re-time it
+	 * as if armed at its start under the new policy, so "13wd" still ends at
+	 * the 13th working day's close.  Spending the old calendar's consumption
+	 * in the new one lost the closed time between them: a 16:55 call on the
+	 * wall clock classified at 17:10 came due 15 minutes before the close. */
+	bool whole = !paused && k->due_at < HL_MS_MAX && x->at >= k->started_at &&
+	             consumed == hl_cal_between(old_cal, k->started_at, x->at);
 
 	k->seq++;
 	k->allowed_ms = allowed;
 	snprintf(k->calendar, sizeof k->calendar, "%s", calname);
-	k->due_at = hl_cal_add(new_cal, x->at, rem);
-	if (wrem > 0) {
-		k->warn_at = hl_cal_add(new_cal, x->at, wrem);
-		k->warned = false;
+	if (whole) {
+		k->due_at = hl_deadline(new_cal, k->started_at, span);
+		if (k->due_at < x->at) /* more consumed than the new allowance: due now, as below */
+			k->due_at = hl_cal_add(new_cal, x->at, 0);
+		hl_ms warn = p->warn_at > 0 ? hl_cal_add(new_cal, k->started_at, (int64_t)((double)allowed * p->warn_at)) : 0;
+		wrem = warn > x->at ? 1 : 0; /* a warning point already passed is not sent for the new run */
+		if (wrem)
+			k->warn_at = warn;
 	} else {
-		k->warn_at = 0; /* the warning point of the new allowance has passed */
+		k->due_at = hl_cal_add(new_cal, x->at, rem);
+		if (wrem > 0)
+			k->warn_at = hl_cal_add(new_cal, x->at, wrem);
 	}
+	if (wrem > 0)
+		k->warned = false;
+	else
+		k->warn_at = 0; /* the warning point of the new allowance has passed */
 	if (paused) {
 		k->remaining_ms = rem;
 		k->warn_remaining_ms = hl_rules_nonneg(wrem);

@@ -231,3 +231,44 @@ Test(lifecycle, extension_line_says_what_was_asked)
 	cr_assert(strstr(last_line(f), "water asks for more time, due in "), "%s", last_line(f));
 	fx_free(f);
 }
+
+/* A sign delivered after the reply it came before (a department's system
+ * that syncs in batches): the order was signed at 10:30, replied at 11:00,
+ * and the sign arrives last.  It is recorded - signed_at is what the
+ * monthly "signed in time" figure counts - and the order stays replied.  A
+ * sign dated after the reply, or a second one, is still refused; so is a
+ * sign while an extension request is pending only once signed.  Before,
+ * every one of these was refused "is replied: cannot sign" and the order
+ * counted as never signed. */
+Test(lifecycle, late_sign_after_the_reply_is_recorded)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "s1", "water", at));
+	ok(order_ev(f, HL_EV_ORDER_REPLY, "s1", at + HOUR));
+	struct hl_order *o = hl_world_order(f->w, "s1");
+	cr_assert_eq(o->clocks[HL_OC_SIGN].met_at, at + HOUR);
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "s1", at + 2 * HOUR), HL_E_BAD_REQUEST, "is replied");
+	ok(order_ev(f, HL_EV_ORDER_SIGN, "s1", at + 30 * 60000));
+	cr_assert_eq(o->status, HL_OS_REPLIED);
+	cr_assert_eq(o->signed_at, at + 30 * 60000);
+	cr_assert_eq(o->clocks[HL_OC_SIGN].state, HL_CS_MET);
+	cr_assert_eq(o->clocks[HL_OC_SIGN].met_at, at + 30 * 60000, "signed when it was signed");
+	cr_assert(o->dirty);
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "s1", at + 20 * 60000), HL_E_BAD_REQUEST, "is replied");
+
+	/* signed while its extension request is pending: back to signed when decided */
+	int64_t id2 = open_case(f, "+8613800000002", at); /* the reply resolved the first case */
+	ok(dispatch(f, id2, "s2", "gas", at));
+	ok(order_ev(f, HL_EV_ORDER_EXTEND, "s2", at + HOUR));
+	ok(order_ev(f, HL_EV_ORDER_SIGN, "s2", at + 2 * HOUR));
+	struct hl_order *o2 = hl_world_order(f->w, "s2");
+	cr_assert_eq(o2->status, HL_OS_EXTENSION_REQUESTED);
+	cr_assert_eq(o2->signed_at, at + 2 * HOUR);
+	cr_assert_eq(o2->clocks[HL_OC_SIGN].state, HL_CS_MET);
+	bad(order_ev(f, HL_EV_ORDER_SIGN, "s2", at + 3 * HOUR), HL_E_BAD_REQUEST, "extension_requested");
+	ok(order_ev(f, HL_EV_ORDER_EXTEND_REJECT, "s2", at + 4 * HOUR));
+	cr_assert_eq(o2->status, HL_OS_SIGNED);
+	fx_free(f);
+}
