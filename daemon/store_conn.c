@@ -225,6 +225,7 @@ void store_connect(void)
 		schedule_reconnect();
 		return;
 	}
+	PQsetNoticeProcessor(store.pg, log_pg_notice, (void *)"store: the server says");
 	store.state = S_CONNECTING;
 	store.sock = -1;
 	connect_poll();
