@@ -254,10 +254,9 @@ static void pending_feed(struct pending *p)
 		if (p->replies[r - p->reqs])
 			continue; /* answered when parsed */
 		p->sent++;
-		if (hl->stopping) /* as the socket answers lines read after the stop began */
-			pending_reply(r, hl_reply_error(r->ev.id, HL_E_UNAVAILABLE, "shutting down; retry"));
-		else
-			store_submit(r); /* may answer at once (database gone): pending_reply */
+		/* also during a graceful stop: the body came before it, so all of
+		 * it is in flight and is finished (main.c waits for the answer) */
+		store_submit(r); /* may answer at once (database gone): pending_reply */
 	}
 	p->submitting = false;
 	if (p->done == p->n)

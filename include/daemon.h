@@ -337,7 +337,9 @@ void metrics_prometheus(struct evbuffer *b);
 /* --------------------------------------------------------------- http.c */
 
 int http_open(const struct hl_config *cfg);
+void http_stop_accepting(void); /* graceful stop: no new connection; requests in flight are answered */
 void http_close(void);
+size_t http_conn_answering(void); /* http_conn.c: requests whose answer is not written out yet */
 
 /* ------------------------------------------------------------ process.c */
 
