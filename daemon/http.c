@@ -32,6 +32,7 @@
 #include "http_api.h"
 
 static struct evhttp *http;
+static struct evhttp_bound_socket *bound; /* the listening socket, until a stop closes it */
 
 /* The request line and headers together: a browser's, with the session
  * cookie, are well under 8 KiB. */
@@ -100,7 +101,7 @@ int http_open(const struct hl_config *cfg)
 	}
 	http = evhttp_new(hl->base);
 	errno = 0;
-	struct evhttp_bound_socket *bound = http ? evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)atoi(colon + 1)) : NULL;
+	bound = http ? evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)atoi(colon + 1)) : NULL;
 	if (!bound) {
 		/* libevent keeps bind()'s errno across its close (bind_socket_ai);
 		 * a name that does not resolve leaves 0 */
@@ -137,6 +138,21 @@ int http_open(const struct hl_config *cfg)
 	return 0;
 }
 
+/* A graceful stop: no new connection, the alert streams end (they would
+ * never finish), and the requests being answered - a POST /v1/events whose
+ * events are committing - are answered before the daemon exits (main.c
+ * waits for http_conn_answering()).  Freeing the evhttp here, as the stop
+ * did, closed those connections unanswered although their events were
+ * committed. */
+void http_stop_accepting(void)
+{
+	sse_close_all();
+	if (http && bound) {
+		evhttp_del_accept_socket(http, bound);
+		bound = NULL;
+	}
+}
+
 void http_close(void)
 {
 	sse_close_all();
@@ -145,4 +161,5 @@ void http_close(void)
 		evhttp_free(http);
 		http = NULL;
 	}
+	bound = NULL;
 }

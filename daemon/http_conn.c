@@ -90,6 +90,7 @@ struct hconn {
 	void (*user_cb)(struct evhttp_connection *, void *); /* the request handler's close callback */
 	void *user_arg;
 	bool gone;                                           /* closed before adopt() ran: adopt() frees it */
+	bool answering;                                      /* a request reached a callback, its answer is not out */
 };
 
 static LIST_HEAD(, hconn) conns = LIST_HEAD_INITIALIZER(conns);
@@ -104,6 +105,17 @@ static char busy[512];
 static size_t busy_len;
 
 size_t http_conn_count(void) { return n_conns; }
+
+/* Requests whose answer is not yet written out: a graceful stop waits for
+ * them (main.c), as it waits for the event sockets' replies. */
+size_t http_conn_answering(void)
+{
+	size_t n = 0;
+	struct hconn *h;
+	LIST_FOREACH(h, &conns, entry)
+		n += h->answering && !h->gone;
+	return n;
+}
 
 void http_conn_init(int request_timeout_s, int max_connections)
 {
@@ -336,6 +348,7 @@ static void answered(struct evhttp_request *req, void *arg)
 {
 	struct hconn *h = arg;
 	(void)req;
+	h->answering = false;
 	event_add(h->deadline, &request_tv);
 }
 
@@ -346,6 +359,7 @@ void http_conn_request(struct evhttp_request *req)
 		return;
 	struct hconn *h = get(evcon);
 	event_del(h->deadline);
+	h->answering = true;
 	evhttp_request_set_on_complete_cb(req, answered, h);
 }
 

@@ -10,6 +10,10 @@
  * error messages quote the rows they refused ("Failing row contains (...,
  * +8613900000003, ...)").  Every server error goes through log_server_error,
  * which masks every phone-number-like digit run (hl_redact_digits) first.
+ * So do the server's notices (log_pg_notice, the notice processor of every
+ * session the daemon opens): libpq's default one writes them raw to stderr,
+ * unmasked, without a priority, over several lines, and a trigger or an
+ * extension may RAISE WARNING with a row's number in it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,4 +72,11 @@ void log_server_error(int prio, const char *what, const char *server_msg)
 	while (n > 0 && (masked[n - 1] == '\n' || masked[n - 1] == ' '))
 		masked[--n] = '\0';
 	hl_log(prio, "%s: %s", what, masked);
+}
+
+void log_pg_notice(void *what, const char *message)
+{
+	/* "WARNING:  ..." or "NOTICE:  ..." (the server's language may differ: then a notice) */
+	int prio = message && strncmp(message, "WARNING", 7) == 0 ? 4 : 5;
+	log_server_error(prio, what ? what : "postgres", message);
 }

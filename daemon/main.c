@@ -47,7 +47,7 @@ static void begin_stop(const char *why)
 	log_notice("%s: stopping; finishing %zu queued item(s)", why, store_queued());
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	listener_close();
-	http_close();
+	http_stop_accepting();
 	clocks_stop();
 	cluster_stop();
 	conn_shutdown_all();
@@ -124,7 +124,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		           (unsigned long long)hl->stats.events, clocks_pending(-1), store_connected() ? "up" : "down");
 	}
 	if (hl->stopping) {
-		bool done = store_idle() && conn_all_drained();
+		bool done = store_idle() && conn_all_drained() && http_conn_answering() == 0;
 		if (done || now - stop_started > STOP_GRACE_MS) {
 			if (!done)
 				log_warn("stop: grace period over with %zu item(s) unfinished", store_queued());

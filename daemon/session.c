@@ -254,6 +254,9 @@ static void ss_connect(void)
 		schedule_reconnect();
 		return;
 	}
+	static char notice_what[64]; /* lives as long as the connection's processor may run */
+	snprintf(notice_what, sizeof notice_what, "%s: the server says", SS.ops->who);
+	PQsetNoticeProcessor(SS.pg, log_pg_notice, notice_what);
 	SS.state = SS_CONNECTING;
 	SS.sock = -1;
 	connect_poll();

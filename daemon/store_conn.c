@@ -116,6 +116,9 @@ static void drop_conn(void)
 		store.pg = NULL;
 	}
 	store.sock = -1;
+	/* a COPY cut off is not resumed on the next connection (PQgetCopyData
+	 * there fails with "no COPY in progress": a reconnect loop) */
+	store.copy_mode = false;
 }
 
 void store_on_lost(const char *why)
@@ -131,6 +134,15 @@ void store_on_lost(const char *why)
 	/* the batch in flight goes back to the head of the queue: its ids make a retry safe
 	 * (due clocks in it are checked again against what they pass: store_due.c) */
 	store_due_forget();
+	/* A write cut off may have committed (the server died after COMMIT, a
+	 * synchronous standby's wait was cancelled by a terminate): its retry
+	 * then finds its ids stored and answers them without running the rules
+	 * again, so the clocks it armed, the alerts it raised (their escalation
+	 * timers) and their webhook deliveries would be known to PostgreSQL
+	 * only, never timed nor sent until a restart.  The reconnect reads them
+	 * again, as a start does (startup_next from ST_CLOCKS). */
+	if (store.state == S_WRITE)
+		store.resync = true;
 	while ((it = TAILQ_LAST(&store.batch, itemq))) {
 		TAILQ_REMOVE(&store.batch, it, entry);
 		it->retried = store.state == S_WRITE || it->retried;
@@ -197,7 +209,7 @@ static void connect_poll(void)
 	hl->stats.db_connects++;
 	log_info("store: connected to database %s on %s as %s", PQdb(store.pg), PQhost(store.pg), PQuser(store.pg));
 	store.state = S_STARTUP;
-	store.step = store.ever_ready ? ST_DONE : ST_VERSION;
+	store.step = !store.ever_ready ? ST_VERSION : store.resync ? ST_CLOCKS : ST_DONE;
 	startup_next();
 }
 
@@ -213,6 +225,7 @@ void store_connect(void)
 		schedule_reconnect();
 		return;
 	}
+	PQsetNoticeProcessor(store.pg, log_pg_notice, (void *)"store: the server says");
 	store.state = S_CONNECTING;
 	store.sock = -1;
 	connect_poll();
@@ -326,9 +339,13 @@ static void startup_finish(void)
 		clocks_rearm();
 		log_info("store: ready; %zu pending clocks, %zu escalations scheduled",
 		         clocks_pending(-1) - clocks_pending(TIMER_ESCALATION), clocks_pending(TIMER_ESCALATION));
+	} else if (store.resync) {
+		log_notice("store: database connection restored; a write was cut off, so its clocks, escalations and "
+		           "webhook deliveries were read again (%zu timers pending)", clocks_pending(-1));
 	} else {
 		log_notice("store: database connection restored");
 	}
+	store.resync = false;
 	store.ever_ready = true;
 	store.state = S_IDLE;
 	store.backoff_ms = 0;
@@ -425,6 +442,8 @@ static void startup_results(void)
 		PQclear(r);
 	}
 	store.step++;
+	if (store.resync && store.step == ST_REPORT_TZ)
+		store.step = ST_DONE; /* set when the daemon started; nothing a cut-off write changed */
 	startup_next();
 }
 

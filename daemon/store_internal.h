@@ -70,6 +70,7 @@ struct store_state {
 	int backoff_ms;
 	bool gave_up;           /* down for longer than UNAVAILABLE_AFTER_MS */
 	bool ever_ready;
+	bool resync;            /* a write was cut off: on reconnect, read the timers and deliveries again */
 	bool paused_conns;
 	/* the pipeline in flight */
 	PGresult **res;

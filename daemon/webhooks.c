@@ -395,19 +395,44 @@ void alerts_webhooks_post(const char *alert_json, const char *masked_json)
 		post_one(i, alert_json, masked_json);
 }
 
+/* Is this delivery still ours to finish: being sent, or done with its row
+ * not yet deleted?  After a write cut off, the store reads the undone rows
+ * again without a restart (store_conn.c, resync), and those include the
+ * deliveries this process is working on. */
+static bool delivery_known(const char *url, const char *id)
+{
+	struct delivery *d;
+	LIST_FOREACH(d, &deliveries, entry)
+		if (strcmp(d->id, id) == 0 && strcmp(d->url, url) == 0)
+			return true;
+	long long alert_id;
+	int level;
+	if (!done_rows || sscanf(id, "%lld.%d.", &alert_id, &level) != 2)
+		return false;
+	for (size_t k = 0; k < json_object_array_length(done_rows); k++) {
+		json_object *o = json_object_array_get_idx(done_rows, k);
+		if (json_object_get_int64(json_object_object_get(o, "alert_id")) == alert_id &&
+		    json_object_get_int(json_object_object_get(o, "level")) == level &&
+		    strcmp(json_object_get_string(json_object_object_get(o, "url")), url) == 0)
+			return true;
+	}
+	return false;
+}
+
 void webhooks_resume(const char *url, const char *alert_json, const char *masked_json)
 {
 	const struct hl_config *cfg = hl->cfg;
+	char id[64];
+	free(webhook_body(NULL, url, alert_json, id, sizeof id));
+	if (delivery_known(url, id))
+		return;
 	for (size_t i = 0; i < cfg->webhooks.n_urls; i++)
 		if (strcmp(cfg->webhooks.urls[i], url) == 0) {
-			log_info("webhook %s: delivery left undone before the restart, sending again", url);
+			log_info("webhook %s: delivery %s left undone, sending it (again)", url, id);
 			post_one(i, alert_json, masked_json);
 			return;
 		}
 	/* no longer configured: forget it */
-	char id[64];
-	char *body = webhook_body(NULL, url, alert_json, id, sizeof id);
-	free(body);
 	note_done(url, id);
 }
 

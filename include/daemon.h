@@ -70,6 +70,9 @@ void hl_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* "what: <server_msg>" with every phone-number-like digit run masked: for any
  * text that comes from PostgreSQL (error messages, details, connection errors). */
 void log_server_error(int prio, const char *what, const char *server_msg);
+/* A PQnoticeProcessor: the server's WARNING/NOTICE masked like its errors;
+ * arg is a const char * naming the session ("store", "cluster"). */
+void log_pg_notice(void *what, const char *message);
 
 /* --------------------------------------------------------------- conn.c */
 
@@ -334,7 +337,9 @@ void metrics_prometheus(struct evbuffer *b);
 /* --------------------------------------------------------------- http.c */
 
 int http_open(const struct hl_config *cfg);
+void http_stop_accepting(void); /* graceful stop: no new connection; requests in flight are answered */
 void http_close(void);
+size_t http_conn_answering(void); /* http_conn.c: requests whose answer is not written out yet */
 
 /* ------------------------------------------------------------ process.c */
 

@@ -620,3 +620,59 @@ HL_TEST(http, sse_escalation_same_id_new_level)
 	cr_assert_eq(hl_jint(o, "level"), 2, "%s", ev.data);
 	json_object_put(o);
 }
+
+/* SIGTERM while a POST /v1/events is committing: the stop finishes the body
+ * (it came before the stop) and sends its answer before the daemon exits,
+ * as CONTRACT 1 says ("finish and acknowledge what is in flight"); an alert
+ * stream open meanwhile does not hold the stop.  Before, the stop freed the
+ * HTTP listener with its connections at once: the client got no answer at
+ * all, although the events were committed. */
+HL_TEST(http, sigterm_answers_the_post_in_flight)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	int sse = tcp_connect(http_port, 0);
+	char head[512];
+	int n = snprintf(head, sizeof head, "GET /v1/alerts/stream HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n" VIEW "\r\n",
+	                 http_port);
+	send_all(sse, head, (size_t)n);
+	enum { N = 4000 };
+	size_t cap = (size_t)N * 128, len = 0;
+	char *body = keep(malloc(cap));
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(body + len, cap - len, "{\"type\":\"call.offered\",\"id\":\"stop-%d\",\"call_id\":\"stop-%d\","
+		                                               "\"caller\":\"+861370%07d\"}\n", i, i, i);
+	int fd = tcp_connect(http_port, 0);
+	n = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+	             "Content-Length: %zu\r\n" ING "\r\n", http_port, len);
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t end = hl_now_ms() + 20000;
+	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.events") < 1) {
+		cr_assert_lt(hl_now_ms(), end, "the body's events were never committed");
+		hl_sleep_ms(5);
+	}
+	cr_assert_eq(kill(d->pid, SIGTERM), 0);
+
+	size_t got = 0, rcap = (size_t)N * 128;
+	char *resp = keep(malloc(rcap));
+	end = hl_now_ms() + 30000;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0 && poll(&p, 1, left) == 1, "no answer to the POST in flight");
+		ssize_t k = recv(fd, resp + got, rcap - got - 1, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		cr_assert_lt(got, rcap - 1);
+	}
+	resp[got] = '\0';
+	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "the POST in flight got no answer: '%.200s'", resp);
+	int oks = 0;
+	for (const char *p = resp; (p = strstr(p, "\"ok\":true")); p++)
+		oks++;
+	cr_assert_eq(oks, N, "every event of the body is answered ok");
+	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0, "the stop must end with exit 0");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.event_ids WHERE event_id LIKE 'stop-%%'"), N);
+}

@@ -357,3 +357,68 @@ HL_TEST(http_hostile, max_connections_refuses_the_excess)
 	cr_assert(strstr(hl_d_log(d), "http: connection from 127.0.0.1:"), "no warning in the log");
 	cr_assert(strstr(hl_d_log(d), "refused: too many connections (http.max_connections = 3;"), "%s", hl_d_log(d));
 }
+
+/* One client's big body does not stall the others.  A POST /v1/events of
+ * some 10,000 events (under the default http.max_body) goes to the store a
+ * window of listen.max_inflight at a time, as a socket client's pipelined
+ * lines do: an event sent on the socket meanwhile waits behind at most a
+ * window, not behind the whole body, and no client's input is paused for
+ * the backlog.  Before, the body was queued at once: the socket's event was
+ * answered only when the whole body was, and the store paused the reading
+ * of every socket ("items queued, pausing input"). */
+HL_TEST(http_hostile, big_event_body_does_not_stall_other_clients)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	enum { N = 10000 };
+	size_t cap = (size_t)N * 128;
+	char *body = keep(malloc(cap));
+	size_t len = 0;
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(body + len, cap - len, "{\"type\":\"call.offered\",\"id\":\"big-%d\",\"call_id\":\"big-%d\","
+		                                               "\"caller\":\"+861390%07d\"}\n", i, i, i % 3000);
+	cr_assert_lt(len, 1048576, "the body must fit the default http.max_body");
+	int fd = tcp_connect(http_port, 0);
+	char head[512];
+	int n = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+	                 "Content-Length: %zu\r\n" ING "\r\n", http_port, len);
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+
+	/* once the body's first events are committed, one event on the socket */
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t end = hl_now_ms() + 20000;
+	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.events") < 1) {
+		cr_assert_lt(hl_now_ms(), end, "the body's events were never committed");
+		hl_sleep_ms(5);
+	}
+	int64_t t0 = hl_now_ms();
+	json_object *r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"small-1\",\"call_id\":\"small-1\","
+	                               "\"caller\":\"+8613800000001\"}");
+	int64_t waited = hl_now_ms() - t0;
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+
+	/* the body's answer: every event ok */
+	size_t got = 0, rcap = (size_t)N * 128;
+	char *resp = keep(malloc(rcap));
+	end = hl_now_ms() + 60000;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0 && poll(&p, 1, left) == 1, "no complete answer to the big body");
+		ssize_t k = recv(fd, resp + got, rcap - got - 1, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		cr_assert_lt(got, rcap - 1);
+	}
+	resp[got] = '\0';
+	int64_t body_left = hl_now_ms() - t0;
+	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%.200s", resp);
+	int oks = 0;
+	for (const char *p = resp; (p = strstr(p, "\"ok\":true")); p++)
+		oks++;
+	cr_assert_eq(oks, N);
+	cr_assert_lt(waited * 2, body_left, "the socket's event waited %lld ms, the body's answer came %lld ms after it was sent:"
+	             " it waited behind the whole body", (long long)waited, (long long)body_left);
+	cr_assert(!strstr(hl_d_log(d), "pausing input"), "one client's body paused every client's input");
+}

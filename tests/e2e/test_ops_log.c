@@ -108,3 +108,30 @@ HL_TEST(ops, log_level_is_honoured)
 		cr_assert(!strstr(log, tag), "log.level = warning but a %s line was written:\n%s", tag, log);
 	}
 }
+
+/* A server notice (a WARNING or NOTICE a trigger, an extension or the server
+ * itself sends the daemon's sessions) quotes what it likes, a caller's
+ * number included: it goes through the log's masking and gets a priority
+ * like every other line, instead of libpq's default processor writing it
+ * raw to stderr (docs/reliability.md, section 12). */
+HL_TEST(ops, server_notices_are_logged_masked_with_a_priority)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	hl_sql(d, "CREATE FUNCTION public.hl_noisy() RETURNS trigger LANGUAGE plpgsql AS "
+	          "$$BEGIN RAISE WARNING 'audit: call %% from %%', NEW.call_id, NEW.caller; RETURN NULL; END$$");
+	hl_sql(d, "CREATE TRIGGER hl_noisy AFTER INSERT ON hotline.calls FOR EACH ROW "
+	          "WHEN (NEW.call_id LIKE 'noisy-%%') EXECUTE FUNCTION public.hl_noisy()");
+	struct hl_conn *c = hl_conn_unix(d);
+	expect_ok(hl_requestf(c, "{\"type\":\"call.offered\",\"id\":\"n1\",\"call_id\":\"noisy-1\",\"caller\":\"+86%s\"}",
+	                      SECRET_DIGITS));
+	hl_conn_close(c);
+	cr_assert_eq(hl_d_stop(d, SIGTERM, 20000), 0);
+	char *log = hl_d_log(d);
+	cr_assert(strstr(log, "audit: call noisy-1 from"), "the server's warning is not in the log:\n%s", log);
+	cr_assert(!strstr(log, SECRET_DIGITS), "a server notice put a full caller number in the log:\n%s", log);
+	char *copy = own(strdup(log));
+	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		cr_assert(strncmp(line, "==== harness:", 13) == 0 ||
+		          (line[0] == '<' && line[1] >= '0' && line[1] <= '7' && line[2] == '>'),
+		          "log line without a priority prefix: %s", line);
+}
