@@ -370,6 +370,59 @@ HL_TEST(http, confidential_masked)
 	cr_assert(!strstr(r->body, "12345678") && strstr(r->body, "****5678"), "board: %s", r->body);
 }
 
+/* The digits of s, nothing else (a number written with separators still matches). */
+static char *digits_of(const char *s)
+{
+	char *d = malloc(strlen(s) + 1), *o = d;
+	cr_assert(d);
+	for (; *s; s++)
+		if (*s >= '0' && *s <= '9')
+			*o++ = *s;
+	*o = '\0';
+	return d;
+}
+
+/* sql/050: a confidential caller's case merged into an ordinary one; the
+ * number then written in the survivor's texts is masked for a viewer, while
+ * the survivor's own caller (not confidential) is shown whole */
+HL_TEST(http, merged_confidential_masked)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hres *r = post_events(
+		"{\"type\":\"call.abandoned\",\"id\":\"m1\",\"call_id\":\"m1\",\"caller\":\"+8613800000001\","
+		"\"at\":\"2020-01-01T00:00:00Z\"}\n"
+		"{\"type\":\"call.abandoned\",\"id\":\"m2\",\"call_id\":\"m2\",\"caller\":\"+8613512345678\","
+		"\"confidential\":true,\"at\":\"2020-01-01T00:01:00Z\"}\n"
+		"{\"type\":\"case.merge\",\"id\":\"m3\",\"case_id\":2,\"into\":1,\"at\":\"2020-01-01T00:02:00Z\"}\n"
+		"{\"type\":\"case.hold\",\"id\":\"m4\",\"case_id\":1,\"reason\":\"call E back on 135 1234 5678\","
+		"\"at\":\"2020-01-01T00:03:00Z\"}\n"
+		"{\"type\":\"case.resume\",\"id\":\"m5\",\"case_id\":1,\"at\":\"2020-01-01T00:04:00Z\"}\n"
+		"{\"type\":\"case.resolve\",\"id\":\"m6\",\"case_id\":1,\"resolution\":\"told +86 135-1234-5678\","
+		"\"at\":\"2020-01-01T00:05:00Z\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases WHERE id = 2 AND merged_into = 1"), 1);
+	char *raw = hl_sql_text(d, "SELECT resolution FROM hotline.cases WHERE id = 1");
+	cr_assert(raw && strstr(raw, "135-1234-5678"), "the row keeps what was written (%s)", raw);
+	r = http("GET", "/v1/cases/1", VIEW, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	char *dg = digits_of(r->body);
+	bool leaked = strstr(dg, "13512345678") != NULL;
+	free(dg);
+	cr_assert(!leaked, "case 1 shows the merged confidential number: %s", r->body);
+	cr_assert(strstr(r->body, "135****5678"), "masked, not dropped: %s", r->body);
+	json_object *o = jbody(r);
+	cr_assert_str_eq(hl_jstr(o, "caller"), "+8613800000001", "the survivor's own caller stays whole");
+	json_object_put(o);
+	/* a supervisor reads the same */
+	r = http("GET", "/v1/cases/1", SUP, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	dg = digits_of(r->body);
+	leaked = strstr(dg, "13512345678") != NULL;
+	free(dg);
+	cr_assert(!leaked, "supervisor: %s", r->body);
+}
+
 /* case and figures */
 HL_TEST(http, case_and_figures)
 {

@@ -736,6 +736,77 @@ SELECT hltest.eq('privileged: order texts whole', hltest.rows($$
 RESET ROLE;
 
 
+-- 050: a confidential caller's case merged into an ordinary case.  E
+-- (+8613500000008) is confidential; case 41 (E) was merged into case 40,
+-- whose caller (+8613800000040) is not, and case 42 (F, +8613400000007,
+-- confidential) into 41 before 41 was merged (a chain 047 keeps: 41 had been
+-- resolved).  Agents then wrote E's and F's numbers on case 40: its summary,
+-- resolution, an event's body and description, a work order's note.
+SET client_min_messages = warning;
+SET ROLE hotlined;
+INSERT INTO hotline.callers (caller, confidential) VALUES ('+8613500000008', true), ('+8613400000007', true),
+    ('+8613800000040', false);
+INSERT INTO hotline.cases (id, caller, status, opened_at, summary, resolution)
+VALUES (40, '+8613800000040', 'resolved', now() - interval '2 hours', 'also for 135-0000-0008 and 134 0000 0007',
+        'called back +86 135 0000 0008');
+INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, merged_into)
+VALUES (41, '+8613500000008', 'merged', now() - interval '2 hours', now() - interval '90 minutes', 40),
+       (42, '+8613400000007', 'merged', now() - interval '2 hours', NULL, 41);
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body) VALUES
+ ('e40', 40, 'case.update', now() - interval '80 minutes', 'note: ring 13500000008',
+  '{"type":"case.update","id":"e40","case_id":40,"note":"his other phone: 135.0000.0008","summary":"F is 13400000007"}'),
+ ('e41', 40, 'call.ended', now() - interval '70 minutes', NULL,
+  '{"type":"call.ended","id":"e41","call_id":"c40","summary":"E at (135) 0000 0008"}'),
+ ('e42', 40, 'case.resolve', now() - interval '60 minutes', NULL,
+  '{"type":"case.resolve","id":"e42","case_id":40,"resolution":"called back +8613500000008"}');
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, category, area, note,
+        dispatched_at, due_at, sign_due_at, sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('o-40', 40, 1, 'sewer', 'dispatched', 'sewer', 'east', 'E wants a call on 135 0000 0008',
+        now() - interval '1 hour', now() + interval '1 day', now() + interval '1 hour', 'pending', 1, 'pending', 1);
+RESET ROLE;
+SET client_min_messages = notice;
+SELECT hltest.eq('merged: superuser sees E on case 40 (the scan finds what is there)',
+    hltest.leaks('13500000008') LIKE '%hotline.v_cases.summary%', true);
+SET ROLE hotline_admin;
+SELECT hltest.eq('merged, admin: no column of any relation shows E''s digits', hltest.leaks('13500000008'), '');
+SELECT hltest.eq('merged, admin: no column of any relation shows F''s digits (a chain)', hltest.leaks('13400000007'), '');
+SELECT hltest.eq('merged, admin: the survivor''s texts masked, its own caller whole', hltest.rows($$
+    SELECT caller, confidential, summary, resolution FROM hotline.v_cases WHERE id = 40$$),
+    '+8613800000040|false|also for 135****0008 and 134****0007|called back +86135****0008');
+SELECT hltest.eq('merged, admin: bodies and descriptions masked', hltest.rows($$
+    SELECT event_id, description, coalesce(body->>'note', body->>'summary', body->>'resolution')
+    FROM hotline.v_case_events WHERE case_id = 40 ORDER BY event_id$$),
+    'e40|note: ring 135****0008|his other phone: 135****0008;e41|-|E at (135****0008;e42|-|called back +86135****0008');
+SELECT hltest.eq('merged, admin: history masked', (SELECT description FROM hotline.case_history WHERE event_id = 'e40'),
+    'note: ring 135****0008');
+SELECT hltest.eq('merged, admin: the order''s note masked', (SELECT note FROM hotline.v_orders WHERE order_id = 'o-40'),
+    'E wants a call on 135****0008');
+RESET ROLE;
+SET ROLE hotline_supervisor;
+SELECT hltest.eq('merged, supervisor: no column of any relation shows E''s digits', hltest.leaks('13500000008'), '');
+SELECT hltest.eq('merged, supervisor: no column of any relation shows F''s digits', hltest.leaks('13400000007'), '');
+RESET ROLE;
+SET ROLE hotline_privileged;
+SELECT hltest.eq('merged, privileged: texts whole', hltest.rows($$
+    SELECT c.summary, o.note FROM hotline.v_cases c JOIN hotline.v_orders o ON o.case_id = c.id WHERE c.id = 40$$),
+    'also for 135-0000-0008 and 134 0000 0007|E wants a call on 135 0000 0008');
+RESET ROLE;
+SELECT hltest.eq('merged: /v1/cases/40 (and a viewer''s case.get) shows no digits of E or F', (
+    SELECT regexp_replace(hotline.http_case_json(40), '[^0-9]', '', 'g') ~ '13500000008|13400000007'), false);
+SELECT hltest.eq('merged: /v1/cases/40 keeps the survivor''s own caller and says nothing of confidentiality', (
+    SELECT (j->>'caller') || '|' || coalesce(j->>'confidential', '-') || '|' || (j->>'summary')
+    FROM (SELECT hotline.http_case_json(40)::jsonb AS j) x),
+    '+8613800000040|-|also for 135****0008 and 134****0007');
+SELECT hltest.eq('merged: a confidential caller''s own case as before', (
+    SELECT hotline.http_case_json(42)::jsonb ->> 'confidential'), 'true');
+SELECT hltest.eq('merged: the rule', hltest.rows($$SELECT case_id, confidential FROM hotline.case_confidentiality
+    WHERE case_id IN (40, 41, 42, 2) ORDER BY case_id$$), '2|false;40|true;41|true;42|true');
+-- out of the way of the checks below
+DELETE FROM hotline.orders WHERE case_id = 40;
+DELETE FROM hotline.case_events WHERE case_id = 40;
+DELETE FROM hotline.cases WHERE id IN (42, 41, 40);
+DELETE FROM hotline.callers WHERE caller IN ('+8613500000008', '+8613400000007', '+8613800000040');
+
 -- Functions that run with their owner's rights bypass the column privileges:
 -- the only one administrators or supervisors may call is ack_alert (which
 -- returns a boolean).  Every other function they may execute runs as them.
