@@ -244,9 +244,11 @@ static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
  * gives here, byte for byte as hotline.alert_json; store_write.c): no
  * alert_json() per row (sql/032).  The NOTIFY payload is that text, masked
  * by hotline.notify_masked when the caller is confidential as
- * hotline.callers says at this statement, the rule of notify_payload(), read
- * in a join instead of notify_payload()'s function call and subquery per
- * row.  Only rows actually inserted come back, in id order. */
+ * hotline.callers says at this statement, or its detail masked
+ * (notify_detail_masked) when a confidential caller's case was merged into
+ * the alert's case (hotline.case_confidentiality, sql/050): the rule of
+ * notify_payload(), read in a join instead of notify_payload()'s function
+ * call and subquery per row.  Only rows actually inserted come back, in id order. */
 static const char SQL_W_ALERTS_NEW[] =
 	"WITH r AS MATERIALIZED ("
 	" SELECT nextval('hotline.alerts_id_seq') AS id, s.* FROM ("
@@ -267,11 +269,14 @@ static const char SQL_W_ALERTS_NEW[] =
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
 	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
-	"  coalesce(cl.confidential, false) AS confidential FROM ins JOIN r ON r.id = ins.id"
-	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller)"
+	"  coalesce(cl.confidential, false) AS confidential, coalesce(cf.confidential, false) AS case_confidential"
+	"  FROM ins JOIN r ON r.id = ins.id"
+	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller"
+	"  LEFT JOIN hotline.case_confidentiality cf ON cf.case_id = r.case_id)"
 	/* the masked text once per alert: NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
+	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
 	"  ELSE t.j END AS masked) m"
 	" ORDER BY id";
 

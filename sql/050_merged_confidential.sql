@@ -8,8 +8,10 @@
 -- case.resolve's resolution, a work order's note - and A's texts quoted B's
 -- number whole to every reader who is not hotline_privileged: the v_* views,
 -- case_history, the orders views, GET /v1/cases/{id} and a viewer's
--- case.get (http_case_json), the wallboard (http_board_json).  docs/admin.md
--- called it a known gap.
+-- case.get (http_case_json), the wallboard (http_board_json), and an
+-- alert's detail in pushes, the SSE stream, webhooks and NOTIFY
+-- (notify_payload; the daemon's SQL_W_ALERTS_NEW, include/store_sql.h,
+-- reads the same rule).  docs/admin.md called it a known gap.
 --
 -- The rule now lives in one place, the view hotline.case_confidentiality:
 -- a case is confidential for masking when its caller is, or when any case
@@ -284,3 +286,45 @@ SELECT json_build_object(
     'figures', hotline.http_figures_json(NULL)::json)::text
 $$;
 
+
+------------------------------------------------------------ alert payloads
+
+-- What pushes, the SSE stream, webhooks, the replay and NOTIFY carry for an
+-- alert (notify_payload, 032) was masked by the alert's caller only.  An
+-- alert's detail can quote free text of its case - buck_passing quotes the
+-- returned order's reason, hotspot the key (category, area), transfer_loop
+-- the department sent - so an alert on a case into which a confidential
+-- caller's case was merged has its detail masked too; its caller (the
+-- case's own, not confidential) is sent whole and "confidential" is not set.
+CREATE OR REPLACE FUNCTION hotline.notify_detail_masked(j text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE WHEN j::jsonb ? 'detail' AND jsonb_typeof(j::jsonb -> 'detail') = 'string'
+            THEN (j::jsonb || jsonb_build_object('detail', hotline.mask_text(j::jsonb ->> 'detail')))::text
+            ELSE j END
+$$;
+
+-- Same signature, volatility and grants as 032.
+CREATE OR REPLACE FUNCTION hotline.notify_payload(j text, caller text) RETURNS text
+LANGUAGE sql STABLE AS $$
+SELECT CASE
+    WHEN caller IS NOT NULL AND EXISTS (
+        SELECT 1 FROM hotline.callers c WHERE c.caller = notify_payload.caller AND c.confidential)
+    THEN hotline.notify_masked(j, caller)
+    WHEN jsonb_typeof(j::jsonb -> 'case_id') = 'number' AND EXISTS (
+        SELECT 1 FROM hotline.case_confidentiality x
+        WHERE x.case_id = (j::jsonb ->> 'case_id')::bigint AND x.confidential)
+    THEN hotline.notify_detail_masked(j)
+    ELSE j
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION hotline.notify_detail_masked(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hotline.notify_detail_masked(text) TO hotline_daemon, hotline_privileged;
+-- notify_payload's body runs as its caller: the daemon (pushes, replay,
+-- webhooks; SQL_W_ALERTS_NEW reads the view in a join) and hotline_privileged.
+GRANT SELECT ON hotline.case_confidentiality TO hotline_daemon;
+
+COMMENT ON FUNCTION hotline.notify_detail_masked(text) IS
+    'An alert''s JSON with its detail text masked by digits (an alert on a case into which a confidential caller''s case was merged; 050).';
+COMMENT ON FUNCTION hotline.notify_payload(text,text) IS
+    'The NOTIFY/webhook text of an alert: the caller (and detail) masked when confidential; the detail masked when a confidential caller''s case was merged into the alert''s case.';

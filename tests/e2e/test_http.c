@@ -387,13 +387,15 @@ static char *digits_of(const char *s)
  * the survivor's own caller (not confidential) is shown whole */
 HL_TEST(http, merged_confidential_masked)
 {
-	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
 	struct hres *r = post_events(
 		"{\"type\":\"call.abandoned\",\"id\":\"m1\",\"call_id\":\"m1\",\"caller\":\"+8613800000001\","
 		"\"at\":\"2020-01-01T00:00:00Z\"}\n"
 		"{\"type\":\"call.abandoned\",\"id\":\"m2\",\"call_id\":\"m2\",\"caller\":\"+8613512345678\","
 		"\"confidential\":true,\"at\":\"2020-01-01T00:01:00Z\"}\n"
 		"{\"type\":\"case.merge\",\"id\":\"m3\",\"case_id\":2,\"into\":1,\"at\":\"2020-01-01T00:02:00Z\"}\n"
+		"{\"type\":\"case.transfer\",\"id\":\"m3a\",\"case_id\":1,\"department\":\"roads\","
+		"\"at\":\"2020-01-01T00:02:10Z\"}\n"
 		"{\"type\":\"case.hold\",\"id\":\"m4\",\"case_id\":1,\"reason\":\"call E back on 135 1234 5678\","
 		"\"at\":\"2020-01-01T00:03:00Z\"}\n"
 		"{\"type\":\"case.resume\",\"id\":\"m5\",\"case_id\":1,\"at\":\"2020-01-01T00:04:00Z\"}\n"
@@ -421,6 +423,28 @@ HL_TEST(http, merged_confidential_masked)
 	leaked = strstr(dg, "13512345678") != NULL;
 	free(dg);
 	cr_assert(!leaked, "supervisor: %s", r->body);
+	/* an alert's detail quoting the case's free text (transfer_loop names the
+	 * department sent) is masked in the stream; the alert's caller is whole */
+	struct sse *st = sse_open("/v1/alerts/stream", SUP, 0);
+	r = post_events("{\"type\":\"case.transfer\",\"id\":\"m7\",\"case_id\":1,"
+	                "\"department\":\"desk 135 1234 5678\",\"at\":\"2020-01-01T00:06:00Z\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	raw = hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'transfer_loop'");
+	cr_assert(raw && strstr(raw, "135 1234 5678"), "the alert row keeps what was sent (%s)", raw);
+	struct sse_ev ev;
+	bool seen = false;
+	while (!seen && sse_next(st, &ev, HL_TIMEOUT_MS)) {
+		dg = digits_of(ev.data);
+		leaked = strstr(dg, "13512345678") != NULL;
+		free(dg);
+		cr_assert(!leaked, "stream: %s", ev.data);
+		if (strstr(ev.data, "transfer_loop")) {
+			seen = true;
+			cr_assert(strstr(ev.data, "135****5678") && strstr(ev.data, "+8613800000001"), "stream: %s", ev.data);
+		}
+	}
+	cr_assert(seen, "the transfer_loop alert was pushed");
 }
 
 /* case and figures */

@@ -763,6 +763,10 @@ INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, cat
         dispatched_at, due_at, sign_due_at, sign_state, sign_seq, reply_state, reply_seq)
 VALUES ('o-40', 40, 1, 'sewer', 'dispatched', 'sewer', 'east', 'E wants a call on 135 0000 0008',
         now() - interval '1 hour', now() + interval '1 day', now() + interval '1 hour', 'pending', 1, 'pending', 1);
+-- an alert's detail quoting free text of case 40 (buck_passing quotes a return reason)
+INSERT INTO hotline.alerts (id, kind, case_id, caller, level, raised_at, detail, dedupe_key)
+VALUES (40, 'buck_passing', 40, '+8613800000040', 1, now() - interval '30 minutes',
+        'case 40 dispatched back to roads, which returned order o-40 (E on 135 0000 0008)', 'buck_passing:40#1');
 RESET ROLE;
 SET client_min_messages = notice;
 SELECT hltest.eq('merged: superuser sees E on case 40 (the scan finds what is there)',
@@ -801,7 +805,18 @@ SELECT hltest.eq('merged: a confidential caller''s own case as before', (
     SELECT hotline.http_case_json(42)::jsonb ->> 'confidential'), 'true');
 SELECT hltest.eq('merged: the rule', hltest.rows($$SELECT case_id, confidential FROM hotline.case_confidentiality
     WHERE case_id IN (40, 41, 42, 2) ORDER BY case_id$$), '2|false;40|true;41|true;42|true');
+SET ROLE hotlined;
+SELECT hltest.eq('merged: the alert''s payload (pushes, SSE, webhooks, replay) masks the detail, keeps the caller', (
+    SELECT (p ->> 'caller') || '|' || (p ->> 'detail') || '|' || coalesce(p ->> 'confidential', '-')
+    FROM (SELECT hotline.notify_payload(hotline.alert_json(a), a.caller)::jsonb AS p
+          FROM hotline.alerts a WHERE id = 40) x),
+    '+8613800000040|case 40 dispatched back to roads, which returned order o-40 (E on 135****0008)|-');
+RESET ROLE;
+SELECT hltest.eq('merged: an ordinary case''s alert payload unchanged', (
+    SELECT hotline.notify_payload(j, NULL) = j FROM (SELECT '{"id":1,"case_id":2,"detail":"ring 13500000008"}'::text AS j) x),
+    true);
 -- out of the way of the checks below
+DELETE FROM hotline.alerts WHERE case_id = 40;
 DELETE FROM hotline.orders WHERE case_id = 40;
 DELETE FROM hotline.case_events WHERE case_id = 40;
 DELETE FROM hotline.cases WHERE id IN (42, 41, 40);
