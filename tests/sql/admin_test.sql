@@ -746,9 +746,12 @@ SET client_min_messages = warning;
 SET ROLE hotlined;
 INSERT INTO hotline.callers (caller, confidential) VALUES ('+8613500000008', true), ('+8613400000007', true),
     ('+8613800000040', false);
-INSERT INTO hotline.cases (id, caller, status, opened_at, summary, resolution)
+INSERT INTO hotline.cases (id, caller, status, opened_at, summary, resolution, queue)
 VALUES (40, '+8613800000040', 'resolved', now() - interval '2 hours', 'also for 135-0000-0008 and 134 0000 0007',
-        'called back +86 135 0000 0008');
+        'called back +86 135 0000 0008', 'q 135 0000 0008');
+-- owed a call back, overdue: the wallboard lists case 40 with its queue
+INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
+VALUES (40, 'callback', 'pending', 1, now() - interval '2 hours', now() - interval '1 hour', 3600000);
 INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, merged_into)
 VALUES (41, '+8613500000008', 'merged', now() - interval '2 hours', now() - interval '90 minutes', 40),
        (42, '+8613400000007', 'merged', now() - interval '2 hours', NULL, 41);
@@ -805,6 +808,12 @@ SELECT hltest.eq('merged: a confidential caller''s own case as before', (
     SELECT hotline.http_case_json(42)::jsonb ->> 'confidential'), 'true');
 SELECT hltest.eq('merged: the rule', hltest.rows($$SELECT case_id, confidential FROM hotline.case_confidentiality
     WHERE case_id IN (40, 41, 42, 2) ORDER BY case_id$$), '2|false;40|true;41|true;42|true');
+SELECT hltest.eq('merged: wallboard shows no digits of E', (
+    SELECT regexp_replace(hotline.http_board_json(), '[^0-9]', '', 'g') LIKE '%13500000008%'), false);
+SELECT hltest.eq('merged: wallboard masks the queue, keeps the caller', (
+    SELECT (o->>'caller') || '|' || (o->>'queue') || '|' || coalesce(o->>'confidential', '-')
+    FROM json_array_elements(hotline.http_board_json()::json->'overdue_callbacks') o WHERE (o->>'case_id')::bigint = 40),
+    '+8613800000040|q 135****0008|-');
 SET ROLE hotlined;
 SELECT hltest.eq('merged: the alert''s payload (pushes, SSE, webhooks, replay) masks the detail, keeps the caller', (
     SELECT (p ->> 'caller') || '|' || (p ->> 'detail') || '|' || coalesce(p ->> 'confidential', '-')
@@ -817,6 +826,7 @@ SELECT hltest.eq('merged: an ordinary case''s alert payload unchanged', (
     true);
 -- out of the way of the checks below
 DELETE FROM hotline.alerts WHERE case_id = 40;
+DELETE FROM hotline.clocks WHERE case_id = 40;
 DELETE FROM hotline.orders WHERE case_id = 40;
 DELETE FROM hotline.case_events WHERE case_id = 40;
 DELETE FROM hotline.cases WHERE id IN (42, 41, 40);
