@@ -114,6 +114,28 @@ static void send_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Everything the daemon writes on fd until it closes the connection (a
+ * whole answer to a request sent by hand), NUL-terminated and kept; the
+ * test fails if nothing more comes within timeout_ms or it passes cap. */
+static char *read_to_close(int fd, size_t cap, int timeout_ms, const char *what)
+{
+	size_t got = 0;
+	char *resp = keep(malloc(cap));
+	int64_t end = hl_now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0 && poll(&p, 1, left) == 1, "%s", what);
+		ssize_t k = recv(fd, resp + got, cap - got - 1, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		cr_assert_lt(got, cap - 1);
+	}
+	resp[got] = '\0';
+	return resp;
+}
+
 struct hres {
 	int status;
 	char *head;  /* status line and headers */

@@ -731,20 +731,7 @@ HL_TEST(http, sigterm_answers_the_post_in_flight)
 	}
 	cr_assert_eq(kill(d->pid, SIGTERM), 0);
 
-	size_t got = 0, rcap = (size_t)N * 128;
-	char *resp = keep(malloc(rcap));
-	end = hl_now_ms() + 30000;
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(end - hl_now_ms());
-		cr_assert(left > 0 && poll(&p, 1, left) == 1, "no answer to the POST in flight");
-		ssize_t k = recv(fd, resp + got, rcap - got - 1, 0);
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-		cr_assert_lt(got, rcap - 1);
-	}
-	resp[got] = '\0';
+	char *resp = read_to_close(fd, (size_t)N * 128, 30000, "no answer to the POST in flight");
 	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "the POST in flight got no answer: '%.200s'", resp);
 	int oks = 0;
 	for (const char *p = resp; (p = strstr(p, "\"ok\":true")); p++)

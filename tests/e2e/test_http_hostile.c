@@ -398,20 +398,7 @@ HL_TEST(http_hostile, big_event_body_does_not_stall_other_clients)
 	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
 
 	/* the body's answer: every event ok */
-	size_t got = 0, rcap = (size_t)N * 128;
-	char *resp = keep(malloc(rcap));
-	end = hl_now_ms() + 60000;
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(end - hl_now_ms());
-		cr_assert(left > 0 && poll(&p, 1, left) == 1, "no complete answer to the big body");
-		ssize_t k = recv(fd, resp + got, rcap - got - 1, 0);
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-		cr_assert_lt(got, rcap - 1);
-	}
-	resp[got] = '\0';
+	char *resp = read_to_close(fd, (size_t)N * 128, 60000, "no complete answer to the big body");
 	int64_t body_left = hl_now_ms() - t0;
 	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%.200s", resp);
 	int oks = 0;
