@@ -14,6 +14,12 @@
  * session the daemon opens): libpq's default one writes them raw to stderr,
  * unmasked, without a priority, over several lines, and a trigger or an
  * extension may RAISE WARNING with a row's number in it.
+ *
+ * While the database is down, the store and the cluster session retry with
+ * a backoff, each attempt failing the same way: one line per attempt and
+ * connection was a pair of err lines every second or two for the whole
+ * outage.  log_retry_failed logs the first failure, then a line a minute
+ * saying how long and how many attempts, and a changed failure at once.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,4 +85,37 @@ void log_pg_notice(void *what, const char *message)
 	/* "WARNING:  ..." or "NOTICE:  ..." (the server's language may differ: then a notice) */
 	int prio = message && strncmp(message, "WARNING", 7) == 0 ? 4 : 5;
 	log_server_error(prio, what ? what : "postgres", message);
+}
+
+#define LOG_RETRY_QUIET_US (60ULL * 1000000)
+
+void log_retry_failed(struct log_retry *r, const char *what, const char *server_msg)
+{
+	char masked[sizeof r->last];
+	hl_redact_digits(server_msg ? server_msg : "", masked, sizeof masked);
+	size_t n = strlen(masked);
+	while (n > 0 && (masked[n - 1] == '\n' || masked[n - 1] == ' '))
+		masked[--n] = '\0';
+	uint64_t now = mono_us();
+	bool same = r->first_us && strcmp(masked, r->last) == 0;
+	if (!r->first_us)
+		r->first_us = now;
+	if (same && now - r->logged_us < LOG_RETRY_QUIET_US) {
+		r->repeats++;
+		hl_log(7, "%s: %s (again)", what, masked);
+		return;
+	}
+	if (same)
+		hl_log(3, "%s: still failing (%u more attempt(s), failing for %llu s): %s", what, r->repeats,
+		       (unsigned long long)((now - r->first_us) / 1000000), masked);
+	else
+		hl_log(3, "%s: %s", what, masked);
+	snprintf(r->last, sizeof r->last, "%s", masked);
+	r->repeats = 0;
+	r->logged_us = now;
+}
+
+void log_retry_ok(struct log_retry *r)
+{
+	memset(r, 0, sizeof *r);
 }

@@ -43,6 +43,7 @@ static struct {
 	const char **keys, **vals;  /* connection parameters (copied) */
 	int backoff_ms, backoff_cap_ms;
 	bool stopped;
+	struct log_retry connect_log; /* failed attempts while the database is down (log.c) */
 } SS;
 
 static void ss_connect(void);
@@ -192,7 +193,7 @@ static void connect_poll(void)
 		{
 			char what[64];
 			snprintf(what, sizeof what, "%s: cannot connect", SS.ops->who);
-			log_server_error(3, what, PQerrorMessage(SS.pg));
+			log_retry_failed(&SS.connect_log, what, PQerrorMessage(SS.pg));
 		}
 		drop_conn();
 		SS.state = SS_DOWN;
@@ -206,6 +207,7 @@ static void connect_poll(void)
 	PQsetnonblocking(SS.pg, 1);
 	SS.state = SS_READY;
 	SS.backoff_ms = 0;
+	log_retry_ok(&SS.connect_log);
 	SS.ops->ready();
 	ss_next();
 }
@@ -248,7 +250,7 @@ static void ss_connect(void)
 	if (!SS.pg || PQstatus(SS.pg) == CONNECTION_BAD) {
 		char what[64];
 		snprintf(what, sizeof what, "%s: cannot start connecting", SS.ops->who);
-		log_server_error(3, what, SS.pg ? PQerrorMessage(SS.pg) : "out of memory");
+		log_retry_failed(&SS.connect_log, what, SS.pg ? PQerrorMessage(SS.pg) : "out of memory");
 		drop_conn();
 		SS.state = SS_DOWN;
 		schedule_reconnect();

@@ -179,6 +179,9 @@ static void watch_socket(void)
 	store.ev_write = event_new(hl->base, sock, EV_WRITE, on_socket, NULL);
 }
 
+/* the failed attempts while the database is down, logged once a minute (log.c) */
+static struct log_retry connect_log;
+
 static void connect_poll(void)
 {
 	PostgresPollingStatusType st = PQconnectPoll(store.pg);
@@ -193,7 +196,7 @@ static void connect_poll(void)
 		event_add(store.ev_write, NULL);
 		return;
 	case PGRES_POLLING_FAILED:
-		log_server_error(3, "store: cannot connect to the database", PQerrorMessage(store.pg));
+		log_retry_failed(&connect_log, "store: cannot connect to the database", PQerrorMessage(store.pg));
 		hl->stats.db_failures++;
 		drop_conn();
 		store.state = S_DOWN;
@@ -207,6 +210,7 @@ static void connect_poll(void)
 	event_del(store.ev_write);
 	PQsetnonblocking(store.pg, 1);
 	hl->stats.db_connects++;
+	log_retry_ok(&connect_log);
 	log_info("store: connected to database %s on %s as %s", PQdb(store.pg), PQhost(store.pg), PQuser(store.pg));
 	store.state = S_STARTUP;
 	store.step = !store.ever_ready ? ST_VERSION : store.resync ? ST_CLOCKS : ST_DONE;
@@ -219,7 +223,7 @@ void store_connect(void)
 	const char *vals[] = { hl->cfg->database.conninfo, "hotlined", NULL };
 	store.pg = PQconnectStartParams(keys, vals, 1);
 	if (!store.pg || PQstatus(store.pg) == CONNECTION_BAD) {
-		log_server_error(3, "store: cannot start connecting", store.pg ? PQerrorMessage(store.pg) : "out of memory");
+		log_retry_failed(&connect_log, "store: cannot start connecting", store.pg ? PQerrorMessage(store.pg) : "out of memory");
 		drop_conn();
 		store.state = S_DOWN;
 		schedule_reconnect();

@@ -73,6 +73,19 @@ void log_server_error(int prio, const char *what, const char *server_msg);
 /* A PQnoticeProcessor: the server's WARNING/NOTICE masked like its errors;
  * arg is a const char * naming the session ("store", "cluster"). */
 void log_pg_notice(void *what, const char *message);
+/* A connection's failed attempts while it retries: the first is logged at
+ * err; the same failure again within LOG_RETRY_QUIET_US goes to debug and is
+ * counted, and a summary line (at err) says how long and how often it went
+ * on, once a minute and when the failure changes.  log_retry_ok ends a run
+ * of failures (the caller logs its own "connected" line). */
+struct log_retry {
+	char last[160];       /* the last failure logged, masked */
+	unsigned repeats;     /* the same failure since it was logged */
+	uint64_t first_us;    /* when this run of failures began (mono_us) */
+	uint64_t logged_us;   /* when a line was last logged at err */
+};
+void log_retry_failed(struct log_retry *r, const char *what, const char *server_msg);
+void log_retry_ok(struct log_retry *r);
 
 /* --------------------------------------------------------------- conn.c */
 

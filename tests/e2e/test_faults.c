@@ -407,6 +407,13 @@ HL_TEST(faults, daemon_started_while_postgres_down)
 	cr_expect_lt(hl_now_ms() - t0, 1500, "once given up, unavailable is immediate");
 	hl_sleep_ms(1500); /* a few reconnect attempts */
 	cr_assert(hl_d_alive(d), "the daemon must keep retrying, not exit");
+	/* each connection logs its first failed attempt at err, the same failure
+	 * again only once a minute (log.c log_retry_failed): not a pair of err
+	 * lines per attempt for the whole outage */
+	size_t errs = 0;
+	for (const char *q = hl_d_log(d); (q = strstr(q, "<3>store: cannot")); q++)
+		errs++;
+	cr_assert_eq(errs, 1, "the store's failed attempts, logged at err %zu times in 5 s: %s", errs, hl_d_log(d));
 
 	pgc_start(p);
 	forget_sql_conn(d);
