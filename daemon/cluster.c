@@ -653,6 +653,9 @@ json_object *cluster_stats_json(void)
 	return o;
 }
 
+/* Every figure of cluster_stats_json() but the name: a scraper must see the
+ * crit-level "peers disagree on cluster.slots" and slots moving, not only a
+ * `stats` reader. */
 void cluster_metrics(struct evbuffer *b)
 {
 	evbuffer_add_printf(b,
@@ -662,12 +665,31 @@ void cluster_metrics(struct evbuffer *b)
 	                    "# TYPE hotlined_cluster_slots_owned gauge\nhotlined_cluster_slots_owned %d\n"
 	                    "# HELP hotlined_cluster_peers live daemons seen on the database, this one included\n"
 	                    "# TYPE hotlined_cluster_peers gauge\nhotlined_cluster_peers %d\n"
+	                    "# HELP hotlined_cluster_session_up 1 while the cluster session (slot locks, LISTEN) is up\n"
+	                    "# TYPE hotlined_cluster_session_up gauge\nhotlined_cluster_session_up %d\n"
+	                    "# HELP hotlined_cluster_slots_mismatch 1 while a peer runs with another cluster.slots\n"
+	                    "# TYPE hotlined_cluster_slots_mismatch gauge\nhotlined_cluster_slots_mismatch %d\n"
 	                    "# HELP hotlined_cluster_takeovers_total slot takeovers from daemons whose session ended\n"
 	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n"
+	                    "# HELP hotlined_cluster_slots_taken_total clock slots this daemon took\n"
+	                    "# TYPE hotlined_cluster_slots_taken_total counter\nhotlined_cluster_slots_taken_total %llu\n"
+	                    "# HELP hotlined_cluster_slots_released_total clock slots this daemon gave back\n"
+	                    "# TYPE hotlined_cluster_slots_released_total counter\nhotlined_cluster_slots_released_total %llu\n"
+	                    "# HELP hotlined_cluster_alerts_from_peers_total alerts raised by other daemons pushed here\n"
+	                    "# TYPE hotlined_cluster_alerts_from_peers_total counter\nhotlined_cluster_alerts_from_peers_total %llu\n"
+	                    "# HELP hotlined_cluster_clock_notes_sent_total clocks announced to the owner of their slot\n"
+	                    "# TYPE hotlined_cluster_clock_notes_sent_total counter\nhotlined_cluster_clock_notes_sent_total %llu\n"
+	                    "# HELP hotlined_upkeeps_total daily upkeeps of the event partitions\n"
+	                    "# TYPE hotlined_upkeeps_total counter\nhotlined_upkeeps_total %llu\n"
+	                    "# HELP hotlined_partitions_created_total event partitions the upkeep created\n"
+	                    "# TYPE hotlined_partitions_created_total counter\nhotlined_partitions_created_total %llu\n"
 	                    "# HELP hotlined_upkeep_failures_total daily upkeeps of the event partitions that failed\n"
 	                    "# TYPE hotlined_upkeep_failures_total counter\nhotlined_upkeep_failures_total %llu\n",
-	                    K.n_slots, K.n_owned, K.n_peers, (unsigned long long)K.takeovers,
-	                    (unsigned long long)K.upkeep_failures);
+	                    K.n_slots, K.n_owned, K.n_peers, session_up() ? 1 : 0, K.mismatch && *K.mismatch ? 1 : 0,
+	                    (unsigned long long)K.takeovers, (unsigned long long)K.slots_taken,
+	                    (unsigned long long)K.slots_released, (unsigned long long)K.remote_pushed,
+	                    (unsigned long long)cluster_clock_notes_sent(), (unsigned long long)K.upkeeps,
+	                    (unsigned long long)K.partitions_created, (unsigned long long)K.upkeep_failures);
 }
 
 void cluster_health(struct evbuffer *b)
