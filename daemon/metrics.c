@@ -45,7 +45,7 @@
 /* Labelled families: label i's value (false past the last). */
 static bool each_error(size_t i, const char **label, double *v)
 {
-	if (i + 1 > HL_E_INTERNAL)
+	if (i + 1 >= HL_E__COUNT) /* every code, the ones added after internal too */
 		return false;
 	*label = hl_err_code((enum hl_err)(i + 1));
 	*v = (double)hl->stats.errors[i + 1];

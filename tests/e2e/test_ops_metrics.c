@@ -17,6 +17,7 @@
  * by the suite (ops_helpers.h).
  */
 #include "ops_helpers.h"
+#include "hotlined.h" /* hl_err_code: every error code the daemon answers */
 
 #include <ctype.h>
 #include <math.h>
@@ -529,6 +530,10 @@ HL_TEST(ops, http_metrics_and_healthz)
 	             "pending callback clocks:\n%s", h.body);
 	cr_assert_eq(prom_value(h.body, "hotlined_errors_total{code=\"unknown_case\"}"), 1.0,
 	             "errors by code:\n%s", h.body);
+	/* every code the daemon can answer has its series (unknown_order and forbidden were left out) */
+	for (int e = HL_E_BAD_JSON; e < HL_E__COUNT; e++)
+		cr_expect(!isnan(prom_value(h.body, ownf("hotlined_errors_total{code=\"%s\"}", hl_err_code((enum hl_err)e)))),
+		          "no errors_total series for %s", hl_err_code((enum hl_err)e));
 	/* every metric is ours, or one of the standard process metrics */
 	for (const char *line = h.body; *line; line = strchr(line, '\n') + 1) {
 		if (line[0] != '#')
