@@ -106,6 +106,7 @@ static struct {
 	int seen_next;
 	int loaded;                 /* rows of the slot load in progress */
 	char *mismatch;             /* peers with another cluster.slots, as last logged */
+	bool twin;                  /* another live daemon has our cluster.name, as last logged */
 	hl_ms store_down_since;     /* monotonic ms; 0 while the store is connected */
 	bool away;                  /* left the cluster while the store is down */
 	hl_ms upkeep_at;            /* monotonic ms of the next upkeep; 0: as soon as the session is up */
@@ -214,6 +215,12 @@ static void survey_done(PGresult *r)
 		free(K.mismatch);
 		K.mismatch = strdup(odd);
 	}
+	/* two daemons with one name count as one peer, and one of them runs no slot: say so, once */
+	bool twin = atoi(PQgetvalue(r, 0, 3)) > 0;
+	if (twin && !K.twin)
+		log_err("cluster: another daemon is connected as hotlined:%s: give each daemon its own cluster.name "
+		        "(sharing one, they count as one peer and one of them runs no clock slot)", K.name);
+	K.twin = twin;
 	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;
@@ -653,9 +660,7 @@ json_object *cluster_stats_json(void)
 	return o;
 }
 
-/* Every figure of cluster_stats_json() but the name: a scraper must see the
- * crit-level "peers disagree on cluster.slots" and slots moving, not only a
- * `stats` reader. */
+/* Every figure of cluster_stats_json() but the name, for scrapers as for `stats` readers. */
 void cluster_metrics(struct evbuffer *b)
 {
 	evbuffer_add_printf(b,
