@@ -106,6 +106,7 @@ static struct {
 	int seen_next;
 	int loaded;                 /* rows of the slot load in progress */
 	char *mismatch;             /* peers with another cluster.slots, as last logged */
+	bool twin;                  /* another live daemon has our cluster.name, as last logged */
 	hl_ms store_down_since;     /* monotonic ms; 0 while the store is connected */
 	bool away;                  /* left the cluster while the store is down */
 	hl_ms upkeep_at;            /* monotonic ms of the next upkeep; 0: as soon as the session is up */
@@ -214,6 +215,12 @@ static void survey_done(PGresult *r)
 		free(K.mismatch);
 		K.mismatch = strdup(odd);
 	}
+	/* two daemons with one name count as one peer, and one of them runs no slot: say so, once */
+	bool twin = atoi(PQgetvalue(r, 0, 3)) > 0;
+	if (twin && !K.twin)
+		log_err("cluster: another daemon is connected as hotlined:%s: give each daemon its own cluster.name "
+		        "(sharing one, they count as one peer and one of them runs no clock slot)", K.name);
+	K.twin = twin;
 	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;
@@ -653,6 +660,7 @@ json_object *cluster_stats_json(void)
 	return o;
 }
 
+/* Every figure of cluster_stats_json() but the name, for scrapers as for `stats` readers. */
 void cluster_metrics(struct evbuffer *b)
 {
 	evbuffer_add_printf(b,
@@ -662,12 +670,31 @@ void cluster_metrics(struct evbuffer *b)
 	                    "# TYPE hotlined_cluster_slots_owned gauge\nhotlined_cluster_slots_owned %d\n"
 	                    "# HELP hotlined_cluster_peers live daemons seen on the database, this one included\n"
 	                    "# TYPE hotlined_cluster_peers gauge\nhotlined_cluster_peers %d\n"
+	                    "# HELP hotlined_cluster_session_up 1 while the cluster session (slot locks, LISTEN) is up\n"
+	                    "# TYPE hotlined_cluster_session_up gauge\nhotlined_cluster_session_up %d\n"
+	                    "# HELP hotlined_cluster_slots_mismatch 1 while a peer runs with another cluster.slots\n"
+	                    "# TYPE hotlined_cluster_slots_mismatch gauge\nhotlined_cluster_slots_mismatch %d\n"
 	                    "# HELP hotlined_cluster_takeovers_total slot takeovers from daemons whose session ended\n"
 	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n"
+	                    "# HELP hotlined_cluster_slots_taken_total clock slots this daemon took\n"
+	                    "# TYPE hotlined_cluster_slots_taken_total counter\nhotlined_cluster_slots_taken_total %llu\n"
+	                    "# HELP hotlined_cluster_slots_released_total clock slots this daemon gave back\n"
+	                    "# TYPE hotlined_cluster_slots_released_total counter\nhotlined_cluster_slots_released_total %llu\n"
+	                    "# HELP hotlined_cluster_alerts_from_peers_total alerts raised by other daemons pushed here\n"
+	                    "# TYPE hotlined_cluster_alerts_from_peers_total counter\nhotlined_cluster_alerts_from_peers_total %llu\n"
+	                    "# HELP hotlined_cluster_clock_notes_sent_total clocks announced to the owner of their slot\n"
+	                    "# TYPE hotlined_cluster_clock_notes_sent_total counter\nhotlined_cluster_clock_notes_sent_total %llu\n"
+	                    "# HELP hotlined_upkeeps_total daily upkeeps of the event partitions\n"
+	                    "# TYPE hotlined_upkeeps_total counter\nhotlined_upkeeps_total %llu\n"
+	                    "# HELP hotlined_partitions_created_total event partitions the upkeep created\n"
+	                    "# TYPE hotlined_partitions_created_total counter\nhotlined_partitions_created_total %llu\n"
 	                    "# HELP hotlined_upkeep_failures_total daily upkeeps of the event partitions that failed\n"
 	                    "# TYPE hotlined_upkeep_failures_total counter\nhotlined_upkeep_failures_total %llu\n",
-	                    K.n_slots, K.n_owned, K.n_peers, (unsigned long long)K.takeovers,
-	                    (unsigned long long)K.upkeep_failures);
+	                    K.n_slots, K.n_owned, K.n_peers, session_up() ? 1 : 0, K.mismatch && *K.mismatch ? 1 : 0,
+	                    (unsigned long long)K.takeovers, (unsigned long long)K.slots_taken,
+	                    (unsigned long long)K.slots_released, (unsigned long long)K.remote_pushed,
+	                    (unsigned long long)cluster_clock_notes_sent(), (unsigned long long)K.upkeeps,
+	                    (unsigned long long)K.partitions_created, (unsigned long long)K.upkeep_failures);
 }
 
 void cluster_health(struct evbuffer *b)

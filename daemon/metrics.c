@@ -45,19 +45,25 @@
 /* Labelled families: label i's value (false past the last). */
 static bool each_error(size_t i, const char **label, double *v)
 {
-	if (i + 1 > HL_E_INTERNAL)
+	if (i + 1 >= HL_E__COUNT) /* every code, the ones added after internal too */
 		return false;
 	*label = hl_err_code((enum hl_err)(i + 1));
 	*v = (double)hl->stats.errors[i + 1];
 	return true;
 }
 
+/* Every timer kind, the work orders' sign and reply included: the kinds must
+ * add up to pending_clocks_total (which counts every timer but escalations),
+ * or a dashboard summing them misses the order deadlines. */
 static bool each_clock(size_t i, const char **label, double *v)
 {
-	if (i > HL_CK__COUNT)
+	/* the case clocks, then the order clocks, then escalations (not a deadline of a case) */
+	static const struct { int kind; const char *name; } more[] = {
+		{ TIMER_ORDER_SIGN, "sign" }, { TIMER_ORDER_REPLY, "reply" }, { TIMER_ESCALATION, "escalation" } };
+	if (i >= HL_CK__COUNT + sizeof more / sizeof more[0])
 		return false;
-	int k = i < HL_CK__COUNT ? (int)i : TIMER_ESCALATION;
-	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : "escalation";
+	int k = i < HL_CK__COUNT ? (int)i : more[i - HL_CK__COUNT].kind;
+	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : more[i - HL_CK__COUNT].name;
 	*v = (double)clocks_pending(k);
 	return true;
 }

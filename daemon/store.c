@@ -520,6 +520,15 @@ static void batch_failed(const char *why)
 		if (it->kind == ITEM_REQ) {
 			store_item_fail(it, HL_E_INTERNAL, "the database refused this event; nothing was stored");
 		} else {
+			/* A clock that fell due, or an escalation: the timer was taken
+			 * off the heap when it fired, and nothing was stored.  Freed
+			 * alone, its alert would wait for the next restart, and a full
+			 * disk, a statement timeout or a deadlock pass.  Set it again
+			 * after the reconnect back-off's cap; a stale run is harmless
+			 * (the rules check the clock's seq and set it from its state). */
+			int kind = it->kind == ITEM_ESCALATE ? TIMER_ESCALATION : (int)it->clock;
+			clocks_set(it->id, kind, it->kind == ITEM_ESCALATE ? 0 : it->seq,
+			           now_ms() + (hl_ms)hl->cfg->database.reconnect_max_s * 1000);
 			free(it);
 		}
 	} else {

@@ -407,8 +407,9 @@ static void startup_results(void)
 			const char *m = PQresultErrorMessage(r);
 			if (store.step == ST_VERSION) {
 				char what[600];
-				snprintf(what, sizeof what, "store: the database has no hotline schema (run: hotlined -c %s --migrate)",
-				         hl->config_path);
+				/* the daemon's own role may not create it (sql/002): say who may */
+				snprintf(what, sizeof what, "store: the database has no hotline schema (run, as the database's owner: "
+				         "hotlined -c %s --migrate --conninfo 'user=OWNER ...')", hl->config_path);
 				log_server_error(2, what, m);
 				PQclear(r);
 				daemon_fatal("schema missing");
@@ -427,8 +428,8 @@ static void startup_results(void)
 		if (store.step == ST_VERSION) {
 			int v = atoi(PQgetvalue(r, 0, 0));
 			if (v < migrate_latest()) {
-				log_crit("store: the database schema is at version %d, this hotlined needs %d; run: hotlined -c %s --migrate",
-				         v, migrate_latest(), hl->config_path);
+				log_crit("store: the database schema is at version %d, this hotlined needs %d; run, as the schema's owner: "
+				         "hotlined -c %s --migrate --conninfo 'user=OWNER ...'", v, migrate_latest(), hl->config_path);
 				PQclear(r);
 				daemon_fatal("schema too old");
 				return;

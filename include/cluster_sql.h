@@ -43,7 +43,11 @@ static const char *const SQL[] = {
 		"  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
 		"  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " HL_STR(SLOTS_CONF_CLASS)
 		"  AND l.objsubid = 2 AND l.objid <> $1::int"
-		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), '')",
+		"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''),"
+		/* other cluster sessions under this daemon's own name (cluster.name given twice) */
+		" (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+		"  AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+		"  AND application_name = current_setting('application_name'))",
 	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
 	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
 	[Q_CLOCKS] =

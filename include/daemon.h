@@ -358,7 +358,7 @@ size_t http_conn_answering(void); /* http_conn.c: requests whose answer is not w
 
 struct hl_stats {
 	uint64_t conns_accepted, conns_rejected, conns_dropped_slow;
-	uint64_t requests, events, duplicates, errors[16];
+	uint64_t requests, events, duplicates, errors[HL_E__COUNT];
 	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
 	uint64_t batch_id_races; /* batches run again: another daemon committed one of their event ids first */
 	uint64_t reads_orphaned; /* reads dropped from the queue: their client had gone */

@@ -53,6 +53,7 @@ enum hl_err {
 	HL_E_INTERNAL, /* the database refused what the rules produced; nothing stored */
 	HL_E_UNKNOWN_ORDER, /* an order event names an order_id never dispatched (CONTRACT.md 6) */
 	HL_E_FORBIDDEN,     /* the connection's role may not make this request (roles.h) */
+	HL_E__COUNT         /* not a code: how many there are, for the counts by code (metrics.c) */
 };
 
 /* "bad_json", "bad_request", ... as on the wire */

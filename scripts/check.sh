@@ -8,7 +8,10 @@
 # DESTDIR, with the real non-sanitized build) and scripts/test-systemd.sh
 # (systemd-analyze verify/security; it skips when systemd-analyze is absent),
 # scripts/sql-test.sh (the administrators' SQL assertions on fresh databases),
-# scripts/test-manpages.sh (every option of the man pages against --help) and
+# scripts/test-manpages.sh (every option of the man pages against --help),
+# scripts/test-config-docs.sh (the documented defaults, ranges and reload split
+# of every configuration key against daemon/config_table.c),
+# scripts/test-metrics-docs.sh (every metric the rules and docs name exists) and
 # scripts/test-browser.sh (the wallboard in headless Chromium).
 # The full output goes to var/check.log.  It adds up Criterion's "Synthesis"
 # lines and the scripts' "test-X: N passed, N failed" lines and ends with one
@@ -57,7 +60,7 @@ rc=${PIPESTATUS[0]}
 # Packaging: each script prints "NAME: N passed, N failed" (or a SKIP line).
 script_passed=0
 script_failed=0
-for script in scripts/sql-test.sh scripts/test-install.sh scripts/test-systemd.sh scripts/test-manpages.sh scripts/test-browser.sh; do
+for script in scripts/sql-test.sh scripts/test-install.sh scripts/test-systemd.sh scripts/test-manpages.sh scripts/test-config-docs.sh scripts/test-metrics-docs.sh scripts/test-browser.sh; do
 	name=$(basename "$script" .sh)
 	echo "== $script" | tee -a var/check.log
 	out=$(mktemp)

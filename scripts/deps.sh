@@ -9,7 +9,8 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config libevent-dev libpq-dev libconfig-dev libjson-c-dev
       libcriterion-dev libsystemd-dev libssl-dev postgresql tzdata clang netcat-openbsd
-      chromium fonts-noto-cjk)  # chromium: the wallboard test (scripts/test-browser.sh); the font: its Chinese
+      chromium fonts-noto-cjk python3)  # chromium: the wallboard test (scripts/test-browser.sh); the font: its Chinese
+# python3 drives that test and scripts/test-{config,metrics}-docs.py (it was used without being listed)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -18,7 +18,9 @@
  *   - a batch cut off during its COMMIT is answered after the outage, with
  *     what happened, never `unavailable`;
  *   - a backend terminated mid-write (on the shared cluster: nothing is
- *     stopped) costs a reconnect and a retry, not an error.
+ *     stopped) costs a reconnect and a retry, not an error;
+ *   - a due clock whose alert the database refuses (a full disk) fires
+ *     again until it is stored.
  */
 #include "harness.h"
 
@@ -381,6 +383,38 @@ HL_TEST(faults, backend_terminated_mid_write)
 	r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"term-2\",\"call_id\":\"fast-2\","
 	                  "\"caller\":\"+8613700000012\"}");
 	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+}
+
+/* PostgreSQL refuses the alert a due clock raises for a while (a full disk:
+ * SQLSTATE 53100; a statement timeout, a deadlock, a read-only standby are
+ * alike): the clock must fire again once the database takes writes, not be
+ * dropped from the timers until the next restart. */
+HL_TEST(faults, due_clock_refused_by_the_database_fires_again)
+{
+	struct hl_e2e_opts o = { .sla = "callback = \"1s\"; update = \"0\"; resolution = \"0\"; warn_at = 0;",
+		                 .database = "reconnect_max = \"1s\";" };
+	struct hl_d *d = hl_d_up(&o);
+	hl_sql(d, "CREATE FUNCTION public.hl_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+	          "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END$$");
+	hl_sql(d, "CREATE TRIGGER hl_disk_full BEFORE INSERT ON hotline.alerts FOR EACH ROW "
+	          "EXECUTE FUNCTION public.hl_disk_full()");
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *r = hl_request(c, "{\"type\":\"call.abandoned\",\"id\":\"full-1\",\"call_id\":\"full-call-1\","
+	                               "\"caller\":\"+8613700000021\"}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	/* the clock falls due and its batch is refused (at least once) */
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.batch_failures") == 0 &&
+	       hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
+	hl_sql(d, "DROP TRIGGER hl_disk_full ON hotline.alerts");
+	end = hl_now_ms() + 10000;
+	while (hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'") == 0 &&
+	       hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), 1,
+	             "the overdue callback was never alerted once the database took writes again");
 }
 
 HL_TEST(faults, daemon_started_while_postgres_down)

@@ -260,6 +260,8 @@ HL_TEST(ops, refuses_to_start_on_an_older_schema)
 	struct run r = HOTLINED("-c", d->conf);
 	cr_assert(r.status > 0 && r.status < 128, "hotlined on an old schema: status %d: %s", r.status, r.out);
 	cr_assert(strstr(r.out, "--migrate"), "the message should tell to run --migrate: %s", r.out);
+	/* as whom: the daemon's own role fails with "permission denied" under the role split */
+	cr_assert(strstr(r.out, "owner") && strstr(r.out, "--conninfo"), "the message should say as whom: %s", r.out);
 }
 
 /* ============================================================= hotlinectl */

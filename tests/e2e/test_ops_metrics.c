@@ -17,6 +17,7 @@
  * by the suite (ops_helpers.h).
  */
 #include "ops_helpers.h"
+#include "hotlined.h" /* hl_err_code: every error code the daemon answers */
 
 #include <ctype.h>
 #include <math.h>
@@ -529,6 +530,10 @@ HL_TEST(ops, http_metrics_and_healthz)
 	             "pending callback clocks:\n%s", h.body);
 	cr_assert_eq(prom_value(h.body, "hotlined_errors_total{code=\"unknown_case\"}"), 1.0,
 	             "errors by code:\n%s", h.body);
+	/* every code the daemon can answer has its series (unknown_order and forbidden were left out) */
+	for (int e = HL_E_BAD_JSON; e < HL_E__COUNT; e++)
+		cr_expect(!isnan(prom_value(h.body, ownf("hotlined_errors_total{code=\"%s\"}", hl_err_code((enum hl_err)e)))),
+		          "no errors_total series for %s", hl_err_code((enum hl_err)e));
 	/* every metric is ours, or one of the standard process metrics */
 	for (const char *line = h.body; *line; line = strchr(line, '\n') + 1) {
 		if (line[0] != '#')
@@ -578,6 +583,41 @@ HL_TEST(ops, http_metrics_and_healthz)
 
 	/* the HTTP requests did not disturb the event socket */
 	expect_ping(c);
+}
+
+/* A work order's sign and reply clocks are pending deadlines like a case's:
+ * `stats` and /metrics count them by kind, so that the kinds add up to
+ * pending_clocks_total (a dashboard summing hotlined_pending_clocks missed
+ * every order clock). */
+HL_TEST(ops, pending_clocks_count_order_clocks)
+{
+	int port = free_port();
+	struct hl_e2e_opts o = { .top = http_top(port) };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t case_id = abandoned(c, "+8613800000701", hl_iso_in(-10));
+	expect_ok(hl_requestf(c, "{\"type\":\"order.dispatch\",\"id\":\"%s\",\"case_id\":%lld,\"department\":\"water\"}",
+	                      hl_uid("disp"), (long long)case_id));
+	json_object *r = hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}");
+	expect_ok(r);
+	json_object *pc = hl_jget(r, "stats.pending_clocks");
+	cr_assert(pc && json_object_is_type(pc, json_type_object), "%s", json_object_to_json_string(r));
+	cr_expect_eq(hl_jint(pc, "sign"), 1, "pending sign clocks: %s", json_object_to_json_string(pc));
+	cr_expect_eq(hl_jint(pc, "reply"), 1, "pending reply clocks: %s", json_object_to_json_string(pc));
+	int64_t sum = 0;
+	json_object_object_foreach(pc, k, v)
+	{
+		if (strcmp(k, "escalation") != 0)
+			sum += json_object_get_int64(v);
+	}
+	cr_expect_eq(sum, hl_jint(r, "stats.pending_clocks_total"), "the kinds do not add up to the total: %s",
+	             json_object_to_json_string(hl_jget(r, "stats")));
+
+	struct http_reply h = http_get(port, "/metrics");
+	cr_assert_eq(h.status, 200);
+	cr_assert(prom_check(h.body) == NULL, "%s", prom_check(h.body));
+	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"sign\"}"), 1.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"reply\"}"), 1.0, "%s", h.body);
 }
 
 /* An abandoned call reported 5 s late with a 1 s callback deadline: the alert
