@@ -663,38 +663,26 @@ json_object *cluster_stats_json(void)
 /* Every figure of cluster_stats_json() but the name, for scrapers as for `stats` readers. */
 void cluster_metrics(struct evbuffer *b)
 {
-	evbuffer_add_printf(b,
-	                    "# HELP hotlined_cluster_slots clock slots shared between the daemons\n"
-	                    "# TYPE hotlined_cluster_slots gauge\nhotlined_cluster_slots %d\n"
-	                    "# HELP hotlined_cluster_slots_owned clock slots this daemon runs\n"
-	                    "# TYPE hotlined_cluster_slots_owned gauge\nhotlined_cluster_slots_owned %d\n"
-	                    "# HELP hotlined_cluster_peers live daemons seen on the database, this one included\n"
-	                    "# TYPE hotlined_cluster_peers gauge\nhotlined_cluster_peers %d\n"
-	                    "# HELP hotlined_cluster_session_up 1 while the cluster session (slot locks, LISTEN) is up\n"
-	                    "# TYPE hotlined_cluster_session_up gauge\nhotlined_cluster_session_up %d\n"
-	                    "# HELP hotlined_cluster_slots_mismatch 1 while a peer runs with another cluster.slots\n"
-	                    "# TYPE hotlined_cluster_slots_mismatch gauge\nhotlined_cluster_slots_mismatch %d\n"
-	                    "# HELP hotlined_cluster_takeovers_total slot takeovers from daemons whose session ended\n"
-	                    "# TYPE hotlined_cluster_takeovers_total counter\nhotlined_cluster_takeovers_total %llu\n"
-	                    "# HELP hotlined_cluster_slots_taken_total clock slots this daemon took\n"
-	                    "# TYPE hotlined_cluster_slots_taken_total counter\nhotlined_cluster_slots_taken_total %llu\n"
-	                    "# HELP hotlined_cluster_slots_released_total clock slots this daemon gave back\n"
-	                    "# TYPE hotlined_cluster_slots_released_total counter\nhotlined_cluster_slots_released_total %llu\n"
-	                    "# HELP hotlined_cluster_alerts_from_peers_total alerts raised by other daemons pushed here\n"
-	                    "# TYPE hotlined_cluster_alerts_from_peers_total counter\nhotlined_cluster_alerts_from_peers_total %llu\n"
-	                    "# HELP hotlined_cluster_clock_notes_sent_total clocks announced to the owner of their slot\n"
-	                    "# TYPE hotlined_cluster_clock_notes_sent_total counter\nhotlined_cluster_clock_notes_sent_total %llu\n"
-	                    "# HELP hotlined_upkeeps_total daily upkeeps of the event partitions\n"
-	                    "# TYPE hotlined_upkeeps_total counter\nhotlined_upkeeps_total %llu\n"
-	                    "# HELP hotlined_partitions_created_total event partitions the upkeep created\n"
-	                    "# TYPE hotlined_partitions_created_total counter\nhotlined_partitions_created_total %llu\n"
-	                    "# HELP hotlined_upkeep_failures_total daily upkeeps of the event partitions that failed\n"
-	                    "# TYPE hotlined_upkeep_failures_total counter\nhotlined_upkeep_failures_total %llu\n",
-	                    K.n_slots, K.n_owned, K.n_peers, session_up() ? 1 : 0, K.mismatch && *K.mismatch ? 1 : 0,
-	                    (unsigned long long)K.takeovers, (unsigned long long)K.slots_taken,
-	                    (unsigned long long)K.slots_released, (unsigned long long)K.remote_pushed,
-	                    (unsigned long long)cluster_clock_notes_sent(), (unsigned long long)K.upkeeps,
-	                    (unsigned long long)K.partitions_created, (unsigned long long)K.upkeep_failures);
+	const struct { const char *name, *type, *help; double v; } m[] = {
+		{ "cluster_slots", "gauge", "clock slots shared between the daemons", K.n_slots },
+		{ "cluster_slots_owned", "gauge", "clock slots this daemon runs", K.n_owned },
+		{ "cluster_peers", "gauge", "live daemons seen on the database, this one included", K.n_peers },
+		{ "cluster_session_up", "gauge", "1 while the cluster session (slot locks, LISTEN) is up", session_up() },
+		{ "cluster_slots_mismatch", "gauge", "1 while a peer runs with another cluster.slots",
+		  K.mismatch && *K.mismatch },
+		{ "cluster_takeovers_total", "counter", "slot takeovers from daemons whose session ended", K.takeovers },
+		{ "cluster_slots_taken_total", "counter", "clock slots this daemon took", K.slots_taken },
+		{ "cluster_slots_released_total", "counter", "clock slots this daemon gave back", K.slots_released },
+		{ "cluster_alerts_from_peers_total", "counter", "alerts raised by other daemons pushed here", K.remote_pushed },
+		{ "cluster_clock_notes_sent_total", "counter", "clocks announced to the owner of their slot",
+		  cluster_clock_notes_sent() },
+		{ "upkeeps_total", "counter", "daily upkeeps of the event partitions", K.upkeeps },
+		{ "partitions_created_total", "counter", "event partitions the upkeep created", K.partitions_created },
+		{ "upkeep_failures_total", "counter", "daily upkeeps of the event partitions that failed", K.upkeep_failures },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s %s\nhotlined_%s %.17g\n", m[i].name, m[i].help,
+		                    m[i].name, m[i].type, m[i].name, m[i].v);
 }
 
 void cluster_health(struct evbuffer *b)

@@ -7,7 +7,8 @@ naming a metric that does not exist is never true, so the alert it carries
 silently never fires.  This script collects the names the daemon can render
 on /metrics from the source - the FIGURES rows of daemon/metrics.c (counters
 as written there, labelled families included), the literal "# TYPE" lines of
-daemon/*.c (cluster.c, metrics.c), the histograms of daemon/histograms.c
+daemon/*.c and their { "name", "gauge"|"counter", ... } tables (cluster.c,
+metrics.c), the histograms of daemon/histograms.c
 (with their _bucket, _sum and _count series) and the process metrics - and
 checks that every hotlined_* and process_* name in the rules file, the README,
 docs/*.md and the man pages is one of them.  The rules file must also parse as
@@ -52,8 +53,12 @@ def served():
         names.add("hotlined_" + m.group(1))
     for path in glob.glob(os.path.join(ROOT, "daemon", "*.c")):
         with open(path, encoding="utf-8") as f:
-            for m in re.finditer(r"# TYPE (hotlined_[a-z_]+|process_[a-z_]+) ", f.read()):
+            text = f.read()
+            for m in re.finditer(r"# TYPE (hotlined_[a-z_]+|process_[a-z_]+) ", text):
                 names.add(m.group(1))
+            # tables of { "name", "gauge" | "counter", "help", value } (cluster.c)
+            for m in re.finditer(r'\{\s*"([a-z_]+)",\s*"(?:gauge|counter)"', text):
+                names.add("hotlined_" + m.group(1))
     hist = read("daemon/histograms.c")
     for m in re.finditer(r'\[HIST_[A-Z]+\]\s*=\s*\{\s*"([a-z_]+)"', hist):
         base = "hotlined_" + m.group(1)
