@@ -632,6 +632,10 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "slots", json_object_new_int(K.n_slots));
 	json_object_object_add(o, "slots_owned", json_object_new_int(K.n_owned));
 	json_object_object_add(o, "owned", json_object_new_string(buf));
+	size_t clocks, escalations;
+	clocks_owned(&clocks, &escalations);
+	json_object_object_add(o, "clocks_owned", json_object_new_int64((int64_t)clocks));
+	json_object_object_add(o, "escalations_owned", json_object_new_int64((int64_t)escalations));
 	json_object *peers = json_object_new_array();
 	for (const char *p = K.peers ? K.peers : ""; *p;) {
 		size_t l = strcspn(p, " ");

@@ -54,11 +54,12 @@ static bool each_error(size_t i, const char **label, double *v)
 
 static bool each_clock(size_t i, const char **label, double *v)
 {
-	if (i > HL_CK__COUNT)
+	/* every timer kind, the work orders' too: the kinds add up to the total */
+	static const char *const extra[] = { "escalation", "order_sign", "order_reply" };
+	if (i >= TIMER__COUNT)
 		return false;
-	int k = i < HL_CK__COUNT ? (int)i : TIMER_ESCALATION;
-	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : "escalation";
-	*v = (double)clocks_pending(k);
+	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : extra[i - HL_CK__COUNT];
+	*v = (double)clocks_pending((int)i);
 	return true;
 }
 
