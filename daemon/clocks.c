@@ -299,26 +299,14 @@ size_t clocks_pending(int kind)
 	return C.per_kind[kind];
 }
 
-/* The timers this daemon runs itself: those in the cluster slots it owns.
- * A daemon also keeps timers of other daemons' slots (every clock it loaded
- * at start or armed through its own events, ready for a takeover), so
- * clocks_pending() is not what it owns; `stats` needs both to show which
- * clocks the daemon runs (CONTRACT.md 9).  A walk over the heap, for stats
- * and /metrics only: a few milliseconds per million timers. */
-void clocks_owned(size_t *clocks, size_t *escalations)
+/* Every timer in memory, in no order: cluster.c counts those of its slots
+ * (stats).  fn must not add or remove timers. */
+void clocks_each(void (*fn)(int64_t id, int kind, void *arg), void *arg)
 {
-	size_t n = 0, e = 0;
 	for (uint32_t i = 0; i < C.n_heap; i++) {
 		const struct tentry *t = &C.slab[C.heap[i]];
-		if (!cluster_owns(timer_owner_id(t->id, t->kind)))
-			continue;
-		if (t->kind == TIMER_ESCALATION)
-			e++;
-		else
-			n++;
+		fn(t->id, t->kind, arg);
 	}
-	*clocks = n;
-	*escalations = e;
 }
 
 /* How many clocks fall due at or before `at`, counted up to `cap`: the

@@ -182,7 +182,7 @@ void clocks_free(void);
 /* Set or replace the timer of (id, kind); at == 0 removes it. */
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
 size_t clocks_pending(int kind); /* kind -1: all */
-void clocks_owned(size_t *clocks, size_t *escalations); /* in this daemon's cluster slots */
+void clocks_each(void (*fn)(int64_t id, int kind, void *arg), void *arg); /* every timer in memory */
 size_t clocks_memory(void);      /* bytes held by the timer structures */
 size_t clocks_due_by(hl_ms at, size_t cap); /* clocks due at or before at, counted up to cap (<= 64) */
 void clocks_rearm(void);         /* recompute the libevent timer (after a bulk load) */
