@@ -297,6 +297,8 @@ size_t cluster_slots_owned(void);
 /* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
 struct json_object *cluster_clock_notes(const struct hl_world *w); /* cluster_notes.c */
 uint64_t cluster_clock_notes_sent(void);
+void cluster_clocks_owned(size_t *clocks, size_t *escalations); /* cluster_owned.c: timers of the owned slots */
+void cluster_ack_fetched(struct pg_result *r);                   /* cluster_acks.c: a peer's acknowledgement */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
 void cluster_health(struct evbuffer *b);   /* /healthz line */
