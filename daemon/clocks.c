@@ -299,6 +299,16 @@ size_t clocks_pending(int kind)
 	return C.per_kind[kind];
 }
 
+/* Every timer in memory, in no order: cluster.c counts those of its slots
+ * (stats).  fn must not add or remove timers. */
+void clocks_each(void (*fn)(int64_t id, int kind, void *arg), void *arg)
+{
+	for (uint32_t i = 0; i < C.n_heap; i++) {
+		const struct tentry *t = &C.slab[C.heap[i]];
+		fn(t->id, t->kind, arg);
+	}
+}
+
 /* How many clocks fall due at or before `at`, counted up to `cap`: the
  * store asks it before it takes a batch of requests (store.c, the due
  * burst ahead).  A walk from the heap's top that stops at the first entry

@@ -416,6 +416,9 @@ static void on_result(int tag, PGresult *r)
 	case Q_FETCH:
 		fetch_done(r);
 		break;
+	case Q_FETCH_ACK:
+		cluster_ack_fetched(r);
+		break;
 	case Q_UPKEEP:
 		upkeep_done(r);
 		break;
@@ -453,6 +456,17 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 		}
 		return;
 	}
+	if (strcmp(channel, "hotline_alert_ack") == 0) {
+		json_object *j = json_tokener_parse(payload);
+		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
+		json_object_put(j);
+		if (id > 0 && !dedupe_seen(id, 0)) { /* level 0: the acknowledgement (alerts start at 1) */
+			char b[24];
+			snprintf(b, sizeof b, "%" PRId64, id);
+			session_query(Q_FETCH_ACK, SQL[Q_FETCH_ACK], b, NULL);
+		}
+		return;
+	}
 	if (strcmp(channel, "hotline_alert") == 0) {
 		json_object *j = json_tokener_parse(payload);
 		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
@@ -484,6 +498,7 @@ static void on_ready(void)
 	session_query(Q_SETUP, sql, NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
+	session_query(Q_SETUP, "LISTEN hotline_alert_ack", NULL, NULL);
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
@@ -639,6 +654,10 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "slots", json_object_new_int(K.n_slots));
 	json_object_object_add(o, "slots_owned", json_object_new_int(K.n_owned));
 	json_object_object_add(o, "owned", json_object_new_string(buf));
+	size_t clocks, escalations;
+	cluster_clocks_owned(&clocks, &escalations);
+	json_object_object_add(o, "clocks_owned", json_object_new_int64((int64_t)clocks));
+	json_object_object_add(o, "escalations_owned", json_object_new_int64((int64_t)escalations));
 	json_object *peers = json_object_new_array();
 	for (const char *p = K.peers ? K.peers : ""; *p;) {
 		size_t l = strcspn(p, " ");

@@ -57,14 +57,11 @@ static bool each_error(size_t i, const char **label, double *v)
  * or a dashboard summing them misses the order deadlines. */
 static bool each_clock(size_t i, const char **label, double *v)
 {
-	/* the case clocks, then the order clocks, then escalations (not a deadline of a case) */
-	static const struct { int kind; const char *name; } more[] = {
-		{ TIMER_ORDER_SIGN, "sign" }, { TIMER_ORDER_REPLY, "reply" }, { TIMER_ESCALATION, "escalation" } };
-	if (i >= HL_CK__COUNT + sizeof more / sizeof more[0])
+	static const char *const extra[] = { "escalation", "order_sign", "order_reply" };
+	if (i >= TIMER__COUNT)
 		return false;
-	int k = i < HL_CK__COUNT ? (int)i : more[i - HL_CK__COUNT].kind;
-	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : more[i - HL_CK__COUNT].name;
-	*v = (double)clocks_pending(k);
+	*label = i < HL_CK__COUNT ? hl_clock_kind_name((enum hl_clock_kind)i) : extra[i - HL_CK__COUNT];
+	*v = (double)clocks_pending((int)i);
 	return true;
 }
 

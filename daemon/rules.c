@@ -539,6 +539,15 @@ static void on_reopen(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " already open", c->id);
 		return;
 	}
+	if (c->status == HL_ST_MERGED) {
+		/* reopen applies to a resolved or closed case (docs/rules.md).  A
+		 * merged case made open would keep merged_into yet drop out of the
+		 * merge: resolving the case it was merged into would no longer owe
+		 * its caller the call back (CONTRACT.md 6).  Recorded only. */
+		hl_rules_note(&x->text, "case %" PRId64 " is merged: recorded only (reopen the case it was merged into)",
+		              c->id);
+		return;
+	}
 	reopen(x, c);
 }
 
@@ -589,7 +598,9 @@ static void on_survey(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	snprintf(detail, sizeof detail, "survey score %d of 5", score);
 	if (!x->ev->backfill && hl_rules_raise_alert(x->w, "dissatisfied", c, c->caller, x->at, dedupe, detail))
 		hl_rules_note(&x->text, "dissatisfied alert");
-	if (!is_open(c))
+	/* as case.reopen: a merged case stays merged (its caller is called
+	 * back when the case it was merged into is resolved); the alert says it */
+	if (!is_open(c) && c->status != HL_ST_MERGED)
 		reopen(x, c);
 }
 

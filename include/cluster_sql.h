@@ -21,7 +21,7 @@
 #define HL_XSTR(x) #x
 #define HL_STR(x) HL_XSTR(x)
 
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_UPKEEP };
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP };
 
 /* The daily upkeep (cluster.c upkeep_tick): the event partitions of the
  * current month and the next UPKEEP_MONTHS, as --migrate creates them. */
@@ -67,6 +67,11 @@ static const char *const SQL[] = {
 		"SELECT j, esc, id, level, $2::int, hotline.notify_payload(j, caller) FROM"
 		" (SELECT hotline.alert_json(a) AS j, COALESCE(hotline.ms(a.escalate_at), 0) AS esc, a.id, a.level, a.caller"
 		"  FROM hotline.alerts a WHERE a.id = $1::bigint) x",
+	/* an acknowledgement another daemon (or hotline.ack_alert in psql) committed */
+	[Q_FETCH_ACK] =
+		"SELECT j, id, hotline.notify_payload(j, caller) FROM"
+		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller"
+		"  FROM hotline.alerts a WHERE a.id = $1::bigint AND a.acked_at IS NOT NULL) x",
 	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
 };
 

@@ -195,6 +195,7 @@ void clocks_free(void);
 /* Set or replace the timer of (id, kind); at == 0 removes it. */
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at);
 size_t clocks_pending(int kind); /* kind -1: all */
+void clocks_each(void (*fn)(int64_t id, int kind, void *arg), void *arg); /* every timer in memory */
 size_t clocks_memory(void);      /* bytes held by the timer structures */
 size_t clocks_due_by(hl_ms at, size_t cap); /* clocks due at or before at, counted up to cap (<= 64) */
 void clocks_rearm(void);         /* recompute the libevent timer (after a bulk load) */
@@ -309,6 +310,8 @@ size_t cluster_slots_owned(void);
 /* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
 struct json_object *cluster_clock_notes(const struct hl_world *w); /* cluster_notes.c */
 uint64_t cluster_clock_notes_sent(void);
+void cluster_clocks_owned(size_t *clocks, size_t *escalations); /* cluster_owned.c: timers of the owned slots */
+void cluster_ack_fetched(struct pg_result *r);                   /* cluster_acks.c: a peer's acknowledgement */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
 void cluster_health(struct evbuffer *b);   /* /healthz line */

@@ -300,7 +300,10 @@ static const char SQL_W_ALERTS_UPD[] =
 	"  ON CONFLICT DO NOTHING)"
 	/* the masked text once per row (it probes the caller): NOTIFY and the reply share it */
 	" SELECT id, kind, esc, j, escalated,"
-	"  CASE WHEN escalated THEN pg_notify('hotline_alert', m.masked) END, m.masked"
+	"  CASE WHEN escalated THEN pg_notify('hotline_alert', m.masked)"
+	/* not escalated = acknowledged (store_write.c): the other daemons' watchers
+	 * take it down too, as after hotline.ack_alert in psql (sql/008) */
+	"  ELSE pg_notify('hotline_alert_ack', m.masked) END, m.masked"
 	" FROM upd CROSS JOIN LATERAL (SELECT hotline.notify_payload(upd.j, upd.caller) AS masked) m";
 
 /* Webhook deliveries done (delivered or given up): $1 = [{alert_id, level, url}]. */

@@ -104,3 +104,30 @@ HL_TEST(merge_paths, new_call_resolving_in_one_batch_owes_merged_callers)
 	                 "resolved");
 	assert_owed(d, dup, "a new call's call.ended");
 }
+
+/* case.reopen applies to a resolved or closed case (docs/rules.md); on a
+ * merged case it is recorded only, and so is the reopen a survey score of 2
+ * or less makes.  Before, either made the merged case `open` with its
+ * merged_into kept: resolving the case it was merged into then no longer owed
+ * its caller the call back, and nobody saw why. */
+HL_TEST(merge_paths, reopen_or_bad_survey_of_a_merged_case_keeps_its_caller_owed)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t main_case = offer(c, "mp-8", "+8613500000108"), dup = offer(c, "mp-9", "+8613500000109"),
+	        dup2 = offer(c, "mp-10", "+8613500000110");
+	merge(c, dup, main_case);
+	merge(c, dup2, main_case);
+	ok(c, "\"type\":\"case.reopen\",\"case_id\":%lld,\"reason\":\"caller insists\"", (long long)dup);
+	ok(c, "\"type\":\"survey.result\",\"case_id\":%lld,\"score\":1", (long long)dup2);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'dissatisfied' AND case_id = %lld",
+	                        (long long)dup2), 1, "the low score is still alerted");
+	for (int i = 0; i < 2; i++) {
+		int64_t id = i ? dup2 : dup;
+		cr_expect_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)id), "merged",
+		                 "case %lld left the merge", (long long)id);
+	}
+	ok(c, "\"type\":\"case.resolve\",\"case_id\":%lld", (long long)main_case);
+	assert_owed(d, dup, "case.resolve after a reopen of the merged case");
+	assert_owed(d, dup2, "case.resolve after a low survey score of the merged case");
+}

@@ -602,8 +602,8 @@ HL_TEST(ops, pending_clocks_count_order_clocks)
 	expect_ok(r);
 	json_object *pc = hl_jget(r, "stats.pending_clocks");
 	cr_assert(pc && json_object_is_type(pc, json_type_object), "%s", json_object_to_json_string(r));
-	cr_expect_eq(hl_jint(pc, "sign"), 1, "pending sign clocks: %s", json_object_to_json_string(pc));
-	cr_expect_eq(hl_jint(pc, "reply"), 1, "pending reply clocks: %s", json_object_to_json_string(pc));
+	cr_expect_eq(hl_jint(pc, "order_sign"), 1, "pending sign clocks: %s", json_object_to_json_string(pc));
+	cr_expect_eq(hl_jint(pc, "order_reply"), 1, "pending reply clocks: %s", json_object_to_json_string(pc));
 	int64_t sum = 0;
 	json_object_object_foreach(pc, k, v)
 	{
@@ -616,8 +616,8 @@ HL_TEST(ops, pending_clocks_count_order_clocks)
 	struct http_reply h = http_get(port, "/metrics");
 	cr_assert_eq(h.status, 200);
 	cr_assert(prom_check(h.body) == NULL, "%s", prom_check(h.body));
-	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"sign\"}"), 1.0, "%s", h.body);
-	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"reply\"}"), 1.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"order_sign\"}"), 1.0, "%s", h.body);
+	cr_expect_eq(prom_value(h.body, "hotlined_pending_clocks{kind=\"order_reply\"}"), 1.0, "%s", h.body);
 }
 
 /* An abandoned call reported 5 s late with a 1 s callback deadline: the alert
