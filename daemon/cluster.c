@@ -644,69 +644,15 @@ void cluster_free(void)
 	memset(&K, 0, sizeof K);
 }
 
-json_object *cluster_stats_json(void)
+/* What this daemon of a cluster reports (cluster_stats.c renders it). */
+void cluster_figures(struct cluster_figures *f)
 {
-	json_object *o = json_object_new_object();
-	char buf[1024];
-	hl_slot_ranges(K.owned, K.n_slots, buf, sizeof buf);
-	json_object_object_add(o, "name", json_object_new_string(K.name));
-	json_object_object_add(o, "session", json_object_new_string(session_up() ? "up" : "down"));
-	json_object_object_add(o, "slots", json_object_new_int(K.n_slots));
-	json_object_object_add(o, "slots_owned", json_object_new_int(K.n_owned));
-	json_object_object_add(o, "owned", json_object_new_string(buf));
-	size_t clocks, escalations;
-	cluster_clocks_owned(&clocks, &escalations);
-	json_object_object_add(o, "clocks_owned", json_object_new_int64((int64_t)clocks));
-	json_object_object_add(o, "escalations_owned", json_object_new_int64((int64_t)escalations));
-	json_object *peers = json_object_new_array();
-	for (const char *p = K.peers ? K.peers : ""; *p;) {
-		size_t l = strcspn(p, " ");
-		json_object_array_add(peers, json_object_new_string_len(p, (int)l));
-		p += l;
-		while (*p == ' ')
-			p++;
-	}
-	json_object_object_add(o, "peers", peers);
-	json_object_object_add(o, "slots_taken", json_object_new_int64((int64_t)K.slots_taken));
-	json_object_object_add(o, "slots_released", json_object_new_int64((int64_t)K.slots_released));
-	json_object_object_add(o, "takeovers", json_object_new_int64((int64_t)K.takeovers));
-	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)K.remote_pushed));
-	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)cluster_clock_notes_sent()));
-	json_object_object_add(o, "slots_mismatch", json_object_new_string(K.mismatch ? K.mismatch : ""));
-	json_object_object_add(o, "upkeeps", json_object_new_int64((int64_t)K.upkeeps));
-	json_object_object_add(o, "partitions_created", json_object_new_int64((int64_t)K.partitions_created));
-	json_object_object_add(o, "upkeep_failures", json_object_new_int64((int64_t)K.upkeep_failures));
-	return o;
-}
-
-/* Every figure of cluster_stats_json() but the name, for scrapers as for `stats` readers. */
-void cluster_metrics(struct evbuffer *b)
-{
-	const struct { const char *name, *type, *help; double v; } m[] = {
-		{ "cluster_slots", "gauge", "clock slots shared between the daemons", K.n_slots },
-		{ "cluster_slots_owned", "gauge", "clock slots this daemon runs", K.n_owned },
-		{ "cluster_peers", "gauge", "live daemons seen on the database, this one included", K.n_peers },
-		{ "cluster_session_up", "gauge", "1 while the cluster session (slot locks, LISTEN) is up", session_up() },
-		{ "cluster_slots_mismatch", "gauge", "1 while a peer runs with another cluster.slots",
-		  K.mismatch && *K.mismatch },
-		{ "cluster_takeovers_total", "counter", "slot takeovers from daemons whose session ended", K.takeovers },
-		{ "cluster_slots_taken_total", "counter", "clock slots this daemon took", K.slots_taken },
-		{ "cluster_slots_released_total", "counter", "clock slots this daemon gave back", K.slots_released },
-		{ "cluster_alerts_from_peers_total", "counter", "alerts raised by other daemons pushed here", K.remote_pushed },
-		{ "cluster_clock_notes_sent_total", "counter", "clocks announced to the owner of their slot",
-		  cluster_clock_notes_sent() },
-		{ "upkeeps_total", "counter", "daily upkeeps of the event partitions", K.upkeeps },
-		{ "partitions_created_total", "counter", "event partitions the upkeep created", K.partitions_created },
-		{ "upkeep_failures_total", "counter", "daily upkeeps of the event partitions that failed", K.upkeep_failures },
+	*f = (struct cluster_figures){
+		.name = K.name, .session_up = session_up(), .n_slots = K.n_slots, .n_owned = K.n_owned,
+		.owned = K.owned, .peers = K.peers ? K.peers : "", .n_peers = K.n_peers,
+		.mismatch = K.mismatch ? K.mismatch : "", .slots_taken = K.slots_taken,
+		.slots_released = K.slots_released, .takeovers = K.takeovers, .alerts_from_peers = K.remote_pushed,
+		.clock_notes_sent = cluster_clock_notes_sent(), .upkeeps = K.upkeeps,
+		.partitions_created = K.partitions_created, .upkeep_failures = K.upkeep_failures,
 	};
-	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-		evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s %s\nhotlined_%s %.17g\n", m[i].name, m[i].help,
-		                    m[i].name, m[i].type, m[i].name, m[i].v);
-}
-
-void cluster_health(struct evbuffer *b)
-{
-	evbuffer_add_printf(b, "cluster %s: %d of %d slots, %d daemon(s) seen, session %s%s%s\n", K.name, K.n_owned,
-	                    K.n_slots, K.n_peers, session_up() ? "up" : "down",
-	                    K.mismatch && *K.mismatch ? "; cluster.slots differs: " : "", K.mismatch ? K.mismatch : "");
 }

@@ -310,7 +310,18 @@ size_t cluster_slots_owned(void);
 /* NOTIFY payloads for the batch's clocks in slots another daemon owns, or NULL. */
 struct json_object *cluster_clock_notes(const struct hl_world *w); /* cluster_notes.c */
 uint64_t cluster_clock_notes_sent(void);
-void cluster_clocks_owned(size_t *clocks, size_t *escalations); /* cluster_owned.c: timers of the owned slots */
+/* A snapshot of what cluster.c knows, for cluster_stats.c (pointers into
+ * cluster.c's state: valid until its next tick) */
+struct cluster_figures {
+	const char *name, *peers, *mismatch; /* peers: "a b c"; mismatch: "" when none */
+	bool session_up;
+	int n_slots, n_owned, n_peers;
+	const bool *owned;                   /* n_slots flags */
+	uint64_t slots_taken, slots_released, takeovers, alerts_from_peers, clock_notes_sent;
+	uint64_t upkeeps, partitions_created, upkeep_failures;
+};
+void cluster_figures(struct cluster_figures *f);
+/* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
 void cluster_ack_fetched(struct pg_result *r);                   /* cluster_acks.c: a peer's acknowledgement */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
