@@ -27,9 +27,11 @@
 #include "config.h"
 #include "config_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +62,133 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 	return rc;
 }
 
-static int parse_error(const struct ld *ld, const config_t *lc)
+/* The dotted key of the first setting defined twice in one group of `buf`,
+ * scanning as libconfig does (names are "name =" or "name :"; strings and
+ * comments skipped; a group in a list is "[i]"), when it is on line `line`
+ * (where libconfig stopped).  False when none is found there. */
+#define DUP_DEPTH 8
+#define DUP_NAMES 64
+static bool duplicate_key(const char *buf, int line, char *out, size_t outlen)
+{
+	struct scope {
+		char path[256];
+		char names[DUP_NAMES][64];
+		int n, list_index;
+		bool list;
+	} st[DUP_DEPTH];
+	int depth = 0, ln = 1;
+	char last[64] = "";
+	memset(&st[0], 0, sizeof st[0]);
+	for (const char *p = buf; p && *p;) {
+		if (*p == '\n')
+			ln++;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/') || (*p == '@' && (p == buf || p[-1] == '\n'))) {
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				ln += *p == '\n';
+			p += *p ? 2 : 0;
+			continue;
+		}
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				ln += *p == '\n';
+				if (*p == '\\' && p[1])
+					p++;
+			}
+			p += *p ? 1 : 0;
+			continue;
+		}
+		if (isalpha((unsigned char)*p) || *p == '*') {
+			const char *start = p;
+			while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '*')
+				p++;
+			const char *q = p;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if ((*q != '=' && *q != ':') || st[depth].list)
+				continue;
+			snprintf(last, sizeof last, "%.*s", (int)((size_t)(p - start) < 63 ? p - start : 63), start);
+			struct scope *sc = &st[depth];
+			for (int i = 0; i < sc->n; i++) {
+				if (strcmp(sc->names[i], last) != 0)
+					continue;
+				if (ln != line)
+					return false;
+				snprintf(out, outlen, "%s%s%s", sc->path, sc->path[0] ? "." : "", last);
+				return true;
+			}
+			if (sc->n < DUP_NAMES)
+				snprintf(sc->names[sc->n++], sizeof sc->names[0], "%s", last);
+			continue;
+		}
+		if ((*p == '{' || *p == '(' || *p == '[') && depth + 1 < DUP_DEPTH) {
+			char base[sizeof st[0].path];
+			bool in_list = st[depth].list;
+			int index = st[depth].list_index;
+			memcpy(base, st[depth].path, sizeof base);
+			struct scope *sc = &st[depth + 1];
+			memset(sc, 0, sizeof *sc);
+			if (in_list)
+				snprintf(sc->path, sizeof sc->path, "%.200s.[%d]", base, index);
+			else
+				snprintf(sc->path, sizeof sc->path, "%.190s%s%s", base, base[0] ? "." : "", last);
+			sc->list = *p != '{';
+			depth++;
+		} else if ((*p == '}' || *p == ')' || *p == ']') && depth > 0) {
+			depth--;
+		} else if (*p == ',' && st[depth].list) {
+			st[depth].list_index++;
+		}
+		p++;
+	}
+	return false;
+}
+
+/* The text of a file libconfig failed on, for naming a duplicate setting
+ * (small: a configuration, capped at 1 MiB).  NULL when unreadable. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *buf = malloc((size_t)1 << 20);
+	size_t n = buf ? fread(buf, 1, ((size_t)1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+/* libconfig's message with file and line.  Its "duplicate setting name"
+ * names no key (CONTRACT 1: --check names file, line and key), so the key is
+ * read back from that line of the source, `text` for a string, else the file. */
+static int parse_error(const struct ld *ld, const config_t *lc, const char *text_src)
 {
 	const char *file = config_error_file(lc) ? config_error_file(lc) : ld->file;
 	const char *text = config_error_text(lc) ? config_error_text(lc) : "cannot parse";
-	if (ld->err && ld->errlen) {
-		if (strcmp(file, ld->file) != 0 && file[0] != '/' && ld->incdir)
-			snprintf(ld->err, ld->errlen, "%s/%s:%d: %s", ld->incdir, file, config_error_line(lc), text);
-		else
-			snprintf(ld->err, ld->errlen, "%s:%d: %s", file, config_error_line(lc), text);
+	if (!ld->err || !ld->errlen)
+		return -1;
+	char where[1024];
+	bool included = strcmp(file, ld->file) != 0 && file[0] != '/' && ld->incdir;
+	if (included)
+		snprintf(where, sizeof where, "%s/%s", ld->incdir, file);
+	else
+		snprintf(where, sizeof where, "%s", file);
+	char key[256] = "";
+	if (strcmp(text, "duplicate setting name") == 0) {
+		char *buf = (text_src && !included && strcmp(file, ld->file) == 0) ? NULL : slurp(where);
+		if (!duplicate_key(buf ? buf : text_src, config_error_line(lc), key, sizeof key))
+			key[0] = '\0';
+		free(buf);
 	}
+	if (key[0])
+		snprintf(ld->err, ld->errlen, "%s:%d: %s: %s", where, config_error_line(lc), key, text);
+	else
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", where, config_error_line(lc), text);
 	return -1;
 }
 
@@ -131,7 +250,7 @@ int hl_config_load(const char *path, struct hl_config *cfg, char *err, size_t er
 	config_t lc;
 	config_init(&lc);
 	config_set_include_dir(&lc, dir); /* @include "x.conf" is relative to this file */
-	int rc = config_read_file(&lc, path) ? build(&ld, &lc, path, cfg) : parse_error(&ld, &lc);
+	int rc = config_read_file(&lc, path) ? build(&ld, &lc, path, cfg) : parse_error(&ld, &lc, NULL);
 	config_destroy(&lc);
 	free(dir);
 	return rc;
@@ -148,7 +267,7 @@ int hl_config_load_string(const char *text, const char *name, const char *includ
 	config_init(&lc);
 	if (include_dir)
 		config_set_include_dir(&lc, include_dir);
-	int rc = config_read_string(&lc, text ? text : "") ? build(&ld, &lc, name, cfg) : parse_error(&ld, &lc);
+	int rc = config_read_string(&lc, text ? text : "") ? build(&ld, &lc, name, cfg) : parse_error(&ld, &lc, text);
 	config_destroy(&lc);
 	return rc;
 }

@@ -107,7 +107,9 @@ void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 	struct hl_clock *k = &c->clocks[kind];
 	if (!hl_rules_clock_owed(k))
 		return;
-	bool late = k->state == HL_CS_BREACHED;
+	/* late by `at`, as the figures count it (met_at > due_at): a contact dated
+	 * before the deadline that arrives after the wall clock breached it is in time */
+	bool late = k->state == HL_CS_BREACHED && x->at > k->due_at;
 	k->state = HL_CS_MET;
 	k->met_at = x->at;
 	k->paused_at = 0;
@@ -195,13 +197,24 @@ static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct h
 }
 
 /* Hold: a pending clock stops consuming time and remembers what was left.
- * A clock already due is left pending so that its breach is still alerted. */
+ * A clock already due is left pending so that its breach is still alerted.
+ * A clock that is breached although the hold is dated before its deadline
+ * fell due only because the hold arrived late (a delayed delivery, a history
+ * import where every old deadline has passed on arrival): by `at` the case
+ * was on hold in time (CONTRACT 3, 4), so it pauses like a pending one and
+ * its deadline moves back on resume.  Its alert stays (exactly once: the run
+ * keeps its seq, so the moved deadline cannot alert again). */
 void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
 {
 	struct hl_clock *k = &c->clocks[kind];
-	if (k->state != HL_CS_PENDING || k->due_at <= x->at)
+	bool late = k->state == HL_CS_BREACHED;
+	if ((k->state != HL_CS_PENDING && !late) || k->due_at <= x->at)
 		return;
 	const struct hl_calendar *cal = calendar_still(x, c, kind);
+	if (late) {
+		k->breached_at = 0;
+		hl_rules_note(&x->text, "%s breached before this hold arrived", hl_clock_kind_name(kind));
+	}
 	k->state = HL_CS_PAUSED;
 	k->paused_at = x->at;
 	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, x->at, k->due_at));

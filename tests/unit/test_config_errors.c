@@ -277,6 +277,21 @@ Test(errors, syntax)
 	cr_assert(strncmp(err, "t.conf:2: ", 10) == 0, "%s", err);
 }
 
+/* CONTRACT 1: --check names the file, line AND key.  libconfig's "duplicate
+ * setting name" names no setting; the message gives the dotted key. */
+Test(errors, duplicate_key_named)
+{
+	EXPECT_STR(BASE "sla = {\n  callback = \"30m\";\n  callback = \"1h\"; # again\n};\n",
+		   "t.conf:4: sla.callback: duplicate setting name");
+	EXPECT_STR("database = { conninfo = \"x\"; };\ndatabase = { conninfo = \"y\"; };\n",
+		   "t.conf:2: database: duplicate setting name");
+	EXPECT_STR(BASE "sla : { warn_at = 0.5; };\nsla: { };\n", "t.conf:3: sla: duplicate setting name");
+	EXPECT_STR(BASE "sla = { callback = \"30m\"; callback = \"1h\"; };\n", "t.conf:2: sla.callback: duplicate setting name");
+	EXPECT_STR(BASE "calendars = ( { name = \"a\"; },\n { name = \"b\"; /* c = 1 */ name = \"c\"; } );\n",
+		   "t.conf:3: calendars.[1].name: duplicate setting name");
+	EXPECT_FILE(CONF("duplicate_key.conf"), "tests/unit/conf/duplicate_key.conf:5: sla.warn_at: duplicate setting name");
+}
+
 Test(errors, files)
 {
 	EXPECT_FILE(CONF("does_not_exist.conf"),

@@ -10,7 +10,9 @@
  *    began, does not pull the update deadline back;
  *  - an abandonment dated before a later contact owes no call back (the
  *    caller has been reached since);
- *  - a resume dated before its hold does not eat into the time left.
+ *  - a resume dated before its hold does not eat into the time left;
+ *  - a hold dated before a deadline pauses the clock even when the wall
+ *    clock breached it before the hold arrived.
  *
  * The fixture is rules_fixtures.h (wall clock).
  */
@@ -125,6 +127,43 @@ Test(late, resume_dated_before_the_hold_keeps_the_time_left)
 	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 37 * HOUR));
 	cr_assert_eq(r->state, HL_CS_PENDING);
 	cr_assert_eq(r->due_at, T0 + 48 * HOUR, "the resume ate into the time left");
+	fx_free(f);
+}
+
+/* Opened 09:00 (resolution 48h); on hold from 10:00 to 39h later; resolved
+ * at T0+70h.  The hold and resume arrive after the wall clock breached the
+ * resolution clock (a late delivery, a history import): by `at` the case was
+ * on hold before its deadline, so the deadline moves back by the 29h held,
+ * to T0+77h, and the resolution is in time.  No second alert. */
+Test(late, hold_dated_before_the_deadline_pauses_a_clock_breached_meanwhile)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	fire(f, 100, HL_CK_RESOLUTION, r->seq, T0 + 60 * HOUR);
+	cr_assert_eq(r->state, HL_CS_BREACHED);
+	cr_assert_eq(count_alerts(f, "resolution_overdue"), 1);
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + 1 * HOUR));
+	cr_assert_eq(r->state, HL_CS_PAUSED, "a hold dated before the deadline left the clock breached");
+	cr_assert_eq(r->remaining_ms, 47 * HOUR);
+	cr_assert_eq(r->breached_at, 0);
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 30 * HOUR));
+	cr_assert_eq(r->state, HL_CS_PENDING);
+	cr_assert_eq(r->due_at, T0 + 77 * HOUR, "the deadline did not move back by the time on hold");
+	/* the moved deadline passes on the wall clock too before the resolution arrives */
+	fire(f, 100, HL_CK_RESOLUTION, r->seq, T0 + 80 * HOUR);
+	cr_assert_eq(count_alerts(f, "resolution_overdue"), 1, "the breach was alerted twice");
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e4", 100, T0 + 70 * HOUR));
+	cr_assert_eq(r->state, HL_CS_MET);
+	cr_assert_leq(r->met_at, r->due_at, "resolved in time");
+	cr_assert(strstr(last_desc(f), "resolution met"), "%s", last_desc(f));
+	cr_assert_null(strstr(last_desc(f), "(late)"), "the history calls an in-time resolution late: %s", last_desc(f));
+	/* dated after the deadline: the breach stands */
+	ok(offered(f, "e5", "c-2", P2, T0));
+	struct hl_clock *r2 = clk(f, 101, HL_CK_RESOLUTION);
+	fire(f, 101, HL_CK_RESOLUTION, r2->seq, T0 + 60 * HOUR);
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e6", 101, T0 + 49 * HOUR));
+	cr_assert_eq(r2->state, HL_CS_BREACHED);
 	fx_free(f);
 }
 
