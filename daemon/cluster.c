@@ -456,27 +456,21 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 		}
 		return;
 	}
-	if (strcmp(channel, "hotline_alert_ack") == 0) {
+	/* an alert another backend raised or escalated, or acknowledged (in psql
+	 * too): fetched whole and masked, pushed once per (id, level); an
+	 * acknowledgement counts as level 0 (alerts start at 1) */
+	bool ack = strcmp(channel, "hotline_alert_ack") == 0;
+	if (ack || strcmp(channel, "hotline_alert") == 0) {
 		json_object *j = json_tokener_parse(payload);
 		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
-		json_object_put(j);
-		if (id > 0 && !dedupe_seen(id, 0)) { /* level 0: the acknowledgement (alerts start at 1) */
-			char b[24];
-			snprintf(b, sizeof b, "%" PRId64, id);
-			session_query(Q_FETCH_ACK, SQL[Q_FETCH_ACK], b, NULL);
-		}
-		return;
-	}
-	if (strcmp(channel, "hotline_alert") == 0) {
-		json_object *j = json_tokener_parse(payload);
-		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
-		int level = j ? json_object_get_int(json_object_object_get(j, "level")) : 0;
+		int level = j && !ack ? json_object_get_int(json_object_object_get(j, "level")) : 0;
 		json_object_put(j);
 		if (id > 0 && !dedupe_seen(id, level)) {
 			char b[24], l[16];
 			snprintf(b, sizeof b, "%" PRId64, id);
 			snprintf(l, sizeof l, "%d", level);
-			session_query(Q_FETCH, SQL[Q_FETCH], b, l);
+			enum q_kind q = ack ? Q_FETCH_ACK : Q_FETCH;
+			session_query(q, SQL[q], b, ack ? NULL : l);
 		}
 	}
 }

@@ -321,8 +321,8 @@ struct cluster_figures {
 	uint64_t upkeeps, partitions_created, upkeep_failures;
 };
 void cluster_figures(struct cluster_figures *f);
+void cluster_ack_fetched(struct pg_result *r); /* cluster_acks.c: an acknowledgement committed elsewhere */
 /* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
-void cluster_ack_fetched(struct pg_result *r);                   /* cluster_acks.c: a peer's acknowledgement */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
 void cluster_health(struct evbuffer *b);   /* /healthz line */
