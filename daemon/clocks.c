@@ -19,6 +19,15 @@
  *
  * At most FIRE_BURST entries are handed over per timer callback so that ten
  * thousand clocks falling due in the same second do not starve the sockets.
+ *
+ * The edge of a deadline.  A clock is met in time when it is met at or before
+ * its due (or warning) millisecond: the figures count `met_at <= due_at`, and
+ * the contract's overdue alert is raised when "the due time passed".  So a
+ * clock's entry fires one millisecond after the time it is set for, once
+ * that millisecond has passed, and the rules call a fire early while
+ * `now <= due_at`.  Before, the timer fired at the due millisecond itself,
+ * and an answer stamped with that same millisecond was in time for the
+ * figures but alerted as a breach.  An escalation fires at its time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +258,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at)
 {
+	if (at != 0 && kind != TIMER_ESCALATION)
+		at += 1; /* fires once the due millisecond has passed (atop) */
 	uint32_t *slot = hash_find(id, kind, false);
 	if (slot) {
 		uint32_t si = *slot - 1;

@@ -33,7 +33,7 @@ void hl_orders_clock_fire(struct hl_world *w, const struct hl_rules_env *env, in
 	if (!o || !c)
 		return;
 	struct hl_clock *k = &o->clocks[kind];
-	if (k->seq != seq || k->state != HL_CS_PENDING || k->due_at > env->now)
+	if (k->seq != seq || k->state != HL_CS_PENDING || k->due_at >= env->now)
 		return; /* stale, or early: the timer is set again from the clock */
 	const struct hl_config *cfg = env->cfg;
 	char kindbuf[HL_ALERT_KIND_MAX], dedupe[128], detail[200], t[32];
@@ -117,7 +117,7 @@ bool hl_orders_case_reopened(struct hl_world *w, int64_t case_id, const struct h
 			} else {
 				k->state = HL_CS_PENDING;
 				k->seq++;
-				if (ev && ev->backfill && k->due_at <= now) {
+				if (ev && ev->backfill && k->due_at < now) {
 					k->state = HL_CS_BREACHED;
 					k->breached_at = k->due_at;
 					k->warned = true;

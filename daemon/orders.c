@@ -157,7 +157,7 @@ static bool clock_owed(const struct hl_clock *k)
  */
 static void oclock_backfill(struct octx *x, struct hl_clock *k)
 {
-	if (!x->op.ev || !x->op.ev->backfill || k->state != HL_CS_PENDING || k->due_at > x->op.env->now)
+	if (!x->op.ev || !x->op.ev->backfill || k->state != HL_CS_PENDING || k->due_at >= x->op.env->now)
 		return;
 	k->state = HL_CS_BREACHED;
 	k->breached_at = k->due_at;

@@ -141,7 +141,9 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 	hl_ms now = env->now;
 	char kindbuf[HL_ALERT_KIND_MAX], dedupe[128], detail[160];
 
-	if (!k->warned && k->warn_at && k->warn_at <= now && now < k->due_at) {
+	/* a point is passed once its millisecond has: met at due_at is in time
+	 * (clocks.c, "The edge of a deadline") */
+	if (!k->warned && k->warn_at && k->warn_at < now && now <= k->due_at) {
 		snprintf(kindbuf, sizeof kindbuf, "%s_due_soon", name);
 		snprintf(dedupe, sizeof dedupe, "%" PRId64 ":%s:%" PRId32 ":due_soon", c->id, name, k->seq);
 		clock_detail(k, kind, true, now, detail, sizeof detail);
@@ -154,7 +156,7 @@ void hl_rules_clock_fire(struct hl_world *w, const struct hl_rules_env *env,
 		k->dirty = true;
 		return;
 	}
-	if (k->due_at > now)
+	if (k->due_at >= now)
 		return; /* early: the timer will come back */
 
 	snprintf(kindbuf, sizeof kindbuf, "%s_overdue", name);

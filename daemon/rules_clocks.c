@@ -130,10 +130,10 @@ static void backfill_settle(struct hl_rules_ctx *x, struct hl_clock *k, enum hl_
 {
 	if (!x->ev || !x->ev->backfill || k->state != HL_CS_PENDING)
 		return;
-	if (k->warn_at && k->warn_at <= x->now)
+	if (k->warn_at && k->warn_at < x->now)
 		k->warned = true;
-	if (k->due_at > x->now)
-		return;
+	if (k->due_at >= x->now)
+		return; /* not passed yet (clocks.c, "The edge of a deadline") */
 	k->state = HL_CS_BREACHED;
 	k->breached_at = k->due_at;
 	k->warned = true;
@@ -197,7 +197,8 @@ static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct h
 }
 
 /* Hold: a pending clock stops consuming time and remembers what was left.
- * A clock already due is left pending so that its breach is still alerted.
+ * A clock already past due (due_at < at) is left pending so that its breach
+ * is still alerted; one due at the hold's own millisecond pauses with nothing left.
  * A clock that is breached although the hold is dated before its deadline
  * fell due only because the hold arrived late (a delayed delivery, a history
  * import where every old deadline has passed on arrival): by `at` the case
@@ -208,7 +209,7 @@ void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clo
 {
 	struct hl_clock *k = &c->clocks[kind];
 	bool late = k->state == HL_CS_BREACHED;
-	if ((k->state != HL_CS_PENDING && !late) || k->due_at <= x->at)
+	if ((k->state != HL_CS_PENDING && !late) || k->due_at < x->at)
 		return;
 	const struct hl_calendar *cal = calendar_still(x, c, kind);
 	if (late) {

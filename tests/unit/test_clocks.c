@@ -23,9 +23,10 @@ Test(clocks, due_by_counts_what_falls_due_up_to_the_cap)
 	cr_assert_eq(clocks_due_by(1000, 16), 0, "no clocks: nothing due");
 	for (int64_t id = 1; id <= 1000; id++)
 		clocks_set(id, 0, 1, 10000 + id); /* due at 10,001 .. 11,000 */
-	cr_assert_eq(clocks_due_by(10000, 16), 0);
-	cr_assert_eq(clocks_due_by(10005, 16), 5);
-	cr_assert_eq(clocks_due_by(10016, 16), 16);
+	/* a clock fires once its due millisecond has passed: 10,002 .. 11,001 */
+	cr_assert_eq(clocks_due_by(10001, 16), 0);
+	cr_assert_eq(clocks_due_by(10005, 16), 4);
+	cr_assert_eq(clocks_due_by(10017, 16), 16);
 	cr_assert_eq(clocks_due_by(20000, 16), 16, "capped");
 	cr_assert_eq(clocks_due_by(20000, 1000), 64, "the cap is at most 64");
 	cr_assert_eq(clocks_pending(-1), 1000);
@@ -52,7 +53,8 @@ Test(clocks, due_by_visits_few_entries_among_many)
 	/* a million clocks, a handful due: the walk stops at the later ones */
 	for (int64_t id = 1; id <= 1000000; id++)
 		clocks_set(id, 2, 1, id % 100000 == 0 ? 100 : 1000000 + id);
-	cr_assert_eq(clocks_due_by(100, 64), 10);
+	cr_assert_eq(clocks_due_by(100, 64), 0, "due at 100: fires at 101");
+	cr_assert_eq(clocks_due_by(101, 64), 10);
 	cr_assert_eq(clocks_due_by(999999, 64), 10);
-	cr_assert_eq(clocks_due_by(1000005, 64), 15); /* and ids 1..5 */
+	cr_assert_eq(clocks_due_by(1000006, 64), 15); /* and ids 1..5 */
 }

@@ -225,7 +225,10 @@ Test(orders, overdue_reply_is_urged_in_working_time)
 	f->env.now = w->due_at - 1;
 	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1);
 	cr_assert_null(alert_of(f, "order_reply_overdue"), "early: nothing");
-	f->env.now = w->due_at;
+	f->env.now = w->due_at; /* the deadline's own millisecond: a reply then is in time */
+	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1);
+	cr_assert_null(alert_of(f, "order_reply_overdue"), "at the deadline: nothing yet");
+	f->env.now = w->due_at + 1;
 	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1);
 	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_REPLY, 1); /* twice: one alert */
 	struct hl_alert *a = alert_of(f, "order_reply_overdue");
@@ -250,13 +253,13 @@ Test(orders, sign_overdue_and_stale_timer)
 	hl_ms at = T("2026-09-28T10:00:00+08:00");
 	int64_t id = open_case(f, P1, at);
 	ok(dispatch(f, id, "wo-8", "gas", at));
-	f->env.now = at + 2 * HOUR;
+	f->env.now = at + 2 * HOUR + 1;
 	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_SIGN, 7); /* stale seq */
 	cr_assert_null(alert_of(f, "order_sign_overdue"));
 	hl_orders_clock_fire(f->w, &f->env, id, 1, HL_OC_SIGN, 1);
 	struct hl_alert *a = alert_of(f, "order_sign_overdue");
 	cr_assert_not_null(a);
-	cr_assert_eq(a->escalate_at, at + 2 * HOUR + 15 * 60 * SEC, "escalation.after for the sign alert");
+	cr_assert_eq(a->escalate_at, at + 2 * HOUR + 1 + 15 * 60 * SEC, "escalation.after for the sign alert");
 	ok(order_ev(f, HL_EV_ORDER_SIGN, "wo-8", at + 3 * HOUR));
 	cr_assert_eq(hl_world_order(f->w, "wo-8")->clocks[HL_OC_SIGN].state, HL_CS_MET);
 	fx_free(f);

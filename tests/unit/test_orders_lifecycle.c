@@ -76,7 +76,7 @@ Test(lifecycle, reopen_restarts_the_clocks_of_open_orders)
 	ok(apply(f, e));
 	struct hl_order *r1 = hl_world_order(f->w, "r1"), *r2 = hl_world_order(f->w, "r2");
 	hl_ms sign_due = r1->clocks[HL_OC_SIGN].due_at, reply_due = r1->clocks[HL_OC_REPLY].due_at;
-	f->env.now = sign_due; /* r1's sign deadline passes: its alert */
+	f->env.now = sign_due + 1; /* r1's sign deadline passes: its alert */
 	hl_orders_clock_fire(f->w, &f->env, id, r1->no, HL_OC_SIGN, 1);
 	cr_assert_not_null(alert_of(f, "order_sign_overdue"));
 	size_t alerts = f->w->n_alerts;
@@ -95,7 +95,7 @@ Test(lifecycle, reopen_restarts_the_clocks_of_open_orders)
 	cr_assert(strstr(last_line(f), "order r1 sign still overdue"), "%s", last_line(f));
 	cr_assert(strstr(last_line(f), "order r1 reply restarted"), "%s", last_line(f));
 	/* the new run's timer alerts at the old deadline; the old run's is stale */
-	f->env.now = reply_due;
+	f->env.now = reply_due + 1;
 	hl_orders_clock_fire(f->w, &f->env, id, r1->no, HL_OC_REPLY, 1);
 	cr_assert_null(alert_of(f, "order_reply_overdue"));
 	hl_orders_clock_fire(f->w, &f->env, id, r1->no, HL_OC_REPLY, 2);
@@ -147,13 +147,13 @@ Test(lifecycle, redispatch_due_soon_is_tagged_like_the_overdue)
 	ok(order_ev(f, HL_EV_ORDER_RETURN, "t1", at + 10 * SEC));
 	struct hl_clock *k = &hl_world_case(f->w, id)->clocks[HL_CK_REDISPATCH];
 	cr_assert_neq(k->warn_at, 0);
-	f->env.now = k->warn_at;
+	f->env.now = k->warn_at + 1;
 	hl_rules_clock_fire(f->w, &f->env, id, HL_CK_REDISPATCH, k->seq);
 	struct hl_alert *soon = alert_of(f, "redispatch_due_soon");
 	cr_assert_not_null(soon);
 	cr_assert_str_eq(soon->order_id, "t1");
 	cr_assert_str_eq(soon->department, "parks");
-	f->env.now = k->due_at;
+	f->env.now = k->due_at + 1;
 	hl_rules_clock_fire(f->w, &f->env, id, HL_CK_REDISPATCH, k->seq);
 	struct hl_alert *late = alert_of(f, "redispatch_overdue");
 	cr_assert_not_null(late);

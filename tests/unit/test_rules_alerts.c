@@ -199,12 +199,19 @@ Test(fire, seconds_scale_deadlines)
 	cr_assert_eq(cb->warn_at, T0 + 1500);
 	cr_assert_not_null(strstr(last_desc(f), "callback armed, due in 2s"), "%s", last_desc(f));
 	cr_assert_eq(hl_clock_next_fire(cb), T0 + 1500);
-	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 1500);
+	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 1500); /* the warning's own ms: not passed yet */
+	cr_assert_eq(f->w->n_alerts, 0);
+	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 1501);
 	cr_assert_str_eq(f->w->alerts[0]->kind, "callback_due_soon");
 	cr_assert_eq(hl_clock_next_fire(cb), T0 + 2500);
 	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 2499);
 	cr_assert_eq(f->w->n_alerts, 1);
+	/* the due millisecond itself: a contact stamped with it is in time
+	 * (met_at <= due_at, as the figures count), so no breach yet */
 	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 2500);
+	cr_assert_eq(f->w->n_alerts, 1);
+	cr_assert_eq(cb->state, HL_CS_PENDING);
+	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 2501);
 	cr_assert_str_eq(f->w->alerts[1]->kind, "callback_overdue");
 	cr_assert_eq(f->w->alerts[1]->dedupe[0], '1');
 	cr_assert_str_eq(f->w->alerts[1]->dedupe, "100:callback:1:overdue");
@@ -236,7 +243,7 @@ Test(fire, next_fire)
 static struct hl_alert *overdue_alert(struct fx *f, int64_t id)
 {
 	ok(offered(f, "e1", "c-1", P1, T0));
-	fire(f, 100, HL_CK_UPDATE, 1, T0 + 24 * HOUR);
+	fire(f, 100, HL_CK_UPDATE, 1, T0 + 24 * HOUR + 1);
 	struct hl_alert *a = find_alert(f, "update_overdue");
 	cr_assert_not_null(a);
 	hl_world_set_alert_id(f->w, a, id);
@@ -247,7 +254,7 @@ Test(escalate, up_to_max_level)
 {
 	struct fx *f = fx_new();
 	struct hl_alert *a = overdue_alert(f, 7);
-	hl_ms t = T0 + 24 * HOUR;
+	hl_ms t = T0 + 24 * HOUR + 1; /* fired once the due ms had passed */
 	cr_assert_eq(a->escalate_at, t + 15 * MIN);
 	f->env.now = t + 14 * MIN;
 	hl_rules_escalate(f->w, &f->env, 7);
@@ -274,7 +281,7 @@ Test(escalate, stops_when_acked)
 {
 	struct fx *f = fx_new();
 	struct hl_alert *a = overdue_alert(f, 7);
-	hl_ms t = T0 + 24 * HOUR;
+	hl_ms t = T0 + 24 * HOUR + 1; /* fired once the due ms had passed */
 	f->env.now = t + 15 * MIN;
 	hl_rules_escalate(f->w, &f->env, 7);
 	cr_assert_eq(a->level, 2);

@@ -245,7 +245,7 @@ Test(answered, breached_callback_is_met_late)
 	struct fx *f = fx_new();
 	ok(offered(f, "e1", "c-1", P1, T0));
 	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0));
-	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 30 * MIN);
+	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 30 * MIN + 1);
 	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_BREACHED);
 	ok(offered(f, "e3", "c-2", P1, T0 + HOUR));
 	ok(on_call(f, HL_EV_CALL_ANSWERED, "e4", "c-2", T0 + HOUR));
@@ -334,7 +334,7 @@ Test(abandoned, arms_callback_once)
 	cr_assert_not_null(strstr(last_desc(f), "callback already owed"));
 
 	/* breached: still owed the earlier one, not re-armed */
-	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 31 * MIN);
+	fire(f, 100, HL_CK_CALLBACK, 1, T0 + 31 * MIN + 1);
 	cr_assert_eq(cb->state, HL_CS_BREACHED);
 	ok(offered(f, "e5", "c-3", P1, T0 + 40 * MIN));
 	ok(on_call(f, HL_EV_CALL_ABANDONED, "e6", "c-3", T0 + 41 * MIN));

@@ -65,7 +65,7 @@ Test(policy, category_change_keeps_consumed_time)
 	/* an old timer for seq 1 is now stale */
 	fire(f, 100, HL_CK_RESOLUTION, 1, T0 + 48 * HOUR);
 	cr_assert_eq(r->state, HL_CS_PENDING);
-	fire(f, 100, HL_CK_RESOLUTION, 2, T0 + 4 * HOUR);
+	fire(f, 100, HL_CK_RESOLUTION, 2, T0 + 4 * HOUR + 1);
 	cr_assert_eq(r->state, HL_CS_BREACHED);
 
 	/* consumed more than the new allowance: due immediately */
@@ -418,7 +418,7 @@ Test(resolve, breached_resolution_is_met_and_hold_ends)
 {
 	struct fx *f = fx_new();
 	ok(offered(f, "e1", "c-1", P1, T0));
-	fire(f, 100, HL_CK_RESOLUTION, 1, T0 + 48 * HOUR);
+	fire(f, 100, HL_CK_RESOLUTION, 1, T0 + 48 * HOUR + 1);
 	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_BREACHED);
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + 49 * HOUR));
 	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e3", 100, T0 + 50 * HOUR));
@@ -435,7 +435,7 @@ Test(close, stops_every_clock)
 	f->cfg.sla.survey_ms = HOUR;
 	ok(offered(f, "e1", "c-1", P1, T0));
 	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0));
-	fire(f, 100, HL_CK_UPDATE, 1, T0 + 24 * HOUR); /* one breached */
+	fire(f, 100, HL_CK_UPDATE, 1, T0 + 24 * HOUR + 1); /* one breached */
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e3", 100, T0 + 25 * HOUR)); /* one paused */
 	struct hl_case *c = hl_world_case(f->w, 100);
 	cr_assert_eq(c->clocks[HL_CK_UPDATE].state, HL_CS_BREACHED);
@@ -571,7 +571,7 @@ Test(hold, warned_clock_and_due_clock)
 	ok(offered(f, "e1", "c-1", P1, T0));
 	cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->state, HL_CS_NONE, "update off: never armed");
 	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
-	fire(f, 100, HL_CK_RESOLUTION, 1, r->warn_at);
+	fire(f, 100, HL_CK_RESOLUTION, 1, r->warn_at + 1);
 	cr_assert(r->warned);
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + 40 * HOUR));
 	cr_assert_eq(r->warn_remaining_ms, 0);
@@ -586,6 +586,18 @@ Test(hold, warned_clock_and_due_clock)
 	ok(offered(f, "e4", "c-2", P2, T0));
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e5", 101, T0 + 49 * HOUR));
 	cr_assert_eq(clk(f, 101, HL_CK_RESOLUTION)->state, HL_CS_PENDING);
+
+	/* a hold at the due millisecond itself is in time: paused, nothing left,
+	 * due again at the resume (clocks.c, "The edge of a deadline") */
+	ok(offered(f, "e6", "c-3", "+8613800000003", T0));
+	struct hl_clock *r3 = clk(f, 102, HL_CK_RESOLUTION);
+	hl_ms due3 = r3->due_at;
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e7", 102, due3));
+	cr_assert_eq(r3->state, HL_CS_PAUSED);
+	cr_assert_eq(r3->remaining_ms, 0);
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e8", 102, due3 + HOUR));
+	cr_assert_eq(r3->state, HL_CS_PENDING);
+	cr_assert_eq(r3->due_at, due3 + HOUR);
 	fx_free(f);
 }
 
