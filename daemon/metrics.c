@@ -183,6 +183,8 @@ static const struct figure FIGURES[] = {
 	{ "batch_splits", "batch_splits_total", "counter", "failed batches bisected", F(batch_splits), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "reads_orphaned", "reads_orphaned_total", "counter", "queued reads dropped because their client had gone", F(reads_orphaned), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_id_races", "batch_id_races_total", "counter", "batches run again: another daemon stored one of their event ids first", F(batch_id_races), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batch_retries", "batch_retries_total", "counter", "batches run again after a deadlock or serialization failure", F(batch_retries), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "batches_refused", "batches_refused_total", "counter", "batches answered unavailable: the database refused writes for now (disk full, read-only, timeouts)", F(batches_refused), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "accept_errors", "accept_errors_total", "counter", "accept() failures (each pauses accepting)", F(accept_errors), NULL, 0, 0, NULL, NULL, false, NULL },
 	/* several daemons: a `stats` object; its /metrics lines come from cluster_metrics() */
 	{ "cluster", NULL, NULL, NULL, NO_FIELD, NULL, 0, 0, NULL, NULL, false, cluster_stats_json },

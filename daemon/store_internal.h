@@ -35,6 +35,7 @@ struct item {
 	uint64_t group;         /* 0, or the half of a failed batch it belongs to: a group runs as a batch of its own */
 	bool retried;           /* its batch was in flight when the connection was lost */
 	bool race_retried;      /* its batch ran again once: another daemon stored one of its ids first */
+	bool retry_retried;     /* its batch ran again once: a deadlock or serialization failure (store.c) */
 	struct hl_outcome out;
 	int read_stmt;          /* index of its read statement in the write pipeline, -1 none */
 	uint64_t ticket;        /* arrival order: a due clock passes only items with a smaller ticket */
@@ -77,6 +78,7 @@ struct store_state {
 	int n_stmts, cur_stmt;
 	char *error;            /* first error of the pipeline */
 	bool error_id_race;     /* ... and it was event_ids' unique key: another daemon committed an id first */
+	char error_state[6];    /* ... and its SQLSTATE, "" if none (hl_db_failure_of) */
 	bool copy_mode;
 	uint64_t t_batch_us;
 	bool load_open;         /* the load ran without a Sync: its transaction (and locks) go on into the write */

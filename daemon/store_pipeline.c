@@ -45,6 +45,7 @@ void store_pipeline_reset(void)
 	free(store.error);
 	store.error = NULL;
 	store.error_id_race = false;
+	store.error_state[0] = '\0';
 	on_done = NULL;
 	done_when_all_in = false;
 }
@@ -178,6 +179,7 @@ void store_pipeline_results(void)
 				 * key waited for the other's COMMIT (store.c batch_failed) */
 				const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 				const char *key = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+				snprintf(store.error_state, sizeof store.error_state, "%s", code ? code : "");
 				store.error_id_race = code && strcmp(code, "23505") == 0 && key && strcmp(key, "event_ids_pkey") == 0;
 			}
 			pipeline_fail(m && *m ? m : PQresStatus(st));

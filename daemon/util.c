@@ -8,7 +8,8 @@
  *   - durations ("90s", "30m", "48h", "2d", "120") as used in the configuration;
  *   - RFC 3339 timestamps in, ISO 8601 UTC with milliseconds out;
  *   - phone numbers: normalization (what we store) and masking (what we log);
- *   - a constant-time string comparison for secrets (auth tokens).
+ *   - a constant-time string comparison for secrets (auth tokens);
+ *   - what a PostgreSQL error's SQLSTATE says of a failed transaction.
  *
  * Design: no global mutable state, no allocation, no locale or TZ dependence.
  * Calendar arithmetic uses Howard Hinnant's days_from_civil / civil_from_days
@@ -616,4 +617,23 @@ int hl_alert_family_of(const char *kind)
 			return i;
 	}
 	return -1;
+}
+
+/* ------------------------------------------------------- database errors */
+
+enum hl_db_failure hl_db_failure_of(const char *st)
+{
+	if (!st || strlen(st) != 5)
+		return HL_DB_REFUSED;
+	if (strncmp(st, "40", 2) == 0) /* 40001 serialization_failure, 40P01 deadlock_detected */
+		return HL_DB_RETRY;
+	/* 08 connection, 53 insufficient resources (53100 disk_full), 57 operator
+	 * intervention (57014 statement_timeout or a cancel, 57P01 shutdown),
+	 * 58 system error (58030 io_error), 25006 read_only_sql_transaction (a
+	 * standby after a failover, default_transaction_read_only), 55P03
+	 * lock_not_available (lock_timeout) */
+	if (strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 || strncmp(st, "57", 2) == 0 ||
+	    strncmp(st, "58", 2) == 0 || strcmp(st, "25006") == 0 || strcmp(st, "55P03") == 0)
+		return HL_DB_REFUSING;
+	return HL_DB_REFUSED;
 }

@@ -375,6 +375,8 @@ struct hl_stats {
 	uint64_t requests, events, duplicates, errors[HL_E__COUNT];
 	uint64_t batches, batch_items, batch_max_seen, batch_failures, batch_splits;
 	uint64_t batch_id_races; /* batches run again: another daemon committed one of their event ids first */
+	uint64_t batch_retries;  /* batches run again after a deadlock or serialization failure */
+	uint64_t batches_refused; /* batches answered unavailable: the database refused writes for now */
 	uint64_t reads_orphaned; /* reads dropped from the queue: their client had gone */
 	uint64_t commit_us_total, commit_us_max;
 	/* clocks that fell due: fired, their wait in the lanes, their batch's time; sent back in line */

@@ -330,4 +330,14 @@ int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, s
 void hl_phone_set_plan(const struct hl_phone_plan *plan);
 uint64_t hl_hash_str(const char *s);                            /* FNV-1a */
 
+/* util.c: what a PostgreSQL error (its SQLSTATE, NULL or "" when none) says
+ * of a transaction that failed.  HL_DB_RETRY: a serialization failure or a
+ * deadlock, gone when the transaction runs again; HL_DB_REFUSING: the server
+ * refuses writes for now (disk full, out of memory, a statement or lock
+ * timeout, a read-only standby, shutting down, an I/O error), whatever the
+ * transaction holds; HL_DB_REFUSED: anything else, which this transaction's
+ * contents may have caused.  Pure. */
+enum hl_db_failure { HL_DB_REFUSED, HL_DB_RETRY, HL_DB_REFUSING };
+enum hl_db_failure hl_db_failure_of(const char *sqlstate);
+
 #endif

@@ -574,3 +574,27 @@ Test(alert_families, every_kind_has_its_family)
 	cr_assert_eq(hl_alert_family_of(NULL), -1);
 	cr_assert_null(hl_alert_family(HL_ALERT_FAMILIES));
 }
+
+/* ------------------------------------------------------- database errors */
+
+Test(db_failure, sqlstates)
+{
+	cr_assert_eq(hl_db_failure_of("40001"), HL_DB_RETRY, "serialization failure");
+	cr_assert_eq(hl_db_failure_of("40P01"), HL_DB_RETRY, "deadlock");
+	cr_assert_eq(hl_db_failure_of("53100"), HL_DB_REFUSING, "disk full");
+	cr_assert_eq(hl_db_failure_of("53200"), HL_DB_REFUSING, "out of memory");
+	cr_assert_eq(hl_db_failure_of("57014"), HL_DB_REFUSING, "statement timeout");
+	cr_assert_eq(hl_db_failure_of("57P01"), HL_DB_REFUSING, "admin shutdown");
+	cr_assert_eq(hl_db_failure_of("58030"), HL_DB_REFUSING, "I/O error");
+	cr_assert_eq(hl_db_failure_of("25006"), HL_DB_REFUSING, "read-only transaction");
+	cr_assert_eq(hl_db_failure_of("55P03"), HL_DB_REFUSING, "lock timeout");
+	cr_assert_eq(hl_db_failure_of("08006"), HL_DB_REFUSING, "connection failure");
+	cr_assert_eq(hl_db_failure_of("23505"), HL_DB_REFUSED, "unique violation");
+	cr_assert_eq(hl_db_failure_of("22P02"), HL_DB_REFUSED, "invalid text");
+	cr_assert_eq(hl_db_failure_of("P0001"), HL_DB_REFUSED, "raise exception");
+	cr_assert_eq(hl_db_failure_of("XX000"), HL_DB_REFUSED, "internal error");
+	cr_assert_eq(hl_db_failure_of("25001"), HL_DB_REFUSED, "other class 25");
+	cr_assert_eq(hl_db_failure_of(NULL), HL_DB_REFUSED);
+	cr_assert_eq(hl_db_failure_of(""), HL_DB_REFUSED);
+	cr_assert_eq(hl_db_failure_of("4000"), HL_DB_REFUSED, "not a SQLSTATE");
+}
