@@ -264,6 +264,15 @@ static void end_hold(struct hl_rules_ctx *x, struct hl_case *c)
 
 void hl_rules_resolve(struct hl_rules_ctx *x, struct hl_case *c)
 {
+	if (c->status == HL_ST_MERGED) {
+		/* As case.reopen: a merged case is resolved through the case it
+		 * was merged into, whose resolution owes its caller the call back
+		 * (CONTRACT.md 6).  Made `resolved` here it would drop out of the
+		 * merge and its caller would never hear back.  Recorded only. */
+		hl_rules_note(&x->text, "case %" PRId64 " is merged: recorded only (resolve the case it was merged into)",
+		              c->id);
+		return;
+	}
 	end_hold(x, c);
 	c->status = HL_ST_RESOLVED;
 	c->resolved_at = x->at;
@@ -437,7 +446,7 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	}
 	hl_rules_classify(x, c);
 	if (strcmp(ev->outcome, "resolved") == 0) {
-		if (is_open(c))
+		if (is_open(c) || c->status == HL_ST_MERGED)
 			hl_rules_resolve(x, c);
 		else
 			hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);

@@ -205,6 +205,27 @@ Test(lifecycle, merges_into_a_resolved_case)
 	fx_free(f);
 }
 
+/* Resolving a merged case itself (case.resolve, or an order's resolving
+ * reply) made it `resolved`: it dropped out of the merge, and resolving the
+ * case it was merged into no longer owed its caller the call back
+ * (CONTRACT.md 6).  Recorded only, as a reopen of a merged case. */
+Test(lifecycle, resolving_a_merged_case_keeps_its_caller_owed)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	ok(merge(f, a, b, at + SEC));
+	struct hl_case *ca = hl_world_case(f->w, a);
+	cr_assert_eq(ca->status, HL_ST_MERGED);
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, a, at + 2 * SEC));
+	cr_assert_eq(ca->status, HL_ST_MERGED, "still merged");
+	cr_assert_eq(ca->resolved_at, 0);
+	cr_assert(strstr(last_line(f), "is merged: recorded only"), "%s", last_line(f));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, b, at + HOUR));
+	cr_assert_eq(ca->clocks[HL_CK_CALLBACK].state, HL_CS_PENDING, "a's caller is called back");
+	fx_free(f);
+}
+
 /* The history says what was asked: "3wd" over a weekend is three working
  * days, not the 5d of wall clock it spans. */
 Test(lifecycle, extension_line_says_what_was_asked)
