@@ -57,6 +57,9 @@ void http_send_error(struct evhttp_request *req, int status, const char *code, c
 void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len);
 /* Security headers every answer carries (nosniff, no-referrer, frame-ancestors). */
 void http_common_headers(struct evhttp_request *req);
+/* A method the path does not serve: 405 with Allow: `allow` (e.g. "GET, HEAD"),
+ * or 501 (and the connection closed) for a method libevent does not know. */
+void http_send_method_error(struct evhttp_request *req, const char *allow);
 
 /* ----------------------------------------------------------- http_auth.c */
 
@@ -91,5 +94,7 @@ size_t sse_clients(void);
 
 /* Serve "/" and the embedded files (/wallboard.js, /wallboard.css, /favicon.svg); false for other paths. */
 bool wallboard_serve(struct evhttp_request *req, const char *path);
+/* Whether `path` is one of the page's files (another method on it: 405). */
+bool wallboard_has(const char *path);
 
 #endif

@@ -409,3 +409,77 @@ HL_TEST(http_hostile, big_event_body_does_not_stall_other_clients)
 	             " it waited behind the whole body", (long long)waited, (long long)body_left);
 	cr_assert(!strstr(hl_d_log(d), "pausing input"), "one client's body paused every client's input");
 }
+
+/* ------------------------------------------------ errors in the API's JSON */
+
+/* `req` sent as it is on a new connection; the whole answer (the daemon
+ * closes after every one of these) split into status, head and body. */
+static struct hres *raw(const char *req, size_t len)
+{
+	int fd = tcp_connect(http_port, 0);
+	send_all(fd, req, len);
+	char *buf = read_to_close(fd, 1 << 16, HL_TIMEOUT_MS, req);
+	sock_close(fd);
+	struct hres *r = keep(calloc(1, sizeof *r));
+	char *sep = strstr(buf, "\r\n\r\n");
+	cr_assert(sep, "no HTTP answer to %.80s: %s", req, buf);
+	*sep = '\0';
+	r->head = buf;
+	r->body = sep + 4;
+	cr_assert(sscanf(buf, "HTTP/1.%*d %d", &r->status) == 1, "bad status line: %s", buf);
+	return r;
+}
+
+/* The API's error, not libevent's HTML page: the status, JSON by its
+ * Content-Type and its body, {"error":{"code":CODE,"message":...}}. */
+static void json_error(const struct hres *r, int status, const char *code, const char *what)
+{
+	cr_assert_eq(r->status, status, "%s: %s\n\n%s", what, r->head, r->body);
+	const char *type = header(r, "Content-Type");
+	cr_assert(type && strcmp(type, "application/json") == 0, "%s: Content-Type %s", what, type ? type : "(none)");
+	json_object *o = json_tokener_parse(r->body), *e, *c, *m;
+	cr_assert(o, "%s: not JSON: %s", what, r->body);
+	cr_assert(json_object_object_get_ex(o, "error", &e) && json_object_object_get_ex(e, "code", &c) &&
+	          json_object_object_get_ex(e, "message", &m), "%s: %s", what, r->body);
+	cr_assert_str_eq(json_object_get_string(c), code, "%s: %s", what, r->body);
+	cr_assert_gt(strlen(json_object_get_string(m)), 0);
+	const char *len = header(r, "Content-Length");
+	cr_assert(len && (size_t)atoi(len) == strlen(r->body), "%s: Content-Length %s for %zu bytes", what,
+	          len ? len : "(none)", strlen(r->body));
+	json_object_put(o);
+}
+
+static struct hres *raw_str(const char *req) { return raw(req, strlen(req)); }
+
+/* methods: one libevent knows but the path does not serve is 405 with
+ * Allow (it was libevent's 501 HTML for PUT, OPTIONS, ...), one it does not
+ * know is 501, both JSON */
+HL_TEST(http_hostile, methods_are_answered_in_json)
+{
+	up(NULL, NULL, NULL);
+	static const struct { const char *method, *path, *allow; } m405[] = {
+		{ "PUT", "/v1/events", "POST" },         { "PATCH", "/v1/board", "GET, HEAD" },
+		{ "DELETE", "/v1/cases/1", "GET, HEAD" }, { "OPTIONS", "/", "GET, HEAD" },
+		{ "POST", "/metrics", "GET, HEAD" },     { "DELETE", "/healthz", "GET, HEAD" },
+		{ "PUT", "/v1/session", "GET, POST, DELETE" }, { "TRACE", "/v1/alerts/stream", "GET" },
+		{ "GET", "/v1/alerts/1/ack", "POST" },
+	};
+	for (size_t i = 0; i < sizeof m405 / sizeof m405[0]; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "%s %s", m405[i].method, m405[i].path);
+		struct hres *r = http(m405[i].method, m405[i].path, SUP, NULL);
+		json_error(r, 405, "method_not_allowed", what);
+		const char *allow = header(r, "Allow");
+		cr_assert(allow && strcmp(allow, m405[i].allow) == 0, "%s: Allow %s", what, allow ? allow : "(none)");
+	}
+	/* a method libevent does not know: 501, and the connection is closed */
+	json_error(raw_str("FOO /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n"), 501, "not_implemented", "FOO");
+	struct hres *r = raw_str("get /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n");
+	json_error(r, 501, "not_implemented", "lower-case get");
+	const char *conn = header(r, "Connection");
+	cr_assert(conn && strcasecmp(conn, "close") == 0, "%s", r->head);
+	/* the daemon's own paths still serve their methods */
+	cr_assert_eq(http("GET", "/metrics", NULL, NULL)->status, 200);
+	cr_assert_eq(http("HEAD", "/metrics", NULL, NULL)->status, 200);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+}
