@@ -10,6 +10,9 @@
  * with listen.tls's certificate and key (the TCP socket's TLS context, shared).
  * A request's headers are limited to HTTP_MAX_HEADERS, its body to
  * http.max_body: evhttp buffers both before any callback (or token check).
+ * What evhttp refuses by itself (those limits, a malformed request) it
+ * answers with an HTML page, which http_conn.c has replaced by the API's
+ * JSON error before it is sent (http_reply.c says which).
  * A connection must deliver each request complete within
  * http.request_timeout (http_conn.c: slow or idle clients are closed), and
  * at most http.max_connections are open at once (http_conn.c: the excess is
@@ -33,10 +36,6 @@
 
 static struct evhttp *http;
 static struct evhttp_bound_socket *bound; /* the listening socket, until a stop closes it */
-
-/* The request line and headers together: a browser's, with the session
- * cookie, are well under 8 KiB. */
-#define HTTP_MAX_HEADERS (64 * 1024)
 
 /* evhttp_set_timeout: no byte read or written for this long while libevent
  * waits for one closes the connection.  Above 4 SSE heartbeats (sse.c's

@@ -17,8 +17,15 @@
 
 #include "config.h"
 
+struct evbuffer;
 struct evhttp;
 struct evhttp_request;
+
+/* The request line and headers together (evhttp_set_max_headers_size): a
+ * browser's, with the session cookie, are well under 8 KiB.  In KiB, so
+ * the error message can name it. */
+#define HTTP_MAX_HEADERS_KIB 64
+#define HTTP_MAX_HEADERS (HTTP_MAX_HEADERS_KIB * 1024)
 
 /* ----------------------------------------------------------- http_conn.c */
 
@@ -60,6 +67,10 @@ void http_common_headers(struct evhttp_request *req);
 /* A method the path does not serve: 405 with Allow: `allow` (e.g. "GET, HEAD"),
  * or 501 (and the connection closed) for a method libevent does not know. */
 void http_send_method_error(struct evhttp_request *req, const char *allow);
+/* `out` holds one of libevent's own HTML error pages, complete and unsent
+ * (http_conn.c): replace it with the same status in JSON.  False, and `out`
+ * untouched, when it holds anything else. */
+bool http_reply_json_page(struct evbuffer *out);
 
 /* ----------------------------------------------------------- http_auth.c */
 
