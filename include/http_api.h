@@ -5,7 +5,9 @@
  *   http_api.c   the router and the JSON endpoints (events, ack, case, figures, board)
  *   http_auth.c  bearer tokens, the session cookie, CSRF and Origin checks
  *   http_conn.c  each connection's deadline for a complete request (slow or idle clients);
- *                http.max_connections
+ *                http.max_connections; catches libevent's own HTML error pages
+ *   http_reply.c how answers leave: security headers, JSON errors (also in
+ *                place of libevent's pages), 405/501 for methods
  *   sse.c        GET /v1/alerts/stream (Server-Sent Events)
  *   wallboard.c  GET / and its embedded assets (web/, embedded at build time)
  */
