@@ -161,8 +161,8 @@ bool http_reply_json_page(struct evbuffer *out)
 		}
 	char json[256];
 	int jn = snprintf(json, sizeof json, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, msg);
-	/* the body only where libevent's page had one (2.1 sends it even to
-	 * HEAD, but an answer to HEAD should have none) */
+	/* a body where libevent's page had one: whether an answer to HEAD gets
+	 * one stays libevent's choice (2.1 sends it even then) */
 	bool with_body = *body != '\0';
 	struct evbuffer *keep = evbuffer_new();
 	if (!keep)
