@@ -10,6 +10,9 @@
  * with listen.tls's certificate and key (the TCP socket's TLS context, shared).
  * A request's headers are limited to HTTP_MAX_HEADERS, its body to
  * http.max_body: evhttp buffers both before any callback (or token check).
+ * What evhttp refuses by itself (those limits, a malformed request) it
+ * answers with an HTML page, which http_conn.c has replaced by the API's
+ * JSON error before it is sent (http_reply.c says which).
  * A connection must deliver each request complete within
  * http.request_timeout (http_conn.c: slow or idle clients are closed), and
  * at most http.max_connections are open at once (http_conn.c: the excess is
@@ -34,20 +37,28 @@
 static struct evhttp *http;
 static struct evhttp_bound_socket *bound; /* the listening socket, until a stop closes it */
 
-/* The request line and headers together: a browser's, with the session
- * cookie, are well under 8 KiB. */
-#define HTTP_MAX_HEADERS (64 * 1024)
-
 /* evhttp_set_timeout: no byte read or written for this long while libevent
  * waits for one closes the connection.  Above 4 SSE heartbeats (sse.c's
  * HEARTBEAT_S = 15): each chunk written re-arms the read timer too. */
 #define HTTP_STALL_S 60
 
+/* Every method reaches the callbacks (http_open): these two serve GET and HEAD. */
+static bool readable(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+		return true;
+	http_send_method_error(req, "GET, HEAD");
+	return false;
+}
+
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
-	struct evbuffer *b = evbuffer_new();
 	(void)arg;
 	http_conn_request(req);
+	if (!readable(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
 	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -56,9 +67,11 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 
 static void healthz_cb(struct evhttp_request *req, void *arg)
 {
-	struct evbuffer *b = evbuffer_new();
 	(void)arg;
 	http_conn_request(req);
+	if (!readable(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
 	cluster_health(b);
@@ -110,7 +123,12 @@ int http_open(const struct hl_config *cfg)
 		return -1;
 	}
 	listener_guard(evhttp_bound_socket_get_listener(bound)); /* accept() back-off, as for the event sockets */
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	/* every method, also those libevent does not know (its internal
+	 * EVHTTP_REQ_UNKNOWN_ is a bit of this mask too): evhttp answers one it
+	 * does not allow itself, 501 in HTML; the callbacks answer 405 with
+	 * Allow, or 501, in JSON (http_send_method_error).  A body is limited
+	 * by http.max_body whatever the method. */
+	evhttp_set_allowed_methods(http, 0xffff);
 	evhttp_set_max_body_size(http, (ev_ssize_t)cfg->http.max_body);
 	/* evhttp's default is no limit: an unauthenticated client could make us
 	 * buffer an endless header (the check for a token comes after it) */

@@ -484,6 +484,10 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	}
 	if (get && wallboard_serve(req, path))
 		return;
+	if (!get && wallboard_has(path)) {
+		http_send_method_error(req, "GET, HEAD");
+		return;
+	}
 	if (strcmp(path, "/v1/session") == 0) {
 		http_session(req);
 		return;
@@ -495,14 +499,14 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	const char *rest = path + 4;
 	if (strcmp(rest, "events") == 0) {
 		if (!post)
-			http_send_error(req, 405, "method_not_allowed", "POST");
+			http_send_method_error(req, "POST");
 		else if (http_require(req, &who, HL_ROLE_INGEST) && http_check_csrf(req, &who))
 			post_events(req);
 		return;
 	}
 	if (strcmp(rest, "alerts/stream") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
-			http_send_error(req, 405, "method_not_allowed", "GET");
+			http_send_method_error(req, "GET");
 		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req))
 			sse_open(req, stream_since(req));
 		return;
@@ -513,7 +517,7 @@ void http_api_route(struct evhttp_request *req, void *arg)
 		if (alert_id < 0 || strcmp(slash, "/ack") != 0)
 			http_send_error(req, 404, "not_found", "no such path (POST /v1/alerts/ID/ack)");
 		else if (!post)
-			http_send_error(req, 405, "method_not_allowed", "POST");
+			http_send_method_error(req, "POST");
 		else if (http_require(req, &who, HL_ROLE_SUPERVISOR) && http_check_csrf(req, &who))
 			post_ack(req, alert_id, &who);
 		return;
@@ -524,7 +528,7 @@ void http_api_route(struct evhttp_request *req, void *arg)
 		if (case_id < 0)
 			http_send_error(req, 404, "not_found", "no such path (GET /v1/cases/ID)");
 		else if (!get)
-			http_send_error(req, 405, "method_not_allowed", "GET");
+			http_send_method_error(req, "GET, HEAD");
 		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req)) {
 			snprintf(b, sizeof b, "%lld", (long long)case_id);
 			submit_read(req, P_CASE, READ_CASE, b);
@@ -533,7 +537,7 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	}
 	if (strcmp(rest, "figures") == 0 || strcmp(rest, "board") == 0) {
 		if (!get)
-			http_send_error(req, 405, "method_not_allowed", "GET");
+			http_send_method_error(req, "GET, HEAD");
 		else if (http_require(req, &who, HL_ROLE_VIEWER)) {
 			if (rest[0] == 'f')
 				get_figures(req);

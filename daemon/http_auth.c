@@ -312,7 +312,7 @@ void http_session(struct evhttp_request *req)
 	case EVHTTP_REQ_POST:
 		break;
 	default:
-		http_send_error(req, 405, "method_not_allowed", "GET, POST or DELETE");
+		http_send_method_error(req, "GET, POST, DELETE");
 		return;
 	}
 	if (!origin_ok(req)) {

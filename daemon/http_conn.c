@@ -64,6 +64,25 @@
  * Refused connections are counted (stats http_connections_rejected) and
  * logged at most once a second with a count, as conn.c does.
  *
+ * libevent's own error pages.  evhttp answers some requests itself, before
+ * any callback: a malformed request line or header, a head over
+ * HTTP_MAX_HEADERS, a body over http.max_body, an unsupported Expect (list
+ * in http_reply.c).  Its answer is an HTML page, and libevent 2.1 offers no
+ * way to answer otherwise.  But it writes the page into the connection's
+ * bufferevent - ours (http_conn_bev) - while no request of ours is being
+ * answered, and nothing else is ever written then (our answers go out
+ * between http_conn_request and `answered`; the 503 of a refused connection
+ * goes straight to its socket).  So a callback on the output buffer notices
+ * the first bytes added outside an answer and activates an event (page_ev)
+ * that has http_reply.c put the same status in JSON in place of the page.
+ * Activated, not a timer: it runs in the current pass of the event loop,
+ * before the loop next polls - and a bufferevent writes only from its write
+ * event, which a poll must first report - so no byte of the page has left
+ * (and should one have left, the callback sees the drain and the page is
+ * left alone rather than cut in two).  A "100 Continue" is written outside
+ * an answer too; http_reply.c leaves it as it is.  The event is made the
+ * first time a connection needs it: most never do.
+ *
  * The connection's close callback belongs to this file; the request handlers
  * (http_api.c, sse.c) register theirs through http_conn_set_closecb, called
  * first when the connection goes away.  Connections are a list (lookups
@@ -75,6 +94,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -91,6 +111,13 @@ struct hconn {
 	void *user_arg;
 	bool gone;                                           /* closed before adopt() ran: adopt() frees it */
 	bool answering;                                      /* a request reached a callback, its answer is not out */
+	/* libevent's own error pages (see above) */
+	struct evbuffer *out;                                /* the bufferevent's output; NULL when not watched */
+	struct evbuffer_cb_entry *out_cb;
+	struct event *page_ev;                               /* made when first needed */
+	bool page_pending;                                   /* page_ev is active */
+	bool page_sent;                                      /* bytes left since page_ev was activated: too late */
+	bool rewriting;                                      /* http_reply_json_page is at work: not libevent */
 };
 
 static LIST_HEAD(, hconn) conns = LIST_HEAD_INITIALIZER(conns);
@@ -142,6 +169,14 @@ static void unlist(struct hconn *h)
 	n_conns--;
 	event_free(h->deadline);
 	h->deadline = NULL;
+	/* the bufferevent may outlive h (adopt's reference, evhttp's free) */
+	if (h->out_cb)
+		evbuffer_remove_cb_entry(h->out, h->out_cb);
+	h->out = NULL;
+	h->out_cb = NULL;
+	if (h->page_ev)
+		event_free(h->page_ev); /* also takes it off the active queue */
+	h->page_ev = NULL;
 }
 
 static void closed(struct evhttp_connection *evcon, void *arg)
@@ -244,12 +279,59 @@ static void adopt(evutil_socket_t fd, short what, void *arg)
 
 bool http_conn_room(void) { return n_conns < max_conns; }
 
+/* ------------------------------------------------ libevent's own error pages */
+
+static void page_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hconn *h = arg;
+	(void)fd, (void)what;
+	h->page_pending = false;
+	if (h->page_sent || h->answering || !h->out)
+		return;
+	/* A plain bufferevent freezes the front of its output once it has
+	 * written (bufferevent_writecb unfreezes it around each write), and a
+	 * frozen front refuses copyout and drain: lifted for the rewrite, put
+	 * back as it was (an HTTPS bufferevent never freezes it). */
+	char c;
+	bool frozen = evbuffer_copyout(h->out, &c, 1) < 0;
+	if (frozen)
+		evbuffer_unfreeze(h->out, 1);
+	h->rewriting = true;
+	bool done = http_reply_json_page(h->out);
+	h->rewriting = false;
+	if (frozen)
+		evbuffer_freeze(h->out, 1);
+	if (done)
+		log_debug("http: libevent's error page for a request it refused answered in JSON");
+}
+
+static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct hconn *h = arg;
+	(void)buf;
+	if (h->rewriting)
+		return;
+	if (h->page_pending && info->n_deleted)
+		h->page_sent = true;
+	if (h->answering || h->page_pending || !info->n_added)
+		return;
+	if (!h->page_ev && !(h->page_ev = event_new(hl->base, -1, 0, page_cb, h)))
+		abort(); /* out of memory: the daemon's one policy (daemon.h) */
+	h->page_pending = true;
+	h->page_sent = false;
+	event_active(h->page_ev, EV_TIMEOUT, 0);
+}
+
 struct bufferevent *http_conn_bev(struct bufferevent *bev)
 {
 	if (!bev)
 		return NULL;
 	struct hconn *h = record();
 	h->bev = bev;
+	h->out = bufferevent_get_output(bev);
+	h->out_cb = evbuffer_add_cb(h->out, out_cb, h);
+	if (!h->out_cb)
+		abort();
 	bufferevent_incref(bev);
 	if (event_base_once(hl->base, -1, EV_TIMEOUT, adopt, h, &now_tv) != 0) {
 		h->bev = NULL;

@@ -53,13 +53,21 @@ static const char *pick_lang(struct evhttp_request *req)
 	return best_zh > best_en ? "zh-CN" : "en";
 }
 
-bool wallboard_serve(struct evhttp_request *req, const char *path)
+static const struct hl_asset *find_asset(const char *path)
 {
 	const char *want = strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ? "/wallboard.html" : path;
 	const struct hl_asset *a = NULL;
 	for (size_t i = 0; i < hl_n_assets; i++)
 		if (strcmp(hl_assets[i].path, want) == 0)
 			a = &hl_assets[i];
+	return a;
+}
+
+bool wallboard_has(const char *path) { return find_asset(path) != NULL; }
+
+bool wallboard_serve(struct evhttp_request *req, const char *path)
+{
+	const struct hl_asset *a = find_asset(path);
 	if (!a)
 		return false;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);

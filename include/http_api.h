@@ -5,7 +5,9 @@
  *   http_api.c   the router and the JSON endpoints (events, ack, case, figures, board)
  *   http_auth.c  bearer tokens, the session cookie, CSRF and Origin checks
  *   http_conn.c  each connection's deadline for a complete request (slow or idle clients);
- *                http.max_connections
+ *                http.max_connections; catches libevent's own HTML error pages
+ *   http_reply.c how answers leave: security headers, JSON errors (also in
+ *                place of libevent's pages), 405/501 for methods
  *   sse.c        GET /v1/alerts/stream (Server-Sent Events)
  *   wallboard.c  GET / and its embedded assets (web/, embedded at build time)
  */
@@ -17,8 +19,15 @@
 
 #include "config.h"
 
+struct evbuffer;
 struct evhttp;
 struct evhttp_request;
+
+/* The request line and headers together (evhttp_set_max_headers_size): a
+ * browser's, with the session cookie, are well under 8 KiB.  In KiB, so
+ * the error message can name it. */
+#define HTTP_MAX_HEADERS_KIB 64
+#define HTTP_MAX_HEADERS (HTTP_MAX_HEADERS_KIB * 1024)
 
 /* ----------------------------------------------------------- http_conn.c */
 
@@ -57,6 +66,13 @@ void http_send_error(struct evhttp_request *req, int status, const char *code, c
 void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len);
 /* Security headers every answer carries (nosniff, no-referrer, frame-ancestors). */
 void http_common_headers(struct evhttp_request *req);
+/* A method the path does not serve: 405 with Allow: `allow` (e.g. "GET, HEAD"),
+ * or 501 (and the connection closed) for a method libevent does not know. */
+void http_send_method_error(struct evhttp_request *req, const char *allow);
+/* `out` holds one of libevent's own HTML error pages, complete and unsent
+ * (http_conn.c): replace it with the same status in JSON.  False, and `out`
+ * untouched, when it holds anything else. */
+bool http_reply_json_page(struct evbuffer *out);
 
 /* ----------------------------------------------------------- http_auth.c */
 
@@ -91,5 +107,7 @@ size_t sse_clients(void);
 
 /* Serve "/" and the embedded files (/wallboard.js, /wallboard.css, /favicon.svg); false for other paths. */
 bool wallboard_serve(struct evhttp_request *req, const char *path);
+/* Whether `path` is one of the page's files (another method on it: 405). */
+bool wallboard_has(const char *path);
 
 #endif

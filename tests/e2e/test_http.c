@@ -648,8 +648,11 @@ HL_TEST(http, https_with_the_tcp_certificate)
 	int fd = tcp_connect(http_port, 0);
 	SSL_set_fd(ssl, fd);
 	int ok = SSL_connect(ssl);
-	char req[256], resp[4096] = { 0 };
-	int n = snprintf(req, sizeof req, "GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" VIEW "\r\n");
+	/* a keep-alive request, then one libevent refuses by itself (a header
+	 * line without a colon): its refusal is JSON over TLS too */
+	char req[256], resp[16384] = { 0 };
+	int n = snprintf(req, sizeof req, "GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n"
+	                 "GET /v1/board HTTP/1.1\r\nno colon here\r\n\r\n");
 	int got = 0;
 	if (ok == 1 && SSL_write(ssl, req, n) == n) {
 		int r;
@@ -663,6 +666,10 @@ HL_TEST(http, https_with_the_tcp_certificate)
 	cr_assert_eq(system(cmd), 0);
 	cr_assert_eq(ok, 1, "TLS handshake with the listen.tls certificate");
 	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0 && strstr(resp, "overdue_callbacks"), "%s", resp);
+	const char *refused = strstr(resp, "HTTP/1.1 400 ");
+	cr_assert(refused && strstr(refused, "\r\nContent-Type: application/json\r\n") &&
+	          strstr(refused, "\r\n\r\n{\"error\":{\"code\":\"bad_request\"") && !strstr(resp, "<HTML>"),
+	          "the refusal over TLS: %s", resp);
 	/* plain HTTP on the HTTPS port: no HTTP answer */
 	int p = tcp_connect(http_port, 0);
 	send_all(p, "GET /healthz HTTP/1.0\r\n\r\n", 25);

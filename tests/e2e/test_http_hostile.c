@@ -22,7 +22,14 @@
  *     a keep-alive one - are still served, and a slot freed by a close
  *     must be usable again.  The daemon's own figures (`stats` over the
  *     Unix socket, which the HTTP cap does not touch) say when it has seen
- *     a connection open or close, so the test waits on them, not on sleeps.
+ *     a connection open or close, so the test waits on them, not on sleeps;
+ *   - every error must be the API's JSON, whatever the client got wrong: a
+ *     request evhttp refuses before any callback (a malformed line or
+ *     header, a head over 64 KiB, a body over http.max_body, an unknown
+ *     Expect; also as the second request of a keep-alive connection) and
+ *     a method a path does not serve (405 with Allow) or nobody knows (501)
+ *     - libevent answered those with its HTML page.  Each is sent by hand
+ *     on its own socket and the test reads to the close.
  */
 #include "harness.h"
 
@@ -408,4 +415,155 @@ HL_TEST(http_hostile, big_event_body_does_not_stall_other_clients)
 	cr_assert_lt(waited * 2, body_left, "the socket's event waited %lld ms, the body's answer came %lld ms after it was sent:"
 	             " it waited behind the whole body", (long long)waited, (long long)body_left);
 	cr_assert(!strstr(hl_d_log(d), "pausing input"), "one client's body paused every client's input");
+}
+
+/* ------------------------------------------------ errors evhttp answers itself */
+
+/* `req` sent as it is on a new connection; the whole answer (the daemon
+ * closes after every one of these) split into status, head and body. */
+static struct hres *raw(const char *req, size_t len)
+{
+	int fd = tcp_connect(http_port, 0);
+	send_all(fd, req, len);
+	char *buf = read_to_close(fd, 1 << 16, HL_TIMEOUT_MS, req);
+	sock_close(fd);
+	struct hres *r = keep(calloc(1, sizeof *r));
+	char *sep = strstr(buf, "\r\n\r\n");
+	cr_assert(sep, "no HTTP answer to %.80s: %s", req, buf);
+	*sep = '\0';
+	r->head = buf;
+	r->body = sep + 4;
+	cr_assert(sscanf(buf, "HTTP/1.%*d %d", &r->status) == 1, "bad status line: %s", buf);
+	return r;
+}
+
+/* The API's error, not libevent's HTML page: the status, JSON by its
+ * Content-Type and its body, {"error":{"code":CODE,"message":...}}. */
+static void json_error(const struct hres *r, int status, const char *code, const char *what)
+{
+	cr_assert_eq(r->status, status, "%s: %s\n\n%s", what, r->head, r->body);
+	const char *type = header(r, "Content-Type");
+	cr_assert(type && strcmp(type, "application/json") == 0, "%s: Content-Type %s", what, type ? type : "(none)");
+	json_object *o = json_tokener_parse(r->body), *e, *c, *m;
+	cr_assert(o, "%s: not JSON: %s", what, r->body);
+	cr_assert(json_object_object_get_ex(o, "error", &e) && json_object_object_get_ex(e, "code", &c) &&
+	          json_object_object_get_ex(e, "message", &m), "%s: %s", what, r->body);
+	cr_assert_str_eq(json_object_get_string(c), code, "%s: %s", what, r->body);
+	cr_assert_gt(strlen(json_object_get_string(m)), 0);
+	const char *len = header(r, "Content-Length");
+	cr_assert(len && (size_t)atoi(len) == strlen(r->body), "%s: Content-Length %s for %zu bytes", what,
+	          len ? len : "(none)", strlen(r->body));
+	json_object_put(o);
+}
+
+static struct hres *raw_str(const char *req) { return raw(req, strlen(req)); }
+
+/* what evhttp refuses before any callback - a body over http.max_body, a
+ * head over 64 KiB, a request line or header it cannot parse, an Expect it
+ * does not know - is answered in the API's JSON (it was libevent's HTML
+ * page), with the status libevent chose, and the daemon serves the others */
+HL_TEST(http_hostile, libevent_refusals_are_json)
+{
+	struct hl_d *d = up("max_body = 4096;", NULL, NULL);
+	char req[1024];
+	/* a body announced over http.max_body (not sent: its refusal comes first) */
+	snprintf(req, sizeof req, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n" ING "\r\n");
+	json_error(raw_str(req), 413, "too_large", "Content-Length over max_body");
+	/* chunked: a chunk that would pass it */
+	snprintf(req, sizeof req, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n" ING
+	         "\r\n2000\r\n");
+	json_error(raw_str(req), 413, "too_large", "chunked body over max_body");
+	/* with Expect: 100-continue: refused instead of the 100 */
+	snprintf(req, sizeof req, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
+	         "Expect: 100-continue\r\n" ING "\r\n");
+	json_error(raw_str(req), 413, "too_large", "Expect: 100-continue over max_body");
+	/* malformed request lines and headers */
+	json_error(raw_str("GARBAGE\r\n\r\n"), 400, "bad_request", "a request line of one word");
+	json_error(raw_str("GET /v1/board HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n"), 400, "bad_request", "HTTP/9.9");
+	json_error(raw_str("GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n"), 400, "bad_request",
+	           "a header line without a colon");
+	json_error(raw_str("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 12abc\r\n" ING "\r\n"), 400,
+	           "bad_request", "a Content-Length that is no number");
+	/* (libevent's page says HTTP/1.1 to a 1.0 client too: evhttp_send_page_) */
+	json_error(raw_str("GET /v1/board HTTP/1.0\r\nno colon here\r\n\r\n"), 400, "bad_request", "HTTP/1.0");
+	/* an Expect evhttp does not know */
+	json_error(raw_str("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: telepathy\r\nContent-Length: 2\r\n" ING
+	                   "\r\n{}"),
+	           417, "expectation_failed", "Expect: telepathy");
+	/* a head over 64 KiB, all of it sent (what is left unread when the
+	 * daemon closes would make the close a reset, which may destroy the
+	 * answer before the test reads it) */
+	size_t big = 66 * 1024;
+	char *head = keep(malloc(big + 128));
+	int n = snprintf(head, 128, "GET /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ");
+	memset(head + n, 'a', big);
+	json_error(raw(head, (size_t)n + big), 400, "bad_request", "a head over 64 KiB");
+	/* HEAD too (libevent 2.1 sends its page's body even then, so the JSON
+	 * body goes with it) */
+	json_error(raw_str("HEAD /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n"), 400, "bad_request",
+	           "HEAD");
+	/* nothing of it was taken for an event, and the others are served */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 0);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+	cr_assert_eq(http("POST", "/v1/events", ING, "{\"type\":\"call.offered\",\"id\":\"ok1\",\"call_id\":\"ok1\","
+	                  "\"caller\":\"+8613800000001\"}")->status, 200);
+}
+
+/* a refused request after an answered one on the same keep-alive connection:
+ * the first answer is untouched, the refusal is JSON */
+HL_TEST(http_hostile, libevent_refusal_after_keepalive_answer_is_json)
+{
+	up("max_body = 4096;", NULL, NULL);
+	char req[512];
+	int n = snprintf(req, sizeof req, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+	                 "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n" ING "\r\n");
+	int fd = tcp_connect(http_port, 0);
+	send_all(fd, req, (size_t)n);
+	char *buf = read_to_close(fd, 1 << 16, HL_TIMEOUT_MS, "two answers");
+	sock_close(fd);
+	cr_assert(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "%s", buf);
+	char *second = strstr(buf + 1, "HTTP/1.1 ");
+	cr_assert(second, "%s", buf);
+	cr_assert(strstr(buf, "hotlined_") && strstr(buf, "hotlined_") < second, "the first answer: %s", buf);
+	struct hres r = { 0 };
+	char *sep = strstr(second, "\r\n\r\n");
+	cr_assert(sep, "%s", second);
+	*sep = '\0';
+	r.head = second;
+	r.body = sep + 4;
+	cr_assert(sscanf(second, "HTTP/1.%*d %d", &r.status) == 1);
+	json_error(&r, 413, "too_large", "the second request of a keep-alive connection");
+}
+
+/* methods: one libevent knows but the path does not serve is 405 with
+ * Allow (it was libevent's 501 HTML for PUT, OPTIONS, ...), one it does not
+ * know is 501, both JSON */
+HL_TEST(http_hostile, methods_are_answered_in_json)
+{
+	up(NULL, NULL, NULL);
+	static const struct { const char *method, *path, *allow; } m405[] = {
+		{ "PUT", "/v1/events", "POST" },         { "PATCH", "/v1/board", "GET, HEAD" },
+		{ "DELETE", "/v1/cases/1", "GET, HEAD" }, { "OPTIONS", "/", "GET, HEAD" },
+		{ "POST", "/metrics", "GET, HEAD" },     { "DELETE", "/healthz", "GET, HEAD" },
+		{ "PUT", "/v1/session", "GET, POST, DELETE" }, { "TRACE", "/v1/alerts/stream", "GET" },
+		{ "GET", "/v1/alerts/1/ack", "POST" },
+	};
+	for (size_t i = 0; i < sizeof m405 / sizeof m405[0]; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "%s %s", m405[i].method, m405[i].path);
+		struct hres *r = http(m405[i].method, m405[i].path, SUP, NULL);
+		json_error(r, 405, "method_not_allowed", what);
+		const char *allow = header(r, "Allow");
+		cr_assert(allow && strcmp(allow, m405[i].allow) == 0, "%s: Allow %s", what, allow ? allow : "(none)");
+	}
+	/* a method libevent does not know: 501, and the connection is closed */
+	json_error(raw_str("FOO /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n"), 501, "not_implemented", "FOO");
+	struct hres *r = raw_str("get /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n");
+	json_error(r, 501, "not_implemented", "lower-case get");
+	const char *conn = header(r, "Connection");
+	cr_assert(conn && strcasecmp(conn, "close") == 0, "%s", r->head);
+	/* the daemon's own paths still serve their methods */
+	cr_assert_eq(http("GET", "/metrics", NULL, NULL)->status, 200);
+	cr_assert_eq(http("HEAD", "/metrics", NULL, NULL)->status, 200);
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
 }
