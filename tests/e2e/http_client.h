@@ -5,7 +5,9 @@
  * stream is requested as HTTP/1.0, so its bytes are the raw event stream (no
  * chunked framing).  Every allocation and socket is recorded and released by
  * http_fini (the suite's .fini), so an assertion that aborts a test leaks
- * nothing.  Static functions: included by one test file only.
+ * nothing.  Static inline functions: each HTTP test file (test_http.c,
+ * test_http_masking.c, test_http_hostile.c) gets its own copy, and one that
+ * uses only some of them is not warned of the rest.
  */
 #ifndef HL_E2E_HTTP_CLIENT_H
 #define HL_E2E_HTTP_CLIENT_H
@@ -15,14 +17,14 @@ static int socks[32];
 static size_t n_socks;
 static int http_port;
 
-static void *keep(void *p)
+static inline void *keep(void *p)
 {
 	cr_assert(p, "out of memory");
 	cr_assert_lt(n_allocs, sizeof allocs / sizeof allocs[0]);
 	return allocs[n_allocs++] = p;
 }
 
-static void http_fini(void)
+static inline void http_fini(void)
 {
 	for (size_t i = 0; i < n_allocs; i++)
 		free(allocs[i]);
@@ -35,7 +37,7 @@ static void http_fini(void)
 }
 
 
-static int free_port(void)
+static inline int free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -47,7 +49,7 @@ static int free_port(void)
 
 /* The harness waits for the event socket, which listens before the HTTP
  * listener is bound: wait for that too. */
-static void wait_http(void)
+static inline void wait_http(void)
 {
 	int64_t end = hl_now_ms() + HL_TIMEOUT_MS;
 	for (;;) {
@@ -65,7 +67,7 @@ static void wait_http(void)
 
 /* A daemon with the HTTP listener and one token per role, a second supervisor
  * (bob, sup2-token), plus `extra_http` and `top`. */
-static struct hl_d *up(const char *extra_http, const char *top, const char *listen)
+static inline struct hl_d *up(const char *extra_http, const char *top, const char *listen)
 {
 	http_port = free_port();
 	char *t = keep(malloc(2048));
@@ -81,7 +83,7 @@ static struct hl_d *up(const char *extra_http, const char *top, const char *list
 	return d;
 }
 
-static int tcp_connect(int port, int rcvbuf)
+static inline int tcp_connect(int port, int rcvbuf)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert(fd >= 0);
@@ -95,7 +97,7 @@ static int tcp_connect(int port, int rcvbuf)
 	return fd;
 }
 
-static void sock_close(int fd)
+static inline void sock_close(int fd)
 {
 	for (size_t i = 0; i < n_socks; i++)
 		if (socks[i] == fd)
@@ -103,7 +105,7 @@ static void sock_close(int fd)
 	close(fd);
 }
 
-static void send_all(int fd, const char *p, size_t n)
+static inline void send_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -117,7 +119,7 @@ static void send_all(int fd, const char *p, size_t n)
 /* Everything the daemon writes on fd until it closes the connection (a
  * whole answer to a request sent by hand), NUL-terminated and kept; the
  * test fails if nothing more comes within timeout_ms or it passes cap. */
-static char *read_to_close(int fd, size_t cap, int timeout_ms, const char *what)
+static inline char *read_to_close(int fd, size_t cap, int timeout_ms, const char *what)
 {
 	size_t got = 0;
 	char *resp = keep(malloc(cap));
@@ -143,7 +145,7 @@ struct hres {
 };
 
 /* The value of a response header (case-insensitive name), kept; NULL when absent. */
-static const char *header(const struct hres *r, const char *name)
+static inline const char *header(const struct hres *r, const char *name)
 {
 	size_t nl = strlen(name);
 	for (const char *p = strstr(r->head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
@@ -161,7 +163,7 @@ static const char *header(const struct hres *r, const char *name)
 	return NULL;
 }
 
-static struct hres *http(const char *method, const char *path, const char *headers, const char *body)
+static inline struct hres *http(const char *method, const char *path, const char *headers, const char *body)
 {
 	int fd = tcp_connect(http_port, 0);
 	char *req = keep(malloc(4096 + (body ? strlen(body) : 0)));
@@ -205,7 +207,7 @@ static struct hres *http(const char *method, const char *path, const char *heade
 	return res;
 }
 
-static json_object *jbody(const struct hres *r)
+static inline json_object *jbody(const struct hres *r)
 {
 	json_object *o = json_tokener_parse(r->body);
 	cr_assert(o, "not JSON: %s", r->body);
@@ -228,7 +230,7 @@ struct sse_ev {
 	char data[4096];
 };
 
-static struct sse *sse_open(const char *path, const char *headers, int rcvbuf)
+static inline struct sse *sse_open(const char *path, const char *headers, int rcvbuf)
 {
 	struct sse *s = keep(calloc(1, sizeof *s));
 	s->fd = tcp_connect(http_port, rcvbuf);
@@ -240,7 +242,7 @@ static struct sse *sse_open(const char *path, const char *headers, int rcvbuf)
 }
 
 /* The next event (comments skipped); false on timeout or EOF. */
-static bool sse_next(struct sse *s, struct sse_ev *ev, int timeout_ms)
+static inline bool sse_next(struct sse *s, struct sse_ev *ev, int timeout_ms)
 {
 	int64_t end = hl_now_ms() + timeout_ms;
 	memset(ev, 0, sizeof *ev);
@@ -296,13 +298,13 @@ static bool sse_next(struct sse *s, struct sse_ev *ev, int timeout_ms)
 /* ------------------------------------------------------------- events */
 
 /* POST lines (joined by \n) as the ingest role; the response. */
-static struct hres *post_events(const char *body)
+static inline struct hres *post_events(const char *body)
 {
 	return http("POST", "/v1/events", ING, body);
 }
 
 /* A case transferred twice: a transfer_loop alert (needs alerts.transfer_limit = 1); its alert id. */
-static int64_t transfer_loop(struct hl_d *d, int n, const char *caller)
+static inline int64_t transfer_loop(struct hl_d *d, int n, const char *caller)
 {
 	char body[1024];
 	snprintf(body, sizeof body,
