@@ -263,7 +263,12 @@ static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
  * (notify_detail_masked) when a confidential caller's case was merged into
  * the alert's case (hotline.case_confidentiality, sql/050): the rule of
  * notify_payload(), read in a join instead of notify_payload()'s function
- * call and subquery per row.  Only rows actually inserted come back, in id order. */
+ * call and subquery per row.  Only rows actually inserted come back, in id order,
+ * each with its place in the rows sent (n), not its text: the daemon keeps
+ * the text it sent and puts the id before it (store_write.c), and "masked"
+ * is NULL when it is that text unchanged (not confidential).  Sending each
+ * alert's text back twice was ~250 kB of a due batch of 480 alerts for the
+ * server to format, the socket to carry and libpq to copy. */
 static const char SQL_W_ALERTS_NEW[] =
 	"WITH r AS MATERIALIZED ("
 	" SELECT nextval('hotline.alerts_id_seq') AS id, s.* FROM ("
@@ -283,13 +288,13 @@ static const char SQL_W_ALERTS_NEW[] =
 	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
-	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
+	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, r.n, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
 	"  coalesce(cl.confidential, false) AS confidential, coalesce(cf.confidential, false) AS case_confidential"
 	"  FROM ins JOIN r ON r.id = ins.id"
 	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller"
 	"  LEFT JOIN hotline.case_confidentiality cf ON cf.case_id = r.case_id)"
 	/* the masked text once per alert: NOTIFY and the reply share it */
-	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
+	" SELECT id, kind, esc, n, pg_notify('hotline_alert', m.masked), NULLIF(m.masked, t.j) AS masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
 	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
 	"  ELSE t.j END AS masked) m"
