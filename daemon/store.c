@@ -562,6 +562,7 @@ static void batch_failed(const char *why)
 		requeue_batch(first, g_first, g_second);
 	}
 	store.n_batch = 0;
+	store_write_forget(); /* its alerts were not stored: their texts go */
 	store_pipeline_reset();
 	hl_world_reset(store.world);
 	store.state = S_IDLE;
