@@ -279,8 +279,9 @@ static char *alert_text(const struct hl_alert *a)
 }
 
 /* The texts of the batch's new alerts by their place n in the world (the
- * "n" SQL_W_ALERTS_NEW returns): the committed alert is "{\"id\":N," and
- * its text, as the statement stored in NOTIFY, so it does not come back. */
+ * "n" SQL_W_ALERTS_NEW returns): a committed alert is "{\"id\":N," and its
+ * text, the bytes the statement gave NOTIFY, so the text need not come
+ * back (store.c deliver_alerts puts the two together). */
 static char **new_text;
 static size_t n_new_text;
 
