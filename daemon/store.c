@@ -400,8 +400,12 @@ static void update_timers(void)
 enum { AR_ID, AR_KIND, AR_ESCALATE_AT, AR_JSON, AR_MASKED, AR_ESCALATED, AR__N };
 static const char *const ALERT_ROW_COLS[] = { "id", "kind", "esc", "j", "masked", "escalated" };
 _Static_assert(sizeof ALERT_ROW_COLS / sizeof *ALERT_ROW_COLS == AR__N, "a name for every alert row column");
+/* a new alert comes back without its text: its place n among the rows sent,
+ * and its masked text only when masking changed it (SQL_W_ALERTS_NEW) */
+static const char *const ALERT_NEW_COLS[] = { "id", "kind", "esc", "n", "masked" };
+_Static_assert(sizeof ALERT_NEW_COLS / sizeof *ALERT_NEW_COLS == AR_ESCALATED, "a name for every new alert column");
 struct store_columns store_cols_alerts_new = {
-	.what = "SQL_W_ALERTS_NEW", .sql = SQL_W_ALERTS_NEW, .names = ALERT_ROW_COLS, .n = AR_ESCALATED };
+	.what = "SQL_W_ALERTS_NEW", .sql = SQL_W_ALERTS_NEW, .names = ALERT_NEW_COLS, .n = AR_ESCALATED };
 struct store_columns store_cols_alerts_upd = {
 	.what = "SQL_W_ALERTS_UPD", .sql = SQL_W_ALERTS_UPD, .names = ALERT_ROW_COLS, .n = AR__N };
 
@@ -411,10 +415,25 @@ static void deliver_alerts(int stmt, bool upd)
 		return;
 	PGresult *r = store.res[stmt];
 	const int *at = upd ? store_cols_alerts_upd.at : store_cols_alerts_new.at;
-	for (int i = 0; i < PQntuples(r); i++) {
+	char *made = NULL;
+	for (int i = 0; i < PQntuples(r); i++, free(made), made = NULL) {
 		int64_t id = store_get_ms(r, i, at[AR_ID]);
 		const char *kind = PQgetvalue(r, i, at[AR_KIND]);
-		const char *json = PQgetvalue(r, i, at[AR_JSON]), *masked = PQgetvalue(r, i, at[AR_MASKED]);
+		const char *json, *masked;
+		if (upd) {
+			json = PQgetvalue(r, i, at[AR_JSON]), masked = PQgetvalue(r, i, at[AR_MASKED]);
+		} else {
+			/* AR_JSON is "n" here: the text the write sent, with the id before it */
+			const char *text = store_write_alert_text(store_get_ms(r, i, at[AR_JSON]));
+			if (!text) {
+				log_crit("store: alert %" PRId64 " committed without its text; not pushed", id);
+				continue;
+			}
+			if (asprintf(&made, "{\"id\":%" PRId64 ",%s", id, text) < 0)
+				abort();
+			json = made;
+			masked = PQgetisnull(r, i, at[AR_MASKED]) ? json : PQgetvalue(r, i, at[AR_MASKED]);
+		}
 		clocks_set(id, TIMER_ESCALATION, 0, store_get_ms(r, i, at[AR_ESCALATE_AT]));
 		bool escalated = upd ? store_get_bool(r, i, at[AR_ESCALATED]) : false;
 		if (!upd || escalated) {
@@ -457,6 +476,7 @@ void store_write_done(void)
 		deliver_alerts(store.w_alert_upd, true);
 		alerts_log_batch(); /* one line for both: raised; escalated */
 	}
+	store_write_forget();
 	/* answer in batch order; subscribe replies last registered after the pushes above */
 	while ((it = TAILQ_FIRST(&store.batch))) {
 		TAILQ_REMOVE(&store.batch, it, entry);
@@ -588,6 +608,7 @@ static void batch_failed(const char *why)
 		requeue_batch(first, g_first, g_second);
 	}
 	store.n_batch = 0;
+	store_write_forget(); /* its alerts were not stored: their texts go */
 	store_pipeline_reset();
 	hl_world_reset(store.world);
 	store.state = S_IDLE;

@@ -151,6 +151,8 @@ void store_due_forget(void);
 void store_due_free(void);
 /* store_write.c */
 void store_start_write(void);
+const char *store_write_alert_text(int64_t n); /* a new alert's text but its id, by its "n" */
+void store_write_forget(void);                  /* the batch's alert texts, once delivered */
 /* store_columns.c */
 char *store_columns_prepare_text(const char *sql); /* malloc'd */
 int store_columns_count(void);

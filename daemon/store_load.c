@@ -35,6 +35,7 @@ static char *get_str(const PGresult *r, int row, int col)
 void store_bk_item(const struct item *it, struct hl_bk_item *k)
 {
 	k->id = it->id;
+	k->clock = it->kind == ITEM_FIRE ? it->clock : -1;
 	k->ev = it->kind == ITEM_REQ ? &it->req->ev : NULL;
 	if (it->kind == ITEM_REQ)
 		k->kind = HL_BK_REQUEST;

@@ -210,6 +210,20 @@ static void clock_row(struct jrows *r, int64_t case_id, int kind, const struct h
 	jrows_end_row(r);
 }
 
+/* A fired clock of a batch of timers alone (SQL_W_CLOCK_FIRES): only what a
+ * fire changes, keyed by the run it fired for. */
+static void fire_row(struct jrows *r, int64_t case_id, int kind, const struct hl_clock *k)
+{
+	jrows_row(r);
+	jrows_int(r, "case_id", case_id);
+	jrows_str(r, "kind", hl_clock_kind_name((enum hl_clock_kind)kind));
+	jrows_int(r, "seq", k->seq);
+	jrows_str(r, "state", hl_clock_state_name(k->state));
+	jrows_bool(r, "warned", k->warned);
+	jrows_ms(r, "breached_at", k->breached_at);
+	jrows_end_row(r);
+}
+
 static void call_row(struct jrows *r, const struct hl_call *c)
 {
 	jrows_row(r);
@@ -264,6 +278,27 @@ static char *alert_text(const struct hl_alert *a)
 	return s;
 }
 
+/* The texts of the batch's new alerts by their place n in the world (the
+ * "n" SQL_W_ALERTS_NEW returns): a committed alert is "{\"id\":N," and its
+ * text, the bytes the statement gave NOTIFY, so the text need not come
+ * back (store.c deliver_alerts puts the two together). */
+static char **new_text;
+static size_t n_new_text;
+
+void store_write_forget(void)
+{
+	for (size_t i = 0; i < n_new_text; i++)
+		free(new_text[i]);
+	free(new_text);
+	new_text = NULL;
+	n_new_text = 0;
+}
+
+const char *store_write_alert_text(int64_t n)
+{
+	return n >= 0 && (size_t)n < n_new_text ? new_text[n] : NULL;
+}
+
 static void alert_row(struct jrows *r, const struct hl_alert *a, int n)
 {
 	jrows_row(r);
@@ -280,7 +315,7 @@ static void alert_row(struct jrows *r, const struct hl_alert *a, int n)
 	jrows_str(r, "department", a->department[0] ? a->department : NULL);
 	char *j = alert_text(a);
 	jrows_str(r, "j", j);
-	free(j);
+	new_text[n] = j; /* kept until the batch's alerts are delivered */
 	jrows_int(r, "n", n);
 	jrows_end_row(r);
 }
@@ -332,7 +367,9 @@ static void send_jrows(const char *sql, struct jrows *rows, int *index)
  * 1 M pending).
  * Work-order timers are left out (their fires write orders and may re-arm
  * a case clock).  If the rollup ever counts a breach or a warning, this
- * must go. */
+ * must go.  The same fact lets such a batch write its clocks with
+ * SQL_W_CLOCK_FIRES (state, warned and breached_at of the run fired): if
+ * a fire ever changes another column of its clock, that must go too. */
 static bool timers_only(void)
 {
 	struct item *it;
@@ -366,9 +403,10 @@ static bool write_runs_rollup(const struct hl_world *w)
 void store_start_write(void)
 {
 	struct hl_world *w = store.world;
-	struct jrows a_cases, a_clocks, a_calls, a_callers, a_events, a_alerts, a_upd;
+	struct jrows a_cases, a_clocks, a_fires, a_calls, a_callers, a_events, a_alerts, a_upd;
 	jrows_init(&a_cases);
 	jrows_init(&a_clocks);
+	jrows_init(&a_fires);
 	jrows_init(&a_calls);
 	jrows_init(&a_callers);
 	jrows_init(&a_events);
@@ -377,20 +415,29 @@ void store_start_write(void)
 	hl_ms now = now_ms();
 	int reads = 0;
 	struct item *it;
+	store_write_forget();
+	if (w->n_alerts) {
+		new_text = hl_xrealloc(NULL, sizeof *new_text * w->n_alerts);
+		memset(new_text, 0, sizeof *new_text * w->n_alerts);
+		n_new_text = w->n_alerts;
+	}
 
 	/* figures_before goes first and is pushed to the server at once: it is
 	 * the longest statement of a write (12-14 ms of a ~48 ms batch of 255
 	 * events in the bench), and PostgreSQL runs it while the daemon turns the
 	 * rows below into JSON, instead of waiting for them. */
 	bool figures = write_runs_rollup(w);
+	/* a batch of timers alone changes its clocks only by firing them: the
+	 * slim update (SQL_W_CLOCK_FIRES), the due lane's every batch */
+	bool fires = timers_only();
 	TAILQ_FOREACH(it, &store.batch, entry)
 		if (it->kind == ITEM_REQ && (it->req->read_sql || it->req->ev.type == HL_CMD_CASE_GET ||
 		                             it->req->ev.type == HL_CMD_SUBSCRIBE))
 			reads++;
-	/* at most 17 writes (7 case tables, 5 order/hotspot tables, the orders'
+	/* at most 18 writes (8 case tables, 5 order/hotspot tables, the orders'
 	 * surveys, clock notes, webhook deliveries done, the figures before and
 	 * after), then the reads; store_send_stmt() checks the room */
-	store_pipeline_begin(17 + reads);
+	store_pipeline_begin(18 + reads);
 	if (figures) {
 		send_figures_before(w);
 		store_pipeline_push();
@@ -409,7 +456,11 @@ void store_start_write(void)
 	for (size_t i = 0; i < w->n_cases; i++) {
 		struct hl_case *c = w->cases[i];
 		for (int k = 0; k < HL_CK__COUNT; k++) {
-			if (clock_written(&c->clocks[k]))
+			if (!clock_written(&c->clocks[k]))
+				continue;
+			if (fires && !c->is_new)
+				fire_row(&a_fires, c->id, k, &c->clocks[k]);
+			else
 				clock_row(&a_clocks, c->id, k, &c->clocks[k], c->is_new);
 		}
 		/* a clock's own change (a breach, say) is in hotline.clocks: the
@@ -469,6 +520,7 @@ void store_start_write(void)
 	send_rows(SQL_W_HOTSPOTS, store_hotspot_rows(w), NULL);
 	send_jrows(SQL_W_CALLS, &a_calls, NULL);
 	send_jrows(SQL_W_CLOCKS, &a_clocks, NULL);
+	send_jrows(SQL_W_CLOCK_FIRES, &a_fires, NULL);
 	send_jrows(SQL_W_EVENTS, &a_events, NULL);
 	send_rows(SQL_W_ORDER_SURVEYS, store_order_survey_rows(w), NULL);
 	send_jrows(SQL_W_ALERTS_NEW, &a_alerts, &store.w_alert_ins);

@@ -29,6 +29,7 @@ enum hl_bk_kind {
 struct hl_bk_item {
 	enum hl_bk_kind kind;
 	int64_t id;                /* HL_BK_CLOCK, HL_BK_ORDER_CLOCK, HL_BK_ESCALATION */
+	int clock;                 /* HL_BK_CLOCK: its enum hl_clock_kind (a redispatch needs the orders) */
 	const struct hl_event *ev; /* HL_BK_REQUEST */
 };
 

@@ -210,6 +210,21 @@ static const char SQL_W_CLOCKS[] =
 	"  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, allowed_ms = EXCLUDED.allowed_ms,"
 	"  met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at, updated_at = now()";
 
+/* The clocks of a batch of timers alone (store_write.c timers_only): a fire
+ * (hl_rules_clock_fire) changes a pending run's state, warned and
+ * breached_at and nothing else, never its seq, so it needs neither the
+ * upsert's speculative insert nor the replaced run's read, and six fields a
+ * row instead of sixteen (512 clocks: 3.8-3.9 ms against 6.1-7.7 ms,
+ * EXPLAIN ANALYZE on the bench cluster; docs/write-cost.md).  The seq is
+ * checked: the batch loaded the run under its lock, and a run restarted
+ * behind that lock's back is not marked breached. */
+static const char SQL_W_CLOCK_FIRES[] =
+	"UPDATE hotline.clocks AS k SET state = r.state, warned = r.warned,"
+	" breached_at = hotline.from_ms(r.breached_at)"
+	" FROM json_to_recordset($1::json) AS r(case_id bigint, kind text, seq int, state text, warned boolean,"
+	"  breached_at bigint)"
+	" WHERE k.case_id = r.case_id AND k.kind = r.kind AND k.seq = r.seq";
+
 /* The body is stored without its "id" and "type" (the columns; sql/026):
  * hotline.event_body() and v_case_events show it whole.  The body comes as
  * the request's JSON value inside the array (store_write.c), parsed once
@@ -248,7 +263,12 @@ static const char SQL_W_FIGURES_AFTER[] = "SELECT hotline.figures_after()";
  * (notify_detail_masked) when a confidential caller's case was merged into
  * the alert's case (hotline.case_confidentiality, sql/050): the rule of
  * notify_payload(), read in a join instead of notify_payload()'s function
- * call and subquery per row.  Only rows actually inserted come back, in id order. */
+ * call and subquery per row.  Only rows actually inserted come back, in id order,
+ * each with its place in the rows sent (n), not its text: the daemon keeps
+ * the text it sent and puts the id before it (store_write.c), and "masked"
+ * is NULL when it is that text unchanged (not confidential).  Sending each
+ * alert's text back twice was ~250 kB of a due batch of 480 alerts for the
+ * server to format, the socket to carry and libpq to copy. */
 static const char SQL_W_ALERTS_NEW[] =
 	"WITH r AS MATERIALIZED ("
 	" SELECT nextval('hotline.alerts_id_seq') AS id, s.* FROM ("
@@ -268,13 +288,13 @@ static const char SQL_W_ALERTS_NEW[] =
 	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
-	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
+	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, r.n, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
 	"  coalesce(cl.confidential, false) AS confidential, coalesce(cf.confidential, false) AS case_confidential"
 	"  FROM ins JOIN r ON r.id = ins.id"
 	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller"
 	"  LEFT JOIN hotline.case_confidentiality cf ON cf.case_id = r.case_id)"
 	/* the masked text once per alert: NOTIFY and the reply share it */
-	" SELECT id, kind, esc, j, pg_notify('hotline_alert', m.masked), m.masked"
+	" SELECT id, kind, esc, n, pg_notify('hotline_alert', m.masked), NULLIF(m.masked, t.j) AS masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
 	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
 	"  ELSE t.j END AS masked) m"

@@ -367,6 +367,8 @@ clocks_mem() { # clocks_mem N
 
 # Alert lateness: BIG pending clocks of which DUE fall due within one second,
 # DUE_IN seconds from now (after the daemon has started and loaded them).
+# LATENESS_SPREAD_MS=1 puts them all at the same millisecond (CONTRACT 5's
+# burst: 12,000 due at once must all alert within a second; `phase burst`).
 lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline workload runs beside
 	db_reset
 	bulk_clocks $(($1 - $2)) "+3$(nonce)"
@@ -376,7 +378,7 @@ lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline wor
 		  SELECT nextval('hotline.cases_id_seq') AS id, g FROM generate_series(1, $2) g;
 		INSERT INTO hotline.cases (id, caller, status, opened_at) SELECT id, '+2$(nonce)' || g, 'open', now() FROM nc;
 		INSERT INTO hotline.clocks (case_id, kind, state, seq, started_at, due_at, allowed_ms)
-		  SELECT id, 'callback', 'pending', 1, now(), date_trunc('second', now()) + interval '$3 s' + (g % 1000) * interval '1 ms',
+		  SELECT id, 'callback', 'pending', 1, now(), date_trunc('second', now()) + interval '$3 s' + (g % ${LATENESS_SPREAD_MS:-1000}) * interval '1 ms',
 		         1800000 FROM nc;
 		COMMIT;
 	SQL
@@ -395,9 +397,15 @@ lateness() { # lateness BIG DUE DUE_IN [ingest]: with "ingest", the headline wor
 	# due_*: a due clock's wait for its batch and that batch's time (queue wait versus processing)
 	st=$(dstats | jq -c '.stats | {batches, batch_size_mean, batch_size_max, commit_ms_mean, commit_ms_max,
 		due_fired, due_wait_ms_mean, due_wait_ms_max, due_batch_ms_mean, due_batch_ms_max, due_deferred, batches_beside_due}')
-	record "lateness" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
+	record "${LATENESS_PHASE:-lateness}" "$(jq -c -n --argjson a "$out" --argjson n "$1" --argjson ms "$ms" --argjson rss "$(rss_kb "$DPID")" \
 		--argjson st "$st" --argjson ing "$ing" '$a + {pending: $n, start_ms: $ms, rss_kb: $rss, ingest: $ing} + $st')"
 	daemon_stop
+}
+
+# CONTRACT 5's burst: N clocks (12,000) due in the same millisecond among
+# BIG pending, DUE_IN seconds from now; max_ms is the last alert's lateness.
+burst() { # burst N [BIG [DUE_IN [ingest]]]
+	LATENESS_PHASE=burst LATENESS_SPREAD_MS=1 lateness "${2:-1000000}" "$1" "${3:-15}" ${4:-}
 }
 
 # Order kept for due clocks (store_due.c), not in the full run: N callback

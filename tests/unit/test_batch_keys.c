@@ -148,6 +148,29 @@ Test(batch_keys, reserved_ids_are_used_before_new_ones)
 	hl_batch_keys_free(&k);
 }
 
+Test(batch_keys, case_clocks_alone_load_no_orders_but_a_redispatch_does)
+{
+	/* the due lane's batch: callback and resolution clocks read their case
+	 * and clock alone; a redispatch tags its alert with the case's order */
+	struct hl_bk_item items[] = {
+		{ .kind = HL_BK_CLOCK, .id = 42, .clock = HL_CK_CALLBACK },
+		{ .kind = HL_BK_CLOCK, .id = 43, .clock = HL_CK_RESOLUTION },
+	};
+	struct hl_batch_keys k;
+	hl_batch_keys(items, 2, &ENV, &k);
+	cr_assert_str_eq(k.cases, "[42,43]");
+	cr_assert(k.want_cases);
+	cr_assert_not(k.want_orders || k.want_order_cases, "no order statement for case clocks alone");
+	hl_batch_keys_free(&k);
+	struct hl_bk_item with_redispatch[] = {
+		{ .kind = HL_BK_CLOCK, .id = 42, .clock = HL_CK_CALLBACK },
+		{ .kind = HL_BK_CLOCK, .id = 44, .clock = HL_CK_REDISPATCH },
+	};
+	hl_batch_keys(with_redispatch, 2, &ENV, &k);
+	cr_assert(k.want_orders && k.want_order_cases, "a redispatch needs its case's orders");
+	hl_batch_keys_free(&k);
+}
+
 Test(batch_keys, clocks_need_their_cases_only)
 {
 	struct hl_bk_item items[] = {
