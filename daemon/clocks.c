@@ -258,8 +258,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 void clocks_set(int64_t id, int kind, int32_t seq, hl_ms at)
 {
-	if (at != 0 && kind != TIMER_ESCALATION)
-		at += 1; /* fires once the due millisecond has passed (atop) */
+	if (at != 0 && kind != TIMER_ESCALATION && at < INT64_MAX)
+		at += 1; /* fires once the due millisecond has passed (atop); INT64_MAX: never */
 	uint32_t *slot = hash_find(id, kind, false);
 	if (slot) {
 		uint32_t si = *slot - 1;

@@ -58,3 +58,14 @@ Test(clocks, due_by_visits_few_entries_among_many)
 	cr_assert_eq(clocks_due_by(999999, 64), 10);
 	cr_assert_eq(clocks_due_by(1000006, 64), 15); /* and ids 1..5 */
 }
+
+/* A calendar with no open time ahead gives a deadline of INT64_MAX ("never",
+ * calendar.c): the one-millisecond step past the due time (clocks.c, "The
+ * edge of a deadline") must not overflow it, and it never falls due. */
+Test(clocks, never_due_does_not_overflow)
+{
+	clocks_set(1, 0, 1, INT64_MAX);
+	clocks_set(2, 0, 1, 5000);
+	cr_assert_eq(clocks_due_by(INT64_MAX - 1, 64), 1, "only the one due at 5000");
+	cr_assert_eq(clocks_pending(0), 2);
+}
