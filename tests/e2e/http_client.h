@@ -11,6 +11,12 @@
  */
 #ifndef HL_E2E_HTTP_CLIENT_H
 #define HL_E2E_HTTP_CLIENT_H
+
+/* the three roles' tokens every HTTP test daemon is given (up) */
+#define SUP "Authorization: Bearer sup-token\r\n"
+#define VIEW "Authorization: Bearer view-token\r\n"
+#define ING "Authorization: Bearer ing-token\r\n"
+
 static void *allocs[512];
 static size_t n_allocs;
 static int socks[32];

@@ -26,9 +26,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#define SUP "Authorization: Bearer sup-token\r\n"
-#define VIEW "Authorization: Bearer view-token\r\n"
-#define ING "Authorization: Bearer ing-token\r\n"
 
 #include "http_client.h"
 

@@ -44,9 +44,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SUP "Authorization: Bearer sup-token\r\n"
-#define VIEW "Authorization: Bearer view-token\r\n"
-#define ING "Authorization: Bearer ing-token\r\n"
 
 /* test_http.c's client; not every helper of it is used here */
 #pragma GCC diagnostic push
