@@ -107,7 +107,8 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	            *areas = json_object_new_array(), *depts = json_object_new_array();
 	if (!events || !cases || !event_cases || !calls || !callers || !alerts || !orders || !cats || !areas || !depts)
 		abort(); /* the core's policy: out of memory is not survivable (hl_xrealloc) */
-	size_t openers = 0, hot_events = 0, order_reach = 0;
+	size_t openers = 0, hot_events = 0;
+	bool reaches_orders = false; /* an item of the batch may need the orders of its cases */
 	hl_ms earliest = INT64_MAX;
 	/* the cases a classifying event or a resolving call.ended reaches */
 	json_object *hot_cases = json_object_new_array(), *hot_calls = json_object_new_array(),
@@ -123,13 +124,12 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 			 * (hl_rules_clock_fire), but a redispatch tags its alert
 			 * with the case's order (hl_orders_tag_redispatch) */
 			add_i64(cases, it->id);
-			if (it->clock == HL_CK_REDISPATCH)
-				order_reach++;
+			reaches_orders |= it->clock == HL_CK_REDISPATCH;
 			continue;
 		}
 		if (it->kind == HL_BK_ORDER_CLOCK) {
 			add_i64(cases, it->id / HL_ORDER_KEY_MUL);
-			order_reach++;
+			reaches_orders = true;
 			continue;
 		}
 		if (it->kind == HL_BK_ESCALATION) {
@@ -144,7 +144,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 		if (!hl_type_is_event(ev->type))
 			continue; /* case.get, subscribe, stats...: nothing to load */
 		add_str(events, ev->id);
-		order_reach++; /* an event may reach orders through any case it touches */
+		reaches_orders = true; /* an event may reach orders through any case it touches */
 		if (ev->case_id) {
 			add_i64(cases, ev->case_id);
 			add_i64(event_cases, ev->case_id);
@@ -211,7 +211,7 @@ void hl_batch_keys(const struct hl_bk_item *items, size_t n, const struct hl_bat
 	 * batch case, and every order of the batch's cases; not for a batch of
 	 * case clocks alone that holds no redispatch (the due lane's batches:
 	 * the two statements cost 2.2 us an alert there and returned no row) */
-	out->want_orders = (has_cases && order_reach > 0) || has_orders;
+	out->want_orders = (has_cases && reaches_orders) || has_orders;
 	/* ... and the cases merged into a case that a call.ended resolves
 	 * through its call_id: their callers are owed a call back */
 	out->want_order_cases = out->want_orders || resolving > 0;

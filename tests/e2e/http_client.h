@@ -309,6 +309,40 @@ static inline struct hres *post_events(const char *body)
 	return http("POST", "/v1/events", ING, body);
 }
 
+/* n call.offered events as one POST /v1/events body, written whole to a new
+ * connection whose answer is left unread (the caller reads it, or not):
+ * ids and call ids "<prefix>-<i>", callers +<first_number + i % callers>.
+ * The socket; *len the body's length. */
+static inline int post_offered_raw(const char *prefix, int n, long long first_number, int callers, size_t *len)
+{
+	size_t cap = (size_t)n * 128;
+	char *body = keep(malloc(cap));
+	*len = 0;
+	for (int i = 0; i < n; i++)
+		*len += (size_t)snprintf(body + *len, cap - *len,
+		                         "{\"type\":\"call.offered\",\"id\":\"%s-%d\",\"call_id\":\"%s-%d\","
+		                         "\"caller\":\"+%lld\"}\n", prefix, i, prefix, i, first_number + i % callers);
+	int fd = tcp_connect(http_port, 0);
+	char head[512];
+	int hn = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+	                  "Content-Length: %zu\r\n" ING "\r\n", http_port, *len);
+	send_all(fd, head, (size_t)hn);
+	send_all(fd, body, *len);
+	return fd;
+}
+
+/* A connection to the daemon's socket, once it has committed its first event. */
+static inline struct hl_conn *after_first_commit(struct hl_d *d)
+{
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t end = hl_now_ms() + 20000;
+	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.events") < 1) {
+		cr_assert_lt(hl_now_ms(), end, "the body's events were never committed");
+		hl_sleep_ms(5);
+	}
+	return c;
+}
+
 /* A case transferred twice: a transfer_loop alert (needs alerts.transfer_limit = 1); its alert id. */
 static inline int64_t transfer_loop(struct hl_d *d, int n, const char *caller)
 {

@@ -609,22 +609,9 @@ HL_TEST(http, sigterm_answers_the_post_in_flight)
 	                 http_port);
 	send_all(sse, head, (size_t)n);
 	enum { N = 4000 };
-	size_t cap = (size_t)N * 128, len = 0;
-	char *body = keep(malloc(cap));
-	for (int i = 0; i < N; i++)
-		len += (size_t)snprintf(body + len, cap - len, "{\"type\":\"call.offered\",\"id\":\"stop-%d\",\"call_id\":\"stop-%d\","
-		                                               "\"caller\":\"+861370%07d\"}\n", i, i, i);
-	int fd = tcp_connect(http_port, 0);
-	n = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-	             "Content-Length: %zu\r\n" ING "\r\n", http_port, len);
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t end = hl_now_ms() + 20000;
-	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.events") < 1) {
-		cr_assert_lt(hl_now_ms(), end, "the body's events were never committed");
-		hl_sleep_ms(5);
-	}
+	size_t len;
+	int fd = post_offered_raw("stop", N, 8613700000000LL, N, &len);
+	after_first_commit(d);
 	cr_assert_eq(kill(d->pid, SIGTERM), 0);
 
 	char *resp = read_to_close(fd, (size_t)N * 128, 30000, "no answer to the POST in flight");

@@ -374,27 +374,12 @@ HL_TEST(http_hostile, big_event_body_does_not_stall_other_clients)
 {
 	struct hl_d *d = up(NULL, NULL, NULL);
 	enum { N = 10000 };
-	size_t cap = (size_t)N * 128;
-	char *body = keep(malloc(cap));
-	size_t len = 0;
-	for (int i = 0; i < N; i++)
-		len += (size_t)snprintf(body + len, cap - len, "{\"type\":\"call.offered\",\"id\":\"big-%d\",\"call_id\":\"big-%d\","
-		                                               "\"caller\":\"+861390%07d\"}\n", i, i, i % 3000);
+	size_t len;
+	int fd = post_offered_raw("big", N, 8613900000000LL, 3000, &len);
 	cr_assert_lt(len, 1048576, "the body must fit the default http.max_body");
-	int fd = tcp_connect(http_port, 0);
-	char head[512];
-	int n = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-	                 "Content-Length: %zu\r\n" ING "\r\n", http_port, len);
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
 
 	/* once the body's first events are committed, one event on the socket */
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t end = hl_now_ms() + 20000;
-	while (hl_jint(hl_request(c, "{\"type\":\"stats\",\"id\":\"st\"}"), "stats.events") < 1) {
-		cr_assert_lt(hl_now_ms(), end, "the body's events were never committed");
-		hl_sleep_ms(5);
-	}
+	struct hl_conn *c = after_first_commit(d);
 	int64_t t0 = hl_now_ms();
 	json_object *r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"small-1\",\"call_id\":\"small-1\","
 	                               "\"caller\":\"+8613800000001\"}");
