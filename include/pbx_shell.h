@@ -32,6 +32,7 @@ struct pbx_conf {
 	char token[512];       /* for TCP listeners with tokens */
 	char state_file[512];  /* --follow position */
 	char ami_user[128], ami_secret[256];
+	int ami_backlog;       /* AMI: events kept while hotlined does not take them */
 	int window;            /* events in flight */
 	int poll_ms;           /* --follow: how often the file is looked at when idle */
 	struct pbx_opts opts;
@@ -75,5 +76,7 @@ struct amiclient *amiclient_new(struct event_base *base, const struct pbx_conf *
                                 bool backfill, struct sender **sender_out);
 void amiclient_free(struct amiclient *a);
 const struct pbx_counts *amiclient_counts(const struct amiclient *a);
+/* Events dropped because hotlined did not take them (ami.backlog full). */
+uint64_t amiclient_dropped(const struct amiclient *a);
 
 #endif

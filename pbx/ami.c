@@ -15,6 +15,17 @@
  * it would lose the events of the reconnect as well.  None of the queue
  * events comes anywhere near that size.
  *
+ * While hotlined does not take events (down, or its database down), they
+ * wait in the sender's queue, up to `ami.backlog` (100,000: a day of a busy
+ * line, ~50 MB).  Beyond that the bridge drops every new event until the
+ * queue is down to half, so that memory stays bounded and what is missing
+ * is one span of time, which the log names twice (when dropping starts and
+ * when it ends, with the count): the queue_log holds the same calls, and
+ * importing that span (`hotline-pbx queue-log`, the same ids) restores
+ * them without doubling any event that did arrive.  Not stopping reading
+ * instead: Asterisk drops a manager session that does not read within its
+ * writetimeout, and every event of the reconnect would be lost unnamed.
+ *
  * When the connection drops or the login is refused, it reconnects after
  * 250 ms, doubling up to 30 s, and back to 250 ms once a login succeeds.
  * Events that happened while disconnected are not replayed by Asterisk: the
@@ -37,6 +48,7 @@
 #define BACKOFF_MAX_MS 30000
 #define MSG_MAX 65536
 #define TICK_MS 250
+#define DROP_LOG_EVERY_MS 60000
 
 enum ami_state { AMI_BANNER, AMI_LOGIN, AMI_LIVE };
 
@@ -56,6 +68,10 @@ struct amiclient {
 	char *msg;
 	size_t mlen, mcap;
 	bool skipping; /* inside a message too long to keep: wait for its end */
+	/* the backlog is full: events are dropped until it is down to half */
+	bool dropping;
+	uint64_t dropped, span_dropped;
+	hl_ms span_first, span_last, drop_logged_mono;
 };
 
 static void connect_now(struct amiclient *a);
@@ -82,9 +98,55 @@ static void skip_message(struct amiclient *a)
 	a->mlen = 0;
 }
 
+/* Name the span of dropped events once the backlog is down to half (or
+ * at exit, `force`): the operator imports it from the queue_log. */
+static void end_drop_span(struct amiclient *a, bool force)
+{
+	if (!a->dropping || (!force && sender_backlog(a->snd) > (size_t)a->conf->ami_backlog / 2))
+		return;
+	a->dropping = false;
+	char t1[40], t2[40];
+	hl_format_time(a->span_first, t1, sizeof t1);
+	hl_format_time(a->span_last, t2, sizeof t2);
+	pbx_log(PBX_WARN, "%s: %llu event(s) from %s to %s were dropped; import the queue_log of that span "
+	                  "to restore them (hotline-pbx queue-log; the same ids, nothing is doubled)",
+	        force ? "stopping while dropping" : "hotlined takes events again",
+	        (unsigned long long)a->span_dropped, t1, t2);
+}
+
+/* true: ev is dropped (the backlog is full; see the comment atop). */
+static bool backlog_full(struct amiclient *a, const struct pbx_event *ev)
+{
+	end_drop_span(a, false);
+	size_t queued = sender_backlog(a->snd);
+	if (!a->dropping && queued < (size_t)a->conf->ami_backlog)
+		return false;
+	char t1[40];
+	if (!a->dropping) {
+		a->dropping = true;
+		a->span_dropped = 0;
+		a->span_first = ev->at;
+		a->drop_logged_mono = pbx_mono_ms();
+		hl_format_time(ev->at, t1, sizeof t1);
+		pbx_log(PBX_ERR, "hotlined is not taking events and %zu are waiting (ami.backlog): dropping "
+		                 "the events from %s on until it has taken half of them (the queue_log has them)",
+		        queued, t1);
+	} else if (pbx_mono_ms() - a->drop_logged_mono >= DROP_LOG_EVERY_MS) {
+		a->drop_logged_mono = pbx_mono_ms();
+		hl_format_time(a->span_first, t1, sizeof t1);
+		pbx_log(PBX_ERR, "still dropping: %llu event(s) since %s", (unsigned long long)a->span_dropped, t1);
+	}
+	a->span_last = ev->at;
+	a->span_dropped++;
+	a->dropped++;
+	return true;
+}
+
 static void on_event(void *ctx, const struct pbx_event *ev)
 {
 	struct amiclient *a = ctx;
+	if (backlog_full(a, ev))
+		return;
 	char *line = pbx_event_json(ev, a->backfill);
 	if (!line)
 		abort();
@@ -218,6 +280,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	struct amiclient *a = arg;
 	pbx_amimap_tick(a->map, pbx_now_ms(), on_event, a);
+	end_drop_span(a, false);
 }
 
 struct amiclient *amiclient_new(struct event_base *base, const struct pbx_conf *c, const char *hostport,
@@ -261,6 +324,7 @@ void amiclient_free(struct amiclient *a)
 {
 	if (!a)
 		return;
+	end_drop_span(a, true);
 	if (a->bev)
 		bufferevent_free(a->bev);
 	event_free(a->retry);
@@ -276,4 +340,9 @@ void amiclient_free(struct amiclient *a)
 const struct pbx_counts *amiclient_counts(const struct amiclient *a)
 {
 	return pbx_amimap_counts(a->map);
+}
+
+uint64_t amiclient_dropped(const struct amiclient *a)
+{
+	return a ? a->dropped : 0;
 }

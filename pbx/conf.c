@@ -20,6 +20,7 @@ static const char *const KNOWN[] = {
 	"socket", "tcp", "token", "state_file", "id_prefix", "country_code", "trunk_prefix", "intl_prefix",
 	"national_length", "complete_outcome", "queues", "window", "poll_ms", "ami", "charset", NULL,
 };
+static const char *const KNOWN_AMI[] = { "user", "secret", "backlog", NULL };
 
 static int bad(const char *path, const config_setting_t *s, const char *key, const char *why)
 {
@@ -55,12 +56,27 @@ static int num(const char *path, config_setting_t *g, const char *key, int *out,
 	return 0;
 }
 
+/* Every member of group g is one of known[]; -1 with a message otherwise. */
+static int known_keys(const char *path, config_setting_t *g, const char *const *known)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		bool ok = false;
+		for (int k = 0; known[k]; k++)
+			ok = ok || strcmp(config_setting_name(s), known[k]) == 0;
+		if (!ok)
+			return bad(path, s, config_setting_name(s), "unknown key");
+	}
+	return 0;
+}
+
 int pbx_conf_load(const char *path, struct pbx_conf *c)
 {
 	memset(c, 0, sizeof *c);
 	pbx_opts_defaults(&c->opts);
 	c->window = 256;
 	c->poll_ms = 200;
+	c->ami_backlog = 100000;
 	config_t cf;
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
@@ -75,16 +91,8 @@ int pbx_conf_load(const char *path, struct pbx_conf *c)
 		fprintf(stderr, "%s: pbx: missing (a group: pbx = { socket = ...; };)\n", path);
 		goto out;
 	}
-	for (int i = 0; i < config_setting_length(g); i++) {
-		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		bool known = false;
-		for (int k = 0; KNOWN[k]; k++)
-			known = known || strcmp(config_setting_name(s), KNOWN[k]) == 0;
-		if (!known) {
-			bad(path, s, config_setting_name(s), "unknown key");
-			goto out;
-		}
-	}
+	if (known_keys(path, g, KNOWN) != 0)
+		goto out;
 	if (str(path, g, "socket", c->socket, sizeof c->socket) || str(path, g, "tcp", c->tcp, sizeof c->tcp) ||
 	    str(path, g, "token", c->token, sizeof c->token) ||
 	    str(path, g, "state_file", c->state_file, sizeof c->state_file) ||
@@ -137,8 +145,14 @@ int pbx_conf_load(const char *path, struct pbx_conf *c)
 		}
 	}
 	config_setting_t *ami = config_setting_get_member(g, "ami");
-	if (ami && (str(path, ami, "user", c->ami_user, sizeof c->ami_user) ||
-	            str(path, ami, "secret", c->ami_secret, sizeof c->ami_secret)))
+	if (ami && !config_setting_is_group(ami)) {
+		bad(path, ami, "ami", "must be a group: ami = { user = \"...\"; secret = \"...\"; };");
+		goto out;
+	}
+	if (ami && (known_keys(path, ami, KNOWN_AMI) != 0 ||
+	            str(path, ami, "user", c->ami_user, sizeof c->ami_user) ||
+	            str(path, ami, "secret", c->ami_secret, sizeof c->ami_secret) ||
+	            num(path, ami, "backlog", &c->ami_backlog, 10, 10000000)))
 		goto out;
 	rc = 0;
 out:

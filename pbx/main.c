@@ -117,6 +117,9 @@ static void summary(const struct pbx_counts *c)
 	        (unsigned long long)c->skipped, (unsigned long long)c->unknown, (unsigned long long)c->malformed,
 	        (unsigned long long)c->anonymous, (unsigned long long)c->other_queue,
 	        (unsigned long long)c->restarts);
+	if (amiclient_dropped(M.ami))
+		fprintf(stderr, "hotline-pbx: %llu event(s) dropped while hotlined did not take them (ami.backlog)\n",
+		        (unsigned long long)amiclient_dropped(M.ami));
 }
 
 int main(int argc, char **argv)

@@ -17,7 +17,8 @@
  * on_done(pos) is called for each done item in order, so the source can
  * advance its position exactly as far as hotlined has answered and no
  * further.  A lost connection is retried with exponential backoff
- * (100 ms .. 5 s); nothing is ever dropped.
+ * (100 ms .. 5 s); the sender never drops what it was given (AMI mode
+ * bounds what it gives: ami.c, `ami.backlog`).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -11,8 +11,10 @@
  * client's 64 KiB limit: they are skipped, the connection is kept.  A third
  * puts a 3 s member gosub between QueueCallerLeave and AgentConnect, as
  * app_queue does: no false abandon, or at least no callback left owed.  The
- * last crashes with calls in progress and comes back up: FullyBooted's
- * Uptime tells the restart, and those calls end.
+ * next crashes with calls in progress and comes back up: FullyBooted's
+ * Uptime tells the restart, and those calls end.  The last stops hotlined
+ * while Asterisk goes on: past `ami.backlog` the bridge drops one span of
+ * events and names it, so that it can be imported from the queue_log.
  */
 #include "pbx_harness.h"
 
@@ -383,4 +385,115 @@ HL_TEST(pbx_ami, asterisk_restart_ends_the_calls_it_had)
 	                           "WHERE c.call_id = 't:1764637000.801' AND k.kind = 'callback' AND k.state = 'pending'"), 1);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764637000.802' AND "
 	                           "state = 'ended' AND outcome = 'pbx_restart'"), 1);
+}
+
+/* hotlined stops taking events (here: stopped with SIGSTOP, its socket still
+ * open) while Asterisk goes on.  With ami.backlog = 10 the bridge keeps ten
+ * events and drops the next thirty, saying from when; once hotlined answers
+ * again it names the span and its count, and the events after it arrive. */
+static int backlog_go[2];
+
+static void join_events(int fd, int from, int n)
+{
+	for (int i = from; i < from + n; i++) {
+		char ev[512];
+		snprintf(ev, sizeof ev,
+		         "Event: QueueCallerJoin\r\nCallerIDNum: 138000%05d\r\nUniqueid: 1764638000.%d\r\n"
+		         "Queue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		         i, i);
+		send_all(fd, ev);
+	}
+}
+
+static void backlog_script(int ls)
+{
+	static const char *const none[] = { NULL };
+	int fd = ami_session(ls, none, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	join_events(fd, 1, 40);
+	char go;
+	if (read(backlog_go[0], &go, 1) != 1)
+		_exit(2);
+	join_events(fd, 101, 5);
+}
+
+HL_TEST(pbx_ami, full_backlog_drops_a_named_span)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	cr_assert_eq(pipe(backlog_go), 0);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), backlog_script);
+	close(backlog_go[0]);
+	kill(d->pid, SIGSTOP); /* hotlined takes nothing, its socket still accepts */
+	write_pbx_conf(d, "  ami = { user = \"hotline\"; secret = \"s3cret\"; backlog = 10; };");
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	pid_t pid = pbx_start(d, "ami", hp, NULL, NULL);
+	bool dropping = false;
+	for (int i = 0; i < 200 && !dropping; i++) {
+		hl_sleep_ms(50);
+		dropping = strstr(pbx_log_text(d), "dropping the events from") != NULL;
+	}
+	hl_sleep_ms(300); /* the rest of the forty arrive, and are dropped */
+	kill(d->pid, SIGCONT);
+	cr_assert(dropping, "%s", pbx_log_text(d));
+	bool again = false;
+	for (int i = 0; i < 200 && !again; i++) {
+		hl_sleep_ms(50);
+		again = strstr(pbx_log_text(d), "hotlined takes events again") != NULL;
+	}
+	cr_assert(again, "%s", pbx_log_text(d));
+	cr_assert_eq(write(backlog_go[1], "g", 1), 1);
+	int64_t have = await_events(d, 15, 20000);
+	hl_sleep_ms(300);
+	kill(pid, SIGTERM);
+	int rc = pbx_wait(pid, 10000);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	close(backlog_go[1]);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(have, 15, "events stored: %lld\n%s", (long long)have, log);
+	cr_expect_eq(rc, 0, "%s", log);
+	cr_expect(strstr(log, "30 event(s) from "), "%s", log);
+	cr_expect(strstr(log, "30 event(s) dropped while hotlined did not take them"), "%s", log);
+	/* the ten kept are the first ten; the five after the span all arrived */
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id IN "
+	                           "('t:1764638000.1', 't:1764638000.10', 't:1764638000.101', 't:1764638000.105')"), 4);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764638000.11'"), 0);
+	cr_expect_null(strstr(log, "138000000"), "a caller number in the log:\n%s", log);
+}
+
+/* `hotline-pbx --check` output and status for one configuration text. */
+static int check_conf(const char *text, char *out, size_t outlen)
+{
+	char path[128], cmd[512];
+	snprintf(path, sizeof path, "/tmp/hl-pbx-check-%d.conf", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "%s -c %s --check 2>&1", pbx_bin(), path);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	unlink(path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The ami group is checked like the rest: a misspelt key is an error, not
+ * a silent default, and the backlog has a range. */
+Test(pbx_ami, ami_group_keys_are_checked)
+{
+	char out[1024];
+	cr_expect_eq(check_conf("pbx = { socket = \"/x\"; ami = { user = \"u\"; secert = \"s\"; }; };\n", out, sizeof out), 2);
+	cr_expect(strstr(out, ":1: secert: unknown key"), "%s", out);
+	cr_expect_eq(check_conf("pbx = { socket = \"/x\"; ami = { user = \"u\"; backlog = 5; }; };\n", out, sizeof out), 2);
+	cr_expect(strstr(out, "backlog: out of range"), "%s", out);
+	cr_expect_eq(check_conf("pbx = { socket = \"/x\"; ami = \"u\"; };\n", out, sizeof out), 2);
+	cr_expect(strstr(out, "ami: must be a group"), "%s", out);
+	cr_expect_eq(check_conf("pbx = { socket = \"/x\"; ami = { user = \"u\"; secret = \"s\"; backlog = 500; }; };\n",
+	                        out, sizeof out), 0, "%s", out);
 }
