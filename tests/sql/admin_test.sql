@@ -534,6 +534,24 @@ SELECT hltest.eq('v_orders', hltest.rows($$SELECT order_id, department, status, 
     WHERE case_id = 20 ORDER BY order_no$$), 'o-1|roads|returned|-;o-2|water|replied|resolved;o-3|gas|dispatched|-;o-4|gas|signed|-');
 SELECT hltest.eq('overdue_orders by department', hltest.rows($$SELECT department, order_id, overdue, urge_level
     FROM hotline.overdue_orders$$), 'gas|o-3|reply|2');
+-- 051: a deadline is passed once its moment has passed, as the daemon's
+-- clocks and the figures (met_at <= due_at is in time) count it: an order
+-- due at this very instant (now() is the transaction's) is not overdue
+-- yet, one due a microsecond ago is.
+BEGIN;
+SET LOCAL ROLE hotlined;
+INSERT INTO hotline.orders (order_id, case_id, order_no, department, status, dispatched_at, due_at, sign_due_at,
+        extensions, sign_state, sign_seq, reply_state, reply_seq)
+VALUES ('o-5', 20, 5, 'gas', 'dispatched', now() - interval '1 hour', now(), now() + interval '1 hour',
+        0, 'pending', 1, 'pending', 1),
+       ('o-6', 20, 6, 'gas', 'dispatched', now() - interval '1 hour', now() + interval '1 day', now(),
+        0, 'pending', 1, 'pending', 1),
+       ('o-7', 20, 7, 'gas', 'dispatched', now() - interval '1 hour', now() - interval '1 microsecond',
+        now() + interval '1 hour', 0, 'pending', 1, 'pending', 1);
+SET LOCAL ROLE hotline_admin;
+SELECT hltest.eq('overdue_orders: due this instant is not overdue yet', hltest.rows($$SELECT order_id, overdue
+    FROM hotline.overdue_orders WHERE order_id IN ('o-5', 'o-6', 'o-7')$$), 'o-7|reply');
+ROLLBACK;
 SELECT hltest.eq('department_monthly', hltest.rows($$SELECT month, department, received, signed_in_time,
     replied_in_time, returned, extended, resolved, surveys, satisfied_share
     FROM hotline.department_monthly WHERE month = '2024-05-01' ORDER BY department$$),
