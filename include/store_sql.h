@@ -225,10 +225,9 @@ static const char SQL_W_CLOCK_FIRES[] =
 	"  breached_at bigint)"
 	" WHERE k.case_id = r.case_id AND k.kind = r.kind AND k.seq = r.seq";
 
-/* The body is stored without its "id" and "type" (the columns; sql/026):
- * hotline.event_body() and v_case_events show it whole.  The body comes as
- * the request's JSON value inside the array (store_write.c), parsed once
- * with it; event_body_pack() is inlined on the column.  An order.reply's
+/* The body is stored as received, "id" and "type" included (CONTRACT 5;
+ * sql/053 undid 026's packing).  The body comes as the request's JSON value
+ * inside the array (store_write.c), parsed once with it.  An order.reply's
  * body carries "case_resolved": true when the rules resolved its case with
  * it, what the figures count (sql/045); a sender's own key of that name is
  * dropped. */
@@ -236,9 +235,9 @@ static const char SQL_W_EVENTS[] =
 	"INSERT INTO hotline.case_events (event_id, case_id, type, at, received_at, description, body)"
 	" SELECT r.event_id, NULLIF(r.case_id, 0), r.type, hotline.from_ms(r.at), hotline.from_ms(r.received_at),"
 	"  r.description, CASE WHEN r.type = 'order.reply' AND jsonb_typeof(r.body) = 'object'"
-	"   THEN (hotline.event_body_pack(r.event_id, r.type, r.body) - 'case_resolved')"
+	"   THEN (r.body - 'case_resolved')"
 	"    || CASE WHEN r.case_resolved THEN '{\"case_resolved\": true}'::jsonb ELSE '{}'::jsonb END"
-	"   ELSE hotline.event_body_pack(r.event_id, r.type, r.body) END"
+	"   ELSE r.body END"
 	" FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, case_id bigint, type text,"
 	"  at bigint, received_at bigint, description text, body jsonb, case_resolved boolean, n int) ORDER BY r.n";
 

@@ -86,10 +86,13 @@ HL_TEST(events, call_offered_opens_case_and_stores_rows)
 	cr_expect_eq(strtoll(PQgetvalue(q, 0, 0), NULL, 10), case_id);
 	cr_expect_str_eq(PQgetvalue(q, 0, 1), "+8613800000001");
 
-	/* the table's body leaves out "id" and "type" (its columns, sql/026); the view shows it whole */
+	/* the table's body is the event as received (CONTRACT 5), "id" and
+	 * "type" included, the caller as sent; the view shows the same */
 	q = hl_sql(d, "SELECT case_id, type, at = '%s'::timestamptz, body->>'id', body->>'call_id', body->>'queue',"
-	              " body->>'type', (SELECT body ? 'id' FROM hotline.case_events WHERE event_id = 'ev-1')"
-	              " FROM hotline.v_case_events WHERE event_id = 'ev-1'", at);
+	              " body->>'type', body = jsonb_build_object('type', 'call.offered', 'id', 'ev-1', 'call_id',"
+	              " 'call-1', 'caller', '+86 138-0000-0001', 'queue', 'general', 'at', '%s'),"
+	              " (SELECT v.body = e.body FROM hotline.v_case_events v WHERE v.event_id = e.event_id)"
+	              " FROM hotline.case_events e WHERE event_id = 'ev-1'", at, at);
 	cr_assert_eq(PQntuples(q), 1);
 	cr_expect_eq(strtoll(PQgetvalue(q, 0, 0), NULL, 10), case_id);
 	cr_expect_str_eq(PQgetvalue(q, 0, 1), "call.offered");
@@ -98,7 +101,8 @@ HL_TEST(events, call_offered_opens_case_and_stores_rows)
 	cr_expect_str_eq(PQgetvalue(q, 0, 4), "call-1");
 	cr_expect_str_eq(PQgetvalue(q, 0, 5), "general");
 	cr_expect_str_eq(PQgetvalue(q, 0, 6), "call.offered");
-	cr_expect_str_eq(PQgetvalue(q, 0, 7), "f", "the id is stored once, in event_id");
+	cr_expect_str_eq(PQgetvalue(q, 0, 7), "t", "the whole body, every key as sent");
+	cr_expect_str_eq(PQgetvalue(q, 0, 8), "t", "v_case_events shows the same body");
 
 	/* a second call from the same number joins the open case */
 	int64_t again = offer(c, "call-2", "+8613800000001", hl_iso_in(-30));

@@ -328,6 +328,19 @@ SELECT hltest.eq('v_alerts', hltest.rows($$SELECT id, caller, detail FROM hotlin
 SELECT hltest.eq('v_callers', hltest.rows($$SELECT caller FROM hotline.v_callers ORDER BY caller$$),
     '+8613700000003;+8613800000001;+86139****0002');
 RESET ROLE;
+-- 053: the table's body is the event as received again; a row packed by
+-- the daemons of 026 to 052 is made whole by the migration (run again here
+-- on rows written as they wrote them; the migration is idempotent).
+INSERT INTO hotline.case_events (event_id, case_id, type, at, body)
+    VALUES ('pk1', NULL, 'case.update', '2024-03-10 12:00+00', '{"note": "n"}'),
+           ('pk2', NULL, 'case.update', '2024-03-10 12:00+00', '{"id": "pk2", "type": "case.update"}'),
+           ('pk3', NULL, 'case.update', '2024-03-10 12:00+00', '"not an object"');
+\ir ../../sql/053_event_body_whole.sql
+SELECT hltest.eq('053 makes packed bodies whole', hltest.rows($$SELECT event_id, body::text FROM hotline.case_events
+    WHERE event_id LIKE 'pk_' ORDER BY event_id$$),
+    'pk1|{"id": "pk1", "note": "n", "type": "case.update"};pk2|{"id": "pk2", "type": "case.update"};pk3|"not an object"');
+DELETE FROM hotline.case_events WHERE event_id LIKE 'pk_';
+DELETE FROM hotline.event_ids WHERE event_id LIKE 'pk_';
 
 ------------------------------------------------ privileged see numbers whole
 SET ROLE hotline_privileged;

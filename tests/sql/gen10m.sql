@@ -38,8 +38,8 @@ SELECT 'call-' || i || '-' || k, i, '+86138' || lpad((i % 300000)::text, 8, '0')
        CASE WHEN k = 1 THEN 'agent' || (i % 50) END, CASE WHEN k = 1 THEN 'followup' END
 FROM generate_series(1, 1000000) i, generate_series(1, 2) k
 WHERE k = 1 OR i % 2 = 0;
--- 10M events: 10 per case, two minutes apart; the body without "id" and "type"
--- (they are the columns; sql/026), as the daemon stores it.  Their ids go
+-- 10M events: 10 per case, two minutes apart; the body whole, "id" and
+-- "type" included, as the daemon stores it (sql/053).  Their ids go
 -- into event_ids by a second INSERT, not by the trigger: its transition
 -- table holds every row of the statement, a 25 GB temporary file at 100 M.
 -- (The trigger also keeps case_events_early, the cases with an event before
@@ -50,7 +50,7 @@ SELECT 'sp1:' || i || ':' || k, i, t.type,
        '2025-01-01'::timestamptz + i * interval '30 s' + k * interval '2 min',
        '2025-01-01'::timestamptz + i * interval '30 s' + k * interval '2 min',
        t.type || ' on case ' || i,
-       jsonb_build_object('call_id', 'call-' || i || '-1',
+       jsonb_build_object('id', 'sp1:' || i || ':' || k, 'type', t.type, 'call_id', 'call-' || i || '-1',
                           'case_id', i, 'agent', 'agent' || (i % 50), 'result', 'no_answer')
 FROM generate_series(1, 1000000) i, generate_series(1, 10) k,
      LATERAL (SELECT (ARRAY['call.offered','call.answered','call.ended','callback.attempt','callback.attempt',
