@@ -296,7 +296,7 @@ static const char SQL_W_ALERTS_NEW[] =
 	" SELECT id, kind, esc, n, pg_notify('hotline_alert', m.masked), NULLIF(m.masked, t.j) AS masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
 	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
-	"  ELSE t.j END AS masked) m"
+	"  ELSE hotline.notify_known_masked(t.j) END AS masked) m"
 	" ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged

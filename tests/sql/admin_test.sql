@@ -481,7 +481,20 @@ SELECT hltest.eq('visible_caller row', (SELECT hotline.visible_caller(c) FROM ho
 SET ROLE hotline_admin;
 SELECT hltest.eq('visible_text two numbers', hotline.visible_text('from +8613900000002 and 13700000003, ref 123456', true),
     'from +86139****0002 and 137****0003, ref 123456');
-SELECT hltest.eq('visible_text not confidential', hotline.visible_text('from +8613900000002', false), 'from +8613900000002');
+SELECT hltest.eq('visible_text not confidential', hotline.visible_text('from +8613800000001, ref 1234567', false),
+    'from +8613800000001, ref 1234567');
+-- 054: B's number (confidential) copied by hand onto a text of a case that
+-- is not confidential is masked, in any writing; other numbers stay whole.
+SELECT hltest.eq('visible_text copied number', hotline.visible_text(
+    'neighbour at 139 0000 0002, also +86 139-0000-0002 and 008613900000002; A is 13800000001, due 2026-12-05', false),
+    'neighbour at 139****0002, also +86139****0002 and 0086139****0002; A is 13800000001, due 2026-12-05');
+SELECT hltest.eq('visible_text no number', hotline.visible_text('due 2026-12-05T10:00Z, ref 123456', false),
+    'due 2026-12-05T10:00Z, ref 123456');
+SELECT hltest.eq('visible_body copied number', hotline.visible_body(
+    '{"caller":"+8613800000001","call_id":"13900000002","note":"call 13900000002","n":13900000002,"x":[{"y":"139.0000.0002"}]}', false),
+    '{"caller":"+8613800000001","call_id":"13900000002","note":"call 139****0002","n":"139****0002","x":[{"y":"139****0002"}]}'::jsonb);
+SELECT hltest.eq('notify_known_masked', hotline.notify_known_masked('{"id":1,"detail":"returned: 13900000002 unreachable"}'),
+    '{"id": 1, "detail": "returned: 139****0002 unreachable"}');
 SELECT hltest.eq('visible_body', hotline.visible_body('{"caller":"+8613900000002","n":1}', true),
     '{"caller":"+86139****0002","n":1}'::jsonb);
 SELECT hltest.eq('visible_body caller not a string', hotline.visible_body('{"caller":5}', true), '{"caller":5}'::jsonb);
@@ -853,8 +866,12 @@ SELECT hltest.eq('merged: the alert''s payload (pushes, SSE, webhooks, replay) m
     '+8613800000040|case 40 dispatched back to roads, which returned order o-40 (E on 135****0008)|-');
 RESET ROLE;
 SELECT hltest.eq('merged: an ordinary case''s alert payload unchanged', (
-    SELECT hotline.notify_payload(j, NULL) = j FROM (SELECT '{"id":1,"case_id":2,"detail":"ring 13500000008"}'::text AS j) x),
+    SELECT hotline.notify_payload(j, NULL) = j FROM (SELECT '{"id":1,"case_id":2,"detail":"ring 13700000003"}'::text AS j) x),
     true);
+-- 054: E's number copied into the detail of an unrelated case's alert
+SELECT hltest.eq('copied: an ordinary case''s alert detail masks a confidential number', (
+    SELECT hotline.notify_payload('{"id":1,"case_id":2,"detail":"ring 13500000008"}', NULL)::jsonb ->> 'detail'),
+    'ring 135****0008');
 -- out of the way of the checks below
 DELETE FROM hotline.alerts WHERE case_id = 40;
 DELETE FROM hotline.clocks WHERE case_id = 40;
@@ -872,7 +889,20 @@ SELECT hltest.eq('SECURITY DEFINER functions for admin/supervisor', (
       AND (has_function_privilege('hotline_admin', p.oid, 'EXECUTE')
            OR has_function_privilege('hotline_supervisor', p.oid, 'EXECUTE'))),
     -- figure_cells_recount (023): the figure views' fallback; only the figures' cells
-    'ack_alert,figure_cells_recount');
+    -- mask_known_json, mask_known_numbers (054): the text given back, with the
+    -- runs masked that share a confidential number's visible digits (what
+    -- v_cases already shows; tested below)
+    'ack_alert,figure_cells_recount,mask_known_json,mask_known_numbers');
+-- 054: the masking of copied numbers is no oracle: of the 10,000 numbers
+-- that "+86136****0006" (a confidential caller) can be, all come back masked
+INSERT INTO hotline.callers (caller, confidential) VALUES ('+8613600000006', true);
+SET ROLE hotline_admin;
+SELECT hltest.eq('copied numbers: no oracle', (
+    SELECT count(*) FROM generate_series(0, 9999) i
+    WHERE hotline.visible_text('+86136' || lpad(i::text, 4, '0') || '0006', false) <> '+86136****0006'), 0::bigint);
+SELECT hltest.eq('copied numbers: another tail stays', hotline.visible_text('+8613600000007', false), '+8613600000007');
+RESET ROLE;
+DELETE FROM hotline.callers WHERE caller = '+8613600000006';
 
 -- NOTIFY payloads (hotline_alert and, from ack_alert, hotline_alert_ack)
 SELECT hltest.eq('notify payload: no digits of D', (
