@@ -287,7 +287,7 @@ static const char SQL_W_ALERTS_NEW[] =
 	/* the webhook deliveries ($2: JSON array of URLs), durable with the alert (sql/019) */
 	" wh AS (INSERT INTO hotline.webhook_deliveries (alert_id, level, url)"
 	"  SELECT ins.id, ins.level, u FROM ins, jsonb_array_elements_text($2::jsonb) u ON CONFLICT DO NOTHING),"
-	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, r.n, '{\"id\":' || r.id || ',' || r.j AS j, r.caller,"
+	" t AS (SELECT r.id, r.kind, r.escalate_at AS esc, r.n, '{\"id\":' || r.id || ',' || r.j AS j, r.caller, r.detail,"
 	"  coalesce(cl.confidential, false) AS confidential, coalesce(cf.confidential, false) AS case_confidential"
 	"  FROM ins JOIN r ON r.id = ins.id"
 	"  LEFT JOIN hotline.callers cl ON cl.caller = r.caller"
@@ -296,7 +296,10 @@ static const char SQL_W_ALERTS_NEW[] =
 	" SELECT id, kind, esc, n, pg_notify('hotline_alert', m.masked), NULLIF(m.masked, t.j) AS masked"
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
 	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
-	"  ELSE hotline.notify_known_masked(t.j) END AS masked) m"
+	/* a confidential number copied into another case's text (sql/054): only
+	 * a detail with a run of 7 digits is looked at (most quote none) */
+	"  WHEN hotline.may_quote_number(t.detail) THEN hotline.notify_known_masked(t.j)"
+	"  ELSE t.j END AS masked) m"
 	" ORDER BY id";
 
 /* Acknowledgements and escalations; an escalation only if still unacknowledged
