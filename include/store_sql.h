@@ -297,7 +297,7 @@ static const char SQL_W_ALERTS_NEW[] =
 	" FROM t CROSS JOIN LATERAL (SELECT CASE WHEN t.confidential THEN hotline.notify_masked(t.j, t.caller)"
 	"  WHEN t.case_confidential THEN hotline.notify_detail_masked(t.j)"
 	/* a confidential number copied into another case's text (sql/054): only
-	 * a detail with a run of 7 digits is looked at (most quote none) */
+	 * a detail with a run of 9 digits is looked at (most quote none) */
 	"  WHEN hotline.may_quote_number(t.detail) THEN hotline.notify_known_masked(t.j)"
 	"  ELSE t.j END AS masked) m"
 	" ORDER BY id";
