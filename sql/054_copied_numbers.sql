@@ -203,7 +203,11 @@ SELECT CASE WHEN coalesce(cl.confidential, false)
                              JOIN hotline.callers ml ON ml.caller = mc.caller
                       WHERE ml.confidential), ''))
                   || jsonb_build_object('caller', c.caller))::text
-            WHEN hotline.may_quote_number(x.j) THEN hotline.mask_known_json(x.j::jsonb)::text
+            -- the text as case_json wrote it unless something was masked
+            -- (jsonb would reorder the keys a client may compare)
+            WHEN hotline.may_quote_number(x.j)
+            THEN (SELECT CASE WHEN k = x.j::jsonb THEN x.j ELSE k::text END
+                  FROM (SELECT hotline.mask_known_json(x.j::jsonb) AS k) y)
             ELSE x.j END
 FROM hotline.cases c
      CROSS JOIN LATERAL (SELECT hotline.case_json(c.id) AS j) x
