@@ -350,6 +350,15 @@ static void post_events(struct evhttp_request *req)
 		if (!e)
 			break;
 	}
+	if (n > 1 && hl_is_one_json_object(body, len)) {
+		/* one event written over several lines ("a body of one JSON
+		 * event"): its newlines are whitespace between tokens (JSON
+		 * strings cannot hold them raw), so it becomes one line */
+		for (size_t i = 0; i < len; i++)
+			if (body[i] == '\n' || body[i] == '\r')
+				body[i] = ' ';
+		n = 1;
+	}
 	if (n == 0) {
 		free(body);
 		http_send_error(req, 400, "bad_request", "body: no event (one JSON object, or one per line)");

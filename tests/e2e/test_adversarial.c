@@ -1,0 +1,72 @@
+/*
+ * test_adversarial.c - defects found by driving the daemon against CONTRACT.md
+ * sections 6 (work orders) and 7 (the HTTP API) the way a careless or hostile
+ * client would, each kept as a test that failed before its fix.
+ *
+ * Design.  The same real daemon and HTTP client as test_http.c
+ * (tests/e2e/http_client.h, `up`: one token per role); the database is the
+ * ground truth for what an answer claims.  Each test names the contract
+ * sentence it holds the daemon to.  Allocations and sockets are released by
+ * the suite's .fini (http_fini).
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http_client.h"
+
+TestSuite(adversarial, .init = hl_e2e_init, .fini = http_fini, .timeout = 120);
+
+/* The number of lines of an NDJSON answer. */
+static int n_lines(const char *body)
+{
+	int n = 0;
+	for (const char *p = body; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* CONTRACT 7: "POST /v1/events - a body of one JSON event or NDJSON lines".
+ * One event written over several lines (a file formatted by an editor,
+ * JSON.stringify(ev, null, 2)) is one JSON event: it gets one answer and is
+ * stored, not cut at each newline into bad_json fragments. */
+HL_TEST(adversarial, one_event_over_several_lines_is_one_event)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hres *r = post_events("{\n"
+	                             "  \"type\": \"call.offered\",\n"
+	                             "  \"id\": \"pretty-1\",\r\n"
+	                             "  \"call_id\": \"pc1\",\n"
+	                             "  \"caller\": \"+8613800000001\"\n"
+	                             "}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_eq(n_lines(r->body), 1, "one event, one answer: %s", r->body);
+	cr_assert(strstr(r->body, "{\"id\":\"pretty-1\",\"ok\":true,\"case_id\":1}"), "%s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'pretty-1'"), 1);
+	cr_assert_str_eq(hl_sql_text(d, "SELECT body->>'caller' FROM hotline.case_events WHERE event_id = 'pretty-1'"),
+	                 "+8613800000001");
+	/* one such event that is refused is refused once, naming the field */
+	r = post_events("{\n  \"type\": \"call.offered\",\n  \"id\": \"pretty-2\"\n}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_eq(n_lines(r->body), 1, "%s", r->body);
+	cr_assert(strstr(r->body, "\"id\":\"pretty-2\",\"ok\":false") && strstr(r->body, "call_id: missing"), "%s",
+	          r->body);
+	/* NDJSON stays NDJSON: two objects on two lines are two events ... */
+	r = post_events("{\"type\":\"call.offered\",\"id\":\"nd-1\",\"call_id\":\"n1\",\"caller\":\"+8613800000002\"}\n"
+	                "{\"type\":\"call.offered\",\"id\":\"nd-2\",\"call_id\":\"n2\",\"caller\":\"+8613800000003\"}\n");
+	cr_assert_eq(n_lines(r->body), 2, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	/* ... and a body that is neither is answered line by line, as before */
+	r = post_events("{\"type\":\"call.offered\",\n\"id\":\"half\"");
+	cr_assert_eq(n_lines(r->body), 2, "%s", r->body);
+	cr_assert(strstr(r->body, "bad_json"), "%s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 3, "pretty-1, nd-1, nd-2");
+}
