@@ -83,6 +83,16 @@ void hl_orders_event_order_id(const struct hl_event *ev, char *out, size_t len)
 		snprintf(out, len, "wo:#%016" PRIx64, hl_hash_str(ev->id));
 }
 
+void hl_orders_stored_order_id(const char *type, const char *event_id, const char *body_order_id, char *out,
+                               size_t len)
+{
+	struct hl_event ev = { .type = hl_type_from_name(type), .order_id = (char *)body_order_id };
+	snprintf(ev.id, sizeof ev.id, "%s", event_id);
+	if (ev.type < HL_EV_ORDER_DISPATCH || ev.type > HL_EV_ORDER_REPLY)
+		ev.order_id = NULL, ev.type = HL_T_NONE; /* case.merge, call and case events: no order */
+	hl_orders_event_order_id(&ev, out, len);
+}
+
 /* ------------------------------------------------------------ helpers */
 
 struct octx {
@@ -627,5 +637,5 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 	/* stored with the event for the figures (sql/045): a reply counts as
 	 * a resolution only when the rules resolved the case with it */
 	w->accepted[w->n_accepted - 1].case_resolved = x.resolved;
-	hl_world_add_seen(w, ev->id, out->case_id);
+	hl_world_add_seen_order(w, ev->id, out->case_id, out->order_id);
 }

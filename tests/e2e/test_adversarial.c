@@ -70,3 +70,51 @@ HL_TEST(adversarial, one_event_over_several_lines_is_one_event)
 	cr_assert(strstr(r->body, "bad_json"), "%s", r->body);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 3, "pretty-1, nd-1, nd-2");
 }
+
+/* CONTRACT 3 and 6: "duplicate:true: that id was accepted before; nothing
+ * new happened", and an order event's answer carries its order_id.  A
+ * duplicate whose body differs from the accepted one (a sender that reuses an
+ * id, a retry rebuilt from changed data) was answered with the order_id of
+ * its own body: an order that does not exist, which the sender then named
+ * and got unknown_order.  The answer names the order the accepted event
+ * named - read back from the database, or from the same batch. */
+HL_TEST(adversarial, duplicate_with_another_order_id_names_the_stored_order)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *o = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"d1\",\"call_id\":\"dc1\",\"caller\":\"+8613800000071\"}");
+	cr_assert(hl_jbool(o, "ok"));
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"d2\",\"case_id\":1,\"department\":\"water\",\"order_id\":\"do1\"}");
+	cr_assert_str_eq(hl_jstr(o, "order_id"), "do1");
+	/* a later batch: the duplicate is found in the database */
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"d2\",\"case_id\":1,\"department\":\"roads\",\"order_id\":\"do2\"}");
+	cr_assert(hl_jbool(o, "duplicate"));
+	cr_assert_str_eq(hl_jstr(o, "order_id"), "do1", "the accepted dispatch's order");
+	/* the id of a sign reused for another order */
+	o = hl_request(c, "{\"type\":\"order.sign\",\"id\":\"d3\",\"order_id\":\"do1\"}");
+	cr_assert(hl_jbool(o, "ok") && !hl_jbool(o, "duplicate"));
+	o = hl_request(c, "{\"type\":\"order.reply\",\"id\":\"d3\",\"order_id\":\"elsewhere\",\"result\":\"resolved\"}");
+	cr_assert(hl_jbool(o, "duplicate"));
+	cr_assert_str_eq(hl_jstr(o, "order_id"), "do1");
+	/* a generated order id is answered again, whatever the retry names */
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"d4\",\"case_id\":1,\"department\":\"parks\"}");
+	cr_assert_str_eq(hl_jstr(o, "order_id"), "wo:d4");
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"d4\",\"case_id\":1,\"department\":\"parks\",\"order_id\":\"p9\"}");
+	cr_assert(hl_jbool(o, "duplicate"));
+	cr_assert_str_eq(hl_jstr(o, "order_id"), "wo:d4");
+	/* an event that named no order: its duplicate names none either */
+	o = hl_request(c, "{\"type\":\"order.sign\",\"id\":\"d1\",\"order_id\":\"do1\"}");
+	cr_assert(hl_jbool(o, "duplicate"));
+	cr_assert_null(hl_jget(o, "order_id"), "d1 was a call: %s", json_object_to_json_string(o));
+	cr_assert_eq(hl_jint(o, "case_id"), 1);
+	/* the same within one body (one batch): the first acceptance counts */
+	struct hres *r = post_events(
+		"{\"type\":\"order.dispatch\",\"id\":\"d5\",\"case_id\":1,\"department\":\"water\",\"order_id\":\"do5\"}\n"
+		"{\"type\":\"order.dispatch\",\"id\":\"d5\",\"case_id\":1,\"department\":\"roads\",\"order_id\":\"do6\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strstr(r->body, "{\"id\":\"d5\",\"ok\":true,\"case_id\":1,\"order_id\":\"do5\"}\n"
+	                          "{\"id\":\"d5\",\"ok\":true,\"duplicate\":true,\"case_id\":1,\"order_id\":\"do5\"}\n"),
+	          "%s", r->body);
+	/* nothing of the duplicates was stored */
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.orders"), 3, "do1, wo:d4, do5");
+}

@@ -491,3 +491,21 @@ Test(orders, config_policy_reply_must_not_be_zero)
 	conf_error("database = { conninfo = \"x\"; };\nsla = { policies = (\n { category = \"a\"; reply = \"0\"; } ); };",
 	           "x.conf:3: sla.policies.[0].reply: must not be 0");
 }
+
+/* What a duplicate of a stored event is answered with (store_load.c reads
+ * the stored type and body order_id): the order it named, the id made for a
+ * dispatch without one, nothing for an event that named no order. */
+Test(orders, stored_order_id_of_a_duplicate)
+{
+	char out[HL_ID_BYTES + 1];
+	hl_orders_stored_order_id("order.sign", "e1", "wo-7", out, sizeof out);
+	cr_assert_str_eq(out, "wo-7");
+	hl_orders_stored_order_id("order.dispatch", "e2", NULL, out, sizeof out);
+	cr_assert_str_eq(out, "wo:e2");
+	hl_orders_stored_order_id("order.dispatch", "e3", "mine", out, sizeof out);
+	cr_assert_str_eq(out, "mine");
+	hl_orders_stored_order_id("call.offered", "e4", NULL, out, sizeof out);
+	cr_assert_str_eq(out, "");
+	hl_orders_stored_order_id("case.merge", "e5", "odd", out, sizeof out);
+	cr_assert_str_eq(out, "", "case.merge names no order");
+}
