@@ -369,5 +369,5 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	k->alerted_at = at;
 	k->dirty = true;
 	if (a)
-		snprintf(note, notelen, "hotspot alert: %zu cases with %.160s", count, key);
+		hl_utf8_mend((snprintf(note, notelen, "hotspot alert: %zu cases with %.160s", count, key), note));
 }

@@ -102,7 +102,7 @@ struct octx {
 	struct hl_case *cs;
 	struct hl_case *into;          /* case.merge */
 	struct hl_order *order;
-	char order_id[HL_ID_MAX + 1];
+	char order_id[HL_ID_BYTES + 1];
 	int64_t reply_span;            /* dispatch: the reply deadline's span */
 	hl_ms until;                   /* extend: the requested deadline */
 	bool resolved;                 /* reply: it resolved the case */
@@ -115,6 +115,7 @@ static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->message, sizeof out->message, fmt, ap);
 	va_end(ap);
+	hl_utf8_mend(out->message); /* names cut with %.64s */
 	out->err = e;
 	return false;
 }

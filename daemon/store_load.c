@@ -245,7 +245,7 @@ void store_fill_world(void)
 	r = load_result(L_SEEN), at = cols_seen.at;
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *id = PQgetvalue(r, i, at[SEEN_EVENT_ID]);
-		char order_id[HL_ID_MAX + 1];
+		char order_id[HL_ID_BYTES + 1];
 		bool known = !PQgetisnull(r, i, at[SEEN_TYPE]);
 		if (known)
 			hl_orders_stored_order_id(PQgetvalue(r, i, at[SEEN_TYPE]), id,

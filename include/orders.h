@@ -33,7 +33,7 @@ enum hl_order_clock { HL_OC_SIGN = 0, HL_OC_REPLY, HL_OC__COUNT };
 const char *hl_order_clock_name(enum hl_order_clock k); /* "sign", "reply" */
 
 struct hl_order {
-	char order_id[HL_ID_MAX + 1];
+	char order_id[HL_ID_BYTES + 1]; /* 1..128 characters: up to 4 bytes each */
 	int64_t case_id;
 	int32_t no;                 /* 1.. within its case: the timer key */
 	enum hl_order_status status;

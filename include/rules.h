@@ -124,7 +124,7 @@ struct hl_outcome {
 	char message[256];
 	int64_t case_id;          /* the case touched (0 if none) */
 	bool duplicate;
-	char order_id[HL_ID_MAX + 1]; /* order events: the order touched ("" otherwise) */
+	char order_id[HL_ID_BYTES + 1]; /* order events: the order touched ("" otherwise) */
 };
 
 /* Apply one event (hl_type_is_event(ev->type)) or the alert.ack command. */

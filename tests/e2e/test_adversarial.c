@@ -118,3 +118,84 @@ HL_TEST(adversarial, duplicate_with_another_order_id_names_the_stored_order)
 	/* nothing of the duplicates was stored */
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.orders"), 3, "do1, wo:d4, do5");
 }
+
+/* True when s is valid UTF-8 (what PostgreSQL and a strict JSON reader take). */
+static bool utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t need = *p < 0x80 ? 0 : (*p >= 0xC2 && *p <= 0xDF) ? 1 : (*p >= 0xE0 && *p <= 0xEF) ? 2
+		            : (*p >= 0xF0 && *p <= 0xF4) ? 3 : 9;
+		if (need == 9)
+			return false;
+		for (size_t i = 1; i <= need; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		p += need + 1;
+	}
+	return true;
+}
+
+/* CONTRACT 6 with Chinese text, as a 12345 centre writes it.  Names and
+ * reasons were cut in bytes ("%.48s") into alert details and messages, so a
+ * cut through a character made invalid UTF-8: the database refused the
+ * batch, and an order dispatched back to a department that had returned it
+ * with a reason like "不属于本单位职责范围, 请转交区住建委处理" was answered
+ * `internal` and never stored (buck_passing detail); an order id of 1..128
+ * characters but over 128 bytes was cut too (every 43+ character Chinese
+ * id), so it was refused the same way, and a long department name broke its
+ * overdue alert and the answers naming it. */
+HL_TEST(adversarial, chinese_reasons_ids_and_departments_are_whole_characters)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *o = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"z1\",\"call_id\":\"zc1\",\"caller\":\"+8613800000091\"}");
+	cr_assert(hl_jbool(o, "ok"));
+	/* buck passing: the returned order's reason is cut in the alert's detail */
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"z2\",\"case_id\":1,\"department\":\"区城管委\",\"order_id\":\"GD-1\"}");
+	cr_assert(hl_jbool(o, "ok"), "%s", json_object_to_json_string(o));
+	o = hl_request(c, "{\"type\":\"order.return\",\"id\":\"z3\",\"order_id\":\"GD-1\","
+	                  "\"reason\":\"不属于本单位职责范围, 请转交区住建委处理\"}");
+	cr_assert(hl_jbool(o, "ok"), "%s", json_object_to_json_string(o));
+	o = hl_request(c, "{\"type\":\"order.dispatch\",\"id\":\"z4\",\"case_id\":1,\"department\":\"区城管委\",\"order_id\":\"GD-2\"}");
+	cr_assert(hl_jbool(o, "ok"), "dispatched back: %s", json_object_to_json_string(o));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'buck_passing' AND order_id = 'GD-2'"),
+	             1);
+	cr_assert(utf8_ok(hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'buck_passing'")));
+
+	/* an order id of 60 characters, 180 bytes: whole everywhere */
+	char oid[256] = "", ev[1024];
+	for (int i = 0; i < 30; i++)
+		strcat(oid, "工单");
+	snprintf(ev, sizeof ev, "{\"type\":\"order.dispatch\",\"id\":\"z5\",\"case_id\":1,\"department\":\"水务\",\"order_id\":\"%s\"}", oid);
+	o = hl_request(c, ev);
+	cr_assert(hl_jbool(o, "ok"), "%s", json_object_to_json_string(o));
+	cr_assert_str_eq(hl_jstr(o, "order_id"), oid);
+	snprintf(ev, sizeof ev, "{\"type\":\"order.sign\",\"id\":\"z6\",\"order_id\":\"%s\"}", oid);
+	o = hl_request(c, ev);
+	cr_assert(hl_jbool(o, "ok"), "%s", json_object_to_json_string(o));
+	cr_assert_eq(hl_sql_int(d, "SELECT octet_length(order_id) FROM hotline.orders WHERE status = 'signed'"), 180);
+	/* an error naming it (cut to 64 bytes) is valid UTF-8 */
+	snprintf(ev, sizeof ev, "{\"type\":\"order.dispatch\",\"id\":\"z7\",\"case_id\":1,\"department\":\"水务\",\"order_id\":\"%s\"}", oid);
+	hl_send(c, ev);
+	char *line = hl_recv(c, HL_TIMEOUT_MS);
+	cr_assert(line && strstr(line, "exists already") && utf8_ok(line), "%s", line ? line : "(none)");
+
+	/* a department of 30 characters (90 bytes): its overdue alert is raised */
+	char dep[128] = "";
+	for (int i = 0; i < 10; i++)
+		strcat(dep, "市容委");
+	snprintf(ev, sizeof ev, "{\"type\":\"order.dispatch\",\"id\":\"z8\",\"case_id\":1,\"department\":\"%s\",\"order_id\":\"GD-3\","
+	                        "\"at\":\"2020-01-02T00:00:00Z\"}", dep);
+	o = hl_request(c, ev);
+	cr_assert(hl_jbool(o, "ok"), "%s", json_object_to_json_string(o));
+	int64_t end = hl_now_ms() + HL_TIMEOUT_MS;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue' AND order_id = 'GD-3'") == 0)
+		hl_sleep_ms(50);
+	cr_assert_str_eq(hl_sql_text(d, "SELECT department FROM hotline.alerts WHERE order_id = 'GD-3' LIMIT 1"), dep);
+	cr_assert(utf8_ok(hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE order_id = 'GD-3' LIMIT 1")));
+	struct hres *r = http("GET", "/v1/board", VIEW, NULL);
+	cr_assert_eq(r->status, 200);
+	cr_assert(utf8_ok(r->body) && strstr(r->body, dep), "%s", r->body);
+}
