@@ -199,3 +199,31 @@ HL_TEST(adversarial, chinese_reasons_ids_and_departments_are_whole_characters)
 	cr_assert_eq(r->status, 200);
 	cr_assert(utf8_ok(r->body) && strstr(r->body, dep), "%s", r->body);
 }
+
+/* CONTRACT 6, hotspot: "the threshold-th case with one key ... one alert;
+ * the alert lists the key".  The key (a JSON array of the case's category
+ * and area) was cut at 256 bytes, in bytes: with a long Chinese category
+ * (GB/T 39666 names run long) the cut went through a character, and the
+ * crossing case's event - the one that raises the alert and stores the key -
+ * was refused by the database (`internal`, nothing stored), every time. */
+HL_TEST(adversarial, hotspot_key_of_a_long_chinese_category)
+{
+	struct hl_d *d = up(NULL, "hotspot = { window = \"1h\"; threshold = 2; };", NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	char cat[512] = "ab", ev[1024];
+	for (int i = 0; i < 30; i++)
+		strcat(cat, "城市管理");
+	for (int i = 1; i <= 2; i++) {
+		snprintf(ev, sizeof ev, "{\"type\":\"call.offered\",\"id\":\"h%d\",\"call_id\":\"hc%d\",\"caller\":\"+861380000010%d\"}",
+		         i, i, i);
+		json_object *o = hl_request(c, ev);
+		cr_assert(hl_jbool(o, "ok"));
+		snprintf(ev, sizeof ev, "{\"type\":\"order.dispatch\",\"id\":\"hd%d\",\"case_id\":%d,\"department\":\"城管\","
+		                        "\"category\":\"%s\",\"area\":\"海淀区\"}", i, i, cat);
+		o = hl_request(c, ev);
+		cr_assert(hl_jbool(o, "ok"), "case %d: %s", i, json_object_to_json_string(o));
+	}
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'hotspot'"), 1);
+	cr_assert(utf8_ok(hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'hotspot'")));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.hotspots"), 1);
+}
