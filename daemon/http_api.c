@@ -118,6 +118,11 @@ static void pending_closed(struct evhttp_connection *evcon, void *arg)
 	if (p->req && !evhttp_request_get_connection(p->req))
 		evhttp_request_free(p->req); /* libevent detached it and left it to us */
 	p->req = NULL;
+	/* a read nobody waits for any more is dropped from the store's queue
+	 * (events and acknowledgements are still done) */
+	if (p->kind != P_EVENTS && p->kind != P_ACK)
+		for (size_t i = 0; i < p->n; i++)
+			p->reqs[i].gone = true;
 }
 
 static struct pending *pending_new(struct evhttp_request *req, enum pending_kind kind, size_t n)

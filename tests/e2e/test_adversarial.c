@@ -227,3 +227,66 @@ HL_TEST(adversarial, hotspot_key_of_a_long_chinese_category)
 	cr_assert(utf8_ok(hl_sql_text(d, "SELECT detail FROM hotline.alerts WHERE kind = 'hotspot'")));
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.hotspots"), 1);
 }
+
+/* Open an alert stream, wait for its head (the daemon has the request and
+ * queued the stream's replay), and hang up before the replay comes; with
+ * `read_path`, send that GET instead and hang up without waiting. */
+static void stream_and_hang_up(const char *read_path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)http_port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+	char req[256];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n",
+	                 read_path ? read_path : "/v1/alerts/stream", http_port, VIEW);
+	send_all(fd, req, (size_t)n);
+	char buf[512];
+	struct pollfd p = { fd, POLLIN, 0 };
+	bool head = read_path || (poll(&p, 1, HL_TIMEOUT_MS) == 1 && recv(fd, buf, sizeof buf, 0) > 0);
+	struct linger l = { 1, 0 }; /* a reset: gone at once */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	close(fd);
+	cr_assert(head, "no stream head");
+}
+
+/* CONTRACT 7 (SSE) and 3: one client must not stall the others.  Every
+ * alert stream queues a replay of the open alerts in the store, the queue the
+ * event socket's requests wait in, and the replay of a stream whose client
+ * had already hung up still ran (only socket reads were dropped when their
+ * client left).  A wall screen or proxy reconnecting in a loop - or anyone
+ * with a viewer token - left thousands of replays queued, and events from
+ * the softphones waited behind all of them (minutes, measured by hand with
+ * 700 open alerts).  A gone stream's replay is now dropped from the queue. */
+HL_TEST(adversarial, streams_that_hang_up_do_not_stall_events)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	/* 300 open alerts: callbacks due long ago */
+	char ev[256];
+	for (int i = 0; i < 300; i++) {
+		snprintf(ev, sizeof ev, "{\"type\":\"call.abandoned\",\"id\":\"a%d\",\"call_id\":\"c%d\",\"caller\":\"+86139%08d\","
+		                        "\"at\":\"2020-01-01T00:00:00Z\"}", i, i, i);
+		hl_send(c, ev);
+	}
+	for (int i = 0; i < 300; i++) {
+		json_object *o = hl_recv_json(c, HL_TIMEOUT_MS);
+		cr_assert(o && hl_jbool(o, "ok"));
+	}
+	int64_t end = hl_now_ms() + HL_TIMEOUT_MS;
+	while (hl_now_ms() < end && hl_sql_int(d, "SELECT count(*) FROM hotline.alerts") < 300)
+		hl_sleep_ms(50);
+	cr_assert_geq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 300);
+	for (int i = 0; i < 1500; i++)
+		stream_and_hang_up(i % 5 == 4 ? "/v1/cases/1" : NULL);
+	/* an event sent now is answered promptly */
+	int64_t t0 = hl_now_ms();
+	json_object *o = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"late\",\"call_id\":\"cl\",\"caller\":\"+8613800000001\"}");
+	int64_t took = hl_now_ms() - t0;
+	cr_assert(hl_jbool(o, "ok"));
+	cr_assert_lt(took, 3000, "an event waited %lld ms behind the replays of streams that had gone", (long long)took);
+	/* a stream that stays is still served: replay, then live alerts */
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	struct sse_ev e;
+	cr_assert(sse_next(s, &e, HL_TIMEOUT_MS) && e.id > 0, "replay");
+}
