@@ -290,6 +290,8 @@ static bool check_extend(struct octx *x, struct hl_outcome *out)
 		int64_t span;
 		if (!parse_span(x, out, ev->by, "by", &span))
 			return false;
+		if (span == 0) /* on a calendar, 0 from a closing time would give the next opening */
+			return fail(out, HL_E_BAD_REQUEST, "by: must not be 0");
 		x->until = hl_deadline(x->cal, x->order->due_at, span);
 		if (x->until > HL_MS_MAX)
 			return fail(out, HL_E_BAD_REQUEST, "by: the deadline would be after 9999-12-31");

@@ -509,3 +509,28 @@ Test(orders, stored_order_id_of_a_duplicate)
 	hl_orders_stored_order_id("case.merge", "e5", "odd", out, sizeof out);
 	cr_assert_str_eq(out, "", "case.merge names no order");
 }
+
+/* CONTRACT 6: order.extend asks for more time.  `by = "0"` is no time at
+ * all, yet on a calendar it was added to a deadline at closing time and gave
+ * the next opening: "0" before a weekend or the National Day week moved the
+ * deadline past it once approved.  Refused, as `due = "0"` is.  ("0wd" is
+ * the close of the deadline's day: later than a deadline at noon.) */
+Test(orders, extension_by_nothing_is_refused)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-z", "water", at));
+	struct hl_order *w = hl_world_order(f->w, "wo-z");
+	cr_assert_eq(w->due_at, T("2026-10-08T17:00:00+08:00"));
+	const char *nothing[] = { "0", "0s", "0h" };
+	for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+		struct hl_event *e = E(f, HL_EV_ORDER_EXTEND, at + HOUR);
+		e->order_id = "wo-z";
+		e->reason = "r";
+		e->by = (char *)nothing[i];
+		bad(apply(f, e), HL_E_BAD_REQUEST, "by: must not be 0");
+		cr_assert_eq(w->status, HL_OS_DISPATCHED, "%s", nothing[i]);
+	}
+	fx_free(f);
+}
