@@ -488,8 +488,8 @@ static void on_extend(struct octx *x)
 	set_str(&o->extend_reason, x->op.ev->reason);
 	o->dirty = true;
 	/* what was asked, as asked: "3wd" is three working days, not the
-	 * wall-clock gap it makes across a weekend */
-	if (x->op.ev->by)
+	 * wall-clock gap it makes across a weekend (`until` wins over `by`) */
+	if (x->op.ev->by && !x->op.ev->until)
 		hl_rules_op_note(&x->op, "order %s: %s asks for %s more time, due %s if approved (%s)",
 		                 o->order_id, o->department, x->op.ev->by, rel(x->op.at, x->until, t, sizeof t), x->op.ev->reason);
 	else

@@ -534,3 +534,24 @@ Test(orders, extension_by_nothing_is_refused)
 	}
 	fx_free(f);
 }
+
+/* order.extend with both `until` and `by`: `until` is what is asked for, and
+ * the history line must not claim the `by` that was not used ("asks for 1h
+ * more time, due in 26d if approved"). */
+Test(orders, extension_with_until_and_by_says_what_it_used)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-u", "water", at));
+	struct hl_event *e = E(f, HL_EV_ORDER_EXTEND, at + HOUR);
+	e->order_id = "wo-u";
+	e->reason = "r";
+	e->until = "2026-10-20T17:00:00+08:00";
+	e->by = "1h";
+	ok(apply(f, e));
+	cr_assert_eq(hl_world_order(f->w, "wo-u")->extend_until, T("2026-10-20T17:00:00+08:00"));
+	const char *line = f->w->accepted[f->w->n_accepted - 1].description;
+	cr_assert(!strstr(line, "1h more time") && strstr(line, "asks for more time"), "%s", line);
+	fx_free(f);
+}
