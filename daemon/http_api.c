@@ -343,6 +343,8 @@ static void post_events(struct evhttp_request *req)
 		abort();
 	evbuffer_copyout(in, body, len);
 	body[len] = '\0';
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		memset(body, ' ', 3); /* a UTF-8 byte order mark (Windows tools): RFC 8259 lets us ignore it */
 	size_t n = 0;
 	for (char *s = body; s < body + len;) {
 		char *e = memchr(s, '\n', (size_t)(body + len - s));

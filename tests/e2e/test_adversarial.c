@@ -290,3 +290,18 @@ HL_TEST(adversarial, streams_that_hang_up_do_not_stall_events)
 	struct sse_ev e;
 	cr_assert(sse_next(s, &e, HL_TIMEOUT_MS) && e.id > 0, "replay");
 }
+
+/* CONTRACT 7, POST /v1/events: a file saved by Windows tools (Notepad,
+ * PowerShell's Set-Content -Encoding UTF8) starts with a UTF-8 byte order
+ * mark; RFC 8259 lets a reader ignore it, and every event of such a body
+ * after the first was fine while the first was answered bad_json. */
+HL_TEST(adversarial, body_with_a_byte_order_mark)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	struct hres *r = post_events("\xef\xbb\xbf{\"type\":\"call.offered\",\"id\":\"bom-1\",\"call_id\":\"b1\",\"caller\":\"+8613800000001\"}\n"
+	                             "{\"type\":\"call.offered\",\"id\":\"bom-2\",\"call_id\":\"b2\",\"caller\":\"+8613800000002\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strstr(r->body, "{\"id\":\"bom-1\",\"ok\":true,\"case_id\":1}\n"), "%s", r->body);
+	cr_assert_eq(n_lines(r->body), 2, "%s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 2);
+}
