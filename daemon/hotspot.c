@@ -221,6 +221,9 @@ static bool key_of(const struct hl_config *cfg, const struct hl_hotspot_case *h,
 	if (n + 1 < len)
 		out[n++] = ']';
 	out[n < len ? n : len - 1] = '\0';
+	/* a long value is cut in bytes: drop a character the cut went through
+	 * (the key is stored, and PostgreSQL refuses invalid UTF-8) */
+	hl_utf8_mend(out);
 	return true;
 }
 
@@ -369,5 +372,5 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	k->alerted_at = at;
 	k->dirty = true;
 	if (a)
-		snprintf(note, notelen, "hotspot alert: %zu cases with %.160s", count, key);
+		hl_utf8_mend((snprintf(note, notelen, "hotspot alert: %zu cases with %.160s", count, key), note));
 }

@@ -118,6 +118,11 @@ static void pending_closed(struct evhttp_connection *evcon, void *arg)
 	if (p->req && !evhttp_request_get_connection(p->req))
 		evhttp_request_free(p->req); /* libevent detached it and left it to us */
 	p->req = NULL;
+	/* a read nobody waits for any more is dropped from the store's queue
+	 * (events and acknowledgements are still done) */
+	if (p->kind != P_EVENTS && p->kind != P_ACK)
+		for (size_t i = 0; i < p->n; i++)
+			p->reqs[i].gone = true;
 }
 
 static struct pending *pending_new(struct evhttp_request *req, enum pending_kind kind, size_t n)
@@ -338,6 +343,8 @@ static void post_events(struct evhttp_request *req)
 		abort();
 	evbuffer_copyout(in, body, len);
 	body[len] = '\0';
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		memset(body, ' ', 3); /* a UTF-8 byte order mark (Windows tools): RFC 8259 lets us ignore it */
 	size_t n = 0;
 	for (char *s = body; s < body + len;) {
 		char *e = memchr(s, '\n', (size_t)(body + len - s));
@@ -349,6 +356,15 @@ static void post_events(struct evhttp_request *req)
 		s += (e ? (size_t)(e - s) + 1 : l);
 		if (!e)
 			break;
+	}
+	if (n > 1 && hl_is_one_json_object(body, len)) {
+		/* one event written over several lines ("a body of one JSON
+		 * event"): its newlines are whitespace between tokens (JSON
+		 * strings cannot hold them raw), so it becomes one line */
+		for (size_t i = 0; i < len; i++)
+			if (body[i] == '\n' || body[i] == '\r')
+				body[i] = ' ';
+		n = 1;
 	}
 	if (n == 0) {
 		free(body);

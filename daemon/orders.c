@@ -83,6 +83,16 @@ void hl_orders_event_order_id(const struct hl_event *ev, char *out, size_t len)
 		snprintf(out, len, "wo:#%016" PRIx64, hl_hash_str(ev->id));
 }
 
+void hl_orders_stored_order_id(const char *type, const char *event_id, const char *body_order_id, char *out,
+                               size_t len)
+{
+	struct hl_event ev = { .type = hl_type_from_name(type), .order_id = (char *)body_order_id };
+	snprintf(ev.id, sizeof ev.id, "%s", event_id);
+	if (ev.type < HL_EV_ORDER_DISPATCH || ev.type > HL_EV_ORDER_REPLY)
+		ev.order_id = NULL, ev.type = HL_T_NONE; /* case.merge, call and case events: no order */
+	hl_orders_event_order_id(&ev, out, len);
+}
+
 /* ------------------------------------------------------------ helpers */
 
 struct octx {
@@ -92,7 +102,7 @@ struct octx {
 	struct hl_case *cs;
 	struct hl_case *into;          /* case.merge */
 	struct hl_order *order;
-	char order_id[HL_ID_MAX + 1];
+	char order_id[HL_ID_BYTES + 1];
 	int64_t reply_span;            /* dispatch: the reply deadline's span */
 	hl_ms until;                   /* extend: the requested deadline */
 	bool resolved;                 /* reply: it resolved the case */
@@ -105,6 +115,7 @@ static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->message, sizeof out->message, fmt, ap);
 	va_end(ap);
+	hl_utf8_mend(out->message); /* names cut with %.64s */
 	out->err = e;
 	return false;
 }
@@ -279,6 +290,8 @@ static bool check_extend(struct octx *x, struct hl_outcome *out)
 		int64_t span;
 		if (!parse_span(x, out, ev->by, "by", &span))
 			return false;
+		if (span == 0) /* on a calendar, 0 from a closing time would give the next opening */
+			return fail(out, HL_E_BAD_REQUEST, "by: must not be 0");
 		x->until = hl_deadline(x->cal, x->order->due_at, span);
 		if (x->until > HL_MS_MAX)
 			return fail(out, HL_E_BAD_REQUEST, "by: the deadline would be after 9999-12-31");
@@ -475,8 +488,8 @@ static void on_extend(struct octx *x)
 	set_str(&o->extend_reason, x->op.ev->reason);
 	o->dirty = true;
 	/* what was asked, as asked: "3wd" is three working days, not the
-	 * wall-clock gap it makes across a weekend */
-	if (x->op.ev->by)
+	 * wall-clock gap it makes across a weekend (`until` wins over `by`) */
+	if (x->op.ev->by && !x->op.ev->until)
 		hl_rules_op_note(&x->op, "order %s: %s asks for %s more time, due %s if approved (%s)",
 		                 o->order_id, o->department, x->op.ev->by, rel(x->op.at, x->until, t, sizeof t), x->op.ev->reason);
 	else
@@ -627,5 +640,5 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 	/* stored with the event for the figures (sql/045): a reply counts as
 	 * a resolution only when the rules resolved the case with it */
 	w->accepted[w->n_accepted - 1].case_resolved = x.resolved;
-	hl_world_add_seen(w, ev->id, out->case_id);
+	hl_world_add_seen_order(w, ev->id, out->case_id, out->order_id);
 }

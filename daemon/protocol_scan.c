@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "protocol.h"
 #include "protocol_internal.h"
 
 /* PostgreSQL numeric limits (src/backend/utils/adt/numeric.c): the exponent
@@ -419,4 +420,13 @@ bool hl_scan_line(struct hl_scan *sc, const char *line, size_t len)
 	if (sc->p != sc->end)
 		return scan_fail(sc, "trailing characters after the object");
 	return true;
+}
+
+/* One object over any number of lines (protocol.h).  The scan's whitespace
+ * includes \n and \r, and JSON strings cannot hold them raw, so a text that
+ * scans is one object however it is broken into lines. */
+bool hl_is_one_json_object(const char *text, size_t len)
+{
+	struct hl_scan sc;
+	return hl_scan_line(&sc, text, len);
 }

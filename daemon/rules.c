@@ -634,7 +634,11 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 	if (ev->type != HL_CMD_ALERT_ACK && hl_world_seen(w, ev->id, &seen_case)) {
 		out->duplicate = true;
 		out->case_id = seen_case;
-		if (ev->type >= HL_EV_ORDER_DISPATCH && ev->type <= HL_EV_ORDER_REPLY)
+		/* the order the accepted event named, not this body's (it may differ) */
+		const char *seen_order = hl_world_seen_order(w, ev->id);
+		if (seen_order)
+			snprintf(out->order_id, sizeof out->order_id, "%s", seen_order);
+		else if (ev->type >= HL_EV_ORDER_DISPATCH && ev->type <= HL_EV_ORDER_REPLY)
 			hl_orders_event_order_id(ev, out->order_id, sizeof out->order_id);
 		return;
 	}
@@ -676,5 +680,5 @@ void hl_rules_apply(struct hl_world *w, const struct hl_rules_env *env,
 		hl_rules_note(&x.text, "%s", marked);
 	out->case_id = p.cs ? p.cs->id : p.case_id;
 	hl_world_add_accepted(w, ev, out->case_id, x.text.buf);
-	hl_world_add_seen(w, ev->id, out->case_id);
+	hl_world_add_seen_order(w, ev->id, out->case_id, "");
 }

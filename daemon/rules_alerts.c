@@ -53,7 +53,10 @@ struct hl_alert *hl_rules_raise_alert(struct hl_world *w, const char *kind, cons
 	snprintf(a.dedupe, sizeof a.dedupe, "%s", dedupe);
 	a.detail = (char *)detail; /* deep-copied by hl_world_add_alert */
 	a.is_new = a.dirty = true;
-	return hl_world_add_alert(w, &a);
+	struct hl_alert *n = hl_world_add_alert(w, &a);
+	if (n && n->detail)
+		hl_utf8_mend(n->detail); /* department, reason, key cut with %.48s: whole characters only */
+	return n;
 }
 
 /* Inbound calls of r in the window (end - window, end] after its last alert. */

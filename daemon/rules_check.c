@@ -22,6 +22,7 @@ static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->message, sizeof out->message, fmt, ap);
 	va_end(ap);
+	hl_utf8_mend(out->message); /* names cut with %.64s */
 	out->err = e;
 	return false;
 }

@@ -77,6 +77,8 @@ static void sse_closed(struct evhttp_connection *evcon, void *arg)
 	n_streams--;
 	if (!s->in_store)
 		sse_free(s);
+	else
+		s->sreq.gone = true; /* its replay is dropped from the store's queue (sse_failed frees s) */
 }
 
 /* Close the client's connection now; s is freed (or left to the store). */

@@ -255,14 +255,13 @@ static bool due_burst_ahead(void)
 	return clocks_due_by(now_ms() + (hl_ms)(horizon_us / 1000), DUE_AHEAD_MIN) >= DUE_AHEAD_MIN;
 }
 
-/* A read whose socket client has gone: nobody will get its answer, and a
- * long case's history is the costliest thing a batch writes (a reviewer's
- * dropped client left 928 case.gets queued, and others' events waited
- * 23 s behind them).  Its events are still committed (CONTRACT 3). */
+/* A read whose client has gone (a socket, or HTTP: r->gone; an alert stream's
+ * replay too): nobody gets its answer, and others' events waited 23 s behind
+ * 928 case.gets of a dropped client.  Its events are still committed. */
 static bool orphaned_read(const struct item *it)
 {
 	const struct req *r = it->kind == ITEM_REQ ? it->req : NULL;
-	return r && !r->conn && !r->on_reply && !r->on_replay &&
+	return r && (r->gone || (!r->conn && !r->on_reply && !r->on_replay)) &&
 	       (r->read_sql || r->ev.type == HL_CMD_CASE_GET || r->ev.type == HL_CMD_SUBSCRIBE);
 }
 

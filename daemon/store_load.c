@@ -154,8 +154,8 @@ static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
 static const char *const ORDER_CASE_COLS[] = { CASE_COLUMN_NAMES, "merged_into" };
 _Static_assert(sizeof CASE_COLS / sizeof *CASE_COLS == CASE__N, "a name for every enum case_col");
 
-enum { SEEN_EVENT_ID, SEEN_CASE_ID, SEEN__N };
-static const char *const SEEN_COLS[] = { "event_id", "case_id" };
+enum { SEEN_EVENT_ID, SEEN_CASE_ID, SEEN_TYPE, SEEN_ORDER_ID, SEEN__N };
+static const char *const SEEN_COLS[] = { "event_id", "case_id", "stored_type", "stored_order_id" };
 
 enum { CALL_ID, CALL_CASE_ID, CALL_CALLER, CALL_STATE, CALL_INBOUND, CALL_OFFERED_AT, CALL_ANSWERED_AT,
        CALL_ENDED_AT, CALL_QUEUE, CALL_AGENT, CALL_OUTCOME, CALL__N };
@@ -243,8 +243,16 @@ void store_fill_world(void)
 	hl_world_reset(store.world);
 
 	r = load_result(L_SEEN), at = cols_seen.at;
-	for (int i = 0; i < PQntuples(r); i++)
-		hl_world_add_seen(store.world, PQgetvalue(r, i, at[SEEN_EVENT_ID]), store_get_ms(r, i, at[SEEN_CASE_ID]));
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *id = PQgetvalue(r, i, at[SEEN_EVENT_ID]);
+		char order_id[HL_ID_BYTES + 1];
+		bool known = !PQgetisnull(r, i, at[SEEN_TYPE]);
+		if (known)
+			hl_orders_stored_order_id(PQgetvalue(r, i, at[SEEN_TYPE]), id,
+			                          PQgetisnull(r, i, at[SEEN_ORDER_ID]) ? NULL : PQgetvalue(r, i, at[SEEN_ORDER_ID]),
+			                          order_id, sizeof order_id);
+		hl_world_add_seen_order(store.world, id, store_get_ms(r, i, at[SEEN_CASE_ID]), known ? order_id : NULL);
+	}
 
 	add_case_rows(load_result(L_CASES), &cols_cases);
 	add_case_rows(load_result(L_ORDER_CASES), &store_cols_order_cases);

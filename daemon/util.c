@@ -637,3 +637,38 @@ enum hl_db_failure hl_db_failure_of(const char *st)
 		return HL_DB_REFUSING;
 	return HL_DB_REFUSED;
 }
+
+/* ---------------------------------------------------------- UTF-8 mending */
+
+char *hl_utf8_mend(char *s)
+{
+	unsigned char *r = (unsigned char *)s, *w = r;
+	while (*r) {
+		unsigned char c = *r;
+		size_t need;
+		if (c < 0x80)
+			need = 0;
+		else if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3;
+		else { /* a continuation byte without its lead, or a byte never in UTF-8 */
+			r++;
+			continue;
+		}
+		size_t i = 1;
+		while (i <= need && (r[i] & 0xC0) == 0x80)
+			i++;
+		if (i <= need) { /* cut short: drop what there is of it */
+			r += i;
+			continue;
+		}
+		memmove(w, r, need + 1);
+		w += need + 1;
+		r += need + 1;
+	}
+	*w = '\0';
+	return s;
+}

@@ -189,8 +189,10 @@ static void drop_rows(struct hl_world *w)
 		hl_alert_free(w->alerts[i]);
 		free(w->alerts[i]);
 	}
-	for (size_t i = 0; i < w->n_seen; i++)
+	for (size_t i = 0; i < w->n_seen; i++) {
 		free(w->seen[i].event_id);
+		free(w->seen[i].order_id);
+	}
 	hl_world_orders_drop(w);
 	hl_world_hotspots_drop(w);
 	w->n_cases = w->n_calls = w->n_callers = w->n_alerts = w->n_seen = 0;
@@ -350,6 +352,11 @@ struct hl_alert *hl_world_add_alert(struct hl_world *w, const struct hl_alert *a
 
 void hl_world_add_seen(struct hl_world *w, const char *event_id, int64_t case_id)
 {
+	hl_world_add_seen_order(w, event_id, case_id, NULL);
+}
+
+void hl_world_add_seen_order(struct hl_world *w, const char *event_id, int64_t case_id, const char *order_id)
+{
 	struct hl_world_index *x = w->index;
 	if (!event_id || hl_str_get(&x->seen, event_id) != NONE)
 		return; /* the first acceptance is the one that counts */
@@ -357,6 +364,7 @@ void hl_world_add_seen(struct hl_world *w, const char *event_id, int64_t case_id
 	size_t pos = w->n_seen++;
 	w->seen[pos].event_id = hl_xstrdup(event_id);
 	w->seen[pos].case_id = case_id;
+	w->seen[pos].order_id = hl_xstrdup(order_id);
 	hl_str_put(&x->seen, w->seen[pos].event_id, pos);
 }
 
@@ -440,6 +448,12 @@ bool hl_world_seen(struct hl_world *w, const char *event_id, int64_t *case_id)
 	if (case_id)
 		*case_id = w->seen[at].case_id;
 	return true;
+}
+
+const char *hl_world_seen_order(struct hl_world *w, const char *event_id)
+{
+	size_t at = hl_str_get(&w->index->seen, event_id);
+	return at == NONE ? NULL : w->seen[at].order_id;
 }
 
 void hl_world_set_alert_id(struct hl_world *w, struct hl_alert *a, int64_t id)

@@ -106,6 +106,9 @@ struct req {
 	void (*on_reply)(struct req *r, char *reply);
 	void (*on_replay)(struct req *r, const struct replay *rp);
 	void *owner;
+	/* an HTTP read or alert stream whose client hung up: the store drops it
+	 * from its queue (orphaned_read) and hands it back with no answer */
+	bool gone;
 	/* a read for the HTTP API: one statement whose first column of the first
 	 * row (JSON text) is the reply; "null" when there is no row */
 	const char *read_sql;

@@ -276,8 +276,8 @@ struct hl_alert {
 	char dedupe[128];         /* unique key: makes each breach alert exactly once */
 	char *detail;             /* short human text, may be NULL */
 	bool is_new, dirty;
-	char order_id[HL_ID_MAX + 1];   /* order alerts: the order; "" otherwise */
-	char department[HL_ID_MAX + 1]; /* order alerts: its department; "" otherwise */
+	char order_id[HL_ID_BYTES + 1];   /* order alerts: the order; "" otherwise */
+	char department[HL_ID_BYTES + 1]; /* order alerts: its department; "" otherwise */
 };
 
 /*
@@ -329,6 +329,11 @@ int hl_phone_e164(const char *in, const struct hl_phone_plan *plan, char *out, s
  * NULL = no country.  Copied. */
 void hl_phone_set_plan(const struct hl_phone_plan *plan);
 uint64_t hl_hash_str(const char *s);                            /* FNV-1a */
+/* util.c: drop, in place, the bytes of every incomplete UTF-8 sequence in s.
+ * A "%.64s" cuts bytes, not characters: text cut through a multi-byte
+ * character is invalid UTF-8, which PostgreSQL refuses (and with it the
+ * batch) and JSON readers choke on.  Returns s. */
+char *hl_utf8_mend(char *s);
 
 /* util.c: what a PostgreSQL error (its SQLSTATE, NULL or "" when none) says
  * of a transaction that failed.  HL_DB_RETRY: a serialization failure or a

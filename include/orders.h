@@ -33,7 +33,7 @@ enum hl_order_clock { HL_OC_SIGN = 0, HL_OC_REPLY, HL_OC__COUNT };
 const char *hl_order_clock_name(enum hl_order_clock k); /* "sign", "reply" */
 
 struct hl_order {
-	char order_id[HL_ID_MAX + 1];
+	char order_id[HL_ID_BYTES + 1]; /* 1..128 characters: up to 4 bytes each */
 	int64_t case_id;
 	int32_t no;                 /* 1.. within its case: the timer key */
 	enum hl_order_status status;
@@ -84,6 +84,11 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 /* The order id an event names or, for order.dispatch without one, the id the
  * daemon makes from the event id (the same on every retry). */
 void hl_orders_event_order_id(const struct hl_event *ev, char *out, size_t len);
+/* The order a stored event was answered with, from its type and event id and
+ * its body's order_id (NULL when it had none): what a duplicate of it is
+ * answered with.  "" for an event that names no order. */
+void hl_orders_stored_order_id(const char *type, const char *event_id, const char *body_order_id, char *out,
+                               size_t len);
 /* A timer of an order clock fired (kind HL_OC_*): raise its overdue alert if that run is still pending and due. */
 void hl_orders_clock_fire(struct hl_world *w, const struct hl_rules_env *env, int64_t case_id, int32_t no,
                           enum hl_order_clock kind, int32_t seq);

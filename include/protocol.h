@@ -38,6 +38,12 @@
 enum hl_err hl_parse_request(const char *line, size_t len, hl_ms now,
                              struct hl_event *ev, struct hl_error *err);
 
+/* True when text is exactly one JSON object (whitespace, newlines included,
+ * around and inside it) that the strict scan of hl_parse_request accepts:
+ * POST /v1/events takes such a body as one event, even written over several
+ * lines, rather than as NDJSON. */
+bool hl_is_one_json_object(const char *text, size_t len);
+
 /* Replies: each returns a malloc'd string ending in "\n" (one line; NULL when
  * out of memory).  Printed with JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE. */
 char *hl_reply_ok(const char *id);                                  /* {"id":..,"ok":true} */

@@ -34,7 +34,9 @@ struct hl_world {
 	struct hl_alert **alerts;   size_t n_alerts, cap_alerts; /* loaded (ack/escalate) and new */
 
 	/* Event ids already accepted (loaded) or accepted in this batch -> case id. */
-	struct hl_seen { char *event_id; int64_t case_id; } *seen;
+	/* order_id: the order the accepted event was answered with ("" none);
+	 * NULL when not known (a row whose event retention dropped) */
+	struct hl_seen { char *event_id; int64_t case_id; char *order_id; } *seen;
 	size_t n_seen, cap_seen;
 
 	/* Output: the events accepted in this batch, in order. */
@@ -74,6 +76,9 @@ struct hl_call *hl_world_add_call(struct hl_world *w, const struct hl_call *c);
 struct hl_caller *hl_world_add_caller(struct hl_world *w, const struct hl_caller *c);
 struct hl_alert *hl_world_add_alert(struct hl_world *w, const struct hl_alert *a);
 void hl_world_add_seen(struct hl_world *w, const char *event_id, int64_t case_id);
+/* as hl_world_add_seen, with the order the event was answered with ("" none,
+ * NULL not known), which a duplicate of it is answered with again */
+void hl_world_add_seen_order(struct hl_world *w, const char *event_id, int64_t case_id, const char *order_id);
 void hl_world_add_free_ids(struct hl_world *w, const int64_t *ids, size_t n);
 size_t hl_world_free_id_count(const struct hl_world *w);
 
@@ -85,6 +90,8 @@ struct hl_call *hl_world_call(struct hl_world *w, const char *call_id);
 struct hl_caller *hl_world_caller(struct hl_world *w, const char *caller);
 struct hl_alert *hl_world_alert(struct hl_world *w, int64_t id);
 bool hl_world_seen(struct hl_world *w, const char *event_id, int64_t *case_id);
+/* The order a seen event was answered with ("" none); NULL when unseen or not known. */
+const char *hl_world_seen_order(struct hl_world *w, const char *event_id);
 
 /* Deep-copy helpers usable by the store.  Like hl_event_free, each frees the
  * members a row owns (strings, the inbound array), not the row itself, so they
@@ -117,7 +124,7 @@ struct hl_outcome {
 	char message[256];
 	int64_t case_id;          /* the case touched (0 if none) */
 	bool duplicate;
-	char order_id[HL_ID_MAX + 1]; /* order events: the order touched ("" otherwise) */
+	char order_id[HL_ID_BYTES + 1]; /* order events: the order touched ("" otherwise) */
 };
 
 /* Apply one event (hl_type_is_event(ev->type)) or the alert.ack command. */

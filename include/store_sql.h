@@ -19,10 +19,16 @@
 /* ---- load: what a batch touches */
 
 /* the idempotency keys live in hotline.event_ids (sql/021): one global
- * unique index, whatever the months case_events is partitioned into */
+ * unique index, whatever the months case_events is partitioned into.  For
+ * an id found (a duplicate: rare) the stored event's type and order_id, so
+ * that the duplicate is answered with the order the event named, not with
+ * its own body's (by the case's index; NULL when retention dropped it). */
 static const char SQL_SEEN[] =
-	"SELECT event_id, COALESCE(case_id, 0) AS case_id FROM hotline.event_ids "
-	"WHERE event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
+	"SELECT e.event_id, COALESCE(e.case_id, 0) AS case_id, s.type AS stored_type, s.order_id AS stored_order_id "
+	"FROM hotline.event_ids e LEFT JOIN LATERAL ("
+	"  SELECT ce.type, ce.body->>'order_id' AS order_id FROM hotline.case_events ce"
+	"  WHERE ce.case_id = e.case_id AND ce.event_id = e.event_id LIMIT 1) s ON true "
+	"WHERE e.event_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
 
 /* The open cases of the callers in JSON array `callers` that a batch can
  * reach (SQL_CASES's comment says why these), given the case ids it names

@@ -491,3 +491,67 @@ Test(orders, config_policy_reply_must_not_be_zero)
 	conf_error("database = { conninfo = \"x\"; };\nsla = { policies = (\n { category = \"a\"; reply = \"0\"; } ); };",
 	           "x.conf:3: sla.policies.[0].reply: must not be 0");
 }
+
+/* What a duplicate of a stored event is answered with (store_load.c reads
+ * the stored type and body order_id): the order it named, the id made for a
+ * dispatch without one, nothing for an event that named no order. */
+Test(orders, stored_order_id_of_a_duplicate)
+{
+	char out[HL_ID_BYTES + 1];
+	hl_orders_stored_order_id("order.sign", "e1", "wo-7", out, sizeof out);
+	cr_assert_str_eq(out, "wo-7");
+	hl_orders_stored_order_id("order.dispatch", "e2", NULL, out, sizeof out);
+	cr_assert_str_eq(out, "wo:e2");
+	hl_orders_stored_order_id("order.dispatch", "e3", "mine", out, sizeof out);
+	cr_assert_str_eq(out, "mine");
+	hl_orders_stored_order_id("call.offered", "e4", NULL, out, sizeof out);
+	cr_assert_str_eq(out, "");
+	hl_orders_stored_order_id("case.merge", "e5", "odd", out, sizeof out);
+	cr_assert_str_eq(out, "", "case.merge names no order");
+}
+
+/* CONTRACT 6: order.extend asks for more time.  `by = "0"` is no time at
+ * all, yet on a calendar it was added to a deadline at closing time and gave
+ * the next opening: "0" before a weekend or the National Day week moved the
+ * deadline past it once approved.  Refused, as `due = "0"` is.  ("0wd" is
+ * the close of the deadline's day: later than a deadline at noon.) */
+Test(orders, extension_by_nothing_is_refused)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-z", "water", at));
+	struct hl_order *w = hl_world_order(f->w, "wo-z");
+	cr_assert_eq(w->due_at, T("2026-10-08T17:00:00+08:00"));
+	const char *nothing[] = { "0", "0s", "0h" };
+	for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+		struct hl_event *e = E(f, HL_EV_ORDER_EXTEND, at + HOUR);
+		e->order_id = "wo-z";
+		e->reason = "r";
+		e->by = (char *)nothing[i];
+		bad(apply(f, e), HL_E_BAD_REQUEST, "by: must not be 0");
+		cr_assert_eq(w->status, HL_OS_DISPATCHED, "%s", nothing[i]);
+	}
+	fx_free(f);
+}
+
+/* order.extend with both `until` and `by`: `until` is what is asked for, and
+ * the history line must not claim the `by` that was not used ("asks for 1h
+ * more time, due in 26d if approved"). */
+Test(orders, extension_with_until_and_by_says_what_it_used)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "wo-u", "water", at));
+	struct hl_event *e = E(f, HL_EV_ORDER_EXTEND, at + HOUR);
+	e->order_id = "wo-u";
+	e->reason = "r";
+	e->until = "2026-10-20T17:00:00+08:00";
+	e->by = "1h";
+	ok(apply(f, e));
+	cr_assert_eq(hl_world_order(f->w, "wo-u")->extend_until, T("2026-10-20T17:00:00+08:00"));
+	const char *line = f->w->accepted[f->w->n_accepted - 1].description;
+	cr_assert(!strstr(line, "1h more time") && strstr(line, "asks for more time"), "%s", line);
+	fx_free(f);
+}

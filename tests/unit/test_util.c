@@ -598,3 +598,18 @@ Test(db_failure, sqlstates)
 	cr_assert_eq(hl_db_failure_of(""), HL_DB_REFUSED);
 	cr_assert_eq(hl_db_failure_of("4000"), HL_DB_REFUSED, "not a SQLSTATE");
 }
+
+/* hl_utf8_mend: a byte cut through a character is dropped, whole characters stay */
+Test(util, utf8_mend_drops_cut_characters)
+{
+	char a[64];
+	/* "区住建委" cut after the first byte of 建: "区住\xe5" + ")" */
+	snprintf(a, sizeof a, "(%s)", "\xe5\x8c\xba\xe4\xbd\x8f\xe5");
+	cr_assert_str_eq(hl_utf8_mend(a), "(\xe5\x8c\xba\xe4\xbd\x8f)");
+	snprintf(a, sizeof a, "ok \xf0\x9f\x98\x80 \xf0\x9f end\xe5\x8c");
+	cr_assert_str_eq(hl_utf8_mend(a), "ok \xf0\x9f\x98\x80  end");
+	snprintf(a, sizeof a, "\x80stray\xff\xc0\xaf.");
+	cr_assert_str_eq(hl_utf8_mend(a), "stray.");
+	snprintf(a, sizeof a, "plain ascii");
+	cr_assert_str_eq(hl_utf8_mend(a), "plain ascii");
+}

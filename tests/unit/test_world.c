@@ -145,6 +145,14 @@ Test(world, call_caller_alert_seen)
 	cr_assert(hl_world_seen(w, "e1", NULL));
 	cr_assert_not(hl_world_seen(w, "e2", &cs));
 	cr_assert_eq(w->n_seen, 1);
+	/* the order an event was answered with: NULL not known, "" none */
+	cr_assert_null(hl_world_seen_order(w, "e1"));
+	hl_world_add_seen_order(w, "o1", 7, "wo-1");
+	hl_world_add_seen_order(w, "o1", 7, "wo-2"); /* first one wins */
+	hl_world_add_seen_order(w, "c1", 7, "");
+	cr_assert_str_eq(hl_world_seen_order(w, "o1"), "wo-1");
+	cr_assert_str_eq(hl_world_seen_order(w, "c1"), "");
+	cr_assert_null(hl_world_seen_order(w, "nope"));
 	hl_world_free(w);
 }
 
