@@ -136,7 +136,12 @@ static bool backlog_full(struct amiclient *a, const struct pbx_event *ev)
 		hl_format_time(a->span_first, t1, sizeof t1);
 		pbx_log(PBX_ERR, "still dropping: %llu event(s) since %s", (unsigned long long)a->span_dropped, t1);
 	}
-	a->span_last = ev->at;
+	/* the span covers every dropped event, whatever order their times come
+	 * in (a leave inferred by the tick is dated back to the leave) */
+	if (ev->at < a->span_first)
+		a->span_first = ev->at;
+	if (!a->span_dropped || ev->at > a->span_last)
+		a->span_last = ev->at;
 	a->span_dropped++;
 	a->dropped++;
 	return true;
