@@ -177,9 +177,18 @@ SELECT CASE WHEN t IS NULL THEN t
             ELSE hotline.mask_known_numbers(t) END
 $$;
 
+-- A body of an ordinary case that quotes no long number outside what
+-- identifies the event is returned before the walk (a call's body always
+-- quotes its own caller, which the walk leaves alone anyway).
 CREATE OR REPLACE FUNCTION hotline.visible_body(b jsonb, confidential boolean) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-SELECT CASE WHEN b IS NULL OR hotline.sees_confidential() THEN b
+SELECT CASE WHEN b IS NULL THEN b
+            WHEN NOT coalesce(confidential, false) AND NOT hotline.may_quote_number(
+                     CASE WHEN jsonb_typeof(b) = 'object'
+                          THEN b - ARRAY['id', 'type', 'at', 'case_id', 'call_id', 'order_id', 'alert_id',
+                                         'event_id', 'into', 'since', 'until', 'caller']
+                          ELSE b END::text) THEN b
+            WHEN hotline.sees_confidential() THEN b
             WHEN coalesce(confidential, false) THEN hotline.mask_json(b)
             ELSE hotline.mask_known_json(b) END
 $$;
