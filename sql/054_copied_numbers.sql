@@ -112,6 +112,15 @@ BEGIN
 END
 $$;
 
+-- The keys of an event body that identify it (ids, times, the case's own
+-- caller): shown as sent (008), so copied numbers are not looked for there.
+-- A constant, inlined where it is used.
+CREATE OR REPLACE FUNCTION hotline.identifying_keys() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT ARRAY['id', 'type', 'at', 'case_id', 'call_id', 'order_id', 'alert_id', 'event_id', 'into',
+             'since', 'until', 'caller']
+$$;
+
 -- A JSON value with mask_known_numbers applied to every string, nested
 -- objects and arrays included, but not to what identifies the event (ids,
 -- times, the case's own caller: they are shown as sent, 008); a JSON number
@@ -122,14 +131,12 @@ DECLARE
     r jsonb;
     s text;
 BEGIN
-    IF key IN ('id', 'type', 'at', 'case_id', 'call_id', 'order_id', 'alert_id', 'event_id', 'into',
-               'since', 'until', 'caller') THEN
+    IF key = ANY (hotline.identifying_keys()) THEN
         RETURN j;
     END IF;
     CASE jsonb_typeof(j)
     WHEN 'object' THEN
-        IF NOT hotline.may_quote_number((j - ARRAY['id', 'type', 'at', 'case_id', 'call_id', 'order_id',
-                                                   'alert_id', 'event_id', 'into', 'since', 'until', 'caller'])::text) THEN
+        IF NOT hotline.may_quote_number((j - hotline.identifying_keys())::text) THEN
             RETURN j;
         END IF;
         SELECT coalesce(jsonb_object_agg(k, hotline.mask_known_json(v, k)), '{}'::jsonb) INTO r
@@ -185,9 +192,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 SELECT CASE WHEN b IS NULL THEN b
             WHEN NOT coalesce(confidential, false) AND NOT hotline.may_quote_number(
                      CASE WHEN jsonb_typeof(b) = 'object'
-                          THEN b - ARRAY['id', 'type', 'at', 'case_id', 'call_id', 'order_id', 'alert_id',
-                                         'event_id', 'into', 'since', 'until', 'caller']
-                          ELSE b END::text) THEN b
+                          THEN b - hotline.identifying_keys() ELSE b END::text) THEN b
             WHEN hotline.sees_confidential() THEN b
             WHEN coalesce(confidential, false) THEN hotline.mask_json(b)
             ELSE hotline.mask_known_json(b) END
@@ -308,5 +313,7 @@ COMMENT ON FUNCTION hotline.mask_known_numbers(text) IS
     'A free text with every phone-like run that may hold a confidential caller''s number (as masked views show it) masked, other runs as they are (054).';
 COMMENT ON FUNCTION hotline.mask_known_json(jsonb, text) IS
     'A JSON value with mask_known_numbers applied to its strings and long numbers, identifiers left as sent (054).';
+COMMENT ON FUNCTION hotline.identifying_keys() IS
+    'The keys of an event body that identify it (ids, times, the caller), left as sent when copied numbers are masked (054).';
 COMMENT ON FUNCTION hotline.notify_known_masked(text) IS
     'An alert''s JSON with a confidential caller''s number copied into its detail masked (054).';
