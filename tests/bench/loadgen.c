@@ -529,6 +529,10 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		fprintf(stderr, "loadgen: --nonce must be 6 digits\n");
 		exit(2);
 	}
+	if (o->callers > 1000000) { /* the numbers keep E.164's 15 digits (loadgen_workload.c) */
+		fprintf(stderr, "loadgen: --callers at most 1000000\n");
+		exit(2);
+	}
 	if (o->rate > 0 && o->window < 100000)
 		o->window = 100000; /* open loop: the timetable, not a window, limits what is sent */
 }
