@@ -462,7 +462,8 @@ static void get_figures(struct evhttp_request *req)
 	if (query && evhttp_parse_query_str(query, &q) == 0)
 		day = evhttp_find_header(&q, "day");
 	if (day && !valid_day(day)) {
-		http_send_error(req, 400, "bad_request", "day: not a date YYYY-MM-DD");
+		/* a well-formed day out of the range says so (1900-01-01 is a date) */
+		http_send_error(req, 400, "bad_request", "day: not a date YYYY-MM-DD from 1970-01-01 to 9999-12-31");
 	} else if (database_ok(req)) {
 		submit_read(req, P_FIGURES, READ_FIGURES, day);
 	}

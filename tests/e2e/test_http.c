@@ -377,6 +377,9 @@ HL_TEST(http, case_and_figures)
 	json_object_put(o);
 	cr_assert_eq(http("GET", "/v1/figures?day=2026-02-30", VIEW, NULL)->status, 400);
 	cr_assert_eq(http("GET", "/v1/figures?day=yesterday", VIEW, NULL)->status, 400);
+	r = http("GET", "/v1/figures?day=1900-01-01", VIEW, NULL); /* a date, out of the range: the message says which */
+	cr_assert_eq(r->status, 400);
+	cr_assert(strstr(r->body, "from 1970-01-01 to 9999-12-31"), "%s", r->body);
 	/* the board has its lists: an order past its reply deadline is shown under its department */
 	r = post_events("{\"type\":\"order.dispatch\",\"id\":\"f4\",\"case_id\":1,\"department\":\"roads\","
 	                "\"order_id\":\"wo-f\",\"due\":\"1h\",\"at\":\"2026-03-02T11:00:00Z\"}\n");
