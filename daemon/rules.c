@@ -237,6 +237,10 @@ static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
 		hl_rules_note(&x->text, "callback still owed (owed since after this contact)");
 	else
 		hl_rules_clock_meet(x, c, HL_CK_CALLBACK);
+	if (x->at > c->last_reached_at) {
+		c->last_reached_at = x->at;
+		hl_rules_touch(x, c);
+	}
 	caller_heard(x, c);
 }
 
@@ -412,8 +416,11 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	/* Late: the caller was reached after this abandonment (their next call
-	 * was answered, and its events came first).  Nobody owes a call back. */
-	if (x->at < p->cs->last_contact_at) {
+	 * was answered, and its events came first).  Nobody owes a call back.
+	 * Reached, not merely told: a caller_informed after the abandonment does
+	 * not meet the callback when it comes in order, so it must not when the
+	 * abandonment is delivered after it (last_reached_at, sql/060). */
+	if (x->at < p->cs->last_reached_at) {
 		hl_rules_note(&x->text, "caller reached since: no callback owed");
 		return;
 	}

@@ -104,7 +104,7 @@ extern struct store_columns store_cols_orders, store_cols_hotspot_cases, store_c
 extern struct store_columns store_cols_alerts_new, store_cols_alerts_upd; /* store.c */
 /* A case row's columns (SQL_CASES; SQL_ORDER_CASES adds merged_into) */
 enum case_col { CASE_ID, CASE_CALLER, CASE_STATUS, CASE_OPENED_AT, CASE_RESOLVED_AT, CASE_CLOSED_AT,
-                CASE_LAST_CONTACT_AT, CASE_UPDATED_AT, CASE_CATEGORY, CASE_PRIORITY, CASE_DEPARTMENT, CASE_QUEUE,
+                CASE_LAST_CONTACT_AT, CASE_LAST_REACHED_AT, CASE_UPDATED_AT, CASE_CATEGORY, CASE_PRIORITY, CASE_DEPARTMENT, CASE_QUEUE,
                 CASE_SUMMARY, CASE_RESOLUTION, CASE_TRANSFERS, CASE_REOPENS, CASE_ON_HOLD, CASE_HOLD_SINCE,
                 CASE_HELD_MS, CASE_POLICY, CASE_CLOCKS, CASE__N, CASE_MERGED_INTO = CASE__N };
 extern struct store_columns store_cols_order_cases;

@@ -147,7 +147,7 @@ void store_start_load(void)
 /* ------------------------------------------- the columns each statement gives */
 
 #define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
-	"updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
+	"last_reached_at", "updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
 	"reopens", "on_hold", "hold_since", "held_ms", "policy", "clocks"
 
 static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
@@ -218,6 +218,7 @@ static void add_case_rows(PGresult *r, const struct store_columns *m)
 		c.resolved_at = store_get_ms(r, i, at[CASE_RESOLVED_AT]);
 		c.closed_at = store_get_ms(r, i, at[CASE_CLOSED_AT]);
 		c.last_contact_at = store_get_ms(r, i, at[CASE_LAST_CONTACT_AT]);
+		c.last_reached_at = store_get_ms(r, i, at[CASE_LAST_REACHED_AT]);
 		c.updated_at = store_get_ms(r, i, at[CASE_UPDATED_AT]);
 		c.category = get_str(r, i, at[CASE_CATEGORY]);
 		c.priority = get_str(r, i, at[CASE_PRIORITY]);

@@ -166,6 +166,7 @@ static void case_row(struct jrows *r, const struct hl_case *c)
 	jrows_ms(r, "resolved_at", c->resolved_at);
 	jrows_ms(r, "closed_at", c->closed_at);
 	jrows_ms(r, "last_contact_at", c->last_contact_at);
+	jrows_ms(r, "last_reached_at", c->last_reached_at);
 	jrows_ms(r, "updated_at", c->updated_at ? c->updated_at : now_ms());
 	jrows_str(r, "category", c->category);
 	jrows_str(r, "priority", c->priority);

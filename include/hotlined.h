@@ -217,6 +217,8 @@ struct hl_case {
 	hl_ms resolved_at;    /* 0 unless resolved */
 	hl_ms closed_at;      /* 0 unless closed */
 	hl_ms last_contact_at;/* last time the caller heard from us */
+	hl_ms last_reached_at;/* last time we spoke with the caller (an answer, a reached call back): not a
+	                       * caller_informed, which may be a message; a late abandonment checks this */
 	hl_ms updated_at;
 	char *category, *priority, *department, *queue, *summary, *resolution;
 	int32_t transfers;

@@ -48,7 +48,7 @@ static const char SQL_ORDER_CASES[] =
 	"     WHERE l.call_id IN (SELECT jsonb_array_elements_text($3::jsonb))"
 	"    UNION " SQL_CALLERS_OPEN_CASES("$2", "$4") "))"
 	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at), hotline.ms(c.resolved_at),"
-	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.updated_at),"
+	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.last_reached_at), hotline.ms(c.updated_at),"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
 	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
 	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"

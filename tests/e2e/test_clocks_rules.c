@@ -241,3 +241,36 @@ HL_TEST(clocks, calendar_with_no_open_time_ahead_never_falls_due)
 	hl_sleep_ms(300);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts"), 0);
 }
+
+/* ---------------------------------------------- abandonments delivered late */
+
+/* An abandonment delivered after a later contact: a reach waives the call
+ * back (the caller rang again and was answered), a caller_informed does not
+ * (in order it would not meet the callback either).  Each event in its own
+ * batch, so what decides is what the database keeps of the case
+ * (cases.last_reached_at, sql/060), not one batch's world. */
+HL_TEST(clocks, late_abandonment_waived_by_a_reach_not_by_caller_informed)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"1h\"; update = \"1h\"; resolution = \"1d\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_wall_ms() - 600000;
+	/* told: answered at t0 + 1 s, informed at t0 + 5 min, the abandonment of
+	 * t0 + 2 min arrives last */
+	int64_t told = offer(c, "la-1", "+8613900000091", t0);
+	call_ev(c, "call.answered", "la-1", ",\"agent\":\"amy\"", t0 + 1000);
+	case_ev(c, "case.update", told, ",\"note\":\"sent a text\",\"caller_informed\":true", t0 + 300000);
+	cr_assert_eq(offer(c, "la-2", "+8613900000091", t0 + 110000), told);
+	call_ev(c, "call.abandoned", "la-2", "", t0 + 120000);
+	expect_clock(d, told, "callback", "pending");
+	cr_assert_eq(clock_ms(d, told, "callback", "due_at"), t0 + 120000 + 3600000);
+	cr_assert_eq(hl_sql_int(d, "SELECT hotline.ms(last_reached_at) FROM hotline.cases WHERE id = %lld",
+	                        (long long)told), t0 + 1000, "the answer is the last reach");
+	/* reached: the caller's next call answered at t0 + 5 min, the abandonment
+	 * of t0 + 2 min arrives last: nothing owed */
+	int64_t reached = offer(c, "lb-1", "+8613900000092", t0 + 290000);
+	call_ev(c, "call.answered", "lb-1", ",\"agent\":\"amy\"", t0 + 300000);
+	cr_assert_eq(offer(c, "lb-2", "+8613900000092", t0 + 110000), reached);
+	call_ev(c, "call.abandoned", "lb-2", "", t0 + 120000);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
+	                        (long long)reached), 0, "a call back owed although the caller was reached afterwards");
+}

@@ -115,6 +115,36 @@ Test(late, abandonment_before_a_later_contact_owes_nothing)
 	fx_free(f);
 }
 
+/* c-2 abandoned at 09:05; an agent told the caller something at 09:10
+ * (case.update caller_informed: perhaps a text message), and that update
+ * came first.  In order the update would not meet the callback, so out of
+ * order it must not waive it either: only a reach (an answer, a reached
+ * call back) dated after the abandonment does.  Before sql/060 the rule
+ * read last_contact_at, which caller_informed moves too. */
+Test(late, abandonment_before_a_later_caller_informed_is_still_owed)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e2", "c-1", T0 + 1 * MIN));
+	ok(informed(f, "e3", 100, T0 + 10 * MIN));
+	ok(abandoned_by(f, "e4", "c-2", P1, T0 + 5 * MIN));
+	cr_assert_eq(hl_world_call(f->w, "c-2")->case_id, 100);
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert_eq(cb->state, HL_CS_PENDING, "a caller_informed waived the call back owed before it: %s", last_desc(f));
+	cr_assert_eq(cb->due_at, T0 + 35 * MIN);
+	cr_assert_eq(hl_world_case(f->w, 100)->last_reached_at, T0 + 1 * MIN, "the answer is the last reach");
+	/* the same, in order: the update does not meet it either */
+	struct fx *g = fx_new();
+	ok(offered(g, "e1", "c-1", P1, T0));
+	ok(on_call(g, HL_EV_CALL_ANSWERED, "e2", "c-1", T0 + 1 * MIN));
+	ok(abandoned_by(g, "e4", "c-2", P1, T0 + 5 * MIN));
+	ok(informed(g, "e3", 100, T0 + 10 * MIN));
+	cr_assert_eq(clk(g, 100, HL_CK_CALLBACK)->state, HL_CS_PENDING);
+	cr_assert_eq(clk(g, 100, HL_CK_CALLBACK)->due_at, cb->due_at, "in order and out of order alike");
+	fx_free(g);
+	fx_free(f);
+}
+
 /* Hold at 12:00 with 10h of resolution left; the resume is dated 11:00
  * (a skewed client).  The clock resumes from the hold, with all 10h. */
 Test(late, resume_dated_before_the_hold_keeps_the_time_left)
