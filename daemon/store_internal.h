@@ -125,6 +125,8 @@ void store_item_fail(struct item *it, enum hl_err code, const char *msg);
 void store_write_done(void);
 void store_kick_cb(evutil_socket_t fd, short what, void *arg);
 void store_kick(void);
+void store_batch_failed(const char *why); /* store_retry.c: the failed batch run again, refused, bisected or failed */
+void store_refusals_over(void);             /* store_retry.c: a write committed after the database refused some */
 /* the pipeline's callbacks of a batch: the load is in; the write's Sync (COMMIT) */
 void store_on_loaded(PGresult *const *res, int n, const char *error);
 void store_on_committed(PGresult *const *res, int n, const char *error);
