@@ -182,6 +182,7 @@ static const struct figure FIGURES[] = {
 	{ "db_in_doubt_held", "db_in_doubt_held_total", "counter", "requests cut off during their commit and held, not answered unavailable, until the database was back", F(in_doubt_held), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_splits", "batch_splits_total", "counter", "failed batches bisected", F(batch_splits), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "reads_orphaned", "reads_orphaned_total", "counter", "queued reads dropped because their client had gone", F(reads_orphaned), NULL, 0, 0, NULL, NULL, false, NULL },
+	{ "reads_deferred", "reads_deferred_total", "counter", "times a queued read waited for a later batch (a batch carries one replay and eight other reads)", F(reads_deferred), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_id_races", "batch_id_races_total", "counter", "batches run again: another daemon stored one of their event ids first", F(batch_id_races), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batch_retries", "batch_retries_total", "counter", "batches run again after a deadlock or serialization failure", F(batch_retries), NULL, 0, 0, NULL, NULL, false, NULL },
 	{ "batches_refused", "batches_refused_total", "counter", "batches answered unavailable: the database refused writes for now (disk full, read-only, timeouts)", F(batches_refused), NULL, 0, 0, NULL, NULL, false, NULL },

@@ -265,6 +265,40 @@ static bool orphaned_read(const struct item *it)
 	       (r->read_sql || r->ev.type == HL_CMD_CASE_GET || r->ev.type == HL_CMD_SUBSCRIBE);
 }
 
+/* Reads per batch.  A read waits in the same FIFO as the events, and costs
+ * more than most of them: a subscribe's replay reads up to
+ * alerts.replay_max open alerts, each masked (sql/061: ~35 us an alert, so
+ * ~35 ms for 1,000), and a case read (case.get, GET /v1/cases/N) 2-15 ms.
+ * A client that opens an alert stream, reads the replay and hangs up, ten
+ * times a second, then held every event behind its replays: 1.4 s for an
+ * event at p50 with ten such clients (0 with none), on a database of 1,000
+ * open alerts; 300 case reads whose client hung up at once (libevent does
+ * not see an HTTP client leave while its request is answered, so they are
+ * not dropped as orphans) held the next event for 2.6 s.  So a batch
+ * carries at most REPLAYS_PER_BATCH replays and READS_PER_BATCH other
+ * reads; the others wait in their place while the items behind them go on.
+ * Other clients' events then wait for a batch's reads at most, and the
+ * reads still run in order, a batch at a time (a wall of screens
+ * reconnecting after a restart gets its replays within a few batches).  A
+ * connection's replies still leave in its request order (conn.c): what a
+ * deferred read holds back is its own connection's answers only.  The scan
+ * past deferred reads stops after READS_LOOK_PAST of them, so a flood of
+ * them costs taking a batch no more than that. */
+#define REPLAYS_PER_BATCH 1
+#define READS_PER_BATCH 8
+#define READS_LOOK_PAST 4096
+
+/* 1 for a replay, 2 for another read, 0 for anything else */
+static int read_kind(const struct item *it)
+{
+	const struct req *r = it->kind == ITEM_REQ ? it->req : NULL;
+	if (!r)
+		return 0;
+	if (r->ev.type == HL_CMD_SUBSCRIBE)
+		return 1;
+	return r->read_sql || r->ev.type == HL_CMD_CASE_GET ? 2 : 0;
+}
+
 static void take_batch(void)
 {
 	struct item *it;
@@ -289,7 +323,19 @@ static void take_batch(void)
 	} else {
 		store.batch_from_queue = group == 0;
 	}
-	while ((it = TAILQ_FIRST(&store.queue)) && (int)store.n_batch < max && it->group == group) {
+	int taken[3] = { 0, 0, 0 }, looked = 0;
+	struct item *next;
+	for (it = TAILQ_FIRST(&store.queue); it && (int)store.n_batch < max && it->group == group; it = next) {
+		next = TAILQ_NEXT(it, entry);
+		int k = read_kind(it);
+		if (k && !orphaned_read(it) && taken[k] >= (k == 1 ? REPLAYS_PER_BATCH : READS_PER_BATCH)) {
+			/* left for a later batch, in its place; the items behind it go on */
+			if (++looked > READS_LOOK_PAST)
+				break;
+			hl->stats.reads_deferred++;
+			continue;
+		}
+		taken[k]++;
 		TAILQ_REMOVE(&store.queue, it, entry);
 		store.n_queue--;
 		if (orphaned_read(it)) {

@@ -381,6 +381,7 @@ struct hl_stats {
 	uint64_t batch_retries;  /* batches run again after a deadlock or serialization failure */
 	uint64_t batches_refused; /* batches answered unavailable: the database refused writes for now */
 	uint64_t reads_orphaned; /* reads dropped from the queue: their client had gone */
+	uint64_t reads_deferred; /* times a read (a replay, a case read, an HTTP GET) waited for a later batch (store.c) */
 	uint64_t commit_us_total, commit_us_max;
 	/* clocks that fell due: fired, their wait in the lanes, their batch's time; sent back in line */
 	uint64_t due_fired, due_wait_us_total, due_wait_us_max, due_batch_us_total, due_batch_us_max, due_deferred;

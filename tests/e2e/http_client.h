@@ -19,7 +19,7 @@
 
 static void *allocs[512];
 static size_t n_allocs;
-static int socks[32];
+static int socks[64];
 static size_t n_socks;
 static int http_port;
 
