@@ -188,6 +188,12 @@ enum pbx_line_result { PBX_LINE_MAPPED, PBX_LINE_SKIPPED, PBX_LINE_UNKNOWN, PBX_
  * MALFORMED / UNKNOWN (static text or the event name, never a caller id). */
 enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit, void *ctx,
                                  char *why, size_t why_len);
+/* The last line of an import, which has no newline: it may be whole, or cut
+ * where the writer stopped (a log copied while Asterisk wrote it, a full
+ * disk).  Read as pbx_ql_line reads a line, except that a record that may
+ * have lost the end of a field that matters is malformed (queue_log.c). */
+enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
+                                      void *ctx, char *why, size_t why_len);
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);

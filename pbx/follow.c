@@ -232,13 +232,15 @@ static void on_event(void *ctx, const struct pbx_event *ev)
 }
 
 /* `line` holds the first len bytes of the line at file offset `at`; the
- * reader goes on at `end` (after its newline, if it has one). */
-static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t at, uint64_t end)
+ * reader goes on at `end` (after its newline; `last`: it has none, the end
+ * of an import). */
+static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t at, uint64_t end, bool last)
 {
 	char why[128];
 	r->lineno++;
 	r->line_end = end;
-	enum pbx_line_result res = pbx_ql_line(r->map, line, len, on_event, r, why, sizeof why);
+	enum pbx_line_result res = last ? pbx_ql_last_line(r->map, line, len, on_event, r, why, sizeof why)
+	                                : pbx_ql_line(r->map, line, len, on_event, r, why, sizeof why);
 	if ((res == PBX_LINE_MALFORMED || res == PBX_LINE_UNKNOWN) &&
 	    (r->logged_malformed++ < 20 || r->logged_malformed % 1000 == 0))
 		pbx_log(PBX_WARN, "%s line %llu (offset %llu): %s", r->path, (unsigned long long)r->lineno,
@@ -269,7 +271,7 @@ static void feed(struct qlreader *r, const char *data, size_t n)
 		if (!nl)
 			break;
 		size_t len = (size_t)(nl - (r->buf + start));
-		one_line(r, r->buf + start, len, base + start, base + r->dropped + start + len + 1);
+		one_line(r, r->buf + start, len, base + start, base + r->dropped + start + len + 1, false);
 		base += r->dropped;
 		r->dropped = 0;
 		start += len + 1;
@@ -289,7 +291,7 @@ static void drop_partial(struct qlreader *r, const char *why)
 		return;
 	if (!r->follow) {
 		/* read-to-end: a last line without newline may be whole; the mapper decides */
-		one_line(r, r->buf, r->blen, r->read_pos - r->blen - r->dropped, r->read_pos);
+		one_line(r, r->buf, r->blen, r->read_pos - r->blen - r->dropped, r->read_pos, true);
 	} else {
 		pbx_ql_note_cut(r->map);
 		pbx_log(PBX_WARN, "%s: a line cut short (%llu bytes) is dropped: %s", r->path,

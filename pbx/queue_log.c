@@ -52,6 +52,7 @@ struct pbx_ql {
 	struct pbx_calls *calls;
 	struct pbx_visits *visits;
 	struct pbx_counts counts;
+	bool unterminated; /* mapping the last line of an import, which had no newline */
 };
 
 struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
@@ -269,6 +270,14 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 			say(why, why_len, "%s: no caller id field", e);
 			return PBX_LINE_MALFORMED;
 		}
+		if (m->unterminated && r->n_data < 3) {
+			/* app_queue writes url|callerid|origposition: without the
+			 * position the line may have stopped inside the number, and
+			 * a shortened number would have a stranger called back */
+			m->counts.malformed++;
+			say(why, why_len, "%s", "last line cut short in the caller id (no newline); not offered");
+			return PBX_LINE_MALFORMED;
+		}
 		c = pbx_calls_put(m->calls, r->uid);
 		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
 		c->connected = c->ended = false;
@@ -458,6 +467,21 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 		return PBX_LINE_SKIPPED;
 	}
 	return one_line(m, line, len, emit, ctx, why, why_len, true);
+}
+
+/* The last line of an import without its newline: whole, or cut where the
+ * writer stopped.  A cut in the epoch, uniqueid, queue or agent leaves no
+ * record; one in the event name is a cut name (malformed); one in the data
+ * of most events loses durations only.  But an ENTERQUEUE cut inside its
+ * caller id would offer the call under a shortened number, so there the
+ * field after the caller id (origposition) must be present. */
+enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
+                                      void *ctx, char *why, size_t why_len)
+{
+	m->unterminated = true;
+	enum pbx_line_result res = pbx_ql_line(m, line, len, emit, ctx, why, why_len);
+	m->unterminated = false;
+	return res;
 }
 
 /* ---------------------------------------------------- across restarts */
