@@ -4,6 +4,9 @@
  * The AMI events with the meaning of the queue_log records (Asterisk 12+
  * names, docs in ../shared/fixtures/asterisk/ami_event_docs):
  *
+ * (Asterisk 1.8-11 call the join and the leave "Join" and "Leave", and
+ * the member's interface "Member": read alike.)
+ *
  *   QueueCallerJoin     (Uniqueid, Queue, CallerIDNum)  -> call.offered
  *   AgentConnect        (Uniqueid, Queue, Interface)    -> call.answered
  *   QueueCallerAbandon  (Uniqueid, Queue)               -> call.abandoned
@@ -187,6 +190,8 @@ static const char *member_of(const struct pbx_ami_msg *msg)
 {
 	const char *v = pbx_ami_get(msg, "Interface");
 	if (!v || !*v)
+		v = pbx_ami_get(msg, "Member"); /* Asterisk 1.8-11's name for the interface */
+	if (!v || !*v)
 		v = pbx_ami_get(msg, "MemberName");
 	if (!v || !*v)
 		v = pbx_ami_get(msg, "DestChannel");
@@ -314,8 +319,12 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 
-	bool join = strcasecmp(name, "QueueCallerJoin") == 0, connect = strcasecmp(name, "AgentConnect") == 0;
-	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0, leave = strcasecmp(name, "QueueCallerLeave") == 0;
+	/* Asterisk 1.8-11 name the join and the leave "Join" and "Leave" (same
+	 * Uniqueid, Queue, CallerIDNum headers); 12 renamed them */
+	bool join = strcasecmp(name, "QueueCallerJoin") == 0 || strcasecmp(name, "Join") == 0;
+	bool connect = strcasecmp(name, "AgentConnect") == 0;
+	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0;
+	bool leave = strcasecmp(name, "QueueCallerLeave") == 0 || strcasecmp(name, "Leave") == 0;
 	bool complete = strcasecmp(name, "AgentComplete") == 0;
 	if (!join && !connect && !abandon && !leave && !complete) {
 		m->counts.skipped++; /* AgentCalled, AgentRingNoAnswer, Newchannel, ... */

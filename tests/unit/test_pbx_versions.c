@@ -4,7 +4,10 @@
  *
  *   - the last line of an import without its newline (a log copied while
  *     Asterisk wrote it, a disk that filled up): an ENTERQUEUE cut inside
- *     its caller id must not offer the call under a shortened number.
+ *     its caller id must not offer the call under a shortened number;
+ *   - Asterisk 1.8 to 11 (still under Issabel, Elastix, old VICIdial),
+ *     whose AMI names the queue join and leave "Join" and "Leave" and the
+ *     member's interface "Member".
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -12,17 +15,20 @@
 #include "pbx_fixtures.h"
 
 static struct pbx_ql *ql;
+static struct pbx_amimap *am;
 
 static void setup(void)
 {
 	struct pbx_opts o = opts();
 	ql = pbx_ql_new(&o);
+	am = pbx_amimap_new(&o);
 	n_got = 0;
 }
 
 static void teardown(void)
 {
 	pbx_ql_free(ql);
+	pbx_amimap_free(am);
 }
 
 TestSuite(versions, .init = setup, .fini = teardown);
@@ -63,4 +69,50 @@ Test(versions, an_unterminated_last_line_that_is_whole_is_read)
 	/* in the middle of a file, an old Asterisk's two-field ENTERQUEUE stays a record */
 	cr_assert_eq(line("1366720340|1366720340.9|q1|NONE|ENTERQUEUE||013800000003"), PBX_LINE_MAPPED);
 	cr_assert_eq(n_got, 4);
+}
+
+static void ami(const char *text, hl_ms now)
+{
+	struct pbx_ami_msg m;
+	cr_assert_eq(pbx_ami_parse(text, strlen(text), &m), 0);
+	pbx_amimap_event(am, &m, now, collect, NULL);
+	pbx_ami_msg_free(&m);
+}
+
+/* Asterisk 1.8-11 app_queue: manager_event "Join" (Channel, CallerIDNum,
+ * CallerIDName, Queue, Position, Count, Uniqueid) and "Leave"; AgentConnect
+ * and AgentComplete name the member's interface "Member". */
+Test(versions, asterisk_11_ami_join_and_leave)
+{
+	ami("Event: Join\r\nPrivilege: call,all\r\nChannel: SIP/trunk-00000001\r\nCallerIDNum: 013800000001\r\n"
+	    "CallerIDName: unknown\r\nQueue: q1\r\nPosition: 1\r\nCount: 1\r\nUniqueid: 1366720340.1\r\n",
+	    1366720340000LL);
+	ami("Event: Leave\r\nPrivilege: call,all\r\nChannel: SIP/trunk-00000001\r\nQueue: q1\r\nCount: 0\r\n"
+	    "Position: 1\r\nUniqueid: 1366720340.1\r\n", 1366720350000LL);
+	ami("Event: AgentConnect\r\nPrivilege: agent,all\r\nQueue: q1\r\nUniqueid: 1366720340.1\r\n"
+	    "Channel: SIP/8001-00000002\r\nMember: SIP/8001\r\nMemberName: Li Na\r\nHoldtime: 10\r\n"
+	    "BridgedChannel: 1366720345.2\r\nRingtime: 3\r\n", 1366720350500LL);
+	ami("Event: AgentComplete\r\nPrivilege: agent,all\r\nQueue: q1\r\nUniqueid: 1366720340.1\r\n"
+	    "Channel: SIP/8001-00000002\r\nMember: SIP/8001\r\nMemberName: Li Na\r\nHoldTime: 10\r\n"
+	    "TalkTime: 60\r\nReason: caller\r\n", 1366720410000LL);
+	cr_assert_eq(n_got, 3, "Asterisk 11's calls are lost");
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_str_eq(got[0].id, "a1:1366720340.1:offered:q1");
+	cr_assert_str_eq(got[0].caller, "+8613800000001");
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].agent, "SIP/8001");
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].agent, "SIP/8001");
+}
+
+Test(versions, asterisk_11_leave_without_connect_is_an_abandon)
+{
+	ami("Event: Join\r\nChannel: SIP/trunk-00000003\r\nCallerIDNum: 13800000002\r\nQueue: q1\r\n"
+	    "Position: 1\r\nCount: 1\r\nUniqueid: 1366720340.3\r\n", 1366720340000LL);
+	ami("Event: Leave\r\nChannel: SIP/trunk-00000003\r\nQueue: q1\r\nCount: 0\r\nUniqueid: 1366720340.3\r\n",
+	    1366720400000LL);
+	pbx_amimap_tick(am, 1366720403000LL, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, 1366720400000LL);
 }
