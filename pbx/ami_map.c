@@ -14,7 +14,8 @@
  *                       (timeout, empty queue, key: AMI has no event of its
  *                       own for those), once leave_grace_ms has passed
  *                       without an AgentConnect for the call -- unless a
- *                       member had answered it (below)
+ *                       member had answered it (below) -- or at once when
+ *                       the channel joins a queue again first (an overflow)
  *   AgentComplete       (Reason caller|agent|transfer)   -> call.ended
  *                       (outcome complete_outcome, or "transferred")
  *   BlindTransfer / AttendedTransfer with Result Success whose transferee
@@ -340,6 +341,14 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	}
 	struct pbx_call *c = pbx_calls_get(m->calls, uid);
 	if (join) {
+		if (c && c->left_at && !c->anonymous && !c->connected && !c->ended && !c->gave_up) {
+			/* left its queue and joined one again (an overflow to the
+			 * next queue, an exit key and back) before the grace ran
+			 * out: the visit it left is abandoned, as the queue_log's
+			 * EXITWITHTIMEOUT / EXITWITHKEY say; resetting the call
+			 * here used to lose that abandon */
+			emit_ev(m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, emit, ctx);
+		}
 		c = pbx_calls_put(m->calls, uid);
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = c->answering = c->gave_up = false;

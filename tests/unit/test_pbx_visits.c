@@ -310,3 +310,55 @@ Test(visits, remembered_across_a_restart)
 	cr_assert(strstr(got[4].id, "offered:q1#2"), "%s", got[4].id);
 	cr_assert_str_eq(got[n_got - 1].outcome, "pbx_restart");
 }
+
+/* Over AMI a queue's timeout, an empty queue or an exit key is only a
+ * QueueCallerLeave; the abandon is inferred when no AgentConnect follows
+ * within the grace.  An overflow (the dialplan sends the caller on to the
+ * next queue) or an IVR sending the caller back joins at once, well within
+ * the grace: the first visit's abandon must still be sent, as the queue_log's
+ * EXITWITHTIMEOUT / EXITWITHKEY give it, and with the same ids. */
+Test(visits, ami_leave_then_join_at_once_still_abandons_the_first_visit)
+{
+	struct pbx_opts o = opts();
+	struct pbx_amimap *am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000000.000000\n", 1700000000000LL);
+	ami(am, "Event: QueueCallerLeave\nUniqueid: 1700000000.7\nQueue: q1\nTimestamp: 1700000060.000000\n",
+	    1700000060000LL);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000060.100000\n", 1700000060100LL);
+	ami(am, "Event: QueueCallerLeave\nUniqueid: 1700000000.7\nQueue: q2\nTimestamp: 1700000090.000000\n",
+	    1700000090000LL);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000090.500000\n", 1700000090500LL);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n"
+	        "Timestamp: 1700000095.000000\n", 1700000095000LL);
+	pbx_amimap_tick(am, 1700000099000LL, collect, NULL);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: caller\n",
+	    1700000200000LL);
+	pbx_amimap_tick(am, 1700000300000LL, collect, NULL);
+	pbx_amimap_free(am);
+	const char *want[] = { "a1:1700000000.7:offered:q1",   "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q2",   "a1:1700000000.7:abandoned:q2",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:answered:q1#2",
+	                       "a1:1700000000.7:ended:q1#2" };
+	assert_ids(want, 7);
+	cr_assert_eq(got[1].at, 1700000060000LL, "dated by its leave");
+	cr_assert_eq(got[3].at, 1700000090000LL);
+
+	/* the queue_log of the same calls gives the same ids */
+	n_got = 0;
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000060|1700000000.7|q1|NONE|EXITWITHTIMEOUT|1|1|60",
+		"1700000060|1700000000.7|q2|NONE|ENTERQUEUE||013800000007|1",
+		"1700000090|1700000000.7|q2|NONE|EXITWITHKEY|1|1|1|30",
+		"1700000090|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000095|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000090.2|3",
+		"1700000200|1700000000.7|q1|PJSIP/8001|COMPLETECALLER|5|105|1",
+		NULL,
+	};
+	read_log(lines);
+	assert_ids(want, 7);
+}
