@@ -34,7 +34,9 @@
  * Before switching files the reader waits until everything in flight is
  * acknowledged, so a position always belongs to the file it names.
  * At start, a state naming another inode is looked for beside PATH (PATH.1,
- * PATH-20251202 with dateext: find_rotated) and that file is finished first.
+ * PATH-20251202 with dateext: find_rotated) and that file is finished first;
+ * so is the copy copytruncate made while the bridge was stopped (found by
+ * its first line).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -463,12 +465,15 @@ static void on_done(void *ctx, uint64_t pos)
 /* The file a state names, renamed beside PATH while the bridge was away:
  * PATH.1 (logrotate's default), PATH-20251202 (dateext, the default of
  * RHEL-based distributions such as FreePBX's and Issabel's), PATH.2 after
- * two rotations; any name that starts with PATH's and is that inode.  A
- * compressed one is another inode: not found, and the lines it got after
- * the position are lost (logged). */
+ * two rotations; any name that starts with PATH's and is that inode.  Or,
+ * with copytruncate, the copy: another inode, but the same first line and
+ * at least the saved position's bytes (the live file was emptied and
+ * started again; the lines after the position are in the copy).  A
+ * compressed one is neither: not found, and the lines it got after the
+ * position are lost (logged). */
 static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen)
 {
-	char d[512], b[512];
+	char d[512], b[512], name[1024];
 	snprintf(d, sizeof d, "%s", path);
 	snprintf(b, sizeof b, "%s", path);
 	const char *dir = dirname(d), *base = basename(b);
@@ -476,18 +481,30 @@ static bool find_rotated(const char *path, const struct saved *s, char *out, siz
 	DIR *dh = opendir(dir);
 	if (!dh)
 		return false;
-	bool found = false;
+	bool renamed = false, copied = false;
 	struct dirent *e;
-	while (!found && (e = readdir(dh))) {
+	while (!renamed && (e = readdir(dh))) {
 		if (strncmp(e->d_name, base, blen) != 0 || !e->d_name[blen])
 			continue;
 		struct stat st;
-		snprintf(out, outlen, "%s/%s", dir, e->d_name);
-		found = stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == s->ino && st.st_dev == s->dev &&
-		        (uint64_t)st.st_size >= s->pos;
+		snprintf(name, sizeof name, "%s/%s", dir, e->d_name);
+		if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < s->pos)
+			continue;
+		if (st.st_ino == s->ino && st.st_dev == s->dev) {
+			renamed = true; /* the very file: better than any copy */
+		} else if (!copied && s->sig && s->pos > 0) {
+			int fd = open(name, O_RDONLY | O_CLOEXEC);
+			copied = fd >= 0 && first_line_sig(fd) == s->sig;
+			if (fd >= 0)
+				close(fd);
+		} else {
+			continue;
+		}
+		if (renamed || copied)
+			snprintf(out, outlen, "%s", name);
 	}
 	closedir(dh);
-	return found;
+	return renamed || copied;
 }
 
 struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c, const char *path, bool follow,
@@ -540,7 +557,12 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 			pbx_log(PBX_INFO, "%s was rotated while we were away: finishing %s from offset %llu", path,
 			        rotated, s.pos);
 		} else {
-			if (s.ok) /* what the old file got after the position is not read: say so */
+			/* what the old file got after the position is not read: say so */
+			if (s.ok && have && st.st_ino == s.ino && st.st_dev == s.dev)
+				pbx_log(PBX_WARN, "%s was emptied while we were away (copytruncate?) and no file beside "
+				        "it begins as it did: what it had after offset %llu is not read (import it from "
+				        "the copy); reading %s from the start", path, s.pos, path);
+			else if (s.ok)
 				pbx_log(PBX_WARN, "state file names a file that is gone (inode %llu, offset %llu; "
 				        "rotated and compressed?): reading %s from the start", s.ino, s.pos, path);
 			if (have && open_file(r, path, 0) != 0)

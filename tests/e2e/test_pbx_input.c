@@ -13,6 +13,9 @@
  *                          (queue_log-20251202, RHEL-based FreePBX and Issabel):
  *                          the old file is finished from the saved position
  *                          before the new one, nothing lost
+ *   copytruncate_while_down  the same with logrotate's copytruncate: the
+ *                          copy (another inode) is found by its first line
+ *                          and finished from the saved position
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
@@ -139,6 +142,45 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
 	kill(pid, SIGTERM);
 	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
 	cr_assert(strstr(pbx_log_text(d), "queue_log-20251202 from offset"), "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+}
+
+/* logrotate's copytruncate while the bridge is stopped: the lines written
+ * after the saved position went into the copy (another inode), and the
+ * live file starts again.  The copy is found by its first line and finished
+ * from the position; before, the bridge warned "rotated and compressed?",
+ * read the live file from 0, and the call ended and the call entered
+ * meanwhile were lost (the abandon after them was rejected: unknown call). */
+HL_TEST(pbx_input, copytruncate_while_down)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800090001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800090002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql); /* what copytruncate does */
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "queue_log.1 from offset"), "%s", pbx_log_text(d));
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
