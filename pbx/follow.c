@@ -340,6 +340,8 @@ static void finish_if_done(struct qlreader *r)
 	}
 }
 
+static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen);
+
 /* At the end of the file in --follow: has it been rotated or truncated? */
 static void check_rotation(struct qlreader *r)
 {
@@ -389,10 +391,24 @@ static void check_rotation(struct qlreader *r)
 			return;
 		}
 	} else {
-		pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
-		lseek(r->fd, 0, SEEK_SET);
-		r->read_pos = r->consumed_pos = 0;
-		r->sig = first_line_sig(r->fd);
+		/* What Asterisk wrote between our position and logrotate's copy is
+		 * only in the copy: a bridge behind the file (hotlined slow or
+		 * down, reading paused) would lose it.  Finish the copy from our
+		 * position first; at its end the path names another inode, and
+		 * the live file is read from 0 as after a rename. */
+		struct saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino,
+		                      (unsigned long long)r->consumed_pos, r->sig, true };
+		char copy[1024];
+		if (r->consumed_pos > 0 && find_rotated(r->path, &here, copy, sizeof copy) &&
+		    open_file(r, copy, here.pos) == 0) {
+			pbx_log(PBX_INFO, "%s was truncated (copytruncate): finishing its copy %s from offset %llu",
+			        r->path, copy, here.pos);
+		} else {
+			pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
+			lseek(r->fd, 0, SEEK_SET);
+			r->read_pos = r->consumed_pos = 0;
+			r->sig = first_line_sig(r->fd);
+		}
 	}
 	write_state(r);
 	schedule(r, 0);

@@ -16,6 +16,9 @@
  *   copytruncate_while_down  the same with logrotate's copytruncate: the
  *                          copy (another inode) is found by its first line
  *                          and finished from the saved position
+ *   copytruncate_while_behind  the same while the bridge runs behind the
+ *                          file (hotlined slow; here SIGSTOP): the copy is
+ *                          finished from the position before the live file
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
@@ -181,6 +184,39 @@ HL_TEST(pbx_input, copytruncate_while_down)
 	kill(pid, SIGTERM);
 	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
 	cr_assert(strstr(pbx_log_text(d), "queue_log.1 from offset"), "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+}
+
+/* The same copytruncate while the bridge runs but is behind (hotlined slow
+ * or down, so reading paused; here SIGSTOP): the lines between its position
+ * and the copy are only in the copy.  Before, the truncation was seen and
+ * the live file read from 0, and those lines were lost. */
+HL_TEST(pbx_input, copytruncate_while_behind)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800091001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGSTOP);
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800091002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+	kill(pid, SIGCONT);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
