@@ -136,7 +136,7 @@ struct pbx_call {
 	bool gave_up;     /* AMI: the abandon was inferred from its leave (kept for a late AgentConnect) */
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
-	hl_ms seen_at;    /* AMI: last event about it (calls whose end we missed are forgotten) */
+	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);

@@ -291,8 +291,8 @@ Test(visits, remembered_across_a_restart)
 		pbx_ql_line(before, lines[i], strlen(lines[i]), collect, NULL, NULL, 0);
 	char *memory = pbx_ql_state(before);
 	pbx_ql_free(before);
-	cr_assert(strstr(memory, "c\t1\t0\t1700000000.9\tq1\tPJSIP/8?001\n"), "%s", memory); /* no control character */
-	cr_assert(strstr(memory, "c\t0\t1\t1700000000.8\tq1\t\n"), "%s", memory);
+	cr_assert(strstr(memory, "c\t1\t0\t1700000000.9\tq1\tPJSIP/8?001\t1700000033000\n"), "%s", memory); /* no control character */
+	cr_assert(strstr(memory, "c\t0\t1\t1700000000.8\tq1\t\t1700000031000\n"), "%s", memory);
 	cr_assert(strstr(memory, "v\t1\t1700000030000\t1700000000.7\tq1\n"), "%s", memory);
 	for (char *line = strtok(memory, "\n"); line; line = strtok(NULL, "\n"))
 		cr_assert(pbx_ql_restore(after, line), "%s", line);
