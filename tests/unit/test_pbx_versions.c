@@ -167,3 +167,22 @@ Test(versions, a_state_line_without_the_time_is_read)
 	line("1800000100|NONE|NONE|NONE|QUEUESTART|");
 	cr_assert_eq(n_got, 2);
 }
+
+/* Gateways that cannot pass a number on send zeros ("0000000000", "00000")
+ * in its place.  They came out as "+0000000000", "+000": numbers nobody can
+ * call back, and one number for every such caller, so that strangers'
+ * calls became one repeat caller's case.  No E.164 number starts with 0
+ * after its '+' (country codes do not), so such a number is withheld. */
+Test(versions, zeros_in_place_of_a_number_are_withheld)
+{
+	struct pbx_opts o = opts();
+	char out[HL_PHONE_MAX];
+	const char *none[] = { "0000000000", "00000", "000000000000", "+0000000000", "+0123456789", "000123456" };
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		cr_assert_eq(pbx_caller_normalize(&o, none[i], out, sizeof out), -1, "%s gave %s", none[i], out);
+	cr_assert_eq(pbx_caller_normalize(&o, "013800000001", out, sizeof out), 0);
+	cr_assert_str_eq(out, "+8613800000001");
+	cr_assert_eq(line("1366720340|1366720340.1|q1|NONE|ENTERQUEUE||0000000000|1"), PBX_LINE_SKIPPED);
+	cr_assert_eq(n_got, 0);
+	cr_assert_eq(pbx_ql_counts(ql)->anonymous, 1);
+}
