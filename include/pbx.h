@@ -226,6 +226,9 @@ void pbx_amimap_free(struct pbx_amimap *m);
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx);
 /* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned. */
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx);
+/* The bridge's monotonic clock (ms) at the next message: restarts are told
+ * on it, so that a step of the wall clock is not one.  Never set: `now`. */
+void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono);
 const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
 
 #endif

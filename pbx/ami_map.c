@@ -127,6 +127,9 @@ struct pbx_amimap {
 	struct pbx_visits *visits;
 	struct pbx_counts counts;
 	hl_ms pbx_started; /* when Asterisk started, from FullyBooted's Uptime (0: not yet known) */
+	bool started_known;
+	hl_ms mono;        /* the bridge's monotonic clock at this message (pbx_amimap_mono) */
+	bool mono_set;
 };
 
 struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
@@ -246,12 +249,17 @@ static void fully_booted(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl
 	m->counts.skipped++;
 	if (secs < 0 || *end || secs > 100LL * 366 * 86400)
 		return; /* an old Asterisk (no Uptime): no way to tell; or not a time at all */
-	hl_ms started = now - secs * 1000, before = m->pbx_started;
+	/* compared on the monotonic clock: a step of the wall clock between two
+	 * logins (NTP, a resumed VM) would otherwise move the startup by as
+	 * much and be taken for a restart; the events are dated on wall time */
+	hl_ms started = (m->mono_set ? m->mono : now) - secs * 1000, before = m->pbx_started;
+	bool known = m->started_known;
 	m->pbx_started = started;
-	if (!before || started - before <= RESTART_SLACK_MS)
+	m->started_known = true;
+	if (!known || started - before <= RESTART_SLACK_MS)
 		return;
 	m->counts.restarts++;
-	struct restart_ctx rc = { m, started, emit, ctx };
+	struct restart_ctx rc = { m, now - secs * 1000, emit, ctx };
 	pbx_calls_each(m->calls, end_on_restart, &rc);
 	pbx_calls_clear(m->calls);
 }
@@ -454,6 +462,12 @@ static void tick_one(void *arg, struct pbx_call *c)
 			abort();
 	}
 	snprintf(t->gone[t->n_gone++], PBX_UID_MAX + 1, "%s", c->uid);
+}
+
+void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono)
+{
+	m->mono = mono;
+	m->mono_set = true;
 }
 
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx)

@@ -7,7 +7,10 @@
  *     its caller id must not offer the call under a shortened number;
  *   - Asterisk 1.8 to 11 (still under Issabel, Elastix, old VICIdial),
  *     whose AMI names the queue join and leave "Join" and "Leave" and the
- *     member's interface "Member".
+ *     member's interface "Member";
+ *   - a QUEUESTART long after calls whose end the log lost, the state that
+ *     carried them, zeros in place of a caller number, and a step of the
+ *     bridge's wall clock between two AMI logins.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -185,4 +188,33 @@ Test(versions, zeros_in_place_of_a_number_are_withheld)
 	cr_assert_eq(line("1366720340|1366720340.1|q1|NONE|ENTERQUEUE||0000000000|1"), PBX_LINE_SKIPPED);
 	cr_assert_eq(n_got, 0);
 	cr_assert_eq(pbx_ql_counts(ql)->anonymous, 1);
+}
+
+/* A restart is told from FullyBooted's Uptime set against the bridge's
+ * clock.  That clock stepped (NTP correcting the bridge's host, a VM
+ * resumed) between two logins to the same Asterisk moved the startup
+ * computed from it, and a step of more than a minute was taken for a
+ * restart: every waiting caller abandoned, every talk ended "pbx_restart".
+ * The comparison runs on the monotonic clock; the events keep wall time. */
+Test(versions, a_step_of_the_bridge_clock_is_not_an_asterisk_restart)
+{
+	const hl_ms t = 1700000000000LL, mono = 5000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: FullyBooted\nUptime: 86400\nStatus: Fully Booted\n", t);
+	pbx_amimap_mono(am, mono + 1000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.7\nQueue: q1\nCallerIDNum: 13800000007\n", t + 1000);
+	cr_assert_eq(n_got, 1);
+	/* 10 s later the connection drops and comes back; meanwhile the wall
+	 * clock was set 5 minutes ahead */
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: FullyBooted\nUptime: 86410\nStatus: Fully Booted\n", t + 10000 + 300000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 0, "a clock step taken for a restart");
+	cr_assert_eq(n_got, 1);
+	/* a real restart is still told */
+	pbx_amimap_mono(am, mono + 100000);
+	ami("Event: FullyBooted\nUptime: 20\nStatus: Fully Booted\n", t + 100000 + 300000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 80000 + 300000, "dated by the wall clock");
 }
