@@ -189,6 +189,9 @@ static struct saved read_state(const char *file, struct pbx_ql *map)
 	int version = 0;
 	s.ok = fscanf(f, "hotline-pbx %d %llu %llu %llu %llu", &version, &s.dev, &s.ino, &s.pos, &s.sig) == 5 &&
 	       (version == 1 || version == 2);
+	if (!s.ok) /* emptied by a crash of the file system, another program's, a later version's */
+		pbx_log(PBX_WARN, "%s: not a hotline-pbx state file (version 1 or 2); the log is read from the "
+		        "start (what was sent before is answered duplicate)", file);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;

@@ -19,6 +19,8 @@
  *   copytruncate_while_behind  the same while the bridge runs behind the
  *                          file (hotlined slow; here SIGSTOP): the copy is
  *                          finished from the position before the live file
+ *   state_file_not_understood_is_named  a state file that is not one: the
+ *                          log is read from the start, and the log says why
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
@@ -220,6 +222,28 @@ HL_TEST(pbx_input, copytruncate_while_behind)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
+}
+
+/* A state file that is not one (emptied by a crash of the file system, a
+ * file of another program, a future version): the bridge read the log from
+ * the start without a word.  It still does (nothing is lost, what was sent
+ * is answered duplicate), but says why. */
+HL_TEST(pbx_input, state_file_not_understood_is_named)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], state[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(state, sizeof state, "%s/pbx.state", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800092001|1\n";
+	append(ql, a, strlen(a));
+	const char *junk = "\0\0\0\0garbage\n";
+	append(state, junk, 12);
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 1, 30000), 1, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "pbx.state: not a hotline-pbx state file"), "%s", pbx_log_text(d));
 }
 
 HL_TEST(pbx_input, import_of_a_directory)
