@@ -386,6 +386,30 @@ static void check_rotation(struct qlreader *r)
 		schedule(r, 20); /* positions in flight belong to this file: let them land first */
 		return;
 	}
+	if (truncated) {
+		/* What Asterisk wrote between our position and logrotate's copy is
+		 * only in the copy: a bridge behind the file (hotlined slow or
+		 * down, reading paused) would lose it.  Finish the copy from where
+		 * reading stopped, with the part of a line already read (a read
+		 * ends anywhere: its rest is in the copy); at the copy's end the
+		 * path names another inode, and the live file is read from 0 as
+		 * after a rename. */
+		uint64_t consumed = r->consumed_pos, at = r->read_pos, dropped = r->dropped;
+		size_t partial = r->blen;
+		struct saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino, (unsigned long long)at,
+		                      r->sig, true };
+		char copy[1024];
+		if (at > 0 && find_rotated(r->path, &here, copy, sizeof copy) && open_file(r, copy, at) == 0) {
+			r->blen = partial; /* open_file emptied it; the bytes are still there */
+			r->dropped = dropped;
+			r->consumed_pos = consumed;
+			pbx_log(PBX_INFO, "%s was truncated (copytruncate): finishing its copy %s from offset %llu",
+			        r->path, copy, (unsigned long long)consumed);
+			write_state(r);
+			schedule(r, 0);
+			return;
+		}
+	}
 	drop_partial(r, replaced ? "file rotated" : "file truncated");
 	if (replaced) {
 		pbx_log(PBX_INFO, "%s was rotated (rename and create)", r->path);
@@ -394,24 +418,10 @@ static void check_rotation(struct qlreader *r)
 			return;
 		}
 	} else {
-		/* What Asterisk wrote between our position and logrotate's copy is
-		 * only in the copy: a bridge behind the file (hotlined slow or
-		 * down, reading paused) would lose it.  Finish the copy from our
-		 * position first; at its end the path names another inode, and
-		 * the live file is read from 0 as after a rename. */
-		struct saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino,
-		                      (unsigned long long)r->consumed_pos, r->sig, true };
-		char copy[1024];
-		if (r->consumed_pos > 0 && find_rotated(r->path, &here, copy, sizeof copy) &&
-		    open_file(r, copy, here.pos) == 0) {
-			pbx_log(PBX_INFO, "%s was truncated (copytruncate): finishing its copy %s from offset %llu",
-			        r->path, copy, here.pos);
-		} else {
-			pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
-			lseek(r->fd, 0, SEEK_SET);
-			r->read_pos = r->consumed_pos = 0;
-			r->sig = first_line_sig(r->fd);
-		}
+		pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
+		lseek(r->fd, 0, SEEK_SET);
+		r->read_pos = r->consumed_pos = 0;
+		r->sig = first_line_sig(r->fd);
 	}
 	write_state(r);
 	schedule(r, 0);

@@ -19,6 +19,8 @@
  *   copytruncate_while_behind  the same while the bridge runs behind the
  *                          file (hotlined slow; here SIGSTOP): the copy is
  *                          finished from the position before the live file
+ *   copytruncate_with_a_line_half_read  the same with half a line read
+ *                          before the rotation: its rest is in the copy
  *   state_file_not_understood_is_named  a state file that is not one: the
  *                          log is read from the start, and the log says why
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
@@ -228,6 +230,41 @@ HL_TEST(pbx_input, copytruncate_while_behind)
  * file of another program, a future version): the bridge read the log from
  * the start without a word.  It still does (nothing is lost, what was sent
  * is answered duplicate), but says why. */
+/* The same with the bridge stopped in the middle of a line (a 64 KiB read
+ * ends anywhere; here Asterisk had written half of it): the start it holds
+ * and the rest in the copy are one record.  Dropping the start as "cut"
+ * lost that record (here the call's end). */
+HL_TEST(pbx_input, copytruncate_with_a_line_half_read)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800093001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n"
+	                "1764633700|1764633600.1|q1|PJSIP/8001|COMPL";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	usleep(300 * 1000); /* polled again: the half line is in its buffer */
+	kill(pid, SIGSTOP);
+	const char *b = "ETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800093002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+	kill(pid, SIGCONT);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+	cr_assert(strstr(pbx_log_text(d), " 0 malformed"), "%s", pbx_log_text(d));
+}
+
 HL_TEST(pbx_input, state_file_not_understood_is_named)
 {
 	struct hl_d *d = hl_d_up(NULL);
