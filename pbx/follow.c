@@ -84,6 +84,7 @@ struct qlreader {
 
 	struct event *tick, *save_timer;
 	bool eof, stopped, dirty, done_signalled;
+	bool waited;             /* the last tick read nothing (end of file, backpressure) */
 	bool failed;             /* an import that could not read its file: exit 1 */
 	int last_errno;          /* the read error last logged, and when (not every poll_ms) */
 	int64_t errno_logged_at;
@@ -427,6 +428,19 @@ static void check_rotation(struct qlreader *r)
 	schedule(r, 0);
 }
 
+/* Truncated (copytruncate) and written past our position again while we
+ * waited (hotlined down for hours, reading paused): a read at our offset
+ * would take the middle of the new file for the rest of ours, and the lines
+ * after our position would be looked for in the copy from the wrong offset.
+ * So a reader that waited looks at the first line before it reads on. */
+static bool emptied_and_refilled(struct qlreader *r)
+{
+	struct stat fst;
+	if (r->read_pos == 0 || !r->sig || fstat(r->fd, &fst) != 0)
+		return false;
+	return (uint64_t)fst.st_size < r->read_pos || first_line_sig(r->fd) != r->sig;
+}
+
 static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 {
 	(void)fd0, (void)what;
@@ -440,11 +454,17 @@ static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 		}
 	}
 	if (sender_backlog(r->snd) >= (size_t)r->conf->window * 16) {
+		r->waited = true;
 		schedule(r, 10);
+		return;
+	}
+	if (r->follow && r->waited && emptied_and_refilled(r)) {
+		check_rotation(r); /* it finds the copy from our position, then reads the new file from 0 */
 		return;
 	}
 	char chunk[CHUNK];
 	ssize_t n = read(r->fd, chunk, sizeof chunk);
+	r->waited = n <= 0;
 	if (n > 0) {
 		feed(r, chunk, (size_t)n);
 		if (!r->sig && r->consumed_pos > 0)
