@@ -13,9 +13,13 @@
  *     its end once more, and then reads the new one from offset 0.
  *   copytruncate: same inode, but smaller than our position, or its first
  *     line is no longer the one we started on (it was truncated and written
- *     again before we looked).  Read again from 0.  Lines Asterisk wrote
- *     between logrotate's copy and its truncate are lost: that is
- *     copytruncate's own gap (docs/pbx.md recommends rename-and-create).
+ *     again before we looked; a reader that waited checks this before it
+ *     reads on).  The copy beside it (same first line, as long as our
+ *     position) holds what we had not read yet: it is finished from our
+ *     position, half-read line included, then the file is read from 0.
+ *     Lines Asterisk wrote between logrotate's copy and its truncate are
+ *     lost: that is copytruncate's own gap (docs/pbx.md recommends
+ *     rename-and-create).
  *
  * Position and the state file.  Every event carries the offset just after
  * its line; the sender reports them in order as hotlined acknowledges.
