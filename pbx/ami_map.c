@@ -358,6 +358,8 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			emit_ev(m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, emit, ctx);
 		}
 		c = pbx_calls_put(m->calls, uid);
+		c->prev_connected = c->connected; /* what a late AgentComplete of that visit needs (below) */
+		c->prev_ended = c->ended;
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = c->answering = c->gave_up = false;
 		c->left_at = c->left_seen = 0;
@@ -392,6 +394,23 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 	c->seen_at = now;
+	if (complete && strcmp(c->queue, queue) != 0 && !c->connected) {
+		/* app_queue's AgentComplete for the queue the caller was just
+		 * transferred out of, come after the caller's join to the next
+		 * one (the two are published from different threads).  It is
+		 * the end of that earlier visit, not news of this one: end that
+		 * visit (a duplicate when a BlindTransfer already did) and keep
+		 * the call waiting where it is. */
+		struct pbx_call before = *c;
+		snprintf(before.queue, sizeof before.queue, "%s", queue);
+		before.connected = c->prev_connected;
+		before.ended = c->prev_ended; /* a BlindTransfer / AttendedTransfer ended it already */
+		c->prev_ended = true;
+		const char *reason = pbx_ami_get(msg, "Reason");
+		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
+		end_call(m, &before, at, member_of(msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
+		return;
+	}
 	if (strcmp(c->queue, queue) != 0) {
 		/* the channel moved to another queue without a join we saw */
 		snprintf(c->queue, sizeof c->queue, "%s", queue);

@@ -362,3 +362,47 @@ Test(visits, ami_leave_then_join_at_once_still_abandons_the_first_visit)
 	read_log(lines);
 	assert_ids(want, 7);
 }
+
+/* An agent blind-transfers the caller into another queue.  AMI publishes
+ * the BlindTransfer, the caller's QueueCallerJoin in the next queue and
+ * app_queue's AgentComplete for the first from different threads: the
+ * AgentComplete may come after the join.  It was taken for news of the
+ * call in the new queue ("moved to another queue"): the first queue's
+ * answer and end were sent again and the call was forgotten, so that its
+ * abandon in the next queue was skipped and nobody owed the caller a call
+ * back. */
+Test(visits, ami_agent_complete_after_the_join_of_the_next_queue)
+{
+	struct pbx_opts o = opts();
+	struct pbx_amimap *am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 1000);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n", 5000);
+	ami(am, "Event: BlindTransfer\nResult: Success\nTransfererChannel: PJSIP/8001-00000002\n"
+	        "TransfererUniqueid: 1700000005.2\nTransfereeUniqueid: 1700000000.7\nExtension: 8200\n", 60000);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n", 60100);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: transfer\n",
+	    60200);
+	ami(am, "Event: QueueCallerAbandon\nUniqueid: 1700000000.7\nQueue: q2\n", 90000);
+	pbx_amimap_free(am);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1", "a1:1700000000.7:ended:q1",
+	                       "a1:1700000000.7:offered:q2", "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want, 5);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+
+	/* without the call class (no BlindTransfer) the late AgentComplete is
+	 * the first visit's only end: sent, and the call in q2 kept */
+	am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 1000);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n", 5000);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n", 60100);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: transfer\n",
+	    60200);
+	ami(am, "Event: QueueCallerAbandon\nUniqueid: 1700000000.7\nQueue: q2\n", 90000);
+	pbx_amimap_free(am);
+	const char *want2[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1",
+	                        "a1:1700000000.7:offered:q2", "a1:1700000000.7:ended:q1",
+	                        "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want2, 5);
+}
