@@ -134,7 +134,7 @@ struct pbx_call {
 	bool ended;
 	bool answering;   /* AMI: a member answered (DialEnd ANSWER), AgentConnect to come */
 	bool gave_up;     /* AMI: the abandon was inferred from its leave (kept for a late AgentConnect) */
-	bool prev_connected, prev_ended; /* AMI: the visit before the latest join was answered / ended */
+	bool prev_connected, prev_ended; /* the visit before the latest join / ENTERQUEUE was answered / ended (AMI) */
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
 	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */

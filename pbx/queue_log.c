@@ -296,6 +296,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 			return PBX_LINE_MALFORMED;
 		}
 		c = pbx_calls_put(m->calls, r->uid);
+		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
 		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
 		c->connected = c->ended = false;
 		c->seen_at = r->at;
@@ -332,8 +333,13 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;
 	}
-	/* complete or transfer: the call was talking; make sure hotlined knows it was answered */
-	if (!c || !c->connected) {
+	/* complete or transfer: the call was talking; make sure hotlined knows it was answered.
+	 * app_queue logs a transfer from its own thread, the transferee's
+	 * ENTERQUEUE in the next queue comes from the channel's: a record of
+	 * the queue the caller already left is about that earlier visit, and
+	 * the call waiting in the next queue is kept. */
+	bool earlier = c && strcmp(c->queue, r->queue) != 0;
+	if (!(earlier ? c->prev_connected : c && c->connected)) {
 		/* calltime: COMPLETE*(hold|call|pos), *TRANSFER(x|y|hold|call|pos), but
 		 * ATTENDEDTRANSFER LINK names two channels (LINK|chan1|chan2|hold|call|pos) */
 		int call_field = complete ? 1 : strcmp(e, "ATTENDEDTRANSFER") == 0 && strcmp(data(r, 0), "LINK") == 0 ? 4 : 3;
@@ -344,7 +350,8 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	}
 	base_event(&ev, PBX_ENDED, r->at, r->queue, r->agent);
 	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
-	pbx_calls_del(m->calls, r->uid);
+	if (!earlier)
+		pbx_calls_del(m->calls, r->uid);
 	emit_ev(m, &ev, r->uid, emit, ctx);
 	pbx_visits_leave(m->visits, r->uid, r->queue, r->at);
 	return PBX_LINE_MAPPED;

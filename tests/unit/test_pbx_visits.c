@@ -406,3 +406,29 @@ Test(visits, ami_agent_complete_after_the_join_of_the_next_queue)
 	                        "a1:1700000000.7:abandoned:q2" };
 	assert_ids(want2, 5);
 }
+
+/* The queue_log has the same race: app_queue logs BLINDTRANSFER from its
+ * own thread, the transferee's ENTERQUEUE in the next queue comes from the
+ * channel's, and either may be first.  A transfer record of the queue the
+ * caller just left ended the call in the queue it was now waiting in (it
+ * was forgotten): a restart then did not abandon it, and nobody owed the
+ * caller a call back. */
+Test(visits, queue_log_transfer_logged_after_the_join_of_the_next_queue)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000005|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000001.1|2",
+		"1700000060|1700000000.7|q2|NONE|ENTERQUEUE||013800000007|1",
+		"1700000060|1700000000.7|q1|PJSIP/8001|BLINDTRANSFER|8200|from-internal|5|55|1",
+		"1700000300|NONE|NONE|NONE|QUEUESTART|",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1",
+	                       "a1:1700000000.7:offered:q2", "a1:1700000000.7:ended:q1",
+	                       "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want, 5);
+	cr_assert_str_eq(got[3].outcome, "transferred");
+	cr_assert(got[4].synthesized);
+}
