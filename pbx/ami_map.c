@@ -128,6 +128,7 @@ struct pbx_amimap {
 	struct pbx_counts counts;
 	hl_ms pbx_started; /* when Asterisk started, from FullyBooted's Uptime (0: not yet known) */
 	bool started_known;
+	hl_ms booted_seen; /* ... and when we last heard it (monotonic, as mono) */
 	hl_ms mono;        /* the bridge's monotonic clock at this message (pbx_amimap_mono) */
 	bool mono_set;
 };
@@ -252,11 +253,18 @@ static void fully_booted(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl
 	/* compared on the monotonic clock: a step of the wall clock between two
 	 * logins (NTP, a resumed VM) would otherwise move the startup by as
 	 * much and be taken for a restart; the events are dated on wall time */
-	hl_ms started = (m->mono_set ? m->mono : now) - secs * 1000, before = m->pbx_started;
+	hl_ms clock = m->mono_set ? m->mono : now;
+	hl_ms started = clock - secs * 1000, before = m->pbx_started, seen = m->booted_seen;
 	bool known = m->started_known;
 	m->pbx_started = started;
 	m->started_known = true;
-	if (!known || started - before <= RESTART_SLACK_MS)
+	m->booted_seen = clock;
+	/* Uptime is Asterisk's wall clock less its start: the PBX's clock
+	 * stepped back (NTP just after a boot) moves the startup later too.
+	 * But an Asterisk that restarted has been up for less time than has
+	 * passed since we last heard it was up; one whose clock stepped has
+	 * not (unless the step exceeds its whole uptime). */
+	if (!known || started - before <= RESTART_SLACK_MS || secs * 1000 > clock - seen + RESTART_SLACK_MS)
 		return;
 	m->counts.restarts++;
 	struct restart_ctx rc = { m, now - secs * 1000, emit, ctx };

@@ -218,3 +218,29 @@ Test(versions, a_step_of_the_bridge_clock_is_not_an_asterisk_restart)
 	cr_assert_eq(got[1].kind, PBX_ABANDONED);
 	cr_assert_eq(got[1].at, t + 80000 + 300000, "dated by the wall clock");
 }
+
+/* Uptime is Asterisk's wall clock less its start time: NTP stepping the
+ * PBX's clock back by minutes between two logins (common just after a
+ * boot: Asterisk starts before the clock is synchronised) shrinks it, and
+ * the startup computed from it moved later: taken for a restart, every
+ * call in progress was ended.  An Asterisk that restarted has been up for
+ * less time than has passed since the bridge last saw it up; one whose
+ * clock stepped has not. */
+Test(versions, a_step_of_the_pbx_clock_is_not_a_restart)
+{
+	const hl_ms t = 1700000000000LL, mono = 5000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: FullyBooted\nUptime: 86400\nStatus: Fully Booted\n", t);
+	pbx_amimap_mono(am, mono + 1000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.7\nQueue: q1\nCallerIDNum: 13800000007\n", t + 1000);
+	/* reconnect 10 s later; the PBX's clock went back 5 minutes meanwhile */
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: FullyBooted\nUptime: 86110\nStatus: Fully Booted\n", t + 10000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 0, "the PBX's clock step taken for a restart");
+	cr_assert_eq(n_got, 1);
+	/* a real restart: up for 20 s, 100 s after the last login */
+	pbx_amimap_mono(am, mono + 110000);
+	ami("Event: FullyBooted\nUptime: 20\nStatus: Fully Booted\n", t + 110000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+	cr_assert_eq(n_got, 2);
+}
