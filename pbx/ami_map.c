@@ -5,7 +5,8 @@
  * names, docs in ../shared/fixtures/asterisk/ami_event_docs):
  *
  * (Asterisk 1.8-11 call the join and the leave "Join" and "Leave", and
- * the member's interface "Member": read alike.)
+ * the member's interface "Member"; 1.4's Join has the number as
+ * "CallerID": read alike.)
  *
  *   QueueCallerJoin     (Uniqueid, Queue, CallerIDNum)  -> call.offered
  *   AgentConnect        (Uniqueid, Queue, Interface)    -> call.answered
@@ -378,7 +379,10 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		ev.at = at;
 		ev.visit = pbx_visits_enter(m->visits, uid, queue, at);
 		snprintf(ev.queue, sizeof ev.queue, "%s", queue);
-		if (pbx_caller_normalize(&m->opts, pbx_ami_get(msg, "CallerIDNum"), ev.caller, sizeof ev.caller) != 0) {
+		const char *number = pbx_ami_get(msg, "CallerIDNum");
+		if (!number)
+			number = pbx_ami_get(msg, "CallerID"); /* Asterisk 1.4's name for it */
+		if (pbx_caller_normalize(&m->opts, number, ev.caller, sizeof ev.caller) != 0) {
 			c->anonymous = true;
 			m->counts.anonymous++;
 			return;

@@ -244,3 +244,14 @@ Test(versions, a_step_of_the_pbx_clock_is_not_a_restart)
 	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
 	cr_assert_eq(n_got, 2);
 }
+
+/* Asterisk 1.4's Join names the caller's number "CallerID" (1.6 renamed it
+ * CallerIDNum); its Uniqueid is there, so the call can be followed. */
+Test(versions, asterisk_1_4_join_names_the_number_callerid)
+{
+	ami("Event: Join\r\nPrivilege: call,all\r\nChannel: SIP/trunk-0a1b2c3d\r\nCallerID: 013800000014\r\n"
+	    "CallerIDName: unknown\r\nQueue: q1\r\nPosition: 1\r\nCount: 1\r\nUniqueid: 1366720340.14\r\n",
+	    1366720340000LL);
+	cr_assert_eq(n_got, 1, "the call taken for anonymous");
+	cr_assert_str_eq(got[0].caller, "+8613800000014");
+}
