@@ -94,7 +94,7 @@ $(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The pbx unit test also links the bridge's pure core.
-$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
+$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 # the timer structure is shell (libevent), tested without a loop: clocks.o alone

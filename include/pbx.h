@@ -134,9 +134,10 @@ struct pbx_call {
 	bool ended;
 	bool answering;   /* AMI: a member answered (DialEnd ANSWER), AgentConnect to come */
 	bool gave_up;     /* AMI: the abandon was inferred from its leave (kept for a late AgentConnect) */
+	bool prev_connected, prev_ended; /* the visit before the latest join / ENTERQUEUE was answered / ended (AMI) */
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
-	hl_ms seen_at;    /* AMI: last event about it (calls whose end we missed are forgotten) */
+	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);
@@ -188,6 +189,12 @@ enum pbx_line_result { PBX_LINE_MAPPED, PBX_LINE_SKIPPED, PBX_LINE_UNKNOWN, PBX_
  * MALFORMED / UNKNOWN (static text or the event name, never a caller id). */
 enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit, void *ctx,
                                  char *why, size_t why_len);
+/* The last line of an import, which has no newline: it may be whole, or cut
+ * where the writer stopped (a log copied while Asterisk wrote it, a full
+ * disk).  Read as pbx_ql_line reads a line, except that a record that may
+ * have lost the end of a field that matters is malformed (queue_log.c). */
+enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
+                                      void *ctx, char *why, size_t why_len);
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);
@@ -220,6 +227,9 @@ void pbx_amimap_free(struct pbx_amimap *m);
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx);
 /* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned. */
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx);
+/* The bridge's monotonic clock (ms) at the next message: restarts are told
+ * on it, so that a step of the wall clock is not one.  Never set: `now`. */
+void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono);
 const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
 
 #endif

@@ -186,6 +186,7 @@ static bool on_message(struct amiclient *a)
 			alive = false;
 		}
 	} else if (a->state == AMI_LIVE) {
+		pbx_amimap_mono(a->map, pbx_mono_ms()); /* restarts are told on it (ami_map.c) */
 		pbx_amimap_event(a->map, &msg, pbx_now_ms(), on_event, a);
 	}
 	pbx_ami_msg_free(&msg);

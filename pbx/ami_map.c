@@ -4,6 +4,10 @@
  * The AMI events with the meaning of the queue_log records (Asterisk 12+
  * names, docs in ../shared/fixtures/asterisk/ami_event_docs):
  *
+ * (Asterisk 1.8-11 call the join and the leave "Join" and "Leave", and
+ * the member's interface "Member"; 1.4's Join has the number as
+ * "CallerID": read alike.)
+ *
  *   QueueCallerJoin     (Uniqueid, Queue, CallerIDNum)  -> call.offered
  *   AgentConnect        (Uniqueid, Queue, Interface)    -> call.answered
  *   QueueCallerAbandon  (Uniqueid, Queue)               -> call.abandoned
@@ -11,7 +15,8 @@
  *                       (timeout, empty queue, key: AMI has no event of its
  *                       own for those), once leave_grace_ms has passed
  *                       without an AgentConnect for the call -- unless a
- *                       member had answered it (below)
+ *                       member had answered it (below) -- or at once when
+ *                       the channel joins a queue again first (an overflow)
  *   AgentComplete       (Reason caller|agent|transfer)   -> call.ended
  *                       (outcome complete_outcome, or "transferred")
  *   BlindTransfer / AttendedTransfer with Result Success whose transferee
@@ -123,6 +128,10 @@ struct pbx_amimap {
 	struct pbx_visits *visits;
 	struct pbx_counts counts;
 	hl_ms pbx_started; /* when Asterisk started, from FullyBooted's Uptime (0: not yet known) */
+	bool started_known;
+	hl_ms booted_seen; /* ... and when we last heard it (monotonic, as mono) */
+	hl_ms mono;        /* the bridge's monotonic clock at this message (pbx_amimap_mono) */
+	bool mono_set;
 };
 
 struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
@@ -187,6 +196,8 @@ static const char *member_of(const struct pbx_ami_msg *msg)
 {
 	const char *v = pbx_ami_get(msg, "Interface");
 	if (!v || !*v)
+		v = pbx_ami_get(msg, "Member"); /* Asterisk 1.8-11's name for the interface */
+	if (!v || !*v)
 		v = pbx_ami_get(msg, "MemberName");
 	if (!v || !*v)
 		v = pbx_ami_get(msg, "DestChannel");
@@ -240,12 +251,24 @@ static void fully_booted(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl
 	m->counts.skipped++;
 	if (secs < 0 || *end || secs > 100LL * 366 * 86400)
 		return; /* an old Asterisk (no Uptime): no way to tell; or not a time at all */
-	hl_ms started = now - secs * 1000, before = m->pbx_started;
+	/* compared on the monotonic clock: a step of the wall clock between two
+	 * logins (NTP, a resumed VM) would otherwise move the startup by as
+	 * much and be taken for a restart; the events are dated on wall time */
+	hl_ms clock = m->mono_set ? m->mono : now;
+	hl_ms started = clock - secs * 1000, before = m->pbx_started, seen = m->booted_seen;
+	bool known = m->started_known;
 	m->pbx_started = started;
-	if (!before || started - before <= RESTART_SLACK_MS)
+	m->started_known = true;
+	m->booted_seen = clock;
+	/* Uptime is Asterisk's wall clock less its start: the PBX's clock
+	 * stepped back (NTP just after a boot) moves the startup later too.
+	 * But an Asterisk that restarted has been up for less time than has
+	 * passed since we last heard it was up; one whose clock stepped has
+	 * not (unless the step exceeds its whole uptime). */
+	if (!known || started - before <= RESTART_SLACK_MS || secs * 1000 > clock - seen + RESTART_SLACK_MS)
 		return;
 	m->counts.restarts++;
-	struct restart_ctx rc = { m, started, emit, ctx };
+	struct restart_ctx rc = { m, now - secs * 1000, emit, ctx };
 	pbx_calls_each(m->calls, end_on_restart, &rc);
 	pbx_calls_clear(m->calls);
 }
@@ -314,8 +337,12 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 
-	bool join = strcasecmp(name, "QueueCallerJoin") == 0, connect = strcasecmp(name, "AgentConnect") == 0;
-	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0, leave = strcasecmp(name, "QueueCallerLeave") == 0;
+	/* Asterisk 1.8-11 name the join and the leave "Join" and "Leave" (same
+	 * Uniqueid, Queue, CallerIDNum headers); 12 renamed them */
+	bool join = strcasecmp(name, "QueueCallerJoin") == 0 || strcasecmp(name, "Join") == 0;
+	bool connect = strcasecmp(name, "AgentConnect") == 0;
+	bool abandon = strcasecmp(name, "QueueCallerAbandon") == 0;
+	bool leave = strcasecmp(name, "QueueCallerLeave") == 0 || strcasecmp(name, "Leave") == 0;
 	bool complete = strcasecmp(name, "AgentComplete") == 0;
 	if (!join && !connect && !abandon && !leave && !complete) {
 		m->counts.skipped++; /* AgentCalled, AgentRingNoAnswer, Newchannel, ... */
@@ -331,7 +358,17 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	}
 	struct pbx_call *c = pbx_calls_get(m->calls, uid);
 	if (join) {
+		if (c && c->left_at && !c->anonymous && !c->connected && !c->ended && !c->gave_up) {
+			/* left its queue and joined one again (an overflow to the
+			 * next queue, an exit key and back) before the grace ran
+			 * out: the visit it left is abandoned, as the queue_log's
+			 * EXITWITHTIMEOUT / EXITWITHKEY say; resetting the call
+			 * here used to lose that abandon */
+			emit_ev(m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, emit, ctx);
+		}
 		c = pbx_calls_put(m->calls, uid);
+		c->prev_connected = c->connected; /* what a late AgentComplete of that visit needs (below) */
+		c->prev_ended = c->ended;
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = c->answering = c->gave_up = false;
 		c->left_at = c->left_seen = 0;
@@ -342,7 +379,10 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		ev.at = at;
 		ev.visit = pbx_visits_enter(m->visits, uid, queue, at);
 		snprintf(ev.queue, sizeof ev.queue, "%s", queue);
-		if (pbx_caller_normalize(&m->opts, pbx_ami_get(msg, "CallerIDNum"), ev.caller, sizeof ev.caller) != 0) {
+		const char *number = pbx_ami_get(msg, "CallerIDNum");
+		if (!number)
+			number = pbx_ami_get(msg, "CallerID"); /* Asterisk 1.4's name for it */
+		if (pbx_caller_normalize(&m->opts, number, ev.caller, sizeof ev.caller) != 0) {
 			c->anonymous = true;
 			m->counts.anonymous++;
 			return;
@@ -366,6 +406,23 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 	c->seen_at = now;
+	if (complete && strcmp(c->queue, queue) != 0 && !c->connected) {
+		/* app_queue's AgentComplete for the queue the caller was just
+		 * transferred out of, come after the caller's join to the next
+		 * one (the two are published from different threads).  It is
+		 * the end of that earlier visit, not news of this one: end that
+		 * visit (a duplicate when a BlindTransfer already did) and keep
+		 * the call waiting where it is. */
+		struct pbx_call before = *c;
+		snprintf(before.queue, sizeof before.queue, "%s", queue);
+		before.connected = c->prev_connected;
+		before.ended = c->prev_ended; /* a BlindTransfer / AttendedTransfer ended it already */
+		c->prev_ended = true;
+		const char *reason = pbx_ami_get(msg, "Reason");
+		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
+		end_call(m, &before, at, member_of(msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
+		return;
+	}
 	if (strcmp(c->queue, queue) != 0) {
 		/* the channel moved to another queue without a join we saw */
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
@@ -436,6 +493,12 @@ static void tick_one(void *arg, struct pbx_call *c)
 			abort();
 	}
 	snprintf(t->gone[t->n_gone++], PBX_UID_MAX + 1, "%s", c->uid);
+}
+
+void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono)
+{
+	m->mono = mono;
+	m->mono_set = true;
 }
 
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx)

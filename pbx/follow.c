@@ -13,9 +13,13 @@
  *     its end once more, and then reads the new one from offset 0.
  *   copytruncate: same inode, but smaller than our position, or its first
  *     line is no longer the one we started on (it was truncated and written
- *     again before we looked).  Read again from 0.  Lines Asterisk wrote
- *     between logrotate's copy and its truncate are lost: that is
- *     copytruncate's own gap (docs/pbx.md recommends rename-and-create).
+ *     again before we looked; a reader that waited checks this before it
+ *     reads on).  The copy beside it (same first line, as long as our
+ *     position) holds what we had not read yet: it is finished from our
+ *     position, half-read line included, then the file is read from 0.
+ *     Lines Asterisk wrote between logrotate's copy and its truncate are
+ *     lost: that is copytruncate's own gap (docs/pbx.md recommends
+ *     rename-and-create).
  *
  * Position and the state file.  Every event carries the offset just after
  * its line; the sender reports them in order as hotlined acknowledges.
@@ -34,7 +38,9 @@
  * Before switching files the reader waits until everything in flight is
  * acknowledged, so a position always belongs to the file it names.
  * At start, a state naming another inode is looked for beside PATH (PATH.1,
- * PATH-20251202 with dateext: find_rotated) and that file is finished first.
+ * PATH-20251202 with dateext: find_rotated) and that file is finished first;
+ * so is the copy copytruncate made while the bridge was stopped (found by
+ * its first line).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -82,6 +88,7 @@ struct qlreader {
 
 	struct event *tick, *save_timer;
 	bool eof, stopped, dirty, done_signalled;
+	bool waited;             /* the last tick read nothing (end of file, backpressure) */
 	bool failed;             /* an import that could not read its file: exit 1 */
 	int last_errno;          /* the read error last logged, and when (not every poll_ms) */
 	int64_t errno_logged_at;
@@ -187,6 +194,9 @@ static struct saved read_state(const char *file, struct pbx_ql *map)
 	int version = 0;
 	s.ok = fscanf(f, "hotline-pbx %d %llu %llu %llu %llu", &version, &s.dev, &s.ino, &s.pos, &s.sig) == 5 &&
 	       (version == 1 || version == 2);
+	if (!s.ok) /* emptied by a crash of the file system, another program's, a later version's */
+		pbx_log(PBX_WARN, "%s: not a hotline-pbx state file (version 1 or 2); the log is read from the "
+		        "start (what was sent before is answered duplicate)", file);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -232,13 +242,15 @@ static void on_event(void *ctx, const struct pbx_event *ev)
 }
 
 /* `line` holds the first len bytes of the line at file offset `at`; the
- * reader goes on at `end` (after its newline, if it has one). */
-static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t at, uint64_t end)
+ * reader goes on at `end` (after its newline; `last`: it has none, the end
+ * of an import). */
+static void one_line(struct qlreader *r, const char *line, size_t len, uint64_t at, uint64_t end, bool last)
 {
 	char why[128];
 	r->lineno++;
 	r->line_end = end;
-	enum pbx_line_result res = pbx_ql_line(r->map, line, len, on_event, r, why, sizeof why);
+	enum pbx_line_result res = last ? pbx_ql_last_line(r->map, line, len, on_event, r, why, sizeof why)
+	                                : pbx_ql_line(r->map, line, len, on_event, r, why, sizeof why);
 	if ((res == PBX_LINE_MALFORMED || res == PBX_LINE_UNKNOWN) &&
 	    (r->logged_malformed++ < 20 || r->logged_malformed % 1000 == 0))
 		pbx_log(PBX_WARN, "%s line %llu (offset %llu): %s", r->path, (unsigned long long)r->lineno,
@@ -269,7 +281,7 @@ static void feed(struct qlreader *r, const char *data, size_t n)
 		if (!nl)
 			break;
 		size_t len = (size_t)(nl - (r->buf + start));
-		one_line(r, r->buf + start, len, base + start, base + r->dropped + start + len + 1);
+		one_line(r, r->buf + start, len, base + start, base + r->dropped + start + len + 1, false);
 		base += r->dropped;
 		r->dropped = 0;
 		start += len + 1;
@@ -289,7 +301,7 @@ static void drop_partial(struct qlreader *r, const char *why)
 		return;
 	if (!r->follow) {
 		/* read-to-end: a last line without newline may be whole; the mapper decides */
-		one_line(r, r->buf, r->blen, r->read_pos - r->blen - r->dropped, r->read_pos);
+		one_line(r, r->buf, r->blen, r->read_pos - r->blen - r->dropped, r->read_pos, true);
 	} else {
 		pbx_ql_note_cut(r->map);
 		pbx_log(PBX_WARN, "%s: a line cut short (%llu bytes) is dropped: %s", r->path,
@@ -336,6 +348,8 @@ static void finish_if_done(struct qlreader *r)
 	}
 }
 
+static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen);
+
 /* At the end of the file in --follow: has it been rotated or truncated? */
 static void check_rotation(struct qlreader *r)
 {
@@ -377,6 +391,30 @@ static void check_rotation(struct qlreader *r)
 		schedule(r, 20); /* positions in flight belong to this file: let them land first */
 		return;
 	}
+	if (truncated) {
+		/* What Asterisk wrote between our position and logrotate's copy is
+		 * only in the copy: a bridge behind the file (hotlined slow or
+		 * down, reading paused) would lose it.  Finish the copy from where
+		 * reading stopped, with the part of a line already read (a read
+		 * ends anywhere: its rest is in the copy); at the copy's end the
+		 * path names another inode, and the live file is read from 0 as
+		 * after a rename. */
+		uint64_t consumed = r->consumed_pos, at = r->read_pos, dropped = r->dropped;
+		size_t partial = r->blen;
+		struct saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino, (unsigned long long)at,
+		                      r->sig, true };
+		char copy[1024];
+		if (at > 0 && find_rotated(r->path, &here, copy, sizeof copy) && open_file(r, copy, at) == 0) {
+			r->blen = partial; /* open_file emptied it; the bytes are still there */
+			r->dropped = dropped;
+			r->consumed_pos = consumed;
+			pbx_log(PBX_INFO, "%s was truncated (copytruncate): finishing its copy %s from offset %llu",
+			        r->path, copy, (unsigned long long)consumed);
+			write_state(r);
+			schedule(r, 0);
+			return;
+		}
+	}
 	drop_partial(r, replaced ? "file rotated" : "file truncated");
 	if (replaced) {
 		pbx_log(PBX_INFO, "%s was rotated (rename and create)", r->path);
@@ -394,6 +432,19 @@ static void check_rotation(struct qlreader *r)
 	schedule(r, 0);
 }
 
+/* Truncated (copytruncate) and written past our position again while we
+ * waited (hotlined down for hours, reading paused): a read at our offset
+ * would take the middle of the new file for the rest of ours, and the lines
+ * after our position would be looked for in the copy from the wrong offset.
+ * So a reader that waited looks at the first line before it reads on. */
+static bool emptied_and_refilled(struct qlreader *r)
+{
+	struct stat fst;
+	if (r->read_pos == 0 || !r->sig || fstat(r->fd, &fst) != 0)
+		return false;
+	return (uint64_t)fst.st_size < r->read_pos || first_line_sig(r->fd) != r->sig;
+}
+
 static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 {
 	(void)fd0, (void)what;
@@ -407,11 +458,17 @@ static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 		}
 	}
 	if (sender_backlog(r->snd) >= (size_t)r->conf->window * 16) {
+		r->waited = true;
 		schedule(r, 10);
+		return;
+	}
+	if (r->follow && r->waited && emptied_and_refilled(r)) {
+		check_rotation(r); /* it finds the copy from our position, then reads the new file from 0 */
 		return;
 	}
 	char chunk[CHUNK];
 	ssize_t n = read(r->fd, chunk, sizeof chunk);
+	r->waited = n <= 0;
 	if (n > 0) {
 		feed(r, chunk, (size_t)n);
 		if (!r->sig && r->consumed_pos > 0)
@@ -461,12 +518,15 @@ static void on_done(void *ctx, uint64_t pos)
 /* The file a state names, renamed beside PATH while the bridge was away:
  * PATH.1 (logrotate's default), PATH-20251202 (dateext, the default of
  * RHEL-based distributions such as FreePBX's and Issabel's), PATH.2 after
- * two rotations; any name that starts with PATH's and is that inode.  A
- * compressed one is another inode: not found, and the lines it got after
- * the position are lost (logged). */
+ * two rotations; any name that starts with PATH's and is that inode.  Or,
+ * with copytruncate, the copy: another inode, but the same first line and
+ * at least the saved position's bytes (the live file was emptied and
+ * started again; the lines after the position are in the copy).  A
+ * compressed one is neither: not found, and the lines it got after the
+ * position are lost (logged). */
 static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen)
 {
-	char d[512], b[512];
+	char d[512], b[512], name[1024];
 	snprintf(d, sizeof d, "%s", path);
 	snprintf(b, sizeof b, "%s", path);
 	const char *dir = dirname(d), *base = basename(b);
@@ -474,18 +534,30 @@ static bool find_rotated(const char *path, const struct saved *s, char *out, siz
 	DIR *dh = opendir(dir);
 	if (!dh)
 		return false;
-	bool found = false;
+	bool renamed = false, copied = false;
 	struct dirent *e;
-	while (!found && (e = readdir(dh))) {
+	while (!renamed && (e = readdir(dh))) {
 		if (strncmp(e->d_name, base, blen) != 0 || !e->d_name[blen])
 			continue;
 		struct stat st;
-		snprintf(out, outlen, "%s/%s", dir, e->d_name);
-		found = stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == s->ino && st.st_dev == s->dev &&
-		        (uint64_t)st.st_size >= s->pos;
+		snprintf(name, sizeof name, "%s/%s", dir, e->d_name);
+		if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < s->pos)
+			continue;
+		if (st.st_ino == s->ino && st.st_dev == s->dev) {
+			renamed = true; /* the very file: better than any copy */
+		} else if (!copied && s->sig && s->pos > 0) {
+			int fd = open(name, O_RDONLY | O_CLOEXEC);
+			copied = fd >= 0 && first_line_sig(fd) == s->sig;
+			if (fd >= 0)
+				close(fd);
+		} else {
+			continue;
+		}
+		if (renamed || copied)
+			snprintf(out, outlen, "%s", name);
 	}
 	closedir(dh);
-	return found;
+	return renamed || copied;
 }
 
 struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c, const char *path, bool follow,
@@ -538,7 +610,12 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 			pbx_log(PBX_INFO, "%s was rotated while we were away: finishing %s from offset %llu", path,
 			        rotated, s.pos);
 		} else {
-			if (s.ok) /* what the old file got after the position is not read: say so */
+			/* what the old file got after the position is not read: say so */
+			if (s.ok && have && st.st_ino == s.ino && st.st_dev == s.dev)
+				pbx_log(PBX_WARN, "%s was emptied while we were away (copytruncate?) and no file beside "
+				        "it begins as it did: what it had after offset %llu is not read (import it from "
+				        "the copy); reading %s from the start", path, s.pos, path);
+			else if (s.ok)
 				pbx_log(PBX_WARN, "state file names a file that is gone (inode %llu, offset %llu; "
 				        "rotated and compressed?): reading %s from the start", s.ino, s.pos, path);
 			if (have && open_file(r, path, 0) != 0)

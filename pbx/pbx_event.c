@@ -10,7 +10,10 @@
  * international prefix becomes '+', the trunk prefix becomes '+<country>',
  * and with national_length a bare national number gets '+<country>' too.
  * Short internal extensions are left as written.  Without a country code,
- * only '+' and the international prefix are rewritten.
+ * only '+' and the international prefix are rewritten.  Zeros in place of a
+ * number ("0000000000": a gateway that could not pass it on) and anything
+ * that would become "+0..." are no number: such a caller is withheld, not
+ * one caller shared by every stranger whose gateway wrote zeros.
  *
  * The table of calls is a small chained hash keyed by uniqueid; the sources
  * add a call on ENTERQUEUE / QueueCallerJoin and drop it when it ends.
@@ -83,8 +86,8 @@ int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, s
 		digits[n++] = c;
 	}
 	digits[n] = '\0';
-	if (n == 0)
-		return -1;
+	if (n == 0 || strspn(digits, "0") == n)
+		return -1; /* zeros: what gateways send when they cannot pass a number on */
 
 	char num[64];
 	size_t cc_len = strlen(o->country_code);
@@ -101,6 +104,8 @@ int pbx_caller_normalize(const struct pbx_opts *o, const char *raw, char *out, s
 		snprintf(num, sizeof num, "+%s", digits);
 	else
 		snprintf(num, sizeof num, "%s", digits);
+	if (num[0] == '+' && num[1] == '0')
+		return -1; /* no country code starts with 0: nobody to call back there */
 	return hl_phone_normalize(num, out, outlen);
 }
 

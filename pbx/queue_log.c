@@ -52,7 +52,22 @@ struct pbx_ql {
 	struct pbx_calls *calls;
 	struct pbx_visits *visits;
 	struct pbx_counts counts;
+	bool unterminated; /* mapping the last line of an import, which had no newline */
+	hl_ms now;         /* the time of the last call record read (record time) */
 };
+
+/* A call without a record for this long (record time) is not in progress:
+ * its end was lost (a line in copytruncate's gap, an Asterisk bug), and a
+ * QUEUESTART days later must not abandon it or end a talk days long.  The
+ * span is counted back from the last record before the QUEUESTART, not from
+ * the marker, so the calls a long outage cut still end. */
+#define STALE_MS (12LL * 3600 * 1000)
+
+/* seen_at 0: restored from a state saved before the time was kept */
+static bool recent(const struct pbx_ql *m, const struct pbx_call *c)
+{
+	return !c->seen_at || m->now - c->seen_at <= STALE_MS;
+}
 
 struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
 {
@@ -210,7 +225,7 @@ struct restart_ctx {
 static void end_on_restart(void *arg, struct pbx_call *c)
 {
 	struct restart_ctx *r = arg;
-	if (c->anonymous || c->ended)
+	if (c->anonymous || c->ended || !recent(r->m, c))
 		return;
 	struct pbx_event ev;
 	base_event(&ev, c->connected ? PBX_ENDED : PBX_ABANDONED, r->at, c->queue, c->agent);
@@ -262,6 +277,9 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_SKIPPED;
 	}
 	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
+	m->now = r->at;
+	if (c)
+		c->seen_at = r->at;
 
 	if (enter) {
 		if (r->n_data < 2) {
@@ -269,9 +287,19 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 			say(why, why_len, "%s: no caller id field", e);
 			return PBX_LINE_MALFORMED;
 		}
+		if (m->unterminated && r->n_data < 3) {
+			/* app_queue writes url|callerid|origposition: without the
+			 * position the line may have stopped inside the number, and
+			 * a shortened number would have a stranger called back */
+			m->counts.malformed++;
+			say(why, why_len, "%s", "last line cut short in the caller id (no newline); not offered");
+			return PBX_LINE_MALFORMED;
+		}
 		c = pbx_calls_put(m->calls, r->uid);
+		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
 		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
 		c->connected = c->ended = false;
+		c->seen_at = r->at;
 		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
 		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
 		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
@@ -305,8 +333,13 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;
 	}
-	/* complete or transfer: the call was talking; make sure hotlined knows it was answered */
-	if (!c || !c->connected) {
+	/* complete or transfer: the call was talking; make sure hotlined knows it was answered.
+	 * app_queue logs a transfer from its own thread, the transferee's
+	 * ENTERQUEUE in the next queue comes from the channel's: a record of
+	 * the queue the caller already left is about that earlier visit, and
+	 * the call waiting in the next queue is kept. */
+	bool earlier = c && strcmp(c->queue, r->queue) != 0;
+	if (!(earlier ? c->prev_connected : c && c->connected)) {
 		/* calltime: COMPLETE*(hold|call|pos), *TRANSFER(x|y|hold|call|pos), but
 		 * ATTENDEDTRANSFER LINK names two channels (LINK|chan1|chan2|hold|call|pos) */
 		int call_field = complete ? 1 : strcmp(e, "ATTENDEDTRANSFER") == 0 && strcmp(data(r, 0), "LINK") == 0 ? 4 : 3;
@@ -317,7 +350,8 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	}
 	base_event(&ev, PBX_ENDED, r->at, r->queue, r->agent);
 	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
-	pbx_calls_del(m->calls, r->uid);
+	if (!earlier)
+		pbx_calls_del(m->calls, r->uid);
 	emit_ev(m, &ev, r->uid, emit, ctx);
 	pbx_visits_leave(m->visits, r->uid, r->queue, r->at);
 	return PBX_LINE_MAPPED;
@@ -460,6 +494,21 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 	return one_line(m, line, len, emit, ctx, why, why_len, true);
 }
 
+/* The last line of an import without its newline: whole, or cut where the
+ * writer stopped.  A cut in the epoch, uniqueid, queue or agent leaves no
+ * record; one in the event name is a cut name (malformed); one in the data
+ * of most events loses durations only.  But an ENTERQUEUE cut inside its
+ * caller id would offer the call under a shortened number, so there the
+ * field after the caller id (origposition) must be present. */
+enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
+                                      void *ctx, char *why, size_t why_len)
+{
+	m->unterminated = true;
+	enum pbx_line_result res = pbx_ql_line(m, line, len, emit, ctx, why, why_len);
+	m->unterminated = false;
+	return res;
+}
+
 /* ---------------------------------------------------- across restarts */
 
 /* How far back (record time) the visits saved with a position reach: a
@@ -506,11 +555,22 @@ static void field_of(const char *s, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+struct state_ctx {
+	const struct pbx_ql *m;
+	struct text t;
+};
+
+/* A stale call (no record for STALE_MS) is not saved: a restart forgets it,
+ * and the state file does not grow with every call whose end was lost. */
 static void state_call(void *arg, struct pbx_call *c)
 {
+	struct state_ctx *s = arg;
+	if (!recent(s->m, c))
+		return;
 	char agent[PBX_NAME_MAX + 1];
 	field_of(c->agent, agent, sizeof agent);
-	text_add(arg, "c\t%d\t%d\t%s\t%s\t%s\n", c->connected, c->anonymous, c->uid, c->queue, agent);
+	text_add(&s->t, "c\t%d\t%d\t%s\t%s\t%s\t%lld\n", c->connected, c->anonymous, c->uid, c->queue, agent,
+	         (long long)c->seen_at);
 }
 
 static void state_visit(void *arg, const char *uid, const char *queue, int count, hl_ms last_at)
@@ -520,11 +580,11 @@ static void state_visit(void *arg, const char *uid, const char *queue, int count
 
 char *pbx_ql_state(const struct pbx_ql *m)
 {
-	struct text t = { 0 };
-	text_add(&t, "%s", "");
-	pbx_calls_each(m->calls, state_call, &t);
-	pbx_visits_each(m->visits, STATE_VISITS_MS, state_visit, &t);
-	return t.p;
+	struct state_ctx s = { m, { 0 } };
+	text_add(&s.t, "%s", "");
+	pbx_calls_each(m->calls, state_call, &s);
+	pbx_visits_each(m->visits, STATE_VISITS_MS, state_visit, &s.t);
+	return s.t.p;
 }
 
 /* Split a tab-separated line in place into at most `max` fields; their number. */
@@ -542,17 +602,23 @@ static int tabs(char *s, char **f, int max)
 
 bool pbx_ql_restore(struct pbx_ql *m, const char *line)
 {
-	char buf[1024], *f[6];
+	char buf[1024], *f[7];
 	if (strlen(line) >= sizeof buf)
 		return false;
 	snprintf(buf, sizeof buf, "%s", line);
-	int n = tabs(buf, f, 6);
-	if (n == 6 && strcmp(f[0], "c") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {
+	int n = tabs(buf, f, 7);
+	/* c: connected, anonymous, uid, queue, agent[, last record's time: 0 or
+	 * absent in a state saved before it was kept] */
+	if ((n == 6 || n == 7) && strcmp(f[0], "c") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {
 		struct pbx_call *c = pbx_calls_put(m->calls, f[3]);
 		c->connected = strcmp(f[1], "1") == 0;
 		c->anonymous = strcmp(f[2], "1") == 0;
 		snprintf(c->queue, sizeof c->queue, "%s", f[4]);
 		snprintf(c->agent, sizeof c->agent, "%s", f[5]);
+		long long seen = n == 7 ? atoll(f[6]) : 0;
+		c->seen_at = seen > 0 ? (hl_ms)seen : 0;
+		if (c->seen_at > m->now)
+			m->now = c->seen_at;
 		return true;
 	}
 	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {

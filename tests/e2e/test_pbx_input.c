@@ -13,6 +13,18 @@
  *                          (queue_log-20251202, RHEL-based FreePBX and Issabel):
  *                          the old file is finished from the saved position
  *                          before the new one, nothing lost
+ *   copytruncate_while_down  the same with logrotate's copytruncate: the
+ *                          copy (another inode) is found by its first line
+ *                          and finished from the saved position
+ *   copytruncate_while_behind  the same while the bridge runs behind the
+ *                          file (hotlined slow; here SIGSTOP): the copy is
+ *                          finished from the position before the live file
+ *   copytruncate_with_a_line_half_read  the same with half a line read
+ *                          before the rotation: its rest is in the copy
+ *   copytruncate_and_regrown_while_behind  the same, the live file grown
+ *                          past the old position before the bridge reads on
+ *   state_file_not_understood_is_named  a state file that is not one: the
+ *                          log is read from the start, and the log says why
  *   import_of_a_directory  queue-log DIR (a wrong path) exits 1 at once with
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
@@ -142,6 +154,175 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
+}
+
+/* logrotate's copytruncate while the bridge is stopped: the lines written
+ * after the saved position went into the copy (another inode), and the
+ * live file starts again.  The copy is found by its first line and finished
+ * from the position; before, the bridge warned "rotated and compressed?",
+ * read the live file from 0, and the call ended and the call entered
+ * meanwhile were lost (the abandon after them was rejected: unknown call). */
+HL_TEST(pbx_input, copytruncate_while_down)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800090001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800090002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql); /* what copytruncate does */
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "queue_log.1 from offset"), "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+}
+
+/* The same copytruncate while the bridge runs but is behind (hotlined slow
+ * or down, so reading paused; here SIGSTOP): the lines between its position
+ * and the copy are only in the copy.  Before, the truncation was seen and
+ * the live file read from 0, and those lines were lost. */
+HL_TEST(pbx_input, copytruncate_while_behind)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800091001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGSTOP);
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800091002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+	kill(pid, SIGCONT);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+}
+
+/* A state file that is not one (emptied by a crash of the file system, a
+ * file of another program, a future version): the bridge read the log from
+ * the start without a word.  It still does (nothing is lost, what was sent
+ * is answered duplicate), but says why. */
+/* The same with the bridge stopped in the middle of a line (a 64 KiB read
+ * ends anywhere; here Asterisk had written half of it): the start it holds
+ * and the rest in the copy are one record.  Dropping the start as "cut"
+ * lost that record (here the call's end). */
+HL_TEST(pbx_input, copytruncate_with_a_line_half_read)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800093001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n"
+	                "1764633700|1764633600.1|q1|PJSIP/8001|COMPL";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	usleep(300 * 1000); /* polled again: the half line is in its buffer */
+	kill(pid, SIGSTOP);
+	const char *b = "ETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800093002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+	kill(pid, SIGCONT);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+	cr_assert(strstr(pbx_log_text(d), " 0 malformed"), "%s", pbx_log_text(d));
+}
+
+/* The same, but the live file has grown past the bridge's position by the
+ * time it reads again (a long wait: hotlined down for hours).  Reading at
+ * the old offset read the middle of the new file (a garbage line, and its
+ * later lines before its first ones), and the copy was not found from that
+ * offset: the lines written between the position and the copy were lost.
+ * A reader that waited checks the file's first line before it reads on. */
+HL_TEST(pbx_input, copytruncate_and_regrown_while_behind)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], copy[300], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(copy, sizeof copy, "%s.1", ql);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800094001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGSTOP);
+	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800094002|1\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+	for (int i = 0; i < 20; i++) { /* skipped records: the new file outgrows the old position */
+		const char *filler = "1764633730|1764633730.9|q1|PJSIP/8001|RINGNOANSWER|1000\n";
+		append(ql, filler, strlen(filler));
+	}
+	kill(pid, SIGCONT);
+	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
+	cr_assert_eq(events_stored(d), 5);
+	cr_assert(strstr(pbx_log_text(d), " 0 malformed"), "%s", pbx_log_text(d));
+}
+
+HL_TEST(pbx_input, state_file_not_understood_is_named)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256], state[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	snprintf(state, sizeof state, "%s/pbx.state", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800092001|1\n";
+	append(ql, a, strlen(a));
+	const char *junk = "\0\0\0\0garbage\n";
+	append(state, junk, 12);
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 1, 30000), 1, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), "pbx.state: not a hotline-pbx state file"), "%s", pbx_log_text(d));
 }
 
 HL_TEST(pbx_input, import_of_a_directory)

@@ -291,8 +291,8 @@ Test(visits, remembered_across_a_restart)
 		pbx_ql_line(before, lines[i], strlen(lines[i]), collect, NULL, NULL, 0);
 	char *memory = pbx_ql_state(before);
 	pbx_ql_free(before);
-	cr_assert(strstr(memory, "c\t1\t0\t1700000000.9\tq1\tPJSIP/8?001\n"), "%s", memory); /* no control character */
-	cr_assert(strstr(memory, "c\t0\t1\t1700000000.8\tq1\t\n"), "%s", memory);
+	cr_assert(strstr(memory, "c\t1\t0\t1700000000.9\tq1\tPJSIP/8?001\t1700000033000\n"), "%s", memory); /* no control character */
+	cr_assert(strstr(memory, "c\t0\t1\t1700000000.8\tq1\t\t1700000031000\n"), "%s", memory);
 	cr_assert(strstr(memory, "v\t1\t1700000030000\t1700000000.7\tq1\n"), "%s", memory);
 	for (char *line = strtok(memory, "\n"); line; line = strtok(NULL, "\n"))
 		cr_assert(pbx_ql_restore(after, line), "%s", line);
@@ -309,4 +309,126 @@ Test(visits, remembered_across_a_restart)
 	/* the second visit, not the anonymous call's abandon, and the talk ended at the restart */
 	cr_assert(strstr(got[4].id, "offered:q1#2"), "%s", got[4].id);
 	cr_assert_str_eq(got[n_got - 1].outcome, "pbx_restart");
+}
+
+/* Over AMI a queue's timeout, an empty queue or an exit key is only a
+ * QueueCallerLeave; the abandon is inferred when no AgentConnect follows
+ * within the grace.  An overflow (the dialplan sends the caller on to the
+ * next queue) or an IVR sending the caller back joins at once, well within
+ * the grace: the first visit's abandon must still be sent, as the queue_log's
+ * EXITWITHTIMEOUT / EXITWITHKEY give it, and with the same ids. */
+Test(visits, ami_leave_then_join_at_once_still_abandons_the_first_visit)
+{
+	struct pbx_opts o = opts();
+	struct pbx_amimap *am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000000.000000\n", 1700000000000LL);
+	ami(am, "Event: QueueCallerLeave\nUniqueid: 1700000000.7\nQueue: q1\nTimestamp: 1700000060.000000\n",
+	    1700000060000LL);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000060.100000\n", 1700000060100LL);
+	ami(am, "Event: QueueCallerLeave\nUniqueid: 1700000000.7\nQueue: q2\nTimestamp: 1700000090.000000\n",
+	    1700000090000LL);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n"
+	        "Timestamp: 1700000090.500000\n", 1700000090500LL);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n"
+	        "Timestamp: 1700000095.000000\n", 1700000095000LL);
+	pbx_amimap_tick(am, 1700000099000LL, collect, NULL);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: caller\n",
+	    1700000200000LL);
+	pbx_amimap_tick(am, 1700000300000LL, collect, NULL);
+	pbx_amimap_free(am);
+	const char *want[] = { "a1:1700000000.7:offered:q1",   "a1:1700000000.7:abandoned:q1",
+	                       "a1:1700000000.7:offered:q2",   "a1:1700000000.7:abandoned:q2",
+	                       "a1:1700000000.7:offered:q1#2", "a1:1700000000.7:answered:q1#2",
+	                       "a1:1700000000.7:ended:q1#2" };
+	assert_ids(want, 7);
+	cr_assert_eq(got[1].at, 1700000060000LL, "dated by its leave");
+	cr_assert_eq(got[3].at, 1700000090000LL);
+
+	/* the queue_log of the same calls gives the same ids */
+	n_got = 0;
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000060|1700000000.7|q1|NONE|EXITWITHTIMEOUT|1|1|60",
+		"1700000060|1700000000.7|q2|NONE|ENTERQUEUE||013800000007|1",
+		"1700000090|1700000000.7|q2|NONE|EXITWITHKEY|1|1|1|30",
+		"1700000090|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000095|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000090.2|3",
+		"1700000200|1700000000.7|q1|PJSIP/8001|COMPLETECALLER|5|105|1",
+		NULL,
+	};
+	read_log(lines);
+	assert_ids(want, 7);
+}
+
+/* An agent blind-transfers the caller into another queue.  AMI publishes
+ * the BlindTransfer, the caller's QueueCallerJoin in the next queue and
+ * app_queue's AgentComplete for the first from different threads: the
+ * AgentComplete may come after the join.  It was taken for news of the
+ * call in the new queue ("moved to another queue"): the first queue's
+ * answer and end were sent again and the call was forgotten, so that its
+ * abandon in the next queue was skipped and nobody owed the caller a call
+ * back. */
+Test(visits, ami_agent_complete_after_the_join_of_the_next_queue)
+{
+	struct pbx_opts o = opts();
+	struct pbx_amimap *am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 1000);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n", 5000);
+	ami(am, "Event: BlindTransfer\nResult: Success\nTransfererChannel: PJSIP/8001-00000002\n"
+	        "TransfererUniqueid: 1700000005.2\nTransfereeUniqueid: 1700000000.7\nExtension: 8200\n", 60000);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n", 60100);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: transfer\n",
+	    60200);
+	ami(am, "Event: QueueCallerAbandon\nUniqueid: 1700000000.7\nQueue: q2\n", 90000);
+	pbx_amimap_free(am);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1", "a1:1700000000.7:ended:q1",
+	                       "a1:1700000000.7:offered:q2", "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want, 5);
+	cr_assert_str_eq(got[2].outcome, "transferred");
+
+	/* without the call class (no BlindTransfer) the late AgentComplete is
+	 * the first visit's only end: sent, and the call in q2 kept */
+	am = pbx_amimap_new(&o);
+	n_got = 0;
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q1\nCallerIDNum: 013800000007\n", 1000);
+	ami(am, "Event: AgentConnect\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\n", 5000);
+	ami(am, "Event: QueueCallerJoin\nUniqueid: 1700000000.7\nQueue: q2\nCallerIDNum: 013800000007\n", 60100);
+	ami(am, "Event: AgentComplete\nUniqueid: 1700000000.7\nQueue: q1\nInterface: PJSIP/8001\nReason: transfer\n",
+	    60200);
+	ami(am, "Event: QueueCallerAbandon\nUniqueid: 1700000000.7\nQueue: q2\n", 90000);
+	pbx_amimap_free(am);
+	const char *want2[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1",
+	                        "a1:1700000000.7:offered:q2", "a1:1700000000.7:ended:q1",
+	                        "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want2, 5);
+}
+
+/* The queue_log has the same race: app_queue logs BLINDTRANSFER from its
+ * own thread, the transferee's ENTERQUEUE in the next queue comes from the
+ * channel's, and either may be first.  A transfer record of the queue the
+ * caller just left ended the call in the queue it was now waiting in (it
+ * was forgotten): a restart then did not abandon it, and nobody owed the
+ * caller a call back. */
+Test(visits, queue_log_transfer_logged_after_the_join_of_the_next_queue)
+{
+	const char *const lines[] = {
+		"1700000000|1700000000.7|q1|NONE|ENTERQUEUE||013800000007|1",
+		"1700000005|1700000000.7|q1|PJSIP/8001|CONNECT|5|1700000001.1|2",
+		"1700000060|1700000000.7|q2|NONE|ENTERQUEUE||013800000007|1",
+		"1700000060|1700000000.7|q1|PJSIP/8001|BLINDTRANSFER|8200|from-internal|5|55|1",
+		"1700000300|NONE|NONE|NONE|QUEUESTART|",
+		NULL,
+	};
+	n_got = 0;
+	read_log(lines);
+	const char *want[] = { "a1:1700000000.7:offered:q1", "a1:1700000000.7:answered:q1",
+	                       "a1:1700000000.7:offered:q2", "a1:1700000000.7:ended:q1",
+	                       "a1:1700000000.7:abandoned:q2" };
+	assert_ids(want, 5);
+	cr_assert_str_eq(got[3].outcome, "transferred");
+	cr_assert(got[4].synthesized);
 }

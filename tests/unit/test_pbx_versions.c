@@ -1,0 +1,257 @@
+/*
+ * test_pbx_versions.c - what other Asterisk versions and real files give
+ * the bridge's pure core, beyond test_pbx.c's Asterisk 12+ records:
+ *
+ *   - the last line of an import without its newline (a log copied while
+ *     Asterisk wrote it, a disk that filled up): an ENTERQUEUE cut inside
+ *     its caller id must not offer the call under a shortened number;
+ *   - Asterisk 1.8 to 11 (still under Issabel, Elastix, old VICIdial),
+ *     whose AMI names the queue join and leave "Join" and "Leave" and the
+ *     member's interface "Member";
+ *   - a QUEUESTART long after calls whose end the log lost, the state that
+ *     carried them, zeros in place of a caller number, and a step of the
+ *     bridge's wall clock between two AMI logins.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx_fixtures.h"
+
+static struct pbx_ql *ql;
+static struct pbx_amimap *am;
+
+static void setup(void)
+{
+	struct pbx_opts o = opts();
+	ql = pbx_ql_new(&o);
+	am = pbx_amimap_new(&o);
+	n_got = 0;
+}
+
+static void teardown(void)
+{
+	pbx_ql_free(ql);
+	pbx_amimap_free(am);
+}
+
+TestSuite(versions, .init = setup, .fini = teardown);
+
+static enum pbx_line_result line(const char *l)
+{
+	return pbx_ql_line(ql, l, strlen(l), collect, NULL, NULL, 0);
+}
+
+static enum pbx_line_result last_line(const char *l, char *why, size_t why_len)
+{
+	return pbx_ql_last_line(ql, l, strlen(l), collect, NULL, why, why_len);
+}
+
+/* app_queue writes ENTERQUEUE as url|callerid|origposition: without the
+ * position after it, an unterminated last line may have lost the end of
+ * the number, and a callback would ring a stranger. */
+Test(versions, an_unterminated_last_enterqueue_cut_in_its_caller_id_is_not_offered)
+{
+	char why[128];
+	cr_assert_eq(last_line("1366720340|1366720340.7|q1|NONE|ENTERQUEUE||0138000", why, sizeof why),
+	             PBX_LINE_MALFORMED);
+	cr_assert_eq(n_got, 0, "a call offered under a cut number");
+	cr_assert(strstr(why, "cut"), "%s", why);
+	cr_assert_null(strstr(why, "0138000"), "the number is in the reason: %s", why);
+	cr_assert_eq(pbx_ql_counts(ql)->malformed, 1);
+}
+
+Test(versions, an_unterminated_last_line_that_is_whole_is_read)
+{
+	cr_assert_eq(last_line("1366720340|1366720340.7|q1|NONE|ENTERQUEUE||013800000001|1", NULL, 0),
+	             PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 1);
+	cr_assert_str_eq(got[0].caller, "+8613800000001");
+	line("1366720340|1366720340.8|q1|NONE|ENTERQUEUE||013800000002|1");
+	cr_assert_eq(last_line("1366720399|1366720340.8|q1|NONE|ABANDON|1|1|5", NULL, 0), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 3);
+	/* in the middle of a file, an old Asterisk's two-field ENTERQUEUE stays a record */
+	cr_assert_eq(line("1366720340|1366720340.9|q1|NONE|ENTERQUEUE||013800000003"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 4);
+}
+
+static void ami(const char *text, hl_ms now)
+{
+	struct pbx_ami_msg m;
+	cr_assert_eq(pbx_ami_parse(text, strlen(text), &m), 0);
+	pbx_amimap_event(am, &m, now, collect, NULL);
+	pbx_ami_msg_free(&m);
+}
+
+/* Asterisk 1.8-11 app_queue: manager_event "Join" (Channel, CallerIDNum,
+ * CallerIDName, Queue, Position, Count, Uniqueid) and "Leave"; AgentConnect
+ * and AgentComplete name the member's interface "Member". */
+Test(versions, asterisk_11_ami_join_and_leave)
+{
+	ami("Event: Join\r\nPrivilege: call,all\r\nChannel: SIP/trunk-00000001\r\nCallerIDNum: 013800000001\r\n"
+	    "CallerIDName: unknown\r\nQueue: q1\r\nPosition: 1\r\nCount: 1\r\nUniqueid: 1366720340.1\r\n",
+	    1366720340000LL);
+	ami("Event: Leave\r\nPrivilege: call,all\r\nChannel: SIP/trunk-00000001\r\nQueue: q1\r\nCount: 0\r\n"
+	    "Position: 1\r\nUniqueid: 1366720340.1\r\n", 1366720350000LL);
+	ami("Event: AgentConnect\r\nPrivilege: agent,all\r\nQueue: q1\r\nUniqueid: 1366720340.1\r\n"
+	    "Channel: SIP/8001-00000002\r\nMember: SIP/8001\r\nMemberName: Li Na\r\nHoldtime: 10\r\n"
+	    "BridgedChannel: 1366720345.2\r\nRingtime: 3\r\n", 1366720350500LL);
+	ami("Event: AgentComplete\r\nPrivilege: agent,all\r\nQueue: q1\r\nUniqueid: 1366720340.1\r\n"
+	    "Channel: SIP/8001-00000002\r\nMember: SIP/8001\r\nMemberName: Li Na\r\nHoldTime: 10\r\n"
+	    "TalkTime: 60\r\nReason: caller\r\n", 1366720410000LL);
+	cr_assert_eq(n_got, 3, "Asterisk 11's calls are lost");
+	cr_assert_eq(got[0].kind, PBX_OFFERED);
+	cr_assert_str_eq(got[0].id, "a1:1366720340.1:offered:q1");
+	cr_assert_str_eq(got[0].caller, "+8613800000001");
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].agent, "SIP/8001");
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].agent, "SIP/8001");
+}
+
+Test(versions, asterisk_11_leave_without_connect_is_an_abandon)
+{
+	ami("Event: Join\r\nChannel: SIP/trunk-00000003\r\nCallerIDNum: 13800000002\r\nQueue: q1\r\n"
+	    "Position: 1\r\nCount: 1\r\nUniqueid: 1366720340.3\r\n", 1366720340000LL);
+	ami("Event: Leave\r\nChannel: SIP/trunk-00000003\r\nQueue: q1\r\nCount: 0\r\nUniqueid: 1366720340.3\r\n",
+	    1366720400000LL);
+	pbx_amimap_tick(am, 1366720403000LL, collect, NULL);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, 1366720400000LL);
+}
+
+/* A call whose end the log never got (a line lost in copytruncate's gap,
+ * an Asterisk bug) stayed "in progress" for ever, and the next QUEUESTART,
+ * maybe weeks later, sent its abandon (a callback owed now, for a call
+ * long settled) or ended its talk weeks long.  A call is in progress at a
+ * restart only if it had a record within 12 hours before the last record
+ * Asterisk wrote before it: a long outage still ends the calls it cut. */
+Test(versions, a_restart_ends_only_calls_with_recent_records)
+{
+	const long long h = 3600;
+	char l[200];
+	line("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||13800000001|1"); /* its ABANDON was lost */
+	line("1700000000|1700000000.2|q1|NONE|ENTERQUEUE||13800000002|1");
+	line("1700000010|1700000000.2|q1|SIP/8007|CONNECT|10|1700000001.1|2"); /* its COMPLETE was lost */
+	snprintf(l, sizeof l, "%lld|%lld.3|q1|NONE|ENTERQUEUE||13800000003|1", 1700000000 + 13 * h, 1700000000 + 13 * h);
+	line(l);
+	snprintf(l, sizeof l, "%lld|%lld.3|q1|SIP/8007|CONNECT|10|1.1|2", 1700000000 + 13 * h + 10,
+	         1700000000 + 13 * h);
+	line(l);
+	snprintf(l, sizeof l, "%lld|%lld.4|q1|NONE|ENTERQUEUE||13800000004|1", 1700000000 + 13 * h + 20,
+	         1700000000 + 13 * h);
+	line(l);
+	/* the state a --follow would save has the live calls only */
+	char *memory = pbx_ql_state(ql);
+	cr_assert_null(strstr(memory, "\t1700000000.1\t"), "%s", memory);
+	cr_assert_null(strstr(memory, "\t1700000000.2\t"), "%s", memory);
+	cr_assert(strstr(memory, "\t1700046800.3\t"), "%s", memory);
+	free(memory);
+	/* Asterisk was down for 20 hours, then started */
+	n_got = 0;
+	snprintf(l, sizeof l, "%lld|NONE|NONE|NONE|QUEUESTART|", 1700000000 + 33 * h);
+	cr_assert_eq(line(l), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 2, "stale calls ended at the restart");
+	for (int i = 0; i < n_got; i++) {
+		cr_assert(strstr(got[i].call_id, ".3") || strstr(got[i].call_id, ".4"), "%s", got[i].id);
+		cr_assert_eq(got[i].at, (1700000000 + 33 * h) * 1000);
+	}
+}
+
+/* A state saved by the bridge before the time was kept (six fields) is
+ * still read; such a call counts as recent. */
+Test(versions, a_state_line_without_the_time_is_read)
+{
+	cr_assert(pbx_ql_restore(ql, "c\t0\t0\t1700000000.5\tq1\t"));
+	line("1800000000|1800000000.9|q1|NONE|ENTERQUEUE||13800000009|1");
+	n_got = 0;
+	line("1800000100|NONE|NONE|NONE|QUEUESTART|");
+	cr_assert_eq(n_got, 2);
+}
+
+/* Gateways that cannot pass a number on send zeros ("0000000000", "00000")
+ * in its place.  They came out as "+0000000000", "+000": numbers nobody can
+ * call back, and one number for every such caller, so that strangers'
+ * calls became one repeat caller's case.  No E.164 number starts with 0
+ * after its '+' (country codes do not), so such a number is withheld. */
+Test(versions, zeros_in_place_of_a_number_are_withheld)
+{
+	struct pbx_opts o = opts();
+	char out[HL_PHONE_MAX];
+	const char *none[] = { "0000000000", "00000", "000000000000", "+0000000000", "+0123456789", "000123456" };
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		cr_assert_eq(pbx_caller_normalize(&o, none[i], out, sizeof out), -1, "%s gave %s", none[i], out);
+	cr_assert_eq(pbx_caller_normalize(&o, "013800000001", out, sizeof out), 0);
+	cr_assert_str_eq(out, "+8613800000001");
+	cr_assert_eq(line("1366720340|1366720340.1|q1|NONE|ENTERQUEUE||0000000000|1"), PBX_LINE_SKIPPED);
+	cr_assert_eq(n_got, 0);
+	cr_assert_eq(pbx_ql_counts(ql)->anonymous, 1);
+}
+
+/* A restart is told from FullyBooted's Uptime set against the bridge's
+ * clock.  That clock stepped (NTP correcting the bridge's host, a VM
+ * resumed) between two logins to the same Asterisk moved the startup
+ * computed from it, and a step of more than a minute was taken for a
+ * restart: every waiting caller abandoned, every talk ended "pbx_restart".
+ * The comparison runs on the monotonic clock; the events keep wall time. */
+Test(versions, a_step_of_the_bridge_clock_is_not_an_asterisk_restart)
+{
+	const hl_ms t = 1700000000000LL, mono = 5000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: FullyBooted\nUptime: 86400\nStatus: Fully Booted\n", t);
+	pbx_amimap_mono(am, mono + 1000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.7\nQueue: q1\nCallerIDNum: 13800000007\n", t + 1000);
+	cr_assert_eq(n_got, 1);
+	/* 10 s later the connection drops and comes back; meanwhile the wall
+	 * clock was set 5 minutes ahead */
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: FullyBooted\nUptime: 86410\nStatus: Fully Booted\n", t + 10000 + 300000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 0, "a clock step taken for a restart");
+	cr_assert_eq(n_got, 1);
+	/* a real restart is still told */
+	pbx_amimap_mono(am, mono + 100000);
+	ami("Event: FullyBooted\nUptime: 20\nStatus: Fully Booted\n", t + 100000 + 300000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 80000 + 300000, "dated by the wall clock");
+}
+
+/* Uptime is Asterisk's wall clock less its start time: NTP stepping the
+ * PBX's clock back by minutes between two logins (common just after a
+ * boot: Asterisk starts before the clock is synchronised) shrinks it, and
+ * the startup computed from it moved later: taken for a restart, every
+ * call in progress was ended.  An Asterisk that restarted has been up for
+ * less time than has passed since the bridge last saw it up; one whose
+ * clock stepped has not. */
+Test(versions, a_step_of_the_pbx_clock_is_not_a_restart)
+{
+	const hl_ms t = 1700000000000LL, mono = 5000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: FullyBooted\nUptime: 86400\nStatus: Fully Booted\n", t);
+	pbx_amimap_mono(am, mono + 1000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.7\nQueue: q1\nCallerIDNum: 13800000007\n", t + 1000);
+	/* reconnect 10 s later; the PBX's clock went back 5 minutes meanwhile */
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: FullyBooted\nUptime: 86110\nStatus: Fully Booted\n", t + 10000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 0, "the PBX's clock step taken for a restart");
+	cr_assert_eq(n_got, 1);
+	/* a real restart: up for 20 s, 100 s after the last login */
+	pbx_amimap_mono(am, mono + 110000);
+	ami("Event: FullyBooted\nUptime: 20\nStatus: Fully Booted\n", t + 110000);
+	cr_assert_eq(pbx_amimap_counts(am)->restarts, 1);
+	cr_assert_eq(n_got, 2);
+}
+
+/* Asterisk 1.4's Join names the caller's number "CallerID" (1.6 renamed it
+ * CallerIDNum); its Uniqueid is there, so the call can be followed. */
+Test(versions, asterisk_1_4_join_names_the_number_callerid)
+{
+	ami("Event: Join\r\nPrivilege: call,all\r\nChannel: SIP/trunk-0a1b2c3d\r\nCallerID: 013800000014\r\n"
+	    "CallerIDName: unknown\r\nQueue: q1\r\nPosition: 1\r\nCount: 1\r\nUniqueid: 1366720340.14\r\n",
+	    1366720340000LL);
+	cr_assert_eq(n_got, 1, "the call taken for anonymous");
+	cr_assert_str_eq(got[0].caller, "+8613800000014");
+}
