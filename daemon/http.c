@@ -179,5 +179,6 @@ void http_close(void)
 		evhttp_free(http);
 		http = NULL;
 	}
+	http_conn_linger_end_all(); /* after evhttp_free: its closes may start some */
 	bound = NULL;
 }

@@ -88,11 +88,13 @@
  * first when the connection goes away.  Connections are a list (lookups
  * happen once per request; a few thousand wall screens cost microseconds).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -118,6 +120,7 @@ struct hconn {
 	bool page_pending;                                   /* page_ev is active */
 	bool page_sent;                                      /* bytes left since page_ev was activated: too late */
 	bool rewriting;                                      /* http_reply_json_page is at work: not libevent */
+	bool linger;                                         /* libevent answered with an error page: drain at close */
 };
 
 static LIST_HEAD(, hconn) conns = LIST_HEAD_INITIALIZER(conns);
@@ -179,9 +182,96 @@ static void unlist(struct hconn *h)
 	h->page_ev = NULL;
 }
 
+/* ------------------------------------------------ a lingering close */
+
+/* libevent's error pages for a request it refused (a 413 for a body over
+ * http.max_body, a 400) are sent while the client may still be sending:
+ * evhttp decides on the head and closes after its answer, without reading
+ * the rest.  Bytes that reach a closed socket make the kernel answer with a
+ * reset, and a reset destroys what the client had not read yet: a client
+ * that sends its whole body before it reads (most HTTP libraries without
+ * `Expect: 100-continue`) saw "connection reset", never the 413.  So the
+ * socket is kept open past evhttp's close - a dup of its descriptor, taken
+ * in the close callback, where evhttp has written its answer and shuts the
+ * socket down for writing - and what still arrives is read and dropped
+ * until the client closes, LINGER_S pass or LINGER_MAX_BYTES were dropped.
+ * At most LINGER_MAX sockets linger at once (each holds a descriptor);
+ * past it a close is plain again.  This is the lingering close of Apache
+ * and nginx (lingering_close), for error answers only. */
+#define LINGER_S 2
+#define LINGER_MAX 64
+#define LINGER_MAX_BYTES (8 << 20)
+
+struct lingering {
+	LIST_ENTRY(lingering) entry;
+	struct event *ev;
+	evutil_socket_t fd;
+	size_t dropped;
+};
+
+static int n_lingering;
+static LIST_HEAD(, lingering) lingering = LIST_HEAD_INITIALIZER(lingering);
+
+static void linger_end(struct lingering *l)
+{
+	LIST_REMOVE(l, entry);
+	event_free(l->ev);
+	evutil_closesocket(l->fd);
+	free(l);
+	n_lingering--;
+}
+
+static void linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lingering *l = arg;
+	char buf[16384];
+	if (what & EV_TIMEOUT) {
+		linger_end(l);
+		return;
+	}
+	ssize_t n = recv(fd, buf, sizeof buf, 0);
+	if (n > 0 && (l->dropped += (size_t)n) < LINGER_MAX_BYTES)
+		return;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	linger_end(l); /* the client's EOF, an error, or enough dropped */
+}
+
+static void linger_start(struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	if (fd < 0 || n_lingering >= LINGER_MAX)
+		return;
+	struct lingering *l = calloc(1, sizeof *l);
+	if (!l)
+		abort(); /* out of memory: the daemon's one policy (daemon.h) */
+	l->fd = dup(fd);
+	if (l->fd < 0 || evutil_make_socket_nonblocking(l->fd) != 0 ||
+	    !(l->ev = event_new(hl->base, l->fd, EV_READ | EV_PERSIST, linger_cb, l))) {
+		if (l->fd >= 0)
+			evutil_closesocket(l->fd);
+		free(l);
+		return;
+	}
+	struct timeval tv = { LINGER_S, 0 };
+	event_add(l->ev, &tv);
+	LIST_INSERT_HEAD(&lingering, l, entry);
+	n_lingering++;
+}
+
+/* The daemon stops (http_close): the sockets still lingering are closed. */
+void http_conn_linger_end_all(void)
+{
+	while (!LIST_EMPTY(&lingering))
+		linger_end(LIST_FIRST(&lingering));
+}
+
 static void closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct hconn *h = arg;
+	if (h->linger)
+		linger_start(evcon);
 	if (h->user_cb)
 		h->user_cb(evcon, h->user_arg);
 	unlist(h);
@@ -301,8 +391,10 @@ static void page_cb(evutil_socket_t fd, short what, void *arg)
 	h->rewriting = false;
 	if (frozen)
 		evbuffer_freeze(h->out, 1);
-	if (done)
+	if (done) {
+		h->linger = true;
 		log_debug("http: libevent's error page for a request it refused answered in JSON");
+	}
 }
 
 static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)

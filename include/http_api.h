@@ -50,6 +50,8 @@ void http_conn_request(struct evhttp_request *req);
 /* The request handler's close callback (the connection's own belongs to http_conn.c). */
 void http_conn_set_closecb(struct evhttp_connection *evcon, void (*cb)(struct evhttp_connection *, void *), void *arg);
 size_t http_conn_count(void);
+/* http_conn.c: the sockets of error answers still draining (a lingering close), closed at exit */
+void http_conn_linger_end_all(void);
 
 /* ------------------------------------------------------------ http_api.c */
 

@@ -549,3 +549,54 @@ HL_TEST(http_hostile, methods_are_answered_in_json)
 	cr_assert_eq(http("HEAD", "/metrics", NULL, NULL)->status, 200);
 	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
 }
+
+/* A body over http.max_body sent whole before the answer is read, as most
+ * HTTP libraries send without `Expect: 100-continue`: evhttp answers 413 on
+ * the head and closes without reading the body, and the bytes that reached
+ * the closed socket made the kernel answer with a reset.  The client's send
+ * then failed (ECONNRESET or EPIPE) - a library that sends its body before
+ * it reads (Python's requests, most) reports "connection reset" and never
+ * reads the 413 - and where the reset came before the answer (a lost
+ * segment), the answer was gone too.  The daemon now keeps draining such a
+ * socket for a moment after its error answer (a lingering close,
+ * http_conn.c): the whole body is sent, then the 413 read. */
+HL_TEST(http_hostile, a_body_sent_whole_past_max_body_still_reads_its_413)
+{
+	struct hl_d *d = up("max_body = 4096;", NULL, NULL);
+	enum { BODY = 6 << 20 };
+	char *body = keep(malloc(BODY));
+	memset(body, ' ', BODY);
+	for (int round = 0; round < 3; round++) {
+		int fd = tcp_connect(http_port, 0);
+		char head[256];
+		int n = snprintf(head, sizeof head, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+		                 ING "\r\n", BODY);
+		/* head and body, all of it, before reading anything */
+		cr_assert_eq(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+		size_t off = 0;
+		while (off < BODY) {
+			ssize_t w = send(fd, body + off, BODY - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		cr_assert_eq(off, (size_t)BODY, "round %d: the body's send failed after %zu bytes: %s", round, off,
+		             strerror(errno));
+		char buf[4096];
+		size_t got = 0;
+		struct pollfd p = { fd, POLLIN, 0 };
+		while (got < sizeof buf - 1 && poll(&p, 1, HL_TIMEOUT_MS) == 1) {
+			ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		buf[got] = '\0';
+		cr_assert(strncmp(buf, "HTTP/1.1 413", 12) == 0 && strstr(buf, "\"too_large\""),
+		          "round %d: no 413 read (%zu bytes: %.80s; %s)", round, got, buf, strerror(errno));
+		sock_close(fd);
+	}
+	/* the daemon serves the others meanwhile */
+	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 0);
+}
