@@ -123,15 +123,20 @@ HL_TEST(pbx_input, long_line_bounded)
 	cr_assert_eq(events_stored(d), 2);
 }
 
-HL_TEST(pbx_input, rotated_dateext_while_down)
+/* A call answered, the bridge stopped, then: the call ends, another
+ * enters, the log is rotated by `rotate` (a shell command; %1$s the live
+ * file, %2$s the rotated one), and the second call is abandoned in the new
+ * live file.  The restarted bridge must send all five events, reading the
+ * rotated file from its saved position (`from` names it in the log). */
+static void rotated_while_down(const char *rotate, const char *suffix, const char *caller_base, const char *from)
 {
 	struct hl_d *d = hl_d_up(NULL);
 	write_pbx_conf(d, NULL);
-	char ql[256], old[300];
+	char ql[256], old[300], cmd[1024], a[256], b[256];
 	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
-	snprintf(old, sizeof old, "%s-20251202", ql);
-	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800060001|1\n"
-	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	snprintf(old, sizeof old, "%s%s", ql, suffix);
+	snprintf(a, sizeof a, "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||%s1|1\n"
+	                      "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n", caller_base);
 	append(ql, a, strlen(a));
 	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
 	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
@@ -139,10 +144,11 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
 	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
 
 	/* while the bridge is down: the call ends, another waits, then rotation */
-	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
-	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800060002|1\n";
+	snprintf(b, sizeof b, "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
+	                      "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||%s2|1\n", caller_base);
 	append(ql, b, strlen(b));
-	cr_assert_eq(rename(ql, old), 0);
+	snprintf(cmd, sizeof cmd, rotate, ql, old);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
 	append(ql, c, strlen(c));
 
@@ -150,10 +156,16 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
 	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
 	kill(pid, SIGTERM);
 	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
-	cr_assert(strstr(pbx_log_text(d), "queue_log-20251202 from offset"), "%s", pbx_log_text(d));
+	cr_assert(strstr(pbx_log_text(d), from), "%s", pbx_log_text(d));
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
 	cr_assert_eq(events_stored(d), 5);
+}
+
+/* logrotate's default (create, dateext): the file renamed while the bridge is stopped */
+HL_TEST(pbx_input, rotated_dateext_while_down)
+{
+	rotated_while_down("mv '%1$s' '%2$s'", "-20251202", "01380006000", "queue_log-20251202 from offset");
 }
 
 /* logrotate's copytruncate while the bridge is stopped: the lines written
@@ -164,35 +176,8 @@ HL_TEST(pbx_input, rotated_dateext_while_down)
  * meanwhile were lost (the abandon after them was rejected: unknown call). */
 HL_TEST(pbx_input, copytruncate_while_down)
 {
-	struct hl_d *d = hl_d_up(NULL);
-	write_pbx_conf(d, NULL);
-	char ql[256], copy[300], cmd[1024];
-	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
-	snprintf(copy, sizeof copy, "%s.1", ql);
-	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800090001|1\n"
-	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
-	append(ql, a, strlen(a));
-	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
-	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
-	kill(pid, SIGTERM);
-	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
-
-	const char *b = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n"
-	                "1764633710|1764633710.2|q1|NONE|ENTERQUEUE||013800090002|1\n";
-	append(ql, b, strlen(b));
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && : > '%s'", ql, copy, ql); /* what copytruncate does */
-	cr_assert_eq(system(cmd), 0);
-	const char *c = "1764633720|1764633710.2|q1|NONE|ABANDON|1|1|10\n";
-	append(ql, c, strlen(c));
-
-	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
-	cr_assert_eq(await_events(d, 5, 30000), 5, "%s", pbx_log_text(d));
-	kill(pid, SIGTERM);
-	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
-	cr_assert(strstr(pbx_log_text(d), "queue_log.1 from offset"), "%s", pbx_log_text(d));
-	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 1);
-	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 1);
-	cr_assert_eq(events_stored(d), 5);
+	/* what copytruncate does */
+	rotated_while_down("cp '%1$s' '%2$s' && : > '%1$s'", ".1", "01380009000", "queue_log.1 from offset");
 }
 
 /* The same copytruncate while the bridge runs but is behind (hotlined slow
