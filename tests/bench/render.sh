@@ -154,6 +154,10 @@ Workloads (tests/bench/loadgen.c):
 - **offered**: \`call.offered\` only.
 - callers: **new** (every caller new) or **zipf** (\`--callers 50000 --zipf\`: the
   k-th of 50,000 numbers with probability ~1/k, so callers call again).
+  Numbers are as long as real ones can be (15 digits new, 13 drawn; E.164
+  stops at 15): a longer number stays a long digit run when masked, and
+  the copied-number search of sql/054 then looks at every repeat_caller
+  alert's text, a cost no real number brings (runs A-N had 19 digits).
 
 Closed loop: each connection keeps a window of requests in flight (64 for the
 headline runs, ${WINDOW} for the connection-count rows).  Latency = from
