@@ -102,11 +102,23 @@ void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 	hl_rules_note(&x->text, "%s stopped", hl_clock_kind_name(kind));
 }
 
+static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
+
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
 {
 	struct hl_clock *k = &c->clocks[kind];
 	if (!hl_rules_clock_owed(k))
 		return;
+	/* A paused clock (a case resolved while on hold) is met as if resumed at
+	 * `at`: its due time is the time it had left counted from there.  Left at
+	 * the deadline from before the hold, the figures (met_at <= due_at) counted
+	 * a case resolved on hold after that instant as late, although the clock
+	 * had not run since the hold (review-clocks). */
+	if (k->state == HL_CS_PAUSED) {
+		hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
+		k->due_at = hl_cal_add(calendar_still(x, c, kind), from, k->remaining_ms);
+		k->remaining_ms = k->warn_remaining_ms = 0;
+	}
 	/* late by `at`, as the figures count it (met_at > due_at): a contact dated
 	 * before the deadline that arrives after the wall clock breached it is in time */
 	bool late = k->state == HL_CS_BREACHED && x->at > k->due_at;
