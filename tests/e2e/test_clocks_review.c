@@ -36,3 +36,41 @@ HL_TEST(clocks_review, resolved_on_hold_counts_in_time)
 	cr_expect_eq(hl_sql_int(d, "SELECT coalesce(sum(n), 0) FROM hotline.figure_facts"
 	                           " WHERE metric = 'resolved_in_time'"), 1, "the recount counts it late");
 }
+
+/* The figures of one metric: the rollup's sum and the recount's, "r|f". */
+static void expect_resolved(struct hl_d *d, const char *want, const char *why)
+{
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', (SELECT sum(cases_resolved) FROM hotline.daily_figures),"
+	                           " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
+	cr_assert(got && strcmp(got, want) == 0, "%s: cases_resolved (rollup|recount) %s, want %s", why,
+	          got ? got : "(null)", want);
+	free(got);
+}
+
+/* A merged case stays merged when it is reopened or resolved (recorded
+ * only: its caller is called back when the case it was merged into is
+ * resolved), so neither is a resolution in the figures; only a close ends
+ * the merge, and a resolution after the close's reopen counts (sql/055).
+ * Before, a no-op reopen made the next no-op resolve count. */
+HL_TEST(clocks_review, merged_case_resolutions_are_not_counted)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t a = offer(c, "mg-a", "+8613900000411", now - 100000);
+	int64_t b = offer(c, "mg-b", "+8613900000412", now - 100000);
+	cr_assert(a && b && a != b);
+	hl_ev(c, "\"type\":\"case.merge\",\"case_id\":%lld,\"into\":%lld%s", (long long)a, (long long)b, at_field(now - 90000));
+	case_ev(c, "case.resolve", a, "", now - 80000);
+	expect_status(d, a, "merged");
+	expect_resolved(d, "0|0", "case.resolve of a merged case");
+	case_ev(c, "case.reopen", a, "", now - 70000);
+	case_ev(c, "case.resolve", a, "", now - 60000);
+	expect_status(d, a, "merged");
+	expect_resolved(d, "0|0", "reopen then resolve of a merged case");
+	case_ev(c, "case.close", a, "", now - 50000);
+	case_ev(c, "case.reopen", a, "", now - 40000);
+	case_ev(c, "case.resolve", a, "", now - 30000);
+	expect_status(d, a, "resolved");
+	expect_resolved(d, "1|1", "closed, reopened, resolved");
+}
