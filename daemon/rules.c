@@ -577,6 +577,18 @@ static void on_hold(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "already on hold");
 		return;
 	}
+	/* A hold that arrives after a resolution or a reopen dated later than
+	 * itself was ended by it (both end a hold): in order the case would not
+	 * be on hold now.  Held, the reopened case sat frozen until someone
+	 * resumed it.  The reopen's time is the resolution run's start (only an
+	 * opening and a reopen arm that clock). */
+	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
+	hl_ms ended = c->status == HL_ST_RESOLVED ? c->resolved_at : (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
+	if (x->at < ended) {
+		hl_rules_note(&x->text, "hold dated before the case's %s, which ended it: recorded only",
+		              c->status == HL_ST_RESOLVED ? "resolution" : "reopen");
+		return;
+	}
 	c->on_hold = true;
 	c->hold_since = x->at;
 	hl_rules_touch(x, c);

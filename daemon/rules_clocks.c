@@ -228,10 +228,16 @@ void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clo
 		k->breached_at = 0;
 		hl_rules_note(&x->text, "%s breached before this hold arrived", hl_clock_kind_name(kind));
 	}
+	/* A hold dated before the run started (it arrived after the contact that
+	 * restarted the update clock, or a skewed clock dates it before the case
+	 * opened) pauses the run from its start: in order, the contact during
+	 * the hold would have armed it paused with its whole allowance, and no
+	 * clock has more than its allowance left (review-clocks). */
+	hl_ms from = x->at < k->started_at ? k->started_at : x->at;
 	k->state = HL_CS_PAUSED;
-	k->paused_at = x->at;
-	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, x->at, k->due_at));
-	k->warn_remaining_ms = (!k->warned && k->warn_at) ? hl_rules_nonneg(hl_cal_between(cal, x->at, k->warn_at)) : 0;
+	k->paused_at = from;
+	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, from, k->due_at));
+	k->warn_remaining_ms = (!k->warned && k->warn_at) ? hl_rules_nonneg(hl_cal_between(cal, from, k->warn_at)) : 0;
 	k->dirty = true;
 	hl_rules_touch(x, c);
 	char d[24];

@@ -6,7 +6,12 @@
  *  - a case resolved while on hold is resolved in time when its paused
  *    resolution clock still had time left: the figures compare met_at with
  *    due_at, so the met clock's due_at must be the deadline as resumed at
- *    the resolution, not the deadline from before the hold.
+ *    the resolution, not the deadline from before the hold;
+ *  - a hold that arrives late, dated before the run of a clock started (a
+ *    contact that restarted the update clock, the case's opening seen by a
+ *    skewed clock) pauses the clock with at most its allowance left, as the
+ *    same events in order would; one dated before the case's last reopen
+ *    or resolution was ended by it and is recorded only.
  *
  * The fixture is rules_fixtures.h (wall clock).
  */
@@ -35,5 +40,75 @@ Test(review, resolved_while_on_hold_is_in_time)
 	cr_assert_eq(r->due_at, T0 + 98 * HOUR);
 	cr_assert_eq(r->remaining_ms, 0);
 	cr_assert_null(strstr(last_desc(f), "(late)"), "%s", last_desc(f));
+	fx_free(f);
+}
+
+/* The update clock restarted at a contact at T0+5h (due T0+29h); a hold
+ * dated T0+4h arrives afterwards.  In order, the contact during the hold
+ * would have left the update clock paused with its whole 24h; the late hold
+ * paused it with 25h left, more than sla.update allows. */
+Test(review, late_hold_before_the_run_leaves_at_most_the_allowance)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(attempt(f, "e2", 100, "reached", T0 + 5 * HOUR));
+	struct hl_clock *u = clk(f, 100, HL_CK_UPDATE);
+	cr_assert_eq(u->due_at, T0 + 29 * HOUR);
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e3", 100, T0 + 4 * HOUR));
+	cr_assert_eq(u->state, HL_CS_PAUSED);
+	cr_assert_eq(u->remaining_ms, 24 * HOUR, "update paused with %lld ms left, more than its 24h",
+	             (long long)u->remaining_ms);
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	cr_assert_eq(r->remaining_ms, 44 * HOUR);
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e4", 100, T0 + 10 * HOUR));
+	cr_assert_eq(u->due_at, T0 + 34 * HOUR);
+	cr_assert_eq(r->due_at, T0 + 54 * HOUR);
+	fx_free(f);
+}
+
+/* A softphone whose clock is two hours behind puts the case on hold "before"
+ * the PBX opened it: the clocks cannot have more than their allowance left
+ * (the description said "resolution paused, 2d2h left" of a 2d SLA). */
+Test(review, hold_dated_before_the_case_opened)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 - 2 * HOUR));
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	cr_assert_eq(r->state, HL_CS_PAUSED);
+	cr_assert_eq(r->remaining_ms, 48 * HOUR, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->remaining_ms, 24 * HOUR);
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 1 * HOUR));
+	cr_assert_eq(r->due_at, T0 + 49 * HOUR);
+	fx_free(f);
+}
+
+/* Resolved at T0+1h, reopened at T0+3h; a hold dated T0+2h arrives last.
+ * In order the reopen ended that hold (a reopen ends a hold), and the case
+ * would be open with its resolution clock running.  The late hold froze the
+ * reopened case on hold, its clock paused with 2d1h left. */
+Test(review, hold_dated_before_the_reopen_was_ended_by_it)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e3", 100, T0 + 3 * HOUR));
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	struct hl_case *c = hl_world_case(f->w, 100);
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e4", 100, T0 + 2 * HOUR));
+	cr_assert_not(c->on_hold, "a hold dated before the reopen put the reopened case on hold");
+	cr_assert_eq(r->state, HL_CS_PENDING);
+	cr_assert_eq(r->due_at, T0 + 51 * HOUR);
+	cr_assert(strstr(last_desc(f), "which ended it: recorded only"), "%s", last_desc(f));
+	/* a hold dated after the reopen holds it */
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e5", 100, T0 + 4 * HOUR));
+	cr_assert(c->on_hold);
+	cr_assert_eq(r->state, HL_CS_PAUSED);
+	cr_assert_eq(r->remaining_ms, 47 * HOUR);
+	/* and a hold of a resolved case dated before its resolution is ended too */
+	ok(offered(f, "e6", "c-2", P2, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e7", 101, T0 + 2 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e8", 101, T0 + 1 * HOUR));
+	cr_assert_not(hl_world_case(f->w, 101)->on_hold);
 	fx_free(f);
 }
