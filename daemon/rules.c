@@ -249,6 +249,10 @@ void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
 	char t[32];
+	/* owed from this earlier event on, reported after a later one (unless
+	 * the caller was reached in between: that contact met this debt) */
+	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
+		return;
 	if (hl_rules_clock_owed(k))
 		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
 		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));

@@ -107,6 +107,16 @@ static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct h
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
 {
 	struct hl_clock *k = &c->clocks[kind];
+	/* Met already, by a later event that came first (the agents' tool is
+	 * quicker than the PBX bridge): the earliest event of the run meets it.
+	 * met_at is what the figures compare with due_at (review-clocks). */
+	if (k->state == HL_CS_MET && x->at < k->met_at && x->at >= k->started_at) {
+		k->met_at = x->at;
+		k->dirty = true;
+		hl_rules_touch(x, c);
+		hl_rules_note(&x->text, "%s met earlier%s", hl_clock_kind_name(kind), x->at > k->due_at ? " (late)" : "");
+		return;
+	}
 	if (!hl_rules_clock_owed(k))
 		return;
 	/* A paused clock (a case resolved while on hold) is met as if resumed at
@@ -185,6 +195,38 @@ bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock
 	hl_rules_touch(x, c);
 	char t[32];
 	hl_rules_note(&x->text, "%s %s, due %s", hl_clock_kind_name(kind), verb, hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
+	return true;
+}
+
+/*
+ * The run of a pending clock started later than `at` by an event that came
+ * first, though what `at` says happened (an earlier abandonment of the same
+ * caller, reported late) owed the same debt from earlier: the run is
+ * re-timed from `at`, the same run (seq unchanged: one debt, one run in the
+ * figures, and the timer keyed on it moves).  A warning already sent stays
+ * sent; a run already breached (its alert is out) is left alone.
+ */
+bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	if ((unsigned)kind >= HL_CK__COUNT)
+		return false;
+	struct hl_clock *k = &c->clocks[kind];
+	const struct hl_policy *p = hl_rules_policy_of(x, c);
+	int64_t span = allowed_for(p, kind);
+	if (k->state != HL_CS_PENDING || x->at >= k->started_at || span == 0)
+		return false;
+	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	k->started_at = x->at;
+	k->allowed_ms = span_allowed(cal, x->at, span);
+	k->due_at = hl_deadline(cal, x->at, span);
+	if (!k->warned)
+		k->warn_at = p->warn_at > 0 ? hl_cal_add(cal, x->at, (int64_t)((double)k->allowed_ms * p->warn_at)) : 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	char t[32];
+	hl_rules_note(&x->text, "%s owed since earlier, due %s", hl_clock_kind_name(kind),
+	              hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
 	backfill_settle(x, k, kind);
 	return true;
 }

@@ -74,3 +74,40 @@ HL_TEST(clocks_review, merged_case_resolutions_are_not_counted)
 	expect_status(d, a, "resolved");
 	expect_resolved(d, "1|1", "closed, reopened, resolved");
 }
+
+/* The agents' tool reports a reached call back at +40m at once; the PBX
+ * reports the caller's own call, answered at +20m, later.  The callback was
+ * owed from +0 (due +30m): met in time at +20m, and daily_figures says so. */
+HL_TEST(clocks_review, callback_met_by_the_earliest_contact_counts_in_time)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_wall_ms() - 2 * HOUR_MS, min = 60 * 1000LL;
+	int64_t id = offer(c, "ec-1", "+8613900000421", t0);
+	cr_assert_eq(call_ev(c, "call.abandoned", "ec-1", "", t0), id);
+	case_ev(c, "callback.attempt", id, ",\"result\":\"reached\",\"agent\":\"ann\"", t0 + 40 * min);
+	cr_assert_eq(offer(c, "ec-2", "+8613900000421", t0 + 19 * min), id);
+	cr_assert_eq(call_ev(c, "call.answered", "ec-2", ",\"agent\":\"bob\"", t0 + 20 * min), id);
+	expect_clock(d, id, "callback", "met");
+	cr_expect_eq(clock_ms(d, id, "callback", "met_at"), t0 + 20 * min);
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', sum(callbacks_owed), sum(callbacks_in_time), sum(callbacks_late))"
+	                           " FROM hotline.daily_figures");
+	cr_expect(got && strcmp(got, "1|1|0") == 0, "owed|in time|late: %s, want 1|1|0", got ? got : "(null)");
+	free(got);
+}
+
+/* c-1 abandoned at +0 and c-2 at +2m, c-2's abandonment reported first:
+ * one callback owed since +0, due +30m (one run in the figures). */
+HL_TEST(clocks_review, callback_owed_from_the_earliest_abandonment)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_wall_ms() + 10 * 60 * 1000LL, min = 60 * 1000LL; /* deadlines ahead: no alert races */
+	int64_t id = offer(c, "eb-1", "+8613900000431", t0);
+	cr_assert_eq(offer(c, "eb-2", "+8613900000431", t0 + 2 * min), id);
+	cr_assert_eq(call_ev(c, "call.abandoned", "eb-2", "", t0 + 2 * min), id);
+	cr_assert_eq(call_ev(c, "call.abandoned", "eb-1", "", t0), id);
+	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), t0 + 30 * min);
+	cr_expect_eq(clock_ms(d, id, "callback", "started_at"), t0);
+	cr_expect_eq(hl_sql_int(d, "SELECT sum(callbacks_owed) FROM hotline.daily_figures"), 1);
+}

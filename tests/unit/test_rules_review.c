@@ -11,7 +11,10 @@
  *    contact that restarted the update clock, the case's opening seen by a
  *    skewed clock) pauses the clock with at most its allowance left, as the
  *    same events in order would; one dated before the case's last reopen
- *    or resolution was ended by it and is recorded only.
+ *    or resolution was ended by it and is recorded only;
+ *  - a callback is met by the earliest contact since it was owed, and owed
+ *    from the earliest abandonment since the last contact, whatever the
+ *    order in which the PBX and the agents' tools deliver them.
  *
  * The fixture is rules_fixtures.h (wall clock).
  */
@@ -110,5 +113,73 @@ Test(review, hold_dated_before_the_reopen_was_ended_by_it)
 	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e7", 101, T0 + 2 * HOUR));
 	ok(case_ev(f, HL_EV_CASE_HOLD, "e8", 101, T0 + 1 * HOUR));
 	cr_assert_not(hl_world_case(f->w, 101)->on_hold);
+	fx_free(f);
+}
+
+/* Abandoned at 09:00 (callback due 09:30).  The agent's tool reports a
+ * reached call back at 09:40 at once; the PBX reports the caller's own call
+ * back, answered at 09:20, ten minutes later.  The caller was reached at
+ * 09:20, in time: met_at must be 09:20, or callbacks_in_time counts it late. */
+Test(review, callback_met_by_the_earliest_contact)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0));
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert_eq(cb->due_at, T0 + 30 * MIN);
+	ok(attempt(f, "e3", 100, "reached", T0 + 40 * MIN));
+	cr_assert_eq(cb->state, HL_CS_MET);
+	cr_assert_eq(cb->met_at, T0 + 40 * MIN);
+	ok(offered(f, "e4", "c-2", P1, T0 + 19 * MIN));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e5", "c-2", T0 + 20 * MIN));
+	cr_assert_eq(cb->state, HL_CS_MET);
+	cr_assert_eq(cb->met_at, T0 + 20 * MIN, "met_at stayed at the later contact: counted late");
+	cr_assert(cb->dirty);
+	cr_assert(strstr(last_desc(f), "callback met earlier"), "%s", last_desc(f));
+	/* a contact dated before the debt does not move it */
+	ok(attempt(f, "e6", 100, "reached", T0 - 5 * MIN));
+	cr_assert_eq(cb->met_at, T0 + 20 * MIN);
+	fx_free(f);
+}
+
+/* The caller abandons c-1 at 09:00 and c-2 at 09:02; the PBX bridge reports
+ * c-2's abandonment first (its grace period ran out first).  The caller has
+ * been owed a call back since 09:00: due 09:30, not 09:32, and one run. */
+Test(review, callback_owed_from_the_earliest_abandonment)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(offered(f, "e2", "c-2", P1, T0 + 2 * MIN));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e3", "c-2", T0 + 2 * MIN));
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert_eq(cb->due_at, T0 + 32 * MIN);
+	int32_t seq = cb->seq;
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e4", "c-1", T0));
+	cr_assert_eq(cb->state, HL_CS_PENDING);
+	cr_assert_eq(cb->seq, seq, "one debt, one run");
+	cr_assert_eq(cb->started_at, T0, "owed since the first abandonment");
+	cr_assert_eq(cb->due_at, T0 + 30 * MIN, "due from the later abandonment");
+	cr_assert_eq(cb->warn_at, T0 + 24 * MIN);
+	cr_assert(strstr(last_desc(f), "owed since earlier"), "%s", last_desc(f));
+	/* a debt from before a contact was met by it: a reply dated 08:50,
+	 * reported after a reach at 08:55 and an abandonment at 09:00, does
+	 * not move the 09:00 debt back */
+	ok(attempt(f, "e8", 100, "reached", T0 + 40 * MIN));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e9", "c-2", T0 + 60 * MIN));
+	cr_assert_eq(cb->due_at, T0 + 90 * MIN);
+	struct hl_event fu = E(HL_EV_CALL_ENDED, "e10", T0 + 35 * MIN);
+	fu.call_id = "c-1";
+	fu.outcome = "followup";
+	ok(apply(f, fu));
+	cr_assert_eq(cb->started_at, T0 + 60 * MIN, "%s", last_desc(f));
+	cr_assert_eq(cb->due_at, T0 + 90 * MIN);
+	/* once its alert is out (breached) nothing moves */
+	ok(offered(f, "e5", "c-3", P2, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e6", "c-3", T0 + 10 * MIN));
+	struct hl_clock *cb2 = clk(f, 101, HL_CK_CALLBACK);
+	fire(f, 101, HL_CK_CALLBACK, cb2->seq, T0 + 41 * MIN);
+	cr_assert_eq(cb2->state, HL_CS_BREACHED);
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e7", "c-3", T0 + 5 * MIN));
+	cr_assert_eq(cb2->due_at, T0 + 40 * MIN);
 	fx_free(f);
 }
