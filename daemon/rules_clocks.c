@@ -216,7 +216,7 @@ bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	int64_t span = allowed_for(p, kind);
 	if (k->state != HL_CS_PENDING || x->at >= k->started_at || span == 0)
 		return false;
-	const struct hl_calendar *cal = calendar_of(x->cfg, k->calendar);
+	const struct hl_calendar *cal = calendar_still(x, c, kind);
 	k->started_at = x->at;
 	k->allowed_ms = span_allowed(cal, x->at, span);
 	k->due_at = hl_deadline(cal, x->at, span);
