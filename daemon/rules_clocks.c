@@ -71,6 +71,17 @@ static int64_t span_allowed(const struct hl_calendar *cal, hl_ms start, int64_t 
 
 /* -------------------------------------------------------------- clocks */
 
+/* The due time of a clock with `left` ms of its calendar's open time still
+ * to run from `from`.  Nothing left is due at once: hl_cal_add(cal, from, 0)
+ * is the next opening, and a clock whose allowance ran out (a resume with
+ * nothing left, a stricter policy after hours) would have waited for the
+ * office to open - no overdue alert over a weekend, and a resolution before
+ * Monday counted in time (review-clocks). */
+static hl_ms due_after(const struct hl_calendar *cal, hl_ms from, int64_t left)
+{
+	return left > 0 ? hl_cal_add(cal, from, left) : from;
+}
+
 hl_ms hl_clock_next_fire(const struct hl_clock *c)
 {
 	if (!c || c->state != HL_CS_PENDING)
@@ -126,7 +137,7 @@ void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 	 * had not run since the hold (review-clocks). */
 	if (k->state == HL_CS_PAUSED) {
 		hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
-		k->due_at = hl_cal_add(calendar_still(x, c, kind), from, k->remaining_ms);
+		k->due_at = due_after(calendar_still(x, c, kind), from, k->remaining_ms);
 		k->remaining_ms = k->warn_remaining_ms = 0;
 	}
 	/* late by `at`, as the figures count it (met_at > due_at): a contact dated
@@ -298,9 +309,9 @@ void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cl
 	 * an earlier instant would take the difference off the caller's time. */
 	hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
 	k->state = HL_CS_PENDING;
-	k->due_at = hl_cal_add(cal, from, k->remaining_ms);
+	k->due_at = due_after(cal, from, k->remaining_ms);
 	if (!k->warned && k->warn_at)
-		k->warn_at = hl_cal_add(cal, from, k->warn_remaining_ms);
+		k->warn_at = due_after(cal, from, k->warn_remaining_ms);
 	k->paused_at = 0;
 	k->remaining_ms = k->warn_remaining_ms = 0;
 	k->dirty = true;
@@ -352,13 +363,13 @@ static void reevaluate_clock(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	if (whole) {
 		k->due_at = hl_deadline(new_cal, k->started_at, span);
 		if (k->due_at < x->at) /* more consumed than the new allowance: due now, as below */
-			k->due_at = hl_cal_add(new_cal, x->at, 0);
+			k->due_at = x->at;
 		hl_ms warn = p->warn_at > 0 ? hl_cal_add(new_cal, k->started_at, (int64_t)((double)allowed * p->warn_at)) : 0;
 		wrem = warn > x->at ? 1 : 0; /* a warning point already passed is not sent for the new run */
 		if (wrem)
 			k->warn_at = warn;
 	} else {
-		k->due_at = hl_cal_add(new_cal, x->at, rem);
+		k->due_at = due_after(new_cal, x->at, rem);
 		if (wrem > 0)
 			k->warn_at = hl_cal_add(new_cal, x->at, wrem);
 	}
