@@ -111,3 +111,23 @@ HL_TEST(clocks_review, callback_owed_from_the_earliest_abandonment)
 	cr_expect_eq(clock_ms(d, id, "callback", "started_at"), t0);
 	cr_expect_eq(hl_sql_int(d, "SELECT sum(callbacks_owed) FROM hotline.daily_figures"), 1);
 }
+
+/* hotlinectl case showed a paused clock's time left as raw milliseconds
+ * ("(136800000 ms left when paused)"); a supervisor reads "1d14h". */
+HL_TEST(clocks_review, hotlinectl_shows_time_left_readably)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t id = offer(c, "ct-1", "+8613900000441", now - 10 * HOUR_MS);
+	case_ev(c, "case.hold", id, "", now - 10 * HOUR_MS + 30 * 60 * 1000LL);
+	const char *ctl = getenv("HOTLINECTL_BIN") ? getenv("HOTLINECTL_BIN") : "build/hotlinectl";
+	char cmd[512], out[1 << 16];
+	snprintf(cmd, sizeof cmd, "%s --unix %s case %lld 2>&1", ctl, d->sock, (long long)id);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	cr_assert(strstr(out, "(1d23h left when paused)"), "%.2000s", out);
+}
