@@ -131,3 +131,26 @@ HL_TEST(clocks_review, hotlinectl_shows_time_left_readably)
 	pclose(p);
 	cr_assert(strstr(out, "(1d23h left when paused)"), "%.2000s", out);
 }
+
+/* Resolved 3h ago, reopened 1h ago; the agent's hold dated 2h ago arrives
+ * last.  The reopen ended that hold: the case stays open, its resolution
+ * clock running from the reopen (it used to sit on hold, paused, until
+ * someone resumed it). */
+HL_TEST(clocks_review, late_hold_before_the_reopen_is_recorded_only)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t id = offer(c, "lh-1", "+8613900000451", now - 5 * HOUR_MS);
+	case_ev(c, "case.resolve", id, "", now - 3 * HOUR_MS);
+	case_ev(c, "case.reopen", id, "", now - 1 * HOUR_MS);
+	case_ev(c, "case.hold", id, ",\"reason\":\"documents\"", now - 2 * HOUR_MS);
+	expect_status(d, id, "open");
+	cr_expect_eq(hl_sql_int(d, "SELECT on_hold::int FROM hotline.cases WHERE id = %lld", (long long)id), 0);
+	expect_clock(d, id, "resolution", "pending");
+	cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), now - 1 * HOUR_MS + 48 * HOUR_MS);
+	char *desc = hl_sql_text(d, "SELECT description FROM hotline.case_history WHERE case_id = %lld AND type = 'case.hold'",
+	                         (long long)id);
+	cr_expect(desc && strstr(desc, "which ended it: recorded only"), "%s", desc ? desc : "(null)");
+	free(desc);
+}
