@@ -16,6 +16,24 @@ TestSuite(clocks_review, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout =
 
 #define HOUR_MS (3600 * 1000LL)
 
+/* The rollup the daemon keeps batch by batch (daily_figures) equals the
+ * recount from the base rows (figure_facts), cell by cell: "same", or the
+ * cells that differ (as test_admin.c's ROLLUP_DIFF). */
+static void expect_rollup_is_recount(struct hl_d *d)
+{
+	char *got = hl_sql_text(d,
+		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0)"
+		" SELECT coalesce(string_agg(format('%%s %%s/%%s/%%s %%s=%%s', side, day, department, agent, metric, n), '; '), 'same')"
+		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x");
+	cr_expect(got && strcmp(got, "same") == 0, "rollup and recount differ: %s", got ? got : "(null)");
+	free(got);
+}
+
 /* A case opened 10h ago with 5h to resolve goes on hold 1h later (4h left)
  * and is resolved during the hold, 1h ago: in time, its clock had 4h left.
  * The figures counted it late, comparing with the deadline from before the
@@ -35,6 +53,7 @@ HL_TEST(clocks_review, resolved_on_hold_counts_in_time)
 	             "daily_figures counts the resolution on hold late");
 	cr_expect_eq(hl_sql_int(d, "SELECT coalesce(sum(n), 0) FROM hotline.figure_facts"
 	                           " WHERE metric = 'resolved_in_time'"), 1, "the recount counts it late");
+	expect_rollup_is_recount(d);
 }
 
 /* The figures of one metric: the rollup's sum and the recount's, "r|f". */
@@ -73,6 +92,7 @@ HL_TEST(clocks_review, merged_case_resolutions_are_not_counted)
 	case_ev(c, "case.resolve", a, "", now - 30000);
 	expect_status(d, a, "resolved");
 	expect_resolved(d, "1|1", "closed, reopened, resolved");
+	expect_rollup_is_recount(d);
 }
 
 /* The agents' tool reports a reached call back at +40m at once; the PBX
@@ -94,6 +114,7 @@ HL_TEST(clocks_review, callback_met_by_the_earliest_contact_counts_in_time)
 	                           " FROM hotline.daily_figures");
 	cr_expect(got && strcmp(got, "1|1|0") == 0, "owed|in time|late: %s, want 1|1|0", got ? got : "(null)");
 	free(got);
+	expect_rollup_is_recount(d);
 }
 
 /* c-1 abandoned at +0 and c-2 at +2m, c-2's abandonment reported first:
@@ -110,6 +131,7 @@ HL_TEST(clocks_review, callback_owed_from_the_earliest_abandonment)
 	cr_expect_eq(clock_ms(d, id, "callback", "due_at"), t0 + 30 * min);
 	cr_expect_eq(clock_ms(d, id, "callback", "started_at"), t0);
 	cr_expect_eq(hl_sql_int(d, "SELECT sum(callbacks_owed) FROM hotline.daily_figures"), 1);
+	expect_rollup_is_recount(d);
 }
 
 /* hotlinectl case showed a paused clock's time left as raw milliseconds
