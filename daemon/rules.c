@@ -621,7 +621,14 @@ static void on_survey(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	hl_rules_say(&x->text, "survey on case %" PRId64 ": score %d of 5", c->id, score);
 	if (x->ev->note)
 		hl_rules_say(&x->text, " (note)");
-	hl_rules_clock_meet(x, c, HL_CK_SURVEY);
+	/* A result dated before the survey run began (the resolution that armed
+	 * it) answers an earlier survey, delivered late by the survey system:
+	 * the caller is still owed the survey of this resolution. */
+	const struct hl_clock *sv = &c->clocks[HL_CK_SURVEY];
+	if (hl_rules_clock_owed(sv) && x->at < sv->started_at)
+		hl_rules_note(&x->text, "dated before this survey was owed: survey still owed");
+	else
+		hl_rules_clock_meet(x, c, HL_CK_SURVEY);
 	hl_rules_touch(x, c);
 	if (score > 2)
 		return;

@@ -14,7 +14,10 @@
  *    or resolution was ended by it and is recorded only;
  *  - a callback is met by the earliest contact since it was owed, and owed
  *    from the earliest abandonment since the last contact, whatever the
- *    order in which the PBX and the agents' tools deliver them.
+ *    order in which the PBX and the agents' tools deliver them;
+ *  - a survey result dated before the resolution that armed the survey run
+ *    (the survey system delivers in batches) answers an earlier survey and
+ *    leaves the caller owed this one.
  *
  * The fixture is rules_fixtures.h (wall clock).
  */
@@ -181,5 +184,29 @@ Test(review, callback_owed_from_the_earliest_abandonment)
 	cr_assert_eq(cb2->state, HL_CS_BREACHED);
 	ok(on_call(f, HL_EV_CALL_ABANDONED, "e7", "c-3", T0 + 5 * MIN));
 	cr_assert_eq(cb2->due_at, T0 + 40 * MIN);
+	fx_free(f);
+}
+
+/* Resolved at +1h (survey owed), reopened at +2h when the caller rang back,
+ * resolved again at +6h (a new survey owed).  The survey system reports the
+ * first survey, answered at +1h30, in its batch at +7h: that answer is not
+ * the survey of the +6h resolution, which is still owed. */
+Test(review, survey_result_before_the_survey_run_leaves_it_owed)
+{
+	struct fx *f = fx_new();
+	f->cfg.sla.survey_ms = 4 * HOUR;
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e3", 100, T0 + 2 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e4", 100, T0 + 6 * HOUR));
+	struct hl_clock *sv = clk(f, 100, HL_CK_SURVEY);
+	cr_assert_eq(sv->state, HL_CS_PENDING);
+	cr_assert_eq(sv->started_at, T0 + 6 * HOUR);
+	ok(survey(f, "e5", 100, 4, T0 + 90 * MIN));
+	cr_assert_eq(sv->state, HL_CS_PENDING, "the +1h30 answer met the survey owed since +6h");
+	cr_assert(strstr(last_desc(f), "survey still owed"), "%s", last_desc(f));
+	ok(survey(f, "e6", 100, 5, T0 + 7 * HOUR));
+	cr_assert_eq(sv->state, HL_CS_MET);
+	cr_assert_eq(sv->met_at, T0 + 7 * HOUR);
 	fx_free(f);
 }
