@@ -244,22 +244,6 @@ static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
 	caller_heard(x, c);
 }
 
-/* The caller is owed a call back, unless an earlier debt is still open. */
-void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
-{
-	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
-	char t[32];
-	/* owed from this earlier event on, reported after a later one (unless
-	 * the caller was reached in between: that contact met this debt) */
-	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
-		return;
-	if (hl_rules_clock_owed(k))
-		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
-		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
-	else
-		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
-}
-
 static void end_hold(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	if (!c->on_hold)

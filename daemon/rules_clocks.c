@@ -1,8 +1,9 @@
 /*
  * rules_clocks.c - the clock state machine of a case (pure): arm, meet,
- * stop, pause and resume a clock, re-time the running clocks when the case
- * changes policy, settle a history import's past deadlines, and the time a
- * clock's timer is next due.
+ * stop, pause and resume a clock, move a pending run back to an earlier debt
+ * reported late (and so owe a callback), re-time the running clocks when the
+ * case changes policy, settle a history import's past deadlines, and the
+ * time a clock's timer is next due.
  *
  * Separate from rules.c (which decides, per event, WHICH of these apply) so
  * that the states of struct hl_clock and the calendar arithmetic of its
@@ -240,6 +241,23 @@ bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	              hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
 	backfill_settle(x, k, kind);
 	return true;
+}
+
+/* The caller is owed a call back, unless an earlier debt is still open (in
+ * rules_clocks.c beside the backdating it relies on). */
+void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
+	char t[32];
+	/* owed from this earlier event on, reported after a later one (unless
+	 * the caller was reached in between: that contact met this debt) */
+	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
+		return;
+	if (hl_rules_clock_owed(k))
+		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
+		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	else
+		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
 }
 
 /* The calendar a paused clock counts its time left in: its own, or - when a
