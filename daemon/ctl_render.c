@@ -132,8 +132,11 @@ static void print_clocks(json_object *clocks)
 		const char *left = ctl_jstr(k, "remaining_ms");
 		if (!end)
 			end = jtime(k, "breached_at");
+		/* a paused clock has no due time until it resumes: the stored one is
+		 * the deadline from before the hold, which the resume moves back */
+		const char *due = left ? "(on hold)" : or_dash(jtime(k, "due_at"));
 		printf("  %-11s %-9s %-26s %-26s %s", or_dash(ctl_jstr(k, "kind")), or_dash(ctl_jstr(k, "state")),
-		       or_dash(jtime(k, "due_at")), or_dash(jtime(k, "started_at")), or_dash(end));
+		       due, or_dash(jtime(k, "started_at")), or_dash(end));
 		char lb[32];
 		if (left)
 			printf("  (%s left when paused)", left_text(left, lb, sizeof lb));

@@ -135,7 +135,8 @@ HL_TEST(clocks_review, callback_owed_from_the_earliest_abandonment)
 }
 
 /* hotlinectl case showed a paused clock's time left as raw milliseconds
- * ("(136800000 ms left when paused)"); a supervisor reads "1d14h". */
+ * ("(136800000 ms left when paused)"), and as its due time the deadline
+ * from before the hold; a supervisor reads "1d23h" and "(on hold)". */
 HL_TEST(clocks_review, hotlinectl_shows_time_left_readably)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"0\";" });
@@ -152,6 +153,8 @@ HL_TEST(clocks_review, hotlinectl_shows_time_left_readably)
 	out[n] = '\0';
 	pclose(p);
 	cr_assert(strstr(out, "(1d23h left when paused)"), "%.2000s", out);
+	/* and no due time that the resume will move: the deadline from before the hold */
+	cr_assert(strstr(out, "resolution  paused    (on hold)"), "%.2000s", out);
 }
 
 /* Resolved 3h ago, reopened 1h ago; the agent's hold dated 2h ago arrives
