@@ -558,7 +558,7 @@ Test(admin, figures_count_order_replies)
 		LINE(b, "{\"id\":\"u1\",\"type\":\"order.reply\",\"order_id\":\"wo-c2\",\"result\":\"resolved\",\"at\":\"%s\"}", AT(70)),
 		/* D merged into B; its call resolved leaves it merged, and so does
 		 * case.resolve (recorded only: D's caller is called back when B is
-		 * resolved), so neither is a resolution in the figures (sql/061) */
+		 * resolved), so neither is a resolution in the figures (sql/062) */
 		LINE(b, "{\"id\":\"u2\",\"type\":\"case.merge\",\"case_id\":%lld,\"into\":%lld,\"at\":\"%s\"}", (long long)cd,
 		     (long long)cb, AT(60)),
 		LINE(b, "{\"id\":\"u3\",\"type\":\"call.ended\",\"call_id\":\"rd\",\"outcome\":\"resolved\",\"at\":\"%s\"}", AT(50)),

@@ -69,7 +69,7 @@ static void expect_resolved(struct hl_d *d, const char *want, const char *why)
 /* A merged case stays merged when it is reopened or resolved (recorded
  * only: its caller is called back when the case it was merged into is
  * resolved), so neither is a resolution in the figures; only a close ends
- * the merge, and a resolution after the close's reopen counts (sql/061).
+ * the merge, and a resolution after the close's reopen counts (sql/062).
  * Before, a no-op reopen made the next no-op resolve count. */
 HL_TEST(clocks_review, merged_case_resolutions_are_not_counted)
 {

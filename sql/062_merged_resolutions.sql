@@ -1,4 +1,4 @@
--- 061_merged_resolutions.sql - a resolution of a merged case is not a
+-- 062_merged_resolutions.sql - a resolution of a merged case is not a
 -- resolution in the figures.
 --
 -- The defect.  Since e04f8f3 ("rules: resolving a merged case is recorded
@@ -161,7 +161,7 @@ SELECT hotline.local_day(e.at), e.case_id,
        c.department, m.metric, m.n
 FROM (
         SELECT e1.*,
-               -- a resolution of a case that is merged (061): the latest
+               -- a resolution of a case that is merged (062): the latest
                -- merge or close below it; 'M' = merged then, and the daemon
                -- recorded the resolution only (only a close ends a merge)
                CASE WHEN e1.kind = 'R' THEN (
@@ -197,7 +197,7 @@ FROM (
                                              THEN 'R' END AS kind) t
         ) e1
      ) e
-     -- a resolution counts when it moved the case into resolved (061's header)
+     -- a resolution counts when it moved the case into resolved (062's header)
      CROSS JOIN LATERAL (SELECT (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O' AND coalesce(e.mc, 'C') <> 'M')
                                 AS turn) u
      JOIN kc c ON c.id = e.case_id
@@ -220,7 +220,7 @@ FROM (
      ) AS m (metric, n)
 WHERE m.n <> 0
 $$;
-COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them; every event of those cases lies between ev_from and ev_to (031, 034, 038; resolving order replies and merges, 045; a merged case''s resolutions are recorded only, 061).';
+COMMENT ON FUNCTION hotline.figure_facts_src(bigint[], bigint[], text[], text[], timestamptz, timestamptz, bigint[], bigint[], jsonb, timestamptz, timestamptz) IS 'The facts of the rows a batch may change (the calls, runs, events and cases figures_before named), as figure_facts counts them; every event of those cases lies between ev_from and ev_to (031, 034, 038; resolving order replies and merges, 045; a merged case''s resolutions are recorded only, 062).';
 
 ------------------------------------------------- 4. the recount (view)
 
@@ -275,7 +275,7 @@ FROM (
                 SELECT k.seq, CASE WHEN k.code IN ('R', 'E') THEN 'R' END AS kind,
                        lag(k.code) OVER w AS prev,
                        -- merged before it: a merge later than the last
-                       -- close (061: resolving or reopening a merged case is
+                       -- close (062: resolving or reopening a merged case is
                        -- recorded only, it stays merged; a close ends it)
                        coalesce(max(k.seq) FILTER (WHERE k.code = 'M') OVER w1
                                 > coalesce(max(k.seq) FILTER (WHERE k.code = 'C') OVER w1, 0),
@@ -300,7 +300,7 @@ FROM (
         WHERE e0.type IN ('callback.attempt', 'case.resolve', 'call.ended', 'survey.result', 'case.transfer',
                           'order.reply')
      ) e
-     -- a resolution counts when it moved the case into resolved (061's header)
+     -- a resolution counts when it moved the case into resolved (062's header)
      CROSS JOIN LATERAL (SELECT (e.kind = 'R' AND coalesce(e.prev, 'O') = 'O' AND NOT coalesce(e.merged, false))
                                 AS turn) u
      JOIN hotline.cases c ON c.id = e.case_id
