@@ -187,6 +187,18 @@ static int load_calendar(const struct ld *ld, const config_setting_t *cal, const
 	}
 	if (never_open(c))
 		return hl_cfgi_fail(ld, cal, "the calendar is never open (no hours on any day)");
+	/* Make-up working days open with workday_hours (Monday's when absent).
+	 * With none, each listed date would silently be closed - not a working
+	 * day for "Nwd", no hours for a clock - the opposite of what the list
+	 * says; one of the two keys is wrong, so say which (review-clocks). */
+	if (c->n_workdays > 0 && c->workday_hours.n == 0) {
+		const config_setting_t *wh = hl_cfgi_member(cal, "workday_hours");
+		if (wh)
+			return hl_cfgi_fail(ld, wh, "a make-up working day needs opening hours: workday_hours is closed"
+			                    " (set e.g. \"09:00-17:00\")");
+		return hl_cfgi_fail(ld, hl_cfgi_member(cal, "workdays"), "a make-up working day needs opening hours:"
+		                    " workday_hours is absent and Monday is closed (set workday_hours, e.g. \"09:00-17:00\")");
+	}
 	return 0;
 }
 

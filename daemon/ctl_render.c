@@ -90,6 +90,33 @@ int ctl_report_error(json_object *r)
 
 /* ------------------------------------------------------------ case */
 
+/* "1d23h", "38m", "0s": a paused clock's time left, as the history lines
+ * say it (two largest units), not the raw milliseconds of the JSON. */
+static const char *left_text(const char *ms_text, char *buf, size_t len)
+{
+	static const struct { long long ms; const char *unit; } u[] = {
+		{86400000LL, "d"}, {3600000LL, "h"}, {60000LL, "m"}, {1000LL, "s"},
+	};
+	long long ms = strtoll(ms_text, NULL, 10);
+	size_t used = 0;
+	int parts = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof u / sizeof u[0] && parts < 2; i++) {
+		long long q = ms / u[i].ms;
+		if (q == 0 && parts == 0)
+			continue;
+		ms -= q * u[i].ms;
+		if (q)
+			used += (size_t)snprintf(buf + used, len - used, "%lld%s", q, u[i].unit);
+		parts++;
+		if (used >= len)
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "0s");
+	return buf;
+}
+
 static void print_clocks(json_object *clocks)
 {
 	size_t n = clocks ? json_object_array_length(clocks) : 0;
@@ -105,10 +132,14 @@ static void print_clocks(json_object *clocks)
 		const char *left = ctl_jstr(k, "remaining_ms");
 		if (!end)
 			end = jtime(k, "breached_at");
+		/* a paused clock has no due time until it resumes: the stored one is
+		 * the deadline from before the hold, which the resume moves back */
+		const char *due = left ? "(on hold)" : or_dash(jtime(k, "due_at"));
 		printf("  %-11s %-9s %-26s %-26s %s", or_dash(ctl_jstr(k, "kind")), or_dash(ctl_jstr(k, "state")),
-		       or_dash(jtime(k, "due_at")), or_dash(jtime(k, "started_at")), or_dash(end));
+		       due, or_dash(jtime(k, "started_at")), or_dash(end));
+		char lb[32];
 		if (left)
-			printf("  (%s ms left when paused)", left);
+			printf("  (%s left when paused)", left_text(left, lb, sizeof lb));
 		putchar('\n');
 	}
 }

@@ -244,18 +244,6 @@ static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
 	caller_heard(x, c);
 }
 
-/* The caller is owed a call back, unless an earlier debt is still open. */
-void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
-{
-	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
-	char t[32];
-	if (hl_rules_clock_owed(k))
-		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
-		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
-	else
-		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
-}
-
 static void end_hold(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	if (!c->on_hold)
@@ -577,6 +565,18 @@ static void on_hold(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "already on hold");
 		return;
 	}
+	/* A hold that arrives after a resolution or a reopen dated later than
+	 * itself was ended by it (both end a hold): in order the case would not
+	 * be on hold now.  Held, the reopened case sat frozen until someone
+	 * resumed it.  The reopen's time is the resolution run's start (only an
+	 * opening and a reopen arm that clock). */
+	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
+	hl_ms ended = c->status == HL_ST_RESOLVED ? c->resolved_at : (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
+	if (x->at < ended) {
+		hl_rules_note(&x->text, "hold dated before the case's %s, which ended it: recorded only",
+		              c->status == HL_ST_RESOLVED ? "resolution" : "reopen");
+		return;
+	}
 	c->on_hold = true;
 	c->hold_since = x->at;
 	hl_rules_touch(x, c);
@@ -605,7 +605,14 @@ static void on_survey(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	hl_rules_say(&x->text, "survey on case %" PRId64 ": score %d of 5", c->id, score);
 	if (x->ev->note)
 		hl_rules_say(&x->text, " (note)");
-	hl_rules_clock_meet(x, c, HL_CK_SURVEY);
+	/* A result dated before the survey run began (the resolution that armed
+	 * it) answers an earlier survey, delivered late by the survey system:
+	 * the caller is still owed the survey of this resolution. */
+	const struct hl_clock *sv = &c->clocks[HL_CK_SURVEY];
+	if (hl_rules_clock_owed(sv) && x->at < sv->started_at)
+		hl_rules_note(&x->text, "dated before this survey was owed: survey still owed");
+	else
+		hl_rules_clock_meet(x, c, HL_CK_SURVEY);
 	hl_rules_touch(x, c);
 	if (score > 2)
 		return;

@@ -1,8 +1,9 @@
 /*
  * rules_clocks.c - the clock state machine of a case (pure): arm, meet,
- * stop, pause and resume a clock, re-time the running clocks when the case
- * changes policy, settle a history import's past deadlines, and the time a
- * clock's timer is next due.
+ * stop, pause and resume a clock, move a pending run back to an earlier debt
+ * reported late (and so owe a callback), re-time the running clocks when the
+ * case changes policy, settle a history import's past deadlines, and the
+ * time a clock's timer is next due.
  *
  * Separate from rules.c (which decides, per event, WHICH of these apply) so
  * that the states of struct hl_clock and the calendar arithmetic of its
@@ -71,6 +72,17 @@ static int64_t span_allowed(const struct hl_calendar *cal, hl_ms start, int64_t 
 
 /* -------------------------------------------------------------- clocks */
 
+/* The due time of a clock with `left` ms of its calendar's open time still
+ * to run from `from`.  Nothing left is due at once: hl_cal_add(cal, from, 0)
+ * is the next opening, and a clock whose allowance ran out (a resume with
+ * nothing left, a stricter policy after hours) would have waited for the
+ * office to open - no overdue alert over a weekend, and a resolution before
+ * Monday counted in time (review-clocks). */
+static hl_ms due_after(const struct hl_calendar *cal, hl_ms from, int64_t left)
+{
+	return left > 0 ? hl_cal_add(cal, from, left) : from;
+}
+
 hl_ms hl_clock_next_fire(const struct hl_clock *c)
 {
 	if (!c || c->state != HL_CS_PENDING)
@@ -102,11 +114,33 @@ void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 	hl_rules_note(&x->text, "%s stopped", hl_clock_kind_name(kind));
 }
 
+static const struct hl_calendar *calendar_still(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
+
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
 {
 	struct hl_clock *k = &c->clocks[kind];
+	/* Met already, by a later event that came first (the agents' tool is
+	 * quicker than the PBX bridge): the earliest event of the run meets it.
+	 * met_at is what the figures compare with due_at (review-clocks). */
+	if (k->state == HL_CS_MET && x->at < k->met_at && x->at >= k->started_at) {
+		k->met_at = x->at;
+		k->dirty = true;
+		hl_rules_touch(x, c);
+		hl_rules_note(&x->text, "%s met earlier%s", hl_clock_kind_name(kind), x->at > k->due_at ? " (late)" : "");
+		return;
+	}
 	if (!hl_rules_clock_owed(k))
 		return;
+	/* A paused clock (a case resolved while on hold) is met as if resumed at
+	 * `at`: its due time is the time it had left counted from there.  Left at
+	 * the deadline from before the hold, the figures (met_at <= due_at) counted
+	 * a case resolved on hold after that instant as late, although the clock
+	 * had not run since the hold (review-clocks). */
+	if (k->state == HL_CS_PAUSED) {
+		hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
+		k->due_at = due_after(calendar_still(x, c, kind), from, k->remaining_ms);
+		k->remaining_ms = k->warn_remaining_ms = 0;
+	}
 	/* late by `at`, as the figures count it (met_at > due_at): a contact dated
 	 * before the deadline that arrives after the wall clock breached it is in time */
 	bool late = k->state == HL_CS_BREACHED && x->at > k->due_at;
@@ -177,6 +211,55 @@ bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock
 	return true;
 }
 
+/*
+ * The run of a pending clock started later than `at` by an event that came
+ * first, though what `at` says happened (an earlier abandonment of the same
+ * caller, reported late) owed the same debt from earlier: the run is
+ * re-timed from `at`, the same run (seq unchanged: one debt, one run in the
+ * figures, and the timer keyed on it moves).  A warning already sent stays
+ * sent; a run already breached (its alert is out) is left alone.
+ */
+bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
+{
+	if ((unsigned)kind >= HL_CK__COUNT)
+		return false;
+	struct hl_clock *k = &c->clocks[kind];
+	const struct hl_policy *p = hl_rules_policy_of(x, c);
+	int64_t span = allowed_for(p, kind);
+	if (k->state != HL_CS_PENDING || x->at >= k->started_at || span == 0)
+		return false;
+	const struct hl_calendar *cal = calendar_still(x, c, kind);
+	k->started_at = x->at;
+	k->allowed_ms = span_allowed(cal, x->at, span);
+	k->due_at = hl_deadline(cal, x->at, span);
+	if (!k->warned)
+		k->warn_at = p->warn_at > 0 ? hl_cal_add(cal, x->at, (int64_t)((double)k->allowed_ms * p->warn_at)) : 0;
+	k->dirty = true;
+	hl_rules_touch(x, c);
+	char t[32];
+	hl_rules_note(&x->text, "%s owed since earlier, due %s", hl_clock_kind_name(kind),
+	              hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, kind);
+	return true;
+}
+
+/* The caller is owed a call back, unless an earlier debt is still open (in
+ * rules_clocks.c beside the backdating it relies on). */
+void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
+	char t[32];
+	/* owed from this earlier event on, reported after a later one (unless
+	 * the caller was reached in between: that contact met this debt) */
+	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
+		return;
+	if (hl_rules_clock_owed(k))
+		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
+		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	else
+		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
+}
+
 /* The calendar a paused clock counts its time left in: its own, or - when a
  * reload removed or renamed that one - the one its policy names now (noted).
  * Working time left counted on the wall clock would fall due days early
@@ -216,10 +299,16 @@ void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clo
 		k->breached_at = 0;
 		hl_rules_note(&x->text, "%s breached before this hold arrived", hl_clock_kind_name(kind));
 	}
+	/* A hold dated before the run started (it arrived after the contact that
+	 * restarted the update clock, or a skewed clock dates it before the case
+	 * opened) pauses the run from its start: in order, the contact during
+	 * the hold would have armed it paused with its whole allowance, and no
+	 * clock has more than its allowance left (review-clocks). */
+	hl_ms from = x->at < k->started_at ? k->started_at : x->at;
 	k->state = HL_CS_PAUSED;
-	k->paused_at = x->at;
-	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, x->at, k->due_at));
-	k->warn_remaining_ms = (!k->warned && k->warn_at) ? hl_rules_nonneg(hl_cal_between(cal, x->at, k->warn_at)) : 0;
+	k->paused_at = from;
+	k->remaining_ms = hl_rules_nonneg(hl_cal_between(cal, from, k->due_at));
+	k->warn_remaining_ms = (!k->warned && k->warn_at) ? hl_rules_nonneg(hl_cal_between(cal, from, k->warn_at)) : 0;
 	k->dirty = true;
 	hl_rules_touch(x, c);
 	char d[24];
@@ -238,9 +327,9 @@ void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cl
 	 * an earlier instant would take the difference off the caller's time. */
 	hl_ms from = x->at < k->paused_at ? k->paused_at : x->at;
 	k->state = HL_CS_PENDING;
-	k->due_at = hl_cal_add(cal, from, k->remaining_ms);
+	k->due_at = due_after(cal, from, k->remaining_ms);
 	if (!k->warned && k->warn_at)
-		k->warn_at = hl_cal_add(cal, from, k->warn_remaining_ms);
+		k->warn_at = due_after(cal, from, k->warn_remaining_ms);
 	k->paused_at = 0;
 	k->remaining_ms = k->warn_remaining_ms = 0;
 	k->dirty = true;
@@ -292,13 +381,13 @@ static void reevaluate_clock(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 	if (whole) {
 		k->due_at = hl_deadline(new_cal, k->started_at, span);
 		if (k->due_at < x->at) /* more consumed than the new allowance: due now, as below */
-			k->due_at = hl_cal_add(new_cal, x->at, 0);
+			k->due_at = x->at;
 		hl_ms warn = p->warn_at > 0 ? hl_cal_add(new_cal, k->started_at, (int64_t)((double)allowed * p->warn_at)) : 0;
 		wrem = warn > x->at ? 1 : 0; /* a warning point already passed is not sent for the new run */
 		if (wrem)
 			k->warn_at = warn;
 	} else {
-		k->due_at = hl_cal_add(new_cal, x->at, rem);
+		k->due_at = due_after(new_cal, x->at, rem);
 		if (wrem > 0)
 			k->warn_at = hl_cal_add(new_cal, x->at, wrem);
 	}

@@ -100,6 +100,7 @@ const struct hl_policy *hl_rules_policy_of(const struct hl_rules_ctx *x, const s
 int64_t hl_rules_nonneg(int64_t v);
 bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind, const char *verb);
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
+bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);

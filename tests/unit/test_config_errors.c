@@ -265,6 +265,16 @@ Test(errors, calendars)
 		   "t.conf:2: calendars.[0]: the calendar is never open (no hours on any day)");
 	EXPECT_STR(BASE "calendars = ( { name = \"a\"; workdays = [ \"2026-10-10\" ]; } );",
 		   "t.conf:2: calendars.[0]: the calendar is never open (no hours on any day)");
+	/* make-up working days with no hours (workday_hours defaults to Monday's,
+	 * and this office is closed on Mondays): they would silently be closed */
+	EXPECT_STR(BASE "calendars = ( { name = \"a\"; hours = { tue = \"09:00-17:00\"; sat = \"09:00-17:00\"; };\n"
+			" workdays = [ \"2026-10-11\" ]; } );",
+		   "t.conf:3: calendars.[0].workdays: a make-up working day needs opening hours: "
+		   "workday_hours is absent and Monday is closed (set workday_hours, e.g. \"09:00-17:00\")");
+	EXPECT_STR(BASE "calendars = ( { name = \"a\"; hours = { mon = \"09:00-17:00\"; };\n"
+			" workdays = [ \"2026-10-11\" ];\n workday_hours = \"closed\"; } );",
+		   "t.conf:4: calendars.[0].workday_hours: a make-up working day needs opening hours: "
+		   "workday_hours is closed (set e.g. \"09:00-17:00\")");
 	EXPECT_STR(BASE "calendars = ( { name = \"a\"; hours = { sat = \"10:00-11:00\"; }; },\n { name = \"a\"; hours = { sat = \"10:00-11:00\"; }; } );",
 		   "t.conf:3: calendars.[1].name: calendar 'a' is defined twice");
 }

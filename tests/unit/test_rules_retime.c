@@ -93,3 +93,51 @@ Test(retime, a_clock_held_in_its_run_spends_what_is_left)
 	cr_assert_eq(resolution(f, id)->due_at, T("2026-09-29T11:00:00+08:00")); /* 4h Monday, 2h Tuesday */
 	fx_free(f);
 }
+
+/* review-clocks: a clock with nothing left is due at once, also outside the
+ * calendar's hours.  Opened Friday 09:00 on the wall-clock default, the case
+ * is classified "urgent" (8h of office time) at 20:00: its 8 office hours
+ * ran out at Friday's 17:00 close.  It was made due at the next opening, the
+ * make-up Sunday 09:00: no overdue alert until then, and a resolution on
+ * Saturday counted in time. */
+Test(retime, allowance_used_up_after_hours_is_due_at_once)
+{
+	struct fx *f = fx_new(RCONF);
+	int64_t id = open_case(f, P1, T("2026-09-25T09:00:00+08:00"));
+	hl_ms at = T("2026-09-25T20:00:00+08:00");
+	ok(classify(f, id, "urgent", at));
+	struct hl_clock *k = resolution(f, id);
+	cr_assert_leq(k->due_at, at, "due %lld ms after the reclassification, at the next opening",
+	              (long long)(k->due_at - at));
+	f->env.now = at + 1000;
+	hl_rules_clock_fire(f->w, &f->env, id, HL_CK_RESOLUTION, k->seq);
+	cr_assert_eq(k->state, HL_CS_BREACHED, "not overdue at once");
+	struct hl_event *e = E(f, HL_EV_CASE_RESOLVE, T("2026-09-26T10:00:00+08:00"));
+	e->case_id = id;
+	ok(apply(f, e));
+	cr_assert_gt(k->met_at, k->due_at, "a Saturday resolution counted in time");
+	fx_free(f);
+}
+
+/* The same for a resume: on hold at the very millisecond of its deadline
+ * (nothing left), resumed at 20:00 after closing: due at once, as
+ * docs/rules.md says, not at the next opening. */
+Test(retime, resume_with_nothing_left_after_hours_is_due_at_once)
+{
+	struct fx *f = fx_new(RCONF);
+	int64_t id = open_case(f, P1, T("2026-09-25T09:00:00+08:00"));
+	ok(classify(f, id, "urgent", T("2026-09-25T10:00:00+08:00")));
+	struct hl_clock *k = resolution(f, id);
+	cr_assert_eq(k->due_at, T("2026-09-25T17:00:00+08:00"));
+	struct hl_event *e = E(f, HL_EV_CASE_HOLD, k->due_at);
+	e->case_id = id;
+	ok(apply(f, e));
+	cr_assert_eq(k->state, HL_CS_PAUSED);
+	cr_assert_eq(k->remaining_ms, 0);
+	hl_ms back = T("2026-09-25T20:00:00+08:00");
+	e = E(f, HL_EV_CASE_RESUME, back);
+	e->case_id = id;
+	ok(apply(f, e));
+	cr_assert_eq(k->due_at, back, "resumed with nothing left: due %lld ms later", (long long)(k->due_at - back));
+	fx_free(f);
+}
