@@ -31,7 +31,6 @@ static void expect_rollup_is_recount(struct hl_d *d)
 		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
 		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x");
 	cr_expect(got && strcmp(got, "same") == 0, "rollup and recount differ: %s", got ? got : "(null)");
-	free(got);
 }
 
 /* A case opened 10h ago with 5h to resolve goes on hold 1h later (4h left)
@@ -63,7 +62,6 @@ static void expect_resolved(struct hl_d *d, const char *want, const char *why)
 	                           " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
 	cr_assert(got && strcmp(got, want) == 0, "%s: cases_resolved (rollup|recount) %s, want %s", why,
 	          got ? got : "(null)", want);
-	free(got);
 }
 
 /* A merged case stays merged when it is reopened or resolved (recorded
@@ -113,7 +111,6 @@ HL_TEST(clocks_review, callback_met_by_the_earliest_contact_counts_in_time)
 	char *got = hl_sql_text(d, "SELECT concat_ws('|', sum(callbacks_owed), sum(callbacks_in_time), sum(callbacks_late))"
 	                           " FROM hotline.daily_figures");
 	cr_expect(got && strcmp(got, "1|1|0") == 0, "owed|in time|late: %s, want 1|1|0", got ? got : "(null)");
-	free(got);
 	expect_rollup_is_recount(d);
 }
 
@@ -177,5 +174,4 @@ HL_TEST(clocks_review, late_hold_before_the_reopen_is_recorded_only)
 	char *desc = hl_sql_text(d, "SELECT description FROM hotline.case_history WHERE case_id = %lld AND type = 'case.hold'",
 	                         (long long)id);
 	cr_expect(desc && strstr(desc, "which ended it: recorded only"), "%s", desc ? desc : "(null)");
-	free(desc);
 }
