@@ -312,6 +312,35 @@ static size_t count_key(struct hl_world *w, const struct hl_config *cfg, struct 
 	return count;
 }
 
+/* The case got the key at `at`, earlier than cases already counted under it
+ * (an event delivered late, or another daemon's batch with a later event
+ * that committed first: each batch counts back from its own event, so two
+ * daemons that classify at once, the one with the later event first, each
+ * counted one short and the crossing was never alerted).  The windows that
+ * end at those later cases now hold this one too: the first of them that
+ * reaches the threshold is the crossing, at its time (returned, the count
+ * in *count); 0 when none does.  In time order there are no later cases and
+ * nothing changes. */
+static hl_ms crossing_after(struct hl_world *w, const struct hl_config *cfg, struct hl_hotspot_index *x,
+                            const struct hl_hotspot_case *h, const char *key, hl_ms at, hl_ms since, size_t *count)
+{
+	size_t list = hl_str_get(&x->members_of, key);
+	hl_ms best = 0;
+	for (size_t m = list == HL_NO_POS ? HL_NO_POS : x->lists[list].tail; m != HL_NO_POS; m = x->members[m].prev) {
+		const struct membership *e = &x->members[m];
+		if (e->at <= at)
+			break; /* sorted by time: the rest are not later */
+		if (e->at - cfg->hotspot.window_ms >= at || x->latest[e->case_pos] != m ||
+		    !key_equal(cfg, w->hotspot_cases[e->case_pos], h))
+			continue; /* its window does not hold `at`, or it has moved on */
+		if ((int64_t)count_key(w, cfg, x, h, key, e->at, since) >= cfg->hotspot.threshold)
+			best = e->at; /* walking back: the earliest such end wins */
+	}
+	if (best)
+		*count = count_key(w, cfg, x, h, key, best, since); /* x->found: that window's cases */
+	return best;
+}
+
 void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, const struct hl_case *c,
                            const char *area, bool quiet, hl_ms at, char *note, size_t notelen)
 {
@@ -349,8 +378,11 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	struct hl_hotspot *k = find_key(w, key);
 	hl_ms since = k ? k->alerted_at : 0;
 	int64_t window = cfg->hotspot.window_ms;
+	hl_ms end = at;
 	size_t count = count_key(w, cfg, x, h, key, at, since);
 	if ((int64_t)count < cfg->hotspot.threshold)
+		end = crossing_after(w, cfg, x, h, key, at, since, &count);
+	if (!end)
 		return;
 	/* the detail names the first 64 cases in row order (as it always has), sorted by id */
 	int64_t ids[64];
@@ -369,7 +401,7 @@ void hl_hotspot_classified(struct hl_world *w, const struct hl_config *cfg, cons
 	struct hl_alert *a = quiet ? NULL : hl_rules_raise(w, "hotspot", c, at, dedupe, detail);
 	if (!k)
 		k = hl_world_add_hotspot(w, key, 0);
-	k->alerted_at = at;
+	k->alerted_at = end;
 	k->dirty = true;
 	if (a)
 		hl_utf8_mend((snprintf(note, notelen, "hotspot alert: %zu cases with %.160s", count, key), note));

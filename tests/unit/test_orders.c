@@ -347,17 +347,14 @@ Test(orders, hotspot_counts_a_case_once_when_it_moves_back)
 }
 
 /* Rows the store loads count from their own time, also when they come after
- * an event of the batch was classified, and an event out of time order does
- * not count a case that got the key later than it. */
+ * an event of the batch was classified. */
 Test(orders, hotspot_counts_loaded_rows_by_their_time)
 {
 	struct fx *f = fx_new(CONF);
 	hl_ms at = T("2026-09-28T10:00:00+08:00");
 	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
-	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 900, .category = "water",
-	                                                          .area = "Haidian", .at = at + 10 * SEC});
 	ok(classify(f, a, "water", "Haidian", at + 5 * SEC));
-	cr_assert_null(alert_of(f, "hotspot"), "case 900 got the key after this event");
+	cr_assert_null(alert_of(f, "hotspot"), "one case");
 	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 901, .category = "water",
 	                                                          .area = "Haidian", .at = at + 6 * SEC});
 	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 902, .category = "water",
@@ -369,6 +366,44 @@ Test(orders, hotspot_counts_loaded_rows_by_their_time)
 	snprintf(want, sizeof want, "3 cases with [\"water\",\"Haidian\"] within 3600s: cases %lld, %lld, 901",
 	         (long long)a, (long long)b);
 	cr_assert_str_eq(h->detail, want, "902 is outside the window");
+	fx_free(f);
+}
+
+/* A case that got the key before a case already counted (an event delivered
+ * late; or, with several daemons, the batch with the later event committed
+ * first and counted back from its own time without this one) completes the
+ * window that ends at that later case: the crossing is alerted now, once.
+ * Before, each side counted only the cases up to its own event, and the
+ * crossing was never alerted (cluster::hotspot_reached_through_two_daemons_alerts_once
+ * failed whenever the later event's daemon committed first). */
+Test(orders, hotspot_late_case_completes_a_later_crossing)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t a = open_case(f, "+8613800000001", at), b = open_case(f, "+8613800000002", at);
+	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 900, .category = "water",
+	                                                          .area = "Haidian", .at = at + 10 * SEC});
+	ok(classify(f, a, "water", "Haidian", at + 5 * SEC));
+	struct hl_alert *h = alert_of(f, "hotspot");
+	cr_assert_not_null(h, "the window ending at case 900 holds two cases");
+	char want[96];
+	snprintf(want, sizeof want, "2 cases with [\"water\",\"Haidian\"] within 3600s: cases %lld, 900", (long long)a);
+	cr_assert_str_eq(h->detail, want);
+	/* the next case, earlier still, is counted after that crossing: no second alert */
+	ok(classify(f, b, "water", "Haidian", at + 7 * SEC));
+	int n = 0;
+	for (size_t i = 0; i < f->w->n_alerts; i++)
+		n += strcmp(f->w->alerts[i]->kind, "hotspot") == 0;
+	cr_assert_eq(n, 1, "one alert per crossing");
+	/* a case later than every other, more than a window after them: no alert */
+	hl_world_add_hotspot_case(f->w, &(struct hl_hotspot_case){.case_id = 903, .category = "water",
+	                                                          .area = "Chaoyang", .at = at + 3 * HOUR});
+	int64_t c = open_case(f, "+8613800000003", at);
+	ok(classify(f, c, "water", "Chaoyang", at + 5 * SEC));
+	n = 0;
+	for (size_t i = 0; i < f->w->n_alerts; i++)
+		n += strcmp(f->w->alerts[i]->kind, "hotspot") == 0;
+	cr_assert_eq(n, 1, "case 903's window does not hold this one");
 	fx_free(f);
 }
 
