@@ -901,7 +901,34 @@ SELECT hltest.eq('copied numbers: no oracle', (
     SELECT count(*) FROM generate_series(0, 9999) i
     WHERE hotline.visible_text('+86136' || lpad(i::text, 4, '0') || '0006', false) <> '+86136****0006'), 0::bigint);
 SELECT hltest.eq('copied numbers: another tail stays', hotline.visible_text('+8613600000007', false), '+8613600000007');
+-- 067: a newline, a tab or a vertical tab inside a run is written as an
+-- escape in the JSON text, which the cheap checks read (may_quote_number_json,
+-- and 071's quotes_known_number); the walk reads the string, where they
+-- separate digits of one run.  Still masked (before 067 it was not).
+SELECT hltest.eq('copied numbers: a run with escaped separators is still masked', hotline.visible_body(
+    jsonb_build_object('note', 'ring 136' || chr(10) || '0000' || chr(9) || '0006 or 136' || chr(11) || '0000 0006'), false),
+    '{"note":"ring 136****0006 or 136****0006"}'::jsonb);
+SELECT hltest.eq('copied numbers: an id made of the number is left as sent, a copy beside it masked', hotline.visible_body(
+    '{"call_id":"13600000006","note":"re 13600000006"}', false), '{"call_id":"13600000006","note":"re 136****0006"}'::jsonb);
 RESET ROLE;
+-- 067, 071: the HTTP case (and a viewer's case.get): a copy masked, and a
+-- case that quotes no confidential number given back as case_json wrote it
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body)
+VALUES ('e067', 2, 'case.update', now() - interval '1 minute', 'note: 136 0000 0006',
+        '{"type":"case.update","id":"e067","case_id":2,"note":"136 0000 0006"}');
+SELECT hltest.eq('copied numbers: /v1/cases masks a copy in an ordinary case', (
+    SELECT (regexp_replace(hotline.http_case_json(2), '[^0-9]', '', 'g') LIKE '%13600000006%')::text
+           || '|' || (hotline.http_case_json(2) LIKE '%note: 136****0006%')::text), 'false|true');
+DELETE FROM hotline.case_events WHERE event_id = 'e067';
+INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body)
+VALUES ('e067b', 2, 'case.update', now() - interval '1 minute', 'note: 136' || chr(10) || '0000 0006',
+        '{"type":"case.update","id":"e067b","case_id":2}');
+SELECT hltest.eq('copied numbers: /v1/cases masks a copy behind a line break', (
+    SELECT (regexp_replace(hotline.http_case_json(2), '[^0-9]', '', 'g') LIKE '%13600000006%')::text
+           || '|' || (hotline.http_case_json(2)::jsonb::text LIKE '%note: 136****0006%')::text), 'false|true');
+DELETE FROM hotline.case_events WHERE event_id = 'e067b';
+SELECT hltest.eq('copied numbers: /v1/cases of a case quoting none is case_json''s text',
+    hotline.http_case_json(2) = hotline.case_json(2), true);
 DELETE FROM hotline.callers WHERE caller = '+8613600000006';
 
 -- NOTIFY payloads (hotline_alert and, from ack_alert, hotline_alert_ack)
