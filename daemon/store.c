@@ -255,20 +255,11 @@ static bool due_burst_ahead(void)
 	return clocks_due_by(now_ms() + (hl_ms)(horizon_us / 1000), DUE_AHEAD_MIN) >= DUE_AHEAD_MIN;
 }
 
-/* A read whose client has gone (a socket, or HTTP: r->gone; an alert stream's
- * replay too): nobody gets its answer, and others' events waited 23 s behind
- * 928 case.gets of a dropped client.  Its events are still committed. */
-static bool orphaned_read(const struct item *it)
-{
-	const struct req *r = it->kind == ITEM_REQ ? it->req : NULL;
-	return r && (r->gone || (!r->conn && !r->on_reply && !r->on_replay)) &&
-	       (r->read_sql || r->ev.type == HL_CMD_CASE_GET || r->ev.type == HL_CMD_SUBSCRIBE);
-}
-
 /* Reads per batch.  A read waits in the same FIFO as the events, and costs
  * more than most of them: a subscribe's replay reads up to
  * alerts.replay_max open alerts, each masked (sql/061: ~35 us an alert, so
- * ~35 ms for 1,000), and a case read (case.get, GET /v1/cases/N) 2-15 ms.
+ * ~35 ms for 1,000), and a case read (case.get, GET /v1/cases/N) ~5 ms
+ * (the newest 500 events of a busy case ~70 ms; sql/071).
  * A client that opens an alert stream, reads the replay and hangs up, ten
  * times a second, then held every event behind its replays: 1.4 s for an
  * event at p50 with ten such clients (0 with none), on a database of 1,000
@@ -297,6 +288,15 @@ static int read_kind(const struct item *it)
 	if (r->ev.type == HL_CMD_SUBSCRIBE)
 		return 1;
 	return r->read_sql || r->ev.type == HL_CMD_CASE_GET ? 2 : 0;
+}
+
+/* A read whose client has gone (a socket, or HTTP: r->gone; an alert stream's
+ * replay too): nobody gets its answer, and others' events waited 23 s behind
+ * 928 case.gets of a dropped client.  Its events are still committed. */
+static bool orphaned_read(const struct item *it)
+{
+	const struct req *r = it->req;
+	return read_kind(it) != 0 && (r->gone || (!r->conn && !r->on_reply && !r->on_replay));
 }
 
 static void take_batch(void)
