@@ -911,6 +911,34 @@ SELECT hltest.eq('copied numbers: a run with escaped separators is still masked'
 SELECT hltest.eq('copied numbers: an id made of the number is left as sent, a copy beside it masked', hotline.visible_body(
     '{"call_id":"13600000006","note":"re 13600000006"}', false), '{"call_id":"13600000006","note":"re 136****0006"}'::jsonb);
 RESET ROLE;
+-- 071: the shortcut never lets through what the walk masks.  3,000 random
+-- bodies, each a confidential number (two of them) written with random
+-- separators (escaped ones, quotes, backslashes, non-ASCII spaces, letters)
+-- between random digits and separators: wherever the walk masks something,
+-- quotes_known_number said yes.  Many of them (checked) are masked.
+INSERT INTO hotline.callers (caller, confidential) VALUES ('+12025550143', true);
+SELECT setseed(0.071);
+CREATE TEMP TABLE t071 AS
+SELECT i, jsonb_build_object('note', noise1 || num || noise2, 'n', 1) AS b
+FROM (SELECT i,
+             (SELECT string_agg(CASE WHEN random() < 0.5 THEN floor(random() * 10)::text
+                                     ELSE (ARRAY[' ', '-', '.', '(', ')', chr(10), chr(9), chr(11), '+', 'x', '"', '\', '/', chr(12288)])[1 + floor(random() * 14)::int] END, '')
+              FROM generate_series(1, 12 + i % 3) k) AS noise1,
+             (SELECT string_agg(d || CASE WHEN random() < 0.4
+                                          THEN (ARRAY[' ', '-', '.', '(', ')', chr(10), chr(9), chr(11), '"', '\', chr(12288), 'x'])[1 + floor(random() * 12)::int]
+                                          ELSE '' END, '')
+              FROM regexp_split_to_table(CASE WHEN i % 2 = 0 THEN '8613600000006' ELSE '12025550143' END, '') d
+              WHERE i > 0) AS num,
+             (SELECT string_agg(CASE WHEN random() < 0.5 THEN floor(random() * 10)::text ELSE ' ' END, '')
+              FROM generate_series(1, 6 + i % 5) k) AS noise2
+      FROM generate_series(1, 3000) i) x;
+SELECT hltest.eq('copied numbers: the shortcut lets nothing through that the walk masks', (
+    SELECT count(*) FROM t071
+    WHERE hotline.mask_known_json_walk(b) <> b AND NOT hotline.quotes_known_number(b::text)), 0::bigint);
+SELECT hltest.eq('copied numbers: many of the random bodies hold a masked copy', (
+    SELECT count(*) > 500 FROM t071 WHERE hotline.mask_known_json(b) <> b), true);   -- 913 of 3,000 here
+DROP TABLE t071;
+DELETE FROM hotline.callers WHERE caller = '+12025550143';
 -- 067, 071: the HTTP case (and a viewer's case.get): a copy masked, and a
 -- case that quotes no confidential number given back as case_json wrote it
 INSERT INTO hotline.case_events (event_id, case_id, type, at, description, body)
