@@ -36,7 +36,7 @@ CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/p
              daemon/tz.c daemon/world.c daemon/rules.c daemon/config.c daemon/slots.c \
              daemon/config_orders.c daemon/config_people.c daemon/roles.c daemon/timefmt.c daemon/orders.c daemon/order_clocks.c \
              daemon/order_world.c daemon/hotspot.c daemon/config_webhooks.c \
-             daemon/rules_text.c daemon/rules_check.c daemon/rules_clocks.c daemon/rules_alerts.c daemon/rules_ops.c \
+             daemon/rules_text.c daemon/rules_check.c daemon/rules_clocks.c daemon/rules_alerts.c daemon/rules_ops.c daemon/rules_withheld.c \
              daemon/protocol_scan.c daemon/protocol_reply.c \
              daemon/config_read.c daemon/config_values.c daemon/config_table.c daemon/config_walk.c \
              daemon/config_calendars.c daemon/config_sla.c daemon/config_groups.c daemon/batch_keys.c \

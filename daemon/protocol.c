@@ -59,6 +59,7 @@
 #include "protocol.h"
 
 #include <json-c/json.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -341,12 +342,13 @@ static enum hl_err take_field(struct json_object *v, const struct field *f, stru
 static enum hl_err take_fields(struct json_object *o, struct hl_event *ev, struct hl_error *err)
 {
 	const struct shape *sh = &shapes[ev->type];
+	uint32_t req = ev->withheld ? sh->req & ~B(F_CALLER) : sh->req;
 	for (int i = 0; i < F__COUNT; i++) {
 		if (!((sh->req | sh->opt) & B(i)))
 			continue;
 		struct json_object *v = member(o, fields[i].name);
 		if (!v) {
-			if (sh->req & B(i))
+			if (req & B(i))
 				return fail(err, HL_E_BAD_REQUEST, "%s: missing", fields[i].name);
 			continue;
 		}
@@ -416,6 +418,38 @@ static enum hl_err take_backfill(struct json_object *o, struct hl_event *ev, str
 	return HL_OK;
 }
 
+/* `withheld` (the events that may carry a caller): true says the call has
+ * no number - an anonymous or restricted caller id, which a PBX's log still
+ * records as a call.  Such calls are counted like any other (calls offered,
+ * abandoned, answered), but nobody can call them back or recognise them
+ * again: each gets a "caller" of its own, derived from its call_id, so it
+ * never joins another caller's case nor counts as a repeat call.  Checked
+ * before the fields (a withheld call.offered has no `caller` to require);
+ * a `caller` beside it is a contradiction. */
+static enum hl_err take_withheld(struct json_object *o, struct hl_event *ev, struct hl_error *err)
+{
+	struct json_object *v = member(o, "withheld");
+	if (!v || !(shapes[ev->type].req & B(F_CALLER) || shapes[ev->type].opt & B(F_CALLER)))
+		return HL_OK;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(err, HL_E_BAD_REQUEST, "withheld: must be true or false");
+	ev->withheld = json_object_get_boolean(v);
+	if (ev->withheld && member(o, "caller"))
+		return fail(err, HL_E_BAD_REQUEST, "withheld: a withheld call has no caller; send one or the other");
+	return HL_OK;
+}
+
+/* The caller of a withheld call: its own, the same on every retry (FNV-1a of
+ * the call_id, 64 bits: two calls share one by chance once in some 10^12
+ * pairs, and only calls that share it while a case is open are joined). */
+static void withheld_caller(struct hl_event *ev)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (const unsigned char *s = (const unsigned char *)ev->call_id; s && *s; s++)
+		h = (h ^ *s) * UINT64_C(1099511628211);
+	snprintf(ev->caller, sizeof ev->caller, HL_WITHHELD_PREFIX "%016" PRIx64, h);
+}
+
 static enum hl_err take_request(struct json_object *o, const struct hl_scan *sc, struct hl_event *ev,
                                 struct hl_error *err)
 {
@@ -429,8 +463,12 @@ static enum hl_err take_request(struct json_object *o, const struct hl_scan *sc,
 		            sc->bignum_field);
 	if ((rc = take_type(o, ev, err)) != HL_OK)
 		return rc;
+	if ((rc = take_withheld(o, ev, err)) != HL_OK)
+		return rc;
 	if ((rc = take_fields(o, ev, err)) != HL_OK)
 		return rc;
+	if (ev->withheld)
+		withheld_caller(ev);
 	if ((rc = take_at(o, ev, err)) != HL_OK)
 		return rc;
 	return take_backfill(o, ev, err);

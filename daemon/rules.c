@@ -413,6 +413,7 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	hl_rules_owe_callback(x, p->cs);
+	hl_rules_withheld_unanswered(x, p->cs, call);
 }
 
 static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)

@@ -249,6 +249,8 @@ void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
 	char t[32];
+	if (hl_rules_callback_impossible(x, c)) /* a withheld number (rules_withheld.c) */
+		return;
 	/* owed from this earlier event on, reported after a later one (unless
 	 * the caller was reached in between: that contact met this debt) */
 	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))

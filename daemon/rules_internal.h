@@ -115,4 +115,8 @@ void hl_rules_count_inbound(struct hl_rules_ctx *x, struct hl_caller *r, struct 
 /* rules.c */
 void hl_rules_touch(struct hl_rules_ctx *x, struct hl_case *c);
 
+/* rules_withheld.c */
+bool hl_rules_callback_impossible(struct hl_rules_ctx *x, const struct hl_case *c);
+void hl_rules_withheld_unanswered(struct hl_rules_ctx *x, struct hl_case *c, const struct hl_call *call);
+
 #endif

@@ -132,6 +132,9 @@ const char *hl_rules_rel_time(hl_ms from, hl_ms t, char *buf, size_t len)
 
 const char *hl_rules_masked(const char *phone, char *buf, size_t len)
 {
-	hl_phone_mask(phone, buf, len);
+	if (phone && strncmp(phone, HL_WITHHELD_PREFIX, strlen(HL_WITHHELD_PREFIX)) == 0)
+		snprintf(buf, len, "a withheld number"); /* rules_withheld.c */
+	else
+		hl_phone_mask(phone, buf, len);
 	return buf;
 }

@@ -15,6 +15,7 @@
 #define HOTLINED_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,7 +146,19 @@ struct hl_event {
 	/* "backfill": true: a history import (CONTRACT 8).  Deadlines already
 	 * past when it is received are recorded breached without any alert. */
 	bool backfill;
+	/* "withheld": true on a call that has no number (anonymous, restricted):
+	 * ev->caller is then HL_WITHHELD_PREFIX and a hash of the call_id, one
+	 * "caller" per call (docs/rules.md, "Withheld numbers"). */
+	bool withheld;
 };
+
+#define HL_WITHHELD_PREFIX "withheld:"
+/* No number to call: a withheld call's caller, or one anonymized (sql/004). */
+static inline bool hl_caller_withheld(const char *caller)
+{
+	return caller && (strncmp(caller, HL_WITHHELD_PREFIX, sizeof HL_WITHHELD_PREFIX - 1) == 0 ||
+	                  strncmp(caller, "anon:", 5) == 0);
+}
 
 void hl_event_free(struct hl_event *ev); /* frees the members, not ev itself */
 

@@ -1,0 +1,86 @@
+/*
+ * test_withheld.c - calls without a number through the socket and the
+ * HTTP API, against the real daemon and PostgreSQL (docs/rules.md,
+ * "Withheld numbers"; daemon/rules_withheld.c).
+ *
+ * Design.  A PBX's log holds calls whose caller id was withheld; the
+ * figures are wrong without them, but nobody can call them back.  The
+ * tables and the figures' views are the ground truth: each withheld call
+ * is a case of its own with a caller "withheld:<16 hex>", counted in
+ * calls_offered / calls_abandoned, owes no callback (no clock row), an
+ * unanswered one is closed, and the rollup equals the recount.
+ */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(withheld, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
+
+#define SLA "callback = \"1h\"; update = \"1h\"; resolution = \"2h\";"
+
+static json_object *ok(struct hl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_object *ok(struct hl_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	json_object *r = hl_vrequest_new(c, "w", fmt, ap);
+	va_end(ap);
+	cr_assert(hl_jbool(r, "ok"), "refused: %s", json_object_to_json_string(r));
+	return r;
+}
+
+static const char ROLLUP_DIFF[] =
+	"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+	"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+	" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+	"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+	"  WHERE m.value::text::bigint <> 0)"
+	" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
+	" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+	"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
+
+HL_TEST(withheld, withheld_calls_are_counted_apart_and_owe_no_callback)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	/* two withheld callers, one abandons, one is answered and promised a follow-up */
+	int64_t a = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"1733390000.1\",\"withheld\":true,\"queue\":\"q\""),
+	                    "case_id");
+	int64_t b = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"1733390000.2\",\"withheld\":true,\"queue\":\"q\""),
+	                    "case_id");
+	cr_assert_neq(a, b);
+	ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"1733390000.1\"");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"1733390000.2\",\"agent\":\"a1\"");
+	ok(c, "\"type\":\"call.ended\",\"call_id\":\"1733390000.2\",\"outcome\":\"followup\"");
+	/* an abandonment of a call never offered, withheld (a PBX's lone ABANDON) */
+	int64_t e = hl_jint(ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"1733390000.3\",\"withheld\":true"), "case_id");
+	/* an id sent twice: a duplicate of the same case, nothing new */
+	const char *dup = "{\"id\":\"w-dup\",\"type\":\"call.abandoned\",\"call_id\":\"1733390000.4\",\"withheld\":true}";
+	int64_t f = hl_jint(hl_request(c, dup), "case_id");
+	json_object *again = hl_request(c, dup);
+	cr_assert(hl_jbool(again, "duplicate") && hl_jint(again, "case_id") == f, "%s", json_object_to_json_string(again));
+	char want[256];
+
+	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(format('%%s %%s %%s', id, status, caller ~ '^withheld:[0-9a-f]{16}$'),"
+	                                " ',' ORDER BY id) FROM hotline.cases"),
+	                 (snprintf(want, sizeof want, "%lld closed t,%lld open t,%lld closed t,%lld closed t",
+	                           (long long)a, (long long)b, (long long)e, (long long)f), want));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.clocks WHERE kind = 'callback'"), "0",
+	                 "no callback owed to a withheld number");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(calls_abandoned),"
+	                                " sum(callbacks_owed), sum(repeat_calls)) FROM hotline.daily_figures"),
+	                 "4|1|3|0|0");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT description FROM hotline.case_events WHERE case_id = %lld"
+	                                " AND type = 'call.offered'", (long long)a),
+	                 (snprintf(want, sizeof want, "call 1733390000.1 offered from a withheld number (queue q); case %lld"
+	                           " opened; resolution armed, due in 2h; update armed, due in 1h", (long long)a), want));
+	/* a contradiction is refused, and nothing of it is stored */
+	json_object *r = hl_request(c, "{\"id\":\"w-x\",\"type\":\"call.offered\",\"call_id\":\"x\",\"withheld\":true,"
+	                               "\"caller\":\"+8613800000001\"}");
+	cr_assert(!hl_jbool(r, "ok"));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'x'"), "0");
+}
