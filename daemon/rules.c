@@ -420,7 +420,11 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	const struct hl_event *ev = x->ev;
 	struct hl_call *call = p->call;
 	struct hl_case *c = p->cs;
-	hl_rules_say(&x->text, "call %s ended (%s)", call->call_id, ev->outcome);
+	/* a resolution dated before the case's reopen: recorded only, said
+	 * first, before the sender's call_id (sql/063 reads the line) */
+	bool resolves = strcmp(ev->outcome, "resolved") == 0;
+	bool stale = resolves && is_open(c) && hl_rules_superseded(x, c, HL_EV_CALL_ENDED);
+	hl_rules_say(&x->text, "%scall %s ended (%s)", stale ? "; " : "", call->call_id, ev->outcome);
 	/* An abandoned call or a voicemail already ended, unanswered: keep that
 	 * state and its end time (the figures count abandonments from them) and
 	 * record only the outcome.  Issue 16, item 13. */
@@ -440,7 +444,9 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	hl_rules_classify(x, c);
-	if (strcmp(ev->outcome, "resolved") == 0) {
+	if (resolves) {
+		if (stale)
+			return;
 		if (is_open(c) || c->status == HL_ST_MERGED)
 			hl_rules_resolve(x, c);
 		else
@@ -514,6 +520,8 @@ static void on_resolve(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_RESOLVE))
+		return; /* dated before the case's reopen: in order it fell on a resolved or closed case */
 	hl_rules_resolve(x, c);
 }
 
@@ -524,6 +532,8 @@ static void on_close(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " already closed", c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_CLOSE))
+		return; /* dated before the case's reopen, which opened it again */
 	end_hold(x, c);
 	c->status = HL_ST_CLOSED;
 	c->closed_at = x->at;
@@ -552,6 +562,8 @@ static void on_reopen(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		              c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_REOPEN))
+		return; /* dated before the resolution or close, which stands */
 	reopen(x, c);
 }
 
@@ -568,15 +580,9 @@ static void on_hold(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	/* A hold that arrives after a resolution or a reopen dated later than
 	 * itself was ended by it (both end a hold): in order the case would not
 	 * be on hold now.  Held, the reopened case sat frozen until someone
-	 * resumed it.  The reopen's time is the resolution run's start (only an
-	 * opening and a reopen arm that clock). */
-	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
-	hl_ms ended = c->status == HL_ST_RESOLVED ? c->resolved_at : (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
-	if (x->at < ended) {
-		hl_rules_note(&x->text, "hold dated before the case's %s, which ended it: recorded only",
-		              c->status == HL_ST_RESOLVED ? "resolution" : "reopen");
+	 * resumed it. */
+	if (hl_rules_superseded(x, c, HL_EV_CASE_HOLD))
 		return;
-	}
 	c->on_hold = true;
 	c->hold_since = x->at;
 	hl_rules_touch(x, c);
@@ -623,8 +629,8 @@ static void on_survey(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "dissatisfied alert");
 	/* as case.reopen: a merged case stays merged (its caller is called
 	 * back when the case it was merged into is resolved); the alert says it */
-	if (!is_open(c) && c->status != HL_ST_MERGED)
-		reopen(x, c);
+	if (!is_open(c) && c->status != HL_ST_MERGED && !hl_rules_superseded(x, c, HL_EV_SURVEY_RESULT))
+		reopen(x, c); /* unless dated before the resolution or close since */
 }
 
 static void on_ack(struct hl_rules_ctx *x, struct hl_rules_plan *p)

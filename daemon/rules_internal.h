@@ -94,6 +94,10 @@ const char *hl_rules_masked(const char *phone, char *buf, size_t len); /* hl_pho
 
 /* rules_check.c */
 bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_outcome *out);
+/* a status event (close, resolve, call.ended resolved, reopen, hold, survey's
+ * reopen) dated before a later change of status delivered first, which
+ * supersedes it: noted, true (the caller records it only) */
+bool hl_rules_superseded(struct hl_rules_ctx *x, const struct hl_case *c, enum hl_type t);
 
 /* rules_clocks.c */
 const struct hl_policy *hl_rules_policy_of(const struct hl_rules_ctx *x, const struct hl_case *c);

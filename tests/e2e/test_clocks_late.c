@@ -1,0 +1,116 @@
+/*
+ * test_clocks_late.c - end-to-end tests for events delivered after later
+ * ones of the same case (branch review-rules2; suite `clocks_late`): what a
+ * supervisor sees through the real daemon and PostgreSQL when a PBX bridge,
+ * an agents' tool and a survey system deliver out of the order of `at`.
+ * Each must leave the case as the same events in order would
+ * (docs/rules.md, "Events that arrive late").
+ *
+ * Design.  As test_clocks_review.c: the helpers of clocks_helpers.h,
+ * explicit `at` values in the past so that deadlines are exact and nothing
+ * waits on the wall clock; what is read is what an administrator reads
+ * (hotline.cases, hotline.clocks, hotline.overdue_callbacks, the alerts,
+ * the case history, daily_figures and its recount).
+ */
+#include "clocks_helpers.h"
+
+TestSuite(clocks_late, .init = hl_e2e_init, .fini = hl_e2e_cleanup, .timeout = 60);
+
+#define HOUR_MS (3600 * 1000LL)
+#define MIN_MS (60 * 1000LL)
+
+static const char *history(struct hl_d *d, int64_t id, const char *type)
+{
+	const char *s = hl_sql_text(d, "SELECT string_agg(description, ' | ' ORDER BY at) FROM hotline.case_history"
+	                               " WHERE case_id = %lld AND type = '%s'", (long long)id, type);
+	return s ? s : "(null)";
+}
+
+/* Resolved 4h ago, reopened 2h ago when the caller rang and hung up (a call
+ * back owed, overdue now); the supervisor's close, dated 3h ago, arrives
+ * last.  In order the reopen came after the close: the case is open and the
+ * caller is owed the call back, listed in hotline.overdue_callbacks.  The
+ * late close closed the reopened case and stopped every clock: the caller
+ * dropped out of every list.  The case resolved again afterwards counts as
+ * resolved twice in the figures, rollup and recount alike. */
+HL_TEST(clocks_late, close_dated_before_the_reopen_is_recorded_only)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; resolution = \"48h\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t id = offer(c, "sc-1", "+8613900000501", now - 5 * HOUR_MS);
+	case_ev(c, "case.resolve", id, "", now - 4 * HOUR_MS);
+	case_ev(c, "case.reopen", id, ",\"reason\":\"caller rang\"", now - 2 * HOUR_MS);
+	cr_assert_eq(call_ev(c, "call.abandoned", "sc-2", ",\"caller\":\"+8613900000501\"", now - 2 * HOUR_MS), id);
+	case_ev(c, "case.close", id, "", now - 3 * HOUR_MS);
+	expect_status(d, id, "open");
+	expect_clock(d, id, "resolution", "pending");
+	cr_expect_eq(clock_ms(d, id, "resolution", "due_at"), now - 2 * HOUR_MS + 48 * HOUR_MS);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.overdue_callbacks WHERE case_id = %lld", (long long)id),
+	             1, "the caller owed a call back since 2h ago is not listed");
+	cr_expect(strstr(history(d, id, "case.close"), "dated before the case's reopen: recorded only"), "%s",
+	          history(d, id, "case.close"));
+	/* the reopened case is resolved again: a resolution in the figures (the
+	 * superseded close is no turn in their chain, sql/063) */
+	case_ev(c, "case.resolve", id, "", now - 1 * HOUR_MS);
+	expect_status(d, id, "resolved");
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', (SELECT sum(cases_resolved) FROM hotline.daily_figures),"
+	                           " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
+	cr_expect(got && strcmp(got, "2|2") == 0, "cases_resolved (rollup|recount) %s, want 2|2", got ? got : "(null)");
+	/* a close dated after the reopen closes it */
+	case_ev(c, "case.close", id, "", now - 30 * MIN_MS);
+	expect_status(d, id, "closed");
+	expect_rollup_is_recount(d);
+}
+
+/* Resolved 3h ago and closed 1h ago; a reopen dated 2h ago arrives last.
+ * In order the close came after it: the case stays closed, no clock runs.
+ * A resolve dated before a reopen is recorded only too, and the figures
+ * agree with the case: it is no resolution (sql/063). */
+HL_TEST(clocks_late, reopen_and_resolve_superseded_by_a_later_status)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"24h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t a = offer(c, "sr-1", "+8613900000511", now - 5 * HOUR_MS);
+	case_ev(c, "case.resolve", a, "", now - 3 * HOUR_MS);
+	case_ev(c, "case.close", a, "", now - 1 * HOUR_MS);
+	case_ev(c, "case.reopen", a, "", now - 2 * HOUR_MS);
+	expect_status(d, a, "closed");
+	expect_clock(d, a, "resolution", "met");
+	expect_clock(d, a, "update", "stopped");
+	cr_expect_eq(hl_sql_int(d, "SELECT reopens FROM hotline.cases WHERE id = %lld", (long long)a), 0);
+	cr_expect(strstr(history(d, a, "case.reopen"), "dated before the case's close: recorded only"), "%s",
+	          history(d, a, "case.reopen"));
+
+	int64_t b = offer(c, "sr-2", "+8613900000512", now - 5 * HOUR_MS);
+	case_ev(c, "case.resolve", b, "", now - 4 * HOUR_MS);
+	case_ev(c, "case.reopen", b, "", now - 2 * HOUR_MS);
+	case_ev(c, "case.resolve", b, "", now - 3 * HOUR_MS);
+	expect_status(d, b, "open");
+	expect_clock(d, b, "resolution", "pending");
+	expect_clock(d, b, "update", "pending");
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', (SELECT sum(cases_resolved) FROM hotline.daily_figures),"
+	                           " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
+	cr_expect(got && strcmp(got, "2|2") == 0, "cases_resolved (rollup|recount) %s, want 2|2", got ? got : "(null)");
+	expect_rollup_is_recount(d);
+}
+
+/* Resolved 6h ago, reopened 5h ago, resolved again 1h ago; the survey
+ * system delivers a score of 1 answered 5h30 ago last.  Its dissatisfied
+ * alert is raised, but the case resolved since is not reopened. */
+HL_TEST(clocks_late, dissatisfied_survey_before_the_resolution_does_not_reopen)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"0\"; survey = \"48h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t id = offer(c, "ss-1", "+8613900000521", now - 7 * HOUR_MS);
+	case_ev(c, "case.resolve", id, "", now - 6 * HOUR_MS);
+	case_ev(c, "case.reopen", id, "", now - 5 * HOUR_MS);
+	case_ev(c, "case.resolve", id, "", now - 1 * HOUR_MS);
+	case_ev(c, "survey.result", id, ",\"score\":1", now - 5 * HOUR_MS - 30 * MIN_MS);
+	expect_status(d, id, "resolved");
+	cr_expect_eq(n_alerts(d, "dissatisfied", id), 1);
+	expect_clock(d, id, "survey", "pending");
+	expect_rollup_is_recount(d);
+}

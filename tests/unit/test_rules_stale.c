@@ -1,0 +1,137 @@
+/*
+ * test_rules_stale.c - events delivered after later ones of the same case
+ * (review-rules2): each must leave the case as the same events in the order
+ * of their `at` would (CONTRACT 3: every event acts at its own `at`).
+ *
+ *  - a case.close, case.resolve (or call.ended outcome resolved) dated
+ *    before the case's last reopen was superseded by that reopen: in order
+ *    it closed or resolved the case before the reopen opened it again, so
+ *    delivered late it is recorded only and the reopened case stays open;
+ *  - a case.reopen dated before the case's resolution or close was
+ *    superseded by it: recorded only, the case stays resolved or closed;
+ *  - a dissatisfied survey dated before the case's latest resolution
+ *    raises its alert but does not reopen the case that was resolved since;
+ *
+ * Each test first checks the final state the events give in the order of
+ * their `at`, then the same events delivered out of order.  The fixture
+ * is rules_fixtures.h (wall clock).
+ */
+#include <criterion/criterion.h>
+
+#include "rules_fixtures.h"
+
+/* The history line starts with these words. */
+static void starts(struct fx *f, const char *words)
+{
+	cr_assert(strncmp(last_desc(f), words, strlen(words)) == 0, "%s", last_desc(f));
+}
+
+static enum hl_status status(struct fx *f, int64_t id)
+{
+	return hl_world_case(f->w, id)->status;
+}
+
+/* Resolved at +1h, reopened at +3h (the caller rang: not done); the
+ * supervisor's close, dated +2h, is delivered last.  In order the case was
+ * closed at +2h and reopened at +3h: open, its clocks running.  Closed, the
+ * caller's reopened matter dropped out of every list. */
+Test(stale, close_dated_before_the_reopen_is_recorded_only)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e3", 100, T0 + 3 * HOUR));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e4", "c-1", T0 + 3 * HOUR));
+	struct hl_outcome *o = case_ev(f, HL_EV_CASE_CLOSE, "e5", 100, T0 + 2 * HOUR);
+	ok(o);
+	cr_assert_eq(o->case_id, 100);
+	cr_assert_eq(status(f, 100), HL_ST_OPEN, "a close dated before the reopen closed the reopened case: %s",
+	             last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_PENDING);
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->due_at, T0 + 51 * HOUR);
+	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_PENDING);
+	cr_assert_eq(hl_world_case(f->w, 100)->closed_at, 0);
+	/* the figures (sql/063) read these words at the start of the line */
+	starts(f, "close of case 100 dated before the case's reopen: recorded only");
+	/* a close dated after the reopen closes it */
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e6", 100, T0 + 4 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_CLOSED);
+	fx_free(f);
+}
+
+/* Resolved at +1h, reopened at +3h; a resolve dated +2h (the agent's
+ * second click, or the PBX's "resolved" outcome of the first call) arrives
+ * last.  In order it fell on a resolved case: recorded only. */
+Test(stale, resolve_dated_before_the_reopen_is_recorded_only)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e3", 100, T0 + 3 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e4", 100, T0 + 2 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_OPEN, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_PENDING);
+	cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->state, HL_CS_PENDING);
+	starts(f, "resolution of case 100 dated before the case's reopen: recorded only");
+	/* the same for a call that ended "resolved" before the reopen, said
+	 * before the sender's call_id */
+	ok(ended(f, "e5", "c-1", "resolved", T0 + 2 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_OPEN, "%s", last_desc(f));
+	starts(f, "resolution of case 100 dated before the case's reopen: recorded only; call c-1 ended (resolved)");
+	cr_assert_eq(hl_world_call(f->w, "c-1")->state, HL_CALL_ENDED, "the call itself is recorded");
+	/* a resolve dated after the reopen resolves it */
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e6", 100, T0 + 5 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_RESOLVED);
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->met_at, T0 + 5 * HOUR);
+	fx_free(f);
+}
+
+/* Resolved at +1h, reopened at +2h, closed at +3h; the reopen is delivered
+ * last.  In order: closed.  Reopened, the case ran clocks for a matter the
+ * supervisor had closed. */
+Test(stale, reopen_dated_before_the_close_is_recorded_only)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e3", 100, T0 + 3 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e4", 100, T0 + 2 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_CLOSED, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_MET);
+	cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->state, HL_CS_STOPPED);
+	starts(f, "reopen of case 100 dated before the case's close: recorded only");
+	/* and one dated before a resolution leaves it resolved */
+	ok(offered(f, "e5", "c-2", P2, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e6", 101, T0 + 3 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e7", 101, T0 + 2 * HOUR));
+	cr_assert_eq(status(f, 101), HL_ST_RESOLVED, "%s", last_desc(f));
+	cr_assert_eq(hl_world_case(f->w, 101)->resolved_at, T0 + 3 * HOUR);
+	/* a reopen dated after the resolution reopens it */
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e8", 101, T0 + 4 * HOUR));
+	cr_assert_eq(status(f, 101), HL_ST_OPEN);
+	fx_free(f);
+}
+
+/* Resolved at +1h, reopened at +2h (the caller rang back), resolved again
+ * at +6h.  The survey system delivers a score of 1, answered at +1h30, at
+ * +7h.  In order it reopened the case at +1h30, which was resolved at +6h.
+ * Its dissatisfied alert is raised; the case stays resolved. */
+Test(stale, dissatisfied_survey_before_the_resolution_does_not_reopen)
+{
+	struct fx *f = fx_new();
+	f->cfg.sla.survey_ms = 4 * HOUR;
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e3", 100, T0 + 2 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e4", 100, T0 + 6 * HOUR));
+	ok(survey(f, "e5", 100, 1, T0 + 90 * MIN));
+	cr_assert_eq(count_alerts(f, "dissatisfied"), 1);
+	cr_assert_eq(status(f, 100), HL_ST_RESOLVED, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_SURVEY)->state, HL_CS_PENDING, "the +6h resolution's survey is still owed");
+	cr_assert_eq(hl_world_case(f->w, 100)->reopens, 1);
+	cr_assert(strstr(last_desc(f), "; dated before the case's resolution: case 100 not reopened"), "%s", last_desc(f));
+	/* a low score after the resolution reopens it */
+	ok(survey(f, "e6", 100, 2, T0 + 7 * HOUR));
+	cr_assert_eq(status(f, 100), HL_ST_OPEN);
+	fx_free(f);
+}
