@@ -403,15 +403,7 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
-	/* Late: the caller was reached after this abandonment (their next call
-	 * was answered, and its events came first).  Nobody owes a call back.
-	 * Reached, not merely told: a caller_informed after the abandonment does
-	 * not meet the callback when it comes in order, so it must not when the
-	 * abandonment is delivered after it (last_reached_at, sql/060). */
-	if (x->at < p->cs->last_reached_at) {
-		hl_rules_note(&x->text, "caller reached since: no callback owed");
-		return;
-	}
+	/* owed unless the caller was reached after it (rules_clocks.c) */
 	hl_rules_owe_callback(x, p->cs);
 }
 

@@ -244,14 +244,28 @@ bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 }
 
 /* The caller is owed a call back, unless an earlier debt is still open (in
- * rules_clocks.c beside the backdating it relies on). */
+ * rules_clocks.c beside the backdating it relies on).
+ *
+ * Nothing is owed by a debt dated before the caller was last reached
+ * (cases.last_reached_at: an answered call, a reached call back), whatever
+ * made it owed - an abandonment, a call.ended "followup", a department's
+ * reply, a merged case's resolution: in the order of `at` that reach came
+ * after it and met it, and it was delivered first (the caller's next call
+ * was answered; the agents' tool reported the call back before the
+ * softphone's call.ended).  Before, only an abandonment was checked, and a
+ * late followup armed a callback the caller had had: a callback_overdue
+ * nobody earned (review-rules2).  Reached, not merely told: a
+ * caller_informed does not meet a callback in order (sql/060). */
 void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
 	char t[32];
-	/* owed from this earlier event on, reported after a later one (unless
-	 * the caller was reached in between: that contact met this debt) */
-	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
+	if (x->at < c->last_reached_at) {
+		hl_rules_note(&x->text, "caller reached since: no callback owed");
+		return;
+	}
+	/* owed from this earlier event on, reported after a later one */
+	if (hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
 		return;
 	if (hl_rules_clock_owed(k))
 		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",

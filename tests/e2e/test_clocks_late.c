@@ -114,3 +114,24 @@ HL_TEST(clocks_late, dissatisfied_survey_before_the_resolution_does_not_reopen)
 	expect_clock(d, id, "survey", "pending");
 	expect_rollup_is_recount(d);
 }
+
+/* The agent ends the call 1h55 ago promising to call back; the call back
+ * reaches the caller 1h30 ago and the agents' tool reports it at once; the
+ * softphone's call.ended comes last.  In order the reach met the promise:
+ * no callback is owed, and no callback_overdue fires (it was due 1h25 ago). */
+HL_TEST(clocks_late, followup_dated_before_a_later_reach_owes_nothing)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_wall_ms() - 2 * HOUR_MS;
+	int64_t id = offer(c, "sf-1", "+8613900000531", t0);
+	cr_assert_eq(call_ev(c, "call.answered", "sf-1", ",\"agent\":\"ann\"", t0), id);
+	case_ev(c, "callback.attempt", id, ",\"result\":\"reached\",\"agent\":\"ann\"", t0 + 30 * MIN_MS);
+	cr_assert_eq(call_ev(c, "call.ended", "sf-1", ",\"outcome\":\"followup\"", t0 + 5 * MIN_MS), id);
+	hl_sleep_ms(1500); /* an overdue alert is raised within 1 s of its due time */
+	cr_expect_eq(n_alerts(d, "callback_overdue", id), 0, "an overdue alert for a callback the caller had");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.overdue_callbacks WHERE case_id = %lld", (long long)id), 0);
+	cr_expect(strstr(history(d, id, "call.ended"), "caller reached since: no callback owed"), "%s",
+	          history(d, id, "call.ended"));
+	expect_rollup_is_recount(d);
+}

@@ -11,6 +11,9 @@
  *    superseded by it: recorded only, the case stays resolved or closed;
  *  - a dissatisfied survey dated before the case's latest resolution
  *    raises its alert but does not reopen the case that was resolved since;
+ *  - a callback debt (call.ended followup, a department's reply, ...) dated
+ *    before the caller was last reached was met by that reach in order:
+ *    delivered late it owes nothing, as a late abandonment owes nothing.
  *
  * Each test first checks the final state the events give in the order of
  * their `at`, then the same events delivered out of order.  The fixture
@@ -133,5 +136,28 @@ Test(stale, dissatisfied_survey_before_the_resolution_does_not_reopen)
 	/* a low score after the resolution reopens it */
 	ok(survey(f, "e6", 100, 2, T0 + 7 * HOUR));
 	cr_assert_eq(status(f, 100), HL_ST_OPEN);
+	fx_free(f);
+}
+
+/* The agent ends c-1 at 09:05 promising to call back; the call back
+ * reaches the caller at 09:30 and the agents' tool reports it at once; the
+ * softphone's call.ended comes last.  In order the 09:30 reach met the
+ * 09:05 promise: nothing is owed, and no callback_overdue may fire at 09:35. */
+Test(stale, followup_dated_before_a_later_reach_owes_nothing)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e2", "c-1", T0));
+	ok(attempt(f, "e3", 100, "reached", T0 + 30 * MIN));
+	ok(ended(f, "e4", "c-1", "followup", T0 + 5 * MIN));
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert(cb->state != HL_CS_PENDING, "a followup met by a later reach is owed again: %s", last_desc(f));
+	cr_assert(strstr(last_desc(f), "caller reached since: no callback owed"), "%s", last_desc(f));
+	fire(f, 100, HL_CK_CALLBACK, cb->seq, T0 + 40 * MIN);
+	cr_assert_eq(count_alerts(f, "callback_overdue"), 0);
+	/* a followup after the reach is owed */
+	ok(ended(f, "e5", "c-1", "followup", T0 + 31 * MIN));
+	cr_assert_eq(cb->state, HL_CS_PENDING);
+	cr_assert_eq(cb->due_at, T0 + 61 * MIN);
 	fx_free(f);
 }
