@@ -374,8 +374,9 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
 		call->queue = dup_or_null(ev->queue);
 	call->dirty = true;
-	if (p->cs->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
+	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless dated before the close */
+		if (!hl_rules_closed_contact(x, p->cs, undo))
+			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
 	contact(x, p->cs, undo);
@@ -458,11 +459,13 @@ static void on_attempt(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_say(&x->text, " on call %s", ev->call_id);
 	if (ev->note)
 		hl_rules_say(&x->text, " (note)");
-	if (p->cs->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case is closed: recorded only");
+	bool reached = strcmp(ev->result, "reached") == 0;
+	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless a reach dated before the close */
+		if (!reached || !hl_rules_closed_contact(x, p->cs, false))
+			hl_rules_note(&x->text, "case is closed: recorded only");
 		return;
 	}
-	if (strcmp(ev->result, "reached") == 0)
+	if (reached)
 		contact(x, p->cs, false);
 	else if (hl_rules_clock_owed(&p->cs->clocks[HL_CK_CALLBACK]))
 		hl_rules_note(&x->text, "callback still owed");

@@ -274,6 +274,41 @@ void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
 }
 
+/*
+ * A contact (an answered call, a reached call back) with a closed case,
+ * dated before its close and delivered after it (a PBX bridge's lag): in
+ * the order of `at` it met the callback that the close then found met, so
+ * the run the close stopped is met at `at` - the figures count a callback
+ * in time (or late), not one dropped - and the case's last contact and
+ * reach move to it.  Not when the contact is dated before the debt (the
+ * caller abandoned again after it) unless `undo` (the answer of a call
+ * reported abandoned, rules.c contact()).  True when it did anything: a
+ * contact after the close is recorded only, as before.
+ */
+bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
+{
+	if (c->status != HL_ST_CLOSED || x->at > c->closed_at)
+		return false;
+	bool moved = false;
+	if (x->at > c->last_reached_at)
+		c->last_reached_at = x->at, moved = true;
+	if (x->at > c->last_contact_at)
+		c->last_contact_at = x->at, moved = true;
+	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
+	bool met = k->state == HL_CS_STOPPED && k->seq > 0 && (undo || x->at >= k->started_at);
+	if (!moved && !met)
+		return false;
+	hl_rules_touch(x, c);
+	hl_rules_note(&x->text, "case %" PRId64 " is closed", c->id);
+	if (!met)
+		return true;
+	k->state = HL_CS_MET;
+	k->met_at = x->at;
+	k->dirty = true;
+	hl_rules_note(&x->text, "callback met before the close%s", x->at > k->due_at ? " (late)" : "");
+	return true;
+}
+
 /* The calendar a paused clock counts its time left in: its own, or - when a
  * reload removed or renamed that one - the one its policy names now (noted).
  * Working time left counted on the wall clock would fall due days early

@@ -105,6 +105,9 @@ int64_t hl_rules_nonneg(int64_t v);
 bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind, const char *verb);
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
+/* a contact dated before a closed case's close, delivered after it: meets
+ * the callback the close stopped; false when it changes nothing */
+bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo);
 void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);

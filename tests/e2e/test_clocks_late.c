@@ -135,3 +135,28 @@ HL_TEST(clocks_late, followup_dated_before_a_later_reach_owes_nothing)
 	          history(d, id, "call.ended"));
 	expect_rollup_is_recount(d);
 }
+
+/* The caller hangs up 2h ago (a call back due 1h30 ago); their next call is
+ * answered 1h50 ago, but the PBX bridge reports that answer only after the
+ * supervisor closed the case 1h40 ago.  In order the answer met the call
+ * back in time: daily_figures counts it in time, not dropped. */
+HL_TEST(clocks_late, answer_dated_before_the_close_counts_the_callback_in_time)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t t0 = hl_wall_ms() - 2 * HOUR_MS;
+	int64_t id = offer(c, "sa-1", "+8613900000541", t0);
+	cr_assert_eq(call_ev(c, "call.abandoned", "sa-1", "", t0), id);
+	cr_assert_eq(offer(c, "sa-2", "+8613900000541", t0 + 9 * MIN_MS), id);
+	case_ev(c, "case.close", id, "", t0 + 20 * MIN_MS);
+	cr_assert_eq(call_ev(c, "call.answered", "sa-2", ",\"agent\":\"bob\"", t0 + 10 * MIN_MS), id);
+	expect_status(d, id, "closed");
+	expect_clock(d, id, "callback", "met");
+	cr_expect_eq(clock_ms(d, id, "callback", "met_at"), t0 + 10 * MIN_MS);
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', sum(callbacks_owed), sum(callbacks_in_time), sum(callbacks_dropped))"
+	                           " FROM hotline.daily_figures");
+	cr_expect(got && strcmp(got, "1|1|0") == 0, "owed|in time|dropped: %s, want 1|1|0", got ? got : "(null)");
+	cr_expect(strstr(history(d, id, "call.answered"), "callback met before the close"), "%s",
+	          history(d, id, "call.answered"));
+	expect_rollup_is_recount(d);
+}

@@ -161,3 +161,45 @@ Test(stale, followup_dated_before_a_later_reach_owes_nothing)
 	cr_assert_eq(cb->due_at, T0 + 61 * MIN);
 	fx_free(f);
 }
+
+/* Abandoned at 09:00 (callback due 09:30); the caller's next call is
+ * answered at 09:10, but the PBX bridge reports that answer only after the
+ * supervisor's close at 09:20.  In order the answer met the callback in
+ * time and the close stopped nothing owed: the figures count a callback in
+ * time, not one dropped.  The same for a reached call back the agents'
+ * tool reports late; a contact dated after the close changes nothing. */
+Test(stale, contact_dated_before_the_close_meets_the_callback_it_stopped)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0));
+	ok(offered(f, "e3", "c-2", P1, T0 + 9 * MIN));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e4", 100, T0 + 20 * MIN));
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert_eq(cb->state, HL_CS_STOPPED);
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e5", "c-2", T0 + 10 * MIN));
+	cr_assert_eq(cb->state, HL_CS_MET, "the 09:10 answer, dated before the close, left the callback dropped: %s",
+	             last_desc(f));
+	cr_assert_eq(cb->met_at, T0 + 10 * MIN);
+	cr_assert(cb->dirty);
+	cr_assert_eq(hl_world_case(f->w, 100)->last_reached_at, T0 + 10 * MIN);
+	cr_assert_eq(hl_world_case(f->w, 100)->status, HL_ST_CLOSED);
+	cr_assert(strstr(last_desc(f), "callback met before the close"), "%s", last_desc(f));
+
+	ok(offered(f, "e6", "c-3", P2, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e7", "c-3", T0));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e8", 101, T0 + 50 * MIN));
+	struct hl_clock *cb2 = clk(f, 101, HL_CK_CALLBACK);
+	/* after the close: recorded only */
+	ok(attempt(f, "e9", 101, "reached", T0 + 55 * MIN));
+	cr_assert_eq(cb2->state, HL_CS_STOPPED);
+	/* before the debt: the caller was still owed the call back */
+	ok(attempt(f, "e10", 101, "reached", T0 - 5 * MIN));
+	cr_assert_eq(cb2->state, HL_CS_STOPPED);
+	/* before the close, late (after the 09:30 deadline): met late */
+	ok(attempt(f, "e11", 101, "reached", T0 + 40 * MIN));
+	cr_assert_eq(cb2->state, HL_CS_MET);
+	cr_assert_eq(cb2->met_at, T0 + 40 * MIN);
+	cr_assert(strstr(last_desc(f), "callback met before the close (late)"), "%s", last_desc(f));
+	fx_free(f);
+}
