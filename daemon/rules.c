@@ -47,23 +47,13 @@
 /* ------------------------------------------------------------ context */
 
 
-static char *dup_or_null(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		abort(); /* out of memory: see world.c */
-	return d;
-}
-
 /* Replace an owned string; true when the value changed. */
 static bool set_str(char **field, const char *value)
 {
 	if (!value || (*field && strcmp(*field, value) == 0))
 		return false;
 	free(*field);
-	*field = dup_or_null(value);
+	*field = hl_xstrdup(value);
 	return true;
 }
 
@@ -159,7 +149,7 @@ static void offer(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	else
 		p->cs = open_case(x, ev->caller);
 	if (ev->queue && !p->cs->queue) {
-		p->cs->queue = dup_or_null(ev->queue);
+		p->cs->queue = hl_xstrdup(ev->queue);
 		hl_rules_touch(x, p->cs);
 	}
 
@@ -229,7 +219,8 @@ static void caller_heard(struct hl_rules_ctx *x, struct hl_case *c)
  * A contact dated before the callback was owed (its run's started_at: the
  * caller abandoned again afterwards) does not meet it, unless `undo`: the
  * answer of a call reported abandoned, whose abandonment (perhaps dated
- * after the answer, PBX inference) is what made the call back owed. */
+ * after the answer, PBX inference) is what made the call back owed (the
+ * run started no earlier than it: on_answered). */
 static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
 {
 	const struct hl_clock *cb = &c->clocks[HL_CK_CALLBACK];
@@ -361,7 +352,8 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	call->answered_at = x->at;
-	bool undo = call->state == HL_CALL_ABANDONED;
+	/* an earlier debt (a followup after this answer) is not undone: review-rules2 */
+	bool undo = call->state == HL_CALL_ABANDONED && p->cs->clocks[HL_CK_CALLBACK].started_at >= call->ended_at;
 	if (call->state == HL_CALL_OFFERED) {
 		call->state = HL_CALL_ANSWERED;
 	} else if (call->state == HL_CALL_ABANDONED) { /* answered after all: back in a queue, or inferred too early */
@@ -372,7 +364,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	}
 	set_str(&call->agent, ev->agent);
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
-		call->queue = dup_or_null(ev->queue);
+		call->queue = hl_xstrdup(ev->queue);
 	call->dirty = true;
 	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless dated before the close */
 		if (!hl_rules_closed_contact(x, p->cs, undo))

@@ -203,3 +203,26 @@ Test(stale, contact_dated_before_the_close_meets_the_callback_it_stopped)
 	cr_assert(strstr(last_desc(f), "callback met before the close (late)"), "%s", last_desc(f));
 	fx_free(f);
 }
+
+/* c-1 is answered at 09:01 and the agent ends it at 09:05 promising to
+ * call back; the PBX bridge, which lost the CONNECT, infers an abandonment
+ * of c-1 at 09:10 and reports it first, then the softphone's call.ended,
+ * then the 09:01 answer.  The answer undoes the abandonment it disproves,
+ * but not the 09:05 promise, made after it: the caller is still owed the
+ * call back, as in order.  (The answer of a call whose abandonment made
+ * the debt still meets it: test_rules_late.c.) */
+Test(stale, answer_of_a_call_reported_abandoned_leaves_an_earlier_debt_owed)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(on_call(f, HL_EV_CALL_ABANDONED, "e2", "c-1", T0 + 10 * MIN));
+	ok(ended(f, "e3", "c-1", "followup", T0 + 5 * MIN));
+	struct hl_clock *cb = clk(f, 100, HL_CK_CALLBACK);
+	cr_assert_eq(cb->started_at, T0 + 5 * MIN);
+	ok(on_call(f, HL_EV_CALL_ANSWERED, "e4", "c-1", T0 + 1 * MIN));
+	cr_assert_eq(cb->state, HL_CS_PENDING, "the 09:01 answer met the 09:05 promise: %s", last_desc(f));
+	cr_assert_eq(cb->due_at, T0 + 35 * MIN);
+	cr_assert(strstr(last_desc(f), "callback still owed"), "%s", last_desc(f));
+	cr_assert_eq(hl_world_call(f->w, "c-1")->answered_at, T0 + 1 * MIN);
+	fx_free(f);
+}
