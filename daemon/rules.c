@@ -409,7 +409,10 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	 * first, before the sender's call_id (sql/063 reads the line) */
 	bool resolves = strcmp(ev->outcome, "resolved") == 0;
 	bool stale = resolves && is_open(c) && hl_rules_superseded(x, c, HL_EV_CALL_ENDED);
-	hl_rules_say(&x->text, "%scall %s ended (%s)", stale ? "; " : "", call->call_id, ev->outcome);
+	bool closed = c->status == HL_ST_CLOSED, late = resolves && closed && x->at < c->closed_at;
+	if (late) /* before the close: resolved before it (rules_clocks.c) */
+		hl_rules_resolve_closed(x, c);
+	hl_rules_say(&x->text, "%scall %s ended (%s)", stale || late ? "; " : "", call->call_id, ev->outcome);
 	/* An abandoned call or a voicemail already ended, unanswered: keep that
 	 * state and its end time (the figures count abandonments from them) and
 	 * record only the outcome.  Issue 16, item 13. */
@@ -424,8 +427,9 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	set_str(&call->outcome, ev->outcome);
 	set_str(&call->agent, ev->agent);
 	call->dirty = true;
-	if (c->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", c->id);
+	if (closed) {
+		if (!late)
+			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", c->id);
 		return;
 	}
 	hl_rules_classify(x, c);
@@ -503,6 +507,10 @@ static void on_transfer(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 static void on_resolve(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 {
 	struct hl_case *c = p->cs;
+	if (c->status == HL_ST_CLOSED) {
+		hl_rules_resolve_closed(x, c); /* dated before the close (rules_check.c) */
+		return;
+	}
 	if (c->status == HL_ST_RESOLVED) {
 		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
 		return;

@@ -127,7 +127,9 @@ bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_o
 		return need_case(x, p, out);
 	case HL_EV_CASE_TRANSFER:
 		return need_field(ev->department, "department", out) && need_case(x, p, out) && not_closed(p, out);
-	case HL_EV_CASE_RESOLVE:
+	case HL_EV_CASE_RESOLVE: /* a closed case too, when dated before its close (rules_clocks.c) */
+		return need_case(x, p, out) &&
+		       ((p->cs->status == HL_ST_CLOSED && x->at < p->cs->closed_at) || not_closed(p, out));
 	case HL_EV_CASE_HOLD:
 		return need_case(x, p, out) && not_closed(p, out);
 	case HL_EV_CASE_RESUME:
@@ -157,7 +159,7 @@ bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_o
 
 /* When the case was last reopened: the start of its resolution run (only an
  * opening and a reopen arm that clock); 0 when it never was. */
-static hl_ms reopened_at(const struct hl_case *c)
+hl_ms hl_rules_reopened_at(const struct hl_case *c)
 {
 	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
 	return (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
@@ -185,16 +187,16 @@ bool hl_rules_superseded(struct hl_rules_ctx *x, const struct hl_case *c, enum h
 	const char *what = "reopen";
 	bool resolved = c->status == HL_ST_RESOLVED, closed = c->status == HL_ST_CLOSED;
 	switch (t) {
-	case HL_EV_CASE_CLOSE: turn = reopened_at(c); break;
+	case HL_EV_CASE_CLOSE: turn = hl_rules_reopened_at(c); break;
 	case HL_EV_CASE_RESOLVE:
-	case HL_EV_CALL_ENDED: turn = c->status == HL_ST_OPEN ? reopened_at(c) : 0; break;
+	case HL_EV_CALL_ENDED: turn = c->status == HL_ST_OPEN ? hl_rules_reopened_at(c) : 0; break;
 	case HL_EV_CASE_REOPEN:
 	case HL_EV_SURVEY_RESULT:
 		turn = resolved ? c->resolved_at : closed ? c->closed_at : 0;
 		what = resolved ? "resolution" : "close";
 		break;
 	case HL_EV_CASE_HOLD:
-		turn = resolved ? c->resolved_at : reopened_at(c);
+		turn = resolved ? c->resolved_at : hl_rules_reopened_at(c);
 		what = resolved ? "resolution" : "reopen";
 		break;
 	default: return false;

@@ -309,6 +309,45 @@ bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool und
 	return true;
 }
 
+/*
+ * A resolution (case.resolve, a call.ended "resolved") dated before the close
+ * of a closed case, delivered after it (the agents' tool is slower than the
+ * supervisor's): in order the case was resolved, then closed.  It was
+ * refused ("case is closed"): the sender got an error for a real
+ * resolution and the figures lost it.  Now resolved_at is its `at` and the
+ * resolution run the close stopped is met at it; the case stays closed and
+ * nothing else changes (the close stopped the rest, and would have stopped
+ * the survey this resolution armed).  Its line starts with "resolution of
+ * case N dated before the case's close: resolved before it", which the
+ * figures read (sql/064: it counts as a resolution before that close).
+ * Not when the case was resolved already before its close, nor when dated
+ * before the last reopen (in order it fell on a resolved case).  Cases
+ * merged into this one are not owed their call back by it (a limit).
+ */
+void hl_rules_resolve_closed(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	if (c->resolved_at) {
+		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
+		return;
+	}
+	if (x->at < hl_rules_reopened_at(c)) {
+		hl_rules_note(&x->text, "resolution of case %" PRId64 " dated before the case's reopen: recorded only", c->id);
+		return;
+	}
+	hl_rules_note(&x->text, "resolution of case %" PRId64 " dated before the case's close: resolved before it", c->id);
+	c->resolved_at = x->at;
+	if (x->ev->resolution && !c->resolution)
+		c->resolution = hl_xstrdup(x->ev->resolution);
+	hl_rules_touch(x, c);
+	struct hl_clock *k = &c->clocks[HL_CK_RESOLUTION];
+	if (k->state != HL_CS_STOPPED || k->seq == 0 || x->at < k->started_at)
+		return;
+	k->state = HL_CS_MET;
+	k->met_at = x->at;
+	k->dirty = true;
+	hl_rules_note(&x->text, "resolution met%s", x->at > k->due_at ? " (late)" : "");
+}
+
 /* The calendar a paused clock counts its time left in: its own, or - when a
  * reload removed or renamed that one - the one its policy names now (noted).
  * Working time left counted on the wall clock would fall due days early

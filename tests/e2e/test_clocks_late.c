@@ -181,3 +181,45 @@ HL_TEST(clocks_late, answer_of_a_call_reported_abandoned_leaves_the_promise_owed
 	cr_expect(strstr(history(d, id, "call.answered"), "callback still owed"), "%s", history(d, id, "call.answered"));
 	expect_rollup_is_recount(d);
 }
+
+/* The agent resolves the case 2h ago (in time); the supervisor closes it 1h
+ * ago, and the close arrives first.  The resolve was refused ("case is
+ * closed") and the figures lost it.  In order the case was resolved, then
+ * closed: it is accepted, the case stays closed, and daily_figures counts
+ * one resolution in time, rollup and recount alike; the same for a call
+ * that ended "resolved" before the close. */
+HL_TEST(clocks_late, resolve_dated_before_the_close_counts)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "resolution = \"48h\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t a = offer(c, "sv-1", "+8613900000561", now - 5 * HOUR_MS);
+	case_ev(c, "case.close", a, "", now - 1 * HOUR_MS);
+	case_ev(c, "case.resolve", a, ",\"resolution\":\"pothole filled\"", now - 2 * HOUR_MS);
+	expect_status(d, a, "closed");
+	expect_clock(d, a, "resolution", "met");
+	cr_expect_eq(clock_ms(d, a, "resolution", "met_at"), now - 2 * HOUR_MS);
+	cr_expect_eq(hl_sql_int(d, "SELECT hotline.ms(resolved_at) FROM hotline.cases WHERE id = %lld", (long long)a),
+	             now - 2 * HOUR_MS);
+	int64_t b = offer(c, "sv-2", "+8613900000562", now - 5 * HOUR_MS);
+	case_ev(c, "case.close", b, "", now - 1 * HOUR_MS);
+	cr_assert_eq(call_ev(c, "call.ended", "sv-2", ",\"outcome\":\"resolved\"", now - 3 * HOUR_MS), b);
+	expect_status(d, b, "closed");
+	expect_clock(d, b, "resolution", "met");
+	char *got = hl_sql_text(d, "SELECT concat_ws('|', (SELECT sum(cases_resolved) FROM hotline.daily_figures),"
+	                           " (SELECT sum(resolved_in_time) FROM hotline.daily_figures),"
+	                           " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
+	cr_expect(got && strcmp(got, "2|2|2") == 0, "cases_resolved|resolved_in_time|recount %s, want 2|2|2",
+	          got ? got : "(null)");
+	expect_rollup_is_recount(d);
+	/* what follows counts as before: a second late resolve of b is no new
+	 * resolution; a reopen of a and its resolution are one more */
+	case_ev(c, "case.resolve", b, "", now - 4 * HOUR_MS);
+	case_ev(c, "case.reopen", a, "", now - 30 * MIN_MS);
+	case_ev(c, "case.resolve", a, "", now - 10 * MIN_MS);
+	expect_status(d, a, "resolved");
+	got = hl_sql_text(d, "SELECT concat_ws('|', (SELECT sum(cases_resolved) FROM hotline.daily_figures),"
+	                     " (SELECT coalesce(sum(n), 0) FROM hotline.figure_facts WHERE metric = 'cases_resolved'))");
+	cr_expect(got && strcmp(got, "3|3") == 0, "cases_resolved (rollup|recount) %s, want 3|3", got ? got : "(null)");
+	expect_rollup_is_recount(d);
+}

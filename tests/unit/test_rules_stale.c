@@ -226,3 +226,54 @@ Test(stale, answer_of_a_call_reported_abandoned_leaves_an_earlier_debt_owed)
 	cr_assert_eq(hl_world_call(f->w, "c-1")->answered_at, T0 + 1 * MIN);
 	fx_free(f);
 }
+
+/* The agent resolves the case at 11:00; the supervisor closes it at 12:00
+ * and that close arrives first.  The resolve was refused ("case is
+ * closed"): the agent's tool got an error for a real resolution and the
+ * figures lost it.  In order the case was resolved at 11:00 (in time) and
+ * then closed: it is recorded as such, and stays closed.  The same for a
+ * call that ended "resolved" before the close. */
+Test(stale, resolve_dated_before_the_close_resolves_the_closed_case)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e2", 100, T0 + 3 * HOUR));
+	struct hl_outcome *o = case_ev(f, HL_EV_CASE_RESOLVE, "e3", 100, T0 + 2 * HOUR);
+	ok(o);
+	cr_assert_eq(o->case_id, 100);
+	struct hl_case *c = hl_world_case(f->w, 100);
+	cr_assert_eq(c->status, HL_ST_CLOSED);
+	cr_assert_eq(c->resolved_at, T0 + 2 * HOUR);
+	struct hl_clock *r = clk(f, 100, HL_CK_RESOLUTION);
+	cr_assert_eq(r->state, HL_CS_MET, "%s", last_desc(f));
+	cr_assert_eq(r->met_at, T0 + 2 * HOUR);
+	cr_assert(r->dirty);
+	starts(f, "resolution of case 100 dated before the case's close: resolved before it");
+	/* twice: already resolved */
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e4", 100, T0 + 1 * HOUR));
+	cr_assert_eq(c->resolved_at, T0 + 2 * HOUR);
+	cr_assert_eq(r->met_at, T0 + 2 * HOUR);
+	/* dated after the close: refused, as before */
+	struct hl_event late = E(HL_EV_CASE_RESOLVE, "e5", T0 + 4 * HOUR);
+	late.case_id = 100;
+	refused(f, late, HL_E_BAD_REQUEST, "case_id: case 100 is closed");
+
+	/* call.ended "resolved" dated before the close */
+	ok(offered(f, "e6", "c-2", P2, T0));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e7", 101, T0 + 3 * HOUR));
+	ok(ended(f, "e8", "c-2", "resolved", T0 + 2 * HOUR));
+	cr_assert_eq(hl_world_case(f->w, 101)->resolved_at, T0 + 2 * HOUR);
+	cr_assert_eq(clk(f, 101, HL_CK_RESOLUTION)->state, HL_CS_MET);
+	starts(f, "resolution of case 101 dated before the case's close: resolved before it; resolution met; "
+	          "call c-2 ended (resolved)");
+	/* dated before a reopen that came before the close: in order that
+	 * resolve fell on a resolved case (recorded only) */
+	ok(offered(f, "e9", "c-3", "+8613800000003", T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e10", 102, T0 + 1 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e11", 102, T0 + 2 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_CLOSE, "e12", 102, T0 + 4 * HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e13", 102, T0 + 90 * MIN));
+	cr_assert_eq(hl_world_case(f->w, 102)->resolved_at, 0, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 102, HL_CK_RESOLUTION)->state, HL_CS_STOPPED);
+	fx_free(f);
+}
