@@ -47,23 +47,13 @@
 /* ------------------------------------------------------------ context */
 
 
-static char *dup_or_null(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		abort(); /* out of memory: see world.c */
-	return d;
-}
-
 /* Replace an owned string; true when the value changed. */
 static bool set_str(char **field, const char *value)
 {
 	if (!value || (*field && strcmp(*field, value) == 0))
 		return false;
 	free(*field);
-	*field = dup_or_null(value);
+	*field = hl_xstrdup(value);
 	return true;
 }
 
@@ -159,7 +149,7 @@ static void offer(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	else
 		p->cs = open_case(x, ev->caller);
 	if (ev->queue && !p->cs->queue) {
-		p->cs->queue = dup_or_null(ev->queue);
+		p->cs->queue = hl_xstrdup(ev->queue);
 		hl_rules_touch(x, p->cs);
 	}
 
@@ -229,7 +219,8 @@ static void caller_heard(struct hl_rules_ctx *x, struct hl_case *c)
  * A contact dated before the callback was owed (its run's started_at: the
  * caller abandoned again afterwards) does not meet it, unless `undo`: the
  * answer of a call reported abandoned, whose abandonment (perhaps dated
- * after the answer, PBX inference) is what made the call back owed. */
+ * after the answer, PBX inference) is what made the call back owed (the
+ * run started no earlier than it: on_answered). */
 static void contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
 {
 	const struct hl_clock *cb = &c->clocks[HL_CK_CALLBACK];
@@ -361,7 +352,8 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	call->answered_at = x->at;
-	bool undo = call->state == HL_CALL_ABANDONED;
+	/* an earlier debt (a followup after this answer) is not undone: review-rules2 */
+	bool undo = call->state == HL_CALL_ABANDONED && p->cs->clocks[HL_CK_CALLBACK].started_at >= call->ended_at;
 	if (call->state == HL_CALL_OFFERED) {
 		call->state = HL_CALL_ANSWERED;
 	} else if (call->state == HL_CALL_ABANDONED) { /* answered after all: back in a queue, or inferred too early */
@@ -372,10 +364,11 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	}
 	set_str(&call->agent, ev->agent);
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
-		call->queue = dup_or_null(ev->queue);
+		call->queue = hl_xstrdup(ev->queue);
 	call->dirty = true;
-	if (p->cs->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
+	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless dated before the close */
+		if (!hl_rules_closed_contact(x, p->cs, undo))
+			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
 	contact(x, p->cs, undo);
@@ -403,15 +396,7 @@ static void on_abandoned(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
 	}
-	/* Late: the caller was reached after this abandonment (their next call
-	 * was answered, and its events came first).  Nobody owes a call back.
-	 * Reached, not merely told: a caller_informed after the abandonment does
-	 * not meet the callback when it comes in order, so it must not when the
-	 * abandonment is delivered after it (last_reached_at, sql/060). */
-	if (x->at < p->cs->last_reached_at) {
-		hl_rules_note(&x->text, "caller reached since: no callback owed");
-		return;
-	}
+	/* owed unless the caller was reached after it (rules_clocks.c) */
 	hl_rules_owe_callback(x, p->cs);
 	hl_rules_withheld_unanswered(x, p->cs, call);
 }
@@ -421,7 +406,14 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	const struct hl_event *ev = x->ev;
 	struct hl_call *call = p->call;
 	struct hl_case *c = p->cs;
-	hl_rules_say(&x->text, "call %s ended (%s)", call->call_id, ev->outcome);
+	/* a resolution dated before the case's reopen: recorded only, said
+	 * first, before the sender's call_id (sql/063 reads the line) */
+	bool resolves = strcmp(ev->outcome, "resolved") == 0;
+	bool stale = resolves && is_open(c) && hl_rules_superseded(x, c, HL_EV_CALL_ENDED);
+	bool closed = c->status == HL_ST_CLOSED, late = resolves && closed && x->at < c->closed_at;
+	if (late) /* before the close: resolved before it (rules_clocks.c) */
+		hl_rules_resolve_closed(x, c);
+	hl_rules_say(&x->text, "%scall %s ended (%s)", stale || late ? "; " : "", call->call_id, ev->outcome);
 	/* An abandoned call or a voicemail already ended, unanswered: keep that
 	 * state and its end time (the figures count abandonments from them) and
 	 * record only the outcome.  Issue 16, item 13. */
@@ -436,12 +428,15 @@ static void on_ended(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	set_str(&call->outcome, ev->outcome);
 	set_str(&call->agent, ev->agent);
 	call->dirty = true;
-	if (c->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", c->id);
+	if (closed) {
+		if (!late)
+			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", c->id);
 		return;
 	}
 	hl_rules_classify(x, c);
-	if (strcmp(ev->outcome, "resolved") == 0) {
+	if (resolves) {
+		if (stale)
+			return;
 		if (is_open(c) || c->status == HL_ST_MERGED)
 			hl_rules_resolve(x, c);
 		else
@@ -461,11 +456,13 @@ static void on_attempt(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_say(&x->text, " on call %s", ev->call_id);
 	if (ev->note)
 		hl_rules_say(&x->text, " (note)");
-	if (p->cs->status == HL_ST_CLOSED) {
-		hl_rules_note(&x->text, "case is closed: recorded only");
+	bool reached = strcmp(ev->result, "reached") == 0;
+	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless a reach dated before the close */
+		if (!reached || !hl_rules_closed_contact(x, p->cs, false))
+			hl_rules_note(&x->text, "case is closed: recorded only");
 		return;
 	}
-	if (strcmp(ev->result, "reached") == 0)
+	if (reached)
 		contact(x, p->cs, false);
 	else if (hl_rules_clock_owed(&p->cs->clocks[HL_CK_CALLBACK]))
 		hl_rules_note(&x->text, "callback still owed");
@@ -511,10 +508,16 @@ static void on_transfer(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 static void on_resolve(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 {
 	struct hl_case *c = p->cs;
+	if (c->status == HL_ST_CLOSED) {
+		hl_rules_resolve_closed(x, c); /* dated before the close (rules_check.c) */
+		return;
+	}
 	if (c->status == HL_ST_RESOLVED) {
 		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_RESOLVE))
+		return; /* dated before the case's reopen: in order it fell on a resolved or closed case */
 	hl_rules_resolve(x, c);
 }
 
@@ -525,6 +528,8 @@ static void on_close(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "case %" PRId64 " already closed", c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_CLOSE))
+		return; /* dated before the case's reopen, which opened it again */
 	end_hold(x, c);
 	c->status = HL_ST_CLOSED;
 	c->closed_at = x->at;
@@ -553,6 +558,8 @@ static void on_reopen(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		              c->id);
 		return;
 	}
+	if (hl_rules_superseded(x, c, HL_EV_CASE_REOPEN))
+		return; /* dated before the resolution or close, which stands */
 	reopen(x, c);
 }
 
@@ -569,15 +576,9 @@ static void on_hold(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	/* A hold that arrives after a resolution or a reopen dated later than
 	 * itself was ended by it (both end a hold): in order the case would not
 	 * be on hold now.  Held, the reopened case sat frozen until someone
-	 * resumed it.  The reopen's time is the resolution run's start (only an
-	 * opening and a reopen arm that clock). */
-	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
-	hl_ms ended = c->status == HL_ST_RESOLVED ? c->resolved_at : (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
-	if (x->at < ended) {
-		hl_rules_note(&x->text, "hold dated before the case's %s, which ended it: recorded only",
-		              c->status == HL_ST_RESOLVED ? "resolution" : "reopen");
+	 * resumed it. */
+	if (hl_rules_superseded(x, c, HL_EV_CASE_HOLD))
 		return;
-	}
 	c->on_hold = true;
 	c->hold_since = x->at;
 	hl_rules_touch(x, c);
@@ -624,8 +625,8 @@ static void on_survey(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		hl_rules_note(&x->text, "dissatisfied alert");
 	/* as case.reopen: a merged case stays merged (its caller is called
 	 * back when the case it was merged into is resolved); the alert says it */
-	if (!is_open(c) && c->status != HL_ST_MERGED)
-		reopen(x, c);
+	if (!is_open(c) && c->status != HL_ST_MERGED && !hl_rules_superseded(x, c, HL_EV_SURVEY_RESULT))
+		reopen(x, c); /* unless dated before the resolution or close since */
 }
 
 static void on_ack(struct hl_rules_ctx *x, struct hl_rules_plan *p)

@@ -7,6 +7,12 @@
  * when every check has passed does rules.c mutate anything, so a refused
  * event leaves the world exactly as it found it (answered bad_request or
  * unknown_* naming the field) and an accepted one applies completely.
+ *
+ * It also says, for a status event that passed (close, resolve, reopen,
+ * hold, a dissatisfied survey's reopen), whether a later change of the
+ * case's status, delivered first, superseded it (hl_rules_superseded): in
+ * the order of `at` it would have fallen before that change, which undid
+ * or ended it, so it is recorded only.  A lookup too, that changes nothing.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -121,7 +127,9 @@ bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_o
 		return need_case(x, p, out);
 	case HL_EV_CASE_TRANSFER:
 		return need_field(ev->department, "department", out) && need_case(x, p, out) && not_closed(p, out);
-	case HL_EV_CASE_RESOLVE:
+	case HL_EV_CASE_RESOLVE: /* a closed case too, when dated before its close (rules_clocks.c) */
+		return need_case(x, p, out) &&
+		       ((p->cs->status == HL_ST_CLOSED && x->at < p->cs->closed_at) || not_closed(p, out));
 	case HL_EV_CASE_HOLD:
 		return need_case(x, p, out) && not_closed(p, out);
 	case HL_EV_CASE_RESUME:
@@ -145,4 +153,62 @@ bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_o
 	default:
 		return fail(out, HL_E_UNKNOWN_TYPE, "type: not an event the rules handle");
 	}
+}
+
+/* ------------------------------------------ late status events (no refusal) */
+
+/* When the case was last reopened: the start of its resolution run (only an
+ * opening and a reopen arm that clock); 0 when it never was. */
+hl_ms hl_rules_reopened_at(const struct hl_case *c)
+{
+	const struct hl_clock *r = &c->clocks[HL_CK_RESOLUTION];
+	return (c->reopens > 0 && r->seq > 0) ? r->started_at : 0;
+}
+
+/*
+ * Whether an event of type `t` dated x->at comes before a change of the
+ * case's status that was delivered first and, in the order of `at`, would
+ * have undone or ended it; then its clause is noted and the caller records
+ * it only (review-rules2, docs/rules.md "Events that arrive late"):
+ *  - a close, or a resolve of an open case, dated before the case's last
+ *    reopen: in order it closed or resolved the case, and the reopen opened
+ *    it again (closed, the reopened matter dropped out of every list);
+ *  - a reopen (a low survey's too) dated before the resolution or close of
+ *    a resolved or closed case: in order that resolution or close came
+ *    after it and stands;
+ *  - a hold dated before the case's resolution or last reopen, which each
+ *    end a hold.
+ * A resolve of a resolved case and a close dated before a resolution are
+ * not superseded: in order the result is the same (resolved; closed).
+ */
+bool hl_rules_superseded(struct hl_rules_ctx *x, const struct hl_case *c, enum hl_type t)
+{
+	hl_ms turn = 0;
+	const char *what = "reopen";
+	bool resolved = c->status == HL_ST_RESOLVED, closed = c->status == HL_ST_CLOSED;
+	switch (t) {
+	case HL_EV_CASE_CLOSE: turn = hl_rules_reopened_at(c); break;
+	case HL_EV_CASE_RESOLVE:
+	case HL_EV_CALL_ENDED: turn = c->status == HL_ST_OPEN ? hl_rules_reopened_at(c) : 0; break;
+	case HL_EV_CASE_REOPEN:
+	case HL_EV_SURVEY_RESULT:
+		turn = resolved ? c->resolved_at : closed ? c->closed_at : 0;
+		what = resolved ? "resolution" : "close";
+		break;
+	case HL_EV_CASE_HOLD:
+		turn = resolved ? c->resolved_at : hl_rules_reopened_at(c);
+		what = resolved ? "resolution" : "reopen";
+		break;
+	default: return false;
+	}
+	if (x->at >= turn)
+		return false;
+	if (t == HL_EV_CASE_HOLD) /* the wording review-clocks gave it */
+		hl_rules_note(&x->text, "hold dated before the case's %s, which ended it: recorded only", what);
+	else if (t == HL_EV_SURVEY_RESULT)
+		hl_rules_note(&x->text, "dated before the case's %s: case %" PRId64 " not reopened", what, c->id);
+	else
+		hl_rules_note(&x->text, "%s of case %" PRId64 " dated before the case's %s: recorded only",
+		              t == HL_EV_CASE_CLOSE ? "close" : t == HL_EV_CASE_REOPEN ? "reopen" : "resolution", c->id, what);
+	return true;
 }

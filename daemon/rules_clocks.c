@@ -244,22 +244,110 @@ bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_
 }
 
 /* The caller is owed a call back, unless an earlier debt is still open (in
- * rules_clocks.c beside the backdating it relies on). */
+ * rules_clocks.c beside the backdating it relies on).
+ *
+ * Nothing is owed by a debt dated before the caller was last reached
+ * (cases.last_reached_at: an answered call, a reached call back), whatever
+ * made it owed - an abandonment, a call.ended "followup", a department's
+ * reply, a merged case's resolution: in the order of `at` that reach came
+ * after it and met it, and it was delivered first (the caller's next call
+ * was answered; the agents' tool reported the call back before the
+ * softphone's call.ended).  Before, only an abandonment was checked, and a
+ * late followup armed a callback the caller had had: a callback_overdue
+ * nobody earned (review-rules2).  Reached, not merely told: a
+ * caller_informed does not meet a callback in order (sql/060). */
 void hl_rules_owe_callback(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
 	char t[32];
 	if (hl_rules_callback_impossible(x, c)) /* a withheld number (rules_withheld.c) */
 		return;
-	/* owed from this earlier event on, reported after a later one (unless
-	 * the caller was reached in between: that contact met this debt) */
-	if (x->at >= c->last_reached_at && hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
+	if (x->at < c->last_reached_at) {
+		hl_rules_note(&x->text, "caller reached since: no callback owed");
+		return;
+	}
+	/* owed from this earlier event on, reported after a later one */
+	if (hl_rules_clock_backdate(x, c, HL_CK_CALLBACK))
 		return;
 	if (hl_rules_clock_owed(k))
 		hl_rules_note(&x->text, "callback already owed%s, due %s", k->state == HL_CS_BREACHED ? " (overdue)" : "",
 		    hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
 	else
 		hl_rules_clock_arm(x, c, HL_CK_CALLBACK, "armed");
+}
+
+/*
+ * A contact (an answered call, a reached call back) with a closed case,
+ * dated before its close and delivered after it (a PBX bridge's lag): in
+ * the order of `at` it met the callback that the close then found met, so
+ * the run the close stopped is met at `at` - the figures count a callback
+ * in time (or late), not one dropped - and the case's last contact and
+ * reach move to it.  Not when the contact is dated before the debt (the
+ * caller abandoned again after it) unless `undo` (the answer of a call
+ * reported abandoned, rules.c contact()).  True when it did anything: a
+ * contact after the close is recorded only, as before.
+ */
+bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo)
+{
+	if (c->status != HL_ST_CLOSED || x->at > c->closed_at)
+		return false;
+	bool moved = false;
+	if (x->at > c->last_reached_at)
+		c->last_reached_at = x->at, moved = true;
+	if (x->at > c->last_contact_at)
+		c->last_contact_at = x->at, moved = true;
+	struct hl_clock *k = &c->clocks[HL_CK_CALLBACK];
+	bool met = k->state == HL_CS_STOPPED && k->seq > 0 && (undo || x->at >= k->started_at);
+	if (!moved && !met)
+		return false;
+	hl_rules_touch(x, c);
+	hl_rules_note(&x->text, "case %" PRId64 " is closed", c->id);
+	if (!met)
+		return true;
+	k->state = HL_CS_MET;
+	k->met_at = x->at;
+	k->dirty = true;
+	hl_rules_note(&x->text, "callback met before the close%s", x->at > k->due_at ? " (late)" : "");
+	return true;
+}
+
+/*
+ * A resolution (case.resolve, a call.ended "resolved") dated before the close
+ * of a closed case, delivered after it (the agents' tool is slower than the
+ * supervisor's): in order the case was resolved, then closed.  It was
+ * refused ("case is closed"): the sender got an error for a real
+ * resolution and the figures lost it.  Now resolved_at is its `at` and the
+ * resolution run the close stopped is met at it; the case stays closed and
+ * nothing else changes (the close stopped the rest, and would have stopped
+ * the survey this resolution armed).  Its line starts with "resolution of
+ * case N dated before the case's close: resolved before it", which the
+ * figures read (sql/064: it counts as a resolution before that close).
+ * Not when the case was resolved already before its close, nor when dated
+ * before the last reopen (in order it fell on a resolved case).  Cases
+ * merged into this one are not owed their call back by it (a limit).
+ */
+void hl_rules_resolve_closed(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	if (c->resolved_at) {
+		hl_rules_note(&x->text, "case %" PRId64 " already resolved", c->id);
+		return;
+	}
+	if (x->at < hl_rules_reopened_at(c)) {
+		hl_rules_note(&x->text, "resolution of case %" PRId64 " dated before the case's reopen: recorded only", c->id);
+		return;
+	}
+	hl_rules_note(&x->text, "resolution of case %" PRId64 " dated before the case's close: resolved before it", c->id);
+	c->resolved_at = x->at;
+	if (x->ev->resolution && !c->resolution)
+		c->resolution = hl_xstrdup(x->ev->resolution);
+	hl_rules_touch(x, c);
+	struct hl_clock *k = &c->clocks[HL_CK_RESOLUTION];
+	if (k->state != HL_CS_STOPPED || k->seq == 0 || x->at < k->started_at)
+		return;
+	k->state = HL_CS_MET;
+	k->met_at = x->at;
+	k->dirty = true;
+	hl_rules_note(&x->text, "resolution met%s", x->at > k->due_at ? " (late)" : "");
 }
 
 /* The calendar a paused clock counts its time left in: its own, or - when a

@@ -94,6 +94,11 @@ const char *hl_rules_masked(const char *phone, char *buf, size_t len); /* hl_pho
 
 /* rules_check.c */
 bool hl_rules_check(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl_outcome *out);
+/* a status event (close, resolve, call.ended resolved, reopen, hold, survey's
+ * reopen) dated before a later change of status delivered first, which
+ * supersedes it: noted, true (the caller records it only) */
+bool hl_rules_superseded(struct hl_rules_ctx *x, const struct hl_case *c, enum hl_type t);
+hl_ms hl_rules_reopened_at(const struct hl_case *c); /* the last reopen; 0 never */
 
 /* rules_clocks.c */
 const struct hl_policy *hl_rules_policy_of(const struct hl_rules_ctx *x, const struct hl_case *c);
@@ -101,6 +106,12 @@ int64_t hl_rules_nonneg(int64_t v);
 bool hl_rules_clock_arm(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind, const char *verb);
 void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
+/* a contact dated before a closed case's close, delivered after it: meets
+ * the callback the close stopped; false when it changes nothing */
+bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo);
+/* a resolution (case.resolve, call.ended resolved) dated before a closed
+ * case's close, delivered after it: resolved before it closed */
+void hl_rules_resolve_closed(struct hl_rules_ctx *x, struct hl_case *c);
 void hl_rules_clock_stop(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);

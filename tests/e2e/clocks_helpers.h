@@ -2,7 +2,8 @@
  * clocks_helpers.h - what test_clocks.c and test_clocks_rules.c (suite
  * `clocks`) share: events with explicit `at` values (hl_ev from the harness, offer, call_ev,
  * case_ev), the clock and alert rows (clock_state, expect_clock, clock_ms,
- * n_alerts, expect_status) and the on-time checks of pushes and rows
+ * n_alerts, expect_status), the figures' rollup against their recount
+ * (expect_rollup_is_recount) and the on-time checks of pushes and rows
  * (LATE_MS, expect_on_time, expect_row_on_time).  Static inline: each file
  * that includes this one uses only some.
  */
@@ -85,6 +86,25 @@ static inline void expect_status(struct hl_d *d, int64_t case_id, const char *st
 	char *s = hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)case_id);
 	cr_assert(s && strcmp(s, status) == 0, "case %lld: expected %s, got %s", (long long)case_id, status,
 	          s ? s : "(no row)");
+}
+
+/* --- figures */
+
+/* The rollup the daemon keeps batch by batch (daily_figures) equals the
+ * recount from the base rows (figure_facts), cell by cell: "same", or the
+ * cells that differ (as test_admin.c's ROLLUP_DIFF). */
+static inline void expect_rollup_is_recount(struct hl_d *d)
+{
+	char *got = hl_sql_text(d,
+		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
+		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
+		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
+		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
+		"  WHERE m.value::text::bigint <> 0)"
+		" SELECT coalesce(string_agg(format('%%s %%s/%%s/%%s %%s=%%s', side, day, department, agent, metric, n), '; '), 'same')"
+		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
+		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x");
+	cr_expect(got && strcmp(got, "same") == 0, "rollup and recount differ: %s", got ? got : "(null)");
 }
 
 /* --- pushes */

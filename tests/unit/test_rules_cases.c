@@ -469,6 +469,7 @@ Test(close, stops_every_clock)
 	e.type = HL_EV_CASE_RESUME;
 	refused(f, e, HL_E_BAD_REQUEST, "case_id: case 100 is closed");
 	e.type = HL_EV_CASE_RESOLVE;
+	e.at = T0 + 28 * HOUR; /* after the close (one dated before it resolves the closed case: test_rules_stale.c) */
 	refused(f, e, HL_E_BAD_REQUEST, "case_id: case 100 is closed");
 	fx_free(f);
 }
