@@ -225,10 +225,13 @@ struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o);
 void pbx_amimap_free(struct pbx_amimap *m);
 /* One message ("Event: ..."); `now` dates events without a Timestamp header. */
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx);
-/* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned. */
+/* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned,
+ * calls without news for 12 h are forgotten (both measured on the pbx_amimap_mono clock once it
+ * is set: set it before each tick too; `now` otherwise). */
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx);
-/* The bridge's monotonic clock (ms) at the next message: restarts are told
- * on it, so that a step of the wall clock is not one.  Never set: `now`. */
+/* The bridge's monotonic clock (ms) at the next message or tick: restarts,
+ * the leave grace and forgetting are told on it, so that a step of the wall
+ * clock is none of them.  Never set: `now`. */
 void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono);
 const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
 

@@ -285,6 +285,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct amiclient *a = arg;
+	pbx_amimap_mono(a->map, pbx_mono_ms()); /* the graces run on it (ami_map.c) */
 	pbx_amimap_tick(a->map, pbx_now_ms(), on_event, a);
 	end_drop_span(a, false);
 }

@@ -49,7 +49,10 @@
  * otherwise the time of receipt does.  The leave grace itself is measured
  * from the receipt of the leave (our clock), not from its Timestamp: a
  * backlog read after a reconnect, or a PBX clock behind ours, must not turn
- * a leave whose AgentConnect is still on its way into an abandon.
+ * a leave whose AgentConnect is still on its way into an abandon.  "Our
+ * clock" for graces and forgetting is the monotonic one (pbx_amimap_mono):
+ * a step of the wall clock (NTP, a resumed VM) neither holds an abandon
+ * back nor hurries one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +288,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return; /* a response, not an event */
 	m->counts.lines++;
 	hl_ms at = event_time(msg, now);
+	hl_ms clock = m->mono_set ? m->mono : now; /* graces and forgetting: not the wall clock */
 	const char *uid = pbx_ami_get(msg, "Uniqueid");
 	const char *queue = pbx_ami_get(msg, "Queue");
 
@@ -372,7 +376,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
 		c->connected = c->ended = c->answering = c->gave_up = false;
 		c->left_at = c->left_seen = 0;
-		c->seen_at = now;
+		c->seen_at = clock;
 		struct pbx_event ev;
 		memset(&ev, 0, sizeof ev);
 		ev.kind = PBX_OFFERED;
@@ -405,7 +409,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			pbx_calls_del(m->calls, uid);
 		return;
 	}
-	c->seen_at = now;
+	c->seen_at = clock;
 	if (complete && strcmp(c->queue, queue) != 0 && !c->connected) {
 		/* app_queue's AgentComplete for the queue the caller was just
 		 * transferred out of, come after the caller's join to the next
@@ -442,7 +446,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			 * backlog (reconnect) whose AgentConnect is still unread
 			 * is not taken for an abandon. */
 			c->left_at = at;
-			c->left_seen = now;
+			c->left_seen = clock;
 		}
 	} else { /* complete */
 		const char *reason = pbx_ami_get(msg, "Reason");
@@ -503,7 +507,12 @@ void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono)
 
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx)
 {
-	struct tick_ctx t = { .m = m, .now = now, .emit = emit, .ctx = ctx };
+	/* the grace of a leave and the forgetting of quiet calls run on the
+	 * monotonic clock (pbx_amimap_mono), as their start was taken: NTP
+	 * stepping the wall clock back held every inferred abandon back by
+	 * the step (lost if the bridge stopped meanwhile), a step forward
+	 * abandoned leaves whose AgentConnect was a moment away */
+	struct tick_ctx t = { .m = m, .now = m->mono_set ? m->mono : now, .emit = emit, .ctx = ctx };
 	pbx_calls_each(m->calls, tick_one, &t);
 	for (size_t i = 0; i < t.n_gone; i++)
 		pbx_calls_del(m->calls, t.gone[i]);

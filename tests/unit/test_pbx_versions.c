@@ -255,3 +255,37 @@ Test(versions, asterisk_1_4_join_names_the_number_callerid)
 	cr_assert_eq(n_got, 1, "the call taken for anonymous");
 	cr_assert_str_eq(got[0].caller, "+8613800000014");
 }
+
+/* AMI: the grace after a QueueCallerLeave ran on the bridge's wall clock.
+ * NTP stepping it back (a VM resumed, a bad clock corrected) held every
+ * inferred abandon back by the step -- and lost it if the bridge was
+ * restarted meanwhile; a step forward abandoned a leave whose AgentConnect
+ * was a second away.  The grace runs on the monotonic clock; the events
+ * keep the leave's own time. */
+Test(versions, the_leave_grace_runs_on_the_monotonic_clock)
+{
+	const hl_ms t = 1700000000000LL, mono = 9000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.1\nQueue: q1\nCallerIDNum: 13800000001\nTimestamp: 1700000000.000\n", t);
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.1\nQueue: q1\nTimestamp: 1700000010.000\n", t + 10000);
+	/* 3 s later on the monotonic clock; the wall clock went back an hour */
+	pbx_amimap_mono(am, mono + 13000);
+	pbx_amimap_tick(am, t + 13000 - 3600000, collect, NULL);
+	cr_assert_eq(n_got, 2, "the abandon is held back by the clock step");
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 10000);
+	/* a leave 0.5 s before the wall clock jumps an hour ahead: its
+	 * AgentConnect comes 1 s after the leave */
+	pbx_amimap_mono(am, mono + 20000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.2\nQueue: q1\nCallerIDNum: 13800000002\n", t + 20000);
+	pbx_amimap_mono(am, mono + 30000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.2\nQueue: q1\n", t + 30000);
+	pbx_amimap_mono(am, mono + 30500);
+	pbx_amimap_tick(am, t + 30500 + 3600000, collect, NULL);
+	cr_assert_eq(n_got, 3, "a leave abandoned half a second after it");
+	pbx_amimap_mono(am, mono + 31000);
+	ami("Event: AgentConnect\nUniqueid: 17.2\nQueue: q1\nInterface: PJSIP/8001\n", t + 31000 + 3600000);
+	cr_assert_eq(n_got, 4);
+	cr_assert_eq(got[3].kind, PBX_ANSWERED);
+}
