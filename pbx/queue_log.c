@@ -34,7 +34,8 @@
  *
  * Lines cut short by a crash: Asterisk appends its next line to the partial
  * one, so one line holds the cut record and then a whole one.  A line that
- * does not parse is searched for a second record header (epoch|uniqueid|);
+ * does not parse is searched for a second record header (epoch|uniqueid|,
+ * the uniqueid with or without asterisk.conf's systemname: "pbx1-<epoch>.<n>");
  * the part before it counts as malformed and the rest is read as a line.
  */
 #include <stdarg.h>
@@ -406,6 +407,31 @@ static bool digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Does a record's uniqueid field (and its '|') start at u: NONE, REALTIME,
+ * "<epoch>.<n>", or with asterisk.conf's systemname "<name>-<epoch>.<n>"
+ * (the name is free text: "pbx1", "pbx-a.example")? */
+static bool uid_field(const char *u, size_t rest)
+{
+	if ((rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0))
+		return true;
+	size_t k = 0;
+	while (k < rest && k <= PBX_UID_MAX && u[k] != '|' && (unsigned char)u[k] >= 0x20)
+		k++;
+	if (k == 0 || k >= rest || k > PBX_UID_MAX || u[k] != '|')
+		return false;
+	size_t e = k; /* <epoch>.<n> at the end */
+	while (e > 0 && digit(u[e - 1]))
+		e--;
+	if (e == k || e < 2 || u[e - 1] != '.')
+		return false;
+	size_t d = e - 1;
+	while (d > 0 && digit(u[d - 1]))
+		d--;
+	if (d == e - 1)
+		return false;
+	return d == 0 || (d >= 2 && u[d - 1] == '-');
+}
+
 /* Where a second record header "EPOCH|UID|" starts inside a cut line; 0 when none.
  * The search starts after the first record's uniqueid field. */
 static size_t embedded_record(const char *s, size_t len)
@@ -427,21 +453,7 @@ static size_t embedded_record(const char *s, size_t len)
 		}
 		if (j >= len || s[j] != '|')
 			continue;
-		const char *u = s + j + 1;
-		size_t rest = len - (j + 1);
-		bool uid = (rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0);
-		if (!uid) { /* digits.digits| */
-			size_t k = 0;
-			while (k < rest && digit(u[k]))
-				k++;
-			if (k > 0 && k < rest && u[k] == '.') {
-				size_t k2 = k + 1;
-				while (k2 < rest && digit(u[k2]))
-					k2++;
-				uid = k2 > k + 1 && k2 < rest && u[k2] == '|';
-			}
-		}
-		if (uid)
+		if (uid_field(s + j + 1, len - (j + 1)))
 			return i;
 	}
 	return 0;

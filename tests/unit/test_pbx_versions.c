@@ -289,3 +289,25 @@ Test(versions, the_leave_grace_runs_on_the_monotonic_clock)
 	cr_assert_eq(n_got, 4);
 	cr_assert_eq(got[3].kind, PBX_ANSWERED);
 }
+
+/* asterisk.conf systemname = pbx1 makes every uniqueid "pbx1-<epoch>.<n>".
+ * A line cut by a crash and glued to the next record is searched for that
+ * record's header; the search knew only "<epoch>.<n>", so on such a PBX
+ * the whole record after the cut was lost (a call never offered). */
+Test(versions, a_cut_line_before_a_systemname_record_keeps_the_record)
+{
+	char why[128];
+	cr_assert_eq(pbx_ql_line(ql, "1700000000|pbx1-1700000000.5|q1|NONE|ENTERQ"
+	                             "1700000009|pbx1-1700000009.6|q1|NONE|ENTERQUEUE||013800000006|1",
+	                         strlen("1700000000|pbx1-1700000000.5|q1|NONE|ENTERQ"
+	                                "1700000009|pbx1-1700000009.6|q1|NONE|ENTERQUEUE||013800000006|1"),
+	                         collect, NULL, why, sizeof why),
+	             PBX_LINE_MALFORMED);
+	cr_assert_eq(n_got, 1, "the record after the cut was lost: %s", why);
+	cr_assert_str_eq(got[0].call_id, "a1:pbx1-1700000009.6");
+	cr_assert_str_eq(got[0].caller, "+8613800000006");
+	/* a name with dots and dashes (a host name) too */
+	line("1700000020|pbx-a.example-1700000020.7|q1|NONE|CONNECT|1|1700000020.8|1700000021|pbx-a.example-1700000021.9|q1|NONE|ENTERQUEUE||013800000009|1");
+	cr_assert_eq(n_got, 2);
+	cr_assert_str_eq(got[1].call_id, "a1:pbx-a.example-1700000021.9");
+}
