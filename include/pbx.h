@@ -86,6 +86,7 @@ struct pbx_counts {
 	uint64_t anonymous;    /* calls without a usable caller id: not sent */
 	uint64_t other_queue;  /* records of queues not configured */
 	uint64_t restarts;     /* Asterisk restart markers (QUEUESTART) */
+	uint64_t forgotten;    /* calls with no record for 12 h: their end was lost, nothing sent */
 };
 
 typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
@@ -148,6 +149,8 @@ void pbx_calls_del(struct pbx_calls *t, const char *uid);
 size_t pbx_calls_count(const struct pbx_calls *t);
 /* Visit every call (the callback may not add or delete). */
 void pbx_calls_each(struct pbx_calls *t, void (*fn)(void *ctx, struct pbx_call *c), void *ctx);
+/* Delete every call for which drop(ctx, c) is true; how many. */
+size_t pbx_calls_drop_if(struct pbx_calls *t, bool (*drop)(void *ctx, struct pbx_call *c), void *ctx);
 void pbx_calls_clear(struct pbx_calls *t);
 
 /* ------------------------------------------------------------- visits.c */
@@ -196,6 +199,8 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
                                       void *ctx, char *why, size_t why_len);
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
+/* How many calls the mapper remembers (in progress, or anonymous and ended lately). */
+size_t pbx_ql_in_progress(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);
 /* What the mapper remembers of the lines read so far (the calls in progress,

@@ -516,5 +516,6 @@ void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ct
 	pbx_calls_each(m->calls, tick_one, &t);
 	for (size_t i = 0; i < t.n_gone; i++)
 		pbx_calls_del(m->calls, t.gone[i]);
+	m->counts.forgotten += t.n_gone;
 	free(t.gone);
 }

@@ -55,6 +55,8 @@ struct pbx_ql {
 	struct pbx_counts counts;
 	bool unterminated; /* mapping the last line of an import, which had no newline */
 	hl_ms now;         /* the time of the last call record read (record time) */
+	hl_ms prev_at;     /* ... and of the one before it (sweep) */
+	hl_ms swept_at;    /* when (record time) the stale calls were last forgotten */
 };
 
 /* A call without a record for this long (record time) is not in progress:
@@ -68,6 +70,35 @@ struct pbx_ql {
 static bool recent(const struct pbx_ql *m, const struct pbx_call *c)
 {
 	return !c->seen_at || m->now - c->seen_at <= STALE_MS;
+}
+
+/* How often (record time) the stale calls are forgotten.  Without it a call
+ * whose end never came stayed in memory for the rest of the run: months of
+ * --follow grew by every one of them, and every save walked them all. */
+#define SWEEP_MS (3600LL * 1000)
+
+static bool stale(void *arg, struct pbx_call *c)
+{
+	struct pbx_ql *m = arg;
+	if (!c->seen_at) /* restored from an old state: counted from now on */
+		c->seen_at = m->now;
+	return !recent(m, c);
+}
+
+/* A call record at `at`.  The time that passes is the earlier of this
+ * record's and the one before it: a single line dated far ahead (a PBX
+ * clock wrong for a moment) does not make every call look stale. */
+static void sweep(struct pbx_ql *m, hl_ms at)
+{
+	hl_ms now = m->prev_at && m->prev_at < at ? m->prev_at : at;
+	m->prev_at = at;
+	if (m->swept_at && now >= m->swept_at && now - m->swept_at < SWEEP_MS)
+		return;
+	m->swept_at = now;
+	hl_ms keep = m->now;
+	m->now = now;
+	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, m);
+	m->now = keep;
 }
 
 struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
@@ -93,6 +124,11 @@ void pbx_ql_free(struct pbx_ql *m)
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m)
 {
 	return &m->counts;
+}
+
+size_t pbx_ql_in_progress(const struct pbx_ql *m)
+{
+	return pbx_calls_count(m->calls);
 }
 
 void pbx_ql_note_cut(struct pbx_ql *m)
@@ -277,6 +313,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		m->counts.other_queue++;
 		return PBX_LINE_SKIPPED;
 	}
+	sweep(m, r->at);
 	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
 	m->now = r->at;
 	if (c)

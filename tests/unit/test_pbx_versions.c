@@ -311,3 +311,42 @@ Test(versions, a_cut_line_before_a_systemname_record_keeps_the_record)
 	cr_assert_eq(n_got, 2);
 	cr_assert_str_eq(got[1].call_id, "a1:pbx-a.example-1700000021.9");
 }
+
+/* A call whose end never reached the log stayed in the mapper's memory
+ * for the rest of the run: a follow of months (or a year's import) grew by
+ * every such call, and every save walked them all.  Calls with no record
+ * for 12 h of record time are forgotten as the log goes on. */
+Test(versions, calls_whose_end_was_lost_are_forgotten_as_the_log_goes_on)
+{
+	char l[256];
+	const long long t0 = 1700000000;
+	/* 30 days, 100 calls a day whose end is lost, 100 that end */
+	for (int d = 0; d < 30; d++)
+		for (int i = 0; i < 100; i++) {
+			long long t = t0 + d * 86400LL + i * 600;
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ENTERQUEUE||0138%08d|1", t, t, i, i);
+			line(l);
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ENTERQUEUE||0139%08d|1", t, t, i + 1000, i);
+			line(l);
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ABANDON|1|1|30", t + 30, t, i + 1000);
+			n_got = 0;
+			line(l);
+		}
+	/* at most a day's worth (12 h, swept hourly) is remembered */
+	cr_assert_leq(pbx_ql_in_progress(ql), 100, "%zu calls remembered", pbx_ql_in_progress(ql));
+	cr_assert_geq(pbx_ql_in_progress(ql), 50, "the calls of the last 12 h were forgotten too");
+}
+
+/* One line dated far ahead (a PBX clock wrong for a moment) is not taken
+ * for the passing of time: the calls in progress are not forgotten. */
+Test(versions, one_line_dated_far_ahead_does_not_forget_the_calls)
+{
+	line("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||013800000001|1");
+	line("1700000010|1700000000.2|q1|NONE|ENTERQUEUE||013800000002|1");
+	line("1800000000|1700000000.3|q1|NONE|ENTERQUEUE||013800000003|1");
+	line("1700000020|1700000000.4|q1|NONE|ENTERQUEUE||013800000004|1");
+	cr_assert_eq(pbx_ql_in_progress(ql), 4);
+	n_got = 0;
+	line("1700000030|1700000000.1|q1|PJSIP/8001|COMPLETECALLER|5|20|1");
+	cr_assert_eq(n_got, 2, "the call was forgotten: its CONNECT synthesized");
+}
