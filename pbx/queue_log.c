@@ -350,8 +350,9 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_MAPPED;
 	}
 	if (c && c->anonymous) {
-		if (!connect)
-			pbx_calls_del(m->calls, r->uid);
+		/* kept after its end, until the sweep forgets it: a second end
+		 * of the channel (the line twice, a transfer logged after the
+		 * caller entered the next queue) is that call's, not news */
 		m->counts.anonymous++;
 		return PBX_LINE_SKIPPED;
 	}

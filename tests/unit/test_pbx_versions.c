@@ -350,3 +350,31 @@ Test(versions, one_line_dated_far_ahead_does_not_forget_the_calls)
 	line("1700000030|1700000000.1|q1|PJSIP/8001|COMPLETECALLER|5|20|1");
 	cr_assert_eq(n_got, 2, "the call was forgotten: its CONNECT synthesized");
 }
+
+/* An anonymous call sends nothing; its records were skipped while the
+ * bridge remembered it, but its first end forgot it: a second end of the
+ * same channel (the line twice in the file, or app_queue's transfer record
+ * logged after the caller's ENTERQUEUE in the next queue, forgetting the
+ * call still waiting there) was sent as a call hotlined never heard of --
+ * a synthesized call.answered and a call.ended, each rejected unknown_call
+ * and logged, and the call in the next queue's answer and end as well. */
+Test(versions, an_anonymous_call_ended_twice_sends_nothing)
+{
+	line("1700000000|1700000000.21|q1|NONE|ENTERQUEUE||anonymous|1");
+	line("1700000005|1700000000.21|q1|PJSIP/8001|CONNECT|5|1700000005.22|3");
+	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
+	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
+	line("1700000066|1700000000.21|q1|PJSIP/8001|COMPLETEAGENT|5|61|1");
+	cr_assert_eq(n_got, 0, "an anonymous call's second end was sent (%d events)", n_got);
+	/* the transfer logged after the caller entered the next queue */
+	line("1700000100|1700000100.31|q1|NONE|ENTERQUEUE||Restricted|1");
+	line("1700000105|1700000100.31|q1|SIP/8002|CONNECT|5|1700000105.32|3");
+	line("1700000130|1700000100.31|q2|NONE|ENTERQUEUE||Restricted|1");
+	line("1700000130|1700000100.31|q1|SIP/8002|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1");
+	line("1700000140|1700000100.31|q2|SIP/8003|CONNECT|10|1700000140.33|2");
+	line("1700000200|1700000100.31|q2|SIP/8003|COMPLETEAGENT|10|60|1");
+	cr_assert_eq(n_got, 0, "the anonymous call in the next queue was sent (%d events)", n_got);
+	/* the channel is still a caller with a number on its next call */
+	line("1700000300|1700000300.41|q1|NONE|ENTERQUEUE||013800000041|1");
+	cr_assert_eq(n_got, 1);
+}
