@@ -139,6 +139,9 @@ struct pbx_call {
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
 	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */
+	char linkedid[PBX_UID_MAX + 1]; /* AMI: the join's Linkedid ("" = none given) */
+	bool leg;         /* AMI: a Local channel of another call in this queue (a queue as a member of a queue): nothing sent */
+	bool leg_agent;   /* AMI: agent is the member who answered in the inner queue (its leg) */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);

@@ -378,3 +378,57 @@ Test(versions, an_anonymous_call_ended_twice_sends_nothing)
 	line("1700000300|1700000300.41|q1|NONE|ENTERQUEUE||013800000041|1");
 	cr_assert_eq(n_got, 1);
 }
+
+/* A queue whose member is another queue (FreePBX's "queue as a static
+ * member", Local/601@from-internal/n in queue 600): every time queue 600
+ * rings that member, a Local channel joins queue 601 with the caller's
+ * number and the caller's Linkedid.  Each such join was offered as a call
+ * of its own, and each ring that timed out (the Local channel hung up:
+ * QueueCallerAbandon in 601) abandoned it -- a callback owed, and the
+ * figures counting an abandoned call, while the caller still waited in
+ * 600.  The join of a Local channel whose Linkedid is a call waiting in
+ * another queue is that call's leg: nothing of it is sent, and the agent
+ * who answers in the inner queue is the agent of the call. */
+Test(versions, ami_queue_in_queue_legs_are_not_calls)
+{
+	const hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nChannel: PJSIP/trunk-00000001\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000000.51\nLinkedid: 1700000000.51\nQueue: 600\nPosition: 1\nCount: 1\n", t);
+	cr_assert_eq(n_got, 1);
+	/* first ring of the member Local/601: a leg joins 601, nobody answers, 600 gives up on it */
+	ami("Event: QueueCallerJoin\nChannel: Local/601@from-internal-00000002;2\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000001.53\nLinkedid: 1700000000.51\nQueue: 601\nPosition: 1\nCount: 1\n", t + 1000);
+	ami("Event: QueueCallerAbandon\nChannel: Local/601@from-internal-00000002;2\nUniqueid: 1700000001.53\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nPosition: 1\nOriginalPosition: 1\nHoldTime: 15\n", t + 16000);
+	cr_assert_eq(n_got, 1, "the leg's abandon was sent: %s", n_got > 1 ? got[1].id : "");
+	/* second ring: answered by PJSIP/8001 in 601, then 600 connects the caller */
+	ami("Event: QueueCallerJoin\nChannel: Local/601@from-internal-00000004;2\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000021.55\nLinkedid: 1700000000.51\nQueue: 601\nPosition: 1\nCount: 1\n", t + 21000);
+	ami("Event: QueueCallerLeave\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nCount: 0\nPosition: 1\n", t + 25000);
+	ami("Event: AgentConnect\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nInterface: PJSIP/8001\nMemberName: Li Na\nHoldTime: 4\n", t + 25000);
+	ami("Event: QueueCallerLeave\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\n"
+	    "Linkedid: 1700000000.51\nQueue: 600\nCount: 0\nPosition: 1\n", t + 25100);
+	ami("Event: AgentConnect\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\nLinkedid: 1700000000.51\n"
+	    "Queue: 600\nInterface: Local/601@from-internal/n\nMemberName: 601\nHoldTime: 25\n", t + 25100);
+	pbx_amimap_tick(am, t + 40000, collect, NULL);
+	cr_assert_eq(n_got, 2, "%d events", n_got);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].call_id, "a1:1700000000.51");
+	cr_assert_str_eq(got[1].agent, "PJSIP/8001", "the agent is the queue's member channel");
+	ami("Event: AgentComplete\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nInterface: PJSIP/8001\nTalkTime: 60\nReason: caller\n", t + 85000);
+	ami("Event: AgentComplete\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\nLinkedid: 1700000000.51\n"
+	    "Queue: 600\nInterface: Local/601@from-internal/n\nTalkTime: 60\nReason: caller\n", t + 85000);
+	cr_assert_eq(n_got, 3, "%d events", n_got);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].call_id, "a1:1700000000.51");
+	cr_assert_str_eq(got[2].agent, "PJSIP/8001");
+	/* a Local channel joining a queue on its own (a callback originated
+	 * through Local/) is a call */
+	ami("Event: QueueCallerJoin\nChannel: Local/cb@callback-00000009;2\nCallerIDNum: 013800000059\n"
+	    "Uniqueid: 1700000100.59\nLinkedid: 1700000100.58\nQueue: 601\nPosition: 1\nCount: 1\n", t + 100000);
+	cr_assert_eq(n_got, 4);
+	cr_assert_eq(got[3].kind, PBX_OFFERED);
+}
