@@ -29,6 +29,12 @@
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
  *                          (here a FIFO): read to its end, exit 0
+ *   systemname_and_anonymous_twice  a PBX with asterisk.conf's systemname
+ *                          (uniqueids "pbx1-<epoch>.<n>"): a line cut by a
+ *                          crash before such a record keeps the record; an
+ *                          anonymous caller's ends logged twice and after
+ *                          its transfer to the next queue send nothing, so
+ *                          nothing is rejected unknown_call
  *   state_file_unwritable  --follow with a state file in a directory that does
  *                          not exist exits 1 at once, saying so, instead of
  *                          running without ever saving its position (and
@@ -354,4 +360,33 @@ HL_TEST(pbx_input, state_file_unwritable)
 	cr_assert_eq(pbx_wait(pid, 5000), 1, "%s", pbx_log_text(d));
 	cr_assert(strstr(pbx_log_text(d), "no-such-dir/pbx.state.tmp: No such file or directory"), "%s",
 	          pbx_log_text(d));
+}
+
+HL_TEST(pbx_input, systemname_and_anonymous_twice)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char path[256];
+	snprintf(path, sizeof path, "%s/queue_log", d->dir);
+	const char *t =
+		"1764633600|pbx1-1764633600.1|q1|NONE|ENTERQUEUE||anonymous|1\n"
+		"1764633605|pbx1-1764633600.1|q1|PJSIP/8001|CONNECT|5|pbx1-1764633605.2|3\n"
+		"1764633630|pbx1-1764633600.1|q2|NONE|ENTERQUEUE||anonymous|1\n"
+		"1764633630|pbx1-1764633600.1|q1|PJSIP/8001|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1\n"
+		"1764633640|pbx1-1764633600.1|q2|PJSIP/8003|CONNECT|10|pbx1-1764633640.3|2\n"
+		"1764633700|pbx1-1764633600.1|q2|PJSIP/8003|COMPLETEAGENT|10|60|1\n"
+		"1764633700|pbx1-1764633600.1|q2|PJSIP/8003|COMPLETEAGENT|10|60|1\n"
+		"1764633800|pbx1-1764633800.4|q1|NONE|ENTERQ"
+		"1764633801|pbx1-1764633801.5|q1|NONE|ENTERQUEUE||013800070005|1\n"
+		"1764633810|pbx1-1764633801.5|q1|NONE|ABANDON|1|1|9\n";
+	append(path, t, strlen(t));
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", path, NULL);
+	cr_assert_eq(pbx_wait(pid, 30000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_expect(strstr(log, " 0 rejected"), "an anonymous call's records were sent: %s", log);
+	cr_expect_null(strstr(log, "unknown_call"), "%s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:pbx1-1764633801.5' "
+	                           "AND state = 'abandoned'"),
+	             1, "the record after the cut line was lost: %s", log);
+	cr_assert_eq(events_stored(d), 2, "%s", log);
 }
