@@ -10,7 +10,12 @@
  *     member's interface "Member";
  *   - a QUEUESTART long after calls whose end the log lost, the state that
  *     carried them, zeros in place of a caller number, and a step of the
- *     bridge's wall clock between two AMI logins.
+ *     bridge's wall clock between two AMI logins;
+ *   - (review 2) an anonymous call ended twice, a cut line before a record
+ *     whose uniqueid carries asterisk.conf's systemname, calls whose end
+ *     never came forgotten as the log goes on (memory bounded), the AMI
+ *     leave grace across a step of the bridge's wall clock, and a queue
+ *     whose member is another queue (AMI: the Local legs are not calls).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
