@@ -667,8 +667,10 @@ bool pbx_ql_restore(struct pbx_ql *m, const char *line)
 		snprintf(c->agent, sizeof c->agent, "%s", f[5]);
 		long long seen = n == 7 ? atoll(f[6]) : 0;
 		c->seen_at = seen > 0 ? (hl_ms)seen : 0;
-		if (c->seen_at > m->now)
-			m->now = c->seen_at;
+		/* m->now stays unknown until the next record: every call saved
+		 * was in progress then.  (Taking the latest time here made the
+		 * calls entered after a step back of the PBX's clock look stale:
+		 * dropped by the next save, not ended by a QUEUESTART.) */
 		return true;
 	}
 	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {

@@ -437,3 +437,34 @@ Test(versions, ami_queue_in_queue_legs_are_not_calls)
 	cr_assert_eq(n_got, 4);
 	cr_assert_eq(got[3].kind, PBX_OFFERED);
 }
+
+/* The PBX's clock was a day ahead (a wrong RTC before NTP) and was set
+ * back with calls in progress; then the bridge restarted.  A restored
+ * state took the latest time in it for "now", so the calls entered after
+ * the step looked 24 h old: the first save dropped them, and the next
+ * QUEUESTART did not end them (waiting callers never owed their call
+ * back).  The memory restored is the memory saved. */
+Test(versions, a_state_saved_after_the_pbx_clock_went_back_is_restored_whole)
+{
+	const long long day = 86400;
+	char l[200];
+	snprintf(l, sizeof l, "%lld|%lld.1|q1|NONE|ENTERQUEUE||13800000001|1", 1700000000 + day, 1700000000 + day);
+	line(l); /* the clock a day ahead */
+	line("1700000100|1700000100.2|q1|NONE|ENTERQUEUE||13800000002|1"); /* set right */
+	char *memory = pbx_ql_state(ql);
+	struct pbx_opts o = opts();
+	struct pbx_ql *again = pbx_ql_new(&o);
+	char *copy = strdup(memory);
+	for (char *s = strtok(copy, "\n"); s; s = strtok(NULL, "\n"))
+		cr_assert(pbx_ql_restore(again, s), "%s", s);
+	char *resaved = pbx_ql_state(again);
+	cr_assert_str_eq(resaved, memory, "the restored memory is not the one saved");
+	n_got = 0;
+	pbx_ql_line(again, "1700000200|NONE|NONE|NONE|QUEUESTART|", strlen("1700000200|NONE|NONE|NONE|QUEUESTART|"),
+	            collect, NULL, NULL, 0);
+	cr_assert_eq(n_got, 2, "the calls in progress at the restart: %d ended", n_got);
+	free(copy);
+	free(memory);
+	free(resaved);
+	pbx_ql_free(again);
+}
