@@ -151,12 +151,16 @@ static void grow(struct pbx_visits *v)
 
 /* Forget channels quiet for FORGET_MS of record time, and the least recently
  * touched beyond MAX_PAIRS.  (Least recently touched first: the loop stops
- * at the first pair to keep.) */
-static void expire(struct pbx_visits *v)
+ * at the first pair to keep, and at `keep`, the pair being entered: it is
+ * the most recently touched, but its last record may be dated a day ahead
+ * of this one -- the PBX's clock set back -- and freeing it there made its
+ * caller read freed memory.) */
+static void expire(struct pbx_visits *v, const struct visit *keep)
 {
 	/* (a pair touched by a record dated far ahead of the others goes too) */
-	while (v->oldest && (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS ||
-	                     v->oldest->last_at - v->now > FORGET_MS))
+	while (v->oldest && v->oldest != keep &&
+	       (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS ||
+	        v->oldest->last_at - v->now > FORGET_MS))
 		drop(v, v->oldest);
 }
 
@@ -209,9 +213,9 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 	if (v->count > v->n_bucket)
 		grow(v);
 	if (may_expire)
-		expire(v);
+		expire(v, n);
 	else
-		while (v->count > MAX_PAIRS)
+		while (v->count > MAX_PAIRS && v->oldest != n)
 			drop(v, v->oldest);
 	return n->count;
 }

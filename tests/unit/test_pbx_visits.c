@@ -256,6 +256,26 @@ Test(visits, a_record_dated_years_ahead_forgets_nothing)
 	cr_assert_str_eq(got[7].id, "a1:1700000040.2:answered:q1#2");
 }
 
+/* A channel that entered while the PBX's clock was two days ahead, and
+ * enters the same queue again once the clock is set right: the pair's
+ * last record is "ahead" of the record time, so the forgetting of pairs
+ * (ahead by more than a day) freed the very pair being entered, and its
+ * visit was read from freed memory (a crash, or a wrong "#n" and records
+ * lost as duplicates); pbx_visits_restore then wrote through a NULL.  The
+ * pair being entered is never forgotten. */
+Test(visits, entered_again_after_the_pbx_clock_went_back)
+{
+	struct pbx_visits *v = pbx_visits_new();
+	const hl_ms t0 = 1700000000000LL, day = 86400 * 1000LL;
+	cr_assert_eq(pbx_visits_enter(v, "u1", "q1", t0 + 2 * day), 1);
+	cr_assert_eq(pbx_visits_enter(v, "u1", "q1", t0), 2);
+	cr_assert_eq(pbx_visits_current(v, "u1", "q1", t0 + 1000), 2);
+	pbx_visits_restore(v, "u2", "q1", 3, t0 + 3 * day);
+	pbx_visits_restore(v, "u2", "q1", 3, t0);
+	cr_assert_eq(pbx_visits_current(v, "u2", "q1", t0 + 1000), 3);
+	pbx_visits_free(v);
+}
+
 /* What the mapper remembers, saved with a position and given to a new
  * mapper (hotline-pbx restarted between two visits of one channel): the
  * rest of the log gets the ids one reading of the whole log gives. */
