@@ -265,10 +265,31 @@ void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue
 {
 	if (count < 1)
 		return;
-	pbx_visits_enter(v, uid, queue, last_at);
+	/* Put back as saved, without forgetting anything against the record
+	 * time: every pair saved was within the window then.  (Going through
+	 * pbx_visits_enter dropped the pairs dated before one dated far ahead,
+	 * and the record time stays unknown until the next record.) */
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
-	struct visit *n = *slot(v, key);
+	struct visit **pp = slot(v, key), *n = *pp;
+	if (n) {
+		unlink_lru(v, n);
+	} else {
+		size_t len = strlen(key) + 1;
+		n = calloc(1, sizeof *n + len);
+		if (!n)
+			abort();
+		memcpy(n->key, key, len);
+		*pp = n;
+		v->count++;
+	}
 	n->count = count;
+	n->last_at = last_at;
 	n->entered_at = 0; /* not saved: a re-read of that enter cannot be told */
+	n->left = false;
+	append_lru(v, n);
+	if (v->count > v->n_bucket)
+		grow(v);
+	while (v->count > MAX_PAIRS && v->oldest != n)
+		drop(v, v->oldest);
 }
