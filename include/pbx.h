@@ -16,6 +16,7 @@
  *     pbx/sender.c      the event-socket client: pipelined, in order, and a
  *                       record counts as done only once hotlined acknowledged it
  *     pbx/follow.c      reading / tailing the queue_log, rotation, state file
+ *     pbx/rotated.c     the files rotation leaves beside the queue_log
  *     pbx/ami.c         the AMI TCP client (login, reconnect with backoff)
  *     pbx/conf.c        the libconfig file (conf/hotline-pbx.conf)
  *     pbx/main.c        command line, signals, counters
