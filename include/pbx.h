@@ -16,6 +16,7 @@
  *     pbx/sender.c      the event-socket client: pipelined, in order, and a
  *                       record counts as done only once hotlined acknowledged it
  *     pbx/follow.c      reading / tailing the queue_log, rotation, state file
+ *     pbx/rotated.c     the files rotation leaves beside the queue_log
  *     pbx/ami.c         the AMI TCP client (login, reconnect with backoff)
  *     pbx/conf.c        the libconfig file (conf/hotline-pbx.conf)
  *     pbx/main.c        command line, signals, counters
@@ -86,6 +87,7 @@ struct pbx_counts {
 	uint64_t anonymous;    /* calls without a usable caller id: not sent */
 	uint64_t other_queue;  /* records of queues not configured */
 	uint64_t restarts;     /* Asterisk restart markers (QUEUESTART) */
+	uint64_t forgotten;    /* calls with no record for 12 h: their end was lost, nothing sent */
 };
 
 typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
@@ -138,6 +140,9 @@ struct pbx_call {
 	hl_ms left_at;    /* AMI: left the queue, not (yet) connected: when (its Timestamp) */
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
 	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */
+	char linkedid[PBX_UID_MAX + 1]; /* AMI: the join's Linkedid ("" = none given) */
+	bool leg;         /* AMI: a Local channel of another call in this queue (a queue as a member of a queue): nothing sent */
+	bool leg_agent;   /* AMI: agent is the member who answered in the inner queue (its leg) */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);
@@ -148,6 +153,8 @@ void pbx_calls_del(struct pbx_calls *t, const char *uid);
 size_t pbx_calls_count(const struct pbx_calls *t);
 /* Visit every call (the callback may not add or delete). */
 void pbx_calls_each(struct pbx_calls *t, void (*fn)(void *ctx, struct pbx_call *c), void *ctx);
+/* Delete every call for which drop(ctx, c) is true; how many. */
+size_t pbx_calls_drop_if(struct pbx_calls *t, bool (*drop)(void *ctx, struct pbx_call *c), void *ctx);
 void pbx_calls_clear(struct pbx_calls *t);
 
 /* ------------------------------------------------------------- visits.c */
@@ -196,6 +203,8 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
                                       void *ctx, char *why, size_t why_len);
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
+/* How many calls the mapper remembers (in progress, or anonymous and ended lately). */
+size_t pbx_ql_in_progress(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);
 /* What the mapper remembers of the lines read so far (the calls in progress,
@@ -225,10 +234,13 @@ struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o);
 void pbx_amimap_free(struct pbx_amimap *m);
 /* One message ("Event: ..."); `now` dates events without a Timestamp header. */
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx);
-/* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned. */
+/* Time passes: callers who left a queue unanswered more than leave_grace_ms ago are abandoned,
+ * calls without news for 12 h are forgotten (both measured on the pbx_amimap_mono clock once it
+ * is set: set it before each tick too; `now` otherwise). */
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx);
-/* The bridge's monotonic clock (ms) at the next message: restarts are told
- * on it, so that a step of the wall clock is not one.  Never set: `now`. */
+/* The bridge's monotonic clock (ms) at the next message or tick: restarts,
+ * the leave grace and forgetting are told on it, so that a step of the wall
+ * clock is none of them.  Never set: `now`. */
 void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono);
 const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
 

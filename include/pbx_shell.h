@@ -69,6 +69,21 @@ const struct pbx_counts *qlreader_counts(const struct qlreader *r);
 /* An import (without --follow) that stopped because the file could not be read. */
 bool qlreader_failed(const struct qlreader *r);
 
+/* ---------------------------------------------------------- rotated.c */
+
+/* A --follow position: the file (device, inode, hash of its first line) and the offset. */
+struct ql_saved {
+	unsigned long long dev, ino, pos, sig;
+	bool ok;
+};
+/* Hash of the first line (at most 512 bytes) of an open file; 0 when it has no whole line yet. */
+uint64_t pbx_first_line_sig(int fd);
+/* The file a position names, renamed (or copied by copytruncate) beside path; its name in out. */
+bool pbx_find_rotated(const char *path, const struct ql_saved *s, char *out, size_t outlen);
+/* After finishing the open file done_fd, no longer at path: the file rotated after it and before
+ * the live one (two rotations while the bridge was away or behind); its name in out. */
+bool pbx_find_between(const char *path, int done_fd, char *out, size_t outlen);
+
 /* -------------------------------------------------------------- ami.c */
 
 struct amiclient;

@@ -30,7 +30,11 @@
  * 250 ms, doubling up to 30 s, and back to 250 ms once a login succeeds.
  * Events that happened while disconnected are not replayed by Asterisk: the
  * queue_log is the record to import them from (the same ids, so running
- * both loses nothing and doubles nothing).
+ * both loses nothing and doubles nothing).  The log names that span when
+ * the next login succeeds (or at exit, still disconnected), as it names a
+ * span dropped from a full backlog: before, a caller who hung up during a
+ * reconnect was never owed a call back, and nothing said which span to
+ * import.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,12 +76,35 @@ struct amiclient {
 	bool dropping;
 	uint64_t dropped, span_dropped;
 	hl_ms span_first, span_last, drop_logged_mono;
+	/* a live session was lost at this time (wall clock, for the log; 0: none) */
+	hl_ms gap_from, gap_from_mono;
 };
+
+/* The events since the live session was lost were never received: name the span. */
+static void end_gap(struct amiclient *a, bool at_exit)
+{
+	if (!a->gap_from)
+		return;
+	char t1[40], t2[40];
+	hl_format_time(a->gap_from, t1, sizeof t1);
+	hl_format_time(pbx_now_ms(), t2, sizeof t2);
+	pbx_log(PBX_WARN, "AMI %s:%d: the events from %s to %s (%lld s%s) were not received while disconnected; "
+	                  "import the queue_log of that span to restore them (hotline-pbx queue-log; the same ids, "
+	                  "nothing is doubled)",
+	        a->host, a->port, t1, t2, (long long)((pbx_mono_ms() - a->gap_from_mono) / 1000),
+	        at_exit ? ", still disconnected at exit" : "");
+	a->gap_from = 0;
+}
 
 static void connect_now(struct amiclient *a);
 
 static void drop(struct amiclient *a, const char *why)
 {
+	if (a->state == AMI_LIVE && !a->gap_from) {
+		a->gap_from = pbx_now_ms();
+		a->gap_from_mono = pbx_mono_ms();
+	}
+	a->state = AMI_BANNER;
 	if (a->bev) {
 		bufferevent_free(a->bev);
 		a->bev = NULL;
@@ -179,6 +206,7 @@ static bool on_message(struct amiclient *a)
 			a->state = AMI_LIVE;
 			a->backoff_ms = BACKOFF_MIN_MS;
 			pbx_log(PBX_INFO, "AMI %s:%d: logged in as %s", a->host, a->port, a->conf->ami_user);
+			end_gap(a, false);
 		} else {
 			const char *m = pbx_ami_get(&msg, "Message");
 			pbx_log(PBX_ERR, "AMI %s:%d: login refused: %s", a->host, a->port, m ? m : resp);
@@ -285,6 +313,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct amiclient *a = arg;
+	pbx_amimap_mono(a->map, pbx_mono_ms()); /* the graces run on it (ami_map.c) */
 	pbx_amimap_tick(a->map, pbx_now_ms(), on_event, a);
 	end_drop_span(a, false);
 }
@@ -331,6 +360,7 @@ void amiclient_free(struct amiclient *a)
 	if (!a)
 		return;
 	end_drop_span(a, true);
+	end_gap(a, true);
 	if (a->bev)
 		bufferevent_free(a->bev);
 	event_free(a->retry);

@@ -35,6 +35,11 @@
  * answered and ended: hotlined's call.answered meets the callback the
  * abandon armed, rather than leaving it to breach.
  *
+ * A queue whose member is another queue (Local/601@from-internal/n) makes
+ * every ring of it a Local channel joining the inner queue with the
+ * caller's Linkedid: such a leg is not a call (outer_call), nothing of it
+ * is sent, and its answering member is the call's agent.
+ *
  * Asterisk restarting (a crash says nothing of the calls it had) is seen
  * from FullyBooted, which every login gets with the time since startup
  * (Uptime): a later startup than the last one ends every call we knew, as
@@ -49,7 +54,10 @@
  * otherwise the time of receipt does.  The leave grace itself is measured
  * from the receipt of the leave (our clock), not from its Timestamp: a
  * backlog read after a reconnect, or a PBX clock behind ours, must not turn
- * a leave whose AgentConnect is still on its way into an abandon.
+ * a leave whose AgentConnect is still on its way into an abandon.  "Our
+ * clock" for graces and forgetting is the monotonic one (pbx_amimap_mono):
+ * a step of the wall clock (NTP, a resumed VM) neither holds an abandon
+ * back nor hurries one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +239,7 @@ struct restart_ctx {
 static void end_on_restart(void *arg, struct pbx_call *c)
 {
 	struct restart_ctx *r = arg;
-	if (c->anonymous || c->ended)
+	if (c->anonymous || c->ended || c->leg)
 		return;
 	if (c->connected)
 		emit_ev(r->m, PBX_ENDED, r->at, c, c->agent, "pbx_restart", true, r->emit, r->ctx);
@@ -278,6 +286,70 @@ static bool ok_uid(const char *uid)
 	return uid && *uid && strlen(uid) <= PBX_UID_MAX;
 }
 
+/* ------------------------------------------------- a queue as a member */
+
+struct leg_find {
+	const char *uid, *linkedid;
+	bool waiting; /* only a call still waiting for a member */
+	struct pbx_call *found;
+};
+
+static void find_outer(void *arg, struct pbx_call *c)
+{
+	struct leg_find *f = arg;
+	const char *linked = c->linkedid[0] ? c->linkedid : c->uid;
+	if (f->found || c->leg || c->ended || strcmp(c->uid, f->uid) == 0 || strcmp(linked, f->linkedid) != 0)
+		return;
+	if (!f->waiting || (!c->connected && !c->gave_up))
+		f->found = c;
+}
+
+/* The call a Local channel's join belongs to: a queue whose member is
+ * another queue (Local/601@from-internal/n) makes every ring of that
+ * member a Local channel joining the inner queue with the caller's number
+ * and Linkedid.  It is that call's leg, not a call: its timeout is not the
+ * caller's abandon, its answer is the caller's (by the inner queue's
+ * member).  A Local channel whose Linkedid is no call waiting in a queue
+ * (a callback originated through Local/) is a call of its own. */
+static struct pbx_call *outer_call(struct pbx_amimap *m, const char *uid, const char *channel, const char *linkedid,
+                                   bool waiting)
+{
+	if (!channel || strncasecmp(channel, "Local/", 6) != 0 || !ok_uid(linkedid))
+		return NULL;
+	struct leg_find f = { uid, linkedid, waiting, NULL };
+	pbx_calls_each(m->calls, find_outer, &f);
+	return f.found;
+}
+
+static bool local_member(const char *member)
+{
+	return strncasecmp(member, "Local/", 6) == 0;
+}
+
+/* The agent of an event of a call: the member in its inner queue, when the
+ * member of this queue is that queue's Local channel. */
+static const char *agent_of(const struct pbx_call *c, const struct pbx_ami_msg *msg)
+{
+	const char *member = member_of(msg);
+	return c->leg_agent && local_member(member) ? c->agent : member;
+}
+
+/* An event of a leg: nothing is sent; its answer names the call's agent. */
+static void leg_event(struct pbx_amimap *m, struct pbx_call *c, bool connect, bool done,
+                      const struct pbx_ami_msg *msg)
+{
+	m->counts.skipped++;
+	if (connect) {
+		struct pbx_call *outer = outer_call(m, c->uid, "Local/", c->linkedid, false);
+		if (outer && !outer->connected) {
+			snprintf(outer->agent, sizeof outer->agent, "%s", member_of(msg));
+			outer->leg_agent = true;
+		}
+	}
+	if (done)
+		pbx_calls_del(m->calls, c->uid);
+}
+
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx)
 {
 	const char *name = pbx_ami_get(msg, "Event");
@@ -285,6 +357,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return; /* a response, not an event */
 	m->counts.lines++;
 	hl_ms at = event_time(msg, now);
+	hl_ms clock = m->mono_set ? m->mono : now; /* graces and forgetting: not the wall clock */
 	const char *uid = pbx_ami_get(msg, "Uniqueid");
 	const char *queue = pbx_ami_get(msg, "Queue");
 
@@ -304,7 +377,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		for (int i = 0; parties[i]; i++) {
 			const char *u = pbx_ami_get(msg, parties[i]);
 			struct pbx_call *c = ok_uid(u) ? pbx_calls_get(m->calls, u) : NULL;
-			if (c && !c->anonymous && !(c->gave_up && !c->connected)) {
+			if (c && !c->anonymous && !c->leg && !(c->gave_up && !c->connected)) {
 				/* the agent transferred the caller: the transferer channel is the agent's */
 				const char *transferee = pbx_ami_get(msg, "TransfereeUniqueid");
 				const char *agent = NULL;
@@ -366,13 +439,20 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			 * here used to lose that abandon */
 			emit_ev(m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, emit, ctx);
 		}
+		const char *linkedid = pbx_ami_get(msg, "Linkedid");
+		bool leg = outer_call(m, uid, pbx_ami_get(msg, "Channel"), linkedid, true) != NULL;
 		c = pbx_calls_put(m->calls, uid);
 		c->prev_connected = c->connected; /* what a late AgentComplete of that visit needs (below) */
 		c->prev_ended = c->ended;
 		snprintf(c->queue, sizeof c->queue, "%s", queue);
-		c->connected = c->ended = c->answering = c->gave_up = false;
+		c->connected = c->ended = c->answering = c->gave_up = c->leg_agent = false;
 		c->left_at = c->left_seen = 0;
-		c->seen_at = now;
+		c->seen_at = clock;
+		snprintf(c->linkedid, sizeof c->linkedid, "%s", ok_uid(linkedid) ? linkedid : "");
+		if ((c->leg = leg)) {
+			m->counts.skipped++;
+			return;
+		}
 		struct pbx_event ev;
 		memset(&ev, 0, sizeof ev);
 		ev.kind = PBX_OFFERED;
@@ -399,13 +479,17 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		m->counts.skipped++;
 		return;
 	}
+	if (c->leg) {
+		leg_event(m, c, connect, complete || abandon, msg);
+		return;
+	}
 	if (c->anonymous) {
 		m->counts.anonymous++;
 		if (complete || abandon)
 			pbx_calls_del(m->calls, uid);
 		return;
 	}
-	c->seen_at = now;
+	c->seen_at = clock;
 	if (complete && strcmp(c->queue, queue) != 0 && !c->connected) {
 		/* app_queue's AgentComplete for the queue the caller was just
 		 * transferred out of, come after the caller's join to the next
@@ -420,7 +504,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		c->prev_ended = true;
 		const char *reason = pbx_ami_get(msg, "Reason");
 		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
-		end_call(m, &before, at, member_of(msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
+		end_call(m, &before, at, agent_of(c, msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
 		return;
 	}
 	if (strcmp(c->queue, queue) != 0) {
@@ -430,7 +514,9 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	if (connect) {
 		c->connected = true;
 		c->left_at = c->left_seen = 0;
-		snprintf(c->agent, sizeof c->agent, "%s", member_of(msg));
+		const char *agent = agent_of(c, msg);
+		if (agent != c->agent)
+			snprintf(c->agent, sizeof c->agent, "%s", agent);
 		emit_ev(m, PBX_ANSWERED, at, c, c->agent, NULL, false, emit, ctx);
 	} else if (abandon) {
 		emit_ev(m, PBX_ABANDONED, at, c, NULL, NULL, false, emit, ctx);
@@ -442,12 +528,12 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			 * backlog (reconnect) whose AgentConnect is still unread
 			 * is not taken for an abandon. */
 			c->left_at = at;
-			c->left_seen = now;
+			c->left_seen = clock;
 		}
 	} else { /* complete */
 		const char *reason = pbx_ami_get(msg, "Reason");
 		bool xfer = reason && strcasecmp(reason, "transfer") == 0;
-		end_call(m, c, at, member_of(msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
+		end_call(m, c, at, agent_of(c, msg), xfer ? "transferred" : m->opts.complete_outcome, emit, ctx);
 		pbx_calls_del(m->calls, uid);
 	}
 }
@@ -503,9 +589,15 @@ void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono)
 
 void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ctx)
 {
-	struct tick_ctx t = { .m = m, .now = now, .emit = emit, .ctx = ctx };
+	/* the grace of a leave and the forgetting of quiet calls run on the
+	 * monotonic clock (pbx_amimap_mono), as their start was taken: NTP
+	 * stepping the wall clock back held every inferred abandon back by
+	 * the step (lost if the bridge stopped meanwhile), a step forward
+	 * abandoned leaves whose AgentConnect was a moment away */
+	struct tick_ctx t = { .m = m, .now = m->mono_set ? m->mono : now, .emit = emit, .ctx = ctx };
 	pbx_calls_each(m->calls, tick_one, &t);
 	for (size_t i = 0; i < t.n_gone; i++)
 		pbx_calls_del(m->calls, t.gone[i]);
+	m->counts.forgotten += t.n_gone;
 	free(t.gone);
 }

@@ -38,9 +38,11 @@
  * Before switching files the reader waits until everything in flight is
  * acknowledged, so a position always belongs to the file it names.
  * At start, a state naming another inode is looked for beside PATH (PATH.1,
- * PATH-20251202 with dateext: find_rotated) and that file is finished first;
+ * PATH-20251202 with dateext: rotated.c) and that file is finished first;
  * so is the copy copytruncate made while the bridge was stopped (found by
- * its first line).
+ * its first line).  After a rotated file, the files rotated after it and
+ * before the live one (two rotations while the bridge was away or behind)
+ * are read before the live one (rotated.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,7 +66,6 @@
  * file without newlines (a wrong path, a binary, a runaway writer) must not
  * make the bridge buffer all of it. */
 #define LINE_KEEP 16384
-#define SIG_BYTES 512
 
 struct qlreader {
 	struct event_base *base;
@@ -178,16 +179,12 @@ static void save_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(r->save_timer, &tv);
 }
 
-struct saved {
-	unsigned long long dev, ino, pos, sig;
-	bool ok;
-};
 
 /* The position, and (version 2) the mapper's memory, given back to `map`.
  * Version 1 (a position alone) is read as before. */
-static struct saved read_state(const char *file, struct pbx_ql *map)
+static struct ql_saved read_state(const char *file, struct pbx_ql *map)
 {
-	struct saved s = { 0 };
+	struct ql_saved s = { 0 };
 	FILE *f = file[0] ? fopen(file, "r") : NULL;
 	if (!f)
 		return s;
@@ -214,19 +211,6 @@ static struct saved read_state(const char *file, struct pbx_ql *map)
 	return s;
 }
 
-/* Hash of the first line (at most SIG_BYTES) of an open file; 0 when it has no whole line yet. */
-static uint64_t first_line_sig(int fd)
-{
-	char b[SIG_BYTES + 1];
-	ssize_t n = pread(fd, b, SIG_BYTES, 0);
-	if (n <= 0)
-		return 0;
-	char *nl = memchr(b, '\n', (size_t)n);
-	if (!nl)
-		return n == SIG_BYTES ? (b[n] = '\0', hl_hash_str(b)) : 0;
-	*nl = '\0';
-	return hl_hash_str(b) | 1; /* never 0 */
-}
 
 /* ------------------------------------------------------------- reading */
 
@@ -331,7 +315,7 @@ static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 	r->fd = fd;
 	r->dev = st.st_dev;
 	r->ino = st.st_ino;
-	r->sig = first_line_sig(fd);
+	r->sig = pbx_first_line_sig(fd);
 	r->read_pos = r->consumed_pos = pos;
 	r->blen = 0;
 	r->dropped = 0;
@@ -348,7 +332,6 @@ static void finish_if_done(struct qlreader *r)
 	}
 }
 
-static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen);
 
 /* At the end of the file in --follow: has it been rotated or truncated? */
 static void check_rotation(struct qlreader *r)
@@ -377,7 +360,7 @@ static void check_rotation(struct qlreader *r)
 		if (fstat(r->fd, &fst) == 0 && (uint64_t)fst.st_size < r->read_pos)
 			truncated = true;
 		else if (r->read_pos > 0) {
-			uint64_t sig = first_line_sig(r->fd);
+			uint64_t sig = pbx_first_line_sig(r->fd);
 			truncated = r->sig && sig != r->sig; /* truncated and written again since */
 			if (!r->sig)
 				r->sig = sig;
@@ -401,10 +384,10 @@ static void check_rotation(struct qlreader *r)
 		 * after a rename. */
 		uint64_t consumed = r->consumed_pos, at = r->read_pos, dropped = r->dropped;
 		size_t partial = r->blen;
-		struct saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino, (unsigned long long)at,
+		struct ql_saved here = { (unsigned long long)r->dev, (unsigned long long)r->ino, (unsigned long long)at,
 		                      r->sig, true };
 		char copy[1024];
-		if (at > 0 && find_rotated(r->path, &here, copy, sizeof copy) && open_file(r, copy, at) == 0) {
+		if (at > 0 && pbx_find_rotated(r->path, &here, copy, sizeof copy) && open_file(r, copy, at) == 0) {
 			r->blen = partial; /* open_file emptied it; the bytes are still there */
 			r->dropped = dropped;
 			r->consumed_pos = consumed;
@@ -416,6 +399,16 @@ static void check_rotation(struct qlreader *r)
 		}
 	}
 	drop_partial(r, replaced ? "file rotated" : "file truncated");
+	char between[1024];
+	if (replaced && pbx_find_between(r->path, r->fd, between, sizeof between) && open_file(r, between, 0) == 0) {
+		/* rotated more than once while we were away or behind: the file
+		 * rotated in between comes before the live one (rotated.c) */
+		pbx_log(PBX_INFO, "%s was rotated more than once: reading %s, rotated in between, first", r->path,
+		        between);
+		write_state(r);
+		schedule(r, 0);
+		return;
+	}
 	if (replaced) {
 		pbx_log(PBX_INFO, "%s was rotated (rename and create)", r->path);
 		if (open_file(r, r->path, 0) != 0) {
@@ -426,7 +419,7 @@ static void check_rotation(struct qlreader *r)
 		pbx_log(PBX_INFO, "%s was truncated (copytruncate)", r->path);
 		lseek(r->fd, 0, SEEK_SET);
 		r->read_pos = r->consumed_pos = 0;
-		r->sig = first_line_sig(r->fd);
+		r->sig = pbx_first_line_sig(r->fd);
 	}
 	write_state(r);
 	schedule(r, 0);
@@ -442,7 +435,7 @@ static bool emptied_and_refilled(struct qlreader *r)
 	struct stat fst;
 	if (r->read_pos == 0 || !r->sig || fstat(r->fd, &fst) != 0)
 		return false;
-	return (uint64_t)fst.st_size < r->read_pos || first_line_sig(r->fd) != r->sig;
+	return (uint64_t)fst.st_size < r->read_pos || pbx_first_line_sig(r->fd) != r->sig;
 }
 
 static void tick_cb(evutil_socket_t fd0, short what, void *arg)
@@ -472,7 +465,7 @@ static void tick_cb(evutil_socket_t fd0, short what, void *arg)
 	if (n > 0) {
 		feed(r, chunk, (size_t)n);
 		if (!r->sig && r->consumed_pos > 0)
-			r->sig = first_line_sig(r->fd);
+			r->sig = pbx_first_line_sig(r->fd);
 		schedule(r, 0);
 		return;
 	}
@@ -515,50 +508,6 @@ static void on_done(void *ctx, uint64_t pos)
 	finish_if_done(r);
 }
 
-/* The file a state names, renamed beside PATH while the bridge was away:
- * PATH.1 (logrotate's default), PATH-20251202 (dateext, the default of
- * RHEL-based distributions such as FreePBX's and Issabel's), PATH.2 after
- * two rotations; any name that starts with PATH's and is that inode.  Or,
- * with copytruncate, the copy: another inode, but the same first line and
- * at least the saved position's bytes (the live file was emptied and
- * started again; the lines after the position are in the copy).  A
- * compressed one is neither: not found, and the lines it got after the
- * position are lost (logged). */
-static bool find_rotated(const char *path, const struct saved *s, char *out, size_t outlen)
-{
-	char d[512], b[512], name[1024];
-	snprintf(d, sizeof d, "%s", path);
-	snprintf(b, sizeof b, "%s", path);
-	const char *dir = dirname(d), *base = basename(b);
-	size_t blen = strlen(base);
-	DIR *dh = opendir(dir);
-	if (!dh)
-		return false;
-	bool renamed = false, copied = false;
-	struct dirent *e;
-	while (!renamed && (e = readdir(dh))) {
-		if (strncmp(e->d_name, base, blen) != 0 || !e->d_name[blen])
-			continue;
-		struct stat st;
-		snprintf(name, sizeof name, "%s/%s", dir, e->d_name);
-		if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < s->pos)
-			continue;
-		if (st.st_ino == s->ino && st.st_dev == s->dev) {
-			renamed = true; /* the very file: better than any copy */
-		} else if (!copied && s->sig && s->pos > 0) {
-			int fd = open(name, O_RDONLY | O_CLOEXEC);
-			copied = fd >= 0 && first_line_sig(fd) == s->sig;
-			if (fd >= 0)
-				close(fd);
-		} else {
-			continue;
-		}
-		if (renamed || copied)
-			snprintf(out, outlen, "%s", name);
-	}
-	closedir(dh);
-	return renamed || copied;
-}
 
 struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c, const char *path, bool follow,
                               bool backfill, struct sender **sender_out)
@@ -599,14 +548,14 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 			return NULL;
 		}
 		close(probe);
-		struct saved s = read_state(c->state_file, r->map);
+		struct ql_saved s = read_state(c->state_file, r->map);
 		struct stat st;
 		bool have = stat(path, &st) == 0;
 		char rotated[1024];
 		if (s.ok && have && st.st_ino == s.ino && st.st_dev == s.dev && (uint64_t)st.st_size >= s.pos &&
 		    open_file(r, path, s.pos) == 0 && (r->sig == s.sig || s.pos == 0)) {
 			pbx_log(PBX_INFO, "resuming %s at offset %llu", path, s.pos);
-		} else if (s.ok && find_rotated(path, &s, rotated, sizeof rotated) && open_file(r, rotated, s.pos) == 0) {
+		} else if (s.ok && pbx_find_rotated(path, &s, rotated, sizeof rotated) && open_file(r, rotated, s.pos) == 0) {
 			pbx_log(PBX_INFO, "%s was rotated while we were away: finishing %s from offset %llu", path,
 			        rotated, s.pos);
 		} else {

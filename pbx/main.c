@@ -111,12 +111,12 @@ static void summary(const struct pbx_counts *c)
 	fprintf(stderr,
 	        "hotline-pbx: %llu lines, %llu events (%llu synthesized), %llu acknowledged (%llu duplicate), "
 	        "%llu rejected, %llu skipped, %llu unknown, %llu malformed, %llu anonymous, %llu other queues, "
-	        "%llu restarts\n",
+	        "%llu restarts, %llu forgotten\n",
 	        (unsigned long long)c->lines, (unsigned long long)c->events, (unsigned long long)c->synthesized,
 	        (unsigned long long)s->acked, (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
 	        (unsigned long long)c->skipped, (unsigned long long)c->unknown, (unsigned long long)c->malformed,
 	        (unsigned long long)c->anonymous, (unsigned long long)c->other_queue,
-	        (unsigned long long)c->restarts);
+	        (unsigned long long)c->restarts, (unsigned long long)c->forgotten);
 	if (amiclient_dropped(M.ami))
 		fprintf(stderr, "hotline-pbx: %llu event(s) dropped while hotlined did not take them (ami.backlog)\n",
 		        (unsigned long long)amiclient_dropped(M.ami));

@@ -436,3 +436,21 @@ void pbx_calls_each(struct pbx_calls *t, void (*fn)(void *ctx, struct pbx_call *
 		for (struct node *n = t->bucket[i]; n; n = n->next)
 			fn(ctx, &n->call);
 }
+
+size_t pbx_calls_drop_if(struct pbx_calls *t, bool (*drop)(void *ctx, struct pbx_call *c), void *ctx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_bucket; i++)
+		for (struct node **pp = &t->bucket[i]; *pp;) {
+			struct node *node = *pp;
+			if (!drop(ctx, &node->call)) {
+				pp = &node->next;
+				continue;
+			}
+			*pp = node->next;
+			free(node);
+			t->count--;
+			n++;
+		}
+	return n;
+}

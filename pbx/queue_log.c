@@ -34,7 +34,8 @@
  *
  * Lines cut short by a crash: Asterisk appends its next line to the partial
  * one, so one line holds the cut record and then a whole one.  A line that
- * does not parse is searched for a second record header (epoch|uniqueid|);
+ * does not parse is searched for a second record header (epoch|uniqueid|,
+ * the uniqueid with or without asterisk.conf's systemname: "pbx1-<epoch>.<n>");
  * the part before it counts as malformed and the rest is read as a line.
  */
 #include <stdarg.h>
@@ -54,6 +55,8 @@ struct pbx_ql {
 	struct pbx_counts counts;
 	bool unterminated; /* mapping the last line of an import, which had no newline */
 	hl_ms now;         /* the time of the last call record read (record time) */
+	hl_ms prev_at;     /* ... and of the one before it (sweep) */
+	hl_ms swept_at;    /* when (record time) the stale calls were last forgotten */
 };
 
 /* A call without a record for this long (record time) is not in progress:
@@ -67,6 +70,35 @@ struct pbx_ql {
 static bool recent(const struct pbx_ql *m, const struct pbx_call *c)
 {
 	return !c->seen_at || m->now - c->seen_at <= STALE_MS;
+}
+
+/* How often (record time) the stale calls are forgotten.  Without it a call
+ * whose end never came stayed in memory for the rest of the run: months of
+ * --follow grew by every one of them, and every save walked them all. */
+#define SWEEP_MS (3600LL * 1000)
+
+static bool stale(void *arg, struct pbx_call *c)
+{
+	struct pbx_ql *m = arg;
+	if (!c->seen_at) /* restored from an old state: counted from now on */
+		c->seen_at = m->now;
+	return !recent(m, c);
+}
+
+/* A call record at `at`.  The time that passes is the earlier of this
+ * record's and the one before it: a single line dated far ahead (a PBX
+ * clock wrong for a moment) does not make every call look stale. */
+static void sweep(struct pbx_ql *m, hl_ms at)
+{
+	hl_ms now = m->prev_at && m->prev_at < at ? m->prev_at : at;
+	m->prev_at = at;
+	if (m->swept_at && now >= m->swept_at && now - m->swept_at < SWEEP_MS)
+		return;
+	m->swept_at = now;
+	hl_ms keep = m->now;
+	m->now = now;
+	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, m);
+	m->now = keep;
 }
 
 struct pbx_ql *pbx_ql_new(const struct pbx_opts *o)
@@ -92,6 +124,11 @@ void pbx_ql_free(struct pbx_ql *m)
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m)
 {
 	return &m->counts;
+}
+
+size_t pbx_ql_in_progress(const struct pbx_ql *m)
+{
+	return pbx_calls_count(m->calls);
 }
 
 void pbx_ql_note_cut(struct pbx_ql *m)
@@ -276,6 +313,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		m->counts.other_queue++;
 		return PBX_LINE_SKIPPED;
 	}
+	sweep(m, r->at);
 	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
 	m->now = r->at;
 	if (c)
@@ -312,8 +350,9 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_MAPPED;
 	}
 	if (c && c->anonymous) {
-		if (!connect)
-			pbx_calls_del(m->calls, r->uid);
+		/* kept after its end, until the sweep forgets it: a second end
+		 * of the channel (the line twice, a transfer logged after the
+		 * caller entered the next queue) is that call's, not news */
 		m->counts.anonymous++;
 		return PBX_LINE_SKIPPED;
 	}
@@ -406,6 +445,31 @@ static bool digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Does a record's uniqueid field (and its '|') start at u: NONE, REALTIME,
+ * "<epoch>.<n>", or with asterisk.conf's systemname "<name>-<epoch>.<n>"
+ * (the name is free text: "pbx1", "pbx-a.example")? */
+static bool uid_field(const char *u, size_t rest)
+{
+	if ((rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0))
+		return true;
+	size_t k = 0;
+	while (k < rest && k <= PBX_UID_MAX && u[k] != '|' && (unsigned char)u[k] >= 0x20)
+		k++;
+	if (k == 0 || k >= rest || k > PBX_UID_MAX || u[k] != '|')
+		return false;
+	size_t e = k; /* <epoch>.<n> at the end */
+	while (e > 0 && digit(u[e - 1]))
+		e--;
+	if (e == k || e < 2 || u[e - 1] != '.')
+		return false;
+	size_t d = e - 1;
+	while (d > 0 && digit(u[d - 1]))
+		d--;
+	if (d == e - 1)
+		return false;
+	return d == 0 || (d >= 2 && u[d - 1] == '-');
+}
+
 /* Where a second record header "EPOCH|UID|" starts inside a cut line; 0 when none.
  * The search starts after the first record's uniqueid field. */
 static size_t embedded_record(const char *s, size_t len)
@@ -427,21 +491,7 @@ static size_t embedded_record(const char *s, size_t len)
 		}
 		if (j >= len || s[j] != '|')
 			continue;
-		const char *u = s + j + 1;
-		size_t rest = len - (j + 1);
-		bool uid = (rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0);
-		if (!uid) { /* digits.digits| */
-			size_t k = 0;
-			while (k < rest && digit(u[k]))
-				k++;
-			if (k > 0 && k < rest && u[k] == '.') {
-				size_t k2 = k + 1;
-				while (k2 < rest && digit(u[k2]))
-					k2++;
-				uid = k2 > k + 1 && k2 < rest && u[k2] == '|';
-			}
-		}
-		if (uid)
+		if (uid_field(s + j + 1, len - (j + 1)))
 			return i;
 	}
 	return 0;
@@ -617,8 +667,10 @@ bool pbx_ql_restore(struct pbx_ql *m, const char *line)
 		snprintf(c->agent, sizeof c->agent, "%s", f[5]);
 		long long seen = n == 7 ? atoll(f[6]) : 0;
 		c->seen_at = seen > 0 ? (hl_ms)seen : 0;
-		if (c->seen_at > m->now)
-			m->now = c->seen_at;
+		/* m->now stays unknown until the next record: every call saved
+		 * was in progress then.  (Taking the latest time here made the
+		 * calls entered after a step back of the PBX's clock look stale:
+		 * dropped by the next save, not ended by a QUEUESTART.) */
 		return true;
 	}
 	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {

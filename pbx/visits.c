@@ -151,12 +151,16 @@ static void grow(struct pbx_visits *v)
 
 /* Forget channels quiet for FORGET_MS of record time, and the least recently
  * touched beyond MAX_PAIRS.  (Least recently touched first: the loop stops
- * at the first pair to keep.) */
-static void expire(struct pbx_visits *v)
+ * at the first pair to keep, and at `keep`, the pair being entered: it is
+ * the most recently touched, but its last record may be dated a day ahead
+ * of this one -- the PBX's clock set back -- and freeing it there made its
+ * caller read freed memory.) */
+static void expire(struct pbx_visits *v, const struct visit *keep)
 {
 	/* (a pair touched by a record dated far ahead of the others goes too) */
-	while (v->oldest && (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS ||
-	                     v->oldest->last_at - v->now > FORGET_MS))
+	while (v->oldest && v->oldest != keep &&
+	       (v->count > MAX_PAIRS || v->now - v->oldest->last_at > FORGET_MS ||
+	        v->oldest->last_at - v->now > FORGET_MS))
 		drop(v, v->oldest);
 }
 
@@ -209,9 +213,9 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 	if (v->count > v->n_bucket)
 		grow(v);
 	if (may_expire)
-		expire(v);
+		expire(v, n);
 	else
-		while (v->count > MAX_PAIRS)
+		while (v->count > MAX_PAIRS && v->oldest != n)
 			drop(v, v->oldest);
 	return n->count;
 }
@@ -261,10 +265,31 @@ void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue
 {
 	if (count < 1)
 		return;
-	pbx_visits_enter(v, uid, queue, last_at);
+	/* Put back as saved, without forgetting anything against the record
+	 * time: every pair saved was within the window then.  (Going through
+	 * pbx_visits_enter dropped the pairs dated before one dated far ahead,
+	 * and the record time stays unknown until the next record.) */
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
-	struct visit *n = *slot(v, key);
+	struct visit **pp = slot(v, key), *n = *pp;
+	if (n) {
+		unlink_lru(v, n);
+	} else {
+		size_t len = strlen(key) + 1;
+		n = calloc(1, sizeof *n + len);
+		if (!n)
+			abort();
+		memcpy(n->key, key, len);
+		*pp = n;
+		v->count++;
+	}
 	n->count = count;
+	n->last_at = last_at;
 	n->entered_at = 0; /* not saved: a re-read of that enter cannot be told */
+	n->left = false;
+	append_lru(v, n);
+	if (v->count > v->n_bucket)
+		grow(v);
+	while (v->count > MAX_PAIRS && v->oldest != n)
+		drop(v, v->oldest);
 }

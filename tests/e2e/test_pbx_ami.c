@@ -15,6 +15,9 @@
  * Uptime tells the restart, and those calls end.  The last stops hotlined
  * while Asterisk goes on: past `ami.backlog` the bridge drops one span of
  * events and names it, so that it can be imported from the queue_log.
+ * queue_in_queue: a queue whose member is another queue (Local/601@...):
+ * the Local channels joining the inner queue are the caller's legs, not
+ * calls (no abandon per ring), and the inner queue's member is the agent.
  */
 #include "pbx_harness.h"
 
@@ -230,6 +233,8 @@ HL_TEST(pbx_ami, transcripts)
 	cr_expect(strstr(log, "logged in as hotline"), "%s", log);
 	cr_expect(strstr(log, "login refused"), "%s", log);
 	cr_expect(strstr(log, "reconnecting"), "%s", log);
+	/* the events of the gap are not replayed: the log names the span to import */
+	cr_expect(strstr(log, "were not received while disconnected") && strstr(log, "import the queue_log"), "%s", log);
 	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
 }
 
@@ -496,4 +501,65 @@ Test(pbx_ami, ami_group_keys_are_checked)
 	cr_expect(strstr(out, "ami: must be a group"), "%s", out);
 	cr_expect_eq(check_conf("pbx = { socket = \"/x\"; ami = { user = \"u\"; secret = \"s\"; backlog = 500; }; };\n",
 	                        out, sizeof out), 0, "%s", out);
+}
+
+/* Queue 600's member is queue 601 (Local/601@from-internal/n).  The first
+ * ring of it times out (the leg is abandoned in 601), the second is
+ * answered there by PJSIP/8001.  Then another caller, 902, abandons: once
+ * its abandon is stored, everything before it is. */
+static void queue_in_queue_script(int ls)
+{
+	static const char *const tr[] = {
+		"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000011\r\nCallerIDNum: 013800020091\r\n"
+		"Uniqueid: 1764638000.901\r\nLinkedid: 1764638000.901\r\nQueue: 600\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerJoin\r\nChannel: Local/601@from-internal-00000012;2\r\nCallerIDNum: 013800020091\r\n"
+		"Uniqueid: 1764638001.904\r\nLinkedid: 1764638000.901\r\nQueue: 601\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerAbandon\r\nChannel: Local/601@from-internal-00000012;2\r\nUniqueid: 1764638001.904\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 601\r\nPosition: 1\r\nOriginalPosition: 1\r\nHoldTime: 15\r\n\r\n",
+		"Event: QueueCallerLeave\r\nChannel: Local/601@from-internal-00000012;2\r\nUniqueid: 1764638001.904\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 601\r\nCount: 0\r\nPosition: 1\r\n\r\n",
+		"Event: QueueCallerJoin\r\nChannel: Local/601@from-internal-00000014;2\r\nCallerIDNum: 013800020091\r\n"
+		"Uniqueid: 1764638021.906\r\nLinkedid: 1764638000.901\r\nQueue: 601\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerLeave\r\nChannel: Local/601@from-internal-00000014;2\r\nUniqueid: 1764638021.906\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 601\r\nCount: 0\r\nPosition: 1\r\n\r\n",
+		"Event: AgentConnect\r\nChannel: Local/601@from-internal-00000014;2\r\nUniqueid: 1764638021.906\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 601\r\nMemberName: Li\r\nInterface: PJSIP/8001\r\nHoldTime: 4\r\n\r\n",
+		"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-00000011\r\nUniqueid: 1764638000.901\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 600\r\nCount: 0\r\nPosition: 1\r\n\r\n",
+		"Event: AgentConnect\r\nChannel: PJSIP/trunk-00000011\r\nUniqueid: 1764638000.901\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 600\r\nMemberName: 601\r\nInterface: Local/601@from-internal/n\r\n"
+		"HoldTime: 25\r\n\r\n",
+		"Event: AgentComplete\r\nChannel: Local/601@from-internal-00000014;2\r\nUniqueid: 1764638021.906\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 601\r\nInterface: PJSIP/8001\r\nTalkTime: 60\r\nReason: caller\r\n\r\n",
+		"Event: AgentComplete\r\nChannel: PJSIP/trunk-00000011\r\nUniqueid: 1764638000.901\r\n"
+		"Linkedid: 1764638000.901\r\nQueue: 600\r\nInterface: Local/601@from-internal/n\r\nTalkTime: 60\r\n"
+		"Reason: caller\r\n\r\n",
+		"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000019\r\nCallerIDNum: 013800020092\r\n"
+		"Uniqueid: 1764638100.902\r\nLinkedid: 1764638100.902\r\nQueue: 600\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerAbandon\r\nChannel: PJSIP/trunk-00000019\r\nUniqueid: 1764638100.902\r\n"
+		"Linkedid: 1764638100.902\r\nQueue: 600\r\nPosition: 1\r\nOriginalPosition: 1\r\nHoldTime: 9\r\n\r\n",
+		NULL,
+	};
+	if (ami_session(ls, tr, "s3cret") < 0)
+		_exit(2);
+}
+
+HL_TEST(pbx_ami, queue_in_queue)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), queue_in_queue_script);
+	/* 901: offered, answered, ended; 902: offered, abandoned */
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 5, 20000, &rc);
+	const char *log = pbx_log_text(d);
+	cr_assert_geq(have, 5, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls"), 2, "the legs were taken for calls");
+	cr_expect_eq(events_stored(d), 5);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764638000.901' AND "
+	                           "state = 'ended' AND agent = 'PJSIP/8001' AND caller = '+8613800020091'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
+	                           "WHERE c.call_id = 't:1764638000.901' AND k.kind = 'callback'"), 0,
+	             "a callback owed for a ring of the inner queue");
 }

@@ -13,6 +13,10 @@
  *                          (queue_log-20251202, RHEL-based FreePBX and Issabel):
  *                          the old file is finished from the saved position
  *                          before the new one, nothing lost
+ *   rotated_twice_while_down  two daily rotations while the bridge is
+ *                          stopped (queue_log.2, queue_log.1, queue_log):
+ *                          the saved file is finished, then the file
+ *                          rotated in between, then the live one
  *   copytruncate_while_down  the same with logrotate's copytruncate: the
  *                          copy (another inode) is found by its first line
  *                          and finished from the saved position
@@ -29,6 +33,12 @@
  *                          the reason, instead of retrying forever
  *   import_from_a_pipe     zcat queue_log.gz | hotline-pbx queue-log /dev/stdin
  *                          (here a FIFO): read to its end, exit 0
+ *   systemname_and_anonymous_twice  a PBX with asterisk.conf's systemname
+ *                          (uniqueids "pbx1-<epoch>.<n>"): a line cut by a
+ *                          crash before such a record keeps the record; an
+ *                          anonymous caller's ends logged twice and after
+ *                          its transfer to the next queue send nothing, so
+ *                          nothing is rejected unknown_call
  *   state_file_unwritable  --follow with a state file in a directory that does
  *                          not exist exits 1 at once, saying so, instead of
  *                          running without ever saving its position (and
@@ -354,4 +364,87 @@ HL_TEST(pbx_input, state_file_unwritable)
 	cr_assert_eq(pbx_wait(pid, 5000), 1, "%s", pbx_log_text(d));
 	cr_assert(strstr(pbx_log_text(d), "no-such-dir/pbx.state.tmp: No such file or directory"), "%s",
 	          pbx_log_text(d));
+}
+
+HL_TEST(pbx_input, systemname_and_anonymous_twice)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char path[256];
+	snprintf(path, sizeof path, "%s/queue_log", d->dir);
+	const char *t =
+		"1764633600|pbx1-1764633600.1|q1|NONE|ENTERQUEUE||anonymous|1\n"
+		"1764633605|pbx1-1764633600.1|q1|PJSIP/8001|CONNECT|5|pbx1-1764633605.2|3\n"
+		"1764633630|pbx1-1764633600.1|q2|NONE|ENTERQUEUE||anonymous|1\n"
+		"1764633630|pbx1-1764633600.1|q1|PJSIP/8001|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1\n"
+		"1764633640|pbx1-1764633600.1|q2|PJSIP/8003|CONNECT|10|pbx1-1764633640.3|2\n"
+		"1764633700|pbx1-1764633600.1|q2|PJSIP/8003|COMPLETEAGENT|10|60|1\n"
+		"1764633700|pbx1-1764633600.1|q2|PJSIP/8003|COMPLETEAGENT|10|60|1\n"
+		"1764633800|pbx1-1764633800.4|q1|NONE|ENTERQ"
+		"1764633801|pbx1-1764633801.5|q1|NONE|ENTERQUEUE||013800070005|1\n"
+		"1764633810|pbx1-1764633801.5|q1|NONE|ABANDON|1|1|9\n";
+	append(path, t, strlen(t));
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", path, NULL);
+	cr_assert_eq(pbx_wait(pid, 30000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_expect(strstr(log, " 0 rejected"), "an anonymous call's records were sent: %s", log);
+	cr_expect_null(strstr(log, "unknown_call"), "%s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:pbx1-1764633801.5' "
+	                           "AND state = 'abandoned'"),
+	             1, "the record after the cut line was lost: %s", log);
+	cr_assert_eq(events_stored(d), 2, "%s", log);
+}
+
+/* Two rotations while the bridge is stopped (a daily logrotate and a
+ * bridge down over a weekend, or hotlined down and the reading paused):
+ * the file the state names is now queue_log.2, a whole day is in
+ * queue_log.1, and queue_log is today's.  Before, the bridge finished
+ * queue_log.2 and went on with queue_log from 0: queue_log.1's calls were
+ * never sent (and the end of a call it held was rejected, unknown_call). */
+HL_TEST(pbx_input, rotated_twice_while_down)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[200], cmd[1024];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800090001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+
+	/* day 1 ends: the call ends, logrotate renames, Asterisk reopens */
+	const char *a2 = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n";
+	append(ql, a2, strlen(a2));
+	snprintf(cmd, sizeof cmd, "mv '%s' '%s.1'", ql, ql);
+	cr_assert_eq(system(cmd), 0);
+	/* day 2: a whole day in the new file, one call going on at midnight */
+	const char *b = "1764720000|1764720000.2|q1|NONE|ENTERQUEUE||013800090002|1\n"
+	                "1764720030|1764720000.2|q1|NONE|ABANDON|1|1|30\n"
+	                "1764806000|1764806000.3|q1|NONE|ENTERQUEUE||013800090003|1\n"
+	                "1764806010|1764806000.3|q1|PJSIP/8002|CONNECT|10|1764806001.1|2\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "mv '%s.1' '%s.2' && mv '%s' '%s.1'", ql, ql, ql, ql);
+	cr_assert_eq(system(cmd), 0);
+	/* day 3 */
+	const char *c = "1764806500|1764806000.3|q1|PJSIP/8002|COMPLETEAGENT|10|490|1\n"
+	                "1764806600|1764806600.4|q1|NONE|ENTERQUEUE||013800090004|1\n"
+	                "1764806610|1764806600.4|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	await_events(d, 10, 30000);
+	hl_sleep_ms(500);
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_expect(strstr(log, "8 lines, 8 events (0 synthesized), 8 acknowledged (0 duplicate), 0 rejected"), "%s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764720000.2' AND "
+	                           "state = 'abandoned'"), 1, "the day rotated in between was skipped: %s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764806000.3' AND "
+	                           "state = 'ended' AND agent = 'PJSIP/8002'"), 1, "%s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 2);
+	cr_assert_eq(events_stored(d), 10, "%lld %s", (long long)events_stored(d), log);
 }

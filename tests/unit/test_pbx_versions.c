@@ -10,7 +10,12 @@
  *     member's interface "Member";
  *   - a QUEUESTART long after calls whose end the log lost, the state that
  *     carried them, zeros in place of a caller number, and a step of the
- *     bridge's wall clock between two AMI logins.
+ *     bridge's wall clock between two AMI logins;
+ *   - (review 2) an anonymous call ended twice, a cut line before a record
+ *     whose uniqueid carries asterisk.conf's systemname, calls whose end
+ *     never came forgotten as the log goes on (memory bounded), the AMI
+ *     leave grace across a step of the bridge's wall clock, and a queue
+ *     whose member is another queue (AMI: the Local legs are not calls).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -254,4 +259,212 @@ Test(versions, asterisk_1_4_join_names_the_number_callerid)
 	    1366720340000LL);
 	cr_assert_eq(n_got, 1, "the call taken for anonymous");
 	cr_assert_str_eq(got[0].caller, "+8613800000014");
+}
+
+/* AMI: the grace after a QueueCallerLeave ran on the bridge's wall clock.
+ * NTP stepping it back (a VM resumed, a bad clock corrected) held every
+ * inferred abandon back by the step -- and lost it if the bridge was
+ * restarted meanwhile; a step forward abandoned a leave whose AgentConnect
+ * was a second away.  The grace runs on the monotonic clock; the events
+ * keep the leave's own time. */
+Test(versions, the_leave_grace_runs_on_the_monotonic_clock)
+{
+	const hl_ms t = 1700000000000LL, mono = 9000000;
+	pbx_amimap_mono(am, mono);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.1\nQueue: q1\nCallerIDNum: 13800000001\nTimestamp: 1700000000.000\n", t);
+	pbx_amimap_mono(am, mono + 10000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.1\nQueue: q1\nTimestamp: 1700000010.000\n", t + 10000);
+	/* 3 s later on the monotonic clock; the wall clock went back an hour */
+	pbx_amimap_mono(am, mono + 13000);
+	pbx_amimap_tick(am, t + 13000 - 3600000, collect, NULL);
+	cr_assert_eq(n_got, 2, "the abandon is held back by the clock step");
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+	cr_assert_eq(got[1].at, t + 10000);
+	/* a leave 0.5 s before the wall clock jumps an hour ahead: its
+	 * AgentConnect comes 1 s after the leave */
+	pbx_amimap_mono(am, mono + 20000);
+	ami("Event: QueueCallerJoin\nUniqueid: 17.2\nQueue: q1\nCallerIDNum: 13800000002\n", t + 20000);
+	pbx_amimap_mono(am, mono + 30000);
+	ami("Event: QueueCallerLeave\nUniqueid: 17.2\nQueue: q1\n", t + 30000);
+	pbx_amimap_mono(am, mono + 30500);
+	pbx_amimap_tick(am, t + 30500 + 3600000, collect, NULL);
+	cr_assert_eq(n_got, 3, "a leave abandoned half a second after it");
+	pbx_amimap_mono(am, mono + 31000);
+	ami("Event: AgentConnect\nUniqueid: 17.2\nQueue: q1\nInterface: PJSIP/8001\n", t + 31000 + 3600000);
+	cr_assert_eq(n_got, 4);
+	cr_assert_eq(got[3].kind, PBX_ANSWERED);
+}
+
+/* asterisk.conf systemname = pbx1 makes every uniqueid "pbx1-<epoch>.<n>".
+ * A line cut by a crash and glued to the next record is searched for that
+ * record's header; the search knew only "<epoch>.<n>", so on such a PBX
+ * the whole record after the cut was lost (a call never offered). */
+Test(versions, a_cut_line_before_a_systemname_record_keeps_the_record)
+{
+	char why[128];
+	cr_assert_eq(pbx_ql_line(ql, "1700000000|pbx1-1700000000.5|q1|NONE|ENTERQ"
+	                             "1700000009|pbx1-1700000009.6|q1|NONE|ENTERQUEUE||013800000006|1",
+	                         strlen("1700000000|pbx1-1700000000.5|q1|NONE|ENTERQ"
+	                                "1700000009|pbx1-1700000009.6|q1|NONE|ENTERQUEUE||013800000006|1"),
+	                         collect, NULL, why, sizeof why),
+	             PBX_LINE_MALFORMED);
+	cr_assert_eq(n_got, 1, "the record after the cut was lost: %s", why);
+	cr_assert_str_eq(got[0].call_id, "a1:pbx1-1700000009.6");
+	cr_assert_str_eq(got[0].caller, "+8613800000006");
+	/* a name with dots and dashes (a host name) too */
+	line("1700000020|pbx-a.example-1700000020.7|q1|NONE|CONNECT|1|1700000020.8|1700000021|pbx-a.example-1700000021.9|q1|NONE|ENTERQUEUE||013800000009|1");
+	cr_assert_eq(n_got, 2);
+	cr_assert_str_eq(got[1].call_id, "a1:pbx-a.example-1700000021.9");
+}
+
+/* A call whose end never reached the log stayed in the mapper's memory
+ * for the rest of the run: a follow of months (or a year's import) grew by
+ * every such call, and every save walked them all.  Calls with no record
+ * for 12 h of record time are forgotten as the log goes on. */
+Test(versions, calls_whose_end_was_lost_are_forgotten_as_the_log_goes_on)
+{
+	char l[256];
+	const long long t0 = 1700000000;
+	/* 30 days, 100 calls a day whose end is lost, 100 that end */
+	for (int d = 0; d < 30; d++)
+		for (int i = 0; i < 100; i++) {
+			long long t = t0 + d * 86400LL + i * 600;
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ENTERQUEUE||0138%08d|1", t, t, i, i);
+			line(l);
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ENTERQUEUE||0139%08d|1", t, t, i + 1000, i);
+			line(l);
+			snprintf(l, sizeof l, "%lld|%lld.%d|q1|NONE|ABANDON|1|1|30", t + 30, t, i + 1000);
+			n_got = 0;
+			line(l);
+		}
+	/* at most a day's worth (12 h, swept hourly) is remembered */
+	cr_assert_leq(pbx_ql_in_progress(ql), 100, "%zu calls remembered", pbx_ql_in_progress(ql));
+	cr_assert_geq(pbx_ql_in_progress(ql), 50, "the calls of the last 12 h were forgotten too");
+}
+
+/* One line dated far ahead (a PBX clock wrong for a moment) is not taken
+ * for the passing of time: the calls in progress are not forgotten. */
+Test(versions, one_line_dated_far_ahead_does_not_forget_the_calls)
+{
+	line("1700000000|1700000000.1|q1|NONE|ENTERQUEUE||013800000001|1");
+	line("1700000010|1700000000.2|q1|NONE|ENTERQUEUE||013800000002|1");
+	line("1800000000|1700000000.3|q1|NONE|ENTERQUEUE||013800000003|1");
+	line("1700000020|1700000000.4|q1|NONE|ENTERQUEUE||013800000004|1");
+	cr_assert_eq(pbx_ql_in_progress(ql), 4);
+	n_got = 0;
+	line("1700000030|1700000000.1|q1|PJSIP/8001|COMPLETECALLER|5|20|1");
+	cr_assert_eq(n_got, 2, "the call was forgotten: its CONNECT synthesized");
+}
+
+/* An anonymous call sends nothing; its records were skipped while the
+ * bridge remembered it, but its first end forgot it: a second end of the
+ * same channel (the line twice in the file, or app_queue's transfer record
+ * logged after the caller's ENTERQUEUE in the next queue, forgetting the
+ * call still waiting there) was sent as a call hotlined never heard of --
+ * a synthesized call.answered and a call.ended, each rejected unknown_call
+ * and logged, and the call in the next queue's answer and end as well. */
+Test(versions, an_anonymous_call_ended_twice_sends_nothing)
+{
+	line("1700000000|1700000000.21|q1|NONE|ENTERQUEUE||anonymous|1");
+	line("1700000005|1700000000.21|q1|PJSIP/8001|CONNECT|5|1700000005.22|3");
+	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
+	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
+	line("1700000066|1700000000.21|q1|PJSIP/8001|COMPLETEAGENT|5|61|1");
+	cr_assert_eq(n_got, 0, "an anonymous call's second end was sent (%d events)", n_got);
+	/* the transfer logged after the caller entered the next queue */
+	line("1700000100|1700000100.31|q1|NONE|ENTERQUEUE||Restricted|1");
+	line("1700000105|1700000100.31|q1|SIP/8002|CONNECT|5|1700000105.32|3");
+	line("1700000130|1700000100.31|q2|NONE|ENTERQUEUE||Restricted|1");
+	line("1700000130|1700000100.31|q1|SIP/8002|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1");
+	line("1700000140|1700000100.31|q2|SIP/8003|CONNECT|10|1700000140.33|2");
+	line("1700000200|1700000100.31|q2|SIP/8003|COMPLETEAGENT|10|60|1");
+	cr_assert_eq(n_got, 0, "the anonymous call in the next queue was sent (%d events)", n_got);
+	/* the channel is still a caller with a number on its next call */
+	line("1700000300|1700000300.41|q1|NONE|ENTERQUEUE||013800000041|1");
+	cr_assert_eq(n_got, 1);
+}
+
+/* A queue whose member is another queue (FreePBX's "queue as a static
+ * member", Local/601@from-internal/n in queue 600): every time queue 600
+ * rings that member, a Local channel joins queue 601 with the caller's
+ * number and the caller's Linkedid.  Each such join was offered as a call
+ * of its own, and each ring that timed out (the Local channel hung up:
+ * QueueCallerAbandon in 601) abandoned it -- a callback owed, and the
+ * figures counting an abandoned call, while the caller still waited in
+ * 600.  The join of a Local channel whose Linkedid is a call waiting in
+ * another queue is that call's leg: nothing of it is sent, and the agent
+ * who answers in the inner queue is the agent of the call. */
+Test(versions, ami_queue_in_queue_legs_are_not_calls)
+{
+	const hl_ms t = 1700000000000LL;
+	ami("Event: QueueCallerJoin\nChannel: PJSIP/trunk-00000001\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000000.51\nLinkedid: 1700000000.51\nQueue: 600\nPosition: 1\nCount: 1\n", t);
+	cr_assert_eq(n_got, 1);
+	/* first ring of the member Local/601: a leg joins 601, nobody answers, 600 gives up on it */
+	ami("Event: QueueCallerJoin\nChannel: Local/601@from-internal-00000002;2\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000001.53\nLinkedid: 1700000000.51\nQueue: 601\nPosition: 1\nCount: 1\n", t + 1000);
+	ami("Event: QueueCallerAbandon\nChannel: Local/601@from-internal-00000002;2\nUniqueid: 1700000001.53\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nPosition: 1\nOriginalPosition: 1\nHoldTime: 15\n", t + 16000);
+	cr_assert_eq(n_got, 1, "the leg's abandon was sent: %s", n_got > 1 ? got[1].id : "");
+	/* second ring: answered by PJSIP/8001 in 601, then 600 connects the caller */
+	ami("Event: QueueCallerJoin\nChannel: Local/601@from-internal-00000004;2\nCallerIDNum: 013800000051\n"
+	    "Uniqueid: 1700000021.55\nLinkedid: 1700000000.51\nQueue: 601\nPosition: 1\nCount: 1\n", t + 21000);
+	ami("Event: QueueCallerLeave\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nCount: 0\nPosition: 1\n", t + 25000);
+	ami("Event: AgentConnect\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nInterface: PJSIP/8001\nMemberName: Li Na\nHoldTime: 4\n", t + 25000);
+	ami("Event: QueueCallerLeave\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\n"
+	    "Linkedid: 1700000000.51\nQueue: 600\nCount: 0\nPosition: 1\n", t + 25100);
+	ami("Event: AgentConnect\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\nLinkedid: 1700000000.51\n"
+	    "Queue: 600\nInterface: Local/601@from-internal/n\nMemberName: 601\nHoldTime: 25\n", t + 25100);
+	pbx_amimap_tick(am, t + 40000, collect, NULL);
+	cr_assert_eq(n_got, 2, "%d events", n_got);
+	cr_assert_eq(got[1].kind, PBX_ANSWERED);
+	cr_assert_str_eq(got[1].call_id, "a1:1700000000.51");
+	cr_assert_str_eq(got[1].agent, "PJSIP/8001", "the agent is the queue's member channel");
+	ami("Event: AgentComplete\nChannel: Local/601@from-internal-00000004;2\nUniqueid: 1700000021.55\n"
+	    "Linkedid: 1700000000.51\nQueue: 601\nInterface: PJSIP/8001\nTalkTime: 60\nReason: caller\n", t + 85000);
+	ami("Event: AgentComplete\nChannel: PJSIP/trunk-00000001\nUniqueid: 1700000000.51\nLinkedid: 1700000000.51\n"
+	    "Queue: 600\nInterface: Local/601@from-internal/n\nTalkTime: 60\nReason: caller\n", t + 85000);
+	cr_assert_eq(n_got, 3, "%d events", n_got);
+	cr_assert_eq(got[2].kind, PBX_ENDED);
+	cr_assert_str_eq(got[2].call_id, "a1:1700000000.51");
+	cr_assert_str_eq(got[2].agent, "PJSIP/8001");
+	/* a Local channel joining a queue on its own (a callback originated
+	 * through Local/) is a call */
+	ami("Event: QueueCallerJoin\nChannel: Local/cb@callback-00000009;2\nCallerIDNum: 013800000059\n"
+	    "Uniqueid: 1700000100.59\nLinkedid: 1700000100.58\nQueue: 601\nPosition: 1\nCount: 1\n", t + 100000);
+	cr_assert_eq(n_got, 4);
+	cr_assert_eq(got[3].kind, PBX_OFFERED);
+}
+
+/* The PBX's clock was a day ahead (a wrong RTC before NTP) and was set
+ * back with calls in progress; then the bridge restarted.  A restored
+ * state took the latest time in it for "now", so the calls entered after
+ * the step looked 24 h old: the first save dropped them, and the next
+ * QUEUESTART did not end them (waiting callers never owed their call
+ * back).  The memory restored is the memory saved. */
+Test(versions, a_state_saved_after_the_pbx_clock_went_back_is_restored_whole)
+{
+	const long long day = 86400;
+	char l[200];
+	snprintf(l, sizeof l, "%lld|%lld.1|q1|NONE|ENTERQUEUE||13800000001|1", 1700000000 + day, 1700000000 + day);
+	line(l); /* the clock a day ahead */
+	line("1700000100|1700000100.2|q1|NONE|ENTERQUEUE||13800000002|1"); /* set right */
+	char *memory = pbx_ql_state(ql);
+	struct pbx_opts o = opts();
+	struct pbx_ql *again = pbx_ql_new(&o);
+	char *copy = strdup(memory);
+	for (char *s = strtok(copy, "\n"); s; s = strtok(NULL, "\n"))
+		cr_assert(pbx_ql_restore(again, s), "%s", s);
+	char *resaved = pbx_ql_state(again);
+	cr_assert_str_eq(resaved, memory, "the restored memory is not the one saved");
+	n_got = 0;
+	pbx_ql_line(again, "1700000200|NONE|NONE|NONE|QUEUESTART|", strlen("1700000200|NONE|NONE|NONE|QUEUESTART|"),
+	            collect, NULL, NULL, 0);
+	cr_assert_eq(n_got, 2, "the calls in progress at the restart: %d ended", n_got);
+	free(copy);
+	free(memory);
+	free(resaved);
+	pbx_ql_free(again);
 }
