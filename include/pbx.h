@@ -52,7 +52,8 @@ struct pbx_event {
 	char id[HL_ID_MAX + 1];
 	char call_id[HL_ID_MAX + 1];
 	hl_ms at;
-	char caller[HL_PHONE_MAX];     /* offered only: normalized */
+	char caller[HL_PHONE_MAX];     /* offered only: normalized; "" when withheld */
+	bool withheld;                 /* offered only: no usable caller id, sent as "withheld": true */
 	char queue[PBX_NAME_MAX * 4 + 1]; /* room for pbx_event_ids' \xHH escapes */
 	char agent[PBX_NAME_MAX * 4 + 1]; /* answered, ended */
 	char outcome[40];              /* ended */
@@ -84,7 +85,7 @@ struct pbx_counts {
 	uint64_t skipped;      /* known records that map to nothing (AGENTLOGIN, RINGNOANSWER, ...) */
 	uint64_t unknown;      /* well-formed records of an event type we do not know */
 	uint64_t malformed;    /* lines we cannot read (cut short, bad fields) */
-	uint64_t anonymous;    /* calls without a usable caller id: not sent */
+	uint64_t anonymous;    /* calls without a usable caller id: offered as withheld */
 	uint64_t other_queue;  /* records of queues not configured */
 	uint64_t restarts;     /* Asterisk restart markers (QUEUESTART) */
 	uint64_t forgotten;    /* calls with no record for 12 h: their end was lost, nothing sent */
@@ -131,7 +132,8 @@ struct pbx_call {
 	char uid[PBX_UID_MAX + 1];
 	char queue[PBX_NAME_MAX + 1];
 	char agent[PBX_NAME_MAX + 1];
-	bool anonymous;   /* offered without a number: nothing was sent */
+	bool anonymous;   /* offered without a number by a bridge before "withheld" (a state file
+	                   * it saved): nothing was sent, so nothing of the call is sent */
 	bool connected;
 	bool ended;
 	bool answering;   /* AMI: a member answered (DialEnd ANSWER), AgentConnect to come */

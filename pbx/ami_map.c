@@ -463,9 +463,9 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		if (!number)
 			number = pbx_ami_get(msg, "CallerID"); /* Asterisk 1.4's name for it */
 		if (pbx_caller_normalize(&m->opts, number, ev.caller, sizeof ev.caller) != 0) {
-			c->anonymous = true;
+			ev.caller[0] = '\0'; /* no usable number: offered as withheld (docs/pbx.md) */
+			ev.withheld = true;
 			m->counts.anonymous++;
-			return;
 		}
 		c->anonymous = false;
 		pbx_event_ids(&m->opts, &ev, uid);

@@ -299,7 +299,9 @@ char *pbx_event_json(const struct pbx_event *ev, bool backfill)
 	sb_field(&b, "id", ev->id);
 	sb_field(&b, "call_id", ev->call_id);
 	sb_field(&b, "at", at);
-	if (ev->kind == PBX_OFFERED)
+	if (ev->kind == PBX_OFFERED && ev->withheld)
+		sb_str(&b, ",\"withheld\":true"); /* no number: counted, never called back (docs/rules.md) */
+	else if (ev->kind == PBX_OFFERED)
 		sb_field(&b, "caller", ev->caller);
 	if (ev->queue[0])
 		sb_field(&b, "queue", ev->queue);

@@ -340,10 +340,12 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		c->seen_at = r->at;
 		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
 		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
+		/* no usable number (anonymous, restricted, zeros): still a call the
+		 * figures count; hotlined owes it no call back (docs/pbx.md) */
 		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
-			c->anonymous = true; /* nobody to call back: hotlined needs a number */
+			ev.caller[0] = '\0';
+			ev.withheld = true;
 			m->counts.anonymous++;
-			return PBX_LINE_SKIPPED;
 		}
 		c->anonymous = false;
 		emit_ev(m, &ev, r->uid, emit, ctx);

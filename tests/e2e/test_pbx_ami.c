@@ -87,7 +87,7 @@ static const char *const TRANSCRIPT2[] = {
 	"OrigTransfererUniqueid: 1764634201.502\r\nSecondTransfererChannel: PJSIP/8002-0000000a\r\n"
 	"SecondTransfererUniqueid: 1764634202.503\r\nDestType: Bridge\r\nTransfereeChannel: SIP/trunk-00000006\r\n"
 	"TransfereeUniqueid: 1764634200.501\r\n\r\n",
-	/* anonymous: not sent */
+	/* anonymous: offered as withheld (no caller; nothing owed) */
 	"Event: QueueCallerJoin\r\nChannel: SIP/trunk-00000007\r\nCallerIDNum: <unknown>\r\n"
 	"Uniqueid: 1764634300.601\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
 	NULL,
@@ -211,11 +211,14 @@ HL_TEST(pbx_ami, transcripts)
 	int port;
 	pid_t srv = fake_asterisk(ami_listener(&port), transcripts_script);
 	/* 101: offered, answered, ended; 201: offered, abandoned; 301: offered, abandoned (leave);
-	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended */
+	 * 401: offered, answered, ended; 501: offered, answered (synthesized), ended;
+	 * 601: offered as withheld (it is still waiting when the transcript ends) */
 	int rc;
-	int64_t have = run_bridge(d, port, srv, 13, 30000, &rc);
-	cr_assert_eq(have, 13, "events stored: %lld\n%s", (long long)have, pbx_log_text(d));
-	cr_assert_eq(events_stored(d), 13);
+	int64_t have = run_bridge(d, port, srv, 14, 30000, &rc);
+	cr_assert_eq(have, 14, "events stored: %lld\n%s", (long long)have, pbx_log_text(d));
+	cr_assert_eq(events_stored(d), 14);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764634300.601' AND "
+	                           "caller LIKE 'withheld:%%' AND state = 'offered'"), 1);
 	cr_assert_eq(rc, 0, "%s", pbx_log_text(d));
 
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633824.101' AND "

@@ -190,8 +190,9 @@ Test(versions, zeros_in_place_of_a_number_are_withheld)
 		cr_assert_eq(pbx_caller_normalize(&o, none[i], out, sizeof out), -1, "%s gave %s", none[i], out);
 	cr_assert_eq(pbx_caller_normalize(&o, "013800000001", out, sizeof out), 0);
 	cr_assert_str_eq(out, "+8613800000001");
-	cr_assert_eq(line("1366720340|1366720340.1|q1|NONE|ENTERQUEUE||0000000000|1"), PBX_LINE_SKIPPED);
-	cr_assert_eq(n_got, 0);
+	cr_assert_eq(line("1366720340|1366720340.1|q1|NONE|ENTERQUEUE||0000000000|1"), PBX_LINE_MAPPED);
+	cr_assert_eq(n_got, 1);
+	cr_assert(got[0].withheld, "offered as withheld, not as +0000000000");
 	cr_assert_eq(pbx_ql_counts(ql)->anonymous, 1);
 }
 
@@ -356,32 +357,53 @@ Test(versions, one_line_dated_far_ahead_does_not_forget_the_calls)
 	cr_assert_eq(n_got, 2, "the call was forgotten: its CONNECT synthesized");
 }
 
-/* An anonymous call sends nothing; its records were skipped while the
- * bridge remembered it, but its first end forgot it: a second end of the
- * same channel (the line twice in the file, or app_queue's transfer record
- * logged after the caller's ENTERQUEUE in the next queue, forgetting the
- * call still waiting there) was sent as a call hotlined never heard of --
- * a synthesized call.answered and a call.ended, each rejected unknown_call
- * and logged, and the call in the next queue's answer and end as well. */
-Test(versions, an_anonymous_call_ended_twice_sends_nothing)
+/* An anonymous call is offered as withheld and then followed exactly as a
+ * call with a number: the same records give the same events, with the same
+ * ids (so a second end of the channel - the line twice in the file, or
+ * app_queue's transfer record logged after the caller's ENTERQUEUE in the
+ * next queue - is what it is for any call: the same id again, or the
+ * earlier visit's end), but for the offer's caller. */
+static int run_lines(const char *const *lines, const char *caller, struct pbx_event *out)
 {
-	line("1700000000|1700000000.21|q1|NONE|ENTERQUEUE||anonymous|1");
-	line("1700000005|1700000000.21|q1|PJSIP/8001|CONNECT|5|1700000005.22|3");
-	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
-	line("1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1");
-	line("1700000066|1700000000.21|q1|PJSIP/8001|COMPLETEAGENT|5|61|1");
-	cr_assert_eq(n_got, 0, "an anonymous call's second end was sent (%d events)", n_got);
-	/* the transfer logged after the caller entered the next queue */
-	line("1700000100|1700000100.31|q1|NONE|ENTERQUEUE||Restricted|1");
-	line("1700000105|1700000100.31|q1|SIP/8002|CONNECT|5|1700000105.32|3");
-	line("1700000130|1700000100.31|q2|NONE|ENTERQUEUE||Restricted|1");
-	line("1700000130|1700000100.31|q1|SIP/8002|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1");
-	line("1700000140|1700000100.31|q2|SIP/8003|CONNECT|10|1700000140.33|2");
-	line("1700000200|1700000100.31|q2|SIP/8003|COMPLETEAGENT|10|60|1");
-	cr_assert_eq(n_got, 0, "the anonymous call in the next queue was sent (%d events)", n_got);
-	/* the channel is still a caller with a number on its next call */
-	line("1700000300|1700000300.41|q1|NONE|ENTERQUEUE||013800000041|1");
-	cr_assert_eq(n_got, 1);
+	struct pbx_opts o = opts();
+	struct pbx_ql *m = pbx_ql_new(&o);
+	n_got = 0;
+	char buf[256];
+	for (int i = 0; lines[i]; i++) {
+		snprintf(buf, sizeof buf, lines[i], caller);
+		pbx_ql_line(m, buf, strlen(buf), collect, NULL, NULL, 0);
+	}
+	pbx_ql_free(m);
+	memcpy(out, got, sizeof got);
+	return n_got;
+}
+
+Test(versions, an_anonymous_call_is_followed_as_a_call_with_a_number)
+{
+	static const char *const lines[] = {
+		"1700000000|1700000000.21|q1|NONE|ENTERQUEUE||%s|1",
+		"1700000005|1700000000.21|q1|PJSIP/8001|CONNECT|5|1700000005.22|3",
+		"1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1",
+		"1700000065|1700000000.21|q1|PJSIP/8001|COMPLETECALLER|5|60|1",
+		"1700000100|1700000100.31|q1|NONE|ENTERQUEUE||%s|1",
+		"1700000105|1700000100.31|q1|SIP/8002|CONNECT|5|1700000105.32|3",
+		"1700000130|1700000100.31|q2|NONE|ENTERQUEUE||%s|1",
+		"1700000130|1700000100.31|q1|SIP/8002|BLINDTRANSFER|q2@from-queue|from-queue|5|25|1",
+		"1700000140|1700000100.31|q2|SIP/8003|CONNECT|10|1700000140.33|2",
+		"1700000200|1700000100.31|q2|SIP/8003|COMPLETEAGENT|10|60|1",
+		NULL,
+	};
+	static struct pbx_event anon[64], numbered[64];
+	int n = run_lines(lines, "anonymous", anon);
+	cr_assert_eq(run_lines(lines, "013800000041", numbered), n);
+	cr_assert_gt(n, 6);
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(anon[i].kind, numbered[i].kind, "event %d", i);
+		cr_assert_str_eq(anon[i].id, numbered[i].id, "event %d", i);
+		cr_assert_str_eq(anon[i].call_id, numbered[i].call_id, "event %d", i);
+		cr_assert_eq(anon[i].withheld, anon[i].kind == PBX_OFFERED, "event %d", i);
+		cr_assert_str_eq(anon[i].caller, "", "event %d", i);
+	}
 }
 
 /* A queue whose member is another queue (FreePBX's "queue as a static
