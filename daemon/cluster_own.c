@@ -1,0 +1,166 @@
+/*
+ * cluster_own.c - which alerts this daemon's subscribers already got, and the
+ * notifications of the store's own commits held until the store answers.
+ *
+ * Every alert (and acknowledgement) is pushed to this daemon's subscribers
+ * once per (alert id, level) (an acknowledgement is level 0), whichever road
+ * it takes: the store's own batch (alerts.c, after its COMMIT) or NOTIFY
+ * hotline_alert / hotline_alert_ack heard on the cluster session (cluster.c)
+ * for what another backend committed.  The set of the pairs pushed is here:
+ * the newest SEEN_CAP of them, a ring in arrival order indexed by an
+ * open-addressing hash (a linear scan of 4096 pairs per alert cost a burst of
+ * 10,000 alerts 40 M comparisons on the loop).
+ *
+ * A notification from the store's own backend used to be dropped at once
+ * ("already delivered locally").  But the server sends it at COMMIT, and the
+ * store hears of its COMMIT only from the results that follow: when the
+ * network loses those (the connection dies after the commit record), the
+ * notification has arrived and been dropped, the store retries the batch,
+ * finds its ids stored and raises nothing, and the alert reached no
+ * subscriber of this daemon (the webhooks and timers were read again,
+ * docs/reliability.md section 6).  So such a notification is held here with
+ * the backend it came from, unless its pair was pushed already:
+ *
+ *   - the store's batch ends (cluster_own_settled, called once its alerts
+ *     were pushed): every held notification of its backend is of a batch the
+ *     store has answered (a later batch commits only after this one ended),
+ *     so its alerts were pushed by the store; the hold is cleared (not when
+ *     they came from an earlier backend: the batch that ends may be the
+ *     retry, on the new connection, of the one whose answer was lost);
+ *   - the store's backend is no longer the one they came from (the cluster
+ *     tick, at most a second after a loss): the held pairs not pushed since
+ *     are fetched and pushed as another daemon's are.
+ *
+ * A notification of the old backend that arrives after the loss was noticed
+ * takes cluster.c's ordinary road, and the set keeps it from being pushed a
+ * second time when the store had pushed it before the loss.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define SEEN_CAP 8192
+#define SEEN_SLOTS (2 * SEEN_CAP) /* a power of two, half full at most */
+#define HELD_CAP 4096
+
+struct pair {
+	int64_t id;
+	int level;
+};
+
+static struct pair ring[SEEN_CAP];
+static int ring_n, ring_next;
+static int32_t table[SEEN_SLOTS]; /* 1 + ring index; 0 = empty */
+
+static struct {
+	struct pair p;
+	bool ack;
+} held[HELD_CAP];
+static int n_held, held_pid;
+
+static unsigned home(struct pair k)
+{
+	uint64_t h = (uint64_t)k.id * 0x9E3779B97F4A7C15ull ^ (uint64_t)(unsigned)k.level * 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(h >> 40) & (SEEN_SLOTS - 1);
+}
+
+/* The table slot of k, or -1. */
+static int find(struct pair k)
+{
+	for (unsigned s = home(k);; s = (s + 1) & (SEEN_SLOTS - 1)) {
+		if (!table[s])
+			return -1;
+		struct pair *r = &ring[table[s] - 1];
+		if (r->id == k.id && r->level == k.level)
+			return (int)s;
+	}
+}
+
+/* Remove the entry in slot s; the entries after it move back where their
+ * probe may now stop short (linear probing's deletion). */
+static void unslot(unsigned s)
+{
+	unsigned i = s, j = s;
+	for (;;) {
+		j = (j + 1) & (SEEN_SLOTS - 1);
+		if (!table[j])
+			break;
+		unsigned k = home(ring[table[j] - 1]);
+		/* can entry j fill the hole at i?  yes unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			table[i] = table[j];
+			i = j;
+		}
+	}
+	table[i] = 0;
+}
+
+static bool contains(struct pair k)
+{
+	return find(k) >= 0;
+}
+
+bool cluster_seen(int64_t id, int level)
+{
+	struct pair k = { id, level };
+	if (contains(k))
+		return true;
+	if (ring_n == SEEN_CAP) {
+		int s = find(ring[ring_next]);
+		if (s >= 0)
+			unslot((unsigned)s);
+	} else {
+		ring_n++;
+	}
+	ring[ring_next] = k;
+	unsigned s = home(k);
+	while (table[s])
+		s = (s + 1) & (SEEN_SLOTS - 1);
+	table[s] = ring_next + 1;
+	ring_next = (ring_next + 1) % SEEN_CAP;
+	return false;
+}
+
+void cluster_own_notified(bool ack, int64_t id, int level, int be_pid)
+{
+	struct pair k = { id, level };
+	if (contains(k))
+		return; /* the store pushed it already */
+	/* held ones of an earlier backend were released by cluster_own_check,
+	 * which cluster.c calls before it hands us a notification */
+	if (n_held == HELD_CAP) {
+		/* a batch of more alerts than that: keep the newest */
+		memmove(held, held + 1, (HELD_CAP - 1) * sizeof *held);
+		n_held--;
+	}
+	held[n_held].p = k;
+	held[n_held].ack = ack;
+	n_held++;
+	held_pid = be_pid;
+}
+
+void cluster_own_settled(void)
+{
+	/* only the current backend's: a batch the store ran again on its new
+	 * connection ends before the tick has released the old one's */
+	if (held_pid == store_backend_pid())
+		n_held = 0;
+}
+
+void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level))
+{
+	if (n_held == 0 || store_pid == held_pid)
+		return;
+	int n = n_held, k = 0;
+	n_held = 0;
+	for (int i = 0; i < n; i++)
+		if (!cluster_seen(held[i].p.id, held[i].p.level)) {
+			k++;
+			fetch(held[i].ack, held[i].p.id, held[i].p.level);
+		}
+	if (k)
+		log_notice("cluster: the store lost the answer to a commit: %d of its alert(s) or acknowledgement(s), "
+		           "heard as notifications, are pushed from the database", k);
+}
