@@ -409,6 +409,9 @@ static void on_result(int tag, PGresult *r)
 	case Q_UPKEEP:
 		upkeep_done(r);
 		break;
+	case Q_CATCH_UP:
+		cluster_own_caught_up(r);
+		break;
 	}
 }
 
@@ -493,6 +496,10 @@ static void on_ready(void)
 	session_query(Q_SETUP, "LISTEN hotline_alert", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert_ack", NULL, NULL);
+	/* what was committed while we were not listening (cluster_own.c) */
+	char since[24], window[24];
+	cluster_own_catch_up_params(since, window, sizeof since);
+	session_query(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window);
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
@@ -504,6 +511,7 @@ static void on_ready(void)
 static void on_lost(const char *why)
 {
 	(void)why;
+	cluster_own_session_away();
 	release_all("without a session this daemon cannot prove it still holds them");
 	forget_handover();
 	free(K.peers);
@@ -543,6 +551,7 @@ static void follow_store(void)
 		         "the peers run its slots", (long long)(now - K.store_down_since));
 		release_all("the store cannot commit what their timers raise");
 		session_stop();
+		cluster_own_session_away();
 		forget_handover();
 		free(K.peers);
 		K.peers = NULL;

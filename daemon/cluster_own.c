@@ -34,15 +34,35 @@
  * A notification of the old backend that arrives after the loss was noticed
  * takes cluster.c's ordinary road, and the set keeps it from being pushed a
  * second time when the store had pushed it before the loss.
+ *
+ * The catch-up.  Notifications sent while the cluster session is away (a
+ * lost connection, or the daemon left the cluster because its store lost
+ * the database) are never delivered: PostgreSQL queues them only for the
+ * sessions listening at COMMIT.  So the open alerts another daemon raised or
+ * escalated meanwhile reached no subscriber of this one, against CONTRACT 9
+ * ("a subscriber of any daemon receives every alert").  Each time the
+ * session starts, after its LISTENs, it reads the open alerts raised after
+ * the newest id this daemon knew, or raised or escalated since it went away
+ * (plus a margin for the daemons' clocks), and pushes those not pushed yet;
+ * the first start only learns the newest id.  Acknowledgements made
+ * meanwhile are not caught up (a wall screen shows such an alert until it
+ * reloads).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libpq-fe.h>
 
 #include "daemon.h"
 
 #define SEEN_CAP 8192
 #define SEEN_SLOTS (2 * SEEN_CAP) /* a power of two, half full at most */
 #define HELD_CAP 4096
+/* what a catch-up takes beyond the time the session was away: the
+ * daemons' clocks (raised_at, escalated_at) against the server's now() */
+#define CATCH_UP_MARGIN_MS 10000
 
 struct pair {
 	int64_t id;
@@ -58,6 +78,10 @@ static struct {
 	bool ack;
 } held[HELD_CAP];
 static int n_held, held_pid;
+
+static int64_t top_id;   /* the newest alert id known: pushed, or the newest at the last catch-up */
+static bool primed;      /* a catch-up has given top_id */
+static hl_ms away_since; /* monotonic ms the session went away; 0 while up */
 
 static unsigned home(struct pair k)
 {
@@ -107,6 +131,8 @@ bool cluster_seen(int64_t id, int level)
 	struct pair k = { id, level };
 	if (contains(k))
 		return true;
+	if (id > top_id)
+		top_id = id;
 	if (ring_n == SEEN_CAP) {
 		int s = find(ring[ring_next]);
 		if (s >= 0)
@@ -163,4 +189,50 @@ void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int le
 	if (k)
 		log_notice("cluster: the store lost the answer to a commit: %d of its alert(s) or acknowledgement(s), "
 		           "heard as notifications, are pushed from the database", k);
+}
+
+/* ------------------------------------------------------- the catch-up */
+
+void cluster_own_session_away(void)
+{
+	if (!away_since)
+		away_since = mono_ms();
+}
+
+void cluster_own_catch_up_params(char *since, char *window, size_t len)
+{
+	if (!primed) {
+		/* the first start: the newest id only (a subscriber got the open
+		 * alerts in its replay) */
+		snprintf(since, len, "%" PRId64, INT64_MAX);
+		snprintf(window, len, "%d", -86400000);
+		return;
+	}
+	hl_ms away = away_since ? mono_ms() - away_since : 0;
+	snprintf(since, len, "%" PRId64, top_id);
+	snprintf(window, len, "%lld", (long long)(away + CATCH_UP_MARGIN_MS));
+}
+
+void cluster_own_caught_up(PGresult *r)
+{
+	int n = PQntuples(r), pushed = 0;
+	int64_t newest = top_id;
+	for (int i = 0; i < n; i++) {
+		int64_t id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		if (PQgetisnull(r, i, 0)) {
+			if (id > newest)
+				newest = id;
+			continue;
+		}
+		if (!cluster_seen(id, atoi(PQgetvalue(r, i, 2)))) {
+			alerts_deliver_remote(id, PQgetvalue(r, i, 0), PQgetvalue(r, i, 3));
+			pushed++;
+		}
+	}
+	top_id = newest > top_id ? newest : top_id;
+	if (pushed)
+		log_notice("cluster: %d open alert(s) raised or escalated while the session was away: pushed on its "
+		           "return", pushed);
+	primed = true;
+	away_since = 0;
 }

@@ -335,6 +335,10 @@ void cluster_own_notified(bool ack, int64_t id, int level, int be_pid);
 void cluster_own_settled(void); /* the store's batch ended: its alerts are pushed */
 /* the store's backend is no longer the one the held came from: fetch() each not pushed */
 void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level));
+/* the session went away / its start's catch-up query ($1, $2) / that query's rows */
+void cluster_own_session_away(void);
+void cluster_own_catch_up_params(char *since, char *window, size_t len);
+void cluster_own_caught_up(struct pg_result *r);
 /* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */

@@ -16,7 +16,8 @@
  * daemon sees the loss only now, after the notifications of its own commit
  * have arrived - the order that "a write cut off after its COMMIT" through
  * a real network takes, and that a backend terminated in its commit wait
- * (test_faults_doubt.c) does not.
+ * (test_faults_doubt.c) does not.  pgproxy_cut_session() cuts the cluster
+ * session instead, and keeps it out until pgproxy_unblock_session().
  *
  * Everything is static inline and file-scope, like delivery_helpers.h; the
  * suite's .fini stops the proxy even when a test aborts.
@@ -59,6 +60,7 @@ struct pgproxy {
 	pthread_t th;
 	bool running;
 	atomic_bool armed, cut, swallowing;
+	atomic_bool cut_session, block_session; /* the cluster session: cut, kept out */
 	struct pgproxy_conn c[PGPROXY_MAX];
 };
 
@@ -161,6 +163,10 @@ static inline void *pgproxy_main(void *arg)
 			for (int i = 0; i < PGPROXY_MAX; i++)
 				if (x->c[i].cfd >= 0 && x->c[i].swallow)
 					pgproxy_close(&x->c[i]);
+		if (atomic_exchange(&x->cut_session, false))
+			for (int i = 0; i < PGPROXY_MAX; i++)
+				if (x->c[i].cfd >= 0 && x->c[i].started && !x->c[i].store)
+					pgproxy_close(&x->c[i]);
 		if (pf[1].revents & POLLIN) {
 			int cfd = accept(x->lfd, NULL, NULL);
 			int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -191,6 +197,10 @@ static inline void *pgproxy_main(void *arg)
 			}
 			if (map[j] % 2 == 0) {
 				bool sync = pgproxy_scan(k, b, (size_t)r);
+				if (k->started && !k->store && atomic_load(&x->block_session)) {
+					pgproxy_close(k);
+					continue;
+				}
 				pgproxy_send_all(k->sfd, b, (size_t)r);
 				if (sync && k->store && atomic_exchange(&x->armed, false)) {
 					k->swallow = true;
@@ -291,6 +301,19 @@ static inline void pgproxy_arm(struct pgproxy *x)
 static inline bool pgproxy_swallowing(struct pgproxy *x)
 {
 	return atomic_load(&x->swallowing);
+}
+
+/* The cluster session's connection closed, and new ones refused while
+ * blocked (the store's connection is left alone). */
+static inline void pgproxy_cut_session(struct pgproxy *x, bool block)
+{
+	atomic_store(&x->block_session, block);
+	atomic_store(&x->cut_session, true);
+}
+
+static inline void pgproxy_unblock_session(struct pgproxy *x)
+{
+	atomic_store(&x->block_session, false);
 }
 
 /* Close the swallowed connection on both sides. */
