@@ -412,6 +412,9 @@ static void on_result(int tag, PGresult *r)
 	case Q_CATCH_UP:
 		cluster_own_caught_up(r);
 		break;
+	case Q_CLAIM_WEBHOOKS:
+		cluster_webhooks_claimed(r);
+		break;
 	}
 }
 
@@ -419,6 +422,8 @@ static void on_failed(int tag)
 {
 	if (tag == Q_SURVEY)
 		K.survey_queued = false;
+	if (tag == Q_CLAIM_WEBHOOKS)
+		cluster_webhooks_claimed(NULL);
 	if (tag == Q_UPKEEP) {
 		/* session.c logged why (a lock not granted within lock_timeout, say) */
 		K.upkeep_queued = false;
@@ -506,6 +511,7 @@ static void on_ready(void)
 	enqueue(Q_SURVEY, NULL);
 	K.upkeep_at = 0;
 	upkeep_tick();
+	cluster_webhooks_tick(K.away);
 }
 
 static void on_lost(const char *why)
@@ -520,6 +526,7 @@ static void on_lost(const char *why)
 	K.survey_queued = false;
 	K.loaded = 0;
 	K.upkeep_queued = false;
+	cluster_webhooks_claimed(NULL);
 }
 
 static const struct session_ops ops = {
@@ -552,6 +559,7 @@ static void follow_store(void)
 		release_all("the store cannot commit what their timers raise");
 		session_stop();
 		cluster_own_session_away();
+		cluster_webhooks_claimed(NULL);
 		forget_handover();
 		free(K.peers);
 		K.peers = NULL;
@@ -572,6 +580,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		enqueue(Q_SURVEY, NULL);
 	}
 	upkeep_tick();
+	cluster_webhooks_tick(K.away);
 }
 
 /* ------------------------------------------------------------------ API */

@@ -4,11 +4,11 @@
  * and of who holds which slot, the slot locks, the pending clocks and
  * escalations of the slots taken, an alert fetched for a NOTIFY, the open
  * alerts a session that was away missed, and the daily upkeep of the event
- * partitions.  Each statement is indexed by the
+ * partitions (a dead daemon's webhook deliveries: cluster_webhooks.c).  Each statement is indexed by the
  * tag its result comes back with (enum q_kind).  The advisory lock classes
  * live here because the statements spell them; 016_cluster.sql uses
  * 1212940289 and ...290 for the batch's caller and case locks.
- * Included by cluster.c only.
+ * Included by cluster.c (cluster_webhooks.c for its tag).
  */
 #ifndef HL_CLUSTER_SQL_H
 #define HL_CLUSTER_SQL_H
@@ -22,7 +22,7 @@
 #define HL_XSTR(x) #x
 #define HL_STR(x) HL_XSTR(x)
 
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP, Q_CATCH_UP };
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP, Q_CATCH_UP, Q_CLAIM_WEBHOOKS };
 
 /* The daily upkeep (cluster.c upkeep_tick): the event partitions of the
  * current month and the next UPKEEP_MONTHS, as --migrate creates them. */

@@ -339,6 +339,10 @@ void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int le
 void cluster_own_session_away(void);
 void cluster_own_catch_up_params(char *since, char *window, size_t len);
 void cluster_own_caught_up(struct pg_result *r);
+/* cluster_webhooks.c: a dead daemon's webhook deliveries claimed (each tick
+ * unless away) and sent; claimed(NULL): the claim failed or the session went */
+void cluster_webhooks_tick(bool away);
+void cluster_webhooks_claimed(struct pg_result *r);
 /* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
