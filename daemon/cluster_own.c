@@ -77,7 +77,7 @@ static struct {
 	struct pair p;
 	bool ack;
 } held[HELD_CAP];
-static int n_held, held_pid;
+static int n_held, held_first, held_pid; /* a ring: the newest HELD_CAP */
 
 static int64_t top_id;   /* the newest alert id known: pushed, or the newest at the last catch-up */
 static bool primed;      /* a catch-up has given top_id */
@@ -156,14 +156,13 @@ void cluster_own_notified(bool ack, int64_t id, int level, int be_pid)
 		return; /* the store pushed it already */
 	/* held ones of an earlier backend were released by cluster_own_check,
 	 * which cluster.c calls before it hands us a notification */
-	if (n_held == HELD_CAP) {
-		/* a batch of more alerts than that: keep the newest */
-		memmove(held, held + 1, (HELD_CAP - 1) * sizeof *held);
-		n_held--;
-	}
-	held[n_held].p = k;
-	held[n_held].ack = ack;
-	n_held++;
+	int at = (held_first + n_held) % HELD_CAP;
+	if (n_held == HELD_CAP)
+		held_first = (held_first + 1) % HELD_CAP; /* a batch of more alerts than that: keep the newest */
+	else
+		n_held++;
+	held[at].p = k;
+	held[at].ack = ack;
 	held_pid = be_pid;
 }
 
@@ -172,20 +171,22 @@ void cluster_own_settled(void)
 	/* only the current backend's: a batch the store ran again on its new
 	 * connection ends before the tick has released the old one's */
 	if (held_pid == store_backend_pid())
-		n_held = 0;
+		n_held = held_first = 0;
 }
 
 void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level))
 {
 	if (n_held == 0 || store_pid == held_pid)
 		return;
-	int n = n_held, k = 0;
-	n_held = 0;
-	for (int i = 0; i < n; i++)
-		if (!cluster_seen(held[i].p.id, held[i].p.level)) {
+	int n = n_held, first = held_first, k = 0;
+	n_held = held_first = 0;
+	for (int i = 0; i < n; i++) {
+		const struct pair *p = &held[(first + i) % HELD_CAP].p;
+		if (!cluster_seen(p->id, p->level)) {
 			k++;
-			fetch(held[i].ack, held[i].p.id, held[i].p.level);
+			fetch(held[(first + i) % HELD_CAP].ack, p->id, p->level);
 		}
+	}
 	if (k)
 		log_notice("cluster: the store lost the answer to a commit: %d of its alert(s) or acknowledgement(s), "
 		           "heard as notifications, are pushed from the database", k);
