@@ -68,3 +68,31 @@ HL_TEST(delivery_takeover, deliveries_of_a_killed_daemon_are_sent_by_a_survivor)
 	cr_assert_eq(hl_sql_int(survivor, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld", (long long)k), 1);
 	cr_assert(strstr(hl_d_log(survivor), "taken over"), "the takeover is logged");
 }
+
+/* A daemon that starts sends the deliveries left by daemons that are gone,
+ * not those a live peer is sending: it sent every one of them again. */
+HL_TEST(delivery_takeover, a_starting_daemon_leaves_a_live_peers_deliveries_to_it)
+{
+	struct hook *h = hook_start((const int[]){ 0, 200, -1 });
+	char top[256];
+	snprintf(top, sizeof top,
+	         "cluster = { takeover = \"2s\"; }; webhooks = { urls = [ \"http://127.0.0.1:%d/hook\" ]; timeout = \"60s\"; };",
+	         h->port);
+	struct hl_e2e_opts o = {
+		.sla = "callback = \"2s\"; update = \"0\"; resolution = \"0\"; warn_at = 0;",
+		.escalation = "after = \"1h\"; max_level = 3;", .top = top,
+	};
+	struct hl_d *a = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(a);
+	hl_ev(c, "\"type\":\"call.offered\",\"call_id\":\"tk-2\",\"caller\":\"+8613700000052\"");
+	hl_ev(c, "\"type\":\"call.abandoned\",\"call_id\":\"tk-2\"");
+	cr_assert(hook_wait(h, 1, 10000), "the alert's first POST never came");
+	char id[96];
+	header_value(hook_get(h, 0).head, "X-Hotline-Delivery", id, sizeof id);
+
+	/* a holds its POST in flight; b starts */
+	struct hl_d *b = hl_d_up_peer(a, &o);
+	hl_sleep_ms(3000);
+	cr_assert_eq(requests_for(h, id), 1, "the starting daemon sent a live peer's delivery %s again", id);
+	cr_assert_eq(hl_sql_int(b, "SELECT count(*) FROM hotline.webhook_deliveries"), 1);
+}
