@@ -13,7 +13,7 @@
 -- default) or that took it over.  Every daemon's cluster session claims, once
 -- a tick, the rows whose owner is no longer a live backend
 -- (pg_stat_activity) for the URLs it is configured with, and sends them
--- (daemon/cluster.c, Q_CLAIM_WEBHOOKS).  The UPDATE's row lock makes each
+-- (daemon/cluster_webhooks.c).  The UPDATE's row lock makes each
 -- row claimed by one daemon: a second claimer waits, then finds the owner
 -- alive.  Delivery stays at least once (the receiver drops repeats by
 -- X-Hotline-Delivery): a daemon whose store reconnected has a new pid, so its
