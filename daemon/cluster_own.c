@@ -44,9 +44,10 @@
  * session starts, after its LISTENs, it reads the open alerts raised after
  * the newest id this daemon knew, or raised or escalated since it went away
  * (plus a margin for the daemons' clocks), and pushes those not pushed yet;
- * the first start only learns the newest id.  Acknowledgements made
- * meanwhile are not caught up (a wall screen shows such an alert until it
- * reloads).
+ * the first start only learns the newest id.  The acknowledgements made
+ * meanwhile are pushed too, for the newest 10,000 alerts (acked_at has no
+ * index: an older alert acknowledged meanwhile stays on a wall screen until
+ * it reloads).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -216,7 +217,7 @@ void cluster_own_catch_up_params(char *since, char *window, size_t len)
 
 void cluster_own_caught_up(PGresult *r)
 {
-	int n = PQntuples(r), pushed = 0;
+	int n = PQntuples(r), pushed = 0, acks = 0;
 	int64_t newest = top_id;
 	for (int i = 0; i < n; i++) {
 		int64_t id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
@@ -225,15 +226,21 @@ void cluster_own_caught_up(PGresult *r)
 				newest = id;
 			continue;
 		}
-		if (!cluster_seen(id, atoi(PQgetvalue(r, i, 2)))) {
+		int level = atoi(PQgetvalue(r, i, 2));
+		if (cluster_seen(id, level))
+			continue;
+		if (level == 0) {
+			subscribers_deliver(SUB_ACK, id, PQgetvalue(r, i, 0), PQgetvalue(r, i, 3));
+			acks++;
+		} else {
 			alerts_deliver_remote(id, PQgetvalue(r, i, 0), PQgetvalue(r, i, 3));
 			pushed++;
 		}
 	}
 	top_id = newest > top_id ? newest : top_id;
-	if (pushed)
-		log_notice("cluster: %d open alert(s) raised or escalated while the session was away: pushed on its "
-		           "return", pushed);
+	if (pushed || acks)
+		log_notice("cluster: %d open alert(s) raised or escalated and %d acknowledgement(s) made while the session "
+		           "was away: pushed on its return", pushed, acks);
 	primed = true;
 	away_since = 0;
 }

@@ -29,6 +29,8 @@ enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FE
 #define UPKEEP_MONTHS 12
 /* The most open alerts one catch-up pushes (the oldest first). */
 #define CATCH_UP_MAX 10000
+/* How far back (in alert ids) a catch-up looks for acknowledgements. */
+#define CATCH_UP_ACKS 10000
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
@@ -78,8 +80,9 @@ static const char *const SQL[] = {
 	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
 	/* at each session start (cluster_own.c): the newest alert id (the row
 	 * without j), then the open alerts raised after $1 or raised or
-	 * escalated in the last $2 ms (-1: none), whose notifications were sent
-	 * while the session was away; the partial index alerts_open holds them */
+	 * escalated in the last $2 ms (negative: none), whose notifications were
+	 * sent while the session was away; the partial index alerts_open holds
+	 * them */
 	[Q_CATCH_UP] =
 		"SELECT NULL AS j, (SELECT coalesce(max(id), 0) FROM hotline.alerts) AS id, 0 AS level, NULL AS masked"
 		" UNION ALL"
@@ -87,7 +90,14 @@ static const char *const SQL[] = {
 		" (SELECT hotline.alert_json(a) AS j, a.id, a.level, a.caller FROM hotline.alerts a"
 		"  WHERE a.acked_at IS NULL AND (a.id > $1::bigint"
 		"   OR greatest(a.raised_at, a.escalated_at) >= now() - $2::bigint * interval '1 millisecond')"
-		"  ORDER BY a.id LIMIT " HL_STR(CATCH_UP_MAX) ") x",
+		"  ORDER BY a.id LIMIT " HL_STR(CATCH_UP_MAX) ") x"
+		/* and the acknowledgements made meanwhile (level 0), of the newest
+		 * CATCH_UP_ACKS alerts only: acked_at has no index */
+		" UNION ALL"
+		" SELECT j, id, 0, hotline.notify_payload(j, caller) FROM"
+		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller FROM hotline.alerts a"
+		"  WHERE a.id > $1::bigint - " HL_STR(CATCH_UP_ACKS) " AND a.acked_at IS NOT NULL"
+		"   AND a.acked_at >= now() - $2::bigint * interval '1 millisecond') y",
 };
 
 #endif

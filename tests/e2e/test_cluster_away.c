@@ -66,3 +66,45 @@ HL_TEST(cluster_away, alerts_raised_while_a_session_was_away_are_pushed_on_its_r
 	cr_expect_eq(hl_count_pushes(&ps, "callback_overdue", k3), 1);
 	cr_assert(strstr(hl_d_log(b), "while the session was away"), "the catch-up is logged");
 }
+
+/* The same for an acknowledgement: b's wall screens take the alert down. */
+HL_TEST(cluster_away, acks_made_while_a_session_was_away_are_pushed_on_its_return)
+{
+	struct pgproxy *x = pgproxy_start();
+	struct hl_d *a = hl_d_up(&opts);
+	struct hl_e2e_opts ob = opts;
+	ob.no_start = true;
+	struct hl_d *b = hl_d_up_peer(a, &ob);
+	pgproxy_route(x, b);
+	hl_d_start(b);
+	struct hl_conn *ca = hl_conn_unix(a), *w = hl_subscribe(b, 0);
+
+	int64_t k = hl_ev(ca, "\"type\":\"call.offered\",\"call_id\":\"away-ack\",\"caller\":\"+8613700000044\"");
+	hl_ev(ca, "\"type\":\"call.abandoned\",\"call_id\":\"away-ack\"");
+	int64_t alert = 0, end = hl_now_ms() + 10000;
+	while (!alert && hl_now_ms() < end) {
+		json_object *o = hl_recv_json(w, (int)(end - hl_now_ms()));
+		if (o && hl_jstr(o, "push") && strcmp(hl_jstr(o, "push"), "alert") == 0 && hl_jint(o, "alert.case_id") == k)
+			alert = hl_jint(o, "alert.id");
+	}
+	cr_assert(alert, "b's watcher never saw the alert");
+
+	pgproxy_cut_session(x, true);
+	hl_sleep_ms(500);
+	json_object *r = hl_requestf(ca, "{\"type\":\"alert.ack\",\"id\":\"%s\",\"alert_id\":%lld,\"by\":\"sup\"}",
+	                             hl_uid("ack"), (long long)alert);
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	hl_sleep_ms(500);
+	pgproxy_unblock_session(x);
+
+	int acks = 0;
+	end = hl_now_ms() + 8000;
+	while (hl_now_ms() < end) {
+		json_object *o = hl_recv_json(w, (int)(end - hl_now_ms()));
+		if (!o)
+			break;
+		if (hl_jstr(o, "push") && strcmp(hl_jstr(o, "push"), "ack") == 0 && hl_jint(o, "alert.id") == alert)
+			acks++;
+	}
+	cr_assert_eq(acks, 1, "the acknowledgement made while b's session was away was pushed %d times", acks);
+}
