@@ -14,6 +14,11 @@
  * Webhooks (webhooks.c) get the same alerts from the store, with their own
  * durable delivery rows.
  *
+ * Each (alert id, level) - an acknowledgement is level 0 - is pushed here
+ * once, whether the store or a notification brought it: the set of what was
+ * pushed, and the notifications of the store's own commits held until the
+ * store has answered them, are in cluster_own.c.
+ *
  * The log gets one line per batch ("alerts: 512 raised (callback_overdue
  * 512)"), not one per alert: 10,000 clocks falling due in a second wrote
  * 10,000 lines, a syscall each on the path to the next batch, and more than
@@ -76,8 +81,20 @@ static void say_counts(char *b, size_t len, bool escalated)
 		snprintf(b + at, len - at, ")");
 }
 
-void alerts_log_batch(void)
+/* The level in an alert's JSON text: the first "level": is the key (a
+ * string cannot hold an unescaped quote). */
+static int level_of(const char *alert_json)
 {
+	const char *l = strstr(alert_json, "\"level\":");
+	return l ? atoi(l + 8) : 1;
+}
+
+void alerts_batch_done(void)
+{
+	/* every alert of the batch is pushed: what the cluster session heard
+	 * of its commit needs no holding any more (cluster_own.c) */
+	cluster_own_settled();
+
 	bool raised = other_raised > 0, escalated = other_escalated > 0;
 	for (size_t i = 0; i < n_noted; i++) {
 		raised |= noted[i].raised > 0;
@@ -101,7 +118,15 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 	if (!escalated && family >= 0)
 		hl->stats.alerts_raised[family]++;
 	note(kind, escalated);
-	subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
+	/* once per (id, level) on this daemon, whichever road it came by */
+	if (!cluster_seen(id, level_of(alert_json)))
+		subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
+}
+
+void alerts_deliver_ack(int64_t id, const char *alert_json, const char *masked_json)
+{
+	if (!cluster_seen(id, 0))
+		subscribers_deliver(SUB_ACK, id, alert_json, masked_json);
 }
 
 void alerts_deliver_remote(int64_t id, const char *alert_json, const char *masked_json)

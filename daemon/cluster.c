@@ -44,7 +44,9 @@
  *     stays masked for other listeners).  For an alert committed by another
  *     backend than its own store's, it fetches the alert's JSON (unmasked,
  *     as local pushes are) and pushes it to its own subscribers, once per
- *     (id, level); its own alerts were pushed by the store already.
+ *     (id, level); its own store's are held until the store has pushed them,
+ *     and fetched like another's if the store lost its COMMIT's answer
+ *     (cluster_own.c).
  *
  *   - A daemon whose store has lost the database for takeover / 2 cannot
  *     commit what its timers raise: it ends its cluster session (the peers
@@ -79,7 +81,6 @@
 #include "cluster_sql.h"
 #include "slots.h"
 
-#define DEDUPE_CAP 4096
 #define UPKEEP_EVERY_MS (24 * 3600 * 1000LL)
 #define UPKEEP_RETRY_MS (3600 * 1000LL)
 
@@ -101,9 +102,6 @@ static struct {
 	char *peers;                /* "a b c" as last seen, sorted */
 	int n_peers;
 	uint64_t slots_taken, slots_released, takeovers, remote_pushed;
-	/* (alert id, level) already pushed from a notification */
-	struct { int64_t id; int level; } seen[DEDUPE_CAP];
-	int seen_next;
 	int loaded;                 /* rows of the slot load in progress */
 	char *mismatch;             /* peers with another cluster.slots, as last logged */
 	bool twin;                  /* another live daemon has our cluster.name, as last logged */
@@ -167,17 +165,6 @@ static void enqueue(enum q_kind kind, const char *param)
 }
 
 /* ------------------------------------------------------- the survey */
-
-static bool dedupe_seen(int64_t id, int level)
-{
-	for (int i = 0; i < DEDUPE_CAP; i++)
-		if (K.seen[i].id == id && K.seen[i].level == level)
-			return true;
-	K.seen[K.seen_next].id = id;
-	K.seen[K.seen_next].level = level;
-	K.seen_next = (K.seen_next + 1) % DEDUPE_CAP;
-	return false;
-}
 
 /* Peers that joined or left since the last survey, in the log. */
 static void note_peers(const char *now_list)
@@ -349,7 +336,7 @@ static void fetch_done(PGresult *r)
 	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10), id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 	int level = atoi(PQgetvalue(r, 0, 3)), notified = atoi(PQgetvalue(r, 0, 4));
 	/* escalated again since the notification: what we push is that level, once */
-	if (level != notified && dedupe_seen(id, level))
+	if (level != notified && cluster_seen(id, level))
 		return;
 	alerts_deliver_remote(id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 5));
 	K.remote_pushed++;
@@ -422,6 +409,12 @@ static void on_result(int tag, PGresult *r)
 	case Q_UPKEEP:
 		upkeep_done(r);
 		break;
+	case Q_CATCH_UP:
+		cluster_own_caught_up(r);
+		break;
+	case Q_CLAIM_WEBHOOKS:
+		cluster_webhooks_claimed(r);
+		break;
 	}
 }
 
@@ -429,6 +422,8 @@ static void on_failed(int tag)
 {
 	if (tag == Q_SURVEY)
 		K.survey_queued = false;
+	if (tag == Q_CLAIM_WEBHOOKS)
+		cluster_webhooks_claimed(NULL);
 	if (tag == Q_UPKEEP) {
 		/* session.c logged why (a lock not granted within lock_timeout, say) */
 		K.upkeep_queued = false;
@@ -440,10 +435,23 @@ static void on_failed(int tag)
 
 /* ------------------------------------------------------- notifications */
 
+/* Fetch an alert (or its acknowledgement) that a notification announced, to push it. */
+static void fetch_alert(bool ack, int64_t id, int level)
+{
+	char b[24], l[16];
+	snprintf(b, sizeof b, "%" PRId64, id);
+	snprintf(l, sizeof l, "%d", level);
+	enum q_kind q = ack ? Q_FETCH_ACK : Q_FETCH;
+	session_query(q, SQL[q], b, ack ? NULL : l);
+}
+
 static void on_notify(const char *channel, const char *payload, int be_pid)
 {
-	if (be_pid == store_backend_pid())
-		return; /* our own store's commit: already delivered and timed locally */
+	int own = store_backend_pid();
+	cluster_own_check(own, fetch_alert); /* the store moved: what it never pushed is pushed now */
+	bool ack = strcmp(channel, "hotline_alert_ack") == 0;
+	if (be_pid == own && !ack && strcmp(channel, "hotline_alert") != 0)
+		return; /* our own store's clock notes: already timed locally */
 	if (strcmp(channel, "hotline_clock") == 0) {
 		int64_t id;
 		char kind[24];
@@ -459,19 +467,19 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 	/* an alert another backend raised or escalated, or acknowledged (in psql
 	 * too): fetched whole and masked, pushed once per (id, level); an
 	 * acknowledgement counts as level 0 (alerts start at 1) */
-	bool ack = strcmp(channel, "hotline_alert_ack") == 0;
 	if (ack || strcmp(channel, "hotline_alert") == 0) {
 		json_object *j = json_tokener_parse(payload);
 		int64_t id = j ? json_object_get_int64(json_object_object_get(j, "id")) : 0;
 		int level = j && !ack ? json_object_get_int(json_object_object_get(j, "level")) : 0;
 		json_object_put(j);
-		if (id > 0 && !dedupe_seen(id, level)) {
-			char b[24], l[16];
-			snprintf(b, sizeof b, "%" PRId64, id);
-			snprintf(l, sizeof l, "%d", level);
-			enum q_kind q = ack ? Q_FETCH_ACK : Q_FETCH;
-			session_query(q, SQL[q], b, ack ? NULL : l);
-		}
+		if (id <= 0)
+			return;
+		if (be_pid == own)
+			/* our own store's commit: it pushes the alert once its results
+			 * are in, unless the network loses them (cluster_own.c) */
+			cluster_own_notified(ack, id, level, be_pid);
+		else if (!cluster_seen(id, level))
+			fetch_alert(ack, id, level);
 	}
 }
 
@@ -493,17 +501,23 @@ static void on_ready(void)
 	session_query(Q_SETUP, "LISTEN hotline_alert", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert_ack", NULL, NULL);
+	/* what was committed while we were not listening (cluster_own.c) */
+	char since[24], window[24];
+	cluster_own_catch_up_params(since, window, sizeof since);
+	session_query(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window);
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
 	enqueue(Q_SURVEY, NULL);
 	K.upkeep_at = 0;
 	upkeep_tick();
+	cluster_webhooks_tick(K.away);
 }
 
 static void on_lost(const char *why)
 {
 	(void)why;
+	cluster_own_session_away();
 	release_all("without a session this daemon cannot prove it still holds them");
 	forget_handover();
 	free(K.peers);
@@ -512,6 +526,7 @@ static void on_lost(const char *why)
 	K.survey_queued = false;
 	K.loaded = 0;
 	K.upkeep_queued = false;
+	cluster_webhooks_claimed(NULL);
 }
 
 static const struct session_ops ops = {
@@ -543,6 +558,8 @@ static void follow_store(void)
 		         "the peers run its slots", (long long)(now - K.store_down_since));
 		release_all("the store cannot commit what their timers raise");
 		session_stop();
+		cluster_own_session_away();
+		cluster_webhooks_claimed(NULL);
 		forget_handover();
 		free(K.peers);
 		K.peers = NULL;
@@ -556,12 +573,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	follow_store();
+	cluster_own_check(store_backend_pid(), fetch_alert);
 	flush_handover();
 	if (session_up() && !K.survey_queued) {
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);
 	}
 	upkeep_tick();
+	cluster_webhooks_tick(K.away);
 }
 
 /* ------------------------------------------------------------------ API */

@@ -491,7 +491,7 @@ static void deliver_alerts(int stmt, bool upd)
 				hl->stats.alerts_escalated++;
 		} else {
 			/* acknowledged: wallboards take it off their screens */
-			subscribers_deliver(SUB_ACK, id, json, masked);
+			alerts_deliver_ack(id, json, masked);
 		}
 	}
 }
@@ -519,7 +519,7 @@ void store_write_done(void)
 	if (store.n_stmts > 0) {
 		deliver_alerts(store.w_alert_ins, false);
 		deliver_alerts(store.w_alert_upd, true);
-		alerts_log_batch(); /* one line for both: raised; escalated */
+		alerts_batch_done(); /* one log line for both: raised; escalated */
 	}
 	store_write_forget();
 	/* answer in batch order; subscribe replies last registered after the pushes above */

@@ -31,7 +31,8 @@
  * hotline.webhook_deliveries in the alert's own statement (sql/019); a row
  * goes, with the store's next batch (one of its own when nothing is queued),
  * once its POST got a 2xx or was given up or dropped; at start the store
- * hands the rows left to webhooks_resume().
+ * hands the rows left to webhooks_resume(), and with several daemons
+ * cluster_webhooks.c hands it those of a daemon that died (sql/069).
  * So a delivery pending at a crash is sent again after the restart, with the
  * same delivery id (at least once; the receiver drops repeats by the id).
  *

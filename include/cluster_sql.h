@@ -2,12 +2,13 @@
  * cluster_sql.h - what daemon/cluster.c says on its side session, in one
  * place, as store_sql.h is for the store: the survey of the live daemons
  * and of who holds which slot, the slot locks, the pending clocks and
- * escalations of the slots taken, an alert fetched for a NOTIFY, and the
- * daily upkeep of the event partitions.  Each statement is indexed by the
+ * escalations of the slots taken, an alert fetched for a NOTIFY, the open
+ * alerts a session that was away missed, and the daily upkeep of the event
+ * partitions (a dead daemon's webhook deliveries: cluster_webhooks.c).  Each statement is indexed by the
  * tag its result comes back with (enum q_kind).  The advisory lock classes
  * live here because the statements spell them; 016_cluster.sql uses
  * 1212940289 and ...290 for the batch's caller and case locks.
- * Included by cluster.c only.
+ * Included by cluster.c (cluster_webhooks.c for its tag).
  */
 #ifndef HL_CLUSTER_SQL_H
 #define HL_CLUSTER_SQL_H
@@ -21,11 +22,15 @@
 #define HL_XSTR(x) #x
 #define HL_STR(x) HL_XSTR(x)
 
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP };
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP, Q_CATCH_UP, Q_CLAIM_WEBHOOKS };
 
 /* The daily upkeep (cluster.c upkeep_tick): the event partitions of the
  * current month and the next UPKEEP_MONTHS, as --migrate creates them. */
 #define UPKEEP_MONTHS 12
+/* The most open alerts one catch-up pushes (the oldest first). */
+#define CATCH_UP_MAX 10000
+/* How far back (in alert ids) a catch-up looks for acknowledgements. */
+#define CATCH_UP_ACKS 10000
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
@@ -73,6 +78,26 @@ static const char *const SQL[] = {
 		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller"
 		"  FROM hotline.alerts a WHERE a.id = $1::bigint AND a.acked_at IS NOT NULL) x",
 	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
+	/* at each session start (cluster_own.c): the newest alert id (the row
+	 * without j), then the open alerts raised after $1 or raised or
+	 * escalated in the last $2 ms (negative: none), whose notifications were
+	 * sent while the session was away; the partial index alerts_open holds
+	 * them */
+	[Q_CATCH_UP] =
+		"SELECT NULL AS j, (SELECT coalesce(max(id), 0) FROM hotline.alerts) AS id, 0 AS level, NULL AS masked"
+		" UNION ALL"
+		" SELECT j, id, level, hotline.notify_payload(j, caller) FROM"
+		" (SELECT hotline.alert_json(a) AS j, a.id, a.level, a.caller FROM hotline.alerts a"
+		"  WHERE a.acked_at IS NULL AND (a.id > $1::bigint"
+		"   OR greatest(a.raised_at, a.escalated_at) >= now() - $2::bigint * interval '1 millisecond')"
+		"  ORDER BY a.id LIMIT " HL_STR(CATCH_UP_MAX) ") x"
+		/* and the acknowledgements made meanwhile (level 0), of the newest
+		 * CATCH_UP_ACKS alerts only: acked_at has no index */
+		" UNION ALL"
+		" SELECT j, id, 0, hotline.notify_payload(j, caller) FROM"
+		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller FROM hotline.alerts a"
+		"  WHERE a.id > $1::bigint - " HL_STR(CATCH_UP_ACKS) " AND a.acked_at IS NOT NULL"
+		"   AND a.acked_at >= now() - $2::bigint * interval '1 millisecond') y",
 };
 
 #endif

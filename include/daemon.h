@@ -228,8 +228,10 @@ void alerts_free(void);
 /* A committed alert (JSON text from hotline.alert_json, and the same with a
  * confidential caller masked, hotline.notify_payload) to deliver. */
 void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json, const char *kind, bool escalated);
-/* One log line for the alerts delivered since the last call (store.c, per batch). */
-void alerts_log_batch(void);
+/* An alert the store's batch acknowledged: wallboards take it down. */
+void alerts_deliver_ack(int64_t id, const char *alert_json, const char *masked_json);
+/* The store's batch has delivered its alerts: one log line for them (store.c, per batch). */
+void alerts_batch_done(void);
 
 /* -------------------------------------------------------- subscribers.c */
 
@@ -325,6 +327,22 @@ struct cluster_figures {
 };
 void cluster_figures(struct cluster_figures *f);
 void cluster_ack_fetched(struct pg_result *r); /* cluster_acks.c: an acknowledgement committed elsewhere */
+/* cluster_own.c: each (alert id, level) pushed once (an acknowledgement is
+ * level 0); the notifications of the store's own commits held until it has
+ * answered them, pushed from the database if it lost the answer */
+bool cluster_seen(int64_t id, int level); /* was it pushed already?  From now on it counts as pushed */
+void cluster_own_notified(bool ack, int64_t id, int level, int be_pid);
+void cluster_own_settled(void); /* the store's batch ended: its alerts are pushed */
+/* the store's backend is no longer the one the held came from: fetch() each not pushed */
+void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level));
+/* the session went away / its start's catch-up query ($1, $2) / that query's rows */
+void cluster_own_session_away(void);
+void cluster_own_catch_up_params(char *since, char *window, size_t len);
+void cluster_own_caught_up(struct pg_result *r);
+/* cluster_webhooks.c: a dead daemon's webhook deliveries claimed (each tick
+ * unless away) and sent; claimed(NULL): the claim failed or the session went */
+void cluster_webhooks_tick(bool away);
+void cluster_webhooks_claimed(struct pg_result *r);
 /* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */

@@ -344,12 +344,15 @@ static const char SQL_W_WEBHOOKS_DONE[] =
 	" WHERE d.alert_id = r.alert_id AND d.level = r.level AND d.url = r.url";
 
 /* At start: the deliveries left undone, rendered as at the alert's commit
- * (a row whose alert has escalated since is superseded by the newer level's). */
+ * (a row whose alert has escalated since is superseded by the newer level's),
+ * but not those a live daemon is sending (their owner, sql/069, is a live
+ * backend): a daemon that started re-sent every peer's deliveries in flight. */
 #define SQL_WEBHOOKS_PENDING \
 	"WITH stale AS (DELETE FROM hotline.webhook_deliveries d USING hotline.alerts a" \
 	" WHERE a.id = d.alert_id AND a.level <> d.level)" \
 	" SELECT d.url, hotline.alert_json(a), hotline.notify_payload(hotline.alert_json(a), a.caller)" \
 	" FROM hotline.webhook_deliveries d JOIN hotline.alerts a ON a.id = d.alert_id AND a.level = d.level" \
+	" WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity s WHERE s.pid = d.owner_pid AND s.pid <> pg_backend_pid())" \
 	" ORDER BY d.alert_id, d.level"
 
 /* ---- reads that must see the batch's own writes */
