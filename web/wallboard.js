@@ -7,9 +7,11 @@
  * then each new or escalated alert as it is committed, and `ack` events when
  * someone acknowledges one.  They are kept in a Map keyed by alert id, so an
  * alert replayed after a reconnect replaces itself and is never shown twice.
- * The stream is resumed from the highest id seen (?since=, and the
- * browser's own Last-Event-ID); when the daemon restarts, the page notices
- * the stream closing and reconnects every two seconds until it is back.
+ * Whenever the stream breaks (a daemon restart, a proxy, a slow-client
+ * drop) the page closes it and opens a new one every two seconds until it
+ * is back, with the whole replay (not the browser's Last-Event-ID resume,
+ * which skips an older alert escalated meanwhile): each replayed alert
+ * replaces itself, at its current level.
  * Overdue callbacks, overdue work orders and today's figures come from
  * GET /v1/board every 15 s.  Ages and lateness tick every second.
  *
@@ -187,7 +189,10 @@ function stopStream() {
 function startStream() {
   stopStream();
   setConn(state.alerts.size || state.maxId ? 'reconnecting' : 'connecting');
-  const src = new EventSource(`/v1/alerts/stream${state.maxId ? `?since=${state.maxId}` : ''}`);
+  /* always the whole replay of the open alerts, never ?since=: an older
+   * alert that escalated while we were cut off is not after the highest id
+   * we saw, so a resumed stream would never send its new level */
+  const src = new EventSource('/v1/alerts/stream');
   state.source = src;
   src.onopen = () => setConn('live');
   src.onmessage = (m) => {
@@ -204,10 +209,13 @@ function startStream() {
     renderAlerts();
   });
   src.onerror = () => {
-    /* EventSource retries by itself while the response was a stream; after a
-     * daemon restart or a 503 it gives up (CLOSED): reconnect ourselves */
+    /* Reconnect ourselves, always: EventSource's own retry would resume
+     * after Last-Event-ID (missing escalations made meanwhile, as above), and
+     * after a daemon restart or a 503 it gives up (CLOSED) anyway. */
     setConn('reconnecting');
-    if (src.readyState === EventSource.CLOSED && state.source === src) {
+    if (state.source === src) {
+      src.close();
+      clearTimeout(state.retryTimer);
       state.retryTimer = setTimeout(async () => {
         try {
           const r = await api('/v1/session');

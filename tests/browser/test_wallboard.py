@@ -15,7 +15,8 @@ Each check prints "ok - NAME" or "FAIL - NAME: why"; the last line is
 Checks: the page loads with no console errors; sign-in with a token; an
 alert raised by an event appears without reload; acknowledging it from the
 page stores acked_by; the language switch; after a daemon restart the page
-reconnects, shows a new alert, and shows no alert twice.
+reconnects, shows a new alert, and shows no alert twice; an alert that
+escalated while the page was cut off is shown at its new level.
 """
 import base64
 import json
@@ -203,6 +204,7 @@ listen = {{ tcp = ""; unix = "{tmp}/events.sock"; }};
 database = {{ conninfo = "host={host} port={port} dbname={self.db} user=hotlined"; }};
 sla = {{ callback = "30m"; update = "24h"; resolution = "48h"; survey = "0"; }};
 alerts = {{ transfer_limit = 1; }};
+escalation = {{ after = "5s"; max_level = 2; }};
 http = {{
   listen = "127.0.0.1:{self.port}";
   tokens = ( {{ token = "{SUP_TOKEN}"; name = "alice"; role = "supervisor"; }},
@@ -249,6 +251,15 @@ http = {{
                 raise RuntimeError(f'event refused: {x}')
         return out
 
+    def wait_sql(self, q, want=None, timeout=10.0):
+        """The first non-empty answer of q (or the answer `want`) within timeout; the last answer otherwise."""
+        end = time.time() + timeout
+        while True:
+            v = self.sql(q)
+            if (v if want is None else v == want) or time.time() > end:
+                return v
+            time.sleep(0.1)
+
     def transfer_loop(self, n):
         """A new case transferred twice: a transfer_loop alert (transfer_limit = 1); its alert id."""
         cid = self.events([json.dumps({'type': 'call.offered', 'id': f'b-off-{n}', 'call_id': f'b-{n}',
@@ -267,6 +278,16 @@ http = {{
 
 
 # ---------------------------------------------------------------- tests
+
+
+def overdue_callback(d, n, confidential=False):
+    """A call abandoned 40 minutes ago (sla.callback 30m): a callback_overdue alert at once; its id."""
+    ev = {'type': 'call.abandoned', 'id': f'b-cb-{n}', 'call_id': f'b-cb-{n}', 'caller': f'+86136{n:08d}',
+          'at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - 2400))}
+    if confidential:
+        ev['confidential'] = True
+    cid = d.events([json.dumps(ev)])[0]['case_id']
+    return int(d.wait_sql(f"SELECT id FROM hotline.alerts WHERE case_id = {cid} AND kind = 'callback_overdue'"))
 
 
 def start_chromium(tmp):
@@ -365,6 +386,24 @@ def main():
               dt.js("(() => { const ids = [...document.querySelectorAll('#alerts-body tr')].map(r => r.dataset.alertId);"
                     " return ids.length === new Set(ids).size && ids.length === 2; })()"),
               dt.js("[...document.querySelectorAll('#alerts-body tr')].map(r => r.dataset.alertId).join(',')"))
+
+        # An alert that escalates while the page is cut off (here: the daemon
+        # restarts and escalates it as it starts, before the page is back) is
+        # shown at its new level: the stream resumes after the highest id, so
+        # it never re-sends the older alert; the board's levels correct it.
+        t_raised = time.time()
+        esc = overdue_callback(d, 1)
+        check('an overdue callback is shown at level 1',
+              dt.wait(f'(document.querySelector(\'tr[data-alert-id="{esc}"] .level\') || {{}}).textContent === "1"', 10))
+        rc = d.stop()
+        check('the daemon stops cleanly again', rc == 0, f'exit {rc}')
+        time.sleep(max(0.0, t_raised + 6.5 - time.time()))
+        d.start()
+        check('the daemon escalated it as it started',
+              d.wait_sql(f'SELECT level FROM hotline.alerts WHERE id = {esc}', '2', 10) == '2')
+        shown = dt.wait(f'(document.querySelector(\'tr[data-alert-id="{esc}"] .level\') || {{}}).textContent === "2"', 25)
+        check('an escalation made while the page was cut off is shown', shown,
+              dt.js(f'(document.querySelector(\'tr[data-alert-id="{esc}"]\') || {{}}).textContent'))
 
         if screenshot:
             # a fuller board for the documentation: a few more alerts and an overdue callback
