@@ -37,6 +37,9 @@ const TEXT = {
       update_due_soon: 'Update due soon', resolution_overdue: 'Resolution overdue',
       resolution_due_soon: 'Resolution due soon', survey_overdue: 'Survey overdue', survey_due_soon: 'Survey due soon',
       repeat_caller: 'Repeat caller', dissatisfied: 'Dissatisfied caller', transfer_loop: 'Transferred too often',
+      redispatch_overdue: 'Returned order not dispatched again', redispatch_due_soon: 'Redispatch due soon',
+      order_sign_overdue: 'Work order not signed', order_reply_overdue: 'Work order reply overdue',
+      buck_passing: 'Passed back to a department', hotspot: 'Hotspot',
     },
   },
   'zh-CN': {
@@ -55,6 +58,9 @@ const TEXT = {
       update_due_soon: '进展告知即将超时', resolution_overdue: '办结超时', resolution_due_soon: '办结即将超时',
       survey_overdue: '回访超时', survey_due_soon: '回访即将超时', repeat_caller: '重复来电',
       dissatisfied: '来电人不满意', transfer_loop: '多次转办',
+      redispatch_overdue: '退单未重新派发', redispatch_due_soon: '重新派发即将超时',
+      order_sign_overdue: '工单签收超时', order_reply_overdue: '工单办理超时', buck_passing: '工单推诿',
+      hotspot: '热点诉求',
     },
   },
 };
@@ -279,7 +285,9 @@ function renderAlerts(freshId) {
   const canAck = state.session && (state.session.role === 'supervisor');
   for (const a of sortedAlerts()) {
     byLevel.set(a.level, (byLevel.get(a.level) || 0) + 1);
-    const kind = (TEXT[state.lang].kinds || {})[a.kind] || a.kind;
+    /* a work-order alert names its order and department (CONTRACT 6) */
+    const kind = [(TEXT[state.lang].kinds || {})[a.kind] || a.kind, a.order_id, a.department]
+      .filter(Boolean).join(' · ');
     const tr = el('tr', { 'data-alert-id': String(a.id), class: a.id === freshId ? 'fresh' : '' },
       el('td', {}, el('span', { class: `level level-${Math.min(a.level, 5)}` }, `${a.level}`)),
       el('td', {}, kind),

@@ -405,6 +405,31 @@ def main():
         check('an escalation made while the page was cut off is shown', shown,
               dt.js(f'(document.querySelector(\'tr[data-alert-id="{esc}"]\') || {{}}).textContent'))
 
+        # Work-order alerts (CONTRACT 6) are named in both languages, with
+        # their order and department; a confidential caller is masked.
+        at = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - 3 * 3600))
+        cid = d.events([json.dumps({'type': 'call.offered', 'id': 'b-wo-off', 'call_id': 'b-wo',
+                                    'caller': '+8613900000077', 'at': at})])[0]['case_id']
+        d.events([json.dumps({'type': 'order.dispatch', 'id': 'b-wo-d', 'case_id': cid, 'order_id': 'wo-77',
+                              'department': 'roads', 'at': at})])
+        wo = int(d.wait_sql(f"SELECT id FROM hotline.alerts WHERE case_id = {cid} AND kind = 'order_sign_overdue'"))
+        row = f'document.querySelector(\'tr[data-alert-id="{wo}"]\')'
+        check('an order alert is shown', dt.wait(f'{row} !== null', 10))
+        check('an order alert is named in English, with its order and department',
+              dt.wait(f'{row}.textContent.includes("Work order not signed") && {row}.textContent.includes("wo-77")'
+                      f' && {row}.textContent.includes("roads")', 5), dt.js(f'({row} || {{}}).textContent'))
+        dt.js("document.getElementById('lang').click(); true")
+        check('an order alert is named in Chinese',
+              dt.wait(f'document.documentElement.lang === "zh-CN" && {row}.textContent.includes("工单签收超时")', 5),
+              dt.js(f'({row} || {{}}).textContent'))
+        dt.js("document.getElementById('lang').click(); true")
+        conf = overdue_callback(d, 2, confidential=True)
+        crow = f'document.querySelector(\'tr[data-alert-id="{conf}"]\')'
+        check('a confidential caller is masked on the board',
+              dt.wait(f'{crow} !== null && {crow}.textContent.includes("+86136****0002")', 10)
+              and not dt.js(f'document.body.textContent.includes("13600000002")'),
+              dt.js(f'({crow} || {{}}).textContent'))
+
         if screenshot:
             # a fuller board for the documentation: a few more alerts and an overdue callback
             for n in range(4, 7):
