@@ -61,7 +61,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	struct evbuffer *b = evbuffer_new();
 	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", b);
+	http_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
@@ -76,7 +76,7 @@ static void healthz_cb(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
 	cluster_health(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
-	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
+	http_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
 	evbuffer_free(b);
 }
 

@@ -228,7 +228,7 @@ static void pending_finish(struct pending *p)
 			evhttp_add_header(h, "Content-Type", "application/x-ndjson");
 			if (unavailable)
 				evhttp_add_header(h, "Retry-After", "5");
-			evhttp_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
+			http_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
 			evbuffer_free(b);
 		} else {
 			answer_read(p);

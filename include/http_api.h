@@ -65,6 +65,8 @@ void http_api_route(struct evhttp_request *req, void *arg);
 void http_send_error(struct evhttp_request *req, int status, const char *code, const char *msg);
 /* Send `body` (NUL-terminated) with the status and content type; sets the
  * common security headers. */
+/* evhttp_send_reply, and an answer to HEAD without its body (Content-Length kept). */
+void http_send_reply(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body);
 void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len);
 /* Security headers every answer carries (nosniff, no-referrer, frame-ancestors). */
 void http_common_headers(struct evhttp_request *req);
