@@ -208,11 +208,11 @@ function startStream() {
   };
   src.addEventListener('ack', (m) => {
     const a = JSON.parse(m.data);
-    if (state.alerts.delete(a.id)) renderAlerts();
+    if (state.alerts.delete(a.id)) renderSoon();
   });
   src.addEventListener('replay', (m) => {
     state.omitted = JSON.parse(m.data).omitted || 0;
-    renderAlerts();
+    renderSoon();
   });
   src.onerror = () => {
     /* Reconnect ourselves, always: EventSource's own retry would resume
@@ -250,8 +250,23 @@ function upsertAlert(a) {
   state.alerts.set(a.id, a);
   if (a.id > state.maxId) state.maxId = a.id;
   const isNews = !old || a.level > old.level;
-  renderAlerts(isNews ? a.id : 0);
+  renderSoon(isNews ? a.id : 0);
   if (isNews && state.live) cue();
+}
+
+/* The list is rebuilt once per burst, not once per alert: a replay of 1,000
+ * open alerts (or a burst committed together) rebuilt every row for each
+ * one, n^2 rows, and froze the page for tens of seconds. */
+const pending = { timer: 0, fresh: new Set() };
+function renderSoon(freshId) {
+  if (freshId) pending.fresh.add(freshId);
+  if (pending.timer) return;
+  pending.timer = setTimeout(() => {
+    const fresh = pending.fresh;
+    pending.timer = 0;
+    pending.fresh = new Set();
+    renderAlerts(fresh);
+  }, 50);
 }
 
 let audio = null;
@@ -278,7 +293,7 @@ function sortedAlerts() {
   return [...state.alerts.values()].sort((x, y) => y.level - x.level || (x.raised_at < y.raised_at ? -1 : 1) || x.id - y.id);
 }
 
-function renderAlerts(freshId) {
+function renderAlerts(fresh) {
   const body = $('alerts-body');
   const rows = [];
   const byLevel = new Map();
@@ -288,7 +303,7 @@ function renderAlerts(freshId) {
     /* a work-order alert names its order and department (CONTRACT 6) */
     const kind = [(TEXT[state.lang].kinds || {})[a.kind] || a.kind, a.order_id, a.department]
       .filter(Boolean).join(' · ');
-    const tr = el('tr', { 'data-alert-id': String(a.id), class: a.id === freshId ? 'fresh' : '' },
+    const tr = el('tr', { 'data-alert-id': String(a.id), class: fresh && fresh.has(a.id) ? 'fresh' : '' },
       el('td', {}, el('span', { class: `level level-${Math.min(a.level, 5)}` }, `${a.level}`)),
       el('td', {}, kind),
       el('td', {}, a.case_id ? `#${a.case_id}` : '–'),
