@@ -55,8 +55,7 @@ static bool readable(struct evhttp_request *req)
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	http_conn_request(req);
-	if (!readable(req))
+	if (!http_conn_request(req) || !readable(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
 	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
@@ -68,8 +67,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 static void healthz_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	http_conn_request(req);
-	if (!readable(req))
+	if (!http_conn_request(req) || !readable(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
 	bool ok = store_connected() && !hl->stopping;

@@ -45,8 +45,10 @@ struct bufferevent *http_conn_bev(struct bufferevent *bev);
 /* Refuse the new connection of this plain bufferevent (BEV_OPT_CLOSE_ON_FREE)
  * at once: 503 (tls: no answer) and closed, its request never read; returns bev. */
 struct bufferevent *http_conn_refused(struct bufferevent *bev, bool tls);
-/* A complete request reached a callback: no deadline until its answer is out. */
-void http_conn_request(struct evhttp_request *req);
+/* A complete request reached a callback: no deadline until its answer is out.
+ * False when its framing is ambiguous (two different Content-Lengths): it was
+ * answered 400 and the connection closes; the callback returns at once. */
+bool http_conn_request(struct evhttp_request *req);
 /* The request handler's close callback (the connection's own belongs to http_conn.c). */
 void http_conn_set_closecb(struct evhttp_connection *evcon, void (*cb)(struct evhttp_connection *, void *), void *arg);
 size_t http_conn_count(void);

@@ -640,3 +640,33 @@ HL_TEST(http_hostile, head_answers_carry_no_body)
 	cr_assert(strncmp(end + 4, "HTTP/1.1 200", 12) == 0, "the next answer does not follow the head: %s", end + 4);
 	cr_assert(strstr(end + 4, "\r\n\r\nok\n"), "%s", end + 4);
 }
+
+/* Two Content-Length headers that disagree: the body's end cannot be known,
+ * and a proxy in front that takes the other one would see another request
+ * boundary (request smuggling).  RFC 9112 6.3: answer 400 and close.
+ * libevent 2.1 took the first one and left the rest of the body on the
+ * connection, parsed as the next request. */
+HL_TEST(http_hostile, conflicting_content_lengths_are_refused)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	/* the first length covers `{}`; the second the whole event, which would
+	 * otherwise be the next "request" */
+	const char *ev = "{}{\"type\":\"call.offered\",\"id\":\"cl1\",\"call_id\":\"cl1\",\"caller\":\"+8613800000001\"}";
+	char req[1024];
+	snprintf(req, sizeof req,
+	         "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" ING "Content-Length: 2\r\nContent-Length: %zu\r\n\r\n%s",
+	         strlen(ev), ev);
+	struct hres *r = raw_str(req);
+	json_error(r, 400, "bad_request", "two Content-Length");
+	const char *conn = header(r, "Connection");
+	cr_assert(conn && strcasecmp(conn, "close") == 0, "%s", r->head);
+	cr_assert(!strstr(r->body, "HTTP/1.1"), "a second answer followed: %s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 0, "nothing was stored");
+	/* one Content-Length, or two that agree, is served as before */
+	snprintf(req, sizeof req,
+	         "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" ING "Content-Length: %zu\r\nContent-Length: %zu\r\n"
+	         "Connection: close\r\n\r\n%s", strlen(ev + 2), strlen(ev + 2), ev + 2);
+	r = raw_str(req);
+	cr_assert_eq(r->status, 200, "%s\n\n%s", r->head, r->body);
+	cr_assert(strstr(r->body, "\"ok\":true"), "%s", r->body);
+}
