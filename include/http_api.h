@@ -88,6 +88,8 @@ struct http_principal {
 	bool any_role;      /* no tokens configured: every role */
 	bool via_cookie;    /* state-changing requests then need the CSRF token */
 	char csrf[65];      /* the session's CSRF token (via_cookie) */
+	size_t token_idx;   /* via_cookie: the token the session was signed with */
+	long long expiry;   /* via_cookie: when the session ends (time_t) */
 };
 
 /* Who sent this request (Bearer token or session cookie); false: nobody valid. */

@@ -16,7 +16,9 @@
  * GET /v1/board every 15 s.  Ages and lateness tick every second.
  *
  * Acknowledging POSTs /v1/alerts/{id}/ack with the X-CSRF-Token the session
- * gave us (the daemon refuses a cookie-authenticated POST without it).
+ * gave us (the daemon refuses a cookie-authenticated POST without it).  The
+ * session is asked again with every board refresh: the daemon renews the
+ * cookie in the second half of its 12 hours, with a new CSRF token.
  */
 'use strict';
 
@@ -164,7 +166,19 @@ function started(session) {
   startStream();
   loadBoard();
   clearInterval(state.boardTimer);
-  state.boardTimer = setInterval(loadBoard, 15000);
+  state.boardTimer = setInterval(() => { refreshSession(); loadBoard(); }, 15000);
+}
+
+/* Asked with every board refresh: the daemon renews a session in the second
+ * half of its 12 hours (a wall screen runs for days) and answers the CSRF
+ * token of the renewed cookie, which the next acknowledgement needs. */
+async function refreshSession() {
+  try {
+    const r = await api('/v1/session');
+    const s = r.ok ? await r.json() : null;
+    if (s && s.signed_in) state.session = s;
+    else if (s) showSignin();
+  } catch (e) { /* unauthorized: the form is shown; down: the next tick tries again */ }
 }
 
 async function start() {
@@ -381,7 +395,12 @@ function tick() {
 
 async function ack(id) {
   try {
-    const r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    let r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    if (r.status === 403 && state.session && state.session.auth) {
+      /* the cookie was just renewed (a new CSRF token): once more with it */
+      await refreshSession();
+      r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    }
     if (r.ok || r.status === 404) {
       state.alerts.delete(id);
       renderAlerts();

@@ -18,9 +18,12 @@ page stores acked_by; the language switch; after a daemon restart the page
 reconnects, shows a new alert, and shows no alert twice; an alert that
 escalated while the page was cut off is shown at its new level; work-order
 alerts are named in both languages; a confidential caller is masked; a burst
-of alerts rebuilds the list a few times, not once per alert.
+of alerts rebuilds the list a few times, not once per alert; a session
+about to expire is renewed while the page runs.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -448,6 +451,34 @@ def main():
         check(f'{n_burst} alerts in one burst are all shown', shown, dt.js(burst_rows))
         check(f'{n_burst} alerts in one burst rebuild the list a few times, not once each',
               renders <= n_burst // 10, f'{renders} rebuilds')
+
+        # A wall screen runs for days; its session is 12 hours.  The cookie
+        # this browser would hold 11 h 59 min after its sign-in (the daemon's
+        # HMAC, keyed with the token) is renewed while the page runs, and an
+        # acknowledgement from the page still goes through afterwards.
+        # Before, the page fell back to its sign-in form after 12 hours.
+        exp = int(time.time()) + 60
+        mac = hmac.new(SUP_TOKEN.encode(), f'session:0:{exp}'.encode(), hashlib.sha256).hexdigest()
+        dt.call('Network.enable')
+        dt.call('Network.setCookie', {'name': 'hl_session', 'value': f'0.{exp}.{mac}', 'url': d.url + '/',
+                                      'path': '/', 'httpOnly': True, 'sameSite': 'Strict'})
+
+        def session_expiry():
+            for c in dt.call('Network.getCookies', {'urls': [d.url + '/']}).get('cookies', []):
+                if c['name'] == 'hl_session':
+                    return int(c['value'].split('.')[1])
+            return 0
+        end = time.time() + 30
+        while time.time() < end and session_expiry() < time.time() + 11 * 3600:
+            time.sleep(0.5)
+        check('a session about to expire is renewed while the page runs',
+              session_expiry() >= time.time() + 11 * 3600, f'expiry {session_expiry() - time.time():.0f} s away')
+        late = d.transfer_loop(8)
+        dt.wait(f'document.querySelectorAll(\'button.ack[data-alert-id="{late}"]\').length === 1', 10)
+        dt.js(f'document.querySelector(\'button.ack[data-alert-id="{late}"]\').click(); true')
+        check('after the renewal an acknowledgement from the page goes through',
+              d.wait_sql(f'SELECT acked_by FROM hotline.alerts WHERE id = {late}', 'alice', 10) == 'alice')
+        check('the page is still signed in', dt.js("document.getElementById('signin').hidden"))
 
         if screenshot:
             # a fuller board for the documentation: a few more alerts and an overdue callback
