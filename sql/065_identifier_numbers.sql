@@ -24,8 +24,69 @@
 -- clients can still match them.  The alert rows, hotline.calls and
 -- hotline.orders keep what was sent; a privileged reader sees it.
 --
+-- mask_known_numbers itself now hides, in such a run, the four digits the
+-- number's own mask hides: it masked the run's digits as one number
+-- (mask_phone: all but the first digits and the last four), so in
+-- "pbx-8613512345678-1" the suffix moved the window and "861351****6781"
+-- showed a digit that "+86135****5678" hides.
+--
 -- Not covered: a confidential number of fewer than 9 digits inside an id
 -- other than as the stored number itself (054's limit).
+
+-- 054's masking of a run that holds a confidential number: the run's other
+-- digits (an id's "-1" suffix) no longer shift which four are hidden.
+CREATE OR REPLACE FUNCTION hotline.mask_known_numbers(t text) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m text[];
+    run text;
+    digits text;
+    keys text[];
+    k int;
+    out text := '';
+    rest text := t;
+    pos int;
+BEGIN
+    IF t IS NULL OR NOT hotline.may_quote_number(t) THEN
+        RETURN t;
+    END IF;
+    LOOP
+        m := regexp_match(rest, '(\+?[0-9](?:[-\s.()]*[0-9])*)');
+        EXIT WHEN m IS NULL;
+        run := m[1];
+        pos := strpos(rest, run);
+        out := out || left(rest, pos - 1);
+        rest := substr(rest, pos + length(run));
+        IF run ~ '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' THEN
+            out := out || left(run, 10);
+            rest := substr(run, 11) || rest;
+            CONTINUE;
+        END IF;
+        digits := regexp_replace(run, '[^0-9]', '', 'g');
+        IF length(digits) >= 9 THEN
+            -- the key of every stretch of 9 digits of the run
+            SELECT array_agg(hotline.phone_mask_key(substr(digits, i, 9))) INTO keys
+            FROM generate_series(1, length(digits) - 8) i;
+            IF EXISTS (SELECT 1 FROM hotline.callers c
+                       WHERE c.confidential AND hotline.phone_mask_key(c.caller) = ANY (keys)) THEN
+                -- the four digits the number's own mask hides, where the
+                -- number is in the run (065): "8613512345678-1" is
+                -- "86135****56781", not mask_phone's "861351****6781",
+                -- which showed one more digit of the number
+                SELECT min(i) INTO k FROM generate_series(1, length(digits) - 8) i
+                WHERE EXISTS (SELECT 1 FROM hotline.callers c
+                              WHERE c.confidential
+                                AND hotline.phone_mask_key(c.caller) = hotline.phone_mask_key(substr(digits, i, 9)));
+                out := out || CASE WHEN left(run, 1) = '+' THEN '+' ELSE '' END
+                           || left(digits, k) || '****' || substr(digits, k + 5);
+                CONTINUE;
+            END IF;
+        END IF;
+        out := out || run;
+    END LOOP;
+    RETURN out || rest;
+END
+$$;
 
 -- 042's walk, with identifiers also looked at for known numbers.
 CREATE OR REPLACE FUNCTION hotline.http_mask_json(j jsonb, num text, key text DEFAULT NULL) RETURNS jsonb
@@ -175,6 +236,8 @@ SELECT json_build_object(
     'figures', hotline.http_figures_json(NULL)::json)::text
 $$;
 
+COMMENT ON FUNCTION hotline.mask_known_numbers(text) IS
+    'A text with every run of digits that holds a confidential caller''s number masked where that number is (054, 065).';
 COMMENT ON FUNCTION hotline.http_mask_json(jsonb, text, text) IS
     'A case''s JSON as HTTP viewers see it: the caller masked, texts masked by digits, identifiers with confidential numbers in them masked (042, 065).';
 COMMENT ON FUNCTION hotline.alert_ids_masked(text) IS

@@ -222,8 +222,9 @@ HL_TEST(http_masking, identifiers_embedding_the_number_masked)
 	no_number_in("the case", r->body);
 	json_object *o = jbody(r);
 	const char *cid = hl_jstr(o, "calls.0.call_id");
-	cr_assert(cid && strncmp(cid, "pbx-86", 6) == 0 && strstr(cid, "****"), "the call id masked, not dropped: %s",
-	          r->body);
+	/* the four digits the caller's own mask hides, wherever the number is in
+	 * the id (not shifted by the "-1" after it) */
+	cr_assert(cid && strcmp(cid, "pbx-86135****56781") == 0, "the call id masked, not dropped: %s", r->body);
 	json_object_put(o);
 	r = http("GET", "/v1/board", VIEW, NULL);
 	cr_assert_eq(r->status, 200, "%s", r->body);
