@@ -127,6 +127,66 @@ BEGIN
 END
 $$;
 
+-- The identifiers in a JSON value (at any depth) with known confidential
+-- numbers masked; everything else as it is.  For an ordinary case's JSON,
+-- after mask_known_json (which leaves ids alone, as the views' event bodies
+-- must).
+CREATE OR REPLACE FUNCTION hotline.mask_known_ids(j jsonb, key text DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r jsonb;
+    s text;
+BEGIN
+    CASE jsonb_typeof(j)
+    WHEN 'object' THEN
+        SELECT coalesce(jsonb_object_agg(k, hotline.mask_known_ids(v, k)), '{}'::jsonb) INTO r
+        FROM jsonb_each(j) AS x (k, v);
+        RETURN r;
+    WHEN 'array' THEN
+        SELECT coalesce(jsonb_agg(hotline.mask_known_ids(v, key) ORDER BY n), '[]'::jsonb) INTO r
+        FROM jsonb_array_elements(j) WITH ORDINALITY AS x (v, n);
+        RETURN r;
+    WHEN 'string' THEN
+        IF key IN ('event_id', 'call_id', 'order_id', 'agent', 'department', 'signed_by', 'acked_by') THEN
+            s := hotline.mask_known_numbers(j #>> '{}');
+            RETURN CASE WHEN s = j #>> '{}' THEN j ELSE to_jsonb(s) END;
+        END IF;
+        RETURN j;
+    ELSE
+        RETURN j;
+    END CASE;
+END
+$$;
+
+-- As 054, and the identifiers of an ordinary case looked at too.
+CREATE OR REPLACE FUNCTION hotline.http_case_json(p_id bigint) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hotline AS $$
+SELECT CASE WHEN coalesce(cl.confidential, false)
+            THEN (hotline.http_mask_json(x.j::jsonb, c.caller)
+                  || jsonb_build_object('confidential', true))::text
+            WHEN (SELECT x.confidential FROM hotline.case_confidentiality x WHERE x.case_id = c.id)
+            THEN (hotline.http_mask_json(x.j::jsonb, coalesce((
+                      WITH RECURSIVE t (id) AS (
+                          SELECT c.id
+                          UNION
+                          SELECT m.id FROM hotline.cases m JOIN t ON m.merged_into = t.id)
+                      SELECT min(mc.caller)
+                      FROM t JOIN hotline.cases mc ON mc.id = t.id
+                             JOIN hotline.callers ml ON ml.caller = mc.caller
+                      WHERE ml.confidential), ''))
+                  || jsonb_build_object('caller', c.caller))::text
+            -- the text as case_json wrote it unless something was masked
+            -- (jsonb would reorder the keys a client may compare)
+            WHEN hotline.may_quote_number(x.j)
+            THEN (SELECT CASE WHEN k = x.j::jsonb THEN x.j ELSE k::text END
+                  FROM (SELECT hotline.mask_known_ids(hotline.mask_known_json(x.j::jsonb)) AS k) y)
+            ELSE x.j END
+FROM hotline.cases c
+     CROSS JOIN LATERAL (SELECT hotline.case_json(c.id) AS j) x
+     LEFT JOIN hotline.callers cl ON cl.caller = c.caller
+WHERE c.id = p_id
+$$;
+
 -- The identifiers of an alert's JSON (order_id, department, acked_by) with
 -- known confidential numbers masked; the text itself when nothing changes.
 CREATE OR REPLACE FUNCTION hotline.alert_ids_masked(j text) RETURNS text
@@ -138,14 +198,11 @@ DECLARE
     m text;
     changed boolean := false;
 BEGIN
-    IF NOT hotline.may_quote_number(j) THEN
-        RETURN j;
-    END IF;
     o := j::jsonb;
     FOREACH k IN ARRAY ARRAY['order_id', 'department', 'acked_by'] LOOP
         IF jsonb_typeof(o -> k) = 'string' THEN
             v := o ->> k;
-            m := hotline.mask_known_numbers(v);
+            m := hotline.mask_known_numbers(v);     -- v itself when it quotes no 9 digits
             IF m IS DISTINCT FROM v THEN
                 o := o || jsonb_build_object(k, m);
                 changed := true;
@@ -173,6 +230,24 @@ SELECT hotline.alert_ids_masked(
     CASE WHEN j::jsonb ? 'detail' AND jsonb_typeof(j::jsonb -> 'detail') = 'string'
          THEN (j::jsonb || jsonb_build_object('detail', hotline.mask_text(j::jsonb ->> 'detail')))::text
          ELSE j END)
+$$;
+
+-- 061's rule for an alert of any other case (a number copied onto it, 054),
+-- and the identifiers.
+CREATE OR REPLACE FUNCTION hotline.notify_known_masked(j text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d text := j::jsonb ->> 'detail';
+    m text;
+BEGIN
+    IF d IS NOT NULL AND hotline.may_quote_number(d) THEN
+        m := hotline.mask_known_numbers(d);
+        IF m IS DISTINCT FROM d THEN
+            j := (j::jsonb || jsonb_build_object('detail', m))::text;
+        END IF;
+    END IF;
+    RETURN hotline.alert_ids_masked(j);
+END
 $$;
 
 REVOKE EXECUTE ON FUNCTION hotline.alert_ids_masked(text) FROM PUBLIC;
@@ -240,8 +315,12 @@ COMMENT ON FUNCTION hotline.mask_known_numbers(text) IS
     'A text with every run of digits that holds a confidential caller''s number masked where that number is (054, 065).';
 COMMENT ON FUNCTION hotline.http_mask_json(jsonb, text, text) IS
     'A case''s JSON as HTTP viewers see it: the caller masked, texts masked by digits, identifiers with confidential numbers in them masked (042, 065).';
+COMMENT ON FUNCTION hotline.mask_known_ids(jsonb, text) IS
+    'A JSON value with confidential numbers inside its identifiers (event_id, call_id, order_id, agent, department, signed_by, acked_by) masked (065).';
 COMMENT ON FUNCTION hotline.alert_ids_masked(text) IS
     'An alert''s JSON with confidential numbers inside order_id, department and acked_by masked (065).';
+COMMENT ON FUNCTION hotline.notify_known_masked(text) IS
+    'An alert''s JSON with confidential numbers copied into its detail or inside its identifiers masked (054, 061, 065).';
 COMMENT ON FUNCTION hotline.notify_masked(text,text) IS
     'An alert''s JSON as a confidential caller''s alert is sent: the number, the detail text and numbers inside its identifiers masked, "confidential": true (032, 065).';
 COMMENT ON FUNCTION hotline.notify_detail_masked(text) IS

@@ -256,3 +256,38 @@ HL_TEST(http_masking, identifiers_embedding_the_number_masked)
 	raw = hl_sql_text(d, "SELECT call_id FROM hotline.calls LIMIT 1");
 	cr_assert(raw && strcmp(raw, "pbx-8613512345678-1") == 0, "%s", raw);
 }
+
+/* The same for a confidential number copied onto an ordinary case's order
+ * (sql/054's rule): the alert's order_id and department on the stream. */
+HL_TEST(http_masking, identifiers_of_another_case_copying_the_number_masked)
+{
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
+	struct hres *r = post_events(
+		"{\"type\":\"call.offered\",\"id\":\"j1\",\"call_id\":\"j1\",\"caller\":\"+8613512345678\","
+		"\"confidential\":true}\n"
+		"{\"type\":\"call.offered\",\"id\":\"j2\",\"call_id\":\"j2\",\"caller\":\"+8613800000001\","
+		"\"at\":\"2020-01-01T00:00:00Z\"}\n"
+		"{\"type\":\"order.dispatch\",\"id\":\"j3\",\"case_id\":2,\"order_id\":\"wo-for-13512345678\","
+		"\"department\":\"desk 135 1234 5678\",\"at\":\"2020-01-01T00:01:00Z\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue'") == 0)
+		hl_sleep_ms(50);
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	struct sse_ev ev;
+	bool seen = false;
+	while (!seen && sse_next(s, &ev, HL_TIMEOUT_MS)) {
+		no_number_in("the stream", ev.data);
+		seen = strstr(ev.data, "order_sign_overdue") != NULL;
+		if (seen)
+			cr_assert(strstr(ev.data, "+8613800000001"), "the case's own caller stays whole: %s", ev.data);
+	}
+	cr_assert(seen, "the order_sign_overdue alert was replayed");
+	r = http("GET", "/v1/cases/2", VIEW, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	no_number_in("the case", r->body);
+	r = http("GET", "/v1/board", VIEW, NULL);
+	no_number_in("the board", r->body);
+}
