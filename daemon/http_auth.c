@@ -177,6 +177,8 @@ bool http_auth(struct evhttp_request *req, struct http_principal *who)
 	session_mac(idx, expiry, mac);
 	if (!hl_const_time_eq(cookie + used, mac))
 		return false;
+	if (hl->cfg->http.tokens[idx].role == HL_ROLE_INGEST)
+		return false; /* made before ingest tokens could no longer sign in: the page shows its form */
 	principal_of(idx, who);
 	who->via_cookie = true;
 	who->token_idx = idx;
@@ -363,6 +365,18 @@ void http_session(struct evhttp_request *req)
 			http_send_text(req, 303, "text/plain", "", 0);
 		} else {
 			http_send_error(req, 401, "unauthorized", "token: not accepted");
+		}
+		return;
+	}
+	if (hl->cfg->http.tokens[idx].role == HL_ROLE_INGEST) {
+		/* a softphone's token may not read the board: signed in, the page had
+		 * no right to its stream and reconnected every 2 s, saying nothing */
+		log_warn("http: %s (ingest) tried to sign in to the wallboard", hl->cfg->http.tokens[idx].name);
+		if (is_form) {
+			evhttp_add_header(out, "Location", "/?signin=failed");
+			http_send_text(req, 303, "text/plain", "", 0);
+		} else {
+			http_send_error(req, 403, "forbidden", "token: the wallboard needs the viewer or supervisor role");
 		}
 		return;
 	}

@@ -105,3 +105,33 @@ HL_TEST(http_session, a_wall_screen_stays_signed_in)
 	json_object_put(o);
 	cr_assert_null(header(r, "Set-Cookie"), "%s", r->head);
 }
+
+/* The wallboard's sign-in takes the tokens that may read it.  Before, an
+ * ingest token (a softphone's, typed in by mistake) was signed in: the page
+ * then had no right to its stream or board, and reconnected every two
+ * seconds forever under "reconnecting", with no word of why. */
+HL_TEST(http_session, an_ingest_token_cannot_sign_in_to_the_wallboard)
+{
+	up(NULL, TOP_LOOP, NULL);
+	struct hres *r = http("POST", "/v1/session", "Content-Type: application/json\r\n", "{\"token\":\"ing-token\"}");
+	cr_assert_eq(r->status, 403, "%s\n\n%s", r->head, r->body);
+	cr_assert(strstr(r->body, "\"forbidden\""), "%s", r->body);
+	cr_assert_null(header(r, "Set-Cookie"), "%s", r->head);
+	/* the sign-in form: back to the page with the failure shown */
+	r = http("POST", "/v1/session", "Content-Type: application/x-www-form-urlencoded\r\n", "token=ing-token");
+	cr_assert_eq(r->status, 303, "%s", r->head);
+	const char *loc = header(r, "Location");
+	cr_assert(loc && strcmp(loc, "/?signin=failed") == 0, "%s", r->head);
+	cr_assert_null(header(r, "Set-Cookie"), "%s", r->head);
+	/* a session made for it before is no session (the page shows its form) */
+	char old[256], hdr[300];
+	make_cookie(old, sizeof old, 3, "ing-token", (long long)time(NULL) + 3600);
+	snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", old);
+	json_object *o = jbody(http("GET", "/v1/session", hdr, NULL));
+	cr_assert(!hl_jbool(o, "signed_in"), "%s", json_object_to_json_string(o));
+	json_object_put(o);
+	/* a viewer signs in */
+	r = http("POST", "/v1/session", "Content-Type: application/json\r\n", "{\"token\":\"view-token\"}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(header(r, "Set-Cookie"), "%s", r->head);
+}
