@@ -214,7 +214,13 @@ function startStream() {
    * we saw, so a resumed stream would never send its new level */
   const src = new EventSource('/v1/alerts/stream');
   state.source = src;
-  src.onopen = () => setConn('live');
+  /* the note of alerts left out is this replay's (its `replay` event comes
+   * first); a replay that leaves none out sends none */
+  state.omitted = 0;
+  src.onopen = () => {
+    setConn('live');
+    renderSoon();
+  };
   src.onmessage = (m) => {
     let a;
     try { a = JSON.parse(m.data); } catch (e) { return; }

@@ -19,7 +19,8 @@ reconnects, shows a new alert, and shows no alert twice; an alert that
 escalated while the page was cut off is shown at its new level; work-order
 alerts are named in both languages; a confidential caller is masked; a burst
 of alerts rebuilds the list a few times, not once per alert; a session
-about to expire is renewed while the page runs.
+about to expire is renewed while the page runs; the note of alerts left
+out of the replay follows each reconnection.
 """
 import base64
 import hashlib
@@ -208,7 +209,7 @@ class Daemon:
 listen = {{ tcp = ""; unix = "{tmp}/events.sock"; }};
 database = {{ conninfo = "host={host} port={port} dbname={self.db} user=hotlined"; }};
 sla = {{ callback = "30m"; update = "24h"; resolution = "48h"; survey = "0"; }};
-alerts = {{ transfer_limit = 1; }};
+alerts = {{ transfer_limit = 1; replay_max = 200; }};
 escalation = {{ after = "5s"; max_level = 2; }};
 http = {{
   listen = "127.0.0.1:{self.port}";
@@ -479,6 +480,23 @@ def main():
         check('after the renewal an acknowledgement from the page goes through',
               d.wait_sql(f'SELECT acked_by FROM hotline.alerts WHERE id = {late}', 'alice', 10) == 'alice')
         check('the page is still signed in', dt.js("document.getElementById('signin').hidden"))
+
+        # The note "N older open alerts are not shown" follows the replay of
+        # each (re)connection: shown while more than alerts.replay_max are
+        # open, gone once they are acknowledged.  Before, a reconnect whose
+        # replay left nothing out kept the old note.
+        rc = d.stop()
+        d.start()
+        check('more open alerts than replay_max: the page says some are not shown',
+              dt.wait("!document.getElementById('replay-note').hidden", 20),
+              d.sql('SELECT count(*) FROM hotline.alerts WHERE acked_at IS NULL'))
+        rc = d.stop()
+        d.sql("UPDATE hotline.alerts SET acked_at = now(), acked_by = 'psql' WHERE acked_at IS NULL")
+        d.start()
+        check('once they are acknowledged and the page reconnects, the note is gone',
+              dt.wait("document.getElementById('conn').dataset.state === 'live' && "
+                      "document.getElementById('replay-note').hidden", 20),
+              dt.js("document.getElementById('replay-note').textContent"))
 
         if screenshot:
             # a fuller board for the documentation: a few more alerts and an overdue callback
