@@ -8,6 +8,8 @@
  *
  * Pure: part of the functional core (no libevent, no libpq).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "config_internal.h"
@@ -32,12 +34,23 @@ int hl_cfgi_check_tls(const struct ld *ld, const config_setting_t *root, const c
 	return 0;
 }
 
+/* A loopback address as bind() takes it: "localhost", an IPv4 literal in
+ * 127/8 (inet_aton's forms, "127.1" too, as getaddrinfo reads them) or ::1.
+ * Not a name that merely starts with "127." ("127.evil.example" may resolve
+ * to any interface): before, that prefix was enough. */
 static bool loopback(const char *address)
 {
 	char host[256];
 	int port;
-	return hl_config_split_hostport(address, host, sizeof host, &port) == 0 &&
-	       (strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0);
+	if (hl_config_split_hostport(address, host, sizeof host, &port) != 0)
+		return false;
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	struct in_addr v4;
+	if (inet_aton(host, &v4))
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	struct in6_addr v6;
+	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 int hl_cfgi_check_http(const struct ld *ld, const config_setting_t *root, const config_setting_t *g,

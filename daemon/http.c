@@ -55,28 +55,26 @@ static bool readable(struct evhttp_request *req)
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	http_conn_request(req);
-	if (!readable(req))
+	if (!http_conn_request(req) || !readable(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
 	metrics_prometheus(b); /* the same table as `stats` (metrics.c) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", b);
+	http_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
 static void healthz_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	http_conn_request(req);
-	if (!readable(req))
+	if (!http_conn_request(req) || !readable(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
 	bool ok = store_connected() && !hl->stopping;
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : hl->stopping ? "stopping" : "database unavailable");
 	cluster_health(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
-	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
+	http_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
 	evbuffer_free(b);
 }
 

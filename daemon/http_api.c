@@ -228,7 +228,7 @@ static void pending_finish(struct pending *p)
 			evhttp_add_header(h, "Content-Type", "application/x-ndjson");
 			if (unavailable)
 				evhttp_add_header(h, "Retry-After", "5");
-			evhttp_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
+			http_send_reply(p->req, unavailable ? 503 : 200, unavailable ? "Service Unavailable" : "OK", b);
 			evbuffer_free(b);
 		} else {
 			answer_read(p);
@@ -489,7 +489,8 @@ static int64_t stream_since(struct evhttp_request *req)
 void http_api_route(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	http_conn_request(req); /* complete: no deadline while it is answered (a stream included) */
+	if (!http_conn_request(req)) /* complete: no deadline while it is answered (a stream included) */
+		return;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);

@@ -177,10 +177,27 @@ bool http_auth(struct evhttp_request *req, struct http_principal *who)
 	session_mac(idx, expiry, mac);
 	if (!hl_const_time_eq(cookie + used, mac))
 		return false;
+	if (hl->cfg->http.tokens[idx].role == HL_ROLE_INGEST)
+		return false; /* made before ingest tokens could no longer sign in: the page shows its form */
 	principal_of(idx, who);
 	who->via_cookie = true;
+	who->token_idx = idx;
+	who->expiry = expiry;
 	csrf_of(idx, cookie, who->csrf);
 	return true;
+}
+
+/* A new session cookie for token idx, valid SESSION_TTL_S from now: its
+ * Set-Cookie header added to the answer, its value in value[128]. */
+static void set_session_cookie(struct evhttp_request *req, size_t idx, char value[128])
+{
+	long long expiry = (long long)time(NULL) + SESSION_TTL_S;
+	char mac[65], cookie[300];
+	session_mac(idx, expiry, mac);
+	snprintf(value, 128, "%zu.%lld.%s", idx, expiry, mac);
+	snprintf(cookie, sizeof cookie, COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", value,
+	         SESSION_TTL_S, hl->cfg->http.tls ? "; Secure" : "");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", cookie);
 }
 
 bool http_role_allows(const struct http_principal *who, int role)
@@ -299,9 +316,19 @@ void http_session(struct evhttp_request *req)
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
 		/* 200 either way: the page asks before it knows, and a 401 would be a console error */
-		if (http_auth(req, &who))
+		if (http_auth(req, &who)) {
+			/* A wall screen runs for days: a session in the second half of its
+			 * life is renewed here (the page asks with every board refresh),
+			 * with the CSRF token of the renewed cookie in the answer.  Before,
+			 * every wall screen fell back to its sign-in form 12 h after it
+			 * was signed in. */
+			if (who.via_cookie && who.expiry - (long long)time(NULL) < SESSION_TTL_S / 2) {
+				char value[128];
+				set_session_cookie(req, who.token_idx, value);
+				csrf_of(who.token_idx, value, who.csrf);
+			}
 			session_json(req, &who, auth_on);
-		else
+		} else
 			http_send_text(req, 200, "application/json", "{\"signed_in\":false,\"auth\":true}", 31);
 		return;
 	case EVHTTP_REQ_DELETE:
@@ -341,13 +368,20 @@ void http_session(struct evhttp_request *req)
 		}
 		return;
 	}
-	long long expiry = (long long)time(NULL) + SESSION_TTL_S;
-	char mac[65], value[128];
-	session_mac((size_t)idx, expiry, mac);
-	snprintf(value, sizeof value, "%ld.%lld.%s", idx, expiry, mac);
-	snprintf(cookie, sizeof cookie, COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", value,
-	         SESSION_TTL_S, secure);
-	evhttp_add_header(out, "Set-Cookie", cookie);
+	if (hl->cfg->http.tokens[idx].role == HL_ROLE_INGEST) {
+		/* a softphone's token may not read the board: signed in, the page had
+		 * no right to its stream and reconnected every 2 s, saying nothing */
+		log_warn("http: %s (ingest) tried to sign in to the wallboard", hl->cfg->http.tokens[idx].name);
+		if (is_form) {
+			evhttp_add_header(out, "Location", "/?signin=failed");
+			http_send_text(req, 303, "text/plain", "", 0);
+		} else {
+			http_send_error(req, 403, "forbidden", "token: the wallboard needs the viewer or supervisor role");
+		}
+		return;
+	}
+	char value[128];
+	set_session_cookie(req, (size_t)idx, value);
 	log_notice("http: %s signed in", hl->cfg->http.tokens[idx].name);
 	if (is_form) {
 		evhttp_add_header(out, "Location", "/");

@@ -92,6 +92,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,6 +102,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
 #include "http_api.h"
@@ -526,15 +529,41 @@ static void answered(struct evhttp_request *req, void *arg)
 	event_add(h->deadline, &request_tv);
 }
 
-void http_conn_request(struct evhttp_request *req)
+/* RFC 9112 6.3: Content-Length given twice with different values leaves the
+ * end of the body unknowable.  libevent 2.1 takes the first and parses the
+ * rest of the body as the next request, and a proxy in front that takes
+ * another would see other request boundaries than we do (smuggling). */
+static bool one_content_length(struct evhttp_request *req)
+{
+	const char *first = NULL;
+	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	for (const struct evkeyval *kv = TAILQ_FIRST(in); kv; kv = TAILQ_NEXT(kv, next)) {
+		if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		if (!first)
+			first = kv->value;
+		else if (strcmp(first, kv->value) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool http_conn_request(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	if (!evcon)
-		return;
-	struct hconn *h = get(evcon);
-	event_del(h->deadline);
-	h->answering = true;
-	evhttp_request_set_on_complete_cb(req, answered, h);
+	if (evcon) {
+		struct hconn *h = get(evcon);
+		event_del(h->deadline);
+		h->answering = true;
+		evhttp_request_set_on_complete_cb(req, answered, h);
+	}
+	if (!one_content_length(req)) {
+		/* what follows on the connection is no request we can find: close */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		http_send_error(req, 400, "bad_request", "Content-Length: given twice with different values");
+		return false;
+	}
+	return true;
 }
 
 void http_conn_set_closecb(struct evhttp_connection *evcon, void (*cb)(struct evhttp_connection *, void *), void *arg)

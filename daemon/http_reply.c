@@ -46,6 +46,24 @@ void http_common_headers(struct evhttp_request *req)
 		evhttp_add_header(h, "Cache-Control", "no-store");
 }
 
+/* Every answer leaves here.  An answer to HEAD is its head alone (RFC 9110
+ * 9.3.2), with the Content-Length a GET would have: libevent 2.1 leaves out
+ * Content-Length for HEAD but writes the body anyway, which a keep-alive
+ * client then read as the start of its next answer. */
+void http_send_reply(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && body) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+		if (!evhttp_find_header(h, "Content-Length")) {
+			char n[32];
+			snprintf(n, sizeof n, "%zu", evbuffer_get_length(body));
+			evhttp_add_header(h, "Content-Length", n);
+		}
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, status, reason, body);
+}
+
 void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len)
 {
 	static const struct { int code; const char *reason; } reasons[] = {
@@ -61,7 +79,7 @@ void http_send_text(struct evhttp_request *req, int status, const char *type, co
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add(b, body, len);
-	evhttp_send_reply(req, status, reason, b);
+	http_send_reply(req, status, reason, b);
 	evbuffer_free(b);
 }
 

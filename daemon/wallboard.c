@@ -85,7 +85,7 @@ bool wallboard_serve(struct evhttp_request *req, const char *path)
 		evhttp_add_header(h, "Vary", "Accept-Language");
 		http_common_headers(req);
 		evhttp_add_header(h, "Content-Type", a->type);
-		evhttp_send_reply(req, 200, "OK", b);
+		http_send_reply(req, 200, "OK", b);
 		evbuffer_free(b);
 	} else {
 		http_send_text(req, 200, a->type, a->data, len);

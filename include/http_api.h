@@ -45,8 +45,10 @@ struct bufferevent *http_conn_bev(struct bufferevent *bev);
 /* Refuse the new connection of this plain bufferevent (BEV_OPT_CLOSE_ON_FREE)
  * at once: 503 (tls: no answer) and closed, its request never read; returns bev. */
 struct bufferevent *http_conn_refused(struct bufferevent *bev, bool tls);
-/* A complete request reached a callback: no deadline until its answer is out. */
-void http_conn_request(struct evhttp_request *req);
+/* A complete request reached a callback: no deadline until its answer is out.
+ * False when its framing is ambiguous (two different Content-Lengths): it was
+ * answered 400 and the connection closes; the callback returns at once. */
+bool http_conn_request(struct evhttp_request *req);
 /* The request handler's close callback (the connection's own belongs to http_conn.c). */
 void http_conn_set_closecb(struct evhttp_connection *evcon, void (*cb)(struct evhttp_connection *, void *), void *arg);
 size_t http_conn_count(void);
@@ -65,6 +67,8 @@ void http_api_route(struct evhttp_request *req, void *arg);
 void http_send_error(struct evhttp_request *req, int status, const char *code, const char *msg);
 /* Send `body` (NUL-terminated) with the status and content type; sets the
  * common security headers. */
+/* evhttp_send_reply, and an answer to HEAD without its body (Content-Length kept). */
+void http_send_reply(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body);
 void http_send_text(struct evhttp_request *req, int status, const char *type, const char *body, size_t len);
 /* Security headers every answer carries (nosniff, no-referrer, frame-ancestors). */
 void http_common_headers(struct evhttp_request *req);
@@ -84,6 +88,8 @@ struct http_principal {
 	bool any_role;      /* no tokens configured: every role */
 	bool via_cookie;    /* state-changing requests then need the CSRF token */
 	char csrf[65];      /* the session's CSRF token (via_cookie) */
+	size_t token_idx;   /* via_cookie: the token the session was signed with */
+	long long expiry;   /* via_cookie: when the session ends (time_t) */
 };
 
 /* Who sent this request (Bearer token or session cookie); false: nobody valid. */

@@ -29,7 +29,7 @@
 --    parsed and planned again at every top-level statement that calls it:
 --    each read planned case_json's dozen sub-selects anew.  In PL/pgSQL
 --    (as 061 did for notify_payload) the plans are kept for the daemon's
---    session.  The queries are 048's and 067's, word for word.
+--    session.  The queries are 048's and 065/067's, word for word.
 --
 -- Measured on that database, one read per statement in one session as the
 -- daemon sends them (the machine shared with other work): 40.8 ms a read
@@ -168,8 +168,10 @@ BEGIN
 END
 $$;
 
--- As 067, in PL/pgSQL, with the case built once and looked at by the
--- shortcut first.
+-- As 067 (and 065: the identifiers too, mask_known_ids), in PL/pgSQL, with
+-- the case built once and looked at by the shortcut first.  The shortcut
+-- covers the identifiers: it reads the whole text, ids included, and
+-- mask_known_ids masks a run only where mask_known_numbers would.
 CREATE OR REPLACE FUNCTION hotline.http_case_json(p_id bigint) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, hotline AS $$
 BEGIN
@@ -192,7 +194,7 @@ SELECT CASE WHEN coalesce(cl.confidential, false)
             -- (jsonb would reorder the keys a client may compare)
             WHEN hotline.may_quote_number_json(x.j) AND hotline.quotes_known_number(x.j)
             THEN (SELECT CASE WHEN y.k = x.j::jsonb THEN x.j ELSE y.k::text END
-                  FROM (SELECT hotline.mask_known_json_walk(x.j::jsonb) AS k OFFSET 0) y)
+                  FROM (SELECT hotline.mask_known_ids(hotline.mask_known_json_walk(x.j::jsonb)) AS k OFFSET 0) y)
             ELSE x.j END
 FROM hotline.cases c
      -- OFFSET 0: built once, not once for each x.j below (see the header)

@@ -7,14 +7,18 @@
  * then each new or escalated alert as it is committed, and `ack` events when
  * someone acknowledges one.  They are kept in a Map keyed by alert id, so an
  * alert replayed after a reconnect replaces itself and is never shown twice.
- * The stream is resumed from the highest id seen (?since=, and the
- * browser's own Last-Event-ID); when the daemon restarts, the page notices
- * the stream closing and reconnects every two seconds until it is back.
+ * Whenever the stream breaks (a daemon restart, a proxy, a slow-client
+ * drop) the page closes it and opens a new one every two seconds until it
+ * is back, with the whole replay (not the browser's Last-Event-ID resume,
+ * which skips an older alert escalated meanwhile): each replayed alert
+ * replaces itself, at its current level.
  * Overdue callbacks, overdue work orders and today's figures come from
  * GET /v1/board every 15 s.  Ages and lateness tick every second.
  *
  * Acknowledging POSTs /v1/alerts/{id}/ack with the X-CSRF-Token the session
- * gave us (the daemon refuses a cookie-authenticated POST without it).
+ * gave us (the daemon refuses a cookie-authenticated POST without it).  The
+ * session is asked again with every board refresh: the daemon renews the
+ * cookie in the second half of its 12 hours, with a new CSRF token.
  */
 'use strict';
 
@@ -35,6 +39,9 @@ const TEXT = {
       update_due_soon: 'Update due soon', resolution_overdue: 'Resolution overdue',
       resolution_due_soon: 'Resolution due soon', survey_overdue: 'Survey overdue', survey_due_soon: 'Survey due soon',
       repeat_caller: 'Repeat caller', dissatisfied: 'Dissatisfied caller', transfer_loop: 'Transferred too often',
+      redispatch_overdue: 'Returned order not dispatched again', redispatch_due_soon: 'Redispatch due soon',
+      order_sign_overdue: 'Work order not signed', order_reply_overdue: 'Work order reply overdue',
+      buck_passing: 'Passed back to a department', hotspot: 'Hotspot',
     },
   },
   'zh-CN': {
@@ -53,6 +60,9 @@ const TEXT = {
       update_due_soon: '进展告知即将超时', resolution_overdue: '办结超时', resolution_due_soon: '办结即将超时',
       survey_overdue: '回访超时', survey_due_soon: '回访即将超时', repeat_caller: '重复来电',
       dissatisfied: '来电人不满意', transfer_loop: '多次转办',
+      redispatch_overdue: '退单未重新派发', redispatch_due_soon: '重新派发即将超时',
+      order_sign_overdue: '工单签收超时', order_reply_overdue: '工单办理超时', buck_passing: '工单推诿',
+      hotspot: '热点诉求',
     },
   },
 };
@@ -156,7 +166,19 @@ function started(session) {
   startStream();
   loadBoard();
   clearInterval(state.boardTimer);
-  state.boardTimer = setInterval(loadBoard, 15000);
+  state.boardTimer = setInterval(() => { refreshSession(); loadBoard(); }, 15000);
+}
+
+/* Asked with every board refresh: the daemon renews a session in the second
+ * half of its 12 hours (a wall screen runs for days) and answers the CSRF
+ * token of the renewed cookie, which the next acknowledgement needs. */
+async function refreshSession() {
+  try {
+    const r = await api('/v1/session');
+    const s = r.ok ? await r.json() : null;
+    if (s && s.signed_in) state.session = s;
+    else if (s) showSignin();
+  } catch (e) { /* unauthorized: the form is shown; down: the next tick tries again */ }
 }
 
 async function start() {
@@ -187,9 +209,18 @@ function stopStream() {
 function startStream() {
   stopStream();
   setConn(state.alerts.size || state.maxId ? 'reconnecting' : 'connecting');
-  const src = new EventSource(`/v1/alerts/stream${state.maxId ? `?since=${state.maxId}` : ''}`);
+  /* always the whole replay of the open alerts, never ?since=: an older
+   * alert that escalated while we were cut off is not after the highest id
+   * we saw, so a resumed stream would never send its new level */
+  const src = new EventSource('/v1/alerts/stream');
   state.source = src;
-  src.onopen = () => setConn('live');
+  /* the note of alerts left out is this replay's (its `replay` event comes
+   * first); a replay that leaves none out sends none */
+  state.omitted = 0;
+  src.onopen = () => {
+    setConn('live');
+    renderSoon();
+  };
   src.onmessage = (m) => {
     let a;
     try { a = JSON.parse(m.data); } catch (e) { return; }
@@ -197,17 +228,20 @@ function startStream() {
   };
   src.addEventListener('ack', (m) => {
     const a = JSON.parse(m.data);
-    if (state.alerts.delete(a.id)) renderAlerts();
+    if (state.alerts.delete(a.id)) renderSoon();
   });
   src.addEventListener('replay', (m) => {
     state.omitted = JSON.parse(m.data).omitted || 0;
-    renderAlerts();
+    renderSoon();
   });
   src.onerror = () => {
-    /* EventSource retries by itself while the response was a stream; after a
-     * daemon restart or a 503 it gives up (CLOSED): reconnect ourselves */
+    /* Reconnect ourselves, always: EventSource's own retry would resume
+     * after Last-Event-ID (missing escalations made meanwhile, as above), and
+     * after a daemon restart or a 503 it gives up (CLOSED) anyway. */
     setConn('reconnecting');
-    if (src.readyState === EventSource.CLOSED && state.source === src) {
+    if (state.source === src) {
+      src.close();
+      clearTimeout(state.retryTimer);
       state.retryTimer = setTimeout(async () => {
         try {
           const r = await api('/v1/session');
@@ -236,8 +270,23 @@ function upsertAlert(a) {
   state.alerts.set(a.id, a);
   if (a.id > state.maxId) state.maxId = a.id;
   const isNews = !old || a.level > old.level;
-  renderAlerts(isNews ? a.id : 0);
+  renderSoon(isNews ? a.id : 0);
   if (isNews && state.live) cue();
+}
+
+/* The list is rebuilt once per burst, not once per alert: a replay of 1,000
+ * open alerts (or a burst committed together) rebuilt every row for each
+ * one, n^2 rows, and froze the page for tens of seconds. */
+const pending = { timer: 0, fresh: new Set() };
+function renderSoon(freshId) {
+  if (freshId) pending.fresh.add(freshId);
+  if (pending.timer) return;
+  pending.timer = setTimeout(() => {
+    const fresh = pending.fresh;
+    pending.timer = 0;
+    pending.fresh = new Set();
+    renderAlerts(fresh);
+  }, 50);
 }
 
 let audio = null;
@@ -264,15 +313,17 @@ function sortedAlerts() {
   return [...state.alerts.values()].sort((x, y) => y.level - x.level || (x.raised_at < y.raised_at ? -1 : 1) || x.id - y.id);
 }
 
-function renderAlerts(freshId) {
+function renderAlerts(fresh) {
   const body = $('alerts-body');
   const rows = [];
   const byLevel = new Map();
   const canAck = state.session && (state.session.role === 'supervisor');
   for (const a of sortedAlerts()) {
     byLevel.set(a.level, (byLevel.get(a.level) || 0) + 1);
-    const kind = (TEXT[state.lang].kinds || {})[a.kind] || a.kind;
-    const tr = el('tr', { 'data-alert-id': String(a.id), class: a.id === freshId ? 'fresh' : '' },
+    /* a work-order alert names its order and department (CONTRACT 6) */
+    const kind = [(TEXT[state.lang].kinds || {})[a.kind] || a.kind, a.order_id, a.department]
+      .filter(Boolean).join(' · ');
+    const tr = el('tr', { 'data-alert-id': String(a.id), class: fresh && fresh.has(a.id) ? 'fresh' : '' },
       el('td', {}, el('span', { class: `level level-${Math.min(a.level, 5)}` }, `${a.level}`)),
       el('td', {}, kind),
       el('td', {}, a.case_id ? `#${a.case_id}` : '–'),
@@ -350,7 +401,12 @@ function tick() {
 
 async function ack(id) {
   try {
-    const r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    let r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    if (r.status === 403 && state.session && state.session.auth) {
+      /* the cookie was just renewed (a new CSRF token): once more with it */
+      await refreshSession();
+      r = await api(`/v1/alerts/${id}/ack`, { method: 'POST' });
+    }
     if (r.ok || r.status === 404) {
       state.alerts.delete(id);
       renderAlerts();

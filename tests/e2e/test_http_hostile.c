@@ -600,3 +600,73 @@ HL_TEST(http_hostile, a_body_sent_whole_past_max_body_still_reads_its_413)
 	cr_assert_eq(http("GET", "/v1/board", VIEW, NULL)->status, 200);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 0);
 }
+
+/* HEAD is served wherever GET is (Allow: GET, HEAD), and an answer to HEAD
+ * has no body (RFC 9110 9.3.2): a client reads the head and takes the next
+ * bytes as the next answer on the connection.  libevent 2.1 leaves out
+ * Content-Length for HEAD but sent the body anyway, so a keep-alive client
+ * (a monitoring probe, a proxy's health check) then read the board's JSON
+ * as the status line of its next answer.  Now every answer to HEAD is its
+ * head alone, with the Content-Length a GET would have. */
+HL_TEST(http_hostile, head_answers_carry_no_body)
+{
+	up(NULL, NULL, NULL);
+	struct hres *r = post_events("{\"type\":\"call.offered\",\"id\":\"h1\",\"call_id\":\"h1\",\"caller\":\"+8613800000001\"}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	static const char *const paths[] = { "/healthz", "/metrics", "/", "/wallboard.js", "/v1/board", "/v1/cases/1",
+		                             "/v1/figures", "/v1/session", "/v1/cases/99", "/v1/alerts/stream",
+		                             "/nowhere" };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		/* the stream and the session serve GET only: their 405 has no body either */
+		bool get_only = strcmp(paths[i], "/v1/alerts/stream") == 0 || strcmp(paths[i], "/v1/session") == 0;
+		struct hres *g = get_only ? NULL : http("GET", paths[i], VIEW, NULL);
+		struct hres *h = http("HEAD", paths[i], VIEW, NULL);
+		cr_assert_eq(h->status, get_only ? 405 : g->status, "HEAD %s: %s", paths[i], h->head);
+		cr_assert_str_eq(h->body, "", "HEAD %s sent a body: %s", paths[i], h->body);
+		const char *len = header(h, "Content-Length");
+		if (!get_only && strcmp(paths[i], "/metrics") != 0 && strcmp(paths[i], "/healthz") != 0)
+			cr_assert(len && (size_t)atoi(len) == strlen(g->body), "HEAD %s: Content-Length %s, GET has %zu",
+			          paths[i], len ? len : "(none)", strlen(g->body));
+	}
+	/* on one keep-alive connection: the answer to HEAD, then the next one */
+	const char *two = "HEAD /v1/board HTTP/1.1\r\nHost: 127.0.0.1\r\n" VIEW "\r\n"
+	                  "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	int fd = tcp_connect(http_port, 0);
+	send_all(fd, two, strlen(two));
+	char *all = read_to_close(fd, 1 << 18, HL_TIMEOUT_MS, "HEAD then GET");
+	sock_close(fd);
+	char *end = strstr(all, "\r\n\r\n");
+	cr_assert(end && strncmp(all, "HTTP/1.1 200", 12) == 0, "%s", all);
+	cr_assert(strncmp(end + 4, "HTTP/1.1 200", 12) == 0, "the next answer does not follow the head: %s", end + 4);
+	cr_assert(strstr(end + 4, "\r\n\r\nok\n"), "%s", end + 4);
+}
+
+/* Two Content-Length headers that disagree: the body's end cannot be known,
+ * and a proxy in front that takes the other one would see another request
+ * boundary (request smuggling).  RFC 9112 6.3: answer 400 and close.
+ * libevent 2.1 took the first one and left the rest of the body on the
+ * connection, parsed as the next request. */
+HL_TEST(http_hostile, conflicting_content_lengths_are_refused)
+{
+	struct hl_d *d = up(NULL, NULL, NULL);
+	/* the first length covers `{}`; the second the whole event, which would
+	 * otherwise be the next "request" */
+	const char *ev = "{}{\"type\":\"call.offered\",\"id\":\"cl1\",\"call_id\":\"cl1\",\"caller\":\"+8613800000001\"}";
+	char req[1024];
+	snprintf(req, sizeof req,
+	         "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" ING "Content-Length: 2\r\nContent-Length: %zu\r\n\r\n%s",
+	         strlen(ev), ev);
+	struct hres *r = raw_str(req);
+	json_error(r, 400, "bad_request", "two Content-Length");
+	const char *conn = header(r, "Connection");
+	cr_assert(conn && strcasecmp(conn, "close") == 0, "%s", r->head);
+	cr_assert(!strstr(r->body, "HTTP/1.1"), "a second answer followed: %s", r->body);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events"), 0, "nothing was stored");
+	/* one Content-Length, or two that agree, is served as before */
+	snprintf(req, sizeof req,
+	         "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" ING "Content-Length: %zu\r\nContent-Length: %zu\r\n"
+	         "Connection: close\r\n\r\n%s", strlen(ev + 2), strlen(ev + 2), ev + 2);
+	r = raw_str(req);
+	cr_assert_eq(r->status, 200, "%s\n\n%s", r->head, r->body);
+	cr_assert(strstr(r->body, "\"ok\":true"), "%s", r->body);
+}

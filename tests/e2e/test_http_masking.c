@@ -184,3 +184,110 @@ HL_TEST(http_masking, copied_confidential_masked)
 	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
 	stream_masks_transfer_loop(st);
 }
+
+/* The digits of +8613512345678 nowhere in `body` (however separated). */
+static void no_number_in(const char *what, const char *body)
+{
+	char *dg = digits_of(body);
+	bool leaked = strstr(dg, "13512345678") != NULL;
+	free(dg);
+	cr_assert(!leaked, "%s shows the confidential number: %s", what, body);
+}
+
+/* Identifiers chosen by the senders often embed the caller's number (a
+ * softphone's call id "pbx-<number>-<seq>", a work order named after the
+ * caller, a department written "desk 135 1234 5678"): for a confidential
+ * caller, those digits are masked in every HTTP answer and push, as in the
+ * texts (before: the case's calls[].call_id and orders[].order_id, the
+ * board's order_id and the stream's order_id/department were whole). */
+HL_TEST(http_masking, identifiers_embedding_the_number_masked)
+{
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
+	struct hres *r = post_events(
+		"{\"type\":\"call.abandoned\",\"id\":\"pbx:13512345678:1\",\"call_id\":\"pbx-8613512345678-1\","
+		"\"caller\":\"+8613512345678\",\"confidential\":true,\"at\":\"2020-01-01T00:00:00Z\"}\n"
+		"{\"type\":\"order.dispatch\",\"id\":\"i2\",\"case_id\":1,\"order_id\":\"wo-135-1234-5678\","
+		"\"department\":\"desk 135 1234 5678\",\"at\":\"2020-01-01T00:01:00Z\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	/* the sign deadline passed long ago: order_sign_overdue names the order */
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue'") == 0)
+		hl_sleep_ms(50);
+	char *raw = hl_sql_text(d, "SELECT order_id FROM hotline.alerts WHERE kind = 'order_sign_overdue'");
+	cr_assert(raw && strcmp(raw, "wo-135-1234-5678") == 0, "the alert row keeps the order id (%s)", raw);
+	r = http("GET", "/v1/cases/1", VIEW, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	no_number_in("the case", r->body);
+	json_object *o = jbody(r);
+	const char *cid = hl_jstr(o, "calls.0.call_id");
+	/* the four digits the caller's own mask hides, wherever the number is in
+	 * the id (not shifted by the "-1" after it) */
+	cr_assert(cid && strcmp(cid, "pbx-86135****56781") == 0, "the call id masked, not dropped: %s", r->body);
+	json_object_put(o);
+	r = http("GET", "/v1/board", VIEW, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strstr(r->body, "order_id"), "board: %s", r->body);
+	no_number_in("the board", r->body);
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	struct sse_ev ev;
+	bool seen = false;
+	while (!seen && sse_next(s, &ev, HL_TIMEOUT_MS)) {
+		no_number_in("the stream", ev.data);
+		seen = strstr(ev.data, "order_sign_overdue") != NULL;
+	}
+	cr_assert(seen, "the order_sign_overdue alert was replayed");
+	/* a live push too: the order is returned, then dispatched again to the
+	 * same desk (buck_passing names the order and the department) */
+	r = post_events("{\"type\":\"order.return\",\"id\":\"i3\",\"order_id\":\"wo-135-1234-5678\",\"reason\":\"not ours\"}\n"
+	                "{\"type\":\"order.dispatch\",\"id\":\"i4\",\"case_id\":1,\"order_id\":\"wo-13512345678-2\","
+	                "\"department\":\"desk 135 1234 5678\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	seen = false;
+	while (!seen && sse_next(s, &ev, HL_TIMEOUT_MS)) {
+		no_number_in("the stream", ev.data);
+		seen = strstr(ev.data, "buck_passing") != NULL;
+	}
+	cr_assert(seen, "the buck_passing alert was pushed");
+	/* the socket's masked case.get is the same function; a privileged
+	 * reader (psql as the owner) still has every identifier whole */
+	raw = hl_sql_text(d, "SELECT call_id FROM hotline.calls LIMIT 1");
+	cr_assert(raw && strcmp(raw, "pbx-8613512345678-1") == 0, "%s", raw);
+}
+
+/* The same for a confidential number copied onto an ordinary case's order
+ * (sql/054's rule): the alert's order_id and department on the stream. */
+HL_TEST(http_masking, identifiers_of_another_case_copying_the_number_masked)
+{
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
+	struct hres *r = post_events(
+		"{\"type\":\"call.offered\",\"id\":\"j1\",\"call_id\":\"j1\",\"caller\":\"+8613512345678\","
+		"\"confidential\":true}\n"
+		"{\"type\":\"call.offered\",\"id\":\"j2\",\"call_id\":\"j2\",\"caller\":\"+8613800000001\","
+		"\"at\":\"2020-01-01T00:00:00Z\"}\n"
+		"{\"type\":\"order.dispatch\",\"id\":\"j3\",\"case_id\":2,\"order_id\":\"wo-for-13512345678\","
+		"\"department\":\"desk 135 1234 5678\",\"at\":\"2020-01-01T00:01:00Z\"}\n");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(!strstr(r->body, "\"ok\":false"), "%s", r->body);
+	int64_t end = hl_now_ms() + 10000;
+	while (hl_now_ms() < end &&
+	       hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'order_sign_overdue'") == 0)
+		hl_sleep_ms(50);
+	struct sse *s = sse_open("/v1/alerts/stream", VIEW, 0);
+	struct sse_ev ev;
+	bool seen = false;
+	while (!seen && sse_next(s, &ev, HL_TIMEOUT_MS)) {
+		no_number_in("the stream", ev.data);
+		seen = strstr(ev.data, "order_sign_overdue") != NULL;
+		if (seen)
+			cr_assert(strstr(ev.data, "+8613800000001"), "the case's own caller stays whole: %s", ev.data);
+	}
+	cr_assert(seen, "the order_sign_overdue alert was replayed");
+	r = http("GET", "/v1/cases/2", VIEW, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	no_number_in("the case", r->body);
+	r = http("GET", "/v1/board", VIEW, NULL);
+	no_number_in("the board", r->body);
+}

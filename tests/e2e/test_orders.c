@@ -450,3 +450,24 @@ HL_TEST(orders, many_orders_in_one_case)
 	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)id), "resolved");
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.orders WHERE case_id = %lld", (long long)id), 22);
 }
+
+/* Two systems, two roads: the department's system may deliver its sign (or
+ * reply) before the hotline's dispatch has arrived.  That event is refused
+ * unknown_order and stores nothing - its id is not used up - so the very
+ * same line resent once the dispatch is in is accepted (docs/orders.md,
+ * "Events that arrive before their dispatch"). */
+HL_TEST(orders, sign_before_its_dispatch_is_accepted_when_resent)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 60);
+	const char *sign = "{\"type\":\"order.sign\",\"id\":\"dept:sign:wo-early\",\"order_id\":\"wo-early\",\"by\":\"roads\"}";
+	json_object *r = hl_requestf(c, "%s", sign);
+	refused(r, "unknown_order", "wo-early");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id = 'dept:sign:wo-early'"), 0);
+	ok(dispatch(c, id, "wo-early", "roads"));
+	r = ok(hl_requestf(c, "%s", sign));
+	cr_assert_not(hl_jbool(r, "duplicate"), "%s", json_object_to_json_string(r));
+	cr_assert_str_eq(order_col(d, "status", "wo-early"), "signed");
+	cr_assert_str_eq(order_col(d, "sign_state", "wo-early"), "met");
+}

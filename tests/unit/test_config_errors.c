@@ -101,7 +101,23 @@ Test(errors, http_tokens)
 	EXPECT_STR(BASE "http = { listen = \"127.0.0.1:9370\"; tls = true; };",
 		   "t.conf:2: http.tls: HTTPS uses listen.tls's cert and key: set them first");
 	EXPECT_STR(BASE "alerts = { replay_max = 0; };", "t.conf:2: alerts.replay_max: 0 is out of range (1..1000000)");
+	/* a name that merely starts with "127." is no loopback address: it may
+	 * resolve to any interface (before, "127.evil.example" passed) */
+	static const char *const named[] = { "127.evil.example:9370", "127.0.0.1.nip.io:9370",
+		                             "localhost.example:9370" };
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+		char text[256];
+		snprintf(text, sizeof text, BASE "http = { listen = \"%s\"; };", named[i]);
+		EXPECT_STR(text, "t.conf:2: http.listen: without http.tokens the listener must be on a loopback address "
+		                 "(127.0.0.1, ::1 or localhost): anyone who reaches it could ingest and acknowledge");
+	}
 	struct hl_config cfg;
+	str_ok(BASE "http = { listen = \"127.0.0.2:9370\"; };", &cfg);
+	hl_config_free(&cfg);
+	str_ok(BASE "http = { listen = \"localhost:9370\"; };", &cfg);
+	hl_config_free(&cfg);
+	str_ok(BASE "http = { listen = \"127.1:9370\"; };", &cfg); /* 127.0.0.1, as bind() reads it */
+	hl_config_free(&cfg);
 	str_ok(BASE "http = { listen = \"[::1]:9370\"; };", &cfg);
 	cr_assert_eq(cfg.http.n_tokens, 0);
 	cr_assert_eq(cfg.http.max_body, 1024 * 1024);
