@@ -498,3 +498,31 @@ HL_TEST(orders, signed_without_a_sign_deadline_is_in_time)
 	                                " FROM hotline.department_monthly WHERE department = 'libraries'"),
 	                 "2 1 0.500", "the sign without a deadline is in time; the returned order was never signed");
 }
+
+/*
+ * A return delivered after the dispatch that answered it owes no new
+ * dispatch: before, it armed the redispatch clock from its `at` and
+ * redispatch_overdue was raised about a case that had been dispatched again.
+ */
+HL_TEST(orders, late_return_after_the_redispatch_raises_nothing)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = LONG_SLA, .top = "orders = { redispatch = \"1s\"; };" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 43);
+	int64_t t0 = hl_wall_ms();
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"parks\",\"order_id\":\"wo-lr1\","
+	          "\"at\":\"%s\"", (long long)id, hl_iso_ms(t0 - 60000)));
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"roads\",\"order_id\":\"wo-lr2\","
+	          "\"at\":\"%s\"", (long long)id, hl_iso_ms(t0 - 30000)));
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-lr1\",\"reason\":\"not ours\",\"at\":\"%s\"",
+	       hl_iso_ms(t0 - 50000)));
+	cr_assert_str_eq(order_col(d, "status", "wo-lr1"), "returned");
+	hl_sleep_ms(2500);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld"
+	                           " AND kind = 'redispatch_overdue'", (long long)id), 0,
+	             "roads had the case before the return was delivered");
+	/* a return after the last dispatch still owes one */
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-lr2\",\"reason\":\"not ours either\""));
+	cr_assert_eq(wait_alerts(d, "redispatch_overdue", "wo-lr2", 1, 4000), 1);
+}
