@@ -9,7 +9,8 @@
  *   - both order clocks, `sign` and `reply`, count from dispatch: signing
  *     late buys no time;
  *   - a returned order arms the case's `redispatch` clock: the hotline owes a
- *     new dispatch;
+ *     new dispatch (none when the case was dispatched again at or after the
+ *     return's `at`: a return delivered late);
  *   - dispatching to a department that already returned an order of the case
  *     is buck-passing (A -> B -> A) and raises `buck_passing` at once;
  *   - an approved extension and a reply both make the caller owed a call back
@@ -463,6 +464,21 @@ static void on_sign(struct octx *x)
 	oclock_end(x, o, HL_OC_SIGN, true);
 }
 
+/*
+ * Another order of o's case dispatched at or after `at`: a return delivered
+ * after the dispatch that answered it (the department's system reports at
+ * 10:20 a return made at 10:02; the hotline, told by phone, dispatched again
+ * at 10:05) owes no new dispatch.  The store loads the case's highest-numbered
+ * order, so the latest dispatch is in the world.
+ */
+static const struct hl_order *dispatched_since(struct hl_world *w, const struct hl_order *o, hl_ms at)
+{
+	for (const struct hl_order *p = hl_world_case_orders_first(w, o->case_id); p; p = hl_world_case_orders_next(w, p))
+		if (p != o && p->dispatched_at >= at)
+			return p;
+	return NULL;
+}
+
 static void on_return(struct octx *x)
 {
 	struct hl_order *o = x->order;
@@ -474,7 +490,13 @@ static void on_return(struct octx *x)
 	hl_rules_op_note(&x->op, "order %s returned by %s (%s)", o->order_id, o->department, x->op.ev->reason);
 	oclock_end(x, o, HL_OC_SIGN, false);
 	oclock_end(x, o, HL_OC_REPLY, false);
-	if (x->cs->status == HL_ST_OPEN)
+	if (x->cs->status != HL_ST_OPEN)
+		return;
+	const struct hl_order *next = dispatched_since(x->op.w, o, x->op.at);
+	if (next)
+		hl_rules_op_note(&x->op, "already dispatched again (order %s to %s): no redispatch owed", next->order_id,
+		                 next->department);
+	else
 		hl_rules_op_arm(&x->op, x->cs, HL_CK_REDISPATCH);
 }
 

@@ -471,3 +471,58 @@ HL_TEST(orders, sign_before_its_dispatch_is_accepted_when_resent)
 	cr_assert_str_eq(order_col(d, "status", "wo-early"), "signed");
 	cr_assert_str_eq(order_col(d, "sign_state", "wo-early"), "met");
 }
+
+/*
+ * sign = "0" (configuration.md: no sign clock) gives an order no sign
+ * deadline.  Before, department_monthly counted only a sign at or before a
+ * deadline, so every department working under such a policy was published
+ * with signed_in_time 0 and sign_rate 0.000 however promptly it signed.
+ * Without a deadline a sign is in time; a returned, never signed order is not.
+ */
+HL_TEST(orders, signed_without_a_sign_deadline_is_in_time)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = LONG_SLA " policies = ( { category = \"consult\"; sign = \"0\"; } );" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 41);
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"libraries\",\"order_id\":\"wo-n1\","
+	          "\"category\":\"consult\"", (long long)id));
+	cr_assert_null(order_col(d, "sign_due_at", "wo-n1"), "no sign clock");
+	ok(req(c, "\"type\":\"order.sign\",\"order_id\":\"wo-n1\",\"by\":\"clerk\""));
+	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wo-n1\",\"result\":\"explained\""));
+	int64_t id2 = new_case(c, 42);
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"libraries\",\"order_id\":\"wo-n2\","
+	          "\"category\":\"consult\"", (long long)id2));
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-n2\",\"reason\":\"not ours\""));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT received || ' ' || signed_in_time || ' ' || sign_rate"
+	                                " FROM hotline.department_monthly WHERE department = 'libraries'"),
+	                 "2 1 0.500", "the sign without a deadline is in time; the returned order was never signed");
+}
+
+/*
+ * A return delivered after the dispatch that answered it owes no new
+ * dispatch: before, it armed the redispatch clock from its `at` and
+ * redispatch_overdue was raised about a case that had been dispatched again.
+ */
+HL_TEST(orders, late_return_after_the_redispatch_raises_nothing)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+		.sla = LONG_SLA, .top = "orders = { redispatch = \"1s\"; };" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 43);
+	int64_t t0 = hl_wall_ms();
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"parks\",\"order_id\":\"wo-lr1\","
+	          "\"at\":\"%s\"", (long long)id, hl_iso_ms(t0 - 60000)));
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"roads\",\"order_id\":\"wo-lr2\","
+	          "\"at\":\"%s\"", (long long)id, hl_iso_ms(t0 - 30000)));
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-lr1\",\"reason\":\"not ours\",\"at\":\"%s\"",
+	       hl_iso_ms(t0 - 50000)));
+	cr_assert_str_eq(order_col(d, "status", "wo-lr1"), "returned");
+	hl_sleep_ms(2500);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE case_id = %lld"
+	                           " AND kind = 'redispatch_overdue'", (long long)id), 0,
+	             "roads had the case before the return was delivered");
+	/* a return after the last dispatch still owes one */
+	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-lr2\",\"reason\":\"not ours either\""));
+	cr_assert_eq(wait_alerts(d, "redispatch_overdue", "wo-lr2", 1, 4000), 1);
+}

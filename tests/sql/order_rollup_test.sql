@@ -24,7 +24,9 @@ CREATE TABLE hlordr.saved_zone AS SELECT zone FROM hotline.figure_rollup_state;
 CREATE OR REPLACE VIEW hlordr.recount AS
 SELECT date_trunc('month', o.dispatched_at AT TIME ZONE hotline.report_tz())::date AS month, o.department,
        count(*) AS received,
-       count(*) FILTER (WHERE o.signed_at IS NOT NULL AND o.signed_at <= o.sign_due_at) AS signed_in_time,
+       -- no sign deadline (sign = "0"): a sign is in time (072)
+       count(*) FILTER (WHERE o.signed_at IS NOT NULL
+                          AND (o.sign_due_at IS NULL OR o.signed_at <= o.sign_due_at)) AS signed_in_time,
        count(*) FILTER (WHERE o.replied_at IS NOT NULL AND o.replied_at <= o.due_at) AS replied_in_time,
        count(*) FILTER (WHERE o.status = 'returned') AS returned,
        count(*) FILTER (WHERE o.extensions > 0) AS extended,
@@ -108,8 +110,9 @@ DO $$ BEGIN
     RAISE NOTICE 'ok 31 May 17:00 UTC counts in June in Shanghai';
 END $$;
 
--- The daemon's upsert: one new order, two existing ones updated (signed in
--- time, returned; replied late with an extension) in one statement.
+-- The daemon's upsert: two new orders (one signed without a sign deadline),
+-- two existing ones updated (signed in time, returned; replied late with an
+-- extension) in one statement.
 SET ROLE hotlined;
 INSERT INTO hotline.orders AS t (order_id, case_id, order_no, department, status, dispatched_at, signed_at,
                                  replied_at, result, due_at, sign_due_at, extensions, sign_state, sign_seq,
@@ -119,7 +122,10 @@ VALUES ('or-1', 9701, 1, 'or-water', 'replied', '2025-05-31 17:00+00', '2025-05-
        ('or-2', 9701, 2, 'or-roads', 'returned', '2025-05-31 15:00+00', NULL, NULL, NULL,
         '2025-06-03 15:00+00', '2025-05-31 16:00+00', 0, 'stopped', 1, 'stopped', 1),
        ('or-3', 9702, 1, 'or-roads', 'signed', '2025-06-10 03:00+00', '2025-06-10 05:00+00', NULL, NULL,
-        '2025-06-13 03:00+00', '2025-06-10 04:00+00', 0, 'breached', 1, 'pending', 1)
+        '2025-06-13 03:00+00', '2025-06-10 04:00+00', 0, 'breached', 1, 'pending', 1),
+       -- a policy with sign = "0": no sign deadline, no sign clock
+       ('or-9', 9702, 9, 'or-roads', 'signed', '2025-06-10 03:00+00', '2025-06-12 05:00+00', NULL, NULL,
+        '2025-06-13 03:00+00', NULL, 0, NULL, 0, 'pending', 1)
 ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, signed_at = EXCLUDED.signed_at,
     replied_at = EXCLUDED.replied_at, result = EXCLUDED.result, extensions = EXCLUDED.extensions,
     sign_state = EXCLUDED.sign_state, reply_state = EXCLUDED.reply_state;

@@ -293,3 +293,39 @@ Test(lifecycle, late_sign_after_the_reply_is_recorded)
 	cr_assert_eq(o2->status, HL_OS_SIGNED);
 	fx_free(f);
 }
+
+/*
+ * A return delivered after the dispatch that answered it: the department's
+ * system reports at 10:20 a return it made at 10:02; the hotline, told by
+ * phone, had dispatched the case to roads at 10:05.  No new dispatch is owed.
+ * Before, the late return armed the redispatch clock from 10:02 and
+ * redispatch_overdue was raised at 12:02 about a case dispatched long before
+ * (and a pending run of another return was moved earlier).
+ */
+Test(lifecycle, late_return_after_the_redispatch_owes_nothing)
+{
+	struct fx *f = fx_new(CONF);
+	hl_ms at = T("2026-09-28T10:00:00+08:00");
+	int64_t id = open_case(f, P1, at);
+	ok(dispatch(f, id, "lr1", "parks", at));
+	ok(dispatch(f, id, "lr2", "roads", at + 300 * SEC));
+	struct hl_event *e = E(f, HL_EV_ORDER_RETURN, at + 120 * SEC);
+	e->order_id = "lr1";
+	e->reason = "not ours";
+	e->received = at + 1200 * SEC;
+	f->env.now = e->received;
+	hl_rules_apply(f->w, &f->env, e, &f->out);
+	ok(&f->out);
+	struct hl_case *c = hl_world_case(f->w, id);
+	cr_assert_eq(hl_world_order(f->w, "lr1")->status, HL_OS_RETURNED);
+	cr_assert_neq(c->clocks[HL_CK_REDISPATCH].state, HL_CS_PENDING, "roads has had the case since 10:05");
+	f->env.now = at + 3 * HOUR;
+	hl_rules_clock_fire(f->w, &f->env, id, HL_CK_REDISPATCH, c->clocks[HL_CK_REDISPATCH].seq);
+	cr_assert_null(alert_of(f, "redispatch_overdue"));
+
+	/* a return dated after the last dispatch still owes one */
+	ok(order_ev(f, HL_EV_ORDER_RETURN, "lr2", at + 4 * HOUR));
+	cr_assert_eq(c->clocks[HL_CK_REDISPATCH].state, HL_CS_PENDING);
+	cr_assert_eq(c->clocks[HL_CK_REDISPATCH].started_at, at + 4 * HOUR);
+	fx_free(f);
+}
