@@ -84,3 +84,41 @@ HL_TEST(withheld, withheld_calls_are_counted_apart_and_owe_no_callback)
 	cr_assert(!hl_jbool(r, "ok"));
 	cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'x'"), "0");
 }
+
+/* Retention (sql/004, 044) anonymizes a closed case's calls: their caller
+ * becomes "anon:<case id>".  The recount (figure_facts) found a repeat call
+ * by the previous call of the same number; once the first call's case is
+ * anonymized the second call of the day, in another case, was no repeat
+ * any more for the recount, while the rollup (and every view reading it)
+ * kept it: the two disagreed after every retention run, and
+ * rebuild_figure_rollup() changed a past day's repeat_calls.  A withheld
+ * call's case is anonymized like any other and counts the same. */
+HL_TEST(withheld, retention_keeps_the_figures)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t a = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"r1\",\"caller\":\"+8613800000021\",\"at\":\"%s\"",
+	                       hl_iso_in(-3 * 3600)), "case_id");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"r1\",\"agent\":\"a1\",\"at\":\"%s\"", hl_iso_in(-3 * 3600 + 10));
+	ok(c, "\"type\":\"call.ended\",\"call_id\":\"r1\",\"outcome\":\"resolved\",\"at\":\"%s\"", hl_iso_in(-3 * 3600 + 60));
+	ok(c, "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-3 * 3600 + 120));
+	/* the same number again two hours later: a new case, a repeat call */
+	int64_t b = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"r2\",\"caller\":\"+8613800000021\",\"at\":\"%s\"",
+	                       hl_iso_in(-3600)), "case_id");
+	cr_assert_neq(a, b);
+	/* and again, in that case; then a withheld call, abandoned (closed) */
+	ok(c, "\"type\":\"call.offered\",\"call_id\":\"r3\",\"caller\":\"+8613800000021\",\"at\":\"%s\"", hl_iso_in(-1800));
+	ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"r4\",\"withheld\":true,\"at\":\"%s\"", hl_iso_in(-900));
+	const char *figs = "SELECT concat_ws('|', sum(calls_offered), sum(calls_abandoned), sum(repeat_calls))"
+	                   " FROM hotline.daily_figures";
+	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "4|1|2");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.anonymize_closed(0)"), "2");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.calls WHERE caller LIKE 'anon:%%'"), "2");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the recount after retention: %s", hl_sql_text(d, "%s", ROLLUP_DIFF));
+	/* a later event of the live case (its calls counted whole again) */
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"r3\",\"agent\":\"a2\"");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the rollup after a later event");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.rebuild_figure_rollup() > 0"), "t");
+	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "4|1|2", "a rebuild changes no past figure");
+}
