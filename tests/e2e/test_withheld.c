@@ -122,3 +122,40 @@ HL_TEST(withheld, retention_keeps_the_figures)
 	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.rebuild_figure_rollup() > 0"), "t");
 	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "4|1|2", "a rebuild changes no past figure");
 }
+
+/* What administrators see of withheld callers (docs/admin.md, "Withheld
+ * numbers in the views"), as each role: the case and its calls under the
+ * caller "withheld:<16 hex>", never in repeat_callers (each withheld call
+ * is a caller of its own) nor in overdue_callbacks (no callback owed); a
+ * withheld call sent with "confidential": true is masked like a number for
+ * the roles that do not see confidential numbers. */
+HL_TEST(withheld, what_the_views_show)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"1s\"; update = \"1h\"; resolution = \"2h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	for (int i = 1; i <= 3; i++) /* three abandoned withheld calls in a row */
+		ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"v%d\",\"withheld\":true,\"at\":\"%s\"", i, hl_iso_in(-60 + i));
+	int64_t s = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"v9\",\"withheld\":true,\"confidential\":true"),
+	                    "case_id");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"v9\",\"agent\":\"a1\"");
+	const char *w = hl_sql_text(d, "SELECT caller FROM hotline.cases WHERE id = %lld", (long long)s);
+	char masked[64];
+	snprintf(masked, sizeof masked, "%.17s****%s", w, w + strlen(w) - 4);
+	static const char *const roles[] = { "hotline_admin", "hotline_supervisor", "hotline_privileged" };
+	for (size_t i = 0; i < sizeof roles / sizeof *roles; i++) {
+		hl_sql(d, "SET ROLE %s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FILTER (WHERE caller ~ '^withheld:[0-9a-f]{16}$') || '/' || count(*)"
+		                                " FROM hotline.v_cases WHERE id <> %lld", (long long)s), "3/3", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT caller FROM hotline.v_cases WHERE id = %lld", (long long)s),
+		                 i == 2 ? w : masked, "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.repeat_callers"), "0", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.overdue_callbacks"), "0", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) || '/' || max(calls) FROM hotline.repeat_callers_between("
+		                                "now() - interval '1 hour', now() + interval '1 minute', 1)"), "4/1", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', sum(calls_offered), sum(calls_abandoned), sum(callbacks_owed),"
+		                                " sum(repeat_calls), sum(cases_opened)) FROM hotline.daily_figures"),
+		                 "4|3|0|0|4", "%s", roles[i]);
+		hl_sql(d, "RESET ROLE");
+	}
+	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(status, ',' ORDER BY id) FROM hotline.cases"), "closed,closed,closed,open");
+}
