@@ -25,7 +25,31 @@
 -- the same.  Events anonymized before this version lost the words for good
 -- (their recount stays as it was; the rollup, not rebuilt, kept them).
 --
--- Idempotent: CREATE OR REPLACE with 076's signature.
+-- The same for the agent.  The figures credit an attempt, a transfer, a
+-- resolution and a survey to the agent named in its body ("agent").
+-- scrub_body (049) passed every value but ids and times through mask_json,
+-- so an agent known by an employee number of 7 digits or more ("20230145")
+-- became "******45" in the recount after a retention run: agent_daily's
+-- figures moved to an agent that does not exist on a rebuild.  An agent is
+-- one of the hotline's staff, not the caller, and calls.agent was never
+-- touched by retention: scrub_body now keeps "agent" as it is, like the
+-- ids.  "by" stays masked: an order's signer may be anyone, the caller too
+-- (figure_facts reads it only for an attempt or a transfer without
+-- "agent", and neither event takes "by": protocol.c).
+--
+-- Idempotent: CREATE OR REPLACE with 049's and 076's signatures.
+
+CREATE OR REPLACE FUNCTION hotline.scrub_body(b jsonb, token text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE WHEN s ? 'caller' THEN jsonb_set(s, '{caller}', to_jsonb(token)) ELSE s END
+FROM (SELECT coalesce((SELECT jsonb_object_agg(k, CASE WHEN k IN ('id', 'type', 'at', 'case_id', 'call_id', 'order_id',
+                                                                  'alert_id', 'into', 'since', 'until', 'caller',
+                                                                  'agent')   -- 077: who, for agent_daily
+                                                       THEN v ELSE hotline.mask_json(v, k) END)
+                       FROM jsonb_each(t) AS x (k, v)), t) AS s
+      FROM (SELECT b - ARRAY['note', 'summary', 'reason', 'resolution', 'detail', 'comment',
+                             'message', 'text'] AS t) y) x
+$$;
 
 CREATE OR REPLACE FUNCTION hotline.turn_words(p_type text, p_description text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -599,7 +599,8 @@ Test(admin, figures_count_order_replies)
  * close of a closed case (064, resolved_before_close), were gone.  After a
  * retention run the recount counted those cases' resolutions otherwise than
  * the rollup did, and a rebuild (also the one of a report.timezone change)
- * changed past cases_resolved. */
+ * changed past cases_resolved.  It also masked an agent's employee number
+ * in the bodies: agent_daily credited "******45" (077's scrub_body). */
 Test(admin, retention_keeps_the_late_status_events)
 {
 	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"1h\"; update = \"0\"; resolution = \"4h\";" });
@@ -609,6 +610,9 @@ Test(admin, retention_keeps_the_late_status_events)
 	/* a: the close delivered before the resolution dated before it (064) */
 	int64_t a = EV("ra1", "\"type\":\"call.offered\",\"call_id\":\"ra\",\"caller\":\"+8613700000051\",\"at\":\"%s\"",
 	               hl_iso_in(-3 * 3600));
+	/* an agent known by an employee number of 8 digits (scrub_body masked it) */
+	EV("ra0", "\"type\":\"callback.attempt\",\"case_id\":%lld,\"result\":\"busy\",\"agent\":\"20230145\",\"at\":\"%s\"",
+	   (long long)a, hl_iso_in(-170 * 60));
 	EV("ra2", "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-3600));
 	EV("ra3", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-2 * 3600));
 	/* b: resolved, reopened, a close dated before the reopen (superseded,
@@ -640,6 +644,8 @@ Test(admin, retention_keeps_the_late_status_events)
 	expect_text(d, "same", ROLLUP_DIFF);
 	hl_sql_int(d, "SELECT hotline.rebuild_figure_rollup()");
 	expect_text(d, "5|5", figs);
+	expect_text(d, "20230145 1", "SELECT string_agg(agent || ' ' || callback_attempts, ',') FROM hotline.agent_daily"
+	            " WHERE callback_attempts > 0");
 	/* and what is kept of the daemon's words names no number */
 	expect_text(d, "0", "SELECT count(*) FROM hotline.case_events WHERE description ~ '1370000005'");
 }
