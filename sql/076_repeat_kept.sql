@@ -14,8 +14,9 @@
 --
 -- The fix.  hotline.calls.repeat_kept: anonymize_closed sets it, before it
 -- rewrites any number, on every call of the batch's numbers (in any case)
--- that is a repeat then; figure_facts and figure_facts_src count a call as
--- a repeat when it is kept or found by the number.  Anonymization never
+-- that is a repeat then of a call in another case, one of the two the
+-- batch's; figure_facts and figure_facts_src count a call as a repeat when
+-- it is kept or found by the number.  Anonymization never
 -- adds one: the calls sharing an "anon:<case id>" are one case's, of one
 -- number, and were repeats of each other already.  The flag says only
 -- that another call came within 24 hours before, never which nor whose.
@@ -371,13 +372,17 @@ BEGIN
 
     -- 076: a call that repeated an earlier call of its number keeps saying
     -- so once the number is gone from either (figure_facts finds repeats by
-    -- the number): every call of the batch's numbers, in any case.
+    -- the number): a call of the batch's numbers, in any case, with such an
+    -- earlier call in another case when one of the two is the batch's (a
+    -- case's own calls keep one caller, "anon:<case id>", between them; so
+    -- the live cases' calls are written only where they lose one).
     UPDATE hotline.calls l SET repeat_kept = true
     WHERE l.caller = ANY (numbers) AND l.inbound AND NOT l.repeat_kept
       AND EXISTS (SELECT 1 FROM hotline.calls q
                   WHERE q.caller = l.caller AND q.inbound
                     AND q.offered_at > l.offered_at - interval '24 hours' AND q.offered_at <= l.offered_at
-                    AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id));
+                    AND (q.offered_at, q.call_id) < (l.offered_at, l.call_id)
+                    AND q.case_id <> l.case_id AND (q.case_id = ANY (ids) OR l.case_id = ANY (ids)));
 
     UPDATE hotline.calls l SET caller = 'anon:' || l.case_id, queue = hotline.mask_text(l.queue)
     WHERE l.case_id = ANY (ids) AND l.caller NOT LIKE 'anon:%';
