@@ -591,3 +591,61 @@ Test(admin, figures_count_order_replies)
 	for (size_t i = 0; i < 4; i++)
 		free(four[i]);
 }
+
+/* Retention rebuilt each anonymized event's description from its scrubbed
+ * body (describe_event): the daemon's own first words, which the figures
+ * read to find a status event recorded only because a later one was
+ * delivered first (063, turn_superseded) and a resolution dated before the
+ * close of a closed case (064, resolved_before_close), were gone.  After a
+ * retention run the recount counted those cases' resolutions otherwise than
+ * the rollup did, and a rebuild (also the one of a report.timezone change)
+ * changed past cases_resolved.  It also masked an agent's employee number
+ * in the bodies: agent_daily credited "******45" (077's scrub_body). */
+Test(admin, retention_keeps_the_late_status_events)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"1h\"; update = \"0\"; resolution = \"4h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	char b[512];
+#define EV(id, fmt, ...) (snprintf(b, sizeof b, fmt, __VA_ARGS__), event_ok(c, id, b))
+	/* a: the close delivered before the resolution dated before it (064) */
+	int64_t a = EV("ra1", "\"type\":\"call.offered\",\"call_id\":\"ra\",\"caller\":\"+8613700000051\",\"at\":\"%s\"",
+	               hl_iso_in(-3 * 3600));
+	/* an agent known by an employee number of 8 digits (scrub_body masked it) */
+	EV("ra0", "\"type\":\"callback.attempt\",\"case_id\":%lld,\"result\":\"busy\",\"agent\":\"20230145\",\"at\":\"%s\"",
+	   (long long)a, hl_iso_in(-170 * 60));
+	EV("ra2", "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-3600));
+	EV("ra3", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-2 * 3600));
+	/* b: resolved, reopened, a close dated before the reopen (superseded,
+	 * 063), resolved again (a turn: the close before it does not count), closed */
+	int64_t e = EV("rb1", "\"type\":\"call.offered\",\"call_id\":\"rb\",\"caller\":\"+8613700000052\",\"at\":\"%s\"",
+	               hl_iso_in(-3 * 3600));
+	EV("rb2", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)e, hl_iso_in(-150 * 60));
+	EV("rb3", "\"type\":\"case.reopen\",\"case_id\":%lld,\"at\":\"%s\"", (long long)e, hl_iso_in(-120 * 60));
+	EV("rb4", "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)e, hl_iso_in(-130 * 60));
+	EV("rb5", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)e, hl_iso_in(-60 * 60));
+	EV("rb6", "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)e, hl_iso_in(-30 * 60));
+	/* c: resolved, reopened, resolved; a low survey dated before that
+	 * resolution (no reopen: superseded, 063), a resolve of the resolved
+	 * case (recorded only: no turn), closed */
+	int64_t f = EV("rc1", "\"type\":\"call.offered\",\"call_id\":\"rc\",\"caller\":\"+8613700000053\",\"at\":\"%s\"",
+	               hl_iso_in(-3 * 3600));
+	EV("rc2", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)f, hl_iso_in(-150 * 60));
+	EV("rc3", "\"type\":\"case.reopen\",\"case_id\":%lld,\"at\":\"%s\"", (long long)f, hl_iso_in(-120 * 60));
+	EV("rc4", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)f, hl_iso_in(-60 * 60));
+	EV("rc5", "\"type\":\"survey.result\",\"case_id\":%lld,\"score\":1,\"at\":\"%s\"", (long long)f, hl_iso_in(-90 * 60));
+	EV("rc6", "\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"", (long long)f, hl_iso_in(-45 * 60));
+	EV("rc7", "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)f, hl_iso_in(-30 * 60));
+#undef EV
+	const char *figs = "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures";
+	expect_text(d, "closed,closed,closed", "SELECT string_agg(status, ',' ORDER BY id) FROM hotline.cases");
+	expect_text(d, "5|5", figs);
+	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "3", "SELECT hotline.anonymize_closed(0)");
+	expect_text(d, "same", ROLLUP_DIFF);
+	hl_sql_int(d, "SELECT hotline.rebuild_figure_rollup()");
+	expect_text(d, "5|5", figs);
+	expect_text(d, "20230145 1", "SELECT string_agg(agent || ' ' || callback_attempts, ',') FROM hotline.agent_daily"
+	            " WHERE callback_attempts > 0");
+	/* and what is kept of the daemon's words names no number */
+	expect_text(d, "0", "SELECT count(*) FROM hotline.case_events WHERE description ~ '1370000005'");
+}

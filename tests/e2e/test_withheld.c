@@ -84,3 +84,87 @@ HL_TEST(withheld, withheld_calls_are_counted_apart_and_owe_no_callback)
 	cr_assert(!hl_jbool(r, "ok"));
 	cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'x'"), "0");
 }
+
+/* Retention (sql/004, 044) anonymizes a closed case's calls: their caller
+ * becomes "anon:<case id>".  The recount (figure_facts) found a repeat call
+ * by the previous call of the same number; once the first call's case is
+ * anonymized the second call of the day, in another case, was no repeat
+ * any more for the recount, while the rollup (and every view reading it)
+ * kept it: the two disagreed after every retention run, and
+ * rebuild_figure_rollup() changed a past day's repeat_calls.  A withheld
+ * call's case is anonymized like any other and counts the same. */
+HL_TEST(withheld, retention_keeps_the_figures)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	/* a first case of the number, closed before the next call */
+	int64_t z = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"r0\",\"caller\":\"+8613800000021\",\"at\":\"%s\"",
+	                       hl_iso_in(-5 * 3600)), "case_id");
+	ok(c, "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)z, hl_iso_in(-4 * 3600));
+	int64_t a = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"r1\",\"caller\":\"+8613800000021\",\"at\":\"%s\"",
+	                       hl_iso_in(-3 * 3600)), "case_id");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"r1\",\"agent\":\"a1\",\"at\":\"%s\"", hl_iso_in(-3 * 3600 + 10));
+	ok(c, "\"type\":\"call.ended\",\"call_id\":\"r1\",\"outcome\":\"resolved\",\"at\":\"%s\"", hl_iso_in(-3 * 3600 + 60));
+	ok(c, "\"type\":\"case.close\",\"case_id\":%lld,\"at\":\"%s\"", (long long)a, hl_iso_in(-3 * 3600 + 120));
+	/* the same number again two hours later: a new case, a repeat call */
+	int64_t b = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"r2\",\"caller\":\"+8613800000021\",\"at\":\"%s\"",
+	                       hl_iso_in(-3600)), "case_id");
+	cr_assert_neq(a, b);
+	/* and again, in that case; then a withheld call, abandoned (closed) */
+	ok(c, "\"type\":\"call.offered\",\"call_id\":\"r3\",\"caller\":\"+8613800000021\",\"at\":\"%s\"", hl_iso_in(-1800));
+	ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"r4\",\"withheld\":true,\"at\":\"%s\"", hl_iso_in(-900));
+	const char *figs = "SELECT concat_ws('|', sum(calls_offered), sum(calls_abandoned), sum(repeat_calls))"
+	                   " FROM hotline.daily_figures";
+	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "5|1|3");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same");
+	/* one case a run, the oldest close first: the first case, then the
+	 * second (its call repeated the first's), then the withheld one */
+	for (int i = 1; i <= 3; i++) {
+		cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.anonymize_closed(0, 1)"), "1");
+		cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE caller LIKE 'anon:%%'"), i);
+		cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the recount after retention run %d: %s", i,
+		                 hl_sql_text(d, "%s", ROLLUP_DIFF));
+	}
+	/* a later event of the live case (its calls counted whole again) */
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"r3\",\"agent\":\"a2\"");
+	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the rollup after a later event");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.rebuild_figure_rollup() > 0"), "t");
+	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "5|1|3", "a rebuild changes no past figure");
+}
+
+/* What administrators see of withheld callers (docs/admin.md, "Withheld
+ * numbers in the views"), as each role: the case and its calls under the
+ * caller "withheld:<16 hex>", never in repeat_callers (each withheld call
+ * is a caller of its own) nor in overdue_callbacks (no callback owed); a
+ * withheld call sent with "confidential": true is masked like a number for
+ * the roles that do not see confidential numbers. */
+HL_TEST(withheld, what_the_views_show)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"1s\"; update = \"1h\"; resolution = \"2h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	for (int i = 1; i <= 3; i++) /* three abandoned withheld calls in a row */
+		ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"v%d\",\"withheld\":true,\"at\":\"%s\"", i, hl_iso_in(-60 + i));
+	int64_t s = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"v9\",\"withheld\":true,\"confidential\":true"),
+	                    "case_id");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"v9\",\"agent\":\"a1\"");
+	const char *w = hl_sql_text(d, "SELECT caller FROM hotline.cases WHERE id = %lld", (long long)s);
+	char masked[64];
+	snprintf(masked, sizeof masked, "%.17s****%s", w, w + strlen(w) - 4);
+	static const char *const roles[] = { "hotline_admin", "hotline_supervisor", "hotline_privileged" };
+	for (size_t i = 0; i < sizeof roles / sizeof *roles; i++) {
+		hl_sql(d, "SET ROLE %s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FILTER (WHERE caller ~ '^withheld:[0-9a-f]{16}$') || '/' || count(*)"
+		                                " FROM hotline.v_cases WHERE id <> %lld", (long long)s), "3/3", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT caller FROM hotline.v_cases WHERE id = %lld", (long long)s),
+		                 i == 2 ? w : masked, "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.repeat_callers"), "0", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) FROM hotline.overdue_callbacks"), "0", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT count(*) || '/' || max(calls) FROM hotline.repeat_callers_between("
+		                                "now() - interval '1 hour', now() + interval '1 minute', 1)"), "4/1", "%s", roles[i]);
+		cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', sum(calls_offered), sum(calls_abandoned), sum(callbacks_owed),"
+		                                " sum(repeat_calls), sum(cases_opened)) FROM hotline.daily_figures"),
+		                 "4|3|0|0|4", "%s", roles[i]);
+		hl_sql(d, "RESET ROLE");
+	}
+	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(status, ',' ORDER BY id) FROM hotline.cases"), "closed,closed,closed,open");
+}
