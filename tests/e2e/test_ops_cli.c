@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <regex.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 TestSuite(ops, .init = ops_init, .fini = ops_fini, .timeout = 90);
 
@@ -350,4 +351,43 @@ HL_TEST(ops, hotlinectl_smoke)
 	/* -c takes the socket from the daemon's own config */
 	r = RUN(30000, ctl, "-c", d->conf, "ping");
 	cr_assert_eq(r.status, 0, "hotlinectl -c CONF ping: %d %s", r.status, r.out);
+}
+
+/* A port or a timeout hotlinectl cannot honour is a bad command line (exit
+ * 2, documented), never a connection somewhere else nor a wait of another
+ * length: "99999" was handed to getaddrinfo, which took it modulo 65536, and
+ * --timeout=4294968 (seconds) overflowed to a wait of 0.7 s. */
+Test(ops, ctl_refuses_a_port_or_timeout_it_cannot_honour)
+{
+	const char *ctl = ctl_bin();
+	const char *bad_ports[] = { "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:abc", "127.0.0.1:7370x",
+	                            "127.0.0.1:-5", "[::1]:65536" };
+	for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+		struct run r = RUN(30000, ctl, "--tcp", bad_ports[i], "ping");
+		cr_assert_eq(r.status, 2, "--tcp %s: exit %d, want 2: %s", bad_ports[i], r.status, r.out);
+		cr_assert(strstr(r.out, "port"), "--tcp %s: the message should say the port is wrong: %s",
+		          bad_ports[i], r.out);
+	}
+	const char *conf = write_file("ctl-badport.conf", "connect = \"tcp:127.0.0.1:70000\";\n");
+	struct run r = RUN(30000, ctl, "-c", conf, "ping");
+	cr_assert_eq(r.status, 2, "connect with port 70000: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, conf) && strstr(r.out, "port"), "name the file and the port: %s", r.out);
+
+	/* a socket that accepts and never answers */
+	char *path = ownf("%s/silent.sock", scratch_dir());
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	cr_assert(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(s, 8) == 0);
+	r = RUN(30000, ctl, "--unix", path, "--timeout", "4294968", "ping");
+	cr_assert_eq(r.status, 2, "--timeout=4294968: exit %d, want 2 (out of range): %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--timeout"), "%s", r.out);
+	/* the largest accepted timeout waits (2 s here stand for "longer than 0.7 s") */
+	r = RUN(2000, ctl, "--unix", path, "--timeout", "2147483", "ping");
+	cr_assert_eq(r.status, -1, "--timeout=2147483 gave up at once: exit %d: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--unix", path, "--timeout", "1", "ping");
+	cr_assert_eq(r.status, 4, "--timeout=1 on a silent daemon: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "no response within 1 s"), "%s", r.out);
+	close(s);
+	hl_e2e_finish();
 }
