@@ -199,6 +199,26 @@ int hl_cfgi_check_conninfo(const struct ld *ld, const config_setting_t *s, const
 	return 0;
 }
 
+int (*hl_config_account_check)(bool group, const char *name, char *why, size_t len);
+
+static int check_account(const struct ld *ld, const config_setting_t *s, const char *v, bool group)
+{
+	char why[160];
+	if (v[0] && hl_config_account_check && hl_config_account_check(group, v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
+	return 0;
+}
+
+int hl_cfgi_check_user(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	return check_account(ld, s, v, false);
+}
+
+int hl_cfgi_check_group(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	return check_account(ld, s, v, true);
+}
+
 /* A daemon's name among its peers: it goes into application_name, so short and plain. */
 int hl_cfgi_check_cluster_name(const struct ld *ld, const config_setting_t *s, const char *v)
 {

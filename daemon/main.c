@@ -16,6 +16,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +135,21 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* hl_config_account_check: the socket's owner and group (config.h).  Only a
+ * lookup that says "no such name" refuses; a failing name service (LDAP
+ * down) is left to the listener, whose failure at start is retried. */
+static int account_check(bool group, const char *name, char *why, size_t len)
+{
+	errno = 0;
+	bool found = group ? getgrnam(name) != NULL : getpwnam(name) != NULL;
+	if (found)
+		return 0;
+	if (errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF && errno != EPERM)
+		return 0;
+	snprintf(why, len, "no %s '%s' on this host", group ? "group" : "user", name);
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -178,6 +195,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	hl_config_conninfo_check = migrate_conninfo_check;
+	hl_config_account_check = account_check;
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

@@ -160,6 +160,17 @@ const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg)
 extern int (*hl_config_conninfo_check)(const char *conninfo, char *why, size_t len);
 
 /*
+ * listen.unix_owner, listen.unix_group and listen.unix_supervisor_group name
+ * accounts of the host; the core does not look them up.  main.c points this
+ * at getpwnam/getgrnam, so --check, start-up and a reload refuse a name that
+ * does not exist with file, line and key (exit 2), instead of a start that
+ * fails to open its listeners (exit 1, restarted).  Returns 0, or -1 with
+ * `why` only when the lookup says the name does not exist.  NULL (the unit
+ * tests, hotlinectl): not checked.
+ */
+extern int (*hl_config_account_check)(bool group, const char *name, char *why, size_t len);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */

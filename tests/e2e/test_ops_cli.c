@@ -391,3 +391,40 @@ Test(ops, ctl_refuses_a_port_or_timeout_it_cannot_honour)
 	close(s);
 	hl_e2e_finish();
 }
+
+/* A socket owner or group that does not exist is as permanent as a misspelt
+ * key: --check passed it and the start then failed with exit 1 ("cannot
+ * open the listeners"), which the unit restarts every 2 s until its start
+ * limit.  Now --check names FILE:LINE: KEY and the start exits 2 (not
+ * restarted), with <3> for the journal. */
+Test(ops, check_refuses_a_socket_owner_or_group_that_does_not_exist)
+{
+	const char *dir = scratch_dir();
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = {\n  tcp = \"\";\n  unix = \"%s/ev.sock\";\n  unix_group = \"hl-no-such-group\";\n};\n",
+	                  dir);
+	expect_check_error("nogroup.conf", text, 5, "listen.unix_group");
+	const char *path = write_file("nogroup.conf", text);
+	struct run r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "start with a missing group exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0 && strstr(r.out, "listen.unix_group"), "%s", r.out);
+
+	expect_check_error("noowner.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\";\n  unix_owner = \"hl-no-such-user\"; };\n", dir),
+	                   3, "listen.unix_owner");
+	expect_check_error("nosupgroup.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\"; unix_supervisor = \"%s/sup.sock\";\n"
+	                        "  unix_supervisor_group = \"hl-no-such-group\"; };\n", dir, dir),
+	                   3, "listen.unix_supervisor_group");
+	/* names that exist pass, as does "" (leave the socket as created) */
+	const char *ok = write_file("root.conf",
+	                            ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                                 "listen = { tcp = \"\"; unix = \"%s/ev.sock\"; unix_owner = \"root\";"
+	                                 " unix_group = \"root\"; unix_supervisor = \"%s/sup.sock\";"
+	                                 " unix_supervisor_group = \"\"; };\n", dir, dir));
+	r = HOTLINED("-c", ok, "--check");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	hl_e2e_finish();
+}
