@@ -166,6 +166,7 @@ int hl_cfgi_check_address(const struct ld *ld, const config_setting_t *s, const 
 int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_user(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_group(const struct ld *ld, const config_setting_t *s, const char *v);
+int hl_cfgi_check_file(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_nameserver(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_conninfo(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_cluster_name(const struct ld *ld, const config_setting_t *s, const char *v);

@@ -71,9 +71,9 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	STR("listen.unix_supervisor", access.unix_supervisor, NULL, hl_cfgi_check_unix_path, R | E),
 	MODE("listen.unix_supervisor_mode", access.unix_supervisor_mode, 0660, R),
 	STR("listen.unix_supervisor_group", access.unix_supervisor_group, NULL, hl_cfgi_check_group, R | E),
-	STR("listen.tls.cert", listen.tls_cert, NULL, NULL, R | E),
-	STR("listen.tls.key", listen.tls_key, NULL, NULL, R | E),
-	STR("listen.tls.ca", listen.tls_ca, NULL, NULL, R | E),
+	STR("listen.tls.cert", listen.tls_cert, NULL, hl_cfgi_check_file, R | E),
+	STR("listen.tls.key", listen.tls_key, NULL, hl_cfgi_check_file, R | E),
+	STR("listen.tls.ca", listen.tls_ca, NULL, hl_cfgi_check_file, R | E),
 
 	/* PostgreSQL (restart) */
 	STR("database.conninfo", database.conninfo, NULL, hl_cfgi_check_conninfo, R | HL_CF_REQUIRED),

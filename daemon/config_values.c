@@ -219,6 +219,16 @@ int hl_cfgi_check_group(const struct ld *ld, const config_setting_t *s, const ch
 	return check_account(ld, s, v, true);
 }
 
+int (*hl_config_file_check)(const char *path, char *why, size_t len);
+
+int hl_cfgi_check_file(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	char why[200];
+	if (v[0] && hl_config_file_check && hl_config_file_check(v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
+	return 0;
+}
+
 /* A daemon's name among its peers: it goes into application_name, so short and plain. */
 int hl_cfgi_check_cluster_name(const struct ld *ld, const config_setting_t *s, const char *v)
 {

@@ -15,6 +15,7 @@
  *   SIGHUP          load the configuration again; swap it in only if valid.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -150,6 +153,26 @@ static int account_check(bool group, const char *name, char *why, size_t len)
 	return -1;
 }
 
+/* hl_config_file_check: listen.tls.* (config.h).  Opened as the daemon will
+ * open it; a directory or a device is refused too. */
+static int file_check(const char *path, char *why, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s is not a file", path);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -196,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	hl_config_conninfo_check = migrate_conninfo_check;
 	hl_config_account_check = account_check;
+	hl_config_file_check = file_check;
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

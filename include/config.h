@@ -171,6 +171,16 @@ extern int (*hl_config_conninfo_check)(const char *conninfo, char *why, size_t l
 extern int (*hl_config_account_check)(bool group, const char *name, char *why, size_t len);
 
 /*
+ * listen.tls.cert, key and ca are files the daemon reads at start (as its
+ * own user, in the unit's sandbox, as --check does in ExecStartPre=).
+ * main.c points this at an open() of a regular file, so a missing or
+ * unreadable file is refused with file, line and key (exit 2).  Their
+ * content is left to OpenSSL at start.  NULL (unit tests, hotlinectl): not
+ * checked.
+ */
+extern int (*hl_config_file_check)(const char *path, char *why, size_t len);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */

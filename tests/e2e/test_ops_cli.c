@@ -428,3 +428,30 @@ Test(ops, check_refuses_a_socket_owner_or_group_that_does_not_exist)
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	hl_e2e_finish();
 }
+
+/* A TLS file the daemon cannot read (missing, or a key left 0600 root after
+ * a renewal) passed --check and the start then exited 1, retried every 2 s
+ * by the unit until its start limit; now --check names the key. */
+Test(ops, check_refuses_a_tls_file_it_cannot_read)
+{
+	const char *dir = scratch_dir();
+	const char *pem = write_file("exists.pem", "not checked for content here\n");
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                  "  tls = { cert = \"%s\";\n    key = \"%s/missing.key\"; };\n};\n", pem, dir);
+	expect_check_error("nokey.conf", text, 4, "listen.tls.key");
+	struct run r = HOTLINED("-c", write_file("nokey.conf", text));
+	cr_assert_eq(r.status, 2, "start with a missing key exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0 && strstr(r.out, "listen.tls.key"), "%s", r.out);
+	expect_check_error("nocert.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                        "  tls = { cert = \"%s/missing.pem\"; key = \"%s\"; }; };\n", dir, pem),
+	                   3, "listen.tls.cert");
+	expect_check_error("noca.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                        "  tls = { cert = \"%s\"; key = \"%s\";\n  ca = \"%s\"; }; };\n", pem, pem, dir),
+	                   4, "listen.tls.ca");
+	hl_e2e_finish();
+}
