@@ -69,7 +69,8 @@ void ctl_usage(FILE *f)
 	        "  0  success\n"
 	        "  1  the daemon answered ok:false (send: to at least one request)\n"
 	        "  2  bad command line or configuration\n"
-	        "  3  cannot connect (TLS and authentication included), or the connection was lost\n"
+	        "  3  cannot connect (TLS and authentication included: a refused or missing token),\n"
+	        "     or the connection was lost\n"
 	        "  4  no response in time, or a malformed response\n",
 	        USER_CONF, CLIENT_CONF, DEFAULT_CONF, DEFAULT_SOCKET);
 }

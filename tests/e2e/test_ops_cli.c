@@ -455,3 +455,31 @@ Test(ops, check_refuses_a_tls_file_it_cannot_read)
 	                   4, "listen.tls.ca");
 	hl_e2e_finish();
 }
+
+/* On a TCP socket that wants a token, hotlinectl without one was answered
+ * `unauthorized` and exited 1 ("the daemon answered with an error") with the
+ * protocol's own hint (send {"type":"auth",...}); hotlinectl(1) puts a
+ * refused token under 3, and a script's `hotlinectl ping` should not tell
+ * "no token" from "the daemon refused this request" by reading stderr. */
+Test(ops, ctl_without_a_token_is_an_authentication_failure)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\" ];" };
+	struct hl_d *d = hl_d_up(&o);
+	const char *ctl = ctl_bin();
+	char *tcp = ownf("127.0.0.1:%d", d->tcp_port);
+	const char *cmds[][3] = { { "ping", NULL, NULL }, { "stats", NULL, NULL }, { "case", "1", NULL },
+	                          { "ack", "1", "--by=x" } };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		struct run r = RUN(30000, ctl, "--tcp", tcp, cmds[i][0], cmds[i][1], cmds[i][2]);
+		cr_assert_eq(r.status, 3, "%s without a token: exit %d, want 3: %s", cmds[i][0], r.status, r.out);
+		cr_assert(strstr(r.out, "--token"), "%s: the message should say how to give a token: %s", cmds[i][0], r.out);
+	}
+	/* watch gives up too (it reconnects only after a lost connection) */
+	struct run r = RUN(5000, ctl, "--tcp", tcp, "watch");
+	cr_assert_eq(r.status, 3, "watch without a token: exit %d, want 3: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--tcp", tcp, "--token", "wrong", "ping");
+	cr_assert_eq(r.status, 3, "a wrong token: exit %d: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--tcp", tcp, "--token", "s3cret", "ping");
+	cr_assert_eq(r.status, 0, "the right token: exit %d: %s", r.status, r.out);
+	hl_e2e_finish();
+}
