@@ -86,9 +86,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			return;
 		}
 		struct hl_config *old = hl->cfg;
-		const char *restart = hl_config_restart_key(old, cfg);
-		if (restart)
-			log_warn("reload: %s changed; it takes effect only after a restart", restart);
+		char restart[400];
+		size_t n_restart = hl_config_restart_keys(old, cfg, restart, sizeof restart);
+		if (n_restart)
+			log_warn("reload: %s changed; %s effect only after a restart", restart,
+			         n_restart == 1 ? "it takes" : "they take");
 		/* listeners, the database connection and the HTTP endpoint keep the
 		 * settings they were opened with: the running sections move into the
 		 * new configuration and the unused new ones are freed with the old */

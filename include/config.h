@@ -205,6 +205,8 @@ const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const 
  * hl_config_restart_key: the first setting that differs between two configs
  *   and that a SIGHUP reload cannot apply (listen.*, database.*, http.listen, dns.nameserver),
  *   e.g. "listen.tcp"; NULL when a reload can apply everything.
+ * hl_config_restart_keys: every such setting, "listen.max_line, cluster.slots"
+ *   into buf (names that do not fit are left out); returns how many differ.
  * hl_config_level_name / hl_config_level_from_name: syslog levels 0..7 <-> "emerg"
  *   .. "debug" ("error" and "warn" are accepted too); NULL / -1 when unknown.
  */
@@ -213,6 +215,7 @@ int hl_config_load_string(const char *text, const char *name, const char *includ
 const struct hl_policy *hl_config_policy_by_name(const struct hl_config *cfg, const char *name);
 int hl_config_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 const char *hl_config_restart_key(const struct hl_config *old_cfg, const struct hl_config *new_cfg);
+size_t hl_config_restart_keys(const struct hl_config *old_cfg, const struct hl_config *new_cfg, char *buf, size_t len);
 const char *hl_config_level_name(int level);
 int hl_config_level_from_name(const char *name);
 
