@@ -265,6 +265,31 @@ HL_TEST(ops, refuses_to_start_on_an_older_schema)
 	cr_assert(strstr(r.out, "owner") && strstr(r.out, "--conninfo"), "the message should say as whom: %s", r.out);
 }
 
+/* A schema newer than this binary (a rollback, or a daemon not yet upgraded
+ * on a cluster: docs/operations.md "Several daemons") is accepted, but it
+ * was silent: --migrate said "schema up to date (version N)" with N this
+ * binary's latest, not the database's, and the daemon logged nothing, so
+ * an old daemon left on a new schema was invisible. */
+HL_TEST(ops, a_newer_schema_is_said_not_hidden)
+{
+	struct hl_e2e_opts o = { .no_start = true, .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	int64_t latest = hl_sql_int(d, "SELECT max(version) FROM hotline.schema_migrations");
+	PGresult *q = hl_sql(d, "INSERT INTO hotline.schema_migrations (version, name) VALUES (%lld, 'from_a_newer_release')",
+	                     (long long)latest + 100);
+	(void)q;
+	struct run r = HOTLINED("-c", d->conf, "--migrate", "--conninfo", d->conninfo);
+	cr_assert_eq(r.status, 0, "--migrate on a newer schema exited %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("version %lld", (long long)latest + 100)) && strstr(r.out, "newer"),
+	          "--migrate should say the schema is newer than this hotlined: %s", r.out);
+	cr_assert(!strstr(r.out, "applied"), "%s", r.out);
+
+	hl_d_start(d); /* runs: the previous release on a migrated schema is allowed */
+	expect_ping(hl_conn_unix(d));
+	cr_assert(wait_log(d, "newer than this hotlined", 1, 10000), "the daemon should warn: %s", hl_d_log(d));
+	cr_assert(strstr(hl_d_log(d), "<4>"), "as a warning: %s", hl_d_log(d));
+}
+
 /* ============================================================= hotlinectl */
 
 HL_TEST(ops, hotlinectl_smoke)
