@@ -166,8 +166,13 @@ int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, cons
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	if (strlen(v) > max)
 		return hl_cfgi_fail(ld, s, "path too long (at most %zu bytes)", max);
+	char why[200];
+	if (v[0] && hl_config_socket_check && hl_config_socket_check(v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
 	return 0;
 }
+
+int (*hl_config_socket_check)(const char *path, char *why, size_t len);
 
 /* dns.nameserver: "IP" or "IP:port" / "[IPv6]:port"; "" = resolv.conf. */
 int hl_cfgi_check_nameserver(const struct ld *ld, const config_setting_t *s, const char *v)

@@ -175,6 +175,17 @@ static int file_check(const char *path, char *why, size_t len)
 	return 0;
 }
 
+/* hl_config_socket_check: listen.unix, listen.unix_supervisor (config.h).
+ * Missing or a socket (a stale one is replaced at start) is fine. */
+static int socket_path_check(const char *path, char *why, size_t len)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || S_ISSOCK(st.st_mode))
+		return 0;
+	snprintf(why, len, "%s exists and is not a socket (it would be replaced)", path);
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -222,6 +233,7 @@ int main(int argc, char **argv)
 	hl_config_conninfo_check = migrate_conninfo_check;
 	hl_config_account_check = account_check;
 	hl_config_file_check = file_check;
+	hl_config_socket_check = socket_path_check;
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

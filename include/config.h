@@ -181,6 +181,15 @@ extern int (*hl_config_account_check)(bool group, const char *name, char *why, s
 extern int (*hl_config_file_check)(const char *path, char *why, size_t len);
 
 /*
+ * listen.unix and listen.unix_supervisor: the daemon replaces a stale socket
+ * at that path, so a path that holds anything else (a typo naming the
+ * configuration, a log) would be deleted.  main.c points this at an lstat()
+ * that refuses an existing non-socket with file, line and key (exit 2).
+ * NULL (unit tests, hotlinectl): not checked.
+ */
+extern int (*hl_config_socket_check)(const char *path, char *why, size_t len);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */

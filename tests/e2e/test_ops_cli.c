@@ -290,6 +290,30 @@ HL_TEST(ops, a_newer_schema_is_said_not_hidden)
 	cr_assert(strstr(hl_d_log(d), "<4>"), "as a warning: %s", hl_d_log(d));
 }
 
+/* listen.unix naming a file that is not a socket (a typo: the config file,
+ * a log) must never cost that file: the daemon took any path nobody
+ * answered on for a stale socket and unlinked it, so `unix =
+ * "/etc/hotlined/hotlined.conf"` deleted the configuration.  Now it is a
+ * configuration error, and the file stays. */
+HL_TEST(ops, listen_unix_on_a_file_never_deletes_it)
+{
+	const char *precious = write_file("precious.txt", "keep me\n");
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = {\n  tcp = \"\";\n  unix = \"%s\";\n};\n", precious);
+	expect_check_error("onfile.conf", text, 4, "listen.unix");
+	struct run r = RUN(5000, daemon_bin(), "-c", write_file("onfile.conf", text));
+	cr_assert_eq(r.status, 2, "start on listen.unix = a file: exit %d, want 2: %s", r.status, r.out);
+	cr_assert_eq(access(precious, F_OK), 0, "the daemon deleted %s: %s", precious, r.out);
+	cr_assert_str_eq(slurp(precious), "keep me\n");
+	/* the supervisors' socket too */
+	expect_check_error("onfile_sup.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\";\n  unix_supervisor = \"%s\"; };\n",
+	                        scratch_dir(), precious),
+	                   3, "listen.unix_supervisor");
+	cr_assert_eq(access(precious, F_OK), 0);
+}
+
 /* ============================================================= hotlinectl */
 
 HL_TEST(ops, hotlinectl_smoke)
