@@ -314,6 +314,20 @@ HL_TEST(ops, listen_unix_on_a_file_never_deletes_it)
 	cr_assert_eq(access(precious, F_OK), 0);
 }
 
+/* A site file included into the main one that sets a group the main file
+ * already has: libconfig says "duplicate setting name" at the included
+ * file's line, and the key was named only for a duplicate inside one file. */
+HL_TEST(ops, check_names_the_key_set_again_by_an_include)
+{
+	write_file("local.cfg", "# site overrides\nsla = { callback = \"1m\"; };\n");
+	const char *path = write_file("with_include.conf", "database = { conninfo = \"dbname=x\"; };\n"
+	                                                   "sla = { callback = \"2m\"; };\n"
+	                                                   "@include \"local.cfg\"\n");
+	struct run r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	cr_assert(strstr(r.out, "local.cfg:2: sla: duplicate setting name"), "want 'local.cfg:2: sla: ...' in: %s", r.out);
+}
+
 /* ============================================================= hotlinectl */
 
 HL_TEST(ops, hotlinectl_smoke)
