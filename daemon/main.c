@@ -2,7 +2,10 @@
  * main.c - start-up order, signals, reload, graceful stop.
  *
  * Start-up: parse the command line, load the configuration (exit 2 with
- * FILE:LINE: KEY on error), then either --check, --migrate, or run:
+ * FILE:LINE: KEY on error; the pure loader asks main.c's hooks about what
+ * only the host knows: conninfo as libpq parses it, the socket's accounts,
+ * the TLS files, a socket path that is not a socket), then either --check,
+ * --migrate, or run:
  * create the event base, the timers (clocks.c), the store (which connects to
  * PostgreSQL in the background, checks the schema version and loads every
  * pending clock), the listeners and the optional HTTP endpoint.  Once the

@@ -6,8 +6,11 @@
  * What an administrator relies on (CONTRACT.md section 1, docs/operations.md):
  * --version, --check with FILE:LINE: KEY errors, a configuration error at
  * start-up that reaches the journal as err, an idempotent --migrate, refusing
- * to run on a database without the schema or with an older one, and a
- * hotlinectl smoke test (ping, send, case, stats, their exit codes, -c).
+ * to run on a database without the schema or with an older one (and saying
+ * so of a newer one), what --check finds on the host (socket owner and
+ * groups, TLS files, a socket path that is a file), and a hotlinectl smoke
+ * test (ping, send, case, stats, their exit codes, -c; a bad port or
+ * timeout, a missing token).
  *
  * Design.  The binaries are run with other arguments and their output is
  * read (RUN and HOTLINED, ops_helpers.h); a daemon, where one is needed, comes
