@@ -355,9 +355,10 @@ static int cmd_ping(const struct target *t, const struct opts *o)
 static int subscribe(const struct target *t, const struct opts *o, struct link *l, int64_t since)
 {
 	char err[512];
-	if (ctl_open_link(t, l, o->timeout_ms, err, sizeof err) != 0) {
+	int open = ctl_open_link(t, l, o->timeout_ms, err, sizeof err);
+	if (open != 0) {
 		fprintf(stderr, "hotlinectl: %s\n", err);
-		return -1;
+		return open == -2 ? EX_CONNECT : -1; /* a refused token stays refused */
 	}
 	json_object *req = ctl_new_request("subscribe");
 	if (since > 0)

@@ -545,6 +545,9 @@ Test(ops, ctl_without_a_token_is_an_authentication_failure)
 	cr_assert_eq(r.status, 3, "watch without a token: exit %d, want 3: %s", r.status, r.out);
 	r = RUN(30000, ctl, "--tcp", tcp, "--token", "wrong", "ping");
 	cr_assert_eq(r.status, 3, "a wrong token: exit %d: %s", r.status, r.out);
+	/* and watch does not retry a refused token for ever (it did, every 30 s) */
+	r = RUN(5000, ctl, "--tcp", tcp, "--token", "wrong", "watch");
+	cr_assert_eq(r.status, 3, "watch with a wrong token: exit %d, want 3: %s", r.status, r.out);
 	r = RUN(30000, ctl, "--tcp", tcp, "--token", "s3cret", "ping");
 	cr_assert_eq(r.status, 0, "the right token: exit %d: %s", r.status, r.out);
 	hl_e2e_finish();
