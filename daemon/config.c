@@ -65,7 +65,9 @@ static int build(const struct ld *ld, const config_t *lc, const char *path, stru
 /* The dotted key of the first setting defined twice in one group of `buf`,
  * scanning as libconfig does (names are "name =" or "name :"; strings and
  * comments skipped; a group in a list is "[i]"), when it is on line `line`
- * (where libconfig stopped).  False when none is found there. */
+ * (where libconfig stopped).  An included file may set again what the file
+ * including it set, so no name repeats inside `buf`: then the first setting
+ * on `line` (its path as seen from `buf`).  False when none is found there. */
 #define DUP_DEPTH 8
 #define DUP_NAMES 64
 static bool duplicate_key(const char *buf, int line, char *out, size_t outlen)
@@ -77,7 +79,7 @@ static bool duplicate_key(const char *buf, int line, char *out, size_t outlen)
 		bool list;
 	} st[DUP_DEPTH];
 	int depth = 0, ln = 1;
-	char last[64] = "";
+	char last[64] = "", on_line[256] = "";
 	memset(&st[0], 0, sizeof st[0]);
 	for (const char *p = buf; p && *p;) {
 		if (*p == '\n')
@@ -113,6 +115,8 @@ static bool duplicate_key(const char *buf, int line, char *out, size_t outlen)
 				continue;
 			snprintf(last, sizeof last, "%.*s", (int)((size_t)(p - start) < 63 ? p - start : 63), start);
 			struct scope *sc = &st[depth];
+			if (ln == line && !on_line[0])
+				snprintf(on_line, sizeof on_line, "%.190s%s%s", sc->path, sc->path[0] ? "." : "", last);
 			for (int i = 0; i < sc->n; i++) {
 				if (strcmp(sc->names[i], last) != 0)
 					continue;
@@ -145,7 +149,9 @@ static bool duplicate_key(const char *buf, int line, char *out, size_t outlen)
 		}
 		p++;
 	}
-	return false;
+	if (on_line[0])
+		snprintf(out, outlen, "%s", on_line);
+	return on_line[0] != '\0';
 }
 
 /* The text of a file libconfig failed on, for naming a duplicate setting

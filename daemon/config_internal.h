@@ -164,6 +164,9 @@ int hl_cfgi_parse_level(const char *s);
 /* Row checks (HL_CT_STR): listen addresses, socket paths, the nameserver, conninfo, cluster.name. */
 int hl_cfgi_check_address(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, const char *v);
+int hl_cfgi_check_user(const struct ld *ld, const config_setting_t *s, const char *v);
+int hl_cfgi_check_group(const struct ld *ld, const config_setting_t *s, const char *v);
+int hl_cfgi_check_file(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_nameserver(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_conninfo(const struct ld *ld, const config_setting_t *s, const char *v);
 int hl_cfgi_check_cluster_name(const struct ld *ld, const config_setting_t *s, const char *v);

@@ -166,8 +166,13 @@ int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, cons
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	if (strlen(v) > max)
 		return hl_cfgi_fail(ld, s, "path too long (at most %zu bytes)", max);
+	char why[200];
+	if (v[0] && hl_config_socket_check && hl_config_socket_check(v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
 	return 0;
 }
+
+int (*hl_config_socket_check)(const char *path, char *why, size_t len);
 
 /* dns.nameserver: "IP" or "IP:port" / "[IPv6]:port"; "" = resolv.conf. */
 int hl_cfgi_check_nameserver(const struct ld *ld, const config_setting_t *s, const char *v)
@@ -195,6 +200,36 @@ int hl_cfgi_check_conninfo(const struct ld *ld, const config_setting_t *s, const
 	if (v[0] == '\0')
 		return hl_cfgi_fail(ld, s, "empty (use a libpq connection string such as \"dbname=hotline\")");
 	if (hl_config_conninfo_check && hl_config_conninfo_check(v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
+	return 0;
+}
+
+int (*hl_config_account_check)(bool group, const char *name, char *why, size_t len);
+
+static int check_account(const struct ld *ld, const config_setting_t *s, const char *v, bool group)
+{
+	char why[160];
+	if (v[0] && hl_config_account_check && hl_config_account_check(group, v, why, sizeof why) != 0)
+		return hl_cfgi_fail(ld, s, "%s", why);
+	return 0;
+}
+
+int hl_cfgi_check_user(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	return check_account(ld, s, v, false);
+}
+
+int hl_cfgi_check_group(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	return check_account(ld, s, v, true);
+}
+
+int (*hl_config_file_check)(const char *path, char *why, size_t len);
+
+int hl_cfgi_check_file(const struct ld *ld, const config_setting_t *s, const char *v)
+{
+	char why[200];
+	if (v[0] && hl_config_file_check && hl_config_file_check(v, why, sizeof why) != 0)
 		return hl_cfgi_fail(ld, s, "%s", why);
 	return 0;
 }

@@ -322,3 +322,23 @@ const char *hl_config_restart_key(const struct hl_config *a, const struct hl_con
 			return hl_cfg_keys[i].path;
 	return NULL;
 }
+
+size_t hl_config_restart_keys(const struct hl_config *a, const struct hl_config *b, char *buf, size_t len)
+{
+	size_t n = 0, used = 0;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < hl_cfg_n_keys; i++) {
+		if (!(hl_cfg_keys[i].flags & HL_CF_RESTART) || !row_differs(&hl_cfg_keys[i], a, b))
+			continue;
+		const char *path = hl_cfg_keys[i].path;
+		size_t need = strlen(path) + (n ? 2 : 0);
+		if (used + need + 1 <= len) {
+			memcpy(buf + used, n ? ", " : "", n ? 2 : 0);
+			memcpy(buf + used + (n ? 2 : 0), path, strlen(path) + 1);
+			used += need;
+		}
+		n++;
+	}
+	return n;
+}

@@ -85,7 +85,8 @@ int ctl_read_some(struct link *l);
 /* Next line within timeout_ms (-1 = forever).  NULL: timeout, EOF (l->eof) or a signal. */
 char *ctl_read_line(struct link *l, int timeout_ms);
 void ctl_link_close(struct link *l);
-/* Connect and authenticate.  Returns 0, or -1 with err filled. */
+/* Connect and authenticate.  Returns 0, -2 when the daemon refused the token (permanent),
+ * or -1 (cannot connect, connection lost) with err filled. */
 int ctl_open_link(const struct target *t, struct link *l, int timeout_ms, char *err, size_t errlen);
 /* ctl_open_link, or exit with EX_CONNECT. */
 void ctl_must_open(const struct target *t, struct link *l, int timeout_ms);

@@ -260,7 +260,7 @@ static json_object *request(struct link *l, json_object *req, int timeout_ms)
 	}
 }
 
-/* Connect and authenticate.  Returns 0, or -1 with err filled (exit code in *code). */
+/* Connect and authenticate.  Returns 0, -2 when the daemon refused the token, or -1 with err filled. */
 int ctl_open_link(const struct target *t, struct link *l, int timeout_ms, char *err, size_t errlen)
 {
 	memset(l, 0, sizeof *l);
@@ -284,12 +284,14 @@ int ctl_open_link(const struct target *t, struct link *l, int timeout_ms, char *
 		json_object *r = request(l, req, timeout_ms);
 		json_object_put(req);
 		json_object *ok = NULL;
+		bool answered = r != NULL;
 		bool good = json_object_object_get_ex(r, "ok", &ok) && json_object_get_boolean(ok);
 		json_object_put(r);
 		if (!good) {
-			snprintf(err, errlen, "authentication refused (check the token)");
+			snprintf(err, errlen, answered ? "authentication refused (check the token)"
+			                               : "connection lost during authentication");
 			ctl_link_close(l);
-			return -1;
+			return answered ? -2 : -1; /* -2: permanent, watch does not retry it */
 		}
 	}
 	return 0;

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,8 @@ void ctl_usage(FILE *f)
 	        "  0  success\n"
 	        "  1  the daemon answered ok:false (send: to at least one request)\n"
 	        "  2  bad command line or configuration\n"
-	        "  3  cannot connect (TLS and authentication included), or the connection was lost\n"
+	        "  3  cannot connect (TLS and authentication included: a refused or missing token),\n"
+	        "     or the connection was lost\n"
 	        "  4  no response in time, or a malformed response\n",
 	        USER_CONF, CLIENT_CONF, DEFAULT_CONF, DEFAULT_SOCKET);
 }
@@ -94,21 +96,30 @@ int64_t ctl_parse_id(const char *s, const char *what)
 	return v;
 }
 
-static void split_hostport(const char *s, struct target *t)
+/* HOST:PORT from `what` (--tcp, or a configuration's key).  The port must be
+ * 1..65535 in digits: getaddrinfo() would take "99999" modulo 65536 and
+ * connect somewhere else, and a name ("http") is not what anyone means here. */
+static void split_hostport(const char *s, struct target *t, const char *what)
 {
 	const char *colon = strrchr(s, ':');
 	if (!colon || colon == s || !colon[1])
-		ctl_fail(EX_USAGE, "--tcp wants HOST:PORT, got '%s'", s);
+		ctl_fail(EX_USAGE, "%s wants HOST:PORT, got '%s'", what, s);
+	const char *port = colon + 1;
+	long n = 0;
+	for (const char *p = port; *p && n <= 65535; p++)
+		n = *p >= '0' && *p <= '9' ? n * 10 + (*p - '0') : 65536;
+	if (n < 1 || n > 65535)
+		ctl_fail(EX_USAGE, "%s: port must be 1..65535, got '%s'", what, port);
 	size_t hl = (size_t)(colon - s);
 	if (s[0] == '[' && colon[-1] == ']') { /* [::1]:7370 */
 		s++;
 		hl -= 2;
 	}
-	if (hl >= sizeof t->host || strlen(colon + 1) >= sizeof t->port)
-		ctl_fail(EX_USAGE, "--tcp: address too long");
+	if (hl >= sizeof t->host || strlen(port) >= sizeof t->port)
+		ctl_fail(EX_USAGE, "%s: address too long", what);
 	memcpy(t->host, s, hl);
 	t->host[hl] = '\0';
-	snprintf(t->port, sizeof t->port, "%s", colon + 1);
+	snprintf(t->port, sizeof t->port, "%s", port);
 }
 
 static void copy_opt(char *dst, size_t len, const char *v)
@@ -133,7 +144,7 @@ static void from_daemon_conf(const struct opts *o, const char *path, struct targ
 		if (cfg.listen.unix_path && cfg.listen.unix_path[0])
 			snprintf(t->unix_path, sizeof t->unix_path, "%s", cfg.listen.unix_path);
 		else if (cfg.listen.tcp && cfg.listen.tcp[0])
-			split_hostport(cfg.listen.tcp, t);
+			split_hostport(cfg.listen.tcp, t, "listen.tcp");
 		else {
 			hl_config_free(&cfg);
 			ctl_fail(EX_USAGE, "%s: neither listen.unix nor listen.tcp is set", path);
@@ -160,7 +171,9 @@ static void from_client_conf(const struct opts *o, const char *path, struct ctl_
 				ctl_fail(EX_USAGE, "%s: connect: path too long", path);
 			snprintf(t->unix_path, sizeof t->unix_path, "%s", c + 5);
 		} else {
-			split_hostport(c + 4, t);
+			char what[600];
+			snprintf(what, sizeof what, "%.500s: connect", path);
+			split_hostport(c + 4, t, what);
 		}
 	}
 	if (cc->tls) {
@@ -209,7 +222,7 @@ void ctl_resolve_target(const struct opts *o, struct target *t)
 			ctl_fail(EX_USAGE, "--unix: path too long");
 		snprintf(t->unix_path, sizeof t->unix_path, "%s", o->unix_path);
 	} else if (o->tcp) {
-		split_hostport(o->tcp, t);
+		split_hostport(o->tcp, t, "--tcp");
 	}
 	char buf[4096];
 	const char *path = o->conf ? o->conf : (o->unix_path || o->tcp) ? NULL : default_conf(buf, sizeof buf);
@@ -277,7 +290,13 @@ int ctl_parse_options(int argc, char **argv, struct opts *o)
 		case O_UNIX: o->unix_path = optarg; break;
 		case O_TCP: o->tcp = optarg; break;
 		case O_TOKEN: o->token = optarg; break;
-		case O_TIMEOUT: o->timeout_ms = (int)ctl_parse_id(optarg, "--timeout") * 1000; break;
+		case O_TIMEOUT: { /* in ms as an int: at most INT_MAX / 1000 s (24 days) */
+			int64_t secs = ctl_parse_id(optarg, "--timeout");
+			if (secs > INT_MAX / 1000)
+				ctl_fail(EX_USAGE, "--timeout must be 1..%d seconds, got '%s'", INT_MAX / 1000, optarg);
+			o->timeout_ms = (int)secs * 1000;
+			break;
+		}
 		case O_TZ: o->tz = optarg; break;
 		case O_TLS: o->tls = true; break;
 		case O_JSON: o->json = true; break;

@@ -77,11 +77,20 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* Print "hotlinectl: CODE: message" for an ok:false response; returns EX_REFUSED. */
+/* Print "hotlinectl: CODE: message" for an ok:false response; returns EX_REFUSED.
+ * `unauthorized` (a TCP socket that wants a token, and none was sent) is an
+ * authentication failure like a refused token: EX_CONNECT, and said in
+ * hotlinectl's terms rather than the protocol's ("send an auth first"). */
 int ctl_report_error(json_object *r)
 {
 	json_object *e = NULL;
-	if (json_object_object_get_ex(r, "error", &e) && e && ctl_jstr(e, "code"))
+	const char *code = json_object_object_get_ex(r, "error", &e) && e ? ctl_jstr(e, "code") : NULL;
+	if (code && strcmp(code, "unauthorized") == 0) {
+		fprintf(stderr, "hotlinectl: unauthorized: this socket wants a token"
+		                " (--token, $HOTLINE_TOKEN or the configuration's token)\n");
+		return EX_CONNECT;
+	}
+	if (code)
 		fprintf(stderr, "hotlinectl: %s: %s\n", ctl_jstr(e, "code"), or_dash(ctl_jstr(e, "message")));
 	else
 		fprintf(stderr, "hotlinectl: the daemon refused the request (no error given)\n");

@@ -350,13 +350,15 @@ static int cmd_ping(const struct target *t, const struct opts *o)
 
 /* ---------------------------------------------------------------- watch */
 
-/* Subscribe on a fresh connection.  0 = subscribed; EX_REFUSED = the daemon said no; -1 = retry. */
+/* Subscribe on a fresh connection.  0 = subscribed; > 0 = the daemon said no (ctl_report_error's
+ * exit code: EX_REFUSED, or EX_CONNECT for a missing token); -1 = retry. */
 static int subscribe(const struct target *t, const struct opts *o, struct link *l, int64_t since)
 {
 	char err[512];
-	if (ctl_open_link(t, l, o->timeout_ms, err, sizeof err) != 0) {
+	int open = ctl_open_link(t, l, o->timeout_ms, err, sizeof err);
+	if (open != 0) {
 		fprintf(stderr, "hotlinectl: %s\n", err);
-		return -1;
+		return open == -2 ? EX_CONNECT : -1; /* a refused token stays refused */
 	}
 	json_object *req = ctl_new_request("subscribe");
 	if (since > 0)
@@ -400,7 +402,7 @@ static int cmd_watch(const struct target *t, const struct opts *o)
 	while (!ctl_stop_flag) {
 		struct link l;
 		int rc = subscribe(t, o, &l, last);
-		if (rc == EX_REFUSED)
+		if (rc > 0)
 			return rc;
 		if (rc != 0) {
 			fprintf(stderr, "hotlinectl: reconnecting in %d ms\n", backoff);

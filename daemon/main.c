@@ -2,7 +2,10 @@
  * main.c - start-up order, signals, reload, graceful stop.
  *
  * Start-up: parse the command line, load the configuration (exit 2 with
- * FILE:LINE: KEY on error), then either --check, --migrate, or run:
+ * FILE:LINE: KEY on error; the pure loader asks main.c's hooks about what
+ * only the host knows: conninfo as libpq parses it, the socket's accounts,
+ * the TLS files, a socket path that is not a socket), then either --check,
+ * --migrate, or run:
  * create the event base, the timers (clocks.c), the store (which connects to
  * PostgreSQL in the background, checks the schema version and loads every
  * pending clock), the listeners and the optional HTTP endpoint.  Once the
@@ -15,12 +18,17 @@
  *   SIGHUP          load the configuration again; swap it in only if valid.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -81,9 +89,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			return;
 		}
 		struct hl_config *old = hl->cfg;
-		const char *restart = hl_config_restart_key(old, cfg);
-		if (restart)
-			log_warn("reload: %s changed; it takes effect only after a restart", restart);
+		char restart[400];
+		size_t n_restart = hl_config_restart_keys(old, cfg, restart, sizeof restart);
+		if (n_restart)
+			log_warn("reload: %s changed; %s effect only after a restart", restart,
+			         n_restart == 1 ? "it takes" : "they take");
 		/* listeners, the database connection and the HTTP endpoint keep the
 		 * settings they were opened with: the running sections move into the
 		 * new configuration and the unused new ones are freed with the old */
@@ -133,6 +143,52 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* hl_config_account_check: the socket's owner and group (config.h).  Only a
+ * lookup that says "no such name" refuses; a failing name service (LDAP
+ * down) is left to the listener, whose failure at start is retried. */
+static int account_check(bool group, const char *name, char *why, size_t len)
+{
+	errno = 0;
+	bool found = group ? getgrnam(name) != NULL : getpwnam(name) != NULL;
+	if (found)
+		return 0;
+	if (errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF && errno != EPERM)
+		return 0;
+	snprintf(why, len, "no %s '%s' on this host", group ? "group" : "user", name);
+	return -1;
+}
+
+/* hl_config_file_check: listen.tls.* (config.h).  Opened as the daemon will
+ * open it; a directory or a device is refused too. */
+static int file_check(const char *path, char *why, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s is not a file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* hl_config_socket_check: listen.unix, listen.unix_supervisor (config.h).
+ * Missing or a socket (a stale one is replaced at start) is fine. */
+static int socket_path_check(const char *path, char *why, size_t len)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || S_ISSOCK(st.st_mode))
+		return 0;
+	snprintf(why, len, "%s exists and is not a socket (it would be replaced)", path);
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -178,6 +234,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	hl_config_conninfo_check = migrate_conninfo_check;
+	hl_config_account_check = account_check;
+	hl_config_file_check = file_check;
+	hl_config_socket_check = socket_path_check;
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

@@ -117,8 +117,17 @@ int migrate_run(const char *conninfo)
 		printf("applied %s\n", m->name);
 		applied++;
 	}
-	if (applied == 0)
-		printf("schema up to date (version %d)\n", migrate_latest());
+	if (applied == 0) {
+		/* a rollback, or a daemon not yet upgraded beside newer ones: accepted, but said */
+		PGresult *v = PQexec(pg, "SELECT COALESCE(max(version), 0) FROM hotline.schema_migrations");
+		int at = PQresultStatus(v) == PGRES_TUPLES_OK && PQntuples(v) == 1 ? atoi(PQgetvalue(v, 0, 0)) : 0;
+		PQclear(v);
+		if (at > migrate_latest())
+			printf("schema at version %d, newer than this hotlined knows (%d): nothing to migrate;"
+			       " run the same release everywhere once the upgrade is done\n", at, migrate_latest());
+		else
+			printf("schema up to date (version %d)\n", migrate_latest());
+	}
 	/* case_events' month partitions for the year ahead (sql/021); cron keeps
 	 * them coming (docs/operations.md), the default partition catches the rest */
 	PGresult *p = PQexec(pg, "SELECT hotline.ensure_event_partitions(12)"

@@ -434,6 +434,9 @@ static void startup_results(void)
 				daemon_fatal("schema too old");
 				return;
 			}
+			if (v > migrate_latest()) /* accepted (a rolling upgrade), never silently */
+				log_warn("store: the database schema is at version %d, newer than this hotlined knows (%d);"
+				         " upgrade this daemon once the others run the new release", v, migrate_latest());
 		} else if (store.step == ST_ESCALATIONS) {
 			for (int i = 0; i < PQntuples(r); i++)
 				clocks_set(store_get_ms(r, i, 0), TIMER_ESCALATION, 0, store_get_ms(r, i, 1));

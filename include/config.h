@@ -160,6 +160,36 @@ const struct hl_calendar *hl_config_orders_calendar(const struct hl_config *cfg)
 extern int (*hl_config_conninfo_check)(const char *conninfo, char *why, size_t len);
 
 /*
+ * listen.unix_owner, listen.unix_group and listen.unix_supervisor_group name
+ * accounts of the host; the core does not look them up.  main.c points this
+ * at getpwnam/getgrnam, so --check, start-up and a reload refuse a name that
+ * does not exist with file, line and key (exit 2), instead of a start that
+ * fails to open its listeners (exit 1, restarted).  Returns 0, or -1 with
+ * `why` only when the lookup says the name does not exist.  NULL (the unit
+ * tests, hotlinectl): not checked.
+ */
+extern int (*hl_config_account_check)(bool group, const char *name, char *why, size_t len);
+
+/*
+ * listen.tls.cert, key and ca are files the daemon reads at start (as its
+ * own user, in the unit's sandbox, as --check does in ExecStartPre=).
+ * main.c points this at an open() of a regular file, so a missing or
+ * unreadable file is refused with file, line and key (exit 2).  Their
+ * content is left to OpenSSL at start.  NULL (unit tests, hotlinectl): not
+ * checked.
+ */
+extern int (*hl_config_file_check)(const char *path, char *why, size_t len);
+
+/*
+ * listen.unix and listen.unix_supervisor: the daemon replaces a stale socket
+ * at that path, so a path that holds anything else (a typo naming the
+ * configuration, a log) would be deleted.  main.c points this at an lstat()
+ * that refuses an existing non-socket with file, line and key (exit 2).
+ * NULL (unit tests, hotlinectl): not checked.
+ */
+extern int (*hl_config_socket_check)(const char *path, char *why, size_t len);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */
@@ -184,6 +214,8 @@ const struct hl_calendar *hl_config_calendar(const struct hl_config *cfg, const 
  * hl_config_restart_key: the first setting that differs between two configs
  *   and that a SIGHUP reload cannot apply (listen.*, database.*, http.listen, dns.nameserver),
  *   e.g. "listen.tcp"; NULL when a reload can apply everything.
+ * hl_config_restart_keys: every such setting, "listen.max_line, cluster.slots"
+ *   into buf (names that do not fit are left out); returns how many differ.
  * hl_config_level_name / hl_config_level_from_name: syslog levels 0..7 <-> "emerg"
  *   .. "debug" ("error" and "warn" are accepted too); NULL / -1 when unknown.
  */
@@ -192,6 +224,7 @@ int hl_config_load_string(const char *text, const char *name, const char *includ
 const struct hl_policy *hl_config_policy_by_name(const struct hl_config *cfg, const char *name);
 int hl_config_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 const char *hl_config_restart_key(const struct hl_config *old_cfg, const struct hl_config *new_cfg);
+size_t hl_config_restart_keys(const struct hl_config *old_cfg, const struct hl_config *new_cfg, char *buf, size_t len);
 const char *hl_config_level_name(int level);
 int hl_config_level_from_name(const char *name);
 

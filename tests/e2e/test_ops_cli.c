@@ -6,8 +6,11 @@
  * What an administrator relies on (CONTRACT.md section 1, docs/operations.md):
  * --version, --check with FILE:LINE: KEY errors, a configuration error at
  * start-up that reaches the journal as err, an idempotent --migrate, refusing
- * to run on a database without the schema or with an older one, and a
- * hotlinectl smoke test (ping, send, case, stats, their exit codes, -c).
+ * to run on a database without the schema or with an older one (and saying
+ * so of a newer one), what --check finds on the host (socket owner and
+ * groups, TLS files, a socket path that is a file), and a hotlinectl smoke
+ * test (ping, send, case, stats, their exit codes, -c; a bad port or
+ * timeout, a missing token).
  *
  * Design.  The binaries are run with other arguments and their output is
  * read (RUN and HOTLINED, ops_helpers.h); a daemon, where one is needed, comes
@@ -19,6 +22,7 @@
 #include <netinet/in.h>
 #include <regex.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 TestSuite(ops, .init = ops_init, .fini = ops_fini, .timeout = 90);
 
@@ -264,6 +268,69 @@ HL_TEST(ops, refuses_to_start_on_an_older_schema)
 	cr_assert(strstr(r.out, "owner") && strstr(r.out, "--conninfo"), "the message should say as whom: %s", r.out);
 }
 
+/* A schema newer than this binary (a rollback, or a daemon not yet upgraded
+ * on a cluster: docs/operations.md "Several daemons") is accepted, but it
+ * was silent: --migrate said "schema up to date (version N)" with N this
+ * binary's latest, not the database's, and the daemon logged nothing, so
+ * an old daemon left on a new schema was invisible. */
+HL_TEST(ops, a_newer_schema_is_said_not_hidden)
+{
+	struct hl_e2e_opts o = { .no_start = true, .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	int64_t latest = hl_sql_int(d, "SELECT max(version) FROM hotline.schema_migrations");
+	PGresult *q = hl_sql(d, "INSERT INTO hotline.schema_migrations (version, name) VALUES (%lld, 'from_a_newer_release')",
+	                     (long long)latest + 100);
+	(void)q;
+	struct run r = HOTLINED("-c", d->conf, "--migrate", "--conninfo", d->conninfo);
+	cr_assert_eq(r.status, 0, "--migrate on a newer schema exited %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("version %lld", (long long)latest + 100)) && strstr(r.out, "newer"),
+	          "--migrate should say the schema is newer than this hotlined: %s", r.out);
+	cr_assert(!strstr(r.out, "applied"), "%s", r.out);
+
+	hl_d_start(d); /* runs: the previous release on a migrated schema is allowed */
+	expect_ping(hl_conn_unix(d));
+	cr_assert(wait_log(d, "newer than this hotlined", 1, 10000), "the daemon should warn: %s", hl_d_log(d));
+	cr_assert(strstr(hl_d_log(d), "<4>"), "as a warning: %s", hl_d_log(d));
+}
+
+/* listen.unix naming a file that is not a socket (a typo: the config file,
+ * a log) must never cost that file: the daemon took any path nobody
+ * answered on for a stale socket and unlinked it, so `unix =
+ * "/etc/hotlined/hotlined.conf"` deleted the configuration.  Now it is a
+ * configuration error, and the file stays. */
+HL_TEST(ops, listen_unix_on_a_file_never_deletes_it)
+{
+	const char *precious = write_file("precious.txt", "keep me\n");
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = {\n  tcp = \"\";\n  unix = \"%s\";\n};\n", precious);
+	expect_check_error("onfile.conf", text, 4, "listen.unix");
+	struct run r = RUN(5000, daemon_bin(), "-c", write_file("onfile.conf", text));
+	cr_assert_eq(r.status, 2, "start on listen.unix = a file: exit %d, want 2: %s", r.status, r.out);
+	cr_assert_eq(access(precious, F_OK), 0, "the daemon deleted %s: %s", precious, r.out);
+	cr_assert_str_eq(slurp(precious), "keep me\n");
+	/* the supervisors' socket too */
+	expect_check_error("onfile_sup.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\";\n  unix_supervisor = \"%s\"; };\n",
+	                        scratch_dir(), precious),
+	                   3, "listen.unix_supervisor");
+	cr_assert_eq(access(precious, F_OK), 0);
+}
+
+/* A site file included into the main one that sets a group the main file
+ * already has: libconfig says "duplicate setting name" at the included
+ * file's line, and the key was named only for a duplicate inside one file. */
+HL_TEST(ops, check_names_the_key_set_again_by_an_include)
+{
+	write_file("local.cfg", "# site overrides\nsla = { callback = \"1m\"; };\n");
+	const char *path = write_file("with_include.conf", "database = { conninfo = \"dbname=x\"; };\n"
+	                                                   "sla = { callback = \"2m\"; };\n"
+	                                                   "@include \"local.cfg\"\n");
+	struct run r = HOTLINED("-c", path, "--check");
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	cr_assert(strstr(r.out, "local.cfg:2: sla: duplicate setting name"), "want 'local.cfg:2: sla: ...' in: %s", r.out);
+}
+
 /* ============================================================= hotlinectl */
 
 HL_TEST(ops, hotlinectl_smoke)
@@ -350,4 +417,138 @@ HL_TEST(ops, hotlinectl_smoke)
 	/* -c takes the socket from the daemon's own config */
 	r = RUN(30000, ctl, "-c", d->conf, "ping");
 	cr_assert_eq(r.status, 0, "hotlinectl -c CONF ping: %d %s", r.status, r.out);
+}
+
+/* A port or a timeout hotlinectl cannot honour is a bad command line (exit
+ * 2, documented), never a connection somewhere else nor a wait of another
+ * length: "99999" was handed to getaddrinfo, which took it modulo 65536, and
+ * --timeout=4294968 (seconds) overflowed to a wait of 0.7 s. */
+Test(ops, ctl_refuses_a_port_or_timeout_it_cannot_honour)
+{
+	const char *ctl = ctl_bin();
+	const char *bad_ports[] = { "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:abc", "127.0.0.1:7370x",
+	                            "127.0.0.1:-5", "[::1]:65536" };
+	for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+		struct run r = RUN(30000, ctl, "--tcp", bad_ports[i], "ping");
+		cr_assert_eq(r.status, 2, "--tcp %s: exit %d, want 2: %s", bad_ports[i], r.status, r.out);
+		cr_assert(strstr(r.out, "port"), "--tcp %s: the message should say the port is wrong: %s",
+		          bad_ports[i], r.out);
+	}
+	const char *conf = write_file("ctl-badport.conf", "connect = \"tcp:127.0.0.1:70000\";\n");
+	struct run r = RUN(30000, ctl, "-c", conf, "ping");
+	cr_assert_eq(r.status, 2, "connect with port 70000: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, conf) && strstr(r.out, "port"), "name the file and the port: %s", r.out);
+
+	/* a socket that accepts and never answers */
+	char *path = ownf("%s/silent.sock", scratch_dir());
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	cr_assert(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(s, 8) == 0);
+	r = RUN(30000, ctl, "--unix", path, "--timeout", "4294968", "ping");
+	cr_assert_eq(r.status, 2, "--timeout=4294968: exit %d, want 2 (out of range): %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--timeout"), "%s", r.out);
+	/* the largest accepted timeout waits (2 s here stand for "longer than 0.7 s") */
+	r = RUN(2000, ctl, "--unix", path, "--timeout", "2147483", "ping");
+	cr_assert_eq(r.status, -1, "--timeout=2147483 gave up at once: exit %d: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--unix", path, "--timeout", "1", "ping");
+	cr_assert_eq(r.status, 4, "--timeout=1 on a silent daemon: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "no response within 1 s"), "%s", r.out);
+	close(s);
+	hl_e2e_finish();
+}
+
+/* A socket owner or group that does not exist is as permanent as a misspelt
+ * key: --check passed it and the start then failed with exit 1 ("cannot
+ * open the listeners"), which the unit restarts every 2 s until its start
+ * limit.  Now --check names FILE:LINE: KEY and the start exits 2 (not
+ * restarted), with <3> for the journal. */
+Test(ops, check_refuses_a_socket_owner_or_group_that_does_not_exist)
+{
+	const char *dir = scratch_dir();
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = {\n  tcp = \"\";\n  unix = \"%s/ev.sock\";\n  unix_group = \"hl-no-such-group\";\n};\n",
+	                  dir);
+	expect_check_error("nogroup.conf", text, 5, "listen.unix_group");
+	const char *path = write_file("nogroup.conf", text);
+	struct run r = HOTLINED("-c", path);
+	cr_assert_eq(r.status, 2, "start with a missing group exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0 && strstr(r.out, "listen.unix_group"), "%s", r.out);
+
+	expect_check_error("noowner.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\";\n  unix_owner = \"hl-no-such-user\"; };\n", dir),
+	                   3, "listen.unix_owner");
+	expect_check_error("nosupgroup.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"\"; unix = \"%s/ev.sock\"; unix_supervisor = \"%s/sup.sock\";\n"
+	                        "  unix_supervisor_group = \"hl-no-such-group\"; };\n", dir, dir),
+	                   3, "listen.unix_supervisor_group");
+	/* names that exist pass, as does "" (leave the socket as created) */
+	const char *ok = write_file("root.conf",
+	                            ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                                 "listen = { tcp = \"\"; unix = \"%s/ev.sock\"; unix_owner = \"root\";"
+	                                 " unix_group = \"root\"; unix_supervisor = \"%s/sup.sock\";"
+	                                 " unix_supervisor_group = \"\"; };\n", dir, dir));
+	r = HOTLINED("-c", ok, "--check");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	hl_e2e_finish();
+}
+
+/* A TLS file the daemon cannot read (missing, or a key left 0600 root after
+ * a renewal) passed --check and the start then exited 1, retried every 2 s
+ * by the unit until its start limit; now --check names the key. */
+Test(ops, check_refuses_a_tls_file_it_cannot_read)
+{
+	const char *dir = scratch_dir();
+	const char *pem = write_file("exists.pem", "not checked for content here\n");
+	char *text = ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                  "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                  "  tls = { cert = \"%s\";\n    key = \"%s/missing.key\"; };\n};\n", pem, dir);
+	expect_check_error("nokey.conf", text, 4, "listen.tls.key");
+	struct run r = HOTLINED("-c", write_file("nokey.conf", text));
+	cr_assert_eq(r.status, 2, "start with a missing key exited %d, want 2: %s", r.status, r.out);
+	cr_assert(strncmp(r.out, "<3>", 3) == 0 && strstr(r.out, "listen.tls.key"), "%s", r.out);
+	expect_check_error("nocert.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                        "  tls = { cert = \"%s/missing.pem\"; key = \"%s\"; }; };\n", dir, pem),
+	                   3, "listen.tls.cert");
+	expect_check_error("noca.conf",
+	                   ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                        "listen = { tcp = \"127.0.0.1:17999\"; unix = \"\";\n"
+	                        "  tls = { cert = \"%s\"; key = \"%s\";\n  ca = \"%s\"; }; };\n", pem, pem, dir),
+	                   4, "listen.tls.ca");
+	hl_e2e_finish();
+}
+
+/* On a TCP socket that wants a token, hotlinectl without one was answered
+ * `unauthorized` and exited 1 ("the daemon answered with an error") with the
+ * protocol's own hint (send {"type":"auth",...}); hotlinectl(1) puts a
+ * refused token under 3, and a script's `hotlinectl ping` should not tell
+ * "no token" from "the daemon refused this request" by reading stderr. */
+Test(ops, ctl_without_a_token_is_an_authentication_failure)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\" ];" };
+	struct hl_d *d = hl_d_up(&o);
+	const char *ctl = ctl_bin();
+	char *tcp = ownf("127.0.0.1:%d", d->tcp_port);
+	const char *cmds[][3] = { { "ping", NULL, NULL }, { "stats", NULL, NULL }, { "case", "1", NULL },
+	                          { "ack", "1", "--by=x" } };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		struct run r = RUN(30000, ctl, "--tcp", tcp, cmds[i][0], cmds[i][1], cmds[i][2]);
+		cr_assert_eq(r.status, 3, "%s without a token: exit %d, want 3: %s", cmds[i][0], r.status, r.out);
+		cr_assert(strstr(r.out, "--token"), "%s: the message should say how to give a token: %s", cmds[i][0], r.out);
+	}
+	/* watch gives up too (it reconnects only after a lost connection) */
+	struct run r = RUN(5000, ctl, "--tcp", tcp, "watch");
+	cr_assert_eq(r.status, 3, "watch without a token: exit %d, want 3: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--tcp", tcp, "--token", "wrong", "ping");
+	cr_assert_eq(r.status, 3, "a wrong token: exit %d: %s", r.status, r.out);
+	/* and watch does not retry a refused token for ever (it did, every 30 s) */
+	r = RUN(5000, ctl, "--tcp", tcp, "--token", "wrong", "watch");
+	cr_assert_eq(r.status, 3, "watch with a wrong token: exit %d, want 3: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--tcp", tcp, "--token", "s3cret", "ping");
+	cr_assert_eq(r.status, 0, "the right token: exit %d: %s", r.status, r.out);
+	hl_e2e_finish();
 }

@@ -195,3 +195,26 @@ HL_TEST(ops, reload_compares_restart_keys_with_what_runs)
 	cr_assert_eq(count_in(hl_d_log(d), "report.timezone changed"), 1, "%s", hl_d_log(d));
 	expect_ok(hl_request(hl_conn_unix(d), "{\"type\":\"ping\",\"id\":\"after\"}"));
 }
+
+/* A reload that changes several restart-only keys names every one of them:
+ * it named the first only (listen.max_line), so an operator who also moved
+ * cluster.slots was never told that it too waits for the restart. */
+HL_TEST(ops, reload_names_every_restart_key_it_could_not_apply)
+{
+	struct hl_e2e_opts o = { .no_tcp = true, .top = "cluster = { slots = 64; };\nhttp = { max_body = 1048576; };" };
+	struct hl_d *d = hl_d_up(&o);
+	edit_file(d->conf, "max_line = 65536;", "max_line = 1024;");
+	edit_file(d->conf, "slots = 64;", "slots = 32;");
+	edit_file(d->conf, "max_body = 1048576;", "max_body = 2048;");
+	cr_assert_eq(kill(d->pid, SIGHUP), 0);
+	cr_assert(wait_log(d, "configuration reloaded", 1, 10000));
+	const char *log = hl_d_log(d);
+	const char *line = strstr(log, "reload: ");
+	cr_assert(line, "no reload warning: %s", log);
+	const char *eol = strchr(line, '\n');
+	char *warning = ownf("%.*s", eol ? (int)(eol - line) : (int)strlen(line), line);
+	cr_assert(strstr(warning, "listen.max_line") && strstr(warning, "http.max_body") &&
+	          strstr(warning, "cluster.slots"), "the reload should name all three keys: %s", warning);
+	cr_assert(strstr(warning, "only after a restart"), "%s", warning);
+	cr_assert_eq(count_in(log, "reload: "), 1, "one line for the reload, not one a key: %s", log);
+}

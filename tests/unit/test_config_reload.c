@@ -18,6 +18,28 @@
 
 /* ------------------------------------------------------------- reload */
 
+/* Every restart-only key that differs, in table order (the reload's warning
+ * named only the first). */
+Test(helpers, restart_keys_names_them_all)
+{
+	struct hl_config a, b;
+	char buf[200];
+	cr_assert_eq(hl_config_load("conf/hotlined.conf", &a, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(hl_config_load("conf/hotlined.conf", &b, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(hl_config_restart_keys(&a, &b, buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "");
+	b.listen.max_line = 1024;
+	b.cluster.slots = a.cluster.slots + 1;
+	b.sla.callback_ms = 1; /* reloadable: not named */
+	cr_assert_eq(hl_config_restart_keys(&a, &b, buf, sizeof buf), 2);
+	cr_assert_str_eq(buf, "listen.max_line, cluster.slots");
+	/* what does not fit is left out, never cut in half */
+	cr_assert_eq(hl_config_restart_keys(&a, &b, buf, 20), 2);
+	cr_assert_str_eq(buf, "listen.max_line");
+	hl_config_free(&a);
+	hl_config_free(&b);
+}
+
 Test(helpers, restart_key)
 {
 	struct hl_config a, b;
