@@ -112,6 +112,25 @@ static void unlink_lru(struct pbx_visits *v, struct visit *n)
 	n->older = n->newer = NULL;
 }
 
+/* The pair's entry, made if it is not there, out of the LRU list (the
+ * caller puts it back at the newest end once it is updated). */
+static struct visit *take(struct pbx_visits *v, const char *key)
+{
+	struct visit **pp = slot(v, key), *n = *pp;
+	if (n) {
+		unlink_lru(v, n);
+		return n;
+	}
+	size_t len = strlen(key) + 1;
+	n = calloc(1, sizeof *n + len);
+	if (!n)
+		abort();
+	memcpy(n->key, key, len);
+	*pp = n;
+	v->count++;
+	return n;
+}
+
 static void append_lru(struct pbx_visits *v, struct visit *n)
 {
 	n->older = v->newest;
@@ -184,18 +203,7 @@ int pbx_visits_enter(struct pbx_visits *v, const char *uid, const char *queue, h
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
 	bool may_expire = advance(v, at);
-	struct visit **pp = slot(v, key), *n = *pp;
-	if (n) {
-		unlink_lru(v, n);
-	} else {
-		size_t len = strlen(key) + 1;
-		n = calloc(1, sizeof *n + len);
-		if (!n)
-			abort();
-		memcpy(n->key, key, len);
-		*pp = n;
-		v->count++;
-	}
+	struct visit *n = take(v, key);
 	/* The same enter read twice (a line duplicated in the file, a log read
 	 * again after its calls were already read in this run) is the visit it
 	 * was, not the next one: a channel cannot enter again at the very time it
@@ -271,18 +279,7 @@ void pbx_visits_restore(struct pbx_visits *v, const char *uid, const char *queue
 	 * and the record time stays unknown until the next record.) */
 	char key[KEY_MAX];
 	make_key(key, sizeof key, uid, queue);
-	struct visit **pp = slot(v, key), *n = *pp;
-	if (n) {
-		unlink_lru(v, n);
-	} else {
-		size_t len = strlen(key) + 1;
-		n = calloc(1, sizeof *n + len);
-		if (!n)
-			abort();
-		memcpy(n->key, key, len);
-		*pp = n;
-		v->count++;
-	}
+	struct visit *n = take(v, key);
 	n->count = count;
 	n->last_at = last_at;
 	n->entered_at = 0; /* not saved: a re-read of that enter cannot be told */

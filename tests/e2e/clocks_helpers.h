@@ -11,6 +11,7 @@
 #define HL_E2E_CLOCKS_HELPERS_H
 
 #include "harness.h"
+#include "figures_helpers.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,18 +93,10 @@ static inline void expect_status(struct hl_d *d, int64_t case_id, const char *st
 
 /* The rollup the daemon keeps batch by batch (daily_figures) equals the
  * recount from the base rows (figure_facts), cell by cell: "same", or the
- * cells that differ (as test_admin.c's ROLLUP_DIFF). */
+ * cells that differ (figures_helpers.h). */
 static inline void expect_rollup_is_recount(struct hl_d *d)
 {
-	char *got = hl_sql_text(d,
-		"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
-		"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
-		" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
-		"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
-		"  WHERE m.value::text::bigint <> 0)"
-		" SELECT coalesce(string_agg(format('%%s %%s/%%s/%%s %%s=%%s', side, day, department, agent, metric, n), '; '), 'same')"
-		" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
-		"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x");
+	char *got = hl_sql_text(d, "%s", HL_ROLLUP_DIFF);
 	cr_expect(got && strcmp(got, "same") == 0, "rollup and recount differ: %s", got ? got : "(null)");
 }
 

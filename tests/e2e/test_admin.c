@@ -14,6 +14,7 @@
  * rows with fixed timestamps (scripts/sql-test.sh).
  */
 #include "harness.h"
+#include "figures_helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,17 +271,6 @@ static void send_batch(struct hl_conn *c, const char *const *lines, size_t n, in
 
 #define LINE(buf, ...) (snprintf(buf, sizeof buf, __VA_ARGS__), strdup(buf))
 
-/* "same", or every cell where figure_rollup and the recount from the base
- * rows (figure_facts) differ */
-static const char ROLLUP_DIFF[] =
-	"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
-	"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
-	" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
-	"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
-	"  WHERE m.value::text::bigint <> 0)"
-	" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
-	" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
-	"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
 
 /* The daemon counts only the rows each batch writes (its hints to
  * figures_before, store_write.c); after a mixed workload written in
@@ -338,7 +328,7 @@ Test(admin, rollup_follows_the_daemon)
 #undef AT
 
 	cr_assert(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_rollup_state") == 1, "the rollup is not kept");
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	/* and it counted something of each kind */
 	expect_text(d, "6|4|4|3|1|2",
 	            "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(cases_resolved), sum(repeat_calls),"
@@ -389,7 +379,7 @@ Test(admin, rollup_with_two_daemons)
 			cr_assert(x && hl_jbool(x, "ok"), "B: %s", x ? json_object_to_json_string(x) : "no answer");
 		}
 	}
-	expect_text(a, "same", ROLLUP_DIFF);
+	expect_text(a, "same", HL_ROLLUP_DIFF);
 	expect_text(a, "96|40", "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered)) FROM hotline.figure_rollup");
 	cr_expect_gt(hl_sql_int(a, "SELECT sum(repeat_calls) FROM hotline.figure_rollup"), 80);
 }
@@ -440,7 +430,7 @@ Test(admin, rollup_moves_stored_cases)
 	send_batch(c, (const char *const *)two, 1, NULL);
 	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_case_rollup WHERE case_id = %lld", (long long)cp), 0,
 	             "the case was not stored at its transfer");
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	expect_text(d, "same", CASE_CELLS_DIFF);
 
 	char *three[] = {
@@ -450,7 +440,7 @@ Test(admin, rollup_moves_stored_cases)
 		LINE(b, "{\"id\":\"o3\",\"type\":\"call.offered\",\"call_id\":\"mx0\",\"caller\":\"+8613700000021\",\"at\":\"%s\"}", AT(950)),
 	};
 	send_batch(c, (const char *const *)three, 3, NULL);
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	expect_text(d, "same", CASE_CELLS_DIFF);
 
 	char *four[] = {
@@ -459,7 +449,7 @@ Test(admin, rollup_moves_stored_cases)
 		LINE(b, "{\"id\":\"p2\",\"type\":\"case.resolve\",\"case_id\":%lld,\"at\":\"%s\"}", (long long)cp, AT(490)),
 	};
 	send_batch(c, (const char *const *)four, 2, NULL);
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	expect_text(d, "same", CASE_CELLS_DIFF);
 
 	/* a rebuild empties the stored cases; the next move stores the case again */
@@ -472,7 +462,7 @@ Test(admin, rollup_moves_stored_cases)
 	send_batch(c, (const char *const *)five, 1, NULL);
 #undef AT
 	cr_expect_gt(hl_sql_int(d, "SELECT count(*) FROM hotline.figure_case_rollup WHERE case_id = %lld", (long long)cp), 0);
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	expect_text(d, "same", CASE_CELLS_DIFF);
 	/* everything of the case moved with it: its calls, two answers, the attempt, three transfers */
 	char want[64];
@@ -551,7 +541,7 @@ Test(admin, figures_count_order_replies)
 	expect_text(d, "2|2", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
 	expect_text(d, "1|1", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.department_daily"
 	            " WHERE department = 'water'");
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 
 	char *four[] = {
 		/* the last open order of case C: now it is resolved */
@@ -574,7 +564,7 @@ Test(admin, figures_count_order_replies)
 	expect_text(d, "merged", "SELECT status FROM hotline.cases WHERE id = (SELECT case_id FROM hotline.case_events"
 	            " WHERE event_id = 'u4')");
 	expect_text(d, "3|3", "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures");
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 
 	/* the rollup kept batch by batch is what a rebuild counts */
 	char *kept = strdup(hl_sql_text(d, "SELECT string_agg(f::text, ';' ORDER BY f::text) FROM hotline.figure_rollup f"));
@@ -639,9 +629,9 @@ Test(admin, retention_keeps_the_late_status_events)
 	const char *figs = "SELECT concat_ws('|', sum(cases_resolved), sum(resolved_in_time)) FROM hotline.daily_figures";
 	expect_text(d, "closed,closed,closed", "SELECT string_agg(status, ',' ORDER BY id) FROM hotline.cases");
 	expect_text(d, "5|5", figs);
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	expect_text(d, "3", "SELECT hotline.anonymize_closed(0)");
-	expect_text(d, "same", ROLLUP_DIFF);
+	expect_text(d, "same", HL_ROLLUP_DIFF);
 	hl_sql_int(d, "SELECT hotline.rebuild_figure_rollup()");
 	expect_text(d, "5|5", figs);
 	expect_text(d, "20230145 1", "SELECT string_agg(agent || ' ' || callback_attempts, ',') FROM hotline.agent_daily"

@@ -11,6 +11,7 @@
  * unanswered one is closed, and the rollup equals the recount.
  */
 #include "harness.h"
+#include "figures_helpers.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,15 +33,6 @@ static json_object *ok(struct hl_conn *c, const char *fmt, ...)
 	return r;
 }
 
-static const char ROLLUP_DIFF[] =
-	"WITH recount AS (SELECT day, coalesce(department, '') AS department, coalesce(agent, '') AS agent, metric,"
-	"  sum(n) AS n FROM hotline.figure_facts GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),"
-	" rolled AS (SELECT f.day, f.department, f.agent, m.key AS metric, m.value::text::bigint AS n"
-	"  FROM hotline.figure_rollup f, jsonb_each(to_jsonb(f) - 'day' - 'department' - 'agent') m"
-	"  WHERE m.value::text::bigint <> 0)"
-	" SELECT coalesce(string_agg(format('%s %s/%s/%s %s=%s', side, day, department, agent, metric, n), '; '), 'same')"
-	" FROM ((SELECT 'recount-only' AS side, * FROM recount EXCEPT SELECT 'recount-only', * FROM rolled)"
-	"  UNION ALL (SELECT 'rollup-only', * FROM rolled EXCEPT SELECT 'rollup-only', * FROM recount)) x";
 
 HL_TEST(withheld, withheld_calls_are_counted_apart_and_owe_no_callback)
 {
@@ -73,7 +65,7 @@ HL_TEST(withheld, withheld_calls_are_counted_apart_and_owe_no_callback)
 	cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', sum(calls_offered), sum(calls_answered), sum(calls_abandoned),"
 	                                " sum(callbacks_owed), sum(repeat_calls)) FROM hotline.daily_figures"),
 	                 "4|1|3|0|0");
-	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same");
+	cr_assert_str_eq(hl_sql_text(d, "%s", HL_ROLLUP_DIFF), "same");
 	cr_assert_str_eq(hl_sql_text(d, "SELECT description FROM hotline.case_events WHERE case_id = %lld"
 	                                " AND type = 'call.offered'", (long long)a),
 	                 (snprintf(want, sizeof want, "call 1733390000.1 offered from a withheld number (queue q); case %lld"
@@ -116,18 +108,18 @@ HL_TEST(withheld, retention_keeps_the_figures)
 	const char *figs = "SELECT concat_ws('|', sum(calls_offered), sum(calls_abandoned), sum(repeat_calls))"
 	                   " FROM hotline.daily_figures";
 	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "5|1|3");
-	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same");
+	cr_assert_str_eq(hl_sql_text(d, "%s", HL_ROLLUP_DIFF), "same");
 	/* one case a run, the oldest close first: the first case, then the
 	 * second (its call repeated the first's), then the withheld one */
 	for (int i = 1; i <= 3; i++) {
 		cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.anonymize_closed(0, 1)"), "1");
 		cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE caller LIKE 'anon:%%'"), i);
-		cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the recount after retention run %d: %s", i,
-		                 hl_sql_text(d, "%s", ROLLUP_DIFF));
+		cr_assert_str_eq(hl_sql_text(d, "%s", HL_ROLLUP_DIFF), "same", "the recount after retention run %d: %s", i,
+		                 hl_sql_text(d, "%s", HL_ROLLUP_DIFF));
 	}
 	/* a later event of the live case (its calls counted whole again) */
 	ok(c, "\"type\":\"call.answered\",\"call_id\":\"r3\",\"agent\":\"a2\"");
-	cr_assert_str_eq(hl_sql_text(d, "%s", ROLLUP_DIFF), "same", "the rollup after a later event");
+	cr_assert_str_eq(hl_sql_text(d, "%s", HL_ROLLUP_DIFF), "same", "the rollup after a later event");
 	cr_assert_str_eq(hl_sql_text(d, "SELECT hotline.rebuild_figure_rollup() > 0"), "t");
 	cr_assert_str_eq(hl_sql_text(d, "%s", figs), "5|1|3", "a rebuild changes no past figure");
 }
