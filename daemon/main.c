@@ -248,6 +248,12 @@ int main(int argc, char **argv)
 		free(cfg);
 		return 2;
 	}
+	/* The host's users, groups and files are looked at for the listeners'
+	 * keys, which only a restart applies: a reload (on the event loop) must
+	 * not wait on a name service or a disk for values it will not use. */
+	hl_config_account_check = NULL;
+	hl_config_file_check = NULL;
+	hl_config_socket_check = NULL;
 	if (check) {
 		printf("%s: configuration ok\n", config_path);
 		hl_config_free(cfg);

@@ -205,7 +205,7 @@ enum pbx_line_result pbx_ql_line(struct pbx_ql *m, const char *line, size_t len,
 enum pbx_line_result pbx_ql_last_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
                                       void *ctx, char *why, size_t why_len);
 const struct pbx_counts *pbx_ql_counts(const struct pbx_ql *m);
-/* How many calls the mapper remembers (in progress, or anonymous and ended lately). */
+/* How many calls the mapper remembers (in progress; from a state an older bridge saved, also anonymous calls ended lately). */
 size_t pbx_ql_in_progress(const struct pbx_ql *m);
 /* The reader dropped a partial line it will never see completed (rotation): count it. */
 void pbx_ql_note_cut(struct pbx_ql *m);

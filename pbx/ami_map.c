@@ -239,7 +239,7 @@ struct restart_ctx {
 static void end_on_restart(void *arg, struct pbx_call *c)
 {
 	struct restart_ctx *r = arg;
-	if (c->anonymous || c->ended || c->leg)
+	if (c->ended || c->leg)
 		return;
 	if (c->connected)
 		emit_ev(r->m, PBX_ENDED, r->at, c, c->agent, "pbx_restart", true, r->emit, r->ctx);
@@ -377,7 +377,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		for (int i = 0; parties[i]; i++) {
 			const char *u = pbx_ami_get(msg, parties[i]);
 			struct pbx_call *c = ok_uid(u) ? pbx_calls_get(m->calls, u) : NULL;
-			if (c && !c->anonymous && !c->leg && !(c->gave_up && !c->connected)) {
+			if (c && !c->leg && !(c->gave_up && !c->connected)) {
 				/* the agent transferred the caller: the transferer channel is the agent's */
 				const char *transferee = pbx_ami_get(msg, "TransfereeUniqueid");
 				const char *agent = NULL;
@@ -431,7 +431,7 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	}
 	struct pbx_call *c = pbx_calls_get(m->calls, uid);
 	if (join) {
-		if (c && c->left_at && !c->anonymous && !c->connected && !c->ended && !c->gave_up) {
+		if (c && c->left_at && !c->connected && !c->ended && !c->gave_up) {
 			/* left its queue and joined one again (an overflow to the
 			 * next queue, an exit key and back) before the grace ran
 			 * out: the visit it left is abandoned, as the queue_log's
@@ -467,7 +467,6 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 			ev.withheld = true;
 			m->counts.anonymous++;
 		}
-		c->anonymous = false;
 		pbx_event_ids(&m->opts, &ev, uid);
 		m->counts.events++;
 		emit(ctx, &ev);
@@ -481,12 +480,6 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 	}
 	if (c->leg) {
 		leg_event(m, c, connect, complete || abandon, msg);
-		return;
-	}
-	if (c->anonymous) {
-		m->counts.anonymous++;
-		if (complete || abandon)
-			pbx_calls_del(m->calls, uid);
 		return;
 	}
 	c->seen_at = clock;

@@ -158,34 +158,10 @@ BEGIN
 END
 $$;
 
--- As 054, and the identifiers of an ordinary case looked at too.
-CREATE OR REPLACE FUNCTION hotline.http_case_json(p_id bigint) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hotline AS $$
-SELECT CASE WHEN coalesce(cl.confidential, false)
-            THEN (hotline.http_mask_json(x.j::jsonb, c.caller)
-                  || jsonb_build_object('confidential', true))::text
-            WHEN (SELECT x.confidential FROM hotline.case_confidentiality x WHERE x.case_id = c.id)
-            THEN (hotline.http_mask_json(x.j::jsonb, coalesce((
-                      WITH RECURSIVE t (id) AS (
-                          SELECT c.id
-                          UNION
-                          SELECT m.id FROM hotline.cases m JOIN t ON m.merged_into = t.id)
-                      SELECT min(mc.caller)
-                      FROM t JOIN hotline.cases mc ON mc.id = t.id
-                             JOIN hotline.callers ml ON ml.caller = mc.caller
-                      WHERE ml.confidential), ''))
-                  || jsonb_build_object('caller', c.caller))::text
-            -- the text as case_json wrote it unless something was masked
-            -- (jsonb would reorder the keys a client may compare)
-            WHEN hotline.may_quote_number(x.j)
-            THEN (SELECT CASE WHEN k = x.j::jsonb THEN x.j ELSE k::text END
-                  FROM (SELECT hotline.mask_known_ids(hotline.mask_known_json(x.j::jsonb)) AS k) y)
-            ELSE x.j END
-FROM hotline.cases c
-     CROSS JOIN LATERAL (SELECT hotline.case_json(c.id) AS j) x
-     LEFT JOIN hotline.callers cl ON cl.caller = c.caller
-WHERE c.id = p_id
-$$;
+-- An ordinary case's identifiers in GET /v1/cases/{id} and a viewer's
+-- case.get: http_case_json runs mask_known_ids after mask_known_json.  It
+-- is written out in sql/071_case_read_once.sql, which rewrites the function
+-- the same day (built once, planned once).
 
 -- The identifiers of an alert's JSON (order_id, department, acked_by) with
 -- known confidential numbers masked; the text itself when nothing changes.

@@ -8,7 +8,7 @@
 -- batches (store.c), so eight such reads in one batch held every event
 -- behind them for two seconds.  Three causes:
 --
--- 1. 054's body (and 067's) reads case_json through `CROSS JOIN LATERAL (SELECT
+-- 1. 054's body (and 065's) reads case_json through `CROSS JOIN LATERAL (SELECT
 --    hotline.case_json(c.id) AS j) x`.  The planner pulls such a subquery
 --    up and puts the call in place of every x.j: the CASE names it five
 --    times (twice inside the inlined may_quote_number_json), so the case was
@@ -29,7 +29,7 @@
 --    parsed and planned again at every top-level statement that calls it:
 --    each read planned case_json's dozen sub-selects anew.  In PL/pgSQL
 --    (as 061 did for notify_payload) the plans are kept for the daemon's
---    session.  The queries are 048's and 065/067's, word for word.
+--    session.  The queries are 048's and 054's with 065's and 067's changes.
 --
 -- Measured on that database, one read per statement in one session as the
 -- daemon sends them (the machine shared with other work): 40.8 ms a read
@@ -71,7 +71,8 @@ REVOKE EXECUTE ON FUNCTION hotline.quotes_known_number(text) FROM PUBLIC;
 COMMENT ON FUNCTION hotline.quotes_known_number(text) IS
     'Whether some 9-digit stretch of a phone-like run of t (JSON escapes read as spaces) has the key of a confidential caller''s number (phone_mask_key): only then can mask_known_json or mask_known_numbers mask anything in it (071). Reads hotline.callers: called by the SECURITY DEFINER functions only.';
 
--- 067's walk, unchanged but for its name (it calls itself, not the shortcut).
+-- 054's walk, renamed (it calls itself, not the shortcut), its checks of an
+-- object and an array reading the JSON text as 067 explains.
 CREATE OR REPLACE FUNCTION hotline.mask_known_json_walk(j jsonb, key text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -111,7 +112,7 @@ REVOKE EXECUTE ON FUNCTION hotline.mask_known_json_walk(jsonb, text) FROM PUBLIC
 COMMENT ON FUNCTION hotline.mask_known_json_walk(jsonb, text) IS
     'mask_known_json''s walk (054, 067): mask_known_numbers applied to every string and long number but the identifying keys'' (071).';
 
--- Same signature, rights and answers as 067's: the shortcut, then the walk.
+-- Same signature, rights and answers as 054's: the shortcut, then the walk.
 CREATE OR REPLACE FUNCTION hotline.mask_known_json(j jsonb, key text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -170,8 +171,9 @@ BEGIN
 END
 $$;
 
--- As 067 (and 065: the identifiers too, mask_known_ids), in PL/pgSQL, with
--- the case built once and looked at by the shortcut first.  The shortcut
+-- As 054, with 065's identifiers (mask_known_ids) and 067's check of the
+-- JSON text, in PL/pgSQL, the case built once and looked at by the
+-- shortcut first.  The shortcut
 -- covers the identifiers: it reads the whole text, ids included, and
 -- mask_known_ids masks a run only where mask_known_numbers would.
 CREATE OR REPLACE FUNCTION hotline.http_case_json(p_id bigint) RETURNS text

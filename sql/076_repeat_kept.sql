@@ -21,7 +21,12 @@
 -- number, and were repeats of each other already.  The flag says only
 -- that another call came within 24 hours before, never which nor whose.
 --
--- Idempotent: ADD COLUMN IF NOT EXISTS, CREATE OR REPLACE with 064's and
+-- figure_facts_src and figure_facts here are also 063's (superseded status
+-- events are no turns: turn_superseded) and 064's (a resolution dated
+-- before a close comes before it: resolved_before_close), whose files
+-- define those two functions and explain the rules.
+--
+-- Idempotent: ADD COLUMN IF NOT EXISTS, CREATE OR REPLACE with 062's and
 -- 044's signatures and columns.  No recount: before this version a
 -- recount after retention was the wrong side; a rollup rebuilt since then
 -- (rebuild_figure_rollup) has lost those repeats for good.
