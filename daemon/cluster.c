@@ -55,8 +55,10 @@
  *     configured with another number of slots is seen and reported.
  *
  *   - Daily upkeep: the same session creates the coming months' event
- *     partitions (upkeep_tick), so a daemon that runs for years keeps
- *     retention cheap without an operator's cron job.
+ *     partitions (cluster_upkeep.c), so a daemon that runs for years keeps
+ *     retention cheap without an operator's cron job; and when imported
+ *     history lands in the default partition, the months it falls in
+ *     (cluster_upkeep.c, sql/085).
  *
  * The session is session.c's: nonblocking libpq inside libevent, one query
  * at a time; nothing here blocks the loop.  A lost session releases every
@@ -81,8 +83,6 @@
 #include "cluster_sql.h"
 #include "slots.h"
 
-#define UPKEEP_EVERY_MS (24 * 3600 * 1000LL)
-#define UPKEEP_RETRY_MS (3600 * 1000LL)
 
 static struct {
 	struct event *ev_tick;
@@ -107,9 +107,6 @@ static struct {
 	bool twin;                  /* another live daemon has our cluster.name, as last logged */
 	hl_ms store_down_since;     /* monotonic ms; 0 while the store is connected */
 	bool away;                  /* left the cluster while the store is down */
-	hl_ms upkeep_at;            /* monotonic ms of the next upkeep; 0: as soon as the session is up */
-	bool upkeep_queued;
-	uint64_t upkeeps, partitions_created, upkeep_failures;
 } K;
 
 /* ------------------------------------------------------------ ownership */
@@ -345,41 +342,6 @@ static void fetch_done(PGresult *r)
 		clocks_set(id, TIMER_ESCALATION, 0, esc);
 }
 
-/* ------------------------------------------------------- daily upkeep */
-
-/* hotline.case_events is partitioned by month (sql/021) and --migrate
- * creates the next months; a daemon that runs for years without a migrate
- * must keep them coming, or every event lands in the default partition and
- * retention can no longer drop a month in milliseconds.  So once a day (and
- * when the session comes up) the side session asks for the partitions of the
- * next UPKEEP_MONTHS: nothing to do on almost every day, a CREATE TABLE once a
- * month.  Creating a partition takes a lock on case_events that the store's
- * inserts wait for; lock_timeout bounds that wait, so an administrator's long
- * query on the table costs a retry an hour later, never a stalled store
- * queued behind our lock request.  Every daemon of a cluster does it; the
- * function is idempotent and a lost race is only a retry. */
-static void upkeep_tick(void)
-{
-	if (!session_up() || K.upkeep_queued || mono_ms() < K.upkeep_at)
-		return;
-	K.upkeep_queued = true;
-	session_query(Q_SETUP, "SET lock_timeout = '1s'", NULL, NULL);
-	session_query(Q_UPKEEP, SQL[Q_UPKEEP], NULL, NULL);
-	session_query(Q_SETUP, "RESET lock_timeout", NULL, NULL);
-}
-
-static void upkeep_done(PGresult *r)
-{
-	int made = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
-	K.upkeep_queued = false;
-	K.upkeep_at = mono_ms() + UPKEEP_EVERY_MS;
-	K.upkeeps++;
-	K.partitions_created += (uint64_t)(made > 0 ? made : 0);
-	if (made > 0)
-		log_notice("cluster: upkeep created %d event partition(s) (hotline.case_events, %d months ahead)", made,
-		           UPKEEP_MONTHS);
-}
-
 static void on_result(int tag, PGresult *r)
 {
 	switch ((enum q_kind)tag) {
@@ -407,7 +369,8 @@ static void on_result(int tag, PGresult *r)
 		cluster_ack_fetched(r);
 		break;
 	case Q_UPKEEP:
-		upkeep_done(r);
+	case Q_DEFAULT:
+		cluster_upkeep_result(tag, r);
 		break;
 	case Q_CATCH_UP:
 		cluster_own_caught_up(r);
@@ -424,13 +387,8 @@ static void on_failed(int tag)
 		K.survey_queued = false;
 	if (tag == Q_CLAIM_WEBHOOKS)
 		cluster_webhooks_claimed(NULL);
-	if (tag == Q_UPKEEP) {
-		/* session.c logged why (a lock not granted within lock_timeout, say) */
-		K.upkeep_queued = false;
-		K.upkeep_failures++;
-		K.upkeep_at = mono_ms() + UPKEEP_RETRY_MS;
-		log_warn("cluster: upkeep of the event partitions failed: trying again in an hour");
-	}
+	if (tag == Q_UPKEEP || tag == Q_DEFAULT)
+		cluster_upkeep_failed(tag);
 }
 
 /* ------------------------------------------------------- notifications */
@@ -509,8 +467,7 @@ static void on_ready(void)
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;
 	enqueue(Q_SURVEY, NULL);
-	K.upkeep_at = 0;
-	upkeep_tick();
+	cluster_upkeep_ready();
 	cluster_webhooks_tick(K.away);
 }
 
@@ -525,7 +482,7 @@ static void on_lost(const char *why)
 	K.n_peers = 0;
 	K.survey_queued = false;
 	K.loaded = 0;
-	K.upkeep_queued = false;
+	cluster_upkeep_lost();
 	cluster_webhooks_claimed(NULL);
 }
 
@@ -579,7 +536,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		K.survey_queued = true;
 		enqueue(Q_SURVEY, NULL);
 	}
-	upkeep_tick();
+	cluster_upkeep_tick();
 	cluster_webhooks_tick(K.away);
 }
 
@@ -665,7 +622,7 @@ void cluster_figures(struct cluster_figures *f)
 		.owned = K.owned, .peers = K.peers ? K.peers : "", .n_peers = K.n_peers,
 		.mismatch = K.mismatch ? K.mismatch : "", .slots_taken = K.slots_taken,
 		.slots_released = K.slots_released, .takeovers = K.takeovers, .alerts_from_peers = K.remote_pushed,
-		.clock_notes_sent = cluster_clock_notes_sent(), .upkeeps = K.upkeeps,
-		.partitions_created = K.partitions_created, .upkeep_failures = K.upkeep_failures,
+		.clock_notes_sent = cluster_clock_notes_sent(),
 	};
+	cluster_upkeep_figures(&f->upkeeps, &f->partitions_created, &f->upkeep_failures);
 }

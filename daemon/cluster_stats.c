@@ -109,9 +109,9 @@ void cluster_metrics(struct evbuffer *b)
 		  f.alerts_from_peers },
 		{ "cluster_clock_notes_sent_total", "counter", "clocks announced to the owner of their slot",
 		  f.clock_notes_sent },
-		{ "upkeeps_total", "counter", "daily upkeeps of the event partitions", f.upkeeps },
+		{ "upkeeps_total", "counter", "upkeeps of the event partitions (daily, and when events wait in the default partition)", f.upkeeps },
 		{ "partitions_created_total", "counter", "event partitions the upkeep created", f.partitions_created },
-		{ "upkeep_failures_total", "counter", "daily upkeeps of the event partitions that failed", f.upkeep_failures },
+		{ "upkeep_failures_total", "counter", "upkeeps of the event partitions that failed", f.upkeep_failures },
 	};
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
 		evbuffer_add_printf(b, "# HELP hotlined_%s %s\n# TYPE hotlined_%s %s\nhotlined_%s %.17g\n", m[i].name, m[i].help,

@@ -22,7 +22,7 @@
 #define HL_XSTR(x) #x
 #define HL_STR(x) HL_XSTR(x)
 
-enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP, Q_CATCH_UP, Q_CLAIM_WEBHOOKS };
+enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FETCH, Q_FETCH_ACK, Q_UPKEEP, Q_CATCH_UP, Q_CLAIM_WEBHOOKS, Q_DEFAULT };
 
 /* The daily upkeep (cluster.c upkeep_tick): the event partitions of the
  * current month and the next UPKEEP_MONTHS, as --migrate creates them. */
@@ -77,7 +77,11 @@ static const char *const SQL[] = {
 		"SELECT j, id, hotline.notify_payload(j, caller) FROM"
 		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller"
 		"  FROM hotline.alerts a WHERE a.id = $1::bigint AND a.acked_at IS NOT NULL) x",
-	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")",
+	/* the months ahead, then the months of rows in the default partition
+	 * (sql/085: an import of old history); 12 a run at most, the next check
+	 * comes back for more */
+	[Q_UPKEEP] = "SELECT hotline.ensure_event_partitions(" HL_STR(UPKEEP_MONTHS) ")"
+	             " + hotline.adopt_default_months(12)",
 	/* at each session start (cluster_own.c): the newest alert id (the row
 	 * without j), then the open alerts raised after $1 or raised or
 	 * escalated in the last $2 ms (negative: none), whose notifications were
@@ -98,6 +102,9 @@ static const char *const SQL[] = {
 		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller FROM hotline.alerts a"
 		"  WHERE a.id > $1::bigint - " HL_STR(CATCH_UP_ACKS) " AND a.acked_at IS NOT NULL"
 		"   AND a.acked_at >= now() - $2::bigint * interval '1 millisecond') y",
+	/* every few seconds (cluster.c default_tick): has an event landed in the
+	 * default partition (sql/085)?  An empty table: one page read, or none */
+	[Q_DEFAULT] = "SELECT hotline.events_in_default()",
 };
 
 #endif

@@ -343,6 +343,14 @@ void cluster_own_caught_up(struct pg_result *r);
  * unless away) and sent; claimed(NULL): the claim failed or the session went */
 void cluster_webhooks_tick(bool away);
 void cluster_webhooks_claimed(struct pg_result *r);
+/* cluster_upkeep.c: the event partitions, months ahead and months of imported
+ * history in the default partition (sql/021, 085), on the cluster session */
+void cluster_upkeep_tick(void);
+void cluster_upkeep_ready(void);  /* the session is up: an upkeep now */
+void cluster_upkeep_lost(void);   /* the session is gone with its queries */
+void cluster_upkeep_result(int tag, struct pg_result *r);
+void cluster_upkeep_failed(int tag);
+void cluster_upkeep_figures(uint64_t *upkeeps, uint64_t *created, uint64_t *failures);
 /* cluster_stats.c: the cluster's part of `stats`, /metrics and /healthz */
 struct json_object *cluster_stats_json(void);
 void cluster_metrics(struct evbuffer *b);  /* /metrics lines */
