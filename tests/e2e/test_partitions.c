@@ -133,3 +133,38 @@ HL_TEST(partitions, adopt_default_months_by_hand)
 	PQclear(PQexec(pg, "COMMIT"));
 	PQfinish(pg);
 }
+
+/* Two daemons on one database both look at the default partition: one adopts,
+ * the other steps aside (an advisory lock), and neither warns of a failed
+ * upkeep while an import through both of them crosses six months. */
+HL_TEST(partitions, two_daemons_adopt_without_warnings)
+{
+	struct hl_d *a = hl_d_up(NULL);
+	struct hl_d *b = hl_d_up_peer(a, NULL);
+	struct hl_conn *ca = hl_conn_unix(a), *cb = hl_conn_unix(b);
+	for (int m = 1; m <= 6; m++) {
+		for (int i = 0; i < 20; i++) {
+			json_object *r = hl_requestf(i % 2 ? cb : ca,
+			                             "{\"type\":\"call.offered\",\"id\":\"two-%d-%d\",\"call_id\":\"two-c%d-%d\","
+			                             "\"caller\":\"+49305559%02d%02d\",\"at\":\"2018-%02d-%02dT10:00:00Z\","
+			                             "\"backfill\":true}",
+			                             m, i, m, i, m, i, m, i + 1);
+			cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+		}
+		hl_sleep_ms(1000);
+	}
+	int64_t end = hl_now_ms() + 20000;
+	while (in_default(a) != 0 && hl_now_ms() < end)
+		hl_sleep_ms(100);
+	cr_assert_eq(in_default(a), 0, "events left in the default partition");
+	for (int m = 1; m <= 6; m++) {
+		char month[8];
+		snprintf(month, sizeof month, "2018%02d", m);
+		cr_assert_eq(partition_rows(a, month), 20, "month %s", month);
+	}
+	cr_assert_eq(hl_jint(stats_of(a), "cluster.upkeep_failures") + hl_jint(stats_of(b), "cluster.upkeep_failures"), 0);
+	cr_assert_null(strstr(hl_d_log(a), "upkeep of the event partitions failed"));
+	cr_assert_null(strstr(hl_d_log(b), "upkeep of the event partitions failed"));
+	hl_conn_close(ca);
+	hl_conn_close(cb);
+}
