@@ -102,7 +102,7 @@ static const char *const SQL[] = {
 		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller FROM hotline.alerts a"
 		"  WHERE a.id > $1::bigint - " HL_STR(CATCH_UP_ACKS) " AND a.acked_at IS NOT NULL"
 		"   AND a.acked_at >= now() - $2::bigint * interval '1 millisecond') y",
-	/* every few seconds (cluster.c default_tick): has an event landed in the
+	/* every few seconds (cluster_upkeep.c): has an event landed in the
 	 * default partition (sql/085)?  An empty table: one page read, or none */
 	[Q_DEFAULT] = "SELECT hotline.events_in_default()",
 };
