@@ -37,6 +37,7 @@
 
 #include "daemon.h"
 #include "http_api.h"
+#include "http_params.h"
 #include "protocol.h"
 
 enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD };
@@ -442,49 +443,50 @@ static bool valid_day(const char *s)
 /* A positive decimal id; -1 when not one. */
 static int64_t parse_id(const char *s, size_t len)
 {
-	if (len == 0 || len > 18)
+	char b[24];
+	int64_t v;
+	if (len == 0 || len >= sizeof b)
 		return -1;
-	int64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v > 0 ? v : -1;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	return hl_parse_count(b, &v) && v > 0 ? v : -1;
 }
 
 static void get_figures(struct evhttp_request *req)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	const char *day = NULL;
-	if (query && evhttp_parse_query_str(query, &q) == 0)
-		day = evhttp_find_header(&q, "day");
-	if (day && !valid_day(day)) {
+	char day[64];
+	enum hl_param rc = hl_query_param(query, "day", day, sizeof day);
+	if (rc == HL_PARAM_BAD || (rc == HL_PARAM_OK && !valid_day(day))) {
 		/* a well-formed day out of the range says so (1900-01-01 is a date) */
 		http_send_error(req, 400, "bad_request", "day: not a date YYYY-MM-DD from 1970-01-01 to 9999-12-31");
 	} else if (database_ok(req)) {
-		submit_read(req, P_FIGURES, READ_FIGURES, day);
+		submit_read(req, P_FIGURES, READ_FIGURES, rc == HL_PARAM_OK ? day : NULL);
 	}
-	evhttp_clear_headers(&q);
 }
 
-/* Last-Event-ID (EventSource's own reconnect) or ?since=N (the page's). */
-static int64_t stream_since(struct evhttp_request *req)
+/* Last-Event-ID (EventSource's own reconnect) or ?since=N (the page's): an
+ * alert id, 0 for every open alert.  Either one that is no such number is
+ * answered 400 (false): before, since=abc was since=0, every open alert. */
+static bool stream_since(struct evhttp_request *req, int64_t *since)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
-	int64_t since = h ? parse_id(h, strlen(h)) : -1;
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	if (since < 0 && query) {
-		struct evkeyvalq q;
-		TAILQ_INIT(&q);
-		if (evhttp_parse_query_str(query, &q) == 0 && (h = evhttp_find_header(&q, "since")))
-			since = parse_id(h, strlen(h));
-		evhttp_clear_headers(&q);
+	*since = 0;
+	if (h) {
+		if (hl_parse_count(h, since))
+			return true;
+		http_send_error(req, 400, "bad_request", "Last-Event-ID: not an alert id (a number, 0 or more)");
+		return false;
 	}
-	return since > 0 ? since : 0;
+	char v[64];
+	enum hl_param rc = hl_query_param(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)), "since", v, sizeof v);
+	if (rc == HL_PARAM_ABSENT || (rc == HL_PARAM_OK && hl_parse_count(v, since)))
+		return true;
+	http_send_error(req, 400, "bad_request", "since: not an alert id (a number, 0 or more, given once)");
+	return false;
 }
+
+static void route(struct evhttp_request *req, const char *path);
 
 void http_api_route(struct evhttp_request *req, void *arg)
 {
@@ -492,14 +494,31 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	if (!http_conn_request(req)) /* complete: no deadline while it is answered (a stream included) */
 		return;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
-	struct http_principal who;
-	if (!path) {
+	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!raw) {
 		http_send_error(req, 400, "bad_request", "bad URI");
 		return;
 	}
+	/* routed decoded (RFC 3986 2.1): /v1/cases/%31 is /v1/cases/1; what
+	 * cannot be decoded is a 400 before any token is looked at */
+	char *path = malloc(strlen(raw) + 1);
+	if (!path)
+		abort();
+	const char *why = hl_path_decode(raw, path);
+	if (why)
+		http_send_error(req, 400, "bad_request", why);
+	else
+		route(req, path);
+	free(path);
+}
+
+/* The decoded path's endpoint. */
+static void route(struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
+	struct http_principal who;
+	int64_t since;
 	if (get && wallboard_serve(req, path))
 		return;
 	if (!get && wallboard_has(path)) {
@@ -525,8 +544,8 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	if (strcmp(rest, "alerts/stream") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
 			http_send_method_error(req, "GET");
-		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req))
-			sse_open(req, stream_since(req));
+		else if (http_require(req, &who, HL_ROLE_VIEWER) && stream_since(req, &since) && database_ok(req))
+			sse_open(req, since);
 		return;
 	}
 	if (strncmp(rest, "alerts/", 7) == 0) {
