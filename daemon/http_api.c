@@ -40,7 +40,9 @@
 #include "http_params.h"
 #include "protocol.h"
 
-enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD };
+/* P_SESSION: is the request's session cookie live (then it is routed again);
+ * P_SIGNOUT: record a sign-out */
+enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD, P_SESSION, P_SIGNOUT };
 
 struct pending {
 	struct evhttp_request *req;  /* NULL once the client is gone */
@@ -61,6 +63,8 @@ struct pending {
 static const char READ_CASE[] = "SELECT hotline.http_case_json($1::bigint)";
 static const char READ_FIGURES[] = "SELECT hotline.http_figures_json($1::date)";
 static const char READ_BOARD[] = "SELECT hotline.http_board_json()";
+static const char READ_SESSION_LIVE[] = "SELECT hotline.http_session_live($1)";
+static const char WRITE_SESSION_END[] = "SELECT hotline.http_session_end($1, $2::bigint)";
 
 #define READ_CACHE_MS 30000
 #define READ_CACHE_N 8
@@ -121,7 +125,7 @@ static void pending_closed(struct evhttp_connection *evcon, void *arg)
 	p->req = NULL;
 	/* a read nobody waits for any more is dropped from the store's queue
 	 * (events and acknowledgements are still done) */
-	if (p->kind != P_EVENTS && p->kind != P_ACK)
+	if (p->kind != P_EVENTS && p->kind != P_ACK && p->kind != P_SIGNOUT)
 		for (size_t i = 0; i < p->n; i++)
 			p->reqs[i].gone = true;
 }
@@ -166,13 +170,27 @@ static const char *reply_error(const char *reply, json_object **holder)
 	return NULL;
 }
 
+static void dispatch(struct evhttp_request *req);
+
 static void answer_read(struct pending *p)
 {
 	struct evhttp_request *req = p->req;
 	const char *reply = p->replies[0];
 	json_object *holder;
 	const char *code = reply_error(reply, &holder);
-	if (code) {
+	if (p->kind == P_SIGNOUT) {
+		json_object *err = NULL, *msg = NULL;
+		json_object_object_get_ex(holder, "error", &err);
+		json_object_object_get_ex(err, "message", &msg);
+		bool down = code && strcmp(code, "unavailable") == 0;
+		http_session_signed_out(req, p->param[0], !code ? 200 : down ? 503 : 500, code,
+		                        msg ? json_object_get_string(msg) : "the sign-out could not be stored");
+	} else if (p->kind == P_SESSION && !code) {
+		/* routed again, with what the store says of its session */
+		http_session_verdict(req, strcmp(reply, "true") == 0);
+		dispatch(req);
+		http_session_verdict(NULL, false);
+	} else if (code) {
 		json_object *err = NULL, *msg = NULL;
 		json_object_object_get_ex(holder, "error", &err);
 		json_object_object_get_ex(err, "message", &msg);
@@ -292,7 +310,8 @@ static struct req *pending_req(struct pending *p, size_t i)
 	return r;
 }
 
-static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
+static void submit_read2(struct evhttp_request *req, enum pending_kind kind, const char *sql, int n,
+                         const char *param, const char *param2)
 {
 	const char *hit = cacheable(sql) ? cache_get(sql, param) : NULL;
 	if (hit) {
@@ -302,16 +321,21 @@ static void submit_read(struct evhttp_request *req, enum pending_kind kind, cons
 	struct pending *p = pending_new(req, kind, 1);
 	struct req *r = pending_req(p, 0);
 	r->read_sql = sql;
-	if (param) {
-		snprintf(p->param[0], sizeof p->param[0], "%s", param);
-		r->read_params[0] = p->param[0];
-	} else {
-		r->read_params[0] = NULL;
+	const char *params[2] = { param, param2 };
+	for (int i = 0; i < n; i++) {
+		r->read_params[i] = NULL;
+		if (params[i]) {
+			snprintf(p->param[i], sizeof p->param[i], "%s", params[i]);
+			r->read_params[i] = p->param[i];
+		}
 	}
-	r->read_nparams = 1;
-	if (sql == READ_BOARD)
-		r->read_nparams = 0;
+	r->read_nparams = n;
 	store_submit(r);
+}
+
+static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
+{
+	submit_read2(req, kind, sql, sql == READ_BOARD ? 0 : 1, param, NULL);
 }
 
 static bool database_ok(struct evhttp_request *req)
@@ -501,6 +525,14 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	}
 	/* routed decoded (RFC 3986 2.1): /v1/cases/%31 is /v1/cases/1; what
 	 * cannot be decoded is a 400 before any token is looked at */
+	dispatch(req);
+}
+
+/* Decode the path and route; again when the store has said whether the
+ * request's session is live (answer_read). */
+static void dispatch(struct evhttp_request *req)
+{
+	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	char *path = malloc(strlen(raw) + 1);
 	if (!path)
 		abort();
@@ -510,6 +542,23 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	else
 		route(req, path);
 	free(path);
+}
+
+/* DELETE /v1/session: the session is recorded as ended in the database
+ * (every daemon, and after a restart, refuses its cookie), then answered. */
+static void sign_out(struct evhttp_request *req)
+{
+	char sid[HTTP_SID_LEN + 1], until[24];
+	long long u;
+	if (!http_session_signout(req, sid, &u))
+		return;
+	if (hl->stopping || store_unavailable()) {
+		http_session_signed_out(req, sid, 503, "unavailable",
+		                        "database unavailable: the session is not ended yet; sign out again later");
+		return;
+	}
+	snprintf(until, sizeof until, "%lld", u);
+	submit_read2(req, P_SIGNOUT, WRITE_SESSION_END, 2, sid, until);
 }
 
 /* The decoded path's endpoint. */
@@ -525,12 +574,25 @@ static void route(struct evhttp_request *req, const char *path)
 		http_send_method_error(req, "GET, HEAD");
 		return;
 	}
-	if (strcmp(path, "/v1/session") == 0) {
-		http_session(req);
-		return;
-	}
 	if (strncmp(path, "/v1/", 4) != 0) {
 		http_send_error(req, 404, "not_found", "no such path");
+		return;
+	}
+	bool session = strcmp(path, "/v1/session") == 0;
+	if (session && cmd == EVHTTP_REQ_DELETE) {
+		sign_out(req);
+		return;
+	}
+	/* a session cookie is served only once the store says it has not
+	 * signed out (http_auth.c); a sign-in does not read it */
+	char sid[HTTP_SID_LEN + 1];
+	if (!(session && post) && http_session_to_check(req, sid)) {
+		if (database_ok(req))
+			submit_read(req, P_SESSION, READ_SESSION_LIVE, sid);
+		return;
+	}
+	if (session) {
+		http_session(req);
 		return;
 	}
 	const char *rest = path + 4;
@@ -545,7 +607,7 @@ static void route(struct evhttp_request *req, const char *path)
 		if (cmd != EVHTTP_REQ_GET)
 			http_send_method_error(req, "GET");
 		else if (http_require(req, &who, HL_ROLE_VIEWER) && stream_since(req, &since) && database_ok(req))
-			sse_open(req, since);
+			sse_open(req, since, who.via_cookie ? who.sid : NULL, who.via_cookie ? who.expiry : 0);
 		return;
 	}
 	if (strncmp(rest, "alerts/", 7) == 0) {

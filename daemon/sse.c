@@ -22,10 +22,14 @@
  * above max_output for 2 s (checked at each push and heartbeat), so it never
  * holds much memory or stalls anybody else; a reading client survives a
  * burst.  The browser reconnects by itself and resumes.  The heartbeat also finds clients that went away.
+ * A stream opened with the wallboard's session cookie ends when that
+ * session signs out on this daemon (sse_end_session) or expires (checked
+ * at each heartbeat).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -48,6 +52,8 @@ struct sse {
 	struct req sreq;                 /* the subscribe request */
 	bool in_store;                   /* sreq not answered yet: the store holds &sreq */
 	hl_ms over_since;                /* monotonic ms since unsent output is above max_output; 0 = not */
+	char sid[HTTP_SID_LEN + 1];      /* the session cookie it was opened with; "" for a token */
+	long long expiry;                /* that cookie's expiry (time_t); 0 for a token */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
@@ -207,22 +213,44 @@ static void sse_failed(struct req *r, char *reply)
 	sse_free(s);
 }
 
+/* A stream outlives neither the session it was opened with nor its sign-out:
+ * before, a stream opened with a cookie went on for days after the cookie
+ * had expired or signed out.  The page reconnects with its renewed cookie. */
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	struct sse *s, *next;
+	long long now = (long long)time(NULL);
 	for (s = LIST_FIRST(&streams); s; s = next) {
 		next = LIST_NEXT(s, entry);
-		if (s->sub)
+		if (s->expiry && now >= s->expiry) {
+			log_debug("http: SSE stream ended: its session expired");
+			sse_kill(s);
+		} else if (s->sub) {
 			sse_write(s, ": hb\n\n", 6);
+		}
 	}
 }
 
-void sse_open(struct evhttp_request *req, int64_t since)
+void sse_end_session(const char *sid)
+{
+	struct sse *s, *next;
+	for (s = LIST_FIRST(&streams); s; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->sid[0] && strcmp(s->sid, sid) == 0)
+			sse_kill(s);
+	}
+}
+
+void sse_open(struct evhttp_request *req, int64_t since, const char *sid, long long expiry)
 {
 	struct sse *s = calloc(1, sizeof *s);
 	if (!s)
 		abort();
+	if (sid) {
+		snprintf(s->sid, sizeof s->sid, "%s", sid);
+		s->expiry = expiry;
+	}
 	if (!heartbeat) {
 		heartbeat = event_new(hl->base, -1, EV_PERSIST, heartbeat_cb, NULL);
 		struct timeval tv = { HEARTBEAT_S, 0 };
