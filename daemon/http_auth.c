@@ -377,6 +377,22 @@ static char *signin_token(struct evhttp_request *req, bool *is_form)
 	return tok;
 }
 
+/* Anyone who reaches the page can fail to sign in, thousands of times a
+ * second: one warning a second at most, with how many failed meanwhile
+ * (before, a line each, a flood of the log by a client without a token). */
+static void log_failed_signin(void)
+{
+	static hl_ms logged_at;
+	static unsigned long long unreported;
+	unreported++;
+	hl_ms now = mono_ms();
+	if (logged_at != 0 && now - logged_at < 1000)
+		return;
+	log_warn("http: sign-in with a token that is not configured (%llu refused since the last report)", unreported);
+	logged_at = now;
+	unreported = 0;
+}
+
 void http_session(struct evhttp_request *req)
 {
 	struct http_principal who;
@@ -424,7 +440,7 @@ void http_session(struct evhttp_request *req)
 		return;
 	}
 	if (idx < 0) {
-		log_warn("http: sign-in with a token that is not configured");
+		log_failed_signin();
 		if (is_form) {
 			evhttp_add_header(out, "Location", "/?signin=failed");
 			http_send_text(req, 303, "text/plain", "", 0);
