@@ -23,8 +23,7 @@
  * holds much memory or stalls anybody else; a reading client survives a
  * burst.  The browser reconnects by itself and resumes.  The heartbeat also finds clients that went away.
  * A stream opened with the wallboard's session cookie ends when that
- * session signs out on this daemon (sse_end_session) or expires (checked
- * at each heartbeat).
+ * session signs out on this daemon (sse_end_session) or expires (a timer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +53,7 @@ struct sse {
 	hl_ms over_since;                /* monotonic ms since unsent output is above max_output; 0 = not */
 	char sid[HTTP_SID_LEN + 1];      /* the session cookie it was opened with; "" for a token */
 	long long expiry;                /* that cookie's expiry (time_t); 0 for a token */
+	struct event *expire;            /* ends the stream at that expiry; NULL for a token */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
@@ -64,6 +64,8 @@ size_t sse_clients(void) { return n_streams; }
 
 static void sse_free(struct sse *s)
 {
+	if (s->expire)
+		event_free(s->expire);
 	hl_event_free(&s->sreq.ev);
 	free(s);
 }
@@ -79,6 +81,9 @@ static void sse_closed(struct evhttp_connection *evcon, void *arg)
 	s->req = NULL;
 	subscribers_remove(s->sub);
 	s->sub = NULL;
+	if (s->expire)
+		event_free(s->expire); /* also from its own callback: it is not pending then */
+	s->expire = NULL;
 	LIST_REMOVE(s, entry);
 	n_streams--;
 	if (!s->in_store)
@@ -213,23 +218,25 @@ static void sse_failed(struct req *r, char *reply)
 	sse_free(s);
 }
 
-/* A stream outlives neither the session it was opened with nor its sign-out:
- * before, a stream opened with a cookie went on for days after the cookie
- * had expired or signed out.  The page reconnects with its renewed cookie. */
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	struct sse *s, *next;
-	long long now = (long long)time(NULL);
 	for (s = LIST_FIRST(&streams); s; s = next) {
 		next = LIST_NEXT(s, entry);
-		if (s->expiry && now >= s->expiry) {
-			log_debug("http: SSE stream ended: its session expired");
-			sse_kill(s);
-		} else if (s->sub) {
+		if (s->sub)
 			sse_write(s, ": hb\n\n", 6);
-		}
 	}
+}
+
+/* A stream does not outlive the session cookie it was opened with: before,
+ * one went on for days after its cookie had expired (or signed out).  The
+ * page reconnects with its renewed cookie. */
+static void expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	log_debug("http: SSE stream ended: its session expired");
+	sse_kill(arg);
 }
 
 void sse_end_session(const char *sid)
@@ -250,6 +257,10 @@ void sse_open(struct evhttp_request *req, int64_t since, const char *sid, long l
 	if (sid) {
 		snprintf(s->sid, sizeof s->sid, "%s", sid);
 		s->expiry = expiry;
+		long long left = expiry - (long long)time(NULL);
+		struct timeval tv = { left > 0 ? (time_t)left : 0, 0 };
+		if (!(s->expire = evtimer_new(hl->base, expire_cb, s)) || evtimer_add(s->expire, &tv) != 0)
+			abort(); /* out of memory: the daemon's one policy (daemon.h) */
 	}
 	if (!heartbeat) {
 		heartbeat = event_new(hl->base, -1, EV_PERSIST, heartbeat_cb, NULL);

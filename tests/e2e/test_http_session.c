@@ -273,3 +273,37 @@ HL_TEST(http_session, a_cookie_from_before_the_upgrade_signs_out_too)
 	cr_assert_eq(http("DELETE", "/v1/session", hdr, NULL)->status, 403);
 	cr_assert_eq(with_cookie("GET", "/v1/board", old, NULL), 200);
 }
+
+/* A stream opened with a session cookie went on after the cookie expired -
+ * for days, as long as the screen kept it open - although no new request
+ * with that cookie was served.  Now it ends at the cookie's expiry, and
+ * the page reconnects with its renewed cookie. */
+HL_TEST(http_session, a_stream_ends_with_its_session)
+{
+	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
+	int64_t alert = transfer_loop(d, 1, "+8613800000001");
+	char cookie[256], hdr[300];
+	make_cookie(cookie, sizeof cookie, 2, "view-token", (long long)time(NULL) + 3);
+	snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+	struct sse *s = sse_open("/v1/alerts/stream", hdr, 0);
+	struct sse_ev ev;
+	cr_assert(sse_next(s, &ev, 5000) && ev.id == alert, "the stream replays");
+	/* a stream opened with a token goes on */
+	struct sse *t = sse_open("/v1/alerts/stream", VIEW, 0);
+	cr_assert(sse_next(t, &ev, 5000) && ev.id == alert);
+	/* the daemon closes the cookie's stream within seconds of its expiry */
+	int64_t end = hl_now_ms() + 10000;
+	char buf[4096];
+	for (;;) {
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0, "the stream of an expired session is still open");
+		if (poll(&p, 1, left) == 1 && recv(s->fd, buf, sizeof buf, 0) <= 0)
+			break;
+	}
+	/* the token's stream is still served: a new alert arrives on it */
+	int64_t second = transfer_loop(d, 2, "+8613800000002");
+	while (sse_next(t, &ev, 5000) && ev.id != second)
+		;
+	cr_assert_eq(ev.id, second, "the token's stream goes on");
+}
