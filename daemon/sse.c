@@ -23,7 +23,9 @@
  * holds much memory or stalls anybody else; a reading client survives a
  * burst.  The browser reconnects by itself and resumes.  The heartbeat also finds clients that went away.
  * A stream opened with the wallboard's session cookie ends when that
- * session signs out on this daemon (sse_end_session) or expires (a timer).
+ * session signs out on this daemon (sse_end_session) or expires (a timer),
+ * and asks the database every SESSION_RECHECK_MS whether it signed out
+ * elsewhere (another daemon of the cluster).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,18 @@ struct sse {
 	char sid[HTTP_SID_LEN + 1];      /* the session cookie it was opened with; "" for a token */
 	long long expiry;                /* that cookie's expiry (time_t); 0 for a token */
 	struct event *expire;            /* ends the stream at that expiry; NULL for a token */
+	struct req creq;                 /* the session check (sql/078), every SESSION_RECHECK_S */
+	bool check_in_store;             /* creq not answered yet: the store holds &creq */
+	hl_ms checked_at;                /* monotonic: the last check sent (or the stream's start) */
 };
+
+/* A stream opened with a session cookie asks the database this often
+ * whether its session signed out - on another daemon of the cluster, say
+ * (this daemon's own sign-outs end it at once: sse_end_session): at every
+ * heartbeat, as often as the page itself asks (GET /v1/session, every
+ * 15 s), one primary-key probe per wall screen. */
+#define SESSION_RECHECK_MS (HEARTBEAT_S * 1000 - 500)
+static const char SESSION_LIVE[] = "SELECT hotline.http_session_live($1)";
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
 static size_t n_streams;
@@ -86,10 +99,12 @@ static void sse_closed(struct evhttp_connection *evcon, void *arg)
 	s->expire = NULL;
 	LIST_REMOVE(s, entry);
 	n_streams--;
-	if (!s->in_store)
+	/* what the store still holds is dropped from its queue, and handed back
+	 * (sse_failed or sse_checked frees s, whichever comes last) */
+	s->sreq.gone = true;
+	s->creq.gone = true;
+	if (!s->in_store && !s->check_in_store)
 		sse_free(s);
-	else
-		s->sreq.gone = true; /* its replay is dropped from the store's queue (sse_failed frees s) */
 }
 
 /* Close the client's connection now; s is freed (or left to the store). */
@@ -169,7 +184,8 @@ static void sse_replayed(struct req *r, const struct replay *rp)
 	struct sse *s = r->owner;
 	s->in_store = false;
 	if (!s->req) {
-		sse_free(s);
+		if (!s->check_in_store)
+			sse_free(s);
 		return;
 	}
 	/* like the socket: no more replay than half of max_output */
@@ -200,7 +216,8 @@ static void sse_failed(struct req *r, char *reply)
 	s->in_store = false;
 	if (!s->req) {
 		free(reply);
-		sse_free(s);
+		if (!s->check_in_store)
+			sse_free(s);
 		return;
 	}
 	struct evbuffer *b = evbuffer_new();
@@ -218,14 +235,52 @@ static void sse_failed(struct req *r, char *reply)
 	sse_free(s);
 }
 
+/* The store's answer to a session check: "false" ends the stream; an error
+ * (database unreachable) leaves it, to be asked again. */
+static void sse_checked(struct req *r, char *reply)
+{
+	struct sse *s = r->owner;
+	s->check_in_store = false;
+	bool ended = reply && strcmp(reply, "false") == 0;
+	free(reply);
+	if (!s->req) {
+		if (!s->in_store)
+			sse_free(s);
+		return;
+	}
+	if (ended) {
+		log_debug("http: SSE stream ended: its session signed out");
+		sse_kill(s);
+	}
+}
+
+static void sse_check_session(struct sse *s)
+{
+	memset(&s->creq, 0, sizeof s->creq);
+	s->creq.read_sql = SESSION_LIVE;
+	s->creq.read_params[0] = s->sid;
+	s->creq.read_nparams = 1;
+	s->creq.owner = s;
+	s->creq.on_reply = sse_checked;
+	s->creq.started_us = mono_us();
+	s->check_in_store = true;
+	s->checked_at = mono_ms();
+	store_submit(&s->creq); /* may answer at once (database gone) */
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	struct sse *s, *next;
+	hl_ms now = mono_ms();
 	for (s = LIST_FIRST(&streams); s; s = next) {
 		next = LIST_NEXT(s, entry);
-		if (s->sub)
-			sse_write(s, ": hb\n\n", 6);
+		if (!s->sub)
+			continue;
+		if (!sse_write(s, ": hb\n\n", 6))
+			continue; /* dropped: s is gone */
+		if (s->sid[0] && !s->check_in_store && now - s->checked_at >= SESSION_RECHECK_MS)
+			sse_check_session(s);
 	}
 }
 
@@ -261,6 +316,7 @@ void sse_open(struct evhttp_request *req, int64_t since, const char *sid, long l
 		struct timeval tv = { left > 0 ? (time_t)left : 0, 0 };
 		if (!(s->expire = evtimer_new(hl->base, expire_cb, s)) || evtimer_add(s->expire, &tv) != 0)
 			abort(); /* out of memory: the daemon's one policy (daemon.h) */
+		s->checked_at = mono_ms(); /* checked just now, before it was opened */
 	}
 	if (!heartbeat) {
 		heartbeat = event_new(hl->base, -1, EV_PERSIST, heartbeat_cb, NULL);

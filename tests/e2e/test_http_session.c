@@ -307,3 +307,34 @@ HL_TEST(http_session, a_stream_ends_with_its_session)
 		;
 	cr_assert_eq(ev.id, second, "the token's stream goes on");
 }
+
+/* A stream another daemon of the cluster had opened with the cookie went
+ * on after the sign-out (only new requests were refused): a stream asks
+ * the database at each heartbeat (15 s) whether its session signed out. */
+HL_TEST(http_session, a_peers_stream_ends_at_the_sign_out)
+{
+	struct hl_d *a = up(NULL, TOP_LOOP, NULL);
+	int port_a = http_port;
+	int64_t alert = transfer_loop(a, 1, "+8613800000001");
+	const char *csrf;
+	const char *cookie = sign_in("view-token", &csrf);
+	peer_with_http(a);
+	char hdr[600];
+	snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+	struct sse *s = sse_open("/v1/alerts/stream", hdr, 0); /* on the peer */
+	struct sse_ev ev;
+	cr_assert(sse_next(s, &ev, 5000) && ev.id == alert, "the peer's stream replays");
+	http_port = port_a;
+	snprintf(hdr, sizeof hdr, "Cookie: %s\r\nOrigin: http://127.0.0.1:%d\r\n", cookie, http_port);
+	cr_assert_eq(http("DELETE", "/v1/session", hdr, NULL)->status, 200);
+	/* within a heartbeat (15 s) and the check's round trip */
+	int64_t end = hl_now_ms() + 25000;
+	char buf[4096];
+	for (;;) {
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		int left = (int)(end - hl_now_ms());
+		cr_assert(left > 0, "the peer's stream of a signed-out session is still open");
+		if (poll(&p, 1, left) == 1 && recv(s->fd, buf, sizeof buf, 0) <= 0)
+			break;
+	}
+}
