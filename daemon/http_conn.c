@@ -537,7 +537,7 @@ static void answered(struct evhttp_request *req, void *arg)
  * Transfer-Encoding: chunked over a Content-Length; and any other
  * Transfer-Encoding ("gzip, chunked", "chunked, identity", one given twice)
  * it ignores, reading Content-Length bytes, where RFC 9112 says the length
- * cannot be known.  By the time a callback runs libevent has read the body
+ * cannot be known; and it reads a Content-Length of "+5" as 5.  By the time a callback runs libevent has read the body
  * its way, so such a request is refused and the connection closed: nothing
  * after it on the connection is taken for a request.  NULL, or why not.
  */
@@ -553,6 +553,10 @@ static const char *framing_problem(struct evhttp_request *req)
 		}
 		if (strcasecmp(kv->key, "Content-Length") != 0)
 			continue;
+		/* RFC 9110 8.6: digits only; libevent's strtoll also takes "+5",
+		 * which a proxy may frame otherwise (or not at all) */
+		if (!kv->value[0] || strspn(kv->value, "0123456789") != strlen(kv->value))
+			return "Content-Length: not a number of bytes (digits only)";
 		if (!first)
 			first = kv->value;
 		else if (strcmp(first, kv->value) != 0)

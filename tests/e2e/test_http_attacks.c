@@ -10,7 +10,8 @@
  *     Transfer-Encoding and Content-Length, or a Transfer-Encoding other
  *     than chunked, is framed one way by libevent and perhaps another by a
  *     proxy in front (RFC 9112 6.1): it must be refused and the connection
- *     closed, so that no second request is read from its body;
+ *     closed, so that no second request is read from its body; so is a
+ *     Content-Length that is not digits alone ("+5");
  *   - a client without a token flooding the sign-in form must not flood
  *     the log (one warning a second, with a count), while sign-ins go on.
  */
@@ -79,6 +80,17 @@ HL_TEST(http_attacks, ambiguous_transfer_encoding_is_refused_and_closed)
 		cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'smug-%zu'", i), 0,
 		             "%s: nothing stored", te[i]);
 	}
+	/* a Content-Length is digits only: libevent read "+N" as N */
+	char evp[] = "{\"type\":\"call.offered\",\"id\":\"plus-1\",\"call_id\":\"plus-1\",\"caller\":\"+8613800000003\"}\n";
+	char reqp[1024];
+	int np = snprintf(reqp, sizeof reqp,
+	                  "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" ING "Content-Length: +%zu\r\n\r\n%s",
+	                  http_port, strlen(evp), evp);
+	int fdp = tcp_connect(http_port, 0);
+	send_all(fdp, reqp, (size_t)np);
+	char *rp = read_to_close(fdp, 1 << 16, 5000, "Content-Length: +N");
+	cr_assert(strncmp(rp, "HTTP/1.1 400 ", 13) == 0 && strstr(rp, "Connection: close"), "%s", rp);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 'plus-1'"), 0);
 	/* chunked alone is HTTP/1.1's own framing, and served */
 	char ev[] = "{\"type\":\"call.offered\",\"id\":\"chunk-1\",\"call_id\":\"chunk-1\",\"caller\":\"+8613800000002\"}\n";
 	char req[1024];
