@@ -6,7 +6,7 @@
  *   GET  /v1/cases/{id}        the case as case.get returns it (confidential caller masked)
  *   GET  /v1/figures?day=D     the day's figures (hotline.daily_figures), report time zone
  *   GET  /v1/board             the wallboard's lists: overdue callbacks, overdue orders, figures
- *   GET  /v1/alerts/stream     -> sse.c;  /v1/session -> http_auth.c;  / -> wallboard.c
+ *   GET  /v1/alerts/stream     -> sse.c;  /v1/session -> http_auth.c (DELETE: sign_out);  / -> wallboard.c
  *
  * Nothing here touches the database directly.  Every request becomes one or
  * more `struct req` submitted to the store exactly as the socket does
@@ -20,6 +20,13 @@
  * share the store's one connection with the events' commits.  So the board
  * and the figures are cached for READ_CACHE_MS: any number of wall screens
  * cost one such query per interval, not one each.
+ *
+ * The path is routed percent-decoded (http_params.c; a path that cannot be
+ * decoded is a 400), and a numeric parameter that is no number is a 400
+ * naming it.  A request that comes with the wallboard's session cookie is
+ * first asked about in the store (P_SESSION: has the session signed out,
+ * sql/078?) and routed again with the answer (http_auth.c); DELETE
+ * /v1/session records the sign-out there (P_SIGNOUT).
  *
  * A client that goes away while its requests are in the store: the
  * connection's close callback forgets the evhttp request (freeing it when
