@@ -503,7 +503,7 @@ static bool stream_since(struct evhttp_request *req, int64_t *since)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
 	*since = 0;
-	if (h) {
+	if (h && *h) { /* an empty one is none (EventSource never sends it empty) */
 		if (hl_parse_count(h, since))
 			return true;
 		http_send_error(req, 400, "bad_request", "Last-Event-ID: not an alert id (a number, 0 or more)");

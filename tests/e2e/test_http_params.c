@@ -115,6 +115,8 @@ HL_TEST(http_params, numeric_parameters_that_do_not_parse_are_400)
 {
 	struct hl_d *d = up(NULL, TOP_LOOP, NULL);
 	transfer_loop(d, 1, "+8613800000001");
+	struct sse *s0;
+	struct sse_ev ev0;
 	static const char *const bad[] = {
 		"since=abc", "since=12abc", "since=-1", "since=+5", "since=", "since=1.5", "since=0x10",
 		"since=99999999999999999999", "since=9223372036854775808", "since=%20%31", "since=1&since=2",
@@ -129,6 +131,9 @@ HL_TEST(http_params, numeric_parameters_that_do_not_parse_are_400)
 	                  "Last-Event-ID: abc");
 	assert_400_naming(http("GET", "/v1/alerts/stream", VIEW "Last-Event-ID: -3\r\n", NULL), "Last-Event-ID",
 	                  "Last-Event-ID: -3");
+	/* an empty Last-Event-ID is none: the whole replay */
+	s0 = sse_open("/v1/alerts/stream", VIEW "Last-Event-ID: \r\n", 0);
+	cr_assert(sse_next(s0, &ev0, 5000) && ev0.id > 0, "an empty Last-Event-ID replays everything");
 	/* a query that is not key=value pairs at all */
 	assert_400_naming(http("GET", "/v1/figures?day", VIEW, NULL), "day", "day without a value");
 	assert_400_naming(http("GET", "/v1/figures?day=2026-01-01&day=2026-01-02", VIEW, NULL), "day", "day twice");
