@@ -40,7 +40,7 @@ CORE_SRC  := $(filter-out daemon/hotlinectl.c, $(wildcard daemon/util.c daemon/p
              daemon/protocol_scan.c daemon/protocol_reply.c \
              daemon/config_read.c daemon/config_values.c daemon/config_table.c daemon/config_walk.c \
              daemon/config_calendars.c daemon/config_sla.c daemon/config_groups.c daemon/batch_keys.c \
-             daemon/pos_table.c daemon/json_rows.c daemon/clock_list.c))
+             daemon/pos_table.c daemon/json_rows.c daemon/clock_list.c daemon/http_params.c))
 CTL_SRC   := $(wildcard daemon/ctl_*.c)
 SHELL_SRC := $(filter-out $(CORE_SRC) $(CTL_SRC) daemon/main.c daemon/hotlinectl.c, $(wildcard daemon/*.c))
 CORE_OBJ  := $(CORE_SRC:daemon/%.c=$(B)/obj/%.o)

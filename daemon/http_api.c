@@ -6,7 +6,7 @@
  *   GET  /v1/cases/{id}        the case as case.get returns it (confidential caller masked)
  *   GET  /v1/figures?day=D     the day's figures (hotline.daily_figures), report time zone
  *   GET  /v1/board             the wallboard's lists: overdue callbacks, overdue orders, figures
- *   GET  /v1/alerts/stream     -> sse.c;  /v1/session -> http_auth.c;  / -> wallboard.c
+ *   GET  /v1/alerts/stream     -> sse.c;  /v1/session -> http_auth.c (DELETE: sign_out);  / -> wallboard.c
  *
  * Nothing here touches the database directly.  Every request becomes one or
  * more `struct req` submitted to the store exactly as the socket does
@@ -20,6 +20,13 @@
  * share the store's one connection with the events' commits.  So the board
  * and the figures are cached for READ_CACHE_MS: any number of wall screens
  * cost one such query per interval, not one each.
+ *
+ * The path is routed percent-decoded (http_params.c; a path that cannot be
+ * decoded is a 400), and a numeric parameter that is no number is a 400
+ * naming it.  A request that comes with the wallboard's session cookie is
+ * first asked about in the store (P_SESSION: has the session signed out,
+ * sql/078?) and routed again with the answer (http_auth.c); DELETE
+ * /v1/session records the sign-out there (P_SIGNOUT).
  *
  * A client that goes away while its requests are in the store: the
  * connection's close callback forgets the evhttp request (freeing it when
@@ -37,9 +44,12 @@
 
 #include "daemon.h"
 #include "http_api.h"
+#include "http_params.h"
 #include "protocol.h"
 
-enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD };
+/* P_SESSION: is the request's session cookie live (then it is routed again);
+ * P_SIGNOUT: record a sign-out */
+enum pending_kind { P_EVENTS, P_ACK, P_CASE, P_FIGURES, P_BOARD, P_SESSION, P_SIGNOUT };
 
 struct pending {
 	struct evhttp_request *req;  /* NULL once the client is gone */
@@ -60,6 +70,8 @@ struct pending {
 static const char READ_CASE[] = "SELECT hotline.http_case_json($1::bigint)";
 static const char READ_FIGURES[] = "SELECT hotline.http_figures_json($1::date)";
 static const char READ_BOARD[] = "SELECT hotline.http_board_json()";
+static const char READ_SESSION_LIVE[] = "SELECT hotline.http_session_live($1)";
+static const char WRITE_SESSION_END[] = "SELECT hotline.http_session_end($1, $2::bigint)";
 
 #define READ_CACHE_MS 30000
 #define READ_CACHE_N 8
@@ -120,7 +132,7 @@ static void pending_closed(struct evhttp_connection *evcon, void *arg)
 	p->req = NULL;
 	/* a read nobody waits for any more is dropped from the store's queue
 	 * (events and acknowledgements are still done) */
-	if (p->kind != P_EVENTS && p->kind != P_ACK)
+	if (p->kind != P_EVENTS && p->kind != P_ACK && p->kind != P_SIGNOUT)
 		for (size_t i = 0; i < p->n; i++)
 			p->reqs[i].gone = true;
 }
@@ -165,13 +177,27 @@ static const char *reply_error(const char *reply, json_object **holder)
 	return NULL;
 }
 
+static void dispatch(struct evhttp_request *req);
+
 static void answer_read(struct pending *p)
 {
 	struct evhttp_request *req = p->req;
 	const char *reply = p->replies[0];
 	json_object *holder;
 	const char *code = reply_error(reply, &holder);
-	if (code) {
+	if (p->kind == P_SIGNOUT) {
+		json_object *err = NULL, *msg = NULL;
+		json_object_object_get_ex(holder, "error", &err);
+		json_object_object_get_ex(err, "message", &msg);
+		bool down = code && strcmp(code, "unavailable") == 0;
+		http_session_signed_out(req, p->param[0], !code ? 200 : down ? 503 : 500, code,
+		                        msg ? json_object_get_string(msg) : "the sign-out could not be stored");
+	} else if (p->kind == P_SESSION && !code) {
+		/* routed again, with what the store says of its session */
+		http_session_verdict(req, strcmp(reply, "true") == 0);
+		dispatch(req);
+		http_session_verdict(NULL, false);
+	} else if (code) {
 		json_object *err = NULL, *msg = NULL;
 		json_object_object_get_ex(holder, "error", &err);
 		json_object_object_get_ex(err, "message", &msg);
@@ -291,7 +317,8 @@ static struct req *pending_req(struct pending *p, size_t i)
 	return r;
 }
 
-static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
+static void submit_read2(struct evhttp_request *req, enum pending_kind kind, const char *sql, int n,
+                         const char *param, const char *param2)
 {
 	const char *hit = cacheable(sql) ? cache_get(sql, param) : NULL;
 	if (hit) {
@@ -301,16 +328,21 @@ static void submit_read(struct evhttp_request *req, enum pending_kind kind, cons
 	struct pending *p = pending_new(req, kind, 1);
 	struct req *r = pending_req(p, 0);
 	r->read_sql = sql;
-	if (param) {
-		snprintf(p->param[0], sizeof p->param[0], "%s", param);
-		r->read_params[0] = p->param[0];
-	} else {
-		r->read_params[0] = NULL;
+	const char *params[2] = { param, param2 };
+	for (int i = 0; i < n; i++) {
+		r->read_params[i] = NULL;
+		if (params[i]) {
+			snprintf(p->param[i], sizeof p->param[i], "%s", params[i]);
+			r->read_params[i] = p->param[i];
+		}
 	}
-	r->read_nparams = 1;
-	if (sql == READ_BOARD)
-		r->read_nparams = 0;
+	r->read_nparams = n;
 	store_submit(r);
+}
+
+static void submit_read(struct evhttp_request *req, enum pending_kind kind, const char *sql, const char *param)
+{
+	submit_read2(req, kind, sql, sql == READ_BOARD ? 0 : 1, param, NULL);
 }
 
 static bool database_ok(struct evhttp_request *req)
@@ -442,49 +474,50 @@ static bool valid_day(const char *s)
 /* A positive decimal id; -1 when not one. */
 static int64_t parse_id(const char *s, size_t len)
 {
-	if (len == 0 || len > 18)
+	char b[24];
+	int64_t v;
+	if (len == 0 || len >= sizeof b)
 		return -1;
-	int64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v > 0 ? v : -1;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	return hl_parse_count(b, &v) && v > 0 ? v : -1;
 }
 
 static void get_figures(struct evhttp_request *req)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	const char *day = NULL;
-	if (query && evhttp_parse_query_str(query, &q) == 0)
-		day = evhttp_find_header(&q, "day");
-	if (day && !valid_day(day)) {
+	char day[64];
+	enum hl_param rc = hl_query_param(query, "day", day, sizeof day);
+	if (rc == HL_PARAM_BAD || (rc == HL_PARAM_OK && !valid_day(day))) {
 		/* a well-formed day out of the range says so (1900-01-01 is a date) */
 		http_send_error(req, 400, "bad_request", "day: not a date YYYY-MM-DD from 1970-01-01 to 9999-12-31");
 	} else if (database_ok(req)) {
-		submit_read(req, P_FIGURES, READ_FIGURES, day);
+		submit_read(req, P_FIGURES, READ_FIGURES, rc == HL_PARAM_OK ? day : NULL);
 	}
-	evhttp_clear_headers(&q);
 }
 
-/* Last-Event-ID (EventSource's own reconnect) or ?since=N (the page's). */
-static int64_t stream_since(struct evhttp_request *req)
+/* Last-Event-ID (EventSource's own reconnect) or ?since=N (the page's): an
+ * alert id, 0 for every open alert.  Either one that is no such number is
+ * answered 400 (false): before, since=abc was since=0, every open alert. */
+static bool stream_since(struct evhttp_request *req, int64_t *since)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
-	int64_t since = h ? parse_id(h, strlen(h)) : -1;
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	if (since < 0 && query) {
-		struct evkeyvalq q;
-		TAILQ_INIT(&q);
-		if (evhttp_parse_query_str(query, &q) == 0 && (h = evhttp_find_header(&q, "since")))
-			since = parse_id(h, strlen(h));
-		evhttp_clear_headers(&q);
+	*since = 0;
+	if (h && *h) { /* an empty one is none (EventSource never sends it empty) */
+		if (hl_parse_count(h, since))
+			return true;
+		http_send_error(req, 400, "bad_request", "Last-Event-ID: not an alert id (a number, 0 or more)");
+		return false;
 	}
-	return since > 0 ? since : 0;
+	char v[64];
+	enum hl_param rc = hl_query_param(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)), "since", v, sizeof v);
+	if (rc == HL_PARAM_ABSENT || (rc == HL_PARAM_OK && hl_parse_count(v, since)))
+		return true;
+	http_send_error(req, 400, "bad_request", "since: not an alert id (a number, 0 or more, given once)");
+	return false;
 }
+
+static void route(struct evhttp_request *req, const char *path);
 
 void http_api_route(struct evhttp_request *req, void *arg)
 {
@@ -492,26 +525,81 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	if (!http_conn_request(req)) /* complete: no deadline while it is answered (a stream included) */
 		return;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
-	struct http_principal who;
-	if (!path) {
+	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!raw) {
 		http_send_error(req, 400, "bad_request", "bad URI");
 		return;
 	}
+	/* routed decoded (RFC 3986 2.1): /v1/cases/%31 is /v1/cases/1; what
+	 * cannot be decoded is a 400 before any token is looked at */
+	dispatch(req);
+}
+
+/* Decode the path and route; again when the store has said whether the
+ * request's session is live (answer_read). */
+static void dispatch(struct evhttp_request *req)
+{
+	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	char *path = malloc(strlen(raw) + 1);
+	if (!path)
+		abort();
+	const char *why = hl_path_decode(raw, path);
+	if (why)
+		http_send_error(req, 400, "bad_request", why);
+	else
+		route(req, path);
+	free(path);
+}
+
+/* DELETE /v1/session: the session is recorded as ended in the database
+ * (every daemon, and after a restart, refuses its cookie), then answered. */
+static void sign_out(struct evhttp_request *req)
+{
+	char sid[HTTP_SID_LEN + 1], until[24];
+	long long u;
+	if (!http_session_signout(req, sid, &u))
+		return;
+	if (hl->stopping || store_unavailable()) {
+		http_session_signed_out(req, sid, 503, "unavailable",
+		                        "database unavailable: the session is not ended yet; sign out again later");
+		return;
+	}
+	snprintf(until, sizeof until, "%lld", u);
+	submit_read2(req, P_SIGNOUT, WRITE_SESSION_END, 2, sid, until);
+}
+
+/* The decoded path's endpoint. */
+static void route(struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
+	struct http_principal who;
+	int64_t since;
 	if (get && wallboard_serve(req, path))
 		return;
 	if (!get && wallboard_has(path)) {
 		http_send_method_error(req, "GET, HEAD");
 		return;
 	}
-	if (strcmp(path, "/v1/session") == 0) {
-		http_session(req);
-		return;
-	}
 	if (strncmp(path, "/v1/", 4) != 0) {
 		http_send_error(req, 404, "not_found", "no such path");
+		return;
+	}
+	bool session = strcmp(path, "/v1/session") == 0;
+	if (session && cmd == EVHTTP_REQ_DELETE) {
+		sign_out(req);
+		return;
+	}
+	/* a session cookie is served only once the store says it has not
+	 * signed out (http_auth.c); a sign-in does not read it */
+	char sid[HTTP_SID_LEN + 1];
+	if (!(session && post) && http_session_to_check(req, sid)) {
+		if (database_ok(req))
+			submit_read(req, P_SESSION, READ_SESSION_LIVE, sid);
+		return;
+	}
+	if (session) {
+		http_session(req);
 		return;
 	}
 	const char *rest = path + 4;
@@ -525,8 +613,8 @@ void http_api_route(struct evhttp_request *req, void *arg)
 	if (strcmp(rest, "alerts/stream") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
 			http_send_method_error(req, "GET");
-		else if (http_require(req, &who, HL_ROLE_VIEWER) && database_ok(req))
-			sse_open(req, stream_since(req));
+		else if (http_require(req, &who, HL_ROLE_VIEWER) && stream_since(req, &since) && database_ok(req))
+			sse_open(req, since, who.via_cookie ? who.sid : NULL, who.via_cookie ? who.expiry : 0);
 		return;
 	}
 	if (strncmp(rest, "alerts/", 7) == 0) {

@@ -9,11 +9,24 @@
  * "local".
  *
  * The wallboard signs in with a token once (POST /v1/session) and gets an
- * HttpOnly, SameSite=Strict cookie `hl_session=IDX.EXPIRY.MAC`, where MAC is
- * HMAC-SHA256 keyed with that token over "session:IDX:EXPIRY".  The cookie
- * is stateless, so it survives a daemon restart (the wall screen reconnects
- * without signing in again) and dies when the token is changed or removed,
- * or after SESSION_TTL_S.
+ * HttpOnly, SameSite=Strict cookie `hl_session=IDX.EXPIRY.SID.MAC`, where
+ * SID is the session's id (128 random bits, kept when the cookie is
+ * renewed) and MAC is HMAC-SHA256 keyed with that token over
+ * "session:IDX:EXPIRY:SID".  The cookie survives a daemon restart (the wall
+ * screen reconnects without signing in again), works on every daemon of a
+ * cluster, and dies when the token is changed or removed, after
+ * SESSION_TTL_S, or when it signs out.  A cookie from before session ids
+ * (IDX.EXPIRY.MAC over "session:IDX:EXPIRY") is still taken, its id being
+ * the start of its MAC.
+ *
+ * Signing out (DELETE /v1/session) records the id in the database
+ * (sql/078, hotline.http_sessions_ended), which every daemon shares and
+ * which outlives them: before, it only cleared the browser's cookie, and a
+ * copy of it stayed valid for up to 12 hours.  So a request that comes with
+ * a cookie whose MAC is good is first asked about in the store
+ * (http_session_to_check; http_api.c sends hotline.http_session_live) and
+ * routed again with the answer (http_session_verdict); http_auth refuses a
+ * cookie without a verdict that it is live.
  *
  * Cross-site requests.  A cookie rides along on any request the browser
  * makes, so state-changing requests authenticated by the cookie must also
@@ -39,12 +52,15 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "daemon.h"
 #include "http_api.h"
 
 #define SESSION_TTL_S (12 * 3600)
 #define COOKIE_NAME "hl_session"
+/* the ended session is remembered this much past its longest life (clocks of the daemons) */
+#define SESSION_END_SLACK_S 3600
 
 static const char *const role_names[] = { "", "ingest", "viewer", "supervisor" };
 
@@ -57,10 +73,14 @@ static void hmac_hex(const char *key, const char *msg, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
 
-static void session_mac(size_t idx, long long expiry, char out[65])
+/* The MAC of a session cookie; sid NULL for a cookie from before session ids. */
+static void session_mac(size_t idx, long long expiry, const char *sid, char out[65])
 {
-	char msg[64];
-	snprintf(msg, sizeof msg, "session:%zu:%lld", idx, expiry);
+	char msg[96];
+	if (sid)
+		snprintf(msg, sizeof msg, "session:%zu:%lld:%s", idx, expiry, sid);
+	else
+		snprintf(msg, sizeof msg, "session:%zu:%lld", idx, expiry);
 	hmac_hex(hl->cfg->http.tokens[idx].token, msg, out);
 }
 
@@ -142,6 +162,69 @@ static bool host_is_loopback(struct evhttp_request *req)
 	return sscanf(name, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
 }
 
+/* The session cookie of the request, its MAC checked: token index, expiry,
+ * id and the cookie's value (for its CSRF token).  False when there is none
+ * or it is not ours, expired, or of a token that cannot sign in. */
+struct session_cookie {
+	size_t idx;
+	long long expiry;
+	char sid[HTTP_SID_LEN + 1];
+	char value[160];
+};
+
+static bool session_cookie(struct evhttp_request *req, struct session_cookie *c)
+{
+	if (hl->cfg->http.n_tokens == 0 || !cookie_value(req, c->value, sizeof c->value))
+		return false;
+	int used = 0;
+	if (sscanf(c->value, "%zu.%lld.%n", &c->idx, &c->expiry, &used) != 2 || used == 0 ||
+	    c->idx >= hl->cfg->http.n_tokens || c->expiry < (long long)time(NULL))
+		return false;
+	const char *rest = c->value + used, *dot = strchr(rest, '.');
+	char mac[65];
+	if (dot) { /* IDX.EXPIRY.SID.MAC */
+		if (dot - rest != HTTP_SID_LEN || strspn(rest, "0123456789abcdef") != HTTP_SID_LEN)
+			return false;
+		memcpy(c->sid, rest, HTTP_SID_LEN);
+		c->sid[HTTP_SID_LEN] = '\0';
+		session_mac(c->idx, c->expiry, c->sid, mac);
+		rest = dot + 1;
+	} else { /* IDX.EXPIRY.MAC, from before session ids */
+		session_mac(c->idx, c->expiry, NULL, mac);
+		snprintf(c->sid, sizeof c->sid, "%.*s", HTTP_SID_LEN, mac);
+	}
+	if (!hl_const_time_eq(rest, mac))
+		return false;
+	/* made before ingest tokens could no longer sign in: the page shows its form */
+	return hl->cfg->http.tokens[c->idx].role != HL_ROLE_INGEST;
+}
+
+/* Bearer first: a request with an Authorization header is not the cookie's. */
+static bool has_bearer(struct evhttp_request *req)
+{
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	return auth && strncasecmp(auth, "Bearer ", 7) == 0;
+}
+
+/* What the store said of the session of the request being routed (http_api.c). */
+static const struct evhttp_request *verdict_req;
+static bool verdict_live;
+
+void http_session_verdict(const struct evhttp_request *req, bool live)
+{
+	verdict_req = req;
+	verdict_live = live;
+}
+
+bool http_session_to_check(struct evhttp_request *req, char sid[HTTP_SID_LEN + 1])
+{
+	struct session_cookie c;
+	if (verdict_req == req || has_bearer(req) || !session_cookie(req, &c))
+		return false;
+	memcpy(sid, c.sid, sizeof c.sid);
+	return true;
+}
+
 bool http_auth(struct evhttp_request *req, struct http_principal *who)
 {
 	memset(who, 0, sizeof *who);
@@ -153,9 +236,8 @@ bool http_auth(struct evhttp_request *req, struct http_principal *who)
 		who->any_role = true;
 		return true;
 	}
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-		const char *tok = auth + 7;
+	if (has_bearer(req)) {
+		const char *tok = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization") + 7;
 		while (*tok == ' ')
 			tok++;
 		long i = token_index(tok);
@@ -164,37 +246,27 @@ bool http_auth(struct evhttp_request *req, struct http_principal *who)
 		principal_of((size_t)i, who);
 		return true;
 	}
-	char cookie[160];
-	if (!cookie_value(req, cookie, sizeof cookie))
+	struct session_cookie c;
+	/* a session not known to be live (signed out, or never asked about) is none */
+	if (!session_cookie(req, &c) || verdict_req != req || !verdict_live)
 		return false;
-	size_t idx;
-	long long expiry;
-	int used = 0;
-	if (sscanf(cookie, "%zu.%lld.%n", &idx, &expiry, &used) != 2 || used == 0 || idx >= hl->cfg->http.n_tokens ||
-	    expiry < (long long)time(NULL))
-		return false;
-	char mac[65];
-	session_mac(idx, expiry, mac);
-	if (!hl_const_time_eq(cookie + used, mac))
-		return false;
-	if (hl->cfg->http.tokens[idx].role == HL_ROLE_INGEST)
-		return false; /* made before ingest tokens could no longer sign in: the page shows its form */
-	principal_of(idx, who);
+	principal_of(c.idx, who);
 	who->via_cookie = true;
-	who->token_idx = idx;
-	who->expiry = expiry;
-	csrf_of(idx, cookie, who->csrf);
+	who->token_idx = c.idx;
+	who->expiry = c.expiry;
+	memcpy(who->sid, c.sid, sizeof c.sid);
+	csrf_of(c.idx, c.value, who->csrf);
 	return true;
 }
 
-/* A new session cookie for token idx, valid SESSION_TTL_S from now: its
- * Set-Cookie header added to the answer, its value in value[128]. */
-static void set_session_cookie(struct evhttp_request *req, size_t idx, char value[128])
+/* A new session cookie for token idx and session sid, valid SESSION_TTL_S
+ * from now: its Set-Cookie header added to the answer, its value in value[160]. */
+static void set_session_cookie(struct evhttp_request *req, size_t idx, const char *sid, char value[160])
 {
 	long long expiry = (long long)time(NULL) + SESSION_TTL_S;
 	char mac[65], cookie[300];
-	session_mac(idx, expiry, mac);
-	snprintf(value, 128, "%zu.%lld.%s", idx, expiry, mac);
+	session_mac(idx, expiry, sid, mac);
+	snprintf(value, 160, "%zu.%lld.%s.%s", idx, expiry, sid, mac);
 	snprintf(cookie, sizeof cookie, COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", value,
 	         SESSION_TTL_S, hl->cfg->http.tls ? "; Secure" : "");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", cookie);
@@ -305,13 +377,27 @@ static char *signin_token(struct evhttp_request *req, bool *is_form)
 	return tok;
 }
 
+/* Anyone who reaches the page can fail to sign in, thousands of times a
+ * second: one warning a second at most, with how many failed meanwhile
+ * (before, a line each, a flood of the log by a client without a token). */
+static void log_failed_signin(void)
+{
+	static hl_ms logged_at;
+	static unsigned long long unreported;
+	unreported++;
+	hl_ms now = mono_ms();
+	if (logged_at != 0 && now - logged_at < 1000)
+		return;
+	log_warn("http: sign-in with a token that is not configured (%llu refused since the last report)", unreported);
+	logged_at = now;
+	unreported = 0;
+}
+
 void http_session(struct evhttp_request *req)
 {
 	struct http_principal who;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	bool auth_on = hl->cfg->http.n_tokens > 0;
-	const char *secure = hl->cfg->http.tls ? "; Secure" : "";
-	char cookie[300];
 
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
@@ -323,22 +409,17 @@ void http_session(struct evhttp_request *req)
 			 * every wall screen fell back to its sign-in form 12 h after it
 			 * was signed in. */
 			if (who.via_cookie && who.expiry - (long long)time(NULL) < SESSION_TTL_S / 2) {
-				char value[128];
-				set_session_cookie(req, who.token_idx, value);
+				char value[160];
+				set_session_cookie(req, who.token_idx, who.sid, value);
 				csrf_of(who.token_idx, value, who.csrf);
 			}
 			session_json(req, &who, auth_on);
 		} else
 			http_send_text(req, 200, "application/json", "{\"signed_in\":false,\"auth\":true}", 31);
 		return;
-	case EVHTTP_REQ_DELETE:
-		snprintf(cookie, sizeof cookie, COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", secure);
-		evhttp_add_header(out, "Set-Cookie", cookie);
-		http_send_text(req, 200, "application/json", "{\"ok\":true}", 11);
-		return;
 	case EVHTTP_REQ_POST:
 		break;
-	default:
+	default: /* DELETE: http_session_signout */
 		http_send_method_error(req, "GET, POST, DELETE");
 		return;
 	}
@@ -359,7 +440,7 @@ void http_session(struct evhttp_request *req)
 		return;
 	}
 	if (idx < 0) {
-		log_warn("http: sign-in with a token that is not configured");
+		log_failed_signin();
 		if (is_form) {
 			evhttp_add_header(out, "Location", "/?signin=failed");
 			http_send_text(req, 303, "text/plain", "", 0);
@@ -380,8 +461,15 @@ void http_session(struct evhttp_request *req)
 		}
 		return;
 	}
-	char value[128];
-	set_session_cookie(req, (size_t)idx, value);
+	/* a session of its own: another screen's sign-out with the same token
+	 * in the same second must not end this one */
+	unsigned char rnd[HTTP_SID_LEN / 2];
+	char sid[HTTP_SID_LEN + 1], value[160];
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		abort(); /* no randomness: nothing safe to hand out */
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(sid + 2 * i, 3, "%02x", rnd[i]);
+	set_session_cookie(req, (size_t)idx, sid, value);
 	log_notice("http: %s signed in", hl->cfg->http.tokens[idx].name);
 	if (is_form) {
 		evhttp_add_header(out, "Location", "/");
@@ -392,4 +480,47 @@ void http_session(struct evhttp_request *req)
 	who.via_cookie = true;
 	csrf_of((size_t)idx, value, who.csrf);
 	session_json(req, &who, true);
+}
+
+/* The browser's copy of the cookie goes with every answer to a sign-out. */
+static void clear_cookie(struct evhttp_request *req)
+{
+	char cookie[160];
+	snprintf(cookie, sizeof cookie, COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+	         hl->cfg->http.tls ? "; Secure" : "");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", cookie);
+}
+
+bool http_session_signout(struct evhttp_request *req, char sid[HTTP_SID_LEN + 1], long long *until)
+{
+	/* another site must not sign a wall screen out (a DELETE needs a CORS
+	 * preflight, never granted, and the cookie is SameSite=Strict; this
+	 * says so also to a browser that sends Origin anyway) */
+	if (!origin_ok(req)) {
+		http_send_error(req, 403, "forbidden", "Origin: not this host");
+		return false;
+	}
+	struct session_cookie c;
+	if (has_bearer(req) || !session_cookie(req, &c)) {
+		clear_cookie(req); /* no session to end: the browser's copy goes */
+		http_send_text(req, 200, "application/json", "{\"ok\":true}", 11);
+		return false;
+	}
+	memcpy(sid, c.sid, sizeof c.sid);
+	/* every cookie of the session expires by then: a renewal needs a live one */
+	*until = (long long)time(NULL) + SESSION_TTL_S + SESSION_END_SLACK_S;
+	return true;
+}
+
+void http_session_signed_out(struct evhttp_request *req, const char *sid, int status, const char *code,
+                             const char *msg)
+{
+	clear_cookie(req);
+	if (status != 200) {
+		http_send_error(req, status, code, msg);
+		return;
+	}
+	sse_end_session(sid); /* its streams on this daemon end now */
+	log_notice("http: a wallboard session signed out");
+	http_send_text(req, 200, "application/json", "{\"ok\":true}", 11);
 }

@@ -529,23 +529,44 @@ static void answered(struct evhttp_request *req, void *arg)
 	event_add(h->deadline, &request_tv);
 }
 
-/* RFC 9112 6.3: Content-Length given twice with different values leaves the
- * end of the body unknowable.  libevent 2.1 takes the first and parses the
- * rest of the body as the next request, and a proxy in front that takes
- * another would see other request boundaries than we do (smuggling). */
-static bool one_content_length(struct evhttp_request *req)
+/*
+ * What ends the request's body must be one thing, read one way, or a proxy
+ * in front may see other request boundaries than we do (request smuggling;
+ * RFC 9112 6.1, 6.3).  libevent 2.1 takes the first of two Content-Lengths
+ * and parses the rest of the body as the next request; it takes
+ * Transfer-Encoding: chunked over a Content-Length; and any other
+ * Transfer-Encoding ("gzip, chunked", "chunked, identity", one given twice)
+ * it ignores, reading Content-Length bytes, where RFC 9112 says the length
+ * cannot be known; and it reads a Content-Length of "+5" as 5.  By the time a callback runs libevent has read the body
+ * its way, so such a request is refused and the connection closed: nothing
+ * after it on the connection is taken for a request.  NULL, or why not.
+ */
+static const char *framing_problem(struct evhttp_request *req)
 {
-	const char *first = NULL;
+	const char *first = NULL, *te = NULL;
+	int n_te = 0;
 	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	for (const struct evkeyval *kv = TAILQ_FIRST(in); kv; kv = TAILQ_NEXT(kv, next)) {
+		if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+			te = kv->value;
+			n_te++;
+		}
 		if (strcasecmp(kv->key, "Content-Length") != 0)
 			continue;
+		/* RFC 9110 8.6: digits only; libevent's strtoll also takes "+5",
+		 * which a proxy may frame otherwise (or not at all) */
+		if (!kv->value[0] || strspn(kv->value, "0123456789") != strlen(kv->value))
+			return "Content-Length: not a number of bytes (digits only)";
 		if (!first)
 			first = kv->value;
 		else if (strcmp(first, kv->value) != 0)
-			return false;
+			return "Content-Length: given twice with different values";
 	}
-	return true;
+	if (n_te > 1 || (te && strcasecmp(te, "chunked") != 0))
+		return "Transfer-Encoding: only chunked, given once, is supported";
+	if (te && first)
+		return "Transfer-Encoding and Content-Length together: the body's end is ambiguous";
+	return NULL;
 }
 
 bool http_conn_request(struct evhttp_request *req)
@@ -557,10 +578,11 @@ bool http_conn_request(struct evhttp_request *req)
 		h->answering = true;
 		evhttp_request_set_on_complete_cb(req, answered, h);
 	}
-	if (!one_content_length(req)) {
+	const char *why = framing_problem(req);
+	if (why) {
 		/* what follows on the connection is no request we can find: close */
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		http_send_error(req, 400, "bad_request", "Content-Length: given twice with different values");
+		http_send_error(req, 400, "bad_request", why);
 		return false;
 	}
 	return true;

@@ -22,10 +22,15 @@
  * above max_output for 2 s (checked at each push and heartbeat), so it never
  * holds much memory or stalls anybody else; a reading client survives a
  * burst.  The browser reconnects by itself and resumes.  The heartbeat also finds clients that went away.
+ * A stream opened with the wallboard's session cookie ends when that
+ * session signs out on this daemon (sse_end_session) or expires (a timer),
+ * and asks the database every SESSION_RECHECK_MS whether it signed out
+ * elsewhere (another daemon of the cluster).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -48,7 +53,21 @@ struct sse {
 	struct req sreq;                 /* the subscribe request */
 	bool in_store;                   /* sreq not answered yet: the store holds &sreq */
 	hl_ms over_since;                /* monotonic ms since unsent output is above max_output; 0 = not */
+	char sid[HTTP_SID_LEN + 1];      /* the session cookie it was opened with; "" for a token */
+	long long expiry;                /* that cookie's expiry (time_t); 0 for a token */
+	struct event *expire;            /* ends the stream at that expiry; NULL for a token */
+	struct req creq;                 /* the session check (sql/078), every SESSION_RECHECK_S */
+	bool check_in_store;             /* creq not answered yet: the store holds &creq */
+	hl_ms checked_at;                /* monotonic: the last check sent (or the stream's start) */
 };
+
+/* A stream opened with a session cookie asks the database this often
+ * whether its session signed out - on another daemon of the cluster, say
+ * (this daemon's own sign-outs end it at once: sse_end_session): at every
+ * heartbeat, as often as the page itself asks (GET /v1/session, every
+ * 15 s), one primary-key probe per wall screen. */
+#define SESSION_RECHECK_MS (HEARTBEAT_S * 1000 - 500)
+static const char SESSION_LIVE[] = "SELECT hotline.http_session_live($1)";
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
 static size_t n_streams;
@@ -58,6 +77,8 @@ size_t sse_clients(void) { return n_streams; }
 
 static void sse_free(struct sse *s)
 {
+	if (s->expire)
+		event_free(s->expire);
 	hl_event_free(&s->sreq.ev);
 	free(s);
 }
@@ -73,12 +94,17 @@ static void sse_closed(struct evhttp_connection *evcon, void *arg)
 	s->req = NULL;
 	subscribers_remove(s->sub);
 	s->sub = NULL;
+	if (s->expire)
+		event_free(s->expire); /* also from its own callback: it is not pending then */
+	s->expire = NULL;
 	LIST_REMOVE(s, entry);
 	n_streams--;
-	if (!s->in_store)
+	/* what the store still holds is dropped from its queue, and handed back
+	 * (sse_failed or sse_checked frees s, whichever comes last) */
+	s->sreq.gone = true;
+	s->creq.gone = true;
+	if (!s->in_store && !s->check_in_store)
 		sse_free(s);
-	else
-		s->sreq.gone = true; /* its replay is dropped from the store's queue (sse_failed frees s) */
 }
 
 /* Close the client's connection now; s is freed (or left to the store). */
@@ -158,7 +184,8 @@ static void sse_replayed(struct req *r, const struct replay *rp)
 	struct sse *s = r->owner;
 	s->in_store = false;
 	if (!s->req) {
-		sse_free(s);
+		if (!s->check_in_store)
+			sse_free(s);
 		return;
 	}
 	/* like the socket: no more replay than half of max_output */
@@ -189,7 +216,8 @@ static void sse_failed(struct req *r, char *reply)
 	s->in_store = false;
 	if (!s->req) {
 		free(reply);
-		sse_free(s);
+		if (!s->check_in_store)
+			sse_free(s);
 		return;
 	}
 	struct evbuffer *b = evbuffer_new();
@@ -207,22 +235,89 @@ static void sse_failed(struct req *r, char *reply)
 	sse_free(s);
 }
 
+/* The store's answer to a session check: "false" ends the stream; an error
+ * (database unreachable) leaves it, to be asked again. */
+static void sse_checked(struct req *r, char *reply)
+{
+	struct sse *s = r->owner;
+	s->check_in_store = false;
+	bool ended = reply && strcmp(reply, "false") == 0;
+	free(reply);
+	if (!s->req) {
+		if (!s->in_store)
+			sse_free(s);
+		return;
+	}
+	if (ended) {
+		log_debug("http: SSE stream ended: its session signed out");
+		sse_kill(s);
+	}
+}
+
+static void sse_check_session(struct sse *s)
+{
+	memset(&s->creq, 0, sizeof s->creq);
+	s->creq.read_sql = SESSION_LIVE;
+	s->creq.read_params[0] = s->sid;
+	s->creq.read_nparams = 1;
+	s->creq.owner = s;
+	s->creq.on_reply = sse_checked;
+	s->creq.started_us = mono_us();
+	s->check_in_store = true;
+	s->checked_at = mono_ms();
+	store_submit(&s->creq); /* may answer at once (database gone) */
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
 	struct sse *s, *next;
+	hl_ms now = mono_ms();
 	for (s = LIST_FIRST(&streams); s; s = next) {
 		next = LIST_NEXT(s, entry);
-		if (s->sub)
-			sse_write(s, ": hb\n\n", 6);
+		if (!s->sub)
+			continue;
+		if (!sse_write(s, ": hb\n\n", 6))
+			continue; /* dropped: s is gone */
+		if (s->sid[0] && !s->check_in_store && now - s->checked_at >= SESSION_RECHECK_MS)
+			sse_check_session(s);
 	}
 }
 
-void sse_open(struct evhttp_request *req, int64_t since)
+/* A stream does not outlive the session cookie it was opened with: before,
+ * one went on for days after its cookie had expired (or signed out).  The
+ * page reconnects with its renewed cookie. */
+static void expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	log_debug("http: SSE stream ended: its session expired");
+	sse_kill(arg);
+}
+
+void sse_end_session(const char *sid)
+{
+	struct sse *s, *next;
+	for (s = LIST_FIRST(&streams); s; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->sid[0] && strcmp(s->sid, sid) == 0)
+			sse_kill(s);
+	}
+}
+
+void sse_open(struct evhttp_request *req, int64_t since, const char *sid, long long expiry)
 {
 	struct sse *s = calloc(1, sizeof *s);
 	if (!s)
 		abort();
+	if (sid) {
+		snprintf(s->sid, sizeof s->sid, "%s", sid);
+		s->expiry = expiry;
+		long long left = expiry - (long long)time(NULL);
+		struct timeval tv = { left > 0 ? (time_t)left : 0, 0 };
+		if (!(s->expire = evtimer_new(hl->base, expire_cb, s)) || evtimer_add(s->expire, &tv) != 0)
+			abort(); /* out of memory: the daemon's one policy (daemon.h) */
+		s->checked_at = mono_ms(); /* checked just now, before it was opened */
+	}
 	if (!heartbeat) {
 		heartbeat = event_new(hl->base, -1, EV_PERSIST, heartbeat_cb, NULL);
 		struct timeval tv = { HEARTBEAT_S, 0 };

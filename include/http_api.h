@@ -82,6 +82,9 @@ bool http_reply_json_page(struct evbuffer *out);
 
 /* ----------------------------------------------------------- http_auth.c */
 
+/* A wallboard session's id: 32 hex digits (128 random bits). */
+#define HTTP_SID_LEN 32
+
 struct http_principal {
 	const char *name;   /* stored as acked_by */
 	int role;           /* HL_ROLE_*; with no tokens configured: supervisor, and ingest allowed */
@@ -90,6 +93,7 @@ struct http_principal {
 	char csrf[65];      /* the session's CSRF token (via_cookie) */
 	size_t token_idx;   /* via_cookie: the token the session was signed with */
 	long long expiry;   /* via_cookie: when the session ends (time_t) */
+	char sid[HTTP_SID_LEN + 1]; /* via_cookie: the session's id */
 };
 
 /* Who sent this request (Bearer token or session cookie); false: nobody valid. */
@@ -102,12 +106,29 @@ bool http_require(struct evhttp_request *req, struct http_principal *who, int ro
  * sent) must name this host; without tokens configured, Origin is checked
  * too; bearer tokens need neither.  Answers 403 and returns false otherwise. */
 bool http_check_csrf(struct evhttp_request *req, const struct http_principal *who);
-/* POST /v1/session (sign in), GET /v1/session (who am I), DELETE /v1/session (sign out). */
+/* POST /v1/session (sign in), GET /v1/session (who am I). */
 void http_session(struct evhttp_request *req);
+/* The request carries a session cookie (MAC good, no bearer) not yet asked
+ * about: its id, to ask the store whether it signed out (http_api.c). */
+bool http_session_to_check(struct evhttp_request *req, char sid[HTTP_SID_LEN + 1]);
+/* The store's answer for req, while it is routed again; (NULL, false) after. */
+void http_session_verdict(const struct evhttp_request *req, bool live);
+/* DELETE /v1/session: true with the id of the session to end and until when
+ * to remember it; false when it was answered (no session: the cookie is
+ * cleared, 200; a foreign Origin: 403). */
+bool http_session_signout(struct evhttp_request *req, char sid[HTTP_SID_LEN + 1], long long *until);
+/* The store recorded the sign-out (status 200) or could not (the error):
+ * the browser's cookie is cleared either way; this daemon's streams of the
+ * session end. */
+void http_session_signed_out(struct evhttp_request *req, const char *sid, int status, const char *code,
+                             const char *msg);
 
 /* ----------------------------------------------------------------- sse.c */
 
-void sse_open(struct evhttp_request *req, int64_t since);
+/* sid, expiry: the session cookie the stream was opened with (NULL, 0: a
+ * token); the stream ends when the session signs out here or expires. */
+void sse_open(struct evhttp_request *req, int64_t since, const char *sid, long long expiry);
+void sse_end_session(const char *sid);
 void sse_close_all(void);
 size_t sse_clients(void);
 

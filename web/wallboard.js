@@ -184,7 +184,13 @@ async function refreshSession() {
 async function start() {
   try {
     const r = await api('/v1/session');
-    const s = r.ok ? await r.json() : null;
+    /* a session cookie is checked in the database (signed out?): while it
+     * is unreachable the answer is 503, and the page tries again */
+    if (!r.ok) {
+      setTimeout(start, 2000);
+      return;
+    }
+    const s = await r.json();
     if (s && s.signed_in) started(s);
     else if (s) showSignin();
   } catch (e) {

@@ -498,6 +498,29 @@ def main():
                       "document.getElementById('replay-note').hidden", 20),
               dt.js("document.getElementById('replay-note').textContent"))
 
+        # Signing out from the page ends the session in the daemon: the
+        # cookie the browser held is refused afterwards, also when a copy of
+        # it is sent.  Before, the sign-out only cleared the browser's copy.
+        held = [c['value'] for c in dt.call('Network.getCookies', {'urls': [d.url + '/']}).get('cookies', [])
+                if c['name'] == 'hl_session']
+        dt.js("document.getElementById('signout').click(); true")
+        check('signing out shows the sign-in form', dt.wait("!document.getElementById('signin').hidden"))
+
+        def status_with(cookie):
+            req = urllib.request.Request(d.url + '/v1/board', headers={'Cookie': f'hl_session={cookie}'})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        check('the signed-out cookie is refused by the daemon', held and status_with(held[0]) == 401,
+              f'{held} -> {status_with(held[0]) if held else None}')
+        check('the page still signs in afterwards', dt.js(
+            f"document.getElementById('token').value = '{SUP_TOKEN}';"
+            "document.getElementById('signin').requestSubmit(); true") and
+            dt.wait("!document.getElementById('board').hidden && "
+                    "document.getElementById('conn').dataset.state === 'live'"))
+
         if screenshot:
             # a fuller board for the documentation: a few more alerts and an overdue callback
             for n in range(4, 7):
