@@ -56,7 +56,7 @@ E2E_LIB   := $(E2E_LIB_SRC:tests/e2e/%.c=$(B)/obj/e2e_%.o)
 
 # hotline-pbx (pbx/, docs/pbx.md): its pure core and its libevent shell; it
 # links only the daemon's pure util.c, never the daemon shell.
-PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_time.c pbx/ami_map.c pbx/visits.c pbx/charset.c
+PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_time.c pbx/ami_map.c pbx/visits.c pbx/charset.c
 PBX_SHELL_SRC := $(filter-out $(PBX_CORE_SRC), $(wildcard pbx/*.c))
 PBX_CORE_OBJ := $(PBX_CORE_SRC:pbx/%.c=$(B)/obj/pbx_%.o) $(B)/obj/util.o
 PBX_SHELL_OBJ := $(PBX_SHELL_SRC:pbx/%.c=$(B)/obj/pbx_%.o)
@@ -87,14 +87,14 @@ $(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(B)/obj/web_a
 $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CTL_SRC:daemon/%.c=$(B)/obj/%.o) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h) | $(B)/obj
+$(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h pbx/*.h) | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The pbx unit test also links the bridge's pure core.
-$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
+$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions $(B)/tests/unit_test_pbx_gaps: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 # the timer structure is shell (libevent), tested without a loop: clocks.o alone

@@ -44,9 +44,8 @@
 #include <string.h>
 
 #include "pbx.h"
+#include "ql_rec.h"
 
-#define MAX_FIELDS 16
-#define MAX_LINE 4096
 
 struct pbx_ql {
 	struct pbx_opts opts;
@@ -162,16 +161,6 @@ static bool plain(const char *s, size_t max)
 	return true;
 }
 
-static bool is_event_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || *s == '_'))
-			return false;
-	return true;
-}
-
 static bool one_of(const char *s, const char *const *list)
 {
 	for (; *list; list++)
@@ -213,12 +202,6 @@ static bool cut_name(const char *e)
 	return false;
 }
 
-struct rec {
-	hl_ms at;
-	const char *uid, *queue, *agent, *event;
-	const char *data[MAX_FIELDS];
-	int n_data;
-};
 
 static const char *data(const struct rec *r, int i)
 {
@@ -398,107 +381,6 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	return PBX_LINE_MAPPED;
 }
 
-/* Split into fields; false when the line is not a queue_log record at all. */
-/* A field without the blanks around it: a log exported from a queue_log
- * table, or written by a script, has "1266833934 | 1266833925.10 | ..." */
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-static bool split(char *buf, struct rec *r)
-{
-	char *f[MAX_FIELDS + 5];
-	int n = 0;
-	f[n++] = buf;
-	for (char *p = buf; *p; p++) {
-		if (*p == '|') {
-			*p = '\0';
-			if (n == MAX_FIELDS + 5)
-				return false;
-			f[n++] = p + 1;
-		}
-	}
-	if (n < 5)
-		return false;
-	if (strncmp(f[0], "\xef\xbb\xbf", 3) == 0) /* a byte-order mark: a file saved by a Windows tool */
-		f[0] += 3;
-	for (int i = 0; i < n; i++)
-		f[i] = trim(f[i]);
-	memset(r, 0, sizeof *r);
-	if ((r->at = pbx_ql_time(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
-		return false;
-	r->uid = f[1];
-	r->queue = f[2];
-	r->agent = f[3];
-	r->event = f[4];
-	for (int i = 5; i < n; i++)
-		r->data[r->n_data++] = f[i];
-	return true;
-}
-
-static bool digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Does a record's uniqueid field (and its '|') start at u: NONE, REALTIME,
- * "<epoch>.<n>", or with asterisk.conf's systemname "<name>-<epoch>.<n>"
- * (the name is free text: "pbx1", "pbx-a.example")? */
-static bool uid_field(const char *u, size_t rest)
-{
-	if ((rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0))
-		return true;
-	size_t k = 0;
-	while (k < rest && k <= PBX_UID_MAX && u[k] != '|' && (unsigned char)u[k] >= 0x20)
-		k++;
-	if (k == 0 || k >= rest || k > PBX_UID_MAX || u[k] != '|')
-		return false;
-	size_t e = k; /* <epoch>.<n> at the end */
-	while (e > 0 && digit(u[e - 1]))
-		e--;
-	if (e == k || e < 2 || u[e - 1] != '.')
-		return false;
-	size_t d = e - 1;
-	while (d > 0 && digit(u[d - 1]))
-		d--;
-	if (d == e - 1)
-		return false;
-	return d == 0 || (d >= 2 && u[d - 1] == '-');
-}
-
-/* Where a second record header "EPOCH|UID|" starts inside a cut line; 0 when none.
- * The search starts after the first record's uniqueid field. */
-static size_t embedded_record(const char *s, size_t len)
-{
-	const char *second = memchr(s, '|', len);
-	second = second ? memchr(second + 1, '|', len - (size_t)(second + 1 - s)) : NULL;
-	if (!second)
-		return 0;
-	for (size_t i = (size_t)(second - s) + 1; i + 12 < len; i++) {
-		size_t j = i;
-		while (j < len && j - i < 10 && digit(s[j]))
-			j++;
-		if (j - i != 10)
-			continue;
-		if (j < len && s[j] == '.') {
-			j++;
-			while (j < len && digit(s[j]))
-				j++;
-		}
-		if (j >= len || s[j] != '|')
-			continue;
-		if (uid_field(s + j + 1, len - (j + 1)))
-			return i;
-	}
-	return 0;
-}
-
 static enum pbx_line_result one_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
                                      void *ctx, char *why, size_t why_len, bool may_recover)
 {
@@ -508,16 +390,16 @@ static enum pbx_line_result one_line(struct pbx_ql *m, const char *line, size_t 
 	if (ok) {
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		ok = split(buf, &r);
+		ok = pbx_ql_split(buf, &r);
 	}
 	if (ok) {
 		/* a cut line merged with the next one can still split: an ENTERQUEUE
 		 * has at most 4 data fields, so more means two records in one */
 		bool suspect = r.n_data > 5 || !known_event(r.event);
-		if (!suspect || !may_recover || !embedded_record(line, len))
+		if (!suspect || !may_recover || !pbx_ql_embedded(line, len))
 			return map(m, &r, emit, ctx, why, why_len);
 	}
-	size_t at = may_recover && len <= MAX_LINE ? embedded_record(line, len) : 0;
+	size_t at = may_recover && len <= MAX_LINE ? pbx_ql_embedded(line, len) : 0;
 	m->counts.malformed++;
 	if (at) {
 		/* the cut record is lost; the whole one after it is read */
