@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pbx.h"
 #include "ql_rec.h"
@@ -76,18 +77,45 @@ static bool recent(const struct pbx_ql *m, const struct pbx_call *c)
  * --follow grew by every one of them, and every save walked them all. */
 #define SWEEP_MS (3600LL * 1000)
 
+static void emit_ev(struct pbx_ql *m, struct pbx_event *ev, const char *uid, pbx_emit_fn emit, void *ctx);
+static void base_event(struct pbx_event *ev, enum pbx_kind kind, hl_ms at, const char *queue, const char *agent);
+
+/* A call the bridge forgets (its end never came): hotlined would keep it
+ * open for ever, so it gets a clear end, call.ended "pbx_lost", dated its
+ * last record, with the id its end would have had (a late COMPLETE* of it
+ * is then a duplicate; a late ABANDON still makes it abandoned). */
+static void lost_end(struct pbx_ql *m, const struct pbx_call *c, pbx_emit_fn emit, void *ctx)
+{
+	if (c->anonymous || c->ended || c->leg || !emit)
+		return;
+	struct pbx_event ev;
+	base_event(&ev, PBX_ENDED, c->seen_at, c->queue, c->connected ? c->agent : NULL);
+	snprintf(ev.outcome, sizeof ev.outcome, "%s", PBX_LOST_OUTCOME);
+	ev.synthesized = true;
+	emit_ev(m, &ev, c->uid, emit, ctx);
+}
+
+struct stale_ctx {
+	struct pbx_ql *m;
+	pbx_emit_fn emit;
+	void *ctx;
+};
+
 static bool stale(void *arg, struct pbx_call *c)
 {
-	struct pbx_ql *m = arg;
+	struct stale_ctx *s = arg;
 	if (!c->seen_at) /* restored from an old state: counted from now on */
-		c->seen_at = m->now;
-	return !recent(m, c);
+		c->seen_at = s->m->now;
+	if (recent(s->m, c))
+		return false;
+	lost_end(s->m, c, s->emit, s->ctx);
+	return true;
 }
 
 /* A call record at `at`.  The time that passes is the earlier of this
  * record's and the one before it: a single line dated far ahead (a PBX
  * clock wrong for a moment) does not make every call look stale. */
-static void sweep(struct pbx_ql *m, hl_ms at)
+static void sweep(struct pbx_ql *m, hl_ms at, pbx_emit_fn emit, void *ctx)
 {
 	hl_ms now = m->prev_at && m->prev_at < at ? m->prev_at : at;
 	m->prev_at = at;
@@ -96,7 +124,8 @@ static void sweep(struct pbx_ql *m, hl_ms at)
 	m->swept_at = now;
 	hl_ms keep = m->now;
 	m->now = now;
-	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, m);
+	struct stale_ctx s = { m, emit, ctx };
+	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, &s);
 	m->now = keep;
 }
 
@@ -245,14 +274,65 @@ struct restart_ctx {
 static void end_on_restart(void *arg, struct pbx_call *c)
 {
 	struct restart_ctx *r = arg;
-	if (c->anonymous || c->ended || !recent(r->m, c))
+	if (c->anonymous || c->ended || c->leg)
 		return;
+	if (!recent(r->m, c)) { /* its end was lost long before: not cut off by the restart */
+		r->m->counts.forgotten++;
+		lost_end(r->m, c, r->emit, r->ctx);
+		return;
+	}
 	struct pbx_event ev;
 	base_event(&ev, c->connected ? PBX_ENDED : PBX_ABANDONED, r->at, c->queue, c->agent);
 	if (c->connected)
 		snprintf(ev.outcome, sizeof ev.outcome, "pbx_restart");
 	ev.synthesized = true;
 	emit_ev(r->m, &ev, c->uid, r->emit, r->ctx);
+}
+
+/* ------------------------------------------------- a queue as a member */
+
+struct outer_find {
+	const char *uid, *queue, *number;
+	const struct pbx_call *found;
+};
+
+static void find_outer(void *arg, struct pbx_call *c)
+{
+	struct outer_find *f = arg;
+	if (!f->found && !c->leg && !c->connected && !c->ended && !c->anonymous && strcmp(c->number, f->number) == 0 &&
+	    strcmp(c->queue, f->queue) != 0 && strcmp(c->uid, f->uid) != 0)
+		f->found = c;
+}
+
+/* A queue whose member is another queue (FreePBX: Local/601@from-queue/n
+ * in queue 600) makes each ring of that member a Local channel entering
+ * the inner queue with a uniqueid of its own and the caller's number;
+ * unlike AMI's Linkedid, nothing in the record links it to the caller's
+ * channel but that number.  An ENTERQUEUE whose number is the number of a
+ * call still waiting in another queue is such a leg (a withheld number
+ * links nothing).  Same number, two channels, two queues at once is
+ * otherwise a caller on two lines (docs/pbx.md). */
+static const struct pbx_call *outer_of(struct pbx_ql *m, const char *uid, const char *queue, const char *number)
+{
+	if (!*number)
+		return NULL;
+	struct outer_find f = { uid, queue, number, NULL };
+	pbx_calls_each(m->calls, find_outer, &f);
+	return f.found && recent(m, f.found) ? f.found : NULL;
+}
+
+/* A record of a leg: nothing is sent; its CONNECT names the call's agent,
+ * its end (the outer queue gave up the ring, or the talk ended) ends it. */
+static void leg_record(struct pbx_ql *m, struct pbx_call *leg, bool connect, const struct rec *r)
+{
+	m->counts.skipped++;
+	struct pbx_call *outer = pbx_calls_get(m->calls, leg->linkedid);
+	if (connect && outer && !outer->connected && strcmp(r->agent, "NONE") != 0) {
+		snprintf(outer->agent, sizeof outer->agent, "%s", r->agent);
+		outer->leg_agent = true;
+	}
+	if (!connect)
+		pbx_calls_del(m->calls, leg->uid);
 }
 
 static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_fn emit, void *ctx, char *why,
@@ -296,7 +376,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		m->counts.other_queue++;
 		return PBX_LINE_SKIPPED;
 	}
-	sweep(m, r->at);
+	sweep(m, r->at, emit, ctx);
 	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
 	m->now = r->at;
 	if (c)
@@ -316,24 +396,39 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 			say(why, why_len, "%s", "last line cut short in the caller id (no newline); not offered");
 			return PBX_LINE_MALFORMED;
 		}
-		c = pbx_calls_put(m->calls, r->uid);
-		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
-		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
-		c->connected = c->ended = false;
-		c->seen_at = r->at;
 		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
-		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
 		/* no usable number (anonymous, restricted, zeros): still a call the
 		 * figures count; hotlined owes it no call back (docs/pbx.md) */
 		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
 			ev.caller[0] = '\0';
 			ev.withheld = true;
-			m->counts.anonymous++;
 		}
+		const struct pbx_call *outer = c ? NULL : outer_of(m, r->uid, r->queue, ev.caller);
+		c = pbx_calls_put(m->calls, r->uid);
+		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
+		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
+		snprintf(c->number, sizeof c->number, "%s", ev.caller);
+		c->connected = c->ended = c->leg_agent = false;
+		c->seen_at = r->at;
 		c->anonymous = false;
+		if ((c->leg = outer != NULL)) { /* a ring of a queue that is a member of the caller's queue */
+			snprintf(c->linkedid, sizeof c->linkedid, "%s", outer->uid);
+			m->counts.skipped++;
+			return PBX_LINE_SKIPPED;
+		}
+		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
+		if (ev.withheld)
+			m->counts.anonymous++;
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;
 	}
+	if (c && c->leg) {
+		leg_record(m, c, connect, r);
+		return PBX_LINE_SKIPPED;
+	}
+	/* the member of this queue is another queue's Local channel: the agent
+	 * is the member who answered there (leg_record) */
+	const char *agent = c && c->leg_agent && strncasecmp(r->agent, "Local/", 6) == 0 ? c->agent : r->agent;
 	if (c && c->anonymous) {
 		/* kept after its end, until the sweep forgets it: a second end
 		 * of the channel (the line twice, a transfer logged after the
@@ -342,7 +437,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_SKIPPED;
 	}
 	if (connect) {
-		base_event(&ev, PBX_ANSWERED, r->at, r->queue, r->agent);
+		base_event(&ev, PBX_ANSWERED, r->at, r->queue, agent);
 		if (c) {
 			c->connected = true;
 			snprintf(c->agent, sizeof c->agent, "%.*s", PBX_NAME_MAX, ev.agent);
@@ -368,11 +463,11 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		 * ATTENDEDTRANSFER LINK names two channels (LINK|chan1|chan2|hold|call|pos) */
 		int call_field = complete ? 1 : strcmp(e, "ATTENDEDTRANSFER") == 0 && strcmp(data(r, 0), "LINK") == 0 ? 4 : 3;
 		long long talk = parse_secs(data(r, call_field));
-		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, r->agent);
+		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, agent);
 		ev.synthesized = true;
 		emit_ev(m, &ev, r->uid, emit, ctx);
 	}
-	base_event(&ev, PBX_ENDED, r->at, r->queue, r->agent);
+	base_event(&ev, PBX_ENDED, r->at, r->queue, agent);
 	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
 	if (!earlier)
 		pbx_calls_del(m->calls, r->uid);
@@ -499,7 +594,7 @@ struct state_ctx {
 static void state_call(void *arg, struct pbx_call *c)
 {
 	struct state_ctx *s = arg;
-	if (!recent(s->m, c))
+	if (!recent(s->m, c) || c->leg)
 		return;
 	char agent[PBX_NAME_MAX + 1];
 	field_of(c->agent, agent, sizeof agent);
