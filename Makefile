@@ -90,8 +90,9 @@ $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CTL_SRC:daemon/%.c=$(B)/obj/%.o) $(CORE
 $(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h pbx/*.h) | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# zlib: rotated queue_logs compressed by logrotate (pbx/rotated.c)
 $(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lz
 
 # The pbx unit test also links the bridge's pure core.
 $(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions $(B)/tests/unit_test_pbx_gaps: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
