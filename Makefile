@@ -115,7 +115,7 @@ $(PBX_E2E_LIB): tests/e2e/pbx_harness.c tests/e2e/pbx_harness.h tests/e2e/harnes
 $(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/tests/e2e_test_pbx_ami $(B)/tests/e2e_test_pbx_input: $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+$(B)/tests/e2e_test_pbx_ami $(B)/tests/e2e_test_pbx_input $(B)/tests/e2e_test_pbx_gaps: $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(E2E_LIB): $(B)/obj/e2e_%.o: tests/e2e/%.c tests/e2e/harness.h tests/e2e/harness_internal.h | $(B)/obj
