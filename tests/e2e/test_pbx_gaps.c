@@ -109,3 +109,48 @@ HL_TEST(pbx_gaps, queue_in_queue_in_the_queue_log)
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633700.61' AND "
 	                           "state = 'abandoned'"), 1, "a caller of the inner queue itself");
 }
+
+HL_TEST(pbx_gaps, hostile_lines)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[256];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	FILE *f = fopen(ql, "w");
+	cr_assert(f);
+	fputs("1764633600|1764633600.1|q1|NONE|ENTERQUEUE||+86 138 0007 0101|1\n"
+	      "1764633600|1764633600.2|q1|NONE|ENTERQUEUE||\"Li Na\" <+86-138-0007-0102>|1|Li Na\n"
+	      "1764633600|1764633600.3|q1|NONE|ENTERQUEUE||1380007010312345678901234|1\n"
+	      "1764633601|17646\n"
+	      "CONN\n"
+	      "\n", f);
+	for (int i = 0; i < 1000; i++) /* a RINGNOANSWER storm: every member, every second */
+		fprintf(f, "%d|1764633600.1|q1|PJSIP/80%02d|RINGNOANSWER|1000\n", 1764633601 + i / 50, i % 50);
+	fputs("1764633620|1764633600.1|q1|PJSIP/8001|CONNECT|20|1764633619.9|1\n", f);
+	for (int i = 0; i < 100000; i++) /* a huge line */
+		fputc('x', f);
+	fputs("\n", f);
+	fputs("1764633621|1764633600.2|q1|PJSIP/8002|CONNECT|21|1764633620.9|1\n", f);
+	fwrite("\x00\x01\xff\xfe|\x00|q1\n", 1, 9, f); /* binary */
+	fputs("1764633680|1764633600.1|q1|PJSIP/8001|ATTENDEDTRANSFER|LINK|PJSIP/8001-1|Local/9@x-1;1|20|60|1\n"
+	      "1764633690|1764633600.2|q1|PJSIP/8002|BLINDTRANSFER|9000|from-internal|21|69|1\n"
+	      "1764633700|1764633600.3|q1|NONE|ABANDON|1|1|100\n"
+	      "1764633800|1764633800.4|q1|NONE|ENTERQUEUE||013800070104|1\n"
+	      "1764633805|1764633800.4|q1|NONE|ABAN", f); /* the last line cut short, no newline */
+	fclose(f);
+	pid_t pid = pbx_start(d, "--backfill", "queue-log", ql, NULL);
+	int rc = pbx_wait(pid, 60000);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.1' AND "
+	                           "caller = '+8613800070101' AND outcome = 'transferred' AND agent = 'PJSIP/8001'"), 1,
+	             "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.2' AND "
+	                           "caller = '+8613800070102' AND outcome = 'transferred'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633800.4' AND "
+	                           "state = 'offered'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.3' AND "
+	                           "state = 'abandoned'"), 1, "a number too long for a caller: %s", log);
+	cr_expect_null(strstr(log, "1380007"), "a caller number in the log:\n%s", log);
+	cr_expect_null(strstr(log, "38 0007"), "a caller number in the log:\n%s", log);
+}
