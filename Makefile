@@ -56,7 +56,7 @@ E2E_LIB   := $(E2E_LIB_SRC:tests/e2e/%.c=$(B)/obj/e2e_%.o)
 
 # hotline-pbx (pbx/, docs/pbx.md): its pure core and its libevent shell; it
 # links only the daemon's pure util.c, never the daemon shell.
-PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_time.c pbx/ami_map.c pbx/ami_parse.c pbx/visits.c pbx/charset.c
+PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_legs.c pbx/ql_time.c pbx/ami_map.c pbx/ami_parse.c pbx/visits.c pbx/charset.c
 PBX_SHELL_SRC := $(filter-out $(PBX_CORE_SRC), $(wildcard pbx/*.c))
 PBX_CORE_OBJ := $(PBX_CORE_SRC:pbx/%.c=$(B)/obj/pbx_%.o) $(B)/obj/util.o
 PBX_SHELL_OBJ := $(PBX_SHELL_SRC:pbx/%.c=$(B)/obj/pbx_%.o)

@@ -57,6 +57,7 @@ struct pbx_ql {
 	hl_ms now;         /* the time of the last call record read (record time) */
 	hl_ms prev_at;     /* ... and of the one before it (sweep) */
 	hl_ms swept_at;    /* when (record time) the stale calls were last forgotten */
+	struct ql_members members; /* queues seen as members of queues (Local/601@... in 600) */
 };
 
 /* A call without a record for this long (record time) is not in progress:
@@ -289,50 +290,12 @@ static void end_on_restart(void *arg, struct pbx_call *c)
 	emit_ev(r->m, &ev, c->uid, r->emit, r->ctx);
 }
 
-/* ------------------------------------------------- a queue as a member */
-
-struct outer_find {
-	const char *uid, *queue, *number;
-	const struct pbx_call *found;
-};
-
-static void find_outer(void *arg, struct pbx_call *c)
-{
-	struct outer_find *f = arg;
-	if (!f->found && !c->leg && !c->connected && !c->ended && !c->anonymous && strcmp(c->number, f->number) == 0 &&
-	    strcmp(c->queue, f->queue) != 0 && strcmp(c->uid, f->uid) != 0)
-		f->found = c;
-}
-
-/* A queue whose member is another queue (FreePBX: Local/601@from-queue/n
- * in queue 600) makes each ring of that member a Local channel entering
- * the inner queue with a uniqueid of its own and the caller's number;
- * unlike AMI's Linkedid, nothing in the record links it to the caller's
- * channel but that number.  An ENTERQUEUE whose number is the number of a
- * call still waiting in another queue is such a leg (a withheld number
- * links nothing).  Same number, two channels, two queues at once is
- * otherwise a caller on two lines (docs/pbx.md). */
+/* A ring of a queue that is a member of the call's queue (ql_legs.c): the
+ * call waiting, unanswered, in a queue with that member, with this number. */
 static const struct pbx_call *outer_of(struct pbx_ql *m, const char *uid, const char *queue, const char *number)
 {
-	if (!*number)
-		return NULL;
-	struct outer_find f = { uid, queue, number, NULL };
-	pbx_calls_each(m->calls, find_outer, &f);
-	return f.found && recent(m, f.found) ? f.found : NULL;
-}
-
-/* A record of a leg: nothing is sent; its CONNECT names the call's agent,
- * its end (the outer queue gave up the ring, or the talk ended) ends it. */
-static void leg_record(struct pbx_ql *m, struct pbx_call *leg, bool connect, const struct rec *r)
-{
-	m->counts.skipped++;
-	struct pbx_call *outer = pbx_calls_get(m->calls, leg->linkedid);
-	if (connect && outer && !outer->connected && strcmp(r->agent, "NONE") != 0) {
-		snprintf(outer->agent, sizeof outer->agent, "%s", r->agent);
-		outer->leg_agent = true;
-	}
-	if (!connect)
-		pbx_calls_del(m->calls, leg->uid);
+	const struct pbx_call *c = pbx_ql_outer(m->calls, &m->members, uid, queue, number);
+	return c && recent(m, c) ? c : NULL;
 }
 
 static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_fn emit, void *ctx, char *why,
@@ -341,6 +304,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 	const char *e = r->event;
 	struct pbx_event ev;
 
+	pbx_ql_learn_member(&m->members, r->queue, r->agent); /* RINGNOANSWER Local/601@... in 600, say */
 	if (strcmp(e, "QUEUESTART") == 0) {
 		/* Asterisk (re)started: every call it had in its queues is gone */
 		m->counts.restarts++;
@@ -423,7 +387,8 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_MAPPED;
 	}
 	if (c && c->leg) {
-		leg_record(m, c, connect, r);
+		m->counts.skipped++;
+		pbx_ql_leg_record(m->calls, c, connect, r->agent);
 		return PBX_LINE_SKIPPED;
 	}
 	/* the member of this queue is another queue's Local channel: the agent
@@ -613,6 +578,8 @@ char *pbx_ql_state(const struct pbx_ql *m)
 	text_add(&s.t, "%s", "");
 	pbx_calls_each(m->calls, state_call, &s);
 	pbx_visits_each(m->visits, STATE_VISITS_MS, state_visit, &s.t);
+	for (int i = 0; i < m->members.n; i++)
+		text_add(&s.t, "q\t%s\t%s\n", m->members.m[i].outer, m->members.m[i].inner);
 	return s.t.p;
 }
 
@@ -650,6 +617,10 @@ bool pbx_ql_restore(struct pbx_ql *m, const char *line)
 		 * was in progress then.  (Taking the latest time here made the
 		 * calls entered after a step back of the PBX's clock look stale:
 		 * dropped by the next save, not ended by a QUEUESTART.) */
+		return true;
+	}
+	if (n == 3 && strcmp(f[0], "q") == 0 && plain(f[1], PBX_NAME_MAX) && plain(f[2], PBX_NAME_MAX)) {
+		pbx_ql_add_member(&m->members, f[1], f[2]);
 		return true;
 	}
 	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {

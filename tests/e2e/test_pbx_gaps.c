@@ -86,7 +86,10 @@ HL_TEST(pbx_gaps, queue_in_queue_in_the_queue_log)
 	write_pbx_conf(d, NULL);
 	char ql[256];
 	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
-	write_file(ql, "1764633600|1764633600.51|600|NONE|ENTERQUEUE||013800070051|1\n"
+	write_file(ql, "1764633500|1764633500.41|600|NONE|ENTERQUEUE||013800070041|1\n"
+	               "1764633515|1764633500.41|600|Local/601@from-queue/n|RINGNOANSWER|15000\n"
+	               "1764633520|1764633500.41|600|NONE|ABANDON|1|1|20\n"
+	               "1764633600|1764633600.51|600|NONE|ENTERQUEUE||013800070051|1\n"
 	               "1764633601|1764633601.53|601|NONE|ENTERQUEUE||013800070051|1\n"
 	               "1764633616|1764633601.53|601|NONE|ABANDON|1|1|15\n"
 	               "1764633616|1764633600.51|600|Local/601@from-queue/n|RINGNOANSWER|15000\n"
@@ -100,7 +103,7 @@ HL_TEST(pbx_gaps, queue_in_queue_in_the_queue_log)
 	int rc = import(d, ql);
 	const char *log = pbx_log_text(d);
 	cr_assert_eq(rc, 0, "%s", log);
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls"), 2, "the rings were taken for calls:\n%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls"), 3, "the rings were taken for calls:\n%s", log);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.51' AND "
 	                           "state = 'ended' AND agent = 'PJSIP/8001' AND caller = '+8613800070051'"), 1);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
