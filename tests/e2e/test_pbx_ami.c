@@ -623,5 +623,8 @@ HL_TEST(pbx_ami, reconnect_resyncs_from_queue_status)
 	                           "state = 'ended' AND outcome = 'pbx_lost' AND answered_at IS NULL"), 1,
 	             "the call gone meanwhile");
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 0, "an invented abandon");
+	/* no Timestamp header (manager.conf's default): dated on receipt, 702 less its Wait */
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE offered_at BETWEEN now() - interval '2 min' "
+	                           "AND now() + interval '5 s'"), 3, "events without a Timestamp misdated");
 	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
 }
