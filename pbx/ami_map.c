@@ -46,6 +46,14 @@
  * the queue_log's QUEUESTART does: waiting callers abandoned (owed a call
  * back), talking ones ended "pbx_restart".
  *
+ * Asterisk does not replay what a lost session missed.  After every login
+ * the shell asks QueueStatus (pbx_amimap_link, "reconnects" below): a
+ * caller waiting now that we did not know is offered (QueueEntry, dated
+ * by its Wait), and a call we knew to wait that is in no queue now left
+ * it in the gap: it ends "pbx_lost", as a call forgotten after 12 h
+ * without news does (lost_end), never with an invented abandon; while
+ * the link is down no abandon is inferred from a leave either.
+ *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
  * both sources is sent once; a second QueueCallerJoin of one channel to one
