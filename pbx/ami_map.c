@@ -86,6 +86,7 @@ struct pbx_amimap {
 	hl_ms booted_seen; /* ... and when we last heard it (monotonic, as mono) */
 	hl_ms mono;        /* the bridge's monotonic clock at this message (pbx_amimap_mono) */
 	bool mono_set;
+	bool blind;        /* a QueueEntry of this resync had no Uniqueid (Asterisk 1.4): nothing can be told gone */
 };
 
 struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
@@ -613,6 +614,7 @@ static void confirm(void *arg, struct pbx_call *c)
  * sent while we were away).  Logged in again: nothing more to do here. */
 void pbx_amimap_link(struct pbx_amimap *m, bool up)
 {
+	m->blind = false;
 	if (!up)
 		pbx_calls_each(m->calls, mark_unconfirmed, NULL);
 }
@@ -628,6 +630,9 @@ static void queue_entry(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_
 {
 	const char *uid = pbx_ami_get(msg, "Uniqueid"), *queue = pbx_ami_get(msg, "Queue");
 	if (!ok_uid(uid) || !queue || !*queue || strlen(queue) > PBX_NAME_MAX) {
+		/* Asterisk 1.4's QueueEntry has no Uniqueid: a caller listed that
+		 * we cannot match, so no call we knew can be told gone */
+		m->blind = true;
 		m->counts.malformed++;
 		return;
 	}
@@ -687,5 +692,9 @@ static bool gone_meanwhile(void *arg, struct pbx_call *c)
 static void resync_end(struct pbx_amimap *m, pbx_emit_fn emit, void *ctx)
 {
 	struct resync_ctx r = { m, emit, ctx };
-	pbx_calls_drop_if(m->calls, gone_meanwhile, &r);
+	if (m->blind)
+		pbx_amimap_resync_failed(m);
+	else
+		pbx_calls_drop_if(m->calls, gone_meanwhile, &r);
+	m->blind = false;
 }

@@ -208,6 +208,25 @@ Test(gaps, an_ami_reconnect_resyncs_from_queue_status)
 	cr_assert_eq(got[n_got - 1].kind, PBX_ABANDONED);
 }
 
+/* Asterisk 1.4's QueueEntry has no Uniqueid: the callers it lists cannot
+ * be matched, so none we knew is told gone (no lost end), and the calls
+ * are followed as before the resync. */
+Test(gaps, a_resync_without_uniqueids_tells_nothing_gone)
+{
+	const hl_ms t = 1700000000000LL;
+	ami("Event: Join\r\nCallerIDNum: 013800000001\r\nUniqueid: 1700000000.1\r\nQueue: q1\r\n", t);
+	pbx_amimap_link(am, false);
+	pbx_amimap_link(am, true);
+	ami("Event: QueueEntry\r\nActionID: hotline-pbx-resync\r\nQueue: q1\r\nPosition: 1\r\n"
+	    "Channel: SIP/trunk-1\r\nCallerID: 013800000001\r\nWait: 60\r\n", t + 60000);
+	ami("Event: QueueStatusComplete\r\nActionID: hotline-pbx-resync\r\n", t + 60000);
+	cr_assert_eq(n_got, 1, "%s", got[n_got - 1].id);
+	ami("Event: Leave\r\nUniqueid: 1700000000.1\r\nQueue: q1\r\n", t + 61000);
+	tick(t + 64000);
+	cr_assert_eq(n_got, 2);
+	cr_assert_eq(got[1].kind, PBX_ABANDONED);
+}
+
 /* A queue as a member of a queue in the queue_log (FreePBX: queue 601 a
  * static member Local/601@from-queue/n of 600).  Each ring of that member
  * is a Local channel entering 601 with a uniqueid of its own and the
