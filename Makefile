@@ -56,7 +56,7 @@ E2E_LIB   := $(E2E_LIB_SRC:tests/e2e/%.c=$(B)/obj/e2e_%.o)
 
 # hotline-pbx (pbx/, docs/pbx.md): its pure core and its libevent shell; it
 # links only the daemon's pure util.c, never the daemon shell.
-PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_time.c pbx/ami_map.c pbx/visits.c pbx/charset.c
+PBX_CORE_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_legs.c pbx/ql_time.c pbx/ami_map.c pbx/ami_parse.c pbx/visits.c pbx/charset.c
 PBX_SHELL_SRC := $(filter-out $(PBX_CORE_SRC), $(wildcard pbx/*.c))
 PBX_CORE_OBJ := $(PBX_CORE_SRC:pbx/%.c=$(B)/obj/pbx_%.o) $(B)/obj/util.o
 PBX_SHELL_OBJ := $(PBX_SHELL_SRC:pbx/%.c=$(B)/obj/pbx_%.o)
@@ -87,14 +87,15 @@ $(B)/hotlined: $(B)/obj/main.o $(SHELL_OBJ) $(B)/obj/migrations.o $(B)/obj/web_a
 $(B)/hotlinectl: $(B)/obj/hotlinectl.o $(CTL_SRC:daemon/%.c=$(B)/obj/%.o) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h) | $(B)/obj
+$(B)/obj/pbx_%.o: pbx/%.c $(wildcard include/*.h pbx/*.h) | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# zlib: rotated queue_logs compressed by logrotate (pbx/rotated.c)
 $(B)/hotline-pbx: $(PBX_SHELL_OBJ) $(PBX_CORE_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lz
 
 # The pbx unit test also links the bridge's pure core.
-$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
+$(B)/tests/unit_test_pbx $(B)/tests/unit_test_pbx_visits $(B)/tests/unit_test_pbx_input $(B)/tests/unit_test_pbx_versions $(B)/tests/unit_test_pbx_gaps: $(B)/tests/unit_%: tests/unit/%.c $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h tests/unit/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 # the timer structure is shell (libevent), tested without a loop: clocks.o alone
@@ -114,7 +115,7 @@ $(PBX_E2E_LIB): tests/e2e/pbx_harness.c tests/e2e/pbx_harness.h tests/e2e/harnes
 $(B)/tests/e2e_test_pbx: tests/e2e/test_pbx.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(PBX_CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(filter-out $(B)/obj/util.o, $(PBX_CORE_OBJ)) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/tests/e2e_test_pbx_ami $(B)/tests/e2e_test_pbx_input: $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
+$(B)/tests/e2e_test_pbx_ami $(B)/tests/e2e_test_pbx_input $(B)/tests/e2e_test_pbx_gaps: $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(PBX_E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(E2E_LIB): $(B)/obj/e2e_%.o: tests/e2e/%.c tests/e2e/harness.h tests/e2e/harness_internal.h | $(B)/obj

@@ -44,6 +44,9 @@
 
 enum pbx_kind { PBX_OFFERED = 1, PBX_ANSWERED, PBX_ABANDONED, PBX_ENDED };
 
+/* The call.ended outcome of a call the bridge forgets: its end never came (docs/pbx.md). */
+#define PBX_LOST_OUTCOME "pbx_lost"
+
 /* "offered", "answered", "abandoned", "ended" (the id part) */
 const char *pbx_kind_name(enum pbx_kind k);
 
@@ -88,7 +91,7 @@ struct pbx_counts {
 	uint64_t anonymous;    /* calls without a usable caller id: offered as withheld */
 	uint64_t other_queue;  /* records of queues not configured */
 	uint64_t restarts;     /* Asterisk restart markers (QUEUESTART) */
-	uint64_t forgotten;    /* calls with no record for 12 h: their end was lost, nothing sent */
+	uint64_t forgotten;    /* calls with no record for 12 h (AMI: or gone at a resync): ended "pbx_lost" */
 };
 
 typedef void (*pbx_emit_fn)(void *ctx, const struct pbx_event *ev);
@@ -143,8 +146,11 @@ struct pbx_call {
 	hl_ms left_seen;  /* AMI: ... and when we heard of it (the grace counts from here) */
 	hl_ms seen_at;    /* last record or event about it (AMI: our clock; queue_log: record time, 0 = unknown): calls whose end we missed are forgotten */
 	char linkedid[PBX_UID_MAX + 1]; /* AMI: the join's Linkedid ("" = none given) */
-	bool leg;         /* AMI: a Local channel of another call in this queue (a queue as a member of a queue): nothing sent */
-	bool leg_agent;   /* AMI: agent is the member who answered in the inner queue (its leg) */
+	bool leg;         /* a Local channel of another call in this queue (a queue as a member of a queue): nothing sent */
+	bool leg_agent;   /* agent is the member who answered in the inner queue (its leg) */
+	char number[HL_PHONE_MAX]; /* queue_log: the caller's number as offered ("" withheld): links a leg */
+	hl_ms last_at;    /* AMI: the time of its last event (seen_at is our monotonic clock) */
+	bool unconfirmed; /* AMI: not heard of since the link came back (resync) */
 };
 struct pbx_calls;
 struct pbx_calls *pbx_calls_new(void);
@@ -245,5 +251,12 @@ void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ct
  * clock is none of them.  Never set: `now`. */
 void pbx_amimap_mono(struct pbx_amimap *m, hl_ms mono);
 const struct pbx_counts *pbx_amimap_counts(const struct pbx_amimap *m);
+/* The AMI session was lost (up = false) or logged in again (up = true: the
+ * shell asks QueueStatus with ActionID PBX_AMI_RESYNC_ID; its QueueEntry
+ * events and QueueStatusComplete resynchronise the calls, ami_map.c). */
+#define PBX_AMI_RESYNC_ID "hotline-pbx-resync"
+void pbx_amimap_link(struct pbx_amimap *m, bool up);
+/* The QueueStatus could not be had (an error answered it): end the resync without its list. */
+void pbx_amimap_resync_failed(struct pbx_amimap *m);
 
 #endif

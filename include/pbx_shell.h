@@ -76,6 +76,9 @@ struct ql_saved {
 	unsigned long long dev, ino, pos, sig;
 	bool ok;
 };
+/* Open a queue_log for reading: a file, or one ending ".gz" decompressed into an anonymous
+ * memory file (memfd); -1 with errno when it cannot be. */
+int pbx_open_log(const char *name);
 /* Hash of the first line (at most 512 bytes) of an open file; 0 when it has no whole line yet. */
 uint64_t pbx_first_line_sig(int fd);
 /* The file a position names, renamed (or copied by copytruncate) beside path; its name in out. */

@@ -35,8 +35,8 @@ $(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) daemon/conf
 		$$(pkg-config --cflags --libs libconfig json-c) -lm
 
 # hotline-pbx's pure core: queue_log lines, AMI messages, its state lines
-FUZZ_PBX_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_time.c pbx/ami_map.c pbx/visits.c pbx/charset.c daemon/util.c
-$(FUZZ_DIR)/fuzz_pbx: tests/fuzz/fuzz_pbx.c $(FUZZ_PBX_SRC) $(FUZZ_HDRS) | $(FUZZ_DIR)
+FUZZ_PBX_SRC := pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_legs.c pbx/ql_time.c pbx/ami_map.c pbx/ami_parse.c pbx/visits.c pbx/charset.c daemon/util.c
+$(FUZZ_DIR)/fuzz_pbx: tests/fuzz/fuzz_pbx.c $(FUZZ_PBX_SRC) $(FUZZ_HDRS) $(wildcard pbx/*.h) | $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_pbx.c $(FUZZ_PBX_SRC) \
 		$$(pkg-config --cflags --libs json-c)
 

@@ -28,8 +28,12 @@
  *
  * When the connection drops or the login is refused, it reconnects after
  * 250 ms, doubling up to 30 s, and back to 250 ms once a login succeeds.
- * Events that happened while disconnected are not replayed by Asterisk: the
- * queue_log is the record to import them from (the same ids, so running
+ * Events that happened while disconnected are not replayed by Asterisk.
+ * After every login the bridge asks QueueStatus: the calls waiting now
+ * that joined meanwhile are offered, the ones it knew that left meanwhile
+ * get a clear end (ami_map.c, "reconnects").  What happened to them, and
+ * to calls that came and went in the span, only the queue_log knows: the
+ * record to import them from (the same ids, so running
  * both loses nothing and doubles nothing).  The log names that span when
  * the next login succeeds (or at exit, still disconnected), as it names a
  * span dropped from a full backlog: before, a caller who hung up during a
@@ -40,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -104,6 +109,8 @@ static void drop(struct amiclient *a, const char *why)
 		a->gap_from = pbx_now_ms();
 		a->gap_from_mono = pbx_mono_ms();
 	}
+	if (a->state == AMI_LIVE)
+		pbx_amimap_link(a->map, false); /* no abandon is inferred from a leave until QueueStatus answered */
 	a->state = AMI_BANNER;
 	if (a->bev) {
 		bufferevent_free(a->bev);
@@ -207,11 +214,24 @@ static bool on_message(struct amiclient *a)
 			a->backoff_ms = BACKOFF_MIN_MS;
 			pbx_log(PBX_INFO, "AMI %s:%d: logged in as %s", a->host, a->port, a->conf->ami_user);
 			end_gap(a, false);
+			/* the callers waiting now: those that joined while we were
+			 * away are offered, those that left meanwhile end (ami_map.c) */
+			pbx_amimap_link(a->map, true);
+			evbuffer_add_printf(bufferevent_get_output(a->bev), "Action: QueueStatus\r\nActionID: %s\r\n\r\n",
+			                    PBX_AMI_RESYNC_ID);
 		} else {
 			const char *m = pbx_ami_get(&msg, "Message");
 			pbx_log(PBX_ERR, "AMI %s:%d: login refused: %s", a->host, a->port, m ? m : resp);
 			drop(a, "login refused");
 			alive = false;
+		}
+	} else if (a->state == AMI_LIVE && pbx_ami_get(&msg, "Response")) {
+		const char *id = pbx_ami_get(&msg, "ActionID"), *resp = pbx_ami_get(&msg, "Response");
+		if (id && strcmp(id, PBX_AMI_RESYNC_ID) == 0 && strcasecmp(resp, "Success") != 0) {
+			const char *m = pbx_ami_get(&msg, "Message");
+			pbx_log(PBX_WARN, "AMI %s:%d: QueueStatus refused (%s): the calls that joined or left while "
+			                  "disconnected are not resynchronised", a->host, a->port, m ? m : resp);
+			pbx_amimap_resync_failed(a->map);
 		}
 	} else if (a->state == AMI_LIVE) {
 		pbx_amimap_mono(a->map, pbx_mono_ms()); /* restarts are told on it (ami_map.c) */

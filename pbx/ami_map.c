@@ -46,6 +46,14 @@
  * the queue_log's QUEUESTART does: waiting callers abandoned (owed a call
  * back), talking ones ended "pbx_restart".
  *
+ * Asterisk does not replay what a lost session missed.  After every login
+ * the shell asks QueueStatus (pbx_amimap_link, "reconnects" below): a
+ * caller waiting now that we did not know is offered (QueueEntry, dated
+ * by its Wait), and a call we knew to wait that is in no queue now left
+ * it in the gap: it ends "pbx_lost", as a call forgotten after 12 h
+ * without news does (lost_end), never with an invented abandon; while
+ * the link is down no abandon is inferred from a leave either.
+ *
  * Uniqueid in the Agent* events is the caller's channel (Dest* is the
  * member's), so ids match the queue_log ones: the same call seen through
  * both sources is sent once; a second QueueCallerJoin of one channel to one
@@ -66,68 +74,6 @@
 
 #include "pbx.h"
 
-/* ------------------------------------------------------------- parsing */
-
-/* "ChanVariable: NAME=value" (and "DestChanVariable", ...): one line per
- * variable in manager.conf's channelvars for each channel of the event,
- * before the event's own headers; never read here, so not kept, lest a long
- * channelvars list fill the table and push Queue or Interface out. */
-static bool chan_variable(const char *key, const char *colon)
-{
-	static const char tail[] = "ChanVariable";
-	size_t n = (size_t)(colon - key), t = sizeof tail - 1;
-	return n >= t && strncasecmp(colon - t, tail, t) == 0;
-}
-
-int pbx_ami_parse(const char *text, size_t len, struct pbx_ami_msg *msg)
-{
-	memset(msg, 0, sizeof *msg);
-	msg->buf = malloc(len + 1);
-	if (!msg->buf)
-		return -1;
-	memcpy(msg->buf, text, len);
-	msg->buf[len] = '\0';
-	char *p = msg->buf, *end = msg->buf + len;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *eol = nl ? nl : end;
-		char *next = nl ? nl + 1 : end;
-		if (eol > p && eol[-1] == '\r')
-			eol--;
-		*eol = '\0';
-		char *colon = strchr(p, ':');
-		if (colon && colon > p && msg->n < PBX_AMI_MAX_HEADERS && !chan_variable(p, colon)) {
-			*colon = '\0';
-			char *v = colon + 1;
-			while (*v == ' ')
-				v++;
-			msg->h[msg->n].key = p;
-			msg->h[msg->n].value = v;
-			msg->n++;
-		}
-		p = next;
-	}
-	if (msg->n == 0) {
-		pbx_ami_msg_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-void pbx_ami_msg_free(struct pbx_ami_msg *msg)
-{
-	free(msg->buf);
-	memset(msg, 0, sizeof *msg);
-}
-
-const char *pbx_ami_get(const struct pbx_ami_msg *msg, const char *key)
-{
-	for (size_t i = 0; i < msg->n; i++)
-		if (strcasecmp(msg->h[i].key, key) == 0)
-			return msg->h[i].value;
-	return NULL;
-}
-
 /* -------------------------------------------------------------- mapping */
 
 struct pbx_amimap {
@@ -140,6 +86,7 @@ struct pbx_amimap {
 	hl_ms booted_seen; /* ... and when we last heard it (monotonic, as mono) */
 	hl_ms mono;        /* the bridge's monotonic clock at this message (pbx_amimap_mono) */
 	bool mono_set;
+	bool blind;        /* a QueueEntry of this resync had no Uniqueid (Asterisk 1.4): nothing can be told gone */
 };
 
 struct pbx_amimap *pbx_amimap_new(const struct pbx_opts *o)
@@ -221,6 +168,19 @@ static void end_call(struct pbx_amimap *m, struct pbx_call *c, hl_ms at, const c
 	if (!c->connected)
 		emit_ev(m, PBX_ANSWERED, at, c, agent, NULL, true, emit, ctx);
 	emit_ev(m, PBX_ENDED, at, c, agent[0] ? agent : c->agent, outcome, false, emit, ctx);
+	c->ended = true;
+}
+
+/* A call the bridge gives up on without knowing how it ended (no news for
+ * 12 h; or gone from its queue at a resync): call.ended "pbx_lost", dated
+ * its last news, with the id its end would have had, so that hotlined
+ * does not keep it open for ever and a real end already received from
+ * the queue_log is not overwritten (a duplicate). */
+static void lost_end(struct pbx_amimap *m, struct pbx_call *c, pbx_emit_fn emit, void *ctx)
+{
+	if (c->ended || c->leg || c->gave_up)
+		return;
+	emit_ev(m, PBX_ENDED, c->last_at, c, c->connected ? c->agent : NULL, PBX_LOST_OUTCOME, true, emit, ctx);
 	c->ended = true;
 }
 
@@ -350,6 +310,33 @@ static void leg_event(struct pbx_amimap *m, struct pbx_call *c, bool connect, bo
 		pbx_calls_del(m->calls, c->uid);
 }
 
+/* call.offered of a join (or of a QueueEntry at a resync). */
+static void offer(struct pbx_amimap *m, const char *uid, const char *queue, const struct pbx_ami_msg *msg, hl_ms at,
+                  pbx_emit_fn emit, void *ctx)
+{
+	struct pbx_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = PBX_OFFERED;
+	ev.at = at;
+	ev.visit = pbx_visits_enter(m->visits, uid, queue, at);
+	snprintf(ev.queue, sizeof ev.queue, "%s", queue);
+	const char *number = pbx_ami_get(msg, "CallerIDNum");
+	if (!number)
+		number = pbx_ami_get(msg, "CallerID"); /* Asterisk 1.4's name for it */
+	if (pbx_caller_normalize(&m->opts, number, ev.caller, sizeof ev.caller) != 0) {
+		ev.caller[0] = '\0'; /* no usable number: offered as withheld (docs/pbx.md) */
+		ev.withheld = true;
+		m->counts.anonymous++;
+	}
+	pbx_event_ids(&m->opts, &ev, uid);
+	m->counts.events++;
+	emit(ctx, &ev);
+}
+
+static void queue_entry(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, hl_ms clock, pbx_emit_fn emit,
+                        void *ctx);
+static void resync_end(struct pbx_amimap *m, pbx_emit_fn emit, void *ctx);
+
 void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, pbx_emit_fn emit, void *ctx)
 {
 	const char *name = pbx_ami_get(msg, "Event");
@@ -363,6 +350,17 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 
 	if (strcasecmp(name, "FullyBooted") == 0) {
 		fully_booted(m, msg, now, emit, ctx);
+		return;
+	}
+	if (strcasecmp(name, "QueueEntry") == 0) { /* QueueStatus's list of the callers waiting */
+		queue_entry(m, msg, now, clock, emit, ctx);
+		return;
+	}
+	if (strcasecmp(name, "QueueStatusComplete") == 0) {
+		m->counts.skipped++;
+		const char *id = pbx_ami_get(msg, "ActionID");
+		if (id && strcmp(id, PBX_AMI_RESYNC_ID) == 0)
+			resync_end(m, emit, ctx);
 		return;
 	}
 
@@ -448,28 +446,14 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		c->connected = c->ended = c->answering = c->gave_up = c->leg_agent = false;
 		c->left_at = c->left_seen = 0;
 		c->seen_at = clock;
+		c->last_at = at;
+		c->unconfirmed = false;
 		snprintf(c->linkedid, sizeof c->linkedid, "%s", ok_uid(linkedid) ? linkedid : "");
 		if ((c->leg = leg)) {
 			m->counts.skipped++;
 			return;
 		}
-		struct pbx_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = PBX_OFFERED;
-		ev.at = at;
-		ev.visit = pbx_visits_enter(m->visits, uid, queue, at);
-		snprintf(ev.queue, sizeof ev.queue, "%s", queue);
-		const char *number = pbx_ami_get(msg, "CallerIDNum");
-		if (!number)
-			number = pbx_ami_get(msg, "CallerID"); /* Asterisk 1.4's name for it */
-		if (pbx_caller_normalize(&m->opts, number, ev.caller, sizeof ev.caller) != 0) {
-			ev.caller[0] = '\0'; /* no usable number: offered as withheld (docs/pbx.md) */
-			ev.withheld = true;
-			m->counts.anonymous++;
-		}
-		pbx_event_ids(&m->opts, &ev, uid);
-		m->counts.events++;
-		emit(ctx, &ev);
+		offer(m, uid, queue, msg, at, emit, ctx);
 		return;
 	}
 	if (!c) {
@@ -483,6 +467,8 @@ void pbx_amimap_event(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms
 		return;
 	}
 	c->seen_at = clock;
+	c->last_at = at;
+	c->unconfirmed = false;
 	if (complete && strcmp(c->queue, queue) != 0 && !c->connected) {
 		/* app_queue's AgentComplete for the queue the caller was just
 		 * transferred out of, come after the caller's join to the next
@@ -556,7 +542,8 @@ static void tick_one(void *arg, struct pbx_call *c)
 	 * for ever; a caller whose AgentConnect never comes is still owed a
 	 * call back, a minute late rather than never */
 	int64_t grace = c->answering ? ANSWERING_GRACE_MS : t->m->opts.leave_grace_ms;
-	bool gone = c->left_seen && !c->connected && !c->ended && t->now - c->left_seen >= grace;
+	bool gone = c->left_seen && !c->connected && !c->ended && t->now - c->left_seen >= grace &&
+	            !c->unconfirmed; /* its AgentConnect may have been in a span we did not hear */
 	bool stale = t->now - c->seen_at > FORGET_MS;
 	if (gone) {
 		emit_ev(t->m, PBX_ABANDONED, c->left_at, c, NULL, NULL, false, t->emit, t->ctx);
@@ -565,6 +552,7 @@ static void tick_one(void *arg, struct pbx_call *c)
 	}
 	if (!stale)
 		return;
+	lost_end(t->m, c, t->emit, t->ctx);
 	if (t->n_gone == t->cap_gone) {
 		t->cap_gone = t->cap_gone ? t->cap_gone * 2 : 16;
 		t->gone = realloc(t->gone, t->cap_gone * sizeof *t->gone);
@@ -593,4 +581,120 @@ void pbx_amimap_tick(struct pbx_amimap *m, hl_ms now, pbx_emit_fn emit, void *ct
 		pbx_calls_del(m->calls, t.gone[i]);
 	m->counts.forgotten += t.n_gone;
 	free(t.gone);
+}
+
+/* ------------------------------------------------------ reconnects */
+
+/* Asterisk does not replay what a lost session missed.  Once logged in
+ * again the shell asks QueueStatus (any account may: the action needs no
+ * write class), whose QueueEntry events list the callers waiting now:
+ * a call that joined meanwhile is offered (dated by its Wait), a call we
+ * knew is confirmed, and at QueueStatusComplete a call we knew to be
+ * waiting (or leaving, its grace running when the link dropped) that is
+ * in no queue now left it meanwhile: answered or abandoned, nobody can
+ * say, so it gets the clear end of a call we lost (pbx_lost), never an
+ * invented abandon; the queue_log of the span has the truth.  A call
+ * being talked is not listed by QueueStatus and is kept: its
+ * AgentComplete comes when it ends, or it is forgotten after 12 h. */
+static void mark_unconfirmed(void *arg, struct pbx_call *c)
+{
+	(void)arg;
+	c->unconfirmed = true;
+}
+
+static void confirm(void *arg, struct pbx_call *c)
+{
+	(void)arg;
+	c->unconfirmed = false;
+}
+
+/* The link went down: every call we knew is unconfirmed until news of it
+ * comes (an event, its QueueEntry) or QueueStatus completes; meanwhile no
+ * abandon is inferred from its leave (its AgentConnect may have been
+ * sent while we were away).  Logged in again: nothing more to do here. */
+void pbx_amimap_link(struct pbx_amimap *m, bool up)
+{
+	m->blind = false;
+	if (!up)
+		pbx_calls_each(m->calls, mark_unconfirmed, NULL);
+}
+
+void pbx_amimap_resync_failed(struct pbx_amimap *m)
+{
+	pbx_calls_each(m->calls, confirm, NULL);
+}
+
+/* QueueEntry (Queue, Uniqueid, Channel, CallerIDNum, Wait): a caller waiting now. */
+static void queue_entry(struct pbx_amimap *m, const struct pbx_ami_msg *msg, hl_ms now, hl_ms clock, pbx_emit_fn emit,
+                        void *ctx)
+{
+	const char *uid = pbx_ami_get(msg, "Uniqueid"), *queue = pbx_ami_get(msg, "Queue");
+	if (!ok_uid(uid) || !queue || !*queue || strlen(queue) > PBX_NAME_MAX) {
+		/* Asterisk 1.4's QueueEntry has no Uniqueid: a caller listed that
+		 * we cannot match, so no call we knew can be told gone */
+		m->blind = true;
+		m->counts.malformed++;
+		return;
+	}
+	if (!pbx_queue_wanted(&m->opts, queue)) {
+		m->counts.other_queue++;
+		return;
+	}
+	struct pbx_call *c = pbx_calls_get(m->calls, uid);
+	if (c && (c->leg || (strcmp(c->queue, queue) == 0 && !c->connected && !c->ended && !c->gave_up))) {
+		c->unconfirmed = false; /* known, waiting where we knew it: nothing to say */
+		m->counts.skipped++;
+		return;
+	}
+	const char *channel = pbx_ami_get(msg, "Channel");
+	if (!c && channel && strncasecmp(channel, "Local/", 6) == 0) {
+		/* QueueEntry has no Linkedid: a Local channel may be a ring of a
+		 * queue that is a member of another (a leg, not a call) */
+		m->counts.skipped++;
+		return;
+	}
+	/* joined while the link was down (or moved to this queue): offered,
+	 * dated by how long it has waited */
+	const char *wait = pbx_ami_get(msg, "Wait");
+	char *end = NULL;
+	long long secs = wait && *wait ? strtoll(wait, &end, 10) : 0;
+	hl_ms at = now - (end && !*end && secs > 0 && secs < 86400 ? secs * 1000 : 0);
+	c = pbx_calls_put(m->calls, uid);
+	snprintf(c->queue, sizeof c->queue, "%s", queue);
+	c->connected = c->ended = c->answering = c->gave_up = c->leg_agent = c->leg = c->unconfirmed = false;
+	c->left_at = c->left_seen = 0;
+	c->seen_at = clock;
+	c->last_at = at;
+	offer(m, uid, queue, msg, at, emit, ctx);
+}
+
+struct resync_ctx {
+	struct pbx_amimap *m;
+	pbx_emit_fn emit;
+	void *ctx;
+};
+
+static bool gone_meanwhile(void *arg, struct pbx_call *c)
+{
+	struct resync_ctx *r = arg;
+	if (!c->unconfirmed)
+		return false;
+	c->unconfirmed = false;
+	if (c->connected || c->ended || c->gave_up)
+		return false; /* talking (QueueStatus does not list it), or its end already sent */
+	if (!c->leg) {
+		lost_end(r->m, c, r->emit, r->ctx);
+		r->m->counts.forgotten++;
+	}
+	return true;
+}
+
+static void resync_end(struct pbx_amimap *m, pbx_emit_fn emit, void *ctx)
+{
+	struct resync_ctx r = { m, emit, ctx };
+	if (m->blind)
+		pbx_amimap_resync_failed(m);
+	else
+		pbx_calls_drop_if(m->calls, gone_meanwhile, &r);
+	m->blind = false;
 }

@@ -298,7 +298,7 @@ static void drop_partial(struct qlreader *r, const char *why)
 
 static int open_file(struct qlreader *r, const char *path, uint64_t pos)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = pbx_open_log(path); /* a rotated .gz decompressed (rotated.c) */
 	if (fd < 0)
 		return -1;
 	struct stat st;
@@ -565,8 +565,9 @@ struct qlreader *qlreader_new(struct event_base *base, const struct pbx_conf *c,
 				        "it begins as it did: what it had after offset %llu is not read (import it from "
 				        "the copy); reading %s from the start", path, s.pos, path);
 			else if (s.ok)
-				pbx_log(PBX_WARN, "state file names a file that is gone (inode %llu, offset %llu; "
-				        "rotated and compressed?): reading %s from the start", s.ino, s.pos, path);
+				pbx_log(PBX_WARN, "state file names a file that is gone (inode %llu, offset %llu): no file "
+				        "beside %s begins as it did (compressed with bzip2, xz or zstd? decompress it and "
+				        "import it from that offset); reading %s from the start", s.ino, s.pos, path, path);
 			if (have && open_file(r, path, 0) != 0)
 				pbx_log(PBX_WARN, "%s: %s (waiting for it)", path, strerror(errno));
 		}

@@ -42,11 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pbx.h"
+#include "ql_rec.h"
 
-#define MAX_FIELDS 16
-#define MAX_LINE 4096
 
 struct pbx_ql {
 	struct pbx_opts opts;
@@ -57,6 +57,7 @@ struct pbx_ql {
 	hl_ms now;         /* the time of the last call record read (record time) */
 	hl_ms prev_at;     /* ... and of the one before it (sweep) */
 	hl_ms swept_at;    /* when (record time) the stale calls were last forgotten */
+	struct ql_members members; /* queues seen as members of queues (Local/601@... in 600) */
 };
 
 /* A call without a record for this long (record time) is not in progress:
@@ -77,18 +78,45 @@ static bool recent(const struct pbx_ql *m, const struct pbx_call *c)
  * --follow grew by every one of them, and every save walked them all. */
 #define SWEEP_MS (3600LL * 1000)
 
+static void emit_ev(struct pbx_ql *m, struct pbx_event *ev, const char *uid, pbx_emit_fn emit, void *ctx);
+static void base_event(struct pbx_event *ev, enum pbx_kind kind, hl_ms at, const char *queue, const char *agent);
+
+/* A call the bridge forgets (its end never came): hotlined would keep it
+ * open for ever, so it gets a clear end, call.ended "pbx_lost", dated its
+ * last record, with the id its end would have had (a late COMPLETE* of it
+ * is then a duplicate; a late ABANDON still makes it abandoned). */
+static void lost_end(struct pbx_ql *m, const struct pbx_call *c, pbx_emit_fn emit, void *ctx)
+{
+	if (c->anonymous || c->ended || c->leg || !emit)
+		return;
+	struct pbx_event ev;
+	base_event(&ev, PBX_ENDED, c->seen_at, c->queue, c->connected ? c->agent : NULL);
+	snprintf(ev.outcome, sizeof ev.outcome, "%s", PBX_LOST_OUTCOME);
+	ev.synthesized = true;
+	emit_ev(m, &ev, c->uid, emit, ctx);
+}
+
+struct stale_ctx {
+	struct pbx_ql *m;
+	pbx_emit_fn emit;
+	void *ctx;
+};
+
 static bool stale(void *arg, struct pbx_call *c)
 {
-	struct pbx_ql *m = arg;
+	struct stale_ctx *s = arg;
 	if (!c->seen_at) /* restored from an old state: counted from now on */
-		c->seen_at = m->now;
-	return !recent(m, c);
+		c->seen_at = s->m->now;
+	if (recent(s->m, c))
+		return false;
+	lost_end(s->m, c, s->emit, s->ctx);
+	return true;
 }
 
 /* A call record at `at`.  The time that passes is the earlier of this
  * record's and the one before it: a single line dated far ahead (a PBX
  * clock wrong for a moment) does not make every call look stale. */
-static void sweep(struct pbx_ql *m, hl_ms at)
+static void sweep(struct pbx_ql *m, hl_ms at, pbx_emit_fn emit, void *ctx)
 {
 	hl_ms now = m->prev_at && m->prev_at < at ? m->prev_at : at;
 	m->prev_at = at;
@@ -97,7 +125,8 @@ static void sweep(struct pbx_ql *m, hl_ms at)
 	m->swept_at = now;
 	hl_ms keep = m->now;
 	m->now = now;
-	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, m);
+	struct stale_ctx s = { m, emit, ctx };
+	m->counts.forgotten += pbx_calls_drop_if(m->calls, stale, &s);
 	m->now = keep;
 }
 
@@ -162,16 +191,6 @@ static bool plain(const char *s, size_t max)
 	return true;
 }
 
-static bool is_event_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || *s == '_'))
-			return false;
-	return true;
-}
-
 static bool one_of(const char *s, const char *const *list)
 {
 	for (; *list; list++)
@@ -213,12 +232,6 @@ static bool cut_name(const char *e)
 	return false;
 }
 
-struct rec {
-	hl_ms at;
-	const char *uid, *queue, *agent, *event;
-	const char *data[MAX_FIELDS];
-	int n_data;
-};
 
 static const char *data(const struct rec *r, int i)
 {
@@ -262,8 +275,13 @@ struct restart_ctx {
 static void end_on_restart(void *arg, struct pbx_call *c)
 {
 	struct restart_ctx *r = arg;
-	if (c->anonymous || c->ended || !recent(r->m, c))
+	if (c->anonymous || c->ended || c->leg)
 		return;
+	if (!recent(r->m, c)) { /* its end was lost long before: not cut off by the restart */
+		r->m->counts.forgotten++;
+		lost_end(r->m, c, r->emit, r->ctx);
+		return;
+	}
 	struct pbx_event ev;
 	base_event(&ev, c->connected ? PBX_ENDED : PBX_ABANDONED, r->at, c->queue, c->agent);
 	if (c->connected)
@@ -272,12 +290,21 @@ static void end_on_restart(void *arg, struct pbx_call *c)
 	emit_ev(r->m, &ev, c->uid, r->emit, r->ctx);
 }
 
+/* A ring of a queue that is a member of the call's queue (ql_legs.c): the
+ * call waiting, unanswered, in a queue with that member, with this number. */
+static const struct pbx_call *outer_of(struct pbx_ql *m, const char *uid, const char *queue, const char *number)
+{
+	const struct pbx_call *c = pbx_ql_outer(m->calls, &m->members, uid, queue, number);
+	return c && recent(m, c) ? c : NULL;
+}
+
 static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_fn emit, void *ctx, char *why,
                                 size_t why_len)
 {
 	const char *e = r->event;
 	struct pbx_event ev;
 
+	pbx_ql_learn_member(&m->members, r->queue, r->agent); /* RINGNOANSWER Local/601@... in 600, say */
 	if (strcmp(e, "QUEUESTART") == 0) {
 		/* Asterisk (re)started: every call it had in its queues is gone */
 		m->counts.restarts++;
@@ -313,7 +340,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		m->counts.other_queue++;
 		return PBX_LINE_SKIPPED;
 	}
-	sweep(m, r->at);
+	sweep(m, r->at, emit, ctx);
 	struct pbx_call *c = pbx_calls_get(m->calls, r->uid);
 	m->now = r->at;
 	if (c)
@@ -333,24 +360,40 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 			say(why, why_len, "%s", "last line cut short in the caller id (no newline); not offered");
 			return PBX_LINE_MALFORMED;
 		}
-		c = pbx_calls_put(m->calls, r->uid);
-		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
-		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
-		c->connected = c->ended = false;
-		c->seen_at = r->at;
 		base_event(&ev, PBX_OFFERED, r->at, r->queue, NULL);
-		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
 		/* no usable number (anonymous, restricted, zeros): still a call the
 		 * figures count; hotlined owes it no call back (docs/pbx.md) */
 		if (pbx_caller_normalize(&m->opts, data(r, 1), ev.caller, sizeof ev.caller) != 0) {
 			ev.caller[0] = '\0';
 			ev.withheld = true;
-			m->counts.anonymous++;
 		}
+		const struct pbx_call *outer = c ? NULL : outer_of(m, r->uid, r->queue, ev.caller);
+		c = pbx_calls_put(m->calls, r->uid);
+		c->prev_connected = c->connected; /* for a transfer record logged after this enter (below) */
+		snprintf(c->queue, sizeof c->queue, "%s", r->queue);
+		snprintf(c->number, sizeof c->number, "%s", ev.caller);
+		c->connected = c->ended = c->leg_agent = false;
+		c->seen_at = r->at;
 		c->anonymous = false;
+		if ((c->leg = outer != NULL)) { /* a ring of a queue that is a member of the caller's queue */
+			snprintf(c->linkedid, sizeof c->linkedid, "%s", outer->uid);
+			m->counts.skipped++;
+			return PBX_LINE_SKIPPED;
+		}
+		ev.visit = pbx_visits_enter(m->visits, r->uid, r->queue, r->at);
+		if (ev.withheld)
+			m->counts.anonymous++;
 		emit_ev(m, &ev, r->uid, emit, ctx);
 		return PBX_LINE_MAPPED;
 	}
+	if (c && c->leg) {
+		m->counts.skipped++;
+		pbx_ql_leg_record(m->calls, c, connect, r->agent);
+		return PBX_LINE_SKIPPED;
+	}
+	/* the member of this queue is another queue's Local channel: the agent
+	 * is the member who answered there (leg_record) */
+	const char *agent = c && c->leg_agent && strncasecmp(r->agent, "Local/", 6) == 0 ? c->agent : r->agent;
 	if (c && c->anonymous) {
 		/* kept after its end, until the sweep forgets it: a second end
 		 * of the channel (the line twice, a transfer logged after the
@@ -359,7 +402,7 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		return PBX_LINE_SKIPPED;
 	}
 	if (connect) {
-		base_event(&ev, PBX_ANSWERED, r->at, r->queue, r->agent);
+		base_event(&ev, PBX_ANSWERED, r->at, r->queue, agent);
 		if (c) {
 			c->connected = true;
 			snprintf(c->agent, sizeof c->agent, "%.*s", PBX_NAME_MAX, ev.agent);
@@ -385,118 +428,17 @@ static enum pbx_line_result map(struct pbx_ql *m, const struct rec *r, pbx_emit_
 		 * ATTENDEDTRANSFER LINK names two channels (LINK|chan1|chan2|hold|call|pos) */
 		int call_field = complete ? 1 : strcmp(e, "ATTENDEDTRANSFER") == 0 && strcmp(data(r, 0), "LINK") == 0 ? 4 : 3;
 		long long talk = parse_secs(data(r, call_field));
-		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, r->agent);
+		base_event(&ev, PBX_ANSWERED, talk > 0 ? r->at - talk * 1000 : r->at, r->queue, agent);
 		ev.synthesized = true;
 		emit_ev(m, &ev, r->uid, emit, ctx);
 	}
-	base_event(&ev, PBX_ENDED, r->at, r->queue, r->agent);
+	base_event(&ev, PBX_ENDED, r->at, r->queue, agent);
 	snprintf(ev.outcome, sizeof ev.outcome, "%s", complete ? m->opts.complete_outcome : "transferred");
 	if (!earlier)
 		pbx_calls_del(m->calls, r->uid);
 	emit_ev(m, &ev, r->uid, emit, ctx);
 	pbx_visits_leave(m->visits, r->uid, r->queue, r->at);
 	return PBX_LINE_MAPPED;
-}
-
-/* Split into fields; false when the line is not a queue_log record at all. */
-/* A field without the blanks around it: a log exported from a queue_log
- * table, or written by a script, has "1266833934 | 1266833925.10 | ..." */
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-static bool split(char *buf, struct rec *r)
-{
-	char *f[MAX_FIELDS + 5];
-	int n = 0;
-	f[n++] = buf;
-	for (char *p = buf; *p; p++) {
-		if (*p == '|') {
-			*p = '\0';
-			if (n == MAX_FIELDS + 5)
-				return false;
-			f[n++] = p + 1;
-		}
-	}
-	if (n < 5)
-		return false;
-	if (strncmp(f[0], "\xef\xbb\xbf", 3) == 0) /* a byte-order mark: a file saved by a Windows tool */
-		f[0] += 3;
-	for (int i = 0; i < n; i++)
-		f[i] = trim(f[i]);
-	memset(r, 0, sizeof *r);
-	if ((r->at = pbx_ql_time(f[0])) < 0 || !is_event_name(f[4]) || !*f[1])
-		return false;
-	r->uid = f[1];
-	r->queue = f[2];
-	r->agent = f[3];
-	r->event = f[4];
-	for (int i = 5; i < n; i++)
-		r->data[r->n_data++] = f[i];
-	return true;
-}
-
-static bool digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Does a record's uniqueid field (and its '|') start at u: NONE, REALTIME,
- * "<epoch>.<n>", or with asterisk.conf's systemname "<name>-<epoch>.<n>"
- * (the name is free text: "pbx1", "pbx-a.example")? */
-static bool uid_field(const char *u, size_t rest)
-{
-	if ((rest >= 5 && memcmp(u, "NONE|", 5) == 0) || (rest >= 9 && memcmp(u, "REALTIME|", 9) == 0))
-		return true;
-	size_t k = 0;
-	while (k < rest && k <= PBX_UID_MAX && u[k] != '|' && (unsigned char)u[k] >= 0x20)
-		k++;
-	if (k == 0 || k >= rest || k > PBX_UID_MAX || u[k] != '|')
-		return false;
-	size_t e = k; /* <epoch>.<n> at the end */
-	while (e > 0 && digit(u[e - 1]))
-		e--;
-	if (e == k || e < 2 || u[e - 1] != '.')
-		return false;
-	size_t d = e - 1;
-	while (d > 0 && digit(u[d - 1]))
-		d--;
-	if (d == e - 1)
-		return false;
-	return d == 0 || (d >= 2 && u[d - 1] == '-');
-}
-
-/* Where a second record header "EPOCH|UID|" starts inside a cut line; 0 when none.
- * The search starts after the first record's uniqueid field. */
-static size_t embedded_record(const char *s, size_t len)
-{
-	const char *second = memchr(s, '|', len);
-	second = second ? memchr(second + 1, '|', len - (size_t)(second + 1 - s)) : NULL;
-	if (!second)
-		return 0;
-	for (size_t i = (size_t)(second - s) + 1; i + 12 < len; i++) {
-		size_t j = i;
-		while (j < len && j - i < 10 && digit(s[j]))
-			j++;
-		if (j - i != 10)
-			continue;
-		if (j < len && s[j] == '.') {
-			j++;
-			while (j < len && digit(s[j]))
-				j++;
-		}
-		if (j >= len || s[j] != '|')
-			continue;
-		if (uid_field(s + j + 1, len - (j + 1)))
-			return i;
-	}
-	return 0;
 }
 
 static enum pbx_line_result one_line(struct pbx_ql *m, const char *line, size_t len, pbx_emit_fn emit,
@@ -508,16 +450,16 @@ static enum pbx_line_result one_line(struct pbx_ql *m, const char *line, size_t 
 	if (ok) {
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		ok = split(buf, &r);
+		ok = pbx_ql_split(buf, &r);
 	}
 	if (ok) {
 		/* a cut line merged with the next one can still split: an ENTERQUEUE
 		 * has at most 4 data fields, so more means two records in one */
 		bool suspect = r.n_data > 5 || !known_event(r.event);
-		if (!suspect || !may_recover || !embedded_record(line, len))
+		if (!suspect || !may_recover || !pbx_ql_embedded(line, len))
 			return map(m, &r, emit, ctx, why, why_len);
 	}
-	size_t at = may_recover && len <= MAX_LINE ? embedded_record(line, len) : 0;
+	size_t at = may_recover && len <= MAX_LINE ? pbx_ql_embedded(line, len) : 0;
 	m->counts.malformed++;
 	if (at) {
 		/* the cut record is lost; the whole one after it is read */
@@ -617,7 +559,7 @@ struct state_ctx {
 static void state_call(void *arg, struct pbx_call *c)
 {
 	struct state_ctx *s = arg;
-	if (!recent(s->m, c))
+	if (!recent(s->m, c) || c->leg)
 		return;
 	char agent[PBX_NAME_MAX + 1];
 	field_of(c->agent, agent, sizeof agent);
@@ -636,6 +578,8 @@ char *pbx_ql_state(const struct pbx_ql *m)
 	text_add(&s.t, "%s", "");
 	pbx_calls_each(m->calls, state_call, &s);
 	pbx_visits_each(m->visits, STATE_VISITS_MS, state_visit, &s.t);
+	for (int i = 0; i < m->members.n; i++)
+		text_add(&s.t, "q\t%s\t%s\n", m->members.m[i].outer, m->members.m[i].inner);
 	return s.t.p;
 }
 
@@ -673,6 +617,10 @@ bool pbx_ql_restore(struct pbx_ql *m, const char *line)
 		 * was in progress then.  (Taking the latest time here made the
 		 * calls entered after a step back of the PBX's clock look stale:
 		 * dropped by the next save, not ended by a QUEUESTART.) */
+		return true;
+	}
+	if (n == 3 && strcmp(f[0], "q") == 0 && plain(f[1], PBX_NAME_MAX) && plain(f[2], PBX_NAME_MAX)) {
+		pbx_ql_add_member(&m->members, f[1], f[2]);
 		return true;
 	}
 	if (n == 5 && strcmp(f[0], "v") == 0 && plain(f[3], PBX_UID_MAX) && plain(f[4], PBX_NAME_MAX)) {

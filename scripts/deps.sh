@@ -8,8 +8,9 @@
 set -euo pipefail
 
 PKGS=(build-essential pkg-config libevent-dev libpq-dev libconfig-dev libjson-c-dev
-      libcriterion-dev libsystemd-dev libssl-dev postgresql tzdata clang netcat-openbsd
+      libcriterion-dev libsystemd-dev libssl-dev zlib1g-dev postgresql tzdata clang netcat-openbsd
       chromium fonts-noto-cjk python3)  # chromium: the wallboard test (scripts/test-browser.sh); the font: its Chinese
+# zlib1g-dev: hotline-pbx reads rotated queue_logs logrotate compressed
 # python3 drives that test and scripts/test-{config,metrics}-docs.py (it was used without being listed)
 
 missing=()

@@ -18,6 +18,10 @@
  * queue_in_queue: a queue whose member is another queue (Local/601@...):
  * the Local channels joining the inner queue are the caller's legs, not
  * calls (no abandon per ring), and the inner queue's member is the agent.
+ * Review 3: reconnect_resyncs_from_queue_status (the QueueStatus asked at
+ * the login offers the call that joined during the gap, ends pbx_lost the
+ * one gone meanwhile, invents no abandon; events without Timestamp are
+ * dated on receipt) and resync_refused_follows_as_before.
  */
 #include "pbx_harness.h"
 
@@ -565,4 +569,107 @@ HL_TEST(pbx_ami, queue_in_queue)
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks k JOIN hotline.calls c USING (case_id) "
 	                           "WHERE c.call_id = 't:1764638000.901' AND k.kind = 'callback'"), 0,
 	             "a callback owed for a ring of the inner queue");
+}
+
+/* review 3: Asterisk does not replay what a lost session missed.  After
+ * the reconnect the bridge asks QueueStatus: call 702, which joined while
+ * the link was down and still waits, is offered; 701, known and still
+ * waiting, is not offered again; 703, known to wait and now in no queue,
+ * ends "pbx_lost" (no abandon invented, no callback owed for it). */
+static void resync_script(int ls)
+{
+	static const char *const first[] = {
+		"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-21\r\nCallerIDNum: 013800020701\r\n"
+		"Uniqueid: 1764639000.701\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-23\r\nCallerIDNum: 013800020703\r\n"
+		"Uniqueid: 1764639000.703\r\nQueue: hotline\r\nPosition: 2\r\nCount: 2\r\n\r\n",
+		"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-23\r\nUniqueid: 1764639000.703\r\nQueue: hotline\r\n"
+		"Count: 1\r\nPosition: 2\r\n\r\n",
+		NULL,
+	};
+	static const char *const second[] = {
+		"Response: Success\r\nActionID: hotline-pbx-resync\r\nEventList: start\r\n"
+		"Message: Queue status will follow\r\n\r\n",
+		"Event: QueueEntry\r\nActionID: hotline-pbx-resync\r\nQueue: hotline\r\nPosition: 1\r\n"
+		"Channel: PJSIP/trunk-21\r\nUniqueid: 1764639000.701\r\nCallerIDNum: 013800020701\r\nWait: 9\r\n\r\n",
+		"Event: QueueEntry\r\nActionID: hotline-pbx-resync\r\nQueue: hotline\r\nPosition: 2\r\n"
+		"Channel: PJSIP/trunk-22\r\nUniqueid: 1764639004.702\r\nCallerIDNum: 013800020702\r\nWait: 3\r\n\r\n",
+		"Event: QueueStatusComplete\r\nActionID: hotline-pbx-resync\r\nEventList: Complete\r\n"
+		"ListItems: 2\r\n\r\n",
+		NULL,
+	};
+	int fd = ami_session(ls, first, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	close(fd); /* at once: 703's leave grace cannot run out before the link drops */
+	if (ami_session(ls, second, "s3cret") < 0)
+		_exit(2);
+}
+
+HL_TEST(pbx_ami, reconnect_resyncs_from_queue_status)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), resync_script);
+	/* 701 offered; 703 offered and ended pbx_lost; 702 offered */
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 4, 20000, &rc);
+	const char *log = pbx_log_text(d);
+	hl_sleep_ms(2500); /* a wrongly inferred abandon of 703 would be stored by now */
+	cr_assert_geq(have, 4, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_eq(events_stored(d), 4, "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764639004.702' AND "
+	                           "state = 'offered' AND caller = '+8613800020702'"), 1, "the call that joined meanwhile");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764639000.701' AND "
+	                           "state = 'offered'"), 1);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764639000.703' AND "
+	                           "state = 'ended' AND outcome = 'pbx_lost' AND answered_at IS NULL"), 1,
+	             "the call gone meanwhile");
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'abandoned'"), 0, "an invented abandon");
+	/* no Timestamp header (manager.conf's default): dated on receipt, 702 less its Wait */
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE offered_at BETWEEN now() - interval '2 min' "
+	                           "AND now() + interval '5 s'"), 3, "events without a Timestamp misdated");
+	cr_expect_null(strstr(log, "13800020"), "a caller number in the log:\n%s", log);
+}
+
+/* An Asterisk that refuses QueueStatus (an account or a version that does
+ * not allow it): said in the log, and the calls known before the gap are
+ * followed as ever: 711 left just before the link dropped (its grace held
+ * while nobody can say whether its AgentConnect was lost), and with no
+ * resync to come the grace runs again: its abandon is sent. */
+static void resync_refused_script(int ls)
+{
+	static const char *const first[] = {
+		"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-31\r\nCallerIDNum: 013800020711\r\n"
+		"Uniqueid: 1764639100.711\r\nQueue: hotline\r\nPosition: 1\r\nCount: 1\r\n\r\n",
+		"Event: QueueCallerLeave\r\nChannel: PJSIP/trunk-31\r\nUniqueid: 1764639100.711\r\nQueue: hotline\r\n"
+		"Count: 0\r\nPosition: 1\r\n\r\n",
+		NULL,
+	};
+	static const char *const second[] = {
+		"Response: Error\r\nActionID: hotline-pbx-resync\r\nMessage: Permission denied\r\n\r\n",
+		NULL,
+	};
+	int fd = ami_session(ls, first, "s3cret");
+	if (fd < 0)
+		_exit(2);
+	close(fd);
+	if (ami_session(ls, second, "s3cret") < 0)
+		_exit(2);
+}
+
+HL_TEST(pbx_ami, resync_refused_follows_as_before)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	int port;
+	pid_t srv = fake_asterisk(ami_listener(&port), resync_refused_script);
+	int rc;
+	int64_t have = run_bridge(d, port, srv, 2, 20000, &rc);
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(have, 2, "events stored: %lld\n%s", (long long)have, log);
+	cr_assert_eq(rc, 0, "%s", log);
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764639100.711' AND "
+	                           "state = 'abandoned'"), 1, "%s", log);
+	cr_expect(strstr(log, "QueueStatus refused (Permission denied)"), "%s", log);
 }

@@ -40,6 +40,12 @@
  *                          and its ends logged twice and after its transfer
  *                          to the next queue are its own: nothing is
  *                          rejected unknown_call
+ *   rotated_and_compressed_while_down  (review 3) logrotate's compress
+ *                          without delaycompress while the bridge is
+ *                          stopped: queue_log.1.gz is read (zlib) from the
+ *                          saved position before the live file
+ *   rotated_twice_compressed_while_down  the same with two rotations, both
+ *                          files compressed: the one in between is read too
  *   state_file_unwritable  --follow with a state file in a directory that does
  *                          not exist exits 1 at once, saying so, instead of
  *                          running without ever saving its position (and
@@ -177,6 +183,15 @@ static void rotated_while_down(const char *rotate, const char *suffix, const cha
 HL_TEST(pbx_input, rotated_dateext_while_down)
 {
 	rotated_while_down("mv '%1$s' '%2$s'", "-20251202", "01380006000", "queue_log-20251202 from offset");
+}
+
+/* review 3: logrotate's compress (without delaycompress) while the bridge
+ * is stopped: the file the state names is now queue_log.1.gz.  Before,
+ * the bridge warned "rotated and compressed?" and read the live file from
+ * 0: the end of call 1 and all of call 2 but its abandon were lost. */
+HL_TEST(pbx_input, rotated_and_compressed_while_down)
+{
+	rotated_while_down("mv '%1$s' '%2$s' && gzip -n '%2$s'", ".1", "01380006200", "queue_log.1.gz");
 }
 
 /* logrotate's copytruncate while the bridge is stopped: the lines written
@@ -453,4 +468,49 @@ HL_TEST(pbx_input, rotated_twice_while_down)
 	                           "state = 'ended' AND agent = 'PJSIP/8002'"), 1, "%s", log);
 	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE state = 'ended'"), 2);
 	cr_assert_eq(events_stored(d), 10, "%lld %s", (long long)events_stored(d), log);
+}
+
+/* review 3: two rotations while the bridge is stopped, with logrotate's
+ * compress (no delaycompress): queue_log.2.gz (finished from the saved
+ * position), queue_log.1.gz (a whole day), queue_log.  Both compressed
+ * files are read; before, both were lost. */
+HL_TEST(pbx_input, rotated_twice_compressed_while_down)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	write_pbx_conf(d, NULL);
+	char ql[200], cmd[2048];
+	snprintf(ql, sizeof ql, "%s/queue_log", d->dir);
+	const char *a = "1764633600|1764633600.1|q1|NONE|ENTERQUEUE||013800091001|1\n"
+	                "1764633610|1764633600.1|q1|PJSIP/8001|CONNECT|10|1764633601.1|2\n";
+	append(ql, a, strlen(a));
+	pid_t pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	cr_assert_eq(await_events(d, 2, 30000), 2, "%s", pbx_log_text(d));
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+
+	const char *a2 = "1764633700|1764633600.1|q1|PJSIP/8001|COMPLETECALLER|10|90|1\n";
+	append(ql, a2, strlen(a2));
+	snprintf(cmd, sizeof cmd, "mv '%s' '%s.1' && gzip -n '%s.1'", ql, ql, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *b = "1764720000|1764720000.2|q1|NONE|ENTERQUEUE||013800091002|1\n"
+	                "1764720030|1764720000.2|q1|NONE|ABANDON|1|1|30\n";
+	append(ql, b, strlen(b));
+	snprintf(cmd, sizeof cmd, "mv '%s.1.gz' '%s.2.gz' && mv '%s' '%s.1' && gzip -n '%s.1'", ql, ql, ql, ql, ql);
+	cr_assert_eq(system(cmd), 0);
+	const char *c = "1764806600|1764806600.4|q1|NONE|ENTERQUEUE||013800091004|1\n"
+	                "1764806610|1764806600.4|q1|NONE|ABANDON|1|1|10\n";
+	append(ql, c, strlen(c));
+
+	pid = pbx_start(d, "queue-log", "--follow", ql, NULL);
+	await_events(d, 7, 30000);
+	hl_sleep_ms(500);
+	kill(pid, SIGTERM);
+	cr_assert_eq(pbx_wait(pid, 10000), 0, "%s", pbx_log_text(d));
+	const char *log = pbx_log_text(d);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764633600.1' AND "
+	                           "state = 'ended' AND outcome = 'completed'"), 1, "the compressed file's end lost: %s", log);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.calls WHERE call_id = 't:1764720000.2' AND "
+	                           "state = 'abandoned'"), 1, "the compressed day in between was skipped: %s", log);
+	cr_assert_eq(events_stored(d), 7, "%lld %s", (long long)events_stored(d), log);
+	cr_expect_null(strstr(log, "13800091"), "a caller number in the log:\n%s", log);
 }

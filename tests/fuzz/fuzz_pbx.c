@@ -20,7 +20,7 @@
  *
  * Build and run (from the repository root):
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
- *     tests/fuzz/fuzz_pbx.c pbx/pbx_event.c pbx/queue_log.c pbx/ql_time.c pbx/ami_map.c pbx/visits.c pbx/charset.c daemon/util.c \
+ *     tests/fuzz/fuzz_pbx.c pbx/pbx_event.c pbx/queue_log.c pbx/ql_split.c pbx/ql_legs.c pbx/ql_time.c pbx/ami_map.c pbx/ami_parse.c pbx/visits.c pbx/charset.c daemon/util.c \
  *     $(pkg-config --cflags --libs json-c) -o build/fuzz/fuzz_pbx
  *   (or `make fuzz-build`)
  *   build/fuzz/fuzz_pbx -max_total_time=60 -max_len=8192 tests/fuzz/corpus/pbx

@@ -401,9 +401,11 @@ Test(ami, calls_without_news_are_forgotten)
 	ami("Event: QueueCallerJoin\nUniqueid: 17.6\nQueue: q1\nCallerIDNum: 13800000006\n", t0);
 	ami("Event: AgentConnect\nUniqueid: 17.6\nQueue: q1\nInterface: Agent/3001\n", t0 + 1000);
 	pbx_amimap_tick(am, t0 + 13LL * 3600 * 1000, collect, NULL);
-	cr_assert_eq(n_got, 2); /* nothing emitted for it ... */
+	cr_assert_eq(n_got, 3); /* its clear end (review 3; before, nothing, and it stayed open in hotlined) ... */
+	cr_assert_str_eq(got[2].outcome, PBX_LOST_OUTCOME);
+	cr_assert_eq(got[2].at, t0 + 1000, "dated its last news");
 	ami("Event: AgentComplete\nUniqueid: 17.6\nQueue: q1\nReason: agent\n", t0 + 13LL * 3600 * 1000);
-	cr_assert_eq(n_got, 2); /* ... and it is no longer known */
+	cr_assert_eq(n_got, 3); /* ... and it is no longer known */
 }
 
 Test(ami, responses_and_other_events_are_ignored)
