@@ -43,7 +43,7 @@ void ctl_usage(FILE *f)
 	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
 	        "  watch                 follow alerts (one line each) and acknowledgements; reconnects and\n"
 	        "                        resumes after the last id seen\n"
-	        "  ack ID                acknowledge alert ID (by --by NAME, else the token's name)\n"
+	        "  ack ID                acknowledge alert ID (by --by NAME, else a named token's name)\n"
 	        "  stats                 the daemon's live counters\n"
 	        "  ping                  check that the daemon answers\n"
 	        "\n"

