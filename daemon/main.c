@@ -203,6 +203,18 @@ static void usage(FILE *f)
 	        "Runs in the foreground and logs to stderr; SIGTERM/SIGINT stop, SIGHUP reloads.\n");
 }
 
+/* An option that takes a value, given twice: getopt keeps the last, so a
+ * drop-in that adds its own -c to ExecStart= would silently replace the
+ * file the operator edits.  A bad command line instead (exit 2). */
+static int given_twice(const char *opt, const char *first, const char *second)
+{
+	if (first)
+		fprintf(stderr, "hotlined: %s given twice ('%s', then '%s'); give it once\n", opt, first, second);
+	else
+		fprintf(stderr, "hotlined: %s given twice; give it once\n", opt);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -220,10 +232,18 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config_path = optarg; break;
+		case 'c':
+			if (config_path)
+				return given_twice("-c/--config", config_path, optarg);
+			config_path = optarg;
+			break;
 		case 'k': check = true; break;
 		case 'm': migrate = true; break;
-		case 'i': conninfo = optarg; break;
+		case 'i':
+			if (conninfo)
+				return given_twice("--conninfo", NULL, NULL); /* a password may be in it: not echoed */
+			conninfo = optarg;
+			break;
 		case 'V': printf("hotlined %s\n", HOTLINED_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -53,3 +53,30 @@ HL_TEST(ops, ctl_ack_without_by_is_a_usage_error)
 	cr_assert(strstr(r.out, "--by") && !strstr(r.out, "bad_request"), "%s", r.out);
 	hl_conn_close(c);
 }
+
+/* `hotlined -c a.conf -c b.conf` ran on b.conf without a word (getopt keeps
+ * the last): a drop-in that adds its own -c to ExecStart= made the daemon
+ * ignore the file the operator was editing.  An option that takes a value,
+ * given twice, is now a bad command line (exit 2) naming both values; a
+ * flag given twice (--check --check) means what it says once. */
+Test(ops, hotlined_option_given_twice_is_refused)
+{
+	const char *dir = scratch_dir();
+	const char *a = write_file("a.conf", ownf("database = { conninfo = \"host=/nonexistent dbname=a\"; };\n"
+	                                          "listen = { tcp = \"\"; unix = \"%s/a.sock\"; };\n", dir));
+	const char *b = write_file("b.conf", ownf("database = { conninfo = \"host=/nonexistent dbname=b\"; };\n"
+	                                          "listen = { tcp = \"\"; unix = \"%s/b.sock\"; };\n", dir));
+	struct run r = HOTLINED("-c", a, "-c", b, "--check");
+	cr_assert_eq(r.status, 2, "-c twice: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, a) && strstr(r.out, b) && strstr(r.out, "twice"), "name both files: %s", r.out);
+	r = HOTLINED("--config", a, "-c", a, "--check");
+	cr_assert_eq(r.status, 2, "-c twice, same file: exit %d, want 2: %s", r.status, r.out);
+	r = HOTLINED("-c", a, "--migrate", "--conninfo", "dbname=x", "--conninfo=dbname=y");
+	cr_assert_eq(r.status, 2, "--conninfo twice: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--conninfo") && strstr(r.out, "twice"), "%s", r.out);
+	r = HOTLINED("-c", a, "--check", "--check");
+	cr_assert_eq(r.status, 0, "--check twice: exit %d: %s", r.status, r.out);
+	r = HOTLINED("-c", a, "--check");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	hl_e2e_finish();
+}
