@@ -190,6 +190,26 @@ extern int (*hl_config_file_check)(const char *path, char *why, size_t len);
 extern int (*hl_config_socket_check)(const char *path, char *why, size_t len);
 
 /*
+ * What only --check looks at on the host (review-ops4), before any event
+ * loop runs (getaddrinfo may wait on DNS here; a reload never calls them):
+ *
+ * hl_config_address_check: listen.tcp and http.listen.  main.c resolves the
+ * host as the listener will and binds port 0 of it: -1 with `why` when the
+ * name does not resolve or the host cannot bind the address (an error), or,
+ * with *warn set, when the name service failed for now (a warning).
+ *
+ * hl_config_socket_dir_check: listen.unix and listen.unix_supervisor: -1
+ * with `why` when the socket's directory does not exist or is not a
+ * directory - a warning, as systemd creates /run/hotlined only at start.
+ *
+ * hl_config_warn receives each warning as "FILE:LINE: KEY: warning: ...".
+ * NULL (start, reload, unit tests, hotlinectl): not checked / not said.
+ */
+extern int (*hl_config_address_check)(const char *host, int port, char *why, size_t len, bool *warn);
+extern int (*hl_config_socket_dir_check)(const char *path, char *why, size_t len);
+extern void (*hl_config_warn)(const char *message);
+
+/*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`
  * holding "FILE:LINE: KEY: what is wrong" (line 0 when not known).
  */

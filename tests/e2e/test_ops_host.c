@@ -80,3 +80,51 @@ Test(ops, hotlined_option_given_twice_is_refused)
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	hl_e2e_finish();
 }
+
+/* --check passed listen addresses the host does not have, host names that
+ * do not resolve, and Unix sockets in a directory that does not exist; the
+ * start then failed (exit 1, restarted every 2 s by the unit).  Now an
+ * address this host cannot bind (tried with port 0, so a running daemon's
+ * port is no obstacle and a net.ipv4.ip_nonlocal_bind host is not refused)
+ * and a name that does not resolve are errors with FILE:LINE: KEY (exit 2);
+ * a missing socket directory is a warning (exit 0): systemd creates
+ * /run/hotlined (RuntimeDirectory=) only when the service starts. */
+Test(ops, check_finds_listen_addresses_and_directories_the_host_lacks)
+{
+	const char *dir = scratch_dir();
+	const char *db = "database = { conninfo = \"host=/nonexistent dbname=none\"; };\n";
+	/* 192.0.2.0/24 is TEST-NET-1: on no host */
+	const char *p = write_file("notlocal.conf", ownf("%slisten = {\n  tcp = \"192.0.2.1:17371\";\n  unix = \"%s/ev.sock\";\n};\n",
+	                                                 db, dir));
+	struct run r = HOTLINED("-c", p, "--check");
+	cr_assert_eq(r.status, 2, "an address not on this host: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:3: listen.tcp:", p)) && strstr(r.out, "192.0.2.1"), "%s", r.out);
+
+	p = write_file("noname.conf", ownf("%slisten = { unix = \"%s/ev.sock\";\n  tcp = \"no-such-host.invalid:17371\"; };\n",
+	                                   db, dir));
+	r = HOTLINED("-c", p, "--check");
+	cr_assert_eq(r.status, 2, "a name that does not resolve: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:3: listen.tcp:", p)) && strstr(r.out, "no-such-host.invalid"), "%s", r.out);
+
+	p = write_file("http.conf", ownf("%slisten = { tcp = \"\"; unix = \"%s/ev.sock\"; };\n"
+	                                 "http = {\n  listen = \"192.0.2.1:18080\";\n  tokens = [ \"t0123456789abcdef\" ];\n};\n",
+	                                 db, dir));
+	r = HOTLINED("-c", p, "--check");
+	cr_assert_eq(r.status, 2, "http.listen not on this host: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:4: http.listen:", p)), "%s", r.out);
+
+	p = write_file("nodir.conf", ownf("%slisten = { tcp = \"\";\n  unix = \"%s/no-such-dir/ev.sock\"; };\n", db, dir));
+	r = HOTLINED("-c", p, "--check");
+	cr_assert_eq(r.status, 0, "a missing socket directory is a warning: exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s:3: listen.unix: warning:", p)) && strstr(r.out, ownf("%s/no-such-dir", dir)),
+	          "%s", r.out);
+
+	/* what the host has passes, also a port a running daemon holds */
+	struct hl_d *d = hl_d_up(NULL);
+	p = write_file("ok.conf", ownf("%slisten = { tcp = \"127.0.0.1:%d\"; unix = \"%s/ev.sock\"; };\n"
+	                               "http = { listen = \"localhost:18081\"; };\n", db, d->tcp_port, dir));
+	r = HOTLINED("-c", p, "--check");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_null(strstr(r.out, "warning"), "%s", r.out);
+	hl_e2e_finish();
+}
