@@ -128,3 +128,91 @@ Test(ops, check_finds_listen_addresses_and_directories_the_host_lacks)
 	cr_assert_null(strstr(r.out, "warning"), "%s", r.out);
 	hl_e2e_finish();
 }
+
+/* ------------------------------------------------- one socket, two daemons */
+
+/* hotlined -c conf in the background, its output appended to `out`. */
+static pid_t spawn_daemon(const char *conf, const char *out)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		execl(daemon_bin(), daemon_bin(), "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool still_running(pid_t pid)
+{
+	int st;
+	return waitpid(pid, &st, WNOHANG) == 0;
+}
+
+static void stop_daemon(pid_t pid)
+{
+	int st;
+	if (!still_running(pid))
+		return;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		hl_sleep_ms(10);
+	if (still_running(pid)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+}
+
+/* A daemon took a Unix socket path whenever a connect() to it failed: its
+ * stale-socket check unlinked the path and bound its own.  So a second
+ * daemon configured with the same path, started when the first one's
+ * socket file was gone (a tmpfiles clean-up, a hand) or in the instant
+ * between the first one's unlink and listen(), ran beside it with the path,
+ * and the first one kept serving nobody - and unlinked the second one's
+ * socket when it stopped.  Now the path is taken under a lock beside it
+ * (PATH.lock, flock): the second daemon exits 1 naming the lock and the pid
+ * that holds it, and leaves the path alone. */
+HL_TEST(ops, two_daemons_never_share_a_unix_socket)
+{
+	struct hl_e2e_opts o = { .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	cr_assert_eq(unlink(d->sock), 0, "%s: %s", d->sock, strerror(errno));
+	struct run r = RUN(4000, daemon_bin(), "-c", d->conf);
+	cr_assert_eq(r.status, 1, "a second daemon on the path: exit %d, want 1: %s", r.status, r.out);
+	cr_assert(strstr(r.out, ownf("%s.lock", d->sock)) && strstr(r.out, ownf("pid %d", (int)d->pid)),
+	          "name the lock and who holds it: %s", r.out);
+	cr_assert(hl_d_alive(d));
+	cr_assert_neq(access(d->sock, F_OK), 0, "the refused daemon left a socket at the path");
+
+	/* started together, on a path nobody holds: one of the two takes it */
+	const char *dir = scratch_dir();
+	const char *conf = write_file("twin.conf", ownf("database = { conninfo = \"host=/nonexistent dbname=none\"; };\n"
+	                                                "listen = { tcp = \"\"; unix = \"%s/twin.sock\"; };\n", dir));
+	for (int round = 0; round < 8; round++) {
+		char *out = ownf("%s/twin-%d.out", dir, round);
+		pid_t a = spawn_daemon(conf, out), b = spawn_daemon(conf, out);
+		int alive = 0;
+		for (int i = 0; i < 150; i++) { /* until one has given up (at most 1.5 s) */
+			alive = still_running(a) + still_running(b);
+			if (alive < 2)
+				break;
+			hl_sleep_ms(10);
+		}
+		hl_sleep_ms(300);
+		alive = still_running(a) + still_running(b);
+		stop_daemon(a);
+		stop_daemon(b);
+		cr_assert_eq(alive, 1, "round %d: %d daemons running on one socket: %s", round, alive, slurp(out));
+	}
+}
