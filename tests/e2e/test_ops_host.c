@@ -78,6 +78,15 @@ Test(ops, hotlined_option_given_twice_is_refused)
 	cr_assert_eq(r.status, 0, "--check twice: exit %d: %s", r.status, r.out);
 	r = HOTLINED("-c", a, "--check");
 	cr_assert_eq(r.status, 0, "%s", r.out);
+
+	/* hotlinectl alike: `--unix A --unix B` used B, `--by a ... --by b` recorded b */
+	const char *ctl = ctl_bin();
+	r = RUN(30000, ctl, "--unix", ownf("%s/a.sock", dir), "--unix=/nonexistent/b.sock", "ping");
+	cr_assert_eq(r.status, 2, "hotlinectl --unix twice: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "--unix") && strstr(r.out, "twice"), "%s", r.out);
+	r = RUN(30000, ctl, "--token=first-secret", "--token", "second-secret", "ping");
+	cr_assert_eq(r.status, 2, "hotlinectl --token twice: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(!strstr(r.out, "first-secret") && !strstr(r.out, "second-secret"), "a token echoed: %s", r.out);
 	hl_e2e_finish();
 }
 
