@@ -48,6 +48,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,15 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 		if (!eq || eq == argv[i])
 			ctl_fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
 		char key[64];
+		if (eq - argv[i] >= (ptrdiff_t)sizeof key)
+			ctl_fail(EX_USAGE, "event: key too long (at most %zu characters)", sizeof key - 1);
 		snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+		/* KEY given twice: the last would win unseen; say so before sending
+		 * (id=, type= replace the generated ones: an id of one's own makes a
+		 * retry idempotent) */
+		for (int j = 1; j < i; j++)
+			if (!strncmp(argv[j], argv[i], (size_t)(eq - argv[i]) + 1))
+				ctl_fail(EX_USAGE, "event: %s given twice", key);
 		const char *v = eq + 1;
 		json_object *val = NULL;
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !val; k++)
@@ -321,7 +330,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 	ctl_resolve_target(o, &t);
 	json_object *r = ctl_one_shot(&t, o, req);
 	int rc = EX_OK;
-	puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	ctl_put_json(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN)); /* terminal-safe, as every raw line */
 	if (!ctl_response_ok(r))
 		rc = ctl_report_error(r);
 	json_object_put(r);

@@ -87,6 +87,10 @@ Test(ops, hotlined_option_given_twice_is_refused)
 	r = RUN(30000, ctl, "--token=first-secret", "--token", "second-secret", "ping");
 	cr_assert_eq(r.status, 2, "hotlinectl --token twice: exit %d, want 2: %s", r.status, r.out);
 	cr_assert(!strstr(r.out, "first-secret") && !strstr(r.out, "second-secret"), "a token echoed: %s", r.out);
+	/* `hotlinectl event` KEY=VALUE pairs: a key given twice sent the last */
+	r = RUN(30000, ctl, "--unix", "/nonexistent/c.sock", "event", "case.update", "case_id=1", "note=a", "case_id=2");
+	cr_assert_eq(r.status, 2, "event with case_id twice: exit %d, want 2: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "case_id given twice"), "%s", r.out);
 	hl_e2e_finish();
 }
 
