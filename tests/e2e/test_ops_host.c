@@ -120,7 +120,7 @@ Test(ops, check_finds_listen_addresses_and_directories_the_host_lacks)
 	cr_assert(strstr(r.out, ownf("%s:3: listen.tcp:", p)) && strstr(r.out, "no-such-host.invalid"), "%s", r.out);
 
 	p = write_file("http.conf", ownf("%slisten = { tcp = \"\"; unix = \"%s/ev.sock\"; };\n"
-	                                 "http = {\n  listen = \"192.0.2.1:18080\";\n  tokens = [ \"t0123456789abcdef\" ];\n};\n",
+	                                 "http = {\n  listen = \"192.0.2.1:18080\";\n  tokens = ( { token = \"t0123456789abcdef\"; name = \"n\"; role = \"viewer\"; } );\n};\n",
 	                                 db, dir));
 	r = HOTLINED("-c", p, "--check");
 	cr_assert_eq(r.status, 2, "http.listen not on this host: exit %d, want 2: %s", r.status, r.out);
