@@ -273,7 +273,12 @@ static int lock_path(const struct unix_spec *u)
 {
 	char lock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	snprintf(lock, sizeof lock, "%s.lock", u->path);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* 0644 and read-only if need be: flock() needs no write access, so a
+	 * lock file left by a run as root (by hand) does not lock the service out */
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	bool writable = fd >= 0;
+	if (fd < 0 && errno == EACCES)
+		fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		log_crit("listen.%s %s: cannot open its lock file %s: %s", u->key, u->path, lock, strerror(errno));
 		return -1;
@@ -294,7 +299,7 @@ static int lock_path(const struct unix_spec *u)
 	}
 	char pid[24];
 	int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+	if (writable && (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len))
 		log_warn("listen.%s: cannot write the pid into %s: %s", u->key, lock, strerror(errno));
 	return fd;
 }
