@@ -4,7 +4,9 @@
  * Start-up: parse the command line, load the configuration (exit 2 with
  * FILE:LINE: KEY on error; the pure loader asks main.c's hooks about what
  * only the host knows: conninfo as libpq parses it, the socket's accounts,
- * the TLS files, a socket path that is not a socket), then either --check,
+ * the TLS files, a socket path that is not a socket; for --check only, and
+ * as warnings where the start may still succeed, the listen addresses
+ * resolved and bound with port 0 and the sockets' directories), then either --check,
  * --migrate, or run:
  * create the event base, the timers (clocks.c), the store (which connects to
  * PostgreSQL in the background, checks the schema version and loads every
