@@ -340,7 +340,8 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		req_fail(r, r->ev.id, rc, err.message);
 		return;
 	}
-	if (!c->authed) {
+	/* every auth on TCP with tokens is checked, also a second: a wrong one was answered ok */
+	if (!c->authed || (r->ev.type == HL_CMD_AUTH && !c->is_unix && hl->cfg->listen.n_tokens)) {
 		if (r->ev.type == HL_CMD_AUTH) {
 			bool ok = false;
 			for (size_t i = 0; i < hl->cfg->listen.n_tokens; i++)

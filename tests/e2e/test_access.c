@@ -6,7 +6,7 @@
  * else is unauthorized and closed; the Unix socket needs none), TLS
  * (self-signed certificates made by the test with the openssl command line;
  * the client is OpenSSL in C), plain TCP to a TLS port, and client
- * certificates when listen.tls.ca is set.
+ * certificates when listen.tls.ca is set; a second auth checked as the first.
  *
  * Design.  The TLS objects and the certificate directory are file-scope so
  * that the suite's .fini (access_fini) frees them even when a test aborts,
@@ -237,4 +237,32 @@ HL_TEST(access, tls_client_certificate_required_with_ca)
 	cr_assert(ok, "handshake with a valid client certificate failed");
 	cr_assert(tls_ping(ok, "with-cert"), "ping with a valid client certificate");
 	cr_assert(hl_d_alive(t));
+}
+
+/* An `auth` on a connection that already authenticated was answered ok
+ * whatever its token: a wrong token passed for right, and a viewer that
+ * authenticated again with a full token was told ok and stayed a viewer
+ * (its next event forbidden).  Now every auth on TCP with tokens is checked
+ * as the first: a listed token takes that token's role, any other is
+ * unauthorized and closes the connection (review-ops4). */
+HL_TEST(access, a_second_auth_is_checked_like_the_first)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = ( \"full-token\", "
+	                                   "{ token = \"view-token\"; name = \"wall\"; role = \"viewer\"; } );" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *a = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(a, "{\"type\":\"auth\",\"id\":\"a1\",\"token\":\"view-token\"}"), "ok"));
+	json_object *r = hl_request(a, "{\"type\":\"auth\",\"id\":\"a2\",\"token\":\"full-token\"}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	r = hl_request(a, "{\"type\":\"call.offered\",\"id\":\"sa1\",\"call_id\":\"sa\",\"caller\":\"+8613800000811\"}");
+	cr_assert(hl_jbool(r, "ok"), "after a full token the connection may send events: %s", json_object_to_json_string(r));
+
+	struct hl_conn *b = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(b, "{\"type\":\"auth\",\"id\":\"b1\",\"token\":\"full-token\"}"), "ok"));
+	expect_code(hl_request(b, "{\"type\":\"auth\",\"id\":\"b2\",\"token\":\"not-a-token\"}"), "unauthorized");
+	cr_assert(hl_wait_eof(b, 5000), "a wrong token closes the connection, also after a right one");
+
+	/* the Unix socket needs no token: an auth there is answered ok, as before */
+	struct hl_conn *u = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(u, "{\"type\":\"auth\",\"id\":\"u1\",\"token\":\"anything\"}"), "ok"));
 }
