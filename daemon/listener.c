@@ -4,7 +4,9 @@
  * With socket activation (hotlined.socket), systemd hands over already bound
  * sockets (sd_listen_fds), so connections queue in the kernel while the
  * daemon restarts and no softphone is ever refused.  Without it, the daemon
- * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c.
+ * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c,
+ * unless the daemon is stopping or max_connections are open: those get a
+ * `busy` line and are closed here.
  *
  * The listeners are opened once: changing listen.* needs a restart.
  *
@@ -29,13 +31,13 @@
  * meanwhile; closing one frees a descriptor for the next accept.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,6 +55,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "protocol.h"
 
 #define MAX_LISTENERS 8
 #define ACCEPT_BACKOFF_MIN_MS 100
@@ -114,6 +117,32 @@ static int tls_open(const struct hl_config *cfg)
 	return 0;
 }
 
+/* Stopping, or max_connections open: a clear error line, best effort, then
+ * close.  A client reconnecting in a loop must not flood the log: once a
+ * second, with a count.  (Moved here from conn.c.) */
+static bool refused(int fd, const char *peer)
+{
+	if (!hl->stopping && conn_count() < (size_t)hl->cfg->listen.max_connections)
+		return false;
+	char *line = hl_reply_error(NULL, HL_E_BUSY, hl->stopping ? "shutting down" : "too many connections");
+	ssize_t w = write(fd, line, strlen(line));
+	(void)w;
+	free(line);
+	close(fd);
+	hl->stats.conns_rejected++;
+	static hl_ms refused_logged_at;
+	static uint64_t refused_unreported;
+	refused_unreported++;
+	hl_ms now = mono_ms();
+	if (refused_logged_at == 0 || now - refused_logged_at >= 1000) {
+		log_warn("connection from %s refused: %s (%llu refused since the last report)", peer,
+		         hl->stopping ? "shutting down" : "too many connections", (unsigned long long)refused_unreported);
+		refused_logged_at = now;
+		refused_unreported = 0;
+	}
+	return true;
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	char peer[96] = "unix";
@@ -136,6 +165,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	(void)salen;
 	accept_pause.backoff_ms = 0; /* descriptors are available again */
+	if (refused(fd, peer))
+		return;
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
 	if (!is_unix) {

@@ -55,6 +55,7 @@ struct hl_config {
 		size_t max_line;        /* default 65536 */
 		int max_connections;    /* default 1024 */
 		int idle_timeout_s;     /* default 300; 0 = none */
+		int auth_timeout_s;     /* TCP with tokens: time to send auth; default 10 */
 		int max_inflight;       /* requests in flight per connection before reading pauses; default 1024 */
 		size_t max_output;      /* bytes buffered for a slow reader before it is dropped; default 8 MiB */
 		char **tokens;          /* TCP auth tokens; n_tokens == 0 = no auth */

@@ -266,3 +266,27 @@ HL_TEST(access, a_second_auth_is_checked_like_the_first)
 	struct hl_conn *u = hl_conn_unix(d);
 	cr_assert(hl_jbool(hl_request(u, "{\"type\":\"auth\",\"id\":\"u1\",\"token\":\"anything\"}"), "ok"));
 }
+
+/* With tokens, a TCP connection that never authenticates held one of the
+ * max_connections slots for the whole idle timeout (5 minutes): a few
+ * hundred silent connections from anyone who reaches the port, renewed
+ * every 5 minutes, and the softphones were refused `busy`.  Now it has
+ * listen.auth_timeout (default 10 s) to send its auth; an authenticated
+ * connection keeps the idle timeout (review-ops4). */
+HL_TEST(access, a_connection_that_never_authenticates_is_closed)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\" ]; idle_timeout = \"60s\"; auth_timeout = \"1s\";" };
+	struct hl_d *d = hl_d_up(&o);
+	int silent = raw_tcp(d);
+	struct hl_conn *a = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(a, "{\"type\":\"auth\",\"id\":\"a1\",\"token\":\"s3cret\"}"), "ok"));
+	int64_t t0 = hl_now_ms();
+	char b;
+	struct timeval tv = { 8, 0 };
+	setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t n = read(silent, &b, 1);
+	cr_assert_eq(n, 0, "a silent unauthenticated connection is still open after %lld ms",
+	             (long long)(hl_now_ms() - t0));
+	hl_sleep_ms(1500);
+	expect_ping(a, "authenticated-stays"); /* the idle timeout still applies to it */
+}
