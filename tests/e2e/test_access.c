@@ -289,4 +289,18 @@ HL_TEST(access, a_connection_that_never_authenticates_is_closed)
 	             (long long)(hl_now_ms() - t0));
 	hl_sleep_ms(1500);
 	expect_ping(a, "authenticated-stays"); /* the idle timeout still applies to it */
+
+	/* trickling its auth line a byte at a time does not keep it open either */
+	int slow = raw_tcp(d);
+	setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	const char *line = "{\"type\":\"auth\",\"id\":\"t1\",\"token\":\"s3cret\"}";
+	bool closed = false;
+	t0 = hl_now_ms();
+	for (size_t i = 0; line[i] && !closed; i++) {
+		closed = send(slow, line + i, 1, MSG_NOSIGNAL) != 1;
+		hl_sleep_ms(300);
+	}
+	cr_assert(closed || hl_now_ms() - t0 > 5000, "the whole line went out");
+	closed = closed || read(slow, &b, 1) <= 0;
+	cr_assert(closed, "a trickled auth line kept the connection open for %lld ms", (long long)(hl_now_ms() - t0));
 }
