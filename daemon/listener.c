@@ -165,10 +165,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	(void)salen;
 	accept_pause.backoff_ms = 0; /* descriptors are available again */
-	if (refused(fd, peer))
-		return;
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
+	if (refused(fd, peer))
+		return;
 	if (!is_unix) {
 		/* replies are small and must leave at once, not wait for Nagle */
 		int one = 1;
