@@ -169,6 +169,35 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* libconfig's "cannot open include file" names none: the @include on that
+ * line of `src`, resolved as libconfig does, and why it cannot be opened. */
+static bool include_named(const struct ld *ld, const char *src, int line, char *out, size_t outlen)
+{
+	for (int ln = 1; src && *src && ln < line; src++)
+		ln += *src == '\n';
+	const char *at = src ? strstr(src, "@include") : NULL;
+	const char *nl = src ? strchr(src, '\n') : NULL;
+	if (!at || (nl && at > nl))
+		return false;
+	const char *q = strchr(at, '"'), *e = q ? strchr(q + 1, '"') : NULL;
+	if (!q || !e || (nl && e > nl))
+		return false;
+	char name[512];
+	bool absolute = q[1] == '/';
+	/* libconfig 1.5 puts the include directory before every name, also an absolute one */
+	if (ld->incdir)
+		snprintf(name, sizeof name, "%s/%.*s", ld->incdir, (int)(e - q - 1), q + 1);
+	else
+		snprintf(name, sizeof name, "%.*s", (int)(e - q - 1), q + 1);
+	FILE *f = fopen(name, "re");
+	int err = f ? 0 : errno;
+	if (f)
+		fclose(f);
+	snprintf(out, outlen, "%s%s%s%s", name, err ? ": " : "", err ? strerror(err) : "",
+	         absolute && ld->incdir ? " (an @include path is relative to the main file's directory)" : "");
+	return true;
+}
+
 /* libconfig's message with file and line.  Its "duplicate setting name"
  * names no key (CONTRACT 1: --check names file, line and key), so the key is
  * read back from that line of the source, `text` for a string, else the file. */
@@ -189,6 +218,16 @@ static int parse_error(const struct ld *ld, const config_t *lc, const char *text
 		char *buf = (text_src && !included && strcmp(file, ld->file) == 0) ? NULL : slurp(where);
 		if (!duplicate_key(buf ? buf : text_src, config_error_line(lc), key, sizeof key))
 			key[0] = '\0';
+		free(buf);
+	}
+	char inc[700];
+	if (strcmp(text, "cannot open include file") == 0) {
+		char *buf = text_src && !included && strcmp(file, ld->file) == 0 ? NULL : slurp(where);
+		if (include_named(ld, buf ? buf : text_src, config_error_line(lc), inc, sizeof inc)) {
+			snprintf(ld->err, ld->errlen, "%s:%d: %s %s", where, config_error_line(lc), text, inc);
+			free(buf);
+			return -1;
+		}
 		free(buf);
 	}
 	if (key[0])

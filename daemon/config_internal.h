@@ -114,6 +114,8 @@ size_t hl_cfgi_group_len(const struct hl_cfg_key *k);
 /* ------------------------------------------- config_read.c: messages */
 
 /* "FILE:LINE: KEY: message" for setting s; always returns -1. */
+void hl_cfgi_warn(const struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int hl_cfgi_fail(const struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hl_cfgi_fail_type(const struct ld *ld, const config_setting_t *s, const char *want);

@@ -69,6 +69,24 @@ static void source_file(const struct ld *ld, const config_setting_t *s, char *bu
 		snprintf(buf, len, "%s", f);
 }
 
+void (*hl_config_warn)(const char *message);
+
+/* "FILE:LINE: KEY: warning: ..." to hl_config_warn (config.h); the load goes on. */
+void hl_cfgi_warn(const struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char path[PATH_BUF], file[512], msg[512], line[PATH_BUF + 512 + 512 + 32];
+	va_list ap;
+	if (!hl_config_warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	key_path(s, path, sizeof path);
+	source_file(ld, s, file, sizeof file);
+	snprintf(line, sizeof line, "%s:%u: %s: warning: %s", file, (unsigned)config_setting_source_line(s), path, msg);
+	hl_config_warn(line);
+}
+
 int hl_cfgi_fail(const struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	char path[PATH_BUF], file[512], msg[512];

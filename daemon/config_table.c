@@ -65,6 +65,7 @@ const struct hl_cfg_key hl_cfg_keys[] = {
 	SIZE("listen.max_line", listen.max_line, 64, 16 * HL_MIB, 65536, R),
 	INT("listen.max_connections", listen.max_connections, 1, 1000000, 1024, R),
 	SECONDS("listen.idle_timeout", listen.idle_timeout_s, 0, 7 * HL_DAY_S, MS(300), R),
+	SECONDS("listen.auth_timeout", listen.auth_timeout_s, 1, HL_HOUR_S, MS(10), R),
 	INT("listen.max_inflight", listen.max_inflight, 1, 1000000, 1024, R),
 	SIZE("listen.max_output", listen.max_output, 64 * 1024, 1024 * HL_MIB, 8 * HL_MIB, R),
 	CUSTOM("listen.tokens", hl_cfgi_load_tokens, hl_cfgi_same_tokens, hl_cfgi_token_keys, R),

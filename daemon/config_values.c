@@ -158,8 +158,17 @@ int hl_cfgi_check_address(const struct ld *ld, const config_setting_t *s, const 
 	if (v[0] && hl_config_split_hostport(v, host, sizeof host, &port) != 0)
 		return hl_cfgi_fail(ld, s, "bad address '%s' (use host:port, e.g. 127.0.0.1:7370 or [::1]:7370)",
 				    hl_cfgi_shown(v, q, sizeof q));
+	char why[300];
+	bool warn = false;
+	if (v[0] && hl_config_address_check && hl_config_address_check(host, port, why, sizeof why, &warn) != 0) {
+		if (!warn)
+			return hl_cfgi_fail(ld, s, "%s", why);
+		hl_cfgi_warn(ld, s, "%s", why);
+	}
 	return 0;
 }
+
+int (*hl_config_address_check)(const char *host, int port, char *why, size_t len, bool *warn);
 
 int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, const char *v)
 {
@@ -169,8 +178,12 @@ int hl_cfgi_check_unix_path(const struct ld *ld, const config_setting_t *s, cons
 	char why[200];
 	if (v[0] && hl_config_socket_check && hl_config_socket_check(v, why, sizeof why) != 0)
 		return hl_cfgi_fail(ld, s, "%s", why);
+	if (v[0] && hl_config_socket_dir_check && hl_config_socket_dir_check(v, why, sizeof why) != 0)
+		hl_cfgi_warn(ld, s, "%s", why);
 	return 0;
 }
+
+int (*hl_config_socket_dir_check)(const char *path, char *why, size_t len);
 
 int (*hl_config_socket_check)(const char *path, char *why, size_t len);
 

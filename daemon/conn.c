@@ -19,7 +19,8 @@
  * closed; a half-written line older than the idle timeout is dropped too
  * (slowloris), as is a connection idle for the idle timeout, and one whose
  * replies have not been read for as long (it pipelines and never reads:
- * paused, it would never reach the max_output drop).
+ * paused, it would never reach the max_output drop).  Until it has sent a
+ * valid auth (TCP with tokens), auth_timeout stands for the idle timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,13 +91,21 @@ static void conn_update_reading(struct conn *c)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* Seconds a connection may stay silent, or spend on one line; 0 = no limit.
+ * Not yet authenticated (TCP with tokens): listen.auth_timeout, so that
+ * silent or trickling strangers cannot hold max_connections for minutes. */
+static int conn_idle_s(const struct conn *c)
+{
+	int idle = hl->cfg->listen.idle_timeout_s, auth = hl->cfg->listen.auth_timeout_s;
+	return c->authed || (idle > 0 && idle < auth) ? idle : auth;
+}
+
 static void conn_set_timeouts(struct conn *c)
 {
-	int idle = hl->cfg->listen.idle_timeout_s;
-	/* subscribers only listen: they are never idle in our sense */
+	int idle = conn_idle_s(c);
 	if (c->draining)
 		return;
-	if (idle > 0 && !c->sub && !c->closing) {
+	if (idle > 0 && !c->sub && !c->closing) { /* subscribers only listen: never idle in our sense */
 		/* The write timeout too: a client that pipelines and never reads
 		 * stops being read at max_output/2 (which also stops the read
 		 * timeout) and never reaches the max_output drop; its replies then
@@ -110,31 +119,7 @@ static void conn_set_timeouts(struct conn *c)
 
 void conn_accept(int fd, int is_unix, const char *peer, void *tls_ctx)
 {
-	const struct hl_config *cfg = hl->cfg;
-
-	if (hl->stopping || n_conns >= (size_t)cfg->listen.max_connections) {
-		/* a clear error line, best effort, then close */
-		char *line = hl_reply_error(NULL, HL_E_BUSY, hl->stopping ? "shutting down" : "too many connections");
-		ssize_t w = write(fd, line, strlen(line));
-		(void)w;
-		free(line);
-		close(fd);
-		hl->stats.conns_rejected++;
-		/* a client reconnecting in a loop must not flood the log: once a second, with a count */
-		static hl_ms refused_logged_at;
-		static uint64_t refused_unreported;
-		refused_unreported++;
-		hl_ms now = mono_ms();
-		if (refused_logged_at == 0 || now - refused_logged_at >= 1000) {
-			log_warn("connection from %s refused: %s (%llu refused since the last report)", peer,
-			         hl->stopping ? "shutting down" : "too many connections",
-			         (unsigned long long)refused_unreported);
-			refused_logged_at = now;
-			refused_unreported = 0;
-		}
-		return;
-	}
-
+	const struct hl_config *cfg = hl->cfg; /* listener.c refused it when stopping or full */
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		abort(); /* out of memory: the daemon's one policy (daemon.h) */
@@ -340,7 +325,8 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		req_fail(r, r->ev.id, rc, err.message);
 		return;
 	}
-	if (!c->authed) {
+	/* every auth on TCP with tokens is checked, also a second: a wrong one was answered ok */
+	if (!c->authed || (r->ev.type == HL_CMD_AUTH && !c->is_unix && hl->cfg->listen.n_tokens)) {
 		if (r->ev.type == HL_CMD_AUTH) {
 			bool ok = false;
 			for (size_t i = 0; i < hl->cfg->listen.n_tokens; i++)
@@ -349,7 +335,7 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 					conn_take_token(c, i);
 				}
 			if (ok) {
-				c->authed = true;
+				c->authed = true, conn_set_timeouts(c); /* the idle timeout from now on */
 				r->reply = hl_reply_ok(r->ev.id);
 				r->done = true;
 			} else {
@@ -409,8 +395,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			} else if (have > 0) {
 				if (!c->partial_since)
 					c->partial_since = mono_ms();
-				else if (hl->cfg->listen.idle_timeout_s > 0 &&
-				         mono_ms() - c->partial_since > (hl_ms)hl->cfg->listen.idle_timeout_s * 1000) {
+				else if (conn_idle_s(c) > 0 && mono_ms() - c->partial_since > (hl_ms)conn_idle_s(c) * 1000) {
 					log_warn("conn %llu (%s): a line took longer than the idle timeout, closing",
 					         (unsigned long long)c->id, c->peer);
 					conn_free(c);

@@ -43,7 +43,7 @@ void ctl_usage(FILE *f)
 	        "                        event order.dispatch case_id=42 department=water due=3wd\n"
 	        "  watch                 follow alerts (one line each) and acknowledgements; reconnects and\n"
 	        "                        resumes after the last id seen\n"
-	        "  ack ID                acknowledge alert ID (by --by NAME, else the token's name)\n"
+	        "  ack ID                acknowledge alert ID (by --by NAME, else a named token's name)\n"
 	        "  stats                 the daemon's live counters\n"
 	        "  ping                  check that the daemon answers\n"
 	        "\n"
@@ -284,7 +284,20 @@ int ctl_parse_options(int argc, char **argv, struct opts *o)
 	};
 	opterr = 0;
 	int ch;
+	unsigned seen = 0;
 	while ((ch = getopt_long(argc, argv, ":c:hV", longopts, NULL)) != -1) {
+		/* An option with a value given twice is a bad command line, as for
+		 * hotlined: getopt keeps the last, and `--by a ... --by b` or two
+		 * sockets should not be settled silently. */
+		unsigned bit = ch == 'c' ? 1u : ch >= O_UNIX && ch <= O_BY ? 2u << (ch - O_UNIX) : 0;
+		if (bit && (seen & bit) && ch != O_TLS && ch != O_JSON) {
+			const char *name = "-c/--config"; /* never the value: --token=SECRET */
+			for (const struct option *lo = longopts; lo->name && ch != 'c'; lo++)
+				if (lo->val == ch)
+					name = lo->name;
+			ctl_fail(EX_USAGE, "%s%s given twice; give it once", ch == 'c' ? "" : "--", name);
+		}
+		seen |= bit;
 		switch (ch) {
 		case 'c': o->conf = optarg; break;
 		case O_UNIX: o->unix_path = optarg; break;

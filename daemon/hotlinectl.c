@@ -48,6 +48,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,12 +254,25 @@ static int cmd_case(const struct target *t, const struct opts *o, int64_t id)
 
 static int cmd_ack(const struct target *t, const struct opts *o, int64_t id)
 {
+	/* Who acknowledged is recorded.  Without --by the daemon records the
+	 * token's name (roles); a Unix socket has no token, and a plain token
+	 * no name: a bad command line, said before (Unix) or once the daemon
+	 * said so (TCP), not the daemon's raw "bad_request: by: missing". */
+	static const char need_by[] = "ack: --by NAME is required (who acknowledged is recorded; without --by, "
+	                              "only a named token's name can stand for it)";
+	if (o->by && !o->by[0])
+		ctl_fail(EX_USAGE, "ack: --by must not be empty");
+	if (!o->by && t->unix_path[0])
+		ctl_fail(EX_USAGE, "%s", need_by);
 	json_object *req = ctl_new_request("alert.ack");
 	json_object_object_add(req, "alert_id", json_object_new_int64(id));
-	if (o->by) /* without --by the daemon records the token's name (roles) */
+	if (o->by)
 		json_object_object_add(req, "by", json_object_new_string(o->by));
 	json_object *r = ctl_one_shot(t, o, req);
 	int rc = EX_OK;
+	const char *msg = ctl_response_ok(r) ? NULL : ctl_jstr(json_object_object_get(r, "error"), "message");
+	if (!o->by && msg && !strcmp(msg, "by: missing"))
+		ctl_fail(EX_USAGE, "%s", need_by);
 	/* the daemon answers with the stored acknowledgement: after an earlier
 	 * one that names the first acker, not --by */
 	const char *by = ctl_jstr(r, "acked_by") ? ctl_jstr(r, "acked_by") : o->by;
@@ -292,7 +306,15 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 		if (!eq || eq == argv[i])
 			ctl_fail(EX_USAGE, "event: expected KEY=VALUE, got '%s'", argv[i]);
 		char key[64];
+		if (eq - argv[i] >= (ptrdiff_t)sizeof key)
+			ctl_fail(EX_USAGE, "event: key too long (at most %zu characters)", sizeof key - 1);
 		snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+		/* KEY given twice: the last would win unseen; say so before sending
+		 * (id=, type= replace the generated ones: an id of one's own makes a
+		 * retry idempotent) */
+		for (int j = 1; j < i; j++)
+			if (!strncmp(argv[j], argv[i], (size_t)(eq - argv[i]) + 1))
+				ctl_fail(EX_USAGE, "event: %s given twice", key);
 		const char *v = eq + 1;
 		json_object *val = NULL;
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !val; k++)
@@ -308,7 +330,7 @@ static int cmd_event(struct opts *o, int argc, char **argv)
 	ctl_resolve_target(o, &t);
 	json_object *r = ctl_one_shot(&t, o, req);
 	int rc = EX_OK;
-	puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	ctl_put_json(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN)); /* terminal-safe, as every raw line */
 	if (!ctl_response_ok(r))
 		rc = ctl_report_error(r);
 	json_object_put(r);

@@ -4,9 +4,20 @@
  * With socket activation (hotlined.socket), systemd hands over already bound
  * sockets (sd_listen_fds), so connections queue in the kernel while the
  * daemon restarts and no softphone is ever refused.  Without it, the daemon
- * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c.
+ * binds listen.tcp and listen.unix itself.  Accepted sockets go to conn.c,
+ * unless the daemon is stopping or max_connections are open: those get a
+ * `busy` line and are closed here.
  *
  * The listeners are opened once: changing listen.* needs a restart.
+ *
+ * A Unix socket path is taken under an exclusive flock() on PATH.lock,
+ * held until the daemon stops (review-ops4).  Without it the stale-socket
+ * check (connect, and unlink when nobody answers) let a second daemon with
+ * the same path take it whenever the first one's file was gone or in the
+ * instant before the first one's listen(); the first then served nobody
+ * and, on stopping, unlinked the second one's socket.  The lock file holds
+ * the pid of its holder, for the message of the daemon that is refused,
+ * and is never removed (removing it would reopen the race).
  *
  * When accept() fails (EMFILE/ENFILE: out of file descriptors; ENOBUFS,
  * ENOMEM), the pending connection stays in the kernel's queue and the
@@ -20,11 +31,14 @@
  * meanwhile; closing one frees a descriptor for the next accept.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -41,6 +55,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "protocol.h"
 
 #define MAX_LISTENERS 8
 #define ACCEPT_BACKOFF_MIN_MS 100
@@ -51,6 +66,7 @@ static struct {
 	struct evconnlistener *l;
 	bool is_unix;
 	char *unlink_path;
+	int lock_fd;        /* PATH.lock, held while the path is ours; -1 = none */
 } L[MAX_LISTENERS];
 static int n_listeners;
 static SSL_CTX *tls_ctx; /* TCP connections speak TLS when listen.tls.cert is set */
@@ -101,6 +117,32 @@ static int tls_open(const struct hl_config *cfg)
 	return 0;
 }
 
+/* Stopping, or max_connections open: a clear error line, best effort, then
+ * close.  A client reconnecting in a loop must not flood the log: once a
+ * second, with a count.  (Moved here from conn.c.) */
+static bool refused(int fd, const char *peer)
+{
+	if (!hl->stopping && conn_count() < (size_t)hl->cfg->listen.max_connections)
+		return false;
+	char *line = hl_reply_error(NULL, HL_E_BUSY, hl->stopping ? "shutting down" : "too many connections");
+	ssize_t w = write(fd, line, strlen(line));
+	(void)w;
+	free(line);
+	close(fd);
+	hl->stats.conns_rejected++;
+	static hl_ms refused_logged_at;
+	static uint64_t refused_unreported;
+	refused_unreported++;
+	hl_ms now = mono_ms();
+	if (refused_logged_at == 0 || now - refused_logged_at >= 1000) {
+		log_warn("connection from %s refused: %s (%llu refused since the last report)", peer,
+		         hl->stopping ? "shutting down" : "too many connections", (unsigned long long)refused_unreported);
+		refused_logged_at = now;
+		refused_unreported = 0;
+	}
+	return true;
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	char peer[96] = "unix";
@@ -125,6 +167,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	accept_pause.backoff_ms = 0; /* descriptors are available again */
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
+	if (refused(fd, peer))
+		return;
 	if (!is_unix) {
 		/* replies are small and must leave at once, not wait for Nagle */
 		int one = 1;
@@ -181,7 +225,7 @@ void listener_guard(struct evconnlistener *l)
 }
 
 /* kind: 0 TCP, 1 Unix, 2 the supervisors' Unix socket (listen.unix_supervisor); conn_accept gets it */
-static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path)
+static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path, int lock_fd)
 {
 	bool is_unix = kind != 0;
 	if (n_listeners == MAX_LISTENERS)
@@ -195,6 +239,7 @@ static int add_listener(evutil_socket_t fd, int kind, const char *unlink_path)
 	L[n_listeners].l = l;
 	L[n_listeners].is_unix = is_unix;
 	L[n_listeners].unlink_path = unlink_path ? hl_xstrdup(unlink_path) : NULL;
+	L[n_listeners].lock_fd = lock_fd;
 	n_listeners++;
 	return 0;
 }
@@ -238,7 +283,7 @@ static int open_tcp(const char *addr)
 		return -1;
 	}
 	freeaddrinfo(res);
-	if (add_listener(fd, 0, NULL) != 0) {
+	if (add_listener(fd, 0, NULL, -1) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -252,6 +297,44 @@ struct unix_spec {
 	int mode, kind;
 };
 
+static int bind_unix(const struct unix_spec *u, const struct sockaddr_un *sunp, int lock_fd);
+
+/* PATH.lock, locked: its descriptor, or -1 (said) when another process holds it. */
+static int lock_path(const struct unix_spec *u)
+{
+	char lock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	snprintf(lock, sizeof lock, "%s.lock", u->path);
+	/* 0644 and read-only if need be: flock() needs no write access, so a
+	 * lock file left by a run as root (by hand) does not lock the service out */
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	bool writable = fd >= 0;
+	if (fd < 0 && errno == EACCES)
+		fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		log_crit("listen.%s %s: cannot open its lock file %s: %s", u->key, u->path, lock, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		char pid[24] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (err == EWOULDBLOCK)
+			log_crit("listen.%s %s: another hotlined%s%s%s holds %s", u->key, u->path, pid[0] ? " (pid " : "",
+			         pid, pid[0] ? ")" : "", lock);
+		else
+			log_crit("listen.%s %s: cannot lock %s: %s", u->key, u->path, lock, strerror(err));
+		close(fd);
+		return -1;
+	}
+	char pid[24];
+	int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	if (writable && (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len))
+		log_warn("listen.%s: cannot write the pid into %s: %s", u->key, lock, strerror(errno));
+	return fd;
+}
+
 static int open_unix(const struct unix_spec *u)
 {
 	const char *path = u->path;
@@ -261,6 +344,20 @@ static int open_unix(const struct unix_spec *u)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
+	int lock_fd = lock_path(u);
+	if (lock_fd < 0)
+		return -1;
+	int rc = bind_unix(u, &sun, lock_fd);
+	if (rc != 0)
+		close(lock_fd);
+	return rc;
+}
+
+/* The path is ours (its lock is held): replace a stale socket, bind, listen. */
+static int bind_unix(const struct unix_spec *u, const struct sockaddr_un *sunp, int lock_fd)
+{
+	const char *path = u->path;
+	struct sockaddr_un sun = *sunp;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -309,7 +406,7 @@ static int open_unix(const struct unix_spec *u)
 			return -1;
 		}
 	}
-	if (add_listener(fd, u->kind, path) != 0) {
+	if (add_listener(fd, u->kind, path, lock_fd) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -328,7 +425,7 @@ int listener_open(const struct hl_config *cfg)
 			bool is_unix = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0;
 			const char *sup = cfg->access.unix_supervisor;
 			bool supervisors = sup && sd_is_socket_unix(fd, SOCK_STREAM, 1, sup, 0) > 0;
-			if (add_listener(fd, supervisors ? 2 : is_unix, NULL) != 0)
+			if (add_listener(fd, supervisors ? 2 : is_unix, NULL, -1) != 0)
 				return -1;
 		}
 		log_info("using %d socket(s) from systemd", n);
@@ -358,9 +455,11 @@ void listener_close(void)
 	for (int i = 0; i < n_listeners; i++) {
 		evconnlistener_free(L[i].l);
 		if (L[i].unlink_path) {
-			unlink(L[i].unlink_path);
+			unlink(L[i].unlink_path); /* ours: its lock is still held */
 			free(L[i].unlink_path);
 		}
+		if (L[i].lock_fd >= 0)
+			close(L[i].lock_fd);
 	}
 	n_listeners = 0;
 	n_guarded = 0;

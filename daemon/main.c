@@ -4,7 +4,9 @@
  * Start-up: parse the command line, load the configuration (exit 2 with
  * FILE:LINE: KEY on error; the pure loader asks main.c's hooks about what
  * only the host knows: conninfo as libpq parses it, the socket's accounts,
- * the TLS files, a socket path that is not a socket), then either --check,
+ * the TLS files, a socket path that is not a socket; for --check only, and
+ * as warnings where the start may still succeed, the listen addresses
+ * resolved and bound with port 0 and the sockets' directories), then either --check,
  * --migrate, or run:
  * create the event base, the timers (clocks.c), the store (which connects to
  * PostgreSQL in the background, checks the schema version and loads every
@@ -21,12 +23,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,6 +193,60 @@ static int socket_path_check(const char *path, char *why, size_t len)
 	return -1;
 }
 
+/* hl_config_address_check (config.h), --check only: resolve the host as
+ * listener.c does and bind its first address with port 0 (the port itself
+ * may be a running daemon's).  Only a name that does not resolve and an
+ * address the host cannot bind are refused: a name service failing for now
+ * is a warning, and anything else is left to the start. */
+static int address_check(const char *host, int port, char *why, size_t len, bool *warn)
+{
+	(void)port;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	                          .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(host[0] ? host : NULL, "0", &hints, &res);
+	if (rc != 0) {
+		*warn = rc == EAI_AGAIN || rc == EAI_SYSTEM || rc == EAI_MEMORY;
+		snprintf(why, len, "%s '%s': %s", *warn ? "cannot resolve, for now," : "does not resolve:", host,
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	int err = fd < 0 ? errno : bind(fd, res->ai_addr, res->ai_addrlen) != 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	if (err != EADDRNOTAVAIL && err != EAFNOSUPPORT)
+		return 0;
+	snprintf(why, len, "'%s' is not an address of this host (%s)", host, strerror(err));
+	return -1;
+}
+
+/* hl_config_socket_dir_check (config.h), --check only: the directory a Unix
+ * socket is created in. */
+static int socket_dir_check(const char *path, char *why, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[256];
+	snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		snprintf(why, len, "directory %s: %s (the socket cannot be created until it exists; "
+		         "systemd's RuntimeDirectory= makes /run/hotlined at start)", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, len, "%s is not a directory", dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		snprintf(why, len, "this user cannot create the socket in %s: %s", dir, strerror(errno));
+	else
+		return 0;
+	return -1;
+}
+
+static void print_warning(const char *message)
+{
+	fprintf(stderr, "hotlined: %s\n", message);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -201,6 +259,18 @@ static void usage(FILE *f)
 	        "                      (e.g. as the database owner, while the daemon runs as hotlined)\n"
 	        "  -V, --version       print the version\n"
 	        "Runs in the foreground and logs to stderr; SIGTERM/SIGINT stop, SIGHUP reloads.\n");
+}
+
+/* An option that takes a value, given twice: getopt keeps the last, so a
+ * drop-in that adds its own -c to ExecStart= would silently replace the
+ * file the operator edits.  A bad command line instead (exit 2). */
+static int given_twice(const char *opt, const char *first, const char *second)
+{
+	if (first)
+		fprintf(stderr, "hotlined: %s given twice ('%s', then '%s'); give it once\n", opt, first, second);
+	else
+		fprintf(stderr, "hotlined: %s given twice; give it once\n", opt);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -220,10 +290,18 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config_path = optarg; break;
+		case 'c':
+			if (config_path)
+				return given_twice("-c/--config", config_path, optarg);
+			config_path = optarg;
+			break;
 		case 'k': check = true; break;
 		case 'm': migrate = true; break;
-		case 'i': conninfo = optarg; break;
+		case 'i':
+			if (conninfo)
+				return given_twice("--conninfo", NULL, NULL); /* a password may be in it: not echoed */
+			conninfo = optarg;
+			break;
 		case 'V': printf("hotlined %s\n", HOTLINED_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -237,6 +315,11 @@ int main(int argc, char **argv)
 	hl_config_account_check = account_check;
 	hl_config_file_check = file_check;
 	hl_config_socket_check = socket_path_check;
+	if (check) {
+		hl_config_address_check = address_check;
+		hl_config_socket_dir_check = socket_dir_check;
+		hl_config_warn = print_warning;
+	}
 
 	struct hl_config *cfg = hl_xrealloc(NULL, sizeof *cfg);
 	char err[512];

@@ -25,8 +25,12 @@
  * Decisions worth knowing (also in the tests):
  *   - The caller strips the '\n'; a single trailing '\r' is tolerated and not
  *     stored.  Whitespace around the object is allowed.  A UTF-8 BOM is not.
- *   - Duplicate keys: the last one wins, as in json-c and in jsonb, so what we
- *     act on is what psql shows in body.
+ *   - Duplicate keys are refused, at any depth, also spelled differently
+ *     ("a" and "\u0061"): bad_request "caller: duplicate key" (inside a
+ *     nested object: "meta: duplicate key in a nested object").  json-c and
+ *     jsonb keep the last one, another reader of the stored line may keep
+ *     the first (was: the last one wins).  A duplicated "id" is answered
+ *     with "id":null: which id would it be?
  *   - Integers (case_id, alert_id, since, score) must be JSON integers: 42,
  *     not "42", 42.0 or 4.2e1.  Values outside int64 are rejected.
  *   - Length limits count characters (Unicode code points of the valid
@@ -453,9 +457,14 @@ static void withheld_caller(struct hl_event *ev)
 static enum hl_err take_request(struct json_object *o, const struct hl_scan *sc, struct hl_event *ev,
                                 struct hl_error *err)
 {
+	if (sc->dup && !sc->dup_nested && strcmp(sc->dup_field, "id") == 0)
+		return fail(err, HL_E_BAD_REQUEST, "id: duplicate key");
 	enum hl_err rc = take_id(o, ev, err);
 	if (rc != HL_OK)
 		return rc;
+	if (sc->dup)
+		return fail(err, HL_E_BAD_REQUEST, "%s: duplicate key%s", sc->dup_field,
+		            sc->dup_nested ? " in a nested object" : "");
 	if (sc->nul)
 		return fail(err, HL_E_BAD_REQUEST, "%s: contains NUL", sc->nul_field);
 	if (sc->bignum)

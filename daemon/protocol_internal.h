@@ -13,6 +13,12 @@
 #define JSON_MAX_DEPTH 32   /* objects/arrays nested deeper are refused */
 #define ECHO_MAX 48         /* bytes of request text echoed in a message */
 
+/* The raw text of one key of an object being scanned. */
+struct hl_scan_key {
+	const unsigned char *p;
+	size_t len;
+};
+
 /* The state of one strict scan (protocol_scan.c). */
 struct hl_scan {
 	const unsigned char *p, *end, *start;
@@ -24,6 +30,11 @@ struct hl_scan {
 	char nul_field[ECHO_MAX + 4];  /* the top-level key it is under (raw) */
 	bool bignum;                   /* a number PostgreSQL's numeric cannot hold */
 	char bignum_field[ECHO_MAX + 4];
+	bool dup;                      /* an object names one member twice */
+	bool dup_nested;               /* ... inside the value of dup_field, not at the top */
+	char dup_field[ECHO_MAX + 4];  /* the key repeated (or the top-level key it is under) */
+	struct hl_scan_key *keys;      /* the keys of the open objects (heap; freed by hl_scan_line) */
+	size_t nkeys, keys_cap;
 };
 
 /* The whole line: one object, whitespace around it, nothing else.  False with

@@ -10,11 +10,13 @@
  * U+10FFFF, numbers beyond PostgreSQL's numeric).  Every accepted line is
  * stored verbatim in case_events.body, so a line we accept must be one
  * PostgreSQL accepts.  The scan also remembers which top-level field holds a
- * string decoding to U+0000 or an out-of-range number, so that the
- * bad_request can name it.  protocol.c's opening comment lists the decisions.
+ * string decoding to U+0000 or an out-of-range number, and which key an
+ * object names twice, so that the bad_request can name it.  protocol.c's
+ * opening comment lists the decisions.
  */
 #include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol.h"
@@ -301,6 +303,162 @@ static bool scan_literal(struct hl_scan *sc, const char *word)
 	return true;
 }
 
+/* ------------------------------------------- keys an object names twice */
+
+/*
+ * Duplicate members are refused (protocol.c's opening comment says why).
+ * Keys are compared as they decode: "a" and "\u0061" are one key.  Each
+ * object's keys are pushed on sc->keys while it is scanned and checked when
+ * it closes: pairwise for a few plain keys, else decoded and sorted, so a
+ * line of 20,000 members costs a sort, not 2 * 10^8 comparisons.
+ */
+
+static unsigned long hex4(const unsigned char *s)
+{
+	unsigned long v = 0;
+	for (int i = 0; i < 4; i++)
+		v = v * 16 + (unsigned long)hex_value(s[i]);
+	return v;
+}
+
+/* The decoded bytes of a key's raw text (already scanned: escapes valid).
+ * Never longer than the raw text. */
+static size_t decode_key(const unsigned char *s, size_t len, unsigned char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		if (s[i] != '\\') {
+			out[o++] = s[i++];
+			continue;
+		}
+		unsigned char e = s[i + 1];
+		if (e != 'u') {
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			out[o++] = (unsigned char)to[strchr(from, e) - from];
+			i += 2;
+			continue;
+		}
+		unsigned long u = hex4(s + i + 2);
+		i += 6;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			unsigned long lo = hex4(s + i + 2);
+			i += 6;
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+		}
+		if (u < 0x80)
+			out[o++] = (unsigned char)u;
+		else if (u < 0x800) {
+			out[o++] = (unsigned char)(0xC0 | (u >> 6));
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			out[o++] = (unsigned char)(0xE0 | (u >> 12));
+			out[o++] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		} else {
+			out[o++] = (unsigned char)(0xF0 | (u >> 18));
+			out[o++] = (unsigned char)(0x80 | ((u >> 12) & 0x3F));
+			out[o++] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		}
+	}
+	return o;
+}
+
+struct dkey {
+	const unsigned char *s;
+	size_t len, order;
+};
+
+static int dkey_cmp(const void *a, const void *b)
+{
+	const struct dkey *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, n);
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void note_dup(struct hl_scan *sc, const unsigned char *key, size_t len)
+{
+	sc->dup = true;
+	sc->dup_nested = sc->depth > 1;
+	if (sc->dup_nested) {
+		key = sc->key;
+		len = sc->key_len;
+	}
+	if (len == 0)
+		strcpy(sc->dup_field, "\"\"");
+	else
+		hl_proto_echo_text(sc->dup_field, sizeof sc->dup_field, (const char *)key, len);
+}
+
+/* Remember a key of the object being scanned. */
+static bool push_key(struct hl_scan *sc, const unsigned char *k, size_t len)
+{
+	if (sc->nkeys == sc->keys_cap) {
+		size_t cap = sc->keys_cap ? sc->keys_cap * 2 : 32;
+		struct hl_scan_key *nk = realloc(sc->keys, cap * sizeof *nk);
+		if (!nk)
+			return scan_fail(sc, "out of memory");
+		sc->keys = nk;
+		sc->keys_cap = cap;
+	}
+	sc->keys[sc->nkeys++] = (struct hl_scan_key){ k, len };
+	return true;
+}
+
+/* The object whose keys are sc->keys[base..] closes: does one repeat? */
+static bool check_keys(struct hl_scan *sc, size_t base)
+{
+	const struct hl_scan_key *k = sc->keys + base;
+	size_t n = sc->nkeys - base, raw = 0;
+	bool escaped = false;
+	sc->nkeys = base;
+	if (n < 2 || sc->dup) /* the first duplicate found is the one named */
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		escaped = escaped || memchr(k[i].p, '\\', k[i].len);
+		raw += k[i].len;
+	}
+	if (!escaped && n <= 16) {
+		for (size_t j = 1; j < n; j++)
+			for (size_t i = 0; i < j; i++)
+				if (k[i].len == k[j].len && memcmp(k[i].p, k[j].p, k[j].len) == 0) {
+					note_dup(sc, k[j].p, k[j].len);
+					return true;
+				}
+		return true;
+	}
+	struct dkey *d = malloc(n * sizeof *d);
+	unsigned char *buf = escaped ? malloc(raw + 1) : NULL;
+	if (!d || (escaped && !buf)) {
+		free(d);
+		free(buf);
+		return scan_fail(sc, "out of memory");
+	}
+	for (size_t i = 0, o = 0; i < n; i++) {
+		if (escaped) {
+			d[i] = (struct dkey){ buf + o, decode_key(k[i].p, k[i].len, buf + o), i };
+			o += d[i].len;
+		} else
+			d[i] = (struct dkey){ k[i].p, k[i].len, i };
+	}
+	qsort(d, n, sizeof *d, dkey_cmp);
+	const struct dkey *first = NULL; /* the repeat that comes first in the text */
+	for (size_t i = 1; i < n; i++)
+		if (d[i].len == d[i - 1].len && memcmp(d[i].s, d[i - 1].s, d[i].len) == 0 &&
+		    (!first || d[i].order < first->order))
+			first = &d[i];
+	if (first)
+		note_dup(sc, first->s, first->len);
+	free(buf);
+	free(d);
+	return true;
+}
+
 static bool scan_object(struct hl_scan *sc)
 {
 	if (++sc->depth > JSON_MAX_DEPTH)
@@ -312,12 +470,15 @@ static bool scan_object(struct hl_scan *sc)
 		sc->depth--;
 		return true;
 	}
+	size_t base = sc->nkeys;
 	for (;;) {
 		if (sc->p >= sc->end || *sc->p != '"')
 			return scan_expected(sc, "expected a string key");
 		const unsigned char *k = sc->p + 1;
 		bool has_nul;
 		if (!scan_string(sc, &has_nul))
+			return false;
+		if (!push_key(sc, k, (size_t)(sc->p - 1 - k)))
 			return false;
 		if (sc->depth == 1) {
 			sc->key = k;
@@ -339,6 +500,8 @@ static bool scan_object(struct hl_scan *sc)
 		}
 		if (sc->p < sc->end && *sc->p == '}') {
 			sc->p++;
+			if (!check_keys(sc, base))
+				return false;
 			sc->depth--;
 			return true;
 		}
@@ -414,7 +577,11 @@ bool hl_scan_line(struct hl_scan *sc, const char *line, size_t len)
 	skip_ws(sc);
 	if (sc->p >= sc->end || *sc->p != '{')
 		return scan_fail(sc, "the request must be a JSON object");
-	if (!scan_object(sc))
+	bool ok = scan_object(sc);
+	free(sc->keys);
+	sc->keys = NULL;
+	sc->nkeys = sc->keys_cap = 0;
+	if (!ok)
 		return false;
 	skip_ws(sc);
 	if (sc->p != sc->end)

@@ -55,6 +55,7 @@ struct hl_config {
 		size_t max_line;        /* default 65536 */
 		int max_connections;    /* default 1024 */
 		int idle_timeout_s;     /* default 300; 0 = none */
+		int auth_timeout_s;     /* TCP with tokens: time to send auth; default 10 */
 		int max_inflight;       /* requests in flight per connection before reading pauses; default 1024 */
 		size_t max_output;      /* bytes buffered for a slow reader before it is dropped; default 8 MiB */
 		char **tokens;          /* TCP auth tokens; n_tokens == 0 = no auth */
@@ -188,6 +189,26 @@ extern int (*hl_config_file_check)(const char *path, char *why, size_t len);
  * NULL (unit tests, hotlinectl): not checked.
  */
 extern int (*hl_config_socket_check)(const char *path, char *why, size_t len);
+
+/*
+ * What only --check looks at on the host (review-ops4), before any event
+ * loop runs (getaddrinfo may wait on DNS here; a reload never calls them):
+ *
+ * hl_config_address_check: listen.tcp and http.listen.  main.c resolves the
+ * host as the listener will and binds port 0 of it: -1 with `why` when the
+ * name does not resolve or the host cannot bind the address (an error), or,
+ * with *warn set, when the name service failed for now (a warning).
+ *
+ * hl_config_socket_dir_check: listen.unix and listen.unix_supervisor: -1
+ * with `why` when the socket's directory does not exist or is not a
+ * directory - a warning, as systemd creates /run/hotlined only at start.
+ *
+ * hl_config_warn receives each warning as "FILE:LINE: KEY: warning: ...".
+ * NULL (start, reload, unit tests, hotlinectl): not checked / not said.
+ */
+extern int (*hl_config_address_check)(const char *host, int port, char *why, size_t len, bool *warn);
+extern int (*hl_config_socket_dir_check)(const char *path, char *why, size_t len);
+extern void (*hl_config_warn)(const char *message);
 
 /*
  * Load and validate `path`.  Returns 0 and fills *cfg, or -1 with `err`

@@ -6,7 +6,7 @@
  * else is unauthorized and closed; the Unix socket needs none), TLS
  * (self-signed certificates made by the test with the openssl command line;
  * the client is OpenSSL in C), plain TCP to a TLS port, and client
- * certificates when listen.tls.ca is set.
+ * certificates when listen.tls.ca is set; a second auth checked as the first.
  *
  * Design.  The TLS objects and the certificate directory are file-scope so
  * that the suite's .fini (access_fini) frees them even when a test aborts,
@@ -237,4 +237,70 @@ HL_TEST(access, tls_client_certificate_required_with_ca)
 	cr_assert(ok, "handshake with a valid client certificate failed");
 	cr_assert(tls_ping(ok, "with-cert"), "ping with a valid client certificate");
 	cr_assert(hl_d_alive(t));
+}
+
+/* An `auth` on a connection that already authenticated was answered ok
+ * whatever its token: a wrong token passed for right, and a viewer that
+ * authenticated again with a full token was told ok and stayed a viewer
+ * (its next event forbidden).  Now every auth on TCP with tokens is checked
+ * as the first: a listed token takes that token's role, any other is
+ * unauthorized and closes the connection (review-ops4). */
+HL_TEST(access, a_second_auth_is_checked_like_the_first)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = ( \"full-token\", "
+	                                   "{ token = \"view-token\"; name = \"wall\"; role = \"viewer\"; } );" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *a = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(a, "{\"type\":\"auth\",\"id\":\"a1\",\"token\":\"view-token\"}"), "ok"));
+	json_object *r = hl_request(a, "{\"type\":\"auth\",\"id\":\"a2\",\"token\":\"full-token\"}");
+	cr_assert(hl_jbool(r, "ok"), "%s", json_object_to_json_string(r));
+	r = hl_request(a, "{\"type\":\"call.offered\",\"id\":\"sa1\",\"call_id\":\"sa\",\"caller\":\"+8613800000811\"}");
+	cr_assert(hl_jbool(r, "ok"), "after a full token the connection may send events: %s", json_object_to_json_string(r));
+
+	struct hl_conn *b = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(b, "{\"type\":\"auth\",\"id\":\"b1\",\"token\":\"full-token\"}"), "ok"));
+	expect_code(hl_request(b, "{\"type\":\"auth\",\"id\":\"b2\",\"token\":\"not-a-token\"}"), "unauthorized");
+	cr_assert(hl_wait_eof(b, 5000), "a wrong token closes the connection, also after a right one");
+
+	/* the Unix socket needs no token: an auth there is answered ok, as before */
+	struct hl_conn *u = hl_conn_unix(d);
+	cr_assert(hl_jbool(hl_request(u, "{\"type\":\"auth\",\"id\":\"u1\",\"token\":\"anything\"}"), "ok"));
+}
+
+/* With tokens, a TCP connection that never authenticates held one of the
+ * max_connections slots for the whole idle timeout (5 minutes): a few
+ * hundred silent connections from anyone who reaches the port, renewed
+ * every 5 minutes, and the softphones were refused `busy`.  Now it has
+ * listen.auth_timeout (default 10 s) to send its auth; an authenticated
+ * connection keeps the idle timeout (review-ops4). */
+HL_TEST(access, a_connection_that_never_authenticates_is_closed)
+{
+	struct hl_e2e_opts o = { .listen = "tokens = [ \"s3cret\" ]; idle_timeout = \"60s\"; auth_timeout = \"1s\";" };
+	struct hl_d *d = hl_d_up(&o);
+	int silent = raw_tcp(d);
+	struct hl_conn *a = hl_conn_tcp(d);
+	cr_assert(hl_jbool(hl_request(a, "{\"type\":\"auth\",\"id\":\"a1\",\"token\":\"s3cret\"}"), "ok"));
+	int64_t t0 = hl_now_ms();
+	char b;
+	struct timeval tv = { 8, 0 };
+	setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t n = read(silent, &b, 1);
+	cr_assert_eq(n, 0, "a silent unauthenticated connection is still open after %lld ms",
+	             (long long)(hl_now_ms() - t0));
+	hl_sleep_ms(1500);
+	expect_ping(a, "authenticated-stays"); /* the idle timeout still applies to it */
+
+	/* trickling its auth line a byte at a time does not keep it open either */
+	int slow = raw_tcp(d);
+	setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	const char *line = "{\"type\":\"auth\",\"id\":\"t1\",\"token\":\"s3cret\"}";
+	bool closed = false;
+	t0 = hl_now_ms();
+	for (size_t i = 0; line[i] && !closed; i++) {
+		closed = send(slow, line + i, 1, MSG_NOSIGNAL) != 1;
+		hl_sleep_ms(300);
+	}
+	cr_assert(closed || hl_now_ms() - t0 > 5000, "the whole line went out");
+	closed = closed || read(slow, &b, 1) <= 0;
+	cr_assert(closed, "a trickled auth line kept the connection open for %lld ms", (long long)(hl_now_ms() - t0));
 }

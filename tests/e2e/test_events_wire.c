@@ -130,6 +130,33 @@ HL_TEST(events, too_large_closes_connection)
 	expect_ok(r, "after");
 }
 
+/* A member named twice (review-ops4): refused with bad_request naming it,
+ * nothing stored, the connection usable.  Before, the last "caller" won: the
+ * case was opened for the second number while the stored line also showed the
+ * first. */
+HL_TEST(events, duplicate_member_refused_nothing_stored)
+{
+	struct hl_d *d = hl_d_up(NULL);
+	struct hl_conn *c = hl_conn_unix(d);
+	json_object *r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"dm1\",\"call_id\":\"dmc\","
+	                               "\"caller\":\"+8613800000081\",\"caller\":\"+8613800000082\"}");
+	expect_error(r, "bad_request");
+	cr_assert_str_eq(hl_jstr(r, "error.message"), "caller: duplicate key");
+	cr_assert_str_eq(hl_jstr(r, "id"), "dm1");
+	r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"dm2\",\"call_id\":\"dmc\","
+	                  "\"caller\":\"+8613800000081\",\"id\":\"dm3\"}");
+	expect_error(r, "bad_request");
+	cr_assert_str_eq(hl_jstr(r, "error.message"), "id: duplicate key");
+	cr_assert(hl_jnull(r, "id"), "a duplicated id is answered with id null: %s", json_object_to_json_string(r));
+	r = hl_request(c, "{\"type\":\"ping\",\"id\":\"dm-after\"}");
+	expect_ok(r, "dm-after");
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.case_events WHERE event_id IN ('dm1','dm2','dm3')"), 0);
+	cr_assert_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases"), 0);
+	/* the id of a refused line can be used once the line is right */
+	r = hl_request(c, "{\"type\":\"call.offered\",\"id\":\"dm1\",\"call_id\":\"dmc\",\"caller\":\"+8613800000081\"}");
+	expect_ok(r, "dm1");
+}
+
 /* -------------------------------------------------------------- duplicates */
 
 HL_TEST(events, duplicate_id_has_no_new_effect)
