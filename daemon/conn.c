@@ -54,6 +54,7 @@ struct conn {
 	bool reading;        /* EV_READ currently enabled */
 	int inflight;
 	hl_ms partial_since; /* monotonic ms since a partial line is waiting; 0 = none */
+	size_t scanned;      /* bytes of that partial line already searched for its '\n' */
 	int role;            /* enum hl_sock_role: what this client may ask (roles.h) */
 	char name[72];       /* the token's name: acked_by when an ack names nobody; "" = none */
 };
@@ -382,16 +383,26 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	while (!c->closing) {
 		if (c->paused_inflight || c->paused_global || c->paused_output)
 			break; /* leave the rest in the socket buffer: backpressure */
+		/* search only what arrived since the last look: a line trickled in
+		 * small writes would otherwise be searched again whole at each read,
+		 * time quadratic in its length (max_line may be megabytes) */
 		size_t eol_len = 0;
-		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		struct evbuffer_ptr from;
+		if (evbuffer_ptr_set(in, &from, c->scanned, EVBUFFER_PTR_SET) < 0) {
+			c->scanned = 0;
+			evbuffer_ptr_set(in, &from, 0, EVBUFFER_PTR_SET);
+		}
+		struct evbuffer_ptr p = evbuffer_search_eol(in, &from, &eol_len, EVBUFFER_EOL_LF);
 		if (p.pos < 0) {
 			size_t have = evbuffer_get_length(in);
+			c->scanned = have;
 			if (have > max_line + 1) { /* +1: a '\r' that may precede the '\n' */
 				struct req *r = req_new(c);
 				req_fail(r, NULL, HL_E_TOO_LARGE, "line longer than max_line");
 				log_warn("conn %llu (%s): line over %zu bytes, closing",
 				         (unsigned long long)c->id, c->peer, max_line);
 				evbuffer_drain(in, have);
+				c->scanned = 0;
 			} else if (have > 0) {
 				if (!c->partial_since)
 					c->partial_since = mono_ms();
@@ -405,6 +416,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		c->partial_since = 0;
+		c->scanned = 0;
 		size_t len = (size_t)p.pos;
 		char stackbuf[4096];
 		char *line = len < sizeof stackbuf ? stackbuf : malloc(len + 1);

@@ -292,6 +292,58 @@ HL_TEST(events, crlf_and_split_writes)
 	expect_ok(r, "split");
 }
 
+/* The daemon's CPU time (user + system), in clock ticks, from /proc. */
+static long daemon_ticks(const struct hl_d *d)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)d->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+/* A long line trickled in small writes (conn.c searches only what arrived
+ * since its last look for the newline), with the next lines' newlines inside
+ * the same writes as the end of the one before.  The CPU it cost the daemon
+ * (before that search, every read searched the whole line again)
+ * is printed, never asserted. */
+HL_TEST(events, long_line_in_small_pieces)
+{
+	struct hl_e2e_opts o = { .listen = "max_line = 8388608;" };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_tcp(d);
+	size_t pad = 4 * 1024 * 1024;
+	const char *head = "{\"type\":\"ping\",\"id\":\"long\",\"pad\":\"";
+	const char *tail = "\"}\n{\"type\":\"ping\",\"id\":\"after\"}\n{\"type\":\"ping\",\"id\":\"th";
+	size_t len = strlen(head) + pad + strlen(tail);
+	char *line = malloc(len + 1);
+	cr_assert(line);
+	strcpy(line, head);
+	memset(line + strlen(head), 'x', pad);
+	strcpy(line + strlen(head) + pad, tail);
+	long t0 = daemon_ticks(d);
+	for (size_t off = 0; off < len; off += 4096) { /* a write a millisecond: each a read of its own */
+		size_t n = len - off < 4096 ? len - off : 4096;
+		cr_assert_eq(hl_send_raw(c, line + off, n), 0);
+		hl_sleep_ms(1);
+	}
+	free(line);
+	cr_assert_eq(hl_send_raw(c, "ird\"}\n", 6), 0);
+	expect_ok(hl_recv_json(c, HL_TIMEOUT_MS), "long");
+	expect_ok(hl_recv_json(c, HL_TIMEOUT_MS), "after");
+	expect_ok(hl_recv_json(c, HL_TIMEOUT_MS), "third");
+	fprintf(stderr, "long_line_in_small_pieces: a %zu-byte line in 4 KB writes a millisecond apart cost the daemon %ld clock ticks\n",
+	        len, daemon_ticks(d) - t0);
+}
+
 /* ------------------------------------------------------------- hotlinectl */
 
 /* Run a shell command line; its exit code. */
