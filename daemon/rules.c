@@ -46,7 +46,6 @@
 
 /* ------------------------------------------------------------ context */
 
-
 /* Replace an owned string; true when the value changed. */
 static bool set_str(char **field, const char *value)
 {
@@ -352,7 +351,9 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	call->answered_at = x->at;
-	/* an earlier debt (a followup after this answer) is not undone: review-rules2 */
+	hl_ms abandoned_at = call->state == HL_CALL_ABANDONED || call->state == HL_CALL_VOICEMAIL ? call->ended_at : 0;
+	/* an earlier debt (a followup after this answer) is not undone: review-rules2; a closed case: recorded
+	 * only, unless dated before the close or the abandonment that closed a withheld call's case */
 	bool undo = call->state == HL_CALL_ABANDONED && p->cs->clocks[HL_CK_CALLBACK].started_at >= call->ended_at;
 	if (call->state == HL_CALL_OFFERED) {
 		call->state = HL_CALL_ANSWERED;
@@ -366,7 +367,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
 		call->queue = hl_xstrdup(ev->queue);
 	call->dirty = true;
-	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless dated before the close */
+	if (p->cs->status == HL_ST_CLOSED && !hl_rules_withheld_answered(x, p->cs, abandoned_at)) {
 		if (!hl_rules_closed_contact(x, p->cs, undo))
 			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;

@@ -129,5 +129,7 @@ void hl_rules_touch(struct hl_rules_ctx *x, struct hl_case *c);
 /* rules_withheld.c */
 bool hl_rules_callback_impossible(struct hl_rules_ctx *x, const struct hl_case *c);
 void hl_rules_withheld_unanswered(struct hl_rules_ctx *x, struct hl_case *c, const struct hl_call *call);
+/* the answer of a withheld call dated before the abandonment that closed its case: open again */
+bool hl_rules_withheld_answered(struct hl_rules_ctx *x, struct hl_case *c, hl_ms abandoned_at);
 
 #endif
