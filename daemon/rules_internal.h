@@ -108,6 +108,9 @@ void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 /* a contact dated before a closed case's close, delivered after it: meets
  * the callback the close stopped; false when it changes nothing */
+/* the update clock just restarted by a contact dated before the current hold or the last
+ * resumed one: paused (and resumed) as in the order of `at`; true when it did */
+bool hl_rules_update_held(struct hl_rules_ctx *x, struct hl_case *c);
 bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo);
 /* a resolution (case.resolve, call.ended resolved) dated before a closed
  * case's close, delivered after it: resolved before it closed */

@@ -148,7 +148,7 @@ void store_start_load(void)
 
 #define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
 	"last_reached_at", "updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
-	"reopens", "on_hold", "hold_since", "held_ms", "policy", "clocks"
+	"reopens", "on_hold", "hold_since", "held_ms", "policy", "last_hold_from", "last_hold_until", "clocks"
 
 static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
 static const char *const ORDER_CASE_COLS[] = { CASE_COLUMN_NAMES, "merged_into" };
@@ -232,6 +232,8 @@ static void add_case_rows(PGresult *r, const struct store_columns *m)
 		c.hold_since = store_get_ms(r, i, at[CASE_HOLD_SINCE]);
 		c.held_ms = store_get_ms(r, i, at[CASE_HELD_MS]);
 		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, at[CASE_POLICY]));
+		c.last_hold_from = store_get_ms(r, i, at[CASE_LAST_HOLD_FROM]);
+		c.last_hold_until = store_get_ms(r, i, at[CASE_LAST_HOLD_UNTIL]);
 		hl_clock_list_read(get_str(r, i, at[CASE_CLOCKS]), c.clocks); /* clock_list.c */
 		hl_world_add_case(store.world, &c);
 	}

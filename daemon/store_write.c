@@ -179,6 +179,8 @@ static void case_row(struct jrows *r, const struct hl_case *c)
 	jrows_bool(r, "on_hold", c->on_hold);
 	jrows_ms(r, "hold_since", c->hold_since);
 	jrows_int(r, "held_ms", c->held_ms);
+	jrows_ms(r, "last_hold_from", c->last_hold_from);
+	jrows_ms(r, "last_hold_until", c->last_hold_until);
 	jrows_str(r, "policy", c->policy[0] ? c->policy : "default");
 	jrows_bool(r, "new", c->is_new); /* a plain INSERT (SQL_W_CASES) */
 	jrows_end_row(r);

@@ -239,6 +239,8 @@ struct hl_case {
 	bool on_hold;
 	hl_ms hold_since;
 	int64_t held_ms;      /* total time spent on hold */
+	hl_ms last_hold_from, last_hold_until; /* the last hold a resume ended (0: none): a late contact or hold
+	                       * dated inside it is applied as during the hold (rules.c, sql/081) */
 	char policy[64];      /* name of the SLA policy in force ("default") */
 	struct hl_clock clocks[HL_CK__COUNT];
 	bool is_new;          /* opened in this batch */

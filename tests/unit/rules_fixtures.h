@@ -251,6 +251,7 @@ static inline char *dump(struct hl_world *w)
 		        S(c->priority), S(c->department), S(c->queue), S(c->summary), S(c->resolution), c->transfers,
 		        c->reopens, c->on_hold, (long long)c->hold_since, (long long)c->held_ms, c->policy, c->is_new,
 		        c->dirty);
+		fprintf(o, " last hold %lld-%lld", (long long)c->last_hold_from, (long long)c->last_hold_until);
 		for (int k = 0; k < HL_CK__COUNT; k++)
 			dump_clock(o, &c->clocks[k]);
 		fputc('\n', o);

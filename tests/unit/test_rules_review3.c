@@ -56,3 +56,86 @@ Test(review3, a_withheld_calls_answer_delivered_after_its_abandonment_opens_the_
 	cr_assert_eq(hl_world_case(f->w, id2)->status, HL_ST_CLOSED, "answered after the close: recorded only");
 	fx_free(f);
 }
+
+/* ------------------------------------------------- contacts and holds */
+
+static struct hl_outcome *told(struct fx *f, const char *id, int64_t case_id, hl_ms at)
+{
+	struct hl_event e = E(HL_EV_CASE_UPDATE, id, at);
+	e.case_id = case_id;
+	e.caller_informed = 1;
+	return apply(f, e);
+}
+
+/* hold 10:00, resume 11:00, then a contact dated 10:30 arrives: in order it
+ * armed the update paused with its whole allowance and the resume ran it
+ * from 11:00.  It restarted the clock from 10:30 as if nothing was held:
+ * due 30 minutes early. */
+Test(review3, a_contact_dated_during_a_resumed_hold_runs_from_the_resume)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 2 * HOUR));
+	ok(told(f, "e4", 100, T0 + HOUR + 30 * MIN));
+	struct hl_clock *u = clk(f, 100, HL_CK_UPDATE);
+	cr_assert_eq(u->state, HL_CS_PENDING);
+	cr_assert_eq(u->due_at, T0 + 2 * HOUR + 24 * HOUR, "%s", last_desc(f));
+	cr_assert_eq(u->started_at, T0 + HOUR + 30 * MIN);
+	cr_assert_eq(u->warn_at, T0 + 2 * HOUR + (int64_t)(24 * HOUR * 0.8));
+	/* the same events in order */
+	struct fx *g = fx_new();
+	ok(offered(g, "e1", "c-1", P1, T0));
+	ok(case_ev(g, HL_EV_CASE_HOLD, "e2", 100, T0 + HOUR));
+	ok(told(g, "e4", 100, T0 + HOUR + 30 * MIN));
+	ok(case_ev(g, HL_EV_CASE_RESUME, "e3", 100, T0 + 2 * HOUR));
+	cr_assert_eq(clk(g, 100, HL_CK_UPDATE)->due_at, u->due_at);
+	cr_assert_eq(clk(g, 100, HL_CK_UPDATE)->warn_at, u->warn_at);
+	fx_free(g);
+	fx_free(f);
+}
+
+/* A contact dated before the hold: in order the run consumed 30 minutes,
+ * paused for the hour on hold, and ran the rest from the resume. */
+Test(review3, a_contact_dated_before_a_hold_gets_the_held_time)
+{
+	static const int resumed_first[] = {1, 0};
+	for (int v = 0; v < 2; v++) {
+		struct fx *f = fx_new();
+		ok(offered(f, "e1", "c-1", P1, T0));
+		ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + HOUR));
+		if (resumed_first[v])
+			ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 2 * HOUR));
+		ok(told(f, "e4", 100, T0 + 30 * MIN)); /* delivered after the hold (and its resume) */
+		if (!resumed_first[v]) {
+			cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->state, HL_CS_PAUSED);
+			cr_assert_eq(clk(f, 100, HL_CK_UPDATE)->remaining_ms, 24 * HOUR - 30 * MIN, "%s", last_desc(f));
+			ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 2 * HOUR));
+		}
+		struct hl_clock *u = clk(f, 100, HL_CK_UPDATE);
+		cr_assert_eq(u->state, HL_CS_PENDING);
+		cr_assert_eq(u->due_at, T0 + 30 * MIN + HOUR + 24 * HOUR, "variant %d: %s", v, last_desc(f));
+		fx_free(f);
+	}
+}
+
+/* A hold dated inside a hold that has been resumed since: in order the
+ * resume ended it.  It put the case on hold again, until someone resumed it. */
+Test(review3, a_hold_dated_before_the_last_resume_is_recorded_only)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e2", 100, T0 + HOUR));
+	ok(case_ev(f, HL_EV_CASE_RESUME, "e3", 100, T0 + 2 * HOUR));
+	hl_ms due = clk(f, 100, HL_CK_RESOLUTION)->due_at;
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e4", 100, T0 + HOUR + 30 * MIN));
+	struct hl_case *c = hl_world_case(f->w, 100);
+	cr_assert_not(c->on_hold, "%s", last_desc(f));
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_PENDING);
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->due_at, due);
+	cr_assert(strstr(last_desc(f), "recorded only"), "%s", last_desc(f));
+	/* a hold after the resume holds as ever */
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e5", 100, T0 + 3 * HOUR));
+	cr_assert(c->on_hold);
+	fx_free(f);
+}
