@@ -268,7 +268,13 @@ struct hl_call {
 struct hl_caller {
 	char caller[HL_PHONE_MAX];
 	bool confidential;
-	hl_ms repeat_alerted_at;  /* `at` of the call that raised the last repeat_caller alert; 0 = never */
+	hl_ms repeat_alerted_at;  /* the last repeat_caller crossing: the last call of its window; 0 = never */
+	/* the last crossings, ascending (the last is repeat_alerted_at), and the instant at or before
+	 * which nothing is known (a crossing no longer kept; 0 = none): rules_alerts.c, sql/082 */
+#define HL_REPEAT_KEEP 8
+	hl_ms repeat_crossings[HL_REPEAT_KEEP];
+	int n_repeat_crossings;
+	hl_ms repeat_floor;
 	hl_ms *inbound;           /* times of its recent inbound calls, ascending */
 	size_t n_inbound, cap_inbound;
 	bool is_new, dirty;

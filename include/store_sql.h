@@ -82,13 +82,19 @@ static const char SQL_CALLERS[] =
 	"  UNION SELECT l.caller FROM hotline.calls l"
 	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
 	/* only the calls the repeat-caller count can still see: inside the
-	 * window and after the caller's last repeat_caller alert (rules.c
-	 * count_inbound never counts a call at or before it).  At most
-	 * threshold - 1 calls per window, however many the caller made: the
+	 * window and after the oldest crossing it keeps (rules_alerts.c
+	 * count_inbound never counts a call at or before repeat_floor, and a
+	 * late call re-follows the chain from the last crossing before it,
+	 * sql/082; a caller without one since 082: after its last alert).  At
+	 * most about 8 x threshold calls, however many the caller made: the
 	 * cost of a number that calls all day stays flat (issue 15). */
 	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at) AS repeat_alerted_at,"
+	"  hotline.ms(r.repeat_floor) AS repeat_floor,"
+	"  CASE WHEN r.repeat_crossings IS NOT NULL"
+	"   THEN ARRAY(SELECT hotline.ms(x) FROM unnest(r.repeat_crossings) x ORDER BY x)::text END AS repeat_crossings,"
 	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
-	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_alerted_at)"
+	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_floor,"
+	"                                    CASE WHEN r.repeat_crossings IS NULL THEN r.repeat_alerted_at END)"
 	"        ORDER BY l.offered_at)::text AS recent_calls"
 	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
 
@@ -110,15 +116,18 @@ static const char SQL_IDS[] =
  * sequence; sql/022, docs/explain.md).  A row without "new" is upserted. */
 static const char SQL_W_CALLERS[] =
 	"WITH r AS (SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at) AS repeat_alerted_at,"
+	"  hotline.from_ms(r.repeat_floor) AS repeat_floor,"
+	"  ARRAY(SELECT hotline.from_ms(x::bigint) FROM json_array_elements_text(r.repeat_crossings) x) AS repeat_crossings,"
 	"  coalesce(r.new, false) AS new"
 	" FROM json_to_recordset($1::json) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
-	"  new boolean)),"
-	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at)"
-	"  SELECT caller, confidential, repeat_alerted_at FROM r WHERE new)"
-	" INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
-	" SELECT caller, confidential, repeat_alerted_at FROM r WHERE NOT new"
+	"  repeat_floor bigint, repeat_crossings json, new boolean)),"
+	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings)"
+	"  SELECT caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings FROM r WHERE new)"
+	" INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings)"
+	" SELECT caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings FROM r WHERE NOT new"
 	" ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential,"
-	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at";
+	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at, repeat_floor = EXCLUDED.repeat_floor,"
+	"   repeat_crossings = EXCLUDED.repeat_crossings";
 
 static const char SQL_W_CASES[] =
 	"WITH r AS (SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at) AS opened_at,"

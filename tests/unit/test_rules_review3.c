@@ -7,11 +7,72 @@
  *    call dated before the abandonment, delivered after it, opens it again
  *    (in order the call was answered: nothing closed it).
  *
+ *  - repeat_caller: the alerts one number's calls raise do not depend on
+ *    the order in which the calls arrive (every permutation of a handful
+ *    of calls raises what the calls in order raise);
+ *  - a contact dated during or before a hold, delivered after it, gets the
+ *    held time; a hold dated inside a resumed hold is recorded only.
+ *
  * The fixture is rules_fixtures.h (wall clock).
  */
 #include <criterion/criterion.h>
 
 #include "rules_fixtures.h"
+
+/* ------------------------------------------------------ repeat_caller */
+
+/* Apply the calls of one caller (times in minutes after T0) in the order
+ * `perm` gives, each as its own call; the number of repeat_caller alerts. */
+static size_t repeat_alerts(const int *mins, const int *perm, int n)
+{
+	struct fx *f = fx_new();
+	char calls[16][16]; /* the events borrow them until the world is freed */
+	for (int i = 0; i < n && i < 16; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "e%d", perm[i]);
+		snprintf(calls[i], sizeof calls[i], "c%d", perm[i]);
+		ok(offered(f, id, calls[i], P1, T0 + mins[perm[i]] * MIN));
+	}
+	size_t k = count_alerts(f, "repeat_caller");
+	fx_free(f);
+	return k;
+}
+
+static bool next_perm(int *a, int n)
+{
+	int i = n - 2;
+	while (i >= 0 && a[i] >= a[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	int j = n - 1;
+	while (a[j] <= a[i])
+		j--;
+	int t = a[i]; a[i] = a[j]; a[j] = t;
+	for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+		t = a[l]; a[l] = a[r]; a[r] = t;
+	}
+	return true;
+}
+
+/* Calls at 09:00, 09:10, 09:15, 09:20, 09:30, 09:40 (threshold 3, window
+ * 24h): in order two alerts (09:15, 09:40).  The 09:15 call delivered last
+ * found the first alert's window ending at 09:20 and was not counted (it is
+ * dated before repeat_alerted_at): one alert. */
+Test(review3, repeat_caller_alerts_do_not_depend_on_the_order_of_delivery)
+{
+	static const int mins[] = {0, 10, 15, 20, 30, 40};
+	int perm[6] = {0, 1, 2, 3, 4, 5};
+	size_t in_order = repeat_alerts(mins, perm, 6);
+	cr_assert_eq(in_order, 2);
+	int late[6] = {0, 1, 3, 4, 5, 2};
+	cr_assert_eq(repeat_alerts(mins, late, 6), in_order, "09:15 delivered last");
+	do {
+		size_t k = repeat_alerts(mins, perm, 6);
+		cr_assert_eq(k, in_order, "order %d%d%d%d%d%d: %zu alerts, in order %zu", perm[0], perm[1], perm[2], perm[3],
+		             perm[4], perm[5], k, in_order);
+	} while (next_perm(perm, 6));
+}
 
 /* -------------------------------------------------------- withheld */
 
