@@ -241,3 +241,21 @@ Test(review3, a_call_dated_before_the_close_of_the_callers_case_joins_that_case)
 	cr_assert_eq(f->out.case_id, 101);
 	fx_free(f);
 }
+
+/* A resolution ends a hold; a hold of a resolved case put it "on hold"
+ * while resolved, and the reopen (or close) counted the time since as
+ * held.  It is recorded only. */
+Test(review3, a_hold_of_a_resolved_case_is_recorded_only)
+{
+	struct fx *f = fx_new();
+	ok(offered(f, "e1", "c-1", P1, T0));
+	ok(case_ev(f, HL_EV_CASE_RESOLVE, "e2", 100, T0 + HOUR));
+	ok(case_ev(f, HL_EV_CASE_HOLD, "e3", 100, T0 + 2 * HOUR));
+	struct hl_case *c = hl_world_case(f->w, 100);
+	cr_assert_not(c->on_hold, "%s", last_desc(f));
+	cr_assert(strstr(last_desc(f), "case 100 is resolved: nothing to hold, recorded only"), "%s", last_desc(f));
+	ok(case_ev(f, HL_EV_CASE_REOPEN, "e4", 100, T0 + 5 * HOUR));
+	cr_assert_eq(c->held_ms, 0);
+	cr_assert_eq(clk(f, 100, HL_CK_RESOLUTION)->state, HL_CS_PENDING);
+	fx_free(f);
+}
