@@ -143,11 +143,11 @@ static void offer(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	hl_rules_say(&x->text, "call %s offered from %s", ev->call_id, hl_rules_masked(ev->caller, mask, sizeof mask));
 	if (ev->queue)
 		hl_rules_say(&x->text, " (queue %s)", ev->queue);
-	if (p->cs) /* a closed one: dated before its close (rules_check.c) */
-		hl_rules_note(&x->text, "joins case %" PRId64 "%s", p->cs->id, p->cs->status == HL_ST_CLOSED ? " (closed since)" : "");
+	if (p->cs)
+		hl_rules_note(&x->text, "joins case %" PRId64, p->cs->id);
 	else
 		p->cs = open_case(x, ev->caller);
-	if (ev->queue && !p->cs->queue && p->cs->status != HL_ST_CLOSED) { /* a closed case's row is not written */
+	if (ev->queue && !p->cs->queue) {
 		p->cs->queue = hl_xstrdup(ev->queue);
 		hl_rules_touch(x, p->cs);
 	}

@@ -89,14 +89,6 @@ static bool find_call(struct hl_rules_ctx *x, struct hl_rules_plan *p, struct hl
 		return fail(out, HL_E_UNKNOWN_CALL, "call_id: no call '%.128s'", ev->call_id);
 	p->offer = true;
 	p->cs = hl_world_open_case_of(x->w, ev->caller);
-	/* A call dated while a case of the caller since closed was open, and
-	 * not after the open case began, belongs to that case: in order it
-	 * joined it, and the close stopped what it owed.  Delivered after the
-	 * close (a PBX bridge's lag), it opened a new case dated back to it,
-	 * with clocks (and a call back owed) nobody would meet (review-rules3). */
-	struct hl_case *then = !p->cs || x->at < p->cs->opened_at ? hl_world_closed_case_at(x->w, ev->caller, x->at) : NULL;
-	if (then)
-		p->cs = then;
 	if (!p->cs && hl_world_free_id_count(x->w) == 0)
 		return fail(out, HL_E_INTERNAL, "no case id reserved");
 	return true;

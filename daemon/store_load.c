@@ -86,15 +86,14 @@ void store_start_load(void)
 	hl_batch_keys(items, n, &env, &k);
 	free(items);
 
-	char b_since[24], b_n[24], b_hot_since[24], b_earliest[24];
+	char b_since[24], b_n[24], b_hot_since[24];
 	store_fmt_i64(b_since, k.repeat_since);
-	store_fmt_i64(b_earliest, k.earliest);
 	store_fmt_i64(b_n, (int64_t)k.ids_wanted);
 	store_fmt_i64(b_hot_since, k.hotspot_since);
 
 	store_pipeline_begin(L__COUNT);
 	const char *p_seen[] = { k.events };
-	const char *p_cases[] = { k.cases, k.calls, k.callers, b_earliest };
+	const char *p_cases[] = { k.cases, k.calls, k.callers };
 	const char *p_calls[] = { k.calls };
 	const char *p_callers[] = { k.callers, k.event_cases, k.calls, b_since };
 	const char *p_alerts[] = { k.alerts };
@@ -120,7 +119,7 @@ void store_start_load(void)
 	if (k.want_seen)
 		store.load_at[L_SEEN] = store.n_stmts, store_send_stmt(SQL_SEEN, 1, p_seen);
 	if (k.want_cases)
-		store.load_at[L_CASES] = store.n_stmts, store_send_stmt(SQL_CASES, 4, p_cases);
+		store.load_at[L_CASES] = store.n_stmts, store_send_stmt(SQL_CASES, 3, p_cases);
 	if (k.want_calls)
 		store.load_at[L_CALLS] = store.n_stmts, store_send_stmt(SQL_CALLS, 1, p_calls);
 	if (k.want_callers)

@@ -414,22 +414,6 @@ struct hl_case *hl_world_open_case_of(struct hl_world *w, const char *caller)
 	return best;
 }
 
-struct hl_case *hl_world_closed_case_at(struct hl_world *w, const char *caller, hl_ms at)
-{
-	if (!caller)
-		return NULL;
-	struct hl_world_index *x = w->index;
-	struct hl_case *best = NULL;
-	for (size_t i = hl_str_get(&x->caller_cases, caller); i != NONE; i = x->case_next[i]) {
-		struct hl_case *c = w->cases[i];
-		if (c->status != HL_ST_CLOSED || c->opened_at > at || c->closed_at <= at)
-			continue;
-		if (!best || c->opened_at > best->opened_at || (c->opened_at == best->opened_at && c->id > best->id))
-			best = c;
-	}
-	return best;
-}
-
 struct hl_call *hl_world_call(struct hl_world *w, const char *call_id)
 {
 	size_t at = hl_str_get(&w->index->calls, call_id);

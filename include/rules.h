@@ -86,9 +86,6 @@ size_t hl_world_free_id_count(const struct hl_world *w);
 struct hl_case *hl_world_case(struct hl_world *w, int64_t id);
 /* The most recently opened case of this caller that is not closed. */
 struct hl_case *hl_world_open_case_of(struct hl_world *w, const char *caller);
-/* The most recently opened closed case of this caller that was open at `at`
- * (opened_at <= at < closed_at): the case a call delivered late belongs to. */
-struct hl_case *hl_world_closed_case_at(struct hl_world *w, const char *caller, hl_ms at);
 struct hl_call *hl_world_call(struct hl_world *w, const char *call_id);
 struct hl_caller *hl_world_caller(struct hl_world *w, const char *caller);
 struct hl_alert *hl_world_alert(struct hl_world *w, int64_t id);

@@ -54,16 +54,7 @@ static const char SQL_CASES[] =
 	 * caller's open cases named in the batch need at most k + 1 of them;
 	 * a number shared by many callers (withheld, switchboard) with
 	 * thousands of open cases still loads only those. */
-	"  UNION " SQL_CALLERS_OPEN_CASES("$1", "$3")
-	/* and the case of the caller's last call at or before the batch's
-	 * earliest event ($4), when it was closed after that: a call dated
-	 * before that close, delivered after it, joins it (rules_check.c).
-	 * An index probe per caller; a case row only when a close is that
-	 * recent (review-rules3). */
-	"  UNION SELECT c.id FROM jsonb_array_elements_text($3::jsonb) x CROSS JOIN LATERAL ("
-	"    SELECT l.case_id FROM hotline.calls l WHERE l.caller = x AND l.inbound"
-	"     AND l.offered_at <= hotline.from_ms($4::bigint) ORDER BY l.offered_at DESC LIMIT 1) l"
-	"   JOIN hotline.cases c ON c.id = l.case_id AND c.status = 'closed' AND c.closed_at > hotline.from_ms($4::bigint))"
+	"  UNION " SQL_CALLERS_OPEN_CASES("$1", "$3") ")"
 	"SELECT c.id, c.caller, c.status, hotline.ms(c.opened_at) AS opened_at, hotline.ms(c.resolved_at) AS resolved_at,"
 	"  hotline.ms(c.closed_at) AS closed_at, hotline.ms(c.last_contact_at) AS last_contact_at,"
 	"  hotline.ms(c.last_reached_at) AS last_reached_at,"

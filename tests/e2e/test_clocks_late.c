@@ -273,29 +273,3 @@ HL_TEST(clocks_late, late_call_counts_toward_repeat_caller)
 	                                " FROM hotline.callers WHERE caller = '+8613900000521'", (long long)(now - 45 * MIN_MS)),
 	                 "2 true");
 }
-
-/* review-rules3: a case opened by a call 2h ago and closed 1h ago; an
- * abandoned call of the same number dated 90 minutes ago (the PBX bridge
- * infers abandonments late) arrives now.  In order it joined the case,
- * which was open then, and the close stopped the call back it owed.  It
- * opened a new case dated 90 minutes ago that owed a call back, overdue at
- * once: callback_overdue about a caller whose matter was closed. */
-HL_TEST(clocks_late, call_dated_before_the_close_joins_the_closed_case)
-{
-	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; resolution = \"48h\"; update = \"0\";" });
-	struct hl_conn *c = hl_conn_unix(d);
-	int64_t now = hl_wall_ms();
-	int64_t id = offer(c, "lc-1", "+8613900000531", now - 2 * HOUR_MS);
-	case_ev(c, "case.close", id, "", now - HOUR_MS);
-	cr_assert_eq(call_ev(c, "call.abandoned", "lc-2", ",\"caller\":\"+8613900000531\",\"queue\":\"q2\"",
-	                     now - 90 * MIN_MS), id);
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.cases WHERE caller = '+8613900000531'"), 1);
-	expect_status(d, id, "closed");
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.clocks WHERE case_id = %lld AND kind = 'callback'",
-	                        (long long)id), 0);
-	cr_expect_str_eq(hl_sql_text(d, "SELECT state || ' ' || case_id FROM hotline.calls WHERE call_id = 'lc-2'"),
-	                 hl_sql_text(d, "SELECT 'abandoned ' || %lld", (long long)id));
-	hl_sleep_ms(1500);
-	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'callback_overdue'"), 0);
-	expect_rollup_is_recount(d);
-}

@@ -200,48 +200,6 @@ Test(review3, a_hold_dated_before_the_last_resume_is_recorded_only)
 	cr_assert(c->on_hold);
 	fx_free(f);
 }
-
-/* ------------------------------------------- a late call of a closed case */
-
-static struct hl_outcome *abandoned_new(struct fx *f, const char *id, const char *call, hl_ms at)
-{
-	struct hl_event e = E(HL_EV_CALL_ABANDONED, id, at);
-	e.call_id = (char *)call;
-	snprintf(e.caller, sizeof e.caller, "%s", P1);
-	return apply(f, e);
-}
-
-/* Case 100 opened by a call at 09:00 and closed at 09:30; a call of the same
- * number dated 09:10 arrives after the close (a PBX bridge's lag).  In order
- * it joined case 100, which was open then, and the close stopped whatever it
- * owed.  It opened a new case, opened at 09:10 with its resolution clock
- * from then, and an abandonment of that kind owed a call back to a caller
- * whose case had been closed after it: callback_overdue. */
-Test(review3, a_call_dated_before_the_close_of_the_callers_case_joins_that_case)
-{
-	struct fx *f = fx_new();
-	ok(offered(f, "e1", "c-1", P1, T0));
-	ok(case_ev(f, HL_EV_CASE_CLOSE, "e2", 100, T0 + 30 * MIN));
-	ok(offered(f, "e3", "c-2", P1, T0 + 10 * MIN));
-	cr_assert_eq(f->out.case_id, 100, "%s", last_desc(f));
-	cr_assert_eq(f->w->n_cases, 1, "no new case");
-	cr_assert(strstr(last_desc(f), "joins case 100 (closed since)"), "%s", last_desc(f));
-	ok(abandoned_new(f, "e4", "c-3", T0 + 20 * MIN));
-	cr_assert_eq(f->out.case_id, 100);
-	cr_assert_eq(clk(f, 100, HL_CK_CALLBACK)->state, HL_CS_NONE, "the close found nothing owed in order");
-	cr_assert_eq(hl_world_call(f->w, "c-3")->state, HL_CALL_ABANDONED, "the call is recorded");
-	/* the caller rings again after the close: a new case; a late call dated
-	 * while the first was open still joins the first */
-	ok(offered(f, "e5", "c-4", P1, T0 + HOUR));
-	cr_assert_eq(f->out.case_id, 101);
-	ok(offered(f, "e6", "c-5", P1, T0 + 15 * MIN));
-	cr_assert_eq(f->out.case_id, 100);
-	/* one dated between the close and the new case: that new case (as before) */
-	ok(offered(f, "e7", "c-6", P1, T0 + 45 * MIN));
-	cr_assert_eq(f->out.case_id, 101);
-	fx_free(f);
-}
-
 /* A resolution ends a hold; a hold of a resolved case put it "on hold"
  * while resolved, and the reopen (or close) counted the time since as
  * held.  It is recorded only. */
