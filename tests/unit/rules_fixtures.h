@@ -268,6 +268,9 @@ static inline char *dump(struct hl_world *w)
 		        c->is_new, c->dirty);
 		for (size_t j = 0; j < c->n_inbound; j++)
 			fprintf(o, " %lld", (long long)c->inbound[j]);
+		fprintf(o, " floor %lld crossings", (long long)c->repeat_floor);
+		for (int j = 0; j < c->n_repeat_crossings; j++)
+			fprintf(o, " %lld", (long long)c->repeat_crossings[j]);
 		fputc('\n', o);
 	}
 	for (size_t i = 0; i < w->n_alerts; i++) {
