@@ -107,6 +107,7 @@ struct octx {
 	int64_t reply_span;            /* dispatch: the reply deadline's span */
 	hl_ms until;                   /* extend: the requested deadline */
 	bool resolved;                 /* reply: it resolved the case */
+	bool early;                    /* dated before the order's dispatch: taken as at it */
 };
 
 static bool fail(struct hl_outcome *out, enum hl_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -220,6 +221,14 @@ static bool need_order(struct octx *x, struct hl_outcome *out)
 	if (!x->cs)
 		return fail(out, HL_E_INTERNAL, "case_id: case %" PRId64 " of order '%.64s' is not loaded",
 		            x->order->case_id, ev->order_id);
+	/* Nothing happens to an order before its dispatch: an event stamped
+	 * earlier (the department's clock is behind the hotline's) is taken as
+	 * at the dispatch, before any check reads `at`.  At its own `at` it put
+	 * signed_at / replied_at before dispatched_at and met the clocks before
+	 * their run began (review-rules3). */
+	x->early = x->op.at < x->order->dispatched_at;
+	if (x->early)
+		x->op.at = x->order->dispatched_at;
 	return true;
 }
 
@@ -655,6 +664,8 @@ void hl_orders_apply(struct hl_world *w, const struct hl_rules_env *env, const s
 	case HL_EV_CASE_MERGE: on_merge(&x); break;
 	default: break;
 	}
+	if (x.early)
+		hl_rules_op_note(&x.op, "dated before the order's dispatch: taken as at the dispatch");
 	out->case_id = x.cs->id;
 	if (x.order)
 		snprintf(out->order_id, sizeof out->order_id, "%s", x.order->order_id);

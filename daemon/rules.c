@@ -46,7 +46,6 @@
 
 /* ------------------------------------------------------------ context */
 
-
 /* Replace an owned string; true when the value changed. */
 static bool set_str(char **field, const char *value)
 {
@@ -180,8 +179,8 @@ static void restart_update(struct hl_rules_ctx *x, struct hl_case *c)
 {
 	if (!is_open(c))
 		return;
-	if (!hl_rules_clock_arm(x, c, HL_CK_UPDATE, "restarted") || !c->on_hold)
-		return;
+	if (!hl_rules_clock_arm(x, c, HL_CK_UPDATE, "restarted") || hl_rules_update_held(x, c) || !c->on_hold)
+		return; /* hl_rules_update_held: dated before the hold, or the last resume (rules_clocks.c) */
 	struct hl_clock *k = &c->clocks[HL_CK_UPDATE];
 	const struct hl_policy *p = hl_rules_policy_of(x, c);
 	k->state = HL_CS_PAUSED;
@@ -352,6 +351,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 		return;
 	}
 	call->answered_at = x->at;
+	hl_ms abandoned_at = call->state == HL_CALL_ABANDONED || call->state == HL_CALL_VOICEMAIL ? call->ended_at : 0;
 	/* an earlier debt (a followup after this answer) is not undone: review-rules2 */
 	bool undo = call->state == HL_CALL_ABANDONED && p->cs->clocks[HL_CK_CALLBACK].started_at >= call->ended_at;
 	if (call->state == HL_CALL_OFFERED) {
@@ -366,7 +366,7 @@ static void on_answered(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	if (ev->queue && !call->queue) /* the queue it was answered from, when the offer did not say */
 		call->queue = hl_xstrdup(ev->queue);
 	call->dirty = true;
-	if (p->cs->status == HL_ST_CLOSED) { /* recorded only, unless dated before the close */
+	if (p->cs->status == HL_ST_CLOSED && !hl_rules_withheld_answered(x, p->cs, abandoned_at)) { /* rules_withheld.c */
 		if (!hl_rules_closed_contact(x, p->cs, undo))
 			hl_rules_note(&x->text, "case %" PRId64 " is closed: recorded only", p->cs->id);
 		return;
@@ -592,10 +592,9 @@ static void on_resume(struct hl_rules_ctx *x, struct hl_rules_plan *p)
 	int64_t held = hl_rules_nonneg(x->at - c->hold_since);
 	char d[24];
 	hl_rules_say(&x->text, "case %" PRId64 " resumed after %s on hold", c->id, hl_rules_short_dur(held, d, sizeof d));
-	c->held_ms += held;
-	c->on_hold = false;
-	c->hold_since = 0;
-	hl_rules_touch(x, c);
+	c->last_hold_from = c->hold_since; /* kept for a contact or a hold delivered late (sql/081) */
+	c->last_hold_until = c->hold_since + held;
+	end_hold(x, c);
 	hl_rules_clock_resume(x, c, HL_CK_RESOLUTION);
 	hl_rules_clock_resume(x, c, HL_CK_UPDATE);
 }

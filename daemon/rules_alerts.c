@@ -59,46 +59,90 @@ struct hl_alert *hl_rules_raise_alert(struct hl_world *w, const char *kind, cons
 	return n;
 }
 
-/* Inbound calls of r in the window (end - window, end] after its last alert. */
-static int calls_in_window(const struct hl_caller *r, hl_ms end, int64_t window)
+/* Inbound calls of r in the window (end - window, end] after `base` (a crossing). */
+static int calls_in_window(const struct hl_caller *r, hl_ms end, int64_t window, hl_ms base)
 {
 	int count = 0;
 	for (size_t i = 0; i < r->n_inbound; i++) {
 		hl_ms t = r->inbound[i];
-		if (t > end - window && t <= end && t > r->repeat_alerted_at)
+		if (t > end - window && t <= end && t > base)
 			count++;
 	}
 	return count;
 }
 
+/* The crossings of r after its first `keep` ones become chain[0..n) (the
+ * last HL_REPEAT_KEEP of them): the oldest that no longer fit become the floor. */
+static void set_crossings(struct hl_caller *r, int keep, const hl_ms *chain, int n)
+{
+	hl_ms all[2 * HL_REPEAT_KEEP];
+	int m = 0;
+	for (int i = 0; i < keep; i++)
+		all[m++] = r->repeat_crossings[i];
+	for (int i = 0; i < n; i++)
+		all[m++] = chain[i];
+	int drop = m > HL_REPEAT_KEEP ? m - HL_REPEAT_KEEP : 0;
+	if (drop)
+		r->repeat_floor = all[drop - 1];
+	r->n_repeat_crossings = m - drop;
+	memcpy(r->repeat_crossings, all + drop, (size_t)(m - drop) * sizeof *all);
+	r->repeat_alerted_at = all[m - 1];
+	r->dirty = true;
+}
+
 /*
- * One more inbound call from r: the `threshold`-th inside the window since the
- * last alert raises repeat_caller.  The windows the call at x->at belongs to
- * end at it or at a later call less than a window after it: a call delivered
- * late (out of order of `at`) can complete a window that ends at a call
- * already counted, and counting only the window ending at x->at would miss
- * that crossing.  The first such window that reaches the threshold is the
- * crossing; repeat_alerted_at moves to its end.  In order (no later call),
- * this is the window ending at x->at alone.
+ * One more inbound call from r, at x->at: the `threshold`-th inside the
+ * window since the last crossing raises repeat_caller.  A crossing is the
+ * last call of a window that reached the threshold; its calls (and those
+ * before) count for no later window ("one alert per crossing").  In the
+ * order of `at` the crossings are a chain: from the last crossing before a
+ * call, the first window after it that reaches the threshold is the next
+ * crossing, and so on.
+ *
+ * A call delivered late (out of order of `at`) can change that chain after
+ * the last crossing before it: the chain is followed again from there over
+ * the windows that end at or after the call (those ending before it are
+ * unchanged and did not cross), the crossings after it are replaced by the
+ * new chain, and when the chain now has more of them, the missed one is
+ * alerted.  The caller keeps its last HL_REPEAT_KEEP crossings
+ * (callers.repeat_crossings, sql/082); a call dated at or before the oldest
+ * crossing no longer kept (repeat_floor) is not counted.  Before
+ * (review-rules3) a call dated at or before the last crossing was not
+ * counted: calls at 09:00, 09:10, 09:15, 09:20, 09:30 and 09:40 raised two
+ * alerts in order, one when the 09:15 call came last.  The store loads every
+ * call those windows can see (store_sql.h SQL_CALLERS).  In order (no
+ * later call), this is the window ending at x->at alone.
  */
 void hl_rules_count_inbound(struct hl_rules_ctx *x, struct hl_caller *r, struct hl_case *c)
 {
 	hl_caller_add_inbound(r, x->at);
 	int threshold = x->cfg->repeat.threshold;
 	int64_t window = x->cfg->repeat.window_ms;
-	if (threshold <= 0 || window <= 0 || x->at <= r->repeat_alerted_at)
+	if (threshold <= 0 || window <= 0 || (r->repeat_floor && x->at <= r->repeat_floor))
 		return;
-	int count = 0;
-	hl_ms end = 0;
-	for (size_t i = 0; i < r->n_inbound && count < threshold; i++) {
+	hl_ms base = r->repeat_floor; /* the last crossing before x->at */
+	int keep = 0;
+	while (keep < r->n_repeat_crossings && r->repeat_crossings[keep] < x->at)
+		base = r->repeat_crossings[keep++];
+	int before = r->n_repeat_crossings - keep, after = 0, count = 0;
+	hl_ms chain[HL_REPEAT_KEEP], cur = base;
+	for (size_t i = 0; i < r->n_inbound; i++) {
 		hl_ms u = r->inbound[i];
-		if (u < x->at || u - window >= x->at || (i + 1 < r->n_inbound && r->inbound[i + 1] == u))
-			continue; /* not a window with this call in it, or not its last call */
-		count = calls_in_window(r, u, window);
-		end = u;
+		if (u < x->at || u <= cur || (i + 1 < r->n_inbound && r->inbound[i + 1] == u))
+			continue; /* not a window with this call or after it, or not its last call */
+		int n = calls_in_window(r, u, window, cur);
+		if (n < threshold)
+			continue;
+		if (after == HL_REPEAT_KEEP) /* only the last ones are kept */
+			memmove(chain, chain + 1, sizeof chain - sizeof *chain), after--;
+		chain[after++] = cur = u;
+		count = n;
 	}
-	if (count < threshold)
-		return;
+	if (after == 0)
+		return; /* no crossing from this call on (late: the later ones lost no call) */
+	set_crossings(r, keep, chain, after);
+	if (after <= before)
+		return; /* as many crossings as before, perhaps earlier: alerted already */
 	char dedupe[128], mask[HL_PHONE_MAX + 8], d[24], detail[160];
 	char prefix[HL_PHONE_MAX + 16];
 	snprintf(prefix, sizeof prefix, "repeat:%s:", r->caller);
@@ -107,8 +151,6 @@ void hl_rules_count_inbound(struct hl_rules_ctx *x, struct hl_caller *r, struct 
 	         hl_rules_masked(r->caller, mask, sizeof mask), hl_rules_short_dur(window, d, sizeof d));
 	if (!x->ev->backfill && hl_rules_raise_alert(x->w, "repeat_caller", c, r->caller, x->at, dedupe, detail))
 		hl_rules_note(&x->text, "repeat_caller alert (%d calls within %s)", count, d);
-	r->repeat_alerted_at = end;
-	r->dirty = true;
 }
 
 /* The text of a clock alert: what is owed since when, and its due time. */

@@ -177,7 +177,7 @@ hl_ms hl_rules_reopened_at(const struct hl_case *c)
  *    a resolved or closed case: in order that resolution or close came
  *    after it and stands;
  *  - a hold dated before the case's resolution or last reopen, which each
- *    end a hold.
+ *    end a hold, or before the last resume (review-rules3).
  * A resolve of a resolved case and a close dated before a resolution are
  * not superseded: in order the result is the same (resolved; closed).
  */
@@ -200,6 +200,19 @@ bool hl_rules_superseded(struct hl_rules_ctx *x, const struct hl_case *c, enum h
 		what = resolved ? "resolution" : "reopen";
 		break;
 	default: return false;
+	}
+	/* a resolved or merged case has nothing to hold (a resolution and a
+	 * merge end a hold): held, it stayed "on hold" while resolved, and its
+	 * reopen or close added the time since to held_ms (review-rules3) */
+	if (t == HL_EV_CASE_HOLD && x->at >= turn && (resolved || c->status == HL_ST_MERGED)) {
+		hl_rules_note(&x->text, "case %" PRId64 " is %s: nothing to hold, recorded only", c->id, hl_status_name(c->status));
+		return true;
+	}
+	/* a hold dated before the end of the last hold (a resume, sql/081): in
+	 * order that resume ended it; held again, the case sat frozen */
+	if (t == HL_EV_CASE_HOLD && x->at >= turn && !c->on_hold && x->at < c->last_hold_until) {
+		hl_rules_note(&x->text, "hold dated before the end of the case's last hold, resumed since: recorded only");
+		return true;
 	}
 	if (x->at >= turn)
 		return false;

@@ -405,6 +405,49 @@ void hl_rules_clock_pause(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clo
 	hl_rules_note(&x->text, "%s paused, %s left", hl_clock_kind_name(kind), hl_rules_short_dur(k->remaining_ms, d, sizeof d));
 }
 
+/*
+ * The update clock was just restarted (armed at x->at) by a contact with an
+ * open case that, in the order of `at`, came before the current hold, or
+ * before or during the last hold a resume has ended since (sql/081): it was
+ * delivered after them (a PBX's lag, an agents' tool that batches).  In
+ * order the new run did not consume the held time: it is paused where the
+ * hold began (at the contact itself when dated during it: its whole
+ * allowance, as restart_update arms it on hold) and, for a resumed hold,
+ * runs again from the resume.  Before (review-rules3), it ran from the
+ * contact as if nothing had been held: due the held time too early, an
+ * update_overdue nobody earned.  Only the last hold is known: one before it
+ * is not counted.  True when it re-timed the run.
+ */
+bool hl_rules_update_held(struct hl_rules_ctx *x, struct hl_case *c)
+{
+	hl_ms from, until = 0;
+	if (c->on_hold && x->at < c->hold_since)
+		from = c->hold_since;
+	else if (!c->on_hold && c->last_hold_until && x->at < c->last_hold_until)
+		from = x->at > c->last_hold_from ? x->at : c->last_hold_from, until = c->last_hold_until;
+	else
+		return false;
+	struct hl_clock *k = &c->clocks[HL_CK_UPDATE];
+	hl_ms at = x->at;
+	hl_rules_note(&x->text, "dated before the %s", until ? "last hold ended" : "hold");
+	x->at = from;
+	hl_rules_clock_pause(x, c, HL_CK_UPDATE);
+	x->at = at;
+	if (!until || k->state != HL_CS_PAUSED)
+		return true; /* on hold: paused; or due before the hold began, so not paused, as in order */
+	const struct hl_calendar *cal = calendar_still(x, c, HL_CK_UPDATE);
+	k->state = HL_CS_PENDING;
+	k->due_at = due_after(cal, until, k->remaining_ms);
+	if (!k->warned && k->warn_at)
+		k->warn_at = due_after(cal, until, k->warn_remaining_ms);
+	k->paused_at = 0;
+	k->remaining_ms = k->warn_remaining_ms = 0;
+	char t[32];
+	hl_rules_note(&x->text, "update runs from the resume, due %s", hl_rules_rel_time(x->at, k->due_at, t, sizeof t));
+	backfill_settle(x, k, HL_CK_UPDATE);
+	return true;
+}
+
 /* Resume: the deadline moves back by the time spent on hold, in the clock's calendar. */
 void hl_rules_clock_resume(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind)
 {

@@ -108,6 +108,9 @@ void hl_rules_clock_meet(struct hl_rules_ctx *x, struct hl_case *c, enum hl_cloc
 bool hl_rules_clock_backdate(struct hl_rules_ctx *x, struct hl_case *c, enum hl_clock_kind kind);
 /* a contact dated before a closed case's close, delivered after it: meets
  * the callback the close stopped; false when it changes nothing */
+/* the update clock just restarted by a contact dated before the current hold or the last
+ * resumed one: paused (and resumed) as in the order of `at`; true when it did */
+bool hl_rules_update_held(struct hl_rules_ctx *x, struct hl_case *c);
 bool hl_rules_closed_contact(struct hl_rules_ctx *x, struct hl_case *c, bool undo);
 /* a resolution (case.resolve, call.ended resolved) dated before a closed
  * case's close, delivered after it: resolved before it closed */
@@ -129,5 +132,7 @@ void hl_rules_touch(struct hl_rules_ctx *x, struct hl_case *c);
 /* rules_withheld.c */
 bool hl_rules_callback_impossible(struct hl_rules_ctx *x, const struct hl_case *c);
 void hl_rules_withheld_unanswered(struct hl_rules_ctx *x, struct hl_case *c, const struct hl_call *call);
+/* the answer of a withheld call dated before the abandonment that closed its case: open again */
+bool hl_rules_withheld_answered(struct hl_rules_ctx *x, struct hl_case *c, hl_ms abandoned_at);
 
 #endif

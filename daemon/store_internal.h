@@ -106,7 +106,7 @@ extern struct store_columns store_cols_alerts_new, store_cols_alerts_upd; /* sto
 enum case_col { CASE_ID, CASE_CALLER, CASE_STATUS, CASE_OPENED_AT, CASE_RESOLVED_AT, CASE_CLOSED_AT,
                 CASE_LAST_CONTACT_AT, CASE_LAST_REACHED_AT, CASE_UPDATED_AT, CASE_CATEGORY, CASE_PRIORITY, CASE_DEPARTMENT, CASE_QUEUE,
                 CASE_SUMMARY, CASE_RESOLUTION, CASE_TRANSFERS, CASE_REOPENS, CASE_ON_HOLD, CASE_HOLD_SINCE,
-                CASE_HELD_MS, CASE_POLICY, CASE_CLOCKS, CASE__N, CASE_MERGED_INTO = CASE__N };
+                CASE_HELD_MS, CASE_POLICY, CASE_LAST_HOLD_FROM, CASE_LAST_HOLD_UNTIL, CASE_CLOCKS, CASE__N, CASE_MERGED_INTO = CASE__N };
 extern struct store_columns store_cols_order_cases;
 
 extern struct store_state store;

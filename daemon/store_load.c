@@ -148,7 +148,7 @@ void store_start_load(void)
 
 #define CASE_COLUMN_NAMES "id", "caller", "status", "opened_at", "resolved_at", "closed_at", "last_contact_at", \
 	"last_reached_at", "updated_at", "category", "priority", "department", "queue", "summary", "resolution", "transfers",   \
-	"reopens", "on_hold", "hold_since", "held_ms", "policy", "clocks"
+	"reopens", "on_hold", "hold_since", "held_ms", "policy", "last_hold_from", "last_hold_until", "clocks"
 
 static const char *const CASE_COLS[] = { CASE_COLUMN_NAMES };
 static const char *const ORDER_CASE_COLS[] = { CASE_COLUMN_NAMES, "merged_into" };
@@ -162,8 +162,10 @@ enum { CALL_ID, CALL_CASE_ID, CALL_CALLER, CALL_STATE, CALL_INBOUND, CALL_OFFERE
 static const char *const CALL_COLS[] = { "call_id", "case_id", "caller", "state", "inbound", "offered_at",
 	"answered_at", "ended_at", "queue", "agent", "outcome" };
 
-enum { CALLER_NUMBER, CALLER_CONFIDENTIAL, CALLER_REPEAT_ALERTED_AT, CALLER_RECENT_CALLS, CALLER__N };
-static const char *const CALLER_COLS[] = { "caller", "confidential", "repeat_alerted_at", "recent_calls" };
+enum { CALLER_NUMBER, CALLER_CONFIDENTIAL, CALLER_REPEAT_ALERTED_AT, CALLER_REPEAT_FLOOR, CALLER_REPEAT_CROSSINGS,
+       CALLER_RECENT_CALLS, CALLER__N };
+static const char *const CALLER_COLS[] = { "caller", "confidential", "repeat_alerted_at", "repeat_floor",
+                                           "repeat_crossings", "recent_calls" };
 
 enum { ALERT_ID, ALERT_KIND, ALERT_CASE_ID, ALERT_CALLER, ALERT_LEVEL, ALERT_RAISED_AT, ALERT_DUE_AT,
        ALERT_ESCALATE_AT, ALERT_ACKED_AT, ALERT_ACKED_BY, ALERT_DEDUPE_KEY, ALERT_DETAIL, ALERT__N };
@@ -232,6 +234,8 @@ static void add_case_rows(PGresult *r, const struct store_columns *m)
 		c.hold_since = store_get_ms(r, i, at[CASE_HOLD_SINCE]);
 		c.held_ms = store_get_ms(r, i, at[CASE_HELD_MS]);
 		snprintf(c.policy, sizeof c.policy, "%s", PQgetvalue(r, i, at[CASE_POLICY]));
+		c.last_hold_from = store_get_ms(r, i, at[CASE_LAST_HOLD_FROM]);
+		c.last_hold_until = store_get_ms(r, i, at[CASE_LAST_HOLD_UNTIL]);
 		hl_clock_list_read(get_str(r, i, at[CASE_CLOCKS]), c.clocks); /* clock_list.c */
 		hl_world_add_case(store.world, &c);
 	}
@@ -284,6 +288,22 @@ void store_fill_world(void)
 		snprintf(c.caller, sizeof c.caller, "%s", PQgetvalue(r, i, at[CALLER_NUMBER]));
 		c.confidential = store_get_bool(r, i, at[CALLER_CONFIDENTIAL]);
 		c.repeat_alerted_at = store_get_ms(r, i, at[CALLER_REPEAT_ALERTED_AT]);
+		c.repeat_floor = store_get_ms(r, i, at[CALLER_REPEAT_FLOOR]);
+		/* no crossings kept (alerted before 082, or by a daemon of an older
+		 * version since): nothing is known at or before the last alert */
+		if (PQgetisnull(r, i, at[CALLER_REPEAT_CROSSINGS]) && c.repeat_alerted_at > c.repeat_floor)
+			c.repeat_floor = c.repeat_alerted_at;
+		/* its last crossings, "{1,2,3}", ascending (sql/082): the last HL_REPEAT_KEEP */
+		for (const char *p = PQgetvalue(r, i, at[CALLER_REPEAT_CROSSINGS]); *p;) {
+			char *end;
+			hl_ms t = strtoll(p, &end, 10);
+			if (end == p)
+				p++;
+			else if (c.n_repeat_crossings < HL_REPEAT_KEEP)
+				c.repeat_crossings[c.n_repeat_crossings++] = t, p = end;
+			else
+				p = end;
+		}
 		struct hl_caller *w = hl_world_add_caller(store.world, &c);
 		/* its recent inbound calls, "{1,2,3}", ascending */
 		for (const char *p = PQgetvalue(r, i, at[CALLER_RECENT_CALLS]); *p;) {

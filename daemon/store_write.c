@@ -179,6 +179,8 @@ static void case_row(struct jrows *r, const struct hl_case *c)
 	jrows_bool(r, "on_hold", c->on_hold);
 	jrows_ms(r, "hold_since", c->hold_since);
 	jrows_int(r, "held_ms", c->held_ms);
+	jrows_ms(r, "last_hold_from", c->last_hold_from);
+	jrows_ms(r, "last_hold_until", c->last_hold_until);
 	jrows_str(r, "policy", c->policy[0] ? c->policy : "default");
 	jrows_bool(r, "new", c->is_new); /* a plain INSERT (SQL_W_CASES) */
 	jrows_end_row(r);
@@ -451,6 +453,14 @@ void store_start_write(void)
 		jrows_str(&a_callers, "caller", c->caller);
 		jrows_bool(&a_callers, "confidential", c->confidential);
 		jrows_ms(&a_callers, "repeat_alerted_at", c->repeat_alerted_at);
+		jrows_ms(&a_callers, "repeat_floor", c->repeat_floor);
+		char list[HL_REPEAT_KEEP * 21 + 3];
+		size_t n = 0;
+		list[n++] = '[';
+		for (int k = 0; k < c->n_repeat_crossings; k++)
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s%lld", k ? "," : "", (long long)c->repeat_crossings[k]);
+		list[n++] = ']';
+		jrows_raw(&a_callers, "repeat_crossings", list, n);
 		jrows_bool(&a_callers, "new", c->is_new); /* held by the batch's lock */
 		jrows_end_row(&a_callers);
 	}

@@ -239,6 +239,8 @@ struct hl_case {
 	bool on_hold;
 	hl_ms hold_since;
 	int64_t held_ms;      /* total time spent on hold */
+	hl_ms last_hold_from, last_hold_until; /* the last hold a resume ended (0: none): a late contact or hold
+	                       * dated inside it is applied as during the hold (rules.c, sql/081) */
 	char policy[64];      /* name of the SLA policy in force ("default") */
 	struct hl_clock clocks[HL_CK__COUNT];
 	bool is_new;          /* opened in this batch */
@@ -266,7 +268,13 @@ struct hl_call {
 struct hl_caller {
 	char caller[HL_PHONE_MAX];
 	bool confidential;
-	hl_ms repeat_alerted_at;  /* `at` of the call that raised the last repeat_caller alert; 0 = never */
+	hl_ms repeat_alerted_at;  /* the last repeat_caller crossing: the last call of its window; 0 = never */
+	/* the last crossings, ascending (the last is repeat_alerted_at), and the instant at or before
+	 * which nothing is known (a crossing no longer kept; 0 = none): rules_alerts.c, sql/082 */
+#define HL_REPEAT_KEEP 8
+	hl_ms repeat_crossings[HL_REPEAT_KEEP];
+	int n_repeat_crossings;
+	hl_ms repeat_floor;
 	hl_ms *inbound;           /* times of its recent inbound calls, ascending */
 	size_t n_inbound, cap_inbound;
 	bool is_new, dirty;

@@ -51,6 +51,7 @@ static const char SQL_ORDER_CASES[] =
 	"  hotline.ms(c.closed_at), hotline.ms(c.last_contact_at), hotline.ms(c.last_reached_at), hotline.ms(c.updated_at),"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
 	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since), c.held_ms, c.policy,"
+	"  hotline.ms(c.last_hold_from), hotline.ms(c.last_hold_until),"
 	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
 	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
 	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"

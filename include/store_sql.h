@@ -61,6 +61,7 @@ static const char SQL_CASES[] =
 	"  hotline.ms(c.updated_at) AS updated_at,"
 	"  c.category, c.priority, c.department, c.queue, c.summary, c.resolution,"
 	"  c.transfers, c.reopens, c.on_hold, hotline.ms(c.hold_since) AS hold_since, c.held_ms, c.policy,"
+	"  hotline.ms(c.last_hold_from) AS last_hold_from, hotline.ms(c.last_hold_until) AS last_hold_until,"
 	"  (SELECT json_agg(json_build_array(k.kind, k.state, k.seq, hotline.ms(k.started_at),"
 	"     hotline.ms(k.due_at), hotline.ms(k.warn_at), k.warned, k.allowed_ms, hotline.ms(k.paused_at),"
 	"     k.remaining_ms, k.warn_remaining_ms, hotline.ms(k.met_at), hotline.ms(k.breached_at), k.calendar))"
@@ -81,13 +82,19 @@ static const char SQL_CALLERS[] =
 	"  UNION SELECT l.caller FROM hotline.calls l"
 	"        WHERE l.call_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
 	/* only the calls the repeat-caller count can still see: inside the
-	 * window and after the caller's last repeat_caller alert (rules.c
-	 * count_inbound never counts a call at or before it).  At most
-	 * threshold - 1 calls per window, however many the caller made: the
+	 * window and after the oldest crossing it keeps (rules_alerts.c
+	 * count_inbound never counts a call at or before repeat_floor, and a
+	 * late call re-follows the chain from the last crossing before it,
+	 * sql/082; a caller without one since 082: after its last alert).  At
+	 * most about 8 x threshold calls, however many the caller made: the
 	 * cost of a number that calls all day stays flat (issue 15). */
 	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at) AS repeat_alerted_at,"
+	"  hotline.ms(r.repeat_floor) AS repeat_floor,"
+	"  CASE WHEN r.repeat_crossings IS NOT NULL"
+	"   THEN ARRAY(SELECT hotline.ms(x) FROM unnest(r.repeat_crossings) x ORDER BY x)::text END AS repeat_crossings,"
 	"  ARRAY(SELECT hotline.ms(l.offered_at) FROM hotline.calls l WHERE l.caller = r.caller AND l.inbound"
-	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_alerted_at)"
+	"        AND l.offered_at > GREATEST(hotline.from_ms($4::bigint), r.repeat_floor,"
+	"                                    CASE WHEN r.repeat_crossings IS NULL THEN r.repeat_alerted_at END)"
 	"        ORDER BY l.offered_at)::text AS recent_calls"
 	" FROM hotline.callers r WHERE r.caller IN (SELECT caller FROM cl)";
 
@@ -109,15 +116,18 @@ static const char SQL_IDS[] =
  * sequence; sql/022, docs/explain.md).  A row without "new" is upserted. */
 static const char SQL_W_CALLERS[] =
 	"WITH r AS (SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at) AS repeat_alerted_at,"
+	"  hotline.from_ms(r.repeat_floor) AS repeat_floor,"
+	"  ARRAY(SELECT hotline.from_ms(x::bigint) FROM json_array_elements_text(r.repeat_crossings) x) AS repeat_crossings,"
 	"  coalesce(r.new, false) AS new"
 	" FROM json_to_recordset($1::json) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
-	"  new boolean)),"
-	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at)"
-	"  SELECT caller, confidential, repeat_alerted_at FROM r WHERE new)"
-	" INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at)"
-	" SELECT caller, confidential, repeat_alerted_at FROM r WHERE NOT new"
+	"  repeat_floor bigint, repeat_crossings json, new boolean)),"
+	" ins AS (INSERT INTO hotline.callers (caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings)"
+	"  SELECT caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings FROM r WHERE new)"
+	" INSERT INTO hotline.callers AS t (caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings)"
+	" SELECT caller, confidential, repeat_alerted_at, repeat_floor, repeat_crossings FROM r WHERE NOT new"
 	" ON CONFLICT (caller) DO UPDATE SET confidential = EXCLUDED.confidential,"
-	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at";
+	"   repeat_alerted_at = EXCLUDED.repeat_alerted_at, repeat_floor = EXCLUDED.repeat_floor,"
+	"   repeat_crossings = EXCLUDED.repeat_crossings";
 
 static const char SQL_W_CASES[] =
 	"WITH r AS (SELECT r.id, r.caller, r.status, hotline.from_ms(r.opened_at) AS opened_at,"
@@ -125,23 +135,25 @@ static const char SQL_W_CASES[] =
 	"  hotline.from_ms(r.last_contact_at) AS last_contact_at, hotline.from_ms(r.last_reached_at) AS last_reached_at,"
 	"  hotline.from_ms(r.updated_at) AS updated_at,"
 	"  r.category, r.priority, r.department, r.queue, r.summary, r.resolution, r.transfers, r.reopens,"
-	"  r.on_hold, hotline.from_ms(r.hold_since) AS hold_since, r.held_ms, r.policy, coalesce(r.new, false) AS new"
+	"  r.on_hold, hotline.from_ms(r.hold_since) AS hold_since, r.held_ms, r.policy, coalesce(r.new, false) AS new,"
+	"  hotline.from_ms(r.last_hold_from) AS last_hold_from, hotline.from_ms(r.last_hold_until) AS last_hold_until"
 	" FROM json_to_recordset($1::json) AS r(id bigint, caller text, status text, opened_at bigint,"
 	"  resolved_at bigint, closed_at bigint, last_contact_at bigint, last_reached_at bigint, updated_at bigint, category text,"
 	"  priority text, department text, queue text, summary text, resolution text, transfers int,"
-	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text, new boolean)),"
+	"  reopens int, on_hold boolean, hold_since bigint, held_ms bigint, policy text, new boolean,"
+	"  last_hold_from bigint, last_hold_until bigint)),"
 	" ins AS (INSERT INTO hotline.cases (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
 	"  last_reached_at, updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
-	"  hold_since, held_ms, policy)"
+	"  hold_since, held_ms, policy, last_hold_from, last_hold_until)"
 	"  SELECT id, caller, status, opened_at, resolved_at, closed_at, last_contact_at, last_reached_at, updated_at, category,"
 	"  priority, department, queue, summary, resolution, transfers, reopens, on_hold, hold_since, held_ms,"
-	"  policy FROM r WHERE new)"
+	"  policy, last_hold_from, last_hold_until FROM r WHERE new)"
 	" INSERT INTO hotline.cases AS t (id, caller, status, opened_at, resolved_at, closed_at, last_contact_at,"
 	"  last_reached_at, updated_at, category, priority, department, queue, summary, resolution, transfers, reopens, on_hold,"
-	"  hold_since, held_ms, policy)"
+	"  hold_since, held_ms, policy, last_hold_from, last_hold_until)"
 	" SELECT id, caller, status, opened_at, resolved_at, closed_at, last_contact_at, last_reached_at, updated_at, category,"
 	"  priority, department, queue, summary, resolution, transfers, reopens, on_hold, hold_since, held_ms,"
-	"  policy FROM r WHERE NOT new"
+	"  policy, last_hold_from, last_hold_until FROM r WHERE NOT new"
 	" ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,"
 	"  closed_at = EXCLUDED.closed_at, last_contact_at = EXCLUDED.last_contact_at,"
 	"  last_reached_at = EXCLUDED.last_reached_at,"
@@ -149,7 +161,8 @@ static const char SQL_W_CASES[] =
 	"  department = EXCLUDED.department, queue = EXCLUDED.queue, summary = EXCLUDED.summary,"
 	"  resolution = EXCLUDED.resolution, transfers = EXCLUDED.transfers, reopens = EXCLUDED.reopens,"
 	"  on_hold = EXCLUDED.on_hold, hold_since = EXCLUDED.hold_since, held_ms = EXCLUDED.held_ms,"
-	"  policy = EXCLUDED.policy";
+	"  policy = EXCLUDED.policy, last_hold_from = EXCLUDED.last_hold_from,"
+	"  last_hold_until = EXCLUDED.last_hold_until";
 
 /* A call the batch created is plainly inserted like a new case (no
  * HEAP_CONFIRM record).  Its id is not among the batch's locks, but its

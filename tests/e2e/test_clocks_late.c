@@ -223,3 +223,53 @@ HL_TEST(clocks_late, resolve_dated_before_the_close_counts)
 	cr_expect(got && strcmp(got, "3|3") == 0, "cases_resolved (rollup|recount) %s, want 3|3", got ? got : "(null)");
 	expect_rollup_is_recount(d);
 }
+
+/* review-rules3: on hold 3h ago, resumed 2h ago; the agent's "caller
+ * informed" dated 2h30m ago (during the hold) arrives after the resume.  In
+ * order the contact armed the update clock paused with its whole 3h and the
+ * resume ran it: due 3h after the resume.  It ran from the
+ * contact as if nothing was held (due 30 minutes early).  A hold dated
+ * inside that resumed hold is recorded only: the case is not held again. */
+HL_TEST(clocks_late, contact_dated_during_a_resumed_hold_runs_from_the_resume)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; resolution = \"48h\"; update = \"3h\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms();
+	int64_t id = offer(c, "hr-1", "+8613900000511", now - 4 * HOUR_MS);
+	case_ev(c, "case.hold", id, "", now - 3 * HOUR_MS);
+	case_ev(c, "case.resume", id, "", now - 2 * HOUR_MS);
+	case_ev(c, "case.update", id, ",\"caller_informed\":true", now - 2 * HOUR_MS - 30 * MIN_MS);
+	expect_clock(d, id, "update", "pending");
+	cr_expect_eq(clock_ms(d, id, "update", "due_at"), now - 2 * HOUR_MS + 3 * HOUR_MS);
+	cr_expect_eq(hl_sql_int(d, "SELECT hotline.ms(last_hold_until) - hotline.ms(last_hold_from) FROM hotline.cases"
+	                           " WHERE id = %lld", (long long)id), HOUR_MS);
+	case_ev(c, "case.hold", id, "", now - 2 * HOUR_MS - 10 * MIN_MS);
+	cr_expect_str_eq(hl_sql_text(d, "SELECT on_hold FROM hotline.cases WHERE id = %lld", (long long)id), "f");
+	expect_clock(d, id, "resolution", "pending");
+	cr_expect(strstr(history(d, id, "case.hold"), "resumed since: recorded only"), "%s", history(d, id, "case.hold"));
+}
+
+/* review-rules3: one number's calls 60, 50, 40, 30 and 20 minutes ago, then
+ * a call dated 45 minutes ago delivered last (threshold 3 in 24h).  In
+ * order the crossings are the 45th (60, 50, 45) and the 20th (40, 30, 20)
+ * minute: two repeat_caller alerts.  The late call, dated before the 40th
+ * minute's crossing, was not counted: one.  The caller's kept crossings
+ * (sql/082) are those of the calls in order. */
+HL_TEST(clocks_late, late_call_counts_toward_repeat_caller)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = "callback = \"30m\"; resolution = \"48h\"; update = \"0\";" });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t now = hl_wall_ms() / 1000 * 1000;
+	static const int mins[] = {60, 50, 40, 30, 20, 45};
+	for (int i = 0; i < 6; i++) {
+		char call[16];
+		snprintf(call, sizeof call, "rc-%d", i);
+		offer(c, call, "+8613900000521", now - mins[i] * MIN_MS);
+	}
+	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.alerts WHERE kind = 'repeat_caller'"), 2);
+	cr_expect_eq(hl_sql_int(d, "SELECT hotline.ms(repeat_alerted_at) FROM hotline.callers"
+	                           " WHERE caller = '+8613900000521'"), now - 20 * MIN_MS);
+	cr_expect_str_eq(hl_sql_text(d, "SELECT array_length(repeat_crossings, 1) || ' ' || (hotline.ms(repeat_crossings[1]) = %lld)"
+	                                " FROM hotline.callers WHERE caller = '+8613900000521'", (long long)(now - 45 * MIN_MS)),
+	                 "2 true");
+}

@@ -526,3 +526,26 @@ HL_TEST(orders, late_return_after_the_redispatch_raises_nothing)
 	ok(req(c, "\"type\":\"order.return\",\"order_id\":\"wo-lr2\",\"reason\":\"not ours either\""));
 	cr_assert_eq(wait_alerts(d, "redispatch_overdue", "wo-lr2", 1, 4000), 1);
 }
+
+/*
+ * review-rules3: a sign and a reply stamped before the dispatch (the
+ * department's clock is behind the hotline's) are taken as at the dispatch:
+ * hotline.orders never shows an order signed or replied before it was
+ * dispatched, and the history line says why.
+ */
+HL_TEST(orders, events_dated_before_the_dispatch_count_from_it)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){ .sla = LONG_SLA });
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t id = new_case(c, 44);
+	int64_t t0 = hl_wall_ms();
+	ok(req(c, "\"type\":\"order.dispatch\",\"case_id\":%lld,\"department\":\"parks\",\"order_id\":\"wo-eb1\","
+	          "\"at\":\"%s\"", (long long)id, hl_iso_ms(t0 - 10000)));
+	ok(req(c, "\"type\":\"order.sign\",\"id\":\"eb-sign\",\"order_id\":\"wo-eb1\",\"at\":\"%s\"", hl_iso_ms(t0 - 70000)));
+	ok(req(c, "\"type\":\"order.reply\",\"order_id\":\"wo-eb1\",\"result\":\"explained\",\"at\":\"%s\"",
+	       hl_iso_ms(t0 - 60000)));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', signed_at = dispatched_at, replied_at = dispatched_at, status)"
+	                                " FROM hotline.orders WHERE order_id = 'wo-eb1'"), "t|t|replied");
+	cr_assert(strstr(hl_sql_text(d, "SELECT description FROM hotline.case_events WHERE event_id = 'eb-sign'"),
+	                 "dated before the order's dispatch: taken as at the dispatch"));
+}

@@ -160,3 +160,30 @@ HL_TEST(withheld, what_the_views_show)
 	}
 	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(status, ',' ORDER BY id) FROM hotline.cases"), "closed,closed,closed,open");
 }
+
+/* review-rules3: a PBX bridge infers an abandonment; the call's answer,
+ * dated before it, may be delivered after it.  The abandonment closed the
+ * withheld call's case ("nothing to follow"); the late answer opens it
+ * again with its clocks running (in order nothing closed it), and the
+ * resolution clock's timer is set again: its overdue alert comes. */
+HL_TEST(withheld, an_answer_delivered_after_the_abandonment_opens_the_case_again)
+{
+	struct hl_d *d = hl_d_up(&(struct hl_e2e_opts){
+	    .sla = "callback = \"1h\"; update = \"1h\"; resolution = \"12s\"; warn_at = 0.0;" });
+	struct hl_conn *s = hl_subscribe(d, -1);
+	struct hl_pushes ps = {0};
+	struct hl_conn *c = hl_conn_unix(d);
+	int64_t a = hl_jint(ok(c, "\"type\":\"call.offered\",\"call_id\":\"1733390000.7\",\"withheld\":true,\"at\":\"%s\"",
+	                       hl_iso_in(-10)), "case_id");
+	ok(c, "\"type\":\"call.abandoned\",\"call_id\":\"1733390000.7\",\"at\":\"%s\"", hl_iso_in(-5));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT status FROM hotline.cases WHERE id = %lld", (long long)a), "closed");
+	ok(c, "\"type\":\"call.answered\",\"call_id\":\"1733390000.7\",\"agent\":\"a1\",\"at\":\"%s\"", hl_iso_in(-9));
+	cr_assert_str_eq(hl_sql_text(d, "SELECT concat_ws('|', status, closed_at IS NULL, reopens) FROM hotline.cases"
+	                                " WHERE id = %lld", (long long)a), "open|t|0");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT string_agg(kind || ' ' || state, ',' ORDER BY kind) FROM hotline.clocks"
+	                                " WHERE case_id = %lld", (long long)a), "resolution pending,update pending");
+	cr_assert_str_eq(hl_sql_text(d, "SELECT state FROM hotline.calls WHERE call_id = '1733390000.7'"), "ended");
+	cr_assert_str_eq(hl_sql_text(d, "%s", HL_ROLLUP_DIFF), "same");
+	cr_assert_not_null(hl_await_push(s, &ps, "resolution_overdue", a, 1, 8000),
+	                   "the resolution clock runs again, with its timer");
+}

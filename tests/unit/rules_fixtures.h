@@ -251,6 +251,7 @@ static inline char *dump(struct hl_world *w)
 		        S(c->priority), S(c->department), S(c->queue), S(c->summary), S(c->resolution), c->transfers,
 		        c->reopens, c->on_hold, (long long)c->hold_since, (long long)c->held_ms, c->policy, c->is_new,
 		        c->dirty);
+		fprintf(o, " last hold %lld-%lld", (long long)c->last_hold_from, (long long)c->last_hold_until);
 		for (int k = 0; k < HL_CK__COUNT; k++)
 			dump_clock(o, &c->clocks[k]);
 		fputc('\n', o);
@@ -267,6 +268,9 @@ static inline char *dump(struct hl_world *w)
 		        c->is_new, c->dirty);
 		for (size_t j = 0; j < c->n_inbound; j++)
 			fprintf(o, " %lld", (long long)c->inbound[j]);
+		fprintf(o, " floor %lld crossings", (long long)c->repeat_floor);
+		for (int j = 0; j < c->n_repeat_crossings; j++)
+			fprintf(o, " %lld", (long long)c->repeat_crossings[j]);
 		fputc('\n', o);
 	}
 	for (size_t i = 0; i < w->n_alerts; i++) {
