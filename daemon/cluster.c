@@ -502,9 +502,10 @@ static void on_ready(void)
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert_ack", NULL, NULL);
 	/* what was committed while we were not listening (cluster_own.c) */
-	char since[24], window[24];
-	cluster_own_catch_up_params(since, window, sizeof since);
-	session_query(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window);
+	char since[24], window[24], *shown;
+	cluster_own_catch_up_params(since, window, sizeof since, &shown);
+	session_query3(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window, shown, false);
+	free(shown);
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;

@@ -232,6 +232,8 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 void alerts_deliver_ack(int64_t id, const char *alert_json, const char *masked_json);
 /* The store's batch has delivered its alerts: one log line for them (store.c, per batch). */
 void alerts_batch_done(void);
+/* The level in an alert's JSON text (hotline.alert_json); 1 when absent. */
+int alerts_level_of(const char *alert_json);
 
 /* -------------------------------------------------------- subscribers.c */
 
@@ -245,6 +247,12 @@ void subscribers_remove(struct subscriber *s); /* safe from inside its own callb
 void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json);
 size_t subscribers_count(void);
 void subscribers_free(void);
+/* A new subscriber was sent these replayed alerts (rp from `first` on): the
+ * ones not yet pushed on this daemon are not pushed to it again. */
+struct replay;
+void subscribers_replayed(struct subscriber *s, const struct replay *rp, size_t first);
+/* Every (alert id, level) replayed to a subscriber and not pushed since. */
+void subscribers_replayed_each(void (*fn)(void *arg, int64_t id, int level), void *arg);
 
 
 /* The replay of a subscribe: at most alerts.replay_max of the newest open
@@ -299,6 +307,8 @@ void session_query(int tag, const char *sql, const char *p1, const char *p2);
 /* The same; with single_rows, result() gets one row at a time, then a last,
  * empty result (PGRES_TUPLES_OK) at the end. */
 void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows);
+/* The same with a third parameter (p2 and p3 non-NULL when p3 is given). */
+void session_query3(int tag, const char *sql, const char *p1, const char *p2, const char *p3, bool single_rows);
 bool session_up(void);
 void session_stop(void);   /* close now, no reconnect */
 void session_resume(void); /* connect again after session_stop */
@@ -331,13 +341,14 @@ void cluster_ack_fetched(struct pg_result *r); /* cluster_acks.c: an acknowledge
  * level 0); the notifications of the store's own commits held until it has
  * answered them, pushed from the database if it lost the answer */
 bool cluster_seen(int64_t id, int level); /* was it pushed already?  From now on it counts as pushed */
+bool cluster_pushed(int64_t id, int level); /* the same question, without marking it */
 void cluster_own_notified(bool ack, int64_t id, int level, int be_pid);
 void cluster_own_settled(void); /* the store's batch ended: its alerts are pushed */
 /* the store's backend is no longer the one the held came from: fetch() each not pushed */
 void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level));
-/* the session went away / its start's catch-up query ($1, $2) / that query's rows */
+/* the session went away / its start's catch-up query ($1, $2; $3 malloc'd) / that query's rows */
 void cluster_own_session_away(void);
-void cluster_own_catch_up_params(char *since, char *window, size_t len);
+void cluster_own_catch_up_params(char *since, char *window, size_t len, char **shown);
 void cluster_own_caught_up(struct pg_result *r);
 /* cluster_webhooks.c: a dead daemon's webhook deliveries claimed (each tick
  * unless away) and sent; claimed(NULL): the claim failed or the session went */
