@@ -35,6 +35,7 @@
  * cluster_webhooks.c hands it those of a daemon that died (sql/069).
  * So a delivery pending at a crash is sent again after the restart, with the
  * same delivery id (at least once; the receiver drops repeats by the id).
+ * A graceful stop finishes the POSTs on their way first (webhooks_settled).
  *
  * Split out of alerts.c (which keeps the socket subscribers): one concern
  * per file.
@@ -63,12 +64,14 @@ struct delivery {
 	char id[64];            /* X-Hotline-Delivery: stable across retries and restarts */
 	struct hl_webhook_opts auth; /* copies of the webhook's secret, bearer and headers (a reload may free the config) */
 	int attempt;
+	bool posting;           /* a POST is on its way (sent, not yet answered or failed) */
 	struct event *retry;
 	struct evhttp_connection *hc;
 };
 
 static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
 static size_t n_deliveries;
+static size_t n_posting; /* deliveries with a POST on its way: a graceful stop waits for them */
 static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
 static struct evdns_base *dns;  /* nonblocking name resolution for every webhook connection */
 static hl_ms dropped_logged_at; /* monotonic ms of the last "dropped" report */
@@ -119,8 +122,16 @@ static SSL_CTX *tls_client_ctx(void)
 	return client_tls;
 }
 
+static void posted(struct delivery *d)
+{
+	if (d->posting)
+		n_posting--;
+	d->posting = false;
+}
+
 static void delivery_free(struct delivery *d)
 {
+	posted(d);
 	LIST_REMOVE(d, entry);
 	n_deliveries--;
 	if (d->retry)
@@ -144,11 +155,14 @@ static void note_done(const char *url, const char *delivery_id);
 static void delivery_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
+	if (hl->stopping)
+		return; /* its row stays: the next start, or a peer (cluster_webhooks.c), sends it */
 	delivery_send(arg);
 }
 
 static void delivery_failed(struct delivery *d, const char *why)
 {
+	posted(d);
 	if (d->attempt > hl->cfg->webhooks.max_retries) {
 		log_err("webhook %s: giving up after %d attempts: %s", d->url, d->attempt, why);
 		hl->stats.webhook_failed++;
@@ -170,6 +184,7 @@ static void delivery_failed(struct delivery *d, const char *why)
 static void delivery_done_cb(struct evhttp_request *req, void *arg)
 {
 	struct delivery *d = arg;
+	posted(d);
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	if (code >= 200 && code < 300) {
 		hl->stats.webhook_sent++;
@@ -255,6 +270,8 @@ static void delivery_send(struct delivery *d)
 		delivery_failed(d, "cannot send");
 		return;
 	}
+	d->posting = true;
+	n_posting++;
 	evhttp_uri_free(uri);
 }
 
@@ -327,6 +344,18 @@ static void note_done(const char *url, const char *delivery_id)
 	json_object_array_add(done_rows, o);
 	if (on_done)
 		on_done(); /* the rows go in the store's next transaction */
+}
+
+/* A graceful stop (main.c) waits, within its grace period, for the POSTs on
+ * their way and for the deletion of the rows of those done: otherwise a
+ * POST the receiver was answering, or a delivered one whose row was still
+ * there, was sent again by the next start - a duplicate on every rolling
+ * restart, not only after a crash.  A retry waiting for its time is not
+ * waited for (its row stays for the next start or a peer) and none starts
+ * while stopping. */
+bool webhooks_settled(void)
+{
+	return n_posting == 0 && !webhooks_done_waiting();
 }
 
 bool webhooks_done_waiting(void)
