@@ -2,11 +2,22 @@
  * webhooks.c - POST committed alerts to the configured webhook URLs.
  *
  * Each alert is POSTed as JSON to every configured URL with
- * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx)
- * is retried with exponential backoff up to webhooks.max_retries; at most
- * webhooks.max_pending deliveries wait per process, beyond which new ones are
- * dropped, counted (webhooks_dropped in `stats` and /metrics) and reported
- * in the log at most once a second.  Both http:// and https:// URLs are
+ * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx,
+ * a redirect too: a body and its bearer token never follow a Location to
+ * another host) is retried with exponential backoff up to
+ * webhooks.max_retries.
+ *
+ * Receivers are kept apart (struct receiver, one per URL): at most
+ * webhooks.max_pending deliveries wait per URL, beyond which its new ones
+ * are dropped, counted (webhooks_dropped in `stats` and /metrics) and
+ * reported in the log at most once a second; and at most IN_FLIGHT_MAX
+ * POSTs per URL are on their way at once, the others wait their turn in
+ * order.  Before, max_pending counted every URL together and every delivery
+ * opened its connection at once: a receiver that accepts and never answers
+ * held a socket per alert for webhooks.timeout (per retry again), its
+ * deliveries filled max_pending and the alerts for the healthy receivers
+ * were dropped with its, and a burst of alerts took as many file
+ * descriptors as the listeners accept clients with.  Both http:// and https:// URLs are
  * verified against the system's CA certificates (SSL_CERT_FILE /
  * SSL_CERT_DIR override them) and the URL's host name.
  *
@@ -57,8 +68,24 @@
 
 #include "daemon.h"
 
+#define IN_FLIGHT_MAX 8 /* POSTs on their way to one URL at once */
+
+struct delivery;
+TAILQ_HEAD(delivery_queue, delivery);
+
+/* One configured URL's share (see the top); made on first use, kept until webhooks_free. */
+struct receiver {
+	char *url;
+	size_t pending;              /* its deliveries, waiting or on their way */
+	int in_flight;               /* its POSTs on their way */
+	struct delivery_queue turn;  /* ready to send, waiting for a free place */
+};
+
 struct delivery {
 	LIST_ENTRY(delivery) entry;
+	TAILQ_ENTRY(delivery) turn_entry; /* in its receiver's turn while queued */
+	struct receiver *rcv;
+	bool queued;
 	char *url;
 	char *body;             /* rendered once: the same bytes on every attempt */
 	char id[64];            /* X-Hotline-Delivery: stable across retries and restarts */
@@ -72,6 +99,9 @@ struct delivery {
 static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
 static size_t n_deliveries;
 static size_t n_posting; /* deliveries with a POST on its way: a graceful stop waits for them */
+static struct receiver **receivers;
+static size_t n_receivers;
+static struct event *ev_turns; /* a place freed: send the next in turn (deferred, never from a callback's middle) */
 static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
 static struct evdns_base *dns;  /* nonblocking name resolution for every webhook connection */
 static hl_ms dropped_logged_at; /* monotonic ms of the last "dropped" report */
@@ -122,16 +152,57 @@ static SSL_CTX *tls_client_ctx(void)
 	return client_tls;
 }
 
+static struct receiver *receiver_of(const char *url)
+{
+	for (size_t i = 0; i < n_receivers; i++)
+		if (strcmp(receivers[i]->url, url) == 0)
+			return receivers[i];
+	struct receiver *r = calloc(1, sizeof *r);
+	struct receiver **a = realloc(receivers, (n_receivers + 1) * sizeof *a);
+	if (!r || !a || !(r->url = strdup(url)))
+		abort();
+	TAILQ_INIT(&r->turn);
+	receivers = a;
+	receivers[n_receivers++] = r;
+	return r;
+}
+
+static void delivery_post(struct delivery *d);
+
+static void turns_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	for (size_t i = 0; i < n_receivers; i++) {
+		struct receiver *r = receivers[i];
+		struct delivery *d;
+		while (r->in_flight < IN_FLIGHT_MAX && (d = TAILQ_FIRST(&r->turn))) {
+			TAILQ_REMOVE(&r->turn, d, turn_entry);
+			d->queued = false;
+			delivery_post(d);
+		}
+	}
+}
+
 static void posted(struct delivery *d)
 {
-	if (d->posting)
+	if (d->posting) {
 		n_posting--;
+		d->rcv->in_flight--;
+		if (!TAILQ_EMPTY(&d->rcv->turn)) {
+			if (!ev_turns && !(ev_turns = event_new(hl->base, -1, 0, turns_cb, NULL)))
+				abort();
+			event_active(ev_turns, EV_TIMEOUT, 0);
+		}
+	}
 	d->posting = false;
 }
 
 static void delivery_free(struct delivery *d)
 {
 	posted(d);
+	if (d->queued)
+		TAILQ_REMOVE(&d->rcv->turn, d, turn_entry);
+	d->rcv->pending--;
 	LIST_REMOVE(d, entry);
 	n_deliveries--;
 	if (d->retry)
@@ -200,8 +271,21 @@ static void delivery_done_cb(struct evhttp_request *req, void *arg)
 	delivery_failed(d, why);
 }
 
+/* Send now if its receiver has a free place, else wait for its turn. */
 static void delivery_send(struct delivery *d)
 {
+	if (d->rcv->in_flight >= IN_FLIGHT_MAX || !TAILQ_EMPTY(&d->rcv->turn)) {
+		d->queued = true;
+		TAILQ_INSERT_TAIL(&d->rcv->turn, d, turn_entry);
+		return;
+	}
+	delivery_post(d);
+}
+
+static void delivery_post(struct delivery *d)
+{
+	if (hl->stopping && d->attempt > 0)
+		return; /* a retry whose turn came during the stop: its row stays (see webhooks_settled) */
 	struct evhttp_uri *uri = evhttp_uri_parse(d->url);
 	d->attempt++;
 	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
@@ -272,6 +356,7 @@ static void delivery_send(struct delivery *d)
 	}
 	d->posting = true;
 	n_posting++;
+	d->rcv->in_flight++;
 	evhttp_uri_free(uri);
 }
 
@@ -398,7 +483,8 @@ static void post_one(size_t i, const char *alert_json, const char *masked_json)
 	d->body = webhook_body(o, d->url, mask && masked_json ? masked_json : alert_json, d->id, sizeof d->id);
 	if (!d->url || !d->body)
 		abort();
-	if (n_deliveries >= (size_t)cfg->webhooks.max_pending) {
+	d->rcv = receiver_of(d->url);
+	if (d->rcv->pending >= (size_t)cfg->webhooks.max_pending) {
 		note_dropped(cfg->webhooks.urls[i], cfg->webhooks.max_pending);
 		note_done(d->url, d->id);
 		free(d->url);
@@ -416,6 +502,7 @@ static void post_one(size_t i, const char *alert_json, const char *masked_json)
 	}
 	LIST_INSERT_HEAD(&deliveries, d, entry);
 	n_deliveries++;
+	d->rcv->pending++;
 	delivery_send(d);
 }
 
@@ -471,6 +558,16 @@ void webhooks_free(void)
 	struct delivery *d;
 	while ((d = LIST_FIRST(&deliveries)))
 		delivery_free(d);
+	for (size_t i = 0; i < n_receivers; i++) {
+		free(receivers[i]->url);
+		free(receivers[i]);
+	}
+	free(receivers);
+	receivers = NULL;
+	n_receivers = 0;
+	if (ev_turns)
+		event_free(ev_turns);
+	ev_turns = NULL;
 	json_object_put(done_rows);
 	done_rows = NULL;
 	free(urls_json);
