@@ -158,8 +158,10 @@ static void enqueue(enum q_kind kind, const char *param)
 	char n[16];
 	snprintf(n, sizeof n, "%d", K.n_slots);
 	bool bulk = kind == Q_CLOCKS || kind == Q_ESCALATIONS; /* maybe millions of rows: one at a time */
-	if (kind == Q_SURVEY)
+	if (kind == Q_SURVEY) {
+		cluster_clock_sent();
 		session_query(kind, SQL[kind], n, NULL);
+	}
 	else
 		session_query_rows(kind, SQL[kind], param, bulk ? n : NULL, bulk);
 }
@@ -208,6 +210,7 @@ static void survey_done(PGresult *r)
 		log_err("cluster: another daemon is connected as hotlined:%s: give each daemon its own cluster.name "
 		        "(sharing one, they count as one peer and one of them runs no clock slot)", K.name);
 	K.twin = twin;
+	cluster_clock_answer(PQgetvalue(r, 0, 4));
 	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;

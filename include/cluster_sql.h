@@ -50,7 +50,9 @@ static const char *const SQL[] = {
 		/* other cluster sessions under this daemon's own name (cluster.name given twice) */
 		" (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
 		"  AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-		"  AND application_name = current_setting('application_name'))",
+		"  AND application_name = current_setting('application_name')),"
+		/* the server's clock, for this host's offset (cluster_clock.c) */
+		" (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
 	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
 	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
 	[Q_CLOCKS] =

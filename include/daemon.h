@@ -339,6 +339,11 @@ struct cluster_figures {
 };
 void cluster_figures(struct cluster_figures *f);
 void cluster_ack_fetched(struct pg_result *r); /* cluster_acks.c: an acknowledgement committed elsewhere */
+/* cluster_clock.c: the survey was sent / its server clock (ms) came back;
+ * the server's clock minus this host's (ms), once measured */
+void cluster_clock_sent(void);
+void cluster_clock_answer(const char *server_ms);
+int64_t cluster_clock_offset(bool *known);
 /* cluster_own.c: each (alert id, level) pushed once (an acknowledgement is
  * level 0); the notifications of the store's own commits held until it has
  * answered them, pushed from the database if it lost the answer */
