@@ -46,7 +46,8 @@
  * cluster_webhooks.c hands it those of a daemon that died (sql/069).
  * So a delivery pending at a crash is sent again after the restart, with the
  * same delivery id (at least once; the receiver drops repeats by the id).
- * A graceful stop finishes the POSTs on their way first (webhooks_settled).
+ * A graceful stop lets the POSTs on their way finish first, for a while
+ * (webhooks_settled).
  *
  * Split out of alerts.c (which keeps the socket subscribers): one concern
  * per file.
@@ -431,16 +432,19 @@ static void note_done(const char *url, const char *delivery_id)
 		on_done(); /* the rows go in the store's next transaction */
 }
 
-/* A graceful stop (main.c) waits, within its grace period, for the POSTs on
- * their way and for the deletion of the rows of those done: otherwise a
- * POST the receiver was answering, or a delivered one whose row was still
- * there, was sent again by the next start - a duplicate on every rolling
- * restart, not only after a crash.  A retry waiting for its time is not
- * waited for (its row stays for the next start or a peer) and none starts
- * while stopping. */
-bool webhooks_settled(void)
+/* A graceful stop (main.c) waits for the deletion of the rows of the
+ * deliveries done, and for the POSTs on their way for at most
+ * STOP_WAIT_MS: otherwise a POST the receiver was answering, or a delivered
+ * one whose row was still there, was sent again by the next start - a
+ * duplicate on every rolling restart, not only after a crash.  A receiver
+ * that hangs does not hold the stop longer (its row stays: the next start
+ * or a peer sends it, at least once); a retry waiting for its time is not
+ * waited for, and none starts while stopping. */
+#define STOP_WAIT_MS 3000
+
+bool webhooks_settled(hl_ms stopping_for)
 {
-	return n_posting == 0 && !webhooks_done_waiting();
+	return !webhooks_done_waiting() && (n_posting == 0 || stopping_for > STOP_WAIT_MS);
 }
 
 bool webhooks_done_waiting(void)

@@ -286,8 +286,9 @@ void webhooks_free(void);
 const char *webhooks_urls_json(void);
 struct json_object *webhooks_done_rows(void);
 bool webhooks_done_waiting(void);
-/* No POST on its way and no done row left to delete: a graceful stop may end. */
-bool webhooks_settled(void);
+/* No done row left to delete, and no POST on its way or the stop has waited
+ * long enough for them (stopping_for ms): a graceful stop may end. */
+bool webhooks_settled(hl_ms stopping_for);
 void webhooks_resume(const char *url, const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------------ session.c */
