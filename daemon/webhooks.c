@@ -236,7 +236,9 @@ static void delivery_failed(struct delivery *d, const char *why)
 {
 	posted(d);
 	if (d->attempt > hl->cfg->webhooks.max_retries) {
-		log_err("webhook %s: giving up after %d attempts: %s", d->url, d->attempt, why);
+		char lb[320];
+		log_err("webhook %s: giving up after %d attempts: %s", webhook_url_label(d->url, lb, sizeof lb), d->attempt,
+		        why);
 		hl->stats.webhook_failed++;
 		note_done(d->url, d->id);
 		delivery_free(d);
@@ -246,7 +248,9 @@ static void delivery_failed(struct delivery *d, const char *why)
 	int delay_ms = 500 << (d->attempt - 1 < 10 ? d->attempt - 1 : 10);
 	if (delay_ms > 60000)
 		delay_ms = 60000;
-	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", d->url, d->attempt, why, delay_ms);
+	char lb[320];
+	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", webhook_url_label(d->url, lb, sizeof lb),
+	         d->attempt, why, delay_ms);
 	if (!d->retry)
 		d->retry = evtimer_new(hl->base, delivery_retry_cb, d);
 	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
@@ -292,7 +296,8 @@ static void delivery_post(struct delivery *d)
 	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
 	bool tls = scheme && strcmp(scheme, "https") == 0;
 	if (!uri || !evhttp_uri_get_host(uri) || (scheme && !tls && strcmp(scheme, "http") != 0)) {
-		log_err("webhook %s: not an http:// or https:// URL; dropped", d->url);
+		char lb[320];
+		log_err("webhook %s: not an http:// or https:// URL; dropped", webhook_url_label(d->url, lb, sizeof lb));
 		note_done(d->url, d->id);
 		if (uri)
 			evhttp_uri_free(uri);
@@ -406,7 +411,9 @@ static void note_dropped(const char *url, int max)
 	dropped_unreported++;
 	hl_ms now = mono_ms();
 	if (dropped_logged_at == 0 || now - dropped_logged_at >= 1000) {
-		log_err("webhook %s: %d deliveries pending; %llu alert delivery(ies) dropped since the last report", url, max,
+		char lb[320];
+		log_err("webhook %s: %d deliveries pending; %llu alert delivery(ies) dropped since the last report",
+		        webhook_url_label(url, lb, sizeof lb), max,
 		        (unsigned long long)dropped_unreported);
 		dropped_logged_at = now;
 		dropped_unreported = 0;
@@ -549,7 +556,9 @@ void webhooks_resume(const char *url, const char *alert_json, const char *masked
 		return;
 	for (size_t i = 0; i < cfg->webhooks.n_urls; i++)
 		if (strcmp(cfg->webhooks.urls[i], url) == 0) {
-			log_info("webhook %s: delivery %s left undone, sending it (again)", url, id);
+			char lb[320];
+			log_info("webhook %s: delivery %s left undone, sending it (again)", webhook_url_label(url, lb, sizeof lb),
+			         id);
 			post_one(i, alert_json, masked_json);
 			return;
 		}

@@ -374,6 +374,9 @@ void cluster_health(struct evbuffer *b);   /* /healthz line */
  * writes the delivery id ("<alert id>.<level>.<url hash>").  Caller frees. */
 char *webhook_body(const struct hl_webhook_opts *o, const char *url, const char *alert_json, char *delivery_id,
 		   size_t id_len);
+/* The URL as the log names it: scheme://host:port, "/..." if more, and
+ * the hash of the delivery ids; never the path, query or userinfo. */
+const char *webhook_url_label(const char *url, char *buf, size_t len);
 /* "sha256=<hex>" of HMAC-SHA256(secret, "<timestamp>.<body>"). */
 void webhook_sign(const char *secret, const char *timestamp, const char *body, char out[72]);
 

@@ -63,3 +63,29 @@ HL_TEST(delivery_isolation, a_redirect_is_a_failed_attempt_not_followed)
 		hl_sleep_ms(100);
 	cr_expect_eq(hl_sql_int(d, "SELECT count(*) FROM hotline.webhook_deliveries"), 0, "the given-up row stays");
 }
+
+/* Many receivers take their credential in the URL (a chat webhook's path, an
+ * api_key in the query, user:password@): the log names a URL by its scheme,
+ * host and the hash the delivery ids carry, never its path, query or user. */
+HL_TEST(delivery_isolation, the_log_never_shows_a_webhook_urls_path_query_or_password)
+{
+	struct hook *h = hook_start((const int[]){ 500, -1 });
+	char top[512], url[256];
+	snprintf(url, sizeof url, "http://bot:PASSWORD-IN-URL@127.0.0.1:%d/services/T01/SECRET-IN-PATH?api_key=SECRET-IN-QUERY",
+	         h->port);
+	snprintf(top, sizeof top,
+	         "alerts = { transfer_limit = 1; };\n"
+	         "webhooks = { urls = [ \"%s\" ]; timeout = \"2s\"; max_retries = 1; };", url);
+	struct hl_e2e_opts o = { .top = top };
+	struct hl_d *d = hl_d_up(&o);
+	struct hl_conn *c = hl_conn_unix(d);
+	transfer_loop_alert(d, c, 1, NULL);
+	cr_assert(wait_stat(c, "webhooks_failed", 1, 10000), "the failing delivery was not given up");
+	cr_assert(hook_wait(h, 2, 1000));
+	const char *log = hl_d_log(d);
+	cr_assert(strstr(log, "giving up"), "no give-up line in the log");
+	cr_expect(!strstr(log, "SECRET-IN-PATH"), "the log shows the URL's path");
+	cr_expect(!strstr(log, "SECRET-IN-QUERY"), "the log shows the URL's query");
+	cr_expect(!strstr(log, "PASSWORD-IN-URL"), "the log shows the URL's password");
+	cr_expect(strstr(log, "http://127.0.0.1:"), "the log does not name the receiver's host");
+}
