@@ -337,9 +337,11 @@ static void fetch_done(PGresult *r)
 	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0))
 		return;
 	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10), id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	int level = atoi(PQgetvalue(r, 0, 3)), notified = atoi(PQgetvalue(r, 0, 4));
-	/* escalated again since the notification: what we push is that level, once */
-	if (level != notified && cluster_seen(id, level))
+	int level = atoi(PQgetvalue(r, 0, 3));
+	/* counted as pushed now, not at the notification: a fetch lost with the
+	 * session leaves it to the catch-up (cluster_own.c); escalated again
+	 * since the notification, what we push is that level, once */
+	if (cluster_seen(id, level))
 		return;
 	alerts_deliver_remote(id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 5));
 	K.remote_pushed++;
@@ -481,7 +483,7 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 			/* our own store's commit: it pushes the alert once its results
 			 * are in, unless the network loses them (cluster_own.c) */
 			cluster_own_notified(ack, id, level, be_pid);
-		else if (!cluster_seen(id, level))
+		else if (!cluster_pushed(id, level)) /* counted when pushed (fetch_done) */
 			fetch_alert(ack, id, level);
 	}
 }

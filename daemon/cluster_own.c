@@ -35,6 +35,12 @@
  * takes cluster.c's ordinary road, and the set keeps it from being pushed a
  * second time when the store had pushed it before the loss.
  *
+ * A pair counts as pushed when it is pushed, not when its notification is
+ * heard: the fetch of a notified alert may be lost with the session, and
+ * the catch-up at its return skipped what the notification had marked, so
+ * that alert never reached this daemon's subscribers.  Two notifications of
+ * one pair may fetch it twice; the second fetch finds it pushed.
+ *
  * The catch-up.  Notifications sent while the cluster session is away (a
  * lost connection, or the daemon left the cluster because its store lost
  * the database) are never delivered: PostgreSQL queues them only for the
@@ -199,7 +205,7 @@ void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int le
 	n_held = held_first = 0;
 	for (int i = 0; i < n; i++) {
 		const struct pair *p = &held[(first + i) % HELD_CAP].p;
-		if (!cluster_seen(p->id, p->level)) {
+		if (!cluster_pushed(p->id, p->level)) { /* counted when the fetch pushes it */
 			k++;
 			fetch(held[(first + i) % HELD_CAP].ack, p->id, p->level);
 		}

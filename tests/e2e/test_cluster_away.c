@@ -237,3 +237,41 @@ HL_TEST(cluster_away, old_acks_are_not_pushed_again_on_a_return)
 	cr_expect_eq(acks_old, 0, "an acknowledgement made before b started was pushed %d times on the return",
 	             acks_old);
 }
+
+/* The session lost between an alert's notification and the answer to its
+ * fetch: the alert counted as pushed from the notification on, so the
+ * catch-up at the return skipped it, and it never reached b's subscribers.
+ * A pair counts as pushed once it is pushed. */
+HL_TEST(cluster_away, an_alert_whose_fetch_was_lost_with_the_session_is_pushed_on_its_return)
+{
+	struct pgproxy *x = pgproxy_start();
+	/* an alert a's own batch raises (not a timer, which may be b's slot's) */
+	struct hl_e2e_opts oa = opts;
+	oa.top = "cluster = { takeover = \"2s\"; }; alerts = { transfer_limit = 1; };";
+	struct hl_d *a = hl_d_up(&oa);
+	struct hl_e2e_opts ob = oa;
+	ob.no_start = true;
+	struct hl_d *b = hl_d_up_peer(a, &ob);
+	pgproxy_route(x, b);
+	hl_d_start(b);
+	struct hl_conn *ca = hl_conn_unix(a), *sub = hl_subscribe(b, 0);
+	await_session_up(b, 1);
+
+	pgproxy_cut_session_after_alert(x);
+	int64_t k = hl_ev(ca, "\"type\":\"call.offered\",\"call_id\":\"away-fetch\",\"caller\":\"+8613700000048\"");
+	hl_ev(ca, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"roads\"", (long long)k);
+	hl_ev(ca, "\"type\":\"case.transfer\",\"case_id\":%lld,\"department\":\"water\"", (long long)k);
+	int64_t end = hl_now_ms() + 10000;
+	while (!atomic_load(&x->block_session) && hl_now_ms() < end)
+		hl_sleep_ms(50);
+	cr_assert(atomic_load(&x->block_session), "no alert notification reached b's session");
+	hl_sleep_ms(300);
+	pgproxy_unblock_session(x);
+	await_session_up(b, 2);
+
+	struct hl_pushes ps = { .n = 0 };
+	cr_assert(hl_await_push(sub, &ps, "transfer_loop", k, 1, 5000),
+	          "the alert whose fetch was lost with the session never reached b's subscriber");
+	hl_collect_pushes(sub, &ps, 1000);
+	cr_expect_eq(hl_count_pushes(&ps, "transfer_loop", k), 1);
+}
