@@ -38,9 +38,11 @@ BEGIN
     IF counted IS DISTINCT FROM zone THEN
         RETURN json_build_object('error', json_build_object(
             'code', 'figures_stale',
-            'message', format('the figures are counted in %s and report.timezone is %s: the schema''s owner runs '
-                              'hotlined --migrate to recount them (not done here: it would hold every event '
-                              'behind it)', coalesce(counted, 'no zone yet'), zone),
+            'message', format('the figures are counted in %s and this session''s report zone is %s: the '
+                              'schema''s owner runs hotlined --migrate to recount them in report.timezone (and '
+                              'sets the database''s hotline.timezone by hand if --migrate cannot: docs/admin.md); '
+                              'not recounted here, it would hold every event behind it',
+                              coalesce(counted, 'no zone yet'), zone),
             'counted_in', counted, 'time_zone', zone))::text;
     END IF;
     RETURN json_build_object(
