@@ -257,7 +257,8 @@ static char *shown_list(void)
 	for (int i = 0; i < ring_n; i++)
 		add_shown(&sh, ring[i].id, ring[i].level);
 	subscribers_replayed_each(add_shown, &sh);
-	qsort(sh.p, sh.n, sizeof *sh.p, by_id_level);
+	if (sh.n)
+		qsort(sh.p, sh.n, sizeof *sh.p, by_id_level);
 	size_t cap = sh.n * 24 + 1, at = 0;
 	char *out = malloc(cap);
 	if (!out)
