@@ -121,6 +121,11 @@ $(B)/tests/e2e_test_pbx_ami $(B)/tests/e2e_test_pbx_input $(B)/tests/e2e_test_pb
 $(E2E_LIB): $(B)/obj/e2e_%.o: tests/e2e/%.c tests/e2e/harness.h tests/e2e/harness_internal.h | $(B)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# test_cluster_clock.c starts a daemon under this LD_PRELOAD shim (its wall clock moved)
+$(B)/tests/clock_shift.so: tests/e2e/clock_shift.c | $(B)/tests
+	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+$(B)/tests/e2e_test_cluster_clock: $(B)/tests/clock_shift.so
+
 # A test file may include helpers shared by its sibling files (tests/e2e/*.h).
 $(B)/tests/e2e_%: tests/e2e/%.c $(E2E_LIB) $(CORE_OBJ) $(wildcard include/*.h tests/e2e/*.h) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(E2E_LIB) $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)

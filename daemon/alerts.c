@@ -83,7 +83,7 @@ static void say_counts(char *b, size_t len, bool escalated)
 
 /* The level in an alert's JSON text: the first "level": is the key (a
  * string cannot hold an unescaped quote). */
-static int level_of(const char *alert_json)
+int alerts_level_of(const char *alert_json)
 {
 	const char *l = strstr(alert_json, "\"level\":");
 	return l ? atoi(l + 8) : 1;
@@ -119,7 +119,7 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 		hl->stats.alerts_raised[family]++;
 	note(kind, escalated);
 	/* once per (id, level) on this daemon, whichever road it came by */
-	if (!cluster_seen(id, level_of(alert_json)))
+	if (!cluster_seen(id, alerts_level_of(alert_json)))
 		subscribers_deliver(SUB_ALERT, id, alert_json, masked_json);
 }
 

@@ -155,8 +155,10 @@ static void enqueue(enum q_kind kind, const char *param)
 	char n[16];
 	snprintf(n, sizeof n, "%d", K.n_slots);
 	bool bulk = kind == Q_CLOCKS || kind == Q_ESCALATIONS; /* maybe millions of rows: one at a time */
-	if (kind == Q_SURVEY)
+	if (kind == Q_SURVEY) {
+		cluster_clock_sent();
 		session_query(kind, SQL[kind], n, NULL);
+	}
 	else
 		session_query_rows(kind, SQL[kind], param, bulk ? n : NULL, bulk);
 }
@@ -205,6 +207,7 @@ static void survey_done(PGresult *r)
 		log_err("cluster: another daemon is connected as hotlined:%s: give each daemon its own cluster.name "
 		        "(sharing one, they count as one peer and one of them runs no clock slot)", K.name);
 	K.twin = twin;
+	cluster_clock_answer(PQgetvalue(r, 0, 4));
 	int n, rank = hl_name_rank(list, K.name, &n);
 	if (rank < 0) /* our session not yet visible: count ourselves last */
 		rank = n++;
@@ -331,9 +334,11 @@ static void fetch_done(PGresult *r)
 	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0))
 		return;
 	int64_t esc = strtoll(PQgetvalue(r, 0, 1), NULL, 10), id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	int level = atoi(PQgetvalue(r, 0, 3)), notified = atoi(PQgetvalue(r, 0, 4));
-	/* escalated again since the notification: what we push is that level, once */
-	if (level != notified && cluster_seen(id, level))
+	int level = atoi(PQgetvalue(r, 0, 3));
+	/* counted as pushed now, not at the notification: a fetch lost with the
+	 * session leaves it to the catch-up (cluster_own.c); escalated again
+	 * since the notification, what we push is that level, once */
+	if (cluster_seen(id, level))
 		return;
 	alerts_deliver_remote(id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 5));
 	K.remote_pushed++;
@@ -436,7 +441,7 @@ static void on_notify(const char *channel, const char *payload, int be_pid)
 			/* our own store's commit: it pushes the alert once its results
 			 * are in, unless the network loses them (cluster_own.c) */
 			cluster_own_notified(ack, id, level, be_pid);
-		else if (!cluster_seen(id, level))
+		else if (!cluster_pushed(id, level)) /* counted when pushed (fetch_done) */
 			fetch_alert(ack, id, level);
 	}
 }
@@ -460,9 +465,10 @@ static void on_ready(void)
 	session_query(Q_SETUP, "LISTEN hotline_clock", NULL, NULL);
 	session_query(Q_SETUP, "LISTEN hotline_alert_ack", NULL, NULL);
 	/* what was committed while we were not listening (cluster_own.c) */
-	char since[24], window[24];
-	cluster_own_catch_up_params(since, window, sizeof since);
-	session_query(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window);
+	char since[24], window[24], *shown;
+	cluster_own_catch_up_params(since, window, sizeof since, &shown);
+	session_query3(Q_CATCH_UP, SQL[Q_CATCH_UP], since, window, shown, false);
+	free(shown);
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(%d, %d)", SLOTS_CONF_CLASS, K.n_slots);
 	session_query(Q_SETUP, sql, NULL, NULL);
 	K.survey_queued = true;

@@ -24,6 +24,8 @@ void cluster_ack_fetched(PGresult *r)
 	if (PQntuples(r) == 0)
 		return; /* not (or no longer) there: nothing to take down */
 	int64_t id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	if (cluster_seen(id, 0))
+		return; /* pushed meanwhile (the notification and a catch-up, say): once */
 	subscribers_deliver(SUB_ACK, id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
 	/* the escalation stops here if this daemon runs it (its batch would find
 	 * the row acknowledged anyway: SQL_W_ALERTS_UPD escalates only unacked) */

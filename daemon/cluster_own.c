@@ -35,6 +35,12 @@
  * takes cluster.c's ordinary road, and the set keeps it from being pushed a
  * second time when the store had pushed it before the loss.
  *
+ * A pair counts as pushed when it is pushed, not when its notification is
+ * heard: the fetch of a notified alert may be lost with the session, and
+ * the catch-up at its return skipped what the notification had marked, so
+ * that alert never reached this daemon's subscribers.  Two notifications of
+ * one pair may fetch it twice; the second fetch finds it pushed.
+ *
  * The catch-up.  Notifications sent while the cluster session is away (a
  * lost connection, or the daemon left the cluster because its store lost
  * the database) are never delivered: PostgreSQL queues them only for the
@@ -44,10 +50,21 @@
  * session starts, after its LISTENs, it reads the open alerts raised after
  * the newest id this daemon knew, or raised or escalated since it went away
  * (plus a margin for the daemons' clocks), and pushes those not pushed yet;
- * the first start only learns the newest id.  The acknowledgements made
- * meanwhile are pushed too, for the newest 10,000 alerts (acked_at has no
- * index: an older alert acknowledged meanwhile stays on a wall screen until
- * it reloads).
+ * the first start only learns the newest id.
+ *
+ * Acknowledgements and escalations are caught up by what this daemon showed,
+ * not by time: the query gets the alerts its subscribers were shown and not
+ * shown acknowledged (the pairs pushed, and those replayed to a subscriber
+ * and not pushed since, subscribers.c), each with the highest level shown,
+ * and pushes those acknowledged since, or escalated beyond that level.
+ * Before, the acknowledgements were those whose acked_at fell within the
+ * time away plus the margin; acked_at is the acknowledging daemon's clock,
+ * so a peer whose clock ran ahead made old acknowledgements look recent (they
+ * were pushed again, to subscribers that never saw those alerts, and after a
+ * restart of this daemon to every subscriber), and one whose clock ran behind
+ * had its acknowledgements missed.  An alert shown before the newest
+ * SEEN_CAP pairs and not replayed since is out of the list: its
+ * acknowledgement meanwhile reaches a wall screen when it reloads.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -127,6 +144,11 @@ static bool contains(struct pair k)
 	return find(k) >= 0;
 }
 
+bool cluster_pushed(int64_t id, int level)
+{
+	return contains((struct pair){ id, level });
+}
+
 bool cluster_seen(int64_t id, int level)
 {
 	struct pair k = { id, level };
@@ -183,7 +205,7 @@ void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int le
 	n_held = held_first = 0;
 	for (int i = 0; i < n; i++) {
 		const struct pair *p = &held[(first + i) % HELD_CAP].p;
-		if (!cluster_seen(p->id, p->level)) {
+		if (!cluster_pushed(p->id, p->level)) { /* counted when the fetch pushes it */
 			k++;
 			fetch(held[(first + i) % HELD_CAP].ack, p->id, p->level);
 		}
@@ -201,8 +223,64 @@ void cluster_own_session_away(void)
 		away_since = mono_ms();
 }
 
-void cluster_own_catch_up_params(char *since, char *window, size_t len)
+
+struct shown {
+	struct pair *p;
+	size_t n, cap;
+};
+
+static void add_shown(void *arg, int64_t id, int level)
 {
+	struct shown *sh = arg;
+	if (sh->n == sh->cap) {
+		sh->cap = sh->cap ? 2 * sh->cap : 1024;
+		sh->p = realloc(sh->p, sh->cap * sizeof *sh->p);
+		if (!sh->p)
+			abort();
+	}
+	sh->p[sh->n++] = (struct pair){ id, level };
+}
+
+static int by_id_level(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->level > y->level) - (x->level < y->level);
+}
+
+/* "id:level id:level ..." of the alerts shown and not shown acknowledged,
+ * each with the highest level shown (see the top). */
+static char *shown_list(void)
+{
+	struct shown sh = { 0 };
+	for (int i = 0; i < ring_n; i++)
+		add_shown(&sh, ring[i].id, ring[i].level);
+	subscribers_replayed_each(add_shown, &sh);
+	if (sh.n)
+		qsort(sh.p, sh.n, sizeof *sh.p, by_id_level);
+	size_t cap = sh.n * 24 + 1, at = 0;
+	char *out = malloc(cap);
+	if (!out)
+		abort();
+	out[0] = '\0';
+	for (size_t i = 0; i < sh.n;) {
+		size_t j = i;
+		while (j + 1 < sh.n && sh.p[j + 1].id == sh.p[i].id)
+			j++;
+		/* sorted by level: a level 0 first means it was shown acknowledged */
+		if (sh.p[i].level > 0)
+			at += (size_t)snprintf(out + at, cap - at, "%s%" PRId64 ":%d", at ? " " : "", sh.p[j].id,
+			                       sh.p[j].level);
+		i = j + 1;
+	}
+	free(sh.p);
+	return out;
+}
+
+void cluster_own_catch_up_params(char *since, char *window, size_t len, char **shown)
+{
+	*shown = shown_list();
 	if (!primed) {
 		/* the first start: the newest id only (a subscriber got the open
 		 * alerts in its replay) */

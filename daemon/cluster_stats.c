@@ -80,6 +80,9 @@ json_object *cluster_stats_json(void)
 	json_object_object_add(o, "alerts_from_peers", json_object_new_int64((int64_t)f.alerts_from_peers));
 	json_object_object_add(o, "clock_notes_sent", json_object_new_int64((int64_t)f.clock_notes_sent));
 	json_object_object_add(o, "slots_mismatch", json_object_new_string(f.mismatch));
+	bool known;
+	int64_t off = cluster_clock_offset(&known);
+	json_object_object_add(o, "clock_offset_ms", known ? json_object_new_int64(off) : NULL);
 	json_object_object_add(o, "upkeeps", json_object_new_int64((int64_t)f.upkeeps));
 	json_object_object_add(o, "partitions_created", json_object_new_int64((int64_t)f.partitions_created));
 	json_object_object_add(o, "upkeep_failures", json_object_new_int64((int64_t)f.upkeep_failures));
@@ -93,6 +96,7 @@ void cluster_metrics(struct evbuffer *b)
 	cluster_figures(&f);
 	size_t clocks, escalations;
 	clocks_owned(&clocks, &escalations);
+	bool known;
 	const struct { const char *name, *type, *help; double v; } m[] = {
 		{ "cluster_slots", "gauge", "clock slots shared between the daemons", f.n_slots },
 		{ "cluster_slots_owned", "gauge", "clock slots this daemon runs", f.n_owned },
@@ -102,6 +106,9 @@ void cluster_metrics(struct evbuffer *b)
 		{ "cluster_peers", "gauge", "live daemons seen on the database, this one included", f.n_peers },
 		{ "cluster_session_up", "gauge", "1 while the cluster session (slot locks, LISTEN) is up", f.session_up },
 		{ "cluster_slots_mismatch", "gauge", "1 while a peer runs with another cluster.slots", *f.mismatch != 0 },
+		{ "cluster_clock_offset_seconds", "gauge",
+		  "the database server's clock minus this host's, from the last survey (0 until measured)",
+		  (double)cluster_clock_offset(&known) / 1000.0 },
 		{ "cluster_takeovers_total", "counter", "slot takeovers from daemons whose session ended", f.takeovers },
 		{ "cluster_slots_taken_total", "counter", "clock slots this daemon took", f.slots_taken },
 		{ "cluster_slots_released_total", "counter", "clock slots this daemon gave back", f.slots_released },

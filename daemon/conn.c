@@ -618,8 +618,10 @@ void subscribe_replayed(struct req *r, const struct replay *rp)
 		free(lines[i]);
 	}
 	free(lines);
-	if (c)
+	if (c) {
 		conn_set_subscriber(c); /* before the reply: a drop while writing it unregisters */
+		subscribers_replayed(c->sub, rp, first); /* not pushed to it again (subscribers.c) */
+	}
 	conn_complete(r, all);       /* may free c */
 }
 

@@ -19,7 +19,10 @@
  * history (seconds on ten million events, docs/explain.md), and the reads
  * share the store's one connection with the events' commits.  So the board
  * and the figures are cached for READ_CACHE_MS: any number of wall screens
- * cost one such query per interval, not one each.
+ * cost one such query per interval, not one each.  When the figures'
+ * rollup was counted in another zone than report.timezone (changed without
+ * --migrate), the read answers figures_stale at once instead of recounting
+ * the history on that connection (sql/083): /v1/figures is 503.
  *
  * The path is routed percent-decoded (http_params.c; a path that cannot be
  * decoded is a 400), and a numeric parameter that is no number is a 400
@@ -227,6 +230,10 @@ static void answer_read(struct pending *p)
 		json_object_put(o);
 	} else if (strcmp(reply, "null") == 0) {
 		http_send_error(req, 404, p->kind == P_CASE ? "unknown_case" : "not_found", "no such object");
+	} else if (p->kind == P_FIGURES && strncmp(reply, "{\"error\"", 8) == 0) {
+		/* figures_stale (sql/083): counted in another zone; not cached, so
+		 * the answer follows the --migrate that recounts them */
+		http_send_text(req, 503, "application/json", reply, strlen(reply));
 	} else {
 		if (cacheable(p->reqs[0].read_sql))
 			cache_put(p->reqs[0].read_sql, p->reqs[0].read_params[0], reply);

@@ -138,7 +138,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		           (unsigned long long)hl->stats.events, clocks_pending(-1), store_connected() ? "up" : "down");
 	}
 	if (hl->stopping) {
-		bool done = store_idle() && conn_all_drained() && http_conn_answering() == 0;
+		/* webhooks: the POSTs on their way answered (for a while) and the
+		 * delivered rows deleted (webhooks.c), unless no row can go now */
+		bool done = store_idle() && conn_all_drained() && http_conn_answering() == 0 &&
+		            (webhooks_settled(now - stop_started) || !store_connected());
 		if (done || now - stop_started > STOP_GRACE_MS) {
 			if (!done)
 				log_warn("stop: grace period over with %zu item(s) unfinished", store_queued());

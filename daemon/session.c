@@ -25,7 +25,7 @@ struct squery {
 	TAILQ_ENTRY(squery) entry;
 	int tag;
 	char *sql;
-	char *p[2];
+	char *p[3];
 	int np;
 	bool single_rows;       /* rows one by one (PQsetSingleRowMode): a big result never sits in memory */
 };
@@ -57,6 +57,7 @@ static void squery_free(struct squery *q)
 	free(q->sql);
 	free(q->p[0]);
 	free(q->p[1]);
+	free(q->p[2]);
 	free(q);
 }
 
@@ -317,13 +318,18 @@ void session_query(int tag, const char *sql, const char *p1, const char *p2)
 
 void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows)
 {
+	session_query3(tag, sql, p1, p2, NULL, single_rows);
+}
+
+void session_query3(int tag, const char *sql, const char *p1, const char *p2, const char *p3, bool single_rows)
+{
 	struct squery *q = calloc(1, sizeof *q);
 	if (!q || !(q->sql = strdup(sql)))
 		abort();
 	q->tag = tag;
 	q->single_rows = single_rows;
-	const char *p[2] = { p1, p2 };
-	for (int i = 0; i < 2 && p[i]; i++, q->np++)
+	const char *p[3] = { p1, p2, p3 };
+	for (int i = 0; i < 3 && p[i]; i++, q->np++)
 		if (!(q->p[i] = strdup(p[i])))
 			abort();
 	TAILQ_INSERT_TAIL(&SS.queue, q, entry);

@@ -206,6 +206,7 @@ static void sse_replayed(struct req *r, const struct replay *rp)
 		if (!sse_event(s, NULL, rp->ids[i], rp->masked[i]))
 			return;
 	s->sub = subscribers_add(sse_push, s);
+	subscribers_replayed(s->sub, rp, first); /* not pushed to it again (subscribers.c) */
 }
 
 /* The subscribe was refused (database unavailable, shutting down): end the

@@ -27,6 +27,12 @@
  * X-Hotline-Timestamp) is signed with it so a receiver can refuse replays of
  * old deliveries.  See docs/webhooks.md for a verification snippet.
  *
+ * How the log names a URL (webhook_url_label): many receivers take their
+ * credential in it - a chat webhook's path, an api_key in the query,
+ * user:password@ - so the log shows the scheme, the host and port, and the
+ * hash the delivery ids end with ("https://hooks.example.org/... [9f3c21aa]"),
+ * never the path, query or user.
+ *
  * No libevent here: json-c and OpenSSL's HMAC only.
  */
 #include <stdio.h>
@@ -45,6 +51,23 @@ static uint32_t fnv1a(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h;
+}
+
+const char *webhook_url_label(const char *url, char *buf, size_t len)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *host = scheme_end ? scheme_end + 3 : url;
+	size_t alen = strcspn(host, "/?#");
+	const char *at = NULL;
+	for (const char *p = host; p < host + alen; p++)
+		if (*p == '@')
+			at = p; /* userinfo ends at the last '@' of the authority */
+	const char *h = at ? at + 1 : host;
+	size_t hlen = alen - (size_t)(h - host);
+	bool more = host[alen] != '\0';
+	snprintf(buf, len, "%.*s%.*s%s [%08x]", scheme_end ? (int)(scheme_end + 3 - url) : 0, url, (int)hlen, h,
+	         more ? "/..." : "", fnv1a(url));
+	return buf;
 }
 
 static const char *str_of(json_object *o, const char *key)

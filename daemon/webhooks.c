@@ -2,11 +2,22 @@
  * webhooks.c - POST committed alerts to the configured webhook URLs.
  *
  * Each alert is POSTed as JSON to every configured URL with
- * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx)
- * is retried with exponential backoff up to webhooks.max_retries; at most
- * webhooks.max_pending deliveries wait per process, beyond which new ones are
- * dropped, counted (webhooks_dropped in `stats` and /metrics) and reported
- * in the log at most once a second.  Both http:// and https:// URLs are
+ * libevent's HTTP client.  A failed POST (connection error, timeout, non-2xx,
+ * a redirect too: a body and its bearer token never follow a Location to
+ * another host) is retried with exponential backoff up to
+ * webhooks.max_retries.
+ *
+ * Receivers are kept apart (struct receiver, one per URL): at most
+ * webhooks.max_pending deliveries wait per URL, beyond which its new ones
+ * are dropped, counted (webhooks_dropped in `stats` and /metrics) and
+ * reported in the log at most once a second; and at most IN_FLIGHT_MAX
+ * POSTs per URL are on their way at once, the others wait their turn in
+ * order.  Before, max_pending counted every URL together and every delivery
+ * opened its connection at once: a receiver that accepts and never answers
+ * held a socket per alert for webhooks.timeout (per retry again), its
+ * deliveries filled max_pending and the alerts for the healthy receivers
+ * were dropped with its, and a burst of alerts took as many file
+ * descriptors as the listeners accept clients with.  Both http:// and https:// URLs are
  * verified against the system's CA certificates (SSL_CERT_FILE /
  * SSL_CERT_DIR override them) and the URL's host name.
  *
@@ -35,6 +46,8 @@
  * cluster_webhooks.c hands it those of a daemon that died (sql/069).
  * So a delivery pending at a crash is sent again after the restart, with the
  * same delivery id (at least once; the receiver drops repeats by the id).
+ * A graceful stop lets the POSTs on their way finish first, for a while
+ * (webhooks_settled).
  *
  * Split out of alerts.c (which keeps the socket subscribers): one concern
  * per file.
@@ -56,19 +69,40 @@
 
 #include "daemon.h"
 
+#define IN_FLIGHT_MAX 8 /* POSTs on their way to one URL at once */
+
+struct delivery;
+TAILQ_HEAD(delivery_queue, delivery);
+
+/* One configured URL's share (see the top); made on first use, kept until webhooks_free. */
+struct receiver {
+	char *url;
+	size_t pending;              /* its deliveries, waiting or on their way */
+	int in_flight;               /* its POSTs on their way */
+	struct delivery_queue turn;  /* ready to send, waiting for a free place */
+};
+
 struct delivery {
 	LIST_ENTRY(delivery) entry;
+	TAILQ_ENTRY(delivery) turn_entry; /* in its receiver's turn while queued */
+	struct receiver *rcv;
+	bool queued;
 	char *url;
 	char *body;             /* rendered once: the same bytes on every attempt */
 	char id[64];            /* X-Hotline-Delivery: stable across retries and restarts */
 	struct hl_webhook_opts auth; /* copies of the webhook's secret, bearer and headers (a reload may free the config) */
 	int attempt;
+	bool posting;           /* a POST is on its way (sent, not yet answered or failed) */
 	struct event *retry;
 	struct evhttp_connection *hc;
 };
 
 static LIST_HEAD(, delivery) deliveries = LIST_HEAD_INITIALIZER(deliveries);
 static size_t n_deliveries;
+static size_t n_posting; /* deliveries with a POST on its way: a graceful stop waits for them */
+static struct receiver **receivers;
+static size_t n_receivers;
+static struct event *ev_turns; /* a place freed: send the next in turn (deferred, never from a callback's middle) */
 static SSL_CTX *client_tls; /* for https:// webhooks, made on first use */
 static struct evdns_base *dns;  /* nonblocking name resolution for every webhook connection */
 static hl_ms dropped_logged_at; /* monotonic ms of the last "dropped" report */
@@ -119,8 +153,57 @@ static SSL_CTX *tls_client_ctx(void)
 	return client_tls;
 }
 
+static struct receiver *receiver_of(const char *url)
+{
+	for (size_t i = 0; i < n_receivers; i++)
+		if (strcmp(receivers[i]->url, url) == 0)
+			return receivers[i];
+	struct receiver *r = calloc(1, sizeof *r);
+	struct receiver **a = realloc(receivers, (n_receivers + 1) * sizeof *a);
+	if (!r || !a || !(r->url = strdup(url)))
+		abort();
+	TAILQ_INIT(&r->turn);
+	receivers = a;
+	receivers[n_receivers++] = r;
+	return r;
+}
+
+static void delivery_post(struct delivery *d);
+
+static void turns_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	for (size_t i = 0; i < n_receivers; i++) {
+		struct receiver *r = receivers[i];
+		struct delivery *d;
+		while (r->in_flight < IN_FLIGHT_MAX && (d = TAILQ_FIRST(&r->turn))) {
+			TAILQ_REMOVE(&r->turn, d, turn_entry);
+			d->queued = false;
+			delivery_post(d);
+		}
+	}
+}
+
+static void posted(struct delivery *d)
+{
+	if (d->posting) {
+		n_posting--;
+		d->rcv->in_flight--;
+		if (!TAILQ_EMPTY(&d->rcv->turn)) {
+			if (!ev_turns && !(ev_turns = event_new(hl->base, -1, 0, turns_cb, NULL)))
+				abort();
+			event_active(ev_turns, EV_TIMEOUT, 0);
+		}
+	}
+	d->posting = false;
+}
+
 static void delivery_free(struct delivery *d)
 {
+	posted(d);
+	if (d->queued)
+		TAILQ_REMOVE(&d->rcv->turn, d, turn_entry);
+	d->rcv->pending--;
 	LIST_REMOVE(d, entry);
 	n_deliveries--;
 	if (d->retry)
@@ -144,13 +227,18 @@ static void note_done(const char *url, const char *delivery_id);
 static void delivery_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
+	if (hl->stopping)
+		return; /* its row stays: the next start, or a peer (cluster_webhooks.c), sends it */
 	delivery_send(arg);
 }
 
 static void delivery_failed(struct delivery *d, const char *why)
 {
+	posted(d);
 	if (d->attempt > hl->cfg->webhooks.max_retries) {
-		log_err("webhook %s: giving up after %d attempts: %s", d->url, d->attempt, why);
+		char lb[320];
+		log_err("webhook %s: giving up after %d attempts: %s", webhook_url_label(d->url, lb, sizeof lb), d->attempt,
+		        why);
 		hl->stats.webhook_failed++;
 		note_done(d->url, d->id);
 		delivery_free(d);
@@ -160,7 +248,9 @@ static void delivery_failed(struct delivery *d, const char *why)
 	int delay_ms = 500 << (d->attempt - 1 < 10 ? d->attempt - 1 : 10);
 	if (delay_ms > 60000)
 		delay_ms = 60000;
-	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", d->url, d->attempt, why, delay_ms);
+	char lb[320];
+	log_warn("webhook %s: attempt %d failed (%s); retrying in %d ms", webhook_url_label(d->url, lb, sizeof lb),
+	         d->attempt, why, delay_ms);
 	if (!d->retry)
 		d->retry = evtimer_new(hl->base, delivery_retry_cb, d);
 	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
@@ -170,6 +260,7 @@ static void delivery_failed(struct delivery *d, const char *why)
 static void delivery_done_cb(struct evhttp_request *req, void *arg)
 {
 	struct delivery *d = arg;
+	posted(d);
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	if (code >= 200 && code < 300) {
 		hl->stats.webhook_sent++;
@@ -185,14 +276,28 @@ static void delivery_done_cb(struct evhttp_request *req, void *arg)
 	delivery_failed(d, why);
 }
 
+/* Send now if its receiver has a free place, else wait for its turn. */
 static void delivery_send(struct delivery *d)
 {
+	if (d->rcv->in_flight >= IN_FLIGHT_MAX || !TAILQ_EMPTY(&d->rcv->turn)) {
+		d->queued = true;
+		TAILQ_INSERT_TAIL(&d->rcv->turn, d, turn_entry);
+		return;
+	}
+	delivery_post(d);
+}
+
+static void delivery_post(struct delivery *d)
+{
+	if (hl->stopping && d->attempt > 0)
+		return; /* a retry whose turn came during the stop: its row stays (see webhooks_settled) */
 	struct evhttp_uri *uri = evhttp_uri_parse(d->url);
 	d->attempt++;
 	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
 	bool tls = scheme && strcmp(scheme, "https") == 0;
 	if (!uri || !evhttp_uri_get_host(uri) || (scheme && !tls && strcmp(scheme, "http") != 0)) {
-		log_err("webhook %s: not an http:// or https:// URL; dropped", d->url);
+		char lb[320];
+		log_err("webhook %s: not an http:// or https:// URL; dropped", webhook_url_label(d->url, lb, sizeof lb));
 		note_done(d->url, d->id);
 		if (uri)
 			evhttp_uri_free(uri);
@@ -255,6 +360,9 @@ static void delivery_send(struct delivery *d)
 		delivery_failed(d, "cannot send");
 		return;
 	}
+	d->posting = true;
+	n_posting++;
+	d->rcv->in_flight++;
 	evhttp_uri_free(uri);
 }
 
@@ -303,7 +411,9 @@ static void note_dropped(const char *url, int max)
 	dropped_unreported++;
 	hl_ms now = mono_ms();
 	if (dropped_logged_at == 0 || now - dropped_logged_at >= 1000) {
-		log_err("webhook %s: %d deliveries pending; %llu alert delivery(ies) dropped since the last report", url, max,
+		char lb[320];
+		log_err("webhook %s: %d deliveries pending; %llu alert delivery(ies) dropped since the last report",
+		        webhook_url_label(url, lb, sizeof lb), max,
 		        (unsigned long long)dropped_unreported);
 		dropped_logged_at = now;
 		dropped_unreported = 0;
@@ -327,6 +437,21 @@ static void note_done(const char *url, const char *delivery_id)
 	json_object_array_add(done_rows, o);
 	if (on_done)
 		on_done(); /* the rows go in the store's next transaction */
+}
+
+/* A graceful stop (main.c) waits for the deletion of the rows of the
+ * deliveries done, and for the POSTs on their way for at most
+ * STOP_WAIT_MS: otherwise a POST the receiver was answering, or a delivered
+ * one whose row was still there, was sent again by the next start - a
+ * duplicate on every rolling restart, not only after a crash.  A receiver
+ * that hangs does not hold the stop longer (its row stays: the next start
+ * or a peer sends it, at least once); a retry waiting for its time is not
+ * waited for, and none starts while stopping. */
+#define STOP_WAIT_MS 3000
+
+bool webhooks_settled(hl_ms stopping_for)
+{
+	return !webhooks_done_waiting() && (n_posting == 0 || stopping_for > STOP_WAIT_MS);
 }
 
 bool webhooks_done_waiting(void)
@@ -369,7 +494,8 @@ static void post_one(size_t i, const char *alert_json, const char *masked_json)
 	d->body = webhook_body(o, d->url, mask && masked_json ? masked_json : alert_json, d->id, sizeof d->id);
 	if (!d->url || !d->body)
 		abort();
-	if (n_deliveries >= (size_t)cfg->webhooks.max_pending) {
+	d->rcv = receiver_of(d->url);
+	if (d->rcv->pending >= (size_t)cfg->webhooks.max_pending) {
 		note_dropped(cfg->webhooks.urls[i], cfg->webhooks.max_pending);
 		note_done(d->url, d->id);
 		free(d->url);
@@ -387,6 +513,7 @@ static void post_one(size_t i, const char *alert_json, const char *masked_json)
 	}
 	LIST_INSERT_HEAD(&deliveries, d, entry);
 	n_deliveries++;
+	d->rcv->pending++;
 	delivery_send(d);
 }
 
@@ -429,7 +556,9 @@ void webhooks_resume(const char *url, const char *alert_json, const char *masked
 		return;
 	for (size_t i = 0; i < cfg->webhooks.n_urls; i++)
 		if (strcmp(cfg->webhooks.urls[i], url) == 0) {
-			log_info("webhook %s: delivery %s left undone, sending it (again)", url, id);
+			char lb[320];
+			log_info("webhook %s: delivery %s left undone, sending it (again)", webhook_url_label(url, lb, sizeof lb),
+			         id);
 			post_one(i, alert_json, masked_json);
 			return;
 		}
@@ -442,6 +571,16 @@ void webhooks_free(void)
 	struct delivery *d;
 	while ((d = LIST_FIRST(&deliveries)))
 		delivery_free(d);
+	for (size_t i = 0; i < n_receivers; i++) {
+		free(receivers[i]->url);
+		free(receivers[i]);
+	}
+	free(receivers);
+	receivers = NULL;
+	n_receivers = 0;
+	if (ev_turns)
+		event_free(ev_turns);
+	ev_turns = NULL;
 	json_object_put(done_rows);
 	done_rows = NULL;
 	free(urls_json);

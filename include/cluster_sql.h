@@ -29,8 +29,6 @@ enum q_kind { Q_SETUP, Q_SURVEY, Q_LOCK, Q_UNLOCK, Q_CLOCKS, Q_ESCALATIONS, Q_FE
 #define UPKEEP_MONTHS 12
 /* The most open alerts one catch-up pushes (the oldest first). */
 #define CATCH_UP_MAX 10000
-/* How far back (in alert ids) a catch-up looks for acknowledgements. */
-#define CATCH_UP_ACKS 10000
 
 static const char *const SQL[] = {
 	[Q_SURVEY] =
@@ -52,7 +50,9 @@ static const char *const SQL[] = {
 		/* other cluster sessions under this daemon's own name (cluster.name given twice) */
 		" (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
 		"  AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-		"  AND application_name = current_setting('application_name'))",
+		"  AND application_name = current_setting('application_name')),"
+		/* the server's clock, for this host's offset (cluster_clock.c) */
+		" (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
 	[Q_LOCK] = "SELECT s FROM unnest($1::int[]) s WHERE pg_try_advisory_lock(" HL_STR(SLOT_LOCK_CLASS) ", s)",
 	[Q_UNLOCK] = "SELECT pg_advisory_unlock(" HL_STR(SLOT_LOCK_CLASS) ", s) FROM unnest($1::int[]) s",
 	[Q_CLOCKS] =
@@ -95,13 +95,15 @@ static const char *const SQL[] = {
 		"  WHERE a.acked_at IS NULL AND (a.id > $1::bigint"
 		"   OR greatest(a.raised_at, a.escalated_at) >= now() - $2::bigint * interval '1 millisecond')"
 		"  ORDER BY a.id LIMIT " HL_STR(CATCH_UP_MAX) ") x"
-		/* and the acknowledgements made meanwhile (level 0), of the newest
-		 * CATCH_UP_ACKS alerts only: acked_at has no index */
+		/* what was shown ($3 "id:level ..."): escalated beyond the level
+		 * shown, or acknowledged (level 0), whatever the daemons' clocks say */
 		" UNION ALL"
-		" SELECT j, id, 0, hotline.notify_payload(j, caller) FROM"
-		" (SELECT hotline.alert_json(a) AS j, a.id, a.caller FROM hotline.alerts a"
-		"  WHERE a.id > $1::bigint - " HL_STR(CATCH_UP_ACKS) " AND a.acked_at IS NOT NULL"
-		"   AND a.acked_at >= now() - $2::bigint * interval '1 millisecond') y",
+		" SELECT j, id, CASE WHEN acked THEN 0 ELSE level END, hotline.notify_payload(j, caller) FROM"
+		" (SELECT hotline.alert_json(a) AS j, a.id, a.level, a.caller, a.acked_at IS NOT NULL AS acked"
+		"  FROM (SELECT split_part(e, ':', 1)::bigint AS id, split_part(e, ':', 2)::int AS level"
+		"        FROM unnest(string_to_array($3::text, ' ')) e) s"
+		"  JOIN hotline.alerts a ON a.id = s.id"
+		"  WHERE a.acked_at IS NOT NULL OR a.level > s.level) y",
 	/* every few seconds (cluster_upkeep.c): has an event landed in the
 	 * default partition (sql/085)?  An empty table: one page read, or none */
 	[Q_DEFAULT] = "SELECT hotline.events_in_default()",

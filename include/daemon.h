@@ -232,6 +232,8 @@ void alerts_deliver(int64_t id, const char *alert_json, const char *masked_json,
 void alerts_deliver_ack(int64_t id, const char *alert_json, const char *masked_json);
 /* The store's batch has delivered its alerts: one log line for them (store.c, per batch). */
 void alerts_batch_done(void);
+/* The level in an alert's JSON text (hotline.alert_json); 1 when absent. */
+int alerts_level_of(const char *alert_json);
 
 /* -------------------------------------------------------- subscribers.c */
 
@@ -245,6 +247,12 @@ void subscribers_remove(struct subscriber *s); /* safe from inside its own callb
 void subscribers_deliver(enum sub_event what, int64_t id, const char *alert_json, const char *masked_json);
 size_t subscribers_count(void);
 void subscribers_free(void);
+/* A new subscriber was sent these replayed alerts (rp from `first` on): the
+ * ones not yet pushed on this daemon are not pushed to it again. */
+struct replay;
+void subscribers_replayed(struct subscriber *s, const struct replay *rp, size_t first);
+/* Every (alert id, level) replayed to a subscriber and not pushed since. */
+void subscribers_replayed_each(void (*fn)(void *arg, int64_t id, int level), void *arg);
 
 
 /* The replay of a subscribe: at most alerts.replay_max of the newest open
@@ -278,6 +286,9 @@ void webhooks_free(void);
 const char *webhooks_urls_json(void);
 struct json_object *webhooks_done_rows(void);
 bool webhooks_done_waiting(void);
+/* No done row left to delete, and no POST on its way or the stop has waited
+ * long enough for them (stopping_for ms): a graceful stop may end. */
+bool webhooks_settled(hl_ms stopping_for);
 void webhooks_resume(const char *url, const char *alert_json, const char *masked_json);
 
 /* ------------------------------------------------------------ session.c */
@@ -299,6 +310,8 @@ void session_query(int tag, const char *sql, const char *p1, const char *p2);
 /* The same; with single_rows, result() gets one row at a time, then a last,
  * empty result (PGRES_TUPLES_OK) at the end. */
 void session_query_rows(int tag, const char *sql, const char *p1, const char *p2, bool single_rows);
+/* The same with a third parameter (p2 and p3 non-NULL when p3 is given). */
+void session_query3(int tag, const char *sql, const char *p1, const char *p2, const char *p3, bool single_rows);
 bool session_up(void);
 void session_stop(void);   /* close now, no reconnect */
 void session_resume(void); /* connect again after session_stop */
@@ -327,17 +340,23 @@ struct cluster_figures {
 };
 void cluster_figures(struct cluster_figures *f);
 void cluster_ack_fetched(struct pg_result *r); /* cluster_acks.c: an acknowledgement committed elsewhere */
+/* cluster_clock.c: the survey was sent / its server clock (ms) came back;
+ * the server's clock minus this host's (ms), once measured */
+void cluster_clock_sent(void);
+void cluster_clock_answer(const char *server_ms);
+int64_t cluster_clock_offset(bool *known);
 /* cluster_own.c: each (alert id, level) pushed once (an acknowledgement is
  * level 0); the notifications of the store's own commits held until it has
  * answered them, pushed from the database if it lost the answer */
 bool cluster_seen(int64_t id, int level); /* was it pushed already?  From now on it counts as pushed */
+bool cluster_pushed(int64_t id, int level); /* the same question, without marking it */
 void cluster_own_notified(bool ack, int64_t id, int level, int be_pid);
 void cluster_own_settled(void); /* the store's batch ended: its alerts are pushed */
 /* the store's backend is no longer the one the held came from: fetch() each not pushed */
 void cluster_own_check(int store_pid, void (*fetch)(bool ack, int64_t id, int level));
-/* the session went away / its start's catch-up query ($1, $2) / that query's rows */
+/* the session went away / its start's catch-up query ($1, $2; $3 malloc'd) / that query's rows */
 void cluster_own_session_away(void);
-void cluster_own_catch_up_params(char *since, char *window, size_t len);
+void cluster_own_catch_up_params(char *since, char *window, size_t len, char **shown);
 void cluster_own_caught_up(struct pg_result *r);
 /* cluster_webhooks.c: a dead daemon's webhook deliveries claimed (each tick
  * unless away) and sent; claimed(NULL): the claim failed or the session went */
@@ -363,6 +382,9 @@ void cluster_health(struct evbuffer *b);   /* /healthz line */
  * writes the delivery id ("<alert id>.<level>.<url hash>").  Caller frees. */
 char *webhook_body(const struct hl_webhook_opts *o, const char *url, const char *alert_json, char *delivery_id,
 		   size_t id_len);
+/* The URL as the log names it: scheme://host:port, "/..." if more, and
+ * the hash of the delivery ids; never the path, query or userinfo. */
+const char *webhook_url_label(const char *url, char *buf, size_t len);
 /* "sha256=<hex>" of HMAC-SHA256(secret, "<timestamp>.<body>"). */
 void webhook_sign(const char *secret, const char *timestamp, const char *body, char out[72]);
 

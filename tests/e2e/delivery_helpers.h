@@ -8,8 +8,8 @@
  * connections.  It records every request (method, path, Content-Type, body,
  * arrival time) and answers from a programmable status sequence: request i
  * gets statuses[i], the last entry repeating; a status of 0 means "never
- * answer" (the connection is held until the daemon gives up on it).  Every
- * answer closes the connection.
+ * answer" (the connection is held until the daemon gives up on it, or the
+ * test releases it with hook_release).  Every answer closes the connection.
  *
  * The receivers are file-scope so that the suite's .fini (delivery_fini)
  * stops and frees them even when a test aborts.  The functions are static
@@ -66,6 +66,7 @@ struct hook {
 	struct hook_req reqs[HOOK_MAX_REQS];
 	int n_reqs;
 	struct hook_client cl[HOOK_MAX_CLIENTS];
+	int release_status; /* hook_release: answer the held connections with it */
 };
 
 static struct hook *hooks[4];
@@ -196,8 +197,28 @@ static inline void *hook_main(void *arg)
 				continue;
 			return NULL;
 		}
-		if (p[0].revents)
-			return NULL;
+		if (p[0].revents) {
+			char cmd = 'x';
+			(void)!read(h->wake[0], &cmd, 1);
+			if (cmd != 'r')
+				return NULL;
+			/* hook_release: answer every held connection */
+			pthread_mutex_lock(&h->mu);
+			int status = h->release_status;
+			pthread_mutex_unlock(&h->mu);
+			for (int i = 0; i < HOOK_MAX_CLIENTS; i++)
+				if (h->cl[i].fd >= 0 && h->cl[i].done) {
+					char resp[256];
+					int rn = snprintf(resp, sizeof resp,
+					                  "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+					                  "Connection: close\r\n\r\nok",
+					                  status, reason(status));
+					(void)!send(h->cl[i].fd, resp, (size_t)rn, MSG_NOSIGNAL);
+					close(h->cl[i].fd);
+					h->cl[i].fd = -1;
+				}
+			continue;
+		}
 		for (int k = 2; k < n; k++)
 			if (p[k].revents)
 				hook_client_read(h, &h->cl[map[k]]);
@@ -280,6 +301,15 @@ static inline bool hook_wait(struct hook *h, int n, int timeout_ms)
 		hl_sleep_ms(10);
 	}
 	return true;
+}
+
+/* Answer every request held so far (status 0) with `status`. */
+static inline void hook_release(struct hook *h, int status)
+{
+	pthread_mutex_lock(&h->mu);
+	h->release_status = status;
+	pthread_mutex_unlock(&h->mu);
+	(void)!write(h->wake[1], "r", 1);
 }
 
 /* From now on every request gets `status`. */

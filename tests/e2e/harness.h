@@ -192,7 +192,8 @@ bool hl_jnull(json_object *o, const char *path);        /* present and null */
 
 /* ----------------------------------------------------- SQL (harness_pg.c) */
 
-/* Run a query on the test database; fails the test on error.  PQclear it. */
+/* Run a query on the test database; fails the test on error.  The harness keeps
+ * the result: never PQclear it. */
 PGresult *hl_sql(struct hl_d *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* First column of the first row as int64 (fails the test when there is no row or it is NULL). */
 int64_t hl_sql_int(struct hl_d *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,10 @@
  * a real network takes, and that a backend terminated in its commit wait
  * (test_faults_doubt.c) does not.  pgproxy_cut_session() cuts the cluster
  * session instead, and keeps it out until pgproxy_unblock_session().
+ * pgproxy_cut_session_after_alert() lets the next NOTIFY hotline_alert reach
+ * the cluster session, drops what the session sends after it (the fetch of
+ * that alert) and cuts and blocks the session 300 ms later: a session lost
+ * between a notification and the answer to its fetch.
  *
  * Everything is static inline and file-scope, like delivery_helpers.h; the
  * suite's .fini stops the proxy even when a test aborts.
@@ -52,6 +56,7 @@ struct pgproxy_conn {
 	char startup[2048];
 	uint32_t startup_len, startup_have;
 	bool swallow;          /* the server's answers are dropped */
+	int64_t doomed_at;     /* pgproxy_cut_session_after_alert: its notification went by; cut then */
 };
 
 struct pgproxy {
@@ -61,6 +66,7 @@ struct pgproxy {
 	bool running;
 	atomic_bool armed, cut, swallowing;
 	atomic_bool cut_session, block_session; /* the cluster session: cut, kept out */
+	atomic_bool cut_after_alert;            /* pgproxy_cut_session_after_alert */
 	struct pgproxy_conn c[PGPROXY_MAX];
 };
 
@@ -167,6 +173,11 @@ static inline void *pgproxy_main(void *arg)
 			for (int i = 0; i < PGPROXY_MAX; i++)
 				if (x->c[i].cfd >= 0 && x->c[i].started && !x->c[i].store)
 					pgproxy_close(&x->c[i]);
+		for (int i = 0; i < PGPROXY_MAX; i++)
+			if (x->c[i].cfd >= 0 && x->c[i].doomed_at && hl_now_ms() >= x->c[i].doomed_at) {
+				atomic_store(&x->block_session, true);
+				pgproxy_close(&x->c[i]);
+			}
 		if (pf[1].revents & POLLIN) {
 			int cfd = accept(x->lfd, NULL, NULL);
 			int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -197,6 +208,8 @@ static inline void *pgproxy_main(void *arg)
 			}
 			if (map[j] % 2 == 0) {
 				bool sync = pgproxy_scan(k, b, (size_t)r);
+				if (k->doomed_at)
+					continue; /* the fetch of the notified alert never reaches the server */
 				if (k->started && !k->store && atomic_load(&x->block_session)) {
 					pgproxy_close(k);
 					continue;
@@ -208,6 +221,11 @@ static inline void *pgproxy_main(void *arg)
 				}
 			} else if (!k->swallow) {
 				pgproxy_send_all(k->cfd, b, (size_t)r);
+				if (k->started && !k->store && !k->doomed_at && atomic_load(&x->cut_after_alert) &&
+				    memmem(b, (size_t)r, "hotline_alert", sizeof "hotline_alert")) {
+					atomic_store(&x->cut_after_alert, false);
+					k->doomed_at = hl_now_ms() + 300;
+				}
 			}
 		}
 	}
@@ -309,6 +327,12 @@ static inline void pgproxy_cut_session(struct pgproxy *x, bool block)
 {
 	atomic_store(&x->block_session, block);
 	atomic_store(&x->cut_session, true);
+}
+
+/* See the top: the session is lost between the next alert's notification and its fetch. */
+static inline void pgproxy_cut_session_after_alert(struct pgproxy *x)
+{
+	atomic_store(&x->cut_after_alert, true);
 }
 
 static inline void pgproxy_unblock_session(struct pgproxy *x)

@@ -370,6 +370,7 @@ static const char *cluster_metric(const char *key)
 		{ "owned", "cluster_slots_owned" }, { "session", "cluster_session_up" },
 		{ "upkeeps", "upkeeps" },           { "partitions_created", "partitions_created" },
 		{ "upkeep_failures", "upkeep_failures" },
+		{ "clock_offset_ms", "cluster_clock_offset_seconds" },
 	};
 	static char buf[96];
 	for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)

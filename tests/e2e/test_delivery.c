@@ -291,7 +291,8 @@ HL_TEST(delivery, sighup_replaces_urls)
 
 HL_TEST(delivery, sigterm_with_deliveries_pending)
 {
-	/* one POST hangs, another failed and waits to retry: a graceful stop must not wait for either */
+	/* one POST hangs, another failed and waits to retry: a graceful stop waits for neither beyond
+	 * the 3 s it gives the POSTs on their way (webhooks_settled) */
 	static const int seq[] = { 0, 500, -1 };
 	struct hook *h = hook_start(seq);
 	char url[96], top[512];
