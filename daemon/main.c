@@ -291,6 +291,15 @@ int main(int argc, char **argv)
 	bool check = false, migrate = false;
 	int ch;
 
+	/* A SIGHUP before its event is registered (while the configuration
+	 * loads, the database is reached, the clocks are read) would kill the
+	 * daemon with the default action.  Held blocked until then: the reload
+	 * it asks for is taken as soon as the loop can take it. */
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
+
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -375,6 +384,7 @@ int main(int argc, char **argv)
 	evsignal_add(ev_sigterm, NULL);
 	evsignal_add(ev_sigint, NULL);
 	evsignal_add(ev_sighup, NULL);
+	sigprocmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP that came meanwhile is delivered now */
 	struct timeval tick = { 0, 200 * 1000 };
 	event_add(ev_tick, &tick);
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)

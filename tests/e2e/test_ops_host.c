@@ -229,3 +229,48 @@ HL_TEST(ops, two_daemons_never_share_a_unix_socket)
 		cr_assert_eq(alive, 1, "round %d: %d daemons running on one socket: %s", round, alive, slurp(out));
 	}
 }
+
+/* Whether the file holds the text (not an owned string: called in a loop). */
+static bool file_has(const char *path, const char *text)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+/* A SIGHUP that arrives while the daemon is starting, before the loop can
+ * take it: with the default action it killed the daemon (systemd does not
+ * reload before READY, but an operator's `kill -HUP` or a config tool can).
+ * main() now holds it blocked until its event is registered, then takes it
+ * as a reload.  To send it inside that window every time, the child blocks
+ * SIGHUP before exec (a blocked mask survives exec) and the signal is sent
+ * at once: it waits, pending, for the daemon to unblock it.  Before the fix
+ * it stayed pending for ever: no reload. */
+HL_TEST(ops, a_sighup_during_start_up_is_a_reload_once_the_loop_runs)
+{
+	struct hl_e2e_opts o = { .no_tcp = true };
+	struct hl_d *d = hl_d_up(&o);
+	cr_assert_eq(hl_d_stop(d, SIGTERM, 10000), 0);
+	const char *out = ownf("%s/early-hup.out", scratch_dir());
+	sigset_t hup, old;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, &old); /* inherited by the child through fork and exec */
+	pid_t pid = spawn_daemon(d->conf, out);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	cr_assert_eq(kill(pid, SIGHUP), 0);
+	bool reloaded = false;
+	for (int i = 0; i < 500 && !reloaded && still_running(pid); i++) {
+		reloaded = file_has(out, "configuration reloaded from");
+		hl_sleep_ms(20);
+	}
+	bool alive = still_running(pid);
+	stop_daemon(pid);
+	cr_assert(alive, "the daemon died of the SIGHUP: %s", slurp(out));
+	cr_assert(reloaded, "the SIGHUP sent during the start was never taken: %s", slurp(out));
+}
