@@ -34,6 +34,8 @@ const TEXT = {
     overdue_orders: 'Overdue work orders', no_orders: 'No overdue work orders.', ack: 'Acknowledge',
     level: 'Level', replay_note: '{n} older open alerts are not shown (see hotline.open_alerts).',
     none_dept: '(no department)', order: 'Order', lang_other: '中文',
+    figures_stale: 'Today\'s figures are not shown: they were counted in another time zone than the one '
+      + 'configured now. An administrator must run hotlined --migrate.',
     kinds: {
       callback_overdue: 'Callback overdue', callback_due_soon: 'Callback due soon', update_overdue: 'Update overdue',
       update_due_soon: 'Update due soon', resolution_overdue: 'Resolution overdue',
@@ -55,6 +57,7 @@ const TEXT = {
     overdue_orders: '超时工单', no_orders: '没有超时工单。', ack: '确认',
     level: '级', replay_note: '另有 {n} 条较早的未处理告警未显示（见 hotline.open_alerts）。',
     none_dept: '（无部门）', order: '工单', lang_other: 'English',
+    figures_stale: '今日数据暂不显示：统计所用的时区与当前配置的不同，需由管理员运行 hotlined --migrate。',
     kinds: {
       callback_overdue: '回拨超时', callback_due_soon: '回拨即将超时', update_overdue: '进展告知超时',
       update_due_soon: '进展告知即将超时', resolution_overdue: '办结超时', resolution_due_soon: '办结即将超时',
@@ -352,11 +355,15 @@ function renderAlerts(fresh) {
 function renderBoard() {
   const b = state.board;
   if (!b) return;
+  /* figures_stale (sql/083): the daemon will not recount them; say so
+   * rather than show zeros a supervisor would take for a quiet day */
+  const stale = !!(b.figures && b.figures.error);
+  $('figures-note').hidden = !stale;
   const f = (b.figures && b.figures.figures) || {};
-  $('fig-answered').textContent = pct(f.answered_within_15s || 0, f.calls_offered || 0);
-  $('fig-abandoned').textContent = String(f.calls_abandoned || 0);
-  $('fig-callbacks').textContent = pct(f.callbacks_in_time || 0, f.callbacks_owed || 0);
-  $('fig-repeat').textContent = f.repeat_call_rate != null ? `${Math.round(f.repeat_call_rate * 100)} %` : '–';
+  $('fig-answered').textContent = stale ? '–' : pct(f.answered_within_15s || 0, f.calls_offered || 0);
+  $('fig-abandoned').textContent = stale ? '–' : String(f.calls_abandoned || 0);
+  $('fig-callbacks').textContent = stale ? '–' : pct(f.callbacks_in_time || 0, f.callbacks_owed || 0);
+  $('fig-repeat').textContent = !stale && f.repeat_call_rate != null ? `${Math.round(f.repeat_call_rate * 100)} %` : '–';
 
   const cbs = b.overdue_callbacks || [];
   $('callbacks-body').replaceChildren(...cbs.map((c) => el('tr', { 'data-case-id': String(c.case_id) },
