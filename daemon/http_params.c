@@ -15,23 +15,13 @@
  */
 #include <string.h>
 
+#include "hotlined.h"
 #include "http_params.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* One escape at s ("%XX"): its octet, or -1. */
 static int escape_at(const char *s)
 {
-	int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+	int hi = hl_hex_digit((unsigned char)s[1]), lo = hi >= 0 ? hl_hex_digit((unsigned char)s[2]) : -1;
 	return lo >= 0 ? hi * 16 + lo : -1;
 }
 

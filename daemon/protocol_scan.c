@@ -93,17 +93,6 @@ static void note_nul(struct hl_scan *sc, const unsigned char *field, size_t len)
 	hl_proto_echo_text(sc->nul_field, sizeof sc->nul_field, (const char *)field, len);
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "\uXXXX" at sc->p -> the code unit, or -1. */
 static long scan_u_escape(struct hl_scan *sc)
 {
@@ -111,7 +100,7 @@ static long scan_u_escape(struct hl_scan *sc)
 		return -1;
 	long v = 0;
 	for (int i = 2; i < 6; i++) {
-		int h = hex_value(sc->p[i]);
+		int h = hl_hex_digit(sc->p[i]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;
@@ -317,7 +306,7 @@ static unsigned long hex4(const unsigned char *s)
 {
 	unsigned long v = 0;
 	for (int i = 0; i < 4; i++)
-		v = v * 16 + (unsigned long)hex_value(s[i]);
+		v = v * 16 + (unsigned long)hl_hex_digit(s[i]);
 	return v;
 }
 

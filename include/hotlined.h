@@ -33,6 +33,12 @@ typedef int64_t hl_ms;
 #define HL_MS_MAX INT64_C(253402300799999)
 static inline hl_ms hl_ms_storable(hl_ms t) { return t > HL_MS_MAX ? HL_MS_MAX : t; }
 
+/* A hexadecimal digit's value, or -1 (JSON's \uXXXX, a URL's %XX). */
+static inline int hl_hex_digit(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 #define HL_ID_MAX 128    /* request id length in characters (code points), contract section 3 */
 #define HL_ID_BYTES (HL_ID_MAX * 4) /* the same in UTF-8 bytes, at most 4 per character */
 #define HL_PHONE_MAX 32  /* normalized phone number incl. '+' and NUL */
