@@ -62,7 +62,7 @@ static void upkeep_now(void)
  * look); when it does, the upkeep runs at once, and its
  * hotline.adopt_default_months() (sql/085) makes the month of those rows and
  * moves them into it.  An import so leaves a few seconds of its events in the
- * default partition per month it reaches, a move of milliseconds.  After a
+ * default partition per month it reaches, a move of a tenth of a second or so.  After a
  * failed upkeep (lock_timeout) it waits DEFAULT_AFTER_FAIL_MS before trying
  * again, so a long transaction on case_events costs a warning a minute, not
  * one every few seconds. */
