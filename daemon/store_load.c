@@ -293,16 +293,25 @@ void store_fill_world(void)
 		 * version since): nothing is known at or before the last alert */
 		if (PQgetisnull(r, i, at[CALLER_REPEAT_CROSSINGS]) && c.repeat_alerted_at > c.repeat_floor)
 			c.repeat_floor = c.repeat_alerted_at;
-		/* its last crossings, "{1,2,3}", ascending (sql/082): the last HL_REPEAT_KEEP */
+		/* its last crossings, "{1,2,3}", ascending (sql/082): the last
+		 * HL_REPEAT_KEEP; an older one beyond them (a row written by a
+		 * daemon that kept more) becomes the floor */
 		for (const char *p = PQgetvalue(r, i, at[CALLER_REPEAT_CROSSINGS]); *p;) {
 			char *end;
 			hl_ms t = strtoll(p, &end, 10);
-			if (end == p)
+			if (end == p) {
 				p++;
-			else if (c.n_repeat_crossings < HL_REPEAT_KEEP)
-				c.repeat_crossings[c.n_repeat_crossings++] = t, p = end;
-			else
-				p = end;
+				continue;
+			}
+			p = end;
+			if (c.n_repeat_crossings == HL_REPEAT_KEEP) {
+				if (c.repeat_crossings[0] > c.repeat_floor)
+					c.repeat_floor = c.repeat_crossings[0];
+				memmove(c.repeat_crossings, c.repeat_crossings + 1,
+				        (HL_REPEAT_KEEP - 1) * sizeof *c.repeat_crossings);
+				c.n_repeat_crossings--;
+			}
+			c.repeat_crossings[c.n_repeat_crossings++] = t;
 		}
 		struct hl_caller *w = hl_world_add_caller(store.world, &c);
 		/* its recent inbound calls, "{1,2,3}", ascending */

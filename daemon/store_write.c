@@ -454,13 +454,21 @@ void store_start_write(void)
 		jrows_bool(&a_callers, "confidential", c->confidential);
 		jrows_ms(&a_callers, "repeat_alerted_at", c->repeat_alerted_at);
 		jrows_ms(&a_callers, "repeat_floor", c->repeat_floor);
-		char list[HL_REPEAT_KEEP * 21 + 3];
-		size_t n = 0;
-		list[n++] = '[';
-		for (int k = 0; k < c->n_repeat_crossings; k++)
-			n += (size_t)snprintf(list + n, sizeof list - n, "%s%lld", k ? "," : "", (long long)c->repeat_crossings[k]);
-		list[n++] = ']';
-		jrows_raw(&a_callers, "repeat_crossings", list, n);
+		if (c->n_repeat_crossings) {
+			char list[HL_REPEAT_KEEP * 21 + 3];
+			size_t n = 0;
+			list[n++] = '[';
+			for (int k = 0; k < c->n_repeat_crossings; k++)
+				n += (size_t)snprintf(list + n, sizeof list - n, "%s%lld", k ? "," : "",
+				                      (long long)c->repeat_crossings[k]);
+			list[n++] = ']';
+			jrows_raw(&a_callers, "repeat_crossings", list, n);
+		} else {
+			/* never crossed: NULL, as for a caller from before 082 that
+			 * was never alerted (the same load), and no empty array's
+			 * bytes in every new caller's row (WAL per call.offered) */
+			jrows_null(&a_callers, "repeat_crossings");
+		}
 		jrows_bool(&a_callers, "new", c->is_new); /* held by the batch's lock */
 		jrows_end_row(&a_callers);
 	}

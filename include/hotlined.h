@@ -277,7 +277,14 @@ struct hl_caller {
 	hl_ms repeat_alerted_at;  /* the last repeat_caller crossing: the last call of its window; 0 = never */
 	/* the last crossings, ascending (the last is repeat_alerted_at), and the instant at or before
 	 * which nothing is known (a crossing no longer kept; 0 = none): rules_alerts.c, sql/082 */
-#define HL_REPEAT_KEEP 8
+/* Two: a late call re-follows the chain from the last crossing before it,
+ * unless it is dated before the two last (2 x threshold of that caller's
+ * calls back: far more than a PBX's lag).  Each crossing kept costs the
+ * store a load of `threshold` more calls of a busy number with every one of
+ * its events: with 8, call.offered of Zipf callers ran 0.86-0.90 of the
+ * old rule's acks/s in interleaved pairs; with 2, as fast as the old rule
+ * (tests/bench/analysis.md, session 38). */
+#define HL_REPEAT_KEEP 2
 	hl_ms repeat_crossings[HL_REPEAT_KEEP];
 	int n_repeat_crossings;
 	hl_ms repeat_floor;

@@ -86,7 +86,7 @@ static const char SQL_CALLERS[] =
 	 * count_inbound never counts a call at or before repeat_floor, and a
 	 * late call re-follows the chain from the last crossing before it,
 	 * sql/082; a caller without one since 082: after its last alert).  At
-	 * most about 8 x threshold calls, however many the caller made: the
+	 * most about HL_REPEAT_KEEP (2) x threshold calls, however many the caller made: the
 	 * cost of a number that calls all day stays flat (issue 15). */
 	"SELECT r.caller, r.confidential, hotline.ms(r.repeat_alerted_at) AS repeat_alerted_at,"
 	"  hotline.ms(r.repeat_floor) AS repeat_floor,"
@@ -117,7 +117,9 @@ static const char SQL_IDS[] =
 static const char SQL_W_CALLERS[] =
 	"WITH r AS (SELECT r.caller, r.confidential, hotline.from_ms(r.repeat_alerted_at) AS repeat_alerted_at,"
 	"  hotline.from_ms(r.repeat_floor) AS repeat_floor,"
-	"  ARRAY(SELECT hotline.from_ms(x::bigint) FROM json_array_elements_text(r.repeat_crossings) x) AS repeat_crossings,"
+	"  CASE WHEN r.repeat_crossings IS NOT NULL THEN"
+	"   ARRAY(SELECT hotline.from_ms(x::bigint) FROM json_array_elements_text(r.repeat_crossings) x) END"
+	"   AS repeat_crossings,"
 	"  coalesce(r.new, false) AS new"
 	" FROM json_to_recordset($1::json) AS r(caller text, confidential boolean, repeat_alerted_at bigint,"
 	"  repeat_floor bigint, repeat_crossings json, new boolean)),"

@@ -8,7 +8,7 @@
 -- bridge's lag) was in no window, and the same calls raised two alerts in
 -- the order of their `at` but one in the order they arrived.
 --
--- `repeat_crossings` keeps the last 8 crossings, ascending (the last is
+-- `repeat_crossings` keeps the last 2 crossings (HL_REPEAT_KEEP), ascending (the last is
 -- repeat_alerted_at); a late call re-follows the chain of crossings from
 -- the last one before it (daemon/rules_alerts.c).  `repeat_floor` is the
 -- newest crossing no longer kept: a call dated at or before it is not
@@ -23,7 +23,7 @@ UPDATE hotline.callers SET repeat_floor = repeat_alerted_at
 WHERE repeat_alerted_at IS NOT NULL AND repeat_floor IS NULL AND repeat_crossings IS NULL;
 
 COMMENT ON COLUMN hotline.callers.repeat_crossings IS
-    'The last (up to 8) repeat_caller crossings of this number, ascending: the last call of each window that raised an alert (082).';
+    'The last (up to 2) repeat_caller crossings of this number, ascending: the last call of each window that raised an alert (082).';
 COMMENT ON COLUMN hotline.callers.repeat_floor IS
     'A late call dated at or before this is not counted for repeat_caller (the newest crossing no longer kept; 082).';
 

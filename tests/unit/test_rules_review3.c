@@ -74,6 +74,40 @@ Test(review3, repeat_caller_alerts_do_not_depend_on_the_order_of_delivery)
 	} while (next_perm(perm, 6));
 }
 
+/* A caller keeps its last HL_REPEAT_KEEP crossings; the one before them
+ * becomes the floor (the store then loads only the calls after it).  Calls
+ * every 10 minutes: crossings at 00:20, 00:50 and 01:20; the first is the
+ * floor.  A late call dated after the floor re-follows the chain and gives
+ * the alerts of the same calls in order; one dated at or before it is not
+ * counted. */
+Test(review3, a_caller_keeps_its_last_crossings_and_the_one_before_is_the_floor)
+{
+	cr_assert_eq(HL_REPEAT_KEEP, 2, "this test is written for two kept crossings");
+	struct fx *f = fx_new();
+	char ids[10][8], calls[10][8];
+	for (int i = 0; i < 9; i++) {
+		snprintf(ids[i], sizeof ids[i], "e%d", i);
+		snprintf(calls[i], sizeof calls[i], "c%d", i);
+		ok(offered(f, ids[i], calls[i], P1, T0 + i * 10 * MIN));
+	}
+	struct hl_caller *r = hl_world_caller(f->w, P1);
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 3);
+	cr_assert_eq(r->n_repeat_crossings, 2);
+	cr_assert_eq(r->repeat_crossings[0], T0 + 50 * MIN);
+	cr_assert_eq(r->repeat_crossings[1], T0 + 80 * MIN);
+	cr_assert_eq(r->repeat_floor, T0 + 20 * MIN);
+	/* dated before the floor: not counted, no alert */
+	ok(offered(f, "late-1", "cl1", P1, T0 + 15 * MIN));
+	cr_assert_eq(count_alerts(f, "repeat_caller"), 3);
+	fx_free(f);
+
+	/* dated after the floor: as in order */
+	static const int mins[] = {0, 10, 20, 30, 35, 40, 50, 60, 70, 80};
+	int in_order[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	int late[10] = {0, 1, 2, 3, 5, 6, 7, 8, 9, 4};
+	cr_assert_eq(repeat_alerts(mins, late, 10), repeat_alerts(mins, in_order, 10), "00:35 delivered last");
+}
+
 /* -------------------------------------------------------- withheld */
 
 static struct hl_outcome *withheld(struct fx *f, enum hl_type t, const char *id, const char *call, hl_ms at)
